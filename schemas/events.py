@@ -1,0 +1,191 @@
+"""Relationship events: the input contract that extractors write and the scorer and auditors read.
+
+One event states (`upsert`) or withdraws (`retract`) one relation between two entities. The Kafka key is the
+`relation_id`, so every version of one relation lands in one partition, in order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from functools import cache
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from schemas.vocabulary import (
+    CLOSE_ASSOCIATE_TOPICS,
+    POLITICAL_TOPICS,
+    RELATIONS,
+    EntitySchema,
+    RelationType,
+    Status,
+)
+
+SCHEMA_VERSION = "1.0"
+SUPPORTED_SCHEMA_VERSIONS = frozenset({SCHEMA_VERSION})
+
+Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-/]*$")]
+
+
+@cache
+def ftm_topics() -> tuple[str, ...]:
+    """FollowTheMoney's topic names. Imported on first use: followthemoney takes over a second to load."""
+    from followthemoney.types import registry
+
+    return tuple(sorted(registry.topic.names))
+
+
+def _known_topic(topic: str) -> str:
+    # A misspelt topic (role.pepp) would silently make a politically exposed person look unexposed.
+    if topic not in ftm_topics():
+        raise ValueError(f"{topic!r} is not a FollowTheMoney topic (e.g. role.pep, role.rca, gov.head)")
+    return topic
+
+
+def _topics_enum(schema: dict) -> None:
+    schema["items"]["enum"] = list(ftm_topics())
+
+
+Topic = Annotated[str, AfterValidator(_known_topic)]
+
+
+class _Contract(BaseModel):
+    # Unknown fields are an error: a typo in an extractor must not silently drop evidence.
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class EntityRef(_Contract):
+    """An entity as an event references it. The same id always means the same entity."""
+
+    id: Identifier = Field(description="Stable entity id, e.g. an OpenSanctions/FtM id or a slug.")
+    schema_: EntitySchema = Field(alias="schema", description="FollowTheMoney schema name.")
+    name: str = Field(min_length=1, max_length=500)
+    aliases: tuple[str, ...] = ()
+    country: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z0-9]+)?$",
+                                description="ISO 3166-1 alpha-2, lower case, as FtM writes it.")
+    topics: tuple[Topic, ...] = Field(default=(), description="FtM topics, e.g. role.pep, gov.head, role.rca.",
+                                      json_schema_extra=_topics_enum)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @property
+    def politically_exposed(self) -> bool:
+        return bool(POLITICAL_TOPICS.intersection(self.topics))
+
+    @property
+    def close_associate(self) -> bool:
+        return bool(CLOSE_ASSOCIATE_TOPICS.intersection(self.topics))
+
+
+class Extractor(_Contract):
+    name: str = Field(min_length=1, max_length=200)
+    version: str = Field(min_length=1, max_length=100)
+
+
+class Provenance(_Contract):
+    """Where a claim comes from; every edge of every explanation cites it."""
+
+    source_url: str = Field(min_length=1, max_length=2000)
+    publisher: str = Field(min_length=1, max_length=500)
+    retrieved_at: dt.datetime
+    extractor: Extractor
+    confidence: float = Field(ge=0.0, le=1.0, description="The extractor's confidence that the claim is stated.")
+    quote: str | None = Field(default=None, max_length=5000)
+
+
+class RelationProperties(_Contract):
+    """Typed properties; which of them a relation type accepts is in `schemas.vocabulary.RELATIONS`."""
+
+    percentage: float | None = Field(default=None, ge=0.0, le=100.0, description="Ownership stake in percent.")
+    shares_count: float | None = Field(default=None, ge=0.0)
+    amount: float | None = Field(default=None, ge=0.0)
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217 code.")
+    relationship: str | None = Field(default=None, max_length=200, description="e.g. son, spouse, business partner")
+    role: str | None = Field(default=None, max_length=200, description="e.g. founder, chief executive, monitor")
+    purpose: str | None = Field(default=None, max_length=1000)
+    summary: str | None = Field(default=None, max_length=5000)
+
+    def set_fields(self) -> set[str]:
+        return {name for name, value in self if value is not None}
+
+
+class Op(StrEnum):
+    UPSERT = "upsert"
+    RETRACT = "retract"
+
+
+def _relation_rules(schema: dict) -> None:
+    """States in JSON Schema what `check_consistency` enforces per relation type (endpoint schemata, accepted
+    properties), so extractors that validate against the exported schema catch those mistakes too."""
+    property_names = RelationProperties.model_fields
+    schema["allOf"] = [
+        {
+            "if": {"properties": {"relation_type": {"const": spec.type.value}}, "required": ["relation_type"]},
+            "then": {"properties": {
+                "source": {"properties": {"schema": {"enum": sorted(s.value for s in spec.sources)}}},
+                "target": {"properties": {"schema": {"enum": sorted(s.value for s in spec.targets)}}},
+                "properties": {"properties": {name: {"type": "null"}
+                                              for name in property_names if name not in spec.properties}},
+            }},
+        }
+        for spec in RELATIONS.values()
+    ]
+
+
+class RelationshipEvent(_Contract):
+    """One statement about one relation, with the evidence behind it."""
+
+    model_config = ConfigDict(json_schema_extra=_relation_rules)
+
+    schema_version: Literal["1.0"] = Field(description="Contract version; see docs/events.md for the policy.")
+    event_id: Identifier = Field(description="Unique per statement; applying it twice changes nothing.")
+    op: Op = Op.UPSERT
+    relation_id: Identifier = Field(description="Stable id of the relation; the Kafka key.")
+    relation_type: RelationType
+    source: EntityRef
+    target: EntityRef
+    properties: RelationProperties = RelationProperties()
+    start_date: dt.date | None = Field(default=None, description="First day the relation held, if known.")
+    end_date: dt.date | None = Field(default=None, description="Last day the relation held, if it ended.")
+    status: Status = Status.CONFIRMED
+    observed_at: dt.datetime = Field(description="Event time: when the source stated the fact. Orders versions.")
+    provenance: Provenance
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RelationshipEvent:
+        check_consistency(self)
+        return self
+
+    @property
+    def spec(self):
+        return RELATIONS[self.relation_type]
+
+
+class ContractViolation(ValueError):
+    """A rule of the contract that JSON Schema alone cannot state; `reason` is a dead-letter reason code."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+def check_consistency(event: RelationshipEvent) -> None:
+    spec = RELATIONS[event.relation_type]
+    for end, ref, allowed in (("source", event.source, spec.sources), ("target", event.target, spec.targets)):
+        if ref.schema_ not in allowed:
+            raise ContractViolation(
+                "invalid_endpoint",
+                f"{event.relation_type.value} {end} must be one of {sorted(s.value for s in allowed)}, "
+                f"got {ref.schema_.value} ({ref.id})")
+    if event.source.id == event.target.id:
+        raise ContractViolation("invalid_endpoint", f"source and target are the same entity ({event.source.id})")
+    unexpected = event.properties.set_fields() - spec.properties
+    if unexpected:
+        raise ContractViolation(
+            "invalid_property",
+            f"{event.relation_type.value} does not take {sorted(unexpected)}; it takes {sorted(spec.properties)}")
+    if event.start_date and event.end_date and event.end_date < event.start_date:
+        raise ContractViolation("invalid_dates",
+                                f"end_date {event.end_date} is before start_date {event.start_date}")

@@ -1,0 +1,163 @@
+"""Output contracts: risk scores, alert transitions and dead letters, as downstream consumers read them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.vocabulary import RelationType
+
+OUTPUT_SCHEMA_VERSION = "1.0"
+
+
+class _Output(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Band(StrEnum):
+    NONE = "none"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Evidence(_Output):
+    """One statement behind an edge: which event said it, where, and how sure."""
+
+    event_id: str
+    source_url: str
+    publisher: str
+    extractor: str = Field(description="name/version of the extractor")
+    confidence: float
+    status: str
+    observed_at: dt.datetime
+    quote: str | None = None
+    offset: str | None = Field(default=None, description="partition:offset of the event in the input topic, "
+                                                         "when the engine was fed from Kafka")
+
+
+class PathEdge(_Output):
+    """One hop of an explanation. `forward` is false when the path walks the relation against its direction."""
+
+    relation_id: str
+    relation_type: RelationType
+    source_id: str
+    source_name: str
+    target_id: str
+    target_name: str
+    forward: bool = True
+    status: str
+    weight: float = Field(description="Strength of this hop in [0, 1] after stake, status and confidence.")
+    evidence: tuple[Evidence, ...]
+
+
+class PathKind(StrEnum):
+    AUTHORITY = "authority"
+    COMMERCIAL = "commercial"
+
+
+class ExplanationPath(_Output):
+    kind: PathKind
+    text: str = Field(description="Readable rendering, e.g. 'Donald Trump -family-> Eric Trump -ownership-> WLF'")
+    strength: float
+    edges: tuple[PathEdge, ...]
+
+
+class ScoreKey(_Output):
+    actor_id: str = Field(description="The politically exposed actor who holds (or whose office holds) authority.")
+    counterparty_id: str = Field(description="The party under that authority with commercial ties to the actor.")
+
+    def kafka_key(self) -> str:
+        return f"{self.actor_id}|{self.counterparty_id}"
+
+
+class RiskScore(_Output):
+    """Current risk for one (actor, counterparty) pair. Published compacted, keyed by `actor|counterparty`.
+
+    A score of 0 with band `none` is a tombstone-equivalent: the pair no longer scores.
+    """
+
+    schema_version: str = OUTPUT_SCHEMA_VERSION
+    actor_id: str
+    actor_name: str
+    counterparty_id: str
+    counterparty_name: str
+    score: float = Field(ge=0.0, le=1.0)
+    band: Band
+    rules: tuple[str, ...]
+    authority_paths: tuple[ExplanationPath, ...]
+    commercial_paths: tuple[ExplanationPath, ...]
+    as_of: dt.date | None = Field(default=None, description="Validity date the graph was read at (None: latest).")
+    graph_version: int = Field(description="Number of events applied to the graph when this was computed.")
+    trigger_event_id: str | None = Field(default=None, description="The event whose application changed this.")
+    input_offsets: dict[str, int] = Field(default_factory=dict,
+                                          description="partition -> next offset of the input topic at computation")
+
+
+class AlertState(StrEnum):
+    RAISED = "raised"
+    ESCALATED = "escalated"
+    DOWNGRADED = "downgraded"
+    RESOLVED = "resolved"
+
+
+class Alert(_Output):
+    """One transition of an alert. Keyed by `alert_id`; deduplicate on (alert_id, sequence).
+
+    `alert_id` is derived from the pair and the episode number (how many times the pair was raised before), so
+    a replay of the same events yields the same ids, and one id follows one alert from raised to resolved.
+    """
+
+    schema_version: str = OUTPUT_SCHEMA_VERSION
+    alert_id: str
+    sequence: int = Field(ge=0, description="0 for raised, +1 for each later transition of the same alert")
+    state: AlertState
+    actor_id: str
+    actor_name: str
+    counterparty_id: str
+    counterparty_name: str
+    band: Band
+    previous_band: Band
+    score: float
+    previous_score: float
+    rules: tuple[str, ...]
+    authority_paths: tuple[ExplanationPath, ...]
+    commercial_paths: tuple[ExplanationPath, ...]
+    graph_version: int
+    trigger_event_id: str | None = None
+    input_offsets: dict[str, int] = Field(default_factory=dict)
+
+
+class RejectReason(StrEnum):
+    """Why an input message was dead-lettered."""
+
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    ENCODING_ERROR = "encoding_error"
+    MALFORMED_JSON = "malformed_json"
+    NOT_AN_OBJECT = "not_an_object"
+    UNKNOWN_SCHEMA_VERSION = "unknown_schema_version"
+    UNKNOWN_RELATION_TYPE = "unknown_relation_type"
+    INVALID_ENDPOINT = "invalid_endpoint"
+    INVALID_PROPERTY = "invalid_property"
+    INVALID_DATES = "invalid_dates"
+    INVALID_CONFIDENCE = "invalid_confidence"
+    INVALID_EVENT = "invalid_event"
+    KEY_MISMATCH = "key_mismatch"
+    PROCESSING_ERROR = "processing_error"
+
+
+class DeadLetter(_Output):
+    """A rejected input message, kept whole: the original bytes travel base64-encoded in `original_value`."""
+
+    schema_version: str = OUTPUT_SCHEMA_VERSION
+    reason: RejectReason
+    message: str = Field(description="What was wrong, for a person; never a stack trace.")
+    original_value: str = Field(description="base64 of the original message value, byte for byte")
+    original_key: str | None = Field(default=None, description="base64 of the original key")
+    topic: str | None = None
+    partition: int | None = None
+    offset: int | None = None
+    timestamp_ms: int | None = None

@@ -1,0 +1,178 @@
+"""The relation vocabulary: one table that says what every relation type means.
+
+Everything that needs to know what a relation *is* (validation, the scoring engine, FtM import and export, the
+docs) reads `RELATIONS` instead of branching on type names. Types that FollowTheMoney models as an interval schema
+map onto it; the authority and market relations FtM has no word for are exported as `UnknownLink` with the type
+name as `role`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class EntitySchema(StrEnum):
+    """FtM schema names an event endpoint may carry."""
+
+    PERSON = "Person"
+    COMPANY = "Company"
+    ORGANIZATION = "Organization"
+    PUBLIC_BODY = "PublicBody"
+    LEGAL_ENTITY = "LegalEntity"
+    POSITION = "Position"
+    SECURITY = "Security"
+    ASSET = "Asset"
+
+
+# Groups of schemata, named after the FtM parent schema they stand for.
+PARTIES = frozenset({EntitySchema.PERSON, EntitySchema.COMPANY, EntitySchema.ORGANIZATION,
+                     EntitySchema.PUBLIC_BODY, EntitySchema.LEGAL_ENTITY})
+PEOPLE = frozenset({EntitySchema.PERSON})
+ORGANIZATIONS = frozenset({EntitySchema.COMPANY, EntitySchema.ORGANIZATION, EntitySchema.PUBLIC_BODY,
+                           EntitySchema.LEGAL_ENTITY})
+ASSETS = frozenset({EntitySchema.SECURITY, EntitySchema.ASSET, EntitySchema.COMPANY, EntitySchema.ORGANIZATION,
+                    EntitySchema.LEGAL_ENTITY})
+AUTHORITY_HOLDERS = frozenset({EntitySchema.PERSON, EntitySchema.PUBLIC_BODY, EntitySchema.POSITION,
+                               EntitySchema.ORGANIZATION})
+POSITIONS = frozenset({EntitySchema.POSITION})
+ANYTHING = frozenset(EntitySchema)
+
+# FtM topics that by themselves make an entity politically exposed (OpenSanctions' PEP and government tags).
+POLITICAL_TOPICS = frozenset({
+    "role.pep", "role.pep.natl", "role.pep.intl", "role.pep.frmr", "role.pol",
+    "gov.head", "gov.national", "gov.state", "gov.muni", "gov.executive", "gov.legislative",
+    "gov.judicial", "gov.security", "gov.financial", "gov.admin",
+})
+# Topics that make an entity close to a PEP (relative or close associate) without office of its own.
+CLOSE_ASSOCIATE_TOPICS = frozenset({"role.rca"})
+
+
+class RelationType(StrEnum):
+    OWNERSHIP = "ownership"
+    CONTROL = "control"
+    DIRECTORSHIP = "directorship"
+    EMPLOYMENT = "employment"
+    MEMBERSHIP = "membership"
+    OCCUPANCY = "occupancy"
+    FAMILY = "family"
+    ASSOCIATE = "associate"
+    REPRESENTATION = "representation"
+    LOBBIES = "lobbies"
+    PAYMENT = "payment"
+    DEBT = "debt"
+    INVESTS_IN = "invests_in"
+    PARTNERS_WITH = "partners_with"
+    ISSUES = "issues"
+    LISTS = "lists"
+    REGULATES = "regulates"
+    OVERSEES = "oversees"
+    PROSECUTES = "prosecutes"
+    PARDONS = "pardons"
+    AWARDS_CONTRACT = "awards_contract"
+
+
+@dataclass(frozen=True)
+class RelationSpec:
+    """What one relation type means and how it maps onto FollowTheMoney.
+
+    Flags, read by the scoring engine:
+    - authority: the source holds public power over the target (a decision that can favour or hurt it).
+    - commercial: money or business interest flows between the two ends.
+    - closeness: a personal tie; it extends a politically exposed person's exposure set.
+    - control: the source steers the target (it joins the source's exposure set, and a public body's
+      authority is exercised by whoever controls it).
+    - symmetric: the tie reads the same both ways (family, associates, partners).
+    """
+
+    type: RelationType
+    meaning: str
+    ftm_schema: str
+    ftm_source: str
+    ftm_target: str
+    sources: frozenset[EntitySchema]
+    targets: frozenset[EntitySchema]
+    properties: frozenset[str] = frozenset()
+    authority: bool = False
+    commercial: bool = False
+    closeness: bool = False
+    control: bool = False
+    symmetric: bool = False
+
+    @property
+    def ftm_native(self) -> bool:
+        return self.ftm_schema != "UnknownLink"
+
+
+def _ours(type_: RelationType, meaning: str, sources, targets, **flags) -> RelationSpec:
+    """A relation FtM has no schema for: exported as UnknownLink(subject, object, role=<type>)."""
+    return RelationSpec(type_, meaning, "UnknownLink", "subject", "object", sources, targets,
+                        properties=flags.pop("properties", frozenset({"role", "summary"})), **flags)
+
+
+_MONEY = frozenset({"amount", "currency", "purpose", "summary"})
+
+RELATIONS: dict[RelationType, RelationSpec] = {spec.type: spec for spec in [
+    RelationSpec(RelationType.OWNERSHIP, "source owns all or part of target (shares, stake, founder ownership)",
+                 "Ownership", "owner", "asset", PARTIES, ASSETS,
+                 frozenset({"percentage", "shares_count", "role", "summary"}), commercial=True),
+    _ours(RelationType.CONTROL, "source steers target without (known) ownership: head of the executive over a "
+          "ministry, an office over a public body, a parent's de facto control",
+          PARTIES | POSITIONS, PARTIES, control=True),
+    RelationSpec(RelationType.DIRECTORSHIP, "source is director, officer or executive of target",
+                 "Directorship", "director", "organization", PARTIES, ORGANIZATIONS,
+                 frozenset({"role", "summary"}), commercial=True, control=True),
+    RelationSpec(RelationType.EMPLOYMENT, "source is employed by target",
+                 "Employment", "employee", "employer", PEOPLE, PARTIES, frozenset({"role", "summary"})),
+    RelationSpec(RelationType.MEMBERSHIP, "source is a member of target (party, club, board)",
+                 "Membership", "member", "organization", PARTIES, ORGANIZATIONS, frozenset({"role", "summary"})),
+    RelationSpec(RelationType.OCCUPANCY, "source holds the political position target",
+                 "Occupancy", "holder", "post", PEOPLE, POSITIONS, frozenset({"role", "summary"})),
+    RelationSpec(RelationType.FAMILY, "source and target are relatives (relationship says how: son, spouse...)",
+                 "Family", "person", "relative", PEOPLE, PEOPLE, frozenset({"relationship", "summary"}),
+                 closeness=True, symmetric=True),
+    RelationSpec(RelationType.ASSOCIATE, "source and target are close associates (business or personal)",
+                 "Associate", "person", "associate", PEOPLE, PEOPLE, frozenset({"relationship", "summary"}),
+                 closeness=True, symmetric=True),
+    RelationSpec(RelationType.REPRESENTATION, "source acts as agent for target (lobbyist, lawyer, representative)",
+                 "Representation", "agent", "client", PARTIES, PARTIES, frozenset({"role", "summary"}),
+                 commercial=True),
+    _ours(RelationType.LOBBIES, "source lobbies target (an official, office or public body) for a decision",
+          PARTIES, AUTHORITY_HOLDERS, commercial=True),
+    RelationSpec(RelationType.PAYMENT, "source paid target (amount, currency)",
+                 "Payment", "payer", "beneficiary", PARTIES, PARTIES, _MONEY, commercial=True),
+    RelationSpec(RelationType.DEBT, "source owes target (amount, currency)",
+                 "Debt", "debtor", "creditor", PARTIES, PARTIES, _MONEY, commercial=True),
+    _ours(RelationType.INVESTS_IN, "source invested in target or its tokens without a known equity stake",
+          PARTIES, ASSETS, properties=_MONEY | {"role"}, commercial=True),
+    _ours(RelationType.PARTNERS_WITH, "source and target do business together (joint venture, deal, dealings)",
+          PARTIES, PARTIES, commercial=True, symmetric=True),
+    _ours(RelationType.ISSUES, "source issues the asset target (a token, stablecoin, security)",
+          PARTIES, ASSETS, commercial=True, control=True),
+    _ours(RelationType.LISTS, "source (an exchange, marketplace) lists or trades the asset target",
+          PARTIES, ASSETS, commercial=True),
+    _ours(RelationType.REGULATES, "source licenses or supervises target as its regulator",
+          AUTHORITY_HOLDERS, PARTIES, authority=True),
+    _ours(RelationType.OVERSEES, "source oversees target under a specific measure (a monitorship, a settlement)",
+          AUTHORITY_HOLDERS, PARTIES, authority=True),
+    _ours(RelationType.PROSECUTES, "source prosecutes, sues or investigates target",
+          AUTHORITY_HOLDERS, PARTIES, authority=True),
+    _ours(RelationType.PARDONS, "source holds (or has used) the power to pardon target",
+          AUTHORITY_HOLDERS, PEOPLE | ORGANIZATIONS, authority=True),
+    _ours(RelationType.AWARDS_CONTRACT, "source awards public contracts, licences or grants to target",
+          AUTHORITY_HOLDERS, PARTIES, properties=_MONEY | {"role"}, authority=True),
+]}
+
+# Every property a relation may carry, with the JSON type it must have (checked in `schemas.events`).
+PROPERTY_NAMES = frozenset().union(*(spec.properties for spec in RELATIONS.values()))
+
+
+class Status(StrEnum):
+    """How sure the source is that the relation holds; the scorer weights by it (see docs/scoring.md)."""
+
+    CONFIRMED = "confirmed"
+    REPORTED = "reported"
+    ALLEGED = "alleged"
+    PROPOSED = "proposed"
+    IN_DISCUSSION = "in_discussion"
+    DENIED = "denied"

@@ -1,0 +1,131 @@
+"""The Faust application: topics, the scoring agent, recovery, lag sampling and web views.
+
+Processing guarantee: at-least-once. Outputs are sent from inside the agent, so Faust publishes them before it
+commits the input offset; after a crash the uncommitted tail is processed again and the same (deterministic)
+scores and alert transitions are published again. Consumers deduplicate alerts on (alert_id, sequence).
+
+Recovery: on start the agent rebuilds the graph by re-applying the input topic from its beginning up to the
+group's committed offset, without publishing (`streams.recovery`); then live processing resumes from that offset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import faust
+from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
+from prometheus_client import CollectorRegistry
+
+from scoring import AlertTracker, Engine, ScoringConfig
+from streams.config import Settings
+from streams.metrics import PipelineMetrics
+from streams.processor import EventProcessor, InputRecord
+from streams.recovery import committed_offsets, replay_into
+from streams.web import register_views
+
+log = logging.getLogger(__name__)
+
+
+class Pipeline:
+    """Everything the worker holds besides Faust itself; tests and web views reach state through it."""
+
+    def __init__(self, settings: Settings, registry: CollectorRegistry | None = None):
+        self.settings = settings
+        self.registry = registry or CollectorRegistry()
+        self.metrics = PipelineMetrics(self.registry)
+        config = ScoringConfig.load(settings.scoring_config) if settings.scoring_config else ScoringConfig.load()
+        self.engine = Engine(config)
+        self.processor = EventProcessor(self.engine, AlertTracker(config), None, settings.max_event_bytes)
+        self.ready = asyncio.Event()
+        self.app = self._build_app()
+
+    def _build_app(self) -> faust.App:
+        s = self.settings
+        app = faust.App(
+            s.app_id,
+            broker=[f"kafka://{server}" for server in s.bootstrap_list],
+            broker_credentials=s.faust_broker_credentials(),
+            store="memory://",
+            datadir=s.data_dir,
+            web_host=s.web_host,
+            web_port=s.web_port,
+            web_bind=s.web_host,
+            web_enabled=True,
+            key_serializer="raw",
+            value_serializer="raw",
+            consumer_auto_offset_reset="earliest",
+            topic_replication_factor=s.replication_factor,
+            topic_allow_declare=False,  # streams.topics creates them with the right configs
+            producer_acks=-1,
+        )
+        # Faust's own sensors (messages in/out, commit latency, rebalances...) share our registry and /metrics.
+        app.monitor = PrometheusMonitor(metrics=FaustMetrics.create(self.registry, "coi_faust"))
+        events = app.topic(s.events_topic, key_type=bytes, value_type=bytes, partitions=s.events_partitions)
+        outputs = {
+            "scores": app.topic(s.scores_topic, key_type=bytes, value_type=bytes),
+            "alerts": app.topic(s.alerts_topic, key_type=bytes, value_type=bytes),
+            "dead_letters": app.topic(s.dead_letter_topic, key_type=bytes, value_type=bytes),
+        }
+        pipeline = self
+
+        @app.agent(events, name="score-events")
+        async def score_events(stream):
+            await pipeline.recover()
+            async for event in stream.events():
+                message = event.message
+                record = InputRecord(value=event.value, key=event.key, topic=message.topic,
+                                     partition=message.partition, offset=message.offset,
+                                     timestamp_ms=int(message.timestamp * 1000) if message.timestamp else None)
+                outcome = pipeline.processor.process(record)
+                for out in outcome.outbound:
+                    await outputs[out.role].send(key=out.key, value=out.value)
+                    pipeline.metrics.published.labels(topic=outputs[out.role].get_topic_name()).inc()
+                pipeline._observe_latency(outcome, message.timestamp)
+
+        @app.timer(s.lag_interval_seconds)
+        async def sample(app=app):
+            pipeline.sample_gauges()
+
+        register_views(app, self)
+        return app
+
+    async def recover(self) -> None:
+        """Rebuild the graph from the input log up to the committed offsets, then mark the worker ready."""
+        started = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        offsets = await loop.run_in_executor(None, committed_offsets, self.settings)
+        applied = await loop.run_in_executor(None, replay_into, self.settings, self.processor, offsets)
+        self.processor.metrics = self.metrics
+        self.metrics.recovered_events.inc(applied)
+        self.sample_gauges()
+        self.ready.set()
+        self.metrics.worker_ready.set(1)
+        log.info("recovered %d events up to %s in %.2fs; live", applied, offsets, time.perf_counter() - started)
+
+    def _observe_latency(self, outcome, append_timestamp: float | None) -> None:
+        if outcome.event is None or not outcome.outbound:
+            return
+        now = time.time()
+        self.metrics.end_to_end_latency.labels(clock="event_time").observe(
+            max(0.0, now - outcome.event.observed_at.timestamp()))
+        if append_timestamp:
+            self.metrics.end_to_end_latency.labels(clock="append_time").observe(max(0.0, now - append_timestamp))
+
+    def sample_gauges(self) -> None:
+        stats = self.engine.stats()
+        self.metrics.graph_nodes.set(stats["nodes"])
+        self.metrics.graph_relations.set(stats["relations"])
+        consumer = getattr(self.app, "_consumer", None)
+        if consumer is None:
+            return
+        for tp in consumer.assignment():
+            if tp.topic != self.settings.events_topic:
+                continue
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            position = self.processor.next_offsets.get(str(tp.partition), 0)
+            self.metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(
+                max(0, highwater - position))

@@ -1,0 +1,1 @@
+"""`coi-risk` subcommands, one module each; every module exposes `register(subparsers)`."""

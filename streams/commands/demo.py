@@ -1,0 +1,105 @@
+"""`coi-risk demo`: the main job on an embedded default.
+
+Starts the local broker when no bootstrap servers are configured, runs the worker, publishes the seed scenario and
+prints alerts with their explanations as they arrive. Demo topics carry a `demo.` prefix and are recreated on each
+run, so the demo shows the same alerts every time without touching the real pipeline's topics.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from streams.config import add_connection_flags, settings_from_args
+
+SEED = Path(__file__).resolve().parents[2] / "examples" / "binance-wlfi.jsonl"
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("demo", help="broker (if needed) + worker + seed scenario, alerts printed live")
+    add_connection_flags(parser)
+    parser.add_argument("--file", default=str(SEED), help="events to publish (default: the seed scenario)")
+    parser.add_argument("--web-port", type=int, default=6066)
+    parser.add_argument("--exit-after-idle", type=float, default=None, metavar="SECONDS",
+                        help="stop after this long without a new alert (default: run until Ctrl-C)")
+    parser.set_defaults(func=run)
+
+
+def _demo_settings(args):
+    return settings_from_args(args, app_id="coi-risk-demo", events_topic="demo.coi-relationship-events",
+                              scores_topic="demo.coi-scores", alerts_topic="demo.coi-alerts",
+                              dead_letter_topic="demo.coi-dead-letters", web_port=args.web_port,
+                              data_dir=".run/demo-worker")
+
+
+def _worker_environment(settings) -> dict[str, str]:
+    env = dict(os.environ)
+    for name in ("app_id", "events_topic", "scores_topic", "alerts_topic", "dead_letter_topic", "web_port",
+                 "data_dir", "bootstrap_servers"):
+        env[f"COI_{name.upper()}"] = str(getattr(settings, name) or settings.bootstrap)
+    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    return env
+
+
+def _wait_ready(url: str, worker: subprocess.Popen, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            raise SystemExit(f"the worker exited with code {worker.returncode} before it was ready")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"the worker was not ready at {url} within {timeout:.0f}s")
+
+
+def run(args) -> int:
+    from streams.broker import LocalBroker
+    from streams.commands.produce import produce_lines
+    from streams.commands.tail import follow
+    from streams.render import render_alert
+    from streams.topics import recreate_topics
+
+    settings = _demo_settings(args)
+    started_broker = None
+    if settings.uses_local_broker:
+        broker = LocalBroker(port=settings.local_broker_port)
+        if not broker.status().running:
+            print(f"starting the local Kafka broker on {settings.bootstrap} ...", file=sys.stderr)
+            broker.start()
+            started_broker = broker
+    print(f"recreating demo topics on {settings.bootstrap}", file=sys.stderr)
+    recreate_topics(settings)
+
+    worker = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warn"],
+                              env=_worker_environment(settings))
+    base = f"http://{settings.web_host}:{settings.web_port}"
+    try:
+        _wait_ready(f"{base}/ready", worker)
+        print(f"worker ready; metrics at {base}/metrics, top risks at {base}/scores/top", file=sys.stderr)
+        with open(args.file, "rb") as lines:
+            summary = produce_lines(settings, lines, settings.events_topic, progress=False)
+        print(f"published {summary['sent']} events from {args.file}; alerts as they arrive (Ctrl-C to stop):\n",
+              file=sys.stderr)
+        for _, alert in follow(settings, "alerts", from_beginning=True, idle_timeout=args.exit_after_idle):
+            print(render_alert(alert) + "\n", flush=True)
+    except KeyboardInterrupt:
+        print("\nstopping ...", file=sys.stderr)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        if started_broker is not None:
+            started_broker.stop()
+            print("local broker stopped", file=sys.stderr)
+    return 0

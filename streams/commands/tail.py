@@ -1,0 +1,54 @@
+"""`coi-risk tail alerts|scores|dead-letters`: follow an output topic, readable or as JSON lines."""
+
+from __future__ import annotations
+
+import sys
+
+from schemas import Alert, DeadLetter, RiskScore
+from streams.config import add_connection_flags, settings_from_args
+from streams.render import render_alert, render_dead_letter, render_score
+
+_KINDS = {
+    "alerts": ("alerts_topic", Alert, render_alert),
+    "scores": ("scores_topic", RiskScore, render_score),
+    "dead-letters": ("dead_letter_topic", DeadLetter, render_dead_letter),
+}
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("tail", help="follow alerts, scores or dead letters")
+    add_connection_flags(parser)
+    parser.add_argument("kind", choices=sorted(_KINDS))
+    parser.add_argument("--json", action="store_true", help="print the raw JSON value, one per line")
+    parser.add_argument("--from-beginning", action="store_true", help="start at the oldest retained message")
+    parser.add_argument("--max", type=int, default=None, help="stop after N messages")
+    parser.add_argument("--idle-timeout", type=float, default=None, help="stop after S seconds without messages")
+    parser.set_defaults(func=run)
+
+
+def follow(settings, kind: str, from_beginning: bool, idle_timeout: float | None = None):
+    """Yields (raw bytes, parsed model) from the topic of `kind`, forever or until idle."""
+    from kafka import KafkaConsumer
+
+    setting, model, _ = _KINDS[kind]
+    consumer = KafkaConsumer(getattr(settings, setting), group_id=None, enable_auto_commit=False,
+                             auto_offset_reset="earliest" if from_beginning else "latest",
+                             consumer_timeout_ms=int(idle_timeout * 1000) if idle_timeout else float("inf"),
+                             **settings.kafka_python_options())
+    try:
+        for message in consumer:
+            if message.value is None:
+                continue
+            yield message.value, model.model_validate_json(message.value)
+    finally:
+        consumer.close()
+
+
+def run(args) -> int:
+    settings = settings_from_args(args)
+    render = _KINDS[args.kind][2]
+    for count, (raw, item) in enumerate(follow(settings, args.kind, args.from_beginning, args.idle_timeout), 1):
+        print(raw.decode() if args.json else render(item) + "\n", flush=True)
+        if args.max and count >= args.max:
+            break
+    return 0

@@ -1,0 +1,45 @@
+"""The pipeline's own Prometheus metrics, registered on a registry passed in (never the global one).
+
+Names are a contract with deploy/prometheus rules and the Grafana dashboard; tests/deploy checks they agree.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+# Scoring is sub-millisecond to tens of milliseconds; end-to-end spans broker round trips and batching.
+_SCORING_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
+_E2E_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
+                3600.0, 86400.0)
+
+
+class PipelineMetrics:
+    def __init__(self, registry: CollectorRegistry):
+        self.registry = registry
+        self.events_consumed = Counter("coi_events_consumed", "Relationship events read from the input topic",
+                                       registry=registry)
+        self.events_valid = Counter("coi_events_valid", "Events that passed validation", registry=registry)
+        self.events_rejected = Counter("coi_events_rejected", "Events dead-lettered, by reason code", ["reason"],
+                                       registry=registry)
+        self.graph_nodes = Gauge("coi_graph_nodes", "Entities in the ownership-and-influence graph",
+                                 registry=registry)
+        self.graph_relations = Gauge("coi_graph_relations", "Live relations in the graph", registry=registry)
+        self.scoring_latency = Histogram("coi_scoring_latency_seconds", "Apply one event and rescore",
+                                         buckets=_SCORING_BUCKETS, registry=registry)
+        self.end_to_end_latency = Histogram(
+            "coi_end_to_end_latency_seconds",
+            "From the event's observed time (clock=event_time) or its Kafka append time (clock=append_time) "
+            "to publication of the resulting score or alert", ["clock"], buckets=_E2E_BUCKETS, registry=registry)
+        self.score_changes = Counter("coi_score_changes", "Published score changes, by new band", ["band"],
+                                     registry=registry)
+        self.alerts = Counter("coi_alerts", "Published alert transitions", ["band", "state"], registry=registry)
+        self.pair_alerts = Counter("coi_pair_alerts", "Alert transitions per (actor, counterparty) pair",
+                                   ["actor", "counterparty"], registry=registry)
+        self.published = Counter("coi_published", "Messages written to output topics", ["topic"],
+                                 registry=registry)
+        self.consumer_lag = Gauge("coi_consumer_lag", "Input messages not yet processed", ["topic", "partition"],
+                                  registry=registry)
+        self.worker_ready = Gauge("coi_worker_ready", "1 once the graph is recovered and live processing runs",
+                                  registry=registry)
+        self.recovered_events = Counter("coi_recovered_events", "Events re-applied from the input topic at start",
+                                        registry=registry)

@@ -1,0 +1,121 @@
+"""The pipeline's topics: names, partitions and configs in one table, created with the right configs up front.
+
+The input topic keeps events forever (retention -1): the worker rebuilds its graph from it after a restart and
+auditors replay it. Scores are compacted, keyed by pair, so the topic is the current score of every pair.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kafka import KafkaAdminClient
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from streams.config import Settings
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    role: str
+    name: str
+    partitions: int
+    replication: int
+    config: dict[str, str] = field(default_factory=dict)
+
+
+def topic_specs(settings: Settings) -> list[TopicSpec]:
+    out, rf = settings.output_partitions, settings.replication_factor
+    return [
+        TopicSpec("events", settings.events_topic, settings.events_partitions, rf,
+                  {"retention.ms": "-1", "cleanup.policy": "delete"}),
+        TopicSpec("scores", settings.scores_topic, out, rf,
+                  {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}),
+        TopicSpec("alerts", settings.alerts_topic, out, rf, {"retention.ms": "-1"}),
+        TopicSpec("dead_letters", settings.dead_letter_topic, 1, rf, {"retention.ms": str(30 * 24 * 3600 * 1000)}),
+    ]
+
+
+def admin_client(settings: Settings) -> KafkaAdminClient:
+    return KafkaAdminClient(client_id=f"{settings.app_id}-admin", request_timeout_ms=15000,
+                            **settings.kafka_python_options())
+
+
+def ensure_topics(settings: Settings) -> dict[str, str]:
+    """Create missing topics; returns topic name -> 'created' | 'exists'. Existing topics are not altered."""
+    admin = admin_client(settings)
+    try:
+        existing = set(admin.list_topics())
+        outcome = {}
+        for spec in topic_specs(settings):
+            if spec.name in existing:
+                outcome[spec.name] = "exists"
+                continue
+            try:
+                admin.create_topics([NewTopic(spec.name, spec.partitions, spec.replication,
+                                              topic_configs=spec.config)])
+                outcome[spec.name] = "created"
+            except TopicAlreadyExistsError:
+                outcome[spec.name] = "exists"
+        return outcome
+    finally:
+        admin.close()
+
+
+def describe_topics(settings: Settings) -> list[dict]:
+    admin = admin_client(settings)
+    try:
+        names = [spec.name for spec in topic_specs(settings)]
+        present = set(admin.list_topics())
+        described = {t["topic"]: t for t in admin.describe_topics([n for n in names if n in present])}
+        configs = {}
+        resources = [ConfigResource(ConfigResourceType.TOPIC, n) for n in names if n in present]
+        if resources:
+            for response in admin.describe_configs(resources):
+                for resource in response.resources:
+                    _, _, _, topic, entries = resource[:5]
+                    configs[topic] = {entry[0]: entry[1] for entry in entries
+                                      if entry[0] in ("cleanup.policy", "retention.ms", "min.compaction.lag.ms")}
+        return [{"name": n, "exists": n in present,
+                 "partitions": len(described.get(n, {}).get("partitions", [])) if n in present else 0,
+                 "config": configs.get(n, {})} for n in names]
+    finally:
+        admin.close()
+
+
+def recreate_topics(settings: Settings, timeout: float = 30.0) -> None:
+    """Delete the pipeline's topics (if present) and create them anew; for demos and tests, never production."""
+    import time
+
+    from kafka.errors import UnknownTopicOrPartitionError
+
+    admin = admin_client(settings)
+    try:
+        names = [spec.name for spec in topic_specs(settings)]
+        present = [name for name in names if name in set(admin.list_topics())]
+        if present:
+            try:
+                admin.delete_topics(present)
+            except UnknownTopicOrPartitionError:
+                pass
+            deadline = time.monotonic() + timeout
+            while set(present) & set(admin.list_topics()):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"topics {present} were not deleted within {timeout}s")
+                time.sleep(0.2)
+        try:
+            admin.delete_consumer_groups([settings.app_id])
+        except Exception:  # no such group yet: nothing to reset
+            pass
+    finally:
+        admin.close()
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            ensure_topics(settings)
+            return
+        except Exception:
+            # the broker may still be finishing the deletion it just acknowledged
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)

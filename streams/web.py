@@ -1,0 +1,53 @@
+"""HTTP views on the worker: health, readiness, Prometheus metrics and the current top risks as JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from faust import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+if TYPE_CHECKING:
+    from streams.app import Pipeline
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 500
+
+
+def _limit(request: web.Request) -> int:
+    try:
+        return max(1, min(MAX_LIMIT, int(request.query.get("limit", DEFAULT_LIMIT))))
+    except ValueError:
+        return DEFAULT_LIMIT
+
+
+def _scores_json(scores) -> list[dict]:
+    return [json.loads(score.model_dump_json()) for score in scores]
+
+
+def register_views(app, pipeline: Pipeline) -> None:
+    @app.page("/healthz")
+    async def healthz(self, request: web.Request) -> web.Response:
+        return self.json({"status": "ok"})
+
+    @app.page("/ready")
+    async def ready(self, request: web.Request) -> web.Response:
+        is_ready = pipeline.ready.is_set()
+        return self.json({"ready": is_ready}, status=200 if is_ready else 503)
+
+    @app.page("/metrics")
+    async def metrics(self, request: web.Request) -> web.Response:
+        return self.bytes(generate_latest(pipeline.registry), content_type=CONTENT_TYPE_LATEST)
+
+    @app.page("/scores")
+    async def scores(self, request: web.Request) -> web.Response:
+        entity = request.query.get("entity")
+        if not entity:
+            return self.json({"error": "pass ?entity=ID, or use /scores/top"}, status=400)
+        ranked = pipeline.engine.top_scores(limit=_limit(request), entity_id=entity)
+        return self.json({"entity": entity, "scores": _scores_json(ranked)})
+
+    @app.page("/scores/top")
+    async def top(self, request: web.Request) -> web.Response:
+        return self.json({"scores": _scores_json(pipeline.engine.top_scores(limit=_limit(request)))})
