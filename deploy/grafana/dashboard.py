@@ -1,0 +1,382 @@
+"""The "coi-risk pipeline" Grafana dashboard, as code.
+
+    python deploy/grafana/dashboard.py           # rewrite dashboards/coi-risk.json
+    python deploy/grafana/dashboard.py --check   # exit 1 if the committed JSON is stale
+
+The JSON is committed so Grafana's file provisioning (and anyone without this
+generator's dependency) can load it; tests/deploy/test_grafana_dashboard.py
+fails when it drifts from this file.
+
+Built with grafana-foundation-sdk (types generated for Grafana 11.6, the
+version docker-compose.yml runs). Panels are declared as data first (ROWS)
+so `panel_queries()` can hand every query to tests without going through the
+SDK objects.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from grafana_foundation_sdk.builders import common as common_builders
+from grafana_foundation_sdk.builders import dashboard as dashboard_builders
+from grafana_foundation_sdk.builders import prometheus, stat, table, timeseries
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models import common
+from grafana_foundation_sdk.models import dashboard as dashboard_models
+from grafana_foundation_sdk.models.prometheus import PromQueryFormat
+
+DASHBOARD_UID = "coi-risk-pipeline"
+DASHBOARD_TITLE = "coi-risk pipeline"
+# Must match the uid in provisioning/datasources/prometheus.yml: panels name
+# the datasource by uid so the dashboard does not depend on it being default.
+DATASOURCE_UID = "coi-prometheus"
+DATASOURCE = dashboard_models.DataSourceRef(type_val="prometheus", uid=DATASOURCE_UID)
+
+OUTPUT_PATH = Path(__file__).resolve().parent / "dashboards" / "coi-risk.json"
+
+# Grafana fills these in per request; a plain Prometheus needs literal values.
+# 1m is what Grafana's $__rate_interval resolves to with a 15s scrape interval
+# (4 x scrape interval), so it also covers the 5s local scrape configuration.
+PROMETHEUS_SUBSTITUTES = {
+    "$__rate_interval": "1m",
+    "$__range": "1h",
+}
+
+RATE = "$__rate_interval"
+
+
+@dataclass(frozen=True)
+class Query:
+    expr: str
+    legend: str = ""
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    title: str
+    kind: Literal["timeseries", "bars", "stat", "table"]
+    queries: tuple[Query, ...]
+    unit: str
+    description: str
+    width: int
+    height: int = 8
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    title: str
+    panels: tuple[PanelSpec, ...]
+
+
+def _quantiles(metric: str, by: str, legend_suffix: str = "") -> tuple[Query, ...]:
+    grouping = f"{by}, le" if by else "le"
+    return tuple(
+        Query(
+            expr=f"histogram_quantile({q}, sum by ({grouping}) (rate({metric}_bucket[{RATE}])))",
+            legend=f"{name}{legend_suffix}",
+        )
+        for q, name in (("0.5", "p50"), ("0.99", "p99"))
+    )
+
+
+ROWS: tuple[RowSpec, ...] = (
+    RowSpec(
+        "Throughput",
+        (
+            PanelSpec(
+                title="Worker status",
+                kind="stat",
+                queries=(
+                    Query('max by (instance) (up{job="coi-risk-worker"})', "scraped {{instance}}"),
+                    Query("max by (instance) (coi_worker_ready)", "ready {{instance}}"),
+                ),
+                unit="none",
+                description=(
+                    "1 = the scrape succeeds / recovery has finished. "
+                    "Red for long means CoiWorkerDown or CoiWorkerNotReady."
+                ),
+                width=4,
+            ),
+            PanelSpec(
+                title="Throughput in",
+                kind="timeseries",
+                queries=(
+                    Query(f"sum(rate(coi_events_consumed_total[{RATE}]))", "consumed"),
+                    Query(f"sum(rate(coi_events_valid_total[{RATE}]))", "valid"),
+                    Query(f"sum(rate(coi_events_rejected_total[{RATE}]))", "rejected"),
+                ),
+                unit="ops",
+                description=(
+                    "Relationship events read from coi-relationship-events per second; "
+                    "consumed = valid + rejected."
+                ),
+                width=10,
+            ),
+            PanelSpec(
+                title="Throughput out",
+                kind="timeseries",
+                queries=(Query(f"sum by (topic) (rate(coi_published_total[{RATE}]))", "{{topic}}"),),
+                unit="ops",
+                description="Messages written per second to coi-scores, coi-alerts and coi-dead-letters.",
+                width=10,
+            ),
+        ),
+    ),
+    RowSpec(
+        "Input quality and backlog",
+        (
+            PanelSpec(
+                title="Dead letters by reason",
+                kind="timeseries",
+                queries=(Query(f"sum by (reason) (rate(coi_events_rejected_total[{RATE}]))", "{{reason}}"),),
+                unit="ops",
+                description="Events rejected to coi-dead-letters per second, by reason code.",
+                width=8,
+            ),
+            PanelSpec(
+                title="Consumer lag",
+                kind="timeseries",
+                queries=(
+                    Query("sum(coi_consumer_lag)", "total"),
+                    Query("sum by (topic, partition) (coi_consumer_lag)", "{{topic}} [{{partition}}]"),
+                ),
+                unit="short",
+                description=(
+                    "Input messages not yet processed. A steady rise means the worker cannot keep up "
+                    "(CoiConsumerLagGrowing)."
+                ),
+                width=8,
+            ),
+            PanelSpec(
+                title="Graph size",
+                kind="timeseries",
+                queries=(
+                    Query("sum by (instance) (coi_graph_nodes)", "nodes {{instance}}"),
+                    Query("sum by (instance) (coi_graph_relations)", "relations {{instance}}"),
+                ),
+                unit="short",
+                description="Entities and relations held in the ownership-and-influence graph.",
+                width=8,
+            ),
+        ),
+    ),
+    RowSpec(
+        "Latency",
+        (
+            PanelSpec(
+                title="Scoring latency p50/p99",
+                kind="timeseries",
+                queries=_quantiles("coi_scoring_latency_seconds", by=""),
+                unit="s",
+                description="Time to apply one event to the graph and rescore the affected pairs.",
+                width=12,
+            ),
+            PanelSpec(
+                title="End-to-end latency p50/p99",
+                kind="timeseries",
+                queries=_quantiles("coi_end_to_end_latency_seconds", by="clock", legend_suffix=" {{clock}}"),
+                unit="s",
+                description=(
+                    "From the event's observed time (event_time) or its Kafka append time (append_time) "
+                    "to publication of the resulting score or alert. The gap between the two clocks is "
+                    "delay before the event reached Kafka."
+                ),
+                width=12,
+            ),
+        ),
+    ),
+    RowSpec(
+        "Risk",
+        (
+            PanelSpec(
+                title="Score changes by band",
+                kind="timeseries",
+                queries=(Query(f"sum by (band) (rate(coi_score_changes_total[{RATE}]))", "{{band}}"),),
+                unit="ops",
+                description="Published score changes per second, by the band of the new score.",
+                width=8,
+            ),
+            PanelSpec(
+                title="Alerts by band and state",
+                kind="bars",
+                queries=(
+                    Query(f"sum by (band, state) (increase(coi_alerts_total[{RATE}]))", "{{band}} {{state}}"),
+                ),
+                unit="short",
+                description="Alert transitions (raised, escalated, downgraded, resolved) per band in each interval.",
+                width=8,
+            ),
+            PanelSpec(
+                title="Top pairs by alerts",
+                kind="table",
+                queries=(
+                    Query(
+                        "topk(10, sum by (actor, counterparty) (increase(coi_pair_alerts_total[$__range])))",
+                        "",
+                    ),
+                ),
+                unit="short",
+                description=(
+                    "The ten actor/counterparty pairs (entity ids) with the most alert transitions "
+                    "in the selected time range."
+                ),
+                width=8,
+            ),
+        ),
+    ),
+)
+
+
+def panel_queries(*, for_prometheus: bool = False) -> list[tuple[str, str]]:
+    """Every (panel title, PromQL expr) on the dashboard, in panel order.
+
+    With for_prometheus=True, Grafana's built-in variables are replaced by
+    PROMETHEUS_SUBSTITUTES so each expr can be sent as-is to Prometheus's
+    /api/v1/query (as the end-to-end test against a running worker does).
+    """
+    queries = []
+    for row in ROWS:
+        for panel in row.panels:
+            for query in panel.queries:
+                expr = query.expr
+                if for_prometheus:
+                    for variable, value in PROMETHEUS_SUBSTITUTES.items():
+                        expr = expr.replace(variable, value)
+                queries.append((panel.title, expr))
+    return queries
+
+
+def _targets(spec: PanelSpec) -> list[prometheus.Dataquery]:
+    targets = []
+    for index, query in enumerate(spec.queries):
+        target = (
+            prometheus.Dataquery()
+            .ref_id(chr(ord("A") + index))
+            .datasource(DATASOURCE)
+            .expr(query.expr)
+            .legend_format(query.legend or "__auto")
+        )
+        if spec.kind in ("stat", "table"):
+            target = target.instant()
+        else:
+            target = target.range()
+        if spec.kind == "table":
+            target = target.format(PromQueryFormat.TABLE)
+        targets.append(target)
+    return targets
+
+
+def _panel(spec: PanelSpec):
+    if spec.kind in ("timeseries", "bars"):
+        panel = (
+            timeseries.Panel()
+            .legend(
+                common_builders.VizLegendOptions()
+                .display_mode(common.LegendDisplayMode.LIST)
+                .placement(common.LegendPlacement.BOTTOM)
+                .show_legend(True)
+            )
+            .fill_opacity(10)
+        )
+        if spec.kind == "bars":
+            panel = panel.draw_style(common.GraphDrawStyle.BARS).fill_opacity(80).stacking(
+                common_builders.StackingConfig().mode(common.StackingMode.NORMAL)
+            )
+    elif spec.kind == "stat":
+        panel = (
+            stat.Panel()
+            .color_mode(common.BigValueColorMode.BACKGROUND)
+            .graph_mode(common.BigValueGraphMode.NONE)
+            .reduce_options(common_builders.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
+            .thresholds(
+                dashboard_builders.ThresholdsConfig()
+                .mode(dashboard_models.ThresholdsMode.ABSOLUTE)
+                .steps(
+                    [
+                        dashboard_models.Threshold(value=None, color="red"),
+                        dashboard_models.Threshold(value=1, color="green"),
+                    ]
+                )
+            )
+        )
+    elif spec.kind == "table":
+        panel = (
+            table.Panel()
+            .decimals(0)
+            .with_transformation(
+                dashboard_models.DataTransformerConfig(
+                    id_val="organize",
+                    options={"excludeByName": {"Time": True}, "renameByName": {"Value": "alert transitions"}},
+                )
+            )
+            .sort_by([common_builders.TableSortByFieldState().display_name("alert transitions").desc(True)])
+        )
+    else:  # pragma: no cover - PanelSpec.kind is a closed set
+        raise ValueError(f"unknown panel kind {spec.kind!r}")
+    return (
+        panel.title(spec.title)
+        .description(spec.description)
+        .datasource(DATASOURCE)
+        .unit(spec.unit)
+        .span(spec.width)
+        .height(spec.height)
+        .targets(_targets(spec))
+    )
+
+
+def build_dashboard() -> dashboard_models.Dashboard:
+    builder = (
+        dashboard_builders.Dashboard(DASHBOARD_TITLE)
+        .uid(DASHBOARD_UID)
+        .tags(["coi-risk", "kafka", "faust"])
+        .description(
+            "Conflict-of-interest risk pipeline: input throughput and quality, backlog, graph size, "
+            "latency, score and alert activity. Alert rules: deploy/prometheus/rules/alerts.yml."
+        )
+        .editable()
+        .refresh("30s")
+        .time("now-1h", "now")
+        .timezone("browser")
+    )
+    # Explicit ids: Grafana keys panel state and links (?viewPanel=N) on them,
+    # so they must be unique and stable across regenerations.
+    panel_id = 0
+    for row in ROWS:
+        panel_id += 1
+        builder = builder.with_row(dashboard_builders.Row(row.title).id(panel_id))
+        for spec in row.panels:
+            panel_id += 1
+            builder = builder.with_panel(_panel(spec).id(panel_id))
+    return builder.build()
+
+
+def render() -> str:
+    """The dashboard JSON exactly as committed (stable key order, trailing newline)."""
+    return json.dumps(build_dashboard(), cls=JSONEncoder, sort_keys=True, indent=2) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="exit 1 if the committed JSON differs from the generator")
+    parser.add_argument("--output", type=Path, default=OUTPUT_PATH)
+    args = parser.parse_args(argv)
+
+    rendered = render()
+    if args.check:
+        current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
+        if current != rendered:
+            print(f"{args.output} is stale: run python deploy/grafana/dashboard.py", file=sys.stderr)
+            return 1
+        return 0
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(rendered, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
