@@ -11,7 +11,7 @@ from enum import StrEnum
 from functools import cache
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from schemas.vocabulary import (
     CLOSE_ASSOCIATE_TOPICS,
@@ -51,8 +51,9 @@ Topic = Annotated[str, AfterValidator(_known_topic)]
 
 
 class _Contract(BaseModel):
-    # Unknown fields are an error: a typo in an extractor must not silently drop evidence.
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+    # Unknown fields are an error: a typo in an extractor must not silently drop evidence. An infinite amount or
+    # a NaN confidence would poison every score downstream.
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False, allow_inf_nan=False)
 
 
 class EntityRef(_Contract):
@@ -88,7 +89,7 @@ class Provenance(_Contract):
 
     source_url: str = Field(min_length=1, max_length=2000)
     publisher: str = Field(min_length=1, max_length=500)
-    retrieved_at: dt.datetime
+    retrieved_at: AwareDatetime = Field(description="When the source was fetched; with a UTC offset.")
     extractor: Extractor
     confidence: float = Field(ge=0.0, le=1.0, description="The extractor's confidence that the claim is stated.")
     quote: str | None = Field(default=None, max_length=5000)
@@ -149,7 +150,8 @@ class RelationshipEvent(_Contract):
     start_date: dt.date | None = Field(default=None, description="First day the relation held, if known.")
     end_date: dt.date | None = Field(default=None, description="Last day the relation held, if it ended.")
     status: Status = Status.CONFIRMED
-    observed_at: dt.datetime = Field(description="Event time: when the source stated the fact. Orders versions.")
+    observed_at: AwareDatetime = Field(description="Event time, with a UTC offset: when the source stated the fact. "
+                                   "Orders versions of one relation.")
     provenance: Provenance
 
     @model_validator(mode="after")

@@ -116,9 +116,10 @@ RELATIONS: dict[RelationType, RelationSpec] = {spec.type: spec for spec in [
     RelationSpec(RelationType.OWNERSHIP, "source owns all or part of target (shares, stake, founder ownership)",
                  "Ownership", "owner", "asset", PARTIES, ASSETS,
                  frozenset({"percentage", "shares_count", "role", "summary"}), commercial=True),
-    _ours(RelationType.CONTROL, "source steers target without (known) ownership: head of the executive over a "
-          "ministry, an office over a public body, a parent's de facto control",
-          PARTIES | POSITIONS, PARTIES, control=True),
+    RelationSpec(RelationType.CONTROL, "source steers target without (known) ownership: head of the executive "
+                 "over a ministry, an office over a public body, a parent's de facto control",
+                 "Control", "controller", "controlled", PARTIES | POSITIONS, PARTIES,
+                 frozenset({"role", "summary"}), control=True),
     RelationSpec(RelationType.DIRECTORSHIP, "source is director, officer or executive of target",
                  "Directorship", "director", "organization", PARTIES, ORGANIZATIONS,
                  frozenset({"role", "summary"}), commercial=True, control=True),

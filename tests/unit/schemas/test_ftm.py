@@ -1,0 +1,273 @@
+"""FollowTheMoney interop: import, export and the round trips between them."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+
+import pytest
+from followthemoney import model
+from followthemoney.types import registry
+
+from schemas import RELATIONS, RelationshipEvent, RelationType, Status, parse_event, validate_event
+from schemas.ftm import (
+    FtmImportError,
+    ImportDefaults,
+    ImportReport,
+    SkipReason,
+    events_from_ftm,
+    ftm_from_events,
+    ftm_property,
+    ftm_schema_for,
+)
+
+RETRIEVED = dt.datetime(2025, 5, 20, 6, 10, 44, tzinfo=dt.UTC)
+OPENSANCTIONS = ImportDefaults(publisher="OpenSanctions", source_url="https://www.opensanctions.org/datasets/default/",
+                               retrieved_at=RETRIEVED)
+
+
+def after_round_trip(events: list[RelationshipEvent]) -> list[dict]:
+    """What events -> FtM -> events keeps, by the losses documented in schemas/ftm.py and docs/events.md."""
+    current: dict[str, RelationshipEvent] = {}
+    for event in sorted(events, key=lambda e: e.observed_at):
+        if event.op == "retract":
+            current.pop(event.relation_id, None)
+        else:
+            current[event.relation_id] = event
+    return [comparable(event, ftm_schema_for(event).name) for event in current.values()]
+
+
+def comparable(event: RelationshipEvent, exported_as: str) -> dict:
+    kept = event.model_dump(mode="json", exclude={"event_id", "op"})
+    kept["provenance"] = {key: kept["provenance"][key] for key in ("source_url", "publisher", "retrieved_at")}
+    kept["properties"] = {name: value for name, value in kept["properties"].items()
+                          if value is not None and ftm_property(exported_as, name)}
+    if model.get(exported_as).get("status") is None:
+        kept["status"] = ImportDefaults.status.value
+    return kept
+
+
+@pytest.fixture(scope="module")
+def nordbank(ftm_lines) -> list[dict]:
+    return ftm_lines("nordbank.ftm.jsonl")
+
+
+@pytest.fixture(scope="module")
+def opensanctions(ftm_lines) -> list[dict]:
+    return ftm_lines("opensanctions-style.ftm.jsonl")
+
+
+@pytest.fixture(scope="module")
+def opensanctions_import(opensanctions) -> tuple[dict[str, RelationshipEvent], ImportReport]:
+    report = ImportReport()
+    events = {event.relation_id: event for event in events_from_ftm(opensanctions, OPENSANCTIONS, report)}
+    return events, report
+
+
+# --- round trips ----------------------------------------------------------------------------------------------
+
+def test_ftm_to_events_to_ftm_gives_back_the_same_entities(nordbank):
+    exported = {entity["id"]: entity for entity in ftm_from_events(events_from_ftm(nordbank))}
+    assert sorted(exported) == sorted(entity["id"] for entity in nordbank)
+    for entity in nordbank:
+        assert exported[entity["id"]] == entity
+
+
+def test_the_round_trip_file_covers_every_ftm_schema_we_map(nordbank):
+    assert {spec.ftm_schema for spec in RELATIONS.values()} <= {entity["schema"] for entity in nordbank}
+
+
+@pytest.mark.parametrize("source", ["seed", "docs"])
+def test_events_to_ftm_to_events_keeps_all_but_the_documented_losses(source, seed_lines, doc_examples):
+    events = ([parse_event(line) for line in seed_lines] if source == "seed"
+              else [validate_event(doc) for doc in doc_examples])
+    back = list(events_from_ftm(ftm_from_events(events), ImportDefaults()))
+    assert [comparable(event, ftm_schema_for(event).name) for event in back] == after_round_trip(events)
+
+
+def test_the_import_of_an_export_is_marked_as_ours_and_deterministic(seed_lines):
+    events = [parse_event(line) for line in seed_lines]
+    entities = list(ftm_from_events(events))
+    first, second = list(events_from_ftm(entities)), list(events_from_ftm(copy.deepcopy(entities)))
+    assert [event.event_id for event in first] == [event.event_id for event in second]
+    assert len({event.event_id for event in first}) == len(first)
+    assert all(event.provenance.extractor.name == "ftm-import" and event.provenance.confidence == 0.8
+               for event in first)
+
+
+# --- export ---------------------------------------------------------------------------------------------------
+
+def test_export_is_valid_ftm(seed_lines, handwritten_documents):
+    events = [parse_event(line) for line in seed_lines] + [validate_event(doc) for doc in handwritten_documents]
+    entities = list(ftm_from_events(events))
+    by_id = {entity["id"]: entity for entity in entities}
+    assert len(by_id) == len(entities)
+    for entity in entities:
+        proxy = model.get_proxy(entity, cleaned=False)
+        assert proxy.to_dict() == entity, "FtM would change what we wrote"
+        for prop, value in proxy.itervalues():
+            if prop.type is registry.entity:
+                assert value in by_id, f"{entity['id']}.{prop.name} -> {value} is not exported"
+                assert model.get(by_id[value]["schema"]).is_a(prop.range), f"{entity['id']}.{prop.name}"
+
+
+def test_export_writes_the_current_state(handwritten_documents):
+    events = [validate_event(doc) for doc in handwritten_documents]
+    exported = {entity["id"]: entity for entity in ftm_from_events(events)}
+    assert "norrland-pays-olof" not in exported, "retracted relations are left out"
+    assert exported["olof-strand"]["properties"] == {"name": ["Olof Strand"]}, \
+        "an entity's attributes come from the latest event that names it"
+    assert exported["norrland-owns-claim"]["schema"] == "Ownership"
+    assert exported["kiruna-claim-7"]["properties"]["alias"] == ["Kiruna nr 7"]
+
+
+def test_a_later_upsert_replaces_an_earlier_one_whatever_the_input_order(seed_lines):
+    events = [parse_event(line) for line in seed_lines]
+    exported = {entity["id"]: entity for entity in ftm_from_events(reversed(events))}
+    assert exported["doj-oversees-binance"]["properties"]["role"][1] == (
+        "AML monitorship; corporate monitorships suspended")
+
+
+def test_relations_outside_the_ftm_ranges_become_unknown_links(seed_lines):
+    exported = {entity["id"]: entity for entity in ftm_from_events(parse_event(line) for line in seed_lines)}
+    sun_owns_tron = exported["sun-owns-tron"]
+    assert sun_owns_tron["schema"] == "UnknownLink"
+    assert sun_owns_tron["properties"]["role"] == ["ownership", "founder"]
+    assert exported["cz-owns-binance"]["schema"] == "Ownership"
+    assert exported["trump-controls-treasury"]["schema"] == "Control"
+
+
+# --- import of data not derived from ours ---------------------------------------------------------------------
+
+def test_opensanctions_style_import_converts_each_relation(opensanctions_import):
+    events, report = opensanctions_import
+    assert {relation_id: event.relation_type for relation_id, event in events.items()} == {
+        "pl-occ-0c1e9d2a77b4": RelationType.OCCUPANCY,
+        "pl-fam-5e0a3f9c1b2d": RelationType.FAMILY,
+        "pl-own-7d21c4e8aa90": RelationType.OWNERSHIP,
+        "pl-pay-3b6f0e1d2c4a": RelationType.PAYMENT,
+        "pl-ul-regulates-bal": RelationType.REGULATES,
+        "pl-own-vessel-1a2b": RelationType.OWNERSHIP,
+    }
+    assert report.converted == 6
+
+
+def test_opensanctions_style_import_reads_properties_and_endpoints(opensanctions_import):
+    events, _ = opensanctions_import
+    ownership = events["pl-own-7d21c4e8aa90"]
+    assert ownership.properties.percentage == 51.0
+    assert (ownership.source.name, ownership.source.country, ownership.source.topics) == (
+        "Piotr Kowalczyk", "pl", ("role.rca",))
+    assert (ownership.target.schema_.value, ownership.target.country) == ("Company", "pl")
+    assert ownership.provenance.publisher == "Krajowy Rejestr Sadowy"
+    assert ownership.provenance.retrieved_at == dt.datetime(2025, 5, 19, 22, 14, 3, tzinfo=dt.UTC)
+    payment = events["pl-pay-3b6f0e1d2c4a"]
+    assert (payment.properties.amount, payment.properties.currency) == (1250000.5, "PLN")
+    assert payment.start_date == dt.date(2024, 3, 15), "a Payment's date is its start"
+    assert (payment.source.schema_.value, payment.target.schema_.value) == ("PublicBody", "Company")
+    occupancy = events["pl-occ-0c1e9d2a77b4"]
+    assert occupancy.source.politically_exposed and occupancy.target.schema_.value == "Position"
+    assert occupancy.source.aliases == ("Marta Anna Kowalczyk",)
+    assert occupancy.status is Status.CONFIRMED, "FtM's free-text status 'current' is not one of ours"
+    assert events["pl-fam-5e0a3f9c1b2d"].properties.relationship == "Spouse"
+    assert events["pl-own-vessel-1a2b"].target.schema_.value == "Asset", "a Vessel is an Asset"
+    assert events["pl-ul-regulates-bal"].spec.authority
+
+
+def test_opensanctions_style_import_falls_back_to_the_defaults(opensanctions_import):
+    events, _ = opensanctions_import
+    occupancy, family = events["pl-occ-0c1e9d2a77b4"], events["pl-fam-5e0a3f9c1b2d"]
+    assert (occupancy.provenance.publisher, occupancy.provenance.source_url) == (
+        OPENSANCTIONS.publisher, OPENSANCTIONS.source_url)
+    assert occupancy.provenance.retrieved_at == occupancy.observed_at == RETRIEVED
+    assert family.provenance.source_url == "https://example.org/declarations/2024/kowalczyk.pdf"
+    assert family.provenance.publisher == "OpenSanctions"
+    assert all(event.provenance.extractor.name == "ftm-import" for event in events.values())
+
+
+def test_partial_dates_read_as_the_first_day_and_are_noted(opensanctions_import):
+    events, report = opensanctions_import
+    assert events["pl-occ-0c1e9d2a77b4"].start_date == dt.date(2023, 12, 1)
+    assert events["pl-own-7d21c4e8aa90"].start_date == dt.date(2019, 1, 1)
+    assert report.notes == ["Occupancy pl-occ-0c1e9d2a77b4: startDate 2023-12 read as 2023-12-01",
+                            "Ownership pl-own-7d21c4e8aa90: startDate 2019 read as 2019-01-01"]
+
+
+def test_opensanctions_style_import_reports_what_it_left_out(opensanctions_import):
+    _, report = opensanctions_import
+    [skipped] = report.skipped
+    assert (skipped.entity_id, skipped.reason) == ("pl-ul-partner-9f8e", SkipReason.UNKNOWN_ROLE)
+    assert "business partner" in skipped.message and "regulates" in skipped.message
+    assert report.ignored == {"Sanction": 1, "Address": 1}
+
+
+def test_event_ids_ignore_volatile_fields_but_follow_the_content(opensanctions):
+    baseline = {e.relation_id: e.event_id for e in events_from_ftm(opensanctions, OPENSANCTIONS, ImportReport())}
+    restamped = copy.deepcopy(opensanctions)
+    for entity in restamped:
+        entity["last_seen"] = "2025-06-01T00:00:00"
+    assert {e.relation_id: e.event_id for e in events_from_ftm(restamped, OPENSANCTIONS, ImportReport())} == baseline
+    changed = copy.deepcopy(opensanctions)
+    next(e for e in changed if e["id"] == "pl-own-7d21c4e8aa90")["properties"]["percentage"] = ["49"]
+    after = {e.relation_id: e.event_id for e in events_from_ftm(changed, OPENSANCTIONS, ImportReport())}
+    assert {rid for rid in baseline if after[rid] != baseline[rid]} == {"pl-own-7d21c4e8aa90"}
+
+
+# --- what cannot be imported ----------------------------------------------------------------------------------
+
+PERSON = {"id": "p1", "schema": "Person", "properties": {"name": ["Pat"]}}
+COMPANY = {"id": "c1", "schema": "Company", "properties": {"name": ["Acme"]}}
+PROVENANCE = {"sourceUrl": ["https://example.org/x"], "publisher": ["X"], "retrievedAt": ["2025-01-01T00:00:00"]}
+
+
+def link(schema: str, **properties) -> dict:
+    return {"id": "l1", "schema": schema, "properties": {**PROVENANCE, **properties}}
+
+
+@pytest.mark.parametrize(("entities", "reason", "says"), [
+    ([PERSON, COMPANY, link("UnknownLink", subject=["p1"], object=["c1"], role=["friend of"])],
+     SkipReason.UNKNOWN_ROLE, "friend of"),
+    ([PERSON, COMPANY, link("UnknownLink", subject=["p1"], object=["c1"], role=["regulates", "oversees"])],
+     SkipReason.UNKNOWN_ROLE, "exactly one"),
+    ([PERSON, COMPANY, link("Succession", predecessor=["p1"], successor=["c1"])],
+     SkipReason.UNMAPPED_SCHEMA, "Succession"),
+    ([PERSON, link("Ownership", owner=["p1"], asset=["c9"])], SkipReason.MISSING_ENDPOINT, "c9"),
+    ([PERSON, COMPANY, {"id": "c2", "schema": "Company", "properties": {"name": ["Beta"]}},
+      link("Ownership", owner=["p1"], asset=["c1", "c2"])], SkipReason.MISSING_ENDPOINT, "exactly one"),
+    ([PERSON, {"id": "a1", "schema": "Address", "properties": {"full": ["1 Main St"]}},
+      link("UnknownLink", subject=["p1"], object=["a1"], role=["lobbies"])],
+     SkipReason.UNMAPPED_SCHEMA, "Address a1 cannot be a relation endpoint"),
+    ([PERSON, COMPANY, link("Occupancy", holder=["p1"], post=["c1"])], "invalid_endpoint", "Position"),
+    ([PERSON, COMPANY, {"id": "l1", "schema": "Ownership", "properties": {"owner": ["p1"], "asset": ["c1"]}}],
+     SkipReason.MISSING_PROVENANCE, "--source-url"),
+    ([PERSON, {"schema": "Ownership", "properties": {}}], SkipReason.INVALID_ENTITY, "no id"),
+    ([PERSON, {"id": "x", "schema": "Bribe", "properties": {}}], SkipReason.INVALID_ENTITY, "schema"),
+    ([PERSON, ["not", "an", "entity"]], SkipReason.INVALID_ENTITY, "got list"),
+])
+def test_what_cannot_be_converted_is_reported_with_a_reason(entities, reason, says):
+    report = ImportReport()
+    assert list(events_from_ftm(entities, ImportDefaults(), report)) == []
+    [skipped] = report.skipped
+    assert skipped.reason == reason and says in skipped.message, skipped
+    with pytest.raises(FtmImportError, match=reason):
+        list(events_from_ftm(entities))
+
+
+def test_roles_are_matched_loosely_and_the_rest_of_the_role_is_kept():
+    entities = [{"id": "b1", "schema": "PublicBody", "properties": {"name": ["Agency"]}}, COMPANY,
+                link("UnknownLink", subject=["b1"], object=["c1"], role=["Awards Contract", "road works"])]
+    [event] = events_from_ftm(entities)
+    assert event.relation_type is RelationType.AWARDS_CONTRACT and event.properties.role == "road works"
+
+
+def test_fragments_of_one_entity_are_merged():
+    entities = [PERSON, {"id": "p1", "schema": "Person", "properties": {"alias": ["P."], "topics": ["role.pep"]}},
+                COMPANY, link("Ownership", owner=["p1"], asset=["c1"], percentage=["10"])]
+    [event] = events_from_ftm(entities)
+    assert (event.source.name, event.source.aliases, event.source.topics) == ("Pat", ("P.",), ("role.pep",))
+
+
+def test_relations_may_come_before_their_endpoints():
+    entities = [link("Ownership", owner=["p1"], asset=["c1"]), COMPANY, PERSON]
+    [event] = events_from_ftm(entities)
+    assert (event.source.id, event.target.id) == ("p1", "c1")

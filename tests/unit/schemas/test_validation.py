@@ -1,0 +1,209 @@
+"""parse_event: every seed event passes; every kind of bad input is rejected with its reason code and a message a
+person can act on, never with anything but EventRejected."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from schemas import EventRejected, RejectReason, parse_event, validate_event
+from schemas.validation import DEFAULT_MAX_EVENT_BYTES
+
+
+def rejection(raw: bytes, **kwargs) -> EventRejected:
+    with pytest.raises(EventRejected) as caught:
+        parse_event(raw, **kwargs)
+    return caught.value
+
+
+def assert_readable(rejected: EventRejected) -> None:
+    assert rejected.message.strip()
+    assert "Traceback" not in rejected.message
+    assert str(rejected).startswith(f"{rejected.reason.value}: ")
+
+
+def encoded(document: object) -> bytes:
+    return json.dumps(document).encode()
+
+
+def test_every_seed_event_validates(seed_lines):
+    events = [parse_event(line) for line in seed_lines]
+    assert len({event.event_id for event in events}) == len(events)
+
+
+def test_every_hand_written_and_documented_example_validates(handwritten_documents, doc_examples):
+    for document in handwritten_documents + doc_examples:
+        validate_event(document)
+
+
+@pytest.mark.parametrize(("raw", "reason", "says"), [
+    (b'{"schema_version": "1.0", "event_id": ', RejectReason.MALFORMED_JSON, "line 1"),
+    (b"", RejectReason.MALFORMED_JSON, "not valid JSON"),
+    (b'{"confidence": NaN}', RejectReason.MALFORMED_JSON, "NaN"),
+    (b'{"amount": Infinity}', RejectReason.MALFORMED_JSON, "Infinity"),
+    (b"[" * 50_000, RejectReason.MALFORMED_JSON, "nested too deeply"),
+    (b'{"name": "caf\xe9"}', RejectReason.ENCODING_ERROR, "not UTF-8"),
+    (b"\xff\xfe{\x00}\x00", RejectReason.ENCODING_ERROR, "byte 0"),
+    (b"[1, 2]", RejectReason.NOT_AN_OBJECT, "got list"),
+    (b'"an event"', RejectReason.NOT_AN_OBJECT, "got str"),
+    (b"null", RejectReason.NOT_AN_OBJECT, "got NoneType"),
+])
+def test_unparseable_bytes_are_rejected(raw, reason, says):
+    rejected = rejection(raw)
+    assert rejected.reason is reason
+    assert says in rejected.message
+    assert_readable(rejected)
+    assert "\n" not in rejected.message
+
+
+def test_oversized_payload_is_rejected_before_parsing(valid_event):
+    document = valid_event()
+    document["provenance"]["quote"] = "x" * DEFAULT_MAX_EVENT_BYTES
+    rejected = rejection(encoded(document))
+    assert rejected.reason is RejectReason.PAYLOAD_TOO_LARGE
+    assert str(DEFAULT_MAX_EVENT_BYTES) in rejected.message
+    assert rejection(encoded(valid_event()), max_bytes=100).reason is RejectReason.PAYLOAD_TOO_LARGE
+
+
+def with_source(valid_event, **fields) -> dict:
+    document = valid_event()
+    document["source"].update(fields)
+    return document
+
+
+def with_provenance(valid_event, **fields) -> dict:
+    document = valid_event()
+    document["provenance"].update(fields)
+    return document
+
+
+def without(document: dict, *path: str) -> dict:
+    *parents, last = path
+    node = document
+    for key in parents:
+        node = node[key]
+    del node[last]
+    return document
+
+
+OCCUPANCY_OF_A_COMPANY = dict(
+    relation_type="occupancy",
+    source={"id": "trump", "schema": "Person", "name": "Donald Trump"},
+    target={"id": "wlf", "schema": "Company", "name": "World Liberty Financial"},
+    properties={})
+
+
+# (case id, builds a document from the valid_event factory, reason, words the message must contain)
+BAD_DOCUMENTS = [
+    ("unknown schema version", lambda ev: ev(schema_version="2.0"), RejectReason.UNKNOWN_SCHEMA_VERSION, "'2.0'"),
+    ("no schema version", lambda ev: without(ev(), "schema_version"), RejectReason.UNKNOWN_SCHEMA_VERSION, "None"),
+    ("schema version a list", lambda ev: ev(schema_version=["1.0"]), RejectReason.UNKNOWN_SCHEMA_VERSION, "supported"),
+    ("schema version a number", lambda ev: ev(schema_version=1.0), RejectReason.UNKNOWN_SCHEMA_VERSION, "1.0"),
+    ("unknown relation type", lambda ev: ev(relation_type="bribes"), RejectReason.UNKNOWN_RELATION_TYPE, "bribes"),
+    ("relation type an object", lambda ev: ev(relation_type={}), RejectReason.UNKNOWN_RELATION_TYPE, "ownership"),
+    ("missing source", lambda ev: without(ev(), "source"), RejectReason.INVALID_ENDPOINT, "source"),
+    ("missing target", lambda ev: without(ev(), "target"), RejectReason.INVALID_ENDPOINT, "target"),
+    ("endpoint without id", lambda ev: without(ev(), "target", "id"), RejectReason.INVALID_ENDPOINT, "target.id"),
+    ("endpoint of unknown schema", lambda ev: with_source(ev, schema="Vessel"), RejectReason.INVALID_ENDPOINT,
+     "source.schema"),
+    ("occupancy of a company", lambda ev: ev(**OCCUPANCY_OF_A_COMPANY), RejectReason.INVALID_ENDPOINT, "Position"),
+    ("ownership by a security", lambda ev: with_source(ev, schema="Security"), RejectReason.INVALID_ENDPOINT,
+     "ownership source"),
+    ("source is target", lambda ev: with_source(ev, id="binance"), RejectReason.INVALID_ENDPOINT, "same entity"),
+    ("id with spaces", lambda ev: with_source(ev, id="changpeng zhao"), RejectReason.INVALID_ENDPOINT, "source.id"),
+    ("unknown topic", lambda ev: with_source(ev, topics=["role.pepp"]), RejectReason.INVALID_ENDPOINT, "role.pepp"),
+    ("upper-case country", lambda ev: with_source(ev, country="US"), RejectReason.INVALID_ENDPOINT,
+     "source.country"),
+    ("percentage over 100", lambda ev: ev(properties={"percentage": 150}), RejectReason.INVALID_PROPERTY,
+     "properties.percentage"),
+    ("negative percentage", lambda ev: ev(properties={"percentage": -0.5}), RejectReason.INVALID_PROPERTY,
+     "greater than or equal to 0"),
+    ("property the type does not accept", lambda ev: ev(properties={"amount": 5}), RejectReason.INVALID_PROPERTY,
+     "ownership does not take ['amount']"),
+    ("family with a stake", lambda ev: ev(relation_type="family", target={"id": "eric", "schema": "Person",
+                                                                          "name": "Eric Trump"},
+                                          properties={"percentage": 10}),
+     RejectReason.INVALID_PROPERTY, "family does not take ['percentage']"),
+    ("lower-case currency", lambda ev: ev(relation_type="payment", properties={"amount": 1, "currency": "usd"}),
+     RejectReason.INVALID_PROPERTY, "properties.currency"),
+    ("unknown property", lambda ev: ev(properties={"stake": 10}), RejectReason.INVALID_PROPERTY,
+     "properties.stake"),
+    ("end before start", lambda ev: ev(start_date="2024-05-01", end_date="2024-04-30"), RejectReason.INVALID_DATES,
+     "before start_date"),
+    ("impossible date", lambda ev: ev(start_date="2024-02-30"), RejectReason.INVALID_DATES, "start_date"),
+    ("partial date", lambda ev: ev(end_date="2024-05"), RejectReason.INVALID_DATES, "end_date"),
+    ("confidence over 1", lambda ev: with_provenance(ev, confidence=1.5), RejectReason.INVALID_CONFIDENCE,
+     "provenance.confidence"),
+    ("negative confidence", lambda ev: with_provenance(ev, confidence=-0.1), RejectReason.INVALID_CONFIDENCE,
+     "greater than or equal to 0"),
+    ("confidence missing", lambda ev: without(ev(), "provenance", "confidence"), RejectReason.INVALID_CONFIDENCE,
+     "Field required"),
+    ("unknown field", lambda ev: ev(relation_strength=0.9), RejectReason.INVALID_EVENT, "relation_strength"),
+    ("unknown provenance field", lambda ev: with_provenance(ev, author="x"), RejectReason.INVALID_EVENT,
+     "provenance.author"),
+    ("missing observed_at", lambda ev: without(ev(), "observed_at"), RejectReason.INVALID_EVENT, "observed_at"),
+    ("unknown op", lambda ev: ev(op="delete"), RejectReason.INVALID_EVENT, "op"),
+    ("unknown status", lambda ev: ev(status="rumoured"), RejectReason.INVALID_EVENT, "status"),
+    ("empty event id", lambda ev: ev(event_id=""), RejectReason.INVALID_EVENT, "event_id"),
+]
+
+
+@pytest.mark.parametrize(("build", "reason", "says"), [case[1:] for case in BAD_DOCUMENTS],
+                         ids=[case[0] for case in BAD_DOCUMENTS])
+def test_bad_events_are_rejected_with_their_reason(valid_event, build, reason, says):
+    rejected = rejection(encoded(build(valid_event)))
+    assert rejected.reason is reason, rejected.message
+    assert says in rejected.message
+    assert_readable(rejected)
+    assert "\n" not in rejected.message
+
+
+def test_many_errors_are_summarised(valid_event):
+    document = valid_event(event_id="", relation_id="", observed_at="yesterday", status="rumoured", op="delete")
+    rejected = rejection(encoded(document))
+    assert rejected.message.endswith("(and 2 more)")
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=st.binary(max_size=300))
+def test_arbitrary_bytes_never_escape_as_anything_but_a_rejection(raw):
+    try:
+        parse_event(raw)
+    except EventRejected as rejected:
+        assert_readable(rejected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(path=st.sampled_from([
+    ("schema_version",), ("event_id",), ("op",), ("relation_id",), ("relation_type",), ("source",),
+    ("source", "schema"), ("source", "topics"), ("target",), ("target", "id"), ("properties",),
+    ("properties", "percentage"), ("properties", "role"), ("start_date",), ("end_date",), ("status",),
+    ("observed_at",), ("provenance",), ("provenance", "confidence"), ("provenance", "extractor"),
+]), value=JSON_VALUES)
+def test_any_value_in_any_field_is_accepted_or_rejected_readably(seed_documents, path, value):
+    document = json.loads(json.dumps(seed_documents[0]))
+    node = document
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    try:
+        parse_event(encoded(document))
+    except EventRejected as rejected:
+        assert_readable(rejected)
+
+
+def test_times_without_a_utc_offset_are_rejected(valid_event):
+    # Event time orders versions of a relation; a naive time cannot be compared with the others.
+    rejected = rejection(encoded(valid_event(observed_at="2025-05-26T08:00:00")))
+    assert rejected.reason is RejectReason.INVALID_EVENT
+    assert "observed_at" in rejected.message and "timezone" in rejected.message
+    assert_readable(rejected)
