@@ -74,7 +74,7 @@ class EventProcessor:
                                      f"the engine failed on this event: {type(exc).__name__}: {exc}")
         outcome = Outcome(event=event)
         for change in changes:
-            score = change.new if change.new is not None else change.removed()
+            score = change.published()
             outcome.outbound.append(Outbound("scores", score_key(score.actor_id, score.counterparty_id),
                                              score.model_dump_json().encode()))
         for alert in alerts:

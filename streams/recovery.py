@@ -17,7 +17,7 @@ from streams.processor import EventProcessor
 def committed_offsets(settings: Settings) -> dict[int, int]:
     admin = KafkaAdminClient(client_id=f"{settings.app_id}-recovery", **settings.kafka_python_options())
     try:
-        offsets = admin.list_consumer_group_offsets(settings.app_id)
+        offsets = admin.list_group_offsets(settings.app_id).get(settings.app_id, {})
     finally:
         admin.close()
     return {tp.partition: meta.offset for tp, meta in offsets.items()

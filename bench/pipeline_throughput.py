@@ -1,0 +1,164 @@
+"""End-to-end throughput of one worker on the real broker, beside a plain aiokafka consumer on the same topic.
+
+    .venv/bin/python bench/pipeline_throughput.py --events 50000
+
+1. Publishes N synthetic events (bench/synthetic.py) to a fresh input topic.
+2. Raw rate: a plain aiokafka consumer reads the same N messages (no processing).
+3. Pipeline rate: a worker started after the backlog exists consumes all N (validate, apply, rescore, publish);
+   measured from /ready until coi_events_consumed_total reaches N.
+4. Latency: M more events are published at a steady pace while the worker is caught up; for each score or alert
+   message, latency = its append (create) time minus the append time of the event that triggered it.
+5. Where the time goes: the engine's share (coi_scoring_latency_seconds sum) of the worker's wall time.
+
+Starts its own broker on port 19392 unless --bootstrap or KAFKA_BOOTSTRAP_SERVERS is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.synthetic import generate_events  # noqa: E402
+from tests.integration.conftest import WorkerProcess, pipeline_settings  # noqa: E402
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def produce(settings, events: list[dict], pace_per_second: float | None = None) -> dict[str, int]:
+    """Publishes events keyed by relation id; returns event_id -> append timestamp (ms)."""
+    from kafka import KafkaProducer
+
+    producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, linger_ms=5, acks=1,
+                             batch_size=512 * 1024)
+    futures = []
+    started = time.perf_counter()
+    for index, event in enumerate(events):
+        if pace_per_second:
+            delay = started + index / pace_per_second - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+        value = json.dumps(event, separators=(",", ":")).encode()
+        futures.append((event["event_id"], producer.send(settings.events_topic, key=event["relation_id"].encode(),
+                                                         value=value)))
+    producer.flush()
+    stamps = {event_id: future.get(timeout=30).timestamp for event_id, future in futures}
+    producer.close()
+    return stamps
+
+
+async def raw_consume(settings, count: int) -> float:
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(settings.events_topic, bootstrap_servers=settings.bootstrap_servers,
+                                group_id=None, auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    seen = 0
+    started = time.perf_counter()
+    try:
+        while seen < count:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=10000)
+            seen += sum(len(records) for records in batches.values())
+    finally:
+        await consumer.stop()
+    return count / (time.perf_counter() - started)
+
+
+def output_latencies(settings, trigger_stamps: dict[str, int]) -> dict[str, list[float]]:
+    from kafka import KafkaConsumer
+
+    latencies: dict[str, list[float]] = {"scores": [], "alerts": []}
+    for role, topic in (("scores", settings.scores_topic), ("alerts", settings.alerts_topic)):
+        consumer = KafkaConsumer(topic, bootstrap_servers=settings.bootstrap_servers, group_id=None,
+                                 auto_offset_reset="earliest", consumer_timeout_ms=3000)
+        for message in consumer:
+            trigger = json.loads(message.value).get("trigger_event_id")
+            if trigger in trigger_stamps:
+                latencies[role].append((message.timestamp - trigger_stamps[trigger]) / 1000.0)
+        consumer.close()
+    return latencies
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--latency-events", type=int, default=3_000)
+    parser.add_argument("--latency-rate", type=float, default=1_000.0, help="events/s in the latency phase")
+    parser.add_argument("--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"))
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    from streams.broker import LocalBroker
+    from streams.topics import ensure_topics
+
+    workdir = Path(tempfile.mkdtemp(prefix="coi-bench-"))
+    broker = None
+    if not args.bootstrap:
+        broker = LocalBroker(port=19392, state_dir=workdir / "kafka")
+        broker.start()
+        args.bootstrap = broker.bootstrap
+    try:
+        settings = pipeline_settings(args.bootstrap, workdir)
+        ensure_topics(settings)
+        all_events = list(generate_events(args.events + args.latency_events, seed=11))
+        backlog, paced = all_events[: args.events], all_events[args.events:]
+
+        started = time.perf_counter()
+        produce(settings, backlog)
+        produce_rate = len(backlog) / (time.perf_counter() - started)
+        raw_rate = asyncio.run(raw_consume(settings, len(backlog)))
+
+        worker = WorkerProcess(settings, workdir / "worker.log")
+        worker.start()
+        ready_at = time.perf_counter()
+        while worker.metric("coi_events_consumed_total") < len(backlog):
+            time.sleep(0.2)
+            if time.perf_counter() - ready_at > 1800:
+                raise TimeoutError("worker did not finish the backlog in 30 minutes")
+        pipeline_seconds = time.perf_counter() - ready_at
+        pipeline_rate = len(backlog) / pipeline_seconds
+        engine_seconds = worker.metric("coi_scoring_latency_seconds_sum")
+        outputs = worker.metric("coi_published_total", topic=settings.scores_topic)
+
+        stamps = produce(settings, paced, pace_per_second=args.latency_rate)
+        while worker.metric("coi_events_consumed_total") < len(all_events):
+            time.sleep(0.2)
+        time.sleep(1.0)
+        latencies = output_latencies(settings, stamps)
+        worker.stop()
+
+        result = {
+            "events": len(backlog), "relations_in_graph": len(all_events),
+            "produce_rate": round(produce_rate), "raw_consumer_rate": round(raw_rate),
+            "pipeline_rate": round(pipeline_rate), "pipeline_vs_raw": round(pipeline_rate / raw_rate, 3),
+            "engine_share_of_worker_time": round(engine_seconds / pipeline_seconds, 3),
+            "score_messages_per_event": round(outputs / len(backlog), 2),
+            "latency_phase": {"events": len(paced), "rate": args.latency_rate},
+        }
+        for role, values in latencies.items():
+            if values:
+                result[f"append_to_{role}_p50_ms"] = round(percentile(values, 0.50) * 1000, 1)
+                result[f"append_to_{role}_p99_ms"] = round(percentile(values, 0.99) * 1000, 1)
+                result[f"append_to_{role}_count"] = len(values)
+                result[f"append_to_{role}_mean_ms"] = round(statistics.fmean(values) * 1000, 1)
+        print(json.dumps(result, indent=2))
+    finally:
+        if broker is not None:
+            broker.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

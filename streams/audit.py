@@ -1,0 +1,151 @@
+"""Audit reports: for one pair or one entity, the score over time, every alert transition, the explaining paths at
+each step and, for every edge, the evidence behind it. Built from a replay; rendered as JSON, Markdown and HTML."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterable
+
+from streams.replay import ReplayItem
+
+
+def _matches(value: dict, pair: tuple[str, str] | None, entity: str | None) -> bool:
+    if pair is not None:
+        return (value["actor_id"], value["counterparty_id"]) == pair
+    return entity in (value["actor_id"], value["counterparty_id"])
+
+
+def _paths(value: dict) -> list[dict]:
+    return [{"kind": path["kind"], "text": path["text"], "strength": path["strength"],
+             "edges": [{"relation_id": e["relation_id"], "relation_type": e["relation_type"],
+                        "from": e["source_name"], "to": e["target_name"], "status": e["status"],
+                        "evidence": e["evidence"]} for e in path["edges"]]}
+            for path in value["authority_paths"] + value["commercial_paths"]]
+
+
+def build_report(items: Iterable[ReplayItem], pair: tuple[str, str] | None = None, entity: str | None = None,
+                 as_of_scores: Iterable[dict] = (), window: str = "") -> dict:
+    if (pair is None) == (entity is None):
+        raise ValueError("an audit is of one pair or of one entity")
+    timeline, transitions, rejected = [], [], []
+    for item in items:
+        offset = f"{item.record.partition}:{item.record.offset}"
+        if item.outcome.rejected is not None:
+            rejected.append({"offset": offset, "reason": item.outcome.rejected.value})
+        for out in item.outcome.outbound:
+            if out.role not in ("scores", "alerts"):
+                continue
+            value = json.loads(out.value)
+            if not _matches(value, pair, entity):
+                continue
+            entry = {"input_offset": offset, "actor": value["actor_name"], "actor_id": value["actor_id"],
+                     "counterparty": value["counterparty_name"], "counterparty_id": value["counterparty_id"],
+                     "score": value["score"], "band": value["band"], "rules": value["rules"],
+                     "graph_version": value["graph_version"], "trigger_event_id": value["trigger_event_id"],
+                     "paths": _paths(value)}
+            if out.role == "scores":
+                timeline.append(entry)
+            else:
+                transitions.append({**entry, "alert_id": value["alert_id"], "sequence": value["sequence"],
+                                    "state": value["state"], "previous_band": value["previous_band"]})
+    latest: dict[tuple[str, str], dict] = {}
+    for entry in timeline:
+        latest[(entry["actor_id"], entry["counterparty_id"])] = entry
+    return {
+        "subject": {"pair": list(pair)} if pair else {"entity": entity},
+        "window": window,
+        "final": sorted(latest.values(), key=lambda e: (-e["score"], e["actor_id"], e["counterparty_id"])),
+        "timeline": timeline,
+        "alert_transitions": transitions,
+        "as_of_scores": [s for s in as_of_scores if _matches(s, pair, entity)],
+        "rejected_events_in_window": rejected,
+    }
+
+
+def _evidence_lines(path: dict) -> list[str]:
+    lines = []
+    for edge in path["edges"]:
+        for ev in edge["evidence"]:
+            quote = f' - "{ev["quote"]}"' if ev.get("quote") else ""
+            lines.append(f"    - `{edge['relation_id']}` ({edge['relation_type']}, {edge['status']}): event "
+                         f"`{ev['event_id']}` at offset {ev.get('offset') or '-'}, {ev['publisher']}, "
+                         f"<{ev['source_url']}>, extractor {ev['extractor']}, confidence {ev['confidence']}{quote}")
+    return lines
+
+
+def _subject(report: dict) -> str:
+    subject = report["subject"]
+    return " x ".join(subject["pair"]) if "pair" in subject else subject["entity"]
+
+
+def render_markdown(report: dict) -> str:
+    out = [f"# Conflict-of-interest audit: {_subject(report)}", "",
+           f"Log window: {report['window'] or 'whole topic'}", "", "## Current assessment", ""]
+    if not report["final"]:
+        out.append("No score was ever published for this subject in the window.")
+    for entry in report["final"]:
+        out += [f"- **{entry['actor']} x {entry['counterparty']}**: {entry['band']} ({entry['score']:.3f}), "
+                f"rules {', '.join(entry['rules']) or '-'}"]
+    out += ["", "## Score over time", "", "| input offset | graph version | pair | score | band | trigger event |",
+            "|---|---|---|---|---|---|"]
+    for e in report["timeline"]:
+        out.append(f"| {e['input_offset']} | {e['graph_version']} | {e['actor']} x {e['counterparty']} | "
+                   f"{e['score']:.3f} | {e['band']} | {e['trigger_event_id'] or '-'} |")
+    out += ["", "## Alert transitions", ""]
+    if not report["alert_transitions"]:
+        out.append("None.")
+    for t in report["alert_transitions"]:
+        out += [f"### {t['state'].upper()} {t['previous_band']} -> {t['band']}: {t['actor']} x {t['counterparty']}",
+                "", f"Alert `{t['alert_id']}` #{t['sequence']}, score {t['score']:.3f}, rules "
+                f"{', '.join(t['rules']) or '-'}, at input offset {t['input_offset']} "
+                f"(event `{t['trigger_event_id']}`).", ""]
+        for path in t["paths"]:
+            out.append(f"- {path['kind']}: {path['text']} (strength {path['strength']:.2f})")
+            out += _evidence_lines(path)
+        out.append("")
+    if report["as_of_scores"]:
+        out += ["## As of a validity date", ""]
+        for s in report["as_of_scores"]:
+            out.append(f"- {s['actor_name']} x {s['counterparty_name']}: {s['band']} ({s['score']:.3f}) as of "
+                       f"{s['as_of']}")
+        out.append("")
+    if report["rejected_events_in_window"]:
+        out += ["## Rejected input in the window", ""]
+        out += [f"- offset {r['offset']}: {r['reason']}" for r in report["rejected_events_in_window"]]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def render_html(report: dict) -> str:
+    rows = "".join(
+        f"<tr><td>{html.escape(e['input_offset'])}</td><td>{e['graph_version']}</td>"
+        f"<td>{html.escape(e['actor'])} x {html.escape(e['counterparty'])}</td><td>{e['score']:.3f}</td>"
+        f"<td>{html.escape(e['band'])}</td><td>{html.escape(e['trigger_event_id'] or '-')}</td></tr>"
+        for e in report["timeline"])
+    transitions = []
+    for t in report["alert_transitions"]:
+        items = []
+        for path in t["paths"]:
+            evidence = "".join(
+                f"<li><code>{html.escape(edge['relation_id'])}</code> ({html.escape(edge['relation_type'])}, "
+                f"{html.escape(edge['status'])}): event <code>{html.escape(ev['event_id'])}</code>, offset "
+                f"{html.escape(str(ev.get('offset') or '-'))}, {html.escape(ev['publisher'])}, "
+                f"<a href=\"{html.escape(ev['source_url'])}\">{html.escape(ev['source_url'])}</a>, extractor "
+                f"{html.escape(ev['extractor'])}, confidence {ev['confidence']}"
+                + (f", &ldquo;{html.escape(ev['quote'])}&rdquo;" if ev.get("quote") else "") + "</li>"
+                for edge in path["edges"] for ev in edge["evidence"])
+            items.append(f"<li><b>{html.escape(path['kind'])}</b>: {html.escape(path['text'])} "
+                         f"({path['strength']:.2f})<ul>{evidence}</ul></li>")
+        transitions.append(
+            f"<h3>{html.escape(t['state'].upper())} {html.escape(t['previous_band'])} &rarr; "
+            f"{html.escape(t['band'])}: {html.escape(t['actor'])} x {html.escape(t['counterparty'])}</h3>"
+            f"<p>Alert <code>{html.escape(t['alert_id'])}</code> #{t['sequence']}, score {t['score']:.3f}, "
+            f"offset {html.escape(t['input_offset'])}</p><ul>{''.join(items)}</ul>")
+    title = html.escape(f"Conflict-of-interest audit: {_subject(report)}")
+    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title>"
+            "<style>body{font-family:sans-serif;max-width:70em;margin:auto}table{border-collapse:collapse}"
+            "td,th{border:1px solid #ccc;padding:2px 6px}</style></head><body>"
+            f"<h1>{title}</h1><p>Log window: {html.escape(report['window'] or 'whole topic')}</p>"
+            "<h2>Score over time</h2><table><tr><th>input offset</th><th>graph version</th><th>pair</th>"
+            f"<th>score</th><th>band</th><th>trigger event</th></tr>{rows}</table>"
+            f"<h2>Alert transitions</h2>{''.join(transitions) or '<p>None.</p>'}</body></html>\n")

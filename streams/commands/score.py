@@ -1,0 +1,112 @@
+"""`coi-risk score FILE.jsonl`: run the scoring engine in-process over a file of relationship events and print the
+ranked pairs with their explanations. No Kafka: this is the engine alone, for analysts and for checking a data set.
+
+    coi-risk score examples/binance-wlfi.jsonl
+    coi-risk score events.jsonl --as-of 2024-12-31 --min-band medium --json
+
+Lines that are not valid events are reported on stderr (line number and reason) and skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import textwrap
+
+from schemas.outputs import Band, RiskScore
+from schemas.validation import EventRejected, parse_event
+from scoring import Engine, ScoringConfig
+from scoring.config import BAND_ORDER
+
+_BAND_NAMES = [band.value for band in Band]
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "score", help="score a JSONL file of relationship events in-process (no Kafka)",
+        description="Apply the events of FILE to the scoring engine and print the ranked pairs with explanations.")
+    parser.add_argument("file", metavar="FILE.jsonl", help="relationship events, one JSON object per line ('-': stdin)")
+    parser.add_argument("--as-of", type=dt.date.fromisoformat, metavar="DATE",
+                        help="read the graph as of this validity date (default: the latest observed_at in the file)")
+    parser.add_argument("--json", action="store_true", help="print one RiskScore JSON object per line")
+    parser.add_argument("--config", metavar="PATH", help="YAML overriding scoring/defaults.yaml")
+    parser.add_argument("--min-band", choices=_BAND_NAMES, default="low",
+                        help="print pairs from this band upwards (default: low)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = ScoringConfig.load(args.config) if args.config else ScoringConfig.load()
+    except (OSError, ValueError) as exc:
+        print(f"coi-risk score: cannot load config {args.config}: {exc}", file=sys.stderr)
+        return 2
+    engine = Engine(config, as_of=args.as_of)
+    try:
+        stream = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")
+    except OSError as exc:
+        print(f"coi-risk score: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    applied = rejected = 0
+    with stream:
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            try:
+                event = parse_event(line.rstrip(b"\r\n"))
+            except EventRejected as rejection:
+                rejected += 1
+                print(f"{args.file}:{number}: {rejection.reason.value}: {rejection.message}", file=sys.stderr)
+                continue
+            engine.apply(event)
+            applied += 1
+    floor = BAND_ORDER[Band(args.min_band)]
+    ranked = [s for s in engine.scores() if BAND_ORDER[s.band] >= floor]
+    if args.json:
+        for score in ranked:
+            sys.stdout.write(score.model_dump_json() + "\n")
+    else:
+        sys.stdout.write(render_report(ranked, engine, applied, rejected))
+    return 0
+
+
+def render_report(ranked: list[RiskScore], engine: Engine, applied: int, rejected: int) -> str:
+    day = engine.as_of or (engine.clock.date() if engine.clock else None)
+    lines = [f"{applied} events applied, {rejected} rejected; graph read as of {day or '-'} "
+             f"({engine.stats()['relations']} relations, {engine.stats()['nodes']} entities)", ""]
+    if not ranked:
+        lines.append("No pair scores in the selected bands.")
+        return "\n".join(lines) + "\n"
+    width = max(len(f"{s.actor_name} x {s.counterparty_name}") for s in ranked)
+    lines.append(f"{'#':>3}  {'score':>6}  {'band':<8}  {'pair':<{width}}  rules")
+    for rank, score in enumerate(ranked, start=1):
+        pair = f"{score.actor_name} x {score.counterparty_name}"
+        lines.append(f"{rank:>3}  {score.score:>6.3f}  {score.band.value:<8}  {pair:<{width}}  {', '.join(score.rules)}")
+    for rank, score in enumerate(ranked, start=1):
+        lines += ["", f"{rank}. {score.actor_name} ({score.actor_id}) x {score.counterparty_name} "
+                      f"({score.counterparty_id}): {score.score:.3f} {score.band.value.upper()}  [{', '.join(score.rules)}]"]
+        for title, paths in (("authority", score.authority_paths), ("ties", score.commercial_paths)):
+            if not paths:
+                continue
+            lines.append(f"   {title}:")
+            for path in paths:
+                lines.extend(textwrap.wrap(f"{path.strength:.3f}  {path.text}", width=116,
+                                           initial_indent="     ", subsequent_indent="            "))
+        sources = sorted({(e.publisher, e.source_url) for path in (*score.authority_paths, *score.commercial_paths)
+                          for edge in path.edges for e in edge.evidence})
+        if sources:
+            lines.append("   sources:")
+            lines.extend(f"     {publisher}: {url}" for publisher, url in sources)
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="coi-risk")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["score", *(argv if argv is not None else sys.argv[1:])])
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
