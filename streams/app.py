@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from pathlib import Path
 
 import faust
 from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
@@ -43,6 +44,7 @@ class Pipeline:
 
     def _build_app(self) -> faust.App:
         s = self.settings
+        Path(s.data_dir).mkdir(parents=True, exist_ok=True)  # Faust creates only the last level
         app = faust.App(
             s.app_id,
             broker=[f"kafka://{server}" for server in s.bootstrap_list],

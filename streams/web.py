@@ -38,7 +38,8 @@ def register_views(app, pipeline: Pipeline) -> None:
 
     @app.page("/metrics")
     async def metrics(self, request: web.Request) -> web.Response:
-        return self.bytes(generate_latest(pipeline.registry), content_type=CONTENT_TYPE_LATEST)
+        # aiohttp refuses a charset inside content_type=, and Prometheus' content type carries one
+        return self.bytes(generate_latest(pipeline.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     @app.page("/scores")
     async def scores(self, request: web.Request) -> web.Response:
