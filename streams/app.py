@@ -36,6 +36,7 @@ class Pipeline:
         self.settings = settings
         self.registry = registry or CollectorRegistry()
         self.metrics = PipelineMetrics(self.registry)
+        self.metrics.declare_series([settings.scores_topic, settings.alerts_topic, settings.dead_letter_topic])
         config = ScoringConfig.load(settings.scoring_config) if settings.scoring_config else ScoringConfig.load()
         self.engine = Engine(config)
         self.processor = EventProcessor(self.engine, AlertTracker(config), None, settings.max_event_bytes)

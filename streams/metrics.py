@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from schemas import AlertState, Band, RejectReason
+
 # Scoring is sub-millisecond to tens of milliseconds; end-to-end spans broker round trips and batching.
 _SCORING_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 _E2E_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
@@ -43,3 +45,16 @@ class PipelineMetrics:
                                   registry=registry)
         self.recovered_events = Counter("coi_recovered_events", "Events re-applied from the input topic at start",
                                         registry=registry)
+
+    def declare_series(self, output_topics: list[str]) -> None:
+        """Create every known label combination at 0, so rate() and increase() see the first event too."""
+        for reason in RejectReason:
+            self.events_rejected.labels(reason=reason.value)
+        for clock in ("event_time", "append_time"):
+            self.end_to_end_latency.labels(clock=clock)
+        for band in Band:
+            self.score_changes.labels(band=band.value)
+            for state in AlertState:
+                self.alerts.labels(band=band.value, state=state.value)
+        for topic in output_topics:
+            self.published.labels(topic=topic)
