@@ -1,0 +1,213 @@
+"""The scorer's configuration: every threshold and weight, loaded from `scoring/defaults.yaml`.
+
+The YAML file is the single source of the defaults (the models below declare no default values); a user file
+overrides any subset of keys and is deep-merged over it. Validation forbids unknown keys.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from schemas.outputs import Band
+from schemas.vocabulary import RelationType, Status
+
+DEFAULTS_PATH = Path(__file__).with_name("defaults.yaml")
+
+RULE_OWNERSHIP = "COI-AUTH-OWNERSHIP"
+RULE_COMMERCIAL = "COI-AUTH-COMMERCIAL"
+RULE_REVOLVING_DOOR = "COI-REVOLVING-DOOR"
+RULE_LOBBY = "COI-LOBBY"
+RULE_IDS = (RULE_OWNERSHIP, RULE_COMMERCIAL, RULE_REVOLVING_DOOR, RULE_LOBBY)
+
+_Unit = Field(ge=0.0, le=1.0)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OwnershipConfig(_Section):
+    rule: Literal["eu", "ofac"]
+    threshold: float = _Unit
+    majority: float = _Unit
+    unknown_stake: float = _Unit
+    full_strength_stake: float = Field(gt=0.0, le=1.0)
+    min_stake_strength: float = _Unit
+    max_hops: int = Field(ge=1, le=10)
+    min_chain_stake: float = _Unit
+    max_chains: int = Field(ge=1)
+
+
+class ExposureConfig(_Section):
+    max_closeness_hops: int = Field(ge=0, le=3)
+    horizon_years: float = Field(ge=0.0)
+    long_horizon_years: float = Field(ge=0.0)
+    long_horizon_topics: frozenset[str]
+    former_topics: frozenset[str]
+    former_topic_weight: float = _Unit
+
+    @property
+    def horizon_days(self) -> int:
+        return round(self.horizon_years * 365.25)
+
+    @property
+    def long_horizon_days(self) -> int:
+        return round(self.long_horizon_years * 365.25)
+
+
+class AuthorityConfig(_Section):
+    max_hops: int = Field(ge=1, le=8)
+    max_paths: int = Field(ge=1)
+
+
+class TimeConfig(_Section):
+    step_days: int = Field(ge=1)
+    ended_half_life_days: int = Field(ge=1)
+    ended_lookback_days: int = Field(ge=0)
+    point_in_time_types: frozenset[RelationType]
+
+
+class AmountConfig(_Section):
+    floor: float = Field(gt=0.0)
+    full: float = Field(gt=0.0)
+    floor_strength: float = _Unit
+    unknown_strength: float = _Unit
+    usd_rates: dict[str, float]
+    unknown_currency_rate: float = Field(gt=0.0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AmountConfig:
+        if self.full <= self.floor:
+            raise ValueError("amounts.full must be larger than amounts.floor")
+        return self
+
+
+class PathConfig(_Section):
+    hop_decay: float = _Unit
+    max_reach_chains: int = Field(ge=1)
+    max_paths_per_pair: int = Field(ge=1)
+    max_paths_shown: int = Field(ge=1)
+    min_path_strength: float = _Unit
+
+
+class RuleConfig(_Section):
+    weight: float = _Unit
+    enabled: bool
+
+
+class BandsConfig(_Section):
+    low: float = _Unit
+    medium: float = _Unit
+    high: float = _Unit
+    critical: float = _Unit
+
+    @model_validator(mode="after")
+    def _ascending(self) -> BandsConfig:
+        if not 0 < self.low <= self.medium <= self.high <= self.critical:
+            raise ValueError("bands must satisfy 0 < low <= medium <= high <= critical")
+        return self
+
+
+class AlertConfig(_Section):
+    min_band: Band
+
+
+class LimitsConfig(_Section):
+    max_fanout: int = Field(ge=1)
+
+
+class ScoringConfig(_Section):
+    ownership: OwnershipConfig
+    exposure: ExposureConfig
+    authority: AuthorityConfig
+    time: TimeConfig
+    amounts: AmountConfig
+    status_weights: dict[Status, float]
+    relation_weights: dict[RelationType, float]
+    paths: PathConfig
+    rules: dict[str, RuleConfig]
+    lobby_requires_primary: bool
+    bands: BandsConfig
+    min_score: float = _Unit
+    precision: int = Field(ge=1, le=12)
+    alerts: AlertConfig
+    limits: LimitsConfig
+
+    @model_validator(mode="after")
+    def _complete(self) -> ScoringConfig:
+        missing = set(Status) - set(self.status_weights)
+        if missing:
+            raise ValueError(f"status_weights lacks {sorted(s.value for s in missing)}")
+        if set(self.rules) != set(RULE_IDS):
+            raise ValueError(f"rules must configure exactly {list(RULE_IDS)}, got {sorted(self.rules)}")
+        if any(not 0.0 <= w <= 1.0 for w in (*self.status_weights.values(), *self.relation_weights.values())):
+            raise ValueError("status and relation weights must be within [0, 1]")
+        return self
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> ScoringConfig:
+        """The defaults, deep-merged with the YAML file at `path` and then with `overrides` (both optional)."""
+        if path is None and not overrides:
+            return _default_config()
+        document = _read_yaml(DEFAULTS_PATH)
+        if path is not None:
+            document = _deep_merge(document, _read_yaml(Path(path)))
+        if overrides:
+            document = _deep_merge(document, overrides)
+        return cls.model_validate(document)
+
+    def rule_weight(self, rule_id: str) -> float:
+        rule = self.rules[rule_id]
+        return rule.weight if rule.enabled else 0.0
+
+    def band_for(self, score: float) -> Band:
+        for band in (Band.CRITICAL, Band.HIGH, Band.MEDIUM, Band.LOW):
+            if score >= getattr(self.bands, band.value):
+                return band
+        return Band.NONE
+
+    def round(self, value: float) -> float:
+        rounded = round(value, self.precision)
+        return 0.0 if rounded == 0 else rounded  # no "-0.0" in published JSON
+
+    def amount_strength(self, amount: float | None, currency: str | None) -> float:
+        """Log scale between the floor and the full amount, in USD at the configured rough rates."""
+        cfg = self.amounts
+        if amount is None:
+            return cfg.unknown_strength
+        usd = amount * cfg.usd_rates.get(currency or "USD", cfg.unknown_currency_rate)
+        if usd <= cfg.floor:
+            return cfg.floor_strength
+        position = min(1.0, math.log10(usd / cfg.floor) / math.log10(cfg.full / cfg.floor))
+        return cfg.floor_strength + (1.0 - cfg.floor_strength) * position
+
+
+BAND_ORDER = {band: rank for rank, band in enumerate((Band.NONE, Band.LOW, Band.MEDIUM, Band.HIGH, Band.CRITICAL))}
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    document = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(document, dict):
+        raise ValueError(f"{path}: a scoring config is a YAML mapping")
+    return document
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+@lru_cache(maxsize=1)
+def _default_config() -> ScoringConfig:
+    return ScoringConfig.model_validate(_read_yaml(DEFAULTS_PATH))

@@ -1,0 +1,107 @@
+"""Explanations: every path of a score rendered as `ExplanationPath` with one `PathEdge` per hop, the evidence
+behind each hop, and a line a person can read, e.g.
+
+    Donald Trump -family-> Eric Trump -ownership[25%?, reported]-> World Liberty Financial -issues-> USD1
+    <-lists[in_discussion]- Binance
+
+An arrow `-type->` walks a relation in its direction, `<-type-` against it (symmetric relations always read
+`-type->`). In brackets: the stake (`25%?` = no percentage given, the configured default assumed), the amount,
+the status when weaker than confirmed, and the end date of a relation that has ended.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+
+from schemas.outputs import Band, Evidence, ExplanationPath, PathEdge, PathKind, RiskScore
+from schemas.vocabulary import Status
+from scoring.config import ScoringConfig
+from scoring.graph import Relation, TemporalGraph
+from scoring.paths import AUTHORITY, FORMER_AUTHORITY, Path
+from scoring.rules import Assessment
+from scoring.semantics import STAKE_TYPES, SYMMETRIC_TYPES
+from scoring.strength import Strength
+
+
+class ScoreContent(NamedTuple):
+    """A RiskScore without its bookkeeping (graph version, trigger, offsets): what "the score changed" compares."""
+
+    actor_id: str
+    actor_name: str
+    counterparty_id: str
+    counterparty_name: str
+    score: float
+    band: Band
+    rules: tuple[str, ...]
+    authority_paths: tuple[ExplanationPath, ...]
+    commercial_paths: tuple[ExplanationPath, ...]
+
+    def risk_score(self, *, as_of: dt.date | None, graph_version: int, trigger_event_id: str | None,
+                   input_offsets: dict[str, int]) -> RiskScore:
+        return RiskScore(**self._asdict(), as_of=as_of, graph_version=graph_version,
+                         trigger_event_id=trigger_event_id, input_offsets=dict(input_offsets))
+
+
+def render(assessment: Assessment, graph: TemporalGraph, strength: Strength) -> ScoreContent:
+    cfg = strength.config
+    return ScoreContent(
+        actor_id=assessment.actor, actor_name=graph.name(assessment.actor),
+        counterparty_id=assessment.counterparty, counterparty_name=graph.name(assessment.counterparty),
+        score=assessment.score, band=assessment.band, rules=assessment.rules,
+        authority_paths=tuple(explanation(p, graph, strength, cfg) for p in assessment.authority_paths),
+        commercial_paths=tuple(explanation(p, graph, strength, cfg) for p in assessment.commercial_paths),
+    )
+
+
+def explanation(path: Path, graph: TemporalGraph, strength: Strength, cfg: ScoringConfig) -> ExplanationPath:
+    kind = PathKind.AUTHORITY if path.kind in (AUTHORITY, FORMER_AUTHORITY) else PathKind.COMMERCIAL
+    edges = tuple(
+        PathEdge(relation_id=hop.rec.relation_id, relation_type=hop.rec.type,
+                 source_id=hop.rec.source, source_name=graph.name(hop.rec.source),
+                 target_id=hop.rec.target, target_name=graph.name(hop.rec.target),
+                 forward=hop.forward, status=hop.rec.status.value, weight=cfg.round(hop.weight),
+                 evidence=(evidence(hop.rec, cfg),))
+        for hop in path.hops)
+    return ExplanationPath(kind=kind, text=path_text(path, graph, strength), strength=cfg.round(path.strength),
+                           edges=edges)
+
+
+def evidence(rec: Relation, cfg: ScoringConfig) -> Evidence:
+    citation = rec.citation
+    return Evidence(event_id=rec.event_id, source_url=citation.source_url, publisher=citation.publisher,
+                    extractor=citation.extractor, confidence=cfg.round(rec.confidence), status=rec.status.value,
+                    observed_at=rec.observed_at, quote=rec.quote, offset=rec.offset)
+
+
+def path_text(path: Path, graph: TemporalGraph, strength: Strength) -> str:
+    parts = [graph.name(path.start)]
+    for hop in path.hops:
+        label = hop_label(hop.rec, strength)
+        parts.append(f"-{label}->" if hop.forward or hop.rec.type in SYMMETRIC_TYPES else f"<-{label}-")
+        parts.append(graph.name(hop.end))
+    return " ".join(parts)
+
+
+def hop_label(rec: Relation, strength: Strength) -> str:
+    qualifiers = []
+    if rec.type in STAKE_TYPES:
+        stake, assumed = strength.stake(rec)
+        qualifiers.append(f"{stake * 100:.4g}%" + ("?" if assumed else ""))
+    if rec.amount is not None:
+        qualifiers.append(format_amount(rec.amount, rec.currency))
+    if rec.status is not Status.CONFIRMED:
+        qualifiers.append(rec.status.value)
+    if rec.end is not None and rec.end < strength.day:
+        qualifiers.append(f"ended {rec.end.isoformat()}")
+    return rec.type.value + (f"[{', '.join(qualifiers)}]" if qualifiers else "")
+
+
+def format_amount(amount: float, currency: str | None) -> str:
+    for size, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
+        if amount >= size:
+            text = f"{amount / size:.4g}{suffix}"
+            break
+    else:
+        text = f"{amount:.4g}"
+    return f"{text} {currency}" if currency else text

@@ -1,0 +1,172 @@
+"""Political exposure: who holds public power, and what their private interests are.
+
+- `exposure_set(actor)`: the actor's private sphere, whose commercial ties the conflict rules look for: the actor,
+  relatives and close associates (closeness relations, up to `max_closeness_hops`), and what any of them owns at or
+  above the ownership threshold or controls (see `scoring.ownership`). Offices and public bodies are never part of
+  it: they are the actor's *apparatus*, the channel of his authority, recorded separately (lobbying targets it).
+- `political_exposure(entity)`: why an entity counts as politically exposed on a date, in OpenSanctions' terms:
+  a current office holder (weight 1), a former one (decaying linearly to 0 over `horizon_years`, or
+  `long_horizon_years` for heads of state and national office; nothing before the office began), a holder of
+  political topics, someone who holds public power directly or controls a public body, a relative or close
+  associate of such a person (or tagged role.rca), or an entity such persons own or control.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from schemas.vocabulary import CLOSE_ASSOCIATE_TOPICS, POLITICAL_TOPICS, EntitySchema
+from scoring.ownership import holdings, owners
+from scoring.paths import Chain, Hop, chain_nodes, strongest
+from scoring.search import AssetTies, SearchContext, asset_ties
+from scoring.semantics import (
+    AUTHORITY_TYPES,
+    CLOSENESS_TYPES,
+    OFFICE_TYPES,
+    OUT,
+    PUBLIC_APPARATUS,
+    RELAY_TYPES,
+    Layer,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ExposureSet:
+    """Compared with ==: hops hold their relation record, so a new version of any relation in it is a change."""
+
+    actor: str
+    members: dict[str, tuple[Chain, ...]]  # member -> chains actor -> member (the actor's own chain is empty)
+    apparatus: dict[str, tuple[Chain, ...]]  # office or public body -> chains actor -> it (current relations)
+    assets: AssetTies  # the members' ties to tokens and securities
+
+
+def exposure_set(actor: str, ctx: SearchContext) -> ExposureSet:
+    decay, keep = ctx.hop_decay, ctx.config.paths.max_reach_chains
+    ctx.schema(actor)
+    roots: dict[str, list[Chain]] = {actor: [()]}
+
+    def close(node: str, chain: Chain, depth: int, on_chain: frozenset[str]) -> None:
+        for relative, rec, forward in ctx.both_ways(node, Layer.CLOSENESS, CLOSENESS_TYPES):
+            if relative in on_chain or ctx.schema(relative) in PUBLIC_APPARATUS:
+                continue
+            weight = ctx.strength.reach(rec)
+            if weight is None:
+                continue
+            longer = chain + (Hop(rec, forward, weight),)
+            roots.setdefault(relative, []).append(longer)
+            if depth + 1 < ctx.config.exposure.max_closeness_hops:
+                close(relative, longer, depth + 1, on_chain | {relative})
+
+    if ctx.config.exposure.max_closeness_hops > 0:
+        close(actor, (), 0, frozenset({actor}))
+
+    members: dict[str, list[Chain]] = {}
+    for root in sorted(roots):
+        root_chains = strongest(roots[root], decay, keep)
+        members.setdefault(root, []).extend(root_chains)
+        for held, holding in sorted(holdings(root, ctx).items()):
+            for root_chain in root_chains:
+                for chain in holding.chains:
+                    combined = root_chain + chain
+                    nodes = chain_nodes(actor, combined)
+                    if len(set(nodes)) == len(nodes):
+                        members.setdefault(held, []).append(combined)
+    final = {m: strongest(chains, decay, keep) for m, chains in members.items() if chains}
+    return ExposureSet(actor, final, apparatus(actor, ctx), asset_ties(final, ctx))
+
+
+def apparatus(actor: str, ctx: SearchContext) -> dict[str, tuple[Chain, ...]]:
+    """Offices the actor holds and public bodies he steers through them or directly, on the date."""
+    found: dict[str, list[Chain]] = {}
+    limit = max(1, ctx.config.authority.max_hops - 1)
+
+    def descend(node: str, chain: Chain, on_chain: frozenset[str]) -> None:
+        for body, rec in ctx.edges(node, Layer.HOLDING, OUT, RELAY_TYPES):
+            if body in on_chain or ctx.schema(body) not in PUBLIC_APPARATUS:
+                continue
+            weight = ctx.strength.authority(rec)
+            if weight is None:
+                continue
+            longer = chain + (Hop(rec, True, weight),)
+            found.setdefault(body, []).append(longer)
+            if len(longer) < limit:
+                descend(body, longer, on_chain | {body})
+
+    descend(actor, (), frozenset({actor}))
+    keep = ctx.config.paths.max_reach_chains
+    return {body: strongest(chains, ctx.hop_decay, keep) for body, chains in found.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    entity_id: str
+    weight: float  # 0: not exposed; 1: holds public power now
+    kind: str  # "pep", "former_pep", "close_associate", "pep_controlled" or "none"
+    reasons: tuple[str, ...]
+
+
+def political_exposure(entity: str, ctx: SearchContext) -> Exposure:
+    own_weight, own_kind, reasons = _own_exposure(entity, ctx)
+    if own_weight > 0:
+        return Exposure(entity, own_weight, own_kind, tuple(reasons))
+    graph = ctx.graph
+    best, kind = 0.0, "none"
+    if ctx.topics(entity) & CLOSE_ASSOCIATE_TOPICS:
+        best, kind = 1.0, "close_associate"
+        reasons.append("tagged as a relative or close associate of a PEP (role.rca)")
+    if ctx.schema(entity) == EntitySchema.PERSON:
+        for relative, rec, _ in ctx.both_ways(entity, Layer.CLOSENESS, CLOSENESS_TYPES):
+            weight = ctx.strength.reach(rec)
+            relative_weight, _, _ = _own_exposure(relative, ctx)
+            if weight is None or relative_weight <= 0:
+                continue
+            reasons.append(f"{rec.type.value} of {graph.name(relative)}")
+            best, kind = max(best, relative_weight), "close_associate"
+    else:
+        for owner, holding in sorted(owners(entity, ctx).items()):
+            owner_weight, _, _ = _own_exposure(owner, ctx)
+            if owner_weight <= 0:
+                continue
+            reasons.append(f"owned or controlled by {graph.name(owner)} ({holding.stake:.0%})")
+            best, kind = max(best, owner_weight), "pep_controlled"
+    return Exposure(entity, best, kind, tuple(reasons))
+
+
+def _own_exposure(entity: str, ctx: SearchContext) -> tuple[float, str, list[str]]:
+    """Exposure from the entity's own office, topics or public power (not through others)."""
+    cfg, graph = ctx.config.exposure, ctx.graph
+    if ctx.schema(entity) != EntitySchema.PERSON:
+        return 0.0, "none", []
+    weight, kind, reasons = 0.0, "none", []
+    topics = ctx.topics(entity)
+    for position, rec in ctx.edges(entity, Layer.HOLDING, OUT, OFFICE_TYPES):
+        horizon = cfg.long_horizon_days if (topics | ctx.topics(position)) & cfg.long_horizon_topics \
+            else cfg.horizon_days
+        held = ctx.strength.time.office_weight(rec, ctx.day, horizon)
+        if held is None or ctx.strength.certainty(rec) <= 0:
+            continue
+        office_weight, former = held
+        if former:
+            reasons.append(f"former holder of {graph.name(position)} (left {rec.end}; exposure {office_weight:.2f})")
+            if office_weight > weight:
+                weight, kind = office_weight, "former_pep"
+        else:
+            reasons.append(f"holds {graph.name(position)}" + (f" since {rec.start}" if rec.start else ""))
+            weight, kind = 1.0, "pep"
+    political = sorted(topics & POLITICAL_TOPICS)
+    if political:
+        current = [t for t in political if t not in cfg.former_topics]
+        topic_weight = 1.0 if current else cfg.former_topic_weight
+        reasons.append(f"political topics: {', '.join(political)}")
+        if topic_weight > weight:
+            weight, kind = topic_weight, "pep" if current else "former_pep"
+    for target, rec in ctx.edges(entity, Layer.AUTHORITY, OUT, AUTHORITY_TYPES):
+        if ctx.strength.authority(rec) is not None:
+            reasons.append(f"holds authority: {rec.type.value} {graph.name(target)}")
+            weight, kind = 1.0, "pep"
+    for body, rec in ctx.edges(entity, Layer.HOLDING, OUT, RELAY_TYPES):
+        if ctx.schema(body) in PUBLIC_APPARATUS and rec.type not in OFFICE_TYPES \
+                and ctx.strength.authority(rec) is not None:
+            reasons.append(f"controls {graph.name(body)}")
+            weight, kind = 1.0, "pep"
+    return weight, kind, reasons

@@ -1,0 +1,96 @@
+"""Indirect ownership: effective stakes along ownership and control chains, under either rule.
+
+- EU beneficial ownership (`rule: eu`): a chain's stake is the product of its hops; chains add up. An owner at or
+  above `threshold` (25%) of a company is its beneficial owner.
+- OFAC 50% rule (`rule: ofac`): a stake passes along a chain only through entities held at `majority` (50%) or
+  more, and then in full: a chain is worth its last hop if every earlier hop is a majority stake; chains add up.
+  (Aggregation of several minority stakes into control of an intermediate entity is not modelled.)
+
+Control without a stake (control, directorship, issuance) counts as a full stake. An ownership relation without a
+percentage counts as `unknown_stake` and marks the result as assumed. Only simple chains are followed (a node is
+never visited twice on one chain), so cycles neither hang the search nor count twice; chains are bounded by
+`max_hops` and `max_chains`, and public bodies and offices are never part of anyone's holdings.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from scoring.paths import Chain, Hop, strongest
+from scoring.search import SearchContext
+from scoring.semantics import HOLDING_TYPES, IN, OUT, PUBLIC_APPARATUS, Layer
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    stake: float  # effective stake in [0, 1]
+    assumed: bool  # some chain used an assumed stake (no percentage given)
+    chains: tuple[Chain, ...]  # the strongest chains, oriented owner -> owned
+
+
+def effective_stakes(start: str, ctx: SearchContext, forward: bool = True,
+                     types: frozenset = HOLDING_TYPES) -> dict[str, Holding]:
+    """Every entity reached from `start` with its effective stake: what `start` holds (forward) or who holds
+    `start` (backward), including stakes below the threshold. `types`: the relations followed (ownership and
+    control by default; ownership alone for beneficial ownership)."""
+    cfg = ctx.config.ownership
+    ofac = cfg.rule == "ofac"
+    direction = OUT if forward else IN
+    found: dict[str, list[tuple[float, bool, Chain]]] = {}
+    budget = [cfg.max_chains]
+
+    def visit(node: str, chain: Chain, value: float, assumed: bool, depth: int, on_chain: frozenset[str]) -> None:
+        for neighbour, rec in ctx.edges(node, Layer.HOLDING, direction, types):
+            if budget[0] <= 0:
+                return
+            if neighbour in on_chain or ctx.schema(neighbour) in PUBLIC_APPARATUS:
+                continue
+            weight = ctx.strength.reach(rec)
+            if weight is None:
+                continue
+            stake, stake_assumed = ctx.strength.stake(rec)
+            hop = Hop(rec, True, weight)
+            longer = chain + (hop,) if forward else (hop,) + chain
+            if ofac:
+                # Forward, the newest hop is the chain's last: its stake is the chain's value, and only a majority
+                # lets the chain go on. Backward, the first hop found is the last one; every later find is an
+                # earlier hop and must be a majority.
+                if forward or depth == 0:
+                    chain_value, goes_on = stake, (stake >= cfg.majority) if forward else True
+                elif stake >= cfg.majority:
+                    chain_value, goes_on = value, True
+                else:
+                    continue
+            else:
+                chain_value = value * stake
+                goes_on = chain_value >= cfg.min_chain_stake
+            budget[0] -= 1
+            found.setdefault(neighbour, []).append((chain_value, assumed or stake_assumed, longer))
+            if goes_on and depth + 1 < cfg.max_hops:
+                visit(neighbour, longer, chain_value, assumed or stake_assumed, depth + 1, on_chain | {neighbour})
+
+    ctx.schema(start)
+    visit(start, (), 1.0, False, 0, frozenset({start}))
+    keep = ctx.config.paths.max_reach_chains
+    return {
+        node: Holding(stake=min(1.0, math.fsum(v for v, _, _ in chains)),
+                      assumed=any(a for _, a, _ in chains),
+                      chains=strongest((c for _, _, c in chains), ctx.hop_decay, keep))
+        for node, chains in found.items()
+    }
+
+
+def holdings(start: str, ctx: SearchContext, types: frozenset = HOLDING_TYPES) -> dict[str, Holding]:
+    """What `start` owns or controls at or above the threshold (its sphere)."""
+    return _members(effective_stakes(start, ctx, True, types), ctx)
+
+
+def owners(target: str, ctx: SearchContext, types: frozenset = HOLDING_TYPES) -> dict[str, Holding]:
+    """Who owns or controls `target` at or above the threshold."""
+    return _members(effective_stakes(target, ctx, False, types), ctx)
+
+
+def _members(stakes: dict[str, Holding], ctx: SearchContext) -> dict[str, Holding]:
+    threshold = ctx.config.ownership.threshold - 1e-12  # 25% is "at or above 25%" despite float error
+    return {node: holding for node, holding in stakes.items() if holding.stake >= threshold}

@@ -1,0 +1,98 @@
+"""Paths as the rules build them: a start node and a sequence of hops, each a relation walked with or against its
+direction, with the hop's weight. Explanations (`scoring.explain`) render these; rules combine their strengths."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from scoring.graph import Relation
+
+
+class Hop(NamedTuple):
+    rec: Relation
+    forward: bool  # False: the path walks the relation from its target to its source
+    weight: float
+
+    @property
+    def start(self) -> str:
+        return self.rec.source if self.forward else self.rec.target
+
+    @property
+    def end(self) -> str:
+        return self.rec.target if self.forward else self.rec.source
+
+    def reversed(self) -> Hop:
+        return Hop(self.rec, not self.forward, self.weight)
+
+    def signature(self) -> tuple:
+        return self.rec.relation_id, self.rec.event_id, self.forward, round(self.weight, 9)
+
+
+Chain = tuple[Hop, ...]
+
+
+def reverse_chain(chain: Chain) -> Chain:
+    return tuple(hop.reversed() for hop in reversed(chain))
+
+
+def chain_product(chain: Iterable[Hop]) -> float:
+    product = 1.0
+    for hop in chain:
+        product *= hop.weight
+    return product
+
+
+def chain_strength(chain: Chain, hop_decay: float) -> float:
+    if not chain:
+        return 1.0
+    return chain_product(chain) * hop_decay ** (len(chain) - 1)
+
+
+def chain_signature(chain: Chain) -> tuple:
+    return tuple(hop.signature() for hop in chain)
+
+
+def chain_nodes(start: str, chain: Chain) -> tuple[str, ...]:
+    return (start, *(hop.end for hop in chain))
+
+
+def relation_ids(chain: Chain) -> tuple[str, ...]:
+    return tuple(hop.rec.relation_id for hop in chain)
+
+
+def strongest(chains: Iterable[Chain], hop_decay: float, limit: int) -> tuple[Chain, ...]:
+    """The `limit` strongest chains, ties broken by relation ids so that the choice never depends on input order."""
+    ranked = sorted(chains, key=lambda c: (-chain_strength(c, hop_decay), relation_ids(c), chain_signature(c)))
+    return tuple(ranked[:limit])
+
+
+# What a path proves, as the rules use it; `PathKind` in the output contract has only authority/commercial.
+AUTHORITY = "authority"  # the actor holds power over the counterparty
+FORMER_AUTHORITY = "former_authority"  # ...through an office the actor has left (revolving door)
+OWNERSHIP = "ownership"  # the actor's exposure set owns or controls the counterparty or its group
+COMMERCIAL = "commercial"  # a commercial tie between the exposure set and the counterparty's group
+LOBBY = "lobby"  # the counterparty's group lobbies the actor or the apparatus he steers
+
+
+@dataclass(frozen=True, slots=True)
+class Path:
+    kind: str
+    start: str
+    hops: Chain
+    strength: float
+
+    @property
+    def end(self) -> str:
+        return self.hops[-1].end if self.hops else self.start
+
+    def relation_ids(self) -> tuple[str, ...]:
+        return relation_ids(self.hops)
+
+    def sort_key(self) -> tuple:
+        return -self.strength, self.relation_ids(), chain_signature(self.hops)
+
+    def is_simple(self) -> bool:
+        nodes = chain_nodes(self.start, self.hops)
+        return len(set(nodes)) == len(nodes)

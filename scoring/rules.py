@@ -1,0 +1,182 @@
+"""The conflict rules and the score model.
+
+A pair (actor, counterparty) exists when the actor, a person, holds authority over the counterparty (see
+`scoring.authority`). It scores when the actor's exposure set (`scoring.exposure`) is tied to the counterparty's
+group (`scoring.group`):
+
+- COI-AUTH-OWNERSHIP: the exposure set owns or controls the counterparty or a member of its group (self-dealing:
+  the regulator's family owns the regulated firm).
+- COI-AUTH-COMMERCIAL: a commercial relation joins a member of the exposure set to a member of the group, directly
+  or through an asset (Eric Trump -ownership-> WLF -issues-> USD1 <-lists- Binance).
+- COI-REVOLVING-DOOR: as either of the above, but the actor's authority runs through an office he has left
+  (within the exposure horizon, weighted by the decayed exposure).
+- COI-LOBBY: the counterparty's group lobbies the actor or an office or body he steers. Aggravating: it counts only
+  when one of the rules above fires (`lobby_requires_primary`), because lobbying alone is ordinary advocacy.
+
+Score: a path's strength is the product of its hop weights times `hop_decay` per hop after the first. Paths of one
+kind combine by noisy-OR (1 - prod(1 - s)), each distinct relation-id sequence once. A rule scores
+weight x authority x tie (authority and tie are both needed: the product is their conjunction); the pair's score
+is the noisy-OR of its rules, rounded to `precision` places.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from schemas.outputs import Band
+from scoring.authority import ActorAuthority
+from scoring.config import RULE_COMMERCIAL, RULE_LOBBY, RULE_OWNERSHIP, RULE_REVOLVING_DOOR
+from scoring.exposure import ExposureSet
+from scoring.group import Group
+from scoring.paths import COMMERCIAL, LOBBY, OWNERSHIP, Chain, Hop, Path, chain_strength
+from scoring.search import SearchContext
+from scoring.semantics import TIE_LAYERS, TIE_TYPES
+
+# When two decompositions give the same relation sequence, the path counts once, under the first kind here.
+_KIND_PRIORITY = {OWNERSHIP: 0, COMMERCIAL: 1, LOBBY: 2}
+
+
+def noisy_or(strengths: Iterable[float]) -> float:
+    """Probability that at least one of several independent signals holds."""
+    remaining = 1.0
+    for strength in sorted(strengths, reverse=True):  # fixed order: the float result never depends on input order
+        remaining *= 1.0 - strength
+    return 1.0 - remaining
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    actor: str
+    counterparty: str
+    score: float
+    band: Band
+    rules: tuple[str, ...]  # fired rules, strongest first
+    rule_scores: tuple[tuple[str, float], ...]
+    authority_paths: tuple[Path, ...]  # shown, strongest first
+    commercial_paths: tuple[Path, ...]  # shown: ownership, commercial and lobby paths
+
+
+def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext) -> list[Path]:
+    """Every distinct path from the actor through his exposure set to the counterparty's group and on to the
+    counterparty, strongest first."""
+    best: dict[tuple[str, ...], Path] = {}
+    floor = ctx.config.paths.min_path_strength
+
+    def add(kind: str, hops: Chain) -> None:
+        path = Path(kind, actor, hops, chain_strength(hops, ctx.hop_decay))
+        if path.strength < floor or not path.is_simple():
+            return
+        key = path.relation_ids()
+        held = best.get(key)
+        if held is None or (_KIND_PRIORITY[kind], -path.strength) < (_KIND_PRIORITY[held.kind], -held.strength):
+            best[key] = path
+
+    members, group_members = exposure.members, grp.members
+    for shared in sorted(members.keys() & group_members.keys()):
+        for to_member in members[shared]:
+            for to_counterparty in group_members[shared]:
+                add(OWNERSHIP, to_member + to_counterparty)
+
+    def tie_hops(u: str, v: str, probed: bool = True) -> list[Hop]:
+        """Commercial relations between u and v as hops from u (a look-up, not a neighbourhood scan)."""
+        found = ctx.between_probed(u, v, TIE_LAYERS, TIE_TYPES) if probed else ctx.between(
+            u, v, TIE_LAYERS, TIE_TYPES)
+        return [Hop(rec, forward, w) for rec, forward in found if (w := ctx.strength.tie(rec)) is not None]
+
+    for node in (*members, *group_members):
+        ctx.reads.probe(node)
+    for member in sorted(members):
+        for relative in sorted(group_members):
+            if member == relative:
+                continue
+            for tie in tie_hops(member, relative):
+                for to_member in members[member]:
+                    for to_counterparty in group_members[relative]:
+                        add(COMMERCIAL, to_member + (tie,) + to_counterparty)
+
+    # Through an asset both sides are tied to. A side too connected to list its assets (a hub) is probed instead.
+    ours, theirs = exposure.assets, grp.assets
+    for asset in sorted(ours.by_asset.keys() & theirs.by_asset.keys()):
+        if asset in members or asset in group_members:
+            continue  # then it is a direct tie, found above
+        for member, first in ours.by_asset[asset]:
+            for relative, last in theirs.by_asset[asset]:
+                for to_member in members[member]:
+                    for to_counterparty in group_members[relative]:
+                        add(COMMERCIAL, to_member + (first, last.reversed()) + to_counterparty)
+    for asset, ties in theirs.by_asset.items():
+        if asset in members or asset in group_members:
+            continue
+        for member in ours.capped:
+            for first in tie_hops(member, asset, probed=False):
+                for relative, last in ties:
+                    for to_member in members[member]:
+                        for to_counterparty in group_members[relative]:
+                            add(COMMERCIAL, to_member + (first, last.reversed()) + to_counterparty)
+    for asset, ties in ours.by_asset.items():
+        if asset in members or asset in group_members:
+            continue
+        for relative in grp.assets.capped:
+            for last in tie_hops(relative, asset, probed=False):
+                for member, first in ties:
+                    for to_member in members[member]:
+                        for to_counterparty in group_members[relative]:
+                            add(COMMERCIAL, to_member + (first, last.reversed()) + to_counterparty)
+    targets = {actor: ((),), **exposure.apparatus}
+    for relative, target, lobbying in grp.influence:
+        for to_target in targets.get(target, ()):
+            for to_counterparty in group_members[relative]:
+                add(LOBBY, to_target + (lobbying.reversed(),) + to_counterparty)
+    return sorted(best.values(), key=Path.sort_key)
+
+
+def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: ExposureSet, grp: Group,
+           ctx: SearchContext) -> Assessment | None:
+    """The pair's score and the paths behind it; None when it scores below `min_score`."""
+    cfg = ctx.config
+    cap = cfg.paths.max_paths_per_pair
+    paths = tie_paths(actor, exposure, grp, ctx)
+    by_kind = {kind: [p for p in paths if p.kind == kind][:cap] for kind in (OWNERSHIP, COMMERCIAL, LOBBY)}
+    authority_now = noisy_or(p.strength for p in authority.current)
+    authority_before = noisy_or(p.strength for p in authority.former)
+    owned = noisy_or(p.strength for p in by_kind[OWNERSHIP])
+    traded = noisy_or(p.strength for p in by_kind[COMMERCIAL])
+    rule_scores = {
+        RULE_OWNERSHIP: cfg.rule_weight(RULE_OWNERSHIP) * authority_now * owned,
+        RULE_COMMERCIAL: cfg.rule_weight(RULE_COMMERCIAL) * authority_now * traded,
+        RULE_REVOLVING_DOOR: cfg.rule_weight(RULE_REVOLVING_DOOR) * authority_before * noisy_or((owned, traded)),
+    }
+    primary = any(cfg.round(s) > 0 for s in rule_scores.values())
+    # Lobbying is the channel through which a tie could buy a decision: it weighs as much as the tie it serves.
+    lobby = noisy_or(p.strength for p in by_kind[LOBBY])
+    tie = noisy_or((owned, traded)) if cfg.lobby_requires_primary else 1.0
+    rule_scores[RULE_LOBBY] = cfg.rule_weight(RULE_LOBBY) * lobby * tie if primary or not cfg.lobby_requires_primary \
+        else 0.0
+    score = cfg.round(noisy_or(rule_scores.values()))
+    if score < cfg.min_score or score <= 0:
+        return None
+    fired = sorted(((rule, cfg.round(s)) for rule, s in rule_scores.items() if cfg.round(s) > 0),
+                   key=lambda item: (-item[1], item[0]))
+    fired_ids = {rule for rule, _ in fired}
+    shown = cfg.paths.max_paths_shown
+    authority_paths = authority.current if fired_ids & {RULE_OWNERSHIP, RULE_COMMERCIAL, RULE_LOBBY} else ()
+    if RULE_REVOLVING_DOOR in fired_ids:
+        authority_paths = tuple(sorted((*authority_paths, *authority.former), key=Path.sort_key))
+    kinds_fired = [kind for kind, rule in ((OWNERSHIP, RULE_OWNERSHIP), (COMMERCIAL, RULE_COMMERCIAL),
+                                            (LOBBY, RULE_LOBBY)) if rule in fired_ids or (
+        rule == RULE_OWNERSHIP and RULE_REVOLVING_DOOR in fired_ids and by_kind[OWNERSHIP]) or (
+        rule == RULE_COMMERCIAL and RULE_REVOLVING_DOOR in fired_ids and by_kind[COMMERCIAL])]
+    return Assessment(
+        actor=actor, counterparty=counterparty, score=score, band=cfg.band_for(score),
+        rules=tuple(rule for rule, _ in fired), rule_scores=tuple(fired),
+        authority_paths=tuple(authority_paths[:shown]),
+        commercial_paths=_shown(by_kind, kinds_fired, shown),
+    )
+
+
+def _shown(by_kind: dict[str, list[Path]], kinds: list[str], limit: int) -> tuple[Path, ...]:
+    """The strongest path of every kind that fired first (each fired rule is explained), then the strongest rest."""
+    chosen = [by_kind[kind][0] for kind in kinds if by_kind[kind]]
+    rest = sorted((p for kind in kinds for p in by_kind[kind] if p not in chosen), key=Path.sort_key)
+    return tuple(sorted(chosen, key=Path.sort_key) + rest)[:limit]

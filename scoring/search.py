@@ -1,0 +1,115 @@
+"""One computation's view of the graph on one date: neighbour iteration that is sorted (results never depend on
+insertion or hash order), capped at hubs, and recorded for the dependency index."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+from schemas.vocabulary import EntitySchema
+from scoring.config import ScoringConfig
+from scoring.dependencies import Reads
+from scoring.graph import Relation, TemporalGraph
+from scoring.paths import Hop
+from scoring.semantics import IN, OUT, PURE_ASSETS, TIE_LAYERS, TIE_TYPES, Layer
+from scoring.strength import Strength
+from scoring.timing import TimeModel
+
+
+class SearchContext:
+    __slots__ = ("graph", "config", "day", "strength", "reads", "max_fanout", "hop_decay")
+
+    def __init__(self, graph: TemporalGraph, config: ScoringConfig, day: dt.date, reads: Reads,
+                 time: TimeModel | None = None):
+        self.graph = graph
+        self.config = config
+        self.day = day
+        self.strength = Strength(config, day, time)
+        self.reads = reads
+        self.max_fanout = config.limits.max_fanout
+        self.hop_decay = config.paths.hop_decay
+
+    def edges(self, node: str, layer: Layer, direction: int,
+              types: Collection) -> list[tuple[str, Relation]]:
+        """(neighbour, relation) of the given types, sorted; nothing if the node is a hub in this layer and
+        direction (more than `limits.max_fanout` neighbours): hubs are path endpoints, never relays."""
+        self.reads.adj(node, layer, direction)
+        adjacency = self.graph.adjacency(node, layer, direction)
+        if len(adjacency) > self.max_fanout:
+            return []
+        found = []
+        for neighbour in sorted(adjacency):
+            by_id = adjacency[neighbour]
+            for relation_id in sorted(by_id):
+                rec = by_id[relation_id]
+                self.reads.visits += 1
+                if rec.type in types:
+                    found.append((neighbour, rec))
+        return found
+
+    def is_hub(self, node: str, layer: Layer, direction: int) -> bool:
+        return len(self.graph.adjacency(node, layer, direction)) > self.max_fanout
+
+    def both_ways(self, node: str, layer: Layer, types: Collection) -> list[tuple[str, Relation, bool]]:
+        """(neighbour, relation, forward) over out- and in-edges."""
+        return ([(n, rec, True) for n, rec in self.edges(node, layer, OUT, types)]
+                + [(n, rec, False) for n, rec in self.edges(node, layer, IN, types)])
+
+    def between(self, u: str, v: str, layers: Collection[Layer], types: Collection) -> list[tuple[Relation, bool]]:
+        """Relations of the given types between u and v, either way: (relation, forward from u)."""
+        self.reads.probe(u)
+        self.reads.probe(v)
+        return self.between_probed(u, v, layers, types)
+
+    def between_probed(self, u: str, v: str, layers: Collection[Layer],
+                       types: Collection) -> list[tuple[Relation, bool]]:
+        """`between` for nodes the caller has already recorded as probed."""
+        found = []
+        graph = self.graph
+        for layer in layers:
+            for source, target, forward in ((u, v, True), (v, u, False)):
+                by_id = graph.between(source, target, layer)
+                if by_id:
+                    for relation_id in sorted(by_id):
+                        rec = by_id[relation_id]
+                        self.reads.visits += 1
+                        if rec.type in types:
+                            found.append((rec, forward))
+        return found
+
+    def schema(self, node: str) -> EntitySchema | None:
+        self.reads.node(node)
+        return self.graph.schema(node)
+
+    def topics(self, node: str) -> frozenset[str]:
+        self.reads.node(node)
+        return self.graph.topics(node)
+
+
+@dataclass(frozen=True, slots=True)
+class AssetTies:
+    """Commercial relations from a set of members to pure assets (tokens, securities): the first half of a tie
+    through an asset, e.g. World Liberty Financial -issues-> USD1 <-lists- Binance."""
+
+    by_asset: dict[str, tuple[tuple[str, Hop], ...]]  # asset -> ((member, hop member -> asset), ...)
+    capped: tuple[str, ...]  # members too connected (hubs) in a tie layer to enumerate: probed instead
+
+
+def asset_ties(members: Iterable[str], ctx: SearchContext) -> AssetTies:
+    by_asset: dict[str, list[tuple[str, Hop]]] = {}
+    capped = []
+    for member in sorted(members):
+        hub = False
+        for layer in TIE_LAYERS:
+            for direction in (OUT, IN):
+                hub = hub or ctx.is_hub(member, layer, direction)
+                for asset, rec in ctx.edges(member, layer, direction, TIE_TYPES):
+                    if ctx.schema(asset) not in PURE_ASSETS:
+                        continue
+                    weight = ctx.strength.tie(rec)
+                    if weight is not None:
+                        by_asset.setdefault(asset, []).append((member, Hop(rec, direction == OUT, weight)))
+        if hub:
+            capped.append(member)
+    return AssetTies({asset: tuple(ties) for asset, ties in sorted(by_asset.items())}, tuple(capped))

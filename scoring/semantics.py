@@ -1,0 +1,97 @@
+"""What the relation vocabulary means to the scorer.
+
+Every group of relation types below is derived from the flags and endpoint sets of `schemas.vocabulary.RELATIONS`,
+never from type names, so a new relation type joins the rules by its flags alone. The groups also decide which
+graph layer a relation is stored in: one layer per role in the rules, so that a search reads only the relations it
+needs (a firm that lists 100 000 tokens must not slow down the search for who owns it).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from schemas.vocabulary import (
+    ASSETS,
+    AUTHORITY_HOLDERS,
+    PARTIES,
+    POSITIONS,
+    RELATIONS,
+    EntitySchema,
+    RelationSpec,
+    RelationType,
+)
+
+
+class Layer(IntEnum):
+    """The graph layers; each relation type lives in exactly one."""
+
+    AUTHORITY = 0  # public power over the target (regulates, oversees, prosecutes, pardons, awards contracts)
+    INFLUENCE = 1  # commercial relations aimed at an authority holder (lobbying)
+    HOLDING = 2  # who owns, steers or holds office in what: ownership, control, directorship, issuance, occupancy
+    CLOSENESS = 3  # family and close associates
+    TRADE = 4  # the other commercial ties: payments, debts, investments, partnerships, listings, representation
+    OTHER = 5  # kept for queries; no rule reads them (employment, membership)
+
+
+OUT, IN = 0, 1  # adjacency directions, as the dependency index records reads
+
+
+def is_office(spec: RelationSpec) -> bool:
+    """The relation's target can only be a political position: the source holds that office."""
+    return spec.targets <= POSITIONS
+
+
+def takes_stake(spec: RelationSpec) -> bool:
+    return "percentage" in spec.properties
+
+
+def takes_amount(spec: RelationSpec) -> bool:
+    return "amount" in spec.properties
+
+
+def is_influence(spec: RelationSpec) -> bool:
+    """A commercial relation whose target must be an authority holder: an attempt to sway a decision."""
+    return spec.commercial and spec.targets <= AUTHORITY_HOLDERS
+
+
+def _types(predicate) -> frozenset[RelationType]:
+    return frozenset(t for t, spec in RELATIONS.items() if predicate(spec))
+
+
+AUTHORITY_TYPES = _types(lambda s: s.authority)
+OFFICE_TYPES = _types(is_office)
+CONTROL_TYPES = _types(lambda s: s.control)
+STAKE_TYPES = _types(takes_stake)
+MONEY_TYPES = _types(takes_amount)
+CLOSENESS_TYPES = _types(lambda s: s.closeness)
+INFLUENCE_TYPES = _types(is_influence)
+TIE_TYPES = _types(lambda s: s.commercial and not is_influence(s))
+SYMMETRIC_TYPES = _types(lambda s: s.symmetric)
+# Authority is exercised by whoever holds the office or controls the body that holds it.
+RELAY_TYPES = CONTROL_TYPES | OFFICE_TYPES
+# An exposure set or a counterparty's group extends along control and ownership stakes.
+HOLDING_TYPES = CONTROL_TYPES | STAKE_TYPES
+
+
+def _layer_of(spec: RelationSpec) -> Layer:
+    if spec.authority:
+        return Layer.AUTHORITY
+    if spec.closeness:
+        return Layer.CLOSENESS
+    if spec.control or takes_stake(spec) or is_office(spec):
+        return Layer.HOLDING
+    if is_influence(spec):
+        return Layer.INFLUENCE
+    if spec.commercial:
+        return Layer.TRADE
+    return Layer.OTHER
+
+
+LAYER_OF: dict[RelationType, Layer] = {t: _layer_of(spec) for t, spec in RELATIONS.items()}
+TIE_LAYERS = tuple(sorted({LAYER_OF[t] for t in TIE_TYPES}))
+
+# The public side of the state: offices and public bodies carry authority; they are never a private interest.
+PUBLIC_APPARATUS = POSITIONS | {EntitySchema.PUBLIC_BODY}
+# Things that are only ever owned or traded, never parties: a tie "through an asset" passes one of these.
+PURE_ASSETS = ASSETS - PARTIES
+PEOPLE = frozenset({EntitySchema.PERSON})

@@ -1,0 +1,77 @@
+"""How strong one relation is as a hop of a path, on a given date.
+
+weight = certainty x recency x magnitude, where
+- certainty = status weight (confirmed > reported > alleged > proposed/in discussion; denied 0) x the extractor's
+  confidence;
+- recency = 1 while the relation holds, then a stepped half-life decay (see `scoring.timing`);
+- magnitude depends on the hop's role: a tie between the two sides is as strong as its stake (ownership) or its
+  amount (money, log scale) or its type's weight; a hop that merely reaches a member of an exposure set or group
+  has magnitude 1 except for the type weight (membership itself was decided by the ownership threshold).
+Authority hops must hold on the date (no recency decay): power that has ended is not power.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from scoring.config import ScoringConfig
+from scoring.graph import Relation
+from scoring.semantics import MONEY_TYPES, STAKE_TYPES
+from scoring.timing import TimeModel
+
+
+class Strength:
+    __slots__ = ("config", "day", "time", "_status", "_type_weight")
+
+    def __init__(self, config: ScoringConfig, day: dt.date, time: TimeModel | None = None):
+        self.config = config
+        self.day = day
+        self.time = time or TimeModel(config)
+        self._status = config.status_weights
+        self._type_weight = config.relation_weights
+
+    def certainty(self, rec: Relation) -> float:
+        return self._status[rec.status] * rec.confidence
+
+    def type_weight(self, rec: Relation) -> float:
+        return self._type_weight.get(rec.type, 1.0)
+
+    def stake(self, rec: Relation) -> tuple[float, bool]:
+        """(stake in [0, 1], assumed): control without a stake passes on in full; a missing percentage is assumed."""
+        if rec.type not in STAKE_TYPES:
+            return 1.0, False
+        if rec.stake is None:
+            return self.config.ownership.unknown_stake, True
+        return rec.stake, False
+
+    def magnitude(self, rec: Relation) -> float:
+        if rec.type in STAKE_TYPES:
+            cfg = self.config.ownership
+            stake, _ = self.stake(rec)
+            return max(cfg.min_stake_strength, min(1.0, stake / cfg.full_strength_stake))
+        if rec.type in MONEY_TYPES:
+            return self.config.amount_strength(rec.amount, rec.currency)
+        return self.type_weight(rec)
+
+    def reach(self, rec: Relation) -> float | None:
+        """Weight of a hop that reaches a member (closeness, ownership or control chain); None: not usable."""
+        recency = self.time.recency(rec, self.day)
+        if recency is None:
+            return None
+        weight = self.certainty(rec) * recency * self.type_weight(rec)
+        return weight if weight > 0 else None
+
+    def tie(self, rec: Relation) -> float | None:
+        """Weight of the commercial tie between the two sides."""
+        recency = self.time.recency(rec, self.day)
+        if recency is None:
+            return None
+        weight = self.certainty(rec) * recency * self.magnitude(rec)
+        return weight if weight > 0 else None
+
+    def authority(self, rec: Relation) -> float | None:
+        """Weight of a hop of an authority path: only relations that hold on the date count."""
+        if not self.time.current(rec, self.day):
+            return None
+        weight = self.certainty(rec)
+        return weight if weight > 0 else None

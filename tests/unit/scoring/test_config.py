@@ -1,0 +1,49 @@
+"""The one configuration file: defaults, overrides from a path, validation."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from schemas.outputs import Band
+from scoring import ScoringConfig
+from scoring.config import DEFAULTS_PATH, RULE_IDS
+
+
+def test_defaults_load_from_the_yaml_file():
+    config = ScoringConfig.load()
+    document = yaml.safe_load(DEFAULTS_PATH.read_text())
+    assert config.ownership.threshold == document["ownership"]["threshold"]
+    assert sorted(config.rules) == sorted(RULE_IDS)
+    assert [config.band_for(s) for s in (0.0, 0.05, 0.2, 0.5, 0.9)] == [
+        Band.NONE, Band.LOW, Band.MEDIUM, Band.HIGH, Band.CRITICAL]
+
+
+def test_a_file_overrides_only_what_it_names(tmp_path):
+    path = tmp_path / "strict.yaml"
+    path.write_text("ownership:\n  rule: ofac\nbands:\n  high: 0.3\nalerts:\n  min_band: high\n")
+    config = ScoringConfig.load(path)
+    assert config.ownership.rule == "ofac" and config.ownership.threshold == 0.25
+    assert config.bands.high == 0.3 and config.bands.critical == 0.7
+    assert config.alerts.min_band == Band.HIGH
+
+
+@pytest.mark.parametrize("document", [
+    {"ownership": {"treshold": 0.3}},  # a typo must not fall back to the default silently
+    {"bands": {"low": 0.5, "medium": 0.2}},
+    {"rules": {"COI-UNKNOWN": {"weight": 1.0, "enabled": True}}},
+    {"status_weights": {"confirmed": 1.5}},
+])
+def test_invalid_configs_are_rejected(document):
+    with pytest.raises((ValidationError, ValueError)):
+        ScoringConfig.load(overrides=document)
+
+
+def test_amount_strength_is_logarithmic():
+    config = ScoringConfig.load()
+    assert config.amount_strength(100, "USD") == config.amounts.floor_strength
+    assert config.amount_strength(1e9, "USD") == 1.0
+    assert config.amount_strength(None, None) == config.amounts.unknown_strength
+    middle = config.amount_strength(1e3 * 10 ** 2.5, "USD")
+    assert middle == pytest.approx(config.amounts.floor_strength + (1 - config.amounts.floor_strength) / 2)

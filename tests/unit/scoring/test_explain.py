@@ -1,0 +1,72 @@
+"""Explanations: readable text, one PathEdge per hop with direction, weight and evidence."""
+
+from __future__ import annotations
+
+from schemas.outputs import PathKind
+
+
+def conflict(make):
+    return [
+        make("control", "minister", "regulator", quote="the minister oversees the regulator"),
+        make("oversees", "regulator", "exchange"),
+        make("family", "son", "minister", relationship="son"),
+        make("ownership", "son", "issuer", status="reported", confidence=0.8),
+        make("issues", "issuer", "token"),
+        make("lists", "exchange", "token", status="in_discussion", confidence=0.6,
+             url="https://example.org/listing", quote="the exchange is exploring a listing"),
+    ]
+
+
+def test_paths_render_as_readable_text_with_flags(engine, make):
+    engine.apply_many(conflict(make))
+    (score,) = engine.scores()
+    (authority,) = score.authority_paths
+    assert authority.kind == PathKind.AUTHORITY
+    assert authority.text == "Finance Minister -control-> Financial Regulator -oversees-> Crypto Exchange"
+    (commercial,) = score.commercial_paths
+    assert commercial.kind == PathKind.COMMERCIAL
+    assert commercial.text == ("Finance Minister -family-> Son -ownership[25%?, reported]-> Token Issuer "
+                               "-issues-> TOKEN <-lists[in_discussion]- Crypto Exchange")
+
+
+def test_every_hop_names_its_relation_direction_weight_and_evidence(engine, make):
+    events = conflict(make)
+    for offset, event in enumerate(events):
+        engine.apply(event, offset=f"3:{100 + offset}")
+    (score,) = engine.scores()
+    edges = score.commercial_paths[0].edges
+    assert [(e.relation_id, e.forward) for e in edges] == [
+        ("son-family-minister", False), ("son-ownership-issuer", True), ("issuer-issues-token", True),
+        ("exchange-lists-token", False)]
+    listing = edges[-1]
+    assert (listing.source_name, listing.target_name, listing.status) == ("Crypto Exchange", "TOKEN", "in_discussion")
+    assert 0 < listing.weight < 0.5
+    (evidence,) = listing.evidence
+    assert evidence.event_id == events[-1].event_id
+    assert (evidence.source_url, evidence.publisher, evidence.extractor) == (
+        "https://example.org/listing", "Example Gazette", "test/1")
+    assert (evidence.confidence, evidence.status, evidence.offset) == (0.6, "in_discussion", "3:105")
+    assert evidence.quote == "the exchange is exploring a listing"
+    assert score.authority_paths[0].edges[0].evidence[0].quote == "the minister oversees the regulator"
+
+
+def test_strengths_are_rounded_and_consistent(engine, make):
+    engine.apply_many(conflict(make))
+    (score,) = engine.scores()
+    for path in (*score.authority_paths, *score.commercial_paths):
+        product = 1.0
+        for edge in path.edges:
+            product *= edge.weight
+        assert abs(path.strength - product * engine.config.paths.hop_decay ** (len(path.edges) - 1)) < 1e-5
+        assert round(path.strength, 6) == path.strength
+
+
+def test_amounts_and_ended_relations_are_labelled(engine, make):
+    engine.apply_many([
+        make("control", "minister", "regulator"), make("regulates", "regulator", "bank"),
+        make("ownership", "minister", "holdco", percentage=75, end="2024-12-31"),
+        make("payment", "bank", "holdco", amount=2_500_000, currency="EUR", observed_at="2025-06-01T00:00:00Z"),
+    ])
+    (score,) = engine.scores()
+    assert score.commercial_paths[0].text == ("Finance Minister -ownership[75%, ended 2024-12-31]-> Family Holding "
+                                              "<-payment[2.5M EUR]- Big Bank")

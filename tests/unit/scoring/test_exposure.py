@@ -1,0 +1,67 @@
+"""Political exposure and the actor's exposure set."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from scoring.dependencies import Reads
+from scoring.exposure import exposure_set
+from scoring.search import SearchContext
+
+DAY = dt.date(2025, 6, 1)
+
+
+def exposure_members(engine, actor):
+    ctx = SearchContext(engine.graph, engine.config, DAY, Reads())
+    return exposure_set(actor, ctx)
+
+
+def test_exposure_set_holds_relatives_associates_and_their_holdings(engine, make):
+    engine.apply_many([
+        make("family", "spouse", "minister"),
+        make("associate", "minister", "friend"),
+        make("associate", "friend", "tycoon"),  # an associate's associate: too far
+        make("ownership", "spouse", "holdco", percentage=30),
+        make("ownership", "holdco", "shell", percentage=100),
+        make("ownership", "friend", "vendor", percentage=5),  # below the threshold
+        make("control", "minister", "ministry"),
+    ])
+    found = exposure_members(engine, "minister")
+    assert sorted(found.members) == ["friend", "holdco", "minister", "shell", "spouse"]
+    assert list(found.apparatus) == ["ministry"]  # public bodies are his apparatus, not his private sphere
+
+
+def test_current_office_holder_is_exposed(engine, make):
+    engine.apply(make("occupancy", "mayor", "mayor-office", start="2021-01-01", observed_at="2025-06-01T00:00:00Z"))
+    exposure = engine.exposure("mayor")
+    assert (exposure.weight, exposure.kind) == (1.0, "pep")
+    assert "holds Mayor of Smalltown since 2021-01-01" in exposure.reasons
+
+
+def test_former_office_holder_decays_by_level_of_office(engine, make):
+    engine.apply_many([
+        make("occupancy", "mayor", "mayor-office", start="2010-01-01", end="2022-01-01"),
+        make("occupancy", "nobody", "pm-office", start="2010-01-01", end="2022-01-01"),
+    ])
+    local = engine.exposure("mayor", as_of=dt.date(2024, 1, 1))
+    national = engine.exposure("nobody", as_of=dt.date(2024, 1, 1))
+    assert local.kind == national.kind == "former_pep"
+    assert 0 < local.weight < national.weight < 1
+    assert engine.exposure("mayor", as_of=dt.date(2027, 6, 1)).weight == 0  # 5 years after leaving
+    assert engine.exposure("nobody", as_of=dt.date(2027, 6, 1)).weight > 0  # 20 years for a head of government
+    assert engine.exposure("mayor", as_of=dt.date(2009, 6, 1)).weight == 0  # not before the office began
+
+
+def test_topics_public_power_relatives_and_controlled_entities(engine, make):
+    engine.apply_many([
+        make("family", "son", "pm"),
+        make("ownership", "pm", "holdco", percentage=60),
+        make("control", "mayor", "town"),
+    ])
+    assert engine.exposure("pm").kind == "pep"  # political topics
+    assert engine.exposure("mayor").kind == "pep"  # controls a public body
+    son = engine.exposure("son")
+    assert son.kind == "close_associate" and "family of Prime Minister" in son.reasons
+    holdco = engine.exposure("holdco")
+    assert holdco.kind == "pep_controlled" and holdco.weight == 1.0
+    assert engine.exposure("vendor").kind == "none"

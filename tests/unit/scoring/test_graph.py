@@ -1,0 +1,140 @@
+"""The temporal graph: idempotent, order-independent versions, tombstones, entity attributes, as-of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from scoring.graph import TemporalGraph
+from scoring.semantics import OUT, Layer
+
+T0 = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+
+
+def at(minutes: int) -> dt.datetime:
+    return T0 + dt.timedelta(minutes=minutes)
+
+
+def snapshot(graph: TemporalGraph) -> dict:
+    return {
+        "relations": {r.relation_id: (r.source, r.target, r.type, r.status, r.event_id)
+                      for r in sorted(graph.relations(), key=lambda r: r.relation_id)},
+        "versions": {rid: graph.version_of(rid) for rid in ("r1", "r2")},
+        "entities": {e: (graph.name(e), graph.schema(e), graph.topics(e)) for e in ("pm", "holdco", "shell")},
+        "events": graph.event_count,
+    }
+
+
+def test_applying_the_same_event_twice_changes_nothing(make):
+    graph = TemporalGraph()
+    event = make("ownership", "pm", "holdco", percentage=60)
+    assert graph.apply(event) is not None
+    before = snapshot(graph)
+    assert graph.apply(event) is None
+    assert snapshot(graph) == before
+    assert graph.event_count == 1
+
+
+def test_an_older_version_never_overwrites_a_newer_one(make):
+    old = make("ownership", "pm", "holdco", relation_id="r1", percentage=10, observed_at=at(1))
+    new = make("ownership", "pm", "holdco", relation_id="r1", percentage=60, observed_at=at(2))
+    for order in ((old, new), (new, old)):
+        graph = TemporalGraph()
+        for event in order:
+            graph.apply(event)
+        assert graph.relation("r1").stake == 0.6
+        assert graph.event_count == 2
+
+
+def test_same_observed_at_is_ordered_by_event_id(make):
+    a = make("ownership", "pm", "holdco", relation_id="r1", percentage=10, observed_at=at(1), event_id="a")
+    b = make("ownership", "pm", "holdco", relation_id="r1", percentage=30, observed_at=at(1), event_id="b")
+    for order in ((a, b), (b, a)):
+        graph = TemporalGraph()
+        for event in order:
+            graph.apply(event)
+        assert graph.relation("r1").event_id == "b"
+
+
+def test_a_late_older_upsert_cannot_resurrect_a_retracted_relation(make):
+    upsert = make("ownership", "pm", "holdco", relation_id="r1", observed_at=at(1))
+    retract = make("ownership", "pm", "holdco", relation_id="r1", op="retract", observed_at=at(2))
+    for order in itertools.permutations((upsert, retract)):
+        graph = TemporalGraph()
+        for event in order:
+            graph.apply(event)
+        assert graph.relation("r1") is None
+        assert graph.version_of("r1") == (at(2), retract.event_id)
+        assert graph.adjacency("pm", Layer.HOLDING, OUT) == {}
+    # ...but a newer upsert does bring it back
+    graph.apply(make("ownership", "pm", "holdco", relation_id="r1", observed_at=at(3)))
+    assert graph.relation("r1") is not None
+
+
+def test_every_order_of_versions_gives_the_same_graph(make):
+    events = [
+        make("ownership", "pm", "holdco", relation_id="r1", percentage=10, observed_at=at(1)),
+        make("ownership", "pm", "holdco", relation_id="r1", op="retract", observed_at=at(3)),
+        make("ownership", "pm", "shell", relation_id="r1", percentage=40, observed_at=at(2)),
+        make("control", "holdco", "shell", relation_id="r2", observed_at=at(2)),
+        make("control", "holdco", "shell", relation_id="r2", status="denied", observed_at=at(5)),
+        make("ownership", ("pm", "Person", "P.M. (renamed)", ("role.pep",)), "holdco", relation_id="r3",
+             observed_at=at(4)),
+    ]
+    snapshots = set()
+    for order in itertools.permutations(events):
+        graph = TemporalGraph()
+        for event in order:
+            graph.apply(event)
+        snapshots.add(repr(snapshot(graph)))
+    assert len(snapshots) == 1
+    only = snapshot(graph)
+    assert "r1" not in only["relations"]
+    assert only["relations"]["r2"][3].value == "denied"
+    assert only["entities"]["pm"] == ("P.M. (renamed)", "Person", frozenset({"role.pep"}))
+
+
+def test_a_new_version_may_move_the_relation(make):
+    graph = TemporalGraph()
+    graph.apply(make("ownership", "pm", "holdco", relation_id="r1", observed_at=at(1)))
+    graph.apply(make("ownership", "pm", "shell", relation_id="r1", observed_at=at(2)))
+    assert list(graph.adjacency("pm", Layer.HOLDING, OUT)) == ["shell"]
+    assert graph.node_count == 2  # holdco has no relation left
+
+
+def test_entity_attributes_follow_the_newest_event_mentioning_them(make):
+    graph = TemporalGraph()
+    newer = make("family", ("son", "Person", "Son (new name)", ("role.rca",)), "pm", observed_at=at(5))
+    older = make("associate", ("son", "Person", "Son (old name)", ()), "friend", observed_at=at(1))
+    for event in (newer, older):
+        change = graph.apply(event)
+    assert graph.name("son") == "Son (new name)"
+    assert graph.topics("son") == frozenset({"role.rca"})
+    assert "son" not in change.entities  # the older event changed nothing about the son
+
+
+def test_validity_is_filtered_at_query_time(make):
+    graph = TemporalGraph()
+    graph.apply(make("occupancy", "pm", "pm-office", start="2020-01-01", end="2022-12-31"))
+    graph.apply(make("control", "pm", "ministry", start="2023-06-01"))
+    graph.apply(make("ownership", "pm", "holdco"))
+    def valid(day):
+        return [r.relation_id for r in graph.relations_at(dt.date.fromisoformat(day))]
+    assert valid("2019-06-01") == ["pm-ownership-holdco"]
+    assert valid("2021-06-01") == ["pm-occupancy-pm-office", "pm-ownership-holdco"]
+    assert valid("2024-01-01") == ["pm-control-ministry", "pm-ownership-holdco"]
+
+
+def test_clock_is_the_latest_observed_at(make):
+    graph = TemporalGraph()
+    graph.apply(make("ownership", "pm", "holdco", observed_at=at(10)))
+    graph.apply(make("ownership", "pm", "shell", observed_at=at(3)))
+    assert graph.clock == at(10)
+
+
+def test_evidence_strings_are_shared_between_relations(make):
+    graph = TemporalGraph()
+    graph.apply(make("ownership", "pm", "holdco"))
+    graph.apply(make("ownership", "pm", "shell"))
+    first, second = graph.relations()
+    assert first.citation is second.citation

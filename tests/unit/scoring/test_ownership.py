@@ -1,0 +1,77 @@
+"""Indirect ownership under the EU and OFAC rules: chains, sums, cycles, unknown stakes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from scoring.config import ScoringConfig
+from scoring.dependencies import Reads
+from scoring.graph import TemporalGraph
+from scoring.ownership import effective_stakes, holdings, owners
+from scoring.search import SearchContext
+
+DAY = dt.date(2025, 6, 1)
+
+
+def company(name):
+    return (name, "Company", name.upper(), ())
+
+
+def build(make, *stakes, rule="eu"):
+    graph = TemporalGraph()
+    for source, target, percentage in stakes:
+        graph.apply(make("ownership", company(source), company(target), percentage=percentage))
+    config = ScoringConfig.load(overrides={"ownership": {"rule": rule}})
+    return SearchContext(graph, config, DAY, Reads())
+
+
+def stakes_of(ctx, start, forward=True):
+    return {node: round(h.stake, 6) for node, h in effective_stakes(start, ctx, forward).items()}
+
+
+def test_eu_rule_multiplies_along_a_chain_and_sums_across_chains(make):
+    ctx = build(make, ("a", "b", 60), ("b", "c", 50), ("a", "d", 100), ("d", "c", 10))
+    assert stakes_of(ctx, "a") == {"b": 0.6, "d": 1.0, "c": 0.4}
+    assert stakes_of(ctx, "c", forward=False) == {"b": 0.5, "a": 0.4, "d": 0.1}
+    assert set(holdings("a", ctx)) == {"b", "d", "c"}  # 40% >= 25%
+    assert set(owners("c", ctx)) == {"b", "a"}
+
+
+def test_ofac_rule_passes_a_majority_stake_on_whole(make):
+    stakes = (("a", "b", 60), ("b", "c", 50), ("a", "e", 40), ("e", "f", 100))
+    ctx = build(make, *stakes, rule="ofac")
+    assert stakes_of(ctx, "a") == {"b": 0.6, "c": 0.5, "e": 0.4}  # f: the 40% in e passes nothing on
+    assert stakes_of(ctx, "c", forward=False) == {"b": 0.5, "a": 0.5}
+    assert stakes_of(ctx, "f", forward=False) == {"e": 1.0}
+    eu = build(make, *stakes, rule="eu")
+    assert stakes_of(eu, "a")["c"] == 0.3 and stakes_of(eu, "a")["f"] == 0.4
+
+
+def test_cycles_neither_hang_nor_count_twice(make):
+    ctx = build(make, ("a", "b", 50), ("b", "c", 50), ("c", "a", 50), ("c", "b", 50))
+    stakes = stakes_of(ctx, "a")
+    assert stakes == {"b": 0.5, "c": 0.25}  # a->b->c->b is not a chain: b is visited once
+    assert "a" not in stakes
+
+
+def test_unknown_percentage_is_assumed_and_flagged(make):
+    ctx = build(make, ("a", "b", None))
+    holding = effective_stakes("a", ctx)["b"]
+    assert holding.stake == ctx.config.ownership.unknown_stake and holding.assumed
+
+
+def test_chains_stop_at_the_hop_limit(make):
+    chain = [(f"n{i}", f"n{i + 1}", 100) for i in range(8)]
+    ctx = build(make, *chain)
+    assert len(stakes_of(ctx, "n0")) == ctx.config.ownership.max_hops
+
+
+@pytest.mark.parametrize("rule", ["eu", "ofac"])
+def test_a_dense_web_is_bounded(make, rule):
+    web = [(f"n{i}", f"n{j}", 50) for i in range(12) for j in range(12) if i != j]
+    ctx = build(make, *web, rule=rule)
+    stakes = effective_stakes("n0", ctx)
+    assert all(0 < h.stake <= 1.0 for h in stakes.values())
+    assert ctx.reads.visits < 50_000

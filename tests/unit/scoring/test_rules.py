@@ -1,0 +1,168 @@
+"""The conflict rules and the score model, on small worlds built from events."""
+
+from __future__ import annotations
+
+import pytest
+
+from scoring import Engine, ScoringConfig
+from scoring.rules import noisy_or
+
+from .conftest import EventFactory, full_state, incremental_state
+
+
+def world(*extra, config=None, base=True):
+    """The finance minister controls the regulator, which regulates the bank; plus `extra` (callables of make)."""
+    make = EventFactory().make
+    engine = Engine(config or ScoringConfig.load())
+    if base:
+        engine.apply_many([make("control", "minister", "regulator"), make("regulates", "regulator", "bank")])
+    for build in extra:
+        engine.apply_many(build(make))
+    assert incremental_state(engine) == full_state(engine)
+    return engine
+
+
+def pair(engine, actor="minister", counterparty="bank"):
+    return engine.score(actor, counterparty)
+
+
+def test_authority_alone_or_a_tie_alone_is_no_conflict():
+    assert world().scores() == []
+    assert world(lambda m: [m("payment", "bank", "son", amount=1e6, currency="USD"),
+                            m("family", "son", "minister")], base=False).scores() == []
+
+
+def test_self_dealing_the_family_owns_the_regulated_firm():
+    engine = world(lambda m: [m("family", "spouse", "minister"), m("ownership", "spouse", "bank", percentage=30)])
+    score = pair(engine)
+    assert score.rules == ("COI-AUTH-OWNERSHIP",)
+    assert score.commercial_paths[0].text == "Finance Minister -family-> Spouse -ownership[30%]-> Big Bank"
+    assert score.authority_paths[0].text == "Finance Minister -control-> Financial Regulator -regulates-> Big Bank"
+    assert score.band.value in ("high", "critical")
+
+
+def test_commercial_tie_with_the_counterparty_group():
+    engine = world(lambda m: [m("family", "son", "minister"), m("ownership", "son", "vendor", percentage=100),
+                              m("ownership", "tycoon", "bank", percentage=51),
+                              m("payment", "tycoon", "vendor", amount=2_000_000, currency="USD")])
+    score = pair(engine)
+    assert score.rules == ("COI-AUTH-COMMERCIAL",)
+    assert score.commercial_paths[0].text == ("Finance Minister -family-> Son -ownership[100%]-> Vendor Ltd "
+                                              "<-payment[2M USD]- Tycoon -ownership[51%]-> Big Bank")
+
+
+def test_a_tie_through_an_asset():
+    engine = world(lambda m: [m("ownership", "minister", "issuer", percentage=80),
+                              m("invests_in", "issuer", "token", amount=1e6, currency="USD"),
+                              m("lists", "bank", "token")])
+    score = pair(engine)
+    assert score.commercial_paths[0].text == ("Finance Minister -ownership[80%]-> Token Issuer "
+                                              "-invests_in[1M USD]-> TOKEN <-lists- Big Bank")
+
+
+def test_lobbying_aggravates_a_conflict_but_is_none_by_itself():
+    lobbying = lambda m: [m("lobbies", "bank", "regulator", status="reported")]  # noqa: E731
+    assert world(lobbying).scores() == []
+    tie = lambda m: [m("partners_with", "bank", "holdco"), m("ownership", "minister", "holdco", percentage=50)]  # noqa
+    without, with_lobbying = pair(world(tie)), pair(world(tie, lobbying))
+    assert "COI-LOBBY" in with_lobbying.rules and with_lobbying.score > without.score
+    assert any(p.text == "Finance Minister -control-> Financial Regulator <-lobbies[reported]- Big Bank"
+               for p in with_lobbying.commercial_paths)
+
+
+def test_revolving_door_a_former_office_holder_tied_to_a_firm_his_office_had_power_over():
+    engine = world(lambda m: [
+        m("occupancy", "mayor", "mayor-office", start="2015-01-01", end="2023-06-30"),
+        m("awards_contract", "mayor-office", "builder"),
+        m("ownership", "mayor", "holdco", percentage=100),
+        m("partners_with", "holdco", "builder", observed_at="2025-01-01T00:00:00Z")], base=False)
+    score = pair(engine, "mayor", "builder")
+    assert score.rules == ("COI-REVOLVING-DOOR",)
+    assert "ended 2023-06-30" in score.authority_paths[0].text
+    later = world(lambda m: [
+        m("occupancy", "mayor", "mayor-office", start="2015-01-01", end="2023-06-30"),
+        m("awards_contract", "mayor-office", "builder"),
+        m("ownership", "mayor", "holdco", percentage=100),
+        m("partners_with", "holdco", "builder", observed_at="2027-01-01T00:00:00Z")], base=False)
+    assert pair(later, "mayor", "builder").score < score.score  # the exposure decays after leaving office
+    gone = world(lambda m: [
+        m("occupancy", "mayor", "mayor-office", start="2015-01-01", end="2023-06-30"),
+        m("awards_contract", "mayor-office", "builder"),
+        m("ownership", "mayor", "holdco", percentage=100),
+        m("partners_with", "holdco", "builder", observed_at="2029-01-01T00:00:00Z")], base=False)
+    assert gone.scores() == []  # 5 years after leaving a municipal office
+
+
+def tie_with(**fields):
+    return lambda m: [m("ownership", "minister", "holdco", percentage=100),
+                      m("partners_with", "holdco", "bank", **fields)]
+
+
+def test_status_orders_the_score_and_a_denial_counts_for_nothing():
+    scores = [pair(world(tie_with(status=status))).score
+              for status in ("confirmed", "reported", "alleged", "in_discussion")]
+    assert scores == sorted(scores, reverse=True) and len(set(scores)) == 4
+    assert pair(world(tie_with(status="proposed"))).score == scores[-1]
+    assert world(tie_with(status="denied")).scores() == []
+
+
+def test_provenance_confidence_scales_the_score():
+    high, low = pair(world(tie_with(confidence=0.9))), pair(world(tie_with(confidence=0.3)))
+    assert high.score > low.score > 0
+
+
+def test_amounts_count_on_a_log_scale():
+    def paid(amount):
+        return pair(world(lambda m: [m("ownership", "minister", "holdco", percentage=100),
+                                     m("payment", "bank", "holdco", amount=amount, currency="USD")])).score
+    small, medium, large, huge = paid(5_000), paid(500_000), paid(50_000_000), paid(5_000_000_000)
+    assert small < medium < large <= huge
+    assert large - medium == pytest.approx(medium - small, rel=0.2)  # equal steps per factor of 100
+
+
+def test_stakes_scale_a_direct_ownership_tie():
+    def owned(percentage):
+        return pair(world(lambda m: [m("ownership", "son", "bank", percentage=percentage),
+                                     m("family", "son", "minister")])).score
+    assert owned(5) < owned(20) < owned(40)
+
+
+def test_hops_decay():
+    direct = pair(world(lambda m: [m("ownership", "minister", "holdco", percentage=100),
+                                   m("partners_with", "holdco", "bank")])).score
+    longer = pair(world(lambda m: [m("ownership", "minister", "holdco", percentage=100),
+                                   m("ownership", "holdco", "shell", percentage=100),
+                                   m("partners_with", "shell", "bank")])).score
+    assert longer < direct
+
+
+def test_independent_paths_add_up_but_the_same_statement_counts_once():
+    one = lambda m: [m("ownership", "minister", "holdco", percentage=100),  # noqa: E731
+                     m("partners_with", "holdco", "bank", relation_id="deal-1")]
+    restated = lambda m: [m("partners_with", "holdco", "bank", relation_id="deal-1",  # noqa: E731
+                            url="https://example.org/another-article")]
+    second = lambda m: [m("partners_with", "holdco", "bank", relation_id="deal-2")]  # noqa: E731
+    single = pair(world(one))
+    assert pair(world(one, restated)).score == single.score  # a new version of the same relation
+    both = pair(world(one, second))
+    assert both.score > single.score
+    assert len({p.text for p in both.commercial_paths}) == 1  # same rendering, two relation sequences
+    assert len(both.commercial_paths) == 2
+
+
+def test_no_pair_for_an_entity_without_political_power(engine, make):
+    engine.apply_many([make("directorship", "ceo", "bank"), make("ownership", "ceo", "vendor", percentage=100),
+                       make("payment", "bank", "vendor", amount=1e7), make("regulates", "regulator", "bank")])
+    assert engine.scores() == []
+
+
+def test_noisy_or():
+    assert noisy_or([]) == 0.0
+    assert noisy_or([0.5, 0.5]) == 0.75
+    assert noisy_or([1.0, 0.3]) == 1.0
+
+
+def test_rules_can_be_disabled_by_config():
+    config = ScoringConfig.load(overrides={"rules": {"COI-AUTH-OWNERSHIP": {"enabled": False}}})
+    engine = world(lambda m: [m("ownership", "minister", "bank", percentage=30)], config=config)
+    assert engine.scores() == []
