@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 
-# module path -> registers one or more subcommands
+# each module registers one or more subcommands; they import their heavy dependencies lazily
 _COMMAND_MODULES = (
     "streams.broker",
     "streams.commands.schema",
@@ -26,13 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coi-risk", description="Conflict-of-interest risk scoring on Kafka.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module_name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue  # a command not built yet
-        module.register(subparsers)
+        importlib.import_module(module_name).register(subparsers)
     return parser
 
 
