@@ -9,6 +9,7 @@
 4. Latency: M more events are published at a steady pace while the worker is caught up; for each score or alert
    message, latency = its append (create) time minus the append time of the event that triggered it.
 5. Where the time goes: the engine's share (coi_scoring_latency_seconds sum) of the worker's wall time.
+6. Audit replay: `streams.replay.replay` over the whole input topic (N + M events), in this process.
 
 Starts its own broker on port 19392 unless --bootstrap or KAFKA_BOOTSTRAP_SERVERS is given.
 """
@@ -139,6 +140,12 @@ def main() -> int:
         latencies = output_latencies(settings, stamps)
         worker.stop()
 
+        from streams.replay import replay
+
+        started = time.perf_counter()
+        replayed = sum(1 for _ in replay(settings))
+        replay_rate = replayed / (time.perf_counter() - started)
+
         result = {
             "events": len(backlog), "relations_in_graph": len(all_events),
             "produce_rate": round(produce_rate), "raw_consumer_rate": round(raw_rate),
@@ -146,6 +153,8 @@ def main() -> int:
             "engine_share_of_worker_time": round(engine_seconds / pipeline_seconds, 3),
             "score_messages_per_event": round(outputs / len(backlog), 2),
             "latency_phase": {"events": len(paced), "rate": args.latency_rate},
+            "replay_events": replayed, "replay_rate": round(replay_rate),
+            "replay_vs_pipeline": round(replay_rate / pipeline_rate, 2),
         }
         for role, values in latencies.items():
             if values:
