@@ -1,0 +1,103 @@
+"""Per-event apply+rescore latency and memory per relation of the scoring engine, beside a naive full recompute.
+
+    .venv/bin/python bench/scoring_latency.py --sizes 10000 100000 1000000
+
+For each size, in a fresh subprocess (so memory readings do not mix):
+1. builds the graph by applying `size` synthetic events (bench/synthetic.py) and reports the build rate;
+2. memory per relation = growth of the process's resident set during the build / relations;
+3. applies `--probe` more events one by one and reports apply+rescore latency p50/p99/max (the live path);
+4. times `Engine.recompute_all()` once: what a naive pipeline would pay per event if it rescored everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def measure(size: int, probe: int, naive: bool) -> dict:
+    from bench.synthetic import generate_events
+    from schemas import validate_event
+    from scoring import Engine
+
+    engine = Engine()
+    events = generate_events(size + probe, seed=5)
+    gc.collect()
+    before = rss_bytes()
+    started = time.perf_counter()
+    for _ in range(size):
+        engine.apply(validate_event(next(events)))
+    build_seconds = time.perf_counter() - started
+    gc.collect()
+    memory = rss_bytes() - before
+
+    probes = [validate_event(event) for event in events]
+    latencies = []
+    for event in probes:
+        tick = time.perf_counter()
+        engine.apply(event)
+        latencies.append(time.perf_counter() - tick)
+    result = {
+        "relations": engine.stats()["relations"], "nodes": engine.stats()["nodes"],
+        "build_events_per_second": round(size / build_seconds),
+        "bytes_per_relation": round(memory / max(1, size)),
+        "apply_p50_ms": round(percentile(latencies, 0.50) * 1000, 3),
+        "apply_p99_ms": round(percentile(latencies, 0.99) * 1000, 3),
+        "apply_max_ms": round(max(latencies) * 1000, 3),
+        "probe_events": len(latencies),
+    }
+    if naive:
+        tick = time.perf_counter()
+        engine.recompute_all()
+        result["naive_full_recompute_ms"] = round((time.perf_counter() - tick) * 1000, 1)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--probe", type=int, default=2_000)
+    parser.add_argument("--no-naive", action="store_true", help="skip the full recompute (slow at 1M)")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: measure one size in this process
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure(args.one, args.probe, not args.no_naive)))
+        return 0
+    rows = []
+    for size in args.sizes:
+        command = [sys.executable, __file__, "--one", str(size), "--probe", str(args.probe)]
+        if args.no_naive:
+            command.append("--no-naive")
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        rows.append({"size": size, **json.loads(output.strip().splitlines()[-1])})
+        print(json.dumps(rows[-1]), flush=True)
+    print("\n| relations | build ev/s | apply p50 ms | apply p99 ms | max ms | naive recompute ms | bytes/relation |")
+    print("|---|---|---|---|---|---|---|")
+    for row in rows:
+        print(f"| {row['relations']:,} | {row['build_events_per_second']:,} | {row['apply_p50_ms']} | "
+              f"{row['apply_p99_ms']} | {row['apply_max_ms']} | {row.get('naive_full_recompute_ms', '-')} | "
+              f"{row['bytes_per_relation']} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
