@@ -1,19 +1,17 @@
-"""Authority: who holds public power over a counterparty, and through which offices and bodies.
+"""Authority: what a person steers, and the paths by which that power reaches a counterparty.
 
-The search walks backwards from the counterparty: an authority relation (regulates, oversees, prosecutes, pardons,
-awards contracts) names its holder; from there, relations through which authority is exercised (an office held,
-control of a body) lead to the people behind it, up to `authority.max_hops` hops, e.g.
-person -occupancy-> Position -control-> PublicBody -oversees-> firm. Every person on such a path is an actor.
+`reach(person)` walks forward from the person along the relations through which authority is exercised (an office
+held, control of a body; the vocabulary's control flag and offices), up to `authority.max_hops - 1` hops, e.g.
+person -occupancy-> Position -control-> PublicBody. Every node reached is a *source*: if it holds authority
+relations (regulates, oversees, prosecutes, pardons, awards contracts), the person is an actor. A person's own
+office counts while held and, once left, as a *former* source whose weight decays over the exposure horizon (see
+`scoring.exposure`): the revolving-door rule reads those. All other hops must hold on the date.
 
-Authority over a firm is also authority over the interests of its beneficial owners: the search starts from the
-counterparty and from every entity it owns at or above the ownership threshold through ownership chains (control
-alone, e.g. a chief executive's directorship, does not carry it: the manager's money is not at stake), e.g.
-Donald Trump -control-> US Treasury -oversees-> Binance <-ownership- Changpeng Zhao.
-
-Walking backwards keeps the search small where fan-out is legitimately huge (a regulator overseeing 100 000 firms):
-a firm has few regulators, a regulator few controllers. Every hop must hold on the date, except that an office the
-person has left still links him to the power it carries, with an exposure that decays over the horizon (see
-`scoring.exposure`): that is what the revolving-door rule looks at.
+`authority_paths(reach, counterparty)` then looks up authority relations from the sources to the counterparty, or
+to what the counterparty owns at or above the ownership threshold through ownership chains: authority over a firm
+is authority over its beneficial owners' interests (Donald Trump -control-> US Treasury -oversees-> Binance
+<-ownership- Changpeng Zhao). Control alone (a chief executive's directorship) does not carry it. Those are
+look-ups between known nodes, so a regulator overseeing 100 000 firms costs nothing per firm.
 """
 
 from __future__ import annotations
@@ -21,10 +19,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from schemas.vocabulary import EntitySchema
-from scoring.ownership import holdings, owners
+from scoring.graph import records
 from scoring.paths import AUTHORITY, FORMER_AUTHORITY, Chain, Hop, Path, chain_nodes, chain_strength, reverse_chain
 from scoring.search import SearchContext
-from scoring.semantics import AUTHORITY_TYPES, IN, OFFICE_TYPES, RELAY_TYPES, STAKE_TYPES, Layer
+from scoring.semantics import AUTHORITY_TYPES, IN, OFFICE_TYPES, OUT, RELAY_TYPES, Layer
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    chain: Chain  # person -> source (empty for the person himself)
+    former: float | None  # None: held now; else the decayed exposure of the office the person has left
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    actor: str
+    sources: dict[str, tuple[Source, ...]]  # node -> the strongest ways the person steers it
+    is_actor: bool  # some source holds authority relations
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,78 +44,101 @@ class ActorAuthority:
     former: tuple[Path, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class AuthorityScan:
-    actors: dict[str, ActorAuthority]  # actor -> paths from the actor to the counterparty
-    # Some authority relation (held or not on the date) points at the counterparty or what it owns: the scan
-    # must be kept up to date even while it finds no actor (a new controller of the regulator makes one).
-    watched: bool
-
-
-def authority_over(counterparty: str, ctx: SearchContext) -> AuthorityScan:
+def reach(person: str, ctx: SearchContext) -> Reach:
+    if ctx.schema(person) != EntitySchema.PERSON:
+        return Reach(person, {}, False)
     cfg = ctx.config
-    max_hops = cfg.authority.max_hops
     exposure = cfg.exposure
-    current: dict[str, list[Path]] = {}
-    former: dict[str, list[Path]] = {}
-    # Bounds the enumeration in dense webs of control; sorted iteration keeps what is cut off deterministic.
-    budget = [cfg.authority.max_paths * 16]
+    limit = max(0, cfg.authority.max_hops - 1)
+    found: dict[str, list[Source]] = {person: [Source((), None)]}
+    budget = [cfg.authority.max_paths * 16]  # bounds dense webs of control; sorted iteration keeps it stable
 
-    def climb(node: str, chain: Chain, tail: int, on_chain: frozenset[str]) -> None:
-        budget[0] -= 1
-        if budget[0] < 0:
+    def descend(node: str, chain: Chain, former: float | None, on_chain: frozenset[str]) -> None:
+        if len(chain) >= limit:
             return
-        if ctx.schema(node) == EntitySchema.PERSON:
-            current.setdefault(node, []).append(Path(AUTHORITY, node, chain, chain_strength(chain, ctx.hop_decay)))
-        if len(chain) - tail >= max_hops:
-            return
-        for holder, rec in ctx.edges(node, Layer.HOLDING, IN, RELAY_TYPES):
-            if holder in on_chain:
+        for steered, rec in ctx.edges(node, Layer.HOLDING, OUT, RELAY_TYPES):
+            if steered in on_chain or budget[0] <= 0:
                 continue
             if rec.type in OFFICE_TYPES:
-                long = (ctx.topics(node) | ctx.topics(holder)) & exposure.long_horizon_topics
+                long = (ctx.topics(node) | ctx.topics(steered)) & exposure.long_horizon_topics
                 held = ctx.strength.time.office_weight(
                     rec, ctx.day, exposure.long_horizon_days if long else exposure.horizon_days)
                 certainty = ctx.strength.certainty(rec)
-                if held is None or certainty <= 0:
-                    continue
-                office_weight, left = held
-                longer = (Hop(rec, True, certainty),) + chain
-                if left:
-                    if ctx.schema(holder) == EntitySchema.PERSON:
-                        strength = chain_strength(longer, ctx.hop_decay) * office_weight
-                        former.setdefault(holder, []).append(Path(FORMER_AUTHORITY, holder, longer, strength))
-                    continue
-                climb(holder, longer, tail, on_chain | {holder})
+                if held is None or certainty <= 0 or (held[1] and chain):
+                    continue  # a left office counts only as the person's own first hop
+                hop, now_former = Hop(rec, True, certainty), (held[0] if held[1] else former)
             else:
                 weight = ctx.strength.authority(rec)
-                if weight is not None:
-                    climb(holder, (Hop(rec, True, weight),) + chain, tail, on_chain | {holder})
+                if weight is None:
+                    continue
+                hop, now_former = Hop(rec, True, weight), former
+            budget[0] -= 1
+            longer = chain + (hop,)
+            found.setdefault(steered, []).append(Source(longer, now_former))
+            descend(steered, longer, now_former, on_chain | {steered})
 
-    ctx.schema(counterparty)
-    watched = False
-    targets: list[tuple[str, Chain]] = [(counterparty, ())]
-    for owned, holding in sorted(holdings(counterparty, ctx, STAKE_TYPES).items()):
-        targets.extend((owned, reverse_chain(chain)) for chain in holding.chains)
-    for target, to_counterparty in targets:
-        regulators = ctx.edges(target, Layer.AUTHORITY, IN, AUTHORITY_TYPES)
-        watched = watched or bool(ctx.graph.fanout(target, Layer.AUTHORITY, IN))
-        for holder, rec in regulators:
-            weight = ctx.strength.authority(rec)
-            on_chain = frozenset(chain_nodes(target, to_counterparty)) | {holder}
-            if weight is not None and holder not in chain_nodes(target, to_counterparty):
-                climb(holder, (Hop(rec, True, weight),) + to_counterparty, len(to_counterparty), on_chain)
+    descend(person, (), None, frozenset({person}))
+    keep = cfg.paths.max_reach_chains
 
+    def rank(source: Source) -> tuple:
+        return (-chain_strength(source.chain, ctx.hop_decay) * (1.0 if source.former is None else source.former),
+                tuple(h.rec.relation_id for h in source.chain))
+
+    sources = {node: tuple(sorted(ways, key=rank)[:keep]) for node, ways in sorted(found.items())}
+    is_actor = any([ctx.has_edges(node, Layer.AUTHORITY, OUT) for node in sources])  # all read: all are inputs
+    return Reach(person, sources, is_actor)
+
+
+def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tuple[Chain, ...]],
+                    ctx: SearchContext) -> ActorAuthority:
+    """Paths actor -> source -authority-> counterparty, or -> an entity it owns (`owned`: chains counterparty ->
+    entity), looked up between the known sources and targets."""
+    cfg = ctx.config
+    targets = {counterparty: ((),), **owned}
+    for node in targets:
+        ctx.reads.target(node)  # the authority relations into it from the sources (see scoring.dependencies)
+    current: list[Path] = []
+    former: list[Path] = []
+    for target in sorted(targets):
+        for source_node in actor_reach.sources:
+            if source_node == target:
+                continue
+            for rec in ctx.graph.between(source_node, target, Layer.AUTHORITY):
+                ctx.reads.visits += 1
+                weight = ctx.strength.authority(rec) if rec.type in AUTHORITY_TYPES else None
+                if weight is None:
+                    continue
+                for source in actor_reach.sources[source_node]:
+                    for to_target in targets[target]:
+                        hops = source.chain + (Hop(rec, True, weight),) + reverse_chain(to_target)
+                        nodes = chain_nodes(actor_reach.actor, hops)
+                        if len(set(nodes)) != len(nodes):
+                            continue
+                        strength = chain_strength(hops, ctx.hop_decay)
+                        if source.former is None:
+                            current.append(Path(AUTHORITY, actor_reach.actor, hops, strength))
+                        else:
+                            former.append(Path(FORMER_AUTHORITY, actor_reach.actor, hops, strength * source.former))
     keep = cfg.authority.max_paths
-    actors = sorted((set(current) | set(former)) - {counterparty})
-    return AuthorityScan(
-        actors={actor: ActorAuthority(
-            current=tuple(sorted(current.get(actor, ()), key=Path.sort_key)[:keep]),
-            former=tuple(sorted(former.get(actor, ()), key=Path.sort_key)[:keep]))
-            for actor in actors},
-        watched=watched)
+    return ActorAuthority(current=tuple(sorted(current, key=Path.sort_key)[:keep]),
+                          former=tuple(sorted(former, key=Path.sort_key)[:keep]))
 
 
-def counterparty_candidates(target: str, ctx: SearchContext) -> list[str]:
-    """Entities over which authority pointed at `target` is authority: itself and its beneficial owners."""
-    return [target, *sorted(owners(target, ctx, STAKE_TYPES))]
+def steering_persons(node: str, graph, max_relay_hops: int) -> set[str]:
+    """People who may steer `node` through offices and control within the hop limit: a superset of those whose
+    `reach` contains it (structure only: no dates, statuses or hub limits), to find new actors after a change."""
+    found: set[str] = set()
+    seen, frontier = {node}, [node]
+    for depth in range(max_relay_hops + 1):
+        upstream = []
+        for current in frontier:
+            if graph.schema(current) == EntitySchema.PERSON:
+                found.add(current)
+            if depth == max_relay_hops:
+                continue
+            for holder, entry in graph.adjacency(current, Layer.HOLDING, IN).items():
+                if holder not in seen and any(rec.type in RELAY_TYPES for rec in records(entry)):
+                    seen.add(holder)
+                    upstream.append(holder)
+        frontier = upstream
+    return found

@@ -1,17 +1,25 @@
 """What each cached computation read, so that an event recomputes only what it can change.
 
-Every computation (authority over a counterparty, an actor's exposure set, a counterparty's group, a pair's score)
-runs with a `Reads` recorder. It records three kinds of reads:
+Every computation (an actor's scan, a counterparty's group, a pair's score) runs with a `Reads` recorder. It
+records five kinds of reads:
 
 - adjacency: "the edges of node N in layer L and direction D" (also when N turned out to be a hub and was not
   expanded: whether it is a hub depends on those edges);
+- presence: "whether N has any edge in layer L and direction D" (e.g. whether a body holds any authority);
 - node: "the name, schema or topics of N";
 - probe: "the edges between N and other probed nodes" (tie look-ups between two known sets of nodes, which read a
-  single adjacency entry, not a whole neighbourhood).
+  single adjacency entry, not a whole neighbourhood);
+- authority target: "the authority relations into N from the actor's sources" (the sources are the actor's scan;
+  a change to them makes every pair of the actor stale anyway).
 
-A change to relation u -> v in layer L concerns the readers of (u, L, out), (v, L, in) and the computations that
-probed both u and v; a change to an entity's attributes concerns the readers of that node. This is exact: a
-computation that read none of these cannot see the change.
+A change to relation u -> v in layer L concerns the readers of (u, L, out), (v, L, in), the computations that
+probed both u and v, and, for an authority relation, the pairs targeting v whose actor steers u; a change that
+empties or fills an adjacency list concerns its presence readers; a change to an entity's attributes concerns the
+readers of that node. This is exact: a computation that read none of these cannot see the change.
+
+Storage is compact because the index is the engine's largest structure: a node read by one computation maps to
+that computation's key directly (a tuple for a few readers, a set only for many), and a footprint is two flat
+tuples.
 """
 
 from __future__ import annotations
@@ -31,23 +39,31 @@ def _code(layer: int, direction: int) -> int:
 class Reads:
     """Recorder for one computation; `visits` counts edges and nodes looked at (the cost metric of an apply)."""
 
-    __slots__ = ("adjacency", "nodes", "probes", "visits")
+    __slots__ = ("adjacency", "presence", "nodes", "probes", "targets", "visits")
 
     def __init__(self):
         self.adjacency: set[tuple[int, str]] = set()
+        self.presence: set[tuple[int, str]] = set()
         self.nodes: set[str] = set()
         self.probes: set[str] = set()
+        self.targets: set[str] = set()
         self.visits = 0
 
     def adj(self, node: str, layer: Layer, direction: int) -> None:
         self.adjacency.add((_code(layer, direction), node))
         self.visits += 1
 
+    def present(self, node: str, layer: Layer, direction: int) -> None:
+        self.presence.add((_code(layer, direction), node))
+
     def node(self, node: str) -> None:
         self.nodes.add(node)
 
     def probe(self, node: str) -> None:
         self.probes.add(node)
+
+    def target(self, node: str) -> None:
+        self.targets.add(node)
 
 
 class NullReads(Reads):
@@ -58,69 +74,144 @@ class NullReads(Reads):
     def adj(self, node, layer, direction):
         self.visits += 1
 
+    def present(self, node, layer, direction):
+        pass
+
     def node(self, node):
         pass
 
     def probe(self, node):
         pass
 
+    def target(self, node):
+        pass
+
+
+_CODES = len(Layer) * 2
+
 
 class DependencyIndex:
     def __init__(self):
-        self._adjacency: list[dict[str, set[Key]]] = [{} for _ in range(len(Layer) * 2)]
-        self._nodes: dict[str, set[Key]] = {}
-        self._probes: dict[str, set[Key]] = {}
-        self._footprints: dict[Key, tuple[tuple[tuple[int, str], ...], tuple[str, ...], tuple[str, ...]]] = {}
+        # one table per (layer, direction) code for adjacency and presence reads, then nodes, probes, targets
+        self._tables: list[dict[str, Key | set]] = [{} for _ in range(2 * _CODES + 3)]
+        self._footprints: dict[Key, tuple] = {}
+
+    _NODES, _PROBES, _TARGETS = 2 * _CODES, 2 * _CODES + 1, 2 * _CODES + 2
 
     def register(self, key: Key, reads: Reads) -> None:
         self.unregister(key)
-        footprint = (tuple(reads.adjacency), tuple(reads.nodes), tuple(reads.probes))
+        footprint = (
+            bytes(code for code, _ in reads.adjacency) + bytes(_CODES + code for code, _ in reads.presence)
+            + bytes((self._NODES,)) * len(reads.nodes) + bytes((self._PROBES,)) * len(reads.probes)
+            + bytes((self._TARGETS,)) * len(reads.targets),
+            (*(node for _, node in reads.adjacency), *(node for _, node in reads.presence), *reads.nodes,
+             *reads.probes, *reads.targets),
+        )
+        if not footprint[1]:
+            return
         self._footprints[key] = footprint
-        for code, node in footprint[0]:
-            self._adjacency[code].setdefault(node, set()).add(key)
-        for node in footprint[1]:
-            self._nodes.setdefault(node, set()).add(key)
-        for node in footprint[2]:
-            self._probes.setdefault(node, set()).add(key)
+        tables = self._tables
+        for table, node in zip(footprint[0], footprint[1]):
+            _add(tables[table], node, key)
 
     def unregister(self, key: Key) -> None:
         footprint = self._footprints.pop(key, None)
         if footprint is None:
             return
-        for code, node in footprint[0]:
-            _discard(self._adjacency[code], node, key)
-        for node in footprint[1]:
-            _discard(self._nodes, node, key)
-        for node in footprint[2]:
-            _discard(self._probes, node, key)
+        tables = self._tables
+        for table, node in zip(footprint[0], footprint[1]):
+            _discard(tables[table], node, key)
+
+    def registered(self, key: Key) -> bool:
+        return key in self._footprints
 
     def readers_of_relation(self, rec: Relation) -> set[Key]:
         layer = rec.layer
-        found = set(self._adjacency[_code(layer, OUT)].get(rec.source, ()))
-        found.update(self._adjacency[_code(layer, IN)].get(rec.target, ()))
-        probing_source = self._probes.get(rec.source)
-        probing_target = self._probes.get(rec.target)
-        if probing_source and probing_target:
-            found.update(probing_source & probing_target)
+        found: set[Key] = set()
+        _collect(found, self._tables[_code(layer, OUT)], rec.source)
+        _collect(found, self._tables[_code(layer, IN)], rec.target)
+        probing_source = _as_set(self._tables[self._PROBES].get(rec.source))
+        if probing_source:
+            probing_target = _as_set(self._tables[self._PROBES].get(rec.target))
+            if probing_target:
+                found.update(probing_source & probing_target)
         return found
+
+    def readers_of_target(self, node: str) -> set[Key]:
+        return _as_set(self._tables[self._TARGETS].get(node))
+
+    def readers_of_presence(self, node: str, layer: Layer, direction: int) -> set[Key]:
+        return set(_as_set(self._tables[_CODES + _code(layer, direction)].get(node)))
 
     def readers_of_entities(self, entity_ids: Iterable[str]) -> set[Key]:
         found: set[Key] = set()
         for entity_id in entity_ids:
-            found.update(self._nodes.get(entity_id, ()))
+            _collect(found, self._tables[self._NODES], entity_id)
         return found
 
     def __len__(self) -> int:
         return len(self._footprints)
 
     def entries(self) -> int:
-        """Index entries held (a memory metric)."""
-        return sum(len(f[0]) + len(f[1]) + len(f[2]) for f in self._footprints.values())
+        """Index entries held (a memory metric; O(computations))."""
+        return sum(len(f[1]) for f in self._footprints.values())
 
 
-def _discard(index: dict[str, set[Key]], node: str, key: Key) -> None:
-    readers = index.get(node)
-    if readers is not None:
-        readers.discard(key)
-        if not readers:
-            del index[node]
+# A table maps a node to one reader key, to a tuple of a few keys, or to a set of many: most nodes are read by one
+# or two computations, and a set costs 216 bytes where a key costs nothing and a pair of keys 56. Keys are tuples
+# whose first item is a string, so a key is never mistaken for a tuple of keys.
+
+_SMALL = 8
+
+
+def _is_key(held) -> bool:
+    return type(held[0]) is str
+
+
+def _add(table: dict, node: str, key: Key) -> None:
+    held = table.get(node)
+    if held is None:
+        table[node] = key
+    elif type(held) is set:
+        held.add(key)
+    elif _is_key(held):
+        if held != key:
+            table[node] = (held, key)
+    elif key not in held:
+        table[node] = (*held, key) if len(held) < _SMALL else {*held, key}
+
+
+def _discard(table: dict, node: str, key: Key) -> None:
+    held = table.get(node)
+    if held is None:
+        return
+    if type(held) is set:
+        held.discard(key)
+        if len(held) <= _SMALL:
+            table[node] = tuple(held) if len(held) > 1 else next(iter(held), None)
+            if table[node] is None:
+                del table[node]
+    elif _is_key(held):
+        if held == key:
+            del table[node]
+    elif key in held:
+        rest = tuple(k for k in held if k != key)
+        table[node] = rest if len(rest) > 1 else rest[0]
+
+
+def _as_set(held) -> set:
+    if held is None:
+        return set()
+    if type(held) is set:
+        return held
+    return {held} if _is_key(held) else set(held)
+
+
+def _collect(found: set, table: dict, node: str) -> None:
+    held = table.get(node)
+    if held is None:
+        return
+    if type(held) is set or not _is_key(held):
+        found.update(held)
+    else:
+        found.add(held)

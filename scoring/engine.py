@@ -1,15 +1,23 @@
 """The engine: applies relationship events to the temporal graph and rescores only the pairs an event can affect.
 
-Cached computations and what invalidates them (`scoring.dependencies` records the reads):
+Cached computations and what invalidates them (`scoring.dependencies` records what each one read):
 
-- authority over a counterparty ("A", cp): kept for every entity with an authority relation pointing at it;
-- an actor's exposure set ("E", actor) and a counterparty's group ("G", cp): kept while a pair needs them;
-- a pair's score ("P", actor, cp): kept for every pair with authority, scoring or not, so that a later commercial
-  tie finds it.
+- an actor's reach ("R", person): what he steers (`authority.reach`); kept for every person who holds authority;
+- his exposure set ("E", person), and his partners ("C", person): the parties his exposure set is tied to;
+- a partner's sphere ("M", node): the groups it belongs to; partners and spheres give the actor's candidate
+  counterparties (`scoring.candidates`);
+- a counterparty's group ("G", cp): kept while some actor has authority over it;
+- a pair's score ("P", actor, cp): kept for every candidate pair, scoring or not; without authority it records only
+  the authority look-ups, so that a new authority relation finds it.
 
-An event dirties the readers of the relation it changes (old and new version) and of the entities whose attributes
-it changes. Dirty authority, exposure and group results are recomputed first; only when a result differs are its
-pairs rescored. A pair whose score content differs yields a `ScoreChange`.
+Pairs are found from the tie side, never by enumerating everything an actor has power over: a minister whose
+regulator oversees 100 000 firms has pairs only with the few firms his family does business with.
+
+An event dirties the readers of the relation it changes (old and new version), of adjacency lists it empties or
+fills, and of entities whose attributes it changes; people upstream of a changed office or control relation (or of
+a body that gained its first authority relation) are scanned as possible new actors. Dirty scans and groups are
+recomputed first; only when a result differs are its pairs rescored. A pair whose score content differs yields a
+`ScoreChange`.
 
 Time: the evaluation date is the explicit `as_of` given to the engine, or else the engine clock, the date of the
 latest `observed_at` applied (never the wall clock, so a replay gives the same scores). When the clock passes a
@@ -26,16 +34,19 @@ from dataclasses import dataclass, field
 
 from schemas.events import RelationshipEvent
 from schemas.outputs import Band, RiskScore
-from scoring.authority import ActorAuthority, authority_over, counterparty_candidates
+from schemas.vocabulary import EntitySchema
+from scoring.authority import Reach, authority_paths, reach, steering_persons
+from scoring.candidates import counterparties, partners
 from scoring.config import BAND_ORDER, ScoringConfig
 from scoring.dependencies import DependencyIndex, NullReads, Reads
 from scoring.explain import ScoreContent, render
 from scoring.exposure import Exposure, ExposureSet, exposure_set, political_exposure
 from scoring.graph import Relation, TemporalGraph
 from scoring.group import Group, group
+from scoring.ownership import beneficially_owned, sphere
 from scoring.rules import assess
 from scoring.search import SearchContext
-from scoring.semantics import AUTHORITY_TYPES, STAKE_TYPES, Layer
+from scoring.semantics import OUT, RELAY_TYPES, Layer
 from scoring.timing import TimeModel
 
 PairKey = tuple[str, str]
@@ -83,12 +94,19 @@ class Engine:
         self.graph = TemporalGraph()
         self._time = TimeModel(self.config)
         self._deps = DependencyIndex()
-        self._authority: dict[str, dict[str, ActorAuthority]] = {}
+        self._reach: dict[str, Reach] = {}  # actors only
         self._exposure: dict[str, ExposureSet] = {}
+        self._partners: dict[str, frozenset[str]] = {}
+        self._candidates: dict[str, frozenset[str]] = {}
+        self._spheres: dict[str, frozenset[str]] = {}
+        self._sphere_users: dict[str, set[str]] = {}
         self._groups: dict[str, Group] = {}
+        self._group_users: dict[str, set[str]] = {}  # counterparty -> actors whose pair read its group
+        self._with_authority: dict[str, set[str]] = {}  # actor -> counterparties he has authority over
+        self._owned: dict[str, dict[str, tuple]] = {}  # counterparty -> what it beneficially owns (chains)
+        self._owned_users: dict[str, set[str]] = {}
         self._pairs: dict[PairKey, ScoreContent | None] = {}
         self._scores: dict[PairKey, RiskScore] = {}
-        self._counterparties_of: dict[str, set[str]] = {}
         self._calendar: list[tuple[int, str, str]] = []
         self._day: dt.date | None = None
         self._last = {"visits": 0, "recomputed": 0, "changes": 0}
@@ -118,25 +136,37 @@ class Engine:
         dirty: set = set()
         for rec in touched:
             dirty |= self._deps.readers_of_relation(rec)
+            if rec.layer == Layer.AUTHORITY:
+                dirty.update(self._pairs_steering(rec))
+        for node, layer, direction in change.presence:
+            dirty |= self._deps.readers_of_presence(node, layer, direction)
         dirty |= self._deps.readers_of_entities(change.entities)
-        dirty.update(("A", cp) for cp in self._new_counterparties(touched))
+        dirty.update(("R", person) for person in self._possible_actors(touched, change.presence, change.entities))
         return self._refresh(dirty, event.event_id, dict(input_offsets or {}))
 
-    def _new_counterparties(self, touched: list[Relation]) -> set[str]:
-        """Entities that may have come under authority and have no authority scan yet to be dirtied: the target of
-        an authority relation and its beneficial owners; the owners of an entity whose scan is watched."""
-        found: set[str] = set()
-        ctx = None
-        for rec in touched:
-            if rec.type in AUTHORITY_TYPES:
-                start = rec.target
-            elif rec.type in STAKE_TYPES and rec.target in self._authority:
-                start = rec.source
-            else:
-                continue
-            ctx = ctx or self._context(NullReads())
-            found.update(cp for cp in counterparty_candidates(start, ctx) if cp not in self._authority)
+    def _pairs_steering(self, rec: Relation) -> list[tuple]:
+        """Pair computations that looked up authority relations into the relation's target from the actor's
+        sources, where the actor steers the relation's source."""
+        found = []
+        for key in self._deps.readers_of_target(rec.target):
+            steers = self._reach.get(key[1])
+            if key[0] == "P" and steers is not None and rec.source in steers.sources:
+                found.append(key)
         return found
+
+    def _possible_actors(self, touched: list[Relation], presence, entities: list[str]) -> set[str]:
+        """People not scanned yet who may have become actors: upstream of a changed office or control relation,
+        or of a node whose authority relations appeared; people whose attributes changed."""
+        limit = max(0, self.config.authority.max_hops - 1)
+        found: set[str] = set()
+        for rec in touched:
+            if rec.type in RELAY_TYPES:
+                found |= steering_persons(rec.source, self.graph, limit)
+        for node, layer, direction in presence:
+            if layer == Layer.AUTHORITY and direction == OUT:
+                found |= steering_persons(node, self.graph, limit)
+        found.update(e for e in entities if self.graph.schema(e) == EntitySchema.PERSON)
+        return {person for person in found if person not in self._reach}
 
     def apply_many(self, events: Iterable[RelationshipEvent]) -> list[ScoreChange]:
         changes: list[ScoreChange] = []
@@ -156,10 +186,12 @@ class Engine:
         return self.rebuild(input_offsets)
 
     def rebuild(self, input_offsets: Mapping[str, int] | None = None) -> list[ScoreChange]:
-        """Drop every cache and recompute all pairs from the graph, keeping the dependency index."""
+        """Drop every cache and recompute all pairs from the graph."""
         old_pairs, old_scores = self._pairs, self._scores
         self._deps = DependencyIndex()
-        self._authority, self._exposure, self._groups, self._counterparties_of = {}, {}, {}, {}
+        self._reach, self._exposure, self._partners, self._candidates = {}, {}, {}, {}
+        self._spheres, self._sphere_users, self._groups, self._group_users = {}, {}, {}, {}
+        self._with_authority, self._owned, self._owned_users = {}, {}, {}
         self._pairs, self._scores = {}, {}
         self._calendar = []
         self._day = self._evaluation_day_or_none()
@@ -171,10 +203,7 @@ class Engine:
                 if when is not None:
                     self._calendar.append((when.toordinal(), rec.relation_id, rec.event_id))
             heapq.heapify(self._calendar)
-        ctx = self._context(NullReads())
-        candidates = {cp for target in self.graph.nodes_with_in_edges(Layer.AUTHORITY)
-                      for cp in counterparty_candidates(target, ctx)}
-        self._refresh({("A", cp) for cp in candidates}, None, {})
+        self._refresh({("R", person) for person in self._persons_who_steer()}, None, {})
         offsets = dict(input_offsets or {})
         changes = []
         for pair in sorted(old_pairs.keys() | self._pairs.keys()):
@@ -192,6 +221,12 @@ class Engine:
                 changes.append(ScoreChange(pair[0], pair[1], old_scores.get(pair), new, self.graph.event_count,
                                            None, offsets))
         return changes
+
+    def _persons_who_steer(self) -> list[str]:
+        """Everyone who could be an actor: people with an office, control or authority relation."""
+        nodes = set(self.graph.nodes_with_out_edges(Layer.HOLDING)) | set(
+            self.graph.nodes_with_out_edges(Layer.AUTHORITY))
+        return sorted(n for n in nodes if self.graph.schema(n) == EntitySchema.PERSON)
 
     def _evaluation_day(self) -> dt.date:
         if self.as_of is not None:
@@ -226,24 +261,81 @@ class Engine:
     # -- incremental rescoring -----------------------------------------------------------------------------------
 
     def _refresh(self, dirty: set, trigger: str | None, offsets: dict[str, int]) -> list[ScoreChange]:
+        """Recompute the dirty computations in dependency order (reach, exposure, spheres, partners, candidates,
+        groups), then every pair whose inputs changed."""
         visits = 0
         stale_pairs: set[PairKey] = set()
-        for key in sorted(k for k in dirty if k[0] == "A"):
-            visits += self._refresh_authority(key[1], stale_pairs)
-        for key in sorted(k for k in dirty if k[0] == "E"):
-            actor = key[1]
-            if actor in self._exposure:
-                before = self._exposure[actor]
-                visits += self._compute_exposure(actor)
-                if self._exposure[actor] != before:
-                    stale_pairs.update((actor, cp) for cp in self._counterparties_of.get(actor, ()))
-        for key in sorted(k for k in dirty if k[0] == "G"):
-            counterparty = key[1]
+
+        def keys(kind: str) -> list[str]:
+            return sorted(k[1] for k in dirty if k[0] == kind)
+
+        def all_pairs(actor: str) -> None:
+            stale_pairs.update((actor, c) for c in self._candidates.get(actor, ()))
+
+        def pairs_with_authority(actor: str) -> None:  # the exposure set matters only where there is authority
+            stale_pairs.update((actor, c) for c in self._with_authority.get(actor, ()))
+
+        exposure_dirty, partners_dirty, candidates_dirty = set(keys("E")), set(keys("C")), set()
+        for person in keys("R"):
+            reads = Reads()
+            steers = reach(person, self._context(reads))
+            visits += reads.visits
+            before = self._reach.get(person)
+            if steers.is_actor:
+                self._reach[person] = steers
+                self._deps.register(("R", person), reads)
+                if before is None:
+                    exposure_dirty.add(person)
+                elif before != steers:
+                    all_pairs(person)
+            elif before is not None:  # no longer an actor: discovery (see apply) finds him again if that changes
+                all_pairs(person)
+                self._drop_actor(person)
+        for person in sorted(exposure_dirty):
+            if person in self._reach:
+                before = self._exposure.get(person)
+                reads = Reads()
+                self._exposure[person] = exposure_set(person, self._context(reads))
+                self._deps.register(("E", person), reads)
+                visits += reads.visits
+                if self._exposure[person] != before:
+                    pairs_with_authority(person)
+                    partners_dirty.add(person)
+        for node in keys("M"):
+            if node in self._spheres:
+                before = self._spheres[node]
+                visits += self._compute_sphere(node)
+                if self._spheres[node] != before:
+                    candidates_dirty.update(self._sphere_users.get(node, ()))
+        for person in sorted(partners_dirty):
+            if person in self._reach:
+                before = self._partners.get(person)
+                reads = Reads()
+                self._partners[person] = partners(person, self._exposure[person], self._context(reads))
+                self._deps.register(("C", person), reads)
+                visits += reads.visits
+                if self._partners[person] != before:
+                    candidates_dirty.add(person)
+                    for node in (before or frozenset()) - self._partners[person]:
+                        self._release_sphere(node, person)
+        for person in sorted(candidates_dirty):
+            if person in self._reach:
+                before = self._candidates.get(person, frozenset())
+                self._candidates[person] = counterparties(
+                    person, self._partners[person], lambda node: self._sphere_for(node, person))
+                stale_pairs.update((person, c) for c in before ^ self._candidates[person])
+        for counterparty in keys("O"):
+            if counterparty in self._owned:
+                before = self._owned[counterparty]
+                visits += self._compute_owned(counterparty)
+                if self._owned[counterparty] != before:
+                    stale_pairs.update((a, counterparty) for a in self._owned_users.get(counterparty, ()))
+        for counterparty in keys("G"):
             if counterparty in self._groups:
                 before = self._groups[counterparty]
                 visits += self._compute_group(counterparty)
                 if self._groups[counterparty] != before:
-                    stale_pairs.update((actor, counterparty) for actor in self._authority.get(counterparty, ()))
+                    stale_pairs.update((a, counterparty) for a in self._group_users.get(counterparty, ()))
         stale_pairs.update((k[1], k[2]) for k in dirty if k[0] == "P")
 
         changes = []
@@ -251,10 +343,10 @@ class Engine:
             content, cost = self._score_pair(pair)
             visits += cost
             before = self._pairs.get(pair)
-            if content is None and pair[0] not in self._authority.get(pair[1], {}):
-                self._pairs.pop(pair, None)
-            else:
+            if pair[1] in self._candidates.get(pair[0], ()):
                 self._pairs[pair] = content
+            else:
+                self._pairs.pop(pair, None)
             if content == before:
                 continue
             old = self._scores.get(pair)
@@ -267,41 +359,41 @@ class Engine:
                 self._scores.pop(pair, None)
             if old is not None or new is not None:
                 changes.append(ScoreChange(pair[0], pair[1], old, new, self.graph.event_count, trigger, offsets))
-        self._collect_unused({a for a, _ in stale_pairs}, {c for _, c in stale_pairs})
+        self._collect_unused_groups({c for _, c in stale_pairs})
         self._last = {"visits": visits, "recomputed": len(stale_pairs), "changes": len(changes)}
         self._total_visits += visits
         return changes
 
-    def _refresh_authority(self, counterparty: str, stale_pairs: set[PairKey]) -> int:
+    def _drop_actor(self, person: str) -> None:
+        for kind in ("R", "E", "C"):
+            self._deps.unregister((kind, person))
+        self._reach.pop(person, None)
+        self._exposure.pop(person, None)
+        for node in self._partners.pop(person, frozenset()):
+            self._release_sphere(node, person)
+        self._candidates.pop(person, None)
+
+    def _sphere_for(self, node: str, person: str) -> frozenset[str]:
+        if node not in self._spheres:
+            self._compute_sphere(node)
+        self._sphere_users.setdefault(node, set()).add(person)
+        return self._spheres[node]
+
+    def _compute_sphere(self, node: str) -> int:
         reads = Reads()
-        scan = authority_over(counterparty, self._context(reads))
-        before = self._authority.get(counterparty, {})
-        result = scan.actors
-        if scan.watched:
-            self._deps.register(("A", counterparty), reads)
-            self._authority[counterparty] = result
-        else:  # no authority points at it any more; a new authority relation re-adds it (see apply)
-            self._deps.unregister(("A", counterparty))
-            self._authority.pop(counterparty, None)
-        for actor in before.keys() | result.keys():
-            old, new = before.get(actor), result.get(actor)
-            if old != new:
-                stale_pairs.add((actor, counterparty))
-            if new is not None:
-                self._counterparties_of.setdefault(actor, set()).add(counterparty)
-            else:
-                held = self._counterparties_of.get(actor)
-                if held is not None:
-                    held.discard(counterparty)
-                    if not held:
-                        del self._counterparties_of[actor]
+        self._spheres[node] = sphere(node, self._context(reads))
+        self._deps.register(("M", node), reads)
         return reads.visits
 
-    def _compute_exposure(self, actor: str) -> int:
-        reads = Reads()
-        self._exposure[actor] = exposure_set(actor, self._context(reads))
-        self._deps.register(("E", actor), reads)
-        return reads.visits
+    def _release_sphere(self, node: str, person: str) -> None:
+        users = self._sphere_users.get(node)
+        if users is None:
+            return
+        users.discard(person)
+        if not users:
+            del self._sphere_users[node]
+            self._spheres.pop(node, None)
+            self._deps.unregister(("M", node))
 
     def _compute_group(self, counterparty: str) -> int:
         reads = Reads()
@@ -311,39 +403,87 @@ class Engine:
 
     def _score_pair(self, pair: PairKey) -> tuple[ScoreContent | None, int]:
         actor, counterparty = pair
-        authority = self._authority.get(counterparty, {}).get(actor)
-        if authority is None:
+        if counterparty not in self._candidates.get(actor, ()):
             self._deps.unregister(("P", actor, counterparty))
+            self._release_group(counterparty, actor)
+            self._release_owned(counterparty, actor)
             return None, 0
-        visits = 0
-        if actor not in self._exposure:
-            visits += self._compute_exposure(actor)
-        if counterparty not in self._groups:
-            visits += self._compute_group(counterparty)
         reads = Reads()
         ctx = self._context(reads)
-        assessment = assess(actor, counterparty, authority, self._exposure[actor], self._groups[counterparty], ctx)
-        content = None
-        if assessment is not None:
-            content = render(assessment, self.graph, ctx.strength)
-            for path in (*assessment.authority_paths, *assessment.commercial_paths):
-                reads.node(path.start)
-                for hop in path.hops:
-                    reads.node(hop.rec.source)
-                    reads.node(hop.rec.target)
-            reads.node(actor)
-            reads.node(counterparty)
+        owned, visits = self._owned_for(counterparty, actor)
+        content, cost, used_group = self._assess_pair(
+            actor, counterparty, self._reach[actor], self._exposure[actor], owned, ctx, self._group_of)
+        visits += cost
+        if not used_group:
+            self._release_group(counterparty, actor)
         self._deps.register(("P", actor, counterparty), reads)
         return content, visits + reads.visits
 
-    def _collect_unused(self, actors: set[str], counterparties: set[str]) -> None:
-        for actor in sorted(actors):
-            if actor in self._exposure and not self._counterparties_of.get(actor):
-                del self._exposure[actor]
-                self._deps.unregister(("E", actor))
+    def _assess_pair(self, actor: str, counterparty: str, steers: Reach, exposure: ExposureSet, owned: dict,
+                     ctx: SearchContext, group_of) -> tuple[ScoreContent | None, int, bool]:
+        """(content, visits, whether the group was read): authority is looked up first (most candidate pairs
+        have none), then the rules."""
+        authority = authority_paths(steers, counterparty, owned, ctx)
+        if not authority.current and not authority.former:
+            return None, 0, False
+        grp, visits = group_of(counterparty, actor)
+        assessment = assess(actor, counterparty, authority, exposure, grp, ctx)
+        if assessment is None:
+            return None, visits, True
+        for path in (*assessment.authority_paths, *assessment.commercial_paths):
+            for hop in path.hops:
+                ctx.reads.node(hop.rec.source)
+                ctx.reads.node(hop.rec.target)
+        ctx.reads.node(actor)
+        ctx.reads.node(counterparty)
+        return render(assessment, self.graph, ctx.strength), visits, True
+
+    def _group_of(self, counterparty: str, actor: str) -> tuple[Group, int]:
+        visits = 0
+        if counterparty not in self._groups:
+            visits = self._compute_group(counterparty)
+        self._group_users.setdefault(counterparty, set()).add(actor)
+        self._with_authority.setdefault(actor, set()).add(counterparty)
+        return self._groups[counterparty], visits
+
+    def _release_group(self, counterparty: str, actor: str) -> None:
+        users = self._group_users.get(counterparty)
+        if users is not None:
+            users.discard(actor)
+        held = self._with_authority.get(actor)
+        if held is not None:
+            held.discard(counterparty)
+            if not held:
+                del self._with_authority[actor]
+
+    def _owned_for(self, counterparty: str, actor: str) -> tuple[dict, int]:
+        visits = 0
+        if counterparty not in self._owned:
+            visits = self._compute_owned(counterparty)
+        self._owned_users.setdefault(counterparty, set()).add(actor)
+        return self._owned[counterparty], visits
+
+    def _compute_owned(self, counterparty: str) -> int:
+        reads = Reads()
+        self._owned[counterparty] = beneficially_owned(counterparty, self._context(reads))
+        self._deps.register(("O", counterparty), reads)
+        return reads.visits
+
+    def _release_owned(self, counterparty: str, actor: str) -> None:
+        users = self._owned_users.get(counterparty)
+        if users is None:
+            return
+        users.discard(actor)
+        if not users:
+            del self._owned_users[counterparty]
+            self._owned.pop(counterparty, None)
+            self._deps.unregister(("O", counterparty))
+
+    def _collect_unused_groups(self, counterparties: set[str]) -> None:
         for counterparty in sorted(counterparties):
-            if counterparty in self._groups and not self._authority.get(counterparty):
+            if counterparty in self._groups and not self._group_users.get(counterparty):
                 del self._groups[counterparty]
+                self._group_users.pop(counterparty, None)
                 self._deps.unregister(("G", counterparty))
 
     # -- full recomputation and queries --------------------------------------------------------------------------
@@ -356,22 +496,35 @@ class Engine:
         if day is None:
             return {}
         ctx = self._context(NullReads(), day)
-        exposures: dict[str, ExposureSet] = {}
         groups: dict[str, Group] = {}
+        owned: dict[str, dict] = {}
+
+        def group_of(counterparty: str, _actor: str) -> tuple[Group, int]:
+            if counterparty not in groups:
+                groups[counterparty] = group(counterparty, ctx)
+            return groups[counterparty], 0
+
         results: dict[PairKey, RiskScore] = {}
         stamp_as_of = as_of if as_of is not None else self.as_of
-        candidates: set[str] = set()
-        for target in self.graph.nodes_with_in_edges(Layer.AUTHORITY):
-            candidates.update(counterparty_candidates(target, ctx))
-        for counterparty in sorted(candidates):
-            for actor, authority in authority_over(counterparty, ctx).actors.items():
-                if actor not in exposures:
-                    exposures[actor] = exposure_set(actor, ctx)
-                if counterparty not in groups:
-                    groups[counterparty] = group(counterparty, ctx)
-                assessment = assess(actor, counterparty, authority, exposures[actor], groups[counterparty], ctx)
-                if assessment is not None:
-                    results[(actor, counterparty)] = render(assessment, self.graph, ctx.strength).risk_score(
+        spheres: dict[str, frozenset[str]] = {}
+
+        def sphere_of(node: str) -> frozenset[str]:
+            if node not in spheres:
+                spheres[node] = sphere(node, ctx)
+            return spheres[node]
+
+        for person in self._persons_who_steer():
+            steers = reach(person, ctx)
+            if not steers.is_actor:
+                continue
+            exposure = exposure_set(person, ctx)
+            for counterparty in sorted(counterparties(person, partners(person, exposure, ctx), sphere_of)):
+                if counterparty not in owned:
+                    owned[counterparty] = beneficially_owned(counterparty, ctx)
+                content, _, _ = self._assess_pair(person, counterparty, steers, exposure, owned[counterparty], ctx,
+                                                  group_of)
+                if content is not None:
+                    results[(person, counterparty)] = content.risk_score(
                         as_of=stamp_as_of, graph_version=self.graph.event_count, trigger_event_id=None,
                         input_offsets={})
         return results
@@ -424,11 +577,12 @@ class Engine:
             "nodes": self.graph.node_count,
             "relations": self.graph.relation_count,
             "retracted": self.graph.retracted_count,
+            "actors": len(self._reach),
+            "cached_spheres": len(self._spheres),
             "pairs": len(self._pairs),
             "scored_pairs": len(self._scores),
-            "cached_authority": len(self._authority),
-            "cached_exposure_sets": len(self._exposure),
             "cached_groups": len(self._groups),
+            "cached_owned": len(self._owned),
             "tracked_computations": len(self._deps),
             "calendar": len(self._calendar),
             "last_visits": self._last["visits"],

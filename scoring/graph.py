@@ -5,10 +5,11 @@ ordered by (observed_at, event_id), and an older version never overwrites a newe
 (the version of a retracted relation is kept as a tombstone, so a late older upsert cannot resurrect it). Entity
 attributes (name, schema, topics) follow the newest event that mentions the entity, whatever the relation.
 
-Storage: one networkx MultiDiGraph per `Layer`, keyed by relation id, whose edge data is the `Relation` record
-itself (a `__slots__` object) rather than an attribute dict; evidence strings shared by many relations (article
-URL, publisher, extractor) are interned once. Validity dates are kept on the record and filtered at query time,
-so "as of D" needs no rebuild.
+Storage: one networkx DiGraph per `Layer`. The data of edge u -> v is the `Relation` record itself (a `__slots__`
+object), or a tuple of records (sorted by relation id) when several relations join u to v in one layer, rather
+than attribute dicts (a dict per edge costs ~180 bytes, and a MultiDiGraph's key dict as much again). Evidence
+strings shared by many relations (article URL, publisher, extractor) are interned once. Validity dates are kept
+on the record and filtered at query time, so "as of D" needs no rebuild.
 """
 
 from __future__ import annotations
@@ -78,17 +79,27 @@ class Relation:
 
 
 class Entity:
-    __slots__ = ("id", "name", "schema", "topics", "version")
+    __slots__ = ("id", "name", "schema", "topics", "version", "degree")
 
-    def __init__(self, ref: EntityRef, version: Version):
+    def __init__(self, ref: EntityRef, version: Version, topics: frozenset[str]):
         self.id = ref.id
         self.name: str = ref.name
         self.schema: EntitySchema = ref.schema_
-        self.topics: frozenset[str] = frozenset(ref.topics)
+        self.topics = topics
         self.version = version
+        self.degree = 0  # live relations touching it
 
     def same_attributes(self, ref: EntityRef) -> bool:
         return self.name == ref.name and self.schema == ref.schema_ and self.topics == frozenset(ref.topics)
+
+
+class _Layer(nx.DiGraph):
+    """A DiGraph whose nodes share one (never written) attribute dict: the scorer keeps entity attributes on
+    `Entity`, and a dict per node and layer would cost ~64 bytes each for nothing. Edge data: see the module
+    docstring; read it through `records`."""
+
+    _NO_ATTRIBUTES: dict = {}
+    node_attr_dict_factory = staticmethod(lambda: _Layer._NO_ATTRIBUTES)
 
 
 @dataclass(slots=True)
@@ -99,9 +110,18 @@ class GraphChange:
     relations: list[tuple[Relation | None, Relation | None]] = field(default_factory=list)  # (before, after)
     entities: list[str] = field(default_factory=list)  # ids whose name, schema or topics changed
     stale: bool = False  # an older version than the one held: counted, but changes no relation
+    # (node, layer, direction) whose adjacency went from empty to non-empty or back
+    presence: list[tuple[str, Layer, int]] = field(default_factory=list)
+
+
+def records(entry) -> tuple[Relation, ...]:
+    """The relations stored on one edge of a layer (a record, or a tuple of them)."""
+    return entry if type(entry) is tuple else (entry,)
 
 
 def utc(moment: dt.datetime) -> dt.datetime:
+    if moment.tzinfo is dt.UTC:
+        return moment  # the common case; no copy
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
@@ -110,13 +130,14 @@ _EMPTY: dict = {}
 
 class TemporalGraph:
     def __init__(self):
-        self._layers = tuple(nx.MultiDiGraph() for _ in Layer)
+        self._layers = tuple(_Layer() for _ in Layer)
         self._relations: dict[str, Relation] = {}
         self._tombstones: dict[str, Version] = {}
         self._entities: dict[str, Entity] = {}
         self._events: set[str] = set()
         self._citations: dict[tuple[str, str, str], Citation] = {}
-        self._degree: dict[str, int] = {}
+        self._topic_sets: dict[frozenset[str], frozenset[str]] = {}  # one object per distinct set of topics
+        self._node_count = 0
         self._clock: dt.datetime | None = None
 
     # -- applying events ------------------------------------------------------------------------------------------
@@ -139,31 +160,39 @@ class TemporalGraph:
             change.stale = True
             return change
         before = self._relations.get(event.relation_id)
+        after = Relation(event, self._citation(event), offset) if event.op is Op.UPSERT else None
+        presence = {(rec.source, rec.layer, 0): None for rec in (before, after) if rec is not None}
+        presence.update({(rec.target, rec.layer, 1): None for rec in (before, after) if rec is not None})
+        for key in presence:
+            presence[key] = bool(self.adjacency(*key))
         if before is not None:
             self._unlink(before)
-        after = None
-        if event.op is Op.UPSERT:
-            after = Relation(event, self._citation(event), offset)
+        if after is not None:
             self._link(after)
             self._tombstones.pop(event.relation_id, None)
         else:
             self._tombstones[event.relation_id] = version
         change.relations.append((before, after))
+        change.presence = [key for key, had in presence.items() if had != bool(self.adjacency(*key))]
         return change
 
     def _update_entity(self, ref: EntityRef, version: Version) -> bool:
         entity = self._entities.get(ref.id)
         if entity is None:
-            self._entities[ref.id] = Entity(ref, version)
+            self._entities[ref.id] = Entity(ref, version, self._interned_topics(ref.topics))
             return True
         if version < entity.version:
             return False
         changed = not entity.same_attributes(ref)
         if changed:
-            self._entities[ref.id] = Entity(ref, version)
-        else:
-            entity.version = version
+            entity.name, entity.schema = ref.name, ref.schema_
+            entity.topics = self._interned_topics(ref.topics)
+        entity.version = version
         return changed
+
+    def _interned_topics(self, topics) -> frozenset[str]:
+        key = frozenset(topics)
+        return self._topic_sets.setdefault(key, key)
 
     def _citation(self, event: RelationshipEvent) -> Citation:
         prov = event.provenance
@@ -175,24 +204,39 @@ class TemporalGraph:
 
     def _link(self, rec: Relation) -> None:
         layer = self._layers[rec.layer]
-        layer.add_edge(rec.source, rec.target, key=rec.relation_id)
-        # The edge's data is the record itself (see the module docstring): ~180 bytes less per relation.
-        layer._succ[rec.source][rec.target][rec.relation_id] = rec
+        u, v = rec.source, rec.target
+        for node in (u, v):
+            if node not in layer._succ:
+                layer.add_node(node)
+        held = layer._succ[u].get(v)
+        if held is None:
+            entry = rec
+        else:
+            entry = tuple(sorted((*records(held), rec), key=lambda r: r.relation_id))
+        layer._succ[u][v] = layer._pred[v][u] = entry
         self._relations[rec.relation_id] = rec
-        for node in (rec.source, rec.target):
-            self._degree[node] = self._degree.get(node, 0) + 1
+        for node in (u, v):
+            entity = self._entities[node]
+            if entity.degree == 0:
+                self._node_count += 1
+            entity.degree += 1
 
     def _unlink(self, rec: Relation) -> None:
         layer = self._layers[rec.layer]
-        layer.remove_edge(rec.source, rec.target, key=rec.relation_id)
-        for node in (rec.source, rec.target):
+        u, v = rec.source, rec.target
+        rest = tuple(r for r in records(layer._succ[u][v]) if r is not rec)
+        if rest:
+            layer._succ[u][v] = layer._pred[v][u] = rest if len(rest) > 1 else rest[0]
+        else:
+            del layer._succ[u][v]
+            del layer._pred[v][u]
+        for node in (u, v):
             if node in layer._succ and not layer._succ[node] and not layer._pred[node]:
                 layer.remove_node(node)
-            remaining = self._degree[node] - 1
-            if remaining:
-                self._degree[node] = remaining
-            else:
-                del self._degree[node]
+            entity = self._entities[node]
+            entity.degree -= 1
+            if entity.degree == 0:
+                self._node_count -= 1
         del self._relations[rec.relation_id]
 
     # -- reading --------------------------------------------------------------------------------------------------
@@ -213,7 +257,7 @@ class TemporalGraph:
     @property
     def node_count(self) -> int:
         """Entities with at least one live relation."""
-        return len(self._degree)
+        return self._node_count
 
     @property
     def entity_count(self) -> int:
@@ -249,8 +293,8 @@ class TemporalGraph:
         entity = self._entities.get(entity_id)
         return entity.topics if entity is not None else frozenset()
 
-    def adjacency(self, node: str, layer: Layer, direction: int) -> dict[str, dict[str, Relation]]:
-        """neighbour -> {relation id: record} in one layer; direction 0 = out-edges, 1 = in-edges. Do not mutate."""
+    def adjacency(self, node: str, layer: Layer, direction: int) -> dict[str, Relation | tuple[Relation, ...]]:
+        """neighbour -> record(s) (see `records`) in one layer; direction 0 = out-edges, 1 = in-edges. Read only."""
         graph = self._layers[layer]
         adj = graph._succ if direction == 0 else graph._pred
         return adj.get(node, _EMPTY)
@@ -258,16 +302,21 @@ class TemporalGraph:
     def fanout(self, node: str, layer: Layer, direction: int) -> int:
         return len(self.adjacency(node, layer, direction))
 
-    def between(self, u: str, v: str, layer: Layer) -> dict[str, Relation]:
-        """Relations u -> v in one layer (relation id -> record)."""
-        return self._layers[layer]._succ.get(u, _EMPTY).get(v, _EMPTY)
+    def between(self, u: str, v: str, layer: Layer) -> tuple[Relation, ...]:
+        """Relations u -> v in one layer, by relation id."""
+        held = self._layers[layer]._succ.get(u, _EMPTY).get(v)
+        return () if held is None else records(held)
 
     def nodes_with_in_edges(self, layer: Layer) -> list[str]:
         graph = self._layers[layer]
         return sorted(node for node, preds in graph._pred.items() if preds)
 
-    def layer_graph(self, layer: Layer) -> nx.MultiDiGraph:
-        """The networkx graph of one layer, for ad-hoc analysis; edge data are `Relation` records."""
+    def nodes_with_out_edges(self, layer: Layer) -> list[str]:
+        graph = self._layers[layer]
+        return sorted(node for node, succs in graph._succ.items() if succs)
+
+    def layer_graph(self, layer: Layer) -> nx.DiGraph:
+        """The networkx graph of one layer, for ad-hoc analysis; edge data: see `records`."""
         return self._layers[layer]
 
     def relations_at(self, day: dt.date) -> Iterator[Relation]:

@@ -1,6 +1,7 @@
 """A counterparty's group: the counterparty, the entities that own (at or above the threshold) or control it, and
 the entities it owns or controls. A commercial tie with any of them is a tie with the counterparty; the explanation
-then walks from the group member to the counterparty."""
+then walks from the group member to the counterparty. Also kept: what the counterparty beneficially owns (through
+ownership alone), over which authority reaches it (see `scoring.authority`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from scoring.ownership import holdings, owners
 from scoring.paths import Chain, Hop, reverse_chain, strongest
 from scoring.search import AssetTies, SearchContext, asset_ties
-from scoring.semantics import INFLUENCE_TYPES, OUT, Layer
+from scoring.semantics import INFLUENCE_TYPES, OUT, STAKE_TYPES, Layer
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +19,7 @@ class Group:
     members: dict[str, tuple[Chain, ...]]  # member -> chains member -> counterparty (empty for itself)
     assets: AssetTies  # the members' ties to tokens and securities
     influence: tuple[tuple[str, str, Hop], ...]  # (member, lobbied target, hop member -> target)
+    owned: dict[str, tuple[Chain, ...]]  # beneficially owned (ownership chains only): counterparty -> entity
 
 
 def group(counterparty: str, ctx: SearchContext) -> Group:
@@ -35,4 +37,5 @@ def group(counterparty: str, ctx: SearchContext) -> Group:
             weight = ctx.strength.reach(rec)
             if weight is not None:
                 influence.append((member, target, Hop(rec, True, weight)))
-    return Group(counterparty, final, assets, tuple(influence))
+    owned = {held: holding.chains for held, holding in sorted(holdings(counterparty, ctx, STAKE_TYPES).items())}
+    return Group(counterparty, final, assets, tuple(influence), owned)

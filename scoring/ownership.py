@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from scoring.paths import Chain, Hop, strongest
 from scoring.search import SearchContext
-from scoring.semantics import HOLDING_TYPES, IN, OUT, PUBLIC_APPARATUS, Layer
+from scoring.semantics import HOLDING_TYPES, IN, OUT, PUBLIC_APPARATUS, STAKE_TYPES, Layer
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +34,54 @@ def effective_stakes(start: str, ctx: SearchContext, forward: bool = True,
     """Every entity reached from `start` with its effective stake: what `start` holds (forward) or who holds
     `start` (backward), including stakes below the threshold. `types`: the relations followed (ownership and
     control by default; ownership alone for beneficial ownership)."""
+    return _holdings(_walk(start, ctx, forward, types, True), ctx, 0.0)
+
+
+def holdings(start: str, ctx: SearchContext, types: frozenset = HOLDING_TYPES) -> dict[str, Holding]:
+    """What `start` owns or controls at or above the threshold (its sphere)."""
+    return _holdings(_walk(start, ctx, True, types, True), ctx, ctx.config.ownership.threshold)
+
+
+def owners(target: str, ctx: SearchContext, types: frozenset = HOLDING_TYPES) -> dict[str, Holding]:
+    """Who owns or controls `target` at or above the threshold."""
+    return _holdings(_walk(target, ctx, False, types, True), ctx, ctx.config.ownership.threshold)
+
+
+def beneficially_owned(node: str, ctx: SearchContext) -> dict[str, tuple[Chain, ...]]:
+    """What `node` owns at or above the threshold through ownership alone (control does not count): entity ->
+    chains node -> entity. Authority over these is authority over `node`'s interests."""
+    return {held: h.chains for held, h in sorted(holdings(node, ctx, STAKE_TYPES).items())}
+
+
+def sphere(node: str, ctx: SearchContext) -> frozenset[str]:
+    """The entities whose group `node` belongs to: what it owns or controls and what owns or controls it, at or
+    above the threshold (`holdings` and `owners` without their chains, for finding candidates cheaply)."""
+    threshold = ctx.config.ownership.threshold - 1e-12
+    found = set()
+    for forward in (True, False):
+        for other, (values, _, _) in _walk(node, ctx, forward, HOLDING_TYPES, False).items():
+            if min(1.0, math.fsum(values)) >= threshold:
+                found.add(other)
+    return frozenset(found)
+
+
+def _holdings(walked: dict, ctx: SearchContext, threshold: float) -> dict[str, Holding]:
+    keep = ctx.config.paths.max_reach_chains
+    threshold -= 1e-12  # 25% is "at or above 25%" despite float error
+    result = {}
+    for node, (values, assumed, chains) in walked.items():
+        stake = min(1.0, math.fsum(values))
+        if stake >= threshold:
+            result[node] = Holding(stake, assumed, strongest(chains, ctx.hop_decay, keep))
+    return result
+
+
+def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_chains: bool) -> dict:
+    """node -> ([chain values], any assumed stake, [chains] or None): every simple chain from `start`."""
     cfg = ctx.config.ownership
     ofac = cfg.rule == "ofac"
     direction = OUT if forward else IN
-    found: dict[str, list[tuple[float, bool, Chain]]] = {}
+    found: dict[str, tuple[list[float], bool, list[Chain] | None]] = {}
     budget = [cfg.max_chains]
 
     def visit(node: str, chain: Chain, value: float, assumed: bool, depth: int, on_chain: frozenset[str]) -> None:
@@ -50,8 +94,6 @@ def effective_stakes(start: str, ctx: SearchContext, forward: bool = True,
             if weight is None:
                 continue
             stake, stake_assumed = ctx.strength.stake(rec)
-            hop = Hop(rec, True, weight)
-            longer = chain + (hop,) if forward else (hop,) + chain
             if ofac:
                 # Forward, the newest hop is the chain's last: its stake is the chain's value, and only a majority
                 # lets the chain go on. Backward, the first hop found is the last one; every later find is an
@@ -66,31 +108,18 @@ def effective_stakes(start: str, ctx: SearchContext, forward: bool = True,
                 chain_value = value * stake
                 goes_on = chain_value >= cfg.min_chain_stake
             budget[0] -= 1
-            found.setdefault(neighbour, []).append((chain_value, assumed or stake_assumed, longer))
+            longer = None
+            if with_chains:
+                hop = Hop(rec, True, weight)
+                longer = chain + (hop,) if forward else (hop,) + chain
+            values, was_assumed, chains = found.get(neighbour) or ([], False, [] if with_chains else None)
+            values.append(chain_value)
+            if with_chains:
+                chains.append(longer)
+            found[neighbour] = (values, was_assumed or assumed or stake_assumed, chains)
             if goes_on and depth + 1 < cfg.max_hops:
                 visit(neighbour, longer, chain_value, assumed or stake_assumed, depth + 1, on_chain | {neighbour})
 
     ctx.schema(start)
     visit(start, (), 1.0, False, 0, frozenset({start}))
-    keep = ctx.config.paths.max_reach_chains
-    return {
-        node: Holding(stake=min(1.0, math.fsum(v for v, _, _ in chains)),
-                      assumed=any(a for _, a, _ in chains),
-                      chains=strongest((c for _, _, c in chains), ctx.hop_decay, keep))
-        for node, chains in found.items()
-    }
-
-
-def holdings(start: str, ctx: SearchContext, types: frozenset = HOLDING_TYPES) -> dict[str, Holding]:
-    """What `start` owns or controls at or above the threshold (its sphere)."""
-    return _members(effective_stakes(start, ctx, True, types), ctx)
-
-
-def owners(target: str, ctx: SearchContext, types: frozenset = HOLDING_TYPES) -> dict[str, Holding]:
-    """Who owns or controls `target` at or above the threshold."""
-    return _members(effective_stakes(target, ctx, False, types), ctx)
-
-
-def _members(stakes: dict[str, Holding], ctx: SearchContext) -> dict[str, Holding]:
-    threshold = ctx.config.ownership.threshold - 1e-12  # 25% is "at or above 25%" despite float error
-    return {node: holding for node, holding in stakes.items() if holding.stake >= threshold}
+    return found

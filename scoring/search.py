@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from schemas.vocabulary import EntitySchema
 from scoring.config import ScoringConfig
 from scoring.dependencies import Reads
-from scoring.graph import Relation, TemporalGraph
+from scoring.graph import Relation, TemporalGraph, records
 from scoring.paths import Hop
 from scoring.semantics import IN, OUT, PURE_ASSETS, TIE_LAYERS, TIE_TYPES, Layer
 from scoring.strength import Strength
@@ -40,13 +40,16 @@ class SearchContext:
             return []
         found = []
         for neighbour in sorted(adjacency):
-            by_id = adjacency[neighbour]
-            for relation_id in sorted(by_id):
-                rec = by_id[relation_id]
+            for rec in records(adjacency[neighbour]):
                 self.reads.visits += 1
                 if rec.type in types:
                     found.append((neighbour, rec))
         return found
+
+    def has_edges(self, node: str, layer: Layer, direction: int) -> bool:
+        """Whether the node has any relation in this layer and direction (recorded as a presence read)."""
+        self.reads.present(node, layer, direction)
+        return bool(self.graph.adjacency(node, layer, direction))
 
     def is_hub(self, node: str, layer: Layer, direction: int) -> bool:
         return len(self.graph.adjacency(node, layer, direction)) > self.max_fanout
@@ -69,13 +72,10 @@ class SearchContext:
         graph = self.graph
         for layer in layers:
             for source, target, forward in ((u, v, True), (v, u, False)):
-                by_id = graph.between(source, target, layer)
-                if by_id:
-                    for relation_id in sorted(by_id):
-                        rec = by_id[relation_id]
-                        self.reads.visits += 1
-                        if rec.type in types:
-                            found.append((rec, forward))
+                for rec in graph.between(source, target, layer):
+                    self.reads.visits += 1
+                    if rec.type in types:
+                        found.append((rec, forward))
         return found
 
     def schema(self, node: str) -> EntitySchema | None:

@@ -14,7 +14,7 @@ from scoring.semantics import IN, OUT, Layer
 from .conftest import EventFactory
 
 HUB_EDGES = 100_000
-FAN_OUT = 2_000  # firms the regulator oversees: each is a pair to score, so kept smaller for test time
+FAN_OUT = 20_000  # firms the regulator oversees
 MAX_VISITS = 500
 
 
@@ -70,7 +70,8 @@ def test_the_hub_holds_100k_relations(hub_engine):
     degree = sum(engine.graph.fanout("exchange", layer, direction)
                  for layer in Layer for direction in (OUT, IN))
     assert degree >= HUB_EDGES
-    assert engine.stats()["pairs"] == 1 + FAN_OUT  # the minister has authority over every overseen firm
+    # The minister has authority over every overseen firm, but pairs come from ties: only the exchange's group.
+    assert engine.stats()["pairs"] < 10
 
 
 @pytest.mark.parametrize("new_event", [
