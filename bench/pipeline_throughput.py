@@ -98,7 +98,9 @@ def main() -> int:
     parser.add_argument("--latency-events", type=int, default=3_000)
     parser.add_argument("--latency-rate", type=float, default=1_000.0, help="events/s in the latency phase")
     parser.add_argument("--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"))
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--rejected-only", action="store_true",
+                        help="publish events with an unknown schema_version: every one is dead-lettered, which "
+                             "measures the Faust/Kafka path (consume, validate, publish) without the engine")
     args = parser.parse_args()
 
     from streams.broker import LocalBroker
@@ -114,6 +116,8 @@ def main() -> int:
         settings = pipeline_settings(args.bootstrap, workdir)
         ensure_topics(settings)
         all_events = list(generate_events(args.events + args.latency_events, seed=11))
+        if args.rejected_only:
+            all_events = [{**event, "schema_version": "0.9"} for event in all_events]
         backlog, paced = all_events[: args.events], all_events[args.events:]
 
         started = time.perf_counter()
