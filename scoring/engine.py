@@ -39,12 +39,12 @@ from scoring.authority import Reach, authority_paths, reach, steering_persons
 from scoring.candidates import counterparties, partners
 from scoring.config import BAND_ORDER, ScoringConfig
 from scoring.dependencies import DependencyIndex, NullReads, Reads
-from scoring.explain import ScoreContent, render
+from scoring.explain import ScoreContent, render, rendering_signature
 from scoring.exposure import Exposure, ExposureSet, exposure_set, political_exposure
 from scoring.graph import Relation, TemporalGraph
 from scoring.group import Group, group
 from scoring.ownership import beneficially_owned, sphere
-from scoring.rules import assess
+from scoring.rules import Assessment, assess
 from scoring.search import SearchContext
 from scoring.semantics import OUT, RELAY_TYPES, Layer
 from scoring.timing import TimeModel
@@ -106,6 +106,9 @@ class Engine:
         self._owned: dict[str, dict[str, tuple]] = {}  # counterparty -> what it beneficially owns (chains)
         self._owned_users: dict[str, set[str]] = {}
         self._pairs: dict[PairKey, ScoreContent | None] = {}
+        self._rendered: dict[PairKey, tuple[tuple, ScoreContent]] = {}  # scored pairs: (what it shows, rendering)
+        self._touching: dict[str, set[str]] = {}  # node -> counterparties whose group can read it in a pair
+        self._touching_all: set[str] = set()  # counterparties whose group reads any node (it has a hub member)
         self._scores: dict[PairKey, RiskScore] = {}
         self._calendar: list[tuple[int, str, str]] = []
         self._day: dt.date | None = None
@@ -192,6 +195,7 @@ class Engine:
         self._reach, self._exposure, self._partners, self._candidates = {}, {}, {}, {}
         self._spheres, self._sphere_users, self._groups, self._group_users = {}, {}, {}, {}
         self._with_authority, self._owned, self._owned_users = {}, {}, {}
+        self._rendered, self._touching, self._touching_all = {}, {}, set()
         self._pairs, self._scores = {}, {}
         self._calendar = []
         self._day = self._evaluation_day_or_none()
@@ -299,7 +303,11 @@ class Engine:
                 self._deps.register(("E", person), reads)
                 visits += reads.visits
                 if self._exposure[person] != before:
-                    pairs_with_authority(person)
+                    changed = None if before is None else self._exposure[person].changed_nodes(before)
+                    if changed is None:
+                        pairs_with_authority(person)
+                    else:
+                        self._pairs_reading(person, changed, stale_pairs)
                     partners_dirty.add(person)
         for node in keys("M"):
             if node in self._spheres:
@@ -364,6 +372,16 @@ class Engine:
         self._total_visits += visits
         return changes
 
+    def _pairs_reading(self, person: str, nodes: set[str], stale_pairs: set[PairKey]) -> None:
+        """The actor's pairs with authority whose group can read any of these exposure-set nodes."""
+        held = self._with_authority.get(person)
+        if not held:
+            return
+        affected = held & self._touching_all
+        for node in nodes:
+            affected.update(c for c in self._touching.get(node, ()) if c in held)
+        stale_pairs.update((person, c) for c in affected)
+
     def _drop_actor(self, person: str) -> None:
         for kind in ("R", "E", "C"):
             self._deps.unregister((kind, person))
@@ -397,9 +415,32 @@ class Engine:
 
     def _compute_group(self, counterparty: str) -> int:
         reads = Reads()
+        self._index_group(counterparty, None)
         self._groups[counterparty] = group(counterparty, self._context(reads))
+        self._index_group(counterparty, self._groups[counterparty])
         self._deps.register(("G", counterparty), reads)
         return reads.visits
+
+    def _index_group(self, counterparty: str, grp: Group | None) -> None:
+        """Keep `_touching` in step with the group of `counterparty` (None: remove the current one)."""
+        if grp is None:
+            held = self._groups.get(counterparty)
+            if held is None:
+                return
+            self._touching_all.discard(counterparty)
+            for node in held.touched_nodes() or ():
+                readers = self._touching.get(node)
+                if readers is not None:
+                    readers.discard(counterparty)
+                    if not readers:
+                        del self._touching[node]
+            return
+        nodes = grp.touched_nodes()
+        if nodes is None:
+            self._touching_all.add(counterparty)
+        else:
+            for node in nodes:
+                self._touching.setdefault(node, set()).add(counterparty)
 
     def _score_pair(self, pair: PairKey) -> tuple[ScoreContent | None, int]:
         actor, counterparty = pair
@@ -407,21 +448,33 @@ class Engine:
             self._deps.unregister(("P", actor, counterparty))
             self._release_group(counterparty, actor)
             self._release_owned(counterparty, actor)
+            self._rendered.pop(pair, None)
             return None, 0
         reads = Reads()
         ctx = self._context(reads)
         owned, visits = self._owned_for(counterparty, actor)
-        content, cost, used_group = self._assess_pair(
+        assessment, cost, used_group = self._assess_pair(
             actor, counterparty, self._reach[actor], self._exposure[actor], owned, ctx, self._group_of)
         visits += cost
         if not used_group:
             self._release_group(counterparty, actor)
         self._deps.register(("P", actor, counterparty), reads)
+        if assessment is None:
+            self._rendered.pop(pair, None)
+            return None, visits + reads.visits
+        # Rendering (pydantic models) costs more than scoring: reuse the last rendering when nothing it shows
+        # changed, which is the common case when an event near a big exposure set rescores many pairs.
+        signature = rendering_signature(assessment, self.graph, ctx.day)
+        held = self._rendered.get(pair)
+        if held is not None and held[0] == signature:
+            return held[1], visits + reads.visits
+        content = render(assessment, self.graph, ctx.strength)
+        self._rendered[pair] = (signature, content)
         return content, visits + reads.visits
 
     def _assess_pair(self, actor: str, counterparty: str, steers: Reach, exposure: ExposureSet, owned: dict,
-                     ctx: SearchContext, group_of) -> tuple[ScoreContent | None, int, bool]:
-        """(content, visits, whether the group was read): authority is looked up first (most candidate pairs
+                     ctx: SearchContext, group_of) -> tuple[Assessment | None, int, bool]:
+        """(assessment, visits, whether the group was read): authority is looked up first (most candidate pairs
         have none), then the rules."""
         authority = authority_paths(steers, counterparty, owned, ctx)
         if not authority.current and not authority.former:
@@ -436,7 +489,7 @@ class Engine:
                 ctx.reads.node(hop.rec.target)
         ctx.reads.node(actor)
         ctx.reads.node(counterparty)
-        return render(assessment, self.graph, ctx.strength), visits, True
+        return assessment, visits, True
 
     def _group_of(self, counterparty: str, actor: str) -> tuple[Group, int]:
         visits = 0
@@ -482,6 +535,7 @@ class Engine:
     def _collect_unused_groups(self, counterparties: set[str]) -> None:
         for counterparty in sorted(counterparties):
             if counterparty in self._groups and not self._group_users.get(counterparty):
+                self._index_group(counterparty, None)
                 del self._groups[counterparty]
                 self._group_users.pop(counterparty, None)
                 self._deps.unregister(("G", counterparty))
@@ -521,10 +575,10 @@ class Engine:
             for counterparty in sorted(counterparties(person, partners(person, exposure, ctx), sphere_of)):
                 if counterparty not in owned:
                     owned[counterparty] = beneficially_owned(counterparty, ctx)
-                content, _, _ = self._assess_pair(person, counterparty, steers, exposure, owned[counterparty], ctx,
-                                                  group_of)
-                if content is not None:
-                    results[(person, counterparty)] = content.risk_score(
+                assessment, _, _ = self._assess_pair(person, counterparty, steers, exposure, owned[counterparty],
+                                                     ctx, group_of)
+                if assessment is not None:
+                    results[(person, counterparty)] = render(assessment, self.graph, ctx.strength).risk_score(
                         as_of=stamp_as_of, graph_version=self.graph.event_count, trigger_event_id=None,
                         input_offsets={})
         return results

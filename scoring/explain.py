@@ -54,6 +54,19 @@ def render(assessment: Assessment, graph: TemporalGraph, strength: Strength) -> 
     )
 
 
+def rendering_signature(assessment: Assessment, graph: TemporalGraph, day: dt.date) -> tuple:
+    """Everything `render` shows, cheaply: equal signatures render identically (relation versions carry the
+    evidence; names and the ended-or-not of dated hops cover the rest)."""
+    def path_signature(path: Path) -> tuple:
+        return path.kind, path.strength, graph.name(path.start), tuple(
+            (hop.rec.relation_id, hop.rec.event_id, hop.forward, hop.weight, graph.name(hop.end),
+             hop.rec.end is not None and hop.rec.end < day) for hop in path.hops)
+
+    return (assessment.score, assessment.band, assessment.rules, graph.name(assessment.actor),
+            graph.name(assessment.counterparty), tuple(map(path_signature, assessment.authority_paths)),
+            tuple(map(path_signature, assessment.commercial_paths)))
+
+
 def explanation(path: Path, graph: TemporalGraph, strength: Strength, cfg: ScoringConfig) -> ExplanationPath:
     kind = PathKind.AUTHORITY if path.kind in (AUTHORITY, FORMER_AUTHORITY) else PathKind.COMMERCIAL
     edges = tuple(

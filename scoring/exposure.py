@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from schemas.vocabulary import CLOSE_ASSOCIATE_TOPICS, POLITICAL_TOPICS, EntitySchema
 from scoring.ownership import holdings, owners
 from scoring.paths import Chain, Hop, chain_nodes, strongest
-from scoring.search import AssetTies, SearchContext, asset_ties
+from scoring.search import SearchContext, Ties, commercial_ties
 from scoring.semantics import (
     AUTHORITY_TYPES,
     CLOSENESS_TYPES,
@@ -37,8 +37,20 @@ class ExposureSet:
     actor: str
     members: dict[str, tuple[Chain, ...]]  # member -> chains actor -> member (the actor's own chain is empty)
     apparatus: dict[str, tuple[Chain, ...]]  # office or public body -> chains actor -> it (current relations)
-    assets: AssetTies  # the members' ties to tokens and securities
+    assets: Ties  # the members' ties to tokens and securities (`by_member` left empty)
 
+    def changed_nodes(self, other: ExposureSet) -> set[str] | None:
+        """Nodes whose part in the set differs between the two (members, assets, apparatus), and the assets their
+        paths run through; None: anything may differ (a hub member's ties are probed, not listed)."""
+        changed = set()
+        for mine, theirs in ((self.members, other.members), (self.apparatus, other.apparatus),
+                             (self.assets.by_asset, other.assets.by_asset)):
+            changed.update(n for n in mine.keys() | theirs.keys() if mine.get(n) != theirs.get(n))
+        if changed & (set(self.assets.capped) | set(other.assets.capped)) or self.assets.capped != other.assets.capped:
+            return None
+        for ties_by_asset in (self.assets.by_asset, other.assets.by_asset):
+            changed.update(asset for asset, ties in ties_by_asset.items() if any(m in changed for m, _ in ties))
+        return changed
 
 def exposure_set(actor: str, ctx: SearchContext) -> ExposureSet:
     decay, keep = ctx.hop_decay, ctx.config.paths.max_reach_chains
@@ -72,7 +84,7 @@ def exposure_set(actor: str, ctx: SearchContext) -> ExposureSet:
                     if len(set(nodes)) == len(nodes):
                         members.setdefault(held, []).append(combined)
     final = {m: strongest(chains, decay, keep) for m, chains in members.items() if chains}
-    return ExposureSet(actor, final, apparatus(actor, ctx), asset_ties(final, ctx))
+    return ExposureSet(actor, final, apparatus(actor, ctx), commercial_ties(final, ctx))
 
 
 def apparatus(actor: str, ctx: SearchContext) -> dict[str, tuple[Chain, ...]]:

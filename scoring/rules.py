@@ -73,56 +73,56 @@ def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext)
             best[key] = path
 
     members, group_members = exposure.members, grp.members
-    for shared in sorted(members.keys() & group_members.keys()):
+    for shared in sorted(m for m in group_members if m in members):
         for to_member in members[shared]:
             for to_counterparty in group_members[shared]:
                 add(OWNERSHIP, to_member + to_counterparty)
 
-    def tie_hops(u: str, v: str, probed: bool = True) -> list[Hop]:
+    def probed_ties(u: str, v: str) -> list[Hop]:
         """Commercial relations between u and v as hops from u (a look-up, not a neighbourhood scan)."""
-        found = ctx.between_probed(u, v, TIE_LAYERS, TIE_TYPES) if probed else ctx.between(
-            u, v, TIE_LAYERS, TIE_TYPES)
+        found = ctx.between(u, v, TIE_LAYERS, TIE_TYPES)
         return [Hop(rec, forward, w) for rec, forward in found if (w := ctx.strength.tie(rec)) is not None]
 
-    for node in (*members, *group_members):
-        ctx.reads.probe(node)
-    for member in sorted(members):
-        for relative in sorted(group_members):
-            if member == relative:
-                continue
-            for tie in tie_hops(member, relative):
-                for to_member in members[member]:
-                    for to_counterparty in group_members[relative]:
-                        add(COMMERCIAL, to_member + (tie,) + to_counterparty)
+    def connect(member: str, ties: Chain, relative: str, kind: str = COMMERCIAL) -> None:
+        for to_member in members[member]:
+            for to_counterparty in group_members[relative]:
+                add(kind, to_member + ties + to_counterparty)
+
+    theirs = grp.ties
+    # Direct ties, enumerated from the group's side (small); a group member too connected to enumerate (a hub)
+    # is probed against every member of the exposure set instead.
+    for relative in sorted(group_members):
+        for neighbour, hop in theirs.by_member.get(relative, ()):
+            if neighbour in members and neighbour != relative:
+                connect(neighbour, (hop.reversed(),), relative)
+    for relative in theirs.capped:
+        for member in sorted(members):
+            if member != relative:
+                for hop in probed_ties(member, relative):
+                    connect(member, (hop,), relative)
 
     # Through an asset both sides are tied to. A side too connected to list its assets (a hub) is probed instead.
-    ours, theirs = exposure.assets, grp.assets
+    ours = exposure.assets
     for asset in sorted(ours.by_asset.keys() & theirs.by_asset.keys()):
         if asset in members or asset in group_members:
             continue  # then it is a direct tie, found above
         for member, first in ours.by_asset[asset]:
             for relative, last in theirs.by_asset[asset]:
-                for to_member in members[member]:
-                    for to_counterparty in group_members[relative]:
-                        add(COMMERCIAL, to_member + (first, last.reversed()) + to_counterparty)
+                connect(member, (first, last.reversed()), relative)
     for asset, ties in theirs.by_asset.items():
         if asset in members or asset in group_members:
             continue
         for member in ours.capped:
-            for first in tie_hops(member, asset, probed=False):
+            for first in probed_ties(member, asset):
                 for relative, last in ties:
-                    for to_member in members[member]:
-                        for to_counterparty in group_members[relative]:
-                            add(COMMERCIAL, to_member + (first, last.reversed()) + to_counterparty)
+                    connect(member, (first, last.reversed()), relative)
     for asset, ties in ours.by_asset.items():
         if asset in members or asset in group_members:
             continue
-        for relative in grp.assets.capped:
-            for last in tie_hops(relative, asset, probed=False):
+        for relative in theirs.capped:
+            for last in probed_ties(relative, asset):
                 for member, first in ties:
-                    for to_member in members[member]:
-                        for to_counterparty in group_members[relative]:
-                            add(COMMERCIAL, to_member + (first, last.reversed()) + to_counterparty)
+                    connect(member, (first, last.reversed()), relative)
     targets = {actor: ((),), **exposure.apparatus}
     for relative, target, lobbying in grp.influence:
         for to_target in targets.get(target, ()):

@@ -88,28 +88,36 @@ class SearchContext:
 
 
 @dataclass(frozen=True, slots=True)
-class AssetTies:
-    """Commercial relations from a set of members to pure assets (tokens, securities): the first half of a tie
-    through an asset, e.g. World Liberty Financial -issues-> USD1 <-lists- Binance."""
+class Ties:
+    """The usable commercial relations of a set of members: to tokens and securities (the first half of a tie
+    through an asset, e.g. World Liberty Financial -issues-> USD1 <-lists- Binance) and, if asked for, to anyone."""
 
     by_asset: dict[str, tuple[tuple[str, Hop], ...]]  # asset -> ((member, hop member -> asset), ...)
+    by_member: dict[str, tuple[tuple[str, Hop], ...]]  # member -> ((neighbour, hop member -> neighbour), ...)
     capped: tuple[str, ...]  # members too connected (hubs) in a tie layer to enumerate: probed instead
 
 
-def asset_ties(members: Iterable[str], ctx: SearchContext) -> AssetTies:
+def commercial_ties(members: Iterable[str], ctx: SearchContext, everyone: bool = False) -> Ties:
     by_asset: dict[str, list[tuple[str, Hop]]] = {}
+    by_member: dict[str, tuple[tuple[str, Hop], ...]] = {}
     capped = []
     for member in sorted(members):
         hub = False
+        mine = []
         for layer in TIE_LAYERS:
             for direction in (OUT, IN):
                 hub = hub or ctx.is_hub(member, layer, direction)
-                for asset, rec in ctx.edges(member, layer, direction, TIE_TYPES):
-                    if ctx.schema(asset) not in PURE_ASSETS:
-                        continue
+                for neighbour, rec in ctx.edges(member, layer, direction, TIE_TYPES):
                     weight = ctx.strength.tie(rec)
-                    if weight is not None:
-                        by_asset.setdefault(asset, []).append((member, Hop(rec, direction == OUT, weight)))
+                    if weight is None:
+                        continue
+                    hop = Hop(rec, direction == OUT, weight)
+                    if everyone:
+                        mine.append((neighbour, hop))
+                    if ctx.schema(neighbour) in PURE_ASSETS:
+                        by_asset.setdefault(neighbour, []).append((member, hop))
+        if mine:
+            by_member[member] = tuple(mine)
         if hub:
             capped.append(member)
-    return AssetTies({asset: tuple(ties) for asset, ties in sorted(by_asset.items())}, tuple(capped))
+    return Ties({asset: tuple(ties) for asset, ties in sorted(by_asset.items())}, by_member, tuple(capped))
