@@ -82,10 +82,12 @@ def render_report(ranked: list[RiskScore], engine: Engine, applied: int, rejecte
     lines.append(f"{'#':>3}  {'score':>6}  {'band':<8}  {'pair':<{width}}  rules")
     for rank, score in enumerate(ranked, start=1):
         pair = f"{score.actor_name} x {score.counterparty_name}"
-        lines.append(f"{rank:>3}  {score.score:>6.3f}  {score.band.value:<8}  {pair:<{width}}  {', '.join(score.rules)}")
+        rules = ", ".join(score.rules)
+        lines.append(f"{rank:>3}  {score.score:>6.3f}  {score.band.value:<8}  {pair:<{width}}  {rules}")
     for rank, score in enumerate(ranked, start=1):
+        rules = ", ".join(score.rules)
         lines += ["", f"{rank}. {score.actor_name} ({score.actor_id}) x {score.counterparty_name} "
-                      f"({score.counterparty_id}): {score.score:.3f} {score.band.value.upper()}  [{', '.join(score.rules)}]"]
+                      f"({score.counterparty_id}): {score.score:.3f} {score.band.value.upper()}  [{rules}]"]
         for title, paths in (("authority", score.authority_paths), ("ties", score.commercial_paths)):
             if not paths:
                 continue
