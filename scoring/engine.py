@@ -6,6 +6,7 @@ Cached computations and what invalidates them (`scoring.dependencies` records wh
 - his exposure set ("E", person), and his partners ("C", person): the parties his exposure set is tied to;
 - a partner's sphere ("M", node): the groups it belongs to; partners and spheres give the actor's candidate
   counterparties (`scoring.candidates`);
+- what a candidate counterparty beneficially owns ("O", cp), over which authority reaches it;
 - a counterparty's group ("G", cp): kept while some actor has authority over it;
 - a pair's score ("P", actor, cp): kept for every candidate pair, scoring or not; without authority it records only
   the authority look-ups, so that a new authority relation finds it.
@@ -39,17 +40,30 @@ from scoring.authority import Reach, authority_paths, reach, steering_persons
 from scoring.candidates import counterparties, partners
 from scoring.config import BAND_ORDER, ScoringConfig
 from scoring.dependencies import DependencyIndex, NullReads, Reads
-from scoring.explain import ScoreContent, render, rendering_signature
+from scoring.explain import FrozenNames, names_on, render, rendering_signature
 from scoring.exposure import Exposure, ExposureSet, exposure_set, political_exposure
 from scoring.graph import Relation, TemporalGraph
 from scoring.group import Group, group
 from scoring.ownership import beneficially_owned, sphere
 from scoring.rules import Assessment, assess
 from scoring.search import SearchContext
+from scoring.strength import Strength
 from scoring.semantics import OUT, RELAY_TYPES, Layer
 from scoring.timing import TimeModel
 
 PairKey = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """A scored pair as kept between events: enough to render its RiskScore exactly as it was published."""
+
+    assessment: Assessment
+    names: FrozenNames  # as published: a later rename re-scores the pair, it does not rewrite the past
+    day: dt.date
+    graph_version: int
+    trigger_event_id: str | None
+    input_offsets: dict[str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +119,12 @@ class Engine:
         self._with_authority: dict[str, set[str]] = {}  # actor -> counterparties he has authority over
         self._owned: dict[str, dict[str, tuple]] = {}  # counterparty -> what it beneficially owns (chains)
         self._owned_users: dict[str, set[str]] = {}
-        self._pairs: dict[PairKey, ScoreContent | None] = {}
-        self._rendered: dict[PairKey, tuple[tuple, ScoreContent]] = {}  # scored pairs: (what it shows, rendering)
+        self._pairs: dict[PairKey, tuple | None] = {}  # candidate pair -> what its score shows (None: no score)
         self._touching: dict[str, set[str]] = {}  # node -> counterparties whose group can read it in a pair
         self._touching_all: set[str] = set()  # counterparties whose group reads any node (it has a hub member)
-        self._scores: dict[PairKey, RiskScore] = {}
+        # Scored pairs, kept as their assessment and bookkeeping: a rendered RiskScore (pydantic models for every
+        # path, hop and evidence) costs ten times more memory, so it is rendered when asked for.
+        self._stored: dict[PairKey, _Stored] = {}
         self._calendar: list[tuple[int, str, str]] = []
         self._day: dt.date | None = None
         self._last = {"visits": 0, "recomputed": 0, "changes": 0}
@@ -190,13 +205,13 @@ class Engine:
 
     def rebuild(self, input_offsets: Mapping[str, int] | None = None) -> list[ScoreChange]:
         """Drop every cache and recompute all pairs from the graph."""
-        old_pairs, old_scores = self._pairs, self._scores
+        old_pairs, old_stored = self._pairs, self._stored
         self._deps = DependencyIndex()
         self._reach, self._exposure, self._partners, self._candidates = {}, {}, {}, {}
         self._spheres, self._sphere_users, self._groups, self._group_users = {}, {}, {}, {}
         self._with_authority, self._owned, self._owned_users = {}, {}, {}
-        self._rendered, self._touching, self._touching_all = {}, {}, set()
-        self._pairs, self._scores = {}, {}
+        self._touching, self._touching_all = {}, set()
+        self._pairs, self._stored = {}, {}
         self._calendar = []
         self._day = self._evaluation_day_or_none()
         if self._day is None:
@@ -207,23 +222,25 @@ class Engine:
                 if when is not None:
                     self._calendar.append((when.toordinal(), rec.relation_id, rec.event_id))
             heapq.heapify(self._calendar)
+        new_stored = self._stored
         self._refresh({("R", person) for person in self._persons_who_steer()}, None, {})
         offsets = dict(input_offsets or {})
         changes = []
         for pair in sorted(old_pairs.keys() | self._pairs.keys()):
             before, after = old_pairs.get(pair), self._pairs.get(pair)
             if before == after:
-                if pair in old_scores:
-                    self._scores[pair] = old_scores[pair]  # unchanged: keep what was published
+                if pair in old_stored:
+                    new_stored[pair] = old_stored[pair]  # unchanged: keep what was published
                 continue
+            old = self._materialize(old_stored[pair]) if pair in old_stored else None
             new = None
-            if after is not None:
-                new = after.risk_score(as_of=self.as_of, graph_version=self.graph.event_count,
-                                       trigger_event_id=None, input_offsets=offsets)
-                self._scores[pair] = new
-            if old_scores.get(pair) is not None or new is not None:
-                changes.append(ScoreChange(pair[0], pair[1], old_scores.get(pair), new, self.graph.event_count,
-                                           None, offsets))
+            if pair in new_stored:
+                held = new_stored[pair]
+                new_stored[pair] = _Stored(held.assessment, held.names, self._day, self.graph.event_count, None,
+                                           offsets)
+                new = self._materialize(new_stored[pair])
+            if old is not None or new is not None:
+                changes.append(ScoreChange(pair[0], pair[1], old, new, self.graph.event_count, None, offsets))
         return changes
 
     def _persons_who_steer(self) -> list[str]:
@@ -348,23 +365,22 @@ class Engine:
 
         changes = []
         for pair in sorted(stale_pairs):
-            content, cost = self._score_pair(pair)
+            signature, assessment, cost = self._score_pair(pair)
             visits += cost
             before = self._pairs.get(pair)
             if pair[1] in self._candidates.get(pair[0], ()):
-                self._pairs[pair] = content
+                self._pairs[pair] = signature
             else:
                 self._pairs.pop(pair, None)
-            if content == before:
+            if signature == before:
                 continue
-            old = self._scores.get(pair)
+            held = self._stored.pop(pair, None)
+            old = self._materialize(held) if held is not None else None
             new = None
-            if content is not None:
-                new = content.risk_score(as_of=self.as_of, graph_version=self.graph.event_count,
-                                         trigger_event_id=trigger, input_offsets=offsets)
-                self._scores[pair] = new
-            else:
-                self._scores.pop(pair, None)
+            if assessment is not None:
+                self._stored[pair] = _Stored(assessment, names_on(assessment, self.graph), self._day,
+                                             self.graph.event_count, trigger, offsets)
+                new = self._materialize(self._stored[pair])
             if old is not None or new is not None:
                 changes.append(ScoreChange(pair[0], pair[1], old, new, self.graph.event_count, trigger, offsets))
         self._collect_unused_groups({c for _, c in stale_pairs})
@@ -442,14 +458,14 @@ class Engine:
             for node in nodes:
                 self._touching.setdefault(node, set()).add(counterparty)
 
-    def _score_pair(self, pair: PairKey) -> tuple[ScoreContent | None, int]:
+    def _score_pair(self, pair: PairKey) -> tuple[tuple | None, Assessment | None, int]:
+        """(what the score shows, the assessment, visits); (None, None, visits) when the pair does not score."""
         actor, counterparty = pair
         if counterparty not in self._candidates.get(actor, ()):
             self._deps.unregister(("P", actor, counterparty))
             self._release_group(counterparty, actor)
             self._release_owned(counterparty, actor)
-            self._rendered.pop(pair, None)
-            return None, 0
+            return None, None, 0
         reads = Reads()
         ctx = self._context(reads)
         owned, visits = self._owned_for(counterparty, actor)
@@ -460,17 +476,14 @@ class Engine:
             self._release_group(counterparty, actor)
         self._deps.register(("P", actor, counterparty), reads)
         if assessment is None:
-            self._rendered.pop(pair, None)
-            return None, visits + reads.visits
-        # Rendering (pydantic models) costs more than scoring: reuse the last rendering when nothing it shows
-        # changed, which is the common case when an event near a big exposure set rescores many pairs.
-        signature = rendering_signature(assessment, self.graph, ctx.day)
-        held = self._rendered.get(pair)
-        if held is not None and held[0] == signature:
-            return held[1], visits + reads.visits
-        content = render(assessment, self.graph, ctx.strength)
-        self._rendered[pair] = (signature, content)
-        return content, visits + reads.visits
+            return None, None, visits + reads.visits
+        return rendering_signature(assessment, self.graph, ctx.day), assessment, visits + reads.visits
+
+    def _materialize(self, stored: _Stored) -> RiskScore:
+        strength = Strength(self.config, stored.day, self._time)
+        return render(stored.assessment, stored.names, strength).risk_score(
+            as_of=self.as_of, graph_version=stored.graph_version, trigger_event_id=stored.trigger_event_id,
+            input_offsets=stored.input_offsets)
 
     def _assess_pair(self, actor: str, counterparty: str, steers: Reach, exposure: ExposureSet, owned: dict,
                      ctx: SearchContext, group_of) -> tuple[Assessment | None, int, bool]:
@@ -589,18 +602,22 @@ class Engine:
         return self.graph.clock.date() if self.graph.clock else None
 
     def score(self, actor_id: str, counterparty_id: str) -> RiskScore | None:
-        return self._scores.get((actor_id, counterparty_id))
+        stored = self._stored.get((actor_id, counterparty_id))
+        return self._materialize(stored) if stored is not None else None
 
-    def scores(self, min_band: Band | str | None = None) -> list[RiskScore]:
-        """Current scores, highest first (ties: band, then ids), optionally from a band upwards."""
+    def scores(self, min_band: Band | str | None = None, limit: int | None = None,
+               entity_id: str | None = None) -> list[RiskScore]:
+        """Current scores, highest first (ties: band, then ids), optionally from a band upwards, involving one
+        entity, and only the first `limit`."""
         floor = BAND_ORDER[Band(min_band)] if min_band is not None else 0
-        return sorted((s for s in self._scores.values() if BAND_ORDER[s.band] >= floor), key=rank_key)
+        ranked = sorted(
+            ((pair, stored) for pair, stored in self._stored.items()
+             if BAND_ORDER[stored.assessment.band] >= floor and (entity_id is None or entity_id in pair)),
+            key=lambda item: (-item[1].assessment.score, -BAND_ORDER[item[1].assessment.band], item[0]))
+        return [self._materialize(stored) for _, stored in ranked[:limit]]
 
     def top_scores(self, limit: int = 10, entity_id: str | None = None) -> list[RiskScore]:
-        ranked = self.scores()
-        if entity_id is not None:
-            ranked = [s for s in ranked if entity_id in (s.actor_id, s.counterparty_id)]
-        return ranked[:limit]
+        return self.scores(limit=limit, entity_id=entity_id)
 
     def score_all(self, as_of: dt.date | None = None) -> list[RiskScore]:
         """All scores, ranked: the current ones, or recomputed as of a validity date."""
@@ -634,7 +651,7 @@ class Engine:
             "actors": len(self._reach),
             "cached_spheres": len(self._spheres),
             "pairs": len(self._pairs),
-            "scored_pairs": len(self._scores),
+            "scored_pairs": len(self._stored),
             "cached_groups": len(self._groups),
             "cached_owned": len(self._owned),
             "tracked_computations": len(self._deps),

@@ -12,16 +12,40 @@ the status when weaker than confirmed, and the end date of a relation that has e
 from __future__ import annotations
 
 import datetime as dt
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from schemas.outputs import Band, Evidence, ExplanationPath, PathEdge, PathKind, RiskScore
 from schemas.vocabulary import Status
 from scoring.config import ScoringConfig
-from scoring.graph import Relation, TemporalGraph
+from scoring.graph import Relation
 from scoring.paths import AUTHORITY, FORMER_AUTHORITY, Path
 from scoring.rules import Assessment
 from scoring.semantics import STAKE_TYPES, SYMMETRIC_TYPES
 from scoring.strength import Strength
+
+
+class Names(Protocol):
+    """Where rendering reads entity names: the graph, or the names a stored score was computed with."""
+
+    def name(self, entity_id: str) -> str: ...
+
+
+class FrozenNames:
+    def __init__(self, names: dict[str, str]):
+        self._names = names
+
+    def name(self, entity_id: str) -> str:
+        return self._names.get(entity_id, entity_id)
+
+
+def names_on(assessment: Assessment, graph: Names) -> FrozenNames:
+    """The names a score shows, frozen (actor, counterparty and every node of its paths)."""
+    nodes = {assessment.actor, assessment.counterparty}
+    for path in (*assessment.authority_paths, *assessment.commercial_paths):
+        nodes.add(path.start)
+        nodes.update(hop.rec.source for hop in path.hops)
+        nodes.update(hop.rec.target for hop in path.hops)
+    return FrozenNames({node: graph.name(node) for node in sorted(nodes)})
 
 
 class ScoreContent(NamedTuple):
@@ -43,7 +67,7 @@ class ScoreContent(NamedTuple):
                          trigger_event_id=trigger_event_id, input_offsets=dict(input_offsets))
 
 
-def render(assessment: Assessment, graph: TemporalGraph, strength: Strength) -> ScoreContent:
+def render(assessment: Assessment, graph: Names, strength: Strength) -> ScoreContent:
     cfg = strength.config
     return ScoreContent(
         actor_id=assessment.actor, actor_name=graph.name(assessment.actor),
@@ -54,7 +78,7 @@ def render(assessment: Assessment, graph: TemporalGraph, strength: Strength) -> 
     )
 
 
-def rendering_signature(assessment: Assessment, graph: TemporalGraph, day: dt.date) -> tuple:
+def rendering_signature(assessment: Assessment, graph: Names, day: dt.date) -> tuple:
     """Everything `render` shows, cheaply: equal signatures render identically (relation versions carry the
     evidence; names and the ended-or-not of dated hops cover the rest)."""
     def path_signature(path: Path) -> tuple:
@@ -67,7 +91,7 @@ def rendering_signature(assessment: Assessment, graph: TemporalGraph, day: dt.da
             tuple(map(path_signature, assessment.commercial_paths)))
 
 
-def explanation(path: Path, graph: TemporalGraph, strength: Strength, cfg: ScoringConfig) -> ExplanationPath:
+def explanation(path: Path, graph: Names, strength: Strength, cfg: ScoringConfig) -> ExplanationPath:
     kind = PathKind.AUTHORITY if path.kind in (AUTHORITY, FORMER_AUTHORITY) else PathKind.COMMERCIAL
     edges = tuple(
         PathEdge(relation_id=hop.rec.relation_id, relation_type=hop.rec.type,
@@ -87,7 +111,7 @@ def evidence(rec: Relation, cfg: ScoringConfig) -> Evidence:
                     observed_at=rec.observed_at, quote=rec.quote, offset=rec.offset)
 
 
-def path_text(path: Path, graph: TemporalGraph, strength: Strength) -> str:
+def path_text(path: Path, graph: Names, strength: Strength) -> str:
     parts = [graph.name(path.start)]
     for hop in path.hops:
         label = hop_label(hop.rec, strength)
