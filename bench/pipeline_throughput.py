@@ -4,6 +4,7 @@
 
 1. Publishes N synthetic events (bench/synthetic.py) to a fresh input topic.
 2. Raw rate: a plain aiokafka consumer reads the same N messages (no processing).
+   Faust floor: a no-op Faust agent reads them too (bench/faust_floor.py): the ceiling of any Faust worker here.
 3. Pipeline rate: a worker started after the backlog exists consumes all N (validate, apply, rescore, publish);
    measured from /ready until coi_events_consumed_total reaches N.
 4. Latency: M more events are published at a steady pace while the worker is caught up; for each score or alert
@@ -30,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.synthetic import generate_events  # noqa: E402
-from tests.integration.conftest import WorkerProcess, pipeline_settings  # noqa: E402
+from streams.testing import WorkerProcess, pipeline_settings  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -75,6 +76,19 @@ async def raw_consume(settings, count: int) -> float:
     finally:
         await consumer.stop()
     return count / (time.perf_counter() - started)
+
+
+def faust_floor(settings, count: int, workdir: Path) -> int:
+    """Rate of a no-op Faust agent over the same topic, in a subprocess (see bench/faust_floor.py)."""
+    import subprocess
+
+    command = [sys.executable, str(REPO / "bench" / "faust_floor.py"), "--bootstrap", settings.bootstrap_servers,
+               "--topic", settings.events_topic, "--count", str(count),
+               "--batch", str(settings.batch_max_events), "--within", str(settings.batch_max_wait_seconds)]
+    with (workdir / "faust-floor.log").open("ab") as log:
+        output = subprocess.run(command, stdout=subprocess.PIPE, stderr=log, timeout=900, check=True,
+                                cwd=REPO).stdout
+    return json.loads(output.decode().strip().splitlines()[-1])["faust_noop_agent_rate"]
 
 
 def output_latencies(settings, trigger_stamps: dict[str, int]) -> dict[str, list[float]]:
@@ -124,12 +138,13 @@ def main() -> int:
         produce(settings, backlog)
         produce_rate = len(backlog) / (time.perf_counter() - started)
         raw_rate = asyncio.run(raw_consume(settings, len(backlog)))
+        floor = faust_floor(settings, len(backlog), workdir)
 
         worker = WorkerProcess(settings, workdir / "worker.log")
         worker.start()
         ready_at = time.perf_counter()
         while worker.metric("coi_events_consumed_total") < len(backlog):
-            time.sleep(0.2)
+            time.sleep(0.5)  # each scrape costs the worker ~10 ms; poll gently
             if time.perf_counter() - ready_at > 1800:
                 raise TimeoutError("worker did not finish the backlog in 30 minutes")
         pipeline_seconds = time.perf_counter() - ready_at
@@ -153,7 +168,10 @@ def main() -> int:
         result = {
             "events": len(backlog), "relations_in_graph": len(all_events),
             "produce_rate": round(produce_rate), "raw_consumer_rate": round(raw_rate),
-            "pipeline_rate": round(pipeline_rate), "pipeline_vs_raw": round(pipeline_rate / raw_rate, 3),
+            "faust_noop_agent_rate": floor, "pipeline_rate": round(pipeline_rate),
+            "pipeline_vs_raw": round(pipeline_rate / raw_rate, 3),
+            "pipeline_vs_faust_floor": round(pipeline_rate / floor, 3),
+            "batch": {"max_events": settings.batch_max_events, "max_wait_s": settings.batch_max_wait_seconds},
             "engine_share_of_worker_time": round(engine_seconds / pipeline_seconds, 3),
             "score_messages_per_event": round(outputs / len(backlog), 2),
             "latency_phase": {"events": len(paced), "rate": args.latency_rate},

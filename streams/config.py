@@ -66,6 +66,11 @@ class Settings(BaseModel):
     max_event_bytes: int = Field(default=DEFAULT_MAX_EVENT_BYTES, ge=256)
     local_broker_port: int = Field(default=9092, ge=1, le=65535)
     lag_interval_seconds: float = Field(default=5.0, gt=0)
+    # The agent takes up to `batch_max_events` at a time, or what arrived within `batch_max_wait_seconds`, then
+    # waits for the broker to acknowledge the batch's outputs before its offsets may be committed: the wait is
+    # the latency a quiet stream pays, the batch size what a backlog gains (docs/streaming.md).
+    batch_max_events: int = Field(default=500, ge=1)
+    batch_max_wait_seconds: float = Field(default=0.01, gt=0)
 
     @model_validator(mode="after")
     def _security_complete(self) -> Settings:

@@ -31,5 +31,8 @@ def run_worker(settings, loglevel: str = "info") -> int:
     logging.getLogger(__name__).info("topics: %s", ensure_topics(settings))
     pipeline = Pipeline(settings)
     worker = Worker(pipeline.app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
+    # Faust's terminal spinner lowers the root logger to DEBUG so that every record ticks it: each aiokafka
+    # send then builds a debug record nobody prints (5% of a worker's time in a profile).
+    worker.spinner = None
     worker.execute_from_commandline()
     return 0

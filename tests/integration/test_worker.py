@@ -162,7 +162,7 @@ def assert_no_conflicting_alerts(alerts) -> None:
 
 
 def test_restart_after_kill_gives_the_same_scores_as_an_uninterrupted_run(pipeline, kafka_bootstrap, tmp_path):
-    from tests.integration.conftest import WorkerProcess, pipeline_settings
+    from streams.testing import WorkerProcess, pipeline_settings
     from streams.topics import ensure_topics
 
     settings, start_worker = pipeline
@@ -223,3 +223,56 @@ def test_retraction_resolves_an_alert(pipeline, tmp_path):
     assert sun[0]["state"] == "raised" and sun[-1]["state"] == "resolved"
     assert len({a["alert_id"] for a in sun}) == 1
     assert [a["sequence"] for a in sun] == list(range(len(sun)))
+
+
+def set_topic_config(settings, topic: str, name: str, value: str) -> None:
+    from kafka import KafkaAdminClient
+    from kafka.admin import ConfigResource, ConfigResourceType
+
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    try:
+        admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs={name: value})])
+    finally:
+        admin.close()
+
+
+def committed_offset(settings) -> int | None:
+    from streams.recovery import committed_offsets
+
+    return committed_offsets(settings).get(0)
+
+
+def test_an_output_the_broker_refuses_stops_the_worker_without_committing(pipeline, tmp_path):
+    """At-least-once: when a score cannot be stored, the input offset must not be committed, so that a restart
+    processes the event again and the score is published then."""
+    settings, start_worker = pipeline
+    set_topic_config(settings, settings.scores_topic, "max.message.bytes", "64")  # every score is larger
+    worker = start_worker()
+    produce_with_cli(settings, SEED_FILE)
+    deadline = time.monotonic() + 60
+    while worker.process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert worker.process.returncode == 70, worker.log_tail()
+    assert "could not publish outputs" in worker.log_tail()
+    # the batch that held the first scoring event was not committed (earlier batches without scores may be)
+    assert (committed_offset(settings) or 0) < len(seed_lines())
+
+    set_topic_config(settings, settings.scores_topic, "max.message.bytes", "1048588")
+    worker.start()
+    alerts = read_topic(settings, settings.alerts_topic, seed_alerts_arrived)
+    assert_no_conflicting_alerts(alerts)
+    time.sleep(1.0)
+    published = latest_by_key(read_topic(settings, settings.scores_topic, lambda items: len(items) > 0))
+    assert {key for key, score in published.items() if score["score"] > 0} == expected_score_keys()
+
+
+def expected_score_keys() -> set[bytes]:
+    """Pairs that score on the seed, computed in-process by the same engine."""
+    from schemas import parse_event
+    from scoring import Engine
+    from streams.processor import score_key
+
+    engine = Engine()
+    for line in seed_lines():
+        engine.apply(parse_event(line.encode()))
+    return {score_key(s.actor_id, s.counterparty_id) for s in engine.scores() if s.score > 0}
