@@ -10,7 +10,8 @@
 4. Latency: M more events are published at a steady pace while the worker is caught up; for each score or alert
    message, latency = its append (create) time minus the append time of the event that triggered it.
 5. Where the time goes: the engine's share (coi_scoring_latency_seconds sum) of the worker's wall time.
-6. Audit replay: `streams.replay.replay` over the whole input topic (N + M events), in this process.
+6. Audit replay: the `coi-risk replay` command over the whole input topic (N + M events), timed as a subprocess
+   from start to exit, writing its JSON lines to a file.
 
 Starts its own broker on port 19392 unless --bootstrap or KAFKA_BOOTSTRAP_SERVERS is given.
 """
@@ -22,6 +23,7 @@ import asyncio
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -80,8 +82,6 @@ async def raw_consume(settings, count: int) -> float:
 
 def faust_floor(settings, count: int, workdir: Path) -> int:
     """Rate of a no-op Faust agent over the same topic, in a subprocess (see bench/faust_floor.py)."""
-    import subprocess
-
     command = [sys.executable, str(REPO / "bench" / "faust_floor.py"), "--bootstrap", settings.bootstrap_servers,
                "--topic", settings.events_topic, "--count", str(count),
                "--batch", str(settings.batch_max_events), "--within", str(settings.batch_max_wait_seconds)]
@@ -159,11 +159,16 @@ def main() -> int:
         latencies = output_latencies(settings, stamps)
         worker.stop()
 
-        from streams.replay import replay
-
         started = time.perf_counter()
-        replayed = sum(1 for _ in replay(settings))
-        replay_rate = replayed / (time.perf_counter() - started)
+        replay_output = workdir / "replay.jsonl"
+        subprocess.run([sys.executable, "-m", "streams.cli", "replay", "--quiet", "--output", str(replay_output),
+                        "--bootstrap-servers", settings.bootstrap_servers],
+                       cwd=REPO, check=True, timeout=3600,
+                       env={**os.environ, "COI_RISK_CONFIG": "", "COI_EVENTS_TOPIC": settings.events_topic})
+        replay_seconds = time.perf_counter() - started
+        replayed = len(all_events)
+        replay_rate = replayed / replay_seconds
+        replay_lines = sum(1 for _ in replay_output.open())
 
         result = {
             "events": len(backlog), "relations_in_graph": len(all_events),
@@ -175,7 +180,7 @@ def main() -> int:
             "engine_share_of_worker_time": round(engine_seconds / pipeline_seconds, 3),
             "score_messages_per_event": round(outputs / len(backlog), 2),
             "latency_phase": {"events": len(paced), "rate": args.latency_rate},
-            "replay_events": replayed, "replay_rate": round(replay_rate),
+            "replay_events": replayed, "replay_rate": round(replay_rate), "replay_output_lines": replay_lines,
             "replay_vs_pipeline": round(replay_rate / pipeline_rate, 2),
         }
         for role, values in latencies.items():
