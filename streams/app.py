@@ -22,6 +22,7 @@ import faust
 from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 from prometheus_client import CollectorRegistry
 
+from schemas.events import ftm_topics
 from scoring import AlertTracker, Engine, ScoringConfig
 from streams.config import Settings
 from streams.metrics import PipelineMetrics
@@ -131,6 +132,8 @@ class Pipeline:
         """Rebuild the graph from the input log up to the committed offsets, then mark the worker ready."""
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
+        # Loading FollowTheMoney's model takes over a second; pay it before /ready, not on the first live event.
+        await loop.run_in_executor(None, ftm_topics)
         offsets = await loop.run_in_executor(None, committed_offsets, self.settings)
         applied = await loop.run_in_executor(None, replay_into, self.settings, self.processor, offsets)
         # The recovered graph lives as long as the worker: moving it out of the collector's generations spares

@@ -1,31 +1,84 @@
-"""Readable renderings of scores, alerts and dead letters for terminals (`tail`, `demo`, `score`)."""
+"""Readable renderings of scores, alerts and dead letters for terminals (`tail`, `demo`, `score`).
+
+Two forms of a RiskScore: `render_score`, one compact block a score (each path with its own evidence), as `tail`
+prints them; `render_ranking`, a ranked table followed by one explanation a pair (paths by strength, then the
+sources behind them), as `score` prints them.
+"""
 
 from __future__ import annotations
 
 import base64
+import textwrap
+from collections.abc import Iterable, Iterator
 
-from schemas import Alert, DeadLetter, RiskScore
+from schemas import Alert, DeadLetter, Evidence, ExplanationPath, RiskScore
+
+# Section titles of the two path kinds in the ranked explanation (`tail` prints the kind itself).
+_EXPLANATION_TITLES = {"authority": "authority", "commercial": "ties"}
+
+
+def pair_label(item: RiskScore | Alert) -> str:
+    return f"{item.actor_name} x {item.counterparty_name}"
+
+
+def _path_groups(item: RiskScore | Alert) -> tuple[tuple[str, tuple[ExplanationPath, ...]], ...]:
+    return ("authority", item.authority_paths), ("commercial", item.commercial_paths)
+
+
+def _evidence(paths: Iterable[ExplanationPath]) -> Iterator[Evidence]:
+    return (evidence for path in paths for edge in path.edges for evidence in edge.evidence)
 
 
 def _paths(item: RiskScore | Alert, indent: str = "  ") -> list[str]:
     lines = []
-    for label, paths in (("authority", item.authority_paths), ("commercial", item.commercial_paths)):
+    for label, paths in _path_groups(item):
         for path in paths:
             lines.append(f"{indent}{label:<10} {path.text}  [{path.strength:.2f}]")
-            sources = sorted({e.source_url for edge in path.edges for e in edge.evidence})
-            events = sorted({e.event_id for edge in path.edges for e in edge.evidence})
+            sources = sorted({e.source_url for e in _evidence([path])})
+            events = sorted({e.event_id for e in _evidence([path])})
             lines.append(f"{indent}{'':<10} evidence: events {', '.join(events)}; {', '.join(sources)}")
     return lines
 
 
 def render_score(score: RiskScore) -> str:
-    head = (f"{score.band.value.upper():<8} {score.score:.3f}  {score.actor_name} x {score.counterparty_name}"
+    head = (f"{score.band.value.upper():<8} {score.score:.3f}  {pair_label(score)}"
             f"  rules={','.join(score.rules) or '-'}  graph_version={score.graph_version}")
     return "\n".join([head, *_paths(score)])
 
 
+def render_explanation(rank: int, score: RiskScore) -> list[str]:
+    """The numbered explanation of one ranked pair: head line, paths by kind (wrapped), sources."""
+    lines = [f"{rank}. {score.actor_name} ({score.actor_id}) x {score.counterparty_name} "
+             f"({score.counterparty_id}): {score.score:.3f} {score.band.value.upper()}  [{', '.join(score.rules)}]"]
+    for kind, paths in _path_groups(score):
+        if not paths:
+            continue
+        lines.append(f"   {_EXPLANATION_TITLES[kind]}:")
+        for path in paths:
+            lines.extend(textwrap.wrap(f"{path.strength:.3f}  {path.text}", width=116,
+                                       initial_indent="     ", subsequent_indent="            "))
+    sources = sorted({(e.publisher, e.source_url)
+                      for e in _evidence([*score.authority_paths, *score.commercial_paths])})
+    if sources:
+        lines.append("   sources:")
+        lines.extend(f"     {publisher}: {url}" for publisher, url in sources)
+    return lines
+
+
+def render_ranking(ranked: list[RiskScore]) -> str:
+    """Ranked table of the pairs, then each pair's explanation, in the given order (rank 1 first)."""
+    width = max((len(pair_label(s)) for s in ranked), default=0)
+    lines = [f"{'#':>3}  {'score':>6}  {'band':<8}  {'pair':<{width}}  rules"]
+    for rank, score in enumerate(ranked, start=1):
+        lines.append(f"{rank:>3}  {score.score:>6.3f}  {score.band.value:<8}  {pair_label(score):<{width}}  "
+                     f"{', '.join(score.rules)}")
+    for rank, score in enumerate(ranked, start=1):
+        lines += ["", *render_explanation(rank, score)]
+    return "\n".join(lines) + "\n"
+
+
 def render_alert(alert: Alert) -> str:
-    head = (f"[{alert.state.value.upper()} {alert.band.value}] {alert.actor_name} x {alert.counterparty_name}  "
+    head = (f"[{alert.state.value.upper()} {alert.band.value}] {pair_label(alert)}  "
             f"score {alert.previous_score:.3f} -> {alert.score:.3f}  rules={','.join(alert.rules)}  "
             f"alert {alert.alert_id} #{alert.sequence}")
     return "\n".join([head, *_paths(alert)])

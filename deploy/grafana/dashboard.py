@@ -48,6 +48,7 @@ PROMETHEUS_SUBSTITUTES = {
 }
 
 RATE = "$__rate_interval"
+RANGE = "$__range"
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,13 @@ class Query:
     legend: str = ""
 
 
+PanelKind = Literal["timeseries", "bars", "stat", "table"]
+
+
 @dataclass(frozen=True)
 class PanelSpec:
     title: str
-    kind: Literal["timeseries", "bars", "stat", "table"]
+    kind: PanelKind
     queries: tuple[Query, ...]
     unit: str
     description: str
@@ -73,11 +77,33 @@ class RowSpec:
     panels: tuple[PanelSpec, ...]
 
 
+def _spec(title: str, *queries: Query, unit: str, description: str, width: int,
+          kind: PanelKind = "timeseries") -> PanelSpec:
+    """One panel: a timeseries unless `kind` says otherwise; height is the project's default (8)."""
+    return PanelSpec(title=title, kind=kind, queries=queries, unit=unit, description=description, width=width)
+
+
+def _sum(function: str, metric: str, by: str = "", window: str = RATE) -> str:
+    """`sum(function(metric[window]))`, or `sum by (by) (...)` when grouped."""
+    inner = f"{function}({metric}[{window}])"
+    return f"sum by ({by}) ({inner})" if by else f"sum({inner})"
+
+
+def _label(name: str) -> str:
+    """Legend template that shows the value of label `name`."""
+    return "{{" + name + "}}"
+
+
+def _rate_by(label: str, metric: str) -> Query:
+    """Per-second rate of a counter, one series per value of `label`, legend = that value."""
+    return Query(_sum("rate", metric, by=label), _label(label))
+
+
 def _quantiles(metric: str, by: str, legend_suffix: str = "") -> tuple[Query, ...]:
     grouping = f"{by}, le" if by else "le"
     return tuple(
         Query(
-            expr=f"histogram_quantile({q}, sum by ({grouping}) (rate({metric}_bucket[{RATE}])))",
+            expr=f"histogram_quantile({q}, {_sum('rate', f'{metric}_bucket', by=grouping)})",
             legend=f"{name}{legend_suffix}",
         )
         for q, name in (("0.5", "p50"), ("0.99", "p99"))
@@ -88,13 +114,11 @@ ROWS: tuple[RowSpec, ...] = (
     RowSpec(
         "Throughput",
         (
-            PanelSpec(
-                title="Worker status",
+            _spec(
+                "Worker status",
+                Query('max by (instance) (up{job="coi-risk-worker"})', "scraped {{instance}}"),
+                Query("max by (instance) (coi_worker_ready)", "ready {{instance}}"),
                 kind="stat",
-                queries=(
-                    Query('max by (instance) (up{job="coi-risk-worker"})', "scraped {{instance}}"),
-                    Query("max by (instance) (coi_worker_ready)", "ready {{instance}}"),
-                ),
                 unit="none",
                 description=(
                     "1 = the scrape succeeds / recovery has finished. "
@@ -102,14 +126,11 @@ ROWS: tuple[RowSpec, ...] = (
                 ),
                 width=4,
             ),
-            PanelSpec(
-                title="Throughput in",
-                kind="timeseries",
-                queries=(
-                    Query(f"sum(rate(coi_events_consumed_total[{RATE}]))", "consumed"),
-                    Query(f"sum(rate(coi_events_valid_total[{RATE}]))", "valid"),
-                    Query(f"sum(rate(coi_events_rejected_total[{RATE}]))", "rejected"),
-                ),
+            _spec(
+                "Throughput in",
+                Query(_sum("rate", "coi_events_consumed_total"), "consumed"),
+                Query(_sum("rate", "coi_events_valid_total"), "valid"),
+                Query(_sum("rate", "coi_events_rejected_total"), "rejected"),
                 unit="ops",
                 description=(
                     "Relationship events read from coi-relationship-events per second; "
@@ -117,10 +138,9 @@ ROWS: tuple[RowSpec, ...] = (
                 ),
                 width=10,
             ),
-            PanelSpec(
-                title="Throughput out",
-                kind="timeseries",
-                queries=(Query(f"sum by (topic) (rate(coi_published_total[{RATE}]))", "{{topic}}"),),
+            _spec(
+                "Throughput out",
+                _rate_by("topic", "coi_published_total"),
                 unit="ops",
                 description="Messages written per second to coi-scores, coi-alerts and coi-dead-letters.",
                 width=10,
@@ -130,21 +150,17 @@ ROWS: tuple[RowSpec, ...] = (
     RowSpec(
         "Input quality and backlog",
         (
-            PanelSpec(
-                title="Dead letters by reason",
-                kind="timeseries",
-                queries=(Query(f"sum by (reason) (rate(coi_events_rejected_total[{RATE}]))", "{{reason}}"),),
+            _spec(
+                "Dead letters by reason",
+                _rate_by("reason", "coi_events_rejected_total"),
                 unit="ops",
                 description="Events rejected to coi-dead-letters per second, by reason code.",
                 width=8,
             ),
-            PanelSpec(
-                title="Consumer lag",
-                kind="timeseries",
-                queries=(
-                    Query("sum(coi_consumer_lag)", "total"),
-                    Query("sum by (topic, partition) (coi_consumer_lag)", "{{topic}} [{{partition}}]"),
-                ),
+            _spec(
+                "Consumer lag",
+                Query("sum(coi_consumer_lag)", "total"),
+                Query("sum by (topic, partition) (coi_consumer_lag)", "{{topic}} [{{partition}}]"),
                 unit="short",
                 description=(
                     "Input messages not yet processed. A steady rise means the worker cannot keep up "
@@ -152,13 +168,10 @@ ROWS: tuple[RowSpec, ...] = (
                 ),
                 width=8,
             ),
-            PanelSpec(
-                title="Graph size",
-                kind="timeseries",
-                queries=(
-                    Query("sum by (instance) (coi_graph_nodes)", "nodes {{instance}}"),
-                    Query("sum by (instance) (coi_graph_relations)", "relations {{instance}}"),
-                ),
+            _spec(
+                "Graph size",
+                Query("sum by (instance) (coi_graph_nodes)", "nodes {{instance}}"),
+                Query("sum by (instance) (coi_graph_relations)", "relations {{instance}}"),
                 unit="short",
                 description="Entities and relations held in the ownership-and-influence graph.",
                 width=8,
@@ -168,18 +181,16 @@ ROWS: tuple[RowSpec, ...] = (
     RowSpec(
         "Latency",
         (
-            PanelSpec(
-                title="Scoring latency p50/p99",
-                kind="timeseries",
-                queries=_quantiles("coi_scoring_latency_seconds", by=""),
+            _spec(
+                "Scoring latency p50/p99",
+                *_quantiles("coi_scoring_latency_seconds", by=""),
                 unit="s",
                 description="Time to apply one event to the graph and rescore the affected pairs.",
                 width=12,
             ),
-            PanelSpec(
-                title="End-to-end latency p50/p99",
-                kind="timeseries",
-                queries=_quantiles("coi_end_to_end_latency_seconds", by="clock", legend_suffix=" {{clock}}"),
+            _spec(
+                "End-to-end latency p50/p99",
+                *_quantiles("coi_end_to_end_latency_seconds", by="clock", legend_suffix=" {{clock}}"),
                 unit="s",
                 description=(
                     "From the event's observed time (event_time) or its Kafka append time (append_time) "
@@ -193,33 +204,25 @@ ROWS: tuple[RowSpec, ...] = (
     RowSpec(
         "Risk",
         (
-            PanelSpec(
-                title="Score changes by band",
-                kind="timeseries",
-                queries=(Query(f"sum by (band) (rate(coi_score_changes_total[{RATE}]))", "{{band}}"),),
+            _spec(
+                "Score changes by band",
+                _rate_by("band", "coi_score_changes_total"),
                 unit="ops",
                 description="Published score changes per second, by the band of the new score.",
                 width=8,
             ),
-            PanelSpec(
-                title="Alerts by band and state",
+            _spec(
+                "Alerts by band and state",
+                Query(_sum("increase", "coi_alerts_total", by="band, state"), "{{band}} {{state}}"),
                 kind="bars",
-                queries=(
-                    Query(f"sum by (band, state) (increase(coi_alerts_total[{RATE}]))", "{{band}} {{state}}"),
-                ),
                 unit="short",
                 description="Alert transitions (raised, escalated, downgraded, resolved) per band in each interval.",
                 width=8,
             ),
-            PanelSpec(
-                title="Top pairs by alerts",
+            _spec(
+                "Top pairs by alerts",
+                Query(f"topk(10, {_sum('increase', 'coi_pair_alerts_total', by='actor, counterparty', window=RANGE)})"),
                 kind="table",
-                queries=(
-                    Query(
-                        "topk(10, sum by (actor, counterparty) (increase(coi_pair_alerts_total[$__range])))",
-                        "",
-                    ),
-                ),
                 unit="short",
                 description=(
                     "The ten actor/counterparty pairs (entity ids) with the most alert transitions "
@@ -271,55 +274,80 @@ def _targets(spec: PanelSpec) -> list[prometheus.Dataquery]:
     return targets
 
 
+def _timeseries_panel() -> timeseries.Panel:
+    """Lines with a bottom list legend and a light fill: the default for every rate and gauge panel."""
+    return (
+        timeseries.Panel()
+        .legend(
+            common_builders.VizLegendOptions()
+            .display_mode(common.LegendDisplayMode.LIST)
+            .placement(common.LegendPlacement.BOTTOM)
+            .show_legend(True)
+        )
+        .fill_opacity(10)
+    )
+
+
+def _bars_panel() -> timeseries.Panel:
+    """The timeseries defaults drawn as stacked bars (counts per interval)."""
+    return (
+        _timeseries_panel()
+        .draw_style(common.GraphDrawStyle.BARS)
+        .fill_opacity(80)
+        .stacking(common_builders.StackingConfig().mode(common.StackingMode.NORMAL))
+    )
+
+
+def _stat_panel() -> stat.Panel:
+    """Last value on a coloured background: red below 1, green from 1 (up / ready flags)."""
+    return (
+        stat.Panel()
+        .color_mode(common.BigValueColorMode.BACKGROUND)
+        .graph_mode(common.BigValueGraphMode.NONE)
+        .reduce_options(common_builders.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
+        .thresholds(
+            dashboard_builders.ThresholdsConfig()
+            .mode(dashboard_models.ThresholdsMode.ABSOLUTE)
+            .steps(
+                [
+                    dashboard_models.Threshold(value=None, color="red"),
+                    dashboard_models.Threshold(value=1, color="green"),
+                ]
+            )
+        )
+    )
+
+
+def _table_panel() -> table.Panel:
+    """Instant values as a table without the time column, the value named and sorted descending."""
+    return (
+        table.Panel()
+        .decimals(0)
+        .with_transformation(
+            dashboard_models.DataTransformerConfig(
+                id_val="organize",
+                options={"excludeByName": {"Time": True}, "renameByName": {"Value": "alert transitions"}},
+            )
+        )
+        .sort_by([common_builders.TableSortByFieldState().display_name("alert transitions").desc(True)])
+    )
+
+
+_PANEL_BUILDERS = {
+    "timeseries": _timeseries_panel,
+    "bars": _bars_panel,
+    "stat": _stat_panel,
+    "table": _table_panel,
+}
+
+
 def _panel(spec: PanelSpec):
-    if spec.kind in ("timeseries", "bars"):
-        panel = (
-            timeseries.Panel()
-            .legend(
-                common_builders.VizLegendOptions()
-                .display_mode(common.LegendDisplayMode.LIST)
-                .placement(common.LegendPlacement.BOTTOM)
-                .show_legend(True)
-            )
-            .fill_opacity(10)
-        )
-        if spec.kind == "bars":
-            panel = panel.draw_style(common.GraphDrawStyle.BARS).fill_opacity(80).stacking(
-                common_builders.StackingConfig().mode(common.StackingMode.NORMAL)
-            )
-    elif spec.kind == "stat":
-        panel = (
-            stat.Panel()
-            .color_mode(common.BigValueColorMode.BACKGROUND)
-            .graph_mode(common.BigValueGraphMode.NONE)
-            .reduce_options(common_builders.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
-            .thresholds(
-                dashboard_builders.ThresholdsConfig()
-                .mode(dashboard_models.ThresholdsMode.ABSOLUTE)
-                .steps(
-                    [
-                        dashboard_models.Threshold(value=None, color="red"),
-                        dashboard_models.Threshold(value=1, color="green"),
-                    ]
-                )
-            )
-        )
-    elif spec.kind == "table":
-        panel = (
-            table.Panel()
-            .decimals(0)
-            .with_transformation(
-                dashboard_models.DataTransformerConfig(
-                    id_val="organize",
-                    options={"excludeByName": {"Time": True}, "renameByName": {"Value": "alert transitions"}},
-                )
-            )
-            .sort_by([common_builders.TableSortByFieldState().display_name("alert transitions").desc(True)])
-        )
-    else:  # pragma: no cover - PanelSpec.kind is a closed set
+    """The SDK panel for `spec`: its kind's defaults, then what every panel sets (datasource, unit, size, queries)."""
+    if spec.kind not in _PANEL_BUILDERS:  # pragma: no cover - PanelSpec.kind is a closed set
         raise ValueError(f"unknown panel kind {spec.kind!r}")
     return (
-        panel.title(spec.title)
+        _PANEL_BUILDERS[spec.kind]()
+        .title(spec.title)
         .description(spec.description)
         .datasource(DATASOURCE)
         .unit(spec.unit)

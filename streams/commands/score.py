@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-import textwrap
 
 from schemas.outputs import Band, RiskScore
 from schemas.validation import EventRejected, parse_event
 from scoring import Engine, ScoringConfig
 from scoring.config import BAND_ORDER
+from streams.render import render_ranking
 
 _BAND_NAMES = [band.value for band in Band]
 
@@ -73,34 +73,9 @@ def run(args: argparse.Namespace) -> int:
 
 def render_report(ranked: list[RiskScore], engine: Engine, applied: int, rejected: int) -> str:
     day = engine.as_of or (engine.clock.date() if engine.clock else None)
-    lines = [f"{applied} events applied, {rejected} rejected; graph read as of {day or '-'} "
-             f"({engine.stats()['relations']} relations, {engine.stats()['nodes']} entities)", ""]
-    if not ranked:
-        lines.append("No pair scores in the selected bands.")
-        return "\n".join(lines) + "\n"
-    width = max(len(f"{s.actor_name} x {s.counterparty_name}") for s in ranked)
-    lines.append(f"{'#':>3}  {'score':>6}  {'band':<8}  {'pair':<{width}}  rules")
-    for rank, score in enumerate(ranked, start=1):
-        pair = f"{score.actor_name} x {score.counterparty_name}"
-        rules = ", ".join(score.rules)
-        lines.append(f"{rank:>3}  {score.score:>6.3f}  {score.band.value:<8}  {pair:<{width}}  {rules}")
-    for rank, score in enumerate(ranked, start=1):
-        rules = ", ".join(score.rules)
-        lines += ["", f"{rank}. {score.actor_name} ({score.actor_id}) x {score.counterparty_name} "
-                      f"({score.counterparty_id}): {score.score:.3f} {score.band.value.upper()}  [{rules}]"]
-        for title, paths in (("authority", score.authority_paths), ("ties", score.commercial_paths)):
-            if not paths:
-                continue
-            lines.append(f"   {title}:")
-            for path in paths:
-                lines.extend(textwrap.wrap(f"{path.strength:.3f}  {path.text}", width=116,
-                                           initial_indent="     ", subsequent_indent="            "))
-        sources = sorted({(e.publisher, e.source_url) for path in (*score.authority_paths, *score.commercial_paths)
-                          for edge in path.edges for e in edge.evidence})
-        if sources:
-            lines.append("   sources:")
-            lines.extend(f"     {publisher}: {url}" for publisher, url in sources)
-    return "\n".join(lines) + "\n"
+    head = (f"{applied} events applied, {rejected} rejected; graph read as of {day or '-'} "
+            f"({engine.stats()['relations']} relations, {engine.stats()['nodes']} entities)\n\n")
+    return head + (render_ranking(ranked) if ranked else "No pair scores in the selected bands.\n")
 
 
 def main(argv: list[str] | None = None) -> int:
