@@ -7,8 +7,10 @@ One event states (`upsert`) or withdraws (`retract`) one relation between two en
 from __future__ import annotations
 
 import datetime as dt
+import json
 from enum import StrEnum
 from functools import cache
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -28,12 +30,15 @@ SUPPORTED_SCHEMA_VERSIONS = frozenset({SCHEMA_VERSION})
 Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-/]*$")]
 
 
+FTM_TOPICS_FILE = Path(__file__).parent / "json" / "ftm-topics.json"
+
+
 @cache
 def ftm_topics() -> tuple[str, ...]:
-    """FollowTheMoney's topic names. Imported on first use: followthemoney takes over a second to load."""
-    from followthemoney.types import registry
-
-    return tuple(sorted(registry.topic.names))
+    """FollowTheMoney's topic names, as exported from the installed followthemoney to schemas/json/ftm-topics.json
+    (`coi-risk schema --write`; a test keeps the file equal to the library). Read from the file because loading
+    followthemoney takes over a second, which every command and the worker's first event would pay."""
+    return tuple(json.loads(FTM_TOPICS_FILE.read_text()))
 
 
 def _known_topic(topic: str) -> str:

@@ -10,7 +10,8 @@ import jsonschema
 import pytest
 
 from schemas import DeadLetter, EventRejected, RejectReason, RiskScore, validate_event
-from schemas.export import CONTRACTS, SCHEMA_DIR, json_schema, render, write_all
+from schemas.events import FTM_TOPICS_FILE, ftm_topics
+from schemas.export import CONTRACTS, SCHEMA_DIR, json_schema, render, render_topics, write_all
 
 
 @pytest.mark.parametrize("name", list(CONTRACTS))
@@ -28,11 +29,19 @@ def test_exported_schemas_are_valid_draft_2020_12(name):
     assert schema["$id"].endswith(f"/{name}.json")
 
 
-def test_write_all_writes_one_file_per_contract(tmp_path):
+def test_write_all_writes_one_file_per_contract_and_the_topic_list(tmp_path):
     written = write_all(tmp_path)
-    assert sorted(path.name for path in written) == sorted(f"{name}.json" for name in CONTRACTS)
+    assert sorted(path.name for path in written) == sorted([f"{name}.json" for name in CONTRACTS]
+                                                           + [FTM_TOPICS_FILE.name])
     for path in written:
-        assert path.read_text() == render(path.stem)
+        if path.name != FTM_TOPICS_FILE.name:
+            assert path.read_text() == render(path.stem)
+
+
+def test_committed_topic_list_is_the_installed_followthemoneys():
+    assert FTM_TOPICS_FILE.read_text() == render_topics(), (
+        f"{FTM_TOPICS_FILE} is out of date with followthemoney: run `coi-risk schema --write` and commit the result")
+    assert "role.pep" in ftm_topics() and "role.rca" in ftm_topics()
 
 
 def test_examples_validate_with_jsonschema_and_with_the_models(all_examples, event_json_schema_validator):
