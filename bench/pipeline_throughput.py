@@ -42,7 +42,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def produce(settings, events: list[dict], pace_per_second: float | None = None) -> dict[str, int]:
-    """Publishes events keyed by relation id; returns event_id -> append timestamp (ms)."""
+    """Publishes events keyed by relation id; returns event_id and (partition, offset) -> create timestamp (ms)."""
     from kafka import KafkaProducer
 
     producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, linger_ms=5, acks=1,
@@ -58,7 +58,10 @@ def produce(settings, events: list[dict], pace_per_second: float | None = None) 
         futures.append((event["event_id"], producer.send(settings.events_topic, key=event["relation_id"].encode(),
                                                          value=value)))
     producer.flush()
-    stamps = {event_id: future.get(timeout=30).timestamp for event_id, future in futures}
+    stamps = {}
+    for event_id, future in futures:
+        metadata = future.get(timeout=30)
+        stamps[event_id] = stamps[(metadata.partition, metadata.offset)] = metadata.timestamp
     producer.close()
     return stamps
 
@@ -91,15 +94,20 @@ def faust_floor(settings, count: int, workdir: Path) -> int:
     return json.loads(output.decode().strip().splitlines()[-1])["faust_noop_agent_rate"]
 
 
-def output_latencies(settings, trigger_stamps: dict[str, int]) -> dict[str, list[float]]:
+def output_latencies(settings, trigger_stamps: dict) -> dict[str, list[float]]:
+    """Per output message: its create time minus that of the input that caused it (by trigger_event_id, or for
+    a dead letter by the input's partition and offset)."""
     from kafka import KafkaConsumer
 
-    latencies: dict[str, list[float]] = {"scores": [], "alerts": []}
-    for role, topic in (("scores", settings.scores_topic), ("alerts", settings.alerts_topic)):
+    latencies: dict[str, list[float]] = {"scores": [], "alerts": [], "dead_letters": []}
+    for role, topic in (("scores", settings.scores_topic), ("alerts", settings.alerts_topic),
+                        ("dead_letters", settings.dead_letter_topic)):
         consumer = KafkaConsumer(topic, bootstrap_servers=settings.bootstrap_servers, group_id=None,
                                  auto_offset_reset="earliest", consumer_timeout_ms=3000)
         for message in consumer:
-            trigger = json.loads(message.value).get("trigger_event_id")
+            value = json.loads(message.value)
+            trigger = value.get("trigger_event_id") if role != "dead_letters" else (value["partition"],
+                                                                                    value["offset"])
             if trigger in trigger_stamps:
                 latencies[role].append((message.timestamp - trigger_stamps[trigger]) / 1000.0)
         consumer.close()
