@@ -44,7 +44,9 @@ class Pipeline:
         config = ScoringConfig.load(settings.scoring_config) if settings.scoring_config else ScoringConfig.load()
         self.engine = Engine(config)
         self.processor = EventProcessor(self.engine, AlertTracker(config), None, settings.max_event_bytes)
-        self.ready = asyncio.Event()
+        self.ready = asyncio.Event()  # recovered and consuming: what /ready and coi_worker_ready report
+        self._recovered = False
+        self._assigned = False
         self._output_names = {"scores": settings.scores_topic, "alerts": settings.alerts_topic,
                               "dead_letters": settings.dead_letter_topic}
         self._published = {role: self.metrics.published.labels(topic=name)
@@ -81,6 +83,13 @@ class Pipeline:
             await pipeline.recover()
             async for batch in stream.take_events(s.batch_max_events, within=s.batch_max_wait_seconds):
                 await pipeline.handle_batch(batch)
+
+        @app.on_rebalance_complete.connect
+        async def on_assigned(app, **kwargs):
+            # The agent can finish recovery before the consumer has its partitions; until then events would
+            # wait, so the worker is not ready yet.
+            pipeline._assigned = True
+            pipeline._mark_ready_when_live()
 
         @app.timer(s.lag_interval_seconds)
         async def sample(app=app):
@@ -129,7 +138,8 @@ class Pipeline:
             self._observe_latency(outcome, timestamp)
 
     async def recover(self) -> None:
-        """Rebuild the graph from the input log up to the committed offsets, then mark the worker ready."""
+        """Rebuild the graph from the input log up to the committed offsets; the worker is ready once this is done
+        and the consumer has its partitions."""
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
         # Loading FollowTheMoney's model takes over a second; pay it before /ready, not on the first live event.
@@ -143,9 +153,15 @@ class Pipeline:
         self.processor.metrics = self.metrics
         self.metrics.recovered_events.inc(applied)
         self.sample_gauges()
-        self.ready.set()
-        self.metrics.worker_ready.set(1)
-        log.info("recovered %d events up to %s in %.2fs; live", applied, offsets, time.perf_counter() - started)
+        self._recovered = True
+        self._mark_ready_when_live()
+        log.info("recovered %d events up to %s in %.2fs", applied, offsets, time.perf_counter() - started)
+
+    def _mark_ready_when_live(self) -> None:
+        if self._recovered and self._assigned and not self.ready.is_set():
+            self.ready.set()
+            self.metrics.worker_ready.set(1)
+            log.info("live: recovered and partitions assigned")
 
     def _observe_latency(self, outcome, append_timestamp: float | None) -> None:
         if outcome.event is None or not outcome.outbound:
