@@ -14,16 +14,13 @@ from collections.abc import Callable
 
 from scoring.exposure import ExposureSet
 from scoring.search import SearchContext
-from scoring.semantics import INFLUENCE_TYPES, IN, TIE_LAYERS, TIE_TYPES, Layer
+from scoring.semantics import INFLUENCE_TYPES, IN, Layer
 
 
 def partners(actor: str, exposure: ExposureSet, ctx: SearchContext) -> frozenset[str]:
     found = set(exposure.members)
     for node in (*sorted(exposure.members), *exposure.assets.by_asset):
-        for layer in TIE_LAYERS:
-            for partner, rec, _ in ctx.both_ways(node, layer, TIE_TYPES):
-                if ctx.strength.tie(rec) is not None:
-                    found.add(partner)
+        found.update(partner for partner, _, _ in ctx.ties_of(node).ties)
     if not ctx.config.lobby_requires_primary:  # lobbying alone may then score: lobbyists are candidates too
         for target in (actor, *sorted(exposure.apparatus)):
             found.update(lobbyist for lobbyist, _ in ctx.edges(target, Layer.INFLUENCE, IN, INFLUENCE_TYPES))

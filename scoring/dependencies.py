@@ -1,7 +1,7 @@
 """What each cached computation read, so that an event recomputes only what it can change.
 
 Every computation (an actor's scan, a counterparty's group, a pair's score) runs with a `Reads` recorder. It
-records five kinds of reads:
+records six kinds of reads:
 
 - adjacency: "the edges of node N in layer L and direction D" (also when N turned out to be a hub and was not
   expanded: whether it is a hub depends on those edges);
@@ -10,12 +10,16 @@ records five kinds of reads:
 - probe: "the edges between N and other probed nodes" (tie look-ups between two known sets of nodes, which read a
   single adjacency entry, not a whole neighbourhood);
 - authority target: "the authority relations into N from the actor's sources" (the sources are the actor's scan;
-  a change to them makes every pair of the actor stale anyway).
+  a change to them re-scores the actor's pairs that an authority relation from a changed source reaches);
+- use of a shared per-node result: "the ties of N" or "the holdings of N" (the engine's memo; those results are
+  computations of their own here, and their users are recomputed when they change).
 
 A change to relation u -> v in layer L concerns the readers of (u, L, out), (v, L, in), the computations that
 probed both u and v, and, for an authority relation, the pairs targeting v whose actor steers u; a change that
 empties or fills an adjacency list concerns its presence readers; a change to an entity's attributes concerns the
 readers of that node. This is exact: a computation that read none of these cannot see the change.
+
+A recomputed computation is re-registered by difference: only the reads it gained or lost touch the index.
 
 Storage is compact because the index is the engine's largest structure: a node read by one computation maps to
 that computation's key directly (a tuple for a few readers, a set only for many), and a footprint is two flat
@@ -36,34 +40,46 @@ def _code(layer: int, direction: int) -> int:
     return layer * 2 + direction
 
 
-class Reads:
-    """Recorder for one computation; `visits` counts edges and nodes looked at (the cost metric of an apply)."""
+_CODES = len(Layer) * 2
+# Table numbers of the dependency index: adjacency reads by (layer, direction) code, presence reads by
+# _CODES + code, then node, probe and authority-target reads, then uses of the engine's shared per-node results
+# (a node's ties, its holdings), which are computations of their own.
+_NODES, _PROBES, _TARGETS = 2 * _CODES, 2 * _CODES + 1, 2 * _CODES + 2
+USES_TIES, USES_HOLDINGS = 2 * _CODES + 3, 2 * _CODES + 4
+TARGETS = _TARGETS
+_MEMO_TABLES = (USES_TIES, USES_HOLDINGS)
 
-    __slots__ = ("adjacency", "presence", "nodes", "probes", "targets", "visits")
+
+class Reads:
+    """Recorder for one computation; `visits` counts edges and nodes looked at (the cost metric of an apply).
+
+    `entries` holds every read as (table, node), the table numbering the kind of read (see `DependencyIndex`)."""
+
+    __slots__ = ("entries", "visits")
 
     def __init__(self):
-        self.adjacency: set[tuple[int, str]] = set()
-        self.presence: set[tuple[int, str]] = set()
-        self.nodes: set[str] = set()
-        self.probes: set[str] = set()
-        self.targets: set[str] = set()
+        self.entries: set[tuple[int, str]] = set()
         self.visits = 0
 
     def adj(self, node: str, layer: Layer, direction: int) -> None:
-        self.adjacency.add((_code(layer, direction), node))
+        self.entries.add((layer * 2 + direction, node))
         self.visits += 1
 
     def present(self, node: str, layer: Layer, direction: int) -> None:
-        self.presence.add((_code(layer, direction), node))
+        self.entries.add((_CODES + layer * 2 + direction, node))
 
     def node(self, node: str) -> None:
-        self.nodes.add(node)
+        self.entries.add((_NODES, node))
 
     def probe(self, node: str) -> None:
-        self.probes.add(node)
+        self.entries.add((_PROBES, node))
 
     def target(self, node: str) -> None:
-        self.targets.add(node)
+        self.entries.add((_TARGETS, node))
+
+    def uses(self, table: int, node: str) -> None:
+        """The computation used a shared per-node result (`USES_TIES`, `USES_HOLDINGS`)."""
+        self.entries.add((table, node))
 
 
 class NullReads(Reads):
@@ -86,33 +102,51 @@ class NullReads(Reads):
     def target(self, node):
         pass
 
-
-_CODES = len(Layer) * 2
+    def uses(self, table, node):
+        pass
 
 
 class DependencyIndex:
     def __init__(self):
-        # one table per (layer, direction) code for adjacency and presence reads, then nodes, probes, targets
-        self._tables: list[dict[str, Key | set]] = [{} for _ in range(2 * _CODES + 3)]
+        # one table per (layer, direction) code for adjacency and presence reads, then nodes, probes, targets,
+        # then the uses of shared per-node results
+        self._tables: list[dict[str, Key | set]] = [{} for _ in range(2 * _CODES + 5)]
         self._footprints: dict[Key, tuple] = {}
+        self.released: list[tuple[int, str]] = []  # shared results that lost their last user (the engine drops them)
 
-    _NODES, _PROBES, _TARGETS = 2 * _CODES, 2 * _CODES + 1, 2 * _CODES + 2
+    _NODES, _PROBES, _TARGETS = _NODES, _PROBES, _TARGETS
 
     def register(self, key: Key, reads: Reads) -> None:
-        self.unregister(key)
-        footprint = (
-            bytes(code for code, _ in reads.adjacency) + bytes(_CODES + code for code, _ in reads.presence)
-            + bytes((self._NODES,)) * len(reads.nodes) + bytes((self._PROBES,)) * len(reads.probes)
-            + bytes((self._TARGETS,)) * len(reads.targets),
-            (*(node for _, node in reads.adjacency), *(node for _, node in reads.presence), *reads.nodes,
-             *reads.probes, *reads.targets),
-        )
-        if not footprint[1]:
-            return
-        self._footprints[key] = footprint
+        """Record what the computation `key` read, replacing what it read before. Re-registering only touches the
+        index entries that differ (most recomputations read almost the same things again)."""
+        self._replace(key, reads.entries)
+
+    def amend(self, key: Key, added: set[tuple[int, str]], removed: set[tuple[int, str]]) -> None:
+        """Add and remove (table, node) reads of a registered computation without recomputing it: for a result
+        known to be unchanged whose inputs moved (e.g. a pair whose counterparty's holdings changed where no
+        authority reaches), so that its reads stay exactly those a recomputation would record."""
+        held = self._footprints.get(key)
+        entries = set(zip(held[0], held[1])) if held is not None else set()
+        self._replace(key, (entries - removed) | added)
+
+    def _replace(self, key: Key, entries: set[tuple[int, str]]) -> None:
+        held = self._footprints.get(key)
         tables = self._tables
-        for table, node in zip(footprint[0], footprint[1]):
+        if held is None:
+            added, removed = entries, ()
+        else:
+            old = set(zip(held[0], held[1]))
+            added, removed = entries - old, old - entries
+        for table, node in removed:
+            _discard(tables[table], node, key)
+            if table >= USES_TIES and node not in tables[table]:
+                self.released.append((table, node))
+        for table, node in added:
             _add(tables[table], node, key)
+        if entries:
+            self._footprints[key] = (bytes(table for table, _ in entries), tuple(node for _, node in entries))
+        elif held is not None:
+            del self._footprints[key]
 
     def unregister(self, key: Key) -> None:
         footprint = self._footprints.pop(key, None)
@@ -121,6 +155,8 @@ class DependencyIndex:
         tables = self._tables
         for table, node in zip(footprint[0], footprint[1]):
             _discard(tables[table], node, key)
+            if table >= USES_TIES and node not in tables[table]:
+                self.released.append((table, node))
 
     def registered(self, key: Key) -> bool:
         return key in self._footprints
@@ -136,6 +172,10 @@ class DependencyIndex:
             if probing_target:
                 found.update(probing_source & probing_target)
         return found
+
+    def users_of(self, table: int, node: str) -> set[Key]:
+        """The computations that used a shared per-node result (`USES_TIES`, `USES_HOLDINGS`)."""
+        return set(_as_set(self._tables[table].get(node)))
 
     def readers_of_target(self, node: str) -> set[Key]:
         return _as_set(self._tables[self._TARGETS].get(node))

@@ -2,6 +2,9 @@
 
 Cached computations and what invalidates them (`scoring.dependencies` records what each one read):
 
+- shared per-node results ("T" node: its usable commercial relations; "H" node: what it holds at or above the
+  threshold), computed once for every exposure set, partner scan and group containing the node (`_Memo`); their
+  users record the use and are recomputed only when the result changes;
 - an actor's reach ("R", person): what he steers (`authority.reach`); kept for every person who holds authority;
 - his exposure set ("E", person), and his partners ("C", person): the parties his exposure set is tied to;
 - a partner's sphere ("M", node): the groups it belongs to; partners and spheres give the actor's candidate
@@ -12,13 +15,16 @@ Cached computations and what invalidates them (`scoring.dependencies` records wh
   the authority look-ups, so that a new authority relation finds it.
 
 Pairs are found from the tie side, never by enumerating everything an actor has power over: a minister whose
-regulator oversees 100 000 firms has pairs only with the few firms his family does business with.
+regulator oversees 100 000 firms has pairs only with the few firms his family does business with. An actor's
+candidates are kept by difference (how many of his partners have each in their sphere).
 
 An event dirties the readers of the relation it changes (old and new version), of adjacency lists it empties or
 fills, and of entities whose attributes it changes; people upstream of a changed office or control relation (or of
-a body that gained its first authority relation) are scanned as possible new actors. Dirty scans and groups are
-recomputed first; only when a result differs are its pairs rescored. A pair whose score content differs yields a
-`ScoreChange`.
+a body that gained its first authority relation) are scanned as possible new actors. Dirty shared results, scans
+and groups are recomputed first; only when a result differs are the pairs that can see the difference rescored
+(an exposure set's changed nodes against the groups that read them, a group's against the exposure sets that hold
+them, a changed source of authority or holding of the counterparty only where an authority relation joins them).
+A pair whose score content differs yields a `ScoreChange`.
 
 Time: the evaluation date is the explicit `as_of` given to the engine, or else the engine clock, the date of the
 latest `observed_at` applied (never the wall clock, so a replay gives the same scores). When the clock passes a
@@ -39,16 +45,16 @@ from schemas.vocabulary import EntitySchema
 from scoring.authority import Reach, authority_paths, reach, steering_persons
 from scoring.candidates import counterparties, partners
 from scoring.config import BAND_ORDER, ScoringConfig
-from scoring.dependencies import DependencyIndex, NullReads, Reads
+from scoring.dependencies import TARGETS, USES_HOLDINGS, USES_TIES, DependencyIndex, NullReads, Reads
 from scoring.explain import FrozenNames, names_on, render, rendering_signature
 from scoring.exposure import Exposure, ExposureSet, exposure_set, political_exposure
 from scoring.graph import Relation, TemporalGraph
 from scoring.group import Group, group
-from scoring.ownership import beneficially_owned, sphere
+from scoring.ownership import Holding, beneficially_owned, holdings, sphere
 from scoring.rules import Assessment, assess
-from scoring.search import SearchContext
+from scoring.search import NodeTies, SearchContext, node_ties
 from scoring.strength import Strength
-from scoring.semantics import OUT, RELAY_TYPES, Layer
+from scoring.semantics import IN, OUT, RELAY_TYPES, Layer
 from scoring.timing import TimeModel
 
 PairKey = tuple[str, str]
@@ -101,6 +107,54 @@ def rank_key(score: RiskScore) -> tuple:
     return -score.score, -BAND_ORDER[score.band], score.actor_id, score.counterparty_id
 
 
+class _Memo:
+    """The engine's shared per-node results on its evaluation date: a node's ties ("T", `search.node_ties`) and
+    what it holds ("H", `ownership.holdings`), computed once for every exposure set, partner scan and group that
+    contains the node (a hub company sits in many), each a computation of its own in the dependency index. A
+    result is kept while some computation uses it; when it changes, exactly its users are recomputed."""
+
+    __slots__ = ("engine", "ties_of", "holdings_of")
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.ties_of: dict[str, NodeTies] = {}
+        self.holdings_of: dict[str, dict[str, Holding]] = {}
+
+    def ties(self, node: str, reads: Reads) -> NodeTies:
+        reads.uses(USES_TIES, node)
+        held = self.ties_of.get(node)
+        if held is None:
+            held = self.ties_of[node] = self.compute("T", node, reads)
+        return held
+
+    def holdings(self, node: str, reads: Reads) -> dict[str, Holding]:
+        reads.uses(USES_HOLDINGS, node)
+        held = self.holdings_of.get(node)
+        if held is None:
+            held = self.holdings_of[node] = self.compute("H", node, reads)
+        return held
+
+    def compute(self, kind: str, node: str, user: Reads | None = None):
+        engine = self.engine
+        reads = Reads()
+        ctx = engine._context(reads)
+        result = node_ties(node, ctx) if kind == "T" else holdings(node, ctx)
+        engine._deps.register((kind, node), reads)
+        if user is not None:
+            user.visits += reads.visits
+        return result
+
+    def store(self, kind: str) -> dict:
+        return self.ties_of if kind == "T" else self.holdings_of
+
+    def __len__(self) -> int:
+        return len(self.ties_of) + len(self.holdings_of)
+
+
+_MEMO_KIND = {USES_TIES: "T", USES_HOLDINGS: "H"}
+_MEMO_TABLE = {"T": USES_TIES, "H": USES_HOLDINGS}
+
+
 class Engine:
     def __init__(self, config: ScoringConfig | None = None, *, as_of: dt.date | None = None):
         self.config = config or ScoringConfig.load()
@@ -108,10 +162,13 @@ class Engine:
         self.graph = TemporalGraph()
         self._time = TimeModel(self.config)
         self._deps = DependencyIndex()
+        self._memo = _Memo(self)
         self._reach: dict[str, Reach] = {}  # actors only
         self._exposure: dict[str, ExposureSet] = {}
         self._partners: dict[str, frozenset[str]] = {}
-        self._candidates: dict[str, frozenset[str]] = {}
+        # actor -> candidate counterparty -> how many of his partners have it in their sphere (or are it): kept by
+        # difference as partners and spheres change; the candidates are its keys
+        self._candidate_counts: dict[str, dict[str, int]] = {}
         self._spheres: dict[str, frozenset[str]] = {}
         self._sphere_users: dict[str, set[str]] = {}
         self._groups: dict[str, Group] = {}
@@ -119,7 +176,9 @@ class Engine:
         self._with_authority: dict[str, set[str]] = {}  # actor -> counterparties he has authority over
         self._owned: dict[str, dict[str, tuple]] = {}  # counterparty -> what it beneficially owns (chains)
         self._owned_users: dict[str, set[str]] = {}
-        self._pairs: dict[PairKey, tuple | None] = {}  # candidate pair -> what its score shows (None: no score)
+        # scoring pair -> what its score shows (candidate pairs that do not score are not kept: most never do)
+        self._pairs: dict[PairKey, tuple] = {}
+        self._candidate_total = 0  # candidate pairs, scoring or not
         self._touching: dict[str, set[str]] = {}  # node -> counterparties whose group can read it in a pair
         self._touching_all: set[str] = set()  # counterparties whose group reads any node (it has a hub member)
         # Scored pairs, kept as their assessment and bookkeeping: a rendered RiskScore (pydantic models for every
@@ -207,11 +266,13 @@ class Engine:
         """Drop every cache and recompute all pairs from the graph."""
         old_pairs, old_stored = self._pairs, self._stored
         self._deps = DependencyIndex()
-        self._reach, self._exposure, self._partners, self._candidates = {}, {}, {}, {}
+        self._memo = _Memo(self)
+        self._reach, self._exposure, self._partners, self._candidate_counts = {}, {}, {}, {}
         self._spheres, self._sphere_users, self._groups, self._group_users = {}, {}, {}, {}
         self._with_authority, self._owned, self._owned_users = {}, {}, {}
         self._touching, self._touching_all = {}, set()
         self._pairs, self._stored = {}, {}
+        self._candidate_total = 0
         self._calendar = []
         self._day = self._evaluation_day_or_none()
         if self._day is None:
@@ -277,7 +338,10 @@ class Engine:
         return [due[rid] for rid in sorted(due)]
 
     def _context(self, reads: Reads, day: dt.date | None = None) -> SearchContext:
-        return SearchContext(self.graph, self.config, day or self._day, reads, self._time)
+        """Without `day`: a cached computation on the engine's evaluation date, which uses the shared per-node
+        results; with it (as-of queries, the full recomputation): a one-off that computes everything itself."""
+        return SearchContext(self.graph, self.config, day or self._day, reads, self._time,
+                             self._memo if day is None else None)
 
     # -- incremental rescoring -----------------------------------------------------------------------------------
 
@@ -286,17 +350,19 @@ class Engine:
         groups), then every pair whose inputs changed."""
         visits = 0
         stale_pairs: set[PairKey] = set()
+        visits += self._refresh_memo(dirty)
 
         def keys(kind: str) -> list[str]:
             return sorted(k[1] for k in dirty if k[0] == kind)
 
         def all_pairs(actor: str) -> None:
-            stale_pairs.update((actor, c) for c in self._candidates.get(actor, ()))
+            stale_pairs.update((actor, c) for c in self._candidate_counts.get(actor, ()))
 
         def pairs_with_authority(actor: str) -> None:  # the exposure set matters only where there is authority
             stale_pairs.update((actor, c) for c in self._with_authority.get(actor, ()))
 
-        exposure_dirty, partners_dirty, candidates_dirty = set(keys("E")), set(keys("C")), set()
+        exposure_dirty, partners_dirty = set(keys("E")), set(keys("C"))
+        causes = {}  # stage -> pairs it made stale (diagnostics: Engine._last)
         for person in keys("R"):
             reads = Reads()
             steers = reach(person, self._context(reads))
@@ -308,10 +374,11 @@ class Engine:
                 if before is None:
                     exposure_dirty.add(person)
                 elif before != steers:
-                    all_pairs(person)
+                    self._pairs_reached(person, before, steers, stale_pairs)
             elif before is not None:  # no longer an actor: discovery (see apply) finds him again if that changes
                 all_pairs(person)
                 self._drop_actor(person)
+        causes["reach"] = len(stale_pairs)
         for person in sorted(exposure_dirty):
             if person in self._reach:
                 before = self._exposure.get(person)
@@ -326,49 +393,63 @@ class Engine:
                     else:
                         self._pairs_reading(person, changed, stale_pairs)
                     partners_dirty.add(person)
+        causes["exposure"] = len(stale_pairs) - sum(causes.values())
+        flipped: dict[str, dict[str, bool]] = {}  # actor -> candidates whose count moved -> were they candidates
         for node in keys("M"):
             if node in self._spheres:
                 before = self._spheres[node]
                 visits += self._compute_sphere(node)
-                if self._spheres[node] != before:
-                    candidates_dirty.update(self._sphere_users.get(node, ()))
+                after = self._spheres[node]
+                if after != before:
+                    for person in self._sphere_users.get(node, ()):
+                        self._count_candidates(person, after - before, 1, flipped)
+                        self._count_candidates(person, before - after, -1, flipped)
         for person in sorted(partners_dirty):
             if person in self._reach:
-                before = self._partners.get(person)
+                before = self._partners.get(person) or frozenset()
                 reads = Reads()
-                self._partners[person] = partners(person, self._exposure[person], self._context(reads))
+                self._partners[person] = after = partners(person, self._exposure[person], self._context(reads))
                 self._deps.register(("C", person), reads)
                 visits += reads.visits
-                if self._partners[person] != before:
-                    candidates_dirty.add(person)
-                    for node in (before or frozenset()) - self._partners[person]:
+                if after != before:
+                    self._candidate_counts.setdefault(person, {})
+                    for node in sorted(before - after):
+                        self._count_candidates(person, (node, *self._spheres.get(node, ())), -1, flipped)
                         self._release_sphere(node, person)
-        for person in sorted(candidates_dirty):
-            if person in self._reach:
-                before = self._candidates.get(person, frozenset())
-                self._candidates[person] = counterparties(
-                    person, self._partners[person], lambda node: self._sphere_for(node, person))
-                stale_pairs.update((person, c) for c in before ^ self._candidates[person])
+                    for node in sorted(after - before):
+                        self._count_candidates(person, (node, *self._sphere_for(node, person)), 1, flipped)
+        for person, moved in flipped.items():
+            counts = self._candidate_counts.get(person, {})
+            stale_pairs.update((person, c) for c, was in moved.items() if (c in counts) != was)
+        causes["candidates"] = len(stale_pairs) - sum(causes.values())
         for counterparty in keys("O"):
             if counterparty in self._owned:
                 before = self._owned[counterparty]
                 visits += self._compute_owned(counterparty)
                 if self._owned[counterparty] != before:
-                    stale_pairs.update((a, counterparty) for a in self._owned_users.get(counterparty, ()))
+                    self._pairs_owning(counterparty, before, stale_pairs)
+        causes["owned"] = len(stale_pairs) - sum(causes.values())
         for counterparty in keys("G"):
             if counterparty in self._groups:
                 before = self._groups[counterparty]
                 visits += self._compute_group(counterparty)
-                if self._groups[counterparty] != before:
-                    stale_pairs.update((a, counterparty) for a in self._group_users.get(counterparty, ()))
+                after = self._groups[counterparty]
+                if after != before:
+                    changed = after.changed_nodes(before)
+                    for actor in self._group_users.get(counterparty, ()):
+                        exposure = self._exposure.get(actor)
+                        if changed is None or exposure is None or exposure.sees(*changed):
+                            stale_pairs.add((actor, counterparty))
+        causes["group"] = len(stale_pairs) - sum(causes.values())
         stale_pairs.update((k[1], k[2]) for k in dirty if k[0] == "P")
+        causes["pair"] = len(stale_pairs) - sum(causes.values())
 
         changes = []
         for pair in sorted(stale_pairs):
             signature, assessment, cost = self._score_pair(pair)
             visits += cost
             before = self._pairs.get(pair)
-            if pair[1] in self._candidates.get(pair[0], ()):
+            if signature is not None and pair[1] in self._candidate_counts.get(pair[0], ()):
                 self._pairs[pair] = signature
             else:
                 self._pairs.pop(pair, None)
@@ -384,9 +465,71 @@ class Engine:
             if old is not None or new is not None:
                 changes.append(ScoreChange(pair[0], pair[1], old, new, self.graph.event_count, trigger, offsets))
         self._collect_unused_groups({c for _, c in stale_pairs})
-        self._last = {"visits": visits, "recomputed": len(stale_pairs), "changes": len(changes)}
+        self._drop_unused_memo()
+        self._last = {"visits": visits, "recomputed": len(stale_pairs), "changes": len(changes), "causes": causes}
         self._total_visits += visits
         return changes
+
+    def _refresh_memo(self, dirty: set) -> int:
+        """Recompute the dirty shared per-node results first; the users of one that changed become dirty."""
+        visits = 0
+        memo, deps = self._memo, self._deps
+        for kind, node in sorted(k for k in dirty if k[0] in _MEMO_TABLE):
+            store = memo.store(kind)
+            if node not in store:
+                continue
+            users = deps.users_of(_MEMO_TABLE[kind], node)
+            if not users:
+                del store[node]
+                deps.unregister((kind, node))
+                continue
+            before = store[node]
+            reads = Reads()
+            store[node] = memo.compute(kind, node, reads)
+            visits += reads.visits
+            if store[node] != before:
+                dirty |= users
+        return visits
+
+    def _drop_unused_memo(self) -> None:
+        deps = self._deps
+        while deps.released:
+            released, deps.released = deps.released, []
+            for table, node in released:
+                kind = _MEMO_KIND[table]
+                store = self._memo.store(kind)
+                if node in store and not deps.users_of(table, node):
+                    del store[node]
+                    deps.unregister((kind, node))
+
+    def _pairs_reached(self, person: str, before: Reach, after: Reach, stale_pairs: set[PairKey]) -> None:
+        """The actor's candidate pairs whose authority paths can differ between the two reaches: those with an
+        authority relation from a source whose ways differ to the counterparty or what it beneficially owns (the
+        paths are looked up between exactly those nodes; see `authority.authority_paths`)."""
+        changed = [node for node in before.sources.keys() | after.sources.keys()
+                   if before.sources.get(node) != after.sources.get(node)]
+        between = self.graph.between
+        for counterparty in self._candidate_counts.get(person, ()):
+            owned = self._owned.get(counterparty)
+            if owned is None or any(between(source, target, Layer.AUTHORITY) for source in changed
+                                    for target in (counterparty, *owned) if source != target):
+                stale_pairs.add((person, counterparty))
+
+    def _pairs_owning(self, counterparty: str, before: dict, stale_pairs: set[PairKey]) -> None:
+        """The pairs whose authority paths can differ now that what the counterparty beneficially owns changed:
+        those whose actor has a source with an authority relation into a changed holding. The others keep their
+        score; their authority look-ups into the holdings are moved to the new ones (`DependencyIndex.amend`)."""
+        after = self._owned[counterparty]
+        changed = [node for node in before.keys() | after.keys() if before.get(node) != after.get(node)]
+        holders = [self.graph.adjacency(node, Layer.AUTHORITY, IN) for node in changed]
+        added = {(TARGETS, node) for node in after.keys() - before.keys()}
+        removed = {(TARGETS, node) for node in before.keys() - after.keys()}
+        for actor in self._owned_users.get(counterparty, ()):
+            steers = self._reach.get(actor)
+            if steers is None or any(source in held for held in holders for source in steers.sources):
+                stale_pairs.add((actor, counterparty))
+            elif added or removed:
+                self._deps.amend(("P", actor, counterparty), added, removed)
 
     def _pairs_reading(self, person: str, nodes: set[str], stale_pairs: set[PairKey]) -> None:
         """The actor's pairs with authority whose group can read any of these exposure-set nodes."""
@@ -398,6 +541,25 @@ class Engine:
             affected.update(c for c in self._touching.get(node, ()) if c in held)
         stale_pairs.update((person, c) for c in affected)
 
+    def _count_candidates(self, person: str, nodes, step: int, flipped: dict[str, dict[str, bool]]) -> None:
+        """Add `step` to the candidate counts of these nodes (never the actor himself: `candidates.counterparties`),
+        remembering whether each was a candidate before this refresh touched it."""
+        counts = self._candidate_counts.setdefault(person, {})
+        moved = flipped.setdefault(person, {})
+        for node in nodes:
+            if node == person:
+                continue
+            held = counts.get(node, 0)
+            if node not in moved:
+                moved[node] = held > 0
+            if held + step > 0:
+                counts[node] = held + step
+                if not held:
+                    self._candidate_total += 1
+            else:
+                del counts[node]
+                self._candidate_total -= 1
+
     def _drop_actor(self, person: str) -> None:
         for kind in ("R", "E", "C"):
             self._deps.unregister((kind, person))
@@ -405,7 +567,7 @@ class Engine:
         self._exposure.pop(person, None)
         for node in self._partners.pop(person, frozenset()):
             self._release_sphere(node, person)
-        self._candidates.pop(person, None)
+        self._candidate_total -= len(self._candidate_counts.pop(person, ()))
 
     def _sphere_for(self, node: str, person: str) -> frozenset[str]:
         if node not in self._spheres:
@@ -461,14 +623,25 @@ class Engine:
     def _score_pair(self, pair: PairKey) -> tuple[tuple | None, Assessment | None, int]:
         """(what the score shows, the assessment, visits); (None, None, visits) when the pair does not score."""
         actor, counterparty = pair
-        if counterparty not in self._candidates.get(actor, ()):
+        if counterparty not in self._candidate_counts.get(actor, ()):
             self._deps.unregister(("P", actor, counterparty))
             self._release_group(counterparty, actor)
             self._release_owned(counterparty, actor)
             return None, None, 0
+        owned, visits = self._owned_for(counterparty, actor)
+        steers = self._reach[actor]
+        between = self.graph.between
+        if not any(between(source, target, Layer.AUTHORITY) for target in (counterparty, *owned)
+                   for source in steers.sources):
+            # No authority relation from what the actor steers into the counterparty or its holdings (most
+            # candidate pairs): the pair reads exactly those look-ups, as `authority_paths` records them.
+            reads = Reads()
+            reads.entries.update((TARGETS, target) for target in (counterparty, *owned))
+            self._release_group(counterparty, actor)
+            self._deps.register(("P", actor, counterparty), reads)
+            return None, None, visits
         reads = Reads()
         ctx = self._context(reads)
-        owned, visits = self._owned_for(counterparty, actor)
         assessment, cost, used_group = self._assess_pair(
             actor, counterparty, self._reach[actor], self._exposure[actor], owned, ctx, self._group_of)
         visits += cost
@@ -650,10 +823,12 @@ class Engine:
             "retracted": self.graph.retracted_count,
             "actors": len(self._reach),
             "cached_spheres": len(self._spheres),
-            "pairs": len(self._pairs),
+            "pairs": self._candidate_total,
             "scored_pairs": len(self._stored),
             "cached_groups": len(self._groups),
             "cached_owned": len(self._owned),
+            "cached_node_ties": len(self._memo.ties_of),
+            "cached_node_holdings": len(self._memo.holdings_of),
             "tracked_computations": len(self._deps),
             "calendar": len(self._calendar),
             "last_visits": self._last["visits"],

@@ -52,6 +52,14 @@ class ExposureSet:
             changed.update(asset for asset, ties in ties_by_asset.items() if any(m in changed for m, _ in ties))
         return changed
 
+    def sees(self, nodes: set[str], assets_changed: bool) -> bool:
+        """Whether a pair of this actor can see a group difference (`Group.changed_nodes`)."""
+        if assets_changed and self.assets.capped:
+            return True
+        return any(node == self.actor or node in self.members or node in self.assets.by_asset
+                   or node in self.apparatus for node in nodes)
+
+
 def exposure_set(actor: str, ctx: SearchContext) -> ExposureSet:
     decay, keep = ctx.hop_decay, ctx.config.paths.max_reach_chains
     ctx.schema(actor)
@@ -76,7 +84,7 @@ def exposure_set(actor: str, ctx: SearchContext) -> ExposureSet:
     for root in sorted(roots):
         root_chains = strongest(roots[root], decay, keep)
         members.setdefault(root, []).extend(root_chains)
-        for held, holding in sorted(holdings(root, ctx).items()):
+        for held, holding in sorted(held_by(root, ctx).items()):
             for root_chain in root_chains:
                 for chain in holding.chains:
                     combined = root_chain + chain
@@ -85,6 +93,13 @@ def exposure_set(actor: str, ctx: SearchContext) -> ExposureSet:
                         members.setdefault(held, []).append(combined)
     final = {m: strongest(chains, decay, keep) for m, chains in members.items() if chains}
     return ExposureSet(actor, final, apparatus(actor, ctx), commercial_ties(final, ctx))
+
+
+def held_by(node: str, ctx: SearchContext) -> dict:
+    """`ownership.holdings(node)`, from the engine's memo when there is one."""
+    if ctx.memo is None:
+        return holdings(node, ctx)
+    return ctx.memo.holdings(node, ctx.reads)
 
 
 def apparatus(actor: str, ctx: SearchContext) -> dict[str, tuple[Chain, ...]]:

@@ -5,9 +5,14 @@ ordered by (observed_at, event_id), and an older version never overwrites a newe
 (the version of a retracted relation is kept as a tombstone, so a late older upsert cannot resurrect it). Entity
 attributes (name, schema, topics) follow the newest event that mentions the entity, whatever the relation.
 
-Storage: one networkx DiGraph per `Layer`. The data of edge u -> v is the `Relation` record itself (a `__slots__`
-object), or a tuple of records (sorted by relation id) when several relations join u to v in one layer, rather
-than attribute dicts (a dict per edge costs ~180 bytes, and a MultiDiGraph's key dict as much again). Evidence
+Storage: per `Layer` and direction, a plain dict node -> {neighbour: entry} (no networkx graph: a DiGraph costs a
+node-attribute entry and two adjacency dicts per node and layer, also for directions the node has no edge in; here
+an adjacency dict exists only while non-empty). The entry of edge u -> v is the `Relation` record itself (a
+`__slots__` object), or a tuple of records (sorted by relation id) when several relations join u to v in one layer,
+rather than attribute dicts (a dict per edge costs ~180 bytes). Adjacency dicts are kept in neighbour order: a new
+neighbour that sorts after the last one is appended in order, any other marks the dict unsorted, and it is sorted
+in place when next read through `sorted_adjacency` (so searches never re-sort on every read, and results never
+depend on insertion or hash order). Evidence
 strings shared by many relations (article URL, publisher, extractor) are interned once. Validity dates are kept
 on the record and filtered at query time, so "as of D" needs no rebuild.
 """
@@ -93,15 +98,6 @@ class Entity:
         return self.name == ref.name and self.schema == ref.schema_ and self.topics == frozenset(ref.topics)
 
 
-class _Layer(nx.DiGraph):
-    """A DiGraph whose nodes share one (never written) attribute dict: the scorer keeps entity attributes on
-    `Entity`, and a dict per node and layer would cost ~64 bytes each for nothing. Edge data: see the module
-    docstring; read it through `records`."""
-
-    _NO_ATTRIBUTES: dict = {}
-    node_attr_dict_factory = staticmethod(lambda: _Layer._NO_ATTRIBUTES)
-
-
 @dataclass(slots=True)
 class GraphChange:
     """What applying one event changed."""
@@ -130,13 +126,20 @@ _EMPTY: dict = {}
 
 class TemporalGraph:
     def __init__(self):
-        self._layers = tuple(_Layer() for _ in Layer)
+        # index layer * 2 + direction (0 out, 1 in) -> node -> {neighbour: entry}, in neighbour order unless the
+        # node is in the matching `_unsorted` set
+        self._adj: tuple[dict[str, dict], ...] = tuple({} for _ in range(2 * len(Layer)))
+        self._unsorted: tuple[set[str], ...] = tuple(set() for _ in range(2 * len(Layer)))
         self._relations: dict[str, Relation] = {}
         self._tombstones: dict[str, Version] = {}
         self._entities: dict[str, Entity] = {}
         self._events: set[str] = set()
         self._citations: dict[tuple[str, str, str], Citation] = {}
         self._topic_sets: dict[frozenset[str], frozenset[str]] = {}  # one object per distinct set of topics
+        # one object per distinct timestamp, date and currency code on relations
+        self._shared_times: dict[dt.datetime, dt.datetime] = {}
+        self._shared_dates: dict[dt.date, dt.date] = {}
+        self._shared_codes: dict[str, str] = {}
         self._node_count = 0
         self._clock: dt.datetime | None = None
 
@@ -160,7 +163,7 @@ class TemporalGraph:
             change.stale = True
             return change
         before = self._relations.get(event.relation_id)
-        after = Relation(event, self._citation(event), offset) if event.op is Op.UPSERT else None
+        after = self._relation(event, offset) if event.op is Op.UPSERT else None
         presence = {(rec.source, rec.layer, 0): None for rec in (before, after) if rec is not None}
         presence.update({(rec.target, rec.layer, 1): None for rec in (before, after) if rec is not None})
         for key in presence:
@@ -190,6 +193,22 @@ class TemporalGraph:
         entity.version = version
         return changed
 
+    def _relation(self, event: RelationshipEvent, offset: str | None) -> Relation:
+        """A new record whose values repeated across relations (entity ids, dates, currency) are the objects
+        already held: every parsed event brings its own copies, and a relation keeps them for its lifetime."""
+        rec = Relation(event, self._citation(event), offset)
+        rec.source = self._entities[rec.source].id
+        rec.target = self._entities[rec.target].id
+        times, dates = self._shared_times, self._shared_dates
+        rec.observed_at = times.setdefault(rec.observed_at, rec.observed_at)
+        if rec.start is not None:
+            rec.start = dates.setdefault(rec.start, rec.start)
+        if rec.end is not None:
+            rec.end = dates.setdefault(rec.end, rec.end)
+        if rec.currency is not None:
+            rec.currency = self._shared_codes.setdefault(rec.currency, rec.currency)
+        return rec
+
     def _interned_topics(self, topics) -> frozenset[str]:
         key = frozenset(topics)
         return self._topic_sets.setdefault(key, key)
@@ -203,17 +222,16 @@ class TemporalGraph:
         return citation
 
     def _link(self, rec: Relation) -> None:
-        layer = self._layers[rec.layer]
         u, v = rec.source, rec.target
-        for node in (u, v):
-            if node not in layer._succ:
-                layer.add_node(node)
-        held = layer._succ[u].get(v)
+        code = rec.layer * 2
+        succ = self._adj[code].get(u)
+        held = succ.get(v) if succ is not None else None
         if held is None:
             entry = rec
         else:
             entry = tuple(sorted((*records(held), rec), key=lambda r: r.relation_id))
-        layer._succ[u][v] = layer._pred[v][u] = entry
+        self._put(code, u, v, entry)
+        self._put(code + 1, v, u, entry)
         self._relations[rec.relation_id] = rec
         for node in (u, v):
             entity = self._entities[node]
@@ -221,18 +239,30 @@ class TemporalGraph:
                 self._node_count += 1
             entity.degree += 1
 
+    def _put(self, code: int, node: str, neighbour: str, entry) -> None:
+        table = self._adj[code]
+        adjacency = table.get(node)
+        if adjacency is None:
+            table[node] = {neighbour: entry}
+            return
+        if neighbour not in adjacency and neighbour < next(reversed(adjacency)):
+            self._unsorted[code].add(node)
+        adjacency[neighbour] = entry
+
     def _unlink(self, rec: Relation) -> None:
-        layer = self._layers[rec.layer]
         u, v = rec.source, rec.target
-        rest = tuple(r for r in records(layer._succ[u][v]) if r is not rec)
-        if rest:
-            layer._succ[u][v] = layer._pred[v][u] = rest if len(rest) > 1 else rest[0]
-        else:
-            del layer._succ[u][v]
-            del layer._pred[v][u]
+        code = rec.layer * 2
+        rest = tuple(r for r in records(self._adj[code][u][v]) if r is not rec)
+        for c, node, neighbour in ((code, u, v), (code + 1, v, u)):
+            adjacency = self._adj[c][node]
+            if rest:
+                adjacency[neighbour] = rest if len(rest) > 1 else rest[0]
+            else:
+                del adjacency[neighbour]
+                if not adjacency:
+                    del self._adj[c][node]
+                    self._unsorted[c].discard(node)
         for node in (u, v):
-            if node in layer._succ and not layer._succ[node] and not layer._pred[node]:
-                layer.remove_node(node)
             entity = self._entities[node]
             entity.degree -= 1
             if entity.degree == 0:
@@ -294,30 +324,43 @@ class TemporalGraph:
         return entity.topics if entity is not None else frozenset()
 
     def adjacency(self, node: str, layer: Layer, direction: int) -> dict[str, Relation | tuple[Relation, ...]]:
-        """neighbour -> record(s) (see `records`) in one layer; direction 0 = out-edges, 1 = in-edges. Read only."""
-        graph = self._layers[layer]
-        adj = graph._succ if direction == 0 else graph._pred
-        return adj.get(node, _EMPTY)
+        """neighbour -> record(s) (see `records`) in one layer; direction 0 = out-edges, 1 = in-edges. Read only;
+        not necessarily in neighbour order (see `sorted_adjacency`)."""
+        return self._adj[layer * 2 + direction].get(node, _EMPTY)
+
+    def sorted_adjacency(self, node: str, layer: Layer, direction: int) -> dict[str, Relation | tuple[Relation, ...]]:
+        """`adjacency` in neighbour order (sorted in place if an insertion broke the order). Read only."""
+        code = layer * 2 + direction
+        adjacency = self._adj[code].get(node, _EMPTY)
+        unsorted = self._unsorted[code]
+        if unsorted and node in unsorted:
+            unsorted.discard(node)
+            items = sorted(adjacency.items())
+            adjacency.clear()
+            adjacency.update(items)
+        return adjacency
 
     def fanout(self, node: str, layer: Layer, direction: int) -> int:
         return len(self.adjacency(node, layer, direction))
 
     def between(self, u: str, v: str, layer: Layer) -> tuple[Relation, ...]:
         """Relations u -> v in one layer, by relation id."""
-        held = self._layers[layer]._succ.get(u, _EMPTY).get(v)
+        held = self._adj[layer * 2].get(u, _EMPTY).get(v)
         return () if held is None else records(held)
 
     def nodes_with_in_edges(self, layer: Layer) -> list[str]:
-        graph = self._layers[layer]
-        return sorted(node for node, preds in graph._pred.items() if preds)
+        return sorted(self._adj[layer * 2 + 1])
 
     def nodes_with_out_edges(self, layer: Layer) -> list[str]:
-        graph = self._layers[layer]
-        return sorted(node for node, succs in graph._succ.items() if succs)
+        return sorted(self._adj[layer * 2])
 
     def layer_graph(self, layer: Layer) -> nx.DiGraph:
-        """The networkx graph of one layer, for ad-hoc analysis; edge data: see `records`."""
-        return self._layers[layer]
+        """A networkx copy of one layer, for ad-hoc analysis (built on demand); edge data: {"entry": records}."""
+        graph = nx.DiGraph()
+        for node, adjacency in self._adj[layer * 2].items():
+            for neighbour, entry in adjacency.items():
+                graph.add_edge(node, neighbour, entry=entry)
+        return graph
 
     def relations_at(self, day: dt.date) -> Iterator[Relation]:
         """Relations valid on `day` (started, not ended), in relation-id order."""

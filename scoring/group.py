@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scoring.ownership import holdings, owners
+from scoring.exposure import held_by
+from scoring.ownership import owners
 from scoring.paths import Chain, Hop, reverse_chain, strongest
 from scoring.search import SearchContext, Ties, commercial_ties
 from scoring.semantics import INFLUENCE_TYPES, OUT, Layer
@@ -29,11 +30,48 @@ class Group:
         return nodes
 
 
+    def changed_nodes(self, other: Group) -> tuple[set[str], bool] | None:
+        """What an exposure set must contain for its pair with this counterparty to see the difference between the
+        two groups: (nodes, whether some asset's ties changed); None: any pair may see it (the hub members
+        differ, or a hub member's chains). Following `rules.tie_paths`: a tie of member R to neighbour N matters
+        only to an exposure set that holds N; an asset's ties only to one that holds or is tied to the asset (or
+        has a hub member, which probes every asset); a lobbying target only to the actor or his apparatus; a
+        member whose chains changed (or that joined or left) to one that holds it or anything it is tied to."""
+        capped = set(self.ties.capped)
+        if capped != set(other.ties.capped):
+            return None
+        moved = {m for m in self.members.keys() | other.members.keys()
+                 if self.members.get(m) != other.members.get(m)}
+        if moved & capped:
+            return None
+        nodes: set[str] = set(moved)
+        assets_changed = False
+        for grp in (self, other):
+            for member in moved:
+                nodes.update(neighbour for neighbour, _ in grp.ties.by_member.get(member, ()))
+            for asset, ties in grp.ties.by_asset.items():
+                if any(member in moved for member, _ in ties):
+                    nodes.add(asset)
+                    assets_changed = True
+            nodes.update(target for member, target, _ in grp.influence if member in moved)
+        mine, theirs = self.ties.by_member, other.ties.by_member
+        for member in mine.keys() | theirs.keys():
+            before, after = theirs.get(member, ()), mine.get(member, ())
+            if before != after:
+                nodes.update(neighbour for neighbour, _ in set(before) ^ set(after))
+        mine, theirs = self.ties.by_asset, other.ties.by_asset
+        assets = {asset for asset in mine.keys() | theirs.keys() if mine.get(asset) != theirs.get(asset)}
+        nodes |= assets
+        if self.influence != other.influence:
+            nodes.update(target for _, target, _ in set(self.influence) ^ set(other.influence))
+        return nodes, assets_changed or bool(assets)
+
+
 def group(counterparty: str, ctx: SearchContext) -> Group:
     members: dict[str, list[Chain]] = {counterparty: [()]}
     for owner, holding in sorted(owners(counterparty, ctx).items()):
         members.setdefault(owner, []).extend(holding.chains)  # already oriented owner -> counterparty
-    for held, holding in sorted(holdings(counterparty, ctx).items()):
+    for held, holding in sorted(held_by(counterparty, ctx).items()):
         members.setdefault(held, []).extend(reverse_chain(c) for c in holding.chains)
     keep = ctx.config.paths.max_reach_chains
     final = {m: strongest(chains, ctx.hop_decay, keep) for m, chains in members.items()}

@@ -64,6 +64,10 @@ def relation_ids(chain: Chain) -> tuple[str, ...]:
 
 def strongest(chains: Iterable[Chain], hop_decay: float, limit: int) -> tuple[Chain, ...]:
     """The `limit` strongest chains, ties broken by relation ids so that the choice never depends on input order."""
+    if type(chains) is not list:
+        chains = list(chains)
+    if len(chains) == 1 and limit > 0:
+        return (chains[0],)  # the common case: nothing to rank
     ranked = sorted(chains, key=lambda c: (-chain_strength(c, hop_decay), relation_ids(c), chain_signature(c)))
     return tuple(ranked[:limit])
 

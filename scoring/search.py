@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from schemas.vocabulary import EntitySchema
 from scoring.config import ScoringConfig
 from scoring.dependencies import Reads
-from scoring.graph import Relation, TemporalGraph, records
+from scoring.graph import Relation, TemporalGraph
 from scoring.paths import Hop
 from scoring.semantics import IN, OUT, PURE_ASSETS, TIE_LAYERS, TIE_TYPES, Layer
 from scoring.strength import Strength
@@ -18,10 +18,14 @@ from scoring.timing import TimeModel
 
 
 class SearchContext:
-    __slots__ = ("graph", "config", "day", "strength", "reads", "max_fanout", "hop_decay")
+    """`memo`: the engine's shared per-node results (`ties`, `holdings`) on this context's date, or None to compute
+    them (one-off computations). A memo answers exactly what the computation would, and records in `reads` that
+    the result was used, so that the reader is recomputed when that node's result changes."""
+
+    __slots__ = ("graph", "config", "day", "strength", "reads", "max_fanout", "hop_decay", "memo")
 
     def __init__(self, graph: TemporalGraph, config: ScoringConfig, day: dt.date, reads: Reads,
-                 time: TimeModel | None = None):
+                 time: TimeModel | None = None, memo=None):
         self.graph = graph
         self.config = config
         self.day = day
@@ -29,21 +33,36 @@ class SearchContext:
         self.reads = reads
         self.max_fanout = config.limits.max_fanout
         self.hop_decay = config.paths.hop_decay
+        self.memo = memo
+
+    def ties_of(self, node: str) -> NodeTies:
+        """The node's usable commercial relations (see `node_ties`)."""
+        if self.memo is None:
+            return node_ties(node, self)
+        return self.memo.ties(node, self.reads)
 
     def edges(self, node: str, layer: Layer, direction: int,
               types: Collection) -> list[tuple[str, Relation]]:
         """(neighbour, relation) of the given types, sorted; nothing if the node is a hub in this layer and
         direction (more than `limits.max_fanout` neighbours): hubs are path endpoints, never relays."""
-        self.reads.adj(node, layer, direction)
-        adjacency = self.graph.adjacency(node, layer, direction)
-        if len(adjacency) > self.max_fanout:
+        reads = self.reads
+        reads.adj(node, layer, direction)
+        graph = self.graph
+        if len(graph.adjacency(node, layer, direction)) > self.max_fanout:
             return []
         found = []
-        for neighbour in sorted(adjacency):
-            for rec in records(adjacency[neighbour]):
-                self.reads.visits += 1
-                if rec.type in types:
-                    found.append((neighbour, rec))
+        visits = 0
+        for neighbour, entry in graph.sorted_adjacency(node, layer, direction).items():
+            if type(entry) is tuple:
+                for rec in entry:
+                    visits += 1
+                    if rec.type in types:
+                        found.append((neighbour, rec))
+            else:
+                visits += 1
+                if entry.type in types:
+                    found.append((neighbour, entry))
+        reads.visits += visits
         return found
 
     def has_edges(self, node: str, layer: Layer, direction: int) -> bool:
@@ -97,27 +116,41 @@ class Ties:
     capped: tuple[str, ...]  # members too connected (hubs) in a tie layer to enumerate: probed instead
 
 
+@dataclass(frozen=True, slots=True)
+class NodeTies:
+    """One node's usable commercial relations on a date, in search order: (neighbour, hop from the node, whether
+    the neighbour is a token or security); `hub`: too connected in some tie layer and direction to enumerate."""
+
+    hub: bool
+    ties: tuple[tuple[str, Hop, bool], ...]
+
+
+def node_ties(node: str, ctx: SearchContext) -> NodeTies:
+    hub = False
+    found = []
+    for layer in TIE_LAYERS:
+        for direction in (OUT, IN):
+            hub = hub or ctx.is_hub(node, layer, direction)
+            for neighbour, rec in ctx.edges(node, layer, direction, TIE_TYPES):
+                weight = ctx.strength.tie(rec)
+                if weight is None:
+                    continue
+                found.append((neighbour, Hop(rec, direction == OUT, weight),
+                              ctx.schema(neighbour) in PURE_ASSETS))
+    return NodeTies(hub, tuple(found))
+
+
 def commercial_ties(members: Iterable[str], ctx: SearchContext, everyone: bool = False) -> Ties:
     by_asset: dict[str, list[tuple[str, Hop]]] = {}
     by_member: dict[str, tuple[tuple[str, Hop], ...]] = {}
     capped = []
     for member in sorted(members):
-        hub = False
-        mine = []
-        for layer in TIE_LAYERS:
-            for direction in (OUT, IN):
-                hub = hub or ctx.is_hub(member, layer, direction)
-                for neighbour, rec in ctx.edges(member, layer, direction, TIE_TYPES):
-                    weight = ctx.strength.tie(rec)
-                    if weight is None:
-                        continue
-                    hop = Hop(rec, direction == OUT, weight)
-                    if everyone:
-                        mine.append((neighbour, hop))
-                    if ctx.schema(neighbour) in PURE_ASSETS:
-                        by_asset.setdefault(neighbour, []).append((member, hop))
-        if mine:
-            by_member[member] = tuple(mine)
-        if hub:
+        mine = ctx.ties_of(member)
+        if everyone and mine.ties:
+            by_member[member] = tuple((neighbour, hop) for neighbour, hop, _ in mine.ties)
+        for neighbour, hop, asset in mine.ties:
+            if asset:
+                by_asset.setdefault(neighbour, []).append((member, hop))
+        if mine.hub:
             capped.append(member)
     return Ties({asset: tuple(ties) for asset, ties in sorted(by_asset.items())}, by_member, tuple(capped))

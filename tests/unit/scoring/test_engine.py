@@ -208,3 +208,51 @@ def test_incremental_scores_equal_full_recomputation(events, seed, hops, rule):
         loaded.apply(event)
         engine.apply(event)
     assert incremental_state(loaded) == full_state(loaded) == incremental_state(engine)
+
+
+# -- targeted incremental cases: a change reaches exactly the pairs it can affect --------------------------------
+
+
+def assert_exact(engine):
+    assert incremental_state(engine) == full_state(engine)
+
+
+def test_a_group_members_chain_changing_rescores_pairs_tied_to_that_member(engine, make):
+    engine.apply_many([make("control", "minister", "regulator"), make("regulates", "regulator", "bank"),
+                       make("ownership", "bank", "bank-sub", relation_id="bank-owns-sub", percentage=60),
+                       make("partners_with", "minister", "bank-sub")])
+    before = engine.score("minister", "bank").score
+    (change,) = engine.apply(make("ownership", "bank", "bank-sub", relation_id="bank-owns-sub", percentage=60,
+                                  status="alleged"))
+    assert change.key == ("minister", "bank") and change.new.score < before
+    assert_exact(engine)
+
+
+def test_a_counterpartys_new_holding_without_authority_keeps_the_pair_and_watches_the_holding(engine, make):
+    engine.apply_many([make("control", "minister", "regulator"), make("regulates", "regulator", "bank"),
+                       make("ownership", "son", "vendor", percentage=100), make("family", "son", "minister"),
+                       make("payment", "vendor", "builder", amount=2e6, currency="USD")])
+    assert engine.score("minister", "builder") is None  # a tie, but no authority over the builder
+    assert engine.apply(make("ownership", "builder", "shell", percentage=80)) == []
+    assert_exact(engine)
+    changes = {c.key: c for c in engine.apply(make("regulates", "regulator", "shell"))}
+    assert changes[("minister", "builder")].new is not None  # authority over what the builder owns
+    assert_exact(engine)
+    changes = {c.key: c for c in engine.apply(make("ownership", "builder", "shell", percentage=80, op="retract"))}
+    assert changes[("minister", "builder")].new is None
+    assert_exact(engine)
+
+
+def test_a_new_source_of_authority_rescores_only_pairs_it_reaches(engine, make):
+    engine.apply_many([make("occupancy", "minister", "pm-office"), make("control", "pm-office", "ministry"),
+                       make("regulates", "ministry", "bank"), make("ownership", "minister", "holdco", percentage=90),
+                       make("partners_with", "holdco", "bank"), make("partners_with", "holdco", "vendor")])
+    assert engine.score("minister", "vendor") is None
+    changes = engine.apply(make("control", "pm-office", "agency"))
+    assert changes == [] and engine.stats()["last_recomputed"] == 0  # the agency has no authority over either
+    (change,) = engine.apply(make("oversees", "agency", "vendor"))
+    assert change.key == ("minister", "vendor")
+    assert_exact(engine)
+    (change,) = engine.apply(make("control", "pm-office", "agency", status="denied"))
+    assert change.key == ("minister", "vendor") and change.new is None
+    assert_exact(engine)

@@ -138,3 +138,23 @@ def test_evidence_strings_are_shared_between_relations(make):
     graph.apply(make("ownership", "pm", "shell"))
     first, second = graph.relations()
     assert first.citation is second.citation
+
+
+def test_adjacency_is_read_in_neighbour_order_whatever_the_insertion_order(make):
+    graph = TemporalGraph()
+    targets = ["shell", "bank", "vendor", "holdco", "builder", "exchange"]
+    for minutes, target in enumerate(targets):
+        graph.apply(make("ownership", "pm", target, observed_at=at(minutes)))
+    assert list(graph.sorted_adjacency("pm", Layer.HOLDING, OUT)) == sorted(targets)
+    graph.apply(make("ownership", "pm", "bank", op="retract", observed_at=at(20)))
+    graph.apply(make("ownership", "pm", "bank-sub", observed_at=at(21)))
+    graph.apply(make("ownership", "pm", "vendor", relation_id="second-vendor-stake", observed_at=at(22)))
+    expected = sorted([*targets, "bank-sub"])
+    expected.remove("bank")
+    assert list(graph.sorted_adjacency("pm", Layer.HOLDING, OUT)) == expected
+    assert [r.relation_id for r in graph.between("pm", "vendor", Layer.HOLDING)] == sorted(
+        ["pm-ownership-vendor", "second-vendor-stake"])
+    for minutes, target in enumerate(targets):
+        graph.apply(make("ownership", "pm", target, op="retract", observed_at=at(30 + minutes)))
+    assert list(graph.sorted_adjacency("pm", Layer.HOLDING, OUT)) == ["bank-sub", "vendor"]
+    assert sorted(graph.layer_graph(Layer.HOLDING).edges) == [("pm", "bank-sub"), ("pm", "vendor")]
