@@ -5,14 +5,13 @@ ordered by (observed_at, event_id), and an older version never overwrites a newe
 (the version of a retracted relation is kept as a tombstone, so a late older upsert cannot resurrect it). Entity
 attributes (name, schema, topics) follow the newest event that mentions the entity, whatever the relation.
 
-Storage: per `Layer` and direction, a plain dict node -> {neighbour: entry} (no networkx graph: a DiGraph costs a
-node-attribute entry and two adjacency dicts per node and layer, also for directions the node has no edge in; here
-an adjacency dict exists only while non-empty). The entry of edge u -> v is the `Relation` record itself (a
-`__slots__` object), or a tuple of records (sorted by relation id) when several relations join u to v in one layer,
-rather than attribute dicts (a dict per edge costs ~180 bytes). Adjacency dicts are kept in neighbour order: a new
-neighbour that sorts after the last one is appended in order, any other marks the dict unsorted, and it is sorted
-in place when next read through `sorted_adjacency` (so searches never re-sort on every read, and results never
-depend on insertion or hash order). Evidence
+Storage: one networkx DiGraph per `Layer` (its `_succ` / `_pred` dicts are the out- and in-adjacency the searches
+read). The data of edge u -> v is the `Relation` record itself (a `__slots__` object), or a tuple of records (sorted
+by relation id) when several relations join u to v in one layer, rather than attribute dicts (a dict per edge costs
+~180 bytes, and a MultiDiGraph's key dict as much again); nodes share one never-written attribute dict. Adjacency
+dicts are kept in neighbour order: a new neighbour that sorts after the last one is appended in order, any other
+marks the dict unsorted, and it is sorted in place when next read through `sorted_adjacency` (so searches never
+re-sort on every read, and results never depend on insertion or hash order). Evidence
 strings shared by many relations (article URL, publisher, extractor) are interned once. Validity dates are kept
 on the record and filtered at query time, so "as of D" needs no rebuild.
 """
@@ -124,11 +123,22 @@ def utc(moment: dt.datetime) -> dt.datetime:
 _EMPTY: dict = {}
 
 
+class _Layer(nx.DiGraph):
+    """A DiGraph whose nodes share one (never written) attribute dict: the scorer keeps entity attributes on
+    `Entity`, and a dict per node and layer would cost ~64 bytes each for nothing. Edge data: see the module
+    docstring; read it through `records`."""
+
+    _NO_ATTRIBUTES: dict = {}
+    node_attr_dict_factory = staticmethod(lambda: _Layer._NO_ATTRIBUTES)
+
+
 class TemporalGraph:
     def __init__(self):
-        # index layer * 2 + direction (0 out, 1 in) -> node -> {neighbour: entry}, in neighbour order unless the
-        # node is in the matching `_unsorted` set
-        self._adj: tuple[dict[str, dict], ...] = tuple({} for _ in range(2 * len(Layer)))
+        self._layers = tuple(_Layer() for _ in Layer)
+        # index layer * 2 + direction (0 out, 1 in) -> that layer's networkx adjacency (node -> {neighbour: entry}),
+        # in neighbour order unless the node is in the matching `_unsorted` set
+        self._adj: tuple[dict[str, dict], ...] = tuple(
+            adjacency for graph in self._layers for adjacency in (graph._succ, graph._pred))
         self._unsorted: tuple[set[str], ...] = tuple(set() for _ in range(2 * len(Layer)))
         self._relations: dict[str, Relation] = {}
         self._tombstones: dict[str, Version] = {}
@@ -224,8 +234,11 @@ class TemporalGraph:
     def _link(self, rec: Relation) -> None:
         u, v = rec.source, rec.target
         code = rec.layer * 2
-        succ = self._adj[code].get(u)
-        held = succ.get(v) if succ is not None else None
+        layer = self._layers[rec.layer]
+        for node in (u, v):
+            if node not in layer._node:
+                layer.add_node(node)
+        held = layer._succ[u].get(v)
         if held is None:
             entry = rec
         else:
@@ -240,12 +253,8 @@ class TemporalGraph:
             entity.degree += 1
 
     def _put(self, code: int, node: str, neighbour: str, entry) -> None:
-        table = self._adj[code]
-        adjacency = table.get(node)
-        if adjacency is None:
-            table[node] = {neighbour: entry}
-            return
-        if neighbour not in adjacency and neighbour < next(reversed(adjacency)):
+        adjacency = self._adj[code][node]
+        if adjacency and neighbour not in adjacency and neighbour < next(reversed(adjacency)):
             self._unsorted[code].add(node)
         adjacency[neighbour] = entry
 
@@ -260,9 +269,11 @@ class TemporalGraph:
             else:
                 del adjacency[neighbour]
                 if not adjacency:
-                    del self._adj[c][node]
                     self._unsorted[c].discard(node)
+        layer = self._layers[rec.layer]
         for node in (u, v):
+            if node in layer._node and not layer._succ[node] and not layer._pred[node]:
+                layer.remove_node(node)
             entity = self._entities[node]
             entity.degree -= 1
             if entity.degree == 0:
@@ -349,18 +360,14 @@ class TemporalGraph:
         return () if held is None else records(held)
 
     def nodes_with_in_edges(self, layer: Layer) -> list[str]:
-        return sorted(self._adj[layer * 2 + 1])
+        return sorted(node for node, preds in self._adj[layer * 2 + 1].items() if preds)
 
     def nodes_with_out_edges(self, layer: Layer) -> list[str]:
-        return sorted(self._adj[layer * 2])
+        return sorted(node for node, succs in self._adj[layer * 2].items() if succs)
 
     def layer_graph(self, layer: Layer) -> nx.DiGraph:
-        """A networkx copy of one layer, for ad-hoc analysis (built on demand); edge data: {"entry": records}."""
-        graph = nx.DiGraph()
-        for node, adjacency in self._adj[layer * 2].items():
-            for neighbour, entry in adjacency.items():
-                graph.add_edge(node, neighbour, entry=entry)
-        return graph
+        """The networkx graph of one layer, for ad-hoc analysis (read only); edge data: see `records`."""
+        return self._layers[layer]
 
     def relations_at(self, day: dt.date) -> Iterator[Relation]:
         """Relations valid on `day` (started, not ended), in relation-id order."""
