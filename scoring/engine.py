@@ -36,7 +36,8 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
-from collections.abc import Iterable, Mapping
+from functools import partial
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from schemas.events import RelationshipEvent
@@ -72,21 +73,37 @@ class _Stored:
     input_offsets: dict[str, int]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class ScoreChange:
-    """A pair's score before and after one event. `new` is None when the pair stopped scoring."""
+    """A pair's score before and after one event. `new` is None when the pair stopped scoring.
+
+    `old` is rendered on first access: publishing needs it only when the pair stopped scoring (for its names), and
+    rendering a score with its paths and evidence is the costliest step of a small change."""
 
     actor_id: str
     counterparty_id: str
-    old: RiskScore | None
+    previous: RiskScore | Callable[[], RiskScore] | None  # the old score, or how to render it
     new: RiskScore | None
     graph_version: int
     trigger_event_id: str | None = None
     input_offsets: Mapping[str, int] = field(default_factory=dict)
 
     @property
+    def old(self) -> RiskScore | None:
+        if callable(self.previous):
+            object.__setattr__(self, "previous", self.previous())
+        return self.previous
+
+    @property
     def key(self) -> PairKey:
         return self.actor_id, self.counterparty_id
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ScoreChange):
+            return NotImplemented
+        return (self.key, self.old, self.new, self.graph_version, self.trigger_event_id, dict(self.input_offsets)) \
+            == (other.key, other.old, other.new, other.graph_version, other.trigger_event_id,
+                dict(other.input_offsets))
 
     def removed(self) -> RiskScore:
         """The tombstone-equivalent to publish when the pair stopped scoring: score 0, band none, no paths."""
@@ -293,7 +310,7 @@ class Engine:
                 if pair in old_stored:
                     new_stored[pair] = old_stored[pair]  # unchanged: keep what was published
                 continue
-            old = self._materialize(old_stored[pair]) if pair in old_stored else None
+            old = partial(self._materialize, old_stored[pair]) if pair in old_stored else None
             new = None
             if pair in new_stored:
                 held = new_stored[pair]
@@ -456,7 +473,7 @@ class Engine:
             if signature == before:
                 continue
             held = self._stored.pop(pair, None)
-            old = self._materialize(held) if held is not None else None
+            old = partial(self._materialize, held) if held is not None else None
             new = None
             if assessment is not None:
                 self._stored[pair] = _Stored(assessment, names_on(assessment, self.graph), self._day,
