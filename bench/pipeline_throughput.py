@@ -10,8 +10,8 @@
 4. Latency: M more events are published at a steady pace while the worker is caught up; for each score or alert
    message, latency = its append (create) time minus the append time of the event that triggered it.
 5. Where the time goes: the engine's share (coi_scoring_latency_seconds sum) of the worker's wall time.
-6. Audit replay: the `coi-risk replay` command over the whole input topic (N + M events), timed as a subprocess
-   from start to exit, writing its JSON lines to a file.
+6. Audit replay: the `coi-risk replay` command over the same N events the worker's rate was measured on, timed
+   as a subprocess from start to exit (start-up included), writing its JSON lines to a file.
 
 Starts its own broker on port 19392 unless --bootstrap or KAFKA_BOOTSTRAP_SERVERS is given.
 """
@@ -169,12 +169,13 @@ def main() -> int:
 
         started = time.perf_counter()
         replay_output = workdir / "replay.jsonl"
+        # the same events the worker's rate was measured on: the backlog, offsets [0, N) of the one partition
         subprocess.run([sys.executable, "-m", "streams.cli", "replay", "--quiet", "--output", str(replay_output),
-                        "--bootstrap-servers", settings.bootstrap_servers],
+                        "--to", f"0:{len(backlog)}", "--bootstrap-servers", settings.bootstrap_servers],
                        cwd=REPO, check=True, timeout=3600,
                        env={**os.environ, "COI_RISK_CONFIG": "", "COI_EVENTS_TOPIC": settings.events_topic})
         replay_seconds = time.perf_counter() - started
-        replayed = len(all_events)
+        replayed = len(backlog)
         replay_rate = replayed / replay_seconds
         replay_lines = sum(1 for _ in replay_output.open())
 

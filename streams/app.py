@@ -22,7 +22,6 @@ import faust
 from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 from prometheus_client import CollectorRegistry
 
-from schemas.events import ftm_topics
 from scoring import AlertTracker, Engine, ScoringConfig
 from streams.config import Settings
 from streams.metrics import PipelineMetrics
@@ -51,6 +50,8 @@ class Pipeline:
                               "dead_letters": settings.dead_letter_topic}
         self._published = {role: self.metrics.published.labels(topic=name)
                             for role, name in self._output_names.items()}
+        self._latency_from_event_time = self.metrics.end_to_end_latency.labels(clock="event_time")
+        self._latency_from_append_time = self.metrics.end_to_end_latency.labels(clock="append_time")
         self.app = self._build_app()
 
     def _build_app(self) -> faust.App:
@@ -108,25 +109,23 @@ class Pipeline:
         than the scoring of a cheap event. If the broker refuses an output for good, the worker stops at once,
         without committing the batch: a restart replays it (see `_fail_without_commit`).
         """
-        producer = self.app.producer
-        names = self._output_names
-        pending: list = []
-        sent = {role: 0 for role in names}
         outcomes = []
+        for event in batch:
+            message = event.message
+            record = InputRecord(value=event.value, key=event.key, topic=message.topic,
+                                 partition=message.partition, offset=message.offset,
+                                 timestamp_ms=int(message.timestamp * 1000) if message.timestamp else None)
+            outcomes.append((self.processor.process(record), message.timestamp))  # never raises on bad input
+        producer, names = self.app.producer, self._output_names
+        sent = dict.fromkeys(names, 0)
         try:
-            for event in batch:
-                message = event.message
-                record = InputRecord(value=event.value, key=event.key, topic=message.topic,
-                                     partition=message.partition, offset=message.offset,
-                                     timestamp_ms=int(message.timestamp * 1000) if message.timestamp else None)
-                outcome = self.processor.process(record)
+            pending = []
+            for outcome, _ in outcomes:
                 for out in outcome.outbound:
                     pending.append(await producer.send(names[out.role], out.key, out.value, partition=None,
                                                        timestamp=None, headers=None))
                     sent[out.role] += 1
-                outcomes.append((outcome, message.timestamp))
-            if pending:
-                await asyncio.gather(*pending)
+            await asyncio.gather(*pending)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure to publish must stop the worker uncommitted
@@ -142,8 +141,6 @@ class Pipeline:
         and the consumer has its partitions."""
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
-        # Loading FollowTheMoney's model takes over a second; pay it before /ready, not on the first live event.
-        await loop.run_in_executor(None, ftm_topics)
         offsets = await loop.run_in_executor(None, committed_offsets, self.settings)
         applied = await loop.run_in_executor(None, replay_into, self.settings, self.processor, offsets)
         # The recovered graph lives as long as the worker: moving it out of the collector's generations spares
@@ -167,10 +164,9 @@ class Pipeline:
         if outcome.event is None or not outcome.outbound:
             return
         now = time.time()
-        self.metrics.end_to_end_latency.labels(clock="event_time").observe(
-            max(0.0, now - outcome.event.observed_at.timestamp()))
+        self._latency_from_event_time.observe(max(0.0, now - outcome.event.observed_at.timestamp()))
         if append_timestamp:
-            self.metrics.end_to_end_latency.labels(clock="append_time").observe(max(0.0, now - append_timestamp))
+            self._latency_from_append_time.observe(max(0.0, now - append_timestamp))
 
     def sample_gauges(self) -> None:
         stats = self.engine.stats()
