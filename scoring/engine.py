@@ -78,7 +78,9 @@ class ScoreChange:
     """A pair's score before and after one event. `new` is None when the pair stopped scoring.
 
     `old` is rendered on first access: publishing needs it only when the pair stopped scoring (for its names), and
-    rendering a score with its paths and evidence is the costliest step of a small change."""
+    rendering a score with its paths and evidence is the costliest step of a small change. Rendering later gives
+    the same result because the stored assessment is immutable and an engine's config, time model and `as_of`
+    never change after construction."""
 
     actor_id: str
     counterparty_id: str

@@ -31,6 +31,10 @@ from streams.web import register_views
 
 log = logging.getLogger(__name__)
 
+# A backlog batch of slow events must not hold the event loop for seconds: health checks, the commit timer and
+# rebalance callbacks run in it too.
+_MAX_LOOP_HOLD_SECONDS = 0.05
+
 
 class Pipeline:
     """Everything the worker holds besides Faust itself; tests and web views reach state through it."""
@@ -87,8 +91,8 @@ class Pipeline:
 
         @app.on_rebalance_complete.connect
         async def on_assigned(app, **kwargs):
-            # The agent can finish recovery before the consumer has its partitions; until then events would
-            # wait, so the worker is not ready yet.
+            # The agent can finish recovery before the consumer's first rebalance completes; until then events
+            # would wait, so the worker is not ready yet.
             pipeline._assigned = True
             pipeline._mark_ready_when_live()
 
@@ -106,19 +110,25 @@ class Pipeline:
         Faust's `take_events` acks the batch only after this returns, and a commit flushes the producer first, so
         an input offset is committed only once the outputs of every event before it are stored (at-least-once).
         Outputs go through Faust's producer directly, not `topic.send`, whose per-message bookkeeping costs more
-        than the scoring of a cheap event. If the broker refuses an output for good, the worker stops at once,
-        without committing the batch: a restart replays it (see `_fail_without_commit`).
+        than the scoring of a cheap event. Whatever interrupts a batch (the broker refusing an output for good, a
+        bug, a cancellation) stops the worker at once without committing it: a restart processes it again (see
+        `_fail_without_commit`). The processor itself never raises on bad input: that becomes a dead letter.
         """
-        outcomes = []
-        for event in batch:
-            message = event.message
-            record = InputRecord(value=event.value, key=event.key, topic=message.topic,
-                                 partition=message.partition, offset=message.offset,
-                                 timestamp_ms=int(message.timestamp * 1000) if message.timestamp else None)
-            outcomes.append((self.processor.process(record), message.timestamp))  # never raises on bad input
         producer, names = self.app.producer, self._output_names
+        outcomes = []
         sent = dict.fromkeys(names, 0)
         try:
+            paused = time.perf_counter()
+            for event in batch:
+                message = event.message
+                record = InputRecord(value=event.value, key=event.key, topic=message.topic,
+                                     partition=message.partition, offset=message.offset,
+                                     timestamp_ms=int(message.timestamp * 1000) if message.timestamp else None)
+                outcomes.append((self.processor.process(record), message.timestamp))
+                if time.perf_counter() - paused > _MAX_LOOP_HOLD_SECONDS:
+                    # let /healthz, timers and rebalance callbacks run; the batch is acked only at its end
+                    await asyncio.sleep(0)
+                    paused = time.perf_counter()
             pending = []
             for outcome, _ in outcomes:
                 for out in outcome.outbound:
@@ -126,9 +136,7 @@ class Pipeline:
                                                        timestamp=None, headers=None))
                     sent[out.role] += 1
             await asyncio.gather(*pending)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any failure to publish must stop the worker uncommitted
+        except BaseException as exc:  # noqa: BLE001 - whatever interrupts a batch must not let it be acked
             _fail_without_commit(exc)
         for role, count in sent.items():
             if count:
@@ -189,7 +197,8 @@ class Pipeline:
 def _fail_without_commit(exc: BaseException) -> None:
     """Stop the process now. Raising would close Faust's take buffer, which acks the batch on the way out and
     lets a later commit skip events whose outputs were never stored; exiting leaves the offsets where they are."""
-    log.critical("could not publish outputs (%s: %s); stopping without committing this batch, a restart will "
-                 "process it again", type(exc).__name__, exc)
+    log.critical("could not publish outputs: batch interrupted by %s: %s; stopping without committing it, a "
+                 "restart will process it again", type(exc).__name__, exc,
+                 exc_info=not isinstance(exc, asyncio.CancelledError))
     logging.shutdown()
     os._exit(70)  # EX_SOFTWARE

@@ -68,17 +68,18 @@ class EventProcessor:
             changes = self.engine.apply(event, offset=f"{record.partition}:{record.offset}",
                                         input_offsets=dict(self.next_offsets))
             alerts = self.tracker.observe(changes)
+            outcome = Outcome(event=event)
+            for change in changes:
+                score = change.published()  # may render the old score (scoring.engine.ScoreChange)
+                outcome.outbound.append(Outbound("scores", score_key(score.actor_id, score.counterparty_id),
+                                                 score.model_dump_json().encode()))
+            for alert in alerts:
+                outcome.outbound.append(Outbound("alerts", alert.alert_id.encode(),
+                                                 alert.model_dump_json().encode()))
         except Exception as exc:  # a bug must not stop the stream; the event is kept in the dead-letter topic
             log.exception("processing failed for event %s", event.event_id)
             return self._dead_letter(record, RejectReason.PROCESSING_ERROR,
                                      f"the engine failed on this event: {type(exc).__name__}: {exc}")
-        outcome = Outcome(event=event)
-        for change in changes:
-            score = change.published()
-            outcome.outbound.append(Outbound("scores", score_key(score.actor_id, score.counterparty_id),
-                                             score.model_dump_json().encode()))
-        for alert in alerts:
-            outcome.outbound.append(Outbound("alerts", alert.alert_id.encode(), alert.model_dump_json().encode()))
         if self.metrics:
             self.metrics.scoring_latency.observe(time.perf_counter() - started)
             self.metrics.events_valid.inc()

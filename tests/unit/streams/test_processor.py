@@ -86,3 +86,27 @@ def test_known_series_exist_at_zero_before_the_first_event():
     assert registry.get_sample_value("coi_events_rejected_total", {"reason": "malformed_json"}) == 0
     assert registry.get_sample_value("coi_published_total", {"topic": "scores-topic"}) == 0
     assert registry.get_sample_value("coi_end_to_end_latency_seconds_count", {"clock": "append_time"}) == 0
+
+
+def test_a_failure_while_rendering_the_outputs_is_dead_lettered_too(monkeypatch):
+    """Rendering a score (the old one is rendered lazily) happens after the engine returned; a failure there must
+    not escape the processor, which the worker relies on to never raise."""
+    from scoring.engine import ScoreChange
+
+    lines = SEED.read_bytes().splitlines()
+    probe, _ = make_processor()
+    first_scoring = next(offset for offset, line in enumerate(lines)
+                         if any(out.role == "scores" for out in probe.process(record(line, offset)).outbound))
+
+    processor, registry = make_processor()
+    for offset, line in enumerate(lines[:first_scoring]):
+        processor.process(record(line, offset))
+
+    def explode(self):
+        raise ValueError("cannot render")
+
+    monkeypatch.setattr(ScoreChange, "published", explode)
+    outcome = processor.process(record(lines[first_scoring], first_scoring))
+    assert outcome.rejected.value == "processing_error"
+    assert "ValueError: cannot render" in DeadLetter.model_validate_json(outcome.outbound[0].value).message
+    assert registry.get_sample_value("coi_events_rejected_total", {"reason": "processing_error"}) == 1
