@@ -601,12 +601,7 @@ class Engine:
         return reads.visits
 
     def _release_sphere(self, node: str, person: str) -> None:
-        users = self._sphere_users.get(node)
-        if users is None:
-            return
-        users.discard(person)
-        if not users:
-            del self._sphere_users[node]
+        if _last_user_left(self._sphere_users, node, person):
             self._spheres.pop(node, None)
             self._deps.unregister(("M", node))
 
@@ -728,12 +723,7 @@ class Engine:
         return reads.visits
 
     def _release_owned(self, counterparty: str, actor: str) -> None:
-        users = self._owned_users.get(counterparty)
-        if users is None:
-            return
-        users.discard(actor)
-        if not users:
-            del self._owned_users[counterparty]
+        if _last_user_left(self._owned_users, counterparty, actor):
             self._owned.pop(counterparty, None)
             self._deps.unregister(("O", counterparty))
 
@@ -855,3 +845,15 @@ class Engine:
             "last_changes": self._last["changes"],
             "total_visits": self._total_visits,
         }
+
+
+def _last_user_left(users_by_key: dict[str, set[str]], key: str, user: str) -> bool:
+    """Drop `user` from the users of a shared result; True when that was the last one (the result can go)."""
+    users = users_by_key.get(key)
+    if users is None:
+        return False
+    users.discard(user)
+    if users:
+        return False
+    del users_by_key[key]
+    return True
