@@ -65,11 +65,21 @@ def test_import_ftm_writes_events_and_a_summary(capsys):
     assert "not converted (neither a relation nor an endpoint): Address 1, Sanction 1" in captured.err
 
 
-def test_import_ftm_without_defaults_skips_relations_without_provenance(capsys):
+def test_import_ftm_without_defaults_takes_provenance_from_the_data(capsys):
     assert main(["import-ftm", str(OPENSANCTIONS)]) == 0
     captured = capsys.readouterr()
-    assert len(lines(captured.out)) == 3, "only the relations that name their publisher and source convert"
-    assert "missing_provenance: 3" in captured.err and "--publisher" in captured.err
+    assert len(lines(captured.out)) == 6, "datasets and first_seen/last_change stand in for the flags"
+
+
+def test_import_ftm_without_defaults_skips_relations_without_any_provenance(capsys, tmp_path):
+    bare = tmp_path / "bare.ftm.jsonl"
+    bare.write_text("".join(json.dumps({key: value for key, value in entity.items()
+                                        if key not in ("datasets", "first_seen", "last_change")}) + "\n"
+                            for entity in map(json.loads, OPENSANCTIONS.read_text().splitlines())))
+    assert main(["import-ftm", str(bare)]) == 0
+    captured = capsys.readouterr()
+    assert len(lines(captured.out)) == 2, "only the relations that name publisher, source and time convert"
+    assert "missing_provenance: 4" in captured.err and "--publisher" in captured.err
 
 
 def test_import_ftm_reports_lines_that_are_not_json(capsys, tmp_path):
