@@ -299,10 +299,12 @@ def _text_or_none(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def is_relation_carrier(schema: Schema) -> bool:
-    """The entity states relations (a link or a node property in the tables); the others are only endpoints."""
+def carries_relations(entity: Stored) -> bool:
+    """The entity states relations (a link, or a node whose mapped properties have values); the others are only
+    endpoints."""
+    schema = entity.schema
     return (schema.name in LINK_MAPPINGS or schema.name in PENDING_SCHEMATA or schema is UNKNOWN_LINK
-            or schema.edge or bool(node_mappings(schema)))
+            or schema.edge or any(entity.proxy.get(prop, quiet=True) for prop, _ in node_mappings(schema)))
 
 
 def referenced_ids(data: dict) -> set[str]:
@@ -706,7 +708,7 @@ def import_ftm(read: Callable[[], Iterable[object]], defaults: ImportDefaults = 
         if entity.id in done:
             continue
         entity = store.get(entity.id, entity)
-        if not is_relation_carrier(entity.schema):
+        if not carries_relations(entity):
             if entity.id not in wanted:
                 ignored[entity.id] = entity.schema.name
             continue
@@ -797,7 +799,7 @@ class FtmFeed:
         documents = {}
         for carrier_id in carriers:
             entity = self.entities.get(carrier_id)
-            if entity is None or not is_relation_carrier(entity.schema):
+            if entity is None or not carries_relations(entity):
                 continue
             for relation_id, document in self.converter.relations(entity):
                 if isinstance(document, dict):
@@ -835,7 +837,7 @@ class FtmFeed:
 
     def _report_skips(self, entity_id: str, op: str) -> None:
         entity = self.entities.get(entity_id)
-        if op == "DEL" or entity is None or not is_relation_carrier(entity.schema):
+        if op == "DEL" or entity is None or not carries_relations(entity):
             return
         for _, document in Converter(self.entities.get, self.converter.defaults, self.report).relations(entity):
             if isinstance(document, _Skip):

@@ -10,6 +10,7 @@ import sys
 _COMMAND_MODULES = (
     "streams.broker",
     "streams.commands.schema",
+    "streams.commands.importer",
     "streams.commands.ftm",
     "streams.commands.score",
     "streams.commands.worker",

@@ -59,7 +59,7 @@ def test_import_ftm_writes_events_and_a_summary(capsys):
     events = [parse_event(line.encode()) for line in lines(captured.out)]
     assert len(events) == 6
     assert {event.provenance.confidence for event in events} == {0.7}
-    assert "import-ftm: converted 6; skipped 1 (unknown_role: 1)" in captured.err
+    assert "import-ftm (ftm): converted 6; retracted 0; skipped 1 (unknown_role: 1); notes 2" in captured.err
     assert "skipped UnknownLink pl-ul-partner-9f8e: unknown_role" in captured.err
     assert "note: Ownership pl-own-7d21c4e8aa90: startDate 2019 read as 2019-01-01" in captured.err
     assert "not converted (neither a relation nor an endpoint): Address 1, Sanction 1" in captured.err
@@ -78,8 +78,8 @@ def test_import_ftm_without_defaults_skips_relations_without_any_provenance(caps
                             for entity in map(json.loads, OPENSANCTIONS.read_text().splitlines())))
     assert main(["import-ftm", str(bare)]) == 0
     captured = capsys.readouterr()
-    assert len(lines(captured.out)) == 2, "only the relations that name publisher, source and time convert"
-    assert "missing_provenance: 4" in captured.err and "--publisher" in captured.err
+    assert len(lines(captured.out)) == 1, "only the relation that names publisher, source and time converts"
+    assert "missing_provenance: 5" in captured.err and "--publisher" in captured.err
 
 
 def test_import_ftm_reports_lines_that_are_not_json(capsys, tmp_path):
