@@ -65,6 +65,7 @@ FTM_PROPERTY_BY_SCHEMA: dict[tuple[str, str], str] = {
     ("Contract", "purpose"): "title",
     ("Contract", "summary"): "description",
     ("ContractAward", "summary"): "decisionReason",
+    ("ContractAward", "purpose"): "description",
 }
 NUMERIC_PROPERTIES = frozenset(name for name, info in RelationProperties.model_fields.items()
                                if info.annotation == float | None)
@@ -150,8 +151,19 @@ def entity_schema_for(schema: Schema) -> EntitySchema | None:
     return None
 
 
+# Relation types FtM states over two entities: exported as the Contract the source awards (its `authority`) and
+# the ContractAward to the target, so amounts, dates and status survive; read back through LINK_MAPPINGS.
+CONTRACT_AWARD = model.schemata["ContractAward"]
+EXPORTED_AS_CONTRACT_AWARD = frozenset({RelationType.AWARDS_CONTRACT})
+
+
 def ftm_schema_for(event: RelationshipEvent) -> Schema:
-    """The relation's own FtM schema when both endpoints fit its ranges, else UnknownLink."""
+    """The relation's own FtM schema when both endpoints fit its ranges (awards_contract: ContractAward, with the
+    source as its Contract's authority), else UnknownLink."""
+    if event.relation_type in EXPORTED_AS_CONTRACT_AWARD:
+        fits = (model.schemata[event.source.schema_.value].is_a(model.schemata["Contract"].properties["authority"].range)
+                and model.schemata[event.target.schema_.value].is_a(CONTRACT_AWARD.properties["supplier"].range))
+        return CONTRACT_AWARD if fits else UNKNOWN_LINK
     schema = model.schemata[event.spec.ftm_schema]
     fits = all(model.schemata[ref.schema_.value].is_a(schema.properties[prop].range)
                for ref, prop in ((event.source, event.spec.ftm_source), (event.target, event.spec.ftm_target)))
@@ -912,7 +924,10 @@ def ftm_from_events(events: Iterable[RelationshipEvent]) -> Iterator[dict]:
     for ref in _first_seen_order(current.values(), endpoints):
         yield _entity_from_ref(ref).to_dict()
     for event in current.values():
-        yield _link_from_event(event).to_dict()
+        link = _link_from_event(event)
+        if link.schema is CONTRACT_AWARD:
+            yield _contract_for(event).to_dict()
+        yield link.to_dict()
 
 
 def _first_seen_order(events: Iterable[RelationshipEvent], latest: dict[str, EntityRef]) -> list[EntityRef]:
@@ -930,12 +945,32 @@ def _entity_from_ref(ref: EntityRef) -> EntityProxy:
     return entity
 
 
+def _contract_id(event: RelationshipEvent) -> str:
+    return f"{event.relation_id}.contract"
+
+
+def _contract_for(event: RelationshipEvent) -> EntityProxy:
+    """The Contract an exported ContractAward belongs to: its authority is the relation's source."""
+    contract = model.make_entity("Contract")
+    contract.id = _contract_id(event)
+    contract.add("authority", event.source.id)
+    contract.add("title", event.properties.purpose or event.properties.role or event.relation_type.value)
+    contract.add("sourceUrl", event.provenance.source_url)
+    contract.add("publisher", event.provenance.publisher)
+    contract.add("modifiedAt", _ftm_time(event.observed_at))
+    return contract
+
+
 def _link_from_event(event: RelationshipEvent) -> EntityProxy:
     schema = ftm_schema_for(event)
     link = model.make_entity(schema)
     link.id = event.relation_id
-    link.add(schema.edge_source, event.source.id)
-    link.add(schema.edge_target, event.target.id)
+    if schema is CONTRACT_AWARD:
+        link.add("contract", _contract_id(event))
+        link.add("supplier", event.target.id)
+    else:
+        link.add(schema.edge_source, event.source.id)
+        link.add(schema.edge_target, event.target.id)
     if schema is UNKNOWN_LINK:
         link.add("role", event.relation_type.value)
     for name in sorted(event.properties.set_fields()):

@@ -275,3 +275,15 @@ def test_relations_may_come_before_their_endpoints():
     entities = [link("Ownership", owner=["p1"], asset=["c1"]), COMPANY, PERSON]
     [event] = events_from_ftm(entities)
     assert (event.source.id, event.target.id) == ("p1", "c1")
+
+
+def test_awards_contract_exports_as_contract_and_award_and_comes_back_whole(handwritten_documents):
+    [event] = [validate_event(doc) for doc in handwritten_documents if doc["relation_type"] == "awards_contract"]
+    exported = list(ftm_from_events([event]))
+    schemas = {entity["schema"]: entity for entity in exported}
+    assert schemas["Contract"]["properties"]["authority"] == [event.source.id]
+    assert schemas["ContractAward"]["properties"]["supplier"] == [event.target.id]
+    [back] = events_from_ftm(exported)
+    assert comparable(back, "ContractAward") == comparable(event, "ContractAward")
+    assert (back.properties.amount, back.properties.currency, back.properties.purpose) == (3200000.0, "EUR",
+                                                                                           "gravel supply")
