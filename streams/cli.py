@@ -12,6 +12,7 @@ _COMMAND_MODULES = (
     "streams.commands.schema",
     "streams.commands.importer",
     "streams.commands.ftm",
+    "streams.commands.bods",
     "streams.commands.score",
     "streams.commands.worker",
     "streams.commands.produce",

@@ -182,3 +182,20 @@ def test_real_data_values_and_skip_messages():
     [event] = events_from_ftm([*base, bad], report=report)
     assert event.properties.percentage is None
     assert any("Ownership o" in note and "percentage 'about half'" in note for note in report.notes)
+
+
+def test_export_bods_declares_the_computed_indirect_stake(capsys, tmp_path):
+    lines, _, _ = run_import(capsys, str(OURS / "bods-chain.json"))
+    events = tmp_path / "chain.jsonl"
+    events.write_text("\n".join(lines) + "\n")
+    assert main(["export-bods", str(events)]) == 0
+    statements = json.loads(capsys.readouterr().out)
+    [relationship] = [s for s in statements if s["recordType"] == "relationship"]
+    [interest] = relationship["recordDetails"]["interests"]
+    assert (relationship["recordDetails"]["interestedParty"], relationship["recordDetails"]["subject"]) == (
+        "person-p", "opco")
+    assert interest["directOrIndirect"] == "indirect" and interest["share"] == {"exact": 30.0}
+    assert "EU rule" in interest["details"] and "person-p -> holdco -> opco" in interest["details"]
+    assert {s["recordId"] for s in statements if s["recordType"] != "relationship"} == {"person-p", "opco"}
+    assert main(["export-bods", str(events)]) == 0
+    assert json.loads(capsys.readouterr().out) == statements, "one state, one export"
