@@ -712,6 +712,8 @@ def import_ftm(read: Callable[[], Iterable[object]], defaults: ImportDefaults = 
     done: set[str] = set()
     ignored: dict[str, str] = {}
     for data in read():
+        if isinstance(data, dict) and STATE_TRAILER in data:
+            continue  # a feed state file imports as the full export it is (see FtmFeed)
         try:
             entity = Stored.parse(data)
         except _Skip as skip:

@@ -107,6 +107,9 @@ def test_a_delta_feed_changes_and_then_resolves_the_score(capsys, tmp_path):
         applied += lines
         engine = engine_of(applied)
         scores.append({(s.actor_id, s.counterparty_id): s.score for s in engine.scores()})
+        snapshot, _, _ = run_import(capsys, str(state))  # the state is the full export after this part
+        assert {(s.actor_id, s.counterparty_id): s.score for s in engine_of(snapshot).scores()} == scores[-1], \
+            f"after part {part} the feed scores as the full export of its final state"
     full, _, _ = run_import(capsys, str(OURS / "procurement.ftm.json"))
     assert scores[0].keys() == {(s.actor_id, s.counterparty_id) for s in engine_of(full).scores()}, \
         "the feed's ADDs give the pairs the full export gives"
@@ -199,3 +202,22 @@ def test_export_bods_declares_the_computed_indirect_stake(capsys, tmp_path):
     assert {s["recordId"] for s in statements if s["recordType"] != "relationship"} == {"person-p", "opco"}
     assert main(["export-bods", str(events)]) == 0
     assert json.loads(capsys.readouterr().out) == statements, "one state, one export"
+
+
+def test_deleting_a_person_retracts_every_relation_naming_it():
+    from schemas.ftm import FtmFeed
+
+    feed = FtmFeed()
+    rows = [json.loads(line) for line in (OURS / "procurement.ftm.json").read_text().splitlines()]
+    upserts = [e for row in rows for e in feed.apply({"op": "ADD", "entity": row})]
+    retracts = list(feed.apply({"op": "DEL", "entity": {"id": "case-brother"}}))
+    assert {e.relation_id for e in retracts} == {"case-family", "case-stake"}
+    assert all(e.op.value == "retract" for e in retracts)
+    latest = {e.relation_id: e for e in upserts}
+    assert all(e.observed_at > latest[e.relation_id].observed_at for e in retracts)
+    state = list(feed.state())
+    assert "case-brother" not in {entry.get("id") for entry in state}
+    resumed = FtmFeed(state=state)
+    [back] = [e for e in resumed.apply({"op": "ADD", "entity": next(r for r in rows if r["id"] == "case-brother")})
+              if e.relation_id == "case-stake"]
+    assert back.op.value == "upsert" and back.observed_at > retracts[0].observed_at, "state keeps the versions"
