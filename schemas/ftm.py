@@ -782,6 +782,7 @@ class FtmFeed:
         self.referrers: defaultdict[str, set[str]] = defaultdict(set)
         self.stamps: dict[str, str] = {}  # relation id -> observed_at (ISO) of its last event
         self.clock: dt.datetime | None = None
+        self.failing: dict[str, list[Skipped]] = {}  # carrier id -> what it cannot state yet
         self.converter = Converter(self.entities.get, defaults, None)
         for data in state:
             if STATE_TRAILER in data:
@@ -810,15 +811,28 @@ class FtmFeed:
         return sorted(found)
 
     def _current(self, carriers: list[str]) -> dict[str, dict]:
+        """The documents the carriers state now; what they cannot state is kept in `failing` until it can."""
         documents = {}
         for carrier_id in carriers:
             entity = self.entities.get(carrier_id)
+            self.failing.pop(carrier_id, None)
             if entity is None or not carries_relations(entity):
                 continue
             for relation_id, document in self.converter.relations(entity):
                 if isinstance(document, dict):
                     documents[relation_id] = document
+                else:
+                    self.failing.setdefault(carrier_id, []).append(
+                        Skipped(entity.id, entity.schema.name, document.reason, document.message))
         return documents
+
+    def report_failures(self) -> None:
+        """Record what still cannot be converted at the end of a feed (a link ADDed before its endpoints is not
+        a failure once they arrive)."""
+        for carrier_id in sorted(self.failing):
+            for skipped in self.failing[carrier_id]:
+                _record(self.report, skipped)
+        self.failing.clear()
 
     def apply(self, line: object) -> Iterator[RelationshipEvent]:
         """The events one delta line implies, in relation id order."""
@@ -840,7 +854,6 @@ class FtmFeed:
         after = self._current(carriers)
         if self.report is not None:
             self.report.outcomes[f"delta {op}"] += 1
-            self._report_skips(entity_id, op)
         for relation_id in sorted(set(before) | set(after)):
             old, new = before.get(relation_id), after.get(relation_id)
             if new is not None and (old is None or old["event_id"] != new["event_id"]
@@ -848,14 +861,6 @@ class FtmFeed:
                 yield self._upsert(new)
             elif new is None and old is not None:
                 yield self._retract(old)
-
-    def _report_skips(self, entity_id: str, op: str) -> None:
-        entity = self.entities.get(entity_id)
-        if op == "DEL" or entity is None or not carries_relations(entity):
-            return
-        for _, document in Converter(self.entities.get, self.converter.defaults, self.report).relations(entity):
-            if isinstance(document, _Skip):
-                _record(self.report, Skipped(entity.id, entity.schema.name, document.reason, document.message))
 
     def _parse(self, line: object) -> tuple[str, dict]:
         if not isinstance(line, dict) or line.get("op") not in DELTA_OPS or not isinstance(line.get("entity"), dict):
@@ -906,6 +911,7 @@ def events_from_delta(lines: Iterable[object], defaults: ImportDefaults = Import
             yield from feed.apply(line)
         except _Skip as skip:
             _record(report, Skipped(None, None, skip.reason, f"line {number}: {skip.message}"))
+    feed.report_failures()
 
 
 # --- export ---------------------------------------------------------------------------------------------------
