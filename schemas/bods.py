@@ -197,8 +197,7 @@ def import_bods(read: Callable[[], Iterable[object]], defaults: ImportDefaults =
         if ref is not None and (statement.record_id not in state.parties
                                 or state.parties[statement.record_id][1] <= version):
             state.parties[statement.record_id] = (ref, version)
-    state.lineage.clear()
-    for data in read():
+    for data in read():  # `lineage` from the first pass stays: 0.3 parties are named by their latest statement
         try:
             if not isinstance(data, dict):
                 raise _Problem(SkipReason.INVALID_ENTITY, f"a BODS statement is a JSON object, got "
@@ -295,8 +294,8 @@ def _relationship_events(statement: Statement, state: _State, defaults: ImportDe
                          report: ImportReport | None) -> Iterator[RelationshipEvent]:
     details = statement.details
     subject, party = details.get("subject"), details.get("interestedParty")
-    subject = identifier(subject) if isinstance(subject, str) else None
-    party = identifier(party) if isinstance(party, str) else None
+    subject = identifier(state.lineage.get(subject, subject)) if isinstance(subject, str) else None
+    party = identifier(state.lineage.get(party, party)) if isinstance(party, str) else None
     for end, record in (("subject", subject), ("interestedParty", party)):
         if record is None or record not in state.parties:
             raise _Problem(SkipReason.MISSING_ENDPOINT,

@@ -63,3 +63,14 @@ def test_missing_parties_and_provenance_are_reported():
                                                 "publicationDetails": {}}], ImportDefaults(), report))
     assert report.skip_reasons() == {"missing_provenance": 1}
     assert "--source-url" in report.skipped[0].message
+
+
+def test_bods_03_parties_named_by_a_later_statement_are_the_same_party():
+    renamed = statement(statementID="e-2-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", statementType="entityStatement",
+                        statementDate="2021-01-01", entityType="registeredEntity", name="Gradnja Group d.o.o.",
+                        replacesStatements=[COMPANY["statementID"]])
+    later = ownership("o-3-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "2021-02-01", [{"type": "shareholding",
+                                                                             "share": {"exact": 10}}])
+    later["subject"] = {"describedByEntityStatement": renamed["statementID"]}
+    [event] = events_from_bods([PERSON, COMPANY, renamed, later])
+    assert (event.target.id, event.target.name) == (COMPANY["statementID"], "Gradnja Group d.o.o.")
