@@ -30,6 +30,7 @@ from followthemoney import model
 from followthemoney.exc import InvalidData
 from followthemoney.proxy import EntityProxy
 from followthemoney.schema import Schema
+from followthemoney.types import registry
 
 from schemas.events import SCHEMA_VERSION, EntityRef, RelationProperties, RelationshipEvent
 from schemas.validation import EventRejected, validate_event
@@ -254,7 +255,7 @@ class Stored:
     dropped: dict[str, tuple[str, ...]] = field(default_factory=dict)  # values FtM's cleaning threw away
 
     @classmethod
-    def parse(cls, data: object) -> Stored:
+    def parse(cls, data: object, check_dropped: bool = True) -> Stored:
         if not isinstance(data, dict):
             raise _Skip(SkipReason.INVALID_ENTITY, f"an FtM entity is a JSON object, got {type(data).__name__}")
         try:
@@ -266,7 +267,7 @@ class Stored:
         datasets = data.get("datasets") or ()
         return cls(proxy, tuple(sorted(str(d) for d in datasets)) if isinstance(datasets, list) else (),
                    _text_or_none(data.get("first_seen")), _text_or_none(data.get("last_change")),
-                   _dropped_values(proxy.schema, data.get("properties")))
+                   _dropped_values(proxy.schema, data.get("properties")) if check_dropped else {})
 
     def merge(self, other: Stored) -> Stored:
         dropped = {prop: tuple(dict.fromkeys(self.dropped.get(prop, ()) + other.dropped.get(prop, ())))
@@ -299,8 +300,8 @@ def _dropped_values(schema: Schema, properties: object) -> dict[str, tuple[str, 
     dropped = {}
     for name, values in (properties.items() if isinstance(properties, dict) else ()):
         prop = schema.get(name)
-        if prop is None or not isinstance(values, list):
-            continue
+        if prop is None or not isinstance(values, list) or prop.type is not registry.date:
+            continue  # dates are what the importer reads and FtM drops; other types it keeps as written
         lost = tuple(str(v) for v in values if isinstance(v, str) and v.strip() and prop.type.clean(v) is None)
         if lost:
             dropped[name] = lost
@@ -317,6 +318,18 @@ def carries_relations(entity: Stored) -> bool:
     schema = entity.schema
     return (schema.name in LINK_MAPPINGS or schema.name in PENDING_SCHEMATA or schema is UNKNOWN_LINK
             or schema.edge or any(entity.proxy.get(prop, quiet=True) for prop, _ in node_mappings(schema)))
+
+
+def raw_carrier(data: dict) -> bool | None:
+    """Whether a raw entity dict states relations (see `carries_relations`), without building it; None when its
+    schema is unknown (the caller parses it to report why)."""
+    schema = model.get(data.get("schema") or "")
+    if schema is None:
+        return None
+    if schema.name in LINK_MAPPINGS or schema.name in PENDING_SCHEMATA or schema is UNKNOWN_LINK or schema.edge:
+        return True
+    properties = data.get("properties")
+    return isinstance(properties, dict) and any(properties.get(prop) for prop, _ in node_mappings(schema))
 
 
 def referenced_ids(data: dict) -> set[str]:
@@ -704,7 +717,7 @@ def import_ftm(read: Callable[[], Iterable[object]], defaults: ImportDefaults = 
             continue
         if data["id"] in wanted or appearances[data["id"]] > 1:
             try:
-                entity = Stored.parse(data)
+                entity = Stored.parse(data, check_dropped=bool(raw_carrier(data)))
             except _Skip:
                 continue  # reported in the third pass
             store[entity.id] = store[entity.id].merge(entity) if entity.id in store else entity
@@ -714,6 +727,10 @@ def import_ftm(read: Callable[[], Iterable[object]], defaults: ImportDefaults = 
     for data in read():
         if isinstance(data, dict) and STATE_TRAILER in data:
             continue  # a feed state file imports as the full export it is (see FtmFeed)
+        if isinstance(data, dict) and isinstance(data.get("id"), str) and data["id"] and raw_carrier(data) is False:
+            if data["id"] not in wanted and data["id"] not in store:  # endpoints are read in pass 2, not here
+                ignored[data["id"]] = model.get(data["schema"]).name
+            continue
         try:
             entity = Stored.parse(data)
         except _Skip as skip:
@@ -723,8 +740,6 @@ def import_ftm(read: Callable[[], Iterable[object]], defaults: ImportDefaults = 
             continue
         entity = store.get(entity.id, entity)
         if not carries_relations(entity):
-            if entity.id not in wanted:
-                ignored[entity.id] = entity.schema.name
             continue
         done.add(entity.id)
         yield from _emit(converter.relations(entity), entity, report)
