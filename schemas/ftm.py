@@ -1,20 +1,19 @@
 """FollowTheMoney interop: FtM entity JSON in, relationship events out, and the way back.
 
-Import (`events_from_ftm`) turns every FtM interval entity whose schema a relation type maps onto (see
-`schemas.vocabulary.RELATIONS`), or an `UnknownLink` whose `role` names one of our relation types, into one
-upsert event; the entities it references become the event's endpoints. Export (`ftm_from_events`) writes the
-current state a stream of events describes: one FtM entity per endpoint and one interval entity per relation.
+Import reads FtM the way FtM states things (docs/events.md, "FollowTheMoney", has the full table):
+- interval entities whose schema a relation type maps onto (`LINK_MAPPINGS`: the FtM-native relation types, plus
+  `ContractAward` through its `Contract`'s `authority`, and `Succession`), and `UnknownLink`s whose `role` names
+  one of our relation types, become one upsert event each;
+- properties of other entities that state a relation (`NODE_MAPPINGS`: `Position.organization`,
+  `Security.issuer`, `LegalEntity.parent`) become one event per value;
+- schemata we cannot convert yet are named in `PENDING_SCHEMATA` (`Similar`) and reported as such.
+Values are read as real data writes them (`schemas.values`); provenance comes from the data itself (`sourceUrl`,
+`publisher`, `retrievedAt`, else OpenSanctions' `datasets`, `last_change` and `first_seen`), and `ImportDefaults`
+only fill what the data lacks, so one file always gives the same bytes.
 
-What does not survive a round trip (docs/events.md, "FollowTheMoney"):
-- event_id, op, quote, extractor and confidence: FtM has no place for them. An import derives the event id
-  from the FtM content and takes confidence and extractor from `ImportDefaults`.
-- status, where the FtM schema has no `status` (Family, Associate, Payment, Debt): the import default applies.
-- properties the exported FtM schema lacks: every property but role and summary of a relation written as an
-  UnknownLink (our own types, and those whose endpoints fall outside the FtM ranges: see `ftm_schema_for`).
-- retracted relations and superseded versions: the export is a snapshot, the latest version of each relation.
-- sub-second precision of observed_at and retrieved_at.
-- an entity that events name with different attributes (name, aliases, country, topics) keeps the latest.
-- partial FtM dates (2024, 2024-05) are read as the first day of the period, with a note in the report.
+`import_ftm` streams a file in three passes (ids referenced, the referenced entities, the relations in input
+order); `FtmFeed` applies OpenSanctions/yente delta lines (`{"op": "ADD"|"MOD"|"DEL", "entity": ...}`) with a
+replayable state. Export (`ftm_from_events`) writes the current state a stream of events describes.
 """
 
 from __future__ import annotations
@@ -22,8 +21,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -35,9 +34,19 @@ from followthemoney.types import registry
 
 from schemas.events import SCHEMA_VERSION, EntityRef, RelationProperties, RelationshipEvent
 from schemas.validation import EventRejected, validate_event
-from schemas.vocabulary import RELATIONS, EntitySchema, RelationSpec, Status
+from schemas.values import (
+    UnreadableValue,
+    first_day,
+    is_partial,
+    last_day,
+    read_currency,
+    read_number,
+    read_percentage,
+    read_timestamp,
+)
+from schemas.vocabulary import RELATIONS, EntitySchema, RelationSpec, RelationType, Status
 
-FTM_IMPORT_VERSION = "1.0"  # bump when the mapping changes what an import yields
+FTM_IMPORT_VERSION = "2.0"  # bump when the mapping changes what an import yields
 
 # Our relation property -> the FtM property that carries it.
 FTM_PROPERTY: dict[str, str] = {
@@ -54,19 +63,75 @@ FTM_PROPERTY: dict[str, str] = {
 FTM_PROPERTY_BY_SCHEMA: dict[tuple[str, str], str] = {
     ("Occupancy", "role"): "description",
     ("Debt", "purpose"): "description",
+    ("Contract", "purpose"): "title",
+    ("Contract", "summary"): "description",
+    ("ContractAward", "summary"): "decisionReason",
+    ("ContractAward", "purpose"): "description",
 }
 NUMERIC_PROPERTIES = frozenset(name for name, info in RelationProperties.model_fields.items()
                                if info.annotation == float | None)
+# Amounts: the first property that has a value, with the currency it implies (None: the `currency` property).
+AMOUNT_PROPERTIES: tuple[tuple[str, str | None], ...] = (("amount", None), ("amountEur", "EUR"), ("amountUsd", "USD"))
 
 # The endpoint's country: the first of these properties its FtM schema has and fills.
 COUNTRY_PROPERTIES = ("country", "jurisdiction", "nationality", "citizenship", "mainCountry")
+# Name-like properties an endpoint's aliases come from (its name is FtM's caption).
+ALIAS_PROPERTIES = ("name", "alias", "previousName")
+
+# FtM `status` words (free text) -> what they say. Our own status values say how sure the source is; these say
+# whether the relation still holds. An ended relation without an end date ends the day before it was observed.
+ENDED_STATUS_WORDS = frozenset({"ended", "former", "inactive", "past", "terminated", "resigned", "dismissed",
+                                "dissolved", "expired", "closed", "historical", "previous", "retired"})
 
 UNKNOWN_LINK = model.schemata["UnknownLink"]
-RELATION_BY_FTM_SCHEMA: dict[str, RelationSpec] = {
-    spec.ftm_schema: spec for spec in RELATIONS.values() if spec.ftm_native}
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """How an FtM entity states one relation. `source` and `target` are property paths read on the entity:
+    "@" is the entity itself, "contract.authority" follows `contract` and reads `authority` there."""
+
+    relation: RelationType
+    source: str
+    target: str
+    role: str | None = None  # a role the mapping states (a Succession's successor)
+    start: tuple[str, ...] = ("startDate", "date")
+    end: tuple[str, ...] = ("endDate",)
+    properties_from: str | None = None  # an entity the relation's properties also come from ("contract")
+
+
+LINK_MAPPINGS: dict[str, Mapping] = {
+    **{spec.ftm_schema: Mapping(spec.type, spec.ftm_source, spec.ftm_target)
+       for spec in RELATIONS.values() if spec.ftm_native},
+    # The contracting authority awards the contract to the supplier: FtM splits this over two entities.
+    "ContractAward": Mapping(RelationType.AWARDS_CONTRACT, "contract.authority", "supplier",
+                             start=("startDate", "date", "contract.contractDate"), properties_from="contract"),
+    # The successor takes over the predecessor (merger, renamed body): it steers what the predecessor was.
+    "Succession": Mapping(RelationType.CONTROL, "successor", "predecessor", role="successor"),
+}
+# (FtM schema, property) of an entity that is not a relation but states one, per value of the property.
+NODE_MAPPINGS: dict[tuple[str, str], Mapping] = {
+    # The office steers its body: whoever holds the post exercises the body's authority.
+    ("Position", "organization"): Mapping(RelationType.CONTROL, "@", "organization", role="office of",
+                                          start=("inceptionDate",), end=("dissolutionDate",)),
+    ("Security", "issuer"): Mapping(RelationType.ISSUES, "issuer", "@", start=("issueDate",), end=()),
+    ("LegalEntity", "parent"): Mapping(RelationType.CONTROL, "parent", "@", role="parent", start=(), end=()),
+}
+# FtM schemata we know carry a relation but do not convert yet, with why. The single place to wire `Similar`
+# once the entity-resolution relation type (same_as) exists: move it to LINK_MAPPINGS
+# (Mapping(RelationType.SAME_AS, "candidate", "match")).
+PENDING_SCHEMATA: dict[str, str] = {
+    "Similar": "an entity-resolution judgement: converted once the same_as relation type exists",
+}
 # An UnknownLink's role names the relation type: ours FtM has no schema for, or any type whose endpoints do not
 # fit its FtM schema (an Ownership's asset must be an FtM Asset, so owning an Organization is exported this way).
 RELATION_BY_ROLE: dict[str, RelationSpec] = {spec.type.value: spec for spec in RELATIONS.values()}
+RELATION_BY_FTM_SCHEMA: dict[str, RelationSpec] = {
+    spec.ftm_schema: spec for spec in RELATIONS.values() if spec.ftm_native}
+
+OPENSANCTIONS_DATASET_URL = "https://www.opensanctions.org/datasets/{}/"
+_ONE_DAY = dt.timedelta(days=1)
+_ONE_SECOND = dt.timedelta(seconds=1)
 
 
 def ftm_property(ftm_schema: str, name: str) -> str | None:
@@ -87,19 +152,35 @@ def entity_schema_for(schema: Schema) -> EntitySchema | None:
     return None
 
 
+# Relation types FtM states over two entities: exported as the Contract the source awards (its `authority`) and
+# the ContractAward to the target, so amounts, dates and status survive; read back through LINK_MAPPINGS.
+CONTRACT_AWARD = model.schemata["ContractAward"]
+EXPORTED_AS_CONTRACT_AWARD = frozenset({RelationType.AWARDS_CONTRACT})
+
+
 def ftm_schema_for(event: RelationshipEvent) -> Schema:
-    """The relation's own FtM schema when both endpoints fit its ranges, else UnknownLink."""
+    """The relation's own FtM schema when both endpoints fit its ranges (awards_contract: ContractAward, with the
+    source as its Contract's authority), else UnknownLink."""
+    if event.relation_type in EXPORTED_AS_CONTRACT_AWARD:
+        fits = (model.schemata[event.source.schema_.value].is_a(model.schemata["Contract"].properties["authority"].range)
+                and model.schemata[event.target.schema_.value].is_a(CONTRACT_AWARD.properties["supplier"].range))
+        return CONTRACT_AWARD if fits else UNKNOWN_LINK
     schema = model.schemata[event.spec.ftm_schema]
     fits = all(model.schemata[ref.schema_.value].is_a(schema.properties[prop].range)
                for ref, prop in ((event.source, event.spec.ftm_source), (event.target, event.spec.ftm_target)))
     return schema if fits else UNKNOWN_LINK
 
 
+def node_mappings(schema: Schema) -> list[tuple[str, Mapping]]:
+    """(property, mapping) of every relation an entity of `schema` states through its own properties."""
+    return [(prop, mapping) for (name, prop), mapping in NODE_MAPPINGS.items() if schema.is_a(name)]
+
+
 # --- import ---------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class ImportDefaults:
-    """Provenance for FtM entities that carry none of their own (most interval entities carry none)."""
+    """Provenance for what the data does not state itself; never overrides what it does."""
 
     publisher: str | None = None
     source_url: str | None = None
@@ -111,13 +192,17 @@ class ImportDefaults:
 
 
 class SkipReason(StrEnum):
-    """Why an FtM entity yielded no event; validation failures use the dead-letter reason codes instead."""
+    """Why an entity yielded no event; validation failures use the dead-letter reason codes instead."""
 
     INVALID_ENTITY = "invalid_entity"
     UNMAPPED_SCHEMA = "unmapped_schema"
+    NOT_CONVERTED_YET = "not_converted_yet"
     UNKNOWN_ROLE = "unknown_role"
     MISSING_ENDPOINT = "missing_endpoint"
     MISSING_PROVENANCE = "missing_provenance"
+    UNREADABLE_VALUE = "unreadable_value"
+    INVALID_DELTA = "invalid_delta"
+    MALFORMED_JSON = "malformed_json"
 
 
 @dataclass(frozen=True)
@@ -134,9 +219,11 @@ class Skipped:
 @dataclass
 class ImportReport:
     converted: int = 0
+    retracted: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     ignored: Counter[str] = field(default_factory=Counter)  # schema -> entities neither relation nor endpoint
+    outcomes: Counter[str] = field(default_factory=Counter)  # free-form outcome -> count (delta ops, BODS kinds)
 
     def skip_reasons(self) -> Counter[str]:
         return Counter(skip.reason for skip in self.skipped)
@@ -157,171 +244,306 @@ class _Skip(Exception):
         self.message = message
 
 
-def events_from_ftm(entities: Iterable[dict], defaults: ImportDefaults = ImportDefaults(),
-                    report: ImportReport | None = None) -> Iterator[RelationshipEvent]:
-    """One upsert event per convertible FtM interval entity, in input order.
+@dataclass
+class Stored:
+    """One FtM entity (fragments merged) with the statement metadata OpenSanctions exports beside it."""
 
-    Reads all entities before yielding: FtM streams list relations and their endpoints in any order. Fragments
-    with the same id are merged, as FtM tools do. Without a `report`, the first entity that cannot be converted
-    raises `FtmImportError`; with one, it is recorded there and the import goes on.
-    """
-    nodes: dict[str, EntityProxy] = {}
-    links: dict[str, EntityProxy] = {}
-    for data in entities:
+    proxy: EntityProxy
+    datasets: tuple[str, ...] = ()
+    first_seen: str | None = None
+    last_change: str | None = None
+    dropped: dict[str, tuple[str, ...]] = field(default_factory=dict)  # values FtM's cleaning threw away
+
+    @classmethod
+    def parse(cls, data: object, check_dropped: bool = True) -> Stored:
+        if not isinstance(data, dict):
+            raise _Skip(SkipReason.INVALID_ENTITY, f"an FtM entity is a JSON object, got {type(data).__name__}")
         try:
-            proxy = _proxy(data)
-            pool = links if proxy.schema.edge else nodes
-            pool[proxy.id] = pool[proxy.id].merge(proxy) if proxy.id in pool else proxy
-        except _Skip as skip:
-            _record(report, _describe(data, skip))
+            proxy = model.get_proxy(data, cleaned=False)  # re-clean: the input is untrusted
         except InvalidData as exc:
-            _record(report, _describe(data, _Skip(SkipReason.INVALID_ENTITY, str(exc))))
-    referenced: set[str] = set()
-    for link in links.values():
-        referenced.update(link.get_type_values(registry.entity))
+            raise _Skip(SkipReason.INVALID_ENTITY, str(exc)) from None
+        if not proxy.id:
+            raise _Skip(SkipReason.INVALID_ENTITY, "entity has no id")
+        datasets = data.get("datasets") or ()
+        return cls(proxy, tuple(sorted(str(d) for d in datasets)) if isinstance(datasets, list) else (),
+                   _text_or_none(data.get("first_seen")), _text_or_none(data.get("last_change")),
+                   _dropped_values(proxy.schema, data.get("properties")) if check_dropped else {})
+
+    def merge(self, other: Stored) -> Stored:
+        dropped = {prop: tuple(dict.fromkeys(self.dropped.get(prop, ()) + other.dropped.get(prop, ())))
+                   for prop in sorted(set(self.dropped) | set(other.dropped))}
+        return Stored(self.proxy.merge(other.proxy), tuple(sorted(set(self.datasets) | set(other.datasets))),
+                      min(filter(None, (self.first_seen, other.first_seen)), default=None),
+                      max(filter(None, (self.last_change, other.last_change)), default=None), dropped)
+
+    @property
+    def id(self) -> str:
+        return self.proxy.id
+
+    @property
+    def schema(self) -> Schema:
+        return self.proxy.schema
+
+    def to_dict(self) -> dict:
+        data = self.proxy.to_dict()
+        if self.datasets:
+            data["datasets"] = list(self.datasets)
+        if self.first_seen:
+            data["first_seen"] = self.first_seen
+        if self.last_change:
+            data["last_change"] = self.last_change
+        return data
+
+
+def _dropped_values(schema: Schema, properties: object) -> dict[str, tuple[str, ...]]:
+    """Values FtM silently drops when it cleans them (a date written 31.12.2019): the importer must say so."""
+    dropped = {}
+    for name, values in (properties.items() if isinstance(properties, dict) else ()):
+        prop = schema.get(name)
+        if prop is None or not isinstance(values, list) or prop.type is not registry.date:
+            continue  # dates are what the importer reads and FtM drops; other types it keeps as written
+        lost = tuple(str(v) for v in values if isinstance(v, str) and v.strip() and prop.type.clean(v) is None)
+        if lost:
+            dropped[name] = lost
+    return dropped
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def carries_relations(entity: Stored) -> bool:
+    """The entity states relations (a link, or a node whose mapped properties have values); the others are only
+    endpoints."""
+    schema = entity.schema
+    return (schema.name in LINK_MAPPINGS or schema.name in PENDING_SCHEMATA or schema is UNKNOWN_LINK
+            or schema.edge or any(entity.proxy.get(prop, quiet=True) for prop, _ in node_mappings(schema)))
+
+
+def raw_carrier(data: dict) -> bool | None:
+    """Whether a raw entity dict states relations (see `carries_relations`), without building it; None when its
+    schema is unknown (the caller parses it to report why)."""
+    schema = model.get(data.get("schema") or "")
+    if schema is None:
+        return None
+    if schema.name in LINK_MAPPINGS or schema.name in PENDING_SCHEMATA or schema is UNKNOWN_LINK or schema.edge:
+        return True
+    properties = data.get("properties")
+    return isinstance(properties, dict) and any(properties.get(prop) for prop, _ in node_mappings(schema))
+
+
+def referenced_ids(data: dict) -> set[str]:
+    """Ids a raw FtM entity references through the properties the mappings read (for the first import pass)."""
+    schema = model.get(data.get("schema") or "")
+    properties = data.get("properties")
+    if schema is None or not isinstance(properties, dict):
+        return set()
+    paths: list[str] = []
+    if schema.name in LINK_MAPPINGS:
+        mapping = LINK_MAPPINGS[schema.name]
+        paths += [mapping.source, mapping.target]
+    elif schema is UNKNOWN_LINK or schema.edge:
+        paths += [schema.edge_source, schema.edge_target]
+    paths += [prop for prop, _ in node_mappings(schema)]
+    if schema.is_a("Contract"):
+        paths.append("authority")  # read through a ContractAward
+    found = set()
+    for path in paths:
+        values = properties.get(path.split(".")[0]) or []
+        found.update(v for v in values if isinstance(v, str))
+    return found
+
+
+class Converter:
+    """Turns the relations one carrier entity states into event documents, looking endpoints up in `lookup`."""
+
+    def __init__(self, lookup: Callable[[str], Stored | None], defaults: ImportDefaults,
+                 report: ImportReport | None):
+        self.lookup = lookup
+        self.defaults = defaults
+        self.report = report
+
+    def relations(self, carrier: Stored) -> list[tuple[str, dict | _Skip]]:
+        """(relation_id, event document or why not) for every relation the entity states; [] for plain nodes."""
+        schema = carrier.schema
+        if schema.name in PENDING_SCHEMATA:
+            return [(carrier.id, _Skip(SkipReason.NOT_CONVERTED_YET,
+                                       f"{schema.name}: {PENDING_SCHEMATA[schema.name]}"))]
+        if schema.name in LINK_MAPPINGS or schema is UNKNOWN_LINK:
+            try:
+                mapping = self._link_mapping(carrier)
+            except _Skip as skip:
+                return [(carrier.id, skip)]
+            return self._from_mapping(carrier, mapping, unique_id=carrier.id)
+        if schema.edge:
+            return [(carrier.id, _Skip(SkipReason.UNMAPPED_SCHEMA, f"no relation type maps FtM schema {schema.name}"))]
+        found = []
+        for prop, mapping in node_mappings(schema):
+            found += self._from_mapping(carrier, mapping, unique_id=None, via=prop)
+        return found
+
+    def _link_mapping(self, link: Stored) -> Mapping:
+        if link.schema.name in LINK_MAPPINGS:
+            return LINK_MAPPINGS[link.schema.name]
+        named = {RELATION_BY_ROLE[key] for key in map(_role_key, link.proxy.get("role")) if key in RELATION_BY_ROLE}
+        if len(named) != 1:
+            raise _Skip(SkipReason.UNKNOWN_ROLE,
+                        f"UnknownLink role {link.proxy.get('role')} must name exactly one relation type: "
+                        f"{', '.join(sorted(RELATION_BY_ROLE))}")
+        return Mapping(named.pop().type, "subject", "object")
+
+    def _from_mapping(self, carrier: Stored, mapping: Mapping, unique_id: str | None,
+                      via: str | None = None) -> list[tuple[str, dict | _Skip]]:
         try:
-            event = _event_from_link(link, nodes, defaults, report)
+            sources = self._ends(carrier, mapping.source, single=mapping.source != "@" and "." not in mapping.source
+                                 and via is None)
+            targets = self._ends(carrier, mapping.target, single=via is None)
         except _Skip as skip:
-            _record(report, Skipped(link.id, link.schema.name, skip.reason, skip.message))
-            continue
-        if report is not None:
-            report.converted += 1
-        yield event
-    if report is not None:
-        report.ignored.update(node.schema.name for node_id, node in nodes.items() if node_id not in referenced)
+            return [(unique_id or f"{carrier.id}:{via}", skip)]
+        pairs = [(s, t) for s in sources for t in targets]
+        found = []
+        for source_id, target_id in pairs:
+            # One relation keeps the carrier's id; several (joint awarding authorities, a node property with many
+            # values) get the carrier's id with both ends, so each can be retracted on its own.
+            relation_id = unique_id if unique_id and len(pairs) == 1 else \
+                f"{carrier.id}:{via or mapping.relation.value}:{source_id if source_id != carrier.id else target_id}"
+            try:
+                found.append((relation_id, self._document(carrier, mapping, relation_id, source_id, target_id)))
+            except _Skip as skip:
+                found.append((relation_id, skip))
+        return found
+
+    def _ends(self, carrier: Stored, path: str, single: bool) -> list[str]:
+        if path == "@":
+            return [carrier.id]
+        first, _, rest = path.partition(".")
+        ids = carrier.proxy.get(first, quiet=True)
+        if single and len(ids) != 1:
+            raise _Skip(SkipReason.MISSING_ENDPOINT, f"{first} must reference exactly one entity, got {ids}")
+        if not rest:
+            return sorted(ids) if not single else ids
+        found: list[str] = []
+        for via_id in ids:
+            via = self.lookup(via_id)
+            if via is None:
+                raise _Skip(SkipReason.MISSING_ENDPOINT, f"{first} {via_id} is not in the input")
+            values = via.proxy.get(rest, quiet=True)
+            if not values:
+                raise _Skip(SkipReason.MISSING_ENDPOINT, f"{first} {via_id} names no {rest}")
+            found += sorted(values)
+        return found
+
+    def _node(self, entity_id: str, prop: str) -> Stored:
+        node = self.lookup(entity_id)
+        if node is None:
+            raise _Skip(SkipReason.MISSING_ENDPOINT, f"{prop} {entity_id} is not in the input")
+        return node
+
+    def _document(self, carrier: Stored, mapping: Mapping, relation_id: str, source_id: str,
+                  target_id: str) -> dict:
+        source = carrier if source_id == carrier.id else self._node(source_id, mapping.source)
+        target = carrier if target_id == carrier.id else self._node(target_id, mapping.target)
+        extra = self.lookup(carrier.proxy.first(mapping.properties_from)) if mapping.properties_from else None
+        involved = [e for e in (carrier, source, target, extra) if e is not None]
+        reader = _Reader(carrier, extra, self.report)
+        provenance = _provenance(carrier, self.defaults)
+        observed_at = max((t for t in map(_observed, involved) if t), default=None) or provenance["retrieved_at"]
+        spec = RELATIONS[mapping.relation]
+        start = reader.date(mapping.start, first_day)
+        end = reader.date(mapping.end, last_day, required=True)
+        ended, certainty = reader.status(self.defaults.status)
+        if ended and end is None:
+            end = max(observed_at.date() - _ONE_DAY, start or dt.date.min)
+            reader.note(f"status ended without an end date: read as ended on {end} (the day before it was "
+                        f"observed, {observed_at.date()})")
+        document = {
+            "schema_version": SCHEMA_VERSION,
+            "op": "upsert",
+            "relation_id": relation_id,
+            "relation_type": spec.type.value,
+            "source": _entity_ref(source),
+            "target": _entity_ref(target),
+            "properties": reader.properties(spec, mapping),
+            "start_date": start,
+            "end_date": end,
+            "status": certainty.value,
+            "observed_at": observed_at,
+            "provenance": provenance,
+        }
+        document["event_id"] = content_event_id(document)
+        return document
 
 
-def _proxy(data: object) -> EntityProxy:
-    if not isinstance(data, dict):
-        raise _Skip(SkipReason.INVALID_ENTITY, f"an FtM entity is a JSON object, got {type(data).__name__}")
-    proxy = model.get_proxy(data, cleaned=False)  # re-clean: the input is untrusted
-    if not proxy.id:
-        raise _Skip(SkipReason.INVALID_ENTITY, "entity has no id")
-    return proxy
-
-
-def _describe(data: object, skip: _Skip) -> Skipped:
-    known = data if isinstance(data, dict) else {}
-    return Skipped(known.get("id"), known.get("schema"), skip.reason, skip.message)
-
-
-def _record(report: ImportReport | None, skipped: Skipped) -> None:
-    if report is None:
-        raise FtmImportError(skipped)
-    report.skipped.append(skipped)
-
-
-def _event_from_link(link: EntityProxy, nodes: dict[str, EntityProxy], defaults: ImportDefaults,
-                     report: ImportReport | None) -> RelationshipEvent:
-    spec = _relation_spec(link)
-    source = _endpoint(link, link.schema.edge_source, nodes)
-    target = _endpoint(link, link.schema.edge_target, nodes)
-    dates = _DateReader(link, report)
-    provenance = _provenance(link, dates, defaults)
-    document = {
-        "schema_version": SCHEMA_VERSION,
-        "event_id": _event_id(link, source, target),
-        "op": "upsert",
-        "relation_id": link.id,
-        "relation_type": spec.type.value,
-        "source": _entity_ref(source),
-        "target": _entity_ref(target),
-        "properties": _relation_properties(link, spec),
-        "start_date": dates.first_date("startDate", "date"),
-        "end_date": dates.last_date("endDate"),
-        "status": _status(link, defaults),
-        "observed_at": dates.timestamp("modifiedAt") or provenance["retrieved_at"],
-        "provenance": provenance,
-    }
-    try:
-        return validate_event(document)
-    except EventRejected as rejected:
-        raise _Skip(rejected.reason.value, rejected.message) from None
-
-
-def _relation_spec(link: EntityProxy) -> RelationSpec:
-    if link.schema.name in RELATION_BY_FTM_SCHEMA:
-        return RELATION_BY_FTM_SCHEMA[link.schema.name]
-    if link.schema is not UNKNOWN_LINK:
-        raise _Skip(SkipReason.UNMAPPED_SCHEMA, f"no relation type maps FtM schema {link.schema.name}")
-    named = {RELATION_BY_ROLE[key] for key in map(_role_key, link.get("role")) if key in RELATION_BY_ROLE}
-    if len(named) != 1:
-        raise _Skip(SkipReason.UNKNOWN_ROLE,
-                    f"UnknownLink role {link.get('role')} must name exactly one relation type: "
-                    f"{', '.join(sorted(RELATION_BY_ROLE))}")
-    return named.pop()
+def content_event_id(document: dict) -> str:
+    """The event id of a document: a hash of everything it states, so one claim always has one id."""
+    content = {key: value for key, value in document.items() if key != "event_id"}
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+    return f"ftm-{digest[:32]}"
 
 
 def _role_key(role: str) -> str:
     return role.strip().lower().replace(" ", "_").replace("-", "_")
 
 
-def _endpoint(link: EntityProxy, prop: str, nodes: dict[str, EntityProxy]) -> EntityProxy:
-    ids = link.get(prop)
-    if len(ids) != 1:
-        raise _Skip(SkipReason.MISSING_ENDPOINT, f"{prop} must reference exactly one entity, got {ids}")
-    if ids[0] not in nodes:
-        raise _Skip(SkipReason.MISSING_ENDPOINT, f"{prop} {ids[0]} is not in the input")
-    return nodes[ids[0]]
-
-
-def _event_id(link: EntityProxy, source: EntityProxy, target: EntityProxy) -> str:
-    # Only id, schema and properties: FtM exports stamp volatile fields (last_seen) that do not change the claim.
-    content = [{"id": p.id, "schema": p.schema.name, "properties": p.properties} for p in (link, source, target)]
-    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
-    return f"ftm-{digest[:32]}"
-
-
-def _entity_ref(node: EntityProxy) -> dict:
+def _entity_ref(node: Stored) -> dict:
     schema = entity_schema_for(node.schema)
     if schema is None:
         raise _Skip(SkipReason.UNMAPPED_SCHEMA, f"{node.schema.name} {node.id} cannot be a relation endpoint")
-    names = node.get("name")
-    name = names[0] if names else ""  # nameless: validation rejects it with a message naming the endpoint
-    countries = [c for prop in COUNTRY_PROPERTIES for c in node.get(prop, quiet=True)]
+    proxy = node.proxy
+    # FtM's caption: the schema's preferred name property, the most representative of its values (not a
+    # legal-form variant that happens to come first).
+    name = proxy.caption if proxy.get_type_values(proxy.schema.get("name").type) else ""
+    if name == proxy.schema.label:
+        name = ""  # FtM falls back to the schema's label; nameless: validation rejects it, naming the endpoint
+    countries = [c for prop in COUNTRY_PROPERTIES for c in proxy.get(prop, quiet=True)]
+    aliases = [a for prop in ALIAS_PROPERTIES for a in proxy.get(prop, quiet=True)]
     ref = {
         "id": node.id,
         "schema": schema.value,
         "name": name,
-        "aliases": [alias for alias in dict.fromkeys(names[1:] + node.get("alias")) if alias != name],
-        "topics": node.get("topics"),
+        "aliases": [alias for alias in dict.fromkeys(aliases) if alias != name],
+        "topics": proxy.get("topics", quiet=True),
     }
     if countries:
         ref["country"] = countries[0]
     return ref
 
 
-def _relation_properties(link: EntityProxy, spec: RelationSpec) -> dict:
-    # In an UnknownLink the role naming the relation type is the type, not a property of it.
-    type_role = spec.type.value if link.schema is UNKNOWN_LINK else None
-    properties = {}
-    for name in sorted(spec.properties):
-        prop = ftm_property(link.schema.name, name)
-        values = [v for v in (link.get(prop) if prop else []) if _role_key(v) != type_role]
-        if values:
-            properties[name] = values[0] if name in NUMERIC_PROPERTIES else "; ".join(values)
-    if "currency" in properties:  # FtM keeps a currency as written; the contract wants ISO 4217's upper case
-        properties["currency"] = properties["currency"].upper()
-    return properties
+def _observed(entity: Stored) -> dt.datetime | None:
+    """When the source last stated what the entity says: modifiedAt, else OpenSanctions' last_change, else
+    first_seen."""
+    for value in (*entity.proxy.get("modifiedAt", quiet=True)[:1], entity.last_change, entity.first_seen):
+        if value:
+            try:
+                return read_timestamp(value)
+            except UnreadableValue:
+                continue
+    return None
 
 
-def _status(link: EntityProxy, defaults: ImportDefaults) -> str:
-    # FtM statuses are free text (active, former...); only ours say how sure the source is.
-    ours = [value for value in link.get("status", quiet=True) if value in Status._value2member_map_]
-    return ours[0] if ours else defaults.status.value
-
-
-def _provenance(link: EntityProxy, dates: _DateReader, defaults: ImportDefaults) -> dict:
-    source_url = next(iter(link.get("sourceUrl")), None) or defaults.source_url
-    publisher = next(iter(link.get("publisher")), None) or defaults.publisher
-    retrieved_at = dates.timestamp("retrievedAt") or defaults.retrieved_at
+def _provenance(carrier: Stored, defaults: ImportDefaults) -> dict:
+    proxy = carrier.proxy
+    datasets = carrier.datasets
+    source_url = (next(iter(sorted(proxy.get("sourceUrl", quiet=True))), None)
+                  or (OPENSANCTIONS_DATASET_URL.format(datasets[0]) if datasets else None) or defaults.source_url)
+    publisher = (next(iter(sorted(proxy.get("publisher", quiet=True))), None)
+                 or (_clip("OpenSanctions: " + ", ".join(datasets), 500) if datasets else None) or defaults.publisher)
+    retrieved_at = None
+    for value in (*proxy.get("retrievedAt", quiet=True)[:1], carrier.last_change, carrier.first_seen):
+        try:
+            retrieved_at = read_timestamp(value) if value else None
+        except UnreadableValue:
+            retrieved_at = None
+        if retrieved_at:
+            break
+    retrieved_at = retrieved_at or defaults.retrieved_at
     missing = [(ftm_name, option) for ftm_name, option, value in (
         ("sourceUrl", "--source-url", source_url), ("publisher", "--publisher", publisher),
         ("retrievedAt", "--retrieved-at", retrieved_at)) if value is None]
     if missing:
         raise _Skip(SkipReason.MISSING_PROVENANCE,
-                    f"no {', '.join(name for name, _ in missing)} on the entity and no default for it "
-                    f"({', '.join(option for _, option in missing)})")
+                    f"no {', '.join(name for name, _ in missing)} on the entity (nor datasets, last_change or "
+                    f"first_seen) and no default for it ({', '.join(option for _, option in missing)})")
     return {
         "source_url": source_url,
         "publisher": publisher,
@@ -331,43 +553,380 @@ def _provenance(link: EntityProxy, dates: _DateReader, defaults: ImportDefaults)
     }
 
 
-class _DateReader:
-    """Reads FtM dates, which may be partial (2024, 2024-05): each reads as the first day, and the report says so."""
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
-    def __init__(self, link: EntityProxy, report: ImportReport | None):
-        self.link = link
+
+class _Reader:
+    """Reads one relation's values from its carrier (and the entity its properties also come from), noting
+    every choice it makes and naming value, property and entity when a value cannot be read."""
+
+    def __init__(self, carrier: Stored, extra: Stored | None, report: ImportReport | None):
+        self.carrier = carrier
+        self.extra = extra
         self.report = report
 
-    def first_date(self, *props: str) -> dt.date | None:
-        days = self._days(props)
-        return min(days) if days else None
+    def note(self, text: str) -> None:
+        if self.report is not None:
+            self.report.notes.append(f"{self.carrier.schema.name} {self.carrier.id}: {text}")
 
-    def last_date(self, *props: str) -> dt.date | None:
-        days = self._days(props)
-        return max(days) if days else None
+    def _values(self, prop: str) -> tuple[str, list[str]]:
+        """(where, values): the carrier's own values, else those of the entity on the path ("contract.x")."""
+        first, _, rest = prop.partition(".")
+        if rest:
+            entity = self.extra if self.extra is not None and self.extra.id in self.carrier.proxy.get(
+                first, quiet=True) else None
+            return (f"{first}.{rest}", entity.proxy.get(rest, quiet=True)) if entity else (prop, [])
+        return prop, self.carrier.proxy.get(prop, quiet=True)
 
-    def timestamp(self, prop: str) -> dt.datetime | None:
-        values = self.link.get(prop)
-        if not values:
-            return None
-        # FtM writes times in UTC without an offset, and may stop at the date or the minute.
-        time_of_day = dt.time.fromisoformat(values[0][11:]) if "T" in values[0] else dt.time()
-        return dt.datetime.combine(self._day(prop, values[0]), time_of_day, tzinfo=dt.UTC)
-
-    def _days(self, props: tuple[str, ...]) -> list[dt.date]:
-        """All values of the first property that has any: startDate wins over date."""
+    def date(self, props: tuple[str, ...], read: Callable[[str], dt.date], required: bool = False) -> dt.date | None:
+        """The first property with values; several values: the earliest start, the latest end."""
         for prop in props:
-            if values := self.link.get(prop):
-                return [self._day(prop, value) for value in values]
-        return []
+            where, values = self._values(prop)
+            for value in self.carrier.dropped.get(prop, ()):
+                problem = f"{where} {value!r} is not a date"
+                if required:
+                    raise _Skip(SkipReason.UNREADABLE_VALUE,
+                                f"{problem}; an end date that cannot be read cannot be left out")
+                self.note(f"{problem}: left out")
+            if not values:
+                continue
+            days = []
+            for value in values:
+                try:
+                    days.append(read(value))
+                except UnreadableValue as exc:
+                    if required:
+                        raise _Skip(SkipReason.UNREADABLE_VALUE, f"{where} {exc}; an end date that cannot be "
+                                                                  f"read cannot be left out") from None
+                    self.note(f"{where} {exc}: left out")
+                    continue
+                if is_partial(value):
+                    self.note(f"{where} {value} read as {days[-1]}")
+            if days:
+                return (min if read is first_day else max)(days)
+        return None
 
-    def _day(self, prop: str, value: str) -> dt.date:
-        day = value[:10]
-        padding = {4: "-01-01", 7: "-01"}.get(len(day), "")
-        if padding and self.report is not None:
-            self.report.notes.append(
-                f"{self.link.schema.name} {self.link.id}: {prop} {value} read as {day + padding}")
-        return dt.date.fromisoformat(day + padding)
+    def status(self, default: Status) -> tuple[bool, Status]:
+        """(ended, certainty) from the FtM status words."""
+        words = [value.strip().lower() for value in self.carrier.proxy.get("status", quiet=True)]
+        ours = [Status(word) for word in words if word in Status._value2member_map_]
+        return any(word in ENDED_STATUS_WORDS for word in words), (ours[0] if ours else default)
+
+    def properties(self, spec: RelationSpec, mapping: Mapping) -> dict:
+        properties: dict = {}
+        schemas = [(self.carrier, "")]
+        if self.extra is not None:
+            schemas.append((self.extra, f"{mapping.properties_from}."))
+        type_role = spec.type.value if self.carrier.schema is UNKNOWN_LINK else None
+        for name in sorted(spec.properties):
+            if name in ("amount", "currency"):
+                continue
+            for entity, prefix in schemas:
+                prop = ftm_property(entity.schema.name, name)
+                values = [v for v in (entity.proxy.get(prop) if prop else []) if _role_key(v) != type_role]
+                if name == "role" and mapping.role and entity is self.carrier:
+                    values = [mapping.role, *values]
+                if not values:
+                    continue
+                if name in NUMERIC_PROPERTIES:
+                    number = self._number(name, f"{prefix}{prop}", values)
+                    if number is not None:
+                        properties[name] = number
+                else:
+                    properties[name] = "; ".join(dict.fromkeys(values))
+                break
+        if "amount" in spec.properties:
+            for entity, prefix in schemas:
+                if self._money(entity, prefix, properties):
+                    break
+        return properties
+
+    def _number(self, name: str, where: str, values: list[str]) -> float | None:
+        """Several values: the highest (a screen must not miss the claim that crosses a threshold), noted."""
+        read = read_percentage if name == "percentage" else read_number
+        numbers = []
+        for value in values:
+            try:
+                numbers.append(read(value))
+            except UnreadableValue as exc:
+                self.note(f"{where} {exc}: imported without it")
+        if len(set(numbers)) > 1:
+            self.note(f"{where} has several values {values}: the highest, {max(numbers):g}, is used")
+        return max(numbers) if numbers else None
+
+    def _money(self, entity: Stored, prefix: str, properties: dict) -> bool:
+        for prop, implied in AMOUNT_PROPERTIES:
+            values = entity.proxy.get(prop, quiet=True)
+            if not values:
+                continue
+            amount = self._number("amount", f"{prefix}{prop}", values)
+            if amount is None:
+                continue
+            properties["amount"] = amount
+            currency = implied
+            if currency is None:
+                for value in entity.proxy.get("currency", quiet=True)[:1]:
+                    try:
+                        currency = read_currency(value)
+                    except UnreadableValue as exc:
+                        self.note(f"{prefix}currency {exc}: the amount is imported without a currency")
+            if currency:
+                properties["currency"] = currency
+            return True
+        return False
+
+
+def _validated(document: dict) -> RelationshipEvent:
+    try:
+        return validate_event(document)
+    except EventRejected as rejected:
+        raise _Skip(rejected.reason.value, rejected.message) from None
+
+
+def _record(report: ImportReport | None, skipped: Skipped) -> None:
+    if report is None:
+        raise FtmImportError(skipped)
+    report.skipped.append(skipped)
+
+
+def _describe(data: object, skip: _Skip) -> Skipped:
+    known = data if isinstance(data, dict) else {}
+    return Skipped(_text_or_none(known.get("id")), _text_or_none(known.get("schema")), skip.reason, skip.message)
+
+
+def import_ftm(read: Callable[[], Iterable[object]], defaults: ImportDefaults = ImportDefaults(),
+               report: ImportReport | None = None) -> Iterator[RelationshipEvent]:
+    """Stream an FtM entity file: `read()` yields its entities anew for each of three passes.
+
+    1. the ids the relation carriers reference (and how often each carrier appears, for fragments);
+    2. those entities, fragments merged, and the carriers that come in fragments;
+    3. the relations, in input order (a carrier in fragments at its first appearance).
+    Memory holds the referenced endpoints, not the file. Without a `report`, the first entity that cannot be
+    converted raises `FtmImportError`; with one, it is recorded there and the import goes on.
+    """
+    wanted: set[str] = set()
+    appearances: Counter[str] = Counter()
+    for data in read():
+        if isinstance(data, dict) and isinstance(data.get("id"), str):
+            wanted |= referenced_ids(data)
+            appearances[data["id"]] += 1
+    store: dict[str, Stored] = {}
+    for data in read():
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            continue
+        if data["id"] in wanted or appearances[data["id"]] > 1:
+            try:
+                entity = Stored.parse(data, check_dropped=bool(raw_carrier(data)))
+            except _Skip:
+                continue  # reported in the third pass
+            store[entity.id] = store[entity.id].merge(entity) if entity.id in store else entity
+    converter = Converter(store.get, defaults, report)
+    done: set[str] = set()
+    ignored: dict[str, str] = {}
+    for data in read():
+        if isinstance(data, dict) and STATE_TRAILER in data:
+            continue  # a feed state file imports as the full export it is (see FtmFeed)
+        if isinstance(data, dict) and isinstance(data.get("id"), str) and data["id"] and raw_carrier(data) is False:
+            if data["id"] not in wanted and data["id"] not in store:  # endpoints are read in pass 2, not here
+                ignored[data["id"]] = model.get(data["schema"]).name
+            continue
+        try:
+            entity = Stored.parse(data)
+        except _Skip as skip:
+            _record(report, _describe(data, skip))
+            continue
+        if entity.id in done:
+            continue
+        entity = store.get(entity.id, entity)
+        if not carries_relations(entity):
+            continue
+        done.add(entity.id)
+        yield from _emit(converter.relations(entity), entity, report)
+    if report is not None:
+        report.ignored.update(ignored.values())
+
+
+def _emit(found: list[tuple[str, dict | _Skip]], carrier: Stored,
+          report: ImportReport | None) -> Iterator[RelationshipEvent]:
+    for _relation_id, document in found:
+        try:
+            if isinstance(document, _Skip):
+                raise document
+            event = _validated(document)
+        except _Skip as skip:
+            _record(report, Skipped(carrier.id, carrier.schema.name, skip.reason, skip.message))
+            continue
+        if report is not None:
+            report.converted += 1
+        yield event
+
+
+def events_from_ftm(entities: Iterable[object], defaults: ImportDefaults = ImportDefaults(),
+                    report: ImportReport | None = None) -> Iterator[RelationshipEvent]:
+    """`import_ftm` over entities already in memory (a list, or any iterable: it is read once into a list)."""
+    entities = entities if isinstance(entities, list) else list(entities)
+    return import_ftm(lambda: entities, defaults, report)
+
+
+# --- change feeds ---------------------------------------------------------------------------------------------
+
+DELTA_OPS = frozenset({"ADD", "MOD", "DEL"})
+STATE_TRAILER = "coi_risk_feed_state"
+
+
+class FtmFeed:
+    """Applies OpenSanctions/yente delta lines in order and says which events they imply.
+
+    ADD and MOD replace the entity (a MOD's values replace the old ones, they are not merged); DEL removes it.
+    After each line, the relations of the entity and of every entity that references it are recomputed: a
+    relation whose document changed is upserted, one that no longer exists (its carrier or an endpoint deleted,
+    or its endpoint changed) is retracted, with the document it last had. A relation's versions never go back in
+    time: a new version is stamped at least one second after the one before (a MOD may carry an older
+    last_change than the ADD it replaces), and a retraction at the feed's latest time or that second later.
+
+    The state this needs is the current entities plus the last version of each relation: `state()` writes it as
+    FtM entity lines (importing them as a full export gives the same relations) and one trailer line; pass it
+    back with `FtmFeed(..., state=lines)` to continue a feed in a later run.
+    """
+
+    def __init__(self, defaults: ImportDefaults = ImportDefaults(), report: ImportReport | None = None,
+                 state: Iterable[dict] = ()):
+        self.report = report
+        self.entities: dict[str, Stored] = {}
+        self.referrers: defaultdict[str, set[str]] = defaultdict(set)
+        self.stamps: dict[str, str] = {}  # relation id -> observed_at (ISO) of its last event
+        self.clock: dt.datetime | None = None
+        self.failing: dict[str, list[Skipped]] = {}  # carrier id -> what it cannot state yet
+        self.converter = Converter(self.entities.get, defaults, None)
+        for data in state:
+            if STATE_TRAILER in data:
+                trailer = data[STATE_TRAILER]
+                self.stamps = dict(trailer.get("stamps", {}))
+                self.clock = read_timestamp(trailer["clock"]) if trailer.get("clock") else None
+            else:
+                self._put(Stored.parse(data))
+
+    def _put(self, entity: Stored) -> None:
+        self.entities[entity.id] = entity
+        for referenced in referenced_ids(entity.proxy.to_dict()):
+            self.referrers[referenced].add(entity.id)
+
+    def _remove(self, entity_id: str) -> None:
+        old = self.entities.pop(entity_id, None)
+        if old is not None:
+            for referenced in referenced_ids(old.proxy.to_dict()):
+                self.referrers[referenced].discard(entity_id)
+
+    def _affected(self, entity_id: str) -> list[str]:
+        """The entity and every carrier reading it, directly or through a contract."""
+        found = {entity_id} | self.referrers.get(entity_id, set())
+        for referrer in list(found):
+            found |= self.referrers.get(referrer, set())
+        return sorted(found)
+
+    def _current(self, carriers: list[str]) -> dict[str, dict]:
+        """The documents the carriers state now; what they cannot state is kept in `failing` until it can."""
+        documents = {}
+        for carrier_id in carriers:
+            entity = self.entities.get(carrier_id)
+            self.failing.pop(carrier_id, None)
+            if entity is None or not carries_relations(entity):
+                continue
+            for relation_id, document in self.converter.relations(entity):
+                if isinstance(document, dict):
+                    documents[relation_id] = document
+                else:
+                    self.failing.setdefault(carrier_id, []).append(
+                        Skipped(entity.id, entity.schema.name, document.reason, document.message))
+        return documents
+
+    def report_failures(self) -> None:
+        """Record what still cannot be converted at the end of a feed (a link ADDed before its endpoints is not
+        a failure once they arrive)."""
+        for carrier_id in sorted(self.failing):
+            for skipped in self.failing[carrier_id]:
+                _record(self.report, skipped)
+        self.failing.clear()
+
+    def apply(self, line: object) -> Iterator[RelationshipEvent]:
+        """The events one delta line implies, in relation id order."""
+        op, entity_data = self._parse(line)
+        entity_id = entity_data["id"]
+        carriers = self._affected(entity_id)
+        before = self._current(carriers)
+        if op == "DEL":
+            self._remove(entity_id)
+        else:
+            try:
+                entity = Stored.parse(entity_data)
+            except _Skip as skip:
+                _record(self.report, _describe(entity_data, skip))
+                return
+            self._remove(entity_id)
+            self._put(entity)
+            carriers = sorted(set(carriers) | set(self._affected(entity_id)))
+        after = self._current(carriers)
+        if self.report is not None:
+            self.report.outcomes[f"delta {op}"] += 1
+        for relation_id in sorted(set(before) | set(after)):
+            old, new = before.get(relation_id), after.get(relation_id)
+            if new is not None and (old is None or old["event_id"] != new["event_id"]
+                                    or relation_id not in self.stamps):
+                yield self._upsert(new)
+            elif new is None and old is not None:
+                yield self._retract(old)
+
+    def _parse(self, line: object) -> tuple[str, dict]:
+        if not isinstance(line, dict) or line.get("op") not in DELTA_OPS or not isinstance(line.get("entity"), dict):
+            raise _Skip(SkipReason.INVALID_DELTA, 'a delta line is {"op": "ADD"|"MOD"|"DEL", "entity": {...}}')
+        if not isinstance(line["entity"].get("id"), str) or not line["entity"]["id"]:
+            raise _Skip(SkipReason.INVALID_DELTA, "the delta's entity has no id")
+        return line["op"], line["entity"]
+
+    def _stamp(self, relation_id: str, moment: dt.datetime) -> dt.datetime:
+        previous = self.stamps.get(relation_id)
+        if previous is not None and moment <= read_timestamp(previous):
+            moment = read_timestamp(previous) + _ONE_SECOND
+        self.stamps[relation_id] = moment.isoformat()
+        self.clock = max(self.clock, moment) if self.clock else moment
+        return moment
+
+    def _upsert(self, document: dict) -> RelationshipEvent:
+        document = dict(document)
+        document["observed_at"] = self._stamp(document["relation_id"], document["observed_at"])
+        document["event_id"] = content_event_id(document)
+        if self.report is not None:
+            self.report.converted += 1
+        return validate_event(document)
+
+    def _retract(self, old: dict) -> RelationshipEvent:
+        document = dict(old, op="retract")
+        document["observed_at"] = self._stamp(old["relation_id"], max(self.clock or old["observed_at"],
+                                                                       old["observed_at"]))
+        document["event_id"] = content_event_id(document)
+        if self.report is not None:
+            self.report.retracted += 1
+        return validate_event(document)
+
+    def state(self) -> Iterator[dict]:
+        """The replayable state: current entities in id order, then the trailer with the relation versions."""
+        for entity_id in sorted(self.entities):
+            yield self.entities[entity_id].to_dict()
+        yield {STATE_TRAILER: {"stamps": dict(sorted(self.stamps.items())),
+                               "clock": self.clock.isoformat() if self.clock else None}}
+
+
+def events_from_delta(lines: Iterable[object], defaults: ImportDefaults = ImportDefaults(),
+                      report: ImportReport | None = None, feed: FtmFeed | None = None) -> Iterator[RelationshipEvent]:
+    """The events a delta feed implies, line by line (a new `FtmFeed` unless one is given)."""
+    feed = feed or FtmFeed(defaults, report)
+    for number, line in enumerate(lines, start=1):
+        try:
+            yield from feed.apply(line)
+        except _Skip as skip:
+            _record(report, Skipped(None, None, skip.reason, f"line {number}: {skip.message}"))
+    feed.report_failures()
 
 
 # --- export ---------------------------------------------------------------------------------------------------
@@ -388,7 +947,10 @@ def ftm_from_events(events: Iterable[RelationshipEvent]) -> Iterator[dict]:
     for ref in _first_seen_order(current.values(), endpoints):
         yield _entity_from_ref(ref).to_dict()
     for event in current.values():
-        yield _link_from_event(event).to_dict()
+        link = _link_from_event(event)
+        if link.schema is CONTRACT_AWARD:
+            yield _contract_for(event).to_dict()
+        yield link.to_dict()
 
 
 def _first_seen_order(events: Iterable[RelationshipEvent], latest: dict[str, EntityRef]) -> list[EntityRef]:
@@ -406,12 +968,32 @@ def _entity_from_ref(ref: EntityRef) -> EntityProxy:
     return entity
 
 
+def _contract_id(event: RelationshipEvent) -> str:
+    return f"{event.relation_id}.contract"
+
+
+def _contract_for(event: RelationshipEvent) -> EntityProxy:
+    """The Contract an exported ContractAward belongs to: its authority is the relation's source."""
+    contract = model.make_entity("Contract")
+    contract.id = _contract_id(event)
+    contract.add("authority", event.source.id)
+    contract.add("title", event.properties.purpose or event.properties.role or event.relation_type.value)
+    contract.add("sourceUrl", event.provenance.source_url)
+    contract.add("publisher", event.provenance.publisher)
+    contract.add("modifiedAt", _ftm_time(event.observed_at))
+    return contract
+
+
 def _link_from_event(event: RelationshipEvent) -> EntityProxy:
     schema = ftm_schema_for(event)
     link = model.make_entity(schema)
     link.id = event.relation_id
-    link.add(schema.edge_source, event.source.id)
-    link.add(schema.edge_target, event.target.id)
+    if schema is CONTRACT_AWARD:
+        link.add("contract", _contract_id(event))
+        link.add("supplier", event.target.id)
+    else:
+        link.add(schema.edge_source, event.source.id)
+        link.add(schema.edge_target, event.target.id)
     if schema is UNKNOWN_LINK:
         link.add("role", event.relation_type.value)
     for name in sorted(event.properties.set_fields()):

@@ -51,11 +51,11 @@ from scoring.explain import FrozenNames, names_on, render, rendering_signature
 from scoring.exposure import Exposure, ExposureSet, exposure_set, political_exposure
 from scoring.graph import Relation, TemporalGraph
 from scoring.group import Group, group
-from scoring.ownership import Holding, beneficially_owned, holdings, sphere
+from scoring.ownership import Holding, beneficially_owned, effective_stakes, holdings, sphere
 from scoring.rules import Assessment, assess
 from scoring.search import NodeTies, SearchContext, node_ties
 from scoring.strength import Strength
-from scoring.semantics import IN, OUT, RELAY_TYPES, Layer
+from scoring.semantics import IN, OUT, RELAY_TYPES, STAKE_TYPES, Layer
 from scoring.timing import TimeModel
 
 PairKey = tuple[str, str]
@@ -813,6 +813,14 @@ class Engine:
         if day is None:  # nothing applied yet: no clock to read the graph at (the wall clock is never used)
             return Exposure(entity_id, 0.0, "none", ())
         return political_exposure(entity_id, self._context(NullReads(), day))
+
+    def stakes(self, owner_id: str, as_of: dt.date | None = None) -> dict[str, Holding]:
+        """What `owner_id` holds through ownership stakes alone, directly and along chains, under the configured
+        rule (scoring.ownership), also below the beneficial-ownership threshold: for exporting computed stakes."""
+        day = as_of or self._evaluation_day_or_none()
+        if day is None:
+            return {}
+        return effective_stakes(owner_id, self._context(NullReads(), day), types=STAKE_TYPES)
 
     @property
     def clock(self) -> dt.datetime | None:

@@ -10,7 +10,9 @@ import sys
 _COMMAND_MODULES = (
     "streams.broker",
     "streams.commands.schema",
+    "streams.commands.importer",
     "streams.commands.ftm",
+    "streams.commands.bods",
     "streams.commands.score",
     "streams.commands.worker",
     "streams.commands.produce",

@@ -20,6 +20,8 @@ from scoring.config import BAND_ORDER
 from streams.render import render_ranking
 
 _BAND_NAMES = [band.value for band in Band]
+# Reasons that say a line is no event at all (FtM entities, BODS statements, other JSON), not a broken one.
+_NOT_EVENTS = frozenset({"malformed_json", "unknown_schema_version", "not_an_object"})
 
 
 def register(subparsers) -> None:
@@ -56,6 +58,12 @@ def run(args: argparse.Namespace) -> int:
             try:
                 event = parse_event(line.rstrip(b"\r\n"))
             except EventRejected as rejection:
+                if applied == 0 and rejected == 0 and rejection.reason.value in _NOT_EVENTS:
+                    # The first record is not an event at all: one line, not a page of identical errors.
+                    print(f"coi-risk score: {args.file} is not relationship events ({rejection.reason.value} on "
+                          f"line {number}); convert FtM or BODS data first with `coi-risk import {args.file}`",
+                          file=sys.stderr)
+                    return 2
                 rejected += 1
                 print(f"{args.file}:{number}: {rejection.reason.value}: {rejection.message}", file=sys.stderr)
                 continue

@@ -59,17 +59,27 @@ def test_import_ftm_writes_events_and_a_summary(capsys):
     events = [parse_event(line.encode()) for line in lines(captured.out)]
     assert len(events) == 6
     assert {event.provenance.confidence for event in events} == {0.7}
-    assert "import-ftm: converted 6; skipped 1 (unknown_role: 1)" in captured.err
+    assert "import-ftm (ftm): converted 6; retracted 0; skipped 1 (unknown_role: 1); notes 2" in captured.err
     assert "skipped UnknownLink pl-ul-partner-9f8e: unknown_role" in captured.err
     assert "note: Ownership pl-own-7d21c4e8aa90: startDate 2019 read as 2019-01-01" in captured.err
     assert "not converted (neither a relation nor an endpoint): Address 1, Sanction 1" in captured.err
 
 
-def test_import_ftm_without_defaults_skips_relations_without_provenance(capsys):
+def test_import_ftm_without_defaults_takes_provenance_from_the_data(capsys):
     assert main(["import-ftm", str(OPENSANCTIONS)]) == 0
     captured = capsys.readouterr()
-    assert len(lines(captured.out)) == 3, "only the relations that name their publisher and source convert"
-    assert "missing_provenance: 3" in captured.err and "--publisher" in captured.err
+    assert len(lines(captured.out)) == 6, "datasets and first_seen/last_change stand in for the flags"
+
+
+def test_import_ftm_without_defaults_skips_relations_without_any_provenance(capsys, tmp_path):
+    bare = tmp_path / "bare.ftm.jsonl"
+    bare.write_text("".join(json.dumps({key: value for key, value in entity.items()
+                                        if key not in ("datasets", "first_seen", "last_change")}) + "\n"
+                            for entity in map(json.loads, OPENSANCTIONS.read_text().splitlines())))
+    assert main(["import-ftm", str(bare)]) == 0
+    captured = capsys.readouterr()
+    assert len(lines(captured.out)) == 1, "only the relation that names publisher, source and time converts"
+    assert "missing_provenance: 5" in captured.err and "--publisher" in captured.err
 
 
 def test_import_ftm_reports_lines_that_are_not_json(capsys, tmp_path):

@@ -62,3 +62,14 @@ def test_there_is_an_example_of_each_relation_type(doc):
 def test_every_reason_code_is_documented(doc):
     missing = [reason.value for reason in RejectReason if f"`{reason.value}`" not in doc]
     assert not missing, f"docs/events.md does not explain the reason codes {missing}"
+
+
+def test_every_import_mapping_is_documented(doc):
+    from schemas.bods import ENTITY_SCHEMA, INTERESTS
+    from schemas.ftm import LINK_MAPPINGS, NODE_MAPPINGS, PENDING_SCHEMATA
+
+    names = [*LINK_MAPPINGS, *PENDING_SCHEMATA, *(f"{schema}.{prop}" for schema, prop in NODE_MAPPINGS),
+             *INTERESTS, *ENTITY_SCHEMA]
+    missing = [name for name in names if f"`{name}`" not in doc and f"`{name}` (" not in doc
+               and not re.search(rf"`{re.escape(name)}[` (]", doc)]
+    assert not missing, f"docs/events.md does not show how these are imported: {missing}"

@@ -174,14 +174,16 @@ def test_opensanctions_style_import_reads_properties_and_endpoints(opensanctions
     assert events["pl-ul-regulates-bal"].spec.authority
 
 
-def test_opensanctions_style_import_falls_back_to_the_defaults(opensanctions_import):
+def test_opensanctions_style_import_takes_provenance_from_the_data_before_the_defaults(opensanctions_import):
     events, _ = opensanctions_import
     occupancy, family = events["pl-occ-0c1e9d2a77b4"], events["pl-fam-5e0a3f9c1b2d"]
     assert (occupancy.provenance.publisher, occupancy.provenance.source_url) == (
-        OPENSANCTIONS.publisher, OPENSANCTIONS.source_url)
-    assert occupancy.provenance.retrieved_at == occupancy.observed_at == RETRIEVED
+        "OpenSanctions: wd_peps", "https://www.opensanctions.org/datasets/wd_peps/"), "from datasets, not flags"
+    assert occupancy.provenance.retrieved_at == dt.datetime(2023, 12, 14, 6, 12, 1, tzinfo=dt.UTC), "first_seen"
+    assert occupancy.observed_at == dt.datetime(2025, 1, 8, 6, 11, 2, tzinfo=dt.UTC), \
+        "observed when the latest of relation and endpoints last changed (the holder's last_change)"
     assert family.provenance.source_url == "https://example.org/declarations/2024/kowalczyk.pdf"
-    assert family.provenance.publisher == "OpenSanctions"
+    assert family.provenance.publisher == "OpenSanctions: pl_declarations"
     assert all(event.provenance.extractor.name == "ftm-import" for event in events.values())
 
 
@@ -229,8 +231,10 @@ def link(schema: str, **properties) -> dict:
      SkipReason.UNKNOWN_ROLE, "friend of"),
     ([PERSON, COMPANY, link("UnknownLink", subject=["p1"], object=["c1"], role=["regulates", "oversees"])],
      SkipReason.UNKNOWN_ROLE, "exactly one"),
-    ([PERSON, COMPANY, link("Succession", predecessor=["p1"], successor=["c1"])],
-     SkipReason.UNMAPPED_SCHEMA, "Succession"),
+    ([PERSON, COMPANY, {"id": "s1", "schema": "Similar", "properties": {"candidate": ["p1"], "match": ["c1"]}}],
+     SkipReason.NOT_CONVERTED_YET, "same_as"),
+    ([PERSON, COMPANY, link("Ownership", owner=["p1"], asset=["c1"], endDate=["31.12.2019"])],
+     SkipReason.UNREADABLE_VALUE, "endDate '31.12.2019' is not a date"),
     ([PERSON, link("Ownership", owner=["p1"], asset=["c9"])], SkipReason.MISSING_ENDPOINT, "c9"),
     ([PERSON, COMPANY, {"id": "c2", "schema": "Company", "properties": {"name": ["Beta"]}},
       link("Ownership", owner=["p1"], asset=["c1", "c2"])], SkipReason.MISSING_ENDPOINT, "exactly one"),
@@ -271,3 +275,15 @@ def test_relations_may_come_before_their_endpoints():
     entities = [link("Ownership", owner=["p1"], asset=["c1"]), COMPANY, PERSON]
     [event] = events_from_ftm(entities)
     assert (event.source.id, event.target.id) == ("p1", "c1")
+
+
+def test_awards_contract_exports_as_contract_and_award_and_comes_back_whole(handwritten_documents):
+    [event] = [validate_event(doc) for doc in handwritten_documents if doc["relation_type"] == "awards_contract"]
+    exported = list(ftm_from_events([event]))
+    schemas = {entity["schema"]: entity for entity in exported}
+    assert schemas["Contract"]["properties"]["authority"] == [event.source.id]
+    assert schemas["ContractAward"]["properties"]["supplier"] == [event.target.id]
+    [back] = events_from_ftm(exported)
+    assert comparable(back, "ContractAward") == comparable(event, "ContractAward")
+    assert (back.properties.amount, back.properties.currency, back.properties.purpose) == (3200000.0, "EUR",
+                                                                                           "gravel supply")

@@ -1,0 +1,498 @@
+"""Beneficial Ownership Data Standard (BODS 0.4, and 0.3) in: person, entity and relationship statements out as
+relationship events. docs/events.md ("BODS") has the mapping table and what is lost.
+
+- Entities and persons are endpoints: the entity type decides the schema (`ENTITY_SCHEMA`: a state or state body
+  is a PublicBody); a person declared politically exposed gets the `role.pep` topic (`role.pep.frmr` when every
+  declared office has ended) and one `occupancy` of a Position per declared office (its `reason`).
+- Each interest of a relationship statement is one event from the interested party to the subject, its type
+  read from `INTERESTS`. A share reads its `exact` value, else its lower bound (`minimum`/`exclusiveMinimum`: the
+  share the register guarantees); a share with only an upper bound is imported without a percentage.
+- `directOrIndirect: indirect` (0.3: `interestLevel`): when the statement lists its `componentRecords` and they are
+  all in the file, the chain is there and the engine computes the indirect stake itself, so the declared one is
+  not imported (it would count twice); otherwise it is imported as the only evidence, with role "indirect".
+- Versions: a record's statements (0.4: one `recordId`; 0.3: chains of `replacesStatements`) are versions of the
+  same relations, ordered by `statementDate` and, on one date, by their order in the file; an interest a later
+  statement no longer states is retracted. A closed record (`recordStatus: closed`) ends its relations: on the
+  interest's `endDate`, else on the day before the closing statement's date.
+- Provenance: the publisher from `publicationDetails.publisher`, the source URL from `source.url` or the
+  publisher's `url`, the retrieval time from `source.retrievedAt` or `publicationDate`; `ImportDefaults` fill
+  only what the statement lacks.
+
+`import_bods` reads a file in two passes (the parties, then the relationships), holding the parties only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from schemas.events import SCHEMA_VERSION, RelationshipEvent
+from schemas.ftm import ImportDefaults, ImportReport, Skipped, SkipReason, _record
+from schemas.validation import EventRejected, validate_event
+from schemas.values import UnreadableValue, first_day, last_day, read_timestamp
+from schemas.vocabulary import EntitySchema, RelationType
+
+BODS_IMPORT_VERSION = "1.0"
+
+ENTITY_SCHEMA: dict[str, EntitySchema] = {
+    "registeredEntity": EntitySchema.COMPANY,
+    "legalEntity": EntitySchema.LEGAL_ENTITY,
+    "arrangement": EntitySchema.LEGAL_ENTITY,
+    "anonymousEntity": EntitySchema.LEGAL_ENTITY,
+    "unknownEntity": EntitySchema.LEGAL_ENTITY,
+    "state": EntitySchema.PUBLIC_BODY,
+    "stateBody": EntitySchema.PUBLIC_BODY,
+}
+
+
+@dataclass(frozen=True)
+class Interest:
+    relation: RelationType
+    label: str
+    takes_share: bool = False  # the share is the relation's percentage; otherwise it goes into the role text
+
+
+# BODS interest type -> our relation, from the interested party (source) to the subject (target).
+INTERESTS: dict[str, Interest] = {
+    "shareholding": Interest(RelationType.OWNERSHIP, "shareholding", takes_share=True),
+    "votingRights": Interest(RelationType.CONTROL, "voting rights"),
+    "appointmentOfBoard": Interest(RelationType.CONTROL, "appointment of board"),
+    "otherInfluenceOrControl": Interest(RelationType.CONTROL, "other influence or control"),
+    "seniorManagingOfficial": Interest(RelationType.DIRECTORSHIP, "senior managing official"),
+    "boardMember": Interest(RelationType.DIRECTORSHIP, "board member"),
+    "boardChair": Interest(RelationType.DIRECTORSHIP, "board chair"),
+    "settlor": Interest(RelationType.CONTROL, "settlor"),
+    "trustee": Interest(RelationType.CONTROL, "trustee"),
+    "protector": Interest(RelationType.CONTROL, "protector"),
+    "beneficiaryOfLegalArrangement": Interest(RelationType.OWNERSHIP, "beneficiary of legal arrangement",
+                                              takes_share=True),
+    "rightsToSurplusAssetsOnDissolution": Interest(RelationType.OWNERSHIP, "rights to surplus assets on "
+                                                   "dissolution", takes_share=True),
+    "rightsToProfitOrIncome": Interest(RelationType.OWNERSHIP, "rights to profit or income", takes_share=True),
+    "enjoymentAndUseOfAssets": Interest(RelationType.OWNERSHIP, "enjoyment and use of assets", takes_share=True),
+    "rightsGrantedByContract": Interest(RelationType.CONTROL, "rights granted by contract"),
+    "conditionalRightsGrantedByContract": Interest(RelationType.CONTROL, "conditional rights granted by contract"),
+    "controlViaCompanyRulesOrArticles": Interest(RelationType.CONTROL, "control via company rules or articles"),
+    "controlByLegalFramework": Interest(RelationType.CONTROL, "control by legal framework"),
+    "nominator": Interest(RelationType.CONTROL, "nominator"),
+    "nominee": Interest(RelationType.REPRESENTATION, "nominee"),
+    # No type, or one the register does not publish: a stake of unknown size (the engine's unknown_stake).
+    "unknownInterest": Interest(RelationType.OWNERSHIP, "interest of unknown kind", takes_share=True),
+    "unpublishedInterest": Interest(RelationType.OWNERSHIP, "unpublished interest", takes_share=True),
+}
+UNTYPED_INTEREST = "unknownInterest"
+
+_ID_CHARS = re.compile(r"[^A-Za-z0-9._:\-/]")
+_ONE_DAY = dt.timedelta(days=1)
+_ONE_SECOND = dt.timedelta(seconds=1)
+
+
+def identifier(raw: str) -> str:
+    """A BODS id as an event identifier: characters the contract does not allow become '-'."""
+    text = _ID_CHARS.sub("-", str(raw).strip())
+    return text if text[:1].isalnum() else f"bods-{text}"
+
+
+def is_bods(document: object) -> bool:
+    return isinstance(document, dict) and any(key in document for key in ("statementId", "statementID",
+                                                                           "recordType", "statementType"))
+
+
+@dataclass
+class Statement:
+    """One BODS statement, read the same way for 0.4 and 0.3."""
+
+    kind: str  # entity, person, relationship
+    record_id: str  # stable across versions
+    statement_id: str
+    details: dict
+    date: dt.date | None
+    closed: bool
+    raw: dict
+
+    @classmethod
+    def read(cls, data: dict, lineage: dict[str, str]) -> Statement:
+        statement_id = str(data.get("statementId") or data.get("statementID") or "")
+        if not statement_id:
+            raise _Problem(SkipReason.INVALID_ENTITY, "statement has no statementId")
+        if "recordType" in data:  # 0.4
+            kind = data["recordType"]
+            record_id = str(data.get("recordId") or statement_id)
+            details = data.get("recordDetails") or {}
+            closed = data.get("recordStatus") == "closed"
+        else:  # 0.3: the record is the chain of statements that replace one another
+            kind = {"entityStatement": "entity", "personStatement": "person",
+                    "ownershipOrControlStatement": "relationship"}.get(data.get("statementType"), "")
+            replaced = [lineage[s] for s in data.get("replacesStatements") or [] if s in lineage]
+            record_id = replaced[0] if replaced else statement_id
+            lineage[statement_id] = record_id
+            details = _details_03(data, kind)
+            closed = False
+        if kind not in ("entity", "person", "relationship"):
+            raise _Problem(SkipReason.UNMAPPED_SCHEMA, f"statement type {data.get('recordType') or data.get('statementType')!r}")
+        date = None
+        if data.get("statementDate"):
+            try:
+                date = first_day(data["statementDate"])
+            except UnreadableValue as exc:
+                raise _Problem(SkipReason.UNREADABLE_VALUE, f"statementDate {exc}") from None
+        return cls(kind, identifier(record_id), statement_id, details if isinstance(details, dict) else {}, date,
+                   closed, data)
+
+
+def _details_03(data: dict, kind: str) -> dict:
+    """0.3 fields in 0.4 places."""
+    if kind == "relationship":
+        subject = data.get("subject") or {}
+        party = data.get("interestedParty") or {}
+        return {
+            "subject": subject.get("describedByEntityStatement"),
+            "interestedParty": party.get("describedByPersonStatement") or party.get("describedByEntityStatement"),
+            "interests": [dict(i, directOrIndirect=i.get("interestLevel", "unknown")) for i in
+                          data.get("interests") or []],
+        }
+    if kind == "entity":
+        return {"name": data.get("name"), "entityType": {"type": data.get("entityType")},
+                "jurisdiction": data.get("incorporatedInJurisdiction") or {}}
+    return {"names": data.get("names") or [], "nationalities": data.get("nationalities") or []}
+
+
+class _Problem(Exception):
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+@dataclass
+class _State:
+    parties: dict[str, tuple[dict, tuple]] = field(default_factory=dict)  # record id -> (EntityRef dict, version)
+    relationship_ids: set[str] = field(default_factory=set)
+    lineage: dict[str, str] = field(default_factory=dict)
+    stamps: dict[str, dt.datetime] = field(default_factory=dict)  # relation id -> last observed_at
+    produced: dict[str, dict[str, dict]] = field(default_factory=dict)  # record -> relation id -> document
+
+
+def import_bods(read: Callable[[], Iterable[object]], defaults: ImportDefaults = ImportDefaults(
+        extractor_name="bods-import", extractor_version=BODS_IMPORT_VERSION),
+                report: ImportReport | None = None) -> Iterator[RelationshipEvent]:
+    """Stream a BODS file (statements as a JSON array or lines): parties first, then relationships in order."""
+    state = _State()
+    for position, data in enumerate(read()):
+        if not isinstance(data, dict):
+            continue
+        try:
+            statement = Statement.read(data, state.lineage)
+        except _Problem:
+            continue  # reported in the second pass
+        if statement.kind == "relationship":
+            state.relationship_ids.add(statement.record_id)
+            continue
+        ref = _party_ref(statement)
+        version = (statement.date or dt.date.min, position)
+        if ref is not None and (statement.record_id not in state.parties
+                                or state.parties[statement.record_id][1] <= version):
+            state.parties[statement.record_id] = (ref, version)
+    for data in read():  # `lineage` from the first pass stays: 0.3 parties are named by their latest statement
+        try:
+            if not isinstance(data, dict):
+                raise _Problem(SkipReason.INVALID_ENTITY, f"a BODS statement is a JSON object, got "
+                                                          f"{type(data).__name__}")
+            statement = Statement.read(data, state.lineage)
+            if statement.kind == "relationship":
+                yield from _relationship_events(statement, state, defaults, report)
+            elif statement.kind == "person":
+                yield from _office_events(statement, state, defaults, report)
+        except _Problem as problem:
+            known = data if isinstance(data, dict) else {}
+            _record(report, Skipped(str(known.get("statementId") or known.get("statementID") or "") or None,
+                                    "BODS", problem.reason, problem.message))
+
+
+def _party_ref(statement: Statement) -> dict | None:
+    details = statement.details
+    if statement.kind == "entity":
+        entity_type = (details.get("entityType") or {}).get("type") or "unknownEntity"
+        schema = ENTITY_SCHEMA.get(entity_type, EntitySchema.LEGAL_ENTITY)
+        name = details.get("name") or f"{entity_type} {statement.record_id}"
+        ref = {"id": statement.record_id, "schema": schema.value, "name": str(name)[:500]}
+        code = (details.get("jurisdiction") or {}).get("code")
+    else:
+        names = [n for n in details.get("names") or [] if isinstance(n, dict)]
+        names.sort(key=lambda n: n.get("type") != "legal")  # the legal name first, else the order given
+        full = [n.get("fullName") or " ".join(filter(None, (n.get("givenName"), n.get("familyName"))))
+                for n in names]
+        full = [n for n in full if n]
+        ref = {"id": statement.record_id, "schema": EntitySchema.PERSON.value,
+               "name": (full[0] if full else f"unnamed person {statement.record_id}")[:500],
+               "aliases": list(dict.fromkeys(full[1:]))}
+        codes = [n.get("code") for n in details.get("nationalities") or [] if isinstance(n, dict)]
+        code = next(filter(None, codes), None)
+        exposure = details.get("politicalExposure") or {}
+        if exposure.get("status") == "isPep":
+            offices = [d for d in exposure.get("details") or [] if isinstance(d, dict)]
+            ended = offices and all(d.get("endDate") for d in offices)
+            ref["topics"] = ["role.pep.frmr" if ended else "role.pep"]
+    if isinstance(code, str) and re.fullmatch(r"[A-Za-z]{2}(-[A-Za-z0-9]+)?", code):
+        ref["country"] = code.lower()
+    return ref
+
+
+def _provenance(statement: Statement, defaults: ImportDefaults) -> tuple[dict, dt.datetime]:
+    data = statement.raw
+    publication = data.get("publicationDetails") or {}
+    publisher_info = publication.get("publisher") or {}
+    source = data.get("source") or {}
+    publisher = publisher_info.get("name") or publisher_info.get("url") or defaults.publisher
+    source_url = source.get("url") or publisher_info.get("url") or defaults.source_url
+    retrieved_at = None
+    for value in (source.get("retrievedAt"), publication.get("publicationDate")):
+        if value:
+            try:
+                retrieved_at = read_timestamp(value)
+                break
+            except UnreadableValue:
+                continue
+    retrieved_at = retrieved_at or defaults.retrieved_at
+    missing = [(name, option) for name, option, value in (
+        ("source.url or publicationDetails.publisher.url", "--source-url", source_url),
+        ("publicationDetails.publisher", "--publisher", publisher),
+        ("source.retrievedAt or publicationDetails.publicationDate", "--retrieved-at", retrieved_at))
+        if value is None]
+    if missing:
+        raise _Problem(SkipReason.MISSING_PROVENANCE,
+                       f"no {', '.join(n for n, _ in missing)} in the statement and no default for it "
+                       f"({', '.join(o for _, o in missing)})")
+    observed = (dt.datetime.combine(statement.date, dt.time(), tzinfo=dt.UTC) if statement.date else retrieved_at)
+    return {"source_url": str(source_url), "publisher": str(publisher)[:500], "retrieved_at": retrieved_at,
+            "extractor": {"name": defaults.extractor_name, "version": defaults.extractor_version},
+            "confidence": defaults.confidence}, observed
+
+
+def _share(share: object, notes: list[str]) -> tuple[float | None, str]:
+    """(percentage, how it reads) of a BODS share: exact, else the lower bound."""
+    if not isinstance(share, dict):
+        return None, ""
+    if isinstance(share.get("exact"), (int, float)):
+        return float(share["exact"]), f"{share['exact']:g}%"
+    low = share.get("minimum", share.get("exclusiveMinimum"))
+    high = share.get("maximum", share.get("exclusiveMaximum"))
+    text = f"{low if low is not None else '?'}-{high if high is not None else '?'}%"
+    if isinstance(low, (int, float)):
+        notes.append(f"share {text} read as its lower bound {low:g}%")
+        return float(low), text
+    if high is not None:
+        notes.append(f"share {text} gives only an upper bound: imported without a percentage")
+    return None, text
+
+
+def _relationship_events(statement: Statement, state: _State, defaults: ImportDefaults,
+                         report: ImportReport | None) -> Iterator[RelationshipEvent]:
+    details = statement.details
+    subject, party = details.get("subject"), details.get("interestedParty")
+    subject = identifier(state.lineage.get(subject, subject)) if isinstance(subject, str) else None
+    party = identifier(state.lineage.get(party, party)) if isinstance(party, str) else None
+    for end, record in (("subject", subject), ("interestedParty", party)):
+        if record is None or record not in state.parties:
+            raise _Problem(SkipReason.MISSING_ENDPOINT,
+                           f"relationship {statement.record_id}: {end} {record or '(unspecified)'} is not a person "
+                           f"or entity statement in the file")
+    provenance, observed = _provenance(statement, defaults)
+    components = [identifier(c) for c in details.get("componentRecords") or [] if isinstance(c, str)]
+    chain_in_file = bool(components) and all(c in state.relationship_ids or c in state.parties for c in components)
+    documents: dict[str, dict] = {}
+    seen: dict[str, int] = {}
+    interests = [i for i in details.get("interests") or [] if isinstance(i, dict)]
+    for interest in interests:
+        kind = interest.get("type") or UNTYPED_INTEREST
+        mapping = INTERESTS.get(kind)
+        notes: list[str] = []
+        if mapping is None:
+            _note(report, statement, f"interest type {kind!r} has no meaning in our vocabulary: not imported")
+            continue
+        indirect = interest.get("directOrIndirect") == "indirect"
+        if indirect and chain_in_file:
+            if report is not None:
+                report.outcomes["bods indirect interest left to the engine (its chain is in the file)"] += 1
+            continue
+        seen[kind] = seen.get(kind, 0) + 1
+        relation_id = f"{statement.record_id}/{kind}" + (f"/{seen[kind]}" if seen[kind] > 1 else "")
+        percentage, share_text = _share(interest.get("share"), notes)
+        role = ", ".join(filter(None, (mapping.label, "indirect" if indirect else None,
+                                       None if mapping.takes_share or not share_text else share_text)))
+        properties: dict = {"role": role}
+        if mapping.takes_share and percentage is not None:
+            properties["percentage"] = percentage
+        try:
+            start = first_day(interest["startDate"]) if interest.get("startDate") else None
+            end = last_day(interest["endDate"]) if interest.get("endDate") else None
+        except UnreadableValue as exc:
+            raise _Problem(SkipReason.UNREADABLE_VALUE, f"interest {kind} of {statement.record_id}: {exc}") from None
+        if statement.closed and end is None:
+            end = max((statement.date or observed.date()) - _ONE_DAY, start or dt.date.min)
+            notes.append(f"closed record without an end date: read as ended on {end}")
+        for note in notes:
+            _note(report, statement, f"{kind}: {note}")
+        documents[relation_id] = {
+            "schema_version": SCHEMA_VERSION, "op": "upsert", "relation_id": relation_id,
+            "relation_type": mapping.relation.value, "source": state.parties[party][0],
+            "target": state.parties[subject][0], "properties": properties, "start_date": start, "end_date": end,
+            "status": defaults.status.value, "observed_at": observed, "provenance": provenance,
+        }
+    previous = state.produced.get(statement.record_id, {})
+    for relation_id in sorted(set(previous) - set(documents)):  # a later statement no longer states it
+        yield _event(dict(previous[relation_id], op="retract"), state, report, statement)
+    for relation_id, document in documents.items():
+        yield _event(document, state, report, statement)
+    state.produced[statement.record_id] = documents
+
+
+def _office_events(statement: Statement, state: _State, defaults: ImportDefaults,
+                   report: ImportReport | None) -> Iterator[RelationshipEvent]:
+    exposure = statement.details.get("politicalExposure") or {}
+    if exposure.get("status") != "isPep" or statement.record_id not in state.parties:
+        return
+    offices = [d for d in exposure.get("details") or [] if isinstance(d, dict)]
+    if not offices:
+        return
+    provenance, observed = _provenance(statement, defaults)
+    for number, office in enumerate(offices, start=1):
+        jurisdiction = office.get("jurisdiction") or {}
+        reason = office.get("reason") or "politically exposed person"
+        position = {"id": f"{statement.record_id}-office-{number}", "schema": EntitySchema.POSITION.value,
+                    "name": (reason + (f" ({jurisdiction['name']})" if jurisdiction.get("name") else ""))[:500]}
+        code = jurisdiction.get("code")
+        if isinstance(code, str) and re.fullmatch(r"[A-Za-z]{2}", code):
+            position["country"] = code.lower()
+        try:
+            start = first_day(office["startDate"]) if office.get("startDate") else None
+            end = last_day(office["endDate"]) if office.get("endDate") else None
+        except UnreadableValue as exc:
+            raise _Problem(SkipReason.UNREADABLE_VALUE, f"politicalExposure of {statement.record_id}: {exc}") \
+                from None
+        document = {
+            "schema_version": SCHEMA_VERSION, "op": "upsert", "relation_id": f"{statement.record_id}/pep/{number}",
+            "relation_type": RelationType.OCCUPANCY.value, "source": state.parties[statement.record_id][0],
+            "target": position, "properties": {"role": reason[:200]}, "start_date": start, "end_date": end,
+            "status": defaults.status.value, "observed_at": observed, "provenance": provenance,
+        }
+        yield _event(document, state, report, statement)
+
+
+def _event(document: dict, state: _State, report: ImportReport | None, statement: Statement) -> RelationshipEvent:
+    relation_id = document["relation_id"]
+    previous = state.stamps.get(relation_id)
+    if previous is not None and document["observed_at"] <= previous:
+        document["observed_at"] = previous + _ONE_SECOND  # a later statement on the same date is the newer one
+    state.stamps[relation_id] = document["observed_at"]
+    content = {key: value for key, value in document.items() if key != "event_id"}
+    document["event_id"] = "bods-" + hashlib.sha256(json.dumps(content, sort_keys=True, default=str)
+                                                    .encode()).hexdigest()[:32]
+    try:
+        event = validate_event(document)
+    except EventRejected as rejected:
+        raise _Problem(rejected.reason.value, f"{relation_id}: {rejected.message}") from None
+    if report is not None:
+        if event.op == "retract":
+            report.retracted += 1
+        else:
+            report.converted += 1
+    return event
+
+
+def _note(report: ImportReport | None, statement: Statement, text: str) -> None:
+    if report is not None:
+        report.notes.append(f"BODS {statement.record_id}: {text}")
+
+
+def events_from_bods(statements: Iterable[object], defaults: ImportDefaults | None = None,
+                     report: ImportReport | None = None) -> Iterator[RelationshipEvent]:
+    """`import_bods` over statements in memory."""
+    statements = statements if isinstance(statements, list) else list(statements)
+    return import_bods(lambda: statements, defaults or ImportDefaults(
+        extractor_name="bods-import", extractor_version=BODS_IMPORT_VERSION), report)
+
+
+# --- export: the indirect stakes the engine computes ------------------------------------------------------------
+
+BODS_EXPORT_VERSION = "0.4"
+# Our endpoint schema -> the BODS record it becomes (entity type for entities).
+RECORD_OF_SCHEMA: dict[EntitySchema, tuple[str, str | None]] = {
+    EntitySchema.PERSON: ("person", None),
+    EntitySchema.COMPANY: ("entity", "registeredEntity"),
+    EntitySchema.PUBLIC_BODY: ("entity", "stateBody"),
+    EntitySchema.ORGANIZATION: ("entity", "legalEntity"),
+    EntitySchema.LEGAL_ENTITY: ("entity", "legalEntity"),
+    EntitySchema.SECURITY: ("entity", "legalEntity"),
+    EntitySchema.ASSET: ("entity", "legalEntity"),
+    EntitySchema.POSITION: ("entity", "stateBody"),
+}
+RULE_DESCRIPTIONS: dict[str, str] = {
+    "eu": "EU rule: the product of the stakes along each ownership chain, chains added (capped at 100%)",
+    "ofac": "OFAC 50% rule: a chain passes its last stake on only through majority-held entities, chains added",
+}
+
+
+@dataclass(frozen=True)
+class ComputedStake:
+    """An effective stake the engine computed: owner -> owned, with the chains (entity ids, owner first)."""
+
+    owner: dict  # EntityRef as JSON
+    owned: dict
+    stake: float  # 0..1
+    chains: tuple[tuple[str, ...], ...]
+    assumed: bool  # some chain used the assumed stake of an ownership without a percentage
+
+
+def _statement_id(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
+
+
+def bods_from_stakes(stakes: Iterable[ComputedStake], rule: str, day: dt.date,
+                     publisher: str = "coi-risk") -> Iterator[dict]:
+    """BODS 0.4 statements declaring each computed stake as an indirect shareholding: the parties (each once),
+    then one relationship per stake. Statement ids are hashes of the content, so one state gives one file."""
+    stakes = list(stakes)
+    publication = {"publicationDate": day.isoformat(), "bodsVersion": BODS_EXPORT_VERSION,
+                   "publisher": {"name": publisher}}
+    parties: dict[str, dict] = {}
+    for stake in stakes:
+        for ref in (stake.owner, stake.owned):
+            parties.setdefault(ref["id"], ref)
+    for party_id, ref in parties.items():
+        record_type, entity_type = RECORD_OF_SCHEMA.get(EntitySchema(ref["schema"]), ("entity", "legalEntity"))
+        details: dict = {"isComponent": False}
+        if record_type == "person":
+            details |= {"personType": "knownPerson", "names": [{"type": "legal", "fullName": ref["name"]}]}
+            if ref.get("country"):
+                details["nationalities"] = [{"code": ref["country"].upper()[:2]}]
+        else:
+            details |= {"entityType": {"type": entity_type}, "name": ref["name"]}
+            if ref.get("country"):
+                details["jurisdiction"] = {"code": ref["country"].upper()[:2]}
+        yield {"statementId": _statement_id("party", party_id, json.dumps(ref, sort_keys=True), day.isoformat()),
+               "statementDate": day.isoformat(), "recordId": party_id, "recordStatus": "new",
+               "recordType": record_type, "recordDetails": details, "publicationDetails": publication}
+    for stake in stakes:
+        percent = round(stake.stake * 100, 4)
+        via = "; ".join(" -> ".join(chain) for chain in stake.chains)
+        record_id = f"{stake.owner['id']}-indirect-{stake.owned['id']}"
+        yield {
+            "statementId": _statement_id("stake", record_id, f"{percent}", via, rule, day.isoformat()),
+            "statementDate": day.isoformat(), "recordId": record_id, "recordStatus": "new",
+            "recordType": "relationship",
+            "recordDetails": {
+                "isComponent": False, "subject": stake.owned["id"], "interestedParty": stake.owner["id"],
+                "interests": [{
+                    "type": "shareholding", "directOrIndirect": "indirect", "share": {"exact": percent},
+                    "details": f"computed by coi-risk ({RULE_DESCRIPTIONS.get(rule, rule)}) along: {via}"
+                               + ("; includes assumed stakes of ownerships without a percentage"
+                                  if stake.assumed else ""),
+                }],
+            },
+            "publicationDetails": publication,
+        }

@@ -1,0 +1,180 @@
+"""Reading the values real data writes: numbers with their local separators, percentages, ranges, currencies and
+partial dates. Pure functions shared by the FtM and BODS importers; each raises `UnreadableValue` with a message
+that quotes the value, and the importer adds the property and the entity.
+
+The choices (docs/events.md, "Values"):
+- A range ("25-50", "25 – 50 %", BODS minimum/maximum) reads as its lower bound: the share the source guarantees.
+  A bound the source states as exclusive ("more than 25%") reads as the bound itself.
+- Separators: with both "." and ",", the last one is the decimal mark ("1.000.000,50", "1,000,000.50"); a single
+  kind of separator that repeats, or that is followed by exactly three digits in an amount, groups thousands
+  ("1.000.000", "1,000"); otherwise it is the decimal mark ("25,5"). In a percentage a lone separator is always the
+  decimal mark ("12,500" is 12.5).
+- Currencies: ISO 4217 codes in any case, English and German names ("Euro", "US dollar") and the common symbols.
+- Dates: a year or a year-month is a period. A start date takes its first day, an end date its last.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from functools import cache
+
+
+class UnreadableValue(ValueError):
+    """A value that cannot be read as what its property holds; the message quotes it."""
+
+
+_SPACES = re.compile(r"[\s\u00a0\u2009\u202f']+")  # spaces, no-break and thin spaces, Swiss apostrophe groups
+_RANGE = re.compile(r"^(.+?)\s*(?:-|–|—|\bto\b|\bbis\b)\s*(.+)$", re.IGNORECASE)
+_NUMBER = re.compile(r"^\d+(?:[.,]\d+)*$|^[.,]\d+$")
+_STRIP = str.maketrans("", "", "%€$£¥")
+# "more than 25%" reads as 25 (the stated bound, see the module docstring); "under 25%" cannot be read as a stake.
+_LOWER_BOUNDS = ("more than", "at least", "over", "above", "mehr als", "über", ">=", ">", "ca.", "approx.", "~")
+_UPPER_BOUNDS = ("less than", "under", "up to", "below", "bis zu", "unter", "<=", "<")
+
+
+def read_number(text: str, percentage: bool = False) -> float:
+    """One number as written: "1.000.000", "1,000,000.50", "25,5", "50 %", "€ 1 200". A range reads as its
+    lower bound (see `read_range`)."""
+    low, _ = read_range(text, percentage)
+    return low
+
+
+def read_range(text: str, percentage: bool = False) -> tuple[float, float]:
+    """(low, high) of "25-50", "25 – 50%", "25 to 50"; a single number is its own range."""
+    cleaned = str(text).strip().translate(_STRIP).strip()
+    for prefix in _UPPER_BOUNDS:
+        if cleaned.lower().startswith(prefix):
+            raise UnreadableValue(f"{text!r} gives only an upper bound")
+    for prefix in _LOWER_BOUNDS:
+        if cleaned.lower().startswith(prefix):
+            cleaned = cleaned[len(prefix):].strip()
+            break
+    match = _RANGE.match(cleaned)
+    if match and not _NUMBER.match(_SPACES.sub("", cleaned)):
+        low, high = (_plain_number(part, text, percentage) for part in match.groups())
+        if high < low:
+            raise UnreadableValue(f"{text!r}: the range ends below its start")
+        return low, high
+    value = _plain_number(cleaned, text, percentage)
+    return value, value
+
+
+def _plain_number(part: str, original: str, percentage: bool) -> float:
+    digits = _SPACES.sub("", part.translate(_STRIP))
+    if not _NUMBER.match(digits):
+        raise UnreadableValue(f"{original!r} is not a number")
+    if "." in digits and "," in digits:
+        decimal = "." if digits.rfind(".") > digits.rfind(",") else ","
+        thousands = "," if decimal == "." else "."
+        return float(digits.replace(thousands, "").replace(decimal, "."))
+    for mark in (".", ","):
+        count = digits.count(mark)
+        if count > 1:
+            return float(digits.replace(mark, ""))
+        if count == 1:
+            whole, fraction = digits.split(mark)
+            if not percentage and len(fraction) == 3 and whole not in ("", "0"):
+                return float(whole + fraction)
+            return float(f"{whole or '0'}.{fraction}")
+    return float(digits)
+
+
+def read_percentage(text: str) -> float:
+    value = read_number(text, percentage=True)
+    if not 0.0 <= value <= 100.0:
+        raise UnreadableValue(f"{text!r} is not a percentage from 0 to 100")
+    return value
+
+
+# Names and symbols real data uses for a currency, lower case. ISO codes are read directly.
+CURRENCY_NAMES: dict[str, str] = {
+    "€": "EUR", "euro": "EUR", "euros": "EUR", "eur": "EUR",
+    "$": "USD", "us$": "USD", "us dollar": "USD", "us dollars": "USD", "dollar": "USD", "dollars": "USD",
+    "usd": "USD", "us-dollar": "USD",
+    "£": "GBP", "pound": "GBP", "pounds": "GBP", "pound sterling": "GBP", "british pound": "GBP",
+    "¥": "JPY", "yen": "JPY",
+    "swiss franc": "CHF", "franken": "CHF", "schweizer franken": "CHF",
+    "rouble": "RUB", "ruble": "RUB", "russian ruble": "RUB", "russian rouble": "RUB", "rubel": "RUB",
+    "hryvnia": "UAH", "hryvnya": "UAH", "zloty": "PLN", "złoty": "PLN", "forint": "HUF", "krona": "SEK",
+    "koruna": "CZK", "lira": "TRY", "turkish lira": "TRY", "yuan": "CNY", "renminbi": "CNY", "rupee": "INR",
+}
+
+
+@cache
+def _iso_codes() -> frozenset[str]:
+    try:  # babel ships with followthemoney; its list is the ISO 4217 table
+        from babel.numbers import list_currencies
+        return frozenset(list_currencies())
+    except ImportError:  # pragma: no cover - followthemoney depends on babel
+        return frozenset(CURRENCY_NAMES.values())
+
+
+@cache
+def _babel_names() -> dict[str, str]:
+    names: dict[str, str] = {}
+    try:
+        from babel.numbers import get_currency_name
+        for code in sorted(_iso_codes()):
+            for locale in ("en", "de", "fr"):
+                names.setdefault(get_currency_name(code, locale=locale).lower(), code)
+    except ImportError:  # pragma: no cover
+        pass
+    return names
+
+
+def read_currency(text: str) -> str:
+    """The ISO 4217 code of "eur", "Euro", "US dollar", "€"."""
+    cleaned = " ".join(str(text).split())
+    if cleaned.upper() in _iso_codes():
+        return cleaned.upper()
+    code = CURRENCY_NAMES.get(cleaned.lower()) or _babel_names().get(cleaned.lower())
+    if code is None:
+        raise UnreadableValue(f"{text!r} is not a currency code or name we know")
+    return code
+
+
+def _period(text: str) -> tuple[int, int | None, int | None]:
+    day = str(text).strip()[:10]
+    match = re.fullmatch(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", day)
+    if not match:
+        raise UnreadableValue(f"{text!r} is not a date")
+    year, month, dom = (int(part) if part else None for part in match.groups())
+    return year, month, dom  # type: ignore[return-value]
+
+
+def first_day(text: str) -> dt.date:
+    """The first day of the period a (partial) date names: 2018 -> 2018-01-01, 2018-05 -> 2018-05-01."""
+    year, month, day = _period(text)
+    try:
+        return dt.date(year, month or 1, day or 1)
+    except ValueError:
+        raise UnreadableValue(f"{text!r} is not a date") from None
+
+
+def last_day(text: str) -> dt.date:
+    """The last day of the period a (partial) date names: 2018 -> 2018-12-31, 2018-02 -> 2018-02-28."""
+    year, month, day = _period(text)
+    try:
+        if month is None:
+            return dt.date(year, 12, 31)
+        return dt.date(year, month, day or calendar.monthrange(year, month)[1])
+    except ValueError:
+        raise UnreadableValue(f"{text!r} is not a date") from None
+
+
+def is_partial(text: str) -> bool:
+    return len(str(text).strip()[:10]) < 10
+
+
+def read_timestamp(text: str) -> dt.datetime:
+    """An FtM/BODS time: UTC when it gives no offset; a bare date is its midnight."""
+    value = str(text).strip()
+    if "T" not in value:
+        return dt.datetime.combine(first_day(value), dt.time(), tzinfo=dt.UTC)
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise UnreadableValue(f"{text!r} is not a time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

@@ -1,0 +1,73 @@
+"""`coi-risk export-bods EVENTS.jsonl`: the indirect ownership stakes the engine computes, as BODS 0.4 statements.
+
+Registers declare direct interests; the engine multiplies and adds them along chains (scoring.ownership, under the
+configured rule). This writes every stake an owner holds through a chain of two or more ownership hops as a
+`directOrIndirect: indirect` shareholding, with the rule and the chains in the interest's `details`. Importing the
+export next to the events it came from would count those stakes twice: it is for registers and analysts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+
+from schemas.validation import EventRejected, parse_event
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "export-bods", help="relationship events -> BODS 0.4 statements of the computed indirect stakes",
+        description="Apply the events to the scoring engine and write the indirect ownership stakes it computes as "
+                    "a BODS 0.4 JSON array on stdout.")
+    parser.add_argument("file", metavar="FILE.jsonl", help="relationship events, one a line ('-' for stdin)")
+    parser.add_argument("--as-of", type=dt.date.fromisoformat, metavar="DATE",
+                        help="read the graph on this date (default: the latest observed_at in the file)")
+    parser.add_argument("--config", metavar="PATH", help="YAML overriding scoring/defaults.yaml (e.g. the rule)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from schemas.bods import ComputedStake, bods_from_stakes
+    from schemas.vocabulary import RelationType
+    from scoring import Engine, ScoringConfig
+
+    config = ScoringConfig.load(args.config) if args.config else ScoringConfig.load()
+    engine = Engine(config, as_of=args.as_of)
+    refs: dict[str, dict] = {}
+    owners: set[str] = set()
+    rejected = 0
+    stream = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")
+    with stream:
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            try:
+                event = parse_event(line.rstrip(b"\r\n"))
+            except EventRejected as exc:
+                rejected += 1
+                print(f"line {number}: {exc.reason.value}: {exc.message}", file=sys.stderr)
+                continue
+            engine.apply(event)
+            for ref in (event.source, event.target):
+                refs[ref.id] = ref.model_dump(mode="json", by_alias=True, exclude_none=True)
+            if event.relation_type is RelationType.OWNERSHIP:
+                owners.add(event.source.id)
+    day = args.as_of or (engine.clock.date() if engine.clock else None)
+    stakes = []
+    for owner in sorted(owners):
+        for owned, holding in sorted(engine.stakes(owner, day).items()):
+            chains = [tuple([owner] + [_end(hop) for hop in chain]) for chain in holding.chains]
+            if any(len(chain) > 2 for chain in chains):  # reached through at least one intermediate entity
+                stakes.append(ComputedStake(refs[owner], refs[owned], holding.stake, tuple(chains), holding.assumed))
+    statements = list(bods_from_stakes(stakes, config.ownership.rule, day or dt.date.min))
+    json.dump(statements, sys.stdout, ensure_ascii=False, indent=1)
+    sys.stdout.write("\n")
+    print(f"export-bods: {len(stakes)} indirect stakes ({config.ownership.rule} rule) as of {day}; "
+          f"{rejected} lines rejected", file=sys.stderr)
+    return 1 if rejected else 0
+
+
+def _end(hop) -> str:
+    return hop.rec.target if hop.forward else hop.rec.source

@@ -1,0 +1,281 @@
+"""`coi-risk import FILE`: FtM entities, FtM/yente delta feeds or BODS statements -> relationship events, on stdout
+or straight to Kafka (`--produce`). `import-ftm` is the same command under its old name.
+
+The file is streamed: an FtM export is read in three passes and a BODS file in two (each holds only what later
+lines need, see `schemas.ftm.import_ftm` and `schemas.bods.import_bods`); standard input is spooled to a temporary
+file first so it can be read again. The conversions are imported when the command runs: followthemoney takes over
+a second to load, and every `coi-risk` invocation builds this parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from streams.config import add_connection_flags, settings_from_args
+
+if TYPE_CHECKING:
+    from schemas.ftm import ImportReport
+
+FORMATS = ("auto", "ftm", "ftm-delta", "bods")
+SHOWN_PER_KIND = 50  # skipped entities and notes listed one by one; the rest are counted
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    for name, summary in (("import", "FtM entities, FtM delta feeds or BODS -> relationship events"),
+                          ("import-ftm", "alias of `import`")):
+        parser = subparsers.add_parser(
+            name, help=summary,
+            description="Convert FollowTheMoney entities, OpenSanctions/yente delta lines ({\"op\": ..., "
+                        "\"entity\": ...}) or BODS statements into relationship events: JSON lines on stdout, or "
+                        "published to the input topic with --produce. A summary by outcome and reason goes to "
+                        "stderr. Provenance comes from the data; the flags below only fill what it lacks.")
+        parser.add_argument("file", metavar="FILE", help="JSON lines or a JSON array ('-' for stdin)")
+        parser.add_argument("--format", choices=FORMATS, default="auto",
+                            help="input format (default: detected from the first record)")
+        parser.add_argument("--publisher", help="publisher where the data names none")
+        parser.add_argument("--source-url", help="source URL where the data names none")
+        parser.add_argument("--retrieved-at", type=_timestamp,
+                            help="retrieval time where the data gives none (ISO 8601); never the wall clock")
+        parser.add_argument("--confidence", type=_confidence,
+                            help="confidence of every imported claim, 0..1 (default 0.8, see docs/events.md)")
+        parser.add_argument("--state", metavar="STATE.jsonl",
+                            help="delta feeds: the feed state to continue from (if it exists) and to write back")
+        parser.add_argument("--produce", action="store_true", help="publish the events to Kafka instead of stdout")
+        parser.add_argument("--topic", help="with --produce: override the input topic")
+        parser.add_argument("--quiet", action="store_true", help="no progress bar")
+        add_connection_flags(parser)
+        parser.set_defaults(func=run_import, command_name=name)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from schemas.ftm import ImportReport
+
+    report = ImportReport()
+    with _readable(args.file) as path:
+        reader = JsonValues(path, report, progress=not args.quiet and sys.stderr.isatty())
+        fmt = args.format if args.format != "auto" else detect_format(reader)
+        events = _events(fmt, reader, args, report)
+        lines = (event.model_dump_json(by_alias=True, exclude_none=True) for event in events)
+        if args.produce:
+            from streams.commands.produce import produce_lines
+
+            settings = settings_from_args(args)
+            topic = args.topic or settings.events_topic
+            summary = produce_lines(settings, (line.encode() for line in lines), topic, progress=False)
+            print(f"sent {summary['sent']} events to {topic}", file=sys.stderr)
+        else:
+            out = sys.stdout
+            for line in lines:
+                out.write(line + "\n")
+            out.flush()
+    print_summary(f"{args.command_name} ({fmt})", report)
+    return 1 if report.skipped and not (report.converted or report.retracted) else 0
+
+
+def _events(fmt: str, reader: JsonValues, args: argparse.Namespace, report: ImportReport) -> Iterator:
+    from schemas.ftm import FTM_IMPORT_VERSION, ImportDefaults
+
+    supplied = {"publisher": args.publisher, "source_url": args.source_url, "retrieved_at": args.retrieved_at,
+                "confidence": args.confidence}
+    given = {name: value for name, value in supplied.items() if value is not None}
+    if fmt == "bods":
+        from schemas.bods import BODS_IMPORT_VERSION, import_bods
+
+        defaults = ImportDefaults(extractor_name="bods-import", extractor_version=BODS_IMPORT_VERSION, **given)
+        return import_bods(reader.read, defaults, report)
+    defaults = ImportDefaults(extractor_version=FTM_IMPORT_VERSION, **given)
+    if fmt == "ftm-delta":
+        return _delta_events(reader, defaults, report, args.state)
+    from schemas.ftm import import_ftm
+
+    return import_ftm(reader.read, defaults, report)
+
+
+def _delta_events(reader: JsonValues, defaults, report: ImportReport, state_path: str | None) -> Iterator:
+    from schemas.ftm import FtmFeed, events_from_delta
+
+    state: list[dict] = []
+    if state_path and Path(state_path).exists():
+        with Path(state_path).open(encoding="utf-8") as lines:
+            state = [json.loads(line) for line in lines if line.strip()]
+    feed = FtmFeed(defaults, report, state)
+    yield from events_from_delta(reader.read(), defaults, report, feed)
+    if state_path:  # written whole, then renamed: an interrupted import leaves the previous state intact
+        partial = Path(f"{state_path}.partial")
+        with partial.open("w", encoding="utf-8") as out:
+            for entry in feed.state():
+                out.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
+        os.replace(partial, state_path)
+
+
+def detect_format(reader: JsonValues) -> str:
+    """ftm-delta, bods or ftm, from the first JSON object of the file."""
+    from schemas.bods import is_bods
+
+    for value in reader.read(quiet=True):
+        if not isinstance(value, dict):
+            continue
+        if value.get("op") in ("ADD", "MOD", "DEL") and isinstance(value.get("entity"), dict):
+            return "ftm-delta"
+        if is_bods(value):
+            return "bods"
+        return "ftm"
+    return "ftm"
+
+
+class JsonValues:
+    """The JSON values of a file, one per line or the elements of one top-level array, read anew on each call
+    without loading the file. A line that is not JSON is reported once (on the first full read)."""
+
+    def __init__(self, path: Path, report: ImportReport, progress: bool):
+        self.path = path
+        self.report = report
+        self.progress = progress
+        self.passes = 0
+
+    def read(self, quiet: bool = False) -> Iterator[object]:
+        if not quiet:
+            self.passes += 1
+        report_errors = not quiet and self.passes == 1
+        with self.path.open("rb") as stream, self._progress(stream, quiet) as bar:
+            first = _first_byte(stream)
+            stream.seek(0)
+            if first == b"[":
+                yield from _array_elements(stream, bar)
+                return
+            for number, line in enumerate(stream, start=1):
+                bar.update(len(line))
+                if not line.strip():
+                    continue
+                try:
+                    yield json.loads(line)
+                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                    if report_errors:
+                        from schemas.ftm import Skipped, SkipReason
+
+                        self.report.skipped.append(Skipped(None, None, SkipReason.MALFORMED_JSON.value,
+                                                           f"line {number}: {getattr(exc, 'msg', exc)}"))
+
+    def _progress(self, stream: BinaryIO, quiet: bool):
+        from tqdm import tqdm
+
+        return tqdm(total=self.path.stat().st_size, unit="B", unit_scale=True, file=sys.stderr,
+                    disable=quiet or not self.progress, desc=f"{self.path.name} pass {self.passes}", leave=False)
+
+
+def _first_byte(stream: BinaryIO) -> bytes:
+    while chunk := stream.read(1):
+        if not chunk.isspace() and chunk != b"\xef" and chunk != b"\xbb" and chunk != b"\xbf":  # BOM
+            return chunk
+    return b""
+
+
+def _array_elements(stream: BinaryIO, bar) -> Iterator[object]:
+    """The elements of a top-level JSON array, decoded one at a time from a moving buffer."""
+    decoder = json.JSONDecoder()
+    buffer, position, started = "", 0, False
+    text = _text_chunks(stream, bar)
+    while True:
+        while position < len(buffer) and (buffer[position].isspace() or buffer[position] in ",\ufeff"
+                                          or (not started and buffer[position] == "[")):
+            started = started or buffer[position] == "["
+            position += 1
+        if position < len(buffer) and buffer[position] == "]":
+            return
+        try:
+            value, end = decoder.raw_decode(buffer, position)
+        except json.JSONDecodeError:
+            chunk = next(text, None)
+            if chunk is None:
+                if buffer[position:].strip():
+                    raise SystemExit(f"coi-risk: the JSON array ends early or is malformed near "
+                                     f"{buffer[position:position + 60]!r}") from None
+                return
+            buffer, position = buffer[position:] + chunk, 0
+            continue
+        yield value
+        position = end
+
+
+def _text_chunks(stream: BinaryIO, bar, size: int = 1 << 20) -> Iterator[str]:
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    while chunk := stream.read(size):
+        bar.update(len(chunk))
+        yield decoder.decode(chunk)
+    yield decoder.decode(b"", final=True)
+
+
+class _readable:
+    """The input as a path that can be read several times: the file itself, or stdin spooled to a temp file."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.temporary: Path | None = None
+
+    def __enter__(self) -> Path:
+        if self.file != "-":
+            path = Path(self.file)
+            if not path.is_file():
+                raise SystemExit(f"coi-risk: cannot read {self.file}: no such file")
+            return path
+        handle = tempfile.NamedTemporaryFile(prefix="coi-risk-import-", suffix=".json", delete=False)
+        with handle:
+            if hasattr(sys.stdin, "buffer"):
+                shutil.copyfileobj(sys.stdin.buffer, handle)
+            else:  # a text stream without bytes underneath (tests, embedding)
+                for text in sys.stdin:
+                    handle.write(text.encode("utf-8"))
+        self.temporary = Path(handle.name)
+        return self.temporary
+
+    def __exit__(self, *exc) -> None:
+        if self.temporary is not None:
+            self.temporary.unlink(missing_ok=True)
+
+
+def print_summary(title: str, report: ImportReport) -> None:
+    reasons = ", ".join(f"{reason}: {count}" for reason, count in sorted(report.skip_reasons().items()))
+    print(f"{title}: converted {report.converted}; retracted {report.retracted}; skipped {len(report.skipped)}"
+          + (f" ({reasons})" if reasons else "") + f"; notes {len(report.notes)}", file=sys.stderr)
+    for outcome, count in sorted(report.outcomes.items()):
+        print(f"  {outcome}: {count}", file=sys.stderr)
+    for skipped in report.skipped[:SHOWN_PER_KIND]:
+        print(f"  skipped {skipped}", file=sys.stderr)
+    if len(report.skipped) > SHOWN_PER_KIND:
+        print(f"  ... and {len(report.skipped) - SHOWN_PER_KIND} more skipped", file=sys.stderr)
+    for note in report.notes[:SHOWN_PER_KIND]:
+        print(f"  note: {note}", file=sys.stderr)
+    if len(report.notes) > SHOWN_PER_KIND:
+        print(f"  ... and {len(report.notes) - SHOWN_PER_KIND} more notes", file=sys.stderr)
+    if report.ignored:
+        ignored = ", ".join(f"{schema} {count}" for schema, count in sorted(report.ignored.items()))
+        print(f"  not converted (neither a relation nor an endpoint): {ignored}", file=sys.stderr)
+
+
+def _timestamp(text: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _confidence(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"confidence is a number from 0 to 1, got {text!r}")
+    return value

@@ -1,0 +1,53 @@
+"""Reading the values real data writes (schemas/values.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from schemas.values import UnreadableValue, first_day, last_day, read_currency, read_number, read_percentage
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("25%", 25.0), ("25,5", 25.5), ("50 %", 50.0), ("25-50", 25.0), ("25 – 50%", 25.0), ("more than 25%", 25.0),
+    ("12,500", 12.5), ("0.5", 0.5),
+])
+def test_percentages(text, value):
+    assert read_percentage(text) == value
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("1.000.000", 1_000_000.0), ("1,000,000.50", 1_000_000.5), ("1.000.000,50", 1_000_000.5), ("1.000", 1000.0),
+    ("113969.15", 113969.15), ("1 200", 1200.0), ("€ 1 200,50", 1200.5), ("0,75", 0.75),
+])
+def test_amounts(text, value):
+    assert read_number(text) == value
+
+
+@pytest.mark.parametrize(("text", "says"), [("abc", "'abc' is not a number"), ("<25", "only an upper bound"),
+                                            ("50-25", "ends below"), ("150", "0 to 100")])
+def test_what_cannot_be_read_quotes_the_value(text, says):
+    with pytest.raises(UnreadableValue, match=says):
+        read_percentage(text)
+
+
+@pytest.mark.parametrize(("text", "code"), [("eur", "EUR"), ("Euro", "EUR"), ("US dollar", "USD"), ("€", "EUR"),
+                                            ("Schweizer Franken", "CHF"), ("pln", "PLN")])
+def test_currencies(text, code):
+    assert read_currency(text) == code
+
+
+def test_an_unknown_currency_is_named():
+    with pytest.raises(UnreadableValue, match="'Talers'"):
+        read_currency("Talers")
+
+
+@pytest.mark.parametrize(("text", "first", "last"), [
+    ("2018", dt.date(2018, 1, 1), dt.date(2018, 12, 31)),
+    ("2020-02", dt.date(2020, 2, 1), dt.date(2020, 2, 29)),
+    ("2021-06-15", dt.date(2021, 6, 15), dt.date(2021, 6, 15)),
+    ("2021-06-15T10:00:00", dt.date(2021, 6, 15), dt.date(2021, 6, 15)),
+])
+def test_partial_dates_are_periods(text, first, last):
+    assert (first_day(text), last_day(text)) == (first, last)

@@ -1,0 +1,223 @@
+"""`coi-risk import` end to end on public data (tests/fixtures/README.md) and on our own cases, through the real
+command line, and the scores the imported events give."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from schemas import parse_event
+from schemas.ftm import ImportReport, events_from_ftm
+from scoring import Engine
+from streams.cli import main
+
+FIXTURES = Path(__file__).parents[2] / "fixtures"
+YENTE, BODS, OURS = FIXTURES / "yente", FIXTURES / "bods", FIXTURES / "ours"
+SOURCE_URL = ["--source-url", "https://example.org/register"]
+
+
+def run_import(capsys, *argv: str) -> tuple[list[str], str, int]:
+    code = main(["import", *argv, "--quiet"])
+    captured = capsys.readouterr()
+    return [line for line in captured.out.splitlines() if line.strip()], captured.err, code
+
+
+def engine_of(lines: list[str]) -> Engine:
+    engine = Engine()
+    for line in lines:
+        engine.apply(parse_event(line.encode()))
+    return engine
+
+
+@pytest.mark.parametrize(("argv", "format_", "converted", "skipped"), [
+    ([str(YENTE / "t1-entities.ftm.json")], "ftm", 0, 0),
+    ([str(YENTE / "zala-ownership.ftm.json")], "ftm", 21, 0),
+    ([str(YENTE / "parteispenden-head.ftm.json")], "ftm", 0, 16),
+    ([str(YENTE / "parteispenden-head.ftm.json"), "--publisher", "Bundestag", *SOURCE_URL,
+      "--retrieved-at", "2024-06-01T00:00:00Z"], "ftm", 16, 0),
+    ([str(YENTE / "t2-20240528014702-pfh.delta.json")], "ftm-delta", 0, 0),
+    ([str(BODS / "bods-package-fi-soe.json")], "bods", 4, 0),
+    ([str(BODS / "indirect-ownership.json"), *SOURCE_URL], "bods", 2, 0),
+    ([str(BODS / "full-pep-declaration.json"), *SOURCE_URL], "bods", 3, 0),
+    ([str(BODS / "joint-ownership.json"), *SOURCE_URL], "bods", 3, 0),
+    ([str(BODS / "nomination.json"), *SOURCE_URL], "bods", 3, 0),
+    ([str(BODS / "multiple-indirect-ownership.json"), *SOURCE_URL], "bods", 4, 0),
+    ([str(OURS / "procurement.ftm.json")], "ftm", 5, 0),
+    ([str(OURS / "bods-chain.json")], "bods", 4, 0),
+])
+def test_each_fixture_imports_with_the_expected_counts(capsys, argv, format_, converted, skipped):
+    lines, err, _ = run_import(capsys, *argv)
+    assert f"import ({format_}): converted {converted}; retracted 0; skipped {skipped}" in err, err
+    assert len(lines) == converted
+    for line in lines:
+        parse_event(line.encode())
+
+
+def test_yente_fixtures_read_caption_datasets_and_amounts(capsys):
+    lines, _, _ = run_import(capsys, str(YENTE / "parteispenden-head.ftm.json"), "--publisher", "Bundestag",
+                             *SOURCE_URL, "--retrieved-at", "2024-06-01T00:00:00Z")
+    payment = parse_event(lines[0].encode())
+    assert (payment.properties.amount, payment.properties.currency) == (100000.0, "EUR"), "amountEur is EUR"
+    lines, _, _ = run_import(capsys, str(YENTE / "zala-ownership.ftm.json"))
+    event = parse_event(lines[0].encode())
+    assert event.provenance.publisher.startswith("OpenSanctions: ") and "/datasets/" in event.provenance.source_url
+
+
+def test_importing_twice_gives_identical_bytes(capsys):
+    for path in (OURS / "procurement.ftm.json", YENTE / "zala-ownership.ftm.json", OURS / "bods-chain.json"):
+        first, _, _ = run_import(capsys, str(path))
+        second, _, _ = run_import(capsys, str(path))
+        assert hashlib.sha256("\n".join(first).encode()).hexdigest() == \
+            hashlib.sha256("\n".join(second).encode()).hexdigest()
+
+
+def test_the_plain_ftm_procurement_case_raises_the_alert(capsys):
+    lines, _, _ = run_import(capsys, str(OURS / "procurement.ftm.json"))
+    by_type = {parse_event(line.encode()).relation_type.value: parse_event(line.encode()) for line in lines}
+    award = by_type["awards_contract"]
+    assert (award.source.id, award.target.id) == ("case-ministry", "case-firm"), "Contract.authority -> supplier"
+    assert (award.properties.amount, award.properties.currency) == (1_000_000.0, "EUR")
+    assert by_type["ownership"].properties.percentage == 60.0
+    assert by_type["control"].source.id == "case-post", "Position.organization: the office steers its body"
+    assert award.target.name == "Brückenbau Berger GmbH", "FtM's caption, not the first name"
+    engine = engine_of(lines)
+    pairs = {(s.actor_id, s.counterparty_id): s for s in engine.scores()}
+    score = pairs[("case-minister", "case-firm")]
+    assert score.band.value in ("medium", "high", "critical")
+    assert "COI-AUTH-OWNERSHIP" in score.rules
+
+
+def test_score_on_ftm_input_fails_with_one_line(capsys):
+    assert main(["score", str(OURS / "procurement.ftm.json")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is not relationship events" in err[0] and "coi-risk import" in err[0]
+
+
+def test_a_delta_feed_changes_and_then_resolves_the_score(capsys, tmp_path):
+    state = tmp_path / "feed.state.jsonl"
+    applied: list[str] = []
+    scores = []
+    for part in (1, 2, 3):
+        lines, err, code = run_import(capsys, str(OURS / f"procurement-feed-{part}.delta.json"), "--state", str(state))
+        assert code == 0 and "(ftm-delta)" in err
+        applied += lines
+        engine = engine_of(applied)
+        scores.append({(s.actor_id, s.counterparty_id): s.score for s in engine.scores()})
+        snapshot, _, _ = run_import(capsys, str(state))  # the state is the full export after this part
+        assert {(s.actor_id, s.counterparty_id): s.score for s in engine_of(snapshot).scores()} == scores[-1], \
+            f"after part {part} the feed scores as the full export of its final state"
+    full, _, _ = run_import(capsys, str(OURS / "procurement.ftm.json"))
+    assert scores[0].keys() == {(s.actor_id, s.counterparty_id) for s in engine_of(full).scores()}, \
+        "the feed's ADDs give the pairs the full export gives"
+    pair = ("case-minister", "case-firm")
+    assert scores[1][pair] < scores[0][pair], "the MOD from 60% to 10% lowers the score"
+    assert pair not in scores[2], "the DEL of the family tie retracts it and the pair resolves"
+    retraction = parse_event(applied[-1].encode())
+    assert (retraction.op.value, retraction.relation_id) == ("retract", "case-family")
+
+
+def test_a_mod_replaces_old_values_even_with_an_older_timestamp():
+    from schemas.ftm import FtmFeed
+
+    feed = FtmFeed()
+    rows = [json.loads(line) for line in (OURS / "procurement.ftm.json").read_text().splitlines()]
+    events = [e for row in rows for e in feed.apply({"op": "ADD", "entity": row})]
+    stake = next(r for r in rows if r["id"] == "case-stake")
+    older = json.loads(json.dumps(stake))
+    older["properties"]["percentage"] = ["49"]
+    older["last_change"] = "2020-01-01T00:00:00"
+    [mod] = feed.apply({"op": "MOD", "entity": older})
+    last = [e for e in events if e.relation_id == "case-stake"][-1]
+    assert mod.properties.percentage == 49.0 and mod.observed_at > last.observed_at
+
+
+def test_a_bods_chain_gives_the_declared_indirect_share(capsys):
+    lines, err, _ = run_import(capsys, str(OURS / "bods-chain.json"))
+    assert "indirect interest left to the engine" in err
+    engine = engine_of(lines)
+    assert engine.stakes("person-p")["opco"].stake == pytest.approx(0.30), "60% of 50%, as declared"
+    board = [parse_event(line.encode()) for line in lines if "boardMember" in line][-1]
+    assert board.end_date == dt.date(2024, 9, 14), "a closed record without an end date ends the day before"
+    lines, _, _ = run_import(capsys, str(BODS / "bods-package-fi-soe.json"))
+    ministry = engine_of(lines).stakes("7ff95ba3682c")
+    assert ministry["19f1c5afe9d7"].stake == pytest.approx(1.0), \
+        "the ministry holds 23.5% directly and 76.5% through its company: the state's declared 100%"
+
+
+def test_a_declared_pep_becomes_an_office(capsys):
+    lines, _, _ = run_import(capsys, str(BODS / "full-pep-declaration.json"), *SOURCE_URL)
+    occupancy = next(parse_event(line.encode()) for line in lines if '"occupancy"' in line)
+    assert occupancy.source.topics == ("role.pep",) and occupancy.target.schema_.value == "Position"
+    assert occupancy.start_date == dt.date(2017, 10, 15)
+
+
+def test_ended_without_a_date_is_ended():
+    entities = [
+        {"id": "p", "schema": "Person", "properties": {"name": ["Former Official"]}},
+        {"id": "post", "schema": "Position", "properties": {"name": ["Deputy Minister"]}},
+        {"id": "occ", "schema": "Occupancy", "datasets": ["wd_peps"], "last_change": "2024-03-10T00:00:00",
+         "properties": {"holder": ["p"], "post": ["post"], "status": ["ended"], "startDate": ["2015"]}},
+    ]
+    report = ImportReport()
+    [event] = events_from_ftm(entities, report=report)
+    assert event.end_date == dt.date(2024, 3, 9) and event.start_date == dt.date(2015, 1, 1)
+    assert any("status ended without an end date" in note for note in report.notes)
+    exposure = engine_of([event.model_dump_json(by_alias=True, exclude_none=True)]).exposure("p")
+    assert exposure.kind == "former_pep"
+
+
+def test_real_data_values_and_skip_messages():
+    base = [{"id": "p", "schema": "Person", "properties": {"name": ["Pat"]}},
+            {"id": "c", "schema": "Company", "properties": {"name": ["Acme"]}}]
+    own = {"id": "o", "schema": "Ownership", "datasets": ["x"], "last_change": "2024-01-01T00:00:00",
+           "properties": {"owner": ["p"], "asset": ["c"], "percentage": ["25,5 %", "30%"], "endDate": ["2018"]}}
+    report = ImportReport()
+    [event] = events_from_ftm([*base, own], report=report)
+    assert event.properties.percentage == 30.0 and event.end_date == dt.date(2018, 12, 31)
+    assert any("several values" in note for note in report.notes)
+    bad = json.loads(json.dumps(own))
+    bad["properties"]["percentage"] = ["about half"]
+    report = ImportReport()
+    [event] = events_from_ftm([*base, bad], report=report)
+    assert event.properties.percentage is None
+    assert any("Ownership o" in note and "percentage 'about half'" in note for note in report.notes)
+
+
+def test_export_bods_declares_the_computed_indirect_stake(capsys, tmp_path):
+    lines, _, _ = run_import(capsys, str(OURS / "bods-chain.json"))
+    events = tmp_path / "chain.jsonl"
+    events.write_text("\n".join(lines) + "\n")
+    assert main(["export-bods", str(events)]) == 0
+    statements = json.loads(capsys.readouterr().out)
+    [relationship] = [s for s in statements if s["recordType"] == "relationship"]
+    [interest] = relationship["recordDetails"]["interests"]
+    assert (relationship["recordDetails"]["interestedParty"], relationship["recordDetails"]["subject"]) == (
+        "person-p", "opco")
+    assert interest["directOrIndirect"] == "indirect" and interest["share"] == {"exact": 30.0}
+    assert "EU rule" in interest["details"] and "person-p -> holdco -> opco" in interest["details"]
+    assert {s["recordId"] for s in statements if s["recordType"] != "relationship"} == {"person-p", "opco"}
+    assert main(["export-bods", str(events)]) == 0
+    assert json.loads(capsys.readouterr().out) == statements, "one state, one export"
+
+
+def test_deleting_a_person_retracts_every_relation_naming_it():
+    from schemas.ftm import FtmFeed
+
+    feed = FtmFeed()
+    rows = [json.loads(line) for line in (OURS / "procurement.ftm.json").read_text().splitlines()]
+    upserts = [e for row in rows for e in feed.apply({"op": "ADD", "entity": row})]
+    retracts = list(feed.apply({"op": "DEL", "entity": {"id": "case-brother"}}))
+    assert {e.relation_id for e in retracts} == {"case-family", "case-stake"}
+    assert all(e.op.value == "retract" for e in retracts)
+    latest = {e.relation_id: e for e in upserts}
+    assert all(e.observed_at > latest[e.relation_id].observed_at for e in retracts)
+    state = list(feed.state())
+    assert "case-brother" not in {entry.get("id") for entry in state}
+    resumed = FtmFeed(state=state)
+    [back] = [e for e in resumed.apply({"op": "ADD", "entity": next(r for r in rows if r["id"] == "case-brother")})
+              if e.relation_id == "case-stake"]
+    assert back.op.value == "upsert" and back.observed_at > retracts[0].observed_at, "state keeps the versions"
