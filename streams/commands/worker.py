@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import logging
 
-from streams.config import add_connection_flags, settings_from_args
+from streams.config import add_connection_flags, add_worker_flags, settings_from_args
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("worker", help="run the streaming worker (Faust) against Kafka")
     add_connection_flags(parser)
-    parser.add_argument("--web-port", type=int, help="HTTP port for /metrics, /healthz, /ready, /scores")
-    parser.add_argument("--web-host", help="HTTP bind address")
-    parser.add_argument("--app-id", help="Faust app id = consumer group id")
+    add_worker_flags(parser)
     parser.add_argument("--loglevel", default="info", choices=["crit", "error", "warn", "info", "debug"])
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
-    settings = settings_from_args(args, web_port=args.web_port, web_host=args.web_host, app_id=args.app_id)
+    settings = settings_from_args(args)
     return run_worker(settings, loglevel=args.loglevel)
 
 
