@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 from streams.config import add_connection_flags, add_worker_flags, settings_from_args
+
+# EX_UNAVAILABLE: a supervisor restarting the worker gets a distinct code for "Kafka not usable as configured"
+EXIT_KAFKA_NOT_USABLE = 69
 
 
 def register(subparsers) -> None:
@@ -24,8 +28,15 @@ def run_worker(settings, loglevel: str = "info") -> int:
     from faust.worker import Worker
 
     from streams.app import Pipeline
+    from streams.preflight import KafkaNotUsable, wait_for_kafka
     from streams.topics import ensure_topics
 
+    say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731 - before Faust sets up logging
+    try:
+        wait_for_kafka(settings, say=say)
+    except KafkaNotUsable as exc:
+        say(f"error: {exc}")
+        return EXIT_KAFKA_NOT_USABLE
     logging.getLogger(__name__).info("topics: %s", ensure_topics(settings))
     pipeline = Pipeline(settings)
     worker = Worker(pipeline.app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
