@@ -124,6 +124,8 @@ class Settings(BaseSettings):
         if not isinstance(values, dict):
             return values
         for name in secret_fields():
+            if values.get(name) == "":  # `COI_WEB_TOKEN: ${COI_WEB_TOKEN:-}` in compose means "no token"
+                values = {key: value for key, value in values.items() if key != name}
             path = values.get(name + SECRET_FILE_SUFFIX)
             if path and not values.get(name):
                 try:
