@@ -353,7 +353,8 @@ def add_worker_flags(parser) -> None:
 
 
 def settings_from_args(args, **extra: Any) -> Settings:
-    """Settings from parsed flags (every flag-marked field found on `args`) over environment, file and defaults;
-    `extra` are a command's own fixed values below its flags."""
-    flags = {name: getattr(args, name) for name in Settings.model_fields if getattr(args, name, None) is not None}
+    """Settings from parsed flags (the flag-marked fields found on `args`) over environment, file and defaults;
+    `extra` are a command's own values, below its flags."""
+    flagged = {name for name, field in Settings.model_fields.items() if (field.json_schema_extra or {}).get("flag")}
+    flags = {name: getattr(args, name) for name in flagged if getattr(args, name, None) is not None}
     return load_settings(getattr(args, "config_file", None), **{**extra, **flags})
