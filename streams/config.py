@@ -95,7 +95,9 @@ class Settings(BaseSettings):
     # Without a token the data views (/scores*) answer only on a loopback address (docs/streaming.md, HTTP).
     web_token: SecretStr | None = Field(default=None, description="bearer token protecting /scores*")
     web_token_file: str | None = Field(default=None, description="file holding the bearer token")
-    web_max_concurrent_renders: int = Field(default=4, ge=1)  # more concurrent /scores* requests get 429
+    # Rendering is bound by the GIL: a second render thread adds no throughput, only longer pauses of the loop
+    # (bench/worker_operations.py). More concurrent /scores* requests than this get 429.
+    web_max_concurrent_renders: int = Field(default=1, ge=1)
     web_faust_views: bool = False  # Faust's /router and /table views (cluster topology, table data)
     data_dir: str = ".run/worker"
     scoring_config: str | None = Field(default=None, description="path to a scoring config overriding defaults")

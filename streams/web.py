@@ -38,8 +38,18 @@ def _limit(request: web.Request) -> int:
         return DEFAULT_LIMIT
 
 
-def _scores_json(scores) -> list[dict]:
-    return [json.loads(score.model_dump_json()) for score in scores]
+def _scores_json(scores) -> list[bytes]:
+    # one small encoder call per score, not one call over megabytes: the GIL can pass to the loop in between
+    return [score.model_dump_json().encode() for score in scores]
+
+
+def _json_object(**fields) -> bytes:
+    """`fields` as a JSON object; a list of already-encoded items (bytes) is joined as an array."""
+    parts = []
+    for name, value in fields.items():
+        encoded = b"[" + b",".join(value) + b"]" if isinstance(value, list) else json.dumps(value).encode()
+        parts.append(json.dumps(name).encode() + b": " + encoded)
+    return b"{" + b", ".join(parts) + b"}"
 
 
 def is_loopback(host: str) -> bool:
@@ -102,17 +112,17 @@ class DataViewGuard:
                              headers={"Retry-After": "1"})
         async with self.slots:
             loop = asyncio.get_running_loop()
-            body = await loop.run_in_executor(self.executor, self._render_json, produce)
+            body = await loop.run_in_executor(self.executor, self._render, produce)
         if body is None:
             return view.json({"error": "scores changed while rendering; retry"}, status=503,
                              headers={"Retry-After": "1"})
         return view.bytes(body, content_type="application/json")
 
     @staticmethod
-    def _render_json(produce) -> bytes | None:
+    def _render(produce) -> bytes | None:
         for _ in range(_RENDER_ATTEMPTS):
             try:
-                return json.dumps(produce()).encode()
+                return produce()
             except RuntimeError:  # "dictionary changed size during iteration"
                 continue
         return None
@@ -145,11 +155,11 @@ def register_views(app, pipeline: Pipeline) -> None:
         if not entity:
             return self.json({"error": "pass ?entity=ID, or use /scores/top"}, status=400)
         limit = _limit(request)
-        return await guard.render(self, request, lambda: {
-            "entity": entity, "scores": _scores_json(pipeline.engine.top_scores(limit=limit, entity_id=entity))})
+        return await guard.render(self, request, lambda: _json_object(
+            entity=entity, scores=_scores_json(pipeline.engine.top_scores(limit=limit, entity_id=entity))))
 
     @app.page("/scores/top")
     async def top(self, request: web.Request) -> web.Response:
         limit = _limit(request)
         return await guard.render(self, request,
-                                  lambda: {"scores": _scores_json(pipeline.engine.top_scores(limit=limit))})
+                                  lambda: _json_object(scores=_scores_json(pipeline.engine.top_scores(limit=limit))))

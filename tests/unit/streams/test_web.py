@@ -4,13 +4,14 @@ consumer settings (Faust's /router and /table off, session timeout, static membe
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from types import SimpleNamespace
 
 import pytest
 
 from streams.config import load_settings
-from streams.web import DataViewGuard, is_loopback
+from streams.web import DataViewGuard, _json_object, is_loopback
 
 
 class _View:
@@ -39,17 +40,17 @@ def test_loopback_addresses():
 
 
 def test_without_a_token_data_is_served_on_loopback_only():
-    assert asyncio.run(_guard().render(_View, _request(), lambda: {"ok": 1}))[0] == 200
-    status, body, _ = asyncio.run(_guard(web_host="0.0.0.0").render(_View, _request(), lambda: {"ok": 1}))
+    assert asyncio.run(_guard().render(_View, _request(), lambda: b"{}"))[0] == 200
+    status, body, _ = asyncio.run(_guard(web_host="0.0.0.0").render(_View, _request(), lambda: b"{}"))
     assert status == 403 and "COI_WEB_TOKEN" in body["error"]
 
 
 def test_with_a_token_only_the_right_bearer_gets_data():
     guard = _guard(web_host="0.0.0.0", web_token="let-me-in")
-    assert asyncio.run(guard.render(_View, _request(), lambda: {}))[0] == 401
-    assert asyncio.run(guard.render(_View, _request("wrong"), lambda: {}))[0] == 401
-    status, body, _ = asyncio.run(guard.render(_View, _request("let-me-in"), lambda: {"scores": []}))
-    assert (status, body) == (200, b'{"scores": []}')
+    assert asyncio.run(guard.render(_View, _request(), lambda: b"{}"))[0] == 401
+    assert asyncio.run(guard.render(_View, _request("wrong"), lambda: b"{}"))[0] == 401
+    status, body, _ = asyncio.run(guard.render(_View, _request("let-me-in"), lambda: _json_object(scores=[])))
+    assert (status, json.loads(body)) == (200, {"scores": []})
 
 
 def test_rendering_runs_off_the_loop_and_excess_requests_get_429():
@@ -59,14 +60,14 @@ def test_rendering_runs_off_the_loop_and_excess_requests_get_429():
     def slow_render():
         started.set()
         release.wait(10)
-        return {"scores": []}
+        return b"{}"
 
     async def scenario():
         first = asyncio.ensure_future(guard.render(_View, _request(), slow_render))
         while not started.is_set():
             await asyncio.sleep(0.01)
         # the render holds its slot in a thread; the loop still runs other requests (as /healthz would)
-        second = await guard.render(_View, _request(), lambda: {})
+        second = await guard.render(_View, _request(), lambda: b"{}")
         loop_ticks = 0
         for _ in range(5):
             await asyncio.sleep(0)
@@ -77,6 +78,11 @@ def test_rendering_runs_off_the_loop_and_excess_requests_get_429():
     first, second, loop_ticks = asyncio.run(scenario())
     assert first[0] == 200 and loop_ticks == 5
     assert second[0] == 429 and second[2]["Retry-After"] == "1"
+
+
+def test_rendered_json_joins_encoded_items():
+    body = _json_object(entity="e/1", scores=[b'{"a": 1}', b'{"b": [2]}'])
+    assert json.loads(body) == {"entity": "e/1", "scores": [{"a": 1}, {"b": [2]}]}
 
 
 def test_a_render_racing_the_agent_is_retried_then_refused():
