@@ -259,7 +259,7 @@ class _SecretRedactor:
         redacted = message
         for secret in self.secrets:
             redacted = redacted.replace(secret, REDACTED)
-        if redacted is not message and redacted != message:
+        if redacted != message:
             record.msg, record.args = redacted, None
         return record
 
