@@ -71,6 +71,14 @@ class Pipeline:
             web_port=s.web_port,
             web_bind=s.web_host,
             web_enabled=True,
+            # Faust's /router (cluster topology) and /table (table data) views: off unless asked for
+            web_router_enabled=s.web_faust_views,
+            web_tables_enabled=s.web_faust_views,
+            # A member killed without leaving holds its partitions until the session times out; a restart with
+            # the same static group_instance_id takes them back at once (docs/streaming.md, Operating).
+            broker_session_timeout=s.session_timeout_seconds,
+            broker_heartbeat_interval=min(3.0, s.session_timeout_seconds / 3),
+            consumer_group_instance_id=s.group_instance_id,
             key_serializer="raw",
             value_serializer="raw",
             consumer_auto_offset_reset="earliest",

@@ -1,25 +1,39 @@
-"""All configuration of the streaming side, in one place.
+"""All configuration of the streaming side, in one place: the `Settings` declaration.
 
 Precedence, lowest first: built-in defaults, a TOML file (`--config PATH` or `COI_RISK_CONFIG`), environment
-variables (`COI_<FIELD>`, plus the conventional `KAFKA_BOOTSTRAP_SERVERS`), command-line flags. Security settings
-are passed through unchanged to all three Kafka clients (Faust, aiokafka, kafka-python).
+variables (`COI_<FIELD>`, plus the conventional `KAFKA_BOOTSTRAP_SERVERS`), command-line flags. Adding a setting is
+one line in `Settings`; the command-line flags (fields marked `flag=...`) and the environment handed to a child
+worker (`child_environment`) are derived from the declaration, not kept as lists of names.
+
+Secrets (`SecretStr` fields) never appear in `repr`, logs, `/metrics` or process arguments: they are read from the
+environment or from a file (`COI_<FIELD>_FILE`), never from a flag, and `redact_secrets_in_logs` keeps the Kafka
+clients' own debug logs (kafka-python prints its whole configuration) from printing them. Security settings are
+passed through unchanged to all three Kafka clients (Faust, aiokafka, kafka-python).
 """
 
 from __future__ import annotations
 
+import argparse
+import enum
+import logging
 import os
 import ssl
 import tomllib
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.sources import DefaultSettingsSource, EnvSettingsSource, InitSettingsSource
 
 from schemas.validation import DEFAULT_MAX_EVENT_BYTES
 
 ENV_PREFIX = "COI_"
 CONFIG_FILE_ENV = "COI_RISK_CONFIG"
+SECRET_FILE_SUFFIX = "_file"  # `sasl_password_file` (COI_SASL_PASSWORD_FILE) holds `sasl_password`
+REDACTED = "**********"
 
 
 class SecurityProtocol(StrEnum):
@@ -35,20 +49,36 @@ class SaslMechanism(StrEnum):
     SCRAM_SHA_512 = "SCRAM-SHA-512"
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def flag(group: str) -> dict[str, Any]:
+    """Marks a field as a command-line flag of `group` ("connection": every Kafka-facing command; "worker")."""
+    return {"flag": group}
 
-    bootstrap_servers: str = Field(default="", description="host:port[,host:port]; empty = the local broker")
-    security_protocol: SecurityProtocol = SecurityProtocol.PLAINTEXT
-    sasl_mechanism: SaslMechanism | None = None
-    sasl_username: str | None = None
-    sasl_password: str | None = None
-    ssl_cafile: str | None = None
-    ssl_certfile: str | None = None
-    ssl_keyfile: str | None = None
-    ssl_check_hostname: bool = True
 
-    app_id: str = "coi-risk"
+CONNECTION = flag("connection")
+WORKER = flag("worker")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="forbid", frozen=True, env_prefix=ENV_PREFIX, case_sensitive=False,
+                                      populate_by_name=True)
+
+    bootstrap_servers: str = Field(
+        default="", description="Kafka bootstrap servers host:port[,host:port]; empty = the local broker",
+        validation_alias=AliasChoices("COI_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
+        json_schema_extra=CONNECTION)
+    security_protocol: SecurityProtocol = Field(default=SecurityProtocol.PLAINTEXT, json_schema_extra=CONNECTION)
+    sasl_mechanism: SaslMechanism | None = Field(default=None, json_schema_extra=CONNECTION)
+    sasl_username: str | None = Field(default=None, json_schema_extra=CONNECTION)
+    sasl_password: SecretStr | None = Field(default=None, json_schema_extra=CONNECTION)
+    sasl_password_file: str | None = Field(default=None, description="file holding the SASL password",
+                                           json_schema_extra=CONNECTION)
+    ssl_cafile: str | None = Field(default=None, description="CA bundle that signed the broker's certificate",
+                                   json_schema_extra=CONNECTION)
+    ssl_certfile: str | None = Field(default=None, json_schema_extra=CONNECTION)
+    ssl_keyfile: str | None = Field(default=None, json_schema_extra=CONNECTION)
+    ssl_check_hostname: bool = Field(default=True, json_schema_extra=CONNECTION)
+
+    app_id: str = Field(default="coi-risk", description="Faust app id = consumer group id", json_schema_extra=WORKER)
     events_topic: str = "coi-relationship-events"
     scores_topic: str = "coi-scores"
     alerts_topic: str = "coi-alerts"
@@ -59,8 +89,16 @@ class Settings(BaseModel):
     output_partitions: int = Field(default=3, ge=1)
     replication_factor: int = Field(default=1, ge=1)
 
-    web_host: str = "127.0.0.1"
-    web_port: int = Field(default=6066, ge=0, le=65535)
+    web_host: str = Field(default="127.0.0.1", description="HTTP bind address", json_schema_extra=WORKER)
+    web_port: int = Field(default=6066, ge=0, le=65535, description="HTTP port for /metrics, /healthz, /ready, "
+                                                                    "/scores", json_schema_extra=WORKER)
+    # Without a token the data views (/scores*) answer only on a loopback address (docs/streaming.md, HTTP).
+    web_token: SecretStr | None = Field(default=None, description="bearer token protecting /scores*")
+    web_token_file: str | None = Field(default=None, description="file holding the bearer token")
+    # Rendering is bound by the GIL: a second render thread adds no throughput, only longer pauses of the loop
+    # (bench/worker_operations.py). More concurrent /scores* requests than this get 429.
+    web_max_concurrent_renders: int = Field(default=1, ge=1)
+    web_faust_views: bool = False  # Faust's /router and /table views (cluster topology, table data)
     data_dir: str = ".run/worker"
     scoring_config: str | None = Field(default=None, description="path to a scoring config overriding defaults")
     max_event_bytes: int = Field(default=DEFAULT_MAX_EVENT_BYTES, ge=256)
@@ -72,13 +110,46 @@ class Settings(BaseModel):
     batch_max_events: int = Field(default=500, ge=1)
     batch_max_wait_seconds: float = Field(default=0.01, gt=0)
 
+    # Starting and restarting (docs/streaming.md, Operating): how long a worker waits for an unreachable broker
+    # before giving up, and how soon the group forgets a member that died without leaving (kill -9): its
+    # partition is held for that long. Faust's default is 60 s.
+    startup_timeout_seconds: float = Field(default=60.0, ge=0)
+    session_timeout_seconds: float = Field(default=10.0, ge=6, le=90)
+    # Static membership: a restarted member with the same id takes its partitions back at once. One id per
+    # worker instance (a StatefulSet pod name): two live workers with one id fence each other.
+    group_instance_id: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, values: Any) -> Any:
+        """`<secret>_file` names a file holding `<secret>` when the secret itself is not given."""
+        if not isinstance(values, dict):
+            return values
+        for name in secret_fields():
+            if values.get(name) == "":  # `COI_WEB_TOKEN: ${COI_WEB_TOKEN:-}` in compose means "no token"
+                values = {key: value for key, value in values.items() if key != name}
+            path = values.get(name + SECRET_FILE_SUFFIX)
+            if path and not values.get(name):
+                try:
+                    values = {**values, name: Path(path).read_text(encoding="utf-8").rstrip("\r\n")}
+                except OSError as exc:
+                    raise ValueError(f"{name}{SECRET_FILE_SUFFIX}: cannot read {path}: {exc.strerror}") from None
+        return values
+
     @model_validator(mode="after")
     def _security_complete(self) -> Settings:
         if self.security_protocol in (SecurityProtocol.SASL_SSL, SecurityProtocol.SASL_PLAINTEXT):
             if not (self.sasl_mechanism and self.sasl_username and self.sasl_password):
                 raise ValueError(f"{self.security_protocol.value} needs sasl_mechanism, sasl_username and "
-                                 "sasl_password")
+                                 "sasl_password (COI_SASL_PASSWORD or COI_SASL_PASSWORD_FILE)")
         return self
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings) -> tuple[PydanticBaseSettingsSource, ...]:
+        # `Settings()` alone reads the process environment and the file it names; `load_settings` builds the
+        # same chain with an explicit environment.
+        return init_settings, env_settings, TomlFileSource(settings_cls, os.environ.get(CONFIG_FILE_ENV))
 
     @property
     def uses_local_broker(self) -> bool:
@@ -92,8 +163,12 @@ class Settings(BaseModel):
     def bootstrap_list(self) -> list[str]:
         return [server.strip() for server in self.bootstrap.split(",") if server.strip()]
 
+    @property
+    def uses_tls(self) -> bool:
+        return self.security_protocol in (SecurityProtocol.SSL, SecurityProtocol.SASL_SSL)
+
     def ssl_context(self) -> ssl.SSLContext | None:
-        if self.security_protocol not in (SecurityProtocol.SSL, SecurityProtocol.SASL_SSL):
+        if not self.uses_tls:
             return None
         context = ssl.create_default_context(cafile=self.ssl_cafile)
         context.check_hostname = self.ssl_check_hostname
@@ -107,7 +182,7 @@ class Settings(BaseModel):
                                    "security_protocol": self.security_protocol.value}
         if self.sasl_mechanism:
             options.update(sasl_mechanism=self.sasl_mechanism.value, sasl_plain_username=self.sasl_username,
-                           sasl_plain_password=self.sasl_password)
+                           sasl_plain_password=self._client_secret(self.sasl_password))
         context = self.ssl_context()
         if context is not None:
             options["ssl_context"] = context
@@ -120,58 +195,168 @@ class Settings(BaseModel):
 
         context = self.ssl_context()
         if self.sasl_mechanism:
-            return faust.SASLCredentials(username=self.sasl_username, password=self.sasl_password,
+            return faust.SASLCredentials(username=self.sasl_username, password=self._client_secret(self.sasl_password),
                                          mechanism=self.sasl_mechanism.value, ssl_context=context)
         if context is not None:
             return faust.SSLCredentials(context)
         return None
 
+    @staticmethod
+    def _client_secret(secret: SecretStr | None) -> str | None:
+        """The plain value for a Kafka client, whose logs are redacted from here on."""
+        if secret is None:
+            return None
+        redact_secrets_in_logs(secret)
+        return secret.get_secret_value()
 
-def _from_environment(environ: dict[str, str]) -> dict[str, str]:
-    values = {}
-    if environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        values["bootstrap_servers"] = environ["KAFKA_BOOTSTRAP_SERVERS"]
-    for name in Settings.model_fields:
-        key = ENV_PREFIX + name.upper()
-        if key in environ:
-            values[name] = environ[key]
-    return values
+    def child_environment(self, base: Mapping[str, str]) -> dict[str, str]:
+        """The environment for a child process (a worker) that must load exactly these settings.
+
+        Every set field goes as `COI_<FIELD>` (secrets too: a process's environment is readable only by its own
+        user, unlike its arguments); inherited `COI_*`, `KAFKA_BOOTSTRAP_SERVERS` and the config file name are
+        dropped so nothing else can override them.
+        """
+        env = {key: value for key, value in base.items()
+               if not key.upper().startswith(ENV_PREFIX) and key != "KAFKA_BOOTSTRAP_SERVERS"}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            elif isinstance(value, enum.Enum):
+                value = value.value
+            env[env_name(name)] = str(value)
+        return env
 
 
-def load_settings(config_file: str | os.PathLike | None = None, environ: dict[str, str] | None = None,
+def secret_fields() -> list[str]:
+    return [name for name, field in Settings.model_fields.items() if SecretStr in get_args(field.annotation)]
+
+
+def env_name(field_name: str) -> str:
+    return ENV_PREFIX + field_name.upper()
+
+
+class _SecretRedactor:
+    """Wraps the log record factory: any known secret in a record's message becomes `**********`.
+
+    A record factory, not a handler filter, because Faust and the CLI install their own handlers; it runs only for
+    records whose level is enabled, so a quiet logger costs nothing.
+    """
+
+    def __init__(self) -> None:
+        self.secrets: set[str] = set()
+        self._factory = logging.getLogRecordFactory()
+        logging.setLogRecordFactory(self._make_record)
+
+    def _make_record(self, *args, **kwargs) -> logging.LogRecord:
+        record = self._factory(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a malformed record is logging's problem to report, not ours
+            return record
+        redacted = message
+        for secret in self.secrets:
+            redacted = redacted.replace(secret, REDACTED)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return record
+
+
+_redactor: _SecretRedactor | None = None
+
+
+def redact_secrets_in_logs(secret: SecretStr | str) -> None:
+    """From now on, no log record of this process prints `secret`."""
+    global _redactor
+    value = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
+    if not value:
+        return
+    if _redactor is None:
+        _redactor = _SecretRedactor()
+    _redactor.secrets.add(value)
+
+
+class _Environment(EnvSettingsSource):
+    """pydantic-settings' environment source reading a given mapping instead of `os.environ`."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]):
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {key.lower(): value for key, value in self._environ.items()}
+
+
+class TomlFileSource(InitSettingsSource):
+    """Settings from a TOML file: top-level keys, or the keys of a `[coi-risk]` table."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: str | os.PathLike | None):
+        document: dict[str, Any] = {}
+        if path:
+            with Path(path).open("rb") as handle:
+                document = tomllib.load(handle)
+        super().__init__(settings_cls, document.get("coi-risk", document))
+
+
+def load_settings(config_file: str | os.PathLike | None = None, environ: Mapping[str, str] | None = None,
                   **overrides: Any) -> Settings:
     """Defaults < file < environment < explicit overrides (flags); `None` overrides are ignored."""
-    environ = dict(os.environ if environ is None else environ)
-    values: dict[str, Any] = {}
-    path = config_file or environ.get(CONFIG_FILE_ENV)
-    if path:
-        with Path(path).open("rb") as handle:
-            document = tomllib.load(handle)
-        values.update(document.get("coi-risk", document))
-    values.update(_from_environment(environ))
-    values.update({key: value for key, value in overrides.items() if value is not None})
-    return Settings.model_validate(values)
+    environ = os.environ if environ is None else environ
+    flags = {key: value for key, value in overrides.items() if value is not None}
+    sources = (InitSettingsSource(Settings, flags), _Environment(Settings, environ),
+               TomlFileSource(Settings, config_file or environ.get(CONFIG_FILE_ENV)), DefaultSettingsSource(Settings))
+    return Settings(_build_sources=(sources, flags))
+
+
+# --- command-line flags, derived from the fields marked with `flag(...)` ---------------------------------------
+
+def _flag_fields(group: str) -> dict[str, Any]:
+    return {name: field for name, field in Settings.model_fields.items()
+            if (field.json_schema_extra or {}).get("flag") == group}
+
+
+class _RefuseSecretFlag(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):
+        name = self.dest
+        parser.error(f"{option_string} is not accepted: command-line arguments are visible to every user in the "
+                     f"process list. Set {env_name(name)} or put the secret in a file named by "
+                     f"{env_name(name + SECRET_FILE_SUFFIX)} (or `{name}{SECRET_FILE_SUFFIX}` in the --config file).")
+
+
+def _add_flags(group, fields: dict[str, Any]) -> None:
+    for name, field in fields.items():
+        option = "--" + name.replace("_", "-")
+        kinds = [kind for kind in (get_args(field.annotation) or (field.annotation,)) if kind is not type(None)]
+        kind = kinds[0]
+        help_text = field.description
+        if kind is SecretStr:
+            group.add_argument(option, dest=name, action=_RefuseSecretFlag, default=None,
+                               help=f"refused: use {env_name(name)} or {env_name(name + SECRET_FILE_SUFFIX)}")
+        elif isinstance(kind, type) and issubclass(kind, enum.Enum):
+            group.add_argument(option, dest=name, choices=[member.value for member in kind], help=help_text)
+        elif kind is bool:
+            group.add_argument(option, dest=name, action=argparse.BooleanOptionalAction, default=None,
+                               help=help_text)
+        else:
+            group.add_argument(option, dest=name, type=kind, help=help_text)
 
 
 def add_connection_flags(parser) -> None:
     """Flags every Kafka-facing command shares; `settings_from_args` reads them back."""
     group = parser.add_argument_group("connection (flags > environment > --config file > defaults)")
     group.add_argument("--config", dest="config_file", help="TOML file with settings (or COI_RISK_CONFIG)")
-    group.add_argument("--bootstrap-servers", help="Kafka bootstrap servers (or KAFKA_BOOTSTRAP_SERVERS); "
-                                                   "default: the local broker")
-    group.add_argument("--security-protocol", choices=[p.value for p in SecurityProtocol])
-    group.add_argument("--sasl-mechanism", choices=[m.value for m in SaslMechanism])
-    group.add_argument("--sasl-username")
-    group.add_argument("--sasl-password", help="prefer COI_SASL_PASSWORD: flags show up in process lists")
-    group.add_argument("--ssl-cafile")
-    group.add_argument("--ssl-certfile")
-    group.add_argument("--ssl-keyfile")
+    _add_flags(group, _flag_fields("connection"))
 
 
-_CONNECTION_FLAGS = ("bootstrap_servers", "security_protocol", "sasl_mechanism", "sasl_username", "sasl_password",
-                     "ssl_cafile", "ssl_certfile", "ssl_keyfile")
+def add_worker_flags(parser) -> None:
+    _add_flags(parser.add_argument_group("worker"), _flag_fields("worker"))
 
 
 def settings_from_args(args, **extra: Any) -> Settings:
-    flags = {name: getattr(args, name, None) for name in _CONNECTION_FLAGS}
-    return load_settings(getattr(args, "config_file", None), **flags, **extra)
+    """Settings from parsed flags (the flag-marked fields found on `args`) over environment, file and defaults;
+    `extra` are a command's own values, below its flags."""
+    flagged = {name for name, field in Settings.model_fields.items() if (field.json_schema_extra or {}).get("flag")}
+    flags = {name: getattr(args, name) for name in flagged if getattr(args, name, None) is not None}
+    return load_settings(getattr(args, "config_file", None), **{**extra, **flags})

@@ -56,21 +56,19 @@ class WorkerProcess:
         return f"http://127.0.0.1:{self.settings.web_port}"
 
     def environment(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("COI_")}
-        env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
-        env.update(self.extra_env)
-        for name in ("bootstrap_servers", "app_id", "events_topic", "scores_topic", "alerts_topic",
-                     "dead_letter_topic", "web_port", "data_dir", "lag_interval_seconds", "batch_max_events",
-                     "batch_max_wait_seconds"):
-            env[f"COI_{name.upper()}"] = str(getattr(self.settings, name))
-        return env
+        return {**self.settings.child_environment(os.environ), **self.extra_env}
 
-    def start(self) -> WorkerProcess:
+    def command(self) -> list[str]:
+        """The worker's argv: no settings in it (they travel in the environment, secrets included)."""
+        return [sys.executable, "-m", "streams.cli", "worker", "--loglevel", "info"]
+
+    def start(self, wait: bool = True) -> WorkerProcess:
         log = self.log_path.open("ab")
-        self.process = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "info"],
-                                        cwd=REPO_ROOT, env=self.environment(), stdout=log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(self.command(), cwd=REPO_ROOT, env=self.environment(), stdout=log,
+                                        stderr=subprocess.STDOUT)
         self.starts.append(time.monotonic())
-        self.wait_ready()
+        if wait:
+            self.wait_ready()
         return self
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> None:

@@ -1,8 +1,19 @@
-"""HTTP views on the worker: health, readiness, Prometheus metrics and the current top risks as JSON."""
+"""HTTP views on the worker: health, readiness, Prometheus metrics and the current top risks as JSON.
+
+The operational views (/healthz, /ready, /metrics) answer from the event loop in O(1). The data views (/scores*)
+render in a small thread pool, at most `web_max_concurrent_renders` at a time (more get 429 at once), so no burst
+of large requests can hold the loop that serves the probes and runs the agent. The data views need the bearer
+token when one is set; without one they answer only on a loopback bind address (docs/streaming.md, HTTP).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import hmac
+import ipaddress
 import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from faust import web
@@ -11,8 +22,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 if TYPE_CHECKING:
     from streams.app import Pipeline
 
+log = logging.getLogger(__name__)
+
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 500
+# The scores dict may change size while a render thread iterates it (the agent keeps scoring on the loop): a
+# render that trips over that reads the new state instead.
+_RENDER_ATTEMPTS = 3
 
 
 def _limit(request: web.Request) -> int:
@@ -22,19 +38,111 @@ def _limit(request: web.Request) -> int:
         return DEFAULT_LIMIT
 
 
-def _scores_json(scores) -> list[dict]:
-    return [json.loads(score.model_dump_json()) for score in scores]
+def _scores_json(scores) -> list[bytes]:
+    # one small encoder call per score, not one call over megabytes: the GIL can pass to the loop in between
+    return [score.model_dump_json().encode() for score in scores]
+
+
+def _json_object(**fields) -> bytes:
+    """`fields` as a JSON object; a list of already-encoded items (bytes) is joined as an array."""
+    parts = []
+    for name, value in fields.items():
+        encoded = b"[" + b",".join(value) + b"]" if isinstance(value, list) else json.dumps(value).encode()
+        parts.append(json.dumps(name).encode() + b": " + encoded)
+    return b"{" + b", ".join(parts) + b"}"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+def kafka_unready_reason(app) -> str | None:
+    """Why the consumer cannot make progress right now (None: it can). Reads the aiokafka consumer's state
+    without any request: the group coordinator is forgotten as soon as a heartbeat or fetch fails."""
+    consumer = getattr(getattr(getattr(app, "_consumer", None), "_thread", None), "_consumer", None)
+    if consumer is None:
+        return "consumer not started"
+    coordinator = getattr(consumer, "_coordinator", None)
+    if coordinator is None or coordinator.coordinator_id is None:
+        return "no group coordinator (Kafka unreachable or the group is moving)"
+    connections = getattr(getattr(consumer, "_client", None), "_conns", {})
+    if not any(connection.connected() for connection in list(connections.values())):
+        return "no open connection to Kafka"
+    return None
+
+
+class DataViewGuard:
+    """Bearer-token check and bounded, off-loop rendering for the data views."""
+
+    def __init__(self, pipeline: Pipeline):
+        settings = pipeline.settings
+        self.token = settings.web_token.get_secret_value().encode() if settings.web_token else None
+        self.open_without_token = is_loopback(settings.web_host)
+        self.slots = asyncio.Semaphore(settings.web_max_concurrent_renders)
+        self.executor = ThreadPoolExecutor(max_workers=settings.web_max_concurrent_renders,
+                                           thread_name_prefix="coi-web-render")
+        if self.token is None and not self.open_without_token:
+            log.warning("data views (/scores*) are off: the web server binds %s and no web token is set "
+                        "(COI_WEB_TOKEN or COI_WEB_TOKEN_FILE)", settings.web_host)
+
+    def refusal(self, view, request: web.Request) -> web.Response | None:
+        if self.token is None:
+            if self.open_without_token:
+                return None
+            return view.json({"error": "data views need a bearer token when the server is not bound to a loopback "
+                                       "address: set COI_WEB_TOKEN or COI_WEB_TOKEN_FILE on the worker"},
+                             status=403)
+        scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), self.token):
+            return None
+        return view.json({"error": "missing or wrong bearer token"}, status=401,
+                         headers={"WWW-Authenticate": 'Bearer realm="coi-risk"'})
+
+    async def render(self, view, request: web.Request, produce) -> web.Response:
+        refused = self.refusal(view, request)
+        if refused is not None:
+            return refused
+        if self.slots.locked():
+            return view.json({"error": "too many concurrent data requests; retry shortly"}, status=429,
+                             headers={"Retry-After": "1"})
+        async with self.slots:
+            loop = asyncio.get_running_loop()
+            body = await loop.run_in_executor(self.executor, self._render, produce)
+        if body is None:
+            return view.json({"error": "scores changed while rendering; retry"}, status=503,
+                             headers={"Retry-After": "1"})
+        return view.bytes(body, content_type="application/json")
+
+    @staticmethod
+    def _render(produce) -> bytes | None:
+        for _ in range(_RENDER_ATTEMPTS):
+            try:
+                return produce()
+            except RuntimeError:  # "dictionary changed size during iteration"
+                continue
+        return None
 
 
 def register_views(app, pipeline: Pipeline) -> None:
+    guard = DataViewGuard(pipeline)
+
     @app.page("/healthz")
     async def healthz(self, request: web.Request) -> web.Response:
         return self.json({"status": "ok"})
 
     @app.page("/ready")
     async def ready(self, request: web.Request) -> web.Response:
-        is_ready = pipeline.ready.is_set()
-        return self.json({"ready": is_ready}, status=200 if is_ready else 503)
+        if not pipeline.ready.is_set():
+            return self.json({"ready": False, "reason": "recovering or waiting for partitions"}, status=503)
+        reason = kafka_unready_reason(pipeline.app)
+        if reason is not None:
+            return self.json({"ready": False, "reason": reason}, status=503)
+        return self.json({"ready": True})
 
     @app.page("/metrics")
     async def metrics(self, request: web.Request) -> web.Response:
@@ -46,9 +154,12 @@ def register_views(app, pipeline: Pipeline) -> None:
         entity = request.query.get("entity")
         if not entity:
             return self.json({"error": "pass ?entity=ID, or use /scores/top"}, status=400)
-        ranked = pipeline.engine.top_scores(limit=_limit(request), entity_id=entity)
-        return self.json({"entity": entity, "scores": _scores_json(ranked)})
+        limit = _limit(request)
+        return await guard.render(self, request, lambda: _json_object(
+            entity=entity, scores=_scores_json(pipeline.engine.top_scores(limit=limit, entity_id=entity))))
 
     @app.page("/scores/top")
     async def top(self, request: web.Request) -> web.Response:
-        return self.json({"scores": _scores_json(pipeline.engine.top_scores(limit=_limit(request)))})
+        limit = _limit(request)
+        return await guard.render(self, request,
+                                  lambda: _json_object(scores=_scores_json(pipeline.engine.top_scores(limit=limit))))

@@ -37,15 +37,6 @@ def _demo_settings(args):
                               data_dir=".run/demo-worker")
 
 
-def _worker_environment(settings) -> dict[str, str]:
-    env = dict(os.environ)
-    for name in ("app_id", "events_topic", "scores_topic", "alerts_topic", "dead_letter_topic", "web_port",
-                 "data_dir", "bootstrap_servers"):
-        env[f"COI_{name.upper()}"] = str(getattr(settings, name) or settings.bootstrap)
-    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
-    return env
-
-
 def _wait_ready(url: str, worker: subprocess.Popen, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -80,7 +71,7 @@ def run(args) -> int:
     recreate_topics(settings)
 
     worker = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warn"],
-                              env=_worker_environment(settings))
+                              env=settings.child_environment(os.environ))
     base = f"http://{settings.web_host}:{settings.web_port}"
     try:
         _wait_ready(f"{base}/ready", worker)

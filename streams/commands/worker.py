@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import logging
+import sys
 
-from streams.config import add_connection_flags, settings_from_args
+from streams.config import add_connection_flags, add_worker_flags, settings_from_args
+
+# EX_UNAVAILABLE: a supervisor restarting the worker gets a distinct code for "Kafka not usable as configured"
+EXIT_KAFKA_NOT_USABLE = 69
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("worker", help="run the streaming worker (Faust) against Kafka")
     add_connection_flags(parser)
-    parser.add_argument("--web-port", type=int, help="HTTP port for /metrics, /healthz, /ready, /scores")
-    parser.add_argument("--web-host", help="HTTP bind address")
-    parser.add_argument("--app-id", help="Faust app id = consumer group id")
+    add_worker_flags(parser)
     parser.add_argument("--loglevel", default="info", choices=["crit", "error", "warn", "info", "debug"])
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
-    settings = settings_from_args(args, web_port=args.web_port, web_host=args.web_host, app_id=args.app_id)
+    settings = settings_from_args(args)
     return run_worker(settings, loglevel=args.loglevel)
 
 
@@ -26,8 +28,15 @@ def run_worker(settings, loglevel: str = "info") -> int:
     from faust.worker import Worker
 
     from streams.app import Pipeline
+    from streams.preflight import KafkaNotUsable, wait_for_kafka
     from streams.topics import ensure_topics
 
+    say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731 - before Faust sets up logging
+    try:
+        wait_for_kafka(settings, say=say)
+    except KafkaNotUsable as exc:
+        say(f"error: {exc}")
+        return EXIT_KAFKA_NOT_USABLE
     logging.getLogger(__name__).info("topics: %s", ensure_topics(settings))
     pipeline = Pipeline(settings)
     worker = Worker(pipeline.app, loglevel=loglevel, quiet=True, redirect_stdouts=False)

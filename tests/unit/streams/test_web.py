@@ -1,0 +1,119 @@
+"""The data views' guard: bearer token, loopback-only without one, bounded off-loop rendering; the app's web and
+consumer settings (Faust's /router and /table off, session timeout, static membership)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from types import SimpleNamespace
+
+import pytest
+
+from streams.config import load_settings
+from streams.web import DataViewGuard, _json_object, is_loopback
+
+
+class _View:
+    """Stands in for a Faust view: records what would be answered."""
+
+    @staticmethod
+    def json(value, status=200, headers=None):
+        return status, value, headers or {}
+
+    @staticmethod
+    def bytes(value, content_type=None, status=200, headers=None):
+        return status, value, headers or {}
+
+
+def _request(token: str | None = None):
+    return SimpleNamespace(headers={"Authorization": f"Bearer {token}"} if token else {})
+
+
+def _guard(**settings) -> DataViewGuard:
+    return DataViewGuard(SimpleNamespace(settings=load_settings(environ={}, **settings)))
+
+
+def test_loopback_addresses():
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("10.1.2.3") and not is_loopback("worker")
+
+
+def test_without_a_token_data_is_served_on_loopback_only():
+    assert asyncio.run(_guard().render(_View, _request(), lambda: b"{}"))[0] == 200
+    status, body, _ = asyncio.run(_guard(web_host="0.0.0.0").render(_View, _request(), lambda: b"{}"))
+    assert status == 403 and "COI_WEB_TOKEN" in body["error"]
+
+
+def test_with_a_token_only_the_right_bearer_gets_data():
+    guard = _guard(web_host="0.0.0.0", web_token="let-me-in")
+    assert asyncio.run(guard.render(_View, _request(), lambda: b"{}"))[0] == 401
+    assert asyncio.run(guard.render(_View, _request("wrong"), lambda: b"{}"))[0] == 401
+    status, body, _ = asyncio.run(guard.render(_View, _request("let-me-in"), lambda: _json_object(scores=[])))
+    assert (status, json.loads(body)) == (200, {"scores": []})
+
+
+def test_rendering_runs_off_the_loop_and_excess_requests_get_429():
+    guard = _guard(web_max_concurrent_renders=1)
+    release, started = threading.Event(), threading.Event()
+
+    def slow_render():
+        started.set()
+        release.wait(10)
+        return b"{}"
+
+    async def scenario():
+        first = asyncio.ensure_future(guard.render(_View, _request(), slow_render))
+        while not started.is_set():
+            await asyncio.sleep(0.01)
+        # the render holds its slot in a thread; the loop still runs other requests (as /healthz would)
+        second = await guard.render(_View, _request(), lambda: b"{}")
+        loop_ticks = 0
+        for _ in range(5):
+            await asyncio.sleep(0)
+            loop_ticks += 1
+        release.set()
+        return await first, second, loop_ticks
+
+    first, second, loop_ticks = asyncio.run(scenario())
+    assert first[0] == 200 and loop_ticks == 5
+    assert second[0] == 429 and second[2]["Retry-After"] == "1"
+
+
+def test_rendered_json_joins_encoded_items():
+    body = _json_object(entity="e/1", scores=[b'{"a": 1}', b'{"b": [2]}'])
+    assert json.loads(body) == {"entity": "e/1", "scores": [{"a": 1}, {"b": [2]}]}
+
+
+def test_a_render_racing_the_agent_is_retried_then_refused():
+    calls = []
+
+    def changing():
+        calls.append(1)
+        raise RuntimeError("dictionary changed size during iteration")
+
+    status, _, _ = asyncio.run(_guard().render(_View, _request(), changing))
+    assert status == 503 and len(calls) == 3
+
+
+@pytest.fixture
+def app_conf(tmp_path):
+    from streams.app import Pipeline
+
+    def build(**settings):
+        return Pipeline(load_settings(environ={}, data_dir=str(tmp_path / "data"), **settings)).app.conf
+    return build
+
+
+def test_faust_views_are_off_unless_asked_for(app_conf):
+    default = app_conf()
+    assert not default.web_router_enabled and not default.web_tables_enabled
+    asked = app_conf(web_faust_views=True)
+    assert asked.web_router_enabled and asked.web_tables_enabled
+
+
+def test_the_consumer_gets_the_session_timeout_and_static_membership(app_conf):
+    conf = app_conf(session_timeout_seconds=12, group_instance_id="worker-0")
+    assert conf.broker_session_timeout == 12 and conf.consumer_group_instance_id == "worker-0"
+    assert conf.broker_heartbeat_interval <= 12 / 3
+    assert app_conf().broker_session_timeout == 10  # Faust's own default would be 60 s
