@@ -227,9 +227,8 @@ class EventProcessor:
 
 def _bounded_text(message: str) -> str:
     """At most _MAX_MESSAGE_CHARS, and encodable: a message may quote input (a lone surrogate from a JSON escape)."""
-    if len(message) > _MAX_MESSAGE_CHARS:
-        message = message[: _MAX_MESSAGE_CHARS - 1] + "…"
-    return message.encode("utf-8", "backslashreplace").decode("utf-8")
+    message = message.encode("utf-8", "backslashreplace").decode("utf-8")
+    return message if len(message) <= _MAX_MESSAGE_CHARS else message[: _MAX_MESSAGE_CHARS - 1] + "…"
 
 
 def score_key(actor_id: str, counterparty_id: str) -> bytes:
