@@ -95,7 +95,7 @@ def _parse(raw: bytes | None, max_bytes: int) -> RelationshipEvent:
         raise EventRejected(RejectReason.NESTING_TOO_DEEP, "the JSON nests too deeply to parse") from None
     except ValueError as exc:  # from _reject_non_json_number
         raise EventRejected(RejectReason.MALFORMED_JSON, f"not valid JSON: {exc}") from None
-    return validate_event(document)
+    return _validate(document)  # the text scan above bounded the depth already
 
 
 def json_nesting_depth(text: str) -> int:
@@ -137,6 +137,14 @@ def _reject_non_json_number(constant: str) -> float:
 
 def validate_event(document: object) -> RelationshipEvent:
     """Validates a parsed JSON document; raises only `EventRejected` for any document, however deep."""
+    depth = _document_depth(document)
+    if depth > MAX_NESTING_DEPTH:
+        raise EventRejected(RejectReason.NESTING_TOO_DEEP,
+                            f"the event nests {depth} levels deep; an event nests at most {MAX_NESTING_DEPTH}")
+    return _validate(document)
+
+
+def _validate(document: object) -> RelationshipEvent:
     if not isinstance(document, dict):
         raise EventRejected(RejectReason.NOT_AN_OBJECT, f"an event is a JSON object, got {type(document).__name__}")
     version = document.get("schema_version")
@@ -149,10 +157,6 @@ def validate_event(document: object) -> RelationshipEvent:
     if not isinstance(relation_type, str) or relation_type not in RelationType._value2member_map_:
         raise EventRejected(RejectReason.UNKNOWN_RELATION_TYPE,
                             f"relation_type {relation_type!r} is not one of {sorted(t.value for t in RelationType)}")
-    depth = _document_depth(document)
-    if depth > MAX_NESTING_DEPTH:
-        raise EventRejected(RejectReason.NESTING_TOO_DEEP,
-                            f"the event nests {depth} levels deep; an event nests at most {MAX_NESTING_DEPTH}")
     try:
         event = RelationshipEvent.model_validate(document)
     except ValidationError as exc:
@@ -182,6 +186,8 @@ def _check_time_range(event: RelationshipEvent) -> None:
             raise EventRejected(reason, f"{name} {value} is outside {EARLIEST_DATE}..{LATEST_DATE}")
     times = (("observed_at", event.observed_at), ("provenance.retrieved_at", event.provenance.retrieved_at))
     for name, moment in times:
+        if EARLIEST_DATE.year < moment.year < LATEST_DATE.year:
+            continue  # an offset (under a day) cannot carry it out of the range: no conversion needed
         try:
             day = moment.astimezone(dt.UTC).date()
         except (OverflowError, ValueError):  # an offset pushed it past year 1 or 9999
