@@ -80,10 +80,9 @@ def _parse(raw: bytes | None, max_bytes: int) -> RelationshipEvent:
     except UnicodeDecodeError as exc:
         raise EventRejected(RejectReason.ENCODING_ERROR,
                             f"event is not UTF-8: {exc.reason} at byte {exc.start}") from None
-    depth = _nesting_too_deep(text)
-    if depth is not None:
+    if _nesting_too_deep(text):
         raise EventRejected(RejectReason.NESTING_TOO_DEEP,
-                            f"the JSON nests {depth} levels deep; an event nests at most {MAX_NESTING_DEPTH}")
+                            f"the JSON nests more than {MAX_NESTING_DEPTH} levels deep; an event nests 3")
     try:
         document = json.loads(text, parse_constant=_reject_non_json_number, object_pairs_hook=_unique_keys)
     except _DuplicateKey as exc:
@@ -98,25 +97,28 @@ def _parse(raw: bytes | None, max_bytes: int) -> RelationshipEvent:
     return _validate(document)  # the text scan above bounded the depth already
 
 
-def json_nesting_depth(text: str) -> int:
-    """The deepest nesting of arrays and objects in `text`, brackets inside strings not counted. Iterative, so it
-    is safe on any input; on malformed JSON it may over-count, which only rejects what json.loads would reject."""
+def json_nesting_depth(text: str, stop_above: int | None = None) -> int:
+    """The deepest nesting of arrays and objects in `text`, brackets inside strings not counted; with `stop_above`,
+    the scan ends as soon as the depth passes it. Iterative, so it is safe on any input; on malformed JSON it may
+    over-count, which only rejects what json.loads would reject."""
     depth = deepest = 0
-    for token in _JSON_STRING_OR_BRACKET.findall(text):
+    for match in _JSON_STRING_OR_BRACKET.finditer(text):
+        token = match.group()
         if token in ("[", "{"):
             depth += 1
-            deepest = max(deepest, depth)
+            if depth > deepest:
+                deepest = depth
+                if stop_above is not None and deepest > stop_above:
+                    break
         elif token in ("]", "}"):
             depth -= 1
     return deepest
 
 
-def _nesting_too_deep(text: str) -> int | None:
-    """The nesting depth of `text` when it is over the limit, else None."""
+def _nesting_too_deep(text: str) -> bool:
     if text.count("[") + text.count("{") <= MAX_NESTING_DEPTH:  # the common case, decided at C speed
-        return None
-    depth = json_nesting_depth(text)
-    return depth if depth > MAX_NESTING_DEPTH else None
+        return False
+    return json_nesting_depth(text, stop_above=MAX_NESTING_DEPTH) > MAX_NESTING_DEPTH
 
 
 def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
@@ -140,7 +142,7 @@ def validate_event(document: object) -> RelationshipEvent:
     depth = _document_depth(document)
     if depth > MAX_NESTING_DEPTH:
         raise EventRejected(RejectReason.NESTING_TOO_DEEP,
-                            f"the event nests {depth} levels deep; an event nests at most {MAX_NESTING_DEPTH}")
+                            f"the event nests more than {MAX_NESTING_DEPTH} levels deep; an event nests 3")
     return _validate(document)
 
 
