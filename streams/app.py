@@ -131,6 +131,7 @@ class Pipeline:
                 outcomes.append((self.processor.process(record), message.timestamp))
                 if time.perf_counter() - paused > _MAX_LOOP_HOLD_SECONDS:
                     # let /healthz, timers and rebalance callbacks run; the batch is acked only at its end
+                    self.crash_guard.idle()  # a stop while yielding is not the last message's fault
                     await asyncio.sleep(0)
                     paused = time.perf_counter()
             self.crash_guard.idle()  # processed; a publishing failure is not the messages' fault
@@ -142,6 +143,7 @@ class Pipeline:
                     sent[out.role] += 1
             await asyncio.gather(*pending)
         except BaseException as exc:  # noqa: BLE001 - whatever interrupts a batch must not let it be acked
+            self.crash_guard.idle()  # the processor never raises: this is not a message's fault
             _fail_without_commit(exc)
         for role, count in sent.items():
             if count:

@@ -4,7 +4,8 @@ Bad input never stops the worker (it becomes a dead letter), but a message could
 (the kernel killing it for memory, a crash in native code). Then the restart processes the same uncommitted
 message again and dies again, for ever. So before it processes a message the worker writes the message's position
 (topic, partition, offset) to a small file in its data dir, and blanks it once the batch is processed. Publishing
-comes after: a broker that refuses outputs is not the message's fault and counts nothing.
+comes after: a broker that refuses outputs is not the message's fault and counts nothing, and neither does a clean
+exit or an exception in the batch handler (the processor itself never raises).
 
 A position found in the file on start means the previous run died while processing that message: it is counted in
 a ledger next to it, and once a position has `max_processing_attempts` deaths the processor dead-letters it
@@ -14,6 +15,7 @@ a worker started on an empty data dir counts afresh.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -56,6 +58,8 @@ class CrashGuard:
                       "; it will be dead-lettered and skipped" if self._deaths[died_at] >= max_attempts else "")
         self._fd = os.open(marker_path, os.O_RDWR | os.O_CREAT, 0o644)
         self.idle()
+        # A clean exit (a stop, even mid-recovery) is no message's fault; a kill, a crash or os._exit skip this.
+        atexit.register(self.idle)
 
     def deaths(self, record: _Positioned) -> int:
         return self._deaths.get(position_of(record), 0)
@@ -72,6 +76,7 @@ class CrashGuard:
         self._mark("")
 
     def close(self) -> None:
+        atexit.unregister(self.idle)
         os.close(self._fd)
 
     def _mark(self, position: str) -> None:

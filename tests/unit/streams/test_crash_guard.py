@@ -81,3 +81,12 @@ def test_deaths_are_counted_per_position(tmp_path):
     guard.close()
     guard = CrashGuard(tmp_path, max_attempts=2)
     assert guard.exhausted(record(b"", 5)) and not guard.exhausted(record(b"", 6))
+
+
+def test_a_clean_exit_while_processing_counts_no_death(tmp_path):
+    script = ("import sys\nfrom streams.crash_guard import CrashGuard\n"
+              "from tests.unit.streams.test_processor import record\n"
+              "CrashGuard(sys.argv[1], 1).entering(record(b'', 3))\nsys.exit(0)\n")
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=REPO, check=True, timeout=60)
+    assert CrashGuard(tmp_path, max_attempts=1).deaths(record(b"", 3)) == 0
