@@ -132,11 +132,14 @@ class Alert(_Output):
 
 
 class RejectReason(StrEnum):
-    """Why an input message was dead-lettered."""
+    """Why an input message was dead-lettered (docs/events.md, "Reason codes", says when each applies)."""
 
+    NULL_VALUE = "null_value"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     ENCODING_ERROR = "encoding_error"
+    NESTING_TOO_DEEP = "nesting_too_deep"
     MALFORMED_JSON = "malformed_json"
+    DUPLICATE_KEY = "duplicate_key"
     NOT_AN_OBJECT = "not_an_object"
     UNKNOWN_SCHEMA_VERSION = "unknown_schema_version"
     UNKNOWN_RELATION_TYPE = "unknown_relation_type"
@@ -146,17 +149,31 @@ class RejectReason(StrEnum):
     INVALID_CONFIDENCE = "invalid_confidence"
     INVALID_EVENT = "invalid_event"
     KEY_MISMATCH = "key_mismatch"
+    OBSERVED_AT_IN_FUTURE = "observed_at_in_future"
+    CONFLICTING_EVENT_ID = "conflicting_event_id"
     PROCESSING_ERROR = "processing_error"
+    OUTPUT_TOO_LARGE = "output_too_large"
+    PROCESSING_ATTEMPTS_EXCEEDED = "processing_attempts_exceeded"
 
 
 class DeadLetter(_Output):
-    """A rejected input message, kept whole: the original bytes travel base64-encoded in `original_value`."""
+    """A rejected input message. Its size is bounded whatever the input: it carries a prefix of the original value
+    and key (the whole of them up to `dead_letter_max_original_bytes`), their lengths, the value's sha256, and
+    where the original lives (topic, partition, offset): the input topic is retained, so it can be read whole."""
 
     schema_version: str = OUTPUT_SCHEMA_VERSION
     reason: RejectReason
     message: str = Field(description="What was wrong, for a person; never a stack trace.")
-    original_value: str = Field(description="base64 of the original message value, byte for byte")
-    original_key: str | None = Field(default=None, description="base64 of the original key")
+    original_value: str | None = Field(description="base64 of the original value, or of its first bytes when "
+                                                   "`original_value_truncated`; null for a null value")
+    original_value_length: int | None = Field(default=None, description="bytes in the original value; null for a "
+                                                                       "null value (a tombstone)")
+    original_value_sha256: str | None = Field(default=None, description="hex sha256 of the whole original value")
+    original_value_truncated: bool = Field(default=False, description="true when `original_value` is a prefix")
+    original_key: str | None = Field(default=None, description="base64 of the original key (a prefix when "
+                                                               "`original_key_truncated`)")
+    original_key_length: int | None = None
+    original_key_truncated: bool = False
     topic: str | None = None
     partition: int | None = None
     offset: int | None = None

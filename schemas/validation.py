@@ -1,11 +1,16 @@
 """Turning raw message bytes into a `RelationshipEvent`, or a reason code and a message a person can act on.
 
-The worker dead-letters whatever this rejects; nothing here raises anything but `EventRejected`.
+The worker dead-letters whatever this rejects; nothing here raises anything but `EventRejected` (a fuzz test in
+tests/unit/schemas/test_validation.py holds it to that). Hostile input is bounded before it is parsed: the size
+first, then the nesting depth (by a scan that does not recurse), so neither `json.loads` nor pydantic can recurse
+deeply on it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 
 from pydantic import ValidationError
 
@@ -14,6 +19,16 @@ from schemas.outputs import RejectReason
 from schemas.vocabulary import RelationType
 
 DEFAULT_MAX_EVENT_BYTES = 64 * 1024
+# A valid event nests 3 levels deep (event > provenance > extractor, or event > source > topics); the margin leaves
+# room for contract additions. Anything deeper is rejected before parsing, long before Python's recursion limit.
+MAX_NESTING_DEPTH = 16
+# Dates and times an event may state. The engine adds horizons and decay steps to dates; near year 1 or 9999 that
+# overflows (and an offset can push a time past either end), so a date outside this range is a bad input, not an
+# engine failure. No relation we score is older or further ahead.
+EARLIEST_DATE = dt.date(1000, 1, 1)
+LATEST_DATE = dt.date(2999, 12, 31)
+
+_JSON_STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 # The first matching field path prefix names the reason; order matters (most specific first).
 _REASON_BY_FIELD: tuple[tuple[tuple[str, ...], RejectReason], ...] = (
@@ -27,29 +42,94 @@ _REASON_BY_FIELD: tuple[tuple[tuple[str, ...], RejectReason], ...] = (
 
 
 class EventRejected(ValueError):
-    def __init__(self, reason: RejectReason, message: str):
+    """The one exception `parse_event` raises. `unexpected` marks a failure none of the checks foresaw (a bug in
+    them, caught by the safety net so it still ends as a dead letter); the fuzz tests fail on it."""
+
+    def __init__(self, reason: RejectReason, message: str, unexpected: bool = False):
         super().__init__(f"{reason.value}: {message}")
         self.reason = reason
         self.message = message
+        self.unexpected = unexpected
 
 
-def parse_event(raw: bytes, max_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> RelationshipEvent:
+class _DuplicateKey(ValueError):
+    pass
+
+
+def parse_event(raw: bytes | None, max_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> RelationshipEvent:
+    """The event in `raw`, or `EventRejected`; never any other exception."""
+    try:
+        return _parse(raw, max_bytes)
+    except EventRejected:
+        raise
+    except Exception as exc:  # a gap in the checks below must still end as a dead letter, not stop the worker
+        raise EventRejected(RejectReason.INVALID_EVENT,
+                            f"the event could not be read ({type(exc).__name__}); it was not applied",
+                            unexpected=True) from None
+
+
+def _parse(raw: bytes | None, max_bytes: int) -> RelationshipEvent:
+    if raw is None:
+        raise EventRejected(RejectReason.NULL_VALUE,
+                            "the message has no value (a tombstone); events are never deleted: withdraw a relation "
+                            "with an event whose op is 'retract'")
     if len(raw) > max_bytes:
         raise EventRejected(RejectReason.PAYLOAD_TOO_LARGE, f"event is {len(raw)} bytes; the limit is {max_bytes}")
     try:
-        text = raw.decode("utf-8")
+        text = bytes(raw).decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise EventRejected(RejectReason.ENCODING_ERROR, f"event is not UTF-8: {exc.reason} at byte {exc.start}")
+        raise EventRejected(RejectReason.ENCODING_ERROR,
+                            f"event is not UTF-8: {exc.reason} at byte {exc.start}") from None
+    if _nesting_too_deep(text):
+        raise EventRejected(RejectReason.NESTING_TOO_DEEP,
+                            f"the JSON nests more than {MAX_NESTING_DEPTH} levels deep; an event nests 3")
     try:
-        document = json.loads(text, parse_constant=_reject_non_json_number)
+        document = json.loads(text, parse_constant=_reject_non_json_number, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        raise EventRejected(RejectReason.DUPLICATE_KEY, str(exc)) from None
     except json.JSONDecodeError as exc:
         raise EventRejected(RejectReason.MALFORMED_JSON,
-                            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
-    except RecursionError:
-        raise EventRejected(RejectReason.MALFORMED_JSON, "not valid JSON: nested too deeply") from None
+                            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:  # unreachable after the depth check; kept so a regression cannot stop the worker
+        raise EventRejected(RejectReason.NESTING_TOO_DEEP, "the JSON nests too deeply to parse") from None
     except ValueError as exc:  # from _reject_non_json_number
         raise EventRejected(RejectReason.MALFORMED_JSON, f"not valid JSON: {exc}") from None
-    return validate_event(document)
+    return _validate(document)  # the text scan above bounded the depth already
+
+
+def json_nesting_depth(text: str, stop_above: int | None = None) -> int:
+    """The deepest nesting of arrays and objects in `text`, brackets inside strings not counted; with `stop_above`,
+    the scan ends as soon as the depth passes it. Iterative, so it is safe on any input; on malformed JSON it may
+    over-count, which only rejects what json.loads would reject."""
+    depth = deepest = 0
+    for match in _JSON_STRING_OR_BRACKET.finditer(text):
+        token = match.group()
+        if token in ("[", "{"):
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if stop_above is not None and deepest > stop_above:
+                    break
+        elif token in ("]", "}"):
+            depth -= 1
+    return deepest
+
+
+def _nesting_too_deep(text: str) -> bool:
+    if text.count("[") + text.count("{") <= MAX_NESTING_DEPTH:  # the common case, decided at C speed
+        return False
+    return json_nesting_depth(text, stop_above=MAX_NESTING_DEPTH) > MAX_NESTING_DEPTH
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    # Python's json keeps the last of duplicate keys; two parsers could then read two different events from the
+    # same bytes (an auditor's tool may keep the first), so a duplicate is refused.
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        seen: set[str] = set()
+        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise _DuplicateKey(f"the key {duplicate[:100]!r} appears more than once in one object")
+    return document
 
 
 def _reject_non_json_number(constant: str) -> float:
@@ -58,6 +138,15 @@ def _reject_non_json_number(constant: str) -> float:
 
 
 def validate_event(document: object) -> RelationshipEvent:
+    """Validates a parsed JSON document; raises only `EventRejected` for any document, however deep."""
+    depth = _document_depth(document)
+    if depth > MAX_NESTING_DEPTH:
+        raise EventRejected(RejectReason.NESTING_TOO_DEEP,
+                            f"the event nests more than {MAX_NESTING_DEPTH} levels deep; an event nests 3")
+    return _validate(document)
+
+
+def _validate(document: object) -> RelationshipEvent:
     if not isinstance(document, dict):
         raise EventRejected(RejectReason.NOT_AN_OBJECT, f"an event is a JSON object, got {type(document).__name__}")
     version = document.get("schema_version")
@@ -71,9 +160,43 @@ def validate_event(document: object) -> RelationshipEvent:
         raise EventRejected(RejectReason.UNKNOWN_RELATION_TYPE,
                             f"relation_type {relation_type!r} is not one of {sorted(t.value for t in RelationType)}")
     try:
-        return RelationshipEvent.model_validate(document)
+        event = RelationshipEvent.model_validate(document)
     except ValidationError as exc:
         raise _rejection_from(exc) from None
+    _check_time_range(event)
+    return event
+
+
+def _document_depth(document: object) -> int:
+    """Nesting depth of a Python document, without recursion, stopping once past the limit."""
+    deepest, stack = 0, [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list | tuple):
+            deepest = max(deepest, depth)
+            if deepest > MAX_NESTING_DEPTH:
+                return deepest
+            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
+
+
+def _check_time_range(event: RelationshipEvent) -> None:
+    dates = (("start_date", event.start_date, RejectReason.INVALID_DATES),
+             ("end_date", event.end_date, RejectReason.INVALID_DATES))
+    for name, value, reason in dates:
+        if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
+            raise EventRejected(reason, f"{name} {value} is outside {EARLIEST_DATE}..{LATEST_DATE}")
+    times = (("observed_at", event.observed_at), ("provenance.retrieved_at", event.provenance.retrieved_at))
+    for name, moment in times:
+        if EARLIEST_DATE.year < moment.year < LATEST_DATE.year:
+            continue  # an offset (under a day) cannot carry it out of the range: no conversion needed
+        try:
+            day = moment.astimezone(dt.UTC).date()
+        except (OverflowError, ValueError):  # an offset pushed it past year 1 or 9999
+            day = None
+        if day is None or not EARLIEST_DATE <= day <= LATEST_DATE:
+            raise EventRejected(RejectReason.INVALID_EVENT,
+                                f"{name} {moment.isoformat()} is outside {EARLIEST_DATE}..{LATEST_DATE} (in UTC)")
 
 
 def _rejection_from(exc: ValidationError) -> EventRejected:

@@ -24,8 +24,9 @@ from prometheus_client import CollectorRegistry
 
 from scoring import AlertTracker, Engine, ScoringConfig
 from streams.config import Settings
+from streams.crash_guard import CrashGuard
 from streams.metrics import PipelineMetrics
-from streams.processor import EventProcessor, InputRecord
+from streams.processor import EventProcessor, InputRecord, ProcessingLimits
 from streams.recovery import committed_offsets, replay_into
 from streams.web import register_views
 
@@ -46,7 +47,9 @@ class Pipeline:
         self.metrics.declare_series([settings.scores_topic, settings.alerts_topic, settings.dead_letter_topic])
         config = ScoringConfig.load(settings.scoring_config) if settings.scoring_config else ScoringConfig.load()
         self.engine = Engine(config)
-        self.processor = EventProcessor(self.engine, AlertTracker(config), None, settings.max_event_bytes)
+        self.crash_guard = CrashGuard(settings.data_dir, settings.max_processing_attempts)
+        self.processor = EventProcessor(self.engine, AlertTracker(config), None,
+                                        limits=ProcessingLimits.from_settings(settings), crash_guard=self.crash_guard)
         self.ready = asyncio.Event()  # recovered and consuming: what /ready and coi_worker_ready report
         self._recovered = False
         self._assigned = False
@@ -129,14 +132,17 @@ class Pipeline:
             paused = time.perf_counter()
             for event in batch:
                 message = event.message
+                # round, not int: the record's millisecond timestamp comes back exactly, as recovery reads it
                 record = InputRecord(value=event.value, key=event.key, topic=message.topic,
                                      partition=message.partition, offset=message.offset,
-                                     timestamp_ms=int(message.timestamp * 1000) if message.timestamp else None)
+                                     timestamp_ms=round(message.timestamp * 1000) if message.timestamp else None)
                 outcomes.append((self.processor.process(record), message.timestamp))
                 if time.perf_counter() - paused > _MAX_LOOP_HOLD_SECONDS:
                     # let /healthz, timers and rebalance callbacks run; the batch is acked only at its end
+                    self.crash_guard.idle()  # a stop while yielding is not the last message's fault
                     await asyncio.sleep(0)
                     paused = time.perf_counter()
+            self.crash_guard.idle()  # processed; a publishing failure is not the messages' fault
             pending = []
             for outcome, _ in outcomes:
                 for out in outcome.outbound:
@@ -145,6 +151,7 @@ class Pipeline:
                     sent[out.role] += 1
             await asyncio.gather(*pending)
         except BaseException as exc:  # noqa: BLE001 - whatever interrupts a batch must not let it be acked
+            self.crash_guard.idle()  # the processor never raises: this is not a message's fault
             _fail_without_commit(exc)
         for role, count in sent.items():
             if count:
@@ -159,6 +166,7 @@ class Pipeline:
         loop = asyncio.get_running_loop()
         offsets = await loop.run_in_executor(None, committed_offsets, self.settings)
         applied = await loop.run_in_executor(None, replay_into, self.settings, self.processor, offsets)
+        self.crash_guard.idle()
         # The recovered graph lives as long as the worker: moving it out of the collector's generations spares
         # every later full collection a walk over millions of long-lived objects (a latency spike per pass).
         gc.collect()

@@ -109,6 +109,19 @@ class Settings(BaseSettings):
     # the latency a quiet stream pays, the batch size what a backlog gains (docs/streaming.md).
     batch_max_events: int = Field(default=500, ge=1)
     batch_max_wait_seconds: float = Field(default=0.01, gt=0)
+    # Poison messages (docs/streaming.md). The largest message the pipeline writes to Kafka, and the largest line
+    # `coi-risk produce` sends: the broker's default message.max.bytes (1 MiB) less room for record overhead. An
+    # output over it is withheld and the event dead-lettered (`output_too_large`) instead of stopping the worker.
+    max_message_bytes: int = Field(default=1_000_000, ge=4096)
+    # How much of a rejected message a dead letter carries (value and key each); the rest is in the input topic.
+    # 256 KiB at most, so a dead letter (base64, both parts) always stays under the default message limit.
+    dead_letter_max_original_bytes: int = Field(default=DEFAULT_MAX_EVENT_BYTES, ge=0, le=256 * 1024)
+    # How far an event's observed_at may lie ahead of its Kafka append timestamp. The engine clock is the latest
+    # observed_at applied, so one far-future event would age every relation for good (docs/scoring.md).
+    max_future_skew_seconds: float = Field(default=24 * 3600, ge=0)
+    # The worker dying this many times while processing one message (a crash, not a dead letter) skips it as a
+    # dead letter (`processing_attempts_exceeded`) instead of failing on every restart.
+    max_processing_attempts: int = Field(default=3, ge=1)
 
     # Starting and restarting (docs/streaming.md, Operating): how long a worker waits for an unreachable broker
     # before giving up, and how soon the group forgets a member that died without leaving (kill -9): its

@@ -83,5 +83,5 @@ def _partition_records(consumer: KafkaConsumer, tp: TopicPartition, start: int, 
         for record in consumer.poll(timeout_ms=1000, max_records=5000).get(tp, []):
             if record.offset >= stop:
                 return
-            yield InputRecord(value=record.value or b"", key=record.key, topic=record.topic,
+            yield InputRecord(value=record.value, key=record.key, topic=record.topic,
                               partition=record.partition, offset=record.offset, timestamp_ms=record.timestamp)

@@ -1,20 +1,33 @@
 """One input message in, the messages to publish out: validation, dead letters, engine, alert transitions.
 
 No Kafka I/O here: the Faust agent, the recovery pass and the audit replay all drive the same processor, so the
-live worker and a replay publish byte-identical scores and alerts for the same log.
+live worker and a replay publish byte-identical scores and alerts for the same log. For that, every decision here
+depends only on the log: the record's bytes, key, position and append timestamp, and the events before it (never
+the wall clock).
+
+No single message can stop it (docs/streaming.md, "Poison messages"): whatever cannot be decoded, validated,
+admitted or applied becomes a dead letter, and a dead letter is bounded in size whatever the input.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from schemas import DeadLetter, EventRejected, RejectReason, parse_event
 from schemas.events import RelationshipEvent
+from schemas.validation import DEFAULT_MAX_EVENT_BYTES
 from scoring import AlertTracker, Engine
 from streams.metrics import PipelineMetrics
+
+if TYPE_CHECKING:
+    from streams.config import Settings
+    from streams.crash_guard import CrashGuard
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +36,7 @@ log = logging.getLogger(__name__)
 class InputRecord:
     """A message as read from the input topic."""
 
-    value: bytes
+    value: bytes | None  # None: a null value (a tombstone)
     key: bytes | None
     topic: str
     partition: int
@@ -45,24 +58,75 @@ class Outcome:
     rejected: RejectReason | None = None
 
 
+_MAX_MESSAGE_CHARS = 2000  # a dead letter's message: enough for a person, bounded whatever the input
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessingLimits:
+    """The bounds the processor enforces; `from_settings` takes them from streams.config (the defaults there)."""
+
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+    max_message_bytes: int = 1_000_000
+    dead_letter_max_original_bytes: int = DEFAULT_MAX_EVENT_BYTES
+    max_future_skew: dt.timedelta | None = dt.timedelta(days=1)  # None: not checked
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ProcessingLimits:
+        return cls(max_event_bytes=settings.max_event_bytes, max_message_bytes=settings.max_message_bytes,
+                   dead_letter_max_original_bytes=settings.dead_letter_max_original_bytes,
+                   max_future_skew=dt.timedelta(seconds=settings.max_future_skew_seconds))
+
+
 class EventProcessor:
     def __init__(self, engine: Engine, tracker: AlertTracker, metrics: PipelineMetrics | None = None,
-                 max_event_bytes: int | None = None):
+                 max_event_bytes: int | None = None, limits: ProcessingLimits | None = None,
+                 crash_guard: CrashGuard | None = None):
         self.engine = engine
         self.tracker = tracker
         self.metrics = metrics
-        self.max_event_bytes = max_event_bytes
+        limits = limits or ProcessingLimits()
+        if max_event_bytes is not None:
+            limits = ProcessingLimits(max_event_bytes, limits.max_message_bytes,
+                                      limits.dead_letter_max_original_bytes, limits.max_future_skew)
+        self.limits = limits
+        self.crash_guard = crash_guard
         self.next_offsets: dict[str, int] = {}
+        # event_id -> digest of the content first applied under it. The engine ignores an event id it has applied
+        # (a redelivery changes nothing); different content under a used id is a dead letter instead of silence.
+        # It holds one entry per applied event, as the engine's own set of applied ids does, and is rebuilt by
+        # the same replay that rebuilds the engine, so a restart reaches the same decisions.
+        self._content_by_event_id: dict[str, bytes] = {}
+
+    @property
+    def max_event_bytes(self) -> int:
+        return self.limits.max_event_bytes
 
     def process(self, record: InputRecord) -> Outcome:
         """Never raises on bad input: whatever cannot be applied becomes a dead letter."""
         self.next_offsets[str(record.partition)] = record.offset + 1
         if self.metrics:
             self.metrics.events_consumed.inc()
+        guard = self.crash_guard
+        if guard is not None:
+            if guard.exhausted(record):
+                log.error("skipping %s:%d:%d: the worker died %d times while processing it", record.topic,
+                          record.partition, record.offset, guard.deaths(record))
+                return self._dead_letter(record, RejectReason.PROCESSING_ATTEMPTS_EXCEEDED,
+                                         f"the worker died {guard.deaths(record)} times while processing this "
+                                         "message, so it is skipped (max_processing_attempts); its position is "
+                                         "in the worker's log with the cause")
+            guard.entering(record)
         try:
-            event = self._parse(record)
+            event = self._admit(record)
         except EventRejected as rejection:
+            if rejection.unexpected:
+                log.error("decoding %s:%d:%d failed unexpectedly: %s", record.topic, record.partition,
+                          record.offset, rejection.message)
             return self._dead_letter(record, rejection.reason, rejection.message)
+        except Exception as exc:  # noqa: BLE001 - a gap in the checks must not stop the stream
+            log.exception("admitting %s:%d:%d failed", record.topic, record.partition, record.offset)
+            return self._dead_letter(record, RejectReason.INVALID_EVENT,
+                                     f"the event could not be read ({type(exc).__name__}); it was not applied")
         started = time.perf_counter()
         try:
             changes = self.engine.apply(event, offset=f"{record.partition}:{record.offset}",
@@ -80,31 +144,77 @@ class EventProcessor:
             log.exception("processing failed for event %s", event.event_id)
             return self._dead_letter(record, RejectReason.PROCESSING_ERROR,
                                      f"the engine failed on this event: {type(exc).__name__}: {exc}")
+        self._withhold_oversized(record, outcome)
         if self.metrics:
             self.metrics.scoring_latency.observe(time.perf_counter() - started)
             self.metrics.events_valid.inc()
             self._count_outputs(changes, alerts)
         return outcome
 
-    def _parse(self, record: InputRecord) -> RelationshipEvent:
-        limit = {} if self.max_event_bytes is None else {"max_bytes": self.max_event_bytes}
-        event = parse_event(record.value, **limit)
+    def _admit(self, record: InputRecord) -> RelationshipEvent:
+        """The record's event if it may be applied, else `EventRejected`."""
+        event = parse_event(record.value, max_bytes=self.limits.max_event_bytes)
         if record.key is not None and record.key != event.relation_id.encode():
             raise EventRejected(RejectReason.KEY_MISMATCH,
                                 f"message key {record.key[:100]!r} is not the relation_id {event.relation_id!r}; "
                                 "events must be keyed by relation_id so each relation's versions stay in order")
+        self._check_not_in_future(record, event)
+        digest = hashlib.blake2b(event.model_dump_json().encode(), digest_size=16).digest()
+        known = self._content_by_event_id.setdefault(event.event_id, digest)
+        if known != digest:
+            raise EventRejected(RejectReason.CONFLICTING_EVENT_ID,
+                                f"event_id {event.event_id!r} was already applied with different content; an event "
+                                "id names one statement: a new version or a retraction needs a new event_id")
         return event
 
+    def _check_not_in_future(self, record: InputRecord, event: RelationshipEvent) -> None:
+        # Against the record's append timestamp, not the wall clock: a replay of the log must decide the same.
+        skew = self.limits.max_future_skew
+        if skew is None or record.timestamp_ms is None or record.timestamp_ms < 0:
+            return
+        ahead_ms = int(event.observed_at.timestamp() * 1000) - record.timestamp_ms
+        if ahead_ms > skew / dt.timedelta(milliseconds=1):
+            appended = dt.datetime.fromtimestamp(record.timestamp_ms / 1000, dt.UTC)
+            raise EventRejected(RejectReason.OBSERVED_AT_IN_FUTURE,
+                                f"observed_at {event.observed_at.isoformat()} is {dt.timedelta(milliseconds=ahead_ms)} "
+                                f"after the message was appended ({appended.isoformat()}); at most {skew} is "
+                                "accepted, since the engine clock follows observed_at and never goes back")
+
+    def _withhold_oversized(self, record: InputRecord, outcome: Outcome) -> None:
+        """An output the broker would refuse would stop the worker on every restart; it is withheld instead, and
+        the event (which was applied) is dead-lettered with what was withheld."""
+        limit = self.limits.max_message_bytes
+        oversized = [out for out in outcome.outbound if len(out.key) + len(out.value) > limit]
+        if not oversized:
+            return
+        outcome.outbound = [out for out in outcome.outbound if len(out.key) + len(out.value) <= limit]
+        withheld = ", ".join(f"{out.role} {out.key[:200].decode(errors='replace')} ({len(out.value)} bytes)"
+                             for out in oversized[:5])
+        more = f" and {len(oversized) - 5} more" if len(oversized) > 5 else ""
+        log.error("event %s: withheld outputs over %d bytes: %s%s", outcome.event.event_id, limit, withheld, more)
+        letter = self._dead_letter(record, RejectReason.OUTPUT_TOO_LARGE,
+                                   f"the event was applied, but these outputs exceed max_message_bytes ({limit}) "
+                                   f"and were not published: {withheld}{more}")
+        outcome.outbound.extend(letter.outbound)
+
     def _dead_letter(self, record: InputRecord, reason: RejectReason, message: str) -> Outcome:
+        limit = self.limits.dead_letter_max_original_bytes
+        value, key = record.value, record.key
         letter = DeadLetter(
-            reason=reason, message=message,
-            original_value=base64.b64encode(record.value).decode(),
-            original_key=None if record.key is None else base64.b64encode(record.key).decode(),
+            reason=reason, message=_bounded_text(message),
+            original_value=None if value is None else base64.b64encode(value[:limit]).decode(),
+            original_value_length=None if value is None else len(value),
+            original_value_sha256=None if value is None else hashlib.sha256(value).hexdigest(),
+            original_value_truncated=value is not None and len(value) > limit,
+            original_key=None if key is None else base64.b64encode(key[:limit]).decode(),
+            original_key_length=None if key is None else len(key),
+            original_key_truncated=key is not None and len(key) > limit,
             topic=record.topic, partition=record.partition, offset=record.offset, timestamp_ms=record.timestamp_ms)
         if self.metrics:
             self.metrics.events_rejected.labels(reason=reason.value).inc()
-        key = f"{record.topic}:{record.partition}:{record.offset}".encode()
-        return Outcome(outbound=[Outbound("dead_letters", key, letter.model_dump_json().encode())], rejected=reason)
+        position = f"{record.topic}:{record.partition}:{record.offset}".encode()
+        return Outcome(outbound=[Outbound("dead_letters", position, letter.model_dump_json().encode())],
+                       rejected=reason)
 
     def _count_outputs(self, changes, alerts) -> None:
         for change in changes:
@@ -113,6 +223,12 @@ class EventProcessor:
         for alert in alerts:
             self.metrics.alerts.labels(band=alert.band.value, state=alert.state.value).inc()
             self.metrics.pair_alerts.labels(actor=alert.actor_id, counterparty=alert.counterparty_id).inc()
+
+
+def _bounded_text(message: str) -> str:
+    """At most _MAX_MESSAGE_CHARS, and encodable: a message may quote input (a lone surrogate from a JSON escape)."""
+    message = message.encode("utf-8", "backslashreplace").decode("utf-8")
+    return message if len(message) <= _MAX_MESSAGE_CHARS else message[: _MAX_MESSAGE_CHARS - 1] + "…"
 
 
 def score_key(actor_id: str, counterparty_id: str) -> bytes:

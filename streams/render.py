@@ -85,6 +85,9 @@ def render_alert(alert: Alert) -> str:
 
 
 def render_dead_letter(letter: DeadLetter) -> str:
-    original = base64.b64decode(letter.original_value)[:120]
+    if letter.original_value is None:
+        original = "null (a tombstone)"
+    else:
+        original = f"{base64.b64decode(letter.original_value)[:120]!r} ({letter.original_value_length} bytes)"
     return (f"[{letter.reason.value}] {letter.message}\n  at {letter.topic}:{letter.partition}:{letter.offset}  "
-            f"original: {original!r}")
+            f"original: {original}")

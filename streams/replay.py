@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from scoring import AlertTracker, Engine, ScoringConfig
 from streams.config import Settings
 from streams.log_reader import Bounds, open_consumer, read, resolve_bounds
-from streams.processor import EventProcessor, InputRecord, Outcome
+from streams.processor import EventProcessor, InputRecord, Outcome, ProcessingLimits
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class ReplayItem:
 
 def new_processor(settings: Settings) -> EventProcessor:
     config = ScoringConfig.load(settings.scoring_config) if settings.scoring_config else ScoringConfig.load()
-    return EventProcessor(Engine(config), AlertTracker(config), None, settings.max_event_bytes)
+    return EventProcessor(Engine(config), AlertTracker(config), None, limits=ProcessingLimits.from_settings(settings))
 
 
 def replay(settings: Settings, start: Position = Position(), end: Position = Position(),

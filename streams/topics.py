@@ -27,8 +27,10 @@ class TopicSpec:
 def topic_specs(settings: Settings) -> list[TopicSpec]:
     out, rf = settings.output_partitions, settings.replication_factor
     return [
+        # LogAppendTime: the broker stamps each event, so a producer cannot forge the time that bounds observed_at
+        # (max_future_skew_seconds); it also gives replays one merge order that no producer clock can skew.
         TopicSpec("events", settings.events_topic, settings.events_partitions, rf,
-                  {"retention.ms": "-1", "cleanup.policy": "delete"}),
+                  {"retention.ms": "-1", "cleanup.policy": "delete", "message.timestamp.type": "LogAppendTime"}),
         TopicSpec("scores", settings.scores_topic, out, rf,
                   {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}),
         TopicSpec("alerts", settings.alerts_topic, out, rf, {"retention.ms": "-1"}),

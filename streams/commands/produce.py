@@ -1,22 +1,37 @@
 """`coi-risk produce FILE.jsonl`: publish relationship events, keyed by relation id, with progress and a summary.
 
 Lines are sent byte for byte: a line that is not a valid event is still published (unkeyed if no relation id can
-be read) so the worker dead-letters it with its reason; the producer never decides validity.
+be read) so the worker dead-letters it with its reason; the producer never decides validity. What it does decide
+is transport: a line over `max_message_bytes` is refused up front (the broker would refuse it), every send is
+checked against the broker's acknowledgement, and each line that did not reach the topic is reported by number,
+with exit status 1. The other lines still go: versions of a relation are ordered by `observed_at`, not by arrival,
+so re-sending the failed lines later gives the same graph as if they had gone in order.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from streams.config import add_connection_flags, settings_from_args
 
+EXIT_SOME_LINES_NOT_SENT = 1
+_FAILURES_SHOWN = 20
+_ANSWER_TIMEOUT_S = 120.0
+
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("produce", help="publish relationship events from a JSON-lines file")
+    parser = subparsers.add_parser(
+        "produce", help="publish relationship events from a JSON-lines file",
+        description="Publish one event per line. Every send is checked: a line over max_message_bytes (default "
+                    "1,000,000; COI_MAX_MESSAGE_BYTES) is refused before sending, a line the broker does not "
+                    "acknowledge is reported with its line number, and the other lines still go. Exit status 1 "
+                    "when any line did not reach the topic.")
     add_connection_flags(parser)
     parser.add_argument("file", help="JSON lines, one relationship event per line ('-' for stdin)")
     parser.add_argument("--topic", help="override the input topic")
@@ -30,38 +45,139 @@ def relation_key(line: bytes) -> tuple[bytes | None, str]:
         document = json.loads(line)
         relation_id = document.get("relation_id") if isinstance(document, dict) else None
         relation_type = document.get("relation_type", "?") if isinstance(document, dict) else "?"
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # the worker dead-letters it with its reason
         return None, "?"
     key = relation_id.encode() if isinstance(relation_id, str) and relation_id else None
     return key, str(relation_type)
 
 
-def produce_lines(settings, lines, topic: str, progress: bool = True) -> dict:
+@dataclass
+class _Acknowledgements:
+    """Filled from the producer's I/O thread as the broker answers. `pending` holds the lines without an answer
+    (line number -> key, value), so a line whose batch the broker refused can be sent again on its own."""
+
+    stored: int = 0
+    refused_batches: list[tuple[int, bytes | None, bytes, BaseException]] = field(default_factory=list)
+    failed: list[tuple[int, str]] = field(default_factory=list)  # (line number, why)
+    pending: dict[int, tuple[bytes | None, bytes]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def sending(self, line_number: int, key: bytes | None, value: bytes) -> None:
+        with self.lock:
+            self.pending[line_number] = (key, value)
+
+    def on_stored(self, line_number: int, _metadata) -> None:
+        with self.lock:
+            self.stored += 1
+            self.pending.pop(line_number, None)
+
+    def on_failed(self, line_number: int, exc: BaseException) -> None:
+        from kafka.errors import MessageSizeTooLargeError
+
+        with self.lock:
+            key, value = self.pending.pop(line_number, (None, b""))
+            if isinstance(exc, MessageSizeTooLargeError):
+                # the broker refuses a whole batch when it is over its limit: maybe one line, maybe the batch
+                self.refused_batches.append((line_number, key, value, exc))
+            else:
+                self.failed.append((line_number, _not_stored(exc)))
+
+    def wait(self, timeout: float) -> list[int]:
+        """Waits for the broker's answer to every line; returns those still unanswered after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if not self.pending:
+                    return []
+            time.sleep(0.05)
+        with self.lock:
+            return sorted(self.pending)
+
+
+def _not_stored(exc: BaseException) -> str:
+    return f"not stored by the broker: {type(exc).__name__}: {exc}"
+
+
+def _resend_alone(settings, topic: str, acks: _Acknowledgements) -> None:
+    """Sends each line of a batch the broker refused as too large again, one at a time, so that only the lines
+    over the broker's limit fail. A fresh client after each refusal: kafka-python's (3.0) refuses every later send
+    to the partition once the broker has refused one as too large."""
     from kafka import KafkaProducer
+    from kafka.errors import KafkaError
+
+    def new_producer() -> KafkaProducer:
+        return KafkaProducer(acks="all", linger_ms=0, max_request_size=2 * settings.max_message_bytes,
+                             client_id=f"{settings.app_id}-produce", **settings.kafka_python_options())
+
+    producer = new_producer()
+    try:
+        for number, key, line, _ in sorted(acks.refused_batches, key=lambda refused: refused[0]):
+            try:
+                producer.send(topic, key=key, value=line).get(timeout=_ANSWER_TIMEOUT_S)
+                acks.stored += 1
+            except KafkaError as exc:
+                acks.failed.append((number, _not_stored(exc)))
+                producer.close()
+                producer = new_producer()
+    finally:
+        producer.close()
+
+
+def produce_lines(settings, lines, topic: str, progress: bool = True) -> dict:
+    from functools import partial
+
+    from kafka import KafkaProducer
+    from kafka.errors import KafkaError
     from tqdm import tqdm
 
-    producer = KafkaProducer(acks="all", linger_ms=5, batch_size=256 * 1024, max_request_size=8 * 1024 * 1024,
+    limit = settings.max_message_bytes
+    # The client's own request limit is above the line limit (a key and record overhead come on top); the broker
+    # stays the judge of what it stores, and every send is checked against its answer.
+    producer = KafkaProducer(acks="all", linger_ms=5, batch_size=256 * 1024, max_request_size=2 * limit,
                              client_id=f"{settings.app_id}-produce", **settings.kafka_python_options())
+    acks = _Acknowledgements()
+    refused: list[tuple[int, str]] = []
     by_type: Counter[str] = Counter()
-    sent = unkeyed = size = 0
+    attempted = unkeyed = size = 0
     started = time.perf_counter()
     try:
-        for line in tqdm(lines, unit="ev", disable=not progress, file=sys.stderr, desc=f"-> {topic}"):
+        for number, line in enumerate(tqdm(lines, unit="ev", disable=not progress, file=sys.stderr,
+                                           desc=f"-> {topic}"), start=1):
             line = line.rstrip(b"\r\n")
             if not line.strip():
                 continue
+            if len(line) > limit:
+                refused.append((number, f"refused: {len(line):,} bytes is over max_message_bytes ({limit:,}); "
+                                        "not sent"))
+                continue
             key, relation_type = relation_key(line)
-            producer.send(topic, key=key, value=line)
+            try:
+                future = producer.send(topic, key=key, value=line)
+            except Exception as exc:  # noqa: BLE001 - the client refused it before sending; report and go on
+                refused.append((number, f"not sent: {type(exc).__name__}: {exc}"))
+                continue
+            acks.sending(number, key, line)
+            future.add_callback(partial(acks.on_stored, number))
+            future.add_errback(partial(acks.on_failed, number))
             by_type[relation_type] += 1
             unkeyed += key is None
-            sent += 1
+            attempted += 1
             size += len(line)
-        producer.flush()
+        try:
+            producer.flush(timeout=_ANSWER_TIMEOUT_S)
+        except KafkaError:
+            pass  # kafka-python's flush can give up on a batch it split and resent; the per-line answers decide
+        unanswered = acks.wait(_ANSWER_TIMEOUT_S)
     finally:
         producer.close()
+    if acks.refused_batches:
+        _resend_alone(settings, topic, acks)
     elapsed = time.perf_counter() - started
-    return {"topic": topic, "sent": sent, "bytes": size, "unkeyed": unkeyed, "seconds": round(elapsed, 3),
-            "events_per_second": round(sent / elapsed, 1) if elapsed else None, "by_relation_type": dict(by_type)}
+    failures = sorted(refused + acks.failed + [(number, f"no answer from the broker within {_ANSWER_TIMEOUT_S:.0f}s; "
+                                                        "it may or may not be stored") for number in unanswered])
+    return {"topic": topic, "sent": acks.stored, "attempted": attempted, "bytes": size, "unkeyed": unkeyed,
+            "seconds": round(elapsed, 3), "events_per_second": round(acks.stored / elapsed, 1) if elapsed else None,
+            "by_relation_type": dict(by_type), "failures": failures}
 
 
 def run(args) -> int:
@@ -74,4 +190,12 @@ def run(args) -> int:
           f"{summary['unkeyed']} without a readable relation_id (the worker will dead-letter them)", file=sys.stderr)
     types = ", ".join(f"{name}={count}" for name, count in sorted(summary["by_relation_type"].items()))
     print(f"by relation type: {types}", file=sys.stderr)
-    return 0
+    failures = summary["failures"]
+    if not failures:
+        return 0
+    print(f"{len(failures)} line(s) did NOT reach {topic}; the others were sent:", file=sys.stderr)
+    for number, why in failures[:_FAILURES_SHOWN]:
+        print(f"  line {number}: {why}", file=sys.stderr)
+    if len(failures) > _FAILURES_SHOWN:
+        print(f"  ... and {len(failures) - _FAILURES_SHOWN} more", file=sys.stderr)
+    return EXIT_SOME_LINES_NOT_SENT

@@ -3,6 +3,7 @@ person can act on, never with anything but EventRejected."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas import EventRejected, RejectReason, parse_event, validate_event
-from schemas.validation import DEFAULT_MAX_EVENT_BYTES
+from schemas.validation import DEFAULT_MAX_EVENT_BYTES, json_nesting_depth
 
 
 def rejection(raw: bytes, **kwargs) -> EventRejected:
@@ -20,6 +21,7 @@ def rejection(raw: bytes, **kwargs) -> EventRejected:
 
 
 def assert_readable(rejected: EventRejected) -> None:
+    assert not rejected.unexpected, f"the safety net caught what no check foresaw: {rejected.message}"
     assert rejected.message.strip()
     assert "Traceback" not in rejected.message
     assert str(rejected).startswith(f"{rejected.reason.value}: ")
@@ -44,7 +46,7 @@ def test_every_hand_written_and_documented_example_validates(handwritten_documen
     (b"", RejectReason.MALFORMED_JSON, "not valid JSON"),
     (b'{"confidence": NaN}', RejectReason.MALFORMED_JSON, "NaN"),
     (b'{"amount": Infinity}', RejectReason.MALFORMED_JSON, "Infinity"),
-    (b"[" * 50_000, RejectReason.MALFORMED_JSON, "nested too deeply"),
+    (b"[" * 50_000, RejectReason.NESTING_TOO_DEEP, "more than 16 levels"),
     (b'{"name": "caf\xe9"}', RejectReason.ENCODING_ERROR, "not UTF-8"),
     (b"\xff\xfe{\x00}\x00", RejectReason.ENCODING_ERROR, "byte 0"),
     (b"[1, 2]", RejectReason.NOT_AN_OBJECT, "got list"),
@@ -207,3 +209,151 @@ def test_times_without_a_utc_offset_are_rejected(valid_event):
     assert rejected.reason is RejectReason.INVALID_EVENT
     assert "observed_at" in rejected.message and "timezone" in rejected.message
     assert_readable(rejected)
+
+
+# -- poison messages: nothing but EventRejected, whatever the bytes (issue 11) ---------------------------------------
+
+def nested(depth: int, inner: str = "1") -> str:
+    return "[" * depth + inner + "]" * depth
+
+
+def test_a_null_value_is_rejected_with_its_own_reason():
+    rejected = rejection(None)
+    assert rejected.reason is RejectReason.NULL_VALUE
+    assert "retract" in rejected.message
+    assert_readable(rejected)
+
+
+@pytest.mark.parametrize("depth", [17, 970, 100_000])
+def test_deep_nesting_is_rejected_before_parsing_without_recursion(valid_event, depth):
+    document = valid_event()
+    document["properties"] = {"summary": "x"}
+    raw = encoded(document).replace(b'"x"', nested(depth).encode())
+    rejected = rejection(raw, max_bytes=10**6)
+    assert rejected.reason is RejectReason.NESTING_TOO_DEEP
+    assert "more than 16 levels" in rejected.message
+    assert_readable(rejected)
+
+
+def test_the_depth_scan_counts_what_json_nests():
+    assert json_nesting_depth('{"a": [1, {"b": []}], "c": {}}') == 4
+    assert json_nesting_depth('["[[[", "\\"[[", {"]": "}"}]') == 2
+    assert json_nesting_depth("[" * 100, stop_above=16) == 17
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(valid_event):
+    quote = "[{" * 200 + '\\"]' + "}]" * 200
+    document = with_provenance(valid_event, quote=quote)
+    assert parse_event(encoded(document)).provenance.quote == quote
+
+
+def test_a_deep_python_document_is_rejected_too():
+    document: dict = {"schema_version": "1.0", "relation_type": "ownership"}
+    node = document
+    for _ in range(5000):  # deeper than the recursion limit
+        node["properties"] = {}
+        node = node["properties"]
+    with pytest.raises(EventRejected) as caught:
+        validate_event(document)
+    assert caught.value.reason is RejectReason.NESTING_TOO_DEEP
+
+
+def test_duplicate_keys_are_rejected_not_last_wins(valid_event):
+    raw = encoded(valid_event()).replace(b'"op": "upsert"', b'"op": "upsert", "op": "retract"')
+    assert b'"op": "retract"' in raw
+    rejected = rejection(raw)
+    assert rejected.reason is RejectReason.DUPLICATE_KEY
+    assert "'op'" in rejected.message
+    nested_duplicate = encoded(valid_event()).replace(b'"confidence": ', b'"confidence": 0.1, "confidence": ')
+    assert rejection(nested_duplicate).reason is RejectReason.DUPLICATE_KEY
+
+
+def test_invalid_utf8_and_lone_surrogates_are_rejected(valid_event):
+    raw = encoded(valid_event())
+    name_at = raw.index(b'"name": "') + len(b'"name": "')
+    for invalid in (b"\xed\xa0\x80", b"\xc0\xaf", b"\xf4\x90\x80\x80", b"\xe2\x82"):  # surrogate, overlong, > U+10FFFF
+        rejected = rejection(raw[:name_at] + invalid + raw[name_at:])
+        assert rejected.reason is RejectReason.ENCODING_ERROR, invalid
+        assert_readable(rejected)
+    escaped = raw[:name_at] + b"\\ud800" + raw[name_at:]  # valid UTF-8 JSON whose string is not valid Unicode
+    rejected = rejection(escaped)
+    assert "unicode string" in rejected.message
+    assert_readable(rejected)
+
+
+@pytest.mark.parametrize(("field", "value", "reason"), [
+    ("observed_at", "0001-01-01T00:00:00+01:00", RejectReason.INVALID_EVENT),  # before year 1 in UTC
+    ("observed_at", "9999-12-31T23:59:59-01:00", RejectReason.INVALID_EVENT),  # after year 9999 in UTC
+    ("observed_at", "9999-12-31T00:00:00+00:00", RejectReason.INVALID_EVENT),
+    ("observed_at", "1000-01-01T01:00:00+02:00", RejectReason.INVALID_EVENT),  # 999-12-31 in UTC
+    ("start_date", "0001-01-01", RejectReason.INVALID_DATES),
+    ("end_date", "9999-12-31", RejectReason.INVALID_DATES),
+])
+def test_extreme_dates_and_times_are_invalid_input(valid_event, field, value, reason):
+    rejected = rejection(encoded(valid_event(**{field: value})))
+    assert rejected.reason is reason
+    assert field in rejected.message
+    assert_readable(rejected)
+
+
+def test_extreme_retrieval_times_are_invalid_input(valid_event):
+    rejected = rejection(encoded(with_provenance(valid_event, retrieved_at="9999-12-31T23:59:59-23:59")))
+    assert rejected.reason is RejectReason.INVALID_EVENT and "retrieved_at" in rejected.message
+
+
+def test_the_edges_of_the_date_range_are_accepted(valid_event):
+    assert parse_event(encoded(valid_event(start_date="1000-01-01", end_date="2999-12-31"))).end_date.year == 2999
+
+
+OFFSETS = st.timedeltas(min_value=dt.timedelta(hours=-23, minutes=-59), max_value=dt.timedelta(hours=23, minutes=59))
+# the ends of the calendar, where an offset overflows, as often as the rest of it
+MOMENTS = st.sampled_from([dt.datetime(1, 1, 1), dt.datetime(9999, 12, 31, 23, 59)]) | st.datetimes()
+TIMES = st.builds(lambda moment, offset: moment.replace(tzinfo=dt.timezone(offset)).isoformat(), MOMENTS,
+                  OFFSETS.map(lambda d: dt.timedelta(minutes=d // dt.timedelta(minutes=1))))
+DATES = (st.sampled_from([dt.date.min, dt.date.max]) | st.dates()).map(dt.date.isoformat)
+FUZZ_VALUES = JSON_VALUES | TIMES | DATES | st.integers(0, 3000).map(lambda depth: json.loads(nested(min(depth, 900))))
+VALUES_BY_FIELD = {"observed_at": TIMES, "retrieved_at": TIMES, "start_date": DATES | st.none(),
+                   "end_date": DATES | st.none()}
+FUZZ_PATHS = [
+    ("observed_at",), ("start_date",), ("end_date",), ("provenance", "retrieved_at"), ("event_id",), ("op",),
+    ("relation_id",), ("relation_type",), ("source",), ("source", "topics"), ("target", "id"), ("properties",),
+    ("properties", "percentage"), ("properties", "amount"), ("status",), ("provenance", "confidence"),
+    ("provenance", "quote"), ("schema_version",),
+]
+
+
+@st.composite
+def hostile_messages(draw, documents: list[dict]) -> bytes:
+    """A seed event with some fields replaced, then perhaps a duplicated key or a byte-level splice."""
+    document = json.loads(json.dumps(draw(st.sampled_from(documents))))
+    for path in draw(st.lists(st.sampled_from(FUZZ_PATHS), max_size=3)):
+        node = document
+        for key in path[:-1]:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node[path[-1]] = draw(VALUES_BY_FIELD.get(path[-1], FUZZ_VALUES))
+    raw = json.dumps(document).encode()
+    mutation = draw(st.sampled_from(["none", "none", "none", "duplicate", "splice", "truncate"]))
+    if mutation == "duplicate":
+        raw = raw.replace(b"{", b'{"op": "retract", ', 1)
+    elif mutation == "splice":
+        at = draw(st.integers(0, len(raw)))
+        raw = raw[:at] + draw(st.binary(min_size=1, max_size=8)) + raw[at:]
+    elif mutation == "truncate":
+        raw = raw[: draw(st.integers(0, len(raw)))]
+    return raw
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=st.data())
+def test_fuzzed_messages_are_accepted_or_rejected_never_anything_else(seed_documents, data):
+    raw = data.draw(hostile_messages(seed_documents))
+    try:
+        event = parse_event(raw, max_bytes=10**6)
+    except EventRejected as rejected:
+        assert_readable(rejected)
+        return
+    # what is accepted is safe to use: its times convert to UTC and it serialises
+    event.observed_at.astimezone(dt.UTC)
+    event.provenance.retrieved_at.astimezone(dt.UTC)
+    event.model_dump_json()

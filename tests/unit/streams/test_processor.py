@@ -23,8 +23,13 @@ def make_processor():
     return EventProcessor(Engine(config), AlertTracker(config), metrics), registry
 
 
-def record(value: bytes, offset: int, key: bytes | None = None) -> InputRecord:
-    return InputRecord(value=value, key=key, topic="in", partition=0, offset=offset, timestamp_ms=1)
+# An append time after every seed event's observed_at (2025-05-27): the events are not from the future.
+APPENDED_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+
+
+def record(value: bytes | None, offset: int, key: bytes | None = None, timestamp_ms: int | None = APPENDED_MS,
+           topic: str = "in") -> InputRecord:
+    return InputRecord(value=value, key=key, topic=topic, partition=0, offset=offset, timestamp_ms=timestamp_ms)
 
 
 def test_seed_scenario_publishes_scores_and_alerts_and_counts_them():

@@ -88,3 +88,17 @@ def test_score_command_prints_the_shared_report(capsys):
     scores = [RiskScore.model_validate_json(line) for line in run("--json").splitlines()]
     text = run()
     assert scores and text.endswith("\n\n" + render_ranking(scores))
+
+
+def test_a_dead_letter_renders_with_or_without_an_original():
+    import base64
+
+    from schemas import DeadLetter
+    from streams.render import render_dead_letter
+
+    tombstone = DeadLetter(reason="null_value", message="no value", original_value=None, topic="in", partition=0,
+                           offset=4)
+    assert "original: null (a tombstone)" in render_dead_letter(tombstone)
+    value = DeadLetter(reason="malformed_json", message="bad", original_value=base64.b64encode(b"{x").decode(),
+                       original_value_length=2, topic="in", partition=0, offset=5)
+    assert "original: b'{x' (2 bytes)" in render_dead_letter(value)

@@ -1,0 +1,193 @@
+"""No single message can stop the processor (issue 11): null values, huge values, reused event ids, events from the
+future and outputs over the message limit all end as bounded dead letters, and a replay decides the same."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from schemas import DeadLetter, RejectReason
+from scoring import AlertTracker, Engine, ScoringConfig
+from streams.config import load_settings
+from streams.processor import EventProcessor, InputRecord, ProcessingLimits
+from tests.unit.streams.test_processor import APPENDED_MS, make_processor, record
+
+SEED = Path(__file__).resolve().parents[3] / "examples" / "binance-wlfi.jsonl"
+LINES = SEED.read_bytes().splitlines()
+
+
+def keyed(line: bytes, offset: int, **kwargs) -> InputRecord:
+    return record(line, offset, key=json.loads(line)["relation_id"].encode(), **kwargs)
+
+
+def letter_of(outcome) -> DeadLetter:
+    (out,) = [out for out in outcome.outbound if out.role == "dead_letters"]
+    return DeadLetter.model_validate_json(out.value)
+
+
+def test_a_null_value_is_a_dead_letter_without_an_original():
+    processor, registry = make_processor()
+    outcome = processor.process(record(None, 3, key=b"rel-1"))
+    letter = letter_of(outcome)
+    assert outcome.rejected is RejectReason.NULL_VALUE and outcome.event is None
+    assert letter.original_value is None and letter.original_value_length is None
+    assert base64.b64decode(letter.original_key) == b"rel-1"
+    assert registry.get_sample_value("coi_events_rejected_total", {"reason": "null_value"}) == 1
+    assert processor.process(keyed(LINES[0], 4)).rejected is None  # and the next message is applied
+
+
+@pytest.mark.parametrize("size", [900_000, 5_000_000])
+def test_a_dead_letter_is_bounded_whatever_the_size_of_the_message(size):
+    processor, _ = make_processor()
+    value = (LINES[0] + b" " * size)[:size]
+    key = b"k" * size
+    outcome = processor.process(record(value, 9, key=key))
+    (out,) = outcome.outbound
+    limits = ProcessingLimits()
+    assert len(out.key) + len(out.value) <= limits.max_message_bytes
+    letter = DeadLetter.model_validate_json(out.value)
+    assert letter.reason is RejectReason.PAYLOAD_TOO_LARGE
+    assert base64.b64decode(letter.original_value) == value[: limits.dead_letter_max_original_bytes]
+    assert letter.original_value_truncated and letter.original_value_length == size
+    assert letter.original_value_sha256 == hashlib.sha256(value).hexdigest()
+    assert letter.original_key_truncated and letter.original_key_length == size
+    assert (letter.topic, letter.partition, letter.offset) == ("in", 0, 9)
+
+
+def test_a_small_rejected_message_is_kept_whole():
+    processor, _ = make_processor()
+    letter = letter_of(processor.process(record(b"[1]", 0)))
+    assert base64.b64decode(letter.original_value) == b"[1]"
+    assert not letter.original_value_truncated and letter.original_value_length == 3
+
+
+def test_the_dead_letter_message_is_bounded_and_encodable(monkeypatch):
+    processor, _ = make_processor()
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("\ud800" + "x" * 100_000)  # a lone surrogate cannot be encoded as UTF-8
+
+    monkeypatch.setattr(processor.engine, "apply", explode)
+    letter = letter_of(processor.process(keyed(LINES[0], 0)))
+    assert letter.reason is RejectReason.PROCESSING_ERROR
+    assert len(letter.message) <= 2000 and "\\ud800" in letter.message
+
+
+def reformatted(line: bytes) -> bytes:
+    """The same event with other key order and spacing."""
+    return json.dumps(dict(reversed(list(json.loads(line).items()))), indent=2).encode()
+
+
+def test_the_same_event_again_changes_nothing_but_other_content_under_its_id_is_a_dead_letter():
+    processor, registry = make_processor()
+    outputs = [processor.process(keyed(line, offset)) for offset, line in enumerate(LINES)]
+    assert all(outcome.rejected is None for outcome in outputs)
+    again = processor.process(keyed(reformatted(LINES[3]), len(LINES)))
+    assert again.rejected is None and again.outbound == []
+
+    retraction = dict(json.loads(LINES[3]), op="retract")  # reuses the upsert's event_id
+    encoded = json.dumps(retraction).encode()
+    outcome = processor.process(keyed(encoded, len(LINES) + 1))
+    assert outcome.rejected is RejectReason.CONFLICTING_EVENT_ID
+    assert retraction["event_id"] in letter_of(outcome).message
+    assert registry.get_sample_value("coi_events_rejected_total", {"reason": "conflicting_event_id"}) == 1
+    # the relation still stands: the conflicting retraction was not applied
+    assert processor.engine.graph.relation(retraction["relation_id"]) is not None
+
+
+def test_a_replay_of_the_log_reaches_the_same_decisions():
+    log = [keyed(line, offset) for offset, line in enumerate(LINES)]
+    changed = dict(json.loads(LINES[5]), status="alleged")
+    log.append(keyed(json.dumps(changed).encode(), len(log)))
+    future = dict(json.loads(LINES[6]), event_id="future-1", observed_at="2205-01-01T00:00:00Z")
+    log.append(keyed(json.dumps(future).encode(), len(log)))
+    log.append(record(None, len(log)))
+
+    def run() -> list:
+        processor, _ = make_processor()
+        return [(o.rejected, [(out.role, out.key, out.value) for out in o.outbound])
+                for o in map(processor.process, log)]
+
+    first, second = run(), run()
+    assert first == second
+    assert [rejected for rejected, _ in first[-3:]] == [RejectReason.CONFLICTING_EVENT_ID,
+                                                         RejectReason.OBSERVED_AT_IN_FUTURE, RejectReason.NULL_VALUE]
+
+
+def event_observed_at(when: dt.datetime, event_id: str) -> bytes:
+    return json.dumps(dict(json.loads(LINES[6]), event_id=event_id, observed_at=when.isoformat())).encode()
+
+
+def test_an_event_from_the_future_cannot_move_the_engine_clock():
+    processor, registry = make_processor()
+    for offset, line in enumerate(LINES):
+        processor.process(keyed(line, offset))
+    clock = processor.engine.clock
+    appended = dt.datetime.fromtimestamp(APPENDED_MS / 1000, dt.UTC)
+    outcome = processor.process(keyed(event_observed_at(dt.datetime(2205, 1, 1, tzinfo=dt.UTC), "far"), 100))
+    assert outcome.rejected is RejectReason.OBSERVED_AT_IN_FUTURE
+    assert "2205-01-01" in letter_of(outcome).message
+    just_over = appended + dt.timedelta(days=1, milliseconds=1)
+    assert processor.process(keyed(event_observed_at(just_over, "over"), 101)).rejected \
+        is RejectReason.OBSERVED_AT_IN_FUTURE
+    assert processor.engine.clock == clock
+    assert registry.get_sample_value("coi_events_rejected_total", {"reason": "observed_at_in_future"}) == 2
+    within = appended + dt.timedelta(days=1)
+    assert processor.process(keyed(event_observed_at(within, "within"), 102)).rejected is None
+    assert processor.engine.clock == within
+
+
+def test_the_future_skew_is_a_setting():
+    settings_ = load_settings(environ={"COI_MAX_FUTURE_SKEW_SECONDS": "60"})
+    limits = ProcessingLimits.from_settings(settings_)
+    assert limits.max_future_skew == dt.timedelta(seconds=60)
+    config = ScoringConfig.load()
+    processor = EventProcessor(Engine(config), AlertTracker(config), limits=limits)
+    appended = dt.datetime.fromtimestamp(APPENDED_MS / 1000, dt.UTC)
+    two_minutes = event_observed_at(appended + dt.timedelta(minutes=2), "soon")
+    assert processor.process(keyed(two_minutes, 0)).rejected is RejectReason.OBSERVED_AT_IN_FUTURE
+
+
+def test_outputs_over_the_message_limit_are_withheld_and_the_event_dead_lettered():
+    config = ScoringConfig.load()
+    limits = ProcessingLimits(max_message_bytes=10_000)  # the seed's outputs are 5 to 15 KB
+    processor = EventProcessor(Engine(config), AlertTracker(config), limits=limits)
+    letters, published = [], []
+    for offset, line in enumerate(LINES):
+        outcome = processor.process(keyed(line, offset))
+        assert outcome.event is not None  # every event was applied
+        for out in outcome.outbound:
+            assert len(out.key) + len(out.value) <= 10_000
+            (letters if out.role == "dead_letters" else published).append(out)
+    assert letters and published
+    letter = DeadLetter.model_validate_json(letters[0].value)
+    assert letter.reason is RejectReason.OUTPUT_TOO_LARGE and "10000" in letter.message
+    assert "scores " in letter.message or "alerts " in letter.message
+
+
+EDGE_DAYS = st.sampled_from(["0001-01-01", "0001-01-02", "9999-12-30", "9999-12-31", "1000-01-01", "2999-12-31"])
+EDGE_TIMES = st.builds("{}T{}{}".format, EDGE_DAYS, st.sampled_from(["00:00:00", "23:59:59"]),
+                       st.sampled_from(["Z", "+23:59", "-23:59", "+01:00", "-01:00"]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(field=st.sampled_from(["observed_at", "retrieved_at", "start_date", "end_date"]), when=EDGE_TIMES,
+       position=st.integers(0, len(LINES) - 1))
+def test_extreme_dates_are_rejected_as_input_never_an_engine_failure(field, when, position):
+    processor, _ = make_processor()
+    document = json.loads(LINES[position])
+    value = when if field in ("observed_at", "retrieved_at") else when[:10]
+    (document["provenance"] if field == "retrieved_at" else document)[field] = value
+    if field == "start_date":
+        document.pop("end_date", None)
+    for offset, line in enumerate(LINES[:position]):
+        processor.process(keyed(line, offset))
+    outcome = processor.process(record(json.dumps(document).encode(), position, timestamp_ms=None))
+    assert outcome.rejected is not RejectReason.PROCESSING_ERROR
