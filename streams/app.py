@@ -23,6 +23,7 @@ from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 from prometheus_client import CollectorRegistry
 
 from scoring import AlertTracker, Engine, ScoringConfig
+from scoring.resolution import ResolvingEngine
 from streams.config import Settings
 from streams.metrics import PipelineMetrics
 from streams.processor import EventProcessor, InputRecord
@@ -45,7 +46,7 @@ class Pipeline:
         self.metrics = PipelineMetrics(self.registry)
         self.metrics.declare_series([settings.scores_topic, settings.alerts_topic, settings.dead_letter_topic])
         config = ScoringConfig.load(settings.scoring_config) if settings.scoring_config else ScoringConfig.load()
-        self.engine = Engine(config)
+        self.engine = ResolvingEngine(Engine(config))
         self.processor = EventProcessor(self.engine, AlertTracker(config), None, settings.max_event_bytes)
         self.ready = asyncio.Event()  # recovered and consuming: what /ready and coi_worker_ready report
         self._recovered = False

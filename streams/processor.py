@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from schemas import DeadLetter, EventRejected, RejectReason, parse_event
 from schemas.events import RelationshipEvent
 from scoring import AlertTracker, Engine
+from scoring.resolution import ResolvingEngine
 from streams.metrics import PipelineMetrics
 
 log = logging.getLogger(__name__)
@@ -46,9 +47,10 @@ class Outcome:
 
 
 class EventProcessor:
-    def __init__(self, engine: Engine, tracker: AlertTracker, metrics: PipelineMetrics | None = None,
+    def __init__(self, engine: Engine | ResolvingEngine, tracker: AlertTracker, metrics: PipelineMetrics | None = None,
                  max_event_bytes: int | None = None):
-        self.engine = engine
+        # scores are of the resolved graph: same_as judgements and shared identifiers merge ids (scoring.resolution)
+        self.engine = engine if isinstance(engine, ResolvingEngine) else ResolvingEngine(engine)
         self.tracker = tracker
         self.metrics = metrics
         self.max_event_bytes = max_event_bytes

@@ -16,6 +16,7 @@ import sys
 from schemas.outputs import Band, RiskScore
 from schemas.validation import EventRejected, parse_event
 from scoring import Engine, ScoringConfig
+from scoring.resolution import ResolvingEngine
 from scoring.config import BAND_ORDER
 from streams.render import render_ranking
 
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"coi-risk score: cannot load config {args.config}: {exc}", file=sys.stderr)
         return 2
-    engine = Engine(config, as_of=args.as_of)
+    engine = ResolvingEngine(config, as_of=args.as_of)  # the resolved graph: judgements in FILE merge ids
     try:
         stream = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")
     except OSError as exc:
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def render_report(ranked: list[RiskScore], engine: Engine, applied: int, rejected: int) -> str:
+def render_report(ranked: list[RiskScore], engine: Engine | ResolvingEngine, applied: int, rejected: int) -> str:
     day = engine.as_of or (engine.clock.date() if engine.clock else None)
     head = (f"{applied} events applied, {rejected} rejected; graph read as of {day or '-'} "
             f"({engine.stats()['relations']} relations, {engine.stats()['nodes']} entities)\n\n")
