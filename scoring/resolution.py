@@ -127,10 +127,10 @@ class ResolvingEngine:
         else:
             held = self._current.get(event.relation_id)
             if held is None or version > held.version:
-                if held is not None and held.event.op is Op.UPSERT:
+                if held is not None and held.event.op == Op.UPSERT:
                     self._untouch(held.event)
                 self._current[event.relation_id] = _Current(version, event, offset)
-                if event.op is Op.UPSERT:
+                if event.op == Op.UPSERT:
                     self._touch(event)
                 dirty_relations.add(event.relation_id)
         moved = self.clusters.change(removed, added)
@@ -289,7 +289,7 @@ class ResolvingEngine:
         removed.append(key)
         self._judgements[event.relation_id] = _Current(version, event, None)
         self._suggestions.pop(event.relation_id, None)
-        if event.op is Op.RETRACT:
+        if event.op == Op.RETRACT:
             return
         if event.status == MERGING_JUDGEMENT or event.status == BLOCKING_JUDGEMENT:
             added.append(Edge(key, JUDGEMENT, event.source.id, event.target.id,
@@ -350,7 +350,7 @@ class ResolvingEngine:
             return True
         event = current.event
         source, target = self.clusters.canonical(event.source.id), self.clusters.canonical(event.target.id)
-        form = (source, target) if event.op is Op.UPSERT and source != target else None
+        form = (source, target) if event.op == Op.UPSERT and source != target else None
         sent = self._sent.get(relation_id)
         if sent is not None and sent.form == form and sent.original == event.event_id:
             return True  # attributes alone are pushed by _push_attributes, not by re-issuing relations
@@ -504,7 +504,7 @@ def _attributes(ref: EntityRef) -> tuple:
 
 
 def _unchanged(event: RelationshipEvent, update: dict) -> bool:
-    return (event.event_id == update["event_id"] and event.op is update["op"] and event.source is update["source"]
+    return (event.event_id == update["event_id"] and event.op == update["op"] and event.source is update["source"]
             and event.target is update["target"])
 
 
