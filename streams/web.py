@@ -26,7 +26,24 @@ def _scores_json(scores) -> list[dict]:
     return [json.loads(score.model_dump_json()) for score in scores]
 
 
+def entity_view(resolver, entity_id: str) -> tuple[dict, int]:
+    """`GET /entities/ID`: the cluster an id belongs to (scoring.resolution.ResolvingEngine.cluster), or 404."""
+    cluster = resolver.cluster(entity_id)
+    if cluster is None:
+        return {"error": f"no event names the entity {entity_id!r}"}, 404
+    return cluster, 200
+
+
+def register_entity_view(app, pipeline: Pipeline) -> None:
+    @app.page("/entities/{entity_id}")
+    async def entity(self, request: web.Request, entity_id: str) -> web.Response:
+        body, status = entity_view(pipeline.engine, entity_id)
+        return self.json(body, status=status)
+
+
 def register_views(app, pipeline: Pipeline) -> None:
+    register_entity_view(app, pipeline)
+
     @app.page("/healthz")
     async def healthz(self, request: web.Request) -> web.Response:
         return self.json({"status": "ok"})

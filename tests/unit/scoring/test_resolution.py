@@ -255,3 +255,18 @@ def test_incremental_resolution_equals_the_resolved_graph_from_scratch(events, s
     ordered = ResolvingEngine(config)
     ordered.apply_many(sorted(events, key=lambda e: e.event_id))
     assert layer_state(ordered) == layer_state(layer)
+
+
+def test_the_ranked_report_and_the_entity_view_show_the_merge(make, config):
+    from streams.render import render_ranking
+    from streams.web import entity_view
+
+    layer = ResolvingEngine(config)
+    for event in [*split_conflict(make), judgement(REGISTER_MINISTER, NEWS_MINISTER, event_id="judge-k")]:
+        layer.apply(event)
+    report = render_ranking(layer.scores())
+    assert "merged:" in report and "Jan Kowalski (news-jan-kowalski) = Jan Kowalski (os-minister-1)" in report
+    assert "by judgement event judge-k from Analyst desk" in report
+    body, status = entity_view(layer, "os-minister-1")
+    assert status == 200 and body["canonical_id"] == "news-jan-kowalski"
+    assert entity_view(layer, "nobody")[1] == 404
