@@ -233,6 +233,14 @@ class ResolvingEngine:
                 found.append(event)
         return found
 
+    def merged_ref(self, entity_id: str) -> EntityRef:
+        """The reference the engine sees for an id's cluster (see `_merged_ref`)."""
+        return self._merged_ref(self.clusters.canonical(entity_id))
+
+    def denied_between(self, a: str, b: str) -> bool:
+        """Whether a denial keeps the clusters of these two ids apart."""
+        return self._denied_between(self.clusters.canonical(a), self.clusters.canonical(b))
+
     def entity_ref(self, entity_id: str) -> EntityRef | None:
         """The latest reference of an original id."""
         held = self._refs.get(entity_id)

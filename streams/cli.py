@@ -12,6 +12,8 @@ _COMMAND_MODULES = (
     "streams.commands.schema",
     "streams.commands.ftm",
     "streams.commands.score",
+    "streams.commands.suggest",
+    "streams.commands.review",
     "streams.commands.worker",
     "streams.commands.produce",
     "streams.commands.tail",
