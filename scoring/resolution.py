@@ -36,6 +36,7 @@ from scoring.clusters import IDENTIFIER, JUDGEMENT, Clusters, Edge
 from scoring.config import ScoringConfig
 from scoring.engine import Engine, PairKey, ScoreChange
 from scoring.graph import utc
+from scoring.matching import Matcher
 
 Version = tuple[dt.datetime, str]
 _ATTRIBUTE_RELATION = "~entity~"
@@ -63,8 +64,11 @@ class _Sent:
 
 
 class ResolvingEngine:
-    def __init__(self, engine: Engine | ScoringConfig | None = None, *, as_of: dt.date | None = None):
+    def __init__(self, engine: Engine | ScoringConfig | None = None, *, as_of: dt.date | None = None,
+                 matcher: Matcher | None = None):
         self.engine = engine if isinstance(engine, Engine) else Engine(engine, as_of=as_of)
+        self.matcher = matcher  # proposes merges for new and renamed entities (take_suggestions)
+        self._proposals: list[RelationshipEvent] = []
         self.clusters = Clusters()
         self._seen: set[str] = set()
         self._refs: dict[str, tuple[Version, EntityRef]] = {}
@@ -148,7 +152,26 @@ class ResolvingEngine:
             plain &= self._sync(relation_id, event, offsets, collected)
         for cid in sorted(stale_entities):
             plain &= not self._push_attributes(cid, event, offsets, collected)
+        if self.matcher is not None:
+            self._propose(sorted(attributes_changed), event)
         return self._finish(collected, event, offsets, plain)
+
+    def take_suggestions(self) -> list[RelationshipEvent]:
+        """The merges the matcher proposed since the last call, as `proposed` same_as judgements (empty without a
+        matcher)."""
+        taken, self._proposals = self._proposals, []
+        return taken
+
+    def _propose(self, entity_ids: list[str], event: RelationshipEvent) -> None:
+        """Ask the matcher about new or renamed ids; leave out pairs already merged, denied or judged."""
+        for entity_id in entity_ids:
+            for suggestion in self.matcher.add(self._refs[entity_id][1]):
+                a, b = suggestion.pair
+                if self.clusters.canonical(a) == self.clusters.canonical(b) or self.denied_between(a, b):
+                    continue
+                proposal = suggestion.event(event.observed_at)
+                if proposal.relation_id not in self._judgements:
+                    self._proposals.append(proposal)
 
     def apply_many(self, events: Iterable[RelationshipEvent]) -> list[ScoreChange]:
         changes: list[ScoreChange] = []

@@ -78,6 +78,9 @@ class EventProcessor:
             for alert in alerts:
                 outcome.outbound.append(Outbound("alerts", alert.alert_id.encode(),
                                                  alert.model_dump_json().encode()))
+            for proposal in self.engine.take_suggestions():  # only with a matcher (settings.suggest_merges)
+                outcome.outbound.append(Outbound("suggestions", proposal.relation_id.encode(),
+                                                 proposal.model_dump_json(by_alias=True, exclude_none=True).encode()))
         except Exception as exc:  # a bug must not stop the stream; the event is kept in the dead-letter topic
             log.exception("processing failed for event %s", event.event_id)
             return self._dead_letter(record, RejectReason.PROCESSING_ERROR,
