@@ -14,7 +14,7 @@ PROVENANCE = {"source_url": "https://example.org/a", "publisher": "Example", "re
               "extractor": {"name": "test", "version": "1"}, "confidence": 1.0}
 
 
-COMPANIES = {1: "Nordic Timber AB", 2: "Baltic Shipping AS", 3: "Lake Foods Oy"}
+COMPANIES = {1: "Nordic Timber AB", 2: "Baltic Shipping AS", 3: "Lake Foods Oy", 4: "Fjord Mining ASA"}
 
 
 def record(offset: int, document: dict) -> InputRecord:
@@ -52,3 +52,37 @@ def test_new_entities_get_suggestions_and_a_confirmation_merges_them():
     pairs = {tuple(sorted((json.loads(o.value)["source"]["id"], json.loads(o.value)["target"]["id"])))
              for o in third.outbound if o.role == "suggestions"}
     assert pairs == {("anna-1", "anna-3"), ("anna-2", "anna-3")}
+
+
+def test_the_audit_of_a_merged_id_shows_the_judgement_like_an_edge():
+    from streams.audit import build_report, render_html, render_markdown
+    from streams.replay import ReplayItem
+
+    config = ScoringConfig.load()
+    processor = EventProcessor(Engine(config), AlertTracker(config))
+    minister = {"id": "reg-minister", "schema": "Person", "name": "Jan Kowalski", "topics": ["role.pep"]}
+    news = {"id": "news-kowalski", "schema": "Person", "name": "Jan Kowalski"}
+    regulator = {"id": "regulator", "schema": "PublicBody", "name": "Regulator"}
+    bank = {"id": "bank", "schema": "Company", "name": "Big Bank"}
+    vendor = {"id": "vendor", "schema": "Company", "name": "Vendor Ltd"}
+    documents = [("control", minister, regulator, {}), ("regulates", regulator, bank, {}),
+                 ("ownership", news, vendor, {"percentage": 100}),
+                 ("payment", bank, vendor, {"amount": 1e6, "currency": "USD"})]
+    items = []
+    for number, (kind, source, target, props) in enumerate(documents, start=1):
+        document = {**ownership(number, source), "relation_type": kind, "target": target, "properties": props}
+        rec = record(number, document)
+        items.append(ReplayItem(rec, processor.process(rec), True))
+    judgement = {"schema_version": "1.1", "event_id": "judge-k", "relation_id": "same-k", "relation_type": "same_as",
+                 "source": minister, "target": news, "status": "confirmed",
+                 "properties": {"matcher": "analyst", "criteria": "same man, register and interview"},
+                 "observed_at": "2025-01-09T00:00:00Z", "provenance": {**PROVENANCE, "publisher": "Research desk"}}
+    rec = record(9, judgement)
+    items.append(ReplayItem(rec, processor.process(rec), True))
+    report = build_report(items, entity="reg-minister")  # the id the register uses, merged into the other
+    assert [t["state"] for t in report["alert_transitions"]] == ["raised"]
+    markdown = render_markdown(report)
+    assert "merged: news-kowalski stands for news-kowalski, reg-minister" in markdown
+    assert "same_as judgement event `judge-k`, Research desk" in markdown
+    assert "criteria: same man, register and interview" in markdown
+    assert "judge-k" in render_html(report)
