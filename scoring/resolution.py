@@ -396,14 +396,22 @@ class ResolvingEngine:
             self._trigger_of[engine_id] = trigger.event_id
         op = Op.UPSERT if form is not None else Op.RETRACT
         ends = form or (source, target)
-        update = {"event_id": engine_id, "op": op, "source": self._merged_ref(ends[0]),
-                  "target": self._merged_ref(ends[1])}
+        update = {"event_id": engine_id, "op": op, "source": self._engine_ref(event.source, ends[0]),
+                  "target": self._engine_ref(event.target, ends[1])}
         engine_event = event if _unchanged(event, update) else event.model_copy(update=update)
         self._sent[relation_id] = _Sent(version, form, event.event_id)
         self._note_attributes(engine_event, version)
         changes = self.engine.apply(engine_event, current.offset, offsets)
         _collect(collected, changes)
         return engine_event is trigger
+
+    def _engine_ref(self, ref: EntityRef, cid: str) -> EntityRef:
+        """The reference to send for one end: the event's own when it names the canonical id with the attributes
+        the engine must show (the common case: the event reaches the engine unchanged), else the merged one."""
+        merged = self._merged_ref(cid)
+        if ref.id == cid and (ref is merged or _attributes(ref) == _attributes(merged)):
+            return ref
+        return merged
 
     def _note_attributes(self, engine_event: RelationshipEvent, version: Version) -> None:
         for ref in (engine_event.source, engine_event.target):
@@ -440,13 +448,19 @@ class ResolvingEngine:
         results = []
         for key in sorted(collected):
             changes = collected[key]
-            old = changes[0].old
             new = changes[-1].new
-            old_restored = self._restore(old) if old is not None else None
             new_restored = self._restore(new, trigger.event_id) if new is not None else None
-            if _content(old_restored) == _content(new_restored):
-                continue
-            results.append(ScoreChange(key[0], key[1], old_restored, new_restored, self.engine.graph_version,
+            # several engine events, or a re-issue, may leave the pair as it was once event ids are restored; one
+            # change from the input event itself is a real change, and its old score is rendered only if asked
+            if len(changes) > 1 or changes[0].trigger_event_id in self._original_of:
+                old = changes[0].old
+                old_restored = self._restore(old) if old is not None else None
+                if _content(old_restored) == _content(new_restored):
+                    continue
+                previous = old_restored
+            else:
+                previous = _lazy_restore(self, changes[0])
+            results.append(ScoreChange(key[0], key[1], previous, new_restored, self.engine.graph_version,
                                        trigger.event_id, offsets))
         return results
 
@@ -547,6 +561,12 @@ def _identifier_edge_keys(key: tuple, holders: list[str]) -> list[tuple]:
     if len(holders) <= _MAX_PAIRWISE:
         return [_identifier_key(key, a, b) for i, a in enumerate(holders) for b in holders[i + 1:]]
     return [_identifier_key(key, a, b) for a, b in zip(holders, holders[1:])]
+
+
+def _lazy_restore(layer: ResolvingEngine, change: ScoreChange):
+    if change.previous is None:
+        return None
+    return lambda: layer._restore(change.old) if change.old is not None else None
 
 
 def _collect(collected: dict, changes: list[ScoreChange]) -> None:
