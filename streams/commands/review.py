@@ -40,6 +40,7 @@ def register(subparsers) -> None:
     parser.add_argument("--analyst", default="analyst", help="who decides: the judgements' publisher")
     parser.add_argument("--out", metavar="FILE", help="append the judgements to FILE instead of stdout")
     parser.add_argument("--produce", action="store_true", help="publish the judgements to the input topic")
+    parser.add_argument("--topic", help="with --produce: override the input topic")
     parser.add_argument("--at", type=dt.datetime.fromisoformat, metavar="TIME",
                         help="the judgements' observed_at (default: now, UTC)")
     parser.set_defaults(func=run)
@@ -142,8 +143,9 @@ def run(args: argparse.Namespace) -> int:
         from streams.commands.produce import produce_lines
 
         settings = settings_from_args(args)
-        summary = produce_lines(settings, [line.encode() for line in lines], settings.events_topic, progress=False)
-        print(f"published {summary['sent']} judgements to {settings.events_topic}", file=sys.stderr)
+        topic = args.topic or settings.events_topic
+        summary = produce_lines(settings, [line.encode() for line in lines], topic, progress=False)
+        print(f"published {summary['sent']} judgements to {topic}", file=sys.stderr)
     elif args.out:
         with Path(args.out).open("a") as out:
             out.writelines(lines)

@@ -5,6 +5,7 @@ cluster, and the judgement's retraction resolves the alert."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -66,3 +67,49 @@ def test_a_judgement_on_the_input_topic_merges_and_its_retraction_unmerges(pipel
     produce_with_cli(settings, tmp_path / "retraction.jsonl")
     read_topic(settings, settings.alerts_topic, lambda items: alerts_for(items, pair, "resolved"))
     assert worker.json("/entities/reg-minister-7")["canonical_id"] == "reg-minister-7"
+
+
+def test_the_review_loop_on_the_broker_suggestion_then_confirmation(pipeline, tmp_path):
+    """With suggest_merges the worker proposes a merge on the suggestions topic; `coi-risk review --produce`
+    turns the analyst's "y" into a judgement on the input topic, and the worker merges the two ids."""
+    import subprocess
+    import sys
+
+    from streams.testing import REPO_ROOT, WorkerProcess
+    from streams.topics import ensure_topics
+
+    settings, _ = pipeline
+    settings = settings.model_copy(update={"suggest_merges": True,
+                                           "suggestions_topic": f"{settings.app_id}.suggestions"})
+    ensure_topics(settings)
+    worker = WorkerProcess(settings, tmp_path / "worker-suggest.log",
+                           extra_env={"COI_SUGGEST_MERGES": "true",
+                                      "COI_SUGGESTIONS_TOPIC": settings.suggestions_topic})
+    try:
+        worker.start()
+        anna = {"id": "anna-lindqvist-1", "schema": "Person", "name": "Anna Lindqvist"}
+        anna_again = {"id": "register-4711", "schema": "Person", "name": "Anna Lindquist"}
+        events = [event(1, "ownership", anna, VENDOR, properties={"percentage": 60}),
+                  event(2, "directorship", anna_again, BANK)]
+        write(tmp_path / "events.jsonl", events)
+        produce_with_cli(settings, tmp_path / "events.jsonl")
+        proposals = read_topic(settings, settings.suggestions_topic, lambda items: len(items) >= 1)
+        proposal = proposals[0][1]
+        assert proposal["status"] == "proposed" and proposals[0][0] == proposal["relation_id"].encode()
+        assert {proposal["source"]["id"], proposal["target"]["id"]} == {"anna-lindqvist-1", "register-4711"}
+        write(tmp_path / "suggestions.jsonl", [proposal])
+        review = subprocess.run(
+            [sys.executable, "-m", "streams.cli", "review", str(tmp_path / "events.jsonl"),
+             str(tmp_path / "suggestions.jsonl"), "--analyst", "A. Analyst", "--produce",
+             "--bootstrap-servers", settings.bootstrap_servers, "--topic", settings.events_topic],
+            cwd=REPO_ROOT, input="y\n", capture_output=True, text=True, timeout=120)
+        assert review.returncode == 0, review.stderr
+        assert "published 1 judgements" in review.stderr and "Anna Lindquist (register-4711" in review.stderr
+        deadline = time.monotonic() + 60
+        while worker.json("/entities/register-4711")["canonical_id"] != "anna-lindqvist-1":
+            assert time.monotonic() < deadline, "the worker did not merge the confirmed pair"
+            time.sleep(0.5)
+        cluster = worker.json("/entities/register-4711")
+        assert cluster["merged_by"][0]["publisher"] == "A. Analyst"
+    finally:
+        worker.stop()
