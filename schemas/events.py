@@ -84,6 +84,8 @@ class EntityIdentifier(_Contract):
         if scheme is None:
             raise ValueError(f"identifier scheme {self.scheme!r} is not one of {sorted(IDENTIFIER_SCHEMES)}")
         value = "".join(self.value.split())
+        for separator in scheme.separators:
+            value = value.replace(separator, "")
         if scheme.fold_case:
             value = value.upper()
         if not re.match(scheme.pattern, value):

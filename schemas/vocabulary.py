@@ -186,20 +186,21 @@ class IdentifierScheme:
     strong: bool = True
     jurisdiction: bool = False
     fold_case: bool = True  # compared in upper case (Q-ids, LEIs, register numbers); ids of a system are not
+    separators: str = ""  # punctuation that does not change the value (556000-1234 is 5560001234): removed
 
 
 IDENTIFIER_SCHEMES: dict[str, IdentifierScheme] = {scheme.name: scheme for scheme in [
     IdentifierScheme("wikidata", "Wikidata item (QID)", "wikidataId", r"^Q[1-9][0-9]*$"),
     IdentifierScheme("lei", "Legal Entity Identifier (ISO 17442)", "leiCode", r"^[0-9A-Z]{18}[0-9]{2}$"),
     IdentifierScheme("register", "company register number, unique within its jurisdiction", "registrationNumber",
-                     r"^[0-9A-Z][0-9A-Z./-]*$", jurisdiction=True),
+                     r"^[0-9A-Z]+$", jurisdiction=True, separators="-./"),
     IdentifierScheme("opensanctions", "OpenSanctions canonical entity id", None, r"^[0-9a-zA-Z][0-9a-zA-Z._-]*$",
                      fold_case=False),
     IdentifierScheme("isin", "International Securities Identification Number", "isinCode",
                      r"^[A-Z]{2}[0-9A-Z]{9}[0-9]$"),
     IdentifierScheme("inn", "Russian taxpayer number (INN)", "innCode", r"^[0-9]{10}([0-9]{2})?$"),
-    IdentifierScheme("tax", "tax number, unique within its jurisdiction", "taxNumber", r"^[0-9A-Z][0-9A-Z./-]*$",
-                     jurisdiction=True),
+    IdentifierScheme("tax", "tax number, unique within its jurisdiction", "taxNumber", r"^[0-9A-Z]+$",
+                     jurisdiction=True, separators="-./"),
     # weak: shared by people with one name on a list, or re-used across registers; kept, never merged on
     IdentifierScheme("other", "any other identifier (kept for analysts, never merged on)", None, r"^.+$",
                      strong=False, fold_case=False),

@@ -514,29 +514,37 @@ class ResolvingEngine:
     def _note(self, cid: str) -> MergeNote:
         ref = self._merged_ref(cid)
         evidence = tuple(self._evidence(e) for e in self.clusters.joined_by(cid))
-        names = " = ".join(f"{self._refs[m][1].name} ({m})" for m in self.clusters.members(cid) if m in self._refs)
-        why = "; ".join(e.text for e in evidence)
-        return MergeNote(canonical_id=cid, name=ref.name, member_ids=self.clusters.members(cid),
-                         evidence=evidence, text=f"{names}, {why}")
+        members = self.clusters.members(cid)
+        names = " = ".join(f"{self._refs[m][1].name} ({m})" for m in members if m in self._refs)
+        if len(members) == 2:  # "CZ (cz) = Changpeng Zhao (os-1), by judgement event j-1 from Analyst desk"
+            text = ", ".join([names, *(self._reason(e) for e in self.clusters.joined_by(cid))])
+        else:
+            text = f"{names}: " + "; ".join(e.text for e in evidence)
+        return MergeNote(canonical_id=cid, name=ref.name, member_ids=members, evidence=evidence, text=text)
 
-    def _evidence(self, edge: Edge) -> MergeEvidence:
-        a, b = self._name(edge.a), self._name(edge.b)
+    def _reason(self, edge: Edge) -> str:
+        """Why an edge joins (or keeps apart) its two ids, without their names."""
         if edge.kind == JUDGEMENT:
             event: RelationshipEvent = edge.detail
-            prov = event.provenance
-            props = event.properties
             verb = "by judgement" if edge.merging else "kept apart by judgement"
-            return MergeEvidence(
-                kind=JUDGEMENT, source_id=edge.a, target_id=edge.b, event_id=event.event_id,
-                publisher=prov.publisher, source_url=prov.source_url, matcher=props.matcher,
-                criteria=props.criteria, observed_at=event.observed_at,
-                text=f"{a} = {b} {verb} event {event.event_id} from {prov.publisher}"
-                     + (f" ({props.matcher})" if props.matcher else ""))
+            return (f"{verb} event {event.event_id} from {event.provenance.publisher}"
+                    + (f" ({event.properties.matcher})" if event.properties.matcher else ""))
         identifier: EntityIdentifier = edge.detail
         seen = [self._identifier_seen.get((end, identifier.key)) for end in (edge.a, edge.b)]
         sources = ", ".join(f"event {s[0]} from {s[1]}" for s in seen if s)
-        return MergeEvidence(kind=IDENTIFIER, source_id=edge.a, target_id=edge.b, identifier=str(identifier),
-                             text=f"{a} = {b} by shared identifier {identifier} ({sources})")
+        return f"by shared identifier {identifier} ({sources})"
+
+    def _evidence(self, edge: Edge) -> MergeEvidence:
+        text = f"{self._name(edge.a)} {'=' if edge.merging else '≠'} {self._name(edge.b)} {self._reason(edge)}"
+        if edge.kind == JUDGEMENT:
+            event: RelationshipEvent = edge.detail
+            prov, props = event.provenance, event.properties
+            return MergeEvidence(
+                kind=JUDGEMENT, source_id=edge.a, target_id=edge.b, event_id=event.event_id,
+                publisher=prov.publisher, source_url=prov.source_url, matcher=props.matcher,
+                criteria=props.criteria, observed_at=event.observed_at, text=text)
+        return MergeEvidence(kind=IDENTIFIER, source_id=edge.a, target_id=edge.b, identifier=str(edge.detail),
+                             text=text)
 
     def _name(self, entity_id: str) -> str:
         held = self._refs.get(entity_id)

@@ -270,3 +270,20 @@ def test_the_ranked_report_and_the_entity_view_show_the_merge(make, config):
     body, status = entity_view(layer, "os-minister-1")
     assert status == 200 and body["canonical_id"] == "news-jan-kowalski"
     assert entity_view(layer, "nobody")[1] == 404
+
+
+def test_identifier_values_compare_normalised():
+    from schemas.events import EntityIdentifier
+
+    written = [EntityIdentifier(scheme="register", jurisdiction="se", value=v) for v in ("556000-1234", "5560001234",
+                                                                                       " 556000 1234 ")]
+    assert {i.key for i in written} == {("register", "se", "5560001234")}
+    assert EntityIdentifier(scheme="wikidata", value="q42").value == "Q42"
+    assert EntityIdentifier(scheme="opensanctions", value="NK-abc").value == "NK-abc"  # a system's ids keep case
+    import pytest
+    from pydantic import ValidationError
+
+    for bad in ({"scheme": "register", "value": "123"}, {"scheme": "wikidata", "value": "Trump"},
+                {"scheme": "passport", "value": "X1"}):
+        with pytest.raises(ValidationError):
+            EntityIdentifier(**bad)

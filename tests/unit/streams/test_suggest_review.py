@@ -87,3 +87,31 @@ def test_review_turns_answers_into_judgements_that_the_scores_follow(tmp_path, c
     assert [(s["actor_id"], s["counterparty_id"]) for s in scores] == [("Q22686", "bank")]
     assert scores[0]["actor_merged_ids"] == ["Q22686", "news-donald-j-trump"]
     assert "by judgement event review-" in scores[0]["merges"][0]["text"]
+
+
+def test_the_mixed_source_example_scores_only_with_the_judgement(tmp_path, capsys):
+    """examples/resolution: a register (Wikidata ids, register numbers) and a news extractor (slugs) name one
+    minister and one bank. The bank merges on its register number (written 556000-1234 and 5560001234); the
+    minister only with the analyst's judgement, and only then does the conflict appear."""
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[3] / "examples" / "resolution"
+    sources = tmp_path / "sources.jsonl"
+    sources.write_text((example / "register.jsonl").read_text() + (example / "news.jsonl").read_text())
+    assert run(capsys, "score", str(sources), "--json")[1] == ""
+    proposed = [json.loads(line) for line in run(capsys, "suggest-merges", str(sources))[1].splitlines()]
+    assert [sorted((p["source"]["id"], p["target"]["id"])) for p in proposed] == [["Q4570123", "news-anna-berg"]]
+    judged = tmp_path / "judged.jsonl"
+    judged.write_text(sources.read_text() + (example / "judgements.jsonl").read_text())
+    scores = [json.loads(line) for line in run(capsys, "score", str(judged), "--json")[1].splitlines()]
+    assert [(s["actor_id"], s["counterparty_id"], s["band"]) for s in scores] == [
+        ("Q4570123", "news-nordbank", "medium")]
+    assert scores[0]["counterparty_merged_ids"] == ["news-nordbank", "se-org-5560001234"]
+    texts = [m["text"] for m in scores[0]["merges"]]
+    assert texts == [
+        "Anna Berg (Q4570123) = Anna Berg (news-anna-berg), by judgement event review-anna-berg-1 from Example "
+        "Daily research desk (analyst)",
+        "Nordbank (news-nordbank) = Nordbank AB (se-org-5560001234), by shared identifier register:se:5560001234 "
+        "(event news-2 from Example Daily, event reg-3 from Example Register of Office Holders)"]
+    twice = [run(capsys, "score", str(judged), "--json")[1] for _ in range(2)]
+    assert twice[0] == twice[1]  # byte-identical
