@@ -287,3 +287,20 @@ def test_identifier_values_compare_normalised():
                 {"scheme": "passport", "value": "X1"}):
         with pytest.raises(ValidationError):
             EntityIdentifier(**bad)
+
+
+def test_a_merged_entity_shows_every_members_topics_whatever_the_event_times(make, config):
+    """The member that carries the PEP topics was last named by an older event than the canonical member: the
+    re-issued relations are too old to change the engine's entity, so the layer pushes the merged attributes."""
+    layer = ResolvingEngine(config)
+    plain = ("a-person", "Person", "Anna Berg", ())
+    pep = ("b-person", "Person", "Anna Berg", ("role.pep", "gov.national"))
+    layer.apply(make("ownership", plain, "vendor", percentage=100, observed_at="2025-06-01T00:00:00Z"))
+    layer.apply(make("control", pep, "regulator", observed_at="2025-01-01T00:00:00Z"))
+    assert layer.engine.graph.topics("a-person") == frozenset()
+    layer.apply(judgement(plain, pep, observed_at="2025-01-02T00:00:00Z"))
+    assert layer.engine.graph.topics("a-person") == {"role.pep", "gov.national"}
+    assert layer.exposure("b-person").kind == "pep" and layer.exposure("b-person").entity_id == "a-person"
+    layer.apply(judgement(plain, pep, op="retract", observed_at="2025-01-03T00:00:00Z"))
+    assert layer.engine.graph.topics("a-person") == frozenset()
+    assert layer.engine.graph.topics("b-person") == {"role.pep", "gov.national"}
