@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from schemas.events import EntityIdentifier, EntityRef, Op, RelationshipEvent
 from schemas.outputs import Band, MergeEvidence, MergeNote, RiskScore
-from schemas.vocabulary import BLOCKING_JUDGEMENT, MERGING_JUDGEMENT, SUGGESTION_JUDGEMENTS
+from schemas.vocabulary import BLOCKING_JUDGEMENT, MERGING_JUDGEMENT, RESOLVABLE_KINDS, SUGGESTION_JUDGEMENTS
 from scoring.clusters import IDENTIFIER, JUDGEMENT, Clusters, Edge
 from scoring.config import ScoringConfig
 from scoring.engine import Engine, PairKey, ScoreChange
@@ -289,6 +289,8 @@ class ResolvingEngine:
             changed = held is None or _attributes(held[1]) != _attributes(ref) or held[1].aliases != ref.aliases \
                 or held[1].country != ref.country
             self._refs[ref.id] = (version, ref)
+        if not ref.identifiers:
+            return changed
         known = self._identifiers.setdefault(ref.id, {})
         for identifier in ref.identifiers:
             if identifier.key in known:
@@ -298,19 +300,21 @@ class ResolvingEngine:
             if not identifier.strong:
                 continue
             self._identifier_seen[(ref.id, identifier.key)] = (event.event_id, event.provenance.publisher)
-            holders = self._holders.setdefault(identifier.key, set())
+            # one identifier merges only entities of one kind: a QID on a person and on a company is a data error
+            key = (_kind(ref.schema_), *identifier.key)
+            holders = self._holders.setdefault(key, set())
             before = sorted(holders)
             holders.add(ref.id)
-            removed.extend(_identifier_edge_keys(identifier.key, before))
-            added.extend(self._identifier_edges(identifier, sorted(holders)))
+            removed.extend(_identifier_edge_keys(key, before))
+            added.extend(self._identifier_edges(key, identifier, sorted(holders)))
         return changed
 
-    def _identifier_edges(self, identifier: EntityIdentifier, holders: list[str]) -> list[Edge]:
+    def _identifier_edges(self, key: tuple, identifier: EntityIdentifier, holders: list[str]) -> list[Edge]:
         if len(holders) <= _MAX_PAIRWISE:
             pairs = [(a, b) for i, a in enumerate(holders) for b in holders[i + 1:]]
         else:
             pairs = list(zip(holders, holders[1:]))
-        return [Edge(_identifier_key(identifier.key, a, b), IDENTIFIER, a, b, True, identifier) for a, b in pairs]
+        return [Edge(_identifier_key(key, a, b), IDENTIFIER, a, b, True, identifier) for a, b in pairs]
 
     def _judge(self, event: RelationshipEvent, version: Version, removed: list, added: list[Edge]) -> None:
         held = self._judgements.get(event.relation_id)
@@ -559,6 +563,12 @@ def _attributes(ref: EntityRef) -> tuple:
 def _unchanged(event: RelationshipEvent, update: dict) -> bool:
     return (event.event_id == update["event_id"] and event.op == update["op"] and event.source is update["source"]
             and event.target is update["target"])
+
+
+def _kind(schema) -> str:
+    """The group of schemata one identifier may merge: people, organisations, or one schema (securities...)."""
+    return next((name for name, kind in zip(("people", "organizations"), RESOLVABLE_KINDS) if schema in kind),
+                schema.value)
 
 
 def _identifier_key(key: tuple, a: str, b: str) -> tuple[str, ...]:

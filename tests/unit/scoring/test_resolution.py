@@ -304,3 +304,13 @@ def test_a_merged_entity_shows_every_members_topics_whatever_the_event_times(mak
     layer.apply(judgement(plain, pep, op="retract", observed_at="2025-01-03T00:00:00Z"))
     assert layer.engine.graph.topics("a-person") == frozenset()
     assert layer.engine.graph.topics("b-person") == {"role.pep", "gov.national"}
+
+
+def test_an_identifier_shared_by_a_person_and_a_company_merges_nothing(make, config):
+    layer = ResolvingEngine(config)
+    qid = {"scheme": "wikidata", "value": "Q99"}
+    layer.apply(identified(make("ownership", ("x-person", "Person", "Ada", ()), "vendor", percentage=10), "source",
+                           qid))
+    layer.apply(identified(make("ownership", ("x-company", "Company", "Ada Ltd", ()), "bank", percentage=10),
+                           "source", qid))
+    assert layer.canonical("x-company") == "x-company" and layer.canonical("x-person") == "x-person"
