@@ -26,10 +26,12 @@ place of the bare engine.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from schemas.events import EntityIdentifier, EntityRef, Op, RelationshipEvent
+from schemas.validation import validate_event
 from schemas.outputs import Band, MergeEvidence, MergeNote, RiskScore
 from schemas.vocabulary import BLOCKING_JUDGEMENT, MERGING_JUDGEMENT, RESOLVABLE_KINDS, SUGGESTION_JUDGEMENTS
 from scoring.clusters import IDENTIFIER, JUDGEMENT, Clusters, Edge
@@ -47,11 +49,29 @@ _MAX_PAIRWISE = 16
 
 @dataclass(slots=True)
 class _Current:
-    """The layer's current version of one relation (live upsert, or the retraction that ended it)."""
+    """The layer's current version of one relation (live upsert, or the retraction that ended it), kept compact:
+    the event as its JSON, read back only when the relation must be re-issued (a parsed event costs ~6 KB, its
+    JSON under 1 KB), with what the bookkeeping reads directly."""
 
     version: Version
-    event: RelationshipEvent
+    payload: bytes
     offset: str | None
+    source: str
+    target: str
+    upsert: bool
+
+    @property
+    def event_id(self) -> str:
+        return self.version[1]
+
+    def event(self) -> RelationshipEvent:
+        return validate_event(json.loads(self.payload))
+
+
+@dataclass(slots=True)
+class _Judged:
+    version: Version
+    event: RelationshipEvent
 
 
 @dataclass(slots=True)
@@ -76,7 +96,7 @@ class ResolvingEngine:
         self._holders: dict[tuple, set[str]] = {}  # identifier key -> ids carrying it (strong schemes only)
         self._identifier_seen: dict[tuple[str, tuple], tuple[str, str]] = {}  # (id, key) -> (event id, publisher)
         self._current: dict[str, _Current] = {}
-        self._judgements: dict[str, _Current] = {}
+        self._judgements: dict[str, _Judged] = {}
         self._sent: dict[str, _Sent] = {}
         self._touching: dict[str, set[str]] = {}  # original id -> live relation ids naming it
         self._engine_attrs: dict[str, tuple[Version, tuple]] = {}  # canonical id -> (version, attributes) held
@@ -112,8 +132,11 @@ class ResolvingEngine:
                 "open_suggestions": len(self._suggestions)}
 
     def apply(self, event: RelationshipEvent, offset: str | None = None,
-              input_offsets: Mapping[str, int] | None = None) -> list[ScoreChange]:
-        """Apply one event (a relation or a judgement) and return the score changes of the resolved graph."""
+              input_offsets: Mapping[str, int] | None = None, raw: bytes | None = None) -> list[ScoreChange]:
+        """Apply one event (a relation or a judgement) and return the score changes of the resolved graph.
+
+        `raw`: the message the event was parsed from, kept instead of serialising the event again (the worker
+        passes it; without it the event is serialised)."""
         if event.event_id in self._seen:
             return []
         self._seen.add(event.event_id)
@@ -131,11 +154,14 @@ class ResolvingEngine:
         else:
             held = self._current.get(event.relation_id)
             if held is None or version > held.version:
-                if held is not None and held.event.op == Op.UPSERT:
-                    self._untouch(held.event)
-                self._current[event.relation_id] = _Current(version, event, offset)
-                if event.op == Op.UPSERT:
-                    self._touch(event)
+                if held is not None and held.upsert:
+                    self._untouch(event.relation_id, held.source, held.target)
+                upsert = event.op == Op.UPSERT
+                self._current[event.relation_id] = _Current(
+                    version, raw if raw is not None else event.model_dump_json(by_alias=True).encode(), offset,
+                    event.source.id, event.target.id, upsert)
+                if upsert:
+                    self._touch(event.relation_id, event.source.id, event.target.id)
                 dirty_relations.add(event.relation_id)
         moved = self.clusters.change(removed, added)
         stale_entities = {self.clusters.canonical(i) for i in attributes_changed}
@@ -272,7 +298,7 @@ class ResolvingEngine:
     def relations_of(self, entity_id: str) -> list[RelationshipEvent]:
         """The live relations naming any id of this id's cluster (as their original events)."""
         ids = sorted({rid for m in self.clusters.members(entity_id) for rid in self._touching.get(m, ())})
-        return [self._current[rid].event for rid in ids]
+        return [self._current[rid].event() for rid in ids]
 
     def known_ids(self) -> list[str]:
         return sorted(self._refs)
@@ -322,7 +348,7 @@ class ResolvingEngine:
             return  # an older version of this judgement: history
         key = (JUDGEMENT, event.relation_id)
         removed.append(key)
-        self._judgements[event.relation_id] = _Current(version, event, None)
+        self._judgements[event.relation_id] = _Judged(version, event)
         self._suggestions.pop(event.relation_id, None)
         if event.op == Op.RETRACT:
             return
@@ -336,15 +362,15 @@ class ResolvingEngine:
         members_b = set(self.clusters.members(b))
         return any({e.a, e.b} & members_b for e in self.clusters.denials(a))
 
-    def _touch(self, event: RelationshipEvent) -> None:
-        for end in (event.source.id, event.target.id):
-            self._touching.setdefault(end, set()).add(event.relation_id)
+    def _touch(self, relation_id: str, source: str, target: str) -> None:
+        for end in (source, target):
+            self._touching.setdefault(end, set()).add(relation_id)
 
-    def _untouch(self, event: RelationshipEvent) -> None:
-        for end in (event.source.id, event.target.id):
+    def _untouch(self, relation_id: str, source: str, target: str) -> None:
+        for end in (source, target):
             held = self._touching.get(end)
             if held is not None:
-                held.discard(event.relation_id)
+                held.discard(relation_id)
                 if not held:
                     del self._touching[end]
 
@@ -383,12 +409,12 @@ class ResolvingEngine:
         current = self._current.get(relation_id)
         if current is None:
             return True
-        event = current.event
-        source, target = self.clusters.canonical(event.source.id), self.clusters.canonical(event.target.id)
-        form = (source, target) if event.op == Op.UPSERT and source != target else None
+        source, target = self.clusters.canonical(current.source), self.clusters.canonical(current.target)
+        form = (source, target) if current.upsert and source != target else None
         sent = self._sent.get(relation_id)
-        if sent is not None and sent.form == form and sent.original == event.event_id:
+        if sent is not None and sent.form == form and sent.original == current.event_id:
             return True  # attributes alone are pushed by _push_attributes, not by re-issuing relations
+        event = trigger if trigger.event_id == current.event_id else current.event()
         # every new version goes to the engine, a retraction or a set-aside relation as a retraction: the engine
         # clock is then the latest observed_at of every relation version, whatever the clusters were meanwhile
         version = current.version

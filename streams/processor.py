@@ -68,7 +68,7 @@ class EventProcessor:
         started = time.perf_counter()
         try:
             changes = self.engine.apply(event, offset=f"{record.partition}:{record.offset}",
-                                        input_offsets=dict(self.next_offsets))
+                                        input_offsets=dict(self.next_offsets), raw=record.value)
             alerts = self.tracker.observe(changes)
             outcome = Outcome(event=event)
             for change in changes:
