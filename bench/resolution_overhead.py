@@ -55,15 +55,16 @@ def event_log(size: int, judge_every: int | None, seed: int = 7) -> list:
                 if rng.random() < 0.1:
                     mixed.append(judgement(number, a, b, "retract"))
         documents = mixed
-    return [validate_event(d) for d in documents]
+    raws = [json.dumps(d).encode() for d in documents]  # the worker hands the layer each message's bytes
+    return [(validate_event(json.loads(raw)), raw) for raw in raws]
 
 
 def timed(apply, events) -> dict:
     latencies, judged = [], []
     started = time.perf_counter()
-    for event in events:
+    for event, raw in events:
         begin = time.perf_counter()
-        apply(event)
+        apply(event, raw)
         elapsed = time.perf_counter() - begin
         (judged if event.spec.resolution else latencies).append(elapsed)
     total = time.perf_counter() - started
@@ -87,12 +88,20 @@ def main() -> int:
     args = parser.parse_args()
     config = ScoringConfig.load()
     plain = event_log(args.size, None)
+    def engine_apply():
+        engine = Engine(config)
+        return lambda event, raw: engine.apply(event)
+
+    def layer_apply(**options):
+        layer = ResolvingEngine(Engine(config), **options)
+        return lambda event, raw: layer.apply(event, raw=raw)
+
     modes = {
-        "engine": lambda: (Engine(config).apply, plain),
-        "resolution layer": lambda: (ResolvingEngine(Engine(config)).apply, plain),
-        "resolution layer + suggestions": lambda: (ResolvingEngine(Engine(config), matcher=Matcher()).apply, plain),
+        "engine": lambda: (engine_apply(), plain),
+        "resolution layer": lambda: (layer_apply(), plain),
+        "resolution layer + suggestions": lambda: (layer_apply(matcher=Matcher()), plain),
         f"resolution layer + a judgement every {args.judge_every} events": lambda: (
-            ResolvingEngine(Engine(config)).apply, event_log(args.size, args.judge_every)),
+            layer_apply(), event_log(args.size, args.judge_every)),
     }
     for name, make in modes.items():
         apply, events = make()
