@@ -54,13 +54,14 @@ def run(args: argparse.Namespace) -> int:
         for number, line in enumerate(stream, start=1):
             if not line.strip():
                 continue
+            line = line.rstrip(b"\r\n")
             try:
-                event = parse_event(line.rstrip(b"\r\n"))
+                event = parse_event(line)
             except EventRejected as rejection:
                 rejected += 1
                 print(f"{args.file}:{number}: {rejection.reason.value}: {rejection.message}", file=sys.stderr)
                 continue
-            engine.apply(event)
+            engine.apply(event, raw=line)
             applied += 1
     floor = BAND_ORDER[Band(args.min_band)]
     ranked = [s for s in engine.scores() if BAND_ORDER[s.band] >= floor]
