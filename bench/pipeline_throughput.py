@@ -123,6 +123,9 @@ def main() -> int:
     parser.add_argument("--rejected-only", action="store_true",
                         help="publish events with an unknown schema_version: every one is dead-lettered, which "
                              "measures the Faust/Kafka path (consume, validate, publish) without the engine")
+    parser.add_argument("--suggest-merges", action="store_true",
+                        help="run the worker with merge suggestions on (settings.suggest_merges)")
+    parser.add_argument("--broker-port", type=int, default=19392, help="port of the broker this starts")
     args = parser.parse_args()
 
     from streams.broker import LocalBroker
@@ -131,11 +134,16 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="coi-bench-"))
     broker = None
     if not args.bootstrap:
-        broker = LocalBroker(port=19392, state_dir=workdir / "kafka")
+        broker = LocalBroker(port=args.broker_port, state_dir=workdir / "kafka")
         broker.start()
         args.bootstrap = broker.bootstrap
     try:
         settings = pipeline_settings(args.bootstrap, workdir)
+        suggest_env = {}
+        if args.suggest_merges:
+            settings = settings.model_copy(update={"suggest_merges": True,
+                                                   "suggestions_topic": f"{settings.app_id}.suggestions"})
+            suggest_env = {"COI_SUGGEST_MERGES": "true", "COI_SUGGESTIONS_TOPIC": settings.suggestions_topic}
         ensure_topics(settings)
         all_events = list(generate_events(args.events + args.latency_events, seed=11))
         if args.rejected_only:
@@ -148,7 +156,7 @@ def main() -> int:
         raw_rate = asyncio.run(raw_consume(settings, len(backlog)))
         floor = faust_floor(settings, len(backlog), workdir)
 
-        worker = WorkerProcess(settings, workdir / "worker.log")
+        worker = WorkerProcess(settings, workdir / "worker.log", extra_env=suggest_env)
         worker.start()
         ready_at = time.perf_counter()
         while worker.metric("coi_events_consumed_total") < len(backlog):
@@ -159,6 +167,8 @@ def main() -> int:
         pipeline_rate = len(backlog) / pipeline_seconds
         engine_seconds = worker.metric("coi_scoring_latency_seconds_sum")
         outputs = worker.metric("coi_published_total", topic=settings.scores_topic)
+        suggestions = worker.metric("coi_published_total", topic=settings.suggestions_topic) \
+            if args.suggest_merges else None
 
         stamps = produce(settings, paced, pace_per_second=args.latency_rate)
         while worker.metric("coi_events_consumed_total") < len(all_events):
@@ -181,6 +191,7 @@ def main() -> int:
 
         result = {
             "events": len(backlog), "relations_in_graph": len(all_events),
+            "suggest_merges": args.suggest_merges, "suggestion_messages": suggestions,
             "produce_rate": round(produce_rate), "raw_consumer_rate": round(raw_rate),
             "faust_noop_agent_rate": floor, "pipeline_rate": round(pipeline_rate),
             "pipeline_vs_raw": round(pipeline_rate / raw_rate, 3),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -17,15 +18,19 @@ from pydantic import AwareDatetime, AfterValidator, BaseModel, ConfigDict, Field
 
 from schemas.vocabulary import (
     CLOSE_ASSOCIATE_TOPICS,
+    IDENTIFIER_SCHEMES,
+    JUDGEMENTS,
     POLITICAL_TOPICS,
     RELATIONS,
     EntitySchema,
     RelationType,
     Status,
+    same_kind,
 )
 
-SCHEMA_VERSION = "1.0"
-SUPPORTED_SCHEMA_VERSIONS = frozenset({SCHEMA_VERSION})
+SCHEMA_VERSION = "1.1"
+# 1.1 adds `same_as` judgements and entity identifiers; every 1.0 event is a valid 1.1 event (docs/events.md).
+SUPPORTED_SCHEMA_VERSIONS = frozenset({"1.0", SCHEMA_VERSION})
 
 Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-/]*$")]
 
@@ -61,6 +66,48 @@ class _Contract(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False, allow_inf_nan=False)
 
 
+class EntityIdentifier(_Contract):
+    """A typed identifier of an entity (`schemas.vocabulary.IDENTIFIER_SCHEMES`). Two entities sharing a strong
+    identifier are one entity (scoring.resolution merges them); the value is kept normalised (no spaces, upper
+    case where the scheme folds case), so equal identifiers compare equal."""
+
+    scheme: str = Field(description="One of: " + ", ".join(IDENTIFIER_SCHEMES),
+                        json_schema_extra={"enum": list(IDENTIFIER_SCHEMES)})
+    value: str = Field(min_length=1, max_length=200)
+    jurisdiction: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[a-z0-9]+)?$",
+                                     description="Where the value is unique (ISO 3166-1 alpha-2, lower case); "
+                                                 "required by schemes unique only within one (register, tax).")
+
+    @model_validator(mode="after")
+    def _valid_for_scheme(self) -> EntityIdentifier:
+        scheme = IDENTIFIER_SCHEMES.get(self.scheme)
+        if scheme is None:
+            raise ValueError(f"identifier scheme {self.scheme!r} is not one of {sorted(IDENTIFIER_SCHEMES)}")
+        value = "".join(self.value.split())
+        for separator in scheme.separators:
+            value = value.replace(separator, "")
+        if scheme.fold_case:
+            value = value.upper()
+        if not re.match(scheme.pattern, value):
+            raise ValueError(f"{self.value!r} is not a valid {scheme.name} identifier ({scheme.meaning})")
+        if scheme.jurisdiction and self.jurisdiction is None:
+            raise ValueError(f"a {scheme.name} identifier needs its jurisdiction")
+        object.__setattr__(self, "value", value)  # normalised: the model is frozen once validated
+        return self
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What two entities must share to be the same: scheme, jurisdiction (or "") and normalised value."""
+        return self.scheme, self.jurisdiction or "", self.value
+
+    @property
+    def strong(self) -> bool:
+        return IDENTIFIER_SCHEMES[self.scheme].strong
+
+    def __str__(self) -> str:
+        return f"{self.scheme}:{self.jurisdiction + ':' if self.jurisdiction else ''}{self.value}"
+
+
 class EntityRef(_Contract):
     """An entity as an event references it. The same id always means the same entity."""
 
@@ -72,6 +119,9 @@ class EntityRef(_Contract):
                                 description="ISO 3166-1 alpha-2, lower case, as FtM writes it.")
     topics: tuple[Topic, ...] = Field(default=(), description="FtM topics, e.g. role.pep, gov.head, role.rca.",
                                       json_schema_extra=_topics_enum)
+    identifiers: tuple[EntityIdentifier, ...] = Field(
+        default=(), description="Typed identifiers (contract 1.1): Wikidata QID, LEI, register number... Entities "
+                                "sharing a strong one are merged (docs/events.md, Entity resolution).")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -111,6 +161,13 @@ class RelationProperties(_Contract):
     role: str | None = Field(default=None, max_length=200, description="e.g. founder, chief executive, monitor")
     purpose: str | None = Field(default=None, max_length=1000)
     summary: str | None = Field(default=None, max_length=5000)
+    # same_as judgements (contract 1.1), after FtM's Similar
+    confidence_score: float | None = Field(default=None, ge=0.0, le=1.0,
+                                           description="The matcher's score for a same_as suggestion.")
+    criteria: str | None = Field(default=None, max_length=5000,
+                                 description="Why: the matcher's per-feature explanation, or an analyst's reason.")
+    matcher: str | None = Field(default=None, max_length=200, description="Who or what judged: a matcher and "
+                                "its version, an analyst, a register identifier match.")
 
     def set_fields(self) -> set[str]:
         return {name for name, value in self if value is not None}
@@ -144,7 +201,7 @@ class RelationshipEvent(_Contract):
 
     model_config = ConfigDict(json_schema_extra=_relation_rules)
 
-    schema_version: Literal["1.0"] = Field(description="Contract version; see docs/events.md for the policy.")
+    schema_version: Literal["1.0", "1.1"] = Field(description="Contract version; see docs/events.md for the policy.")
     event_id: Identifier = Field(description="Unique per statement; applying it twice changes nothing.")
     op: Op = Op.UPSERT
     relation_id: Identifier = Field(description="Stable id of the relation; the Kafka key.")
@@ -196,3 +253,19 @@ def check_consistency(event: RelationshipEvent) -> None:
     if event.start_date and event.end_date and event.end_date < event.start_date:
         raise ContractViolation("invalid_dates",
                                 f"end_date {event.end_date} is before start_date {event.start_date}")
+    if event.spec.resolution:
+        _check_judgement(event)
+    if event.schema_version == "1.0" and (event.spec.resolution or event.source.identifiers
+                                          or event.target.identifiers):
+        raise ContractViolation("invalid_event", "same_as judgements and entity identifiers are contract 1.1: "
+                                                 "send them with schema_version \"1.1\"")
+
+
+def _check_judgement(event: RelationshipEvent) -> None:
+    if event.status not in JUDGEMENTS:
+        raise ContractViolation("invalid_event", f"a same_as judgement is one of {sorted(s.value for s in JUDGEMENTS)}"
+                                                 f", got {event.status.value}")
+    if not same_kind(event.source.schema_, event.target.schema_):
+        raise ContractViolation("invalid_endpoint", f"same_as joins entities of one kind (people, or organisations)"
+                                                    f"; got {event.source.schema_.value} and "
+                                                    f"{event.target.schema_.value}")

@@ -58,6 +58,9 @@ FTM_PROPERTY: dict[str, str] = {
     "role": "role",
     "purpose": "purpose",
     "summary": "summary",
+    "confidence_score": "confidenceScore",
+    "criteria": "criteria",
+    "matcher": "matcher",
 }
 # Where an FtM schema lacks the property above, the closest one it has.
 FTM_PROPERTY_BY_SCHEMA: dict[tuple[str, str], str] = {
@@ -937,6 +940,8 @@ def ftm_from_events(events: Iterable[RelationshipEvent]) -> Iterator[dict]:
     relation, and an entity no remaining relation references is left out."""
     current: dict[str, RelationshipEvent] = {}
     for event in sorted(events, key=lambda e: _utc(e.observed_at)):
+        if event.spec.resolution:
+            continue  # a same_as judgement is not a relation between two FtM entities (scoring.resolution)
         if event.op == "retract":
             current.pop(event.relation_id, None)
         else:

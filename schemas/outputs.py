@@ -74,6 +74,34 @@ class ScoreKey(_Output):
         return f"{self.actor_id}|{self.counterparty_id}"
 
 
+class MergeEvidence(_Output):
+    """Why two ids are one entity: a `same_as` judgement event, or a strong identifier both carry."""
+
+    kind: str = Field(description="judgement | identifier")
+    source_id: str
+    target_id: str
+    event_id: str | None = Field(default=None, description="The judgement event (kind judgement).")
+    publisher: str | None = None
+    source_url: str | None = None
+    matcher: str | None = None
+    criteria: str | None = None
+    identifier: str | None = Field(default=None, description="scheme:value shared (kind identifier).")
+    observed_at: dt.datetime | None = None
+    text: str
+
+
+class MergeNote(_Output):
+    """An entity of a score that stands for several ids (scoring.resolution): the canonical id, every id merged
+    into it, and the evidence of each merge, e.g. 'CZ (cz) = Changpeng Zhao (Q...), by judgement event j-1 from
+    Analyst desk'."""
+
+    canonical_id: str
+    name: str
+    member_ids: tuple[str, ...]
+    evidence: tuple[MergeEvidence, ...]
+    text: str
+
+
 class RiskScore(_Output):
     """Current risk for one (actor, counterparty) pair. Published compacted, keyed by `actor|counterparty`.
 
@@ -95,6 +123,11 @@ class RiskScore(_Output):
     trigger_event_id: str | None = Field(default=None, description="The event whose application changed this.")
     input_offsets: dict[str, int] = Field(default_factory=dict,
                                           description="partition -> next offset of the input topic at computation")
+    actor_merged_ids: tuple[str, ...] = Field(default=(), description="Every id merged into the actor (entity "
+                                              "resolution), the canonical actor_id included; empty when unmerged.")
+    counterparty_merged_ids: tuple[str, ...] = Field(default=(), description="The same for the counterparty.")
+    merges: tuple[MergeNote, ...] = Field(default=(), description="The merged entities this score passes through, "
+                                          "with the judgements or identifiers that merged them.")
 
 
 class AlertState(StrEnum):
@@ -129,6 +162,9 @@ class Alert(_Output):
     graph_version: int
     trigger_event_id: str | None = None
     input_offsets: dict[str, int] = Field(default_factory=dict)
+    actor_merged_ids: tuple[str, ...] = ()
+    counterparty_merged_ids: tuple[str, ...] = ()
+    merges: tuple[MergeNote, ...] = ()
 
 
 class RejectReason(StrEnum):

@@ -70,6 +70,7 @@ class RelationType(StrEnum):
     PROSECUTES = "prosecutes"
     PARDONS = "pardons"
     AWARDS_CONTRACT = "awards_contract"
+    SAME_AS = "same_as"
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,9 @@ class RelationSpec:
     - control: the source steers the target (it joins the source's exposure set, and a public body's
       authority is exercised by whoever controls it).
     - symmetric: the tie reads the same both ways (family, associates, partners).
+    - resolution: not a relation between two entities but a judgement that the two ids name one entity (its status
+      is the judgement: confirmed merges, denied forbids the merge); the resolution layer consumes it, the graph
+      never holds it (scoring.resolution).
     """
 
     type: RelationType
@@ -98,6 +102,7 @@ class RelationSpec:
     closeness: bool = False
     control: bool = False
     symmetric: bool = False
+    resolution: bool = False
 
     @property
     def ftm_native(self) -> bool:
@@ -162,6 +167,43 @@ RELATIONS: dict[RelationType, RelationSpec] = {spec.type: spec for spec in [
           AUTHORITY_HOLDERS, PEOPLE | ORGANIZATIONS, authority=True),
     _ours(RelationType.AWARDS_CONTRACT, "source awards public contracts, licences or grants to target",
           AUTHORITY_HOLDERS, PARTIES, properties=_MONEY | {"role"}, authority=True),
+    RelationSpec(RelationType.SAME_AS, "source and target are the same entity (judgement in status: confirmed "
+                 "merges them, denied keeps them apart, proposed and in_discussion are suggestions)",
+                 "Similar", "candidate", "match", PARTIES, PARTIES,
+                 frozenset({"confidence_score", "criteria", "matcher"}), symmetric=True, resolution=True),
+]}
+
+@dataclass(frozen=True)
+class IdentifierScheme:
+    """A kind of identifier an entity may carry. `strong`: one value names one entity, so two ids sharing it are
+    merged without a judgement (names never are). `jurisdiction`: the value is unique only within a jurisdiction,
+    which must then be given (a company-register number). `pattern`: what a value looks like once normalised."""
+
+    name: str
+    meaning: str
+    ftm_property: str | None
+    pattern: str
+    strong: bool = True
+    jurisdiction: bool = False
+    fold_case: bool = True  # compared in upper case (Q-ids, LEIs, register numbers); ids of a system are not
+    separators: str = ""  # punctuation that does not change the value (556000-1234 is 5560001234): removed
+
+
+IDENTIFIER_SCHEMES: dict[str, IdentifierScheme] = {scheme.name: scheme for scheme in [
+    IdentifierScheme("wikidata", "Wikidata item (QID)", "wikidataId", r"^Q[1-9][0-9]*$"),
+    IdentifierScheme("lei", "Legal Entity Identifier (ISO 17442)", "leiCode", r"^[0-9A-Z]{18}[0-9]{2}$"),
+    IdentifierScheme("register", "company register number, unique within its jurisdiction", "registrationNumber",
+                     r"^[0-9A-Z]+$", jurisdiction=True, separators="-./"),
+    IdentifierScheme("opensanctions", "OpenSanctions canonical entity id", None, r"^[0-9a-zA-Z][0-9a-zA-Z._-]*$",
+                     fold_case=False),
+    IdentifierScheme("isin", "International Securities Identification Number", "isinCode",
+                     r"^[A-Z]{2}[0-9A-Z]{9}[0-9]$"),
+    IdentifierScheme("inn", "Russian taxpayer number (INN)", "innCode", r"^[0-9]{10}([0-9]{2})?$"),
+    IdentifierScheme("tax", "tax number, unique within its jurisdiction", "taxNumber", r"^[0-9A-Z]+$",
+                     jurisdiction=True, separators="-./"),
+    # weak: shared by people with one name on a list, or re-used across registers; kept, never merged on
+    IdentifierScheme("other", "any other identifier (kept for analysts, never merged on)", None, r"^.+$",
+                     strong=False, fold_case=False),
 ]}
 
 # Every property a relation may carry, with the JSON type it must have (checked in `schemas.events`).
@@ -177,3 +219,16 @@ class Status(StrEnum):
     PROPOSED = "proposed"
     IN_DISCUSSION = "in_discussion"
     DENIED = "denied"
+
+
+# The judgements a `same_as` event carries in its status; reported and alleged mean nothing for it and are rejected.
+MERGING_JUDGEMENT = Status.CONFIRMED
+BLOCKING_JUDGEMENT = Status.DENIED
+SUGGESTION_JUDGEMENTS = frozenset({Status.PROPOSED, Status.IN_DISCUSSION})
+JUDGEMENTS = frozenset({MERGING_JUDGEMENT, BLOCKING_JUDGEMENT}) | SUGGESTION_JUDGEMENTS
+# Entities of one kind may be judged the same: a person is never merged with a company.
+RESOLVABLE_KINDS = (PEOPLE, ORGANIZATIONS)
+
+
+def same_kind(a: EntitySchema, b: EntitySchema) -> bool:
+    return any(a in kind and b in kind for kind in RESOLVABLE_KINDS)

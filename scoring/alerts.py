@@ -92,7 +92,10 @@ class AlertTracker:
             authority_paths=explained.authority_paths if explained else (),
             commercial_paths=explained.commercial_paths if explained else (),
             graph_version=change.graph_version, trigger_event_id=change.trigger_event_id,
-            input_offsets=dict(change.input_offsets))
+            input_offsets=dict(change.input_offsets),
+            **({"actor_merged_ids": names_from.actor_merged_ids,
+                "counterparty_merged_ids": names_from.counterparty_merged_ids,
+                "merges": names_from.merges} if names_from else {}))
 
     def open_alerts(self) -> dict[PairKey, str]:
         """pair -> alert id of the alerts currently open."""

@@ -23,6 +23,8 @@ from faust.sensors.prometheus import FaustMetrics, PrometheusMonitor
 from prometheus_client import CollectorRegistry
 
 from scoring import AlertTracker, Engine, ScoringConfig
+from scoring.matching import Matcher
+from scoring.resolution import ResolvingEngine
 from streams.config import Settings
 from streams.crash_guard import CrashGuard
 from streams.metrics import PipelineMetrics
@@ -46,7 +48,7 @@ class Pipeline:
         self.metrics = PipelineMetrics(self.registry)
         self.metrics.declare_series([settings.scores_topic, settings.alerts_topic, settings.dead_letter_topic])
         config = ScoringConfig.load(settings.scoring_config) if settings.scoring_config else ScoringConfig.load()
-        self.engine = Engine(config)
+        self.engine = ResolvingEngine(Engine(config), matcher=Matcher() if settings.suggest_merges else None)
         self.crash_guard = CrashGuard(settings.data_dir, settings.max_processing_attempts)
         self.processor = EventProcessor(self.engine, AlertTracker(config), None,
                                         limits=ProcessingLimits.from_settings(settings), crash_guard=self.crash_guard)
@@ -55,6 +57,8 @@ class Pipeline:
         self._assigned = False
         self._output_names = {"scores": settings.scores_topic, "alerts": settings.alerts_topic,
                               "dead_letters": settings.dead_letter_topic}
+        if settings.suggest_merges:
+            self._output_names["suggestions"] = settings.suggestions_topic
         self._published = {role: self.metrics.published.labels(topic=name)
                             for role, name in self._output_names.items()}
         self._latency_from_event_time = self.metrics.end_to_end_latency.labels(clock="event_time")

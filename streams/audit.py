@@ -13,7 +13,9 @@ from streams.replay import ReplayItem
 def _matches(value: dict, pair: tuple[str, str] | None, entity: str | None) -> bool:
     if pair is not None:
         return (value["actor_id"], value["counterparty_id"]) == pair
-    return entity in (value["actor_id"], value["counterparty_id"])
+    # an id merged into the actor or counterparty (entity resolution) is that entity too
+    return entity in (value["actor_id"], value["counterparty_id"], *value.get("actor_merged_ids", ()),
+                      *value.get("counterparty_merged_ids", ()))
 
 
 def _paths(value: dict) -> list[dict]:
@@ -43,7 +45,7 @@ def build_report(items: Iterable[ReplayItem], pair: tuple[str, str] | None = Non
                      "counterparty": value["counterparty_name"], "counterparty_id": value["counterparty_id"],
                      "score": value["score"], "band": value["band"], "rules": value["rules"],
                      "graph_version": value["graph_version"], "trigger_event_id": value["trigger_event_id"],
-                     "paths": _paths(value)}
+                     "paths": _paths(value), "merges": value.get("merges", [])}
             if out.role == "scores":
                 timeline.append(entry)
             else:
@@ -71,6 +73,21 @@ def _evidence_lines(path: dict) -> list[str]:
             lines.append(f"    - `{edge['relation_id']}` ({edge['relation_type']}, {edge['status']}): event "
                          f"`{ev['event_id']}` at offset {ev.get('offset') or '-'}, {ev['publisher']}, "
                          f"<{ev['source_url']}>, extractor {ev['extractor']}, confidence {ev['confidence']}{quote}")
+    return lines
+
+
+def _merge_lines(merges: list[dict]) -> list[str]:
+    """Entity resolution: each merged entity of the score and the evidence of each merge, like an edge's."""
+    lines = []
+    for note in merges:
+        lines.append(f"- merged: {note['member_ids'][0]} stands for {', '.join(note['member_ids'])}")
+        for ev in note["evidence"]:
+            if ev["kind"] == "judgement":
+                lines.append(f"    - same_as judgement event `{ev['event_id']}`, {ev['publisher']}, "
+                             f"<{ev['source_url']}>, matcher {ev.get('matcher') or '-'}"
+                             + (f", criteria: {ev['criteria']}" if ev.get("criteria") else ""))
+            else:
+                lines.append(f"    - {ev['text']}")
     return lines
 
 
@@ -103,6 +120,7 @@ def render_markdown(report: dict) -> str:
         for path in t["paths"]:
             out.append(f"- {path['kind']}: {path['text']} (strength {path['strength']:.2f})")
             out += _evidence_lines(path)
+        out += _merge_lines(t.get("merges", []))
         out.append("")
     if report["as_of_scores"]:
         out += ["## As of a validity date", ""]
@@ -136,6 +154,7 @@ def render_html(report: dict) -> str:
                 for edge in path["edges"] for ev in edge["evidence"])
             items.append(f"<li><b>{html.escape(path['kind'])}</b>: {html.escape(path['text'])} "
                          f"({path['strength']:.2f})<ul>{evidence}</ul></li>")
+        items += [f"<li><b>merged</b>: {html.escape(note['text'])}</li>" for note in t.get("merges", [])]
         transitions.append(
             f"<h3>{html.escape(t['state'].upper())} {html.escape(t['previous_band'])} &rarr; "
             f"{html.escape(t['band'])}: {html.escape(t['actor'])} x {html.escape(t['counterparty'])}</h3>"

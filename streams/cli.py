@@ -14,6 +14,8 @@ _COMMAND_MODULES = (
     "streams.commands.ftm",
     "streams.commands.bods",
     "streams.commands.score",
+    "streams.commands.suggest",
+    "streams.commands.review",
     "streams.commands.worker",
     "streams.commands.produce",
     "streams.commands.tail",

@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     scores_topic: str = "coi-scores"
     alerts_topic: str = "coi-alerts"
     dead_letter_topic: str = "coi-dead-letters"
+    # Entity resolution: with suggest_merges the worker proposes same_as merges for new or renamed entities
+    # (scoring.matching) on this topic; off by default (the matcher loads followthemoney, ~1 s, and costs per entity).
+    suggest_merges: bool = False
+    suggestions_topic: str = "coi-merge-suggestions"
     # One input partition by default: the graph is global, and auditors need one total order of events to get
     # the same alert transitions on replay (docs/streaming.md).
     events_partitions: int = Field(default=1, ge=1)

@@ -23,6 +23,7 @@ from schemas import DeadLetter, EventRejected, RejectReason, parse_event
 from schemas.events import RelationshipEvent
 from schemas.validation import DEFAULT_MAX_EVENT_BYTES
 from scoring import AlertTracker, Engine
+from scoring.resolution import ResolvingEngine
 from streams.metrics import PipelineMetrics
 
 if TYPE_CHECKING:
@@ -78,10 +79,11 @@ class ProcessingLimits:
 
 
 class EventProcessor:
-    def __init__(self, engine: Engine, tracker: AlertTracker, metrics: PipelineMetrics | None = None,
+    def __init__(self, engine: Engine | ResolvingEngine, tracker: AlertTracker, metrics: PipelineMetrics | None = None,
                  max_event_bytes: int | None = None, limits: ProcessingLimits | None = None,
                  crash_guard: CrashGuard | None = None):
-        self.engine = engine
+        # scores are of the resolved graph: same_as judgements and shared identifiers merge ids (scoring.resolution)
+        self.engine = engine if isinstance(engine, ResolvingEngine) else ResolvingEngine(engine)
         self.tracker = tracker
         self.metrics = metrics
         limits = limits or ProcessingLimits()
@@ -130,7 +132,7 @@ class EventProcessor:
         started = time.perf_counter()
         try:
             changes = self.engine.apply(event, offset=f"{record.partition}:{record.offset}",
-                                        input_offsets=dict(self.next_offsets))
+                                        input_offsets=dict(self.next_offsets), raw=record.value)
             alerts = self.tracker.observe(changes)
             outcome = Outcome(event=event)
             for change in changes:
@@ -140,6 +142,9 @@ class EventProcessor:
             for alert in alerts:
                 outcome.outbound.append(Outbound("alerts", alert.alert_id.encode(),
                                                  alert.model_dump_json().encode()))
+            for proposal in self.engine.take_suggestions():  # only with a matcher (settings.suggest_merges)
+                outcome.outbound.append(Outbound("suggestions", proposal.relation_id.encode(),
+                                                 proposal.model_dump_json(by_alias=True, exclude_none=True).encode()))
         except Exception as exc:  # a bug must not stop the stream; the event is kept in the dead-letter topic
             log.exception("processing failed for event %s", event.event_id)
             return self._dead_letter(record, RejectReason.PROCESSING_ERROR,

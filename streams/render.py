@@ -37,6 +37,7 @@ def _paths(item: RiskScore | Alert, indent: str = "  ") -> list[str]:
             sources = sorted({e.source_url for e in _evidence([path])})
             events = sorted({e.event_id for e in _evidence([path])})
             lines.append(f"{indent}{'':<10} evidence: events {', '.join(events)}; {', '.join(sources)}")
+    lines.extend(f"{indent}{'merged':<10} {note.text}" for note in item.merges)
     return lines
 
 
@@ -57,6 +58,11 @@ def render_explanation(rank: int, score: RiskScore) -> list[str]:
         for path in paths:
             lines.extend(textwrap.wrap(f"{path.strength:.3f}  {path.text}", width=116,
                                        initial_indent="     ", subsequent_indent="            "))
+    if score.merges:  # entity resolution: who is who, and on what evidence
+        lines.append("   merged:")
+        for note in score.merges:
+            lines.extend(textwrap.wrap(note.text, width=116, initial_indent="     ",
+                                       subsequent_indent="            "))
     sources = sorted({(e.publisher, e.source_url)
                       for e in _evidence([*score.authority_paths, *score.commercial_paths])})
     if sources:

@@ -128,6 +128,14 @@ class DataViewGuard:
         return None
 
 
+def entity_view(resolver, entity_id: str) -> tuple[dict, int]:
+    """`GET /entities/ID`: the cluster an id belongs to (scoring.resolution.ResolvingEngine.cluster), or 404."""
+    cluster = resolver.cluster(entity_id)
+    if cluster is None:
+        return {"error": f"no event names the entity {entity_id!r}"}, 404
+    return cluster, 200
+
+
 def register_views(app, pipeline: Pipeline) -> None:
     guard = DataViewGuard(pipeline)
 
@@ -163,3 +171,12 @@ def register_views(app, pipeline: Pipeline) -> None:
         limit = _limit(request)
         return await guard.render(self, request,
                                   lambda: _json_object(scores=_scores_json(pipeline.engine.top_scores(limit=limit))))
+
+    @app.page("/entities/{entity_id}")
+    async def entity(self, request: web.Request, entity_id: str) -> web.Response:
+        # an id's cluster is data like its scores: the same token rule (a cluster is small: rendered in place)
+        refused = guard.refusal(self, request)
+        if refused is not None:
+            return refused
+        body, status = entity_view(pipeline.engine, entity_id)
+        return self.json(body, status=status)

@@ -16,6 +16,7 @@ import sys
 from schemas.outputs import Band, RiskScore
 from schemas.validation import EventRejected, parse_event
 from scoring import Engine, ScoringConfig
+from scoring.resolution import ResolvingEngine
 from scoring.config import BAND_ORDER
 from streams.render import render_ranking
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"coi-risk score: cannot load config {args.config}: {exc}", file=sys.stderr)
         return 2
-    engine = Engine(config, as_of=args.as_of)
+    engine = ResolvingEngine(config, as_of=args.as_of)  # the resolved graph: judgements in FILE merge ids
     try:
         stream = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")
     except OSError as exc:
@@ -55,8 +56,9 @@ def run(args: argparse.Namespace) -> int:
         for number, line in enumerate(stream, start=1):
             if not line.strip():
                 continue
+            line = line.rstrip(b"\r\n")
             try:
-                event = parse_event(line.rstrip(b"\r\n"))
+                event = parse_event(line)
             except EventRejected as rejection:
                 if applied == 0 and rejected == 0 and rejection.reason.value in _NOT_EVENTS:
                     # The first record is not an event at all: one line, not a page of identical errors.
@@ -67,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
                 rejected += 1
                 print(f"{args.file}:{number}: {rejection.reason.value}: {rejection.message}", file=sys.stderr)
                 continue
-            engine.apply(event)
+            engine.apply(event, raw=line)
             applied += 1
     floor = BAND_ORDER[Band(args.min_band)]
     ranked = [s for s in engine.scores() if BAND_ORDER[s.band] >= floor]
@@ -79,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def render_report(ranked: list[RiskScore], engine: Engine, applied: int, rejected: int) -> str:
+def render_report(ranked: list[RiskScore], engine: Engine | ResolvingEngine, applied: int, rejected: int) -> str:
     day = engine.as_of or (engine.clock.date() if engine.clock else None)
     head = (f"{applied} events applied, {rejected} rejected; graph read as of {day or '-'} "
             f"({engine.stats()['relations']} relations, {engine.stats()['nodes']} entities)\n\n")

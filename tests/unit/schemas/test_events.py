@@ -22,16 +22,18 @@ from schemas import (
     validate_event,
 )
 from schemas.events import RelationProperties
+from schemas.vocabulary import same_kind
 
 PROPERTY_VALUES = {
     "percentage": 25.0, "shares_count": 1000.0, "amount": 5000.0, "currency": "EUR",
     "relationship": "sister", "role": "adviser", "purpose": "consulting", "summary": "as reported",
+    "confidence_score": 0.7, "criteria": "name and birth date", "matcher": "analyst",
 }
 
 
 def document(relation_type: str, source_schema: str = "Person", target_schema: str = "Company", **overrides) -> dict:
     return {
-        "schema_version": "1.0",
+        "schema_version": "1.1" if RELATIONS[RelationType(relation_type)].resolution else "1.0",
         "event_id": "e-1",
         "relation_id": "r-1",
         "relation_type": relation_type,
@@ -57,6 +59,8 @@ def test_endpoints_are_accepted_exactly_as_the_vocabulary_allows(relation_type):
     spec = RELATIONS[relation_type]
     for source, target in itertools.product(EntitySchema, repeat=2):
         allowed = source in spec.sources and target in spec.targets
+        if spec.resolution:  # a judgement also needs two ends of one kind (never a person and a company)
+            allowed = allowed and same_kind(source, target)
         result = outcome(document(relation_type.value, source.value, target.value))
         assert result == (None if allowed else RejectReason.INVALID_ENDPOINT), (source, target)
 

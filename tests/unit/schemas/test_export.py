@@ -69,7 +69,7 @@ BOTH_REFUSE = [
     ("confidence over 1", ("provenance", "confidence"), 1.01),
     ("unknown topic", ("source", "topics"), ["role.pepp"]),
     ("unknown field", ("weight",), 1),
-    ("unknown schema version", ("schema_version",), "1.1"),
+    ("unknown schema version", ("schema_version",), "9.9"),
     ("unknown relation type", ("relation_type",), "bribes"),
     ("impossible date", ("start_date",), "2024-02-30"),
     ("bad identifier", ("relation_id",), "has spaces"),

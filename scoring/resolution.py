@@ -1,0 +1,624 @@
+"""Entity resolution as events: a layer in front of the engine that scores the resolved graph.
+
+Extractors name one person or company with many ids. `same_as` judgements (confirmed, denied, retracted) and
+strong identifiers that entities share decide which ids are one entity (`scoring.clusters`); the canonical id of a
+cluster is its smallest member id. This layer rewrites every relation to canonical endpoints before the engine sees
+it, with one merged entity reference per cluster (the canonical member's name and schema, every member's names as
+aliases, the union of topics and identifiers). When a judgement or an identifier changes a cluster, the relations
+of the ids that moved are re-issued to the engine under their new endpoints, so the engine's own incremental
+machinery rescores exactly what the merge or split can affect, and a merge followed by its retraction returns
+every score to what it was.
+
+The layer, not the engine, orders the versions of each relation (by `observed_at`, then event id, as the graph
+does): the engine receives one event per change of a relation's resolved form. A re-issue needs an event id the
+engine has not seen that sorts after the one it holds; it is the held id followed by "~" (outside the contract's
+identifier alphabet, so it never collides with a real id), and scores show the original event id again. A change
+of a merged entity's attributes the engine would not take from an older event is pushed as a retraction of a
+relation that never existed ("~entity~ID"), which updates the entity and nothing else.
+
+Judgements do not move the engine clock: they say which ids are one entity, not when a relation held. A relation
+whose two ends are merged into one entity is set aside while they are (an entity has no relation with itself).
+
+`ResolvingEngine` has the Engine's apply/load/scores API, so the worker, recovery and `coi-risk score` drive it in
+place of the bare engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from schemas.events import EntityIdentifier, EntityRef, Op, RelationshipEvent
+from schemas.validation import validate_event
+from schemas.outputs import Band, MergeEvidence, MergeNote, RiskScore
+from schemas.vocabulary import BLOCKING_JUDGEMENT, MERGING_JUDGEMENT, RESOLVABLE_KINDS, SUGGESTION_JUDGEMENTS
+from scoring.clusters import IDENTIFIER, JUDGEMENT, Clusters, Edge
+from scoring.config import ScoringConfig
+from scoring.engine import Engine, PairKey, ScoreChange
+from scoring.graph import utc
+from scoring.matching import Matcher
+
+Version = tuple[dt.datetime, str]
+_ATTRIBUTE_RELATION = "~entity~"
+# An identifier held by more ids than this is not unique in practice (a placeholder, a data error): its ids are
+# joined in a chain from the smallest rather than pairwise, which merges the same ids with linear edges.
+_MAX_PAIRWISE = 16
+
+
+@dataclass(slots=True)
+class _Current:
+    """The layer's current version of one relation (live upsert, or the retraction that ended it), kept compact:
+    the event as its JSON, read back only when the relation must be re-issued (a parsed event costs ~6 KB, its
+    JSON under 1 KB), with what the bookkeeping reads directly."""
+
+    version: Version
+    payload: bytes
+    offset: str | None
+    source: str
+    target: str
+    upsert: bool
+
+    @property
+    def event_id(self) -> str:
+        return self.version[1]
+
+    def event(self) -> RelationshipEvent:
+        return validate_event(json.loads(self.payload))
+
+
+@dataclass(slots=True)
+class _Judged:
+    version: Version
+    event: RelationshipEvent
+
+
+@dataclass(slots=True)
+class _Sent:
+    """What the engine holds for one relation: its version there and the resolved form (None: retracted)."""
+
+    version: Version
+    form: tuple[str, str] | None
+    original: str  # the original event id behind it
+
+
+class ResolvingEngine:
+    def __init__(self, engine: Engine | ScoringConfig | None = None, *, as_of: dt.date | None = None,
+                 matcher: Matcher | None = None):
+        self.engine = engine if isinstance(engine, Engine) else Engine(engine, as_of=as_of)
+        self.matcher = matcher  # proposes merges for new and renamed entities (take_suggestions)
+        self._proposals: list[RelationshipEvent] = []
+        self.clusters = Clusters()
+        self._seen: set[str] = set()
+        self._refs: dict[str, tuple[Version, EntityRef]] = {}
+        self._identifiers: dict[str, dict[tuple, EntityIdentifier]] = {}  # id -> key -> identifier
+        self._holders: dict[tuple, set[str]] = {}  # identifier key -> ids carrying it (strong schemes only)
+        self._identifier_seen: dict[tuple[str, tuple], tuple[str, str]] = {}  # (id, key) -> (event id, publisher)
+        self._current: dict[str, _Current] = {}
+        self._judgements: dict[str, _Judged] = {}
+        self._sent: dict[str, _Sent] = {}
+        self._touching: dict[str, set[str]] = {}  # original id -> live relation ids naming it
+        self._engine_attrs: dict[str, tuple[Version, tuple]] = {}  # canonical id -> (version, attributes) held
+        self._original_of: dict[str, str] = {}  # re-issue event id -> the original event id
+        self._trigger_of: dict[str, str] = {}  # re-issue event id -> the input event that caused it
+        self._merged_refs: dict[str, EntityRef] = {}
+        self._suggestions: dict[str, RelationshipEvent] = {}  # open suggestions by relation id
+
+    # -- the Engine's API ------------------------------------------------------------------------------------------
+
+    @property
+    def config(self) -> ScoringConfig:
+        return self.engine.config
+
+    @property
+    def as_of(self) -> dt.date | None:
+        return self.engine.as_of
+
+    @property
+    def graph(self):
+        return self.engine.graph
+
+    @property
+    def clock(self) -> dt.datetime | None:
+        return self.engine.clock
+
+    @property
+    def graph_version(self) -> int:
+        return self.engine.graph_version
+
+    def stats(self) -> dict[str, int]:
+        return {**self.engine.stats(), "merged_entities": self.clusters.merged,
+                "open_suggestions": len(self._suggestions)}
+
+    def apply(self, event: RelationshipEvent, offset: str | None = None,
+              input_offsets: Mapping[str, int] | None = None, raw: bytes | None = None) -> list[ScoreChange]:
+        """Apply one event (a relation or a judgement) and return the score changes of the resolved graph.
+
+        `raw`: the message the event was parsed from, kept instead of serialising the event again (the worker
+        passes it; without it the event is serialised)."""
+        if event.event_id in self._seen:
+            return []
+        self._seen.add(event.event_id)
+        version: Version = (utc(event.observed_at), event.event_id)
+        offsets = dict(input_offsets or {})
+        removed: list[tuple] = []
+        added: list[Edge] = []
+        attributes_changed: set[str] = set()
+        for ref in (event.source, event.target):
+            if self._remember(ref, version, event, removed, added):
+                attributes_changed.add(ref.id)
+        dirty_relations: set[str] = set()
+        if event.spec.resolution:
+            self._judge(event, version, removed, added)
+        else:
+            held = self._current.get(event.relation_id)
+            if held is None or version > held.version:
+                if held is not None and held.upsert:
+                    self._untouch(event.relation_id, held.source, held.target)
+                upsert = event.op == Op.UPSERT
+                self._current[event.relation_id] = _Current(
+                    version, raw if raw is not None else event.model_dump_json(by_alias=True).encode(), offset,
+                    event.source.id, event.target.id, upsert)
+                if upsert:
+                    self._touch(event.relation_id, event.source.id, event.target.id)
+                dirty_relations.add(event.relation_id)
+        moved = self.clusters.change(removed, added)
+        stale_entities = {self.clusters.canonical(i) for i in attributes_changed}
+        for node, (before, after) in moved.items():
+            stale_entities.update((before, after))
+            dirty_relations.update(self._touching.get(node, ()))
+        for cid in stale_entities:
+            self._merged_refs.pop(cid, None)
+        collected: dict[PairKey, list] = {}
+        plain = True
+        # the input's own relation first: it carries the new attributes of its ends at its own version
+        ordered = sorted(dirty_relations, key=lambda rid: (rid != event.relation_id, rid))
+        for relation_id in ordered:
+            plain &= self._sync(relation_id, event, offsets, collected)
+        for cid in sorted(stale_entities):
+            plain &= not self._push_attributes(cid, event, offsets, collected)
+        if self.matcher is not None:
+            self._propose(sorted(attributes_changed), event)
+        return self._finish(collected, event, offsets, plain)
+
+    def take_suggestions(self) -> list[RelationshipEvent]:
+        """The merges the matcher proposed since the last call, as `proposed` same_as judgements (empty without a
+        matcher)."""
+        taken, self._proposals = self._proposals, []
+        return taken
+
+    def _propose(self, entity_ids: list[str], event: RelationshipEvent) -> None:
+        """Ask the matcher about new or renamed ids; leave out pairs already merged, denied or judged."""
+        for entity_id in entity_ids:
+            for suggestion in self.matcher.add(self._refs[entity_id][1]):
+                a, b = suggestion.pair
+                if self.clusters.canonical(a) == self.clusters.canonical(b) or self.denied_between(a, b):
+                    continue
+                proposal = suggestion.event(event.observed_at)
+                if proposal.relation_id not in self._judgements:
+                    self._proposals.append(proposal)
+
+    def apply_many(self, events: Iterable[RelationshipEvent]) -> list[ScoreChange]:
+        changes: list[ScoreChange] = []
+        for event in events:
+            changes.extend(self.apply(event))
+        return changes
+
+    def load(self, events: Iterable[RelationshipEvent | tuple[RelationshipEvent, str | None]],
+             input_offsets: Mapping[str, int] | None = None) -> list[ScoreChange]:
+        """Apply many events; the changes compare each pair's score before and after the whole batch."""
+        first: dict[PairKey, ScoreChange] = {}
+        last: dict[PairKey, ScoreChange] = {}
+        for item in events:
+            event, offset = item if isinstance(item, tuple) else (item, None)
+            for change in self.apply(event, offset, input_offsets):
+                first.setdefault(change.key, change)
+                last[change.key] = change
+        changes = []
+        for key in sorted(last):
+            old, new = first[key].old, last[key].new
+            if _content(old) != _content(new):
+                changes.append(ScoreChange(key[0], key[1], old, new, last[key].graph_version,
+                                           last[key].trigger_event_id, last[key].input_offsets))
+        return changes
+
+    def score(self, actor_id: str, counterparty_id: str) -> RiskScore | None:
+        held = self.engine.score(self.clusters.canonical(actor_id), self.clusters.canonical(counterparty_id))
+        return self._restore(held) if held is not None else None
+
+    def scores(self, min_band: Band | str | None = None, limit: int | None = None,
+               entity_id: str | None = None) -> list[RiskScore]:
+        entity = None if entity_id is None else self.clusters.canonical(entity_id)
+        return [self._restore(s) for s in self.engine.scores(min_band, limit, entity)]
+
+    def top_scores(self, limit: int = 10, entity_id: str | None = None) -> list[RiskScore]:
+        return self.scores(limit=limit, entity_id=entity_id)
+
+    def score_all(self, as_of: dt.date | None = None) -> list[RiskScore]:
+        return [self._restore(s) for s in self.engine.score_all(as_of)]
+
+    def recompute_all(self, as_of: dt.date | None = None) -> dict[PairKey, RiskScore]:
+        """Every pair of the resolved graph computed from scratch (see Engine.recompute_all), restored."""
+        return {key: self._restore(score) for key, score in self.engine.recompute_all(as_of).items()}
+
+    def exposure(self, entity_id: str, as_of: dt.date | None = None):
+        return self.engine.exposure(self.clusters.canonical(entity_id), as_of)
+
+    # -- resolution queries ----------------------------------------------------------------------------------------
+
+    def canonical(self, entity_id: str) -> str:
+        return self.clusters.canonical(entity_id)
+
+    def cluster(self, entity_id: str) -> dict | None:
+        """The cluster an id belongs to, for `GET /entities/ID`: canonical id, members with their names and
+        identifiers, the evidence of each merge, denials and refused merges, open suggestions. None: unknown id."""
+        if entity_id not in self._refs:
+            return None
+        cid = self.clusters.canonical(entity_id)
+        members = self.clusters.members(cid)
+        ref = self._merged_ref(cid)
+        return {
+            "id": entity_id, "canonical_id": cid, "name": ref.name, "schema": ref.schema_.value,
+            "members": [{"id": m, "name": self._refs[m][1].name, "schema": self._refs[m][1].schema_.value,
+                         "identifiers": [str(i) for i in self._sorted_identifiers(m)]}
+                        for m in members if m in self._refs],
+            "merged_by": [self._evidence(e).model_dump(mode="json") for e in self.clusters.joined_by(cid)],
+            "denied": [self._evidence(e).model_dump(mode="json") for e in self.clusters.denials(cid)],
+            "refused": [self._evidence(e).model_dump(mode="json") for e in self.clusters.refused(cid)],
+            "suggestions": [s.model_dump(mode="json", by_alias=True) for s in self.suggestions(entity_id)],
+        }
+
+    def suggestions(self, entity_id: str | None = None) -> list[RelationshipEvent]:
+        """Open `proposed` / `in_discussion` judgements (of one cluster, or all), by relation id; a suggestion
+        whose ids are already merged or denied is no longer open."""
+        found = []
+        for relation_id in sorted(self._suggestions):
+            event = self._suggestions[relation_id]
+            a, b = self.clusters.canonical(event.source.id), self.clusters.canonical(event.target.id)
+            if a == b or self._denied_between(a, b):
+                continue
+            if entity_id is None or self.clusters.canonical(entity_id) in (a, b):
+                found.append(event)
+        return found
+
+    def merged_ref(self, entity_id: str) -> EntityRef:
+        """The reference the engine sees for an id's cluster (see `_merged_ref`)."""
+        return self._merged_ref(self.clusters.canonical(entity_id))
+
+    def denied_between(self, a: str, b: str) -> bool:
+        """Whether a denial keeps the clusters of these two ids apart."""
+        return self._denied_between(self.clusters.canonical(a), self.clusters.canonical(b))
+
+    def entity_ref(self, entity_id: str) -> EntityRef | None:
+        """The latest reference of an original id."""
+        held = self._refs.get(entity_id)
+        return held[1] if held else None
+
+    def relations_of(self, entity_id: str) -> list[RelationshipEvent]:
+        """The live relations naming any id of this id's cluster (as their original events)."""
+        ids = sorted({rid for m in self.clusters.members(entity_id) for rid in self._touching.get(m, ())})
+        return [self._current[rid].event() for rid in ids]
+
+    def known_ids(self) -> list[str]:
+        return sorted(self._refs)
+
+    # -- bookkeeping -----------------------------------------------------------------------------------------------
+
+    def _remember(self, ref: EntityRef, version: Version, event: RelationshipEvent, removed: list,
+                  added: list[Edge]) -> bool:
+        """Keep the newest reference of an original id and the union of its identifiers; True when what the engine
+        would show of it (name, schema, topics) changed."""
+        held = self._refs.get(ref.id)
+        changed = False
+        if held is None or version > held[0]:
+            changed = held is None or _attributes(held[1]) != _attributes(ref) or held[1].aliases != ref.aliases \
+                or held[1].country != ref.country
+            self._refs[ref.id] = (version, ref)
+        if not ref.identifiers:
+            return changed
+        known = self._identifiers.setdefault(ref.id, {})
+        for identifier in ref.identifiers:
+            if identifier.key in known:
+                continue
+            known[identifier.key] = identifier
+            changed = True
+            if not identifier.strong:
+                continue
+            self._identifier_seen[(ref.id, identifier.key)] = (event.event_id, event.provenance.publisher)
+            # one identifier merges only entities of one kind: a QID on a person and on a company is a data error
+            key = (_kind(ref.schema_), *identifier.key)
+            holders = self._holders.setdefault(key, set())
+            before = sorted(holders)
+            holders.add(ref.id)
+            removed.extend(_identifier_edge_keys(key, before))
+            added.extend(self._identifier_edges(key, identifier, sorted(holders)))
+        return changed
+
+    def _identifier_edges(self, key: tuple, identifier: EntityIdentifier, holders: list[str]) -> list[Edge]:
+        if len(holders) <= _MAX_PAIRWISE:
+            pairs = [(a, b) for i, a in enumerate(holders) for b in holders[i + 1:]]
+        else:
+            pairs = list(zip(holders, holders[1:]))
+        return [Edge(_identifier_key(key, a, b), IDENTIFIER, a, b, True, identifier) for a, b in pairs]
+
+    def _judge(self, event: RelationshipEvent, version: Version, removed: list, added: list[Edge]) -> None:
+        held = self._judgements.get(event.relation_id)
+        if held is not None and version < held.version:
+            return  # an older version of this judgement: history
+        key = (JUDGEMENT, event.relation_id)
+        removed.append(key)
+        self._judgements[event.relation_id] = _Judged(version, event)
+        self._suggestions.pop(event.relation_id, None)
+        if event.op == Op.RETRACT:
+            return
+        if event.status == MERGING_JUDGEMENT or event.status == BLOCKING_JUDGEMENT:
+            added.append(Edge(key, JUDGEMENT, event.source.id, event.target.id,
+                              event.status == MERGING_JUDGEMENT, event))
+        elif event.status in SUGGESTION_JUDGEMENTS:
+            self._suggestions[event.relation_id] = event
+
+    def _denied_between(self, a: str, b: str) -> bool:
+        members_b = set(self.clusters.members(b))
+        return any({e.a, e.b} & members_b for e in self.clusters.denials(a))
+
+    def _touch(self, relation_id: str, source: str, target: str) -> None:
+        for end in (source, target):
+            self._touching.setdefault(end, set()).add(relation_id)
+
+    def _untouch(self, relation_id: str, source: str, target: str) -> None:
+        for end in (source, target):
+            held = self._touching.get(end)
+            if held is not None:
+                held.discard(relation_id)
+                if not held:
+                    del self._touching[end]
+
+    def _merged_ref(self, cid: str) -> EntityRef:
+        """One reference for a cluster: the canonical member's name and schema (the newest reference of it),
+        every other name of every member as an alias, the union of topics and identifiers."""
+        held = self._merged_refs.get(cid)
+        if held is not None:
+            return held
+        members = [m for m in self.clusters.members(cid) if m in self._refs]
+        if len(members) == 1 and members[0] == cid:
+            ref = self._refs[cid][1]
+        else:
+            head = self._refs[cid][1] if cid in self._refs else self._refs[members[0]][1]
+            names = {n for m in members for n in (self._refs[m][1].name, *self._refs[m][1].aliases)}
+            names.discard(head.name)
+            countries = [self._refs[m][1].country for m in members if self._refs[m][1].country]
+            identifiers = {i.key: i for m in members for i in self._identifiers.get(m, {}).values()}
+            ref = EntityRef.model_construct(
+                id=cid, schema_=head.schema_, name=head.name, aliases=tuple(sorted(names)),
+                country=head.country or (countries[0] if countries else None),
+                topics=tuple(sorted({t for m in members for t in self._refs[m][1].topics})),
+                identifiers=tuple(identifiers[k] for k in sorted(identifiers)))
+        self._merged_refs[cid] = ref
+        return ref
+
+    def _sorted_identifiers(self, entity_id: str) -> list[EntityIdentifier]:
+        held = self._identifiers.get(entity_id, {})
+        return [held[k] for k in sorted(held)]
+
+    # -- feeding the engine ----------------------------------------------------------------------------------------
+
+    def _sync(self, relation_id: str, trigger: RelationshipEvent, offsets: dict, collected: dict) -> bool:
+        """Bring the engine's copy of one relation to its resolved form; True when the engine received exactly the
+        input event (no re-issue, nothing to restore)."""
+        current = self._current.get(relation_id)
+        if current is None:
+            return True
+        source, target = self.clusters.canonical(current.source), self.clusters.canonical(current.target)
+        form = (source, target) if current.upsert and source != target else None
+        sent = self._sent.get(relation_id)
+        if sent is not None and sent.form == form and sent.original == current.event_id:
+            return True  # attributes alone are pushed by _push_attributes, not by re-issuing relations
+        event = trigger if trigger.event_id == current.event_id else current.event()
+        # every new version goes to the engine, a retraction or a set-aside relation as a retraction: the engine
+        # clock is then the latest observed_at of every relation version, whatever the clusters were meanwhile
+        version = current.version
+        engine_id = event.event_id
+        if sent is not None and (version <= sent.version or sent.original == event.event_id):
+            engine_id = sent.version[1] + "~"
+            version = (sent.version[0], engine_id)
+            self._original_of[engine_id] = event.event_id
+            self._trigger_of[engine_id] = trigger.event_id
+        op = Op.UPSERT if form is not None else Op.RETRACT
+        ends = form or (source, target)
+        update = {"event_id": engine_id, "op": op, "source": self._engine_ref(event.source, ends[0]),
+                  "target": self._engine_ref(event.target, ends[1])}
+        engine_event = event if _unchanged(event, update) else event.model_copy(update=update)
+        self._sent[relation_id] = _Sent(version, form, event.event_id)
+        self._note_attributes(engine_event, version)
+        changes = self.engine.apply(engine_event, current.offset, offsets)
+        _collect(collected, changes)
+        return engine_event is trigger
+
+    def _engine_ref(self, ref: EntityRef, cid: str) -> EntityRef:
+        """The reference to send for one end: the event's own when it names the canonical id with the attributes
+        the engine must show (the common case: the event reaches the engine unchanged), else the merged one."""
+        merged = self._merged_ref(cid)
+        if ref.id == cid and (ref is merged or _attributes(ref) == _attributes(merged)):
+            return ref
+        return merged
+
+    def _note_attributes(self, engine_event: RelationshipEvent, version: Version) -> None:
+        for ref in (engine_event.source, engine_event.target):
+            held = self._engine_attrs.get(ref.id)
+            if held is None or version >= held[0]:
+                self._engine_attrs[ref.id] = (version, _attributes(ref))
+
+    def _push_attributes(self, cid: str, trigger: RelationshipEvent, offsets: dict, collected: dict) -> bool:
+        """Make the engine show a cluster's merged attributes when no event it took carried them at a version it
+        accepts (see the module docstring); True when something was pushed."""
+        held = self._engine_attrs.get(cid)
+        if held is None or cid != self.clusters.canonical(cid):
+            return False
+        ref = self._merged_ref(cid)
+        if held[1] == _attributes(ref):
+            return False
+        # "~" + the id: two entities named by one event share the held version, and their pushes must differ
+        engine_id = f"{held[0][1]}~{cid}"
+        version = (held[0][0], engine_id)
+        self._original_of[engine_id] = trigger.event_id
+        self._trigger_of[engine_id] = trigger.event_id
+        push = trigger.model_copy(update={
+            "event_id": engine_id, "op": Op.RETRACT, "relation_id": f"{_ATTRIBUTE_RELATION}{cid}",
+            "source": ref, "target": ref, "observed_at": version[0]})
+        self._engine_attrs[cid] = (version, _attributes(ref))
+        _collect(collected, self.engine.apply(push, None, offsets))
+        return True
+
+    # -- what the engine returns, as the layer publishes it --------------------------------------------------------
+
+    def _finish(self, collected: dict, trigger: RelationshipEvent, offsets: dict, plain: bool) -> list[ScoreChange]:
+        if plain and not self.clusters.merged and not self._original_of:
+            return [changes[0] for changes in (collected[key] for key in sorted(collected))]  # the engine's own
+        results = []
+        for key in sorted(collected):
+            changes = collected[key]
+            new = changes[-1].new
+            new_restored = self._restore(new, trigger.event_id) if new is not None else None
+            # several engine events, or a re-issue, may leave the pair as it was once event ids are restored; one
+            # change from the input event itself is a real change, and its old score is rendered only if asked
+            if len(changes) > 1 or changes[0].trigger_event_id in self._original_of:
+                old = changes[0].old
+                old_restored = self._restore(old) if old is not None else None
+                if _content(old_restored) == _content(new_restored):
+                    continue
+                previous = old_restored
+            else:
+                previous = _lazy_restore(self, changes[0])
+            results.append(ScoreChange(key[0], key[1], previous, new_restored, self.engine.graph_version,
+                                       trigger.event_id, offsets))
+        return results
+
+    def _restore(self, score: RiskScore, trigger: str | None = None) -> RiskScore:
+        """The score with original event ids in its evidence (not re-issue ids) and the merges it passes through."""
+        if not self.clusters.merged and not self._original_of:
+            return score
+        update: dict = {}
+        trigger = trigger or self._trigger_of.get(score.trigger_event_id, score.trigger_event_id)
+        if score.trigger_event_id != trigger:
+            update["trigger_event_id"] = trigger
+        if self._original_of:
+            paths = {}
+            for field in ("authority_paths", "commercial_paths"):
+                held = getattr(score, field)
+                restored = tuple(self._restore_path(p) for p in held)
+                if any(a is not b for a, b in zip(restored, held)):
+                    paths[field] = restored
+            update.update(paths)
+        if self.clusters.merged:
+            nodes = [score.actor_id, score.counterparty_id]
+            for path in (*score.authority_paths, *score.commercial_paths):
+                for edge in path.edges:
+                    nodes.extend((edge.source_id, edge.target_id))
+            notes = []
+            for node in dict.fromkeys(nodes):
+                members = self.clusters.members(node)
+                if len(members) > 1:
+                    notes.append(self._note(node))
+            if notes:
+                update["merges"] = tuple(notes)
+            for end, field in ((score.actor_id, "actor_merged_ids"), (score.counterparty_id,
+                                                                       "counterparty_merged_ids")):
+                members = self.clusters.members(end)
+                if len(members) > 1:
+                    update[field] = members
+        return score.model_copy(update=update) if update else score
+
+    def _restore_path(self, path):
+        edges = []
+        changed = False
+        for edge in path.edges:
+            evidence = tuple(e.model_copy(update={"event_id": self._original_of[e.event_id]})
+                             if e.event_id in self._original_of else e for e in edge.evidence)
+            if any(a is not b for a, b in zip(evidence, edge.evidence)):
+                changed = True
+                edge = edge.model_copy(update={"evidence": evidence})
+            edges.append(edge)
+        return path.model_copy(update={"edges": tuple(edges)}) if changed else path
+
+    def _note(self, cid: str) -> MergeNote:
+        ref = self._merged_ref(cid)
+        evidence = tuple(self._evidence(e) for e in self.clusters.joined_by(cid))
+        members = self.clusters.members(cid)
+        names = " = ".join(f"{self._refs[m][1].name} ({m})" for m in members if m in self._refs)
+        if len(members) == 2:  # "CZ (cz) = Changpeng Zhao (os-1), by judgement event j-1 from Analyst desk"
+            text = ", ".join([names, *(self._reason(e) for e in self.clusters.joined_by(cid))])
+        else:
+            text = f"{names}: " + "; ".join(e.text for e in evidence)
+        return MergeNote(canonical_id=cid, name=ref.name, member_ids=members, evidence=evidence, text=text)
+
+    def _reason(self, edge: Edge) -> str:
+        """Why an edge joins (or keeps apart) its two ids, without their names."""
+        if edge.kind == JUDGEMENT:
+            event: RelationshipEvent = edge.detail
+            verb = "by judgement" if edge.merging else "kept apart by judgement"
+            return (f"{verb} event {event.event_id} from {event.provenance.publisher}"
+                    + (f" ({event.properties.matcher})" if event.properties.matcher else ""))
+        identifier: EntityIdentifier = edge.detail
+        seen = [self._identifier_seen.get((end, identifier.key)) for end in (edge.a, edge.b)]
+        sources = ", ".join(f"event {s[0]} from {s[1]}" for s in seen if s)
+        return f"by shared identifier {identifier} ({sources})"
+
+    def _evidence(self, edge: Edge) -> MergeEvidence:
+        text = f"{self._name(edge.a)} {'=' if edge.merging else '≠'} {self._name(edge.b)} {self._reason(edge)}"
+        if edge.kind == JUDGEMENT:
+            event: RelationshipEvent = edge.detail
+            prov, props = event.provenance, event.properties
+            return MergeEvidence(
+                kind=JUDGEMENT, source_id=edge.a, target_id=edge.b, event_id=event.event_id,
+                publisher=prov.publisher, source_url=prov.source_url, matcher=props.matcher,
+                criteria=props.criteria, observed_at=event.observed_at, text=text)
+        return MergeEvidence(kind=IDENTIFIER, source_id=edge.a, target_id=edge.b, identifier=str(edge.detail),
+                             text=text)
+
+    def _name(self, entity_id: str) -> str:
+        held = self._refs.get(entity_id)
+        return f"{held[1].name} ({entity_id})" if held else entity_id
+
+
+def _attributes(ref: EntityRef) -> tuple:
+    """What the engine's graph keeps of an entity (scoring.graph.Entity.same_attributes)."""
+    return ref.name, ref.schema_, frozenset(ref.topics)
+
+
+def _unchanged(event: RelationshipEvent, update: dict) -> bool:
+    return (event.event_id == update["event_id"] and event.op == update["op"] and event.source is update["source"]
+            and event.target is update["target"])
+
+
+def _kind(schema) -> str:
+    """The group of schemata one identifier may merge: people, organisations, or one schema (securities...)."""
+    return next((name for name, kind in zip(("people", "organizations"), RESOLVABLE_KINDS) if schema in kind),
+                schema.value)
+
+
+def _identifier_key(key: tuple, a: str, b: str) -> tuple[str, ...]:
+    return (IDENTIFIER, *key, a, b)
+
+
+def _identifier_edge_keys(key: tuple, holders: list[str]) -> list[tuple]:
+    if len(holders) <= _MAX_PAIRWISE:
+        return [_identifier_key(key, a, b) for i, a in enumerate(holders) for b in holders[i + 1:]]
+    return [_identifier_key(key, a, b) for a, b in zip(holders, holders[1:])]
+
+
+def _lazy_restore(layer: ResolvingEngine, change: ScoreChange):
+    if change.previous is None:
+        return None
+    return lambda: layer._restore(change.old) if change.old is not None else None
+
+
+def _collect(collected: dict, changes: list[ScoreChange]) -> None:
+    for change in changes:
+        collected.setdefault(change.key, []).append(change)
+
+
+def _content(score: RiskScore | None):
+    if score is None:
+        return None
+    return score.model_dump(exclude={"graph_version", "trigger_event_id", "input_offsets"})

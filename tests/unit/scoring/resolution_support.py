@@ -1,0 +1,123 @@
+"""Helpers for the resolution tests: judgement events, and the resolved graph computed from scratch (the reference
+the incremental layer must equal)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from schemas.events import EntityRef, Op, RelationshipEvent
+from schemas.vocabulary import MERGING_JUDGEMENT
+from scoring import Engine
+from scoring.clusters import Clusters
+from scoring.graph import utc
+from scoring.resolution import ResolvingEngine
+
+from .conftest import BASE_TIME, CAST, content
+
+_numbers = itertools.count(1)
+
+
+def ref(entity) -> dict:
+    if isinstance(entity, dict):
+        return entity
+    if isinstance(entity, tuple):
+        entity_id, schema, name, topics = entity[:4]
+        document = {"id": entity_id, "schema": schema, "name": name, "topics": list(topics)}
+        if len(entity) > 4:
+            document["identifiers"] = list(entity[4])
+        return document
+    schema, name, topics = CAST[entity]
+    return {"id": entity, "schema": schema, "name": name, "topics": list(topics)}
+
+
+def judgement(a, b, status: str = "confirmed", *, op: str = "upsert", relation_id: str | None = None,
+              event_id: str | None = None, observed_at: dt.datetime | str | None = None,
+              publisher: str = "Analyst desk", matcher: str | None = "analyst", **properties) -> RelationshipEvent:
+    number = next(_numbers)
+    src, tgt = ref(a), ref(b)
+    if observed_at is None:
+        observed_at = BASE_TIME + dt.timedelta(minutes=number)
+    return RelationshipEvent.model_validate({
+        "schema_version": "1.1", "event_id": event_id or f"judge-{number:05d}", "op": op,
+        "relation_id": relation_id or f"same-{min(src['id'], tgt['id'])}-{max(src['id'], tgt['id'])}",
+        "relation_type": "same_as", "source": src, "target": tgt, "status": status,
+        "properties": {"matcher": matcher, **properties} if matcher else properties,
+        "observed_at": observed_at.isoformat() if isinstance(observed_at, dt.datetime) else observed_at,
+        "provenance": {"source_url": "https://example.org/review", "publisher": publisher,
+                       "retrieved_at": "2025-06-01T00:00:00Z", "extractor": {"name": "review", "version": "1"},
+                       "confidence": 1.0}})
+
+
+def resolved_from_scratch(events: list[RelationshipEvent], config) -> Engine:
+    """The resolved graph computed in one pass over the final state: clusters from the final judgements and
+    identifiers, each relation's current version rewritten to canonical ends, loaded into a fresh engine."""
+    layer = ResolvingEngine(config)  # used only for its bookkeeping of refs and identifiers, never applied to
+    version = lambda e: (utc(e.observed_at), e.event_id)  # noqa: E731
+    seen, current, judgements = set(), {}, {}
+    refs: dict[str, tuple] = {}
+    for event in events:
+        if event.event_id in seen:
+            continue
+        seen.add(event.event_id)
+        for end in (event.source, event.target):
+            if end.id not in refs or version(event) > refs[end.id][0]:
+                refs[end.id] = (version(event), end)
+        table = judgements if event.spec.resolution else current
+        if event.relation_id not in table or version(event) > version(table[event.relation_id]):
+            table[event.relation_id] = event
+    removed, added = [], []
+    for event in sorted(events, key=lambda e: e.event_id):  # identifiers are a union: order does not matter
+        for end in (event.source, event.target):
+            layer._remember(end, (dt.datetime.min.replace(tzinfo=dt.UTC), ""), event, removed, added)
+    layer._refs = dict(refs)
+    clusters = Clusters()
+    from scoring.clusters import JUDGEMENT, Edge
+    judged = [Edge((JUDGEMENT, rid), JUDGEMENT, e.source.id, e.target.id, e.status == MERGING_JUDGEMENT, e)
+              for rid, e in sorted(judgements.items())
+              if e.op is Op.UPSERT and e.status in ("confirmed", "denied")]
+    identifier_edges = {edge.key: edge for edge in added}
+    for key in removed:
+        identifier_edges.pop(key, None)
+    clusters.change([], [*judged, *identifier_edges.values()])
+    layer.clusters = clusters
+    engine = Engine(config)
+    rewritten = []
+    for rid in sorted(current):
+        event = current[rid]
+        source, target = clusters.canonical(event.source.id), clusters.canonical(event.target.id)
+        live = event.op is Op.UPSERT and source != target
+        rewritten.append(event.model_copy(update={
+            "op": Op.UPSERT if live else Op.RETRACT,
+            "source": layer._merged_ref(source), "target": layer._merged_ref(target)}))
+    engine.load(rewritten)
+    return engine
+
+
+def unmerged_content(score) -> dict:
+    data = content(score)
+    for field in ("actor_merged_ids", "counterparty_merged_ids", "merges"):
+        data.pop(field)
+    return data
+
+
+def layer_state(layer) -> dict:
+    return {(s.actor_id, s.counterparty_id): unmerged_content(s) for s in layer.scores()}
+
+
+def engine_state(engine: Engine) -> dict:
+    return {(s.actor_id, s.counterparty_id): unmerged_content(s) for s in engine.scores()}
+
+
+def identified(event: RelationshipEvent, end: str, *identifiers: dict) -> RelationshipEvent:
+    """The event (contract 1.1) with these identifiers on its `end` ("source" or "target")."""
+    from schemas.validation import validate_event
+
+    document = event.model_dump(mode="json", by_alias=True, exclude_none=True)
+    document["schema_version"] = "1.1"
+    document[end]["identifiers"] = list(identifiers)
+    return validate_event(document)
+
+
+__all__ = ["EntityRef", "judgement", "layer_state", "engine_state", "ref", "resolved_from_scratch",
+           "unmerged_content", "identified"]
