@@ -25,9 +25,12 @@ class Band(StrEnum):
 
 
 class Evidence(_Output):
-    """One statement behind an edge: which event said it, where, and how sure."""
+    """One statement behind an edge: which event said it, where, and how sure. An edge is one fact; every statement
+    of it (by any publisher, under any relation id) is one Evidence."""
 
     event_id: str
+    relation_id: str | None = Field(default=None, description="the statement's relation id (an edge stated "
+                                                              "several times lists each)")
     source_url: str
     publisher: str
     extractor: str = Field(description="name/version of the extractor")

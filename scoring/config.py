@@ -96,6 +96,10 @@ class PathConfig(_Section):
     min_path_strength: float = _Unit
 
 
+class EvidenceConfig(_Section):
+    max_corroborated_certainty: float = _Unit
+
+
 class RuleConfig(_Section):
     weight: float = _Unit
     enabled: bool
@@ -129,6 +133,7 @@ class ScoringConfig(_Section):
     time: TimeConfig
     amounts: AmountConfig
     status_weights: dict[Status, float]
+    evidence: EvidenceConfig
     relation_weights: dict[RelationType, float]
     paths: PathConfig
     rules: dict[str, RuleConfig]

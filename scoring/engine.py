@@ -363,7 +363,7 @@ class Engine:
         if self._day is None:
             return []
         if self.as_of is None:
-            for rec in self.graph.relations():
+            for rec in self.graph.facts():
                 when = self._time.next_change(rec, self._day)
                 if when is not None:
                     self._calendar.append((when.toordinal(), rec.relation_id, rec.event_id))
@@ -413,7 +413,7 @@ class Engine:
         limit = day.toordinal()
         while self._calendar and self._calendar[0][0] <= limit:
             _, relation_id, event_id = heapq.heappop(self._calendar)
-            rec = self.graph.relation(relation_id)
+            rec = self.graph.fact(relation_id)
             if rec is not None and rec.event_id == event_id:  # else: superseded or retracted since
                 due[relation_id] = rec
         for rec in due.values():
