@@ -39,7 +39,7 @@ class OwnershipConfig(_Section):
     unknown_stake: float = _Unit
     full_strength_stake: float = Field(gt=0.0, le=1.0)
     min_stake_strength: float = _Unit
-    max_hops: int = Field(ge=1, le=10)
+    max_hops: int = Field(ge=1, le=64)
     min_chain_stake: float = _Unit
     max_chains: int = Field(ge=1)
 

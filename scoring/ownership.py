@@ -116,7 +116,7 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
                 budget[0] -= 1
             longer = None
             if with_chains:
-                hop = Hop(rec, True, weight)
+                hop = Hop(rec, True, weight, False)
                 longer = chain + (hop,) if forward else (hop,) + chain
             values, was_assumed, chains = found.get(neighbour) or ([], False, [] if with_chains else None)
             values.append(chain_value)

@@ -127,13 +127,17 @@ def test_stakes_scale_a_direct_ownership_tie():
     assert owned(5) < owned(20) < owned(40)
 
 
-def test_hops_decay():
+def test_associates_decay_per_hop_but_ownership_tiers_do_not():
     direct = pair(world(lambda m: [m("ownership", "minister", "holdco", percentage=100),
                                    m("partners_with", "holdco", "bank")])).score
-    longer = pair(world(lambda m: [m("ownership", "minister", "holdco", percentage=100),
+    deeper = pair(world(lambda m: [m("ownership", "minister", "holdco", percentage=100),
                                    m("ownership", "holdco", "shell", percentage=100),
                                    m("partners_with", "shell", "bank")])).score
-    assert longer < direct
+    assert deeper == direct  # a wholly owned tier more is the same interest
+    through_friend = pair(world(lambda m: [m("associate", "minister", "friend"),
+                                           m("ownership", "friend", "holdco", percentage=100),
+                                           m("partners_with", "holdco", "bank")])).score
+    assert through_friend < direct  # an associate is one more assumption
 
 
 def test_independent_facts_add_up_but_the_same_fact_counts_once():
