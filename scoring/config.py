@@ -62,8 +62,30 @@ class ExposureConfig(_Section):
 
 
 class AuthorityConfig(_Section):
-    max_hops: int = Field(ge=1, le=8)
+    max_hops: int = Field(ge=1, le=64)
+    min_strength: float = _Unit
     max_paths: int = Field(ge=1)
+    position_tiers: dict[str, float]
+    seat_roles: dict[str, float]
+    seat_weight: float = _Unit
+
+    @model_validator(mode="after")
+    def _weights(self) -> AuthorityConfig:
+        if any(not 0.0 <= w <= 1.0 for w in (*self.position_tiers.values(), *self.seat_roles.values())):
+            raise ValueError("authority tier and role weights must be within [0, 1]")
+        return self
+
+    def tier_weight(self, topics: frozenset[str]) -> float:
+        """The weight of the highest government tier among an office's or body's topics; 1 without any."""
+        tiers = [self.position_tiers[t] for t in topics if t in self.position_tiers]
+        return max(tiers) if tiers else 1.0
+
+    def seat_role_weight(self, role: str | None) -> float:
+        """A seat's share of its body's authority from the member's role: the most modest role word it contains
+        ("vice chair" is a vice, not a chair), or an ordinary member's."""
+        words = (role or "").lower()
+        matched = [weight for word, weight in self.seat_roles.items() if word in words]
+        return min(matched) if matched else self.seat_weight
 
 
 class TimeConfig(_Section):

@@ -26,7 +26,7 @@ import networkx as nx
 
 from schemas.events import EntityRef, Op, RelationshipEvent
 from schemas.vocabulary import EntitySchema, RelationType, Status
-from scoring.semantics import LAYER_OF, SYMMETRIC_TYPES, Layer
+from scoring.semantics import LAYER_OF, SEAT_TYPES, SYMMETRIC_TYPES, Layer
 
 Version = tuple[dt.datetime, str]
 
@@ -46,7 +46,8 @@ class Relation:
     """The current version of one relation."""
 
     __slots__ = ("relation_id", "type", "source", "target", "start", "end", "status", "confidence", "stake",
-                 "amount", "currency", "observed_at", "event_id", "citation", "quote", "offset", "statements")
+                 "amount", "currency", "observed_at", "event_id", "citation", "quote", "offset", "statements",
+                 "role")
 
     def __init__(self, event: RelationshipEvent, citation: Citation, offset: str | None):
         props = event.properties
@@ -69,6 +70,8 @@ class Relation:
         # None: one statement standing alone as its fact. On a fact stated several times (see `Fact`), the
         # statements behind it, by relation id.
         self.statements: tuple[Relation, ...] | None = None
+        # kept for seats only (chair or member of a body: `authority.seat_roles`); other roles are not scored
+        self.role: str | None = props.role if event.relation_type in SEAT_TYPES else None
 
     @property
     def version(self) -> Version:
