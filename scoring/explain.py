@@ -82,7 +82,7 @@ def rendering_signature(assessment: Assessment, graph: Names, day: dt.date) -> t
     """Everything `render` shows, cheaply: equal signatures render identically (relation versions carry the
     evidence; names and the ended-or-not of dated hops cover the rest)."""
     def path_signature(path: Path) -> tuple:
-        return path.kind, path.strength, graph.name(path.start), tuple(
+        return path.kind, path.strength, path.note, graph.name(path.start), tuple(
             (hop.rec.relation_id, hop.rec.event_id, hop.forward, hop.weight, graph.name(hop.end),
              hop.rec.end is not None and hop.rec.end < day) for hop in path.hops)
 
@@ -100,7 +100,8 @@ def explanation(path: Path, graph: Names, strength: Strength, cfg: ScoringConfig
                  forward=hop.forward, status=hop.rec.status.value, weight=cfg.round(hop.weight),
                  evidence=tuple(evidence(statement, cfg) for statement in statements(hop.rec)))
         for hop in path.hops)
-    return ExplanationPath(kind=kind, text=path_text(path, graph, strength), strength=cfg.round(path.strength),
+    text = path_text(path, graph, strength) + (f" ({path.note})" if path.note else "")
+    return ExplanationPath(kind=kind, text=text, strength=cfg.round(path.strength),
                            edges=edges)
 
 

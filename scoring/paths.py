@@ -97,6 +97,7 @@ class Path:
     start: str
     hops: Chain
     strength: float
+    note: str | None = None  # shown after the path's text (e.g. a stake the related parties hold together)
 
     @property
     def end(self) -> str:

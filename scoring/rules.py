@@ -63,8 +63,10 @@ def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext)
     best: dict[tuple[str, ...], Path] = {}
     floor = ctx.config.paths.min_path_strength
 
+    joint = exposure.aggregates
+
     def add(kind: str, hops: Chain) -> None:
-        path = Path(kind, actor, hops, chain_strength(hops, ctx.hop_decay))
+        path = Path(kind, actor, hops, chain_strength(hops, ctx.hop_decay), _joint_note(hops, joint, ctx))
         if path.strength < floor or not path.is_simple():
             return
         key = path.relation_ids()
@@ -129,6 +131,19 @@ def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext)
             for to_counterparty in group_members[relative]:
                 add(LOBBY, to_target + (lobbying.reversed(),) + to_counterparty)
     return sorted(best.values(), key=Path.sort_key)
+
+
+def _joint_note(hops: Chain, joint: dict, ctx: SearchContext) -> str | None:
+    """The sum and its parts when a path runs through a stake the related parties hold only together."""
+    if not joint:
+        return None
+    for hop in hops:
+        held = joint.get(hop.end)
+        if held is not None:
+            total, parts = held
+            shares = " + ".join(f"{ctx.graph.name(holder)} {stake * 100:.4g}%" for holder, stake in parts)
+            return f"related parties hold {total * 100:.4g}% of {ctx.graph.name(hop.end)} together: {shares}"
+    return None
 
 
 def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: ExposureSet, grp: Group,
