@@ -16,14 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.outputs import Band
 from schemas.vocabulary import RelationType, Status
+from scoring.registry import BY_ID as _RULES
+from scoring.registry import RULE_IDS
 
 DEFAULTS_PATH = Path(__file__).with_name("defaults.yaml")
 
-RULE_OWNERSHIP = "COI-AUTH-OWNERSHIP"
-RULE_COMMERCIAL = "COI-AUTH-COMMERCIAL"
-RULE_REVOLVING_DOOR = "COI-REVOLVING-DOOR"
-RULE_LOBBY = "COI-LOBBY"
-RULE_IDS = (RULE_OWNERSHIP, RULE_COMMERCIAL, RULE_REVOLVING_DOOR, RULE_LOBBY)
 
 _Unit = Field(ge=0.0, le=1.0)
 
@@ -123,7 +120,7 @@ class EvidenceConfig(_Section):
 
 
 class RuleConfig(_Section):
-    weight: float = _Unit
+    weight: float | None = Field(ge=0.0, le=1.0)  # None: the registry's default weight (scoring/registry.py)
     enabled: bool
 
 
@@ -191,7 +188,9 @@ class ScoringConfig(_Section):
 
     def rule_weight(self, rule_id: str) -> float:
         rule = self.rules[rule_id]
-        return rule.weight if rule.enabled else 0.0
+        if not rule.enabled:
+            return 0.0
+        return _RULES[rule_id].weight if rule.weight is None else rule.weight
 
     def band_for(self, score: float) -> Band:
         for band in (Band.CRITICAL, Band.HIGH, Band.MEDIUM, Band.LOW):
