@@ -23,7 +23,17 @@ from dataclasses import dataclass
 
 from schemas.vocabulary import EntitySchema
 from scoring.graph import records
-from scoring.paths import AUTHORITY, FORMER_AUTHORITY, Chain, Hop, Path, chain_nodes, chain_strength, reverse_chain
+from scoring.paths import (
+    AUTHORITY,
+    FORMER_AUTHORITY,
+    Chain,
+    Hop,
+    Path,
+    chain_nodes,
+    chain_strength,
+    command_strength,
+    reverse_chain,
+)
 from scoring.search import SearchContext
 from scoring.semantics import AUTHORITY_TYPES, IN, OFFICE_TYPES, OUT, RELAY_TYPES, SEAT_TYPES, Layer
 
@@ -83,7 +93,7 @@ def reach(person: str, ctx: SearchContext) -> Reach:
                 weight *= authority.tier_weight(ctx.topics(steered))
             hop = Hop(rec, True, weight)
             longer = chain + (hop,)
-            if chain_strength(longer, ctx.hop_decay) < authority.min_strength:
+            if command_strength(longer, ctx.hop_decay) < authority.min_strength:
                 continue  # too weak a chain of command to presume the power reaches this far
             budget[0] -= 1
             found.setdefault(steered, []).append(Source(longer, now_former))

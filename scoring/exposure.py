@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from schemas.vocabulary import CLOSE_ASSOCIATE_TOPICS, POLITICAL_TOPICS, EntitySchema
 from scoring.ownership import Holding, effective_stakes, holdings, owners
-from scoring.paths import Chain, Hop, chain_nodes, chain_strength, strongest
+from scoring.paths import Chain, Hop, chain_nodes, command_strength, strongest
 from scoring.search import SearchContext, Ties, commercial_ties
 from scoring.semantics import (
     AUTHORITY_TYPES,
@@ -155,7 +155,7 @@ def apparatus(actor: str, ctx: SearchContext) -> dict[str, tuple[Chain, ...]]:
             if weight is None:
                 continue
             longer = chain + (Hop(rec, True, weight),)
-            if chain_strength(longer, ctx.hop_decay) < ctx.config.authority.min_strength:
+            if command_strength(longer, ctx.hop_decay) < ctx.config.authority.min_strength:
                 continue  # as far as `authority.reach` follows a chain of command
             found.setdefault(body, []).append(longer)
             if len(longer) < limit:

@@ -61,6 +61,15 @@ def chain_strength(chain: Chain, hop_decay: float) -> float:
     return product * hop_decay ** decaying if decaying > 0 else product
 
 
+def command_strength(chain: Chain, hop_decay: float) -> float:
+    """The strength of a chain of command below the person's own link (his office, seat or control, whose doubt
+    and tier weigh his authority but do not cut it off): the later links' weights and a decay per link."""
+    strength = hop_decay ** (len(chain) - 1)
+    for hop in chain[1:]:
+        strength *= hop.weight
+    return strength
+
+
 def chain_signature(chain: Chain) -> tuple:
     return tuple(hop.signature() for hop in chain)
 
