@@ -107,11 +107,24 @@ class AlertState(StrEnum):
     RESOLVED = "resolved"
 
 
+class RelatedParty(_Output):
+    """Another counterparty of the same conflict (an alert case), with its own pair score."""
+
+    id: str
+    name: str
+    score: float
+    band: Band
+
+
 class Alert(_Output):
     """One transition of an alert. Keyed by `alert_id`; deduplicate on (alert_id, sequence).
 
-    `alert_id` is derived from the pair and the episode number (how many times the pair was raised before), so
-    a replay of the same events yields the same ids, and one id follows one alert from raised to resolved.
+    One alert is one conflict (an alert *case*): the actor's pairs whose authority lands on the same party
+    (`case_id`: the firm, for its beneficial owners, holding companies and the actor's own relatives who own it)
+    are one alert, explained by its strongest pair (`counterparty_id`) and listing the others in
+    `related_parties`. `alert_id` is derived from the actor, the case and the episode number (how many times the
+    case was raised before), so a replay of the same events yields the same ids, and one id follows one alert from
+    raised to resolved.
     """
 
     schema_version: str = OUTPUT_SCHEMA_VERSION
@@ -132,6 +145,10 @@ class Alert(_Output):
     graph_version: int
     trigger_event_id: str | None = None
     input_offsets: dict[str, int] = Field(default_factory=dict)
+    case_id: str | None = Field(default=None, description="the party the actor's authority lands on: every "
+                                                          "alerting pair of the actor with this case is this alert")
+    related_parties: tuple[RelatedParty, ...] = Field(
+        default=(), description="the case's other alerting counterparties (scored per pair on the scores topic)")
 
 
 class RejectReason(StrEnum):

@@ -18,7 +18,7 @@ from scoring.engine import HubChange
 from .conftest import full_state, incremental_state
 
 STAKES = 500  # limits.max_fanout: one more and the relative is past the guard
-ALERTS = STAKES + 1
+ALERTS = STAKES  # one per firm; the son's own pair (the firms' owner) is a related party of one of them
 
 
 def firm(i: int) -> tuple:
@@ -44,8 +44,12 @@ def family_with_500_stakes():
 
 def test_every_stake_is_a_conflict_before(family_with_500_stakes):
     engine, tracker, _, alerts = family_with_500_stakes
-    # each firm, and the son himself (the regulator's decisions on his firms are decisions on his fortune)
-    assert sorted(a.counterparty_id for a in alerts) == [firm(i)[0] for i in range(STAKES)] + ["son"]
+    # each firm; the son himself scores too (the regulator's decisions on his firms are decisions on his fortune),
+    # as a related party of the firm case his authority lands on (scoring.alerts.case_of), not a 501st alert
+    assert sorted(a.case_id for a in alerts) == [firm(i)[0] for i in range(STAKES)]
+    (joint,) = [a for a in alerts if a.related_parties]
+    assert sorted([joint.counterparty_id, *(p.id for p in joint.related_parties)]) == [joint.case_id, "son"]
+    assert engine.score("minister", "son") is not None
     assert {a.state for a in alerts} == {AlertState.RAISED}
     assert len(tracker.open_alerts()) == ALERTS
     assert engine.hubs() == []
