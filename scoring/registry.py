@@ -72,5 +72,5 @@ def rule_table() -> str:
     return "\n".join(rows)
 
 
-__all__ = ["AGGRAVATING", "BY_ID", "COMMERCIAL", "KIND_PRIORITY", "PRIMARY", "PRIMARY_KINDS", "RULES", "RULE_IDS",
-           "RuleSpec", "TIE_KINDS", "rule_table"]
+__all__ = ["AGGRAVATING", "BY_ID", "KIND_PRIORITY", "PRIMARY", "PRIMARY_KINDS", "RULES", "RULE_IDS", "RuleSpec",
+           "TIE_KINDS", "rule_table"]
