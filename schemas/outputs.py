@@ -25,9 +25,12 @@ class Band(StrEnum):
 
 
 class Evidence(_Output):
-    """One statement behind an edge: which event said it, where, and how sure."""
+    """One statement behind an edge: which event said it, where, and how sure. An edge is one fact; every statement
+    of it (by any publisher, under any relation id) is one Evidence."""
 
     event_id: str
+    relation_id: str | None = Field(default=None, description="the statement's relation id (an edge stated "
+                                                              "several times lists each)")
     source_url: str
     publisher: str
     extractor: str = Field(description="name/version of the extractor")
@@ -137,11 +140,24 @@ class AlertState(StrEnum):
     RESOLVED = "resolved"
 
 
+class RelatedParty(_Output):
+    """Another counterparty of the same conflict (an alert case), with its own pair score."""
+
+    id: str
+    name: str
+    score: float
+    band: Band
+
+
 class Alert(_Output):
     """One transition of an alert. Keyed by `alert_id`; deduplicate on (alert_id, sequence).
 
-    `alert_id` is derived from the pair and the episode number (how many times the pair was raised before), so
-    a replay of the same events yields the same ids, and one id follows one alert from raised to resolved.
+    One alert is one conflict (an alert *case*): the actor's pairs whose authority lands on the same party
+    (`case_id`: the firm, for its beneficial owners, holding companies and the actor's own relatives who own it)
+    are one alert, explained by its strongest pair (`counterparty_id`) and listing the others in
+    `related_parties`. `alert_id` is derived from the actor, the case and the episode number (how many times the
+    case was raised before), so a replay of the same events yields the same ids, and one id follows one alert from
+    raised to resolved.
     """
 
     schema_version: str = OUTPUT_SCHEMA_VERSION
@@ -165,6 +181,10 @@ class Alert(_Output):
     actor_merged_ids: tuple[str, ...] = ()
     counterparty_merged_ids: tuple[str, ...] = ()
     merges: tuple[MergeNote, ...] = ()
+    case_id: str | None = Field(default=None, description="the party the actor's authority lands on: every "
+                                                          "alerting pair of the actor with this case is this alert")
+    related_parties: tuple[RelatedParty, ...] = Field(
+        default=(), description="the case's other alerting counterparties (scored per pair on the scores topic)")
 
 
 class RejectReason(StrEnum):

@@ -1,12 +1,20 @@
-"""Alerts: the transitions of a pair's score across the alerting bands, as `schemas.outputs.Alert`.
+"""Alerts: the transitions of a conflict's score across the alerting bands, as `schemas.outputs.Alert`.
 
-A pair is *alerting* while its band is at or above `alerts.min_band`. Entering that range raises an alert;
-a band change while alerting escalates or downgrades it; leaving the range (or the pair dropping out) resolves it.
-A score change within the same band emits nothing.
+One conflict, one alert. A pair is *alerting* while its band is at or above `alerts.min_band`. The alerting pairs
+of one actor whose authority lands on the same party are one *case* (`case_of`): the regulated firm, the holding
+companies that own it, its other beneficial owners and the actor's own relative who owns it are one conflict, not
+four alerts. A pair over whose counterparty the actor holds authority directly is a case of its own (the pardon
+sought by the firm's founder is a decision about him, not only about his firm). The case's strongest pair explains
+the alert; the others are listed as related parties. Scores stay per pair.
 
-`alert_id` is derived from (actor, counterparty, episode), where the episode counts how many alerts the pair had
-raised before; `sequence` counts transitions within the episode (0 = raised). The tracker is a pure function of
-the sequence of score changes it has observed, so replaying the same events rebuilds the same state and ids.
+A case entering the alerting range raises an alert; a change of its band (its strongest pair's) while alerting
+escalates or downgrades it; losing its last alerting pair resolves it. A change within the same band emits
+nothing. The changes of one event (distinct pairs) are one step: a case touched by several of them transitions at
+most once.
+
+`alert_id` is derived from (actor, case, episode), where the episode counts how many alerts the case had raised
+before; `sequence` counts transitions within the episode (0 = raised). The tracker is a pure function of the
+sequence of score changes it has observed, so replaying the same events rebuilds the same state and ids.
 """
 
 from __future__ import annotations
@@ -15,14 +23,36 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from schemas.outputs import Alert, AlertState, Band, RiskScore
+from schemas.outputs import Alert, AlertState, Band, RelatedParty, RiskScore
+from schemas.vocabulary import RELATIONS
 from scoring.config import BAND_ORDER, ScoringConfig
 from scoring.engine import PairKey, ScoreChange
 
+CaseKey = tuple[str, str]  # (actor, the party his authority lands on)
 
-def alert_id(actor_id: str, counterparty_id: str, episode: int) -> str:
-    digest = hashlib.sha256(f"{actor_id}\x1f{counterparty_id}\x1f{episode}".encode()).hexdigest()
+
+def alert_id(actor_id: str, case_id: str, episode: int) -> str:
+    digest = hashlib.sha256(f"{actor_id}\x1f{case_id}\x1f{episode}".encode()).hexdigest()
     return f"coi-{digest[:32]}"
+
+
+def case_of(score: RiskScore) -> str:
+    """The party the actor's authority lands on: the counterparty itself when an authority path reaches it
+    directly (or when no authority path is shown), else the target of the strongest path's authority relation
+    (what the counterparty beneficially owns)."""
+    landings = []
+    for path in score.authority_paths:
+        for edge in path.edges:
+            if RELATIONS[edge.relation_type].authority:
+                landings.append(edge.target_id)
+                break
+    if not landings or score.counterparty_id in landings:
+        return score.counterparty_id
+    return landings[0]
+
+
+def _rank(score: RiskScore) -> tuple:
+    return -score.score, -BAND_ORDER[score.band], score.counterparty_id
 
 
 @dataclass(slots=True)
@@ -31,72 +61,106 @@ class _OpenAlert:
     sequence: int
     band: Band
     score: float
+    lead: RiskScore  # the strongest pair's score when last reported (its names name a resolved alert)
 
 
 class AlertTracker:
     def __init__(self, config: ScoringConfig | None = None, *, min_band: Band | str | None = None):
         config = config or ScoringConfig.load()
         self.min_band = Band(min_band) if min_band is not None else config.alerts.min_band
-        self._open: dict[PairKey, _OpenAlert] = {}
-        self._episodes: dict[PairKey, int] = {}
+        self._alerting: dict[PairKey, tuple[str, RiskScore]] = {}  # alerting pair -> (case, its score)
+        self._members: dict[CaseKey, set[PairKey]] = {}
+        self._open: dict[CaseKey, _OpenAlert] = {}
+        self._episodes: dict[CaseKey, int] = {}
 
     def alerting(self, band: Band | None) -> bool:
         return band is not None and BAND_ORDER[band] >= BAND_ORDER[self.min_band]
 
     def observe(self, changes: ScoreChange | Iterable[ScoreChange]) -> list[Alert]:
-        """The alert transitions caused by these score changes, in order."""
+        """The alert transitions caused by these score changes, in order. Changes of distinct pairs are one step (an
+        event's changes: a case they touch transitions once); a pair seen again starts the next step."""
         if isinstance(changes, ScoreChange):
             changes = (changes,)
-        alerts = []
+        alerts: list[Alert] = []
+        touched: dict[CaseKey, ScoreChange] = {}  # case -> the last change of this step that touched it
+        seen: set[PairKey] = set()
         for change in changes:
-            alert = self._observe_one(change)
+            key, new = change.key, change.new
+            if key in seen:
+                alerts.extend(self._step(touched))
+                touched, seen = {}, set()
+            seen.add(key)
+            held = self._alerting.pop(key, None)
+            if held is not None:
+                case = (key[0], held[0])
+                self._members[case].discard(key)
+                touched[case] = change
+            if new is not None and self.alerting(new.band):
+                case = (key[0], case_of(new))
+                self._alerting[key] = (case[1], new)
+                self._members.setdefault(case, set()).add(key)
+                touched[case] = change
+        alerts.extend(self._step(touched))
+        return alerts
+
+    def _step(self, touched: dict[CaseKey, ScoreChange]) -> list[Alert]:
+        alerts = []
+        for case in sorted(touched):
+            alert = self._transition(case, touched[case])
             if alert is not None:
                 alerts.append(alert)
         return alerts
 
-    def _observe_one(self, change: ScoreChange) -> Alert | None:
-        key = change.key
-        new = change.new
-        new_band = new.band if new is not None else Band.NONE
-        new_score = new.score if new is not None else 0.0
-        current = self._open.get(key)
+    def _transition(self, case: CaseKey, change: ScoreChange) -> Alert | None:
+        members = self._members.get(case) or set()
+        if not members:
+            self._members.pop(case, None)
+        scores = sorted((self._alerting[key][1] for key in members), key=_rank)
+        lead = scores[0] if scores else None
+        current = self._open.get(case)
         if current is None:
-            if not self.alerting(new_band):
+            if lead is None:
                 return None
-            episode = self._episodes.get(key, 0)
-            current = _OpenAlert(alert_id(*key, episode), 0, Band.NONE, 0.0)
-            self._open[key] = current
+            current = _OpenAlert(alert_id(*case, self._episodes.get(case, 0)), 0, Band.NONE, 0.0, lead)
+            self._open[case] = current
             state = AlertState.RAISED
-        elif not self.alerting(new_band):
+        elif lead is None:
             state = AlertState.RESOLVED
-            del self._open[key]
-            self._episodes[key] = self._episodes.get(key, 0) + 1
+            del self._open[case]
+            self._episodes[case] = self._episodes.get(case, 0) + 1
             current.sequence += 1
-        elif new_band != current.band:
-            state = AlertState.ESCALATED if BAND_ORDER[new_band] > BAND_ORDER[current.band] \
+        elif lead.band != current.band:
+            state = AlertState.ESCALATED if BAND_ORDER[lead.band] > BAND_ORDER[current.band] \
                 else AlertState.DOWNGRADED
             current.sequence += 1
         else:
-            current.score = new_score  # same band: no transition, but the next one reports from here
+            current.score, current.lead = lead.score, lead  # same band: no transition; the next reports from here
             return None
         previous_band, previous_score = current.band, current.score
-        current.band, current.score = new_band, new_score
-        explained: RiskScore | None = new if new is not None else None
-        names_from = new if new is not None else change.old
+        named = lead or current.lead
+        current.band = lead.band if lead else Band.NONE
+        current.score = lead.score if lead else 0.0
+        current.lead = named
         return Alert(
             alert_id=current.alert_id, sequence=current.sequence, state=state,
-            actor_id=key[0], actor_name=names_from.actor_name if names_from else key[0],
-            counterparty_id=key[1], counterparty_name=names_from.counterparty_name if names_from else key[1],
-            band=new_band, previous_band=previous_band, score=new_score, previous_score=previous_score,
-            rules=explained.rules if explained else (),
-            authority_paths=explained.authority_paths if explained else (),
-            commercial_paths=explained.commercial_paths if explained else (),
+            actor_id=case[0], actor_name=named.actor_name,
+            counterparty_id=named.counterparty_id, counterparty_name=named.counterparty_name,
+            band=current.band, previous_band=previous_band, score=current.score, previous_score=previous_score,
+            rules=lead.rules if lead else (), authority_paths=lead.authority_paths if lead else (),
+            commercial_paths=lead.commercial_paths if lead else (),
             graph_version=change.graph_version, trigger_event_id=change.trigger_event_id,
-            input_offsets=dict(change.input_offsets),
-            **({"actor_merged_ids": names_from.actor_merged_ids,
-                "counterparty_merged_ids": names_from.counterparty_merged_ids,
-                "merges": names_from.merges} if names_from else {}))
+            input_offsets=dict(change.input_offsets), case_id=case[1],
+            related_parties=tuple(RelatedParty(id=s.counterparty_id, name=s.counterparty_name, score=s.score,
+                                               band=s.band) for s in scores[1:]),
+            actor_merged_ids=named.actor_merged_ids, counterparty_merged_ids=named.counterparty_merged_ids,
+            merges=named.merges)
 
     def open_alerts(self) -> dict[PairKey, str]:
-        """pair -> alert id of the alerts currently open."""
-        return {key: self._open[key].alert_id for key in sorted(self._open)}
+        """(actor, case) -> alert id of the alerts currently open."""
+        return {case: self._open[case].alert_id for case in sorted(self._open)}
+
+    def cases(self) -> dict[PairKey, tuple[str, ...]]:
+        """(actor, case) -> the counterparties of its alerting pairs, strongest first."""
+        return {case: tuple(s.counterparty_id for s in sorted(
+            (self._alerting[key][1] for key in self._members[case]), key=_rank))
+            for case in sorted(self._open) if self._members.get(case)}

@@ -1,8 +1,11 @@
 """Authority: what a person steers, and the paths by which that power reaches a counterparty.
 
 `reach(person)` walks forward from the person along the relations through which authority is exercised (an office
-held, control of a body; the vocabulary's control flag and offices), up to `authority.max_hops - 1` hops, e.g.
-person -occupancy-> Position -control-> PublicBody. Every node reached is a *source*: if it holds authority
+held, control of a body, a seat in a public body; the vocabulary's control flag, offices and seats), e.g.
+person -occupancy-> Position -control-> PublicBody, as deep as the chain of command stays at or above
+`authority.min_strength` (`hop_decay` per hop; a hard cap of `authority.max_hops`). A seat weighs its role
+(`authority.seat_roles`: a chair above a member); the person's first hop weighs the tier of the office or body
+(`authority.position_tiers`: head of state and national office above regional and municipal). Every node reached is a *source*: if it holds authority
 relations (regulates, oversees, prosecutes, pardons, awards contracts), the person is an actor. A person's own
 office counts while held and, once left, as a *former* source whose weight decays over the exposure horizon (see
 `scoring.exposure`): the revolving-door rule reads those. All other hops must hold on the date.
@@ -20,9 +23,19 @@ from dataclasses import dataclass
 
 from schemas.vocabulary import EntitySchema
 from scoring.graph import records
-from scoring.paths import AUTHORITY, FORMER_AUTHORITY, Chain, Hop, Path, chain_nodes, chain_strength, reverse_chain
+from scoring.paths import (
+    AUTHORITY,
+    FORMER_AUTHORITY,
+    Chain,
+    Hop,
+    Path,
+    chain_nodes,
+    chain_strength,
+    command_strength,
+    reverse_chain,
+)
 from scoring.search import SearchContext
-from scoring.semantics import AUTHORITY_TYPES, IN, OFFICE_TYPES, OUT, RELAY_TYPES, Layer
+from scoring.semantics import AUTHORITY_TYPES, IN, OFFICE_TYPES, OUT, RELAY_TYPES, SEAT_TYPES, Layer
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +61,10 @@ def reach(person: str, ctx: SearchContext) -> Reach:
     if ctx.schema(person) != EntitySchema.PERSON:
         return Reach(person, {}, False)
     cfg = ctx.config
-    exposure = cfg.exposure
-    limit = max(0, cfg.authority.max_hops - 1)
+    exposure, authority = cfg.exposure, cfg.authority
+    limit = max(0, authority.max_hops - 1)
     found: dict[str, list[Source]] = {person: [Source((), None)]}
-    budget = [cfg.authority.max_paths * 16]  # bounds dense webs of control; sorted iteration keeps it stable
+    budget = [authority.max_paths * 16]  # bounds dense webs of control; sorted iteration keeps it stable
 
     def descend(node: str, chain: Chain, former: float | None, on_chain: frozenset[str]) -> None:
         if len(chain) >= limit:
@@ -59,6 +72,8 @@ def reach(person: str, ctx: SearchContext) -> Reach:
         for steered, rec in ctx.edges(node, Layer.HOLDING, OUT, RELAY_TYPES):
             if steered in on_chain or budget[0] <= 0:
                 continue
+            if rec.type in SEAT_TYPES and ctx.schema(steered) != EntitySchema.PUBLIC_BODY:
+                continue  # a seat on a company board or in a party is no public power
             if rec.type in OFFICE_TYPES:
                 long = (ctx.topics(node) | ctx.topics(steered)) & exposure.long_horizon_topics
                 held = ctx.strength.time.office_weight(
@@ -66,14 +81,21 @@ def reach(person: str, ctx: SearchContext) -> Reach:
                 certainty = ctx.strength.certainty(rec)
                 if held is None or certainty <= 0 or (held[1] and chain):
                     continue  # a left office counts only as the person's own first hop
-                hop, now_former = Hop(rec, True, certainty), (held[0] if held[1] else former)
+                weight, now_former = certainty, (held[0] if held[1] else former)
             else:
                 weight = ctx.strength.authority(rec)
                 if weight is None:
                     continue
-                hop, now_former = Hop(rec, True, weight), former
-            budget[0] -= 1
+                now_former = former
+            if rec.type in SEAT_TYPES:
+                weight *= authority.seat_role_weight(rec.role)
+            if not chain:  # the tier of the office held or body steered decides how far the person's power goes
+                weight *= authority.tier_weight(ctx.topics(steered))
+            hop = Hop(rec, True, weight)
             longer = chain + (hop,)
+            if command_strength(longer, ctx.hop_decay) < authority.min_strength:
+                continue  # too weak a chain of command to presume the power reaches this far
+            budget[0] -= 1
             found.setdefault(steered, []).append(Source(longer, now_former))
             descend(steered, longer, now_former, on_chain | {steered})
 

@@ -16,14 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.outputs import Band
 from schemas.vocabulary import RelationType, Status
+from scoring.registry import BY_ID as _RULES
+from scoring.registry import RULE_IDS
 
 DEFAULTS_PATH = Path(__file__).with_name("defaults.yaml")
 
-RULE_OWNERSHIP = "COI-AUTH-OWNERSHIP"
-RULE_COMMERCIAL = "COI-AUTH-COMMERCIAL"
-RULE_REVOLVING_DOOR = "COI-REVOLVING-DOOR"
-RULE_LOBBY = "COI-LOBBY"
-RULE_IDS = (RULE_OWNERSHIP, RULE_COMMERCIAL, RULE_REVOLVING_DOOR, RULE_LOBBY)
 
 _Unit = Field(ge=0.0, le=1.0)
 
@@ -39,7 +36,7 @@ class OwnershipConfig(_Section):
     unknown_stake: float = _Unit
     full_strength_stake: float = Field(gt=0.0, le=1.0)
     min_stake_strength: float = _Unit
-    max_hops: int = Field(ge=1, le=10)
+    max_hops: int = Field(ge=1, le=64)
     min_chain_stake: float = _Unit
     max_chains: int = Field(ge=1)
 
@@ -62,8 +59,30 @@ class ExposureConfig(_Section):
 
 
 class AuthorityConfig(_Section):
-    max_hops: int = Field(ge=1, le=8)
+    max_hops: int = Field(ge=1, le=64)
+    min_strength: float = _Unit
     max_paths: int = Field(ge=1)
+    position_tiers: dict[str, float]
+    seat_roles: dict[str, float]
+    seat_weight: float = _Unit
+
+    @model_validator(mode="after")
+    def _weights(self) -> AuthorityConfig:
+        if any(not 0.0 <= w <= 1.0 for w in (*self.position_tiers.values(), *self.seat_roles.values())):
+            raise ValueError("authority tier and role weights must be within [0, 1]")
+        return self
+
+    def tier_weight(self, topics: frozenset[str]) -> float:
+        """The weight of the highest government tier among an office's or body's topics; 1 without any."""
+        tiers = [self.position_tiers[t] for t in topics if t in self.position_tiers]
+        return max(tiers) if tiers else 1.0
+
+    def seat_role_weight(self, role: str | None) -> float:
+        """A seat's share of its body's authority from the member's role: the most modest role word it contains
+        ("vice chair" is a vice, not a chair), or an ordinary member's."""
+        words = (role or "").lower()
+        matched = [weight for word, weight in self.seat_roles.items() if word in words]
+        return min(matched) if matched else self.seat_weight
 
 
 class TimeConfig(_Section):
@@ -96,8 +115,12 @@ class PathConfig(_Section):
     min_path_strength: float = _Unit
 
 
+class EvidenceConfig(_Section):
+    max_corroborated_certainty: float = _Unit
+
+
 class RuleConfig(_Section):
-    weight: float = _Unit
+    weight: float | None = Field(ge=0.0, le=1.0)  # None: the registry's default weight (scoring/registry.py)
     enabled: bool
 
 
@@ -129,6 +152,7 @@ class ScoringConfig(_Section):
     time: TimeConfig
     amounts: AmountConfig
     status_weights: dict[Status, float]
+    evidence: EvidenceConfig
     relation_weights: dict[RelationType, float]
     paths: PathConfig
     rules: dict[str, RuleConfig]
@@ -164,7 +188,9 @@ class ScoringConfig(_Section):
 
     def rule_weight(self, rule_id: str) -> float:
         rule = self.rules[rule_id]
-        return rule.weight if rule.enabled else 0.0
+        if not rule.enabled:
+            return 0.0
+        return _RULES[rule_id].weight if rule.weight is None else rule.weight
 
     def band_for(self, score: float) -> Band:
         for band in (Band.CRITICAL, Band.HIGH, Band.MEDIUM, Band.LOW):

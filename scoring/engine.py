@@ -122,6 +122,20 @@ class ScoreChange:
         return self.new if self.new is not None else self.removed()
 
 
+@dataclass(frozen=True, slots=True)
+class HubChange:
+    """A node crossing the fan-out guard (`limits.max_fanout`) in one layer and direction: `entered` True when it
+    became a hub there, False when it stopped being one. Beyond the guard the node is not expanded in that layer
+    and direction (except a person's own holdings and family: `SearchContext.expanded_anyway`), so conflicts
+    through it may be missed: operators must hear of it (streams/ counts and logs these)."""
+
+    node: str
+    layer: str
+    direction: str  # "out" or "in"
+    fanout: int
+    entered: bool
+
+
 def rank_key(score: RiskScore) -> tuple:
     return -score.score, -BAND_ORDER[score.band], score.actor_id, score.counterparty_id
 
@@ -207,6 +221,10 @@ class Engine:
         self._day: dt.date | None = None
         self._last = {"visits": 0, "recomputed": 0, "changes": 0}
         self._total_visits = 0
+        self._hubs: dict[tuple[str, Layer, int], int] = {}  # (node, layer, direction) past the guard -> fan-out
+        self._hub_nodes: dict[str, int] = {}  # node -> in how many (layer, direction) it is a hub
+        self._hubs_entered = 0
+        self.hub_changes: list[HubChange] = []  # what the last apply (or load) changed
 
     # -- applying ------------------------------------------------------------------------------------------------
 
@@ -218,9 +236,12 @@ class Engine:
         offset) is stamped on the scores this event changes. Re-applying an event id returns [].
         """
         change = self.graph.apply(event, offset)
+        self.hub_changes = []
         if change is None:
             self._last = {"visits": 0, "recomputed": 0, "changes": 0}
             return []
+        for before, after in change.relations:
+            self._track_hubs(rec for rec in (before, after) if rec is not None)
         touched: list[Relation] = [rec for pair in change.relations for rec in pair if rec is not None]
         day = self._evaluation_day()
         if self.as_of is None and self._day is not None and day > self._day:
@@ -239,6 +260,50 @@ class Engine:
         dirty |= self._deps.readers_of_entities(change.entities)
         dirty.update(("R", person) for person in self._possible_actors(touched, change.presence, change.entities))
         return self._refresh(dirty, event.event_id, dict(input_offsets or {}))
+
+    def _track_hubs(self, recs: Iterable[Relation]) -> None:
+        """Keep the hub register in step with the adjacency lists these relations changed."""
+        for rec in recs:
+            for node, direction in ((rec.source, OUT), (rec.target, IN)):
+                self._set_hub(node, rec.layer, direction, self.graph.fanout(node, rec.layer, direction))
+
+    def _set_hub(self, node: str, layer: Layer, direction: int, fanout: int) -> None:
+        key = (node, layer, direction)
+        was, now = key in self._hubs, fanout > self.config.limits.max_fanout
+        if now:
+            self._hubs[key] = fanout
+        if was == now:
+            return
+        if now:
+            self._hub_nodes[node] = self._hub_nodes.get(node, 0) + 1
+            self._hubs_entered += 1
+        else:
+            del self._hubs[key]
+            left = self._hub_nodes.pop(node) - 1
+            if left:
+                self._hub_nodes[node] = left
+        self.hub_changes.append(HubChange(node, layer.name.lower(), "out" if direction == OUT else "in", fanout, now))
+
+    def _rescan_hubs(self) -> None:
+        """The hub register from the whole graph (after a bulk load); new hubs are reported as entered."""
+        self.hub_changes = []
+        found = {}
+        for layer in Layer:
+            for direction in (OUT, IN):
+                for node in (self.graph.nodes_with_out_edges(layer) if direction == OUT
+                             else self.graph.nodes_with_in_edges(layer)):
+                    fanout = self.graph.fanout(node, layer, direction)
+                    if fanout > self.config.limits.max_fanout:
+                        found[(node, layer, direction)] = fanout
+        for key in sorted(self._hubs.keys() - found.keys()):
+            self._set_hub(key[0], key[1], key[2], 0)
+        for key in sorted(found):
+            self._set_hub(*key, found[key])
+
+    def hubs(self) -> list[tuple[str, str, str, int]]:
+        """Nodes past the fan-out guard: (node, layer, "out" or "in", fan-out), sorted."""
+        return sorted((node, layer.name.lower(), "out" if direction == OUT else "in", fanout)
+                      for (node, layer, direction), fanout in self._hubs.items())
 
     def _pairs_steering(self, rec: Relation) -> list[tuple]:
         """Pair computations that looked up authority relations into the relation's target from the actor's
@@ -283,6 +348,7 @@ class Engine:
 
     def rebuild(self, input_offsets: Mapping[str, int] | None = None) -> list[ScoreChange]:
         """Drop every cache and recompute all pairs from the graph."""
+        self._rescan_hubs()
         old_pairs, old_stored = self._pairs, self._stored
         self._deps = DependencyIndex()
         self._memo = _Memo(self)
@@ -297,7 +363,7 @@ class Engine:
         if self._day is None:
             return []
         if self.as_of is None:
-            for rec in self.graph.relations():
+            for rec in self.graph.facts():
                 when = self._time.next_change(rec, self._day)
                 if when is not None:
                     self._calendar.append((when.toordinal(), rec.relation_id, rec.event_id))
@@ -347,7 +413,7 @@ class Engine:
         limit = day.toordinal()
         while self._calendar and self._calendar[0][0] <= limit:
             _, relation_id, event_id = heapq.heappop(self._calendar)
-            rec = self.graph.relation(relation_id)
+            rec = self.graph.fact(relation_id)
             if rec is not None and rec.event_id == event_id:  # else: superseded or retracted since
                 due[relation_id] = rec
         for rec in due.values():
@@ -852,6 +918,8 @@ class Engine:
             "last_recomputed": self._last["recomputed"],
             "last_changes": self._last["changes"],
             "total_visits": self._total_visits,
+            "hub_nodes": len(self._hub_nodes),
+            "hubs_entered": self._hubs_entered,
         }
 
 

@@ -82,7 +82,7 @@ def rendering_signature(assessment: Assessment, graph: Names, day: dt.date) -> t
     """Everything `render` shows, cheaply: equal signatures render identically (relation versions carry the
     evidence; names and the ended-or-not of dated hops cover the rest)."""
     def path_signature(path: Path) -> tuple:
-        return path.kind, path.strength, graph.name(path.start), tuple(
+        return path.kind, path.strength, path.note, graph.name(path.start), tuple(
             (hop.rec.relation_id, hop.rec.event_id, hop.forward, hop.weight, graph.name(hop.end),
              hop.rec.end is not None and hop.rec.end < day) for hop in path.hops)
 
@@ -98,15 +98,26 @@ def explanation(path: Path, graph: Names, strength: Strength, cfg: ScoringConfig
                  source_id=hop.rec.source, source_name=graph.name(hop.rec.source),
                  target_id=hop.rec.target, target_name=graph.name(hop.rec.target),
                  forward=hop.forward, status=hop.rec.status.value, weight=cfg.round(hop.weight),
-                 evidence=(evidence(hop.rec, cfg),))
+                 evidence=tuple(evidence(statement, cfg) for statement in statements(hop.rec)))
         for hop in path.hops)
-    return ExplanationPath(kind=kind, text=path_text(path, graph, strength), strength=cfg.round(path.strength),
+    text = path_text(path, graph, strength) + (f" ({path.note})" if path.note else "")
+    return ExplanationPath(kind=kind, text=text, strength=cfg.round(path.strength),
                            edges=edges)
 
 
+def statements(fact: Relation) -> list[Relation]:
+    """Every statement behind an edge: the one it shows first (its primary), then the rest oldest first."""
+    return sorted(fact.evidence(), key=lambda st: (st.relation_id != fact.relation_id, st.observed_at, st.event_id))
+
+
+def publishers(fact: Relation) -> int:
+    return len({statement.citation.publisher for statement in fact.evidence()})
+
+
 def evidence(rec: Relation, cfg: ScoringConfig) -> Evidence:
+    """One statement as evidence (`rec` is a statement, not a fact stated several times)."""
     citation = rec.citation
-    return Evidence(event_id=rec.event_id, source_url=citation.source_url, publisher=citation.publisher,
+    return Evidence(relation_id=rec.relation_id, event_id=rec.event_id, source_url=citation.source_url, publisher=citation.publisher,
                     extractor=citation.extractor, confidence=cfg.round(rec.confidence), status=rec.status.value,
                     observed_at=rec.observed_at, quote=rec.quote, offset=rec.offset)
 
@@ -129,6 +140,8 @@ def hop_label(rec: Relation, strength: Strength) -> str:
         qualifiers.append(format_amount(rec.amount, rec.currency))
     if rec.status is not Status.CONFIRMED:
         qualifiers.append(rec.status.value)
+    if rec.statements is not None and (sources := publishers(rec)) > 1:
+        qualifiers.append(f"{sources} sources")
     if rec.end is not None and rec.end < strength.day:
         qualifiers.append(f"ended {rec.end.isoformat()}")
     return rec.type.value + (f"[{', '.join(qualifiers)}]" if qualifiers else "")

@@ -13,11 +13,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 from schemas.vocabulary import CLOSE_ASSOCIATE_TOPICS, POLITICAL_TOPICS, EntitySchema
-from scoring.ownership import holdings, owners
-from scoring.paths import Chain, Hop, chain_nodes, strongest
+from scoring.ownership import Holding, effective_stakes, holdings, owners
+from scoring.paths import Chain, Hop, chain_nodes, command_strength, strongest
 from scoring.search import SearchContext, Ties, commercial_ties
 from scoring.semantics import (
     AUTHORITY_TYPES,
@@ -26,6 +27,7 @@ from scoring.semantics import (
     OUT,
     PUBLIC_APPARATUS,
     RELAY_TYPES,
+    STAKE_TYPES,
     Layer,
 )
 
@@ -38,13 +40,16 @@ class ExposureSet:
     members: dict[str, tuple[Chain, ...]]  # member -> chains actor -> member (the actor's own chain is empty)
     apparatus: dict[str, tuple[Chain, ...]]  # office or public body -> chains actor -> it (current relations)
     assets: Ties  # the members' ties to tokens and securities (`by_member` left empty)
+    # members that no one in the set owns at the threshold alone but the related parties do together: member ->
+    # (total, ((holder, effective stake), ...)); see `related_party_stakes`
+    aggregates: dict[str, tuple[float, tuple[tuple[str, float], ...]]] = field(default_factory=dict)
 
     def changed_nodes(self, other: ExposureSet) -> set[str] | None:
         """Nodes whose part in the set differs between the two (members, assets, apparatus), and the assets their
         paths run through; None: anything may differ (a hub member's ties are probed, not listed)."""
         changed = set()
         for mine, theirs in ((self.members, other.members), (self.apparatus, other.apparatus),
-                             (self.assets.by_asset, other.assets.by_asset)):
+                             (self.assets.by_asset, other.assets.by_asset), (self.aggregates, other.aggregates)):
             changed.update(n for n in mine.keys() | theirs.keys() if mine.get(n) != theirs.get(n))
         if changed & (set(self.assets.capped) | set(other.assets.capped)) or self.assets.capped != other.assets.capped:
             return None
@@ -91,8 +96,43 @@ def exposure_set(actor: str, ctx: SearchContext) -> ExposureSet:
                     nodes = chain_nodes(actor, combined)
                     if len(set(nodes)) == len(nodes):
                         members.setdefault(held, []).append(combined)
+    joint = _joint_holdings(roots, members, ctx)
+    for held, shares in joint.items():
+        # the parts, each as its holder's chains: actor -> related party -> ... -> the jointly held entity
+        part_chains = [root_chain + chain for holder, holding in shares
+                       for root_chain in strongest(roots[holder], decay, keep) for chain in holding.chains]
+        part_chains = [c for c in part_chains if len(set(chain_nodes(actor, c))) == len(c) + 1]
+        members.setdefault(held, []).extend(part_chains)
+        for further, holding in sorted(held_by(held, ctx).items()):
+            for part in strongest(part_chains, decay, keep):
+                for chain in holding.chains:
+                    combined = part + chain
+                    nodes = chain_nodes(actor, combined)
+                    if len(set(nodes)) == len(nodes):
+                        members.setdefault(further, []).append(combined)
     final = {m: strongest(chains, decay, keep) for m, chains in members.items() if chains}
-    return ExposureSet(actor, final, apparatus(actor, ctx), commercial_ties(final, ctx))
+    aggregates = {held: (min(1.0, math.fsum(h.stake for _, h in shares)),
+                         tuple((holder, h.stake) for holder, h in shares)) for held, shares in joint.items()}
+    return ExposureSet(actor, final, apparatus(actor, ctx), commercial_ties(final, ctx), aggregates)
+
+
+def _joint_holdings(roots: dict[str, list[Chain]], members: dict[str, list[Chain]],
+                    ctx: SearchContext) -> dict[str, list[tuple[str, Holding]]]:
+    """Related parties aggregate: entities the actor and his relatives and associates (the roots) own together at
+    or above the ownership threshold though none of them does alone (EU AMLR Art. 52 and the related-party rules
+    banks apply; US IRC 318 family attribution): a spouse's 15% and a son's 15% are a 30% family interest.
+    entity -> ((holder, its effective stake), ...) in holder order."""
+    threshold = ctx.config.ownership.threshold - 1e-12
+    shares: dict[str, list[tuple[str, Holding]]] = {}
+    if len(roots) < 2:
+        return {}
+    for root in sorted(roots):
+        for held, holding in sorted(effective_stakes(root, ctx, True, STAKE_TYPES).items()):
+            if held not in members and held not in roots and holding.stake > 0:
+                shares.setdefault(held, []).append((root, holding))
+    return {held: parts for held, parts in sorted(shares.items())
+            if len(parts) > 1 and math.fsum(h.stake for _, h in parts) >= threshold
+            and ctx.schema(held) not in PUBLIC_APPARATUS}
 
 
 def held_by(node: str, ctx: SearchContext) -> dict:
@@ -115,6 +155,8 @@ def apparatus(actor: str, ctx: SearchContext) -> dict[str, tuple[Chain, ...]]:
             if weight is None:
                 continue
             longer = chain + (Hop(rec, True, weight),)
+            if command_strength(longer, ctx.hop_decay) < ctx.config.authority.min_strength:
+                continue  # as far as `authority.reach` follows a chain of command
             found.setdefault(body, []).append(longer)
             if len(longer) < limit:
                 descend(body, longer, on_chain | {body})

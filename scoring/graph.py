@@ -26,7 +26,7 @@ import networkx as nx
 
 from schemas.events import EntityRef, Op, RelationshipEvent
 from schemas.vocabulary import EntitySchema, RelationType, Status
-from scoring.semantics import LAYER_OF, Layer
+from scoring.semantics import LAYER_OF, SEAT_TYPES, SYMMETRIC_TYPES, Layer
 
 Version = tuple[dt.datetime, str]
 
@@ -46,7 +46,8 @@ class Relation:
     """The current version of one relation."""
 
     __slots__ = ("relation_id", "type", "source", "target", "start", "end", "status", "confidence", "stake",
-                 "amount", "currency", "observed_at", "event_id", "citation", "quote", "offset")
+                 "amount", "currency", "observed_at", "event_id", "citation", "quote", "offset", "statements",
+                 "role")
 
     def __init__(self, event: RelationshipEvent, citation: Citation, offset: str | None):
         props = event.properties
@@ -66,6 +67,11 @@ class Relation:
         self.citation = citation
         self.quote: str | None = event.provenance.quote
         self.offset = offset
+        # None: one statement standing alone as its fact. On a fact stated several times (see `Fact`), the
+        # statements behind it, by relation id.
+        self.statements: tuple[Relation, ...] | None = None
+        # kept for seats only (chair or member of a body: `authority.seat_roles`); other roles are not scored
+        self.role: str | None = props.role if event.relation_type in SEAT_TYPES else None
 
     @property
     def version(self) -> Version:
@@ -77,6 +83,10 @@ class Relation:
 
     def other(self, node: str) -> str:
         return self.target if node == self.source else self.source
+
+    def evidence(self) -> tuple[Relation, ...]:
+        """The statements behind this edge (itself, for a fact stated once)."""
+        return self.statements or (self,)
 
     def __repr__(self) -> str:
         return f"Relation({self.relation_id}: {self.source} -{self.type.value}-> {self.target}, {self.event_id})"
@@ -114,6 +124,79 @@ def records(entry) -> tuple[Relation, ...]:
     return entry if type(entry) is tuple else (entry,)
 
 
+FactKey = tuple
+
+
+def fact_key(rec: Relation) -> FactKey:
+    """Statements with equal keys (and overlapping validity) state one fact: the same type between the same ends,
+    in either direction for a symmetric type; for a relation with an amount, the same amount too (two payments
+    of different sums are two payments)."""
+    a, b = rec.source, rec.target
+    if rec.type in SYMMETRIC_TYPES and b < a:
+        a, b = b, a
+    return rec.type, a, b, rec.amount, rec.currency
+
+
+_STATUS_RANK = {status: rank for rank, status in enumerate(Status)}  # declared strongest first
+
+
+def _primary(cluster: list[Relation]) -> Relation:
+    """The statement a fact shows first (its id, direction, status, stake): the most certain status, one that
+    gives a stake, then the newest."""
+    def rank(rec: Relation) -> tuple:
+        return _STATUS_RANK[rec.status], rec.stake is None
+
+    best = min(map(rank, cluster))
+    return max((rec for rec in cluster if rank(rec) == best), key=lambda rec: rec.version)
+
+
+def _overlap(first_end: dt.date | None, start: dt.date | None) -> bool:
+    return first_end is None or start is None or start <= first_end
+
+
+def facts_of(statements: list[Relation], previous: tuple[Relation, ...] = ()) -> list[Relation]:
+    """The facts these statements (of one `fact_key`) make: statements whose validity overlaps, directly or through
+    others, are one fact. A fact stated once is that statement's record; one stated several times is a record
+    carrying the primary statement's values (`_primary`) over the union of their validity, with the
+    statements attached. A fact of `previous` with exactly the same statements is returned as it was."""
+    ordered = sorted(statements, key=lambda r: (r.start is not None, r.start or dt.date.min, r.relation_id))
+    clusters: list[list[Relation]] = []
+    reach_end: dt.date | None = dt.date.min
+    for rec in ordered:
+        if clusters and _overlap(reach_end, rec.start):
+            clusters[-1].append(rec)
+            reach_end = None if reach_end is None or rec.end is None else max(reach_end, rec.end)
+        else:
+            clusters.append([rec])
+            reach_end = rec.end
+    kept = {tuple(id(r) for r in fact.evidence()): fact for fact in previous}
+    facts = []
+    for cluster in clusters:
+        cluster.sort(key=lambda r: r.relation_id)
+        held = kept.get(tuple(id(r) for r in cluster))
+        if held is not None:
+            facts.append(held)
+        elif len(cluster) == 1:
+            facts.append(cluster[0])
+        else:
+            facts.append(_merged(cluster))
+    return facts
+
+
+def _merged(cluster: list[Relation]) -> Relation:
+    primary = _primary(cluster)
+    fact = Relation.__new__(Relation)
+    for slot in Relation.__slots__:
+        setattr(fact, slot, getattr(primary, slot))
+    fact.start = None if any(r.start is None for r in cluster) else min(r.start for r in cluster)
+    fact.end = None if any(r.end is None for r in cluster) else max(r.end for r in cluster)
+    fact.observed_at = max(r.observed_at for r in cluster)
+    # the fact's version: it changes whenever any of its statements does (explanations compare it)
+    fact.event_id = "+".join(sorted(r.event_id for r in cluster))
+    fact.statements = tuple(cluster)
+    return fact
+
+
 def utc(moment: dt.datetime) -> dt.datetime:
     if moment.tzinfo is dt.UTC:
         return moment  # the common case; no copy
@@ -140,7 +223,8 @@ class TemporalGraph:
         self._adj: tuple[dict[str, dict], ...] = tuple(
             adjacency for graph in self._layers for adjacency in (graph._succ, graph._pred))
         self._unsorted: tuple[set[str], ...] = tuple(set() for _ in range(2 * len(Layer)))
-        self._relations: dict[str, Relation] = {}
+        self._relations: dict[str, Relation] = {}  # live statements by relation id
+        self._facts: dict[str, Relation] = {}  # the edges: facts by id (their primary statement's relation id)
         self._tombstones: dict[str, Version] = {}
         self._entities: dict[str, Entity] = {}
         self._events: set[str] = set()
@@ -174,20 +258,52 @@ class TemporalGraph:
             return change
         before = self._relations.get(event.relation_id)
         after = self._relation(event, offset) if event.op is Op.UPSERT else None
-        presence = {(rec.source, rec.layer, 0): None for rec in (before, after) if rec is not None}
-        presence.update({(rec.target, rec.layer, 1): None for rec in (before, after) if rec is not None})
-        for key in presence:
-            presence[key] = bool(self.adjacency(*key))
         if before is not None:
-            self._unlink(before)
+            del self._relations[before.relation_id]
         if after is not None:
-            self._link(after)
+            self._relations[after.relation_id] = after
             self._tombstones.pop(event.relation_id, None)
         else:
             self._tombstones[event.relation_id] = version
-        change.relations.append((before, after))
+        removed, added = self._restate(before, after)
+        presence = {(rec.source, rec.layer, 0): None for rec in (*removed, *added)}
+        presence.update({(rec.target, rec.layer, 1): None for rec in (*removed, *added)})
+        for key in presence:
+            presence[key] = bool(self.adjacency(*key))
+        for fact in removed:
+            self._unlink(fact)
+        for fact in added:
+            self._link(fact)
+        change.relations.extend((fact, None) for fact in removed)
+        change.relations.extend((None, fact) for fact in added)
         change.presence = [key for key, had in presence.items() if had != bool(self.adjacency(*key))]
         return change
+
+    def _restate(self, before: Relation | None, after: Relation | None) -> tuple[list[Relation], list[Relation]]:
+        """The facts that one statement's change removes and adds (see `facts_of`)."""
+        keys = dict.fromkeys(fact_key(rec) for rec in (before, after) if rec is not None)
+        removed, added = [], []
+        for key in keys:
+            old = self._facts_at(key)
+            statements = [st for fact in old for st in fact.evidence() if st is not before]
+            if after is not None and fact_key(after) == key:
+                statements.append(after)
+            new = facts_of(statements, tuple(old))
+            removed.extend(fact for fact in old if not any(fact is kept for kept in new))
+            added.extend(fact for fact in new if not any(fact is held for held in old))
+        return removed, added
+
+    def _facts_at(self, key: FactKey) -> list[Relation]:
+        """The facts of one key in the adjacency."""
+        relation_type, a, b = key[0], key[1], key[2]
+        out = self._adj[LAYER_OF[relation_type] * 2]
+        ends = ((a, b), (b, a)) if relation_type in SYMMETRIC_TYPES and a != b else ((a, b),)
+        found = []
+        for u, v in ends:
+            held = out.get(u, _EMPTY).get(v)
+            if held is not None:
+                found.extend(rec for rec in records(held) if fact_key(rec) == key)
+        return found
 
     def _update_entity(self, ref: EntityRef, version: Version) -> bool:
         entity = self._entities.get(ref.id)
@@ -245,7 +361,7 @@ class TemporalGraph:
             entry = tuple(sorted((*records(held), rec), key=lambda r: r.relation_id))
         self._put(code, u, v, entry)
         self._put(code + 1, v, u, entry)
-        self._relations[rec.relation_id] = rec
+        self._facts[rec.relation_id] = rec
         for node in (u, v):
             entity = self._entities[node]
             if entity.degree == 0:
@@ -278,7 +394,7 @@ class TemporalGraph:
             entity.degree -= 1
             if entity.degree == 0:
                 self._node_count -= 1
-        del self._relations[rec.relation_id]
+        del self._facts[rec.relation_id]
 
     # -- reading --------------------------------------------------------------------------------------------------
 
@@ -317,7 +433,19 @@ class TemporalGraph:
         return self._relations.get(relation_id)
 
     def relations(self) -> Iterator[Relation]:
+        """Live statements (one per relation id)."""
         return iter(self._relations.values())
+
+    def fact(self, fact_id: str) -> Relation | None:
+        return self._facts.get(fact_id)
+
+    def facts(self) -> Iterator[Relation]:
+        """The edges: one per fact, however many statements state it."""
+        return iter(self._facts.values())
+
+    @property
+    def fact_count(self) -> int:
+        return len(self._facts)
 
     def entity(self, entity_id: str) -> Entity | None:
         return self._entities.get(entity_id)
@@ -370,8 +498,8 @@ class TemporalGraph:
         return self._layers[layer]
 
     def relations_at(self, day: dt.date) -> Iterator[Relation]:
-        """Relations valid on `day` (started, not ended), in relation-id order."""
-        for rid in sorted(self._relations):
-            rec = self._relations[rid]
+        """Facts valid on `day` (started, not ended), in id order."""
+        for rid in sorted(self._facts):
+            rec = self._facts[rid]
             if (rec.start is None or rec.start <= day) and (rec.end is None or rec.end >= day):
                 yield rec

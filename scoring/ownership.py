@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from scoring.paths import Chain, Hop, strongest
 from scoring.search import SearchContext
-from scoring.semantics import HOLDING_TYPES, IN, OUT, PUBLIC_APPARATUS, STAKE_TYPES, Layer
+from scoring.semantics import HOLDING_TYPES, IN, OUT, PEOPLE, PUBLIC_APPARATUS, STAKE_TYPES, Layer
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +84,14 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
     found: dict[str, tuple[list[float], bool, list[Chain] | None]] = {}
     budget = [cfg.max_chains]
 
+    # A person's own stakes are listed in full, whatever their number (`SearchContext.expanded_anyway`), and
+    # outside the chain budget: only what lies beyond them is bounded by the hub guard and the budget.
+    own = ctx.schema(start) in PEOPLE and forward
+
     def visit(node: str, chain: Chain, value: float, assumed: bool, depth: int, on_chain: frozenset[str]) -> None:
+        direct = own and depth == 0
         for neighbour, rec in ctx.edges(node, Layer.HOLDING, direction, types):
-            if budget[0] <= 0:
+            if budget[0] <= 0 and not direct:
                 return
             if neighbour in on_chain or ctx.schema(neighbour) in PUBLIC_APPARATUS:
                 continue
@@ -107,10 +112,11 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
             else:
                 chain_value = value * stake
                 goes_on = chain_value >= cfg.min_chain_stake
-            budget[0] -= 1
+            if not direct:
+                budget[0] -= 1
             longer = None
             if with_chains:
-                hop = Hop(rec, True, weight)
+                hop = Hop(rec, True, weight, False)
                 longer = chain + (hop,) if forward else (hop,) + chain
             values, was_assumed, chains = found.get(neighbour) or ([], False, [] if with_chains else None)
             values.append(chain_value)
@@ -120,6 +126,5 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
             if goes_on and depth + 1 < cfg.max_hops:
                 visit(neighbour, longer, chain_value, assumed or stake_assumed, depth + 1, on_chain | {neighbour})
 
-    ctx.schema(start)
     visit(start, (), 1.0, False, 0, frozenset({start}))
     return found

@@ -14,6 +14,9 @@ class Hop(NamedTuple):
     rec: Relation
     forward: bool  # False: the path walks the relation from its target to its source
     weight: float
+    # False for a hop of an ownership or control chain (`scoring.ownership`): such a chain passes a stake on whole
+    # or in part (its weight says how much), not as one more assumption per tier, so depth alone never weakens it
+    decays: bool = True
 
     @property
     def start(self) -> str:
@@ -24,10 +27,10 @@ class Hop(NamedTuple):
         return self.rec.target if self.forward else self.rec.source
 
     def reversed(self) -> Hop:
-        return Hop(self.rec, not self.forward, self.weight)
+        return Hop(self.rec, not self.forward, self.weight, self.decays)
 
     def signature(self) -> tuple:
-        return self.rec.relation_id, self.rec.event_id, self.forward, round(self.weight, 9)
+        return self.rec.relation_id, self.rec.event_id, self.forward, round(self.weight, 9), self.decays
 
 
 Chain = tuple[Hop, ...]
@@ -45,9 +48,26 @@ def chain_product(chain: Iterable[Hop]) -> float:
 
 
 def chain_strength(chain: Chain, hop_decay: float) -> float:
-    if not chain:
-        return 1.0
-    return chain_product(chain) * hop_decay ** (len(chain) - 1)
+    """The product of the hop weights times `hop_decay` per decaying hop after the first: every associate, money,
+    lobbying or authority link added to a path is one more assumption about who passes an interest to whom. The
+    hops of ownership and control chains never decay: a company wholly owned twenty tiers down weighs what a
+    direct stake of the same effective size weighs (layering must not hide an interest)."""
+    decaying = -1
+    product = 1.0
+    for hop in chain:
+        product *= hop.weight
+        if hop.decays:
+            decaying += 1
+    return product * hop_decay ** decaying if decaying > 0 else product
+
+
+def command_strength(chain: Chain, hop_decay: float) -> float:
+    """The strength of a chain of command below the person's own link (his office, seat or control, whose doubt
+    and tier weigh his authority but do not cut it off): the later links' weights and a decay per link."""
+    strength = hop_decay ** (len(chain) - 1)
+    for hop in chain[1:]:
+        strength *= hop.weight
+    return strength
 
 
 def chain_signature(chain: Chain) -> tuple:
@@ -86,6 +106,7 @@ class Path:
     start: str
     hops: Chain
     strength: float
+    note: str | None = None  # shown after the path's text (e.g. a stake the related parties hold together)
 
     @property
     def end(self) -> str:

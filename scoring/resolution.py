@@ -89,6 +89,7 @@ class ResolvingEngine:
         self.engine = engine if isinstance(engine, Engine) else Engine(engine, as_of=as_of)
         self.matcher = matcher  # proposes merges for new and renamed entities (take_suggestions)
         self._proposals: list[RelationshipEvent] = []
+        self.hub_changes: list = []  # the engine's hub crossings caused by the last apply (scoring.engine.HubChange)
         self.clusters = Clusters()
         self._seen: set[str] = set()
         self._refs: dict[str, tuple[Version, EntityRef]] = {}
@@ -137,6 +138,7 @@ class ResolvingEngine:
 
         `raw`: the message the event was parsed from, kept instead of serialising the event again (the worker
         passes it; without it the event is serialised)."""
+        self.hub_changes = []
         if event.event_id in self._seen:
             return []
         self._seen.add(event.event_id)
@@ -181,6 +183,15 @@ class ResolvingEngine:
         if self.matcher is not None:
             self._propose(sorted(attributes_changed), event)
         return self._finish(collected, event, offsets, plain)
+
+    def _engine_apply(self, event: RelationshipEvent, offset: str | None, offsets: dict) -> list[ScoreChange]:
+        # one input event can re-issue several relations: the hub crossings of all of them are this event's
+        changes = self.engine.apply(event, offset, offsets)
+        self.hub_changes.extend(self.engine.hub_changes)
+        return changes
+
+    def hubs(self) -> list[tuple[str, str, str, int]]:
+        return self.engine.hubs()
 
     def take_suggestions(self) -> list[RelationshipEvent]:
         """The merges the matcher proposed since the last call, as `proposed` same_as judgements (empty without a
@@ -431,7 +442,7 @@ class ResolvingEngine:
         engine_event = event if _unchanged(event, update) else event.model_copy(update=update)
         self._sent[relation_id] = _Sent(version, form, event.event_id)
         self._note_attributes(engine_event, version)
-        changes = self.engine.apply(engine_event, current.offset, offsets)
+        changes = self._engine_apply(engine_event, current.offset, offsets)
         _collect(collected, changes)
         return engine_event is trigger
 
@@ -467,7 +478,7 @@ class ResolvingEngine:
             "event_id": engine_id, "op": Op.RETRACT, "relation_id": f"{_ATTRIBUTE_RELATION}{cid}",
             "source": ref, "target": ref, "observed_at": version[0]})
         self._engine_attrs[cid] = (version, _attributes(ref))
-        _collect(collected, self.engine.apply(push, None, offsets))
+        _collect(collected, self._engine_apply(push, None, offsets))
         return True
 
     # -- what the engine returns, as the layer publishes it --------------------------------------------------------

@@ -26,15 +26,15 @@ from dataclasses import dataclass
 
 from schemas.outputs import Band
 from scoring.authority import ActorAuthority
-from scoring.config import RULE_COMMERCIAL, RULE_LOBBY, RULE_OWNERSHIP, RULE_REVOLVING_DOOR
 from scoring.exposure import ExposureSet
 from scoring.group import Group
-from scoring.paths import COMMERCIAL, LOBBY, OWNERSHIP, Chain, Hop, Path, chain_strength
+from scoring.paths import AUTHORITY, COMMERCIAL, FORMER_AUTHORITY, LOBBY, OWNERSHIP, Chain, Hop, Path, chain_strength
+from scoring.registry import AGGRAVATING, KIND_PRIORITY, PRIMARY, PRIMARY_KINDS, RULES, TIE_KINDS
 from scoring.search import SearchContext
 from scoring.semantics import TIE_LAYERS, TIE_TYPES
 
-# When two decompositions give the same relation sequence, the path counts once, under the first kind here.
-_KIND_PRIORITY = {OWNERSHIP: 0, COMMERCIAL: 1, LOBBY: 2}
+# When two decompositions give the same relation sequence, the path counts once, under the most urgent kind.
+_KIND_PRIORITY = KIND_PRIORITY
 
 
 def noisy_or(strengths: Iterable[float]) -> float:
@@ -63,8 +63,10 @@ def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext)
     best: dict[tuple[str, ...], Path] = {}
     floor = ctx.config.paths.min_path_strength
 
+    joint = exposure.aggregates
+
     def add(kind: str, hops: Chain) -> None:
-        path = Path(kind, actor, hops, chain_strength(hops, ctx.hop_decay))
+        path = Path(kind, actor, hops, chain_strength(hops, ctx.hop_decay), _joint_note(hops, joint, ctx))
         if path.strength < floor or not path.is_simple():
             return
         key = path.relation_ids()
@@ -131,42 +133,55 @@ def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext)
     return sorted(best.values(), key=Path.sort_key)
 
 
+def _joint_note(hops: Chain, joint: dict, ctx: SearchContext) -> str | None:
+    """The sum and its parts when a path runs through a stake the related parties hold only together."""
+    if not joint:
+        return None
+    for hop in hops:
+        held = joint.get(hop.end)
+        if held is not None:
+            total, parts = held
+            shares = " + ".join(f"{ctx.graph.name(holder)} {stake * 100:.4g}%" for holder, stake in parts)
+            return f"related parties hold {total * 100:.4g}% of {ctx.graph.name(hop.end)} together: {shares}"
+    return None
+
+
 def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: ExposureSet, grp: Group,
            ctx: SearchContext) -> Assessment | None:
-    """The pair's score and the paths behind it; None when it scores below `min_score`."""
+    """The pair's score and the paths behind it, by the rules of the registry (`scoring.registry`); None when it
+    scores below `min_score`."""
     cfg = ctx.config
     cap = cfg.paths.max_paths_per_pair
     paths = tie_paths(actor, exposure, grp, ctx)
-    by_kind = {kind: [p for p in paths if p.kind == kind][:cap] for kind in (OWNERSHIP, COMMERCIAL, LOBBY)}
-    authority_now = noisy_or(p.strength for p in authority.current)
-    authority_before = noisy_or(p.strength for p in authority.former)
-    owned = noisy_or(p.strength for p in by_kind[OWNERSHIP])
-    traded = noisy_or(p.strength for p in by_kind[COMMERCIAL])
-    rule_scores = {
-        RULE_OWNERSHIP: cfg.rule_weight(RULE_OWNERSHIP) * authority_now * owned,
-        RULE_COMMERCIAL: cfg.rule_weight(RULE_COMMERCIAL) * authority_now * traded,
-        RULE_REVOLVING_DOOR: cfg.rule_weight(RULE_REVOLVING_DOOR) * authority_before * noisy_or((owned, traded)),
-    }
+    by_kind = {kind: [p for p in paths if p.kind == kind][:cap] for kind in TIE_KINDS}
+    powers = {AUTHORITY: noisy_or(p.strength for p in authority.current),
+              FORMER_AUTHORITY: noisy_or(p.strength for p in authority.former)}
+    ties = {kind: noisy_or(p.strength for p in by_kind[kind]) for kind in TIE_KINDS}
+
+    def tie(kinds) -> float:
+        return noisy_or(ties[kind] for kind in kinds)
+
+    rule_scores = {rule.id: cfg.rule_weight(rule.id) * powers[rule.authority] * tie(rule.consumes)
+                   for rule in RULES if rule.combination == PRIMARY}
     primary = any(cfg.round(s) > 0 for s in rule_scores.values())
-    # Lobbying is the channel through which a tie could buy a decision: it weighs as much as the tie it serves.
-    lobby = noisy_or(p.strength for p in by_kind[LOBBY])
-    tie = noisy_or((owned, traded)) if cfg.lobby_requires_primary else 1.0
-    rule_scores[RULE_LOBBY] = cfg.rule_weight(RULE_LOBBY) * lobby * tie if primary or not cfg.lobby_requires_primary \
-        else 0.0
+    for rule in RULES:
+        if rule.combination == AGGRAVATING:
+            # the channel through which a tie could buy a decision: it weighs as much as the tie it serves
+            serves = tie(PRIMARY_KINDS) if cfg.lobby_requires_primary else 1.0
+            allowed = primary or not cfg.lobby_requires_primary
+            rule_scores[rule.id] = cfg.rule_weight(rule.id) * tie(rule.consumes) * serves if allowed else 0.0
     score = cfg.round(noisy_or(rule_scores.values()))
     if score < cfg.min_score or score <= 0:
         return None
     fired = sorted(((rule, cfg.round(s)) for rule, s in rule_scores.items() if cfg.round(s) > 0),
                    key=lambda item: (-item[1], item[0]))
-    fired_ids = {rule for rule, _ in fired}
+    fired_rules = [rule for rule in RULES if any(rule.id == rule_id for rule_id, _ in fired)]
     shown = cfg.paths.max_paths_shown
-    authority_paths = authority.current if fired_ids & {RULE_OWNERSHIP, RULE_COMMERCIAL, RULE_LOBBY} else ()
-    if RULE_REVOLVING_DOOR in fired_ids:
+    needs = {rule.authority for rule in fired_rules}
+    authority_paths = authority.current if AUTHORITY in needs else ()
+    if FORMER_AUTHORITY in needs:
         authority_paths = tuple(sorted((*authority_paths, *authority.former), key=Path.sort_key))
-    kinds_fired = [kind for kind, rule in ((OWNERSHIP, RULE_OWNERSHIP), (COMMERCIAL, RULE_COMMERCIAL),
-                                            (LOBBY, RULE_LOBBY)) if rule in fired_ids or (
-        rule == RULE_OWNERSHIP and RULE_REVOLVING_DOOR in fired_ids and by_kind[OWNERSHIP]) or (
-        rule == RULE_COMMERCIAL and RULE_REVOLVING_DOOR in fired_ids and by_kind[COMMERCIAL])]
+    kinds_fired = [kind for kind in TIE_KINDS if any(kind in rule.consumes for rule in fired_rules)]
     return Assessment(
         actor=actor, counterparty=counterparty, score=score, band=cfg.band_for(score),
         rules=tuple(rule for rule, _ in fired), rule_scores=tuple(fired),

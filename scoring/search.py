@@ -12,7 +12,7 @@ from scoring.config import ScoringConfig
 from scoring.dependencies import Reads
 from scoring.graph import Relation, TemporalGraph
 from scoring.paths import Hop
-from scoring.semantics import IN, OUT, PURE_ASSETS, TIE_LAYERS, TIE_TYPES, Layer
+from scoring.semantics import IN, OUT, PEOPLE, PURE_ASSETS, TIE_LAYERS, TIE_TYPES, Layer
 from scoring.strength import Strength
 from scoring.timing import TimeModel
 
@@ -44,11 +44,12 @@ class SearchContext:
     def edges(self, node: str, layer: Layer, direction: int,
               types: Collection) -> list[tuple[str, Relation]]:
         """(neighbour, relation) of the given types, sorted; nothing if the node is a hub in this layer and
-        direction (more than `limits.max_fanout` neighbours): hubs are path endpoints, never relays."""
+        direction (more than `limits.max_fanout` neighbours): hubs are path endpoints, never relays, except where
+        `expanded_anyway` says so."""
         reads = self.reads
         reads.adj(node, layer, direction)
         graph = self.graph
-        if len(graph.adjacency(node, layer, direction)) > self.max_fanout:
+        if self.is_hub(node, layer, direction):
             return []
         found = []
         visits = 0
@@ -71,7 +72,17 @@ class SearchContext:
         return bool(self.graph.adjacency(node, layer, direction))
 
     def is_hub(self, node: str, layer: Layer, direction: int) -> bool:
-        return len(self.graph.adjacency(node, layer, direction)) > self.max_fanout
+        """Too connected in this layer and direction to be expanded (see `expanded_anyway`)."""
+        return len(self.graph.adjacency(node, layer, direction)) > self.max_fanout \
+            and not self.expanded_anyway(node, layer, direction)
+
+    def expanded_anyway(self, node: str, layer: Layer, direction: int) -> bool:
+        """A person's own holdings, offices and controls, and his family and associates, are facts about him, not
+        a web to enumerate: they are expanded whatever their number. Otherwise one stake or one associate too
+        many would drop a person out of every exposure set (and an actor out of his own apparatus), resolving
+        every alert around him. The cost is linear in that person's own relations."""
+        return (layer == Layer.CLOSENESS or (layer == Layer.HOLDING and direction == OUT)) \
+            and self.schema(node) in PEOPLE
 
     def both_ways(self, node: str, layer: Layer, types: Collection) -> list[tuple[str, Relation, bool]]:
         """(neighbour, relation, forward) over out- and in-edges."""

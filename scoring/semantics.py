@@ -13,6 +13,7 @@ from enum import IntEnum
 from schemas.vocabulary import (
     ASSETS,
     AUTHORITY_HOLDERS,
+    ORGANIZATIONS,
     PARTIES,
     POSITIONS,
     RELATIONS,
@@ -27,10 +28,11 @@ class Layer(IntEnum):
 
     AUTHORITY = 0  # public power over the target (regulates, oversees, prosecutes, pardons, awards contracts)
     INFLUENCE = 1  # commercial relations aimed at an authority holder (lobbying)
-    HOLDING = 2  # who owns, steers or holds office in what: ownership, control, directorship, issuance, occupancy
+    HOLDING = 2  # who owns, steers, holds office or sits in what: ownership, control, directorship, issuance,
+    # occupancy, membership
     CLOSENESS = 3  # family and close associates
     TRADE = 4  # the other commercial ties: payments, debts, investments, partnerships, listings, representation
-    OTHER = 5  # kept for queries; no rule reads them (employment, membership)
+    OTHER = 5  # kept for queries; no rule reads them (employment)
 
 
 OUT, IN = 0, 1  # adjacency directions, as the dependency index records reads
@@ -39,6 +41,13 @@ OUT, IN = 0, 1  # adjacency directions, as the dependency index records reads
 def is_office(spec: RelationSpec) -> bool:
     """The relation's target can only be a political position: the source holds that office."""
     return spec.targets <= POSITIONS
+
+
+def is_seat(spec: RelationSpec) -> bool:
+    """A relation without flags whose target can only be an organization: the source has a seat in it (a board, a
+    committee, a commission, a party). A seat in a public body is a share of that body's authority."""
+    flags = (spec.authority, spec.commercial, spec.closeness, spec.control, spec.symmetric)
+    return not any(flags) and spec.targets <= ORGANIZATIONS and EntitySchema.PUBLIC_BODY in spec.targets
 
 
 def takes_stake(spec: RelationSpec) -> bool:
@@ -61,14 +70,16 @@ def _types(predicate) -> frozenset[RelationType]:
 AUTHORITY_TYPES = _types(lambda s: s.authority)
 OFFICE_TYPES = _types(is_office)
 CONTROL_TYPES = _types(lambda s: s.control)
+SEAT_TYPES = _types(is_seat)
 STAKE_TYPES = _types(takes_stake)
 MONEY_TYPES = _types(takes_amount)
 CLOSENESS_TYPES = _types(lambda s: s.closeness)
 INFLUENCE_TYPES = _types(is_influence)
 TIE_TYPES = _types(lambda s: s.commercial and not is_influence(s))
 SYMMETRIC_TYPES = _types(lambda s: s.symmetric)
-# Authority is exercised by whoever holds the office or controls the body that holds it.
-RELAY_TYPES = CONTROL_TYPES | OFFICE_TYPES
+# Authority is exercised by whoever holds the office or controls the body that holds it, and shared by the members
+# of a public body (weighted by their role: `authority.seat_roles`).
+RELAY_TYPES = CONTROL_TYPES | OFFICE_TYPES | SEAT_TYPES
 # An exposure set or a counterparty's group extends along control and ownership stakes.
 HOLDING_TYPES = CONTROL_TYPES | STAKE_TYPES
 
@@ -78,7 +89,7 @@ def _layer_of(spec: RelationSpec) -> Layer:
         return Layer.AUTHORITY
     if spec.closeness:
         return Layer.CLOSENESS
-    if spec.control or takes_stake(spec) or is_office(spec):
+    if spec.control or takes_stake(spec) or is_office(spec) or is_seat(spec):
         return Layer.HOLDING
     if is_influence(spec):
         return Layer.INFLUENCE

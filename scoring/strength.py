@@ -31,7 +31,23 @@ class Strength:
         self._type_weight = config.relation_weights
 
     def certainty(self, rec: Relation) -> float:
-        return self._status[rec.status] * rec.confidence
+        """A statement's status weight x confidence. A fact stated several times (`Relation.statements`): each
+        publisher counts once, by its most certain statement (repeats add nothing); independent publishers
+        corroborate each other by noisy-OR, up to `evidence.max_corroborated_certainty` (never below the most
+        certain statement alone)."""
+        if rec.statements is None:
+            return self._status[rec.status] * rec.confidence
+        by_publisher: dict[str, float] = {}
+        for statement in rec.statements:
+            value = self._status[statement.status] * statement.confidence
+            publisher = statement.citation.publisher
+            if value > by_publisher.get(publisher, -1.0):
+                by_publisher[publisher] = value
+        values = sorted(by_publisher.values(), reverse=True)
+        doubt = 1.0
+        for value in values:
+            doubt *= 1.0 - value
+        return max(values[0], min(self.config.evidence.max_corroborated_certainty, 1.0 - doubt))
 
     def type_weight(self, rec: Relation) -> float:
         return self._type_weight.get(rec.type, 1.0)

@@ -200,6 +200,7 @@ class Pipeline:
         stats = self.engine.stats()
         self.metrics.graph_nodes.set(stats["nodes"])
         self.metrics.graph_relations.set(stats["relations"])
+        self.metrics.graph_hub_nodes.set(stats["hub_nodes"])
         consumer = getattr(self.app, "_consumer", None)
         if consumer is None:
             return

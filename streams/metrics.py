@@ -26,6 +26,12 @@ class PipelineMetrics:
         self.graph_nodes = Gauge("coi_graph_nodes", "Entities in the ownership-and-influence graph",
                                  registry=registry)
         self.graph_relations = Gauge("coi_graph_relations", "Live relations in the graph", registry=registry)
+        # Hubs: nodes past the scorer's fan-out guard (limits.max_fanout) in some layer and direction; conflicts
+        # through them may be missed (docs/scoring.md, "Bounds"), so a new one is an alert (CoiHubNodeEntered).
+        self.graph_hub_nodes = Gauge("coi_graph_hub_nodes", "Nodes past the scorer's fan-out guard",
+                                     registry=registry)
+        self.hub_nodes_entered = Counter("coi_hub_nodes_entered", "Times a node crossed the scorer's fan-out "
+                                         "guard in some layer and direction while live", registry=registry)
         self.scoring_latency = Histogram("coi_scoring_latency_seconds", "Apply one event and rescore",
                                          buckets=_SCORING_BUCKETS, registry=registry)
         self.end_to_end_latency = Histogram(

@@ -134,6 +134,11 @@ class EventProcessor:
             changes = self.engine.apply(event, offset=f"{record.partition}:{record.offset}",
                                         input_offsets=dict(self.next_offsets), raw=record.value)
             alerts = self.tracker.observe(changes)
+            for hub in self.engine.hub_changes:  # conflicts through a hub may be missed: say so
+                log.warning("node %s %s the fan-out guard (limits.max_fanout) with %d %s relations (%s)%s",
+                            hub.node, "crossed" if hub.entered else "is back under", hub.fanout, hub.layer,
+                            hub.direction, ": conflicts through it there may be missed (a person's own holdings "
+                            "and family are still followed)" if hub.entered else "")
             outcome = Outcome(event=event)
             for change in changes:
                 score = change.published()  # may render the old score (scoring.engine.ScoreChange)
@@ -228,6 +233,9 @@ class EventProcessor:
         for alert in alerts:
             self.metrics.alerts.labels(band=alert.band.value, state=alert.state.value).inc()
             self.metrics.pair_alerts.labels(actor=alert.actor_id, counterparty=alert.counterparty_id).inc()
+        for hub in self.engine.hub_changes:
+            if hub.entered:
+                self.metrics.hub_nodes_entered.inc()
 
 
 def _bounded_text(message: str) -> str:

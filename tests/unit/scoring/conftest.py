@@ -67,7 +67,8 @@ class EventFactory:
     def make(self, relation_type: str, source, target, *, relation_id: str | None = None,
              event_id: str | None = None, op: str = "upsert", observed_at: dt.datetime | str | None = None,
              status: str = "confirmed", confidence: float = 1.0, start: str | None = None, end: str | None = None,
-             quote: str | None = None, url: str = "https://example.org/article", **properties) -> RelationshipEvent:
+             quote: str | None = None, url: str = "https://example.org/article", publisher: str = "Example Gazette",
+             **properties) -> RelationshipEvent:
         number = next(self._numbers)
         src, tgt = self.entity(source), self.entity(target)
         if observed_at is None:
@@ -84,7 +85,7 @@ class EventFactory:
             "status": status,
             "observed_at": observed_at.isoformat() if isinstance(observed_at, dt.datetime) else observed_at,
             "provenance": {
-                "source_url": url, "publisher": "Example Gazette", "retrieved_at": "2025-06-01T00:00:00Z",
+                "source_url": url, "publisher": publisher, "retrieved_at": "2025-06-01T00:00:00Z",
                 "extractor": {"name": "test", "version": "1"}, "confidence": confidence,
                 **({"quote": quote} if quote else {}),
             },

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
+from scoring import Engine
 from scoring.authority import authority_paths, reach, steering_persons
 from scoring.dependencies import Reads
 from scoring.explain import path_text
@@ -49,15 +52,37 @@ def test_reach_through_office_and_controlled_bodies(engine, make):
     assert steering_persons("regulator", engine.graph, 3) == {"minister", "pm"}
 
 
-def test_authority_is_bounded_in_hops(engine, make):
-    bodies = [(f"body{i}", "PublicBody", f"Body {i}", ()) for i in range(5)]
-    engine.apply(make("control", "minister", bodies[0]))
+def chain_of_command(engine, make, depth, status="confirmed"):
+    """minister -control-> body0 -control-> body1 ... -control-> body{depth-1} -regulates-> bank."""
+    bodies = [(f"body{i:02d}", "PublicBody", f"Body {i}", ()) for i in range(depth)]
+    engine.apply(make("control", "minister", bodies[0], status=status))
     for upper, lower in zip(bodies, bodies[1:]):
-        engine.apply(make("control", upper, lower))
+        engine.apply(make("control", upper, lower, status=status))
     engine.apply(make("regulates", bodies[-1], "bank"))
-    assert paths(engine, "minister", "bank").current == ()  # 6 hops > authority.max_hops
-    engine.apply(make("control", "mayor", bodies[2]))
-    assert len(paths(engine, "mayor", "bank").current) == 1
+
+
+@pytest.mark.parametrize("depth", [5, 8, 12])
+def test_chains_of_command_of_realistic_depth_are_followed(engine, make, depth):
+    """Head of state, cabinet office, ministry, agency, division...: no small hop count cuts them off."""
+    chain_of_command(engine, make, depth)
+    (path,) = paths(engine, "minister", "bank").current
+    assert len(path.hops) == depth + 1
+    assert path.strength == pytest.approx(engine.config.paths.hop_decay ** depth)
+    engine.apply(make("control", "mayor", ("body02", "PublicBody", "Body 2", ())))  # from the middle: shorter
+    assert paths(engine, "mayor", "bank").current[0].strength > path.strength
+
+
+def test_chains_of_command_are_bounded_by_strength(engine, make):
+    chain_of_command(engine, make, 30)
+    sources = reach("minister", context(engine)).sources
+    decay, floor = engine.config.paths.hop_decay, engine.config.authority.min_strength
+    deepest = max(len(ways[0].chain) for ways in sources.values())
+    assert decay ** (deepest - 1) >= floor > decay ** deepest  # followed exactly while strong enough
+    assert paths(engine, "minister", "bank").current == ()  # 31 hops: too weak to presume
+    # weaker links (reported control) give out sooner
+    reported = Engine()
+    chain_of_command(reported, make, 30, status="reported")
+    assert max(len(w[0].chain) for w in reach("minister", context(reported)).sources.values()) < deepest
 
 
 def test_only_current_authority_counts(engine, make):
@@ -93,3 +118,58 @@ def test_authority_over_a_firm_reaches_its_owners_not_its_managers(engine, make)
         "Finance Minister -control-> Financial Regulator -oversees-> Big Bank <-ownership[40%]- Tycoon"]
     assert paths(engine, "minister", "ceo").current == ()
     assert paths(engine, "minister", "bank-sub").current == ()  # power over a parent is not over its subsidiary
+
+
+COMMITTEE = ("committee", "PublicBody", "Banking Committee", ("gov.legislative", "gov.national"))
+
+
+def seat_conflict(make, role, body=COMMITTEE):
+    """A seat on the committee that oversees the bank; the member's son owns 40% of the bank."""
+    return [make("membership", "mayor", body, role=role), make("oversees", body, "bank"),
+            make("family", "son", "mayor"), make("ownership", "son", "bank", percentage=40)]
+
+
+def seat_score(make, role, body=COMMITTEE):
+    from .conftest import full_state, incremental_state
+
+    engine = Engine()
+    engine.apply_many(seat_conflict(make, role, body))
+    assert incremental_state(engine) == full_state(engine)
+    return engine.score("mayor", "bank")
+
+
+def test_a_seat_in_a_public_body_confers_its_authority_by_role(make):
+    chair, vice, member = (seat_score(make, role) for role in ("Chair", "vice chair", "member"))
+    assert member is not None and "COI-AUTH-OWNERSHIP" in member.rules
+    assert chair.score > vice.score > member.score
+    config = Engine().config
+    roles, decay = config.authority, config.paths.hop_decay  # the path: the seat, then the oversight
+    assert [s.authority_paths[0].strength for s in (chair, vice, member)] == pytest.approx(
+        [roles.seat_roles["chair"] * decay, roles.seat_roles["vice"] * decay, roles.seat_weight * decay])
+    assert member.authority_paths[0].text == "Mayor -membership-> Banking Committee -oversees-> Big Bank"
+
+
+def test_a_seat_on_a_company_board_or_in_a_party_is_no_authority(make):
+    party = ("party", "Organization", "Some Party", ())
+    engine = Engine()
+    engine.apply_many([make("membership", "mayor", party, role="chair"), make("oversees", party, "bank"),
+                       make("family", "son", "mayor"), make("ownership", "son", "bank", percentage=40)])
+    assert engine.scores() == []
+
+
+@pytest.mark.parametrize("office, topics, expected_tier", [
+    ("head", ("gov.head", "gov.national"), "gov.head"),
+    ("state", ("gov.state",), "gov.state"),
+    ("muni", ("gov.muni",), "gov.muni"),
+])
+def test_position_tiers_weigh_authority(make, office, topics, expected_tier):
+    """The same chain of command from offices of different tiers: a head of state's or national office outweighs a
+    regional one, which outweighs a municipal one; an office without a tier topic weighs 1."""
+    engine = Engine()
+    position = (f"{office}-office", "Position", f"Office {office}", topics)
+    engine.apply_many([make("occupancy", "mayor", position), make("control", position, "agency"),
+                       make("awards_contract", "agency", "builder")])
+    (path,) = paths(engine, "mayor", "builder").current
+    tiers = engine.config.authority.position_tiers
+    assert path.strength == pytest.approx(tiers[expected_tier] * engine.config.paths.hop_decay ** 2)
+    assert tiers["gov.head"] >= tiers["gov.national"] > tiers["gov.state"] > tiers["gov.muni"]

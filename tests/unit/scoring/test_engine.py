@@ -108,7 +108,7 @@ PEOPLE = [("p0", "Person", "P0", ("role.pep",)), ("p1", "Person", "P1", ()), ("p
           ("p3", "Person", "P3", ("role.rca",))]
 COMPANIES = [(f"c{i}", "Company", f"C{i}", ()) for i in range(3)]
 BODIES = [("b0", "PublicBody", "B0", ()), ("b1", "PublicBody", "B1", ())]
-OFFICE = [("o0", "Position", "O0", ("gov.national",))]
+OFFICE = [("o0", "Position", "O0", ("gov.national",)), ("o1", "Position", "O1", ("gov.muni",))]
 ASSETS = [("s0", "Security", "S0", ())]
 PARTIES = PEOPLE + COMPANIES + BODIES
 # (type, possible sources, possible targets): every combination is a valid event.
@@ -118,6 +118,7 @@ TEMPLATES = [
     ("control", PEOPLE + BODIES + OFFICE, BODIES + COMPANIES),
     ("directorship", PEOPLE, COMPANIES),
     ("occupancy", PEOPLE, OFFICE),
+    ("membership", PEOPLE, BODIES),
     ("family", PEOPLE, PEOPLE),
     ("associate", PEOPLE, PEOPLE),
     ("payment", PARTIES, PEOPLE + COMPANIES),
@@ -157,7 +158,9 @@ def event_logs(draw):
         start, end = sorted(draw(st.lists(st.sampled_from(DATES), min_size=2, max_size=2)))
         properties = {}
         if kind == "ownership":
-            properties["percentage"] = draw(st.sampled_from([None, 10, 30, 60, 100]))
+            properties["percentage"] = draw(st.sampled_from([None, 10, 15, 30, 60, 100]))
+        if kind == "membership":
+            properties["role"] = draw(st.sampled_from(["member", "chair", "vice chair"]))
         if kind == "payment":
             properties["amount"] = draw(st.sampled_from([None, 5e3, 2e6]))
         stable = f"{kind}-{source[0]}-{target[0]}"
@@ -171,6 +174,7 @@ def event_logs(draw):
             status=draw(st.sampled_from(["confirmed", "reported"] if backbone else
                                         ["confirmed", "confirmed", "reported", "alleged", "denied"])),
             confidence=draw(st.sampled_from([1.0, 0.7, 0.4])),
+            publisher=draw(st.sampled_from(["Example Gazette", "Other Times"])),  # corroboration
             start=start if draw(st.integers(0, 3)) == 0 else None,
             end=end if not backbone and draw(st.integers(0, 3)) == 0 else None,
             **properties))

@@ -64,8 +64,11 @@ def test_unknown_percentage_is_assumed_and_flagged(make):
 
 def test_chains_stop_at_the_hop_limit(make):
     chain = [(f"n{i}", f"n{i + 1}", 100) for i in range(8)]
-    ctx = build(make, *chain)
-    assert len(stakes_of(ctx, "n0")) == ctx.config.ownership.max_hops
+    graph = TemporalGraph()
+    for source, target, percentage in chain:
+        graph.apply(make("ownership", company(source), company(target), percentage=percentage))
+    ctx = SearchContext(graph, ScoringConfig.load(overrides={"ownership": {"max_hops": 5}}), DAY, Reads())
+    assert len(stakes_of(ctx, "n0")) == 5
 
 
 @pytest.mark.parametrize("rule", ["eu", "ofac"])

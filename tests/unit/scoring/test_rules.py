@@ -127,26 +127,37 @@ def test_stakes_scale_a_direct_ownership_tie():
     assert owned(5) < owned(20) < owned(40)
 
 
-def test_hops_decay():
+def test_associates_decay_per_hop_but_ownership_tiers_do_not():
     direct = pair(world(lambda m: [m("ownership", "minister", "holdco", percentage=100),
                                    m("partners_with", "holdco", "bank")])).score
-    longer = pair(world(lambda m: [m("ownership", "minister", "holdco", percentage=100),
+    deeper = pair(world(lambda m: [m("ownership", "minister", "holdco", percentage=100),
                                    m("ownership", "holdco", "shell", percentage=100),
                                    m("partners_with", "shell", "bank")])).score
-    assert longer < direct
+    assert deeper == direct  # a wholly owned tier more is the same interest
+    through_friend = pair(world(lambda m: [m("associate", "minister", "friend"),
+                                           m("ownership", "friend", "holdco", percentage=100),
+                                           m("partners_with", "holdco", "bank")])).score
+    assert through_friend < direct  # an associate is one more assumption
 
 
-def test_independent_paths_add_up_but_the_same_statement_counts_once():
+def test_independent_facts_add_up_but_the_same_fact_counts_once():
     one = lambda m: [m("ownership", "minister", "holdco", percentage=100),  # noqa: E731
-                     m("partners_with", "holdco", "bank", relation_id="deal-1")]
+                     m("partners_with", "holdco", "bank", relation_id="deal-1", start="2021-01-01")]
     restated = lambda m: [m("partners_with", "holdco", "bank", relation_id="deal-1",  # noqa: E731
-                            url="https://example.org/another-article")]
-    second = lambda m: [m("partners_with", "holdco", "bank", relation_id="deal-2")]  # noqa: E731
+                            url="https://example.org/another-article", start="2021-01-01")]
+    # the same fact under another relation id, from the other end (partners_with is symmetric)
+    repeated = lambda m: [m("partners_with", "bank", "holdco", relation_id="deal-1b")]  # noqa: E731
+    # another fact between the same parties: a deal that ended before the first began
+    second = lambda m: [m("partners_with", "holdco", "bank", relation_id="deal-0",  # noqa: E731
+                          start="2019-01-01", end="2020-06-30")]
     single = pair(world(one))
     assert pair(world(one, restated)).score == single.score  # a new version of the same relation
+    again = pair(world(one, repeated))
+    assert again.score == single.score
+    assert len(again.commercial_paths) == 1
+    assert [e.relation_id for e in again.commercial_paths[0].edges[-1].evidence] == ["deal-1b", "deal-1"]
     both = pair(world(one, second))
     assert both.score > single.score
-    assert len({p.text for p in both.commercial_paths}) == 1  # same rendering, two relation sequences
     assert len(both.commercial_paths) == 2
 
 

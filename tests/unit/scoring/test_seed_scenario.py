@@ -33,12 +33,11 @@ def texts(paths):
 def test_the_president_and_binance_and_justin_sun_are_the_top_risks(seeded):
     engine, _ = seeded
     ranked = engine.scores()
-    top_band = max(BAND_ORDER[s.band] for s in ranked)
-    assert top_band >= BAND_ORDER[Band.HIGH]
-    leaders = {(s.actor_id, s.counterparty_id) for s in ranked if BAND_ORDER[s.band] == top_band}
-    assert leaders == {("trump", "binance"), ("trump", "sun")}
-    assert {(s.actor_id, s.counterparty_id) for s in ranked[:2]} == leaders
+    assert BAND_ORDER[ranked[0].band] >= BAND_ORDER[Band.HIGH]
+    assert {(s.actor_id, s.counterparty_id) for s in ranked[:2]} == {("trump", "binance"), ("trump", "sun")}
+    # Changpeng Zhao follows: the same authority reaches him through his ownership of Binance, plus the pardon
     zhao = engine.score("trump", "cz")
+    assert (ranked[2].actor_id, ranked[2].counterparty_id) == ("trump", "cz")
     assert zhao is not None and BAND_ORDER[zhao.band] >= BAND_ORDER[Band.MEDIUM]
 
 

@@ -1,0 +1,72 @@
+"""One conflict, one alert (issue #14, item 5): the pairs of one conflict are one alert case.
+
+A minister's regulator licenses a broadcaster. The broadcaster is owned 60% by a holding company, which his
+daughter owns outright, and 30% by a co-investor. Four pairs score (the broadcaster, the holding company, the
+co-investor, the daughter), as the scores topic shows per pair; they are one conflict, and one alert.
+"""
+
+from __future__ import annotations
+
+from schemas.outputs import AlertState
+from scoring import AlertTracker, Engine
+from scoring.alerts import alert_id
+
+DAUGHTER = ("daughter", "Person", "Daughter", ())
+BROADCASTER = ("broadcaster", "Company", "National Broadcaster", ())
+HOLDCO = ("media-holding", "Company", "Media Holding", ())
+INVESTOR = ("investor", "Person", "Co-Investor", ())
+
+
+def planted_conflict(make):
+    return [make("control", "minister", "regulator"), make("regulates", "regulator", BROADCASTER),
+            make("family", DAUGHTER, "minister"), make("ownership", DAUGHTER, HOLDCO, percentage=100),
+            make("ownership", HOLDCO, BROADCASTER, percentage=60),
+            make("ownership", INVESTOR, BROADCASTER, percentage=30)]
+
+
+def replay(events):
+    engine = Engine()
+    tracker = AlertTracker(engine.config)
+    alerts = []
+    for event in events:
+        alerts += tracker.observe(engine.apply(event))
+    return engine, tracker, alerts
+
+
+def test_the_pairs_of_one_conflict_are_one_alert(make):
+    engine, tracker, alerts = replay(planted_conflict(make))
+    alerting = [s for s in engine.scores() if tracker.alerting(s.band)]
+    assert len(alerting) >= 3  # per pair, the conflict shows several times...
+    raised = [a for a in alerts if a.state is AlertState.RAISED]
+    assert len(raised) == 1  # ...and is one alert: 1 alert per planted conflict
+    (case,) = tracker.cases().items()
+    assert case[0] == ("minister", "broadcaster")
+    assert set(case[1]) == {s.counterparty_id for s in alerting}
+    last = alerts[-1]
+    assert last.case_id == "broadcaster"
+    # the parties as of the alert's last transition (a party joining in the same band emits nothing)
+    assert {last.counterparty_id, *(p.id for p in last.related_parties)} <= set(case[1])
+    assert last.alert_id == alert_id("minister", "broadcaster", 0)
+
+
+def test_the_case_id_is_stable_across_replays_and_orders(make):
+    events = planted_conflict(make)
+    _, _, first = replay(events)
+    _, _, again = replay(events)
+    assert [a.model_dump() for a in first] == [a.model_dump() for a in again]
+    _, tracker, reordered = replay(list(reversed(events)))
+    assert {a.alert_id for a in reordered if a.state is AlertState.RAISED} == {first[0].alert_id}
+    assert len(tracker.open_alerts()) == 1
+
+
+def test_direct_authority_over_a_party_is_a_conflict_of_its_own(make):
+    """A pardon sought by the co-investor is a decision about him: his own case, beside the broadcaster's."""
+    engine, tracker, alerts = replay([*planted_conflict(make), make("pardons", "minister", INVESTOR)])
+    assert sorted(case for _, case in tracker.open_alerts()) == ["broadcaster", "investor"]
+
+
+def test_the_case_resolves_when_its_last_pair_stops_alerting(make):
+    engine, tracker, _ = replay(planted_conflict(make))
+    alerts = tracker.observe(engine.apply(make("regulates", "regulator", BROADCASTER, op="retract")))
+    assert [(a.state, a.case_id) for a in alerts] == [(AlertState.RESOLVED, "broadcaster")]
+    assert tracker.open_alerts() == {}
