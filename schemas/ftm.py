@@ -49,7 +49,7 @@ from schemas.values import (
     read_percentage,
     read_timestamp,
 )
-from schemas.vocabulary import JUDGEMENTS, RELATIONS, EntitySchema, RelationSpec, RelationType, Status
+from schemas.vocabulary import JUDGEMENTS, PARTIES, RELATIONS, EntitySchema, RelationSpec, RelationType, Status
 
 FTM_IMPORT_VERSION = "2.0"  # bump when the mapping changes what an import yields
 
@@ -817,6 +817,48 @@ def events_from_ftm(entities: Iterable[object], defaults: ImportDefaults = Impor
     """`import_ftm` over entities already in memory (a list, or any iterable: it is read once into a list)."""
     entities = entities if isinstance(entities, list) else list(entities)
     return import_ftm(lambda: entities, defaults, report)
+
+
+def referent_events(read: Callable[[], Iterable[object]], defaults: ImportDefaults = ImportDefaults(),
+                    report: ImportReport | None = None) -> Iterator[RelationshipEvent]:
+    """OpenSanctions' own merges as `confirmed` same_as judgements (`coi-risk import --referents`): each source
+    record an entity lists in `referents` is the same as the entity (`schemas.identifiers.referent_judgements`).
+    One more pass over the file; provenance as for relations (`datasets`, `last_change`, else the defaults). Only
+    parties are judged (an Address's referents are no entity of ours); fragments of one entity are judged once."""
+    from schemas.identifiers import referent_judgements  # noqa: PLC0415 (schemas.identifiers imports nothing of ours)
+
+    judged: set[str] = set()
+    for data in read():
+        if not isinstance(data, dict) or not isinstance(data.get("referents"), list) or not data["referents"]:
+            continue
+        try:
+            entity = Stored.parse(data, check_dropped=False)
+            schema = entity_schema_for(entity.schema)
+            if schema not in PARTIES:
+                if report is not None:
+                    report.outcomes[f"referents of {entity.schema.name} entities (not parties): not judged"] += 1
+                continue
+            provenance = _provenance(entity, defaults)
+            observed_at = _observed(entity) or provenance["retrieved_at"]
+            caption = entity.proxy.caption if entity.proxy.caption != entity.schema.label else entity.id
+            judgements = list(referent_judgements(
+                {"id": entity.id, "schema": schema.value, "caption": caption,
+                 "referents": [r for r in data["referents"] if isinstance(r, str)]},
+                publisher=provenance["publisher"], source_url=provenance["source_url"], observed_at=observed_at))
+        except _Skip as skip:
+            _record(report, _describe(data, skip))
+            continue
+        except ValueError as exc:  # a referent id the contract cannot carry
+            _record(report, _describe(data, _Skip(SkipReason.INVALID_ENTITY, f"referents: {exc}")))
+            continue
+        for judgement in judgements:
+            if judgement.event_id in judged:
+                continue
+            judged.add(judgement.event_id)
+            if report is not None:
+                report.converted += 1
+                report.outcomes["referent judgements (same_as, confirmed)"] += 1
+            yield judgement
 
 
 # --- change feeds ---------------------------------------------------------------------------------------------
