@@ -49,7 +49,7 @@ from schemas.values import (
     read_percentage,
     read_timestamp,
 )
-from schemas.vocabulary import JUDGEMENTS, PARTIES, RELATIONS, EntitySchema, RelationSpec, RelationType, Status
+from schemas.vocabulary import IDENTIFIER_SCHEMES, JUDGEMENTS, PARTIES, RELATIONS, EntitySchema, RelationSpec, RelationType, Status
 
 FTM_IMPORT_VERSION = "2.0"  # bump when the mapping changes what an import yields
 
@@ -1059,6 +1059,12 @@ def _entity_from_ref(ref: EntityRef) -> EntityProxy:
     entity.add("alias", ref.aliases)
     entity.add("country", ref.country)
     entity.add("topics", ref.topics)
+    for identifier in ref.identifiers:  # FtM's property for the scheme; the opensanctions id has none: lost
+        prop = IDENTIFIER_SCHEMES[identifier.scheme].ftm_property
+        if prop and prop in entity.schema.properties:
+            entity.add(prop, identifier.value)
+            if identifier.jurisdiction and "jurisdiction" in entity.schema.properties:
+                entity.add("jurisdiction", identifier.jurisdiction)  # where a register number is placed back
     return entity
 
 

@@ -329,3 +329,14 @@ def test_identifiers_make_an_event_1_1_and_only_then():
     opensanctions = dict(PERSON, id="Q7747", datasets=["peps"], last_change="2024-01-01T00:00:00")
     [listed] = events_from_ftm([opensanctions, COMPANY, link("Ownership", owner=["Q7747"], asset=["c1"])])
     assert [str(i) for i in listed.source.identifiers] == ["opensanctions:Q7747", "wikidata:Q7747"]
+
+
+def test_identifiers_survive_an_export_and_re_import():
+    wikidata = {"id": "p1", "schema": "Person", "properties": {"name": ["Pat"], "wikidataId": ["Q42"]}}
+    company = {"id": "c1", "schema": "Company", "properties": {"name": ["Acme"], "jurisdiction": ["gb"],
+                                                                "registrationNumber": ["07444723"],
+                                                                "leiCode": ["5493001KJTIIGC8Y1R12"]}}
+    [event] = events_from_ftm([wikidata, company, link("Ownership", owner=["p1"], asset=["c1"])])
+    [back] = events_from_ftm(ftm_from_events([event]), ImportDefaults())
+    assert (back.source.identifiers, back.target.identifiers) == (event.source.identifiers, event.target.identifiers)
+    assert [str(i) for i in back.target.identifiers] == ["lei:5493001KJTIIGC8Y1R12", "register:gb:07444723"]
