@@ -14,6 +14,9 @@ relationship events. docs/events.md ("BODS") has the mapping table and what is l
   same relations, ordered by `statementDate` and, on one date, by their order in the file; an interest a later
   statement no longer states is retracted. A closed record (`recordStatus: closed`) ends its relations: on the
   interest's `endDate`, else on the day before the closing statement's date.
+- Identifiers: a party's `identifiers` (scheme codes such as GB-COH, XI-LEI) become typed identifiers through
+  `schemas.identifiers.BODS_SCHEMES`, so a register number here merges with the same number from another source; an
+  event carrying identifiers is contract 1.1, any other stays 1.0.
 - Provenance: the publisher from `publicationDetails.publisher`, the source URL from `source.url` or the
   publisher's `url`, the retrieval time from `source.retrievedAt` or `publicationDate`; `ImportDefaults` fill
   only what the statement lacks.
@@ -30,7 +33,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from schemas.events import SCHEMA_VERSION, RelationshipEvent
+from schemas.events import SCHEMA_VERSION, RelationshipEvent, required_schema_version
+from schemas.identifiers import identifiers_from_bods
 from schemas.ftm import ImportDefaults, ImportReport, Skipped, SkipReason, _record
 from schemas.validation import EventRejected, validate_event
 from schemas.values import UnreadableValue, first_day, last_day, read_timestamp
@@ -157,8 +161,9 @@ def _details_03(data: dict, kind: str) -> dict:
         }
     if kind == "entity":
         return {"name": data.get("name"), "entityType": {"type": data.get("entityType")},
-                "jurisdiction": data.get("incorporatedInJurisdiction") or {}}
-    return {"names": data.get("names") or [], "nationalities": data.get("nationalities") or []}
+                "jurisdiction": data.get("incorporatedInJurisdiction") or {}, "identifiers": data.get("identifiers")}
+    return {"names": data.get("names") or [], "nationalities": data.get("nationalities") or [],
+            "identifiers": data.get("identifiers")}
 
 
 class _Problem(Exception):
@@ -192,7 +197,10 @@ def import_bods(read: Callable[[], Iterable[object]], defaults: ImportDefaults =
         if statement.kind == "relationship":
             state.relationship_ids.add(statement.record_id)
             continue
-        ref = _party_ref(statement)
+        problems: list[str] = []
+        ref = _party_ref(statement, problems)
+        if report is not None:
+            report.notes.extend(f"BODS {statement.record_id}: {problem}" for problem in problems)
         version = (statement.date or dt.date.min, position)
         if ref is not None and (statement.record_id not in state.parties
                                 or state.parties[statement.record_id][1] <= version):
@@ -213,7 +221,7 @@ def import_bods(read: Callable[[], Iterable[object]], defaults: ImportDefaults =
                                     "BODS", problem.reason, problem.message))
 
 
-def _party_ref(statement: Statement) -> dict | None:
+def _party_ref(statement: Statement, problems: list[str] | None = None) -> dict | None:
     details = statement.details
     if statement.kind == "entity":
         entity_type = (details.get("entityType") or {}).get("type") or "unknownEntity"
@@ -239,6 +247,9 @@ def _party_ref(statement: Statement) -> dict | None:
             ref["topics"] = ["role.pep.frmr" if ended else "role.pep"]
     if isinstance(code, str) and re.fullmatch(r"[A-Za-z]{2}(-[A-Za-z0-9]+)?", code):
         ref["country"] = code.lower()
+    identifiers = identifiers_from_bods(details.get("identifiers"), statement.record_id, problems)
+    if identifiers:
+        ref["identifiers"] = [identifier.model_dump(exclude_none=True) for identifier in identifiers]
     return ref
 
 
@@ -389,6 +400,7 @@ def _event(document: dict, state: _State, report: ImportReport | None, statement
     if previous is not None and document["observed_at"] <= previous:
         document["observed_at"] = previous + _ONE_SECOND  # a later statement on the same date is the newer one
     state.stamps[relation_id] = document["observed_at"]
+    document["schema_version"] = required_schema_version(document)
     content = {key: value for key, value in document.items() if key != "event_id"}
     document["event_id"] = "bods-" + hashlib.sha256(json.dumps(content, sort_keys=True, default=str)
                                                     .encode()).hexdigest()[:32]

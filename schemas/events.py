@@ -261,6 +261,14 @@ def check_consistency(event: RelationshipEvent) -> None:
                                                  "send them with schema_version \"1.1\"")
 
 
+def required_schema_version(document: dict) -> str:
+    """The oldest contract version an event document can be sent as: "1.1" when it uses a 1.1 feature (a
+    `same_as` judgement, identifiers on an endpoint), else "1.0", so producers keep their 1.0 bytes for 1.0 data."""
+    uses_1_1 = (RELATIONS[RelationType(document["relation_type"])].resolution
+                or any(document[end].get("identifiers") for end in ("source", "target")))
+    return SCHEMA_VERSION if uses_1_1 else "1.0"
+
+
 def _check_judgement(event: RelationshipEvent) -> None:
     if event.status not in JUDGEMENTS:
         raise ContractViolation("invalid_event", f"a same_as judgement is one of {sorted(s.value for s in JUDGEMENTS)}"

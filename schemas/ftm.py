@@ -6,7 +6,11 @@ Import reads FtM the way FtM states things (docs/events.md, "FollowTheMoney", ha
   one of our relation types, become one upsert event each;
 - properties of other entities that state a relation (`NODE_MAPPINGS`: `Position.organization`,
   `Security.issuer`, `LegalEntity.parent`) become one event per value;
-- schemata we cannot convert yet are named in `PENDING_SCHEMATA` (`Similar`) and reported as such.
+- `Similar` is a `same_as` judgement (candidate = source, match = target), its status from the entity's
+  `judgement` (`SIMILAR_JUDGEMENTS`; none: a `proposed` suggestion, as FtM says the two are only "presumed" the same);
+- schemata we cannot convert yet would be named in `PENDING_SCHEMATA` and reported as such.
+Endpoints carry the typed identifiers the entity states (`schemas.identifiers`); an event that carries identifiers
+or a judgement is contract 1.1, any other stays 1.0 (`required_schema_version`), so old inputs keep their bytes.
 Values are read as real data writes them (`schemas.values`); provenance comes from the data itself (`sourceUrl`,
 `publisher`, `retrievedAt`, else OpenSanctions' `datasets`, `last_change` and `first_seen`), and `ImportDefaults`
 only fill what the data lacks, so one file always gives the same bytes.
@@ -32,7 +36,8 @@ from followthemoney.proxy import EntityProxy
 from followthemoney.schema import Schema
 from followthemoney.types import registry
 
-from schemas.events import SCHEMA_VERSION, EntityRef, RelationProperties, RelationshipEvent
+from schemas.events import SCHEMA_VERSION, EntityRef, RelationProperties, RelationshipEvent, required_schema_version
+from schemas.identifiers import identifiers_from_ftm, merge_identifiers, opensanctions_identifiers
 from schemas.validation import EventRejected, validate_event
 from schemas.values import (
     UnreadableValue,
@@ -44,7 +49,7 @@ from schemas.values import (
     read_percentage,
     read_timestamp,
 )
-from schemas.vocabulary import RELATIONS, EntitySchema, RelationSpec, RelationType, Status
+from schemas.vocabulary import IDENTIFIER_SCHEMES, JUDGEMENTS, PARTIES, RELATIONS, EntitySchema, RelationSpec, RelationType, Status
 
 FTM_IMPORT_VERSION = "2.0"  # bump when the mapping changes what an import yields
 
@@ -86,6 +91,17 @@ ALIAS_PROPERTIES = ("name", "alias", "previousName")
 ENDED_STATUS_WORDS = frozenset({"ended", "former", "inactive", "past", "terminated", "resigned", "dismissed",
                                 "dissolved", "expired", "closed", "historical", "previous", "retired"})
 
+# A `Similar`'s judgement (FtM has no property for it: the entity's top-level `judgement`, as nomenklatura and
+# Aleph's cross-referencing record it) -> the same_as status. Without one, a Similar is a suggestion.
+SIMILAR_JUDGEMENTS: dict[str, Status] = {
+    "positive": Status.CONFIRMED,
+    "negative": Status.DENIED,
+    "unsure": Status.IN_DISCUSSION,
+    "no_judgement": Status.PROPOSED,
+    **{status.value: status for status in JUDGEMENTS},
+}
+UNJUDGED_SIMILAR = Status.PROPOSED
+
 UNKNOWN_LINK = model.schemata["UnknownLink"]
 
 
@@ -120,12 +136,9 @@ NODE_MAPPINGS: dict[tuple[str, str], Mapping] = {
     ("Security", "issuer"): Mapping(RelationType.ISSUES, "issuer", "@", start=("issueDate",), end=()),
     ("LegalEntity", "parent"): Mapping(RelationType.CONTROL, "parent", "@", role="parent", start=(), end=()),
 }
-# FtM schemata we know carry a relation but do not convert yet, with why. The single place to wire `Similar`
-# once the entity-resolution relation type (same_as) exists: move it to LINK_MAPPINGS
-# (Mapping(RelationType.SAME_AS, "candidate", "match")).
-PENDING_SCHEMATA: dict[str, str] = {
-    "Similar": "an entity-resolution judgement: converted once the same_as relation type exists",
-}
+# FtM schemata we know carry a relation but do not convert yet, with why (reported as not_converted_yet). Empty
+# since `Similar` became the same_as judgement (LINK_MAPPINGS, from the vocabulary's `Similar` row).
+PENDING_SCHEMATA: dict[str, str] = {}
 # An UnknownLink's role names the relation type: ours FtM has no schema for, or any type whose endpoints do not
 # fit its FtM schema (an Ownership's asset must be an FtM Asset, so owning an Organization is exported this way).
 RELATION_BY_ROLE: dict[str, RelationSpec] = {spec.type.value: spec for spec in RELATIONS.values()}
@@ -256,6 +269,7 @@ class Stored:
     first_seen: str | None = None
     last_change: str | None = None
     dropped: dict[str, tuple[str, ...]] = field(default_factory=dict)  # values FtM's cleaning threw away
+    judgement: str | None = None  # a Similar's judgement (SIMILAR_JUDGEMENTS), written beside the properties
 
     @classmethod
     def parse(cls, data: object, check_dropped: bool = True) -> Stored:
@@ -270,14 +284,16 @@ class Stored:
         datasets = data.get("datasets") or ()
         return cls(proxy, tuple(sorted(str(d) for d in datasets)) if isinstance(datasets, list) else (),
                    _text_or_none(data.get("first_seen")), _text_or_none(data.get("last_change")),
-                   _dropped_values(proxy.schema, data.get("properties")) if check_dropped else {})
+                   _dropped_values(proxy.schema, data.get("properties")) if check_dropped else {},
+                   _text_or_none(data.get("judgement")))
 
     def merge(self, other: Stored) -> Stored:
         dropped = {prop: tuple(dict.fromkeys(self.dropped.get(prop, ()) + other.dropped.get(prop, ())))
                    for prop in sorted(set(self.dropped) | set(other.dropped))}
         return Stored(self.proxy.merge(other.proxy), tuple(sorted(set(self.datasets) | set(other.datasets))),
                       min(filter(None, (self.first_seen, other.first_seen)), default=None),
-                      max(filter(None, (self.last_change, other.last_change)), default=None), dropped)
+                      max(filter(None, (self.last_change, other.last_change)), default=None), dropped,
+                      self.judgement or other.judgement)
 
     @property
     def id(self) -> str:
@@ -295,6 +311,8 @@ class Stored:
             data["first_seen"] = self.first_seen
         if self.last_change:
             data["last_change"] = self.last_change
+        if self.judgement:
+            data["judgement"] = self.judgement
         return data
 
 
@@ -455,6 +473,8 @@ class Converter:
         start = reader.date(mapping.start, first_day)
         end = reader.date(mapping.end, last_day, required=True)
         ended, certainty = reader.status(self.defaults.status)
+        if spec.resolution:
+            certainty = _judgement(carrier)
         if ended and end is None:
             end = max(observed_at.date() - _ONE_DAY, start or dt.date.min)
             reader.note(f"status ended without an end date: read as ended on {end} (the day before it was "
@@ -464,8 +484,8 @@ class Converter:
             "op": "upsert",
             "relation_id": relation_id,
             "relation_type": spec.type.value,
-            "source": _entity_ref(source),
-            "target": _entity_ref(target),
+            "source": _entity_ref(source, reader),
+            "target": _entity_ref(target, reader),
             "properties": reader.properties(spec, mapping),
             "start_date": start,
             "end_date": end,
@@ -473,8 +493,19 @@ class Converter:
             "observed_at": observed_at,
             "provenance": provenance,
         }
+        document["schema_version"] = required_schema_version(document)
         document["event_id"] = content_event_id(document)
         return document
+
+
+def _judgement(similar: Stored) -> Status:
+    if similar.judgement is None:
+        return UNJUDGED_SIMILAR
+    status = SIMILAR_JUDGEMENTS.get(similar.judgement.strip().lower())
+    if status is None:
+        raise _Skip(SkipReason.UNREADABLE_VALUE, f"judgement {similar.judgement!r} of {similar.schema.name} "
+                                                 f"{similar.id} is not one of {', '.join(SIMILAR_JUDGEMENTS)}")
+    return status
 
 
 def content_event_id(document: dict) -> str:
@@ -488,7 +519,7 @@ def _role_key(role: str) -> str:
     return role.strip().lower().replace(" ", "_").replace("-", "_")
 
 
-def _entity_ref(node: Stored) -> dict:
+def _entity_ref(node: Stored, reader: _Reader | None = None) -> dict:
     schema = entity_schema_for(node.schema)
     if schema is None:
         raise _Skip(SkipReason.UNMAPPED_SCHEMA, f"{node.schema.name} {node.id} cannot be a relation endpoint")
@@ -509,7 +540,23 @@ def _entity_ref(node: Stored) -> dict:
     }
     if countries:
         ref["country"] = countries[0]
+    identifiers = _identifiers(node, reader)
+    if identifiers:
+        ref["identifiers"] = [identifier.model_dump(exclude_none=True) for identifier in identifiers]
     return ref
+
+
+def _identifiers(node: Stored, reader: _Reader | None) -> tuple:
+    """The endpoint's typed identifiers: its FtM identifier properties, and its id when it is an OpenSanctions
+    entity; values that fit no scheme are noted, not guessed at."""
+    problems: list[str] = []
+    found = merge_identifiers(
+        identifiers_from_ftm({"id": node.id, "properties": node.proxy.properties}, problems),
+        opensanctions_identifiers({"id": node.id, "datasets": node.datasets, "first_seen": node.first_seen,
+                                   "last_change": node.last_change}))
+    for problem in problems if reader is not None else ():
+        reader.note(problem)
+    return found
 
 
 def _observed(entity: Stored) -> dt.datetime | None:
@@ -772,6 +819,48 @@ def events_from_ftm(entities: Iterable[object], defaults: ImportDefaults = Impor
     return import_ftm(lambda: entities, defaults, report)
 
 
+def referent_events(read: Callable[[], Iterable[object]], defaults: ImportDefaults = ImportDefaults(),
+                    report: ImportReport | None = None) -> Iterator[RelationshipEvent]:
+    """OpenSanctions' own merges as `confirmed` same_as judgements (`coi-risk import --referents`): each source
+    record an entity lists in `referents` is the same as the entity (`schemas.identifiers.referent_judgements`).
+    One more pass over the file; provenance as for relations (`datasets`, `last_change`, else the defaults). Only
+    parties are judged (an Address's referents are no entity of ours); fragments of one entity are judged once."""
+    from schemas.identifiers import referent_judgements  # noqa: PLC0415 (schemas.identifiers imports nothing of ours)
+
+    judged: set[str] = set()
+    for data in read():
+        if not isinstance(data, dict) or not isinstance(data.get("referents"), list) or not data["referents"]:
+            continue
+        try:
+            entity = Stored.parse(data, check_dropped=False)
+            schema = entity_schema_for(entity.schema)
+            if schema not in PARTIES:
+                if report is not None:
+                    report.outcomes[f"referents of {entity.schema.name} entities (not parties): not judged"] += 1
+                continue
+            provenance = _provenance(entity, defaults)
+            observed_at = _observed(entity) or provenance["retrieved_at"]
+            caption = entity.proxy.caption if entity.proxy.caption != entity.schema.label else entity.id
+            judgements = list(referent_judgements(
+                {"id": entity.id, "schema": schema.value, "caption": caption,
+                 "referents": [r for r in data["referents"] if isinstance(r, str)]},
+                publisher=provenance["publisher"], source_url=provenance["source_url"], observed_at=observed_at))
+        except _Skip as skip:
+            _record(report, _describe(data, skip))
+            continue
+        except ValueError as exc:  # a referent id the contract cannot carry
+            _record(report, _describe(data, _Skip(SkipReason.INVALID_ENTITY, f"referents: {exc}")))
+            continue
+        for judgement in judgements:
+            if judgement.event_id in judged:
+                continue
+            judged.add(judgement.event_id)
+            if report is not None:
+                report.converted += 1
+                report.outcomes["referent judgements (same_as, confirmed)"] += 1
+            yield judgement
+
+
 # --- change feeds ---------------------------------------------------------------------------------------------
 
 DELTA_OPS = frozenset({"ADD", "MOD", "DEL"})
@@ -970,6 +1059,12 @@ def _entity_from_ref(ref: EntityRef) -> EntityProxy:
     entity.add("alias", ref.aliases)
     entity.add("country", ref.country)
     entity.add("topics", ref.topics)
+    for identifier in ref.identifiers:  # FtM's property for the scheme; the opensanctions id has none: lost
+        prop = IDENTIFIER_SCHEMES[identifier.scheme].ftm_property
+        if prop and prop in entity.schema.properties:
+            entity.add(prop, identifier.value)
+            if identifier.jurisdiction and "jurisdiction" in entity.schema.properties:
+                entity.add("jurisdiction", identifier.jurisdiction)  # where a register number is placed back
     return entity
 
 

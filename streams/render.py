@@ -2,7 +2,8 @@
 
 Two forms of a RiskScore: `render_score`, one compact block a score (each path with its own evidence), as `tail`
 prints them; `render_ranking`, a ranked table followed by one explanation a pair (paths by strength, then the
-sources behind them), as `score` prints them.
+sources behind them), as `score` prints them. Both name the ids merged into each end (entity resolution) on one
+line, and an alert its case: the party the actor's authority lands on and the case's other counterparties.
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from schemas import Alert, DeadLetter, Evidence, ExplanationPath, RiskScore
 
 # Section titles of the two path kinds in the ranked explanation (`tail` prints the kind itself).
 _EXPLANATION_TITLES = {"authority": "authority", "commercial": "ties"}
+# Ids listed per merged end and related parties per alert; the rest are counted ("+3 more"): a cluster of
+# OpenSanctions source records can have dozens.
+SHOWN_IDS = 4
+SHOWN_RELATED = 3
 
 
 def pair_label(item: RiskScore | Alert) -> str:
@@ -29,8 +34,34 @@ def _evidence(paths: Iterable[ExplanationPath]) -> Iterator[Evidence]:
     return (evidence for path in paths for edge in path.edges for evidence in edge.evidence)
 
 
+def _listed(items: list[str], shown: int) -> str:
+    more = f", +{len(items) - shown} more" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more
+
+
+def merged_ids(item: RiskScore | Alert) -> str | None:
+    """The ids merged into each end, compactly: "actor a = b, c; counterparty x = y"; None when neither is."""
+    sides = [f"{label} {canonical} = {_listed([i for i in ids if i != canonical], SHOWN_IDS)}"
+             for label, canonical, ids in (("actor", item.actor_id, item.actor_merged_ids),
+                                           ("counterparty", item.counterparty_id, item.counterparty_merged_ids))
+             if len(ids) > 1]
+    return "; ".join(sides) or None
+
+
+def alert_case(alert: Alert) -> str | None:
+    """The alert's case when it is more than its own pair: "case c: also Name (id) 0.310 medium, ..."."""
+    if not alert.related_parties and alert.case_id in (None, alert.counterparty_id):
+        return None
+    related = [f"{p.name} ({p.id}) {p.score:.3f} {p.band.value}" for p in alert.related_parties]
+    return f"case {alert.case_id or alert.counterparty_id}" + (f": also {_listed(related, SHOWN_RELATED)}"
+                                                               if related else "")
+
+
 def _paths(item: RiskScore | Alert, indent: str = "  ") -> list[str]:
     lines = []
+    ids = merged_ids(item)
+    if ids:
+        lines.append(f"{indent}{'ids':<10} {ids}")
     for label, paths in _path_groups(item):
         for path in paths:
             lines.append(f"{indent}{label:<10} {path.text}  [{path.strength:.2f}]")
@@ -51,6 +82,9 @@ def render_explanation(rank: int, score: RiskScore) -> list[str]:
     """The numbered explanation of one ranked pair: head line, paths by kind (wrapped), sources."""
     lines = [f"{rank}. {score.actor_name} ({score.actor_id}) x {score.counterparty_name} "
              f"({score.counterparty_id}): {score.score:.3f} {score.band.value.upper()}  [{', '.join(score.rules)}]"]
+    ids = merged_ids(score)
+    if ids:
+        lines.extend(textwrap.wrap(f"ids: {ids}", width=116, initial_indent="   ", subsequent_indent="        "))
     for kind, paths in _path_groups(score):
         if not paths:
             continue
@@ -87,7 +121,8 @@ def render_alert(alert: Alert) -> str:
     head = (f"[{alert.state.value.upper()} {alert.band.value}] {pair_label(alert)}  "
             f"score {alert.previous_score:.3f} -> {alert.score:.3f}  rules={','.join(alert.rules)}  "
             f"alert {alert.alert_id} #{alert.sequence}")
-    return "\n".join([head, *_paths(alert)])
+    case = alert_case(alert)
+    return "\n".join([head, *([f"  {case}"] if case else []), *_paths(alert)])
 
 
 def render_dead_letter(letter: DeadLetter) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import os
 import shutil
@@ -49,6 +50,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                             help="confidence of every imported claim, 0..1 (default 0.8, see docs/events.md)")
         parser.add_argument("--state", metavar="STATE.jsonl",
                             help="delta feeds: the feed state to continue from (if it exists) and to write back")
+        parser.add_argument("--referents", action="store_true",
+                            help="FtM: also emit OpenSanctions' merges (each entity's `referents`) as confirmed "
+                                 "same_as judgements, one more pass over the file")
         parser.add_argument("--produce", action="store_true", help="publish the events to Kafka instead of stdout")
         parser.add_argument("--topic", help="with --produce: override the input topic")
         parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -87,6 +91,8 @@ def _events(fmt: str, reader: JsonValues, args: argparse.Namespace, report: Impo
     supplied = {"publisher": args.publisher, "source_url": args.source_url, "retrieved_at": args.retrieved_at,
                 "confidence": args.confidence}
     given = {name: value for name, value in supplied.items() if value is not None}
+    if getattr(args, "referents", False) and fmt != "ftm":
+        raise SystemExit(f"coi-risk: --referents reads FtM entity files, not {fmt}")
     if fmt == "bods":
         from schemas.bods import BODS_IMPORT_VERSION, import_bods
 
@@ -95,9 +101,12 @@ def _events(fmt: str, reader: JsonValues, args: argparse.Namespace, report: Impo
     defaults = ImportDefaults(extractor_version=FTM_IMPORT_VERSION, **given)
     if fmt == "ftm-delta":
         return _delta_events(reader, defaults, report, args.state)
-    from schemas.ftm import import_ftm
+    from schemas.ftm import import_ftm, referent_events
 
-    return import_ftm(reader.read, defaults, report)
+    events = import_ftm(reader.read, defaults, report)
+    if getattr(args, "referents", False):
+        return itertools.chain(events, referent_events(reader.read, defaults, report))
+    return events
 
 
 def _delta_events(reader: JsonValues, defaults, report: ImportReport, state_path: str | None) -> Iterator:

@@ -74,3 +74,20 @@ def test_bods_03_parties_named_by_a_later_statement_are_the_same_party():
     later["subject"] = {"describedByEntityStatement": renamed["statementID"]}
     [event] = events_from_bods([PERSON, COMPANY, renamed, later])
     assert (event.target.id, event.target.name) == (COMPANY["statementID"], "Gradnja Group d.o.o.")
+
+
+def test_bods_identifiers_map_through_the_scheme_table():
+    person = dict(PERSON, identifiers=[{"scheme": "SVN-TAXID", "id": "12 345 678"},
+                                       {"scheme": "SVN-PASSPORT", "id": "PB1234567"},
+                                       {"schemeName": "Wikidata", "uri": "https://www.wikidata.org/wiki/Q4115189"}])
+    company = dict(COMPANY, identifiers=[{"scheme": "GB-COH", "id": "07444723"}, {"scheme": "XI-LEI", "id": "bad"}])
+    report = ImportReport()
+    [plain] = events_from_bods([PERSON, COMPANY, ownership("o-1-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "2020-01-01", [
+        {"type": "shareholding", "interestLevel": "direct", "share": {"exact": 30}}])])
+    [event] = events_from_bods([person, company, ownership("o-1-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "2020-01-01", [
+        {"type": "shareholding", "interestLevel": "direct", "share": {"exact": 30}}])], report=report)
+    assert (plain.schema_version, event.schema_version) == ("1.0", "1.1")
+    assert [str(i) for i in event.source.identifiers] == ["other:SVN-PASSPORT:PB1234567", "tax:si:12345678",
+                                                          "wikidata:Q4115189"]
+    assert [str(i) for i in event.target.identifiers] == ["register:gb:07444723"]
+    assert any("XI-LEI 'bad' skipped" in note for note in report.notes), report.notes

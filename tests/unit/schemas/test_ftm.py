@@ -229,13 +229,22 @@ def link(schema: str, **properties) -> dict:
     return {"id": "l1", "schema": schema, "properties": {**PROVENANCE, **properties}}
 
 
+def similar(judgement: str | None = None, **properties) -> dict:
+    """An FtM Similar (it has no provenance properties: OpenSanctions-style metadata beside them)."""
+    found = {"id": "s1", "schema": "Similar", "properties": properties, "datasets": ["desk"],
+             "last_change": "2025-01-01T00:00:00"}
+    return found | ({"judgement": judgement} if judgement else {})
+
+
 @pytest.mark.parametrize(("entities", "reason", "says"), [
     ([PERSON, COMPANY, link("UnknownLink", subject=["p1"], object=["c1"], role=["friend of"])],
      SkipReason.UNKNOWN_ROLE, "friend of"),
     ([PERSON, COMPANY, link("UnknownLink", subject=["p1"], object=["c1"], role=["regulates", "oversees"])],
      SkipReason.UNKNOWN_ROLE, "exactly one"),
-    ([PERSON, COMPANY, {"id": "s1", "schema": "Similar", "properties": {"candidate": ["p1"], "match": ["c1"]}}],
-     SkipReason.NOT_CONVERTED_YET, "same_as"),
+    ([PERSON, COMPANY, similar(candidate=["p1"], match=["c1"])], "invalid_endpoint", "one kind"),
+    ([PERSON, {"id": "p2", "schema": "Person", "properties": {"name": ["Ann"]}},
+      similar(candidate=["p1"], match=["p2"], judgement="probably")],
+     SkipReason.UNREADABLE_VALUE, "judgement 'probably'"),
     ([PERSON, COMPANY, link("Ownership", owner=["p1"], asset=["c1"], endDate=["31.12.2019"])],
      SkipReason.UNREADABLE_VALUE, "endDate '31.12.2019' is not a date"),
     ([PERSON, link("Ownership", owner=["p1"], asset=["c9"])], SkipReason.MISSING_ENDPOINT, "c9"),
@@ -290,3 +299,44 @@ def test_awards_contract_exports_as_contract_and_award_and_comes_back_whole(hand
     assert comparable(back, "ContractAward") == comparable(event, "ContractAward")
     assert (back.properties.amount, back.properties.currency, back.properties.purpose) == (3200000.0, "EUR",
                                                                                            "gravel supply")
+
+
+@pytest.mark.parametrize(("judgement", "status"), [
+    (None, "proposed"), ("positive", "confirmed"), ("negative", "denied"), ("unsure", "in_discussion"),
+    ("no_judgement", "proposed"), ("confirmed", "confirmed")])
+def test_similar_is_a_same_as_judgement(judgement, status):
+    people = [PERSON, {"id": "p2", "schema": "Person", "properties": {"name": ["Pat Doe"]}}]
+    found = similar(candidate=["p1"], match=["p2"], confidenceScore=["0.91"], criteria=["name, birth date"],
+                    matcher=["logic-v2"], judgement=judgement)
+    [event] = events_from_ftm([*people, found])
+    assert (event.relation_type.value, event.schema_version, event.status.value) == ("same_as", "1.1", status)
+    assert (event.source.id, event.target.id, event.relation_id) == ("p1", "p2", "s1")
+    assert (event.properties.confidence_score, event.properties.criteria, event.properties.matcher) == \
+        (0.91, "name, birth date", "logic-v2")
+
+
+def test_identifiers_make_an_event_1_1_and_only_then():
+    wikidata = {"id": "p1", "schema": "Person", "properties": {"name": ["Pat"], "wikidataId": ["Q42"]}}
+    company = {"id": "c1", "schema": "Company", "properties": {"name": ["Acme"], "jurisdiction": ["GB"],
+                                                                "registrationNumber": ["0744-4723"]}}
+    stake = link("Ownership", owner=["p1"], asset=["c1"], percentage=["60"])
+    [plain] = events_from_ftm([PERSON, COMPANY, stake])
+    assert plain.schema_version == "1.0" and not plain.source.identifiers
+    [rich] = events_from_ftm([wikidata, company, stake])
+    assert rich.schema_version == "1.1"
+    assert [str(i) for i in rich.source.identifiers] == ["wikidata:Q42"]
+    assert [str(i) for i in rich.target.identifiers] == ["register:gb:07444723"]
+    opensanctions = dict(PERSON, id="Q7747", datasets=["peps"], last_change="2024-01-01T00:00:00")
+    [listed] = events_from_ftm([opensanctions, COMPANY, link("Ownership", owner=["Q7747"], asset=["c1"])])
+    assert [str(i) for i in listed.source.identifiers] == ["opensanctions:Q7747", "wikidata:Q7747"]
+
+
+def test_identifiers_survive_an_export_and_re_import():
+    wikidata = {"id": "p1", "schema": "Person", "properties": {"name": ["Pat"], "wikidataId": ["Q42"]}}
+    company = {"id": "c1", "schema": "Company", "properties": {"name": ["Acme"], "jurisdiction": ["gb"],
+                                                                "registrationNumber": ["07444723"],
+                                                                "leiCode": ["5493001KJTIIGC8Y1R12"]}}
+    [event] = events_from_ftm([wikidata, company, link("Ownership", owner=["p1"], asset=["c1"])])
+    [back] = events_from_ftm(ftm_from_events([event]), ImportDefaults())
+    assert (back.source.identifiers, back.target.identifiers) == (event.source.identifiers, event.target.identifiers)
+    assert [str(i) for i in back.target.identifiers] == ["lei:5493001KJTIIGC8Y1R12", "register:gb:07444723"]

@@ -102,3 +102,51 @@ def test_a_dead_letter_renders_with_or_without_an_original():
     value = DeadLetter(reason="malformed_json", message="bad", original_value=base64.b64encode(b"{x").decode(),
                        original_value_length=2, topic="in", partition=0, offset=5)
     assert "original: b'{x' (2 bytes)" in render_dead_letter(value)
+
+
+def _merged(**update) -> RiskScore:
+    from schemas.outputs import MergeEvidence, MergeNote
+
+    evidence = MergeEvidence(kind="identifier", source_id="pm", target_id="Q7", identifier="wikidata:Q7",
+                             text="wikidata:Q7")
+    note = MergeNote(canonical_id="pm", name="Prime Minister", member_ids=("Q7", "pm"), evidence=(evidence,),
+                     text="Prime Minister (pm) = PM (Q7), by shared identifier wikidata:Q7")
+    return SCORE.model_copy(update=dict(actor_merged_ids=("Q7", "os-1", "os-2", "os-3", "os-4", "os-5", "pm"),
+                                        merges=(note,), **update))
+
+
+def test_merged_ids_show_compactly_in_both_forms():
+    score = _merged(counterparty_merged_ids=("acme", "acme-ltd"))
+    lines = render_score(score).splitlines()
+    assert lines[1] == "  ids        actor pm = Q7, os-1, os-2, os-3, +2 more; counterparty acme = acme-ltd"
+    assert lines[-1] == "  merged     Prime Minister (pm) = PM (Q7), by shared identifier wikidata:Q7"
+    report = render_ranking([score]).splitlines()
+    head = report.index("1. Prime Minister (pm) x Acme (acme): 0.500 HIGH  [R-1, R-2]")
+    assert report[head + 1] == "   ids: actor pm = Q7, os-1, os-2, os-3, +2 more; counterparty acme = acme-ltd"
+    assert "   merged:" in report
+    only_actor = render_score(_merged()).splitlines()[1]
+    assert only_actor == "  ids        actor pm = Q7, os-1, os-2, os-3, +2 more"
+    assert not any(line.lstrip().startswith("ids") for line in render_score(SCORE).splitlines())
+
+
+def test_an_alert_shows_its_case_and_related_parties():
+    from schemas.outputs import RelatedParty
+
+    def alert(**update) -> Alert:
+        return Alert(alert_id="a1", sequence=0, state="raised", actor_id="pm", actor_name="Prime Minister",
+                     counterparty_id="acme", counterparty_name="Acme", band=Band.HIGH, previous_band=Band.NONE,
+                     score=0.5, previous_score=0.0, rules=SCORE.rules, authority_paths=SCORE.authority_paths,
+                     commercial_paths=(), graph_version=7, **update)
+
+    related = tuple(RelatedParty(id=f"h{i}", name=f"Holding {i}", score=0.4 - i / 10, band=Band.MEDIUM)
+                    for i in range(4))
+    lines = render_alert(alert(case_id="acme", related_parties=related)).splitlines()
+    assert lines[1] == ("  case acme: also Holding 0 (h0) 0.400 medium, Holding 1 (h1) 0.300 medium, "
+                        "Holding 2 (h2) 0.200 medium, +1 more")
+    assert lines[2].startswith("  authority  ")
+    # a case named after another party than the pair's counterparty is shown even without related parties
+    assert render_alert(alert(case_id="ministry-firm")).splitlines()[1] == "  case ministry-firm"
+    # an alert that is just its own pair adds no line
+    assert render_alert(alert(case_id="acme")).splitlines()[1].startswith("  authority  ")
+    merged = render_alert(alert(case_id="acme", actor_merged_ids=("Q7", "pm"))).splitlines()
+    assert merged[1] == "  ids        actor pm = Q7"
