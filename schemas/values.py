@@ -6,8 +6,8 @@ The choices (docs/events.md, "Values"):
 - A range ("25-50", "25 – 50 %", BODS minimum/maximum) reads as its lower bound: the share the source guarantees.
   A bound the source states as exclusive ("more than 25%") reads as the bound itself.
 - Separators: with both "." and ",", the last one is the decimal mark ("1.000.000,50", "1,000,000.50"); a single
-  kind of separator that repeats, or that is followed by exactly three digits in an amount, groups thousands
-  ("1.000.000", "1,000"); otherwise it is the decimal mark ("25,5"). In a percentage a lone separator is always the
+  kind of separator that repeats, or that is followed by exactly three digits after one to three digits in an
+  amount, groups thousands ("1.000.000", "1,000"); otherwise it is the decimal mark ("25,5", "1500000.000"). In a percentage a lone separator is always the
   decimal mark ("12,500" is 12.5).
 - Currencies: ISO 4217 codes in any case, English and German names ("Euro", "US dollar") and the common symbols.
 - Dates: a year or a year-month is a period. A start date takes its first day, an end date its last.
@@ -75,7 +75,8 @@ def _plain_number(part: str, original: str, percentage: bool) -> float:
             return float(digits.replace(mark, ""))
         if count == 1:
             whole, fraction = digits.split(mark)
-            if not percentage and len(fraction) == 3 and whole not in ("", "0"):
+            # A group of thousands follows one to three digits: "1.500" is 1500, "1500000.000" is 1500000.
+            if not percentage and len(fraction) == 3 and whole not in ("", "0") and len(whole) <= 3:
                 return float(whole + fraction)
             return float(f"{whole or '0'}.{fraction}")
     return float(digits)

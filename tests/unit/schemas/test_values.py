@@ -20,6 +20,8 @@ def test_percentages(text, value):
 @pytest.mark.parametrize(("text", "value"), [
     ("1.000.000", 1_000_000.0), ("1,000,000.50", 1_000_000.5), ("1.000.000,50", 1_000_000.5), ("1.000", 1000.0),
     ("113969.15", 113969.15), ("1 200", 1200.0), ("€ 1 200,50", 1200.5), ("0,75", 0.75),
+    # a decimal with three places after more than three digits is no thousands group (was read 1000 times larger)
+    ("1500000.000", 1_500_000.0), ("1234.567", 1234.567), ("12,345", 12345.0),
 ])
 def test_amounts(text, value):
     assert read_number(text) == value
