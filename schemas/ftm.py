@@ -258,6 +258,9 @@ class Stored:
     def parse(cls, data: object, check_dropped: bool = True) -> Stored:
         if not isinstance(data, dict):
             raise _Skip(SkipReason.INVALID_ENTITY, f"an FtM entity is a JSON object, got {type(data).__name__}")
+        if not data.get("schema"):  # FtM's own message ("No schema for entity.") does not say what was read
+            raise _Skip(SkipReason.INVALID_ENTITY, f"not an FtM entity: no \"schema\" among its keys "
+                                                   f"{', '.join(sorted(map(str, data))[:8]) or '(none)'}")
         try:
             proxy = model.get_proxy(data, cleaned=False)  # re-clean: the input is untrusted
         except InvalidData as exc:

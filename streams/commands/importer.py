@@ -133,8 +133,9 @@ def detect_format(reader: JsonValues) -> str:
 
 
 class JsonValues:
-    """The JSON values of a file, one per line or the elements of one top-level array, read anew on each call
-    without loading the file. A line that is not JSON is reported once (on the first full read)."""
+    """The JSON values of a file, one per line, the elements of one top-level array, or pretty-printed objects one
+    after another (a single BODS statement, a yente index), read anew on each call without loading the file. A line
+    that is not JSON is reported once (on the first full read)."""
 
     def __init__(self, path: Path, report: ImportReport, progress: bool):
         self.path = path
@@ -149,9 +150,11 @@ class JsonValues:
         with self.path.open("rb") as stream, self._progress(stream, quiet) as bar:
             first = _first_byte(stream)
             stream.seek(0)
-            if first == b"[":
+            if first == b"[" or (first == b"{" and _object_spans_lines(stream)):
+                stream.seek(0)
                 yield from _array_elements(stream, bar)
                 return
+            stream.seek(0)
             for number, line in enumerate(stream, start=1):
                 bar.update(len(line))
                 if not line.strip():
@@ -179,8 +182,32 @@ def _first_byte(stream: BinaryIO) -> bytes:
     return b""
 
 
+def _object_spans_lines(stream: BinaryIO, limit: int = 1 << 22) -> bool:
+    """Whether the file opens with a JSON object written over several lines (pretty-printed), rather than one
+    object per line: the first line alone is not JSON, but the text from the start decodes to one object."""
+    stream.seek(0)
+    first_line = b""
+    while not first_line.strip():
+        first_line = stream.readline()
+        if not first_line:
+            return False
+    try:
+        json.loads(first_line)
+        return False
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        pass
+    stream.seek(0)
+    text = stream.read(limit).decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    try:
+        json.JSONDecoder().raw_decode(text)
+    except json.JSONDecodeError:
+        return False
+    return True
+
+
 def _array_elements(stream: BinaryIO, bar) -> Iterator[object]:
-    """The elements of a top-level JSON array, decoded one at a time from a moving buffer."""
+    """The elements of a top-level JSON array (or JSON values one after another), decoded one at a time from a
+    moving buffer."""
     decoder = json.JSONDecoder()
     buffer, position, started = "", 0, False
     text = _text_chunks(stream, bar)
@@ -197,7 +224,7 @@ def _array_elements(stream: BinaryIO, bar) -> Iterator[object]:
             chunk = next(text, None)
             if chunk is None:
                 if buffer[position:].strip():
-                    raise SystemExit(f"coi-risk: the JSON array ends early or is malformed near "
+                    raise SystemExit(f"coi-risk: the JSON ends early or is malformed near "
                                      f"{buffer[position:position + 60]!r}") from None
                 return
             buffer, position = buffer[position:] + chunk, 0

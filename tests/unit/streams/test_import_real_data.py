@@ -221,3 +221,35 @@ def test_deleting_a_person_retracts_every_relation_naming_it():
     [back] = [e for e in resumed.apply({"op": "ADD", "entity": next(r for r in rows if r["id"] == "case-brother")})
               if e.relation_id == "case-stake"]
     assert back.op.value == "upsert" and back.observed_at > retracts[0].observed_at, "state keeps the versions"
+
+
+def test_pretty_printed_statements_one_after_another_import_like_the_array(capsys, tmp_path):
+    # BODS 0.3 publishes single statements pretty-printed (examples/flat-serialisation in openownership/
+    # data-standard 0.3.0); read line by line, each line was reported as malformed JSON and the format taken for FtM.
+    statements = json.loads((BODS / "full-pep-declaration.json").read_text())
+    concatenated = tmp_path / "statements.json"
+    concatenated.write_text("\n".join(json.dumps(s, indent=2) for s in statements) + "\n")
+    from_array, _, _ = run_import(capsys, str(BODS / "full-pep-declaration.json"), *SOURCE_URL)
+    lines, err, code = run_import(capsys, str(concatenated), *SOURCE_URL)
+    assert code == 0 and "import (bods): converted 3; retracted 0; skipped 0" in err, err
+    assert lines == from_array
+    single = tmp_path / "person.json"
+    single.write_text(json.dumps(statements[1], indent=2))
+    lines, err, _ = run_import(capsys, str(single), *SOURCE_URL)
+    assert "(bods)" in err and "malformed_json" not in err, "one pretty-printed statement is one statement"
+
+
+def test_json_lines_with_a_broken_line_still_report_that_line(capsys, tmp_path):
+    rows = (YENTE / "zala-ownership.ftm.json").read_text().splitlines()
+    broken = tmp_path / "broken.ftm.json"
+    broken.write_text("\n".join(['{"id": "cut-off", "schema": "Ownership", "prop', *rows]) + "\n")
+    lines, err, _ = run_import(capsys, str(broken))
+    assert "converted 21" in err and "malformed_json: line 1" in err and len(lines) == 21
+
+
+def test_a_json_document_that_is_not_entities_names_what_it_read(capsys, tmp_path):
+    index = tmp_path / "delta.json"  # the shape of yente's tests/fixtures/dataset/t2/delta.json: versions -> URLs
+    index.write_text('{"versions":\n  {"20240527134702-zbn": "https://data.opensanctions.org/artifacts/x.json"},\n'
+                     '  "updated_at": "2024-05-28T14:47:29Z"\n}\n')
+    _, err, code = run_import(capsys, str(index))
+    assert code == 1 and 'not an FtM entity: no "schema" among its keys updated_at, versions' in err, err
