@@ -11,8 +11,9 @@ relationship events. docs/events.md ("BODS") has the mapping table and what is l
   all in the file, the chain is there and the engine computes the indirect stake itself, so the declared one is
   not imported (it would count twice); otherwise it is imported as the only evidence, with role "indirect".
 - Versions: a record's statements (0.4: one `recordId`; 0.3: chains of `replacesStatements`) are versions of the
-  same relations, ordered by `statementDate` and, on one date, by their order in the file; an interest a later
-  statement no longer states is retracted. A closed record (`recordStatus: closed`) ends its relations: on the
+  same relations, ordered by `statementDate` and, on one date, by their order in the file (whatever order the file
+  lists them in); an interest a later statement no longer states is retracted. A relationship that states no
+  interests is an interest of unknown kind. A closed record (`recordStatus: closed`) ends its relations: on the
   interest's `endDate`, else on the day before the closing statement's date.
 - Provenance: the publisher from `publicationDetails.publisher`, the source URL from `source.url` or the
   publisher's `url`, the retrieval time from `source.retrievedAt` or `publicationDate`; `ImportDefaults` fill
@@ -36,7 +37,7 @@ from schemas.validation import EventRejected, validate_event
 from schemas.values import UnreadableValue, first_day, last_day, read_timestamp
 from schemas.vocabulary import EntitySchema, RelationType
 
-BODS_IMPORT_VERSION = "1.0"
+BODS_IMPORT_VERSION = "1.1"  # bump when the mapping changes what an import yields
 
 ENTITY_SCHEMA: dict[str, EntitySchema] = {
     "registeredEntity": EntitySchema.COMPANY,
@@ -113,6 +114,11 @@ class Statement:
     date: dt.date | None
     closed: bool
     raw: dict
+    time: dt.datetime | None = None  # statementDate with its time of day, when it gives one
+
+    def version(self, position: int) -> tuple[dt.datetime, int]:
+        """Where this statement stands among the versions of its record: by statementDate, then file order."""
+        return self.time or dt.datetime.min.replace(tzinfo=dt.UTC), position
 
     @classmethod
     def read(cls, data: dict, lineage: dict[str, str]) -> Statement:
@@ -134,14 +140,15 @@ class Statement:
             closed = False
         if kind not in ("entity", "person", "relationship"):
             raise _Problem(SkipReason.UNMAPPED_SCHEMA, f"statement type {data.get('recordType') or data.get('statementType')!r}")
-        date = None
+        date, time = None, None
         if data.get("statementDate"):
             try:
                 date = first_day(data["statementDate"])
+                time = read_timestamp(data["statementDate"])
             except UnreadableValue as exc:
                 raise _Problem(SkipReason.UNREADABLE_VALUE, f"statementDate {exc}") from None
         return cls(kind, identifier(record_id), statement_id, details if isinstance(details, dict) else {}, date,
-                   closed, data)
+                   closed, data, time)
 
 
 def _details_03(data: dict, kind: str) -> dict:
@@ -180,8 +187,13 @@ class _State:
 def import_bods(read: Callable[[], Iterable[object]], defaults: ImportDefaults = ImportDefaults(
         extractor_name="bods-import", extractor_version=BODS_IMPORT_VERSION),
                 report: ImportReport | None = None) -> Iterator[RelationshipEvent]:
-    """Stream a BODS file (statements as a JSON array or lines): parties first, then relationships in order."""
+    """Stream a BODS file (statements as a JSON array or lines): parties first, then relationships in order.
+
+    A relationship record whose versions the file lists out of date order (BODS requires only that parties come
+    before the relationships naming them) is held back until its last version in the file, then applied in
+    statementDate order: otherwise an older version read later would win. Only those records are held."""
     state = _State()
+    relationship_versions: dict[str, list[tuple[tuple[dt.datetime, int], int]]] = {}
     for position, data in enumerate(read()):
         if not isinstance(data, dict):
             continue
@@ -191,26 +203,53 @@ def import_bods(read: Callable[[], Iterable[object]], defaults: ImportDefaults =
             continue  # reported in the second pass
         if statement.kind == "relationship":
             state.relationship_ids.add(statement.record_id)
+            relationship_versions.setdefault(statement.record_id, []).append(
+                (statement.version(position), position))
             continue
         ref = _party_ref(statement)
-        version = (statement.date or dt.date.min, position)
+        version = statement.version(position)
         if ref is not None and (statement.record_id not in state.parties
                                 or state.parties[statement.record_id][1] <= version):
             state.parties[statement.record_id] = (ref, version)
-    for data in read():  # `lineage` from the first pass stays: 0.3 parties are named by their latest statement
-        try:
+    last_of_unordered = {record: max(position for _, position in versions)
+                         for record, versions in relationship_versions.items() if versions != sorted(versions)}
+    held: dict[str, list[tuple[tuple[dt.datetime, int], dict]]] = {}
+    for position, data in enumerate(read()):  # `lineage` from the first pass stays: 0.3 parties are named by
+        try:                                   # their latest statement
             if not isinstance(data, dict):
                 raise _Problem(SkipReason.INVALID_ENTITY, f"a BODS statement is a JSON object, got "
                                                           f"{type(data).__name__}")
             statement = Statement.read(data, state.lineage)
-            if statement.kind == "relationship":
-                yield from _relationship_events(statement, state, defaults, report)
-            elif statement.kind == "person":
-                yield from _office_events(statement, state, defaults, report)
         except _Problem as problem:
-            known = data if isinstance(data, dict) else {}
-            _record(report, Skipped(str(known.get("statementId") or known.get("statementID") or "") or None,
-                                    "BODS", problem.reason, problem.message))
+            _record_problem(report, data, problem)
+            continue
+        if statement.kind == "relationship" and statement.record_id in last_of_unordered:
+            held.setdefault(statement.record_id, []).append((statement.version(position), data))
+            if position != last_of_unordered[statement.record_id]:
+                continue
+            _note(report, statement, "versions out of date order in the file: applied in statementDate order")
+            for _, version_data in sorted(held.pop(statement.record_id), key=lambda item: item[0]):
+                yield from _statement_events(Statement.read(version_data, state.lineage), version_data, state,
+                                             defaults, report)
+            continue
+        yield from _statement_events(statement, data, state, defaults, report)
+
+
+def _statement_events(statement: Statement, data: dict, state: _State, defaults: ImportDefaults,
+                      report: ImportReport | None) -> Iterator[RelationshipEvent]:
+    try:
+        if statement.kind == "relationship":
+            yield from _relationship_events(statement, state, defaults, report)
+        elif statement.kind == "person":
+            yield from _office_events(statement, state, defaults, report)
+    except _Problem as problem:
+        _record_problem(report, data, problem)
+
+
+def _record_problem(report: ImportReport | None, data: object, problem: _Problem) -> None:
+    known = data if isinstance(data, dict) else {}
+    _record(report, Skipped(str(known.get("statementId") or known.get("statementID") or "") or None,
+                            "BODS", problem.reason, problem.message))
 
 
 def _party_ref(statement: Statement) -> dict | None:
@@ -267,7 +306,7 @@ def _provenance(statement: Statement, defaults: ImportDefaults) -> tuple[dict, d
         raise _Problem(SkipReason.MISSING_PROVENANCE,
                        f"no {', '.join(n for n, _ in missing)} in the statement and no default for it "
                        f"({', '.join(o for _, o in missing)})")
-    observed = (dt.datetime.combine(statement.date, dt.time(), tzinfo=dt.UTC) if statement.date else retrieved_at)
+    observed = statement.time or retrieved_at
     return {"source_url": str(source_url), "publisher": str(publisher)[:500], "retrieved_at": retrieved_at,
             "extractor": {"name": defaults.extractor_name, "version": defaults.extractor_version},
             "confidence": defaults.confidence}, observed
@@ -307,6 +346,9 @@ def _relationship_events(statement: Statement, state: _State, defaults: ImportDe
     documents: dict[str, dict] = {}
     seen: dict[str, int] = {}
     interests = [i for i in details.get("interests") or [] if isinstance(i, dict)]
+    if not interests:  # the party has an interest the statement does not describe: a stake of unknown size
+        interests = [{}]
+        _note(report, statement, "relationship states no interests: imported as an interest of unknown kind")
     for interest in interests:
         kind = interest.get("type") or UNTYPED_INTEREST
         mapping = INTERESTS.get(kind)

@@ -4,6 +4,8 @@ are imported end to end in tests/unit/streams/test_import_real_data.py."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 from schemas.bods import events_from_bods
 from schemas.ftm import ImportDefaults, ImportReport
@@ -74,3 +76,47 @@ def test_bods_03_parties_named_by_a_later_statement_are_the_same_party():
     later["subject"] = {"describedByEntityStatement": renamed["statementID"]}
     [event] = events_from_bods([PERSON, COMPANY, renamed, later])
     assert (event.target.id, event.target.name) == (COMPANY["statementID"], "Gradnja Group d.o.o.")
+
+
+def _final_state(events) -> dict[str, tuple]:
+    """The version of each relation the engine keeps: the latest observed_at."""
+    state: dict[str, tuple] = {}
+    for event in sorted(events, key=lambda e: e.observed_at):
+        state[event.relation_id] = (event.op.value, event.properties.percentage, event.start_date, event.end_date)
+    return state
+
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "bods"
+DEFAULTS = ImportDefaults(source_url="https://example.org/register", extractor_name="bods-import")
+
+
+def test_versions_listed_out_of_date_order_apply_in_date_order():
+    # Open Ownership's tecido.json: Maria Esteves' stake goes 100% -> 40% -> 30% -> closed, Shear Trust's
+    # 60% -> 70% -> 80%. BODS does not make a file list versions by date; read backwards, the oldest version
+    # was the last one applied and won (100%, open).
+    statements = json.loads((FIXTURES / "tecido.json").read_text())
+    in_order = _final_state(events_from_bods(statements, DEFAULTS))
+    report = ImportReport()
+    backwards = _final_state(events_from_bods(statements[::-1], DEFAULTS, report))
+    assert backwards == in_order
+    assert in_order["022EBEB66B/shareholding"] == ("upsert", 30.0, dt.date(2022, 9, 21), dt.date(2023, 3, 2))
+    assert in_order["02089A4E68/shareholding"] == ("upsert", 80.0, dt.date(2023, 3, 1), None)
+    assert any("out of date order" in note for note in report.notes)
+
+
+def test_statement_time_of_day_is_kept():
+    first_version = json.loads((FIXTURES / "tecido.json").read_text())[:3]  # person, company, relationship
+    for s in first_version:
+        s["statementDate"] = "2019-01-20T11:17:23Z"
+    [*events] = events_from_bods(first_version, DEFAULTS)
+    assert {e.observed_at for e in events} == {dt.datetime(2019, 1, 20, 11, 17, 23, tzinfo=dt.UTC)}
+
+
+def test_a_relationship_without_interests_is_a_stake_of_unknown_size():
+    # Open Ownership's bods-package-annotations.json: the relationship states subject and party, no interests.
+    report = ImportReport()
+    [event] = events_from_bods(json.loads((FIXTURES / "bods-package-annotations.json").read_text()), DEFAULTS,
+                               report)
+    assert (event.relation_type.value, event.properties.percentage) == ("ownership", None)
+    assert (event.source.name, event.target.name) == ("DRILLGREAT LIMITED", "MONSOON HOLDINGS (NO.1) LIMITED")
+    assert any("states no interests" in note for note in report.notes)
