@@ -61,6 +61,7 @@ def run_import(args: argparse.Namespace) -> int:
 
     report = ImportReport()
     with _readable(args.file) as path:
+        refuse_non_json(path, "standard input" if args.file == "-" else args.file)
         reader = JsonValues(path, report, progress=not args.quiet and sys.stderr.isatty())
         fmt = args.format if args.format != "auto" else detect_format(reader)
         events = _events(fmt, reader, args, report)
@@ -173,6 +174,41 @@ class JsonValues:
 
         return tqdm(total=self.path.stat().st_size, unit="B", unit_scale=True, file=sys.stderr,
                     disable=quiet or not self.progress, desc=f"{self.path.name} pass {self.passes}", leave=False)
+
+
+# Formats people hand the importer by mistake, by their first bytes: one line naming them beats a skip per line.
+NOT_JSON_SIGNATURES: dict[bytes, str] = {
+    b"\x1f\x8b": "a gzip file: decompress it first (zcat FILE | coi-risk import -)",
+    b"PK\x03\x04": "a zip archive: extract the JSON file from it first",
+    b"SQLite format 3\x00": "an SQLite database: map it to FtM first (ftm map)",
+    b"BZh": "a bzip2 file: decompress it first",
+    b"\xfd7zXZ": "an xz file: decompress it first",
+}
+
+
+def refuse_non_json(path: Path, name: str) -> None:
+    """Stop with one line when the file is plainly not JSON: a known binary format, or a first line that is not
+    JSON and does not open a JSON value (a YAML mapping, a CSV header). A broken line in JSON lines is not this:
+    it is reported and skipped."""
+    with path.open("rb") as stream:
+        head = stream.read(16)
+        for signature, what in NOT_JSON_SIGNATURES.items():
+            if head.startswith(signature):
+                raise SystemExit(f"coi-risk: {name} is {what}")
+        stream.seek(0)
+        first = _first_byte(stream)
+        if first in (b"", b"{", b"["):
+            return
+        stream.seek(0)
+        line = b""
+        while not line.strip():
+            line = stream.readline()
+    try:
+        json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise SystemExit(f"coi-risk: {name} is not JSON lines, a JSON array or JSON objects (it begins "
+                         f"{line.strip()[:40]!r}); coi-risk import reads FtM entities, FtM delta lines and BODS "
+                         f"statements as JSON") from None
 
 
 def _first_byte(stream: BinaryIO) -> bytes:

@@ -4,6 +4,7 @@ command line, and the scores the imported events give."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import json
 from pathlib import Path
@@ -253,3 +254,14 @@ def test_a_json_document_that_is_not_entities_names_what_it_read(capsys, tmp_pat
                      '  "updated_at": "2024-05-28T14:47:29Z"\n}\n')
     _, err, code = run_import(capsys, str(index))
     assert code == 1 and 'not an FtM entity: no "schema" among its keys updated_at, versions' in err, err
+
+
+def test_a_file_that_is_plainly_not_json_stops_with_one_line(capsys, tmp_path):
+    packed = tmp_path / "zala.ftm.json.gz"
+    packed.write_bytes(gzip.compress((YENTE / "zala-ownership.ftm.json").read_bytes()))
+    mapping = tmp_path / "kek.yml"  # the start of followthemoney's tests/fixtures/kek.yml, a mapping, not entities
+    mapping.write_text("database: ${FTM_TEST_DATABASE_URI}\ntables:\n  - table: company\n")
+    for path, says in ((packed, "is a gzip file: decompress it first"), (mapping, "is not JSON lines")):
+        with pytest.raises(SystemExit) as stopped:
+            main(["import", str(path), "--quiet"])
+        assert says in str(stopped.value) and "\n" not in str(stopped.value)
