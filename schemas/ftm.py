@@ -43,10 +43,11 @@ from schemas.values import (
     read_number,
     read_percentage,
     read_timestamp,
+    split_currency,
 )
 from schemas.vocabulary import RELATIONS, EntitySchema, RelationSpec, RelationType, Status
 
-FTM_IMPORT_VERSION = "2.0"  # bump when the mapping changes what an import yields
+FTM_IMPORT_VERSION = "2.1"  # bump when the mapping changes what an import yields
 
 # Our relation property -> the FtM property that carries it.
 FTM_PROPERTY: dict[str, str] = {
@@ -663,10 +664,12 @@ class _Reader:
             values = entity.proxy.get(prop, quiet=True)
             if not values:
                 continue
-            amount = self._number("amount", f"{prefix}{prop}", values)
+            split = [split_currency(value) for value in values]  # "EUR 1,000,000": the amount names its currency
+            amount = self._number("amount", f"{prefix}{prop}", [number for number, _ in split])
             if amount is None:
                 continue
             properties["amount"] = amount
+            written = sorted({code for _, code in split if code})
             currency = implied
             if currency is None:
                 for value in entity.proxy.get("currency", quiet=True)[:1]:
@@ -674,6 +677,11 @@ class _Reader:
                         currency = read_currency(value)
                     except UnreadableValue as exc:
                         self.note(f"{prefix}currency {exc}: the amount is imported without a currency")
+            if currency is None and len(written) == 1:
+                currency = written[0]
+            if written and written != [currency]:
+                self.note(f"{prefix}{prop} {values} names {', '.join(written)}: the currency used is "
+                          f"{currency or 'none (they disagree)'}")
             if currency:
                 properties["currency"] = currency
             return True

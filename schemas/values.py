@@ -32,6 +32,9 @@ _STRIP = str.maketrans("", "", "%€$£¥")
 # "more than 25%" reads as 25 (the stated bound, see the module docstring); "under 25%" cannot be read as a stake.
 _LOWER_BOUNDS = ("more than", "at least", "over", "above", "mehr als", "über", ">=", ">", "ca.", "approx.", "~")
 _UPPER_BOUNDS = ("less than", "under", "up to", "below", "bis zu", "unter", "<=", "<")
+# "more than 25% but not more than 50%" (the UK register's nature-of-control wording): a range, read like "25-50".
+_BOUNDED_RANGE = re.compile(r"^(.+?)\s*,?\s*(?:but|and)\s+(?:not more than|not exceeding|less than|at most|up to)\s+(.+)$",
+                            re.IGNORECASE)
 
 
 def read_number(text: str, percentage: bool = False) -> float:
@@ -51,7 +54,7 @@ def read_range(text: str, percentage: bool = False) -> tuple[float, float]:
         if cleaned.lower().startswith(prefix):
             cleaned = cleaned[len(prefix):].strip()
             break
-    match = _RANGE.match(cleaned)
+    match = _BOUNDED_RANGE.match(cleaned) or _RANGE.match(cleaned)
     if match and not _NUMBER.match(_SPACES.sub("", cleaned)):
         low, high = (_plain_number(part, text, percentage) for part in match.groups())
         if high < low:
@@ -134,6 +137,20 @@ def read_currency(text: str) -> str:
     if code is None:
         raise UnreadableValue(f"{text!r} is not a currency code or name we know")
     return code
+
+
+def split_currency(text: str) -> tuple[str, str | None]:
+    """An amount written with its currency ("EUR 1,000,000", "1 000 000 EUR", "1.000.000 €"): (the number's text,
+    the ISO code); (text, None) when no first or last word is a currency we know."""
+    words = str(text).split()
+    for index in (0, -1) if len(words) > 1 else ():
+        try:
+            code = read_currency(words[index])
+        except UnreadableValue:
+            continue
+        rest = words[1:] if index == 0 else words[:-1]
+        return " ".join(rest), code
+    return str(text), None
 
 
 def _period(text: str) -> tuple[int, int | None, int | None]:

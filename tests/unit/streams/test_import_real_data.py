@@ -186,6 +186,11 @@ def test_real_data_values_and_skip_messages():
     [event] = events_from_ftm([*base, bad], report=report)
     assert event.properties.percentage is None
     assert any("Ownership o" in note and "percentage 'about half'" in note for note in report.notes)
+    payment = {"id": "pay", "schema": "Payment", "datasets": ["x"], "last_change": "2024-01-01T00:00:00",
+               "properties": {"payer": ["c"], "beneficiary": ["p"], "amount": ["EUR 1.500.000"]}}
+    [event] = events_from_ftm([*base, payment])
+    assert (event.properties.amount, event.properties.currency) == (1_500_000.0, "EUR"), \
+        "an amount that names its currency was imported without an amount"
 
 
 def test_export_bods_declares_the_computed_indirect_stake(capsys, tmp_path):
