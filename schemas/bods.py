@@ -158,7 +158,8 @@ def _details_03(data: dict, kind: str) -> dict:
         party = data.get("interestedParty") or {}
         return {
             "subject": subject.get("describedByEntityStatement"),
-            "interestedParty": party.get("describedByPersonStatement") or party.get("describedByEntityStatement"),
+            "interestedParty": (party.get("describedByPersonStatement") or party.get("describedByEntityStatement")
+                                or party.get("unspecified")),
             "interests": [dict(i, directOrIndirect=i.get("interestLevel", "unknown")) for i in
                           data.get("interests") or []],
         }
@@ -332,7 +333,14 @@ def _share(share: object, notes: list[str]) -> tuple[float | None, str]:
 def _relationship_events(statement: Statement, state: _State, defaults: ImportDefaults,
                          report: ImportReport | None) -> Iterator[RelationshipEvent]:
     details = statement.details
-    subject, party = details.get("subject"), details.get("interestedParty")
+    stated = {"subject": details.get("subject"), "interestedParty": details.get("interestedParty")}
+    for end, value in stated.items():
+        if isinstance(value, dict):  # BODS states why a party is not named (0.4: the object; 0.3: `unspecified`)
+            raise _Problem(SkipReason.MISSING_ENDPOINT,
+                           f"relationship {statement.record_id}: the {end} is not disclosed "
+                           f"({value.get('reason') or 'no reason given'}"
+                           + (f": {value['description']}" if value.get("description") else "") + ")")
+    subject, party = stated["subject"], stated["interestedParty"]
     subject = identifier(state.lineage.get(subject, subject)) if isinstance(subject, str) else None
     party = identifier(state.lineage.get(party, party)) if isinstance(party, str) else None
     for end, record in (("subject", subject), ("interestedParty", party)):

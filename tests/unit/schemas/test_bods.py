@@ -120,3 +120,13 @@ def test_a_relationship_without_interests_is_a_stake_of_unknown_size():
     assert (event.relation_type.value, event.properties.percentage) == ("ownership", None)
     assert (event.source.name, event.target.name) == ("DRILLGREAT LIMITED", "MONSOON HOLDINGS (NO.1) LIMITED")
     assert any("states no interests" in note for note in report.notes)
+
+
+def test_an_undisclosed_party_is_skipped_with_the_reason_the_register_gives():
+    # Open Ownership's listed-company-exempt-from-disclosure.json: the interestedParty is a reason, not a record.
+    report = ImportReport()
+    assert list(events_from_bods(json.loads((FIXTURES / "listed-company-exempt-from-disclosure.json").read_text()),
+                                 DEFAULTS, report)) == []
+    [skipped] = report.skipped
+    assert skipped.reason == "missing_endpoint"
+    assert "interestedParty is not disclosed (subjectExemptFromDisclosure: Exempt from disclosure" in skipped.message
