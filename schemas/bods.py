@@ -166,7 +166,8 @@ def _details_03(data: dict, kind: str) -> dict:
     if kind == "entity":
         return {"name": data.get("name"), "entityType": {"type": data.get("entityType")},
                 "jurisdiction": data.get("incorporatedInJurisdiction") or {}}
-    return {"names": data.get("names") or [], "nationalities": data.get("nationalities") or []}
+    return {"names": data.get("names") or [], "nationalities": data.get("nationalities") or [],
+            "politicalExposure": data.get("politicalExposure") or {}}  # the same shape in 0.3 and 0.4
 
 
 class _Problem(Exception):

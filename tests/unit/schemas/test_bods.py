@@ -130,3 +130,13 @@ def test_an_undisclosed_party_is_skipped_with_the_reason_the_register_gives():
     [skipped] = report.skipped
     assert skipped.reason == "missing_endpoint"
     assert "interestedParty is not disclosed (subjectExemptFromDisclosure: Exempt from disclosure" in skipped.message
+
+
+def test_a_bods_03_pep_declaration_gives_the_topic_and_the_office():
+    # Open Ownership's 0.3 example 4b-full-pep-declaration.json: politicalExposure has the 0.4 shape in 0.3; it was
+    # dropped, so the declared PEP imported as a plain person.
+    events = list(events_from_bods(json.loads((FIXTURES / "0.3-full-pep-declaration.json").read_text()), DEFAULTS))
+    [office] = [e for e in events if e.relation_type.value == "occupancy"]
+    assert office.source.name == "Michael Hubbard" and office.source.topics == ("role.pep",)
+    assert office.properties.role == "Member of Parliament" and office.start_date == dt.date(2017, 10, 15)
+    assert all(e.source.topics == ("role.pep",) for e in events)
