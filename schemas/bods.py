@@ -7,9 +7,10 @@ relationship events. docs/events.md ("BODS") has the mapping table and what is l
 - Each interest of a relationship statement is one event from the interested party to the subject, its type
   read from `INTERESTS`. A share reads its `exact` value, else its lower bound (`minimum`/`exclusiveMinimum`: the
   share the register guarantees); a share with only an upper bound is imported without a percentage.
-- `directOrIndirect: indirect` (0.3: `interestLevel`): when the statement lists its `componentRecords` and they are
-  all in the file, the chain is there and the engine computes the indirect stake itself, so the declared one is
-  not imported (it would count twice); otherwise it is imported as the only evidence, with role "indirect".
+- `directOrIndirect: indirect` (0.2: `interestLevel`): when the statement lists its `componentRecords` (0.3:
+  `componentStatementIDs`) and they are all in the file, the chain is there and the engine computes the indirect
+  stake itself, so the declared one is not imported (it would count twice); otherwise it is imported as the only
+  evidence, with role "indirect".
 - Versions: a record's statements (0.4: one `recordId`; 0.3: chains of `replacesStatements`) are versions of the
   same relations, ordered by `statementDate` and, on one date, by their order in the file (whatever order the file
   lists them in); an interest a later statement no longer states is retracted. A relationship that states no
@@ -160,8 +161,10 @@ def _details_03(data: dict, kind: str) -> dict:
             "subject": subject.get("describedByEntityStatement"),
             "interestedParty": (party.get("describedByPersonStatement") or party.get("describedByEntityStatement")
                                 or party.get("unspecified")),
-            "interests": [dict(i, directOrIndirect=i.get("interestLevel", "unknown")) for i in
-                          data.get("interests") or []],
+            # 0.3 states directOrIndirect like 0.4 (interestLevel is its 0.2 name) and lists the chain by statement
+            "interests": [dict(i, directOrIndirect=i.get("directOrIndirect") or i.get("interestLevel") or "unknown")
+                          for i in data.get("interests") or [] if isinstance(i, dict)],
+            "componentRecords": data.get("componentStatementIDs") or [],
         }
     if kind == "entity":
         return {"name": data.get("name"), "entityType": {"type": data.get("entityType")},
@@ -350,7 +353,8 @@ def _relationship_events(statement: Statement, state: _State, defaults: ImportDe
                            f"relationship {statement.record_id}: {end} {record or '(unspecified)'} is not a person "
                            f"or entity statement in the file")
     provenance, observed = _provenance(statement, defaults)
-    components = [identifier(c) for c in details.get("componentRecords") or [] if isinstance(c, str)]
+    components = [identifier(state.lineage.get(c, c)) for c in details.get("componentRecords") or []
+                  if isinstance(c, str)]  # 0.3 names statements: their records are the chains they belong to
     chain_in_file = bool(components) and all(c in state.relationship_ids or c in state.parties for c in components)
     documents: dict[str, dict] = {}
     seen: dict[str, int] = {}

@@ -140,3 +140,16 @@ def test_a_bods_03_pep_declaration_gives_the_topic_and_the_office():
     assert office.source.name == "Michael Hubbard" and office.source.topics == ("role.pep",)
     assert office.properties.role == "Member of Parliament" and office.start_date == dt.date(2017, 10, 15)
     assert all(e.source.topics == ("role.pep",) for e in events)
+
+
+def test_a_bods_03_declared_indirect_stake_is_left_to_the_engine_when_its_chain_is_there():
+    # Open Ownership's 0.3 example indirect-ownership/os-03-dr-04.json: HoldCo holds 60% of the company, the person
+    # an unknown share of HoldCo, and the primary statement declares the person's indirect 30% with
+    # componentStatementIDs. 0.3's directOrIndirect was overwritten with "unknown", so the 30% came in as a direct
+    # stake beside the chain and counted twice.
+    report = ImportReport()
+    events = list(events_from_bods(
+        json.loads((FIXTURES / "0.3-indirect-ownership-os-03-dr-04.json").read_text()), DEFAULTS, report))
+    assert len(events) == 2 and report.outcomes[
+        "bods indirect interest left to the engine (its chain is in the file)"] == 1
+    assert all(e.properties.percentage != 30.0 for e in events)
