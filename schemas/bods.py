@@ -93,6 +93,20 @@ _ONE_DAY = dt.timedelta(days=1)
 _ONE_SECOND = dt.timedelta(seconds=1)
 
 
+def _object(value: object) -> dict:
+    """A field the schema types as an object; anything else (invalid data) reads as absent."""
+    return value if isinstance(value, dict) else {}
+
+
+def _objects(value: object) -> list[dict]:
+    """The objects of a field the schema types as an array of objects."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def identifier(raw: str) -> str:
     """A BODS id as an event identifier: characters the contract does not allow become '-'."""
     text = _ID_CHARS.sub("-", str(raw).strip())
@@ -133,8 +147,9 @@ class Statement:
             closed = data.get("recordStatus") == "closed"
         else:  # 0.3: the record is the chain of statements that replace one another
             kind = {"entityStatement": "entity", "personStatement": "person",
-                    "ownershipOrControlStatement": "relationship"}.get(data.get("statementType"), "")
-            replaced = [lineage[s] for s in data.get("replacesStatements") or [] if s in lineage]
+                    "ownershipOrControlStatement": "relationship"}.get(_text(data.get("statementType")) or "", "")
+            replaced = [lineage[s] for s in data.get("replacesStatements") or []
+                        if isinstance(s, str) and s in lineage]
             record_id = replaced[0] if replaced else statement_id
             lineage[statement_id] = record_id
             details = _details_03(data, kind)
@@ -155,22 +170,22 @@ class Statement:
 def _details_03(data: dict, kind: str) -> dict:
     """0.3 fields in 0.4 places."""
     if kind == "relationship":
-        subject = data.get("subject") or {}
-        party = data.get("interestedParty") or {}
+        subject = _object(data.get("subject"))
+        party = _object(data.get("interestedParty"))
         return {
             "subject": subject.get("describedByEntityStatement"),
             "interestedParty": (party.get("describedByPersonStatement") or party.get("describedByEntityStatement")
                                 or party.get("unspecified")),
             # 0.3 states directOrIndirect like 0.4 (interestLevel is its 0.2 name) and lists the chain by statement
             "interests": [dict(i, directOrIndirect=i.get("directOrIndirect") or i.get("interestLevel") or "unknown")
-                          for i in data.get("interests") or [] if isinstance(i, dict)],
+                          for i in _objects(data.get("interests"))],
             "componentRecords": data.get("componentStatementIDs") or [],
         }
     if kind == "entity":
         return {"name": data.get("name"), "entityType": {"type": data.get("entityType")},
-                "jurisdiction": data.get("incorporatedInJurisdiction") or {}}
-    return {"names": data.get("names") or [], "nationalities": data.get("nationalities") or [],
-            "politicalExposure": data.get("politicalExposure") or {}}  # the same shape in 0.3 and 0.4
+                "jurisdiction": _object(data.get("incorporatedInJurisdiction"))}
+    return {"names": _objects(data.get("names")), "nationalities": _objects(data.get("nationalities")),
+            "politicalExposure": _object(data.get("politicalExposure"))}  # the same shape in 0.3 and 0.4
 
 
 class _Problem(Exception):
@@ -203,7 +218,7 @@ def import_bods(read: Callable[[], Iterable[object]], defaults: ImportDefaults =
         if not isinstance(data, dict):
             continue
         try:
-            statement = Statement.read(data, state.lineage)
+            statement = _read_statement(data, state.lineage)
         except _Problem:
             continue  # reported in the second pass
         if statement.kind == "relationship":
@@ -211,7 +226,11 @@ def import_bods(read: Callable[[], Iterable[object]], defaults: ImportDefaults =
             relationship_versions.setdefault(statement.record_id, []).append(
                 (statement.version(position), position))
             continue
-        ref = _party_ref(statement)
+        try:
+            ref = _party_ref(statement)
+        except (TypeError, AttributeError, ValueError) as exc:  # a shape the schema does not allow
+            _record_problem(report, data, _Problem(SkipReason.INVALID_ENTITY, f"not a valid BODS statement: {exc}"))
+            continue
         version = statement.version(position)
         if ref is not None and (statement.record_id not in state.parties
                                 or state.parties[statement.record_id][1] <= version):
@@ -224,7 +243,7 @@ def import_bods(read: Callable[[], Iterable[object]], defaults: ImportDefaults =
             if not isinstance(data, dict):
                 raise _Problem(SkipReason.INVALID_ENTITY, f"a BODS statement is a JSON object, got "
                                                           f"{type(data).__name__}")
-            statement = Statement.read(data, state.lineage)
+            statement = _read_statement(data, state.lineage)
         except _Problem as problem:
             _record_problem(report, data, problem)
             continue
@@ -234,10 +253,17 @@ def import_bods(read: Callable[[], Iterable[object]], defaults: ImportDefaults =
                 continue
             _note(report, statement, "versions out of date order in the file: applied in statementDate order")
             for _, version_data in sorted(held.pop(statement.record_id), key=lambda item: item[0]):
-                yield from _statement_events(Statement.read(version_data, state.lineage), version_data, state,
+                yield from _statement_events(_read_statement(version_data, state.lineage), version_data, state,
                                              defaults, report)
             continue
         yield from _statement_events(statement, data, state, defaults, report)
+
+
+def _read_statement(data: dict, lineage: dict[str, str]) -> Statement:
+    try:
+        return Statement.read(data, lineage)
+    except (TypeError, AttributeError, ValueError) as exc:  # a shape the schema does not allow: skip, never stop
+        raise _Problem(SkipReason.INVALID_ENTITY, f"not a valid BODS statement: {exc}") from None
 
 
 def _statement_events(statement: Statement, data: dict, state: _State, defaults: ImportDefaults,
@@ -249,6 +275,8 @@ def _statement_events(statement: Statement, data: dict, state: _State, defaults:
             yield from _office_events(statement, state, defaults, report)
     except _Problem as problem:
         _record_problem(report, data, problem)
+    except (TypeError, AttributeError, ValueError) as exc:  # a shape the schema does not allow: skip, never stop
+        _record_problem(report, data, _Problem(SkipReason.INVALID_ENTITY, f"not a valid BODS statement: {exc}"))
 
 
 def _record_problem(report: ImportReport | None, data: object, problem: _Problem) -> None:
@@ -260,25 +288,26 @@ def _record_problem(report: ImportReport | None, data: object, problem: _Problem
 def _party_ref(statement: Statement) -> dict | None:
     details = statement.details
     if statement.kind == "entity":
-        entity_type = (details.get("entityType") or {}).get("type") or "unknownEntity"
+        entity_type = _text(_object(details.get("entityType")).get("type")) or "unknownEntity"
         schema = ENTITY_SCHEMA.get(entity_type, EntitySchema.LEGAL_ENTITY)
-        name = details.get("name") or f"{entity_type} {statement.record_id}"
-        ref = {"id": statement.record_id, "schema": schema.value, "name": str(name)[:500]}
-        code = (details.get("jurisdiction") or {}).get("code")
+        name = _text(details.get("name")) or f"{entity_type} {statement.record_id}"
+        ref = {"id": statement.record_id, "schema": schema.value, "name": name[:500]}
+        code = _object(details.get("jurisdiction")).get("code")
     else:
-        names = [n for n in details.get("names") or [] if isinstance(n, dict)]
+        names = _objects(details.get("names"))
         names.sort(key=lambda n: n.get("type") != "legal")  # the legal name first, else the order given
-        full = [n.get("fullName") or " ".join(filter(None, (n.get("givenName"), n.get("familyName"))))
+        full = [_text(n.get("fullName")) or " ".join(filter(None, (_text(n.get("givenName")),
+                                                                    _text(n.get("familyName")))))
                 for n in names]
         full = [n for n in full if n]
         ref = {"id": statement.record_id, "schema": EntitySchema.PERSON.value,
                "name": (full[0] if full else f"unnamed person {statement.record_id}")[:500],
                "aliases": list(dict.fromkeys(full[1:]))}
-        codes = [n.get("code") for n in details.get("nationalities") or [] if isinstance(n, dict)]
+        codes = [n.get("code") for n in _objects(details.get("nationalities"))]
         code = next(filter(None, codes), None)
-        exposure = details.get("politicalExposure") or {}
+        exposure = _object(details.get("politicalExposure"))
         if exposure.get("status") == "isPep":
-            offices = [d for d in exposure.get("details") or [] if isinstance(d, dict)]
+            offices = _objects(exposure.get("details"))
             ended = offices and all(d.get("endDate") for d in offices)
             ref["topics"] = ["role.pep.frmr" if ended else "role.pep"]
     if isinstance(code, str) and re.fullmatch(r"[A-Za-z]{2}(-[A-Za-z0-9]+)?", code):
@@ -288,11 +317,11 @@ def _party_ref(statement: Statement) -> dict | None:
 
 def _provenance(statement: Statement, defaults: ImportDefaults) -> tuple[dict, dt.datetime]:
     data = statement.raw
-    publication = data.get("publicationDetails") or {}
-    publisher_info = publication.get("publisher") or {}
-    source = data.get("source") or {}
-    publisher = publisher_info.get("name") or publisher_info.get("url") or defaults.publisher
-    source_url = source.get("url") or publisher_info.get("url") or defaults.source_url
+    publication = _object(data.get("publicationDetails"))
+    publisher_info = _object(publication.get("publisher"))
+    source = _object(data.get("source"))
+    publisher = _text(publisher_info.get("name")) or _text(publisher_info.get("url")) or defaults.publisher
+    source_url = _text(source.get("url")) or _text(publisher_info.get("url")) or defaults.source_url
     retrieved_at = None
     for value in (source.get("retrievedAt"), publication.get("publicationDate")):
         if value:
@@ -353,17 +382,20 @@ def _relationship_events(statement: Statement, state: _State, defaults: ImportDe
                            f"relationship {statement.record_id}: {end} {record or '(unspecified)'} is not a person "
                            f"or entity statement in the file")
     provenance, observed = _provenance(statement, defaults)
-    components = [identifier(state.lineage.get(c, c)) for c in details.get("componentRecords") or []
-                  if isinstance(c, str)]  # 0.3 names statements: their records are the chains they belong to
+    # 0.3 names component statements: their records are the chains they belong to
+    listed = details.get("componentRecords")
+    components = [identifier(state.lineage.get(c, c)) for c in listed if isinstance(c, str)] \
+        if isinstance(listed, list) else []
     chain_in_file = bool(components) and all(c in state.relationship_ids or c in state.parties for c in components)
     documents: dict[str, dict] = {}
     seen: dict[str, int] = {}
-    interests = [i for i in details.get("interests") or [] if isinstance(i, dict)]
+    interests = _objects(details.get("interests"))
     if not interests:  # the party has an interest the statement does not describe: a stake of unknown size
         interests = [{}]
         _note(report, statement, "relationship states no interests: imported as an interest of unknown kind")
     for interest in interests:
         kind = interest.get("type") or UNTYPED_INTEREST
+        kind = kind if isinstance(kind, str) else repr(kind)
         mapping = INTERESTS.get(kind)
         notes: list[str] = []
         if mapping is None:
@@ -408,18 +440,19 @@ def _relationship_events(statement: Statement, state: _State, defaults: ImportDe
 
 def _office_events(statement: Statement, state: _State, defaults: ImportDefaults,
                    report: ImportReport | None) -> Iterator[RelationshipEvent]:
-    exposure = statement.details.get("politicalExposure") or {}
+    exposure = _object(statement.details.get("politicalExposure"))
     if exposure.get("status") != "isPep" or statement.record_id not in state.parties:
         return
-    offices = [d for d in exposure.get("details") or [] if isinstance(d, dict)]
+    offices = _objects(exposure.get("details"))
     if not offices:
         return
     provenance, observed = _provenance(statement, defaults)
     for number, office in enumerate(offices, start=1):
-        jurisdiction = office.get("jurisdiction") or {}
-        reason = office.get("reason") or "politically exposed person"
+        jurisdiction = _object(office.get("jurisdiction"))
+        reason = _text(office.get("reason")) or "politically exposed person"
         position = {"id": f"{statement.record_id}-office-{number}", "schema": EntitySchema.POSITION.value,
-                    "name": (reason + (f" ({jurisdiction['name']})" if jurisdiction.get("name") else ""))[:500]}
+                    "name": (reason + (f" ({jurisdiction['name']})" if _text(jurisdiction.get("name")) else ""))
+                    [:500]}
         code = jurisdiction.get("code")
         if isinstance(code, str) and re.fullmatch(r"[A-Za-z]{2}", code):
             position["country"] = code.lower()

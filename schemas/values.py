@@ -7,8 +7,8 @@ The choices (docs/events.md, "Values"):
   A bound the source states as exclusive ("more than 25%") reads as the bound itself.
 - Separators: with both "." and ",", the last one is the decimal mark ("1.000.000,50", "1,000,000.50"); a single
   kind of separator that repeats, or that is followed by exactly three digits after one to three digits in an
-  amount, groups thousands ("1.000.000", "1,000"); otherwise it is the decimal mark ("25,5", "1500000.000"). In a percentage a lone separator is always the
-  decimal mark ("12,500" is 12.5).
+  amount, groups thousands ("1.000.000", "1,000"); otherwise it is the decimal mark ("25,5", "1500000.000"). In a
+  percentage a lone separator is always the decimal mark ("12,500" is 12.5).
 - Currencies: ISO 4217 codes in any case, English and German names ("Euro", "US dollar") and the common symbols.
 - Dates: a year or a year-month is a period. A start date takes its first day, an end date its last.
 """
@@ -33,8 +33,8 @@ _STRIP = str.maketrans("", "", "%€$£¥")
 _LOWER_BOUNDS = ("more than", "at least", "over", "above", "mehr als", "über", ">=", ">", "ca.", "approx.", "~")
 _UPPER_BOUNDS = ("less than", "under", "up to", "below", "bis zu", "unter", "<=", "<")
 # "more than 25% but not more than 50%" (the UK register's nature-of-control wording): a range, read like "25-50".
-_BOUNDED_RANGE = re.compile(r"^(.+?)\s*,?\s*(?:but|and)\s+(?:not more than|not exceeding|less than|at most|up to)\s+(.+)$",
-                            re.IGNORECASE)
+_BOUNDED_RANGE = re.compile(
+    r"^(.+?)\s*,?\s*(?:but|and)\s+(?:not more than|not exceeding|less than|at most|up to)\s+(.+)$", re.IGNORECASE)
 
 
 def read_number(text: str, percentage: bool = False) -> float:

@@ -153,3 +153,23 @@ def test_a_bods_03_declared_indirect_stake_is_left_to_the_engine_when_its_chain_
     assert len(events) == 2 and report.outcomes[
         "bods indirect interest left to the engine (its chain is in the file)"] == 1
     assert all(e.properties.percentage != 30.0 for e in events)
+
+
+def test_statements_that_break_the_schema_never_stop_the_import():
+    # The shapes of lib-cove-bods' tests/fixtures/0.4/invalid-schema (entity_type_not_object,
+    # entity_jurisdiction_not_object, person_names_fullName_string, person_politicalExposure_no_object) each raised
+    # an AttributeError or TypeError out of the import.
+    statements = json.loads((FIXTURES / "full-pep-declaration.json").read_text())
+    entity, person, relationship = (next(s for s in statements if s["recordType"] == kind)
+                                    for kind in ("entity", "person", "relationship"))
+    entity["recordDetails"]["entityType"] = "registeredEntity"
+    entity["recordDetails"]["jurisdiction"] = "GB"
+    person["recordDetails"]["names"] = [{"fullName": 1}]
+    person["recordDetails"]["politicalExposure"] = "isPep"
+    relationship["recordDetails"]["interests"] = [{"type": ["shareholding"]}, {"type": "shareholding",
+                                                                               "share": "50%"}]
+    report = ImportReport()
+    events = list(events_from_bods(statements, DEFAULTS, report))
+    assert [e.relation_type.value for e in events] == ["ownership"], "the readable interest still imports"
+    assert events[0].target.schema_.value == "LegalEntity" and events[0].source.name.startswith("unnamed person")
+    assert any("has no meaning in our vocabulary" in note for note in report.notes)
