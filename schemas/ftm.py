@@ -262,10 +262,14 @@ class Stored:
         if not data.get("schema"):  # FtM's own message ("No schema for entity.") does not say what was read
             raise _Skip(SkipReason.INVALID_ENTITY, f"not an FtM entity: no \"schema\" among its keys "
                                                    f"{', '.join(sorted(map(str, data))[:8]) or '(none)'}")
+        if not isinstance(data["schema"], str):
+            raise _Skip(SkipReason.INVALID_ENTITY, f"schema must be a schema name, got {data['schema']!r:.80}")
         try:
             proxy = model.get_proxy(data, cleaned=False)  # re-clean: the input is untrusted
         except InvalidData as exc:
             raise _Skip(SkipReason.INVALID_ENTITY, str(exc)) from None
+        except (TypeError, AttributeError, ValueError) as exc:  # a shape FtM does not expect (properties a list)
+            raise _Skip(SkipReason.INVALID_ENTITY, f"not a valid FtM entity: {exc}") from None
         if not proxy.id:
             raise _Skip(SkipReason.INVALID_ENTITY, "entity has no id")
         datasets = data.get("datasets") or ()
@@ -324,10 +328,15 @@ def carries_relations(entity: Stored) -> bool:
             or schema.edge or any(entity.proxy.get(prop, quiet=True) for prop, _ in node_mappings(schema)))
 
 
+def _schema_of(data: dict) -> Schema | None:
+    name = data.get("schema")
+    return model.get(name) if isinstance(name, str) and name else None
+
+
 def raw_carrier(data: dict) -> bool | None:
     """Whether a raw entity dict states relations (see `carries_relations`), without building it; None when its
     schema is unknown (the caller parses it to report why)."""
-    schema = model.get(data.get("schema") or "")
+    schema = _schema_of(data)
     if schema is None:
         return None
     if schema.name in LINK_MAPPINGS or schema.name in PENDING_SCHEMATA or schema is UNKNOWN_LINK or schema.edge:
@@ -338,7 +347,7 @@ def raw_carrier(data: dict) -> bool | None:
 
 def referenced_ids(data: dict) -> set[str]:
     """Ids a raw FtM entity references through the properties the mappings read (for the first import pass)."""
-    schema = model.get(data.get("schema") or "")
+    schema = _schema_of(data)
     properties = data.get("properties")
     if schema is None or not isinstance(properties, dict):
         return set()
@@ -354,7 +363,7 @@ def referenced_ids(data: dict) -> set[str]:
     found = set()
     for path in paths:
         values = properties.get(path.split(".")[0]) or []
-        found.update(v for v in values if isinstance(v, str))
+        found.update(v for v in (values if isinstance(values, list) else [values]) if isinstance(v, str))
     return found
 
 
@@ -845,6 +854,11 @@ class FtmFeed:
             if entity is None or not carries_relations(entity):
                 continue
             for relation_id, document in self.converter.relations(entity):
+                if isinstance(document, dict):  # a document the contract rejects cannot be stated either
+                    try:
+                        _validated(document)
+                    except _Skip as skip:
+                        document = skip
                 if isinstance(document, dict):
                     documents[relation_id] = document
                 else:

@@ -270,3 +270,32 @@ def test_a_file_that_is_plainly_not_json_stops_with_one_line(capsys, tmp_path):
         with pytest.raises(SystemExit) as stopped:
             main(["import", str(path), "--quiet"])
         assert says in str(stopped.value) and "\n" not in str(stopped.value)
+
+
+def test_entities_of_the_wrong_shape_are_skipped_and_the_rest_imports():
+    rows = [json.loads(line) for line in (YENTE / "zala-ownership.ftm.json").read_text().splitlines()]
+    ownership = next(r for r in rows if r["schema"] == "Ownership")
+    family = next(r for r in rows if r["schema"] == "Family")
+    ownership["schema"] = ["Ownership"]  # each of these raised out of the import (TypeError, AttributeError)
+    family["properties"]["person"] = family["properties"]["person"][0]
+    report = ImportReport()
+    events = list(events_from_ftm(rows, report=report))
+    assert len(events) == 20 and [s.entity_id for s in report.skipped] == [ownership["id"]]
+    assert "schema must be a schema name" in report.skipped[0].message
+
+
+def test_a_feed_line_that_leaves_an_endpoint_nameless_retracts_instead_of_stopping():
+    from schemas.ftm import FtmFeed
+
+    rows = [json.loads(line) for line in (YENTE / "zala-ownership.ftm.json").read_text().splitlines()]
+    report = ImportReport()
+    feed = FtmFeed(report=report)
+    added = [e for row in rows for e in feed.apply({"op": "ADD", "entity": row})]
+    person = next(r for r in rows if r["id"] == "NK-aU5ybkbRFJucf8YMwsJvDw")  # Zakharov, in eight relations
+    nameless = json.loads(json.dumps(person))
+    nameless["properties"] = {"nationality": ["ru"]}
+    changed = list(feed.apply({"op": "MOD", "entity": nameless}))  # EventRejected escaped the feed here
+    mine = {e.relation_id for e in added if person["id"] in (e.source.id, e.target.id)}
+    assert changed and {e.relation_id for e in changed} == mine and all(e.op.value == "retract" for e in changed)
+    feed.report_failures()
+    assert {s.reason for s in report.skipped} == {"invalid_endpoint"}
