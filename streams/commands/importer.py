@@ -107,8 +107,14 @@ def _delta_events(reader: JsonValues, defaults, report: ImportReport, state_path
     state: list[dict] = []
     if state_path and Path(state_path).exists():
         with Path(state_path).open(encoding="utf-8") as lines:
-            state = [json.loads(line) for line in lines if line.strip()]
-    feed = FtmFeed(defaults, report, state)
+            try:
+                state = [json.loads(line) for line in lines if line.strip()]
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                _not_a_state(state_path, exc)
+    try:
+        feed = FtmFeed(defaults, report, state)
+    except Exception as exc:  # noqa: BLE001 - any way a foreign file fails to be a state: one line, no traceback
+        _not_a_state(state_path, exc)
     yield from events_from_delta(reader.read(), defaults, report, feed)
     if state_path:  # written whole, then renamed: an interrupted import leaves the previous state intact
         partial = Path(f"{state_path}.partial")
@@ -116,6 +122,12 @@ def _delta_events(reader: JsonValues, defaults, report: ImportReport, state_path
             for entry in feed.state():
                 out.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
         os.replace(partial, state_path)
+
+
+def _not_a_state(state_path: str | None, exc: Exception) -> None:
+    raise SystemExit(f"coi-risk: {state_path} is not a feed state written by `coi-risk import --state` "
+                     f"({getattr(exc, 'message', None) or exc}); pass the file an earlier import wrote, or a new "
+                     f"path to start the feed afresh") from None
 
 
 def detect_format(reader: JsonValues) -> str:

@@ -299,3 +299,14 @@ def test_a_feed_line_that_leaves_an_endpoint_nameless_retracts_instead_of_stoppi
     assert changed and {e.relation_id for e in changed} == mine and all(e.op.value == "retract" for e in changed)
     feed.report_failures()
     assert {s.reason for s in report.skipped} == {"invalid_endpoint"}
+
+
+def test_a_state_file_that_is_not_a_feed_state_stops_with_one_line_and_stays(capsys, tmp_path):
+    feed = str(OURS / "procurement-feed-1.delta.json")
+    for content in ("not json\n", '{"id": "x"}\n', '{"coi_risk_feed_state": {"clock": "yesterday"}}\n'):
+        state = tmp_path / "feed.state.jsonl"
+        state.write_text(content)
+        with pytest.raises(SystemExit) as stopped:  # each raised a traceback (JSONDecodeError, _Skip, UnreadableValue)
+            main(["import", feed, "--state", str(state), "--quiet"])
+        assert "is not a feed state written by `coi-risk import --state`" in str(stopped.value)
+        assert state.read_text() == content, "the file given is left as it was"
