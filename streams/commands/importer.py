@@ -257,7 +257,7 @@ def _array_elements(stream: BinaryIO, bar) -> Iterator[object]:
     """The elements of a top-level JSON array (or JSON values one after another), decoded one at a time from a
     moving buffer."""
     decoder = json.JSONDecoder()
-    buffer, position, started = "", 0, False
+    buffer, position, started, count = "", 0, False, 0
     text = _text_chunks(stream, bar)
     while True:
         while position < len(buffer) and (buffer[position].isspace() or buffer[position] in ",\ufeff"
@@ -274,10 +274,14 @@ def _array_elements(stream: BinaryIO, bar) -> Iterator[object]:
                 if buffer[position:].strip():
                     raise SystemExit(f"coi-risk: the JSON ends early or is malformed near "
                                      f"{buffer[position:position + 60]!r}") from None
+                if started:  # an array without its closing bracket: a cut-off file, never a complete one
+                    raise SystemExit(f"coi-risk: the JSON array ends early: no closing \"]\" after {count} "
+                                     f"elements (is the file cut off?)")
                 return
             buffer, position = buffer[position:] + chunk, 0
             continue
         yield value
+        count += 1
         position = end
 
 

@@ -310,3 +310,12 @@ def test_a_state_file_that_is_not_a_feed_state_stops_with_one_line_and_stays(cap
             main(["import", feed, "--state", str(state), "--quiet"])
         assert "is not a feed state written by `coi-risk import --state`" in str(stopped.value)
         assert state.read_text() == content, "the file given is left as it was"
+
+
+def test_a_cut_off_json_array_is_an_error_not_a_shorter_file(capsys, tmp_path):
+    whole = (BODS / "full-pep-declaration.json").read_text()
+    cut = tmp_path / "cut.json"
+    cut.write_text(whole[:whole.rindex("}") + 1] + ",\n")  # an interrupted download: every statement, no "]"
+    with pytest.raises(SystemExit) as stopped:
+        main(["import", str(cut), "--quiet", *SOURCE_URL])
+    assert 'no closing "]" after 3 elements' in str(stopped.value)
