@@ -7,12 +7,14 @@ relationship events. docs/events.md ("BODS") has the mapping table and what is l
 - Each interest of a relationship statement is one event from the interested party to the subject, its type
   read from `INTERESTS`. A share reads its `exact` value, else its lower bound (`minimum`/`exclusiveMinimum`: the
   share the register guarantees); a share with only an upper bound is imported without a percentage.
-- `directOrIndirect: indirect` (0.3: `interestLevel`): when the statement lists its `componentRecords` and they are
-  all in the file, the chain is there and the engine computes the indirect stake itself, so the declared one is
-  not imported (it would count twice); otherwise it is imported as the only evidence, with role "indirect".
+- `directOrIndirect: indirect` (0.2: `interestLevel`): when the statement lists its `componentRecords` (0.3:
+  `componentStatementIDs`) and they are all in the file, the chain is there and the engine computes the indirect
+  stake itself, so the declared one is not imported (it would count twice); otherwise it is imported as the only
+  evidence, with role "indirect".
 - Versions: a record's statements (0.4: one `recordId`; 0.3: chains of `replacesStatements`) are versions of the
-  same relations, ordered by `statementDate` and, on one date, by their order in the file; an interest a later
-  statement no longer states is retracted. A closed record (`recordStatus: closed`) ends its relations: on the
+  same relations, ordered by `statementDate` and, on one date, by their order in the file (whatever order the file
+  lists them in); an interest a later statement no longer states is retracted. A relationship that states no
+  interests is an interest of unknown kind. A closed record (`recordStatus: closed`) ends its relations: on the
   interest's `endDate`, else on the day before the closing statement's date.
 - Identifiers: a party's `identifiers` (scheme codes such as GB-COH, XI-LEI) become typed identifiers through
   `schemas.identifiers.BODS_SCHEMES`, so a register number here merges with the same number from another source; an
@@ -40,7 +42,7 @@ from schemas.validation import EventRejected, validate_event
 from schemas.values import UnreadableValue, first_day, last_day, read_timestamp
 from schemas.vocabulary import EntitySchema, RelationType
 
-BODS_IMPORT_VERSION = "1.0"
+BODS_IMPORT_VERSION = "1.1"  # bump when the mapping changes what an import yields
 
 ENTITY_SCHEMA: dict[str, EntitySchema] = {
     "registeredEntity": EntitySchema.COMPANY,
@@ -95,6 +97,20 @@ _ONE_DAY = dt.timedelta(days=1)
 _ONE_SECOND = dt.timedelta(seconds=1)
 
 
+def _object(value: object) -> dict:
+    """A field the schema types as an object; anything else (invalid data) reads as absent."""
+    return value if isinstance(value, dict) else {}
+
+
+def _objects(value: object) -> list[dict]:
+    """The objects of a field the schema types as an array of objects."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def identifier(raw: str) -> str:
     """A BODS id as an event identifier: characters the contract does not allow become '-'."""
     text = _ID_CHARS.sub("-", str(raw).strip())
@@ -117,6 +133,11 @@ class Statement:
     date: dt.date | None
     closed: bool
     raw: dict
+    time: dt.datetime | None = None  # statementDate with its time of day, when it gives one
+
+    def version(self, position: int) -> tuple[dt.datetime, int]:
+        """Where this statement stands among the versions of its record: by statementDate, then file order."""
+        return self.time or dt.datetime.min.replace(tzinfo=dt.UTC), position
 
     @classmethod
     def read(cls, data: dict, lineage: dict[str, str]) -> Statement:
@@ -130,39 +151,45 @@ class Statement:
             closed = data.get("recordStatus") == "closed"
         else:  # 0.3: the record is the chain of statements that replace one another
             kind = {"entityStatement": "entity", "personStatement": "person",
-                    "ownershipOrControlStatement": "relationship"}.get(data.get("statementType"), "")
-            replaced = [lineage[s] for s in data.get("replacesStatements") or [] if s in lineage]
+                    "ownershipOrControlStatement": "relationship"}.get(_text(data.get("statementType")) or "", "")
+            replaced = [lineage[s] for s in data.get("replacesStatements") or []
+                        if isinstance(s, str) and s in lineage]
             record_id = replaced[0] if replaced else statement_id
             lineage[statement_id] = record_id
             details = _details_03(data, kind)
             closed = False
         if kind not in ("entity", "person", "relationship"):
             raise _Problem(SkipReason.UNMAPPED_SCHEMA, f"statement type {data.get('recordType') or data.get('statementType')!r}")
-        date = None
+        date, time = None, None
         if data.get("statementDate"):
             try:
                 date = first_day(data["statementDate"])
+                time = read_timestamp(data["statementDate"])
             except UnreadableValue as exc:
                 raise _Problem(SkipReason.UNREADABLE_VALUE, f"statementDate {exc}") from None
         return cls(kind, identifier(record_id), statement_id, details if isinstance(details, dict) else {}, date,
-                   closed, data)
+                   closed, data, time)
 
 
 def _details_03(data: dict, kind: str) -> dict:
     """0.3 fields in 0.4 places."""
     if kind == "relationship":
-        subject = data.get("subject") or {}
-        party = data.get("interestedParty") or {}
+        subject = _object(data.get("subject"))
+        party = _object(data.get("interestedParty"))
         return {
             "subject": subject.get("describedByEntityStatement"),
-            "interestedParty": party.get("describedByPersonStatement") or party.get("describedByEntityStatement"),
-            "interests": [dict(i, directOrIndirect=i.get("interestLevel", "unknown")) for i in
-                          data.get("interests") or []],
+            "interestedParty": (party.get("describedByPersonStatement") or party.get("describedByEntityStatement")
+                                or party.get("unspecified")),
+            # 0.3 states directOrIndirect like 0.4 (interestLevel is its 0.2 name) and lists the chain by statement
+            "interests": [dict(i, directOrIndirect=i.get("directOrIndirect") or i.get("interestLevel") or "unknown")
+                          for i in _objects(data.get("interests"))],
+            "componentRecords": data.get("componentStatementIDs") or [],
         }
     if kind == "entity":
         return {"name": data.get("name"), "entityType": {"type": data.get("entityType")},
-                "jurisdiction": data.get("incorporatedInJurisdiction") or {}, "identifiers": data.get("identifiers")}
-    return {"names": data.get("names") or [], "nationalities": data.get("nationalities") or [],
+                "jurisdiction": _object(data.get("incorporatedInJurisdiction")), "identifiers": data.get("identifiers")}
+    return {"names": _objects(data.get("names")), "nationalities": _objects(data.get("nationalities")),
+            "politicalExposure": _object(data.get("politicalExposure")),  # the same shape in 0.3 and 0.4
             "identifiers": data.get("identifiers")}
 
 
@@ -185,64 +212,110 @@ class _State:
 def import_bods(read: Callable[[], Iterable[object]], defaults: ImportDefaults = ImportDefaults(
         extractor_name="bods-import", extractor_version=BODS_IMPORT_VERSION),
                 report: ImportReport | None = None) -> Iterator[RelationshipEvent]:
-    """Stream a BODS file (statements as a JSON array or lines): parties first, then relationships in order."""
+    """Stream a BODS file (statements as a JSON array or lines): parties first, then relationships in order.
+
+    A relationship record whose versions the file lists out of date order (BODS requires only that parties come
+    before the relationships naming them) is held back until its last version in the file, then applied in
+    statementDate order: otherwise an older version read later would win. Only those records are held."""
     state = _State()
+    relationship_versions: dict[str, list[tuple[tuple[dt.datetime, int], int]]] = {}
     for position, data in enumerate(read()):
         if not isinstance(data, dict):
             continue
         try:
-            statement = Statement.read(data, state.lineage)
+            statement = _read_statement(data, state.lineage)
         except _Problem:
             continue  # reported in the second pass
         if statement.kind == "relationship":
             state.relationship_ids.add(statement.record_id)
+            relationship_versions.setdefault(statement.record_id, []).append(
+                (statement.version(position), position))
             continue
         problems: list[str] = []
-        ref = _party_ref(statement, problems)
+        try:
+            ref = _party_ref(statement, problems)
+        except (TypeError, AttributeError, ValueError) as exc:  # a shape the schema does not allow
+            _record_problem(report, data, _Problem(SkipReason.INVALID_ENTITY, f"not a valid BODS statement: {exc}"))
+            continue
         if report is not None:
             report.notes.extend(f"BODS {statement.record_id}: {problem}" for problem in problems)
-        version = (statement.date or dt.date.min, position)
+        version = statement.version(position)
         if ref is not None and (statement.record_id not in state.parties
                                 or state.parties[statement.record_id][1] <= version):
             state.parties[statement.record_id] = (ref, version)
-    for data in read():  # `lineage` from the first pass stays: 0.3 parties are named by their latest statement
-        try:
+    last_of_unordered = {record: max(position for _, position in versions)
+                         for record, versions in relationship_versions.items() if versions != sorted(versions)}
+    held: dict[str, list[tuple[tuple[dt.datetime, int], dict]]] = {}
+    for position, data in enumerate(read()):  # `lineage` from the first pass stays: 0.3 parties are named by
+        try:                                   # their latest statement
             if not isinstance(data, dict):
                 raise _Problem(SkipReason.INVALID_ENTITY, f"a BODS statement is a JSON object, got "
                                                           f"{type(data).__name__}")
-            statement = Statement.read(data, state.lineage)
-            if statement.kind == "relationship":
-                yield from _relationship_events(statement, state, defaults, report)
-            elif statement.kind == "person":
-                yield from _office_events(statement, state, defaults, report)
+            statement = _read_statement(data, state.lineage)
         except _Problem as problem:
-            known = data if isinstance(data, dict) else {}
-            _record(report, Skipped(str(known.get("statementId") or known.get("statementID") or "") or None,
-                                    "BODS", problem.reason, problem.message))
+            _record_problem(report, data, problem)
+            continue
+        if statement.kind == "relationship" and statement.record_id in last_of_unordered:
+            held.setdefault(statement.record_id, []).append((statement.version(position), data))
+            if position != last_of_unordered[statement.record_id]:
+                continue
+            _note(report, statement, "versions out of date order in the file: applied in statementDate order")
+            for _, version_data in sorted(held.pop(statement.record_id), key=lambda item: item[0]):
+                yield from _statement_events(_read_statement(version_data, state.lineage), version_data, state,
+                                             defaults, report)
+            continue
+        yield from _statement_events(statement, data, state, defaults, report)
+
+
+def _read_statement(data: dict, lineage: dict[str, str]) -> Statement:
+    try:
+        return Statement.read(data, lineage)
+    except (TypeError, AttributeError, ValueError) as exc:  # a shape the schema does not allow: skip, never stop
+        raise _Problem(SkipReason.INVALID_ENTITY, f"not a valid BODS statement: {exc}") from None
+
+
+def _statement_events(statement: Statement, data: dict, state: _State, defaults: ImportDefaults,
+                      report: ImportReport | None) -> Iterator[RelationshipEvent]:
+    try:
+        if statement.kind == "relationship":
+            yield from _relationship_events(statement, state, defaults, report)
+        elif statement.kind == "person":
+            yield from _office_events(statement, state, defaults, report)
+    except _Problem as problem:
+        _record_problem(report, data, problem)
+    except (TypeError, AttributeError, ValueError) as exc:  # a shape the schema does not allow: skip, never stop
+        _record_problem(report, data, _Problem(SkipReason.INVALID_ENTITY, f"not a valid BODS statement: {exc}"))
+
+
+def _record_problem(report: ImportReport | None, data: object, problem: _Problem) -> None:
+    known = data if isinstance(data, dict) else {}
+    _record(report, Skipped(str(known.get("statementId") or known.get("statementID") or "") or None,
+                            "BODS", problem.reason, problem.message))
 
 
 def _party_ref(statement: Statement, problems: list[str] | None = None) -> dict | None:
     details = statement.details
     if statement.kind == "entity":
-        entity_type = (details.get("entityType") or {}).get("type") or "unknownEntity"
+        entity_type = _text(_object(details.get("entityType")).get("type")) or "unknownEntity"
         schema = ENTITY_SCHEMA.get(entity_type, EntitySchema.LEGAL_ENTITY)
-        name = details.get("name") or f"{entity_type} {statement.record_id}"
-        ref = {"id": statement.record_id, "schema": schema.value, "name": str(name)[:500]}
-        code = (details.get("jurisdiction") or {}).get("code")
+        name = _text(details.get("name")) or f"{entity_type} {statement.record_id}"
+        ref = {"id": statement.record_id, "schema": schema.value, "name": name[:500]}
+        code = _object(details.get("jurisdiction")).get("code")
     else:
-        names = [n for n in details.get("names") or [] if isinstance(n, dict)]
+        names = _objects(details.get("names"))
         names.sort(key=lambda n: n.get("type") != "legal")  # the legal name first, else the order given
-        full = [n.get("fullName") or " ".join(filter(None, (n.get("givenName"), n.get("familyName"))))
+        full = [_text(n.get("fullName")) or " ".join(filter(None, (_text(n.get("givenName")),
+                                                                    _text(n.get("familyName")))))
                 for n in names]
         full = [n for n in full if n]
         ref = {"id": statement.record_id, "schema": EntitySchema.PERSON.value,
                "name": (full[0] if full else f"unnamed person {statement.record_id}")[:500],
                "aliases": list(dict.fromkeys(full[1:]))}
-        codes = [n.get("code") for n in details.get("nationalities") or [] if isinstance(n, dict)]
+        codes = [n.get("code") for n in _objects(details.get("nationalities"))]
         code = next(filter(None, codes), None)
-        exposure = details.get("politicalExposure") or {}
+        exposure = _object(details.get("politicalExposure"))
         if exposure.get("status") == "isPep":
-            offices = [d for d in exposure.get("details") or [] if isinstance(d, dict)]
+            offices = _objects(exposure.get("details"))
             ended = offices and all(d.get("endDate") for d in offices)
             ref["topics"] = ["role.pep.frmr" if ended else "role.pep"]
     if isinstance(code, str) and re.fullmatch(r"[A-Za-z]{2}(-[A-Za-z0-9]+)?", code):
@@ -255,11 +328,11 @@ def _party_ref(statement: Statement, problems: list[str] | None = None) -> dict 
 
 def _provenance(statement: Statement, defaults: ImportDefaults) -> tuple[dict, dt.datetime]:
     data = statement.raw
-    publication = data.get("publicationDetails") or {}
-    publisher_info = publication.get("publisher") or {}
-    source = data.get("source") or {}
-    publisher = publisher_info.get("name") or publisher_info.get("url") or defaults.publisher
-    source_url = source.get("url") or publisher_info.get("url") or defaults.source_url
+    publication = _object(data.get("publicationDetails"))
+    publisher_info = _object(publication.get("publisher"))
+    source = _object(data.get("source"))
+    publisher = _text(publisher_info.get("name")) or _text(publisher_info.get("url")) or defaults.publisher
+    source_url = _text(source.get("url")) or _text(publisher_info.get("url")) or defaults.source_url
     retrieved_at = None
     for value in (source.get("retrievedAt"), publication.get("publicationDate")):
         if value:
@@ -278,7 +351,7 @@ def _provenance(statement: Statement, defaults: ImportDefaults) -> tuple[dict, d
         raise _Problem(SkipReason.MISSING_PROVENANCE,
                        f"no {', '.join(n for n, _ in missing)} in the statement and no default for it "
                        f"({', '.join(o for _, o in missing)})")
-    observed = (dt.datetime.combine(statement.date, dt.time(), tzinfo=dt.UTC) if statement.date else retrieved_at)
+    observed = statement.time or retrieved_at
     return {"source_url": str(source_url), "publisher": str(publisher)[:500], "retrieved_at": retrieved_at,
             "extractor": {"name": defaults.extractor_name, "version": defaults.extractor_version},
             "confidence": defaults.confidence}, observed
@@ -304,7 +377,14 @@ def _share(share: object, notes: list[str]) -> tuple[float | None, str]:
 def _relationship_events(statement: Statement, state: _State, defaults: ImportDefaults,
                          report: ImportReport | None) -> Iterator[RelationshipEvent]:
     details = statement.details
-    subject, party = details.get("subject"), details.get("interestedParty")
+    stated = {"subject": details.get("subject"), "interestedParty": details.get("interestedParty")}
+    for end, value in stated.items():
+        if isinstance(value, dict):  # BODS states why a party is not named (0.4: the object; 0.3: `unspecified`)
+            raise _Problem(SkipReason.MISSING_ENDPOINT,
+                           f"relationship {statement.record_id}: the {end} is not disclosed "
+                           f"({value.get('reason') or 'no reason given'}"
+                           + (f": {value['description']}" if value.get("description") else "") + ")")
+    subject, party = stated["subject"], stated["interestedParty"]
     subject = identifier(state.lineage.get(subject, subject)) if isinstance(subject, str) else None
     party = identifier(state.lineage.get(party, party)) if isinstance(party, str) else None
     for end, record in (("subject", subject), ("interestedParty", party)):
@@ -313,13 +393,20 @@ def _relationship_events(statement: Statement, state: _State, defaults: ImportDe
                            f"relationship {statement.record_id}: {end} {record or '(unspecified)'} is not a person "
                            f"or entity statement in the file")
     provenance, observed = _provenance(statement, defaults)
-    components = [identifier(c) for c in details.get("componentRecords") or [] if isinstance(c, str)]
+    # 0.3 names component statements: their records are the chains they belong to
+    listed = details.get("componentRecords")
+    components = [identifier(state.lineage.get(c, c)) for c in listed if isinstance(c, str)] \
+        if isinstance(listed, list) else []
     chain_in_file = bool(components) and all(c in state.relationship_ids or c in state.parties for c in components)
     documents: dict[str, dict] = {}
     seen: dict[str, int] = {}
-    interests = [i for i in details.get("interests") or [] if isinstance(i, dict)]
+    interests = _objects(details.get("interests"))
+    if not interests:  # the party has an interest the statement does not describe: a stake of unknown size
+        interests = [{}]
+        _note(report, statement, "relationship states no interests: imported as an interest of unknown kind")
     for interest in interests:
         kind = interest.get("type") or UNTYPED_INTEREST
+        kind = kind if isinstance(kind, str) else repr(kind)
         mapping = INTERESTS.get(kind)
         notes: list[str] = []
         if mapping is None:
@@ -364,18 +451,19 @@ def _relationship_events(statement: Statement, state: _State, defaults: ImportDe
 
 def _office_events(statement: Statement, state: _State, defaults: ImportDefaults,
                    report: ImportReport | None) -> Iterator[RelationshipEvent]:
-    exposure = statement.details.get("politicalExposure") or {}
+    exposure = _object(statement.details.get("politicalExposure"))
     if exposure.get("status") != "isPep" or statement.record_id not in state.parties:
         return
-    offices = [d for d in exposure.get("details") or [] if isinstance(d, dict)]
+    offices = _objects(exposure.get("details"))
     if not offices:
         return
     provenance, observed = _provenance(statement, defaults)
     for number, office in enumerate(offices, start=1):
-        jurisdiction = office.get("jurisdiction") or {}
-        reason = office.get("reason") or "politically exposed person"
+        jurisdiction = _object(office.get("jurisdiction"))
+        reason = _text(office.get("reason")) or "politically exposed person"
         position = {"id": f"{statement.record_id}-office-{number}", "schema": EntitySchema.POSITION.value,
-                    "name": (reason + (f" ({jurisdiction['name']})" if jurisdiction.get("name") else ""))[:500]}
+                    "name": (reason + (f" ({jurisdiction['name']})" if _text(jurisdiction.get("name")) else ""))
+                    [:500]}
         code = jurisdiction.get("code")
         if isinstance(code, str) and re.fullmatch(r"[A-Za-z]{2}", code):
             position["country"] = code.lower()

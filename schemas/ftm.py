@@ -48,10 +48,11 @@ from schemas.values import (
     read_number,
     read_percentage,
     read_timestamp,
+    split_currency,
 )
 from schemas.vocabulary import IDENTIFIER_SCHEMES, JUDGEMENTS, PARTIES, RELATIONS, EntitySchema, RelationSpec, RelationType, Status
 
-FTM_IMPORT_VERSION = "2.0"  # bump when the mapping changes what an import yields
+FTM_IMPORT_VERSION = "2.1"  # bump when the mapping changes what an import yields
 
 # Our relation property -> the FtM property that carries it.
 FTM_PROPERTY: dict[str, str] = {
@@ -275,10 +276,17 @@ class Stored:
     def parse(cls, data: object, check_dropped: bool = True) -> Stored:
         if not isinstance(data, dict):
             raise _Skip(SkipReason.INVALID_ENTITY, f"an FtM entity is a JSON object, got {type(data).__name__}")
+        if not data.get("schema"):  # FtM's own message ("No schema for entity.") does not say what was read
+            raise _Skip(SkipReason.INVALID_ENTITY, f"not an FtM entity: no \"schema\" among its keys "
+                                                   f"{', '.join(sorted(map(str, data))[:8]) or '(none)'}")
+        if not isinstance(data["schema"], str):
+            raise _Skip(SkipReason.INVALID_ENTITY, f"schema must be a schema name, got {data['schema']!r:.80}")
         try:
             proxy = model.get_proxy(data, cleaned=False)  # re-clean: the input is untrusted
         except InvalidData as exc:
             raise _Skip(SkipReason.INVALID_ENTITY, str(exc)) from None
+        except (TypeError, AttributeError, ValueError) as exc:  # a shape FtM does not expect (properties a list)
+            raise _Skip(SkipReason.INVALID_ENTITY, f"not a valid FtM entity: {exc}") from None
         if not proxy.id:
             raise _Skip(SkipReason.INVALID_ENTITY, "entity has no id")
         datasets = data.get("datasets") or ()
@@ -341,10 +349,15 @@ def carries_relations(entity: Stored) -> bool:
             or schema.edge or any(entity.proxy.get(prop, quiet=True) for prop, _ in node_mappings(schema)))
 
 
+def _schema_of(data: dict) -> Schema | None:
+    name = data.get("schema")
+    return model.get(name) if isinstance(name, str) and name else None
+
+
 def raw_carrier(data: dict) -> bool | None:
     """Whether a raw entity dict states relations (see `carries_relations`), without building it; None when its
     schema is unknown (the caller parses it to report why)."""
-    schema = model.get(data.get("schema") or "")
+    schema = _schema_of(data)
     if schema is None:
         return None
     if schema.name in LINK_MAPPINGS or schema.name in PENDING_SCHEMATA or schema is UNKNOWN_LINK or schema.edge:
@@ -355,7 +368,7 @@ def raw_carrier(data: dict) -> bool | None:
 
 def referenced_ids(data: dict) -> set[str]:
     """Ids a raw FtM entity references through the properties the mappings read (for the first import pass)."""
-    schema = model.get(data.get("schema") or "")
+    schema = _schema_of(data)
     properties = data.get("properties")
     if schema is None or not isinstance(properties, dict):
         return set()
@@ -371,7 +384,7 @@ def referenced_ids(data: dict) -> set[str]:
     found = set()
     for path in paths:
         values = properties.get(path.split(".")[0]) or []
-        found.update(v for v in values if isinstance(v, str))
+        found.update(v for v in (values if isinstance(values, list) else [values]) if isinstance(v, str))
     return found
 
 
@@ -710,10 +723,12 @@ class _Reader:
             values = entity.proxy.get(prop, quiet=True)
             if not values:
                 continue
-            amount = self._number("amount", f"{prefix}{prop}", values)
+            split = [split_currency(value) for value in values]  # "EUR 1,000,000": the amount names its currency
+            amount = self._number("amount", f"{prefix}{prop}", [number for number, _ in split])
             if amount is None:
                 continue
             properties["amount"] = amount
+            written = sorted({code for _, code in split if code})
             currency = implied
             if currency is None:
                 for value in entity.proxy.get("currency", quiet=True)[:1]:
@@ -721,6 +736,11 @@ class _Reader:
                         currency = read_currency(value)
                     except UnreadableValue as exc:
                         self.note(f"{prefix}currency {exc}: the amount is imported without a currency")
+            if currency is None and len(written) == 1:
+                currency = written[0]
+            if written and written != [currency]:
+                self.note(f"{prefix}{prop} {values} names {', '.join(written)}: the currency used is "
+                          f"{currency or 'none (they disagree)'}")
             if currency:
                 properties["currency"] = currency
             return True
@@ -926,6 +946,11 @@ class FtmFeed:
             if entity is None or not carries_relations(entity):
                 continue
             for relation_id, document in self.converter.relations(entity):
+                if isinstance(document, dict):  # a document the contract rejects cannot be stated either
+                    try:
+                        _validated(document)
+                    except _Skip as skip:
+                        document = skip
                 if isinstance(document, dict):
                     documents[relation_id] = document
                 else:

@@ -6,9 +6,9 @@ The choices (docs/events.md, "Values"):
 - A range ("25-50", "25 – 50 %", BODS minimum/maximum) reads as its lower bound: the share the source guarantees.
   A bound the source states as exclusive ("more than 25%") reads as the bound itself.
 - Separators: with both "." and ",", the last one is the decimal mark ("1.000.000,50", "1,000,000.50"); a single
-  kind of separator that repeats, or that is followed by exactly three digits in an amount, groups thousands
-  ("1.000.000", "1,000"); otherwise it is the decimal mark ("25,5"). In a percentage a lone separator is always the
-  decimal mark ("12,500" is 12.5).
+  kind of separator that repeats, or that is followed by exactly three digits after one to three digits in an
+  amount, groups thousands ("1.000.000", "1,000"); otherwise it is the decimal mark ("25,5", "1500000.000"). In a
+  percentage a lone separator is always the decimal mark ("12,500" is 12.5).
 - Currencies: ISO 4217 codes in any case, English and German names ("Euro", "US dollar") and the common symbols.
 - Dates: a year or a year-month is a period. A start date takes its first day, an end date its last.
 """
@@ -32,6 +32,9 @@ _STRIP = str.maketrans("", "", "%€$£¥")
 # "more than 25%" reads as 25 (the stated bound, see the module docstring); "under 25%" cannot be read as a stake.
 _LOWER_BOUNDS = ("more than", "at least", "over", "above", "mehr als", "über", ">=", ">", "ca.", "approx.", "~")
 _UPPER_BOUNDS = ("less than", "under", "up to", "below", "bis zu", "unter", "<=", "<")
+# "more than 25% but not more than 50%" (the UK register's nature-of-control wording): a range, read like "25-50".
+_BOUNDED_RANGE = re.compile(
+    r"^(.+?)\s*,?\s*(?:but|and)\s+(?:not more than|not exceeding|less than|at most|up to)\s+(.+)$", re.IGNORECASE)
 
 
 def read_number(text: str, percentage: bool = False) -> float:
@@ -51,7 +54,7 @@ def read_range(text: str, percentage: bool = False) -> tuple[float, float]:
         if cleaned.lower().startswith(prefix):
             cleaned = cleaned[len(prefix):].strip()
             break
-    match = _RANGE.match(cleaned)
+    match = _BOUNDED_RANGE.match(cleaned) or _RANGE.match(cleaned)
     if match and not _NUMBER.match(_SPACES.sub("", cleaned)):
         low, high = (_plain_number(part, text, percentage) for part in match.groups())
         if high < low:
@@ -75,7 +78,8 @@ def _plain_number(part: str, original: str, percentage: bool) -> float:
             return float(digits.replace(mark, ""))
         if count == 1:
             whole, fraction = digits.split(mark)
-            if not percentage and len(fraction) == 3 and whole not in ("", "0"):
+            # A group of thousands follows one to three digits: "1.500" is 1500, "1500000.000" is 1500000.
+            if not percentage and len(fraction) == 3 and whole not in ("", "0") and len(whole) <= 3:
                 return float(whole + fraction)
             return float(f"{whole or '0'}.{fraction}")
     return float(digits)
@@ -133,6 +137,20 @@ def read_currency(text: str) -> str:
     if code is None:
         raise UnreadableValue(f"{text!r} is not a currency code or name we know")
     return code
+
+
+def split_currency(text: str) -> tuple[str, str | None]:
+    """An amount written with its currency ("EUR 1,000,000", "1 000 000 EUR", "1.000.000 €"): (the number's text,
+    the ISO code); (text, None) when no first or last word is a currency we know."""
+    words = str(text).split()
+    for index in (0, -1) if len(words) > 1 else ():
+        try:
+            code = read_currency(words[index])
+        except UnreadableValue:
+            continue
+        rest = words[1:] if index == 0 else words[:-1]
+        return " ".join(rest), code
+    return str(text), None
 
 
 def _period(text: str) -> tuple[int, int | None, int | None]:

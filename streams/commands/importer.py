@@ -65,6 +65,7 @@ def run_import(args: argparse.Namespace) -> int:
 
     report = ImportReport()
     with _readable(args.file) as path:
+        refuse_non_json(path, "standard input" if args.file == "-" else args.file)
         reader = JsonValues(path, report, progress=not args.quiet and sys.stderr.isatty())
         fmt = args.format if args.format != "auto" else detect_format(reader)
         events = _events(fmt, reader, args, report)
@@ -115,8 +116,14 @@ def _delta_events(reader: JsonValues, defaults, report: ImportReport, state_path
     state: list[dict] = []
     if state_path and Path(state_path).exists():
         with Path(state_path).open(encoding="utf-8") as lines:
-            state = [json.loads(line) for line in lines if line.strip()]
-    feed = FtmFeed(defaults, report, state)
+            try:
+                state = [json.loads(line) for line in lines if line.strip()]
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                _not_a_state(state_path, exc)
+    try:
+        feed = FtmFeed(defaults, report, state)
+    except Exception as exc:  # noqa: BLE001 - any way a foreign file fails to be a state: one line, no traceback
+        _not_a_state(state_path, exc)
     yield from events_from_delta(reader.read(), defaults, report, feed)
     if state_path:  # written whole, then renamed: an interrupted import leaves the previous state intact
         partial = Path(f"{state_path}.partial")
@@ -124,6 +131,12 @@ def _delta_events(reader: JsonValues, defaults, report: ImportReport, state_path
             for entry in feed.state():
                 out.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
         os.replace(partial, state_path)
+
+
+def _not_a_state(state_path: str | None, exc: Exception) -> None:
+    raise SystemExit(f"coi-risk: {state_path} is not a feed state written by `coi-risk import --state` "
+                     f"({getattr(exc, 'message', None) or exc}); pass the file an earlier import wrote, or a new "
+                     f"path to start the feed afresh") from None
 
 
 def detect_format(reader: JsonValues) -> str:
@@ -142,8 +155,9 @@ def detect_format(reader: JsonValues) -> str:
 
 
 class JsonValues:
-    """The JSON values of a file, one per line or the elements of one top-level array, read anew on each call
-    without loading the file. A line that is not JSON is reported once (on the first full read)."""
+    """The JSON values of a file, one per line, the elements of one top-level array, or pretty-printed objects one
+    after another (a single BODS statement, a yente index), read anew on each call without loading the file. A line
+    that is not JSON is reported once (on the first full read)."""
 
     def __init__(self, path: Path, report: ImportReport, progress: bool):
         self.path = path
@@ -158,9 +172,11 @@ class JsonValues:
         with self.path.open("rb") as stream, self._progress(stream, quiet) as bar:
             first = _first_byte(stream)
             stream.seek(0)
-            if first == b"[":
+            if first == b"[" or (first == b"{" and _object_spans_lines(stream)):
+                stream.seek(0)
                 yield from _array_elements(stream, bar)
                 return
+            stream.seek(0)
             for number, line in enumerate(stream, start=1):
                 bar.update(len(line))
                 if not line.strip():
@@ -181,6 +197,41 @@ class JsonValues:
                     disable=quiet or not self.progress, desc=f"{self.path.name} pass {self.passes}", leave=False)
 
 
+# Formats people hand the importer by mistake, by their first bytes: one line naming them beats a skip per line.
+NOT_JSON_SIGNATURES: dict[bytes, str] = {
+    b"\x1f\x8b": "a gzip file: decompress it first (zcat FILE | coi-risk import -)",
+    b"PK\x03\x04": "a zip archive: extract the JSON file from it first",
+    b"SQLite format 3\x00": "an SQLite database: map it to FtM first (ftm map)",
+    b"BZh": "a bzip2 file: decompress it first",
+    b"\xfd7zXZ": "an xz file: decompress it first",
+}
+
+
+def refuse_non_json(path: Path, name: str) -> None:
+    """Stop with one line when the file is plainly not JSON: a known binary format, or a first line that is not
+    JSON and does not open a JSON value (a YAML mapping, a CSV header). A broken line in JSON lines is not this:
+    it is reported and skipped."""
+    with path.open("rb") as stream:
+        head = stream.read(16)
+        for signature, what in NOT_JSON_SIGNATURES.items():
+            if head.startswith(signature):
+                raise SystemExit(f"coi-risk: {name} is {what}")
+        stream.seek(0)
+        first = _first_byte(stream)
+        if first in (b"", b"{", b"["):
+            return
+        stream.seek(0)
+        line = b""
+        while not line.strip():
+            line = stream.readline()
+    try:
+        json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise SystemExit(f"coi-risk: {name} is not JSON lines, a JSON array or JSON objects (it begins "
+                         f"{line.strip()[:40]!r}); coi-risk import reads FtM entities, FtM delta lines and BODS "
+                         f"statements as JSON") from None
+
+
 def _first_byte(stream: BinaryIO) -> bytes:
     while chunk := stream.read(1):
         if not chunk.isspace() and chunk != b"\xef" and chunk != b"\xbb" and chunk != b"\xbf":  # BOM
@@ -188,10 +239,34 @@ def _first_byte(stream: BinaryIO) -> bytes:
     return b""
 
 
+def _object_spans_lines(stream: BinaryIO, limit: int = 1 << 22) -> bool:
+    """Whether the file opens with a JSON object written over several lines (pretty-printed), rather than one
+    object per line: the first line alone is not JSON, but the text from the start decodes to one object."""
+    stream.seek(0)
+    first_line = b""
+    while not first_line.strip():
+        first_line = stream.readline()
+        if not first_line:
+            return False
+    try:
+        json.loads(first_line)
+        return False
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        pass
+    stream.seek(0)
+    text = stream.read(limit).decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    try:
+        json.JSONDecoder().raw_decode(text)
+    except json.JSONDecodeError:
+        return False
+    return True
+
+
 def _array_elements(stream: BinaryIO, bar) -> Iterator[object]:
-    """The elements of a top-level JSON array, decoded one at a time from a moving buffer."""
+    """The elements of a top-level JSON array (or JSON values one after another), decoded one at a time from a
+    moving buffer."""
     decoder = json.JSONDecoder()
-    buffer, position, started = "", 0, False
+    buffer, position, started, count = "", 0, False, 0
     text = _text_chunks(stream, bar)
     while True:
         while position < len(buffer) and (buffer[position].isspace() or buffer[position] in ",\ufeff"
@@ -206,12 +281,16 @@ def _array_elements(stream: BinaryIO, bar) -> Iterator[object]:
             chunk = next(text, None)
             if chunk is None:
                 if buffer[position:].strip():
-                    raise SystemExit(f"coi-risk: the JSON array ends early or is malformed near "
+                    raise SystemExit(f"coi-risk: the JSON ends early or is malformed near "
                                      f"{buffer[position:position + 60]!r}") from None
+                if started:  # an array without its closing bracket: a cut-off file, never a complete one
+                    raise SystemExit(f"coi-risk: the JSON array ends early: no closing \"]\" after {count} "
+                                     f"elements (is the file cut off?)")
                 return
             buffer, position = buffer[position:] + chunk, 0
             continue
         yield value
+        count += 1
         position = end
 
 

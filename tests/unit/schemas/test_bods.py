@@ -4,6 +4,8 @@ are imported end to end in tests/unit/streams/test_import_real_data.py."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 from schemas.bods import events_from_bods
 from schemas.ftm import ImportDefaults, ImportReport
@@ -91,3 +93,100 @@ def test_bods_identifiers_map_through_the_scheme_table():
                                                           "wikidata:Q4115189"]
     assert [str(i) for i in event.target.identifiers] == ["register:gb:07444723"]
     assert any("XI-LEI 'bad' skipped" in note for note in report.notes), report.notes
+
+
+def _final_state(events) -> dict[str, tuple]:
+    """The version of each relation the engine keeps: the latest observed_at."""
+    state: dict[str, tuple] = {}
+    for event in sorted(events, key=lambda e: e.observed_at):
+        state[event.relation_id] = (event.op.value, event.properties.percentage, event.start_date, event.end_date)
+    return state
+
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "bods"
+DEFAULTS = ImportDefaults(source_url="https://example.org/register", extractor_name="bods-import")
+
+
+def test_versions_listed_out_of_date_order_apply_in_date_order():
+    # Open Ownership's tecido.json: Maria Esteves' stake goes 100% -> 40% -> 30% -> closed, Shear Trust's
+    # 60% -> 70% -> 80%. BODS does not make a file list versions by date; read backwards, the oldest version
+    # was the last one applied and won (100%, open).
+    statements = json.loads((FIXTURES / "tecido.json").read_text())
+    in_order = _final_state(events_from_bods(statements, DEFAULTS))
+    report = ImportReport()
+    backwards = _final_state(events_from_bods(statements[::-1], DEFAULTS, report))
+    assert backwards == in_order
+    assert in_order["022EBEB66B/shareholding"] == ("upsert", 30.0, dt.date(2022, 9, 21), dt.date(2023, 3, 2))
+    assert in_order["02089A4E68/shareholding"] == ("upsert", 80.0, dt.date(2023, 3, 1), None)
+    assert any("out of date order" in note for note in report.notes)
+
+
+def test_statement_time_of_day_is_kept():
+    first_version = json.loads((FIXTURES / "tecido.json").read_text())[:3]  # person, company, relationship
+    for s in first_version:
+        s["statementDate"] = "2019-01-20T11:17:23Z"
+    [*events] = events_from_bods(first_version, DEFAULTS)
+    assert {e.observed_at for e in events} == {dt.datetime(2019, 1, 20, 11, 17, 23, tzinfo=dt.UTC)}
+
+
+def test_a_relationship_without_interests_is_a_stake_of_unknown_size():
+    # Open Ownership's bods-package-annotations.json: the relationship states subject and party, no interests.
+    report = ImportReport()
+    [event] = events_from_bods(json.loads((FIXTURES / "bods-package-annotations.json").read_text()), DEFAULTS,
+                               report)
+    assert (event.relation_type.value, event.properties.percentage) == ("ownership", None)
+    assert (event.source.name, event.target.name) == ("DRILLGREAT LIMITED", "MONSOON HOLDINGS (NO.1) LIMITED")
+    assert any("states no interests" in note for note in report.notes)
+
+
+def test_an_undisclosed_party_is_skipped_with_the_reason_the_register_gives():
+    # Open Ownership's listed-company-exempt-from-disclosure.json: the interestedParty is a reason, not a record.
+    report = ImportReport()
+    assert list(events_from_bods(json.loads((FIXTURES / "listed-company-exempt-from-disclosure.json").read_text()),
+                                 DEFAULTS, report)) == []
+    [skipped] = report.skipped
+    assert skipped.reason == "missing_endpoint"
+    assert "interestedParty is not disclosed (subjectExemptFromDisclosure: Exempt from disclosure" in skipped.message
+
+
+def test_a_bods_03_pep_declaration_gives_the_topic_and_the_office():
+    # Open Ownership's 0.3 example 4b-full-pep-declaration.json: politicalExposure has the 0.4 shape in 0.3; it was
+    # dropped, so the declared PEP imported as a plain person.
+    events = list(events_from_bods(json.loads((FIXTURES / "0.3-full-pep-declaration.json").read_text()), DEFAULTS))
+    [office] = [e for e in events if e.relation_type.value == "occupancy"]
+    assert office.source.name == "Michael Hubbard" and office.source.topics == ("role.pep",)
+    assert office.properties.role == "Member of Parliament" and office.start_date == dt.date(2017, 10, 15)
+    assert all(e.source.topics == ("role.pep",) for e in events)
+
+
+def test_a_bods_03_declared_indirect_stake_is_left_to_the_engine_when_its_chain_is_there():
+    # Open Ownership's 0.3 example indirect-ownership/os-03-dr-04.json: HoldCo holds 60% of the company, the person
+    # an unknown share of HoldCo, and the primary statement declares the person's indirect 30% with
+    # componentStatementIDs. 0.3's directOrIndirect was overwritten with "unknown", so the 30% came in as a direct
+    # stake beside the chain and counted twice.
+    report = ImportReport()
+    events = list(events_from_bods(
+        json.loads((FIXTURES / "0.3-indirect-ownership-os-03-dr-04.json").read_text()), DEFAULTS, report))
+    assert len(events) == 2 and report.outcomes[
+        "bods indirect interest left to the engine (its chain is in the file)"] == 1
+    assert all(e.properties.percentage != 30.0 for e in events)
+
+
+def test_statements_that_break_the_schema_never_stop_the_import():
+    # The shapes of lib-cove-bods' tests/fixtures/0.4/invalid-schema (entity_type_not_object,
+    # entity_jurisdiction_not_object, person_names_fullName_string, person_politicalExposure_no_object) each raised
+    # an AttributeError or TypeError out of the import.
+    statements = json.loads((FIXTURES / "full-pep-declaration.json").read_text())
+    entity, person, relationship = (next(s for s in statements if s["recordType"] == kind)
+                                    for kind in ("entity", "person", "relationship"))
+    entity["recordDetails"]["entityType"] = "registeredEntity"
+    entity["recordDetails"]["jurisdiction"] = "GB"
+    person["recordDetails"]["names"] = [{"fullName": 1}]
+    person["recordDetails"]["politicalExposure"] = "isPep"
+    relationship["recordDetails"]["interests"] = [{"type": ["shareholding"]}, {"type": "shareholding",
+                                                                               "share": "50%"}]
+    report = ImportReport()
+    events = list(events_from_bods(statements, DEFAULTS, report))
+    assert [e.relation_type.value for e in events] == ["ownership"], "the readable interest still imports"
+    assert events[0].target.schema_.value == "LegalEntity" and events[0].source.name.startswith("unnamed person")
+    assert any("has no meaning in our vocabulary" in note for note in report.notes)

@@ -6,12 +6,22 @@ import datetime as dt
 
 import pytest
 
-from schemas.values import UnreadableValue, first_day, last_day, read_currency, read_number, read_percentage
+from schemas.values import (
+    UnreadableValue,
+    first_day,
+    last_day,
+    read_currency,
+    read_number,
+    read_percentage,
+    split_currency,
+)
 
 
 @pytest.mark.parametrize(("text", "value"), [
     ("25%", 25.0), ("25,5", 25.5), ("50 %", 50.0), ("25-50", 25.0), ("25 – 50%", 25.0), ("more than 25%", 25.0),
     ("12,500", 12.5), ("0.5", 0.5),
+    # the UK register's nature-of-control wording was unreadable and the stake imported without its size
+    ("more than 25% but not more than 50%", 25.0), ("more than 50% but less than 75%", 50.0),
 ])
 def test_percentages(text, value):
     assert read_percentage(text) == value
@@ -20,6 +30,8 @@ def test_percentages(text, value):
 @pytest.mark.parametrize(("text", "value"), [
     ("1.000.000", 1_000_000.0), ("1,000,000.50", 1_000_000.5), ("1.000.000,50", 1_000_000.5), ("1.000", 1000.0),
     ("113969.15", 113969.15), ("1 200", 1200.0), ("€ 1 200,50", 1200.5), ("0,75", 0.75),
+    # a decimal with three places after more than three digits is no thousands group (was read 1000 times larger)
+    ("1500000.000", 1_500_000.0), ("1234.567", 1234.567), ("12,345", 12345.0),
 ])
 def test_amounts(text, value):
     assert read_number(text) == value
@@ -36,6 +48,14 @@ def test_what_cannot_be_read_quotes_the_value(text, says):
                                             ("Schweizer Franken", "CHF"), ("pln", "PLN")])
 def test_currencies(text, code):
     assert read_currency(text) == code
+
+
+@pytest.mark.parametrize(("text", "number", "code"), [
+    ("EUR 1,000,000", "1,000,000", "EUR"), ("1 000 000 USD", "1 000 000", "USD"), ("1.000.000 €", "1.000.000", "EUR"),
+    ("1 000 000", "1 000 000", None), ("250000", "250000", None),
+])
+def test_an_amount_that_names_its_currency(text, number, code):
+    assert split_currency(text) == (number, code)
 
 
 def test_an_unknown_currency_is_named():

@@ -4,6 +4,7 @@ command line, and the scores the imported events give."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import json
 from pathlib import Path
@@ -185,6 +186,11 @@ def test_real_data_values_and_skip_messages():
     [event] = events_from_ftm([*base, bad], report=report)
     assert event.properties.percentage is None
     assert any("Ownership o" in note and "percentage 'about half'" in note for note in report.notes)
+    payment = {"id": "pay", "schema": "Payment", "datasets": ["x"], "last_change": "2024-01-01T00:00:00",
+               "properties": {"payer": ["c"], "beneficiary": ["p"], "amount": ["EUR 1.500.000"]}}
+    [event] = events_from_ftm([*base, payment])
+    assert (event.properties.amount, event.properties.currency) == (1_500_000.0, "EUR"), \
+        "an amount that names its currency was imported without an amount"
 
 
 def test_export_bods_declares_the_computed_indirect_stake(capsys, tmp_path):
@@ -221,3 +227,95 @@ def test_deleting_a_person_retracts_every_relation_naming_it():
     [back] = [e for e in resumed.apply({"op": "ADD", "entity": next(r for r in rows if r["id"] == "case-brother")})
               if e.relation_id == "case-stake"]
     assert back.op.value == "upsert" and back.observed_at > retracts[0].observed_at, "state keeps the versions"
+
+
+def test_pretty_printed_statements_one_after_another_import_like_the_array(capsys, tmp_path):
+    # BODS 0.3 publishes single statements pretty-printed (examples/flat-serialisation in openownership/
+    # data-standard 0.3.0); read line by line, each line was reported as malformed JSON and the format taken for FtM.
+    statements = json.loads((BODS / "full-pep-declaration.json").read_text())
+    concatenated = tmp_path / "statements.json"
+    concatenated.write_text("\n".join(json.dumps(s, indent=2) for s in statements) + "\n")
+    from_array, _, _ = run_import(capsys, str(BODS / "full-pep-declaration.json"), *SOURCE_URL)
+    lines, err, code = run_import(capsys, str(concatenated), *SOURCE_URL)
+    assert code == 0 and "import (bods): converted 3; retracted 0; skipped 0" in err, err
+    assert lines == from_array
+    single = tmp_path / "person.json"
+    single.write_text(json.dumps(statements[1], indent=2))
+    lines, err, _ = run_import(capsys, str(single), *SOURCE_URL)
+    assert "(bods)" in err and "malformed_json" not in err, "one pretty-printed statement is one statement"
+
+
+def test_json_lines_with_a_broken_line_still_report_that_line(capsys, tmp_path):
+    rows = (YENTE / "zala-ownership.ftm.json").read_text().splitlines()
+    broken = tmp_path / "broken.ftm.json"
+    broken.write_text("\n".join(['{"id": "cut-off", "schema": "Ownership", "prop', *rows]) + "\n")
+    lines, err, _ = run_import(capsys, str(broken))
+    assert "converted 21" in err and "malformed_json: line 1" in err and len(lines) == 21
+
+
+def test_a_json_document_that_is_not_entities_names_what_it_read(capsys, tmp_path):
+    index = tmp_path / "delta.json"  # the shape of yente's tests/fixtures/dataset/t2/delta.json: versions -> URLs
+    index.write_text('{"versions":\n  {"20240527134702-zbn": "https://data.opensanctions.org/artifacts/x.json"},\n'
+                     '  "updated_at": "2024-05-28T14:47:29Z"\n}\n')
+    _, err, code = run_import(capsys, str(index))
+    assert code == 1 and 'not an FtM entity: no "schema" among its keys updated_at, versions' in err, err
+
+
+def test_a_file_that_is_plainly_not_json_stops_with_one_line(capsys, tmp_path):
+    packed = tmp_path / "zala.ftm.json.gz"
+    packed.write_bytes(gzip.compress((YENTE / "zala-ownership.ftm.json").read_bytes()))
+    mapping = tmp_path / "kek.yml"  # the start of followthemoney's tests/fixtures/kek.yml, a mapping, not entities
+    mapping.write_text("database: ${FTM_TEST_DATABASE_URI}\ntables:\n  - table: company\n")
+    for path, says in ((packed, "is a gzip file: decompress it first"), (mapping, "is not JSON lines")):
+        with pytest.raises(SystemExit) as stopped:
+            main(["import", str(path), "--quiet"])
+        assert says in str(stopped.value) and "\n" not in str(stopped.value)
+
+
+def test_entities_of_the_wrong_shape_are_skipped_and_the_rest_imports():
+    rows = [json.loads(line) for line in (YENTE / "zala-ownership.ftm.json").read_text().splitlines()]
+    ownership = next(r for r in rows if r["schema"] == "Ownership")
+    family = next(r for r in rows if r["schema"] == "Family")
+    ownership["schema"] = ["Ownership"]  # each of these raised out of the import (TypeError, AttributeError)
+    family["properties"]["person"] = family["properties"]["person"][0]
+    report = ImportReport()
+    events = list(events_from_ftm(rows, report=report))
+    assert len(events) == 20 and [s.entity_id for s in report.skipped] == [ownership["id"]]
+    assert "schema must be a schema name" in report.skipped[0].message
+
+
+def test_a_feed_line_that_leaves_an_endpoint_nameless_retracts_instead_of_stopping():
+    from schemas.ftm import FtmFeed
+
+    rows = [json.loads(line) for line in (YENTE / "zala-ownership.ftm.json").read_text().splitlines()]
+    report = ImportReport()
+    feed = FtmFeed(report=report)
+    added = [e for row in rows for e in feed.apply({"op": "ADD", "entity": row})]
+    person = next(r for r in rows if r["id"] == "NK-aU5ybkbRFJucf8YMwsJvDw")  # Zakharov, in eight relations
+    nameless = json.loads(json.dumps(person))
+    nameless["properties"] = {"nationality": ["ru"]}
+    changed = list(feed.apply({"op": "MOD", "entity": nameless}))  # EventRejected escaped the feed here
+    mine = {e.relation_id for e in added if person["id"] in (e.source.id, e.target.id)}
+    assert changed and {e.relation_id for e in changed} == mine and all(e.op.value == "retract" for e in changed)
+    feed.report_failures()
+    assert {s.reason for s in report.skipped} == {"invalid_endpoint"}
+
+
+def test_a_state_file_that_is_not_a_feed_state_stops_with_one_line_and_stays(capsys, tmp_path):
+    feed = str(OURS / "procurement-feed-1.delta.json")
+    for content in ("not json\n", '{"id": "x"}\n', '{"coi_risk_feed_state": {"clock": "yesterday"}}\n'):
+        state = tmp_path / "feed.state.jsonl"
+        state.write_text(content)
+        with pytest.raises(SystemExit) as stopped:  # each raised a traceback (JSONDecodeError, _Skip, UnreadableValue)
+            main(["import", feed, "--state", str(state), "--quiet"])
+        assert "is not a feed state written by `coi-risk import --state`" in str(stopped.value)
+        assert state.read_text() == content, "the file given is left as it was"
+
+
+def test_a_cut_off_json_array_is_an_error_not_a_shorter_file(capsys, tmp_path):
+    whole = (BODS / "full-pep-declaration.json").read_text()
+    cut = tmp_path / "cut.json"
+    cut.write_text(whole[:whole.rindex("}") + 1] + ",\n")  # an interrupted download: every statement, no "]"
+    with pytest.raises(SystemExit) as stopped:
+        main(["import", str(cut), "--quiet", *SOURCE_URL])
+    assert 'no closing "]" after 3 elements' in str(stopped.value)
