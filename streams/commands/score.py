@@ -39,6 +39,21 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+_NOT_EVENTS_AFTER = 2
+
+
+def _not_events(path: str, leading: list[tuple[int, EventRejected]]) -> int:
+    number, rejection = leading[0]
+    print(f"coi-risk score: {path} is not relationship events ({rejection.reason.value} on line {number}); "
+          f"convert FtM or BODS data first with `coi-risk import {path}`", file=sys.stderr)
+    return 2
+
+
+def _report_rejections(path: str, rejections: list[tuple[int, EventRejected]]) -> None:
+    for number, rejection in rejections:
+        print(f"{path}:{number}: {rejection.reason.value}: {rejection.message}", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         config = ScoringConfig.load(args.config) if args.config else ScoringConfig.load()
@@ -52,6 +67,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"coi-risk score: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
     applied = rejected = 0
+    # Lines that are no events at all, while nothing has applied yet: two of them (or a file of nothing else) mean
+    # the file is not relationship events (one line says so); one bad first line in an events file is just a bad line.
+    leading: list[tuple[int, EventRejected]] = []
     with stream:
         for number, line in enumerate(stream, start=1):
             if not line.strip():
@@ -60,17 +78,22 @@ def run(args: argparse.Namespace) -> int:
             try:
                 event = parse_event(line)
             except EventRejected as rejection:
-                if applied == 0 and rejected == 0 and rejection.reason.value in _NOT_EVENTS:
-                    # The first record is not an event at all: one line, not a page of identical errors.
-                    print(f"coi-risk score: {args.file} is not relationship events ({rejection.reason.value} on "
-                          f"line {number}); convert FtM or BODS data first with `coi-risk import {args.file}`",
-                          file=sys.stderr)
-                    return 2
+                if applied == 0 and len(leading) == rejected and rejection.reason.value in _NOT_EVENTS:
+                    leading.append((number, rejection))
+                    if len(leading) == _NOT_EVENTS_AFTER:
+                        return _not_events(args.file, leading)
+                else:
+                    _report_rejections(args.file, leading)
+                    leading = []
+                    print(f"{args.file}:{number}: {rejection.reason.value}: {rejection.message}", file=sys.stderr)
                 rejected += 1
-                print(f"{args.file}:{number}: {rejection.reason.value}: {rejection.message}", file=sys.stderr)
                 continue
+            _report_rejections(args.file, leading)
+            leading = []
             engine.apply(event, raw=line)
             applied += 1
+    if applied == 0 and leading:
+        return _not_events(args.file, leading)
     floor = BAND_ORDER[Band(args.min_band)]
     ranked = [s for s in engine.scores() if BAND_ORDER[s.band] >= floor]
     if args.json:

@@ -319,3 +319,14 @@ def test_a_cut_off_json_array_is_an_error_not_a_shorter_file(capsys, tmp_path):
     with pytest.raises(SystemExit) as stopped:
         main(["import", str(cut), "--quiet", *SOURCE_URL])
     assert 'no closing "]" after 3 elements' in str(stopped.value)
+
+
+def test_score_on_events_with_one_bad_first_line_scores_the_rest(tmp_path, capsys):
+    seed = (Path(__file__).resolve().parents[3] / "examples" / "binance-wlfi.jsonl").read_text()
+    path = tmp_path / "events.jsonl"
+    path.write_text("{not json\n" + seed)
+    assert main(["score", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert f"{path}:1: malformed_json" in captured.err
+    assert "is not relationship events" not in captured.err
+    assert "Donald Trump x Justin Sun" in captured.out
