@@ -71,6 +71,14 @@ class Settings(BaseModel):
     # the latency a quiet stream pays, the batch size what a backlog gains (docs/streaming.md).
     batch_max_events: int = Field(default=500, ge=1)
     batch_max_wait_seconds: float = Field(default=0.01, gt=0)
+    # Snapshots of the engine keyed to the input offset (streams.snapshots, docs/streaming.md): a restart loads
+    # the newest and replays only the tail. Written after a batch once `snapshot_every_events` events or
+    # `snapshot_every_seconds` have passed since the last one; `snapshot_dir` empty = <data_dir>/snapshots.
+    snapshots_enabled: bool = True
+    snapshot_dir: str = ""
+    snapshot_every_events: int = Field(default=100_000, ge=1)
+    snapshot_every_seconds: float = Field(default=600.0, gt=0)
+    snapshot_keep: int = Field(default=3, ge=1)
 
     @model_validator(mode="after")
     def _security_complete(self) -> Settings:
@@ -79,6 +87,10 @@ class Settings(BaseModel):
                 raise ValueError(f"{self.security_protocol.value} needs sasl_mechanism, sasl_username and "
                                  "sasl_password")
         return self
+
+    @property
+    def snapshot_path(self) -> Path:
+        return Path(self.snapshot_dir) if self.snapshot_dir else Path(self.data_dir) / "snapshots"
 
     @property
     def uses_local_broker(self) -> bool:

@@ -54,14 +54,17 @@ class EventProcessor:
         self.max_event_bytes = max_event_bytes
         self.next_offsets: dict[str, int] = {}
 
-    def process(self, record: InputRecord) -> Outcome:
-        """Never raises on bad input: whatever cannot be applied becomes a dead letter."""
+    def process(self, record: InputRecord, publish: bool = True) -> Outcome:
+        """Never raises on bad input: whatever cannot be applied becomes a dead letter. `publish=False` (recovery)
+        applies the event and advances the alert tracker but renders no outputs: they were published before."""
         self.next_offsets[str(record.partition)] = record.offset + 1
         if self.metrics:
             self.metrics.events_consumed.inc()
         try:
             event = self._parse(record)
         except EventRejected as rejection:
+            if not publish:
+                return Outcome(rejected=rejection.reason)
             return self._dead_letter(record, rejection.reason, rejection.message)
         started = time.perf_counter()
         try:
@@ -69,11 +72,11 @@ class EventProcessor:
                                         input_offsets=dict(self.next_offsets))
             alerts = self.tracker.observe(changes)
             outcome = Outcome(event=event)
-            for change in changes:
+            for change in changes if publish else ():
                 score = change.published()  # may render the old score (scoring.engine.ScoreChange)
                 outcome.outbound.append(Outbound("scores", score_key(score.actor_id, score.counterparty_id),
                                                  score.model_dump_json().encode()))
-            for alert in alerts:
+            for alert in alerts if publish else ():
                 outcome.outbound.append(Outbound("alerts", alert.alert_id.encode(),
                                                  alert.model_dump_json().encode()))
         except Exception as exc:  # a bug must not stop the stream; the event is kept in the dead-letter topic

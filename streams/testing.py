@@ -65,12 +65,13 @@ class WorkerProcess:
             env[f"COI_{name.upper()}"] = str(getattr(self.settings, name))
         return env
 
-    def start(self) -> WorkerProcess:
+    def start(self, wait_ready: bool = True) -> WorkerProcess:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "info"],
                                         cwd=REPO_ROOT, env=self.environment(), stdout=log, stderr=subprocess.STDOUT)
         self.starts.append(time.monotonic())
-        self.wait_ready()
+        if wait_ready:
+            self.wait_ready()
         return self
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> None:
