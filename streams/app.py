@@ -210,7 +210,8 @@ class Pipeline:
         the committed offset of each assigned partition (a worker with no input partition is never ready)."""
         self._generation += 1
         self._assigned = frozenset(partitions)
-        self._set_ready(False, f"assigned input partitions {sorted(partitions)}; catching up")
+        log.info("assigned input partitions %s", sorted(partitions))
+        self._set_ready(False, "catching up on the assigned partitions")
         if partitions:
             self._catch_up_task = asyncio.ensure_future(self._catch_up(self._generation))
 

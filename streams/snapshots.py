@@ -116,9 +116,21 @@ def code_fingerprint() -> str:
 
 
 def config_hash(config) -> str:
-    """sha256 of a scoring config's canonical JSON."""
-    canonical = json.dumps(json.loads(config.model_dump_json()), sort_keys=True, separators=(",", ":"))
+    """sha256 of a scoring config's canonical JSON (sets sorted: their order varies with the hash seed)."""
+    canonical = json.dumps(_canonical(config.model_dump(mode="python")), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _canonical(value):
+    if isinstance(value, dict):
+        return {str(key): _canonical(item) for key, item in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return sorted((_canonical(item) for item in value), key=repr)
+    if isinstance(value, (list, tuple)):
+        return [_canonical(item) for item in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
 
 
 class SnapshotStore:
