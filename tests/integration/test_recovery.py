@@ -263,3 +263,58 @@ def test_a_corrupt_newest_snapshot_falls_back_to_the_older_one(pipeline, tmp_pat
     assert topic_counts(settings) == before
     log = (tmp_path / "worker.log").read_text(errors="replace")
     assert f"snapshot {newest} not used (corrupt)" in log
+
+
+def cli(settings, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COI_RISK_CONFIG": "", "COI_EVENTS_TOPIC": settings.events_topic,
+           "COI_APP_ID": settings.app_id, "COI_DATA_DIR": settings.data_dir}
+    result = subprocess.run([sys.executable, "-m", "streams.cli", *args, "--bootstrap-servers",
+                             settings.bootstrap_servers], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def content(scores: list[dict]) -> list[dict]:
+    return [{k: v for k, v in score.items() if k not in ("trigger_event_id", "input_offsets", "graph_version")}
+            for score in scores]
+
+
+def test_bulk_load_then_the_worker_starts_from_its_snapshot_and_an_export_imports_elsewhere(
+        pipeline, tmp_path, synthetic_lines):
+    from schemas import parse_event
+    from scoring import Engine
+
+    settings, _ = pipeline
+    path = tmp_path / "register.jsonl"
+    path.write_text("\n".join(synthetic_lines) + "\n")
+    loaded = cli(settings, "load", str(path), "--quiet")
+    assert f"loaded {len(synthetic_lines)} events" in loaded.stderr
+
+    worker = worker_for(settings, tmp_path / "worker.log").start()
+    assert worker.metric("coi_snapshot_loaded_offset", partition="0") == len(synthetic_lines)
+    assert worker.metric("coi_recovered_events_total") == 0  # nothing replayed: the snapshot is at the log end
+    reference = Engine()
+    for number, line in enumerate(synthetic_lines):
+        reference.apply(parse_event(line.encode()), offset=f"0:{number}")  # evidence cites the input offset
+    served = top_scores(worker)
+    expected = [json.loads(score.model_dump_json()) for score in reference.top_scores(limit=500)]
+    assert served and content(served) == content(expected)
+    assert worker.metric("coi_graph_relations") == reference.stats()["relations"]
+    worker.stop()
+    assert topic_counts(settings) == {settings.scores_topic: 0, settings.alerts_topic: 0,
+                                      settings.dead_letter_topic: 0}
+
+    exported = tmp_path / "state.jsonl"
+    cli(settings, "snapshot", "export", "-o", str(exported))
+    other_dir = tmp_path / "upgraded-snapshots"
+    cli(settings, "snapshot", "import", str(exported), "--snapshot-dir", str(other_dir))
+    upgraded = worker_for(settings.model_copy(update={"snapshot_dir": str(other_dir)}), tmp_path / "upgraded.log",
+                          COI_SNAPSHOT_DIR=str(other_dir))
+    upgraded.start()
+    try:
+        assert upgraded.metric("coi_snapshot_loaded_offset", partition="0") == len(synthetic_lines)
+        assert upgraded.metric("coi_recovered_events_total") == 0
+        assert content(top_scores(upgraded)) == content(served)
+    finally:
+        upgraded.stop()
