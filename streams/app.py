@@ -127,8 +127,11 @@ class Pipeline:
         """Process and publish the events of a batch the engine has not applied yet (catching up first on any gap
         before them), then write a snapshot if one is due."""
         async with self._engine_lock:
-            await self._load_snapshot_once()  # before anything applies an event (normally done by the catch-up)
-            fresh = await self._not_yet_applied(batch)
+            try:
+                await self._load_snapshot_once()  # before anything applies an event (normally the catch-up does)
+                fresh = await self._not_yet_applied(batch)
+            except BaseException as exc:  # noqa: BLE001 - as in _process_and_publish: never ack a batch not applied
+                _fail_without_commit(exc)
             await self._process_and_publish(fresh)
             self._snapshot_if_due(len(fresh))
 
@@ -310,11 +313,15 @@ class Pipeline:
                 time.monotonic() - self._snapshot_at < s.snapshot_every_seconds:
             return
         started = time.perf_counter()
-        serialized = self.snapshots.serialize(SnapshotState(
-            self.engine, self.processor.tracker, {int(p): o for p, o in self.processor.next_offsets.items()}))
+        self._events_since_snapshot, self._snapshot_at = 0, time.monotonic()
+        try:
+            serialized = self.snapshots.serialize(SnapshotState(
+                self.engine, self.processor.tracker, {int(p): o for p, o in self.processor.next_offsets.items()}))
+        except Exception as exc:  # noqa: BLE001 - a snapshot that cannot be taken costs a longer restart only
+            log.error("snapshot not taken: %s: %s", type(exc).__name__, exc)
+            return
         pause = time.perf_counter() - started
         self.metrics.snapshot_pause.observe(pause)
-        self._events_since_snapshot, self._snapshot_at = 0, time.monotonic()
         self._snapshot_write = asyncio.get_running_loop().run_in_executor(None, self._write_snapshot, serialized,
                                                                           pause)
         self._snapshot_write.add_done_callback(self._snapshot_written)
