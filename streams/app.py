@@ -33,7 +33,7 @@ from streams.metrics import PipelineMetrics
 from streams.processor import EventProcessor, InputRecord
 from streams.log_reader import Bounds
 from streams.recovery import catch_up_bounds, committed_offsets, replay_into
-from streams.snapshots import Identity, Serialized, SnapshotState, SnapshotStore, config_hash
+from streams.snapshots import Identity, SnapshotState, SnapshotStore, config_hash
 from streams.web import register_views
 
 log = logging.getLogger(__name__)
@@ -302,9 +302,10 @@ class Pipeline:
         self.metrics.snapshot_fallbacks.labels(reason=reason).inc()
 
     def _snapshot_if_due(self, events: int) -> None:
-        """At a batch boundary, after its outputs were acknowledged (a consistent cut). The state is pickled here,
-        in the loop, while nothing changes it (the pause is `coi_snapshot_pause_seconds`); the file is written in
-        a thread. One write at a time: a due snapshot waits for the next batch while one is being written."""
+        """At a batch boundary, after its outputs were acknowledged (a consistent cut). The process forks here,
+        while nothing changes the state, and the child pickles and writes its copy-on-write image; the live path
+        pauses only for the fork (`coi_snapshot_pause_seconds`). One write at a time: a due snapshot waits for
+        the next batch while one is being written."""
         self._events_since_snapshot += events
         s = self.settings
         if self.snapshots is None or not self._events_since_snapshot or self._snapshot_write is not None:
@@ -312,27 +313,30 @@ class Pipeline:
         if self._events_since_snapshot < s.snapshot_every_events and \
                 time.monotonic() - self._snapshot_at < s.snapshot_every_seconds:
             return
-        started = time.perf_counter()
         self._events_since_snapshot, self._snapshot_at = 0, time.monotonic()
+        offsets = {int(p): o for p, o in self.processor.next_offsets.items()}
+        started = time.perf_counter()
         try:
-            serialized = self.snapshots.serialize(SnapshotState(
-                self.engine, self.processor.tracker, {int(p): o for p, o in self.processor.next_offsets.items()}))
+            pid = self.snapshots.save_in_child(SnapshotState(self.engine, self.processor.tracker, offsets))
         except Exception as exc:  # noqa: BLE001 - a snapshot that cannot be taken costs a longer restart only
             log.error("snapshot not taken: %s: %s", type(exc).__name__, exc)
             return
         pause = time.perf_counter() - started
         self.metrics.snapshot_pause.observe(pause)
-        self._snapshot_write = asyncio.get_running_loop().run_in_executor(None, self._write_snapshot, serialized,
-                                                                          pause)
+        self._snapshot_write = asyncio.get_running_loop().run_in_executor(None, self._await_snapshot_child, pid,
+                                                                          offsets, pause)
         self._snapshot_write.add_done_callback(self._snapshot_written)
 
-    def _write_snapshot(self, serialized: Serialized, pause: float) -> None:
+    def _await_snapshot_child(self, pid: int, offsets: dict[int, int], pause: float) -> None:
         started = time.perf_counter()
-        path = self.snapshots.write(serialized)
+        code = self.snapshots.wait_for_child(pid)
+        if code != 0:
+            raise RuntimeError(f"snapshot writer (pid {pid}) exited with {code}")
+        path = self.snapshots.paths()[0]
         self.metrics.snapshots_written.inc()
         self.metrics.snapshot_bytes.set(path.stat().st_size)
-        log.info("snapshot %s at offsets %s: %d bytes, paused the stream %.3fs, written in %.3fs", path.name,
-                 serialized.header["offsets"], path.stat().st_size, pause, time.perf_counter() - started)
+        log.info("snapshot %s at offsets %s: %d bytes, paused the stream %.3fs, written by pid %d in %.3fs",
+                 path.name, offsets, path.stat().st_size, pause, pid, time.perf_counter() - started)
 
     def _snapshot_written(self, future: asyncio.Future) -> None:
         self._snapshot_write = None

@@ -16,6 +16,7 @@ directory, its header matches this code and config, its length and sha256 match 
 HMAC matches (a file not written by a holder of the key). Anything else falls back to the next older snapshot, then
 to the full log, with a log line and `coi_snapshot_fallbacks_total{reason}`.
 
+The worker writes in a forked child (`save_in_child`): the live path pauses only for the fork, not for pickling.
 Writes are atomic: a temporary file in the same directory, fsync, rename, fsync of the directory; a kill at any
 point leaves either the previous set of snapshots or the new one, plus at most a temporary file (never read;
 removed by a later write once an hour old, as a younger one may be another worker's write in progress). The newest `keep` snapshots are kept.
@@ -177,6 +178,32 @@ class SnapshotStore:
 
     def save(self, state: SnapshotState) -> Path:
         return self.write(self.serialize(state))
+
+    def save_in_child(self, state: SnapshotState) -> int:
+        """Fork; the child pickles and writes the state as it is at this instant, then exits (0 on success).
+        Returns the child's pid (reap it with `wait_for_child`). The caller pauses only for the fork: the child
+        holds a copy-on-write image of the heap, so the live path goes on changing its own copy meanwhile (the
+        way Redis writes its RDB files). Pickling touches the objects' reference counts, so the pages it visits
+        are copied: up to the state's size in extra memory while the child runs."""
+        pid = os.fork()
+        if pid:
+            return pid
+        status = 1
+        try:  # the child: no event loop, no other threads; never return into the parent's code
+            self.save(state)
+            status = 0
+        except BaseException:  # noqa: BLE001
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            os._exit(status)
+
+    @staticmethod
+    def wait_for_child(pid: int) -> int:
+        """Block until a `save_in_child` child exits; its exit code."""
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status)
 
     def prune(self) -> list[Path]:
         removed = []

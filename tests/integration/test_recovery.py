@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -163,8 +164,9 @@ def test_kill_during_a_snapshot_write_then_restart_gives_the_scores_of_an_uninte
         [sys.executable, "-m", "streams.cli", "produce", str(parts[0]), "--quiet", "--bootstrap-servers",
          settings.bootstrap_servers, "--topic", settings.events_topic], cwd=REPO_ROOT,
         env={**os.environ, "COI_RISK_CONFIG": ""}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    # kill -9 the moment a snapshot's temporary file exists (the write is in progress), once an earlier snapshot
-    # is complete, so that the restart has a snapshot to start from
+    # kill -9 the worker and its snapshot writer (a forked child) the moment a snapshot's temporary file exists
+    # (the write is in progress), once an earlier snapshot is complete, so that the restart has one to start from:
+    # what a machine or container dying mid-write does
     caught_mid_write = False
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not caught_mid_write:
@@ -172,7 +174,9 @@ def test_kill_during_a_snapshot_write_then_restart_gives_the_scores_of_an_uninte
         names = [entry.name for entry in os.scandir(directory)] if directory.is_dir() else []
         if any(name.startswith(".tmp-") for name in names) and any(name.endswith(".coisnap") and
                                                                     name.startswith("snapshot-") for name in names):
-            os.kill(worker.process.pid, signal.SIGKILL)
+            for pid in [*child_pids(worker.process.pid), worker.process.pid]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             caught_mid_write = True
         else:
             time.sleep(0.0005)
@@ -197,6 +201,14 @@ def test_kill_during_a_snapshot_write_then_restart_gives_the_scores_of_an_uninte
     assert restarted_scores == reference_scores
     assert published == reference_published
     assert_no_conflicting_alerts(alerts)
+
+
+def child_pids(pid: int) -> list[int]:
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            children.extend(int(child) for child in (task / "children").read_text().split())
+    return children
 
 
 def topic_counts(settings) -> dict[str, int]:

@@ -164,3 +164,24 @@ def test_another_installations_key_does_not_authenticate(tmp_path):
 def test_the_key_file_is_private(tmp_path):
     store(tmp_path).save(seeded_state(5))
     assert (tmp_path / KEY_FILE).stat().st_mode & 0o077 == 0
+
+
+def test_a_forked_write_holds_the_state_of_the_fork_instant_while_the_parent_goes_on(tmp_path):
+    lines = SEED.read_text().splitlines()
+    state = seeded_state(10)
+    expected = dumped(state.engine)
+    snapshots = store(tmp_path)
+    pid = snapshots.save_in_child(state)
+    for line in lines[10:]:  # the live path changes its copy while the child writes
+        state.tracker.observe(state.engine.apply(parse_event(line.encode())))
+    assert SnapshotStore.wait_for_child(pid) == 0
+    loaded, _ = snapshots.load_newest()
+    assert dumped(loaded.engine) == expected != dumped(state.engine)
+    assert loaded.offsets == {0: 10}
+
+
+def test_a_failed_forked_write_reports_a_nonzero_exit(tmp_path):
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the snapshot directory should be")
+    pid = store(blocked).save_in_child(seeded_state(5))
+    assert SnapshotStore.wait_for_child(pid) != 0
