@@ -10,6 +10,11 @@ applied with `Engine.load` (graph first, then one rebuild of every score) instea
 What a bulk load does not do: publish scores or alerts for the loaded events (the worker starts after them; the
 loaded register is a baseline, served on /scores), nor dead-letter invalid lines (they are counted and skipped).
 Alerts open at the end of the load start their history there (episode 0).
+
+It is for bootstrapping an app id whose worker has published nothing yet: alert ids and sequences depend on the
+event-by-event history, which a bulk load does not reproduce, so on an app id whose group already committed
+offsets (its alerts are out there) `load` refuses unless `--force`. A running deployment gets its snapshots from
+the worker itself; the worker's own cold start (no usable snapshot) replays event by event for the same reason.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ def register(subparsers) -> None:
     parser.add_argument("--app-id", help="Faust app id whose worker will start from the snapshot")
     parser.add_argument("--snapshot-dir", help="default: the snapshot_dir setting (<data_dir>/snapshots)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--force", action="store_true",
+                        help="load although the app id's consumer group has already committed offsets")
     parser.set_defaults(func=run)
 
 
@@ -41,6 +48,14 @@ def run(args) -> int:
     from streams.snapshots import SnapshotState
 
     settings, config, store = open_store(args)
+    from streams.recovery import committed_offsets
+
+    committed = committed_offsets(settings)
+    if committed and not args.force:
+        print(f"the consumer group {settings.app_id!r} has already committed {committed}: its worker has published "
+              "alerts whose ids a bulk load would not continue; use the worker's own snapshots, or --force",
+              file=sys.stderr)
+        return 2
     if args.file:
         with Path(args.file).open("rb") as source:
             summary = produce_lines(settings, source, settings.events_topic, progress=not args.quiet)
