@@ -28,6 +28,7 @@ export|import`).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import hmac
 import json
@@ -190,6 +191,9 @@ class SnapshotStore:
             return pid
         status = 1
         try:  # the child: no event loop, no other threads; never return into the parent's code
+            # no collection here: a finalizer of some network object would run in the child (and collecting
+            # would touch, so copy, every tracked object's page)
+            gc.disable()
             self.save(state)
             status = 0
         except BaseException:  # noqa: BLE001
