@@ -49,8 +49,8 @@ class PipelineMetrics:
                                         registry=registry)
         self.snapshots_written = Counter("coi_snapshots_written", "Snapshots of the engine written",
                                          registry=registry)
-        self.snapshot_pause = Histogram("coi_snapshot_pause_seconds", "Live-path pause to serialize a snapshot "
-                                        "(the file is written off the event loop)", buckets=_PAUSE_BUCKETS,
+        self.snapshot_pause = Histogram("coi_snapshot_pause_seconds", "Live-path pause to take a snapshot (the "
+                                        "fork; a child process pickles and writes it)", buckets=_PAUSE_BUCKETS,
                                         registry=registry)
         self.snapshot_bytes = Gauge("coi_snapshot_bytes", "Size of the last snapshot written or loaded",
                                     registry=registry)
