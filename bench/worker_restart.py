@@ -30,7 +30,8 @@ from streams.testing import WorkerProcess, pipeline_settings  # noqa: E402
 
 def timed_start(worker: WorkerProcess) -> float:
     started = time.monotonic()
-    worker.start()
+    worker.start(wait_ready=False)
+    worker.wait_ready(timeout=4 * 3600)  # a long log takes minutes to replay
     return time.monotonic() - started
 
 
@@ -66,6 +67,7 @@ def run(bootstrap: str, events: int, workdir: Path) -> dict:
     result["replayed_from_snapshot"] = int(worker.metric("coi_recovered_events_total"))
     result["snapshot_pause_max_s"] = None
     worker.stop()
+    print(json.dumps(result), flush=True)
     for line in (workdir / "worker.log").read_text(errors="replace").splitlines():
         if "paused the stream" in line:
             pause = float(line.split("paused the stream ")[1].split("s,")[0])
