@@ -193,6 +193,27 @@ class ResolvingEngine:
     def hubs(self) -> list[tuple[str, str, str, int]]:
         return self.engine.hubs()
 
+    # -- the portable form (scoring.portable) ----------------------------------------------------------------------
+
+    def current_events(self) -> list[tuple[Version, RelationshipEvent, str | None]]:
+        """The current version of every relation (retractions included) and every judgement, as the original
+        events, in version order: re-applied to a fresh layer they rebuild this state."""
+        held = [(current.version, current.event(), current.offset) for current in self._current.values()]
+        held += [(judged.version, judged.event, None) for judged in self._judgements.values()]
+        return sorted(held, key=lambda item: item[0])
+
+    def seen_event_ids(self) -> set[str]:
+        return set(self._seen)
+
+    def restore_seen(self, event_ids: Iterable[str], clock: dt.datetime | None) -> None:
+        """After re-applying `current_events`: every id applied before counts as applied (a redelivery stays a
+        no-op), and the clock is the latest observed_at of any event, current or not (scores are read at it)."""
+        self._seen.update(event_ids)
+        graph = self.engine.graph
+        if clock is not None and (graph._clock is None or clock > graph._clock):
+            graph._clock = clock
+            self.engine.rebuild({})
+
     def take_suggestions(self) -> list[RelationshipEvent]:
         """The merges the matcher proposed since the last call, as `proposed` same_as judgements (empty without a
         matcher)."""

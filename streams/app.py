@@ -5,14 +5,19 @@ acknowledged all of its outputs, so a committed input offset never runs ahead of
 crash the uncommitted tail is processed again and the same (deterministic) scores and alert transitions are
 published again. Consumers deduplicate alerts on (alert_id, sequence).
 
-Recovery: on start the agent rebuilds the graph by re-applying the input topic from its beginning up to the
-group's committed offset, without publishing (`streams.recovery`); then live processing resumes from that offset.
+Recovery follows the partitions actually assigned (`streams.recovery`): on every assignment the engine is brought
+to the group's committed offset of each assigned input partition, re-applying without publishing the range
+between its own position (the newest usable snapshot's offset at start, `streams.snapshots`, else the log start)
+and the committed offset; only then is the worker ready. Between a revocation and the end of that catch-up it is
+not ready. So a worker that took a partition over from another one (a rolling deploy: start the new, stop the old)
+first applies what the other one processed. Events delivered again that the engine already applied are skipped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 import logging
 import os
 import time
@@ -28,8 +33,10 @@ from scoring.resolution import ResolvingEngine
 from streams.config import Settings
 from streams.crash_guard import CrashGuard
 from streams.metrics import PipelineMetrics
+from streams.log_reader import Bounds
 from streams.processor import EventProcessor, InputRecord, ProcessingLimits
-from streams.recovery import committed_offsets, replay_into
+from streams.recovery import catch_up_bounds, committed_offsets, replay_into
+from streams.snapshots import Identity, SnapshotState, SnapshotStore, config_hash
 from streams.web import register_views
 
 log = logging.getLogger(__name__)
@@ -37,6 +44,8 @@ log = logging.getLogger(__name__)
 # A backlog batch of slow events must not hold the event loop for seconds: health checks, the commit timer and
 # rebalance callbacks run in it too.
 _MAX_LOOP_HOLD_SECONDS = 0.05
+# reading the committed offsets after an assignment: retried while the broker does not answer
+_CATCH_UP_RETRY_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0)
 
 
 class Pipeline:
@@ -52,9 +61,20 @@ class Pipeline:
         self.crash_guard = CrashGuard(settings.data_dir, settings.max_processing_attempts)
         self.processor = EventProcessor(self.engine, AlertTracker(config), None,
                                         limits=ProcessingLimits.from_settings(settings), crash_guard=self.crash_guard)
-        self.ready = asyncio.Event()  # recovered and consuming: what /ready and coi_worker_ready report
-        self._recovered = False
-        self._assigned = False
+        self.ready = asyncio.Event()  # caught up on every assigned partition: what /ready and coi_worker_ready say
+        # One user of the engine at a time: a batch, a catch-up replay (which runs in a thread) or a snapshot.
+        self._engine_lock = asyncio.Lock()
+        self._assigned: frozenset[int] = frozenset()  # input partitions this worker holds now
+        self._generation = 0  # bumped on every revocation and assignment; a catch-up of an old one is not "ready"
+        self._catch_up_task: asyncio.Task | None = None
+        self._snapshot_loaded = False
+        self._gc_frozen = False
+        self.snapshots = SnapshotStore(settings.snapshot_path, Identity(settings.app_id, settings.events_topic,
+                                                                        config_hash(config)),
+                                       keep=settings.snapshot_keep) if settings.snapshots_enabled else None
+        self._events_since_snapshot = 0
+        self._snapshot_at = time.monotonic()
+        self._snapshot_write: asyncio.Future | None = None
         self._output_names = {"scores": settings.scores_topic, "alerts": settings.alerts_topic,
                               "dead_letters": settings.dead_letter_topic}
         if settings.suggest_merges:
@@ -100,16 +120,16 @@ class Pipeline:
 
         @app.agent(events, name="score-events")
         async def score_events(stream):
-            await pipeline.recover()
             async for batch in stream.take_events(s.batch_max_events, within=s.batch_max_wait_seconds):
                 await pipeline.handle_batch(batch)
 
-        @app.on_rebalance_complete.connect
-        async def on_assigned(app, **kwargs):
-            # The agent can finish recovery before the consumer's first rebalance completes; until then events
-            # would wait, so the worker is not ready yet.
-            pipeline._assigned = True
-            pipeline._mark_ready_when_live()
+        @app.on_partitions_revoked.connect
+        async def on_revoked(app, revoked, **kwargs):
+            pipeline.partitions_revoked({tp.partition for tp in revoked if tp.topic == s.events_topic})
+
+        @app.on_partitions_assigned.connect
+        async def on_assigned(app, assigned, **kwargs):
+            pipeline.partitions_assigned({tp.partition for tp in assigned if tp.topic == s.events_topic})
 
         @app.timer(s.lag_interval_seconds)
         async def sample(app=app):
@@ -119,6 +139,43 @@ class Pipeline:
         return app
 
     async def handle_batch(self, batch) -> None:
+        """Process and publish the events of a batch the engine has not applied yet (catching up first on any gap
+        before them), then write a snapshot if one is due."""
+        async with self._engine_lock:
+            try:
+                await self._load_snapshot_once()  # before anything applies an event (normally the catch-up does)
+                fresh = await self._not_yet_applied(batch)
+            except BaseException as exc:  # noqa: BLE001 - as in _process_and_publish: never ack a batch not applied
+                _fail_without_commit(exc)
+            await self._process_and_publish(fresh)
+            self._snapshot_if_due(len(fresh))
+
+    async def _not_yet_applied(self, batch) -> list:
+        """Events at or past the engine's position. Earlier ones were applied and published already (the engine
+        is past the committed offset: a snapshot, or this worker's own uncommitted tail). An event past the
+        position means another worker processed the range in between: it is applied silently first."""
+        fresh = []
+        expected: dict[int, int] = {}  # per partition: the offset the next fresh event should have
+        for event in batch:
+            message = event.message
+            if message.partition in expected:  # the engine's position is behind the events taken already
+                if message.offset >= expected[message.partition]:
+                    fresh.append(event)
+                    expected[message.partition] = message.offset + 1
+                continue
+            position = self.processor.next_offsets.get(str(message.partition))
+            if position is not None and message.offset < position:
+                continue
+            if position is None or message.offset > position:
+                loop = asyncio.get_running_loop()
+                bounds = await loop.run_in_executor(None, catch_up_bounds, self.settings, self.processor,
+                                                    {message.partition}, {message.partition: message.offset})
+                await self._replay(bounds)
+            fresh.append(event)
+            expected[message.partition] = message.offset + 1
+        return fresh
+
+    async def _process_and_publish(self, batch) -> None:
         """Process a batch of input events in order, publish their outputs, and return once the broker has
         acknowledged every one of them.
 
@@ -163,30 +220,151 @@ class Pipeline:
         for outcome, timestamp in outcomes:
             self._observe_latency(outcome, timestamp)
 
-    async def recover(self) -> None:
-        """Rebuild the graph from the input log up to the committed offsets; the worker is ready once this is done
-        and the consumer has its partitions."""
-        started = time.perf_counter()
-        loop = asyncio.get_running_loop()
-        offsets = await loop.run_in_executor(None, committed_offsets, self.settings)
-        applied = await loop.run_in_executor(None, replay_into, self.settings, self.processor, offsets)
-        self.crash_guard.idle()
-        # The recovered graph lives as long as the worker: moving it out of the collector's generations spares
-        # every later full collection a walk over millions of long-lived objects (a latency spike per pass).
-        gc.collect()
-        gc.freeze()
-        self.processor.metrics = self.metrics
-        self.metrics.recovered_events.inc(applied)
-        self.sample_gauges()
-        self._recovered = True
-        self._mark_ready_when_live()
-        log.info("recovered %d events up to %s in %.2fs", applied, offsets, time.perf_counter() - started)
+    # -- assignment, catch-up and readiness --------------------------------------------------------------------
 
-    def _mark_ready_when_live(self) -> None:
-        if self._recovered and self._assigned and not self.ready.is_set():
+    def partitions_revoked(self, partitions: set[int]) -> None:
+        self._generation += 1
+        self._assigned = self._assigned - partitions
+        self._set_ready(False, f"partitions {sorted(partitions)} revoked")
+
+    def partitions_assigned(self, partitions: set[int]) -> None:
+        """Called on every rebalance with the full assignment: the worker is ready once its engine has reached
+        the committed offset of each assigned partition (a worker with no input partition is never ready)."""
+        self._generation += 1
+        self._assigned = frozenset(partitions)
+        log.info("assigned input partitions %s", sorted(partitions))
+        self._set_ready(False, "catching up on the assigned partitions")
+        if partitions:
+            self._catch_up_task = asyncio.ensure_future(self._catch_up(self._generation))
+
+    async def _catch_up(self, generation: int) -> None:
+        loop = asyncio.get_running_loop()
+        started = time.perf_counter()
+        async with self._engine_lock:
+            await self._load_snapshot_once()
+            retries = itertools.chain(_CATCH_UP_RETRY_SECONDS, itertools.repeat(_CATCH_UP_RETRY_SECONDS[-1]))
+            while generation == self._generation:  # else a newer assignment took over
+                try:
+                    committed = await loop.run_in_executor(None, committed_offsets, self.settings)
+                    bounds = await loop.run_in_executor(None, catch_up_bounds, self.settings, self.processor,
+                                                        set(self._assigned), committed)
+                    applied = await self._replay(bounds)
+                    break
+                except Exception as exc:  # noqa: BLE001 - the broker may be briefly away; not ready meanwhile
+                    log.warning("catch-up: cannot reach the committed offset (%s: %s); retrying",
+                                type(exc).__name__, exc)
+                    await asyncio.sleep(next(retries))
+            else:
+                return
+            if not self._gc_frozen:
+                # The recovered graph lives as long as the worker: moving it out of the collector's generations
+                # spares every later full collection a walk over millions of long-lived objects (a latency spike).
+                gc.collect()
+                gc.freeze()
+                self._gc_frozen = True
+            self.sample_gauges()
+        if generation == self._generation:
+            log.info("caught up: replayed %d events %s -> committed %s in %.2fs", applied, bounds.start,
+                     bounds.end, time.perf_counter() - started)
+            self._set_ready(True, "caught up on every assigned partition")
+
+    async def _replay(self, bounds: Bounds) -> int:
+        """Apply a range silently (in a thread; the caller holds the engine lock). Replayed events are not
+        counted as consumed: `coi_recovered_events` counts them."""
+        metrics, self.processor.metrics = self.processor.metrics, None
+        try:
+            applied = await asyncio.get_running_loop().run_in_executor(
+                None, replay_into, self.settings, self.processor, bounds)
+        finally:
+            self.processor.metrics = metrics
+        self.metrics.recovered_events.inc(applied)
+        return applied
+
+    def _set_ready(self, ready: bool, why: str) -> None:
+        if ready == self.ready.is_set():
+            return
+        if ready:
             self.ready.set()
-            self.metrics.worker_ready.set(1)
-            log.info("live: recovered and partitions assigned")
+        else:
+            self.ready.clear()
+        self.metrics.worker_ready.set(1 if ready else 0)
+        log.info("%s: %s", "ready" if ready else "not ready", why)
+
+    # -- snapshots -------------------------------------------------------------------------------------------
+
+    async def _load_snapshot_once(self) -> None:
+        """At the first assignment: start from the newest usable snapshot (else from the log start)."""
+        if self._snapshot_loaded:
+            return
+        self._snapshot_loaded = True
+        self.processor.metrics = self.metrics
+        if self.snapshots is None:
+            return
+        started = time.perf_counter()
+        found = await asyncio.get_running_loop().run_in_executor(None, self.snapshots.load_newest,
+                                                                 self._snapshot_rejected)
+        if found is None:
+            log.info("no usable snapshot in %s: replaying the input log from its start", self.snapshots.directory)
+            self.metrics.snapshot_loaded_offset.labels(partition="0").set(-1)
+            return
+        state, path = found
+        self.engine = self.processor.engine = state.engine
+        self.engine.matcher = Matcher() if self.settings.suggest_merges else None  # this run's setting, not the writer's
+        self.processor.tracker = state.tracker
+        self.processor.content_by_event_id = state.event_digests
+        self.processor.next_offsets = {str(p): o for p, o in state.offsets.items()}
+        for partition, offset in state.offsets.items():
+            self.metrics.snapshot_loaded_offset.labels(partition=str(partition)).set(offset)
+        self.metrics.snapshot_bytes.set(path.stat().st_size)
+        log.info("loaded snapshot %s at offsets %s (%d relations) in %.2fs", path, state.offsets,
+                 self.engine.stats()["relations"], time.perf_counter() - started)
+
+    def _snapshot_rejected(self, reason: str) -> None:
+        self.metrics.snapshot_fallbacks.labels(reason=reason).inc()
+
+    def _snapshot_if_due(self, events: int) -> None:
+        """At a batch boundary, after its outputs were acknowledged (a consistent cut). The process forks here,
+        while nothing changes the state, and the child pickles and writes its copy-on-write image; the live path
+        pauses only for the fork (`coi_snapshot_pause_seconds`). One write at a time: a due snapshot waits for
+        the next batch while one is being written."""
+        self._events_since_snapshot += events
+        s = self.settings
+        if self.snapshots is None or not self._events_since_snapshot or self._snapshot_write is not None:
+            return
+        if self._events_since_snapshot < s.snapshot_every_events and \
+                time.monotonic() - self._snapshot_at < s.snapshot_every_seconds:
+            return
+        self._events_since_snapshot, self._snapshot_at = 0, time.monotonic()
+        offsets = {int(p): o for p, o in self.processor.next_offsets.items()}
+        started = time.perf_counter()
+        try:
+            pid = self.snapshots.save_in_child(SnapshotState(self.engine, self.processor.tracker, offsets,
+                                                                    self.processor.content_by_event_id))
+        except Exception as exc:  # noqa: BLE001 - a snapshot that cannot be taken costs a longer restart only
+            log.error("snapshot not taken: %s: %s", type(exc).__name__, exc)
+            return
+        pause = time.perf_counter() - started
+        self.metrics.snapshot_pause.observe(pause)
+        self._snapshot_write = asyncio.get_running_loop().run_in_executor(None, self._await_snapshot_child, pid,
+                                                                          offsets, pause)
+        self._snapshot_write.add_done_callback(self._snapshot_written)
+
+    def _await_snapshot_child(self, pid: int, offsets: dict[int, int], pause: float) -> None:
+        started = time.perf_counter()
+        code = self.snapshots.wait_for_child(pid)
+        if code != 0:
+            raise RuntimeError(f"snapshot writer (pid {pid}) exited with {code}")
+        path = self.snapshots.paths()[0]
+        self.metrics.snapshots_written.inc()
+        self.metrics.snapshot_bytes.set(path.stat().st_size)
+        log.info("snapshot %s at offsets %s: %d bytes, paused the stream %.3fs, written by pid %d in %.3fs",
+                 path.name, offsets, path.stat().st_size, pause, pid, time.perf_counter() - started)
+
+    def _snapshot_written(self, future: asyncio.Future) -> None:
+        self._snapshot_write = None
+        if not future.cancelled() and future.exception() is not None:
+            exc = future.exception()  # a failed snapshot costs a longer restart, never an event
+            log.error("snapshot write failed: %s: %s", type(exc).__name__, exc)
 
     def _observe_latency(self, outcome, append_timestamp: float | None) -> None:
         if outcome.event is None or not outcome.outbound:

@@ -23,6 +23,8 @@ _COMMAND_MODULES = (
     "streams.commands.replay",
     "streams.commands.audit",
     "streams.commands.demo",
+    "streams.commands.snapshot",
+    "streams.commands.load",
 )
 
 

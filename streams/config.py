@@ -135,6 +135,14 @@ class Settings(BaseSettings):
     # Static membership: a restarted member with the same id takes its partitions back at once. One id per
     # worker instance (a StatefulSet pod name): two live workers with one id fence each other.
     group_instance_id: str | None = None
+    # Snapshots of the engine keyed to the input offset (streams.snapshots, docs/streaming.md): a restart loads
+    # the newest and replays only the tail. Written after a batch once `snapshot_every_events` events or
+    # `snapshot_every_seconds` have passed since the last one; `snapshot_dir` empty = <data_dir>/snapshots.
+    snapshots_enabled: bool = True
+    snapshot_dir: str = ""
+    snapshot_every_events: int = Field(default=100_000, ge=1)
+    snapshot_every_seconds: float = Field(default=600.0, gt=0)
+    snapshot_keep: int = Field(default=3, ge=1)
 
     @model_validator(mode="before")
     @classmethod
@@ -167,6 +175,10 @@ class Settings(BaseSettings):
         # `Settings()` alone reads the process environment and the file it names; `load_settings` builds the
         # same chain with an explicit environment.
         return init_settings, env_settings, TomlFileSource(settings_cls, os.environ.get(CONFIG_FILE_ENV))
+
+    @property
+    def snapshot_path(self) -> Path:
+        return Path(self.snapshot_dir) if self.snapshot_dir else Path(self.data_dir) / "snapshots"
 
     @property
     def uses_local_broker(self) -> bool:

@@ -11,6 +11,7 @@ from schemas import AlertState, Band, RejectReason
 
 # Scoring is sub-millisecond to tens of milliseconds; end-to-end spans broker round trips and batching.
 _SCORING_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
+_PAUSE_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _E2E_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
                 3600.0, 86400.0)
 
@@ -49,8 +50,22 @@ class PipelineMetrics:
                                   registry=registry)
         self.worker_ready = Gauge("coi_worker_ready", "1 once the graph is recovered and live processing runs",
                                   registry=registry)
-        self.recovered_events = Counter("coi_recovered_events", "Events re-applied from the input topic at start",
+        self.recovered_events = Counter("coi_recovered_events", "Events re-applied from the input topic without "
+                                        "publishing (at start, and after a rebalance assigned a partition)",
                                         registry=registry)
+        self.snapshots_written = Counter("coi_snapshots_written", "Snapshots of the engine written",
+                                         registry=registry)
+        self.snapshot_pause = Histogram("coi_snapshot_pause_seconds", "Live-path pause to take a snapshot (the "
+                                        "fork; a child process pickles and writes it)", buckets=_PAUSE_BUCKETS,
+                                        registry=registry)
+        self.snapshot_bytes = Gauge("coi_snapshot_bytes", "Size of the last snapshot written or loaded",
+                                    registry=registry)
+        self.snapshot_fallbacks = Counter("coi_snapshot_fallbacks", "Snapshots skipped at load, by reason "
+                                          "(corrupt, incompatible, unauthenticated, unreadable, unloadable)",
+                                          ["reason"], registry=registry)
+        self.snapshot_loaded_offset = Gauge("coi_snapshot_loaded_offset", "Input offset of the snapshot loaded at "
+                                            "start (-1: none, the full log was replayed)", ["partition"],
+                                            registry=registry)
 
     def declare_series(self, output_topics: list[str]) -> None:
         """Create every known label combination at 0, so rate() and increase() see the first event too."""

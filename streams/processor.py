@@ -97,14 +97,15 @@ class EventProcessor:
         # (a redelivery changes nothing); different content under a used id is a dead letter instead of silence.
         # It holds one entry per applied event, as the engine's own set of applied ids does, and is rebuilt by
         # the same replay that rebuilds the engine, so a restart reaches the same decisions.
-        self._content_by_event_id: dict[str, bytes] = {}
+        self.content_by_event_id: dict[str, bytes] = {}
 
     @property
     def max_event_bytes(self) -> int:
         return self.limits.max_event_bytes
 
-    def process(self, record: InputRecord) -> Outcome:
-        """Never raises on bad input: whatever cannot be applied becomes a dead letter."""
+    def process(self, record: InputRecord, publish: bool = True) -> Outcome:
+        """Never raises on bad input: whatever cannot be applied becomes a dead letter. `publish=False` (recovery)
+        applies the event and advances the alert tracker but renders no outputs: they were published before."""
         self.next_offsets[str(record.partition)] = record.offset + 1
         if self.metrics:
             self.metrics.events_consumed.inc()
@@ -121,6 +122,8 @@ class EventProcessor:
         try:
             event = self._admit(record)
         except EventRejected as rejection:
+            if not publish:
+                return Outcome(rejected=rejection.reason)
             if rejection.unexpected:
                 log.error("decoding %s:%d:%d failed unexpectedly: %s", record.topic, record.partition,
                           record.offset, rejection.message)
@@ -140,14 +143,15 @@ class EventProcessor:
                             hub.direction, ": conflicts through it there may be missed (a person's own holdings "
                             "and family are still followed)" if hub.entered else "")
             outcome = Outcome(event=event)
-            for change in changes:
+            for change in changes if publish else ():
                 score = change.published()  # may render the old score (scoring.engine.ScoreChange)
                 outcome.outbound.append(Outbound("scores", score_key(score.actor_id, score.counterparty_id),
                                                  score.model_dump_json().encode()))
-            for alert in alerts:
+            for alert in alerts if publish else ():
                 outcome.outbound.append(Outbound("alerts", alert.alert_id.encode(),
                                                  alert.model_dump_json().encode()))
-            for proposal in self.engine.take_suggestions():  # only with a matcher (settings.suggest_merges)
+            proposals = self.engine.take_suggestions()  # only with a matcher (settings.suggest_merges)
+            for proposal in proposals if publish else ():
                 outcome.outbound.append(Outbound("suggestions", proposal.relation_id.encode(),
                                                  proposal.model_dump_json(by_alias=True, exclude_none=True).encode()))
         except Exception as exc:  # a bug must not stop the stream; the event is kept in the dead-letter topic
@@ -170,7 +174,7 @@ class EventProcessor:
                                 "events must be keyed by relation_id so each relation's versions stay in order")
         self._check_not_in_future(record, event)
         digest = hashlib.blake2b(event.model_dump_json().encode(), digest_size=16).digest()
-        known = self._content_by_event_id.setdefault(event.event_id, digest)
+        known = self.content_by_event_id.setdefault(event.event_id, digest)
         if known != digest:
             raise EventRejected(RejectReason.CONFLICTING_EVENT_ID,
                                 f"event_id {event.event_id!r} was already applied with different content; an event "

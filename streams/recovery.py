@@ -1,8 +1,12 @@
-"""Rebuilding the worker's graph after a restart (clean or kill -9) from the retained input topic.
+"""Bringing the worker's engine to the committed offset of the partitions it is assigned, from the retained input
+topic (after a start, a kill -9, or a rebalance that hands it a partition another worker was processing).
 
-The group's committed offset marks what the previous run fully processed and published. Everything before it is
-re-applied silently; everything from it on is processed live, so nothing is lost and nothing is published twice
-except the uncommitted tail of the previous run, which is republished with identical content.
+The group's committed offset marks what was fully processed and published, by this worker or another one with the
+same app id. The engine knows the next offset it has not applied (from a snapshot, or from what it processed
+itself); the range between the two is re-applied silently, and everything from the committed offset on is
+processed live, so nothing is lost and nothing is published twice except an uncommitted tail, which is republished
+with identical content. Events the engine has already applied (its position is past the committed offset: it
+published them before the commit) are skipped when they are delivered again.
 """
 
 from __future__ import annotations
@@ -24,20 +28,38 @@ def committed_offsets(settings: Settings) -> dict[int, int]:
             if tp.topic == settings.events_topic and meta.offset >= 0}
 
 
-def replay_into(settings: Settings, processor: EventProcessor, committed: dict[int, int]) -> int:
-    """Apply [log start, committed) of every partition; returns how many records were applied."""
-    if not committed:
-        return 0
+def log_start_offsets(settings: Settings) -> dict[int, int]:
     consumer = open_consumer(settings)
     try:
         partitions = partitions_of(consumer, settings.events_topic)
-        earliest = consumer.beginning_offsets(partitions)
-        bounds = Bounds(start={tp.partition: earliest[tp] for tp in partitions},
-                        end={tp.partition: committed.get(tp.partition, earliest[tp]) for tp in partitions})
+        return {tp.partition: offset for tp, offset in consumer.beginning_offsets(partitions).items()}
     finally:
         consumer.close()
+
+
+def catch_up_bounds(settings: Settings, processor: EventProcessor, partitions: set[int],
+                    committed: dict[int, int]) -> Bounds:
+    """For each partition: from the engine's next offset (the log start if it never saw the partition) to the
+    committed offset; empty where the engine is already there or past it."""
+    unknown = [p for p in partitions if str(p) not in processor.next_offsets]
+    earliest = log_start_offsets(settings) if unknown else {}
+    start, end = {}, {}
+    for partition in partitions:
+        position = processor.next_offsets.get(str(partition))
+        start[partition] = earliest.get(partition, 0) if position is None else position
+        end[partition] = max(start[partition], committed.get(partition, start[partition]))
+    return Bounds(start=start, end=end)
+
+
+def replay_into(settings: Settings, processor: EventProcessor, bounds: Bounds) -> int:
+    """Apply [start, end) of every partition without rendering outputs; the engine's position becomes `end` (also
+    across offsets the log no longer has: compaction, transaction markers). Returns the records applied."""
     applied = 0
-    for record in read(settings, settings.events_topic, bounds):
-        processor.process(record)
-        applied += 1
+    if bounds.total:
+        for record in read(settings, settings.events_topic, bounds):
+            processor.process(record, publish=False)
+            applied += 1
+    for partition, stop in bounds.end.items():
+        key = str(partition)
+        processor.next_offsets[key] = max(processor.next_offsets.get(key, 0), stop)
     return applied

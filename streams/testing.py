@@ -62,12 +62,12 @@ class WorkerProcess:
         """The worker's argv: no settings in it (they travel in the environment, secrets included)."""
         return [sys.executable, "-m", "streams.cli", "worker", "--loglevel", "info"]
 
-    def start(self, wait: bool = True) -> WorkerProcess:
+    def start(self, wait_ready: bool = True) -> WorkerProcess:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(self.command(), cwd=REPO_ROOT, env=self.environment(), stdout=log,
                                         stderr=subprocess.STDOUT)
         self.starts.append(time.monotonic())
-        if wait:
+        if wait_ready:
             self.wait_ready()
         return self
 

@@ -161,7 +161,7 @@ def test_a_worker_started_before_kafka_waits_then_follows_the_broker(tmp_path):
                                             "startup_timeout_seconds": 180})
     worker = WorkerProcess(settings, tmp_path / "worker.log")
     try:
-        worker.start(wait=False)
+        worker.start(wait_ready=False)
         deadline = time.monotonic() + 30
         while f"waiting for Kafka at {broker.bootstrap}" not in worker.log_tail():
             assert worker.process.poll() is None, worker.log_tail()

@@ -1,0 +1,117 @@
+"""The portable, versioned form of the scoring state: JSON lines that survive an upgrade.
+
+The fast snapshot (`streams.snapshots`) pickles this code's classes and is useless to another version. This form
+holds the state in the public contract's terms: the current version of every relation and every `same_as`
+judgement as the original `RelationshipEvent` the resolution layer keeps (retractions included, so a retracted
+relation stays retracted), so that any later version re-applies them through its own resolution layer and engine
+and rescores everything under its own rules:
+
+    {"record": "header", "format": "coi-risk-portable-state", "format_version": 2, "clock": ..., ...}
+    {"record": "event", "event": <RelationshipEvent>, "offset": "0:17"}   # in version order (observed_at, event_id)
+    {"record": "events_seen", "event_ids": [...]}        # ids already applied (an event is applied once), chunked
+    {"record": "alert_pair", "actor_id": ..., "counterparty_id": ..., "case_id": ..., "score": <RiskScore>}
+    {"record": "alert_open", "actor_id": ..., "case_id": ..., "alert_id": ..., "sequence": ..., "lead": <RiskScore>}
+    {"record": "alert_episodes", "actor_id": ..., "case_id": ..., "episodes": ...}
+
+What it does not carry: entity attributes (names, topics) stated only by events that are no longer any relation's
+current version (an entity takes its attributes from the current events), and the scores' bookkeeping
+(`trigger_event_id`, `input_offsets`), which is that of the import. Pure: no Kafka, no files;
+`streams.commands.snapshot` does the I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from schemas.events import RelationshipEvent
+from schemas.outputs import Band, RiskScore
+from scoring.alerts import AlertTracker, _OpenAlert
+from scoring.config import ScoringConfig
+from scoring.engine import Engine
+from scoring.graph import utc
+from scoring.resolution import ResolvingEngine
+
+FORMAT = "coi-risk-portable-state"
+FORMAT_VERSION = 2
+_EVENT_IDS_PER_LINE = 10_000
+
+
+class PortableFormatError(ValueError):
+    pass
+
+
+def _resolving(engine: Engine | ResolvingEngine) -> ResolvingEngine:
+    if isinstance(engine, ResolvingEngine):
+        return engine
+    raise PortableFormatError("the portable form is written from the resolution layer (scoring.resolution), which "
+                              "keeps every relation's original event; a bare Engine keeps only its resolved form")
+
+
+def export_state(engine: Engine | ResolvingEngine, tracker: AlertTracker, extra_header: dict[str, Any] | None = None
+                 ) -> Iterator[dict[str, Any]]:
+    """The records of the portable form, header first (serialize each as one JSON line)."""
+    layer = _resolving(engine)
+    clock = layer.clock
+    yield {"record": "header", "format": FORMAT, "format_version": FORMAT_VERSION,
+           "clock": clock.isoformat() if clock else None, "relations": layer.stats()["relations"],
+           **(extra_header or {})}
+    for version, event, offset in layer.current_events():
+        yield {"record": "event", "event": event.model_dump(mode="json", by_alias=True, exclude_none=True),
+               "offset": offset}
+    seen = sorted(layer.seen_event_ids())
+    for start in range(0, len(seen), _EVENT_IDS_PER_LINE):
+        yield {"record": "events_seen", "event_ids": seen[start:start + _EVENT_IDS_PER_LINE]}
+    for (actor, counterparty), (case, score) in sorted(tracker._alerting.items()):
+        yield {"record": "alert_pair", "actor_id": actor, "counterparty_id": counterparty, "case_id": case,
+               "score": score.model_dump(mode="json")}
+    for (actor, case), alert in sorted(tracker._open.items()):
+        yield {"record": "alert_open", "actor_id": actor, "case_id": case, "alert_id": alert.alert_id,
+               "sequence": alert.sequence, "band": alert.band.value, "score": alert.score,
+               "lead": alert.lead.model_dump(mode="json")}
+    for (actor, case), episodes in sorted(tracker._episodes.items()):
+        yield {"record": "alert_episodes", "actor_id": actor, "case_id": case, "episodes": episodes}
+
+
+def import_state(records: Iterable[dict[str, Any]], config: ScoringConfig | None = None,
+                 input_offsets: dict[str, int] | None = None
+                 ) -> tuple[ResolvingEngine, AlertTracker, dict[str, Any]]:
+    """(engine, tracker, header) from the records of `export_state`: the events are re-applied through a fresh
+    resolution layer and engine (this version's rules), then the applied ids, the clock and the alert state are
+    restored."""
+    records = iter(records)
+    header = next(records, None)
+    if not header or header.get("record") != "header" or header.get("format") != FORMAT:
+        raise PortableFormatError("not a coi-risk portable state file (no header line)")
+    if header.get("format_version") != FORMAT_VERSION:
+        raise PortableFormatError(f"portable format version {header.get('format_version')} is not supported by "
+                                  f"this version (reads {FORMAT_VERSION})")
+    layer = ResolvingEngine(config)
+    tracker = AlertTracker(layer.config)
+    events, seen = [], []
+    for number, record in enumerate(records, start=2):
+        kind = record.get("record")
+        if kind == "event":
+            events.append((RelationshipEvent.model_validate(record["event"]), record.get("offset")))
+        elif kind == "events_seen":
+            seen.extend(record["event_ids"])
+        elif kind == "alert_pair":
+            pair = (record["actor_id"], record["counterparty_id"])
+            tracker._alerting[pair] = (record["case_id"], RiskScore.model_validate(record["score"]))
+            tracker._members.setdefault((record["actor_id"], record["case_id"]), set()).add(pair)
+        elif kind == "alert_open":
+            tracker._open[(record["actor_id"], record["case_id"])] = _OpenAlert(
+                record["alert_id"], int(record["sequence"]), Band(record["band"]), float(record["score"]),
+                RiskScore.model_validate(record["lead"]))
+        elif kind == "alert_episodes":
+            tracker._episodes[(record["actor_id"], record["case_id"])] = int(record["episodes"])
+        else:
+            raise PortableFormatError(f"line {number}: unknown record {kind!r}")
+    layer.load(events, input_offsets or {})
+    layer.restore_seen(seen, _time(header["clock"]) if header.get("clock") else None)
+    return layer, tracker, header
+
+
+def _time(text: str) -> dt.datetime:
+    return utc(dt.datetime.fromisoformat(text))

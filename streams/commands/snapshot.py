@@ -1,0 +1,117 @@
+"""`coi-risk snapshot list|export|import`: the worker's snapshots, and their portable form for upgrades.
+
+    coi-risk snapshot list                        # the snapshots in the configured directory, newest first
+    coi-risk snapshot export -o state.jsonl       # newest usable snapshot -> portable JSON lines (scoring.portable)
+    coi-risk snapshot import state.jsonl          # portable JSON lines -> a snapshot this version's worker loads
+
+Before an upgrade, export with the old version; after it, import with the new one: the new worker then starts from
+the imported snapshot and replays only the log after its offsets, instead of the whole history.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from streams.config import add_connection_flags, settings_from_args
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("snapshot", help="list, export or import worker snapshots")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for name, help_text, func in (("list", "the snapshots in the configured directory", run_list),
+                                  ("export", "write the newest usable snapshot in the portable form", run_export),
+                                  ("import", "turn a portable file into a snapshot the worker loads", run_import)):
+        action = actions.add_parser(name, help=help_text)
+        add_connection_flags(action)
+        action.add_argument("--snapshot-dir", help="default: the snapshot_dir setting (<data_dir>/snapshots)")
+        action.add_argument("--app-id", help="Faust app id whose snapshots these are")
+        action.set_defaults(func=func)
+        if name == "export":
+            action.add_argument("--output", "-o", default="-", help="JSON-lines file (default stdout)")
+        if name == "import":
+            action.add_argument("file", help="a file written by `coi-risk snapshot export`")
+            action.add_argument("--force", action="store_true",
+                                help="import although the file names another app id or input topic")
+
+
+def open_store(args):
+    from scoring import ScoringConfig
+    from streams.snapshots import Identity, SnapshotStore, config_hash
+
+    settings = settings_from_args(args, snapshot_dir=args.snapshot_dir, app_id=args.app_id)
+    config = ScoringConfig.load(settings.scoring_config) if settings.scoring_config else ScoringConfig.load()
+    store = SnapshotStore(settings.snapshot_path, Identity(settings.app_id, settings.events_topic,
+                                                           config_hash(config)), keep=settings.snapshot_keep)
+    return settings, config, store
+
+
+def run_list(args) -> int:
+    from streams.snapshots import SnapshotRejected
+
+    _, _, store = open_store(args)
+    paths = store.paths()
+    if not paths:
+        print(f"no snapshots in {store.directory}", file=sys.stderr)
+    for path in paths:
+        try:
+            header = store.read_header(path)
+        except (SnapshotRejected, OSError) as exc:
+            print(f"{path.name}  unreadable: {exc}")
+            continue
+        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(header.get("created_at", 0)))
+        print(f"{path.name}  {created}  offsets={header.get('offsets')}  relations={header.get('relations')}  "
+              f"{path.stat().st_size} bytes  version={header.get('package_version')}")
+    return 0
+
+
+def run_export(args) -> int:
+    from scoring.portable import export_state
+
+    _, _, store = open_store(args)
+    found = store.load_newest()
+    if found is None:
+        print(f"no usable snapshot in {store.directory} (see the warnings above)", file=sys.stderr)
+        return 1
+    state, path = found
+    header = {key: value for key, value in store.read_header(path).items()
+              if key in ("app_id", "events_topic", "offsets", "package_version", "config_hash", "created_at")}
+    sink = sys.stdout if args.output == "-" else open(args.output, "w")
+    try:
+        lines = 0
+        for record in export_state(state.engine, state.tracker, header):
+            sink.write(json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n")
+            lines += 1
+    finally:
+        if sink is not sys.stdout:
+            sink.close()
+    print(f"exported {path.name} (offsets {header['offsets']}, {state.engine.stats()['relations']} relations) as "
+          f"{lines} lines", file=sys.stderr)
+    return 0
+
+
+def run_import(args) -> int:
+    from scoring.portable import PortableFormatError, import_state
+    from streams.snapshots import SnapshotState
+
+    settings, config, store = open_store(args)
+    started = time.perf_counter()
+    with Path(args.file).open() as handle:
+        try:
+            engine, tracker, header = import_state((json.loads(line) for line in handle if line.strip()), config,
+                                                   input_offsets=None)
+        except PortableFormatError as exc:
+            print(f"cannot import {args.file}: {exc}", file=sys.stderr)
+            return 2
+    for name, mine in (("app_id", settings.app_id), ("events_topic", settings.events_topic)):
+        if header.get(name) not in (None, mine) and not args.force:
+            print(f"{args.file} was exported for {name}={header.get(name)!r}, this worker has {mine!r}; "
+                  "pass --force to import it anyway", file=sys.stderr)
+            return 2
+    offsets = {int(partition): int(offset) for partition, offset in (header.get("offsets") or {}).items()}
+    path = store.save(SnapshotState(engine, tracker, offsets))
+    print(f"imported {engine.stats()['relations']} relations at offsets {offsets} in "
+          f"{time.perf_counter() - started:.1f}s -> {path}", file=sys.stderr)
+    return 0

@@ -1,0 +1,344 @@
+"""Snapshots of the worker's state keyed to the input log: the fast, version-locked restart form.
+
+A snapshot holds the engine and the alert tracker as they were after applying every input offset before
+`offsets` (partition -> next offset not applied), taken at a batch boundary once the batch's outputs were
+acknowledged. A restart loads the newest usable one and replays only [offsets, committed) without publishing.
+
+File layout (one file per snapshot, `snapshot-<ns since epoch>.coisnap`):
+
+    MAGIC line | header (one JSON line) | body (pickle of the state)
+
+The header carries the format version, the package version, a fingerprint of the scoring and schema code, the
+scoring-config hash, the app id, the input topic, the offsets, and the body's length, sha256 and HMAC-SHA256. The
+HMAC key is a per-installation secret file (`.snapshot-key`, mode 0600) in the snapshot directory, created on first
+use. Pickle runs code on load, so a body is unpickled only after all of: it was read from the configured
+directory, its header matches this code and config, its length and sha256 match (torn or corrupt file) and its
+HMAC matches (a file not written by a holder of the key). Anything else falls back to the next older snapshot, then
+to the full log, with a log line and `coi_snapshot_fallbacks_total{reason}`.
+
+The worker writes in a forked child (`save_in_child`): the live path pauses only for the fork, not for pickling.
+Writes are atomic: a temporary file in the same directory, fsync, rename, fsync of the directory; a kill at any
+point leaves either the previous set of snapshots or the new one, plus at most a temporary file (never read;
+removed by a later write once an hour old, as a younger one may be another worker's write in progress). The newest `keep` snapshots are kept.
+
+The body is version-locked (pickle of this code's classes): an upgrade that changes the code fingerprint ignores
+old snapshots. The portable, versioned form that survives upgrades is `scoring.portable` (`coi-risk snapshot
+export|import`).
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import hmac
+import json
+import logging
+import os
+import pickle
+import secrets
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+MAGIC = b"COI-RISK-SNAPSHOT\n"
+FORMAT_VERSION = 1
+SUFFIX = ".coisnap"
+KEY_FILE = ".snapshot-key"
+_TEMP_PREFIX = ".tmp-"
+# the code whose classes a body pickles, and whose behaviour the state was computed with
+_FINGERPRINTED_PACKAGES = ("scoring", "schemas")
+_MAX_HEADER_BYTES = 64 * 1024
+# a temporary file this old is left over from a killed write; a younger one may be another worker's write in
+# progress on a shared volume
+_STALE_TEMPORARY_SECONDS = 3600.0
+
+
+class SnapshotRejected(Exception):
+    """A snapshot that must not be used; `reason` is the metric label."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass
+class SnapshotState:
+    """What a snapshot restores."""
+
+    engine: Any
+    tracker: Any
+    offsets: dict[int, int]  # partition -> next input offset not applied
+    # the processor's event_id -> content digest: a reused id with other content stays a dead letter after a restart
+    event_digests: dict[str, bytes] = field(default_factory=dict)
+
+
+@dataclass
+class Identity:
+    """What a snapshot must match to be used by this worker."""
+
+    app_id: str
+    events_topic: str
+    config_hash: str
+    package_version: str = field(default_factory=lambda: package_version())
+    code_hash: str = field(default_factory=lambda: code_fingerprint())
+
+    def header_fields(self) -> dict[str, Any]:
+        return {"format_version": FORMAT_VERSION, "package_version": self.package_version,
+                "code_hash": self.code_hash, "config_hash": self.config_hash, "app_id": self.app_id,
+                "events_topic": self.events_topic}
+
+
+@dataclass
+class Serialized:
+    """A snapshot serialized in memory, ready to be written (possibly in another thread)."""
+
+    header: dict[str, Any]
+    body: bytes
+
+
+def package_version() -> str:
+    try:
+        return metadata.version("coi-risk")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """sha256 over the source of the packages a body pickles: a changed class layout never meets an old body."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for package in _FINGERPRINTED_PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def config_hash(config) -> str:
+    """sha256 of a scoring config's canonical JSON (sets sorted: their order varies with the hash seed)."""
+    canonical = json.dumps(_canonical(config.model_dump(mode="python")), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _canonical(value):
+    if isinstance(value, dict):
+        return {str(key): _canonical(item) for key, item in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return sorted((_canonical(item) for item in value), key=repr)
+    if isinstance(value, (list, tuple)):
+        return [_canonical(item) for item in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+class SnapshotStore:
+    """The snapshots of one app id in one directory."""
+
+    def __init__(self, directory: str | os.PathLike, identity: Identity, keep: int = 3):
+        if keep < 1:
+            raise ValueError("keep at least one snapshot")
+        self.directory = Path(directory)
+        self.identity = identity
+        self.keep = keep
+
+    # -- writing ---------------------------------------------------------------------------------------------
+
+    def serialize(self, state: SnapshotState) -> Serialized:
+        """The in-memory part of a write: pickling (call it where the state is consistent, e.g. between batches).
+        """
+        body = pickle.dumps((state.engine, state.tracker, state.event_digests), protocol=pickle.HIGHEST_PROTOCOL)
+        stats = state.engine.stats()
+        header = {**self.identity.header_fields(),
+                  "offsets": {str(p): o for p, o in sorted(state.offsets.items())},
+                  "created_at": time.time(), "relations": stats["relations"], "events": stats["events"],
+                  "body_bytes": len(body), "body_sha256": hashlib.sha256(body).hexdigest()}
+        return Serialized(header, body)
+
+    def write(self, serialized: Serialized) -> Path:
+        """Atomically store a serialized snapshot, then prune to the newest `keep`; returns its path."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._remove_temporaries()
+        header = dict(serialized.header, body_hmac=self._mac(serialized.body))
+        name = f"snapshot-{time.time_ns():020d}{SUFFIX}"
+        final = self.directory / name
+        temporary = self.directory / f"{_TEMP_PREFIX}{name}"
+        with temporary.open("wb") as handle:
+            handle.write(MAGIC)
+            handle.write(json.dumps(header, sort_keys=True).encode() + b"\n")
+            handle.write(serialized.body)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, final)
+        self._fsync_directory()
+        self.prune()
+        return final
+
+    def save(self, state: SnapshotState) -> Path:
+        return self.write(self.serialize(state))
+
+    def save_in_child(self, state: SnapshotState) -> int:
+        """Fork; the child pickles and writes the state as it is at this instant, then exits (0 on success).
+        Returns the child's pid (reap it with `wait_for_child`). The caller pauses only for the fork: the child
+        holds a copy-on-write image of the heap, so the live path goes on changing its own copy meanwhile (the
+        way Redis writes its RDB files). Pickling touches the objects' reference counts, so the pages it visits
+        are copied: up to the state's size in extra memory while the child runs."""
+        pid = os.fork()
+        if pid:
+            return pid
+        status = 1
+        try:  # the child: no event loop, no other threads; never return into the parent's code
+            # no collection here: a finalizer of some network object would run in the child (and collecting
+            # would touch, so copy, every tracked object's page)
+            gc.disable()
+            self.save(state)
+            status = 0
+        except BaseException:  # noqa: BLE001
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            os._exit(status)
+
+    @staticmethod
+    def wait_for_child(pid: int) -> int:
+        """Block until a `save_in_child` child exits; its exit code."""
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status)
+
+    def prune(self) -> list[Path]:
+        removed = []
+        for path in self.paths()[self.keep:]:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+        return removed
+
+    # -- reading ---------------------------------------------------------------------------------------------
+
+    def paths(self) -> list[Path]:
+        """Snapshot files, newest first."""
+        if not self.directory.is_dir():
+            return []
+        return sorted((p for p in self.directory.iterdir() if p.name.startswith("snapshot-")
+                       and p.name.endswith(SUFFIX)), reverse=True)
+
+    def read_header(self, path: Path) -> dict[str, Any]:
+        with path.open("rb") as handle:
+            return self._header(handle, path)
+
+    def load(self, path: Path) -> SnapshotState:
+        """Check a snapshot completely, then unpickle it; raises SnapshotRejected with the reason."""
+        try:
+            with path.open("rb") as handle:
+                header = self._header(handle, path)
+                self._check_identity(header, path)
+                body = handle.read()
+        except OSError as exc:
+            raise SnapshotRejected("unreadable", f"{path.name}: {exc}") from exc
+        if len(body) != header.get("body_bytes"):
+            raise SnapshotRejected("corrupt", f"{path.name}: body is {len(body)} bytes, header says "
+                                              f"{header.get('body_bytes')} (torn write?)")
+        if hashlib.sha256(body).hexdigest() != header.get("body_sha256"):
+            raise SnapshotRejected("corrupt", f"{path.name}: body sha256 does not match the header")
+        if not hmac.compare_digest(self._mac(body, create=False), str(header.get("body_hmac", ""))):
+            raise SnapshotRejected("unauthenticated", f"{path.name}: HMAC does not match this installation's key "
+                                                      f"({self.directory / KEY_FILE}); not unpickling it")
+        collecting = gc.isenabled()
+        gc.disable()  # unpickling creates millions of objects: collections during it made loading 4-5 times slower
+        try:
+            engine, tracker, digests = pickle.loads(body)  # noqa: S301 - checked above: our directory, our key, intact
+        finally:
+            if collecting:
+                gc.enable()
+        offsets = {int(p): int(o) for p, o in header["offsets"].items()}
+        return SnapshotState(engine, tracker, offsets, digests)
+
+    def load_newest(self, on_rejected=None) -> tuple[SnapshotState, Path] | None:
+        """The newest snapshot that passes every check; each one skipped is logged and passed to
+        `on_rejected(reason)`. None when there is none (then the caller replays the full log)."""
+        self._remove_temporaries()
+        for path in self.paths():
+            try:
+                return self.load(path), path
+            except SnapshotRejected as rejected:
+                log.warning("snapshot %s not used (%s): %s; falling back to an older snapshot or the log",
+                            path, rejected.reason, rejected)
+                if on_rejected is not None:
+                    on_rejected(rejected.reason)
+            except Exception as exc:  # noqa: BLE001 - an intact, authenticated body that still fails to load
+                log.warning("snapshot %s not used (unloadable): %s: %s; falling back", path,
+                            type(exc).__name__, exc)
+                if on_rejected is not None:
+                    on_rejected("unloadable")
+        return None
+
+    # -- internals -------------------------------------------------------------------------------------------
+
+    def _header(self, handle, path: Path) -> dict[str, Any]:
+        if handle.read(len(MAGIC)) != MAGIC:
+            raise SnapshotRejected("corrupt", f"{path.name}: not a coi-risk snapshot (bad magic)")
+        line = handle.readline(_MAX_HEADER_BYTES)
+        try:
+            header = json.loads(line)
+        except ValueError as exc:
+            raise SnapshotRejected("corrupt", f"{path.name}: unreadable header: {exc}") from exc
+        if not isinstance(header, dict):
+            raise SnapshotRejected("corrupt", f"{path.name}: header is not an object")
+        return header
+
+    def _check_identity(self, header: dict[str, Any], path: Path) -> None:
+        expected = self.identity.header_fields()
+        for name, value in expected.items():
+            if header.get(name) != value:
+                raise SnapshotRejected("incompatible", f"{path.name}: {name} is {header.get(name)!r}, this worker "
+                                                       f"needs {value!r}")
+        if not isinstance(header.get("offsets"), dict):
+            raise SnapshotRejected("corrupt", f"{path.name}: header has no offsets")
+
+    def _key(self, create: bool) -> bytes | None:
+        path = self.directory / KEY_FILE
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            if not create:
+                return None
+        self.directory.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_bytes(32)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another writer created it first
+            return path.read_bytes()
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key)
+            handle.flush()
+            os.fsync(handle.fileno())
+        return key
+
+    def _mac(self, body: bytes, create: bool = True) -> str:
+        key = self._key(create)
+        if key is None:
+            return ""
+        return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+    def _remove_temporaries(self) -> None:
+        if not self.directory.is_dir():
+            return
+        cutoff = time.time() - _STALE_TEMPORARY_SECONDS
+        for path in self.directory.iterdir():
+            try:
+                if path.name.startswith(_TEMP_PREFIX) and path.stat().st_mtime < cutoff:
+                    path.unlink(missing_ok=True)
+            except FileNotFoundError:
+                pass
+
+    def _fsync_directory(self) -> None:
+        fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

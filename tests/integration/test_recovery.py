@@ -1,0 +1,332 @@
+"""Recovery on the real broker: overlapping workers of one app id (a rolling deploy), and restarts from snapshots
+(kill -9 during a snapshot write, a corrupt newest snapshot, nothing republished from a snapshot)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from streams.testing import REPO_ROOT, WorkerProcess, free_port, http_get, pipeline_settings
+from streams.topics import ensure_topics
+from tests.integration.conftest import produce_with_cli, read_topic
+from tests.integration.test_worker import assert_no_conflicting_alerts, latest_by_key
+
+pytestmark = pytest.mark.kafka
+
+SYNTHETIC_RELATIONS = 1500
+
+
+@pytest.fixture(scope="module")
+def synthetic_lines() -> list[str]:
+    """Deterministic synthetic events (bench/synthetic.py): enough pairs and alerts that a missed range shows."""
+    result = subprocess.run([sys.executable, "bench/synthetic.py", str(SYNTHETIC_RELATIONS)], cwd=REPO_ROOT,
+                            capture_output=True, text=True, check=True, timeout=120)
+    return result.stdout.splitlines()
+
+
+def write_parts(tmp_path: Path, lines: list[str], cuts: list[int]) -> list[Path]:
+    bounds = [0, *cuts, len(lines)]
+    paths = []
+    for number, (start, stop) in enumerate(zip(bounds, bounds[1:])):
+        path = tmp_path / f"part-{number}.jsonl"
+        path.write_text("\n".join(lines[start:stop]) + "\n")
+        paths.append(path)
+    return paths
+
+
+def worker_for(settings, log_path: Path, **env: str) -> WorkerProcess:
+    return WorkerProcess(settings, log_path, extra_env=dict(env))
+
+
+def snapshot_env(every_events: int) -> dict[str, str]:
+    return {"COI_SNAPSHOT_EVERY_EVENTS": str(every_events), "COI_SNAPSHOT_EVERY_SECONDS": "3600"}
+
+
+def with_snapshots(settings, every_events: int):
+    return settings.model_copy(update={"snapshot_every_events": every_events, "snapshot_every_seconds": 3600.0})
+
+
+def wait_until(condition, timeout: float = 90.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.3)
+    pytest.fail(f"{what} not met within {timeout}s", pytrace=False)
+
+
+def committed(settings) -> int:
+    from streams.recovery import committed_offsets
+
+    return committed_offsets(settings).get(0, 0)
+
+
+def is_ready(worker: WorkerProcess) -> bool:
+    try:
+        return http_get(f"{worker.base_url}/ready", timeout=2)[0] == 200
+    except OSError:
+        return False
+
+
+def top_scores(worker: WorkerProcess) -> list[dict]:
+    return worker.json("/scores/top?limit=500")["scores"]
+
+
+def reference_run(kafka_bootstrap, tmp_path: Path, parts: list[Path]) -> tuple[list[dict], dict, dict]:
+    """One uninterrupted worker on fresh topics: its /scores/top, graph gauges and last score per key."""
+    settings = pipeline_settings(kafka_bootstrap, tmp_path / "reference")
+    ensure_topics(settings)
+    worker = WorkerProcess(settings, tmp_path / "reference.log")
+    total = sum(len(p.read_text().splitlines()) for p in parts)
+    try:
+        worker.start()
+        for part in parts:
+            produce_with_cli(settings, part)
+        wait_until(lambda: committed(settings) >= total, what="reference worker committed everything")
+        time.sleep(1.0)
+        scores = top_scores(worker)
+        gauges = {name: worker.metric(name) for name in ("coi_graph_relations", "coi_graph_nodes")}
+    finally:
+        worker.stop()
+    published = latest_by_key(read_topic(settings, settings.scores_topic, lambda items: True, timeout=10))
+    return scores, gauges, published
+
+
+def test_overlapping_workers_end_with_the_graph_and_scores_of_one_uninterrupted_worker(
+        pipeline, kafka_bootstrap, tmp_path, synthetic_lines):
+    """A rolling deploy: start A, produce, start B (same app id), produce, stop A, produce. B must take over from
+    A's committed offset, not from where the group was when B started."""
+    settings, _ = pipeline
+    parts = write_parts(tmp_path, synthetic_lines, [500, 1000])
+    total = len(synthetic_lines)
+    a = worker_for(settings, tmp_path / "a.log").start()
+    produce_with_cli(settings, parts[0])
+    wait_until(lambda: committed(settings) >= 500, what="A committed the first part")
+
+    b_settings = settings.model_copy(update={"web_port": free_port(), "data_dir": str(tmp_path / "b-data")})
+    b = worker_for(b_settings, tmp_path / "b.log").start(wait_ready=False)
+    try:
+        # the group rebalances with B in it; one input partition: exactly one of them owns it and is ready
+        wait_until(lambda: "assigned input partitions" in (tmp_path / "b.log").read_text(errors="replace"),
+                   what="B joined the group")
+        wait_until(lambda: is_ready(a) != is_ready(b), what="exactly one worker ready after B joined")
+        produce_with_cli(settings, parts[1])
+        wait_until(lambda: committed(settings) >= 1000, what="the second part committed")
+        a.stop()
+        b.wait_ready()
+        produce_with_cli(settings, parts[2])
+        wait_until(lambda: committed(settings) >= total, what="B committed everything")
+        time.sleep(1.0)
+        b_scores = top_scores(b)
+        b_gauges = {name: b.metric(name) for name in ("coi_graph_relations", "coi_graph_nodes")}
+    finally:
+        b.stop()
+    published = latest_by_key(read_topic(settings, settings.scores_topic, lambda items: True, timeout=10))
+    alerts = read_topic(settings, settings.alerts_topic, lambda items: True, timeout=10)
+
+    reference_scores, reference_gauges, reference_published = reference_run(kafka_bootstrap, tmp_path, parts)
+    assert b_gauges == reference_gauges
+    assert b_gauges["coi_graph_relations"] > 0
+    assert len(b_scores) == len(reference_scores) > 0
+    assert b_scores == reference_scores
+    assert published == reference_published
+    assert_no_conflicting_alerts(alerts)
+
+
+def snapshot_files(settings) -> list[Path]:
+    return sorted(settings.snapshot_path.glob("snapshot-*.coisnap"))
+
+
+def snapshot_offset(path: Path) -> int:
+    from streams.snapshots import MAGIC
+
+    with path.open("rb") as handle:
+        assert handle.read(len(MAGIC)) == MAGIC
+        return json.loads(handle.readline())["offsets"]["0"]
+
+
+def test_kill_during_a_snapshot_write_then_restart_gives_the_scores_of_an_uninterrupted_run(
+        pipeline, kafka_bootstrap, tmp_path, synthetic_lines):
+    settings, _ = pipeline
+    settings = with_snapshots(settings, 50).model_copy(update={"batch_max_events": 25})
+    parts = write_parts(tmp_path, synthetic_lines, [1000])
+    worker = worker_for(settings, tmp_path / "worker.log", **snapshot_env(50), COI_BATCH_MAX_EVENTS="25")
+    worker.start()
+    producer = subprocess.Popen(
+        [sys.executable, "-m", "streams.cli", "produce", str(parts[0]), "--quiet", "--bootstrap-servers",
+         settings.bootstrap_servers, "--topic", settings.events_topic], cwd=REPO_ROOT,
+        env={**os.environ, "COI_RISK_CONFIG": ""}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # kill -9 the worker and its snapshot writer (a forked child) the moment a snapshot's temporary file exists
+    # (the write is in progress), once an earlier snapshot is complete, so that the restart has one to start from:
+    # what a machine or container dying mid-write does
+    caught_mid_write = False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not caught_mid_write:
+        directory = settings.snapshot_path
+        names = [entry.name for entry in os.scandir(directory)] if directory.is_dir() else []
+        if any(name.startswith(".tmp-") for name in names) and any(name.endswith(".coisnap") and
+                                                                    name.startswith("snapshot-") for name in names):
+            for pid in [*child_pids(worker.process.pid), worker.process.pid]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            caught_mid_write = True
+        else:
+            time.sleep(0.0005)
+    worker.process.wait(timeout=10)
+    producer.wait(timeout=120)
+    assert caught_mid_write, "no snapshot write was observed to kill during"
+    leftovers = [entry.name for entry in os.scandir(settings.snapshot_path) if entry.name.startswith(".tmp-")]
+    assert leftovers, "the killed write left no temporary file: it was not killed mid-write"
+
+    produce_with_cli(settings, parts[1])
+    worker.start()
+    wait_until(lambda: committed(settings) >= len(synthetic_lines), what="restarted worker committed everything")
+    time.sleep(1.0)
+    restarted_scores = top_scores(worker)
+    worker.stop()
+    log = (tmp_path / "worker.log").read_text(errors="replace")
+    assert "loaded snapshot" in log
+    published = latest_by_key(read_topic(settings, settings.scores_topic, lambda items: True, timeout=10))
+    alerts = read_topic(settings, settings.alerts_topic, lambda items: True, timeout=10)
+
+    reference_scores, _, reference_published = reference_run(kafka_bootstrap, tmp_path, parts)
+    assert restarted_scores == reference_scores
+    assert published == reference_published
+    assert_no_conflicting_alerts(alerts)
+
+
+def child_pids(pid: int) -> list[int]:
+    children = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            children.extend(int(child) for child in (task / "children").read_text().split())
+    return children
+
+
+def topic_counts(settings) -> dict[str, int]:
+    return {topic: len(read_topic(settings, topic, lambda items: True, timeout=5))
+            for topic in (settings.scores_topic, settings.alerts_topic, settings.dead_letter_topic)}
+
+
+def test_restart_from_a_snapshot_replays_only_the_tail_and_publishes_nothing_again(
+        pipeline, tmp_path, synthetic_lines):
+    settings, _ = pipeline
+    settings = with_snapshots(settings, 400)
+    parts = write_parts(tmp_path, synthetic_lines, [1000])
+    worker = worker_for(settings, tmp_path / "worker.log", **snapshot_env(400))
+    worker.start()
+    produce_with_cli(settings, parts[0])
+    wait_until(lambda: committed(settings) >= 1000 and snapshot_files(settings), what="first part and a snapshot")
+    produce_with_cli(settings, parts[1])  # 500 more: fewer than snapshot_every_events after the last snapshot
+    wait_until(lambda: committed(settings) >= len(synthetic_lines), what="everything committed")
+    time.sleep(1.0)
+    scores_before = top_scores(worker)
+    worker.stop()
+    before = topic_counts(settings)
+    newest = snapshot_files(settings)[-1]
+    tail = len(synthetic_lines) - snapshot_offset(newest)
+    assert tail > 0, "the newest snapshot should lie before the end, so that a tail is replayed"
+
+    worker.start()
+    time.sleep(3.0)  # anything the restart were to publish would be on the topics by now
+    assert worker.metric("coi_snapshot_loaded_offset", partition="0") == snapshot_offset(newest)
+    assert worker.metric("coi_recovered_events_total") == tail  # the tail only, not the whole log
+    assert worker.metric("coi_events_consumed_total") == 0
+    assert top_scores(worker) == scores_before
+    worker.stop()
+    assert topic_counts(settings) == before
+    assert f"loaded snapshot {newest}" in (tmp_path / "worker.log").read_text(errors="replace")
+
+
+def test_a_corrupt_newest_snapshot_falls_back_to_the_older_one(pipeline, tmp_path, synthetic_lines):
+    settings, _ = pipeline
+    settings = with_snapshots(settings, 300)
+    worker = worker_for(settings, tmp_path / "worker.log", **snapshot_env(300))
+    worker.start()
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(synthetic_lines) + "\n")
+    produce_with_cli(settings, path)
+    wait_until(lambda: committed(settings) >= len(synthetic_lines) and len(snapshot_files(settings)) >= 2,
+               what="everything committed and two snapshots")
+    time.sleep(1.0)
+    scores_before = top_scores(worker)
+    worker.stop()
+    before = topic_counts(settings)
+    *_, older, newest = snapshot_files(settings)
+    data = bytearray(newest.read_bytes())
+    data[-100] ^= 0xFF  # one flipped bit in the body: a bad disk, a bad copy
+    newest.write_bytes(bytes(data))
+
+    worker.start()
+    time.sleep(2.0)
+    assert worker.metric("coi_snapshot_fallbacks_total", reason="corrupt") == 1
+    assert worker.metric("coi_snapshot_loaded_offset", partition="0") == snapshot_offset(older)
+    assert worker.metric("coi_recovered_events_total") == len(synthetic_lines) - snapshot_offset(older)
+    assert top_scores(worker) == scores_before
+    worker.stop()
+    assert topic_counts(settings) == before
+    log = (tmp_path / "worker.log").read_text(errors="replace")
+    assert f"snapshot {newest} not used (corrupt)" in log
+
+
+def cli(settings, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COI_RISK_CONFIG": "", "COI_EVENTS_TOPIC": settings.events_topic,
+           "COI_APP_ID": settings.app_id, "COI_DATA_DIR": settings.data_dir}
+    result = subprocess.run([sys.executable, "-m", "streams.cli", *args, "--bootstrap-servers",
+                             settings.bootstrap_servers], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def content(scores: list[dict]) -> list[dict]:
+    return [{k: v for k, v in score.items() if k not in ("trigger_event_id", "input_offsets", "graph_version")}
+            for score in scores]
+
+
+def test_bulk_load_then_the_worker_starts_from_its_snapshot_and_an_export_imports_elsewhere(
+        pipeline, tmp_path, synthetic_lines):
+    from schemas import parse_event
+    from scoring import Engine
+
+    settings, _ = pipeline
+    path = tmp_path / "register.jsonl"
+    path.write_text("\n".join(synthetic_lines) + "\n")
+    loaded = cli(settings, "load", str(path), "--quiet")
+    assert f"loaded {len(synthetic_lines)} events" in loaded.stderr
+
+    worker = worker_for(settings, tmp_path / "worker.log").start()
+    assert worker.metric("coi_snapshot_loaded_offset", partition="0") == len(synthetic_lines)
+    assert worker.metric("coi_recovered_events_total") == 0  # nothing replayed: the snapshot is at the log end
+    reference = Engine()
+    for number, line in enumerate(synthetic_lines):
+        reference.apply(parse_event(line.encode()), offset=f"0:{number}")  # evidence cites the input offset
+    served = top_scores(worker)
+    expected = [json.loads(score.model_dump_json()) for score in reference.top_scores(limit=500)]
+    assert served and content(served) == content(expected)
+    assert worker.metric("coi_graph_relations") == reference.stats()["relations"]
+    worker.stop()
+    assert topic_counts(settings) == {settings.scores_topic: 0, settings.alerts_topic: 0,
+                                      settings.dead_letter_topic: 0}
+
+    exported = tmp_path / "state.jsonl"
+    cli(settings, "snapshot", "export", "-o", str(exported))
+    other_dir = tmp_path / "upgraded-snapshots"
+    cli(settings, "snapshot", "import", str(exported), "--snapshot-dir", str(other_dir))
+    upgraded = worker_for(settings.model_copy(update={"snapshot_dir": str(other_dir)}), tmp_path / "upgraded.log",
+                          COI_SNAPSHOT_DIR=str(other_dir))
+    upgraded.start()
+    try:
+        assert upgraded.metric("coi_snapshot_loaded_offset", partition="0") == len(synthetic_lines)
+        assert upgraded.metric("coi_recovered_events_total") == 0
+        assert content(top_scores(upgraded)) == content(served)
+    finally:
+        upgraded.stop()

@@ -1,0 +1,187 @@
+"""The snapshot store: round trip, atomic writes, checksum and HMAC checks before unpickling, keep K, headers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+
+from schemas import parse_event
+from scoring import AlertTracker, Engine
+from streams.snapshots import (KEY_FILE, MAGIC, Identity, SnapshotRejected, SnapshotState, SnapshotStore,
+                               config_hash)
+
+SEED = Path(__file__).resolve().parents[3] / "examples" / "binance-wlfi.jsonl"
+
+
+def seeded_state(lines: int | None = None) -> SnapshotState:
+    engine, tracker = Engine(), AlertTracker()
+    events = SEED.read_text().splitlines()[:lines]
+    for line in events:
+        tracker.observe(engine.apply(parse_event(line.encode())))
+    return SnapshotState(engine, tracker, {0: len(events)})
+
+
+def identity(**changes) -> Identity:
+    fields = {"app_id": "app", "events_topic": "events", "config_hash": config_hash(Engine().config)}
+    return Identity(**{**fields, **changes})
+
+
+def store(directory: Path, keep: int = 3, **changes) -> SnapshotStore:
+    return SnapshotStore(directory, identity(**changes), keep=keep)
+
+
+def dumped(engine: Engine) -> list[dict]:
+    return [score.model_dump(mode="json") for score in engine.scores()]
+
+
+def test_round_trip_restores_engine_tracker_and_offsets(tmp_path):
+    state = seeded_state()
+    snapshots = store(tmp_path)
+    path = snapshots.save(state)
+    loaded, found = snapshots.load_newest()
+    assert found == path
+    assert loaded.offsets == state.offsets
+    assert dumped(loaded.engine) == dumped(state.engine) != []
+    assert loaded.tracker.open_alerts() == state.tracker.open_alerts() != {}
+    assert loaded.engine.stats()["relations"] == state.engine.stats()["relations"]
+    header = snapshots.read_header(path)
+    assert header["format_version"] == 1 and header["offsets"] == {"0": state.offsets[0]}
+    assert header["config_hash"] == config_hash(Engine().config) and header["package_version"]
+    assert header["body_sha256"] == hashlib.sha256(path.read_bytes().split(b"\n", 2)[2]).hexdigest()
+
+
+def test_the_restored_engine_continues_exactly_like_the_original(tmp_path):
+    lines = SEED.read_text().splitlines()
+    original = seeded_state(15)
+    snapshots = store(tmp_path)
+    snapshots.save(original)
+    restored, _ = snapshots.load_newest()
+    for line in lines[15:]:
+        event = parse_event(line.encode())
+        expected = original.tracker.observe(original.engine.apply(event))
+        assert restored.tracker.observe(restored.engine.apply(event)) == expected
+    assert dumped(restored.engine) == dumped(original.engine)
+
+
+def test_a_write_killed_before_the_rename_leaves_the_previous_snapshot_in_use(tmp_path, monkeypatch):
+    snapshots = store(tmp_path)
+    first = snapshots.save(seeded_state(10))
+
+    def killed(*args):
+        raise KeyboardInterrupt("killed between fsync and rename")
+
+    monkeypatch.setattr(os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        snapshots.save(seeded_state())
+    monkeypatch.undo()
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
+    assert leftovers  # the torn write is there, under a name the loader never reads
+    loaded, found = snapshots.load_newest()
+    assert found == first and loaded.offsets == {0: 10}
+
+
+def test_a_flipped_byte_is_rejected_and_the_older_snapshot_is_used(tmp_path):
+    snapshots = store(tmp_path)
+    older = snapshots.save(seeded_state(10))
+    newest = snapshots.save(seeded_state())
+    data = bytearray(newest.read_bytes())
+    data[-50] ^= 0x01
+    newest.write_bytes(bytes(data))
+    with pytest.raises(SnapshotRejected) as rejected:
+        snapshots.load(newest)
+    assert rejected.value.reason == "corrupt"
+    reasons = []
+    loaded, found = snapshots.load_newest(reasons.append)
+    assert found == older and reasons == ["corrupt"]
+
+
+def test_a_truncated_file_is_corrupt_and_with_no_usable_snapshot_the_caller_replays_the_log(tmp_path):
+    snapshots = store(tmp_path)
+    path = snapshots.save(seeded_state())
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    reasons = []
+    assert snapshots.load_newest(reasons.append) is None
+    assert reasons == ["corrupt"]
+    (tmp_path / "snapshot-99999999999999999999.coisnap").write_bytes(b"not a snapshot at all")
+    reasons.clear()
+    assert snapshots.load_newest(reasons.append) is None
+    assert reasons == ["corrupt", "corrupt"]
+
+
+def test_keeps_the_newest_k(tmp_path):
+    snapshots = store(tmp_path, keep=2)
+    written = [snapshots.save(seeded_state(n)) for n in (5, 10, 15, 20)]
+    assert snapshots.paths() == [written[3], written[2]]
+    assert snapshots.load_newest()[0].offsets == {0: 20}
+
+
+@pytest.mark.parametrize("field,value", [("config_hash", "0" * 64), ("app_id", "other-app"),
+                                         ("events_topic", "other-topic"), ("code_hash", "f" * 64),
+                                         ("package_version", "0.0.0-older")])
+def test_a_snapshot_of_another_config_code_app_or_topic_is_incompatible(tmp_path, field, value):
+    store(tmp_path, **{field: value}).save(seeded_state())
+    reasons = []
+    assert store(tmp_path).load_newest(reasons.append) is None
+    assert reasons == ["incompatible"]
+
+
+def test_a_body_without_this_installations_hmac_is_never_unpickled(tmp_path):
+    """Someone who can write into the directory but does not hold the key: a valid-looking header and a correct
+    sha256 around a malicious pickle. The store must refuse before unpickling."""
+    snapshots = store(tmp_path)
+    genuine = snapshots.save(seeded_state())
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (Path.touch, (marker,))
+
+    body = pickle.dumps((Payload(), None))
+    header = dict(snapshots.read_header(genuine), body_bytes=len(body), body_sha256=hashlib.sha256(body).hexdigest(),
+                  body_hmac="0" * 64)
+    forged = tmp_path / "snapshot-99999999999999999999.coisnap"
+    forged.write_bytes(MAGIC + json.dumps(header).encode() + b"\n" + body)
+    reasons = []
+    loaded, found = snapshots.load_newest(reasons.append)
+    assert reasons == ["unauthenticated"] and found == genuine
+    assert not marker.exists()
+
+
+def test_another_installations_key_does_not_authenticate(tmp_path):
+    snapshots = store(tmp_path)
+    snapshots.save(seeded_state())
+    (tmp_path / KEY_FILE).write_bytes(b"k" * 32)
+    reasons = []
+    assert snapshots.load_newest(reasons.append) is None
+    assert reasons == ["unauthenticated"]
+
+
+def test_the_key_file_is_private(tmp_path):
+    store(tmp_path).save(seeded_state(5))
+    assert (tmp_path / KEY_FILE).stat().st_mode & 0o077 == 0
+
+
+def test_a_forked_write_holds_the_state_of_the_fork_instant_while_the_parent_goes_on(tmp_path):
+    lines = SEED.read_text().splitlines()
+    state = seeded_state(10)
+    expected = dumped(state.engine)
+    snapshots = store(tmp_path)
+    pid = snapshots.save_in_child(state)
+    for line in lines[10:]:  # the live path changes its copy while the child writes
+        state.tracker.observe(state.engine.apply(parse_event(line.encode())))
+    assert SnapshotStore.wait_for_child(pid) == 0
+    loaded, _ = snapshots.load_newest()
+    assert dumped(loaded.engine) == expected != dumped(state.engine)
+    assert loaded.offsets == {0: 10}
+
+
+def test_a_failed_forked_write_reports_a_nonzero_exit(tmp_path):
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the snapshot directory should be")
+    pid = store(blocked).save_in_child(seeded_state(5))
+    assert SnapshotStore.wait_for_child(pid) != 0
