@@ -12,7 +12,7 @@ from scoring.config import ScoringConfig
 from scoring.dependencies import Reads
 from scoring.graph import Relation, TemporalGraph
 from scoring.paths import Hop
-from scoring.semantics import IN, OUT, PEOPLE, PURE_ASSETS, TIE_LAYERS, TIE_TYPES, Layer
+from scoring.semantics import IN, OUT, PEOPLE, PUBLIC_APPARATUS, PURE_ASSETS, TIE_LAYERS, TIE_TYPES, Layer
 from scoring.strength import Strength
 from scoring.timing import TimeModel
 
@@ -80,9 +80,15 @@ class SearchContext:
         """A person's own holdings, offices and controls, and his family and associates, are facts about him, not
         a web to enumerate: they are expanded whatever their number. Otherwise one stake or one associate too
         many would drop a person out of every exposure set (and an actor out of his own apparatus), resolving
-        every alert around him. The cost is linear in that person's own relations."""
-        return (layer == Layer.CLOSENESS or (layer == Layer.HOLDING and direction == OUT)) \
-            and self.schema(node) in PEOPLE
+        every alert around him. The cost is linear in that person's own relations.
+
+        The same holds for the state's apparatus (positions and public bodies) outwards in the holding layer:
+        authority runs down it, so a ministry given one body too many to control would otherwise cut every
+        official above it off from the regulators below it, resolving their alerts at once."""
+        schema = self.schema(node)
+        if layer == Layer.HOLDING and direction == OUT:
+            return schema in PEOPLE or schema in PUBLIC_APPARATUS
+        return layer == Layer.CLOSENESS and schema in PEOPLE
 
     def both_ways(self, node: str, layer: Layer, types: Collection) -> list[tuple[str, Relation, bool]]:
         """(neighbour, relation, forward) over out- and in-edges."""

@@ -106,6 +106,8 @@ class Pipeline:
             broker_session_timeout=s.session_timeout_seconds,
             broker_heartbeat_interval=min(3.0, s.session_timeout_seconds / 3),
             consumer_group_instance_id=s.group_instance_id,
+            # a partition added to the input topic is found at the next refresh (Operating: Deploys)
+            consumer_metadata_max_age_ms=round(s.metadata_max_age_seconds * 1000),
             key_serializer="raw",
             value_serializer="raw",
             consumer_auto_offset_reset="earliest",

@@ -135,6 +135,9 @@ class Settings(BaseSettings):
     # Static membership: a restarted member with the same id takes its partitions back at once. One id per
     # worker instance (a StatefulSet pod name): two live workers with one id fence each other.
     group_instance_id: str | None = None
+    # How often the consumer refreshes topic metadata; a partition added to the input topic is consumed only
+    # after a refresh, and until then /ready is 200 and no lag is reported for it (aiokafka's default: 5 min).
+    metadata_max_age_seconds: float = Field(default=30.0, ge=1)
     # Snapshots of the engine keyed to the input offset (streams.snapshots, docs/streaming.md): a restart loads
     # the newest and replays only the tail. Written after a batch once `snapshot_every_events` events or
     # `snapshot_every_seconds` have passed since the last one; `snapshot_dir` empty = <data_dir>/snapshots.

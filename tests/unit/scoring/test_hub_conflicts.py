@@ -120,3 +120,26 @@ def test_family_beyond_the_guard_is_still_family(make):
     assert ("minister", "closeness", "out", 5) in engine.hubs()
     assert engine.score("minister", "bank") is not None
     assert incremental_state(engine) == full_state(engine)
+
+
+def test_a_ministry_with_one_body_too_many_keeps_its_regulator(make):
+    """The apparatus variant of the trick (issue #11 fault replay): authority runs minister -> ministry -> regulator;
+    one more body reported under the ministry made it a hub in the holding layer, cutting the minister off from the
+    regulator and resolving every alert at once. Public bodies are expanded outwards whatever their number."""
+    ministry = ("ministry", "PublicBody", "Ministry", ())
+    engine = Engine(ScoringConfig.load(overrides={"limits": {"max_fanout": 3}}))
+    tracker = AlertTracker(engine.config)
+    events = [make("control", "minister", ministry), make("control", ministry, "regulator"),
+              make("family", "minister", "son")]
+    for i in range(3):
+        events += [make("regulates", "regulator", firm(i)), make("ownership", "son", firm(i), percentage=30)]
+    events += [make("control", ministry, (f"body-{i}", "PublicBody", f"Body {i}", ())) for i in range(2)]
+    tracker.observe(engine.load(events))
+    assert len(tracker.open_alerts()) == 3
+
+    alerts = tracker.observe(engine.apply(make("control", ministry, ("body-x", "PublicBody", "Body X", ()))))
+
+    assert [a for a in alerts if a.state is AlertState.RESOLVED] == []
+    assert len(tracker.open_alerts()) == 3
+    assert engine.hub_changes == [HubChange("ministry", "holding", "out", 4, True)]  # still reported
+    assert incremental_state(engine) == full_state(engine)

@@ -117,3 +117,9 @@ def test_the_consumer_gets_the_session_timeout_and_static_membership(app_conf):
     assert conf.broker_session_timeout == 12 and conf.consumer_group_instance_id == "worker-0"
     assert conf.broker_heartbeat_interval <= 12 / 3
     assert app_conf().broker_session_timeout == 10  # Faust's own default would be 60 s
+
+
+def test_the_consumer_refreshes_metadata_often_enough_to_find_a_new_partition(app_conf):
+    # aiokafka's own default (5 min) left a partition added to the input topic unread, with /ready 200 and no lag
+    assert app_conf().consumer_metadata_max_age_ms == 30_000
+    assert app_conf(metadata_max_age_seconds=5).consumer_metadata_max_age_ms == 5_000

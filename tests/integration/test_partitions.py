@@ -1,0 +1,61 @@
+"""A partition added to the input topic under a running worker (issue #11 fault replay): before, the worker read it
+only at aiokafka's 5-minute metadata refresh, with /ready 200 and no lag reported for it all that time."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.admin import NewPartitions
+
+from schemas import RejectReason
+from streams.testing import WorkerProcess, http_get, pipeline_settings
+from streams.topics import ensure_topics
+from tests.integration.conftest import SEED_FILE
+
+pytestmark = pytest.mark.kafka
+
+SEED = SEED_FILE.read_bytes().splitlines()
+
+
+def send(producer: KafkaProducer, topic: str, lines: list[bytes], partition: int) -> None:
+    for line in lines:
+        producer.send(topic, key=json.loads(line)["relation_id"].encode(), value=line,
+                      partition=partition).get(timeout=30)
+
+
+def test_a_partition_added_under_a_running_worker_is_consumed(kafka_bootstrap, tmp_path):
+    settings = pipeline_settings(kafka_bootstrap, tmp_path).model_copy(update={"metadata_max_age_seconds": 2.0})
+    ensure_topics(settings)
+    worker = WorkerProcess(settings, tmp_path / "worker.log")
+    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap)
+    try:
+        worker.start()
+        send(producer, settings.events_topic, SEED[:5], partition=0)
+        admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+        try:
+            admin.create_partitions({settings.events_topic: NewPartitions(total_count=2)})
+        finally:
+            admin.close()
+        producer.close()
+        producer = KafkaProducer(bootstrap_servers=kafka_bootstrap)  # metadata that knows partition 1
+        deadline = time.monotonic() + 30
+        while producer.partitions_for(settings.events_topic) != {0, 1}:
+            assert time.monotonic() < deadline, "the producer never saw partition 1"
+            time.sleep(0.5)
+        send(producer, settings.events_topic, SEED[5:8], partition=1)
+
+        # wlf and eric-trump are named only by the events sent to partition 1
+        deadline = time.monotonic() + 60
+        while http_get(f"{worker.base_url}/entities/eric-trump")[0] != 200:
+            assert worker.process.poll() is None, worker.log_tail()
+            assert time.monotonic() < deadline, ("partition 1 not consumed", worker.log_tail())
+            time.sleep(1)
+        assert http_get(f"{worker.base_url}/entities/wlf")[0] == 200
+        assert worker.metric("coi_consumer_lag", topic=settings.events_topic, partition="1") == 0
+        assert sum(worker.metric("coi_events_rejected_total", reason=r.value) for r in RejectReason) == 0
+    finally:
+        producer.close()
+        worker.stop()
