@@ -89,6 +89,7 @@ class ResolvingEngine:
         self.engine = engine if isinstance(engine, Engine) else Engine(engine, as_of=as_of)
         self.matcher = matcher  # proposes merges for new and renamed entities (take_suggestions)
         self._proposals: list[RelationshipEvent] = []
+        self._bulk = False  # inside load()
         self.hub_changes: list = []  # the engine's hub crossings caused by the last apply (scoring.engine.HubChange)
         self.clusters = Clusters()
         self._seen: set[str] = set()
@@ -185,6 +186,9 @@ class ResolvingEngine:
         return self._finish(collected, event, offsets, plain)
 
     def _engine_apply(self, event: RelationshipEvent, offset: str | None, offsets: dict) -> list[ScoreChange]:
+        if self._bulk:  # load(): the graph now, the scores in one rebuild at the end
+            self.engine.graph.apply(event, offset)
+            return []
         # one input event can re-issue several relations: the hub crossings of all of them are this event's
         changes = self.engine.apply(event, offset, offsets)
         self.hub_changes.extend(self.engine.hub_changes)
@@ -239,21 +243,20 @@ class ResolvingEngine:
 
     def load(self, events: Iterable[RelationshipEvent | tuple[RelationshipEvent, str | None]],
              input_offsets: Mapping[str, int] | None = None) -> list[ScoreChange]:
-        """Apply many events; the changes compare each pair's score before and after the whole batch."""
-        first: dict[PairKey, ScoreChange] = {}
-        last: dict[PairKey, ScoreChange] = {}
-        for item in events:
-            event, offset = item if isinstance(item, tuple) else (item, None)
-            for change in self.apply(event, offset, input_offsets):
-                first.setdefault(change.key, change)
-                last[change.key] = change
-        changes = []
-        for key in sorted(last):
-            old, new = first[key].old, last[key].new
-            if _content(old) != _content(new):
-                changes.append(ScoreChange(key[0], key[1], old, new, last[key].graph_version,
-                                           last[key].trigger_event_id, last[key].input_offsets))
-        return changes
+        """Apply many events at once, as `Engine.load` does: the layer's bookkeeping and the engine's graph event by
+        event, then one rebuild of every score. The state afterwards equals applying the events one by one; the
+        changes compare each pair's score before and after the whole batch."""
+        self._bulk = True
+        try:
+            for item in events:
+                event, offset = item if isinstance(item, tuple) else (item, None)
+                self.apply(event, offset, input_offsets)
+        finally:
+            self._bulk = False
+        return [ScoreChange(c.key[0], c.key[1], self._restore(c.old) if c.old is not None else None,
+                            self._restore(c.new) if c.new is not None else None, c.graph_version,
+                            c.trigger_event_id, c.input_offsets)
+                for c in self.engine.rebuild(input_offsets)]
 
     def score(self, actor_id: str, counterparty_id: str) -> RiskScore | None:
         held = self.engine.score(self.clusters.canonical(actor_id), self.clusters.canonical(counterparty_id))

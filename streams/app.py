@@ -279,6 +279,9 @@ class Pipeline:
                 None, replay_into, self.settings, self.processor, bounds)
         finally:
             self.processor.metrics = metrics
+            # replayed and done (or failed for a reason that is no message's fault): a death from here on is not
+            # the last replayed message's (streams.crash_guard)
+            self.crash_guard.idle()
         self.metrics.recovered_events.inc(applied)
         return applied
 

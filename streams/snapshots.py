@@ -245,7 +245,11 @@ class SnapshotStore:
                                               f"{header.get('body_bytes')} (torn write?)")
         if hashlib.sha256(body).hexdigest() != header.get("body_sha256"):
             raise SnapshotRejected("corrupt", f"{path.name}: body sha256 does not match the header")
-        if not hmac.compare_digest(self._mac(body, create=False), str(header.get("body_hmac", ""))):
+        expected = self._mac(body, create=False)
+        if not expected:  # no key here: nothing this installation wrote can be checked, so nothing is unpickled
+            raise SnapshotRejected("unauthenticated", f"{path.name}: no snapshot key in {self.directory} "
+                                                      f"({KEY_FILE}); not unpickling it")
+        if not hmac.compare_digest(expected, str(header.get("body_hmac", ""))):
             raise SnapshotRejected("unauthenticated", f"{path.name}: HMAC does not match this installation's key "
                                                       f"({self.directory / KEY_FILE}); not unpickling it")
         collecting = gc.isenabled()

@@ -96,7 +96,7 @@ def test_worker_on_sasl_ssl_is_ready_and_keeps_the_password_secret(secure_broker
     finally:
         worker.stop()
     log = (tmp_path / "worker.log").read_text(errors="replace")
-    assert "live: recovered and partitions assigned" in log
+    assert "ready: caught up on every assigned partition" in log
     assert PASSWORD not in log
 
 

@@ -174,10 +174,21 @@ def test_kill_during_a_snapshot_write_then_restart_gives_the_scores_of_an_uninte
         names = [entry.name for entry in os.scandir(directory)] if directory.is_dir() else []
         if any(name.startswith(".tmp-") for name in names) and any(name.endswith(".coisnap") and
                                                                     name.startswith("snapshot-") for name in names):
-            for pid in [*child_pids(worker.process.pid), worker.process.pid]:
+            # freeze the writer first, then look again: a write that finished in between is let go, and the next
+            # one is caught (without this the kill races the rename)
+            writers = child_pids(worker.process.pid)
+            for pid in writers:
                 with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            caught_mid_write = True
+                    os.kill(pid, signal.SIGSTOP)
+            if writers and any(entry.name.startswith(".tmp-") for entry in os.scandir(directory)):
+                for pid in [*writers, worker.process.pid]:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                caught_mid_write = True
+            else:
+                for pid in writers:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGCONT)
         else:
             time.sleep(0.0005)
     worker.process.wait(timeout=10)

@@ -152,6 +152,27 @@ def test_a_body_without_this_installations_hmac_is_never_unpickled(tmp_path):
     assert not marker.exists()
 
 
+def test_a_directory_without_a_key_unpickles_nothing(tmp_path):
+    """A planted snapshot with no HMAC at all, in a directory that has no key file: nothing can be checked, so
+    nothing is unpickled."""
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (Path.touch, (marker,))
+
+    elsewhere = store(tmp_path / "elsewhere")
+    header = elsewhere.read_header(elsewhere.save(seeded_state(3)))
+    body = pickle.dumps((Payload(), None, {}))
+    header = {k: v for k, v in header.items() if k != "body_hmac"}
+    header.update(body_bytes=len(body), body_sha256=hashlib.sha256(body).hexdigest())
+    (tmp_path / "snapshot-99999999999999999999.coisnap").write_bytes(MAGIC + json.dumps(header).encode() + b"\n"
+                                                                     + body)
+    reasons = []
+    assert store(tmp_path).load_newest(reasons.append) is None
+    assert reasons == ["unauthenticated"] and not marker.exists()
+
+
 def test_another_installations_key_does_not_authenticate(tmp_path):
     snapshots = store(tmp_path)
     snapshots.save(seeded_state())
