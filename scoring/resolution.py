@@ -41,6 +41,7 @@ from scoring.graph import utc
 from scoring.matching import Matcher
 
 Version = tuple[dt.datetime, str]
+JUDGED_NAME_VERSION: Version = (dt.datetime.min.replace(tzinfo=dt.UTC), "")  # below any event's version
 _ATTRIBUTE_RELATION = "~entity~"
 # An identifier held by more ids than this is not unique in practice (a placeholder, a data error): its ids are
 # joined in a chain from the smallest rather than pairwise, which merges the same ids with linear edges.
@@ -149,6 +150,13 @@ class ResolvingEngine:
         added: list[Edge] = []
         attributes_changed: set[str] = set()
         for ref in (event.source, event.target):
+            if event.spec.resolution:
+                # A judgement is about ids, not a statement of what they are: what it carries of its ends (often a
+                # merged view, with the other members' identifiers and topics) must not outlive it. It names an id
+                # no relation names yet, at the lowest version, so that any real statement replaces it.
+                if ref.id not in self._refs:
+                    self._refs[ref.id] = (JUDGED_NAME_VERSION, ref.model_copy(update={"identifiers": ()}))
+                continue
             if self._remember(ref, version, event, removed, added):
                 attributes_changed.add(ref.id)
         dirty_relations: set[str] = set()

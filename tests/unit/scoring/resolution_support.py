@@ -11,7 +11,7 @@ from schemas.vocabulary import MERGING_JUDGEMENT
 from scoring import Engine
 from scoring.clusters import Clusters
 from scoring.graph import utc
-from scoring.resolution import ResolvingEngine
+from scoring.resolution import JUDGED_NAME_VERSION, ResolvingEngine
 
 from .conftest import BASE_TIME, CAST, content
 
@@ -61,14 +61,17 @@ def resolved_from_scratch(events: list[RelationshipEvent], config) -> Engine:
             continue
         seen.add(event.event_id)
         for end in (event.source, event.target):
-            if end.id not in refs or version(event) > refs[end.id][0]:
+            if event.spec.resolution:  # a judgement only names ids nothing else names (scoring.resolution)
+                if end.id not in refs:
+                    refs[end.id] = (JUDGED_NAME_VERSION, end.model_copy(update={"identifiers": ()}))
+            elif end.id not in refs or version(event) > refs[end.id][0]:
                 refs[end.id] = (version(event), end)
         table = judgements if event.spec.resolution else current
         if event.relation_id not in table or version(event) > version(table[event.relation_id]):
             table[event.relation_id] = event
     removed, added = [], []
     for event in sorted(events, key=lambda e: e.event_id):  # identifiers are a union: order does not matter
-        for end in (event.source, event.target):
+        for end in () if event.spec.resolution else (event.source, event.target):
             layer._remember(end, (dt.datetime.min.replace(tzinfo=dt.UTC), ""), event, removed, added)
     layer._refs = dict(refs)
     clusters = Clusters()

@@ -315,3 +315,28 @@ def test_an_identifier_shared_by_a_person_and_a_company_merges_nothing(make, con
     layer.apply(identified(make("ownership", ("x-company", "Company", "Ada Ltd", ()), "bank", percentage=10),
                            "source", qid))
     assert layer.canonical("x-company") == "x-company" and layer.canonical("x-person") == "x-person"
+
+
+def test_a_judgement_carrying_a_merged_view_leaves_nothing_behind_when_the_merge_is_retracted(make, config):
+    """Suggestions and reviews name their ends as the layer shows them: merged, with every member's identifiers and
+    topics. Applying such a judgement must not file those under one member, or retracting the merge that gave
+    them would leave the members joined by an identifier no source ever stated of them."""
+    layer = ResolvingEngine(config)
+    anna = ("anna", "Person", "Anna Berg", ())
+    wikidata_anna = ("Q42", "Person", "Anna Berg", ("role.pep",))
+    other = ("anna-2", "Person", "Anna Bergh", ())
+    for event in [make("ownership", anna, "vendor", percentage=100),
+                  identified(make("control", wikidata_anna, "regulator"), "source",
+                             {"scheme": "wikidata", "value": "Q42"}),
+                  make("ownership", other, "holdco", percentage=100)]:
+        layer.apply(event)
+    merge = judgement(anna, wikidata_anna)
+    layer.apply(merge)
+    assert layer.canonical("anna") == layer.canonical("Q42")
+    merged_view = layer.merged_ref("anna").model_dump(by_alias=True, exclude_none=True)
+    assert merged_view.get("identifiers") and "role.pep" in merged_view["topics"]
+    layer.apply(judgement(merged_view, other, "denied"))
+    layer.apply(merge.model_copy(update={"op": "retract", "event_id": merge.event_id + "-retract",
+                                         "observed_at": merge.observed_at.replace(year=merge.observed_at.year + 1)}))
+    assert layer.canonical("anna") == "anna" and layer.canonical("Q42") == "Q42"
+    assert not layer.entity_ref("anna").identifiers and "role.pep" not in layer.entity_ref("anna").topics
