@@ -54,7 +54,7 @@ def _wait_ready(url: str, worker: subprocess.Popen, timeout: float = 90.0) -> No
 
 def run(args) -> int:
     from streams.broker import LocalBroker
-    from streams.commands.produce import produce_lines
+    from streams.commands.produce import produce_lines, report_failures
     from streams.commands.tail import follow
     from streams.render import render_alert
     from streams.topics import recreate_topics
@@ -78,6 +78,8 @@ def run(args) -> int:
         print(f"worker ready; metrics at {base}/metrics, top risks at {base}/scores/top", file=sys.stderr)
         with open(args.file, "rb") as lines:
             summary = produce_lines(settings, lines, settings.events_topic, progress=False)
+        if report_failures(summary, settings.events_topic):
+            print("the demo goes on with the events that were published", file=sys.stderr)
         print(f"published {summary['sent']} events from {args.file}; alerts as they arrive (Ctrl-C to stop):\n",
               file=sys.stderr)
         for _, alert in follow(settings, "alerts", from_beginning=True, idle_timeout=args.exit_after_idle):

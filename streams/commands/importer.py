@@ -70,20 +70,40 @@ def run_import(args: argparse.Namespace) -> int:
         fmt = args.format if args.format != "auto" else detect_format(reader)
         events = _events(fmt, reader, args, report)
         lines = (event.model_dump_json(by_alias=True, exclude_none=True) for event in events)
+        not_sent = 0
         if args.produce:
-            from streams.commands.produce import produce_lines
+            from streams.commands.produce import produce_lines, report_failures
 
             settings = settings_from_args(args)
             topic = args.topic or settings.events_topic
             summary = produce_lines(settings, (line.encode() for line in lines), topic, progress=False)
             print(f"sent {summary['sent']} events to {topic}", file=sys.stderr)
+            not_sent = report_failures(summary, topic)
         else:
             out = sys.stdout
             for line in lines:
                 out.write(line + "\n")
             out.flush()
+    if fmt == "ftm-delta" and args.state:
+        _commit_state(args.state, keep=not not_sent)
     print_summary(f"{args.command_name} ({fmt})", report)
+    if not_sent:
+        return not_sent
     return 1 if report.skipped and not (report.converted or report.retracted) else 0
+
+
+def _commit_state(state_path: str, keep: bool) -> None:
+    """The feed state moves into place only once its events were delivered: the next delta is read against it,
+    so a state ahead of the topic would lose the upserts and retractions that never arrived."""
+    partial = Path(f"{state_path}.partial")
+    if not partial.exists():
+        return
+    if keep:
+        os.replace(partial, state_path)
+    else:
+        partial.unlink()
+        print(f"coi-risk: the feed state {state_path} was NOT updated, since some events did not reach the topic; "
+              "import the same delta again once the broker takes them", file=sys.stderr)
 
 
 def _events(fmt: str, reader: JsonValues, args: argparse.Namespace, report: ImportReport) -> Iterator:
@@ -125,12 +145,11 @@ def _delta_events(reader: JsonValues, defaults, report: ImportReport, state_path
     except Exception as exc:  # noqa: BLE001 - any way a foreign file fails to be a state: one line, no traceback
         _not_a_state(state_path, exc)
     yield from events_from_delta(reader.read(), defaults, report, feed)
-    if state_path:  # written whole, then renamed: an interrupted import leaves the previous state intact
+    if state_path:  # written whole, renamed by _commit_state: an interrupted import leaves the previous state intact
         partial = Path(f"{state_path}.partial")
         with partial.open("w", encoding="utf-8") as out:
             for entry in feed.state():
                 out.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
-        os.replace(partial, state_path)
 
 
 def _not_a_state(state_path: str | None, exc: Exception) -> None:

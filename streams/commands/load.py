@@ -42,7 +42,7 @@ def run(args) -> int:
     from schemas import EventRejected
     from scoring import AlertTracker
     from scoring.resolution import ResolvingEngine
-    from streams.commands.produce import produce_lines
+    from streams.commands.produce import produce_lines, report_failures
     from streams.commands.snapshot import open_store
     from streams.log_reader import open_consumer, resolve_bounds, read
     from streams.processor import EventProcessor
@@ -61,6 +61,10 @@ def run(args) -> int:
         with Path(args.file).open("rb") as source:
             summary = produce_lines(settings, source, settings.events_topic, progress=not args.quiet)
         print(f"published {summary['sent']} events to {settings.events_topic}", file=sys.stderr)
+        not_sent = report_failures(summary, settings.events_topic)
+        if not_sent:  # a snapshot of a partly published file would not be the log the worker reads
+            print("not loading: publish the file completely first", file=sys.stderr)
+            return not_sent
     consumer = open_consumer(settings)
     try:
         bounds = resolve_bounds(consumer, settings.events_topic)

@@ -190,6 +190,12 @@ def run(args) -> int:
           f"{summary['unkeyed']} without a readable relation_id (the worker will dead-letter them)", file=sys.stderr)
     types = ", ".join(f"{name}={count}" for name, count in sorted(summary["by_relation_type"].items()))
     print(f"by relation type: {types}", file=sys.stderr)
+    return report_failures(summary, topic)
+
+
+def report_failures(summary: dict, topic: str) -> int:
+    """Every command that publishes through `produce_lines` ends here: the lines that did not reach the topic, and
+    the exit code (0, or EXIT_SOME_LINES_NOT_SENT)."""
     failures = summary["failures"]
     if not failures:
         return 0

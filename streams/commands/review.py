@@ -140,12 +140,15 @@ def run(args: argparse.Namespace) -> int:
         decided.append(event)
     lines = [e.model_dump_json(by_alias=True, exclude_none=True) + "\n" for e in decided]
     if args.produce:
-        from streams.commands.produce import produce_lines
+        from streams.commands.produce import produce_lines, report_failures
 
         settings = settings_from_args(args)
         topic = args.topic or settings.events_topic
         summary = produce_lines(settings, [line.encode() for line in lines], topic, progress=False)
         print(f"published {summary['sent']} judgements to {topic}", file=sys.stderr)
+        not_sent = report_failures(summary, topic)
+        if not_sent:
+            return not_sent
     elif args.out:
         with Path(args.out).open("a") as out:
             out.writelines(lines)

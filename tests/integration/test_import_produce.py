@@ -54,3 +54,23 @@ def test_an_imported_feed_raises_and_then_resolves_the_alert(pipeline, tmp_path)
     summary = import_and_produce(settings, OURS / "procurement-feed-3.delta.json", "--state", str(state))
     assert "sent 1 events" in summary and "retracted 1" in summary
     read_topic(settings, settings.alerts_topic, lambda items: latest_state(items).get(PAIR) == "resolved")
+
+
+def test_a_feed_state_moves_only_when_its_events_reached_the_topic(kafka_bootstrap, unique_topic, tmp_path):
+    """`import --produce --state`: the next delta is read against the state, so a state written for events the
+    broker refused would lose them for good. A topic that takes no message of this size refuses every event."""
+    from kafka.admin import KafkaAdminClient, NewTopic
+
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    try:
+        admin.create_topics([NewTopic(unique_topic, 1, 1, topic_configs={"max.message.bytes": "300"})])
+    finally:
+        admin.close()
+    state = tmp_path / "feed.state"
+    result = subprocess.run(
+        [sys.executable, "-m", "streams.cli", "import", str(OURS / "procurement-feed-1.delta.json"), "--produce",
+         "--quiet", "--state", str(state), "--bootstrap-servers", kafka_bootstrap, "--topic", unique_topic],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, "COI_RISK_CONFIG": ""})
+    assert result.returncode == 1, result.stderr
+    assert "did NOT reach" in result.stderr and "was NOT updated" in result.stderr
+    assert not state.exists() and not (tmp_path / "feed.state.partial").exists()
