@@ -314,7 +314,11 @@ class Pipeline:
             return
         state, path = found
         self.engine = self.processor.engine = state.engine
-        self.engine.matcher = Matcher() if self.settings.suggest_merges else None  # this run's setting, not the writer's
+        # this run's setting, not the writer's; a matcher written with the snapshot keeps its index of the entities
+        if not self.settings.suggest_merges:
+            self.engine.matcher = None
+        elif self.engine.matcher is None:
+            self.engine.matcher = Matcher()  # indexes entities from here on (docs/streaming.md, snapshots)
         self.processor.tracker = state.tracker
         self.processor.content_by_event_id = state.event_digests
         self.processor.next_offsets = {str(p): o for p, o in state.offsets.items()}

@@ -137,7 +137,7 @@ class EventProcessor:
             changes = self.engine.apply(event, offset=f"{record.partition}:{record.offset}",
                                         input_offsets=dict(self.next_offsets), raw=record.value)
             alerts = self.tracker.observe(changes)
-            for hub in self.engine.hub_changes:  # conflicts through a hub may be missed: say so
+            for hub in self.engine.hub_changes if publish else ():  # conflicts through a hub may be missed: say so
                 log.warning("node %s %s the fan-out guard (limits.max_fanout) with %d %s relations (%s)%s",
                             hub.node, "crossed" if hub.entered else "is back under", hub.fanout, hub.layer,
                             hub.direction, ": conflicts through it there may be missed (a person's own holdings "
