@@ -105,6 +105,10 @@ def run_import(args) -> int:
         except PortableFormatError as exc:
             print(f"cannot import {args.file}: {exc}", file=sys.stderr)
             return 2
+        except (ValueError, KeyError, TypeError) as exc:  # a line that is not what export wrote: one line, no trace
+            print(f"cannot import {args.file}: not a portable state file written by `coi-risk snapshot export` "
+                  f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]})", file=sys.stderr)
+            return 2
     for name, mine in (("app_id", settings.app_id), ("events_topic", settings.events_topic)):
         if header.get(name) not in (None, mine) and not args.force:
             print(f"{args.file} was exported for {name}={header.get(name)!r}, this worker has {mine!r}; "

@@ -68,3 +68,15 @@ def test_an_unknown_format_version_is_refused():
         import_state([{"record": "header", "format": "coi-risk-portable-state", "format_version": 99}])
     with pytest.raises(PortableFormatError):
         import_state([{"record": "relation"}])
+
+
+def test_snapshot_import_of_a_file_that_is_not_an_export_fails_with_one_line(tmp_path):
+    state = tmp_path / "state.jsonl"
+    state.write_text('{"record": "header", "format": "coi-risk-portable-state", "format_version": 2}\n'
+                     '{"record": "event", "event": {"relation_id": "r1"}}\n')
+    result = subprocess.run([sys.executable, "-m", "streams.cli", "snapshot", "import", str(state)], cwd=REPO,
+                            capture_output=True, text=True, timeout=120,
+                            env={**__import__("os").environ, "COI_DATA_DIR": str(tmp_path), "COI_RISK_CONFIG": ""})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()] and "not a portable state file" in result.stderr
+    assert "Traceback" not in result.stderr
