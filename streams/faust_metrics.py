@@ -27,21 +27,24 @@ class BatchMonitor(Monitor):
 
     def __init__(self, registry: CollectorRegistry, prefix: str = "coi_faust", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.commit_latency_seconds = Histogram(f"{prefix}_commit_latency_seconds", "Offset commits to the broker, "
-                                                "from start to acknowledgement", buckets=_COMMIT_BUCKETS,
+        # (named series_*: Faust's Monitor already has attributes called rebalances, send_errors, ...)
+        self.series_commit_latency_seconds = Histogram(
+            f"{prefix}_commit_latency_seconds", "Offset commits to the broker, from start to acknowledgement",
+            buckets=_COMMIT_BUCKETS, registry=registry)
+        self.series_rebalances = Counter(f"{prefix}_rebalances", "Consumer group rebalances this worker took part "
+                                         "in", registry=registry)
+        self.series_rebalance_seconds = Histogram(f"{prefix}_rebalance_seconds", "From a rebalance's start until "
+                                                  "Faust resumed processing", buckets=_REBALANCE_BUCKETS,
+                                                  registry=registry)
+        self.series_assignments = Counter(f"{prefix}_assignments", "Partition assignments computed, by outcome",
+                                          ["outcome"], registry=registry)
+        self.series_send_errors = Counter(f"{prefix}_send_errors", "Messages the producer could not publish",
+                                          registry=registry)
+        self.series_topic_buffer_full = Counter(f"{prefix}_topic_buffer_full", "Times the conductor waited because "
+                                                "a stream's buffer was full (the agent is the bottleneck)",
                                                 registry=registry)
-        self.rebalances = Counter(f"{prefix}_rebalances", "Consumer group rebalances this worker took part in",
-                                  registry=registry)
-        self.rebalance_seconds = Histogram(f"{prefix}_rebalance_seconds", "From a rebalance's start until Faust "
-                                           "resumed processing", buckets=_REBALANCE_BUCKETS, registry=registry)
-        self.assignments = Counter(f"{prefix}_assignments", "Partition assignments computed, by outcome",
-                                   ["outcome"], registry=registry)
-        self.send_errors = Counter(f"{prefix}_send_errors", "Messages the producer could not publish",
-                                   registry=registry)
-        self.topic_buffer_full = Counter(f"{prefix}_topic_buffer_full", "Times the conductor waited because a "
-                                         "stream's buffer was full (the agent is the bottleneck)", registry=registry)
         for outcome in ("completed", "failed"):
-            self.assignments.labels(outcome=outcome)
+            self.series_assignments.labels(outcome=outcome)
 
     # -- per message: nothing (these run for every message; Faust calls them through its sensor delegate) -----
 
@@ -67,31 +70,31 @@ class BatchMonitor(Monitor):
 
     def on_send_error(self, producer, exc, state) -> None:
         super().on_send_error(producer, exc, state)
-        self.send_errors.inc()
+        self.series_send_errors.inc()
 
     def on_topic_buffer_full(self, tp) -> None:
         super().on_topic_buffer_full(tp)
-        self.topic_buffer_full.inc()
+        self.series_topic_buffer_full.inc()
 
     def on_commit_completed(self, consumer, state) -> None:
         super().on_commit_completed(consumer, state)
-        self.commit_latency_seconds.observe(self.commit_latency[-1])
+        self.series_commit_latency_seconds.observe(self.commit_latency[-1])
 
     def on_assignment_completed(self, assignor, state) -> None:
         super().on_assignment_completed(assignor, state)
-        self.assignments.labels(outcome="completed").inc()
+        self.series_assignments.labels(outcome="completed").inc()
 
     def on_assignment_error(self, assignor, state, exc) -> None:
         super().on_assignment_error(assignor, state, exc)
-        self.assignments.labels(outcome="failed").inc()
+        self.series_assignments.labels(outcome="failed").inc()
 
     def on_rebalance_start(self, app) -> dict:
-        self.rebalances.inc()
+        self.series_rebalances.inc()
         return super().on_rebalance_start(app)
 
     def on_rebalance_end(self, app, state) -> None:
         super().on_rebalance_end(app, state)
-        self.rebalance_seconds.observe(state["latency_end"])
+        self.series_rebalance_seconds.observe(state["latency_end"])
 
 
 class FaustCollector(Collector):

@@ -48,7 +48,15 @@ def test_commits_rebalances_and_offsets_reach_the_registry(tmp_path):
     assert registry.get_sample_value("coi_faust_commit_latency_seconds_count") == 3
     assert registry.get_sample_value("coi_faust_rebalances_total") == 1
     assert registry.get_sample_value("coi_faust_rebalance_seconds_count") == 1
-    assert registry.get_sample_value("coi_faust_assignments_total", {"outcome": "completed"}) == 0
+    monitor.on_assignment_completed(None, monitor.on_assignment_start(None))
+    monitor.on_assignment_error(None, monitor.on_assignment_start(None), RuntimeError("lost"))
+    assert registry.get_sample_value("coi_faust_assignments_total", {"outcome": "completed"}) == 1
+    assert registry.get_sample_value("coi_faust_assignments_total", {"outcome": "failed"}) == 1
+    # Faust's monitor keeps its own tallies under the same hooks: both must work (a sensor that raises stops Faust)
+    monitor.on_topic_buffer_full(TP("events", 0))
+    monitor.on_send_error(None, RuntimeError("refused"), None)
+    assert registry.get_sample_value("coi_faust_topic_buffer_full_total") == 1 and monitor.topic_buffer_full
+    assert registry.get_sample_value("coi_faust_send_errors_total") == 1 and monitor.send_errors == 1
     monitor.on_tp_commit({TP("events", 2): 42})  # after the rebalance (which forgets offsets of old assignments)
     assert registry.get_sample_value("coi_faust_committed_offset", {"topic": "events", "partition": "2"}) == 42
     text = generate_latest(registry).decode()
