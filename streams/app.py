@@ -73,6 +73,7 @@ class Pipeline:
                                                                         config_hash(config)),
                                        keep=settings.snapshot_keep) if settings.snapshots_enabled else None
         self._events_since_snapshot = 0
+        self._events_since_refreeze = 0
         self._snapshot_at = time.monotonic()
         self._snapshot_write: asyncio.Future | None = None
         self._output_names = {"scores": settings.scores_topic, "alerts": settings.alerts_topic,
@@ -152,7 +153,15 @@ class Pipeline:
             except BaseException as exc:  # noqa: BLE001 - as in _process_and_publish: never ack a batch not applied
                 _fail_without_commit(exc)
             await self._process_and_publish(fresh)
+            self._refreeze_if_due(len(fresh))
             self._snapshot_if_due(len(fresh))
+
+    def _refreeze_if_due(self, events: int) -> None:
+        self._events_since_refreeze += events
+        every = self.settings.gc_refreeze_every_events
+        if every and self._gc_frozen and self._events_since_refreeze >= every:
+            self._events_since_refreeze = 0
+            refreeze_heap()
 
     async def _not_yet_applied(self, batch) -> list:
         """Events at or past the engine's position. Earlier ones were applied and published already (the engine
@@ -261,10 +270,7 @@ class Pipeline:
             else:
                 return
             if not self._gc_frozen:
-                # The recovered graph lives as long as the worker: moving it out of the collector's generations
-                # spares every later full collection a walk over millions of long-lived objects (a latency spike).
-                gc.collect()
-                gc.freeze()
+                refreeze_heap()  # the recovered graph
                 self._gc_frozen = True
             self.sample_gauges()
         if generation == self._generation:
@@ -395,6 +401,17 @@ class Pipeline:
             position = self.processor.next_offsets.get(str(tp.partition), 0)
             self.metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(
                 max(0, highwater - position))
+
+
+def refreeze_heap() -> None:
+    """Collect what is garbage now, then move every survivor out of the collector's generations (`gc.freeze`).
+
+    The graph lives as long as the worker: left in the oldest generation, every full collection walks all of it
+    (a pause that grows with the graph: 0.35-0.6 s seen under load). Frozen objects are never walked again, so
+    the collection here walks only what was allocated since the last freeze. The price: a frozen object that later
+    becomes garbage in a reference cycle is never freed (reference counting still frees the others)."""
+    gc.collect()
+    gc.freeze()
 
 
 def _fail_without_commit(exc: BaseException) -> None:
