@@ -149,7 +149,7 @@ class Settings(BaseSettings):
     # After recovery the worker freezes its heap (streams.app.refreeze_heap) so full collections skip the graph;
     # it collects and freezes again after every `gc_refreeze_every_events` live events (0: never), so the graph
     # built live does not make full collections walk it either (bench/gc_pauses.py, docs/benchmarks.md).
-    gc_refreeze_every_events: int = Field(default=20_000, ge=0)
+    gc_refreeze_every_events: int = Field(default=10_000, ge=0)
 
     @model_validator(mode="before")
     @classmethod
