@@ -99,7 +99,10 @@ def reach(person: str, ctx: SearchContext) -> Reach:
             found.setdefault(steered, []).append(Source(longer, now_former))
             descend(steered, longer, now_former, on_chain | {steered})
 
-    descend(person, (), None, frozenset({person}))
+    try:
+        descend(person, (), None, frozenset({person}))
+    finally:
+        del descend  # a recursive closure refers to itself: unbound, its walk is freed now, not by the cycle collector
     keep = cfg.paths.max_reach_chains
 
     def rank(source: Source) -> tuple:

@@ -82,8 +82,11 @@ def exposure_set(actor: str, ctx: SearchContext) -> ExposureSet:
             if depth + 1 < ctx.config.exposure.max_closeness_hops:
                 close(relative, longer, depth + 1, on_chain | {relative})
 
-    if ctx.config.exposure.max_closeness_hops > 0:
-        close(actor, (), 0, frozenset({actor}))
+    try:
+        if ctx.config.exposure.max_closeness_hops > 0:
+            close(actor, (), 0, frozenset({actor}))
+    finally:
+        del close  # a recursive closure refers to itself: unbound, its walk is freed now, not by the cycle collector
 
     members: dict[str, list[Chain]] = {}
     for root in sorted(roots):
@@ -161,7 +164,10 @@ def apparatus(actor: str, ctx: SearchContext) -> dict[str, tuple[Chain, ...]]:
             if len(longer) < limit:
                 descend(body, longer, on_chain | {body})
 
-    descend(actor, (), frozenset({actor}))
+    try:
+        descend(actor, (), frozenset({actor}))
+    finally:
+        del descend  # a recursive closure refers to itself: unbound, its walk is freed now, not by the cycle collector
     keep = ctx.config.paths.max_reach_chains
     return {body: strongest(chains, ctx.hop_decay, keep) for body, chains in found.items()}
 

@@ -126,5 +126,8 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
             if goes_on and depth + 1 < cfg.max_hops:
                 visit(neighbour, longer, chain_value, assumed or stake_assumed, depth + 1, on_chain | {neighbour})
 
-    visit(start, (), 1.0, False, 0, frozenset({start}))
+    try:
+        visit(start, (), 1.0, False, 0, frozenset({start}))
+    finally:
+        del visit  # a recursive closure refers to itself: unbound, its walk is freed now, not by the cycle collector
     return found
