@@ -90,7 +90,7 @@ def recreate_topics(settings: Settings, timeout: float = 30.0) -> None:
     """Delete the pipeline's topics (if present) and create them anew; for demos and tests, never production."""
     import time
 
-    from kafka.errors import UnknownTopicOrPartitionError
+    from kafka.errors import CoordinatorNotAvailableError, UnknownTopicOrPartitionError
 
     admin = admin_client(settings)
     try:
@@ -107,7 +107,16 @@ def recreate_topics(settings: Settings, timeout: float = 30.0) -> None:
                     raise TimeoutError(f"topics {present} were not deleted within {timeout}s")
                 time.sleep(0.2)
         # the group's committed offsets point into the deleted topics; a missing group is reported, not raised
-        admin.delete_groups([settings.app_id])
+        coordinator_deadline = time.monotonic() + timeout
+        while True:
+            try:
+                admin.delete_groups([settings.app_id])
+                break
+            except CoordinatorNotAvailableError:
+                # a broker just started has no offsets topic yet: asking creates it, and a retry gets an answer
+                if time.monotonic() > coordinator_deadline:
+                    raise
+                time.sleep(0.5)
     finally:
         admin.close()
     deadline = time.monotonic() + timeout
