@@ -230,9 +230,11 @@ def topic_counts(settings) -> dict[str, int]:
 def test_restart_from_a_snapshot_replays_only_the_tail_and_publishes_nothing_again(
         pipeline, tmp_path, synthetic_lines):
     settings, _ = pipeline
-    settings = with_snapshots(settings, 400)
+    # one snapshot exactly at the end of the first part (its 1,000th event is the first batch boundary with 1,000
+    # events since the start); the second part's 500 stay under the interval, so they are the tail
+    settings = with_snapshots(settings, 1000)
     parts = write_parts(tmp_path, synthetic_lines, [1000])
-    worker = worker_for(settings, tmp_path / "worker.log", **snapshot_env(400))
+    worker = worker_for(settings, tmp_path / "worker.log", **snapshot_env(1000))
     worker.start()
     produce_with_cli(settings, parts[0])
     wait_until(lambda: committed(settings) >= 1000 and snapshot_files(settings), what="first part and a snapshot")
