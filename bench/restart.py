@@ -21,7 +21,6 @@ import argparse
 import gc
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,13 +29,7 @@ from pathlib import Path
 REPO = Path(os.environ.get("COI_RISK_REPO", Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(REPO))
 
-
-def peak_rss_bytes() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return 0
+from bench.process import measure_in_child, peak_rss_bytes  # noqa: E402
 
 
 def measure(size: int, bulk: bool) -> dict:
@@ -117,8 +110,7 @@ def main() -> int:
     rows = []
     for size in args.sizes:
         command = [sys.executable, __file__, "--one", str(size)] + (["--bulk"] if args.bulk else [])
-        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-        rows.append({"size": size, **json.loads(output.strip().splitlines()[-1])})
+        rows.append({"size": size, **measure_in_child(command)})
         print(json.dumps(rows[-1]), flush=True)
     print("\n| events | from log s (ev/s) | snapshot pause (fork) s | child pickle+write s | in-loop pickle s "
           "| size MB (B/relation) | from snapshot s | bulk load ev/s | peak RSS MB |")

@@ -20,7 +20,6 @@ import argparse
 import gc
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,18 +27,12 @@ from pathlib import Path
 REPO = Path(os.environ.get("COI_RISK_REPO", Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(REPO))
 
+from bench.process import measure_in_child, peak_rss_bytes  # noqa: E402
+
 
 def rss_bytes() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def peak_rss_bytes() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -120,8 +113,7 @@ def main() -> int:
         command = [sys.executable, __file__, "--one", str(size), "--probe", str(args.probe)]
         if args.no_naive:
             command.append("--no-naive")
-        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-        rows.append({"size": size, **json.loads(output.strip().splitlines()[-1])})
+        rows.append({"size": size, **measure_in_child(command)})
         print(json.dumps(rows[-1]), flush=True)
     print("\n| relations loaded | load ev/s | apply p50 ms | apply p99 ms | max ms | naive recompute ms "
           "| bytes/relation |")
