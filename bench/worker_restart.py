@@ -7,6 +7,11 @@
 2. From snapshot: the worker is started again; time from process start to /ready 200 (Python and Faust start-up,
    joining the group, loading and checking the snapshot, replaying the tail after it).
 3. From log: started again with snapshots disabled; time to /ready (the whole log replayed without publishing).
+
+With --load (how a national register is brought in): the events are written to a JSON-lines file and
+`coi-risk load FILE` publishes them and bulk-loads the log into a snapshot (its time and peak RSS are reported);
+the worker starts from that snapshot (time to ready), is killed with SIGKILL, and is started again (time to
+ready after kill -9). `--skip-log` leaves out the from-log start (at 1M events it replays for a long time).
 Starts its own broker on port 19392 unless --bootstrap or KAFKA_BOOTSTRAP_SERVERS is given.
 """
 
@@ -81,10 +86,60 @@ def run(bootstrap: str, events: int, workdir: Path) -> dict:
     return result
 
 
+def run_loaded(bootstrap: str, events: int, workdir: Path, skip_log: bool) -> dict:
+    """The operator's path for a large register: `coi-risk load FILE`, then the worker from its snapshot."""
+    import resource
+    import subprocess
+
+    from streams.recovery import committed_offsets
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    settings = pipeline_settings(bootstrap, workdir)
+    register = workdir / "register.jsonl"
+    with register.open("w") as out:
+        for event in generate_events(events, seed=7):
+            out.write(json.dumps(event, separators=(",", ":")) + "\n")
+    env = {"COI_SNAPSHOT_EVERY_EVENTS": str(10 * events), "COI_SNAPSHOT_EVERY_SECONDS": "36000"}
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "streams.cli", "load", str(register), "--quiet"], cwd=REPO, check=True,
+                   env={**settings.child_environment(os.environ), **env})
+    result = {"events": events, "load_s": round(time.monotonic() - started, 1),
+              "load_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)}
+    snapshot = max(settings.snapshot_path.glob("snapshot-*"))
+    result["snapshot_mb"] = round(snapshot.stat().st_size / 2**20, 1)
+    worker = WorkerProcess(settings, workdir / "worker.log", extra_env=env)
+    result["ready_from_load_snapshot_s"] = round(timed_start(worker), 1)
+    result["replayed_from_snapshot"] = int(worker.metric("coi_recovered_events_total"))
+    result["worker_rss_mb"] = round(_rss_bytes(worker.process.pid) / 2**20)
+    committed = committed_offsets(settings).get(0, 0)
+    worker.stop(hard=True)
+    result["ready_after_kill9_s"] = round(timed_start(worker), 1)
+    result["replayed_after_kill9"] = int(worker.metric("coi_recovered_events_total"))
+    result["committed_before_kill"] = committed
+    worker.stop()
+    if not skip_log:
+        from_log = WorkerProcess(settings, workdir / "worker-from-log.log",
+                                 extra_env={**env, "COI_SNAPSHOTS_ENABLED": "false"})
+        result["ready_from_log_s"] = round(timed_start(from_log), 1)
+        result["replayed_from_log"] = int(from_log.metric("coi_recovered_events_total"))
+        from_log.stop()
+    return result
+
+
+def _rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, nargs="+", default=[20_000])
     parser.add_argument("--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"))
+    parser.add_argument("--load", action="store_true", help="bulk-load with `coi-risk load`, then kill -9 and restart")
+    parser.add_argument("--skip-log", action="store_true", help="with --load: no start from the log")
+    parser.add_argument("--port", type=int, default=19392, help="port of the broker this benchmark starts")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="coi-bench-restart-") as directory:
         workdir = Path(directory)
@@ -92,16 +147,29 @@ def main() -> int:
         if not args.bootstrap:
             from streams.broker import LocalBroker
 
-            broker = LocalBroker(port=19392, state_dir=workdir / "kafka")
+            broker = LocalBroker(port=args.port, state_dir=workdir / "kafka")
             broker.start(timeout=120)
         try:
             rows = []
             for count in args.events:
-                rows.append(run(args.bootstrap or broker.bootstrap, count, workdir / f"run-{count}"))
+                bootstrap = args.bootstrap or broker.bootstrap
+                if args.load:
+                    rows.append(run_loaded(bootstrap, count, workdir / f"run-{count}", args.skip_log))
+                else:
+                    rows.append(run(bootstrap, count, workdir / f"run-{count}"))
                 print(json.dumps(rows[-1]), flush=True)
         finally:
             if broker is not None:
                 broker.stop()
+    if args.load:
+        print("\n| events | coi-risk load s (peak RSS MB) | snapshot MB | ready from its snapshot s | worker RSS MB "
+              "| ready after kill -9 s (events replayed) | ready from log s |")
+        print("|---|---|---|---|---|---|---|")
+        for row in rows:
+            print(f"| {row['events']:,} | {row['load_s']} ({row['load_peak_rss_mb']}) | {row['snapshot_mb']} | "
+                  f"{row['ready_from_load_snapshot_s']} | {row['worker_rss_mb']} | {row['ready_after_kill9_s']} "
+                  f"({row['replayed_after_kill9']}) | {row.get('ready_from_log_s', 'not run')} |")
+        return 0
     print("\n| events | ready from snapshot s (events replayed) | ready from log s (events replayed) "
           "| snapshot MB | max snapshot pause s |")
     print("|---|---|---|---|---|")

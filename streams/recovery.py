@@ -16,16 +16,37 @@ from kafka import KafkaAdminClient
 from streams.config import Settings
 from streams.log_reader import Bounds, open_consumer, partitions_of, read
 from streams.processor import EventProcessor
+from streams.topics import when_coordinator_ready
 
 
 def committed_offsets(settings: Settings) -> dict[int, int]:
     admin = KafkaAdminClient(client_id=f"{settings.app_id}-recovery", **settings.kafka_python_options())
     try:
-        offsets = admin.list_group_offsets(settings.app_id).get(settings.app_id, {})
+        offsets = when_coordinator_ready(lambda: admin.list_group_offsets(settings.app_id),
+                                         settings.startup_timeout_seconds).get(settings.app_id, {})
     finally:
         admin.close()
     return {tp.partition: meta.offset for tp, meta in offsets.items()
             if tp.topic == settings.events_topic and meta.offset >= 0}
+
+
+def commit_offsets(settings: Settings, offsets: dict[int, int]) -> None:
+    """Commit input offsets for the app's consumer group while none of its workers runs (after a bulk load: the
+    worker then starts reading where the loaded snapshot ends instead of fetching the loaded log again only to skip
+    it)."""
+    from kafka import KafkaConsumer, TopicPartition
+    from kafka.structs import OffsetAndMetadata
+
+    consumer = KafkaConsumer(group_id=settings.app_id, enable_auto_commit=False,
+                             client_id=f"{settings.app_id}-load", **settings.kafka_python_options())
+    try:
+        partitions = {TopicPartition(settings.events_topic, p): offset for p, offset in offsets.items()}
+        consumer.assign(list(partitions))
+        when_coordinator_ready(lambda: consumer.commit(
+            {tp: OffsetAndMetadata(offset, "", -1) for tp, offset in partitions.items()}),
+            settings.startup_timeout_seconds)
+    finally:
+        consumer.close()
 
 
 def log_start_offsets(settings: Settings) -> dict[int, int]:

@@ -86,11 +86,28 @@ def describe_topics(settings: Settings) -> list[dict]:
         admin.close()
 
 
+def when_coordinator_ready(call, timeout: float):
+    """`call()` (a group request), retried while the broker has no group coordinator yet: a broker just started
+    has no offsets topic, asking creates it, and a retry gets an answer."""
+    import time
+
+    from kafka.errors import CoordinatorNotAvailableError
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call()
+        except CoordinatorNotAvailableError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 def recreate_topics(settings: Settings, timeout: float = 30.0) -> None:
     """Delete the pipeline's topics (if present) and create them anew; for demos and tests, never production."""
     import time
 
-    from kafka.errors import CoordinatorNotAvailableError, UnknownTopicOrPartitionError
+    from kafka.errors import UnknownTopicOrPartitionError
 
     admin = admin_client(settings)
     try:
@@ -107,16 +124,7 @@ def recreate_topics(settings: Settings, timeout: float = 30.0) -> None:
                     raise TimeoutError(f"topics {present} were not deleted within {timeout}s")
                 time.sleep(0.2)
         # the group's committed offsets point into the deleted topics; a missing group is reported, not raised
-        coordinator_deadline = time.monotonic() + timeout
-        while True:
-            try:
-                admin.delete_groups([settings.app_id])
-                break
-            except CoordinatorNotAvailableError:
-                # a broker just started has no offsets topic yet: asking creates it, and a retry gets an answer
-                if time.monotonic() > coordinator_deadline:
-                    raise
-                time.sleep(0.5)
+        when_coordinator_ready(lambda: admin.delete_groups([settings.app_id]), timeout)
     finally:
         admin.close()
     deadline = time.monotonic() + timeout

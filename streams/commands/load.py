@@ -5,7 +5,9 @@ from, so a register of millions of relations is loaded once and served at once.
     coi-risk load                    # build a snapshot from the input log as it is (a cold start, offline)
 
 The log stays the source of truth: the file is published to the input topic first, and the snapshot is keyed to
-the log's end offsets, so a worker without the snapshot would rebuild the same graph from the log. The events are
+the log's end offsets, and the app's consumer group is committed there: the worker starts reading after the loaded
+events, and a worker without the snapshot would rebuild the same graph from the log (its catch-up replays up to the
+committed offsets). The events are
 applied with `Engine.load` (graph first, then one rebuild of every score) instead of one rescoring per event.
 What a bulk load does not do: publish scores or alerts for the loaded events (the worker starts after them; the
 loaded register is a baseline, served on /scores), nor dead-letter invalid lines (they are counted and skipped).
@@ -49,7 +51,7 @@ def run(args) -> int:
     from streams.snapshots import SnapshotState
 
     settings, config, store = open_store(args)
-    from streams.recovery import committed_offsets
+    from streams.recovery import commit_offsets, committed_offsets
 
     committed = committed_offsets(settings)
     if committed and not args.force:
@@ -88,8 +90,10 @@ def run(args) -> int:
     tracker.observe(engine.load(valid_events(), input_offsets=offsets))
     loaded = time.perf_counter() - started
     path = store.save(SnapshotState(engine, tracker, dict(bounds.end), validator.content_by_event_id))
+    # the group starts where the snapshot ends: the worker need not fetch the loaded log again only to skip it
+    commit_offsets(settings, dict(bounds.end))
     rate = counts["read"] / loaded if loaded else 0.0
     print(f"loaded {counts['read']} events ({counts['invalid']} invalid, skipped) into "
           f"{engine.stats()['relations']} relations in {loaded:.1f}s ({rate:,.0f} ev/s); snapshot at offsets "
-          f"{bounds.end}: {path} ({path.stat().st_size} bytes)", file=sys.stderr)
+          f"{bounds.end}: {path} ({path.stat().st_size} bytes); the group {settings.app_id!r} committed there", file=sys.stderr)
     return 0

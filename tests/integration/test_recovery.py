@@ -290,13 +290,13 @@ def test_a_corrupt_newest_snapshot_falls_back_to_the_older_one(pipeline, tmp_pat
     assert f"snapshot {newest} not used (corrupt)" in log
 
 
-def cli(settings, *args: str) -> subprocess.CompletedProcess:
+def cli(settings, *args: str, expect: int = 0) -> subprocess.CompletedProcess:
     env = {**os.environ, "COI_RISK_CONFIG": "", "COI_EVENTS_TOPIC": settings.events_topic,
            "COI_APP_ID": settings.app_id, "COI_DATA_DIR": settings.data_dir}
     result = subprocess.run([sys.executable, "-m", "streams.cli", *args, "--bootstrap-servers",
                              settings.bootstrap_servers], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
                             timeout=300)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == expect, result.stderr
     return result
 
 
@@ -309,12 +309,17 @@ def test_bulk_load_then_the_worker_starts_from_its_snapshot_and_an_export_import
         pipeline, tmp_path, synthetic_lines):
     from schemas import parse_event
     from scoring import Engine
+    from streams.recovery import committed_offsets
 
     settings, _ = pipeline
     path = tmp_path / "register.jsonl"
     path.write_text("\n".join(synthetic_lines) + "\n")
     loaded = cli(settings, "load", str(path), "--quiet")
     assert f"loaded {len(synthetic_lines)} events" in loaded.stderr
+    # the group starts at the snapshot's end (the worker does not fetch the loaded log again to skip it), and a
+    # second load on this app id is refused: its group has committed offsets now
+    assert committed_offsets(settings) == {0: len(synthetic_lines)}
+    assert "already committed" in cli(settings, "load", "--quiet", expect=2).stderr
 
     worker = worker_for(settings, tmp_path / "worker.log").start()
     assert worker.metric("coi_snapshot_loaded_offset", partition="0") == len(synthetic_lines)
