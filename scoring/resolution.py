@@ -39,6 +39,7 @@ from scoring.config import ScoringConfig
 from scoring.engine import Engine, PairKey, ScoreChange
 from scoring.graph import utc
 from scoring.matching import Matcher
+from scoring.packed import pack, unpack
 
 Version = tuple[dt.datetime, str]
 JUDGED_NAME_VERSION: Version = (dt.datetime.min.replace(tzinfo=dt.UTC), "")  # below any event's version
@@ -51,11 +52,12 @@ _MAX_PAIRWISE = 16
 @dataclass(slots=True)
 class _Current:
     """The layer's current version of one relation (live upsert, or the retraction that ended it), kept compact:
-    the event as its JSON, read back only when the relation must be re-issued (a parsed event costs ~6 KB, its
-    JSON under 1 KB), with what the bookkeeping reads directly."""
+    the event as its JSON packed (`scoring.packed`), read back only when the relation must be re-issued (a parsed
+    event costs ~6 KB, its JSON under 1 KB, packed a few hundred bytes), with what the bookkeeping reads
+    directly."""
 
     version: Version
-    payload: bytes
+    packed: bytes
     offset: str | None
     source: str
     target: str
@@ -66,7 +68,7 @@ class _Current:
         return self.version[1]
 
     def event(self) -> RelationshipEvent:
-        return validate_event(json.loads(self.payload))
+        return validate_event(json.loads(unpack(self.packed)))
 
 
 @dataclass(slots=True)
@@ -101,8 +103,10 @@ class ResolvingEngine:
         self._current: dict[str, _Current] = {}
         self._judgements: dict[str, _Judged] = {}
         self._sent: dict[str, _Sent] = {}
-        self._touching: dict[str, set[str]] = {}  # original id -> live relation ids naming it
+        # original id -> the live relation ids naming it: one id as itself (most entities), several as a set
+        self._touching: dict[str, str | set[str]] = {}
         self._engine_attrs: dict[str, tuple[Version, tuple]] = {}  # canonical id -> (version, attributes) held
+        self._topic_sets: dict[frozenset[str], frozenset[str]] = {}  # one object per distinct set of topics
         self._original_of: dict[str, str] = {}  # re-issue event id -> the original event id
         self._trigger_of: dict[str, str] = {}  # re-issue event id -> the input event that caused it
         self._merged_refs: dict[str, EntityRef] = {}
@@ -169,7 +173,7 @@ class ResolvingEngine:
                     self._untouch(event.relation_id, held.source, held.target)
                 upsert = event.op == Op.UPSERT
                 self._current[event.relation_id] = _Current(
-                    version, raw if raw is not None else event.model_dump_json(by_alias=True).encode(), offset,
+                    version, pack(raw if raw is not None else event.model_dump_json(by_alias=True).encode()), offset,
                     event.source.id, event.target.id, upsert)
                 if upsert:
                     self._touch(event.relation_id, event.source.id, event.target.id)
@@ -178,7 +182,7 @@ class ResolvingEngine:
         stale_entities = {self.clusters.canonical(i) for i in attributes_changed}
         for node, (before, after) in moved.items():
             stale_entities.update((before, after))
-            dirty_relations.update(self._touching.get(node, ()))
+            dirty_relations.update(self._naming(node))
         for cid in stale_entities:
             self._merged_refs.pop(cid, None)
         collected: dict[PairKey, list] = {}
@@ -340,7 +344,7 @@ class ResolvingEngine:
 
     def relations_of(self, entity_id: str) -> list[RelationshipEvent]:
         """The live relations naming any id of this id's cluster (as their original events)."""
-        ids = sorted({rid for m in self.clusters.members(entity_id) for rid in self._touching.get(m, ())})
+        ids = sorted({rid for m in self.clusters.members(entity_id) for rid in self._naming(m)})
         return [self._current[rid].event() for rid in ids]
 
     def known_ids(self) -> list[str]:
@@ -355,8 +359,8 @@ class ResolvingEngine:
         held = self._refs.get(ref.id)
         changed = False
         if held is None or version > held[0]:
-            changed = held is None or _attributes(held[1]) != _attributes(ref) or held[1].aliases != ref.aliases \
-                or held[1].country != ref.country
+            changed = held is None or self._attributes(held[1]) != self._attributes(ref) \
+                or held[1].aliases != ref.aliases or held[1].country != ref.country
             self._refs[ref.id] = (version, ref)
         if not ref.identifiers:
             return changed
@@ -406,16 +410,37 @@ class ResolvingEngine:
         return any({e.a, e.b} & members_b for e in self.clusters.denials(a))
 
     def _touch(self, relation_id: str, source: str, target: str) -> None:
+        touching = self._touching
         for end in (source, target):
-            self._touching.setdefault(end, set()).add(relation_id)
+            held = touching.get(end)
+            if held is None:
+                touching[end] = relation_id
+            elif type(held) is str:
+                if held != relation_id:
+                    touching[end] = {held, relation_id}
+            else:
+                held.add(relation_id)
 
     def _untouch(self, relation_id: str, source: str, target: str) -> None:
+        touching = self._touching
         for end in (source, target):
-            held = self._touching.get(end)
-            if held is not None:
-                held.discard(relation_id)
-                if not held:
-                    del self._touching[end]
+            held = touching.get(end)
+            if held is None:
+                continue
+            if type(held) is str:
+                if held == relation_id:
+                    del touching[end]
+                continue
+            held.discard(relation_id)
+            if len(held) == 1:
+                touching[end] = next(iter(held))
+
+    def _naming(self, entity_id: str) -> tuple[str, ...] | set[str]:
+        """The live relation ids naming an original id."""
+        held = self._touching.get(entity_id)
+        if held is None:
+            return ()
+        return (held,) if type(held) is str else held
 
     def _merged_ref(self, cid: str) -> EntityRef:
         """One reference for a cluster: the canonical member's name and schema (the newest reference of it),
@@ -482,15 +507,21 @@ class ResolvingEngine:
         """The reference to send for one end: the event's own when it names the canonical id with the attributes
         the engine must show (the common case: the event reaches the engine unchanged), else the merged one."""
         merged = self._merged_ref(cid)
-        if ref.id == cid and (ref is merged or _attributes(ref) == _attributes(merged)):
+        if ref.id == cid and (ref is merged or self._attributes(ref) == self._attributes(merged)):
             return ref
         return merged
+
+    def _attributes(self, ref: EntityRef) -> tuple:
+        """What the engine's graph keeps of an entity (scoring.graph.Entity.same_attributes). The set of topics is
+        one object per distinct set: a frozenset costs 200 bytes, and every entity has one."""
+        topics = frozenset(ref.topics)
+        return ref.name, ref.schema_, self._topic_sets.setdefault(topics, topics)
 
     def _note_attributes(self, engine_event: RelationshipEvent, version: Version) -> None:
         for ref in (engine_event.source, engine_event.target):
             held = self._engine_attrs.get(ref.id)
             if held is None or version >= held[0]:
-                self._engine_attrs[ref.id] = (version, _attributes(ref))
+                self._engine_attrs[ref.id] = (version, self._attributes(ref))
 
     def _push_attributes(self, cid: str, trigger: RelationshipEvent, offsets: dict, collected: dict) -> bool:
         """Make the engine show a cluster's merged attributes when no event it took carried them at a version it
@@ -499,7 +530,7 @@ class ResolvingEngine:
         if held is None or cid != self.clusters.canonical(cid):
             return False
         ref = self._merged_ref(cid)
-        if held[1] == _attributes(ref):
+        if held[1] == self._attributes(ref):
             return False
         # "~" + the id: two entities named by one event share the held version, and their pushes must differ
         engine_id = f"{held[0][1]}~{cid}"
@@ -509,7 +540,7 @@ class ResolvingEngine:
         push = trigger.model_copy(update={
             "event_id": engine_id, "op": Op.RETRACT, "relation_id": f"{_ATTRIBUTE_RELATION}{cid}",
             "source": ref, "target": ref, "observed_at": version[0]})
-        self._engine_attrs[cid] = (version, _attributes(ref))
+        self._engine_attrs[cid] = (version, self._attributes(ref))
         _collect(collected, self._engine_apply(push, None, offsets))
         return True
 
@@ -622,11 +653,6 @@ class ResolvingEngine:
     def _name(self, entity_id: str) -> str:
         held = self._refs.get(entity_id)
         return f"{held[1].name} ({entity_id})" if held else entity_id
-
-
-def _attributes(ref: EntityRef) -> tuple:
-    """What the engine's graph keeps of an entity (scoring.graph.Entity.same_attributes)."""
-    return ref.name, ref.schema_, frozenset(ref.topics)
 
 
 def _unchanged(event: RelationshipEvent, update: dict) -> bool:
