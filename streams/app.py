@@ -368,7 +368,7 @@ class Pipeline:
 
     def _await_snapshot_child(self, pid: int, offsets: dict[int, int], pause: float) -> None:
         started = time.perf_counter()
-        code = self.snapshots.wait_for_child(pid)
+        code = self.snapshots.wait_for_child(pid, self.settings.snapshot_write_timeout_seconds)
         if code != 0:
             raise RuntimeError(f"snapshot writer (pid {pid}) exited with {code}")
         path = self.snapshots.paths()[0]

@@ -146,6 +146,8 @@ class Settings(BaseSettings):
     snapshot_every_events: int = Field(default=100_000, ge=1)
     snapshot_every_seconds: float = Field(default=600.0, gt=0)
     snapshot_keep: int = Field(default=3, ge=1)
+    # a writer (forked child) still busy after this long is killed: storage that hangs must not stop snapshots
+    snapshot_write_timeout_seconds: float = Field(default=1800.0, gt=0)
     # After recovery the worker freezes its heap (streams.app.refreeze_heap) so full collections skip the graph;
     # it collects and freezes again after every `gc_refreeze_every_events` live events (0: never), so the graph
     # built live does not make full collections walk it either (bench/gc_pauses.py, docs/benchmarks.md).

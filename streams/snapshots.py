@@ -36,6 +36,7 @@ import logging
 import os
 import pickle
 import secrets
+import signal
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -206,10 +207,20 @@ class SnapshotStore:
             os._exit(status)
 
     @staticmethod
-    def wait_for_child(pid: int) -> int:
-        """Block until a `save_in_child` child exits; its exit code."""
-        _, status = os.waitpid(pid, 0)
-        return os.waitstatus_to_exitcode(status)
+    def wait_for_child(pid: int, timeout: float | None = None) -> int:
+        """Block until a `save_in_child` child exits; its exit code. A child still writing after `timeout` seconds
+        (storage that hangs: a dead network mount) is killed and TimeoutError raised, so that a stuck writer never
+        holds back every later snapshot; its temporary file goes at the next write."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            done, status = os.waitpid(pid, 0 if deadline is None else os.WNOHANG)
+            if done:
+                return os.waitstatus_to_exitcode(status)
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                raise TimeoutError(f"snapshot writer (pid {pid}) still writing after {timeout:.0f}s: killed")
+            time.sleep(0.05)
 
     def prune(self) -> list[Path]:
         removed = []

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import pickle
+import time
 from pathlib import Path
 
 import pytest
@@ -206,3 +207,28 @@ def test_a_failed_forked_write_reports_a_nonzero_exit(tmp_path):
     blocked.write_text("a file where the snapshot directory should be")
     pid = store(blocked).save_in_child(seeded_state(5))
     assert SnapshotStore.wait_for_child(pid) != 0
+
+
+def test_a_writer_that_hangs_is_killed_after_the_timeout_and_the_next_write_works(tmp_path, monkeypatch):
+    snapshots = store(tmp_path)
+    snapshots.save(seeded_state(5))
+    real_write = SnapshotStore.write
+
+    def hanging_write(self, serialized):  # as on a network mount that stopped answering mid-write
+        (self.directory / ".tmp-snapshot-hung.coisnap").write_bytes(b"partial")
+        time.sleep(60)
+
+    monkeypatch.setattr(SnapshotStore, "write", hanging_write)
+    pid = snapshots.save_in_child(seeded_state(10))  # the child inherits the hanging write
+    with pytest.raises(TimeoutError, match="killed"):
+        SnapshotStore.wait_for_child(pid, timeout=0.5)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reaped: no zombie left behind
+    loaded, _ = snapshots.load_newest()
+    assert loaded.offsets == {0: 5}  # the previous snapshot stays in use
+    monkeypatch.setattr(SnapshotStore, "write", real_write)
+    leftover = tmp_path / ".tmp-snapshot-hung.coisnap"
+    os.utime(leftover, (time.time() - 86400, time.time() - 86400))  # the next write comes much later
+    snapshots.save(seeded_state(10))
+    assert snapshots.load_newest()[0].offsets == {0: 10}
+    assert not leftover.exists()  # the killed writer's leftover went with the next write

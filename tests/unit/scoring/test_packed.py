@@ -9,7 +9,7 @@ from hypothesis import given, strategies as st
 from schemas import parse_event
 from scoring.packed import pack, unpack
 
-SEED = Path(__file__).resolve().parents[2] / "examples" / "binance-wlfi.jsonl"
+SEED = Path(__file__).resolve().parents[3] / "examples" / "binance-wlfi.jsonl"
 
 
 def test_seed_events_read_back_exactly_and_pack_to_under_half():
