@@ -12,6 +12,8 @@ For each size, in a fresh subprocess (so memory readings do not mix):
    path), and the mean latency over the first and last halves of the probe;
 4. times `Engine.recompute_all()` once: what a naive pipeline would pay per event if it rescored everything
    (`--no-naive` skips it).
+With `--layer` the same runs through the entity-resolution layer (`ResolvingEngine`), as the worker does: its
+bookkeeping is then part of the load rate, the memory and the latency.
 """
 
 from __future__ import annotations
@@ -40,12 +42,13 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def measure(size: int, probe: int, naive: bool) -> dict:
+def measure(size: int, probe: int, naive: bool, layer: bool) -> dict:
     from bench.synthetic import generate_events
     from schemas import validate_event
     from scoring import Engine
+    from scoring.resolution import ResolvingEngine
 
-    engine = Engine()
+    engine = ResolvingEngine() if layer else Engine()
     events = generate_events(size + probe, seed=5)
     validating = [0.0]
 
@@ -103,16 +106,17 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--probe", type=int, default=2_000)
     parser.add_argument("--no-naive", action="store_true", help="skip the full recompute (slow at 1M)")
+    parser.add_argument("--layer", action="store_true",
+                        help="through the entity-resolution layer (scoring.resolution.ResolvingEngine), as the worker")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: measure one size in this process
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure(args.one, args.probe, not args.no_naive)))
+        print(json.dumps(measure(args.one, args.probe, not args.no_naive, args.layer)))
         return 0
     rows = []
     for size in args.sizes:
         command = [sys.executable, __file__, "--one", str(size), "--probe", str(args.probe)]
-        if args.no_naive:
-            command.append("--no-naive")
+        command += ["--no-naive"] * args.no_naive + ["--layer"] * args.layer
         rows.append({"size": size, **measure_in_child(command)})
         print(json.dumps(rows[-1]), flush=True)
     print("\n| relations loaded | load ev/s | apply p50 ms | apply p99 ms | max ms | naive recompute ms "
