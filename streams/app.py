@@ -315,7 +315,7 @@ class Pipeline:
             return
         started = time.perf_counter()
         found = await asyncio.get_running_loop().run_in_executor(None, self.snapshots.load_newest,
-                                                                 self._snapshot_rejected)
+                                                                 self._snapshot_rejected, True)
         if found is None:
             log.info("no usable snapshot in %s: replaying the input log from its start", self.snapshots.directory)
             self.metrics.snapshot_loaded_offset.labels(partition="0").set(-1)

@@ -232,3 +232,24 @@ def test_a_writer_that_hangs_is_killed_after_the_timeout_and_the_next_write_work
     snapshots.save(seeded_state(10))
     assert snapshots.load_newest()[0].offsets == {0: 10}
     assert not leftover.exists()  # the killed writer's leftover went with the next write
+
+
+def test_the_worker_load_moves_the_loaded_state_out_of_the_collector(tmp_path):
+    import gc
+
+    snapshots = store(tmp_path)
+    snapshots.save(seeded_state(20))
+    gc.collect()
+    gc.unfreeze()
+    try:
+        plain, _ = snapshots.load_newest()
+        assert gc.get_freeze_count() == 0
+        generations = {id(obj) for obj in gc.get_objects()}
+        assert all(id(rec) in generations for rec in plain.engine.graph.facts())
+        frozen, _ = snapshots.load_newest(freeze=True)
+        relations = frozen.engine.stats()["relations"]
+        assert relations and gc.get_freeze_count() >= relations  # every record, at least, is out of them now
+        generations = {id(obj) for obj in gc.get_objects()}
+        assert not any(id(rec) in generations for rec in frozen.engine.graph.facts())
+    finally:
+        gc.unfreeze()
