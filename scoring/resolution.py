@@ -62,6 +62,11 @@ class _Current:
     source: str
     target: str
     upsert: bool
+    # what the engine holds for this relation (kept here, not in a map of its own: one record per relation): its
+    # version there, the resolved form (None: retracted), and the original event id behind it; None until sent
+    sent_version: Version | None = None
+    sent_form: tuple[str, str] | None = None
+    sent_original: str | None = None
 
     @property
     def event_id(self) -> str:
@@ -75,15 +80,6 @@ class _Current:
 class _Judged:
     version: Version
     event: RelationshipEvent
-
-
-@dataclass(slots=True)
-class _Sent:
-    """What the engine holds for one relation: its version there and the resolved form (None: retracted)."""
-
-    version: Version
-    form: tuple[str, str] | None
-    original: str  # the original event id behind it
 
 
 class ResolvingEngine:
@@ -102,7 +98,6 @@ class ResolvingEngine:
         self._identifier_seen: dict[tuple[str, tuple], tuple[str, str]] = {}  # (id, key) -> (event id, publisher)
         self._current: dict[str, _Current] = {}
         self._judgements: dict[str, _Judged] = {}
-        self._sent: dict[str, _Sent] = {}
         # original id -> the live relation ids naming it: one id as itself (most entities), several as a set
         self._touching: dict[str, str | set[str]] = {}
         self._engine_attrs: dict[str, tuple[Version, tuple]] = {}  # canonical id -> (version, attributes) held
@@ -172,9 +167,12 @@ class ResolvingEngine:
                 if held is not None and held.upsert:
                     self._untouch(event.relation_id, held.source, held.target)
                 upsert = event.op == Op.UPSERT
-                self._current[event.relation_id] = _Current(
+                current = self._current[event.relation_id] = _Current(
                     version, pack(raw if raw is not None else event.model_dump_json(by_alias=True).encode()), offset,
                     event.source.id, event.target.id, upsert)
+                if held is not None:
+                    current.sent_version, current.sent_form = held.sent_version, held.sent_form
+                    current.sent_original = held.sent_original
                 if upsert:
                     self._touch(event.relation_id, event.source.id, event.target.id)
                 dirty_relations.add(event.relation_id)
@@ -479,17 +477,17 @@ class ResolvingEngine:
             return True
         source, target = self.clusters.canonical(current.source), self.clusters.canonical(current.target)
         form = (source, target) if current.upsert and source != target else None
-        sent = self._sent.get(relation_id)
-        if sent is not None and sent.form == form and sent.original == current.event_id:
+        sent = current.sent_version
+        if sent is not None and current.sent_form == form and current.sent_original == current.event_id:
             return True  # attributes alone are pushed by _push_attributes, not by re-issuing relations
         event = trigger if trigger.event_id == current.event_id else current.event()
         # every new version goes to the engine, a retraction or a set-aside relation as a retraction: the engine
         # clock is then the latest observed_at of every relation version, whatever the clusters were meanwhile
         version = current.version
         engine_id = event.event_id
-        if sent is not None and (version <= sent.version or sent.original == event.event_id):
-            engine_id = sent.version[1] + "~"
-            version = (sent.version[0], engine_id)
+        if sent is not None and (version <= sent or current.sent_original == event.event_id):
+            engine_id = sent[1] + "~"
+            version = (sent[0], engine_id)
             self._original_of[engine_id] = event.event_id
             self._trigger_of[engine_id] = trigger.event_id
         op = Op.UPSERT if form is not None else Op.RETRACT
@@ -497,7 +495,7 @@ class ResolvingEngine:
         update = {"event_id": engine_id, "op": op, "source": self._engine_ref(event.source, ends[0]),
                   "target": self._engine_ref(event.target, ends[1])}
         engine_event = event if _unchanged(event, update) else event.model_copy(update=update)
-        self._sent[relation_id] = _Sent(version, form, event.event_id)
+        current.sent_version, current.sent_form, current.sent_original = version, form, event.event_id
         self._note_attributes(engine_event, version)
         changes = self._engine_apply(engine_event, current.offset, offsets)
         _collect(collected, changes)
