@@ -82,6 +82,24 @@ class _Judged:
     event: RelationshipEvent
 
 
+class _Known:
+    """The newest reference of one original id, kept as plain slots: a parsed EntityRef costs about 600 bytes
+    (pydantic's instance dict and its set of fields given), this about 100, and the layer holds one per entity.
+    Read like an EntityRef (same attribute names); `ref()` makes one when an EntityRef must leave the layer."""
+
+    __slots__ = ("version", "id", "schema_", "name", "aliases", "country", "topics", "identifiers")
+
+    def __init__(self, version: Version, ref: EntityRef, identifiers: tuple | None = None):
+        self.version = version
+        self.id, self.schema_, self.name, self.aliases = ref.id, ref.schema_, ref.name, ref.aliases
+        self.country, self.topics = ref.country, ref.topics
+        self.identifiers = ref.identifiers if identifiers is None else identifiers
+
+    def ref(self) -> EntityRef:
+        return EntityRef.model_construct(id=self.id, schema_=self.schema_, name=self.name, aliases=self.aliases,
+                                         country=self.country, topics=self.topics, identifiers=self.identifiers)
+
+
 class ResolvingEngine:
     def __init__(self, engine: Engine | ScoringConfig | None = None, *, as_of: dt.date | None = None,
                  matcher: Matcher | None = None):
@@ -92,7 +110,7 @@ class ResolvingEngine:
         self.hub_changes: list = []  # the engine's hub crossings caused by the last apply (scoring.engine.HubChange)
         self.clusters = Clusters()
         self._seen: set[str] = set()
-        self._refs: dict[str, tuple[Version, EntityRef]] = {}
+        self._refs: dict[str, _Known] = {}
         self._identifiers: dict[str, dict[tuple, EntityIdentifier]] = {}  # id -> key -> identifier
         self._holders: dict[tuple, set[str]] = {}  # identifier key -> ids carrying it (strong schemes only)
         self._identifier_seen: dict[tuple[str, tuple], tuple[str, str]] = {}  # (id, key) -> (event id, publisher)
@@ -154,7 +172,7 @@ class ResolvingEngine:
                 # merged view, with the other members' identifiers and topics) must not outlive it. It names an id
                 # no relation names yet, at the lowest version, so that any real statement replaces it.
                 if ref.id not in self._refs:
-                    self._refs[ref.id] = (JUDGED_NAME_VERSION, ref.model_copy(update={"identifiers": ()}))
+                    self._refs[ref.id] = _Known(JUDGED_NAME_VERSION, ref, identifiers=())
                 continue
             if self._remember(ref, version, event, removed, added):
                 attributes_changed.add(ref.id)
@@ -237,7 +255,7 @@ class ResolvingEngine:
     def _propose(self, entity_ids: list[str], event: RelationshipEvent) -> None:
         """Ask the matcher about new or renamed ids; leave out pairs already merged, denied or judged."""
         for entity_id in entity_ids:
-            for suggestion in self.matcher.add(self._refs[entity_id][1]):
+            for suggestion in self.matcher.add(self._refs[entity_id].ref()):
                 a, b = suggestion.pair
                 if self.clusters.canonical(a) == self.clusters.canonical(b) or self.denied_between(a, b):
                     continue
@@ -305,7 +323,7 @@ class ResolvingEngine:
         ref = self._merged_ref(cid)
         return {
             "id": entity_id, "canonical_id": cid, "name": ref.name, "schema": ref.schema_.value,
-            "members": [{"id": m, "name": self._refs[m][1].name, "schema": self._refs[m][1].schema_.value,
+            "members": [{"id": m, "name": self._refs[m].name, "schema": self._refs[m].schema_.value,
                          "identifiers": [str(i) for i in self._sorted_identifiers(m)]}
                         for m in members if m in self._refs],
             "merged_by": [self._evidence(e).model_dump(mode="json") for e in self.clusters.joined_by(cid)],
@@ -338,7 +356,7 @@ class ResolvingEngine:
     def entity_ref(self, entity_id: str) -> EntityRef | None:
         """The latest reference of an original id."""
         held = self._refs.get(entity_id)
-        return held[1] if held else None
+        return held.ref() if held else None
 
     def relations_of(self, entity_id: str) -> list[RelationshipEvent]:
         """The live relations naming any id of this id's cluster (as their original events)."""
@@ -356,10 +374,10 @@ class ResolvingEngine:
         would show of it (name, schema, topics) changed."""
         held = self._refs.get(ref.id)
         changed = False
-        if held is None or version > held[0]:
-            changed = held is None or self._attributes(held[1]) != self._attributes(ref) \
-                or held[1].aliases != ref.aliases or held[1].country != ref.country
-            self._refs[ref.id] = (version, ref)
+        if held is None or version > held.version:
+            changed = held is None or self._attributes(held) != self._attributes(ref) \
+                or held.aliases != ref.aliases or held.country != ref.country
+            self._refs[ref.id] = _Known(version, ref)
         if not ref.identifiers:
             return changed
         known = self._identifiers.setdefault(ref.id, {})
@@ -443,23 +461,29 @@ class ResolvingEngine:
     def _merged_ref(self, cid: str) -> EntityRef:
         """One reference for a cluster: the canonical member's name and schema (the newest reference of it),
         every other name of every member as an alias, the union of topics and identifiers."""
+        shown = self._shown(cid)
+        return shown.ref() if type(shown) is _Known else shown
+
+    def _shown(self, cid: str) -> EntityRef | _Known:
+        """What the engine must show of a cluster: the newest reference of an id standing alone (as held: most ids
+        never merge, and an EntityRef kept per id would cost its 600 bytes again), else the merged reference."""
         held = self._merged_refs.get(cid)
         if held is not None:
             return held
         members = [m for m in self.clusters.members(cid) if m in self._refs]
         if len(members) == 1 and members[0] == cid:
-            ref = self._refs[cid][1]
-        else:
-            head = self._refs[cid][1] if cid in self._refs else self._refs[members[0]][1]
-            names = {n for m in members for n in (self._refs[m][1].name, *self._refs[m][1].aliases)}
-            names.discard(head.name)
-            countries = [self._refs[m][1].country for m in members if self._refs[m][1].country]
-            identifiers = {i.key: i for m in members for i in self._identifiers.get(m, {}).values()}
-            ref = EntityRef.model_construct(
-                id=cid, schema_=head.schema_, name=head.name, aliases=tuple(sorted(names)),
-                country=head.country or (countries[0] if countries else None),
-                topics=tuple(sorted({t for m in members for t in self._refs[m][1].topics})),
-                identifiers=tuple(identifiers[k] for k in sorted(identifiers)))
+            return self._refs[cid]
+        known = self._refs
+        head = known[cid] if cid in known else known[members[0]]
+        names = {n for m in members for n in (known[m].name, *known[m].aliases)}
+        names.discard(head.name)
+        countries = [known[m].country for m in members if known[m].country]
+        identifiers = {i.key: i for m in members for i in self._identifiers.get(m, {}).values()}
+        ref = EntityRef.model_construct(
+            id=cid, schema_=head.schema_, name=head.name, aliases=tuple(sorted(names)),
+            country=head.country or (countries[0] if countries else None),
+            topics=tuple(sorted({t for m in members for t in known[m].topics})),
+            identifiers=tuple(identifiers[k] for k in sorted(identifiers)))
         self._merged_refs[cid] = ref
         return ref
 
@@ -504,10 +528,10 @@ class ResolvingEngine:
     def _engine_ref(self, ref: EntityRef, cid: str) -> EntityRef:
         """The reference to send for one end: the event's own when it names the canonical id with the attributes
         the engine must show (the common case: the event reaches the engine unchanged), else the merged one."""
-        merged = self._merged_ref(cid)
-        if ref.id == cid and (ref is merged or self._attributes(ref) == self._attributes(merged)):
+        shown = self._shown(cid)
+        if ref.id == cid and (ref is shown or self._attributes(ref) == self._attributes(shown)):
             return ref
-        return merged
+        return shown.ref() if type(shown) is _Known else shown
 
     def _attributes(self, ref: EntityRef) -> tuple:
         """What the engine's graph keeps of an entity (scoring.graph.Entity.same_attributes). The set of topics is
@@ -527,9 +551,10 @@ class ResolvingEngine:
         held = self._engine_attrs.get(cid)
         if held is None or cid != self.clusters.canonical(cid):
             return False
-        ref = self._merged_ref(cid)
-        if held[1] == self._attributes(ref):
+        shown = self._shown(cid)
+        if held[1] == self._attributes(shown):
             return False
+        ref = shown.ref() if type(shown) is _Known else shown
         # "~" + the id: two entities named by one event share the held version, and their pushes must differ
         engine_id = f"{held[0][1]}~{cid}"
         version = (held[0][0], engine_id)
@@ -617,7 +642,7 @@ class ResolvingEngine:
         ref = self._merged_ref(cid)
         evidence = tuple(self._evidence(e) for e in self.clusters.joined_by(cid))
         members = self.clusters.members(cid)
-        names = " = ".join(f"{self._refs[m][1].name} ({m})" for m in members if m in self._refs)
+        names = " = ".join(f"{self._refs[m].name} ({m})" for m in members if m in self._refs)
         if len(members) == 2:  # "CZ (cz) = Changpeng Zhao (os-1), by judgement event j-1 from Analyst desk"
             text = ", ".join([names, *(self._reason(e) for e in self.clusters.joined_by(cid))])
         else:
@@ -650,7 +675,7 @@ class ResolvingEngine:
 
     def _name(self, entity_id: str) -> str:
         held = self._refs.get(entity_id)
-        return f"{held[1].name} ({entity_id})" if held else entity_id
+        return f"{held.name} ({entity_id})" if held else entity_id
 
 
 def _unchanged(event: RelationshipEvent, update: dict) -> bool:

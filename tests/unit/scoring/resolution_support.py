@@ -11,7 +11,7 @@ from schemas.vocabulary import MERGING_JUDGEMENT
 from scoring import Engine
 from scoring.clusters import Clusters
 from scoring.graph import utc
-from scoring.resolution import JUDGED_NAME_VERSION, ResolvingEngine
+from scoring.resolution import JUDGED_NAME_VERSION, ResolvingEngine, _Known
 
 from .conftest import BASE_TIME, CAST, content
 
@@ -73,7 +73,7 @@ def resolved_from_scratch(events: list[RelationshipEvent], config) -> Engine:
     for event in sorted(events, key=lambda e: e.event_id):  # identifiers are a union: order does not matter
         for end in () if event.spec.resolution else (event.source, event.target):
             layer._remember(end, (dt.datetime.min.replace(tzinfo=dt.UTC), ""), event, removed, added)
-    layer._refs = dict(refs)
+    layer._refs = {entity_id: _Known(held, ref) for entity_id, (held, ref) in refs.items()}
     clusters = Clusters()
     from scoring.clusters import JUDGEMENT, Edge
     judged = [Edge((JUDGEMENT, rid), JUDGEMENT, e.source.id, e.target.id, e.status == MERGING_JUDGEMENT, e)
