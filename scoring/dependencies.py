@@ -11,7 +11,7 @@ records six kinds of reads:
   single adjacency entry, not a whole neighbourhood);
 - authority target: "the authority relations into N from the actor's sources" (the sources are the actor's scan;
   a change to them re-scores the actor's pairs that an authority relation from a changed source reaches);
-- use of a shared per-node result: "the ties of N" or "the holdings of N" (the engine's memo; those results are
+- use of a shared per-node result: "the ties of N" or "the holdings of N" (`search.SharedResults`; those results are
   computations of their own here, and their users are recomputed when they change).
 
 A change to relation u -> v in layer L concerns the readers of (u, L, out), (v, L, in), the computations that
@@ -33,7 +33,7 @@ from collections.abc import Hashable, Iterable
 from scoring.graph import Relation
 from scoring.semantics import IN, OUT, Layer
 
-Key = Hashable
+Key = Hashable  # a tuple whose first item is not a tuple: see `_is_key`
 
 
 def _code(layer: int, direction: int) -> int:
@@ -199,13 +199,13 @@ class DependencyIndex:
 
 # A table maps a node to one reader key, to a tuple of a few keys, or to a set of many: most nodes are read by one
 # or two computations, and a set costs 216 bytes where a key costs nothing and a pair of keys 56. Keys are tuples
-# whose first item is a string, so a key is never mistaken for a tuple of keys.
+# whose first item is not a tuple (the engine's: its `caches.Kind`), so a key is never mistaken for a tuple of keys.
 
 _SMALL = 8
 
 
 def _is_key(held) -> bool:
-    return type(held[0]) is str
+    return type(held[0]) is not tuple
 
 
 def _add(table: dict, node: str, key: Key) -> None:
