@@ -18,7 +18,8 @@ share and that live exactly as long as someone uses them; `KINDS` says for each 
 Computing a result registers its reads with the dependency index under its key, and dropping it unregisters them:
 here, once. A result can mention nodes that the engine must find it by (`mentioning`): a group, the nodes it can
 read in a pair (an exposure-set change re-scores only the pairs whose group reads a changed node); what a
-counterparty owns, its holdings (an authority relation into a holding concerns the counterparty's pairs).
+counterparty beneficially owns, its holdings (an authority relation into a holding concerns the pairs of the
+counterparties owning it: their actors are the users of those holdings, so such pairs need no reads of their own).
 
 Per-actor results (REACH, EXPOSURE, PARTNERS) and pair scores (PAIR) are not kept here: each belongs to one actor
 and lives exactly as long as he is an actor, so there are no users to count or results to release; and each stage
@@ -69,11 +70,15 @@ class Spec:
     mentions: Callable[[Any], Iterable[str] | None] | None = None
 
 
+def _owned_nodes(owned: dict[str, tuple]) -> Iterable[str]:
+    return owned.keys()
+
+
 KINDS: dict[Kind, Spec] = {
     Kind.TIES: Spec(node_ties, read_table=USES_TIES),
     Kind.HOLDINGS: Spec(holdings, read_table=USES_HOLDINGS),
     Kind.SPHERE: Spec(sphere),
-    Kind.OWNED: Spec(beneficially_owned),
+    Kind.OWNED: Spec(beneficially_owned, mentions=_owned_nodes),
     Kind.GROUP: Spec(group, deferred=True, by_user=True, mentions=Group.touched_nodes),
 }
 _KIND_OF_TABLE = {spec.read_table: kind for kind, spec in KINDS.items() if spec.read_table is not None}

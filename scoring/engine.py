@@ -5,8 +5,9 @@ first item is its `caches.Kind`):
 
 - an actor's reach (REACH, person): what he steers (`authority.reach`); kept for every person who holds authority;
 - his exposure set (EXPOSURE, person), and his partners (PARTNERS, person): the parties his exposure set is tied to;
-- a pair's score (PAIR, actor, cp): kept for every candidate pair, scoring or not; without authority it records
-  only the authority look-ups, so that a new authority relation finds it.
+- a pair's score (PAIR, actor, cp): kept for every scoring pair; a candidate pair is scored again when its reads
+  change, and a candidate pair without authority (most of them) keeps no reads at all: an authority relation that
+  appears finds it through what its counterparty beneficially owns and the actors using that (`_pairs_steering`).
 
 These belong to one actor each and are kept here. The results several users share are kept in one
 `caches.CacheStore`, which computes them, counts their users, releases them and registers their reads:
@@ -52,7 +53,7 @@ from scoring.authority import Reach, authority_paths, reach, steering_persons
 from scoring.caches import CacheStore, Kind
 from scoring.candidates import counterparties, partners
 from scoring.config import BAND_ORDER, ScoringConfig
-from scoring.dependencies import TARGETS, DependencyIndex, NullReads, Reads
+from scoring.dependencies import DependencyIndex, NullReads, Reads
 from scoring.explain import FrozenNames, names_on, render, rendering_signature
 from scoring.exposure import Exposure, ExposureSet, exposure_set, political_exposure
 from scoring.graph import Relation, TemporalGraph
@@ -207,7 +208,8 @@ class Engine:
         for node, layer, direction in change.presence:
             dirty |= self._deps.readers_of_presence(node, layer, direction)
         dirty |= self._deps.readers_of_entities(change.entities)
-        dirty.update((Kind.REACH, person) for person in self._possible_actors(touched, change.presence, change.entities))
+        discovered = self._possible_actors(touched, change.presence, change.entities)
+        dirty.update((Kind.REACH, person) for person in discovered)
         return self._refresh(dirty, event.event_id, dict(input_offsets or {}))
 
     def _track_hubs(self, recs: Iterable[Relation]) -> None:
@@ -255,13 +257,17 @@ class Engine:
                       for (node, layer, direction), fanout in self._hubs.items())
 
     def _pairs_steering(self, rec: Relation) -> list[tuple]:
-        """Pair computations that looked up authority relations into the relation's target from the actor's
-        sources, where the actor steers the relation's source."""
+        """The candidate pairs that look up this authority relation (`authority.authority_paths`): those whose
+        counterparty is the relation's target or beneficially owns it, where the actor steers the relation's source.
+        A candidate pair's counterparty has its holdings in the cache store with the actor among their users, so
+        these are found from there and a pair without authority keeps no reads of its own."""
+        caches, source = self._caches, rec.source
         found = []
-        for key in self._deps.readers_of_target(rec.target):
-            steers = self._reach.get(key[1])
-            if key[0] == Kind.PAIR and steers is not None and rec.source in steers.sources:
-                found.append(key)
+        for counterparty in {rec.target, *caches.mentioning(Kind.OWNED, rec.target)}:
+            for actor in caches.users(Kind.OWNED, counterparty):
+                steers = self._reach.get(actor)
+                if steers is not None and source in steers.sources:
+                    found.append((Kind.PAIR, actor, counterparty))
         return found
 
     def _possible_actors(self, touched: list[Relation], presence, entities: list[str]) -> set[str]:
@@ -510,27 +516,23 @@ class Engine:
         paths are looked up between exactly those nodes; see `authority.authority_paths`)."""
         changed = [node for node in before.sources.keys() | after.sources.keys()
                    if before.sources.get(node) != after.sources.get(node)]
-        between = self.graph.between
+        adjacency = self.graph.adjacency
         for counterparty in self._candidate_counts.get(person, ()):
             owned = self._caches.get(Kind.OWNED, counterparty)
-            if owned is None or any(between(source, target, Layer.AUTHORITY) for source in changed
-                                    for target in (counterparty, *owned) if source != target):
+            if owned is None or any(source != target and source in adjacency(target, Layer.AUTHORITY, IN)
+                                    for target in (counterparty, *owned) for source in changed):
                 stale_pairs.add((person, counterparty))
 
     def _pairs_owning(self, counterparty: str, before: dict, after: dict, stale_pairs: set[PairKey]) -> None:
         """The pairs whose authority paths can differ now that what the counterparty beneficially owns changed:
         those whose actor has a source with an authority relation into a changed holding. The others keep their
-        score; their authority look-ups into the holdings are moved to the new ones (`DependencyIndex.amend`)."""
+        score (the authority relations they look up are found from the new holdings: `_pairs_steering`)."""
         changed = [node for node in before.keys() | after.keys() if before.get(node) != after.get(node)]
-        holders = [self.graph.adjacency(node, Layer.AUTHORITY, IN) for node in changed]
-        added = {(TARGETS, node) for node in after.keys() - before.keys()}
-        removed = {(TARGETS, node) for node in before.keys() - after.keys()}
+        holders = [self.graph.adjacency(node, Layer.AUTHORITY, IN).keys() for node in changed]
         for actor in self._caches.users(Kind.OWNED, counterparty):
             steers = self._reach.get(actor)
-            if steers is None or any(source in held for held in holders for source in steers.sources):
+            if steers is None or any(not held.isdisjoint(steers.sources.keys()) for held in holders):
                 stale_pairs.add((actor, counterparty))
-            elif added or removed:
-                self._deps.amend((Kind.PAIR, actor, counterparty), added, removed)
 
     def _pairs_reading(self, person: str, nodes: set[str], stale_pairs: set[PairKey]) -> None:
         """The actor's pairs with authority whose group can read any of these exposure-set nodes."""
@@ -581,16 +583,14 @@ class Engine:
             caches.release(Kind.OWNED, counterparty, actor)
             return None, None, 0
         owned, visits = caches.get_or_compute(Kind.OWNED, counterparty, actor)
-        steers = self._reach[actor]
-        between = self.graph.between
-        if not any(between(source, target, Layer.AUTHORITY) for target in (counterparty, *owned)
-                   for source in steers.sources):
+        sources = self._reach[actor].sources.keys()
+        adjacency = self.graph.adjacency
+        if all(sources.isdisjoint(adjacency(target, Layer.AUTHORITY, IN).keys()) for target in (counterparty, *owned)):
             # No authority relation from what the actor steers into the counterparty or its holdings (most
-            # candidate pairs): the pair reads exactly those look-ups, as `authority_paths` records them.
-            reads = Reads()
-            reads.entries.update((TARGETS, target) for target in (counterparty, *owned))
+            # candidate pairs): the pair keeps no reads; an authority relation that appears finds it from the
+            # counterparty's holdings (`_pairs_steering`).
             caches.release(Kind.GROUP, counterparty, actor)
-            self._deps.register((Kind.PAIR, actor, counterparty), reads)
+            self._deps.unregister((Kind.PAIR, actor, counterparty))
             return None, None, visits
         reads = Reads()
         ctx = self._context(reads)

@@ -12,17 +12,15 @@ def random_reads(rng: random.Random, nodes: list[str]) -> Reads:
     reads = Reads()
     for _ in range(rng.randrange(0, 12)):
         node, layer, direction = rng.choice(nodes), rng.choice(list(Layer)), rng.choice((OUT, IN))
-        kind = rng.randrange(5)
+        kind = rng.randrange(4)
         if kind == 0:
             reads.adj(node, layer, direction)
         elif kind == 1:
             reads.present(node, layer, direction)
         elif kind == 2:
             reads.node(node)
-        elif kind == 3:
-            reads.probe(node)
         else:
-            reads.target(node)
+            reads.probe(node)
     return reads
 
 
@@ -30,7 +28,7 @@ def normalized(index: DependencyIndex) -> list[dict]:
     def as_set(held):
         if type(held) is set:
             return frozenset(held)
-        return frozenset({held}) if type(held[0]) is str else frozenset(held)
+        return frozenset({held}) if type(held[0]) is not tuple else frozenset(held)
     return [{node: as_set(held) for node, held in table.items()} for table in index._tables]
 
 
