@@ -30,7 +30,7 @@ store would hold them but decide nothing about them. Their keys carry their `Kin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -97,7 +97,8 @@ class CacheStore:
         self._deps = deps
         self._context = context
         self._results: dict[Kind, dict[str, Any]] = {kind: {} for kind in KINDS}
-        self._holders: dict[Kind, dict[str, set[str]]] = {
+        # key -> its one user, or a set of several (most results have one: a set costs 216 bytes, a reference 8)
+        self._holders: dict[Kind, dict[str, str | set[str]]] = {
             kind: {} for kind, spec in KINDS.items() if spec.read_table is None}
         self._held: dict[Kind, dict[str, set[str]]] = {kind: {} for kind, spec in KINDS.items() if spec.by_user}
         # node -> the key of the one result mentioning it, or a set of keys for several
@@ -117,7 +118,7 @@ class CacheStore:
         if spec.read_table is not None:
             user.uses(spec.read_table, key)
         else:
-            self._holders[kind].setdefault(key, set()).add(user)
+            _add_one(self._holders[kind], key, user)
             if spec.by_user:
                 self._held[kind].setdefault(user, set()).add(key)
         held = self._results[kind].get(key)
@@ -159,8 +160,8 @@ class CacheStore:
         self._deps.unregister((kind, key))
         holders = self._holders.get(kind)
         users = holders.pop(key, None) if holders is not None else None
-        if users and kind in self._held:
-            for user in users:
+        if users is not None and kind in self._held:
+            for user in _members(users):
                 _discard_from(self._held[kind], user, key)
 
     def count(self, kind: Kind) -> int:
@@ -171,12 +172,12 @@ class CacheStore:
 
     # -- users ---------------------------------------------------------------------------------------------------
 
-    def users(self, kind: Kind, key: str) -> set:
+    def users(self, kind: Kind, key: str) -> Collection:
         """Who uses the result (read only): actors, or the keys of the computations that read it."""
         spec = KINDS[kind]
         if spec.read_table is not None:
             return self._deps.users_of(spec.read_table, key)
-        return self._holders[kind].get(key) or _NONE
+        return _members(self._holders[kind].get(key))
 
     def held_by(self, kind: Kind, user: str) -> set[str]:
         """The keys whose results `user` uses, for a kind indexed by user (read only)."""
@@ -187,7 +188,7 @@ class CacheStore:
         spec = KINDS[kind]
         if spec.by_user:
             _discard_from(self._held[kind], user, key)
-        if _discard_from(self._holders[kind], key, user) and not spec.deferred:
+        if _discard_one(self._holders[kind], key, user) and not spec.deferred:
             self.drop(kind, key)
 
     def collect(self, kind: Kind, keys: Iterable[str]) -> None:
@@ -242,10 +243,7 @@ class CacheStore:
 
     def mentioning(self, kind: Kind, node: str) -> Iterable[str]:
         """The keys whose result mentions `node` (not counting those that mention every node)."""
-        held = self._mentioned[kind].get(node)
-        if held is None:
-            return ()
-        return (held,) if type(held) is str else held
+        return _members(self._mentioned[kind].get(node))
 
     def mentioning_all(self, kind: Kind) -> set[str]:
         """The keys whose result mentions every node (read only)."""
@@ -258,24 +256,48 @@ class CacheStore:
             return
         index = self._mentioned[kind]
         for node in nodes:
-            held = index.get(node)
             if add:
-                if held is None:
-                    index[node] = key
-                elif type(held) is str:
-                    if held != key:
-                        index[node] = {held, key}
-                else:
-                    held.add(key)
-            elif held == key:
-                del index[node]
-            elif type(held) is set:
-                held.discard(key)
-                if len(held) == 1:
-                    index[node] = next(iter(held))
+                _add_one(index, node, key)
+            else:
+                _discard_one(index, node, key)
 
 
 _NONE: frozenset = frozenset()
+
+# Compact one-to-many indexes: key -> its one item (a str), or a set of several.
+
+
+def _members(held: str | set[str] | None) -> Collection[str]:
+    if held is None:
+        return ()
+    return (held,) if type(held) is str else held
+
+
+def _add_one(index: dict[str, str | set[str]], key: str, item: str) -> None:
+    held = index.get(key)
+    if held is None:
+        index[key] = item
+    elif type(held) is str:
+        if held != item:
+            index[key] = {held, item}
+    else:
+        held.add(item)
+
+
+def _discard_one(index: dict[str, str | set[str]], key: str, item: str) -> bool:
+    """Remove `item` under `key`; True when that left nothing (the entry is gone)."""
+    held = index.get(key)
+    if held is None:
+        return False
+    if type(held) is str:
+        if held != item:
+            return False
+        del index[key]
+        return True
+    held.discard(item)
+    if len(held) == 1:
+        index[key] = next(iter(held))
+    return False
 
 
 def _discard_from(index: dict[str, set[str]], key: str, item: str) -> bool:
