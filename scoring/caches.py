@@ -97,12 +97,12 @@ class CacheStore:
         self._deps = deps
         self._context = context
         self._results: dict[Kind, dict[str, Any]] = {kind: {} for kind in KINDS}
-        # key -> its one user, or a set of several (most results have one: a set costs 216 bytes, a reference 8)
-        self._holders: dict[Kind, dict[str, str | set[str]]] = {
+        # key -> its users, compactly (see `_add_one`)
+        self._holders: dict[Kind, dict[str, str | tuple[str, ...] | set[str]]] = {
             kind: {} for kind, spec in KINDS.items() if spec.read_table is None}
         self._held: dict[Kind, dict[str, set[str]]] = {kind: {} for kind, spec in KINDS.items() if spec.by_user}
-        # node -> the key of the one result mentioning it, or a set of keys for several
-        self._mentioned: dict[Kind, dict[str, str | set[str]]] = {
+        # node -> the keys of the results mentioning it, compactly (see `_add_one`)
+        self._mentioned: dict[Kind, dict[str, str | tuple[str, ...] | set[str]]] = {
             kind: {} for kind, spec in KINDS.items() if spec.mentions is not None}
         self._mentions_all: dict[Kind, set[str]] = {kind: set() for kind in self._mentioned}
 
@@ -264,27 +264,32 @@ class CacheStore:
 
 _NONE: frozenset = frozenset()
 
-# Compact one-to-many indexes: key -> its one item (a str), or a set of several.
+# Compact one-to-many indexes: key -> its one item (a str), a tuple of a few, or a set of many. Most keys have one
+# or a few items: a set costs 216 bytes and more, a reference 8.
+
+_SMALL = 32
 
 
-def _members(held: str | set[str] | None) -> Collection[str]:
+def _members(held: str | tuple[str, ...] | set[str] | None) -> Collection[str]:
     if held is None:
         return ()
     return (held,) if type(held) is str else held
 
 
-def _add_one(index: dict[str, str | set[str]], key: str, item: str) -> None:
+def _add_one(index: dict, key: str, item: str) -> None:
     held = index.get(key)
     if held is None:
         index[key] = item
     elif type(held) is str:
         if held != item:
-            index[key] = {held, item}
-    else:
+            index[key] = (held, item)
+    elif type(held) is set:
         held.add(item)
+    elif item not in held:
+        index[key] = (*held, item) if len(held) < _SMALL else {*held, item}
 
 
-def _discard_one(index: dict[str, str | set[str]], key: str, item: str) -> bool:
+def _discard_one(index: dict, key: str, item: str) -> bool:
     """Remove `item` under `key`; True when that left nothing (the entry is gone)."""
     held = index.get(key)
     if held is None:
@@ -294,9 +299,13 @@ def _discard_one(index: dict[str, str | set[str]], key: str, item: str) -> bool:
             return False
         del index[key]
         return True
-    held.discard(item)
-    if len(held) == 1:
-        index[key] = next(iter(held))
+    if type(held) is set:
+        held.discard(item)
+        if len(held) <= _SMALL:
+            index[key] = tuple(held)
+    elif item in held:
+        rest = tuple(other for other in held if other != item)
+        index[key] = rest if len(rest) > 1 else rest[0]
     return False
 
 

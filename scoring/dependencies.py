@@ -182,7 +182,7 @@ class DependencyIndex:
 # or two computations, and a set costs 216 bytes where a key costs nothing and a pair of keys 56. Keys are tuples
 # whose first item is not a tuple (the engine's: its `caches.Kind`), so a key is never mistaken for a tuple of keys.
 
-_SMALL = 8
+_SMALL = 32
 
 
 def _is_key(held) -> bool:

@@ -5,11 +5,12 @@ store survives pickling (snapshots) and goes on exactly as the original."""
 from __future__ import annotations
 
 import pickle
+import random
 
 from bench.synthetic import generate_events
 from schemas import validate_event
 from scoring import Engine, ScoringConfig
-from scoring.caches import CacheStore, Kind
+from scoring.caches import _SMALL, CacheStore, Kind, _add_one, _discard_one, _members
 from scoring.dependencies import DependencyIndex, Reads
 from scoring.search import SearchContext
 from scoring.semantics import IN, OUT, Layer
@@ -40,7 +41,7 @@ def test_a_shared_result_is_computed_once_and_goes_with_its_last_user(make):
     assert "shell" in owned and visits > 0
     again, visits = store.get_or_compute(Kind.OWNED, "holdco", "spouse")
     assert again is owned and visits == 0
-    assert store.users(Kind.OWNED, "holdco") == {"pm", "spouse"}
+    assert set(store.users(Kind.OWNED, "holdco")) == {"pm", "spouse"}
     assert deps.registered((Kind.OWNED, "holdco"))
     store.release(Kind.OWNED, "holdco", "pm")
     assert store.count(Kind.OWNED) == 1
@@ -126,3 +127,23 @@ def test_an_engine_pickles_with_its_store_and_goes_on_as_the_original():
         assert [c.published() for c in copy.apply(event)] == [c.published() for c in engine.apply(event)]
         assert copy.stats() == engine.stats()
     assert copy.scores() == engine.scores()
+
+
+def test_the_compact_user_index_equals_a_dict_of_sets():
+    rng = random.Random(9)
+    index: dict = {}
+    reference: dict[str, set[str]] = {}
+    users = [f"u{i}" for i in range(3 * _SMALL)]
+    for _ in range(3000):
+        key, user = rng.choice("ab"), rng.choice(users)
+        if rng.random() < 0.45:
+            emptied = _discard_one(index, key, user)
+            had = reference.get(key, set())
+            assert emptied == (had == {user})
+            had.discard(user)
+            if not had:
+                reference.pop(key, None)
+        else:
+            _add_one(index, key, user)
+            reference.setdefault(key, set()).add(user)
+        assert {k: set(_members(index.get(k))) for k in "ab" if k in index} == reference
