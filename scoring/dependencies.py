@@ -21,13 +21,14 @@ the engine finds the pairs concerned by an authority relation from its cache sto
 A recomputed computation is re-registered by difference: only the reads it gained or lost touch the index.
 
 Storage is compact because the index is the engine's largest structure: a node read by one computation maps to
-that computation's key directly (a tuple for a few readers, a set only for many), and a footprint is two flat
-tuples.
+that computation's key directly (a tuple for a few readers, a set only for many), and a footprint is one flat tuple
+(the tables of its reads as bytes, then the nodes).
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
+from itertools import islice
 
 from scoring.graph import Relation
 from scoring.semantics import IN, OUT, Layer
@@ -111,15 +112,13 @@ class DependencyIndex:
     def register(self, key: Key, reads: Reads) -> None:
         """Record what the computation `key` read, replacing what it read before. Re-registering only touches the
         index entries that differ (most recomputations read almost the same things again)."""
-        self._replace(key, reads.entries)
-
-    def _replace(self, key: Key, entries: set[tuple[int, str]]) -> None:
+        entries = reads.entries
         held = self._footprints.get(key)
         tables = self._tables
         if held is None:
             added, removed = entries, ()
         else:
-            old = set(zip(held[0], held[1]))
+            old = set(_reads(held))
             added, removed = entries - old, old - entries
         for table, node in removed:
             _discard(tables[table], node, key)
@@ -128,7 +127,7 @@ class DependencyIndex:
         for table, node in added:
             _add(tables[table], node, key)
         if entries:
-            self._footprints[key] = (bytes(table for table, _ in entries), tuple(node for _, node in entries))
+            self._footprints[key] = (bytes(table for table, _ in entries), *(node for _, node in entries))
         elif held is not None:
             del self._footprints[key]
 
@@ -137,7 +136,7 @@ class DependencyIndex:
         if footprint is None:
             return
         tables = self._tables
-        for table, node in zip(footprint[0], footprint[1]):
+        for table, node in _reads(footprint):
             _discard(tables[table], node, key)
             if table >= USES_TIES and node not in tables[table]:
                 self.released.append((table, node))
@@ -175,7 +174,7 @@ class DependencyIndex:
 
     def entries(self) -> int:
         """Index entries held (a memory metric; O(computations))."""
-        return sum(len(f[1]) for f in self._footprints.values())
+        return sum(len(f) - 1 for f in self._footprints.values())
 
 
 # A table maps a node to one reader key, to a tuple of a few keys, or to a set of many: most nodes are read by one
@@ -183,6 +182,11 @@ class DependencyIndex:
 # whose first item is not a tuple (the engine's: its `caches.Kind`), so a key is never mistaken for a tuple of keys.
 
 _SMALL = 32
+
+
+def _reads(footprint: tuple) -> Iterable[tuple[int, str]]:
+    """(table, node) of a footprint: one flat tuple, the tables as bytes first, then the nodes in the same order."""
+    return zip(footprint[0], islice(footprint, 1, None))
 
 
 def _is_key(held) -> bool:

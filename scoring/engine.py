@@ -143,6 +143,14 @@ class HubChange:
     entered: bool
 
 
+def _shown(stored: _Stored | None) -> tuple | None:
+    """What a stored score shows (`explain.rendering_signature` with the names and date it was computed with): a
+    pair is republished only when this differs. Computed again when needed rather than kept beside every score."""
+    if stored is None:
+        return None
+    return rendering_signature(stored.assessment, stored.names, stored.day)
+
+
 def rank_key(score: RiskScore) -> tuple:
     return -score.score, -BAND_ORDER[score.band], score.actor_id, score.counterparty_id
 
@@ -161,11 +169,10 @@ class Engine:
         # actor -> candidate counterparty -> how many of his partners have it in their sphere (or are it): kept by
         # difference as partners and spheres change; the candidates are its keys
         self._candidate_counts: dict[str, dict[str, int]] = {}
-        # scoring pair -> what its score shows (candidate pairs that do not score are not kept: most never do)
-        self._pairs: dict[PairKey, tuple] = {}
         self._candidate_total = 0  # candidate pairs, scoring or not
         # Scored pairs, kept as their assessment and bookkeeping: a rendered RiskScore (pydantic models for every
-        # path, hop and evidence) costs ten times more memory, so it is rendered when asked for.
+        # path, hop and evidence) costs ten times more memory, so it is rendered when asked for. Candidate pairs
+        # that do not score are not kept: most never do.
         self._stored: dict[PairKey, _Stored] = {}
         self._calendar: list[tuple[int, str, str]] = []
         self._day: dt.date | None = None
@@ -304,11 +311,11 @@ class Engine:
     def rebuild(self, input_offsets: Mapping[str, int] | None = None) -> list[ScoreChange]:
         """Drop every cache and recompute all pairs from the graph."""
         self._rescan_hubs()
-        old_pairs, old_stored = self._pairs, self._stored
+        old_stored = self._stored
         self._deps = DependencyIndex()
         self._caches = CacheStore(self._deps, self._context)
         self._reach, self._exposure, self._partners, self._candidate_counts = {}, {}, {}, {}
-        self._pairs, self._stored = {}, {}
+        self._stored = {}
         self._candidate_total = 0
         self._calendar = []
         self._day = self._evaluation_day_or_none()
@@ -324,8 +331,8 @@ class Engine:
         self._refresh({(Kind.REACH, person) for person in self._persons_who_steer()}, None, {})
         offsets = dict(input_offsets or {})
         changes = []
-        for pair in sorted(old_pairs.keys() | self._pairs.keys()):
-            before, after = old_pairs.get(pair), self._pairs.get(pair)
+        for pair in sorted(old_stored.keys() | new_stored.keys()):
+            before, after = _shown(old_stored.get(pair)), _shown(new_stored.get(pair))
             if before == after:
                 if pair in old_stored:
                     new_stored[pair] = old_stored[pair]  # unchanged: keep what was published
@@ -488,12 +495,7 @@ class Engine:
         for pair in sorted(stale_pairs):
             signature, assessment, cost = self._score_pair(pair)
             visits += cost
-            before = self._pairs.get(pair)
-            if signature is not None and pair[1] in self._candidate_counts.get(pair[0], ()):
-                self._pairs[pair] = signature
-            else:
-                self._pairs.pop(pair, None)
-            if signature == before:
+            if signature == _shown(self._stored.get(pair)):
                 continue
             held = self._stored.pop(pair, None)
             old = partial(self._materialize, held) if held is not None else None
