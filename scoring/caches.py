@@ -42,8 +42,8 @@ from scoring.search import NodeTies, SearchContext, node_ties
 
 
 class Kind(IntEnum):
-    """A kind of cached computation: the first item of its key in the dependency index. Ordered as the engine
-    recomputes them."""
+    """A kind of cached computation: the first item of its key in the dependency index (an int, so keys stay small
+    and sort)."""
 
     REACH = 0  # (REACH, person): what an actor steers
     EXPOSURE = 1  # (EXPOSURE, person): his exposure set

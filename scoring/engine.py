@@ -462,6 +462,7 @@ class Engine:
                         self._count_candidates(person, (node, *caches.get(Kind.SPHERE, node)), -1, flipped)
                         caches.release(Kind.SPHERE, node, person)
                     for node in sorted(after - before):
+                        # (a new sphere's cost is left out of `visits`, as it always was: the figure stays comparable)
                         grown, _ = caches.get_or_compute(Kind.SPHERE, node, person)
                         self._count_candidates(person, (node, *grown), 1, flipped)
         for person, moved in flipped.items():
