@@ -30,7 +30,7 @@ store would hold them but decide nothing about them. Their keys carry their `Kin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Set as AbstractSet
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -115,7 +115,7 @@ class CacheStore:
         """(the result, visits spent computing it now: 0 if it was held), `user` now among its users: an actor, or
         for a kind read by computations the reads of the computation using it."""
         spec = KINDS[kind]
-        if spec.read_table is not None:
+        if isinstance(user, Reads):
             user.uses(spec.read_table, key)
         else:
             _add_one(self._holders[kind], key, user)
@@ -179,7 +179,7 @@ class CacheStore:
             return self._deps.users_of(spec.read_table, key)
         return _members(self._holders[kind].get(key))
 
-    def held_by(self, kind: Kind, user: str) -> set[str]:
+    def held_by(self, kind: Kind, user: str) -> AbstractSet[str]:
         """The keys whose results `user` uses, for a kind indexed by user (read only)."""
         return self._held[kind].get(user) or _NONE
 
@@ -205,13 +205,14 @@ class CacheStore:
         Returns the visits spent."""
         visits = 0
         for kind, node in sorted(k for k in dirty if k[0] in _READ_KINDS):
-            if node not in self._results[kind]:
+            before = self._results[kind].get(node)
+            if before is None:
                 continue
-            users = self.users(kind, node)
+            users = self._deps.users_of(KINDS[kind].read_table, node)
             if not users:
                 self.drop(kind, node)
                 continue
-            before, after, cost = self.recompute(kind, node)
+            after, cost = self._compute(kind, node)
             visits += cost
             if after != before:
                 dirty |= users
@@ -250,7 +251,9 @@ class CacheStore:
         return self._mentions_all[kind]
 
     def _index_mentions(self, kind: Kind, key: str, result: Any, add: bool) -> None:
-        nodes = KINDS[kind].mentions(result)
+        mentions = KINDS[kind].mentions
+        assert mentions is not None  # only kinds with `mentions` are indexed
+        nodes = mentions(result)
         if nodes is None:
             (self._mentions_all[kind].add if add else self._mentions_all[kind].discard)(key)
             return
