@@ -21,8 +21,8 @@ the engine finds the pairs concerned by an authority relation from its cache sto
 A recomputed computation is re-registered by difference: only the reads it gained or lost touch the index.
 
 Storage is compact because the index is the engine's largest structure: a node read by one computation maps to
-that computation's key directly (a tuple for a few readers, a set only for many), and a footprint is one flat tuple
-(the tables of its reads as bytes, then the nodes).
+that computation's key directly (a tuple for up to `_SMALL` readers, a set only for more), and a footprint is one
+flat tuple (the tables of its reads as bytes, then the nodes).
 """
 
 from __future__ import annotations
