@@ -120,8 +120,6 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
     entity), looked up between the known sources and targets."""
     cfg = ctx.config
     targets = {counterparty: ((),), **owned}
-    for node in targets:
-        ctx.reads.target(node)  # the authority relations into it from the sources (see scoring.dependencies)
     current: list[Path] = []
     former: list[Path] = []
     for target in sorted(targets):

@@ -1,7 +1,7 @@
 """What each cached computation read, so that an event recomputes only what it can change.
 
 Every computation (an actor's scan, a counterparty's group, a pair's score) runs with a `Reads` recorder. It
-records six kinds of reads:
+records five kinds of reads:
 
 - adjacency: "the edges of node N in layer L and direction D" (also when N turned out to be a hub and was not
   expanded: whether it is a hub depends on those edges);
@@ -9,31 +9,31 @@ records six kinds of reads:
 - node: "the name, schema or topics of N";
 - probe: "the edges between N and other probed nodes" (tie look-ups between two known sets of nodes, which read a
   single adjacency entry, not a whole neighbourhood);
-- authority target: "the authority relations into N from the actor's sources" (the sources are the actor's scan;
-  a change to them re-scores the actor's pairs that an authority relation from a changed source reaches);
-- use of a shared per-node result: "the ties of N" or "the holdings of N" (the engine's memo; those results are
+- use of a shared per-node result: "the ties of N" or "the holdings of N" (`search.SharedResults`; those results are
   computations of their own here, and their users are recomputed when they change).
 
 A change to relation u -> v in layer L concerns the readers of (u, L, out), (v, L, in), the computations that
-probed both u and v, and, for an authority relation, the pairs targeting v whose actor steers u; a change that
-empties or fills an adjacency list concerns its presence readers; a change to an entity's attributes concerns the
-readers of that node. This is exact: a computation that read none of these cannot see the change.
+probed both u and v; a change that empties or fills an adjacency list concerns its presence readers; a change to an
+entity's attributes concerns the readers of that node. This is exact: a computation that read none of these cannot
+see the change. (Authority look-ups between an actor's sources and a counterparty's holdings are not recorded here:
+the engine finds the pairs concerned by an authority relation from its cache store, see `Engine._pairs_steering`.)
 
 A recomputed computation is re-registered by difference: only the reads it gained or lost touch the index.
 
 Storage is compact because the index is the engine's largest structure: a node read by one computation maps to
-that computation's key directly (a tuple for a few readers, a set only for many), and a footprint is two flat
-tuples.
+that computation's key directly (a tuple for up to `_SMALL` readers, a set only for more), and a footprint is one
+flat tuple (the tables of its reads as bytes, then the nodes).
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
+from itertools import islice
 
 from scoring.graph import Relation
 from scoring.semantics import IN, OUT, Layer
 
-Key = Hashable
+Key = Hashable  # a tuple whose first item is not a tuple: see `_is_key`
 
 
 def _code(layer: int, direction: int) -> int:
@@ -42,12 +42,11 @@ def _code(layer: int, direction: int) -> int:
 
 _CODES = len(Layer) * 2
 # Table numbers of the dependency index: adjacency reads by (layer, direction) code, presence reads by
-# _CODES + code, then node, probe and authority-target reads, then uses of the engine's shared per-node results
-# (a node's ties, its holdings), which are computations of their own.
-_NODES, _PROBES, _TARGETS = 2 * _CODES, 2 * _CODES + 1, 2 * _CODES + 2
-USES_TIES, USES_HOLDINGS = 2 * _CODES + 3, 2 * _CODES + 4
-TARGETS = _TARGETS
-_MEMO_TABLES = (USES_TIES, USES_HOLDINGS)
+# _CODES + code, then node and probe reads, then uses of the engine's shared per-node results (a node's ties, its
+# holdings), which are computations of their own.
+_NODES, _PROBES = 2 * _CODES, 2 * _CODES + 1
+USES_TIES, USES_HOLDINGS = 2 * _CODES + 2, 2 * _CODES + 3
+_TABLES = 2 * _CODES + 4
 
 
 class Reads:
@@ -74,9 +73,6 @@ class Reads:
     def probe(self, node: str) -> None:
         self.entries.add((_PROBES, node))
 
-    def target(self, node: str) -> None:
-        self.entries.add((_TARGETS, node))
-
     def uses(self, table: int, node: str) -> None:
         """The computation used a shared per-node result (`USES_TIES`, `USES_HOLDINGS`)."""
         self.entries.add((table, node))
@@ -99,43 +95,30 @@ class NullReads(Reads):
     def probe(self, node):
         pass
 
-    def target(self, node):
-        pass
-
     def uses(self, table, node):
         pass
 
 
 class DependencyIndex:
     def __init__(self):
-        # one table per (layer, direction) code for adjacency and presence reads, then nodes, probes, targets,
-        # then the uses of shared per-node results
-        self._tables: list[dict[str, Key | set]] = [{} for _ in range(2 * _CODES + 5)]
+        # one table per (layer, direction) code for adjacency and presence reads, then nodes, probes, then the uses
+        # of shared per-node results
+        self._tables: list[dict[str, Key | set]] = [{} for _ in range(_TABLES)]
         self._footprints: dict[Key, tuple] = {}
         self.released: list[tuple[int, str]] = []  # shared results that lost their last user (the engine drops them)
 
-    _NODES, _PROBES, _TARGETS = _NODES, _PROBES, _TARGETS
+    _NODES, _PROBES = _NODES, _PROBES
 
     def register(self, key: Key, reads: Reads) -> None:
         """Record what the computation `key` read, replacing what it read before. Re-registering only touches the
         index entries that differ (most recomputations read almost the same things again)."""
-        self._replace(key, reads.entries)
-
-    def amend(self, key: Key, added: set[tuple[int, str]], removed: set[tuple[int, str]]) -> None:
-        """Add and remove (table, node) reads of a registered computation without recomputing it: for a result
-        known to be unchanged whose inputs moved (e.g. a pair whose counterparty's holdings changed where no
-        authority reaches), so that its reads stay exactly those a recomputation would record."""
-        held = self._footprints.get(key)
-        entries = set(zip(held[0], held[1])) if held is not None else set()
-        self._replace(key, (entries - removed) | added)
-
-    def _replace(self, key: Key, entries: set[tuple[int, str]]) -> None:
+        entries = reads.entries
         held = self._footprints.get(key)
         tables = self._tables
         if held is None:
             added, removed = entries, ()
         else:
-            old = set(zip(held[0], held[1]))
+            old = set(_reads(held))
             added, removed = entries - old, old - entries
         for table, node in removed:
             _discard(tables[table], node, key)
@@ -144,7 +127,7 @@ class DependencyIndex:
         for table, node in added:
             _add(tables[table], node, key)
         if entries:
-            self._footprints[key] = (bytes(table for table, _ in entries), tuple(node for _, node in entries))
+            self._footprints[key] = (bytes(table for table, _ in entries), *(node for _, node in entries))
         elif held is not None:
             del self._footprints[key]
 
@@ -153,7 +136,7 @@ class DependencyIndex:
         if footprint is None:
             return
         tables = self._tables
-        for table, node in zip(footprint[0], footprint[1]):
+        for table, node in _reads(footprint):
             _discard(tables[table], node, key)
             if table >= USES_TIES and node not in tables[table]:
                 self.released.append((table, node))
@@ -177,9 +160,6 @@ class DependencyIndex:
         """The computations that used a shared per-node result (`USES_TIES`, `USES_HOLDINGS`)."""
         return set(_as_set(self._tables[table].get(node)))
 
-    def readers_of_target(self, node: str) -> set[Key]:
-        return _as_set(self._tables[self._TARGETS].get(node))
-
     def readers_of_presence(self, node: str, layer: Layer, direction: int) -> set[Key]:
         return set(_as_set(self._tables[_CODES + _code(layer, direction)].get(node)))
 
@@ -194,18 +174,23 @@ class DependencyIndex:
 
     def entries(self) -> int:
         """Index entries held (a memory metric; O(computations))."""
-        return sum(len(f[1]) for f in self._footprints.values())
+        return sum(len(f) - 1 for f in self._footprints.values())
 
 
 # A table maps a node to one reader key, to a tuple of a few keys, or to a set of many: most nodes are read by one
 # or two computations, and a set costs 216 bytes where a key costs nothing and a pair of keys 56. Keys are tuples
-# whose first item is a string, so a key is never mistaken for a tuple of keys.
+# whose first item is not a tuple (the engine's: its `caches.Kind`), so a key is never mistaken for a tuple of keys.
 
-_SMALL = 8
+_SMALL = 32
+
+
+def _reads(footprint: tuple) -> Iterable[tuple[int, str]]:
+    """(table, node) of a footprint: one flat tuple, the tables as bytes first, then the nodes in the same order."""
+    return zip(footprint[0], islice(footprint, 1, None))
 
 
 def _is_key(held) -> bool:
-    return type(held[0]) is str
+    return type(held[0]) is not tuple
 
 
 def _add(table: dict, node: str, key: Key) -> None:

@@ -1,18 +1,24 @@
 """The engine: applies relationship events to the temporal graph and rescores only the pairs an event can affect.
 
-Cached computations and what invalidates them (`scoring.dependencies` records what each one read):
+Cached computations and what invalidates them (`scoring.dependencies` records what each one read, under a key whose
+first item is its `caches.Kind`):
 
-- shared per-node results ("T" node: its usable commercial relations; "H" node: what it holds at or above the
-  threshold), computed once for every exposure set, partner scan and group containing the node (`_Memo`); their
-  users record the use and are recomputed only when the result changes;
-- an actor's reach ("R", person): what he steers (`authority.reach`); kept for every person who holds authority;
-- his exposure set ("E", person), and his partners ("C", person): the parties his exposure set is tied to;
-- a partner's sphere ("M", node): the groups it belongs to; partners and spheres give the actor's candidate
+- an actor's reach (REACH, person): what he steers (`authority.reach`); kept for every person who holds authority;
+- his exposure set (EXPOSURE, person), and his partners (PARTNERS, person): the parties his exposure set is tied to;
+- a pair's score (PAIR, actor, cp): kept for every scoring pair; a candidate pair is scored again when its reads
+  change, and a candidate pair without authority (most of them) keeps no reads at all: an authority relation that
+  appears finds it through what its counterparty beneficially owns and the actors using that (`_pairs_steering`).
+
+These belong to one actor each and are kept here. The results several users share are kept in one
+`caches.CacheStore`, which computes them, counts their users, releases them and registers their reads:
+
+- a node's ties (TIES) and what it holds at or above the threshold (HOLDINGS), computed once for every exposure
+  set, partner scan and group containing the node; the search reads them through `search.SharedResults`, their
+  users are the computations that read them, and those are recomputed only when the result changes;
+- a partner's sphere (SPHERE): the groups it belongs to; partners and spheres give the actor's candidate
   counterparties (`scoring.candidates`);
-- what a candidate counterparty beneficially owns ("O", cp), over which authority reaches it;
-- a counterparty's group ("G", cp): kept while some actor has authority over it;
-- a pair's score ("P", actor, cp): kept for every candidate pair, scoring or not; without authority it records only
-  the authority look-ups, so that a new authority relation finds it.
+- what a candidate counterparty beneficially owns (OWNED), over which authority reaches it;
+- a counterparty's group (GROUP): kept while some actor has authority over it.
 
 Pairs are found from the tie side, never by enumerating everything an actor has power over: a minister whose
 regulator oversees 100 000 firms has pairs only with the few firms his family does business with. An actor's
@@ -44,16 +50,17 @@ from schemas.events import RelationshipEvent
 from schemas.outputs import Band, RiskScore
 from schemas.vocabulary import EntitySchema
 from scoring.authority import Reach, authority_paths, reach, steering_persons
+from scoring.caches import CacheStore, Kind
 from scoring.candidates import counterparties, partners
 from scoring.config import BAND_ORDER, ScoringConfig
-from scoring.dependencies import TARGETS, USES_HOLDINGS, USES_TIES, DependencyIndex, NullReads, Reads
+from scoring.dependencies import DependencyIndex, NullReads, Reads
 from scoring.explain import FrozenNames, names_on, render, rendering_signature
 from scoring.exposure import Exposure, ExposureSet, exposure_set, political_exposure
 from scoring.graph import Relation, TemporalGraph
 from scoring.group import Group, group
-from scoring.ownership import Holding, beneficially_owned, effective_stakes, holdings, sphere
+from scoring.ownership import Holding, beneficially_owned, effective_stakes, sphere
 from scoring.rules import Assessment, assess
-from scoring.search import NodeTies, SearchContext, node_ties
+from scoring.search import SearchContext
 from scoring.strength import Strength
 from scoring.semantics import IN, OUT, RELAY_TYPES, STAKE_TYPES, Layer
 from scoring.timing import TimeModel
@@ -136,56 +143,16 @@ class HubChange:
     entered: bool
 
 
+def _shown(stored: _Stored | None) -> tuple | None:
+    """What a stored score shows (`explain.rendering_signature` with the names and date it was computed with): a
+    pair is republished only when this differs. Computed again when needed rather than kept beside every score."""
+    if stored is None:
+        return None
+    return rendering_signature(stored.assessment, stored.names, stored.day)
+
+
 def rank_key(score: RiskScore) -> tuple:
     return -score.score, -BAND_ORDER[score.band], score.actor_id, score.counterparty_id
-
-
-class _Memo:
-    """The engine's shared per-node results on its evaluation date: a node's ties ("T", `search.node_ties`) and
-    what it holds ("H", `ownership.holdings`), computed once for every exposure set, partner scan and group that
-    contains the node (a hub company sits in many), each a computation of its own in the dependency index. A
-    result is kept while some computation uses it; when it changes, exactly its users are recomputed."""
-
-    __slots__ = ("engine", "ties_of", "holdings_of")
-
-    def __init__(self, engine: Engine):
-        self.engine = engine
-        self.ties_of: dict[str, NodeTies] = {}
-        self.holdings_of: dict[str, dict[str, Holding]] = {}
-
-    def ties(self, node: str, reads: Reads) -> NodeTies:
-        reads.uses(USES_TIES, node)
-        held = self.ties_of.get(node)
-        if held is None:
-            held = self.ties_of[node] = self.compute("T", node, reads)
-        return held
-
-    def holdings(self, node: str, reads: Reads) -> dict[str, Holding]:
-        reads.uses(USES_HOLDINGS, node)
-        held = self.holdings_of.get(node)
-        if held is None:
-            held = self.holdings_of[node] = self.compute("H", node, reads)
-        return held
-
-    def compute(self, kind: str, node: str, user: Reads | None = None):
-        engine = self.engine
-        reads = Reads()
-        ctx = engine._context(reads)
-        result = node_ties(node, ctx) if kind == "T" else holdings(node, ctx)
-        engine._deps.register((kind, node), reads)
-        if user is not None:
-            user.visits += reads.visits
-        return result
-
-    def store(self, kind: str) -> dict:
-        return self.ties_of if kind == "T" else self.holdings_of
-
-    def __len__(self) -> int:
-        return len(self.ties_of) + len(self.holdings_of)
-
-
-_MEMO_KIND = {USES_TIES: "T", USES_HOLDINGS: "H"}
-_MEMO_TABLE = {"T": USES_TIES, "H": USES_HOLDINGS}
 
 
 class Engine:
@@ -195,27 +162,17 @@ class Engine:
         self.graph = TemporalGraph()
         self._time = TimeModel(self.config)
         self._deps = DependencyIndex()
-        self._memo = _Memo(self)
+        self._caches = CacheStore(self._deps, self._context)  # spheres, owned, groups, shared per-node results
         self._reach: dict[str, Reach] = {}  # actors only
         self._exposure: dict[str, ExposureSet] = {}
         self._partners: dict[str, frozenset[str]] = {}
         # actor -> candidate counterparty -> how many of his partners have it in their sphere (or are it): kept by
         # difference as partners and spheres change; the candidates are its keys
         self._candidate_counts: dict[str, dict[str, int]] = {}
-        self._spheres: dict[str, frozenset[str]] = {}
-        self._sphere_users: dict[str, set[str]] = {}
-        self._groups: dict[str, Group] = {}
-        self._group_users: dict[str, set[str]] = {}  # counterparty -> actors whose pair read its group
-        self._with_authority: dict[str, set[str]] = {}  # actor -> counterparties he has authority over
-        self._owned: dict[str, dict[str, tuple]] = {}  # counterparty -> what it beneficially owns (chains)
-        self._owned_users: dict[str, set[str]] = {}
-        # scoring pair -> what its score shows (candidate pairs that do not score are not kept: most never do)
-        self._pairs: dict[PairKey, tuple] = {}
         self._candidate_total = 0  # candidate pairs, scoring or not
-        self._touching: dict[str, set[str]] = {}  # node -> counterparties whose group can read it in a pair
-        self._touching_all: set[str] = set()  # counterparties whose group reads any node (it has a hub member)
         # Scored pairs, kept as their assessment and bookkeeping: a rendered RiskScore (pydantic models for every
-        # path, hop and evidence) costs ten times more memory, so it is rendered when asked for.
+        # path, hop and evidence) costs ten times more memory, so it is rendered when asked for. Candidate pairs
+        # that do not score are not kept: most never do.
         self._stored: dict[PairKey, _Stored] = {}
         self._calendar: list[tuple[int, str, str]] = []
         self._day: dt.date | None = None
@@ -258,7 +215,8 @@ class Engine:
         for node, layer, direction in change.presence:
             dirty |= self._deps.readers_of_presence(node, layer, direction)
         dirty |= self._deps.readers_of_entities(change.entities)
-        dirty.update(("R", person) for person in self._possible_actors(touched, change.presence, change.entities))
+        discovered = self._possible_actors(touched, change.presence, change.entities)
+        dirty.update((Kind.REACH, person) for person in discovered)
         return self._refresh(dirty, event.event_id, dict(input_offsets or {}))
 
     def _track_hubs(self, recs: Iterable[Relation]) -> None:
@@ -306,13 +264,17 @@ class Engine:
                       for (node, layer, direction), fanout in self._hubs.items())
 
     def _pairs_steering(self, rec: Relation) -> list[tuple]:
-        """Pair computations that looked up authority relations into the relation's target from the actor's
-        sources, where the actor steers the relation's source."""
+        """The candidate pairs that look up this authority relation (`authority.authority_paths`): those whose
+        counterparty is the relation's target or beneficially owns it, where the actor steers the relation's source.
+        A candidate pair's counterparty has its holdings in the cache store with the actor among their users, so
+        these are found from there and a pair without authority keeps no reads of its own."""
+        caches, source = self._caches, rec.source
         found = []
-        for key in self._deps.readers_of_target(rec.target):
-            steers = self._reach.get(key[1])
-            if key[0] == "P" and steers is not None and rec.source in steers.sources:
-                found.append(key)
+        for counterparty in {rec.target, *caches.mentioning(Kind.OWNED, rec.target)}:
+            for actor in caches.users(Kind.OWNED, counterparty):
+                steers = self._reach.get(actor)
+                if steers is not None and source in steers.sources:
+                    found.append((Kind.PAIR, actor, counterparty))
         return found
 
     def _possible_actors(self, touched: list[Relation], presence, entities: list[str]) -> set[str]:
@@ -349,14 +311,11 @@ class Engine:
     def rebuild(self, input_offsets: Mapping[str, int] | None = None) -> list[ScoreChange]:
         """Drop every cache and recompute all pairs from the graph."""
         self._rescan_hubs()
-        old_pairs, old_stored = self._pairs, self._stored
+        old_stored = self._stored
         self._deps = DependencyIndex()
-        self._memo = _Memo(self)
+        self._caches = CacheStore(self._deps, self._context)
         self._reach, self._exposure, self._partners, self._candidate_counts = {}, {}, {}, {}
-        self._spheres, self._sphere_users, self._groups, self._group_users = {}, {}, {}, {}
-        self._with_authority, self._owned, self._owned_users = {}, {}, {}
-        self._touching, self._touching_all = {}, set()
-        self._pairs, self._stored = {}, {}
+        self._stored = {}
         self._candidate_total = 0
         self._calendar = []
         self._day = self._evaluation_day_or_none()
@@ -369,11 +328,11 @@ class Engine:
                     self._calendar.append((when.toordinal(), rec.relation_id, rec.event_id))
             heapq.heapify(self._calendar)
         new_stored = self._stored
-        self._refresh({("R", person) for person in self._persons_who_steer()}, None, {})
+        self._refresh({(Kind.REACH, person) for person in self._persons_who_steer()}, None, {})
         offsets = dict(input_offsets or {})
         changes = []
-        for pair in sorted(old_pairs.keys() | self._pairs.keys()):
-            before, after = old_pairs.get(pair), self._pairs.get(pair)
+        for pair in sorted(old_stored.keys() | new_stored.keys()):
+            before, after = _shown(old_stored.get(pair)), _shown(new_stored.get(pair))
             if before == after:
                 if pair in old_stored:
                     new_stored[pair] = old_stored[pair]  # unchanged: keep what was published
@@ -426,7 +385,7 @@ class Engine:
         """Without `day`: a cached computation on the engine's evaluation date, which uses the shared per-node
         results; with it (as-of queries, the full recomputation): a one-off that computes everything itself."""
         return SearchContext(self.graph, self.config, day or self._day, reads, self._time,
-                             self._memo if day is None else None)
+                             self._caches if day is None else None)
 
     # -- incremental rescoring -----------------------------------------------------------------------------------
 
@@ -435,27 +394,28 @@ class Engine:
         groups), then every pair whose inputs changed."""
         visits = 0
         stale_pairs: set[PairKey] = set()
-        visits += self._refresh_memo(dirty)
+        caches = self._caches
+        visits += caches.refresh_read(dirty)
 
-        def keys(kind: str) -> list[str]:
+        def keys(kind: Kind) -> list[str]:
             return sorted(k[1] for k in dirty if k[0] == kind)
 
         def all_pairs(actor: str) -> None:
             stale_pairs.update((actor, c) for c in self._candidate_counts.get(actor, ()))
 
         def pairs_with_authority(actor: str) -> None:  # the exposure set matters only where there is authority
-            stale_pairs.update((actor, c) for c in self._with_authority.get(actor, ()))
+            stale_pairs.update((actor, c) for c in caches.held_by(Kind.GROUP, actor))
 
-        exposure_dirty, partners_dirty = set(keys("E")), set(keys("C"))
+        exposure_dirty, partners_dirty = set(keys(Kind.EXPOSURE)), set(keys(Kind.PARTNERS))
         causes = {}  # stage -> pairs it made stale (diagnostics: Engine._last)
-        for person in keys("R"):
+        for person in keys(Kind.REACH):
             reads = Reads()
             steers = reach(person, self._context(reads))
             visits += reads.visits
             before = self._reach.get(person)
             if steers.is_actor:
                 self._reach[person] = steers
-                self._deps.register(("R", person), reads)
+                self._deps.register((Kind.REACH, person), reads)
                 if before is None:
                     exposure_dirty.add(person)
                 elif before != steers:
@@ -469,7 +429,7 @@ class Engine:
                 before = self._exposure.get(person)
                 reads = Reads()
                 self._exposure[person] = exposure_set(person, self._context(reads))
-                self._deps.register(("E", person), reads)
+                self._deps.register((Kind.EXPOSURE, person), reads)
                 visits += reads.visits
                 if self._exposure[person] != before:
                     changed = None if before is None else self._exposure[person].changed_nodes(before)
@@ -480,13 +440,13 @@ class Engine:
                     partners_dirty.add(person)
         causes["exposure"] = len(stale_pairs) - sum(causes.values())
         flipped: dict[str, dict[str, bool]] = {}  # actor -> candidates whose count moved -> were they candidates
-        for node in keys("M"):
-            if node in self._spheres:
-                before = self._spheres[node]
-                visits += self._compute_sphere(node)
-                after = self._spheres[node]
+        for node in keys(Kind.SPHERE):
+            recomputed = caches.recompute(Kind.SPHERE, node)
+            if recomputed is not None:
+                before, after, cost = recomputed
+                visits += cost
                 if after != before:
-                    for person in self._sphere_users.get(node, ()):
+                    for person in caches.users(Kind.SPHERE, node):
                         self._count_candidates(person, after - before, 1, flipped)
                         self._count_candidates(person, before - after, -1, flipped)
         for person in sorted(partners_dirty):
@@ -494,51 +454,49 @@ class Engine:
                 before = self._partners.get(person) or frozenset()
                 reads = Reads()
                 self._partners[person] = after = partners(person, self._exposure[person], self._context(reads))
-                self._deps.register(("C", person), reads)
+                self._deps.register((Kind.PARTNERS, person), reads)
                 visits += reads.visits
                 if after != before:
                     self._candidate_counts.setdefault(person, {})
                     for node in sorted(before - after):
-                        self._count_candidates(person, (node, *self._spheres.get(node, ())), -1, flipped)
-                        self._release_sphere(node, person)
+                        self._count_candidates(person, (node, *caches.get(Kind.SPHERE, node)), -1, flipped)
+                        caches.release(Kind.SPHERE, node, person)
                     for node in sorted(after - before):
-                        self._count_candidates(person, (node, *self._sphere_for(node, person)), 1, flipped)
+                        # (a new sphere's cost is left out of `visits`, as it always was: the figure stays comparable)
+                        grown, _ = caches.get_or_compute(Kind.SPHERE, node, person)
+                        self._count_candidates(person, (node, *grown), 1, flipped)
         for person, moved in flipped.items():
             counts = self._candidate_counts.get(person, {})
             stale_pairs.update((person, c) for c, was in moved.items() if (c in counts) != was)
         causes["candidates"] = len(stale_pairs) - sum(causes.values())
-        for counterparty in keys("O"):
-            if counterparty in self._owned:
-                before = self._owned[counterparty]
-                visits += self._compute_owned(counterparty)
-                if self._owned[counterparty] != before:
-                    self._pairs_owning(counterparty, before, stale_pairs)
+        for counterparty in keys(Kind.OWNED):
+            recomputed = caches.recompute(Kind.OWNED, counterparty)
+            if recomputed is not None:
+                before, after, cost = recomputed
+                visits += cost
+                if after != before:
+                    self._pairs_owning(counterparty, before, after, stale_pairs)
         causes["owned"] = len(stale_pairs) - sum(causes.values())
-        for counterparty in keys("G"):
-            if counterparty in self._groups:
-                before = self._groups[counterparty]
-                visits += self._compute_group(counterparty)
-                after = self._groups[counterparty]
+        for counterparty in keys(Kind.GROUP):
+            recomputed = caches.recompute(Kind.GROUP, counterparty)
+            if recomputed is not None:
+                before, after, cost = recomputed
+                visits += cost
                 if after != before:
                     changed = after.changed_nodes(before)
-                    for actor in self._group_users.get(counterparty, ()):
+                    for actor in caches.users(Kind.GROUP, counterparty):
                         exposure = self._exposure.get(actor)
                         if changed is None or exposure is None or exposure.sees(*changed):
                             stale_pairs.add((actor, counterparty))
         causes["group"] = len(stale_pairs) - sum(causes.values())
-        stale_pairs.update((k[1], k[2]) for k in dirty if k[0] == "P")
+        stale_pairs.update((k[1], k[2]) for k in dirty if k[0] == Kind.PAIR)
         causes["pair"] = len(stale_pairs) - sum(causes.values())
 
         changes = []
         for pair in sorted(stale_pairs):
             signature, assessment, cost = self._score_pair(pair)
             visits += cost
-            before = self._pairs.get(pair)
-            if signature is not None and pair[1] in self._candidate_counts.get(pair[0], ()):
-                self._pairs[pair] = signature
-            else:
-                self._pairs.pop(pair, None)
-            if signature == before:
+            if signature == _shown(self._stored.get(pair)):
                 continue
             held = self._stored.pop(pair, None)
             old = partial(self._materialize, held) if held is not None else None
@@ -549,43 +507,11 @@ class Engine:
                 new = self._materialize(self._stored[pair])
             if old is not None or new is not None:
                 changes.append(ScoreChange(pair[0], pair[1], old, new, self.graph.event_count, trigger, offsets))
-        self._collect_unused_groups({c for _, c in stale_pairs})
-        self._drop_unused_memo()
+        caches.collect(Kind.GROUP, {c for _, c in stale_pairs})
+        caches.release_unread()
         self._last = {"visits": visits, "recomputed": len(stale_pairs), "changes": len(changes), "causes": causes}
         self._total_visits += visits
         return changes
-
-    def _refresh_memo(self, dirty: set) -> int:
-        """Recompute the dirty shared per-node results first; the users of one that changed become dirty."""
-        visits = 0
-        memo, deps = self._memo, self._deps
-        for kind, node in sorted(k for k in dirty if k[0] in _MEMO_TABLE):
-            store = memo.store(kind)
-            if node not in store:
-                continue
-            users = deps.users_of(_MEMO_TABLE[kind], node)
-            if not users:
-                del store[node]
-                deps.unregister((kind, node))
-                continue
-            before = store[node]
-            reads = Reads()
-            store[node] = memo.compute(kind, node, reads)
-            visits += reads.visits
-            if store[node] != before:
-                dirty |= users
-        return visits
-
-    def _drop_unused_memo(self) -> None:
-        deps = self._deps
-        while deps.released:
-            released, deps.released = deps.released, []
-            for table, node in released:
-                kind = _MEMO_KIND[table]
-                store = self._memo.store(kind)
-                if node in store and not deps.users_of(table, node):
-                    del store[node]
-                    deps.unregister((kind, node))
 
     def _pairs_reached(self, person: str, before: Reach, after: Reach, stale_pairs: set[PairKey]) -> None:
         """The actor's candidate pairs whose authority paths can differ between the two reaches: those with an
@@ -593,37 +519,33 @@ class Engine:
         paths are looked up between exactly those nodes; see `authority.authority_paths`)."""
         changed = [node for node in before.sources.keys() | after.sources.keys()
                    if before.sources.get(node) != after.sources.get(node)]
-        between = self.graph.between
+        adjacency = self.graph.adjacency
         for counterparty in self._candidate_counts.get(person, ()):
-            owned = self._owned.get(counterparty)
-            if owned is None or any(between(source, target, Layer.AUTHORITY) for source in changed
-                                    for target in (counterparty, *owned) if source != target):
+            owned = self._caches.get(Kind.OWNED, counterparty)
+            if owned is None or any(source != target and source in adjacency(target, Layer.AUTHORITY, IN)
+                                    for target in (counterparty, *owned) for source in changed):
                 stale_pairs.add((person, counterparty))
 
-    def _pairs_owning(self, counterparty: str, before: dict, stale_pairs: set[PairKey]) -> None:
+    def _pairs_owning(self, counterparty: str, before: dict, after: dict, stale_pairs: set[PairKey]) -> None:
         """The pairs whose authority paths can differ now that what the counterparty beneficially owns changed:
         those whose actor has a source with an authority relation into a changed holding. The others keep their
-        score; their authority look-ups into the holdings are moved to the new ones (`DependencyIndex.amend`)."""
-        after = self._owned[counterparty]
+        score (the authority relations they look up are found from the new holdings: `_pairs_steering`)."""
         changed = [node for node in before.keys() | after.keys() if before.get(node) != after.get(node)]
-        holders = [self.graph.adjacency(node, Layer.AUTHORITY, IN) for node in changed]
-        added = {(TARGETS, node) for node in after.keys() - before.keys()}
-        removed = {(TARGETS, node) for node in before.keys() - after.keys()}
-        for actor in self._owned_users.get(counterparty, ()):
+        holders = [self.graph.adjacency(node, Layer.AUTHORITY, IN).keys() for node in changed]
+        for actor in self._caches.users(Kind.OWNED, counterparty):
             steers = self._reach.get(actor)
-            if steers is None or any(source in held for held in holders for source in steers.sources):
+            if steers is None or any(not held.isdisjoint(steers.sources.keys()) for held in holders):
                 stale_pairs.add((actor, counterparty))
-            elif added or removed:
-                self._deps.amend(("P", actor, counterparty), added, removed)
 
     def _pairs_reading(self, person: str, nodes: set[str], stale_pairs: set[PairKey]) -> None:
         """The actor's pairs with authority whose group can read any of these exposure-set nodes."""
-        held = self._with_authority.get(person)
+        caches = self._caches
+        held = caches.held_by(Kind.GROUP, person)
         if not held:
             return
-        affected = held & self._touching_all
+        affected = held & caches.mentioning_all(Kind.GROUP)
         for node in nodes:
-            affected.update(c for c in self._touching.get(node, ()) if c in held)
+            affected.update(c for c in caches.mentioning(Kind.GROUP, node) if c in held)
         stale_pairs.update((person, c) for c in affected)
 
     def _count_candidates(self, person: str, nodes, step: int, flipped: dict[str, dict[str, bool]]) -> None:
@@ -646,88 +568,42 @@ class Engine:
                 self._candidate_total -= 1
 
     def _drop_actor(self, person: str) -> None:
-        for kind in ("R", "E", "C"):
+        for kind in (Kind.REACH, Kind.EXPOSURE, Kind.PARTNERS):
             self._deps.unregister((kind, person))
         self._reach.pop(person, None)
         self._exposure.pop(person, None)
         for node in self._partners.pop(person, frozenset()):
-            self._release_sphere(node, person)
+            self._caches.release(Kind.SPHERE, node, person)
         self._candidate_total -= len(self._candidate_counts.pop(person, ()))
-
-    def _sphere_for(self, node: str, person: str) -> frozenset[str]:
-        if node not in self._spheres:
-            self._compute_sphere(node)
-        self._sphere_users.setdefault(node, set()).add(person)
-        return self._spheres[node]
-
-    def _compute_sphere(self, node: str) -> int:
-        reads = Reads()
-        self._spheres[node] = sphere(node, self._context(reads))
-        self._deps.register(("M", node), reads)
-        return reads.visits
-
-    def _release_sphere(self, node: str, person: str) -> None:
-        if _last_user_left(self._sphere_users, node, person):
-            self._spheres.pop(node, None)
-            self._deps.unregister(("M", node))
-
-    def _compute_group(self, counterparty: str) -> int:
-        reads = Reads()
-        self._index_group(counterparty, None)
-        self._groups[counterparty] = group(counterparty, self._context(reads))
-        self._index_group(counterparty, self._groups[counterparty])
-        self._deps.register(("G", counterparty), reads)
-        return reads.visits
-
-    def _index_group(self, counterparty: str, grp: Group | None) -> None:
-        """Keep `_touching` in step with the group of `counterparty` (None: remove the current one)."""
-        if grp is None:
-            held = self._groups.get(counterparty)
-            if held is None:
-                return
-            self._touching_all.discard(counterparty)
-            for node in held.touched_nodes() or ():
-                readers = self._touching.get(node)
-                if readers is not None:
-                    readers.discard(counterparty)
-                    if not readers:
-                        del self._touching[node]
-            return
-        nodes = grp.touched_nodes()
-        if nodes is None:
-            self._touching_all.add(counterparty)
-        else:
-            for node in nodes:
-                self._touching.setdefault(node, set()).add(counterparty)
 
     def _score_pair(self, pair: PairKey) -> tuple[tuple | None, Assessment | None, int]:
         """(what the score shows, the assessment, visits); (None, None, visits) when the pair does not score."""
         actor, counterparty = pair
+        caches = self._caches
         if counterparty not in self._candidate_counts.get(actor, ()):
-            self._deps.unregister(("P", actor, counterparty))
-            self._release_group(counterparty, actor)
-            self._release_owned(counterparty, actor)
+            self._deps.unregister((Kind.PAIR, actor, counterparty))
+            caches.release(Kind.GROUP, counterparty, actor)
+            caches.release(Kind.OWNED, counterparty, actor)
             return None, None, 0
-        owned, visits = self._owned_for(counterparty, actor)
-        steers = self._reach[actor]
-        between = self.graph.between
-        if not any(between(source, target, Layer.AUTHORITY) for target in (counterparty, *owned)
-                   for source in steers.sources):
+        owned, visits = caches.get_or_compute(Kind.OWNED, counterparty, actor)
+        sources = self._reach[actor].sources.keys()
+        adjacency = self.graph.adjacency
+        if all(sources.isdisjoint(adjacency(target, Layer.AUTHORITY, IN).keys()) for target in (counterparty, *owned)):
             # No authority relation from what the actor steers into the counterparty or its holdings (most
-            # candidate pairs): the pair reads exactly those look-ups, as `authority_paths` records them.
-            reads = Reads()
-            reads.entries.update((TARGETS, target) for target in (counterparty, *owned))
-            self._release_group(counterparty, actor)
-            self._deps.register(("P", actor, counterparty), reads)
+            # candidate pairs): the pair keeps no reads; an authority relation that appears finds it from the
+            # counterparty's holdings (`_pairs_steering`).
+            caches.release(Kind.GROUP, counterparty, actor)
+            self._deps.unregister((Kind.PAIR, actor, counterparty))
             return None, None, visits
         reads = Reads()
         ctx = self._context(reads)
         assessment, cost, used_group = self._assess_pair(
-            actor, counterparty, self._reach[actor], self._exposure[actor], owned, ctx, self._group_of)
+            actor, counterparty, self._reach[actor], self._exposure[actor], owned, ctx,
+            partial(caches.get_or_compute, Kind.GROUP))
         visits += cost
         if not used_group:
-            self._release_group(counterparty, actor)
-        self._deps.register(("P", actor, counterparty), reads)
+            caches.release(Kind.GROUP, counterparty, actor)
+        self._deps.register((Kind.PAIR, actor, counterparty), reads)
         if assessment is None:
             return None, None, visits + reads.visits
         return rendering_signature(assessment, self.graph, ctx.day), assessment, visits + reads.visits
@@ -756,50 +632,6 @@ class Engine:
         ctx.reads.node(actor)
         ctx.reads.node(counterparty)
         return assessment, visits, True
-
-    def _group_of(self, counterparty: str, actor: str) -> tuple[Group, int]:
-        visits = 0
-        if counterparty not in self._groups:
-            visits = self._compute_group(counterparty)
-        self._group_users.setdefault(counterparty, set()).add(actor)
-        self._with_authority.setdefault(actor, set()).add(counterparty)
-        return self._groups[counterparty], visits
-
-    def _release_group(self, counterparty: str, actor: str) -> None:
-        users = self._group_users.get(counterparty)
-        if users is not None:
-            users.discard(actor)
-        held = self._with_authority.get(actor)
-        if held is not None:
-            held.discard(counterparty)
-            if not held:
-                del self._with_authority[actor]
-
-    def _owned_for(self, counterparty: str, actor: str) -> tuple[dict, int]:
-        visits = 0
-        if counterparty not in self._owned:
-            visits = self._compute_owned(counterparty)
-        self._owned_users.setdefault(counterparty, set()).add(actor)
-        return self._owned[counterparty], visits
-
-    def _compute_owned(self, counterparty: str) -> int:
-        reads = Reads()
-        self._owned[counterparty] = beneficially_owned(counterparty, self._context(reads))
-        self._deps.register(("O", counterparty), reads)
-        return reads.visits
-
-    def _release_owned(self, counterparty: str, actor: str) -> None:
-        if _last_user_left(self._owned_users, counterparty, actor):
-            self._owned.pop(counterparty, None)
-            self._deps.unregister(("O", counterparty))
-
-    def _collect_unused_groups(self, counterparties: set[str]) -> None:
-        for counterparty in sorted(counterparties):
-            if counterparty in self._groups and not self._group_users.get(counterparty):
-                self._index_group(counterparty, None)
-                del self._groups[counterparty]
-                self._group_users.pop(counterparty, None)
-                self._deps.unregister(("G", counterparty))
 
     # -- full recomputation and queries --------------------------------------------------------------------------
 
@@ -905,13 +737,13 @@ class Engine:
             "relations": self.graph.relation_count,
             "retracted": self.graph.retracted_count,
             "actors": len(self._reach),
-            "cached_spheres": len(self._spheres),
+            "cached_spheres": self._caches.count(Kind.SPHERE),
             "pairs": self._candidate_total,
             "scored_pairs": len(self._stored),
-            "cached_groups": len(self._groups),
-            "cached_owned": len(self._owned),
-            "cached_node_ties": len(self._memo.ties_of),
-            "cached_node_holdings": len(self._memo.holdings_of),
+            "cached_groups": self._caches.count(Kind.GROUP),
+            "cached_owned": self._caches.count(Kind.OWNED),
+            "cached_node_ties": self._caches.count(Kind.TIES),
+            "cached_node_holdings": self._caches.count(Kind.HOLDINGS),
             "tracked_computations": len(self._deps),
             "calendar": len(self._calendar),
             "last_visits": self._last["visits"],
@@ -922,14 +754,3 @@ class Engine:
             "hubs_entered": self._hubs_entered,
         }
 
-
-def _last_user_left(users_by_key: dict[str, set[str]], key: str, user: str) -> bool:
-    """Drop `user` from the users of a shared result; True when that was the last one (the result can go)."""
-    users = users_by_key.get(key)
-    if users is None:
-        return False
-    users.discard(user)
-    if users:
-        return False
-    del users_by_key[key]
-    return True

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from schemas.vocabulary import EntitySchema
 from scoring.config import ScoringConfig
@@ -16,16 +17,28 @@ from scoring.semantics import IN, OUT, PEOPLE, PUBLIC_APPARATUS, PURE_ASSETS, TI
 from scoring.strength import Strength
 from scoring.timing import TimeModel
 
+if TYPE_CHECKING:
+    from scoring.ownership import Holding
+
+
+class SharedResults(Protocol):
+    """Per-node results shared by every computation on one date (the engine's `caches.CacheStore`). Each answers
+    exactly what the computation would (`node_ties`, `ownership.holdings`) and records in `reads` that the result
+    was used, so that the reader is recomputed when that node's result changes."""
+
+    def ties(self, node: str, reads: Reads) -> NodeTies: ...
+
+    def holdings(self, node: str, reads: Reads) -> dict[str, Holding]: ...
+
 
 class SearchContext:
-    """`memo`: the engine's shared per-node results (`ties`, `holdings`) on this context's date, or None to compute
-    them (one-off computations). A memo answers exactly what the computation would, and records in `reads` that
-    the result was used, so that the reader is recomputed when that node's result changes."""
+    """`memo`: the shared per-node results on this context's date, or None to compute them (one-off
+    computations)."""
 
     __slots__ = ("graph", "config", "day", "strength", "reads", "max_fanout", "hop_decay", "memo")
 
     def __init__(self, graph: TemporalGraph, config: ScoringConfig, day: dt.date, reads: Reads,
-                 time: TimeModel | None = None, memo=None):
+                 time: TimeModel | None = None, memo: SharedResults | None = None):
         self.graph = graph
         self.config = config
         self.day = day

@@ -12,6 +12,7 @@ import pytest
 from bench.synthetic import generate_events
 from schemas import validate_event
 from scoring import Engine, ScoringConfig
+from scoring.caches import Kind
 from scoring.paths import chain_signature
 
 from .conftest import full_state, incremental_state
@@ -58,12 +59,12 @@ def test_incremental_equals_full_on_synthetic_graphs(seed, fanout, rule, hops):
     # the bookkeeping kept by difference (candidate counts, shared per-node results) equals a fresh build's
     assert {a: c for a, c in engine._candidate_counts.items() if c} == {
         a: c for a, c in loaded._candidate_counts.items() if c}
-    for node, ties in engine._memo.ties_of.items():  # relation records differ between engines: compare contents
-        fresh = loaded._memo.ties_of.get(node)
+    for node, ties in engine._caches.items(Kind.TIES):  # relation records differ between engines: compare contents
+        fresh = loaded._caches.get(Kind.TIES, node)
         if fresh is not None:
             assert ties_signature(ties) == ties_signature(fresh), node
-    for node, held in engine._memo.holdings_of.items():
-        fresh = loaded._memo.holdings_of.get(node)
+    for node, held in engine._caches.items(Kind.HOLDINGS):
+        fresh = loaded._caches.get(Kind.HOLDINGS, node)
         if fresh is not None:
             assert holdings_signature(held) == holdings_signature(fresh), node
 

@@ -1,0 +1,324 @@
+"""The engine's shared cached results in one typed store: what each kind computes, who uses a result, when it
+goes, and which nodes it mentions.
+
+Every cached computation of the engine has a `Kind`, the first item of its key in the dependency index
+((Kind.GROUP, counterparty), (Kind.PAIR, actor, counterparty)). `CacheStore` holds the results that several users
+share and that live exactly as long as someone uses them; `KINDS` says for each how:
+
+- a node's ties and what it holds (TIES, HOLDINGS): the per-node results every exposure set, partner scan and
+  group containing the node reads through `search.SharedResults` (a hub company sits in many). Their users are the
+  computations that read them, as the dependency index records it (`Reads.uses`): a result goes as soon as no
+  registered computation reads it any more (`release_unread`), and when it changes exactly its readers are dirty;
+- a partner's sphere (SPHERE) and what a candidate counterparty beneficially owns (OWNED): their users are actors,
+  who take a result (`get_or_compute`) and give it back (`release`); it goes with its last user;
+- a counterparty's group (GROUP): its users are the actors with authority over it. A released group is kept until
+  the end of the refresh (`collect`), because a pair rescored later in the same refresh often takes it again; the
+  store also answers which groups each actor holds (`held_by`: the pairs with authority).
+
+Computing a result registers its reads with the dependency index under its key, and dropping it unregisters them:
+here, once. A result can mention nodes that the engine must find it by (`mentioning`): a group, the nodes it can
+read in a pair (an exposure-set change re-scores only the pairs whose group reads a changed node); what a
+counterparty beneficially owns, its holdings (an authority relation into a holding concerns the pairs of the
+counterparties owning it: their actors are the users of those holdings, so such pairs need no reads of their own).
+
+Per-actor results (REACH, EXPOSURE, PARTNERS) and pair scores (PAIR) are not kept here: each belongs to one actor
+and lives exactly as long as he is an actor, so there are no users to count or results to release; and each stage
+is recomputed in a fixed order with its own comparison (a changed reach re-scores the pairs whose authority paths
+it moves, a changed exposure set those whose group reads a changed node, new partners move candidate counts). A
+store would hold them but decide nothing about them. Their keys carry their `Kind` all the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Set as AbstractSet
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from scoring.dependencies import USES_HOLDINGS, USES_TIES, DependencyIndex, Reads
+from scoring.group import Group, group
+from scoring.ownership import Holding, beneficially_owned, holdings, sphere
+from scoring.search import NodeTies, SearchContext, node_ties
+
+
+class Kind(IntEnum):
+    """A kind of cached computation: the first item of its key in the dependency index (an int, so keys stay small
+    and sort)."""
+
+    REACH = 0  # (REACH, person): what an actor steers
+    EXPOSURE = 1  # (EXPOSURE, person): his exposure set
+    PARTNERS = 2  # (PARTNERS, person): the parties his exposure set is tied to
+    TIES = 3  # (TIES, node): its usable commercial relations
+    HOLDINGS = 4  # (HOLDINGS, node): what it holds at or above the threshold
+    SPHERE = 5  # (SPHERE, node): the groups a partner belongs to
+    OWNED = 6  # (OWNED, counterparty): what it beneficially owns
+    GROUP = 7  # (GROUP, counterparty): its group
+    PAIR = 8  # (PAIR, actor, counterparty): the pair's score
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """How the store keeps one kind of result."""
+
+    compute: Callable[[str, SearchContext], Any]
+    # the dependency-index table recording which computations read the result (they are its users); None: its users
+    # are actors who take and release it
+    read_table: int | None = None
+    deferred: bool = False  # a result without users stays until `collect` (else it goes with its last user)
+    by_user: bool = False  # also index which results each user holds (`held_by`)
+    # the nodes a result mentions, for `mentioning`; None from it: every node
+    mentions: Callable[[Any], Iterable[str] | None] | None = None
+
+
+def _owned_nodes(owned: dict[str, tuple]) -> Iterable[str]:
+    return owned.keys()
+
+
+KINDS: dict[Kind, Spec] = {
+    Kind.TIES: Spec(node_ties, read_table=USES_TIES),
+    Kind.HOLDINGS: Spec(holdings, read_table=USES_HOLDINGS),
+    Kind.SPHERE: Spec(sphere),
+    Kind.OWNED: Spec(beneficially_owned, mentions=_owned_nodes),
+    Kind.GROUP: Spec(group, deferred=True, by_user=True, mentions=Group.touched_nodes),
+}
+_KIND_OF_TABLE = {spec.read_table: kind for kind, spec in KINDS.items() if spec.read_table is not None}
+_READ_KINDS = frozenset(_KIND_OF_TABLE.values())
+
+
+class CacheStore:
+    """The shared results of the kinds in `KINDS`, their users, and the reverse index of the nodes they mention.
+
+    `context(reads)` gives the search context a computation runs in (the engine's evaluation date, this store as
+    its shared results). Also the engine's `search.SharedResults`."""
+
+    __slots__ = ("_deps", "_context", "_results", "_holders", "_held", "_mentioned", "_mentions_all")
+
+    def __init__(self, deps: DependencyIndex, context: Callable[[Reads], SearchContext]):
+        self._deps = deps
+        self._context = context
+        self._results: dict[Kind, dict[str, Any]] = {kind: {} for kind in KINDS}
+        # key -> its users, compactly (see `_add_one`)
+        self._holders: dict[Kind, dict[str, str | tuple[str, ...] | set[str]]] = {
+            kind: {} for kind, spec in KINDS.items() if spec.read_table is None}
+        self._held: dict[Kind, dict[str, set[str]]] = {kind: {} for kind, spec in KINDS.items() if spec.by_user}
+        # node -> the keys of the results mentioning it, compactly (see `_add_one`)
+        self._mentioned: dict[Kind, dict[str, str | tuple[str, ...] | set[str]]] = {
+            kind: {} for kind, spec in KINDS.items() if spec.mentions is not None}
+        self._mentions_all: dict[Kind, set[str]] = {kind: set() for kind in self._mentioned}
+
+    # -- results -------------------------------------------------------------------------------------------------
+
+    def get(self, kind: Kind, key: str) -> Any | None:
+        return self._results[kind].get(key)
+
+    def get_or_compute(self, kind: Kind, key: str, user: str | Reads) -> tuple[Any, int]:
+        """(the result, visits spent computing it now: 0 if it was held), `user` now among its users: an actor, or
+        for a kind read by computations the reads of the computation using it."""
+        spec = KINDS[kind]
+        if isinstance(user, Reads):
+            user.uses(spec.read_table, key)
+        else:
+            _add_one(self._holders[kind], key, user)
+            if spec.by_user:
+                self._held[kind].setdefault(user, set()).add(key)
+        held = self._results[kind].get(key)
+        if held is not None:
+            return held, 0
+        return self._compute(kind, key)
+
+    def recompute(self, kind: Kind, key: str) -> tuple[Any, Any, int] | None:
+        """(before, after, visits) for a held result whose reads changed; None if it is not held."""
+        before = self._results[kind].get(key)
+        if before is None:
+            return None
+        after, visits = self._compute(kind, key)
+        return before, after, visits
+
+    def _compute(self, kind: Kind, key: str) -> tuple[Any, int]:
+        reads = Reads()
+        result = KINDS[kind].compute(key, self._context(reads))
+        self._store(kind, key, result)
+        self._deps.register((kind, key), reads)
+        return result, reads.visits
+
+    def _store(self, kind: Kind, key: str, result: Any) -> None:
+        results = self._results[kind]
+        if kind in self._mentioned:
+            before = results.get(key)
+            if before is not None:
+                self._index_mentions(kind, key, before, False)
+            if result is not None:
+                self._index_mentions(kind, key, result, True)
+        if result is None:
+            results.pop(key, None)
+        else:
+            results[key] = result
+
+    def drop(self, kind: Kind, key: str) -> None:
+        """Forget the result and its reads (its users, if any, are forgotten too)."""
+        self._store(kind, key, None)
+        self._deps.unregister((kind, key))
+        holders = self._holders.get(kind)
+        users = holders.pop(key, None) if holders is not None else None
+        if users is not None and kind in self._held:
+            for user in _members(users):
+                _discard_from(self._held[kind], user, key)
+
+    def count(self, kind: Kind) -> int:
+        return len(self._results[kind])
+
+    def items(self, kind: Kind) -> Iterable[tuple[str, Any]]:
+        return self._results[kind].items()
+
+    # -- users ---------------------------------------------------------------------------------------------------
+
+    def users(self, kind: Kind, key: str) -> Collection:
+        """Who uses the result (read only): actors, or the keys of the computations that read it."""
+        spec = KINDS[kind]
+        if spec.read_table is not None:
+            return self._deps.users_of(spec.read_table, key)
+        return _members(self._holders[kind].get(key))
+
+    def held_by(self, kind: Kind, user: str) -> AbstractSet[str]:
+        """The keys whose results `user` uses, for a kind indexed by user (read only)."""
+        return self._held[kind].get(user) or _NONE
+
+    def release(self, kind: Kind, key: str, user: str) -> None:
+        """`user` no longer uses the result; it goes with its last user (for a deferred kind: at `collect`)."""
+        spec = KINDS[kind]
+        if spec.by_user:
+            _discard_from(self._held[kind], user, key)
+        if _discard_one(self._holders[kind], key, user) and not spec.deferred:
+            self.drop(kind, key)
+
+    def collect(self, kind: Kind, keys: Iterable[str]) -> None:
+        """Drop the results among `keys` that no user holds any more (a deferred kind's release)."""
+        results, holders = self._results[kind], self._holders[kind]
+        for key in sorted(keys):
+            if key in results and not holders.get(key):
+                self.drop(kind, key)
+
+    # -- results read by computations (the shared per-node results) ---------------------------------------------
+
+    def refresh_read(self, dirty: set) -> int:
+        """Recompute the dirty results whose users are readers; the readers of one that changed join `dirty`.
+        Returns the visits spent."""
+        visits = 0
+        for kind, node in sorted(k for k in dirty if k[0] in _READ_KINDS):
+            before = self._results[kind].get(node)
+            if before is None:
+                continue
+            users = self._deps.users_of(KINDS[kind].read_table, node)
+            if not users:
+                self.drop(kind, node)
+                continue
+            after, cost = self._compute(kind, node)
+            visits += cost
+            if after != before:
+                dirty |= users
+        return visits
+
+    def release_unread(self) -> None:
+        """Drop the results read by computations that no registered computation reads any more."""
+        deps = self._deps
+        while deps.released:
+            released, deps.released = deps.released, []
+            for table, node in released:
+                kind = _KIND_OF_TABLE[table]
+                if node in self._results[kind] and not deps.users_of(table, node):
+                    self.drop(kind, node)
+
+    # search.SharedResults
+
+    def ties(self, node: str, reads: Reads) -> NodeTies:
+        result, visits = self.get_or_compute(Kind.TIES, node, reads)
+        reads.visits += visits
+        return result
+
+    def holdings(self, node: str, reads: Reads) -> dict[str, Holding]:
+        result, visits = self.get_or_compute(Kind.HOLDINGS, node, reads)
+        reads.visits += visits
+        return result
+
+    # -- what results mention ------------------------------------------------------------------------------------
+
+    def mentioning(self, kind: Kind, node: str) -> Iterable[str]:
+        """The keys whose result mentions `node` (not counting those that mention every node)."""
+        return _members(self._mentioned[kind].get(node))
+
+    def mentioning_all(self, kind: Kind) -> set[str]:
+        """The keys whose result mentions every node (read only)."""
+        return self._mentions_all[kind]
+
+    def _index_mentions(self, kind: Kind, key: str, result: Any, add: bool) -> None:
+        mentions = KINDS[kind].mentions
+        assert mentions is not None  # only kinds with `mentions` are indexed
+        nodes = mentions(result)
+        if nodes is None:
+            (self._mentions_all[kind].add if add else self._mentions_all[kind].discard)(key)
+            return
+        index = self._mentioned[kind]
+        for node in nodes:
+            if add:
+                _add_one(index, node, key)
+            else:
+                _discard_one(index, node, key)
+
+
+_NONE: frozenset = frozenset()
+
+# Compact one-to-many indexes: key -> its one item (a str), a tuple of a few, or a set of many. Most keys have one
+# or a few items: a set costs 216 bytes and more, a reference 8.
+
+_SMALL = 32
+
+
+def _members(held: str | tuple[str, ...] | set[str] | None) -> Collection[str]:
+    if held is None:
+        return ()
+    return (held,) if type(held) is str else held
+
+
+def _add_one(index: dict, key: str, item: str) -> None:
+    held = index.get(key)
+    if held is None:
+        index[key] = item
+    elif type(held) is str:
+        if held != item:
+            index[key] = (held, item)
+    elif type(held) is set:
+        held.add(item)
+    elif item not in held:
+        index[key] = (*held, item) if len(held) < _SMALL else {*held, item}
+
+
+def _discard_one(index: dict, key: str, item: str) -> bool:
+    """Remove `item` under `key`; True when that left nothing (the entry is gone)."""
+    held = index.get(key)
+    if held is None:
+        return False
+    if type(held) is str:
+        if held != item:
+            return False
+        del index[key]
+        return True
+    if type(held) is set:
+        held.discard(item)
+        if len(held) <= _SMALL:
+            index[key] = tuple(held)
+    elif item in held:
+        rest = tuple(other for other in held if other != item)
+        index[key] = rest if len(rest) > 1 else rest[0]
+    return False
+
+
+def _discard_from(index: dict[str, set[str]], key: str, item: str) -> bool:
+    """Remove `item` from the set under `key`; True when that emptied it (the entry is gone)."""
+    held = index.get(key)
+    if held is None:
+        return False
+    held.discard(item)
+    if held:
+        return False
+    del index[key]
+    return True
