@@ -125,7 +125,7 @@ def _validated_at_once(text: str) -> RelationshipEvent | None:
 
 def _key_count(text: str) -> int:
     """How many keys the JSON text writes: the colons outside strings (valid JSON has no other)."""
-    if "\\" in text:  # an escaped quote could end a string early for `split`: tokenise properly
+    if '\\"' in text:  # a quote after a backslash may be escaped, and `split` would end its string there
         return _JSON_STRING.sub("", text).count(":")
     return "".join(text.split('"')[::2]).count(":")  # outside strings: the even pieces between quotes
 

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas import EventRejected, RejectReason, parse_event, validate_event, validation
+from schemas.events import RelationshipEvent
 from schemas.validation import DEFAULT_MAX_EVENT_BYTES, json_nesting_depth
 
 
@@ -388,10 +389,35 @@ def test_a_repeated_key_is_never_accepted_by_the_fast_path(valid_event):
     repeats = [raw.replace(b'"op": "upsert"', b'"op": "retract" , "op"  :"upsert"'),
                raw.replace(b'"confidence": ', b'"confidence":0.1,"confidence" \n: '),
                raw.replace(b'"source": {', b'"source": {"name": "x\\" y", '),  # an escaped quote in the text
+               raw.replace(b'"source": {', b'"source": {"name": "x\\\\", '),  # an escaped backslash, then a quote
+               raw.replace(b'"source": {', b'"source": {"name": "M\\u00fcller", '),  # an escape without quotes
                raw.replace(b'"properties": {', b'"properties": {}, "properties": {')]
     for repeated in repeats:
         assert validation._validated_at_once(repeated.decode()) is None, repeated
         assert rejection(repeated).reason is RejectReason.DUPLICATE_KEY, repeated
+
+
+def test_an_escaped_quote_cannot_hide_a_repeated_key(valid_event):
+    # Splitting the text at quotes reads an escaped quote as the end of its string, and everything after it as
+    # inside-out; with colons placed to make up the difference, a naive key count would match the fields given.
+    def armed(extra_colons: int) -> bytes:
+        document = valid_event()
+        document["source"]["name"] = 'x " y'
+        document["target"]["name"] += ":" * extra_colons
+        return encoded(document).replace(b'"op": "upsert"', b'"op": "retract", "op": "upsert"')
+
+    def naive_key_count(raw: bytes) -> int:
+        return "".join(raw.decode().split('"')[::2]).count(":")
+
+    def fields_given(raw: bytes) -> int:
+        return validation._fields_given(RelationshipEvent.model_validate_json(raw))
+
+    missing = fields_given(armed(0)) - naive_key_count(armed(0))
+    assert missing > 0
+    raw = armed(missing)
+    assert naive_key_count(raw) == fields_given(raw)  # the trap is set
+    assert validation._validated_at_once(raw.decode()) is None
+    assert rejection(raw).reason is RejectReason.DUPLICATE_KEY
 
 
 NUMBERS = (st.floats(allow_nan=False, allow_infinity=False).map(repr)
