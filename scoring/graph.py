@@ -15,7 +15,7 @@ dicts are kept in neighbour order: a new neighbour that sorts after the last one
 marks the dict unsorted, and it is sorted in place when next read through `sorted_adjacency` (so searches never
 re-sort on every read, and results never depend on insertion or hash order). Evidence
 strings shared by many relations (article URL, publisher, extractor) are interned once, and so are the values many
-records repeat (entity ids, timestamps, dates, currency codes, confidences and stakes): a parsed event brings its
+records repeat (entity ids, timestamps, dates, currency codes, confidences, stakes): a parsed event brings its
 own copy of each, which a record would otherwise keep for its lifetime. Validity dates are kept on the record and
 filtered at query time, so "as of D" needs no rebuild.
 """
@@ -245,7 +245,9 @@ class TemporalGraph:
         self._shared_times: dict[dt.datetime, dt.datetime] = {}
         self._shared_dates: dict[dt.date, dt.date] = {}
         self._shared_codes: dict[str, str] = {}
-        self._shared_numbers: dict[float, float] = {}  # confidences, stakes, amounts (never zero: see `_number`)
+        # confidences and stakes, never zero (see `_number`); not amounts: most are distinct, and an entry here
+        # costs more than the float it would share
+        self._shared_numbers: dict[float, float] = {}
         # The adjacency of every (node, layer, direction) without relations there, until it gets one: see the
         # module docstring. Held by the graph, not the module, so that a copy (a snapshot's pickle) keeps it shared
         # and recognisable. Never written.
@@ -356,8 +358,6 @@ class TemporalGraph:
         rec.confidence = self._number(rec.confidence)
         if rec.stake is not None:
             rec.stake = self._number(rec.stake)
-        if rec.amount is not None:
-            rec.amount = self._number(rec.amount)
         return rec
 
     def _number(self, value: float) -> float:
