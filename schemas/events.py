@@ -170,7 +170,8 @@ class RelationProperties(_Contract):
                                 "its version, an analyst, a register identifier match.")
 
     def set_fields(self) -> set[str]:
-        return {name for name, value in self if value is not None}
+        # every default is None, so only fields given can be set (iterating the model costs ten times more)
+        return {name for name in self.__pydantic_fields_set__ if getattr(self, name) is not None}
 
 
 class Op(StrEnum):

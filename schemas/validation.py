@@ -4,6 +4,12 @@ The worker dead-letters whatever this rejects; nothing here raises anything but 
 tests/unit/schemas/test_validation.py holds it to that). Hostile input is bounded before it is parsed: the size
 first, then the nesting depth (by a scan that does not recurse), so neither `json.loads` nor pydantic can recurse
 deeply on it.
+
+Two paths, one outcome. The fast path validates the text once, in pydantic-core (`model_validate_json`), and
+proves afterwards that no object had a duplicate key (pydantic's JSON parser keeps the last one silently). Every
+message it does not accept (invalid, or not provably free of duplicates) goes down the reference path, which
+parses with Python's json and names the reason; so the fast path decides nothing of its own, and a differential
+test holds both paths to the same result on fuzzed input.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ EARLIEST_DATE = dt.date(1000, 1, 1)
 LATEST_DATE = dt.date(2999, 12, 31)
 
 _JSON_STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 
 # The first matching field path prefix names the reason; order matters (most specific first).
 _REASON_BY_FIELD: tuple[tuple[tuple[str, ...], RejectReason], ...] = (
@@ -83,6 +90,15 @@ def _parse(raw: bytes | None, max_bytes: int) -> RelationshipEvent:
     if _nesting_too_deep(text):
         raise EventRejected(RejectReason.NESTING_TOO_DEEP,
                             f"the JSON nests more than {MAX_NESTING_DEPTH} levels deep; an event nests 3")
+    event = _validated_at_once(text)
+    if event is not None:
+        _check_time_range(event)
+        return event
+    return _parse_reference(text)
+
+
+def _parse_reference(text: str) -> RelationshipEvent:
+    """The event in `text` (UTF-8 and depth already checked), or the reason it is rejected."""
     try:
         document = json.loads(text, parse_constant=_reject_non_json_number, object_pairs_hook=_unique_keys)
     except _DuplicateKey as exc:
@@ -95,6 +111,36 @@ def _parse(raw: bytes | None, max_bytes: int) -> RelationshipEvent:
     except ValueError as exc:  # from _reject_non_json_number
         raise EventRejected(RejectReason.MALFORMED_JSON, f"not valid JSON: {exc}") from None
     return _validate(document)  # the text scan above bounded the depth already
+
+
+def _validated_at_once(text: str) -> RelationshipEvent | None:
+    """The event, validated from the text in one pass, if it is valid and no object in it repeats a key; else None
+    (the reference path then decides, and words the reason)."""
+    try:
+        event = RelationshipEvent.model_validate_json(text)
+    except Exception:  # noqa: BLE001 - whatever it is, the reference path reports it as before
+        return None
+    return event if _key_count(text) == _fields_given(event) else None
+
+
+def _key_count(text: str) -> int:
+    """How many keys the JSON text writes: the colons outside strings (valid JSON has no other)."""
+    if '\\"' in text:  # a quote after a backslash may be escaped, and `split` would end its string there
+        return _JSON_STRING.sub("", text).count(":")
+    return "".join(text.split('"')[::2]).count(":")  # outside strings: the even pieces between quotes
+
+
+def _fields_given(event: RelationshipEvent) -> int:
+    """How many keys the validated event was given, over every object in it. Unknown keys are refused, so each key
+    of each object of a valid event sets one field; a repeated key sets its field once and counts one less."""
+    given = len(event.__pydantic_fields_set__)
+    for ref in (event.source, event.target):
+        given += len(ref.__pydantic_fields_set__)
+        for identifier in ref.identifiers:
+            given += len(identifier.__pydantic_fields_set__)
+    provenance = event.provenance
+    return (given + len(event.properties.__pydantic_fields_set__) + len(provenance.__pydantic_fields_set__)
+            + len(provenance.extractor.__pydantic_fields_set__))
 
 
 def json_nesting_depth(text: str, stop_above: int | None = None) -> int:

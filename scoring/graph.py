@@ -8,12 +8,16 @@ attributes (name, schema, topics) follow the newest event that mentions the enti
 Storage: one networkx DiGraph per `Layer` (its `_succ` / `_pred` dicts are the out- and in-adjacency the searches
 read). The data of edge u -> v is the `Relation` record itself (a `__slots__` object), or a tuple of records (sorted
 by relation id) when several relations join u to v in one layer, rather than attribute dicts (a dict per edge costs
-~180 bytes, and a MultiDiGraph's key dict as much again); nodes share one never-written attribute dict. Adjacency
+~180 bytes, and a MultiDiGraph's key dict as much again); nodes share one never-written attribute dict, and the
+direction a node has no relations in (most nodes of a layer only hold, or are only held) points at one shared empty
+adjacency dict, replaced by a dict of its own on the first relation (an empty dict costs 64 bytes). Adjacency
 dicts are kept in neighbour order: a new neighbour that sorts after the last one is appended in order, any other
 marks the dict unsorted, and it is sorted in place when next read through `sorted_adjacency` (so searches never
 re-sort on every read, and results never depend on insertion or hash order). Evidence
-strings shared by many relations (article URL, publisher, extractor) are interned once. Validity dates are kept
-on the record and filtered at query time, so "as of D" needs no rebuild.
+strings shared by many relations (article URL, publisher, extractor) are interned once, and so are the values many
+records repeat (entity ids, timestamps, dates, currency codes, confidences, stakes): a parsed event brings its
+own copy of each, which a record would otherwise keep for its lifetime. Validity dates are kept on the record and
+filtered at query time, so "as of D" needs no rebuild.
 """
 
 from __future__ import annotations
@@ -49,7 +53,8 @@ class Relation:
                  "amount", "currency", "observed_at", "event_id", "citation", "quote", "offset", "statements",
                  "role")
 
-    def __init__(self, event: RelationshipEvent, citation: Citation, offset: str | None):
+    def __init__(self, event: RelationshipEvent, citation: Citation, offset: str | None,
+                 observed_at: dt.datetime | None = None):
         props = event.properties
         self.relation_id = event.relation_id
         self.type: RelationType = event.relation_type
@@ -62,7 +67,7 @@ class Relation:
         self.stake: float | None = None if props.percentage is None else props.percentage / 100.0
         self.amount: float | None = props.amount
         self.currency: str | None = props.currency
-        self.observed_at: dt.datetime = utc(event.observed_at)
+        self.observed_at: dt.datetime = observed_at or utc(event.observed_at)
         self.event_id: str = event.event_id
         self.citation = citation
         self.quote: str | None = event.provenance.quote
@@ -93,15 +98,20 @@ class Relation:
 
 
 class Entity:
-    __slots__ = ("id", "name", "schema", "topics", "version", "degree")
+    # the version is kept as its two parts: a tuple per entity would cost 64 bytes more
+    __slots__ = ("id", "name", "schema", "topics", "observed_at", "event_id", "degree")
 
     def __init__(self, ref: EntityRef, version: Version, topics: frozenset[str]):
         self.id = ref.id
         self.name: str = ref.name
         self.schema: EntitySchema = ref.schema_
         self.topics = topics
-        self.version = version
+        self.observed_at, self.event_id = version  # of the newest event that mentioned it
         self.degree = 0  # live relations touching it
+
+    @property
+    def version(self) -> Version:
+        return self.observed_at, self.event_id
 
     def same_attributes(self, ref: EntityRef) -> bool:
         return self.name == ref.name and self.schema == ref.schema_ and self.topics == frozenset(ref.topics)
@@ -227,13 +237,21 @@ class TemporalGraph:
         self._facts: dict[str, Relation] = {}  # the edges: facts by id (their primary statement's relation id)
         self._tombstones: dict[str, Version] = {}
         self._entities: dict[str, Entity] = {}
-        self._events: set[str] = set()
+        # the ids applied, as a dict's keys: a dict of strings costs half a set's bytes per entry or less
+        self._events: dict[str, None] = {}
         self._citations: dict[tuple[str, str, str], Citation] = {}
         self._topic_sets: dict[frozenset[str], frozenset[str]] = {}  # one object per distinct set of topics
         # one object per distinct timestamp, date and currency code on relations
         self._shared_times: dict[dt.datetime, dt.datetime] = {}
         self._shared_dates: dict[dt.date, dt.date] = {}
         self._shared_codes: dict[str, str] = {}
+        # confidences and stakes, never zero (see `_number`); not amounts: most are distinct, and an entry here
+        # costs more than the float it would share
+        self._shared_numbers: dict[float, float] = {}
+        # The adjacency of every (node, layer, direction) without relations there, until it gets one: see the
+        # module docstring. Held by the graph, not the module, so that a copy (a snapshot's pickle) keeps it shared
+        # and recognisable. Never written.
+        self._no_neighbours: dict = {}
         self._node_count = 0
         self._clock: dt.datetime | None = None
 
@@ -243,8 +261,9 @@ class TemporalGraph:
         """Apply one event; None if this event id was applied before (then nothing changes)."""
         if event.event_id in self._events:
             return None
-        self._events.add(event.event_id)
+        self._events[event.event_id] = None
         observed = utc(event.observed_at)
+        observed = self._shared_times.setdefault(observed, observed)
         if self._clock is None or observed > self._clock:
             self._clock = observed
         version: Version = (observed, event.event_id)
@@ -257,7 +276,7 @@ class TemporalGraph:
             change.stale = True
             return change
         before = self._relations.get(event.relation_id)
-        after = self._relation(event, offset) if event.op is Op.UPSERT else None
+        after = self._relation(event, offset, observed) if event.op is Op.UPSERT else None
         if before is not None:
             del self._relations[before.relation_id]
         if after is not None:
@@ -288,9 +307,13 @@ class TemporalGraph:
             statements = [st for fact in old for st in fact.evidence() if st is not before]
             if after is not None and fact_key(after) == key:
                 statements.append(after)
+            if not old and len(statements) <= 1:  # the common case: a relation no other statement states
+                added.extend(statements)
+                continue
             new = facts_of(statements, tuple(old))
-            removed.extend(fact for fact in old if not any(fact is kept for kept in new))
-            added.extend(fact for fact in new if not any(fact is held for held in old))
+            kept, held = {id(fact) for fact in new}, {id(fact) for fact in old}
+            removed.extend(fact for fact in old if id(fact) not in kept)
+            added.extend(fact for fact in new if id(fact) not in held)
         return removed, added
 
     def _facts_at(self, key: FactKey) -> list[Relation]:
@@ -316,24 +339,30 @@ class TemporalGraph:
         if changed:
             entity.name, entity.schema = ref.name, ref.schema_
             entity.topics = self._interned_topics(ref.topics)
-        entity.version = version
+        entity.observed_at, entity.event_id = version
         return changed
 
-    def _relation(self, event: RelationshipEvent, offset: str | None) -> Relation:
+    def _relation(self, event: RelationshipEvent, offset: str | None, observed_at: dt.datetime) -> Relation:
         """A new record whose values repeated across relations (entity ids, dates, currency) are the objects
         already held: every parsed event brings its own copies, and a relation keeps them for its lifetime."""
-        rec = Relation(event, self._citation(event), offset)
+        rec = Relation(event, self._citation(event), offset, observed_at)  # observed_at: shared already (apply)
         rec.source = self._entities[rec.source].id
         rec.target = self._entities[rec.target].id
-        times, dates = self._shared_times, self._shared_dates
-        rec.observed_at = times.setdefault(rec.observed_at, rec.observed_at)
+        dates = self._shared_dates
         if rec.start is not None:
             rec.start = dates.setdefault(rec.start, rec.start)
         if rec.end is not None:
             rec.end = dates.setdefault(rec.end, rec.end)
         if rec.currency is not None:
             rec.currency = self._shared_codes.setdefault(rec.currency, rec.currency)
+        rec.confidence = self._number(rec.confidence)
+        if rec.stake is not None:
+            rec.stake = self._number(rec.stake)
         return rec
+
+    def _number(self, value: float) -> float:
+        # Zero is left alone: 0.0 and -0.0 are equal keys, and a stake's sign shows in its rendering.
+        return self._shared_numbers.setdefault(value, value) if value else value
 
     def _interned_topics(self, topics) -> frozenset[str]:
         key = frozenset(topics)
@@ -352,8 +381,9 @@ class TemporalGraph:
         code = rec.layer * 2
         layer = self._layers[rec.layer]
         for node in (u, v):
-            if node not in layer._node:
-                layer.add_node(node)
+            if node not in layer._node:  # networkx's add_node, without a dict for a direction not used yet
+                layer._node[node] = _Layer._NO_ATTRIBUTES
+                layer._succ[node] = layer._pred[node] = self._no_neighbours
         held = layer._succ[u].get(v)
         if held is None:
             entry = rec
@@ -370,7 +400,9 @@ class TemporalGraph:
 
     def _put(self, code: int, node: str, neighbour: str, entry) -> None:
         adjacency = self._adj[code][node]
-        if adjacency and neighbour not in adjacency and neighbour < next(reversed(adjacency)):
+        if adjacency is self._no_neighbours:
+            adjacency = self._adj[code][node] = {}
+        elif adjacency and neighbour not in adjacency and neighbour < next(reversed(adjacency)):
             self._unsorted[code].add(node)
         adjacency[neighbour] = entry
 
@@ -386,6 +418,7 @@ class TemporalGraph:
                 del adjacency[neighbour]
                 if not adjacency:
                     self._unsorted[c].discard(node)
+                    self._adj[c][node] = self._no_neighbours
         layer = self._layers[rec.layer]
         for node in (u, v):
             if node in layer._node and not layer._succ[node] and not layer._pred[node]:

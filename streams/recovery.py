@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from kafka import KafkaAdminClient
 
+from streams.collector import PausedCollection
 from streams.config import Settings
 from streams.log_reader import Bounds, open_consumer, partitions_of, read
 from streams.processor import EventProcessor
@@ -77,9 +78,11 @@ def replay_into(settings: Settings, processor: EventProcessor, bounds: Bounds) -
     across offsets the log no longer has: compaction, transaction markers). Returns the records applied."""
     applied = 0
     if bounds.total:
-        for record in read(settings, settings.events_topic, bounds):
-            processor.process(record, publish=False)
-            applied += 1
+        with PausedCollection() as collection:  # a replay allocates the graph: see streams.collector
+            for record in read(settings, settings.events_topic, bounds):
+                processor.process(record, publish=False)
+                applied += 1
+                collection.step()
     for partition, stop in bounds.end.items():
         key = str(partition)
         processor.next_offsets[key] = max(processor.next_offsets.get(key, 0), stop)

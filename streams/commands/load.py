@@ -45,6 +45,7 @@ def run(args) -> int:
     from scoring import AlertTracker
     from scoring.resolution import ResolvingEngine
     from streams.commands.produce import produce_lines, report_failures
+    from streams.collector import PausedCollection
     from streams.commands.snapshot import open_store
     from streams.log_reader import open_consumer, resolve_bounds, read
     from streams.processor import EventProcessor
@@ -78,16 +79,18 @@ def run(args) -> int:
     counts = {"read": 0, "invalid": 0}
     started = time.perf_counter()
 
-    def valid_events():
+    def valid_events(collection: PausedCollection):
         for record in read(settings, settings.events_topic, bounds):
             counts["read"] += 1
+            collection.step()
             try:
                 yield validator._admit(record), f"{record.partition}:{record.offset}"
             except EventRejected:
                 counts["invalid"] += 1
 
     offsets = {str(partition): end for partition, end in bounds.end.items()}
-    tracker.observe(engine.load(valid_events(), input_offsets=offsets))
+    with PausedCollection() as collection:  # a load allocates the graph and every cache: see streams.collector
+        tracker.observe(engine.load(valid_events(collection), input_offsets=offsets))
     loaded = time.perf_counter() - started
     path = store.save(SnapshotState(engine, tracker, dict(bounds.end), validator.content_by_event_id))
     # the group starts where the snapshot ends: the worker need not fetch the loaded log again only to skip it

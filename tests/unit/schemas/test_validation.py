@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schemas import EventRejected, RejectReason, parse_event, validate_event
+from schemas import EventRejected, RejectReason, parse_event, validate_event, validation
+from schemas.events import RelationshipEvent
 from schemas.validation import DEFAULT_MAX_EVENT_BYTES, json_nesting_depth
 
 
@@ -357,3 +359,102 @@ def test_fuzzed_messages_are_accepted_or_rejected_never_anything_else(seed_docum
     event.observed_at.astimezone(dt.UTC)
     event.provenance.retrieved_at.astimezone(dt.UTC)
     event.model_dump_json()
+
+
+# -- the fast path decides exactly what the reference path decides (schemas.validation module docstring) ------------
+
+def decision(raw: bytes) -> tuple:
+    """What parse_event makes of `raw`: the event (with its serialised form and the fields each object was given,
+    which `set_fields` and the content digest read), or the rejection."""
+    try:
+        event = parse_event(raw, max_bytes=10**6)
+    except EventRejected as rejected:
+        return "rejected", rejected.reason, rejected.message, rejected.unexpected
+    given = [model.__pydantic_fields_set__ for model in (event, event.source, event.target, event.properties,
+                                                          event.provenance, event.provenance.extractor)]
+    return "accepted", event, event.model_dump_json(), given
+
+
+def reference_decision(raw: bytes) -> tuple:
+    with mock.patch.object(validation, "_validated_at_once", return_value=None):  # the reference path alone
+        return decision(raw)
+
+
+def test_the_fast_path_is_taken_for_ordinary_events(seed_lines):
+    assert all(validation._validated_at_once(line.decode()) is not None for line in seed_lines)
+
+
+def test_a_repeated_key_is_never_accepted_by_the_fast_path(valid_event):
+    raw = encoded(valid_event())
+    repeats = [raw.replace(b'"op": "upsert"', b'"op": "retract" , "op"  :"upsert"'),
+               raw.replace(b'"confidence": ', b'"confidence":0.1,"confidence" \n: '),
+               raw.replace(b'"source": {', b'"source": {"name": "x\\" y", '),  # an escaped quote in the text
+               raw.replace(b'"source": {', b'"source": {"name": "x\\\\", '),  # an escaped backslash, then a quote
+               raw.replace(b'"source": {', b'"source": {"name": "M\\u00fcller", '),  # an escape without quotes
+               raw.replace(b'"properties": {', b'"properties": {}, "properties": {')]
+    for repeated in repeats:
+        assert validation._validated_at_once(repeated.decode()) is None, repeated
+        assert rejection(repeated).reason is RejectReason.DUPLICATE_KEY, repeated
+
+
+def test_an_escaped_quote_cannot_hide_a_repeated_key(valid_event):
+    # Splitting the text at quotes reads an escaped quote as the end of its string, and everything after it as
+    # inside-out; with colons placed to make up the difference, a naive key count would match the fields given.
+    def armed(extra_colons: int) -> bytes:
+        document = valid_event()
+        document["source"]["name"] = 'x " y'
+        document["target"]["name"] += ":" * extra_colons
+        return encoded(document).replace(b'"op": "upsert"', b'"op": "retract", "op": "upsert"')
+
+    def naive_key_count(raw: bytes) -> int:
+        return "".join(raw.decode().split('"')[::2]).count(":")
+
+    def fields_given(raw: bytes) -> int:
+        return validation._fields_given(RelationshipEvent.model_validate_json(raw))
+
+    missing = fields_given(armed(0)) - naive_key_count(armed(0))
+    assert missing > 0
+    raw = armed(missing)
+    assert naive_key_count(raw) == fields_given(raw)  # the trap is set
+    assert validation._validated_at_once(raw.decode()) is None
+    assert rejection(raw).reason is RejectReason.DUPLICATE_KEY
+
+
+NUMBERS = (st.floats(allow_nan=False, allow_infinity=False).map(repr)
+           | st.integers(-10**30, 10**30).map(str)
+           | st.builds(lambda whole, fraction, exponent: f"{whole}.{fraction}e{exponent}",
+                       st.integers(0, 10**6), st.integers(0, 10**25), st.integers(-330, 330)))
+NUMBER_FIELDS = [("properties", "percentage"), ("properties", "amount"), ("provenance", "confidence")]
+SEPARATORS = st.tuples(st.sampled_from([",", ", ", " ,", ",\n  "]), st.sampled_from([":", ": ", " : ", "\t:"]))
+
+
+@st.composite
+def differently_written_messages(draw, documents: list[dict]) -> bytes:
+    """Events written as producers may write them: other spacing, escapes, number spellings; perhaps a repeated
+    key, or one of the hostile mutations."""
+    if draw(st.booleans()):
+        return draw(hostile_messages(documents))
+    document = json.loads(json.dumps(draw(st.sampled_from(documents))))
+    number_at = {}
+    for section, name in draw(st.lists(st.sampled_from(NUMBER_FIELDS), max_size=2)):
+        if isinstance(document.get(section), dict):
+            marker = f"@number{len(number_at)}@"
+            document[section][name] = marker
+            number_at[marker] = draw(NUMBERS)
+    if draw(st.booleans()):
+        document["source"]["name"] = draw(st.text(max_size=12)) or "x"
+    raw = json.dumps(document, separators=draw(SEPARATORS), ensure_ascii=draw(st.booleans()))
+    for marker, number in number_at.items():
+        raw = raw.replace(f'"{marker}"', number)
+    if draw(st.booleans()):
+        raw = raw.replace(":", "\\u003a", 1) if draw(st.booleans()) else raw.replace("/", "\\/")
+    if draw(st.booleans()):
+        raw = raw.replace('"event_id"', '"event_id"' + draw(SEPARATORS)[1] + '"x", "event_id"', 1)
+    return raw.encode("utf-8", "surrogatepass")
+
+
+@settings(max_examples=500, deadline=None)
+@given(data=st.data())
+def test_the_fast_path_and_the_reference_path_decide_alike(seed_documents, handwritten_documents, data):
+    raw = data.draw(differently_written_messages(seed_documents + handwritten_documents))
+    assert decision(raw) == reference_decision(raw)

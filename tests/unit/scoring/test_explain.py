@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from schemas.outputs import PathKind
+from .conftest import load_seed_events
 
 
 def conflict(make):
@@ -73,3 +76,37 @@ def test_amounts_and_ended_relations_are_labelled(engine, make):
     (score,) = engine.scores()
     assert score.commercial_paths[0].text == ("Finance Minister -ownership[75%, ended 2024-12-31]-> Family Holding "
                                               "<-payment[2.5M EUR]- Big Bank")
+
+
+def validated_again(model: BaseModel) -> BaseModel:
+    """The model as validation builds it from its own fields (nested models validated too)."""
+    return type(model).model_validate(model.model_dump())
+
+
+def assert_as_validated(model: BaseModel) -> None:
+    again = validated_again(model)
+    assert model == again
+    assert model.model_dump_json() == again.model_dump_json()  # also 1 against 1.0, enum against str
+    assert model.__pydantic_fields_set__ == again.__pydantic_fields_set__
+    for name in type(model).model_fields:
+        assert type(getattr(model, name)) is type(getattr(again, name)), name
+
+
+def test_assembled_paths_edges_and_evidence_equal_validated_ones(make, config):
+    # scoring.explain builds them without validation: they must be what validation would build, field for field
+    from scoring.engine import Engine
+    engine = Engine(config)
+    events = conflict(make) + [make("payment", "son", "exchange", amount=2_500_000, currency="USD", end="2025-01-01"),
+                               make("ownership", "son", "exchange", percentage=0, observed_at="2025-06-02T00:00:00Z")]
+    for offset, event in enumerate(events):
+        engine.apply(event, offset=f"0:{offset}")
+    engine.load(load_seed_events())
+    scores = engine.scores()
+    assert len(scores) > 2
+    for score in scores:
+        for path in (*score.authority_paths, *score.commercial_paths):
+            assert_as_validated(path)
+            for edge in path.edges:
+                assert_as_validated(edge)
+                for evidence in edge.evidence:
+                    assert_as_validated(evidence)

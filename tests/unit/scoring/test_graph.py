@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import pickle
 
-from scoring.graph import TemporalGraph
+from scoring.graph import TemporalGraph, records
 from scoring.semantics import OUT, Layer
 
 T0 = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
@@ -159,3 +160,51 @@ def test_adjacency_is_read_in_neighbour_order_whatever_the_insertion_order(make)
         graph.apply(make("ownership", "pm", target, op="retract", observed_at=at(30 + minutes)))
     assert list(graph.sorted_adjacency("pm", Layer.HOLDING, OUT)) == ["bank-sub", "vendor"]
     assert sorted(graph.layer_graph(Layer.HOLDING).edges) == [("pm", "bank-sub"), ("pm", "vendor")]
+
+
+def adjacency_of(graph: TemporalGraph) -> dict:
+    return {(layer, direction): {node: {neighbour: [(rec.relation_id, rec.event_id) for rec in records(entry)]
+                                        for neighbour, entry in graph.sorted_adjacency(node, layer, direction).items()}
+                                 for node in sorted(graph.layer_graph(layer)._node)}
+            for layer in Layer for direction in (0, 1)}
+
+
+def test_a_direction_without_relations_shares_one_empty_adjacency_until_it_gets_one(make):
+    graph = TemporalGraph()
+    graph.apply(make("ownership", "pm", "holdco", observed_at=at(1)))
+    assert graph.adjacency("pm", Layer.HOLDING, 1) is graph.adjacency("holdco", Layer.HOLDING, 0)
+    graph.apply(make("ownership", "holdco", "shell", observed_at=at(2)))  # holdco now also holds
+    assert list(graph.adjacency("holdco", Layer.HOLDING, 0)) == ["shell"]
+    assert graph.adjacency("pm", Layer.HOLDING, 1) == {} and graph.adjacency("shell", Layer.HOLDING, 0) == {}
+    graph.apply(make("ownership", "holdco", "shell", op="retract", observed_at=at(3)))
+    assert graph.adjacency("holdco", Layer.HOLDING, 0) is graph.adjacency("pm", Layer.HOLDING, 1)
+    assert graph.adjacency("holdco", Layer.HOLDING, 0) == {}
+
+
+def test_a_copied_graph_goes_on_like_the_original(make):
+    # a snapshot pickles the graph: the shared empty adjacency must stay shared, and never be written, in the copy
+    graph = TemporalGraph()
+    first = [make("ownership", "pm", "holdco", observed_at=at(1)), make("family", "pm", "son", observed_at=at(2)),
+             make("ownership", "son", "shell", percentage=30, observed_at=at(3))]
+    later = [make("ownership", "holdco", "shell", observed_at=at(4)),
+             make("ownership", "shell", "holdco", observed_at=at(5)), make("family", "son", "pm", observed_at=at(6)),
+             make("ownership", "pm", "holdco", op="retract", observed_at=at(7))]
+    for event in first:
+        graph.apply(event)
+    copy = pickle.loads(pickle.dumps(graph))
+    for event in later:
+        graph.apply(event)
+        copy.apply(event)
+    assert adjacency_of(copy) == adjacency_of(graph)
+    assert snapshot(copy) == snapshot(graph)
+    assert copy._no_neighbours == {} and graph._no_neighbours == {}
+
+
+def test_repeated_values_are_held_once(make):
+    graph = TemporalGraph()
+    graph.apply(make("ownership", "pm", "holdco", percentage=25.5, confidence=0.9, observed_at="2025-03-01T12:00:00Z"))
+    graph.apply(make("ownership", "pm", "shell", percentage=25.5, confidence=0.9,
+                     observed_at="2025-03-01T13:00:00+01:00"))
+    first, second = graph.relations()
+    assert first.confidence is second.confidence and first.stake is second.stake
+    assert first.observed_at is second.observed_at is graph.entity("pm").observed_at
