@@ -85,7 +85,7 @@ class AlertTracker:
         touched: dict[CaseKey, ScoreChange] = {}  # case -> the last change of this step that touched it
         seen: set[PairKey] = set()
         for change in changes:
-            key, new = change.key, change.new
+            key = change.key
             if key in seen:
                 alerts.extend(self._step(touched))
                 touched, seen = {}, set()
@@ -95,7 +95,8 @@ class AlertTracker:
                 case = (key[0], held[0])
                 self._members[case].discard(key)
                 touched[case] = change
-            if new is not None and self.alerting(new.band):
+            if self.alerting(change.band):  # known without rendering: most changes never alert
+                new = change.new
                 case = (key[0], case_of(new))
                 self._alerting[key] = (case[1], new)
                 self._members.setdefault(case, set()).add(key)

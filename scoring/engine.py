@@ -84,24 +84,39 @@ class _Stored:
 class ScoreChange:
     """A pair's score before and after one event. `new` is None when the pair stopped scoring.
 
-    `old` is rendered on first access: publishing needs it only when the pair stopped scoring (for its names), and
-    rendering a score with its paths and evidence is the costliest step of a small change. Rendering later gives
-    the same result because the stored assessment is immutable and an engine's config, time model and `as_of`
-    never change after construction."""
+    Both scores are rendered on first access: publishing needs the old one only when the pair stopped scoring (for
+    its names), a silent catch-up or a bulk load publishes neither, and rendering a score with its paths and
+    evidence is the costliest step of a small change. `band` (the new score's band) is known without rendering,
+    for the alert tracker and the metrics. Rendering later gives the same result because the stored assessment is
+    immutable and an engine's config, time model and `as_of` never change after construction."""
 
     actor_id: str
     counterparty_id: str
     previous: RiskScore | Callable[[], RiskScore] | None  # the old score, or how to render it
-    new: RiskScore | None
+    current: RiskScore | Callable[[], RiskScore] | None  # the new score, or how to render it
     graph_version: int
     trigger_event_id: str | None = None
     input_offsets: Mapping[str, int] = field(default_factory=dict)
+    current_band: Band | None = None  # the new score's band, given with a `current` not rendered yet
 
     @property
     def old(self) -> RiskScore | None:
         if callable(self.previous):
             object.__setattr__(self, "previous", self.previous())
         return self.previous
+
+    @property
+    def new(self) -> RiskScore | None:
+        if callable(self.current):
+            object.__setattr__(self, "current", self.current())
+        return self.current
+
+    @property
+    def band(self) -> Band | None:
+        """The new score's band (None: the pair stopped scoring), without rendering it."""
+        if self.current is None:
+            return None
+        return self.current_band if callable(self.current) else self.current.band
 
     @property
     def key(self) -> PairKey:
@@ -338,14 +353,14 @@ class Engine:
                     new_stored[pair] = old_stored[pair]  # unchanged: keep what was published
                 continue
             old = partial(self._materialize, old_stored[pair]) if pair in old_stored else None
-            new = None
+            new = band = None
             if pair in new_stored:
                 held = new_stored[pair]
                 new_stored[pair] = _Stored(held.assessment, held.names, self._day, self.graph.event_count, None,
                                            offsets)
-                new = self._materialize(new_stored[pair])
+                new, band = partial(self._materialize, new_stored[pair]), held.assessment.band
             if old is not None or new is not None:
-                changes.append(ScoreChange(pair[0], pair[1], old, new, self.graph.event_count, None, offsets))
+                changes.append(ScoreChange(pair[0], pair[1], old, new, self.graph.event_count, None, offsets, band))
         return changes
 
     def _persons_who_steer(self) -> list[str]:
@@ -500,13 +515,14 @@ class Engine:
                 continue
             held = self._stored.pop(pair, None)
             old = partial(self._materialize, held) if held is not None else None
-            new = None
+            new = band = None
             if assessment is not None:
                 self._stored[pair] = _Stored(assessment, names_on(assessment, self.graph), self._day,
                                              self.graph.event_count, trigger, offsets)
-                new = self._materialize(self._stored[pair])
+                new, band = partial(self._materialize, self._stored[pair]), assessment.band
             if old is not None or new is not None:
-                changes.append(ScoreChange(pair[0], pair[1], old, new, self.graph.event_count, trigger, offsets))
+                changes.append(ScoreChange(pair[0], pair[1], old, new, self.graph.event_count, trigger, offsets,
+                                           band))
         caches.collect(Kind.GROUP, {c for _, c in stale_pairs})
         caches.release_unread()
         self._last = {"visits": visits, "recomputed": len(stale_pairs), "changes": len(changes), "causes": causes}

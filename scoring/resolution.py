@@ -281,9 +281,8 @@ class ResolvingEngine:
                 self.apply(event, offset, input_offsets)
         finally:
             self._bulk = False
-        return [ScoreChange(c.key[0], c.key[1], self._restore(c.old) if c.old is not None else None,
-                            self._restore(c.new) if c.new is not None else None, c.graph_version,
-                            c.trigger_event_id, c.input_offsets)
+        return [ScoreChange(c.key[0], c.key[1], _lazy_restore(self, c), _lazy_restore_new(self, c), c.graph_version,
+                            c.trigger_event_id, c.input_offsets, c.band)
                 for c in self.engine.rebuild(input_offsets)]
 
     def score(self, actor_id: str, counterparty_id: str) -> RiskScore | None:
@@ -703,6 +702,12 @@ def _lazy_restore(layer: ResolvingEngine, change: ScoreChange):
     if change.previous is None:
         return None
     return lambda: layer._restore(change.old) if change.old is not None else None
+
+
+def _lazy_restore_new(layer: ResolvingEngine, change: ScoreChange):
+    if change.current is None:
+        return None
+    return lambda: layer._restore(change.new)
 
 
 def _collect(collected: dict, changes: list[ScoreChange]) -> None:

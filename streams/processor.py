@@ -232,7 +232,7 @@ class EventProcessor:
 
     def _count_outputs(self, changes, alerts) -> None:
         for change in changes:
-            band = change.new.band.value if change.new is not None else "none"
+            band = change.band.value if change.band is not None else "none"
             self.metrics.score_changes.labels(band=band).inc()
         for alert in alerts:
             self.metrics.alerts.labels(band=alert.band.value, state=alert.state.value).inc()
