@@ -312,15 +312,17 @@ class Engine:
             changes.extend(self.apply(event))
         return changes
 
-    def load(self, events: Iterable[RelationshipEvent | tuple[RelationshipEvent, str | None]],
+    def load(self, events: Iterable[RelationshipEvent | tuple],
              input_offsets: Mapping[str, int] | None = None) -> list[ScoreChange]:
         """Apply many events at once (recovery, bulk import, benchmark set-up): the graph first, then one rebuild
         of every cached computation. The state afterwards equals applying the events one by one; the changes
-        returned compare each pair's score before and after the whole batch. Items are events or
-        (event, offset) pairs."""
+        returned compare each pair's score before and after the whole batch. Items are events, (event, offset) or
+        (event, offset, raw) as `ResolvingEngine.load` takes them (the engine keeps no raw message)."""
         for item in events:
-            event, offset = item if isinstance(item, tuple) else (item, None)
-            self.graph.apply(event, offset)
+            if isinstance(item, tuple):
+                self.graph.apply(item[0], item[1])
+            else:
+                self.graph.apply(item, None)
         return self.rebuild(input_offsets)
 
     def rebuild(self, input_offsets: Mapping[str, int] | None = None) -> list[ScoreChange]:

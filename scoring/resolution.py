@@ -269,16 +269,19 @@ class ResolvingEngine:
             changes.extend(self.apply(event))
         return changes
 
-    def load(self, events: Iterable[RelationshipEvent | tuple[RelationshipEvent, str | None]],
+    def load(self, events: Iterable[RelationshipEvent | tuple],
              input_offsets: Mapping[str, int] | None = None) -> list[ScoreChange]:
         """Apply many events at once, as `Engine.load` does: the layer's bookkeeping and the engine's graph event by
         event, then one rebuild of every score. The state afterwards equals applying the events one by one; the
-        changes compare each pair's score before and after the whole batch."""
+        changes compare each pair's score before and after the whole batch. Items are events, (event, offset) or
+        (event, offset, raw) with the message the event was parsed from (see `apply`)."""
         self._bulk = True
         try:
             for item in events:
-                event, offset = item if isinstance(item, tuple) else (item, None)
-                self.apply(event, offset, input_offsets)
+                if isinstance(item, tuple):
+                    self.apply(item[0], item[1], input_offsets, *item[2:])
+                else:
+                    self.apply(item, None, input_offsets)
         finally:
             self._bulk = False
         return [ScoreChange(c.key[0], c.key[1], _lazy_restore(self, c), _lazy_restore_new(self, c), c.graph_version,

@@ -84,7 +84,7 @@ def run(args) -> int:
             counts["read"] += 1
             collection.step()
             try:
-                yield validator._admit(record), f"{record.partition}:{record.offset}"
+                yield validator._admit(record), f"{record.partition}:{record.offset}", record.value
             except EventRejected:
                 counts["invalid"] += 1
 
