@@ -216,8 +216,8 @@ class Engine:
             self._track_hubs(rec for rec in (before, after) if rec is not None)
         touched: list[Relation] = [rec for pair in change.relations for rec in pair if rec is not None]
         day = self._evaluation_day()
-        if self.as_of is None and self._day is not None and day > self._day:
-            touched.extend(self._due(day))
+        due = self._due(day) if self.as_of is None and self._day is not None and day > self._day else []
+        touched.extend(due)
         self._day = day
         for _, after in change.relations:
             if after is not None:
@@ -230,6 +230,12 @@ class Engine:
         for node, layer, direction in change.presence:
             dirty |= self._deps.readers_of_presence(node, layer, direction)
         dirty |= self._deps.readers_of_entities(change.entities)
+        for rec in due:
+            # A path shows a relation that ended as ended from the next day on, although what it contributes may
+            # not change before the first decay step: the pairs whose paths pass its ends are compared again (the
+            # comparison of what a score shows includes that label; a pair it does not concern stays unchanged).
+            dirty.update(key for key in self._deps.readers_of_entities((rec.source, rec.target))
+                         if key[0] == Kind.PAIR)
         discovered = self._possible_actors(touched, change.presence, change.entities)
         dirty.update((Kind.REACH, person) for person in discovered)
         return self._refresh(dirty, event.event_id, dict(input_offsets or {}))

@@ -168,7 +168,7 @@ class SnapshotStore:
         header = dict(serialized.header, body_hmac=self._mac(serialized.body))
         name = f"snapshot-{time.time_ns():020d}{SUFFIX}"
         final = self.directory / name
-        temporary = self.directory / f"{_TEMP_PREFIX}{name}"
+        temporary = self.directory / f"{_TEMP_PREFIX}{os.getpid()}-{name}"  # the pid: see wait_for_child
         with temporary.open("wb") as handle:
             handle.write(MAGIC)
             handle.write(json.dumps(header, sort_keys=True).encode() + b"\n")
@@ -206,11 +206,10 @@ class SnapshotStore:
         finally:
             os._exit(status)
 
-    @staticmethod
-    def wait_for_child(pid: int, timeout: float | None = None) -> int:
+    def wait_for_child(self, pid: int, timeout: float | None = None) -> int:
         """Block until a `save_in_child` child exits; its exit code. A child still writing after `timeout` seconds
         (storage that hangs: a dead network mount) is killed and TimeoutError raised, so that a stuck writer never
-        holds back every later snapshot; its temporary file goes at the next write."""
+        holds back every later snapshot; its temporary file is removed at once (it may be a snapshot's size)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             done, status = os.waitpid(pid, 0 if deadline is None else os.WNOHANG)
@@ -219,6 +218,8 @@ class SnapshotStore:
             if time.monotonic() > deadline:
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
+                for leftover in self.directory.glob(f"{_TEMP_PREFIX}{pid}-*"):
+                    leftover.unlink(missing_ok=True)
                 raise TimeoutError(f"snapshot writer (pid {pid}) still writing after {timeout:.0f}s: killed")
             time.sleep(0.05)
 
@@ -269,6 +270,8 @@ class SnapshotStore:
             raise SnapshotRejected("unauthenticated", f"{path.name}: HMAC does not match this installation's key "
                                                       f"({self.directory / KEY_FILE}); not unpickling it")
         collecting = gc.isenabled()
+        if freeze:
+            gc.collect()  # what an earlier failed attempt left half-built must not be frozen with the state
         gc.disable()  # unpickling creates millions of objects: collections during it made loading 4-5 times slower
         try:
             engine, tracker, digests = pickle.loads(body)  # noqa: S301 - checked above: our directory, our key, intact

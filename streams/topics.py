@@ -87,17 +87,17 @@ def describe_topics(settings: Settings) -> list[dict]:
 
 
 def when_coordinator_ready(call, timeout: float):
-    """`call()` (a group request), retried while the broker has no group coordinator yet: a broker just started
-    has no offsets topic, asking creates it, and a retry gets an answer."""
+    """`call()` (a group request), retried while the group has no coordinator ready: a broker just started has no
+    offsets topic (asking creates it), a coordinator may still be loading the group, or may have moved."""
     import time
 
-    from kafka.errors import CoordinatorNotAvailableError
+    from kafka.errors import CoordinatorLoadInProgressError, CoordinatorNotAvailableError, NotCoordinatorError
 
     deadline = time.monotonic() + timeout
     while True:
         try:
             return call()
-        except CoordinatorNotAvailableError:
+        except (CoordinatorNotAvailableError, CoordinatorLoadInProgressError, NotCoordinatorError):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)

@@ -94,7 +94,13 @@ def run(args) -> int:
     loaded = time.perf_counter() - started
     path = store.save(SnapshotState(engine, tracker, dict(bounds.end), validator.content_by_event_id))
     # the group starts where the snapshot ends: the worker need not fetch the loaded log again only to skip it
-    commit_offsets(settings, dict(bounds.end))
+    try:
+        commit_offsets(settings, dict(bounds.end))
+    except Exception as exc:  # noqa: BLE001 - the snapshot is written and valid; say what is missing
+        print(f"the snapshot {path} is written and valid, but the group {settings.app_id!r} was not committed at "
+              f"{bounds.end} ({type(exc).__name__}: {exc}; is a worker of this app id running?): its worker will "
+              "read the loaded log again and skip it", file=sys.stderr)
+        return 1
     rate = counts["read"] / loaded if loaded else 0.0
     print(f"loaded {counts['read']} events ({counts['invalid']} invalid, skipped) into "
           f"{engine.stats()['relations']} relations in {loaded:.1f}s ({rate:,.0f} ev/s); snapshot at offsets "

@@ -77,6 +77,21 @@ def test_the_clock_passing_an_end_date_rescores_exactly_like_a_full_recomputatio
     assert engine.scores() == [] and full_state(engine) == {}
 
 
+def test_the_clock_passing_an_end_date_relabels_the_path_even_where_the_score_stays(engine, make):
+    # The day after its end a relation still weighs in full (decay comes in steps), so nothing it contributes
+    # changes; what the score shows does: its path now says the relation ended.
+    engine.apply_many([make("control", "minister", "regulator"), make("regulates", "regulator", "bank"),
+                       make("ownership", "minister", "holdco", percentage=100),
+                       make("partners_with", "holdco", "bank", end="2025-03-31")])
+    before = engine.score("minister", "bank")
+    assert "ended" not in before.commercial_paths[0].text
+    changes = engine.apply(make("partners_with", "tycoon", "builder", observed_at="2025-04-02T00:00:00Z"))
+    assert [c.key for c in changes] == [("minister", "bank")]
+    assert changes[0].new.score == before.score
+    assert "ended 2025-03-31" in changes[0].new.commercial_paths[0].text
+    assert incremental_state(engine) == full_state(engine)
+
+
 def test_an_engine_with_a_fixed_as_of_date(make):
     engine = Engine(as_of=dt.date(2022, 1, 1))
     engine.apply_many([make("control", "minister", "regulator", start="2021-01-01"),

@@ -196,7 +196,7 @@ def test_a_forked_write_holds_the_state_of_the_fork_instant_while_the_parent_goe
     pid = snapshots.save_in_child(state)
     for line in lines[10:]:  # the live path changes its copy while the child writes
         state.tracker.observe(state.engine.apply(parse_event(line.encode())))
-    assert SnapshotStore.wait_for_child(pid) == 0
+    assert snapshots.wait_for_child(pid) == 0
     loaded, _ = snapshots.load_newest()
     assert dumped(loaded.engine) == expected != dumped(state.engine)
     assert loaded.offsets == {0: 10}
@@ -205,8 +205,9 @@ def test_a_forked_write_holds_the_state_of_the_fork_instant_while_the_parent_goe
 def test_a_failed_forked_write_reports_a_nonzero_exit(tmp_path):
     blocked = tmp_path / "not-a-directory"
     blocked.write_text("a file where the snapshot directory should be")
-    pid = store(blocked).save_in_child(seeded_state(5))
-    assert SnapshotStore.wait_for_child(pid) != 0
+    blocked_store = store(blocked)
+    pid = blocked_store.save_in_child(seeded_state(5))
+    assert blocked_store.wait_for_child(pid) != 0
 
 
 def test_a_writer_that_hangs_is_killed_after_the_timeout_and_the_next_write_works(tmp_path, monkeypatch):
@@ -215,23 +216,26 @@ def test_a_writer_that_hangs_is_killed_after_the_timeout_and_the_next_write_work
     real_write = SnapshotStore.write
 
     def hanging_write(self, serialized):  # as on a network mount that stopped answering mid-write
-        (self.directory / ".tmp-snapshot-hung.coisnap").write_bytes(b"partial")
+        (self.directory / f".tmp-{os.getpid()}-snapshot-hung.coisnap").write_bytes(b"partial")
         time.sleep(60)
 
     monkeypatch.setattr(SnapshotStore, "write", hanging_write)
     pid = snapshots.save_in_child(seeded_state(10))  # the child inherits the hanging write
+    leftover = tmp_path / f".tmp-{pid}-snapshot-hung.coisnap"
+    deadline = time.monotonic() + 10
+    while not leftover.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert leftover.exists()
     with pytest.raises(TimeoutError, match="killed"):
-        SnapshotStore.wait_for_child(pid, timeout=0.5)
+        snapshots.wait_for_child(pid, timeout=0.5)
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # reaped: no zombie left behind
+    assert not leftover.exists()  # the killed writer's partial file goes at once, not an hour later
     loaded, _ = snapshots.load_newest()
     assert loaded.offsets == {0: 5}  # the previous snapshot stays in use
     monkeypatch.setattr(SnapshotStore, "write", real_write)
-    leftover = tmp_path / ".tmp-snapshot-hung.coisnap"
-    os.utime(leftover, (time.time() - 86400, time.time() - 86400))  # the next write comes much later
     snapshots.save(seeded_state(10))
     assert snapshots.load_newest()[0].offsets == {0: 10}
-    assert not leftover.exists()  # the killed writer's leftover went with the next write
 
 
 def test_the_worker_load_moves_the_loaded_state_out_of_the_collector(tmp_path):
