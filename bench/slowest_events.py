@@ -1,0 +1,61 @@
+"""Which live events cost the most, and why: the tail of the apply latency, event by event.
+
+    .venv/bin/python bench/slowest_events.py --size 200000 --probe 2000
+
+Loads `size` synthetic events (bench/synthetic.py, seed 5, as bench/scoring_latency.py) with `Engine.load`, freezes
+them out of the collector, applies `probe` more one by one, and lists the slowest with what the engine did for
+each: edges and adjacency lists visited, computations recomputed by stage, score changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(os.environ.get("COI_RISK_REPO", Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(REPO))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=200_000)
+    parser.add_argument("--probe", type=int, default=2_000)
+    parser.add_argument("--top", type=int, default=15)
+    args = parser.parse_args()
+
+    from bench.synthetic import generate_events
+    from schemas import validate_event
+    from scoring import Engine
+
+    events = generate_events(args.size + args.probe, seed=5)
+    engine = Engine()
+    engine.load(validate_event(next(events)) for _ in range(args.size))
+    gc.collect()
+    gc.freeze()
+    rows = []
+    for event in (validate_event(raw) for raw in events):
+        started = time.perf_counter()
+        changes = engine.apply(event)
+        elapsed = time.perf_counter() - started
+        last = engine.stats()
+        causes = {k: v for k, v in engine._last.get("causes", {}).items() if v}
+        rows.append((elapsed, event.relation_type.value, event.source.id, event.target.id, last["last_visits"],
+                     last["last_recomputed"], len(changes), causes))
+    rows.sort(key=lambda row: row[0], reverse=True)
+    latencies = sorted(row[0] for row in rows)
+    print(f"{len(rows)} events after {args.size:,}: p50 {latencies[len(rows) // 2] * 1000:.2f} ms, "
+          f"p99 {latencies[int(0.99 * len(rows))] * 1000:.2f} ms, max {latencies[-1] * 1000:.1f} ms\n")
+    print("| ms | relation | source -> target | visits | pairs recomputed (by cause) | score changes |")
+    print("|---|---|---|---|---|---|")
+    for elapsed, kind, source, target, visits, recomputed, changed, causes in rows[:args.top]:
+        print(f"| {elapsed * 1000:.1f} | {kind} | {source} -> {target} | {visits:,} | {recomputed} {causes} | "
+              f"{changed} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
