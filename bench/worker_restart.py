@@ -78,12 +78,19 @@ def run(bootstrap: str, events: int, workdir: Path) -> dict:
             pause = float(line.split("paused the stream ")[1].split("s,")[0])
             result["snapshot_pause_max_s"] = max(pause, result["snapshot_pause_max_s"] or 0.0)
 
+    result.update(start_from_log(settings, workdir, env))
+    return result
+
+
+def start_from_log(settings, workdir: Path, env: dict[str, str]) -> dict:
+    """Time to ready with snapshots disabled: the whole log replayed without publishing."""
     from_log = WorkerProcess(settings, workdir / "worker-from-log.log",
                              extra_env={**env, "COI_SNAPSHOTS_ENABLED": "false"})
-    result["ready_from_log_s"] = round(timed_start(from_log), 1)
-    result["replayed_from_log"] = int(from_log.metric("coi_recovered_events_total"))
-    from_log.stop()
-    return result
+    try:
+        return {"ready_from_log_s": round(timed_start(from_log), 1),
+                "replayed_from_log": int(from_log.metric("coi_recovered_events_total"))}
+    finally:
+        from_log.stop()
 
 
 def run_loaded(bootstrap: str, events: int, workdir: Path, skip_log: bool) -> dict:
@@ -123,11 +130,7 @@ def run_loaded(bootstrap: str, events: int, workdir: Path, skip_log: bool) -> di
     result["committed_before_kill"] = committed
     worker.stop()
     if not skip_log:
-        from_log = WorkerProcess(settings, workdir / "worker-from-log.log",
-                                 extra_env={**env, "COI_SNAPSHOTS_ENABLED": "false"})
-        result["ready_from_log_s"] = round(timed_start(from_log), 1)
-        result["replayed_from_log"] = int(from_log.metric("coi_recovered_events_total"))
-        from_log.stop()
+        result.update(start_from_log(settings, workdir, env))
     return result
 
 

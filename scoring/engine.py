@@ -463,15 +463,12 @@ class Engine:
                     partners_dirty.add(person)
         causes["exposure"] = len(stale_pairs) - sum(causes.values())
         flipped: dict[str, dict[str, bool]] = {}  # actor -> candidates whose count moved -> were they candidates
-        for node in keys(Kind.SPHERE):
-            recomputed = caches.recompute(Kind.SPHERE, node)
-            if recomputed is not None:
-                before, after, cost = recomputed
-                visits += cost
-                if after != before:
-                    for person in caches.users(Kind.SPHERE, node):
-                        self._count_candidates(person, after - before, 1, flipped)
-                        self._count_candidates(person, before - after, -1, flipped)
+        differing, cost = self._recomputed(Kind.SPHERE, keys(Kind.SPHERE))
+        visits += cost
+        for node, before, after in differing:
+            for person in caches.users(Kind.SPHERE, node):
+                self._count_candidates(person, after - before, 1, flipped)
+                self._count_candidates(person, before - after, -1, flipped)
         for person in sorted(partners_dirty):
             if person in self._reach:
                 before = self._partners.get(person) or frozenset()
@@ -492,25 +489,19 @@ class Engine:
             counts = self._candidate_counts.get(person, {})
             stale_pairs.update((person, c) for c, was in moved.items() if (c in counts) != was)
         causes["candidates"] = len(stale_pairs) - sum(causes.values())
-        for counterparty in keys(Kind.OWNED):
-            recomputed = caches.recompute(Kind.OWNED, counterparty)
-            if recomputed is not None:
-                before, after, cost = recomputed
-                visits += cost
-                if after != before:
-                    self._pairs_owning(counterparty, before, after, stale_pairs)
+        differing, cost = self._recomputed(Kind.OWNED, keys(Kind.OWNED))
+        visits += cost
+        for counterparty, before, after in differing:
+            self._pairs_owning(counterparty, before, after, stale_pairs)
         causes["owned"] = len(stale_pairs) - sum(causes.values())
-        for counterparty in keys(Kind.GROUP):
-            recomputed = caches.recompute(Kind.GROUP, counterparty)
-            if recomputed is not None:
-                before, after, cost = recomputed
-                visits += cost
-                if after != before:
-                    changed = after.changed_nodes(before)
-                    for actor in caches.users(Kind.GROUP, counterparty):
-                        exposure = self._exposure.get(actor)
-                        if changed is None or exposure is None or exposure.sees(*changed):
-                            stale_pairs.add((actor, counterparty))
+        differing, cost = self._recomputed(Kind.GROUP, keys(Kind.GROUP))
+        visits += cost
+        for counterparty, before, after in differing:
+            nodes = after.changed_nodes(before)
+            for actor in caches.users(Kind.GROUP, counterparty):
+                exposure = self._exposure.get(actor)
+                if nodes is None or exposure is None or exposure.sees(*nodes):
+                    stale_pairs.add((actor, counterparty))
         causes["group"] = len(stale_pairs) - sum(causes.values())
         stale_pairs.update((k[1], k[2]) for k in dirty if k[0] == Kind.PAIR)
         causes["pair"] = len(stale_pairs) - sum(causes.values())
@@ -571,6 +562,19 @@ class Engine:
         for node in nodes:
             affected.update(c for c in caches.mentioning(Kind.GROUP, node) if c in held)
         stale_pairs.update((person, c) for c in affected)
+
+    def _recomputed(self, kind: Kind, keys: Iterable) -> tuple[list[tuple], int]:
+        """Recompute these held results of a shared kind in order: (key, before, after) for those whose result
+        changed, and the visits it cost."""
+        changed, cost = [], 0
+        for key in keys:
+            recomputed = self._caches.recompute(kind, key)
+            if recomputed is not None:
+                before, after, spent = recomputed
+                cost += spent
+                if after != before:
+                    changed.append((key, before, after))
+        return changed, cost
 
     def _count_candidates(self, person: str, nodes, step: int, flipped: dict[str, dict[str, bool]]) -> None:
         """Add `step` to the candidate counts of these nodes (never the actor himself: `candidates.counterparties`),

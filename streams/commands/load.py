@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from streams.config import add_connection_flags, settings_from_args
+from streams.config import add_connection_flags
 
 
 def register(subparsers) -> None:
