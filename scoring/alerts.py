@@ -27,6 +27,7 @@ from schemas.outputs import Alert, AlertState, Band, RelatedParty, RiskScore
 from schemas.vocabulary import RELATIONS
 from scoring.config import BAND_ORDER, ScoringConfig
 from scoring.engine import PairKey, ScoreChange
+from scoring.records import pickled_as_values
 
 CaseKey = tuple[str, str]  # (actor, the party his authority lands on)
 
@@ -55,6 +56,7 @@ def _rank(score: RiskScore) -> tuple:
     return -score.score, -BAND_ORDER[score.band], score.counterparty_id
 
 
+@pickled_as_values
 @dataclass(slots=True)
 class _OpenAlert:
     alert_id: str

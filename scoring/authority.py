@@ -34,16 +34,19 @@ from scoring.paths import (
     command_strength,
     reverse_chain,
 )
+from scoring.records import pickled_as_values
 from scoring.search import SearchContext
 from scoring.semantics import AUTHORITY_TYPES, IN, OFFICE_TYPES, OUT, RELAY_TYPES, SEAT_TYPES, Layer
 
 
+@pickled_as_values
 @dataclass(frozen=True, slots=True)
 class Source:
     chain: Chain  # person -> source (empty for the person himself)
     former: float | None  # None: held now; else the decayed exposure of the office the person has left
 
 
+@pickled_as_values
 @dataclass(frozen=True, slots=True)
 class Reach:
     actor: str

@@ -59,6 +59,7 @@ from scoring.exposure import Exposure, ExposureSet, exposure_set, political_expo
 from scoring.graph import Relation, TemporalGraph
 from scoring.group import Group, group
 from scoring.ownership import Holding, beneficially_owned, effective_stakes, sphere
+from scoring.records import pickled_as_values
 from scoring.rules import Assessment, assess
 from scoring.search import SearchContext
 from scoring.strength import Strength
@@ -68,6 +69,7 @@ from scoring.timing import TimeModel
 PairKey = tuple[str, str]
 
 
+@pickled_as_values
 @dataclass(frozen=True, slots=True)
 class _Stored:
     """A scored pair as kept between events: enough to render its RiskScore exactly as it was published."""

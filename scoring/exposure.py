@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from schemas.vocabulary import CLOSE_ASSOCIATE_TOPICS, POLITICAL_TOPICS, EntitySchema
 from scoring.ownership import Holding, effective_stakes, holdings, owners
 from scoring.paths import Chain, Hop, chain_nodes, command_strength, strongest
+from scoring.records import pickled_as_values
 from scoring.search import SearchContext, Ties, commercial_ties
 from scoring.semantics import (
     AUTHORITY_TYPES,
@@ -32,6 +33,7 @@ from scoring.semantics import (
 )
 
 
+@pickled_as_values
 @dataclass(frozen=True, slots=True)
 class ExposureSet:
     """Compared with ==: hops hold their relation record, so a new version of any relation in it is a change."""

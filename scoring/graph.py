@@ -30,11 +30,13 @@ import networkx as nx
 
 from schemas.events import EntityRef, Op, RelationshipEvent
 from schemas.vocabulary import EntitySchema, RelationType, Status
+from scoring.records import pickled_as_values
 from scoring.semantics import LAYER_OF, SEAT_TYPES, SYMMETRIC_TYPES, Layer
 
 Version = tuple[dt.datetime, str]
 
 
+@pickled_as_values
 class Citation:
     """Where a statement comes from; shared by every relation citing the same article through the same extractor."""
 
@@ -46,6 +48,7 @@ class Citation:
         self.extractor = extractor
 
 
+@pickled_as_values
 class Relation:
     """The current version of one relation."""
 
@@ -97,6 +100,7 @@ class Relation:
         return f"Relation({self.relation_id}: {self.source} -{self.type.value}-> {self.target}, {self.event_id})"
 
 
+@pickled_as_values
 class Entity:
     # the version is kept as its two parts: a tuple per entity would cost 64 bytes more
     __slots__ = ("id", "name", "schema", "topics", "observed_at", "event_id", "degree")

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from scoring.exposure import held_by
 from scoring.ownership import owners
 from scoring.paths import Chain, Hop, reverse_chain, strongest
+from scoring.records import pickled_as_values
 from scoring.search import SearchContext, Ties, commercial_ties
 from scoring.semantics import INFLUENCE_TYPES, OUT, Layer
 
 
+@pickled_as_values
 @dataclass(frozen=True, slots=True)
 class Group:
     counterparty: str

@@ -18,10 +18,12 @@ import math
 from dataclasses import dataclass
 
 from scoring.paths import Chain, Hop, strongest
+from scoring.records import pickled_as_values
 from scoring.search import SearchContext
 from scoring.semantics import HOLDING_TYPES, IN, OUT, PEOPLE, PUBLIC_APPARATUS, STAKE_TYPES, Layer
 
 
+@pickled_as_values
 @dataclass(frozen=True, slots=True)
 class Holding:
     stake: float  # effective stake in [0, 1]

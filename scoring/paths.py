@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from scoring.graph import Relation
+from scoring.records import pickled_as_values
 
 
 class Hop(NamedTuple):
@@ -17,6 +18,10 @@ class Hop(NamedTuple):
     # False for a hop of an ownership or control chain (`scoring.ownership`): such a chain passes a stake on whole
     # or in part (its weight says how much), not as one more assumption per tier, so depth alone never weakens it
     decays: bool = True
+
+    def __reduce__(self):
+        # rebuilt by tuple's own constructor, not the generated Python `__new__` (a snapshot holds millions)
+        return tuple.__new__, (Hop, tuple(self))
 
     @property
     def start(self) -> str:
@@ -100,6 +105,7 @@ COMMERCIAL = "commercial"  # a commercial tie between the exposure set and the c
 LOBBY = "lobby"  # the counterparty's group lobbies the actor or the apparatus he steers
 
 
+@pickled_as_values
 @dataclass(frozen=True, slots=True)
 class Path:
     kind: str

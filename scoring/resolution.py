@@ -40,6 +40,7 @@ from scoring.engine import Engine, PairKey, ScoreChange
 from scoring.graph import utc
 from scoring.matching import Matcher
 from scoring.packed import pack, unpack
+from scoring.records import pickled_as_values
 
 Version = tuple[dt.datetime, str]
 JUDGED_NAME_VERSION: Version = (dt.datetime.min.replace(tzinfo=dt.UTC), "")  # below any event's version
@@ -49,6 +50,7 @@ _ATTRIBUTE_RELATION = "~entity~"
 _MAX_PAIRWISE = 16
 
 
+@pickled_as_values
 @dataclass(slots=True)
 class _Current:
     """The layer's current version of one relation (live upsert, or the retraction that ended it), kept compact:
@@ -82,6 +84,7 @@ class _Judged:
     event: RelationshipEvent
 
 
+@pickled_as_values
 class _Known:
     """The newest reference of one original id, kept as plain slots: a parsed EntityRef costs about 600 bytes
     (pydantic's instance dict and its set of fields given), this about 100, and the layer holds one per entity.

@@ -29,6 +29,7 @@ from scoring.authority import ActorAuthority
 from scoring.exposure import ExposureSet
 from scoring.group import Group
 from scoring.paths import AUTHORITY, COMMERCIAL, FORMER_AUTHORITY, LOBBY, OWNERSHIP, Chain, Hop, Path, chain_strength
+from scoring.records import pickled_as_values
 from scoring.registry import AGGRAVATING, KIND_PRIORITY, PRIMARY, PRIMARY_KINDS, RULES, TIE_KINDS
 from scoring.search import SearchContext
 from scoring.semantics import TIE_LAYERS, TIE_TYPES
@@ -45,6 +46,7 @@ def noisy_or(strengths: Iterable[float]) -> float:
     return 1.0 - remaining
 
 
+@pickled_as_values
 @dataclass(frozen=True, slots=True)
 class Assessment:
     actor: str

@@ -13,6 +13,7 @@ from scoring.config import ScoringConfig
 from scoring.dependencies import Reads
 from scoring.graph import Relation, TemporalGraph
 from scoring.paths import Hop
+from scoring.records import pickled_as_values
 from scoring.semantics import IN, OUT, PEOPLE, PUBLIC_APPARATUS, PURE_ASSETS, TIE_LAYERS, TIE_TYPES, Layer
 from scoring.strength import Strength
 from scoring.timing import TimeModel
@@ -136,6 +137,7 @@ class SearchContext:
         return self.graph.topics(node)
 
 
+@pickled_as_values
 @dataclass(frozen=True, slots=True)
 class Ties:
     """The usable commercial relations of a set of members: to tokens and securities (the first half of a tie
@@ -146,6 +148,7 @@ class Ties:
     capped: tuple[str, ...]  # members too connected (hubs) in a tie layer to enumerate: probed instead
 
 
+@pickled_as_values
 @dataclass(frozen=True, slots=True)
 class NodeTies:
     """One node's usable commercial relations on a date, in search order: (neighbour, hop from the node, whether
