@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+from scoring.compact_index import add_one, discard_one, members
 from scoring.dependencies import USES_HOLDINGS, USES_TIES, DependencyIndex, Reads
 from scoring.group import Group, group
 from scoring.ownership import Holding, beneficially_owned, holdings, sphere
@@ -97,11 +98,11 @@ class CacheStore:
         self._deps = deps
         self._context = context
         self._results: dict[Kind, dict[str, Any]] = {kind: {} for kind in KINDS}
-        # key -> its users, compactly (see `_add_one`)
+        # key -> its users, compactly (`scoring.compact_index`)
         self._holders: dict[Kind, dict[str, str | tuple[str, ...] | set[str]]] = {
             kind: {} for kind, spec in KINDS.items() if spec.read_table is None}
         self._held: dict[Kind, dict[str, set[str]]] = {kind: {} for kind, spec in KINDS.items() if spec.by_user}
-        # node -> the keys of the results mentioning it, compactly (see `_add_one`)
+        # node -> the keys of the results mentioning it, compactly (`scoring.compact_index`)
         self._mentioned: dict[Kind, dict[str, str | tuple[str, ...] | set[str]]] = {
             kind: {} for kind, spec in KINDS.items() if spec.mentions is not None}
         self._mentions_all: dict[Kind, set[str]] = {kind: set() for kind in self._mentioned}
@@ -118,7 +119,7 @@ class CacheStore:
         if isinstance(user, Reads):
             user.uses(spec.read_table, key)
         else:
-            _add_one(self._holders[kind], key, user)
+            add_one(self._holders[kind], key, user)
             if spec.by_user:
                 self._held[kind].setdefault(user, set()).add(key)
         held = self._results[kind].get(key)
@@ -161,7 +162,7 @@ class CacheStore:
         holders = self._holders.get(kind)
         users = holders.pop(key, None) if holders is not None else None
         if users is not None and kind in self._held:
-            for user in _members(users):
+            for user in members(users):
                 _discard_from(self._held[kind], user, key)
 
     def count(self, kind: Kind) -> int:
@@ -177,7 +178,7 @@ class CacheStore:
         spec = KINDS[kind]
         if spec.read_table is not None:
             return self._deps.users_of(spec.read_table, key)
-        return _members(self._holders[kind].get(key))
+        return members(self._holders[kind].get(key))
 
     def held_by(self, kind: Kind, user: str) -> AbstractSet[str]:
         """The keys whose results `user` uses, for a kind indexed by user (read only)."""
@@ -188,7 +189,7 @@ class CacheStore:
         spec = KINDS[kind]
         if spec.by_user:
             _discard_from(self._held[kind], user, key)
-        if _discard_one(self._holders[kind], key, user) and not spec.deferred:
+        if discard_one(self._holders[kind], key, user) and not spec.deferred:
             self.drop(kind, key)
 
     def collect(self, kind: Kind, keys: Iterable[str]) -> None:
@@ -244,7 +245,7 @@ class CacheStore:
 
     def mentioning(self, kind: Kind, node: str) -> Iterable[str]:
         """The keys whose result mentions `node` (not counting those that mention every node)."""
-        return _members(self._mentioned[kind].get(node))
+        return members(self._mentioned[kind].get(node))
 
     def mentioning_all(self, kind: Kind) -> set[str]:
         """The keys whose result mentions every node (read only)."""
@@ -260,57 +261,12 @@ class CacheStore:
         index = self._mentioned[kind]
         for node in nodes:
             if add:
-                _add_one(index, node, key)
+                add_one(index, node, key)
             else:
-                _discard_one(index, node, key)
+                discard_one(index, node, key)
 
 
 _NONE: frozenset = frozenset()
-
-# Compact one-to-many indexes: key -> its one item (a str), a tuple of a few, or a set of many. Most keys have one
-# or a few items: a set costs 216 bytes and more, a reference 8.
-
-_SMALL = 32
-
-
-def _members(held: str | tuple[str, ...] | set[str] | None) -> Collection[str]:
-    if held is None:
-        return ()
-    return (held,) if type(held) is str else held
-
-
-def _add_one(index: dict, key: str, item: str) -> None:
-    held = index.get(key)
-    if held is None:
-        index[key] = item
-    elif type(held) is str:
-        if held != item:
-            index[key] = (held, item)
-    elif type(held) is set:
-        held.add(item)
-    elif item not in held:
-        index[key] = (*held, item) if len(held) < _SMALL else {*held, item}
-
-
-def _discard_one(index: dict, key: str, item: str) -> bool:
-    """Remove `item` under `key`; True when that left nothing (the entry is gone)."""
-    held = index.get(key)
-    if held is None:
-        return False
-    if type(held) is str:
-        if held != item:
-            return False
-        del index[key]
-        return True
-    if type(held) is set:
-        held.discard(item)
-        if len(held) <= _SMALL:
-            index[key] = tuple(held)
-    elif item in held:
-        rest = tuple(other for other in held if other != item)
-        index[key] = rest if len(rest) > 1 else rest[0]
-    return False
-
 
 def _discard_from(index: dict[str, set[str]], key: str, item: str) -> bool:
     """Remove `item` from the set under `key`; True when that emptied it (the entry is gone)."""

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from schemas.events import EntityIdentifier, EntityRef, Op, RelationshipEvent
@@ -36,6 +36,7 @@ from schemas.outputs import Band, MergeEvidence, MergeNote, RiskScore
 from schemas.vocabulary import BLOCKING_JUDGEMENT, MERGING_JUDGEMENT, RESOLVABLE_KINDS, SUGGESTION_JUDGEMENTS
 from scoring.clusters import IDENTIFIER, JUDGEMENT, Clusters, Edge
 from scoring.config import ScoringConfig
+from scoring.compact_index import add_one, discard_one, members
 from scoring.engine import Engine, PairKey, ScoreChange
 from scoring.graph import utc
 from scoring.matching import Matcher
@@ -119,8 +120,8 @@ class ResolvingEngine:
         self._identifier_seen: dict[tuple[str, tuple], tuple[str, str]] = {}  # (id, key) -> (event id, publisher)
         self._current: dict[str, _Current] = {}
         self._judgements: dict[str, _Judged] = {}
-        # original id -> the live relation ids naming it: one id as itself (most entities), several as a set
-        self._touching: dict[str, str | set[str]] = {}
+        # original id -> the live relation ids naming it (`scoring.compact_index`: one id as itself, most entities)
+        self._touching: dict[str, str | tuple[str, ...] | set[str]] = {}
         self._engine_attrs: dict[str, tuple[Version, tuple]] = {}  # canonical id -> (version, attributes) held
         self._topic_sets: dict[frozenset[str], frozenset[str]] = {}  # one object per distinct set of topics
         self._original_of: dict[str, str] = {}  # re-issue event id -> the original event id
@@ -431,37 +432,16 @@ class ResolvingEngine:
         return any({e.a, e.b} & members_b for e in self.clusters.denials(a))
 
     def _touch(self, relation_id: str, source: str, target: str) -> None:
-        touching = self._touching
         for end in (source, target):
-            held = touching.get(end)
-            if held is None:
-                touching[end] = relation_id
-            elif type(held) is str:
-                if held != relation_id:
-                    touching[end] = {held, relation_id}
-            else:
-                held.add(relation_id)
+            add_one(self._touching, end, relation_id)
 
     def _untouch(self, relation_id: str, source: str, target: str) -> None:
-        touching = self._touching
         for end in (source, target):
-            held = touching.get(end)
-            if held is None:
-                continue
-            if type(held) is str:
-                if held == relation_id:
-                    del touching[end]
-                continue
-            held.discard(relation_id)
-            if len(held) == 1:
-                touching[end] = next(iter(held))
+            discard_one(self._touching, end, relation_id)
 
-    def _naming(self, entity_id: str) -> tuple[str, ...] | set[str]:
+    def _naming(self, entity_id: str) -> Collection[str]:
         """The live relation ids naming an original id."""
-        held = self._touching.get(entity_id)
-        if held is None:
-            return ()
-        return (held,) if type(held) is str else held
+        return members(self._touching.get(entity_id))
 
     def _merged_ref(self, cid: str) -> EntityRef:
         """One reference for a cluster: the canonical member's name and schema (the newest reference of it),

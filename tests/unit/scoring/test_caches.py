@@ -10,7 +10,8 @@ import random
 from bench.synthetic import generate_events
 from schemas import validate_event
 from scoring import Engine, ScoringConfig
-from scoring.caches import _SMALL, CacheStore, Kind, _add_one, _discard_one, _members
+from scoring.caches import CacheStore, Kind
+from scoring.compact_index import SMALL, add_one, discard_one, members
 from scoring.dependencies import DependencyIndex, Reads
 from scoring.search import SearchContext
 from scoring.semantics import IN, OUT, Layer
@@ -133,17 +134,17 @@ def test_the_compact_user_index_equals_a_dict_of_sets():
     rng = random.Random(9)
     index: dict = {}
     reference: dict[str, set[str]] = {}
-    users = [f"u{i}" for i in range(3 * _SMALL)]
+    users = [f"u{i}" for i in range(3 * SMALL)]
     for _ in range(3000):
         key, user = rng.choice("ab"), rng.choice(users)
         if rng.random() < 0.45:
-            emptied = _discard_one(index, key, user)
+            emptied = discard_one(index, key, user)
             had = reference.get(key, set())
             assert emptied == (had == {user})
             had.discard(user)
             if not had:
                 reference.pop(key, None)
         else:
-            _add_one(index, key, user)
+            add_one(index, key, user)
             reference.setdefault(key, set()).add(user)
-        assert {k: set(_members(index.get(k))) for k in "ab" if k in index} == reference
+        assert {k: set(members(index.get(k))) for k in "ab" if k in index} == reference
