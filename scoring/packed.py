@@ -43,9 +43,13 @@ _DICTIONARY = (
 )
 
 
+# Loading the dictionary into a compressor indexes all of it; a copy of one that has it loaded does not (about a
+# third of packing an event), and deflates exactly as a fresh one would.
+_PRIMED = zlib.compressobj(_LEVEL, zlib.DEFLATED, _WINDOW_BITS, _MEMORY_LEVEL, zlib.Z_DEFAULT_STRATEGY, _DICTIONARY)
+
+
 def pack(payload: bytes) -> bytes:
-    packer = zlib.compressobj(_LEVEL, zlib.DEFLATED, _WINDOW_BITS, _MEMORY_LEVEL, zlib.Z_DEFAULT_STRATEGY,
-                              _DICTIONARY)
+    packer = _PRIMED.copy()
     return packer.compress(payload) + packer.flush()
 
 

@@ -24,3 +24,14 @@ def test_seed_events_read_back_exactly_and_pack_to_under_half():
 @given(st.binary(max_size=5000))
 def test_any_bytes_read_back_exactly(data):
     assert unpack(pack(data)) == data
+
+
+@given(st.binary(max_size=3000))
+def test_the_primed_copy_packs_exactly_as_a_fresh_compressor(data):
+    import zlib
+
+    from scoring import packed
+
+    fresh = zlib.compressobj(packed._LEVEL, zlib.DEFLATED, packed._WINDOW_BITS, packed._MEMORY_LEVEL,
+                             zlib.Z_DEFAULT_STRATEGY, packed._DICTIONARY)
+    assert pack(data) == fresh.compress(data) + fresh.flush()
