@@ -66,14 +66,23 @@ class _Current:
     target: str
     upsert: bool
     # what the engine holds for this relation (kept here, not in a map of its own: one record per relation): its
-    # version there, the resolved form (None: retracted), and the original event id behind it; None until sent
+    # version there, the resolved form (None: retracted; True: as stated, the ends unmerged, which most are: a
+    # tuple per relation costs 56 bytes), and the original event id behind it; None until sent
     sent_version: Version | None = None
-    sent_form: tuple[str, str] | None = None
+    sent_form: tuple[str, str] | bool | None = None
     sent_original: str | None = None
 
     @property
     def event_id(self) -> str:
         return self.version[1]
+
+    def form_sent(self) -> tuple[str, str] | None:
+        """The resolved form the engine holds (None: retracted, or nothing sent)."""
+        return (self.source, self.target) if self.sent_form is True else self.sent_form
+
+    def note_sent(self, version: Version | None, form: tuple[str, str] | None, original: str | None) -> None:
+        self.sent_version, self.sent_original = version, original
+        self.sent_form = True if form is not None and form == (self.source, self.target) else form
 
     def event(self) -> RelationshipEvent:
         return validate_event(json.loads(unpack(self.packed)))
@@ -193,8 +202,7 @@ class ResolvingEngine:
                     version, pack(raw if raw is not None else event.model_dump_json(by_alias=True).encode()), offset,
                     event.source.id, event.target.id, upsert)
                 if held is not None:
-                    current.sent_version, current.sent_form = held.sent_version, held.sent_form
-                    current.sent_original = held.sent_original
+                    current.note_sent(held.sent_version, held.form_sent(), held.sent_original)
                 if upsert:
                     self._touch(event.relation_id, event.source.id, event.target.id)
                 dirty_relations.add(event.relation_id)
@@ -487,7 +495,7 @@ class ResolvingEngine:
         source, target = self.clusters.canonical(current.source), self.clusters.canonical(current.target)
         form = (source, target) if current.upsert and source != target else None
         sent = current.sent_version
-        if sent is not None and current.sent_form == form and current.sent_original == current.event_id:
+        if sent is not None and current.form_sent() == form and current.sent_original == current.event_id:
             return True  # attributes alone are pushed by _push_attributes, not by re-issuing relations
         event = trigger if trigger.event_id == current.event_id else current.event()
         # every new version goes to the engine, a retraction or a set-aside relation as a retraction: the engine
@@ -504,7 +512,7 @@ class ResolvingEngine:
         update = {"event_id": engine_id, "op": op, "source": self._engine_ref(event.source, ends[0]),
                   "target": self._engine_ref(event.target, ends[1])}
         engine_event = event if _unchanged(event, update) else event.model_copy(update=update)
-        current.sent_version, current.sent_form, current.sent_original = version, form, event.event_id
+        current.note_sent(version, form, event.event_id)
         self._note_attributes(engine_event, version)
         changes = self._engine_apply(engine_event, current.offset, offsets)
         _collect(collected, changes)
