@@ -12,8 +12,9 @@ The header carries the format version, the package version, a fingerprint of the
 scoring-config hash, the app id, the input topic, the offsets, and the body's length, sha256 and HMAC-SHA256. The
 HMAC key is a per-installation secret file (`.snapshot-key`, mode 0600) in the snapshot directory, created on first
 use. Pickle runs code on load, so a body is unpickled only after all of: it was read from the configured
-directory, its header matches this code and config, its length and sha256 match (torn or corrupt file) and its
-HMAC matches (a file not written by a holder of the key). Anything else falls back to the next older snapshot, then
+directory, its header matches this code and config, its length matches and its HMAC matches (a file intact and
+written by a holder of the key; when it does not, the sha256 tells a torn or corrupt file from a foreign one).
+Anything else falls back to the next older snapshot, then
 to the full log, with a log line and `coi_snapshot_fallbacks_total{reason}`.
 
 The worker writes in a forked child (`save_in_child`): the live path pauses only for the fork, not for pickling.
