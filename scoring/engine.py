@@ -197,6 +197,10 @@ class Engine:
         self._hub_nodes: dict[str, int] = {}  # node -> in how many (layer, direction) it is a hub
         self._hubs_entered = 0
         self.hub_changes: list[HubChange] = []  # what the last apply (or load) changed
+        # The weights on the evaluation date shared by every computation of one refresh (the graph and the date
+        # do not move during it, and it remembers each relation's hop values: `Strength.holding_hop`); None between
+        # refreshes, so nothing of it outlives one or is kept in a snapshot.
+        self._strength: Strength | None = None
 
     # -- applying ------------------------------------------------------------------------------------------------
 
@@ -407,14 +411,22 @@ class Engine:
     def _context(self, reads: Reads, day: dt.date | None = None) -> SearchContext:
         """Without `day`: a cached computation on the engine's evaluation date, which uses the shared per-node
         results; with it (as-of queries, the full recomputation): a one-off that computes everything itself."""
-        return SearchContext(self.graph, self.config, day or self._day, reads, self._time,
-                             self._caches if day is None else None)
+        if day is not None:
+            return SearchContext(self.graph, self.config, day, reads, self._time)
+        return SearchContext(self.graph, self.config, self._day, reads, self._time, self._caches, self._strength)
 
     # -- incremental rescoring -----------------------------------------------------------------------------------
 
     def _refresh(self, dirty: set, trigger: str | None, offsets: dict[str, int]) -> list[ScoreChange]:
         """Recompute the dirty computations in dependency order (reach, exposure, spheres, partners, candidates,
         groups), then every pair whose inputs changed."""
+        self._strength = Strength(self.config, self._day, self._time)
+        try:
+            return self._refreshed(dirty, trigger, offsets)
+        finally:
+            self._strength = None
+
+    def _refreshed(self, dirty: set, trigger: str | None, offsets: dict[str, int]) -> list[ScoreChange]:
         visits = 0
         stale_pairs: set[PairKey] = set()
         caches = self._caches

@@ -77,57 +77,72 @@ def _holdings(walked: dict, ctx: SearchContext, threshold: float) -> dict[str, H
 
 
 def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_chains: bool) -> dict:
-    """node -> ([chain values], any assumed stake, [chains] or None): every simple chain from `start`."""
+    """node -> ([chain values], any assumed stake, [chains] or None): every simple chain from `start`.
+
+    The innermost loop of every ownership search (a hub's sphere walks are re-run whenever its holdings move), so
+    it binds what it calls once and keeps the nodes on the current chain in one set it backtracks on, rather than
+    a new frozenset per hop."""
     cfg = ctx.config.ownership
     ofac = cfg.rule == "ofac"
+    majority, min_chain_stake, max_hops = cfg.majority, cfg.min_chain_stake, cfg.max_hops
     direction = OUT if forward else IN
-    found: dict[str, tuple[list[float], bool, list[Chain] | None]] = {}
-    budget = [cfg.max_chains]
+    found: dict[str, list] = {}
+    budget = cfg.max_chains
+    edges, schema, hop_values = ctx.edges, ctx.schema, ctx.strength.holding_hop
+    on_chain = {start}
 
     # A person's own stakes are listed in full, whatever their number (`SearchContext.expanded_anyway`), and
     # outside the chain budget: only what lies beyond them is bounded by the hub guard and the budget.
-    own = ctx.schema(start) in PEOPLE and forward
+    own = schema(start) in PEOPLE and forward
 
-    def visit(node: str, chain: Chain, value: float, assumed: bool, depth: int, on_chain: frozenset[str]) -> None:
+    def visit(node: str, chain: Chain, value: float, assumed: bool, depth: int) -> None:
+        nonlocal budget
         direct = own and depth == 0
-        for neighbour, rec in ctx.edges(node, Layer.HOLDING, direction, types):
-            if budget[0] <= 0 and not direct:
+        deeper = depth + 1 < max_hops
+        for neighbour, rec in edges(node, Layer.HOLDING, direction, types):
+            if budget <= 0 and not direct:
                 return
-            if neighbour in on_chain or ctx.schema(neighbour) in PUBLIC_APPARATUS:
+            if neighbour in on_chain or schema(neighbour) in PUBLIC_APPARATUS:
                 continue
-            weight = ctx.strength.reach(rec)
-            if weight is None:
+            hop = hop_values(rec)
+            if hop is None:
                 continue
-            stake, stake_assumed = ctx.strength.stake(rec)
+            weight, stake, stake_assumed = hop
             if ofac:
                 # Forward, the newest hop is the chain's last: its stake is the chain's value, and only a majority
                 # lets the chain go on. Backward, the first hop found is the last one; every later find is an
                 # earlier hop and must be a majority.
                 if forward or depth == 0:
-                    chain_value, goes_on = stake, (stake >= cfg.majority) if forward else True
-                elif stake >= cfg.majority:
+                    chain_value, goes_on = stake, (stake >= majority) if forward else True
+                elif stake >= majority:
                     chain_value, goes_on = value, True
                 else:
                     continue
             else:
                 chain_value = value * stake
-                goes_on = chain_value >= cfg.min_chain_stake
+                goes_on = chain_value >= min_chain_stake
             if not direct:
-                budget[0] -= 1
+                budget -= 1
             longer = None
+            now_assumed = assumed or stake_assumed
+            held = found.get(neighbour)
+            if held is None:
+                found[neighbour] = held = [[chain_value], now_assumed, [] if with_chains else None]
+            else:
+                held[0].append(chain_value)
+                if now_assumed:
+                    held[1] = True
             if with_chains:
-                hop = Hop(rec, True, weight, False)
-                longer = chain + (hop,) if forward else (hop,) + chain
-            values, was_assumed, chains = found.get(neighbour) or ([], False, [] if with_chains else None)
-            values.append(chain_value)
-            if with_chains:
-                chains.append(longer)
-            found[neighbour] = (values, was_assumed or assumed or stake_assumed, chains)
-            if goes_on and depth + 1 < cfg.max_hops:
-                visit(neighbour, longer, chain_value, assumed or stake_assumed, depth + 1, on_chain | {neighbour})
+                step = Hop(rec, True, weight, False)
+                longer = chain + (step,) if forward else (step,) + chain
+                held[2].append(longer)
+            if goes_on and deeper:
+                on_chain.add(neighbour)
+                visit(neighbour, longer, chain_value, now_assumed, depth + 1)
+                on_chain.discard(neighbour)
 
     try:
-        visit(start, (), 1.0, False, 0, frozenset({start}))
+        visit(start, (), 1.0, False, 0)
     finally:
         del visit  # a recursive closure refers to itself: unbound, its walk is freed now, not by the cycle collector
     return found

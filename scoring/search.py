@@ -33,16 +33,19 @@ class SharedResults(Protocol):
 
 class SearchContext:
     """`memo`: the shared per-node results on this context's date, or None to compute them (one-off
-    computations)."""
+    computations); `strength`: the weights on `day` to use, when several computations share one (and what it
+    remembers), else a new one."""
 
     __slots__ = ("graph", "config", "day", "strength", "reads", "max_fanout", "hop_decay", "memo")
 
     def __init__(self, graph: TemporalGraph, config: ScoringConfig, day: dt.date, reads: Reads,
-                 time: TimeModel | None = None, memo: SharedResults | None = None):
+                 time: TimeModel | None = None, memo: SharedResults | None = None,
+                 strength: Strength | None = None):
+        assert strength is None or strength.day == day
         self.graph = graph
         self.config = config
         self.day = day
-        self.strength = Strength(config, day, time)
+        self.strength = strength or Strength(config, day, time)
         self.reads = reads
         self.max_fanout = config.limits.max_fanout
         self.hop_decay = config.paths.hop_decay
