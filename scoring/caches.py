@@ -5,8 +5,9 @@ Every cached computation of the engine has a `Kind`, the first item of its key i
 ((Kind.GROUP, counterparty), (Kind.PAIR, actor, counterparty)). `CacheStore` holds the results that several users
 share and that live exactly as long as someone uses them; `KINDS` says for each how:
 
-- a node's ties and what it holds (TIES, HOLDINGS): the per-node results every exposure set, partner scan and
-  group containing the node reads through `search.SharedResults` (a hub company sits in many). Their users are the
+- a node's ties, what it holds and its stakes below the threshold too (TIES, HOLDINGS, STAKES): the per-node results
+  every exposure set, partner scan and group containing the node reads through `search.SharedResults` (a hub
+  company sits in many; a relative is a root of many exposure sets). Their users are the
   computations that read them, as the dependency index records it (`Reads.uses`): a result goes as soon as no
   registered computation reads it any more (`release_unread`), and when it changes exactly its readers are dirty;
 - a partner's sphere (SPHERE) and what a candidate counterparty beneficially owns (OWNED): their users are actors,
@@ -35,9 +36,9 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from scoring.dependencies import USES_HOLDINGS, USES_TIES, DependencyIndex, Reads
+from scoring.dependencies import USES_HOLDINGS, USES_STAKES, USES_TIES, DependencyIndex, Reads
 from scoring.group import Group, group
-from scoring.ownership import Holding, beneficially_owned, holdings, sphere
+from scoring.ownership import Holding, beneficially_owned, holdings, sphere, stakes
 from scoring.search import NodeTies, SearchContext, node_ties
 
 
@@ -54,6 +55,7 @@ class Kind(IntEnum):
     OWNED = 6  # (OWNED, counterparty): what it beneficially owns
     GROUP = 7  # (GROUP, counterparty): its group
     PAIR = 8  # (PAIR, actor, counterparty): the pair's score
+    STAKES = 9  # (STAKES, node): what it owns through ownership alone, also below the threshold
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,7 @@ def _owned_nodes(owned: dict[str, tuple]) -> Iterable[str]:
 KINDS: dict[Kind, Spec] = {
     Kind.TIES: Spec(node_ties, read_table=USES_TIES),
     Kind.HOLDINGS: Spec(holdings, read_table=USES_HOLDINGS),
+    Kind.STAKES: Spec(stakes, read_table=USES_STAKES),
     Kind.SPHERE: Spec(sphere),
     Kind.OWNED: Spec(beneficially_owned, mentions=_owned_nodes),
     Kind.GROUP: Spec(group, deferred=True, by_user=True, mentions=Group.touched_nodes),
@@ -145,9 +148,11 @@ class CacheStore:
         results = self._results[kind]
         if kind in self._mentioned:
             before = results.get(key)
-            if before is not None:
+            if before is not None and result is not None:
+                self._reindex_mentions(kind, key, before, result)
+            elif before is not None:
                 self._index_mentions(kind, key, before, False)
-            if result is not None:
+            elif result is not None:
                 self._index_mentions(kind, key, result, True)
         if result is None:
             results.pop(key, None)
@@ -240,6 +245,11 @@ class CacheStore:
         reads.visits += visits
         return result
 
+    def stakes(self, node: str, reads: Reads) -> dict[str, Holding]:
+        result, visits = self.get_or_compute(Kind.STAKES, node, reads)
+        reads.visits += visits
+        return result
+
     # -- what results mention ------------------------------------------------------------------------------------
 
     def mentioning(self, kind: Kind, node: str) -> Iterable[str]:
@@ -249,6 +259,23 @@ class CacheStore:
     def mentioning_all(self, kind: Kind) -> set[str]:
         """The keys whose result mentions every node (read only)."""
         return self._mentions_all[kind]
+
+    def _reindex_mentions(self, kind: Kind, key: str, before: Any, after: Any) -> None:
+        """Move the key's index entries from what `before` mentions to what `after` does, touching only the nodes
+        that differ (a recomputed group mostly mentions the same nodes again, and a hub's list is long)."""
+        mentions = KINDS[kind].mentions
+        assert mentions is not None
+        old, new = mentions(before), mentions(after)
+        if old is None or new is None:
+            self._index_mentions(kind, key, before, False)
+            self._index_mentions(kind, key, after, True)
+            return
+        old, new = set(old), set(new)
+        index = self._mentioned[kind]
+        for node in old - new:
+            _discard_one(index, node, key)
+        for node in new - old:
+            _add_one(index, node, key)
 
     def _index_mentions(self, kind: Kind, key: str, result: Any, add: bool) -> None:
         mentions = KINDS[kind].mentions

@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, field
 
 from schemas.vocabulary import CLOSE_ASSOCIATE_TOPICS, POLITICAL_TOPICS, EntitySchema
-from scoring.ownership import Holding, effective_stakes, holdings, owners
+from scoring.ownership import Holding, holdings, owners, stakes
 from scoring.paths import Chain, Hop, chain_nodes, command_strength, strongest
 from scoring.search import SearchContext, Ties, commercial_ties
 from scoring.semantics import (
@@ -27,7 +27,6 @@ from scoring.semantics import (
     OUT,
     PUBLIC_APPARATUS,
     RELAY_TYPES,
-    STAKE_TYPES,
     Layer,
 )
 
@@ -130,7 +129,7 @@ def _joint_holdings(roots: dict[str, list[Chain]], members: dict[str, list[Chain
     if len(roots) < 2:
         return {}
     for root in sorted(roots):
-        for held, holding in sorted(effective_stakes(root, ctx, True, STAKE_TYPES).items()):
+        for held, holding in sorted(stakes_of(root, ctx).items()):
             if held not in members and held not in roots and holding.stake > 0:
                 shares.setdefault(held, []).append((root, holding))
     return {held: parts for held, parts in sorted(shares.items())
@@ -143,6 +142,14 @@ def held_by(node: str, ctx: SearchContext) -> dict:
     if ctx.memo is None:
         return holdings(node, ctx)
     return ctx.memo.holdings(node, ctx.reads)
+
+
+def stakes_of(node: str, ctx: SearchContext) -> dict:
+    """`ownership.stakes(node)`, from the engine's memo when there is one (a relative's stakes are walked once for
+    every exposure set he is part of, and again only when what that walk read changes)."""
+    if ctx.memo is None:
+        return stakes(node, ctx)
+    return ctx.memo.stakes(node, ctx.reads)
 
 
 def apparatus(actor: str, ctx: SearchContext) -> dict[str, tuple[Chain, ...]]:

@@ -37,6 +37,12 @@ def effective_stakes(start: str, ctx: SearchContext, forward: bool = True,
     return _holdings(_walk(start, ctx, forward, types, True), ctx, 0.0)
 
 
+def stakes(start: str, ctx: SearchContext) -> dict[str, Holding]:
+    """What `start` owns through ownership alone (control does not count), also below the threshold: the stakes
+    related parties add up (`exposure._joint_holdings`)."""
+    return effective_stakes(start, ctx, True, STAKE_TYPES)
+
+
 def holdings(start: str, ctx: SearchContext, types: frozenset = HOLDING_TYPES) -> dict[str, Holding]:
     """What `start` owns or controls at or above the threshold (its sphere)."""
     return _holdings(_walk(start, ctx, True, types, True), ctx, ctx.config.ownership.threshold)

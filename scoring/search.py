@@ -23,12 +23,14 @@ if TYPE_CHECKING:
 
 class SharedResults(Protocol):
     """Per-node results shared by every computation on one date (the engine's `caches.CacheStore`). Each answers
-    exactly what the computation would (`node_ties`, `ownership.holdings`) and records in `reads` that the result
-    was used, so that the reader is recomputed when that node's result changes."""
+    exactly what the computation would (`node_ties`, `ownership.holdings`, `ownership.stakes`) and records in `reads`
+    that the result was used, so that the reader is recomputed when that node's result changes."""
 
     def ties(self, node: str, reads: Reads) -> NodeTies: ...
 
     def holdings(self, node: str, reads: Reads) -> dict[str, Holding]: ...
+
+    def stakes(self, node: str, reads: Reads) -> dict[str, Holding]: ...
 
 
 class SearchContext:
