@@ -70,6 +70,9 @@ class Spec:
     by_user: bool = False  # also index which results each user holds (`held_by`)
     # the nodes a result mentions, for `mentioning`; None from it: every node
     mentions: Callable[[Any], Iterable[str] | None] | None = None
+    # for a kind read by computations: the part of a result that readers of some kind see, when they see less than
+    # all of it (a reader of that kind is recomputed only when its part changed)
+    views: tuple[tuple[Kind, Callable[[Any], Any]], ...] = ()
 
 
 def _owned_nodes(owned: dict[str, tuple]) -> Iterable[str]:
@@ -77,7 +80,10 @@ def _owned_nodes(owned: dict[str, tuple]) -> Iterable[str]:
 
 
 KINDS: dict[Kind, Spec] = {
-    Kind.TIES: Spec(node_ties, read_table=USES_TIES),
+    # an exposure set reads only a member's ties to assets (`search.commercial_ties`), a partner scan only whom they
+    # join it to; a group reads them all
+    Kind.TIES: Spec(node_ties, read_table=USES_TIES,
+                    views=((Kind.EXPOSURE, NodeTies.asset_view), (Kind.PARTNERS, NodeTies.neighbours))),
     Kind.HOLDINGS: Spec(holdings, read_table=USES_HOLDINGS),
     Kind.STAKES: Spec(stakes, read_table=USES_STAKES),
     Kind.SPHERE: Spec(sphere),
@@ -220,6 +226,9 @@ class CacheStore:
             after, cost = self._compute(kind, node)
             visits += cost
             if after != before:
+                for reader_kind, view in KINDS[kind].views:
+                    if view(after) == view(before):
+                        users = {user for user in users if user[0] != reader_kind}
                 dirty |= users
         return visits
 

@@ -95,6 +95,7 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
     found: dict[str, list] = {}
     budget = cfg.max_chains
     edges, schema, hop_values = ctx.edges, ctx.schema, ctx.strength.holding_hop
+    adjacency, read_adjacency = ctx.graph.adjacency, ctx.reads.adj
     on_chain = {start}
 
     # A person's own stakes are listed in full, whatever their number (`SearchContext.expanded_anyway`), and
@@ -143,9 +144,12 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
                 longer = chain + (step,) if forward else (step,) + chain
                 held[2].append(longer)
             if goes_on and deeper:
-                on_chain.add(neighbour)
-                visit(neighbour, longer, chain_value, now_assumed, depth + 1)
-                on_chain.discard(neighbour)
+                if adjacency(neighbour, Layer.HOLDING, direction):
+                    on_chain.add(neighbour)
+                    visit(neighbour, longer, chain_value, now_assumed, depth + 1)
+                    on_chain.discard(neighbour)
+                else:  # what visiting it would do (`SearchContext.edges` of nothing): most chains end here
+                    read_adjacency(neighbour, Layer.HOLDING, direction)
 
     try:
         visit(start, (), 1.0, False, 0)

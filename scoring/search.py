@@ -67,8 +67,9 @@ class SearchContext:
         reads = self.reads
         reads.adj(node, layer, direction)
         graph = self.graph
-        if self.is_hub(node, layer, direction):
-            return []
+        adjacency = graph.adjacency(node, layer, direction)
+        if not adjacency or (len(adjacency) > self.max_fanout and not self.expanded_anyway(node, layer, direction)):
+            return []  # (`is_hub`, inlined: this is the innermost call of every search)
         found = []
         visits = 0
         for neighbour, entry in graph.sorted_adjacency(node, layer, direction).items():
@@ -158,6 +159,15 @@ class NodeTies:
 
     hub: bool
     ties: tuple[tuple[str, Hop, bool], ...]
+
+    def asset_view(self) -> tuple:
+        """All that `commercial_ties` reads of these ties when not asked for everyone's (an exposure set's assets):
+        whether the node is a hub, and its ties to tokens and securities in order."""
+        return self.hub, tuple((neighbour, hop) for neighbour, hop, asset in self.ties if asset)
+
+    def neighbours(self) -> frozenset[str]:
+        """All that `candidates.partners` reads of these ties: whom they join the node to."""
+        return frozenset(neighbour for neighbour, _, _ in self.ties)
 
 
 def node_ties(node: str, ctx: SearchContext) -> NodeTies:
