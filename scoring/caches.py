@@ -245,17 +245,22 @@ class CacheStore:
     # search.SharedResults
 
     def ties(self, node: str, reads: Reads) -> NodeTies:
-        result, visits = self.get_or_compute(Kind.TIES, node, reads)
-        reads.visits += visits
-        return result
+        return self._read(Kind.TIES, USES_TIES, node, reads)
 
     def holdings(self, node: str, reads: Reads) -> dict[str, Holding]:
-        result, visits = self.get_or_compute(Kind.HOLDINGS, node, reads)
-        reads.visits += visits
-        return result
+        return self._read(Kind.HOLDINGS, USES_HOLDINGS, node, reads)
 
     def stakes(self, node: str, reads: Reads) -> dict[str, Holding]:
-        result, visits = self.get_or_compute(Kind.STAKES, node, reads)
+        return self._read(Kind.STAKES, USES_STAKES, node, reads)
+
+    def _read(self, kind: Kind, table: int, node: str, reads: Reads) -> Any:
+        """`get_or_compute` for a computation reading a shared per-node result (the searches' innermost look-up),
+        its cost added to the reader's."""
+        reads.uses(table, node)
+        held = self._results[kind].get(node)
+        if held is not None:
+            return held
+        result, visits = self._compute(kind, node)
         reads.visits += visits
         return result
 
