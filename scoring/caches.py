@@ -228,7 +228,7 @@ class CacheStore:
             if after != before:
                 for reader_kind, view in KINDS[kind].views:
                     if view(after) == view(before):
-                        users = {user for user in users if user[0] != reader_kind}
+                        users = {user for user in users if not (type(user) is tuple and user[0] == reader_kind)}
                 dirty |= users
         return visits
 
@@ -252,6 +252,12 @@ class CacheStore:
 
     def stakes(self, node: str, reads: Reads) -> dict[str, Holding]:
         return self._read(Kind.STAKES, USES_STAKES, node, reads)
+
+    def held_holdings(self, node: str, reads: Reads) -> dict[str, Holding] | None:
+        held = self._results[Kind.HOLDINGS].get(node)
+        if held is not None:
+            reads.uses(USES_HOLDINGS, node)
+        return held
 
     def _read(self, kind: Kind, table: int, node: str, reads: Reads) -> Any:
         """`get_or_compute` for a computation reading a shared per-node result (the searches' innermost look-up),

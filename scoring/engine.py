@@ -420,6 +420,7 @@ class Engine:
     def _refresh(self, dirty: set, trigger: str | None, offsets: dict[str, int]) -> list[ScoreChange]:
         """Recompute the dirty computations in dependency order (reach, exposure, spheres, partners, candidates,
         groups), then every pair whose inputs changed."""
+        assert self._day is not None  # set by every caller
         self._strength = Strength(self.config, self._day, self._time)
         try:
             return self._refreshed(dirty, trigger, offsets)

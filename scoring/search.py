@@ -32,6 +32,9 @@ class SharedResults(Protocol):
 
     def stakes(self, node: str, reads: Reads) -> dict[str, Holding]: ...
 
+    def held_holdings(self, node: str, reads: Reads) -> dict[str, Holding] | None:
+        """`holdings` if some computation keeps them already (then recorded as used), else None."""
+
 
 class SearchContext:
     """`memo`: the shared per-node results on this context's date, or None to compute them (one-off

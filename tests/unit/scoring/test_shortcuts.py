@@ -12,11 +12,11 @@ import pytest
 import scoring.engine as engine_module
 from scoring import Engine
 from scoring.caches import Kind
+from scoring.dependencies import NullReads
 from scoring.graph import Relation
-from scoring.ownership import stakes
+from scoring.ownership import sphere, stakes
 from scoring.paths import Hop, chain_signature, chain_strength, relation_ids, strongest
 from scoring.search import SearchContext
-from scoring.dependencies import NullReads
 
 from .conftest import full_state, incremental_state
 
@@ -131,3 +131,22 @@ def test_one_refresh_shares_one_strength_and_keeps_none_after_it(make, monkeypat
     seen.clear()
     engine.recompute_all()
     assert all(strength is not engine._strength for strength in seen)
+
+
+def test_a_sphere_reads_the_holdings_the_engine_keeps_instead_of_walking_them_again(make):
+    engine = Engine()
+    for event in (make("control", "minister", "regulator"), make("regulates", "regulator", "bank"),
+                  make("family", "son", "minister"), make("ownership", "son", "holdco", percentage=60),
+                  make("ownership", "holdco", "shell", percentage=70),
+                  make("payment", "bank", "shell", amount=5e6, currency="USD")):
+        engine.apply(event)
+    assert incremental_state(engine) == full_state(engine) != {}
+    # the son is a member of the minister's exposure set (whose holdings it reads) and so one of his partners
+    assert (Kind.SPHERE, "son") in engine._caches.users(Kind.HOLDINGS, "son")
+    ctx = SearchContext(engine.graph, engine.config, engine.graph.clock.date(), NullReads())
+    assert engine._caches.get(Kind.SPHERE, "son") == sphere("son", ctx) == {"holdco", "shell"}
+    # what he holds changes below him: the sphere follows the kept holdings
+    engine.apply(make("ownership", "shell", "vendor", percentage=90))
+    assert incremental_state(engine) == full_state(engine)
+    ctx = SearchContext(engine.graph, engine.config, engine.graph.clock.date(), NullReads())
+    assert engine._caches.get(Kind.SPHERE, "son") == sphere("son", ctx) == {"holdco", "shell", "vendor"}
