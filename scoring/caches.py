@@ -5,9 +5,10 @@ Every cached computation of the engine has a `Kind`, the first item of its key i
 ((Kind.GROUP, counterparty), (Kind.PAIR, actor, counterparty)). `CacheStore` holds the results that several users
 share and that live exactly as long as someone uses them; `KINDS` says for each how:
 
-- a node's ties, what it holds and its stakes below the threshold too (TIES, HOLDINGS, STAKES): the per-node results
-  every exposure set, partner scan and group containing the node reads through `search.SharedResults` (a hub
-  company sits in many; a relative is a root of many exposure sets). Their users are the
+- a node's ties, what it holds, its stakes below the threshold too, and who holds it (TIES, HOLDINGS, STAKES,
+  OWNERS): the per-node results every exposure set, partner scan, sphere and group containing the node reads
+  through `search.SharedResults` (a hub company sits in many; a relative is a root of many exposure sets). Their
+  users are the
   computations that read them, as the dependency index records it (`Reads.uses`): a result goes as soon as no
   registered computation reads it any more (`release_unread`), and when it changes exactly its readers are dirty;
 - a partner's sphere (SPHERE) and what a candidate counterparty beneficially owns (OWNED): their users are actors,
@@ -36,9 +37,9 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from scoring.dependencies import USES_HOLDINGS, USES_STAKES, USES_TIES, DependencyIndex, Reads
+from scoring.dependencies import USES_HOLDINGS, USES_OWNERS, USES_STAKES, USES_TIES, DependencyIndex, Reads
 from scoring.group import Group, group
-from scoring.ownership import Holding, beneficially_owned, holdings, sphere, stakes
+from scoring.ownership import Holding, beneficially_owned, holdings, owners, sphere, stakes
 from scoring.search import NodeTies, SearchContext, node_ties
 
 
@@ -56,6 +57,7 @@ class Kind(IntEnum):
     GROUP = 7  # (GROUP, counterparty): its group
     PAIR = 8  # (PAIR, actor, counterparty): the pair's score
     STAKES = 9  # (STAKES, node): what it owns through ownership alone, also below the threshold
+    OWNERS = 10  # (OWNERS, node): who holds it at or above the threshold
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,7 @@ KINDS: dict[Kind, Spec] = {
                     views=((Kind.EXPOSURE, NodeTies.asset_view), (Kind.PARTNERS, NodeTies.neighbours))),
     Kind.HOLDINGS: Spec(holdings, read_table=USES_HOLDINGS),
     Kind.STAKES: Spec(stakes, read_table=USES_STAKES),
+    Kind.OWNERS: Spec(owners, read_table=USES_OWNERS),
     Kind.SPHERE: Spec(sphere),
     Kind.OWNED: Spec(beneficially_owned, mentions=_owned_nodes),
     Kind.GROUP: Spec(group, deferred=True, by_user=True, mentions=Group.touched_nodes),
@@ -253,10 +256,19 @@ class CacheStore:
     def stakes(self, node: str, reads: Reads) -> dict[str, Holding]:
         return self._read(Kind.STAKES, USES_STAKES, node, reads)
 
+    def owners(self, node: str, reads: Reads) -> dict[str, Holding]:
+        return self._read(Kind.OWNERS, USES_OWNERS, node, reads)
+
     def held_holdings(self, node: str, reads: Reads) -> dict[str, Holding] | None:
         held = self._results[Kind.HOLDINGS].get(node)
         if held is not None:
             reads.uses(USES_HOLDINGS, node)
+        return held
+
+    def held_owners(self, node: str, reads: Reads) -> dict[str, Holding] | None:
+        held = self._results[Kind.OWNERS].get(node)
+        if held is not None:
+            reads.uses(USES_OWNERS, node)
         return held
 
     def _read(self, kind: Kind, table: int, node: str, reads: Reads) -> Any:

@@ -9,7 +9,7 @@ records five kinds of reads:
 - node: "the name, schema or topics of N";
 - probe: "the edges between N and other probed nodes" (tie look-ups between two known sets of nodes, which read a
   single adjacency entry, not a whole neighbourhood);
-- use of a shared per-node result: "the ties of N", "the holdings of N" or "the stakes of N" (`search.SharedResults`;
+- use of a shared per-node result: "the ties of N", its holdings, stakes or owners (`search.SharedResults`;
   those results are computations of their own here, and their users are recomputed when they change).
 
 A change to relation u -> v in layer L concerns the readers of (u, L, out), (v, L, in), the computations that
@@ -43,10 +43,10 @@ def _code(layer: int, direction: int) -> int:
 _CODES = len(Layer) * 2
 # Table numbers of the dependency index: adjacency reads by (layer, direction) code, presence reads by
 # _CODES + code, then node and probe reads, then uses of the engine's shared per-node results (a node's ties, its
-# holdings, its stakes), which are computations of their own.
+# holdings, its stakes, its owners), which are computations of their own.
 _NODES, _PROBES = 2 * _CODES, 2 * _CODES + 1
-USES_TIES, USES_HOLDINGS, USES_STAKES = 2 * _CODES + 2, 2 * _CODES + 3, 2 * _CODES + 4
-_TABLES = 2 * _CODES + 5
+USES_TIES, USES_HOLDINGS, USES_STAKES, USES_OWNERS = 2 * _CODES + 2, 2 * _CODES + 3, 2 * _CODES + 4, 2 * _CODES + 5
+_TABLES = 2 * _CODES + 6
 
 
 class Reads:
@@ -74,7 +74,7 @@ class Reads:
         self.entries.add((_PROBES, node))
 
     def uses(self, table: int, node: str) -> None:
-        """The computation used a shared per-node result (`USES_TIES`, `USES_HOLDINGS`, `USES_STAKES`)."""
+        """The computation used a shared per-node result (`USES_TIES`, `USES_HOLDINGS`, ...)."""
         self.entries.add((table, node))
 
 
@@ -160,7 +160,7 @@ class DependencyIndex:
         return found
 
     def users_of(self, table: int, node: str) -> set[Key]:
-        """The computations that used a shared per-node result (`USES_TIES`, `USES_HOLDINGS`, `USES_STAKES`)."""
+        """The computations that used a shared per-node result (`USES_TIES`, `USES_HOLDINGS`, ...)."""
         return set(_as_set(self._tables[table].get(node)))
 
     def readers_of_presence(self, node: str, layer: Layer, direction: int) -> set[Key]:

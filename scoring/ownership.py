@@ -61,15 +61,19 @@ def beneficially_owned(node: str, ctx: SearchContext) -> dict[str, tuple[Chain, 
 
 def sphere(node: str, ctx: SearchContext) -> frozenset[str]:
     """The entities whose group `node` belongs to: what it owns or controls and what owns or controls it, at or
-    above the threshold (`holdings` and `owners` without their chains, for finding candidates cheaply). What it
-    holds is exactly the nodes of its `holdings`: when the engine keeps those already, they are read instead of
+    above the threshold (`holdings` and `owners` without their chains, for finding candidates cheaply). They are
+    exactly the nodes of its `holdings` and `owners`: when the engine keeps those already, they are read instead of
     walked again."""
     threshold = ctx.config.ownership.threshold - 1e-12
     found: set[str] = set()
-    held = ctx.memo.held_holdings(node, ctx.reads) if ctx.memo is not None else None
-    if held is not None:
-        found.update(held)
-    for forward in (False,) if held is not None else (True, False):
+    walks = []
+    for forward, held in ((True, ctx.memo.held_holdings(node, ctx.reads) if ctx.memo is not None else None),
+                          (False, ctx.memo.held_owners(node, ctx.reads) if ctx.memo is not None else None)):
+        if held is None:
+            walks.append(forward)
+        else:
+            found.update(held)
+    for forward in walks:
         for other, (values, _, _) in _walk(node, ctx, forward, HOLDING_TYPES, False).items():
             if min(1.0, math.fsum(values)) >= threshold:
                 found.add(other)

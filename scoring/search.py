@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 
 class SharedResults(Protocol):
     """Per-node results shared by every computation on one date (the engine's `caches.CacheStore`). Each answers
-    exactly what the computation would (`node_ties`, `ownership.holdings`, `ownership.stakes`) and records in `reads`
-    that the result was used, so that the reader is recomputed when that node's result changes."""
+    exactly what the computation would (`node_ties`, `ownership.holdings`, `ownership.stakes`, `ownership.owners`)
+    and records in `reads` that the result was used, so that the reader is recomputed when that node's result
+    changes."""
 
     def ties(self, node: str, reads: Reads) -> NodeTies: ...
 
@@ -32,8 +33,13 @@ class SharedResults(Protocol):
 
     def stakes(self, node: str, reads: Reads) -> dict[str, Holding]: ...
 
+    def owners(self, node: str, reads: Reads) -> dict[str, Holding]: ...
+
     def held_holdings(self, node: str, reads: Reads) -> dict[str, Holding] | None:
         """`holdings` if some computation keeps them already (then recorded as used), else None."""
+
+    def held_owners(self, node: str, reads: Reads) -> dict[str, Holding] | None:
+        """`owners` if some computation keeps them already (then recorded as used), else None."""
 
 
 class SearchContext:

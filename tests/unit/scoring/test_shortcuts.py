@@ -150,3 +150,23 @@ def test_a_sphere_reads_the_holdings_the_engine_keeps_instead_of_walking_them_ag
     assert incremental_state(engine) == full_state(engine)
     ctx = SearchContext(engine.graph, engine.config, engine.graph.clock.date(), NullReads())
     assert engine._caches.get(Kind.SPHERE, "son") == sphere("son", ctx) == {"holdco", "shell", "vendor"}
+
+
+def test_a_group_reads_who_owns_its_counterparty_from_the_store(make):
+    engine = Engine()
+    for event in (make("control", "minister", "regulator"), make("regulates", "regulator", "bank"),
+                  make("family", "son", "minister"), make("ownership", "tycoon", "bank", percentage=40),
+                  make("payment", "son", "bank", amount=5e6, currency="USD")):
+        engine.apply(event)
+    assert incremental_state(engine) == full_state(engine) != {}
+    assert (Kind.GROUP, "bank") in engine._caches.users(Kind.OWNERS, "bank")
+    # a new tie of the counterparty recomputes its group, which takes its owners as kept (not walked again)
+    held = engine._caches.get(Kind.OWNERS, "bank")
+    engine.apply(make("payment", "bank", "vendor", amount=1e6, currency="USD"))
+    assert incremental_state(engine) == full_state(engine)
+    assert engine._caches.get(Kind.OWNERS, "bank") is held
+    # a new owner: the owners are walked again and the group follows
+    engine.apply(make("ownership", "holdco", "bank", percentage=30))
+    assert incremental_state(engine) == full_state(engine)
+    assert set(engine._caches.get(Kind.OWNERS, "bank")) == {"tycoon", "holdco"}
+    assert "holdco" in engine._caches.get(Kind.GROUP, "bank").members
