@@ -114,7 +114,7 @@ class DependencyIndex:
         index entries that differ (most recomputations read almost the same things again)."""
         entries = reads.entries
         held = self._footprints.get(key)
-        footprint = (bytes(table for table, _ in entries), *(node for _, node in entries)) if entries else None
+        footprint = _footprint(entries) if entries else None
         if footprint == held:
             return  # read the same again, in the same order (most recomputations): nothing to move
         tables = self._tables
@@ -185,6 +185,12 @@ class DependencyIndex:
 # whose first item is not a tuple (the engine's: its `caches.Kind`), so a key is never mistaken for a tuple of keys.
 
 _SMALL = 32
+
+
+def _footprint(entries: set[tuple[int, str]]) -> tuple:
+    """The flat tuple `_reads` takes apart."""
+    tables, nodes = zip(*entries)
+    return bytes(tables), *nodes
 
 
 def _reads(footprint: tuple) -> Iterable[tuple[int, str]]:

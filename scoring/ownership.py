@@ -104,7 +104,8 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
     found: dict[str, list] = {}
     budget = cfg.max_chains
     edges, schema, hop_values = ctx.edges, ctx.schema, ctx.strength.holding_hop
-    adjacency, read_adjacency = ctx.graph.adjacency, ctx.reads.adj
+    adjacency, schema_of = ctx.graph.adjacency, ctx.graph.schema
+    read_adjacency, read_node = ctx.reads.adj, ctx.reads.node
     on_chain = {start}
 
     # A person's own stakes are listed in full, whatever their number (`SearchContext.expanded_anyway`), and
@@ -118,7 +119,10 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
         for neighbour, rec in edges(node, Layer.HOLDING, direction, types):
             if budget <= 0 and not direct:
                 return
-            if neighbour in on_chain or schema(neighbour) in PUBLIC_APPARATUS:
+            if neighbour in on_chain:
+                continue
+            read_node(neighbour)  # (`SearchContext.schema`, inlined)
+            if schema_of(neighbour) in PUBLIC_APPARATUS:
                 continue
             hop = hop_values(rec)
             if hop is None:
