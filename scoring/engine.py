@@ -432,9 +432,12 @@ class Engine:
         stale_pairs: set[PairKey] = set()
         caches = self._caches
         visits += caches.refresh_read(dirty)
+        by_kind: dict[Kind, list] = {}  # the dirty keys without their kind, by kind (`dirty` moves no more now)
+        for key in dirty:
+            by_kind.setdefault(key[0], []).append(key[1] if len(key) == 2 else key[1:])
 
         def keys(kind: Kind) -> list[str]:
-            return sorted(k[1] for k in dirty if k[0] == kind)
+            return sorted(by_kind.get(kind, ()))
 
         def all_pairs(actor: str) -> None:
             stale_pairs.update((actor, c) for c in self._candidate_counts.get(actor, ()))
@@ -516,7 +519,7 @@ class Engine:
                 if nodes is None or exposure is None or exposure.sees(*nodes):
                     stale_pairs.add((actor, counterparty))
         causes["group"] = len(stale_pairs) - sum(causes.values())
-        stale_pairs.update((k[1], k[2]) for k in dirty if k[0] == Kind.PAIR)
+        stale_pairs.update(by_kind.get(Kind.PAIR, ()))
         causes["pair"] = len(stale_pairs) - sum(causes.values())
 
         changes = []
