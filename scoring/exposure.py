@@ -50,6 +50,14 @@ class ExposureSet:
         for mine, theirs in ((self.members, other.members), (self.apparatus, other.apparatus),
                              (self.assets.by_asset, other.assets.by_asset), (self.aggregates, other.aggregates)):
             changed.update(n for n in mine.keys() | theirs.keys() if mine.get(n) != theirs.get(n))
+        joint = {n for n in self.aggregates.keys() | other.aggregates.keys()
+                 if self.aggregates.get(n) != other.aggregates.get(n)}
+        if joint:
+            # a path through a jointly held entity says what the related parties hold of it (`rules._joint_note`):
+            # every member reached through one whose sum or parts changed shows it differently
+            for members in (self.members, other.members):
+                changed.update(member for member, chains in members.items()
+                               if any(hop.end in joint for chain in chains for hop in chain))
         if changed & (set(self.assets.capped) | set(other.assets.capped)) or self.assets.capped != other.assets.capped:
             return None
         for ties_by_asset in (self.assets.by_asset, other.assets.by_asset):
