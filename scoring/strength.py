@@ -24,7 +24,7 @@ _UNUSABLE = ()  # a memoized hop that cannot be walked (`Strength.holding_hop`)
 
 # How many relations' hop values one `Strength` remembers before it starts again (a bound on the memo's memory
 # during a bulk rebuild; a live event's refresh walks far fewer).
-_MEMO_LIMIT = 65_536
+_MEMO_LIMIT = 8_192
 
 
 class Strength:
