@@ -12,9 +12,10 @@ first item is its `caches.Kind`):
 These belong to one actor each and are kept here. The results several users share are kept in one
 `caches.CacheStore`, which computes them, counts their users, releases them and registers their reads:
 
-- a node's ties (TIES) and what it holds at or above the threshold (HOLDINGS), computed once for every exposure
-  set, partner scan and group containing the node; the search reads them through `search.SharedResults`, their
-  users are the computations that read them, and those are recomputed only when the result changes;
+- a node's ties (TIES), what it holds at or above the threshold (HOLDINGS), its stakes below it too (STAKES) and who
+  holds it (OWNERS), computed once for every exposure set, partner scan, sphere and group containing the node; the
+  search reads them through `search.SharedResults`, their users are the computations that read them, and those are
+  recomputed only when the result changes (or the part of it they read: `caches.Spec.views`);
 - a partner's sphere (SPHERE): the groups it belongs to; partners and spheres give the actor's candidate
   counterparties (`scoring.candidates`);
 - what a candidate counterparty beneficially owns (OWNED), over which authority reaches it;
