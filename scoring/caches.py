@@ -5,8 +5,10 @@ Every cached computation of the engine has a `Kind`, the first item of its key i
 ((Kind.GROUP, counterparty), (Kind.PAIR, actor, counterparty)). `CacheStore` holds the results that several users
 share and that live exactly as long as someone uses them; `KINDS` says for each how:
 
-- a node's ties and what it holds (TIES, HOLDINGS): the per-node results every exposure set, partner scan and
-  group containing the node reads through `search.SharedResults` (a hub company sits in many). Their users are the
+- a node's ties, what it holds, its stakes below the threshold too, and who holds it (TIES, HOLDINGS, STAKES,
+  OWNERS): the per-node results every exposure set, partner scan, sphere and group containing the node reads
+  through `search.SharedResults` (a hub company sits in many; a relative is a root of many exposure sets). Their
+  users are the
   computations that read them, as the dependency index records it (`Reads.uses`): a result goes as soon as no
   registered computation reads it any more (`release_unread`), and when it changes exactly its readers are dirty;
 - a partner's sphere (SPHERE) and what a candidate counterparty beneficially owns (OWNED): their users are actors,
@@ -36,9 +38,9 @@ from enum import IntEnum
 from typing import Any
 
 from scoring.compact_index import add_one, discard_one, members
-from scoring.dependencies import USES_HOLDINGS, USES_TIES, DependencyIndex, Reads
+from scoring.dependencies import USES_HOLDINGS, USES_OWNERS, USES_STAKES, USES_TIES, DependencyIndex, Reads
 from scoring.group import Group, group
-from scoring.ownership import Holding, beneficially_owned, holdings, sphere
+from scoring.ownership import Holding, beneficially_owned, holdings, owners, sphere, stakes
 from scoring.search import NodeTies, SearchContext, node_ties
 
 
@@ -55,6 +57,8 @@ class Kind(IntEnum):
     OWNED = 6  # (OWNED, counterparty): what it beneficially owns
     GROUP = 7  # (GROUP, counterparty): its group
     PAIR = 8  # (PAIR, actor, counterparty): the pair's score
+    STAKES = 9  # (STAKES, node): what it owns through ownership alone, also below the threshold
+    OWNERS = 10  # (OWNERS, node): who holds it at or above the threshold
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,9 @@ class Spec:
     by_user: bool = False  # also index which results each user holds (`held_by`)
     # the nodes a result mentions, for `mentioning`; None from it: every node
     mentions: Callable[[Any], Iterable[str] | None] | None = None
+    # for a kind read by computations: the part of a result that readers of some kind see, when they see less than
+    # all of it (a reader of that kind is recomputed only when its part changed)
+    views: tuple[tuple[Kind, Callable[[Any], Any]], ...] = ()
 
 
 def _owned_nodes(owned: dict[str, tuple]) -> Iterable[str]:
@@ -76,8 +83,13 @@ def _owned_nodes(owned: dict[str, tuple]) -> Iterable[str]:
 
 
 KINDS: dict[Kind, Spec] = {
-    Kind.TIES: Spec(node_ties, read_table=USES_TIES),
+    # an exposure set reads only a member's ties to assets (`search.commercial_ties`), a partner scan only whom they
+    # join it to; a group reads them all
+    Kind.TIES: Spec(node_ties, read_table=USES_TIES,
+                    views=((Kind.EXPOSURE, NodeTies.asset_view), (Kind.PARTNERS, NodeTies.neighbours))),
     Kind.HOLDINGS: Spec(holdings, read_table=USES_HOLDINGS),
+    Kind.STAKES: Spec(stakes, read_table=USES_STAKES),
+    Kind.OWNERS: Spec(owners, read_table=USES_OWNERS),
     Kind.SPHERE: Spec(sphere),
     Kind.OWNED: Spec(beneficially_owned, mentions=_owned_nodes),
     Kind.GROUP: Spec(group, deferred=True, by_user=True, mentions=Group.touched_nodes),
@@ -146,9 +158,11 @@ class CacheStore:
         results = self._results[kind]
         if kind in self._mentioned:
             before = results.get(key)
-            if before is not None:
+            if before is not None and result is not None:
+                self._reindex_mentions(kind, key, before, result)
+            elif before is not None:
                 self._index_mentions(kind, key, before, False)
-            if result is not None:
+            elif result is not None:
                 self._index_mentions(kind, key, result, True)
         if result is None:
             results.pop(key, None)
@@ -216,6 +230,9 @@ class CacheStore:
             after, cost = self._compute(kind, node)
             visits += cost
             if after != before:
+                for reader_kind, view in KINDS[kind].views:
+                    if view(after) == view(before):
+                        users = {user for user in users if not (type(user) is tuple and user[0] == reader_kind)}
                 dirty |= users
         return visits
 
@@ -232,12 +249,37 @@ class CacheStore:
     # search.SharedResults
 
     def ties(self, node: str, reads: Reads) -> NodeTies:
-        result, visits = self.get_or_compute(Kind.TIES, node, reads)
-        reads.visits += visits
-        return result
+        return self._read(Kind.TIES, USES_TIES, node, reads)
 
     def holdings(self, node: str, reads: Reads) -> dict[str, Holding]:
-        result, visits = self.get_or_compute(Kind.HOLDINGS, node, reads)
+        return self._read(Kind.HOLDINGS, USES_HOLDINGS, node, reads)
+
+    def stakes(self, node: str, reads: Reads) -> dict[str, Holding]:
+        return self._read(Kind.STAKES, USES_STAKES, node, reads)
+
+    def owners(self, node: str, reads: Reads) -> dict[str, Holding]:
+        return self._read(Kind.OWNERS, USES_OWNERS, node, reads)
+
+    def held_holdings(self, node: str, reads: Reads) -> dict[str, Holding] | None:
+        held = self._results[Kind.HOLDINGS].get(node)
+        if held is not None:
+            reads.uses(USES_HOLDINGS, node)
+        return held
+
+    def held_owners(self, node: str, reads: Reads) -> dict[str, Holding] | None:
+        held = self._results[Kind.OWNERS].get(node)
+        if held is not None:
+            reads.uses(USES_OWNERS, node)
+        return held
+
+    def _read(self, kind: Kind, table: int, node: str, reads: Reads) -> Any:
+        """`get_or_compute` for a computation reading a shared per-node result (the searches' innermost look-up),
+        its cost added to the reader's."""
+        reads.uses(table, node)
+        held = self._results[kind].get(node)
+        if held is not None:
+            return held
+        result, visits = self._compute(kind, node)
         reads.visits += visits
         return result
 
@@ -250,6 +292,23 @@ class CacheStore:
     def mentioning_all(self, kind: Kind) -> set[str]:
         """The keys whose result mentions every node (read only)."""
         return self._mentions_all[kind]
+
+    def _reindex_mentions(self, kind: Kind, key: str, before: Any, after: Any) -> None:
+        """Move the key's index entries from what `before` mentions to what `after` does, touching only the nodes
+        that differ (a recomputed group mostly mentions the same nodes again, and a hub's list is long)."""
+        mentions = KINDS[kind].mentions
+        assert mentions is not None
+        old, new = mentions(before), mentions(after)
+        if old is None or new is None:
+            self._index_mentions(kind, key, before, False)
+            self._index_mentions(kind, key, after, True)
+            return
+        old, new = set(old), set(new)
+        index = self._mentioned[kind]
+        for node in old - new:
+            discard_one(index, node, key)
+        for node in new - old:
+            add_one(index, node, key)
 
     def _index_mentions(self, kind: Kind, key: str, result: Any, add: bool) -> None:
         mentions = KINDS[kind].mentions
@@ -267,6 +326,7 @@ class CacheStore:
 
 
 _NONE: frozenset = frozenset()
+
 
 def _discard_from(index: dict[str, set[str]], key: str, item: str) -> bool:
     """Remove `item` from the set under `key`; True when that emptied it (the entry is gone)."""

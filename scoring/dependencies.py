@@ -9,8 +9,8 @@ records five kinds of reads:
 - node: "the name, schema or topics of N";
 - probe: "the edges between N and other probed nodes" (tie look-ups between two known sets of nodes, which read a
   single adjacency entry, not a whole neighbourhood);
-- use of a shared per-node result: "the ties of N" or "the holdings of N" (`search.SharedResults`; those results are
-  computations of their own here, and their users are recomputed when they change).
+- use of a shared per-node result: "the ties of N", its holdings, stakes or owners (`search.SharedResults`;
+  those results are computations of their own here, and their users are recomputed when they change).
 
 A change to relation u -> v in layer L concerns the readers of (u, L, out), (v, L, in), the computations that
 probed both u and v; a change that empties or fills an adjacency list concerns its presence readers; a change to an
@@ -43,10 +43,10 @@ def _code(layer: int, direction: int) -> int:
 _CODES = len(Layer) * 2
 # Table numbers of the dependency index: adjacency reads by (layer, direction) code, presence reads by
 # _CODES + code, then node and probe reads, then uses of the engine's shared per-node results (a node's ties, its
-# holdings), which are computations of their own.
+# holdings, its stakes, its owners), which are computations of their own.
 _NODES, _PROBES = 2 * _CODES, 2 * _CODES + 1
-USES_TIES, USES_HOLDINGS = 2 * _CODES + 2, 2 * _CODES + 3
-_TABLES = 2 * _CODES + 4
+USES_TIES, USES_HOLDINGS, USES_STAKES, USES_OWNERS = 2 * _CODES + 2, 2 * _CODES + 3, 2 * _CODES + 4, 2 * _CODES + 5
+_TABLES = 2 * _CODES + 6
 
 
 class Reads:
@@ -74,7 +74,7 @@ class Reads:
         self.entries.add((_PROBES, node))
 
     def uses(self, table: int, node: str) -> None:
-        """The computation used a shared per-node result (`USES_TIES`, `USES_HOLDINGS`)."""
+        """The computation used a shared per-node result (`USES_TIES`, `USES_HOLDINGS`, ...)."""
         self.entries.add((table, node))
 
 
@@ -114,6 +114,9 @@ class DependencyIndex:
         index entries that differ (most recomputations read almost the same things again)."""
         entries = reads.entries
         held = self._footprints.get(key)
+        footprint = _footprint(entries) if entries else None
+        if footprint == held:
+            return  # read the same again, in the same order (most recomputations): nothing to move
         tables = self._tables
         if held is None:
             added, removed = entries, ()
@@ -126,8 +129,8 @@ class DependencyIndex:
                 self.released.append((table, node))
         for table, node in added:
             _add(tables[table], node, key)
-        if entries:
-            self._footprints[key] = (bytes(table for table, _ in entries), *(node for _, node in entries))
+        if footprint is not None:
+            self._footprints[key] = footprint
         elif held is not None:
             del self._footprints[key]
 
@@ -157,7 +160,7 @@ class DependencyIndex:
         return found
 
     def users_of(self, table: int, node: str) -> set[Key]:
-        """The computations that used a shared per-node result (`USES_TIES`, `USES_HOLDINGS`)."""
+        """The computations that used a shared per-node result (`USES_TIES`, `USES_HOLDINGS`, ...)."""
         return set(_as_set(self._tables[table].get(node)))
 
     def readers_of_presence(self, node: str, layer: Layer, direction: int) -> set[Key]:
@@ -182,6 +185,12 @@ class DependencyIndex:
 # whose first item is not a tuple (the engine's: its `caches.Kind`), so a key is never mistaken for a tuple of keys.
 
 _SMALL = 32
+
+
+def _footprint(entries: set[tuple[int, str]]) -> tuple:
+    """The flat tuple `_reads` takes apart."""
+    tables, nodes = zip(*entries)
+    return bytes(tables), *nodes
 
 
 def _reads(footprint: tuple) -> Iterable[tuple[int, str]]:

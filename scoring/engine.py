@@ -12,9 +12,10 @@ first item is its `caches.Kind`):
 These belong to one actor each and are kept here. The results several users share are kept in one
 `caches.CacheStore`, which computes them, counts their users, releases them and registers their reads:
 
-- a node's ties (TIES) and what it holds at or above the threshold (HOLDINGS), computed once for every exposure
-  set, partner scan and group containing the node; the search reads them through `search.SharedResults`, their
-  users are the computations that read them, and those are recomputed only when the result changes;
+- a node's ties (TIES), what it holds at or above the threshold (HOLDINGS), its stakes below it too (STAKES) and who
+  holds it (OWNERS), computed once for every exposure set, partner scan, sphere and group containing the node; the
+  search reads them through `search.SharedResults`, their users are the computations that read them, and those are
+  recomputed only when the result changes (or the part of it they read: `caches.Spec.views`);
 - a partner's sphere (SPHERE): the groups it belongs to; partners and spheres give the actor's candidate
   counterparties (`scoring.candidates`);
 - what a candidate counterparty beneficially owns (OWNED), over which authority reaches it;
@@ -199,6 +200,10 @@ class Engine:
         self._hub_nodes: dict[str, int] = {}  # node -> in how many (layer, direction) it is a hub
         self._hubs_entered = 0
         self.hub_changes: list[HubChange] = []  # what the last apply (or load) changed
+        # The weights on the evaluation date shared by every computation of one refresh (the graph and the date
+        # do not move during it, and it remembers each relation's hop values: `Strength.holding_hop`); None between
+        # refreshes, so nothing of it outlives one or is kept in a snapshot.
+        self._strength: Strength | None = None
 
     # -- applying ------------------------------------------------------------------------------------------------
 
@@ -409,21 +414,33 @@ class Engine:
     def _context(self, reads: Reads, day: dt.date | None = None) -> SearchContext:
         """Without `day`: a cached computation on the engine's evaluation date, which uses the shared per-node
         results; with it (as-of queries, the full recomputation): a one-off that computes everything itself."""
-        return SearchContext(self.graph, self.config, day or self._day, reads, self._time,
-                             self._caches if day is None else None)
+        if day is not None:
+            return SearchContext(self.graph, self.config, day, reads, self._time)
+        return SearchContext(self.graph, self.config, self._day, reads, self._time, self._caches, self._strength)
 
     # -- incremental rescoring -----------------------------------------------------------------------------------
 
     def _refresh(self, dirty: set, trigger: str | None, offsets: dict[str, int]) -> list[ScoreChange]:
         """Recompute the dirty computations in dependency order (reach, exposure, spheres, partners, candidates,
         groups), then every pair whose inputs changed."""
+        assert self._day is not None  # set by every caller
+        self._strength = Strength(self.config, self._day, self._time)
+        try:
+            return self._refreshed(dirty, trigger, offsets)
+        finally:
+            self._strength = None
+
+    def _refreshed(self, dirty: set, trigger: str | None, offsets: dict[str, int]) -> list[ScoreChange]:
         visits = 0
         stale_pairs: set[PairKey] = set()
         caches = self._caches
         visits += caches.refresh_read(dirty)
+        by_kind: dict[Kind, list] = {}  # the dirty keys without their kind, by kind (`dirty` moves no more now)
+        for key in dirty:
+            by_kind.setdefault(key[0], []).append(key[1] if len(key) == 2 else key[1:])
 
         def keys(kind: Kind) -> list[str]:
-            return sorted(k[1] for k in dirty if k[0] == kind)
+            return sorted(by_kind.get(kind, ()))
 
         def all_pairs(actor: str) -> None:
             stale_pairs.update((actor, c) for c in self._candidate_counts.get(actor, ()))
@@ -505,7 +522,7 @@ class Engine:
                 if nodes is None or exposure is None or exposure.sees(*nodes):
                     stale_pairs.add((actor, counterparty))
         causes["group"] = len(stale_pairs) - sum(causes.values())
-        stale_pairs.update((k[1], k[2]) for k in dirty if k[0] == Kind.PAIR)
+        stale_pairs.update(by_kind.get(Kind.PAIR, ()))
         causes["pair"] = len(stale_pairs) - sum(causes.values())
 
         changes = []

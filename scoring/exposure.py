@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, field
 
 from schemas.vocabulary import CLOSE_ASSOCIATE_TOPICS, POLITICAL_TOPICS, EntitySchema
-from scoring.ownership import Holding, effective_stakes, holdings, owners
+from scoring.ownership import Holding, holdings, owners, stakes
 from scoring.paths import Chain, Hop, chain_nodes, command_strength, strongest
 from scoring.records import pickled_as_values
 from scoring.search import SearchContext, Ties, commercial_ties
@@ -28,7 +28,6 @@ from scoring.semantics import (
     OUT,
     PUBLIC_APPARATUS,
     RELAY_TYPES,
-    STAKE_TYPES,
     Layer,
 )
 
@@ -53,6 +52,14 @@ class ExposureSet:
         for mine, theirs in ((self.members, other.members), (self.apparatus, other.apparatus),
                              (self.assets.by_asset, other.assets.by_asset), (self.aggregates, other.aggregates)):
             changed.update(n for n in mine.keys() | theirs.keys() if mine.get(n) != theirs.get(n))
+        joint = {n for n in self.aggregates.keys() | other.aggregates.keys()
+                 if self.aggregates.get(n) != other.aggregates.get(n)}
+        if joint:
+            # a path through a jointly held entity says what the related parties hold of it (`rules._joint_note`):
+            # every member reached through one whose sum or parts changed shows it differently
+            for members in (self.members, other.members):
+                changed.update(member for member, chains in members.items()
+                               if any(hop.end in joint for chain in chains for hop in chain))
         if changed & (set(self.assets.capped) | set(other.assets.capped)) or self.assets.capped != other.assets.capped:
             return None
         for ties_by_asset in (self.assets.by_asset, other.assets.by_asset):
@@ -132,7 +139,7 @@ def _joint_holdings(roots: dict[str, list[Chain]], members: dict[str, list[Chain
     if len(roots) < 2:
         return {}
     for root in sorted(roots):
-        for held, holding in sorted(effective_stakes(root, ctx, True, STAKE_TYPES).items()):
+        for held, holding in sorted(stakes_of(root, ctx).items()):
             if held not in members and held not in roots and holding.stake > 0:
                 shares.setdefault(held, []).append((root, holding))
     return {held: parts for held, parts in sorted(shares.items())
@@ -145,6 +152,14 @@ def held_by(node: str, ctx: SearchContext) -> dict:
     if ctx.memo is None:
         return holdings(node, ctx)
     return ctx.memo.holdings(node, ctx.reads)
+
+
+def stakes_of(node: str, ctx: SearchContext) -> dict:
+    """`ownership.stakes(node)`, from the engine's memo when there is one (a relative's stakes are walked once for
+    every exposure set he is part of, and again only when what that walk read changes)."""
+    if ctx.memo is None:
+        return stakes(node, ctx)
+    return ctx.memo.stakes(node, ctx.reads)
 
 
 def apparatus(actor: str, ctx: SearchContext) -> dict[str, tuple[Chain, ...]]:

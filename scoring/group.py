@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scoring.exposure import held_by
-from scoring.ownership import owners
+from scoring.ownership import Holding, owners
 from scoring.paths import Chain, Hop, reverse_chain, strongest
 from scoring.records import pickled_as_values
 from scoring.search import SearchContext, Ties, commercial_ties
@@ -69,9 +69,17 @@ class Group:
         return nodes, assets_changed or bool(assets)
 
 
+def owned_by(node: str, ctx: SearchContext) -> dict[str, Holding]:
+    """`ownership.owners(node)`, from the engine's memo when there is one (a group is recomputed far more often for
+    its members' ties than for who owns its counterparty)."""
+    if ctx.memo is None:
+        return owners(node, ctx)
+    return ctx.memo.owners(node, ctx.reads)
+
+
 def group(counterparty: str, ctx: SearchContext) -> Group:
     members: dict[str, list[Chain]] = {counterparty: [()]}
-    for owner, holding in sorted(owners(counterparty, ctx).items()):
+    for owner, holding in sorted(owned_by(counterparty, ctx).items()):
         members.setdefault(owner, []).extend(holding.chains)  # already oriented owner -> counterparty
     for held, holding in sorted(held_by(counterparty, ctx).items()):
         members.setdefault(held, []).extend(reverse_chain(c) for c in holding.chains)

@@ -39,6 +39,12 @@ def effective_stakes(start: str, ctx: SearchContext, forward: bool = True,
     return _holdings(_walk(start, ctx, forward, types, True), ctx, 0.0)
 
 
+def stakes(start: str, ctx: SearchContext) -> dict[str, Holding]:
+    """What `start` owns through ownership alone (control does not count), also below the threshold: the stakes
+    related parties add up (`exposure._joint_holdings`)."""
+    return effective_stakes(start, ctx, True, STAKE_TYPES)
+
+
 def holdings(start: str, ctx: SearchContext, types: frozenset = HOLDING_TYPES) -> dict[str, Holding]:
     """What `start` owns or controls at or above the threshold (its sphere)."""
     return _holdings(_walk(start, ctx, True, types, True), ctx, ctx.config.ownership.threshold)
@@ -57,10 +63,19 @@ def beneficially_owned(node: str, ctx: SearchContext) -> dict[str, tuple[Chain, 
 
 def sphere(node: str, ctx: SearchContext) -> frozenset[str]:
     """The entities whose group `node` belongs to: what it owns or controls and what owns or controls it, at or
-    above the threshold (`holdings` and `owners` without their chains, for finding candidates cheaply)."""
+    above the threshold (`holdings` and `owners` without their chains, for finding candidates cheaply). They are
+    exactly the nodes of its `holdings` and `owners`: when the engine keeps those already, they are read instead of
+    walked again."""
     threshold = ctx.config.ownership.threshold - 1e-12
-    found = set()
-    for forward in (True, False):
+    found: set[str] = set()
+    walks = []
+    for forward, held in ((True, ctx.memo.held_holdings(node, ctx.reads) if ctx.memo is not None else None),
+                          (False, ctx.memo.held_owners(node, ctx.reads) if ctx.memo is not None else None)):
+        if held is None:
+            walks.append(forward)
+        else:
+            found.update(held)
+    for forward in walks:
         for other, (values, _, _) in _walk(node, ctx, forward, HOLDING_TYPES, False).items():
             if min(1.0, math.fsum(values)) >= threshold:
                 found.add(other)
@@ -79,57 +94,80 @@ def _holdings(walked: dict, ctx: SearchContext, threshold: float) -> dict[str, H
 
 
 def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_chains: bool) -> dict:
-    """node -> ([chain values], any assumed stake, [chains] or None): every simple chain from `start`."""
+    """node -> ([chain values], any assumed stake, [chains] or None): every simple chain from `start`.
+
+    The innermost loop of every ownership search (a hub's sphere walks are re-run whenever its holdings move), so
+    it binds what it calls once and keeps the nodes on the current chain in one set it backtracks on, rather than
+    a new frozenset per hop."""
     cfg = ctx.config.ownership
     ofac = cfg.rule == "ofac"
+    majority, min_chain_stake, max_hops = cfg.majority, cfg.min_chain_stake, cfg.max_hops
     direction = OUT if forward else IN
-    found: dict[str, tuple[list[float], bool, list[Chain] | None]] = {}
-    budget = [cfg.max_chains]
+    found: dict[str, list] = {}
+    budget = cfg.max_chains
+    edges, schema, hop_values = ctx.edges, ctx.schema, ctx.strength.holding_hop
+    adjacency, schema_of = ctx.graph.adjacency, ctx.graph.schema
+    read_adjacency, read_node = ctx.reads.adj, ctx.reads.node
+    on_chain = {start}
 
     # A person's own stakes are listed in full, whatever their number (`SearchContext.expanded_anyway`), and
     # outside the chain budget: only what lies beyond them is bounded by the hub guard and the budget.
-    own = ctx.schema(start) in PEOPLE and forward
+    own = schema(start) in PEOPLE and forward
 
-    def visit(node: str, chain: Chain, value: float, assumed: bool, depth: int, on_chain: frozenset[str]) -> None:
+    def visit(node: str, chain: Chain, value: float, assumed: bool, depth: int) -> None:
+        nonlocal budget
         direct = own and depth == 0
-        for neighbour, rec in ctx.edges(node, Layer.HOLDING, direction, types):
-            if budget[0] <= 0 and not direct:
+        deeper = depth + 1 < max_hops
+        for neighbour, rec in edges(node, Layer.HOLDING, direction, types):
+            if budget <= 0 and not direct:
                 return
-            if neighbour in on_chain or ctx.schema(neighbour) in PUBLIC_APPARATUS:
+            if neighbour in on_chain:
                 continue
-            weight = ctx.strength.reach(rec)
-            if weight is None:
+            read_node(neighbour)  # (`SearchContext.schema`, inlined)
+            if schema_of(neighbour) in PUBLIC_APPARATUS:
                 continue
-            stake, stake_assumed = ctx.strength.stake(rec)
+            hop = hop_values(rec)
+            if hop is None:
+                continue
+            weight, stake, stake_assumed = hop
             if ofac:
                 # Forward, the newest hop is the chain's last: its stake is the chain's value, and only a majority
                 # lets the chain go on. Backward, the first hop found is the last one; every later find is an
                 # earlier hop and must be a majority.
                 if forward or depth == 0:
-                    chain_value, goes_on = stake, (stake >= cfg.majority) if forward else True
-                elif stake >= cfg.majority:
+                    chain_value, goes_on = stake, (stake >= majority) if forward else True
+                elif stake >= majority:
                     chain_value, goes_on = value, True
                 else:
                     continue
             else:
                 chain_value = value * stake
-                goes_on = chain_value >= cfg.min_chain_stake
+                goes_on = chain_value >= min_chain_stake
             if not direct:
-                budget[0] -= 1
+                budget -= 1
             longer = None
+            now_assumed = assumed or stake_assumed
+            held = found.get(neighbour)
+            if held is None:
+                found[neighbour] = held = [[chain_value], now_assumed, [] if with_chains else None]
+            else:
+                held[0].append(chain_value)
+                if now_assumed:
+                    held[1] = True
             if with_chains:
-                hop = Hop(rec, True, weight, False)
-                longer = chain + (hop,) if forward else (hop,) + chain
-            values, was_assumed, chains = found.get(neighbour) or ([], False, [] if with_chains else None)
-            values.append(chain_value)
-            if with_chains:
-                chains.append(longer)
-            found[neighbour] = (values, was_assumed or assumed or stake_assumed, chains)
-            if goes_on and depth + 1 < cfg.max_hops:
-                visit(neighbour, longer, chain_value, assumed or stake_assumed, depth + 1, on_chain | {neighbour})
+                step = Hop(rec, True, weight, False)
+                longer = chain + (step,) if forward else (step,) + chain
+                held[2].append(longer)
+            if goes_on and deeper:
+                if adjacency(neighbour, Layer.HOLDING, direction):
+                    on_chain.add(neighbour)
+                    visit(neighbour, longer, chain_value, now_assumed, depth + 1)
+                    on_chain.discard(neighbour)
+                else:  # what visiting it would do (`SearchContext.edges` of nothing): most chains end here
+                    read_adjacency(neighbour, Layer.HOLDING, direction)
 
     try:
-        visit(start, (), 1.0, False, 0, frozenset({start}))
+        visit(start, (), 1.0, False, 0)
     finally:
         del visit  # a recursive closure refers to itself: unbound, its walk is freed now, not by the cycle collector
     return found

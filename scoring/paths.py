@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import NamedTuple
 
 from scoring.graph import Relation
@@ -93,8 +94,13 @@ def strongest(chains: Iterable[Chain], hop_decay: float, limit: int) -> tuple[Ch
         chains = list(chains)
     if len(chains) == 1 and limit > 0:
         return (chains[0],)  # the common case: nothing to rank
-    ranked = sorted(chains, key=lambda c: (-chain_strength(c, hop_decay), relation_ids(c), chain_signature(c)))
-    return tuple(ranked[:limit])
+    # Ranked by strength and relation ids first; the full signature (a rounded weight per hop) is computed only if
+    # two chains tie on both, which then ranks all of them exactly as the full key would.
+    ranked = sorted([((-chain_strength(c, hop_decay), relation_ids(c)), c) for c in chains], key=itemgetter(0))
+    if any(ranked[i][0] == ranked[i + 1][0] for i in range(len(ranked) - 1)):
+        return tuple(sorted(chains, key=lambda c: (-chain_strength(c, hop_decay), relation_ids(c),
+                                                     chain_signature(c)))[:limit])
+    return tuple(c for _, c in ranked[:limit])
 
 
 # What a path proves, as the rules use it; `PathKind` in the output contract has only authority/commercial.

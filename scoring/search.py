@@ -24,26 +24,40 @@ if TYPE_CHECKING:
 
 class SharedResults(Protocol):
     """Per-node results shared by every computation on one date (the engine's `caches.CacheStore`). Each answers
-    exactly what the computation would (`node_ties`, `ownership.holdings`) and records in `reads` that the result
-    was used, so that the reader is recomputed when that node's result changes."""
+    exactly what the computation would (`node_ties`, `ownership.holdings`, `ownership.stakes`, `ownership.owners`)
+    and records in `reads` that the result was used, so that the reader is recomputed when that node's result
+    changes."""
 
     def ties(self, node: str, reads: Reads) -> NodeTies: ...
 
     def holdings(self, node: str, reads: Reads) -> dict[str, Holding]: ...
 
+    def stakes(self, node: str, reads: Reads) -> dict[str, Holding]: ...
+
+    def owners(self, node: str, reads: Reads) -> dict[str, Holding]: ...
+
+    def held_holdings(self, node: str, reads: Reads) -> dict[str, Holding] | None:
+        """`holdings` if some computation keeps them already (then recorded as used), else None."""
+
+    def held_owners(self, node: str, reads: Reads) -> dict[str, Holding] | None:
+        """`owners` if some computation keeps them already (then recorded as used), else None."""
+
 
 class SearchContext:
     """`memo`: the shared per-node results on this context's date, or None to compute them (one-off
-    computations)."""
+    computations); `strength`: the weights on `day` to use, when several computations share one (and what it
+    remembers), else a new one."""
 
     __slots__ = ("graph", "config", "day", "strength", "reads", "max_fanout", "hop_decay", "memo")
 
     def __init__(self, graph: TemporalGraph, config: ScoringConfig, day: dt.date, reads: Reads,
-                 time: TimeModel | None = None, memo: SharedResults | None = None):
+                 time: TimeModel | None = None, memo: SharedResults | None = None,
+                 strength: Strength | None = None):
+        assert strength is None or strength.day == day
         self.graph = graph
         self.config = config
         self.day = day
-        self.strength = Strength(config, day, time)
+        self.strength = strength or Strength(config, day, time)
         self.reads = reads
         self.max_fanout = config.limits.max_fanout
         self.hop_decay = config.paths.hop_decay
@@ -63,8 +77,9 @@ class SearchContext:
         reads = self.reads
         reads.adj(node, layer, direction)
         graph = self.graph
-        if self.is_hub(node, layer, direction):
-            return []
+        adjacency = graph.adjacency(node, layer, direction)
+        if not adjacency or (len(adjacency) > self.max_fanout and not self.expanded_anyway(node, layer, direction)):
+            return []  # (`is_hub`, inlined: this is the innermost call of every search)
         found = []
         visits = 0
         for neighbour, entry in graph.sorted_adjacency(node, layer, direction).items():
@@ -156,6 +171,15 @@ class NodeTies:
 
     hub: bool
     ties: tuple[tuple[str, Hop, bool], ...]
+
+    def asset_view(self) -> tuple:
+        """All that `commercial_ties` reads of these ties when not asked for everyone's (an exposure set's assets):
+        whether the node is a hub, and its ties to tokens and securities in order."""
+        return self.hub, tuple((neighbour, hop) for neighbour, hop, asset in self.ties if asset)
+
+    def neighbours(self) -> frozenset[str]:
+        """All that `candidates.partners` reads of these ties: whom they join the node to."""
+        return frozenset(neighbour for neighbour, _, _ in self.ties)
 
 
 def node_ties(node: str, ctx: SearchContext) -> NodeTies:

@@ -20,8 +20,19 @@ from scoring.semantics import MONEY_TYPES, STAKE_TYPES
 from scoring.timing import TimeModel
 
 
+_UNUSABLE = ()  # a memoized hop that cannot be walked (`Strength.holding_hop`)
+
+# How many relations' hop values one `Strength` remembers before it starts again (a bound on the memo's memory
+# during a bulk rebuild; a live event's refresh walks far fewer).
+_MEMO_LIMIT = 8_192
+
+
 class Strength:
-    __slots__ = ("config", "day", "time", "_status", "_type_weight")
+    """The weights of relations on one date. Records are never changed once in the graph (a new version is a new
+    record), so what is computed from one record on this date can be remembered for as long as this object lives
+    (the engine keeps one for the duration of a refresh)."""
+
+    __slots__ = ("config", "day", "time", "_status", "_type_weight", "_hops")
 
     def __init__(self, config: ScoringConfig, day: dt.date, time: TimeModel | None = None):
         self.config = config
@@ -29,6 +40,19 @@ class Strength:
         self.time = time or TimeModel(config)
         self._status = config.status_weights
         self._type_weight = config.relation_weights
+        self._hops: dict[Relation, tuple] = {}  # record (by identity) -> `holding_hop` of it
+
+    def holding_hop(self, rec: Relation) -> tuple[float, float, bool] | None:
+        """(`reach` weight, stake, assumed) of a hop of an ownership or control chain (`ownership._walk`); None: not
+        usable on this date. Remembered per record: a hub's holdings are walked by many searches of one refresh."""
+        held = self._hops.get(rec)
+        if held is None:
+            weight = self.reach(rec)
+            held = _UNUSABLE if weight is None else (weight, *self.stake(rec))
+            if len(self._hops) >= _MEMO_LIMIT:
+                self._hops.clear()
+            self._hops[rec] = held
+        return held or None
 
     def certainty(self, rec: Relation) -> float:
         """A statement's status weight x confidence. A fact stated several times (`Relation.statements`): each

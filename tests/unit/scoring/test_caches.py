@@ -97,7 +97,7 @@ def test_the_stores_indexes_equal_its_results_after_many_events():
 
 def assert_consistent(engine: Engine) -> None:
     store, deps = engine._caches, engine._deps
-    for kind in (Kind.TIES, Kind.HOLDINGS, Kind.SPHERE, Kind.OWNED, Kind.GROUP):
+    for kind in (Kind.TIES, Kind.HOLDINGS, Kind.STAKES, Kind.OWNERS, Kind.SPHERE, Kind.OWNED, Kind.GROUP):
         for key, _ in store.items(kind):
             assert deps.registered((kind, key)), (kind, key)
             assert store.users(kind, key), (kind, key)  # nothing is kept without users after a refresh

@@ -275,3 +275,22 @@ def test_a_new_source_of_authority_rescores_only_pairs_it_reaches(engine, make):
     (change,) = engine.apply(make("control", "pm-office", "agency", status="denied"))
     assert change.key == ("minister", "vendor") and change.new is None
     assert_exact(engine)
+
+
+def test_a_joint_holdings_new_part_rescores_the_paths_through_it(engine, make):
+    """Related parties hold X together; a path runs on through X to Y, which one of them also holds alone, and says
+    what they hold of X. A weak new part of X changes no chain of Y but changes that note (a fuzz finding)."""
+    relative = lambda number: (f"relative-{number}", "Person", f"Relative {number}", ())  # noqa: E731
+    x, y = ("x", "Company", "X", ()), ("y", "Company", "Y", ())
+    events = [make("control", "minister", "regulator"), make("regulates", "regulator", "bank")]
+    events += [make("associate", "minister", relative(n)) for n in range(1, 7)]
+    events += [make("ownership", relative(n), x, percentage=share) for n, share in ((1, 20), (2, 10), (4, 10), (5, 10))]
+    events += [make("ownership", x, y, percentage=100), make("ownership", relative(6), y, percentage=30),
+               make("payment", y, "bank", amount=5e6, currency="USD")]
+    for event in events:
+        engine.apply(event)
+    assert incremental_state(engine) == full_state(engine) != {}
+    changes = engine.apply(make("ownership", relative(3), x, percentage=2, confidence=0.5))
+    assert incremental_state(engine) == full_state(engine)
+    assert [change.key for change in changes] == [("minister", "bank")]
+    assert "Relative 3 2%" in changes[0].new.commercial_paths[0].text

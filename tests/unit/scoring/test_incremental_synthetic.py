@@ -63,10 +63,11 @@ def test_incremental_equals_full_on_synthetic_graphs(seed, fanout, rule, hops):
         fresh = loaded._caches.get(Kind.TIES, node)
         if fresh is not None:
             assert ties_signature(ties) == ties_signature(fresh), node
-    for node, held in engine._caches.items(Kind.HOLDINGS):
-        fresh = loaded._caches.get(Kind.HOLDINGS, node)
-        if fresh is not None:
-            assert holdings_signature(held) == holdings_signature(fresh), node
+    for kind in (Kind.HOLDINGS, Kind.STAKES, Kind.OWNERS):
+        for node, held in engine._caches.items(kind):
+            fresh = loaded._caches.get(kind, node)
+            if fresh is not None:
+                assert holdings_signature(held) == holdings_signature(fresh), (kind, node)
 
 
 def ties_signature(ties) -> tuple:

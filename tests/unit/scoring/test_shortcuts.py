@@ -1,0 +1,172 @@
+"""The refresh's shortcuts skip work that cannot change a result, and the scores stay those of a full recomputation:
+a reader of part of a shared result is recomputed only when its part changes, a relative's stakes are walked once
+for every exposure set he is part of, one `Strength` serves a whole refresh, and `strongest` ranks exactly as its
+full key does."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+import scoring.engine as engine_module
+from scoring import Engine
+from scoring.caches import Kind
+from scoring.dependencies import NullReads
+from scoring.graph import Relation
+from scoring.ownership import sphere, stakes
+from scoring.paths import Hop, chain_signature, chain_strength, relation_ids, strongest
+from scoring.search import SearchContext
+
+from .conftest import full_state, incremental_state
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Whose exposure set and partners the engine computed incrementally (a full recomputation, which has no shared
+    results, is not counted)."""
+    calls = {"exposure": [], "partners": []}
+    exposure_set, partners = engine_module.exposure_set, engine_module.partners
+
+    def counting_exposure(actor, ctx):
+        if ctx.memo is not None:
+            calls["exposure"].append(actor)
+        return exposure_set(actor, ctx)
+
+    def counting_partners(actor, exposure, ctx):
+        if ctx.memo is not None:
+            calls["partners"].append(actor)
+        return partners(actor, exposure, ctx)
+
+    monkeypatch.setattr(engine_module, "exposure_set", counting_exposure)
+    monkeypatch.setattr(engine_module, "partners", counting_partners)
+    return calls
+
+
+def applied(engine: Engine, event, calls: dict) -> None:
+    for made in calls.values():
+        made.clear()
+    engine.apply(event)
+    assert incremental_state(engine) == full_state(engine)
+
+
+def test_an_exposure_set_reads_only_its_members_ties_to_assets(make, counted):
+    engine = Engine()
+    for event in (make("control", "minister", "regulator"), make("regulates", "regulator", "bank"),
+                  make("family", "spouse", "minister"), make("payment", "spouse", "bank", amount=2e6, currency="USD")):
+        engine.apply(event)
+    assert engine.scores()
+    # a new tie of a member to a party: the member's ties change, the exposure set (which lists only ties to
+    # tokens and securities) does not, and is not recomputed; the partner scan is
+    applied(engine, make("payment", "spouse", "builder", amount=1e6, currency="USD"), counted)
+    assert counted["exposure"] == [] and counted["partners"] == ["minister"]
+    assert "builder" in engine._partners["minister"]
+    # a member's tie to a token: the exposure set is recomputed and lists it
+    applied(engine, make("issues", "spouse", "token"), counted)
+    assert counted["exposure"] == ["minister"]
+    assert "token" in engine._exposure["minister"].assets.by_asset
+    # a tie's new version that moves no neighbour: the partner scan is not recomputed either
+    applied(engine, make("payment", "spouse", "builder", amount=9e6, currency="USD"), counted)
+    assert counted["exposure"] == [] and counted["partners"] == []
+
+
+def test_a_relatives_stakes_are_walked_once_for_every_exposure_set_and_again_when_they_change(make, counted):
+    engine = Engine()
+    for event in (make("control", "minister", "regulator"), make("control", "mayor", "town"),
+                  make("regulates", "regulator", "bank"), make("regulates", "town", "bank"),
+                  make("family", "son", "minister"), make("associate", "son", "mayor"),
+                  make("family", "spouse", "minister"),
+                  make("ownership", "son", "holdco", percentage=15), make("ownership", "spouse", "holdco", percentage=15),
+                  make("payment", "bank", "holdco", amount=5e6, currency="USD")):
+        engine.apply(event)
+    assert incremental_state(engine) == full_state(engine)
+    readers = engine._caches.users(Kind.STAKES, "son")
+    assert {(Kind.EXPOSURE, "minister"), (Kind.EXPOSURE, "mayor")} <= set(readers)
+    ctx = SearchContext(engine.graph, engine.config, engine.graph.clock.date(), NullReads())
+    assert engine._caches.get(Kind.STAKES, "son") == stakes("son", ctx)
+    # a stake below the son's holding company: his stakes change, both exposure sets are recomputed
+    applied(engine, make("ownership", "holdco", "shell", percentage=10), counted)
+    assert sorted(counted["exposure"]) == ["mayor", "minister"]
+    assert "shell" in engine._caches.get(Kind.STAKES, "son")
+
+
+def test_strongest_ranks_as_its_full_key_also_when_chains_tie():
+    factory_rng = random.Random(11)
+
+    def record(number: int) -> Relation:
+        rec = Relation.__new__(Relation)
+        rec.relation_id, rec.event_id = f"r{number}", f"e{number}"
+        return rec
+
+    records = [record(n) for n in range(4)]
+    for _ in range(300):
+        chains = []
+        for _ in range(factory_rng.randint(2, 7)):
+            length = factory_rng.randint(1, 2)
+            chains.append(tuple(Hop(factory_rng.choice(records), factory_rng.random() < 0.5,
+                                    factory_rng.choice((0.5, 1.0)), factory_rng.random() < 0.5)
+                                for _ in range(length)))
+        limit = factory_rng.randint(1, 4)
+        full = sorted(chains, key=lambda c: (-chain_strength(c, 0.8), relation_ids(c), chain_signature(c)))
+        assert strongest(chains, 0.8, limit) == tuple(full[:limit])
+
+
+def test_one_refresh_shares_one_strength_and_keeps_none_after_it(make, monkeypatch):
+    engine = Engine()
+    seen = []
+    context = Engine._context
+
+    def watching(self, reads, day=None):
+        ctx = context(self, reads, day)
+        seen.append(ctx.strength)
+        return ctx
+
+    monkeypatch.setattr(Engine, "_context", watching)
+    for event in (make("control", "minister", "regulator"), make("regulates", "regulator", "bank"),
+                  make("family", "son", "minister"), make("ownership", "son", "vendor", percentage=100)):
+        seen.clear()
+        engine.apply(event)
+        assert seen and len({id(strength) for strength in seen}) == 1
+        assert engine._strength is None
+    seen.clear()
+    engine.recompute_all()
+    assert all(strength is not engine._strength for strength in seen)
+
+
+def test_a_sphere_reads_the_holdings_the_engine_keeps_instead_of_walking_them_again(make):
+    engine = Engine()
+    for event in (make("control", "minister", "regulator"), make("regulates", "regulator", "bank"),
+                  make("family", "son", "minister"), make("ownership", "son", "holdco", percentage=60),
+                  make("ownership", "holdco", "shell", percentage=70),
+                  make("payment", "bank", "shell", amount=5e6, currency="USD")):
+        engine.apply(event)
+    assert incremental_state(engine) == full_state(engine) != {}
+    # the son is a member of the minister's exposure set (whose holdings it reads) and so one of his partners
+    assert (Kind.SPHERE, "son") in engine._caches.users(Kind.HOLDINGS, "son")
+    ctx = SearchContext(engine.graph, engine.config, engine.graph.clock.date(), NullReads())
+    assert engine._caches.get(Kind.SPHERE, "son") == sphere("son", ctx) == {"holdco", "shell"}
+    # what he holds changes below him: the sphere follows the kept holdings
+    engine.apply(make("ownership", "shell", "vendor", percentage=90))
+    assert incremental_state(engine) == full_state(engine)
+    ctx = SearchContext(engine.graph, engine.config, engine.graph.clock.date(), NullReads())
+    assert engine._caches.get(Kind.SPHERE, "son") == sphere("son", ctx) == {"holdco", "shell", "vendor"}
+
+
+def test_a_group_reads_who_owns_its_counterparty_from_the_store(make):
+    engine = Engine()
+    for event in (make("control", "minister", "regulator"), make("regulates", "regulator", "bank"),
+                  make("family", "son", "minister"), make("ownership", "tycoon", "bank", percentage=40),
+                  make("payment", "son", "bank", amount=5e6, currency="USD")):
+        engine.apply(event)
+    assert incremental_state(engine) == full_state(engine) != {}
+    assert (Kind.GROUP, "bank") in engine._caches.users(Kind.OWNERS, "bank")
+    # a new tie of the counterparty recomputes its group, which takes its owners as kept (not walked again)
+    held = engine._caches.get(Kind.OWNERS, "bank")
+    engine.apply(make("payment", "bank", "vendor", amount=1e6, currency="USD"))
+    assert incremental_state(engine) == full_state(engine)
+    assert engine._caches.get(Kind.OWNERS, "bank") is held
+    # a new owner: the owners are walked again and the group follows
+    engine.apply(make("ownership", "holdco", "bank", percentage=30))
+    assert incremental_state(engine) == full_state(engine)
+    assert set(engine._caches.get(Kind.OWNERS, "bank")) == {"tycoon", "holdco"}
+    assert "holdco" in engine._caches.get(Kind.GROUP, "bank").members
