@@ -261,15 +261,16 @@ class CacheStore:
         return self._read(Kind.OWNERS, USES_OWNERS, node, reads)
 
     def held_holdings(self, node: str, reads: Reads) -> dict[str, Holding] | None:
-        held = self._results[Kind.HOLDINGS].get(node)
-        if held is not None:
-            reads.uses(USES_HOLDINGS, node)
-        return held
+        return self._read_if_held(Kind.HOLDINGS, node, reads)
 
     def held_owners(self, node: str, reads: Reads) -> dict[str, Holding] | None:
-        held = self._results[Kind.OWNERS].get(node)
+        return self._read_if_held(Kind.OWNERS, node, reads)
+
+    def _read_if_held(self, kind: Kind, node: str, reads: Reads) -> Any | None:
+        """The result if it is held (a read of it then recorded), else None: the caller computes without it."""
+        held = self._results[kind].get(node)
         if held is not None:
-            reads.uses(USES_OWNERS, node)
+            reads.uses(KINDS[kind].read_table, node)
         return held
 
     def _read(self, kind: Kind, table: int, node: str, reads: Reads) -> Any:
