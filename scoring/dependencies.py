@@ -14,8 +14,11 @@ records five kinds of reads:
 
 A change to relation u -> v in layer L concerns the readers of (u, L, out), (v, L, in), the computations that
 probed both u and v; a change that empties or fills an adjacency list concerns its presence readers; a change to an
-entity's attributes concerns the readers of that node. This is exact: a computation that read none of these cannot
-see the change. (Authority look-ups between an actor's sources and a counterparty's holdings are not recorded here:
+entity's attributes concerns the readers of that node and the readers of any of its adjacency lists. This is exact
+for relations and presence (a computation that read none of these cannot see the change) and a superset for
+attributes: a computation that read a node's adjacency as well as its attributes is not indexed for the attributes
+(about a third of all reads; names, schemas and topics change far less often than relations), so an attribute
+change also recomputes readers of its adjacency that never looked at the attributes, to the same results. (Authority look-ups between an actor's sources and a counterparty's holdings are not recorded here:
 the engine finds the pairs concerned by an authority relation from its cache store, see `Engine._pairs_steering`.)
 
 A recomputed computation is re-registered by difference: only the reads it gained or lost touch the index.
@@ -112,7 +115,7 @@ class DependencyIndex:
     def register(self, key: Key, reads: Reads) -> None:
         """Record what the computation `key` read, replacing what it read before. Re-registering only touches the
         index entries that differ (most recomputations read almost the same things again)."""
-        entries = reads.entries
+        entries = _without_covered_node_reads(reads.entries)
         held = self._footprints.get(key)
         footprint = _footprint(entries) if entries else None
         if footprint == held:
@@ -167,9 +170,14 @@ class DependencyIndex:
         return set(_as_set(self._tables[_CODES + _code(layer, direction)].get(node)))
 
     def readers_of_entities(self, entity_ids: Iterable[str]) -> set[Key]:
+        """Computations that may have read these entities' attributes: the node's readers, and its adjacency
+        readers (see `_without_covered_node_reads`)."""
         found: set[Key] = set()
+        tables = self._tables
         for entity_id in entity_ids:
-            _collect(found, self._tables[self._NODES], entity_id)
+            _collect(found, tables[self._NODES], entity_id)
+            for code in range(_CODES):
+                _collect(found, tables[code], entity_id)
         return found
 
     def __len__(self) -> int:
@@ -185,6 +193,16 @@ class DependencyIndex:
 # whose first item is not a tuple (the engine's: its `caches.Kind`), so a key is never mistaken for a tuple of keys.
 
 _SMALL = 32
+
+
+def _without_covered_node_reads(entries: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    """The reads to index: a node's attributes are not indexed for a computation that also read one of the
+    node's adjacency lists, since `readers_of_entities` looks there too (most searches read the attributes of the
+    nodes they expand, and the index is the engine's largest structure)."""
+    expanded = {node for table, node in entries if table < _CODES}
+    if not expanded:
+        return entries
+    return {entry for entry in entries if entry[0] != _NODES or entry[1] not in expanded}
 
 
 def _footprint(entries: set[tuple[int, str]]) -> tuple:

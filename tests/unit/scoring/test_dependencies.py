@@ -78,3 +78,25 @@ def test_a_node_read_by_many_computations_moves_between_tuple_and_set_and_back()
         shapes.add(type(held) if type(held) is not tuple or type(held[0]) is tuple else "key")
         assert index.readers_of_entities(["hub"]) == readers
     assert shapes >= {set, tuple, "key"}
+
+
+def test_a_node_read_with_its_adjacency_is_found_through_the_adjacency():
+    index = DependencyIndex()
+    expands, looks = (Kind.HOLDINGS, "walker"), (Kind.PAIR, "a", "c")
+    reads = Reads()
+    reads.adj("shell", Layer.HOLDING, OUT)
+    reads.node("shell")  # covered by the adjacency read: not indexed as a node read
+    reads.node("owner")  # not expanded: indexed
+    index.register(expands, reads)
+    only_looks = Reads()
+    only_looks.node("shell")
+    index.register(looks, only_looks)
+    assert index._tables[index._NODES]["shell"] == looks
+    assert index._tables[index._NODES]["owner"] == expands
+    assert index.readers_of_entities(["shell"]) == {expands, looks}
+    assert index.readers_of_entities(["owner"]) == {expands}
+    index.unregister(looks)
+    assert index.readers_of_entities(["shell"]) == {expands}
+    index.unregister(expands)
+    assert index.readers_of_entities(["shell", "owner"]) == set()
+    assert all(not table for table in index._tables)

@@ -11,6 +11,7 @@ import pytest
 
 from bench.synthetic import generate_events
 from schemas import validate_event
+from schemas import EventRejected
 from scoring import Engine, ScoringConfig
 from scoring.caches import Kind
 from scoring.paths import chain_signature
@@ -21,6 +22,7 @@ from .conftest import full_state, incremental_state
 def event_log(relations: int, seed: int):
     raw = list(generate_events(relations, seed=seed))
     rng = random.Random(seed)
+    changes = random.Random(seed + 1000)  # attribute changes drawn apart: the relations' history stays as it was
     log = []
     for number, document in enumerate(raw):
         log.append(validate_event(document))
@@ -33,6 +35,23 @@ def event_log(relations: int, seed: int):
             else:
                 again["status"] = rng.choice(["confirmed", "denied", "alleged"])
             log.append(validate_event(again))
+        if changes.random() < 0.06:  # an entity's attributes change: a PEP's role ends or begins, a company renamed
+            again = dict(raw[changes.randrange(number + 1)])
+            end = changes.choice(("source", "target"))
+            entity = dict(again[end])
+            if entity["schema"] == "Person":
+                entity["topics"] = [] if entity.get("topics") else ["role.pep"]
+            elif changes.random() < 0.5:
+                entity["name"] = f"{entity['name']} (renamed {number})"
+            else:  # re-classified, as a register's later extract may: a body's company, or a company's body
+                entity["schema"] = "PublicBody" if entity["schema"] == "Company" else "Company"
+            again[end] = entity
+            again["event_id"] = f"attributes-{number}"
+            again["observed_at"] = "2025-12-31T00:00:00Z"
+            try:
+                log.append(validate_event(again))
+            except EventRejected:  # the relation's type does not take that schema at this end
+                pass
     return log
 
 
