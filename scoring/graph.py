@@ -266,8 +266,7 @@ class TemporalGraph:
         if event.event_id in self._events:
             return None
         self._events[event.event_id] = None
-        observed = utc(event.observed_at)
-        observed = self._shared_times.setdefault(observed, observed)
+        observed = self.shared_time(utc(event.observed_at))
         if self._clock is None or observed > self._clock:
             self._clock = observed
         version: Version = (observed, event.event_id)
@@ -345,6 +344,11 @@ class TemporalGraph:
             entity.topics = self._interned_topics(ref.topics)
         entity.observed_at, entity.event_id = version
         return changed
+
+    def shared_time(self, moment: dt.datetime) -> dt.datetime:
+        """The one object held for this timestamp: events bring their own copies, and bulk sources state most
+        relations at a handful of moments."""
+        return self._shared_times.setdefault(moment, moment)
 
     def _relation(self, event: RelationshipEvent, offset: str | None, observed_at: dt.datetime) -> Relation:
         """A new record whose values repeated across relations (entity ids, dates, currency) are the objects

@@ -59,29 +59,38 @@ class _Current:
     event costs ~6 KB, its JSON under 1 KB, packed a few hundred bytes), with what the bookkeeping reads
     directly."""
 
-    version: Version
+    # the version as its two parts: a tuple per relation costs 56 bytes (and the timestamp is the graph's shared one)
+    observed_at: dt.datetime
+    event_id: str
     packed: bytes
     offset: str | None
     source: str
     target: str
     upsert: bool
     # what the engine holds for this relation (kept here, not in a map of its own: one record per relation): its
-    # version there, the resolved form (None: retracted; True: as stated, the ends unmerged, which most are: a
-    # tuple per relation costs 56 bytes), and the original event id behind it; None until sent
-    sent_version: Version | None = None
+    # version there (True: this version, which most are), the resolved form (None: retracted; True: as stated, the
+    # ends unmerged, which most are: a tuple per relation costs 56 bytes), and the original event id behind it;
+    # None until sent
+    sent_as: Version | bool | None = None
     sent_form: tuple[str, str] | bool | None = None
     sent_original: str | None = None
 
     @property
-    def event_id(self) -> str:
-        return self.version[1]
+    def version(self) -> Version:
+        return self.observed_at, self.event_id
+
+    @property
+    def sent_version(self) -> Version | None:
+        """The version of this relation the engine holds (None: nothing sent)."""
+        return self.version if self.sent_as is True else self.sent_as
 
     def form_sent(self) -> tuple[str, str] | None:
         """The resolved form the engine holds (None: retracted, or nothing sent)."""
         return (self.source, self.target) if self.sent_form is True else self.sent_form
 
     def note_sent(self, version: Version | None, form: tuple[str, str] | None, original: str | None) -> None:
-        self.sent_version, self.sent_original = version, original
+        self.sent_as = True if version is not None and version == self.version else version
+        self.sent_original = original
         self.sent_form = True if form is not None and form == (self.source, self.target) else form
 
     def event(self) -> RelationshipEvent:
@@ -100,13 +109,18 @@ class _Known:
     (pydantic's instance dict and its set of fields given), this about 100, and the layer holds one per entity.
     Read like an EntityRef (same attribute names); `ref()` makes one when an EntityRef must leave the layer."""
 
-    __slots__ = ("version", "id", "schema_", "name", "aliases", "country", "topics", "identifiers")
+    # the version as its two parts, as `_Current` keeps it
+    __slots__ = ("observed_at", "event_id", "id", "schema_", "name", "aliases", "country", "topics", "identifiers")
 
     def __init__(self, version: Version, ref: EntityRef, identifiers: tuple | None = None):
-        self.version = version
+        self.observed_at, self.event_id = version
         self.id, self.schema_, self.name, self.aliases = ref.id, ref.schema_, ref.name, ref.aliases
         self.country, self.topics = ref.country, ref.topics
         self.identifiers = ref.identifiers if identifiers is None else identifiers
+
+    @property
+    def version(self) -> Version:
+        return self.observed_at, self.event_id
 
     def ref(self) -> EntityRef:
         return EntityRef.model_construct(id=self.id, schema_=self.schema_, name=self.name, aliases=self.aliases,
@@ -174,7 +188,7 @@ class ResolvingEngine:
         if event.event_id in self._seen:
             return []
         self._seen.add(event.event_id)
-        version: Version = (utc(event.observed_at), event.event_id)
+        version: Version = (self.engine.graph.shared_time(utc(event.observed_at)), event.event_id)
         offsets = dict(input_offsets or {})
         removed: list[tuple] = []
         added: list[Edge] = []
@@ -199,7 +213,7 @@ class ResolvingEngine:
                     self._untouch(event.relation_id, held.source, held.target)
                 upsert = event.op == Op.UPSERT
                 current = self._current[event.relation_id] = _Current(
-                    version, pack(raw if raw is not None else event.model_dump_json(by_alias=True).encode()), offset,
+                    version[0], version[1], pack(raw if raw is not None else event.model_dump_json(by_alias=True).encode()), offset,
                     event.source.id, event.target.id, upsert)
                 if held is not None:
                     current.note_sent(held.sent_version, held.form_sent(), held.sent_original)
