@@ -7,7 +7,7 @@ Partitions are merged by append time, then partition, then offset: one determini
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from kafka import KafkaConsumer, TopicPartition
@@ -76,12 +76,39 @@ def read(settings: Settings, topic: str, bounds: Bounds) -> Iterator[InputRecord
             consumer.close()
 
 
-def _partition_records(consumer: KafkaConsumer, tp: TopicPartition, start: int, stop: int) -> Iterator[InputRecord]:
+def read_while_written(settings: Settings, topic: str, start: dict[int, int],
+                       final_end: Callable[[], dict[int, int] | None]) -> Iterator[InputRecord]:
+    """`read` of a log that is still being written: every partition from `start` until `final_end()`, which gives
+    None while the writer is at work and then the end offsets to stop at (what a bulk load reads as a file is
+    published: the two overlap, each on a core of its own). The same order as `read`."""
+    wanted = sorted(start)
+    consumers = [open_consumer(settings) for _ in wanted]
+    try:
+        iterators = [_partition_records(c, TopicPartition(topic, p), start[p], final_end) for c, p in
+                     zip(consumers, wanted)]
+        if len(iterators) == 1:
+            yield from iterators[0]
+        else:
+            yield from heapq.merge(*iterators, key=lambda r: (r.timestamp_ms or 0, r.partition, r.offset))
+    finally:
+        for consumer in consumers:
+            consumer.close()
+
+
+def _partition_records(consumer: KafkaConsumer, tp: TopicPartition, start: int,
+                       stop: int | Callable[[], dict[int, int] | None]) -> Iterator[InputRecord]:
+    """Records of one partition from `start` to `stop`, or, if `stop` is a callable (`read_while_written`), until
+    the end it gives once the writer is done."""
+    ends_when_known = stop if callable(stop) else (lambda: {tp.partition: stop})
     consumer.assign([tp])
     consumer.seek(tp, start)
-    while consumer.position(tp) < stop:
-        for record in consumer.poll(timeout_ms=1000, max_records=5000).get(tp, []):
-            if record.offset >= stop:
+    while True:
+        ends = ends_when_known()
+        end = None if ends is None else ends.get(tp.partition, start)
+        if end is not None and consumer.position(tp) >= end:
+            return
+        for record in consumer.poll(timeout_ms=200 if end is None else 1000, max_records=5000).get(tp, []):
+            if end is not None and record.offset >= end:
                 return
             yield InputRecord(value=record.value, key=record.key, topic=record.topic,
                               partition=record.partition, offset=record.offset, timestamp_ms=record.timestamp)

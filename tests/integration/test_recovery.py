@@ -290,9 +290,9 @@ def test_a_corrupt_newest_snapshot_falls_back_to_the_older_one(pipeline, tmp_pat
     assert f"snapshot {newest} not used (corrupt)" in log
 
 
-def cli(settings, *args: str, expect: int = 0) -> subprocess.CompletedProcess:
+def cli(settings, *args: str, expect: int = 0, **env: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "COI_RISK_CONFIG": "", "COI_EVENTS_TOPIC": settings.events_topic,
-           "COI_APP_ID": settings.app_id, "COI_DATA_DIR": settings.data_dir}
+           "COI_APP_ID": settings.app_id, "COI_DATA_DIR": settings.data_dir, **env}
     result = subprocess.run([sys.executable, "-m", "streams.cli", *args, "--bootstrap-servers",
                              settings.bootstrap_servers], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
                             timeout=300)
@@ -348,3 +348,22 @@ def test_bulk_load_then_the_worker_starts_from_its_snapshot_and_an_export_import
         assert content(top_scores(upgraded)) == content(served)
     finally:
         upgraded.stop()
+
+
+def test_a_bulk_load_whose_file_does_not_reach_the_log_completely_writes_no_snapshot(pipeline, tmp_path,
+                                                                                    synthetic_lines):
+    """The file is published by a child process while the load reads the log: a line the producer cannot send
+    stops the load before any snapshot or commit, with the line named."""
+    from streams.recovery import committed_offsets
+
+    settings, _ = pipeline
+    oversized = json.dumps({**json.loads(synthetic_lines[0]), "event_id": "too-big",
+                            "properties": {"summary": "x" * 4000}})
+    path = tmp_path / "register.jsonl"
+    path.write_text("\n".join([*synthetic_lines[:300], oversized, *synthetic_lines[300:600]]) + "\n")
+    refused = cli(settings, "load", str(path), "--quiet", expect=1,
+                  COI_MAX_MESSAGE_BYTES="4096")
+    assert "line 301: refused" in refused.stderr
+    assert "not loading: publish the file completely first" in refused.stderr
+    assert snapshot_files(settings) == []
+    assert committed_offsets(settings) == {}
