@@ -125,11 +125,15 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
     targets = {counterparty: ((),), **owned}
     current: list[Path] = []
     former: list[Path] = []
+    graph = ctx.graph
     for target in sorted(targets):
+        steering = graph.adjacency(target, Layer.AUTHORITY, IN)  # most targets have no authority relation at all
+        if not steering:
+            continue
         for source_node in actor_reach.sources:
-            if source_node == target:
+            if source_node == target or source_node not in steering:
                 continue
-            for rec in ctx.graph.between(source_node, target, Layer.AUTHORITY):
+            for rec in graph.between(source_node, target, Layer.AUTHORITY):
                 ctx.reads.visits += 1
                 weight = ctx.strength.authority(rec) if rec.type in AUTHORITY_TYPES else None
                 if weight is None:

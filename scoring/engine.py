@@ -633,9 +633,7 @@ class Engine:
             caches.release(Kind.OWNED, counterparty, actor)
             return None, None, 0
         owned, visits = caches.get_or_compute(Kind.OWNED, counterparty, actor)
-        sources = self._reach[actor].sources.keys()
-        adjacency = self.graph.adjacency
-        if all(sources.isdisjoint(adjacency(target, Layer.AUTHORITY, IN).keys()) for target in (counterparty, *owned)):
+        if not self._steers_any(self._reach[actor].sources.keys(), counterparty, owned):
             # No authority relation from what the actor steers into the counterparty or its holdings (most
             # candidate pairs): the pair keeps no reads; an authority relation that appears finds it from the
             # counterparty's holdings (`_pairs_steering`).
@@ -654,6 +652,16 @@ class Engine:
         if assessment is None:
             return None, None, visits + reads.visits
         return rendering_signature(assessment, self.graph, ctx.day), assessment, visits + reads.visits
+
+    def _steers_any(self, sources, counterparty: str, owned: dict) -> bool:
+        """Whether an authority relation runs from one of these sources into the counterparty or what it
+        beneficially owns (a look-up per target; most have no authority relation at all)."""
+        adjacency = self.graph.adjacency
+        for target in (counterparty, *owned):
+            steering = adjacency(target, Layer.AUTHORITY, IN)
+            if steering and not sources.isdisjoint(steering.keys()):
+                return True
+        return False
 
     def _materialize(self, stored: _Stored) -> RiskScore:
         strength = Strength(self.config, stored.day, self._time)

@@ -28,7 +28,19 @@ from schemas.outputs import Band
 from scoring.authority import ActorAuthority
 from scoring.exposure import ExposureSet
 from scoring.group import Group
-from scoring.paths import AUTHORITY, COMMERCIAL, FORMER_AUTHORITY, LOBBY, OWNERSHIP, Chain, Hop, Path, chain_strength
+from scoring.paths import (
+    AUTHORITY,
+    COMMERCIAL,
+    FORMER_AUTHORITY,
+    LOBBY,
+    OWNERSHIP,
+    Chain,
+    Hop,
+    Path,
+    chain_nodes,
+    chain_strength,
+    relation_ids,
+)
 from scoring.records import pickled_as_values
 from scoring.registry import AGGRAVATING, KIND_PRIORITY, PRIMARY, PRIMARY_KINDS, RULES, TIE_KINDS
 from scoring.search import SearchContext
@@ -67,14 +79,20 @@ def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext)
 
     joint = exposure.aggregates
 
+    decay = ctx.hop_decay
+
     def add(kind: str, hops: Chain) -> None:
-        path = Path(kind, actor, hops, chain_strength(hops, ctx.hop_decay), _joint_note(hops, joint, ctx))
-        if path.strength < floor or not path.is_simple():
+        # the path is built only when it is kept (most candidates are too weak, not simple, or beaten)
+        strength = chain_strength(hops, decay)
+        if strength < floor:
             return
-        key = path.relation_ids()
+        nodes = chain_nodes(actor, hops)
+        if len(set(nodes)) != len(nodes):  # (`Path.is_simple`)
+            return
+        key = relation_ids(hops)
         held = best.get(key)
-        if held is None or (_KIND_PRIORITY[kind], -path.strength) < (_KIND_PRIORITY[held.kind], -held.strength):
-            best[key] = path
+        if held is None or (_KIND_PRIORITY[kind], -strength) < (_KIND_PRIORITY[held.kind], -held.strength):
+            best[key] = Path(kind, actor, hops, strength, _joint_note(hops, joint, ctx))
 
     members, group_members = exposure.members, grp.members
     for shared in sorted(m for m in group_members if m in members):

@@ -74,26 +74,31 @@ class SearchContext:
         """(neighbour, relation) of the given types, sorted; nothing if the node is a hub in this layer and
         direction (more than `limits.max_fanout` neighbours): hubs are path endpoints, never relays, except where
         `expanded_anyway` says so."""
+        return self.edges_unless_hub(node, layer, direction, types)[0]
+
+    def edges_unless_hub(self, node: str, layer: Layer, direction: int,
+                         types: Collection) -> tuple[list[tuple[str, Relation]], bool]:
+        """(`edges`, `is_hub`) at the cost of one of them: the innermost call of every search."""
         reads = self.reads
         reads.adj(node, layer, direction)
         graph = self.graph
         adjacency = graph.adjacency(node, layer, direction)
-        if not adjacency or (len(adjacency) > self.max_fanout and not self.expanded_anyway(node, layer, direction)):
-            return []  # (`is_hub`, inlined: this is the innermost call of every search)
+        if not adjacency:
+            return [], False
+        if len(adjacency) > self.max_fanout and not self.expanded_anyway(node, layer, direction):
+            return [], True
         found = []
-        visits = 0
+        visits = len(adjacency)  # and one more for each record beyond the first between two nodes, below
         for neighbour, entry in graph.sorted_adjacency(node, layer, direction).items():
             if type(entry) is tuple:
+                visits += len(entry) - 1
                 for rec in entry:
-                    visits += 1
                     if rec.type in types:
                         found.append((neighbour, rec))
-            else:
-                visits += 1
-                if entry.type in types:
-                    found.append((neighbour, entry))
+            elif entry.type in types:
+                found.append((neighbour, entry))
         reads.visits += visits
-        return found
+        return found, False
 
     def has_edges(self, node: str, layer: Layer, direction: int) -> bool:
         """Whether the node has any relation in this layer and direction (recorded as a presence read)."""
@@ -185,15 +190,17 @@ class NodeTies:
 def node_ties(node: str, ctx: SearchContext) -> NodeTies:
     hub = False
     found = []
+    tie, schema = ctx.strength.tie, ctx.schema
     for layer in TIE_LAYERS:
         for direction in (OUT, IN):
-            hub = hub or ctx.is_hub(node, layer, direction)
-            for neighbour, rec in ctx.edges(node, layer, direction, TIE_TYPES):
-                weight = ctx.strength.tie(rec)
+            edges, capped = ctx.edges_unless_hub(node, layer, direction, TIE_TYPES)
+            hub = hub or capped
+            forward = direction == OUT
+            for neighbour, rec in edges:
+                weight = tie(rec)
                 if weight is None:
                     continue
-                found.append((neighbour, Hop(rec, direction == OUT, weight),
-                              ctx.schema(neighbour) in PURE_ASSETS))
+                found.append((neighbour, Hop(rec, forward, weight), schema(neighbour) in PURE_ASSETS))
     return NodeTies(hub, tuple(found))
 
 
