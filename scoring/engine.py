@@ -637,7 +637,8 @@ class Engine:
             # No authority relation from what the actor steers into the counterparty or its holdings (most
             # candidate pairs): the pair keeps no reads; an authority relation that appears finds it from the
             # counterparty's holdings (`_pairs_steering`).
-            caches.release(Kind.GROUP, counterparty, actor)
+            if counterparty in caches.held_by(Kind.GROUP, actor):  # (most such pairs never took it)
+                caches.release(Kind.GROUP, counterparty, actor)
             self._deps.unregister((Kind.PAIR, actor, counterparty))
             return None, None, visits
         reads = Reads()

@@ -151,6 +151,8 @@ def _arrow(hop: Hop, strength: Strength) -> str:
 
 def statements(fact: Relation) -> list[Relation]:
     """Every statement behind an edge: the one it shows first (its primary), then the rest oldest first."""
+    if fact.statements is None:  # stated once (most facts): itself
+        return [fact]
     return sorted(fact.evidence(), key=lambda st: (st.relation_id != fact.relation_id, st.observed_at, st.event_id))
 
 

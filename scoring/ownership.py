@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scoring.paths import Chain, Hop, strongest
+from scoring.paths import Chain, hop_of, strongest
 from scoring.records import pickled_as_values
 from scoring.search import SearchContext
 from scoring.semantics import HOLDING_TYPES, IN, OUT, PEOPLE, PUBLIC_APPARATUS, STAKE_TYPES, Layer
@@ -185,7 +185,7 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
                     if now_assumed:
                         held[1] = True
                 if with_chains:
-                    step = Hop(rec, True, weight, False)
+                    step = hop_of((rec, True, weight, False))
                     longer = chain + (step,) if forward else (step,) + chain
                     held[2].append(longer)
                 if goes_on and deeper:

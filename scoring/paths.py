@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -40,6 +41,10 @@ class Hop(NamedTuple):
 
 
 Chain = tuple[Hop, ...]
+
+# `Hop(rec, forward, weight, decays)` from one tuple of all four fields, without the generated Python `__new__` (the
+# searches' innermost allocation)
+hop_of = partial(tuple.__new__, Hop)
 
 
 def reverse_chain(chain: Chain) -> Chain:

@@ -12,7 +12,7 @@ from schemas.vocabulary import EntitySchema
 from scoring.config import ScoringConfig
 from scoring.dependencies import Reads
 from scoring.graph import Relation, TemporalGraph
-from scoring.paths import Hop
+from scoring.paths import Hop, hop_of
 from scoring.records import pickled_as_values
 from scoring.semantics import IN, OUT, PEOPLE, PUBLIC_APPARATUS, PURE_ASSETS, TIE_LAYERS, TIE_TYPES, Layer
 from scoring.strength import Strength
@@ -200,7 +200,7 @@ def node_ties(node: str, ctx: SearchContext) -> NodeTies:
                 weight = tie(rec)
                 if weight is None:
                     continue
-                found.append((neighbour, Hop(rec, forward, weight), schema(neighbour) in PURE_ASSETS))
+                found.append((neighbour, hop_of((rec, forward, weight, True)), schema(neighbour) in PURE_ASSETS))
     return NodeTies(hub, tuple(found))
 
 
