@@ -32,6 +32,7 @@ from scoring.paths import (
     chain_nodes,
     chain_strength,
     command_strength,
+    ranked,
     reverse_chain,
 )
 from scoring.records import pickled_as_values
@@ -150,8 +151,7 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
                         else:
                             former.append(Path(FORMER_AUTHORITY, actor_reach.actor, hops, strength * source.former))
     keep = cfg.authority.max_paths
-    return ActorAuthority(current=tuple(sorted(current, key=Path.sort_key)[:keep]),
-                          former=tuple(sorted(former, key=Path.sort_key)[:keep]))
+    return ActorAuthority(current=tuple(ranked(current)[:keep]), former=tuple(ranked(former)[:keep]))
 
 
 def steering_persons(node: str, graph, max_relay_hops: int) -> set[str]:

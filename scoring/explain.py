@@ -139,8 +139,8 @@ def _edge(hop: Hop, graph: Names, cfg: ScoringConfig) -> PathEdge:
         "relation_id": rec.relation_id, "relation_type": rec.type,
         "source_id": rec.source, "source_name": graph.name(rec.source),
         "target_id": rec.target, "target_name": graph.name(rec.target),
-        "forward": bool(hop.forward), "status": rec.status.value, "weight": float(cfg.round(hop.weight)),
-        "evidence": tuple(evidence(statement, cfg) for statement in statements(rec))})
+        "forward": bool(hop.forward), "status": rec.status._value_, "weight": float(cfg.round(hop.weight)),
+        "evidence": tuple([evidence(statement, cfg) for statement in statements(rec)])})
 
 
 def _arrow(hop: Hop, strength: Strength) -> str:
@@ -166,7 +166,7 @@ def evidence(rec: Relation, cfg: ScoringConfig) -> Evidence:
     return _assembled(Evidence, {
         "event_id": rec.event_id, "relation_id": rec.relation_id, "source_url": citation.source_url,
         "publisher": citation.publisher, "extractor": citation.extractor,
-        "confidence": float(cfg.round(rec.confidence)), "status": rec.status.value, "observed_at": rec.observed_at,
+        "confidence": float(cfg.round(rec.confidence)), "status": rec.status._value_, "observed_at": rec.observed_at,
         "quote": rec.quote, "offset": rec.offset})
 
 

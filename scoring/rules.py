@@ -39,6 +39,7 @@ from scoring.paths import (
     Path,
     chain_nodes,
     chain_strength,
+    ranked,
     relation_ids,
 )
 from scoring.records import pickled_as_values
@@ -150,7 +151,7 @@ def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext)
         for to_target in targets.get(target, ()):
             for to_counterparty in group_members[relative]:
                 add(LOBBY, to_target + (lobbying.reversed(),) + to_counterparty)
-    return sorted(best.values(), key=Path.sort_key)
+    return ranked(best.values())
 
 
 def _joint_note(hops: Chain, joint: dict, ctx: SearchContext) -> str | None:
@@ -200,7 +201,7 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
     needs = {rule.authority for rule in fired_rules}
     authority_paths = authority.current if AUTHORITY in needs else ()
     if FORMER_AUTHORITY in needs:
-        authority_paths = tuple(sorted((*authority_paths, *authority.former), key=Path.sort_key))
+        authority_paths = tuple(ranked((*authority_paths, *authority.former)))
     kinds_fired = [kind for kind in TIE_KINDS if any(kind in rule.consumes for rule in fired_rules)]
     return Assessment(
         actor=actor, counterparty=counterparty, score=score, band=cfg.band_for(score),
@@ -213,5 +214,5 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
 def _shown(by_kind: dict[str, list[Path]], kinds: list[str], limit: int) -> tuple[Path, ...]:
     """The strongest path of every kind that fired first (each fired rule is explained), then the strongest rest."""
     chosen = [by_kind[kind][0] for kind in kinds if by_kind[kind]]
-    rest = sorted((p for kind in kinds for p in by_kind[kind] if p not in chosen), key=Path.sort_key)
-    return tuple(sorted(chosen, key=Path.sort_key) + rest)[:limit]
+    rest = ranked([p for kind in kinds for p in by_kind[kind] if p not in chosen])
+    return tuple(ranked(chosen) + rest)[:limit]

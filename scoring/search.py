@@ -208,11 +208,13 @@ def commercial_ties(members: Iterable[str], ctx: SearchContext, everyone: bool =
     by_asset: dict[str, list[tuple[str, Hop]]] = {}
     by_member: dict[str, tuple[tuple[str, Hop], ...]] = {}
     capped = []
+    ties_of = ctx.ties_of
     for member in sorted(members):
-        mine = ctx.ties_of(member)
-        if everyone and mine.ties:
-            by_member[member] = tuple((neighbour, hop) for neighbour, hop, _ in mine.ties)
-        for neighbour, hop, asset in mine.ties:
+        mine = ties_of(member)
+        ties = mine.ties
+        if everyone and ties:
+            by_member[member] = tuple([(neighbour, hop) for neighbour, hop, _ in ties])
+        for neighbour, hop, asset in ties:
             if asset:
                 by_asset.setdefault(neighbour, []).append((member, hop))
         if mine.hub:
