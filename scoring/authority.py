@@ -32,6 +32,7 @@ from scoring.paths import (
     chain_nodes,
     chain_strength,
     command_strength,
+    ranked,
     reverse_chain,
 )
 from scoring.records import pickled_as_values
@@ -125,11 +126,15 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
     targets = {counterparty: ((),), **owned}
     current: list[Path] = []
     former: list[Path] = []
+    graph = ctx.graph
     for target in sorted(targets):
+        steering = graph.adjacency(target, Layer.AUTHORITY, IN)  # most targets have no authority relation at all
+        if not steering:
+            continue
         for source_node in actor_reach.sources:
-            if source_node == target:
+            if source_node == target or source_node not in steering:
                 continue
-            for rec in ctx.graph.between(source_node, target, Layer.AUTHORITY):
+            for rec in graph.between(source_node, target, Layer.AUTHORITY):
                 ctx.reads.visits += 1
                 weight = ctx.strength.authority(rec) if rec.type in AUTHORITY_TYPES else None
                 if weight is None:
@@ -146,8 +151,7 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
                         else:
                             former.append(Path(FORMER_AUTHORITY, actor_reach.actor, hops, strength * source.former))
     keep = cfg.authority.max_paths
-    return ActorAuthority(current=tuple(sorted(current, key=Path.sort_key)[:keep]),
-                          former=tuple(sorted(former, key=Path.sort_key)[:keep]))
+    return ActorAuthority(current=tuple(ranked(current)[:keep]), former=tuple(ranked(former)[:keep]))
 
 
 def steering_persons(node: str, graph, max_relay_hops: int) -> set[str]:

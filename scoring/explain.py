@@ -25,7 +25,7 @@ from schemas.outputs import Band, Evidence, ExplanationPath, PathEdge, PathKind,
 from schemas.vocabulary import Status
 from scoring.config import ScoringConfig
 from scoring.graph import Relation
-from scoring.paths import AUTHORITY, FORMER_AUTHORITY, Path
+from scoring.paths import AUTHORITY, FORMER_AUTHORITY, Hop, Path
 from scoring.rules import Assessment
 from scoring.semantics import STAKE_TYPES, SYMMETRIC_TYPES
 from scoring.strength import Strength
@@ -76,12 +76,13 @@ class ScoreContent(NamedTuple):
 
 def render(assessment: Assessment, graph: Names, strength: Strength) -> ScoreContent:
     cfg = strength.config
+    shown: dict = {}  # the paths of one score share most of their hops (the actor's office, his relatives' stakes)
     return ScoreContent(
         actor_id=assessment.actor, actor_name=graph.name(assessment.actor),
         counterparty_id=assessment.counterparty, counterparty_name=graph.name(assessment.counterparty),
         score=assessment.score, band=assessment.band, rules=assessment.rules,
-        authority_paths=tuple(explanation(p, graph, strength, cfg) for p in assessment.authority_paths),
-        commercial_paths=tuple(explanation(p, graph, strength, cfg) for p in assessment.commercial_paths),
+        authority_paths=tuple(explanation(p, graph, strength, cfg, shown) for p in assessment.authority_paths),
+        commercial_paths=tuple(explanation(p, graph, strength, cfg, shown) for p in assessment.commercial_paths),
     )
 
 
@@ -112,22 +113,46 @@ def _assembled(model: type[Model], values: dict) -> Model:
     return built
 
 
-def explanation(path: Path, graph: Names, strength: Strength, cfg: ScoringConfig) -> ExplanationPath:
+def explanation(path: Path, graph: Names, strength: Strength, cfg: ScoringConfig,
+                shown: dict | None = None) -> ExplanationPath:
+    """`shown`: what the other paths of the same score rendered already (hop -> (its edge, its label)), to reuse:
+    a hop renders the same wherever it appears in one score (the models are read only)."""
     kind = PathKind.AUTHORITY if path.kind in (AUTHORITY, FORMER_AUTHORITY) else PathKind.COMMERCIAL
-    edges = tuple(_assembled(PathEdge, {
-        "relation_id": hop.rec.relation_id, "relation_type": hop.rec.type,
-        "source_id": hop.rec.source, "source_name": graph.name(hop.rec.source),
-        "target_id": hop.rec.target, "target_name": graph.name(hop.rec.target),
-        "forward": bool(hop.forward), "status": hop.rec.status.value, "weight": float(cfg.round(hop.weight)),
-        "evidence": tuple(evidence(statement, cfg) for statement in statements(hop.rec))})
-        for hop in path.hops)
-    text = path_text(path, graph, strength) + (f" ({path.note})" if path.note else "")
+    if shown is None:
+        shown = {}
+    edges, parts = [], [graph.name(path.start)]
+    for hop in path.hops:
+        held = shown.get(hop)
+        if held is None:
+            held = shown[hop] = (_edge(hop, graph, cfg), _arrow(hop, strength))
+        edges.append(held[0])
+        parts.append(held[1])
+        parts.append(graph.name(hop.end))
+    text = " ".join(parts) + (f" ({path.note})" if path.note else "")
     return _assembled(ExplanationPath, {"kind": kind, "text": text, "strength": float(cfg.round(path.strength)),
-                                        "edges": edges})
+                                        "edges": tuple(edges)})
+
+
+def _edge(hop: Hop, graph: Names, cfg: ScoringConfig) -> PathEdge:
+    rec = hop.rec
+    return _assembled(PathEdge, {
+        "relation_id": rec.relation_id, "relation_type": rec.type,
+        "source_id": rec.source, "source_name": graph.name(rec.source),
+        "target_id": rec.target, "target_name": graph.name(rec.target),
+        "forward": bool(hop.forward), "status": rec.status._value_, "weight": float(cfg.round(hop.weight)),
+        "evidence": tuple([evidence(statement, cfg) for statement in statements(rec)])})
+
+
+def _arrow(hop: Hop, strength: Strength) -> str:
+    """The hop's arrow in a path's text (`path_text`)."""
+    label = hop_label(hop.rec, strength)
+    return f"-{label}->" if hop.forward or hop.rec.type in SYMMETRIC_TYPES else f"<-{label}-"
 
 
 def statements(fact: Relation) -> list[Relation]:
     """Every statement behind an edge: the one it shows first (its primary), then the rest oldest first."""
+    if fact.statements is None:  # stated once (most facts): itself
+        return [fact]
     return sorted(fact.evidence(), key=lambda st: (st.relation_id != fact.relation_id, st.observed_at, st.event_id))
 
 
@@ -141,15 +166,14 @@ def evidence(rec: Relation, cfg: ScoringConfig) -> Evidence:
     return _assembled(Evidence, {
         "event_id": rec.event_id, "relation_id": rec.relation_id, "source_url": citation.source_url,
         "publisher": citation.publisher, "extractor": citation.extractor,
-        "confidence": float(cfg.round(rec.confidence)), "status": rec.status.value, "observed_at": rec.observed_at,
+        "confidence": float(cfg.round(rec.confidence)), "status": rec.status._value_, "observed_at": rec.observed_at,
         "quote": rec.quote, "offset": rec.offset})
 
 
 def path_text(path: Path, graph: Names, strength: Strength) -> str:
     parts = [graph.name(path.start)]
     for hop in path.hops:
-        label = hop_label(hop.rec, strength)
-        parts.append(f"-{label}->" if hop.forward or hop.rec.type in SYMMETRIC_TYPES else f"<-{label}-")
+        parts.append(_arrow(hop, strength))
         parts.append(graph.name(hop.end))
     return " ".join(parts)
 

@@ -28,7 +28,8 @@ class Group:
         if self.ties.capped:
             return None
         nodes = set(self.members) | set(self.ties.by_asset) | {t for _, t, _ in self.influence}
-        nodes.update(neighbour for ties in self.ties.by_member.values() for neighbour, _ in ties)
+        for ties in self.ties.by_member.values():
+            nodes.update([neighbour for neighbour, _ in ties])
         return nodes
 
 

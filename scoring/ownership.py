@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scoring.paths import Chain, Hop, strongest
+from scoring.paths import Chain, hop_of, strongest
 from scoring.records import pickled_as_values
 from scoring.search import SearchContext
 from scoring.semantics import HOLDING_TYPES, IN, OUT, PEOPLE, PUBLIC_APPARATUS, STAKE_TYPES, Layer
@@ -82,6 +82,12 @@ def sphere(node: str, ctx: SearchContext) -> frozenset[str]:
     return frozenset(found)
 
 
+def _extra_records(adjacency: dict) -> int:
+    """How many records of an adjacency list are beyond the first between two nodes (several relations of one
+    layer between the same two nodes are held as a tuple: `scoring.records`)."""
+    return sum(len(entry) - 1 for entry in adjacency.values() if type(entry) is tuple)
+
+
 def _holdings(walked: dict, ctx: SearchContext, threshold: float) -> dict[str, Holding]:
     keep = ctx.config.paths.max_reach_chains
     threshold -= 1e-12  # 25% is "at or above 25%" despite float error
@@ -105,9 +111,12 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
     direction = OUT if forward else IN
     found: dict[str, list] = {}
     budget = cfg.max_chains
-    edges, schema, hop_values = ctx.edges, ctx.schema, ctx.strength.holding_hop
-    adjacency, schema_of = ctx.graph.adjacency, ctx.graph.schema
-    read_adjacency, read_node = ctx.reads.adj, ctx.reads.node
+    schema, hop_values = ctx.schema, ctx.strength.holding_hop
+    adjacency, sorted_adjacency, schema_of = ctx.graph.adjacency, ctx.graph.sorted_adjacency, ctx.graph.schema
+    reads = ctx.reads
+    read_adjacency, read_node = reads.adj, reads.node
+    max_fanout, expanded_anyway = ctx.max_fanout, ctx.expanded_anyway
+    holding = Layer.HOLDING
     on_chain = {start}
 
     # A person's own stakes are listed in full, whatever their number (`SearchContext.expanded_anyway`), and
@@ -118,53 +127,74 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
         nonlocal budget
         direct = own and depth == 0
         deeper = depth + 1 < max_hops
-        for neighbour, rec in edges(node, Layer.HOLDING, direction, types):
-            if budget <= 0 and not direct:
-                return
-            if neighbour in on_chain:
+        # `SearchContext.edges`, inlined (the walk's innermost call): the same reads and visits, without building
+        # the list of edges first
+        read_adjacency(node, holding, direction)
+        listed = adjacency(node, holding, direction)
+        if not listed or (len(listed) > max_fanout and not expanded_anyway(node, holding, direction)):
+            return
+        listed = sorted_adjacency(node, holding, direction)
+        reads.visits += len(listed)  # and one more for each record beyond the first between two nodes, below
+        counted = 0
+        for neighbour, entry in listed.items():
+            if type(entry) is tuple:
+                reads.visits += len(entry) - 1
+                counted += len(entry) - 1
+                recs = entry
+            elif entry.type in types:
+                recs = (entry,)
+            else:
                 continue
-            read_node(neighbour)  # (`SearchContext.schema`, inlined)
-            if schema_of(neighbour) in PUBLIC_APPARATUS:
-                continue
-            hop = hop_values(rec)
-            if hop is None:
-                continue
-            weight, stake, stake_assumed = hop
-            if ofac:
-                # Forward, the newest hop is the chain's last: its stake is the chain's value, and only a majority
-                # lets the chain go on. Backward, the first hop found is the last one; every later find is an
-                # earlier hop and must be a majority.
-                if forward or depth == 0:
-                    chain_value, goes_on = stake, (stake >= majority) if forward else True
-                elif stake >= majority:
-                    chain_value, goes_on = value, True
-                else:
+            for rec in recs:
+                if rec.type not in types:
                     continue
-            else:
-                chain_value = value * stake
-                goes_on = chain_value >= min_chain_stake
-            if not direct:
-                budget -= 1
-            longer = None
-            now_assumed = assumed or stake_assumed
-            held = found.get(neighbour)
-            if held is None:
-                found[neighbour] = held = [[chain_value], now_assumed, [] if with_chains else None]
-            else:
-                held[0].append(chain_value)
-                if now_assumed:
-                    held[1] = True
-            if with_chains:
-                step = Hop(rec, True, weight, False)
-                longer = chain + (step,) if forward else (step,) + chain
-                held[2].append(longer)
-            if goes_on and deeper:
-                if adjacency(neighbour, Layer.HOLDING, direction):
-                    on_chain.add(neighbour)
-                    visit(neighbour, longer, chain_value, now_assumed, depth + 1)
-                    on_chain.discard(neighbour)
-                else:  # what visiting it would do (`SearchContext.edges` of nothing): most chains end here
-                    read_adjacency(neighbour, Layer.HOLDING, direction)
+                if budget <= 0 and not direct:
+                    reads.visits += _extra_records(listed) - counted  # every edge counts as looked at, as listed
+                    return
+                if neighbour in on_chain:
+                    continue
+                read_node(neighbour)  # (`SearchContext.schema`, inlined)
+                if schema_of(neighbour) in PUBLIC_APPARATUS:
+                    continue
+                hop = hop_values(rec)
+                if hop is None:
+                    continue
+                weight, stake, stake_assumed = hop
+                if ofac:
+                    # Forward, the newest hop is the chain's last: its stake is the chain's value, and only a majority
+                    # lets the chain go on. Backward, the first hop found is the last one; every later find is an
+                    # earlier hop and must be a majority.
+                    if forward or depth == 0:
+                        chain_value, goes_on = stake, (stake >= majority) if forward else True
+                    elif stake >= majority:
+                        chain_value, goes_on = value, True
+                    else:
+                        continue
+                else:
+                    chain_value = value * stake
+                    goes_on = chain_value >= min_chain_stake
+                if not direct:
+                    budget -= 1
+                longer = None
+                now_assumed = assumed or stake_assumed
+                held = found.get(neighbour)
+                if held is None:
+                    found[neighbour] = held = [[chain_value], now_assumed, [] if with_chains else None]
+                else:
+                    held[0].append(chain_value)
+                    if now_assumed:
+                        held[1] = True
+                if with_chains:
+                    step = hop_of((rec, True, weight, False))
+                    longer = chain + (step,) if forward else (step,) + chain
+                    held[2].append(longer)
+                if goes_on and deeper:
+                    if adjacency(neighbour, holding, direction):
+                        on_chain.add(neighbour)
+                        visit(neighbour, longer, chain_value, now_assumed, depth + 1)
+                        on_chain.discard(neighbour)
+                    else:  # what visiting it would do (`SearchContext.edges` of nothing): most chains end here
+                        read_adjacency(neighbour, holding, direction)
 
     try:
         visit(start, (), 1.0, False, 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -40,6 +41,10 @@ class Hop(NamedTuple):
 
 
 Chain = tuple[Hop, ...]
+
+# `Hop(rec, forward, weight, decays)` from one tuple of all four fields, without the generated Python `__new__` (the
+# searches' innermost allocation)
+hop_of = partial(tuple.__new__, Hop)
 
 
 def reverse_chain(chain: Chain) -> Chain:
@@ -133,3 +138,12 @@ class Path:
     def is_simple(self) -> bool:
         nodes = chain_nodes(self.start, self.hops)
         return len(set(nodes)) == len(nodes)
+
+
+def ranked(paths: Iterable[Path]) -> list[Path]:
+    """`sorted(paths, key=Path.sort_key)`, computing the full signatures (a rounded weight per hop) only when two
+    paths tie on strength and relation ids, which then ranks all of them exactly as the full key would."""
+    keyed = sorted([((-p.strength, relation_ids(p.hops)), p) for p in paths], key=itemgetter(0))
+    if any(keyed[i][0] == keyed[i + 1][0] for i in range(len(keyed) - 1)):
+        return sorted([p for _, p in keyed], key=Path.sort_key)
+    return [p for _, p in keyed]

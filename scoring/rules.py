@@ -28,7 +28,20 @@ from schemas.outputs import Band
 from scoring.authority import ActorAuthority
 from scoring.exposure import ExposureSet
 from scoring.group import Group
-from scoring.paths import AUTHORITY, COMMERCIAL, FORMER_AUTHORITY, LOBBY, OWNERSHIP, Chain, Hop, Path, chain_strength
+from scoring.paths import (
+    AUTHORITY,
+    COMMERCIAL,
+    FORMER_AUTHORITY,
+    LOBBY,
+    OWNERSHIP,
+    Chain,
+    Hop,
+    Path,
+    chain_nodes,
+    chain_strength,
+    ranked,
+    relation_ids,
+)
 from scoring.records import pickled_as_values
 from scoring.registry import AGGRAVATING, KIND_PRIORITY, PRIMARY, PRIMARY_KINDS, RULES, TIE_KINDS
 from scoring.search import SearchContext
@@ -67,14 +80,20 @@ def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext)
 
     joint = exposure.aggregates
 
+    decay = ctx.hop_decay
+
     def add(kind: str, hops: Chain) -> None:
-        path = Path(kind, actor, hops, chain_strength(hops, ctx.hop_decay), _joint_note(hops, joint, ctx))
-        if path.strength < floor or not path.is_simple():
+        # the path is built only when it is kept (most candidates are too weak, not simple, or beaten)
+        strength = chain_strength(hops, decay)
+        if strength < floor:
             return
-        key = path.relation_ids()
+        nodes = chain_nodes(actor, hops)
+        if len(set(nodes)) != len(nodes):  # (`Path.is_simple`)
+            return
+        key = relation_ids(hops)
         held = best.get(key)
-        if held is None or (_KIND_PRIORITY[kind], -path.strength) < (_KIND_PRIORITY[held.kind], -held.strength):
-            best[key] = path
+        if held is None or (_KIND_PRIORITY[kind], -strength) < (_KIND_PRIORITY[held.kind], -held.strength):
+            best[key] = Path(kind, actor, hops, strength, _joint_note(hops, joint, ctx))
 
     members, group_members = exposure.members, grp.members
     for shared in sorted(m for m in group_members if m in members):
@@ -132,7 +151,7 @@ def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext)
         for to_target in targets.get(target, ()):
             for to_counterparty in group_members[relative]:
                 add(LOBBY, to_target + (lobbying.reversed(),) + to_counterparty)
-    return sorted(best.values(), key=Path.sort_key)
+    return ranked(best.values())
 
 
 def _joint_note(hops: Chain, joint: dict, ctx: SearchContext) -> str | None:
@@ -182,7 +201,7 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
     needs = {rule.authority for rule in fired_rules}
     authority_paths = authority.current if AUTHORITY in needs else ()
     if FORMER_AUTHORITY in needs:
-        authority_paths = tuple(sorted((*authority_paths, *authority.former), key=Path.sort_key))
+        authority_paths = tuple(ranked((*authority_paths, *authority.former)))
     kinds_fired = [kind for kind in TIE_KINDS if any(kind in rule.consumes for rule in fired_rules)]
     return Assessment(
         actor=actor, counterparty=counterparty, score=score, band=cfg.band_for(score),
@@ -195,5 +214,5 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
 def _shown(by_kind: dict[str, list[Path]], kinds: list[str], limit: int) -> tuple[Path, ...]:
     """The strongest path of every kind that fired first (each fired rule is explained), then the strongest rest."""
     chosen = [by_kind[kind][0] for kind in kinds if by_kind[kind]]
-    rest = sorted((p for kind in kinds for p in by_kind[kind] if p not in chosen), key=Path.sort_key)
-    return tuple(sorted(chosen, key=Path.sort_key) + rest)[:limit]
+    rest = ranked([p for kind in kinds for p in by_kind[kind] if p not in chosen])
+    return tuple(ranked(chosen) + rest)[:limit]

@@ -12,7 +12,7 @@ from schemas.vocabulary import EntitySchema
 from scoring.config import ScoringConfig
 from scoring.dependencies import Reads
 from scoring.graph import Relation, TemporalGraph
-from scoring.paths import Hop
+from scoring.paths import Hop, hop_of
 from scoring.records import pickled_as_values
 from scoring.semantics import IN, OUT, PEOPLE, PUBLIC_APPARATUS, PURE_ASSETS, TIE_LAYERS, TIE_TYPES, Layer
 from scoring.strength import Strength
@@ -74,26 +74,31 @@ class SearchContext:
         """(neighbour, relation) of the given types, sorted; nothing if the node is a hub in this layer and
         direction (more than `limits.max_fanout` neighbours): hubs are path endpoints, never relays, except where
         `expanded_anyway` says so."""
+        return self.edges_unless_hub(node, layer, direction, types)[0]
+
+    def edges_unless_hub(self, node: str, layer: Layer, direction: int,
+                         types: Collection) -> tuple[list[tuple[str, Relation]], bool]:
+        """(`edges`, `is_hub`) at the cost of one of them: the innermost call of every search."""
         reads = self.reads
         reads.adj(node, layer, direction)
         graph = self.graph
         adjacency = graph.adjacency(node, layer, direction)
-        if not adjacency or (len(adjacency) > self.max_fanout and not self.expanded_anyway(node, layer, direction)):
-            return []  # (`is_hub`, inlined: this is the innermost call of every search)
+        if not adjacency:
+            return [], False
+        if len(adjacency) > self.max_fanout and not self.expanded_anyway(node, layer, direction):
+            return [], True
         found = []
-        visits = 0
+        visits = len(adjacency)  # and one more for each record beyond the first between two nodes, below
         for neighbour, entry in graph.sorted_adjacency(node, layer, direction).items():
             if type(entry) is tuple:
+                visits += len(entry) - 1
                 for rec in entry:
-                    visits += 1
                     if rec.type in types:
                         found.append((neighbour, rec))
-            else:
-                visits += 1
-                if entry.type in types:
-                    found.append((neighbour, entry))
+            elif entry.type in types:
+                found.append((neighbour, entry))
         reads.visits += visits
-        return found
+        return found, False
 
     def has_edges(self, node: str, layer: Layer, direction: int) -> bool:
         """Whether the node has any relation in this layer and direction (recorded as a presence read)."""
@@ -185,15 +190,17 @@ class NodeTies:
 def node_ties(node: str, ctx: SearchContext) -> NodeTies:
     hub = False
     found = []
+    tie, schema = ctx.strength.tie, ctx.schema
     for layer in TIE_LAYERS:
         for direction in (OUT, IN):
-            hub = hub or ctx.is_hub(node, layer, direction)
-            for neighbour, rec in ctx.edges(node, layer, direction, TIE_TYPES):
-                weight = ctx.strength.tie(rec)
+            edges, capped = ctx.edges_unless_hub(node, layer, direction, TIE_TYPES)
+            hub = hub or capped
+            forward = direction == OUT
+            for neighbour, rec in edges:
+                weight = tie(rec)
                 if weight is None:
                     continue
-                found.append((neighbour, Hop(rec, direction == OUT, weight),
-                              ctx.schema(neighbour) in PURE_ASSETS))
+                found.append((neighbour, hop_of((rec, forward, weight, True)), schema(neighbour) in PURE_ASSETS))
     return NodeTies(hub, tuple(found))
 
 
@@ -201,11 +208,13 @@ def commercial_ties(members: Iterable[str], ctx: SearchContext, everyone: bool =
     by_asset: dict[str, list[tuple[str, Hop]]] = {}
     by_member: dict[str, tuple[tuple[str, Hop], ...]] = {}
     capped = []
+    ties_of = ctx.ties_of
     for member in sorted(members):
-        mine = ctx.ties_of(member)
-        if everyone and mine.ties:
-            by_member[member] = tuple((neighbour, hop) for neighbour, hop, _ in mine.ties)
-        for neighbour, hop, asset in mine.ties:
+        mine = ties_of(member)
+        ties = mine.ties
+        if everyone and ties:
+            by_member[member] = tuple([(neighbour, hop) for neighbour, hop, _ in ties])
+        for neighbour, hop, asset in ties:
             if asset:
                 by_asset.setdefault(neighbour, []).append((member, hop))
         if mine.hub:
