@@ -37,7 +37,7 @@ from schemas.vocabulary import BLOCKING_JUDGEMENT, MERGING_JUDGEMENT, RESOLVABLE
 from scoring.clusters import IDENTIFIER, JUDGEMENT, Clusters, Edge
 from scoring.config import ScoringConfig
 from scoring.compact_index import add_one, discard_one, members
-from scoring.engine import Engine, PairKey, ScoreChange
+from scoring.engine import Engine, PairKey, ScoreChange, collector_paused
 from scoring.graph import utc
 from scoring.matching import Matcher
 from scoring.packed import pack, unpack
@@ -303,11 +303,12 @@ class ResolvingEngine:
         (event, offset, raw) with the message the event was parsed from (see `apply`)."""
         self._bulk = True
         try:
-            for item in events:
-                if isinstance(item, tuple):
-                    self.apply(item[0], item[1], input_offsets, *item[2:])
-                else:
-                    self.apply(item, None, input_offsets)
+            with collector_paused():  # as `Engine.load`: millions of objects that live on, next to no cycles
+                for item in events:
+                    if isinstance(item, tuple):
+                        self.apply(item[0], item[1], input_offsets, *item[2:])
+                    else:
+                        self.apply(item, None, input_offsets)
         finally:
             self._bulk = False
         return [ScoreChange(c.key[0], c.key[1], _lazy_restore(self, c), _lazy_restore_new(self, c), c.graph_version,

@@ -1,5 +1,5 @@
 """A bulk load or rebuild pauses Python's cyclic collector while it runs and leaves it as the caller had it
-(`engine._collector_paused`), also when the load fails half-way."""
+(`engine.collector_paused`), also when the load fails half-way."""
 
 from __future__ import annotations
 
@@ -54,3 +54,13 @@ def test_a_failing_load_restores_the_collector(collector_enabled, make):
     with pytest.raises(ValueError, match="input broke"):
         Engine().load(broken())
     assert gc.isenabled()
+
+
+def test_the_layer_load_runs_without_the_collector_and_restores_it(collector_enabled, make):
+    from scoring.resolution import ResolvingEngine
+
+    layer, seen = ResolvingEngine(), []
+    changes = layer.load(watched(conflict_events(make), seen))
+    assert seen and not any(seen)
+    assert gc.isenabled()
+    assert [change.key for change in changes] == [("minister", "bank")]
