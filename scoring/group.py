@@ -29,7 +29,7 @@ class Group:
             return None
         nodes = set(self.members) | set(self.ties.by_asset) | {t for _, t, _ in self.influence}
         for ties in self.ties.by_member.values():
-            nodes.update([neighbour for neighbour, _ in ties])
+            nodes.update([neighbour for neighbour, _, _ in ties])
         return nodes
 
 
@@ -51,7 +51,7 @@ class Group:
         assets_changed = False
         for grp in (self, other):
             for member in moved:
-                nodes.update(neighbour for neighbour, _ in grp.ties.by_member.get(member, ()))
+                nodes.update(neighbour for neighbour, _, _ in grp.ties.by_member.get(member, ()))
             for asset, ties in grp.ties.by_asset.items():
                 if any(member in moved for member, _ in ties):
                     nodes.add(asset)
@@ -61,7 +61,7 @@ class Group:
         for member in mine.keys() | theirs.keys():
             before, after = theirs.get(member, ()), mine.get(member, ())
             if before != after:
-                nodes.update(neighbour for neighbour, _ in set(before) ^ set(after))
+                nodes.update(neighbour for neighbour, _, _ in set(before) ^ set(after))
         mine, theirs = self.ties.by_asset, other.ties.by_asset
         assets = {asset for asset in mine.keys() | theirs.keys() if mine.get(asset) != theirs.get(asset)}
         nodes |= assets

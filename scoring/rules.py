@@ -115,7 +115,7 @@ def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext)
     # Direct ties, enumerated from the group's side (small); a group member too connected to enumerate (a hub)
     # is probed against every member of the exposure set instead.
     for relative in sorted(group_members):
-        for neighbour, hop in theirs.by_member.get(relative, ()):
+        for neighbour, hop, _ in theirs.by_member.get(relative, ()):
             if neighbour in members and neighbour != relative:
                 connect(neighbour, (hop.reversed(),), relative)
     for relative in theirs.capped:

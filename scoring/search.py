@@ -164,7 +164,9 @@ class Ties:
     through an asset, e.g. World Liberty Financial -issues-> USD1 <-lists- Binance) and, if asked for, to anyone."""
 
     by_asset: dict[str, tuple[tuple[str, Hop], ...]]  # asset -> ((member, hop member -> asset), ...)
-    by_member: dict[str, tuple[tuple[str, Hop], ...]]  # member -> ((neighbour, hop member -> neighbour), ...)
+    # member -> ((neighbour, hop member -> neighbour, whether the neighbour is an asset), ...): the member's own
+    # `NodeTies.ties`, shared with the cached result rather than copied (one tuple per tie, 89 bytes a relation)
+    by_member: dict[str, tuple[tuple[str, Hop, bool], ...]]
     capped: tuple[str, ...]  # members too connected (hubs) in a tie layer to enumerate: probed instead
 
 
@@ -206,14 +208,14 @@ def node_ties(node: str, ctx: SearchContext) -> NodeTies:
 
 def commercial_ties(members: Iterable[str], ctx: SearchContext, everyone: bool = False) -> Ties:
     by_asset: dict[str, list[tuple[str, Hop]]] = {}
-    by_member: dict[str, tuple[tuple[str, Hop], ...]] = {}
+    by_member: dict[str, tuple[tuple[str, Hop, bool], ...]] = {}
     capped = []
     ties_of = ctx.ties_of
     for member in sorted(members):
         mine = ties_of(member)
         ties = mine.ties
         if everyone and ties:
-            by_member[member] = tuple([(neighbour, hop) for neighbour, hop, _ in ties])
+            by_member[member] = ties
         for neighbour, hop, asset in ties:
             if asset:
                 by_asset.setdefault(neighbour, []).append((member, hop))
