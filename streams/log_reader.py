@@ -62,18 +62,8 @@ def resolve_bounds(consumer: KafkaConsumer, topic: str, start: dict[int, int] | 
 
 def read(settings: Settings, topic: str, bounds: Bounds) -> Iterator[InputRecord]:
     """Records in [start, end) of every partition; one consumer per partition so each drains independently."""
-    wanted = sorted(p for p, stop in bounds.end.items() if bounds.start.get(p, 0) < stop)
-    consumers = [open_consumer(settings) for _ in wanted]
-    try:
-        iterators = [_partition_records(c, TopicPartition(topic, p), bounds.start.get(p, 0), bounds.end[p])
-                     for c, p in zip(consumers, wanted)]
-        if len(iterators) == 1:
-            yield from iterators[0]
-        else:
-            yield from heapq.merge(*iterators, key=lambda r: (r.timestamp_ms or 0, r.partition, r.offset))
-    finally:
-        for consumer in consumers:
-            consumer.close()
+    start = {p: bounds.start.get(p, 0) for p, stop in bounds.end.items() if bounds.start.get(p, 0) < stop}
+    return _merged(settings, topic, start, lambda: bounds.end)
 
 
 def read_while_written(settings: Settings, topic: str, start: dict[int, int],
@@ -81,6 +71,11 @@ def read_while_written(settings: Settings, topic: str, start: dict[int, int],
     """`read` of a log that is still being written: every partition from `start` until `final_end()`, which gives
     None while the writer is at work and then the end offsets to stop at (what a bulk load reads as a file is
     published: the two overlap, each on a core of its own). The same order as `read`."""
+    return _merged(settings, topic, start, final_end)
+
+
+def _merged(settings: Settings, topic: str, start: dict[int, int],
+            final_end: Callable[[], dict[int, int] | None]) -> Iterator[InputRecord]:
     wanted = sorted(start)
     consumers = [open_consumer(settings) for _ in wanted]
     try:
@@ -96,10 +91,8 @@ def read_while_written(settings: Settings, topic: str, start: dict[int, int],
 
 
 def _partition_records(consumer: KafkaConsumer, tp: TopicPartition, start: int,
-                       stop: int | Callable[[], dict[int, int] | None]) -> Iterator[InputRecord]:
-    """Records of one partition from `start` to `stop`, or, if `stop` is a callable (`read_while_written`), until
-    the end it gives once the writer is done."""
-    ends_when_known = stop if callable(stop) else (lambda: {tp.partition: stop})
+                       ends_when_known: Callable[[], dict[int, int] | None]) -> Iterator[InputRecord]:
+    """Records of one partition from `start` until the end `ends_when_known()` gives (None: not known yet)."""
     consumer.assign([tp])
     consumer.seek(tp, start)
     while True:
