@@ -8,6 +8,7 @@ import gc
 import pytest
 
 from scoring import Engine
+from scoring.resolution import ResolvingEngine
 
 from .test_engine import conflict_events
 
@@ -27,8 +28,9 @@ def watched(events, seen: list[bool]):
         yield event
 
 
-def test_load_runs_without_the_collector_and_restores_it(collector_enabled, make):
-    engine, seen = Engine(), []
+@pytest.mark.parametrize("loader", [Engine, ResolvingEngine], ids=["engine", "resolution layer"])
+def test_load_runs_without_the_collector_and_restores_it(collector_enabled, make, loader):
+    engine, seen = loader(), []
     changes = engine.load(watched(conflict_events(make), seen))
     assert seen and not any(seen)
     assert gc.isenabled()
@@ -54,13 +56,3 @@ def test_a_failing_load_restores_the_collector(collector_enabled, make):
     with pytest.raises(ValueError, match="input broke"):
         Engine().load(broken())
     assert gc.isenabled()
-
-
-def test_the_layer_load_runs_without_the_collector_and_restores_it(collector_enabled, make):
-    from scoring.resolution import ResolvingEngine
-
-    layer, seen = ResolvingEngine(), []
-    changes = layer.load(watched(conflict_events(make), seen))
-    assert seen and not any(seen)
-    assert gc.isenabled()
-    assert [change.key for change in changes] == [("minister", "bank")]
