@@ -29,8 +29,9 @@ sys.path.insert(0, str(REPO))
 _PACKAGES = ("scoring", "schemas", "streams")
 
 
-def project_module(traceback: tracemalloc.Traceback) -> str:
-    """The innermost frame in the project under test (tracemalloc lists frames oldest first)."""
+def project_module(traceback: tracemalloc.Traceback, lines: bool = False) -> str:
+    """The innermost frame in the project under test (tracemalloc lists frames oldest first), with its line number
+    when `lines`."""
     for frame in reversed(traceback):
         path = Path(frame.filename)
         try:
@@ -38,7 +39,7 @@ def project_module(traceback: tracemalloc.Traceback) -> str:
         except ValueError:
             continue
         if relative.parts and relative.parts[0] in _PACKAGES:
-            return str(relative)
+            return f"{relative}:{frame.lineno}" if lines else str(relative)
     return "other"
 
 
@@ -46,6 +47,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=20_000)
     parser.add_argument("--top", type=int, default=12, help="modules listed; the rest are summed")
+    parser.add_argument("--lines", action="store_true", help="by allocating line rather than by module")
     args = parser.parse_args()
 
     from bench.synthetic import generate_events
@@ -66,7 +68,7 @@ def main() -> int:
     by_module: Counter[str] = Counter()
     for stat in after.compare_to(before, "traceback"):
         if stat.size_diff > 0:
-            by_module[project_module(stat.traceback)] += stat.size_diff
+            by_module[project_module(stat.traceback, args.lines)] += stat.size_diff
     total = sum(by_module.values())
     print(f"{relations:,} relations, {total / relations:,.0f} B per relation allocated and alive (tracemalloc)\n")
     print("| module | B per relation | share |")

@@ -145,7 +145,6 @@ class ResolvingEngine:
         self._judgements: dict[str, _Judged] = {}
         # original id -> the live relation ids naming it (`scoring.compact_index`: one id as itself, most entities)
         self._touching: dict[str, str | tuple[str, ...] | set[str]] = {}
-        self._engine_attrs: dict[str, tuple[Version, tuple]] = {}  # canonical id -> (version, attributes) held
         self._topic_sets: dict[frozenset[str], frozenset[str]] = {}  # one object per distinct set of topics
         self._original_of: dict[str, str] = {}  # re-issue event id -> the original event id
         self._trigger_of: dict[str, str] = {}  # re-issue event id -> the input event that caused it
@@ -528,7 +527,6 @@ class ResolvingEngine:
                   "target": self._engine_ref(event.target, ends[1])}
         engine_event = event if _unchanged(event, update) else event.model_copy(update=update)
         current.note_sent(version, form, event.event_id)
-        self._note_attributes(engine_event, version)
         changes = self._engine_apply(engine_event, current.offset, offsets)
         _collect(collected, changes)
         return engine_event is trigger
@@ -547,31 +545,25 @@ class ResolvingEngine:
         topics = frozenset(ref.topics)
         return ref.name, ref.schema_, self._topic_sets.setdefault(topics, topics)
 
-    def _note_attributes(self, engine_event: RelationshipEvent, version: Version) -> None:
-        for ref in (engine_event.source, engine_event.target):
-            held = self._engine_attrs.get(ref.id)
-            if held is None or version >= held[0]:
-                self._engine_attrs[ref.id] = (version, self._attributes(ref))
-
     def _push_attributes(self, cid: str, trigger: RelationshipEvent, offsets: dict, collected: dict) -> bool:
         """Make the engine show a cluster's merged attributes when no event it took carried them at a version it
         accepts (see the module docstring); True when something was pushed."""
-        held = self._engine_attrs.get(cid)
+        # what the engine holds of the entity is its graph's entity: the newest version sent wins there too
+        held = self.engine.graph.entity(cid)
         if held is None or cid != self.clusters.canonical(cid):
             return False
         shown = self._shown(cid)
-        if held[1] == self._attributes(shown):
+        if held.same_attributes(shown):
             return False
         ref = shown.ref() if type(shown) is _Known else shown
         # "~" + the id: two entities named by one event share the held version, and their pushes must differ
-        engine_id = f"{held[0][1]}~{cid}"
-        version = (held[0][0], engine_id)
+        engine_id = f"{held.event_id}~{cid}"
+        version = (held.observed_at, engine_id)
         self._original_of[engine_id] = trigger.event_id
         self._trigger_of[engine_id] = trigger.event_id
         push = trigger.model_copy(update={
             "event_id": engine_id, "op": Op.RETRACT, "relation_id": f"{_ATTRIBUTE_RELATION}{cid}",
             "source": ref, "target": ref, "observed_at": version[0]})
-        self._engine_attrs[cid] = (version, self._attributes(ref))
         _collect(collected, self._engine_apply(push, None, offsets))
         return True
 
