@@ -238,7 +238,9 @@ class TemporalGraph:
             adjacency for graph in self._layers for adjacency in (graph._succ, graph._pred))
         self._unsorted: tuple[set[str], ...] = tuple(set() for _ in range(2 * len(Layer)))
         self._relations: dict[str, Relation] = {}  # live statements by relation id
-        self._facts: dict[str, Relation] = {}  # the edges: facts by id (their primary statement's relation id)
+        # the edges are the facts, found through the adjacency (a map of them by id would cost a dict entry per
+        # relation for the calendar's rare look-ups, see `fact`)
+        self._fact_count = 0
         self._tombstones: dict[str, Version] = {}
         self._entities: dict[str, Entity] = {}
         # the ids applied, as a dict's keys: a dict of strings costs half a set's bytes per entry or less
@@ -399,7 +401,7 @@ class TemporalGraph:
             entry = tuple(sorted((*records(held), rec), key=lambda r: r.relation_id))
         self._put(code, u, v, entry)
         self._put(code + 1, v, u, entry)
-        self._facts[rec.relation_id] = rec
+        self._fact_count += 1
         for node in (u, v):
             entity = self._entities[node]
             if entity.degree == 0:
@@ -435,7 +437,7 @@ class TemporalGraph:
             entity.degree -= 1
             if entity.degree == 0:
                 self._node_count -= 1
-        del self._facts[rec.relation_id]
+        self._fact_count -= 1
 
     # -- reading --------------------------------------------------------------------------------------------------
 
@@ -478,15 +480,26 @@ class TemporalGraph:
         return iter(self._relations.values())
 
     def fact(self, fact_id: str) -> Relation | None:
-        return self._facts.get(fact_id)
+        """The fact of this id: a fact's id is its primary statement's relation id, so it is among the facts of
+        that statement's key."""
+        stated = self._relations.get(fact_id)
+        if stated is None:
+            return None
+        for fact in self._facts_at(fact_key(stated)):
+            if fact.relation_id == fact_id:
+                return fact
+        return None
 
     def facts(self) -> Iterator[Relation]:
-        """The edges: one per fact, however many statements state it."""
-        return iter(self._facts.values())
+        """The edges: one per fact, however many statements state it (in no particular order)."""
+        for code in range(0, len(self._adj), 2):  # out-adjacency only: each edge once
+            for adjacency in self._adj[code].values():
+                for entry in adjacency.values():
+                    yield from records(entry)
 
     @property
     def fact_count(self) -> int:
-        return len(self._facts)
+        return self._fact_count
 
     def entity(self, entity_id: str) -> Entity | None:
         return self._entities.get(entity_id)
@@ -540,7 +553,6 @@ class TemporalGraph:
 
     def relations_at(self, day: dt.date) -> Iterator[Relation]:
         """Facts valid on `day` (started, not ended), in id order."""
-        for rid in sorted(self._facts):
-            rec = self._facts[rid]
+        for rec in sorted(self.facts(), key=lambda fact: fact.relation_id):
             if (rec.start is None or rec.start <= day) and (rec.end is None or rec.end >= day):
                 yield rec
