@@ -136,7 +136,10 @@ class ResolvingEngine:
         self._bulk = False  # inside load()
         self.hub_changes: list = []  # the engine's hub crossings caused by the last apply (scoring.engine.HubChange)
         self.clusters = Clusters()
-        self._seen: set[str] = set()
+        # every event id applied -> the digest of the content first applied under it (None: not given), for the
+        # worker's check that an id is never reused for other content (streams.processor); one map for both, as
+        # a set of ids and a map of their digests held each id twice
+        self._seen: dict[str, bytes | None] = {}
         self._refs: dict[str, _Known] = {}
         self._identifiers: dict[str, dict[tuple, EntityIdentifier]] = {}  # id -> key -> identifier
         self._holders: dict[tuple, set[str]] = {}  # identifier key -> ids carrying it (strong schemes only)
@@ -178,15 +181,19 @@ class ResolvingEngine:
                 "open_suggestions": len(self._suggestions)}
 
     def apply(self, event: RelationshipEvent, offset: str | None = None,
-              input_offsets: Mapping[str, int] | None = None, raw: bytes | None = None) -> list[ScoreChange]:
+              input_offsets: Mapping[str, int] | None = None, raw: bytes | None = None,
+              digest: bytes | None = None) -> list[ScoreChange]:
         """Apply one event (a relation or a judgement) and return the score changes of the resolved graph.
 
         `raw`: the message the event was parsed from, kept instead of serialising the event again (the worker
-        passes it; without it the event is serialised)."""
+        passes it; without it the event is serialised). `digest`: of the event's content, kept with its id
+        (`content_digest`)."""
         self.hub_changes = []
         if event.event_id in self._seen:
+            if digest is not None and self._seen[event.event_id] is None:  # an id restored without its digest
+                self._seen[event.event_id] = digest
             return []
-        self._seen.add(event.event_id)
+        self._seen[event.event_id] = digest
         version: Version = (self.engine.graph.shared_time(utc(event.observed_at)), event.event_id)
         offsets = dict(input_offsets or {})
         removed: list[tuple] = []
@@ -262,10 +269,15 @@ class ResolvingEngine:
     def seen_event_ids(self) -> set[str]:
         return set(self._seen)
 
+    def content_digest(self, event_id: str) -> bytes | None:
+        """The digest of the content first applied under this event id (None: not applied, or without one)."""
+        return self._seen.get(event_id)
+
     def restore_seen(self, event_ids: Iterable[str], clock: dt.datetime | None) -> None:
         """After re-applying `current_events`: every id applied before counts as applied (a redelivery stays a
         no-op), and the clock is the latest observed_at of any event, current or not (scores are read at it)."""
-        self._seen.update(event_ids)
+        for event_id in event_ids:
+            self._seen.setdefault(event_id, None)
         graph = self.engine.graph
         if clock is not None and (graph._clock is None or clock > graph._clock):
             graph._clock = clock
@@ -299,7 +311,8 @@ class ResolvingEngine:
         """Apply many events at once, as `Engine.load` does: the layer's bookkeeping and the engine's graph event by
         event, then one rebuild of every score. The state afterwards equals applying the events one by one; the
         changes compare each pair's score before and after the whole batch. Items are events, (event, offset) or
-        (event, offset, raw) with the message the event was parsed from (see `apply`)."""
+        (event, offset, raw, digest) with the message the event was parsed from and its content's
+        digest (see `apply`)."""
         self._bulk = True
         try:
             with collector_paused():  # as `Engine.load`: millions of objects that live on, next to no cycles

@@ -328,7 +328,6 @@ class Pipeline:
         elif self.engine.matcher is None:
             self.engine.matcher = Matcher()  # indexes entities from here on (docs/streaming.md, snapshots)
         self.processor.tracker = state.tracker
-        self.processor.content_by_event_id = state.event_digests
         self.processor.next_offsets = {str(p): o for p, o in state.offsets.items()}
         for partition, offset in state.offsets.items():
             self.metrics.snapshot_loaded_offset.labels(partition=str(partition)).set(offset)
@@ -355,8 +354,7 @@ class Pipeline:
         offsets = {int(p): o for p, o in self.processor.next_offsets.items()}
         started = time.perf_counter()
         try:
-            pid = self.snapshots.save_in_child(SnapshotState(self.engine, self.processor.tracker, offsets,
-                                                                    self.processor.content_by_event_id))
+            pid = self.snapshots.save_in_child(SnapshotState(self.engine, self.processor.tracker, offsets))
         except Exception as exc:  # noqa: BLE001 - a snapshot that cannot be taken costs a longer restart only
             log.error("snapshot not taken: %s: %s", type(exc).__name__, exc)
             return

@@ -93,11 +93,6 @@ class EventProcessor:
         self.limits = limits
         self.crash_guard = crash_guard
         self.next_offsets: dict[str, int] = {}
-        # event_id -> digest of the content first applied under it. The engine ignores an event id it has applied
-        # (a redelivery changes nothing); different content under a used id is a dead letter instead of silence.
-        # It holds one entry per applied event, as the engine's own set of applied ids does, and is rebuilt by
-        # the same replay that rebuilds the engine, so a restart reaches the same decisions.
-        self.content_by_event_id: dict[str, bytes] = {}
 
     @property
     def max_event_bytes(self) -> int:
@@ -120,7 +115,7 @@ class EventProcessor:
                                          "in the worker's log with the cause")
             guard.entering(record)
         try:
-            event = self._admit(record)
+            event, digest = self._admit(record)
         except EventRejected as rejection:
             if not publish:
                 return Outcome(rejected=rejection.reason)
@@ -135,7 +130,8 @@ class EventProcessor:
         started = time.perf_counter()
         try:
             changes = self.engine.apply(event, offset=f"{record.partition}:{record.offset}",
-                                        input_offsets=dict(self.next_offsets), raw=record.value)
+                                        input_offsets=dict(self.next_offsets), raw=record.value,
+                                        digest=digest)
             alerts = self.tracker.observe(changes)
             for hub in self.engine.hub_changes if publish else ():  # conflicts through a hub may be missed: say so
                 log.warning("node %s %s the fan-out guard (limits.max_fanout) with %d %s relations (%s)%s",
@@ -165,8 +161,13 @@ class EventProcessor:
             self._count_outputs(changes, alerts)
         return outcome
 
-    def _admit(self, record: InputRecord) -> RelationshipEvent:
-        """The record's event if it may be applied, else `EventRejected`."""
+    def _admit(self, record: InputRecord) -> tuple[RelationshipEvent, bytes]:
+        """The record's event and its content's digest if it may be applied, else `EventRejected`.
+
+        The layer ignores an event id it has applied (a redelivery changes nothing); different content under a
+        used id is a dead letter instead of silence. The layer keeps each id's first digest with the id
+        (`ResolvingEngine.content_digest`), in its snapshots too, and a replay rebuilds it with the engine, so a
+        restart reaches the same decisions."""
         event = parse_event(record.value, max_bytes=self.limits.max_event_bytes)
         if record.key is not None and record.key != event.relation_id.encode():
             raise EventRejected(RejectReason.KEY_MISMATCH,
@@ -174,12 +175,12 @@ class EventProcessor:
                                 "events must be keyed by relation_id so each relation's versions stay in order")
         self._check_not_in_future(record, event)
         digest = hashlib.blake2b(event.model_dump_json().encode(), digest_size=16).digest()
-        known = self.content_by_event_id.setdefault(event.event_id, digest)
-        if known != digest:
+        known = self.engine.content_digest(event.event_id)
+        if known is not None and known != digest:
             raise EventRejected(RejectReason.CONFLICTING_EVENT_ID,
                                 f"event_id {event.event_id!r} was already applied with different content; an event "
                                 "id names one statement: a new version or a retraction needs a new event_id")
-        return event
+        return event, digest
 
     def _check_not_in_future(self, record: InputRecord, event: RelationshipEvent) -> None:
         # Against the record's append timestamp, not the wall clock: a replay of the log must decide the same.

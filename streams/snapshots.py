@@ -75,8 +75,6 @@ class SnapshotState:
     engine: Any
     tracker: Any
     offsets: dict[int, int]  # partition -> next input offset not applied
-    # the processor's event_id -> content digest: a reused id with other content stays a dead letter after a restart
-    event_digests: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass
@@ -154,7 +152,7 @@ class SnapshotStore:
     def serialize(self, state: SnapshotState) -> Serialized:
         """The in-memory part of a write: pickling (call it where the state is consistent, e.g. between batches).
         """
-        body = pickle.dumps((state.engine, state.tracker, state.event_digests), protocol=pickle.HIGHEST_PROTOCOL)
+        body = pickle.dumps((state.engine, state.tracker), protocol=pickle.HIGHEST_PROTOCOL)
         stats = state.engine.stats()
         header = {**self.identity.header_fields(),
                   "offsets": {str(p): o for p, o in sorted(state.offsets.items())},
@@ -277,7 +275,7 @@ class SnapshotStore:
             gc.collect()  # what an earlier failed attempt left half-built must not be frozen with the state
         gc.disable()  # unpickling creates millions of objects: collections during it made loading 4-5 times slower
         try:
-            engine, tracker, digests = pickle.loads(body)  # noqa: S301 - checked above: our directory, our key, intact
+            engine, tracker = pickle.loads(body)  # noqa: S301 - checked above: our directory, our key, intact
             del body
             if freeze:
                 gc.freeze()
@@ -285,7 +283,7 @@ class SnapshotStore:
             if collecting:
                 gc.enable()
         offsets = {int(p): int(o) for p, o in header["offsets"].items()}
-        return SnapshotState(engine, tracker, offsets, digests)
+        return SnapshotState(engine, tracker, offsets)
 
     def load_newest(self, on_rejected=None, freeze: bool = False) -> tuple[SnapshotState, Path] | None:
         """The newest snapshot that passes every check; each one skipped is logged and passed to

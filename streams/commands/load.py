@@ -106,7 +106,8 @@ def run(args) -> int:
             counts["read"] += 1
             collection.step()
             try:
-                yield validator._admit(record), f"{record.partition}:{record.offset}", record.value
+                event, digest = validator._admit(record)
+                yield event, f"{record.partition}:{record.offset}", record.value, digest
             except EventRejected:
                 counts["invalid"] += 1
 
@@ -118,7 +119,7 @@ def run(args) -> int:
     if args.file:
         bounds = Bounds(start=start, end=end)
     loaded = time.perf_counter() - started
-    path = store.save(SnapshotState(engine, tracker, dict(bounds.end), validator.content_by_event_id))
+    path = store.save(SnapshotState(engine, tracker, dict(bounds.end)))
     # the group starts where the snapshot ends: the worker need not fetch the loaded log again only to skip it
     try:
         commit_offsets(settings, dict(bounds.end))

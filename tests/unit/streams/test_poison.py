@@ -17,6 +17,7 @@ from schemas import DeadLetter, RejectReason
 from scoring import AlertTracker, Engine, ScoringConfig
 from streams.config import load_settings
 from streams.processor import EventProcessor, InputRecord, ProcessingLimits
+from streams.snapshots import Identity, SnapshotState, SnapshotStore, config_hash
 from tests.unit.streams.test_processor import APPENDED_MS, make_processor, record
 
 SEED = Path(__file__).resolve().parents[3] / "examples" / "binance-wlfi.jsonl"
@@ -100,6 +101,21 @@ def test_the_same_event_again_changes_nothing_but_other_content_under_its_id_is_
     assert registry.get_sample_value("coi_events_rejected_total", {"reason": "conflicting_event_id"}) == 1
     # the relation still stands: the conflicting retraction was not applied
     assert processor.engine.graph.relation(retraction["relation_id"]) is not None
+
+
+def test_a_restart_from_a_snapshot_still_knows_the_content_of_every_applied_event_id(tmp_path):
+    processor, _ = make_processor()
+    for offset, line in enumerate(LINES):
+        processor.process(keyed(line, offset))
+    snapshots = SnapshotStore(tmp_path, Identity("app", "events", config_hash(processor.engine.engine.config)))
+    snapshots.save(SnapshotState(processor.engine, processor.tracker, {0: len(LINES)}))
+    restarted, _ = make_processor()
+    state, _ = snapshots.load_newest()
+    restarted.engine, restarted.tracker = state.engine, state.tracker
+
+    assert restarted.process(keyed(reformatted(LINES[3]), len(LINES))).outbound == []  # the same content: a no-op
+    retraction = json.dumps(dict(json.loads(LINES[3]), op="retract")).encode()  # its id, other content
+    assert restarted.process(keyed(retraction, len(LINES) + 1)).rejected is RejectReason.CONFLICTING_EVENT_ID
 
 
 def test_a_replay_of_the_log_reaches_the_same_decisions():
