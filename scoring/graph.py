@@ -243,8 +243,10 @@ class TemporalGraph:
         self._fact_count = 0
         self._tombstones: dict[str, Version] = {}
         self._entities: dict[str, Entity] = {}
-        # the ids applied, as a dict's keys: a dict of strings costs half a set's bytes per entry or less
-        self._events: dict[str, None] = {}
+        # the ids applied, as a dict's keys: a dict of strings costs half a set's bytes per entry or less; None
+        # once whoever feeds the graph applies each id once (`trust_event_ids`): then only their count is kept
+        self._events: dict[str, None] | None = {}
+        self._event_count = 0
         self._citations: dict[tuple[str, str, str], Citation] = {}
         self._topic_sets: dict[frozenset[str], frozenset[str]] = {}  # one object per distinct set of topics
         # one object per distinct timestamp, date and currency code on relations
@@ -264,10 +266,13 @@ class TemporalGraph:
     # -- applying events ------------------------------------------------------------------------------------------
 
     def apply(self, event: RelationshipEvent, offset: str | None = None) -> GraphChange | None:
-        """Apply one event; None if this event id was applied before (then nothing changes)."""
-        if event.event_id in self._events:
-            return None
-        self._events[event.event_id] = None
+        """Apply one event; None if this event id was applied before (then nothing changes; see `trust_event_ids`)."""
+        events = self._events
+        if events is not None:
+            if event.event_id in events:
+                return None
+            events[event.event_id] = None
+        self._event_count += 1
         observed = self.shared_time(utc(event.observed_at))
         if self._clock is None or observed > self._clock:
             self._clock = observed
@@ -448,7 +453,14 @@ class TemporalGraph:
 
     @property
     def event_count(self) -> int:
-        return len(self._events)
+        return self._event_count
+
+    def trust_event_ids(self) -> None:
+        """Stop remembering the applied event ids, for a caller that applies each id once (the resolution layer:
+        it remembers its input's ids itself, and its re-issues have ids of their own): a second map of every id
+        would cost about 40 bytes per event. An id applied twice is then applied again, which changes no relation
+        (its version is the one held) but counts as another event."""
+        self._events = None
 
     @property
     def relation_count(self) -> int:

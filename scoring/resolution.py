@@ -131,6 +131,8 @@ class ResolvingEngine:
     def __init__(self, engine: Engine | ScoringConfig | None = None, *, as_of: dt.date | None = None,
                  matcher: Matcher | None = None):
         self.engine = engine if isinstance(engine, Engine) else Engine(engine, as_of=as_of)
+        if not self.engine.graph.event_count:  # an engine fed before may see ids again that this layer never saw
+            self.engine.graph.trust_event_ids()
         self.matcher = matcher  # proposes merges for new and renamed entities (take_suggestions)
         self._proposals: list[RelationshipEvent] = []
         self._bulk = False  # inside load()

@@ -340,3 +340,19 @@ def test_a_judgement_carrying_a_merged_view_leaves_nothing_behind_when_the_merge
                                          "observed_at": merge.observed_at.replace(year=merge.observed_at.year + 1)}))
     assert layer.canonical("anna") == "anna" and layer.canonical("Q42") == "Q42"
     assert not layer.entity_ref("anna").identifiers and "role.pep" not in layer.entity_ref("anna").topics
+
+
+def test_a_redelivered_event_changes_nothing_and_counts_once_with_or_without_the_layer(make, config):
+    events = [*split_conflict(make), judgement(REGISTER_MINISTER, NEWS_MINISTER, event_id="judge-kowalski")]
+    layer, engine = ResolvingEngine(config), Engine(config)
+    for event in events:
+        layer.apply(event)
+        engine.apply(event)
+    # the layer remembers its input's ids; its graph keeps only their count: the four relations, the minister's
+    # relation re-issued with the merged id, and the merged entity's attributes pushed
+    counted, scores = layer.engine.graph.event_count, layer.scores()
+    assert counted == 6 and scores != []
+    for event in events:
+        assert layer.apply(event) == [] and engine.apply(event) == []
+    assert layer.engine.graph.event_count == counted and layer.scores() == scores
+    assert engine.graph.event_count == len(events)  # the judgement is only an event to the bare engine
