@@ -50,11 +50,29 @@ class Citation:
 
 @pickled_as_values
 class Relation:
-    """The current version of one relation."""
+    """The current version of one relation.
+
+    A relation with an amount, a quote or a seat's role, and a fact stated several times, is a `DetailedRelation`,
+    which holds those too; on a plain one they read None. Five slots on every record would cost 40 bytes a relation,
+    and most relations (a holding, a family tie, an office) have none of them."""
 
     __slots__ = ("relation_id", "type", "source", "target", "start", "end", "status", "confidence", "stake",
-                 "amount", "currency", "observed_at", "event_id", "citation", "quote", "offset", "statements",
-                 "role")
+                 "observed_at", "event_id", "citation", "offset")
+
+    amount: float | None = None
+    currency: str | None = None
+    quote: str | None = None
+    # None: one statement standing alone as its fact. On a fact stated several times (see `Fact`), the statements
+    # behind it, by relation id.
+    statements: tuple[Relation, ...] | None = None
+    # kept for seats only (chair or member of a body: `authority.seat_roles`); other roles are not scored
+    role: str | None = None
+
+    def __new__(cls, event: RelationshipEvent | None = None, *args, **kwargs):
+        # (no arguments: unpickling and `_merged`, which name the class themselves)
+        if cls is Relation and event is not None and _has_details(event):
+            cls = DetailedRelation
+        return object.__new__(cls)
 
     def __init__(self, event: RelationshipEvent, citation: Citation, offset: str | None,
                  observed_at: dt.datetime | None = None):
@@ -68,18 +86,16 @@ class Relation:
         self.status: Status = event.status
         self.confidence: float = event.provenance.confidence
         self.stake: float | None = None if props.percentage is None else props.percentage / 100.0
-        self.amount: float | None = props.amount
-        self.currency: str | None = props.currency
         self.observed_at: dt.datetime = observed_at or utc(event.observed_at)
         self.event_id: str = event.event_id
         self.citation = citation
-        self.quote: str | None = event.provenance.quote
         self.offset = offset
-        # None: one statement standing alone as its fact. On a fact stated several times (see `Fact`), the
-        # statements behind it, by relation id.
-        self.statements: tuple[Relation, ...] | None = None
-        # kept for seats only (chair or member of a body: `authority.seat_roles`); other roles are not scored
-        self.role: str | None = props.role if event.relation_type in SEAT_TYPES else None
+        if type(self) is DetailedRelation:
+            self.amount = props.amount
+            self.currency = props.currency
+            self.quote = event.provenance.quote
+            self.statements = None
+            self.role = _seat_role(event)
 
     @property
     def version(self) -> Version:
@@ -98,6 +114,23 @@ class Relation:
 
     def __repr__(self) -> str:
         return f"Relation({self.relation_id}: {self.source} -{self.type.value}-> {self.target}, {self.event_id})"
+
+
+@pickled_as_values
+class DetailedRelation(Relation):
+    """A relation with the values most have none of (see `Relation`)."""
+
+    __slots__ = ("amount", "currency", "quote", "statements", "role")
+
+
+def _seat_role(event: RelationshipEvent) -> str | None:
+    return event.properties.role if event.relation_type in SEAT_TYPES else None
+
+
+def _has_details(event: RelationshipEvent) -> bool:
+    props = event.properties
+    return props.amount is not None or props.currency is not None or event.provenance.quote is not None \
+        or _seat_role(event) is not None
 
 
 @pickled_as_values
@@ -199,8 +232,8 @@ def facts_of(statements: list[Relation], previous: tuple[Relation, ...] = ()) ->
 
 def _merged(cluster: list[Relation]) -> Relation:
     primary = _primary(cluster)
-    fact = Relation.__new__(Relation)
-    for slot in Relation.__slots__:
+    fact = object.__new__(DetailedRelation)
+    for slot in (*Relation.__slots__, *DetailedRelation.__slots__):
         setattr(fact, slot, getattr(primary, slot))
     fact.start = None if any(r.start is None for r in cluster) else min(r.start for r in cluster)
     fact.end = None if any(r.end is None for r in cluster) else max(r.end for r in cluster)

@@ -23,9 +23,9 @@ def pickled_as_values(cls: type) -> type:
         names = tuple(f.name for f in dataclasses.fields(cls))
         frozen = cls.__dataclass_params__.frozen
     else:
-        names = tuple(cls.__slots__)
+        names = _all_slots(cls)
         frozen = False
-    if set(names) != set(getattr(cls, "__slots__", ())):
+    if set(names) != set(_all_slots(cls)):
         raise TypeError(f"{cls.__name__}: every field must be a slot of its own to be pickled as values")
     values = attrgetter(*names)
     if len(names) == 1:
@@ -47,3 +47,8 @@ def pickled_as_values(cls: type) -> type:
     cls.__getstate__ = __getstate__
     cls.__setstate__ = __setstate__
     return cls
+
+
+def _all_slots(cls: type) -> tuple[str, ...]:
+    """The slots of the class and of the classes it derives from, base first (a subclass adds slots of its own)."""
+    return tuple(name for klass in reversed(cls.__mro__) for name in klass.__dict__.get("__slots__", ()))

@@ -208,3 +208,23 @@ def test_repeated_values_are_held_once(make):
     first, second = graph.relations()
     assert first.confidence is second.confidence and first.stake is second.stake
     assert first.observed_at is second.observed_at is graph.entity("pm").observed_at
+
+
+def test_a_relation_keeps_its_amount_quote_and_seat_role_and_pickles_with_them(make):
+    graph = TemporalGraph()
+    events = [make("ownership", "pm", "holdco", percentage=60),
+              make("payment", "ministry", "holdco", amount=2.5e6, currency="EUR", quote="paid in full"),
+              make("membership", "pm", "regulator", role="chair"),
+              make("directorship", "pm", "bank", role="chair")]  # a role off a seat is not kept
+    for event in events:
+        graph.apply(event)
+    plain, payment, seat, director = (graph.relation(event.relation_id) for event in events)
+    assert (payment.amount, payment.currency, payment.quote) == (2.5e6, "EUR", "paid in full")
+    assert seat.role == "chair" and seat.amount is None
+    assert (plain.amount, plain.currency, plain.quote, plain.role, plain.statements) == (None,) * 5
+    assert director.role is None
+    copied = pickle.loads(pickle.dumps(graph, protocol=pickle.HIGHEST_PROTOCOL))
+    assert [(r.relation_id, r.amount, r.currency, r.quote, r.role, r.stake) for r in sorted(
+        copied.relations(), key=lambda r: r.relation_id)] == [
+        (r.relation_id, r.amount, r.currency, r.quote, r.role, r.stake) for r in sorted(
+            graph.relations(), key=lambda r: r.relation_id)]
