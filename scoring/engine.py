@@ -353,9 +353,9 @@ class Engine:
         with collector_paused():
             for item in events:
                 if isinstance(item, tuple):
-                    self.graph.apply(item[0], item[1])
+                    self.graph.apply(item[0], item[1], track=False)
                 else:
-                    self.graph.apply(item, None)
+                    self.graph.apply(item, None, track=False)
             return self.rebuild(input_offsets)
 
     def rebuild(self, input_offsets: Mapping[str, int] | None = None) -> list[ScoreChange]:

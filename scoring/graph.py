@@ -298,8 +298,10 @@ class TemporalGraph:
 
     # -- applying events ------------------------------------------------------------------------------------------
 
-    def apply(self, event: RelationshipEvent, offset: str | None = None) -> GraphChange | None:
-        """Apply one event; None if this event id was applied before (then nothing changes; see `trust_event_ids`)."""
+    def apply(self, event: RelationshipEvent, offset: str | None = None, *, track: bool = True) -> GraphChange | None:
+        """Apply one event; None if this event id was applied before (then nothing changes; see `trust_event_ids`).
+        `track=False` (a bulk load, which rebuilds every score afterwards): the change lists no relations and no
+        presence changes, which cost about a tenth of applying."""
         events = self._events
         if events is not None:
             if event.event_id in events:
@@ -328,6 +330,12 @@ class TemporalGraph:
         else:
             self._tombstones[event.relation_id] = version
         removed, added = self._restate(before, after)
+        if not track:
+            for fact in removed:
+                self._unlink(fact)
+            for fact in added:
+                self._link(fact)
+            return change
         presence = {(rec.source, rec.layer, 0): None for rec in (*removed, *added)}
         presence.update({(rec.target, rec.layer, 1): None for rec in (*removed, *added)})
         for key in presence:

@@ -150,7 +150,6 @@ class ResolvingEngine:
         self._judgements: dict[str, _Judged] = {}
         # original id -> the live relation ids naming it (`scoring.compact_index`: one id as itself, most entities)
         self._touching: dict[str, str | tuple[str, ...] | set[str]] = {}
-        self._topic_sets: dict[frozenset[str], frozenset[str]] = {}  # one object per distinct set of topics
         self._original_of: dict[str, str] = {}  # re-issue event id -> the original event id
         self._trigger_of: dict[str, str] = {}  # re-issue event id -> the input event that caused it
         self._merged_refs: dict[str, EntityRef] = {}
@@ -249,7 +248,7 @@ class ResolvingEngine:
 
     def _engine_apply(self, event: RelationshipEvent, offset: str | None, offsets: dict) -> list[ScoreChange]:
         if self._bulk:  # load(): the graph now, the scores in one rebuild at the end
-            self.engine.graph.apply(event, offset)
+            self.engine.graph.apply(event, offset, track=False)
             return []
         # one input event can re-issue several relations: the hub crossings of all of them are this event's
         changes = self.engine.apply(event, offset, offsets)
@@ -418,7 +417,7 @@ class ResolvingEngine:
         held = self._refs.get(ref.id)
         changed = False
         if held is None or version > held.version:
-            changed = held is None or self._attributes(held) != self._attributes(ref) \
+            changed = held is None or not _same_attributes(held, ref) \
                 or held.aliases != ref.aliases or held.country != ref.country
             self._refs[ref.id] = _Known(version, ref)
         if not ref.identifiers:
@@ -550,15 +549,9 @@ class ResolvingEngine:
         """The reference to send for one end: the event's own when it names the canonical id with the attributes
         the engine must show (the common case: the event reaches the engine unchanged), else the merged one."""
         shown = self._shown(cid)
-        if ref.id == cid and (ref is shown or self._attributes(ref) == self._attributes(shown)):
+        if ref.id == cid and (ref is shown or _same_attributes(ref, shown)):
             return ref
         return shown.ref() if type(shown) is _Known else shown
-
-    def _attributes(self, ref: EntityRef) -> tuple:
-        """What the engine's graph keeps of an entity (scoring.graph.Entity.same_attributes). The set of topics is
-        one object per distinct set: a frozenset costs 200 bytes, and every entity has one."""
-        topics = frozenset(ref.topics)
-        return ref.name, ref.schema_, self._topic_sets.setdefault(topics, topics)
 
     def _push_attributes(self, cid: str, trigger: RelationshipEvent, offsets: dict, collected: dict) -> bool:
         """Make the engine show a cluster's merged attributes when no event it took carried them at a version it
@@ -724,6 +717,13 @@ def _lazy_restore_new(layer: ResolvingEngine, change: ScoreChange):
     if change.current is None:
         return None
     return lambda: layer._restore(change.new)
+
+
+def _same_attributes(a: EntityRef | _Known, b: EntityRef | _Known) -> bool:
+    """Whether the engine's graph would show the two alike (name, schema, topics as a set: see
+    scoring.graph.Entity.same_attributes); topics listed alike need no sets built."""
+    return a.name == b.name and a.schema_ == b.schema_ and (a.topics == b.topics or
+                                                            frozenset(a.topics) == frozenset(b.topics))
 
 
 def _collect(collected: dict, changes: list[ScoreChange]) -> None:
