@@ -57,7 +57,7 @@ from scoring.caches import CacheStore, Kind
 from scoring.candidates import counterparties, partners
 from scoring.config import BAND_ORDER, ScoringConfig
 from scoring.dependencies import DependencyIndex, NullReads, Reads
-from scoring.explain import FrozenNames, names_on, render, rendering_signature
+from scoring.explain import FrozenNames, RenderedHops, names_on, render, rendering_signature
 from scoring.exposure import Exposure, ExposureSet, exposure_set, political_exposure
 from scoring.graph import Relation, TemporalGraph
 from scoring.group import Group, group
@@ -198,6 +198,7 @@ class Engine:
         self.as_of = as_of
         self.graph = TemporalGraph()
         self._time = TimeModel(self.config)
+        self._rendered_hops = RenderedHops()  # shared by the scores this engine renders (explain.RenderedHops)
         self._deps = DependencyIndex()
         self._caches = CacheStore(self._deps, self._context)  # spheres, owned, groups, shared per-node results
         self._reach: dict[str, Reach] = {}  # actors only
@@ -690,7 +691,7 @@ class Engine:
 
     def _materialize(self, stored: _Stored) -> RiskScore:
         strength = Strength(self.config, stored.day, self._time)
-        return render(stored.assessment, stored.names, strength).risk_score(
+        return render(stored.assessment, stored.names, strength, self._rendered_hops).risk_score(
             as_of=self.as_of, graph_version=stored.graph_version, trigger_event_id=stored.trigger_event_id,
             input_offsets=stored.input_offsets)
 

@@ -74,9 +74,36 @@ class ScoreContent(NamedTuple):
                          trigger_event_id=trigger_event_id, input_offsets=dict(input_offsets))
 
 
-def render(assessment: Assessment, graph: Names, strength: Strength) -> ScoreContent:
+class RenderedHops:
+    """Hops rendered for earlier scores, for the next ones: the paths of one score share most of their hops (the
+    actor's office, his relatives' stakes), and so do the scores of one actor. A hop renders the same wherever the
+    names of its ends and the evaluation day are the same (its record never changes: a new version is a new record),
+    so those are the key. Held for one engine (one config); at most `limit` hops, then started afresh. Pickled
+    empty: a snapshot restores scores, not their renderings."""
+
+    def __init__(self, limit: int = 20_000):
+        self.limit = limit
+        self._held: dict[tuple, tuple[PathEdge, str]] = {}
+
+    def __reduce__(self):
+        return type(self), (self.limit,)
+
+    def rendered(self, hop: Hop, graph: Names, strength: Strength) -> tuple[PathEdge, str]:
+        """(its edge, its arrow in a path's text)."""
+        rec = hop.rec
+        key = (hop, graph.name(rec.source), graph.name(rec.target), strength.day)
+        held = self._held.get(key)
+        if held is None:
+            if len(self._held) >= self.limit:
+                self._held = {}
+            held = self._held[key] = (_edge(hop, graph, strength.config), _arrow(hop, strength))
+        return held
+
+
+def render(assessment: Assessment, graph: Names, strength: Strength,
+           hops: RenderedHops | None = None) -> ScoreContent:
     cfg = strength.config
-    shown: dict = {}  # the paths of one score share most of their hops (the actor's office, his relatives' stakes)
+    shown = hops if hops is not None else RenderedHops()
     return ScoreContent(
         actor_id=assessment.actor, actor_name=graph.name(assessment.actor),
         counterparty_id=assessment.counterparty, counterparty_name=graph.name(assessment.counterparty),
@@ -114,17 +141,14 @@ def _assembled(model: type[Model], values: dict) -> Model:
 
 
 def explanation(path: Path, graph: Names, strength: Strength, cfg: ScoringConfig,
-                shown: dict | None = None) -> ExplanationPath:
-    """`shown`: what the other paths of the same score rendered already (hop -> (its edge, its label)), to reuse:
-    a hop renders the same wherever it appears in one score (the models are read only)."""
+                shown: RenderedHops | None = None) -> ExplanationPath:
+    """`shown`: the hops rendered already, to reuse (the models are read only)."""
     kind = PathKind.AUTHORITY if path.kind in (AUTHORITY, FORMER_AUTHORITY) else PathKind.COMMERCIAL
     if shown is None:
-        shown = {}
+        shown = RenderedHops()
     edges, parts = [], [graph.name(path.start)]
     for hop in path.hops:
-        held = shown.get(hop)
-        if held is None:
-            held = shown[hop] = (_edge(hop, graph, cfg), _arrow(hop, strength))
+        held = shown.rendered(hop, graph, strength)
         edges.append(held[0])
         parts.append(held[1])
         parts.append(graph.name(hop.end))

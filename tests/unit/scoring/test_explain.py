@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from schemas.outputs import PathKind
-from .conftest import load_seed_events
+from .conftest import content, load_seed_events
 
 
 def conflict(make):
@@ -110,3 +110,24 @@ def test_assembled_paths_edges_and_evidence_equal_validated_ones(make, config):
                 assert_as_validated(edge)
                 for evidence in edge.evidence:
                     assert_as_validated(evidence)
+
+
+def test_hops_rendered_for_earlier_scores_render_as_fresh_ones_and_a_rename_renders_anew(make, config):
+    from scoring.engine import Engine
+    events = conflict(make) + load_seed_events()
+    warm, cold = Engine(config), Engine(config)
+    for event in events:
+        for change in warm.apply(event):  # rendered as they come, so later scores meet rendered hops
+            assert change.published() is not None
+    warm_scores = warm.scores()
+    cold.load(events)
+    assert [content(score) for score in warm_scores] == [content(score) for score in cold.scores()]
+    assert len(warm._rendered_hops._held) > 0
+
+    renamed = make("family", ("son", "Person", "Renamed Son", ()), "minister", relationship="son")
+    warm.apply(renamed)
+    cold.apply(renamed)
+    edge_names = {name for score in warm.scores() for path in score.commercial_paths for edge in path.edges
+                  for name in (edge.source_name, edge.target_name)}
+    assert "Renamed Son" in edge_names and "Son" not in edge_names
+    assert [content(score) for score in warm.scores()] == [content(score) for score in cold.scores()]
