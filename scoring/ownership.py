@@ -80,8 +80,12 @@ def sphere(node: str, ctx: SearchContext) -> frozenset[str]:
             walks.append(forward)
         else:
             found.update(held)
+    # Within a refresh the walk builds its chains although a sphere needs none: they cost about what they save, the
+    # walk then also serving the node's holdings, stakes, owners or what it beneficially owns if one of those is
+    # computed later in the same refresh (`Walks`)
+    with_chains = ctx.walks is not None
     for forward in walks:
-        for other, (values, _, _) in _shared_walk(node, ctx, forward, HOLDING_TYPES, False).items():
+        for other, (values, _, _) in _shared_walk(node, ctx, forward, HOLDING_TYPES, with_chains).items():
             if min(1.0, math.fsum(values)) >= threshold:
                 found.add(other)
     return frozenset(found)
