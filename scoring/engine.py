@@ -61,7 +61,7 @@ from scoring.explain import FrozenNames, names_on, render, rendering_signature
 from scoring.exposure import Exposure, ExposureSet, exposure_set, political_exposure
 from scoring.graph import Relation, TemporalGraph
 from scoring.group import Group, group
-from scoring.ownership import Holding, Walks, beneficially_owned, effective_stakes, sphere
+from scoring.ownership import Holding, beneficially_owned, effective_stakes, sphere
 from scoring.records import pickled_as_values
 from scoring.rules import Assessment, assess
 from scoring.search import SearchContext
@@ -223,7 +223,6 @@ class Engine:
         # do not move during it, and it remembers each relation's hop values: `Strength.holding_hop`); None between
         # refreshes, so nothing of it outlives one or is kept in a snapshot.
         self._strength: Strength | None = None
-        self._walks: Walks | None = None  # the ownership walks of the refresh under way (`ownership.Walks`), likewise
 
     # -- applying ------------------------------------------------------------------------------------------------
 
@@ -441,8 +440,7 @@ class Engine:
         results; with it (as-of queries, the full recomputation): a one-off that computes everything itself."""
         if day is not None:
             return SearchContext(self.graph, self.config, day, reads, self._time)
-        return SearchContext(self.graph, self.config, self._day, reads, self._time, self._caches, self._strength,
-                             self._walks)
+        return SearchContext(self.graph, self.config, self._day, reads, self._time, self._caches, self._strength)
 
     # -- incremental rescoring -----------------------------------------------------------------------------------
 
@@ -451,12 +449,10 @@ class Engine:
         groups), then every pair whose inputs changed."""
         assert self._day is not None  # set by every caller
         self._strength = Strength(self.config, self._day, self._time)
-        self._walks = Walks()
         try:
             return self._refreshed(dirty, trigger, offsets)
         finally:
             self._strength = None
-            self._walks = None
 
     def _refreshed(self, dirty: set, trigger: str | None, offsets: dict[str, int]) -> list[ScoreChange]:
         visits = 0

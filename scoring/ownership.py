@@ -17,15 +17,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scoring.dependencies import Reads
 from scoring.paths import Chain, hop_of, strongest
 from scoring.records import pickled_as_values
 from scoring.search import SearchContext
 from scoring.semantics import HOLDING_TYPES, IN, OUT, PEOPLE, PUBLIC_APPARATUS, STAKE_TYPES, Layer
-
-# The holding types a walk of ownership alone skips: a walk that meets none of them is the same walk whether it
-# follows ownership alone or ownership and control (`Walks`).
-_CONTROL_ONLY = HOLDING_TYPES - STAKE_TYPES
 
 
 @pickled_as_values
@@ -41,7 +36,7 @@ def effective_stakes(start: str, ctx: SearchContext, forward: bool = True,
     """Every entity reached from `start` with its effective stake: what `start` holds (forward) or who holds
     `start` (backward), including stakes below the threshold. `types`: the relations followed (ownership and
     control by default; ownership alone for beneficial ownership)."""
-    return _holdings(_shared_walk(start, ctx, forward, types, True), ctx, 0.0)
+    return _holdings(_walk(start, ctx, forward, types, True), ctx, 0.0)
 
 
 def stakes(start: str, ctx: SearchContext) -> dict[str, Holding]:
@@ -52,12 +47,12 @@ def stakes(start: str, ctx: SearchContext) -> dict[str, Holding]:
 
 def holdings(start: str, ctx: SearchContext, types: frozenset = HOLDING_TYPES) -> dict[str, Holding]:
     """What `start` owns or controls at or above the threshold (its sphere)."""
-    return _holdings(_shared_walk(start, ctx, True, types, True), ctx, ctx.config.ownership.threshold)
+    return _holdings(_walk(start, ctx, True, types, True), ctx, ctx.config.ownership.threshold)
 
 
 def owners(target: str, ctx: SearchContext, types: frozenset = HOLDING_TYPES) -> dict[str, Holding]:
     """Who owns or controls `target` at or above the threshold."""
-    return _holdings(_shared_walk(target, ctx, False, types, True), ctx, ctx.config.ownership.threshold)
+    return _holdings(_walk(target, ctx, False, types, True), ctx, ctx.config.ownership.threshold)
 
 
 def beneficially_owned(node: str, ctx: SearchContext) -> dict[str, tuple[Chain, ...]]:
@@ -80,12 +75,8 @@ def sphere(node: str, ctx: SearchContext) -> frozenset[str]:
             walks.append(forward)
         else:
             found.update(held)
-    # Within a refresh the walk builds its chains although a sphere needs none: they cost about what they save, the
-    # walk then also serving the node's holdings, stakes, owners or what it beneficially owns if one of those is
-    # computed later in the same refresh (`Walks`)
-    with_chains = ctx.walks is not None
     for forward in walks:
-        for other, (values, _, _) in _shared_walk(node, ctx, forward, HOLDING_TYPES, with_chains).items():
+        for other, (values, _, _) in _walk(node, ctx, forward, HOLDING_TYPES, False).items():
             if min(1.0, math.fsum(values)) >= threshold:
                 found.add(other)
     return frozenset(found)
@@ -108,74 +99,8 @@ def _holdings(walked: dict, ctx: SearchContext, threshold: float) -> dict[str, H
     return result
 
 
-class Walks:
-    """The ownership walks of one refresh of the engine, each run once however many of its computations ask for it
-    (a hub company's upstream owner has its holdings, its stakes, what it beneficially owns and its sphere cached,
-    and a change below the hub recomputes all four). Valid only while neither the graph nor the date moves: the
-    engine keeps one for the duration of a refresh (`SearchContext.walks`).
-
-    A walk is a function of its start, direction, relation types and the graph on the date. One walk serves
-    another request of the same start and direction when:
-    - it built its chains or the request needs none (the chains change nothing about which records are followed);
-    - the types are the same, or one follows ownership alone and the other ownership and control and the walk met
-      no control record (`_CONTROL_ONLY`): up to the first such record both walks examine the same records in the
-      same order with the same state, so without one they are the same walk.
-    The reads a walk recorded are added to each computation it serves, so every computation keeps exactly the
-    dependencies it had walking itself; the visits are counted once, where the walk ran."""
-
-    __slots__ = ("_held", "_count")
-
-    # walks held at most: the largest live refreshes run about 120; a rebuild is one refresh over every computation,
-    # where the memo forgets and goes on (a walk holds up to `max_chains` chains: about 50 kB)
-    _LIMIT = 512
-
-    def __init__(self):
-        self._held: dict[tuple[str, bool], list[tuple]] = {}
-        self._count = 0
-
-    def find(self, start: str, forward: bool, types: frozenset, with_chains: bool) -> tuple | None:
-        for walked in self._held.get((start, forward), ()):
-            held_types, held_chains, _, _, mixed = walked
-            if (held_chains or not with_chains) and (
-                    held_types == types or (not mixed and {held_types, types} == _INTERCHANGEABLE)):
-                return walked
-        return None
-
-    def add(self, start: str, forward: bool, walked: tuple) -> None:
-        if self._count >= self._LIMIT:
-            self._held.clear()
-            self._count = 0
-        self._held.setdefault((start, forward), []).append(walked)
-        self._count += 1
-
-
-_INTERCHANGEABLE = {HOLDING_TYPES, STAKE_TYPES}
-
-
-def _shared_walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_chains: bool) -> dict:
-    """`_walk`, through the refresh's `Walks` when the context has one."""
-    walks = ctx.walks
-    if walks is None:
-        return _walk(start, ctx, forward, types, with_chains)[0]
-    walked = walks.find(start, forward, types, with_chains)
-    if walked is not None:
-        ctx.reads.entries |= walked[3]
-        return walked[2]
-    mine, recorder = ctx.reads, Reads()
-    ctx.reads = recorder
-    try:
-        found, mixed = _walk(start, ctx, forward, types, with_chains)
-    finally:
-        ctx.reads = mine
-    mine.entries |= recorder.entries
-    mine.visits += recorder.visits
-    walks.add(start, forward, (types, with_chains, found, recorder.entries, mixed))
-    return found
-
-
-def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_chains: bool) -> tuple[dict, bool]:
-    """(node -> ([chain values], any assumed stake, [chains] or None): every simple chain from `start`; whether the
-    walk examined a control record that a walk of ownership alone skips, `_CONTROL_ONLY`).
+def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_chains: bool) -> dict:
+    """node -> ([chain values], any assumed stake, [chains] or None): every simple chain from `start`.
 
     The innermost loop of every ownership search (a hub's sphere walks are re-run whenever its holdings move), so
     it binds what it calls once and keeps the nodes on the current chain in one set it backtracks on, rather than
@@ -192,8 +117,6 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
     read_adjacency, read_node = reads.adj, reads.node
     max_fanout, expanded_anyway = ctx.max_fanout, ctx.expanded_anyway
     holding = Layer.HOLDING
-    control_only = _CONTROL_ONLY
-    mixed = False
     on_chain = {start}
 
     # A person's own stakes are listed in full, whatever their number (`SearchContext.expanded_anyway`), and
@@ -201,7 +124,7 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
     own = schema(start) in PEOPLE and forward
 
     def visit(node: str, chain: Chain, value: float, assumed: bool, depth: int) -> None:
-        nonlocal budget, mixed
+        nonlocal budget
         direct = own and depth == 0
         deeper = depth + 1 < max_hops
         # `SearchContext.edges`, inlined (the walk's innermost call): the same reads and visits, without building
@@ -221,12 +144,8 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
             elif entry.type in types:
                 recs = (entry,)
             else:
-                if entry.type in control_only:
-                    mixed = True
                 continue
             for rec in recs:
-                if rec.type in control_only:
-                    mixed = True
                 if rec.type not in types:
                     continue
                 if budget <= 0 and not direct:
@@ -287,4 +206,4 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
         visit(start, (), 1.0, False, 0)
     finally:
         del visit  # a recursive closure refers to itself: unbound, its walk is freed now, not by the cycle collector
-    return found, mixed
+    return found

@@ -19,7 +19,7 @@ from scoring.strength import Strength
 from scoring.timing import TimeModel
 
 if TYPE_CHECKING:
-    from scoring.ownership import Holding, Walks
+    from scoring.ownership import Holding
 
 
 class SharedResults(Protocol):
@@ -46,14 +46,13 @@ class SharedResults(Protocol):
 class SearchContext:
     """`memo`: the shared per-node results on this context's date, or None to compute them (one-off
     computations); `strength`: the weights on `day` to use, when several computations share one (and what it
-    remembers), else a new one; `walks`: the ownership walks already run while the graph stands still
-    (`ownership.Walks`, the engine's for one refresh), or None to walk every time."""
+    remembers), else a new one."""
 
-    __slots__ = ("graph", "config", "day", "strength", "reads", "max_fanout", "hop_decay", "memo", "walks")
+    __slots__ = ("graph", "config", "day", "strength", "reads", "max_fanout", "hop_decay", "memo")
 
     def __init__(self, graph: TemporalGraph, config: ScoringConfig, day: dt.date, reads: Reads,
                  time: TimeModel | None = None, memo: SharedResults | None = None,
-                 strength: Strength | None = None, walks: Walks | None = None):
+                 strength: Strength | None = None):
         assert strength is None or strength.day == day
         self.graph = graph
         self.config = config
@@ -63,7 +62,6 @@ class SearchContext:
         self.max_fanout = config.limits.max_fanout
         self.hop_decay = config.paths.hop_decay
         self.memo = memo
-        self.walks = walks
 
     def ties_of(self, node: str) -> NodeTies:
         """The node's usable commercial relations (see `node_ties`)."""
