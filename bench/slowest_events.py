@@ -1,17 +1,21 @@
 """Which live events cost the most, and why: the tail of the apply latency, event by event.
 
     .venv/bin/python bench/slowest_events.py --size 200000 --probe 2000
+    .venv/bin/python bench/slowest_events.py --size 200000 --profile 40   # with where the time goes (cProfile)
 
 Loads `size` synthetic events (bench/synthetic.py, seed 5, as bench/scoring_latency.py) with `Engine.load`, freezes
 them out of the collector, applies `probe` more one by one, and lists the slowest with what the engine did for
-each: edges and adjacency lists visited, computations recomputed by stage, score changes.
+each: edges and adjacency lists visited, computations recomputed by stage, score changes (and the time the cyclic
+collector took inside `apply`).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import gc
 import os
+import pstats
 import sys
 import time
 from pathlib import Path
@@ -25,6 +29,8 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=200_000)
     parser.add_argument("--probe", type=int, default=2_000)
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="also profile the live events (cProfile) and print the N costliest functions")
     args = parser.parse_args()
 
     from bench.synthetic import generate_events
@@ -37,10 +43,29 @@ def main() -> int:
     gc.collect()
     gc.freeze()
     rows = []
+    profiler = cProfile.Profile() if args.profile else None
+    # seconds in the cyclic collector during `apply`, its collections, when the current one started, whether an
+    # apply is under way (collections while the next event is parsed are not counted)
+    collector = [0.0, 0, 0.0, False]
+
+    def timed(phase: str, _info: dict) -> None:
+        if phase == "start":
+            collector[2] = time.perf_counter()
+        elif collector[3]:
+            collector[0] += time.perf_counter() - collector[2]
+            collector[1] += 1
+
+    gc.callbacks.append(timed)
     for event in (validate_event(raw) for raw in events):
+        if profiler is not None:
+            profiler.enable()
+        collector[3] = True
         started = time.perf_counter()
         changes = engine.apply(event)
         elapsed = time.perf_counter() - started
+        collector[3] = False
+        if profiler is not None:
+            profiler.disable()
         last = engine.stats()
         causes = {k: v for k, v in engine._last.get("causes", {}).items() if v}
         rows.append((elapsed, event.relation_type.value, event.source.id, event.target.id, last["last_visits"],
@@ -48,12 +73,18 @@ def main() -> int:
     rows.sort(key=lambda row: row[0], reverse=True)
     latencies = sorted(row[0] for row in rows)
     print(f"{len(rows)} events after {args.size:,}: p50 {latencies[len(rows) // 2] * 1000:.2f} ms, "
-          f"p99 {latencies[int(0.99 * len(rows))] * 1000:.2f} ms, max {latencies[-1] * 1000:.1f} ms\n")
+          f"p99 {latencies[int(0.99 * len(rows))] * 1000:.2f} ms, max {latencies[-1] * 1000:.1f} ms, "
+          f"mean {sum(latencies) / len(rows) * 1000:.3f} ms; cyclic collector {collector[0] * 1000:.0f} ms of "
+          f"{sum(latencies) * 1000:.0f} ms ({collector[1]} collections)\n")
     print("| ms | relation | source -> target | visits | pairs recomputed (by cause) | score changes |")
     print("|---|---|---|---|---|---|")
     for elapsed, kind, source, target, visits, recomputed, changed, causes in rows[:args.top]:
         print(f"| {elapsed * 1000:.1f} | {kind} | {source} -> {target} | {visits:,} | {recomputed} {causes} | "
               f"{changed} |")
+    if profiler is not None:
+        print()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(args.profile)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.profile)
     return 0
 
 

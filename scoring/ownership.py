@@ -153,11 +153,14 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
                     return
                 if neighbour in on_chain:
                     continue
-                read_node(neighbour)  # (`SearchContext.schema`, inlined)
+                # `SearchContext.schema`, inlined; the read of the neighbour's attributes is recorded only where the
+                # walk does not go on to read its adjacency, which covers it (`dependencies`: the same index entries)
                 if schema_of(neighbour) in PUBLIC_APPARATUS:
+                    read_node(neighbour)
                     continue
                 hop = hop_values(rec)
                 if hop is None:
+                    read_node(neighbour)
                     continue
                 weight, stake, stake_assumed = hop
                 if ofac:
@@ -169,6 +172,7 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
                     elif stake >= majority:
                         chain_value, goes_on = value, True
                     else:
+                        read_node(neighbour)
                         continue
                 else:
                     chain_value = value * stake
@@ -195,6 +199,8 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
                         on_chain.discard(neighbour)
                     else:  # what visiting it would do (`SearchContext.edges` of nothing): most chains end here
                         read_adjacency(neighbour, holding, direction)
+                else:
+                    read_node(neighbour)
 
     try:
         visit(start, (), 1.0, False, 0)

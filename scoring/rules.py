@@ -83,17 +83,19 @@ def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext)
     decay = ctx.hop_decay
 
     def add(kind: str, hops: Chain) -> None:
-        # the path is built only when it is kept (most candidates are too weak, not simple, or beaten)
+        # the path is built only when it is kept (most candidates are too weak, beaten, or not simple); whether it is
+        # simple is asked last, of the few that would be kept (the same paths are kept in any order of the checks)
         strength = chain_strength(hops, decay)
         if strength < floor:
+            return
+        key = relation_ids(hops)
+        held = best.get(key)
+        if held is not None and (_KIND_PRIORITY[kind], -strength) >= (_KIND_PRIORITY[held.kind], -held.strength):
             return
         nodes = chain_nodes(actor, hops)
         if len(set(nodes)) != len(nodes):  # (`Path.is_simple`)
             return
-        key = relation_ids(hops)
-        held = best.get(key)
-        if held is None or (_KIND_PRIORITY[kind], -strength) < (_KIND_PRIORITY[held.kind], -held.strength):
-            best[key] = Path(kind, actor, hops, strength, _joint_note(hops, joint, ctx))
+        best[key] = Path(kind, actor, hops, strength, _joint_note(hops, joint, ctx))
 
     members, group_members = exposure.members, grp.members
     for shared in sorted(m for m in group_members if m in members):
