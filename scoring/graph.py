@@ -151,7 +151,14 @@ class Entity:
         return self.observed_at, self.event_id
 
     def same_attributes(self, ref: EntityRef) -> bool:
-        return self.name == ref.name and self.schema == ref.schema_ and self.topics == frozenset(ref.topics)
+        return shown_alike(self.name, self.schema, self.topics, ref)
+
+
+def shown_alike(name: str, schema: EntitySchema, topics, ref: EntityRef) -> bool:
+    """Whether an entity with this name, schema and topics shows as `ref` does (what the graph keeps of an entity;
+    topics compare as sets, and topics listed alike need no sets built)."""
+    return name == ref.name and schema == ref.schema_ and (topics == ref.topics or
+                                                           frozenset(topics) == frozenset(ref.topics))
 
 
 @dataclass(slots=True)

@@ -38,7 +38,7 @@ from scoring.clusters import IDENTIFIER, JUDGEMENT, Clusters, Edge
 from scoring.config import ScoringConfig
 from scoring.compact_index import add_one, discard_one, members
 from scoring.engine import Engine, PairKey, ScoreChange, collector_paused
-from scoring.graph import utc
+from scoring.graph import shown_alike, utc
 from scoring.matching import Matcher
 from scoring.packed import pack, unpack
 from scoring.records import pickled_as_values
@@ -720,10 +720,8 @@ def _lazy_restore_new(layer: ResolvingEngine, change: ScoreChange):
 
 
 def _same_attributes(a: EntityRef | _Known, b: EntityRef | _Known) -> bool:
-    """Whether the engine's graph would show the two alike (name, schema, topics as a set: see
-    scoring.graph.Entity.same_attributes); topics listed alike need no sets built."""
-    return a.name == b.name and a.schema_ == b.schema_ and (a.topics == b.topics or
-                                                            frozenset(a.topics) == frozenset(b.topics))
+    """Whether the engine's graph would show the two alike."""
+    return shown_alike(a.name, a.schema_, a.topics, b)
 
 
 def _collect(collected: dict, changes: list[ScoreChange]) -> None:
