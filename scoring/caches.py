@@ -167,7 +167,7 @@ class CacheStore:
         if result is None:
             results.pop(key, None)
         else:
-            results[key] = result
+            results[key] = _EMPTY.get(type(result), result) if not result else result
 
     def drop(self, kind: Kind, key: str) -> None:
         """Forget the result and its reads (its users, if any, are forgotten too)."""
@@ -327,6 +327,10 @@ class CacheStore:
 
 
 _NONE: frozenset = frozenset()
+# One empty result of each type, held for every empty one: most candidate counterparties own nothing and many
+# partners have no sphere, and each empty dict costs 64 bytes, each empty frozenset 216. Results are never changed
+# once computed (a recomputation replaces them).
+_EMPTY: dict[type, Any] = {dict: {}, frozenset: _NONE}
 
 
 def _discard_from(index: dict[str, set[str]], key: str, item: str) -> bool:

@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from schemas.outputs import Band, Evidence, ExplanationPath, PathEdge, PathKind, RiskScore
 from schemas.vocabulary import Status
 from scoring.config import ScoringConfig
-from scoring.graph import Relation
+from scoring.graph import Relation, offset_text
 from scoring.paths import AUTHORITY, FORMER_AUTHORITY, Hop, Path
 from scoring.rules import Assessment
 from scoring.semantics import STAKE_TYPES, SYMMETRIC_TYPES
@@ -191,7 +191,7 @@ def evidence(rec: Relation, cfg: ScoringConfig) -> Evidence:
         "event_id": rec.event_id, "relation_id": rec.relation_id, "source_url": citation.source_url,
         "publisher": citation.publisher, "extractor": citation.extractor,
         "confidence": float(cfg.round(rec.confidence)), "status": rec.status._value_, "observed_at": rec.observed_at,
-        "quote": rec.quote, "offset": rec.offset})
+        "quote": rec.quote, "offset": offset_text(rec.offset)})
 
 
 def path_text(path: Path, graph: Names, strength: Strength) -> str:

@@ -38,7 +38,7 @@ from scoring.clusters import IDENTIFIER, JUDGEMENT, Clusters, Edge
 from scoring.config import ScoringConfig
 from scoring.compact_index import add_one, discard_one, members
 from scoring.engine import Engine, PairKey, ScoreChange, collector_paused
-from scoring.graph import shown_alike, utc
+from scoring.graph import compact_offset, offset_text, shown_alike, utc
 from scoring.matching import Matcher
 from scoring.packed import pack, unpack
 from scoring.records import pickled_as_values
@@ -63,7 +63,7 @@ class _Current:
     observed_at: dt.datetime
     event_id: str
     packed: bytes
-    offset: str | None
+    offset: str | int | None  # as the graph's records keep it (`graph.compact_offset`), one object for both
     source: str
     target: str
     upsert: bool
@@ -141,7 +141,7 @@ class ResolvingEngine:
         # every event id applied -> the digest of the content first applied under it (None: not given), for the
         # worker's check that an id is never reused for other content (streams.processor); one map for both, as
         # a set of ids and a map of their digests held each id twice
-        self._seen: dict[str, bytes | None] = {}
+        self._seen: dict[str, int | None] = {}
         self._refs: dict[str, _Known] = {}
         self._identifiers: dict[str, dict[tuple, EntityIdentifier]] = {}  # id -> key -> identifier
         self._holders: dict[tuple, set[str]] = {}  # identifier key -> ids carrying it (strong schemes only)
@@ -183,7 +183,7 @@ class ResolvingEngine:
 
     def apply(self, event: RelationshipEvent, offset: str | None = None,
               input_offsets: Mapping[str, int] | None = None, raw: bytes | None = None,
-              digest: bytes | None = None) -> list[ScoreChange]:
+              digest: int | None = None) -> list[ScoreChange]:
         """Apply one event (a relation or a judgement) and return the score changes of the resolved graph.
 
         `raw`: the message the event was parsed from, kept instead of serialising the event again (the worker
@@ -219,9 +219,10 @@ class ResolvingEngine:
                 if held is not None and held.upsert:
                     self._untouch(event.relation_id, held.source, held.target)
                 upsert = event.op == Op.UPSERT
+                # the ends as the ids held already (`_remember`): every event brings its own copies of them
                 current = self._current[event.relation_id] = _Current(
-                    version[0], version[1], pack(raw if raw is not None else event.model_dump_json(by_alias=True).encode()), offset,
-                    event.source.id, event.target.id, upsert)
+                    version[0], version[1], pack(raw if raw is not None else event.model_dump_json(by_alias=True).encode()), compact_offset(offset),
+                    self._refs[event.source.id].id, self._refs[event.target.id].id, upsert)
                 if held is not None:
                     current.note_sent(held.sent_version, held.form_sent(), held.sent_original)
                 if upsert:
@@ -263,14 +264,14 @@ class ResolvingEngine:
     def current_events(self) -> list[tuple[Version, RelationshipEvent, str | None]]:
         """The current version of every relation (retractions included) and every judgement, as the original
         events, in version order: re-applied to a fresh layer they rebuild this state."""
-        held = [(current.version, current.event(), current.offset) for current in self._current.values()]
+        held = [(current.version, current.event(), offset_text(current.offset)) for current in self._current.values()]
         held += [(judged.version, judged.event, None) for judged in self._judgements.values()]
         return sorted(held, key=lambda item: item[0])
 
     def seen_event_ids(self) -> set[str]:
         return set(self._seen)
 
-    def content_digest(self, event_id: str) -> bytes | None:
+    def content_digest(self, event_id: str) -> int | None:
         """The digest of the content first applied under this event id (None: not applied, or without one)."""
         return self._seen.get(event_id)
 
@@ -419,7 +420,9 @@ class ResolvingEngine:
         if held is None or version > held.version:
             changed = held is None or not _same_attributes(held, ref) \
                 or held.aliases != ref.aliases or held.country != ref.country
-            self._refs[ref.id] = _Known(version, ref)
+            known = self._refs[ref.id] = _Known(version, ref)
+            if held is not None:
+                known.id = held.id  # the one string kept for this id (relations and indexes share it)
         if not ref.identifiers:
             return changed
         known = self._identifiers.setdefault(ref.id, {})

@@ -10,7 +10,7 @@ import random
 from bench.synthetic import generate_events
 from schemas import validate_event
 from scoring import Engine, ScoringConfig
-from scoring.caches import CacheStore, Kind
+from scoring.caches import KINDS, CacheStore, Kind
 from scoring.compact_index import SMALL, add_one, discard_one, members
 from scoring.dependencies import DependencyIndex, Reads
 from scoring.search import SearchContext
@@ -93,6 +93,9 @@ def test_the_stores_indexes_equal_its_results_after_many_events():
         if number % 50 == 49:
             assert_consistent(engine)
     assert engine.stats()["cached_groups"] > 0
+    # an empty result of each type is one object, held for every empty one (most candidates own nothing)
+    empty = [result for kind in Kind if kind in KINDS for _, result in engine._caches.items(kind) if not result]
+    assert len(empty) > 10 and len({id(result) for result in empty}) <= 2
 
 
 def assert_consistent(engine: Engine) -> None:

@@ -6,7 +6,7 @@ import datetime as dt
 import itertools
 import pickle
 
-from scoring.graph import TemporalGraph, records
+from scoring.graph import TemporalGraph, compact_offset, offset_text, records
 from scoring.semantics import OUT, Layer
 
 T0 = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
@@ -228,3 +228,17 @@ def test_a_relation_keeps_its_amount_quote_and_seat_role_and_pickles_with_them(m
         copied.relations(), key=lambda r: r.relation_id)] == [
         (r.relation_id, r.amount, r.currency, r.quote, r.role, r.stake) for r in sorted(
             graph.relations(), key=lambda r: r.relation_id)]
+
+
+def test_an_input_position_is_kept_as_one_int_and_cited_as_given(make):
+    graph = TemporalGraph()
+    positions = {"r1": "0:41", "r2": "3:9000000000", "r3": "07:1", "r4": "4096:1", "r5": "shard-a:12", "r6": None}
+    for relation_id, position in positions.items():
+        graph.apply(make("ownership", "pm", (f"company-{relation_id}", "Company", "Company", ()),
+                         relation_id=relation_id), position)
+    held = {relation_id: graph.relation(relation_id).offset for relation_id in positions}
+    assert type(held["r1"]) is int and type(held["r2"]) is int
+    # not the text an int would give back (a leading zero, a partition past the code's range, not two numbers)
+    assert held["r3"] == "07:1" and held["r4"] == "4096:1" and held["r5"] == "shard-a:12" and held["r6"] is None
+    assert {relation_id: offset_text(offset) for relation_id, offset in held.items()} == positions
+    assert compact_offset(held["r1"]) == held["r1"]  # the layer passes on what it holds
