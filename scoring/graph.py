@@ -10,7 +10,8 @@ read). The data of edge u -> v is the `Relation` record itself (a `__slots__` ob
 by relation id) when several relations join u to v in one layer, rather than attribute dicts (a dict per edge costs
 ~180 bytes, and a MultiDiGraph's key dict as much again); nodes share one never-written attribute dict, and the
 direction a node has no relations in (most nodes of a layer only hold, or are only held) points at one shared empty
-adjacency dict, replaced by a dict of its own on the first relation (an empty dict costs 64 bytes). Adjacency
+adjacency dict; its first neighbour gets a `OneNeighbour` (read as a dict of one entry, a quarter of its bytes:
+most adjacency lists have one neighbour), and a second one a dict of its own. Adjacency
 dicts are kept in neighbour order: a new neighbour that sorts after the last one is appended in order, any other
 marks the dict unsorted, and it is sorted in place when next read through `sorted_adjacency` (so searches never
 re-sort on every read, and results never depend on insertion or hash order). Evidence
@@ -23,7 +24,7 @@ filtered at query time, so "as of D" needs no rebuild.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -285,6 +286,63 @@ def offset_text(held: str | int | None) -> str | None:
 _EMPTY: dict = {}
 
 
+@pickled_as_values
+class OneNeighbour:
+    """The adjacency of a (node, layer, direction) with one neighbour: read as a dict of one entry, which is what
+    most adjacency lists are (0.8 of them a relation in the synthetic registers), and which would cost 200 bytes
+    as a dict where this costs 48. The graph replaces it with a dict when a second neighbour comes, and a dict
+    with it when one neighbour is left. Read only, as every adjacency the graph hands out."""
+
+    __slots__ = ("neighbour", "entry")
+
+    def __init__(self, neighbour: str, entry):
+        self.neighbour = neighbour
+        self.entry = entry
+
+    def __len__(self) -> int:
+        return 1
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __iter__(self):
+        return iter((self.neighbour,))
+
+    __reversed__ = __iter__
+
+    def __contains__(self, node) -> bool:
+        return node == self.neighbour
+
+    def __getitem__(self, node):
+        if node == self.neighbour:
+            return self.entry
+        raise KeyError(node)
+
+    def get(self, node, default=None):
+        return self.entry if node == self.neighbour else default
+
+    def items(self) -> tuple:
+        return ((self.neighbour, self.entry),)
+
+    def keys(self) -> frozenset[str]:
+        return frozenset((self.neighbour,))  # set-like, as a dict's keys are
+
+    def values(self) -> tuple:
+        return (self.entry,)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Mapping) and len(other) == 1 and self.neighbour in other \
+            and other[self.neighbour] == self.entry
+
+    __hash__ = None  # a mapping
+
+    def __repr__(self) -> str:
+        return f"{{{self.neighbour!r}: {self.entry!r}}}"
+
+
+Mapping.register(OneNeighbour)
+
+
 class _Layer(nx.DiGraph):
     """A DiGraph whose nodes share one (never written) attribute dict: the scorer keeps entity attributes on
     `Entity`, and a dict per node and layer would cost ~64 bytes each for nothing. Edge data: see the module
@@ -487,26 +545,43 @@ class TemporalGraph:
             entity.degree += 1
 
     def _put(self, code: int, node: str, neighbour: str, entry) -> None:
-        adjacency = self._adj[code][node]
+        adjacencies = self._adj[code]
+        adjacency = adjacencies[node]
         if adjacency is self._no_neighbours:
-            adjacency = self._adj[code][node] = {}
-        elif adjacency and neighbour not in adjacency and neighbour < next(reversed(adjacency)):
-            self._unsorted[code].add(node)
-        adjacency[neighbour] = entry
+            adjacencies[node] = OneNeighbour(neighbour, entry)
+        elif type(adjacency) is OneNeighbour:
+            first = adjacency.neighbour
+            if first == neighbour:
+                adjacency.entry = entry
+            else:  # a second neighbour: a dict, in neighbour order
+                adjacencies[node] = {first: adjacency.entry, neighbour: entry} if first < neighbour else \
+                    {neighbour: entry, first: adjacency.entry}
+        else:
+            if adjacency and neighbour not in adjacency and neighbour < next(reversed(adjacency)):
+                self._unsorted[code].add(node)
+            adjacency[neighbour] = entry
 
     def _unlink(self, rec: Relation) -> None:
         u, v = rec.source, rec.target
         code = rec.layer * 2
         rest = tuple(r for r in records(self._adj[code][u][v]) if r is not rec)
         for c, node, neighbour in ((code, u, v), (code + 1, v, u)):
-            adjacency = self._adj[c][node]
+            adjacencies = self._adj[c]
+            adjacency = adjacencies[node]
             if rest:
-                adjacency[neighbour] = rest if len(rest) > 1 else rest[0]
+                entry = rest if len(rest) > 1 else rest[0]
+                if type(adjacency) is OneNeighbour:
+                    adjacency.entry = entry
+                else:
+                    adjacency[neighbour] = entry
+            elif type(adjacency) is OneNeighbour:
+                adjacencies[node] = self._no_neighbours
             else:
                 del adjacency[neighbour]
-                if not adjacency:
+                if len(adjacency) <= 1:
                     self._unsorted[c].discard(node)
-                    self._adj[c][node] = self._no_neighbours
+                    adjacencies[node] = OneNeighbour(*next(iter(adjacency.items()))) if adjacency else \
+                        self._no_neighbours
         layer = self._layers[rec.layer]
         for node in (u, v):
             if node in layer._node and not layer._succ[node] and not layer._pred[node]:

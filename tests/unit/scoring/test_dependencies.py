@@ -11,7 +11,7 @@ from scoring.semantics import IN, OUT, Layer
 
 def random_reads(rng: random.Random, nodes: list[str]) -> Reads:
     reads = Reads()
-    for _ in range(rng.randrange(0, 12)):
+    for _ in range(rng.choice((1, 1, rng.randrange(0, 12)))):
         node, layer, direction = rng.choice(nodes), rng.choice(list(Layer)), rng.choice((OUT, IN))
         kind = rng.randrange(4)
         if kind == 0:
@@ -36,8 +36,10 @@ def normalized(index: DependencyIndex) -> list[dict]:
 def test_reregistering_by_difference_equals_registering_afresh():
     rng = random.Random(3)
     nodes = [f"n{i}" for i in range(6)]
-    keys = [(Kind.EXPOSURE, f"a{i}") for i in range(12)]
+    # per-node results (whose one read of their own node is held as its table alone) and pair scores
+    keys = [(Kind.OWNED, node) for node in nodes] + [(Kind.PAIR, f"a{i}", f"n{i % 6}") for i in range(6)]
     incremental = DependencyIndex()
+    compact = 0
     current: dict = {}
     for _ in range(400):
         key = rng.choice(keys)
@@ -52,11 +54,14 @@ def test_reregistering_by_difference_equals_registering_afresh():
         for held_key, reads in current.items():
             fresh.register(held_key, reads)
         assert normalized(incremental) == normalized(fresh)
+        compact += sum(type(footprint) is int for footprint in incremental._footprints.values())
         assert len(incremental) == len(fresh) == sum(1 for r in current.values() if r.entries)
         for node in nodes:
             for layer in Layer:
                 rec = type("Rec", (), {"layer": layer, "source": node, "target": rng.choice(nodes)})()
                 assert incremental.readers_of_relation(rec) == fresh.readers_of_relation(rec)
+        assert incremental.entries() == fresh.entries()
+    assert compact > 0  # the compact footprint was exercised
 
 
 def test_a_node_read_by_many_computations_moves_between_tuple_and_set_and_back():

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import pickle
+import random
 
-from scoring.graph import TemporalGraph, compact_offset, offset_text, records
+from scoring.graph import OneNeighbour, TemporalGraph, compact_offset, offset_text, records
 from scoring.semantics import OUT, Layer
 
 T0 = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
@@ -179,6 +180,39 @@ def test_a_direction_without_relations_shares_one_empty_adjacency_until_it_gets_
     graph.apply(make("ownership", "holdco", "shell", op="retract", observed_at=at(3)))
     assert graph.adjacency("holdco", Layer.HOLDING, 0) is graph.adjacency("pm", Layer.HOLDING, 1)
     assert graph.adjacency("holdco", Layer.HOLDING, 0) == {}
+
+
+def test_an_adjacency_of_one_neighbour_reads_as_a_dict_of_one_and_changes_form_with_its_neighbours(make):
+    """Random upserts and retractions among a few entities: every adjacency reads as the dict the live relations
+    make (in neighbour order), held as a `OneNeighbour` exactly when it has one neighbour, also in a pickled copy."""
+    rng = random.Random(5)
+    ends = [("pm", "holdco"), ("pm", "shell"), ("pm", "bank"), ("son", "holdco"), ("holdco", "shell"),
+            ("shell", "holdco"), ("bank", "holdco"), ("pm", "vendor")]
+    graph = TemporalGraph()
+    forms: set[type] = set()
+    for minutes in range(300):
+        source, target = rng.choice(ends)
+        kind = rng.choice(["ownership", "control"])
+        graph.apply(make(kind, source, target, op=rng.choice(["upsert", "upsert", "retract"]), observed_at=at(minutes)))
+        if minutes % 30 == 29:
+            graph = pickle.loads(pickle.dumps(graph))
+        expected: dict = {}
+        for rec in graph.relations():
+            expected.setdefault((rec.source, 0), {}).setdefault(rec.target, []).append(rec.relation_id)
+            expected.setdefault((rec.target, 1), {}).setdefault(rec.source, []).append(rec.relation_id)
+        for node in ("pm", "son", "holdco", "shell", "bank", "vendor"):
+            for direction in (0, 1):
+                held = graph.sorted_adjacency(node, Layer.HOLDING, direction)
+                want = {neighbour: sorted(ids) for neighbour, ids in sorted(expected.get((node, direction), {}).items())}
+                assert {n: [r.relation_id for r in records(e)] for n, e in held.items()} == want
+                assert list(held) == list(want) and len(held) == len(want) and bool(held) == bool(want)
+                assert (type(held) is OneNeighbour) == (len(want) == 1)
+                forms.add(type(held))
+                for neighbour in want:
+                    assert neighbour in held and held[neighbour] is held.get(neighbour) is not None
+                    assert held.keys() >= {neighbour} and not held.keys().isdisjoint({neighbour})
+                assert held.get("nobody") is None and "nobody" not in held
+    assert forms == {OneNeighbour, dict}  # both forms, and the way between them, were exercised
 
 
 def test_a_copied_graph_goes_on_like_the_original(make):
