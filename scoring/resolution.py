@@ -67,13 +67,10 @@ class _Current:
     source: str
     target: str
     upsert: bool
-    # what the engine holds for this relation (kept here, not in a map of its own: one record per relation): its
-    # version there (True: this version, which most are), the resolved form (None: retracted; True: as stated, the
-    # ends unmerged, which most are: a tuple per relation costs 56 bytes), and the original event id behind it;
-    # None until sent
-    sent_as: Version | bool | None = None
-    sent_form: tuple[str, str] | bool | None = None
-    sent_original: str | None = None
+    # what the engine holds for this relation (kept here, not in a map of its own: one record per relation): None
+    # until sent; True for what most relations are: this version, as stated (the ends unmerged), under its own
+    # event id; else (the version there, the resolved form or None if retracted, the original event id behind it)
+    sent: tuple[Version, tuple[str, str] | None, str] | bool | None = None
 
     @property
     def version(self) -> Version:
@@ -82,16 +79,28 @@ class _Current:
     @property
     def sent_version(self) -> Version | None:
         """The version of this relation the engine holds (None: nothing sent)."""
-        return self.version if self.sent_as is True else self.sent_as
+        sent = self.sent
+        return self.version if sent is True else None if sent is None else sent[0]
 
     def form_sent(self) -> tuple[str, str] | None:
         """The resolved form the engine holds (None: retracted, or nothing sent)."""
-        return (self.source, self.target) if self.sent_form is True else self.sent_form
+        sent = self.sent
+        return (self.source, self.target) if sent is True else None if sent is None else sent[1]
+
+    @property
+    def sent_original(self) -> str | None:
+        """The original event id behind what the engine holds (None: nothing sent)."""
+        sent = self.sent
+        return self.event_id if sent is True else None if sent is None else sent[2]
 
     def note_sent(self, version: Version | None, form: tuple[str, str] | None, original: str | None) -> None:
-        self.sent_as = True if version is not None and version == self.version else version
-        self.sent_original = original
-        self.sent_form = True if form is not None and form == (self.source, self.target) else form
+        if version is None:
+            self.sent = None
+        elif version == self.version and original == self.event_id and form is not None \
+                and form == (self.source, self.target):
+            self.sent = True
+        else:
+            self.sent = (version, form, original)
 
     def event(self) -> RelationshipEvent:
         return validate_event(json.loads(unpack(self.packed)))
@@ -153,6 +162,9 @@ class ResolvingEngine:
         self._original_of: dict[str, str] = {}  # re-issue event id -> the original event id
         self._trigger_of: dict[str, str] = {}  # re-issue event id -> the input event that caused it
         self._merged_refs: dict[str, EntityRef] = {}
+        # one tuple per distinct list of topics or aliases: each parsed event brings its own, and most entities of
+        # a register share a few (role.pep; gov.national)
+        self._shared_tuples: dict[tuple, tuple] = {}
         self._suggestions: dict[str, RelationshipEvent] = {}  # open suggestions by relation id
 
     # -- the Engine's API ------------------------------------------------------------------------------------------
@@ -423,6 +435,9 @@ class ResolvingEngine:
             known = self._refs[ref.id] = _Known(version, ref)
             if held is not None:
                 known.id = held.id  # the one string kept for this id (relations and indexes share it)
+            shared = self._shared_tuples
+            known.topics = shared.setdefault(known.topics, known.topics)
+            known.aliases = shared.setdefault(known.aliases, known.aliases)
         if not ref.identifiers:
             return changed
         known = self._identifiers.setdefault(ref.id, {})
