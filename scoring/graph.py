@@ -388,7 +388,8 @@ class TemporalGraph:
 
     # -- applying events ------------------------------------------------------------------------------------------
 
-    def apply(self, event: RelationshipEvent, offset: str | int | None = None, *, track: bool = True) -> GraphChange | None:
+    def apply(self, event: RelationshipEvent, offset: str | int | None = None, *,
+              track: bool = True) -> GraphChange | None:
         """Apply one event; None if this event id was applied before (then nothing changes; see `trust_event_ids`).
         `track=False` (a bulk load, which rebuilds every score afterwards): the change lists no relations and no
         presence changes, which cost about a tenth of applying."""

@@ -232,8 +232,9 @@ class ResolvingEngine:
                     self._untouch(event.relation_id, held.source, held.target)
                 upsert = event.op == Op.UPSERT
                 # the ends as the ids held already (`_remember`): every event brings its own copies of them
+                payload = raw if raw is not None else event.model_dump_json(by_alias=True).encode()
                 current = self._current[event.relation_id] = _Current(
-                    version[0], version[1], pack(raw if raw is not None else event.model_dump_json(by_alias=True).encode()), compact_offset(offset),
+                    version[0], version[1], pack(payload), compact_offset(offset),
                     self._refs[event.source.id].id, self._refs[event.target.id].id, upsert)
                 if held is not None:
                     current.note_sent(held.sent_version, held.form_sent(), held.sent_original)
