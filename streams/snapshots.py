@@ -18,6 +18,7 @@ Anything else falls back to the next older snapshot, then
 to the full log, with a log line and `coi_snapshot_fallbacks_total{reason}`.
 
 The worker writes in a forked child (`save_in_child`): the live path pauses only for the fork, not for pickling.
+The body streams to the file (and a load reads it back) in chunks: it is never held whole in memory.
 Writes are atomic: a temporary file in the same directory, fsync, rename, fsync of the directory; a kill at any
 point leaves either the previous set of snapshots or the new one, plus at most a temporary file (never read;
 removed by a later write once an hour old, as a younger one may be another worker's write in progress). The newest `keep` snapshots are kept.
@@ -38,6 +39,7 @@ import os
 import pickle
 import secrets
 import signal
+import stat
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -55,6 +57,10 @@ _TEMP_PREFIX = ".tmp-"
 # the code whose classes a body pickles, and whose behaviour the state was computed with
 _FINGERPRINTED_PACKAGES = ("scoring", "schemas")
 _MAX_HEADER_BYTES = 64 * 1024
+# the widest body length a header reserves room for (20 digits, as wide as the largest file size)
+_WIDEST_LENGTH = 10 ** 19
+# reads and writes of a body go through buffers of this size
+_IO_CHUNK = 1 << 20
 # a temporary file this old is left over from a killed write; a younger one may be another worker's write in
 # progress on a shared volume
 _STALE_TEMPORARY_SECONDS = 3600.0
@@ -91,14 +97,6 @@ class Identity:
         return {"format_version": FORMAT_VERSION, "package_version": self.package_version,
                 "code_hash": self.code_hash, "config_hash": self.config_hash, "app_id": self.app_id,
                 "events_topic": self.events_topic}
-
-
-@dataclass
-class Serialized:
-    """A snapshot serialized in memory, ready to be written (possibly in another thread)."""
-
-    header: dict[str, Any]
-    body: bytes
 
 
 def package_version() -> str:
@@ -149,38 +147,48 @@ class SnapshotStore:
 
     # -- writing ---------------------------------------------------------------------------------------------
 
-    def serialize(self, state: SnapshotState) -> Serialized:
-        """The in-memory part of a write: pickling (call it where the state is consistent, e.g. between batches).
-        """
-        body = pickle.dumps((state.engine, state.tracker), protocol=pickle.HIGHEST_PROTOCOL)
+    def save(self, state: SnapshotState) -> Path:
+        """Pickle the state straight into a temporary file, then rename it into place and prune to the newest
+        `keep`; returns its path. Call it where the state is consistent (between batches, or in a forked child).
+
+        The body streams to the file through its digests (`_DigestingWriter`): no copy of it in memory, whose size
+        is the snapshot's (a third of what writing costs beside the pickler's memo of every object). The header
+        comes first in the file but names the body's length and digests, so it is written with placeholders of
+        its greatest width, then rewritten in place, padded with spaces to that width (JSON allows them)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._remove_temporaries()
         stats = state.engine.stats()
         header = {**self.identity.header_fields(),
                   "offsets": {str(p): o for p, o in sorted(state.offsets.items())},
-                  "created_at": time.time(), "relations": stats["relations"], "events": stats["events"],
-                  "body_bytes": len(body), "body_sha256": hashlib.sha256(body).hexdigest()}
-        return Serialized(header, body)
-
-    def write(self, serialized: Serialized) -> Path:
-        """Atomically store a serialized snapshot, then prune to the newest `keep`; returns its path."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self._remove_temporaries()
-        header = dict(serialized.header, body_hmac=self._mac(serialized.body))
+                  "created_at": time.time(), "relations": stats["relations"], "events": stats["events"]}
+        reserved = len(_header_line(dict(header, body_bytes=_WIDEST_LENGTH, body_sha256="0" * 64,
+                                         body_hmac="0" * 64)))
         name = f"snapshot-{time.time_ns():020d}{SUFFIX}"
         final = self.directory / name
         temporary = self.directory / f"{_TEMP_PREFIX}{os.getpid()}-{name}"  # the pid: see wait_for_child
-        with temporary.open("wb") as handle:
-            handle.write(MAGIC)
-            handle.write(json.dumps(header, sort_keys=True).encode() + b"\n")
-            handle.write(serialized.body)
-            handle.flush()
-            os.fsync(handle.fileno())
+        # only this user may write it: `load` checks a body, then unpickles it from the same open file
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(descriptor, "wb", buffering=_IO_CHUNK) as handle:
+                handle.write(MAGIC)
+                handle.write(b" " * (reserved - 1) + b"\n")
+                body = _DigestingWriter(handle, hmac.new(self._key(create=True), digestmod=hashlib.sha256))
+                pickle.dump((state.engine, state.tracker), body, protocol=pickle.HIGHEST_PROTOCOL)
+                line = _header_line(dict(header, body_bytes=body.size, body_sha256=body.sha256.hexdigest(),
+                                         body_hmac=body.mac.hexdigest()))
+                if len(line) > reserved:
+                    raise RuntimeError(f"snapshot header of {len(line)} bytes exceeds the {reserved} reserved for it")
+                handle.seek(len(MAGIC))
+                handle.write(line[:-1] + b" " * (reserved - len(line)) + b"\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:  # a failed write leaves no partial file behind (a killed one: see wait_for_child)
+            temporary.unlink(missing_ok=True)
+            raise
         os.replace(temporary, final)
         self._fsync_directory()
         self.prune()
         return final
-
-    def save(self, state: SnapshotState) -> Path:
-        return self.write(self.serialize(state))
 
     def save_in_child(self, state: SnapshotState) -> int:
         """Fork; the child pickles and writes the state as it is at this instant, then exits (0 on success).
@@ -250,38 +258,29 @@ class SnapshotStore:
         loaded objects (the first one after loading, or the collect of `refreeze_heap`) would walk them all for
         nothing (about 2 s per 200,000 relations)."""
         try:
-            with path.open("rb") as handle:
-                header = self._header(handle, path)
-                self._check_identity(header, path)
-                body = handle.read()
+            handle = path.open("rb", buffering=_IO_CHUNK)
         except OSError as exc:
             raise SnapshotRejected("unreadable", f"{path.name}: {exc}") from exc
-        if len(body) != header.get("body_bytes"):
-            raise SnapshotRejected("corrupt", f"{path.name}: body is {len(body)} bytes, header says "
-                                              f"{header.get('body_bytes')} (torn write?)")
-        # A matching HMAC proves the body intact as well, so the sha256 (a pass over the whole body: about 0.4 s at
-        # 1M relations) is computed only to say why a body is refused: damaged, or not written with this key.
-        expected = self._mac(body, create=False)
-        if not expected or not hmac.compare_digest(expected, str(header.get("body_hmac", ""))):
-            if hashlib.sha256(body).hexdigest() != header.get("body_sha256"):
-                raise SnapshotRejected("corrupt", f"{path.name}: body sha256 does not match the header")
-            if not expected:  # no key here: nothing this installation wrote can be checked, so nothing is unpickled
-                raise SnapshotRejected("unauthenticated", f"{path.name}: no snapshot key in {self.directory} "
-                                                          f"({KEY_FILE}); not unpickling it")
-            raise SnapshotRejected("unauthenticated", f"{path.name}: HMAC does not match this installation's key "
-                                                      f"({self.directory / KEY_FILE}); not unpickling it")
-        collecting = gc.isenabled()
-        if freeze:
-            gc.collect()  # what an earlier failed attempt left half-built must not be frozen with the state
-        gc.disable()  # unpickling creates millions of objects: collections during it made loading 4-5 times slower
-        try:
-            engine, tracker = pickle.loads(body)  # noqa: S301 - checked above: our directory, our key, intact
-            del body
+        with handle:
+            try:
+                header = self._header(handle, path)
+                self._check_identity(header, path)
+                body = self._checked_body(handle, header, path)
+            except OSError as exc:
+                raise SnapshotRejected("unreadable", f"{path.name}: {exc}") from exc
+            collecting = gc.isenabled()
             if freeze:
-                gc.freeze()
-        finally:
-            if collecting:
-                gc.enable()
+                gc.collect()  # what an earlier failed attempt left half-built must not be frozen with the state
+            gc.disable()  # unpickling creates millions of objects: collections during it made loading 4-5 times slower
+            try:
+                # noqa: S301 - checked above: our directory, our key, intact, and nobody else can change it since
+                engine, tracker = pickle.load(handle) if body is None else pickle.loads(body)
+                del body
+                if freeze:
+                    gc.freeze()
+            finally:
+                if collecting:
+                    gc.enable()
         offsets = {int(p): int(o) for p, o in header["offsets"].items()}
         return SnapshotState(engine, tracker, offsets)
 
@@ -305,6 +304,51 @@ class SnapshotStore:
         return None
 
     # -- internals -------------------------------------------------------------------------------------------
+
+    def _checked_body(self, handle, header: dict[str, Any], path: Path) -> bytes | None:
+        """Check the body after the header: its length, then its HMAC (a matching one proves it intact as well, so
+        the sha256 is computed only to say why a body is refused: damaged, or not written with this key).
+
+        Reads it in chunks and returns None, the handle back at the body's start to unpickle from: the body is
+        never held in memory whole (a snapshot's size, about 0.56 GB at 1M relations). That is safe only if what
+        was checked cannot change before it is read again: when the file is writable by anyone but its owner
+        (written before snapshots were made 0600, or by another umask), the body is read into memory whole,
+        checked and returned."""
+        start = handle.tell()
+        if os.fstat(handle.fileno()).st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            body = handle.read()
+            self._check_digests(path, header, len(body), lambda digest: digest.update(body))
+            return body
+
+        def chunks(digest) -> None:
+            handle.seek(start)
+            while chunk := handle.read(_IO_CHUNK):
+                digest.update(chunk)
+
+        size = os.fstat(handle.fileno()).st_size - start
+        self._check_digests(path, header, size, chunks)
+        handle.seek(start)
+        return None
+
+    def _check_digests(self, path: Path, header: dict[str, Any], size: int, digest_body) -> None:
+        if size != header.get("body_bytes"):
+            raise SnapshotRejected("corrupt", f"{path.name}: body is {size} bytes, header says "
+                                              f"{header.get('body_bytes')} (torn write?)")
+        key = self._key(create=False)
+        if key is not None:
+            mac = hmac.new(key, digestmod=hashlib.sha256)
+            digest_body(mac)
+            if hmac.compare_digest(mac.hexdigest(), str(header.get("body_hmac", ""))):
+                return
+        sha256 = hashlib.sha256()
+        digest_body(sha256)
+        if sha256.hexdigest() != header.get("body_sha256"):
+            raise SnapshotRejected("corrupt", f"{path.name}: body sha256 does not match the header")
+        if key is None:  # no key here: nothing this installation wrote can be checked, so nothing is unpickled
+            raise SnapshotRejected("unauthenticated", f"{path.name}: no snapshot key in {self.directory} "
+                                                      f"({KEY_FILE}); not unpickling it")
+        raise SnapshotRejected("unauthenticated", f"{path.name}: HMAC does not match this installation's key "
+                                                  f"({self.directory / KEY_FILE}); not unpickling it")
 
     def _header(self, handle, path: Path) -> dict[str, Any]:
         if handle.read(len(MAGIC)) != MAGIC:
@@ -346,12 +390,6 @@ class SnapshotStore:
             os.fsync(handle.fileno())
         return key
 
-    def _mac(self, body: bytes, create: bool = True) -> str:
-        key = self._key(create)
-        if key is None:
-            return ""
-        return hmac.new(key, body, hashlib.sha256).hexdigest()
-
     def _remove_temporaries(self) -> None:
         if not self.directory.is_dir():
             return
@@ -369,3 +407,22 @@ class SnapshotStore:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+class _DigestingWriter:
+    """The file object pickle writes a body to: passes it on to the snapshot file and through its digests."""
+
+    def __init__(self, handle, mac):
+        self._handle, self.mac, self.sha256, self.size = handle, mac, hashlib.sha256(), 0
+
+    def write(self, data) -> int:
+        self._handle.write(data)
+        self.sha256.update(data)
+        self.mac.update(data)
+        written = memoryview(data).nbytes
+        self.size += written
+        return written
+
+
+def _header_line(header: dict[str, Any]) -> bytes:
+    return json.dumps(header, sort_keys=True).encode() + b"\n"

@@ -14,7 +14,7 @@ import pytest
 from schemas import parse_event
 from scoring import AlertTracker, Engine
 from streams.snapshots import (KEY_FILE, MAGIC, Identity, SnapshotRejected, SnapshotState, SnapshotStore,
-                               config_hash)
+                               _DigestingWriter, config_hash)
 
 SEED = Path(__file__).resolve().parents[3] / "examples" / "binance-wlfi.jsonl"
 
@@ -86,13 +86,16 @@ def test_a_write_killed_before_the_rename_leaves_the_previous_snapshot_in_use(tm
     assert found == first and loaded.offsets == {0: 10}
 
 
-def test_a_flipped_byte_is_rejected_and_the_older_snapshot_is_used(tmp_path):
+# 0o600: as written, checked in chunks and unpickled from the file; 0o664: writable by others, read whole first
+@pytest.mark.parametrize("mode", [0o600, 0o664])
+def test_a_flipped_byte_is_rejected_and_the_older_snapshot_is_used(tmp_path, mode):
     snapshots = store(tmp_path)
     older = snapshots.save(seeded_state(10))
     newest = snapshots.save(seeded_state())
     data = bytearray(newest.read_bytes())
     data[-50] ^= 0x01
     newest.write_bytes(bytes(data))
+    newest.chmod(mode)
     with pytest.raises(SnapshotRejected) as rejected:
         snapshots.load(newest)
     assert rejected.value.reason == "corrupt"
@@ -112,6 +115,44 @@ def test_a_truncated_file_is_corrupt_and_with_no_usable_snapshot_the_caller_repl
     reasons.clear()
     assert snapshots.load_newest(reasons.append) is None
     assert reasons == ["corrupt", "corrupt"]
+
+
+def test_snapshots_are_written_for_their_owner_alone_and_load_either_way(tmp_path):
+    snapshots = store(tmp_path)
+    path = snapshots.save(seeded_state())
+    assert path.stat().st_mode & 0o777 == 0o600  # nobody else can change a body between its check and its reading
+    expected = dumped(snapshots.load(path).engine)
+    path.chmod(0o664)  # e.g. copied in by an operator: checked and unpickled from one copy in memory
+    assert dumped(snapshots.load(path).engine) == expected != []
+
+
+def test_loading_never_holds_the_whole_body_beside_the_state(tmp_path):
+    """The body is checked in chunks and unpickled from the file: the memory a load takes beyond the state it
+    builds stays far below the body's size (reading the body whole took the body's size again)."""
+    import tracemalloc
+
+    engine = seeded_state(5).engine
+    snapshots = store(tmp_path)
+    path = snapshots.save(SnapshotState(engine, [f"{i:08d}" * 8 for i in range(200_000)], {0: 5}))
+    body_bytes = snapshots.read_header(path)["body_bytes"]
+    assert body_bytes > 12_000_000
+    tracemalloc.start()
+    try:
+        loaded = snapshots.load(path)
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(loaded.tracker) == 200_000 and loaded.tracker[-1] == "00199999" * 8
+    assert peak - held < body_bytes / 2
+
+
+def test_a_write_that_fails_leaves_no_file_behind(tmp_path):
+    snapshots = store(tmp_path)
+    first = snapshots.save(seeded_state(10))
+    with pytest.raises(Exception):  # noqa: B017 - whatever pickle raises for a lambda
+        snapshots.save(SnapshotState(seeded_state(5).engine, lambda: None, {0: 5}))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([first.name, KEY_FILE])
+    assert snapshots.load_newest()[1] == first
 
 
 def test_keeps_the_newest_k(tmp_path):
@@ -213,27 +254,29 @@ def test_a_failed_forked_write_reports_a_nonzero_exit(tmp_path):
 def test_a_writer_that_hangs_is_killed_after_the_timeout_and_the_next_write_works(tmp_path, monkeypatch):
     snapshots = store(tmp_path)
     snapshots.save(seeded_state(5))
-    real_write = SnapshotStore.write
+    real_write = _DigestingWriter.write
 
-    def hanging_write(self, serialized):  # as on a network mount that stopped answering mid-write
-        (self.directory / f".tmp-{os.getpid()}-snapshot-hung.coisnap").write_bytes(b"partial")
+    def hanging_write(self, data):  # as on a network mount that stopped answering mid-write
         time.sleep(60)
 
-    monkeypatch.setattr(SnapshotStore, "write", hanging_write)
+    monkeypatch.setattr(_DigestingWriter, "write", hanging_write)
     pid = snapshots.save_in_child(seeded_state(10))  # the child inherits the hanging write
-    leftover = tmp_path / f".tmp-{pid}-snapshot-hung.coisnap"
+
+    def leftovers():
+        return list(tmp_path.glob(f".tmp-{pid}-snapshot-*.coisnap"))
+
     deadline = time.monotonic() + 10
-    while not leftover.exists() and time.monotonic() < deadline:
+    while not leftovers() and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert leftover.exists()
+    assert leftovers()
     with pytest.raises(TimeoutError, match="killed"):
         snapshots.wait_for_child(pid, timeout=0.5)
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # reaped: no zombie left behind
-    assert not leftover.exists()  # the killed writer's partial file goes at once, not an hour later
+    assert not leftovers()  # the killed writer's partial file goes at once, not an hour later
     loaded, _ = snapshots.load_newest()
     assert loaded.offsets == {0: 5}  # the previous snapshot stays in use
-    monkeypatch.setattr(SnapshotStore, "write", real_write)
+    monkeypatch.setattr(_DigestingWriter, "write", real_write)
     snapshots.save(seeded_state(10))
     assert snapshots.load_newest()[0].offsets == {0: 10}
 
