@@ -122,11 +122,13 @@ def run_loaded(bootstrap: str, events: int, workdir: Path, skip_log: bool) -> di
     result["snapshot_load_s"] = _snapshot_load_seconds(workdir / "worker.log")
     result["replayed_from_snapshot"] = int(worker.metric("coi_recovered_events_total"))
     result["worker_rss_mb"] = round(_rss_bytes(worker.process.pid) / 2**20)
+    result["worker_peak_rss_mb"] = round(_rss_bytes(worker.process.pid, "VmHWM:") / 2**20)  # loading the snapshot
     committed = committed_offsets(settings).get(0, 0)
     worker.stop(hard=True)
     result["ready_after_kill9_s"] = round(timed_start(worker), 1)
     result["snapshot_load_after_kill9_s"] = _snapshot_load_seconds(workdir / "worker.log")
     result["replayed_after_kill9"] = int(worker.metric("coi_recovered_events_total"))
+    result["peak_rss_after_kill9_mb"] = round(_rss_bytes(worker.process.pid, "VmHWM:") / 2**20)
     result["committed_before_kill"] = committed
     worker.stop()
     if not skip_log:
@@ -143,9 +145,10 @@ def _snapshot_load_seconds(log: Path) -> float | None:
     return found
 
 
-def _rss_bytes(pid: int) -> int:
+def _rss_bytes(pid: int, field: str = "VmRSS:") -> int:
+    """The process's resident set now, or with field="VmHWM:" the highest it has been."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field):
             return int(line.split()[1]) * 1024
     return 0
 
@@ -180,11 +183,11 @@ def main() -> int:
                 broker.stop()
     if args.load:
         print("\n| events | coi-risk load s (peak RSS MB) | snapshot MB | ready from its snapshot s (of it loading "
-              "the snapshot) | worker RSS MB | ready after kill -9 s (loading; events replayed) | ready from log s |")
+              "the snapshot) | worker RSS MB (peak) | ready after kill -9 s (loading; events replayed) | ready from log s |")
         print("|---|---|---|---|---|---|---|")
         for row in rows:
             print(f"| {row['events']:,} | {row['load_s']} ({row['load_peak_rss_mb']}) | {row['snapshot_mb']} | "
-                  f"{row['ready_from_load_snapshot_s']} ({row['snapshot_load_s']}) | {row['worker_rss_mb']} | "
+                  f"{row['ready_from_load_snapshot_s']} ({row['snapshot_load_s']}) | {row['worker_rss_mb']} ({row.get('worker_peak_rss_mb', '-')}) | "
                   f"{row['ready_after_kill9_s']} ({row['snapshot_load_after_kill9_s']}; {row['replayed_after_kill9']})"
                   f" | {row.get('ready_from_log_s', 'not run')} |")
         return 0
