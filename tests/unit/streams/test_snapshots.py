@@ -126,11 +126,14 @@ def test_snapshots_are_written_for_their_owner_alone_and_load_either_way(tmp_pat
     assert dumped(snapshots.load(path).engine) == expected != []
 
 
-def test_loading_never_holds_the_whole_body_beside_the_state(tmp_path):
+def test_loading_never_holds_the_whole_body_beside_the_state(tmp_path, monkeypatch):
     """The body is checked in chunks and unpickled from the file: the memory a load takes beyond the state it
     builds stays far below the body's size (reading the body whole took the body's size again)."""
     import tracemalloc
 
+    import streams.snapshots
+
+    monkeypatch.setattr(streams.snapshots, "_READ_CHUNK", 1 << 20)  # 16 MB in use: here a body of many chunks
     engine = seeded_state(5).engine
     snapshots = store(tmp_path)
     path = snapshots.save(SnapshotState(engine, [f"{i:08d}" * 8 for i in range(200_000)], {0: 5}))
