@@ -47,6 +47,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from streams.collector import PausedCollection
+
 log = logging.getLogger(__name__)
 
 MAGIC = b"COI-RISK-SNAPSHOT\n"
@@ -177,7 +179,8 @@ class SnapshotStore:
                 handle.write(MAGIC)
                 handle.write(b" " * (reserved - 1) + b"\n")
                 body = _DigestingWriter(handle, hmac.new(self._key(create=True), digestmod=hashlib.sha256))
-                pickle.dump((state.engine, state.tracker), body, protocol=pickle.HIGHEST_PROTOCOL)
+                with PausedCollection():  # pickling makes no cycles; collections would walk the whole state
+                    pickle.dump((state.engine, state.tracker), body, protocol=pickle.HIGHEST_PROTOCOL)
                 line = _header_line(dict(header, body_bytes=body.size, body_sha256=body.sha256.hexdigest(),
                                          body_hmac=body.mac.hexdigest()))
                 if len(line) > reserved:
