@@ -280,8 +280,8 @@ class SnapshotStore:
                 gc.collect()  # what an earlier failed attempt left half-built must not be frozen with the state
             gc.disable()  # unpickling creates millions of objects: collections during it made loading 4-5 times slower
             try:
-                # noqa: S301 - checked above: our directory, our key, intact, and nobody else can change it since
-                engine, tracker = pickle.load(handle) if body is None else pickle.loads(body)
+                # checked above: our directory, our key, intact, and nobody else can have changed it since
+                engine, tracker = pickle.load(handle) if body is None else pickle.loads(body)  # noqa: S301
                 del body
                 if freeze:
                     gc.freeze()
