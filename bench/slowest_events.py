@@ -24,6 +24,22 @@ REPO = Path(os.environ.get("COI_RISK_REPO", Path(__file__).resolve().parents[1])
 sys.path.insert(0, str(REPO))
 
 
+def _tally(rows: list[tuple]) -> None:
+    """Where the live time goes: by latency bucket, and by relation type."""
+    total = sum(row[0] for row in rows) or 1.0
+    print("| latency | events | share of the time |\n|---|---|---|")
+    for low, high in ((0, 0.5), (0.5, 2), (2, 5), (5, 20), (20, 100), (100, float("inf"))):
+        chosen = [row[0] for row in rows if low <= row[0] * 1000 < high]
+        print(f"| {low}-{high} ms | {len(chosen)} | {sum(chosen) / total:.1%} |")
+    by_type: dict[str, list[float]] = {}
+    for row in rows:
+        by_type.setdefault(row[1], []).append(row[0])
+    print("\n| relation type | events | share of the time | mean ms |\n|---|---|---|---|")
+    for kind, times in sorted(by_type.items(), key=lambda item: -sum(item[1])):
+        print(f"| {kind} | {len(times)} | {sum(times) / total:.1%} | {sum(times) / len(times) * 1000:.2f} |")
+    print()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=200_000)
@@ -70,6 +86,7 @@ def main() -> int:
         causes = {k: v for k, v in engine._last.get("causes", {}).items() if v}
         rows.append((elapsed, event.relation_type.value, event.source.id, event.target.id, last["last_visits"],
                      last["last_recomputed"], len(changes), causes))
+    _tally(rows)
     rows.sort(key=lambda row: row[0], reverse=True)
     latencies = sorted(row[0] for row in rows)
     print(f"{len(rows)} events after {args.size:,}: p50 {latencies[len(rows) // 2] * 1000:.2f} ms, "
