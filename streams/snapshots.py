@@ -173,7 +173,7 @@ class SnapshotStore:
         final = self.directory / name
         temporary = self.directory / f"{_TEMP_PREFIX}{os.getpid()}-{name}"  # the pid: see wait_for_child
         # only this user may write it: `load` checks a body, then unpickles it from the same open file
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         try:
             with os.fdopen(descriptor, "wb", buffering=_WRITE_BUFFER) as handle:
                 handle.write(MAGIC)
@@ -281,7 +281,10 @@ class SnapshotStore:
             gc.disable()  # unpickling creates millions of objects: collections during it made loading 4-5 times slower
             try:
                 # checked above: our directory, our key, intact, and nobody else can have changed it since
-                engine, tracker = pickle.load(handle) if body is None else pickle.loads(body)  # noqa: S301
+                try:
+                    engine, tracker = pickle.load(handle) if body is None else pickle.loads(body)  # noqa: S301
+                except OSError as exc:  # reading the rest of a streamed body
+                    raise SnapshotRejected("unreadable", f"{path.name}: {exc}") from exc
                 del body
                 if freeze:
                     gc.freeze()
@@ -317,17 +320,19 @@ class SnapshotStore:
         the sha256 is computed only to say why a body is refused: damaged, or not written with this key).
 
         Reads it in chunks and returns None, the handle back at the body's start to unpickle from: the body is
-        never held in memory whole (a snapshot's size, about 0.56 GB at 1M relations). That is safe only if what
-        was checked cannot change before it is read again: when the file is writable by anyone but its owner
-        (written before snapshots were made 0600, or by another umask), the body is read into memory whole,
-        checked and returned."""
+        never held in memory whole (a snapshot's size, about 0.56 GB at 1M relations). That is safe only if nobody
+        but this user can change what was checked before it is read again: a regular file of this user's,
+        writable by no one else (as `save` writes them). Any other file (another user's, one the group may
+        write, one reached through a link to either) is read into memory whole, checked and returned."""
         start = handle.tell()
-        if os.fstat(handle.fileno()).st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        found = os.fstat(handle.fileno())
+        if not stat.S_ISREG(found.st_mode) or found.st_uid != os.geteuid() \
+                or found.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
             body = handle.read()
             self._check_digests(path, header, len(body), lambda digest: digest.update(body))
             return body
 
-        size = os.fstat(handle.fileno()).st_size - start
+        size = found.st_size - start
 
         def chunks(digest) -> None:
             handle.seek(start)

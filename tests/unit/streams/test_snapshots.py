@@ -126,6 +126,52 @@ def test_snapshots_are_written_for_their_owner_alone_and_load_either_way(tmp_pat
     assert dumped(snapshots.load(path).engine) == expected != []
 
 
+class _Planted:
+    """What someone who may write a snapshot file puts in its body once the body has been checked."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+@pytest.mark.parametrize("others_may_change_it", ["group-writable", "another user's"])
+def test_a_body_others_could_change_is_unpickled_from_the_copy_that_was_checked(tmp_path, monkeypatch,
+                                                                                  others_may_change_it):
+    snapshots = store(tmp_path)
+    path = snapshots.save(seeded_state())
+    expected = dumped(snapshots.load(path).engine)
+    if others_may_change_it == "group-writable":
+        path.chmod(0o664)
+    else:
+        monkeypatch.setattr(os, "geteuid", lambda: os.getuid() + 1)  # the file's owner is somebody else
+    body_start = path.read_bytes().index(b"\n", len(MAGIC)) + 1
+    marker = tmp_path / "pwned"
+    check = SnapshotStore._check_digests
+
+    def checked_then_rewritten(self, *args):
+        check(self, *args)
+        with path.open("r+b") as handle:  # the other user, between the check and the unpickling
+            handle.seek(body_start)
+            handle.write(pickle.dumps(_Planted(marker)))
+
+    monkeypatch.setattr(SnapshotStore, "_check_digests", checked_then_rewritten)
+    loaded = snapshots.load(path)
+    assert not marker.exists()
+    assert dumped(loaded.engine) == expected != []
+
+
+def test_a_body_only_its_writer_can_change_is_unpickled_from_the_file(tmp_path, monkeypatch):
+    snapshots = store(tmp_path)
+    path = snapshots.save(seeded_state())
+    streamed = []
+    load = pickle.load
+    monkeypatch.setattr(pickle, "load", lambda handle: streamed.append(handle) or load(handle))
+    monkeypatch.setattr(pickle, "loads", lambda body: pytest.fail("the body was read whole"))
+    assert dumped(snapshots.load(path).engine) != [] and len(streamed) == 1
+
+
 def test_loading_never_holds_the_whole_body_beside_the_state(tmp_path, monkeypatch):
     """The body is checked in chunks and unpickled from the file: the memory a load takes beyond the state it
     builds stays far below the body's size (reading the body whole took the body's size again)."""
