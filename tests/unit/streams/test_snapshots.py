@@ -179,7 +179,7 @@ def test_loading_never_holds_the_whole_body_beside_the_state(tmp_path, monkeypat
 
     import streams.snapshots
 
-    monkeypatch.setattr(streams.snapshots, "_READ_CHUNK", 1 << 20)  # 16 MB in use: here a body of many chunks
+    monkeypatch.setattr(streams.snapshots, "_READ_CHUNK", 1 << 20)  # 40 MB in use: here a body of many chunks
     engine = seeded_state(5).engine
     snapshots = store(tmp_path)
     path = snapshots.save(SnapshotState(engine, [f"{i:08d}" * 8 for i in range(200_000)], {0: 5}))
