@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.synthetic import generate_events  # noqa: E402
-from bench.worker_restart import _rss_bytes, _snapshot_load_seconds  # noqa: E402
+from bench.worker_restart import rss_bytes, snapshot_load_seconds  # noqa: E402
 from streams.testing import WorkerProcess, pipeline_settings  # noqa: E402
 
 
@@ -83,8 +83,8 @@ def main() -> int:
                     pid = worker.process.pid
                     rows.append({"round": round_number, "checkout": str(checkout),
                                  "ready_s": round(time.monotonic() - started, 1),
-                                 "loading_s": _snapshot_load_seconds(worker.log_path),
-                                 "rss_mb": _rss_bytes(pid) >> 20, "peak_rss_mb": _rss_bytes(pid, "VmHWM:") >> 20})
+                                 "loading_s": snapshot_load_seconds(worker.log_path),
+                                 "rss_mb": rss_bytes(pid) >> 20, "peak_rss_mb": rss_bytes(pid, "VmHWM:") >> 20})
                     print(json.dumps(rows[-1]), flush=True)
                     worker.stop(hard=True)
         finally:

@@ -119,16 +119,16 @@ def run_loaded(bootstrap: str, events: int, workdir: Path, skip_log: bool) -> di
     result["snapshot_mb"] = round(snapshot.stat().st_size / 2**20, 1)
     worker = WorkerProcess(settings, workdir / "worker.log", extra_env=env)
     result["ready_from_load_snapshot_s"] = round(timed_start(worker), 1)
-    result["snapshot_load_s"] = _snapshot_load_seconds(workdir / "worker.log")
+    result["snapshot_load_s"] = snapshot_load_seconds(workdir / "worker.log")
     result["replayed_from_snapshot"] = int(worker.metric("coi_recovered_events_total"))
-    result["worker_rss_mb"] = round(_rss_bytes(worker.process.pid) / 2**20)
-    result["worker_peak_rss_mb"] = round(_rss_bytes(worker.process.pid, "VmHWM:") / 2**20)  # loading the snapshot
+    result["worker_rss_mb"] = round(rss_bytes(worker.process.pid) / 2**20)
+    result["worker_peak_rss_mb"] = round(rss_bytes(worker.process.pid, "VmHWM:") / 2**20)  # loading the snapshot
     committed = committed_offsets(settings).get(0, 0)
     worker.stop(hard=True)
     result["ready_after_kill9_s"] = round(timed_start(worker), 1)
-    result["snapshot_load_after_kill9_s"] = _snapshot_load_seconds(workdir / "worker.log")
+    result["snapshot_load_after_kill9_s"] = snapshot_load_seconds(workdir / "worker.log")
     result["replayed_after_kill9"] = int(worker.metric("coi_recovered_events_total"))
-    result["peak_rss_after_kill9_mb"] = round(_rss_bytes(worker.process.pid, "VmHWM:") / 2**20)
+    result["peak_rss_after_kill9_mb"] = round(rss_bytes(worker.process.pid, "VmHWM:") / 2**20)
     result["committed_before_kill"] = committed
     worker.stop()
     if not skip_log:
@@ -136,7 +136,7 @@ def run_loaded(bootstrap: str, events: int, workdir: Path, skip_log: bool) -> di
     return result
 
 
-def _snapshot_load_seconds(log: Path) -> float | None:
+def snapshot_load_seconds(log: Path) -> float | None:
     """The newest "loaded snapshot ... in N s" of a worker log (reading, checking and unpickling)."""
     found = None
     for line in log.read_text(errors="replace").splitlines():
@@ -145,7 +145,7 @@ def _snapshot_load_seconds(log: Path) -> float | None:
     return found
 
 
-def _rss_bytes(pid: int, field: str = "VmRSS:") -> int:
+def rss_bytes(pid: int, field: str = "VmRSS:") -> int:
     """The process's resident set now, or with field="VmHWM:" the highest it has been."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field):
