@@ -9,11 +9,13 @@ File layout (one file per snapshot, `snapshot-<ns since epoch>.coisnap`):
     MAGIC line | header (one JSON line) | body (pickle of the state)
 
 The header carries the format version, the package version, a fingerprint of the scoring and schema code, the
-scoring-config hash, the app id, the input topic, the offsets, and the body's length, sha256 and HMAC-SHA256. The
-HMAC key is a per-installation secret file (`.snapshot-key`, mode 0600) in the snapshot directory, created on first
-use. Pickle runs code on load, so a body is unpickled only after all of: it was read from the configured
-directory, its header matches this code and config, its length matches and its HMAC matches (a file intact and
-written by a holder of the key; when it does not, the sha256 tells a torn or corrupt file from a foreign one).
+scoring-config hash, the app id, the input topic, the offsets, the body's length, sha256 and HMAC-SHA256, and an
+HMAC-SHA256 of the header itself (`header_hmac`, over every other field: it names the body's HMAC, so it binds
+the offsets to that body). The HMAC key is a per-installation secret file (`.snapshot-key`, mode 0600) in the
+snapshot directory, created on first use. Pickle runs code on load, so a body is unpickled only after all of: it
+was read from the configured directory, its header matches this code and config, its length matches and both
+HMACs match (a file intact and written by a holder of the key, with the offsets it was written with; when the
+body's does not, the sha256 tells a torn or corrupt file from a foreign one).
 Anything else falls back to the next older snapshot, then
 to the full log, with a log line and `coi_snapshot_fallbacks_total{reason}`.
 
@@ -52,7 +54,8 @@ from streams.collector import PausedCollection
 log = logging.getLogger(__name__)
 
 MAGIC = b"COI-RISK-SNAPSHOT\n"
-FORMAT_VERSION = 1
+# 2: the header is authenticated too (`header_hmac`); a version-1 snapshot is refused as incompatible
+FORMAT_VERSION = 2
 SUFFIX = ".coisnap"
 KEY_FILE = ".snapshot-key"
 _TEMP_PREFIX = ".tmp-"
@@ -171,7 +174,8 @@ class SnapshotStore:
                   "offsets": {str(p): o for p, o in sorted(state.offsets.items())},
                   "created_at": time.time(), "relations": stats["relations"], "events": stats["events"]}
         reserved = len(_header_line(dict(header, body_bytes=_WIDEST_LENGTH, body_sha256="0" * 64,
-                                         body_hmac="0" * 64)))
+                                         body_hmac="0" * 64, header_hmac="0" * 64)))
+        key = self._key(create=True)
         name = f"snapshot-{time.time_ns():020d}{SUFFIX}"
         final = self.directory / name
         temporary = self.directory / f"{_TEMP_PREFIX}{os.getpid()}-{name}"  # the pid: see wait_for_child
@@ -181,11 +185,11 @@ class SnapshotStore:
             with os.fdopen(descriptor, "wb", buffering=_WRITE_BUFFER) as handle:
                 handle.write(MAGIC)
                 handle.write(b" " * (reserved - 1) + b"\n")
-                body = _DigestingWriter(handle, hmac.new(self._key(create=True), digestmod=hashlib.sha256))
+                body = _DigestingWriter(handle, hmac.new(key, digestmod=hashlib.sha256))
                 with PausedCollection():  # pickling makes no cycles; collections would walk the whole state
                     pickle.dump((state.engine, state.tracker), body, protocol=pickle.HIGHEST_PROTOCOL)
-                line = _header_line(dict(header, body_bytes=body.size, body_sha256=body.sha256.hexdigest(),
-                                         body_hmac=body.mac.hexdigest()))
+                header.update(body_bytes=body.size, body_sha256=body.sha256.hexdigest(), body_hmac=body.mac.hexdigest())
+                line = _header_line(dict(header, header_hmac=_header_mac(key, header)))
                 if len(line) > reserved:
                     raise RuntimeError(f"snapshot header of {len(line)} bytes exceeds the {reserved} reserved for it")
                 handle.seek(len(MAGIC))
@@ -356,8 +360,13 @@ class SnapshotStore:
         if key is not None:
             mac = hmac.new(key, digestmod=hashlib.sha256)
             digest_body(mac)
-            if hmac.compare_digest(mac.hexdigest(), str(header.get("body_hmac", ""))):
-                return
+            if _same_digest(mac.hexdigest(), header.get("body_hmac")):
+                if _same_digest(_header_mac(key, header), header.get("header_hmac")):
+                    return
+                # the body is this installation's, the header around it is not as written: damaged, or its offsets
+                # (or another field) changed, which would make the restart skip or repeat events
+                raise SnapshotRejected("corrupt", f"{path.name}: header does not match its HMAC (changed after "
+                                                  f"it was written)")
         sha256 = hashlib.sha256()
         digest_body(sha256)
         if sha256.hexdigest() != header.get("body_sha256"):
@@ -444,3 +453,17 @@ class _DigestingWriter:
 
 def _header_line(header: dict[str, Any]) -> bytes:
     return json.dumps(header, sort_keys=True).encode() + b"\n"
+
+
+def _header_mac(key: bytes, header: dict[str, Any]) -> str:
+    """HMAC-SHA256 of every header field but itself, in a canonical JSON form (what `json.loads` gives back of
+    `_header_line` canonicalises to the same bytes: sorted keys, floats written exactly)."""
+    fields = {name: value for name, value in header.items() if name != "header_hmac"}
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+    return hmac.new(key, canonical, hashlib.sha256).hexdigest()
+
+
+def _same_digest(computed: str, claimed: Any) -> bool:
+    """A constant-time comparison that refuses, rather than raises on, a claimed value that is not an ASCII
+    string (`hmac.compare_digest` raises TypeError on a non-ASCII str)."""
+    return isinstance(claimed, str) and hmac.compare_digest(computed.encode(), claimed.encode("utf-8", "replace"))

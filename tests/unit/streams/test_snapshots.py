@@ -51,7 +51,7 @@ def test_round_trip_restores_engine_tracker_and_offsets(tmp_path):
     assert loaded.tracker.open_alerts() == state.tracker.open_alerts() != {}
     assert loaded.engine.stats()["relations"] == state.engine.stats()["relations"]
     header = snapshots.read_header(path)
-    assert header["format_version"] == 1 and header["offsets"] == {"0": state.offsets[0]}
+    assert header["format_version"] == 2 and header["offsets"] == {"0": state.offsets[0]}
     assert header["config_hash"] == config_hash(Engine().config) and header["package_version"]
     assert header["body_sha256"] == hashlib.sha256(path.read_bytes().split(b"\n", 2)[2]).hexdigest()
 
@@ -241,6 +241,63 @@ def test_a_body_without_this_installations_hmac_is_never_unpickled(tmp_path):
     loaded, found = snapshots.load_newest(reasons.append)
     assert reasons == ["unauthenticated"] and found == genuine
     assert not marker.exists()
+
+
+def rewritten(path: Path, header: dict | None = None, body: bytes | None = None) -> None:
+    """Write a snapshot file again with another header or body (its header unpadded)."""
+    _, line, old_body = path.read_bytes().split(b"\n", 2)
+    path.write_bytes(MAGIC + json.dumps(json.loads(line) if header is None else header).encode() + b"\n"
+                     + (old_body if body is None else body))
+
+
+@pytest.mark.parametrize("change", ["offsets", "body of another snapshot"])
+def test_a_genuine_body_under_a_header_it_was_not_written_with_is_refused(tmp_path, change):
+    """The header is authenticated too: offsets moved under a genuine body would make the restart skip events (or
+    repeat them), and a genuine body paired with another genuine snapshot's header would start from offsets it
+    does not match. Both fall back to the older snapshot."""
+    snapshots = store(tmp_path)
+    older = snapshots.save(seeded_state(5))
+    newer = snapshots.save(seeded_state(20))
+    header = snapshots.read_header(newer)
+    if change == "offsets":
+        rewritten(newer, dict(header, offsets={"0": 40}))
+    else:  # the older body, with its length, sha256 and HMAC, under the newer header's offsets
+        old_header = snapshots.read_header(older)
+        rewritten(newer, dict(header, **{name: old_header[name] for name in ("body_bytes", "body_sha256", "body_hmac")}),
+                  older.read_bytes().split(b"\n", 2)[2])
+    reasons = []
+    loaded, found = snapshots.load_newest(reasons.append)
+    assert reasons == ["corrupt"] and found == older and loaded.offsets == {0: 5}
+
+
+def test_the_header_mac_is_what_the_store_checks(tmp_path):
+    """The same file with its header as written loads (the rewriting itself changes nothing)."""
+    snapshots = store(tmp_path)
+    path = snapshots.save(seeded_state(5))
+    rewritten(path)
+    loaded, found = snapshots.load_newest()
+    assert found == path and loaded.offsets == {0: 5}
+
+
+def test_a_snapshot_of_the_first_format_is_incompatible(tmp_path):
+    """Version 1 had no header HMAC: accepting it would accept headers nobody authenticated."""
+    snapshots = store(tmp_path)
+    path = snapshots.save(seeded_state(5))
+    header = {name: value for name, value in snapshots.read_header(path).items() if name != "header_hmac"}
+    rewritten(path, dict(header, format_version=1))
+    reasons = []
+    assert snapshots.load_newest(reasons.append) is None
+    assert reasons == ["incompatible"]
+
+
+@pytest.mark.parametrize("field", ["body_hmac", "header_hmac"])
+def test_a_digest_that_is_not_ascii_is_refused_as_a_wrong_digest(tmp_path, field):
+    snapshots = store(tmp_path)
+    path = snapshots.save(seeded_state(5))
+    rewritten(path, dict(snapshots.read_header(path), **{field: "é" * 64}))
+    reasons = []
+    assert snapshots.load_newest(reasons.append) is None
+    assert reasons == ["unauthenticated" if field == "body_hmac" else "corrupt"]
 
 
 def test_a_directory_without_a_key_unpickles_nothing(tmp_path):
