@@ -264,6 +264,21 @@ class SnapshotStore:
         with path.open("rb") as handle:
             return self._header(handle, path)
 
+    def verify(self, path: Path) -> dict[str, Any]:
+        """Every check `load` makes before unpickling (header, identity, length, HMACs), without unpickling:
+        the header if this worker would use the snapshot, else SnapshotRejected with the reason. Reads the body in
+        chunks (nothing of it is kept, so it does not matter who could change the file afterwards)."""
+        try:
+            with path.open("rb", buffering=0) as handle:
+                header = self._header(handle, path)
+                self._check_identity(header, path)
+                start = handle.tell()
+                size = os.fstat(handle.fileno()).st_size - start
+                self._check_digests(path, header, size, _chunked(handle, start, size))
+        except OSError as exc:
+            raise SnapshotRejected("unreadable", f"{path.name}: {exc}") from exc
+        return header
+
     def load(self, path: Path, freeze: bool = False) -> SnapshotState:
         """Check a snapshot completely, then unpickle it; raises SnapshotRejected with the reason.
 
@@ -340,15 +355,7 @@ class SnapshotStore:
             return body
 
         size = found.st_size - start
-
-        def chunks(digest) -> None:
-            handle.seek(start)
-            chunk = bytearray(max(1, min(_READ_CHUNK, size)))  # one buffer for every chunk
-            while read := handle.readinto(chunk):
-                with memoryview(chunk)[:read] as view:
-                    digest.update(view)
-
-        self._check_digests(path, header, size, chunks)
+        self._check_digests(path, header, size, _chunked(handle, start, size))
         handle.seek(start)
         return None
 
@@ -449,6 +456,20 @@ class _DigestingWriter:
         written = memoryview(data).nbytes
         self.size += written
         return written
+
+
+def _chunked(handle, start: int, size: int):
+    """A function that feeds the body (`size` bytes from `start`) to a digest in `_READ_CHUNK` reads, through one
+    buffer for every chunk."""
+
+    def feed(digest) -> None:
+        handle.seek(start)
+        chunk = bytearray(max(1, min(_READ_CHUNK, size)))
+        while read := handle.readinto(chunk):
+            with memoryview(chunk)[:read] as view:
+                digest.update(view)
+
+    return feed
 
 
 def _header_line(header: dict[str, Any]) -> bytes:

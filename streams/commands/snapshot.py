@@ -1,6 +1,7 @@
 """`coi-risk snapshot list|export|import`: the worker's snapshots, and their portable form for upgrades.
 
-    coi-risk snapshot list                        # the snapshots in the configured directory, newest first
+    coi-risk snapshot list                        # the snapshots in the configured directory, newest first, each
+                                                  # checked as the worker would (header, code, config, HMACs)
     coi-risk snapshot export -o state.jsonl       # newest usable snapshot -> portable JSON lines (scoring.portable)
     coi-risk snapshot import state.jsonl          # portable JSON lines -> a snapshot this version's worker loads
 
@@ -29,6 +30,9 @@ def register(subparsers) -> None:
         action.add_argument("--snapshot-dir", help="default: the snapshot_dir setting (<data_dir>/snapshots)")
         action.add_argument("--app-id", help="Faust app id whose snapshots these are")
         action.set_defaults(func=func)
+        if name == "list":
+            action.add_argument("--headers-only", action="store_true",
+                                help="print the headers without checking each body (its length and HMAC)")
         if name == "export":
             action.add_argument("--output", "-o", default="-", help="JSON-lines file (default stdout)")
         if name == "import":
@@ -55,15 +59,26 @@ def run_list(args) -> int:
     paths = store.paths()
     if not paths:
         print(f"no snapshots in {store.directory}", file=sys.stderr)
+    usable = 0
     for path in paths:
         try:
             header = store.read_header(path)
         except (SnapshotRejected, OSError) as exc:
             print(f"{path.name}  unreadable: {exc}")
             continue
+        if args.headers_only:
+            status = ""
+        else:
+            try:
+                store.verify(path)
+                status, usable = "  usable", usable + 1
+            except SnapshotRejected as rejected:
+                status = f"  not usable ({rejected.reason}): {rejected}"
         created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(header.get("created_at", 0)))
         print(f"{path.name}  {created}  offsets={header.get('offsets')}  relations={header.get('relations')}  "
-              f"{path.stat().st_size} bytes  version={header.get('package_version')}")
+              f"{path.stat().st_size} bytes  version={header.get('package_version')}{status}")
+    if paths and not args.headers_only and not usable:
+        print("no usable snapshot: a worker started now replays the full log", file=sys.stderr)
     return 0
 
 

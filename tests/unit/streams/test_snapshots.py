@@ -406,3 +406,52 @@ def test_the_worker_load_moves_the_loaded_state_out_of_the_collector(tmp_path):
         assert not any(id(rec) in generations for rec in frozen.engine.graph.facts())
     finally:
         gc.unfreeze()
+
+
+def test_verify_makes_every_check_of_a_load_without_unpickling(tmp_path, monkeypatch):
+    snapshots = store(tmp_path)
+    good = snapshots.save(seeded_state(5))
+    changed = snapshots.save(seeded_state(10))
+    rewritten(changed, dict(snapshots.read_header(changed), offsets={"0": 99}))
+    unpickled = []
+    monkeypatch.setattr(pickle, "load", lambda *a, **k: unpickled.append(1))
+    monkeypatch.setattr(pickle, "loads", lambda *a, **k: unpickled.append(1))
+    assert snapshots.verify(good)["offsets"] == {"0": 5}
+    with pytest.raises(SnapshotRejected) as rejected:
+        snapshots.verify(changed)
+    assert rejected.value.reason == "corrupt"
+    with pytest.raises(SnapshotRejected) as rejected:
+        store(tmp_path, app_id="other-app").verify(good)
+    assert rejected.value.reason == "incompatible"
+    assert unpickled == []
+
+
+def test_snapshot_list_says_which_snapshot_the_worker_would_use_and_why_not(tmp_path):
+    """The operator's view before a deploy: each snapshot checked as the worker checks it."""
+    import subprocess
+    import sys
+
+    from scoring import ScoringConfig
+    from streams.config import Settings
+
+    settings = Settings()
+    snapshots = SnapshotStore(tmp_path / "snapshots", Identity(settings.app_id, settings.events_topic,
+                                                               config_hash(ScoringConfig.load())))
+    good = snapshots.save(seeded_state(5))
+    flipped = snapshots.save(seeded_state(10))
+    data = bytearray(flipped.read_bytes())
+    data[-10] ^= 0xFF
+    flipped.write_bytes(bytes(data))
+    command = [sys.executable, "-m", "streams.cli", "snapshot", "list"]
+    env = {**os.environ, "COI_DATA_DIR": str(tmp_path), "COI_RISK_CONFIG": ""}
+    result = subprocess.run(command, cwd=SEED.parents[1], capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    lines = dict(line.split("  ", 1) for line in result.stdout.splitlines())
+    assert lines[good.name].endswith("  usable")
+    assert "not usable (corrupt)" in lines[flipped.name]
+    good.unlink()
+    result = subprocess.run(command, cwd=SEED.parents[1], capture_output=True, text=True, timeout=120, env=env)
+    assert "no usable snapshot: a worker started now replays the full log" in result.stderr
+    result = subprocess.run(command + ["--headers-only"], cwd=SEED.parents[1], capture_output=True, text=True,
+                            timeout=120, env=env)
+    assert "usable" not in result.stdout and flipped.name in result.stdout
