@@ -58,6 +58,8 @@ MAGIC = b"COI-RISK-SNAPSHOT\n"
 FORMAT_VERSION = 2
 SUFFIX = ".coisnap"
 KEY_FILE = ".snapshot-key"
+_KEY_BYTES = 32
+_HEADER_MAC_DOMAIN = b"coi-risk snapshot header\0"
 _TEMP_PREFIX = ".tmp-"
 # the code whose classes a body pickles, and whose behaviour the state was computed with
 _FINGERPRINTED_PACKAGES = ("scoring", "schemas")
@@ -261,15 +263,18 @@ class SnapshotStore:
                        and p.name.endswith(SUFFIX)), reverse=True)
 
     def read_header(self, path: Path) -> dict[str, Any]:
-        with path.open("rb") as handle:
-            return self._header(handle, path)
+        try:
+            with _open_regular(path) as handle:
+                return self._header(handle, path)
+        except OSError as exc:
+            raise SnapshotRejected("unreadable", f"{path.name}: {exc}") from exc
 
     def verify(self, path: Path) -> dict[str, Any]:
         """Every check `load` makes before unpickling (header, identity, length, HMACs), without unpickling:
         the header if this worker would use the snapshot, else SnapshotRejected with the reason. Reads the body in
         chunks (nothing of it is kept, so it does not matter who could change the file afterwards)."""
         try:
-            with path.open("rb", buffering=0) as handle:
+            with _open_regular(path) as handle:
                 header = self._header(handle, path)
                 self._check_identity(header, path)
                 start = handle.tell()
@@ -287,7 +292,7 @@ class SnapshotStore:
         loaded objects (the first one after loading, or the collect of `refreeze_heap`) would walk them all for
         nothing (about 2 s per 200,000 relations)."""
         try:
-            handle = path.open("rb", buffering=_READ_CHUNK)
+            handle = _open_regular(path, buffering=_READ_CHUNK)
         except OSError as exc:
             raise SnapshotRejected("unreadable", f"{path.name}: {exc}") from exc
         with handle:
@@ -390,7 +395,7 @@ class SnapshotStore:
         line = handle.readline(_MAX_HEADER_BYTES)
         try:
             header = json.loads(line)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: a header nested thousands deep
             raise SnapshotRejected("corrupt", f"{path.name}: unreadable header: {exc}") from exc
         if not isinstance(header, dict):
             raise SnapshotRejected("corrupt", f"{path.name}: header is not an object")
@@ -406,23 +411,37 @@ class SnapshotStore:
             raise SnapshotRejected("corrupt", f"{path.name}: header has no offsets")
 
     def _key(self, create: bool) -> bytes | None:
+        """This installation's HMAC key: None when there is none (and `create` is false). A key file that is not a
+        regular file of this user's, private to it and exactly `_KEY_BYTES` long is never used: an empty or
+        foreign key would let anyone sign a body (SnapshotRejected when loading, RuntimeError when writing)."""
         path = self.directory / KEY_FILE
         try:
-            return path.read_bytes()
+            return _read_key(path)
         except FileNotFoundError:
             if not create:
                 return None
+        except _UnusableKey as exc:
+            if create:
+                raise RuntimeError(f"not writing a snapshot: {exc}") from exc
+            raise SnapshotRejected("unauthenticated", f"not unpickling any snapshot: {exc}") from exc
         self.directory.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_bytes(32)
+        # written whole to a temporary file, then linked into place: no reader ever sees a partial key, and a kill
+        # leaves no empty key file behind
+        temporary = self.directory / f"{_TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(8)}{KEY_FILE}"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another writer created it first
-            return path.read_bytes()
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(key)
-            handle.flush()
-            os.fsync(handle.fileno())
-        return key
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(secrets.token_bytes(_KEY_BYTES))
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                os.link(temporary, path)
+            except FileExistsError:  # another writer created it first
+                pass
+        finally:
+            temporary.unlink(missing_ok=True)
+        self._fsync_directory()
+        return _read_key(path)
 
     def _remove_temporaries(self) -> None:
         if not self.directory.is_dir():
@@ -458,6 +477,44 @@ class _DigestingWriter:
         return written
 
 
+class _UnusableKey(Exception):
+    pass
+
+
+def _read_key(path: Path) -> bytes:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise _UnusableKey(f"key file {path} cannot be opened ({exc}); it must be a regular file, not a link") from exc
+    with os.fdopen(fd, "rb") as handle:
+        found = os.fstat(fd)
+        if not stat.S_ISREG(found.st_mode):
+            raise _UnusableKey(f"key file {path} is not a regular file")
+        if found.st_uid != os.geteuid() or found.st_mode & 0o077:
+            raise _UnusableKey(f"key file {path} must belong to this user (uid {os.geteuid()}) and be readable "
+                               f"by it alone (mode 0600); it is uid {found.st_uid}, mode {found.st_mode & 0o777:o}")
+        key = handle.read(_KEY_BYTES + 1)
+    if len(key) != _KEY_BYTES:
+        raise _UnusableKey(f"key file {path} holds {len(key)} bytes, not {_KEY_BYTES} (a torn write?); remove it "
+                           f"(the snapshots signed with it are then refused and the worker replays the log once)")
+    return key
+
+
+def _open_regular(path: Path, buffering: int = -1):
+    """Open a snapshot file for reading, refusing (OSError) anything but a regular file: opening a FIFO would
+    wait for a writer forever, and a device never ends."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path.name} is not a regular file")
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb", buffering=buffering)
+
+
 def _chunked(handle, start: int, size: int):
     """A function that feeds the body (`size` bytes from `start`) to a digest in `_READ_CHUNK` reads, through one
     buffer for every chunk."""
@@ -478,10 +535,13 @@ def _header_line(header: dict[str, Any]) -> bytes:
 
 def _header_mac(key: bytes, header: dict[str, Any]) -> str:
     """HMAC-SHA256 of every header field but itself, in a canonical JSON form (what `json.loads` gives back of
-    `_header_line` canonicalises to the same bytes: sorted keys, floats written exactly)."""
+    `_header_line` canonicalises to the same bytes: sorted keys, floats written exactly). It covers the values the
+    header means, not its bytes: spacing, escapes or a repeated key (JSON keeps the last) may differ, never a
+    value."""
     fields = {name: value for name, value in header.items() if name != "header_hmac"}
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
-    return hmac.new(key, canonical, hashlib.sha256).hexdigest()
+    # prefixed, so that no body (authenticated with the same key) can ever stand for a header
+    return hmac.new(key, _HEADER_MAC_DOMAIN + canonical, hashlib.sha256).hexdigest()
 
 
 def _same_digest(computed: str, claimed: Any) -> bool:

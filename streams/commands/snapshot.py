@@ -59,27 +59,37 @@ def run_list(args) -> int:
     paths = store.paths()
     if not paths:
         print(f"no snapshots in {store.directory}", file=sys.stderr)
-    usable = 0
+    chosen = None
     for path in paths:
+        status = ""
         try:
-            header = store.read_header(path)
-        except (SnapshotRejected, OSError) as exc:
-            print(f"{path.name}  unreadable: {exc}")
+            if args.headers_only:
+                header = store.read_header(path)
+            else:
+                try:
+                    header = store.verify(path)
+                    status = "  usable" if chosen else "  usable: a restart starts here"
+                    chosen = chosen or path
+                except SnapshotRejected as rejected:
+                    status = f"  not usable ({rejected.reason}): {rejected}"
+                    header = store.read_header(path)
+            size = path.stat().st_size
+        except (SnapshotRejected, OSError) as exc:  # unreadable, or removed meanwhile (a worker prunes old ones)
+            print(f"{path.name}  unreadable: {exc}{status}")
             continue
-        if args.headers_only:
-            status = ""
-        else:
-            try:
-                store.verify(path)
-                status, usable = "  usable", usable + 1
-            except SnapshotRejected as rejected:
-                status = f"  not usable ({rejected.reason}): {rejected}"
-        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(header.get("created_at", 0)))
-        print(f"{path.name}  {created}  offsets={header.get('offsets')}  relations={header.get('relations')}  "
-              f"{path.stat().st_size} bytes  version={header.get('package_version')}{status}")
-    if paths and not args.headers_only and not usable:
+        print(f"{path.name}  {_time_text(header.get('created_at'))}  offsets={header.get('offsets')}  "
+              f"relations={header.get('relations')}  {size} bytes  version={header.get('package_version')}{status}")
+    if paths and not args.headers_only and chosen is None:
         print("no usable snapshot: a worker started now replays the full log", file=sys.stderr)
     return 0
+
+
+def _time_text(seconds) -> str:
+    """An epoch time as UTC ISO 8601, or "?" for anything else a damaged header may hold."""
+    try:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+    except (TypeError, ValueError, OverflowError, OSError):
+        return "?"
 
 
 def run_export(args) -> int:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import streams.snapshots as snapshots_module
 from schemas import parse_event
 from scoring import AlertTracker, Engine
 from streams.snapshots import (KEY_FILE, MAGIC, Identity, SnapshotRejected, SnapshotState, SnapshotStore,
@@ -146,6 +147,8 @@ def test_a_body_others_could_change_is_unpickled_from_the_copy_that_was_checked(
         path.chmod(0o664)
     else:
         monkeypatch.setattr(os, "geteuid", lambda: os.getuid() + 1)  # the file's owner is somebody else
+        # (and so would the key's be: this test is about the body, so the key is read as it is)
+        monkeypatch.setattr(snapshots_module, "_read_key", Path.read_bytes)
     body_start = path.read_bytes().index(b"\n", len(MAGIC)) + 1
     marker = tmp_path / "pwned"
     check = SnapshotStore._check_digests
@@ -447,7 +450,7 @@ def test_snapshot_list_says_which_snapshot_the_worker_would_use_and_why_not(tmp_
     result = subprocess.run(command, cwd=SEED.parents[1], capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stderr
     lines = dict(line.split("  ", 1) for line in result.stdout.splitlines())
-    assert lines[good.name].endswith("  usable")
+    assert lines[good.name].endswith("  usable: a restart starts here")
     assert "not usable (corrupt)" in lines[flipped.name]
     good.unlink()
     result = subprocess.run(command, cwd=SEED.parents[1], capture_output=True, text=True, timeout=120, env=env)
@@ -455,3 +458,112 @@ def test_snapshot_list_says_which_snapshot_the_worker_would_use_and_why_not(tmp_
     result = subprocess.run(command + ["--headers-only"], cwd=SEED.parents[1], capture_output=True, text=True,
                             timeout=120, env=env)
     assert "usable" not in result.stdout and flipped.name in result.stdout
+
+
+def planted(directory: Path, header: dict, marker: Path, key: bytes) -> Path:
+    """A snapshot whose body runs code when unpickled, its HMACs made with `key`."""
+    import hmac as hmac_module
+
+    from streams.snapshots import _header_mac
+
+    class Payload:
+        def __reduce__(self):
+            return (Path.touch, (marker,))
+
+    body = pickle.dumps((Payload(), None))
+    forged = dict(header, body_bytes=len(body), body_sha256=hashlib.sha256(body).hexdigest(),
+                  body_hmac=hmac_module.new(key, body, hashlib.sha256).hexdigest())
+    forged.pop("header_hmac", None)
+    forged["header_hmac"] = _header_mac(key, forged)
+    path = directory / "snapshot-99999999999999999999.coisnap"
+    path.write_bytes(MAGIC + json.dumps(forged).encode() + b"\n" + body)
+    return path
+
+
+@pytest.mark.parametrize("damage", ["empty", "short", "readable by others", "a link"])
+def test_a_key_file_that_is_not_a_private_key_of_this_user_is_never_used(tmp_path, damage):
+    """An empty key file (a torn creation) would let anyone sign a body with the empty key; a key others can read,
+    or a link to one, is no secret of this installation."""
+    snapshots = store(tmp_path)
+    header = snapshots.read_header(snapshots.save(seeded_state(5)))
+    key_file = tmp_path / KEY_FILE
+    if damage == "empty":
+        key_file.write_bytes(b"")
+        key = b""
+    elif damage == "short":
+        key_file.write_bytes(b"k" * 8)
+        key = b"k" * 8
+    elif damage == "readable by others":
+        key = key_file.read_bytes()
+        key_file.chmod(0o644)
+    else:
+        key = key_file.read_bytes()
+        (tmp_path / "elsewhere").write_bytes(key)
+        (tmp_path / "elsewhere").chmod(0o600)
+        key_file.unlink()
+        key_file.symlink_to(tmp_path / "elsewhere")
+    marker = tmp_path / "pwned"
+    planted(tmp_path, header, marker, key)
+    reasons = []
+    assert snapshots.load_newest(reasons.append) is None
+    assert reasons == ["unauthenticated", "unauthenticated"] and not marker.exists()
+    with pytest.raises(RuntimeError, match="not writing a snapshot: key file"):
+        snapshots.save(seeded_state(5))
+
+
+def test_a_new_key_is_whole_and_private_and_leaves_no_temporary_file(tmp_path):
+    store(tmp_path).save(seeded_state(5))
+    key_file = tmp_path / KEY_FILE
+    assert len(key_file.read_bytes()) == 32 and key_file.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp-")) == []
+
+
+def test_a_body_made_of_a_header_does_not_authenticate_as_a_body(tmp_path):
+    """The two HMACs share a key: the header's is computed over a prefixed text, so that no body can be given a
+    header's HMAC as its own."""
+    from streams.snapshots import _header_line
+
+    snapshots = store(tmp_path)
+    path = snapshots.save(seeded_state(5))
+    header = snapshots.read_header(path)
+    fields = {name: value for name, value in header.items() if name != "header_hmac"}
+    body = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+    forged = dict(header, body_bytes=len(body), body_sha256=hashlib.sha256(body).hexdigest(),
+                  body_hmac=header["header_hmac"])
+    path.write_bytes(MAGIC + _header_line(forged) + body)
+    with pytest.raises(SnapshotRejected) as rejected:
+        snapshots.verify(path)
+    assert rejected.value.reason == "unauthenticated"
+
+
+def test_a_fifo_or_a_header_nested_too_deep_is_refused_without_hanging(tmp_path):
+    import threading
+
+    snapshots = store(tmp_path)
+    good = snapshots.save(seeded_state(5))
+    os.mkfifo(tmp_path / "snapshot-99999999999999999999.coisnap")
+    (tmp_path / "snapshot-99999999999999999998.coisnap").write_bytes(MAGIC + b"[" * 20_000 + b"\n")
+    outcome = []
+    worker = threading.Thread(target=lambda: outcome.append(snapshots.load_newest(reasons.append)), daemon=True)
+    reasons = []
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive(), "loading waited on a FIFO"
+    assert outcome[0][1] == good and reasons == ["unreadable", "corrupt"]
+
+
+def test_snapshot_list_survives_a_damaged_header(tmp_path):
+    import subprocess
+    import sys
+
+    snapshots_dir = tmp_path / "snapshots"
+    snapshots_dir.mkdir()
+    (snapshots_dir / "snapshot-1.coisnap").write_bytes(MAGIC + b'{"created_at": "x", "offsets": {}}\n')
+    (snapshots_dir / "snapshot-2.coisnap").write_bytes(MAGIC + b'{"created_at": 1e300, "offsets": {}}\n')
+    os.mkfifo(snapshots_dir / "snapshot-3.coisnap")
+    result = subprocess.run([sys.executable, "-m", "streams.cli", "snapshot", "list"], cwd=SEED.parents[1],
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "COI_DATA_DIR": str(tmp_path), "COI_RISK_CONFIG": ""})
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "snapshot-1.coisnap  ?  " in result.stdout and "snapshot-2.coisnap  ?  " in result.stdout
+    assert "snapshot-3.coisnap  unreadable" in result.stdout
