@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/slowest_events.py --size 200000 --probe 2000
     .venv/bin/python bench/slowest_events.py --size 200000 --profile 40   # with where the time goes (cProfile)
+    .venv/bin/python bench/slowest_events.py --size 200000 --recomputes   # and how much recomputing moved nothing
 
 Loads `size` synthetic events (bench/synthetic.py, seed 5, as bench/scoring_latency.py) with `Engine.load`, freezes
 them out of the collector, applies `probe` more one by one, and lists the slowest with what the engine did for
@@ -40,6 +41,39 @@ def _tally(rows: list[tuple]) -> None:
     print()
 
 
+def _count_recomputes() -> dict[tuple[str, bool], int]:
+    """(kind, whether the result changed) -> how many held results the live events recomputed: spheres, what
+    counterparties own, groups (`CacheStore.recompute`), and the shared per-node results whose reads moved
+    (`CacheStore.refresh_read`). An unchanged result was work that moved nothing."""
+    from scoring.caches import CacheStore, KINDS
+
+    outcomes: dict[tuple[str, bool], int] = {}
+    recompute, refresh_read = CacheStore.recompute, CacheStore.refresh_read
+
+    def count(kind, changed: bool) -> None:
+        outcome = (kind.name.lower(), changed)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+
+    def counted_recompute(store, kind, key):
+        result = recompute(store, kind, key)
+        if result is not None:
+            count(kind, result[0] != result[1])
+        return result
+
+    def counted_refresh_read(store, dirty):
+        read_kinds = {kind for kind, spec in KINDS.items() if spec.read_table is not None}
+        before = {key: store.get(*key) for key in dirty if key[0] in read_kinds and store.get(*key) is not None}
+        visits = refresh_read(store, dirty)
+        for (kind, node), held in before.items():
+            after = store.get(kind, node)
+            if after is not None:  # (else dropped: no reader left)
+                count(kind, after is not held and after != held)
+        return visits
+
+    CacheStore.recompute, CacheStore.refresh_read = counted_recompute, counted_refresh_read
+    return outcomes
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=200_000)
@@ -47,6 +81,8 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="also profile the live events (cProfile) and print the N costliest functions")
+    parser.add_argument("--recomputes", action="store_true",
+                        help="also count the held results recomputed, changed or not (adds to the times)")
     args = parser.parse_args()
 
     from bench.synthetic import generate_events
@@ -72,6 +108,7 @@ def main() -> int:
             collector[1] += 1
 
     gc.callbacks.append(timed)
+    outcomes = _count_recomputes() if args.recomputes else {}
     for event in (validate_event(raw) for raw in events):
         if profiler is not None:
             profiler.enable()
@@ -87,6 +124,11 @@ def main() -> int:
         rows.append((elapsed, event.relation_type.value, event.source.id, event.target.id, last["last_visits"],
                      last["last_recomputed"], len(changes), causes))
     _tally(rows)
+    if outcomes:
+        print("| recomputed held results of kind | changed | unchanged |\n|---|---|---|")
+        for kind in sorted({kind for kind, _ in outcomes}):
+            print(f"| {kind} | {outcomes.get((kind, True), 0)} | {outcomes.get((kind, False), 0)} |")
+        print()
     rows.sort(key=lambda row: row[0], reverse=True)
     latencies = sorted(row[0] for row in rows)
     print(f"{len(rows)} events after {args.size:,}: p50 {latencies[len(rows) // 2] * 1000:.2f} ms, "

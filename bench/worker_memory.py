@@ -75,6 +75,24 @@ def where(layer, processor, tracker) -> list[tuple[str, object]]:
     return parts
 
 
+def index_by_kind(engine, relations: int) -> None:
+    """The dependency index by kind of computation: how many are registered and how many index entries (reads of
+    an adjacency list, a node, a shared result) they hold; every entry costs a slot in a table and in a footprint."""
+    from scoring.caches import Kind
+
+    computations: dict[str, int] = {}
+    entries: dict[str, int] = {}
+    for key, footprint in engine._deps._footprints.items():
+        kind = Kind(key[0]).name.lower()
+        computations[kind] = computations.get(kind, 0) + 1
+        entries[kind] = entries.get(kind, 0) + (1 if type(footprint) is int else len(footprint) - 1)
+    total = sum(entries.values())
+    print(f"\ndependency index: {total:,} entries, {total / relations:.2f} per relation\n")
+    print("| computations of kind | registered | index entries | share of entries |\n|---|---|---|---|")
+    for kind in sorted(entries, key=lambda name: -entries[name]):
+        print(f"| {kind} | {computations[kind]:,} | {entries[kind]:,} | {entries[kind] / total:.0%} |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=200_000)
@@ -112,6 +130,7 @@ def main() -> int:
         for name, size in rows:
             if size >= relations:
                 print(f"| {name} | {size / relations:,.0f} |")
+        index_by_kind(layer.engine, relations)
     return 0
 
 
