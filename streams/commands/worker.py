@@ -32,13 +32,14 @@ def run_worker(settings, loglevel: str = "info") -> int:
     from streams.topics import ensure_topics
 
     say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731 - before Faust sets up logging
+    pipeline = Pipeline(settings)
+    pipeline.prefetch_snapshot()  # loads while the worker connects, starts and joins its group
     try:
         wait_for_kafka(settings, say=say)
     except KafkaNotUsable as exc:
         say(f"error: {exc}")
         return EXIT_KAFKA_NOT_USABLE
     logging.getLogger(__name__).info("topics: %s", ensure_topics(settings))
-    pipeline = Pipeline(settings)
     worker = Worker(pipeline.app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
     # Faust's terminal spinner lowers the root logger to DEBUG so that every record ticks it: each aiokafka
     # send then builds a debug record nobody prints (5% of a worker's time in a profile).
