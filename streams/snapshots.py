@@ -206,6 +206,11 @@ class SnapshotStore:
         self.prune()
         return final
 
+    def ensure_key(self) -> None:
+        """Create this installation's key if there is none; RuntimeError, saying why, if the key file there is
+        unusable (so that a long bulk load or import stops at once instead of failing at its final write)."""
+        self._key(create=True)
+
     def save_in_child(self, state: SnapshotState) -> int:
         """Fork; the child pickles and writes the state as it is at this instant, then exits (0 on success).
         Returns the child's pid (reap it with `wait_for_child`). The caller pauses only for the fork: the child

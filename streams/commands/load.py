@@ -48,12 +48,15 @@ def run(args) -> int:
     from scoring.resolution import ResolvingEngine
     from streams.commands.produce import report_failures
     from streams.collector import PausedCollection
-    from streams.commands.snapshot import open_store
+    from streams.commands.snapshot import cannot_write_snapshots, open_store
     from streams.log_reader import Bounds, open_consumer, read, read_while_written, resolve_bounds
     from streams.processor import EventProcessor
     from streams.snapshots import SnapshotState
 
     settings, config, store = open_store(args)
+    if (why := cannot_write_snapshots(store)) is not None:
+        print(f"cannot load: {why}", file=sys.stderr)
+        return 2
     from streams.recovery import commit_offsets, committed_offsets
 
     committed = committed_offsets(settings)

@@ -52,6 +52,16 @@ def open_store(args):
     return settings, config, store
 
 
+def cannot_write_snapshots(store) -> str | None:
+    """Why snapshots cannot be written to the store (its key file is unusable, its directory cannot be made), or
+    None: checked before a bulk load or an import, which would otherwise fail only at their final write."""
+    try:
+        store.ensure_key()
+    except (RuntimeError, OSError) as exc:
+        return str(exc)
+    return None
+
+
 def run_list(args) -> int:
     from streams.snapshots import SnapshotRejected
 
@@ -122,6 +132,9 @@ def run_import(args) -> int:
     from streams.snapshots import SnapshotState
 
     settings, config, store = open_store(args)
+    if (why := cannot_write_snapshots(store)) is not None:
+        print(f"cannot import {args.file}: {why}", file=sys.stderr)
+        return 2
     started = time.perf_counter()
     with Path(args.file).open() as handle:
         try:

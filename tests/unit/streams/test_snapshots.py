@@ -567,3 +567,25 @@ def test_snapshot_list_survives_a_damaged_header(tmp_path):
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     assert "snapshot-1.coisnap  ?  " in result.stdout and "snapshot-2.coisnap  ?  " in result.stdout
     assert "snapshot-3.coisnap  unreadable" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["import", "load"])
+def test_an_import_or_load_stops_at_once_with_one_line_when_its_snapshot_could_not_be_written(tmp_path, command):
+    """A bulk load or an import checks the key before its work: an unusable key is named at once, not after an
+    hour's load as a traceback from the final write."""
+    import subprocess
+    import sys
+
+    snapshots_dir = tmp_path / "snapshots"
+    snapshots_dir.mkdir()
+    (snapshots_dir / KEY_FILE).write_bytes(b"")
+    (snapshots_dir / KEY_FILE).chmod(0o600)  # private, but empty: a creation killed before the fix made it whole
+    state = tmp_path / "state.jsonl"
+    state.write_text('{"record": "header", "format": "coi-risk-portable-state", "format_version": 2}\n')
+    argv = ["snapshot", "import", str(state)] if command == "import" else ["load", "--bootstrap-servers", "127.0.0.1:9"]
+    result = subprocess.run([sys.executable, "-m", "streams.cli", *argv],
+                            cwd=SEED.parents[1], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "COI_DATA_DIR": str(tmp_path), "COI_RISK_CONFIG": ""})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert "not writing a snapshot: key file" in result.stderr and "holds 0 bytes" in result.stderr
