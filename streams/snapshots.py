@@ -488,15 +488,13 @@ class _UnusableKey(Exception):
 
 def _read_key(path: Path) -> bytes:
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        handle = _open_regular(path, follow_links=False)
+    except FileNotFoundError:
+        raise
     except OSError as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise
-        raise _UnusableKey(f"key file {path} cannot be opened ({exc}); it must be a regular file, not a link") from exc
-    with os.fdopen(fd, "rb") as handle:
-        found = os.fstat(fd)
-        if not stat.S_ISREG(found.st_mode):
-            raise _UnusableKey(f"key file {path} is not a regular file")
+        raise _UnusableKey(f"key file {path} cannot be used ({exc}); it must be a regular file, not a link") from exc
+    with handle:
+        found = os.fstat(handle.fileno())
         if found.st_uid != os.geteuid() or found.st_mode & 0o077:
             raise _UnusableKey(f"key file {path} must belong to this user (uid {os.geteuid()}) and be readable "
                                f"by it alone (mode 0600); it is uid {found.st_uid}, mode {found.st_mode & 0o777:o}")
@@ -507,10 +505,10 @@ def _read_key(path: Path) -> bytes:
     return key
 
 
-def _open_regular(path: Path, buffering: int = -1):
-    """Open a snapshot file for reading, refusing (OSError) anything but a regular file: opening a FIFO would
-    wait for a writer forever, and a device never ends."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+def _open_regular(path: Path, buffering: int = -1, follow_links: bool = True):
+    """Open a file for reading, refusing (OSError) anything but a regular file: opening a FIFO would wait for a
+    writer forever, and a device never ends. `follow_links=False` refuses a link too."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | (0 if follow_links else os.O_NOFOLLOW))
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(f"{path.name} is not a regular file")

@@ -37,6 +37,16 @@ def store(directory: Path, keep: int = 3, **changes) -> SnapshotStore:
     return SnapshotStore(directory, identity(**changes), keep=keep)
 
 
+def coi_risk(data_dir: Path, *argv: str):
+    """`coi-risk ARGV` in a process of its own, with `data_dir` as its data directory and no config file."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "streams.cli", *argv], cwd=SEED.parents[1], capture_output=True,
+                          text=True, timeout=120,
+                          env={**os.environ, "COI_DATA_DIR": str(data_dir), "COI_RISK_CONFIG": ""})
+
+
 def dumped(engine: Engine) -> list[dict]:
     return [score.model_dump(mode="json") for score in engine.scores()]
 
@@ -431,9 +441,6 @@ def test_verify_makes_every_check_of_a_load_without_unpickling(tmp_path, monkeyp
 
 def test_snapshot_list_says_which_snapshot_the_worker_would_use_and_why_not(tmp_path):
     """The operator's view before a deploy: each snapshot checked as the worker checks it."""
-    import subprocess
-    import sys
-
     from scoring import ScoringConfig
     from streams.config import Settings
 
@@ -445,18 +452,15 @@ def test_snapshot_list_says_which_snapshot_the_worker_would_use_and_why_not(tmp_
     data = bytearray(flipped.read_bytes())
     data[-10] ^= 0xFF
     flipped.write_bytes(bytes(data))
-    command = [sys.executable, "-m", "streams.cli", "snapshot", "list"]
-    env = {**os.environ, "COI_DATA_DIR": str(tmp_path), "COI_RISK_CONFIG": ""}
-    result = subprocess.run(command, cwd=SEED.parents[1], capture_output=True, text=True, timeout=120, env=env)
+    result = coi_risk(tmp_path, "snapshot", "list")
     assert result.returncode == 0, result.stderr
     lines = dict(line.split("  ", 1) for line in result.stdout.splitlines())
     assert lines[good.name].endswith("  usable: a restart starts here")
     assert "not usable (corrupt)" in lines[flipped.name]
     good.unlink()
-    result = subprocess.run(command, cwd=SEED.parents[1], capture_output=True, text=True, timeout=120, env=env)
+    result = coi_risk(tmp_path, "snapshot", "list")
     assert "no usable snapshot: a worker started now replays the full log" in result.stderr
-    result = subprocess.run(command + ["--headers-only"], cwd=SEED.parents[1], capture_output=True, text=True,
-                            timeout=120, env=env)
+    result = coi_risk(tmp_path, "snapshot", "list", "--headers-only")
     assert "usable" not in result.stdout and flipped.name in result.stdout
 
 
@@ -553,17 +557,12 @@ def test_a_fifo_or_a_header_nested_too_deep_is_refused_without_hanging(tmp_path)
 
 
 def test_snapshot_list_survives_a_damaged_header(tmp_path):
-    import subprocess
-    import sys
-
     snapshots_dir = tmp_path / "snapshots"
     snapshots_dir.mkdir()
     (snapshots_dir / "snapshot-1.coisnap").write_bytes(MAGIC + b'{"created_at": "x", "offsets": {}}\n')
     (snapshots_dir / "snapshot-2.coisnap").write_bytes(MAGIC + b'{"created_at": 1e300, "offsets": {}}\n')
     os.mkfifo(snapshots_dir / "snapshot-3.coisnap")
-    result = subprocess.run([sys.executable, "-m", "streams.cli", "snapshot", "list"], cwd=SEED.parents[1],
-                            capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "COI_DATA_DIR": str(tmp_path), "COI_RISK_CONFIG": ""})
+    result = coi_risk(tmp_path, "snapshot", "list")
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     assert "snapshot-1.coisnap  ?  " in result.stdout and "snapshot-2.coisnap  ?  " in result.stdout
     assert "snapshot-3.coisnap  unreadable" in result.stdout
@@ -573,9 +572,6 @@ def test_snapshot_list_survives_a_damaged_header(tmp_path):
 def test_an_import_or_load_stops_at_once_with_one_line_when_its_snapshot_could_not_be_written(tmp_path, command):
     """A bulk load or an import checks the key before its work: an unusable key is named at once, not after an
     hour's load as a traceback from the final write."""
-    import subprocess
-    import sys
-
     snapshots_dir = tmp_path / "snapshots"
     snapshots_dir.mkdir()
     (snapshots_dir / KEY_FILE).write_bytes(b"")
@@ -583,9 +579,7 @@ def test_an_import_or_load_stops_at_once_with_one_line_when_its_snapshot_could_n
     state = tmp_path / "state.jsonl"
     state.write_text('{"record": "header", "format": "coi-risk-portable-state", "format_version": 2}\n')
     argv = ["snapshot", "import", str(state)] if command == "import" else ["load", "--bootstrap-servers", "127.0.0.1:9"]
-    result = subprocess.run([sys.executable, "-m", "streams.cli", *argv],
-                            cwd=SEED.parents[1], capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "COI_DATA_DIR": str(tmp_path), "COI_RISK_CONFIG": ""})
+    result = coi_risk(tmp_path, *argv)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert "not writing a snapshot: key file" in result.stderr and "holds 0 bytes" in result.stderr
