@@ -1,13 +1,20 @@
-"""Garbage-collector pauses of the worker's live path, with and without re-freezing the heap periodically.
+"""Garbage-collector pauses of the worker's live path, with and without re-freezing the heap periodically, and
+with automatic full collections or full collections at the re-freeze only.
 
     .venv/bin/python bench/gc_pauses.py --recovered 100000 --live 100000 --refreeze-every 0 20000
+    .venv/bin/python bench/gc_pauses.py --recovered 100000 --live 40000 --refreeze-every 10000 \
+        --full-collections automatic at-refreeze --rounds 2
 
 In a fresh subprocess per setting: `--recovered` synthetic events (bench/synthetic.py, seed 7) go through
 `EventProcessor.process(record, publish=False)` (the worker's catch-up), then `gc.collect(); gc.freeze()` as
 the worker does once caught up; then `--live` more events through `process(record)` (rendering outputs, as the
 live path does), timing every collection with `gc.callbacks`. `--refreeze-every N` calls
-`streams.app.refreeze_heap()` every N live events (0: never, the behaviour before issue 13).
-Prints one JSON line per setting: the collections per generation, the longest and total pause, and the live rate.
+`streams.collector.refreeze_heap()` every N live events (0: never, the behaviour before issue 13).
+`--full-collections at-refreeze` is what the worker does by default since the ninth round of issue 13
+(`gc_automatic_full_collections` false): no automatic full collection, only the re-freeze's; `automatic` is the
+collector's own schedule. `--rounds` repeats the settings in turn (the machine's speed drifts).
+Prints one JSON line per setting: the collections per generation, the longest and total pause, the live rate, and
+the slowest live events (with the collector's share of each).
 """
 
 from __future__ import annotations
@@ -25,10 +32,10 @@ REPO = Path(os.environ.get("COI_RISK_REPO", Path(__file__).resolve().parents[1])
 sys.path.insert(0, str(REPO))
 
 
-def run(recovered: int, live: int, refreeze_every: int) -> dict:
+def run(recovered: int, live: int, refreeze_every: int, full_collections: str) -> dict:
     from bench.synthetic import generate_events
     from scoring import AlertTracker, Engine, ScoringConfig
-    from streams.app import refreeze_heap
+    from streams.collector import refreeze_heap
     from streams.processor import EventProcessor, InputRecord
 
     config = ScoringConfig.load()
@@ -36,33 +43,48 @@ def run(recovered: int, live: int, refreeze_every: int) -> dict:
     records = [InputRecord(value=json.dumps(event, separators=(",", ":")).encode(),
                            key=event["relation_id"].encode(), topic="events", partition=0, offset=offset)
                for offset, event in enumerate(generate_events(recovered + live))]
+    only_at_refreeze = full_collections == "at-refreeze" and refreeze_every > 0
     for record in records[:recovered]:
         processor.process(record, publish=False)
-    gc.collect()
-    gc.freeze()
+    refreeze_heap(only_at_refreeze)  # as the worker does once caught up
 
     pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
     started_at: list[float] = []
+
+    in_events = [0.0]  # seconds of collections inside the current event
 
     def timer(phase, info):
         if phase == "start":
             started_at.append(time.perf_counter())
         else:
-            pauses[info["generation"]].append(time.perf_counter() - started_at.pop())
+            pause = time.perf_counter() - started_at.pop()
+            pauses[info["generation"]].append(pause)
+            in_events[0] += pause
 
     refreezes: list[float] = []
+    events: list[tuple[float, float]] = []  # (seconds, of them in the collector) per live event
     gc.callbacks.append(timer)
     started = time.perf_counter()
     for index, record in enumerate(records[recovered:], 1):
+        in_events[0] = 0.0
+        begun = time.perf_counter()
         processor.process(record)
+        events.append((time.perf_counter() - begun, in_events[0]))
         if refreeze_every and index % refreeze_every == 0:
             begun = time.perf_counter()
-            refreeze_heap()
+            refreeze_heap(only_at_refreeze)
             refreezes.append(time.perf_counter() - begun)
     elapsed = time.perf_counter() - started
     gc.callbacks.remove(timer)
+    times = sorted(seconds for seconds, _ in events)
+    slowest = sorted(events, reverse=True)[:5]
     return {"recovered": recovered, "live": live, "refreeze_every": refreeze_every,
+            "full_collections": full_collections,
             "live_rate": round(live / elapsed),
+            "event_ms": {"p50": round(times[len(times) // 2] * 1000, 3),
+                         "p99": round(times[int(0.99 * len(times))] * 1000, 2),
+                         "max": round(times[-1] * 1000, 1), "mean": round(sum(times) / len(times) * 1000, 3)},
+            "slowest_ms_of_them_collector": [[round(a * 1000, 1), round(b * 1000, 1)] for a, b in slowest],
             "collections": {str(g): len(p) for g, p in pauses.items()},
             "max_pause_ms": {str(g): round(max(p, default=0) * 1000, 2) for g, p in pauses.items()},
             "total_pause_ms": {str(g): round(sum(p) * 1000, 1) for g, p in pauses.items()},
@@ -75,14 +97,19 @@ def main() -> None:
     parser.add_argument("--recovered", type=int, default=100_000)
     parser.add_argument("--live", type=int, default=100_000)
     parser.add_argument("--refreeze-every", type=int, nargs="+", default=[0, 20_000])
+    parser.add_argument("--full-collections", nargs="+", choices=["automatic", "at-refreeze"],
+                        default=["automatic"])
+    parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # the subprocess: one setting
     args = parser.parse_args()
     if args.one is not None:
-        print(json.dumps(run(args.recovered, args.live, args.one)), flush=True)
+        print(json.dumps(run(args.recovered, args.live, args.one, args.full_collections[0])), flush=True)
         return
-    for every in args.refreeze_every:
-        subprocess.run([sys.executable, __file__, "--recovered", str(args.recovered), "--live", str(args.live),
-                        "--one", str(every)], check=True)
+    for _ in range(args.rounds):
+        for every in args.refreeze_every:
+            for full in args.full_collections:
+                subprocess.run([sys.executable, __file__, "--recovered", str(args.recovered), "--live",
+                                str(args.live), "--full-collections", full, "--one", str(every)], check=True)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
     .venv/bin/python bench/slowest_events.py --size 200000 --probe 2000
     .venv/bin/python bench/slowest_events.py --size 200000 --profile 40   # with where the time goes (cProfile)
     .venv/bin/python bench/slowest_events.py --size 200000 --recomputes   # and how much recomputing moved nothing
+    .venv/bin/python bench/slowest_events.py --size 200000 --full-collections at-refreeze   # the worker's collector
 
 Loads `size` synthetic events (bench/synthetic.py, seed 5, as bench/scoring_latency.py) with `Engine.load`, freezes
 them out of the collector, applies `probe` more one by one, and lists the slowest with what the engine did for
@@ -81,6 +82,9 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="also profile the live events (cProfile) and print the N costliest functions")
+    parser.add_argument("--full-collections", choices=["automatic", "at-refreeze"], default="automatic",
+                        help="after the load: the collector's own schedule, or full collections left to the "
+                             "worker's re-freeze (as the worker does)")
     parser.add_argument("--recomputes", action="store_true",
                         help="also count the held results recomputed, changed or not (adds to the times)")
     args = parser.parse_args()
@@ -92,8 +96,13 @@ def main() -> int:
     events = generate_events(args.size + args.probe, seed=5)
     engine = Engine()
     engine.load(validate_event(next(events)) for _ in range(args.size))
-    gc.collect()
-    gc.freeze()
+    if args.full_collections == "at-refreeze":  # as the worker of this checkout does
+        from streams.collector import refreeze_heap
+
+        refreeze_heap(full_collections_only_here=True)
+    else:
+        gc.collect()
+        gc.freeze()
     rows = []
     profiler = cProfile.Profile() if args.profile else None
     # seconds in the cyclic collector during `apply`, its collections, when the current one started, whether an
@@ -113,16 +122,18 @@ def main() -> int:
         if profiler is not None:
             profiler.enable()
         collector[3] = True
+        collected_before = collector[0]
         started = time.perf_counter()
         changes = engine.apply(event)
         elapsed = time.perf_counter() - started
         collector[3] = False
+        collected = collector[0] - collected_before
         if profiler is not None:
             profiler.disable()
         last = engine.stats()
         causes = {k: v for k, v in engine._last.get("causes", {}).items() if v}
         rows.append((elapsed, event.relation_type.value, event.source.id, event.target.id, last["last_visits"],
-                     last["last_recomputed"], len(changes), causes))
+                     last["last_recomputed"], len(changes), causes, collected))
     _tally(rows)
     if outcomes:
         print("| recomputed held results of kind | changed | unchanged |\n|---|---|---|")
@@ -135,11 +146,12 @@ def main() -> int:
           f"p99 {latencies[int(0.99 * len(rows))] * 1000:.2f} ms, max {latencies[-1] * 1000:.1f} ms, "
           f"mean {sum(latencies) / len(rows) * 1000:.3f} ms; cyclic collector {collector[0] * 1000:.0f} ms of "
           f"{sum(latencies) * 1000:.0f} ms ({collector[1]} collections)\n")
-    print("| ms | relation | source -> target | visits | pairs recomputed (by cause) | score changes |")
-    print("|---|---|---|---|---|---|")
-    for elapsed, kind, source, target, visits, recomputed, changed, causes in rows[:args.top]:
-        print(f"| {elapsed * 1000:.1f} | {kind} | {source} -> {target} | {visits:,} | {recomputed} {causes} | "
-              f"{changed} |")
+    print("| ms | of it in the collector ms | relation | source -> target | visits | pairs recomputed (by cause) | "
+          "score changes |")
+    print("|---|---|---|---|---|---|---|")
+    for elapsed, kind, source, target, visits, recomputed, changed, causes, collected in rows[:args.top]:
+        print(f"| {elapsed * 1000:.1f} | {collected * 1000:.1f} | {kind} | {source} -> {target} | {visits:,} | "
+              f"{recomputed} {causes} | {changed} |")
     if profiler is not None:
         print()
         pstats.Stats(profiler).sort_stats("tottime").print_stats(args.profile)

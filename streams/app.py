@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import gc
 import itertools
 import logging
 import os
@@ -31,6 +30,7 @@ from prometheus_client import CollectorRegistry
 from scoring import AlertTracker, Engine, ScoringConfig
 from scoring.matching import Matcher
 from scoring.resolution import ResolvingEngine
+from streams.collector import CollectionTimer, refreeze_heap
 from streams.config import Settings
 from streams.crash_guard import CrashGuard
 from streams.faust_metrics import BatchMonitor, FaustCollector
@@ -73,6 +73,9 @@ class Pipeline:
         # (the newest usable snapshot or None, seconds its loading took), loading since start-up: `prefetch_snapshot`
         self._prefetched: concurrent.futures.Future | None = None
         self._gc_frozen = False
+        # full collections at the periodic re-freeze only (`streams.collector.refreeze_heap`)
+        self._full_collections_only_at_refreeze = bool(settings.gc_refreeze_every_events) \
+            and not settings.gc_automatic_full_collections
         self.snapshots = SnapshotStore(settings.snapshot_path, Identity(settings.app_id, settings.events_topic,
                                                                         config_hash(config)),
                                        keep=settings.snapshot_keep) if settings.snapshots_enabled else None
@@ -165,7 +168,7 @@ class Pipeline:
         every = self.settings.gc_refreeze_every_events
         if every and self._gc_frozen and self._events_since_refreeze >= every:
             self._events_since_refreeze = 0
-            refreeze_heap()
+            refreeze_heap(self._full_collections_only_at_refreeze)
 
     async def _not_yet_applied(self, batch) -> list:
         """Events at or past the engine's position. Earlier ones were applied and published already (the engine
@@ -274,7 +277,7 @@ class Pipeline:
             else:
                 return
             if not self._gc_frozen:
-                refreeze_heap()  # the recovered graph
+                refreeze_heap(self._full_collections_only_at_refreeze)  # the recovered graph
                 self._gc_frozen = True
             self.sample_gauges()
         if generation == self._generation:
@@ -308,6 +311,11 @@ class Pipeline:
         log.info("%s: %s", "ready" if ready else "not ready", why)
 
     # -- snapshots -------------------------------------------------------------------------------------------
+
+    def time_collections(self) -> CollectionTimer:
+        """Time this process's garbage collections into `coi_gc_pause_seconds` (the worker's process: the collector
+        is process-wide, so a test building several pipelines in one process does not call this)."""
+        return CollectionTimer(self.metrics.gc_pause).install()
 
     def prefetch_snapshot(self) -> None:
         """Start loading the newest usable snapshot now, in a thread of its own, so that the load overlaps what
@@ -438,17 +446,6 @@ class Pipeline:
             position = self.processor.next_offsets.get(str(tp.partition), 0)
             self.metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(
                 max(0, highwater - position))
-
-
-def refreeze_heap() -> None:
-    """Collect what is garbage now, then move every survivor out of the collector's generations (`gc.freeze`).
-
-    The graph lives as long as the worker: left in the oldest generation, every full collection walks all of it
-    (a pause that grows with the graph: 0.35-0.6 s seen under load). Frozen objects are never walked again, so
-    the collection here walks only what was allocated since the last freeze. The price: a frozen object that later
-    becomes garbage in a reference cycle is never freed (reference counting still frees the others)."""
-    gc.collect()
-    gc.freeze()
 
 
 def _fail_without_commit(exc: BaseException) -> None:

@@ -1,4 +1,6 @@
-"""The garbage collector during bulk work: a replay of the input log, or a bulk load.
+"""The garbage collector: paused during bulk work, frozen and re-frozen in the live worker, its pauses timed.
+
+During bulk work (a replay of the input log, or a bulk load):
 
 Such a pass allocates millions of objects that live on (the graph and the engine's caches), and Python's
 automatic collection walks all of them again each time the oldest generation has grown by a quarter: timed with
@@ -12,6 +14,9 @@ recent objects at a cost proportional to what was allocated since. Older cycles 
 from __future__ import annotations
 
 import gc
+import time
+
+from prometheus_client import Histogram
 
 YOUNG_COLLECTION_EVERY = 10_000  # steps (events) between collections of the young generations
 
@@ -38,3 +43,55 @@ class PausedCollection:
     def __exit__(self, *exc_info) -> None:
         if self._was_enabled:
             gc.enable()
+
+
+# A threshold the collector's count of young collections never reaches (a C int): no automatic full collection.
+_NO_AUTOMATIC_FULL_COLLECTION = 2**31 - 1
+
+
+def refreeze_heap(full_collections_only_here: bool = False) -> None:
+    """Collect what is garbage now, then move every survivor out of the collector's generations (`gc.freeze`).
+
+    The graph lives as long as the worker: left in the oldest generation, every full collection walks all of it
+    (a pause that grows with the graph: 0.35-0.6 s seen under load). Frozen objects are never walked again, so
+    the collection here walks only what was allocated since the last freeze. The price: a frozen object that later
+    becomes garbage in a reference cycle is never freed (reference counting still frees the others).
+
+    `full_collections_only_here` (a worker that re-freezes periodically): the collector then collects only its
+    young generations by itself, and the oldest one only here. Between two re-freezes the automatic full
+    collections walked everything the live events had cached since the last one, inside whichever event
+    happened to trigger them (a 126-168 ms pause in an event that took 4 ms of work, at 100,000 relations:
+    docs/benchmarks.md), and each did again the walk the next re-freeze does anyway. The live path makes no
+    reference cycles of its own (docs/benchmarks.md, "The worker's own overhead"); the young collections still
+    free the short-lived cycles of the libraries beneath it, and the rest wait for the next re-freeze."""
+    gc.collect()
+    gc.freeze()
+    if full_collections_only_here:
+        young, middle, _ = gc.get_threshold()
+        gc.set_threshold(young, middle, _NO_AUTOMATIC_FULL_COLLECTION)
+
+
+class CollectionTimer:
+    """Times every collection of the cyclic collector into a histogram labelled by generation (`gc.callbacks`).
+
+    Process-wide, like the collector: the worker installs one for its process. A collection runs in whichever
+    thread allocated, and never two at once, so one start time suffices."""
+
+    def __init__(self, histogram: Histogram):
+        self._histogram = histogram
+        self._started = 0.0
+
+    def install(self) -> CollectionTimer:
+        if self._observe not in gc.callbacks:
+            gc.callbacks.append(self._observe)
+        return self
+
+    def uninstall(self) -> None:
+        if self._observe in gc.callbacks:
+            gc.callbacks.remove(self._observe)
+
+    def _observe(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self._histogram.labels(generation=str(info["generation"])).observe(time.perf_counter() - self._started)

@@ -152,6 +152,9 @@ class Settings(BaseSettings):
     # it collects and freezes again after every `gc_refreeze_every_events` live events (0: never), so the graph
     # built live does not make full collections walk it either (bench/gc_pauses.py, docs/benchmarks.md).
     gc_refreeze_every_events: int = Field(default=10_000, ge=0)
+    # False: while the worker re-freezes periodically, only the re-freeze collects the oldest generation (no
+    # automatic full collection inside an event; streams.collector.refreeze_heap). True: Python's own schedule.
+    gc_automatic_full_collections: bool = False
 
     @model_validator(mode="before")
     @classmethod

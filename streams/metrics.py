@@ -12,6 +12,8 @@ from schemas import AlertState, Band, RejectReason
 # Scoring is sub-millisecond to tens of milliseconds; end-to-end spans broker round trips and batching.
 _SCORING_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 _PAUSE_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+# A young collection takes a fraction of a millisecond; a full one walks whatever is not frozen (seconds at worst).
+_GC_BUCKETS = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 _E2E_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
                 3600.0, 86400.0)
 
@@ -66,11 +68,17 @@ class PipelineMetrics:
         self.snapshot_loaded_offset = Gauge("coi_snapshot_loaded_offset", "Input offset of the snapshot loaded at "
                                             "start (-1: none, the full log was replayed)", ["partition"],
                                             registry=registry)
+        # The live path stops while the cyclic collector runs (streams.collector.CollectionTimer): young
+        # collections every few hundred allocations, full ones at the heap's re-freeze (gc_refreeze_every_events)
+        self.gc_pause = Histogram("coi_gc_pause_seconds", "Pauses of the cyclic garbage collector, by generation "
+                                  "(2: a full collection)", ["generation"], buckets=_GC_BUCKETS, registry=registry)
 
     def declare_series(self, output_topics: list[str]) -> None:
         """Create every known label combination at 0, so rate() and increase() see the first event too."""
         for reason in RejectReason:
             self.events_rejected.labels(reason=reason.value)
+        for generation in ("0", "1", "2"):
+            self.gc_pause.labels(generation=generation)
         for clock in ("event_time", "append_time"):
             self.end_to_end_latency.labels(clock=clock)
         for band in Band:

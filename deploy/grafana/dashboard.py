@@ -232,6 +232,30 @@ ROWS: tuple[RowSpec, ...] = (
             ),
         ),
     ),
+    RowSpec(
+        "Worker internals",
+        (
+            _spec(
+                "Garbage-collector pauses p50/p99",
+                *_quantiles("coi_gc_pause_seconds", by="generation", legend_suffix=" gen {{generation}}"),
+                unit="s",
+                description=(
+                    "The live path stops while Python's cyclic collector runs: young collections (generations "
+                    "0 and 1) every few hundred allocations, full ones (2) when the worker re-freezes its heap "
+                    "(gc_refreeze_every_events). A rising full-collection pause means more is allocated live "
+                    "between two re-freezes."
+                ),
+                width=12,
+            ),
+            _spec(
+                "Time in the garbage collector",
+                Query(_sum("rate", "coi_gc_pause_seconds_sum", by="generation"), "gen {{generation}}"),
+                unit="percentunit",
+                description="Share of the worker's time spent in collections, by generation.",
+                width=12,
+            ),
+        ),
+    ),
 )
 
 

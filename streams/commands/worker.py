@@ -33,6 +33,7 @@ def run_worker(settings, loglevel: str = "info") -> int:
 
     say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731 - before Faust sets up logging
     pipeline = Pipeline(settings)
+    pipeline.time_collections()
     pipeline.prefetch_snapshot()  # loads while the worker connects, starts and joins its group
     try:
         wait_for_kafka(settings, say=say)
