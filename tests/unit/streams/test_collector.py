@@ -159,3 +159,24 @@ def test_young_cycles_are_still_freed_automatically_when_full_collections_wait(c
     churn = [[] for _ in range(gc.get_threshold()[0] * 3)]  # allocations enough for a young collection
     del churn
     assert alive() is None
+
+
+@pytest.mark.parametrize("overrides, only_at_refreeze", [
+    ({}, True),  # the default: a periodic re-freeze, which alone collects the oldest generation
+    ({"gc_automatic_full_collections": True}, False),
+    ({"gc_refreeze_every_events": 0}, False),  # never re-frozen: the collector's own full collections stay
+])
+def test_the_worker_leaves_full_collections_to_its_refreeze_by_default(tmp_path, collector_settings, overrides,
+                                                                       only_at_refreeze):
+    from streams.app import Pipeline
+    from streams.config import load_settings
+
+    pipeline = Pipeline(load_settings(environ={}, data_dir=str(tmp_path / "data"), **overrides))
+    before = gc.get_threshold()
+    refreeze_heap(pipeline._full_collections_only_at_refreeze)  # the catch-up's first freeze
+    pipeline._gc_frozen = True
+    pipeline._refreeze_if_due(10_000)  # and the periodic one, when there is one
+    if only_at_refreeze:
+        assert gc.get_threshold()[:2] == before[:2] and gc.get_threshold()[2] > 10**9
+    else:
+        assert gc.get_threshold() == before
