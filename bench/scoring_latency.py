@@ -8,9 +8,9 @@ For each size, in a fresh subprocess (so memory readings do not mix):
    reports the load rate (events per second of `Engine.load`, schema validation excluded) and the rebuild time;
 2. memory per relation = growth of the process's resident set during the load (graph and caches) / relations;
 3. freezes the loaded objects out of the garbage collector (`gc.freeze()`, as the live worker does after
-   recovery; `--full-collections at-refreeze`: and leaves full collections to the worker's periodic re-freeze, as
-   the worker does since the ninth round of issue 13, so none runs during the probe), applies `--probe` more
-   events one by one and reports apply+rescore latency p50/p99/max (the live
+   recovery; `--automatic-collection none|young`: and leaves every collection, or the full ones, to the worker's
+   periodic re-freeze, as `gc_automatic_collection` does in the worker, so none runs during the probe), applies
+   `--probe` more events one by one and reports apply+rescore latency p50/p99/max (the live
    path), and the mean latency over the first and last halves of the probe;
 4. times `Engine.recompute_all()` once: what a naive pipeline would pay per event if it rescored everything
    (`--no-naive` skips it).
@@ -44,18 +44,18 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def freeze_as_the_worker(full_collections: str) -> None:
-    """Freeze the loaded state out of the collector's generations; `at-refreeze`: as the worker of this checkout
-    does (`streams.collector.refreeze_heap`), which also leaves full collections to its periodic re-freeze."""
-    if full_collections == "automatic":
+def freeze_as_the_worker(automatic: str) -> None:
+    """Freeze the loaded state out of the collector's generations; with `automatic` other than "all", as the worker
+    of this checkout does (`streams.collector.refreeze_heap`), which also stops the collector's own collections."""
+    if automatic == "all":
         gc.freeze()
         return
     from streams.collector import refreeze_heap
 
-    refreeze_heap(full_collections_only_here=True)
+    refreeze_heap(automatic)
 
 
-def measure(size: int, probe: int, naive: bool, layer: bool, full_collections: str = "automatic") -> dict:
+def measure(size: int, probe: int, naive: bool, layer: bool, automatic: str = "all") -> dict:
     from bench.synthetic import generate_events
     from schemas import validate_event
     from scoring import Engine
@@ -82,7 +82,7 @@ def measure(size: int, probe: int, naive: bool, layer: bool, full_collections: s
     stats = engine.stats()
     # as the live worker does after recovery (streams/app.py): the loaded state is long-lived, and leaving it in
     # the collector's generations makes every full collection walk it (a latency spike of its own)
-    freeze_as_the_worker(full_collections)
+    freeze_as_the_worker(automatic)
 
     probes = [validate_event(event) for event in events]
     latencies = []
@@ -121,19 +121,19 @@ def main() -> int:
     parser.add_argument("--no-naive", action="store_true", help="skip the full recompute (slow at 1M)")
     parser.add_argument("--layer", action="store_true",
                         help="through the entity-resolution layer (scoring.resolution.ResolvingEngine), as the worker")
-    parser.add_argument("--full-collections", choices=["automatic", "at-refreeze"], default="automatic",
-                        help="after the load: the collector's own schedule, or full collections left to the "
-                             "worker's re-freeze (streams.collector.refreeze_heap; this checkout on)")
+    parser.add_argument("--automatic-collection", choices=["none", "young", "all"], default="all",
+                        help="after the load: what the collector does by itself (the worker's "
+                             "gc_automatic_collection; none and young need this checkout or a later one)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: measure one size in this process
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure(args.one, args.probe, not args.no_naive, args.layer, args.full_collections)))
+        print(json.dumps(measure(args.one, args.probe, not args.no_naive, args.layer, args.automatic_collection)))
         return 0
     rows = []
     for size in args.sizes:
         command = [sys.executable, __file__, "--one", str(size), "--probe", str(args.probe)]
         command += ["--no-naive"] * args.no_naive + ["--layer"] * args.layer
-        command += ["--full-collections", args.full_collections]
+        command += ["--automatic-collection", args.automatic_collection]
         rows.append({"size": size, **measure_in_child(command)})
         print(json.dumps(rows[-1]), flush=True)
     print("\n| relations loaded | load ev/s | apply p50 ms | apply p99 ms | max ms | naive recompute ms "

@@ -3,7 +3,7 @@
     .venv/bin/python bench/slowest_events.py --size 200000 --probe 2000
     .venv/bin/python bench/slowest_events.py --size 200000 --profile 40   # with where the time goes (cProfile)
     .venv/bin/python bench/slowest_events.py --size 200000 --recomputes   # and how much recomputing moved nothing
-    .venv/bin/python bench/slowest_events.py --size 200000 --full-collections at-refreeze   # the worker's collector
+    .venv/bin/python bench/slowest_events.py --size 200000 --automatic-collection none   # the worker's collector
 
 Loads `size` synthetic events (bench/synthetic.py, seed 5, as bench/scoring_latency.py) with `Engine.load`, freezes
 them out of the collector, applies `probe` more one by one, and lists the slowest with what the engine did for
@@ -82,9 +82,9 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="also profile the live events (cProfile) and print the N costliest functions")
-    parser.add_argument("--full-collections", choices=["automatic", "at-refreeze"], default="automatic",
-                        help="after the load: the collector's own schedule, or full collections left to the "
-                             "worker's re-freeze (as the worker does)")
+    parser.add_argument("--automatic-collection", choices=["none", "young", "all"], default="all",
+                        help="after the load: what the collector does by itself (the worker's "
+                             "gc_automatic_collection; it collects nothing during the probe with none)")
     parser.add_argument("--recomputes", action="store_true",
                         help="also count the held results recomputed, changed or not (adds to the times)")
     args = parser.parse_args()
@@ -96,10 +96,10 @@ def main() -> int:
     events = generate_events(args.size + args.probe, seed=5)
     engine = Engine()
     engine.load(validate_event(next(events)) for _ in range(args.size))
-    if args.full_collections == "at-refreeze":  # as the worker of this checkout does
+    if args.automatic_collection != "all":  # as the worker of this checkout does
         from streams.collector import refreeze_heap
 
-        refreeze_heap(full_collections_only_here=True)
+        refreeze_heap(args.automatic_collection)
     else:
         gc.collect()
         gc.freeze()

@@ -73,9 +73,11 @@ class Pipeline:
         # (the newest usable snapshot or None, seconds its loading took), loading since start-up: `prefetch_snapshot`
         self._prefetched: concurrent.futures.Future | None = None
         self._gc_frozen = False
-        # full collections at the periodic re-freeze only (`streams.collector.refreeze_heap`)
-        self._full_collections_only_at_refreeze = bool(settings.gc_refreeze_every_events) \
-            and not settings.gc_automatic_full_collections
+        # what the collector does by itself between re-freezes (`streams.collector.refreeze_heap`): without
+        # periodic re-freezes, everything (nothing else would collect)
+        self._automatic_collection = settings.gc_automatic_collection if settings.gc_refreeze_every_events \
+            else "all"
+        self._refrozen_at = time.monotonic()
         self.snapshots = SnapshotStore(settings.snapshot_path, Identity(settings.app_id, settings.events_topic,
                                                                         config_hash(config)),
                                        keep=settings.snapshot_keep) if settings.snapshots_enabled else None
@@ -147,6 +149,10 @@ class Pipeline:
         async def sample(app=app):
             pipeline.sample_gauges()
 
+        @app.timer(s.gc_refreeze_every_seconds)
+        async def refreeze_when_idle(app=app):
+            pipeline.refreeze_if_stale()
+
         register_views(app, self)
         return app
 
@@ -167,8 +173,19 @@ class Pipeline:
         self._events_since_refreeze += events
         every = self.settings.gc_refreeze_every_events
         if every and self._gc_frozen and self._events_since_refreeze >= every:
-            self._events_since_refreeze = 0
-            refreeze_heap(self._full_collections_only_at_refreeze)
+            self._refreeze()
+
+    def refreeze_if_stale(self) -> None:
+        """Re-freeze if `gc_refreeze_every_seconds` passed without one (the timer's job): an idle worker's
+        libraries make garbage too, and with automatic collection off only a re-freeze frees its cycles."""
+        if self.settings.gc_refreeze_every_events and self._gc_frozen \
+                and time.monotonic() - self._refrozen_at >= self.settings.gc_refreeze_every_seconds:
+            self._refreeze()
+
+    def _refreeze(self) -> None:
+        self._events_since_refreeze = 0
+        self._refrozen_at = time.monotonic()
+        refreeze_heap(self._automatic_collection)
 
     async def _not_yet_applied(self, batch) -> list:
         """Events at or past the engine's position. Earlier ones were applied and published already (the engine
@@ -277,7 +294,7 @@ class Pipeline:
             else:
                 return
             if not self._gc_frozen:
-                refreeze_heap(self._full_collections_only_at_refreeze)  # the recovered graph
+                self._refreeze()  # the recovered graph
                 self._gc_frozen = True
             self.sample_gauges()
         if generation == self._generation:

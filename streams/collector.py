@@ -48,25 +48,38 @@ class PausedCollection:
 # A threshold the collector's count of young collections never reaches (a C int): no automatic full collection.
 _NO_AUTOMATIC_FULL_COLLECTION = 2**31 - 1
 
+# What the collector may do by itself between two re-freezes of the live worker (`gc_automatic_collection`)
+AUTOMATIC_COLLECTION = ("none", "young", "all")
 
-def refreeze_heap(full_collections_only_here: bool = False) -> None:
-    """Collect what is garbage now, then move every survivor out of the collector's generations (`gc.freeze`).
+
+def refreeze_heap(automatic: str = "all") -> None:
+    """Collect what is garbage now, then move every survivor out of the collector's generations (`gc.freeze`),
+    and leave the collector to collect by itself only what `automatic` says until the next call.
 
     The graph lives as long as the worker: left in the oldest generation, every full collection walks all of it
     (a pause that grows with the graph: 0.35-0.6 s seen under load). Frozen objects are never walked again, so
     the collection here walks only what was allocated since the last freeze. The price: a frozen object that later
     becomes garbage in a reference cycle is never freed (reference counting still frees the others).
 
-    `full_collections_only_here` (a worker that re-freezes periodically): the collector then collects only its
-    young generations by itself, and the oldest one only here. Between two re-freezes the automatic full
-    collections walked everything the live events had cached since the last one, inside whichever event
-    happened to trigger them (a 126-168 ms pause in an event that took 4 ms of work, at 100,000 relations:
-    docs/benchmarks.md), and each did again the walk the next re-freeze does anyway. The live path makes no
-    reference cycles of its own (docs/benchmarks.md, "The worker's own overhead"); the young collections still
-    free the short-lived cycles of the libraries beneath it, and the rest wait for the next re-freeze."""
+    `automatic` (for a worker that re-freezes periodically, by events and by time):
+    - "young" (the worker's default): the young generations are collected automatically, the oldest one only
+      here. Between two re-freezes the automatic full collections walked everything the live events had kept
+      since the last one, inside whichever event triggered them (up to half a second in an event whose own work
+      took a few milliseconds, several times per re-freeze period), and each did again the walk the next
+      re-freeze does anyway. The live path makes no reference cycles (a collection after 5,000 and after 10,000
+      live events of the synthetic mix finds none); the young collections free the short-lived cycles of the
+      libraries beneath it, and older ones wait for the next re-freeze.
+    - "none": no automatic collection until the next re-freeze, which alone collects: no collector pause inside
+      an event at all, a longer re-freeze. Not faster on the development machine (docs/benchmarks.md).
+    - "all": Python's own schedule.
+    Figures: docs/benchmarks.md, ninth round of issue 13."""
+    if automatic not in AUTOMATIC_COLLECTION:
+        raise ValueError(f"automatic collection must be one of {AUTOMATIC_COLLECTION}, not {automatic!r}")
     gc.collect()
     gc.freeze()
-    if full_collections_only_here:
+    if automatic == "none":
+        gc.disable()
+    elif automatic == "young":
         young, middle, _ = gc.get_threshold()
         gc.set_threshold(young, middle, _NO_AUTOMATIC_FULL_COLLECTION)
 

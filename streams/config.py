@@ -22,7 +22,7 @@ import tomllib
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -152,9 +152,12 @@ class Settings(BaseSettings):
     # it collects and freezes again after every `gc_refreeze_every_events` live events (0: never), so the graph
     # built live does not make full collections walk it either (bench/gc_pauses.py, docs/benchmarks.md).
     gc_refreeze_every_events: int = Field(default=10_000, ge=0)
-    # False: while the worker re-freezes periodically, only the re-freeze collects the oldest generation (no
-    # automatic full collection inside an event; streams.collector.refreeze_heap). True: Python's own schedule.
-    gc_automatic_full_collections: bool = False
+    # ... and after `gc_refreeze_every_seconds` without one (an idle worker's libraries allocate too)
+    gc_refreeze_every_seconds: float = Field(default=60.0, gt=0)
+    # What the collector does by itself between re-freezes (streams.collector.refreeze_heap): "young" (its young
+    # generations; the oldest one only at the re-freezes), "none" (only the re-freezes collect), "all" (Python's
+    # own schedule). With gc_refreeze_every_events 0 it is always "all".
+    gc_automatic_collection: Literal["none", "young", "all"] = "young"
 
     @model_validator(mode="before")
     @classmethod

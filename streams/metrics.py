@@ -69,7 +69,7 @@ class PipelineMetrics:
                                             "start (-1: none, the full log was replayed)", ["partition"],
                                             registry=registry)
         # The live path stops while the cyclic collector runs (streams.collector.CollectionTimer): young
-        # collections every few hundred allocations, full ones at the heap's re-freeze (gc_refreeze_every_events)
+        # collections, and full ones at the heap's re-freezes (gc_refreeze_every_events, gc_automatic_collection)
         self.gc_pause = Histogram("coi_gc_pause_seconds", "Pauses of the cyclic garbage collector, by generation "
                                   "(2: a full collection)", ["generation"], buckets=_GC_BUCKETS, registry=registry)
 

@@ -240,9 +240,10 @@ ROWS: tuple[RowSpec, ...] = (
                 *_quantiles("coi_gc_pause_seconds", by="generation", legend_suffix=" gen {{generation}}"),
                 unit="s",
                 description=(
-                    "The live path stops while Python's cyclic collector runs: young collections (generations "
-                    "0 and 1) every few hundred allocations, full ones (2) when the worker re-freezes its heap "
-                    "(gc_refreeze_every_events). A rising full-collection pause means more is allocated live "
+                    "The live path stops while Python's cyclic collector runs: full collections (generation 2) "
+                    "when the worker re-freezes its heap (gc_refreeze_every_events, gc_refreeze_every_seconds); "
+                    "young ones (0, 1) every few hundred allocations (none once caught up with "
+                    "gc_automatic_collection none). A rising full-collection pause means more is kept live "
                     "between two re-freezes."
                 ),
                 width=12,

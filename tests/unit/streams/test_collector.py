@@ -4,6 +4,7 @@ re-frozen with full collections left to the re-freeze; its pauses timed into a m
 from __future__ import annotations
 
 import gc
+import time
 import weakref
 
 import pytest
@@ -56,16 +57,18 @@ def test_the_setting_is_restored_when_the_pass_fails():
     assert gc.isenabled()
 
 
-# -- the live worker: re-freezing, full collections only at the re-freeze, pauses timed
+# -- the live worker: re-freezing, what the collector does by itself in between, pauses timed
 
 
 @pytest.fixture
 def collector_settings():
-    """The collector's thresholds and frozen objects are process-wide: put them back after each test."""
-    thresholds = gc.get_threshold()
+    """The collector's switch, thresholds and frozen objects are process-wide: put them back after each test."""
+    thresholds, enabled = gc.get_threshold(), gc.isenabled()
     yield
     gc.set_threshold(*thresholds)
     gc.unfreeze()
+    if enabled:
+        gc.enable()
 
 
 def test_refreeze_frees_garbage_cycles_and_freezes_the_survivors(collector_settings):
@@ -79,14 +82,14 @@ def test_refreeze_frees_garbage_cycles_and_freezes_the_survivors(collector_setti
     assert gc.get_freeze_count() >= frozen_before + len(kept)
 
 
-def _automatic_full_collections_while_the_heap_grows() -> int:
-    """Allocate objects that live on, as live events do with what they cache, and count the full collections the
-    collector starts by itself meanwhile."""
-    full = []
+def _automatic_collections_while_the_heap_grows() -> dict[int, int]:
+    """Allocate objects that live on, as live events do with what they cache, and count the collections the
+    collector starts by itself meanwhile, by generation."""
+    started = {0: 0, 1: 0, 2: 0}
 
     def count(phase, info):
-        if phase == "stop" and info["generation"] == 2:
-            full.append(info)
+        if phase == "start":
+            started[info["generation"]] += 1
 
     kept = []
     gc.callbacks.append(count)
@@ -95,28 +98,53 @@ def _automatic_full_collections_while_the_heap_grows() -> int:
             kept.append([[] for _ in range(1000)])
     finally:
         gc.callbacks.remove(count)
-    return len(full)
+    return started
 
 
-def test_full_collections_are_left_to_the_refreeze_when_asked(collector_settings):
-    refreeze_heap()
-    assert _automatic_full_collections_while_the_heap_grows() > 0  # the collector's own schedule
-
-    young, middle, _ = gc.get_threshold()
-    refreeze_heap(full_collections_only_here=True)
-    assert gc.get_threshold()[:2] == (young, middle)  # the young generations are collected as before
-    assert _automatic_full_collections_while_the_heap_grows() == 0
+def _a_cycle() -> weakref.ref:
     cycle = Node()
     alive = weakref.ref(cycle)
     del cycle
-    refreeze_heap(full_collections_only_here=True)  # the re-freeze still frees it
+    return alive
+
+
+def test_all_keeps_pythons_own_schedule(collector_settings):
+    before = gc.get_threshold()
+    refreeze_heap("all")
+    assert gc.isenabled() and gc.get_threshold() == before
+    collections = _automatic_collections_while_the_heap_grows()
+    assert collections[0] > 0 and collections[2] > 0  # full collections, on the collector's own schedule
+
+
+def test_young_leaves_full_collections_to_the_refreeze(collector_settings):
+    young, middle, _ = gc.get_threshold()
+    refreeze_heap("young")
+    assert gc.isenabled() and gc.get_threshold()[:2] == (young, middle)
+    collections = _automatic_collections_while_the_heap_grows()
+    assert collections[0] > 0 and collections[2] == 0
+    alive = _a_cycle()
+    churn = [[] for _ in range(young * 3)]  # allocations enough for a young collection: it frees the cycle
+    del churn
     assert alive() is None
 
 
-def test_without_it_the_oldest_generation_keeps_its_threshold(collector_settings):
-    before = gc.get_threshold()
-    refreeze_heap()
-    assert gc.get_threshold() == before
+def test_none_leaves_every_collection_to_the_refreeze(collector_settings):
+    refreeze_heap("none")
+    assert not gc.isenabled()
+    assert _automatic_collections_while_the_heap_grows() == {0: 0, 1: 0, 2: 0}
+    alive = _a_cycle()
+    churn = [[] for _ in range(gc.get_threshold()[0] * 3)]
+    del churn
+    assert alive() is not None  # nothing collects by itself now
+    refreeze_heap("none")  # the next re-freeze does
+    assert alive() is None
+    assert not gc.isenabled()
+
+
+def test_an_unknown_mode_is_refused_before_anything_changes(collector_settings):
+    with pytest.raises(ValueError, match="none"):
+        refreeze_heap("sometimes")
+    assert gc.isenabled()
 
 
 def test_collection_timer_observes_each_collection_by_generation():
@@ -151,32 +179,67 @@ def test_installing_twice_times_each_collection_once():
     assert registry.get_sample_value("coi_gc_pause_seconds_count", {"generation": "2"}) == 1
 
 
-def test_young_cycles_are_still_freed_automatically_when_full_collections_wait(collector_settings):
-    refreeze_heap(full_collections_only_here=True)
-    cycle = Node()
-    alive = weakref.ref(cycle)
-    del cycle
-    churn = [[] for _ in range(gc.get_threshold()[0] * 3)]  # allocations enough for a young collection
-    del churn
-    assert alive() is None
-
-
-@pytest.mark.parametrize("overrides, only_at_refreeze", [
-    ({}, True),  # the default: a periodic re-freeze, which alone collects the oldest generation
-    ({"gc_automatic_full_collections": True}, False),
-    ({"gc_refreeze_every_events": 0}, False),  # never re-frozen: the collector's own full collections stay
-])
-def test_the_worker_leaves_full_collections_to_its_refreeze_by_default(tmp_path, collector_settings, overrides,
-                                                                       only_at_refreeze):
+def _pipeline(tmp_path, **overrides):
     from streams.app import Pipeline
     from streams.config import load_settings
 
-    pipeline = Pipeline(load_settings(environ={}, data_dir=str(tmp_path / "data"), **overrides))
+    return Pipeline(load_settings(environ={}, data_dir=str(tmp_path / "data"), **overrides))
+
+
+@pytest.mark.parametrize("overrides, enabled_after, full_threshold_after", [
+    ({}, True, "never"),  # the default: young collections, full ones only at the re-freezes
+    ({"gc_automatic_collection": "none"}, False, None),
+    ({"gc_automatic_collection": "all"}, True, "unchanged"),
+    ({"gc_refreeze_every_events": 0}, True, "unchanged"),  # never re-frozen: the collector's own schedule stays
+])
+def test_the_worker_collects_as_configured_after_it_freezes(tmp_path, collector_settings, overrides, enabled_after,
+                                                            full_threshold_after):
+    pipeline = _pipeline(tmp_path, **overrides)
     before = gc.get_threshold()
-    refreeze_heap(pipeline._full_collections_only_at_refreeze)  # the catch-up's first freeze
-    pipeline._gc_frozen = True
-    pipeline._refreeze_if_due(10_000)  # and the periodic one, when there is one
-    if only_at_refreeze:
+    pipeline._refreeze()  # what the catch-up does once it has recovered the graph
+    assert gc.isenabled() is enabled_after
+    if full_threshold_after == "never":
         assert gc.get_threshold()[:2] == before[:2] and gc.get_threshold()[2] > 10**9
-    else:
+    elif full_threshold_after == "unchanged":
         assert gc.get_threshold() == before
+
+
+def test_the_worker_refreezes_every_n_events(tmp_path, collector_settings):
+    pipeline = _pipeline(tmp_path, gc_refreeze_every_events=100, gc_automatic_collection="none")
+    pipeline._refreeze()  # as after the catch-up: nothing collects by itself from now on
+    pipeline._gc_frozen = True
+    alive = _a_cycle()
+    pipeline._refreeze_if_due(60)
+    assert alive() is not None
+    pipeline._refreeze_if_due(40)
+    assert alive() is None
+
+
+def test_an_idle_worker_refreezes_after_the_configured_time(tmp_path, collector_settings, monkeypatch):
+    pipeline = _pipeline(tmp_path, gc_refreeze_every_seconds=30, gc_automatic_collection="none")
+    pipeline._gc_frozen = True
+    now = [1000.0]
+    monkeypatch.setattr("streams.app.time.monotonic", lambda: now[0])
+    pipeline._refreeze()
+    alive = _a_cycle()
+    now[0] += 29
+    pipeline.refreeze_if_stale()
+    assert alive() is not None
+    now[0] += 1
+    pipeline.refreeze_if_stale()
+    assert alive() is None
+    alive = _a_cycle()
+    pipeline._refreeze_if_due(10_000)  # a re-freeze by events restarts the clock
+    assert alive() is None
+    alive = _a_cycle()
+    now[0] += 29
+    pipeline.refreeze_if_stale()
+    assert alive() is not None
+
+
+def test_no_refreeze_before_the_recovered_graph_is_frozen(tmp_path, collector_settings):
+    pipeline = _pipeline(tmp_path, gc_refreeze_every_seconds=0.001, gc_automatic_collection="none")
+    time.sleep(0.01)
+    pipeline.refreeze_if_stale()
+    pipeline._refreeze_if_due(10**6)
+    assert gc.isenabled()  # untouched until the catch-up's first freeze
