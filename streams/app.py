@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import gc
 import itertools
 import logging
 import os
@@ -77,7 +78,8 @@ class Pipeline:
         # periodic re-freezes, everything (nothing else would collect)
         self._automatic_collection = settings.gc_automatic_collection if settings.gc_refreeze_every_events \
             else "all"
-        self._refrozen_at = time.monotonic()
+        self._clock = time.monotonic  # (a test sets the time)
+        self._refrozen_at = self._clock()
         self.snapshots = SnapshotStore(settings.snapshot_path, Identity(settings.app_id, settings.events_topic,
                                                                         config_hash(config)),
                                        keep=settings.snapshot_keep) if settings.snapshots_enabled else None
@@ -149,7 +151,8 @@ class Pipeline:
         async def sample(app=app):
             pipeline.sample_gauges()
 
-        @app.timer(s.gc_refreeze_every_seconds)
+        # checked four times a period: an idle re-freeze comes at most a quarter period late
+        @app.timer(s.gc_refreeze_every_seconds / 4)
         async def refreeze_when_idle(app=app):
             pipeline.refreeze_if_stale()
 
@@ -179,12 +182,12 @@ class Pipeline:
         """Re-freeze if `gc_refreeze_every_seconds` passed without one (the timer's job): an idle worker's
         libraries make garbage too, and with automatic collection off only a re-freeze frees its cycles."""
         if self.settings.gc_refreeze_every_events and self._gc_frozen \
-                and time.monotonic() - self._refrozen_at >= self.settings.gc_refreeze_every_seconds:
+                and self._clock() - self._refrozen_at >= self.settings.gc_refreeze_every_seconds:
             self._refreeze()
 
     def _refreeze(self) -> None:
         self._events_since_refreeze = 0
-        self._refrozen_at = time.monotonic()
+        self._refrozen_at = self._clock()
         refreeze_heap(self._automatic_collection)
 
     async def _not_yet_applied(self, batch) -> list:
@@ -296,6 +299,10 @@ class Pipeline:
             if not self._gc_frozen:
                 self._refreeze()  # the recovered graph
                 self._gc_frozen = True
+                log.info("heap frozen (%d objects); from now on the collector collects %s by itself, and the "
+                         "heap is collected and re-frozen every %d events or %.0f s", gc.get_freeze_count(),
+                         _AUTOMATIC_COLLECTION_TEXT[self._automatic_collection],
+                         self.settings.gc_refreeze_every_events, self.settings.gc_refreeze_every_seconds)
             self.sample_gauges()
         if generation == self._generation:
             log.info("caught up: replayed %d events %s -> committed %s in %.2fs", applied, bounds.start,
@@ -463,6 +470,10 @@ class Pipeline:
             position = self.processor.next_offsets.get(str(tp.partition), 0)
             self.metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(
                 max(0, highwater - position))
+
+
+_AUTOMATIC_COLLECTION_TEXT = {"young": "its young generations only", "none": "nothing",
+                              "all": "on Python's own schedule"}
 
 
 def _fail_without_commit(exc: BaseException) -> None:

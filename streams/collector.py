@@ -8,7 +8,7 @@ automatic collection walks all of them again each time the oldest generation has
 almost no reference cycles (8 unreachable objects after a 20,000-event load), so automatic collection is paused
 for the pass and only the young generations are collected every `young_every` steps, which frees any cycles among
 recent objects at a cost proportional to what was allocated since. Older cycles wait for the next full collection
-(the worker collects and freezes its heap after catching up: `streams.app.refreeze_heap`).
+(the worker collects and freezes its heap after catching up: `refreeze_heap` below).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ class PausedCollection:
 
 # A threshold the collector's count of young collections never reaches (a C int): no automatic full collection.
 _NO_AUTOMATIC_FULL_COLLECTION = 2**31 - 1
+_PYTHONS_FULL_COLLECTION_THRESHOLD = 10  # CPython's default third threshold
 
 # What the collector may do by itself between two re-freezes of the live worker (`gc_automatic_collection`)
 AUTOMATIC_COLLECTION = ("none", "young", "all")
@@ -66,22 +67,29 @@ def refreeze_heap(automatic: str = "all") -> None:
       here. Between two re-freezes the automatic full collections walked everything the live events had kept
       since the last one, inside whichever event triggered them (up to half a second in an event whose own work
       took a few milliseconds, several times per re-freeze period), and each did again the walk the next
-      re-freeze does anyway. The live path makes no reference cycles (a collection after 5,000 and after 10,000
-      live events of the synthetic mix finds none); the young collections free the short-lived cycles of the
-      libraries beneath it, and older ones wait for the next re-freeze.
+      re-freeze does anyway. The worker's event path makes no reference cycles among the objects it allocates
+      (`EventProcessor`, the synthetic mix: a collection after 5,000 and after 10,000 live events finds none);
+      the young collections free short-lived cycles of whatever else runs, older ones wait for the next
+      re-freeze. Python 3.14's incremental collector ignores the third threshold this relies on (the image
+      runs 3.11).
     - "none": no automatic collection until the next re-freeze, which alone collects: no collector pause inside
       an event at all, a longer re-freeze. Not faster on the development machine (docs/benchmarks.md).
-    - "all": Python's own schedule.
+    - "all": Python's own schedule (restored if another mode set it before).
     Figures: docs/benchmarks.md, ninth round of issue 13."""
     if automatic not in AUTOMATIC_COLLECTION:
         raise ValueError(f"automatic collection must be one of {AUTOMATIC_COLLECTION}, not {automatic!r}")
     gc.collect()
     gc.freeze()
+    young, middle, oldest = gc.get_threshold()
     if automatic == "none":
         gc.disable()
     elif automatic == "young":
-        young, middle, _ = gc.get_threshold()
+        gc.enable()
         gc.set_threshold(young, middle, _NO_AUTOMATIC_FULL_COLLECTION)
+    else:  # Python's own schedule, also after another mode
+        gc.enable()
+        if oldest == _NO_AUTOMATIC_FULL_COLLECTION:
+            gc.set_threshold(young, middle, _PYTHONS_FULL_COLLECTION_THRESHOLD)
 
 
 class CollectionTimer:

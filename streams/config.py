@@ -148,15 +148,16 @@ class Settings(BaseSettings):
     snapshot_keep: int = Field(default=3, ge=1)
     # a writer (forked child) still busy after this long is killed: storage that hangs must not stop snapshots
     snapshot_write_timeout_seconds: float = Field(default=1800.0, gt=0)
-    # After recovery the worker freezes its heap (streams.app.refreeze_heap) so full collections skip the graph;
+    # After recovery the worker freezes its heap (streams.collector.refreeze_heap) so full collections skip the graph;
     # it collects and freezes again after every `gc_refreeze_every_events` live events (0: never), so the graph
     # built live does not make full collections walk it either (bench/gc_pauses.py, docs/benchmarks.md).
     gc_refreeze_every_events: int = Field(default=10_000, ge=0)
     # ... and after `gc_refreeze_every_seconds` without one (an idle worker's libraries allocate too)
-    gc_refreeze_every_seconds: float = Field(default=60.0, gt=0)
+    gc_refreeze_every_seconds: float = Field(default=60.0, ge=1)
     # What the collector does by itself between re-freezes (streams.collector.refreeze_heap): "young" (its young
     # generations; the oldest one only at the re-freezes), "none" (only the re-freezes collect), "all" (Python's
-    # own schedule). With gc_refreeze_every_events 0 it is always "all".
+    # own schedule). With gc_refreeze_every_events 0 there are no re-freezes (this and the setting above do
+    # nothing) and the collector keeps Python's own schedule.
     gc_automatic_collection: Literal["none", "young", "all"] = "young"
 
     @model_validator(mode="before")

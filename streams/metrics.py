@@ -5,6 +5,8 @@ Names are a contract with deploy/prometheus rules and the Grafana dashboard; tes
 
 from __future__ import annotations
 
+import gc
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from schemas import AlertState, Band, RejectReason
@@ -72,6 +74,11 @@ class PipelineMetrics:
         # collections, and full ones at the heap's re-freezes (gc_refreeze_every_events, gc_automatic_collection)
         self.gc_pause = Histogram("coi_gc_pause_seconds", "Pauses of the cyclic garbage collector, by generation "
                                   "(2: a full collection)", ["generation"], buckets=_GC_BUCKETS, registry=registry)
+        # Read at scrape time. A frozen object is never collected again: if this grows much faster than the graph,
+        # objects die in reference cycles after being frozen (a leak the heap's re-freezes can cause).
+        self.gc_frozen_objects = Gauge("coi_gc_frozen_objects", "Objects moved out of the collector's generations "
+                                       "by the heap's freezes (gc.get_freeze_count())", registry=registry)
+        self.gc_frozen_objects.set_function(gc.get_freeze_count)
 
     def declare_series(self, output_topics: list[str]) -> None:
         """Create every known label combination at 0, so rate() and increase() see the first event too."""

@@ -242,18 +242,29 @@ ROWS: tuple[RowSpec, ...] = (
                 description=(
                     "The live path stops while Python's cyclic collector runs: full collections (generation 2) "
                     "when the worker re-freezes its heap (gc_refreeze_every_events, gc_refreeze_every_seconds); "
-                    "young ones (0, 1) every few hundred allocations (none once caught up with "
-                    "gc_automatic_collection none). A rising full-collection pause means more is kept live "
+                    "young ones (0, 1) every few hundred allocations (with gc_automatic_collection none, only "
+                    "during start-up and recovery). A rising full-collection pause means more is kept live "
                     "between two re-freezes."
                 ),
                 width=12,
             ),
             _spec(
                 "Time in the garbage collector",
-                Query(_sum("rate", "coi_gc_pause_seconds_sum", by="generation"), "gen {{generation}}"),
+                Query(f"max by (generation) (rate(coi_gc_pause_seconds_sum[{RATE}]))", "gen {{generation}}"),
                 unit="percentunit",
-                description="Share of the worker's time spent in collections, by generation.",
-                width=12,
+                description="Share of a worker's time spent in collections, by generation (the busiest worker).",
+                width=8,
+            ),
+            _spec(
+                "Frozen objects",
+                Query("max by (instance) (coi_gc_frozen_objects)", "{{instance}}"),
+                unit="short",
+                description=(
+                    "Objects the worker's heap freezes moved out of the collector's reach. They are never "
+                    "collected again: growing much faster than the graph means objects die in reference cycles "
+                    "after a re-freeze froze them."
+                ),
+                width=4,
             ),
         ),
     ),

@@ -66,9 +66,10 @@ def collector_settings():
     thresholds, enabled = gc.get_threshold(), gc.isenabled()
     yield
     gc.set_threshold(*thresholds)
-    gc.unfreeze()
     if enabled:
         gc.enable()
+    else:
+        gc.disable()
 
 
 def test_refreeze_frees_garbage_cycles_and_freezes_the_survivors(collector_settings):
@@ -91,10 +92,13 @@ def _automatic_collections_while_the_heap_grows() -> dict[int, int]:
         if phase == "start":
             started[info["generation"]] += 1
 
+    # Python starts a full collection once the objects promoted since the last one exceed a quarter of those it
+    # found then (all of the process's before the freeze): allocate well past that, whatever ran before
+    rounds = max(300, len(gc.get_objects()) // 1000)
     kept = []
     gc.callbacks.append(count)
     try:
-        for _ in range(300):
+        for _ in range(rounds):
             kept.append([[] for _ in range(1000)])
     finally:
         gc.callbacks.remove(count)
@@ -142,9 +146,20 @@ def test_none_leaves_every_collection_to_the_refreeze(collector_settings):
 
 
 def test_an_unknown_mode_is_refused_before_anything_changes(collector_settings):
+    alive = _a_cycle()
+    frozen = gc.get_freeze_count()
     with pytest.raises(ValueError, match="none"):
         refreeze_heap("sometimes")
-    assert gc.isenabled()
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    assert alive() is not None  # nothing collected either
+
+
+@pytest.mark.parametrize("before", ["young", "none"])
+def test_all_restores_pythons_schedule_after_another_mode(collector_settings, before):
+    thresholds = gc.get_threshold()
+    refreeze_heap(before)
+    refreeze_heap("all")
+    assert gc.isenabled() and gc.get_threshold() == thresholds
 
 
 def test_collection_timer_observes_each_collection_by_generation():
@@ -215,12 +230,12 @@ def test_the_worker_refreezes_every_n_events(tmp_path, collector_settings):
     assert alive() is None
 
 
-def test_an_idle_worker_refreezes_after_the_configured_time(tmp_path, collector_settings, monkeypatch):
+def test_an_idle_worker_refreezes_after_the_configured_time(tmp_path, collector_settings):
     pipeline = _pipeline(tmp_path, gc_refreeze_every_seconds=30, gc_automatic_collection="none")
-    pipeline._gc_frozen = True
     now = [1000.0]
-    monkeypatch.setattr("streams.app.time.monotonic", lambda: now[0])
+    pipeline._clock = lambda: now[0]
     pipeline._refreeze()
+    pipeline._gc_frozen = True
     alive = _a_cycle()
     now[0] += 29
     pipeline.refreeze_if_stale()
@@ -228,18 +243,43 @@ def test_an_idle_worker_refreezes_after_the_configured_time(tmp_path, collector_
     now[0] += 1
     pipeline.refreeze_if_stale()
     assert alive() is None
-    alive = _a_cycle()
-    pipeline._refreeze_if_due(10_000)  # a re-freeze by events restarts the clock
-    assert alive() is None
+    now[0] += 20
+    pipeline._refreeze_if_due(10_000)  # a re-freeze by events, 20 s later, restarts the clock
     alive = _a_cycle()
     now[0] += 29
     pipeline.refreeze_if_stale()
-    assert alive() is not None
+    assert alive() is not None  # 49 s after the timed one, 29 after the one by events
+    now[0] += 1
+    pipeline.refreeze_if_stale()
+    assert alive() is None
 
 
 def test_no_refreeze_before_the_recovered_graph_is_frozen(tmp_path, collector_settings):
-    pipeline = _pipeline(tmp_path, gc_refreeze_every_seconds=0.001, gc_automatic_collection="none")
-    time.sleep(0.01)
+    pipeline = _pipeline(tmp_path, gc_refreeze_every_seconds=1, gc_automatic_collection="none")
+    pipeline._clock = lambda: 10**9
     pipeline.refreeze_if_stale()
     pipeline._refreeze_if_due(10**6)
     assert gc.isenabled()  # untouched until the catch-up's first freeze
+
+
+@pytest.mark.parametrize("automatic", ["young", "none"])
+def test_the_catch_up_freezes_the_recovered_graph_as_configured(tmp_path, collector_settings, monkeypatch,
+                                                                automatic):
+    import asyncio
+
+    import streams.app
+    from streams.log_reader import Bounds
+
+    pipeline = _pipeline(tmp_path, gc_automatic_collection=automatic, snapshots_enabled=False)
+    monkeypatch.setattr(streams.app, "committed_offsets", lambda settings: {0: 0})
+    monkeypatch.setattr(streams.app, "catch_up_bounds", lambda *args: Bounds(start={0: 0}, end={0: 0}))
+
+    async def replayed(bounds):
+        return 0
+
+    monkeypatch.setattr(pipeline, "_replay", replayed)
+    frozen = gc.get_freeze_count()
+    asyncio.run(pipeline._catch_up(pipeline._generation))
+    assert pipeline._gc_frozen and gc.get_freeze_count() > frozen
+    assert gc.isenabled() is (automatic == "young")
+    assert (gc.get_threshold()[2] > 10**9) is (automatic == "young")
