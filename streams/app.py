@@ -181,9 +181,9 @@ class Pipeline:
     def refreeze_if_stale(self) -> None:
         """Re-freeze if `gc_refreeze_every_seconds` passed without one (the timer's job): an idle worker's
         libraries make garbage too, and with automatic collection off only a re-freeze frees its cycles."""
-        if self.settings.gc_refreeze_every_events and self._gc_frozen \
+        if self.settings.gc_refreeze_every_events and self._gc_frozen and not self._engine_lock.locked() \
                 and self._clock() - self._refrozen_at >= self.settings.gc_refreeze_every_seconds:
-            self._refreeze()
+            self._refreeze()  # (with the engine busy, a batch or a catch-up is under way: not idle)
 
     def _refreeze(self) -> None:
         self._events_since_refreeze = 0

@@ -51,6 +51,7 @@ _PYTHONS_FULL_COLLECTION_THRESHOLD = 10  # CPython's default third threshold
 
 # What the collector may do by itself between two re-freezes of the live worker (`gc_automatic_collection`)
 AUTOMATIC_COLLECTION = ("none", "young", "all")
+_switched_off_here = [False]  # "none" switched automatic collection off (and only then does another mode undo it)
 
 
 def refreeze_heap(automatic: str = "all") -> None:
@@ -82,14 +83,19 @@ def refreeze_heap(automatic: str = "all") -> None:
     gc.freeze()
     young, middle, oldest = gc.get_threshold()
     if automatic == "none":
-        gc.disable()
-    elif automatic == "young":
+        if gc.isenabled():
+            gc.disable()
+            _switched_off_here[0] = True
+        return
+    # Switch the collector back on only if "none" switched it off: a bulk pass running in another thread (a
+    # catch-up's replay: `PausedCollection`) may have it off, and restores it itself.
+    if _switched_off_here[0]:
         gc.enable()
+        _switched_off_here[0] = False
+    if automatic == "young":
         gc.set_threshold(young, middle, _NO_AUTOMATIC_FULL_COLLECTION)
-    else:  # Python's own schedule, also after another mode
-        gc.enable()
-        if oldest == _NO_AUTOMATIC_FULL_COLLECTION:
-            gc.set_threshold(young, middle, _PYTHONS_FULL_COLLECTION_THRESHOLD)
+    elif oldest == _NO_AUTOMATIC_FULL_COLLECTION:  # "all" after "young": Python's own schedule again
+        gc.set_threshold(young, middle, _PYTHONS_FULL_COLLECTION_THRESHOLD)
 
 
 class CollectionTimer:

@@ -10,6 +10,7 @@ import weakref
 import pytest
 from prometheus_client import CollectorRegistry
 
+import streams.collector
 from streams.collector import CollectionTimer, PausedCollection, refreeze_heap
 from streams.metrics import PipelineMetrics
 
@@ -66,6 +67,7 @@ def collector_settings():
     thresholds, enabled = gc.get_threshold(), gc.isenabled()
     yield
     gc.set_threshold(*thresholds)
+    streams.collector._switched_off_here[0] = False
     if enabled:
         gc.enable()
     else:
@@ -143,6 +145,15 @@ def test_none_leaves_every_collection_to_the_refreeze(collector_settings):
     refreeze_heap("none")  # the next re-freeze does
     assert alive() is None
     assert not gc.isenabled()
+
+
+@pytest.mark.parametrize("automatic", ["young", "all"])
+def test_a_refreeze_leaves_a_bulk_pass_in_another_thread_paused(collector_settings, automatic):
+    refreeze_heap(automatic)
+    with PausedCollection():  # a catch-up's replay, while the idle timer re-freezes
+        refreeze_heap(automatic)
+        assert not gc.isenabled()
+    assert gc.isenabled()
 
 
 def test_an_unknown_mode_is_refused_before_anything_changes(collector_settings):
@@ -252,6 +263,27 @@ def test_an_idle_worker_refreezes_after_the_configured_time(tmp_path, collector_
     now[0] += 1
     pipeline.refreeze_if_stale()
     assert alive() is None
+
+
+def test_no_idle_refreeze_while_the_engine_is_busy(tmp_path, collector_settings):
+    import asyncio
+
+    pipeline = _pipeline(tmp_path, gc_refreeze_every_seconds=30, gc_automatic_collection="none")
+    now = [1000.0]
+    pipeline._clock = lambda: now[0]
+    pipeline._refreeze()
+    pipeline._gc_frozen = True
+    alive = _a_cycle()
+    now[0] += 60
+
+    async def busy():
+        async with pipeline._engine_lock:  # a batch or a catch-up under way
+            pipeline.refreeze_if_stale()
+            assert alive() is not None
+        pipeline.refreeze_if_stale()
+        assert alive() is None
+
+    asyncio.run(busy())
 
 
 def test_no_refreeze_before_the_recovered_graph_is_frozen(tmp_path, collector_settings):
