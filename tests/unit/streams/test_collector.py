@@ -241,12 +241,19 @@ def test_the_worker_refreezes_every_n_events(tmp_path, collector_settings):
     assert alive() is None
 
 
-def test_an_idle_worker_refreezes_after_the_configured_time(tmp_path, collector_settings):
+def _frozen_on_a_set_clock(tmp_path):
+    """A worker past its catch-up's freeze, re-freezing after 30 idle seconds of a clock the test sets, with
+    nothing collected automatically: (the pipeline, its clock)."""
     pipeline = _pipeline(tmp_path, gc_refreeze_every_seconds=30, gc_automatic_collection="none")
     now = [1000.0]
     pipeline._clock = lambda: now[0]
     pipeline._refreeze()
     pipeline._gc_frozen = True
+    return pipeline, now
+
+
+def test_an_idle_worker_refreezes_after_the_configured_time(tmp_path, collector_settings):
+    pipeline, now = _frozen_on_a_set_clock(tmp_path)
     alive = _a_cycle()
     now[0] += 29
     pipeline.refreeze_if_stale()
@@ -268,11 +275,7 @@ def test_an_idle_worker_refreezes_after_the_configured_time(tmp_path, collector_
 def test_no_idle_refreeze_while_the_engine_is_busy(tmp_path, collector_settings):
     import asyncio
 
-    pipeline = _pipeline(tmp_path, gc_refreeze_every_seconds=30, gc_automatic_collection="none")
-    now = [1000.0]
-    pipeline._clock = lambda: now[0]
-    pipeline._refreeze()
-    pipeline._gc_frozen = True
+    pipeline, now = _frozen_on_a_set_clock(tmp_path)
     alive = _a_cycle()
     now[0] += 60
 
