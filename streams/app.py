@@ -31,7 +31,7 @@ from prometheus_client import CollectorRegistry
 from scoring import AlertTracker, Engine, ScoringConfig
 from scoring.matching import Matcher
 from scoring.resolution import ResolvingEngine
-from streams.collector import CollectionTimer, refreeze_heap
+from streams.collector import AUTOMATIC_COLLECTION_MEANING, CollectionTimer, refreeze_heap
 from streams.config import Settings
 from streams.crash_guard import CrashGuard
 from streams.faust_metrics import BatchMonitor, FaustCollector
@@ -301,7 +301,7 @@ class Pipeline:
                 self._gc_frozen = True
                 log.info("heap frozen (%d objects); from now on the collector collects %s by itself, and the "
                          "heap is collected and re-frozen every %d events or %.0f s", gc.get_freeze_count(),
-                         _AUTOMATIC_COLLECTION_TEXT[self._automatic_collection],
+                         AUTOMATIC_COLLECTION_MEANING[self._automatic_collection],
                          self.settings.gc_refreeze_every_events, self.settings.gc_refreeze_every_seconds)
             self.sample_gauges()
         if generation == self._generation:
@@ -470,10 +470,6 @@ class Pipeline:
             position = self.processor.next_offsets.get(str(tp.partition), 0)
             self.metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(
                 max(0, highwater - position))
-
-
-_AUTOMATIC_COLLECTION_TEXT = {"young": "its young generations only", "none": "nothing",
-                              "all": "on Python's own schedule"}
 
 
 def _fail_without_commit(exc: BaseException) -> None:

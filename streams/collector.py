@@ -49,8 +49,11 @@ class PausedCollection:
 _NO_AUTOMATIC_FULL_COLLECTION = 2**31 - 1
 _PYTHONS_FULL_COLLECTION_THRESHOLD = 10  # CPython's default third threshold
 
-# What the collector may do by itself between two re-freezes of the live worker (`gc_automatic_collection`)
-AUTOMATIC_COLLECTION = ("none", "young", "all")
+# What the collector may do by itself between two re-freezes of the live worker (`gc_automatic_collection`), as
+# the worker's log says it
+AUTOMATIC_COLLECTION_MEANING = {"young": "its young generations only", "none": "nothing",
+                                "all": "on Python's own schedule"}
+AUTOMATIC_COLLECTION = tuple(AUTOMATIC_COLLECTION_MEANING)
 _switched_off_here = [False]  # "none" switched automatic collection off (and only then does another mode undo it)
 
 

@@ -29,6 +29,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from pydantic_settings.sources import DefaultSettingsSource, EnvSettingsSource, InitSettingsSource
 
 from schemas.validation import DEFAULT_MAX_EVENT_BYTES
+from streams.collector import AUTOMATIC_COLLECTION
 
 ENV_PREFIX = "COI_"
 CONFIG_FILE_ENV = "COI_RISK_CONFIG"
@@ -158,7 +159,7 @@ class Settings(BaseSettings):
     # generations; the oldest one only at the re-freezes), "none" (only the re-freezes collect), "all" (Python's
     # own schedule). With gc_refreeze_every_events 0 there are no re-freezes (this and the setting above do
     # nothing) and the collector keeps Python's own schedule.
-    gc_automatic_collection: Literal["none", "young", "all"] = "young"
+    gc_automatic_collection: Literal[AUTOMATIC_COLLECTION] = "young"
 
     @model_validator(mode="before")
     @classmethod
