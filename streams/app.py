@@ -35,6 +35,7 @@ from streams.collector import AUTOMATIC_COLLECTION_MEANING, CollectionTimer, ref
 from streams.config import Settings
 from streams.crash_guard import CrashGuard
 from streams.faust_metrics import BatchMonitor, FaustCollector
+from streams.memory import WITHOUT_FORK_ROOM_MEANING, ForkRoom, fork_room
 from streams.metrics import PipelineMetrics
 from streams.log_reader import Bounds
 from streams.processor import EventProcessor, InputRecord, ProcessingLimits
@@ -83,6 +84,8 @@ class Pipeline:
         self.snapshots = SnapshotStore(settings.snapshot_path, Identity(settings.app_id, settings.events_topic,
                                                                         config_hash(config)),
                                        keep=settings.snapshot_keep) if settings.snapshots_enabled else None
+        if self.snapshots is not None:
+            self.metrics.watch_fork_room(lambda: self._fork_room())  # (a test sets the room)
         self._events_since_snapshot = 0
         self._events_since_refreeze = 0
         self._snapshot_at = time.monotonic()
@@ -170,7 +173,7 @@ class Pipeline:
                 _fail_without_commit(exc)
             await self._process_and_publish(fresh)
             self._refreeze_if_due(len(fresh))
-            self._snapshot_if_due(len(fresh))
+            await self._snapshot_if_due(len(fresh))
 
     def _refreeze_if_due(self, events: int) -> None:
         self._events_since_refreeze += events
@@ -402,11 +405,15 @@ class Pipeline:
     def _snapshot_rejected(self, reason: str) -> None:
         self.metrics.snapshot_fallbacks.labels(reason=reason).inc()
 
-    def _snapshot_if_due(self, events: int) -> None:
-        """At a batch boundary, after its outputs were acknowledged (a consistent cut). The process forks here,
-        while nothing changes the state, and the child pickles and writes its copy-on-write image; the live path
-        pauses only for the fork (`coi_snapshot_pause_seconds`). One write at a time: a due snapshot waits for
-        the next batch while one is being written."""
+    async def _snapshot_if_due(self, events: int) -> None:
+        """At a batch boundary, after its outputs were acknowledged (a consistent cut), with the engine lock held.
+        The process forks here, while nothing changes the state, and the child pickles and writes its
+        copy-on-write image; the live path pauses only for the fork (`coi_snapshot_pause_seconds`). One write at a
+        time: a due snapshot waits for the next batch while one is being written.
+
+        Where a forked writer might not fit in the memory left (`streams.memory`), the snapshot is written in a
+        thread instead, the lock held so that no batch changes the state meanwhile, or skipped, as
+        `snapshot_without_fork_room` says."""
         self._events_since_snapshot += events
         s = self.settings
         if self.snapshots is None or not self._events_since_snapshot or self._snapshot_write is not None:
@@ -416,14 +423,19 @@ class Pipeline:
             return
         self._events_since_snapshot, self._snapshot_at = 0, time.monotonic()
         offsets = {int(p): o for p, o in self.processor.next_offsets.items()}
+        state = SnapshotState(self.engine, self.processor.tracker, offsets)
+        room = self._fork_room()
+        if not room.fits:
+            await self._snapshot_without_fork(state, room)
+            return
         started = time.perf_counter()
         try:
-            pid = self.snapshots.save_in_child(SnapshotState(self.engine, self.processor.tracker, offsets))
+            pid = self.snapshots.save_in_child(state)
         except Exception as exc:  # noqa: BLE001 - a snapshot that cannot be taken costs a longer restart only
             log.error("snapshot not taken: %s: %s", type(exc).__name__, exc)
             return
         pause = time.perf_counter() - started
-        self.metrics.snapshot_pause.observe(pause)
+        self.metrics.snapshot_pause.labels(writer="child").observe(pause)
         self._snapshot_write = asyncio.get_running_loop().run_in_executor(None, self._await_snapshot_child, pid,
                                                                           offsets, pause)
         self._snapshot_write.add_done_callback(self._snapshot_written)
@@ -434,10 +446,36 @@ class Pipeline:
         if code != 0:
             raise RuntimeError(f"snapshot writer (pid {pid}) exited with {code}")
         path = self.snapshots.paths()[0]
-        self.metrics.snapshots_written.inc()
+        self.metrics.snapshots_written.labels(writer="child").inc()
         self.metrics.snapshot_bytes.set(path.stat().st_size)
         log.info("snapshot %s at offsets %s: %d bytes, paused the stream %.3fs, written by pid %d in %.3fs",
                  path.name, offsets, path.stat().st_size, pause, pid, time.perf_counter() - started)
+
+    def _fork_room(self) -> ForkRoom:
+        return fork_room(self.settings.snapshot_fork_reserve_mb << 20)
+
+    async def _snapshot_without_fork(self, state: SnapshotState, room: ForkRoom) -> None:
+        action = self.settings.snapshot_without_fork_room
+        log.warning("snapshot at offsets %s: no room to fork its writer (%s): %s", state.offsets, room.describe(),
+                    WITHOUT_FORK_ROOM_MEANING[action])
+        if action == "skip":
+            self.metrics.snapshots_skipped.inc()
+            return
+        started = time.perf_counter()
+        # the caller holds the engine lock: batches wait, while the event loop goes on in between the pickler's
+        # writes (heartbeats, timers, /ready, the views, which only read)
+        writing = asyncio.get_running_loop().run_in_executor(None, self.snapshots.save, state)
+        try:
+            path = await _uncancelled(writing)
+        except Exception as exc:  # noqa: BLE001 - as for a forked write: a longer restart, never an event
+            log.error("snapshot write failed: %s: %s", type(exc).__name__, exc)
+            return
+        pause = time.perf_counter() - started
+        self.metrics.snapshot_pause.labels(writer="thread").observe(pause)
+        self.metrics.snapshots_written.labels(writer="thread").inc()
+        self.metrics.snapshot_bytes.set(path.stat().st_size)
+        log.info("snapshot %s at offsets %s: %d bytes, written in a thread while the stream waited %.3fs",
+                 path.name, state.offsets, path.stat().st_size, pause)
 
     def _snapshot_written(self, future: asyncio.Future) -> None:
         self._snapshot_write = None
@@ -470,6 +508,23 @@ class Pipeline:
             position = self.processor.next_offsets.get(str(tp.partition), 0)
             self.metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(
                 max(0, highwater - position))
+
+
+async def _uncancelled(future: asyncio.Future):
+    """The future's result, waited for to the end even if the waiting task is cancelled meanwhile (which is then
+    re-raised): the caller holds the engine lock for a thread that still reads the state, and releasing it early
+    would let a batch or a catch-up change the state under the pickler (a snapshot of no consistent cut)."""
+    cancelled = False
+    while not future.done():
+        try:
+            await asyncio.shield(future)
+        except asyncio.CancelledError:
+            cancelled = True
+        except BaseException:  # noqa: BLE001 - the future's own failure: result() below raises it
+            break
+    if cancelled:
+        raise asyncio.CancelledError
+    return future.result()
 
 
 def _fail_without_commit(exc: BaseException) -> None:

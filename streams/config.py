@@ -30,6 +30,7 @@ from pydantic_settings.sources import DefaultSettingsSource, EnvSettingsSource, 
 
 from schemas.validation import DEFAULT_MAX_EVENT_BYTES
 from streams.collector import AUTOMATIC_COLLECTION
+from streams.memory import WITHOUT_FORK_ROOM
 
 ENV_PREFIX = "COI_"
 CONFIG_FILE_ENV = "COI_RISK_CONFIG"
@@ -149,6 +150,11 @@ class Settings(BaseSettings):
     snapshot_keep: int = Field(default=3, ge=1)
     # a writer (forked child) still busy after this long is killed: storage that hangs must not stop snapshots
     snapshot_write_timeout_seconds: float = Field(default=1800.0, gt=0)
+    # The writer is forked only if what it may copy (the worker's private memory) plus this reserve fits in the
+    # memory left on the machine or in the container's cgroup (streams.memory); else the snapshot is written in a
+    # thread while the stream waits ("thread"), or skipped ("skip"). Never a fork the kernel would OOM-kill.
+    snapshot_fork_reserve_mb: int = Field(default=256, ge=0)
+    snapshot_without_fork_room: Literal[WITHOUT_FORK_ROOM] = "thread"
     # After recovery the worker freezes its heap (streams.collector.refreeze_heap) so full collections skip the graph;
     # it collects and freezes again after every `gc_refreeze_every_events` live events (0: never), so the graph
     # built live does not make full collections walk it either (bench/gc_pauses.py, docs/benchmarks.md).

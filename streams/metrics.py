@@ -6,16 +6,20 @@ Names are a contract with deploy/prometheus rules and the Grafana dashboard; tes
 from __future__ import annotations
 
 import gc
+import math
+from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from schemas import AlertState, Band, RejectReason
+from streams.memory import ForkRoom
 
 # Scoring is sub-millisecond to tens of milliseconds; end-to-end spans broker round trips and batching.
 _SCORING_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 _PAUSE_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 # A young collection takes a fraction of a millisecond; a full one walks whatever is not frozen (seconds at worst).
 _GC_BUCKETS = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+SNAPSHOT_WRITERS = ("child", "thread")
 _E2E_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
                 3600.0, 86400.0)
 
@@ -57,11 +61,21 @@ class PipelineMetrics:
         self.recovered_events = Counter("coi_recovered_events", "Events re-applied from the input topic without "
                                         "publishing (at start, and after a rebalance assigned a partition)",
                                         registry=registry)
-        self.snapshots_written = Counter("coi_snapshots_written", "Snapshots of the engine written",
-                                         registry=registry)
-        self.snapshot_pause = Histogram("coi_snapshot_pause_seconds", "Live-path pause to take a snapshot (the "
-                                        "fork; a child process pickles and writes it)", buckets=_PAUSE_BUCKETS,
-                                        registry=registry)
+        # writer="child": forked, the live path pauses for the fork alone; writer="thread": there was no room for a
+        # fork (streams.memory), and the stream waits for the whole write
+        self.snapshots_written = Counter("coi_snapshots_written", "Snapshots of the engine written, by writer "
+                                         "(child: a forked process; thread: in the worker, the stream waiting)",
+                                         ["writer"], registry=registry)
+        self.snapshot_pause = Histogram("coi_snapshot_pause_seconds", "Live-path pause to take a snapshot, by writer "
+                                        "(child: the fork; thread: the whole write)", ["writer"],
+                                        buckets=_PAUSE_BUCKETS, registry=registry)
+        self.snapshots_skipped = Counter("coi_snapshots_skipped", "Due snapshots not written because a forked "
+                                         "writer had no room (snapshot_without_fork_room skip)", registry=registry)
+        # Read at scrape time (`watch_fork_room`): a snapshot is forked only while may_copy <= room
+        self.snapshot_fork_may_copy = Gauge("coi_snapshot_fork_may_copy_bytes", "What a forked snapshot writer may "
+                                            "copy: the worker's private memory", registry=registry)
+        self.snapshot_fork_room = Gauge("coi_snapshot_fork_room_bytes", "Memory left on the machine or in the "
+                                        "worker's cgroup, less snapshot_fork_reserve_mb", registry=registry)
         self.snapshot_bytes = Gauge("coi_snapshot_bytes", "Size of the last snapshot written or loaded",
                                     registry=registry)
         self.snapshot_fallbacks = Counter("coi_snapshot_fallbacks", "Snapshots skipped at load, by reason "
@@ -80,8 +94,18 @@ class PipelineMetrics:
                                        "by the heap's freezes (gc.get_freeze_count())", registry=registry)
         self.gc_frozen_objects.set_function(gc.get_freeze_count)
 
+    def watch_fork_room(self, room: Callable[[], ForkRoom]) -> None:
+        """Read what a forked snapshot writer may copy, and the room for it, at every scrape (unknown: NaN)."""
+        def value(read: Callable[[ForkRoom], int | None]) -> Callable[[], float]:
+            return lambda: _or_nan(read(room()))
+        self.snapshot_fork_may_copy.set_function(value(lambda r: r.may_copy))
+        self.snapshot_fork_room.set_function(value(lambda r: r.room))
+
     def declare_series(self, output_topics: list[str]) -> None:
         """Create every known label combination at 0, so rate() and increase() see the first event too."""
+        for writer in SNAPSHOT_WRITERS:
+            self.snapshots_written.labels(writer=writer)
+            self.snapshot_pause.labels(writer=writer)
         for reason in RejectReason:
             self.events_rejected.labels(reason=reason.value)
         for generation in ("0", "1", "2"):
@@ -94,3 +118,7 @@ class PipelineMetrics:
                 self.alerts.labels(band=band.value, state=state.value)
         for topic in output_topics:
             self.published.labels(topic=topic)
+
+
+def _or_nan(value: int | None) -> float:
+    return math.nan if value is None else float(value)

@@ -268,6 +268,46 @@ ROWS: tuple[RowSpec, ...] = (
             ),
         ),
     ),
+    RowSpec(
+        "Snapshots",
+        (
+            _spec(
+                "Snapshot writer: what it may copy and the room",
+                Query("max by (instance) (coi_snapshot_fork_may_copy_bytes)", "may copy {{instance}}"),
+                Query("min by (instance) (coi_snapshot_fork_room_bytes)", "room {{instance}}"),
+                unit="bytes",
+                description=(
+                    "A snapshot's writer is forked only while what it may copy (the worker's private memory) is "
+                    "below the room (memory left on the machine or in the container's cgroup, less "
+                    "snapshot_fork_reserve_mb). Above it, the worker writes snapshots itself while the stream "
+                    "waits, or skips them (snapshot_without_fork_room): give it about twice its resident memory."
+                ),
+                width=12,
+            ),
+            _spec(
+                "Snapshots by writer",
+                Query(_sum("increase", "coi_snapshots_written_total", by="writer"), "written by {{writer}}"),
+                Query(_sum("increase", "coi_snapshots_skipped_total"), "skipped"),
+                kind="bars",
+                unit="short",
+                description=(
+                    "Snapshots written by a forked child, or without room to fork by the worker itself "
+                    "(thread), and due snapshots skipped for want of room."
+                ),
+                width=6,
+            ),
+            _spec(
+                "Snapshot pauses p50/p99",
+                *_quantiles("coi_snapshot_pause_seconds", by="writer", legend_suffix=" {{writer}}"),
+                unit="s",
+                description=(
+                    "How long the stream paused for a snapshot: the fork (child), or the whole write when the "
+                    "worker wrote it itself (thread)."
+                ),
+                width=6,
+            ),
+        ),
+    ),
 )
 
 

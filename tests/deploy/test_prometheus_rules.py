@@ -34,6 +34,7 @@ EXPECTED_ALERTS = {
     "CoiDeadLetterRateHigh",
     "CoiScoringLatencyHigh",
     "CoiCriticalConflictRaised",
+    "CoiSnapshotWriterHasNoRoom",
     "CoiHubNodeEntered",
 }
 SERVER_START_TIMEOUT_S = 30.0

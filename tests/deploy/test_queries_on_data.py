@@ -208,7 +208,7 @@ def test_every_panel_query_and_recording_rule_returns_series_on_live_worker_data
     assert panel_queries and rules
 
     settings, start_worker = pipeline
-    worker = start_worker()
+    worker = start_worker(COI_SNAPSHOT_EVERY_EVENTS="1")  # a snapshot after each batch: the snapshot panels' data
     # Two batches, each with the seed's scores and bad events: labelled counters and histograms only appear
     # when first incremented, so the first batch creates them and the second gives rate() an increase to see.
     # (With one burst, every labelled rate is 0 and the end-to-end quantiles are NaN, which Grafana shows as

@@ -26,8 +26,8 @@ def pipeline(kafka_bootstrap, tmp_path):
     ensure_topics(settings)
     workers: list[WorkerProcess] = []
 
-    def start_worker() -> WorkerProcess:
-        worker = WorkerProcess(settings, tmp_path / "worker.log")
+    def start_worker(**env: str) -> WorkerProcess:
+        worker = WorkerProcess(settings, tmp_path / "worker.log", extra_env=env)
         workers.append(worker)
         return worker.start()
 

@@ -227,20 +227,26 @@ def topic_counts(settings) -> dict[str, int]:
             for topic in (settings.scores_topic, settings.alerts_topic, settings.dead_letter_topic)}
 
 
+# writer "thread": a reserve no machine has leaves no room to fork a writer (streams.memory), as on a worker whose
+# state is more than half its memory; the snapshot is then written by the worker itself while the stream waits
+@pytest.mark.parametrize("writer", ["child", "thread"])
 def test_restart_from_a_snapshot_replays_only_the_tail_and_publishes_nothing_again(
-        pipeline, tmp_path, synthetic_lines):
+        pipeline, tmp_path, synthetic_lines, writer):
     settings, _ = pipeline
     # one snapshot exactly at the end of the first part (its 1,000th event is the first batch boundary with 1,000
     # events since the start); the second part's 500 stay under the interval, so they are the tail
     settings = with_snapshots(settings, 1000)
     parts = write_parts(tmp_path, synthetic_lines, [1000])
-    worker = worker_for(settings, tmp_path / "worker.log", **snapshot_env(1000))
+    no_room = {"COI_SNAPSHOT_FORK_RESERVE_MB": str(1 << 40)} if writer == "thread" else {}
+    worker = worker_for(settings, tmp_path / "worker.log", **snapshot_env(1000), **no_room)
     worker.start()
     produce_with_cli(settings, parts[0])
     wait_until(lambda: committed(settings) >= 1000 and snapshot_files(settings), what="first part and a snapshot")
     produce_with_cli(settings, parts[1])  # 500 more: fewer than snapshot_every_events after the last snapshot
     wait_until(lambda: committed(settings) >= len(synthetic_lines), what="everything committed")
     time.sleep(1.0)
+    assert worker.metric("coi_snapshots_written_total", writer=writer) == 1
+    assert worker.metric("coi_snapshots_written_total", writer={"child": "thread", "thread": "child"}[writer]) == 0
     scores_before = top_scores(worker)
     worker.stop()
     before = topic_counts(settings)

@@ -1,0 +1,183 @@
+"""Whether a forked snapshot writer fits in the memory this worker has left.
+
+A forked child shares the worker's pages until one of the two writes to one; pickling the state writes to every
+object it visits (reference counts), so the pages are copied one by one while the child runs. What both processes
+can copy together is bounded by the worker's private anonymous memory (`RssAnon`): at 1M relations the machine's
+available memory fell by 88 % of it while a child wrote (docs/benchmarks.md). A child that does not fit gets the
+worker or itself killed by the kernel's OOM killer (in a container, the cgroup's), and the restarted worker would
+load its snapshot and fork again: a crash loop. So the worker forks only when that much memory, plus a reserve, is
+left (`streams.app`; what it does otherwise is `snapshot_without_fork_room`).
+
+What is left is the least of the machine's `MemAvailable` and, in a memory-limited cgroup (a container), the
+limit minus the cgroup's working set (its usage without inactive file cache, which the kernel reclaims first, as
+Docker and Kubernetes count it), for the cgroup and each of its ancestors. Linux only: where these files cannot be
+read, the room is unknown and the worker forks as it always did.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+PROC = Path("/proc")
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+# cgroup v1 reports "no limit" as the largest page-aligned 63-bit number
+_V1_UNLIMITED = 1 << 62
+_MB = 1 << 20
+# What the worker does with a due snapshot when a forked writer would not fit (the `snapshot_without_fork_room`
+# setting), and what its log line says of it.
+WITHOUT_FORK_ROOM_MEANING = {
+    "thread": "writing it in a thread while the stream waits (the event loop, heartbeats and /ready go on)",
+    "skip": "skipping it (a restart replays more of the log)",
+}
+WITHOUT_FORK_ROOM = tuple(WITHOUT_FORK_ROOM_MEANING)
+
+
+@dataclass(frozen=True)
+class ForkRoom:
+    """What a forked writer may copy, against the memory left for it (bytes; None: unknown)."""
+
+    may_copy: int | None  # the worker's private anonymous memory
+    available: int | None  # the least room left: machine or cgroup
+    limited_by: str  # what `available` was read from: "the machine" or "cgroup <path>"
+    reserve: int  # memory to leave free besides
+
+    @property
+    def room(self) -> int | None:
+        """What a writer may take: the memory left less the reserve."""
+        return None if self.available is None else self.available - self.reserve
+
+    @property
+    def fits(self) -> bool:
+        if self.may_copy is None or self.room is None:
+            return True  # nothing to go by: fork, as on any system without these files
+        return self.may_copy <= self.room
+
+    def describe(self) -> str:
+        def mb(value: int | None) -> str:
+            return "unknown" if value is None else f"{value / _MB:,.0f} MB"
+        return (f"a forked writer may copy {mb(self.may_copy)}, {mb(self.available)} are left ({self.limited_by}), "
+                f"reserve {mb(self.reserve)}")
+
+
+def fork_room(reserve: int = 0, proc: Path = PROC, cgroup_root: Path = CGROUP_ROOT) -> ForkRoom:
+    available, limited_by = available_memory(proc, cgroup_root)
+    return ForkRoom(private_memory(proc), available, limited_by, reserve)
+
+
+def private_memory(proc: Path = PROC) -> int | None:
+    """This process's resident private anonymous memory, bytes (`RssAnon`); None where it cannot be read."""
+    value = _field(proc / "self" / "status", "RssAnon")
+    return None if value is None else value * 1024
+
+
+def available_memory(proc: Path = PROC, cgroup_root: Path = CGROUP_ROOT) -> tuple[int | None, str]:
+    """(bytes left for new pages, what limits it): the machine's MemAvailable or a cgroup's room, the least."""
+    found: list[tuple[int, str]] = []
+    machine = _field(proc / "meminfo", "MemAvailable")
+    if machine is not None:
+        found.append((machine * 1024, "the machine"))
+    found.extend(_cgroup_rooms(proc, cgroup_root))
+    if not found:
+        return None, "unknown"
+    return min(found)
+
+
+def _cgroup_rooms(proc: Path, cgroup_root: Path) -> list[tuple[int, str]]:
+    """The room left under each memory limit of this process's cgroup and its ancestors (v2 or v1)."""
+    try:
+        lines = (proc / "self" / "cgroup").read_text().splitlines()
+    except OSError:
+        return []
+    rooms = []
+    for line in lines:
+        hierarchy, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        if hierarchy == "0" and controllers == "":
+            rooms.extend(_v2_rooms(cgroup_root, path))
+        elif "memory" in controllers.split(","):
+            room = _v1_room(cgroup_root / "memory", path)
+            if room is not None:
+                rooms.append(room)
+    return rooms
+
+
+def _v2_rooms(root: Path, path: str) -> list[tuple[int, str]]:
+    rooms = []
+    for directory, name in _cgroup_directories(root, path):
+        limit_text = _read(directory / "memory.max")
+        if limit_text is None or limit_text == "max":
+            continue
+        usage = _int(_read(directory / "memory.current"))
+        if usage is None or not limit_text.isdigit():
+            continue
+        inactive = _stat(directory / "memory.stat", "inactive_file") or 0
+        rooms.append((max(0, int(limit_text) - (usage - inactive)), f"cgroup {name}"))
+    return rooms
+
+
+def _v1_room(root: Path, path: str) -> tuple[int, str] | None:
+    for directory, name in _cgroup_directories(root, path):
+        # the effective limit of a v1 cgroup is the least along its hierarchy, which memory.stat reports
+        limit = _stat(directory / "memory.stat", "hierarchical_memory_limit") or \
+            _int(_read(directory / "memory.limit_in_bytes"))
+        usage = _int(_read(directory / "memory.usage_in_bytes"))
+        if limit is None or usage is None:
+            continue
+        if limit >= _V1_UNLIMITED:
+            return None
+        inactive = _stat(directory / "memory.stat", "total_inactive_file") or 0
+        return max(0, limit - (usage - inactive)), f"cgroup {name}"
+    return None
+
+
+def _cgroup_directories(root: Path, path: str) -> list[tuple[Path, str]]:
+    """The directories of a cgroup and its ancestors, itself first. Inside a container with its own cgroup
+    namespace the path reads "/" and the mount root is the container's cgroup; on a host the path is below it."""
+    parts = [part for part in path.strip("/").split("/") if part]
+    found = []
+    for depth in range(len(parts), -1, -1):
+        directory = root.joinpath(*parts[:depth])
+        if directory.is_dir():
+            found.append((directory, "/" + "/".join(parts[:depth])))
+    return found
+
+
+def _field(path: Path, name: str) -> int | None:
+    """A "Name:   123 kB" field of a /proc file, in its unit (kB)."""
+    try:
+        with open(path) as handle:
+            for line in handle:
+                if line.startswith(name + ":"):
+                    return _int(line.split()[1])
+    except (OSError, IndexError):
+        return None
+    return None
+
+
+def _stat(path: Path, name: str) -> int | None:
+    """A "name 123" line of a cgroup's memory.stat."""
+    text = _read(path)
+    if text is None:
+        return None
+    for line in text.splitlines():
+        key, _, value = line.partition(" ")
+        if key == name:
+            return _int(value)
+    return None
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return None
+
+
+def _int(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        return int(text.strip())
+    except ValueError:
+        return None

@@ -1,0 +1,224 @@
+"""A forked snapshot writer only where it fits (streams.memory), and what the worker does where it does not.
+
+The memory readings run on made-up /proc and cgroup trees laid out as Linux lays them out (v2, v1, a container's
+own cgroup namespace); the worker's choice runs on a real snapshot store, with the room it reads set by the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from streams.memory import ForkRoom, available_memory, fork_room, private_memory
+from streams.snapshots import SnapshotStore
+
+MB = 1 << 20
+GB = 1 << 30
+
+
+def proc_tree(root: Path, rss_anon_kb: int | None = 2_000_000, available_kb: int | None = 8_000_000,
+              cgroup: str = "0::/\n") -> Path:
+    proc = root / "proc"
+    (proc / "self").mkdir(parents=True)
+    status = "Name:\tpython\nVmRSS:\t 3000000 kB\n"
+    if rss_anon_kb is not None:
+        status += f"RssAnon:\t {rss_anon_kb} kB\nRssFile:\t   20000 kB\n"
+    (proc / "self" / "status").write_text(status)
+    meminfo = "MemTotal:       24000000 kB\nMemFree:         1000000 kB\n"
+    if available_kb is not None:
+        meminfo += f"MemAvailable:   {available_kb} kB\n"
+    (proc / "meminfo").write_text(meminfo)
+    (proc / "self" / "cgroup").write_text(cgroup)
+    return proc
+
+
+def v2_cgroup(directory: Path, limit: str, current: int, inactive_file: int = 0) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "memory.max").write_text(limit + "\n")
+    (directory / "memory.current").write_text(f"{current}\n")
+    (directory / "memory.stat").write_text(f"anon {current}\nfile 0\ninactive_file {inactive_file}\n")
+
+
+def test_the_private_memory_is_what_a_forked_child_may_copy(tmp_path):
+    assert private_memory(proc_tree(tmp_path, rss_anon_kb=2_000_000)) == 2_000_000 * 1024
+
+
+def test_without_a_cgroup_limit_the_machine_decides(tmp_path):
+    proc = proc_tree(tmp_path, available_kb=8_000_000)
+    cgroups = tmp_path / "cgroup"
+    v2_cgroup(cgroups, "max", 5 * GB)
+    assert available_memory(proc, cgroups) == (8_000_000 * 1024, "the machine")
+
+
+def test_a_container_limit_leaves_its_limit_less_its_working_set(tmp_path):
+    # inside a container with its own cgroup namespace: the path is "/", the mount root is the container's cgroup;
+    # inactive file cache is reclaimed before anything is killed, so it does not count as used
+    proc = proc_tree(tmp_path, available_kb=20_000_000, cgroup="0::/\n")
+    cgroups = tmp_path / "cgroup"
+    v2_cgroup(cgroups, str(4 * GB), 3 * GB, inactive_file=512 * MB)
+    assert available_memory(proc, cgroups) == (GB + 512 * MB, "cgroup /")
+
+
+def test_the_tightest_of_the_cgroup_and_its_ancestors_counts(tmp_path):
+    proc = proc_tree(tmp_path, available_kb=20_000_000, cgroup="0::/kubepods/pod1/worker\n")
+    cgroups = tmp_path / "cgroup"
+    v2_cgroup(cgroups / "kubepods", str(16 * GB), 10 * GB)  # 6 GB left
+    v2_cgroup(cgroups / "kubepods" / "pod1", str(8 * GB), 5 * GB)  # 3 GB left: the least
+    v2_cgroup(cgroups / "kubepods" / "pod1" / "worker", "max", 4 * GB)
+    assert available_memory(proc, cgroups) == (3 * GB, "cgroup /kubepods/pod1")
+
+
+def test_a_v1_memory_cgroup_uses_its_hierarchical_limit(tmp_path):
+    proc = proc_tree(tmp_path, available_kb=20_000_000, cgroup="4:memory:/docker/abc\n3:cpu,cpuacct:/docker/abc\n")
+    directory = tmp_path / "cgroup" / "memory" / "docker" / "abc"
+    directory.mkdir(parents=True)
+    (directory / "memory.limit_in_bytes").write_text(f"{9223372036854771712}\n")  # its own: none
+    (directory / "memory.usage_in_bytes").write_text(f"{3 * GB}\n")
+    (directory / "memory.stat").write_text(f"cache 0\nhierarchical_memory_limit {5 * GB}\n"
+                                           f"total_inactive_file {GB}\n")
+    assert available_memory(proc, tmp_path / "cgroup") == (3 * GB, "cgroup /docker/abc")
+
+
+def test_an_unlimited_v1_cgroup_leaves_it_to_the_machine(tmp_path):
+    proc = proc_tree(tmp_path, available_kb=7_000_000, cgroup="4:memory:/\n")
+    directory = tmp_path / "cgroup" / "memory"
+    directory.mkdir(parents=True)
+    (directory / "memory.limit_in_bytes").write_text("9223372036854771712\n")
+    (directory / "memory.usage_in_bytes").write_text(f"{3 * GB}\n")
+    assert available_memory(proc, tmp_path / "cgroup") == (7_000_000 * 1024, "the machine")
+
+
+def test_where_nothing_can_be_read_the_room_is_unknown_and_the_worker_forks(tmp_path):
+    empty = tmp_path / "nothing"
+    room = fork_room(256 * MB, proc=empty, cgroup_root=empty)
+    assert (room.may_copy, room.available, room.room) == (None, None, None)
+    assert room.fits
+
+
+@pytest.mark.parametrize("available_kb, fits", [(2_000_000 + 262_144, True), (2_000_000 + 262_143, False)])
+def test_a_fork_fits_when_its_copy_and_the_reserve_are_left(tmp_path, available_kb, fits):
+    proc = proc_tree(tmp_path, rss_anon_kb=2_000_000, available_kb=available_kb)
+    room = fork_room(256 * MB, proc=proc, cgroup_root=tmp_path / "no-cgroups")
+    assert room.fits is fits
+    assert "a forked writer may copy 1,953 MB" in room.describe()
+
+
+def test_this_machine_reads_as_linux_lays_it_out():
+    room = fork_room(0)
+    assert room.may_copy is not None and room.may_copy > 0
+    assert room.available is not None and room.available > 0
+
+
+# -- the worker's choice --------------------------------------------------------------------------------------
+
+def _pipeline(tmp_path, **overrides):
+    from streams.app import Pipeline
+    from streams.config import load_settings
+
+    settings = load_settings(environ={}, data_dir=str(tmp_path / "data"), snapshot_every_events=1, **overrides)
+    return Pipeline(settings)
+
+
+def _room(fits: bool) -> ForkRoom:
+    return ForkRoom(may_copy=2 * GB, available=(3 if fits else 2) * GB, limited_by="cgroup /test", reserve=512 * MB)
+
+
+def _counter(pipeline, name: str, **labels) -> float:
+    value = pipeline.registry.get_sample_value(name, labels)
+    return 0.0 if value is None else value
+
+
+async def _due_snapshot(pipeline) -> None:
+    async with pipeline._engine_lock:
+        await pipeline._snapshot_if_due(1)
+    if pipeline._snapshot_write is not None:
+        await pipeline._snapshot_write
+
+
+def test_with_room_the_snapshot_is_written_by_a_forked_child(tmp_path, monkeypatch):
+    pipeline = _pipeline(tmp_path)
+    monkeypatch.setattr(pipeline, "_fork_room", lambda: _room(fits=True))
+    worker, real_save, written_by = os.getpid(), SnapshotStore.save, []
+
+    def save(store, state):
+        if os.getpid() == worker:
+            written_by.append("the worker")
+        return real_save(store, state)
+
+    monkeypatch.setattr(SnapshotStore, "save", save)
+    asyncio.run(_due_snapshot(pipeline))
+    assert written_by == []  # only the child wrote
+    assert len(pipeline.snapshots.paths()) == 1
+    assert _counter(pipeline, "coi_snapshots_written_total", writer="child") == 1
+    assert _counter(pipeline, "coi_snapshots_written_total", writer="thread") == 0
+
+
+def test_without_room_the_snapshot_is_written_in_a_thread_and_no_child_is_forked(tmp_path, monkeypatch, caplog):
+    pipeline = _pipeline(tmp_path)
+    monkeypatch.setattr(pipeline, "_fork_room", lambda: _room(fits=False))
+    monkeypatch.setattr(SnapshotStore, "save_in_child", lambda *args: pytest.fail("forked"))
+    asyncio.run(_due_snapshot(pipeline))
+    (path,) = pipeline.snapshots.paths()
+    assert pipeline.snapshots.load(path) is not None  # a whole, authenticated snapshot
+    assert _counter(pipeline, "coi_snapshots_written_total", writer="thread") == 1
+    assert _counter(pipeline, "coi_snapshot_pause_seconds_count", writer="thread") == 1
+    assert _counter(pipeline, "coi_snapshots_skipped_total") == 0
+    assert "no room to fork its writer (a forked writer may copy 2,048 MB, 2,048 MB are left (cgroup /test), " \
+           "reserve 512 MB): writing it in a thread" in caplog.text
+
+
+def test_without_room_and_skip_nothing_is_written_and_the_skip_is_counted(tmp_path, monkeypatch):
+    pipeline = _pipeline(tmp_path, snapshot_without_fork_room="skip")
+    monkeypatch.setattr(pipeline, "_fork_room", lambda: _room(fits=False))
+    monkeypatch.setattr(SnapshotStore, "save_in_child", lambda *args: pytest.fail("forked"))
+    asyncio.run(_due_snapshot(pipeline))
+    assert pipeline.snapshots.paths() == []
+    assert _counter(pipeline, "coi_snapshots_skipped_total") == 1
+    assert _counter(pipeline, "coi_snapshots_written_total", writer="thread") == 0
+
+
+def test_a_cancelled_batch_holds_the_engine_until_the_thread_is_done_with_the_state(tmp_path, monkeypatch):
+    pipeline = _pipeline(tmp_path)
+    monkeypatch.setattr(pipeline, "_fork_room", lambda: _room(fits=False))
+    finished = []
+
+    def slow_save(store, state):
+        time.sleep(0.5)
+        finished.append(time.monotonic())
+        return Path(store.directory / "written")
+
+    monkeypatch.setattr(SnapshotStore, "save", slow_save)
+
+    async def scenario():
+        batch = asyncio.ensure_future(_due_snapshot(pipeline))
+        await asyncio.sleep(0.1)  # the thread is pickling
+        batch.cancel()
+        async with pipeline._engine_lock:  # what the next batch or a catch-up would wait for
+            got_lock = time.monotonic()
+        with pytest.raises(asyncio.CancelledError):
+            await batch
+        return got_lock
+
+    got_lock = asyncio.run(scenario())
+    assert finished and got_lock >= finished[0]
+
+
+def test_the_room_is_exported_at_scrape_time(tmp_path, monkeypatch):
+    pipeline = _pipeline(tmp_path)
+    now = {"room": _room(fits=True)}
+    monkeypatch.setattr(pipeline, "_fork_room", lambda: now["room"])
+    assert _counter(pipeline, "coi_snapshot_fork_may_copy_bytes") == 2 * GB
+    assert _counter(pipeline, "coi_snapshot_fork_room_bytes") == 3 * GB - 512 * MB
+    now["room"] = _room(fits=False)
+    assert _counter(pipeline, "coi_snapshot_fork_room_bytes") == 2 * GB - 512 * MB
+
+
+def test_an_unknown_room_is_exported_as_nan(tmp_path, monkeypatch):
+    pipeline = _pipeline(tmp_path)
+    monkeypatch.setattr(pipeline, "_fork_room", lambda: ForkRoom(None, None, "unknown", 0))
+    assert math.isnan(pipeline.registry.get_sample_value("coi_snapshot_fork_room_bytes"))
