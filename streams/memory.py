@@ -2,8 +2,8 @@
 
 A forked child shares the worker's pages until one of the two writes to one; pickling the state writes to every
 object it visits (reference counts), so the pages are copied one by one while the child runs. What both processes
-can copy together is bounded by the worker's private anonymous memory (`RssAnon`): at 1M relations the machine's
-available memory fell by 88 % of it while a child wrote (docs/benchmarks.md). A child that does not fit gets the
+can copy together is bounded by the worker's private anonymous memory (`RssAnon`): at 1M relations a child's own
+private pages reached 98 % of it by the end of its write (`bench/snapshot_writers.py`, docs/benchmarks.md). A child that does not fit gets the
 worker or itself killed by the kernel's OOM killer (in a container, the cgroup's), and the restarted worker would
 load its snapshot and fork again: a crash loop. So the worker forks only when that much memory, plus a reserve, is
 left (`streams.app`; what it does otherwise is `snapshot_without_fork_room`).
