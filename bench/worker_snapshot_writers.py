@@ -4,9 +4,10 @@ a thread while the stream waits (streams/memory.py, `snapshot_without_fork_room`
     .venv/bin/python bench/worker_snapshot_writers.py --events 1000000 --live 3000
 
 `coi-risk load` brings N synthetic events (bench/synthetic.py, seed 7) into a snapshot; a worker starts from it
-with a reserve no machine has (`COI_SNAPSHOT_FORK_RESERVE_MB`, so no room to fork), and `--live` more events are
-published at `--rate` per second, with a snapshot due halfway. Then the worker is stopped and started again with
-the default reserve, and `--live` more events arrive the same way. For each run: how long the stream paused for
+and `--live` more events are published at `--rate` per second, with a snapshot due halfway (a forked child writes
+it). Then the worker is stopped and started again with forks capped at 1 MB of private memory
+(`COI_SNAPSHOT_FORK_MAX_PRIVATE_MB`: no room to fork, so a thread writes), and `--live` more events arrive the
+same way. For each run: how long the stream paused for
 its snapshots (the worker's log lines), how many times the group rebalanced meanwhile (assignments after the
 first), whether every event was committed, and the largest end-to-end latency from append to publication
 (`coi_end_to_end_latency_seconds{clock="append_time"}`: an upper bucket bound). Starts its own broker on port
@@ -33,7 +34,7 @@ from bench.synthetic import generate_events  # noqa: E402
 from bench.worker_restart import rss_bytes, timed_start, wait_for  # noqa: E402
 from streams.testing import WorkerProcess, pipeline_settings  # noqa: E402
 
-NO_ROOM_MB = str(1 << 40)
+NO_FORK = {"COI_SNAPSHOT_FORK_MAX_PRIVATE_MB": "1"}  # no fork whatever is left: a thread writes
 
 
 def run(bootstrap: str, events: int, live: int, rate: float, workdir: Path) -> dict:
@@ -53,7 +54,7 @@ def run(bootstrap: str, events: int, live: int, rate: float, workdir: Path) -> d
                    env={**settings.child_environment(os.environ), **env})
     result: dict = {"events": events, "live": live, "rate": rate, "load_s": round(time.monotonic() - started, 1)}
     done = events
-    for writer, extra in (("thread", {"COI_SNAPSHOT_FORK_RESERVE_MB": NO_ROOM_MB}), ("child", {})):
+    for writer, extra in (("child", {}), ("thread", NO_FORK)):
         log = workdir / f"worker-{writer}.log"
         worker = WorkerProcess(settings, log, extra_env={**env, **extra})
         row = {"ready_s": round(timed_start(worker), 1), "rss_mb": round(rss_bytes(worker.process.pid) / 2**20)}
@@ -61,6 +62,9 @@ def run(bootstrap: str, events: int, live: int, rate: float, workdir: Path) -> d
         done += live
         produce(settings, batch, pace_per_second=rate)
         wait_for(lambda: committed_offsets(settings).get(0, 0) >= done, 600, f"{writer}: every event committed")
+        # a child may still be writing: its snapshot counts once written
+        wait_for(lambda: worker.metric("coi_snapshots_written_total", writer=writer) >= 1, 600,
+                 f"{writer}: a snapshot written")
         time.sleep(2.0)
         row["snapshots"] = int(worker.metric("coi_snapshots_written_total", writer=writer))
         row["peak_rss_mb"] = round(rss_bytes(worker.process.pid, "VmHWM:") / 2**20)
@@ -71,6 +75,10 @@ def run(bootstrap: str, events: int, live: int, rate: float, workdir: Path) -> d
         row["pauses_s"] = [float(p) for p in re.findall(r"(?:while the stream waited|paused the stream) ([0-9.]+)s",
                                                         text)]
         row["rebalances"] = max(0, len(re.findall(r"assigned input partitions", text)) - 1)
+        # what the worker and its Kafka client said of the group, to tell what caused a rebalance
+        row["group_log"] = [line[:240] for line in text.splitlines()
+                            if re.search(r"assigned input partitions|revoked|[Hh]eartbeat|[Rr]ebalanc|snapshot", line)
+                            ][:20]
         row["committed_all"] = committed_offsets(settings).get(0, 0) >= done
         result[writer] = row
     return result

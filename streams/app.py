@@ -35,12 +35,12 @@ from streams.collector import AUTOMATIC_COLLECTION_MEANING, CollectionTimer, ref
 from streams.config import Settings
 from streams.crash_guard import CrashGuard
 from streams.faust_metrics import BatchMonitor, FaustCollector
-from streams.memory import WITHOUT_FORK_ROOM_MEANING, ForkRoom, fork_room
+from streams.memory import THREAD_WRITE_SHARE, ForkRoom, fork_room
 from streams.metrics import PipelineMetrics
 from streams.log_reader import Bounds
 from streams.processor import EventProcessor, InputRecord, ProcessingLimits
 from streams.recovery import catch_up_bounds, committed_offsets, replay_into
-from streams.snapshots import Identity, SnapshotState, SnapshotStore, config_hash
+from streams.snapshots import WITHOUT_FORK_ROOM_MEANING, Identity, SnapshotState, SnapshotStore, config_hash
 from streams.web import register_views
 
 log = logging.getLogger(__name__)
@@ -413,7 +413,8 @@ class Pipeline:
 
         Where a forked writer might not fit in the memory left (`streams.memory`), the snapshot is written in a
         thread instead, the lock held so that no batch changes the state meanwhile, or skipped, as
-        `snapshot_without_fork_room` says."""
+        `snapshot_without_fork_room` says (and skipped where a thread's writer would not fit either). Nothing here
+        raises: a snapshot not taken costs a longer restart, never an event."""
         self._events_since_snapshot += events
         s = self.settings
         if self.snapshots is None or not self._events_since_snapshot or self._snapshot_write is not None:
@@ -424,7 +425,7 @@ class Pipeline:
         self._events_since_snapshot, self._snapshot_at = 0, time.monotonic()
         offsets = {int(p): o for p, o in self.processor.next_offsets.items()}
         state = SnapshotState(self.engine, self.processor.tracker, offsets)
-        room = self._fork_room()
+        room = self._read_fork_room()
         if not room.fits:
             await self._snapshot_without_fork(state, room)
             return
@@ -452,12 +453,26 @@ class Pipeline:
                  path.name, offsets, path.stat().st_size, pause, pid, time.perf_counter() - started)
 
     def _fork_room(self) -> ForkRoom:
-        return fork_room(self.settings.snapshot_fork_reserve_mb << 20)
+        cap = self.settings.snapshot_fork_max_private_mb
+        return fork_room(self.settings.snapshot_fork_reserve_mb << 20, (cap << 20) if cap else None)
+
+    def _read_fork_room(self) -> ForkRoom:
+        try:
+            return self._fork_room()
+        except Exception as exc:  # noqa: BLE001 - nothing to go by: fork, as where /proc cannot be read
+            log.warning("snapshot: cannot tell the memory left (%s: %s); forking its writer", type(exc).__name__, exc)
+            return ForkRoom(None, None, "unknown", 0)
 
     async def _snapshot_without_fork(self, state: SnapshotState, room: ForkRoom) -> None:
         action = self.settings.snapshot_without_fork_room
-        log.warning("snapshot at offsets %s: no room to fork its writer (%s): %s", state.offsets, room.describe(),
-                    WITHOUT_FORK_ROOM_MEANING[action])
+        if action == "thread" and not room.fits_thread:
+            log.warning("snapshot at offsets %s: no room to fork its writer, nor for writing it in a thread (%s; a "
+                        "thread's pickler needs about %.0f %% of what a child may copy): skipping it",
+                        state.offsets, room.describe(), THREAD_WRITE_SHARE * 100)
+            action = "skip"
+        else:
+            log.warning("snapshot at offsets %s: no room to fork its writer (%s): %s", state.offsets,
+                        room.describe(), WITHOUT_FORK_ROOM_MEANING[action])
         if action == "skip":
             self.metrics.snapshots_skipped.inc()
             return
@@ -466,16 +481,21 @@ class Pipeline:
         # writes (heartbeats, timers, /ready, the views, which only read)
         writing = asyncio.get_running_loop().run_in_executor(None, self.snapshots.save, state)
         try:
-            path = await _uncancelled(writing)
+            path = await _wait_through_cancellation(writing)
+            pause = time.perf_counter() - started
+            size = path.stat().st_size
+        except asyncio.CancelledError:
+            if not writing.cancelled() and writing.exception() is not None:
+                log.error("snapshot write failed: %s: %s", type(writing.exception()).__name__, writing.exception())
+            raise
         except Exception as exc:  # noqa: BLE001 - as for a forked write: a longer restart, never an event
             log.error("snapshot write failed: %s: %s", type(exc).__name__, exc)
             return
-        pause = time.perf_counter() - started
         self.metrics.snapshot_pause.labels(writer="thread").observe(pause)
         self.metrics.snapshots_written.labels(writer="thread").inc()
-        self.metrics.snapshot_bytes.set(path.stat().st_size)
+        self.metrics.snapshot_bytes.set(size)
         log.info("snapshot %s at offsets %s: %d bytes, written in a thread while the stream waited %.3fs",
-                 path.name, state.offsets, path.stat().st_size, pause)
+                 path.name, state.offsets, size, pause)
 
     def _snapshot_written(self, future: asyncio.Future) -> None:
         self._snapshot_write = None
@@ -510,7 +530,7 @@ class Pipeline:
                 max(0, highwater - position))
 
 
-async def _uncancelled(future: asyncio.Future):
+async def _wait_through_cancellation(future: asyncio.Future):
     """The future's result, waited for to the end even if the waiting task is cancelled meanwhile (which is then
     re-raised): the caller holds the engine lock for a thread that still reads the state, and releasing it early
     would let a batch or a catch-up change the state under the pickler (a snapshot of no consistent cut)."""

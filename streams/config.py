@@ -30,7 +30,7 @@ from pydantic_settings.sources import DefaultSettingsSource, EnvSettingsSource, 
 
 from schemas.validation import DEFAULT_MAX_EVENT_BYTES
 from streams.collector import AUTOMATIC_COLLECTION
-from streams.memory import WITHOUT_FORK_ROOM
+from streams.snapshots import WITHOUT_FORK_ROOM
 
 ENV_PREFIX = "COI_"
 CONFIG_FILE_ENV = "COI_RISK_CONFIG"
@@ -152,8 +152,11 @@ class Settings(BaseSettings):
     snapshot_write_timeout_seconds: float = Field(default=1800.0, gt=0)
     # The writer is forked only if what it may copy (the worker's private memory) plus this reserve fits in the
     # memory left on the machine or in the container's cgroup (streams.memory); else the snapshot is written in a
-    # thread while the stream waits ("thread"), or skipped ("skip"). Never a fork the kernel would OOM-kill.
+    # thread while the stream waits ("thread", if its own needs fit: else it is skipped too), or skipped ("skip").
     snapshot_fork_reserve_mb: int = Field(default=256, ge=0)
+    # ... and only while the worker's private memory is at most this (0: no cap): for where the memory that limits
+    # the worker cannot be read (a VM's balloon, a limit enforced outside cgroups)
+    snapshot_fork_max_private_mb: int = Field(default=0, ge=0)
     snapshot_without_fork_room: Literal[WITHOUT_FORK_ROOM] = "thread"
     # After recovery the worker freezes its heap (streams.collector.refreeze_heap) so full collections skip the graph;
     # it collects and freezes again after every `gc_refreeze_every_events` live events (0: never), so the graph

@@ -1,17 +1,19 @@
-"""Whether a forked snapshot writer fits in the memory this worker has left.
+"""Whether a snapshot writer fits in the memory this worker has left: a forked child, or a thread of the worker.
 
 A forked child shares the worker's pages until one of the two writes to one; pickling the state writes to every
 object it visits (reference counts), so the pages are copied one by one while the child runs. What both processes
 can copy together is bounded by the worker's private anonymous memory (`RssAnon`): at 1M relations a child's own
-private pages reached 98 % of it by the end of its write (`bench/snapshot_writers.py`, docs/benchmarks.md). A child that does not fit gets the
-worker or itself killed by the kernel's OOM killer (in a container, the cgroup's), and the restarted worker would
-load its snapshot and fork again: a crash loop. So the worker forks only when that much memory, plus a reserve, is
-left (`streams.app`; what it does otherwise is `snapshot_without_fork_room`).
+private pages reached 98 % of it by the end of its write (`bench/snapshot_writers.py`, docs/benchmarks.md). A
+child that does not fit gets the worker or itself killed by the kernel's OOM killer (in a container, the cgroup's),
+and the restarted worker would load its snapshot and fork again: a crash loop. So the worker forks only when that
+much memory, plus a reserve, is left. A thread of the worker copies nothing, but its pickler keeps a table of
+every object it wrote: 27 % of `RssAnon` at 1M relations. What the worker does is `streams.app`'s decision
+(`snapshot_without_fork_room`).
 
 What is left is the least of the machine's `MemAvailable` and, in a memory-limited cgroup (a container), the
 limit minus the cgroup's working set (its usage without inactive file cache, which the kernel reclaims first, as
-Docker and Kubernetes count it), for the cgroup and each of its ancestors. Linux only: where these files cannot be
-read, the room is unknown and the worker forks as it always did.
+Docker and Kubernetes count it), for the cgroup and each of its ancestors that can be seen. Linux only: where
+these files cannot be read, the room is unknown and the worker forks as it always did.
 """
 
 from __future__ import annotations
@@ -24,13 +26,9 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 # cgroup v1 reports "no limit" as the largest page-aligned 63-bit number
 _V1_UNLIMITED = 1 << 62
 _MB = 1 << 20
-# What the worker does with a due snapshot when a forked writer would not fit (the `snapshot_without_fork_room`
-# setting), and what its log line says of it.
-WITHOUT_FORK_ROOM_MEANING = {
-    "thread": "writing it in a thread while the stream waits (the event loop, heartbeats and /ready go on)",
-    "skip": "skipping it (a restart replays more of the log)",
-}
-WITHOUT_FORK_ROOM = tuple(WITHOUT_FORK_ROOM_MEANING)
+# What a thread write takes, as a share of `RssAnon`: the pickler's table of objects and the file's cache, 27 % at
+# 1M relations and 10 % at 50,000 (bench/snapshot_writers.py), with a margin.
+THREAD_WRITE_SHARE = 0.35
 
 
 @dataclass(frozen=True)
@@ -41,6 +39,7 @@ class ForkRoom:
     available: int | None  # the least room left: machine or cgroup
     limited_by: str  # what `available` was read from: "the machine" or "cgroup <path>"
     reserve: int  # memory to leave free besides
+    fork_cap: int | None = None  # a fork is refused above this much private memory, whatever is left (None: no cap)
 
     @property
     def room(self) -> int | None:
@@ -49,20 +48,32 @@ class ForkRoom:
 
     @property
     def fits(self) -> bool:
-        if self.may_copy is None or self.room is None:
+        """A forked writer fits."""
+        if self.may_copy is None:
             return True  # nothing to go by: fork, as on any system without these files
-        return self.may_copy <= self.room
+        if self.fork_cap is not None and self.may_copy > self.fork_cap:
+            return False
+        return self.room is None or self.may_copy <= self.room
+
+    @property
+    def fits_thread(self) -> bool:
+        """A writer in a thread of the worker fits."""
+        if self.may_copy is None or self.room is None:
+            return True
+        return self.may_copy * THREAD_WRITE_SHARE <= self.room
 
     def describe(self) -> str:
         def mb(value: int | None) -> str:
             return "unknown" if value is None else f"{value / _MB:,.0f} MB"
+        cap = "" if self.fork_cap is None else f", forks capped at {mb(self.fork_cap)}"
         return (f"a forked writer may copy {mb(self.may_copy)}, {mb(self.available)} are left ({self.limited_by}), "
-                f"reserve {mb(self.reserve)}")
+                f"reserve {mb(self.reserve)}{cap}")
 
 
-def fork_room(reserve: int = 0, proc: Path = PROC, cgroup_root: Path = CGROUP_ROOT) -> ForkRoom:
+def fork_room(reserve: int = 0, fork_cap: int | None = None, proc: Path = PROC,
+              cgroup_root: Path = CGROUP_ROOT) -> ForkRoom:
     available, limited_by = available_memory(proc, cgroup_root)
-    return ForkRoom(private_memory(proc), available, limited_by, reserve)
+    return ForkRoom(private_memory(proc), available, limited_by, reserve, fork_cap)
 
 
 def private_memory(proc: Path = PROC) -> int | None:
@@ -87,48 +98,37 @@ def _cgroup_rooms(proc: Path, cgroup_root: Path) -> list[tuple[int, str]]:
     """The room left under each memory limit of this process's cgroup and its ancestors (v2 or v1)."""
     try:
         lines = (proc / "self" / "cgroup").read_text().splitlines()
-    except OSError:
+    except (OSError, ValueError):
         return []
     rooms = []
     for line in lines:
         hierarchy, _, rest = line.partition(":")
         controllers, _, path = rest.partition(":")
         if hierarchy == "0" and controllers == "":
-            rooms.extend(_v2_rooms(cgroup_root, path))
+            rooms.extend(_rooms(cgroup_root, path, "memory.max", "memory.current", "inactive_file"))
         elif "memory" in controllers.split(","):
-            room = _v1_room(cgroup_root / "memory", path)
-            if room is not None:
-                rooms.append(room)
+            rooms.extend(_rooms(cgroup_root / "memory", path, "memory.limit_in_bytes", "memory.usage_in_bytes",
+                                "total_inactive_file"))
     return rooms
 
 
-def _v2_rooms(root: Path, path: str) -> list[tuple[int, str]]:
+def _rooms(root: Path, path: str, limit_file: str, usage_file: str, inactive_field: str) -> list[tuple[int, str]]:
+    """The room under the limit of the cgroup and of each ancestor visible under `root` (v2's files or v1's: in
+    both, usage counts the cgroup's descendants too). A v1 cgroup also reports the least limit of its ancestors,
+    `hierarchical_memory_limit`, which counts where they are not visible (a container without its own cgroup
+    namespace)."""
     rooms = []
     for directory, name in _cgroup_directories(root, path):
-        limit_text = _read(directory / "memory.max")
-        if limit_text is None or limit_text == "max":
+        usage = _int(_read(directory / usage_file))
+        if usage is None:
             continue
-        usage = _int(_read(directory / "memory.current"))
-        if usage is None or not limit_text.isdigit():
+        limits = [_int(_read(directory / limit_file)), _stat(directory / "memory.stat", "hierarchical_memory_limit")]
+        limit = min((value for value in limits if value is not None and value < _V1_UNLIMITED), default=None)
+        if limit is None:  # v2's "max" reads as no number: no limit here
             continue
-        inactive = _stat(directory / "memory.stat", "inactive_file") or 0
-        rooms.append((max(0, int(limit_text) - (usage - inactive)), f"cgroup {name}"))
+        inactive = _stat(directory / "memory.stat", inactive_field) or 0
+        rooms.append((max(0, limit - (usage - inactive)), f"cgroup {name}"))
     return rooms
-
-
-def _v1_room(root: Path, path: str) -> tuple[int, str] | None:
-    for directory, name in _cgroup_directories(root, path):
-        # the effective limit of a v1 cgroup is the least along its hierarchy, which memory.stat reports
-        limit = _stat(directory / "memory.stat", "hierarchical_memory_limit") or \
-            _int(_read(directory / "memory.limit_in_bytes"))
-        usage = _int(_read(directory / "memory.usage_in_bytes"))
-        if limit is None or usage is None:
-            continue
-        if limit >= _V1_UNLIMITED:
-            return None
-        inactive = _stat(directory / "memory.stat", "total_inactive_file") or 0
-        return max(0, limit - (usage - inactive)), f"cgroup {name}"
-    return None
 
 
 def _cgroup_directories(root: Path, path: str) -> list[tuple[Path, str]]:
@@ -150,7 +150,7 @@ def _field(path: Path, name: str) -> int | None:
             for line in handle:
                 if line.startswith(name + ":"):
                     return _int(line.split()[1])
-    except (OSError, IndexError):
+    except (OSError, ValueError, IndexError):  # (a decoding error is a ValueError)
         return None
     return None
 
@@ -170,7 +170,7 @@ def _stat(path: Path, name: str) -> int | None:
 def _read(path: Path) -> str | None:
     try:
         return path.read_text().strip()
-    except OSError:
+    except (OSError, ValueError):
         return None
 
 

@@ -16,7 +16,10 @@ from streams.memory import ForkRoom
 
 # Scoring is sub-millisecond to tens of milliseconds; end-to-end spans broker round trips and batching.
 _SCORING_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
-_PAUSE_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+# A fork pauses for milliseconds; a snapshot written in a thread (no room to fork) for the whole write, about 40 s at
+# 1M relations
+_PAUSE_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0,
+                  1800.0)
 # A young collection takes a fraction of a millisecond; a full one walks whatever is not frozen (seconds at worst).
 _GC_BUCKETS = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 SNAPSHOT_WRITERS = ("child", "thread")
@@ -95,11 +98,19 @@ class PipelineMetrics:
         self.gc_frozen_objects.set_function(gc.get_freeze_count)
 
     def watch_fork_room(self, room: Callable[[], ForkRoom]) -> None:
-        """Read what a forked snapshot writer may copy, and the room for it, at every scrape (unknown: NaN)."""
-        def value(read: Callable[[ForkRoom], int | None]) -> Callable[[], float]:
-            return lambda: _or_nan(read(room()))
-        self.snapshot_fork_may_copy.set_function(value(lambda r: r.may_copy))
-        self.snapshot_fork_room.set_function(value(lambda r: r.room))
+        """Read what a forked snapshot writer may copy, and the room for it, at every scrape (unknown: NaN): once
+        for both gauges, so that they come from one reading (a scrape collects them in this order)."""
+        reading: list[ForkRoom] = []
+
+        def may_copy() -> float:
+            reading[:] = [room()]
+            return _or_nan(reading[0].may_copy)
+
+        def room_left() -> float:
+            return _or_nan((reading or [room()])[0].room)
+
+        self.snapshot_fork_may_copy.set_function(may_copy)
+        self.snapshot_fork_room.set_function(room_left)
 
     def declare_series(self, output_topics: list[str]) -> None:
         """Create every known label combination at 0, so rate() and increase() see the first event too."""

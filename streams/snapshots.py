@@ -78,6 +78,14 @@ _READ_CHUNK = 40 << 20
 # a temporary file this old is left over from a killed write; a younger one may be another worker's write in
 # progress on a shared volume
 _STALE_TEMPORARY_SECONDS = 3600.0
+# What the worker does with a due snapshot when a forked writer would not fit in the memory left (the
+# `snapshot_without_fork_room` setting; streams.memory), and what its log line says of it. A thread write that
+# would not fit either is skipped.
+WITHOUT_FORK_ROOM_MEANING = {
+    "thread": "writing it in a thread while the stream waits (the event loop, heartbeats and /ready go on)",
+    "skip": "skipping it (a restart replays more of the log)",
+}
+WITHOUT_FORK_ROOM = tuple(WITHOUT_FORK_ROOM_MEANING)
 
 
 class SnapshotRejected(Exception):

@@ -227,8 +227,9 @@ def topic_counts(settings) -> dict[str, int]:
             for topic in (settings.scores_topic, settings.alerts_topic, settings.dead_letter_topic)}
 
 
-# writer "thread": a reserve no machine has leaves no room to fork a writer (streams.memory), as on a worker whose
-# state is more than half its memory; the snapshot is then written by the worker itself while the stream waits
+# writer "thread": a cap of 1 MB on the private memory a forked writer may copy leaves no room to fork (streams.memory),
+# as on a worker whose state is more than half its memory; the snapshot is then written by the worker itself while
+# the stream waits
 @pytest.mark.parametrize("writer", ["child", "thread"])
 def test_restart_from_a_snapshot_replays_only_the_tail_and_publishes_nothing_again(
         pipeline, tmp_path, synthetic_lines, writer):
@@ -237,7 +238,7 @@ def test_restart_from_a_snapshot_replays_only_the_tail_and_publishes_nothing_aga
     # events since the start); the second part's 500 stay under the interval, so they are the tail
     settings = with_snapshots(settings, 1000)
     parts = write_parts(tmp_path, synthetic_lines, [1000])
-    no_room = {"COI_SNAPSHOT_FORK_RESERVE_MB": str(1 << 40)} if writer == "thread" else {}
+    no_room = {"COI_SNAPSHOT_FORK_MAX_PRIVATE_MB": "1"} if writer == "thread" else {}
     worker = worker_for(settings, tmp_path / "worker.log", **snapshot_env(1000), **no_room)
     worker.start()
     produce_with_cli(settings, parts[0])

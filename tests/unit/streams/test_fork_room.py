@@ -93,6 +93,45 @@ def test_an_unlimited_v1_cgroup_leaves_it_to_the_machine(tmp_path):
     assert available_memory(proc, tmp_path / "cgroup") == (7_000_000 * 1024, "the machine")
 
 
+def test_the_machine_counts_where_it_has_less_left_than_the_cgroup(tmp_path):
+    proc = proc_tree(tmp_path, available_kb=1_000_000, cgroup="0::/\n")
+    v2_cgroup(tmp_path / "cgroup", str(8 * GB), 2 * GB)
+    assert available_memory(proc, tmp_path / "cgroup") == (1_000_000 * 1024, "the machine")
+
+
+def test_a_v1_container_without_its_own_namespace_reads_the_limit_at_the_mount_root(tmp_path):
+    # /proc/self/cgroup names the host's path, but the container sees its own cgroup at the mount root; the
+    # hybrid layout (v1 controllers beside an empty v2 hierarchy) is what Docker on cgroup v1 hosts shows
+    proc = proc_tree(tmp_path, available_kb=20_000_000, cgroup="12:memory:/docker/abc\n0::/docker/abc\n")
+    root = tmp_path / "cgroup" / "memory"
+    root.mkdir(parents=True)
+    (root / "memory.limit_in_bytes").write_text(f"{2 * GB}\n")
+    (root / "memory.usage_in_bytes").write_text(f"{GB}\n")
+    (root / "memory.stat").write_text("total_inactive_file 0\nhierarchical_memory_limit 9223372036854771712\n")
+    assert available_memory(proc, tmp_path / "cgroup") == (GB, "cgroup /")
+
+
+def test_a_v1_parent_limit_counts_with_the_parents_usage(tmp_path):
+    # siblings share the parent's limit: its usage, not the worker's own, says what is left under it
+    proc = proc_tree(tmp_path, available_kb=20_000_000, cgroup="4:memory:/pods/worker\n")
+    parent = tmp_path / "cgroup" / "memory" / "pods"
+    worker = parent / "worker"
+    worker.mkdir(parents=True)
+    (parent / "memory.limit_in_bytes").write_text(f"{6 * GB}\n")
+    (parent / "memory.usage_in_bytes").write_text(f"{5 * GB}\n")
+    (worker / "memory.limit_in_bytes").write_text("9223372036854771712\n")
+    (worker / "memory.usage_in_bytes").write_text(f"{GB}\n")
+    assert available_memory(proc, tmp_path / "cgroup") == (GB, "cgroup /pods")
+
+
+def test_files_that_are_not_text_read_as_unknown(tmp_path):
+    proc = proc_tree(tmp_path)
+    (proc / "self" / "status").write_bytes(b"RssAnon:\t\xff\xfe kB\n")
+    (proc / "meminfo").write_bytes(b"\xff" * 10)
+    assert private_memory(proc) is None
+    assert available_memory(proc, tmp_path / "cgroup") == (None, "unknown")
+
+
 def test_where_nothing_can_be_read_the_room_is_unknown_and_the_worker_forks(tmp_path):
     empty = tmp_path / "nothing"
     room = fork_room(256 * MB, proc=empty, cgroup_root=empty)
@@ -106,6 +145,13 @@ def test_a_fork_fits_when_its_copy_and_the_reserve_are_left(tmp_path, available_
     room = fork_room(256 * MB, proc=proc, cgroup_root=tmp_path / "no-cgroups")
     assert room.fits is fits
     assert "a forked writer may copy 1,953 MB" in room.describe()
+
+
+def test_a_thread_write_fits_in_about_a_third_of_a_fork(tmp_path):
+    # what its pickler keeps: THREAD_WRITE_SHARE of what a child may copy
+    room = ForkRoom(may_copy=2 * GB, available=GB, limited_by="the machine", reserve=256 * MB)
+    assert not room.fits and room.fits_thread
+    assert not ForkRoom(may_copy=2 * GB, available=768 * MB, limited_by="the machine", reserve=256 * MB).fits_thread
 
 
 def test_this_machine_reads_as_linux_lays_it_out():
@@ -126,6 +172,19 @@ def _pipeline(tmp_path, **overrides):
 
 def _room(fits: bool) -> ForkRoom:
     return ForkRoom(may_copy=2 * GB, available=(3 if fits else 2) * GB, limited_by="cgroup /test", reserve=512 * MB)
+
+
+def test_the_reserve_and_the_cap_are_in_megabytes(tmp_path):
+    room = _pipeline(tmp_path, snapshot_fork_reserve_mb=300, snapshot_fork_max_private_mb=4096)._fork_room()
+    assert (room.reserve, room.fork_cap) == (300 * MB, 4 * GB)
+    assert _pipeline(tmp_path / "uncapped")._fork_room().fork_cap is None
+
+
+def test_above_the_cap_no_fork_whatever_is_left_and_a_thread_writes(tmp_path):
+    capped = ForkRoom(may_copy=2 * GB, available=64 * GB, limited_by="the machine", reserve=0, fork_cap=GB)
+    assert not capped.fits and capped.fits_thread
+    assert "forks capped at 1,024 MB" in capped.describe()
+    assert ForkRoom(may_copy=GB, available=None, limited_by="unknown", reserve=0, fork_cap=GB).fits
 
 
 def _counter(pipeline, name: str, **labels) -> float:
@@ -180,6 +239,43 @@ def test_without_room_and_skip_nothing_is_written_and_the_skip_is_counted(tmp_pa
     assert pipeline.snapshots.paths() == []
     assert _counter(pipeline, "coi_snapshots_skipped_total") == 1
     assert _counter(pipeline, "coi_snapshots_written_total", writer="thread") == 0
+
+
+def test_without_room_for_a_thread_either_the_snapshot_is_skipped(tmp_path, monkeypatch, caplog):
+    pipeline = _pipeline(tmp_path)
+    monkeypatch.setattr(pipeline, "_fork_room", lambda: ForkRoom(2 * GB, 768 * MB, "cgroup /test", 512 * MB))
+    monkeypatch.setattr(SnapshotStore, "save_in_child", lambda *args: pytest.fail("forked"))
+    monkeypatch.setattr(SnapshotStore, "save", lambda *args: pytest.fail("written in a thread"))
+    asyncio.run(_due_snapshot(pipeline))
+    assert _counter(pipeline, "coi_snapshots_skipped_total") == 1
+    assert "nor for writing it in a thread" in caplog.text
+
+
+def test_a_failed_thread_write_is_logged_and_the_worker_goes_on(tmp_path, monkeypatch, caplog):
+    pipeline = _pipeline(tmp_path)
+    monkeypatch.setattr(pipeline, "_fork_room", lambda: _room(fits=False))
+
+    def full_disk(store, state):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(SnapshotStore, "save", full_disk)
+    asyncio.run(_due_snapshot(pipeline))  # returns: nothing escapes into the batch
+    assert "snapshot write failed: OSError" in caplog.text
+    assert _counter(pipeline, "coi_snapshots_written_total", writer="thread") == 0
+    assert pipeline.snapshots.paths() == []
+    assert not pipeline._engine_lock.locked()
+
+
+def test_a_room_that_cannot_be_read_lets_the_worker_fork_as_before(tmp_path, monkeypatch, caplog):
+    pipeline = _pipeline(tmp_path)
+
+    def unreadable():
+        raise RuntimeError("a /proc that is not Linux's")
+
+    monkeypatch.setattr(pipeline, "_fork_room", unreadable)
+    asyncio.run(_due_snapshot(pipeline))
+    assert _counter(pipeline, "coi_snapshots_written_total", writer="child") == 1
+    assert "cannot tell the memory left" in caplog.text
 
 
 def test_a_cancelled_batch_holds_the_engine_until_the_thread_is_done_with_the_state(tmp_path, monkeypatch):
