@@ -29,6 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.broker import bootstrap_or_local_broker  # noqa: E402
 from bench.pipeline_throughput import produce  # noqa: E402
 from bench.synthetic import generate_events  # noqa: E402
 from streams.testing import WorkerProcess, pipeline_settings  # noqa: E402
@@ -166,24 +167,14 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="coi-bench-restart-") as directory:
         workdir = Path(directory)
-        broker = None
-        if not args.bootstrap:
-            from streams.broker import LocalBroker
-
-            broker = LocalBroker(port=args.port, state_dir=workdir / "kafka")
-            broker.start(timeout=120)
-        try:
+        with bootstrap_or_local_broker(args.bootstrap, args.port, workdir / "kafka") as bootstrap:
             rows = []
             for count in args.events:
-                bootstrap = args.bootstrap or broker.bootstrap
                 if args.load:
                     rows.append(run_loaded(bootstrap, count, workdir / f"run-{count}", args.skip_log))
                 else:
                     rows.append(run(bootstrap, count, workdir / f"run-{count}"))
                 print(json.dumps(rows[-1]), flush=True)
-        finally:
-            if broker is not None:
-                broker.stop()
     if args.load:
         print("\n| events | coi-risk load s (peak RSS MB) | snapshot MB | ready from its snapshot s (of it loading "
               "the snapshot) | worker RSS MB (peak) | ready after kill -9 s (loading; events replayed) | ready from log s |")

@@ -29,6 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.broker import bootstrap_or_local_broker  # noqa: E402
 from bench.pipeline_throughput import produce  # noqa: E402
 from bench.synthetic import generate_events  # noqa: E402
 from bench.worker_restart import rss_bytes, timed_start, wait_for  # noqa: E402
@@ -111,18 +112,8 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="coi-bench-writers-") as directory:
         workdir = Path(directory)
-        broker = None
-        if not args.bootstrap:
-            from streams.broker import LocalBroker
-
-            broker = LocalBroker(port=args.port, state_dir=workdir / "kafka")
-            broker.start(timeout=120)
-        try:
-            print(json.dumps(run(args.bootstrap or broker.bootstrap, args.events, args.live, args.rate,
-                                 workdir / "run")))
-        finally:
-            if broker is not None:
-                broker.stop()
+        with bootstrap_or_local_broker(args.bootstrap, args.port, workdir / "kafka") as bootstrap:
+            print(json.dumps(run(bootstrap, args.events, args.live, args.rate, workdir / "run")))
     return 0
 
 

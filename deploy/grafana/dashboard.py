@@ -279,8 +279,9 @@ ROWS: tuple[RowSpec, ...] = (
                 description=(
                     "A snapshot's writer is forked only while what it may copy (the worker's private memory) is "
                     "below the room (memory left on the machine or in the container's cgroup, less "
-                    "snapshot_fork_reserve_mb). Above it, the worker writes snapshots itself while the stream "
-                    "waits, or skips them (snapshot_without_fork_room): give it about twice its resident memory."
+                    "snapshot_fork_reserve_mb). Above it at a due snapshot, the worker writes it itself while the "
+                    "stream waits, or skips it (snapshot_without_fork_room): give it about twice its resident "
+                    "memory. The room dips while a forked child writes: the pages it copies count as used."
                 ),
                 width=12,
             ),
