@@ -22,9 +22,10 @@ _PAUSE_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
                   1800.0)
 # A young collection takes a fraction of a millisecond; a full one walks whatever is not frozen (seconds at worst).
 _GC_BUCKETS = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
-SNAPSHOT_WRITERS = ("child", "thread")
 _E2E_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
                 3600.0, 86400.0)
+# who wrote a snapshot: a forked child, or the worker in a thread (no room to fork; streams.memory)
+SNAPSHOT_WRITERS = ("child", "thread")
 
 
 class PipelineMetrics:
@@ -72,8 +73,9 @@ class PipelineMetrics:
         self.snapshot_pause = Histogram("coi_snapshot_pause_seconds", "Live-path pause to take a snapshot, by writer "
                                         "(child: the fork; thread: the whole write)", ["writer"],
                                         buckets=_PAUSE_BUCKETS, registry=registry)
-        self.snapshots_skipped = Counter("coi_snapshots_skipped", "Due snapshots not written because a forked "
-                                         "writer had no room (snapshot_without_fork_room skip)", registry=registry)
+        self.snapshots_skipped = Counter("coi_snapshots_skipped", "Due snapshots not written for want of memory "
+                                         "(no room to fork, and snapshot_without_fork_room skip or no room for a "
+                                         "thread either)", registry=registry)
         # Read at scrape time (`watch_fork_room`): a snapshot is forked only while may_copy <= room
         self.snapshot_fork_may_copy = Gauge("coi_snapshot_fork_may_copy_bytes", "What a forked snapshot writer may "
                                             "copy: the worker's private memory", registry=registry)

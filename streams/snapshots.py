@@ -20,6 +20,8 @@ Anything else falls back to the next older snapshot, then
 to the full log, with a log line and `coi_snapshot_fallbacks_total{reason}`.
 
 The worker writes in a forked child (`save_in_child`): the live path pauses only for the fork, not for pickling.
+Where a child would not fit in the memory left (`streams.memory`), it writes in a thread instead while the stream
+waits, or skips the snapshot (`WITHOUT_FORK_ROOM_MEANING`, the decision in `streams.app`).
 The body streams to the file (and a load reads it back) in chunks: it is never held whole in memory.
 Writes are atomic: a temporary file in the same directory, fsync, rename, fsync of the directory; a kill at any
 point leaves either the previous set of snapshots or the new one, plus at most a temporary file (never read;
