@@ -128,6 +128,10 @@ class Pipeline:
             consumer_auto_offset_reset="earliest",
             topic_replication_factor=s.replication_factor,
             topic_allow_declare=False,  # streams.topics creates them with the right configs
+            # Faust's leader-election topic serves only on_leader timers, which the worker has none of; with it, a
+            # fresh group's first worker subscribed to a topic the broker created after the join, and the first
+            # metadata refresh rebalanced the group (tests/integration/test_partitions.py)
+            topic_disable_leader=True,
             producer_acks=-1,
         )
         # Faust's health (commits, rebalances, assignment) on our registry and /metrics, with no work per message:

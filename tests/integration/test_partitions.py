@@ -1,5 +1,11 @@
-"""A partition added to the input topic under a running worker (issue #11 fault replay): before, the worker read it
-only at aiokafka's 5-minute metadata refresh, with /ready 200 and no lag reported for it all that time."""
+"""The worker's assignment against the consumer's metadata refreshes.
+
+A partition added to the input topic under a running worker (issue #11 fault replay): before, the worker read it
+only at aiokafka's 5-minute metadata refresh, with /ready 200 and no lag reported for it all that time.
+
+A fresh group's first worker (issue 13, round eleven): Faust's leader-election topic, which the worker never uses,
+did not exist when the group first formed, and the broker created it on the consumer's request; the first refresh
+saw its partition appear and the group rebalanced, revoking the input 30 s after every first start."""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import json
 import time
 
 import pytest
-from kafka import KafkaAdminClient, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewPartitions
 
 from schemas import RejectReason
@@ -56,6 +62,30 @@ def test_a_partition_added_under_a_running_worker_is_consumed(kafka_bootstrap, t
         assert http_get(f"{worker.base_url}/entities/wlf")[0] == 200
         assert worker.metric("coi_consumer_lag", topic=settings.events_topic, partition="1") == 0
         assert sum(worker.metric("coi_events_rejected_total", reason=r.value) for r in RejectReason) == 0
+    finally:
+        producer.close()
+        worker.stop()
+
+
+def test_a_fresh_groups_first_worker_keeps_its_partitions_across_metadata_refreshes(kafka_bootstrap, tmp_path):
+    settings = pipeline_settings(kafka_bootstrap, tmp_path).model_copy(update={"metadata_max_age_seconds": 1.0})
+    ensure_topics(settings)
+    worker = WorkerProcess(settings, tmp_path / "worker.log")
+    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap)
+    try:
+        worker.start()
+        time.sleep(6)  # several refreshes of the consumer's metadata
+        send(producer, settings.events_topic, SEED, partition=0)
+        deadline = time.monotonic() + 60
+        while worker.metric("coi_events_consumed_total") < len(SEED):
+            assert worker.process.poll() is None, worker.log_tail()
+            assert time.monotonic() < deadline, ("the seed was not processed", worker.log_tail())
+            time.sleep(0.5)
+        log = (tmp_path / "worker.log").read_text()
+        assert log.count("assigned input partitions") == 1, worker.log_tail()
+        assert "revoked" not in log, worker.log_tail()
+        topics = KafkaConsumer(bootstrap_servers=kafka_bootstrap).topics()
+        assert not [topic for topic in topics if topic.startswith(settings.app_id)], topics
     finally:
         producer.close()
         worker.stop()
