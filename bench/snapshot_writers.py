@@ -38,17 +38,10 @@ def main() -> int:
     args = parser.parse_args()
 
     from streams.memory import fork_room
-    from streams.snapshots import Identity, SnapshotStore
+    from streams.snapshots import SnapshotStore
 
-    identity = Identity("bench-snapshot-writers", f"synthetic-{args.relations}", "bench")
-    source = SnapshotStore(args.state_dir, identity)
-    if not source.paths():  # built in a child, so that this process holds the loaded state alone
-        pid = os.fork()
-        if pid == 0:
-            _build(source, args.relations)
-            os._exit(0)
-        if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0:
-            raise SystemExit("building the state failed")
+    identity = state_identity(args.relations)
+    source = ensure_state(args.state_dir, args.relations)
     started = time.perf_counter()
     state = source.load(source.paths()[0], freeze=True)
     loaded = time.perf_counter() - started
@@ -62,6 +55,27 @@ def main() -> int:
     result["thread"] = asyncio.run(_thread_write(out, state))
     print(json.dumps(result))
     return 0
+
+
+def state_identity(relations: int):
+    from streams.snapshots import Identity
+
+    return Identity("bench-snapshot-writers", f"synthetic-{relations}", "bench")
+
+
+def ensure_state(state_dir: Path, relations: int):
+    """The store in `state_dir` holding a snapshot of `relations` synthetic relations, built first if missing."""
+    from streams.snapshots import SnapshotStore
+
+    store = SnapshotStore(state_dir, state_identity(relations))
+    if not store.paths():  # built in a child, so that this process holds the loaded state alone
+        pid = os.fork()
+        if pid == 0:
+            _build(store, relations)
+            os._exit(0)
+        if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0:
+            raise SystemExit("building the state failed")
+    return store
 
 
 def _build(store, relations: int) -> None:

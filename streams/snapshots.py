@@ -324,7 +324,8 @@ class SnapshotStore:
             try:
                 # checked above: our directory, our key, intact, and nobody else can have changed it since
                 try:
-                    engine, tracker = pickle.load(handle) if body is None else pickle.loads(body)  # noqa: S301
+                    engine, tracker = (pickle.load(_WithoutPeek(handle)) if body is None  # noqa: S301
+                                       else pickle.loads(body))  # noqa: S301
                 except OSError as exc:  # reading the rest of a streamed body
                     raise SnapshotRejected("unreadable", f"{path.name}: {exc}") from exc
                 del body
@@ -475,6 +476,22 @@ class SnapshotStore:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+class _WithoutPeek:
+    """The body's reader as the unpickler sees it: `read`, `readinto` and `readline`, but no `peek`.
+
+    Given a `peek`, the C unpickler prefetches with it whenever its input runs out, and a buffered reader's peek
+    returns everything it holds, copied: a new `_READ_CHUNK`-sized object at every refill, mapped, faulted in and
+    freed again. At 1M relations that was 1.1 GB of memory faulted in on top of what the state needs (4.1 GB for a
+    3.0 GB peak), and on a virtual machine whose page faults cost the kernel 10 us each, about 3 s of a restart.
+    Without it, the unpickler reads frame by frame (64 KB) from the reader's buffer (docs/benchmarks.md, issue 13,
+    eleventh round)."""
+
+    __slots__ = ("read", "readinto", "readline")
+
+    def __init__(self, handle):
+        self.read, self.readinto, self.readline = handle.read, handle.readinto, handle.readline
 
 
 class _DigestingWriter:
