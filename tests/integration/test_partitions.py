@@ -84,8 +84,12 @@ def test_a_fresh_groups_first_worker_keeps_its_partitions_across_metadata_refres
         log = (tmp_path / "worker.log").read_text()
         assert log.count("assigned input partitions") == 1, worker.log_tail()
         assert "revoked" not in log, worker.log_tail()
-        topics = KafkaConsumer(bootstrap_servers=kafka_bootstrap).topics()
-        assert not [topic for topic in topics if topic.startswith(settings.app_id)], topics
+        listing = KafkaConsumer(bootstrap_servers=kafka_bootstrap)
+        try:
+            topics = listing.topics()
+        finally:
+            listing.close()
+        assert not [topic for topic in topics if topic.startswith(settings.app_id)], topics  # no leader topic
     finally:
         producer.close()
         worker.stop()
