@@ -484,9 +484,9 @@ class _WithoutPeek:
     Given a `peek`, the C unpickler prefetches with it whenever its input runs out, and a buffered reader's peek
     returns everything it holds, copied: a new `_READ_CHUNK`-sized object at every refill, mapped, faulted in and
     freed again. At 1M relations that was 1.1 GB of memory faulted in on top of what the state needs (4.1 GB for a
-    3.0 GB peak), and on a virtual machine whose page faults cost the kernel 10 us each, about 3 s of a restart.
-    Without it, the unpickler reads frame by frame (64 KB) from the reader's buffer (docs/benchmarks.md, issue 13,
-    eleventh round)."""
+    3.0 GB peak; 1.5 s more system time at the median of six loads, on a virtual machine where page faults are
+    dear). Without it, the unpickler reads frame by frame (64 KB) from the reader's buffer (docs/benchmarks.md,
+    issue 13, eleventh round)."""
 
     __slots__ = ("read", "readinto", "readline")
 
