@@ -26,6 +26,7 @@ place of the bare engine.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ from scoring.compact_index import add_one, discard_one, members
 from scoring.engine import Engine, PairKey, ScoreChange, collector_paused
 from scoring.graph import compact_offset, offset_text, shown_alike, utc
 from scoring.matching import Matcher
-from scoring.packed import pack, unpack
+from scoring.packed import Block, PackedEvents
 from scoring.records import pickled_as_values
 
 Version = tuple[dt.datetime, str]
@@ -55,14 +56,15 @@ _MAX_PAIRWISE = 16
 @dataclass(slots=True)
 class _Current:
     """The layer's current version of one relation (live upsert, or the retraction that ended it), kept compact:
-    the event as its JSON packed (`scoring.packed`), read back only when the relation must be re-issued (a parsed
-    event costs ~6 KB, its JSON under 1 KB, packed a few hundred bytes), with what the bookkeeping reads
-    directly."""
+    where its event's JSON is packed (`scoring.packed`: a block and a slot in it), read back only when the relation
+    must be re-issued (a parsed event costs ~6 KB, its JSON under 1 KB, packed in a block under 100 bytes), with
+    what the bookkeeping reads directly."""
 
     # the version as its two parts: a tuple per relation costs 56 bytes (and the timestamp is the graph's shared one)
     observed_at: dt.datetime
     event_id: str
-    packed: bytes
+    block: Block
+    slot: int
     offset: str | int | None  # as the graph's records keep it (`graph.compact_offset`), one object for both
     source: str
     target: str
@@ -102,9 +104,6 @@ class _Current:
         else:
             self.sent = (version, form, original)
 
-    def event(self) -> RelationshipEvent:
-        return validate_event(json.loads(unpack(self.packed)))
-
 
 @dataclass(slots=True)
 class _Judged:
@@ -136,6 +135,14 @@ class _Known:
                                          country=self.country, topics=self.topics, identifiers=self.identifiers)
 
 
+def content_digest_of(event: RelationshipEvent) -> int:
+    """The digest the layer keeps with an event id (`ResolvingEngine.content_digest`): 60 bits of the blake2b of the
+    event's JSON, as an int. An int under 2**60 costs 32 bytes where one of 64 bits costs 48 (the allocator rounds
+    its 36 bytes up), and the layer holds one for every event id; two contents under one id pass as one with a
+    chance of 2**-60. Defined here, with the state that keeps it: a snapshot is locked to this code."""
+    return int.from_bytes(hashlib.blake2b(event.model_dump_json().encode(), digest_size=8).digest()) >> 4
+
+
 class ResolvingEngine:
     def __init__(self, engine: Engine | ScoringConfig | None = None, *, as_of: dt.date | None = None,
                  matcher: Matcher | None = None):
@@ -156,6 +163,7 @@ class ResolvingEngine:
         self._holders: dict[tuple, set[str]] = {}  # identifier key -> ids carrying it (strong schemes only)
         self._identifier_seen: dict[tuple[str, tuple], tuple[str, str]] = {}  # (id, key) -> (event id, publisher)
         self._current: dict[str, _Current] = {}
+        self._events = PackedEvents()  # the JSON of each current relation's event (_Current.block and .slot)
         self._judgements: dict[str, _Judged] = {}
         # original id -> the live relation ids naming it (`scoring.compact_index`: one id as itself, most entities)
         self._touching: dict[str, str | tuple[str, ...] | set[str]] = {}
@@ -234,10 +242,13 @@ class ResolvingEngine:
                 # the ends as the ids held already (`_remember`): every event brings its own copies of them
                 payload = raw if raw is not None else event.model_dump_json(by_alias=True).encode()
                 current = self._current[event.relation_id] = _Current(
-                    version[0], version[1], pack(payload), compact_offset(offset),
+                    version[0], version[1], *self._events.add(event.relation_id, payload), compact_offset(offset),
                     self._refs[event.source.id].id, self._refs[event.target.id].id, upsert)
                 if held is not None:
                     current.note_sent(held.sent_version, held.form_sent(), held.sent_original)
+                    for relation_id, block, slot in self._events.release(held.block, held.slot):
+                        moved = self._current[relation_id]
+                        moved.block, moved.slot = block, slot
                 if upsert:
                     self._touch(event.relation_id, event.source.id, event.target.id)
                 dirty_relations.add(event.relation_id)
@@ -277,7 +288,8 @@ class ResolvingEngine:
     def current_events(self) -> list[tuple[Version, RelationshipEvent, str | None]]:
         """The current version of every relation (retractions included) and every judgement, as the original
         events, in version order: re-applied to a fresh layer they rebuild this state."""
-        held = [(current.version, current.event(), offset_text(current.offset)) for current in self._current.values()]
+        held = [(current.version, self._event(current), offset_text(current.offset))
+                for current in self._current.values()]
         held += [(judged.version, judged.event, None) for judged in self._judgements.values()]
         return sorted(held, key=lambda item: item[0])
 
@@ -417,7 +429,10 @@ class ResolvingEngine:
     def relations_of(self, entity_id: str) -> list[RelationshipEvent]:
         """The live relations naming any id of this id's cluster (as their original events)."""
         ids = sorted({rid for m in self.clusters.members(entity_id) for rid in self._naming(m)})
-        return [self._current[rid].event() for rid in ids]
+        return [self._event(self._current[rid]) for rid in ids]
+
+    def _event(self, current: _Current) -> RelationshipEvent:
+        return validate_event(json.loads(self._events.read(current.block, current.slot)))
 
     def known_ids(self) -> list[str]:
         return sorted(self._refs)
@@ -544,7 +559,7 @@ class ResolvingEngine:
         sent = current.sent_version
         if sent is not None and current.form_sent() == form and current.sent_original == current.event_id:
             return True  # attributes alone are pushed by _push_attributes, not by re-issuing relations
-        event = trigger if trigger.event_id == current.event_id else current.event()
+        event = trigger if trigger.event_id == current.event_id else self._event(current)
         # every new version goes to the engine, a retraction or a set-aside relation as a retraction: the engine
         # clock is then the latest observed_at of every relation version, whatever the clusters were meanwhile
         version = current.version

@@ -23,7 +23,7 @@ from schemas import DeadLetter, EventRejected, RejectReason, parse_event
 from schemas.events import RelationshipEvent
 from schemas.validation import DEFAULT_MAX_EVENT_BYTES
 from scoring import AlertTracker, Engine
-from scoring.resolution import ResolvingEngine
+from scoring.resolution import ResolvingEngine, content_digest_of
 from streams.metrics import PipelineMetrics
 
 if TYPE_CHECKING:
@@ -174,9 +174,7 @@ class EventProcessor:
                                 f"message key {record.key[:100]!r} is not the relation_id {event.relation_id!r}; "
                                 "events must be keyed by relation_id so each relation's versions stay in order")
         self._check_not_in_future(record, event)
-        # 64 bits as an int (40 bytes held for every event id, where 16 bytes as bytes cost 56): two contents under
-        # one id pass as one with a chance of 2**-64
-        digest = int.from_bytes(hashlib.blake2b(event.model_dump_json().encode(), digest_size=8).digest())
+        digest = content_digest_of(event)
         known = self.engine.content_digest(event.event_id)
         if known is not None and known != digest:
             raise EventRejected(RejectReason.CONFLICTING_EVENT_ID,

@@ -373,3 +373,21 @@ def test_the_layer_keeps_one_string_per_id_whatever_the_events_bring(make, confi
     held = layer._refs[pm[0]].id
     assert all(current.source is held for current in layer._current.values())
     assert next(key for key in layer._touching if key == pm[0]) is held
+
+
+def test_a_content_digest_is_a_60_bit_int_that_tells_contents_apart():
+    """The layer keeps one digest per event id: under 2**60 it is an int of 32 bytes (64 bits would cost 48)."""
+    import sys
+    from pathlib import Path
+
+    from schemas import parse_event
+    from scoring.resolution import content_digest_of
+
+    seed = Path(__file__).resolve().parents[3] / "examples" / "binance-wlfi.jsonl"
+    events = [parse_event(line.encode()) for line in seed.read_text().splitlines() if line.strip()]
+    digests = [content_digest_of(event) for event in events]
+    assert all(0 <= digest < 2**60 and sys.getsizeof(digest) <= 32 for digest in digests)
+    assert len(set(digests)) == len(events)
+    assert [content_digest_of(parse_event(event.model_dump_json().encode())) for event in events] == digests
+    changed = events[0].model_copy(update={"status": "disputed"})
+    assert content_digest_of(changed) != digests[0]
