@@ -451,6 +451,8 @@ class ResolvingEngine:
             known = self._refs[ref.id] = _Known(version, ref)
             if held is not None:
                 known.id = held.id  # the one string kept for this id (relations and indexes share it)
+                if known.name == held.name:  # the graph keeps the name it has while it is unchanged: share it
+                    known.name = held.name
             shared = self._shared_tuples
             known.topics = shared.setdefault(known.topics, known.topics)
             known.aliases = shared.setdefault(known.aliases, known.aliases)

@@ -375,6 +375,21 @@ def test_the_layer_keeps_one_string_per_id_whatever_the_events_bring(make, confi
     assert next(key for key in layer._touching if key == pm[0]) is held
 
 
+def test_the_layer_and_the_graph_keep_one_name_per_entity_while_it_is_unchanged(make, config):
+    """A newer reference with the same name brings its own copy of it; the graph keeps the name it has, and the
+    layer must keep that one too, not a second copy per entity."""
+    long = " " + "x" * 70  # longer than pydantic's cache of short strings
+    pm, holdco = ("pm", "Person", "Prime Minister" + long, ("role.pep",)), ("holdco", "Company", "Holding" + long, ())
+    renamed = ("holdco", "Company", "Holding renamed" + long, ())
+    layer = ResolvingEngine(config)
+    for event in (make("ownership", pm, holdco, percentage=60), make("ownership", pm, holdco, percentage=70),
+                  make("ownership", pm, renamed, percentage=80)):
+        layer.apply(RelationshipEvent.model_validate_json(event.model_dump_json(by_alias=True)))
+    graph = layer.engine.graph
+    assert layer._refs["pm"].name is graph.entity("pm").name == "Prime Minister" + long
+    assert layer._refs["holdco"].name == graph.entity("holdco").name == "Holding renamed" + long
+
+
 def test_a_content_digest_is_a_60_bit_int_that_tells_contents_apart():
     """The layer keeps one digest per event id: under 2**60 it is an int of 32 bytes (64 bits would cost 48)."""
     import sys
