@@ -5,14 +5,16 @@ Events are deflated in blocks of `BLOCK_SIZE`, in the order they arrive, against
 contract itself (one template event, written as `json.dumps` and as pydantic write it). Packed one by one, an event
 of 600-900 bytes came to 100-300 bytes in a `bytes` object of its own (33 bytes of header, rounded up by the
 allocator) and took 15-20 us; a block also deflates what neighbouring events repeat (provenance, publishers,
-names of one register), and holds one object for 64 events: a quarter of the bytes or less (42 bytes an event of
+names of one register), and holds one object for 64 events: a quarter to a third of the bytes (42 bytes an event of
 the synthetic register against 171; real FtM events, 275 against 959) and a third of the time
 (`bench/load_phases.py`). Reading one back inflates its block (about 20 us); the last block read is kept inflated,
-so reading every event in arrival order (the portable export) inflates each block once.
+so reading many grouped by block (the portable export does) inflates each block once.
 
 A superseded event's bytes stay in its block until the block is mostly superseded: when fewer than a quarter of
-its entries are live, they move to the open block and the old one is dropped, so what is held stays within about
-four times what is live, whatever the order of updates.
+a sealed block's entries are live, they move to the open block and the old one is dropped, and an open block that
+fills with fewer live entries than that passes them on instead of being sealed. Every sealed block thus holds at
+least a quarter live entries, and what is held stays within four times what is live plus the open block, whatever
+the order of updates.
 
 The dictionary is a literal here, not built from the models at import: raw deflate has no checksum, so packed bytes
 read back with any other dictionary would come out as garbage without an error, and this source is part of the
@@ -96,7 +98,10 @@ Moved = tuple[str, Block, int]  # an entry moved out of a mostly superseded bloc
 
 class PackedEvents:
     """The events of the current relations, in blocks. An entry is addressed by (block, slot), which the caller
-    keeps; `release` tells the store an entry is superseded, and returns the entries it moved (to re-address)."""
+    keeps. Each owner has at most one live entry: `release` its old one before you `add` the new one. Both return
+    the entries they moved, (owner, block, slot) in the order they moved, for the caller to re-address: a release
+    that leaves a sealed block mostly superseded moves its live entries to the open block, and an open block that
+    fills while mostly superseded moves them to the next one rather than being sealed."""
 
     __slots__ = ("_open", "_inflated")
 
@@ -111,14 +116,13 @@ class PackedEvents:
         (self._open,) = state
         self._inflated = None
 
-    def add(self, owner: str, payload: bytes) -> tuple[Block, int]:
-        block = self._open
-        block.data.append(payload)
-        block.owners.append(owner)
-        if len(block.owners) == BLOCK_SIZE:
-            self._seal(block)
-            self._open = Block([], [])
-        return block, len(block.owners) - 1
+    def add(self, owner: str, payload: bytes) -> tuple[Block, int, list[Moved]]:
+        """The new entry's address, and the other entries that moved."""
+        moved: list[Moved] = []
+        self._append(owner, payload, moved)
+        # the new entry's last move is its address (it moves on if it filled a mostly superseded block)
+        _, block, slot = next(move for move in reversed(moved) if move[0] == owner)
+        return block, slot, [move for move in moved if move[0] != owner]
 
     def read(self, block: Block, slot: int) -> bytes:
         if not block.sealed:
@@ -131,16 +135,33 @@ class PackedEvents:
         if not block.sealed:
             block.data[slot] = b""
             return []
-        live = [slot for slot, owner in enumerate(block.owners) if owner is not None]
-        if not live or len(live) >= _LIVE_FLOOR:
+        live = block.live()
+        if not live or live >= _LIVE_FLOOR:
             return []
-        entries = self._entries(block)
-        moved = []
-        for slot in live:
-            owner = block.owners[slot]
-            block.owners[slot] = None
-            moved.append((owner, *self.add(owner, entries[slot])))
+        moved: list[Moved] = []
+        self._move_live(block, self._entries(block), moved)
         return moved
+
+    def _append(self, owner: str, payload: bytes, moved: list[Moved]) -> None:
+        block = self._open
+        block.data.append(payload)
+        block.owners.append(owner)
+        moved.append((owner, block, len(block.owners) - 1))
+        if len(block.owners) < BLOCK_SIZE:
+            return
+        self._open = Block([], [])
+        if block.live() >= _LIVE_FLOOR:
+            self._seal(block)
+        else:  # sealing it would keep 64 entries for a few live ones, for as long as they stay
+            self._move_live(block, block.data, moved)
+
+    def _move_live(self, block: Block, entries: list[bytes], moved: list[Moved]) -> None:
+        """Move the live entries of a mostly superseded block to the open block; the block is then dropped (nothing
+        addresses it once the caller has re-addressed the entries)."""
+        for slot, owner in enumerate(block.owners):
+            if owner is not None:
+                block.owners[slot] = None
+                self._append(owner, entries[slot], moved)
 
     def _seal(self, block: Block) -> None:
         entries = [entry if owner is not None else b"" for entry, owner in zip(block.data, block.owners)]

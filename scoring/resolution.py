@@ -241,14 +241,16 @@ class ResolvingEngine:
                 upsert = event.op == Op.UPSERT
                 # the ends as the ids held already (`_remember`): every event brings its own copies of them
                 payload = raw if raw is not None else event.model_dump_json(by_alias=True).encode()
+                moved = [] if held is None else self._events.release(held.block, held.slot)
+                block, slot, more = self._events.add(event.relation_id, payload)
                 current = self._current[event.relation_id] = _Current(
-                    version[0], version[1], *self._events.add(event.relation_id, payload), compact_offset(offset),
+                    version[0], version[1], block, slot, compact_offset(offset),
                     self._refs[event.source.id].id, self._refs[event.target.id].id, upsert)
                 if held is not None:
                     current.note_sent(held.sent_version, held.form_sent(), held.sent_original)
-                    for relation_id, block, slot in self._events.release(held.block, held.slot):
-                        moved = self._current[relation_id]
-                        moved.block, moved.slot = block, slot
+                for relation_id, block, slot in moved + more:  # in the order they moved: the last move counts
+                    readdressed = self._current[relation_id]
+                    readdressed.block, readdressed.slot = block, slot
                 if upsert:
                     self._touch(event.relation_id, event.source.id, event.target.id)
                 dirty_relations.add(event.relation_id)
@@ -288,8 +290,9 @@ class ResolvingEngine:
     def current_events(self) -> list[tuple[Version, RelationshipEvent, str | None]]:
         """The current version of every relation (retractions included) and every judgement, as the original
         events, in version order: re-applied to a fresh layer they rebuild this state."""
-        held = [(current.version, self._event(current), offset_text(current.offset))
-                for current in self._current.values()]
+        # read grouped by block, so that each block is inflated once (sorted by version below)
+        by_block = sorted(self._current.values(), key=lambda current: id(current.block))
+        held = [(current.version, self._event(current), offset_text(current.offset)) for current in by_block]
         held += [(judged.version, judged.event, None) for judged in self._judgements.values()]
         return sorted(held, key=lambda item: item[0])
 

@@ -390,6 +390,25 @@ def test_the_layer_and_the_graph_keep_one_name_per_entity_while_it_is_unchanged(
     assert layer._refs["holdco"].name == graph.entity("holdco").name == "Holding renamed" + long
 
 
+def test_the_current_events_are_read_a_block_at_a_time(make, config, monkeypatch):
+    """The portable export reads every current event: grouped by block, each block is inflated once, however the
+    relations' updates have scattered their entries (in the order relations were first seen: dozens of times)."""
+    from scoring import packed
+
+    layer = ResolvingEngine(config)
+    companies = [(f"co{n}", "Company", f"Company {n}", ()) for n in range(640)]
+    for company in companies:
+        layer.apply(make("ownership", "pm", company, percentage=60))
+    for company in companies[::3]:
+        layer.apply(make("ownership", "pm", company, percentage=70))
+    blocks = {id(current.block) for current in layer._current.values() if current.block.sealed}
+    inflated = []
+    monkeypatch.setattr(packed, "inflate", lambda data, real=packed.inflate: inflated.append(data) or real(data))
+    held = layer.current_events()
+    assert len(held) == 640 and len(blocks) > 10
+    assert len(inflated) == len(blocks)
+
+
 def test_a_content_digest_is_a_60_bit_int_that_tells_contents_apart():
     """The layer keeps one digest per event id: under 2**60 it is an int of 32 bytes (64 bits would cost 48)."""
     import sys
