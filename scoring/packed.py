@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Sequence
 
 from scoring.records import pickled_as_values
 
@@ -116,8 +117,13 @@ class PackedEvents:
         (self._open,) = state
         self._inflated = None
 
-    def add(self, owner: str, payload: bytes) -> tuple[Block, int, list[Moved]]:
+    def add(self, owner: str, payload: bytes) -> tuple[Block, int, Sequence[Moved]]:
         """The new entry's address, and the other entries that moved."""
+        block = self._open
+        if len(block.owners) < BLOCK_SIZE - 1:  # 63 times in 64: the block does not fill, nothing moves
+            block.data.append(payload)
+            block.owners.append(owner)
+            return block, len(block.owners) - 1, ()
         moved: list[Moved] = []
         self._append(owner, payload, moved)
         # the new entry's last move is its address (it moves on if it filled a mostly superseded block)
@@ -129,15 +135,15 @@ class PackedEvents:
             return block.data[slot]
         return self._entries(block)[slot]
 
-    def release(self, block: Block, slot: int) -> list[Moved]:
+    def release(self, block: Block, slot: int) -> Sequence[Moved]:
         """The entry is superseded: its relation now has another version (or none)."""
         block.owners[slot] = None
         if not block.sealed:
             block.data[slot] = b""
-            return []
+            return ()
         live = block.live()
         if not live or live >= _LIVE_FLOOR:
-            return []
+            return ()
         moved: list[Moved] = []
         self._move_live(block, self._entries(block), moved)
         return moved

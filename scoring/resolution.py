@@ -241,14 +241,14 @@ class ResolvingEngine:
                 upsert = event.op == Op.UPSERT
                 # the ends as the ids held already (`_remember`): every event brings its own copies of them
                 payload = raw if raw is not None else event.model_dump_json(by_alias=True).encode()
-                moved = [] if held is None else self._events.release(held.block, held.slot)
+                moved = () if held is None else self._events.release(held.block, held.slot)
                 block, slot, more = self._events.add(event.relation_id, payload)
                 current = self._current[event.relation_id] = _Current(
                     version[0], version[1], block, slot, compact_offset(offset),
                     self._refs[event.source.id].id, self._refs[event.target.id].id, upsert)
                 if held is not None:
                     current.note_sent(held.sent_version, held.form_sent(), held.sent_original)
-                for relation_id, block, slot in moved + more:  # in the order they moved: the last move counts
+                for relation_id, block, slot in (*moved, *more):  # in the order they moved: the last move counts
                     readdressed = self._current[relation_id]
                     readdressed.block, readdressed.slot = block, slot
                 if upsert:

@@ -53,11 +53,11 @@ class Relations:
 
     def update(self, owner: str, payload: bytes) -> None:
         held = self.addresses.get(owner)
-        moved = [] if held is None else self.events.release(*held)
+        moved = () if held is None else self.events.release(*held)
         block, slot, more = self.events.add(owner, payload)
         self.addresses[owner] = (block, slot)
         self.newest[owner] = payload
-        for moved_owner, block, slot in moved + more:
+        for moved_owner, block, slot in (*moved, *more):
             assert moved_owner != owner and moved_owner in self.addresses
             self.addresses[moved_owner] = (block, slot)
 
