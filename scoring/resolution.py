@@ -57,7 +57,7 @@ _MAX_PAIRWISE = 16
 class _Current:
     """The layer's current version of one relation (live upsert, or the retraction that ended it), kept compact:
     where its event's JSON is packed (`scoring.packed`: a block and a slot in it), read back only when the relation
-    must be re-issued (a parsed event costs ~6 KB, its JSON under 1 KB, packed in a block under 100 bytes), with
+    must be re-issued (a parsed event costs ~6 KB, its JSON about 1 KB, deflated in a block 40-300 bytes), with
     what the bookkeeping reads directly."""
 
     # the version as its two parts: a tuple per relation costs 56 bytes (and the timestamp is the graph's shared one)
