@@ -105,10 +105,15 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
     The innermost loop of every ownership search (a hub's sphere walks are re-run whenever its holdings move), so
     it binds what it calls once and keeps the nodes on the current chain in one set it backtracks on, rather than
     a new frozenset per hop."""
+    direction = OUT if forward else IN
+    if not ctx.graph.adjacency(start, Layer.HOLDING, direction):
+        # what `visit` would find first, and all it would do, for most starts (a company that owns nothing, a
+        # person nobody owns): about half of all walks, which need none of the set-up below
+        ctx.reads.adj(start, Layer.HOLDING, direction)
+        return {}
     cfg = ctx.config.ownership
     ofac = cfg.rule == "ofac"
     majority, min_chain_stake, max_hops = cfg.majority, cfg.min_chain_stake, cfg.max_hops
-    direction = OUT if forward else IN
     found: dict[str, list] = {}
     budget = cfg.max_chains
     schema, hop_values = ctx.schema, ctx.strength.holding_hop

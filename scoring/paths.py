@@ -34,7 +34,8 @@ class Hop(NamedTuple):
         return self.rec.target if self.forward else self.rec.source
 
     def reversed(self) -> Hop:
-        return Hop(self.rec, not self.forward, self.weight, self.decays)
+        rec, forward, weight, decays = self
+        return hop_of((rec, not forward, weight, decays))
 
     def signature(self) -> tuple:
         return self.rec.relation_id, self.rec.event_id, self.forward, round(self.weight, 9), self.decays
@@ -48,7 +49,7 @@ hop_of = partial(tuple.__new__, Hop)
 
 
 def reverse_chain(chain: Chain) -> Chain:
-    return tuple(hop.reversed() for hop in reversed(chain))
+    return tuple([hop_of((rec, not forward, weight, decays)) for rec, forward, weight, decays in reversed(chain)])
 
 
 def chain_product(chain: Iterable[Hop]) -> float:
@@ -86,11 +87,12 @@ def chain_signature(chain: Chain) -> tuple:
 
 
 def chain_nodes(start: str, chain: Chain) -> tuple[str, ...]:
-    return (start, *(hop.end for hop in chain))
+    # `Hop.end` spelled out: the rules call this for every path they combine
+    return (start, *[rec.target if forward else rec.source for rec, forward, _, _ in chain])
 
 
 def relation_ids(chain: Chain) -> tuple[str, ...]:
-    return tuple(hop.rec.relation_id for hop in chain)
+    return tuple([hop[0].relation_id for hop in chain])
 
 
 def strongest(chains: Iterable[Chain], hop_decay: float, limit: int) -> tuple[Chain, ...]:
