@@ -101,7 +101,9 @@ def unpickling(rounds: int, objects: int = 500_000) -> dict[str, float]:
             "pair": round(best_per_unit(lambda: pickle.loads(pairs), objects, rounds), 3)}
 
 
-def objects_per_relation(relations: int) -> float:
+def objects_per_relation(relations: int) -> dict[str, float]:
+    """Objects a relation in a pickle of the worker's state, in all and by the opcode that makes them (a string,
+    a tuple of two or three, NEWOBJ for a slotted record, REDUCE for a hop, BINFLOAT, ...)."""
     from bench.synthetic import generate_events
     from scoring import AlertTracker
     from scoring.resolution import ResolvingEngine
@@ -115,8 +117,17 @@ def objects_per_relation(relations: int) -> float:
     admitted = ((processor._admit(record), record) for record in records)
     layer.load((event, f"0:{record.offset}", record.value, digest) for (event, digest), record in admitted)
     body = pickle.dumps((layer, tracker), protocol=pickle.HIGHEST_PROTOCOL)
-    kept = sum(1 for opcode, _, _ in pickletools.genops(body) if opcode.name == "MEMOIZE")
-    return round(kept / layer.stats()["relations"], 2)
+    kept: dict[str, int] = {}  # the opcode that made each memoized object -> how many
+    made = None
+    for opcode, _, _ in pickletools.genops(body):
+        if opcode.name == "MEMOIZE":
+            kept[made] = kept.get(made, 0) + 1
+        elif opcode.name not in ("FRAME", "MARK"):
+            made = opcode.name
+    count = layer.stats()["relations"]
+    return {"all": round(sum(kept.values()) / count, 2),
+            **{made: round(n / count, 2) for made, n in sorted(kept.items(), key=lambda item: -item[1])
+               if n / count >= 0.1}}
 
 
 def page_fault(rounds: int, size: int = 512 << 20) -> float:
@@ -143,12 +154,13 @@ def main() -> int:
     gc.disable()  # as a bulk load and a snapshot load pause it: the collector's own time is not a floor
     admit = admission(args.events, args.rounds)
     unpickle = unpickling(args.rounds)
-    per_relation = objects_per_relation(args.relations)
+    objects = objects_per_relation(args.relations)
+    per_relation = objects["all"]
     fault = page_fault(args.rounds)
     per_object = min(unpickle.values())
     pages = args.state_mb_per_million * (1 << 20) / _PAGE
     print(json.dumps({"repo": str(REPO), "admission_us_per_event": admit, "unpickling_us": unpickle,
-                      "objects_per_relation": per_relation, "page_fault_us": fault}))
+                      "objects_per_relation": objects, "page_fault_us": fault}))
     print(f"1M relations: unpickling {per_relation * 1e6 * per_object / 1e6:.1f} s at least "
           f"({per_relation} objects a relation x {per_object:.3f} us), backing the state "
           f"{pages * fault / 1e6:.1f} s ({pages:,.0f} pages x {fault} us); "

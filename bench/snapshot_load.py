@@ -7,7 +7,8 @@ The state is the one `bench/snapshot_writers.py` keeps in `--state-dir` (built t
 relations through `coi-risk load`'s path). Each round loads its newest snapshot in a fresh process, as a restarted
 worker does (`SnapshotStore.load(..., freeze=True)`), and reports wall time for the checks (header, length, HMAC)
 and for unpickling, the process's user and system CPU time and minor page faults over the load, and its resident
-anonymous memory at the peak and after.
+anonymous memory at the peak and after; and how much of the small-object allocator's memory holds objects after
+the load and how much is free blocks (the places of objects that lived only while unpickling).
 """
 
 from __future__ import annotations
@@ -62,11 +63,40 @@ def load_once(state_dir: Path, relations: int) -> dict:
     state = store.load(path, freeze=True)
     after = _usage()
     middle = checked_at["usage"]
+    in_blocks, free_blocks = _object_allocator_blocks()
     return {"relations": state.engine.stats()["relations"], "snapshot_mb": round(path.stat().st_size / _MB),
             "check_s": round(middle[0] - before[0], 2), "unpickle_s": round(after[0] - middle[0], 2),
             "user_s": round(after[1] - before[1], 2), "system_s": round(after[2] - before[2], 2),
             "minor_faults": after[3] - before[3], "faulted_mb": round((after[3] - before[3]) * 4096 / _MB),
-            "peak_rss_mb": round(_status_kb("VmHWM") / 1024), "rss_anon_after_mb": round(_status_kb("RssAnon") / 1024)}
+            "peak_rss_mb": round(_status_kb("VmHWM") / 1024), "rss_anon_after_mb": round(_status_kb("RssAnon") / 1024),
+            "allocator_used_mb": round(in_blocks / _MB), "allocator_free_mb": round(free_blocks / _MB)}
+
+
+def _object_allocator_blocks() -> tuple[int, int]:
+    """(bytes in allocated blocks, bytes in free blocks) of the interpreter's small-object allocator now: what
+    `sys._debugmallocstats` writes to the C stderr. Free blocks are held memory no object uses (a freed object's
+    place, reusable only by objects of its size class)."""
+    import tempfile
+
+    with tempfile.TemporaryFile() as captured:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            os.dup2(captured.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        captured.seek(0)
+        text = captured.read().decode(errors="replace")
+
+    def figure(label: str) -> int:
+        for line in text.splitlines():
+            if line.startswith(label):
+                return int(line.split("=")[1].replace(",", "").strip())
+        return 0
+
+    return figure("# bytes in allocated blocks"), figure("# bytes in available blocks")
 
 
 def main() -> int:
