@@ -14,16 +14,18 @@ from scoring.records import pickled_as_values
 
 
 class Hop(NamedTuple):
+    """Pickled as a named tuple is by default: its class and one tuple of its fields, which the unpickler passes to
+    the generated `__new__`. A reduction to `tuple.__new__` avoided that Python call but pickled two tuples per hop,
+    and the unpickler's memo keeps every pickled tuple until the load ends, so they were freed only once the whole
+    state was built, leaving holes between the objects that stay: 53 MB more at 1M relations, for no faster a load
+    (bench/snapshot_load.py: the allocator's free blocks)."""
+
     rec: Relation
     forward: bool  # False: the path walks the relation from its target to its source
     weight: float
     # False for a hop of an ownership or control chain (`scoring.ownership`): such a chain passes a stake on whole
     # or in part (its weight says how much), not as one more assumption per tier, so depth alone never weakens it
     decays: bool = True
-
-    def __reduce__(self):
-        # rebuilt by tuple's own constructor, not the generated Python `__new__` (a snapshot holds millions)
-        return tuple.__new__, (Hop, tuple(self))
 
     @property
     def start(self) -> str:

@@ -83,3 +83,26 @@ def test_the_engine_records_pickle_as_values():
         assert cls.__setstate__.__qualname__ == f"{cls.__qualname__}.__setstate__"
     hop = Hop("rec", True, 0.5, False)
     assert pickle.loads(pickle.dumps(hop)) == hop and type(pickle.loads(pickle.dumps(hop))) is Hop
+
+
+def _memoized_tuples(body: bytes) -> int:
+    import pickletools
+
+    made, count = None, 0
+    for opcode, _, _ in pickletools.genops(body):
+        if opcode.name == "MEMOIZE":
+            count += made in ("TUPLE", "TUPLE1", "TUPLE2", "TUPLE3")
+        elif opcode.name not in ("FRAME", "MARK"):
+            made = opcode.name
+    return count
+
+
+def test_a_hop_pickles_one_tuple_that_outlives_it_in_the_unpicklers_memo():
+    # The unpickler's memo keeps every pickled tuple until the whole state is loaded; a tuple that only carries a
+    # hop's fields is then freed between objects that stay (bench/snapshot_load.py: the allocator's free blocks).
+    from scoring.paths import Hop
+
+    hops = [Hop(f"rec{i}", True, i / 7, False) for i in range(10)]
+    body = pickle.dumps(hops, protocol=pickle.HIGHEST_PROTOCOL)
+    assert _memoized_tuples(body) == len(hops)
+    assert pickle.loads(body) == hops and all(type(hop) is Hop for hop in pickle.loads(body))
