@@ -8,11 +8,19 @@ worth: on a restart with 1M relations they were about a third of loading the sna
 class a `__getstate__` that returns its values in slot order and a `__setstate__` generated for exactly its slots
 (one unpacking assignment), which makes the state smaller and unpickling it about twice as fast.
 
+A record is pickled as its class and its values as "list items" (`__reduce_ex__`), which the unpickler hands to
+`extend` (the same assignment) in a list it frees at once. A state tuple for `__setstate__` would be one more
+object in the pickle, and the unpickler's memo keeps every pickled tuple until the whole snapshot is loaded: freed
+only then, between the objects that stay, those tuples left about a fifth of a restored worker's memory as holes
+(`bench/snapshot_load.py`: the allocator's free blocks).
+
 Every slot must be set on every instance (an unset slot makes pickling fail, loudly, in the snapshot writer).
 """
 
 from __future__ import annotations
 
+import copy
+import copyreg
 import dataclasses
 from operator import attrgetter
 
@@ -42,10 +50,26 @@ def pickled_as_values(cls: type) -> type:
     namespace: dict = {"_set": object.__setattr__}
     exec(f"def __setstate__(self, state):\n    {targets}, = state\n{body}", namespace)  # noqa: S102 - names are slots
     __setstate__ = namespace["__setstate__"]
-    __getstate__.__qualname__ = f"{cls.__qualname__}.__getstate__"
-    __setstate__.__qualname__ = f"{cls.__qualname__}.__setstate__"
-    cls.__getstate__ = __getstate__
-    cls.__setstate__ = __setstate__
+
+    def __reduce_ex__(self, protocol):
+        # (NEWOBJ with no arguments, then the values pushed as list items: no container the memo would keep)
+        return copyreg.__newobj__, (type(self),), None, iter(self.__getstate__())
+
+    def __copy__(self):
+        duplicate = object.__new__(type(self))
+        duplicate.__setstate__(self.__getstate__())
+        return duplicate
+
+    def __deepcopy__(self, memo):
+        duplicate = memo[id(self)] = object.__new__(type(self))
+        duplicate.__setstate__(copy.deepcopy(self.__getstate__(), memo))
+        return duplicate
+
+    for name, method in (("__getstate__", __getstate__), ("__setstate__", __setstate__),
+                         ("__reduce_ex__", __reduce_ex__), ("__copy__", __copy__), ("__deepcopy__", __deepcopy__)):
+        method.__qualname__ = f"{cls.__qualname__}.{name}"
+        setattr(cls, name, method)
+    cls.extend = __setstate__  # what the unpickler calls with the values (`__reduce_ex__`)
     return cls
 
 

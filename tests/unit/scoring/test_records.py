@@ -106,3 +106,22 @@ def test_a_hop_pickles_one_tuple_that_outlives_it_in_the_unpicklers_memo():
     body = pickle.dumps(hops, protocol=pickle.HIGHEST_PROTOCOL)
     assert _memoized_tuples(body) == len(hops)
     assert pickle.loads(body) == hops and all(type(hop) is Hop for hop in pickle.loads(body))
+
+
+def test_a_record_pickles_no_tuple_for_the_unpicklers_memo_to_keep():
+    from scoring.graph import Citation, Entity
+    from scoring.ownership import Holding
+
+    records = [Citation(f"https://example.org/{i}", "publisher", "extractor") for i in range(5)]
+    records += [Holding(0.5, False, ()), Holding(0.25, True, ())]
+    body = pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL)
+    assert _memoized_tuples(body) == 0
+    restored = pickle.loads(body)
+    assert [vars_of(r) for r in restored] == [vars_of(r) for r in records]
+    assert [type(r) for r in restored] == [type(r) for r in records]
+    assert restored[1].publisher is restored[2].publisher  # shared values stay shared
+    assert Entity.extend is Entity.__setstate__
+
+
+def vars_of(record) -> tuple:
+    return record.__getstate__()
