@@ -148,7 +148,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=30_000, help="events timed for admission")
     parser.add_argument("--relations", type=int, default=20_000, help="relations of the state whose objects count")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--state-mb-per-million", type=float, default=2_862.0,
+    parser.add_argument("--state-mb-per-million", type=float, default=2_237.0,
                         help="memory a restored state of 1M relations fills (bench/snapshot_load.py: faulted_mb)")
     args = parser.parse_args()
     gc.disable()  # as a bulk load and a snapshot load pause it: the collector's own time is not a floor
