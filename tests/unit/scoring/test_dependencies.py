@@ -105,3 +105,32 @@ def test_a_node_read_with_its_adjacency_is_found_through_the_adjacency():
     index.unregister(expands)
     assert index.readers_of_entities(["shell", "owner"]) == set()
     assert all(not table for table in index._tables)
+
+
+def test_footprints_reading_the_same_tables_share_one_sequence_of_them():
+    index = DependencyIndex()
+    first, second = Reads(), Reads()
+    # the same tables (two out-adjacency reads of ownership, one in-adjacency read, a probe), other nodes, read in
+    # another order
+    first.adj("a", Layer.HOLDING, OUT)
+    first.adj("b", Layer.HOLDING, OUT)
+    first.adj("c", Layer.HOLDING, IN)
+    first.probe("d")
+    second.probe("w")
+    second.adj("x", Layer.HOLDING, IN)
+    second.adj("y", Layer.HOLDING, OUT)
+    second.adj("z", Layer.HOLDING, OUT)
+    index.register((Kind.SPHERE, "a"), first)
+    index.register((Kind.SPHERE, "w"), second)
+    one, other = index._footprints[(Kind.SPHERE, "a")], index._footprints[(Kind.SPHERE, "w")]
+    assert one[0] is other[0]
+    # and each still says what it read
+    assert index.readers_of_relation(_relation("b", "q", Layer.HOLDING)) == {(Kind.SPHERE, "a")}
+    assert index.readers_of_relation(_relation("q", "x", Layer.HOLDING)) == {(Kind.SPHERE, "w")}
+    index.unregister((Kind.SPHERE, "a"))
+    assert index.readers_of_relation(_relation("b", "q", Layer.HOLDING)) == set()
+    assert index.readers_of_relation(_relation("q", "x", Layer.HOLDING)) == {(Kind.SPHERE, "w")}
+
+
+def _relation(source: str, target: str, layer: Layer):
+    return type("Rec", (), {"layer": layer, "source": source, "target": target})()
