@@ -42,6 +42,16 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+def admission(settings, engine, tracker):
+    """The checks an event passes before the load applies it: the worker's own, under the same settings (its size
+    limit, and the future skew beyond which the worker dead-letters an event instead of letting it move the
+    engine's clock). A load that admitted otherwise would build a snapshot the worker's own replay of the same log
+    does not reproduce, and the group committed after it would skip for good what the worker would have applied."""
+    from streams.processor import EventProcessor, ProcessingLimits
+
+    return EventProcessor(engine, tracker, None, limits=ProcessingLimits.from_settings(settings))
+
+
 def run(args) -> int:
     from schemas import EventRejected
     from scoring import AlertTracker
@@ -50,7 +60,6 @@ def run(args) -> int:
     from streams.collector import PausedCollection
     from streams.commands.snapshot import cannot_write_snapshots, open_store
     from streams.log_reader import Bounds, open_consumer, read, read_while_written, resolve_bounds
-    from streams.processor import EventProcessor
     from streams.snapshots import SnapshotState
 
     settings, config, store = open_store(args)
@@ -100,7 +109,7 @@ def run(args) -> int:
         records = read(settings, settings.events_topic, bounds)
     engine = ResolvingEngine(config)  # what the worker runs: judgements and shared identifiers merge ids
     tracker = AlertTracker(config)
-    validator = EventProcessor(engine, tracker, None, settings.max_event_bytes)  # the worker's own checks
+    validator = admission(settings, engine, tracker)
     counts = {"read": 0, "invalid": 0}
     started = time.perf_counter()
 

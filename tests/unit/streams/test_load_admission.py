@@ -1,0 +1,54 @@
+"""`coi-risk load` admits exactly what the worker admits, under the same settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from schemas import EventRejected
+from schemas.outputs import RejectReason
+from scoring import AlertTracker
+from scoring.resolution import ResolvingEngine
+from streams.commands.load import admission
+from streams.config import load_settings
+from streams.processor import EventProcessor, InputRecord, ProcessingLimits
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "binance-wlfi.jsonl"
+APPENDED = dt.datetime(2025, 5, 26, 8, 0, tzinfo=dt.UTC)
+
+
+def record_ahead(by: dt.timedelta) -> InputRecord:
+    """An event observed `by` after the broker appended it."""
+    event = json.loads(EXAMPLE.read_text().splitlines()[0])
+    event["observed_at"] = (APPENDED + by).isoformat().replace("+00:00", "Z")
+    return InputRecord(value=json.dumps(event).encode(), key=event["relation_id"].encode(), topic="events",
+                       partition=0, offset=0, timestamp_ms=int(APPENDED.timestamp() * 1000))
+
+
+def worker_admits(settings, record: InputRecord) -> bool:
+    worker = EventProcessor(ResolvingEngine(), AlertTracker(), None, limits=ProcessingLimits.from_settings(settings))
+    return worker.process(record, publish=False).rejected is None
+
+
+def load_admits(settings, record: InputRecord) -> bool:
+    engine = ResolvingEngine()
+    try:
+        admission(settings, engine, AlertTracker(engine.engine.config))._admit(record)
+    except EventRejected as rejected:
+        assert rejected.reason == RejectReason.OBSERVED_AT_IN_FUTURE
+        return False
+    return True
+
+
+@pytest.mark.parametrize("skew_seconds, ahead, admitted", [
+    (3600, dt.timedelta(hours=5), False),  # stricter than the default day: the worker dead-letters it
+    (3 * 86400, dt.timedelta(days=2), True),  # looser: the worker applies it, and so must the load
+])
+def test_the_load_admits_what_the_worker_admits_under_the_configured_future_skew(skew_seconds, ahead, admitted):
+    settings = load_settings(environ={}, max_future_skew_seconds=skew_seconds)
+    record = record_ahead(ahead)
+    assert worker_admits(settings, record) is admitted
+    assert load_admits(settings, record) is admitted
