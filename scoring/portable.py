@@ -12,6 +12,12 @@ and rescores everything under its own rules:
     {"record": "alert_pair", "actor_id": ..., "counterparty_id": ..., "case_id": ..., "score": <RiskScore>}
     {"record": "alert_open", "actor_id": ..., "case_id": ..., "alert_id": ..., "sequence": ..., "lead": <RiskScore>}
     {"record": "alert_episodes", "actor_id": ..., "case_id": ..., "episodes": ...}
+    {"record": "end", "records": {"event": ..., "events_seen": ..., ...}}   # how many of each kind came before
+
+The end record (format version 3) makes a file cut short detectable: a file is read lines at a time, and an export
+interrupted, or a copy cut off, at a line boundary parses as well as a whole one, but would import fewer relations
+and alerts under the whole file's offsets, so that a worker starting there never replays what is missing. A file
+without its end record, or whose counts differ, is refused. Version 2 files (without it) are still read.
 
 What it does not carry: entity attributes (names, topics) stated only by events that are no longer any relation's
 current version (an entity takes its attributes from the current events), and the scores' bookkeeping
@@ -34,7 +40,8 @@ from scoring.graph import utc
 from scoring.resolution import ResolvingEngine
 
 FORMAT = "coi-risk-portable-state"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (2, 3)  # 2: the same records without the end record
 _EVENT_IDS_PER_LINE = 10_000
 
 
@@ -51,7 +58,17 @@ def _resolving(engine: Engine | ResolvingEngine) -> ResolvingEngine:
 
 def export_state(engine: Engine | ResolvingEngine, tracker: AlertTracker, extra_header: dict[str, Any] | None = None
                  ) -> Iterator[dict[str, Any]]:
-    """The records of the portable form, header first (serialize each as one JSON line)."""
+    """The records of the portable form, header first, the end record last (serialize each as one JSON line)."""
+    counts: dict[str, int] = {}
+    for record in _records(engine, tracker, extra_header):
+        if record["record"] != "header":
+            counts[record["record"]] = counts.get(record["record"], 0) + 1
+        yield record
+    yield {"record": "end", "records": counts}
+
+
+def _records(engine: Engine | ResolvingEngine, tracker: AlertTracker, extra_header: dict[str, Any] | None
+             ) -> Iterator[dict[str, Any]]:
     layer = _resolving(engine)
     clock = layer.clock
     yield {"record": "header", "format": FORMAT, "format_version": FORMAT_VERSION,
@@ -84,14 +101,23 @@ def import_state(records: Iterable[dict[str, Any]], config: ScoringConfig | None
     header = next(records, None)
     if not header or header.get("record") != "header" or header.get("format") != FORMAT:
         raise PortableFormatError("not a coi-risk portable state file (no header line)")
-    if header.get("format_version") != FORMAT_VERSION:
-        raise PortableFormatError(f"portable format version {header.get('format_version')} is not supported by "
-                                  f"this version (reads {FORMAT_VERSION})")
+    version = header.get("format_version")
+    if version not in READABLE_VERSIONS:
+        raise PortableFormatError(f"portable format version {version} is not supported by this version (reads "
+                                  f"{', '.join(map(str, READABLE_VERSIONS))})")
     layer = ResolvingEngine(config)
     tracker = AlertTracker(layer.config)
     events, seen = [], []
+    counts: dict[str, int] = {}
+    end = None
     for number, record in enumerate(records, start=2):
         kind = record.get("record")
+        if end is not None:
+            raise PortableFormatError(f"line {number}: a {kind!r} record after the end record")
+        if kind == "end":
+            end = record.get("records")
+            continue
+        counts[kind] = counts.get(kind, 0) + 1
         if kind == "event":
             events.append((RelationshipEvent.model_validate(record["event"]), record.get("offset")))
         elif kind == "events_seen":
@@ -108,9 +134,22 @@ def import_state(records: Iterable[dict[str, Any]], config: ScoringConfig | None
             tracker._episodes[(record["actor_id"], record["case_id"])] = int(record["episodes"])
         else:
             raise PortableFormatError(f"line {number}: unknown record {kind!r}")
+    if version >= 3:
+        if end is None:
+            raise PortableFormatError("the file ends before its end record: it was cut short (an interrupted export "
+                                      "or copy); importing it would lose what is missing")
+        if end != counts:
+            raise PortableFormatError(f"the file holds {_described(counts)} where its end record counts "
+                                      f"{_described(end)}: records are missing")
     layer.load(events, input_offsets or {})
     layer.restore_seen(seen, _time(header["clock"]) if header.get("clock") else None)
     return layer, tracker, header
+
+
+def _described(counts: Any) -> str:
+    if not isinstance(counts, dict):
+        return repr(counts)
+    return ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "no records"
 
 
 def _time(text: str) -> dt.datetime:

@@ -12,6 +12,7 @@ the imported snapshot and replays only the log after its offsets, instead of the
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -113,15 +114,25 @@ def run_export(args) -> int:
     state, path = found
     header = {key: value for key, value in store.read_header(path).items()
               if key in ("app_id", "events_topic", "offsets", "package_version", "config_hash", "created_at")}
-    sink = sys.stdout if args.output == "-" else open(args.output, "w")
+    # to a file: written beside it and renamed into place once whole, so that an interrupted export leaves no file
+    # under the name (a cut stream is refused at import by its missing end record: scoring.portable)
+    target = None if args.output == "-" else Path(args.output)
+    partial = None if target is None else target.with_name(f".{target.name}.{os.getpid()}.part")
+    sink = sys.stdout if partial is None else open(partial, "w")
+    lines = 0
     try:
-        lines = 0
         for record in export_state(state.engine, state.tracker, header):
             sink.write(json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n")
             lines += 1
-    finally:
-        if sink is not sys.stdout:
+        if partial is not None:
+            sink.flush()
+            os.fsync(sink.fileno())
             sink.close()
+            os.replace(partial, target)
+    finally:
+        if partial is not None:
+            sink.close()
+            partial.unlink(missing_ok=True)
     print(f"exported {path.name} (offsets {header['offsets']}, {state.engine.stats()['relations']} relations) as "
           f"{lines} lines", file=sys.stderr)
     return 0

@@ -80,3 +80,29 @@ def test_snapshot_import_of_a_file_that_is_not_an_export_fails_with_one_line(tmp
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [result.stderr.strip()] and "not a portable state file" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_export_cut_short_at_a_line_boundary_is_refused(events):
+    engine, tracker = ResolvingEngine(), AlertTracker()
+    run(engine, tracker, events[:300], 0)
+    records = [json.loads(json.dumps(record)) for record in export_state(engine, tracker, {"offsets": {"0": 300}})]
+    assert records[-1]["record"] == "end" and tracker.open_alerts()
+    import_state(records)  # whole: imports
+    for cut in (len(records) - 1, len(records) // 2, 2):  # the end record lost; half the events; only one event
+        with pytest.raises(PortableFormatError, match="cut short"):
+            import_state(records[:cut])
+    # a line lost from the middle, the end record intact
+    missing = records[:5] + records[6:]
+    with pytest.raises(PortableFormatError, match="records are missing"):
+        import_state(missing)
+    with pytest.raises(PortableFormatError, match="after the end record"):
+        import_state(records + [records[3]])
+
+
+def test_a_version_2_export_without_its_end_record_is_still_read(events):
+    engine, tracker = ResolvingEngine(), AlertTracker()
+    run(engine, tracker, events[:200], 0)
+    records = [json.loads(json.dumps(record)) for record in export_state(engine, tracker, {"offsets": {"0": 200}})]
+    records = [dict(records[0], format_version=2)] + records[1:-1]
+    imported, _, _ = import_state(records)
+    assert [content(s) for s in imported.scores()] == [content(s) for s in engine.scores()]

@@ -617,3 +617,36 @@ def test_an_import_or_load_stops_at_once_with_one_line_when_its_snapshot_could_n
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert "not writing a snapshot: key file" in result.stderr and "holds 0 bytes" in result.stderr
+
+
+def test_an_interrupted_export_leaves_no_file_under_its_name(tmp_path, monkeypatch):
+    import argparse
+
+    import scoring.portable
+    import streams.commands.snapshot as snapshot_command
+    from scoring.resolution import ResolvingEngine
+
+    engine, tracker = ResolvingEngine(), AlertTracker()
+    for line in SEED.read_text().splitlines():
+        tracker.observe(engine.apply(parse_event(line.encode())))
+    snapshots = store(tmp_path / "snapshots")
+    snapshots.save(SnapshotState(engine, tracker, {0: 5}))
+    monkeypatch.setattr(snapshot_command, "open_store", lambda args: (None, None, snapshots))
+    whole = scoring.portable.export_state
+
+    def interrupted(*args, **kwargs):
+        for number, record in enumerate(whole(*args, **kwargs)):
+            if number == 10:
+                raise KeyboardInterrupt  # Ctrl-C halfway
+            yield record
+
+    target = tmp_path / "state.jsonl"
+    monkeypatch.setattr(scoring.portable, "export_state", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        snapshot_command.run_export(argparse.Namespace(output=str(target)))
+    assert not target.exists() and list(tmp_path.glob("*.part")) == list(tmp_path.glob(".*part")) == []
+    monkeypatch.setattr(scoring.portable, "export_state", whole)
+    assert snapshot_command.run_export(argparse.Namespace(output=str(target))) == 0
+    lines = target.read_text().splitlines()
+    assert json.loads(lines[-1])["record"] == "end" and len(lines) > 10
+    assert list(tmp_path.glob(".*part")) == []
