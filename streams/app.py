@@ -39,7 +39,8 @@ from streams.memory import THREAD_WRITE_SHARE, ForkRoom, fork_room
 from streams.metrics import PipelineMetrics
 from streams.log_reader import Bounds
 from streams.processor import EventProcessor, InputRecord, ProcessingLimits
-from streams.recovery import catch_up_bounds, committed_offsets, replay_into
+from streams.recovery import (catch_up_bounds, committed_offsets, log_end_offsets, positions_past_the_log,
+                              replay_into)
 from streams.snapshots import WITHOUT_FORK_ROOM_MEANING, Identity, SnapshotState, SnapshotStore, config_hash
 from streams.web import register_views
 
@@ -61,7 +62,8 @@ class Pipeline:
         self.metrics = PipelineMetrics(self.registry)
         self.metrics.declare_series([settings.scores_topic, settings.alerts_topic, settings.dead_letter_topic])
         config = ScoringConfig.load(settings.scoring_config) if settings.scoring_config else ScoringConfig.load()
-        self.engine = ResolvingEngine(Engine(config), matcher=Matcher() if settings.suggest_merges else None)
+        self.config = config
+        self.engine = self._empty_engine()
         self.crash_guard = CrashGuard(settings.data_dir, settings.max_processing_attempts)
         self.processor = EventProcessor(self.engine, AlertTracker(config), None,
                                         limits=ProcessingLimits.from_settings(settings), crash_guard=self.crash_guard)
@@ -72,6 +74,8 @@ class Pipeline:
         self._generation = 0  # bumped on every revocation and assignment; a catch-up of an old one is not "ready"
         self._catch_up_task: asyncio.Task | None = None
         self._snapshot_loaded = False
+        # a loaded snapshot's positions not yet compared with the input log's end (`_check_position_on_the_log`)
+        self._position_unchecked = False
         # (the newest usable snapshot or None, seconds its loading took), loading since start-up: `prefetch_snapshot`
         self._prefetched: concurrent.futures.Future | None = None
         self._gc_frozen = False
@@ -172,6 +176,7 @@ class Pipeline:
         async with self._engine_lock:
             try:
                 await self._load_snapshot_once()  # before anything applies an event (normally the catch-up does)
+                await self._check_position_on_the_log()
                 fresh = await self._not_yet_applied(batch)
             except BaseException as exc:  # noqa: BLE001 - as in _process_and_publish: never ack a batch not applied
                 _fail_without_commit(exc)
@@ -292,6 +297,7 @@ class Pipeline:
             retries = itertools.chain(_CATCH_UP_RETRY_SECONDS, itertools.repeat(_CATCH_UP_RETRY_SECONDS[-1]))
             while generation == self._generation:  # else a newer assignment took over
                 try:
+                    await self._check_position_on_the_log()
                     committed = await loop.run_in_executor(None, committed_offsets, self.settings)
                     bounds = await loop.run_in_executor(None, catch_up_bounds, self.settings, self.processor,
                                                         set(self._assigned), committed)
@@ -399,12 +405,44 @@ class Pipeline:
             self.engine.matcher = Matcher()  # indexes entities from here on (docs/streaming.md, snapshots)
         self.processor.tracker = state.tracker
         self.processor.next_offsets = {str(p): o for p, o in state.offsets.items()}
+        self._position_unchecked = True
         for partition, offset in state.offsets.items():
             self.metrics.snapshot_loaded_offset.labels(partition=str(partition)).set(offset)
         self.metrics.snapshot_bytes.set(path.stat().st_size)
         log.info("loaded snapshot %s at offsets %s (%d relations) in %.2fs (%.2fs of it after the first "
                  "assignment)", path, state.offsets, self.engine.stats()["relations"], loading,
                  time.perf_counter() - waited)
+
+    async def _check_position_on_the_log(self) -> None:
+        """Once a snapshot is loaded, before any event is applied or skipped: its positions must lie within the
+        input log. A snapshot says which offsets were applied, not which log they were of, and one written from
+        another log (the topic deleted and created again, another cluster) would have every event of this one
+        below its positions skipped as applied already, without a word. Its state is dropped and the log replayed
+        from its start, as with no snapshot (`coi_snapshot_fallbacks_total{reason="past_the_log"}`). Broker errors
+        propagate: the caller retries (a catch-up) or restarts without committing (a batch)."""
+        if not self._position_unchecked:
+            return
+        ends = await asyncio.get_running_loop().run_in_executor(None, log_end_offsets, self.settings)
+        past = positions_past_the_log(self.processor.next_offsets, ends)
+        self._position_unchecked = False
+        if not past:
+            return
+        log.error("the loaded snapshot is of another input log: it applied %s, past the end of %s here (%s; the "
+                  "topic was deleted and created again, or this is another cluster); dropping its state and "
+                  "replaying the log from its start",
+                  ", ".join(f"partition {p} up to offset {position}" for p, (position, _) in past.items()),
+                  self.settings.events_topic,
+                  ", ".join(f"partition {p} ends at {'nothing' if end is None else end}"
+                            for p, (_, end) in past.items()))
+        self.metrics.snapshot_fallbacks.labels(reason="past_the_log").inc()
+        self.engine = self.processor.engine = self._empty_engine()
+        self.processor.tracker = AlertTracker(self.config)
+        self.processor.next_offsets = {}
+        self.metrics.snapshot_loaded_offset.clear()
+        self.metrics.snapshot_loaded_offset.labels(partition="0").set(-1)
+
+    def _empty_engine(self) -> ResolvingEngine:
+        return ResolvingEngine(Engine(self.config), matcher=Matcher() if self.settings.suggest_merges else None)
 
     def _snapshot_rejected(self, reason: str) -> None:
         self.metrics.snapshot_fallbacks.labels(reason=reason).inc()

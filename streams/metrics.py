@@ -84,7 +84,8 @@ class PipelineMetrics:
         self.snapshot_bytes = Gauge("coi_snapshot_bytes", "Size of the last snapshot written or loaded",
                                     registry=registry)
         self.snapshot_fallbacks = Counter("coi_snapshot_fallbacks", "Snapshots skipped at load, by reason "
-                                          "(corrupt, incompatible, unauthenticated, unreadable, unloadable)",
+                                          "(corrupt, incompatible, unauthenticated, unreadable, unloadable; "
+                                          "past_the_log: loaded, then dropped as written from another log)",
                                           ["reason"], registry=registry)
         self.snapshot_loaded_offset = Gauge("coi_snapshot_loaded_offset", "Input offset of the snapshot loaded at "
                                             "start (-1: none, the full log was replayed)", ["partition"],

@@ -59,6 +59,25 @@ def log_start_offsets(settings: Settings) -> dict[int, int]:
         consumer.close()
 
 
+def log_end_offsets(settings: Settings) -> dict[int, int]:
+    """The next offset each partition of the input topic will get (its high watermark)."""
+    consumer = open_consumer(settings)
+    try:
+        partitions = partitions_of(consumer, settings.events_topic)
+        return {tp.partition: offset for tp, offset in consumer.end_offsets(partitions).items()}
+    finally:
+        consumer.close()
+
+
+def positions_past_the_log(positions: dict[str, int], ends: dict[int, int]) -> dict[int, tuple[int, int | None]]:
+    """The partitions where the engine's next offset lies past the end of the log (or that the topic does not
+    have): partition -> (position, end). The engine has applied offsets this log never held: its state comes from
+    another log (the topic was deleted and created again, or this is another cluster), and every event of this
+    log below that position would be taken for one already applied."""
+    return {int(p): (position, ends.get(int(p))) for p, position in sorted(positions.items())
+            if int(p) not in ends or position > ends[int(p)]}
+
+
 def catch_up_bounds(settings: Settings, processor: EventProcessor, partitions: set[int],
                     committed: dict[int, int]) -> Bounds:
     """For each partition: from the engine's next offset (the log start if it never saw the partition) to the

@@ -57,6 +57,7 @@ def run(args) -> int:
     from streams.commands.produce import produce_lines, report_failures
     from streams.commands.tail import follow
     from streams.render import render_alert
+    from streams.snapshots import SUFFIX
     from streams.topics import recreate_topics
 
     settings = _demo_settings(args)
@@ -69,6 +70,9 @@ def run(args) -> int:
             started_broker = broker
     print(f"recreating demo topics on {settings.bootstrap}", file=sys.stderr)
     recreate_topics(settings)
+    # the snapshots of an earlier demo are of the topics just deleted: a fresh demo starts from the fresh log
+    for stale in Path(settings.snapshot_path).glob(f"snapshot-*{SUFFIX}"):
+        stale.unlink(missing_ok=True)
 
     worker = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warn"],
                               env=settings.child_environment(os.environ))

@@ -66,7 +66,7 @@ def run(args) -> int:
     if (why := cannot_write_snapshots(store)) is not None:
         print(f"cannot load: {why}", file=sys.stderr)
         return 2
-    from streams.recovery import commit_offsets, committed_offsets
+    from streams.recovery import commit_offsets, committed_offsets, log_end_offsets
 
     committed = committed_offsets(settings)
     if committed and not args.force:
@@ -94,7 +94,7 @@ def run(args) -> int:
                 not_sent = report_failures(summary, settings.events_topic)
                 if not_sent:
                     raise NotPublished(not_sent)
-                end.update(_end_offsets(settings))
+                end.update(log_end_offsets(settings))
                 offsets.update({str(partition): stop for partition, stop in end.items()})
             return end
 
@@ -217,14 +217,3 @@ def _publish(settings, path: str, progress: bool, answer) -> None:
     with Path(path).open("rb") as source:
         answer.send(produce_lines(settings, source, settings.events_topic, progress=progress))
     answer.close()
-
-
-def _end_offsets(settings) -> dict[int, int]:
-    from streams.log_reader import open_consumer, partitions_of
-
-    consumer = open_consumer(settings)
-    try:
-        return {tp.partition: offset for tp, offset in
-                consumer.end_offsets(partitions_of(consumer, settings.events_topic)).items()}
-    finally:
-        consumer.close()
