@@ -31,16 +31,17 @@ from prometheus_client import CollectorRegistry
 from scoring import AlertTracker, Engine, ScoringConfig
 from scoring.matching import Matcher
 from scoring.resolution import ResolvingEngine
+from streams.bulk import BulkLoad, bulk_apply, last_bulk_load
 from streams.collector import AUTOMATIC_COLLECTION_MEANING, CollectionTimer, refreeze_heap
 from streams.config import Settings
 from streams.crash_guard import CrashGuard
 from streams.faust_metrics import BatchMonitor, FaustCollector
 from streams.memory import THREAD_WRITE_SHARE, ForkRoom, fork_room
 from streams.metrics import PipelineMetrics
-from streams.log_reader import Bounds
+from streams.log_reader import Bounds, read
 from streams.processor import EventProcessor, InputRecord, ProcessingLimits
-from streams.recovery import (catch_up_bounds, committed_offsets, log_end_offsets, positions_past_the_log,
-                              replay_into)
+from streams.recovery import (catch_up_bounds, committed_offsets, log_end_offsets, log_start_offsets,
+                              positions_past_the_log, replay_into)
 from streams.snapshots import WITHOUT_FORK_ROOM_MEANING, Identity, SnapshotState, SnapshotStore, config_hash
 from streams.web import register_views
 
@@ -76,6 +77,9 @@ class Pipeline:
         self._snapshot_loaded = False
         # a loaded snapshot's positions not yet compared with the input log's end (`_check_position_on_the_log`)
         self._position_unchecked = False
+        # the engine starts at the log's start, and the app id's recorded bulk load is still to be reproduced first
+        # (`_reproduce_bulk_load`)
+        self._from_log_start = False
         # (the newest usable snapshot or None, seconds its loading took), loading since start-up: `prefetch_snapshot`
         self._prefetched: concurrent.futures.Future | None = None
         self._gc_frozen = False
@@ -177,6 +181,7 @@ class Pipeline:
             try:
                 await self._load_snapshot_once()  # before anything applies an event (normally the catch-up does)
                 await self._check_position_on_the_log()
+                await self._reproduce_bulk_load()
                 fresh = await self._not_yet_applied(batch)
             except BaseException as exc:  # noqa: BLE001 - as in _process_and_publish: never ack a batch not applied
                 _fail_without_commit(exc)
@@ -298,6 +303,7 @@ class Pipeline:
             while generation == self._generation:  # else a newer assignment took over
                 try:
                     await self._check_position_on_the_log()
+                    await self._reproduce_bulk_load()
                     committed = await loop.run_in_executor(None, committed_offsets, self.settings)
                     bounds = await loop.run_in_executor(None, catch_up_bounds, self.settings, self.processor,
                                                         set(self._assigned), committed)
@@ -386,6 +392,7 @@ class Pipeline:
         self._snapshot_loaded = True
         self.processor.metrics = self.metrics
         if self.snapshots is None:
+            self._from_log_start = True
             return
         waited = time.perf_counter()
         if self._prefetched is None:
@@ -395,6 +402,7 @@ class Pipeline:
         if found is None:
             log.info("no usable snapshot in %s: replaying the input log from its start", self.snapshots.directory)
             self.metrics.snapshot_loaded_offset.labels(partition="0").set(-1)
+            self._from_log_start = True
             return
         state, path = found
         self.engine = self.processor.engine = state.engine
@@ -440,6 +448,51 @@ class Pipeline:
         self.processor.next_offsets = {}
         self.metrics.snapshot_loaded_offset.clear()
         self.metrics.snapshot_loaded_offset.labels(partition="0").set(-1)
+        self._from_log_start = True
+
+    async def _reproduce_bulk_load(self) -> None:
+        """Starting from the log's start, before any event is applied: if `coi-risk load` bootstrapped this app id,
+        apply the range it loaded as it did (`streams.bulk`), so that the engine and the alert tracker are the ones
+        the load's worker started from, and the alerts published from here on continue under the same ids and
+        sequences (replayed event by event, the range would pass through every alert raised and resolved in it, and
+        continue under others). The rest of the log is then replayed event by event as always. Broker errors
+        propagate: the caller retries (a catch-up) or restarts without committing (a batch)."""
+        if not self._from_log_start:
+            return
+        loop = asyncio.get_running_loop()
+        loaded = await loop.run_in_executor(None, last_bulk_load, self.settings)
+        if loaded is None or self.processor.next_offsets:
+            self._from_log_start = False
+            return
+        starts = await loop.run_in_executor(None, log_start_offsets, self.settings)
+        ends = await loop.run_in_executor(None, log_end_offsets, self.settings)
+        missing = {p: o for p, o in loaded.start.items() if starts.get(p, 0) > o}
+        beyond = {p: o for p, o in loaded.end.items() if p not in ends or o > ends[p]}
+        if missing or beyond:
+            log.warning("the bulk load of %s recorded for %s (offsets %s to %s) cannot be reproduced: the log %s; "
+                        "replaying it event by event instead (alert ids may differ from the load's worker's)",
+                        time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(loaded.loaded_at)), self.settings.app_id,
+                        loaded.start, loaded.end,
+                        f"no longer holds offsets {missing}" if missing else f"ends before {beyond}")
+            self._from_log_start = False
+            return
+        started = time.perf_counter()
+        engine, tracker, counts = await loop.run_in_executor(None, self._bulk_applied, loaded)
+        self.engine = self.processor.engine = engine
+        if self.settings.suggest_merges:
+            engine.matcher = Matcher()  # indexes entities from here on, as after a snapshot's load
+        self.processor.tracker = tracker
+        self.processor.next_offsets = {str(p): o for p, o in loaded.end.items()}
+        self._from_log_start = False
+        self.metrics.recovered_events.inc(counts["read"])
+        log.info("reproduced the bulk load of %s (offsets %s to %s): %d events (%d invalid, skipped) into %d "
+                 "relations in %.2fs; replaying the rest event by event",
+                 time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(loaded.loaded_at)), loaded.start, loaded.end,
+                 counts["read"], counts["invalid"], engine.stats()["relations"], time.perf_counter() - started)
+
+    def _bulk_applied(self, loaded: BulkLoad):
+        records = read(self.settings, self.settings.events_topic, Bounds(start=loaded.start, end=loaded.end))
+        return bulk_apply(self.settings, self.config, records, {str(p): o for p, o in loaded.end.items()})
 
     def _empty_engine(self) -> ResolvingEngine:
         return ResolvingEngine(Engine(self.config), matcher=Matcher() if self.settings.suggest_merges else None)

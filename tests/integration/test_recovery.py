@@ -299,7 +299,8 @@ def test_a_corrupt_newest_snapshot_falls_back_to_the_older_one(pipeline, tmp_pat
 
 def cli(settings, *args: str, expect: int = 0, **env: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "COI_RISK_CONFIG": "", "COI_EVENTS_TOPIC": settings.events_topic,
-           "COI_APP_ID": settings.app_id, "COI_DATA_DIR": settings.data_dir, **env}
+           "COI_APP_ID": settings.app_id, "COI_DATA_DIR": settings.data_dir,
+           "COI_BULK_LOADS_TOPIC": settings.bulk_loads_topic, **env}
     result = subprocess.run([sys.executable, "-m", "streams.cli", *args, "--bootstrap-servers",
                              settings.bootstrap_servers], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
                             timeout=300)
@@ -374,3 +375,70 @@ def test_a_bulk_load_whose_file_does_not_reach_the_log_completely_writes_no_snap
     assert "not loading: publish the file completely first" in refused.stderr
     assert snapshot_files(settings) == []
     assert committed_offsets(settings) == {}
+
+
+def test_a_worker_that_lost_its_snapshots_after_a_bulk_load_continues_the_loads_alerts(pipeline, tmp_path):
+    """A bulk load starts its alerts where its range ends (episode 0); replaying the range event by event would
+    pass through the alert raised, resolved and raised again inside it, and continue under other ids. A worker whose
+    snapshots are gone reproduces the recorded load (streams.bulk), so its next alert is the one the load's worker
+    would publish."""
+    from schemas import parse_event
+    from scoring import AlertTracker
+    from scoring.resolution import ResolvingEngine
+
+    settings, _ = pipeline
+    seed = [json.loads(line) for line in (REPO_ROOT / "examples" / "binance-wlfi.jsonl").read_text().splitlines()]
+    owns = next(event for event in seed if event["relation_id"] == "cz-owns-binance")
+    register = seed + [dict(owns, event_id="x-retract", op="retract", observed_at="2025-07-01T00:00:00Z"),
+                       dict(owns, event_id="x-again", observed_at="2025-07-02T00:00:00Z")]
+    live = [dict(owns, event_id="x-live-1", op="retract", observed_at="2025-08-01T00:00:00Z"),
+            dict(owns, event_id="x-live-2", observed_at="2025-09-01T00:00:00Z")]
+
+    def expected(bulk: bool) -> list[list[tuple]]:
+        """The alerts each live event makes, after the register loaded in bulk or replayed event by event."""
+        engine, events = ResolvingEngine(), [parse_event(json.dumps(event).encode()) for event in register]
+        tracker = AlertTracker(engine.engine.config)
+        if bulk:
+            tracker.observe(engine.load([(event, f"0:{n}") for n, event in enumerate(events)]))
+        else:
+            for event in events:
+                tracker.observe(engine.apply(event))
+        return [[(a.alert_id, a.sequence, a.state.value) for a in tracker.observe(
+            engine.apply(parse_event(json.dumps(event).encode())))] for event in live]
+
+    continued = expected(bulk=True)
+    assert continued != expected(bulk=False)  # the scenario tells the two apart
+    path = tmp_path / "register.jsonl"
+    path.write_text("\n".join(json.dumps(event) for event in register) + "\n")
+    cli(settings, "load", str(path), "--quiet")
+
+    def alerts() -> list[tuple]:  # in no particular order: the alerts topic has several partitions
+        return sorted((a["alert_id"], a["sequence"], a["state"])
+                      for _, a in read_topic(settings, settings.alerts_topic, lambda items: True, timeout=5))
+
+    def publish(event: dict, name: str) -> None:
+        live_path = tmp_path / name
+        live_path.write_text(json.dumps(event) + "\n")
+        produce_with_cli(settings, live_path)
+
+    worker = worker_for(settings, tmp_path / "worker.log").start()
+    publish(live[0], "live-1.jsonl")
+    wait_until(lambda: committed(settings) >= len(register) + 1, what="the first live event committed")
+    wait_until(lambda: len(alerts()) >= len(continued[0]), what="the first live event's alerts")
+    worker.stop()
+    assert alerts() == sorted(continued[0])
+    for snapshot in snapshot_files(settings):
+        snapshot.unlink()  # a new machine without the volume, or every snapshot unusable
+
+    worker.start()
+    try:
+        assert worker.metric("coi_snapshot_loaded_offset", partition="0") == -1
+        assert worker.metric("coi_recovered_events_total") == len(register) + 1
+        publish(live[1], "live-2.jsonl")
+        wait_until(lambda: committed(settings) >= len(register) + 2, what="the second live event committed")
+        wait_until(lambda: len(alerts()) >= len(continued[0]) + len(continued[1]), what="its alerts")
+    finally:
+        worker.stop()
+    assert alerts() == sorted(continued[0] + continued[1])
+    assert_no_conflicting_alerts(read_topic(settings, settings.alerts_topic, lambda items: True, timeout=5))
+    assert "reproduced the bulk load" in (tmp_path / "worker.log").read_text(errors="replace")

@@ -307,6 +307,7 @@ def test_the_catch_up_freezes_the_recovered_graph_as_configured(tmp_path, collec
 
     pipeline = _pipeline(tmp_path, gc_automatic_collection=automatic, snapshots_enabled=False)
     monkeypatch.setattr(streams.app, "committed_offsets", lambda settings: {0: 0})
+    monkeypatch.setattr(streams.app, "last_bulk_load", lambda settings: None)  # no `coi-risk load` of this app id
     monkeypatch.setattr(streams.app, "catch_up_bounds", lambda *args: Bounds(start={0: 0}, end={0: 0}))
 
     async def replayed(bounds):

@@ -12,7 +12,7 @@ from schemas import EventRejected
 from schemas.outputs import RejectReason
 from scoring import AlertTracker
 from scoring.resolution import ResolvingEngine
-from streams.commands.load import admission
+from streams.bulk import admission
 from streams.config import load_settings
 from streams.processor import EventProcessor, InputRecord, ProcessingLimits
 
@@ -52,3 +52,10 @@ def test_the_load_admits_what_the_worker_admits_under_the_configured_future_skew
     record = record_ahead(ahead)
     assert worker_admits(settings, record) is admitted
     assert load_admits(settings, record) is admitted
+
+
+def test_a_bulk_loads_record_reads_back_as_written():
+    from streams.bulk import BulkLoad
+
+    loaded = BulkLoad("app", "events", {0: 0, 1: 5}, {0: 31, 1: 40}, 1_796_000_000.5)
+    assert BulkLoad.from_json(loaded.to_json()) == loaded

@@ -66,6 +66,7 @@ def test_a_batch_before_any_catch_up_checks_first(tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline, "_replay", replay)
     monkeypatch.setattr(pipeline, "_snapshot_if_due", lambda events: asyncio.sleep(0))
     monkeypatch.setattr(app_module, "catch_up_bounds", lambda *args: None)
+    monkeypatch.setattr(app_module, "last_bulk_load", lambda settings: None)
     batch = [SimpleNamespace(message=SimpleNamespace(partition=0, offset=offset)) for offset in range(5)]
     asyncio.run(pipeline.handle_batch(batch))
     assert [event.message.offset for event in published] == [0, 1, 2, 3, 4]  # none taken for applied already
