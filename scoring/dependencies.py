@@ -223,10 +223,19 @@ def _footprint(entries: set[tuple[int, str]], key: Key, table_codes: dict[bytes,
             return table
     tables, nodes = zip(*sorted(entries, key=_table_of))
     code = bytes(tables)
-    return table_codes.setdefault(code, code), *nodes
+    shared = table_codes.get(code)
+    if shared is None:
+        if len(table_codes) >= _TABLE_CODES_HELD:
+            # sequences no footprint uses any more are never looked for: forgetting them all now and then bounds
+            # the table (the footprints keep theirs; new ones share anew)
+            table_codes.clear()
+        table_codes[code] = shared = code
+    return shared, *nodes
 
 
 _table_of = itemgetter(0)
+# a few thousand distinct sequences serve a worker's footprints; the table is cleared when it holds this many
+_TABLE_CODES_HELD = 1 << 14
 
 
 def _reads(footprint: tuple | int, key: Key) -> Iterable[tuple[int, str]]:

@@ -116,6 +116,9 @@ def import_state(records: Iterable[dict[str, Any]], config: ScoringConfig | None
             raise PortableFormatError(f"line {number}: a {kind!r} record after the end record")
         if kind == "end":
             end = record.get("records")
+            if not isinstance(end, dict):
+                raise PortableFormatError(f"line {number}: an end record without its counts")
+            end = {name: count for name, count in end.items() if count != 0}
             continue
         counts[kind] = counts.get(kind, 0) + 1
         if kind == "event":

@@ -31,7 +31,7 @@ from prometheus_client import CollectorRegistry
 from scoring import AlertTracker, Engine, ScoringConfig
 from scoring.matching import Matcher
 from scoring.resolution import ResolvingEngine
-from streams.bulk import BulkLoad, bulk_apply, last_bulk_load
+from streams.bulk import BulkLoad, appended_at, bulk_apply, last_bulk_load
 from streams.collector import AUTOMATIC_COLLECTION_MEANING, CollectionTimer, refreeze_heap
 from streams.config import Settings
 from streams.crash_guard import CrashGuard
@@ -443,6 +443,9 @@ class Pipeline:
                   ", ".join(f"partition {p} ends at {'nothing' if end is None else end}"
                             for p, (_, end) in past.items()))
         self.metrics.snapshot_fallbacks.labels(reason="past_the_log").inc()
+        # the load froze the state out of the collector's reach (`SnapshotStore.load`); unfrozen, its cycles go with
+        # the next collection instead of staying beside the state that replaces it
+        gc.unfreeze()
         self.engine = self.processor.engine = self._empty_engine()
         self.processor.tracker = AlertTracker(self.config)
         self.processor.next_offsets = {}
@@ -466,33 +469,47 @@ class Pipeline:
             return
         starts = await loop.run_in_executor(None, log_start_offsets, self.settings)
         ends = await loop.run_in_executor(None, log_end_offsets, self.settings)
+        why_not = None
         missing = {p: o for p, o in loaded.start.items() if starts.get(p, 0) > o}
         beyond = {p: o for p, o in loaded.end.items() if p not in ends or o > ends[p]}
-        if missing or beyond:
-            log.warning("the bulk load of %s recorded for %s (offsets %s to %s) cannot be reproduced: the log %s; "
-                        "replaying it event by event instead (alert ids may differ from the load's worker's)",
-                        time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(loaded.loaded_at)), self.settings.app_id,
-                        loaded.start, loaded.end,
-                        f"no longer holds offsets {missing}" if missing else f"ends before {beyond}")
+        if missing:
+            why_not = f"the log no longer holds offsets {missing} (retention)"
+        elif beyond:
+            why_not = f"the log ends before {beyond}"
+        else:
+            last = {p: loaded.end[p] - 1 for p in loaded.last_appended}
+            found = await loop.run_in_executor(None, appended_at, self.settings, last)
+            if found != loaded.last_appended:
+                why_not = (f"the log's records at {last} were appended at {found} (ms), the loaded ones at "
+                           f"{loaded.last_appended}: this is another log under the same name")
+        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(loaded.loaded_at))
+        if why_not is not None:
+            log.warning("the bulk load of %s recorded for %s (offsets %s to %s) is not reproduced: %s; replaying "
+                        "the log event by event instead", when, self.settings.app_id, loaded.start, loaded.end,
+                        why_not)
             self._from_log_start = False
             return
+        if loaded.config_hash != config_hash(self.config):
+            log.warning("the bulk load of %s scored under another scoring config (%s, this worker %s): it is "
+                        "reproduced under this worker's, as a replay would be", when, loaded.config_hash,
+                        config_hash(self.config))
         started = time.perf_counter()
-        engine, tracker, counts = await loop.run_in_executor(None, self._bulk_applied, loaded)
+        engine, tracker, applied = await loop.run_in_executor(None, self._bulk_applied, loaded)
         self.engine = self.processor.engine = engine
         if self.settings.suggest_merges:
             engine.matcher = Matcher()  # indexes entities from here on, as after a snapshot's load
         self.processor.tracker = tracker
         self.processor.next_offsets = {str(p): o for p, o in loaded.end.items()}
         self._from_log_start = False
-        self.metrics.recovered_events.inc(counts["read"])
+        self.metrics.recovered_events.inc(applied.read)
         log.info("reproduced the bulk load of %s (offsets %s to %s): %d events (%d invalid, skipped) into %d "
-                 "relations in %.2fs; replaying the rest event by event",
-                 time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(loaded.loaded_at)), loaded.start, loaded.end,
-                 counts["read"], counts["invalid"], engine.stats()["relations"], time.perf_counter() - started)
+                 "relations in %.2fs; replaying the rest event by event", when, loaded.start, loaded.end,
+                 applied.read, applied.invalid, engine.stats()["relations"], time.perf_counter() - started)
 
     def _bulk_applied(self, loaded: BulkLoad):
         records = read(self.settings, self.settings.events_topic, Bounds(start=loaded.start, end=loaded.end))
-        return bulk_apply(self.settings, self.config, records, {str(p): o for p, o in loaded.end.items()})
+        return bulk_apply(self.settings, self.config, records, {str(p): o for p, o in loaded.end.items()},
+                          loaded.limits)
 
     def _empty_engine(self) -> ResolvingEngine:
         return ResolvingEngine(Engine(self.config), matcher=Matcher() if self.settings.suggest_merges else None)

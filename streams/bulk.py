@@ -13,11 +13,12 @@ alerts under the same ids.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from scoring import AlertTracker, ScoringConfig
 from scoring.resolution import ResolvingEngine
@@ -30,76 +31,116 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class BulkLoad:
-    """The range of the input log a bulk load applied, per partition: [start, end)."""
+    """What a bulk load applied, and how: the range of the input log per partition, [start, end); the broker's
+    append time of the last record it applied in each partition, which tells this log from another one with the
+    same name (a topic deleted and created again has the same offsets, not the same append times); the admission
+    limits it applied (a reproduction admits exactly the same events, whatever the settings are now); and the hash
+    of the scoring config it scored under."""
 
     app_id: str
     events_topic: str
     start: dict[int, int]
     end: dict[int, int]
+    last_appended: dict[int, int]  # partition -> append time (ms) of the record at end - 1
+    max_event_bytes: int
+    max_future_skew_seconds: float | None
+    config_hash: str
     loaded_at: float  # epoch seconds
 
+    @property
+    def limits(self) -> ProcessingLimits:
+        skew = self.max_future_skew_seconds
+        return ProcessingLimits(max_event_bytes=self.max_event_bytes,
+                                max_future_skew=None if skew is None else dt.timedelta(seconds=skew))
+
     def to_json(self) -> bytes:
-        return json.dumps({"app_id": self.app_id, "events_topic": self.events_topic,
-                           "start": {str(p): o for p, o in sorted(self.start.items())},
-                           "end": {str(p): o for p, o in sorted(self.end.items())},
-                           "loaded_at": self.loaded_at}, sort_keys=True).encode()
+        def text_keys(offsets: dict[int, int]) -> dict[str, int]:
+            return {str(p): o for p, o in sorted(offsets.items())}
+
+        return json.dumps({"app_id": self.app_id, "events_topic": self.events_topic, "start": text_keys(self.start),
+                           "end": text_keys(self.end), "last_appended": text_keys(self.last_appended),
+                           "max_event_bytes": self.max_event_bytes,
+                           "max_future_skew_seconds": self.max_future_skew_seconds,
+                           "config_hash": self.config_hash, "loaded_at": self.loaded_at}, sort_keys=True).encode()
 
     @classmethod
     def from_json(cls, value: bytes) -> BulkLoad:
         data = json.loads(value)
-        return cls(str(data["app_id"]), str(data["events_topic"]),
-                   {int(p): int(o) for p, o in data["start"].items()},
-                   {int(p): int(o) for p, o in data["end"].items()}, float(data["loaded_at"]))
+
+        def int_keys(offsets: dict) -> dict[int, int]:
+            return {int(p): int(o) for p, o in offsets.items()}
+
+        skew = data["max_future_skew_seconds"]
+        return cls(str(data["app_id"]), str(data["events_topic"]), int_keys(data["start"]), int_keys(data["end"]),
+                   int_keys(data["last_appended"]), int(data["max_event_bytes"]),
+                   None if skew is None else float(skew), str(data["config_hash"]), float(data["loaded_at"]))
 
 
-def admission(settings: Settings, engine: ResolvingEngine, tracker: AlertTracker) -> EventProcessor:
+def admission(settings: Settings, engine: ResolvingEngine, tracker: AlertTracker,
+              limits: ProcessingLimits | None = None) -> EventProcessor:
     """The checks an event passes before a bulk load applies it: the worker's own, under the same settings (its
     size limit, and the future skew beyond which the worker dead-letters an event instead of letting it move the
-    engine's clock). A load that admitted otherwise would build a state the worker's own replay of the same log
-    does not reproduce, and the group committed after it would skip for good what the worker would have applied."""
-    return EventProcessor(engine, tracker, None, limits=ProcessingLimits.from_settings(settings))
+    engine's clock), or under `limits` (a reproduction: the load's). A load that admitted otherwise would build a
+    state the worker's own replay of the same log does not reproduce, and the group committed after it would skip
+    for good what the worker would have applied."""
+    return EventProcessor(engine, tracker, None, limits=limits or ProcessingLimits.from_settings(settings))
 
 
-def bulk_apply(settings: Settings, config: ScoringConfig, records: Iterable[InputRecord],
-               offsets: dict[str, int]) -> tuple[ResolvingEngine, AlertTracker, dict[str, int]]:
-    """(engine, tracker, counts of events read and invalid) after applying the records at once. `offsets`
-    (partition -> next offset, as text) stamps the scores; a dict the caller may fill while the records are read
-    (a load that publishes a file learns the end only then). Invalid events are counted and skipped, as the
-    worker dead-letters them."""
+@dataclass
+class Applied:
+    """What `bulk_apply` did besides filling the engine and the tracker."""
+
+    read: int = 0
+    invalid: int = 0
+    last_appended: dict[int, int] = field(default_factory=dict)  # partition -> append time (ms) of its last record
+
+
+def bulk_apply(settings: Settings, config: ScoringConfig, records: Iterable[InputRecord], offsets: dict[str, int],
+               limits: ProcessingLimits | None = None) -> tuple[ResolvingEngine, AlertTracker, Applied]:
+    """(engine, tracker, what was read) after applying the records at once. `offsets` (partition -> next offset, as
+    text) stamps the scores; a dict the caller may fill while the records are read (a load that publishes a file
+    learns the end only then). Invalid events are counted and skipped, as the worker dead-letters them. `limits`:
+    the admission's, if not the settings' (`admission`)."""
     from schemas import EventRejected
 
     engine = ResolvingEngine(config)  # what the worker runs: judgements and shared identifiers merge ids
     tracker = AlertTracker(config)
-    validator = admission(settings, engine, tracker)
-    counts = {"read": 0, "invalid": 0}
+    validator = admission(settings, engine, tracker, limits)
+    applied = Applied()
 
     def valid_events(collection: PausedCollection):
         for record in records:
-            counts["read"] += 1
+            applied.read += 1
+            applied.last_appended[record.partition] = record.timestamp_ms if record.timestamp_ms is not None else -1
             collection.step()
             try:
                 event, digest = validator._admit(record)
                 yield event, f"{record.partition}:{record.offset}", record.value, digest
             except EventRejected:
-                counts["invalid"] += 1
+                applied.invalid += 1
 
     with PausedCollection() as collection:  # a load allocates the graph and every cache: see streams.collector
         tracker.observe(engine.load(valid_events(collection), input_offsets=offsets))
-    return engine, tracker, counts
+    return engine, tracker, applied
 
 
 def _key(settings: Settings) -> bytes:
     return f"{settings.app_id}\x1f{settings.events_topic}".encode()
 
 
-def record_bulk_load(settings: Settings, start: dict[int, int], end: dict[int, int]) -> BulkLoad:
-    """Write the load's range to the bulk-loads topic (acknowledged by every in-sync replica)."""
+def record_bulk_load(settings: Settings, start: dict[int, int], end: dict[int, int], applied: Applied,
+                     config_hash: str) -> BulkLoad:
+    """Write what the load applied to the bulk-loads topic (acknowledged by every in-sync replica)."""
     from kafka import KafkaProducer
 
     from streams.topics import ensure_topics
 
     ensure_topics(settings)
-    loaded = BulkLoad(settings.app_id, settings.events_topic, dict(start), dict(end), time.time())
+    limits = ProcessingLimits.from_settings(settings)
+    loaded = BulkLoad(settings.app_id, settings.events_topic, dict(start), dict(end), dict(applied.last_appended),
+                      limits.max_event_bytes,
+                      None if limits.max_future_skew is None else limits.max_future_skew.total_seconds(),
+                      config_hash, time.time())
     producer = KafkaProducer(acks="all", linger_ms=0, client_id=f"{settings.app_id}-load",
                              **settings.kafka_python_options())
     try:
@@ -126,10 +167,26 @@ def last_bulk_load(settings: Settings) -> BulkLoad | None:
         consumer.close()
     found, key = None, _key(settings)
     for record in read(settings, settings.bulk_loads_topic, bounds):
-        if record.key == key and record.value is not None:
-            try:
-                found = BulkLoad.from_json(record.value)
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                log.warning("bulk-load record at %s:%d of %s unreadable (%s); ignored", record.partition,
-                            record.offset, settings.bulk_loads_topic, exc)
+        if record.key != key:
+            continue
+        if record.value is None:  # a tombstone: the app id's load is forgotten (compaction will drop it too)
+            found = None
+            continue
+        try:
+            found = BulkLoad.from_json(record.value)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            log.warning("bulk-load record at %s:%d of %s unreadable (%s); ignored", record.partition,
+                        record.offset, settings.bulk_loads_topic, exc)
+    return found
+
+
+def appended_at(settings: Settings, positions: dict[int, int]) -> dict[int, int | None]:
+    """The append time (ms) of the input log's record at each of these offsets; None where there is none."""
+    from streams.log_reader import Bounds, read
+
+    found: dict[int, int | None] = dict.fromkeys(positions)
+    bounds = Bounds(start=dict(positions), end={p: o + 1 for p, o in positions.items()})
+    for record in read(settings, settings.events_topic, bounds):
+        if record.offset == positions.get(record.partition):
+            found[record.partition] = record.timestamp_ms if record.timestamp_ms is not None else -1
     return found

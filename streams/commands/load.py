@@ -96,7 +96,7 @@ def run(args) -> int:
         records = read(settings, settings.events_topic, bounds)
     started = time.perf_counter()
     try:
-        engine, tracker, counts = bulk_apply(settings, config, records, offsets)
+        engine, tracker, applied = bulk_apply(settings, config, records, offsets)
     except NotPublished as exc:
         return publishing.refuse(exc)
     if args.file:
@@ -106,7 +106,7 @@ def run(args) -> int:
     # recorded before the group is committed: a worker that ever has to start from the log's start (its snapshots
     # lost) reproduces this load from the record, and continues under the alert ids this load's worker publishes
     try:
-        record_bulk_load(settings, bounds.start, bounds.end)
+        record_bulk_load(settings, bounds.start, bounds.end, applied, store.identity.config_hash)
     except Exception as exc:  # noqa: BLE001 - the snapshot is written and valid; say what is missing
         print(f"the snapshot {path} is written and valid, but the load could not be recorded in "
               f"{settings.bulk_loads_topic!r} ({type(exc).__name__}: {exc}); the group {settings.app_id!r} was not "
@@ -120,8 +120,8 @@ def run(args) -> int:
               f"{bounds.end} ({type(exc).__name__}: {exc}; is a worker of this app id running?): its worker will "
               "read the loaded log again and skip it", file=sys.stderr)
         return 1
-    rate = counts["read"] / loaded if loaded else 0.0
-    print(f"loaded {counts['read']} events ({counts['invalid']} invalid, skipped) into "
+    rate = applied.read / loaded if loaded else 0.0
+    print(f"loaded {applied.read} events ({applied.invalid} invalid, skipped) into "
           f"{engine.stats()['relations']} relations in {loaded:.1f}s ({rate:,.0f} ev/s); snapshot at offsets "
           f"{bounds.end}: {path} ({path.stat().st_size} bytes); the group {settings.app_id!r} committed there", file=sys.stderr)
     return 0

@@ -117,8 +117,12 @@ def run_export(args) -> int:
     # to a file: written beside it and renamed into place once whole, so that an interrupted export leaves no file
     # under the name (a cut stream is refused at import by its missing end record: scoring.portable)
     target = None if args.output == "-" else Path(args.output)
-    partial = None if target is None else target.with_name(f".{target.name}.{os.getpid()}.part")
-    sink = sys.stdout if partial is None else open(partial, "w")
+    if target is not None and (target.is_symlink() or (target.exists() and not target.is_file())):
+        # a pipe, a link (/dev/stdout): written in place, where a file beside it may not be made, or would replace it
+        partial, sink = None, open(target, "w")
+    else:
+        partial = None if target is None else target.with_name(f".{target.name}.{os.getpid()}.part")
+        sink = sys.stdout if partial is None else open(partial, "w")
     lines = 0
     try:
         for record in export_state(state.engine, state.tracker, header):
@@ -130,8 +134,9 @@ def run_export(args) -> int:
             sink.close()
             os.replace(partial, target)
     finally:
-        if partial is not None:
+        if sink is not sys.stdout:
             sink.close()
+        if partial is not None:
             partial.unlink(missing_ok=True)
     print(f"exported {path.name} (offsets {header['offsets']}, {state.engine.stats()['relations']} relations) as "
           f"{lines} lines", file=sys.stderr)

@@ -134,3 +134,19 @@ def test_footprints_reading_the_same_tables_share_one_sequence_of_them():
 
 def _relation(source: str, target: str, layer: Layer):
     return type("Rec", (), {"layer": layer, "source": source, "target": target})()
+
+
+def test_the_shared_table_sequences_are_bounded(monkeypatch):
+    import scoring.dependencies as dependencies
+
+    monkeypatch.setattr(dependencies, "_TABLE_CODES_HELD", 8)
+    index = DependencyIndex()
+    for length in range(2, 40):  # as many distinct sequences of tables
+        reads = Reads()
+        for number in range(length):
+            reads.adj(f"n{number}", Layer.HOLDING, OUT)
+        index.register((Kind.SPHERE, f"k{length}"), reads)
+        assert len(index._table_codes) <= 8
+    for length in range(2, 40):  # each footprint still says what it read
+        assert index.readers_of_relation(_relation(f"n{length - 1}", "q", Layer.HOLDING)) >= {(Kind.SPHERE,
+                                                                                                f"k{length}")}

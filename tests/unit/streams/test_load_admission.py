@@ -54,8 +54,53 @@ def test_the_load_admits_what_the_worker_admits_under_the_configured_future_skew
     assert load_admits(settings, record) is admitted
 
 
+def recorded(**changes):
+    from streams.bulk import BulkLoad
+
+    fields = dict(app_id="app", events_topic="events", start={0: 0, 1: 5}, end={0: 31, 1: 40},
+                  last_appended={0: 1_700_000_000_000, 1: 1_700_000_000_500}, max_event_bytes=65536,
+                  max_future_skew_seconds=3600.0, config_hash="abc", loaded_at=1_796_000_000.5)
+    return BulkLoad(**{**fields, **changes})
+
+
 def test_a_bulk_loads_record_reads_back_as_written():
     from streams.bulk import BulkLoad
 
-    loaded = BulkLoad("app", "events", {0: 0, 1: 5}, {0: 31, 1: 40}, 1_796_000_000.5)
-    assert BulkLoad.from_json(loaded.to_json()) == loaded
+    for loaded in (recorded(), recorded(max_future_skew_seconds=None)):
+        assert BulkLoad.from_json(loaded.to_json()) == loaded
+    assert recorded().limits.max_future_skew == dt.timedelta(hours=1)
+
+
+def test_the_latest_record_of_the_app_id_wins_and_a_tombstone_forgets_it(monkeypatch):
+    import streams.log_reader as log_reader
+    from streams.bulk import last_bulk_load
+
+    settings = load_settings(environ={}, app_id="app", events_topic="events")
+    key = b"app\x1fevents"
+    first, second = recorded(loaded_at=1.0), recorded(loaded_at=2.0)
+    log: list[InputRecord] = []
+
+    class Consumer:
+        def beginning_offsets(self, partitions):
+            return {tp: 0 for tp in partitions}
+
+        def end_offsets(self, partitions):
+            return {tp: len(log) for tp in partitions}
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(log_reader, "open_consumer", lambda settings: Consumer())
+    monkeypatch.setattr(log_reader, "partitions_of", lambda consumer, topic: [log_reader.TopicPartition(topic, 0)])
+    monkeypatch.setattr(log_reader, "read", lambda settings, topic, bounds: iter(log))
+
+    def append(key: bytes, value: bytes | None) -> None:
+        log.append(InputRecord(value, key, settings.bulk_loads_topic, 0, len(log)))
+
+    assert last_bulk_load(settings) is None
+    append(key, first.to_json())
+    append(b"other\x1fevents", recorded(app_id="other").to_json())
+    append(key, second.to_json())
+    assert last_bulk_load(settings) == second
+    append(key, None)
+    assert last_bulk_load(settings) is None

@@ -80,3 +80,60 @@ def test_a_batch_before_any_catch_up_checks_first(tmp_path, monkeypatch):
 ])
 def test_positions_past_the_log(positions, ends, past):
     assert positions_past_the_log(positions, ends) == past
+
+
+def test_the_dropped_state_is_unfrozen_so_that_it_can_be_freed(tmp_path, monkeypatch):
+    import gc
+
+    pipeline, _ = _loaded(tmp_path, monkeypatch, {0: 5})
+    assert gc.get_freeze_count() > 0  # the worker's load froze it (SnapshotStore.load(freeze=True))
+    asyncio.run(pipeline._check_position_on_the_log())
+    assert gc.get_freeze_count() == 0
+
+
+def _from_the_log_start(tmp_path, monkeypatch, appended: dict[int, int | None]):
+    """A pipeline without a snapshot, whose app id has a recorded bulk load of [0, 31), and a log whose record at
+    offset 30 was appended at `appended`."""
+    from tests.unit.streams.test_load_admission import recorded
+
+    pipeline = _pipeline(tmp_path)
+    asyncio.run(pipeline._load_snapshot_once())
+    assert pipeline._from_log_start
+    loaded = recorded(start={0: 0}, end={0: 31}, last_appended={0: 1_700_000_000_000})
+    monkeypatch.setattr(app_module, "last_bulk_load", lambda settings: loaded)
+    monkeypatch.setattr(app_module, "log_start_offsets", lambda settings: {0: 0})
+    monkeypatch.setattr(app_module, "log_end_offsets", lambda settings: {0: 40})
+    monkeypatch.setattr(app_module, "appended_at", lambda settings, positions: appended if positions == {0: 30}
+                        else pytest.fail(f"asked for {positions}"))
+    reproduced = []
+
+    def bulk_applied(loaded):
+        from scoring import AlertTracker
+        from scoring.resolution import ResolvingEngine
+        from streams.bulk import Applied
+
+        reproduced.append(loaded)
+        return ResolvingEngine(), AlertTracker(), Applied(read=31)
+
+    monkeypatch.setattr(pipeline, "_bulk_applied", bulk_applied)
+    return pipeline, reproduced
+
+
+def test_the_recorded_bulk_load_of_this_log_is_reproduced_first(tmp_path, monkeypatch):
+    pipeline, reproduced = _from_the_log_start(tmp_path, monkeypatch, {0: 1_700_000_000_000})
+    before = pipeline.engine
+    asyncio.run(pipeline._reproduce_bulk_load())
+    assert len(reproduced) == 1 and pipeline.engine is not before and pipeline.processor.engine is pipeline.engine
+    assert pipeline.processor.next_offsets == {"0": 31} and not pipeline._from_log_start
+    assert pipeline.registry.get_sample_value("coi_recovered_events_total") == 31
+
+
+@pytest.mark.parametrize("appended", [{0: 1_700_000_999_999}, {0: None}])
+def test_a_recorded_bulk_load_of_another_log_under_the_same_name_is_not_reproduced(tmp_path, monkeypatch,
+                                                                                   appended):
+    """The topic deleted and created again, and filled past the loaded range: same offsets, other append times."""
+    pipeline, reproduced = _from_the_log_start(tmp_path, monkeypatch, appended)
+    before = pipeline.engine
+    asyncio.run(pipeline._reproduce_bulk_load())
+    assert reproduced == [] and pipeline.engine is before and pipeline.processor.next_offsets == {}
+    assert not pipeline._from_log_start

@@ -650,3 +650,34 @@ def test_an_interrupted_export_leaves_no_file_under_its_name(tmp_path, monkeypat
     lines = target.read_text().splitlines()
     assert json.loads(lines[-1])["record"] == "end" and len(lines) > 10
     assert list(tmp_path.glob(".*part")) == []
+
+
+def test_an_export_to_a_pipe_or_a_link_is_written_in_place(tmp_path, monkeypatch):
+    import argparse
+    import threading
+
+    import streams.commands.snapshot as snapshot_command
+
+    snapshots = store(tmp_path / "snapshots")
+    from scoring.resolution import ResolvingEngine
+
+    engine, tracker = ResolvingEngine(), AlertTracker()
+    for line in SEED.read_text().splitlines()[:10]:
+        tracker.observe(engine.apply(parse_event(line.encode())))
+    snapshots.save(SnapshotState(engine, tracker, {0: 10}))
+    monkeypatch.setattr(snapshot_command, "open_store", lambda args: (None, None, snapshots))
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    assert snapshot_command.run_export(argparse.Namespace(output=str(fifo))) == 0
+    reader.join(timeout=30)
+    assert json.loads(received[0].splitlines()[-1])["record"] == "end"
+    real = tmp_path / "real.jsonl"
+    link = tmp_path / "link.jsonl"
+    real.write_text("")
+    link.symlink_to(real)
+    assert snapshot_command.run_export(argparse.Namespace(output=str(link))) == 0
+    assert link.is_symlink() and json.loads(real.read_text().splitlines()[-1])["record"] == "end"
+    assert list(tmp_path.glob(".*part")) == []
