@@ -31,7 +31,7 @@ from prometheus_client import CollectorRegistry
 from scoring import AlertTracker, Engine, ScoringConfig
 from scoring.matching import Matcher
 from scoring.resolution import ResolvingEngine
-from streams.bulk import BulkLoad, appended_at, bulk_apply, last_bulk_load
+from streams.bulk import BulkLoad, bulk_apply, last_bulk_load
 from streams.collector import AUTOMATIC_COLLECTION_MEANING, CollectionTimer, refreeze_heap
 from streams.config import Settings
 from streams.crash_guard import CrashGuard
@@ -41,7 +41,7 @@ from streams.metrics import PipelineMetrics
 from streams.log_reader import Bounds, read
 from streams.processor import EventProcessor, InputRecord, ProcessingLimits
 from streams.recovery import (catch_up_bounds, committed_offsets, log_end_offsets, log_start_offsets,
-                              positions_past_the_log, replay_into)
+                              positions_past_the_log, records_of_another_log, replay_into)
 from streams.snapshots import WITHOUT_FORK_ROOM_MEANING, Identity, SnapshotState, SnapshotStore, config_hash
 from streams.web import register_views
 
@@ -413,6 +413,7 @@ class Pipeline:
             self.engine.matcher = Matcher()  # indexes entities from here on (docs/streaming.md, snapshots)
         self.processor.tracker = state.tracker
         self.processor.next_offsets = {str(p): o for p, o in state.offsets.items()}
+        self.processor.last_records = {str(p): r for p, r in state.last_records.items()}
         self._position_unchecked = True
         for partition, offset in state.offsets.items():
             self.metrics.snapshot_loaded_offset.labels(partition=str(partition)).set(offset)
@@ -430,18 +431,27 @@ class Pipeline:
         propagate: the caller retries (a catch-up) or restarts without committing (a batch)."""
         if not self._position_unchecked:
             return
-        ends = await asyncio.get_running_loop().run_in_executor(None, log_end_offsets, self.settings)
+        loop = asyncio.get_running_loop()
+        ends = await loop.run_in_executor(None, log_end_offsets, self.settings)
         past = positions_past_the_log(self.processor.next_offsets, ends)
+        other = {} if past else await loop.run_in_executor(
+            None, records_of_another_log, self.settings,
+            {int(p): r for p, r in self.processor.last_records.items()})
         self._position_unchecked = False
-        if not past:
+        if past:
+            why = "it applied {}, past the end of {} here ({})".format(
+                ", ".join(f"partition {p} up to offset {position}" for p, (position, _) in past.items()),
+                self.settings.events_topic,
+                ", ".join(f"partition {p} ends at {'nothing' if end is None else end}" for p, (_, end) in past.items()))
+        elif other:
+            why = "the records it applied last were appended at other times than those at the same offsets of {} " \
+                  "here ({})".format(self.settings.events_topic, ", ".join(
+                      f"partition {p} offset {offset}: {given} ms, here {'nothing' if found is None else found}"
+                      for p, ((offset, given), found) in other.items()))
+        else:
             return
-        log.error("the loaded snapshot is of another input log: it applied %s, past the end of %s here (%s; the "
-                  "topic was deleted and created again, or this is another cluster); dropping its state and "
-                  "replaying the log from its start",
-                  ", ".join(f"partition {p} up to offset {position}" for p, (position, _) in past.items()),
-                  self.settings.events_topic,
-                  ", ".join(f"partition {p} ends at {'nothing' if end is None else end}"
-                            for p, (_, end) in past.items()))
+        log.error("the loaded snapshot is of another input log: %s (the topic was deleted and created again, or this "
+                  "is another cluster); dropping its state and replaying the log from its start", why)
         self.metrics.snapshot_fallbacks.labels(reason="past_the_log").inc()
         # the load froze the state out of the collector's reach (`SnapshotStore.load`); unfrozen, its cycles go with
         # the next collection instead of staying beside the state that replaces it
@@ -449,6 +459,7 @@ class Pipeline:
         self.engine = self.processor.engine = self._empty_engine()
         self.processor.tracker = AlertTracker(self.config)
         self.processor.next_offsets = {}
+        self.processor.last_records = {}
         self.metrics.snapshot_loaded_offset.clear()
         self.metrics.snapshot_loaded_offset.labels(partition="0").set(-1)
         self._from_log_start = True
@@ -477,11 +488,10 @@ class Pipeline:
         elif beyond:
             why_not = f"the log ends before {beyond}"
         else:
-            last = {p: loaded.end[p] - 1 for p in loaded.last_appended}
-            found = await loop.run_in_executor(None, appended_at, self.settings, last)
-            if found != loaded.last_appended:
-                why_not = (f"the log's records at {last} were appended at {found} (ms), the loaded ones at "
-                           f"{loaded.last_appended}: this is another log under the same name")
+            other = await loop.run_in_executor(None, records_of_another_log, self.settings, loaded.last_records)
+            if other:
+                why_not = (f"this is another log under the same name (the last records loaded, offset and append "
+                           f"time: {loaded.last_records}; here: {({p: found for p, (_, found) in other.items()})})")
         when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(loaded.loaded_at))
         if why_not is not None:
             log.warning("the bulk load of %s recorded for %s (offsets %s to %s) is not reproduced: %s; replaying "
@@ -500,6 +510,7 @@ class Pipeline:
             engine.matcher = Matcher()  # indexes entities from here on, as after a snapshot's load
         self.processor.tracker = tracker
         self.processor.next_offsets = {str(p): o for p, o in loaded.end.items()}
+        self.processor.last_records = {str(p): r for p, r in applied.last_records.items()}
         self._from_log_start = False
         self.metrics.recovered_events.inc(applied.read)
         log.info("reproduced the bulk load of %s (offsets %s to %s): %d events (%d invalid, skipped) into %d "
@@ -536,7 +547,8 @@ class Pipeline:
             return
         self._events_since_snapshot, self._snapshot_at = 0, time.monotonic()
         offsets = {int(p): o for p, o in self.processor.next_offsets.items()}
-        state = SnapshotState(self.engine, self.processor.tracker, offsets)
+        state = SnapshotState(self.engine, self.processor.tracker, offsets,
+                              {int(p): r for p, r in self.processor.last_records.items()})
         room = self._read_fork_room()
         if not room.fits:
             await self._snapshot_without_fork(state, room)

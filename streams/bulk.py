@@ -31,9 +31,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class BulkLoad:
-    """What a bulk load applied, and how: the range of the input log per partition, [start, end); the broker's
-    append time of the last record it applied in each partition, which tells this log from another one with the
-    same name (a topic deleted and created again has the same offsets, not the same append times); the admission
+    """What a bulk load applied, and how: the range of the input log per partition, [start, end); the offset and
+    broker append time of the last record it applied in each partition, which tell this log from another one with
+    the same name (a topic deleted and created again has the same offsets, not the same append times); the admission
     limits it applied (a reproduction admits exactly the same events, whatever the settings are now); and the hash
     of the scoring config it scored under."""
 
@@ -41,7 +41,7 @@ class BulkLoad:
     events_topic: str
     start: dict[int, int]
     end: dict[int, int]
-    last_appended: dict[int, int]  # partition -> append time (ms) of the record at end - 1
+    last_records: dict[int, tuple[int, int]]  # partition -> (offset, append time in ms) of its last record applied
     max_event_bytes: int
     max_future_skew_seconds: float | None
     config_hash: str
@@ -58,7 +58,8 @@ class BulkLoad:
             return {str(p): o for p, o in sorted(offsets.items())}
 
         return json.dumps({"app_id": self.app_id, "events_topic": self.events_topic, "start": text_keys(self.start),
-                           "end": text_keys(self.end), "last_appended": text_keys(self.last_appended),
+                           "end": text_keys(self.end),
+                           "last_records": {str(p): list(r) for p, r in sorted(self.last_records.items())},
                            "max_event_bytes": self.max_event_bytes,
                            "max_future_skew_seconds": self.max_future_skew_seconds,
                            "config_hash": self.config_hash, "loaded_at": self.loaded_at}, sort_keys=True).encode()
@@ -72,7 +73,8 @@ class BulkLoad:
 
         skew = data["max_future_skew_seconds"]
         return cls(str(data["app_id"]), str(data["events_topic"]), int_keys(data["start"]), int_keys(data["end"]),
-                   int_keys(data["last_appended"]), int(data["max_event_bytes"]),
+                   {int(p): (int(r[0]), int(r[1])) for p, r in data["last_records"].items()},
+                   int(data["max_event_bytes"]),
                    None if skew is None else float(skew), str(data["config_hash"]), float(data["loaded_at"]))
 
 
@@ -92,7 +94,8 @@ class Applied:
 
     read: int = 0
     invalid: int = 0
-    last_appended: dict[int, int] = field(default_factory=dict)  # partition -> append time (ms) of its last record
+    # partition -> (offset, broker append time in ms) of its last record
+    last_records: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
 def bulk_apply(settings: Settings, config: ScoringConfig, records: Iterable[InputRecord], offsets: dict[str, int],
@@ -111,7 +114,8 @@ def bulk_apply(settings: Settings, config: ScoringConfig, records: Iterable[Inpu
     def valid_events(collection: PausedCollection):
         for record in records:
             applied.read += 1
-            applied.last_appended[record.partition] = record.timestamp_ms if record.timestamp_ms is not None else -1
+            if record.timestamp_ms is not None:
+                applied.last_records[record.partition] = (record.offset, record.timestamp_ms)
             collection.step()
             try:
                 event, digest = validator._admit(record)
@@ -137,7 +141,7 @@ def record_bulk_load(settings: Settings, start: dict[int, int], end: dict[int, i
 
     ensure_topics(settings)
     limits = ProcessingLimits.from_settings(settings)
-    loaded = BulkLoad(settings.app_id, settings.events_topic, dict(start), dict(end), dict(applied.last_appended),
+    loaded = BulkLoad(settings.app_id, settings.events_topic, dict(start), dict(end), dict(applied.last_records),
                       limits.max_event_bytes,
                       None if limits.max_future_skew is None else limits.max_future_skew.total_seconds(),
                       config_hash, time.time())
@@ -177,16 +181,4 @@ def last_bulk_load(settings: Settings) -> BulkLoad | None:
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             log.warning("bulk-load record at %s:%d of %s unreadable (%s); ignored", record.partition,
                         record.offset, settings.bulk_loads_topic, exc)
-    return found
-
-
-def appended_at(settings: Settings, positions: dict[int, int]) -> dict[int, int | None]:
-    """The append time (ms) of the input log's record at each of these offsets; None where there is none."""
-    from streams.log_reader import Bounds, read
-
-    found: dict[int, int | None] = dict.fromkeys(positions)
-    bounds = Bounds(start=dict(positions), end={p: o + 1 for p, o in positions.items()})
-    for record in read(settings, settings.events_topic, bounds):
-        if record.offset == positions.get(record.partition):
-            found[record.partition] = record.timestamp_ms if record.timestamp_ms is not None else -1
     return found

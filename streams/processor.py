@@ -93,6 +93,9 @@ class EventProcessor:
         self.limits = limits
         self.crash_guard = crash_guard
         self.next_offsets: dict[str, int] = {}
+        # partition -> (offset, broker append time in ms) of the last record processed: which log the positions are
+        # of (a snapshot's header carries it; `streams.app` compares it with the log a restart finds)
+        self.last_records: dict[str, tuple[int, int]] = {}
 
     @property
     def max_event_bytes(self) -> int:
@@ -102,6 +105,8 @@ class EventProcessor:
         """Never raises on bad input: whatever cannot be applied becomes a dead letter. `publish=False` (recovery)
         applies the event and advances the alert tracker but renders no outputs: they were published before."""
         self.next_offsets[str(record.partition)] = record.offset + 1
+        if record.timestamp_ms is not None:
+            self.last_records[str(record.partition)] = (record.offset, record.timestamp_ms)
         if self.metrics:
             self.metrics.events_consumed.inc()
         guard = self.crash_guard

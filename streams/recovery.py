@@ -78,6 +78,24 @@ def positions_past_the_log(positions: dict[str, int], ends: dict[int, int]) -> d
             if int(p) not in ends or position > ends[int(p)]}
 
 
+def records_of_another_log(settings: Settings, last_records: dict[int, tuple[int, int]]) -> dict[int, tuple]:
+    """The partitions whose record at the offset given was appended at another time than given (or is not there):
+    partition -> ((offset, append time) given, append time found or None). The offsets and append times of
+    records applied from a log; a topic deleted and created again has the same offsets, not the same append times.
+    A record retention has deleted since cannot be compared, and does not count."""
+    if not last_records:
+        return {}
+    found: dict[int, int] = {}
+    bounds = Bounds(start={p: offset for p, (offset, _) in last_records.items()},
+                    end={p: offset + 1 for p, (offset, _) in last_records.items()})
+    for record in read(settings, settings.events_topic, bounds):
+        if record.offset == last_records[record.partition][0]:
+            found[record.partition] = record.timestamp_ms
+    starts = log_start_offsets(settings)
+    return {p: (given, found.get(p)) for p, given in sorted(last_records.items())
+            if found.get(p) != given[1] and not (p not in found and starts.get(p, 0) > given[0])}
+
+
 def catch_up_bounds(settings: Settings, processor: EventProcessor, partitions: set[int],
                     committed: dict[int, int]) -> Bounds:
     """For each partition: from the engine's next offset (the log start if it never saw the partition) to the

@@ -105,6 +105,9 @@ class SnapshotState:
     engine: Any
     tracker: Any
     offsets: dict[int, int]  # partition -> next input offset not applied
+    # partition -> (offset, broker append time in ms) of the last input record applied: tells the log the offsets
+    # are of from another log under the same name (empty: not known, as after an import)
+    last_records: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -184,6 +187,7 @@ class SnapshotStore:
         stats = state.engine.stats()
         header = {**self.identity.header_fields(),
                   "offsets": {str(p): o for p, o in sorted(state.offsets.items())},
+                  "last_records": {str(p): list(r) for p, r in sorted(state.last_records.items())},
                   "created_at": time.time(), "relations": stats["relations"], "events": stats["events"]}
         reserved = len(_header_line(dict(header, body_bytes=_WIDEST_LENGTH, body_sha256="0" * 64,
                                          body_hmac="0" * 64, header_hmac="0" * 64)))
@@ -335,7 +339,8 @@ class SnapshotStore:
                 if collecting:
                     gc.enable()
         offsets = {int(p): int(o) for p, o in header["offsets"].items()}
-        return SnapshotState(engine, tracker, offsets)
+        last_records = {int(p): (int(r[0]), int(r[1])) for p, r in (header.get("last_records") or {}).items()}
+        return SnapshotState(engine, tracker, offsets, last_records)
 
     def load_newest(self, on_rejected=None, freeze: bool = False) -> tuple[SnapshotState, Path] | None:
         """The newest snapshot that passes every check; each one skipped is logged and passed to

@@ -102,7 +102,7 @@ def run(args) -> int:
     if args.file:
         bounds = Bounds(start=start, end=end)
     loaded = time.perf_counter() - started
-    path = store.save(SnapshotState(engine, tracker, dict(bounds.end)))
+    path = store.save(SnapshotState(engine, tracker, dict(bounds.end), dict(applied.last_records)))
     # recorded before the group is committed: a worker that ever has to start from the log's start (its snapshots
     # lost) reproduces this load from the record, and continues under the alert ids this load's worker publishes
     try:

@@ -58,7 +58,7 @@ def recorded(**changes):
     from streams.bulk import BulkLoad
 
     fields = dict(app_id="app", events_topic="events", start={0: 0, 1: 5}, end={0: 31, 1: 40},
-                  last_appended={0: 1_700_000_000_000, 1: 1_700_000_000_500}, max_event_bytes=65536,
+                  last_records={0: (30, 1_700_000_000_000), 1: (39, 1_700_000_000_500)}, max_event_bytes=65536,
                   max_future_skew_seconds=3600.0, config_hash="abc", loaded_at=1_796_000_000.5)
     return BulkLoad(**{**fields, **changes})
 

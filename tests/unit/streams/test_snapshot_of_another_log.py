@@ -10,7 +10,10 @@ from types import SimpleNamespace
 import pytest
 
 import streams.app as app_module
+from scoring import AlertTracker
+from scoring.resolution import ResolvingEngine
 from streams.recovery import positions_past_the_log
+from streams.snapshots import SnapshotState
 
 from tests.unit.streams.test_snapshot_prefetch import _pipeline, _saved
 
@@ -91,7 +94,7 @@ def test_the_dropped_state_is_unfrozen_so_that_it_can_be_freed(tmp_path, monkeyp
     assert gc.get_freeze_count() == 0
 
 
-def _from_the_log_start(tmp_path, monkeypatch, appended: dict[int, int | None]):
+def _from_the_log_start(tmp_path, monkeypatch, appended: int | None):
     """A pipeline without a snapshot, whose app id has a recorded bulk load of [0, 31), and a log whose record at
     offset 30 was appended at `appended`."""
     from tests.unit.streams.test_load_admission import recorded
@@ -99,12 +102,12 @@ def _from_the_log_start(tmp_path, monkeypatch, appended: dict[int, int | None]):
     pipeline = _pipeline(tmp_path)
     asyncio.run(pipeline._load_snapshot_once())
     assert pipeline._from_log_start
-    loaded = recorded(start={0: 0}, end={0: 31}, last_appended={0: 1_700_000_000_000})
+    loaded = recorded(start={0: 0}, end={0: 31}, last_records={0: (30, 1_700_000_000_000)})
     monkeypatch.setattr(app_module, "last_bulk_load", lambda settings: loaded)
     monkeypatch.setattr(app_module, "log_start_offsets", lambda settings: {0: 0})
     monkeypatch.setattr(app_module, "log_end_offsets", lambda settings: {0: 40})
-    monkeypatch.setattr(app_module, "appended_at", lambda settings, positions: appended if positions == {0: 30}
-                        else pytest.fail(f"asked for {positions}"))
+    log = {30: appended} if appended is not None else {}
+    _a_log(monkeypatch, log)
     reproduced = []
 
     def bulk_applied(loaded):
@@ -120,7 +123,7 @@ def _from_the_log_start(tmp_path, monkeypatch, appended: dict[int, int | None]):
 
 
 def test_the_recorded_bulk_load_of_this_log_is_reproduced_first(tmp_path, monkeypatch):
-    pipeline, reproduced = _from_the_log_start(tmp_path, monkeypatch, {0: 1_700_000_000_000})
+    pipeline, reproduced = _from_the_log_start(tmp_path, monkeypatch, 1_700_000_000_000)
     before = pipeline.engine
     asyncio.run(pipeline._reproduce_bulk_load())
     assert len(reproduced) == 1 and pipeline.engine is not before and pipeline.processor.engine is pipeline.engine
@@ -128,7 +131,7 @@ def test_the_recorded_bulk_load_of_this_log_is_reproduced_first(tmp_path, monkey
     assert pipeline.registry.get_sample_value("coi_recovered_events_total") == 31
 
 
-@pytest.mark.parametrize("appended", [{0: 1_700_000_999_999}, {0: None}])
+@pytest.mark.parametrize("appended", [1_700_000_999_999, None])
 def test_a_recorded_bulk_load_of_another_log_under_the_same_name_is_not_reproduced(tmp_path, monkeypatch,
                                                                                    appended):
     """The topic deleted and created again, and filled past the loaded range: same offsets, other append times."""
@@ -137,3 +140,48 @@ def test_a_recorded_bulk_load_of_another_log_under_the_same_name_is_not_reproduc
     asyncio.run(pipeline._reproduce_bulk_load())
     assert reproduced == [] and pipeline.engine is before and pipeline.processor.next_offsets == {}
     assert not pipeline._from_log_start
+
+
+def _a_log(monkeypatch, appended: dict[int, int], start: int = 0) -> None:
+    """Partition 0 of the input log, as `records_of_another_log` reads it: offset -> append time (ms)."""
+    import streams.recovery as recovery
+    from streams.processor import InputRecord
+
+    def read(settings, topic, bounds):
+        return iter([InputRecord(b"{}", None, topic, 0, offset, appended[offset])
+                     for offset in range(bounds.start[0], bounds.end[0]) if offset in appended])
+
+    monkeypatch.setattr(recovery, "read", read)
+    monkeypatch.setattr(recovery, "log_start_offsets", lambda settings: {0: start})
+    monkeypatch.setattr(app_module, "records_of_another_log", recovery.records_of_another_log)
+
+
+def test_a_snapshot_of_a_recreated_topic_grown_past_its_positions_is_dropped(tmp_path, monkeypatch):
+    """The offsets fit (the new topic has more records than the snapshot applied); the append times do not."""
+    pipeline = _pipeline(tmp_path)
+    engine, tracker = ResolvingEngine(), AlertTracker()
+    pipeline.snapshots.save(SnapshotState(engine, tracker, {0: 12}, {0: (11, 1_700_000_000_000)}))
+    asyncio.run(pipeline._load_snapshot_once())
+    assert pipeline.processor.last_records == {"0": (11, 1_700_000_000_000)}
+    monkeypatch.setattr(app_module, "log_end_offsets", lambda settings: {0: 40})
+    _a_log(monkeypatch, {11: 1_800_000_000_000})
+    loaded = pipeline.engine
+    asyncio.run(pipeline._check_position_on_the_log())
+    assert pipeline.engine is not loaded and pipeline.processor.next_offsets == {} == pipeline.processor.last_records
+    assert fallbacks(pipeline, "past_the_log") == 1
+
+
+@pytest.mark.parametrize("log, start, kept", [
+    ({11: 1_700_000_000_000}, 0, True),  # the same record: the same log
+    ({}, 20, True),  # retention deleted it since: nothing to compare
+    ({}, 0, False),  # not there, though the log starts before it
+])
+def test_a_snapshot_whose_last_record_is_there_or_cannot_be_compared_is_kept(tmp_path, monkeypatch, log, start, kept):
+    pipeline = _pipeline(tmp_path)
+    pipeline.snapshots.save(SnapshotState(ResolvingEngine(), AlertTracker(), {0: 12}, {0: (11, 1_700_000_000_000)}))
+    asyncio.run(pipeline._load_snapshot_once())
+    monkeypatch.setattr(app_module, "log_end_offsets", lambda settings: {0: 40})
+    _a_log(monkeypatch, log, start)
+    loaded = pipeline.engine
+    asyncio.run(pipeline._check_position_on_the_log())
+    assert (pipeline.engine is loaded) is kept

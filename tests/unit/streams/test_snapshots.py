@@ -681,3 +681,13 @@ def test_an_export_to_a_pipe_or_a_link_is_written_in_place(tmp_path, monkeypatch
     assert snapshot_command.run_export(argparse.Namespace(output=str(link))) == 0
     assert link.is_symlink() and json.loads(real.read_text().splitlines()[-1])["record"] == "end"
     assert list(tmp_path.glob(".*part")) == []
+
+
+def test_the_last_records_applied_travel_in_the_authenticated_header(tmp_path):
+    snapshots = store(tmp_path)
+    state = seeded_state(5)
+    path = snapshots.save(SnapshotState(state.engine, state.tracker, {0: 5}, {0: (4, 1_700_000_000_123)}))
+    assert snapshots.load(path).last_records == {0: (4, 1_700_000_000_123)}
+    assert snapshots.read_header(path)["last_records"] == {"0": [4, 1_700_000_000_123]}
+    older = snapshots.save(SnapshotState(state.engine, state.tracker, {0: 5}))  # an import's: not known
+    assert snapshots.load(older).last_records == {}
