@@ -424,9 +424,10 @@ class Pipeline:
 
     async def _check_position_on_the_log(self) -> None:
         """Once a snapshot is loaded, before any event is applied or skipped: its positions must lie within the
-        input log. A snapshot says which offsets were applied, not which log they were of, and one written from
-        another log (the topic deleted and created again, another cluster) would have every event of this one
-        below its positions skipped as applied already, without a word. Its state is dropped and the log replayed
+        input log, and the last records it applied must be the log's records at their offsets (same append times).
+        Offsets alone do not say of which log they are, and a snapshot written from another log (the topic deleted
+        and created again, another cluster) would have every event of this one below its positions skipped as
+        applied already, without a word. Its state is dropped and the log replayed
         from its start, as with no snapshot (`coi_snapshot_fallbacks_total{reason="past_the_log"}`). Broker errors
         propagate: the caller retries (a catch-up) or restarts without committing (a batch)."""
         if not self._position_unchecked:

@@ -91,9 +91,11 @@ def records_of_another_log(settings: Settings, last_records: dict[int, tuple[int
     for record in read(settings, settings.events_topic, bounds):
         if record.offset == last_records[record.partition][0]:
             found[record.partition] = record.timestamp_ms
-    starts = log_start_offsets(settings)
-    return {p: (given, found.get(p)) for p, given in sorted(last_records.items())
-            if found.get(p) != given[1] and not (p not in found and starts.get(p, 0) > given[0])}
+    differing = {p: (given, found.get(p)) for p, given in sorted(last_records.items()) if found.get(p) != given[1]}
+    if any(p not in found for p in differing):
+        starts = log_start_offsets(settings)
+        differing = {p: pair for p, pair in differing.items() if p in found or starts.get(p, 0) <= pair[0][0]}
+    return differing
 
 
 def catch_up_bounds(settings: Settings, processor: EventProcessor, partitions: set[int],
