@@ -51,20 +51,20 @@ def commit_offsets(settings: Settings, offsets: dict[int, int]) -> None:
 
 
 def log_start_offsets(settings: Settings) -> dict[int, int]:
-    consumer = open_consumer(settings)
-    try:
-        partitions = partitions_of(consumer, settings.events_topic)
-        return {tp.partition: offset for tp, offset in consumer.beginning_offsets(partitions).items()}
-    finally:
-        consumer.close()
+    """The first offset each partition of the input topic still holds."""
+    return _log_offsets(settings, "beginning_offsets")
 
 
 def log_end_offsets(settings: Settings) -> dict[int, int]:
     """The next offset each partition of the input topic will get (its high watermark)."""
+    return _log_offsets(settings, "end_offsets")
+
+
+def _log_offsets(settings: Settings, which: str) -> dict[int, int]:
     consumer = open_consumer(settings)
     try:
         partitions = partitions_of(consumer, settings.events_topic)
-        return {tp.partition: offset for tp, offset in consumer.end_offsets(partitions).items()}
+        return {tp.partition: offset for tp, offset in getattr(consumer, which)(partitions).items()}
     finally:
         consumer.close()
 
