@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from schemas import EventRejected, RejectReason, parse_event, validate_event, validation
 from schemas.events import RelationshipEvent
-from schemas.validation import DEFAULT_MAX_EVENT_BYTES, json_nesting_depth
+from schemas.validation import _JSON_STRING_OR_BRACKET, DEFAULT_MAX_EVENT_BYTES, json_nesting_depth
 
 
 def rejection(raw: bytes, **kwargs) -> EventRejected:
@@ -241,6 +241,21 @@ def test_the_depth_scan_counts_what_json_nests():
     assert json_nesting_depth('{"a": [1, {"b": []}], "c": {}}') == 4
     assert json_nesting_depth('["[[[", "\\"[[", {"]": "}"}]') == 2
     assert json_nesting_depth("[" * 100, stop_above=16) == 17
+
+
+def test_a_string_left_open_is_scanned_once_to_the_end():
+    # Unmatched, an open string made the scan start again at each of its quotes and read to the end each time:
+    # a 64 KiB message of escaped quotes and a few brackets held the worker's event loop for 19 s.
+    text = '"' + '\\"' * 5 + "[" * 17
+    assert [match.group() for match in _JSON_STRING_OR_BRACKET.finditer(text)] == [text]
+    assert json_nesting_depth(text) == 0
+    assert json_nesting_depth('["a", "b\\') == 1  # a trailing backslash is part of the open string
+
+
+def test_a_largest_message_of_escaped_quotes_is_malformed_json_not_too_deep():
+    raw = ('"' + '\\"' * ((DEFAULT_MAX_EVENT_BYTES - 18) // 2) + "[" * 17).encode()
+    assert len(raw) <= DEFAULT_MAX_EVENT_BYTES
+    assert rejection(raw).reason is RejectReason.MALFORMED_JSON
 
 
 def test_brackets_inside_strings_do_not_count_as_nesting(valid_event):
