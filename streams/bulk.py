@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -66,7 +67,8 @@ class BulkLoad:
 
     @classmethod
     def from_json(cls, value: bytes) -> BulkLoad:
-        data = json.loads(value)
+        """The record `to_json` wrote; ValueError (or another exception) for anything else."""
+        data = json.loads(value, parse_float=_finite, parse_constant=_no_constant)
 
         def int_keys(offsets: dict) -> dict[int, int]:
             return {int(p): int(o) for p, o in offsets.items()}
@@ -76,6 +78,17 @@ class BulkLoad:
                    {int(p): (int(r[0]), int(r[1])) for p, r in data["last_records"].items()},
                    int(data["max_event_bytes"]),
                    None if skew is None else float(skew), str(data["config_hash"]), float(data["loaded_at"]))
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):  # 1e400: infinity, which no field `to_json` writes can hold
+        raise ValueError(f"number out of range: {text[:40]}")
+    return number
+
+
+def _no_constant(text: str) -> float:
+    raise ValueError(f"not a JSON number: {text}")
 
 
 def admission(settings: Settings, engine: ResolvingEngine, tracker: AlertTracker,
@@ -178,7 +191,7 @@ def last_bulk_load(settings: Settings) -> BulkLoad | None:
             continue
         try:
             found = BulkLoad.from_json(record.value)
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            log.warning("bulk-load record at %s:%d of %s unreadable (%s); ignored", record.partition,
-                        record.offset, settings.bulk_loads_topic, exc)
+        except Exception as exc:  # noqa: BLE001 - whatever a record holds, a cold start must not fail on it
+            log.warning("bulk-load record at %s:%d of %s unreadable (%s: %s); ignored", record.partition,
+                        record.offset, settings.bulk_loads_topic, type(exc).__name__, exc)
     return found

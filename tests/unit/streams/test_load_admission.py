@@ -104,3 +104,39 @@ def test_the_latest_record_of_the_app_id_wins_and_a_tombstone_forgets_it(monkeyp
     assert last_bulk_load(settings) == second
     append(key, None)
     assert last_bulk_load(settings) is None
+
+
+@pytest.mark.parametrize("change", [
+    {"max_event_bytes": "NUMBER"},  # 1e400: infinity in json.loads, and int(inf) raised OverflowError
+    {"end": {"0": "NUMBER"}},
+    {"max_future_skew_seconds": "NaN"},
+    {"last_records": "DEEP"},  # nested 100,000 deep: RecursionError in json.loads
+])
+def test_an_unreadable_record_is_ignored_and_the_one_before_it_stands(monkeypatch, change):
+    # it escaped before: every cold start of the worker failed on it until someone wrote a tombstone
+    import streams.log_reader as log_reader
+    from streams.bulk import last_bulk_load
+
+    settings = load_settings(environ={}, app_id="app", events_topic="events")
+    document = json.loads(recorded().to_json())
+    document.update(change)
+    value = (json.dumps(document).replace('"NUMBER"', "1e400").replace('"NaN"', "NaN")
+             .replace('"DEEP"', "[" * 100_000 + "]" * 100_000))
+    good = recorded(loaded_at=1.0)
+    log = [InputRecord(good.to_json(), b"app\x1fevents", settings.bulk_loads_topic, 0, 0),
+           InputRecord(value.encode(), b"app\x1fevents", settings.bulk_loads_topic, 0, 1)]
+
+    class Consumer:
+        def beginning_offsets(self, partitions):
+            return {tp: 0 for tp in partitions}
+
+        def end_offsets(self, partitions):
+            return {tp: len(log) for tp in partitions}
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(log_reader, "open_consumer", lambda settings: Consumer())
+    monkeypatch.setattr(log_reader, "partitions_of", lambda consumer, topic: [log_reader.TopicPartition(topic, 0)])
+    monkeypatch.setattr(log_reader, "read", lambda settings, topic, bounds: iter(log))
+    assert last_bulk_load(settings) == good
