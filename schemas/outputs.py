@@ -214,8 +214,9 @@ class RejectReason(StrEnum):
 
 class DeadLetter(_Output):
     """A rejected input message. Its size is bounded whatever the input: it carries a prefix of the original value
-    and key (the whole of them up to `dead_letter_max_original_bytes`), their lengths, the value's sha256, and
-    where the original lives (topic, partition, offset): the input topic is retained, so it can be read whole."""
+    and key (the whole of them up to `dead_letter_max_original_bytes`, and within `max_message_bytes`), their
+    lengths, the value's sha256, and where the original lives (topic, partition, offset): the input topic is
+    retained, so it can be read whole."""
 
     schema_version: str = OUTPUT_SCHEMA_VERSION
     reason: RejectReason

@@ -218,23 +218,26 @@ class EventProcessor:
         outcome.outbound.extend(letter.outbound)
 
     def _dead_letter(self, record: InputRecord, reason: RejectReason, message: str) -> Outcome:
-        limit = self.limits.dead_letter_max_original_bytes
-        value, key = record.value, record.key
-        letter = DeadLetter(
-            reason=reason, message=_bounded_text(message),
-            original_value=None if value is None else base64.b64encode(value[:limit]).decode(),
-            original_value_length=None if value is None else len(value),
-            original_value_sha256=None if value is None else hashlib.sha256(value).hexdigest(),
-            original_value_truncated=value is not None and len(value) > limit,
-            original_key=None if key is None else base64.b64encode(key[:limit]).decode(),
-            original_key_length=None if key is None else len(key),
-            original_key_truncated=key is not None and len(key) > limit,
-            topic=record.topic, partition=record.partition, offset=record.offset, timestamp_ms=record.timestamp_ms)
+        """The letter, within `max_message_bytes` like every output: a letter the broker refused would stop the
+        worker on the same message at every restart. The original's prefixes give way first (its length, sha256 and
+        place in the log still identify it), then the message."""
         if self.metrics:
             self.metrics.events_rejected.labels(reason=reason.value).inc()
         position = f"{record.topic}:{record.partition}:{record.offset}".encode()
-        return Outcome(outbound=[Outbound("dead_letters", position, letter.model_dump_json().encode())],
-                       rejected=reason)
+        room = self.limits.max_message_bytes - len(position)
+        message = _bounded_text(message)
+        bare = _letter(record, reason, message, 0, 0)
+        while len(bare) > room and message:  # only a message of many multi-byte characters, near the 4096 floor
+            message = _cut(message, len(bare) - room)
+            bare = _letter(record, reason, message, 0, 0)
+        limit = self.limits.dead_letter_max_original_bytes
+        # base64 writes 4 characters for each 3 bytes (rounded up, in each of the two fields); the margin covers
+        # the flags' "false" over "true"
+        spare = max(0, (room - len(bare) - 16) * 3 // 4)
+        key_bytes = min(len(record.key or b""), limit, spare // 4)
+        value_bytes = min(len(record.value or b""), limit, spare - key_bytes)
+        letter = _letter(record, reason, message, value_bytes, key_bytes) if spare else bare
+        return Outcome(outbound=[Outbound("dead_letters", position, letter)], rejected=reason)
 
     def _count_outputs(self, changes, alerts) -> None:
         for change in changes:
@@ -246,6 +249,29 @@ class EventProcessor:
         for hub in self.engine.hub_changes:
             if hub.entered:
                 self.metrics.hub_nodes_entered.inc()
+
+
+def _letter(record: InputRecord, reason: RejectReason, message: str, value_bytes: int, key_bytes: int) -> bytes:
+    """The dead letter of `record`, with at most these many bytes of its value and key, as published."""
+    value, key = record.value, record.key
+    return DeadLetter(
+        reason=reason, message=message,
+        original_value=None if value is None else base64.b64encode(value[:value_bytes]).decode(),
+        original_value_length=None if value is None else len(value),
+        original_value_sha256=None if value is None else hashlib.sha256(value).hexdigest(),
+        original_value_truncated=value is not None and len(value) > value_bytes,
+        original_key=None if key is None else base64.b64encode(key[:key_bytes]).decode(),
+        original_key_length=None if key is None else len(key),
+        original_key_truncated=key is not None and len(key) > key_bytes,
+        topic=record.topic, partition=record.partition, offset=record.offset, timestamp_ms=record.timestamp_ms,
+    ).model_dump_json().encode()
+
+
+def _cut(message: str, excess: int) -> str:
+    """`message` shorter by more than `excess` bytes (UTF-8, as published), at a character boundary."""
+    encoded = message.encode()
+    keep = len(encoded) - excess - 4  # and the ellipsis is three
+    return encoded[:keep].decode("utf-8", "ignore") + "…" if keep > 0 else ""
 
 
 def _bounded_text(message: str) -> str:

@@ -62,6 +62,43 @@ def test_a_dead_letter_is_bounded_whatever_the_size_of_the_message(size):
     assert (letter.topic, letter.partition, letter.offset) == ("in", 0, 9)
 
 
+@pytest.mark.parametrize("max_message_bytes, value_size, key_size", [
+    (100_000, 70_000, 20_000),  # an operator's broker that takes about 100 KB: each prefix fits alone, not both
+    (4096, 70_000, 20_000),  # the lowest setting
+    (4096, 1000, 20_000),  # a small value, a long key
+])
+def test_a_dead_letter_fits_the_message_limit_with_the_prefixes_cut_to_fit(max_message_bytes, value_size, key_size):
+    # a letter the broker refused stopped the worker on the same message at every restart
+    limits = ProcessingLimits(max_message_bytes=max_message_bytes)
+    processor = EventProcessor(Engine(), AlertTracker(), None, limits=limits)
+    value, key = b"x" * value_size, b"k" * key_size
+    (out,) = processor.process(record(value, 7, key=key)).outbound
+    assert len(out.key) + len(out.value) <= max_message_bytes
+    letter = DeadLetter.model_validate_json(out.value)
+    kept_value, kept_key = base64.b64decode(letter.original_value), base64.b64decode(letter.original_key)
+    assert value.startswith(kept_value) and key.startswith(kept_key)
+    assert letter.original_value_truncated is (len(kept_value) < value_size)
+    assert letter.original_key_truncated is (len(kept_key) < key_size)
+    assert (letter.original_value_length, letter.original_key_length) == (value_size, key_size)
+    assert letter.original_value_sha256 == hashlib.sha256(value).hexdigest()
+    # the room left is used, not given away: what is cut is cut because it would not fit
+    assert len(out.key) + len(out.value) > max_message_bytes - 64 or not letter.original_value_truncated
+
+
+def test_a_dead_letter_message_of_wide_characters_fits_the_lowest_limit(monkeypatch):
+    limits = ProcessingLimits(max_message_bytes=4096)
+    processor = EventProcessor(Engine(), AlertTracker(), None, limits=limits)
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("\U0001f4a3" * 3000)  # four bytes each in UTF-8
+
+    monkeypatch.setattr(processor.engine, "apply", explode)
+    (out,) = processor.process(keyed(LINES[0], 0)).outbound
+    assert len(out.key) + len(out.value) <= 4096
+    letter = DeadLetter.model_validate_json(out.value)
+    assert letter.reason is RejectReason.PROCESSING_ERROR and "\U0001f4a3" in letter.message
+
+
 def test_a_small_rejected_message_is_kept_whole():
     processor, _ = make_processor()
     letter = letter_of(processor.process(record(b"[1]", 0)))
