@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import gc
 import itertools
 import logging
@@ -298,10 +299,12 @@ class Pipeline:
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
         async with self._engine_lock:
-            await self._load_snapshot_once()
             retries = itertools.chain(_CATCH_UP_RETRY_SECONDS, itertools.repeat(_CATCH_UP_RETRY_SECONDS[-1]))
             while generation == self._generation:  # else a newer assignment took over
                 try:
+                    # inside the retries: a load that failed (the snapshot directory unreadable for a moment) is
+                    # tried again, never skipped for a replay that would not know the snapshot or the bulk load
+                    await self._load_snapshot_once()
                     await self._check_position_on_the_log()
                     await self._reproduce_bulk_load()
                     committed = await loop.run_in_executor(None, committed_offsets, self.settings)
@@ -311,7 +314,7 @@ class Pipeline:
                     break
                 except Exception as exc:  # noqa: BLE001 - the broker may be briefly away; not ready meanwhile
                     log.warning("catch-up: cannot reach the committed offset (%s: %s); retrying",
-                                type(exc).__name__, exc)
+                                type(exc).__name__, exc, exc_info=not self._snapshot_loaded)
                     await asyncio.sleep(next(retries))
             else:
                 return
@@ -389,16 +392,24 @@ class Pipeline:
         since start-up if `prefetch_snapshot` was called."""
         if self._snapshot_loaded:
             return
-        self._snapshot_loaded = True
         self.processor.metrics = self.metrics
         if self.snapshots is None:
             self._from_log_start = True
+            self._snapshot_loaded = True
             return
         waited = time.perf_counter()
         if self._prefetched is None:
             self.prefetch_snapshot()
-        found, loading = await asyncio.wrap_future(self._prefetched)
+        prefetched = self._prefetched
+        try:
+            found, loading = await asyncio.wrap_future(prefetched)
+        except BaseException:
+            if prefetched.done():
+                self._prefetched = None  # it failed: the caller's next attempt loads anew
+            raise
+        # from here on nothing fails: a load is taken whole or not at all
         self._prefetched = None  # the state is the engine's now; nothing else keeps it
+        self._snapshot_loaded = True
         if found is None:
             log.info("no usable snapshot in %s: replaying the input log from its start", self.snapshots.directory)
             self.metrics.snapshot_loaded_offset.labels(partition="0").set(-1)
@@ -417,7 +428,8 @@ class Pipeline:
         self._position_unchecked = True
         for partition, offset in state.offsets.items():
             self.metrics.snapshot_loaded_offset.labels(partition=str(partition)).set(offset)
-        self.metrics.snapshot_bytes.set(path.stat().st_size)
+        with contextlib.suppress(OSError):  # removed since (a newer one written by another worker): a gauge only
+            self.metrics.snapshot_bytes.set(path.stat().st_size)
         log.info("loaded snapshot %s at offsets %s (%d relations) in %.2fs (%.2fs of it after the first "
                  "assignment)", path, state.offsets, self.engine.stats()["relations"], loading,
                  time.perf_counter() - waited)

@@ -73,3 +73,50 @@ def test_a_failed_prefetch_fails_the_first_assignment(tmp_path, monkeypatch):
     pipeline.prefetch_snapshot()
     with pytest.raises(MemoryError, match="no room"):
         asyncio.run(pipeline._load_snapshot_once())
+
+
+def test_a_snapshot_load_that_fails_once_is_tried_again_by_the_same_catch_up(tmp_path, monkeypatch):
+    # It was marked loaded before it failed: every catch-up after it replayed the log from offset 0 into an empty
+    # engine, never looking at the snapshot again nor at the app id's recorded bulk load.
+    import errno
+
+    import streams.app as app_module
+    from streams.log_reader import Bounds
+
+    pipeline = _pipeline(tmp_path)
+    _saved(pipeline, 12)
+    load_newest, failures = SnapshotStore.load_newest, [OSError(errno.EIO, "Input/output error")]
+
+    def fails_once(store, *args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return load_newest(store, *args, **kwargs)
+
+    monkeypatch.setattr(SnapshotStore, "load_newest", fails_once)
+    monkeypatch.setattr(app_module, "_CATCH_UP_RETRY_SECONDS", (0.0,))
+    monkeypatch.setattr(app_module, "last_bulk_load", lambda settings: None)
+    monkeypatch.setattr(app_module, "committed_offsets", lambda settings: {0: 40})
+    monkeypatch.setattr(app_module, "catch_up_bounds", lambda settings, processor, partitions, committed: Bounds(
+        start={0: int(processor.next_offsets.get("0", 0))}, end={0: committed[0]}))
+
+    async def checked_on_the_log():
+        pipeline._position_unchecked = False
+
+    replayed = []
+
+    async def replay(bounds):
+        replayed.append(bounds)
+        pipeline.processor.next_offsets["0"] = bounds.end[0]
+        return bounds.total
+
+    monkeypatch.setattr(pipeline, "_check_position_on_the_log", checked_on_the_log)
+    monkeypatch.setattr(pipeline, "_replay", replay)
+
+    async def main():
+        pipeline.partitions_assigned({0})
+        await pipeline._catch_up_task
+
+    asyncio.run(main())
+    assert not failures  # it did fail once
+    assert replayed == [Bounds(start={0: 12}, end={0: 40})]  # from the snapshot, not from the log's start
+    assert pipeline.engine.stats()["relations"] > 0 and pipeline.ready.is_set()
