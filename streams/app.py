@@ -32,17 +32,17 @@ from prometheus_client import CollectorRegistry
 from scoring import AlertTracker, Engine, ScoringConfig
 from scoring.matching import Matcher
 from scoring.resolution import ResolvingEngine
-from streams.bulk import BulkLoad, bulk_apply, last_bulk_load
+from streams.bulk import BulkLoad, last_bulk_load, reproduce, reproduction_refused
 from streams.collector import AUTOMATIC_COLLECTION_MEANING, CollectionTimer, refreeze_heap
 from streams.config import Settings
 from streams.crash_guard import CrashGuard
 from streams.faust_metrics import BatchMonitor, FaustCollector
 from streams.memory import THREAD_WRITE_SHARE, ForkRoom, fork_room
 from streams.metrics import PipelineMetrics
-from streams.log_reader import Bounds, read
+from streams.log_reader import Bounds
 from streams.processor import EventProcessor, InputRecord, ProcessingLimits
-from streams.recovery import (catch_up_bounds, committed_offsets, log_end_offsets, log_start_offsets,
-                              positions_past_the_log, records_of_another_log, replay_into)
+from streams.recovery import (catch_up_bounds, committed_offsets, log_end_offsets, positions_past_the_log,
+                              records_of_another_log, replay_into)
 from streams.snapshots import WITHOUT_FORK_ROOM_MEANING, Identity, SnapshotState, SnapshotStore, config_hash
 from streams.web import register_views
 
@@ -491,20 +491,7 @@ class Pipeline:
         if loaded is None or self.processor.next_offsets:
             self._from_log_start = False
             return
-        starts = await loop.run_in_executor(None, log_start_offsets, self.settings)
-        ends = await loop.run_in_executor(None, log_end_offsets, self.settings)
-        why_not = None
-        missing = {p: o for p, o in loaded.start.items() if starts.get(p, 0) > o}
-        beyond = {p: o for p, o in loaded.end.items() if p not in ends or o > ends[p]}
-        if missing:
-            why_not = f"the log no longer holds offsets {missing} (retention)"
-        elif beyond:
-            why_not = f"the log ends before {beyond}"
-        else:
-            other = await loop.run_in_executor(None, records_of_another_log, self.settings, loaded.last_records)
-            if other:
-                why_not = (f"this is another log under the same name (the last records loaded, offset and append "
-                           f"time: {loaded.last_records}; here: {({p: found for p, (_, found) in other.items()})})")
+        why_not = await loop.run_in_executor(None, reproduction_refused, self.settings, loaded)
         when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(loaded.loaded_at))
         if why_not is not None:
             log.warning("the bulk load of %s recorded for %s (offsets %s to %s) is not reproduced: %s; replaying "
@@ -531,9 +518,7 @@ class Pipeline:
                  applied.read, applied.invalid, engine.stats()["relations"], time.perf_counter() - started)
 
     def _bulk_applied(self, loaded: BulkLoad):
-        records = read(self.settings, self.settings.events_topic, Bounds(start=loaded.start, end=loaded.end))
-        return bulk_apply(self.settings, self.config, records, {str(p): o for p, o in loaded.end.items()},
-                          loaded.limits)
+        return reproduce(self.settings, self.config, loaded)
 
     def _empty_engine(self) -> ResolvingEngine:
         return ResolvingEngine(Engine(self.config), matcher=Matcher() if self.settings.suggest_merges else None)

@@ -98,7 +98,10 @@ def _subject(report: dict) -> str:
 
 def render_markdown(report: dict) -> str:
     out = [f"# Conflict-of-interest audit: {_subject(report)}", "",
-           f"Log window: {report['window'] or 'whole topic'}", "", "## Current assessment", ""]
+           f"Log window: {report['window'] or 'whole topic'}", ""]
+    if report.get("bulk_load"):
+        out += [f"Bulk load: {report['bulk_load']}.", ""]
+    out += ["## Current assessment", ""]
     if not report["final"]:
         out.append("No score was ever published for this subject in the window.")
     for entry in report["final"]:
@@ -165,6 +168,7 @@ def render_html(report: dict) -> str:
             "<style>body{font-family:sans-serif;max-width:70em;margin:auto}table{border-collapse:collapse}"
             "td,th{border:1px solid #ccc;padding:2px 6px}</style></head><body>"
             f"<h1>{title}</h1><p>Log window: {html.escape(report['window'] or 'whole topic')}</p>"
+            + (f"<p>Bulk load: {html.escape(report['bulk_load'])}.</p>" if report.get("bulk_load") else "") +
             "<h2>Score over time</h2><table><tr><th>input offset</th><th>graph version</th><th>pair</th>"
             f"<th>score</th><th>band</th><th>trigger event</th></tr>{rows}</table>"
             f"<h2>Alert transitions</h2>{''.join(transitions) or '<p>None.</p>'}</body></html>\n")

@@ -3,7 +3,9 @@
 A replay never joins the live consumer group and commits nothing. The graph is always rebuilt from the start of the
 log (the state at any point depends on everything before it); outputs are yielded only for the chosen window.
 Because the live worker uses the same `EventProcessor`, a replay of the whole topic yields the same scores and alert
-ids that the worker published.
+ids that the worker published. Where `coi-risk load` bootstrapped the app id, the replay reproduces that load first,
+as the worker does (`streams.bulk`): its range was applied at once and published nothing, and the alerts after it
+continue from the state it left.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from scoring import AlertTracker, Engine, ScoringConfig
+from streams.bulk import BulkLoad, last_bulk_load, reproduce, reproduction_refused
 from streams.config import Settings
 from streams.log_reader import Bounds, open_consumer, read, resolve_bounds
 from streams.processor import EventProcessor, InputRecord, Outcome, ProcessingLimits
@@ -53,6 +56,9 @@ class ReplaySummary:
     scores: int = 0
     alerts: int = 0
     window: Bounds | None = None
+    bulk_load: BulkLoad | None = None  # the recorded load reproduced first, if any
+    bulk_loaded: int = 0  # the events of its range (applied at once, no outputs: the worker published none)
+    bulk_load_not_reproduced: str | None = None  # why a recorded load was replayed event by event instead
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,18 @@ def replay(settings: Settings, start: Position = Position(), end: Position = Pos
         consumer.close()
     window = Bounds(start={p: min(o, window.end[p]) for p, o in window.start.items()}, end=window.end)
     summary.window = window
+    loaded = last_bulk_load(settings)
+    if loaded is not None:
+        why_not = reproduction_refused(settings, loaded, full.end)
+        if why_not is None:
+            engine, tracker, applied = reproduce(settings, processor.engine.engine.config, loaded)
+            processor.engine, processor.tracker = engine, tracker
+            processor.next_offsets = {str(p): o for p, o in loaded.end.items()}
+            processor.last_records = {str(p): r for p, r in applied.last_records.items()}
+            summary.bulk_load, summary.bulk_loaded = loaded, applied.read
+            full = Bounds(start={p: max(o, loaded.end.get(p, o)) for p, o in full.start.items()}, end=full.end)
+        else:
+            summary.bulk_load_not_reproduced = why_not
     total, done = full.total, 0
     for record in read(settings, settings.events_topic, full):
         outcome = processor.process(record)

@@ -25,14 +25,17 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from streams.audit import build_report, render_html, render_markdown
-    from streams.replay import Position, new_processor, replay
+    from streams.commands.replay import bulk_load_note
+    from streams.replay import Position, ReplaySummary, new_processor, replay
 
     settings = settings_from_args(args)
     processor = new_processor(settings)
-    items = (item for item in replay(settings, Position.parse(args.start), Position.parse(args.end), processor)
-             if item.in_window)
+    summary = ReplaySummary()
+    items = (item for item in replay(settings, Position.parse(args.start), Position.parse(args.end), processor,
+                                     summary) if item.in_window)
     pair = tuple(args.pair) if args.pair else None
     report = build_report(items, pair=pair, entity=args.entity, window=f"{args.start} .. {args.end}")
+    report["bulk_load"] = bulk_load_note(summary)
     if args.as_of:
         as_of = [json.loads(s.model_dump_json()) for s in processor.engine.score_all(as_of=args.as_of)]
         report["as_of_scores"] = [s for s in as_of if (pair and (s["actor_id"], s["counterparty_id"]) == pair)

@@ -34,6 +34,23 @@ def output_line(role: str, offset: str, key: bytes | None, value: bytes) -> str:
                        "value": json.loads(value)}, sort_keys=True)
 
 
+def bulk_load_note(summary) -> str | None:
+    """What the replay did with the app id's recorded `coi-risk load`, for a person (None: there is none)."""
+    import time
+
+    if summary.bulk_load is not None:
+        loaded = summary.bulk_load
+        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(loaded.loaded_at))
+        return (f"reproduced the bulk load of {when} (offsets {loaded.start} to {loaded.end}, {summary.bulk_loaded} "
+                "events) as the worker started from it: applied at once, no outputs for its range (the worker "
+                "published none); the rest replayed event by event")
+    if summary.bulk_load_not_reproduced is not None:
+        return (f"a bulk load is recorded for this app id but was not reproduced ({summary.bulk_load_not_reproduced}):"
+                " replayed event by event, so alerts inside and after its range may not be those the worker "
+                "published")
+    return None
+
+
 def run(args) -> int:
     from tqdm import tqdm
 
@@ -65,6 +82,9 @@ def run(args) -> int:
         progress.close()
         if sink is not sys.stdout:
             sink.close()
+    note = bulk_load_note(summary)
+    if note is not None:
+        print(note, file=sys.stderr)
     rejected = ", ".join(f"{k}={v}" for k, v in sorted(summary.rejected.items())) or "none"
     print(f"replayed {summary.replayed} events ({summary.applied_before_window} applied before the window); "
           f"{summary.scores} score changes, {summary.alerts} alert transitions; rejected: {rejected}",

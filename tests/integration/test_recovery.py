@@ -440,5 +440,14 @@ def test_a_worker_that_lost_its_snapshots_after_a_bulk_load_continues_the_loads_
     finally:
         worker.stop()
     assert alerts() == sorted(continued[0] + continued[1])
-    assert_no_conflicting_alerts(read_topic(settings, settings.alerts_topic, lambda items: True, timeout=5))
+    published = read_topic(settings, settings.alerts_topic, lambda items: True, timeout=5)
+    assert_no_conflicting_alerts(published)
     assert "reproduced the bulk load" in (tmp_path / "worker.log").read_text(errors="replace")
+
+    # an auditor's replay of the whole topic starts as the worker did, and yields exactly what it published
+    replayed = cli(settings, "replay", "--quiet")
+    assert "reproduced the bulk load" in replayed.stderr
+    replayed_alerts = [json.loads(line)["value"] for line in replayed.stdout.splitlines()
+                       if json.loads(line)["role"] == "alerts"]
+    by_id = lambda alerts: {(a["alert_id"], a["sequence"]): a for a in alerts}  # noqa: E731
+    assert by_id(replayed_alerts) == by_id(alert for _, alert in published)

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 import streams.app as app_module
+import streams.recovery as recovery
 from scoring import AlertTracker
 from scoring.resolution import ResolvingEngine
 from streams.recovery import positions_past_the_log
@@ -104,8 +105,8 @@ def _from_the_log_start(tmp_path, monkeypatch, appended: int | None):
     assert pipeline._from_log_start
     loaded = recorded(start={0: 0}, end={0: 31}, last_records={0: (30, 1_700_000_000_000)})
     monkeypatch.setattr(app_module, "last_bulk_load", lambda settings: loaded)
-    monkeypatch.setattr(app_module, "log_start_offsets", lambda settings: {0: 0})
     monkeypatch.setattr(app_module, "log_end_offsets", lambda settings: {0: 40})
+    monkeypatch.setattr(recovery, "log_end_offsets", lambda settings: {0: 40})
     log = {30: appended} if appended is not None else {}
     _a_log(monkeypatch, log)
     reproduced = []
