@@ -99,7 +99,7 @@ def import_state(records: Iterable[dict[str, Any]], config: ScoringConfig | None
     restored."""
     records = iter(records)
     header = next(records, None)
-    if not header or header.get("record") != "header" or header.get("format") != FORMAT:
+    if not isinstance(header, dict) or header.get("record") != "header" or header.get("format") != FORMAT:
         raise PortableFormatError("not a coi-risk portable state file (no header line)")
     version = header.get("format_version")
     if version not in READABLE_VERSIONS:
@@ -111,6 +111,8 @@ def import_state(records: Iterable[dict[str, Any]], config: ScoringConfig | None
     counts: dict[str, int] = {}
     end = None
     for number, record in enumerate(records, start=2):
+        if not isinstance(record, dict):
+            raise PortableFormatError(f"line {number}: not a JSON object")
         kind = record.get("record")
         if end is not None:
             raise PortableFormatError(f"line {number}: a {kind!r} record after the end record")

@@ -156,10 +156,12 @@ def run_import(args) -> int:
         try:
             engine, tracker, header = import_state((json.loads(line) for line in handle if line.strip()), config,
                                                    input_offsets=None)
+            offsets = {int(partition): int(offset) for partition, offset in (header.get("offsets") or {}).items()}
         except PortableFormatError as exc:
             print(f"cannot import {args.file}: {exc}", file=sys.stderr)
             return 2
-        except (ValueError, KeyError, TypeError) as exc:  # a line that is not what export wrote: one line, no trace
+        # a line that is not what export wrote: one line, no trace
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             print(f"cannot import {args.file}: not a portable state file written by `coi-risk snapshot export` "
                   f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]})", file=sys.stderr)
             return 2
@@ -168,7 +170,6 @@ def run_import(args) -> int:
             print(f"{args.file} was exported for {name}={header.get(name)!r}, this worker has {mine!r}; "
                   "pass --force to import it anyway", file=sys.stderr)
             return 2
-    offsets = {int(partition): int(offset) for partition, offset in (header.get("offsets") or {}).items()}
     path = store.save(SnapshotState(engine, tracker, offsets))
     print(f"imported {engine.stats()['relations']} relations at offsets {offsets} in "
           f"{time.perf_counter() - started:.1f}s -> {path}", file=sys.stderr)

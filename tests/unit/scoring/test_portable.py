@@ -70,15 +70,25 @@ def test_an_unknown_format_version_is_refused():
         import_state([{"record": "relation"}])
 
 
-def test_snapshot_import_of_a_file_that_is_not_an_export_fails_with_one_line(tmp_path):
+HEADER = '{"record": "header", "format": "coi-risk-portable-state", "format_version": 3'
+
+
+@pytest.mark.parametrize("lines", [
+    [HEADER + '}', '{"record": "event", "event": {"relation_id": "r1"}}'],
+    [HEADER + '}', '[1, 2]'],  # a line that is not an object
+    ['"header"'],
+    [HEADER + ', "offsets": {"zero": 1}}', '{"record": "end", "records": {}}'],  # a partition that is no number
+])
+def test_snapshot_import_of_a_file_that_is_not_an_export_fails_with_one_line(tmp_path, lines):
     state = tmp_path / "state.jsonl"
-    state.write_text('{"record": "header", "format": "coi-risk-portable-state", "format_version": 2}\n'
-                     '{"record": "event", "event": {"relation_id": "r1"}}\n')
+    state.write_text("\n".join(lines) + "\n")
     result = subprocess.run([sys.executable, "-m", "streams.cli", "snapshot", "import", str(state)], cwd=REPO,
                             capture_output=True, text=True, timeout=120,
                             env={**__import__("os").environ, "COI_DATA_DIR": str(tmp_path), "COI_RISK_CONFIG": ""})
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [result.stderr.strip()] and "not a portable state file" in result.stderr
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert any(why in result.stderr for why in ("not a portable state file", "not a coi-risk portable state file",
+                                                 "not a JSON object"))
     assert "Traceback" not in result.stderr
 
 
