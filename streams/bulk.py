@@ -74,10 +74,33 @@ class BulkLoad:
             return {int(p): int(o) for p, o in offsets.items()}
 
         skew = data["max_future_skew_seconds"]
-        return cls(str(data["app_id"]), str(data["events_topic"]), int_keys(data["start"]), int_keys(data["end"]),
-                   {int(p): (int(r[0]), int(r[1])) for p, r in data["last_records"].items()},
-                   int(data["max_event_bytes"]),
-                   None if skew is None else float(skew), str(data["config_hash"]), float(data["loaded_at"]))
+        loaded = cls(str(data["app_id"]), str(data["events_topic"]), int_keys(data["start"]), int_keys(data["end"]),
+                     {int(p): (int(r[0]), int(r[1])) for p, r in data["last_records"].items()},
+                     int(data["max_event_bytes"]),
+                     None if skew is None else float(skew), str(data["config_hash"]), float(data["loaded_at"]))
+        loaded._check_ranges()
+        return loaded
+
+    def _check_ranges(self) -> None:
+        """ValueError for a value `coi-risk load` never writes, before anything computes with it (a date from
+        `loaded_at`, a timedelta from the skew: out of range, either would raise at every cold start)."""
+        numbers = [*self.start.values(), *self.end.values(), *self.start, *self.end,
+                   *(n for p, record in self.last_records.items() for n in (p, *record))]
+        if any(n < 0 for n in numbers):
+            raise ValueError("a negative offset, partition or append time")
+        if any(self.start.get(p, 0) > o for p, o in self.end.items()):
+            raise ValueError(f"a range that ends before it starts: {self.start} to {self.end}")
+        if not 0 < self.max_event_bytes <= _MAX_RECORDED:
+            raise ValueError(f"max_event_bytes out of range: {self.max_event_bytes}")
+        if self.max_future_skew_seconds is not None and not 0 <= self.max_future_skew_seconds <= _MAX_RECORDED:
+            raise ValueError(f"max_future_skew_seconds out of range: {self.max_future_skew_seconds}")
+        if not 0 <= self.loaded_at <= _LAST_EPOCH_SECOND:
+            raise ValueError(f"loaded_at out of range: {self.loaded_at}")
+
+
+# above any size or skew (68 years) a load records, and within what a timedelta takes
+_MAX_RECORDED = 2**31 - 1
+_LAST_EPOCH_SECOND = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second `time.gmtime` and datetime name
 
 
 def _finite(text: str) -> float:

@@ -111,6 +111,10 @@ def test_the_latest_record_of_the_app_id_wins_and_a_tombstone_forgets_it(monkeyp
     {"end": {"0": "NUMBER"}},
     {"max_future_skew_seconds": "NaN"},
     {"last_records": "DEEP"},  # nested 100,000 deep: RecursionError in json.loads
+    {"loaded_at": 1e300},  # finite, but no date: OverflowError in time.gmtime at every cold start
+    {"max_future_skew_seconds": 1e300},  # finite, but no timedelta
+    {"end": {"0": -1}},
+    {"max_event_bytes": 0},
 ])
 def test_an_unreadable_record_is_ignored_and_the_one_before_it_stands(monkeypatch, change):
     # it escaped before: every cold start of the worker failed on it until someone wrote a tombstone
