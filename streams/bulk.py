@@ -164,21 +164,21 @@ def bulk_apply(settings: Settings, config: ScoringConfig, records: Iterable[Inpu
     return engine, tracker, applied
 
 
-def reproduction_refused(settings: Settings, loaded: BulkLoad, end: dict[int, int] | None = None) -> str | None:
+def reproduction_refused(settings: Settings, loaded: BulkLoad) -> str | None:
     """Why the recorded load cannot be reproduced from the input log as it is (None: it can): retention deleted
-    part of its range, the log (or the part of it read, up to `end`) ends inside it, or this is another log under
-    the same name (the last records it applied were appended at other times). The worker's cold start and the audit
-    replay decide the same way, so both continue the same alerts."""
+    part of its range, the log ends inside it, or this is another log under the same name (the last records it
+    applied were appended at other times). The worker's cold start and the audit replay decide the same way, so
+    both continue the same alerts."""
     from streams import recovery
 
     starts = recovery.log_start_offsets(settings)
-    ends = recovery.log_end_offsets(settings) if end is None else end
+    ends = recovery.log_end_offsets(settings)
     missing = {p: o for p, o in loaded.start.items() if starts.get(p, 0) > o}
     if missing:
         return f"the log no longer holds offsets {missing} (retention)"
     beyond = {p: o for p, o in loaded.end.items() if p not in ends or o > ends[p]}
     if beyond:
-        return f"the log ends before {beyond}" if end is None else f"the range read ends before {beyond}"
+        return f"the log ends before {beyond}"
     other = recovery.records_of_another_log(settings, loaded.last_records)
     if other:
         return (f"this is another log under the same name (the last records loaded, offset and append time: "

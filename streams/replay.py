@@ -59,6 +59,7 @@ class ReplaySummary:
     bulk_load: BulkLoad | None = None  # the recorded load reproduced first, if any
     bulk_loaded: int = 0  # the events of its range (applied at once, no outputs: the worker published none)
     bulk_load_not_reproduced: str | None = None  # why a recorded load was replayed event by event instead
+    bulk_load_ends_after: BulkLoad | None = None  # a recorded load the read part of the log ends inside of
 
 
 @dataclass(frozen=True)
@@ -89,16 +90,21 @@ def replay(settings: Settings, start: Position = Position(), end: Position = Pos
     summary.window = window
     loaded = last_bulk_load(settings)
     if loaded is not None:
-        why_not = reproduction_refused(settings, loaded, full.end)
-        if why_not is None:
+        why_not = reproduction_refused(settings, loaded)  # against the log, as the worker decides
+        if why_not is not None:
+            summary.bulk_load_not_reproduced = why_not
+        elif any(full.end.get(p, 0) < o for p, o in loaded.end.items()):
+            # the worker published nothing for the loaded range and served nothing before the load ended: so the
+            # replay yields nothing for it and applies nothing, whatever part of it the window covers
+            summary.bulk_load_ends_after = loaded
+            full = Bounds(start=dict(full.end), end=full.end)
+        else:
             engine, tracker, applied = reproduce(settings, processor.engine.engine.config, loaded)
             processor.engine, processor.tracker = engine, tracker
             processor.next_offsets = {str(p): o for p, o in loaded.end.items()}
             processor.last_records = {str(p): r for p, r in applied.last_records.items()}
             summary.bulk_load, summary.bulk_loaded = loaded, applied.read
             full = Bounds(start={p: max(o, loaded.end.get(p, o)) for p, o in full.start.items()}, end=full.end)
-        else:
-            summary.bulk_load_not_reproduced = why_not
     total, done = full.total, 0
     for record in read(settings, settings.events_topic, full):
         outcome = processor.process(record)

@@ -44,6 +44,10 @@ def bulk_load_note(summary) -> str | None:
         return (f"reproduced the bulk load of {when} (offsets {loaded.start} to {loaded.end}, {summary.bulk_loaded} "
                 "events) as the worker started from it: applied at once, no outputs for its range (the worker "
                 "published none); the rest replayed event by event")
+    if summary.bulk_load_ends_after is not None:
+        loaded = summary.bulk_load_ends_after
+        return (f"the range read ends inside the bulk load of offsets {loaded.start} to {loaded.end}: the worker "
+                "published nothing for that range and served nothing before the load ended, so nothing is replayed")
     if summary.bulk_load_not_reproduced is not None:
         return (f"a bulk load is recorded for this app id but was not reproduced ({summary.bulk_load_not_reproduced}):"
                 " replayed event by event, so alerts inside and after its range may not be those the worker "
