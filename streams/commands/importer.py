@@ -202,12 +202,14 @@ class JsonValues:
                     continue
                 try:
                     yield json.loads(line)
-                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
                     if report_errors:
                         from schemas.ftm import Skipped, SkipReason
 
+                        why = "nests too deeply to parse" if isinstance(exc, RecursionError) \
+                            else getattr(exc, "msg", exc)
                         self.report.skipped.append(Skipped(None, None, SkipReason.MALFORMED_JSON.value,
-                                                           f"line {number}: {getattr(exc, 'msg', exc)}"))
+                                                           f"line {number}: {why}"))
 
     def _progress(self, stream: BinaryIO, quiet: bool):
         from tqdm import tqdm
@@ -296,6 +298,9 @@ def _array_elements(stream: BinaryIO, bar) -> Iterator[object]:
             return
         try:
             value, end = decoder.raw_decode(buffer, position)
+        except RecursionError:  # one element nested beyond the parser's reach: its end cannot be found to skip it
+            raise SystemExit(f"coi-risk: the JSON nests too deeply to parse near {buffer[position:position + 60]!r}"
+                             ) from None
         except json.JSONDecodeError:
             chunk = next(text, None)
             if chunk is None:

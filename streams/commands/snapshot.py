@@ -12,6 +12,7 @@ the imported snapshot and replays only the log after its offsets, instead of the
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
@@ -154,14 +155,14 @@ def run_import(args) -> int:
     started = time.perf_counter()
     with Path(args.file).open() as handle:
         try:
-            engine, tracker, header = import_state((json.loads(line) for line in handle if line.strip()), config,
+            engine, tracker, header = import_state((_json_line(line) for line in handle if line.strip()), config,
                                                    input_offsets=None)
             offsets = {int(partition): int(offset) for partition, offset in (header.get("offsets") or {}).items()}
         except PortableFormatError as exc:
             print(f"cannot import {args.file}: {exc}", file=sys.stderr)
             return 2
         # a line that is not what export wrote: one line, no trace
-        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError, RecursionError) as exc:
             print(f"cannot import {args.file}: not a portable state file written by `coi-risk snapshot export` "
                   f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]})", file=sys.stderr)
             return 2
@@ -174,3 +175,20 @@ def run_import(args) -> int:
     print(f"imported {engine.stats()['relations']} relations at offsets {offsets} in "
           f"{time.perf_counter() - started:.1f}s -> {path}", file=sys.stderr)
     return 0
+
+
+def _json_line(line: str):
+    """A line of a portable file: JSON without NaN, Infinity or numbers beyond a float (which export never writes,
+    and which would fail later, further from the line that holds them)."""
+    return json.loads(line, parse_constant=_not_a_number, parse_float=_finite)
+
+
+def _not_a_number(text: str):
+    raise ValueError(f"{text} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"number out of range: {text[:40]}")
+    return number

@@ -89,6 +89,17 @@ def test_import_ftm_reports_lines_that_are_not_json(capsys, tmp_path):
     assert "malformed_json: line 2" in capsys.readouterr().err
 
 
+def test_import_ftm_skips_a_line_nested_too_deeply_and_converts_the_rest(capsys, tmp_path):
+    # json.loads raised RecursionError on it, which stopped the whole import with a traceback
+    entities = OPENSANCTIONS.read_text().splitlines()
+    path = tmp_path / "deep.ftm.jsonl"
+    path.write_text("\n".join([entities[0], "[" * 100_000 + "]" * 100_000, *entities[1:]]) + "\n")
+    assert main(["import-ftm", str(path), *DEFAULTS]) == 0
+    captured = capsys.readouterr()
+    assert len(lines(captured.out)) == 6, "every relation converted"
+    assert "malformed_json: line 2: nests too deeply to parse" in captured.err
+
+
 def test_import_ftm_reads_stdin(capsys, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO(OPENSANCTIONS.read_text()))
     assert main(["import-ftm", "-", *DEFAULTS]) == 0

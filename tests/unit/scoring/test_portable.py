@@ -78,6 +78,8 @@ HEADER = '{"record": "header", "format": "coi-risk-portable-state", "format_vers
     [HEADER + '}', '[1, 2]'],  # a line that is not an object
     ['"header"'],
     [HEADER + ', "offsets": {"zero": 1}}', '{"record": "end", "records": {}}'],  # a partition that is no number
+    [HEADER + ', "offsets": {"0": 1e400}}', '{"record": "end", "records": {}}'],  # infinity: int() overflowed
+    [HEADER + '}', '{"record": "alert_episodes", "actor_id": "a", "case_id": "c", "episodes": 1e400}'],
 ])
 def test_snapshot_import_of_a_file_that_is_not_an_export_fails_with_one_line(tmp_path, lines):
     state = tmp_path / "state.jsonl"
