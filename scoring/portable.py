@@ -6,18 +6,23 @@ judgement as the original `RelationshipEvent` the resolution layer keeps (retrac
 relation stays retracted), so that any later version re-applies them through its own resolution layer and engine
 and rescores everything under its own rules:
 
-    {"record": "header", "format": "coi-risk-portable-state", "format_version": 2, "clock": ..., ...}
+    {"record": "header", "format": "coi-risk-portable-state", "format_version": 4, "clock": ..., ...}
     {"record": "event", "event": <RelationshipEvent>, "offset": "0:17"}   # in version order (observed_at, event_id)
     {"record": "events_seen", "event_ids": [...]}        # ids already applied (an event is applied once), chunked
+    {"record": "identifiers", "entity_id": ..., "identifiers": [...]}   # every identifier an id was ever stated with
     {"record": "alert_pair", "actor_id": ..., "counterparty_id": ..., "case_id": ..., "score": <RiskScore>}
     {"record": "alert_open", "actor_id": ..., "case_id": ..., "alert_id": ..., "sequence": ..., "lead": <RiskScore>}
     {"record": "alert_episodes", "actor_id": ..., "case_id": ..., "episodes": ...}
     {"record": "end", "records": {"event": ..., "events_seen": ..., ...}}   # how many of each kind came before
 
+The identifiers records (format version 4) carry the union of identifiers each id was ever stated with: the layer
+merges on it, also on identifiers that only a version no longer current stated, which the events alone would lose.
+
 The end record (format version 3) makes a file cut short detectable: a file is read lines at a time, and an export
 interrupted, or a copy cut off, at a line boundary parses as well as a whole one, but would import fewer relations
 and alerts under the whole file's offsets, so that a worker starting there never replays what is missing. A file
-without its end record, or whose counts differ, is refused. Version 2 files (without it) are still read.
+without its end record, or whose counts differ, is refused. Version 2 files (without it) and version 3 files
+(without identifiers records) are still read; they lose the merges of identifiers no current version states.
 
 What it does not carry: entity attributes (names, topics) stated only by events that are no longer any relation's
 current version (an entity takes its attributes from the current events), and the scores' bookkeeping
@@ -40,8 +45,8 @@ from scoring.graph import utc
 from scoring.resolution import ResolvingEngine
 
 FORMAT = "coi-risk-portable-state"
-FORMAT_VERSION = 3
-READABLE_VERSIONS = (2, 3)  # 2: the same records without the end record
+FORMAT_VERSION = 4
+READABLE_VERSIONS = (2, 3, 4)  # 2: without the end record; 3: without the identifiers records
 _EVENT_IDS_PER_LINE = 10_000
 
 
@@ -80,6 +85,8 @@ def _records(engine: Engine | ResolvingEngine, tracker: AlertTracker, extra_head
     seen = sorted(layer.seen_event_ids())
     for start in range(0, len(seen), _EVENT_IDS_PER_LINE):
         yield {"record": "events_seen", "event_ids": seen[start:start + _EVENT_IDS_PER_LINE]}
+    for statements in layer.identifier_statements():
+        yield {"record": "identifiers", **statements}
     for (actor, counterparty), (case, score) in sorted(tracker._alerting.items()):
         yield {"record": "alert_pair", "actor_id": actor, "counterparty_id": counterparty, "case_id": case,
                "score": score.model_dump(mode="json")}
@@ -107,7 +114,7 @@ def import_state(records: Iterable[dict[str, Any]], config: ScoringConfig | None
                                   f"{', '.join(map(str, READABLE_VERSIONS))})")
     layer = ResolvingEngine(config)
     tracker = AlertTracker(layer.config)
-    events, seen = [], []
+    events, seen, identifiers = [], [], []
     counts: dict[str, int] = {}
     end = None
     for number, record in enumerate(records, start=2):
@@ -127,6 +134,8 @@ def import_state(records: Iterable[dict[str, Any]], config: ScoringConfig | None
             events.append((RelationshipEvent.model_validate(record["event"]), record.get("offset")))
         elif kind == "events_seen":
             seen.extend(record["event_ids"])
+        elif kind == "identifiers":
+            identifiers.append(record)
         elif kind == "alert_pair":
             pair = (record["actor_id"], record["counterparty_id"])
             tracker._alerting[pair] = (record["case_id"], RiskScore.model_validate(record["score"]))
@@ -146,6 +155,7 @@ def import_state(records: Iterable[dict[str, Any]], config: ScoringConfig | None
         if end != counts:
             raise PortableFormatError(f"the file holds {_described(counts)} where its end record counts "
                                       f"{_described(end)}: records are missing")
+    layer.restore_identifiers(identifiers)  # first: each event then meets its identifiers known already
     layer.load(events, input_offsets or {})
     layer.restore_seen(seen, _time(header["clock"]) if header.get("clock") else None)
     return layer, tracker, header

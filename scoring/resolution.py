@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from schemas.events import EntityIdentifier, EntityRef, Op, RelationshipEvent
@@ -298,6 +298,41 @@ class ResolvingEngine:
 
     def seen_event_ids(self) -> set[str]:
         return set(self._seen)
+
+    def identifier_statements(self) -> Iterator[dict]:
+        """Every identifier each id was ever stated with, by id: the layer merges on their union, also of versions
+        that are no longer any relation's current one (which the portable form does not carry as events). A strong
+        one also names the group of schemata it merges within and where it was first seen (its merges' evidence)."""
+        kinds = {(holder, key[1:]): key[0] for key, holders in self._holders.items() for holder in holders}
+        for entity_id in sorted(self._identifiers):
+            statements = []
+            for key, identifier in sorted(self._identifiers[entity_id].items()):
+                statement = identifier.model_dump(mode="json", exclude_none=True)
+                seen = self._identifier_seen.get((entity_id, key))
+                if (entity_id, key) in kinds and seen is not None:
+                    statement.update(kind=kinds[(entity_id, key)], event_id=seen[0], publisher=seen[1])
+                statements.append(statement)
+            yield {"entity_id": entity_id, "identifiers": statements}
+
+    def restore_identifiers(self, records: Iterable[dict]) -> None:
+        """Before a portable file's events are loaded into this fresh layer: the identifiers `identifier_statements`
+        gave and the merges they make (the events' own identifiers are then known already, as they were live)."""
+        for record in records:
+            entity_id = record["entity_id"]
+            known = self._identifiers.setdefault(entity_id, {})
+            for statement in record["identifiers"]:
+                identifier = EntityIdentifier.model_validate(
+                    {name: statement[name] for name in ("scheme", "value", "jurisdiction") if name in statement})
+                known[identifier.key] = identifier
+                if identifier.strong and "kind" in statement:
+                    self._identifier_seen[(entity_id, identifier.key)] = (str(statement["event_id"]),
+                                                                         str(statement["publisher"]))
+                    self._holders.setdefault((str(statement["kind"]), *identifier.key), set()).add(entity_id)
+        added: list[Edge] = []
+        for key, holders in sorted(self._holders.items()):
+            identifier = self._identifiers[min(holders)][key[1:]]
+            added.extend(self._identifier_edges(key, identifier, sorted(holders)))
+        self.clusters.change([], added)
 
     def content_digest(self, event_id: str) -> int | None:
         """The digest of the content first applied under this event id (None: not applied, or without one)."""

@@ -118,3 +118,30 @@ def test_a_version_2_export_without_its_end_record_is_still_read(events):
     records = [dict(records[0], format_version=2)] + records[1:-1]
     imported, _, _ = import_state(records)
     assert [content(s) for s in imported.scores()] == [content(s) for s in engine.scores()]
+
+
+def test_a_merge_by_an_identifier_only_a_superseded_version_stated_survives_export_and_import():
+    # the export carried only current versions: the identifier went with the old version, and the merge with it
+    from tests.unit.scoring.conftest import EventFactory
+    from tests.unit.scoring.resolution_support import identified
+
+    minister = ("os-minister-1", "Person", "Jan Kowalski", ("role.pep", "gov.national"))
+    same_person = ("wd-kowalski", "Person", "J. Kowalski", ())
+    qid = {"scheme": "wikidata", "value": "Q1234"}
+    make = EventFactory().make
+    events = [identified(make("control", minister, "regulator", relation_id="r1"), "source", qid),
+              make("control", minister, "regulator", relation_id="r1"),  # a newer r1 without the identifier
+              identified(make("ownership", same_person, "vendor", percentage=100), "source", qid),
+              make("regulates", "regulator", "bank"), make("payment", "bank", "vendor", amount=3e6, currency="USD")]
+    live, tracker = ResolvingEngine(), AlertTracker()
+    run(live, tracker, events, 0)
+    assert live.canonical("wd-kowalski") == "os-minister-1" and live.scores()
+    records = [json.loads(json.dumps(record)) for record in export_state(live, tracker)]
+    imported, _, _ = import_state(records)
+    assert imported.canonical("wd-kowalski") == "os-minister-1"
+    assert [content(s) for s in imported.scores()] == [content(s) for s in live.scores()]
+    # and a version 3 file, which has no identifiers records, is still read (without that merge)
+    older = [dict(records[0], format_version=3)] + [r for r in records[1:-1] if r["record"] != "identifiers"]
+    counts = {kind: n for kind, n in records[-1]["records"].items() if kind != "identifiers"}
+    imported, _, _ = import_state(older + [{"record": "end", "records": counts}])
+    assert imported.canonical("wd-kowalski") == "wd-kowalski"
