@@ -128,7 +128,14 @@ class Clusters:
             self._canonical.pop(node, None)
         edges = sorted({key: edge for node in nodes for key, edge in self._positive.get(node, {}).items()}.values(),
                        key=lambda e: e.order)
-        denied = {frozenset((e.a, e.b)) for node in nodes for e in self._denied.get(node, {}).values()}
+        # id -> the ids a denial keeps it apart from: a union asks only about the ids that have denials, so that it
+        # costs what the smaller set holds, not the product of the two (a chain of thousands of ids sharing one
+        # identifier made each re-cluster quadratic)
+        denied: dict[str, set[str]] = {}
+        for node in nodes:
+            for e in self._denied.get(node, {}).values():
+                denied.setdefault(e.a, set()).add(e.b)
+                denied.setdefault(e.b, set()).add(e.a)
         parent = {node: node for node in nodes}
         sets = {node: {node} for node in nodes}
         joined: dict[str, list[Edge]] = {node: [] for node in nodes}
@@ -145,8 +152,10 @@ class Clusters:
             if ra == rb:
                 joined[ra].append(edge)  # redundant but still evidence of the merge
                 continue
-            small, large = sorted((sets[ra], sets[rb]), key=len)
-            if any(frozenset((x, y)) in denied for x in small for y in large):
+            if len(sets[ra]) < len(sets[rb]):
+                ra, rb = rb, ra  # the smaller set joins the larger: which root stays does not show in the result
+            small, large = sets[rb], sets[ra]
+            if denied and any(y in large for x in small for y in denied.get(x, ())):
                 refused.append(edge)
                 continue
             parent[rb] = ra

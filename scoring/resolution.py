@@ -510,8 +510,15 @@ class ResolvingEngine:
             holders = self._holders.setdefault(key, set())
             before = sorted(holders)
             holders.add(ref.id)
-            removed.extend(_identifier_edge_keys(key, before))
-            added.extend(self._identifier_edges(key, identifier, sorted(holders)))
+            # only the edges that differ: re-stating all of them made every new holder of an identifier thousands
+            # share cost as many edges, and re-clustering all their ends, again
+            edges = self._identifier_edges(key, identifier, sorted(holders))
+            kept = set(_identifier_edge_keys(key, before)).intersection(edge.key for edge in edges)
+            gone = set(_identifier_edge_keys(key, before)) - kept
+            if gone:  # also from what this event added already (both its ends carrying the identifier)
+                added[:] = [edge for edge in added if edge.key not in gone]
+                removed.extend(sorted(gone))
+            added.extend(edge for edge in edges if edge.key not in kept)
         return changed
 
     def _identifier_edges(self, key: tuple, identifier: EntityIdentifier, holders: list[str]) -> list[Edge]:

@@ -428,3 +428,33 @@ def test_a_content_digest_is_a_60_bit_int_that_tells_contents_apart():
     assert [content_digest_of(parse_event(event.model_dump_json().encode())) for event in events] == digests
     changed = events[0].model_copy(update={"status": "disputed"})
     assert content_digest_of(changed) != digests[0]
+
+
+def test_an_identifier_shared_by_many_ids_keeps_exactly_the_edges_of_its_holders_in_any_order():
+    # each new holder now changes only the edges that differ; the edges held must be those of the whole set
+    import random
+
+    from scoring.clusters import IDENTIFIER
+    from scoring.resolution import _identifier_edge_keys
+    from tests.unit.scoring.conftest import EventFactory
+    from tests.unit.scoring.resolution_support import identified
+
+    lei = {"scheme": "lei", "value": "5493001KJTIIGC8Y1R12"}
+    make = EventFactory().make
+    names = [f"c{n:03d}" for n in range(38)]  # past the pairwise limit: a chain
+    random.Random(3).shuffle(names)
+    names += ["c100", "c050"]  # the second lands between the first and the end of the chain the first made
+    companies = [(name, "Company", f"Company {name}", ()) for name in names]
+    target = ("t-0", "Company", "Target Ltd", ())
+    events = [identified(make("ownership", company, target, percentage=10), "source", lei)
+              for company in companies[:-2]]
+    # the last two ids arrive on both ends of one event
+    both = identified(make("ownership", companies[-2], companies[-1], percentage=10), "source", lei)
+    events.append(identified(both, "target", lei))
+    layer = ResolvingEngine(ScoringConfig.load())
+    for count, event in enumerate(events, start=1):
+        layer.apply(event)
+        holders = sorted(names[:count + 1] if count == len(events) else names[:count])
+        held = sorted(key for key, edge in layer.clusters._edges.items() if edge.kind == IDENTIFIER)
+        assert held == sorted(_identifier_edge_keys(("organizations", "lei", "", lei["value"]), holders))
+        assert {layer.canonical(name) for name in holders} == {holders[0]}

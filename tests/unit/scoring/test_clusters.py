@@ -1,0 +1,61 @@
+"""Clusters against the documented rule, computed the plain way: the positive edges in order (judgements before
+identifiers, then by key), each refused if it would join two ids a denial keeps apart."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from scoring.clusters import IDENTIFIER, JUDGEMENT, Clusters, Edge
+
+
+def by_the_rule(edges: list[Edge]) -> tuple[dict[str, str], set[tuple]]:
+    """(id -> canonical id, keys of refused edges), checking every pair of ids of the two sets for a denial."""
+    denied = {frozenset((e.a, e.b)) for e in edges if not e.merging}
+    cluster: dict[str, set[str]] = {}
+    refused = set()
+    for edge in sorted((e for e in edges if e.merging), key=lambda e: e.order):
+        left, right = cluster.get(edge.a, {edge.a}), cluster.get(edge.b, {edge.b})
+        if left is right:
+            continue
+        if any(frozenset((x, y)) in denied for x in left for y in right):
+            refused.add(edge.key)
+            continue
+        joined = left | right
+        for node in joined:
+            cluster[node] = joined
+    return {node: min(members) for node, members in cluster.items() if len(members) > 1}, refused
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_clusters_follow_the_rule_whatever_the_order_the_edges_come_in(seed):
+    chance = random.Random(seed)
+    ids = [f"e{n:02d}" for n in range(chance.randint(4, 40))]
+    edges = []
+    for number in range(chance.randint(1, 60)):
+        a, b = chance.sample(ids, 2)
+        kind = chance.choice((JUDGEMENT, IDENTIFIER))
+        edges.append(Edge((kind, f"k{number:03d}"), kind, a, b, chance.random() > 0.15))
+    expected_canonical, expected_refused = by_the_rule(edges)
+    clusters = Clusters()
+    shuffled = edges[:]
+    chance.shuffle(shuffled)
+    while shuffled:  # in batches, as events bring them
+        size = chance.randint(1, 5)
+        batch, shuffled = shuffled[:size], shuffled[size:]
+        clusters.change([], batch)
+    for node in ids:
+        assert clusters.canonical(node) == expected_canonical.get(node, node)
+    assert {e.key for node in ids for e in clusters.refused(node)} == expected_refused
+
+
+def test_a_long_chain_sharing_one_identifier_is_one_cluster_and_a_denial_in_it_still_holds():
+    ids = [f"e{n:04d}" for n in range(3000)]
+    chain = [Edge((IDENTIFIER, a, b), IDENTIFIER, a, b, True) for a, b in zip(ids, ids[1:])]
+    denial = Edge((JUDGEMENT, "no"), JUDGEMENT, ids[0], ids[-1], False)
+    clusters = Clusters()
+    clusters.change([], [*chain, denial])
+    expected_canonical, expected_refused = by_the_rule([*chain, denial])
+    assert [clusters.canonical(node) for node in ids] == [expected_canonical.get(node, node) for node in ids]
+    assert {e.key for e in clusters.refused(ids[-1])} == expected_refused == {chain[-1].key}
