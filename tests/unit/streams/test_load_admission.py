@@ -71,14 +71,9 @@ def test_a_bulk_loads_record_reads_back_as_written():
     assert recorded().limits.max_future_skew == dt.timedelta(hours=1)
 
 
-def test_the_latest_record_of_the_app_id_wins_and_a_tombstone_forgets_it(monkeypatch):
+def served_as_the_bulk_loads_topic(monkeypatch, log: list[InputRecord]) -> None:
+    """`log` (its records as they stand when read) is what `last_bulk_load` reads from the bulk-loads topic."""
     import streams.log_reader as log_reader
-    from streams.bulk import last_bulk_load
-
-    settings = load_settings(environ={}, app_id="app", events_topic="events")
-    key = b"app\x1fevents"
-    first, second = recorded(loaded_at=1.0), recorded(loaded_at=2.0)
-    log: list[InputRecord] = []
 
     class Consumer:
         def beginning_offsets(self, partitions):
@@ -93,6 +88,17 @@ def test_the_latest_record_of_the_app_id_wins_and_a_tombstone_forgets_it(monkeyp
     monkeypatch.setattr(log_reader, "open_consumer", lambda settings: Consumer())
     monkeypatch.setattr(log_reader, "partitions_of", lambda consumer, topic: [log_reader.TopicPartition(topic, 0)])
     monkeypatch.setattr(log_reader, "read", lambda settings, topic, bounds: iter(log))
+
+
+def test_the_latest_record_of_the_app_id_wins_and_a_tombstone_forgets_it(monkeypatch):
+    from streams.bulk import last_bulk_load
+
+    settings = load_settings(environ={}, app_id="app", events_topic="events")
+    key = b"app\x1fevents"
+    first, second = recorded(loaded_at=1.0), recorded(loaded_at=2.0)
+    log: list[InputRecord] = []
+
+    served_as_the_bulk_loads_topic(monkeypatch, log)
 
     def append(key: bytes, value: bytes | None) -> None:
         log.append(InputRecord(value, key, settings.bulk_loads_topic, 0, len(log)))
@@ -118,7 +124,6 @@ def test_the_latest_record_of_the_app_id_wins_and_a_tombstone_forgets_it(monkeyp
 ])
 def test_an_unreadable_record_is_ignored_and_the_one_before_it_stands(monkeypatch, change):
     # it escaped before: every cold start of the worker failed on it until someone wrote a tombstone
-    import streams.log_reader as log_reader
     from streams.bulk import last_bulk_load
 
     settings = load_settings(environ={}, app_id="app", events_topic="events")
@@ -130,17 +135,5 @@ def test_an_unreadable_record_is_ignored_and_the_one_before_it_stands(monkeypatc
     log = [InputRecord(good.to_json(), b"app\x1fevents", settings.bulk_loads_topic, 0, 0),
            InputRecord(value.encode(), b"app\x1fevents", settings.bulk_loads_topic, 0, 1)]
 
-    class Consumer:
-        def beginning_offsets(self, partitions):
-            return {tp: 0 for tp in partitions}
-
-        def end_offsets(self, partitions):
-            return {tp: len(log) for tp in partitions}
-
-        def close(self):
-            pass
-
-    monkeypatch.setattr(log_reader, "open_consumer", lambda settings: Consumer())
-    monkeypatch.setattr(log_reader, "partitions_of", lambda consumer, topic: [log_reader.TopicPartition(topic, 0)])
-    monkeypatch.setattr(log_reader, "read", lambda settings, topic, bounds: iter(log))
+    served_as_the_bulk_loads_topic(monkeypatch, log)
     assert last_bulk_load(settings) == good
