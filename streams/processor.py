@@ -226,17 +226,18 @@ class EventProcessor:
         position = f"{record.topic}:{record.partition}:{record.offset}".encode()
         room = self.limits.max_message_bytes - len(position)
         message = _bounded_text(message)
-        bare = _letter(record, reason, message, 0, 0)
+        digest = None if record.value is None else hashlib.sha256(record.value).hexdigest()  # once: up to megabytes
+        bare = _letter(record, reason, message, digest, 0, 0)
         while len(bare) > room and message:  # only a message of many multi-byte characters, near the 4096 floor
             message = _cut(message, len(bare) - room)
-            bare = _letter(record, reason, message, 0, 0)
+            bare = _letter(record, reason, message, digest, 0, 0)
         limit = self.limits.dead_letter_max_original_bytes
         # base64 writes 4 characters for each 3 bytes (rounded up, in each of the two fields); the margin covers
         # the flags' "false" over "true"
         spare = max(0, (room - len(bare) - 16) * 3 // 4)
         key_bytes = min(len(record.key or b""), limit, spare // 4)
         value_bytes = min(len(record.value or b""), limit, spare - key_bytes)
-        letter = _letter(record, reason, message, value_bytes, key_bytes) if spare else bare
+        letter = _letter(record, reason, message, digest, value_bytes, key_bytes) if spare else bare
         return Outcome(outbound=[Outbound("dead_letters", position, letter)], rejected=reason)
 
     def _count_outputs(self, changes, alerts) -> None:
@@ -251,14 +252,15 @@ class EventProcessor:
                 self.metrics.hub_nodes_entered.inc()
 
 
-def _letter(record: InputRecord, reason: RejectReason, message: str, value_bytes: int, key_bytes: int) -> bytes:
+def _letter(record: InputRecord, reason: RejectReason, message: str, value_sha256: str | None, value_bytes: int,
+            key_bytes: int) -> bytes:
     """The dead letter of `record`, with at most these many bytes of its value and key, as published."""
     value, key = record.value, record.key
     return DeadLetter(
         reason=reason, message=message,
         original_value=None if value is None else base64.b64encode(value[:value_bytes]).decode(),
         original_value_length=None if value is None else len(value),
-        original_value_sha256=None if value is None else hashlib.sha256(value).hexdigest(),
+        original_value_sha256=value_sha256,
         original_value_truncated=value is not None and len(value) > value_bytes,
         original_key=None if key is None else base64.b64encode(key[:key_bytes]).decode(),
         original_key_length=None if key is None else len(key),
