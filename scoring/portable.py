@@ -9,6 +9,8 @@ and rescores everything under its own rules:
     {"record": "header", "format": "coi-risk-portable-state", "format_version": 4, "clock": ..., ...}
     {"record": "event", "event": <RelationshipEvent>, "offset": "0:17"}   # in version order (observed_at, event_id)
     {"record": "events_seen", "event_ids": [...]}        # ids already applied (an event is applied once), chunked
+    {"record": "entity", "entity_id": ..., "observed_at": ..., "event_id": ..., "ref": <EntityRef>}
+                                                         # an id's newest reference, where no current event states it
     {"record": "identifiers", "entity_id": ..., "identifiers": [...]}   # every identifier an id was ever stated with
     {"record": "alert_pair", "actor_id": ..., "counterparty_id": ..., "case_id": ..., "score": <RiskScore>}
     {"record": "alert_open", "actor_id": ..., "case_id": ..., "alert_id": ..., "sequence": ..., "lead": <RiskScore>}
@@ -17,6 +19,8 @@ and rescores everything under its own rules:
 
 The identifiers records (format version 4) carry the union of identifiers each id was ever stated with: the layer
 merges on it, also on identifiers that only a version no longer current stated, which the events alone would lose.
+The entity records (version 4 too) carry the newest reference of an id (name, schema, topics...) where only a
+version no longer current stated it.
 
 The end record (format version 3) makes a file cut short detectable: a file is read lines at a time, and an export
 interrupted, or a copy cut off, at a line boundary parses as well as a whole one, but would import fewer relations
@@ -24,8 +28,7 @@ and alerts under the whole file's offsets, so that a worker starting there never
 without its end record, or whose counts differ, is refused. Version 2 files (without it) and version 3 files
 (without identifiers records) are still read; they lose the merges of identifiers no current version states.
 
-What it does not carry: entity attributes (names, topics) stated only by events that are no longer any relation's
-current version (an entity takes its attributes from the current events), and the scores' bookkeeping
+What it does not carry: the scores' bookkeeping
 (`trigger_event_id`, `input_offsets`), which is that of the import. Pure: no Kafka, no files;
 `streams.commands.snapshot` does the I/O.
 """
@@ -79,9 +82,13 @@ def _records(engine: Engine | ResolvingEngine, tracker: AlertTracker, extra_head
     yield {"record": "header", "format": FORMAT, "format_version": FORMAT_VERSION,
            "clock": clock.isoformat() if clock else None, "relations": layer.stats()["relations"],
            **(extra_header or {})}
+    named: set[tuple[str, Any]] = set()
     for version, event, offset in layer.current_events():
         yield {"record": "event", "event": event.model_dump(mode="json", by_alias=True, exclude_none=True),
                "offset": offset}
+        named.update(((event.source.id, version), (event.target.id, version)))
+    for reference in layer.references_beyond(named):
+        yield {"record": "entity", **reference}
     seen = sorted(layer.seen_event_ids())
     for start in range(0, len(seen), _EVENT_IDS_PER_LINE):
         yield {"record": "events_seen", "event_ids": seen[start:start + _EVENT_IDS_PER_LINE]}
@@ -114,7 +121,7 @@ def import_state(records: Iterable[dict[str, Any]], config: ScoringConfig | None
                                   f"{', '.join(map(str, READABLE_VERSIONS))})")
     layer = ResolvingEngine(config)
     tracker = AlertTracker(layer.config)
-    events, seen, identifiers = [], [], []
+    events, seen, identifiers, references = [], [], [], []
     counts: dict[str, int] = {}
     end = None
     for number, record in enumerate(records, start=2):
@@ -136,6 +143,8 @@ def import_state(records: Iterable[dict[str, Any]], config: ScoringConfig | None
             seen.extend(record["event_ids"])
         elif kind == "identifiers":
             identifiers.append(record)
+        elif kind == "entity":
+            references.append(record)
         elif kind == "alert_pair":
             pair = (record["actor_id"], record["counterparty_id"])
             tracker._alerting[pair] = (record["case_id"], RiskScore.model_validate(record["score"]))
@@ -155,7 +164,8 @@ def import_state(records: Iterable[dict[str, Any]], config: ScoringConfig | None
         if end != counts:
             raise PortableFormatError(f"the file holds {_described(counts)} where its end record counts "
                                       f"{_described(end)}: records are missing")
-    layer.restore_identifiers(identifiers)  # first: each event then meets its identifiers known already
+    layer.restore_references(references)  # first: each event then meets what was known of its ends already
+    layer.restore_identifiers(identifiers)
     layer.load(events, input_offsets or {})
     layer.restore_seen(seen, _time(header["clock"]) if header.get("clock") else None)
     return layer, tracker, header

@@ -227,6 +227,9 @@ class ResolvingEngine:
                 # no relation names yet, at the lowest version, so that any real statement replaces it.
                 if ref.id not in self._refs:
                     self._refs[ref.id] = _Known(JUDGED_NAME_VERSION, ref, identifiers=())
+                    # a cluster it already belongs to (identifiers restored from a portable file name ids before
+                    # any event does) was shown without it
+                    self._merged_refs.pop(self.clusters.canonical(ref.id), None)
                 continue
             if self._remember(ref, version, event, removed, added):
                 attributes_changed.add(ref.id)
@@ -298,6 +301,25 @@ class ResolvingEngine:
 
     def seen_event_ids(self) -> set[str]:
         return set(self._seen)
+
+    def references_beyond(self, named: set[tuple[str, Version]]) -> Iterator[dict]:
+        """The newest reference of each id that no event in `named` ((id, version) of the events to be re-applied)
+        states: one a superseded version stated, which the layer shows (its name, schema, topics) and which
+        re-applying the current events alone would lose."""
+        for entity_id in sorted(self._refs):
+            known = self._refs[entity_id]
+            if known.version == JUDGED_NAME_VERSION or (entity_id, known.version) in named:
+                continue  # a judgement's stand-in, or an event re-applied states it again
+            yield {"entity_id": entity_id, "observed_at": known.observed_at.isoformat(), "event_id": known.event_id,
+                   "ref": known.ref().model_dump(mode="json", by_alias=True, exclude_none=True)}
+
+    def restore_references(self, records: Iterable[dict]) -> None:
+        """Before a portable file's events are loaded into this fresh layer: the references `references_beyond`
+        gave, at their versions (an older event re-applied then leaves them as they were live)."""
+        for record in records:
+            version = (self.engine.graph.shared_time(utc(dt.datetime.fromisoformat(record["observed_at"]))),
+                       str(record["event_id"]))
+            self._refs[str(record["entity_id"])] = _Known(version, EntityRef.model_validate(record["ref"]))
 
     def identifier_statements(self) -> Iterator[dict]:
         """Every identifier each id was ever stated with, by id: the layer merges on their union, also of versions

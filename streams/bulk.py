@@ -85,21 +85,27 @@ class BulkLoad:
         """ValueError for a value `coi-risk load` never writes, before anything computes with it (a date from
         `loaded_at`, a timedelta from the skew: out of range, either would raise at every cold start)."""
         numbers = [*self.start.values(), *self.end.values(), *self.start, *self.end,
-                   *(n for p, record in self.last_records.items() for n in (p, *record))]
+                   *(n for p, (offset, _) in self.last_records.items() for n in (p, offset))]
         if any(n < 0 for n in numbers):
-            raise ValueError("a negative offset, partition or append time")
+            raise ValueError("a negative offset or partition")
+        if any(appended < -1 for _, appended in self.last_records.values()):  # -1: Kafka's "no timestamp"
+            raise ValueError(f"an append time below -1: {self.last_records}")
         if any(self.start.get(p, 0) > o for p, o in self.end.items()):
             raise ValueError(f"a range that ends before it starts: {self.start} to {self.end}")
         if not 0 < self.max_event_bytes <= _MAX_RECORDED:
             raise ValueError(f"max_event_bytes out of range: {self.max_event_bytes}")
-        if self.max_future_skew_seconds is not None and not 0 <= self.max_future_skew_seconds <= _MAX_RECORDED:
-            raise ValueError(f"max_future_skew_seconds out of range: {self.max_future_skew_seconds}")
+        if self.max_future_skew_seconds is not None:
+            if self.max_future_skew_seconds < 0:
+                raise ValueError(f"a negative max_future_skew_seconds: {self.max_future_skew_seconds}")
+            try:
+                dt.timedelta(seconds=self.max_future_skew_seconds)  # what `limits` makes of it
+            except OverflowError:
+                raise ValueError(f"max_future_skew_seconds out of range: {self.max_future_skew_seconds}") from None
         if not 0 <= self.loaded_at <= _LAST_EPOCH_SECOND:
             raise ValueError(f"loaded_at out of range: {self.loaded_at}")
 
 
-# above any size or skew (68 years) a load records, and within what a timedelta takes
-_MAX_RECORDED = 2**31 - 1
+_MAX_RECORDED = 2**31 - 1  # above any event size a load records
 _LAST_EPOCH_SECOND = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second `time.gmtime` and datetime name
 
 

@@ -66,7 +66,9 @@ def recorded(**changes):
 def test_a_bulk_loads_record_reads_back_as_written():
     from streams.bulk import BulkLoad
 
-    for loaded in (recorded(), recorded(max_future_skew_seconds=None)):
+    # also with what a load may really write: Kafka's -1 for a record without a timestamp, a skew of a century
+    for loaded in (recorded(), recorded(max_future_skew_seconds=None), recorded(last_records={0: (30, -1)}),
+                   recorded(max_future_skew_seconds=3e9)):
         assert BulkLoad.from_json(loaded.to_json()) == loaded
     assert recorded().limits.max_future_skew == dt.timedelta(hours=1)
 
