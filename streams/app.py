@@ -70,7 +70,8 @@ class Pipeline:
         self.processor = EventProcessor(self.engine, AlertTracker(config), None,
                                         limits=ProcessingLimits.from_settings(settings), crash_guard=self.crash_guard)
         self.ready = asyncio.Event()  # caught up on every assigned partition: what /ready and coi_worker_ready say
-        # One user of the engine at a time: a batch, a catch-up replay (which runs in a thread) or a snapshot.
+        # One user of the engine at a time: a batch, a catch-up replay (which runs in a thread), a snapshot, or a
+        # data view rendering in a thread (`streams.web`)
         self._engine_lock = asyncio.Lock()
         self._assigned: frozenset[int] = frozenset()  # input partitions this worker holds now
         self._generation = 0  # bumped on every revocation and assignment; a catch-up of an old one is not "ready"
@@ -277,6 +278,12 @@ class Pipeline:
                 self._published[role].inc(count)
         for outcome, timestamp in outcomes:
             self._observe_latency(outcome, timestamp)
+
+    @property
+    def engine_lock(self) -> asyncio.Lock:
+        """Held by whatever uses the engine: reading it beside a change sees half of the change, and the layer's
+        caches (an entity's merged view) would keep what was read."""
+        return self._engine_lock
 
     # -- assignment, catch-up and readiness --------------------------------------------------------------------
 

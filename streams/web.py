@@ -80,6 +80,7 @@ class DataViewGuard:
     """Bearer-token check and bounded, off-loop rendering for the data views."""
 
     def __init__(self, pipeline: Pipeline):
+        self.pipeline = pipeline
         settings = pipeline.settings
         self.token = settings.web_token.get_secret_value().encode() if settings.web_token else None
         self.open_without_token = is_loopback(settings.web_host)
@@ -110,13 +111,25 @@ class DataViewGuard:
         if self.slots.locked():
             return view.json({"error": "too many concurrent data requests; retry shortly"}, status=429,
                              headers={"Retry-After": "1"})
+        if (refused := self.not_yet(view)) is not None:
+            return refused
         async with self.slots:
             loop = asyncio.get_running_loop()
-            body = await loop.run_in_executor(self.executor, self._render, produce)
+            # with the engine to itself: a render beside a batch or a replay read half-applied events, and what it
+            # left in the layer's caches (a cluster's merged view) outlived them into published scores
+            async with self.pipeline.engine_lock:
+                body = await loop.run_in_executor(self.executor, self._render, produce)
         if body is None:
             return view.json({"error": "scores changed while rendering; retry"}, status=503,
                              headers={"Retry-After": "1"})
         return view.bytes(body, content_type="application/json")
+
+    def not_yet(self, view) -> web.Response | None:
+        """503 while the worker recovers: the catch-up holds the engine for as long as it replays."""
+        if self.pipeline.ready.is_set():
+            return None
+        return view.json({"error": "recovering: the scores are not served until the worker has caught up"},
+                         status=503, headers={"Retry-After": "5"})
 
     @staticmethod
     def _render(produce) -> bytes | None:
@@ -175,8 +188,9 @@ def register_views(app, pipeline: Pipeline) -> None:
     @app.page("/entities/{entity_id}")
     async def entity(self, request: web.Request, entity_id: str) -> web.Response:
         # an id's cluster is data like its scores: the same token rule (a cluster is small: rendered in place)
-        refused = guard.refusal(self, request)
+        refused = guard.refusal(self, request) or guard.not_yet(self)
         if refused is not None:
             return refused
-        body, status = entity_view(pipeline.engine, entity_id)
+        async with pipeline.engine_lock:  # in place, but a catch-up replays in a thread
+            body, status = entity_view(pipeline.engine, entity_id)
         return self.json(body, status=status)

@@ -30,8 +30,12 @@ def _request(token: str | None = None):
     return SimpleNamespace(headers={"Authorization": f"Bearer {token}"} if token else {})
 
 
-def _guard(**settings) -> DataViewGuard:
-    return DataViewGuard(SimpleNamespace(settings=load_settings(environ={}, **settings)))
+def _guard(ready: bool = True, **settings) -> DataViewGuard:
+    pipeline = SimpleNamespace(settings=load_settings(environ={}, **settings), ready=asyncio.Event(),
+                               engine_lock=asyncio.Lock())
+    if ready:
+        pipeline.ready.set()
+    return DataViewGuard(pipeline)
 
 
 def test_loopback_addresses():
@@ -123,3 +127,24 @@ def test_the_consumer_refreshes_metadata_often_enough_to_find_a_new_partition(ap
     # aiokafka's own default (5 min) left a partition added to the input topic unread, with /ready 200 and no lag
     assert app_conf().consumer_metadata_max_age_ms == 30_000
     assert app_conf(metadata_max_age_seconds=5).consumer_metadata_max_age_ms == 5_000
+
+
+def test_a_render_waits_for_the_engine_and_is_refused_while_the_worker_recovers():
+    # a render in its thread beside a batch or a catch-up read half-applied events, and what it cached in the
+    # layer (a cluster's merged view) outlived them
+    guard = _guard()
+    rendered = []
+
+    async def scenario():
+        await guard.pipeline.engine_lock.acquire()  # a batch is being applied
+        request = asyncio.ensure_future(guard.render(_View, _request(), lambda: rendered.append(1) or b"{}"))
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+        waited = not rendered and not request.done()
+        guard.pipeline.engine_lock.release()
+        return waited, await request
+
+    waited, (status, _, _) = asyncio.run(scenario())
+    assert waited and status == 200 and rendered == [1]
+    status, body, headers = asyncio.run(_guard(ready=False).render(_View, _request(), lambda: b"{}"))
+    assert status == 503 and "recovering" in body["error"] and headers["Retry-After"] == "5"
