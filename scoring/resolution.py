@@ -535,8 +535,9 @@ class ResolvingEngine:
             # only the edges that differ: re-stating all of them made every new holder of an identifier thousands
             # share cost as many edges, and re-clustering all their ends, again
             edges = self._identifier_edges(key, identifier, sorted(holders))
-            kept = set(_identifier_edge_keys(key, before)).intersection(edge.key for edge in edges)
-            gone = set(_identifier_edge_keys(key, before)) - kept
+            held = set(_identifier_edge_keys(key, before))
+            kept = held.intersection(edge.key for edge in edges)
+            gone = held - kept
             if gone:  # also from what this event added already (both its ends carrying the identifier)
                 added[:] = [edge for edge in added if edge.key not in gone]
                 removed.extend(sorted(gone))
