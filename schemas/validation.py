@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 
 from pydantic import ValidationError
@@ -183,6 +184,19 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
 def _reject_non_json_number(constant: str) -> float:
     # Python's json accepts NaN and Infinity; JSON does not, and an infinite amount would poison scores.
     raise ValueError(f"{constant} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):  # 1e400 parses as infinity
+        raise ValueError(f"number out of range: {text[:40]}")
+    return number
+
+
+def finite_json(text: str | bytes):
+    """`json.loads`, refusing (ValueError) NaN, Infinity and numbers beyond a float: for the project's own files
+    and records (a portable state, a bulk-load record), which never hold them and would fail further on."""
+    return json.loads(text, parse_constant=_reject_non_json_number, parse_float=_finite)
 
 
 def validate_event(document: object) -> RelationshipEvent:

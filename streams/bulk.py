@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from scoring import AlertTracker, ScoringConfig
 from scoring.resolution import ResolvingEngine
 from streams.collector import PausedCollection
+from schemas.validation import finite_json
 from streams.config import Settings
 from streams.processor import EventProcessor, InputRecord, ProcessingLimits
 
@@ -68,7 +68,7 @@ class BulkLoad:
     @classmethod
     def from_json(cls, value: bytes) -> BulkLoad:
         """The record `to_json` wrote; ValueError (or another exception) for anything else."""
-        data = json.loads(value, parse_float=_finite, parse_constant=_no_constant)
+        data = finite_json(value)
 
         def int_keys(offsets: dict) -> dict[int, int]:
             return {int(p): int(o) for p, o in offsets.items()}
@@ -107,17 +107,6 @@ class BulkLoad:
 
 _MAX_RECORDED = 2**31 - 1  # above any event size a load records
 _LAST_EPOCH_SECOND = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second `time.gmtime` and datetime name
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):  # 1e400: infinity, which no field `to_json` writes can hold
-        raise ValueError(f"number out of range: {text[:40]}")
-    return number
-
-
-def _no_constant(text: str) -> float:
-    raise ValueError(f"not a JSON number: {text}")
 
 
 def admission(settings: Settings, engine: ResolvingEngine, tracker: AlertTracker,

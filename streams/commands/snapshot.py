@@ -12,7 +12,6 @@ the imported snapshot and replays only the log after its offsets, instead of the
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 import time
@@ -145,6 +144,7 @@ def run_export(args) -> int:
 
 
 def run_import(args) -> int:
+    from schemas.validation import finite_json
     from scoring.portable import PortableFormatError, import_state
     from streams.snapshots import SnapshotState
 
@@ -155,7 +155,7 @@ def run_import(args) -> int:
     started = time.perf_counter()
     with Path(args.file).open() as handle:
         try:
-            engine, tracker, header = import_state((_json_line(line) for line in handle if line.strip()), config,
+            engine, tracker, header = import_state((finite_json(line) for line in handle if line.strip()), config,
                                                    input_offsets=None)
             offsets = {int(partition): int(offset) for partition, offset in (header.get("offsets") or {}).items()}
         except PortableFormatError as exc:
@@ -175,20 +175,3 @@ def run_import(args) -> int:
     print(f"imported {engine.stats()['relations']} relations at offsets {offsets} in "
           f"{time.perf_counter() - started:.1f}s -> {path}", file=sys.stderr)
     return 0
-
-
-def _json_line(line: str):
-    """A line of a portable file: JSON without NaN, Infinity or numbers beyond a float (which export never writes,
-    and which would fail later, further from the line that holds them)."""
-    return json.loads(line, parse_constant=_not_a_number, parse_float=_finite)
-
-
-def _not_a_number(text: str):
-    raise ValueError(f"{text} is not a JSON number")
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"number out of range: {text[:40]}")
-    return number
