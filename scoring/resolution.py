@@ -464,13 +464,14 @@ class ResolvingEngine:
         """Open `proposed` / `in_discussion` judgements (of one cluster, or all), by relation id; a suggestion
         whose ids are already merged or denied is no longer open."""
         found = []
+        wanted = None if entity_id is None else self.clusters.canonical(entity_id)
         for relation_id in sorted(self._suggestions):
             event = self._suggestions[relation_id]
             a, b = self.clusters.canonical(event.source.id), self.clusters.canonical(event.target.id)
-            if a == b or self._denied_between(a, b):
+            # another cluster's first: the denial check is the costly part, and one cluster's view asks for few
+            if (wanted is not None and wanted not in (a, b)) or a == b or self._denied_between(a, b):
                 continue
-            if entity_id is None or self.clusters.canonical(entity_id) in (a, b):
-                found.append(event)
+            found.append(event)
         return found
 
     def merged_ref(self, entity_id: str) -> EntityRef:

@@ -44,6 +44,7 @@ from streams.processor import EventProcessor, InputRecord, ProcessingLimits
 from streams.recovery import (catch_up_bounds, committed_offsets, log_end_offsets, positions_past_the_log,
                               records_of_another_log, replay_into)
 from streams.snapshots import WITHOUT_FORK_ROOM_MEANING, Identity, SnapshotState, SnapshotStore, config_hash
+from streams.topics import RECORD_OVERHEAD_BYTES
 from streams.web import register_views
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,10 @@ class Pipeline:
             # metadata refresh rebalanced the group (tests/integration/test_partitions.py)
             topic_disable_leader=True,
             producer_acks=-1,
+            # the producer counts a record batch's header and framing too: with this margin no output the processor lets
+            # through (`EventProcessor._withhold_oversized`) is refused by the client, which would stop the worker on
+            # it at every restart
+            producer_max_request_size=s.max_message_bytes + RECORD_OVERHEAD_BYTES,
         )
         # Faust's health (commits, rebalances, assignment) on our registry and /metrics, with no work per message:
         # Faust's PrometheusMonitor cost 25-40 % of a no-op agent's rate (streams.faust_metrics)
@@ -648,6 +653,7 @@ class Pipeline:
         consumer = getattr(self.app, "_consumer", None)
         if consumer is None:
             return
+        self.metrics.consumer_lag.clear()  # a partition revoked since is another worker's to report
         for tp in consumer.assignment():
             if tp.topic != self.settings.events_topic:
                 continue

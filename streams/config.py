@@ -61,8 +61,9 @@ WORKER = flag("worker")
 
 
 class Settings(BaseSettings):
+    # no inf or nan: every interval and timeout here becomes a timedelta or an integer of milliseconds
     model_config = SettingsConfigDict(extra="forbid", frozen=True, env_prefix=ENV_PREFIX, case_sensitive=False,
-                                      populate_by_name=True)
+                                      populate_by_name=True, allow_inf_nan=False)
 
     bootstrap_servers: str = Field(
         default="", description="Kafka bootstrap servers host:port[,host:port]; empty = the local broker",
@@ -121,13 +122,15 @@ class Settings(BaseSettings):
     # Poison messages (docs/streaming.md). The largest message the pipeline writes to Kafka, and the largest line
     # `coi-risk produce` sends: the broker's default message.max.bytes (1 MiB) less room for record overhead. An
     # output over it is withheld and the event dead-lettered (`output_too_large`) instead of stopping the worker.
-    max_message_bytes: int = Field(default=1_000_000, ge=4096)
+    # The output topics are created to take it (`streams.topics`); at most the broker's default
+    # socket.request.max.bytes (100 MiB), beyond which no request carrying it would be read.
+    max_message_bytes: int = Field(default=1_000_000, ge=4096, le=100 * 1024 * 1024 - 1024)
     # How much of a rejected message a dead letter carries (value and key each); the rest is in the input topic.
     # 256 KiB at most, so a dead letter (base64, both parts) always stays under the default message limit.
     dead_letter_max_original_bytes: int = Field(default=DEFAULT_MAX_EVENT_BYTES, ge=0, le=256 * 1024)
     # How far an event's observed_at may lie ahead of its Kafka append timestamp. The engine clock is the latest
     # observed_at applied, so one far-future event would age every relation for good (docs/scoring.md).
-    max_future_skew_seconds: float = Field(default=24 * 3600, ge=0)
+    max_future_skew_seconds: float = Field(default=24 * 3600, ge=0, le=10**12)  # (a timedelta: ~8.6e13 s at most)
     # The worker dying this many times while processing one message (a crash, not a dead letter) skips it as a
     # dead letter (`processing_attempts_exceeded`) instead of failing on every restart.
     max_processing_attempts: int = Field(default=3, ge=1)

@@ -26,6 +26,11 @@ _E2E_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 
                 3600.0, 86400.0)
 # who wrote a snapshot: a forked child, or the worker in a thread (no room to fork; streams.memory)
 SNAPSHOT_WRITERS = ("child", "thread")
+# coi_pair_alerts_total: series for at most this many (actor, counterparty) pairs; the transitions of later pairs
+# count under actor="_other", counterparty="_other". Its labels come from the input: unbounded, one producer could
+# make the worker's memory and each /metrics render (on the event loop) grow without limit.
+MAX_PAIR_SERIES = 1000
+OTHER_PAIRS = "_other"
 
 
 class PipelineMetrics:
@@ -99,18 +104,35 @@ class PipelineMetrics:
         self.gc_frozen_objects = Gauge("coi_gc_frozen_objects", "Objects moved out of the collector's generations "
                                        "by the heap's freezes (gc.get_freeze_count())", registry=registry)
         self.gc_frozen_objects.set_function(gc.get_freeze_count)
+        self._pairs: set[tuple[str, str]] = set()
+
+    def count_pair_alert(self, actor: str, counterparty: str) -> None:
+        pair = (actor, counterparty)
+        if pair not in self._pairs:
+            if len(self._pairs) >= MAX_PAIR_SERIES:
+                pair = (OTHER_PAIRS, OTHER_PAIRS)
+            else:
+                self._pairs.add(pair)
+        self.pair_alerts.labels(actor=pair[0], counterparty=pair[1]).inc()
 
     def watch_fork_room(self, room: Callable[[], ForkRoom]) -> None:
         """Read what a forked snapshot writer may copy, and the room for it, at every scrape (unknown: NaN): once
         for both gauges, so that they come from one reading (a scrape collects them in this order)."""
-        reading: list[ForkRoom] = []
+        reading: list[ForkRoom | None] = []
+
+        def read() -> ForkRoom | None:
+            try:
+                return room()
+            except Exception:  # noqa: BLE001 - unknown (NaN): one unreadable file must not fail the whole scrape
+                return None
 
         def may_copy() -> float:
-            reading[:] = [room()]
-            return _or_nan(reading[0].may_copy)
+            reading[:] = [read()]
+            return _or_nan(reading[0] and reading[0].may_copy)
 
         def room_left() -> float:
-            return _or_nan((reading or [room()])[0].room)
+            found = reading[0] if reading else read()
+            return _or_nan(found and found.room)
 
         self.snapshot_fork_may_copy.set_function(may_copy)
         self.snapshot_fork_room.set_function(room_left)

@@ -104,21 +104,24 @@ class EventProcessor:
     def process(self, record: InputRecord, publish: bool = True) -> Outcome:
         """Never raises on bad input: whatever cannot be applied becomes a dead letter. `publish=False` (recovery)
         applies the event and advances the alert tracker but renders no outputs: they were published before."""
+        guard = self.crash_guard
+        exhausted = guard is not None and guard.exhausted(record)
+        if guard is not None and not exhausted:
+            # before the record counts as applied: a failing write (the data dir's disk) must leave it to a retry
+            guard.entering(record)
         self.next_offsets[str(record.partition)] = record.offset + 1
         if record.timestamp_ms is not None:
             self.last_records[str(record.partition)] = (record.offset, record.timestamp_ms)
         if self.metrics:
             self.metrics.events_consumed.inc()
-        guard = self.crash_guard
         if guard is not None:
-            if guard.exhausted(record):
+            if exhausted:
                 log.error("skipping %s:%d:%d: the worker died %d times while processing it", record.topic,
                           record.partition, record.offset, guard.deaths(record))
                 return self._dead_letter(record, RejectReason.PROCESSING_ATTEMPTS_EXCEEDED,
                                          f"the worker died {guard.deaths(record)} times while processing this "
                                          "message, so it is skipped (max_processing_attempts); its position is "
                                          "in the worker's log with the cause")
-            guard.entering(record)
         try:
             event, digest = self._admit(record)
         except EventRejected as rejection:
@@ -246,7 +249,7 @@ class EventProcessor:
             self.metrics.score_changes.labels(band=band).inc()
         for alert in alerts:
             self.metrics.alerts.labels(band=alert.band.value, state=alert.state.value).inc()
-            self.metrics.pair_alerts.labels(actor=alert.actor_id, counterparty=alert.counterparty_id).inc()
+            self.metrics.count_pair_alert(alert.actor_id, alert.counterparty_id)
         for hub in self.engine.hub_changes:
             if hub.entered:
                 self.metrics.hub_nodes_entered.inc()

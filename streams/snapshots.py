@@ -474,6 +474,8 @@ class SnapshotStore:
                     path.unlink(missing_ok=True)
             except FileNotFoundError:
                 pass
+            except OSError as exc:  # a read-only directory: leftovers cost room, never a start
+                log.warning("cannot remove the stale temporary %s: %s", path, exc)
 
     def _fsync_directory(self) -> None:
         fd = os.open(self.directory, os.O_RDONLY)

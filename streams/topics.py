@@ -24,21 +24,30 @@ class TopicSpec:
     config: dict[str, str] = field(default_factory=dict)
 
 
+# what a record batch adds to one output's key and value; the producer's request limit has the same margin
+# (`streams.app`)
+RECORD_OVERHEAD_BYTES = 1024
+
+
 def topic_specs(settings: Settings) -> list[TopicSpec]:
     out, rf = settings.output_partitions, settings.replication_factor
+    # an output topic takes every output the worker lets through (`max_message_bytes`), whatever the broker's
+    # default: a broker refusing one would stop the worker on it at every restart
+    fits = {"max.message.bytes": str(settings.max_message_bytes + RECORD_OVERHEAD_BYTES)}
     return [
         # LogAppendTime: the broker stamps each event, so a producer cannot forge the time that bounds observed_at
         # (max_future_skew_seconds); it also gives replays one merge order that no producer clock can skew.
         TopicSpec("events", settings.events_topic, settings.events_partitions, rf,
                   {"retention.ms": "-1", "cleanup.policy": "delete", "message.timestamp.type": "LogAppendTime"}),
         TopicSpec("scores", settings.scores_topic, out, rf,
-                  {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000"}),
-        TopicSpec("alerts", settings.alerts_topic, out, rf, {"retention.ms": "-1"}),
-        TopicSpec("dead_letters", settings.dead_letter_topic, 1, rf, {"retention.ms": str(30 * 24 * 3600 * 1000)}),
+                  {"cleanup.policy": "compact", "min.compaction.lag.ms": "60000", **fits}),
+        TopicSpec("alerts", settings.alerts_topic, out, rf, {"retention.ms": "-1", **fits}),
+        TopicSpec("dead_letters", settings.dead_letter_topic, 1, rf,
+                  {"retention.ms": str(30 * 24 * 3600 * 1000), **fits}),
         # one record per app id and input topic, the latest kept for good (streams.bulk)
         TopicSpec("bulk_loads", settings.bulk_loads_topic, 1, rf, {"cleanup.policy": "compact"}),
     ] + ([  # proposed same_as judgements keyed by relation id: compacted, the latest proposal per pair
-        TopicSpec("suggestions", settings.suggestions_topic, out, rf, {"cleanup.policy": "compact"}),
+        TopicSpec("suggestions", settings.suggestions_topic, out, rf, {"cleanup.policy": "compact", **fits}),
     ] if settings.suggest_merges else [])
 
 

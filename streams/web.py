@@ -122,7 +122,10 @@ class DataViewGuard:
         if body is None:
             return view.json({"error": "scores changed while rendering; retry"}, status=503,
                              headers={"Retry-After": "1"})
-        return view.bytes(body, content_type="application/json")
+        status = 200
+        if isinstance(body, tuple):  # (body, status)
+            body, status = body
+        return view.bytes(body, content_type="application/json", status=status)
 
     def not_yet(self, view) -> web.Response | None:
         """503 while the worker recovers: the catch-up holds the engine for as long as it replays."""
@@ -187,10 +190,9 @@ def register_views(app, pipeline: Pipeline) -> None:
 
     @app.page("/entities/{entity_id}")
     async def entity(self, request: web.Request, entity_id: str) -> web.Response:
-        # an id's cluster is data like its scores: the same token rule (a cluster is small: rendered in place)
-        refused = guard.refusal(self, request) or guard.not_yet(self)
-        if refused is not None:
-            return refused
-        async with pipeline.engine_lock:  # in place, but a catch-up replays in a thread
+        # an id's cluster is data like its scores: the same token rule, and rendered off the loop like them (its
+        # open suggestions are found among all of them: a cost that grows with the input, not with the cluster)
+        def produce() -> tuple[bytes, int]:
             body, status = entity_view(pipeline.engine, entity_id)
-        return self.json(body, status=status)
+            return json.dumps(body).encode(), status
+        return await guard.render(self, request, produce)
