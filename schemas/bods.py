@@ -38,8 +38,9 @@ from dataclasses import dataclass, field
 from schemas.events import SCHEMA_VERSION, RelationshipEvent, required_schema_version
 from schemas.identifiers import identifiers_from_bods
 from schemas.ftm import ImportDefaults, ImportReport, Skipped, SkipReason, _record
-from schemas.validation import EventRejected, validate_event
-from schemas.values import UnreadableValue, first_day, last_day, read_timestamp
+from schemas.outputs import RejectReason
+from schemas.validation import DEFAULT_MAX_EVENT_BYTES, EventRejected, validate_event
+from schemas.values import UnreadableValue, first_day, last_day, read_percentage, read_timestamp
 from schemas.vocabulary import EntitySchema, RelationType
 
 BODS_IMPORT_VERSION = "1.1"  # bump when the mapping changes what an import yields
@@ -207,6 +208,7 @@ class _State:
     lineage: dict[str, str] = field(default_factory=dict)
     stamps: dict[str, dt.datetime] = field(default_factory=dict)  # relation id -> last observed_at
     produced: dict[str, dict[str, dict]] = field(default_factory=dict)  # record -> relation id -> document
+    interests: dict[str, list[dict]] = field(default_factory=dict)  # record -> the interests it last stated
 
 
 def import_bods(read: Callable[[], Iterable[object]], defaults: ImportDefaults = ImportDefaults(
@@ -361,17 +363,40 @@ def _share(share: object, notes: list[str]) -> tuple[float | None, str]:
     """(percentage, how it reads) of a BODS share: exact, else the lower bound."""
     if not isinstance(share, dict):
         return None, ""
-    if isinstance(share.get("exact"), (int, float)):
-        return float(share["exact"]), f"{share['exact']:g}%"
+    exact = _share_number(share.get("exact"), notes)
+    if exact is not None:
+        return exact, f"{exact:g}%"
     low = share.get("minimum", share.get("exclusiveMinimum"))
     high = share.get("maximum", share.get("exclusiveMaximum"))
     text = f"{low if low is not None else '?'}-{high if high is not None else '?'}%"
-    if isinstance(low, (int, float)):
-        notes.append(f"share {text} read as its lower bound {low:g}%")
-        return float(low), text
+    number = _share_number(low, notes)
+    if number is not None:
+        top = high if isinstance(high, (int, float)) and not isinstance(high, bool) else None
+        if top is not None and top < number:  # as the FtM reader refuses "50-25"
+            notes.append(f"share {text} ends below its start: imported without a percentage")
+            return None, text
+        notes.append(f"share {text} read as its lower bound {number:g}%")
+        return number, text
     if high is not None:
         notes.append(f"share {text} gives only an upper bound: imported without a percentage")
     return None, text
+
+
+def _share_number(value: object, notes: list[str]) -> float | None:
+    """A share bound as a number; text ("30", "25%") is read as real data writes it, anything else noted."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    try:
+        if not isinstance(value, str):
+            raise UnreadableValue(f"{value!r} is not a number")
+        number = read_percentage(value)
+    except UnreadableValue as exc:
+        notes.append(f"share {exc}: imported without it")
+        return None
+    notes.append(f"share {value!r} is text: read as {number:g}%")
+    return number
 
 
 def _relationship_events(statement: Statement, state: _State, defaults: ImportDefaults,
@@ -401,6 +426,8 @@ def _relationship_events(statement: Statement, state: _State, defaults: ImportDe
     documents: dict[str, dict] = {}
     seen: dict[str, int] = {}
     interests = _objects(details.get("interests"))
+    if not interests and statement.closed:  # a closing statement that does not repeat them closes them
+        interests = state.interests.get(statement.record_id, [])
     if not interests:  # the party has an interest the statement does not describe: a stake of unknown size
         interests = [{}]
         _note(report, statement, "relationship states no interests: imported as an interest of unknown kind")
@@ -441,12 +468,17 @@ def _relationship_events(statement: Statement, state: _State, defaults: ImportDe
             "target": state.parties[subject][0], "properties": properties, "start_date": start, "end_date": end,
             "status": defaults.status.value, "observed_at": observed, "provenance": provenance,
         }
-    previous = state.produced.get(statement.record_id, {})
-    for relation_id in sorted(set(previous) - set(documents)):  # a later statement no longer states it
-        yield _event(dict(previous[relation_id], op="retract"), state, report, statement)
+    # what the stream states for the record, kept to what was emitted: a statement skipped half-way (a later
+    # interest the contract rejects) leaves the versions it did emit to be retracted by the next statement
+    produced = state.produced.setdefault(statement.record_id, {})
+    for relation_id in sorted(set(produced) - set(documents)):  # a later statement no longer states it
+        yield _event(dict(produced[relation_id], op="retract"), state, report, statement)
+        del produced[relation_id]
     for relation_id, document in documents.items():
         yield _event(document, state, report, statement)
-    state.produced[statement.record_id] = documents
+        produced[relation_id] = document
+    if _objects(details.get("interests")):
+        state.interests[statement.record_id] = interests
 
 
 def _office_events(statement: Statement, state: _State, defaults: ImportDefaults,
@@ -496,6 +528,9 @@ def _event(document: dict, state: _State, report: ImportReport | None, statement
         event = validate_event(document)
     except EventRejected as rejected:
         raise _Problem(rejected.reason.value, f"{relation_id}: {rejected.message}") from None
+    size = len(event.model_dump_json(by_alias=True, exclude_none=True).encode())
+    if size > DEFAULT_MAX_EVENT_BYTES:  # the worker would dead-letter it (parse_event's limit)
+        raise _Problem(RejectReason.PAYLOAD_TOO_LARGE.value, f"{relation_id}: the event would be {size} bytes")
     if report is not None:
         if event.op == "retract":
             report.retracted += 1

@@ -38,7 +38,8 @@ from followthemoney.types import registry
 
 from schemas.events import SCHEMA_VERSION, EntityRef, RelationProperties, RelationshipEvent, required_schema_version
 from schemas.identifiers import identifiers_from_ftm, merge_identifiers, opensanctions_identifiers
-from schemas.validation import EventRejected, validate_event
+from schemas.outputs import RejectReason
+from schemas.validation import DEFAULT_MAX_EVENT_BYTES, EventRejected, validate_event
 from schemas.values import (
     UnreadableValue,
     first_day,
@@ -77,6 +78,10 @@ FTM_PROPERTY_BY_SCHEMA: dict[tuple[str, str], str] = {
     ("ContractAward", "summary"): "decisionReason",
     ("ContractAward", "purpose"): "description",
 }
+# The longest text the contract takes per property (a longer one would lose the whole relation).
+TEXT_LIMITS: dict[str, int] = {name: limit for name, info in RelationProperties.model_fields.items()
+                               for limit in [next((m.max_length for m in info.metadata
+                                                   if getattr(m, "max_length", None)), None)] if limit}
 NUMERIC_PROPERTIES = frozenset(name for name, info in RelationProperties.model_fields.items()
                                if info.annotation == float | None)
 # Amounts: the first property that has a value, with the currency it implies (None: the `currency` property).
@@ -646,7 +651,10 @@ class _Reader:
         """The first property with values; several values: the earliest start, the latest end."""
         for prop in props:
             where, values = self._values(prop)
-            for value in self.carrier.dropped.get(prop, ()):
+            _, _, rest = prop.partition(".")  # "contract.contractDate": what the contract's cleaning dropped
+            dropped = (self.extra.dropped.get(rest, ()) if self.extra is not None else ()) if rest \
+                else self.carrier.dropped.get(prop, ())
+            for value in dropped:
                 problem = f"{where} {value!r} is not a date"
                 if required:
                     raise _Skip(SkipReason.UNREADABLE_VALUE,
@@ -697,7 +705,12 @@ class _Reader:
                     if number is not None:
                         properties[name] = number
                 else:
-                    properties[name] = "; ".join(dict.fromkeys(values))
+                    text = "; ".join(dict.fromkeys(values))
+                    limit = TEXT_LIMITS.get(name)
+                    if limit and len(text) > limit:
+                        self.note(f"{prefix}{prop} is {len(text)} characters: clipped to {limit}")
+                        text = _clip(text, limit)
+                    properties[name] = text
                 break
         if "amount" in spec.properties:
             for entity, prefix in schemas:
@@ -749,9 +762,14 @@ class _Reader:
 
 def _validated(document: dict) -> RelationshipEvent:
     try:
-        return validate_event(document)
+        event = validate_event(document)
     except EventRejected as rejected:
         raise _Skip(rejected.reason.value, rejected.message) from None
+    size = len(event.model_dump_json(by_alias=True, exclude_none=True).encode())
+    if size > DEFAULT_MAX_EVENT_BYTES:  # the worker would dead-letter it (parse_event's limit)
+        raise _Skip(RejectReason.PAYLOAD_TOO_LARGE.value,
+                    f"the event would be {size} bytes; the worker accepts {DEFAULT_MAX_EVENT_BYTES}")
+    return event
 
 
 def _record(report: ImportReport | None, skipped: Skipped) -> None:
@@ -786,11 +804,20 @@ def import_ftm(read: Callable[[], Iterable[object]], defaults: ImportDefaults = 
         if not isinstance(data, dict) or not isinstance(data.get("id"), str):
             continue
         if data["id"] in wanted or appearances[data["id"]] > 1:
+            schema = _schema_of(data)
             try:
-                entity = Stored.parse(data, check_dropped=bool(raw_carrier(data)))
+                entity = Stored.parse(data, check_dropped=bool(raw_carrier(data))
+                                      or bool(schema and schema.is_a("Contract")))  # read through an award
             except _Skip:
                 continue  # reported in the third pass
-            store[entity.id] = store[entity.id].merge(entity) if entity.id in store else entity
+            if entity.id in store:
+                try:
+                    entity = store[entity.id].merge(entity)
+                except InvalidData as exc:  # one id, two kinds of thing (files whose ids collide)
+                    _record(report, Skipped(entity.id, entity.schema.name, SkipReason.INVALID_ENTITY,
+                                            f"{exc}: this fragment is left out"))
+                    continue
+            store[entity.id] = entity
     converter = Converter(store.get, defaults, report)
     done: set[str] = set()
     ignored: dict[str, str] = {}
@@ -873,6 +900,11 @@ def referent_events(read: Callable[[], Iterable[object]], defaults: ImportDefaul
             continue
         for judgement in judgements:
             if judgement.event_id in judged:
+                continue
+            try:  # what the worker would dead-letter (an observed_at outside the contract's years) is skipped here
+                _validated(judgement.model_dump(by_alias=True, exclude_none=True))
+            except _Skip as skip:
+                _record(report, _describe(data, skip))
                 continue
             judged.add(judgement.event_id)
             if report is not None:

@@ -66,7 +66,10 @@ def opensanctions_identifiers(entity: dict) -> tuple[EntityIdentifier, ...]:
     entity_id = entity.get("id")
     if not from_export or not isinstance(entity_id, str):
         return ()
-    found = [EntityIdentifier(scheme="opensanctions", value=entity_id)]
+    try:
+        found = [EntityIdentifier(scheme="opensanctions", value=entity_id)]
+    except ValidationError:  # an id the scheme cannot carry (over 200 characters): no identifier, not a crash
+        return ()
     if _QID.match(entity_id):
         found.append(EntityIdentifier(scheme="wikidata", value=entity_id))
     return tuple(found)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import math
 import re
 from functools import cache
 
@@ -65,6 +66,13 @@ def read_range(text: str, percentage: bool = False) -> tuple[float, float]:
 
 
 def _plain_number(part: str, original: str, percentage: bool) -> float:
+    value = _digits_value(part, original, percentage)
+    if not math.isfinite(value):  # 400 digits read as a float are infinity: no amount anyone stated
+        raise UnreadableValue(f"{original!r} is too large a number")
+    return value
+
+
+def _digits_value(part: str, original: str, percentage: bool) -> float:
     digits = _SPACES.sub("", part.translate(_STRIP))
     if not _NUMBER.match(digits):
         raise UnreadableValue(f"{original!r} is not a number")

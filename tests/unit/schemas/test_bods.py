@@ -190,3 +190,88 @@ def test_statements_that_break_the_schema_never_stop_the_import():
     assert [e.relation_type.value for e in events] == ["ownership"], "the readable interest still imports"
     assert events[0].target.schema_.value == "LegalEntity" and events[0].source.name.startswith("unnamed person")
     assert any("has no meaning in our vocabulary" in note for note in report.notes)
+
+
+# --- review18: adversarial review of the importers ---------------------------------------------------------------
+
+_R18_PUB = {"publicationDate": "2024-05-02", "bodsVersion": "0.4",
+            "publisher": {"name": "Reg", "url": "https://r.example.org/"}}
+
+
+def _r18_party(record_id: str, kind: str) -> dict:
+    details = ({"entityType": {"type": "registeredEntity"}, "name": "Firm"} if kind == "entity"
+               else {"personType": "knownPerson", "names": [{"type": "legal", "fullName": "Anna"}]})
+    return {"statementId": f"s-{record_id}", "statementDate": "2024-05-01", "publicationDetails": _R18_PUB,
+            "recordId": record_id, "recordStatus": "new", "recordType": kind,
+            "recordDetails": {"isComponent": False, **details}}
+
+
+def _r1_relationship(date: str, interests: list[dict], status: str = "new") -> dict:
+    return {"statementId": f"s-r1-{date}", "statementDate": date, "publicationDetails": _R18_PUB, "recordId": "r1",
+            "recordStatus": status, "recordType": "relationship",
+            "recordDetails": {"isComponent": False, "subject": "co", "interestedParty": "pe", "interests": interests}}
+
+
+_PARTIES_OF_R1 = [_r18_party("co", "entity"), _r18_party("pe", "person")]
+
+
+def _current_of(events) -> dict[str, object]:
+    current = {}
+    for event in events:
+        if event.op == "retract":
+            current.pop(event.relation_id, None)
+        else:
+            current[event.relation_id] = event
+    return current
+
+
+def test_a_later_version_retracts_what_an_earlier_partly_skipped_version_stated():
+    """Version 1 states a board seat and an unreadable share (150%): the board seat is emitted, the share skipped.
+    Version 2 states only a shareholding: the board seat it no longer states must be retracted, as it is when
+    version 1 was wholly valid."""
+    statements = _PARTIES_OF_R1 + [
+        _r1_relationship("2024-05-01", [{"type": "boardMember"},
+                                         {"type": "shareholding", "share": {"exact": 150}}]),
+        _r1_relationship("2024-06-01", [{"type": "shareholding", "share": {"exact": 30}}])]
+    report = ImportReport()
+    current = _current_of(events_from_bods(statements, None, report))
+    assert sorted(current) == ["r1/shareholding"], sorted(current)
+
+
+def test_a_share_written_as_text_is_read_or_noted():
+    """A share written as text ("30", "25-50") is not a JSON number; it must be read, or at least noted, never
+    dropped without a word."""
+    statements = _PARTIES_OF_R1 + [_r1_relationship("2024-05-01", [{"type": "shareholding",
+                                                                   "share": {"exact": "30"}}])]
+    report = ImportReport()
+    [event] = list(events_from_bods(statements, None, report))
+    assert event.properties.percentage == 30.0 or any("30" in note for note in report.notes), report.notes
+
+
+def test_a_boolean_is_not_a_share():
+    statements = _PARTIES_OF_R1 + [_r1_relationship("2024-05-01", [{"type": "shareholding",
+                                                                   "share": {"exact": True}}])]
+    [event] = list(events_from_bods(statements, None, ImportReport()))
+    assert event.properties.percentage is None
+
+
+def test_a_share_range_ending_below_its_start_is_not_read():
+    statements = _PARTIES_OF_R1 + [_r1_relationship("2024-05-01", [{"type": "shareholding",
+                                                                    "share": {"minimum": 50, "maximum": 25}}])]
+    report = ImportReport()
+    [event] = list(events_from_bods(statements, None, report))
+    assert event.properties.percentage is None
+    assert any("ends below its start" in note for note in report.notes), report.notes
+
+
+def test_closing_a_record_without_interests_ends_what_it_stated():
+    """A closing statement that does not repeat the interests closes the record: the 30% held since 2019 ended the
+    day before; it is not withdrawn as if it had never been stated."""
+    statements = _PARTIES_OF_R1 + [
+        _r1_relationship("2024-05-01", [{"type": "shareholding", "share": {"exact": 30}, "startDate": "2019-01-01"}]),
+        _r1_relationship("2024-06-01", [], status="closed")]
+    current = _current_of(events_from_bods(statements, None, ImportReport()))
+    stake = current.get("r1/shareholding")
+    assert stake is not None, sorted(current)
+    assert (stake.properties.percentage, stake.start_date, stake.end_date) == \
+        (30.0, dt.date(2019, 1, 1), dt.date(2024, 5, 31))

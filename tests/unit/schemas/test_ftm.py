@@ -340,3 +340,89 @@ def test_identifiers_survive_an_export_and_re_import():
     [back] = events_from_ftm(ftm_from_events([event]), ImportDefaults())
     assert (back.source.identifiers, back.target.identifiers) == (event.source.identifiers, event.target.identifiers)
     assert [str(i) for i in back.target.identifiers] == ["lei:5493001KJTIIGC8Y1R12", "register:gb:07444723"]
+
+
+# --- review18: adversarial review of the importers ---------------------------------------------------------------
+
+_OS_META = {"datasets": ["ds"], "first_seen": "2024-01-01T00:00:00", "last_change": "2024-02-01T00:00:00"}
+
+
+def test_fragments_with_clashing_schemata_are_skipped_not_a_crash():
+    """Two files concatenated whose ids collide (a Person and a Company both "x1"): FtM cannot merge them. The
+    import must record it and go on, not stop with InvalidData's traceback."""
+    entities = [{"id": "x1", "schema": "Person", "properties": {"name": ["Anna"]}},
+                {"id": "x1", "schema": "Company", "properties": {"name": ["Anna Ltd"]}},
+                {"id": "c1", "schema": "Company", "properties": {"name": ["Firm"]}},
+                {"id": "p1", "schema": "Person", "properties": {"name": ["Bo"]}},
+                {"id": "o1", "schema": "Ownership", "properties": {"owner": ["x1"], "asset": ["c1"]}},
+                {"id": "o2", "schema": "Ownership", "properties": {"owner": ["p1"], "asset": ["c1"]}}]
+    report = ImportReport()
+    events = list(events_from_ftm(entities, OPENSANCTIONS, report))
+    assert "o2" in [e.relation_id for e in events]
+    assert report.skipped, "the clash is reported"
+
+
+def test_an_opensanctions_entity_with_an_over_long_id_is_skipped_not_a_crash():
+    """An entity from an OpenSanctions-style export (datasets, last_change) whose id is longer than an identifier
+    may be: its opensanctions identifier cannot be built; that must not stop the import with a traceback."""
+    long_id = "NK-" + "a" * 210
+    entities = [dict({"id": long_id, "schema": "Company", "properties": {"name": ["Firm"]}}, **_OS_META),
+                dict({"id": "p1", "schema": "Person", "properties": {"name": ["Anna"]}}, **_OS_META),
+                dict({"id": "o1", "schema": "Ownership", "properties": {"owner": ["p1"], "asset": [long_id]}},
+                     **_OS_META)]
+    report = ImportReport()
+    list(events_from_ftm(entities, OPENSANCTIONS, report))
+    assert len(report.skipped) == 1
+
+
+def test_referent_judgements_the_worker_would_reject_are_not_emitted():
+    """Every event an importer yields must pass the worker's own parse_event; a referent judgement observed in
+    year 3024 (a typo in last_change) is dead-lettered by the worker, so the importer must skip and report it."""
+    from schemas.ftm import referent_events
+
+    entity = {"id": "Q1", "schema": "Person", "properties": {"name": ["Anna"]}, "referents": ["ofac-1"],
+              "datasets": ["ds"], "last_change": "3024-01-01T00:00:00"}
+    report = ImportReport()
+    for event in referent_events(lambda: [entity], OPENSANCTIONS, report):
+        parse_event(event.model_dump_json(by_alias=True, exclude_none=True).encode())
+
+
+def test_no_event_exceeds_the_size_the_worker_accepts():
+    """A heavily aliased entity (sanctioned people carry hundreds of spellings): the event must stay under the
+    worker's max_event_bytes, or not be emitted at all (reported), never be produced to be dead-lettered."""
+    names = [f"Alias number {i} of a sanctioned person, transliterated" for i in range(1500)]
+    entities = [{"id": "p1", "schema": "Person", "properties": {"name": names}},
+                {"id": "c1", "schema": "Company", "properties": {"name": ["Firm"]}},
+                {"id": "o1", "schema": "Ownership", "properties": {"owner": ["p1"], "asset": ["c1"]}}]
+    report = ImportReport()
+    for event in events_from_ftm(entities, OPENSANCTIONS, report):
+        parse_event(event.model_dump_json(by_alias=True, exclude_none=True).encode())
+
+
+def test_a_directorship_with_long_role_texts_is_not_lost():
+    """Several role values joined exceed the contract's 200 characters: the directorship (an authority
+    statement) must still be imported, its role text clipped (BODS clips it too), not skipped whole."""
+    entities = [{"id": "p1", "schema": "Person", "properties": {"name": ["Anna"]}},
+                {"id": "c1", "schema": "Company", "properties": {"name": ["Firm"]}},
+                {"id": "d1", "schema": "Directorship", "properties": {
+                    "director": ["p1"], "organization": ["c1"],
+                    "role": ["Member of the Supervisory Board and Chairman of the Audit Committee and of the Risk "
+                             "Committee", "Member of the Remuneration Committee",
+                             "Deputy Chairman of the Supervisory Board", "Member of the Nomination Committee"]}}]
+    report = ImportReport()
+    events = list(events_from_ftm(entities, OPENSANCTIONS, report))
+    assert [e.relation_type for e in events] == [RelationType.DIRECTORSHIP], report.skipped
+
+
+def test_an_unreadable_contract_date_is_noted():
+    """A ContractAward's start comes from its Contract's contractDate when it has none of its own; a contractDate
+    FtM drops (31.12.2019) must be noted, as the award's own unreadable dates are, not vanish silently."""
+    entities = [{"id": "pb", "schema": "PublicBody", "properties": {"name": ["Ministry"]}},
+                {"id": "c1", "schema": "Company", "properties": {"name": ["Firm"]}},
+                {"id": "k1", "schema": "Contract", "properties": {"authority": ["pb"], "title": ["Dredging"],
+                                                                   "contractDate": ["31.12.2019"]}},
+                {"id": "a1", "schema": "ContractAward", "properties": {"contract": ["k1"], "supplier": ["c1"]}}]
+    report = ImportReport()
+    events = list(events_from_ftm(entities, OPENSANCTIONS, report))
+    assert len(events) == 1 and events[0].start_date is None
+    assert any("31.12.2019" in note for note in report.notes), report.notes

@@ -44,6 +44,14 @@ def test_what_cannot_be_read_quotes_the_value(text, says):
         read_percentage(text)
 
 
+@pytest.mark.parametrize("text", ["1" * 400, "1" * 200 + "-" + "1" * 400, "9" * 330 + ".5"])
+def test_a_number_too_large_for_a_float_is_unreadable_not_infinity(text):
+    """A 400-digit amount used to read as infinity, which the contract refuses: the whole relation was lost
+    instead of being imported without the amount."""
+    with pytest.raises(UnreadableValue, match="too large"):
+        read_number(text)
+
+
 @pytest.mark.parametrize(("text", "code"), [("eur", "EUR"), ("Euro", "EUR"), ("US dollar", "USD"), ("€", "EUR"),
                                             ("Schweizer Franken", "CHF"), ("pln", "PLN")])
 def test_currencies(text, code):
