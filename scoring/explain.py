@@ -177,7 +177,7 @@ def statements(fact: Relation) -> list[Relation]:
     """Every statement behind an edge: the one it shows first (its primary), then the rest oldest first."""
     if fact.statements is None:  # stated once (most facts): itself
         return [fact]
-    return sorted(fact.evidence(), key=lambda st: (st.relation_id != fact.relation_id, st.observed_at, st.event_id))
+    return list(fact.statements)  # kept in this order (`graph._merged`, by the input events' versions)
 
 
 def publishers(fact: Relation) -> int:

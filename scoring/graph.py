@@ -35,6 +35,7 @@ from scoring.records import pickled_as_values
 from scoring.semantics import LAYER_OF, SEAT_TYPES, SYMMETRIC_TYPES, Layer
 
 Version = tuple[dt.datetime, str]
+_NO_ORIGINALS: Mapping[str, str] = {}  # never written
 
 
 @pickled_as_values
@@ -195,21 +196,30 @@ def fact_key(rec: Relation) -> FactKey:
 _STATUS_RANK = {status: rank for rank, status in enumerate(Status)}  # declared strongest first
 
 
-def _primary(cluster: list[Relation]) -> Relation:
+def _primary(cluster: list[Relation], originals: Mapping[str, str]) -> Relation:
     """The statement a fact shows first (its id, direction, status, stake): the most certain status, one that
-    gives a stake, then the newest."""
+    gives a stake, then the newest (by its input event's version: `statement_version`)."""
     def rank(rec: Relation) -> tuple:
         return _STATUS_RANK[rec.status], rec.stake is None
 
     best = min(map(rank, cluster))
-    return max((rec for rec in cluster if rank(rec) == best), key=lambda rec: rec.version)
+    return max((rec for rec in cluster if rank(rec) == best), key=lambda rec: statement_version(rec, originals))
+
+
+def statement_version(rec: Relation, originals: Mapping[str, str]) -> Version:
+    """A statement's version as its input event gave it. A relation the resolution layer re-issued under its ends'
+    new canonical ids reaches the graph under an id of its own that sorts after the one held (`scoring.resolution`:
+    `originals` maps it to the input event's id); that id must decide nothing the input's id would have decided
+    otherwise, or the scores would depend on when a merge arrived and differ after a portable import."""
+    return rec.observed_at, originals.get(rec.event_id, rec.event_id)
 
 
 def _overlap(first_end: dt.date | None, start: dt.date | None) -> bool:
     return first_end is None or start is None or start <= first_end
 
 
-def facts_of(statements: list[Relation], previous: tuple[Relation, ...] = ()) -> list[Relation]:
+def facts_of(statements: list[Relation], previous: tuple[Relation, ...] = (),
+             originals: Mapping[str, str] = _NO_ORIGINALS) -> list[Relation]:
     """The facts these statements (of one `fact_key`) make: statements whose validity overlaps, directly or through
     others, are one fact. A fact stated once is that statement's record; one stated several times is a record
     carrying the primary statement's values (`_primary`) over the union of their validity, with the
@@ -224,22 +234,22 @@ def facts_of(statements: list[Relation], previous: tuple[Relation, ...] = ()) ->
         else:
             clusters.append([rec])
             reach_end = rec.end
-    kept = {tuple(id(r) for r in fact.evidence()): fact for fact in previous}
+    kept = {frozenset(map(id, fact.evidence())): fact for fact in previous}
     facts = []
     for cluster in clusters:
         cluster.sort(key=lambda r: r.relation_id)
-        held = kept.get(tuple(id(r) for r in cluster))
+        held = kept.get(frozenset(map(id, cluster)))
         if held is not None:
             facts.append(held)
         elif len(cluster) == 1:
             facts.append(cluster[0])
         else:
-            facts.append(_merged(cluster))
+            facts.append(_merged(cluster, originals))
     return facts
 
 
-def _merged(cluster: list[Relation]) -> Relation:
-    primary = _primary(cluster)
+def _merged(cluster: list[Relation], originals: Mapping[str, str]) -> Relation:
+    primary = _primary(cluster, originals)
     fact = object.__new__(DetailedRelation)
     for slot in (*Relation.__slots__, *DetailedRelation.__slots__):
         setattr(fact, slot, getattr(primary, slot))
@@ -248,7 +258,8 @@ def _merged(cluster: list[Relation]) -> Relation:
     fact.observed_at = max(r.observed_at for r in cluster)
     # the fact's version: it changes whenever any of its statements does (explanations compare it)
     fact.event_id = "+".join(sorted(r.event_id for r in cluster))
-    fact.statements = tuple(cluster)
+    # in the order its evidence shows them (`explain.statements`): the primary first, then oldest first
+    fact.statements = tuple(sorted(cluster, key=lambda r: (r is not primary, *statement_version(r, originals))))
     return fact
 
 
@@ -385,6 +396,9 @@ class TemporalGraph:
         self._no_neighbours: dict = {}
         self._node_count = 0
         self._clock: dt.datetime | None = None
+        # engine event id -> the input event id behind it, for the ids the resolution layer re-issues relations
+        # under (it shares its own map here): a fact's primary and evidence order are decided by the input's id
+        self.original_event_ids: Mapping[str, str] = _NO_ORIGINALS
 
     # -- applying events ------------------------------------------------------------------------------------------
 
@@ -452,7 +466,7 @@ class TemporalGraph:
             if not old and len(statements) <= 1:  # the common case: a relation no other statement states
                 added.extend(statements)
                 continue
-            new = facts_of(statements, tuple(old))
+            new = facts_of(statements, tuple(old), self.original_event_ids)
             kept, held = {id(fact) for fact in new}, {id(fact) for fact in old}
             removed.extend(fact for fact in old if id(fact) not in kept)
             added.extend(fact for fact in new if id(fact) not in held)

@@ -168,6 +168,7 @@ class ResolvingEngine:
         # original id -> the live relation ids naming it (`scoring.compact_index`: one id as itself, most entities)
         self._touching: dict[str, str | tuple[str, ...] | set[str]] = {}
         self._original_of: dict[str, str] = {}  # re-issue event id -> the original event id
+        self.engine.graph.original_event_ids = self._original_of  # (a fact's primary: `graph.statement_version`)
         self._trigger_of: dict[str, str] = {}  # re-issue event id -> the input event that caused it
         self._merged_refs: dict[str, EntityRef] = {}
         # one tuple per distinct list of topics or aliases: each parsed event brings its own, and most entities of
