@@ -175,6 +175,9 @@ class ResolvingEngine:
         # a register share a few (role.pep; gov.national)
         self._shared_tuples: dict[tuple, tuple] = {}
         self._suggestions: dict[str, RelationshipEvent] = {}  # open suggestions by relation id
+        # original id -> the relation ids of the open suggestions naming it (`scoring.compact_index`): one cluster's
+        # view reads its members' suggestions, not all of them
+        self._suggested: dict[str, str | tuple[str, ...] | set[str]] = {}
 
     # -- the Engine's API ------------------------------------------------------------------------------------------
 
@@ -464,13 +467,16 @@ class ResolvingEngine:
     def suggestions(self, entity_id: str | None = None) -> list[RelationshipEvent]:
         """Open `proposed` / `in_discussion` judgements (of one cluster, or all), by relation id; a suggestion
         whose ids are already merged or denied is no longer open."""
+        if entity_id is None:
+            relation_ids = sorted(self._suggestions)
+        else:  # those naming a member of its cluster: a cost that grows with the cluster, not with all suggestions
+            relation_ids = sorted({relation_id for member in self.clusters.members(self.clusters.canonical(entity_id))
+                                   for relation_id in members(self._suggested.get(member))})
         found = []
-        wanted = None if entity_id is None else self.clusters.canonical(entity_id)
-        for relation_id in sorted(self._suggestions):
+        for relation_id in relation_ids:
             event = self._suggestions[relation_id]
             a, b = self.clusters.canonical(event.source.id), self.clusters.canonical(event.target.id)
-            # another cluster's first: the denial check is the costly part, and one cluster's view asks for few
-            if (wanted is not None and wanted not in (a, b)) or a == b or self._denied_between(a, b):
+            if a == b or self._denied_between(a, b):
                 continue
             found.append(event)
         return found
@@ -560,7 +566,10 @@ class ResolvingEngine:
         key = (JUDGEMENT, event.relation_id)
         removed.append(key)
         self._judgements[event.relation_id] = _Judged(version, event)
-        self._suggestions.pop(event.relation_id, None)
+        open_before = self._suggestions.pop(event.relation_id, None)
+        if open_before is not None:
+            for end in (open_before.source.id, open_before.target.id):
+                discard_one(self._suggested, end, event.relation_id)
         if event.op == Op.RETRACT:
             return
         if event.status == MERGING_JUDGEMENT or event.status == BLOCKING_JUDGEMENT:
@@ -568,6 +577,8 @@ class ResolvingEngine:
                               event.status == MERGING_JUDGEMENT, event))
         elif event.status in SUGGESTION_JUDGEMENTS:
             self._suggestions[event.relation_id] = event
+            for end in (event.source.id, event.target.id):
+                add_one(self._suggested, end, event.relation_id)
 
     def _denied_between(self, a: str, b: str) -> bool:
         members_b = set(self.clusters.members(b))

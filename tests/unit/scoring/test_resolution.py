@@ -172,6 +172,25 @@ def test_judgements_and_suggestions_bookkeeping(config):
     assert layer.cluster("nobody-knows") is None
 
 
+def test_one_clusters_suggestions_are_those_of_all_that_name_a_member(config):
+    """`suggestions(id)` reads an index of the ids each open suggestion names; on random judgements (proposals,
+    merges, denials, retractions, later statuses) it answers what filtering every open suggestion by cluster does."""
+    rng = random.Random(11)
+    layer = ResolvingEngine(config)
+    ids = [(f"e-{i}", "Person", f"Person {i}", ()) for i in range(12)]
+    for step in range(300):
+        a, b = rng.sample(ids, 2)
+        status = rng.choice(["proposed", "proposed", "in_discussion", "confirmed", "denied"])
+        layer.apply(judgement(a, b, status, relation_id=f"j-{rng.randrange(40)}",
+                              op="retract" if rng.random() < 0.1 else "upsert", matcher="m"))
+        if step % 10 == 0:
+            every = layer.suggestions()
+            for entity in ids:
+                cid = layer.canonical(entity[0])
+                assert layer.suggestions(entity[0]) == [
+                    s for s in every if cid in (layer.canonical(s.source.id), layer.canonical(s.target.id))]
+
+
 # -- incremental == from scratch, with merges and splits ---------------------------------------------------------
 
 PEOPLE = [("p0", "Person", "P0", ("role.pep",)), ("p1", "Person", "P1", ()), ("p2", "Person", "P2", ()),
