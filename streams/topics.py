@@ -82,7 +82,9 @@ def describe_topics(settings: Settings) -> list[dict]:
     try:
         names = [spec.name for spec in topic_specs(settings)]
         present = set(admin.list_topics())
-        described = {t["topic"]: t for t in admin.describe_topics([n for n in names if n in present])}
+        # kafka-python 3.x names a described topic `name` (2.x: `topic`)
+        described = {t.get("name", t.get("topic")): t
+                     for t in admin.describe_topics([n for n in names if n in present])}
         configs: dict[str, dict[str, str]] = {}
         resources = [ConfigResource(ConfigResourceType.TOPIC, n) for n in names if n in present]
         if resources:
