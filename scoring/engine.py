@@ -306,6 +306,11 @@ class Engine:
         for key in sorted(found):
             self._set_hub(*key, found[key])
 
+    def pairs_reading(self, entity_ids: Iterable[str]) -> list[PairKey]:
+        """The scored pairs whose computation read any of these entities (actor, counterparty, path nodes), sorted."""
+        return sorted((key[1], key[2]) for key in self._deps.readers_of_entities(entity_ids)
+                      if key[0] == Kind.PAIR and (key[1], key[2]) in self._stored)
+
     def hubs(self) -> list[tuple[str, str, str, int]]:
         """Nodes past the fan-out guard: (node, layer, "out" or "in", fan-out), sorted."""
         return sorted((node, layer.name.lower(), "out" if direction == OUT else "in", fanout)

@@ -224,6 +224,14 @@ class ResolvingEngine:
         removed: list[tuple] = []
         added: list[Edge] = []
         attributes_changed: set[str] = set()
+        # the merged entities this event may change the explanation of (members, joining edges, member names)
+        watched = {event.source.id, event.target.id}
+        if event.spec.resolution:
+            held_edge = self.clusters.edge((JUDGEMENT, event.relation_id))
+            if held_edge is not None:
+                watched.update((held_edge.a, held_edge.b))
+        shown_before = None if self._bulk else self._merge_signatures(watched)
+        regrouped_pairs: set[PairKey] = set()
         for ref in (event.source, event.target):
             if event.spec.resolution:
                 # A judgement is about ids, not a statement of what they are: what it carries of its ends (often a
@@ -276,9 +284,53 @@ class ResolvingEngine:
             plain &= self._sync(relation_id, event, offsets, collected)
         for cid in sorted(stale_entities):
             plain &= not self._push_attributes(cid, event, offsets, collected)
+        if shown_before is not None:
+            regrouped = {c for pair in moved.values() for c in pair}
+            shown_after = self._merge_signatures(watched)
+            regrouped.update(cid for cid in shown_before.keys() | shown_after.keys()
+                             if shown_before.get(cid) != shown_after.get(cid))
+            if regrouped:
+                regrouped_pairs = self._republish_regrouped(regrouped, event, offsets, collected)
+                plain &= not regrouped_pairs
         if self.matcher is not None:
             self._propose(sorted(attributes_changed), event)
-        return self._finish(collected, event, offsets, plain)
+        return self._finish(collected, event, offsets, plain, regrouped_pairs)
+
+    def _merge_signatures(self, entity_ids: Iterable[str]) -> dict[str, tuple]:
+        """What the `merges` of a score show of the merged clusters of these ids: members, their names, and the
+        edges that join them (by value)."""
+        found = {}
+        for cid in {self.clusters.canonical(i) for i in entity_ids}:
+            members = self.clusters.members(cid)
+            if len(members) < 2:
+                continue
+            found[cid] = (members, tuple(self._refs[m].name if m in self._refs else None for m in members),
+                          tuple((e.key, e.a, e.b, e.detail.event_id if e.kind == JUDGEMENT else str(e.detail))
+                                for e in self.clusters.joined_by(cid)))
+        return found
+
+    def _republish_regrouped(self, regrouped: set[str], trigger: RelationshipEvent, offsets: dict,
+                              collected: dict) -> set[PairKey]:
+        """The pairs whose score shows an entity whose members changed (its `*_merged_ids` and `merges` did) where
+        the engine's own score did not change: the scores topic keeps only the last message per pair. Returns
+        those pairs; they are published even where the engine's changes of this event cancel out."""
+        found = set()
+        for key in self.engine.pairs_reading(regrouped):
+            score = self.engine.score(*key)
+            shown = {score.actor_id, score.counterparty_id}
+            for path in (*score.authority_paths, *score.commercial_paths):
+                for edge in path.edges:
+                    shown.update((edge.source_id, edge.target_id))
+            if shown.isdisjoint(regrouped):
+                continue
+            found.add(key)
+            if key not in collected:
+                # (this event changed what the score shows: it is the trigger an auditor finds)
+                score = score.model_copy(update={"graph_version": self.engine.graph_version,
+                                                 "input_offsets": offsets, "trigger_event_id": trigger.event_id})
+                collected[key] = [ScoreChange(key[0], key[1], score, score, self.engine.graph_version,
+                                              trigger.event_id, offsets)]
+        return found
 
     def _engine_apply(self, event: RelationshipEvent, offset: str | None, offsets: dict) -> list[ScoreChange]:
         if self._bulk:  # load(): the graph now, the scores in one rebuild at the end
@@ -694,7 +746,8 @@ class ResolvingEngine:
 
     # -- what the engine returns, as the layer publishes it --------------------------------------------------------
 
-    def _finish(self, collected: dict, trigger: RelationshipEvent, offsets: dict, plain: bool) -> list[ScoreChange]:
+    def _finish(self, collected: dict, trigger: RelationshipEvent, offsets: dict, plain: bool,
+                regrouped: Collection[PairKey] = ()) -> list[ScoreChange]:
         if plain and not self.clusters.merged and not self._original_of:
             return [changes[0] for changes in (collected[key] for key in sorted(collected))]  # the engine's own
         results = []
@@ -707,8 +760,8 @@ class ResolvingEngine:
             if len(changes) > 1 or changes[0].trigger_event_id in self._original_of:
                 old = changes[0].old
                 old_restored = self._restore(old) if old is not None else None
-                if _content(old_restored) == _content(new_restored):
-                    continue
+                if _content(old_restored) == _content(new_restored) and key not in regrouped:
+                    continue  # (the old score is restored with the clusters as they are now)
                 previous = old_restored
             else:
                 previous = _lazy_restore(self, changes[0])
