@@ -30,11 +30,17 @@ class TimeModel:
         self._horizons = (config.exposure.horizon_days, config.exposure.long_horizon_days)
 
     def reference_end(self, rec: Relation) -> dt.date | None:
-        """The date a relation's age counts from: its end, or for one-off relations (payments) its date."""
+        """The date a relation's age counts from: its end, or for one-off relations (payments) its date: its start,
+        else the day it was first stated (a fact stated several times happened no later than its earliest statement;
+        a later source repeating it corroborates it, it does not make it new)."""
         if rec.end is not None:
             return rec.end
         if rec.type in self._point_types:
-            return rec.start if rec.start is not None else rec.observed_at.date()
+            if rec.start is not None:
+                return rec.start
+            if rec.statements is None:
+                return rec.observed_at.date()
+            return min(s.start if s.start is not None else s.observed_at.date() for s in rec.statements)
         return None
 
     def started(self, rec: Relation, day: dt.date) -> bool:

@@ -10,12 +10,24 @@ from collections.abc import Iterable
 from streams.replay import ReplayItem
 
 
-def _matches(value: dict, pair: tuple[str, str] | None, entity: str | None) -> bool:
+def matches_subject(value: dict, pair: tuple[str, str] | None, entity: str | None) -> bool:
     if pair is not None:
         return (value["actor_id"], value["counterparty_id"]) == pair
     # an id merged into the actor or counterparty (entity resolution) is that entity too
     return entity in (value["actor_id"], value["counterparty_id"], *value.get("actor_merged_ids", ()),
                       *value.get("counterparty_merged_ids", ()))
+
+
+def _alert_matches(value: dict, pair: tuple[str, str] | None, entity: str | None, followed: set[str]) -> bool:
+    """An alert is about the subject when its lead pair is, or when the subject is its case or one of its related
+    parties (one conflict, one alert: `scoring.alerts`); once it is, every later transition of it is too (a
+    resolution lists no related parties and names the last lead)."""
+    parties = {value.get("case_id"), *(party["id"] for party in value.get("related_parties", ()))} - {None}
+    if value["alert_id"] in followed or matches_subject(value, pair, entity) or (
+            pair[0] == value["actor_id"] and pair[1] in parties if pair is not None else entity in parties):
+        followed.add(value["alert_id"])
+        return True
+    return False
 
 
 def _paths(value: dict) -> list[dict]:
@@ -31,6 +43,7 @@ def build_report(items: Iterable[ReplayItem], pair: tuple[str, str] | None = Non
     if (pair is None) == (entity is None):
         raise ValueError("an audit is of one pair or of one entity")
     timeline, transitions, rejected = [], [], []
+    followed: set[str] = set()  # the alerts about the subject seen so far
     for item in items:
         offset = f"{item.record.partition}:{item.record.offset}"
         if item.outcome.rejected is not None:
@@ -39,7 +52,8 @@ def build_report(items: Iterable[ReplayItem], pair: tuple[str, str] | None = Non
             if out.role not in ("scores", "alerts"):
                 continue
             value = json.loads(out.value)
-            if not _matches(value, pair, entity):
+            if not (matches_subject(value, pair, entity) if out.role == "scores"
+                    else _alert_matches(value, pair, entity, followed)):
                 continue
             entry = {"input_offset": offset, "actor": value["actor_name"], "actor_id": value["actor_id"],
                      "counterparty": value["counterparty_name"], "counterparty_id": value["counterparty_id"],
@@ -60,7 +74,7 @@ def build_report(items: Iterable[ReplayItem], pair: tuple[str, str] | None = Non
         "final": sorted(latest.values(), key=lambda e: (-e["score"], e["actor_id"], e["counterparty_id"])),
         "timeline": timeline,
         "alert_transitions": transitions,
-        "as_of_scores": [s for s in as_of_scores if _matches(s, pair, entity)],
+        "as_of_scores": [s for s in as_of_scores if matches_subject(s, pair, entity)],
         "rejected_events_in_window": rejected,
     }
 

@@ -24,7 +24,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from streams.audit import build_report, render_html, render_markdown
+    from streams.audit import build_report, matches_subject, render_html, render_markdown
     from streams.commands.replay import bulk_load_note
     from streams.replay import Position, ReplaySummary, new_processor, replay
 
@@ -38,8 +38,7 @@ def run(args) -> int:
     report["bulk_load"] = bulk_load_note(summary)
     if args.as_of:
         as_of = [json.loads(s.model_dump_json()) for s in processor.engine.score_all(as_of=args.as_of)]
-        report["as_of_scores"] = [s for s in as_of if (pair and (s["actor_id"], s["counterparty_id"]) == pair)
-                                  or (args.entity in (s["actor_id"], s["counterparty_id"]))]
+        report["as_of_scores"] = [s for s in as_of if matches_subject(s, pair, args.entity)]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
