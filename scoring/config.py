@@ -41,10 +41,15 @@ class OwnershipConfig(_Section):
     max_chains: int = Field(ge=1)
 
 
+_MILLENNIUM_DAYS = 365_250
+
+
 class ExposureConfig(_Section):
     max_closeness_hops: int = Field(ge=0, le=3)
-    horizon_years: float = Field(ge=0.0)
-    long_horizon_years: float = Field(ge=0.0)
+    # at most a millennium, as every span of days below: the dates of events run to 2999-12-31, and a span added to
+    # them must stay a date (a config of many thousand years would fail half-way through an apply)
+    horizon_years: float = Field(ge=0.0, le=1000.0)
+    long_horizon_years: float = Field(ge=0.0, le=1000.0)
     long_horizon_topics: frozenset[str]
     former_topics: frozenset[str]
     former_topic_weight: float = _Unit
@@ -86,9 +91,9 @@ class AuthorityConfig(_Section):
 
 
 class TimeConfig(_Section):
-    step_days: int = Field(ge=1)
-    ended_half_life_days: int = Field(ge=1)
-    ended_lookback_days: int = Field(ge=0)
+    step_days: int = Field(ge=1, le=_MILLENNIUM_DAYS)
+    ended_half_life_days: int = Field(ge=1, le=_MILLENNIUM_DAYS)
+    ended_lookback_days: int = Field(ge=0, le=_MILLENNIUM_DAYS)
     point_in_time_types: frozenset[RelationType]
 
 

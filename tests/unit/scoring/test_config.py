@@ -34,6 +34,9 @@ def test_a_file_overrides_only_what_it_names(tmp_path):
     {"bands": {"low": 0.5, "medium": 0.2}},
     {"rules": {"COI-UNKNOWN": {"weight": 1.0, "enabled": True}}},
     {"status_weights": {"confirmed": 1.5}},
+    # spans no date arithmetic on an event's dates (to 2999-12-31) could carry out
+    {"exposure": {"long_horizon_years": 20000}},
+    {"time": {"ended_lookback_days": 10**7}},
 ])
 def test_invalid_configs_are_rejected(document):
     with pytest.raises((ValidationError, ValueError)):
