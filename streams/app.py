@@ -45,6 +45,7 @@ from streams.recovery import (catch_up_bounds, committed_offsets, log_end_offset
                               records_of_another_log, replay_into)
 from streams.snapshots import WITHOUT_FORK_ROOM_MEANING, Identity, SnapshotState, SnapshotStore, config_hash
 from streams.topics import RECORD_OVERHEAD_BYTES
+from streams.waiting import wait_through_cancellation
 from streams.web import register_views
 
 log = logging.getLogger(__name__)
@@ -184,7 +185,13 @@ class Pipeline:
     async def handle_batch(self, batch) -> None:
         """Process and publish the events of a batch the engine has not applied yet (catching up first on any gap
         before them), then write a snapshot if one is due."""
-        async with self._engine_lock:
+        try:
+            # (a cancellation while a catch-up, a render or a thread's snapshot write holds the engine interrupts
+            # a batch not applied either)
+            await self._engine_lock.acquire()
+        except BaseException as exc:  # noqa: BLE001 - as below: never ack a batch not applied
+            _fail_without_commit(exc)
+        try:
             try:
                 await self._load_snapshot_once()  # before anything applies an event (normally the catch-up does)
                 await self._check_position_on_the_log()
@@ -195,6 +202,8 @@ class Pipeline:
             await self._process_and_publish(fresh)
             self._refreeze_if_due(len(fresh))
             await self._snapshot_if_due(len(fresh))
+        finally:
+            self._engine_lock.release()
 
     def _refreeze_if_due(self, events: int) -> None:
         self._events_since_refreeze += events
@@ -615,7 +624,7 @@ class Pipeline:
         # writes (heartbeats, timers, /ready, the views, which only read)
         writing = asyncio.get_running_loop().run_in_executor(None, self.snapshots.save, state)
         try:
-            path = await _wait_through_cancellation(writing)
+            path = await wait_through_cancellation(writing)
             pause = time.perf_counter() - started
             size = path.stat().st_size
         except asyncio.CancelledError:
@@ -663,23 +672,6 @@ class Pipeline:
             position = self.processor.next_offsets.get(str(tp.partition), 0)
             self.metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(
                 max(0, highwater - position))
-
-
-async def _wait_through_cancellation(future: asyncio.Future):
-    """The future's result, waited for to the end even if the waiting task is cancelled meanwhile (which is then
-    re-raised): the caller holds the engine lock for a thread that still reads the state, and releasing it early
-    would let a batch or a catch-up change the state under the pickler (a snapshot of no consistent cut)."""
-    cancelled = False
-    while not future.done():
-        try:
-            await asyncio.shield(future)
-        except asyncio.CancelledError:
-            cancelled = True
-        except BaseException:  # noqa: BLE001 - the future's own failure: result() below raises it
-            break
-    if cancelled:
-        raise asyncio.CancelledError
-    return future.result()
 
 
 def _fail_without_commit(exc: BaseException) -> None:

@@ -236,6 +236,11 @@ class SnapshotStore:
             return pid
         status = 1
         try:  # the child: no event loop, no other threads; never return into the parent's code
+            # nor the parent's signal handling: its event loop's handlers write a signal's number to a socket that
+            # loop reads, so a SIGTERM to the writer stopped the worker and left the writer running
+            signal.set_wakeup_fd(-1)
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, signal.SIG_DFL)
             # no collection here: a finalizer of some network object would run in the child (and collecting
             # would touch, so copy, every tracked object's page)
             gc.disable()

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 from faust import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from streams.waiting import wait_through_cancellation
+
 if TYPE_CHECKING:
     from streams.app import Pipeline
 
@@ -118,7 +120,9 @@ class DataViewGuard:
             # with the engine to itself: a render beside a batch or a replay read half-applied events, and what it
             # left in the layer's caches (a cluster's merged view) outlived them into published scores
             async with self.pipeline.engine_lock:
-                body = await loop.run_in_executor(self.executor, self._render, produce)
+                # to its end even if the request is cancelled meanwhile (a shutdown; a client gone, where aiohttp
+                # cancels on that): the thread reads the engine until then, and no batch may change it before
+                body = await wait_through_cancellation(loop.run_in_executor(self.executor, self._render, produce))
         if body is None:
             return view.json({"error": "scores changed while rendering; retry"}, status=503,
                              headers={"Retry-After": "1"})
