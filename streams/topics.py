@@ -6,6 +6,7 @@ auditors replay it. Scores are compacted, keyed by pair, so the topic is the cur
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from kafka import KafkaAdminClient
@@ -56,13 +57,16 @@ def admin_client(settings: Settings) -> KafkaAdminClient:
                             **settings.kafka_python_options())
 
 
-def ensure_topics(settings: Settings) -> dict[str, str]:
-    """Create missing topics; returns topic name -> 'created' | 'exists'. Existing topics are not altered."""
+def ensure_topics(settings: Settings, roles: Collection[str] | None = None) -> dict[str, str]:
+    """Create the missing topics (of these roles; all by default); returns topic name -> 'created' | 'exists'.
+    Existing topics are not altered."""
     admin = admin_client(settings)
     try:
         existing = set(admin.list_topics())
         outcome = {}
         for spec in topic_specs(settings):
+            if roles is not None and spec.role not in roles:
+                continue
             if spec.name in existing:
                 outcome[spec.name] = "exists"
                 continue

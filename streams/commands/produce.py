@@ -21,6 +21,7 @@ from pathlib import Path
 from streams.config import add_connection_flags, settings_from_args
 
 EXIT_SOME_LINES_NOT_SENT = 1
+EXIT_INTERRUPTED = 130  # Ctrl-C, as the shell reports it
 _FAILURES_SHOWN = 20
 _ANSWER_TIMEOUT_S = 120.0
 
@@ -130,6 +131,17 @@ def produce_lines(settings, lines, topic: str, progress: bool = True) -> dict:
     from kafka.errors import KafkaError
     from tqdm import tqdm
 
+    from kafka.errors import ClusterAuthorizationFailedError, TopicAuthorizationFailedError
+
+    from streams.topics import ensure_topics
+
+    # Publishing to a missing topic lets the broker create it with its own defaults (7 days' retention, the
+    # producer's timestamps), which `ensure_topics` never alters afterwards: the log the worker rebuilds from would
+    # lose its events after a week. So it is created here with the input topic's configs first.
+    try:
+        ensure_topics(settings.model_copy(update={"events_topic": topic}), roles=("events",))
+    except (TopicAuthorizationFailedError, ClusterAuthorizationFailedError):
+        pass  # not ours to create: whoever may creates it (`coi-risk topics create`); we publish as before
     limit = settings.max_message_bytes
     # The client's own request limit is above the line limit (a key and record overhead come on top); the broker
     # stays the judge of what it stores, and every send is checked against its answer.
@@ -138,31 +150,42 @@ def produce_lines(settings, lines, topic: str, progress: bool = True) -> dict:
     acks = _Acknowledgements()
     refused: list[tuple[int, str]] = []
     by_type: Counter[str] = Counter()
-    attempted = unkeyed = size = 0
+    attempted = unkeyed = size = last = 0
+    current: int | None = None  # the line being handed to the producer (for a Ctrl-C in the middle of it)
+    interrupted = False
     started = time.perf_counter()
+
+    def offer(number: int, line: bytes) -> None:
+        nonlocal attempted, unkeyed, size
+        line = line.rstrip(b"\r\n")
+        if not line.strip():
+            return
+        if len(line) > limit:
+            refused.append((number, f"refused: {len(line):,} bytes is over max_message_bytes ({limit:,}); not sent"))
+            return
+        key, relation_type = relation_key(line)
+        try:
+            future = producer.send(topic, key=key, value=line)
+        except Exception as exc:  # noqa: BLE001 - the client refused it before sending; report and go on
+            refused.append((number, f"not sent: {type(exc).__name__}: {exc}"))
+            return
+        acks.sending(number, key, line)
+        future.add_callback(partial(acks.on_stored, number))
+        future.add_errback(partial(acks.on_failed, number))
+        by_type[relation_type] += 1
+        unkeyed += key is None
+        attempted += 1
+        size += len(line)
+
     try:
-        for number, line in enumerate(tqdm(lines, unit="ev", disable=not progress, file=sys.stderr,
-                                           desc=f"-> {topic}"), start=1):
-            line = line.rstrip(b"\r\n")
-            if not line.strip():
-                continue
-            if len(line) > limit:
-                refused.append((number, f"refused: {len(line):,} bytes is over max_message_bytes ({limit:,}); "
-                                        "not sent"))
-                continue
-            key, relation_type = relation_key(line)
-            try:
-                future = producer.send(topic, key=key, value=line)
-            except Exception as exc:  # noqa: BLE001 - the client refused it before sending; report and go on
-                refused.append((number, f"not sent: {type(exc).__name__}: {exc}"))
-                continue
-            acks.sending(number, key, line)
-            future.add_callback(partial(acks.on_stored, number))
-            future.add_errback(partial(acks.on_failed, number))
-            by_type[relation_type] += 1
-            unkeyed += key is None
-            attempted += 1
-            size += len(line)
+        try:
+            for number, line in enumerate(tqdm(lines, unit="ev", disable=not progress, file=sys.stderr,
+                                               desc=f"-> {topic}"), start=1):
+                current = number
+                offer(number, line)
+                current, last = None, number
+        except KeyboardInterrupt:  # Ctrl-C: what was handed to the producer is still sent, checked and reported
+            interrupted = True
         try:
             producer.flush(timeout=_ANSWER_TIMEOUT_S)
         except KafkaError:
@@ -175,9 +198,13 @@ def produce_lines(settings, lines, topic: str, progress: bool = True) -> dict:
     elapsed = time.perf_counter() - started
     failures = sorted(refused + acks.failed + [(number, f"no answer from the broker within {_ANSWER_TIMEOUT_S:.0f}s; "
                                                         "it may or may not be stored") for number in unanswered])
+    if interrupted:
+        failures.append((current, "interrupted here (Ctrl-C): this line may or may not be stored; no later line was "
+                                  "sent") if current is not None else
+                        (last + 1, "interrupted (Ctrl-C) before this line: neither it nor any later line was sent"))
     return {"topic": topic, "sent": acks.stored, "attempted": attempted, "bytes": size, "unkeyed": unkeyed,
             "seconds": round(elapsed, 3), "events_per_second": round(acks.stored / elapsed, 1) if elapsed else None,
-            "by_relation_type": dict(by_type), "failures": failures}
+            "by_relation_type": dict(by_type), "failures": failures, "interrupted": interrupted}
 
 
 def run(args) -> int:
@@ -204,4 +231,6 @@ def report_failures(summary: dict, topic: str) -> int:
         print(f"  line {number}: {why}", file=sys.stderr)
     if len(failures) > _FAILURES_SHOWN:
         print(f"  ... and {len(failures) - _FAILURES_SHOWN} more", file=sys.stderr)
-    return EXIT_SOME_LINES_NOT_SENT
+        if summary.get("interrupted"):
+            print(f"  line {failures[-1][0]}: {failures[-1][1]}", file=sys.stderr)
+    return EXIT_INTERRUPTED if summary.get("interrupted") else EXIT_SOME_LINES_NOT_SENT

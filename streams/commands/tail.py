@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 from schemas import Alert, DeadLetter, RiskScore
 from streams.config import add_connection_flags, settings_from_args
@@ -31,11 +32,21 @@ def follow(settings, kind: str, from_beginning: bool, idle_timeout: float | None
     from kafka import KafkaConsumer
 
     setting, model, _ = _KINDS[kind]
-    consumer = KafkaConsumer(getattr(settings, setting), group_id=None, enable_auto_commit=False,
+    topic = getattr(settings, setting)
+    consumer = KafkaConsumer(group_id=None, enable_auto_commit=False,
                              auto_offset_reset="earliest" if from_beginning else "latest",
                              consumer_timeout_ms=int(idle_timeout * 1000) if idle_timeout else float("inf"),
                              **settings.kafka_python_options())
     try:
+        # Subscribing to a missing topic makes the broker auto-create it with its defaults (not compacted, 7 days,
+        # 1 partition), which the worker's `ensure_topics` never alters; kafka-python 3.0 ignores
+        # allow_auto_create_topics=False. So wait until the topic exists (asking for all topics creates none).
+        deadline = time.monotonic() + idle_timeout if idle_timeout else None
+        while not consumer.partitions_for_topic(topic):
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            time.sleep(0.5)
+        consumer.subscribe([topic])
         for message in consumer:
             if message.value is None:
                 continue
