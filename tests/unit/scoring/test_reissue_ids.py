@@ -21,14 +21,21 @@ X = ("x", "Person", "X Son", ())
 Y = ("y", "Person", "Y Son", ())
 
 
-def events():
-    f = EventFactory()
+def authority(f: EventFactory) -> list:
+    """The minister's office steers the bank's regulator; x is his relative."""
     at = "2025-03-01T00:00:00Z"
     return [
         f.make("occupancy", "minister", OFFICE, event_id="o1", observed_at=at),
         f.make("control", OFFICE, "regulator", event_id="c1", observed_at=at),
         f.make("regulates", "regulator", "bank", event_id="g1", observed_at=at),
         f.make("family", "minister", X, event_id="f1", observed_at=at),
+    ]
+
+
+def events():
+    f = EventFactory()
+    return [
+        *authority(f),
         # one fact stated twice (x and y are one person), at the same moment: the newest version is the primary,
         # and "ev1a" > "ev1", so the 10% statement is (but "ev1~" > "ev1a")
         f.make("ownership", X, "bank", relation_id="rA", event_id="ev1a", percentage=10, publisher="P1",
@@ -74,12 +81,8 @@ def test_a_portable_round_trip_keeps_the_live_scores():
 
 def test_the_evidence_order_of_a_fact_does_not_depend_on_when_the_merge_arrived():
     f = EventFactory()
-    at = "2025-03-01T00:00:00Z"
     log = [
-        f.make("occupancy", "minister", OFFICE, event_id="o1", observed_at=at),
-        f.make("control", OFFICE, "regulator", event_id="c1", observed_at=at),
-        f.make("regulates", "regulator", "bank", event_id="g1", observed_at=at),
-        f.make("family", "minister", X, event_id="f1", observed_at=at),
+        *authority(f),
         # the primary (confirmed), then two reported statements at one moment: oldest first, then by event id
         f.make("ownership", X, "bank", relation_id="rP", event_id="p0", percentage=60, publisher="P0",
                observed_at="2025-03-03T00:00:00Z"),

@@ -12,16 +12,7 @@ import pytest
 
 from streams.config import load_settings
 from streams.web import DataViewGuard
-
-
-class _View:
-    @staticmethod
-    def json(value, status=200, headers=None):
-        return status, value, headers or {}
-
-    @staticmethod
-    def bytes(value, content_type=None, status=200, headers=None):
-        return status, value, headers or {}
+from tests.unit.streams.test_web import _View
 
 
 def test_a_cancelled_render_holds_the_engine_until_its_thread_is_done_with_it():

@@ -21,7 +21,8 @@ def judgement(event_id: str, op: str = "upsert", observed_at: str = "2025-05-27T
                        "confidence": 1.0}}).encode()
 
 
-def test_the_last_published_score_of_a_pair_shows_the_merges_of_its_ends():
+def seeded():
+    """A processor fed the seed scenario, the last score it published per pair, and how to feed it more."""
     processor, _ = make_processor()
     published: dict[bytes, dict] = {}
 
@@ -32,6 +33,11 @@ def test_the_last_published_score_of_a_pair_shows_the_merges_of_its_ends():
 
     for offset, line in enumerate(SEED.read_bytes().splitlines()):
         feed(line, offset)
+    return processor, published, feed
+
+
+def test_the_last_published_score_of_a_pair_shows_the_merges_of_its_ends():
+    processor, published, feed = seeded()
     assert published[b"trump|cz"]["counterparty_merged_ids"] == []
 
     feed(judgement("j-1"), 100)  # cz = os-cz: an id no relation names yet
@@ -48,16 +54,7 @@ def test_the_last_published_score_of_a_pair_shows_the_merges_of_its_ends():
 
 def test_a_second_reason_for_a_merge_is_published_too():
     """The members stay the same, the evidence of the merge (`merges[].evidence`) grows."""
-    processor, _ = make_processor()
-    published: dict[bytes, dict] = {}
-
-    def feed(value: bytes, offset: int) -> None:
-        for out in processor.process(record(value, offset)).outbound:
-            if out.role == "scores":
-                published[out.key] = json.loads(out.value)
-
-    for offset, line in enumerate(SEED.read_bytes().splitlines()):
-        feed(line, offset)
+    processor, published, feed = seeded()
     feed(judgement("j-1"), 100)
     second = json.loads(judgement("j-3"))
     second["relation_id"] = "same-cz-os-cz-by-registry"
