@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from schemas.vocabulary import (
     CLOSE_ASSOCIATE_TOPICS,
@@ -36,6 +36,29 @@ Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za
 
 
 FTM_TOPICS_FILE = Path(__file__).parent / "json" / "ftm-topics.json"
+
+# What the JSON Schema's `format: date` and `format: date-time` (RFC 3339, section 5.6) admit. Pydantic alone also
+# reads numbers and numeric strings as Unix times ("1.1" as 1970-01-01T00:00:01.1Z), a time without seconds or an
+# offset without its colon, and a midnight time as a date: none of that is the contract, and an extractor whose
+# events pass the worker must pass the exported schema too.
+_DATE_TEXT = re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_DATE_TIME_TEXT = re.compile(  # no offset passes here: AwareDatetime then says it needs one
+    r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})?\Z")
+
+
+def _written_as(grammar: re.Pattern, what: str):
+    def check(value: object) -> object:
+        if isinstance(value, dt.date):  # built in Python (importers): already a date or time
+            return value
+        if not isinstance(value, str) or not grammar.match(value):
+            raise ValueError(f"{what}, got {value!r:.60}")
+        return value
+    return BeforeValidator(check)
+
+
+Date = Annotated[dt.date, _written_as(_DATE_TEXT, "a date is a string YYYY-MM-DD")]
+Timestamp = Annotated[AwareDatetime, _written_as(
+    _DATE_TIME_TEXT, "a time is an RFC 3339 string with seconds and an offset, e.g. 2025-05-26T08:00:00Z")]
 
 
 @cache
@@ -70,6 +93,13 @@ class EntityIdentifier(_Contract):
     """A typed identifier of an entity (`schemas.vocabulary.IDENTIFIER_SCHEMES`). Two entities sharing a strong
     identifier are one entity (scoring.resolution merges them); the value is kept normalised (no spaces, upper
     case where the scheme folds case), so equal identifiers compare equal."""
+
+    # The JSON Schema states which schemes need a jurisdiction; the value's pattern per scheme (after normalising
+    # spaces, separators and case) only the worker checks (docs/events.md).
+    model_config = ConfigDict(json_schema_extra=lambda schema: schema.update(allOf=[
+        {"if": {"properties": {"scheme": {"enum": [name for name, spec in IDENTIFIER_SCHEMES.items()
+                                                   if spec.jurisdiction]}}, "required": ["scheme"]},
+         "then": {"required": ["jurisdiction"], "properties": {"jurisdiction": {"type": "string"}}}}]))
 
     scheme: str = Field(description="One of: " + ", ".join(IDENTIFIER_SCHEMES),
                         json_schema_extra={"enum": list(IDENTIFIER_SCHEMES)})
@@ -144,25 +174,28 @@ class Provenance(_Contract):
 
     source_url: str = Field(min_length=1, max_length=2000)
     publisher: str = Field(min_length=1, max_length=500)
-    retrieved_at: AwareDatetime = Field(description="When the source was fetched; with a UTC offset.")
+    retrieved_at: Timestamp = Field(description="When the source was fetched; with a UTC offset.")
     extractor: Extractor
-    confidence: float = Field(ge=0.0, le=1.0, description="The extractor's confidence that the claim is stated.")
+    confidence: float = Field(strict=True, ge=0.0, le=1.0,
+                              description="The extractor's confidence that the claim is stated.")
     quote: str | None = Field(default=None, max_length=5000)
 
 
 class RelationProperties(_Contract):
     """Typed properties; which of them a relation type accepts is in `schemas.vocabulary.RELATIONS`."""
 
-    percentage: float | None = Field(default=None, ge=0.0, le=100.0, description="Ownership stake in percent.")
-    shares_count: float | None = Field(default=None, ge=0.0)
-    amount: float | None = Field(default=None, ge=0.0)
+    # strict: a number, not a string or a boolean read as one (the JSON Schema says "type": "number")
+    percentage: float | None = Field(default=None, strict=True, ge=0.0, le=100.0,
+                                     description="Ownership stake in percent.")
+    shares_count: float | None = Field(default=None, strict=True, ge=0.0)
+    amount: float | None = Field(default=None, strict=True, ge=0.0)
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217 code.")
     relationship: str | None = Field(default=None, max_length=200, description="e.g. son, spouse, business partner")
     role: str | None = Field(default=None, max_length=200, description="e.g. founder, chief executive, monitor")
     purpose: str | None = Field(default=None, max_length=1000)
     summary: str | None = Field(default=None, max_length=5000)
     # same_as judgements (contract 1.1), after FtM's Similar
-    confidence_score: float | None = Field(default=None, ge=0.0, le=1.0,
+    confidence_score: float | None = Field(default=None, strict=True, ge=0.0, le=1.0,
                                            description="The matcher's score for a same_as suggestion.")
     criteria: str | None = Field(default=None, max_length=5000,
                                  description="Why: the matcher's per-feature explanation, or an analyst's reason.")
@@ -210,11 +243,11 @@ class RelationshipEvent(_Contract):
     source: EntityRef
     target: EntityRef
     properties: RelationProperties = RelationProperties()
-    start_date: dt.date | None = Field(default=None, description="First day the relation held, if known.")
-    end_date: dt.date | None = Field(default=None, description="Last day the relation held, if it ended.")
+    start_date: Date | None = Field(default=None, description="First day the relation held, if known.")
+    end_date: Date | None = Field(default=None, description="Last day the relation held, if it ended.")
     status: Status = Status.CONFIRMED
-    observed_at: AwareDatetime = Field(description="Event time, with a UTC offset: when the source stated the fact. "
-                                   "Orders versions of one relation.")
+    observed_at: Timestamp = Field(description="Event time, with a UTC offset: when the source stated the fact. "
+                                               "Orders versions of one relation.")
     provenance: Provenance
 
     @model_validator(mode="after")

@@ -120,7 +120,7 @@ def _validated_at_once(text: str) -> RelationshipEvent | None:
     """The event, validated from the text in one pass, if it is valid and no object in it repeats a key; else None
     (the reference path then decides, and words the reason)."""
     try:
-        event = RelationshipEvent.model_validate_json(text)
+        event = RelationshipEvent.model_validate_json(text, by_name=False)
     except Exception:  # noqa: BLE001 - whatever it is, the reference path reports it as before
         return None
     return event if _key_count(text) == _fields_given(event) else None
@@ -222,7 +222,8 @@ def _validate(document: object) -> RelationshipEvent:
         raise EventRejected(RejectReason.UNKNOWN_RELATION_TYPE,
                             f"relation_type {relation_type!r} is not one of {sorted(t.value for t in RelationType)}")
     try:
-        event = RelationshipEvent.model_validate(document)
+        # by_name=False: `schema_` is a Python name (EntityRef(schema_=...)), not a key of the contract
+        event = RelationshipEvent.model_validate(document, by_name=False)
     except ValidationError as exc:
         raise _rejection_from(exc) from None
     _check_time_range(event)

@@ -115,3 +115,75 @@ def test_output_contracts_validate_what_the_models_write():
                       commercial_paths=(), as_of=dt.date(2025, 5, 26), graph_version=3)
     for name, model in (("dead-letter", letter), ("risk-score", score)):
         output_validator(name).validate(json.loads(model.model_dump_json()))
+
+
+def _rfc3339_checker() -> jsonschema.FormatChecker:
+    """The draft's format checker, with `date-time` asserted as RFC 3339 (section 5.6) even where the optional
+    rfc3339-validator package is not installed: what a strict extractor-side validator checks."""
+    import re
+
+    checker = jsonschema.FormatChecker()  # a copy: the shared checker stays as it is
+    grammar = re.compile(r"\A\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})\Z")
+
+    @checker.checks("date-time")
+    def _date_time(value) -> bool:
+        return not isinstance(value, str) or bool(grammar.match(value))
+
+    return checker
+
+
+# What the worker used to accept by pydantic's lax coercion although the JSON Schema refuses it: an extractor that
+# sends it passes the worker and fails every validator downstream (and a string "1.1" read as a Unix time is a
+# silent misreading, not a value anyone stated).
+WORKER_REFUSES_TOO = [
+    ("confidence as a string", ("provenance", "confidence"), "0.95"),
+    ("confidence as a boolean", ("provenance", "confidence"), True),
+    ("percentage as a string", ("properties", "percentage"), "50"),
+    ("observed_at as a number", ("observed_at",), 1748246400),
+    ("observed_at as a numeric string", ("observed_at",), "1748246400"),
+    ("observed_at without seconds", ("observed_at",), "2025-05-26T08:00Z"),
+    ("observed_at offset without colon", ("observed_at",), "2025-05-26T08:00:00+0000"),
+    ("retrieved_at as a number", ("provenance", "retrieved_at"), 1748246400),
+    ("start_date as a number", ("start_date",), 1498867200),
+    ("start_date as a time", ("start_date",), "2017-07-01T00:00:00"),
+    ("start_date as a numeric string", ("start_date",), "1498867200"),
+]
+
+
+@pytest.mark.parametrize(("path", "value"), [case[1:] for case in WORKER_REFUSES_TOO],
+                         ids=[c[0] for c in WORKER_REFUSES_TOO])
+def test_the_worker_refuses_what_the_json_schema_refuses(seed_documents, path, value):
+    from schemas import parse_event
+
+    doc = mutate(seed_documents[0], path, value)
+    schema = json.loads((SCHEMA_DIR / "relationship-event.json").read_text())
+    assert not jsonschema.Draft202012Validator(schema, format_checker=_rfc3339_checker()).is_valid(doc)
+    with pytest.raises(EventRejected):
+        parse_event(json.dumps(doc).encode())
+    with pytest.raises(EventRejected):
+        validate_event(doc)
+
+
+def test_an_endpoint_schema_is_read_only_under_its_json_name(seed_documents, event_json_schema_validator):
+    from schemas import parse_event
+
+    source = {("schema_" if key == "schema" else key): value for key, value in seed_documents[0]["source"].items()}
+    doc = mutate(seed_documents[0], ("source",), source)
+    assert not event_json_schema_validator.is_valid(doc)
+    with pytest.raises(EventRejected) as caught:
+        parse_event(json.dumps(doc).encode())
+    assert caught.value.reason is RejectReason.INVALID_ENDPOINT
+
+
+def test_the_json_schema_requires_a_jurisdiction_where_the_worker_does(seed_documents, event_json_schema_validator):
+    doc = mutate(seed_documents[0], ("schema_version",), "1.1")
+    for scheme in ("register", "tax"):
+        bare = mutate(doc, ("source", "identifiers"), [{"scheme": scheme, "value": "5560001234"}])
+        placed = mutate(doc, ("source", "identifiers"), [{"scheme": scheme, "value": "5560001234",
+                                                          "jurisdiction": "se"}])
+        assert not event_json_schema_validator.is_valid(bare)
+        with pytest.raises(EventRejected) as caught:
+            validate_event(bare)
+        assert caught.value.reason is RejectReason.INVALID_ENDPOINT
+        assert event_json_schema_validator.is_valid(placed)
+        validate_event(placed)
