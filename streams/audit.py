@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import urllib.parse
 from collections.abc import Iterable
 
 from streams.replay import ReplayItem
@@ -151,6 +152,15 @@ def render_markdown(report: dict) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def _link(url: str) -> str:
+    """A source as a link when it is a web address; as text otherwise. Source URLs come from the events: a
+    `javascript:` or `data:` one would run its script in the report's page when the analyst follows it."""
+    text = html.escape(url)
+    if urllib.parse.urlsplit(url.strip()).scheme.lower() not in ("http", "https"):
+        return text
+    return f'<a href="{text}" rel="noopener noreferrer">{text}</a>'
+
+
 def render_html(report: dict) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(e['input_offset'])}</td><td>{e['graph_version']}</td>"
@@ -165,7 +175,7 @@ def render_html(report: dict) -> str:
                 f"<li><code>{html.escape(edge['relation_id'])}</code> ({html.escape(edge['relation_type'])}, "
                 f"{html.escape(edge['status'])}): event <code>{html.escape(ev['event_id'])}</code>, offset "
                 f"{html.escape(str(ev.get('offset') or '-'))}, {html.escape(ev['publisher'])}, "
-                f"<a href=\"{html.escape(ev['source_url'])}\">{html.escape(ev['source_url'])}</a>, extractor "
+                f"{_link(ev['source_url'])}, extractor "
                 f"{html.escape(ev['extractor'])}, confidence {ev['confidence']}"
                 + (f", &ldquo;{html.escape(ev['quote'])}&rdquo;" if ev.get("quote") else "") + "</li>"
                 for edge in path["edges"] for ev in edge["evidence"])

@@ -19,6 +19,7 @@ import atexit
 import json
 import logging
 import os
+import stat
 from pathlib import Path
 from typing import Protocol
 
@@ -29,6 +30,22 @@ LEDGER_FILE = "processing-deaths.json"
 # Fixed-width so one pwrite replaces the previous position in place: no rename, no truncate, a few microseconds.
 # A Kafka topic name has at most 249 characters.
 _MARKER_WIDTH = 320
+_MAX_LEDGER_BYTES = 1 << 20
+
+
+def _read_small(path: Path, limit: int, missing_ok: bool = True) -> bytes:
+    """At most `limit` bytes of a regular file, not through a link (a link to /dev/zero would never end); b"" for a
+    missing file when `missing_ok`."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        if missing_ok:
+            return b""
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        return handle.read(limit)
 
 
 class _Positioned(Protocol):
@@ -49,14 +66,15 @@ class CrashGuard:
         self._ledger_path = directory / LEDGER_FILE
         self._deaths: dict[str, int] = self._read_ledger()
         marker_path = directory / MARKER_FILE
-        died_at = marker_path.read_bytes().decode(errors="replace").strip() if marker_path.exists() else ""
+        died_at = _read_small(marker_path, _MARKER_WIDTH).decode(errors="replace").strip()
         if died_at:
             self._deaths[died_at] = self._deaths.get(died_at, 0) + 1
             self._write_ledger()
             log.error("the previous run died while processing %s (%d of %d allowed deaths on it%s)", died_at,
                       self._deaths[died_at], max_attempts,
                       "; it will be dead-lettered and skipped" if self._deaths[died_at] >= max_attempts else "")
-        self._fd = os.open(marker_path, os.O_RDWR | os.O_CREAT, 0o644)
+        # never through a link: whoever can write to the data dir would make every batch overwrite its target
+        self._fd = os.open(marker_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         self.idle()
         # A clean exit (a stop, even mid-recovery) is no message's fault; a kill, a crash or os._exit skip this.
         atexit.register(self.idle)
@@ -84,15 +102,18 @@ class CrashGuard:
 
     def _read_ledger(self) -> dict[str, int]:
         try:
-            document = json.loads(self._ledger_path.read_text())
+            document = json.loads(_read_small(self._ledger_path, _MAX_LEDGER_BYTES, missing_ok=False))
             return {str(k): int(v) for k, v in document.items()}
         except FileNotFoundError:
             return {}
-        except (ValueError, AttributeError, TypeError):
+        except (ValueError, AttributeError, TypeError, OSError):
             log.warning("%s is unreadable; counting deaths afresh", self._ledger_path)
             return {}
 
     def _write_ledger(self) -> None:
         temporary = self._ledger_path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(self._deaths, indent=1, sort_keys=True))
+        temporary.unlink(missing_ok=True)  # a leftover, or a link planted there: created afresh, never followed
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(json.dumps(self._deaths, indent=1, sort_keys=True))
         os.replace(temporary, self._ledger_path)

@@ -9,6 +9,7 @@ line, and an alert its case: the party the actor's authority lands on and the ca
 from __future__ import annotations
 
 import base64
+import re
 import textwrap
 from collections.abc import Iterable, Iterator
 
@@ -20,6 +21,19 @@ _EXPLANATION_TITLES = {"authority": "authority", "commercial": "ties"}
 # OpenSanctions source records can have dozens.
 SHOWN_IDS = 4
 SHOWN_RELATED = 3
+# Characters a terminal acts on instead of printing: C0 and C1 controls (ESC starts the sequences that clear the
+# screen, recolour, retitle the window or forge lines; CR and LF forge lines) and the bidirectional overrides. Every
+# name, URL and message here comes from the input topic: each is shown escaped (`\x1b`), never obeyed.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """`text` with every character a terminal would act on written as its Python escape: one line, inert."""
+    return _UNPRINTABLE.sub(lambda found: found.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def _lines(lines: Iterable[str]) -> str:
+    return "\n".join(printable(line) for line in lines)
 
 
 def pair_label(item: RiskScore | Alert) -> str:
@@ -75,7 +89,7 @@ def _paths(item: RiskScore | Alert, indent: str = "  ") -> list[str]:
 def render_score(score: RiskScore) -> str:
     head = (f"{score.band.value.upper():<8} {score.score:.3f}  {pair_label(score)}"
             f"  rules={','.join(score.rules) or '-'}  graph_version={score.graph_version}")
-    return "\n".join([head, *_paths(score)])
+    return _lines([head, *_paths(score)])
 
 
 def render_explanation(rank: int, score: RiskScore) -> list[str]:
@@ -107,14 +121,14 @@ def render_explanation(rank: int, score: RiskScore) -> list[str]:
 
 def render_ranking(ranked: list[RiskScore]) -> str:
     """Ranked table of the pairs, then each pair's explanation, in the given order (rank 1 first)."""
-    width = max((len(pair_label(s)) for s in ranked), default=0)
+    width = max((len(printable(pair_label(s))) for s in ranked), default=0)
     lines = [f"{'#':>3}  {'score':>6}  {'band':<8}  {'pair':<{width}}  rules"]
     for rank, score in enumerate(ranked, start=1):
-        lines.append(f"{rank:>3}  {score.score:>6.3f}  {score.band.value:<8}  {pair_label(score):<{width}}  "
+        lines.append(f"{rank:>3}  {score.score:>6.3f}  {score.band.value:<8}  {printable(pair_label(score)):<{width}}  "
                      f"{', '.join(score.rules)}")
     for rank, score in enumerate(ranked, start=1):
         lines += ["", *render_explanation(rank, score)]
-    return "\n".join(lines) + "\n"
+    return _lines(lines) + "\n"
 
 
 def render_alert(alert: Alert) -> str:
@@ -122,7 +136,7 @@ def render_alert(alert: Alert) -> str:
             f"score {alert.previous_score:.3f} -> {alert.score:.3f}  rules={','.join(alert.rules)}  "
             f"alert {alert.alert_id} #{alert.sequence}")
     case = alert_case(alert)
-    return "\n".join([head, *([f"  {case}"] if case else []), *_paths(alert)])
+    return _lines([head, *([f"  {case}"] if case else []), *_paths(alert)])
 
 
 def render_dead_letter(letter: DeadLetter) -> str:
@@ -130,5 +144,5 @@ def render_dead_letter(letter: DeadLetter) -> str:
         original = "null (a tombstone)"
     else:
         original = f"{base64.b64decode(letter.original_value)[:120]!r} ({letter.original_value_length} bytes)"
-    return (f"[{letter.reason.value}] {letter.message}\n  at {letter.topic}:{letter.partition}:{letter.offset}  "
-            f"original: {original}")
+    return _lines([f"[{letter.reason.value}] {letter.message}",
+                   f"  at {letter.topic}:{letter.partition}:{letter.offset}  original: {original}"])

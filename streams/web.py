@@ -63,6 +63,16 @@ def is_loopback(host: str) -> bool:
         return False  # a host name: it may resolve to anything
 
 
+def _loopback_host(host: str) -> bool:
+    """Whether a Host header names a loopback address or `localhost`, with or without a port."""
+    host = host.strip().lower()
+    if host.startswith("["):  # [::1]:6066
+        host = host[1:].partition("]")[0]
+    elif host.count(":") == 1:
+        host = host.partition(":")[0]
+    return is_loopback(host.rstrip("."))
+
+
 def kafka_unready_reason(app) -> str | None:
     """Why the consumer cannot make progress right now (None: it can). Reads the aiokafka consumer's state
     without any request: the group coordinator is forgotten as soon as a heartbeat or fetch fails."""
@@ -96,7 +106,13 @@ class DataViewGuard:
     def refusal(self, view, request: web.Request) -> web.Response | None:
         if self.token is None:
             if self.open_without_token:
-                return None
+                # loopback only, against DNS rebinding too: a web page of attacker.example whose name the attacker
+                # then resolves to 127.0.0.1 makes the analyst's browser send its requests here, same-origin to it
+                # (a request without a Host header comes from no browser: let it through)
+                if _loopback_host(request.headers.get("Host", "localhost")):
+                    return None
+                return view.json({"error": "without a token the data views answer only requests addressed to a "
+                                           "loopback host (Host: localhost, 127.0.0.1 or [::1])"}, status=403)
             return view.json({"error": "data views need a bearer token when the server is not bound to a loopback "
                                        "address: set COI_WEB_TOKEN or COI_WEB_TOKEN_FILE on the worker"},
                              status=403)

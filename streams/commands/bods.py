@@ -14,6 +14,7 @@ import json
 import sys
 
 from schemas.validation import EventRejected, parse_event
+from streams.render import printable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
                 event = parse_event(line.rstrip(b"\r\n"))
             except EventRejected as exc:
                 rejected += 1
-                print(f"line {number}: {exc.reason.value}: {exc.message}", file=sys.stderr)
+                print(f"line {number}: {exc.reason.value}: {printable(exc.message)}", file=sys.stderr)
                 continue
             engine.apply(event)
             for ref in (event.source, event.target):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import ContextManager, TextIO
 
 from schemas.validation import EventRejected, parse_event
+from streams.render import printable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,7 +39,7 @@ def run_export(args: argparse.Namespace) -> int:
                 events.append(parse_event(line.encode()))
             except EventRejected as exc:
                 rejected += 1
-                print(f"line {number}: {exc.reason.value}: {exc.message}", file=sys.stderr)
+                print(f"line {number}: {exc.reason.value}: {printable(exc.message)}", file=sys.stderr)
     entities = list(ftm_from_events(events))
     for entity in entities:
         print(json.dumps(entity, ensure_ascii=False))

@@ -18,7 +18,7 @@ from schemas.validation import EventRejected, parse_event
 from scoring import Engine, ScoringConfig
 from scoring.resolution import ResolvingEngine
 from scoring.config import BAND_ORDER
-from streams.render import render_ranking
+from streams.render import printable, render_ranking
 
 _BAND_NAMES = [band.value for band in Band]
 # Reasons that say a line is no event at all (FtM entities, BODS statements, other JSON), not a broken one.
@@ -51,7 +51,7 @@ def _not_events(path: str, leading: list[tuple[int, EventRejected]]) -> int:
 
 def _report_rejections(path: str, rejections: list[tuple[int, EventRejected]]) -> None:
     for number, rejection in rejections:
-        print(f"{path}:{number}: {rejection.reason.value}: {rejection.message}", file=sys.stderr)
+        print(f"{path}:{number}: {rejection.reason.value}: {printable(rejection.message)}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
                 else:
                     _report_rejections(args.file, leading)
                     leading = []
-                    print(f"{args.file}:{number}: {rejection.reason.value}: {rejection.message}", file=sys.stderr)
+                    print(f"{args.file}:{number}: {rejection.reason.value}: {printable(rejection.message)}",
+                          file=sys.stderr)
                 rejected += 1
                 continue
             _report_rejections(args.file, leading)

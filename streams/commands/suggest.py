@@ -18,6 +18,7 @@ from schemas.events import RelationshipEvent
 from schemas.validation import EventRejected, parse_event
 from scoring.matching import DEFAULT_MAX_BLOCK, DEFAULT_THRESHOLD, Matcher, Suggestion
 from scoring.resolution import ResolvingEngine
+from streams.render import printable
 
 
 def register(subparsers) -> None:
@@ -51,7 +52,7 @@ def read_events(path: str, command: str) -> tuple[list[RelationshipEvent], int] 
                 events.append(parse_event(line.rstrip(b"\r\n")))
             except EventRejected as rejection:
                 rejected += 1
-                print(f"{path}:{number}: {rejection.reason.value}: {rejection.message}", file=sys.stderr)
+                print(f"{path}:{number}: {rejection.reason.value}: {printable(rejection.message)}", file=sys.stderr)
     return events, rejected
 
 

