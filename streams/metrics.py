@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import math
+import time
 from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -69,6 +70,11 @@ class PipelineMetrics:
                                   registry=registry)
         self.worker_ready = Gauge("coi_worker_ready", "1 once the graph is recovered and live processing runs",
                                   registry=registry)
+        # CoiCriticalConflictRaised: a transition counted before the first scrape of a worker started less than 5
+        # minutes ago is new, whatever Prometheus saw of an earlier process (or did not see: a gap, an empty TSDB)
+        self.worker_start_time = Gauge("coi_worker_start_time_seconds", "Unix time the worker process started "
+                                       "(its metrics were created), seconds", registry=registry)
+        self.worker_start_time.set(time.time())
         self.recovered_events = Counter("coi_recovered_events", "Events re-applied from the input topic without "
                                         "publishing (at start, and after a rebalance assigned a partition)",
                                         registry=registry)

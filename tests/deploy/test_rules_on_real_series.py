@@ -23,10 +23,12 @@ INSTANCE = "worker-a:6066"
 OUTPUT_TOPICS = ["coi-scores", "coi-alerts", "coi-dead-letters"]
 
 
-def worker_metrics() -> PipelineMetrics:
-    """A worker's metrics as `Pipeline.__init__` sets them up."""
+def worker_metrics(started_minute: int = 0) -> PipelineMetrics:
+    """A worker's metrics as `Pipeline.__init__` sets them up, started at `started_minute` of promtool's clock
+    (which starts at the Unix epoch)."""
     metrics = PipelineMetrics(CollectorRegistry())
     metrics.declare_series(OUTPUT_TOPICS)
+    metrics.worker_start_time.set(started_minute * 60)
     return metrics
 
 
@@ -123,3 +125,96 @@ def test_scoring_latency_threshold_is_a_bucket_boundary():
                for rule in group["rules"] if rule.get("alert") == "CoiScoringLatencyHigh"]
     threshold = float(rule["expr"].rsplit(">", 1)[1])
     assert threshold in worker_metrics().scoring_latency._upper_bounds
+
+
+# --- CoiCriticalConflictRaised: new transitions only -------------------------------------------------------------
+
+def _raise_critical(metrics: PipelineMetrics) -> None:
+    metrics.alerts.labels(band="critical", state="raised").inc()
+
+
+@pytest.mark.prometheus
+def test_critical_conflict_alert_fires_for_a_raise_seen_from_zero(tmp_path):
+    metrics, timeline = worker_metrics(), Timeline()
+    for minute in range(20):
+        if minute == 3:
+            _raise_critical(metrics)
+        timeline.scrape(metrics)
+    assert firing(timeline, "CoiCriticalConflictRaised", [2, 4, 7, 10], tmp_path) == {
+        2: False, 4: True, 7: True, 10: False}
+
+
+@pytest.mark.prometheus
+def test_critical_conflict_alert_stays_quiet_after_a_scrape_outage(tmp_path):
+    """A critical alert raised long ago, then Prometheus cannot scrape the running worker for six minutes (a
+    network fault, CoiWorkerDown's business): no conflict was raised meanwhile, and none may be reported."""
+    metrics, timeline = worker_metrics(), Timeline()
+    _raise_critical(metrics)
+    for _ in range(20):
+        timeline.scrape(metrics)
+    for _ in range(6):
+        timeline.failed_scrape()
+    for _ in range(20):
+        timeline.scrape(metrics)
+    assert set(firing(timeline, "CoiCriticalConflictRaised", [27, 28, 30, 32, 36], tmp_path).values()) == {False}
+
+
+@pytest.mark.prometheus
+def test_critical_conflict_alert_stays_quiet_when_prometheus_was_down(tmp_path):
+    """Prometheus itself down for twelve minutes (an upgrade, a crash) beside a worker that raised long ago."""
+    metrics, timeline = worker_metrics(), Timeline()
+    _raise_critical(metrics)
+    for _ in range(20):
+        timeline.scrape(metrics)
+    for _ in range(12):
+        timeline.nothing()
+    for _ in range(20):
+        timeline.scrape(metrics)
+    assert set(firing(timeline, "CoiCriticalConflictRaised", [33, 35, 38, 45], tmp_path).values()) == {False}
+
+
+@pytest.mark.prometheus
+def test_critical_conflict_alert_fires_for_a_raise_before_the_first_scrape_of_a_restarted_worker(tmp_path):
+    """The worker is down for ten minutes, restarts at minute 30 and raises a critical alert before Prometheus
+    first scrapes it: the counter's first sample is 1, and increase() alone cannot see that step."""
+    old, timeline = worker_metrics(), Timeline()
+    _raise_critical(old)
+    for _ in range(20):
+        timeline.scrape(old)
+    for _ in range(10):
+        timeline.failed_scrape()
+    restarted = worker_metrics(started_minute=30)
+    _raise_critical(restarted)
+    for _ in range(15):
+        timeline.scrape(restarted)
+    assert firing(timeline, "CoiCriticalConflictRaised", [29, 30, 33, 36], tmp_path) == {
+        29: False, 30: True, 33: True, 36: False}
+
+
+@pytest.mark.prometheus
+def test_critical_conflict_alert_fires_for_a_raise_during_a_scrape_outage(tmp_path):
+    """A transition while Prometheus could not scrape the worker is reported once it can again."""
+    metrics, timeline = worker_metrics(), Timeline()
+    _raise_critical(metrics)
+    for _ in range(20):
+        timeline.scrape(metrics)
+    for _ in range(8):
+        timeline.failed_scrape()
+    _raise_critical(metrics)
+    for _ in range(20):
+        timeline.scrape(metrics)
+    assert firing(timeline, "CoiCriticalConflictRaised", [27, 28, 32, 33], tmp_path) == {
+        27: False, 28: True, 32: True, 33: False}
+
+
+@pytest.mark.prometheus
+def test_critical_conflict_alert_stays_quiet_on_a_new_prometheus_beside_an_old_worker(tmp_path):
+    """An empty TSDB (a new Prometheus, or its data lost) scraping a worker that raised critical alerts an hour
+    before: nothing is new."""
+    metrics, timeline = worker_metrics(started_minute=0), Timeline()
+    _raise_critical(metrics)
+    for _ in range(60):
+        timeline.nothing()
+    for _ in range(15):
+        timeline.scrape(metrics)
+    assert set(firing(timeline, "CoiCriticalConflictRaised", [60, 61, 63, 66, 70], tmp_path).values()) == {False}
