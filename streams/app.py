@@ -46,7 +46,7 @@ from streams.recovery import (catch_up_bounds, committed_offsets, log_end_offset
 from streams.snapshots import WITHOUT_FORK_ROOM_MEANING, Identity, SnapshotState, SnapshotStore, config_hash
 from streams.topics import RECORD_OVERHEAD_BYTES
 from streams.waiting import wait_through_cancellation
-from streams.web import register_views
+from streams.web import kafka_unready_reason, register_views
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class Pipeline:
         self.crash_guard = CrashGuard(settings.data_dir, settings.max_processing_attempts)
         self.processor = EventProcessor(self.engine, AlertTracker(config), None,
                                         limits=ProcessingLimits.from_settings(settings), crash_guard=self.crash_guard)
-        self.ready = asyncio.Event()  # caught up on every assigned partition: what /ready and coi_worker_ready say
+        self.ready = asyncio.Event()  # caught up on every assigned partition: /ready and coi_worker_ready need it
         # One user of the engine at a time: a batch, a catch-up replay (which runs in a thread), a snapshot, or a
         # data view rendering in a thread (`streams.web`)
         self._engine_lock = asyncio.Lock()
@@ -111,6 +111,9 @@ class Pipeline:
         self._latency_from_event_time = self.metrics.end_to_end_latency.labels(clock="event_time")
         self._latency_from_append_time = self.metrics.end_to_end_latency.labels(clock="append_time")
         self.app = self._build_app()
+        # read at every scrape, as /ready answers: set only at the catch-up's transitions, the gauge stayed 1 with
+        # the broker gone (/ready 503), and CoiWorkerNotReady never fired for a worker cut off from Kafka
+        self.metrics.worker_ready.set_function(self._ready_now)
 
     def _build_app(self) -> faust.App:
         s = self.settings
@@ -374,8 +377,16 @@ class Pipeline:
             self.ready.set()
         else:
             self.ready.clear()
-        self.metrics.worker_ready.set(1 if ready else 0)
         log.info("%s: %s", "ready" if ready else "not ready", why)
+
+    def _ready_now(self) -> float:
+        """`coi_worker_ready`: what /ready says, recovered on every assigned partition and in touch with Kafka."""
+        if not self.ready.is_set():
+            return 0.0
+        try:
+            return 0.0 if kafka_unready_reason(self.app) else 1.0
+        except Exception:  # noqa: BLE001 - unknown is not ready; one odd consumer state must not fail the scrape
+            return 0.0
 
     # -- snapshots -------------------------------------------------------------------------------------------
 

@@ -68,8 +68,8 @@ class PipelineMetrics:
                                  registry=registry)
         self.consumer_lag = Gauge("coi_consumer_lag", "Input messages not yet processed", ["topic", "partition"],
                                   registry=registry)
-        self.worker_ready = Gauge("coi_worker_ready", "1 once the graph is recovered and live processing runs",
-                                  registry=registry)
+        self.worker_ready = Gauge("coi_worker_ready", "1 while /ready says ready: the graph recovered on every "
+                                  "assigned input partition and the consumer in touch with Kafka", registry=registry)
         # CoiCriticalConflictRaised: a transition counted before the first scrape of a worker started less than 5
         # minutes ago is new, whatever Prometheus saw of an earlier process (or did not see: a gap, an empty TSDB)
         self.worker_start_time = Gauge("coi_worker_start_time_seconds", "Unix time the worker process started "

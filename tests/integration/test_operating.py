@@ -180,6 +180,7 @@ def test_a_worker_started_before_kafka_waits_then_follows_the_broker(tmp_path):
             assert time.monotonic() < deadline, f"/ready still {status} {body!r} without a broker"
             time.sleep(0.5)
         assert b"Kafka" in body or b"coordinator" in body, body
+        assert worker.metric("coi_worker_ready") == 0  # what CoiWorkerNotReady reads
         assert worker.process.poll() is None
         assert http_get(worker.base_url + "/healthz")[0] == 200
     finally:

@@ -1,0 +1,68 @@
+"""What a scrape of the worker's /metrics reads at the moment it runs: readiness as /ready says it
+(streams.app.Pipeline, streams.faust_metrics.FaustCollector)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from faust.types import TP
+from prometheus_client import generate_latest
+
+from streams.config import load_settings
+from streams.web import kafka_unready_reason
+
+
+def _pipeline(tmp_path):
+    from streams.app import Pipeline
+
+    return Pipeline(load_settings(environ={}, data_dir=str(tmp_path / "data")))
+
+
+def _consumer(coordinator_id: int | None, connected: bool, assignment=()):
+    """Faust's consumer as far as /ready and the collectors read it: the aiokafka consumer behind its thread."""
+    connection = SimpleNamespace(connected=lambda: connected)
+    aiokafka = SimpleNamespace(_coordinator=SimpleNamespace(coordinator_id=coordinator_id),
+                               _client=SimpleNamespace(_conns={"node-1": connection}))
+    return SimpleNamespace(_thread=SimpleNamespace(_consumer=aiokafka), assignment=lambda: set(assignment),
+                           highwater=lambda tp: None)
+
+
+def test_worker_ready_follows_the_broker_as_ready_does(tmp_path):
+    # /ready turned 503 when the consumer lost its group coordinator, while coi_worker_ready stayed 1: with the
+    # broker gone no alert fired (CoiWorkerNotReady reads the gauge; the lag gauge freezes, up stays 1)
+    pipeline = _pipeline(tmp_path)
+    registry = pipeline.registry
+    pipeline._set_ready(True, "caught up")
+    pipeline.app._consumer = _consumer(coordinator_id=1, connected=True)
+    assert kafka_unready_reason(pipeline.app) is None
+    assert registry.get_sample_value("coi_worker_ready") == 1
+
+    pipeline.app._consumer = _consumer(coordinator_id=None, connected=True)  # a heartbeat failed: broker gone
+    assert "coordinator" in kafka_unready_reason(pipeline.app)
+    assert registry.get_sample_value("coi_worker_ready") == 0
+
+    pipeline.app._consumer = _consumer(coordinator_id=1, connected=False)
+    assert registry.get_sample_value("coi_worker_ready") == 0
+
+    pipeline.app._consumer = _consumer(coordinator_id=1, connected=True)
+    assert registry.get_sample_value("coi_worker_ready") == 1
+    pipeline._set_ready(False, "partitions revoked")
+    assert registry.get_sample_value("coi_worker_ready") == 0
+
+
+def test_worker_ready_is_0_before_the_consumer_exists(tmp_path):
+    pipeline = _pipeline(tmp_path)
+    assert registry_value(pipeline, "coi_worker_ready") == 0
+    pipeline._set_ready(True, "caught up")
+    assert registry_value(pipeline, "coi_worker_ready") == 0  # /ready: "consumer not started"
+
+
+def registry_value(pipeline, name, labels=None):
+    return pipeline.registry.get_sample_value(name, labels or {})
+
+
+def test_a_scrape_reports_the_assignment_once_the_consumer_runs(tmp_path):
+    pipeline = _pipeline(tmp_path)
+    pipeline.app._consumer = _consumer(1, True, assignment={TP("coi-relationship-events", 0), TP("other", 3)})
+    assert registry_value(pipeline, "coi_faust_assigned_partitions", {"topic": "coi-relationship-events"}) == 1
+    assert registry_value(pipeline, "coi_faust_assigned_partitions", {"topic": "other"}) == 1
