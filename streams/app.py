@@ -36,7 +36,7 @@ from streams.bulk import BulkLoad, last_bulk_load, reproduce, reproduction_refus
 from streams.collector import AUTOMATIC_COLLECTION_MEANING, CollectionTimer, refreeze_heap
 from streams.config import Settings
 from streams.crash_guard import CrashGuard
-from streams.faust_metrics import BatchMonitor, FaustCollector
+from streams.faust_metrics import BatchMonitor, FaustCollector, current_assignment
 from streams.memory import THREAD_WRITE_SHARE, ForkRoom, fork_room
 from streams.metrics import PipelineMetrics
 from streams.log_reader import Bounds
@@ -674,7 +674,7 @@ class Pipeline:
         if consumer is None:
             return
         self.metrics.consumer_lag.clear()  # a partition revoked since is another worker's to report
-        for tp in consumer.assignment():
+        for tp in current_assignment(self.app):  # (none before the consumer's thread has started)
             if tp.topic != self.settings.events_topic:
                 continue
             highwater = consumer.highwater(tp)

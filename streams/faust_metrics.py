@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from faust.exceptions import ConsumerNotStarted
 from faust.sensors.monitor import Monitor
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -97,6 +98,19 @@ class BatchMonitor(Monitor):
         self.series_rebalance_seconds.observe(state["latency_end"])
 
 
+def current_assignment(app) -> set:
+    """The partitions Faust's consumer holds now; none before its thread has created the Kafka client. Faust
+    creates the consumer when the app starts and starts the web server before it: a scrape in between must answer
+    (ConsumerNotStarted out of a collector failed the whole of /metrics)."""
+    consumer = getattr(app, "_consumer", None)
+    if consumer is None:
+        return set()
+    try:
+        return set(consumer.assignment())
+    except ConsumerNotStarted:
+        return set()
+
+
 class FaustCollector(Collector):
     """Per partition, computed at scrape time: assigned, committed offset, end offset (the monitor's record of
     what Faust committed and of the high-water marks its consumer fetched)."""
@@ -107,9 +121,8 @@ class FaustCollector(Collector):
     def collect(self):
         assigned = GaugeMetricFamily(f"{self.prefix}_assigned_partitions", "Partitions assigned to this worker, "
                                      "by topic", labels=["topic"])
-        consumer = getattr(self.app, "_consumer", None)
         counts: dict[str, int] = {}
-        for tp in consumer.assignment() if consumer is not None else ():
+        for tp in current_assignment(self.app):
             counts[tp.topic] = counts.get(tp.topic, 0) + 1
         for topic, count in sorted(counts.items()):
             assigned.add_metric([topic], count)

@@ -1,5 +1,5 @@
-"""What a scrape of the worker's /metrics reads at the moment it runs: readiness as /ready says it
-(streams.app.Pipeline, streams.faust_metrics.FaustCollector)."""
+"""What a scrape of the worker's /metrics reads at the moment it runs: readiness as /ready says it, and a registry
+that answers in every state of the Faust app (streams.app.Pipeline, streams.faust_metrics.FaustCollector)."""
 
 from __future__ import annotations
 
@@ -59,6 +59,19 @@ def test_worker_ready_is_0_before_the_consumer_exists(tmp_path):
 
 def registry_value(pipeline, name, labels=None):
     return pipeline.registry.get_sample_value(name, labels or {})
+
+
+def test_a_scrape_answers_before_the_consumer_thread_has_started(tmp_path):
+    # Faust creates its consumer when the app starts (the boot strategy lists it among the services), and starts
+    # the web server before the consumer, whose thread creates the aiokafka client: a scrape in between raised
+    # ConsumerNotStarted out of FaustCollector.collect, and /metrics failed
+    pipeline = _pipeline(tmp_path)
+    list(pipeline.app.boot_strategy.server())
+    assert pipeline.app._consumer is not None and pipeline.app._consumer._thread._consumer is None
+    text = generate_latest(pipeline.registry).decode()
+    assert "coi_faust_assigned_partitions" in text and "coi_worker_ready 0.0" in text
+    pipeline.sample_gauges()  # the lag timer, were it to run then: nothing to report, nothing raised
+    assert "coi_consumer_lag{" not in generate_latest(pipeline.registry).decode()
 
 
 def test_a_scrape_reports_the_assignment_once_the_consumer_runs(tmp_path):
