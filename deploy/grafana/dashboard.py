@@ -155,7 +155,7 @@ ROWS: tuple[RowSpec, ...] = (
                 _rate_by("reason", "coi_events_rejected_total"),
                 unit="ops",
                 description="Events rejected to coi-dead-letters per second, by reason code.",
-                width=8,
+                width=6,
             ),
             _spec(
                 "Consumer lag",
@@ -166,7 +166,7 @@ ROWS: tuple[RowSpec, ...] = (
                     "Input messages not yet processed. A steady rise means the worker cannot keep up "
                     "(CoiConsumerLagGrowing)."
                 ),
-                width=8,
+                width=6,
             ),
             _spec(
                 "Graph size",
@@ -174,7 +174,19 @@ ROWS: tuple[RowSpec, ...] = (
                 Query("sum by (instance) (coi_graph_relations)", "relations {{instance}}"),
                 unit="short",
                 description="Entities and relations held in the ownership-and-influence graph.",
-                width=8,
+                width=6,
+            ),
+            _spec(
+                "Hubs",
+                Query("max by (instance) (coi_graph_hub_nodes)", "hubs {{instance}}"),
+                Query(f"sum by (instance) (increase(coi_hub_nodes_entered_total[{RATE}]))", "entered {{instance}}"),
+                unit="short",
+                description=(
+                    "Nodes past the scorer's fan-out guard (limits.max_fanout relations in one layer and "
+                    "direction), and crossings of it: conflicts through a hub may be missed (CoiHubNodeEntered; "
+                    "the worker log names the node)."
+                ),
+                width=6,
             ),
         ),
     ),

@@ -314,3 +314,27 @@ def test_dashboard_provider_reads_the_directory_compose_mounts() -> None:
     host_dir = host_dir_by_container_path.get(provider["options"]["path"])
     assert host_dir is not None, f"compose mounts nothing at {provider['options']['path']}"
     assert (REPO / host_dir).resolve() == DASHBOARD_JSON.parent
+
+
+# --- the documentation of the panels ---------------------------------------------------------------------------
+
+OBSERVABILITY_DOC = REPO / "docs" / "observability.md"
+
+
+def documented_panels() -> list[tuple[str, str]]:
+    """(row, panel) for each line of the panel table in docs/observability.md ("## Panels")."""
+    text = OBSERVABILITY_DOC.read_text(encoding="utf-8")
+    section = text.split("\n## Panels\n", 1)[1].split("\n## ", 1)[0]
+    found, row = [], ""
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) < 2 or not cells[1].startswith("**"):
+            continue
+        row = cells[0] or row
+        found.append((row, cells[1].strip("*")))
+    return found
+
+
+def test_the_documented_panels_are_the_dashboard_panels_in_their_rows():
+    on_dashboard = [(row.title, panel.title) for row in generator().ROWS for panel in row.panels]
+    assert documented_panels() == on_dashboard
