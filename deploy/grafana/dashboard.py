@@ -134,7 +134,8 @@ ROWS: tuple[RowSpec, ...] = (
                 unit="ops",
                 description=(
                     "Relationship events read from coi-relationship-events per second; "
-                    "consumed = valid + rejected."
+                    "consumed = valid + rejected, except output_too_large (applied, so valid, and its "
+                    "oversized outputs withheld, so rejected)."
                 ),
                 width=10,
             ),

@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from prometheus_client import CollectorRegistry
 
 from schemas import DeadLetter, RejectReason
 from scoring import AlertTracker, Engine, ScoringConfig
 from streams.config import load_settings
+from streams.metrics import PipelineMetrics
 from streams.processor import EventProcessor, InputRecord, ProcessingLimits
 from streams.snapshots import Identity, SnapshotState, SnapshotStore, config_hash
 from tests.unit.streams.test_processor import APPENDED_MS, make_processor, record
@@ -223,6 +225,25 @@ def test_outputs_over_the_message_limit_are_withheld_and_the_event_dead_lettered
     letter = DeadLetter.model_validate_json(letters[0].value)
     assert letter.reason is RejectReason.OUTPUT_TOO_LARGE and "10000" in letter.message
     assert "scores " in letter.message or "alerts " in letter.message
+
+
+def test_an_event_with_outputs_withheld_counts_as_valid_and_as_rejected():
+    # docs/observability.md and the dashboard said consumed = valid + rejected; this one event is both
+    config = ScoringConfig.load()
+    registry = CollectorRegistry()
+    processor = EventProcessor(Engine(config), AlertTracker(config), PipelineMetrics(registry),
+                               limits=ProcessingLimits(max_message_bytes=10_000))
+    for offset, line in enumerate(LINES):
+        processor.process(keyed(line, offset))
+    processor.process(record(b"{", len(LINES)))  # and one that is only rejected
+
+    def value(name, **labels):
+        return registry.get_sample_value(name, labels) or 0
+
+    withheld = value("coi_events_rejected_total", reason="output_too_large")
+    rejected = sum(value("coi_events_rejected_total", reason=reason.value) for reason in RejectReason)
+    assert withheld > 0 and value("coi_events_valid_total") == len(LINES)
+    assert value("coi_events_consumed_total") == value("coi_events_valid_total") + rejected - withheld
 
 
 EDGE_DAYS = st.sampled_from(["0001-01-01", "0001-01-02", "9999-12-30", "9999-12-31", "1000-01-01", "2999-12-31"])
