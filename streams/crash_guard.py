@@ -23,6 +23,8 @@ import stat
 from pathlib import Path
 from typing import Protocol
 
+from streams.files import atomic_replacement
+
 log = logging.getLogger(__name__)
 
 MARKER_FILE = "processing-position"
@@ -113,7 +115,5 @@ class CrashGuard:
     def _write_ledger(self) -> None:
         temporary = self._ledger_path.with_suffix(".tmp")
         temporary.unlink(missing_ok=True)  # a leftover, or a link planted there: created afresh, never followed
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(fd, "w") as handle:
+        with atomic_replacement(self._ledger_path, temporary=temporary, permissions=0o644, mode="w") as handle:
             handle.write(json.dumps(self._deaths, indent=1, sort_keys=True))
-        os.replace(temporary, self._ledger_path)

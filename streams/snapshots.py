@@ -23,8 +23,8 @@ The worker writes in a forked child (`save_in_child`): the live path pauses only
 Where a child would not fit in the memory left (`streams.memory`), it writes in a thread instead while the stream
 waits, or skips the snapshot (`WITHOUT_FORK_ROOM_MEANING`, the decision in `streams.app`).
 The body streams to the file (and a load reads it back) in chunks: it is never held whole in memory.
-Writes are atomic: a temporary file in the same directory, fsync, rename, fsync of the directory; a kill at any
-point leaves either the previous set of snapshots or the new one, plus at most a temporary file (never read;
+Writes are atomic: a temporary file in the same directory, fsync, rename, fsync of the directory (`streams.files`); a
+kill at any point leaves either the previous set of snapshots or the new one, plus at most a temporary file (never read;
 removed by a later write once an hour old, as a younger one may be another worker's write in progress). The newest `keep` snapshots are kept.
 
 The body is version-locked (pickle of this code's classes): an upgrade that changes the code fingerprint ignores
@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from streams.collector import PausedCollection
+from streams.files import atomic_replacement, fsync_directory
 
 log = logging.getLogger(__name__)
 
@@ -195,28 +196,20 @@ class SnapshotStore:
         name = f"snapshot-{time.time_ns():020d}{SUFFIX}"
         final = self.directory / name
         temporary = self.directory / f"{_TEMP_PREFIX}{os.getpid()}-{name}"  # the pid: see wait_for_child
-        # only this user may write it: `load` checks a body, then unpickles it from the same open file
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        try:
-            with os.fdopen(descriptor, "wb", buffering=_WRITE_BUFFER) as handle:
-                handle.write(MAGIC)
-                handle.write(b" " * (reserved - 1) + b"\n")
-                body = _DigestingWriter(handle, hmac.new(key, digestmod=hashlib.sha256))
-                with PausedCollection():  # pickling makes no cycles; collections would walk the whole state
-                    pickle.dump((state.engine, state.tracker), body, protocol=pickle.HIGHEST_PROTOCOL)
-                header.update(body_bytes=body.size, body_sha256=body.sha256.hexdigest(), body_hmac=body.mac.hexdigest())
-                line = _header_line(dict(header, header_hmac=_header_mac(key, header)))
-                if len(line) > reserved:
-                    raise RuntimeError(f"snapshot header of {len(line)} bytes exceeds the {reserved} reserved for it")
-                handle.seek(len(MAGIC))
-                handle.write(line[:-1] + b" " * (reserved - len(line)) + b"\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-        except BaseException:  # a failed write leaves no partial file behind (a killed one: see wait_for_child)
-            temporary.unlink(missing_ok=True)
-            raise
-        os.replace(temporary, final)
-        self._fsync_directory()
+        # only this user may write it: `load` checks a body, then unpickles it from the same open file. A failed write
+        # leaves no partial file behind (a killed one: see wait_for_child).
+        with atomic_replacement(final, temporary=temporary, permissions=0o600, buffering=_WRITE_BUFFER) as handle:
+            handle.write(MAGIC)
+            handle.write(b" " * (reserved - 1) + b"\n")
+            body = _DigestingWriter(handle, hmac.new(key, digestmod=hashlib.sha256))
+            with PausedCollection():  # pickling makes no cycles; collections would walk the whole state
+                pickle.dump((state.engine, state.tracker), body, protocol=pickle.HIGHEST_PROTOCOL)
+            header.update(body_bytes=body.size, body_sha256=body.sha256.hexdigest(), body_hmac=body.mac.hexdigest())
+            line = _header_line(dict(header, header_hmac=_header_mac(key, header)))
+            if len(line) > reserved:
+                raise RuntimeError(f"snapshot header of {len(line)} bytes exceeds the {reserved} reserved for it")
+            handle.seek(len(MAGIC))
+            handle.write(line[:-1] + b" " * (reserved - len(line)) + b"\n")
         self.prune()
         return final
 
@@ -466,7 +459,7 @@ class SnapshotStore:
                 pass
         finally:
             temporary.unlink(missing_ok=True)
-        self._fsync_directory()
+        fsync_directory(self.directory)
         return _read_key(path)
 
     def _remove_temporaries(self) -> None:
@@ -481,13 +474,6 @@ class SnapshotStore:
                 pass
             except OSError as exc:  # a read-only directory: leftovers cost room, never a start
                 log.warning("cannot remove the stale temporary %s: %s", path, exc)
-
-    def _fsync_directory(self) -> None:
-        fd = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 class _WithoutPeek:

@@ -11,6 +11,7 @@ the imported snapshot and replays only the log after its offsets, instead of the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -106,6 +107,10 @@ def _time_text(seconds) -> str:
 def run_export(args) -> int:
     from scoring.portable import export_state
 
+    target = None if args.output == "-" else Path(args.output)
+    if target is not None and (why := _not_exportable_to(target)) is not None:
+        print(f"not exporting to {target}: {why}", file=sys.stderr)
+        return 2
     _, _, store = open_store(args)
     found = store.load_newest()
     if found is None:
@@ -114,33 +119,45 @@ def run_export(args) -> int:
     state, path = found
     header = {key: value for key, value in store.read_header(path).items()
               if key in ("app_id", "events_topic", "offsets", "package_version", "config_hash", "created_at")}
-    # to a file: written beside it and renamed into place once whole, so that an interrupted export leaves no file
-    # under the name (a cut stream is refused at import by its missing end record: scoring.portable)
-    target = None if args.output == "-" else Path(args.output)
-    if target is not None and (target.is_symlink() or (target.exists() and not target.is_file())):
-        # a pipe, a link (/dev/stdout): written in place, where a file beside it may not be made, or would replace it
-        partial, sink = None, open(target, "w")
-    else:
-        partial = None if target is None else target.with_name(f".{target.name}.{os.getpid()}.part")
-        sink = sys.stdout if partial is None else open(partial, "w")
     lines = 0
     try:
-        for record in export_state(state.engine, state.tracker, header):
-            sink.write(json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n")
-            lines += 1
-        if partial is not None:
-            sink.flush()
-            os.fsync(sink.fileno())
-            sink.close()
-            os.replace(partial, target)
-    finally:
-        if sink is not sys.stdout:
-            sink.close()
-        if partial is not None:
-            partial.unlink(missing_ok=True)
+        with _export_sink(target) as out:
+            for record in export_state(state.engine, state.tracker, header):
+                out.write(json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n")
+                lines += 1
+    except OSError as exc:  # a full disk, a directory we may not write to: one line, and no file under the name
+        print(f"not exported to {target or 'standard output'}: {exc}", file=sys.stderr)
+        return 1
     print(f"exported {path.name} (offsets {header['offsets']}, {state.engine.stats()['relations']} relations) as "
           f"{lines} lines", file=sys.stderr)
     return 0
+
+
+def _export_sink(target: Path | None):
+    """Where the export is written, as a context manager."""
+    from streams.files import atomic_replacement
+
+    if target is None:
+        return contextlib.nullcontext(sys.stdout)
+    if target.exists() and not target.is_file():
+        # a pipe or a device: written in place, as nothing could be renamed over it (and still not through a link
+        # put there since `_not_exportable_to` looked: O_NOFOLLOW)
+        return open(os.open(target, os.O_WRONLY | os.O_NOFOLLOW), "w", encoding="utf-8")
+    # a file: written beside it and renamed over it once whole, so that an interrupted export leaves the name as it
+    # was (a cut stream is refused at import by its missing end record: scoring.portable)
+    return atomic_replacement(target, mode="w")
+
+
+def _not_exportable_to(target: Path) -> str | None:
+    """Why the export refuses `target`, or None. A link there is refused rather than written through (whoever
+    could plant it in a shared directory would choose which file the state overwrites) or replaced by the file (the
+    user's own link, or /dev/stdout, would be gone): name the file itself, or `-o -` for standard output."""
+    if target.is_symlink():
+        return ("it is a symbolic link, and the export neither writes through a link nor replaces it: give the path "
+                "of the file itself, or -o - for standard output")
+    if target.is_dir():
+        return "it is a directory"
+    return None
 
 
 def run_import(args) -> int:

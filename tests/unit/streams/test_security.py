@@ -213,3 +213,29 @@ def test_the_crash_guard_follows_no_link_planted_in_the_data_dir(tmp_path):
         pass
     assert victim.read_text() == "precious\n"
     os.stat(victim)
+
+
+# 5. snapshot export: links planted where the export writes -----------------------------------------------------
+
+def test_the_snapshot_export_follows_no_link_planted_where_it_writes(tmp_path, monkeypatch, capsys):
+    from tests.unit.streams.test_snapshots import export, exportable
+
+    exportable(tmp_path / "snapshots", monkeypatch, lines=10)
+    victim = tmp_path / "victim"  # e.g. the exporting user's ~/.bashrc
+    victim.write_text("precious\n")
+    shared = tmp_path / "shared"  # e.g. /tmp, where another user can create names
+    shared.mkdir()
+    target = shared / "state.jsonl"
+    target.symlink_to(victim)
+    assert export(target) == 2
+    assert "symbolic link" in capsys.readouterr().err
+    assert victim.read_text() == "precious\n" and target.is_symlink()
+
+    # and none at the name of the file it writes first: links at every name a partial file beside the target could
+    # be given by pid (".state.jsonl.<pid>.part")
+    target.unlink()
+    for pid in range(max(os.getpid() - 100, 1), os.getpid() + 100):
+        (shared / f".state.jsonl.{pid}.part").symlink_to(victim)
+    assert export(target) == 0
+    assert victim.read_text() == "precious\n"
+    assert not target.is_symlink() and json.loads(target.read_text().splitlines()[-1])["record"] == "end"

@@ -88,6 +88,7 @@ def test_a_write_killed_before_the_rename_leaves_the_previous_snapshot_in_use(tm
         raise KeyboardInterrupt("killed between fsync and rename")
 
     monkeypatch.setattr(os, "replace", killed)
+    monkeypatch.setattr(Path, "unlink", lambda path, missing_ok=False: None)  # a killed writer cleans nothing up
     with pytest.raises(KeyboardInterrupt):
         snapshots.save(seeded_state())
     monkeypatch.undo()
@@ -619,67 +620,90 @@ def test_an_import_or_load_stops_at_once_with_one_line_when_its_snapshot_could_n
     assert "not writing a snapshot: key file" in result.stderr and "holds 0 bytes" in result.stderr
 
 
-def test_an_interrupted_export_leaves_no_file_under_its_name(tmp_path, monkeypatch):
-    import argparse
-
-    import scoring.portable
+def exportable(directory: Path, monkeypatch, lines: int | None = None) -> SnapshotStore:
+    """A store holding a snapshot of the resolution layer (what the worker saves, and the export reads) of the seed's
+    first `lines` events, as `coi-risk snapshot export` opens it."""
     import streams.commands.snapshot as snapshot_command
     from scoring.resolution import ResolvingEngine
 
     engine, tracker = ResolvingEngine(), AlertTracker()
-    for line in SEED.read_text().splitlines():
+    events = SEED.read_text().splitlines()[:lines]
+    for line in events:
         tracker.observe(engine.apply(parse_event(line.encode())))
-    snapshots = store(tmp_path / "snapshots")
-    snapshots.save(SnapshotState(engine, tracker, {0: 5}))
+    snapshots = store(directory)
+    snapshots.save(SnapshotState(engine, tracker, {0: len(events)}))
     monkeypatch.setattr(snapshot_command, "open_store", lambda args: (None, None, snapshots))
+    return snapshots
+
+
+def export(output: Path) -> int:
+    import argparse
+
+    import streams.commands.snapshot as snapshot_command
+
+    return snapshot_command.run_export(argparse.Namespace(output=str(output)))
+
+
+def test_an_interrupted_or_failed_export_leaves_the_name_as_it_was(tmp_path, monkeypatch, capsys):
+    import errno
+
+    import scoring.portable
+
+    exportable(tmp_path / "snapshots", monkeypatch)
     whole = scoring.portable.export_state
 
-    def interrupted(*args, **kwargs):
-        for number, record in enumerate(whole(*args, **kwargs)):
-            if number == 10:
-                raise KeyboardInterrupt  # Ctrl-C halfway
-            yield record
+    def stopping_with(exception: BaseException):
+        def export_state(*args, **kwargs):
+            for number, record in enumerate(whole(*args, **kwargs)):
+                if number == 10:
+                    raise exception
+                yield record
+        return export_state
 
     target = tmp_path / "state.jsonl"
-    monkeypatch.setattr(scoring.portable, "export_state", interrupted)
+    monkeypatch.setattr(scoring.portable, "export_state", stopping_with(KeyboardInterrupt()))  # Ctrl-C halfway
     with pytest.raises(KeyboardInterrupt):
-        snapshot_command.run_export(argparse.Namespace(output=str(target)))
+        export(target)
     assert not target.exists() and list(tmp_path.glob("*.part")) == list(tmp_path.glob(".*part")) == []
     monkeypatch.setattr(scoring.portable, "export_state", whole)
-    assert snapshot_command.run_export(argparse.Namespace(output=str(target))) == 0
-    lines = target.read_text().splitlines()
-    assert json.loads(lines[-1])["record"] == "end" and len(lines) > 10
+    assert export(target) == 0
+    previous = target.read_text()
+    assert json.loads(previous.splitlines()[-1])["record"] == "end" and len(previous.splitlines()) > 10
+    # the next export fails halfway: the previous one stays whole under the name
+    monkeypatch.setattr(scoring.portable, "export_state", stopping_with(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        export(target)
+    monkeypatch.setattr(scoring.portable, "export_state",
+                        stopping_with(OSError(errno.ENOSPC, "No space left on device")))
+    assert export(target) == 1
+    assert f"not exported to {target}: [Errno 28] No space left on device" in capsys.readouterr().err
+    assert target.read_text() == previous
     assert list(tmp_path.glob(".*part")) == []
 
 
-def test_an_export_to_a_pipe_or_a_link_is_written_in_place(tmp_path, monkeypatch):
-    import argparse
+def test_an_export_to_a_pipe_is_written_in_place_and_one_to_a_link_is_refused(tmp_path, monkeypatch, capsys):
     import threading
 
-    import streams.commands.snapshot as snapshot_command
-
-    snapshots = store(tmp_path / "snapshots")
-    from scoring.resolution import ResolvingEngine
-
-    engine, tracker = ResolvingEngine(), AlertTracker()
-    for line in SEED.read_text().splitlines()[:10]:
-        tracker.observe(engine.apply(parse_event(line.encode())))
-    snapshots.save(SnapshotState(engine, tracker, {0: 10}))
-    monkeypatch.setattr(snapshot_command, "open_store", lambda args: (None, None, snapshots))
+    exportable(tmp_path / "snapshots", monkeypatch, lines=10)
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     received = []
     reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
     reader.start()
-    assert snapshot_command.run_export(argparse.Namespace(output=str(fifo))) == 0
+    assert export(fifo) == 0
     reader.join(timeout=30)
     assert json.loads(received[0].splitlines()[-1])["record"] == "end"
+    # a link, even the user's own: refused, rather than written through or replaced by a file
     real = tmp_path / "real.jsonl"
     link = tmp_path / "link.jsonl"
-    real.write_text("")
+    real.write_text("mine\n")
     link.symlink_to(real)
-    assert snapshot_command.run_export(argparse.Namespace(output=str(link))) == 0
-    assert link.is_symlink() and json.loads(real.read_text().splitlines()[-1])["record"] == "end"
+    capsys.readouterr()
+    assert export(link) == 2
+    refusal = capsys.readouterr().err
+    assert f"not exporting to {link}: it is a symbolic link" in refusal and "or -o - for standard output" in refusal
+    assert link.is_symlink() and real.read_text() == "mine\n"
+    assert export(tmp_path) == 2 and "it is a directory" in capsys.readouterr().err
     assert list(tmp_path.glob(".*part")) == []
 
 
