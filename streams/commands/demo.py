@@ -83,6 +83,8 @@ def run(args) -> int:
         with open(args.file, "rb") as lines:
             summary = produce_lines(settings, lines, settings.events_topic, progress=False)
         if report_failures(summary, settings.events_topic):
+            if summary["interrupted"]:  # a Ctrl-C while publishing stops the demo, as one while it follows alerts
+                raise KeyboardInterrupt
             print("the demo goes on with the events that were published", file=sys.stderr)
         print(f"published {summary['sent']} events from {args.file}; alerts as they arrive (Ctrl-C to stop):\n",
               file=sys.stderr)

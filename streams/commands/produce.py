@@ -110,9 +110,12 @@ def _resend_alone(settings, topic: str, acks: _Acknowledgements) -> None:
         return KafkaProducer(acks="all", linger_ms=0, max_request_size=2 * settings.max_message_bytes,
                              client_id=f"{settings.app_id}-produce", **settings.kafka_python_options())
 
+    # each line leaves `refused_batches` once it is settled: after a Ctrl-C the first left is the one being sent
+    acks.refused_batches.sort(key=lambda refused: refused[0])
     producer = new_producer()
     try:
-        for number, key, line, _ in sorted(acks.refused_batches, key=lambda refused: refused[0]):
+        while acks.refused_batches:
+            number, key, line, _ = acks.refused_batches[0]
             try:
                 producer.send(topic, key=key, value=line).get(timeout=_ANSWER_TIMEOUT_S)
                 acks.stored += 1
@@ -120,6 +123,7 @@ def _resend_alone(settings, topic: str, acks: _Acknowledgements) -> None:
                 acks.failed.append((number, _not_stored(exc)))
                 producer.close()
                 producer = new_producer()
+            acks.refused_batches.pop(0)
     finally:
         producer.close()
 
@@ -177,6 +181,7 @@ def produce_lines(settings, lines, topic: str, progress: bool = True) -> dict:
         attempted += 1
         size += len(line)
 
+    read_to_end = waiting_interrupted = False
     try:
         try:
             for number, line in enumerate(tqdm(lines, unit="ev", disable=not progress, file=sys.stderr,
@@ -184,24 +189,46 @@ def produce_lines(settings, lines, topic: str, progress: bool = True) -> dict:
                 current = number
                 offer(number, line)
                 current, last = None, number
+            read_to_end = True
         except KeyboardInterrupt:  # Ctrl-C: what was handed to the producer is still sent, checked and reported
             interrupted = True
         try:
-            producer.flush(timeout=_ANSWER_TIMEOUT_S)
-        except KafkaError:
-            pass  # kafka-python's flush can give up on a batch it split and resent; the per-line answers decide
-        unanswered = acks.wait(_ANSWER_TIMEOUT_S)
+            try:
+                producer.flush(timeout=_ANSWER_TIMEOUT_S)
+            except KafkaError:
+                pass  # kafka-python's flush can give up on a batch it split and resent; the per-line answers decide
+            unanswered = acks.wait(_ANSWER_TIMEOUT_S)
+        except KeyboardInterrupt:  # Ctrl-C while waiting for the broker's answers, after the input's end too
+            interrupted = waiting_interrupted = True
     finally:
-        producer.close()
-    if acks.refused_batches:
-        _resend_alone(settings, topic, acks)
+        try:
+            producer.close()  # sends what is left and waits for the answers (a Ctrl-C while it does stops that)
+        except KeyboardInterrupt:
+            interrupted = waiting_interrupted = True
+    if waiting_interrupted:  # the lines still without an answer, once the producer has stopped
+        with acks.lock:
+            unanswered = sorted(acks.pending)
+    resending_interrupted = False
+    if acks.refused_batches and not waiting_interrupted:
+        try:
+            _resend_alone(settings, topic, acks)
+        except KeyboardInterrupt:
+            interrupted = resending_interrupted = True
     elapsed = time.perf_counter() - started
-    failures = sorted(refused + acks.failed + [(number, f"no answer from the broker within {_ANSWER_TIMEOUT_S:.0f}s; "
-                                                        "it may or may not be stored") for number in unanswered])
-    if interrupted:
+    not_sent_again = [(number, "its batch was over the broker's limit, and a Ctrl-C came before it was sent again "
+                               "alone: not stored") for number, *_ in acks.refused_batches]
+    if resending_interrupted:
+        not_sent_again[0] = (not_sent_again[0][0], "interrupted (Ctrl-C) while it was sent again alone (its batch was "
+                                                   "over the broker's limit): it may or may not be stored")
+    failures = sorted(refused + acks.failed + not_sent_again + [
+        (number, "interrupted (Ctrl-C) before the broker answered: it may or may not be stored" if waiting_interrupted
+         else f"no answer from the broker within {_ANSWER_TIMEOUT_S:.0f}s; it may or may not be stored")
+        for number in unanswered])
+    if interrupted and current is not None:
         failures.append((current, "interrupted here (Ctrl-C): this line may or may not be stored; no later line was "
-                                  "sent") if current is not None else
-                        (last + 1, "interrupted (Ctrl-C) before this line: neither it nor any later line was sent"))
+                                  "sent"))
+    elif interrupted and not read_to_end:
+        failures.append((last + 1, "interrupted (Ctrl-C) before this line: neither it nor any later line was sent"))
     return {"topic": topic, "sent": acks.stored, "attempted": attempted, "bytes": size, "unkeyed": unkeyed,
             "seconds": round(elapsed, 3), "events_per_second": round(acks.stored / elapsed, 1) if elapsed else None,
             "by_relation_type": dict(by_type), "failures": failures, "interrupted": interrupted}
@@ -222,15 +249,21 @@ def run(args) -> int:
 
 def report_failures(summary: dict, topic: str) -> int:
     """Every command that publishes through `produce_lines` ends here: the lines that did not reach the topic, and
-    the exit code (0, or EXIT_SOME_LINES_NOT_SENT)."""
+    the exit code (0, EXIT_SOME_LINES_NOT_SENT, or EXIT_INTERRUPTED after a Ctrl-C, wherever it came)."""
     failures = summary["failures"]
-    if not failures:
-        return 0
-    print(f"{len(failures)} line(s) did NOT reach {topic}; the others were sent:", file=sys.stderr)
-    for number, why in failures[:_FAILURES_SHOWN]:
-        print(f"  line {number}: {why}", file=sys.stderr)
-    if len(failures) > _FAILURES_SHOWN:
-        print(f"  ... and {len(failures) - _FAILURES_SHOWN} more", file=sys.stderr)
-        if summary.get("interrupted"):
-            print(f"  line {failures[-1][0]}: {failures[-1][1]}", file=sys.stderr)
-    return EXIT_INTERRUPTED if summary.get("interrupted") else EXIT_SOME_LINES_NOT_SENT
+    if summary.get("interrupted"):
+        # after the input's end a Ctrl-C may leave no line unreported (every answer came before the producer
+        # stopped); it is still no success: a script must not take an interrupted run for a completed one
+        print(f"interrupted (Ctrl-C): {summary['sent']} of {summary['attempted']} events handed to the producer "
+              f"reached {topic}", file=sys.stderr)
+    if failures:
+        print(f"{len(failures)} line(s) did NOT reach {topic}; the others were sent:", file=sys.stderr)
+        for number, why in failures[:_FAILURES_SHOWN]:
+            print(f"  line {number}: {why}", file=sys.stderr)
+        if len(failures) > _FAILURES_SHOWN:
+            print(f"  ... and {len(failures) - _FAILURES_SHOWN} more", file=sys.stderr)
+            if summary.get("interrupted"):
+                print(f"  line {failures[-1][0]}: {failures[-1][1]}", file=sys.stderr)
+    if summary.get("interrupted"):
+        return EXIT_INTERRUPTED
+    return EXIT_SOME_LINES_NOT_SENT if failures else 0
