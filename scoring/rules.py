@@ -201,16 +201,28 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
     fired_rules = [rule for rule in RULES if any(rule.id == rule_id for rule_id, _ in fired)]
     shown = cfg.paths.max_paths_shown
     needs = {rule.authority for rule in fired_rules}
-    authority_paths = authority.current if AUTHORITY in needs else ()
-    if FORMER_AUTHORITY in needs:
-        authority_paths = tuple(ranked((*authority_paths, *authority.former)))
+    authority_paths = _shown_authority([paths for kind, paths in ((AUTHORITY, authority.current),
+                                                                  (FORMER_AUTHORITY, authority.former))
+                                        if kind in needs], shown)
     kinds_fired = [kind for kind in TIE_KINDS if any(kind in rule.consumes for rule in fired_rules)]
     return Assessment(
         actor=actor, counterparty=counterparty, score=score, band=cfg.band_for(score),
         rules=tuple(rule for rule, _ in fired), rule_scores=tuple(fired),
-        authority_paths=tuple(authority_paths[:shown]),
+        authority_paths=authority_paths,
         commercial_paths=_shown(by_kind, kinds_fired, shown),
     )
+
+
+def _shown_authority(pools: list, limit: int) -> tuple[Path, ...]:
+    """The strongest `limit` authority paths of the kinds the fired rules need, strongest first, among them the
+    strongest of each kind: a rule on former authority (COI-REVOLVING-DOOR) is explained by its former office even
+    where the current one reaches the counterparty through more, stronger paths than are shown."""
+    if len(pools) == 1:
+        return tuple(pools[0][:limit])
+    everything = ranked(path for pool in pools for path in pool)
+    kept = [pool[0] for pool in pools if pool]
+    kept += [path for path in everything if path not in kept][:max(0, limit - len(kept))]
+    return tuple(ranked(kept))
 
 
 def _shown(by_kind: dict[str, list[Path]], kinds: list[str], limit: int) -> tuple[Path, ...]:

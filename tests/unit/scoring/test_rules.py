@@ -93,6 +93,32 @@ def test_revolving_door_a_former_office_holder_tied_to_a_firm_his_office_had_pow
     assert gone.scores() == []  # 5 years after leaving a municipal office
 
 
+
+def test_every_fired_rule_shows_its_authority_path_among_many_stronger_ones():
+    """A minister whose current office steers more bodies over the firm than paths are shown, and who awarded it
+    contracts in a former office: COI-REVOLVING-DOOR fires, and its former-office path is shown beside them."""
+    office = ("finance-office", "Position", "Minister of Finance", ("gov.national",))
+
+    def build(m):
+        events = [m("occupancy", "minister", office, start="2022-01-01"),
+                  m("occupancy", "minister", "mayor-office", start="2015-01-01", end="2021-06-30"),
+                  m("awards_contract", "mayor-office", "builder"),
+                  m("family", "spouse", "minister"), m("ownership", "spouse", "builder", percentage=100)]
+        for number in range(ScoringConfig.load().paths.max_paths_shown + 1):
+            body = (f"body-{number}", "PublicBody", f"Body {number}", ("gov.national",))
+            events += [m("control", office, body), m("regulates", body, "builder")]
+        return events
+
+    score = pair(world(build, base=False), "minister", "builder")
+    assert set(score.rules) == {"COI-AUTH-OWNERSHIP", "COI-REVOLVING-DOOR"}
+    assert len(score.authority_paths) == ScoringConfig.load().paths.max_paths_shown
+    assert [p.strength for p in score.authority_paths] == sorted((p.strength for p in score.authority_paths),
+                                                                 reverse=True)
+    former = [p for p in score.authority_paths if "ended 2021-06-30" in p.text]
+    assert [p.text for p in former] == ["Finance Minister -occupancy[ended 2021-06-30]-> Mayor of Smalltown "
+                                        "-awards_contract-> Builder Ltd"]
+    assert any("-control-> Body" in p.text for p in score.authority_paths)
+
 def tie_with(**fields):
     return lambda m: [m("ownership", "minister", "holdco", percentage=100),
                       m("partners_with", "holdco", "bank", **fields)]
