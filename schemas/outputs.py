@@ -55,6 +55,11 @@ class PathEdge(_Output):
     status: str
     weight: float = Field(description="Strength of this hop in [0, 1] after stake, status and confidence.")
     evidence: tuple[Evidence, ...]
+    evidence_omitted: int = Field(
+        default=0, ge=0, exclude_if=lambda omitted: omitted == 0,
+        description="Statements of this edge's fact left out of `evidence` (its first ones are listed: the primary, "
+                    "then the oldest) because the message would otherwise exceed the worker's max_message_bytes; "
+                    "the weight counts them all. Absent when every statement is listed.")
 
 
 class PathKind(StrEnum):

@@ -129,12 +129,13 @@ def rendering_signature(assessment: Assessment, graph: Names, day: dt.date) -> t
 Model = TypeVar("Model", bound=BaseModel)
 
 
-def _assembled(model: type[Model], values: dict) -> Model:
+def _assembled(model: type[Model], values: dict, defaulted: frozenset[str] = frozenset()) -> Model:
     """`model(**values)` without validation, for values already of the field types, every field given, in field
-    order: what `BaseModel.model_construct` does, without its per-field loop."""
+    order: what `BaseModel.model_construct` does, without its per-field loop. `defaulted`: fields given their
+    default, which `model(**values)` would not count as set."""
     built = object.__new__(model)
     object.__setattr__(built, "__dict__", values)
-    object.__setattr__(built, "__pydantic_fields_set__", set(values))
+    object.__setattr__(built, "__pydantic_fields_set__", set(values) - defaulted)
     object.__setattr__(built, "__pydantic_extra__", None)
     object.__setattr__(built, "__pydantic_private__", None)
     return built
@@ -157,6 +158,9 @@ def explanation(path: Path, graph: Names, strength: Strength, cfg: ScoringConfig
                                         "edges": tuple(edges)})
 
 
+_LISTS_ALL = frozenset({"evidence_omitted"})  # an edge as rendered lists every statement; the worker may cut it
+
+
 def _edge(hop: Hop, graph: Names, cfg: ScoringConfig) -> PathEdge:
     rec = hop.rec
     return _assembled(PathEdge, {
@@ -164,7 +168,8 @@ def _edge(hop: Hop, graph: Names, cfg: ScoringConfig) -> PathEdge:
         "source_id": rec.source, "source_name": graph.name(rec.source),
         "target_id": rec.target, "target_name": graph.name(rec.target),
         "forward": bool(hop.forward), "status": rec.status._value_, "weight": float(cfg.round(hop.weight)),
-        "evidence": tuple([evidence(statement, cfg) for statement in statements(rec)])})
+        "evidence": tuple([evidence(statement, cfg) for statement in statements(rec)]), "evidence_omitted": 0},
+        _LISTS_ALL)
 
 
 def _arrow(hop: Hop, strength: Strength) -> str:

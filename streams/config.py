@@ -120,8 +120,10 @@ class Settings(BaseSettings):
     batch_max_events: int = Field(default=500, ge=1)
     batch_max_wait_seconds: float = Field(default=0.01, gt=0)
     # Poison messages (docs/streaming.md). The largest message the pipeline writes to Kafka, and the largest line
-    # `coi-risk produce` sends: the broker's default message.max.bytes (1 MiB) less room for record overhead. An
-    # output over it is withheld and the event dead-lettered (`output_too_large`) instead of stopping the worker.
+    # `coi-risk produce` sends: the broker's default message.max.bytes (1 MiB) less room for record overhead. A
+    # score or alert over it is published with its evidence cut to fit (`PathEdge.evidence_omitted`); an output
+    # that does not fit even so is withheld and the event dead-lettered (`output_too_large`) instead of stopping
+    # the worker.
     # The output topics are created to take it (`streams.topics`); at most the broker's default
     # socket.request.max.bytes (100 MiB), beyond which no request carrying it would be read.
     max_message_bytes: int = Field(default=1_000_000, ge=4096, le=100 * 1024 * 1024 - 1024)

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from schemas import DeadLetter, EventRejected, RejectReason, parse_event
+from schemas import Alert, DeadLetter, EventRejected, ExplanationPath, RejectReason, RiskScore, parse_event
 from schemas.events import RelationshipEvent
 from schemas.validation import DEFAULT_MAX_EVENT_BYTES
 from scoring import AlertTracker, Engine
@@ -204,9 +204,24 @@ class EventProcessor:
                                 "accepted, since the engine clock follows observed_at and never goes back")
 
     def _withhold_oversized(self, record: InputRecord, outcome: Outcome) -> None:
-        """An output the broker would refuse would stop the worker on every restart; it is withheld instead, and
-        the event (which was applied) is dead-lettered with what was withheld."""
+        """An output the broker would refuse would stop the worker on every restart. A score or alert is published
+        with its edges' evidence cut to what fits (`_cut_to_fit`): an edge lists every statement of its fact, in
+        every path through it, so a fact a hundred outlets quote would otherwise keep its conflict off the topics
+        for good. What does not fit even so is withheld, and the event (which was applied) is dead-lettered with
+        what was withheld."""
         limit = self.limits.max_message_bytes
+        if not any(len(out.key) + len(out.value) > limit for out in outcome.outbound):
+            return
+        fitted = []
+        for out in outcome.outbound:
+            if len(out.key) + len(out.value) > limit and out.role in _EXPLAINED:
+                value = _cut_to_fit(_EXPLAINED[out.role].model_validate_json(out.value), limit - len(out.key))
+                if value is not None:
+                    log.warning("event %s: %s %s over %d bytes, published with its evidence cut to fit",
+                                outcome.event.event_id, out.role, out.key[:200].decode(errors="replace"), limit)
+                    out = Outbound(out.role, out.key, value)
+            fitted.append(out)
+        outcome.outbound = fitted
         oversized = [out for out in outcome.outbound if len(out.key) + len(out.value) > limit]
         if not oversized:
             return
@@ -253,6 +268,36 @@ class EventProcessor:
         for hub in self.engine.hub_changes:
             if hub.entered:
                 self.metrics.hub_nodes_entered.inc()
+
+
+_EXPLAINED: dict[str, type[RiskScore] | type[Alert]] = {"scores": RiskScore, "alerts": Alert}
+
+
+def _cut_to_fit(output: RiskScore | Alert, room: int) -> bytes | None:
+    """`output` as published with at most `keep` statements per edge, `keep` the first of half the longest list,
+    half that, ... down to 1 (each edge's primary statement) that fits in `room` bytes; each edge says how many it
+    left out (`PathEdge.evidence_omitted`). None when even one statement per edge is too much. Depends on the
+    output and the room only, so a replay publishes the same bytes."""
+    longest = max((len(edge.evidence) for path in (*output.authority_paths, *output.commercial_paths)
+                   for edge in path.edges), default=0)
+    keep = longest
+    while keep > 1:
+        keep = (keep + 1) // 2
+        value = _with_evidence(output, keep).model_dump_json().encode()
+        if len(value) <= room:
+            return value
+    return None
+
+
+def _with_evidence(output: RiskScore | Alert, keep: int) -> RiskScore | Alert:
+    def cut(path: ExplanationPath) -> ExplanationPath:
+        return path.model_copy(update={"edges": tuple(
+            edge.model_copy(update={"evidence": edge.evidence[:keep],
+                                    "evidence_omitted": edge.evidence_omitted + max(0, len(edge.evidence) - keep)})
+            for edge in path.edges)})
+
+    return output.model_copy(update={"authority_paths": tuple(map(cut, output.authority_paths)),
+                                     "commercial_paths": tuple(map(cut, output.commercial_paths))})
 
 
 def _letter(record: InputRecord, reason: RejectReason, message: str, value_sha256: str | None, value_bytes: int,

@@ -81,7 +81,9 @@ def _paths(item: RiskScore | Alert, indent: str = "  ") -> list[str]:
             lines.append(f"{indent}{label:<10} {path.text}  [{path.strength:.2f}]")
             sources = sorted({e.source_url for e in _evidence([path])})
             events = sorted({e.event_id for e in _evidence([path])})
-            lines.append(f"{indent}{'':<10} evidence: events {', '.join(events)}; {', '.join(sources)}")
+            omitted = sum(edge.evidence_omitted for edge in path.edges)  # cut to fit the message size limit
+            more = f" (+{omitted} statements not in the message)" if omitted else ""
+            lines.append(f"{indent}{'':<10} evidence: events {', '.join(events)}; {', '.join(sources)}{more}")
     lines.extend(f"{indent}{'merged':<10} {note.text}" for note in item.merges)
     return lines
 

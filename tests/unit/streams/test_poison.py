@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 
-from schemas import DeadLetter, RejectReason
+from schemas import Alert, AlertState, DeadLetter, RejectReason, RiskScore
 from scoring import AlertTracker, Engine, ScoringConfig
 from streams.config import load_settings
 from streams.metrics import PipelineMetrics
@@ -245,6 +245,53 @@ def test_an_event_with_outputs_withheld_counts_as_valid_and_as_rejected():
     assert withheld > 0 and value("coi_events_valid_total") == len(LINES)
     assert value("coi_events_consumed_total") == value("coi_events_valid_total") + rejected - withheld
 
+
+def test_a_well_corroborated_conflict_is_published_with_its_evidence_cut_to_fit_not_withheld():
+    """A hundred outlets each quote (5,000 characters, the contract's limit) that the president controls the
+    Treasury. Every path through that edge lists every statement, so the scores and alerts of Trump x Binance and
+    Trump x Changpeng Zhao outgrow max_message_bytes: they used to be withheld, and the Zhao alert was never raised
+    on the alerts topic at all. They are published with each edge's evidence cut to what fits (its primary
+    statement first) and the number left out said."""
+    processor, _ = make_processor()
+    documents = [json.loads(line) for line in LINES]
+    control = next(d for d in documents if d["relation_id"] == "trump-controls-treasury")
+    restated = []
+    for number in range(100):
+        statement = json.loads(json.dumps(control))
+        statement.update(event_id=f"outlet-{number}", relation_id=f"trump-controls-treasury-{number}")
+        statement["provenance"].update(source_url=f"https://example.org/outlet/{number}", publisher=f"Outlet {number}",
+                                       quote=("The president steers the Treasury. " * 150)[:5000])
+        restated.append(json.dumps(statement).encode())
+    limit = processor.limits.max_message_bytes
+    published, raw = {"scores": {}, "alerts": []}, {}
+    for offset, line in enumerate([*restated, *(line for line in LINES if b'"trump-controls-treasury"' not in line)]):
+        outcome = processor.process(keyed(line, offset))
+        assert outcome.event is not None
+        for out in outcome.outbound:
+            assert out.role != "dead_letters", out.value[:300]
+            assert len(out.key) + len(out.value) <= limit
+            if out.role == "scores":
+                published["scores"][out.key.decode()] = RiskScore.model_validate_json(out.value)
+                raw[out.key.decode()] = out.value
+            else:
+                published["alerts"].append(Alert.model_validate_json(out.value))
+    raised = {(a.actor_id, a.case_id) for a in published["alerts"] if a.state is AlertState.RAISED}
+    assert raised == {("trump", "binance"), ("trump", "cz"), ("trump", "sun")}
+    engine = processor.engine
+    for key, score in published["scores"].items():
+        live = engine.score(*key.split("|"))
+        assert (score.score, score.band, score.rules) == (live.score, live.band, live.rules)
+        for shown, full in zip((*score.authority_paths, *score.commercial_paths),
+                               (*live.authority_paths, *live.commercial_paths), strict=True):
+            assert (shown.text, shown.strength) == (full.text, full.strength)
+            for edge, whole in zip(shown.edges, full.edges, strict=True):
+                assert edge.evidence == whole.evidence[:len(edge.evidence)] and edge.evidence
+                assert edge.evidence_omitted == len(whole.evidence) - len(edge.evidence)
+    cut = [edge for score in published["scores"].values() for path in score.authority_paths for edge in path.edges
+           if edge.evidence_omitted]
+    assert cut and all(edge.relation_type == "control" and edge.target_id == "treasury" for edge in cut)
+    # an output that fits is published whole, as before, without the field
+    assert b"evidence_omitted" not in raw["trump|sun"] and b"evidence_omitted" in raw["trump|cz"]
 
 EDGE_DAYS = st.sampled_from(["0001-01-01", "0001-01-02", "9999-12-30", "9999-12-31", "1000-01-01", "2999-12-31"])
 EDGE_TIMES = st.builds("{}T{}{}".format, EDGE_DAYS, st.sampled_from(["00:00:00", "23:59:59"]),

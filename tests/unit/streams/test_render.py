@@ -42,6 +42,12 @@ def test_tail_form_lists_each_path_with_its_own_evidence():
     assert lines[3] == f"  commercial {LONG}  [0.25]"
     assert lines[4] == "             evidence: events e3; https://a.example/1"
 
+    edge = SCORE.commercial_paths[0].edges[0].model_copy(update={"evidence_omitted": 41})
+    cut = SCORE.model_copy(update={"commercial_paths": (SCORE.commercial_paths[0].model_copy(
+        update={"edges": (edge,)}),)})
+    assert render_score(cut).splitlines()[4] == ("             evidence: events e3; https://a.example/1 "
+                                                 "(+41 statements not in the message)")
+
 
 def test_report_form_ranks_then_explains_with_wrapped_paths_and_sources():
     other = SCORE.model_copy(update=dict(counterparty_name="Acme Holdings", score=0.125, band=Band.LOW,
