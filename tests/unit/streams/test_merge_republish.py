@@ -62,3 +62,19 @@ def test_a_second_reason_for_a_merge_is_published_too():
     evidence = [e["event_id"] for e in processor.engine.score("trump", "cz").merges[0].model_dump()["evidence"]]
     assert evidence == ["j-1", "j-3"]
     assert [e["event_id"] for e in published[b"trump|cz"]["merges"][0]["evidence"]] == evidence
+
+
+def test_graph_version_counts_what_the_engine_applied_as_the_contract_says():
+    """`graph_version` was documented as the number of distinct events applied; behind the resolution layer (the
+    worker's) a judgement is not applied to the engine and every relation a merge re-sends is: 29 seed events and
+    one judgement moving cz's five relations publish graph_version 34. The contract says what it counts."""
+    from schemas.outputs import RiskScore
+
+    processor, published, feed = seeded()
+    assert published[b"trump|cz"]["graph_version"] == 29  # no merge yet: the seed's 29 events
+    feed(judgement("j-1").replace(b'"os-cz"', b'"a-cz"'), 100)  # cz = a-cz: canonical a-cz, cz's relations re-sent
+    assert published[b"trump|a-cz"]["graph_version"] == 29 + 5
+    description = RiskScore.model_fields["graph_version"].description
+    assert "re-sen" in description and "judgement" in description
+    assert json.loads((SEED.parents[1] / "schemas" / "json" / "risk-score.json").read_text())["properties"][
+        "graph_version"]["description"] == description
