@@ -45,7 +45,7 @@ from scoring.paths import (
 from scoring.records import pickled_as_values
 from scoring.registry import AGGRAVATING, KIND_PRIORITY, PRIMARY, PRIMARY_KINDS, RULES, TIE_KINDS
 from scoring.search import SearchContext
-from scoring.semantics import TIE_LAYERS, TIE_TYPES
+from scoring.semantics import AUTHORITY_TYPES, TIE_LAYERS, TIE_TYPES
 
 # When two decompositions give the same relation sequence, the path counts once, under the most urgent kind.
 _KIND_PRIORITY = KIND_PRIORITY
@@ -203,7 +203,7 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
     needs = {rule.authority for rule in fired_rules}
     authority_paths = _shown_authority([paths for kind, paths in ((AUTHORITY, authority.current),
                                                                   (FORMER_AUTHORITY, authority.former))
-                                        if kind in needs], shown)
+                                        if kind in needs], shown, counterparty)
     kinds_fired = [kind for kind in TIE_KINDS if any(kind in rule.consumes for rule in fired_rules)]
     return Assessment(
         actor=actor, counterparty=counterparty, score=score, band=cfg.band_for(score),
@@ -213,16 +213,26 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
     )
 
 
-def _shown_authority(pools: list, limit: int) -> tuple[Path, ...]:
+def _shown_authority(pools: list, limit: int, counterparty: str) -> tuple[Path, ...]:
     """The strongest `limit` authority paths of the kinds the fired rules need, strongest first, among them the
-    strongest of each kind: a rule on former authority (COI-REVOLVING-DOOR) is explained by its former office even
-    where the current one reaches the counterparty through more, stronger paths than are shown."""
-    if len(pools) == 1:
-        return tuple(pools[0][:limit])
-    everything = ranked(path for pool in pools for path in pool)
+    strongest of each kind and the strongest whose authority relation lands on the counterparty itself: a rule on
+    former authority (COI-REVOLVING-DOOR) is explained by its former office, and authority over the counterparty
+    in person (a pardon) by itself, even where authority over what it owns reaches it through more, stronger paths
+    than are shown. The alert case (`alerts.case_of`) is read from these paths."""
+    everything = pools[0] if len(pools) == 1 else ranked(path for pool in pools for path in pool)
+    if len(everything) <= limit:
+        return tuple(everything)
     kept = [pool[0] for pool in pools if pool]
+    direct = next((path for path in everything if _lands_on(path, counterparty)), None)
+    if direct is not None and direct not in kept:
+        kept.append(direct)
     kept += [path for path in everything if path not in kept][:max(0, limit - len(kept))]
     return tuple(ranked(kept))
+
+
+def _lands_on(path: Path, party: str) -> bool:
+    """Whether the path's authority relation (its first) targets `party` (`alerts.case_of` reads the same)."""
+    return next((hop.rec.target == party for hop in path.hops if hop.rec.type in AUTHORITY_TYPES), False)
 
 
 def _shown(by_kind: dict[str, list[Path]], kinds: list[str], limit: int) -> tuple[Path, ...]:

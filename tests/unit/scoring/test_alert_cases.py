@@ -8,8 +8,8 @@ co-investor, the daughter), as the scores topic shows per pair; they are one con
 from __future__ import annotations
 
 from schemas.outputs import AlertState
-from scoring import AlertTracker, Engine
-from scoring.alerts import alert_id
+from scoring import AlertTracker, Engine, ScoringConfig
+from scoring.alerts import alert_id, case_of
 
 DAUGHTER = ("daughter", "Person", "Daughter", ())
 BROADCASTER = ("broadcaster", "Company", "National Broadcaster", ())
@@ -70,3 +70,21 @@ def test_the_case_resolves_when_its_last_pair_stops_alerting(make):
     alerts = tracker.observe(engine.apply(make("regulates", "regulator", BROADCASTER, op="retract")))
     assert [(a.state, a.case_id) for a in alerts] == [(AlertState.RESOLVED, "broadcaster")]
     assert tracker.open_alerts() == {}
+
+
+def test_direct_authority_stays_its_own_case_among_more_authority_paths_than_are_shown(make):
+    """The co-investor's pardon is a conflict of its own also when more bodies than paths are shown oversee the
+    broadcaster he part-owns: the pardon used to drop out of his pair's shown paths, and with it his case, so his
+    alert resolved while the pardon still held and his pair still alerted."""
+    shown = ScoringConfig.load().paths.max_paths_shown
+    bodies = [(f"body-{number}", "PublicBody", f"Body {number}", ("gov.national",)) for number in range(shown)]
+    overseen = [event for body in bodies
+                for event in (make("control", "minister", body), make("oversees", body, BROADCASTER))]
+    engine, tracker, alerts = replay([*planted_conflict(make), make("pardons", "minister", INVESTOR,
+                                                                    status="alleged"), *overseen])
+    score = engine.score("minister", "investor")
+    assert len(score.authority_paths) == shown and tracker.alerting(score.band)
+    assert "Finance Minister -pardons[alleged]-> Co-Investor" in [p.text for p in score.authority_paths]
+    assert case_of(score) == "investor"
+    assert sorted(case for _, case in tracker.open_alerts()) == ["broadcaster", "investor"]
+    assert not [a for a in alerts if a.state is AlertState.RESOLVED]
