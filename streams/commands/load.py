@@ -102,15 +102,24 @@ def run(args) -> int:
     if args.file:
         bounds = Bounds(start=start, end=end)
     loaded = time.perf_counter() - started
-    path = store.save(SnapshotState(engine, tracker, dict(bounds.end), dict(applied.last_records)))
-    # recorded before the group is committed: a worker that ever has to start from the log's start (its snapshots
-    # lost) reproduces this load from the record, and continues under the alert ids this load's worker publishes
+    # Recorded before the snapshot is written, and the snapshot before the group is committed: a worker that ever
+    # has to start from the log's start (its snapshots lost) reproduces this load from the record, and continues
+    # under the alert ids this load's worker publishes. A snapshot of the loaded state without the record (the record
+    # refused, or the load killed in between) would be started from, and its worker's alerts never reproduced.
     try:
         record_bulk_load(settings, bounds.start, bounds.end, applied, store.identity.config_hash)
-    except Exception as exc:  # noqa: BLE001 - the snapshot is written and valid; say what is missing
-        print(f"the snapshot {path} is written and valid, but the load could not be recorded in "
-              f"{settings.bulk_loads_topic!r} ({type(exc).__name__}: {exc}); the group {settings.app_id!r} was not "
-              "committed: load again", file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - nothing is written: say so
+        print(f"the load could not be recorded in {settings.bulk_loads_topic!r} ({type(exc).__name__}: {exc}); "
+              f"no snapshot was written and the group {settings.app_id!r} was not committed: load again",
+              file=sys.stderr)
+        return 1
+    try:
+        path = store.save(SnapshotState(engine, tracker, dict(bounds.end), dict(applied.last_records)))
+    except Exception as exc:  # noqa: BLE001 - the record stands: a worker reproduces the load from it
+        print(f"the load is recorded in {settings.bulk_loads_topic!r}, but its snapshot could not be written to "
+              f"{store.directory} ({type(exc).__name__}: {exc}); the group {settings.app_id!r} was not committed: a "
+              "worker reproduces the load from the record at its start (as slow as this load), or load again",
+              file=sys.stderr)
         return 1
     # the group starts where the snapshot ends: the worker need not fetch the loaded log again only to skip it
     try:

@@ -1,0 +1,136 @@
+"""`coi-risk load` (streams/commands/load.py) without a broker: the order of what it writes, and what a load that
+fails or is interrupted part-way leaves behind for the worker that starts next."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import streams.bulk as bulk
+import streams.log_reader as log_reader
+import streams.recovery as recovery
+from streams.cli import build_parser
+from streams.log_reader import Bounds
+from streams.processor import InputRecord
+
+SEED = (Path(__file__).resolve().parents[3] / "examples" / "binance-wlfi.jsonl").read_bytes().splitlines()
+APPENDED_MS = 1_750_838_400_000
+
+
+def a_log(lines: list[bytes]) -> list[InputRecord]:
+    records = []
+    for offset, line in enumerate(lines):
+        try:
+            key = json.loads(line)["relation_id"].encode()
+        except Exception:  # noqa: BLE001 - an unreadable line is published unkeyed
+            key = None
+        records.append(InputRecord(line, key, "events", 0, offset, APPENDED_MS + offset))
+    return records
+
+
+class Broker:
+    """What `load` reads from and writes to the broker, in memory: the input log, the group's committed offsets, the
+    bulk-loads records, and the order in which the load wrote them."""
+
+    def __init__(self, monkeypatch, log: list[InputRecord]):
+        self.log = log
+        self.committed: dict[int, int] = {}
+        self.recorded: list = []
+        self.writes: list[str] = []
+
+        class Consumer:
+            def close(self):
+                pass
+
+        def read(settings, topic, bounds):
+            return iter([r for r in log if bounds.start.get(0, 0) <= r.offset < bounds.end.get(0, 0)])
+
+        monkeypatch.setattr(log_reader, "open_consumer", lambda settings: Consumer())
+        monkeypatch.setattr(log_reader, "resolve_bounds",
+                            lambda consumer, topic, start=None, end=None: Bounds({0: 0}, {0: len(log)}))
+        monkeypatch.setattr(log_reader, "read", read)
+        monkeypatch.setattr(recovery, "committed_offsets", lambda settings: dict(self.committed))
+        monkeypatch.setattr(recovery, "commit_offsets", self.commit)
+        monkeypatch.setattr(bulk, "record_bulk_load", self.record)
+
+    def commit(self, settings, offsets):
+        self.writes.append("commit")
+        self.committed.update(offsets)
+
+    def record(self, settings, start, end, applied, config_hash):
+        self.writes.append("record")
+        self.recorded.append((dict(start), dict(end)))
+
+
+def load(tmp_path, *extra: str) -> int:
+    args = build_parser().parse_args(["load", "--quiet", "--snapshot-dir", str(tmp_path / "snapshots"),
+                                      "--app-id", "app", "--bootstrap-servers", "127.0.0.1:1", *extra])
+    return args.func(args)
+
+
+@pytest.fixture(autouse=True)
+def quiet_environment(monkeypatch):
+    for name in ("COI_RISK_CONFIG", "COI_EVENTS_TOPIC", "COI_APP_ID", "COI_DATA_DIR", "COI_SNAPSHOT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COI_EVENTS_TOPIC", "events")
+
+
+def usable_snapshots(tmp_path) -> list:
+    from scoring import ScoringConfig
+    from streams.snapshots import Identity, SnapshotStore, config_hash
+
+    store = SnapshotStore(tmp_path / "snapshots", Identity("app", "events", config_hash(ScoringConfig.load())))
+    found = store.load_newest()
+    return [] if found is None else [found[1]]
+
+
+def test_a_load_writes_its_record_before_the_snapshot_and_commits_last(monkeypatch, tmp_path):
+    broker = Broker(monkeypatch, a_log(SEED))
+    order = []
+    from streams.snapshots import SnapshotStore
+
+    save = SnapshotStore.save
+    monkeypatch.setattr(SnapshotStore, "save", lambda self, state: (order.append("snapshot"), save(self, state))[1])
+    broker_record = broker.record
+    monkeypatch.setattr(bulk, "record_bulk_load", lambda *a: (order.append("record"), broker_record(*a))[1])
+    assert load(tmp_path) == 0
+    assert order == ["record", "snapshot"]
+    assert broker.writes[-1] == "commit"
+    assert broker.committed == {0: len(SEED)}
+    assert len(usable_snapshots(tmp_path)) == 1
+
+
+@pytest.mark.parametrize("failure", [RuntimeError("the bulk-loads topic refused it"), KeyboardInterrupt()])
+def test_a_load_whose_record_is_not_written_leaves_no_snapshot_for_a_worker_to_start_from(monkeypatch, tmp_path,
+                                                                                          failure):
+    # A snapshot of the bulk state without the record: a worker would start from it and publish alerts under the
+    # load's history, and once its snapshots are gone its cold start (no record to reproduce) would replay the range
+    # event by event and continue under other alert ids and sequences.
+    broker = Broker(monkeypatch, a_log(SEED))
+
+    def refused(*args):
+        raise failure
+
+    monkeypatch.setattr(bulk, "record_bulk_load", refused)
+    if isinstance(failure, KeyboardInterrupt):
+        with pytest.raises(KeyboardInterrupt):
+            load(tmp_path)
+    else:
+        assert load(tmp_path) == 1
+    assert usable_snapshots(tmp_path) == []
+    assert broker.committed == {}
+
+
+def test_a_load_whose_snapshot_cannot_be_written_commits_nothing_and_its_record_reproduces_it(monkeypatch, tmp_path):
+    broker = Broker(monkeypatch, a_log(SEED))
+    from streams.snapshots import SnapshotStore
+
+    def full_disk(self, state):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(SnapshotStore, "save", full_disk)
+    assert load(tmp_path) == 1
+    assert broker.committed == {}
+    assert broker.recorded == [({0: 0}, {0: len(SEED)})]  # a cold start reproduces the load: the same state
