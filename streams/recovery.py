@@ -31,6 +31,19 @@ def committed_offsets(settings: Settings) -> dict[int, int]:
             if tp.topic == settings.events_topic and meta.offset >= 0}
 
 
+def group_members(settings: Settings) -> list[str]:
+    """The members of the app's consumer group (its running workers: a worker that stopped a moment ago may stay a
+    member until its session times out), each as client id and host; [] for a group without members or none."""
+    admin = KafkaAdminClient(client_id=f"{settings.app_id}-recovery", **settings.kafka_python_options())
+    try:
+        described = when_coordinator_ready(lambda: admin.describe_groups([settings.app_id]),
+                                           settings.startup_timeout_seconds).get(settings.app_id) or {}
+    finally:
+        admin.close()
+    return [f"{member.get('client_id') or member.get('member_id') or '?'}@{member.get('client_host') or '?'}"
+            for member in described.get("members") or ()]
+
+
 def commit_offsets(settings: Settings, offsets: dict[int, int]) -> None:
     """Commit input offsets for the app's consumer group while none of its workers runs (after a bulk load: the
     worker then starts reading where the loaded snapshot ends instead of fetching the loaded log again only to skip

@@ -17,7 +17,9 @@ Alerts open at the end of the load start their history there (episode 0).
 
 It is for bootstrapping an app id whose worker has published nothing yet: alert ids and sequences depend on the
 event-by-event history, which a bulk load does not reproduce, so on an app id whose group already committed
-offsets (its alerts are out there) `load` refuses unless `--force`. A running deployment gets its snapshots from
+offsets (its alerts are out there) `load` refuses unless `--force`, and it refuses whenever a worker of the app id
+is running (its group has members): that worker would apply the published events one by one and publish alerts
+which the load's snapshot and record would then contradict. A running deployment gets its snapshots from
 the worker itself; the worker's own cold start (no usable snapshot) replays event by event for the same reason.
 """
 
@@ -53,8 +55,16 @@ def run(args) -> int:
     if (why := cannot_write_snapshots(store)) is not None:
         print(f"cannot load: {why}", file=sys.stderr)
         return 2
-    from streams.recovery import commit_offsets, committed_offsets, log_end_offsets
+    from streams.recovery import commit_offsets, committed_offsets, group_members, log_end_offsets
 
+    # A worker of this app id that runs beside the load (even one that has committed nothing yet: an empty log)
+    # applies the published events one by one and publishes their alerts, while the load's snapshot and record
+    # would have the next start continue from the bulk load's alert history instead: conflicting alerts.
+    if members := group_members(settings):
+        print(f"a worker of {settings.app_id!r} is running (the consumer group has members: {', '.join(members)}; "
+              "a worker stopped a moment ago stays one until its session times out): stop it before a bulk load",
+              file=sys.stderr)
+        return 2
     committed = committed_offsets(settings)
     if committed and not args.force:
         print(f"the consumer group {settings.app_id!r} has already committed {committed}: its worker has published "
@@ -102,6 +112,14 @@ def run(args) -> int:
     if args.file:
         bounds = Bounds(start=start, end=end)
     loaded = time.perf_counter() - started
+    # again before anything is written: a worker that started during the load is applying the same events itself
+    members, committed_now = group_members(settings), committed_offsets(settings)
+    if members or committed_now != committed:
+        print(f"a worker of {settings.app_id!r} started during the load ("
+              + (f"members: {', '.join(members)}" if members else f"the group committed {committed_now}")
+              + "): it applies the log event by event and publishes its alerts itself; no record, snapshot or "
+              "commit written", file=sys.stderr)
+        return 2
     # Recorded before the snapshot is written, and the snapshot before the group is committed: a worker that ever
     # has to start from the log's start (its snapshots lost) reproduces this load from the record, and continues
     # under the alert ids this load's worker publishes. A snapshot of the loaded state without the record (the record

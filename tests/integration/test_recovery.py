@@ -377,6 +377,24 @@ def test_a_bulk_load_whose_file_does_not_reach_the_log_completely_writes_no_snap
     assert committed_offsets(settings) == {}
 
 
+def test_a_bulk_load_beside_a_running_worker_of_the_app_id_is_refused_before_it_publishes(pipeline, tmp_path):
+    """A worker on an empty log has committed nothing, yet it would apply what the load publishes event by event and
+    publish its alerts, while the load's snapshot (the newest) and record made its next start continue the bulk
+    load's alert history instead: the same alert id and sequence published twice with other content."""
+    from streams.bulk import last_bulk_load
+    from streams.recovery import log_end_offsets
+
+    settings, start_worker = pipeline
+    start_worker()
+    path = tmp_path / "register.jsonl"
+    path.write_text((REPO_ROOT / "examples" / "binance-wlfi.jsonl").read_text())
+    refused = cli(settings, "load", str(path), "--quiet", expect=2)
+    assert "is running" in refused.stderr
+    assert log_end_offsets(settings) == {0: 0}  # refused before publishing: stop the worker and load
+    assert last_bulk_load(settings) is None
+    assert snapshot_files(settings) == []
+
+
 def test_a_worker_that_lost_its_snapshots_after_a_bulk_load_continues_the_loads_alerts(pipeline, tmp_path):
     """A bulk load starts its alerts where its range ends (episode 0); replaying the range event by event would
     pass through the alert raised, resolved and raised again inside it, and continue under other ids. A worker whose

@@ -39,6 +39,7 @@ class Broker:
         self.committed: dict[int, int] = {}
         self.recorded: list = []
         self.writes: list[str] = []
+        self.members: list[str] = []
 
         class Consumer:
             def close(self):
@@ -54,6 +55,7 @@ class Broker:
         monkeypatch.setattr(recovery, "committed_offsets", lambda settings: dict(self.committed))
         monkeypatch.setattr(recovery, "commit_offsets", self.commit)
         monkeypatch.setattr(bulk, "record_bulk_load", self.record)
+        monkeypatch.setattr(recovery, "group_members", lambda settings: list(self.members))
 
     def commit(self, settings, offsets):
         self.writes.append("commit")
@@ -134,3 +136,30 @@ def test_a_load_whose_snapshot_cannot_be_written_commits_nothing_and_its_record_
     assert load(tmp_path) == 1
     assert broker.committed == {}
     assert broker.recorded == [({0: 0}, {0: len(SEED)})]  # a cold start reproduces the load: the same state
+
+
+def test_a_load_beside_a_running_worker_of_the_app_id_is_refused(monkeypatch, tmp_path, capsys):
+    # a worker on an empty log has committed nothing, yet it applies and publishes what the load publishes
+    broker = Broker(monkeypatch, a_log(SEED))
+    broker.members = ["faust-0.15.3@/127.0.0.1"]
+    assert load(tmp_path) == 2
+    assert "is running" in capsys.readouterr().err
+    assert broker.writes == [] and usable_snapshots(tmp_path) == []
+
+
+@pytest.mark.parametrize("started", ["member", "commit"])
+def test_a_worker_that_starts_during_the_load_makes_it_write_nothing(monkeypatch, tmp_path, capsys, started):
+    log = a_log(SEED)
+    broker = Broker(monkeypatch, log)
+
+    def read(settings, topic, bounds):
+        yield from log
+        if started == "member":  # the worker joined while the load was reading
+            broker.members.append("faust-0.15.3@/127.0.0.1")
+        else:  # ... and processed and committed already
+            broker.committed[0] = 5
+
+    monkeypatch.setattr(log_reader, "read", read)
+    assert load(tmp_path) == 2
+    assert "started during the load" in capsys.readouterr().err
+    assert broker.writes == [] and broker.recorded == [] and usable_snapshots(tmp_path) == []
