@@ -13,11 +13,12 @@ alerts under the same ids.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from scoring import AlertTracker, ScoringConfig
@@ -25,7 +26,8 @@ from scoring.resolution import ResolvingEngine
 from streams.collector import PausedCollection
 from schemas.validation import finite_json
 from streams.config import Settings
-from streams.processor import EventProcessor, InputRecord, ProcessingLimits
+from schemas import EventRejected
+from streams.processor import EventProcessor, InputRecord, Outcome, ProcessingLimits
 
 log = logging.getLogger(__name__)
 
@@ -113,10 +115,14 @@ def admission(settings: Settings, engine: ResolvingEngine, tracker: AlertTracker
               limits: ProcessingLimits | None = None) -> EventProcessor:
     """The checks an event passes before a bulk load applies it: the worker's own, under the same settings (its
     size limit, and the future skew beyond which the worker dead-letters an event instead of letting it move the
-    engine's clock), or under `limits` (a reproduction: the load's). A load that admitted otherwise would build a
-    state the worker's own replay of the same log does not reproduce, and the group committed after it would skip
-    for good what the worker would have applied."""
-    return EventProcessor(engine, tracker, None, limits=limits or ProcessingLimits.from_settings(settings))
+    engine's clock), or under `limits` (a reproduction: the load's size limit and skew). A load that admitted
+    otherwise would build a state the worker's own replay of the same log does not reproduce, and the group committed
+    after it would skip for good what the worker would have applied. The dead letters of what it refuses are
+    rendered as the worker renders them under the settings."""
+    own = ProcessingLimits.from_settings(settings)
+    if limits is not None:
+        own = dataclasses.replace(own, max_event_bytes=limits.max_event_bytes, max_future_skew=limits.max_future_skew)
+    return EventProcessor(engine, tracker, None, limits=own)
 
 
 @dataclass
@@ -125,18 +131,20 @@ class Applied:
 
     read: int = 0
     invalid: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)  # reason -> events refused for it
     # partition -> (offset, broker append time in ms) of its last record
     last_records: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
 def bulk_apply(settings: Settings, config: ScoringConfig, records: Iterable[InputRecord], offsets: dict[str, int],
-               limits: ProcessingLimits | None = None) -> tuple[ResolvingEngine, AlertTracker, Applied]:
+               limits: ProcessingLimits | None = None,
+               on_rejected: Callable[[InputRecord, EventRejected, Outcome], None] | None = None,
+               ) -> tuple[ResolvingEngine, AlertTracker, Applied]:
     """(engine, tracker, what was read) after applying the records at once. `offsets` (partition -> next offset, as
     text) stamps the scores; a dict the caller may fill while the records are read (a load that publishes a file
-    learns the end only then). Invalid events are counted and skipped, as the worker dead-letters them. `limits`:
+    learns the end only then). Invalid events are counted by reason and skipped, and each is handed to
+    `on_rejected` with the dead letter the worker would publish for it (`coi-risk load` publishes it). `limits`:
     the admission's, if not the settings' (`admission`)."""
-    from schemas import EventRejected
-
     engine = ResolvingEngine(config)  # what the worker runs: judgements and shared identifiers merge ids
     tracker = AlertTracker(config)
     validator = admission(settings, engine, tracker, limits)
@@ -151,8 +159,12 @@ def bulk_apply(settings: Settings, config: ScoringConfig, records: Iterable[Inpu
             try:
                 event, digest = validator._admit(record)
                 yield event, f"{record.partition}:{record.offset}", record.value, digest
-            except EventRejected:
+            except EventRejected as rejection:
                 applied.invalid += 1
+                reason = rejection.reason.value
+                applied.rejected[reason] = applied.rejected.get(reason, 0) + 1
+                if on_rejected is not None:
+                    on_rejected(record, rejection, validator._dead_letter(record, rejection.reason, rejection.message))
 
     with PausedCollection() as collection:  # a load allocates the graph and every cache: see streams.collector
         tracker.observe(engine.load(valid_events(collection), input_offsets=offsets))
@@ -182,12 +194,78 @@ def reproduction_refused(settings: Settings, loaded: BulkLoad) -> str | None:
 
 
 def reproduce(settings: Settings, config: ScoringConfig, loaded: BulkLoad,
+              on_rejected: Callable[[InputRecord, EventRejected, Outcome], None] | None = None,
               ) -> tuple[ResolvingEngine, AlertTracker, Applied]:
-    """The engine and alert tracker the recorded load left, rebuilt from its range of the log as it built them."""
+    """The engine and alert tracker the recorded load left, rebuilt from its range of the log as it built them.
+    `on_rejected`: as `bulk_apply`'s (the audit replay yields the dead letters the load published)."""
     from streams.log_reader import Bounds, read
 
     records = read(settings, settings.events_topic, Bounds(start=loaded.start, end=loaded.end))
-    return bulk_apply(settings, config, records, {str(p): o for p, o in loaded.end.items()}, loaded.limits)
+    return bulk_apply(settings, config, records, {str(p): o for p, o in loaded.end.items()}, loaded.limits,
+                      on_rejected)
+
+
+class DeadLetters:
+    """The dead letters of the events a bulk load refused, published as the worker publishes them (its topic, keyed
+    `topic:partition:offset`, the same content): the worker starts after the loaded range, so it never sees these
+    events, and a load that only counted them lost them without a word. Sent as they come (the producer's buffer
+    bounds the memory), acknowledged by every in-sync replica; `close` says which were not stored. The first
+    `shown` refusals are kept to be printed."""
+
+    def __init__(self, settings: Settings, shown: int = 10):
+        import threading
+
+        self._settings = settings
+        self._producer = None
+        self._lock = threading.Lock()
+        self.sent = self.stored = 0
+        self.failures: list[str] = []
+        self.shown = shown
+        self.examples: list[tuple[InputRecord, EventRejected]] = []
+
+    def __call__(self, record: InputRecord, rejection: EventRejected, letter: Outcome) -> None:
+        if len(self.examples) < self.shown:
+            self.examples.append((record, rejection))
+        if self._producer is None:
+            self._producer = self._open()
+        for out in letter.outbound:
+            future = self._producer.send(self._settings.dead_letter_topic, key=out.key, value=out.value)
+            self.sent += 1
+            future.add_callback(self._stored)
+            future.add_errback(self._failed, out.key)
+
+    def _open(self):
+        from kafka import KafkaProducer
+
+        from streams.topics import RECORD_OVERHEAD_BYTES, ensure_topics
+
+        ensure_topics(self._settings, roles=("dead_letters",))
+        return KafkaProducer(acks="all", linger_ms=5, client_id=f"{self._settings.app_id}-load",
+                             max_request_size=self._settings.max_message_bytes + RECORD_OVERHEAD_BYTES,
+                             **self._settings.kafka_python_options())
+
+    def _stored(self, _metadata) -> None:
+        with self._lock:
+            self.stored += 1
+
+    def _failed(self, key: bytes, exc: BaseException) -> None:
+        with self._lock:
+            self.failures.append(f"{key.decode(errors='replace')}: {type(exc).__name__}: {exc}")
+
+    def close(self, timeout: float) -> list[str]:
+        """Wait for the broker's answer to every letter; the ones not stored (with why), [] when all were."""
+        if self._producer is None:
+            return []
+        try:
+            try:
+                self._producer.flush(timeout=timeout)
+            except Exception:  # noqa: BLE001 - the answers below decide
+                pass
+        finally:
+            self._producer.close(timeout=timeout)
+        with self._lock:
+            unanswered = self.sent - self.stored - len(self.failures)
+            return self.failures + ([f"{unanswered} without an answer from the broker"] if unanswered > 0 else [])
 
 
 def _key(settings: Settings) -> bytes:

@@ -4,7 +4,8 @@ A replay never joins the live consumer group and commits nothing. The graph is a
 log (the state at any point depends on everything before it); outputs are yielded only for the chosen window.
 Because the live worker uses the same `EventProcessor`, a replay of the whole topic yields the same scores and alert
 ids that the worker published. Where `coi-risk load` bootstrapped the app id, the replay reproduces that load first,
-as the worker does (`streams.bulk`): its range was applied at once and published nothing, and the alerts after it
+as the worker does (`streams.bulk`): its range was applied at once and published no scores or alerts (only the
+dead letters of its invalid events, which the load published and the replay yields), and the alerts after it
 continue from the state it left.
 """
 
@@ -99,12 +100,23 @@ def replay(settings: Settings, start: Position = Position(), end: Position = Pos
             summary.bulk_load_ends_after = loaded
             full = Bounds(start=dict(full.end), end=full.end)
         else:
-            engine, tracker, applied = reproduce(settings, processor.engine.engine.config, loaded)
+            # the dead letters `coi-risk load` published for the invalid events of its range, as published
+            letters: list[tuple[InputRecord, Outcome]] = []
+
+            def rejected(record: InputRecord, _rejection, letter: Outcome) -> None:
+                if record.offset >= window.start.get(record.partition, 0):
+                    letters.append((record, letter))
+
+            engine, tracker, applied = reproduce(settings, processor.engine.engine.config, loaded, rejected)
             processor.engine, processor.tracker = engine, tracker
             processor.next_offsets = {str(p): o for p, o in loaded.end.items()}
             processor.last_records = {str(p): r for p, r in applied.last_records.items()}
             summary.bulk_load, summary.bulk_loaded = loaded, applied.read
             full = Bounds(start={p: max(o, loaded.end.get(p, o)) for p, o in full.start.items()}, end=full.end)
+            for record, letter in letters:
+                summary.rejected[letter.rejected.value] = summary.rejected.get(letter.rejected.value, 0) + 1
+                yield ReplayItem(record, letter, True)
+            del letters
     total, done = full.total, 0
     for record in read(settings, settings.events_topic, full):
         outcome = processor.process(record)

@@ -12,7 +12,8 @@ events, and a worker without the snapshot would rebuild the same graph from the 
 committed offsets). The events are
 applied with `Engine.load` (graph first, then one rebuild of every score) instead of one rescoring per event.
 What a bulk load does not do: publish scores or alerts for the loaded events (the worker starts after them; the
-loaded register is a baseline, served on /scores), nor dead-letter invalid lines (they are counted and skipped).
+loaded register is a baseline, served on /scores). Invalid events are skipped, and dead-lettered by the load with
+their reason as the worker would (the worker starts after them and never sees them); the first are printed.
 Alerts open at the end of the load start their history there (episode 0).
 
 It is for bootstrapping an app id whose worker has published nothing yet: alert ids and sequences depend on the
@@ -45,7 +46,8 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from streams.bulk import bulk_apply, record_bulk_load
+    from streams.bulk import DeadLetters, bulk_apply, record_bulk_load
+    from streams.render import printable
     from streams.commands.produce import report_failures
     from streams.commands.snapshot import cannot_write_snapshots, open_store
     from streams.log_reader import Bounds, open_consumer, read, read_while_written, resolve_bounds
@@ -105,13 +107,31 @@ def run(args) -> int:
         offsets.update({str(partition): stop for partition, stop in bounds.end.items()})
         records = read(settings, settings.events_topic, bounds)
     started = time.perf_counter()
+    # the invalid events' dead letters, as the worker would publish them: it starts after the loaded range
+    letters = DeadLetters(settings)
     try:
-        engine, tracker, applied = bulk_apply(settings, config, records, offsets)
+        engine, tracker, applied = bulk_apply(settings, config, records, offsets, on_rejected=letters)
     except NotPublished as exc:
+        letters.close(_ANSWER_TIMEOUT_S)  # of records in the log all the same
         return publishing.refuse(exc)
+    except BaseException:
+        letters.close(5.0)
+        raise
     if args.file:
         bounds = Bounds(start=start, end=end)
     loaded = time.perf_counter() - started
+    not_stored = letters.close(_ANSWER_TIMEOUT_S)
+    if applied.invalid:
+        print(f"{applied.invalid} invalid events ("
+              + ", ".join(f"{reason} {count}" for reason, count in sorted(applied.rejected.items()))
+              + f") dead-lettered to {settings.dead_letter_topic!r}, as the worker does; the first:", file=sys.stderr)
+        for record, rejection in letters.examples:
+            print(f"  {record.topic}:{record.partition}:{record.offset}: {rejection.reason.value}: "
+                  f"{printable(rejection.message)}", file=sys.stderr)
+    if not_stored:
+        print(f"{len(not_stored)} dead letter(s) did not reach {settings.dead_letter_topic!r} (the first: "
+              f"{printable(not_stored[0])}); no record, snapshot or commit written: load again", file=sys.stderr)
+        return 1
     # again before anything is written: a worker that started during the load is applying the same events itself
     members, committed_now = group_members(settings), committed_offsets(settings)
     if members or committed_now != committed:
@@ -148,10 +168,13 @@ def run(args) -> int:
               "read the loaded log again and skip it", file=sys.stderr)
         return 1
     rate = applied.read / loaded if loaded else 0.0
-    print(f"loaded {applied.read} events ({applied.invalid} invalid, skipped) into "
+    print(f"loaded {applied.read} events ({applied.invalid} invalid, dead-lettered) into "
           f"{engine.stats()['relations']} relations in {loaded:.1f}s ({rate:,.0f} ev/s); snapshot at offsets "
           f"{bounds.end}: {path} ({path.stat().st_size} bytes); the group {settings.app_id!r} committed there", file=sys.stderr)
     return 0
+
+
+_ANSWER_TIMEOUT_S = 120.0  # for the broker's acknowledgement of the dead letters
 
 
 class NotPublished(Exception):

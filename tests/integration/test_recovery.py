@@ -16,7 +16,7 @@ import pytest
 
 from streams.testing import REPO_ROOT, WorkerProcess, free_port, http_get, pipeline_settings
 from streams.topics import ensure_topics
-from tests.integration.conftest import produce_with_cli, read_topic
+from tests.integration.conftest import SEED_FILE, produce_with_cli, read_topic
 from tests.integration.test_worker import assert_no_conflicting_alerts, latest_by_key
 
 pytestmark = pytest.mark.kafka
@@ -300,7 +300,8 @@ def test_a_corrupt_newest_snapshot_falls_back_to_the_older_one(pipeline, tmp_pat
 def cli(settings, *args: str, expect: int = 0, **env: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "COI_RISK_CONFIG": "", "COI_EVENTS_TOPIC": settings.events_topic,
            "COI_APP_ID": settings.app_id, "COI_DATA_DIR": settings.data_dir,
-           "COI_BULK_LOADS_TOPIC": settings.bulk_loads_topic, **env}
+           "COI_BULK_LOADS_TOPIC": settings.bulk_loads_topic, "COI_DEAD_LETTER_TOPIC": settings.dead_letter_topic,
+           **env}
     result = subprocess.run([sys.executable, "-m", "streams.cli", *args, "--bootstrap-servers",
                              settings.bootstrap_servers], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
                             timeout=300)
@@ -375,6 +376,48 @@ def test_a_bulk_load_whose_file_does_not_reach_the_log_completely_writes_no_snap
     assert "not loading: publish the file completely first" in refused.stderr
     assert snapshot_files(settings) == []
     assert committed_offsets(settings) == {}
+
+
+def test_a_bulk_load_dead_letters_its_invalid_lines_and_the_worker_serves_what_an_event_by_event_one_does(
+        pipeline, tmp_path, kafka_bootstrap):
+    """A register with bad lines: each gets a dead letter with its reason (the worker starts after them and never
+    sees them), every valid line is loaded, and the worker started from the load's snapshot serves the scores of a
+    worker that processed the same file event by event (which dead-letters the same lines)."""
+    settings, _ = pipeline
+    seed = SEED_FILE.read_bytes().splitlines()
+    wrong = json.loads(seed[5])
+    wrong.update(event_id="bad-confidence", provenance={**wrong["provenance"], "confidence": 7})
+    lines = [b"\xef\xbb\xbf" + seed[0], *(line + b"\r" for line in seed[1:5]), b"", b"{not json",
+             json.dumps(wrong).encode(), b'{"relation_id": "x\xff"}', *seed[5:-1], seed[-1][:40]]
+    path = tmp_path / "register.jsonl"
+    path.write_bytes(b"\n".join(lines))  # CRLF line ends, a blank line, a last line cut short without its newline
+    loaded = cli(settings, "load", str(path), "--quiet")
+    assert "5 invalid events (encoding_error 1, invalid_confidence 1, malformed_json 3)" in loaded.stderr
+    letters = read_topic(settings, settings.dead_letter_topic, lambda items: len(items) >= 5)
+    assert sorted((value["offset"], value["reason"]) for _, value in letters) == [
+        (0, "malformed_json"), (5, "malformed_json"), (6, "invalid_confidence"), (7, "encoding_error"),
+        (len(lines) - 2, "malformed_json")]
+
+    reference_settings = pipeline_settings(kafka_bootstrap, tmp_path / "reference")
+    ensure_topics(reference_settings)
+    reference = WorkerProcess(reference_settings, tmp_path / "reference.log").start()
+    try:
+        produce_with_cli(reference_settings, path)
+        wait_until(lambda: committed(reference_settings) >= len(lines) - 1, what="the reference worker")
+        expected = top_scores(reference)
+    finally:
+        reference.stop()
+    reference_letters = read_topic(reference_settings, reference_settings.dead_letter_topic,
+                                   lambda items: len(items) >= 5)
+    strip = lambda letters: sorted((v["offset"], v["reason"], v["message"], v["original_value"]) for _, v in letters)  # noqa
+    assert strip(letters) == strip(reference_letters)
+
+    worker = worker_for(settings, tmp_path / "worker.log").start()
+    try:
+        assert worker.metric("coi_recovered_events_total") == 0
+        assert expected and content(top_scores(worker)) == content(expected)
+    finally:
+        worker.stop()
 
 
 def test_a_bulk_load_beside_a_running_worker_of_the_app_id_is_refused_before_it_publishes(pipeline, tmp_path):

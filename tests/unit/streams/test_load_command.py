@@ -163,3 +163,118 @@ def test_a_worker_that_starts_during_the_load_makes_it_write_nothing(monkeypatch
     assert load(tmp_path) == 2
     assert "started during the load" in capsys.readouterr().err
     assert broker.writes == [] and broker.recorded == [] and usable_snapshots(tmp_path) == []
+
+
+class Producer:
+    """The dead letters' producer: stores what it is sent, or refuses all of it."""
+
+    def __init__(self, sink: list, refuse: bool = False):
+        self.sink, self.refuse = sink, refuse
+
+    def send(self, topic, key, value):
+        producer = self
+
+        class Future:
+            def add_callback(self, callback, *args):
+                if not producer.refuse:
+                    producer.sink.append((topic, key, value))
+                    callback(*args, None)
+
+            def add_errback(self, errback, *args):
+                if producer.refuse:
+                    errback(*args, RuntimeError("NotEnoughReplicas"))
+
+        return Future()
+
+    def flush(self, timeout=None):
+        pass
+
+    def close(self, timeout=None):
+        pass
+
+
+def bad_lines() -> list[bytes]:
+    """What a register file holds besides its events, as `coi-risk produce` publishes each line (byte for byte, its
+    line end stripped; blank lines are not sent)."""
+    big = json.loads(SEED[6])
+    big.update(event_id="too-big", properties={**big["properties"], "summary": "x" * 70_000})
+    wrong = json.loads(SEED[5])
+    wrong["provenance"]["confidence"] = 7
+    wrong["event_id"] = "bad-confidence"
+    return [b"\xef\xbb\xbf" + SEED[0],  # a byte order mark
+            b"{not json",
+            json.dumps(wrong).encode(),  # schema-invalid
+            b'{"relation_id": "x\xff\xfe"}',  # not UTF-8
+            json.dumps(big).encode(),  # over max_event_bytes, under max_message_bytes
+            SEED[3],  # the same event stated twice: applied once, no dead letter
+            SEED[-1][: len(SEED[-1]) // 2]]  # a last line cut short
+
+
+def test_a_load_dead_letters_each_invalid_event_as_the_worker_does_and_loads_every_valid_one(monkeypatch, tmp_path,
+                                                                                            capsys):
+    from scoring import AlertTracker
+    from scoring.resolution import ResolvingEngine
+    from streams.bulk import DeadLetters
+    from streams.config import load_settings
+    from streams.processor import EventProcessor, ProcessingLimits
+
+    log = a_log([*SEED[1:-1], *bad_lines()])
+    broker = Broker(monkeypatch, log)
+    sent: list = []
+    monkeypatch.setattr(DeadLetters, "_open", lambda self: Producer(sent))
+    assert load(tmp_path) == 0
+    err = capsys.readouterr().err
+    assert "6 invalid events (encoding_error 1, invalid_confidence 1, malformed_json 3, payload_too_large 1) " \
+           "dead-lettered to 'coi-dead-letters'" in err
+    assert "events:0:27: malformed_json:" in err  # the BOM's line, by its place in the log
+
+    # the worker, event by event over the same log: the same dead letters, the same scores
+    settings = load_settings(environ={"COI_EVENTS_TOPIC": "events"}, app_id="app")
+    worker = EventProcessor(ResolvingEngine(), AlertTracker(), None, limits=ProcessingLimits.from_settings(settings))
+    letters = [(settings.dead_letter_topic, out.key, out.value) for record in log
+               for out in worker.process(record).outbound if out.role == "dead_letters"]
+    assert sent == letters and len(letters) == 6
+    assert {json.loads(value)["offset"] for _, _, value in sent} == {27, 28, 29, 30, 31, 33}
+
+    from scoring import ScoringConfig
+    from streams.snapshots import Identity, SnapshotStore, config_hash
+
+    store = SnapshotStore(tmp_path / "snapshots", Identity("app", "events", config_hash(ScoringConfig.load())))
+    state, _ = store.load_newest()
+    bookkeeping = ("trigger_event_id", "input_offsets", "graph_version")
+
+    def content(engine):
+        return [{k: v for k, v in s.model_dump(mode="json").items() if k not in bookkeeping} for s in engine.scores()]
+
+    assert content(state.engine) == content(worker.engine) != []
+    from schemas import parse_event
+
+    good = ResolvingEngine()  # every valid line of the file, and only those
+    good.load(parse_event(line) for line in SEED[1:-1])
+    assert state.engine.stats()["relations"] == worker.engine.stats()["relations"] == good.stats()["relations"]
+    assert broker.committed == {0: len(log)}
+
+
+def test_a_load_whose_dead_letters_are_not_stored_writes_nothing(monkeypatch, tmp_path, capsys):
+    from streams.bulk import DeadLetters
+
+    broker = Broker(monkeypatch, a_log([*SEED, b"{not json"]))
+    monkeypatch.setattr(DeadLetters, "_open", lambda self: Producer([], refuse=True))
+    assert load(tmp_path) == 1
+    assert "1 dead letter(s) did not reach 'coi-dead-letters'" in capsys.readouterr().err
+    assert broker.writes == [] and usable_snapshots(tmp_path) == []
+
+
+def test_a_reproduction_of_the_load_publishes_no_dead_letters_again(monkeypatch, tmp_path):
+    # the worker's cold start reproduces the recorded load: the load published its dead letters already
+    from scoring import ScoringConfig
+    from streams.bulk import BulkLoad, DeadLetters, reproduce
+    from streams.config import load_settings
+
+    log = a_log([*SEED, b"{not json"])
+    Broker(monkeypatch, log)
+    monkeypatch.setattr(DeadLetters, "_open", lambda self: pytest.fail("a reproduction published a dead letter"))
+    settings = load_settings(environ={}, app_id="app", events_topic="events")
+    loaded = BulkLoad("app", "events", {0: 0}, {0: len(log)}, {}, 65536, 86400.0, "x", 1.0)
+    _, _, applied = reproduce(settings, ScoringConfig.load(), loaded)
+    assert applied.invalid == 1 and applied.rejected == {"malformed_json": 1}

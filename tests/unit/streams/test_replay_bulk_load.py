@@ -120,3 +120,24 @@ def test_a_recorded_load_of_another_log_is_not_reproduced(settings, monkeypatch)
     served(monkeypatch, log, loaded)
     _, summary = replayed(settings)
     assert summary.bulk_load is None and "another log" in summary.bulk_load_not_reproduced
+
+
+def test_a_replay_yields_the_dead_letters_the_load_published_for_its_range(settings, monkeypatch):
+    log = a_log()
+    log.insert(3, InputRecord(b"{not json", None, "events", 0, 0, APPENDED_MS))
+    log.insert(7, InputRecord(b'{"relation_id": "x"}', b"x", "events", 0, 0, APPENDED_MS))
+    log = [InputRecord(r.value, r.key, r.topic, 0, offset, APPENDED_MS + offset) for offset, r in enumerate(log)]
+    cut = len(log) - 1
+    letters = []  # what `coi-risk load` published for the loaded range (`streams.commands.load`)
+    bulk_apply(settings, ScoringConfig.load(), log[:cut], {"0": cut},
+               on_rejected=lambda record, rejection, letter: letters.extend(
+                   (record.offset, out.role, out.key, out.value) for out in letter.outbound))
+    assert [offset for offset, *_ in letters] == [3, 7]
+
+    served(monkeypatch, log, recorded_load(settings, log, cut))
+    items, summary = replayed(settings)
+    assert items == letters + published_after_the_load(settings, log, cut)
+    assert sum(summary.rejected.values()) == 2 and summary.rejected["malformed_json"] == 1
+    # a window after them yields none of them
+    items, _ = replayed(settings, start=Position(offsets={0: 5}))
+    assert [offset for offset, role, *_ in items if role == "dead_letters"] == [7]
