@@ -114,6 +114,16 @@ def run(args) -> int:
     except NotPublished as exc:
         letters.close(_ANSWER_TIMEOUT_S)  # of records in the log all the same
         return publishing.refuse(exc)
+    except KeyboardInterrupt:
+        letters.close(5.0)
+        published = ""
+        if args.file:
+            publishing.stop()
+            published = ("; part of the file may have reached the log: a worker started now applies it event by event, "
+                         f"and `coi-risk load {args.file}` again publishes it whole (lines published twice are "
+                         "applied once)")
+        print(f"interrupted: no record, snapshot or commit written{published}", file=sys.stderr)
+        return 130
     except BaseException:
         letters.close(5.0)
         raise
@@ -231,10 +241,13 @@ class Publishing:
         finally:
             consumer.close()
 
-    def refuse(self, exc: NotPublished) -> int:
+    def stop(self) -> None:
         if self._process.is_alive():
             self._process.terminate()
         self._process.join()
+
+    def refuse(self, exc: NotPublished) -> int:
+        self.stop()
         if exc.why:
             print(exc.why, file=sys.stderr)
         print("not loading: publish the file completely first", file=sys.stderr)

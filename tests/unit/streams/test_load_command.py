@@ -278,3 +278,17 @@ def test_a_reproduction_of_the_load_publishes_no_dead_letters_again(monkeypatch,
     loaded = BulkLoad("app", "events", {0: 0}, {0: len(log)}, {}, 65536, 86400.0, "x", 1.0)
     _, _, applied = reproduce(settings, ScoringConfig.load(), loaded)
     assert applied.invalid == 1 and applied.rejected == {"malformed_json": 1}
+
+
+def test_an_interrupted_load_says_what_it_left_and_writes_nothing(monkeypatch, tmp_path, capsys):
+    log = a_log(SEED)
+    broker = Broker(monkeypatch, log)
+
+    def read(settings, topic, bounds):
+        yield from log[:10]
+        raise KeyboardInterrupt  # Ctrl-C
+
+    monkeypatch.setattr(log_reader, "read", read)
+    assert load(tmp_path) == 130
+    assert "interrupted: no record, snapshot or commit written" in capsys.readouterr().err
+    assert broker.writes == [] and usable_snapshots(tmp_path) == []
