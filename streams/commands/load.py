@@ -77,6 +77,11 @@ def run(args) -> int:
     # only when it is done, which is before the last event is read (the load stamps them in its final rebuild).
     offsets: dict[str, int] = {}
     if args.file:
+        try:  # here, not only in the publishing child, whose failure would say less
+            Path(args.file).open("rb").close()
+        except OSError as exc:
+            print(f"cannot load: {exc}", file=sys.stderr)
+            return 2
         publishing = Publishing(settings, Path(args.file), progress=not args.quiet)
         try:
             start = publishing.wait_for_topic()
@@ -102,6 +107,9 @@ def run(args) -> int:
         consumer = open_consumer(settings)
         try:
             bounds = resolve_bounds(consumer, settings.events_topic)
+        except LookupError as exc:
+            print(f"cannot load: {exc}", file=sys.stderr)
+            return 2
         finally:
             consumer.close()
         offsets.update({str(partition): stop for partition, stop in bounds.end.items()})
@@ -215,12 +223,19 @@ class Publishing:
     def finished(self) -> bool:
         """True once the child has reported; NotPublished if it stopped without a report."""
         if self.summary is None:
-            if self._answers.poll():
-                self.summary = self._answers.recv()
-                self._process.join()
-            elif not self._process.is_alive():
-                raise NotPublished(1, f"the publishing process stopped (exit code {self._process.exitcode}) "
-                                      "before it reported")
+            try:
+                if self._answers.poll():  # also true once the child's end is closed: it exited
+                    self.summary = self._answers.recv()
+                    self._process.join()
+                    return True
+            except EOFError:
+                pass
+            else:
+                if self._process.is_alive():
+                    return False
+            self._process.join()
+            raise NotPublished(1, f"the publishing process stopped (exit code {self._process.exitcode}) before it "
+                                  "reported")
         return self.summary is not None
 
     def wait_for_topic(self, timeout_s: float = 120.0) -> dict[int, int]:

@@ -292,3 +292,38 @@ def test_an_interrupted_load_says_what_it_left_and_writes_nothing(monkeypatch, t
     assert load(tmp_path) == 130
     assert "interrupted: no record, snapshot or commit written" in capsys.readouterr().err
     assert broker.writes == [] and usable_snapshots(tmp_path) == []
+
+
+def test_a_publisher_that_dies_without_reporting_is_a_refusal_with_its_exit_code_not_a_crash(tmp_path):
+    # the child's end of the pipe closes when it dies: `poll` says there is something to read, and `recv` raised
+    # EOFError through the load (a traceback) instead of the refusal meant for this case
+    import time
+
+    from streams.commands.load import NotPublished, Publishing
+    from streams.config import load_settings
+
+    publishing = Publishing(load_settings(environ={}, bootstrap_servers="127.0.0.1:1"), tmp_path / "missing.jsonl",
+                            progress=False)
+    publishing._process.join(timeout=60)
+    time.sleep(0.1)
+    with pytest.raises(NotPublished) as refused:
+        publishing.finished()
+    assert "before it reported" in refused.value.why
+
+
+def test_a_file_that_cannot_be_read_is_refused_before_anything_starts(monkeypatch, tmp_path, capsys):
+    broker = Broker(monkeypatch, [])
+    assert load(tmp_path, str(tmp_path / "missing.jsonl")) == 2
+    assert "No such file" in capsys.readouterr().err
+    assert broker.writes == []
+
+
+def test_a_load_of_a_topic_that_does_not_exist_says_so(monkeypatch, tmp_path, capsys):
+    Broker(monkeypatch, [])
+
+    def missing(consumer, topic, start=None, end=None):
+        raise LookupError(f"topic {topic!r} does not exist on the broker")
+
+    monkeypatch.setattr(log_reader, "resolve_bounds", missing)
+    assert load(tmp_path) == 2
+    assert "topic 'events' does not exist" in capsys.readouterr().err
