@@ -161,6 +161,21 @@ class Matcher:
         return sorted((s for s in (self._score(ref, self._refs[c]) for c in candidates) if s is not None),
                       key=lambda s: (-s.score, s.pair))
 
+    def index(self, ref: EntityRef) -> None:
+        """Index an entity as `add` does, without comparing it with the others (a bulk load: its range publishes no
+        suggestions, but the entities after it are compared with its own, as after an event-by-event replay)."""
+        held = self._refs.get(ref.id)
+        if held is not None and (held.name, held.aliases, held.identifiers, held.country) == (
+                ref.name, ref.aliases, ref.identifiers, ref.country):
+            return
+        tokens = name_tokens(ref)
+        for token in self._tokens.get(ref.id, frozenset()) - tokens:
+            self._postings[token].discard(ref.id)
+        self._refs[ref.id] = ref
+        self._tokens[ref.id] = tokens
+        for token in tokens:
+            self._postings.setdefault(token, set()).add(ref.id)
+
     def _score(self, left: EntityRef, right: EntityRef) -> Suggestion | None:
         _, compare, compare_scores, _, _, _ = _ftm()
         self.compared += 1

@@ -293,7 +293,11 @@ class ResolvingEngine:
                 regrouped_pairs = self._republish_regrouped(regrouped, event, offsets, collected)
                 plain &= not regrouped_pairs
         if self.matcher is not None:
-            self._propose(sorted(attributes_changed), event)
+            if self._bulk:  # load(): indexed as proposing would, not compared (a bulk range publishes nothing)
+                for entity_id in sorted(attributes_changed):
+                    self.matcher.index(self._refs[entity_id].ref())
+            else:
+                self._propose(sorted(attributes_changed), event)
         return self._finish(collected, event, offsets, plain, regrouped_pairs)
 
     def _merge_signatures(self, entity_ids: Iterable[str]) -> dict[str, tuple]:

@@ -538,8 +538,8 @@ class Pipeline:
         started = time.perf_counter()
         engine, tracker, applied = await loop.run_in_executor(None, self._bulk_applied, loaded)
         self.engine = self.processor.engine = engine
-        if self.settings.suggest_merges:
-            engine.matcher = Matcher()  # indexes entities from here on, as after a snapshot's load
+        if self.settings.suggest_merges and engine.matcher is None:
+            engine.matcher = Matcher()  # (the reproduction indexed the loaded entities: `streams.bulk.bulk_apply`)
         self.processor.tracker = tracker
         self.processor.next_offsets = {str(p): o for p, o in loaded.end.items()}
         self.processor.last_records = {str(p): r for p, r in applied.last_records.items()}

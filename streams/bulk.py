@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from scoring import AlertTracker, ScoringConfig
+from scoring.matching import Matcher
 from scoring.resolution import ResolvingEngine
 from streams.collector import PausedCollection
 from schemas.validation import finite_json
@@ -145,7 +146,9 @@ def bulk_apply(settings: Settings, config: ScoringConfig, records: Iterable[Inpu
     learns the end only then). Invalid events are counted by reason and skipped, and each is handed to
     `on_rejected` with the dead letter the worker would publish for it (`coi-risk load` publishes it). `limits`:
     the admission's, if not the settings' (`admission`)."""
-    engine = ResolvingEngine(config)  # what the worker runs: judgements and shared identifiers merge ids
+    # what the worker runs: judgements and shared identifiers merge ids; with suggest_merges, the matcher's index of
+    # the loaded entities (a worker that replayed the range event by event compares new entities with them too)
+    engine = ResolvingEngine(config, matcher=Matcher() if settings.suggest_merges else None)
     tracker = AlertTracker(config)
     validator = admission(settings, engine, tracker, limits)
     applied = Applied()

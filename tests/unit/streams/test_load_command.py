@@ -327,3 +327,40 @@ def test_a_load_of_a_topic_that_does_not_exist_says_so(monkeypatch, tmp_path, ca
     monkeypatch.setattr(log_reader, "resolve_bounds", missing)
     assert load(tmp_path) == 2
     assert "topic 'events' does not exist" in capsys.readouterr().err
+
+
+def test_with_suggest_merges_the_loaded_entities_are_indexed_as_the_event_by_event_worker_indexes_them():
+    # the worker started from the load's snapshot proposed no merge of a new entity with any loaded one: its matcher
+    # began empty, where the worker that applied the same log event by event had indexed every entity
+    from scoring import AlertTracker, ScoringConfig
+    from scoring.matching import Matcher
+    from scoring.resolution import ResolvingEngine
+    from streams.bulk import bulk_apply
+    from streams.config import load_settings
+    from streams.processor import EventProcessor, ProcessingLimits
+
+    settings = load_settings(environ={}, app_id="app", events_topic="events", suggest_merges=True)
+    limits = ProcessingLimits.from_settings(settings)
+    log = a_log(SEED)
+    seed = [json.loads(line) for line in SEED]
+    stated = next(event for event in seed if event["source"]["name"] == "Donald Trump")
+    renamed = dict(stated, event_id="live-1", relation_id="live-1", observed_at="2025-06-24T00:00:00Z",
+                   source=dict(stated["source"], id="another-id", name="Donald J. Trump"))
+    live = InputRecord(json.dumps(renamed).encode(), b"live-1", "events", 0, len(log), APPENDED_MS + len(log))
+
+    event_by_event = EventProcessor(ResolvingEngine(ScoringConfig.load(), matcher=Matcher()), AlertTracker(), None,
+                                    limits=limits)
+    for record in log:
+        event_by_event.process(record, publish=False)
+    engine, tracker, _ = bulk_apply(settings, ScoringConfig.load(), log, {"0": len(log)})
+    assert engine.matcher is not None
+    index = lambda matcher: (matcher._refs, matcher._tokens, matcher._postings)  # noqa: E731
+    assert index(engine.matcher) == index(event_by_event.engine.matcher)
+    assert engine.take_suggestions() == []  # indexed, not compared: a bulk range publishes nothing
+    bulk = EventProcessor(engine, tracker, None, limits=limits)
+    suggested = [(out.key, out.value) for out in event_by_event.process(live).outbound if out.role == "suggestions"]
+    assert suggested and [(out.key, out.value) for out in bulk.process(live).outbound
+                          if out.role == "suggestions"] == suggested
+    # without the setting, no index (the worker drops a matcher it is not to use)
+    plain = load_settings(environ={}, app_id="app", events_topic="events")
+    assert bulk_apply(plain, ScoringConfig.load(), log, {"0": len(log)})[0].matcher is None
