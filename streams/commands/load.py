@@ -265,7 +265,9 @@ class Publishing:
         self.stop()
         if exc.why:
             print(exc.why, file=sys.stderr)
-        print("not loading: publish the file completely first", file=sys.stderr)
+        print("not loading: publish the file completely first (the lines that reached the log stay there: publish "
+              "the others, fixed, with `coi-risk produce`, then `coi-risk load` without FILE loads the log as it is; "
+              "`coi-risk load FILE` again would publish every line a second time)", file=sys.stderr)
         return exc.exit_code
 
 
