@@ -223,7 +223,12 @@ BAND_ORDER = {band: rank for rank, band in enumerate((Band.NONE, Band.LOW, Band.
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    document = yaml.safe_load(path.read_text()) or {}
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise ValueError(f"{path}: not valid YAML: {getattr(exc, 'problem', None) or exc}{where}") from None
     if not isinstance(document, dict):
         raise ValueError(f"{path}: a scoring config is a YAML mapping")
     return document

@@ -29,12 +29,12 @@ from pathlib import Path
 import faust
 from prometheus_client import CollectorRegistry
 
-from scoring import AlertTracker, Engine, ScoringConfig
+from scoring import AlertTracker, Engine
 from scoring.matching import Matcher
 from scoring.resolution import ResolvingEngine
 from streams.bulk import BulkLoad, last_bulk_load, reproduce, reproduction_refused
 from streams.collector import AUTOMATIC_COLLECTION_MEANING, CollectionTimer, refreeze_heap
-from streams.config import Settings
+from streams.config import Settings, load_scoring_config
 from streams.crash_guard import CrashGuard
 from streams.faust_metrics import BatchMonitor, FaustCollector, current_assignment
 from streams.memory import THREAD_WRITE_SHARE, ForkRoom, fork_room
@@ -65,7 +65,7 @@ class Pipeline:
         self.registry = registry or CollectorRegistry()
         self.metrics = PipelineMetrics(self.registry)
         self.metrics.declare_series([settings.scores_topic, settings.alerts_topic, settings.dead_letter_topic])
-        config = ScoringConfig.load(settings.scoring_config) if settings.scoring_config else ScoringConfig.load()
+        config = load_scoring_config(settings.scoring_config)
         self.config = config
         self.engine = self._empty_engine()
         self.crash_guard = CrashGuard(settings.data_dir, settings.max_processing_attempts)

@@ -36,12 +36,62 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Exit codes: 0 done, 1 failed (Kafka unusable, I/O), 2 usage (arguments, settings, input files the command cannot
+# use), 130 interrupted (Ctrl-C), 141 the reader of stdout went away (`coi-risk ... | head`), as the shell reports a
+# process that SIGINT or SIGPIPE ended.
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
+
+_UNREACHABLE_HINT = ("is the broker running, and is this its address? (--bootstrap-servers, COI_BOOTSTRAP_SERVERS or "
+                     "KAFKA_BOOTSTRAP_SERVERS; none set: the local broker, `coi-risk broker start`)")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    name = f"coi-risk {args.command}"
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, not at exit: a reader gone by then is answered below too
+        return code
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except Exception as exc:  # noqa: BLE001 - only the kinds below are answered here; the rest go on as they were
+        from streams.config import SettingsError
+
+        if isinstance(exc, SettingsError):
+            print(f"{name}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        if _is_kafka_error(exc):
+            text = " ".join(str(exc).split()) or type(exc).__name__
+            unreachable = "bootstrap" in text.lower() or type(exc).__name__ == "NoBrokersAvailable"
+            print(f"{name}: Kafka: {text}" + (f"; {_UNREACHABLE_HINT}" if unreachable else ""), file=sys.stderr)
+            return EXIT_FAILED
+        if isinstance(exc, OSError) and exc.filename is not None:
+            print(f"{name}: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_FAILED
+        raise
+
+
+def _is_kafka_error(exc: BaseException) -> bool:
+    """Whether `exc` is a kafka-python error; without importing the client where no command loaded it."""
+    errors = sys.modules.get("kafka.errors")
+    return errors is not None and isinstance(exc, errors.KafkaError)
+
+
+def _silence_stdout() -> None:
+    """After the reader of stdout closed it: no second BrokenPipeError when Python flushes stdout at exit."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout replaced (tests) or already closed
+        pass
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ passed through unchanged to all three Kafka clients (Faust, aiokafka, kafka-pyth
 from __future__ import annotations
 
 import argparse
+import difflib
 import enum
 import logging
 import os
@@ -24,7 +25,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.sources import DefaultSettingsSource, EnvSettingsSource, InitSettingsSource
 
@@ -36,6 +37,14 @@ ENV_PREFIX = "COI_"
 CONFIG_FILE_ENV = "COI_RISK_CONFIG"
 SECRET_FILE_SUFFIX = "_file"  # `sasl_password_file` (COI_SASL_PASSWORD_FILE) holds `sasl_password`
 REDACTED = "**********"
+# Variables with the prefix that are not settings: the config file's name, the local broker's state dir
+# (streams.broker), the test broker's port (tests/conftest.py) and the benchmarks' base checkout (bench/).
+NOT_SETTINGS = frozenset({CONFIG_FILE_ENV, "COI_KAFKA_STATE_DIR", "COI_TEST_KAFKA_PORT", "COI_RISK_REPO"})
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used, said in one line per problem naming the setting (its variable, flag or file
+    key) and what it accepts; the CLI prints it and exits 2 instead of a traceback."""
 
 
 class SecurityProtocol(StrEnum):
@@ -100,7 +109,7 @@ class Settings(BaseSettings):
     replication_factor: int = Field(default=1, ge=1)
 
     web_host: str = Field(default="127.0.0.1", description="HTTP bind address", json_schema_extra=WORKER)
-    web_port: int = Field(default=6066, ge=0, le=65535, description="HTTP port for /metrics, /healthz, /ready, "
+    web_port: int = Field(default=6066, ge=1, le=65535, description="HTTP port for /metrics, /healthz, /ready, "
                                                                     "/scores", json_schema_extra=WORKER)
     # Without a token the data views (/scores*) answer only on a loopback address (docs/streaming.md, HTTP).
     web_token: SecretStr | None = Field(default=None, description="bearer token protecting /scores*")
@@ -358,19 +367,87 @@ class TomlFileSource(InitSettingsSource):
     def __init__(self, settings_cls: type[BaseSettings], path: str | os.PathLike | None):
         document: dict[str, Any] = {}
         if path:
-            with Path(path).open("rb") as handle:
-                document = tomllib.load(handle)
-        super().__init__(settings_cls, document.get("coi-risk", document))
+            try:
+                with Path(path).open("rb") as handle:
+                    document = tomllib.load(handle)
+            except OSError as exc:
+                raise SettingsError(f"cannot read the settings file {path} (--config or {CONFIG_FILE_ENV}): "
+                                    f"{exc.strerror}") from None
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise SettingsError(f"the settings file {path} is not valid TOML: {exc}") from None
+        table = document.get("coi-risk", document)
+        if not isinstance(table, dict):
+            raise SettingsError(f"the settings file {path}: [coi-risk] must be a table of settings")
+        super().__init__(settings_cls, table)
 
 
 def load_settings(config_file: str | os.PathLike | None = None, environ: Mapping[str, str] | None = None,
                   **overrides: Any) -> Settings:
     """Defaults < file < environment < explicit overrides (flags); `None` overrides are ignored."""
     environ = os.environ if environ is None else environ
+    _refuse_unknown_variables(environ)
     flags = {key: value for key, value in overrides.items() if value is not None}
     sources = (InitSettingsSource(Settings, flags), _Environment(Settings, environ),
                TomlFileSource(Settings, config_file or environ.get(CONFIG_FILE_ENV)), DefaultSettingsSource(Settings))
     return Settings(_build_sources=(sources, flags))
+
+
+def load_scoring_config(path: str | os.PathLike | None, setting: str = "COI_SCORING_CONFIG"):
+    """The scoring configuration (defaults overridden by the YAML file at `path`); a file that is missing, not YAML
+    or not a scoring configuration is a `SettingsError` naming the file and `setting`, where it was given."""
+    from scoring import ScoringConfig
+
+    if not path:
+        return ScoringConfig.load()
+    try:
+        return ScoringConfig.load(path)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+    except ValidationError as exc:
+        reason = "not a scoring config: " + "; ".join(f"{'.'.join(map(str, detail['loc']))}: {detail['msg']}"
+                                                      for detail in exc.errors(include_url=False))
+    except ValueError as exc:
+        reason = " ".join(str(exc).split()).removeprefix(f"{path}: ")
+    raise SettingsError(f"cannot load config {path} ({setting}): {reason}")
+
+
+def _refuse_unknown_variables(environ: Mapping[str, str]) -> None:
+    """A `COI_` variable that names no setting is a typo (COI_BOOTSTRAP_SERVER): refused, rather than the default
+    it failed to override being used without a word."""
+    known = {env_name(name) for name in Settings.model_fields} | NOT_SETTINGS
+    unknown = sorted(key for key in environ if key.upper().startswith(ENV_PREFIX) and key.upper() not in known)
+    if unknown:
+        raise SettingsError("; ".join(f"{key} is not a setting{_did_you_mean(key.upper(), known)}" for key in unknown)
+                            + " (the settings: docs/streaming.md, Operating; streams/config.py)")
+
+
+def _did_you_mean(name: str, candidates) -> str:
+    close = difflib.get_close_matches(name, sorted(candidates), n=2, cutoff=0.75)
+    return f" (did you mean {' or '.join(close)}?)" if close else ""
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line per problem of a `Settings` validation: the setting, where it can be set, what it accepts and the
+    value given (never a secret's)."""
+    problems = []
+    for detail in error.errors(include_url=False):
+        message = detail["msg"].removeprefix("Value error, ")
+        if not detail["loc"]:  # a check across settings (model validator): its message names them
+            problems.append(message)
+            continue
+        name = str(detail["loc"][0])
+        field = Settings.model_fields.get(name)
+        if field is None:
+            known = set(Settings.model_fields)
+            problems.append(f"{name!r} is not a setting{_did_you_mean(name, known)} (in the settings file)")
+            continue
+        where = [env_name(name)]
+        if (field.json_schema_extra or {}).get("flag") and SecretStr not in get_args(field.annotation):
+            where.append("--" + name.replace("_", "-"))
+        value = detail.get("input")
+        given = "" if name in secret_fields() or isinstance(value, dict) else f", got {value!r}"
+        problems.append(f"setting {name} ({', '.join(where)}): {message}{given}")
+    return "; ".join(problems)
 
 
 # --- command-line flags, derived from the fields marked with `flag(...)` ---------------------------------------
@@ -422,4 +499,7 @@ def settings_from_args(args, **extra: Any) -> Settings:
     `extra` are a command's own values, below its flags."""
     flagged = {name for name, field in Settings.model_fields.items() if (field.json_schema_extra or {}).get("flag")}
     flags = {name: getattr(args, name) for name in flagged if getattr(args, name, None) is not None}
-    return load_settings(getattr(args, "config_file", None), **{**extra, **flags})
+    try:
+        return load_settings(getattr(args, "config_file", None), **{**extra, **flags})
+    except ValidationError as exc:
+        raise SettingsError(describe_validation_error(exc)) from None

@@ -15,9 +15,9 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from scoring import AlertTracker, Engine, ScoringConfig
+from scoring import AlertTracker, Engine
 from streams.bulk import BulkLoad, last_bulk_load, reproduce, reproduction_refused
-from streams.config import Settings
+from streams.config import Settings, load_scoring_config
 from streams.log_reader import Bounds, open_consumer, read, resolve_bounds
 from streams.processor import EventProcessor, InputRecord, Outcome, ProcessingLimits
 
@@ -71,7 +71,7 @@ class ReplayItem:
 
 
 def new_processor(settings: Settings) -> EventProcessor:
-    config = ScoringConfig.load(settings.scoring_config) if settings.scoring_config else ScoringConfig.load()
+    config = load_scoring_config(settings.scoring_config)
     return EventProcessor(Engine(config), AlertTracker(config), None, limits=ProcessingLimits.from_settings(settings))
 
 

@@ -32,9 +32,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from schemas.bods import ComputedStake, bods_from_stakes
     from schemas.vocabulary import RelationType
-    from scoring import Engine, ScoringConfig
+    from scoring import Engine
+    from streams.config import load_scoring_config
 
-    config = ScoringConfig.load(args.config) if args.config else ScoringConfig.load()
+    config = load_scoring_config(args.config, "--config")
     engine = Engine(config, as_of=args.as_of)
     refs: dict[str, dict] = {}
     owners: set[str] = set()

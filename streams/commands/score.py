@@ -15,9 +15,10 @@ import sys
 
 from schemas.outputs import Band, RiskScore
 from schemas.validation import EventRejected, parse_event
-from scoring import Engine, ScoringConfig
+from scoring import Engine
 from scoring.resolution import ResolvingEngine
 from scoring.config import BAND_ORDER
+from streams.config import SettingsError, load_scoring_config
 from streams.render import printable, render_ranking
 
 _BAND_NAMES = [band.value for band in Band]
@@ -56,9 +57,9 @@ def _report_rejections(path: str, rejections: list[tuple[int, EventRejected]]) -
 
 def run(args: argparse.Namespace) -> int:
     try:
-        config = ScoringConfig.load(args.config) if args.config else ScoringConfig.load()
-    except (OSError, ValueError) as exc:
-        print(f"coi-risk score: cannot load config {args.config}: {exc}", file=sys.stderr)
+        config = load_scoring_config(args.config, "--config")
+    except SettingsError as exc:
+        print(f"coi-risk score: {exc}", file=sys.stderr)
         return 2
     engine = ResolvingEngine(config, as_of=args.as_of)  # the resolved graph: judgements in FILE merge ids
     try:

@@ -44,11 +44,11 @@ def register(subparsers) -> None:
 
 
 def open_store(args):
-    from scoring import ScoringConfig
+    from streams.config import load_scoring_config
     from streams.snapshots import Identity, SnapshotStore, config_hash
 
     settings = settings_from_args(args, snapshot_dir=args.snapshot_dir, app_id=args.app_id)
-    config = ScoringConfig.load(settings.scoring_config) if settings.scoring_config else ScoringConfig.load()
+    config = load_scoring_config(settings.scoring_config)
     store = SnapshotStore(settings.snapshot_path, Identity(settings.app_id, settings.events_topic,
                                                            config_hash(config)), keep=settings.snapshot_keep)
     return settings, config, store
