@@ -14,6 +14,7 @@ import json
 import sys
 
 from schemas.validation import EventRejected, parse_event
+from streams.commands.inputs import refuse_unusable_input
 from streams.render import printable
 
 
@@ -35,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
     from scoring import Engine
     from streams.config import load_scoring_config
 
+    if (refused := refuse_unusable_input(args.file, "export-bods")) is not None:
+        return refused
     config = load_scoring_config(args.config, "--config")
     engine = Engine(config, as_of=args.as_of)
     refs: dict[str, dict] = {}

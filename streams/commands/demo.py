@@ -15,6 +15,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from streams.commands.inputs import refuse_unusable_input
 from streams.config import add_connection_flags, settings_from_args
 
 SEED = Path(__file__).resolve().parents[2] / "examples" / "binance-wlfi.jsonl"
@@ -60,6 +61,8 @@ def run(args) -> int:
     from streams.snapshots import SUFFIX
     from streams.topics import recreate_topics
 
+    if (refused := refuse_unusable_input(args.file, "demo", reads_stdin=False)) is not None:
+        return refused  # before a broker and a worker are started for it
     settings = _demo_settings(args)
     started_broker = None
     if settings.uses_local_broker:

@@ -12,9 +12,11 @@ import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import ContextManager, TextIO
+from collections.abc import Iterable
+from typing import ContextManager
 
 from schemas.validation import EventRejected, parse_event
+from streams.commands.inputs import refuse_unusable_input
 from streams.render import printable
 
 
@@ -30,13 +32,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_export(args: argparse.Namespace) -> int:
     from schemas.ftm import ftm_from_events
 
+    if (refused := refuse_unusable_input(args.file, "export-ftm")) is not None:
+        return refused
     events, rejected = [], 0
     with _open(args.file) as lines:
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
-            try:
-                events.append(parse_event(line.encode()))
+            try:  # bytes: a line that is not UTF-8 is rejected (encoding_error) like any other bad line
+                events.append(parse_event(line.rstrip(b"\r\n")))
             except EventRejected as exc:
                 rejected += 1
                 print(f"line {number}: {exc.reason.value}: {printable(exc.message)}", file=sys.stderr)
@@ -48,10 +52,9 @@ def run_export(args: argparse.Namespace) -> int:
     return 1 if rejected else 0
 
 
-def _open(file: str) -> ContextManager[TextIO]:
+def _open(file: str) -> ContextManager[Iterable[bytes]]:
     if file == "-":
-        return contextlib.nullcontext(sys.stdin)
-    try:
-        return Path(file).open(encoding="utf-8")
-    except OSError as exc:
-        raise SystemExit(f"coi-risk: cannot read {file}: {exc.strerror}") from None
+        if hasattr(sys.stdin, "buffer"):
+            return contextlib.nullcontext(sys.stdin.buffer)
+        return contextlib.nullcontext(line.encode() for line in sys.stdin)  # a text stream (tests, embedding)
+    return Path(file).open("rb")

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from streams.commands.inputs import EXIT_UNUSABLE_INPUT, unusable_input
 from streams.config import add_connection_flags, settings_from_args
 
 if TYPE_CHECKING:
@@ -329,7 +330,8 @@ def _text_chunks(stream: BinaryIO, bar, size: int = 1 << 20) -> Iterator[str]:
 
 
 class _readable:
-    """The input as a path that can be read several times: the file itself, or stdin spooled to a temp file."""
+    """The input as a path that can be read several times: the file itself, or stdin or a pipe (`<(zcat f.gz)`)
+    spooled to a temp file."""
 
     def __init__(self, file: str):
         self.file = file
@@ -337,18 +339,27 @@ class _readable:
 
     def __enter__(self) -> Path:
         if self.file != "-":
-            path = Path(self.file)
-            if not path.is_file():
-                raise SystemExit(f"coi-risk: cannot read {self.file}: no such file")
-            return path
+            # its own contents check (refuse_non_json) says what a compressed or binary file is
+            if (why := unusable_input(self.file, "import", json_lines=False)) is not None:
+                print(f"coi-risk import: {why}", file=sys.stderr)
+                raise SystemExit(EXIT_UNUSABLE_INPUT)
+            if Path(self.file).is_file():
+                return Path(self.file)
         handle = tempfile.NamedTemporaryFile(prefix="coi-risk-import-", suffix=".json", delete=False)
+        self.temporary = Path(handle.name)
         with handle:
-            if hasattr(sys.stdin, "buffer"):
+            if self.file != "-":
+                try:
+                    with open(self.file, "rb") as source:
+                        shutil.copyfileobj(source, handle)
+                except OSError as exc:
+                    print(f"coi-risk import: cannot read {self.file}: {exc.strerror}", file=sys.stderr)
+                    raise SystemExit(EXIT_UNUSABLE_INPUT) from None
+            elif hasattr(sys.stdin, "buffer"):
                 shutil.copyfileobj(sys.stdin.buffer, handle)
             else:  # a text stream without bytes underneath (tests, embedding)
                 for text in sys.stdin:
                     handle.write(text.encode("utf-8"))
-        self.temporary = Path(handle.name)
         return self.temporary
 
     def __exit__(self, *exc) -> None:

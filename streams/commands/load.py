@@ -30,6 +30,7 @@ import sys
 import time
 from pathlib import Path
 
+from streams.commands.inputs import refuse_unusable_input
 from streams.config import add_connection_flags
 
 
@@ -53,6 +54,8 @@ def run(args) -> int:
     from streams.log_reader import Bounds, open_consumer, read, read_while_written, resolve_bounds
     from streams.snapshots import SnapshotState
 
+    if (refused := refuse_unusable_input(args.file, "load", reads_stdin=False)) is not None:
+        return refused  # before anything is published or read
     settings, config, store = open_store(args)
     if (why := cannot_write_snapshots(store)) is not None:
         print(f"cannot load: {why}", file=sys.stderr)

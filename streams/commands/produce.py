@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from streams.commands.inputs import refuse_unusable_input
 from streams.config import add_connection_flags, settings_from_args
 
 EXIT_SOME_LINES_NOT_SENT = 1
@@ -235,6 +236,8 @@ def produce_lines(settings, lines, topic: str, progress: bool = True) -> dict:
 
 
 def run(args) -> int:
+    if (refused := refuse_unusable_input(args.file, "produce")) is not None:
+        return refused  # before connecting; and a compressed file's bytes never reach the log, kept for ever
     settings = settings_from_args(args)
     topic = args.topic or settings.events_topic
     source = sys.stdin.buffer if args.file == "-" else Path(args.file).open("rb")

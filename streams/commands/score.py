@@ -18,6 +18,7 @@ from schemas.validation import EventRejected, parse_event
 from scoring import Engine
 from scoring.resolution import ResolvingEngine
 from scoring.config import BAND_ORDER
+from streams.commands.inputs import refuse_unusable_input
 from streams.config import SettingsError, load_scoring_config
 from streams.render import printable, render_ranking
 
@@ -56,6 +57,8 @@ def _report_rejections(path: str, rejections: list[tuple[int, EventRejected]]) -
 
 
 def run(args: argparse.Namespace) -> int:
+    if (refused := refuse_unusable_input(args.file, "score")) is not None:
+        return refused
     try:
         config = load_scoring_config(args.config, "--config")
     except SettingsError as exc:

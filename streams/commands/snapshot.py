@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from streams.commands.inputs import refuse_unusable_input
 from streams.config import add_connection_flags, settings_from_args
 
 
@@ -165,6 +166,8 @@ def run_import(args) -> int:
     from scoring.portable import PortableFormatError, import_state
     from streams.snapshots import SnapshotState
 
+    if (refused := refuse_unusable_input(args.file, "snapshot import", json_lines=False)) is not None:
+        return refused
     settings, config, store = open_store(args)
     if (why := cannot_write_snapshots(store)) is not None:
         print(f"cannot import {args.file}: {why}", file=sys.stderr)

@@ -18,6 +18,7 @@ from schemas.events import RelationshipEvent
 from schemas.validation import EventRejected, parse_event
 from scoring.matching import DEFAULT_MAX_BLOCK, DEFAULT_THRESHOLD, Matcher, Suggestion
 from scoring.resolution import ResolvingEngine
+from streams.commands.inputs import refuse_unusable_input
 from streams.render import printable
 
 
@@ -38,6 +39,8 @@ def register(subparsers) -> None:
 def read_events(path: str, command: str) -> tuple[list[RelationshipEvent], int] | None:
     """The valid events of a file and how many lines were rejected (each reported on stderr); None when the file
     cannot be read."""
+    if refuse_unusable_input(path, command, reads_stdin=command != "review") is not None:  # review asks on stdin
+        return None
     try:
         stream = sys.stdin.buffer if path == "-" else open(path, "rb")
     except OSError as exc:

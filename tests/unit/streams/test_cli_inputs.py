@@ -1,0 +1,101 @@
+"""Input files named on the command line: a missing file, a directory or a compressed file is one line and exit 2,
+before the command connects, starts anything or asks anything; a pipe is read like a file. No broker needed."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from streams.cli import main
+
+REPO = Path(__file__).resolve().parents[3]
+SEED = REPO / "examples" / "binance-wlfi.jsonl"
+PROCUREMENT = REPO / "tests" / "fixtures" / "ours" / "procurement.ftm.json"
+
+# every command that reads a file of JSON lines named as an argument, and where the file goes
+COMMANDS = {
+    "score": lambda f: ["score", f],
+    "export-ftm": lambda f: ["export-ftm", f],
+    "export-bods": lambda f: ["export-bods", f],
+    "suggest-merges": lambda f: ["suggest-merges", f],
+    "review": lambda f: ["review", f],
+    "produce": lambda f: ["produce", f, "--quiet"],
+    "load": lambda f: ["load", f, "--quiet"],
+    "demo": lambda f: ["demo", "--file", f],
+    "import": lambda f: ["import", f, "--quiet"],
+    "snapshot import": lambda f: ["snapshot", "import", f],
+}
+
+
+@pytest.fixture(autouse=True)
+def _nothing_reaches_kafka(monkeypatch):
+    """The checks come first: any command that got as far as Kafka, a broker or a worker fails the test."""
+    for key in list(os.environ):
+        if key.upper().startswith("COI_") or key == "KAFKA_BOOTSTRAP_SERVERS":
+            monkeypatch.delenv(key)
+
+    def reached(*args, **kwargs):
+        raise AssertionError("the command went on to Kafka with an input it cannot use")
+
+    for target in ("streams.commands.produce.produce_lines", "streams.topics.ensure_topics",
+                   "streams.topics.recreate_topics", "streams.broker.LocalBroker", "streams.recovery.committed_offsets",
+                   "streams.commands.snapshot.open_store"):
+        monkeypatch.setattr(target, reached)
+
+
+def _run(capsys, argv) -> tuple[int, str]:
+    try:
+        code = main(argv)
+    except SystemExit as exited:  # import stops from inside its reader
+        code = exited.code
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, err.strip()
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_a_missing_file_is_one_line_and_exit_2(capsys, tmp_path, command):
+    missing = str(tmp_path / "missing.jsonl")
+    code, err = _run(capsys, COMMANDS[command](missing))  # export-bods, produce, snapshot import: tracebacks
+    assert (code, err) == (2, f"coi-risk {command}: cannot read {missing}: No such file or directory")
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_a_directory_is_one_line_and_exit_2(capsys, tmp_path, command):
+    code, err = _run(capsys, COMMANDS[command](str(tmp_path)))  # import said "no such file"
+    assert (code, err) == (2, f"coi-risk {command}: cannot read {tmp_path}: it is a directory")
+
+
+@pytest.mark.parametrize("command", sorted(set(COMMANDS) - {"import", "snapshot import"}))  # they say so themselves
+def test_a_gzip_file_is_named_as_one(capsys, tmp_path, command):
+    packed = tmp_path / "events.jsonl.gz"
+    packed.write_bytes(gzip.compress(SEED.read_bytes()))
+    # score and suggest-merges exited 0 after an encoding_error per line, export-ftm raised UnicodeDecodeError,
+    # produce would have published the compressed bytes to the input topic, which keeps them for ever
+    code, err = _run(capsys, COMMANDS[command](str(packed)))
+    assert code == 2
+    assert err.startswith(f"coi-risk {command}: {packed} is a gzip file: decompress it first")
+    assert err.count("\n") == 0
+
+
+def test_export_ftm_rejects_a_line_that_is_not_utf8_and_goes_on(capsys, tmp_path):
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(SEED.read_bytes().splitlines()[0] + b"\n" + b'{"name": "\xff"}\n')
+    assert main(["export-ftm", str(path)]) == 1  # a UnicodeDecodeError traceback before
+    captured = capsys.readouterr()
+    assert "line 2: encoding_error" in captured.err and "Traceback" not in captured.err
+    assert len(captured.out.splitlines()) == 3
+
+
+def test_import_reads_a_pipe_like_a_file():
+    # `coi-risk import <(zcat f.gz)`: a pipe is read several times, so it is spooled; it was refused as "no such file"
+    command = f"{sys.executable} -m streams.cli import --quiet <(cat {PROCUREMENT})"
+    result = subprocess.run(["bash", "-c", command], cwd=REPO, capture_output=True, text=True, timeout=120,
+                            env={key: value for key, value in os.environ.items() if not key.startswith("COI_")})
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 5
