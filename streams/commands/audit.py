@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from streams.commands.replay import position
 from streams.config import add_connection_flags, settings_from_args
 
 
@@ -16,8 +17,10 @@ def register(subparsers) -> None:
     subject = parser.add_mutually_exclusive_group(required=True)
     subject.add_argument("--pair", nargs=2, metavar=("ACTOR_ID", "COUNTERPARTY_ID"))
     subject.add_argument("--entity", metavar="ENTITY_ID")
-    parser.add_argument("--from", dest="start", default="beginning", help="start of the reported window")
-    parser.add_argument("--to", dest="end", default="end", help="what the pipeline knew at this point")
+    parser.add_argument("--from", dest="start", default="beginning", type=position,
+                        help="start of the reported window (as `coi-risk replay --from`)")
+    parser.add_argument("--to", dest="end", default="end", type=position,
+                        help="what the pipeline knew at this point (as `coi-risk replay --to`)")
     parser.add_argument("--as-of", type=dt.date.fromisoformat, help="also score as of this validity date")
     parser.add_argument("--out", default="audit", help="directory for report.md, report.html, report.json")
     parser.set_defaults(func=run)

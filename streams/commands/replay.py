@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import sys
@@ -18,15 +19,28 @@ from streams.config import add_connection_flags, settings_from_args
 def register(subparsers) -> None:
     parser = subparsers.add_parser("replay", help="re-run the engine over the input topic (read-only)")
     add_connection_flags(parser)
-    parser.add_argument("--from", dest="start", default="beginning",
+    parser.add_argument("--from", dest="start", default="beginning", type=position,
                         help="beginning | partition:offset[,...] | ISO timestamp (append time)")
-    parser.add_argument("--to", dest="end", default="end",
+    parser.add_argument("--to", dest="end", default="end", type=position,
                         help="end (end offsets at start time) | partition:offset[,...] | ISO timestamp")
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None,
                         help="after the replay, also write every pair's score as of this validity date")
     parser.add_argument("--output", "-o", default="-", help="JSON-lines file (default stdout)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
+
+
+def position(text: str) -> str:
+    """An argparse type: the text of a valid log position (kept as text: the audit report shows it as given)."""
+    from streams.replay import Position
+
+    try:
+        Position.parse(text)
+    except (ValueError, OverflowError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a position in the log: beginning, end, partition:offset[,partition:offset...] "
+            "(an offset alone: partition 0) or an ISO 8601 time such as 2025-03-01T00:00:00Z") from None
+    return text
 
 
 def output_line(role: str, offset: str, key: bytes | None, value: bytes) -> str:

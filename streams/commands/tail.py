@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 
@@ -22,9 +23,23 @@ def register(subparsers) -> None:
     parser.add_argument("kind", choices=sorted(_KINDS))
     parser.add_argument("--json", action="store_true", help="print the raw JSON value, one per line")
     parser.add_argument("--from-beginning", action="store_true", help="start at the oldest retained message")
-    parser.add_argument("--max", type=int, default=None, help="stop after N messages")
-    parser.add_argument("--idle-timeout", type=float, default=None, help="stop after S seconds without messages")
+    parser.add_argument("--max", type=_positive(int), default=None, help="stop after N messages")
+    parser.add_argument("--idle-timeout", type=_positive(float), default=None,
+                        help="stop after S seconds without messages")
     parser.set_defaults(func=run)
+
+
+def _positive(kind):
+    """An argparse type: a number above 0 (0 or less read as "no limit", or stopped after the first message)."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
+        return value
+    return parse
 
 
 def follow(settings, kind: str, from_beginning: bool, idle_timeout: float | None = None):

@@ -130,3 +130,12 @@ def test_a_reader_that_closes_stdout_early_ends_the_command_quietly():
                             env={key: value for key, value in os.environ.items() if not key.startswith("COI_")})
     assert "BrokenPipeError" not in result.stderr and "Traceback" not in result.stderr, result.stderr
     assert result.stderr.strip().splitlines()[-1] == "141"
+
+
+@pytest.mark.parametrize("argv", [["tail", "alerts", "--max", "0"], ["tail", "alerts", "--max", "-1"],
+                                  ["tail", "alerts", "--idle-timeout", "0"], ["tail", "alerts", "--idle-timeout", "nan"]])
+def test_tail_limits_are_numbers_above_zero(capsys, argv):
+    # --max 0 and --idle-timeout 0 meant "no limit" (the loop tested their truth), --max -1 stopped after one
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2 and "expected a number above 0" in capsys.readouterr().err
