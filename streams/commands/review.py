@@ -109,6 +109,8 @@ def judgement(suggestion: RelationshipEvent, status: str, analyst: str, when: dt
 
 
 def run(args: argparse.Namespace) -> int:
+    # the settings before the first question: a wrong one found after the answers lost them
+    settings = settings_from_args(args) if args.produce else None
     loaded = load_events(args.events, "review")
     if loaded is None:
         return 2
@@ -142,9 +144,14 @@ def run(args: argparse.Namespace) -> int:
     if args.produce:
         from streams.commands.produce import produce_lines, report_failures
 
-        settings = settings_from_args(args)
         topic = args.topic or settings.events_topic
-        summary = produce_lines(settings, [line.encode() for line in lines], topic, progress=False)
+        try:
+            summary = produce_lines(settings, [line.encode() for line in lines], topic, progress=False)
+        except Exception:
+            sys.stdout.writelines(lines)  # the analyst's decisions outlive a broker that is not there
+            print(f"coi-risk review: the {len(lines)} judgements were NOT published; they are on stdout (publish "
+                  "them with `coi-risk produce FILE` once the broker takes them)", file=sys.stderr)
+            raise
         print(f"published {summary['sent']} judgements to {topic}", file=sys.stderr)
         not_sent = report_failures(summary, topic)
         if not_sent:

@@ -115,3 +115,37 @@ def test_the_mixed_source_example_scores_only_with_the_judgement(tmp_path, capsy
         "(event news-2 from Example Daily, event reg-3 from Example Register of Office Holders)"]
     twice = [run(capsys, "score", str(judged), "--json")[1] for _ in range(2)]
     assert twice[0] == twice[1]  # byte-identical
+
+
+def _suggested(tmp_path, capsys):
+    events = tmp_path / "events.jsonl"
+    write_events(events)
+    suggestions = tmp_path / "suggestions.jsonl"
+    suggestions.write_text(run(capsys, "suggest-merges", str(events))[1])
+    return events, suggestions
+
+
+def test_review_produce_checks_the_settings_before_the_first_question(tmp_path, capsys, monkeypatch):
+    events, suggestions = _suggested(tmp_path, capsys)
+    monkeypatch.setenv("COI_SECURITY_PROTOCOL", "TLS")
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\ny\ny\n"))
+    code, out, err = run(capsys, "review", str(events), str(suggestions), "--produce")
+    assert code == 2 and "setting security_protocol" in err
+    assert "same entity?" not in err, "the analyst was asked, then the answers were lost to the setting"
+
+
+def test_review_produce_keeps_the_judgements_when_the_broker_is_not_there(tmp_path, capsys, monkeypatch):
+    from kafka.errors import KafkaTimeoutError
+
+    events, suggestions = _suggested(tmp_path, capsys)
+
+    def unreachable(*args, **kwargs):
+        raise KafkaTimeoutError("Unable to bootstrap from ['127.0.0.1:1']")
+
+    monkeypatch.setattr("streams.commands.produce.produce_lines", unreachable)
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\nn\n"))
+    code, out, err = run(capsys, "review", str(events), str(suggestions), "--produce", "--bootstrap-servers",
+                         "127.0.0.1:1")
+    assert code == 1 and "Kafka: KafkaTimeoutError: Unable to bootstrap" in err
+    assert "judgements were NOT published; they are on stdout" in err
+    assert [json.loads(line)["status"] for line in out.splitlines()] == ["confirmed", "denied"]
