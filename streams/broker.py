@@ -448,7 +448,17 @@ def _pom_digest() -> str:
 
 
 def _broker_from_args(args: argparse.Namespace) -> LocalBroker:
-    return LocalBroker(port=args.port, state_dir=args.state_dir)
+    return LocalBroker(port=_port(args), state_dir=args.state_dir)
+
+
+def _port(args: argparse.Namespace) -> int:
+    """--port, else the `local_broker_port` setting: the port every other command connects to when no bootstrap
+    servers are set (COI_LOCAL_BROKER_PORT, or the --config/COI_RISK_CONFIG file), else 9092."""
+    if args.port is not None:
+        return args.port
+    from streams.config import command_settings
+
+    return command_settings().local_broker_port
 
 
 def _run_start(args: argparse.Namespace) -> int:
@@ -495,7 +505,9 @@ def _silence_client_retries() -> None:
 
 def _add_broker_commands(subparsers: argparse._SubParsersAction) -> None:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--port", type=int, default=DEFAULT_PORT, help="broker port; the controller uses port+1")
+    common.add_argument("--port", type=int, default=None,
+                        help=f"broker port; the controller uses port+1 (default: the local_broker_port setting, "
+                             f"COI_LOCAL_BROKER_PORT, else {DEFAULT_PORT})")
     common.add_argument(
         "--state-dir",
         default=None,
@@ -525,7 +537,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m streams.broker", description=__doc__.splitlines()[0])
     _add_broker_commands(parser.add_subparsers(dest="broker_command", required=True, metavar="ACTION"))
     args = parser.parse_args(argv)
-    return args.func(args)
+    from streams.config import SettingsError
+
+    try:
+        return args.func(args)
+    except SettingsError as exc:
+        print(f"python -m streams.broker: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

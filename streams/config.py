@@ -499,7 +499,12 @@ def settings_from_args(args, **extra: Any) -> Settings:
     `extra` are a command's own values, below its flags."""
     flagged = {name for name, field in Settings.model_fields.items() if (field.json_schema_extra or {}).get("flag")}
     flags = {name: getattr(args, name) for name in flagged if getattr(args, name, None) is not None}
+    return command_settings(getattr(args, "config_file", None), **{**extra, **flags})
+
+
+def command_settings(config_file: str | os.PathLike | None = None, **overrides: Any) -> Settings:
+    """`load_settings` for a command: whatever is wrong with the settings is one `SettingsError`."""
     try:
-        return load_settings(getattr(args, "config_file", None), **{**extra, **flags})
+        return load_settings(config_file, **overrides)
     except ValidationError as exc:
         raise SettingsError(describe_validation_error(exc)) from None

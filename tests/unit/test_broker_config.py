@@ -91,3 +91,19 @@ def test_pid_file_of_an_unrelated_process_is_ignored(tmp_path: Path) -> None:
     broker.pid_file.write_text(f"{os.getpid()}\n")  # alive, but not this state dir's JVM: a reused pid
 
     assert not broker.status().running
+
+
+def test_the_broker_commands_use_the_port_the_other_commands_connect_to(tmp_path: Path, monkeypatch) -> None:
+    """`COI_LOCAL_BROKER_PORT=9300 coi-risk broker start` started a broker on 9092, where the worker, topics, produce
+    and demo (all on local_broker_port) do not look for it."""
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command", required=True))
+    monkeypatch.setenv("COI_LOCAL_BROKER_PORT", "9300")
+    for action in ("start", "stop", "status", "fetch"):
+        args = parser.parse_args(["broker", action, "--state-dir", str(tmp_path)])
+        assert broker_module._broker_from_args(args).port == 9300, action
+    flagged = parser.parse_args(["broker", "status", "--port", "9400", "--state-dir", str(tmp_path)])
+    assert broker_module._broker_from_args(flagged).port == 9400  # the flag still wins
+    monkeypatch.delenv("COI_LOCAL_BROKER_PORT")
+    args = parser.parse_args(["broker", "status", "--state-dir", str(tmp_path)])
+    assert broker_module._broker_from_args(args).port == broker_module.DEFAULT_PORT
