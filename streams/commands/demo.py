@@ -25,7 +25,8 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("demo", help="broker (if needed) + worker + seed scenario, alerts printed live")
     add_connection_flags(parser)
     parser.add_argument("--file", default=str(SEED), help="events to publish (default: the seed scenario)")
-    parser.add_argument("--web-port", type=int, default=6066)
+    parser.add_argument("--web-port", type=int, default=None,
+                        help="the demo worker's HTTP port (default: the web_port setting, COI_WEB_PORT, else 6066)")
     parser.add_argument("--exit-after-idle", type=float, default=None, metavar="SECONDS",
                         help="stop after this long without a new alert (default: run until Ctrl-C)")
     parser.set_defaults(func=run)

@@ -139,3 +139,15 @@ def test_tail_limits_are_numbers_above_zero(capsys, argv):
     with pytest.raises(SystemExit) as exited:
         main(argv)
     assert exited.value.code == 2 and "expected a number above 0" in capsys.readouterr().err
+
+
+def test_the_demo_worker_port_follows_the_setting_unless_the_flag_is_given(monkeypatch):
+    # `COI_WEB_PORT=7000 coi-risk demo` started its worker on 6066 all the same (the flag's default won)
+    from streams.cli import build_parser
+    from streams.commands.demo import _demo_settings
+
+    monkeypatch.setenv("COI_WEB_PORT", "7000")
+    assert _demo_settings(build_parser().parse_args(["demo"])).web_port == 7000
+    assert _demo_settings(build_parser().parse_args(["demo", "--web-port", "7001"])).web_port == 7001
+    monkeypatch.delenv("COI_WEB_PORT")
+    assert _demo_settings(build_parser().parse_args(["demo"])).web_port == 6066
