@@ -111,6 +111,12 @@ def judgement(suggestion: RelationshipEvent, status: str, analyst: str, when: dt
 def run(args: argparse.Namespace) -> int:
     # the settings before the first question: a wrong one found after the answers lost them
     settings = settings_from_args(args) if args.produce else None
+    if args.out and not args.produce:  # ... and the file they go to
+        try:
+            Path(args.out).open("a").close()
+        except OSError as exc:
+            print(f"coi-risk review: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
+            return 2
     loaded = load_events(args.events, "review")
     if loaded is None:
         return 2

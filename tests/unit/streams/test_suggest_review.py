@@ -149,3 +149,12 @@ def test_review_produce_keeps_the_judgements_when_the_broker_is_not_there(tmp_pa
     assert code == 1 and "Kafka: KafkaTimeoutError: Unable to bootstrap" in err
     assert "judgements were NOT published; they are on stdout" in err
     assert [json.loads(line)["status"] for line in out.splitlines()] == ["confirmed", "denied"]
+
+
+def test_review_checks_the_out_file_before_the_first_question(tmp_path, capsys, monkeypatch):
+    events, suggestions = _suggested(tmp_path, capsys)
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\ny\ny\n"))
+    for unwritable in (tmp_path / "missing-dir" / "judgements.jsonl", tmp_path):
+        code, out, err = run(capsys, "review", str(events), str(suggestions), "--out", str(unwritable))
+        assert code == 2 and f"coi-risk review: cannot write {unwritable}: " in err
+        assert "same entity?" not in err, "the analyst was asked, then the answers were lost to the file"
