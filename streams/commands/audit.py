@@ -32,6 +32,12 @@ def run(args) -> int:
     from streams.replay import Position, ReplaySummary, new_processor, replay
 
     settings = settings_from_args(args)
+    out = Path(args.out)
+    try:  # before the replay, which reads the whole log: a directory that cannot be made fails now, not after it
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"coi-risk audit: cannot make the report directory {out}: {exc.strerror}", file=sys.stderr)
+        return 2
     processor = new_processor(settings)
     summary = ReplaySummary()
     items = (item for item in replay(settings, Position.parse(args.start), Position.parse(args.end), processor,
@@ -42,8 +48,6 @@ def run(args) -> int:
     if args.as_of:
         as_of = [json.loads(s.model_dump_json()) for s in processor.engine.score_all(as_of=args.as_of)]
         report["as_of_scores"] = [s for s in as_of if matches_subject(s, pair, args.entity)]
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     (out / "report.md").write_text(render_markdown(report))
     (out / "report.html").write_text(render_html(report))

@@ -151,3 +151,14 @@ def test_the_demo_worker_port_follows_the_setting_unless_the_flag_is_given(monke
     assert _demo_settings(build_parser().parse_args(["demo", "--web-port", "7001"])).web_port == 7001
     monkeypatch.delenv("COI_WEB_PORT")
     assert _demo_settings(build_parser().parse_args(["demo"])).web_port == 6066
+
+
+def test_audit_checks_its_report_directory_before_the_replay(monkeypatch, capsys, tmp_path):
+    def replay(*args, **kwargs):
+        raise AssertionError("the whole log was replayed for a report that cannot be written")
+
+    monkeypatch.setattr("streams.replay.replay", replay)
+    taken = tmp_path / "report"
+    taken.write_text("a file where the directory should go\n")
+    assert main(["audit", "--entity", "x", "--out", str(taken), "--bootstrap-servers", "127.0.0.1:1"]) == 2
+    assert one_line(capsys.readouterr().err) == f"coi-risk audit: cannot make the report directory {taken}: File exists"
