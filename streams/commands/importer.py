@@ -237,7 +237,7 @@ def refuse_non_json(path: Path, name: str) -> None:
         head = stream.read(16)
         for signature, what in NOT_JSON_SIGNATURES.items():
             if head.startswith(signature):
-                raise SystemExit(f"coi-risk: {name} is {what}")
+                _refuse(f"{name} is {what}")
         stream.seek(0)
         first = _first_byte(stream)
         if first in (b"", b"{", b"["):
@@ -249,9 +249,14 @@ def refuse_non_json(path: Path, name: str) -> None:
     try:
         json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise SystemExit(f"coi-risk: {name} is not JSON lines, a JSON array or JSON objects (it begins "
-                         f"{line.strip()[:40]!r}); coi-risk import reads FtM entities, FtM delta lines and BODS "
-                         f"statements as JSON") from None
+        _refuse(f"{name} is not JSON lines, a JSON array or JSON objects (it begins {line.strip()[:40]!r}); "
+                "coi-risk import reads FtM entities, FtM delta lines and BODS statements as JSON")
+
+
+def _refuse(why: str) -> None:
+    """An input the command cannot use at all: one line, exit 2, as every command's (streams.commands.inputs)."""
+    print(f"coi-risk import: {why}", file=sys.stderr)
+    raise SystemExit(EXIT_UNUSABLE_INPUT)
 
 
 def _first_byte(stream: BinaryIO) -> bytes:

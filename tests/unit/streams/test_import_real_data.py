@@ -269,7 +269,9 @@ def test_a_file_that_is_plainly_not_json_stops_with_one_line(capsys, tmp_path):
     for path, says in ((packed, "is a gzip file: decompress it first"), (mapping, "is not JSON lines")):
         with pytest.raises(SystemExit) as stopped:
             main(["import", str(path), "--quiet"])
-        assert says in str(stopped.value) and "\n" not in str(stopped.value)
+        err = capsys.readouterr().err
+        assert stopped.value.code == 2, "an input the command cannot use is exit 2, as in every other command"
+        assert says in err and err.count("\n") == 1 and err.startswith(f"coi-risk import: {path} ")
 
 
 def test_entities_of_the_wrong_shape_are_skipped_and_the_rest_imports():
