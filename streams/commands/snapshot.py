@@ -115,7 +115,8 @@ def run_export(args) -> int:
     _, _, store = open_store(args)
     found = store.load_newest()
     if found is None:
-        print(f"no usable snapshot in {store.directory} (see the warnings above)", file=sys.stderr)
+        why = "see the warnings above" if store.paths() else "it holds none: is this the worker's snapshot_dir?"
+        print(f"no usable snapshot in {store.directory} ({why})", file=sys.stderr)
         return 1
     state, path = found
     header = {key: value for key, value in store.read_header(path).items()

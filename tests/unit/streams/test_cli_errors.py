@@ -162,3 +162,9 @@ def test_audit_checks_its_report_directory_before_the_replay(monkeypatch, capsys
     taken.write_text("a file where the directory should go\n")
     assert main(["audit", "--entity", "x", "--out", str(taken), "--bootstrap-servers", "127.0.0.1:1"]) == 2
     assert one_line(capsys.readouterr().err) == f"coi-risk audit: cannot make the report directory {taken}: File exists"
+
+
+def test_snapshot_export_from_an_empty_directory_says_so(capsys, tmp_path):
+    assert main(["snapshot", "export", "--snapshot-dir", str(tmp_path)]) == 1
+    assert one_line(capsys.readouterr().err) == (f"no usable snapshot in {tmp_path} (it holds none: is this the "
+                                                 "worker's snapshot_dir?)")  # "see the warnings above": there were none
