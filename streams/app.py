@@ -39,6 +39,7 @@ from streams.crash_guard import CrashGuard
 from streams.faust_metrics import BatchMonitor, FaustCollector, current_assignment
 from streams.memory import THREAD_WRITE_SHARE, ForkRoom, fork_room
 from streams.metrics import PipelineMetrics
+from streams.log_ends import LogEndOffsets, max_age_for
 from streams.log_reader import Bounds
 from streams.processor import EventProcessor, InputRecord, ProcessingLimits
 from streams.recovery import (catch_up_bounds, committed_offsets, log_end_offsets, positions_past_the_log,
@@ -110,6 +111,9 @@ class Pipeline:
                             for role, name in self._output_names.items()}
         self._latency_from_event_time = self.metrics.end_to_end_latency.labels(clock="event_time")
         self._latency_from_append_time = self.metrics.end_to_end_latency.labels(clock="append_time")
+        # the input's end offsets as the broker has them, for coi_consumer_lag: the consumer's own high-water marks
+        # stop with its fetching while the agent is stalled (streams.log_ends); read once the app runs
+        self.log_ends = LogEndOffsets(settings, settings.events_topic, max_age_for(settings.lag_interval_seconds))
         self.app = self._build_app()
         # read at every scrape, as /ready answers: set only at the catch-up's transitions, the gauge stayed 1 with
         # the broker gone (/ready 503), and CoiWorkerNotReady never fired for a worker cut off from Kafka
@@ -176,6 +180,14 @@ class Pipeline:
         @app.timer(s.lag_interval_seconds)
         async def sample(app=app):
             pipeline.sample_gauges()
+
+        @app.task
+        async def read_log_ends(app=app):
+            pipeline.log_ends.start()
+
+        @app.on_before_shutdown.connect
+        async def stop_reading_log_ends(app, **kwargs):
+            pipeline.log_ends.stop()
 
         # checked four times a period: an idle re-freeze comes at most a quarter period late
         @app.timer(s.gc_refreeze_every_seconds / 4)
@@ -674,15 +686,18 @@ class Pipeline:
         if consumer is None:
             return
         self.metrics.consumer_lag.clear()  # a partition revoked since is another worker's to report
-        for tp in current_assignment(self.app):  # (none before the consumer's thread has started)
-            if tp.topic != self.settings.events_topic:
-                continue
-            highwater = consumer.highwater(tp)
-            if highwater is None:
+        assigned = [tp for tp in current_assignment(self.app)  # (none before the consumer's thread has started)
+                    if tp.topic == self.settings.events_topic]
+        for tp in assigned:
+            # the newer of the two: the consumer's high-water mark stops with its fetching while the agent waits
+            # (its buffers full), the broker's end offset comes from a thread and may be a sample old
+            ends = [end for end in (consumer.highwater(tp), self.log_ends.end(tp.partition)) if end is not None]
+            if not ends:
                 continue
             position = self.processor.next_offsets.get(str(tp.partition), 0)
             self.metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(
-                max(0, highwater - position))
+                max(0, max(ends) - position))
+        self.log_ends.request(tp.partition for tp in assigned)  # for the next sample
 
 
 def _fail_without_commit(exc: BaseException) -> None:
