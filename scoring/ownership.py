@@ -10,6 +10,10 @@ Control without a stake (control, directorship, issuance) counts as a full stake
 percentage counts as `unknown_stake` and marks the result as assumed. Only simple chains are followed (a node is
 never visited twice on one chain), so cycles neither hang the search nor count twice; chains are bounded by
 `max_hops` and `max_chains`, and public bodies and offices are never part of anyone's holdings.
+
+One owner's holding in one entity counts once: when several facts join the same two nodes (a stake that ended and
+the one that followed it, as registers state them; a stake and a directorship), they are alternatives, not
+additions, and the walk takes one (`_one_holding`).
 """
 
 from __future__ import annotations
@@ -128,6 +132,8 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
     # outside the chain budget: only what lies beyond them is bounded by the hub guard and the budget.
     own = schema(start) in PEOPLE and forward
 
+    day = ctx.day
+
     def visit(node: str, chain: Chain, value: float, assumed: bool, depth: int) -> None:
         nonlocal budget
         direct = own and depth == 0
@@ -145,7 +151,7 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
             if type(entry) is tuple:
                 reads.visits += len(entry) - 1
                 counted += len(entry) - 1
-                recs = entry
+                recs = _one_holding(entry, types, hop_values, day)
             elif entry.type in types:
                 recs = (entry,)
             else:
@@ -212,3 +218,26 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
     finally:
         del visit  # a recursive closure refers to itself: unbound, its walk is freed now, not by the cycle collector
     return found
+
+
+def _one_holding(recs: tuple, types: frozenset, hop_values, day) -> tuple:
+    """The relations between two nodes (several facts of the holding layer) that a chain may pass: one owner's
+    holding in one entity counts once. Two facts of one type between the same ends do not overlap in time (else
+    they would be one fact: `graph.facts_of`): a stake that ended and the one that followed it are successive
+    states of one holding, and a stake and a directorship of one company are two views of it; adding them up would
+    count it twice (15% + 15% = a beneficial owner's 30%). So of the usable relations, the walk takes the one in
+    force on the date (of those, the largest stake: control counts as 100%), else the one that ended last; ties go
+    to the stronger relation, then the relation id, so the choice never depends on order."""
+    usable = [rec for rec in recs if rec.type in types and hop_values(rec) is not None]
+    if len(usable) < 2:
+        return recs
+    held = [rec for rec in usable if rec.end is None or rec.end >= day]
+    if not held:
+        last = max(rec.end for rec in usable)
+        held = [rec for rec in usable if rec.end == last]
+
+    def rank(rec) -> tuple:
+        weight, stake, _ = hop_values(rec)
+        return -stake, -weight, rec.relation_id
+
+    return (min(held, key=rank),)

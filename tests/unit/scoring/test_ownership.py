@@ -78,3 +78,39 @@ def test_a_dense_web_is_bounded(make, rule):
     stakes = effective_stakes("n0", ctx)
     assert all(0 < h.stake <= 1.0 for h in stakes.values())
     assert ctx.reads.visits < 50_000
+
+
+def dated(make, *stakes, rule="eu"):
+    """`build` with validity dates: (source, target, percentage, start, end, relation type)."""
+    graph = TemporalGraph()
+    for number, (source, target, percentage, start, end, *kind) in enumerate(stakes):
+        relation_type = kind[0] if kind else "ownership"
+        graph.apply(make(relation_type, company(source), company(target), percentage=percentage, start=start,
+                         end=end, relation_id=f"{source}-{target}-{number}"))
+    config = ScoringConfig.load(overrides={"ownership": {"rule": rule}})
+    return SearchContext(graph, config, DAY, Reads())
+
+
+@pytest.mark.parametrize("rule", ["eu", "ofac"])
+def test_a_holding_stated_for_two_periods_counts_once(make, rule):
+    """A register closes a statement and opens the next one for the same 15% holding (BODS does): two facts, one
+    holding. 15% + 15% is not a beneficial owner's 30%, and an ended stake is not added to the one that followed."""
+    ctx = dated(make, ("a", "b", 15, "2015-01-01", "2022-06-30"), ("a", "b", 15, "2022-07-01", None), rule=rule)
+    assert stakes_of(ctx, "a") == {"b": 0.15}
+    assert "b" not in holdings("a", ctx) and "a" not in owners("b", ctx)
+    # sold down from 60% to 10%: the stake on the date is 10%, not 70%
+    ctx = dated(make, ("a", "b", 60, "2015-01-01", "2025-01-31"), ("a", "b", 10, "2025-02-01", None), rule=rule)
+    assert stakes_of(ctx, "a") == {"b": 0.1}
+    # both ended: the last state of the holding counts (decaying as an ended tie does), not their sum
+    ctx = dated(make, ("a", "b", 20, "2015-01-01", "2022-12-31"), ("a", "b", 20, "2023-02-01", "2024-12-31"),
+                rule=rule)
+    assert stakes_of(ctx, "a") == {"b": 0.2}
+
+
+def test_a_stake_and_control_of_one_company_are_not_added_along_a_chain(make):
+    """Owning 30% of A and directing A are two facts about one holding: A's 40% in B passes on once (control counts
+    as 100% of A: 40%), not as 0.3 x 40% + 1 x 40% = 52%."""
+    ctx = dated(make, ("x", "a", 30, None, None), ("x", "a", None, None, None, "directorship"),
+                ("a", "b", 40, None, None))
+    assert stakes_of(ctx, "x") == {"a": 1.0, "b": 0.4}
+

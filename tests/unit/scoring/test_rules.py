@@ -203,3 +203,15 @@ def test_rules_can_be_disabled_by_config():
     config = ScoringConfig.load(overrides={"rules": {"COI-AUTH-OWNERSHIP": {"enabled": False}}})
     engine = world(lambda m: [m("ownership", "minister", "bank", percentage=30)], config=config)
     assert engine.scores() == []
+
+
+def test_a_holding_restated_for_a_new_period_is_not_self_dealing():
+    """The minister has held 15% of the bank throughout; the register closed one statement and opened the next.
+    That is a 15% commercial tie, as one statement of it would be, not a 30% beneficial ownership (critical)."""
+    once = pair(world(lambda m: [m("ownership", "minister", "bank", percentage=15)]))
+    twice = pair(world(lambda m: [
+        m("ownership", "minister", "bank", percentage=15, start="2015-01-01", end="2022-06-30"),
+        m("ownership", "minister", "bank", percentage=15, start="2022-07-01", relation_id="minister-bank-2")]))
+    assert once.rules == twice.rules == ("COI-AUTH-COMMERCIAL",)
+    assert twice.band.value == once.band.value == "medium"
+
