@@ -13,7 +13,8 @@ never visited twice on one chain), so cycles neither hang the search nor count t
 
 One owner's holding in one entity counts once: when several facts join the same two nodes (a stake that ended and
 the one that followed it, as registers state them; a stake and a directorship), they are alternatives, not
-additions, and the walk takes one (`_one_holding`).
+additions, and the walk takes one (`_one_holding`). A chain exists only while its stakes coexist (the intersection
+of its hops' validity is not empty): an owner who sold HoldCo before HoldCo bought the bank never held the bank.
 """
 
 from __future__ import annotations
@@ -134,7 +135,8 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
 
     day = ctx.day
 
-    def visit(node: str, chain: Chain, value: float, assumed: bool, depth: int) -> None:
+    def visit(node: str, chain: Chain, value: float, assumed: bool, depth: int, since, until) -> None:
+        # since, until: when every stake of the chain so far held together (None: unbounded)
         nonlocal budget
         direct = own and depth == 0
         deeper = depth + 1 < max_hops
@@ -151,7 +153,7 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
             if type(entry) is tuple:
                 reads.visits += len(entry) - 1
                 counted += len(entry) - 1
-                recs = _one_holding(entry, types, hop_values, day)
+                recs = _one_holding(entry, types, hop_values, since, until, day)
             elif entry.type in types:
                 recs = (entry,)
             else:
@@ -172,6 +174,12 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
                 hop = hop_values(rec)
                 if hop is None:
                     read_node(neighbour)
+                    continue
+                begins, ends = rec.start, rec.end
+                now_since = since if begins is None or (since is not None and since >= begins) else begins
+                now_until = until if ends is None or (until is not None and until <= ends) else ends
+                if now_since is not None and now_until is not None and now_since > now_until:
+                    read_node(neighbour)  # this stake and the chain's earlier ones never held at the same time
                     continue
                 weight, stake, stake_assumed = hop
                 if ofac:
@@ -206,7 +214,7 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
                 if goes_on and deeper:
                     if adjacency(neighbour, holding, direction):
                         on_chain.add(neighbour)
-                        visit(neighbour, longer, chain_value, now_assumed, depth + 1)
+                        visit(neighbour, longer, chain_value, now_assumed, depth + 1, now_since, now_until)
                         on_chain.discard(neighbour)
                     else:  # what visiting it would do (`SearchContext.edges` of nothing): most chains end here
                         read_adjacency(neighbour, holding, direction)
@@ -214,21 +222,29 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
                     read_node(neighbour)
 
     try:
-        visit(start, (), 1.0, False, 0)
+        visit(start, (), 1.0, False, 0, None, None)
     finally:
         del visit  # a recursive closure refers to itself: unbound, its walk is freed now, not by the cycle collector
     return found
 
 
-def _one_holding(recs: tuple, types: frozenset, hop_values, day) -> tuple:
+def _one_holding(recs: tuple, types: frozenset, hop_values, since, until, day) -> tuple:
     """The relations between two nodes (several facts of the holding layer) that a chain may pass: one owner's
     holding in one entity counts once. Two facts of one type between the same ends do not overlap in time (else
     they would be one fact: `graph.facts_of`): a stake that ended and the one that followed it are successive
     states of one holding, and a stake and a directorship of one company are two views of it; adding them up would
-    count it twice (15% + 15% = a beneficial owner's 30%). So of the usable relations, the walk takes the one in
-    force on the date (of those, the largest stake: control counts as 100%), else the one that ended last; ties go
-    to the stronger relation, then the relation id, so the choice never depends on order."""
-    usable = [rec for rec in recs if rec.type in types and hop_values(rec) is not None]
+    count it twice (15% + 15% = a beneficial owner's 30%). So of the usable relations that can coexist with the
+    chain so far (`since`, `until`), the walk takes the one in force on the date (of those, the largest stake:
+    control counts as 100%), else the one that ended last; ties go to the stronger relation, then the relation id,
+    so the choice never depends on order."""
+    usable = []
+    for rec in recs:
+        if rec.type not in types or hop_values(rec) is None:
+            continue
+        if (until is not None and rec.start is not None and rec.start > until) or \
+                (since is not None and rec.end is not None and rec.end < since):
+            continue
+        usable.append(rec)
     if len(usable) < 2:
         return recs
     held = [rec for rec in usable if rec.end is None or rec.end >= day]

@@ -114,3 +114,16 @@ def test_a_stake_and_control_of_one_company_are_not_added_along_a_chain(make):
                 ("a", "b", 40, None, None))
     assert stakes_of(ctx, "x") == {"a": 1.0, "b": 0.4}
 
+
+@pytest.mark.parametrize("rule", ["eu", "ofac"])
+def test_a_chain_exists_only_while_its_stakes_coexist(make, rule):
+    """X sold HoldCo at the end of 2023; HoldCo bought 60% of the bank in mid-2024. X never held the bank, through
+    HoldCo or otherwise: an indirect stake needs every stake of its chain held at the same time."""
+    ctx = dated(make, ("x", "holdco", 100, "2015-01-01", "2023-12-31"), ("holdco", "bank", 60, "2024-06-01", None),
+                rule=rule)
+    assert stakes_of(ctx, "x") == {"holdco": 1.0}
+    assert stakes_of(ctx, "bank", forward=False) == {"holdco": 0.6}
+    # held together for a while (2022-2023): the chain existed, and decays as its ended hop does
+    ctx = dated(make, ("x", "holdco", 100, "2015-01-01", "2023-12-31"), ("holdco", "bank", 60, "2022-01-01", None),
+                rule=rule)
+    assert stakes_of(ctx, "x") == {"holdco": 1.0, "bank": 0.6}

@@ -215,3 +215,22 @@ def test_a_holding_restated_for_a_new_period_is_not_self_dealing():
     assert once.rules == twice.rules == ("COI-AUTH-COMMERCIAL",)
     assert twice.band.value == once.band.value == "medium"
 
+
+def test_no_indirect_stake_through_a_company_sold_before_it_bought():
+    """The minister sold his holding company at the end of 2023; in 2024 it bought a vendor, which trades with the
+    bank. The vendor was never his (the two stakes never held together), so its trade is no tie of his; his former
+    company itself, sold a year ago, still is one (an ended tie decays)."""
+    sold = lambda m: [m("ownership", "minister", "holdco", percentage=100, start="2015-01-01", end="2023-12-31"),  # noqa
+                      m("ownership", "holdco", "vendor", percentage=100, start="2024-06-01"),
+                      m("partners_with", "vendor", "bank")]
+    assert pair(world(sold)) is None
+    engine = world(sold, lambda m: [m("partners_with", "holdco", "bank")])
+    assert [p.text for p in pair(engine).commercial_paths] == [
+        "Finance Minister -ownership[100%, ended 2023-12-31]-> Family Holding -partners_with-> Big Bank"]
+    # his former company, now the bank's parent, is a member of the bank's group: still a (decaying) tie of his
+    engine = world(lambda m: [
+        m("ownership", "minister", "holdco", percentage=100, start="2015-01-01", end="2023-12-31"),
+        m("ownership", "holdco", "bank", percentage=60, start="2024-06-01")])
+    assert engine.stakes("minister").keys() == {"holdco"}
+    assert [p.text for p in pair(engine).commercial_paths] == [
+        "Finance Minister -ownership[100%, ended 2023-12-31]-> Family Holding -ownership[60%]-> Big Bank"]
