@@ -6,8 +6,10 @@ How a rule combines:
 - PRIMARY: weight x authority x tie, where authority is the noisy-OR of the actor's authority paths of the rule's
   `authority` kind and tie the noisy-OR of the paths of the kinds it `consumes` (both are needed: the product is
   their conjunction).
-- AGGRAVATING: weight x tie x the primary rules' tie, and only next to a fired primary rule (with
-  `lobby_requires_primary`; without it, weight x tie on its own): it cannot make a conflict, it makes one worse.
+- AGGRAVATING: weight x authority x tie x the primary rules' tie, and only next to a fired primary rule (with
+  `lobby_requires_primary`; without it, weight x authority x tie on its own): it cannot make a conflict, it makes
+  one worse, and no more than the authority it needs allows (lobbying an official who holds no power, or a faint
+  one, buys no decision).
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ RULES: tuple[RuleSpec, ...] = (
         "COI-LOBBY", 0.5, AUTHORITY, (LOBBY,), AGGRAVATING, 3,
         "the counterparty's group lobbies the actor or an office or body he steers. Aggravating only "
         "(`lobby_requires_primary: true`): lobbying alone is ordinary advocacy; next to a tie it is the channel "
-        "through which the tie could buy a decision, so it weighs `weight x lobbying x tie`"),
+        "through which the tie could buy a decision, so it weighs `weight x authority x lobbying x tie` (a primary "
+        "rule on former authority alone leaves nothing to lobby for)"),
 )
 
 RULE_IDS: tuple[str, ...] = tuple(rule.id for rule in RULES)

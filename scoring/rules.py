@@ -11,7 +11,8 @@ group (`scoring.group`):
 - COI-REVOLVING-DOOR: as either of the above, but the actor's authority runs through an office he has left
   (within the exposure horizon, weighted by the decayed exposure).
 - COI-LOBBY: the counterparty's group lobbies the actor or an office or body he steers. Aggravating: it counts only
-  when one of the rules above fires (`lobby_requires_primary`), because lobbying alone is ordinary advocacy.
+  when one of the rules above fires (`lobby_requires_primary`), because lobbying alone is ordinary advocacy, and
+  weighs weight x authority x lobbying x tie: it needs current authority, as the primary rules do.
 
 Score: a path's strength is the product of its hop weights times `hop_decay` per hop after the first. Paths of one
 kind combine by noisy-OR (1 - prod(1 - s)), each distinct relation-id sequence once. A rule scores
@@ -189,10 +190,12 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
     primary = any(cfg.round(s) > 0 for s in rule_scores.values())
     for rule in RULES:
         if rule.combination == AGGRAVATING:
-            # the channel through which a tie could buy a decision: it weighs as much as the tie it serves
+            # the channel through which a tie could buy a decision: it weighs as much as the tie it serves, and as
+            # the authority it needs (no decision to buy without the power to make it: a former official's, none)
             serves = tie(PRIMARY_KINDS) if cfg.lobby_requires_primary else 1.0
             allowed = primary or not cfg.lobby_requires_primary
-            rule_scores[rule.id] = cfg.rule_weight(rule.id) * tie(rule.consumes) * serves if allowed else 0.0
+            rule_scores[rule.id] = (cfg.rule_weight(rule.id) * powers[rule.authority] * tie(rule.consumes) * serves
+                                    if allowed else 0.0)
     score = cfg.round(noisy_or(rule_scores.values()))
     if score < cfg.min_score or score <= 0:
         return None

@@ -234,3 +234,30 @@ def test_no_indirect_stake_through_a_company_sold_before_it_bought():
     assert engine.stakes("minister").keys() == {"holdco"}
     assert [p.text for p in pair(engine).commercial_paths] == [
         "Finance Minister -ownership[100%, ended 2023-12-31]-> Family Holding -ownership[60%]-> Big Bank"]
+
+
+def test_lobbying_needs_the_current_authority_it_aggravates():
+    """COI-LOBBY needs current authority (the rule table). A mayor who left office four and a half years ago keeps a
+    faint revolving door (0.03) to the builder his office awards contracts to; the builder lobbying him (no power
+    left to sway) must not lift that to high."""
+    former = lambda m: [m("occupancy", "mayor", "mayor-office", start="2015-01-01", end="2020-06-30"),  # noqa: E731
+                        m("awards_contract", "mayor-office", "builder"),
+                        m("ownership", "mayor", "builder", percentage=60)]
+    alone = pair(world(former, base=False), "mayor", "builder")
+    lobbied = pair(world(former, lambda m: [m("lobbies", "builder", "mayor")], base=False), "mayor", "builder")
+    assert alone.rules == lobbied.rules == ("COI-REVOLVING-DOOR",)
+    assert lobbied.score == alone.score
+
+
+def test_lobbying_aggravates_in_proportion_to_the_authority():
+    """An aggravating rule makes a conflict worse, it cannot make one: next to a faint authority (an alleged control
+    of an alleged regulator: 0.03) lobbying must not turn a score below every band into a high one; it raises it
+    by at most what the same lobbying adds next to full authority, in proportion."""
+    tie = lambda m: [m("ownership", "minister", "holdco", percentage=100), m("partners_with", "holdco", "bank"),  # noqa
+                     m("lobbies", "bank", "minister")]
+    weak = lambda m: [m("control", "minister", "regulator", status="alleged", confidence=0.3),  # noqa: E731
+                      m("regulates", "regulator", "bank", status="alleged", confidence=0.3)]
+    faint, strong = pair(world(weak, tie, base=False)), pair(world(tie))
+    assert "COI-LOBBY" in faint.rules and "COI-LOBBY" in strong.rules
+    assert faint.band.value == "none" and strong.band.value in ("high", "critical")
+    assert faint.score < strong.score * 0.05
