@@ -14,7 +14,10 @@ office counts while held and, once left, as a *former* source whose weight decay
 to what the counterparty owns at or above the ownership threshold through ownership chains: authority over a firm
 is authority over its beneficial owners' interests (Donald Trump -control-> US Treasury -oversees-> Binance
 <-ownership- Changpeng Zhao). Control alone (a chief executive's directorship) does not carry it. Those are
-look-ups between known nodes, so a regulator overseeing 100 000 firms costs nothing per firm.
+look-ups between known nodes, so a regulator overseeing 100 000 firms costs nothing per firm. An authority relation
+must hold on the date for current authority; through an office the person has left (the revolving door), it counts
+if it holds now or held while he held that office: the power his office had over the firm in his time, which he
+may now be paid for, even when the contracts have run out since.
 """
 
 from __future__ import annotations
@@ -136,12 +139,19 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
                 continue
             for rec in graph.between(source_node, target, Layer.AUTHORITY):
                 ctx.reads.visits += 1
-                weight = ctx.strength.authority(rec) if rec.type in AUTHORITY_TYPES else None
-                if weight is None:
+                if rec.type not in AUTHORITY_TYPES:
+                    continue
+                weight = ctx.strength.authority(rec)  # None: it does not hold on the date
+                held_once = weight is None and ctx.strength.time.started(rec, ctx.day) \
+                    and ctx.strength.certainty(rec) > 0
+                if weight is None and not held_once:
                     continue
                 for source in actor_reach.sources[source_node]:
+                    if weight is None and not (source.former is not None and _during(rec, source.chain[0].rec)):
+                        continue  # current authority must hold now; a left office's, while he held the office
                     for to_target in targets[target]:
-                        hops = source.chain + (Hop(rec, True, weight),) + reverse_chain(to_target)
+                        hops = source.chain + (Hop(rec, True, weight or ctx.strength.certainty(rec)),) \
+                            + reverse_chain(to_target)
                         nodes = chain_nodes(actor_reach.actor, hops)
                         if len(set(nodes)) != len(nodes):
                             continue
@@ -152,6 +162,12 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
                             former.append(Path(FORMER_AUTHORITY, actor_reach.actor, hops, strength * source.former))
     keep = cfg.authority.max_paths
     return ActorAuthority(current=tuple(ranked(current)[:keep]), former=tuple(ranked(former)[:keep]))
+
+
+def _during(rec, office) -> bool:
+    """Whether an authority relation held at some time while the office was held (undated ends are open)."""
+    return (rec.end is None or office.start is None or rec.end >= office.start) and \
+        (rec.start is None or office.end is None or rec.start <= office.end)
 
 
 def steering_persons(node: str, graph, max_relay_hops: int) -> set[str]:

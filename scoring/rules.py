@@ -9,7 +9,8 @@ group (`scoring.group`):
 - COI-AUTH-COMMERCIAL: a commercial relation joins a member of the exposure set to a member of the group, directly
   or through an asset (Eric Trump -ownership-> WLF -issues-> USD1 <-lists- Binance).
 - COI-REVOLVING-DOOR: as either of the above, but the actor's authority runs through an office he has left
-  (within the exposure horizon, weighted by the decayed exposure).
+  (within the exposure horizon, weighted by the decayed exposure), over a firm his office had power over while he
+  held it or has now.
 - COI-LOBBY: the counterparty's group lobbies the actor or an office or body he steers. Aggravating: it counts only
   when one of the rules above fires (`lobby_requires_primary`), because lobbying alone is ordinary advocacy, and
   weighs weight x authority x lobbying x tie: it needs current authority, as the primary rules do.

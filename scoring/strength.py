@@ -7,7 +7,8 @@ weight = certainty x recency x magnitude, where
 - magnitude depends on the hop's role: a tie between the two sides is as strong as its stake (ownership) or its
   amount (money, log scale) or its type's weight; a hop that merely reaches a member of an exposure set or group
   has magnitude 1 except for the type weight (membership itself was decided by the ownership threshold).
-Authority hops must hold on the date (no recency decay): power that has ended is not power.
+Authority hops must hold on the date (no recency decay): power that has ended is not power (the revolving door's
+former office excepted: `scoring.authority`).
 """
 
 from __future__ import annotations

@@ -261,3 +261,28 @@ def test_lobbying_aggravates_in_proportion_to_the_authority():
     assert "COI-LOBBY" in faint.rules and "COI-LOBBY" in strong.rules
     assert faint.band.value == "none" and strong.band.value in ("high", "critical")
     assert faint.score < strong.score * 0.05
+
+
+def test_revolving_door_counts_the_power_his_office_had_while_he_held_it():
+    """The classic revolving door: the mayor's office awarded the builder its contracts in 2016-2019, the mayor left
+    in mid-2020 and took 60% of the builder in 2022. The award relation has ended, but the office had that power
+    over the builder while he held it, which is what the rule is about; power his office had only before he took
+    it, and lost before he came, is not his."""
+    def mayor(award_start, award_end):
+        return world(lambda m: [
+            m("occupancy", "mayor", "mayor-office", start="2015-01-01", end="2020-06-30"),
+            m("awards_contract", "mayor-office", "builder", start=award_start, end=award_end),
+            m("ownership", "mayor", "builder", percentage=60, start="2022-01-01")], base=False)
+
+    during = pair(mayor("2016-01-01", "2019-12-31"), "mayor", "builder")
+    assert during is not None and during.rules == ("COI-REVOLVING-DOOR",)
+    assert during.authority_paths[0].text == ("Mayor -occupancy[ended 2020-06-30]-> Mayor of Smalltown "
+                                              "-awards_contract[ended 2019-12-31]-> Builder Ltd")
+    still = pair(mayor("2016-01-01", None), "mayor", "builder")
+    assert during.score == still.score  # the same power over the same firm, while he held the office
+    assert pair(mayor("2010-01-01", "2014-12-31"), "mayor", "builder") is None  # before his time
+    # current authority stays current: an award relation that ended is no power of a sitting mayor
+    sitting = world(lambda m: [m("occupancy", "mayor", "mayor-office", start="2015-01-01"),
+                               m("awards_contract", "mayor-office", "builder", start="2016-01-01", end="2019-12-31"),
+                               m("ownership", "mayor", "builder", percentage=60)], base=False)
+    assert pair(sitting, "mayor", "builder") is None
