@@ -17,7 +17,9 @@ is authority over its beneficial owners' interests (Donald Trump -control-> US T
 look-ups between known nodes, so a regulator overseeing 100 000 firms costs nothing per firm. An authority relation
 must hold on the date for current authority; through an office the person has left (the revolving door), it counts
 if it holds now or held while he held that office: the power his office had over the firm in his time, which he
-may now be paid for, even when the contracts have run out since.
+may now be paid for, even when the contracts have run out since. A former path whose authority relation he still
+exercises through a current one (a second term in the same office, a body his old office and his new one both
+steer) is not a revolving door and is dropped: the power is counted once, as current.
 """
 
 from __future__ import annotations
@@ -160,8 +162,18 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
                             current.append(Path(AUTHORITY, actor_reach.actor, hops, strength))
                         else:
                             former.append(Path(FORMER_AUTHORITY, actor_reach.actor, hops, strength * source.former))
+    if current and former:
+        # a power he still exercises is no revolving door: a former path whose authority relation a current path
+        # uses too (a second term in the same office; an old office's body he steers from a new one) is dropped
+        held = {_authority_hop(path).rec.relation_id for path in current}
+        former = [path for path in former if _authority_hop(path).rec.relation_id not in held]
     keep = cfg.authority.max_paths
     return ActorAuthority(current=tuple(ranked(current)[:keep]), former=tuple(ranked(former)[:keep]))
+
+
+def _authority_hop(path: Path) -> Hop:
+    """The path's authority relation (the first hop after the chain of command: that chain relays only)."""
+    return next(hop for hop in path.hops if hop.rec.type in AUTHORITY_TYPES)
 
 
 def _during(rec, office) -> bool:

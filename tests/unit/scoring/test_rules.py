@@ -286,3 +286,32 @@ def test_revolving_door_counts_the_power_his_office_had_while_he_held_it():
                                m("awards_contract", "mayor-office", "builder", start="2016-01-01", end="2019-12-31"),
                                m("ownership", "mayor", "builder", percentage=60)], base=False)
     assert pair(sitting, "mayor", "builder") is None
+
+
+def test_a_second_term_is_no_revolving_door():
+    """A prime minister back in the office he held in an earlier term (the seed case's president is one) has not
+    left it: his first term's path to the same power is not a revolving door beside his current authority. Nor is
+    a former finance minister's old office, when as prime minister he steers the same ministry's regulator now."""
+    conflict = lambda m: [m("regulates", "pm-office", "bank"), m("family", "son", "pm"),  # noqa: E731
+                          m("partners_with", "son", "bank")]
+    second = pair(world(conflict, lambda m: [m("occupancy", "pm", "pm-office", start="2024-01-20", relation_id="t2")],
+                        base=False), "pm", "bank")
+    both = pair(world(conflict, lambda m: [
+        m("occupancy", "pm", "pm-office", start="2017-01-20", end="2021-01-20"),
+        m("occupancy", "pm", "pm-office", start="2024-01-20", relation_id="t2")], base=False), "pm", "bank")
+    assert second.rules == both.rules == ("COI-AUTH-COMMERCIAL",)
+    assert both.score == second.score
+    office = ("finance-office", "Position", "Minister of Finance", ("gov.national",))
+    promoted = pair(world(lambda m: [
+        m("occupancy", "pm", office, start="2019-01-01", end="2023-12-31"), m("control", office, "ministry"),
+        m("occupancy", "pm", "pm-office", start="2024-01-01"), m("control", "pm-office", "ministry"),
+        m("control", "ministry", "regulator"), m("regulates", "regulator", "bank"),
+        m("family", "son", "pm"), m("partners_with", "son", "bank")], base=False), "pm", "bank")
+    assert promoted.rules == ("COI-AUTH-COMMERCIAL",)
+    # a power his old office had that he does not hold now is still his revolving door
+    awarded = pair(world(lambda m: [
+        m("occupancy", "pm", office, start="2019-01-01", end="2023-12-31"), m("awards_contract", office, "bank"),
+        m("occupancy", "pm", "pm-office", start="2024-01-01"), m("control", "pm-office", "ministry"),
+        m("control", "ministry", "regulator"), m("regulates", "regulator", "bank"),
+        m("family", "son", "pm"), m("partners_with", "son", "bank")], base=False), "pm", "bank")
+    assert set(awarded.rules) == {"COI-AUTH-COMMERCIAL", "COI-REVOLVING-DOOR"}
