@@ -7,13 +7,17 @@ would put two ids a denial keeps apart into one cluster is refused. So a denial 
 chain of confirmations, and the outcome depends only on the set of edges, never on the order they arrived in: a
 replay, a restart and a second worker compute the same clusters.
 
+A person is never one entity with an organisation: given `kind_of` (id -> its kind, None where unknown), an edge that
+would put ids of two kinds into one cluster is refused by the same rule, whatever the edge claims (a judgement states
+the schemata of its ends itself, which the relations naming the ids may contradict).
+
 The canonical id of a cluster is its smallest member id. A change of edges re-clusters only the positive
 components that contain the changed edges' ends.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 JUDGEMENT, IDENTIFIER = "judgement", "identifier"
@@ -46,6 +50,7 @@ class Clusters:
         self._members: dict[str, tuple[str, ...]] = {}  # canonical id -> sorted members (two or more)
         self._joined_by: dict[str, tuple[Edge, ...]] = {}  # canonical id -> the edges that formed it
         self._refused: dict[str, tuple[Edge, ...]] = {}  # canonical id -> positive edges a denial refused
+        self._clashes: set[tuple] = set()  # keys of the refused edges refused for joining two kinds, not a denial
 
     # -- reading ---------------------------------------------------------------------------------------------------
 
@@ -61,6 +66,10 @@ class Clusters:
     def refused(self, entity_id: str) -> tuple[Edge, ...]:
         return self._refused.get(self.canonical(entity_id), ())
 
+    def refused_for_kind(self, edge: Edge) -> bool:
+        """Whether a refused edge was refused for joining ids of two kinds (else a denial refused it)."""
+        return edge.key in self._clashes
+
     def denials(self, entity_id: str) -> tuple[Edge, ...]:
         found = {key: edge for member in self.members(entity_id) for key, edge in self._denied.get(member, {}).items()}
         return tuple(found[key] for key in sorted(found))
@@ -75,10 +84,12 @@ class Clusters:
 
     # -- changing --------------------------------------------------------------------------------------------------
 
-    def change(self, removed: Iterable[tuple], added: Iterable[Edge]) -> dict[str, tuple[str, str]]:
+    def change(self, removed: Iterable[tuple], added: Iterable[Edge], retyped: Iterable[str] = (),
+               kind_of: Callable[[str], str | None] | None = None) -> dict[str, tuple[str, str]]:
         """Remove edges by key, add edges, re-cluster what they touch; returns id -> (old, new canonical) for every
-        id whose canonical id changed."""
-        touched: set[str] = set()
+        id whose canonical id changed. `retyped`: ids whose kind changed (their clusters are re-clustered too);
+        `kind_of`: every id's kind (None: unknown), to refuse an edge joining two kinds."""
+        touched: set[str] = {node for node in retyped if node in self._positive}
         for key in removed:
             self._drop(key, touched)
         for edge in {e.key: e for e in added}.values():
@@ -88,12 +99,13 @@ class Clusters:
             table = self._positive if edge.merging else self._denied
             for node in (edge.a, edge.b):
                 table.setdefault(node, {})[edge.key] = edge
-        return self._recluster(touched) if touched else {}
+        return self._recluster(touched, kind_of) if touched else {}
 
     def _drop(self, key: tuple, touched: set[str]) -> None:
         edge = self._edges.pop(key, None)
         if edge is None:
             return
+        self._clashes.discard(key)
         touched.update((edge.a, edge.b))
         table = self._positive if edge.merging else self._denied
         for node in (edge.a, edge.b):
@@ -113,7 +125,7 @@ class Clusters:
             for edge in self._positive.get(node, {}).values():
                 stack.append(edge.b if edge.a == node else edge.a)
 
-    def _recluster(self, touched: set[str]) -> dict[str, tuple[str, str]]:
+    def _recluster(self, touched: set[str], kind_of: Callable[[str], str | None] | None) -> dict[str, tuple[str, str]]:
         nodes: set[str] = set()
         for node in sorted(touched):
             self._component(node, nodes)
@@ -128,6 +140,7 @@ class Clusters:
             self._canonical.pop(node, None)
         edges = sorted({key: edge for node in nodes for key, edge in self._positive.get(node, {}).items()}.values(),
                        key=lambda e: e.order)
+        self._clashes.difference_update(edge.key for edge in edges)
         # id -> the ids a denial keeps it apart from: a union asks only about the ids that have denials, so that it
         # costs what the smaller set holds, not the product of the two (a chain of thousands of ids sharing one
         # identifier made each re-cluster quadratic)
@@ -138,6 +151,7 @@ class Clusters:
                 denied.setdefault(e.b, set()).add(e.a)
         parent = {node: node for node in nodes}
         sets = {node: {node} for node in nodes}
+        kinds = {node: kind_of(node) for node in nodes} if kind_of is not None else {}  # root -> its set's kind
         joined: dict[str, list[Edge]] = {node: [] for node in nodes}
         refused: list[Edge] = []
 
@@ -158,6 +172,13 @@ class Clusters:
             if denied and any(y in large for x in small for y in denied.get(x, ())):
                 refused.append(edge)
                 continue
+            if kinds:
+                kind_a, kind_b = kinds[ra], kinds[rb]
+                if kind_a is not None and kind_b is not None and kind_a != kind_b:
+                    refused.append(edge)
+                    self._clashes.add(edge.key)
+                    continue
+                kinds[ra] = kind_a if kind_a is not None else kind_b
             parent[rb] = ra
             sets[ra] |= sets.pop(rb)
             joined[ra].extend(joined.pop(rb))

@@ -159,6 +159,7 @@ class ResolvingEngine:
         # a set of ids and a map of their digests held each id twice
         self._seen: dict[str, int | None] = {}
         self._refs: dict[str, _Known] = {}
+        self._stand_ins: dict[str, Version] = {}  # id named only by judgements -> the judgement version naming it
         self._identifiers: dict[str, dict[tuple, EntityIdentifier]] = {}  # id -> key -> identifier
         self._holders: dict[tuple, set[str]] = {}  # identifier key -> ids carrying it (strong schemes only)
         self._identifier_seen: dict[tuple[str, tuple], tuple[str, str]] = {}  # (id, key) -> (event id, publisher)
@@ -232,19 +233,30 @@ class ResolvingEngine:
                 watched.update((held_edge.a, held_edge.b))
         shown_before = None if self._bulk else self._merge_signatures(watched)
         regrouped_pairs: set[PairKey] = set()
+        restated: set[str] = set()  # ids named only by judgements whose stand-in reference changed
+        retyped: list[str] = []  # ids whose kind (people, organisations...) changed: their clusters are redone
         for ref in (event.source, event.target):
+            kind_before = self._kind_of(ref.id)
             if event.spec.resolution:
                 # A judgement is about ids, not a statement of what they are: what it carries of its ends (often a
                 # merged view, with the other members' identifiers and topics) must not outlive it. It names an id
-                # no relation names yet, at the lowest version, so that any real statement replaces it.
-                if ref.id not in self._refs:
+                # no relation names yet, at the lowest version, so that any real statement replaces it. Of several
+                # judgements naming such an id, the newest (by version, as for a relation's ends) gives it, so that
+                # the order they arrive in does not decide the name a merged entity shows.
+                held_ref = self._refs.get(ref.id)
+                stand_in = self._stand_ins.get(ref.id)
+                if held_ref is None or (stand_in is not None and version > stand_in):
                     self._refs[ref.id] = _Known(JUDGED_NAME_VERSION, ref, identifiers=())
+                    self._stand_ins[ref.id] = version
                     # a cluster it already belongs to (identifiers restored from a portable file name ids before
                     # any event does) was shown without it
                     self._merged_refs.pop(self.clusters.canonical(ref.id), None)
-                continue
-            if self._remember(ref, version, event, removed, added):
+                    if held_ref is not None:
+                        restated.add(ref.id)
+            elif self._remember(ref, version, event, removed, added):
                 attributes_changed.add(ref.id)
+            if self._kind_of(ref.id) != kind_before:
+                retyped.append(ref.id)
         dirty_relations: set[str] = set()
         if event.spec.resolution:
             self._judge(event, version, removed, added)
@@ -269,8 +281,8 @@ class ResolvingEngine:
                 if upsert:
                     self._touch(event.relation_id, event.source.id, event.target.id)
                 dirty_relations.add(event.relation_id)
-        moved = self.clusters.change(removed, added)
-        stale_entities = {self.clusters.canonical(i) for i in attributes_changed}
+        moved = self.clusters.change(removed, added, retyped, self._kind_of)
+        stale_entities = {self.clusters.canonical(i) for i in (*attributes_changed, *restated)}
         for node, (before, after) in moved.items():
             stale_entities.update((before, after))
             dirty_relations.update(self._naming(node))
@@ -414,7 +426,7 @@ class ResolvingEngine:
         for key, holders in sorted(self._holders.items()):
             identifier = self._identifiers[min(holders)][key[1:]]
             added.extend(self._identifier_edges(key, identifier, sorted(holders)))
-        self.clusters.change([], added)
+        self.clusters.change([], added, kind_of=self._kind_of)
 
     def content_digest(self, event_id: str) -> int | None:
         """The digest of the content first applied under this event id (None: not applied, or without one)."""
@@ -516,9 +528,18 @@ class ResolvingEngine:
                         for m in members if m in self._refs],
             "merged_by": [self._evidence(e).model_dump(mode="json") for e in self.clusters.joined_by(cid)],
             "denied": [self._evidence(e).model_dump(mode="json") for e in self.clusters.denials(cid)],
-            "refused": [self._evidence(e).model_dump(mode="json") for e in self.clusters.refused(cid)],
+            "refused": [{**self._evidence(e).model_dump(mode="json"), "refused_by": self._refusal(e)}
+                        for e in self.clusters.refused(cid)],
             "suggestions": [s.model_dump(mode="json", by_alias=True) for s in self.suggestions(entity_id)],
         }
+
+    def _refusal(self, edge: Edge) -> str:
+        """Why a merge was refused: a denial, or ids of two kinds (a person is never one entity with a company)."""
+        if self.clusters.refused_for_kind(edge):
+            schemata = " and ".join(f"{self._name(end)} is a {self._refs[end].schema_.value}"
+                                    for end in (edge.a, edge.b) if end in self._refs)
+            return f"kind: a person and an organisation (or an asset) are never one entity ({schemata})"
+        return "denial: a denied judgement keeps the two clusters apart"
 
     def suggestions(self, entity_id: str | None = None) -> list[RelationshipEvent]:
         """Open `proposed` / `in_discussion` judgements (of one cluster, or all), by relation id; a suggestion
@@ -558,6 +579,11 @@ class ResolvingEngine:
     def _event(self, current: _Current) -> RelationshipEvent:
         return validate_event(json.loads(self._events.read(current.block, current.slot)))
 
+    def _kind_of(self, entity_id: str) -> str | None:
+        """The kind of an id (people, organisations, or its schema) by its newest reference; None: not named yet."""
+        held = self._refs.get(entity_id)
+        return None if held is None else _kind(held.schema_)
+
     def known_ids(self) -> list[str]:
         return sorted(self._refs)
 
@@ -570,6 +596,8 @@ class ResolvingEngine:
         held = self._refs.get(ref.id)
         changed = False
         if held is None or version > held.version:
+            if held is not None and not held.event_id:  # a judgement's stand-in (JUDGED_NAME_VERSION) ends here
+                self._stand_ins.pop(ref.id, None)
             changed = held is None or not _same_attributes(held, ref) \
                 or held.aliases != ref.aliases or held.country != ref.country
             known = self._refs[ref.id] = _Known(version, ref)

@@ -56,15 +56,21 @@ def resolved_from_scratch(events: list[RelationshipEvent], config) -> Engine:
     version = lambda e: (utc(e.observed_at), e.event_id)  # noqa: E731
     seen, current, judgements = set(), {}, {}
     refs: dict[str, tuple] = {}
+    stood_in: dict[str, tuple] = {}  # id named only by judgements -> the version of the newest naming it
     for event in events:
         if event.event_id in seen:
             continue
         seen.add(event.event_id)
         for end in (event.source, event.target):
-            if event.spec.resolution:  # a judgement only names ids nothing else names (scoring.resolution)
-                if end.id not in refs:
+            if event.spec.resolution:  # a judgement only names ids nothing else names (scoring.resolution): the
+                # newest judgement naming such an id gives its stand-in
+                if end.id not in stood_in and end.id in refs:
+                    continue
+                if end.id not in refs or version(event) > stood_in[end.id]:
+                    stood_in[end.id] = version(event)
                     refs[end.id] = (JUDGED_NAME_VERSION, end.model_copy(update={"identifiers": ()}))
             elif end.id not in refs or version(event) > refs[end.id][0]:
+                stood_in.pop(end.id, None)
                 refs[end.id] = (version(event), end)
         table = judgements if event.spec.resolution else current
         if event.relation_id not in table or version(event) > version(table[event.relation_id]):
@@ -82,7 +88,7 @@ def resolved_from_scratch(events: list[RelationshipEvent], config) -> Engine:
     identifier_edges = {edge.key: edge for edge in added}
     for key in removed:
         identifier_edges.pop(key, None)
-    clusters.change([], [*judged, *identifier_edges.values()])
+    clusters.change([], [*judged, *identifier_edges.values()], kind_of=layer._kind_of)  # a person is no company
     layer.clusters = clusters
     engine = Engine(config)
     rewritten = []

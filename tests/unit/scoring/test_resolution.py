@@ -337,6 +337,53 @@ def test_an_identifier_shared_by_a_person_and_a_company_merges_nothing(make, con
     assert layer.canonical("x-company") == "x-company" and layer.canonical("x-person") == "x-person"
 
 
+def test_a_judgement_that_calls_a_company_a_person_merges_nothing_whatever_the_order(make, config):
+    """A judgement states the schemata of its ends itself: both "Person" passes the contract's check, but the
+    relations name the vendor as a Company. A person is never one entity with a company: the merge is refused (shown
+    with why on the entity view), also when the judgement arrives before the relations that say what the ids are."""
+    relations = [make("control", "minister", "regulator"), make("regulates", "regulator", "bank"),
+                 make("ownership", ("zz-person", "Person", "Ada", ()), "vendor", percentage=100),
+                 make("payment", "bank", "vendor", amount=3e6, currency="USD")]
+    claim = judgement(("minister", "Person", "Finance Minister", ()), ("vendor", "Person", "Vendor Ltd", ()),
+                      relation_id="j-clash", event_id="j-clash")
+    for order in ([*relations, claim], [claim, *relations], [relations[0], claim, *relations[1:]]):
+        layer = ResolvingEngine(config)
+        for event in order:
+            layer.apply(event)
+        assert layer.canonical("vendor") == "vendor" and layer.canonical("minister") == "minister"
+        assert layer.scores() == [] and layer.merged_ref("vendor").schema_.value == "Company"
+        (refused,) = layer.cluster("vendor")["refused"]
+        assert refused["event_id"] == "j-clash" and refused["refused_by"].startswith("kind:")
+        assert "Vendor Ltd (vendor) is a Company" in refused["refused_by"]
+        assert layer_state(layer) == engine_state(resolved_from_scratch(order, config))
+    # the relation that called the vendor a Company is corrected: it is a person, and the judgement now merges
+    layer.apply(make("ownership", ("vendor", "Person", "Vendor Ltd", ()), "holdco", percentage=100))
+    assert layer.canonical("vendor") == "minister" and layer.cluster("vendor")["refused"] == []
+
+
+def test_the_newest_judgement_names_an_id_only_judgements_name_whatever_the_order(make, config):
+    """An id no relation names shows the name a judgement gives it; of two judgements naming it differently, the
+    newest decides, not the one that arrived first (the merged entity's name is in every score of it)."""
+    minister = ("b-minister", "Person", "Minister B", ("role.pep", "gov.national"))
+    owner = ("c-owner", "Person", "Owner C", ())
+    relations = [make("control", minister, "regulator"), make("regulates", "regulator", "bank"),
+                 make("ownership", owner, "vendor", percentage=100),
+                 make("payment", "bank", "vendor", amount=3e6, currency="USD")]
+    older = judgement(("a-ghost", "Person", "Name One", ()), minister, relation_id="j1",
+                      observed_at="2025-02-01T00:00:00Z")
+    newer = judgement(("a-ghost", "Person", "Name Two", ()), owner, relation_id="j2",
+                      observed_at="2025-03-01T00:00:00Z")
+    shown = set()
+    for order in ([older, newer], [newer, older]):
+        layer = ResolvingEngine(config)
+        for event in [*relations, *order]:
+            layer.apply(event)
+        shown.add(tuple((s.actor_id, s.actor_name) for s in layer.scores()))
+        assert layer.merged_ref("c-owner").name == "Name Two"
+        assert layer_state(layer) == engine_state(resolved_from_scratch([*relations, *order], config))
+    assert shown == {(("a-ghost", "Name Two"),)}
+
+
 def test_a_judgement_carrying_a_merged_view_leaves_nothing_behind_when_the_merge_is_retracted(make, config):
     """Suggestions and reviews name their ends as the layer shows them: merged, with every member's identifiers and
     topics. Applying such a judgement must not file those under one member, or retracting the merge that gave
