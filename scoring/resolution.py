@@ -11,10 +11,13 @@ every score to what it was.
 
 The layer, not the engine, orders the versions of each relation (by `observed_at`, then event id, as the graph
 does): the engine receives one event per change of a relation's resolved form. A re-issue needs an event id the
-engine has not seen that sorts after the one it holds; it is the held id followed by "~" (outside the contract's
-identifier alphabet, so it never collides with a real id), and scores show the original event id again. A change
-of a merged entity's attributes the engine would not take from an older event is pushed as a retraction of a
-relation that never existed ("~entity~ID"), which updates the entity and nothing else.
+engine has not seen that sorts after the one it holds; it is the held id's original part followed by "~" (outside
+the contract's identifier alphabet, so it never collides with a real id) and the count of the layer's re-issues so
+far, written with its number of digits first so that a later one sorts after an earlier one (`_reissue_id`): the
+id does not grow with every merge and split of the relation's ends. Scores show the original event id again. A
+change of a merged entity's attributes the engine would not take from an older event is pushed as a retraction of
+a relation that never existed ("~entity~ID"), under an id made the same way, which updates the entity and nothing
+else.
 
 Judgements do not move the engine clock: they say which ids are one entity, not when a relation held. A relation
 whose two ends are merged into one entity is set aside while they are (an entity has no relation with itself).
@@ -171,6 +174,7 @@ class ResolvingEngine:
         self._original_of: dict[str, str] = {}  # re-issue event id -> the original event id
         self.engine.graph.original_event_ids = self._original_of  # (a fact's primary: `graph.statement_version`)
         self._trigger_of: dict[str, str] = {}  # re-issue event id -> the input event that caused it
+        self._reissued = 0  # how many engine event ids the layer made (`_reissue_id`)
         self._merged_refs: dict[str, EntityRef] = {}
         # one tuple per distinct list of topics or aliases: each parsed event brings its own, and most entities of
         # a register share a few (role.pep; gov.national)
@@ -732,7 +736,7 @@ class ResolvingEngine:
         version = current.version
         engine_id = event.event_id
         if sent is not None and (version <= sent or current.sent_original == event.event_id):
-            engine_id = sent[1] + "~"
+            engine_id = self._reissue_id(sent[1])
             version = (sent[0], engine_id)
             self._original_of[engine_id] = event.event_id
             self._trigger_of[engine_id] = trigger.event_id
@@ -745,6 +749,15 @@ class ResolvingEngine:
         changes = self._engine_apply(engine_event, current.offset, offsets)
         _collect(collected, changes)
         return engine_event is trigger
+
+    def _reissue_id(self, held_id: str) -> str:
+        """An engine event id that sorts after `held_id` (an input event id, or one this made) and was never used:
+        the original part of `held_id`, "~", and the number of re-issues so far with its digit count first ("~15"
+        < "~212"). It was the held id followed by "~": a relation whose ends were merged and split N times reached
+        the engine under an id N characters long, and the map of re-issue ids held every one of them (quadratic)."""
+        self._reissued += 1
+        digits = str(self._reissued)
+        return f"{held_id.partition('~')[0]}~{chr(ord('0') + len(digits))}{digits}"
 
     def _engine_ref(self, ref: EntityRef, cid: str) -> EntityRef:
         """The reference to send for one end: the event's own when it names the canonical id with the attributes
@@ -765,8 +778,8 @@ class ResolvingEngine:
         if held.same_attributes(shown):
             return False
         ref = shown.ref() if type(shown) is _Known else shown
-        # "~" + the id: two entities named by one event share the held version, and their pushes must differ
-        engine_id = f"{held.event_id}~{cid}"
+        # two entities named by one event share the held version: the count makes their pushes differ
+        engine_id = self._reissue_id(held.event_id)
         version = (held.observed_at, engine_id)
         self._original_of[engine_id] = trigger.event_id
         self._trigger_of[engine_id] = trigger.event_id
