@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from schemas import Alert, DeadLetter, EventRejected, ExplanationPath, RejectReason, RiskScore, parse_event
 from schemas.events import RelationshipEvent
+from schemas.outputs import MergeNote
 from schemas.validation import DEFAULT_MAX_EVENT_BYTES
 from scoring import AlertTracker, Engine
 from scoring.resolution import ResolvingEngine, content_digest_of
@@ -286,7 +287,46 @@ def _cut_to_fit(output: RiskScore | Alert, room: int) -> bytes | None:
         value = _with_evidence(output, keep).model_dump_json().encode()
         if len(value) <= room:
             return value
+    # An entity merged from thousands of ids (an identifier many share, or judgements an adversary sends) lists
+    # every merge and every id: then its merges' evidence is cut too (down to none), and then its ids (down to the
+    # canonical one), each saying how many it left out. Else such a cluster kept every conflict of it off the topics.
+    output = _with_evidence(output, 1) if longest > 1 else output
+    keep = max((len(note.evidence) for note in output.merges), default=0)
+    while keep > 0:
+        keep //= 2
+        value = _with_merges(output, keep, None).model_dump_json().encode()
+        if len(value) <= room:
+            return value
+    keep = max((len(note.member_ids) for note in output.merges), default=0)
+    while keep > 1:
+        keep = (keep + 1) // 2
+        value = _with_merges(output, 0, keep).model_dump_json().encode()
+        if len(value) <= room:
+            return value
     return None
+
+
+def _with_merges(output: RiskScore | Alert, evidence: int, members: int | None) -> RiskScore | Alert:
+    """`output` with at most `evidence` merges and (unless None) `members` ids listed per merged entity."""
+    def cut(note: MergeNote) -> MergeNote:
+        update: dict = {}
+        if len(note.evidence) > evidence:
+            left_out = len(note.evidence) - evidence
+            kept = note.evidence[:evidence]
+            total = len(note.member_ids) + note.member_ids_omitted
+            update.update(evidence=kept, evidence_omitted=note.evidence_omitted + left_out, text="; ".join([
+                f"{note.name} ({note.canonical_id}) stands for {total} ids", *(e.text for e in kept),
+                f"{note.evidence_omitted + left_out} more merges left out (GET /entities/{note.canonical_id})"]))
+        if members is not None and len(note.member_ids) > members:
+            update.update(member_ids=note.member_ids[:members],
+                          member_ids_omitted=note.member_ids_omitted + len(note.member_ids) - members)
+        return note.model_copy(update=update) if update else note
+
+    update: dict = {"merges": tuple(map(cut, output.merges))}
+    if members is not None:
+        update.update(actor_merged_ids=output.actor_merged_ids[:members],
+                      counterparty_merged_ids=output.counterparty_merged_ids[:members])
+    return output.model_copy(update=update)
 
 
 def _with_evidence(output: RiskScore | Alert, keep: int) -> RiskScore | Alert:

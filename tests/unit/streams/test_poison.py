@@ -312,3 +312,48 @@ def test_extreme_dates_are_rejected_as_input_never_an_engine_failure(field, when
         processor.process(keyed(line, offset))
     outcome = processor.process(record(json.dumps(document).encode(), position, timestamp_ms=None))
     assert outcome.rejected is not RejectReason.PROCESSING_ERROR
+
+
+@pytest.mark.parametrize("id_length", [12, 200])
+def test_a_conflict_of_an_entity_merged_from_many_ids_is_published_with_its_merges_cut_to_fit(id_length):
+    """Each id merged into an entity adds its merge's evidence (~570 bytes) and its id to every score and alert of
+    the entity: 2,000 judgements naming ids nothing else names made the minister's conflict, arriving afterwards,
+    1.14 MB, withheld as output_too_large, and its alert was never raised. (Here the same with 120 ids under a
+    40 KB limit.) The merges' evidence is cut to fit, then the ids, each saying how many it left out."""
+    from tests.unit.scoring.conftest import EventFactory
+    from tests.unit.scoring.resolution_support import judgement
+
+    config = ScoringConfig.load()
+    processor = EventProcessor(Engine(config), AlertTracker(config),
+                               limits=ProcessingLimits(max_message_bytes=40_000))
+    make = EventFactory().make
+    minister = ("minister", "Person", "Finance Minister", ("role.pep", "gov.national"))
+    ghosts = [(f"zz-{number:04d}-" + "x" * (id_length - 8), "Person", f"Ghost {number}", ()) for number in range(120)]
+    events = [make("control", minister, "regulator"), make("regulates", "regulator", "bank"),
+              *(judgement(ghost, minister, relation_id=f"g{number}", matcher="adversary")
+                for number, ghost in enumerate(ghosts)),
+              make("ownership", "minister", "vendor", percentage=100),
+              make("payment", "bank", "vendor", amount=3e6, currency="USD")]
+    published, alerts = {}, []
+    for offset, event in enumerate(events):
+        outcome = processor.process(record(event.model_dump_json(by_alias=True).encode(), offset,
+                                           key=event.relation_id.encode()))
+        for out in outcome.outbound:
+            assert out.role != "dead_letters", out.value[:300]
+            assert len(out.key) + len(out.value) <= 40_000
+            if out.role == "scores":
+                published[out.key.decode()] = (RiskScore.model_validate_json(out.value), out.value)
+            else:
+                alerts.append(Alert.model_validate_json(out.value))
+    assert [(a.state, a.actor_id, a.counterparty_id) for a in alerts] == [(AlertState.RAISED, "minister", "bank")]
+    score, raw = published["minister|bank"]
+    live = processor.engine.score("minister", "bank")
+    assert (score.score, score.band, score.rules) == (live.score, live.band, live.rules)
+    (note,), (whole,) = score.merges, live.merges
+    assert note.evidence == whole.evidence[:len(note.evidence)]
+    assert note.evidence_omitted == len(whole.evidence) - len(note.evidence) > 0
+    assert note.member_ids == whole.member_ids[:len(note.member_ids)] and note.member_ids[0] == "minister"
+    assert note.member_ids_omitted == len(whole.member_ids) - len(note.member_ids)
+    assert score.actor_merged_ids == note.member_ids
+    assert (note.member_ids_omitted > 0) is (id_length == 200)  # short ids fit once the evidence is cut
+    assert "stands for 121 ids" in note.text and "GET /entities/minister" in note.text
