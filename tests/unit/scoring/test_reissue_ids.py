@@ -1,7 +1,7 @@
 """A relation the resolution layer re-issues under its ends' new canonical id reaches the engine under a re-issue
 event id (the held id's original part, "~" and a count). That id must not decide anything the input event id would
-have decided otherwise: which statement of a fact stated several times is its primary (its stake, status, direction), and the order of
-an edge's evidence. Otherwise the scores depend on whether the merge arrived before or after the relations (the
+have decided otherwise: which statement of a fact stated several times is its primary (its stake, status,
+direction), and the order of an edge's evidence. Otherwise the scores depend on whether the merge arrived before or after the relations (the
 same set of events in another order), and a portable export/import (which re-applies the events in version order,
 so that nothing is re-issued) changes the scores of the live layer."""
 
