@@ -127,7 +127,11 @@ class EntityIdentifier(_Contract):
 
     @property
     def key(self) -> tuple[str, str, str]:
-        """What two entities must share to be the same: scheme, jurisdiction (or "") and normalised value."""
+        """What two entities must share to be the same: scheme, jurisdiction (or "") and normalised value. The
+        jurisdiction counts only for schemes unique within one (register, tax): an LEI or a QID is the same
+        wherever a source says it was issued, and a country written beside it must not keep two holders apart."""
+        if not IDENTIFIER_SCHEMES[self.scheme].jurisdiction:
+            return self.scheme, "", self.value
         return self.scheme, self.jurisdiction or "", self.value
 
     @property

@@ -310,6 +310,29 @@ def test_identifier_values_compare_normalised():
             EntityIdentifier(**bad)
 
 
+def test_a_globally_unique_identifier_merges_whatever_jurisdiction_a_source_writes_beside_it(make, config):
+    """An LEI or a QID is one entity wherever it was issued: a register that writes `jurisdiction: gb` beside an LEI
+    and a list that writes none name one company (they were kept apart as lei:gb:X and lei:X). A register number
+    stays unique within its jurisdiction only."""
+    from schemas.events import EntityIdentifier
+
+    lei = "529900T8BM49AURSDO55"
+    assert EntityIdentifier(scheme="lei", value=lei, jurisdiction="gb").key == EntityIdentifier(scheme="lei",
+                                                                                                value=lei).key
+    assert (EntityIdentifier(scheme="register", value="123", jurisdiction="gb").key
+            != EntityIdentifier(scheme="register", value="123", jurisdiction="se").key)
+    layer = ResolvingEngine(config)
+    for event in [make("control", REGISTER_MINISTER, "regulator"), make("regulates", "regulator", "bank"),
+                  identified(make("ownership", REGISTER_MINISTER, ("vendor-a", "Company", "Vendor Ltd", ()),
+                                  percentage=100), "target", {"scheme": "lei", "value": lei, "jurisdiction": "gb"}),
+                  identified(make("payment", "bank", ("vendor-b", "Company", "VENDOR LIMITED", ()), amount=3e6,
+                                  currency="USD"), "target", {"scheme": "lei", "value": lei})]:
+        layer.apply(event)
+    assert layer.canonical("vendor-b") == layer.canonical("vendor-a") == "vendor-a"
+    score = layer.score("os-minister-1", "bank")
+    assert score is not None and score.merges[0].evidence[0].kind == "identifier"
+
+
 def test_a_merged_entity_shows_every_members_topics_whatever_the_event_times(make, config):
     """The member that carries the PEP topics was last named by an older event than the canonical member: the
     re-issued relations are too old to change the engine's entity, so the layer pushes the merged attributes."""
