@@ -194,9 +194,10 @@ def _finite(text: str) -> float:
 
 
 def finite_json(text: str | bytes):
-    """`json.loads`, refusing (ValueError) NaN, Infinity and numbers beyond a float: for the project's own files
-    and records (a portable state, a bulk-load record), which never hold them and would fail further on."""
-    return json.loads(text, parse_constant=_reject_non_json_number, parse_float=_finite)
+    """`json.loads`, refusing (ValueError) NaN, Infinity, numbers beyond a float and a key repeated in one object
+    (which Python would read as its last value, and another reader as its first): for the project's own files and
+    records (a portable state, a bulk-load record), which never hold them and would fail further on."""
+    return json.loads(text, parse_constant=_reject_non_json_number, parse_float=_finite, object_pairs_hook=_unique_keys)
 
 
 def validate_event(document: object) -> RelationshipEvent:

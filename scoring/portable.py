@@ -6,7 +6,8 @@ judgement as the original `RelationshipEvent` the resolution layer keeps (retrac
 relation stays retracted), so that any later version re-applies them through its own resolution layer and engine
 and rescores everything under its own rules:
 
-    {"record": "header", "format": "coi-risk-portable-state", "format_version": 4, "clock": ..., ...}
+    {"record": "header", "format": "coi-risk-portable-state", "format_version": 4, "clock": ..., "offsets": ...,
+     "last_records": {"0": [offset, append time in ms]}, ...}   # (streams.commands.snapshot: from the snapshot)
     {"record": "event", "event": <RelationshipEvent>, "offset": "0:17"}   # in version order (observed_at, event_id)
     {"record": "events_seen", "event_ids": [...]}        # ids already applied (an event is applied once), chunked
     {"record": "entity", "entity_id": ..., "observed_at": ..., "event_id": ..., "ref": <EntityRef>}
@@ -28,6 +29,11 @@ and alerts under the whole file's offsets, so that a worker starting there never
 without its end record, or whose counts differ, is refused. Version 2 files (without it) and version 3 files
 (without identifiers records) are still read; they lose the merges of identifiers no current version states.
 
+Reading (`import_lines`, `import_state`) takes nothing on trust: a file from another team, an older version or a
+hand edit becomes a snapshot a worker starts from, so whatever `export_state` never writes is refused, naming the line
+(below, "reading"), and so is an alert state that this version's scores of the file's relations do not make
+(`ScoredDifferently`: another scoring config or rules; `rescore=True` brings it in line instead).
+
 What it does not carry: the scores' bookkeeping
 (`trigger_event_id`, `input_offsets`), which is that of the import. Pure: no Kafka, no files;
 `streams.commands.snapshot` does the I/O.
@@ -36,14 +42,17 @@ What it does not carry: the scores' bookkeeping
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from schemas.events import RelationshipEvent
+from schemas.events import EntityIdentifier, EntityRef, RelationshipEvent
 from schemas.outputs import Band, RiskScore
-from scoring.alerts import AlertTracker, _OpenAlert
+from schemas.validation import (EARLIEST_DATE, LATEST_DATE, EventRejected, _DuplicateKey, finite_json,
+                                validate_event)
+from scoring.alerts import AlertTracker, _OpenAlert, _rank, alert_id, case_of
 from scoring.config import ScoringConfig
-from scoring.engine import Engine
+from scoring.engine import Engine, ScoreChange
 from scoring.graph import utc
 from scoring.resolution import ResolvingEngine
 
@@ -105,58 +114,227 @@ def _records(engine: Engine | ResolvingEngine, tracker: AlertTracker, extra_head
         yield {"record": "alert_episodes", "actor_id": actor, "case_id": case, "episodes": episodes}
 
 
+# -- reading ---------------------------------------------------------------------------------------------------------
+#
+# A portable file is input from elsewhere (another team, an older version, a hand edit): everything in it is checked
+# before it becomes a snapshot a worker starts from, and anything `export_state` never writes is refused with
+# `PortableFormatError`, naming the line. Nothing is written before the whole file has been read and checked (the
+# caller writes the snapshot at the end), so a refused file leaves nothing behind.
+
+# The longest line `import_lines` reads (and `streams.commands.snapshot` lets `export` write): far above any record of a
+# real state (an event is bounded by the contract's field limits, an events_seen line holds 10,000 ids of at most 200
+# characters, a score quotes the evidence of its few shown paths), and a bound on what one line of a hostile file
+# costs to read (a file without a newline would otherwise be read whole).
+MAX_LINE_BYTES = 64 << 20
+_BOOKKEEPING = ("trigger_event_id", "input_offsets", "graph_version")
+_HEADER_FIELDS = {"record", "format", "format_version", "clock", "relations", "app_id", "events_topic", "offsets",
+                  "last_records", "package_version", "config_hash", "created_at"}
+# record kind -> (required fields, optional fields), "record" aside
+_FIELDS: dict[str, tuple[frozenset, frozenset]] = {kind: (frozenset(required), frozenset(optional)) for kind, (
+    required, optional) in {
+    "event": ({"event"}, {"offset"}),
+    "entity": ({"entity_id", "observed_at", "event_id", "ref"}, ()),
+    "events_seen": ({"event_ids"}, ()),
+    "identifiers": ({"entity_id", "identifiers"}, ()),
+    "alert_pair": ({"actor_id", "counterparty_id", "case_id", "score"}, ()),
+    "alert_open": ({"actor_id", "case_id", "alert_id", "sequence", "band", "score", "lead"}, ()),
+    "alert_episodes": ({"actor_id", "case_id", "episodes"}, ()),
+    "end": ({"records"}, ()),
+}.items()}
+_STATEMENT_FIELDS = frozenset({"scheme", "value", "jurisdiction"})
+_FIRST_SEEN_FIELDS = frozenset({"kind", "event_id", "publisher"})
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-/]{0,199}")  # schemas.events.Identifier: an event id, an entity id
+_PARTITION = re.compile(r"0|[1-9][0-9]{0,9}")
+_POSITION = re.compile(r"(0|[1-9][0-9]{0,9}):(0|[1-9][0-9]{0,18})")  # an event's input position, "partition:offset"
+_MAX_PARTITION = 2 ** 31 - 1  # Kafka's partitions and offsets are int32 and int64
+_MAX_OFFSET = 2 ** 63 - 1
+
+
+class ScoredDifferently(PortableFormatError):
+    """This version scores the file's relations otherwise than the version that exported them: the alert state the
+    file carries does not match the scores here. `pairs`: how many alerting pairs differ; `transitions`: the alert
+    transitions bringing the alert state in line would make (`import_state(..., rescore=True)` makes them)."""
+
+    def __init__(self, pairs: int, transitions: list, header: dict[str, Any]):
+        self.pairs, self.transitions, self.header = pairs, transitions, header
+        super().__init__(f"this version scores {pairs} alerting pair(s) of the file otherwise than the alert state "
+                         f"it carries ({describe_transitions(transitions)} would follow)")
+
+
+def describe_transitions(alerts: list) -> str:
+    """'2 raised, 1 resolved' for a list of `schemas.Alert`, or 'no alert transition'."""
+    counts: dict[str, int] = {}
+    for alert in alerts:
+        counts[alert.state.value] = counts.get(alert.state.value, 0) + 1
+    return ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "no alert transition"
+
+
+def parse_line(text: str | bytes) -> Any:
+    """One line of a portable file as JSON. PortableFormatError for what `export_state` never writes: text that is
+    not UTF-8, NaN, Infinity, a number beyond a float, a key twice in one object (Python's json would keep the last;
+    another reader may keep the first), nesting deeper than the parser goes."""
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        return finite_json(text)
+    except RecursionError:
+        raise PortableFormatError("it nests too deeply to be a record") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, a repeated key, NaN, a huge integer
+        why = _first_line(exc) if isinstance(exc, _DuplicateKey) else f"{type(exc).__name__}: {_first_line(exc)}"
+        raise PortableFormatError(f"not a JSON record ({why})") from None
+
+
+def import_lines(lines: Iterable[str | bytes], config: ScoringConfig | None = None,
+                 input_offsets: dict[str, int] | None = None, *, rescore: bool = False,
+                 transitions: list | None = None) -> tuple[ResolvingEngine, AlertTracker, dict[str, Any]]:
+    """`import_state` from the lines of a portable file (blank ones skipped), each read with `parse_line`. The
+    events are held as their lines until they are re-applied, not as parsed events: a parsed event costs about ten
+    times its text (690 MB against 69 for 100,000 relations, more than the state they build)."""
+
+    def numbered():
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = parse_line(line)
+            except PortableFormatError as exc:
+                raise PortableFormatError(f"line {number}: {exc}") from None
+            yield number, record, line if isinstance(record, dict) and record.get("record") == "event" else None
+
+    return _import(numbered(), config, input_offsets, rescore, transitions)
+
+
 def import_state(records: Iterable[dict[str, Any]], config: ScoringConfig | None = None,
-                 input_offsets: dict[str, int] | None = None
-                 ) -> tuple[ResolvingEngine, AlertTracker, dict[str, Any]]:
+                 input_offsets: dict[str, int] | None = None, *, rescore: bool = False,
+                 transitions: list | None = None) -> tuple[ResolvingEngine, AlertTracker, dict[str, Any]]:
     """(engine, tracker, header) from the records of `export_state`: the events are re-applied through a fresh
     resolution layer and engine (this version's rules), then the applied ids, the clock and the alert state are
-    restored."""
-    records = iter(records)
-    header = next(records, None)
+    restored. PortableFormatError, naming the record, for anything `export_state` never writes.
+
+    The alert state must be the one this version's scores of the file's relations make: `ScoredDifferently` when it
+    is not (the file was exported under another scoring config or rules, or its alert records were changed).
+    `rescore=True` imports it nevertheless, with the alert state brought in line with the scores here, and appends
+    the alert transitions that took to `transitions`; nothing publishes them."""
+    return _import(((number, record, None) for number, record in enumerate(records, start=1)), config,
+                   input_offsets, rescore, transitions)
+
+
+def header_offsets(header: dict[str, Any]) -> dict[int, int]:
+    """The header's offsets (partition -> next input offset not applied), checked; {} when it names none."""
+    offsets = header.get("offsets")
+    if offsets is None:
+        return {}
+    if not isinstance(offsets, dict):
+        raise PortableFormatError(f"line 1: offsets is {_shown(offsets)}, not an object of partitions")
+    return {_partition(p, "offsets"): _whole(o, f"the offset of partition {p}", 1, 0, _MAX_OFFSET)
+            for p, o in offsets.items()}
+
+
+def header_last_records(header: dict[str, Any]) -> dict[int, tuple[int, int]]:
+    """The header's last records applied (partition -> (offset, broker append time in ms)), checked against its
+    offsets; {} when it names none (a file of an older version, or exported from a snapshot without them)."""
+    found = header.get("last_records")
+    if found is None:
+        return {}
+    if not isinstance(found, dict):
+        raise PortableFormatError(f"line 1: last_records is {_shown(found)}, not an object of partitions")
+    offsets = header_offsets(header)
+    records = {}
+    for key, value in found.items():
+        partition = _partition(key, "last_records")
+        if not isinstance(value, list) or len(value) != 2:
+            raise PortableFormatError(f"line 1: last_records of partition {key} is {_shown(value)}, not "
+                                      "[offset, append time in ms]")
+        offset = _whole(value[0], f"the last record's offset in partition {key}", 1, 0, _MAX_OFFSET)
+        appended = _whole(value[1], f"the last record's append time in partition {key}", 1, -1, _MAX_OFFSET)
+        if partition not in offsets or offset >= offsets[partition]:
+            raise PortableFormatError(f"line 1: the last record applied in partition {key} is at offset {offset}, "
+                                      f"not before the offsets the state is at ({offsets})")
+        records[partition] = (offset, appended)
+    return records
+
+
+def _import(numbered: Iterator[tuple[int, Any, str | bytes | None]], config: ScoringConfig | None,
+            input_offsets: dict[str, int] | None, rescore: bool, transitions: list | None
+            ) -> tuple[ResolvingEngine, AlertTracker, dict[str, Any]]:
+    first = next(numbered, None)
+    header = first[1] if first is not None else None
     if not isinstance(header, dict) or header.get("record") != "header" or header.get("format") != FORMAT:
         raise PortableFormatError("not a coi-risk portable state file (no header line)")
     version = header.get("format_version")
-    if version not in READABLE_VERSIONS:
-        raise PortableFormatError(f"portable format version {version} is not supported by this version (reads "
-                                  f"{', '.join(map(str, READABLE_VERSIONS))})")
+    if type(version) is not int or version not in READABLE_VERSIONS:
+        raise PortableFormatError(f"portable format version {_shown(version)} is not supported by this version "
+                                  f"(reads {', '.join(map(str, READABLE_VERSIONS))})")
+    _check_header(header)
     layer = ResolvingEngine(config)
     tracker = AlertTracker(layer.config)
-    events, seen, identifiers, references = [], [], [], []
+    events: list[tuple[int, Any, str | None]] = []  # (line number, the event's line or document, offset)
+    seen: list[str] = []
+    identifiers, references = [], []
+    pairs: dict[tuple[str, str], tuple[int, str, RiskScore]] = {}
+    opened: dict[tuple[str, str], tuple[int, dict[str, Any], RiskScore]] = {}
+    episodes: dict[tuple[str, str], int] = {}
     counts: dict[str, int] = {}
     end = None
-    for number, record in enumerate(records, start=2):
+    for number, record, line in numbered:
         if not isinstance(record, dict):
             raise PortableFormatError(f"line {number}: not a JSON object")
         kind = record.get("record")
         if end is not None:
-            raise PortableFormatError(f"line {number}: a {kind!r} record after the end record")
+            raise PortableFormatError(f"line {number}: a {_shown(kind)} record after the end record")
+        if not isinstance(kind, str) or kind not in _FIELDS:
+            raise PortableFormatError(f"line {number}: unknown record {_shown(kind)}")
+        required, optional = _FIELDS[kind]
+        if missing := required - record.keys():
+            raise PortableFormatError(f"line {number}: {_an(kind)} record without {', '.join(sorted(missing))}")
+        if extra := record.keys() - required - optional - {"record"}:
+            raise PortableFormatError(f"line {number}: {_an(kind)} record with fields export never writes: "
+                                      f"{', '.join(sorted(_shown(name) for name in extra))}")
         if kind == "end":
-            end = record.get("records")
-            if not isinstance(end, dict):
-                raise PortableFormatError(f"line {number}: an end record without its counts")
-            end = {name: count for name, count in end.items() if count != 0}
+            end = _end_counts(record["records"], number)
             continue
         counts[kind] = counts.get(kind, 0) + 1
         if kind == "event":
-            events.append((RelationshipEvent.model_validate(record["event"]), record.get("offset")))
+            offset = record.get("offset")
+            if offset is not None and (not isinstance(offset, str) or not _POSITION.fullmatch(offset)):
+                raise PortableFormatError(f"line {number}: the event's offset is {_shown(offset)}, not "
+                                          "\"partition:offset\"")
+            if not isinstance(record["event"], dict):
+                raise PortableFormatError(f"line {number}: the event is {_shown(record['event'])}, not an object")
+            events.append((number, line if line is not None else record["event"], offset))
         elif kind == "events_seen":
-            seen.extend(record["event_ids"])
+            ids = record["event_ids"]
+            if not isinstance(ids, list) or not all(isinstance(i, str) and _ID.fullmatch(i) for i in ids):
+                raise PortableFormatError(f"line {number}: event_ids is not a list of event ids")
+            seen.extend(ids)
         elif kind == "identifiers":
-            identifiers.append(record)
+            identifiers.append(_identifiers(record, number))
         elif kind == "entity":
-            references.append(record)
+            references.append(_reference(record, number))
         elif kind == "alert_pair":
-            pair = (record["actor_id"], record["counterparty_id"])
-            tracker._alerting[pair] = (record["case_id"], RiskScore.model_validate(record["score"]))
-            tracker._members.setdefault((record["actor_id"], record["case_id"]), set()).add(pair)
+            pair = (_id(record["actor_id"], "actor_id", number), _id(record["counterparty_id"], "counterparty_id",
+                                                                      number))
+            case = _id(record["case_id"], "case_id", number)
+            score = _score(record["score"], "score", number)
+            if (score.actor_id, score.counterparty_id) != pair:
+                raise PortableFormatError(f"line {number}: the alerting pair {pair} holds the score of another "
+                                          f"pair, {(score.actor_id, score.counterparty_id)}")
+            if case_of(score) != case:
+                raise PortableFormatError(f"line {number}: the alerting pair {pair} is in the case {case!r}, where "
+                                          f"its score puts it in {case_of(score)!r}")
+            if pair in pairs:
+                raise PortableFormatError(f"line {number}: the alerting pair {pair} again (line {pairs[pair][0]})")
+            pairs[pair] = (number, case, score)
         elif kind == "alert_open":
-            tracker._open[(record["actor_id"], record["case_id"])] = _OpenAlert(
-                record["alert_id"], int(record["sequence"]), Band(record["band"]), float(record["score"]),
-                RiskScore.model_validate(record["lead"]))
+            key = (_id(record["actor_id"], "actor_id", number), _id(record["case_id"], "case_id", number))
+            if key in opened:
+                raise PortableFormatError(f"line {number}: the open alert of {key} again (line {opened[key][0]})")
+            opened[key] = (number, record, _score(record["lead"], "lead", number))
         elif kind == "alert_episodes":
-            tracker._episodes[(record["actor_id"], record["case_id"])] = int(record["episodes"])
-        else:
-            raise PortableFormatError(f"line {number}: unknown record {kind!r}")
+            key = (_id(record["actor_id"], "actor_id", number), _id(record["case_id"], "case_id", number))
+            if key in episodes:
+                raise PortableFormatError(f"line {number}: the episodes of {key} again")
+            episodes[key] = _whole(record["episodes"], "episodes", number, 1, _MAX_OFFSET)
     if version >= 3:
         if end is None:
             raise PortableFormatError("the file ends before its end record: it was cut short (an interrupted export "
@@ -164,18 +342,208 @@ def import_state(records: Iterable[dict[str, Any]], config: ScoringConfig | None
         if end != counts:
             raise PortableFormatError(f"the file holds {_described(counts)} where its end record counts "
                                       f"{_described(end)}: records are missing")
+    _restore_alerts(tracker, pairs, opened, episodes)
     layer.restore_references(references)  # first: each event then meets what was known of its ends already
     layer.restore_identifiers(identifiers)
-    layer.load(events, input_offsets or {})
-    layer.restore_seen(seen, _time(header["clock"]) if header.get("clock") else None)
+    layer.load(_events(events), input_offsets or {})
+    for record in identifiers:
+        if layer.entity_ref(record["entity_id"]) is None:
+            raise PortableFormatError(f"identifiers of {record['entity_id']!r}, an id no event or entity record of "
+                                      "the file names")
+    layer.restore_seen(seen, _moment(header["clock"], "clock", 1) if header.get("clock") is not None else None)
+    differing, made = _rescore(layer, tracker)
+    if differing and not rescore:
+        raise ScoredDifferently(differing, made, header)
+    if transitions is not None:
+        transitions.extend(made)
     return layer, tracker, header
+
+
+def _check_header(header: dict[str, Any]) -> None:
+    if extra := header.keys() - _HEADER_FIELDS:
+        raise PortableFormatError(f"line 1: a header with fields export never writes: "
+                                  f"{', '.join(sorted(_shown(name) for name in extra))}")
+    for name in ("app_id", "events_topic", "package_version", "config_hash"):
+        if header.get(name) is not None and not isinstance(header[name], str):
+            raise PortableFormatError(f"line 1: {name} is {_shown(header[name])}, not text")
+    if header.get("clock") is not None:
+        _moment(header["clock"], "clock", 1)
+    if header.get("relations") is not None:
+        _whole(header["relations"], "relations", 1, 0, _MAX_OFFSET)
+    created = header.get("created_at")
+    if created is not None and (type(created) not in (int, float) or created < 0):
+        raise PortableFormatError(f"line 1: created_at is {_shown(created)}, not a time")
+    header_offsets(header)
+    header_last_records(header)
+
+
+def _end_counts(counts: Any, number: int) -> dict[str, int]:
+    if not isinstance(counts, dict):
+        raise PortableFormatError(f"line {number}: an end record without its counts")
+    return {kind: _whole(n, f"the end record's count of {kind}", number, 0, _MAX_OFFSET)
+            for kind, n in counts.items() if n != 0}
+
+
+def _events(held: list[tuple[int, Any, str | None]]) -> Iterator[tuple[RelationshipEvent, str | None]]:
+    """The held events, parsed and checked as the worker admits an event (`schemas.validation.validate_event`:
+    its contract, its nesting, its dates within 1000..2999), one at a time as they are re-applied."""
+    for number, source, offset in held:
+        document = parse_line(source)["event"] if isinstance(source, str | bytes) else source
+        try:
+            event = validate_event(document)
+        except EventRejected as rejected:
+            raise PortableFormatError(f"line {number}: an event this version does not accept "
+                                      f"({rejected.reason.value}: {_first_line(rejected.message)})") from None
+        yield event, offset
+
+
+def _reference(record: dict[str, Any], number: int) -> dict[str, Any]:
+    entity_id = _id(record["entity_id"], "entity_id", number)
+    _moment(record["observed_at"], "observed_at", number)
+    _id(record["event_id"], "event_id", number)
+    try:
+        ref = EntityRef.model_validate(record["ref"], by_name=False)
+    except ValueError as exc:
+        raise PortableFormatError(f"line {number}: ref is not an entity reference ({_first_line(exc)})") from None
+    if ref.id != entity_id:
+        raise PortableFormatError(f"line {number}: the reference of {entity_id!r} is of {ref.id!r}")
+    return {**record, "ref": ref}
+
+
+def _identifiers(record: dict[str, Any], number: int) -> dict[str, Any]:
+    _id(record["entity_id"], "entity_id", number)
+    statements = record["identifiers"]
+    if not isinstance(statements, list):
+        raise PortableFormatError(f"line {number}: identifiers is {_shown(statements)}, not a list")
+    for statement in statements:
+        if not isinstance(statement, dict) or statement.keys() - _STATEMENT_FIELDS - _FIRST_SEEN_FIELDS:
+            raise PortableFormatError(f"line {number}: an identifier {_shown(statement)} with fields export never "
+                                      "writes")
+        first_seen = statement.keys() & _FIRST_SEEN_FIELDS
+        if first_seen and (first_seen != _FIRST_SEEN_FIELDS
+                           or not all(isinstance(statement[name], str) and statement[name] for name in first_seen)):
+            raise PortableFormatError(f"line {number}: an identifier whose first statement is not kind, event_id and "
+                                      f"publisher: {_shown(statement)}")
+        try:
+            EntityIdentifier.model_validate({name: statement[name] for name in _STATEMENT_FIELDS if name in statement})
+        except ValueError as exc:
+            raise PortableFormatError(f"line {number}: not an identifier ({_first_line(exc)})") from None
+    return record
+
+
+def _restore_alerts(tracker: AlertTracker, pairs: dict, opened: dict, episodes: dict) -> None:
+    """The alert tracker's state from the file's alert records, which must be one the tracker can be in: every case
+    with alerting pairs has one open alert and every open alert has alerting pairs, whose strongest is its lead (its
+    band and score), and its id is the one of its case and episode (`scoring.alerts.alert_id`)."""
+    members: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for pair, (_, case, _) in pairs.items():
+        members.setdefault((pair[0], case), []).append(pair)
+    for case in sorted(members.keys() - opened.keys()):
+        raise PortableFormatError(f"the case {case} has alerting pairs ({sorted(members[case])}) but no open alert")
+    for case, (number, record, lead) in sorted(opened.items()):
+        if case not in members:
+            raise PortableFormatError(f"line {number}: an open alert of {case} without an alerting pair")
+        strongest = min((pairs[pair][2] for pair in members[case]), key=_rank)
+        expected = alert_id(*case, episodes.get(case, 0))
+        if record["alert_id"] != expected:
+            raise PortableFormatError(f"line {number}: the open alert of {case} is {_shown(record['alert_id'])}, not "
+                                      f"{expected}, the id of its episode {episodes.get(case, 0)}")
+        sequence = _whole(record["sequence"], "sequence", number, 0, _MAX_OFFSET)
+        try:
+            band = Band(record["band"])
+        except ValueError:
+            raise PortableFormatError(f"line {number}: band {_shown(record['band'])} is not a band") from None
+        if lead != strongest or band != strongest.band or record["score"] != strongest.score \
+                or type(record["score"]) not in (int, float):
+            raise PortableFormatError(f"line {number}: the open alert of {case} is not led by its strongest alerting "
+                                      f"pair ({strongest.actor_id}, {strongest.counterparty_id}), its band and score")
+        tracker._open[case] = _OpenAlert(expected, sequence, band, strongest.score, strongest)
+    for pair, (_, case, score) in pairs.items():
+        tracker._alerting[pair] = (case, score)
+        tracker._members.setdefault((pair[0], case), set()).add(pair)
+    tracker._episodes.update(episodes)
+
+
+def _rescore(layer: ResolvingEngine, tracker: AlertTracker) -> tuple[int, list]:
+    """Bring the alert state in line with this version's scores of the state: (how many alerting pairs differed,
+    the alert transitions that made). Nothing differs when the file was exported under the same scoring (a pair
+    alerting in the tracker holds the score the engine gives it, bookkeeping aside, and every pair the engine puts
+    in an alerting band is alerting: what the live worker keeps), so then nothing changes."""
+    here = {(score.actor_id, score.counterparty_id): score for score in layer.scores(min_band=tracker.min_band)}
+    changes = []
+    for key in sorted(here.keys() | tracker._alerting.keys()):
+        held = tracker._alerting.get(key)
+        now = here.get(key)
+        if now is None and (now := layer.score(*key)) is not None and (now.actor_id, now.counterparty_id) != key:
+            now = None  # the score of the pair its ids are merged into here: this pair itself scores nothing
+        if held is not None and now is not None and _content(held[1]) == _content(now):
+            continue
+        changes.append(ScoreChange(key[0], key[1], held[1] if held else None, now, layer.graph_version))
+    return len(changes), tracker.observe(changes) if changes else []
+
+
+def _content(score: RiskScore) -> dict[str, Any]:
+    return {name: value for name, value in score.model_dump(mode="json").items() if name not in _BOOKKEEPING}
+
+
+def _score(value: Any, what: str, number: int) -> RiskScore:
+    try:
+        return RiskScore.model_validate(value)
+    except ValueError as exc:
+        raise PortableFormatError(f"line {number}: {what} is not a score ({_first_line(exc)})") from None
+
+
+def _id(value: Any, what: str, number: int) -> str:
+    if not isinstance(value, str) or not _ID.fullmatch(value):
+        raise PortableFormatError(f"line {number}: {what} is {_shown(value)}, not an id")
+    return value
+
+
+def _whole(value: Any, what: str, number: int, least: int, most: int) -> int:
+    if type(value) is not int or not least <= value <= most:
+        raise PortableFormatError(f"line {number}: {what} is {_shown(value)}, not a whole number from {least} to "
+                                  f"{most}")
+    return value
+
+
+def _partition(key: Any, what: str) -> int:
+    if not isinstance(key, str) or not _PARTITION.fullmatch(key) or int(key) > _MAX_PARTITION:
+        raise PortableFormatError(f"line 1: {what} names the partition {_shown(key)}, not a partition number")
+    return int(key)
+
+
+def _moment(value: Any, what: str, number: int) -> dt.datetime:
+    """A time as export writes it: ISO 8601 with its offset, within the contract's years (1000..2999 in UTC)."""
+    try:
+        moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise PortableFormatError(f"line {number}: {what} is {_shown(value)}, not a time with its UTC offset")
+    try:
+        day = moment.astimezone(dt.UTC).date()
+    except (OverflowError, ValueError):
+        day = None
+    if day is None or not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise PortableFormatError(f"line {number}: {what} {value} is outside {EARLIEST_DATE}..{LATEST_DATE}")
+    return utc(moment)
+
+
+def _an(word: str) -> str:
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _first_line(exc: BaseException | str) -> str:
+    text = str(exc).strip()
+    return (text.splitlines() or [type(exc).__name__])[0][:200]
 
 
 def _described(counts: Any) -> str:
     if not isinstance(counts, dict):
         return repr(counts)
     return ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "no records"
-
-
-def _time(text: str) -> dt.datetime:
-    return utc(dt.datetime.fromisoformat(text))

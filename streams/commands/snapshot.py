@@ -6,7 +6,9 @@
     coi-risk snapshot import state.jsonl          # portable JSON lines -> a snapshot this version's worker loads
 
 Before an upgrade, export with the old version; after it, import with the new one: the new worker then starts from
-the imported snapshot and replays only the log after its offsets, instead of the whole history.
+the imported snapshot and replays only the log after its offsets, instead of the whole history. An import refuses a
+file this version scores otherwise than the alert state it carries unless `--rescore` (docs/streaming.md, "Upgrades
+that change scoring"), and whatever export never writes, in one line with exit 2 and no snapshot written.
 """
 
 from __future__ import annotations
@@ -42,6 +44,11 @@ def register(subparsers) -> None:
             action.add_argument("file", help="a file written by `coi-risk snapshot export`")
             action.add_argument("--force", action="store_true",
                                 help="import although the file names another app id or input topic")
+            action.add_argument("--rescore", action="store_true",
+                                help="import although this version scores the file's relations otherwise than the "
+                                     "version that exported them (another scoring config or rules): its alert state "
+                                     "is brought in line with the scores here, and those alert transitions are not "
+                                     "published")
 
 
 def open_store(args):
@@ -105,8 +112,12 @@ def _time_text(seconds) -> str:
         return "?"
 
 
+class _TooLong(Exception):
+    pass
+
+
 def run_export(args) -> int:
-    from scoring.portable import export_state
+    from scoring.portable import MAX_LINE_BYTES, export_state
 
     target = None if args.output == "-" else Path(args.output)
     if target is not None and (why := _not_exportable_to(target)) is not None:
@@ -120,14 +131,19 @@ def run_export(args) -> int:
         return 1
     state, path = found
     header = {key: value for key, value in store.read_header(path).items()
-              if key in ("app_id", "events_topic", "offsets", "package_version", "config_hash", "created_at")}
+              if key in ("app_id", "events_topic", "offsets", "last_records", "package_version", "config_hash",
+                         "created_at")}
     lines = 0
     try:
         with _export_sink(target) as out:
             for record in export_state(state.engine, state.tracker, header):
-                out.write(json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n")
+                line = json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n"
+                if len(line) > MAX_LINE_BYTES:  # (ASCII: json.dumps escapes the rest) import would refuse it
+                    raise _TooLong(f"its {record['record']} record of line {lines + 1} is {len(line)} bytes, over the "
+                                   f"{MAX_LINE_BYTES} an import reads")
+                out.write(line)
                 lines += 1
-    except OSError as exc:  # a full disk, a directory we may not write to: one line, and no file under the name
+    except (OSError, _TooLong) as exc:  # a full disk, a directory we may not write to: one line, and no file there
         print(f"not exported to {target or 'standard output'}: {exc}", file=sys.stderr)
         return 1
     print(f"exported {path.name} (offsets {header['offsets']}, {state.engine.stats()['relations']} relations) as "
@@ -163,9 +179,11 @@ def _not_exportable_to(target: Path) -> str | None:
 
 
 def run_import(args) -> int:
-    from schemas.validation import finite_json
-    from scoring.portable import PortableFormatError, import_state
-    from streams.snapshots import SnapshotState
+    """Read, check and re-apply the whole file, then write one snapshot (atomically, `SnapshotStore.save`): a file
+    refused at any point, or an import interrupted, leaves no snapshot behind. Every refusal is one line and exit 2."""
+    from scoring.portable import (MAX_LINE_BYTES, PortableFormatError, ScoredDifferently, describe_transitions,
+                                  header_last_records, header_offsets, import_lines)
+    from streams.snapshots import SnapshotState, config_hash
 
     if (refused := refuse_unusable_input(args.file, "snapshot import", json_lines=False)) is not None:
         return refused
@@ -174,25 +192,64 @@ def run_import(args) -> int:
         print(f"cannot import {args.file}: {why}", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    with Path(args.file).open() as handle:
-        try:
-            engine, tracker, header = import_state((finite_json(line) for line in handle if line.strip()), config,
-                                                   input_offsets=None)
-            offsets = {int(partition): int(offset) for partition, offset in (header.get("offsets") or {}).items()}
-        except PortableFormatError as exc:
-            print(f"cannot import {args.file}: {exc}", file=sys.stderr)
-            return 2
-        # a line that is not what export wrote: one line, no trace
-        except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError, RecursionError) as exc:
-            print(f"cannot import {args.file}: not a portable state file written by `coi-risk snapshot export` "
-                  f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]})", file=sys.stderr)
-            return 2
+    transitions: list = []
+    try:
+        with Path(args.file).open("rb") as handle:
+            engine, tracker, header = import_lines(_bounded_lines(handle, MAX_LINE_BYTES), config,
+                                                   rescore=args.rescore, transitions=transitions)
+        offsets, last_records = header_offsets(header), header_last_records(header)
+        if not offsets:
+            raise PortableFormatError("its header names no offsets: where in the input log the state stands, which "
+                                      "the worker needs to read on from there")
+    except ScoredDifferently as exc:
+        print(f"cannot import {args.file}: {exc}; it was scored under the scoring config "
+              f"{_hash_text(exc.header.get('config_hash'))} (package {exc.header.get('package_version', '?')}), this "
+              f"version's is {_hash_text(config_hash(config))}: pass --rescore to import it with its alerts brought "
+              "in line with the scores here, unpublished (docs/streaming.md, \"Upgrades that change scoring\")",
+              file=sys.stderr)
+        return 2
+    except PortableFormatError as exc:
+        print(f"cannot import {args.file}: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - a file the checks did not foresee: still one line, no traceback
+        print(f"cannot import {args.file}: not a portable state file written by `coi-risk snapshot export` "
+              f"({type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:200]})", file=sys.stderr)
+        return 2
     for name, mine in (("app_id", settings.app_id), ("events_topic", settings.events_topic)):
         if header.get(name) not in (None, mine) and not args.force:
             print(f"{args.file} was exported for {name}={header.get(name)!r}, this worker has {mine!r}; "
                   "pass --force to import it anyway", file=sys.stderr)
             return 2
-    path = store.save(SnapshotState(engine, tracker, offsets))
+    path = store.save(SnapshotState(engine, tracker, offsets, last_records))
+    notes = []
+    if header.get("config_hash") not in (None, config_hash(config)):
+        notes.append(f"exported under the scoring config {_hash_text(header['config_hash'])}, scored here under "
+                     f"{_hash_text(config_hash(config))}: " + (
+                         f"rescored, {describe_transitions(transitions)} not published" if transitions
+                         else "every alert stands as it was"))
+    elif transitions:
+        notes.append(f"rescored: {describe_transitions(transitions)} not published")
+    if not last_records:
+        notes.append("the file names no append times of the last records its state applied, so a worker cannot "
+                     "tell another log under this topic's name from this one (an export of an older version)")
     print(f"imported {engine.stats()['relations']} relations at offsets {offsets} in "
-          f"{time.perf_counter() - started:.1f}s -> {path}", file=sys.stderr)
+          f"{time.perf_counter() - started:.1f}s -> {path}" + "".join(f"; {note}" for note in notes), file=sys.stderr)
     return 0
+
+
+def _bounded_lines(handle, limit: int):
+    """The lines of a binary file, each read only up to `limit` bytes: a longer one (a file without newlines) is
+    refused there, not read into memory whole."""
+    from scoring.portable import PortableFormatError
+
+    number = 0
+    while line := handle.readline(limit + 1):
+        number += 1
+        if len(line) > limit:
+            raise PortableFormatError(f"line {number} is longer than {limit} bytes, longer than any record an export "
+                                      "writes")
+        yield line
+
+
+def _hash_text(value) -> str:
+    return value[:12] if isinstance(value, str) else "(not named)"

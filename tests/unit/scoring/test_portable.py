@@ -11,7 +11,7 @@ import pytest
 
 from schemas import parse_event
 from scoring import AlertTracker
-from scoring.portable import PortableFormatError, export_state, import_state
+from scoring.portable import PortableFormatError, ScoredDifferently, export_state, import_state
 from scoring.resolution import ResolvingEngine
 
 REPO = Path(__file__).resolve().parents[3]
@@ -89,8 +89,7 @@ def test_snapshot_import_of_a_file_that_is_not_an_export_fails_with_one_line(tmp
                             env={**__import__("os").environ, "COI_DATA_DIR": str(tmp_path), "COI_RISK_CONFIG": ""})
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
-    assert any(why in result.stderr for why in ("not a portable state file", "not a coi-risk portable state file",
-                                                 "not a JSON object"))
+    assert result.stderr.startswith(f"cannot import {state}: ")
     assert "Traceback" not in result.stderr
 
 
@@ -140,8 +139,14 @@ def test_a_merge_by_an_identifier_only_a_superseded_version_stated_survives_expo
     imported, _, _ = import_state(records)
     assert imported.canonical("wd-kowalski") == "os-minister-1"
     assert [content(s) for s in imported.scores()] == [content(s) for s in live.scores()]
-    # and a version 3 file, which has no identifiers records, is still read (without that merge)
+    # and a version 3 file, which has no identifiers records, is still read (without that merge): its alert state,
+    # that of the merged pair, no longer matches the scores, so it is imported only with the alerts rescored
     older = [dict(records[0], format_version=3)] + [r for r in records[1:-1] if r["record"] != "identifiers"]
     counts = {kind: n for kind, n in records[-1]["records"].items() if kind != "identifiers"}
-    imported, _, _ = import_state(older + [{"record": "end", "records": counts}])
+    with pytest.raises(ScoredDifferently):
+        import_state(older + [{"record": "end", "records": counts}])
+    transitions = []
+    imported, tracker, _ = import_state(older + [{"record": "end", "records": counts}], rescore=True,
+                                        transitions=transitions)
     assert imported.canonical("wd-kowalski") == "wd-kowalski"
+    assert transitions and {(a.actor_id, a.state.value) for a in transitions} >= {("os-minister-1", "resolved")}
