@@ -39,6 +39,14 @@ def _demo_settings(args):
                               data_dir=".run/demo-worker")
 
 
+# what ends a demo besides Ctrl-C: `kill` and a closed terminal
+_ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def _wait_ready(url: str, worker: subprocess.Popen, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -65,23 +73,31 @@ def run(args) -> int:
     if (refused := refuse_unusable_input(args.file, "demo", reads_stdin=False)) is not None:
         return refused  # before a broker and a worker are started for it
     settings = _demo_settings(args)
-    started_broker = None
-    if settings.uses_local_broker:
-        broker = LocalBroker(port=settings.local_broker_port)
-        if not broker.status().running:
-            print(f"starting the local Kafka broker on {settings.bootstrap} ...", file=sys.stderr)
-            broker.start()
-            started_broker = broker
-    print(f"recreating demo topics on {settings.bootstrap}", file=sys.stderr)
-    recreate_topics(settings)
-    # the snapshots of an earlier demo are of the topics just deleted: a fresh demo starts from the fresh log
-    for stale in Path(settings.snapshot_path).glob(f"snapshot-*{SUFFIX}"):
-        stale.unlink(missing_ok=True)
-
-    worker = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warn"],
-                              env=settings.child_environment(os.environ))
-    base = f"http://{settings.web_host}:{settings.web_port}"
+    started_broker = worker = None
+    # a demo ended by `kill` (a supervisor, `timeout make demo`) or by a closed terminal stops as one ended by Ctrl-C:
+    # without this the worker kept serving on its port and the broker (in its own session) kept running
+    previous = {signum: signal.signal(signum, _interrupt) for signum in _ENDING_SIGNALS}
     try:
+        if settings.uses_local_broker:
+            broker = LocalBroker(port=settings.local_broker_port)
+            status = broker.status()
+            if status.running:
+                print(f"using the local Kafka broker already running on {settings.bootstrap} (pid {status.pid}); "
+                      f"the demo leaves it running (stop it with `coi-risk broker stop --port {broker.port}`)",
+                      file=sys.stderr)
+            else:
+                print(f"starting the local Kafka broker on {settings.bootstrap} ...", file=sys.stderr)
+                started_broker = broker  # before start(): a Ctrl-C while it boots stops it too
+                broker.start()
+        print(f"recreating demo topics on {settings.bootstrap}", file=sys.stderr)
+        recreate_topics(settings)
+        # the snapshots of an earlier demo are of the topics just deleted: a fresh demo starts from the fresh log
+        for stale in Path(settings.snapshot_path).glob(f"snapshot-*{SUFFIX}"):
+            stale.unlink(missing_ok=True)
+
+        worker = subprocess.Popen([sys.executable, "-m", "streams.cli", "worker", "--loglevel", "warn"],
+                                  env=settings.child_environment(os.environ))
+        base = f"http://{settings.web_host}:{settings.web_port}"
         _wait_ready(f"{base}/ready", worker)
         print(f"worker ready; metrics at {base}/metrics, top risks at {base}/scores/top", file=sys.stderr)
         with open(args.file, "rb") as lines:
@@ -97,12 +113,18 @@ def run(args) -> int:
     except KeyboardInterrupt:
         print("\nstopping ...", file=sys.stderr)
     finally:
-        worker.send_signal(signal.SIGTERM)
+        for signum in previous:  # the clean-up runs to its end
+            signal.signal(signum, signal.SIG_IGN)
         try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-        if started_broker is not None:
-            started_broker.stop()
-            print("local broker stopped", file=sys.stderr)
+            if worker is not None:
+                worker.send_signal(signal.SIGTERM)
+                try:
+                    worker.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+            if started_broker is not None and started_broker.stop() is not False:
+                print("local broker stopped", file=sys.stderr)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
     return 0
