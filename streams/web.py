@@ -33,11 +33,33 @@ MAX_LIMIT = 500
 _RENDER_ATTEMPTS = 3
 
 
-def _limit(request: web.Request) -> int:
-    try:
-        return max(1, min(MAX_LIMIT, int(request.query.get("limit", DEFAULT_LIMIT))))
-    except ValueError:
+class BadQuery(ValueError):
+    """A query string a data view cannot answer: 400, with the message."""
+
+
+def _query(request: web.Request, allowed: tuple[str, ...]) -> dict[str, str]:
+    """The view's parameters, each at most once. An unknown one is refused, not ignored: `?offset=20` or `?page=2`
+    would answer the first page again, and `/scores/top?entity=ID` everyone's top risks as if they were ID's."""
+    names = [name for name, _ in request.query.items()]
+    unknown = sorted(set(names) - set(allowed))
+    if unknown:
+        takes = ", ".join(allowed) if allowed else "no parameters"
+        raise BadQuery(f"unknown query parameter {', '.join(unknown)}: this view takes {takes}")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise BadQuery(f"query parameter {', '.join(repeated)} given more than once")
+    return dict(request.query)
+
+
+def _limit(query: dict[str, str]) -> int:
+    """`limit`: a whole number from 1; above MAX_LIMIT it is capped (docs/streaming.md, HTTP)."""
+    text = query.get("limit")
+    if text is None:
         return DEFAULT_LIMIT
+    digits = text.lstrip("0") if text.isascii() and text.isdigit() else None
+    if not digits:  # not digits only (-1, 1.5, 1_000, " 5", empty), or zero
+        raise BadQuery(f"limit must be a whole number from 1 (at most {MAX_LIMIT} are answered), got {text!r}")
+    return MAX_LIMIT if len(digits) > len(str(MAX_LIMIT)) else min(MAX_LIMIT, int(digits))
 
 
 def _scores_json(scores) -> list[bytes]:
@@ -193,18 +215,39 @@ def register_views(app, pipeline: Pipeline) -> None:
         # aiohttp refuses a charset inside content_type=, and Prometheus' content type carries one
         return self.bytes(generate_latest(pipeline.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
+    def admit(view, request: web.Request, allowed: tuple[str, ...]) -> tuple[web.Response | None, dict[str, str]]:
+        """The token first (a client without it learns nothing of the parameters), then the query."""
+        if (refused := guard.refusal(view, request)) is not None:
+            return refused, {}
+        try:
+            return None, _query(request, allowed)
+        except BadQuery as exc:
+            return view.json({"error": str(exc)}, status=400), {}
+
     @app.page("/scores")
     async def scores(self, request: web.Request) -> web.Response:
-        entity = request.query.get("entity")
-        if not entity:
-            return self.json({"error": "pass ?entity=ID, or use /scores/top"}, status=400)
-        limit = _limit(request)
+        refused, query = admit(self, request, ("entity", "limit"))
+        if refused is not None:
+            return refused
+        entity = query.get("entity")
+        try:
+            if not entity:
+                raise BadQuery("pass ?entity=ID, or use /scores/top")
+            limit = _limit(query)
+        except BadQuery as exc:
+            return self.json({"error": str(exc)}, status=400)
         return await guard.render(self, request, lambda: _json_object(
             entity=entity, scores=_scores_json(pipeline.engine.top_scores(limit=limit, entity_id=entity))))
 
     @app.page("/scores/top")
     async def top(self, request: web.Request) -> web.Response:
-        limit = _limit(request)
+        refused, query = admit(self, request, ("limit",))
+        if refused is not None:
+            return refused
+        try:
+            limit = _limit(query)
+        except BadQuery as exc:
+            return self.json({"error": str(exc)}, status=400)
         return await guard.render(self, request,
                                   lambda: _json_object(scores=_scores_json(pipeline.engine.top_scores(limit=limit))))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -148,3 +149,72 @@ def test_a_render_waits_for_the_engine_and_is_refused_while_the_worker_recovers(
     assert waited and status == 200 and rendered == [1]
     status, body, headers = asyncio.run(_guard(ready=False).render(_View, _request(), lambda: b"{}"))
     assert status == 503 and "recovering" in body["error"] and headers["Retry-After"] == "5"
+
+
+# -- the views as an HTTP client sees them: the worker's aiohttp app in-process, the seed scenario applied ----------
+
+SEED_EVENTS = Path(__file__).resolve().parents[3] / "examples" / "binance-wlfi.jsonl"
+
+
+def _answers(tmp_path, requests, *, events=(), **settings):
+    """(status, Content-Type, JSON body or text, headers) for each (method, path), from a ready worker's views."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from schemas import RelationshipEvent
+    from streams.app import Pipeline
+
+    pipeline = Pipeline(load_settings(environ={}, data_dir=str(tmp_path / "data"), snapshots_enabled=False,
+                                      **settings))
+    lines = [line for line in SEED_EVENTS.read_text().splitlines() if line.strip()] + list(events)
+    pipeline.engine.apply_many(RelationshipEvent.model_validate_json(line) for line in lines)
+    pipeline.ready.set()
+
+    async def scenario():
+        client = TestClient(TestServer(pipeline.app.web.web_app))
+        await client.start_server()
+        try:
+            answers = []
+            for method, path, *headers in requests:
+                response = await client.request(method, path, headers=headers[0] if headers else None)
+                text = await response.text()
+                content_type = response.headers.get("Content-Type", "")
+                body = json.loads(text) if content_type.startswith("application/json") else text
+                answers.append((response.status, content_type, body, response.headers))
+            return answers
+        finally:
+            await client.close()
+    return asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("query", ["limit=-1", "limit=0", "limit=abc", "limit=1.5", "limit=", "limit=1_000",
+                                   "limit=%205", "limit=1&limit=2", "offset=20", "page=2", "entity=sun"])
+def test_a_query_the_top_view_cannot_answer_is_a_400(tmp_path, query):
+    # `limit=-1` answered one score, `limit=abc` twenty, and `?offset=20` or `?page=2` the first page again: a
+    # client paging through the top risks read the same scores over and over, and `/scores/top?entity=sun`
+    # everyone's top risks as if they were Justin Sun's
+    [(status, content_type, body, _)] = _answers(tmp_path, [("GET", f"/scores/top?{query}")])
+    assert (status, content_type.split(";")[0]) == (400, "application/json"), body
+    assert "limit" in body["error"] or "parameter" in body["error"]
+
+
+@pytest.mark.parametrize("query", ["entity=sun&limit=-1", "entity=sun&entity=cz", "entity=sun&offset=20"])
+def test_a_query_the_entity_scores_view_cannot_answer_is_a_400(tmp_path, query):
+    [(status, _, body, _)] = _answers(tmp_path, [("GET", f"/scores?{query}")])
+    assert status == 400, body
+
+
+def test_limit_takes_whole_numbers_up_to_the_cap(tmp_path):
+    answers = _answers(tmp_path, [("GET", "/scores/top?limit=2"), ("GET", "/scores/top?limit=1000000000"),
+                                  ("GET", "/scores/top?limit=" + "9" * 5000), ("GET", "/scores/top"),
+                                  ("GET", "/scores?entity=trump&limit=1")])
+    assert [status for status, *_ in answers] == [200] * 5
+    assert len(answers[0][2]["scores"]) == 2
+    assert len(answers[1][2]["scores"]) == len(answers[2][2]["scores"]) == len(answers[3][2]["scores"]) > 2
+    assert len(answers[4][2]["scores"]) == 1
+
+
+def test_a_bad_query_without_the_token_is_a_401_not_a_400(tmp_path):
+    # the token is checked first: a client without it learns nothing about the views' parameters
+    answers = _answers(tmp_path, [("GET", "/scores"), ("GET", "/scores/top?limit=abc"),
+                                  ("GET", "/scores?entity=sun&limit=-1")], web_token="let-me-in")
+    assert [status for status, *_ in answers] == [401, 401, 401]
