@@ -236,8 +236,14 @@ def register_views(app, pipeline: Pipeline) -> None:
             limit = _limit(query)
         except BadQuery as exc:
             return self.json({"error": str(exc)}, status=400)
-        return await guard.render(self, request, lambda: _json_object(
-            entity=entity, scores=_scores_json(pipeline.engine.top_scores(limit=limit, entity_id=entity))))
+        def produce() -> bytes | tuple[bytes, int]:
+            # an id no event names is a 404, as its cluster is (/entities/ID): an empty list would read a typo as
+            # "no risk"
+            if pipeline.engine.entity_ref(entity) is None:
+                return json.dumps({"error": f"no event names the entity {entity!r}"}).encode(), 404
+            return _json_object(entity=entity,
+                                scores=_scores_json(pipeline.engine.top_scores(limit=limit, entity_id=entity)))
+        return await guard.render(self, request, produce)
 
     @app.page("/scores/top")
     async def top(self, request: web.Request) -> web.Response:

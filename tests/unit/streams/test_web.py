@@ -218,3 +218,14 @@ def test_a_bad_query_without_the_token_is_a_401_not_a_400(tmp_path):
     answers = _answers(tmp_path, [("GET", "/scores"), ("GET", "/scores/top?limit=abc"),
                                   ("GET", "/scores?entity=sun&limit=-1")], web_token="let-me-in")
     assert [status for status, *_ in answers] == [401, 401, 401]
+
+
+def test_the_scores_of_an_id_no_event_names_are_a_404_as_its_cluster_is(tmp_path):
+    # `/scores?entity=donald-trump` (the id is `trump`) answered 200 with no scores: a typo read as "no risk",
+    # while `/entities/donald-trump` said 404
+    answers = _answers(tmp_path, [("GET", "/scores?entity=donald-trump"), ("GET", "/entities/donald-trump"),
+                                  ("GET", "/scores?entity=tether"), ("GET", "/scores?entity=trump")])
+    (scores_status, _, body, _), (entity_status, *_), (tether, _, quiet, _), (trump, _, found, _) = answers
+    assert (scores_status, entity_status) == (404, 404) and "donald-trump" in body["error"]
+    assert (tether, quiet) == (200, {"entity": "tether", "scores": []})  # named by events, no risk: an empty list
+    assert trump == 200 and found["scores"]
