@@ -47,7 +47,7 @@ from streams.recovery import (catch_up_bounds, committed_offsets, log_end_offset
 from streams.snapshots import WITHOUT_FORK_ROOM_MEANING, Identity, SnapshotState, SnapshotStore, config_hash
 from streams.topics import RECORD_OVERHEAD_BYTES
 from streams.waiting import wait_through_cancellation
-from streams.web import kafka_unready_reason, register_views
+from streams.web import json_errors, kafka_unready_reason, register_views
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +132,7 @@ class Pipeline:
             web_port=s.web_port,
             web_bind=s.web_host,
             web_enabled=True,
+            web_application_options={"middlewares": [json_errors]},  # every error as JSON (streams.web)
             # Faust's /router (cluster topology) and /table (table data) views: off unless asked for
             web_router_enabled=s.web_faust_views,
             web_tables_enabled=s.web_faust_views,

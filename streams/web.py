@@ -16,6 +16,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from aiohttp import web as aiohttp_web
 from faust import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -93,6 +94,24 @@ def _loopback_host(host: str) -> bool:
     elif host.count(":") == 1:
         host = host.partition(":")[0]
     return is_loopback(host.rstrip("."))
+
+
+@aiohttp_web.middleware
+async def json_errors(request: aiohttp_web.Request, handler) -> aiohttp_web.StreamResponse:
+    """Every error as JSON, as the views' own: aiohttp's (no such path, a wrong method) were text/plain, and a view
+    that failed answered "500 Internal Server Error" as text. A failure's details go to the log, not the client."""
+    try:
+        return await handler(request)
+    except aiohttp_web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        headers = {name: value for name, value in exc.headers.items()
+                   if name.lower() not in ("content-type", "content-length")}
+        return aiohttp_web.json_response({"error": exc.reason.lower()}, status=exc.status, headers=headers)
+    except Exception:  # noqa: BLE001 - answered, and logged with its traceback
+        log.exception("%s %s failed", request.method, request.path)
+        return aiohttp_web.json_response({"error": "internal error (the worker's log has the details)"},
+                                         status=500)
 
 
 def kafka_unready_reason(app) -> str | None:
@@ -257,7 +276,8 @@ def register_views(app, pipeline: Pipeline) -> None:
         return await guard.render(self, request,
                                   lambda: _json_object(scores=_scores_json(pipeline.engine.top_scores(limit=limit))))
 
-    @app.page("/entities/{entity_id}")
+    # ids may hold "/" (schemas.events.Identifier): the id is the rest of the path, percent-encoded or not
+    @app.page("/entities/{entity_id:.+}")
     async def entity(self, request: web.Request, entity_id: str) -> web.Response:
         # an id's cluster is data like its scores: the same token rule, and rendered off the loop like them (its
         # open suggestions are found among all of them: a cost that grows with the input, not with the cluster)

@@ -229,3 +229,44 @@ def test_the_scores_of_an_id_no_event_names_are_a_404_as_its_cluster_is(tmp_path
     assert (scores_status, entity_status) == (404, 404) and "donald-trump" in body["error"]
     assert (tether, quiet) == (200, {"entity": "tether", "scores": []})  # named by events, no risk: an empty list
     assert trump == 200 and found["scores"]
+
+
+def _event_naming(entity_id: str) -> str:
+    event = json.loads(SEED_EVENTS.read_text().splitlines()[0])
+    event.update(event_id="slash-1", relation_id="slash-owns-binance")
+    event["source"] = {"id": entity_id, "name": "A register's company", "schema": "Company"}
+    return json.dumps(event)
+
+
+def test_an_id_with_a_slash_is_routed_to_its_cluster(tmp_path):
+    # ids may hold "/" (schemas.events.Identifier; BODS statement ids, register numbers): `/entities/gb-coh/0123`
+    # was a text/plain "404: Not Found", and only a client that percent-encoded the slash found it
+    answers = _answers(tmp_path, [("GET", "/entities/gb-coh/0123"), ("GET", "/entities/gb-coh%2F0123"),
+                                  ("GET", "/scores?entity=gb-coh/0123")], events=[_event_naming("gb-coh/0123")])
+    assert [(status, body["id"] if "id" in body else body) for status, _, body, _ in answers[:2]] == \
+        [(200, "gb-coh/0123"), (200, "gb-coh/0123")]
+    assert answers[2][0] == 200
+
+
+@pytest.mark.parametrize("method, path, status", [("GET", "/nope", 404), ("GET", "/entities/", 404),
+                                                  ("GET", "/scores/top/", 404), ("POST", "/scores/top", 405),
+                                                  ("DELETE", "/entities/trump", 405)])
+def test_every_error_is_json(tmp_path, method, path, status):
+    # the views' own errors were JSON, aiohttp's (no such path, wrong method) text/plain: a client parsing every
+    # answer as JSON failed on them
+    [(answered, content_type, body, headers)] = _answers(tmp_path, [(method, path)])
+    assert (answered, content_type.split(";")[0]) == (status, "application/json") and body["error"]
+    if status == 405:
+        assert "GET" in headers["Allow"]
+
+
+def test_a_view_that_fails_answers_500_in_json(tmp_path, monkeypatch):
+    from scoring.resolution import ResolvingEngine
+
+    def fails(self, *args, **kwargs):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(ResolvingEngine, "cluster", fails)
+    [(status, content_type, body, _)] = _answers(tmp_path, [("GET", "/entities/trump")])
+    assert (status, content_type.split(";")[0]) == (500, "application/json")
+    assert "a bug" not in json.dumps(body)  # no internals to the client; the log has the traceback
