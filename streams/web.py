@@ -1,9 +1,9 @@
 """HTTP views on the worker: health, readiness, Prometheus metrics and the current top risks as JSON.
 
-The operational views (/healthz, /ready, /metrics) answer from the event loop in O(1). The data views (/scores*)
-render in a small thread pool, at most `web_max_concurrent_renders` at a time (more get 429 at once), so no burst
-of large requests can hold the loop that serves the probes and runs the agent. The data views need the bearer
-token when one is set; without one they answer only on a loopback bind address (docs/streaming.md, HTTP).
+The operational views (/healthz, /ready, /metrics) answer from the event loop in O(1). The data views (/scores*,
+/entities/ID) render in a small thread pool, at most `web_max_concurrent_renders` at a time (more get 429 at once),
+so no burst of large requests can hold the loop that serves the probes and runs the agent. The data views need the
+bearer token when one is set; without one they answer only on a loopback bind address (docs/streaming.md, HTTP).
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ class DataViewGuard:
         self.executor = ThreadPoolExecutor(max_workers=settings.web_max_concurrent_renders,
                                            thread_name_prefix="coi-web-render")
         if self.token is None and not self.open_without_token:
-            log.warning("data views (/scores*) are off: the web server binds %s and no web token is set "
+            log.warning("data views (/scores*, /entities/ID) are off: the web server binds %s and no web token is set "
                         "(COI_WEB_TOKEN or COI_WEB_TOKEN_FILE)", settings.web_host)
 
     def refusal(self, view, request: web.Request) -> web.Response | None:

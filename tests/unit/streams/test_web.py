@@ -270,3 +270,10 @@ def test_a_view_that_fails_answers_500_in_json(tmp_path, monkeypatch):
     [(status, content_type, body, _)] = _answers(tmp_path, [("GET", "/entities/trump")])
     assert (status, content_type.split(";")[0]) == (500, "application/json")
     assert "a bug" not in json.dumps(body)  # no internals to the client; the log has the traceback
+
+
+def test_an_ids_cluster_is_data_behind_the_token_as_its_scores_are(tmp_path):
+    authorized = {"Authorization": "Bearer let-me-in"}
+    answers = _answers(tmp_path, [("GET", "/entities/trump"), ("GET", "/entities/trump", authorized),
+                                  ("GET", "/metrics")], web_token="let-me-in")
+    assert [status for status, *_ in answers] == [401, 200, 200]
