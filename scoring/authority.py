@@ -165,15 +165,16 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
     if current and former:
         # a power he still exercises is no revolving door: a former path whose authority relation a current path
         # uses too (a second term in the same office; an old office's body he steers from a new one) is dropped
-        held = {_authority_hop(path).rec.relation_id for path in current}
-        former = [path for path in former if _authority_hop(path).rec.relation_id not in held]
+        held = {authority_hop(path).rec.relation_id for path in current}
+        former = [path for path in former if authority_hop(path).rec.relation_id not in held]
     keep = cfg.authority.max_paths
     return ActorAuthority(current=tuple(ranked(current)[:keep]), former=tuple(ranked(former)[:keep]))
 
 
-def _authority_hop(path: Path) -> Hop:
-    """The path's authority relation (the first hop after the chain of command: that chain relays only)."""
-    return next(hop for hop in path.hops if hop.rec.type in AUTHORITY_TYPES)
+def authority_hop(path: Path) -> Hop | None:
+    """The path's authority relation (the first hop after the chain of command: that chain relays only); None for a
+    path without one (a commercial path). `alerts.case_of` reads the same edge of a published score."""
+    return next((hop for hop in path.hops if hop.rec.type in AUTHORITY_TYPES), None)
 
 
 def _during(rec, office) -> bool:

@@ -135,7 +135,10 @@ def _assembled(model: type[Model], values: dict, defaulted: frozenset[str] = fro
     default, which `model(**values)` would not count as set."""
     built = object.__new__(model)
     object.__setattr__(built, "__dict__", values)
-    object.__setattr__(built, "__pydantic_fields_set__", set(values) - defaulted)
+    fields_set = set(values)
+    if defaulted:  # most models have none: no second set for every Evidence of every render
+        fields_set -= defaulted
+    object.__setattr__(built, "__pydantic_fields_set__", fields_set)
     object.__setattr__(built, "__pydantic_extra__", None)
     object.__setattr__(built, "__pydantic_private__", None)
     return built

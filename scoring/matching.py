@@ -137,9 +137,11 @@ class Matcher:
     def __len__(self) -> int:
         return len(self._refs)
 
-    def add(self, ref: EntityRef) -> list[Suggestion]:
+    def add(self, ref: EntityRef, compare: bool = True) -> list[Suggestion]:
         """Index an entity (new, or with new names) and return the suggestions against those already indexed, best
-        first; an entity seen before with the same names and identifiers is not compared again."""
+        first; an entity seen before with the same names and identifiers is not compared again. Without `compare`
+        (a bulk load: its range publishes no suggestions) the entity is indexed only, so that the entities after
+        it are compared with its own, as after an event-by-event replay."""
         held = self._refs.get(ref.id)
         if held is not None and (held.name, held.aliases, held.identifiers, held.country) == (
                 ref.name, ref.aliases, ref.identifiers, ref.country):
@@ -152,29 +154,16 @@ class Matcher:
         shared: Counter[str] = Counter()
         for token in tokens:
             posting = self._postings.setdefault(token, set())
-            if len(posting) <= self.max_block:
+            if compare and len(posting) <= self.max_block:
                 shared.update(posting)
             posting.add(ref.id)
+        if not compare:
+            return []
         shared.pop(ref.id, None)
         candidates = sorted(shared, key=lambda other: (-shared[other], other))
         candidates = [c for c in candidates if same_kind(self._refs[c].schema_, ref.schema_)][: self.max_candidates]
         return sorted((s for s in (self._score(ref, self._refs[c]) for c in candidates) if s is not None),
                       key=lambda s: (-s.score, s.pair))
-
-    def index(self, ref: EntityRef) -> None:
-        """Index an entity as `add` does, without comparing it with the others (a bulk load: its range publishes no
-        suggestions, but the entities after it are compared with its own, as after an event-by-event replay)."""
-        held = self._refs.get(ref.id)
-        if held is not None and (held.name, held.aliases, held.identifiers, held.country) == (
-                ref.name, ref.aliases, ref.identifiers, ref.country):
-            return
-        tokens = name_tokens(ref)
-        for token in self._tokens.get(ref.id, frozenset()) - tokens:
-            self._postings[token].discard(ref.id)
-        self._refs[ref.id] = ref
-        self._tokens[ref.id] = tokens
-        for token in tokens:
-            self._postings.setdefault(token, set()).add(ref.id)
 
     def _score(self, left: EntityRef, right: EntityRef) -> Suggestion | None:
         _, compare, compare_scores, _, _, _ = _ftm()

@@ -311,7 +311,7 @@ class ResolvingEngine:
         if self.matcher is not None:
             if self._bulk:  # load(): indexed as proposing would, not compared (a bulk range publishes nothing)
                 for entity_id in sorted(attributes_changed):
-                    self.matcher.index(self._refs[entity_id].ref())
+                    self.matcher.add(self._refs[entity_id].ref(), compare=False)
             else:
                 self._propose(sorted(attributes_changed), event)
         return self._finish(collected, event, offsets, plain, regrouped_pairs)

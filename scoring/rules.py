@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from schemas.outputs import Band
-from scoring.authority import ActorAuthority
+from scoring.authority import ActorAuthority, authority_hop
 from scoring.exposure import ExposureSet
 from scoring.group import Group
 from scoring.paths import (
@@ -47,7 +47,7 @@ from scoring.paths import (
 from scoring.records import pickled_as_values
 from scoring.registry import AGGRAVATING, KIND_PRIORITY, PRIMARY, PRIMARY_KINDS, RULES, TIE_KINDS
 from scoring.search import SearchContext
-from scoring.semantics import AUTHORITY_TYPES, TIE_LAYERS, TIE_TYPES
+from scoring.semantics import TIE_LAYERS, TIE_TYPES
 
 # When two decompositions give the same relation sequence, the path counts once, under the most urgent kind.
 _KIND_PRIORITY = KIND_PRIORITY
@@ -236,7 +236,8 @@ def _shown_authority(pools: list, limit: int, counterparty: str) -> tuple[Path, 
 
 def _lands_on(path: Path, party: str) -> bool:
     """Whether the path's authority relation (its first) targets `party` (`alerts.case_of` reads the same)."""
-    return next((hop.rec.target == party for hop in path.hops if hop.rec.type in AUTHORITY_TYPES), False)
+    hop = authority_hop(path)
+    return hop is not None and hop.rec.target == party
 
 
 def _shown(by_kind: dict[str, list[Path]], kinds: list[str], limit: int) -> tuple[Path, ...]:
