@@ -13,8 +13,9 @@ never visited twice on one chain), so cycles neither hang the search nor count t
 
 One owner's holding in one entity counts once: when several facts join the same two nodes (a stake that ended and
 the one that followed it, as registers state them; a stake and a directorship), they are alternatives, not
-additions, and the walk takes one (`_one_holding`). A chain exists only while its stakes coexist (the intersection
-of its hops' validity is not empty): an owner who sold HoldCo before HoldCo bought the bank never held the bank.
+additions, and a chain takes one (`_holding_alternatives`). A chain exists only while its stakes coexist (the
+intersection of its hops' validity is not empty): an owner who sold HoldCo before HoldCo bought the bank never
+held the bank.
 """
 
 from __future__ import annotations
@@ -135,8 +136,14 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
 
     day = ctx.day
 
-    def visit(node: str, chain: Chain, value: float, assumed: bool, depth: int, since, until) -> None:
-        # since, until: when every stake of the chain so far held together (None: unbounded)
+    # chains through a node pair several facts join (`_holding_alternatives`): (nodes of the chain) -> (rank of its
+    # facts, value, assumed, chain), the best ranked combination of facts for each sequence of nodes
+    chosen: dict[tuple, tuple] = {}
+    trail = [start]  # the nodes of the current chain, in walk order
+
+    def visit(node: str, chain: Chain, value: float, assumed: bool, depth: int, since, until, choice) -> None:
+        # since, until: when every stake of the chain so far held together (None: unbounded); choice: the ranks of
+        # the facts the chain took where several join two nodes (empty where none did)
         nonlocal budget
         direct = own and depth == 0
         deeper = depth + 1 < max_hops
@@ -153,14 +160,12 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
             if type(entry) is tuple:
                 reads.visits += len(entry) - 1
                 counted += len(entry) - 1
-                recs = _one_holding(entry, types, hop_values, since, until, day)
+                recs = _holding_alternatives(entry, types, hop_values, since, until, day)
             elif entry.type in types:
-                recs = (entry,)
+                recs = ((entry, None),)
             else:
                 continue
-            for rec in recs:
-                if rec.type not in types:
-                    continue
+            for rec, alternative in recs:
                 if budget <= 0 and not direct:
                     reads.visits += _extra_records(listed) - counted  # every edge counts as looked at, as listed
                     return
@@ -200,21 +205,36 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
                     budget -= 1
                 longer = None
                 now_assumed = assumed or stake_assumed
-                held = found.get(neighbour)
-                if held is None:
-                    found[neighbour] = held = [[chain_value], now_assumed, [] if with_chains else None]
-                else:
-                    held[0].append(chain_value)
-                    if now_assumed:
-                        held[1] = True
                 if with_chains:
                     step = hop_of((rec, True, weight, False))
                     longer = chain + (step,) if forward else (step,) + chain
-                    held[2].append(longer)
+                now_choice = choice
+                if alternative is not None:  # one of several facts joining these two nodes: ranked owner -> owned
+                    now_choice = choice + (alternative,) if forward else (alternative,) + choice
+                if now_choice:
+                    # a chain through a node pair several facts join: of the chains along the same nodes (one per
+                    # combination of those facts that coexists), only the best ranked counts (`_holding_alternatives`)
+                    key = (*trail, neighbour)
+                    best = chosen.get(key)
+                    if best is None or now_choice < best[0]:
+                        chosen[key] = (now_choice, chain_value, now_assumed, longer)
+                else:
+                    held = found.get(neighbour)
+                    if held is None:
+                        found[neighbour] = held = [[chain_value], now_assumed, [] if with_chains else None]
+                    else:
+                        held[0].append(chain_value)
+                        if now_assumed:
+                            held[1] = True
+                    if with_chains:
+                        held[2].append(longer)
                 if goes_on and deeper:
                     if adjacency(neighbour, holding, direction):
                         on_chain.add(neighbour)
-                        visit(neighbour, longer, chain_value, now_assumed, depth + 1, now_since, now_until)
+                        trail.append(neighbour)
+                        visit(neighbour, longer, chain_value, now_assumed, depth + 1, now_since, now_until,
+                              now_choice)
+                        trail.pop()
                         on_chain.discard(neighbour)
                     else:  # what visiting it would do (`SearchContext.edges` of nothing): most chains end here
                         read_adjacency(neighbour, holding, direction)
@@ -222,38 +242,45 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
                     read_node(neighbour)
 
     try:
-        visit(start, (), 1.0, False, 0, None, None)
+        visit(start, (), 1.0, False, 0, None, None, ())
     finally:
         del visit  # a recursive closure refers to itself: unbound, its walk is freed now, not by the cycle collector
+    for key, (_, chain_value, now_assumed, longer) in chosen.items():
+        held = found.get(key[-1])
+        if held is None:
+            found[key[-1]] = held = [[chain_value], now_assumed, [] if with_chains else None]
+        else:
+            held[0].append(chain_value)
+            if now_assumed:
+                held[1] = True
+        if with_chains:
+            held[2].append(longer)
     return found
 
 
-def _one_holding(recs: tuple, types: frozenset, hop_values, since, until, day) -> tuple:
-    """The relations between two nodes (several facts of the holding layer) that a chain may pass: one owner's
-    holding in one entity counts once. Two facts of one type between the same ends do not overlap in time (else
-    they would be one fact: `graph.facts_of`): a stake that ended and the one that followed it are successive
-    states of one holding, and a stake and a directorship of one company are two views of it; adding them up would
-    count it twice (15% + 15% = a beneficial owner's 30%). So of the usable relations that can coexist with the
-    chain so far (`since`, `until`), the walk takes the one in force on the date (of those, the largest stake:
-    control counts as 100%), else the one that ended last; ties go to the stronger relation, then the relation id,
-    so the choice never depends on order."""
+def _holding_alternatives(recs: tuple, types: frozenset, hop_values, since, until, day) -> list[tuple]:
+    """The relations between two nodes (several facts of the holding layer) that a chain may pass, each with its
+    rank: one owner's holding in one entity counts once. Two facts of one type between the same ends do not overlap
+    in time (else they would be one fact: `graph.facts_of`): a stake that ended and the one that followed it are
+    successive states of one holding, and a stake and a directorship of one company are two views of it; adding
+    them up would count it twice (15% + 15% = a beneficial owner's 30%). So a chain along given nodes takes, of the
+    combinations of facts that coexist (`since`, `until`: the chain so far), the best ranked, hop by hop from owner
+    to owned: the fact in force on the date first (of those, the largest stake: control counts as 100%), else the
+    one that ended last; ties go to the stronger relation, then the relation id. The ranks depend on the fact and
+    the date only, so the choice never depends on order nor on the direction of the walk: a newer stake that never
+    coexisted with the next hop does not hide the older one that did (a chain the walk from the owner and the walk
+    from the owned find alike)."""
     usable = []
     for rec in recs:
-        if rec.type not in types or hop_values(rec) is None:
+        if rec.type not in types:
+            continue
+        hop = hop_values(rec)
+        if hop is None:
             continue
         if (until is not None and rec.start is not None and rec.start > until) or \
                 (since is not None and rec.end is not None and rec.end < since):
             continue
-        usable.append(rec)
-    if len(usable) < 2:
-        return recs
-    held = [rec for rec in usable if rec.end is None or rec.end >= day]
-    if not held:
-        last = max(rec.end for rec in usable)
-        held = [rec for rec in usable if rec.end == last]
-
-    def rank(rec) -> tuple:
-        weight, stake, _ = hop_values(rec)
-        return -stake, -weight, rec.relation_id
-
-    return (min(held, key=rank),)
+        weight, stake, _ = hop
+        held = rec.end is None or rec.end >= day
+        usable.append((rec, (not held, 0 if held else -rec.end.toordinal(), -stake, -weight, rec.relation_id)))
+    return usable

@@ -127,3 +127,16 @@ def test_a_chain_exists_only_while_its_stakes_coexist(make, rule):
     ctx = dated(make, ("x", "holdco", 100, "2015-01-01", "2023-12-31"), ("holdco", "bank", 60, "2022-01-01", None),
                 rule=rule)
     assert stakes_of(ctx, "x") == {"holdco": 1.0, "bank": 0.6}
+
+
+@pytest.mark.parametrize("rule", ["eu", "ofac"])
+def test_a_newer_stake_in_the_holding_does_not_hide_the_chain_the_older_one_made(make, rule):
+    """X held 60% of HoldCo in 2018-2020 and again since 2022; HoldCo held 60% of the bank in 2019-2020. Through the
+    first stake X held the bank (ended, decaying); the walk from X took the stake in force on the date, which never
+    coexisted with HoldCo's, and lost the chain the walk from the bank found: X was the bank's indirect owner one
+    way and not the other, and buying HoldCo back removed X's past conflicts over the bank."""
+    ctx = dated(make, ("x", "holdco", 60, "2018-01-01", "2020-12-31"),
+                ("holdco", "bank", 60, "2019-01-01", "2020-06-30"), ("x", "holdco", 60, "2022-01-01", None), rule=rule)
+    assert set(stakes_of(ctx, "x")) == {"holdco", "bank"}
+    assert "x" in stakes_of(ctx, "bank", forward=False)
+    assert stakes_of(ctx, "x")["bank"] == stakes_of(ctx, "bank", forward=False)["x"]
