@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from streams.commands.inputs import EXIT_UNUSABLE_INPUT, unusable_input
+from streams.commands.inputs import compressed_or_binary, refusal, refuse_unusable_input
 from streams.config import add_connection_flags, settings_from_args
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def run_import(args: argparse.Namespace) -> int:
 
     report = ImportReport()
     with _readable(args.file) as path:
-        refuse_non_json(path, "standard input" if args.file == "-" else args.file)
+        refuse_non_json(path, args.file)
         reader = JsonValues(path, report, progress=not args.quiet and sys.stderr.isatty())
         fmt = args.format if args.format != "auto" else detect_format(reader)
         events = _events(fmt, reader, args, report)
@@ -219,25 +219,14 @@ class JsonValues:
                     disable=quiet or not self.progress, desc=f"{self.path.name} pass {self.passes}", leave=False)
 
 
-# Formats people hand the importer by mistake, by their first bytes: one line naming them beats a skip per line.
-NOT_JSON_SIGNATURES: dict[bytes, str] = {
-    b"\x1f\x8b": "a gzip file: decompress it first (zcat FILE | coi-risk import -)",
-    b"PK\x03\x04": "a zip archive: extract the JSON file from it first",
-    b"SQLite format 3\x00": "an SQLite database: map it to FtM first (ftm map)",
-    b"BZh": "a bzip2 file: decompress it first",
-    b"\xfd7zXZ": "an xz file: decompress it first",
-}
-
-
-def refuse_non_json(path: Path, name: str) -> None:
-    """Stop with one line when the file is plainly not JSON: a known binary format, or a first line that is not
-    JSON and does not open a JSON value (a YAML mapping, a CSV header). A broken line in JSON lines is not this:
-    it is reported and skipped."""
+def refuse_non_json(path: Path, file: str) -> None:
+    """Stop with one line when the file is plainly not JSON: a compressed or binary format (`inputs`), or a first
+    line that is not JSON and does not open a JSON value (a YAML mapping, a CSV header). A broken line in JSON lines
+    is not this: it is reported and skipped. `file` is the name given ('-': standard input, spooled to `path`)."""
+    name = "standard input" if file == "-" else file
     with path.open("rb") as stream:
-        head = stream.read(16)
-        for signature, what in NOT_JSON_SIGNATURES.items():
-            if head.startswith(signature):
-                _refuse(f"{name} is {what}")
+        if (what := compressed_or_binary(stream.read(16), name, "import", reads_stdin=file != "-")) is not None:
+            raise SystemExit(refusal("import", what))
         stream.seek(0)
         first = _first_byte(stream)
         if first in (b"", b"{", b"["):
@@ -249,14 +238,9 @@ def refuse_non_json(path: Path, name: str) -> None:
     try:
         json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        _refuse(f"{name} is not JSON lines, a JSON array or JSON objects (it begins {line.strip()[:40]!r}); "
-                "coi-risk import reads FtM entities, FtM delta lines and BODS statements as JSON")
-
-
-def _refuse(why: str) -> None:
-    """An input the command cannot use at all: one line, exit 2, as every command's (streams.commands.inputs)."""
-    print(f"coi-risk import: {why}", file=sys.stderr)
-    raise SystemExit(EXIT_UNUSABLE_INPUT)
+        raise SystemExit(refusal("import", f"{name} is not JSON lines, a JSON array or JSON objects (it begins "
+                                           f"{line.strip()[:40]!r}); coi-risk import reads FtM entities, FtM delta "
+                                           "lines and BODS statements as JSON")) from None
 
 
 def _first_byte(stream: BinaryIO) -> bytes:
@@ -345,9 +329,8 @@ class _readable:
     def __enter__(self) -> Path:
         if self.file != "-":
             # its own contents check (refuse_non_json) says what a compressed or binary file is
-            if (why := unusable_input(self.file, "import", json_lines=False)) is not None:
-                print(f"coi-risk import: {why}", file=sys.stderr)
-                raise SystemExit(EXIT_UNUSABLE_INPUT)
+            if (refused := refuse_unusable_input(self.file, "import", json_lines=False)) is not None:
+                raise SystemExit(refused)
             if Path(self.file).is_file():
                 return Path(self.file)
         handle = tempfile.NamedTemporaryFile(prefix="coi-risk-import-", suffix=".json", delete=False)
@@ -358,8 +341,7 @@ class _readable:
                     with open(self.file, "rb") as source:
                         shutil.copyfileobj(source, handle)
                 except OSError as exc:
-                    print(f"coi-risk import: cannot read {self.file}: {exc.strerror}", file=sys.stderr)
-                    raise SystemExit(EXIT_UNUSABLE_INPUT) from None
+                    raise SystemExit(refusal("import", f"cannot read {self.file}: {exc.strerror}")) from None
             elif hasattr(sys.stdin, "buffer"):
                 shutil.copyfileobj(sys.stdin.buffer, handle)
             else:  # a text stream without bytes underneath (tests, embedding)

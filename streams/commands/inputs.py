@@ -4,6 +4,7 @@ an analyst): one line saying why a file cannot be used, and exit code 2 (`stream
 from __future__ import annotations
 
 import stat
+import sys
 from pathlib import Path
 
 EXIT_UNUSABLE_INPUT = 2
@@ -38,21 +39,27 @@ def unusable_input(file: str, command: str, json_lines: bool = True, reads_stdin
             head = stream.read(16)
     except OSError as exc:
         return f"cannot read {file}: {exc.strerror}"
-    if json_lines:
-        for signature, (what, tool) in COMPRESSED_OR_BINARY.items():
-            if head.startswith(signature):
-                how = f" ({tool} {file} | coi-risk {command} -)" if tool and reads_stdin else ""
-                return f"{file} is {what}{how}"
+    return compressed_or_binary(head, file, command, reads_stdin) if json_lines else None
+
+
+def compressed_or_binary(head: bytes, file: str, command: str, reads_stdin: bool = True) -> str | None:
+    """Why FILE, whose first bytes are `head`, is no JSON (a compressed file, an archive, a database), with how to
+    feed it through stdin when the command reads it; or None."""
+    for signature, (what, tool) in COMPRESSED_OR_BINARY.items():
+        if head.startswith(signature):
+            how = f" ({tool} {file} | coi-risk {command} -)" if tool and reads_stdin else ""
+            return f"{file} is {what}{how}"
     return None
+
+
+def refusal(command: str, why: str) -> int:
+    """Prints why `command` cannot use its input, in the one line every command uses, and returns the exit code."""
+    print(f"coi-risk {command}: {why}", file=sys.stderr)
+    return EXIT_UNUSABLE_INPUT
 
 
 def refuse_unusable_input(file: str | None, command: str, json_lines: bool = True,
                           reads_stdin: bool = True) -> int | None:
     """Prints why FILE cannot be used and returns the exit code, or returns None when it can (or is not given)."""
-    import sys
-
     why = None if file is None else unusable_input(file, command, json_lines, reads_stdin)
-    if why is None:
-        return None
-    print(f"coi-risk {command}: {why}", file=sys.stderr)
-    return EXIT_UNUSABLE_INPUT
+    return None if why is None else refusal(command, why)

@@ -80,11 +80,6 @@ def run(args) -> int:
     # only when it is done, which is before the last event is read (the load stamps them in its final rebuild).
     offsets: dict[str, int] = {}
     if args.file:
-        try:  # here, not only in the publishing child, whose failure would say less
-            Path(args.file).open("rb").close()
-        except OSError as exc:
-            print(f"cannot load: {exc}", file=sys.stderr)
-            return 2
         publishing = Publishing(settings, Path(args.file), progress=not args.quiet)
         try:
             start = publishing.wait_for_topic()
