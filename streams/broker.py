@@ -32,6 +32,8 @@ from pathlib import Path
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
 
+from streams.commands.exits import EXIT_FAILED, EXIT_USAGE
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 KAFKA_DEPLOY_DIR = REPO_ROOT / "deploy" / "kafka"
 POM_FILE = KAFKA_DEPLOY_DIR / "pom.xml"
@@ -467,7 +469,7 @@ def _run_start(args: argparse.Namespace) -> int:
         _broker_from_args(args).start(timeout=args.timeout)
     except BrokerError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     return 0
 
 
@@ -493,7 +495,7 @@ def _run_fetch(args: argparse.Namespace) -> int:
         jar_dir = broker.fetch_jars(force=args.force)
     except BrokerError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     print(f"Kafka jars ready in {jar_dir}")
     return 0
 
@@ -543,7 +545,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except SettingsError as exc:
         print(f"python -m streams.broker: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ import argparse
 import importlib
 import sys
 
+from streams.commands.exits import EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
+
 # each module registers one or more subcommands; they import their heavy dependencies lazily
 _COMMAND_MODULES = (
     "streams.broker",
@@ -35,14 +37,6 @@ def build_parser() -> argparse.ArgumentParser:
         importlib.import_module(module_name).register(subparsers)
     return parser
 
-
-# Exit codes: 0 done, 1 failed (Kafka unusable, I/O), 2 usage (arguments, settings, input files the command cannot
-# use), 130 interrupted (Ctrl-C), 141 the reader of stdout went away (`coi-risk ... | head`), as the shell reports a
-# process that SIGINT or SIGPIPE ended.
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-EXIT_BROKEN_PIPE = 141
 
 _UNREACHABLE_HINT = ("is the broker running, and is this its address? (--bootstrap-servers, COI_BOOTSTRAP_SERVERS or "
                      "KAFKA_BOOTSTRAP_SERVERS; none set: the local broker, `coi-risk broker start`)")

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from streams.commands.exits import EXIT_USAGE
 from streams.commands.replay import position
 from streams.config import add_connection_flags, settings_from_args
 
@@ -37,7 +38,7 @@ def run(args) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         print(f"coi-risk audit: cannot make the report directory {out}: {exc.strerror}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     processor = new_processor(settings)
     summary = ReplaySummary()
     items = (item for item in replay(settings, Position.parse(args.start), Position.parse(args.end), processor,

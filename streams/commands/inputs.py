@@ -1,5 +1,5 @@
 """Input files named on the command line, checked before a command does any work (connects, starts a broker, asks
-an analyst): one line saying why a file cannot be used, and exit code 2 (`streams.cli`)."""
+an analyst): one line saying why a file cannot be used, and exit code 2 (`exits.EXIT_USAGE`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import stat
 import sys
 from pathlib import Path
 
-EXIT_UNUSABLE_INPUT = 2
+from streams.commands.exits import EXIT_USAGE
 
 # What people hand a command of JSON lines by mistake, by their first bytes.
 COMPRESSED_OR_BINARY: dict[bytes, tuple[str, str | None]] = {
@@ -55,7 +55,7 @@ def compressed_or_binary(head: bytes, file: str, command: str, reads_stdin: bool
 def refusal(command: str, why: str) -> int:
     """Prints why `command` cannot use its input, in the one line every command uses, and returns the exit code."""
     print(f"coi-risk {command}: {why}", file=sys.stderr)
-    return EXIT_UNUSABLE_INPUT
+    return EXIT_USAGE
 
 
 def refuse_unusable_input(file: str | None, command: str, json_lines: bool = True,

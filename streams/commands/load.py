@@ -30,6 +30,7 @@ import sys
 import time
 from pathlib import Path
 
+from streams.commands.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from streams.commands.inputs import refuse_unusable_input
 from streams.config import add_connection_flags
 
@@ -59,7 +60,7 @@ def run(args) -> int:
     settings, config, store = open_store(args)
     if (why := cannot_write_snapshots(store)) is not None:
         print(f"cannot load: {why}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     from streams.recovery import commit_offsets, committed_offsets, group_members, log_end_offsets
 
     # A worker of this app id that runs beside the load (even one that has committed nothing yet: an empty log)
@@ -69,13 +70,13 @@ def run(args) -> int:
         print(f"a worker of {settings.app_id!r} is running (the consumer group has members: {', '.join(members)}; "
               "a worker stopped a moment ago stays one until its session times out): stop it before a bulk load",
               file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     committed = committed_offsets(settings)
     if committed and not args.force:
         print(f"the consumer group {settings.app_id!r} has already committed {committed}: its worker has published "
               "alerts whose ids a bulk load would not continue; use the worker's own snapshots, or --force",
               file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     # The end offsets the scores and the snapshot are stamped with; while a file is being published they are known
     # only when it is done, which is before the last event is read (the load stamps them in its final rebuild).
     offsets: dict[str, int] = {}
@@ -107,7 +108,7 @@ def run(args) -> int:
             bounds = resolve_bounds(consumer, settings.events_topic)
         except LookupError as exc:
             print(f"cannot load: {exc}", file=sys.stderr)
-            return 2
+            return EXIT_USAGE
         finally:
             consumer.close()
         offsets.update({str(partition): stop for partition, stop in bounds.end.items()})
@@ -129,7 +130,7 @@ def run(args) -> int:
                          f"and `coi-risk load {args.file}` again publishes it whole (lines published twice are "
                          "applied once)")
         print(f"interrupted: no record, snapshot or commit written{published}", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BaseException:
         letters.close(5.0)
         raise
@@ -147,7 +148,7 @@ def run(args) -> int:
     if not_stored:
         print(f"{len(not_stored)} dead letter(s) did not reach {settings.dead_letter_topic!r} (the first: "
               f"{printable(not_stored[0])}); no record, snapshot or commit written: load again", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     # again before anything is written: a worker that started during the load is applying the same events itself
     members, committed_now = group_members(settings), committed_offsets(settings)
     if members or committed_now != committed:
@@ -155,7 +156,7 @@ def run(args) -> int:
               + (f"members: {', '.join(members)}" if members else f"the group committed {committed_now}")
               + "): it applies the log event by event and publishes its alerts itself; no record, snapshot or "
               "commit written", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     # Recorded before the snapshot is written, and the snapshot before the group is committed: a worker that ever
     # has to start from the log's start (its snapshots lost) reproduces this load from the record, and continues
     # under the alert ids this load's worker publishes. A snapshot of the loaded state without the record (the record
@@ -166,7 +167,7 @@ def run(args) -> int:
         print(f"the load could not be recorded in {settings.bulk_loads_topic!r} ({type(exc).__name__}: {exc}); "
               f"no snapshot was written and the group {settings.app_id!r} was not committed: load again",
               file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     try:
         path = store.save(SnapshotState(engine, tracker, dict(bounds.end), dict(applied.last_records)))
     except Exception as exc:  # noqa: BLE001 - the record stands: a worker reproduces the load from it
@@ -174,7 +175,7 @@ def run(args) -> int:
               f"{store.directory} ({type(exc).__name__}: {exc}); the group {settings.app_id!r} was not committed: a "
               "worker reproduces the load from the record at its start (as slow as this load), or load again",
               file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     # the group starts where the snapshot ends: the worker need not fetch the loaded log again only to skip it
     try:
         commit_offsets(settings, dict(bounds.end))
@@ -182,7 +183,7 @@ def run(args) -> int:
         print(f"the snapshot {path} is written and valid, but the group {settings.app_id!r} was not committed at "
               f"{bounds.end} ({type(exc).__name__}: {exc}; is a worker of this app id running?): its worker will "
               "read the loaded log again and skip it", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     rate = applied.read / loaded if loaded else 0.0
     print(f"loaded {applied.read} events ({applied.invalid} invalid, dead-lettered) into "
           f"{engine.stats()['relations']} relations in {loaded:.1f}s ({rate:,.0f} ev/s); snapshot at offsets "
@@ -232,8 +233,8 @@ class Publishing:
                 if self._process.is_alive():
                     return False
             self._process.join()
-            raise NotPublished(1, f"the publishing process stopped (exit code {self._process.exitcode}) before it "
-                                  "reported")
+            raise NotPublished(EXIT_FAILED, f"the publishing process stopped (exit code {self._process.exitcode}) "
+                                            "before it reported")
         return self.summary is not None
 
     def wait_for_topic(self, timeout_s: float = 120.0) -> dict[int, int]:
@@ -249,7 +250,8 @@ class Publishing:
                     return {tp.partition: offset for tp, offset in consumer.beginning_offsets(partitions).items()}
                 except LookupError:
                     if self.finished() or time.monotonic() > deadline:
-                        raise NotPublished(1, f"the topic {self._settings.events_topic!r} does not exist") from None
+                        raise NotPublished(EXIT_FAILED, f"the topic {self._settings.events_topic!r} does not "
+                                                        "exist") from None
                     time.sleep(0.2)  # `partitions_of` asks the broker again
         finally:
             consumer.close()

@@ -18,11 +18,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from streams.commands.exits import EXIT_INTERRUPTED
 from streams.commands.inputs import refuse_unusable_input
 from streams.config import add_connection_flags, settings_from_args
 
 EXIT_SOME_LINES_NOT_SENT = 1
-EXIT_INTERRUPTED = 130  # Ctrl-C, as the shell reports it
 _FAILURES_SHOWN = 20
 _ANSWER_TIMEOUT_S = 120.0
 

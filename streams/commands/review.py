@@ -21,6 +21,7 @@ from pathlib import Path
 
 from schemas.events import SCHEMA_VERSION, RelationshipEvent
 from scoring.resolution import ResolvingEngine
+from streams.commands.exits import EXIT_USAGE
 from streams.commands.suggest import load_events, read_events
 from streams.config import add_connection_flags, settings_from_args
 
@@ -116,15 +117,15 @@ def run(args: argparse.Namespace) -> int:
             Path(args.out).open("a").close()
         except OSError as exc:
             print(f"coi-risk review: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
-            return 2
+            return EXIT_USAGE
     loaded = load_events(args.events, "review")
     if loaded is None:
-        return 2
+        return EXIT_USAGE
     layer = loaded[0]
     if args.suggestions:
         proposals = read_events(args.suggestions, "review")
         if proposals is None:
-            return 2
+            return EXIT_USAGE
         layer.apply_many(proposals[0])  # proposals not judged in EVENTS join the open ones
     # best first: the matcher's score, then the relation id (a stable order for a replay of the same answers)
     open_ones = sorted(layer.suggestions(), key=lambda e: (-(e.properties.confidence_score or 0.0), e.relation_id))

@@ -18,6 +18,7 @@ from schemas.validation import EventRejected, parse_event
 from scoring import Engine
 from scoring.resolution import ResolvingEngine
 from scoring.config import BAND_ORDER
+from streams.commands.exits import EXIT_USAGE
 from streams.commands.inputs import refuse_unusable_input
 from streams.config import SettingsError, load_scoring_config
 from streams.render import printable, render_ranking
@@ -48,7 +49,7 @@ def _not_events(path: str, leading: list[tuple[int, EventRejected]]) -> int:
     number, rejection = leading[0]
     print(f"coi-risk score: {path} is not relationship events ({rejection.reason.value} on line {number}); "
           f"convert FtM or BODS data first with `coi-risk import {path}`", file=sys.stderr)
-    return 2
+    return EXIT_USAGE
 
 
 def _report_rejections(path: str, rejections: list[tuple[int, EventRejected]]) -> None:
@@ -63,13 +64,13 @@ def run(args: argparse.Namespace) -> int:
         config = load_scoring_config(args.config, "--config")
     except SettingsError as exc:
         print(f"coi-risk score: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     engine = ResolvingEngine(config, as_of=args.as_of)  # the resolved graph: judgements in FILE merge ids
     try:
         stream = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")
     except OSError as exc:
         print(f"coi-risk score: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     applied = rejected = 0
     # Lines that are no events at all, while nothing has applied yet: two of them (or a file of nothing else) mean
     # the file is not relationship events (one line says so); one bad first line in an events file is just a bad line.

@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+from streams.commands.exits import EXIT_FAILED, EXIT_USAGE
 from streams.commands.inputs import refuse_unusable_input
 from streams.config import add_connection_flags, settings_from_args
 
@@ -122,13 +123,13 @@ def run_export(args) -> int:
     target = None if args.output == "-" else Path(args.output)
     if target is not None and (why := _not_exportable_to(target)) is not None:
         print(f"not exporting to {target}: {why}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     _, _, store = open_store(args)
     found = store.load_newest()
     if found is None:
         why = "see the warnings above" if store.paths() else "it holds none: is this the worker's snapshot_dir?"
         print(f"no usable snapshot in {store.directory} ({why})", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     state, path = found
     header = {key: value for key, value in store.read_header(path).items()
               if key in ("app_id", "events_topic", "offsets", "last_records", "package_version", "config_hash",
@@ -145,7 +146,7 @@ def run_export(args) -> int:
                 lines += 1
     except (OSError, _TooLong) as exc:  # a full disk, a directory we may not write to: one line, and no file there
         print(f"not exported to {target or 'standard output'}: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     print(f"exported {path.name} (offsets {header['offsets']}, {state.engine.stats()['relations']} relations) as "
           f"{lines} lines", file=sys.stderr)
     return 0
@@ -190,7 +191,7 @@ def run_import(args) -> int:
     settings, config, store = open_store(args)
     if (why := cannot_write_snapshots(store)) is not None:
         print(f"cannot import {args.file}: {why}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     started = time.perf_counter()
     transitions: list = []
     try:
@@ -207,19 +208,19 @@ def run_import(args) -> int:
               f"version's is {_hash_text(config_hash(config))}: pass --rescore to import it with its alerts brought "
               "in line with the scores here, unpublished (docs/streaming.md, \"Upgrades that change scoring\")",
               file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except PortableFormatError as exc:
         print(f"cannot import {args.file}: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 - a file the checks did not foresee: still one line, no traceback
         print(f"cannot import {args.file}: not a portable state file written by `coi-risk snapshot export` "
               f"({type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:200]})", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     for name, mine in (("app_id", settings.app_id), ("events_topic", settings.events_topic)):
         if header.get(name) not in (None, mine) and not args.force:
             print(f"{args.file} was exported for {name}={header.get(name)!r}, this worker has {mine!r}; "
                   "pass --force to import it anyway", file=sys.stderr)
-            return 2
+            return EXIT_USAGE
     path = store.save(SnapshotState(engine, tracker, offsets, last_records))
     notes = []
     if header.get("config_hash") not in (None, config_hash(config)):

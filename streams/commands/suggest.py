@@ -18,6 +18,7 @@ from schemas.events import RelationshipEvent
 from schemas.validation import EventRejected, parse_event
 from scoring.matching import DEFAULT_MAX_BLOCK, DEFAULT_THRESHOLD, Matcher, Suggestion
 from scoring.resolution import ResolvingEngine
+from streams.commands.exits import EXIT_USAGE
 from streams.commands.inputs import refuse_unusable_input
 from streams.render import printable
 
@@ -87,7 +88,7 @@ def suggestions_for(layer: ResolvingEngine, matcher: Matcher) -> list[Suggestion
 def run(args: argparse.Namespace) -> int:
     loaded = load_events(args.file, "suggest-merges")
     if loaded is None:
-        return 2
+        return EXIT_USAGE
     layer, applied, rejected = loaded
     matcher = Matcher(threshold=args.threshold, max_block=args.max_block)
     found = suggestions_for(layer, matcher)
