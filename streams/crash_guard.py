@@ -113,7 +113,5 @@ class CrashGuard:
             return {}
 
     def _write_ledger(self) -> None:
-        temporary = self._ledger_path.with_suffix(".tmp")
-        temporary.unlink(missing_ok=True)  # a leftover, or a link planted there: created afresh, never followed
-        with atomic_replacement(self._ledger_path, temporary=temporary, permissions=0o644, mode="w") as handle:
+        with atomic_replacement(self._ledger_path, permissions=0o644, mode="w") as handle:
             handle.write(json.dumps(self._deaths, indent=1, sort_keys=True))

@@ -13,7 +13,6 @@ import argparse
 import datetime as dt
 import itertools
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from streams.commands.inputs import compressed_or_binary, refusal, refuse_unusable_input
 from streams.config import add_connection_flags, settings_from_args
+from streams.files import PreparedReplacement
 
 if TYPE_CHECKING:
     from schemas.ftm import ImportReport
@@ -65,49 +65,55 @@ def run_import(args: argparse.Namespace) -> int:
     from schemas.ftm import ImportReport
 
     report = ImportReport()
-    with _readable(args.file) as path:
-        refuse_non_json(path, args.file)
-        reader = JsonValues(path, report, progress=not args.quiet and sys.stderr.isatty())
-        fmt = args.format if args.format != "auto" else detect_format(reader)
-        events = _events(fmt, reader, args, report)
-        lines = (event.model_dump_json(by_alias=True, exclude_none=True) for event in events)
-        not_sent = 0
-        if args.produce:
-            from streams.commands.produce import produce_lines, report_failures
+    written: list[PreparedReplacement] = []  # the feed state, once the delta was read to its end
+    try:
+        with _readable(args.file) as path:
+            refuse_non_json(path, args.file)
+            reader = JsonValues(path, report, progress=not args.quiet and sys.stderr.isatty())
+            fmt = args.format if args.format != "auto" else detect_format(reader)
+            events = _events(fmt, reader, args, report, written)
+            lines = (event.model_dump_json(by_alias=True, exclude_none=True) for event in events)
+            not_sent = 0
+            if args.produce:
+                from streams.commands.produce import produce_lines, report_failures
 
-            settings = settings_from_args(args)
-            topic = args.topic or settings.events_topic
-            summary = produce_lines(settings, (line.encode() for line in lines), topic, progress=False)
-            print(f"sent {summary['sent']} events to {topic}", file=sys.stderr)
-            not_sent = report_failures(summary, topic)
-        else:
-            out = sys.stdout
-            for line in lines:
-                out.write(line + "\n")
-            out.flush()
-    if fmt == "ftm-delta" and args.state:
-        _commit_state(args.state, keep=not not_sent)
+                settings = settings_from_args(args)
+                topic = args.topic or settings.events_topic
+                summary = produce_lines(settings, (line.encode() for line in lines), topic, progress=False)
+                print(f"sent {summary['sent']} events to {topic}", file=sys.stderr)
+                not_sent = report_failures(summary, topic)
+            else:
+                out = sys.stdout
+                for line in lines:
+                    out.write(line + "\n")
+                out.flush()
+        if fmt == "ftm-delta" and args.state:
+            _commit_state(args.state, written, keep=not not_sent)
+    finally:
+        for state in written:  # not committed (an exception on the way): the previous state stays
+            state.discard()
     print_summary(f"{args.command_name} ({fmt})", report)
     if not_sent:
         return not_sent
     return 1 if report.skipped and not (report.converted or report.retracted) else 0
 
 
-def _commit_state(state_path: str, keep: bool) -> None:
+def _commit_state(state_path: str, written: list[PreparedReplacement], keep: bool) -> None:
     """The feed state moves into place only once its events were delivered: the next delta is read against it,
     so a state ahead of the topic would lose the upserts and retractions that never arrived."""
-    partial = Path(f"{state_path}.partial")
-    if not partial.exists():
+    if not written:
         return
+    state = written.pop()
     if keep:
-        os.replace(partial, state_path)
+        state.commit()
     else:
-        partial.unlink()
+        state.discard()
         print(f"coi-risk: the feed state {state_path} was NOT updated, since some events did not reach the topic; "
               "import the same delta again once the broker takes them", file=sys.stderr)
 
 
-def _events(fmt: str, reader: JsonValues, args: argparse.Namespace, report: ImportReport) -> Iterator:
+def _events(fmt: str, reader: JsonValues, args: argparse.Namespace, report: ImportReport,
+            written: list[PreparedReplacement]) -> Iterator:
     from schemas.ftm import FTM_IMPORT_VERSION, ImportDefaults
 
     supplied = {"publisher": args.publisher, "source_url": args.source_url, "retrieved_at": args.retrieved_at,
@@ -122,7 +128,7 @@ def _events(fmt: str, reader: JsonValues, args: argparse.Namespace, report: Impo
         return import_bods(reader.read, defaults, report)
     defaults = ImportDefaults(extractor_version=FTM_IMPORT_VERSION, **given)
     if fmt == "ftm-delta":
-        return _delta_events(reader, defaults, report, args.state)
+        return _delta_events(reader, defaults, report, args.state, written)
     from schemas.ftm import import_ftm, referent_events
 
     events = import_ftm(reader.read, defaults, report)
@@ -131,7 +137,8 @@ def _events(fmt: str, reader: JsonValues, args: argparse.Namespace, report: Impo
     return events
 
 
-def _delta_events(reader: JsonValues, defaults, report: ImportReport, state_path: str | None) -> Iterator:
+def _delta_events(reader: JsonValues, defaults, report: ImportReport, state_path: str | None,
+                  written: list[PreparedReplacement]) -> Iterator:
     from schemas.ftm import FtmFeed, events_from_delta
 
     state: list[dict] = []
@@ -147,10 +154,11 @@ def _delta_events(reader: JsonValues, defaults, report: ImportReport, state_path
         _not_a_state(state_path, exc)
     yield from events_from_delta(reader.read(), defaults, report, feed)
     if state_path:  # written whole, renamed by _commit_state: an interrupted import leaves the previous state intact
-        partial = Path(f"{state_path}.partial")
-        with partial.open("w", encoding="utf-8") as out:
+        state = PreparedReplacement(Path(state_path), mode="w")
+        with state.writing() as out:
             for entry in feed.state():
                 out.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
+        written.append(state)
 
 
 def _not_a_state(state_path: str | None, exc: Exception) -> None:
