@@ -35,7 +35,8 @@ _RENDER_ATTEMPTS = 3
 
 
 class BadQuery(ValueError):
-    """A query string a data view cannot answer: 400, with the message."""
+    """A query string a data view cannot answer: raised from a view, `json_errors` answers it 400 with the
+    message."""
 
 
 def _query(request: web.Request, allowed: tuple[str, ...]) -> dict[str, str]:
@@ -99,9 +100,13 @@ def _loopback_host(host: str) -> bool:
 @aiohttp_web.middleware
 async def json_errors(request: aiohttp_web.Request, handler) -> aiohttp_web.StreamResponse:
     """Every error as JSON, as the views' own: aiohttp's (no such path, a wrong method) were text/plain, and a view
-    that failed answered "500 Internal Server Error" as text. A failure's details go to the log, not the client."""
+    that failed answered "500 Internal Server Error" as text. A failure's details go to the log, not the client.
+    A query a data view cannot answer (BadQuery, raised once its request is admitted) is a 400 here, for every
+    view."""
     try:
         return await handler(request)
+    except BadQuery as exc:
+        return aiohttp_web.json_response({"error": str(exc)}, status=400)
     except aiohttp_web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -144,6 +149,15 @@ class DataViewGuard:
             log.warning("data views (/scores*, /entities/ID) are off: the web server binds %s and no web token is set "
                         "(COI_WEB_TOKEN or COI_WEB_TOKEN_FILE)", settings.web_host)
 
+    def admit(self, view, request: web.Request,
+              allowed: tuple[str, ...] = ()) -> tuple[web.Response | None, dict[str, str]]:
+        """The one token check of a data request, then its query (`_query`: BadQuery for one the view cannot
+        answer). The token comes first: a client without it learns nothing of the parameters. Every data view
+        calls this before `render`, which trusts what it is given."""
+        if (refused := self.refusal(view, request)) is not None:
+            return refused, {}
+        return None, _query(request, allowed)
+
     def refusal(self, view, request: web.Request) -> web.Response | None:
         if self.token is None:
             if self.open_without_token:
@@ -163,10 +177,9 @@ class DataViewGuard:
         return view.json({"error": "missing or wrong bearer token"}, status=401,
                          headers={"WWW-Authenticate": 'Bearer realm="coi-risk"'})
 
-    async def render(self, view, request: web.Request, produce) -> web.Response:
-        refused = self.refusal(view, request)
-        if refused is not None:
-            return refused
+    async def render(self, view, produce) -> web.Response:
+        """`produce()`, off the loop, for a request `admit` let through (no token check here). It answers the
+        body (bytes: 200), or (body, status); a body that is not bytes is encoded as JSON, in the render thread."""
         if self.slots.locked():
             return view.json({"error": "too many concurrent data requests; retry shortly"}, status=429,
                              headers={"Retry-After": "1"})
@@ -183,9 +196,7 @@ class DataViewGuard:
         if body is None:
             return view.json({"error": "scores changed while rendering; retry"}, status=503,
                              headers={"Retry-After": "1"})
-        status = 200
-        if isinstance(body, tuple):  # (body, status)
-            body, status = body
+        body, status = body
         return view.bytes(body, content_type="application/json", status=status)
 
     def not_yet(self, view) -> web.Response | None:
@@ -196,20 +207,27 @@ class DataViewGuard:
                          status=503, headers={"Retry-After": "5"})
 
     @staticmethod
-    def _render(produce) -> bytes | None:
+    def _render(produce) -> tuple[bytes, int] | None:
         for _ in range(_RENDER_ATTEMPTS):
             try:
-                return produce()
+                body, status = produced if isinstance(produced := produce(), tuple) else (produced, 200)
+                return (body if isinstance(body, bytes) else json.dumps(body).encode()), status
             except RuntimeError:  # "dictionary changed size during iteration"
                 continue
         return None
+
+
+def unknown_entity(entity_id: str) -> tuple[dict, int]:
+    """The answer of both entity views (/scores?entity=ID, /entities/ID) for an id no event names: a 404, not an
+    empty answer that would read a typo as "no risk"."""
+    return {"error": f"no event names the entity {entity_id!r}"}, 404
 
 
 def entity_view(resolver, entity_id: str) -> tuple[dict, int]:
     """`GET /entities/ID`: the cluster an id belongs to (scoring.resolution.ResolvingEngine.cluster), or 404."""
     cluster = resolver.cluster(entity_id)
     if cluster is None:
-        return {"error": f"no event names the entity {entity_id!r}"}, 404
+        return unknown_entity(entity_id)
     return cluster, 200
 
 
@@ -234,54 +252,41 @@ def register_views(app, pipeline: Pipeline) -> None:
         # aiohttp refuses a charset inside content_type=, and Prometheus' content type carries one
         return self.bytes(generate_latest(pipeline.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
-    def admit(view, request: web.Request, allowed: tuple[str, ...]) -> tuple[web.Response | None, dict[str, str]]:
-        """The token first (a client without it learns nothing of the parameters), then the query."""
-        if (refused := guard.refusal(view, request)) is not None:
-            return refused, {}
-        try:
-            return None, _query(request, allowed)
-        except BadQuery as exc:
-            return view.json({"error": str(exc)}, status=400), {}
-
+    # every data view: `guard.admit` (the token, then the query) before `guard.render`, which does not check again;
+    # a BadQuery raised here is answered 400 by `json_errors`
     @app.page("/scores")
     async def scores(self, request: web.Request) -> web.Response:
-        refused, query = admit(self, request, ("entity", "limit"))
+        refused, query = guard.admit(self, request, ("entity", "limit"))
         if refused is not None:
             return refused
         entity = query.get("entity")
-        try:
-            if not entity:
-                raise BadQuery("pass ?entity=ID, or use /scores/top")
-            limit = _limit(query)
-        except BadQuery as exc:
-            return self.json({"error": str(exc)}, status=400)
-        def produce() -> bytes | tuple[bytes, int]:
-            # an id no event names is a 404, as its cluster is (/entities/ID): an empty list would read a typo as
-            # "no risk"
+        if not entity:
+            raise BadQuery("pass ?entity=ID, or use /scores/top")
+        limit = _limit(query)
+
+        def produce() -> bytes | tuple[dict, int]:
             if pipeline.engine.entity_ref(entity) is None:
-                return json.dumps({"error": f"no event names the entity {entity!r}"}).encode(), 404
+                return unknown_entity(entity)
             return _json_object(entity=entity,
                                 scores=_scores_json(pipeline.engine.top_scores(limit=limit, entity_id=entity)))
-        return await guard.render(self, request, produce)
+        return await guard.render(self, produce)
 
     @app.page("/scores/top")
     async def top(self, request: web.Request) -> web.Response:
-        refused, query = admit(self, request, ("limit",))
+        refused, query = guard.admit(self, request, ("limit",))
         if refused is not None:
             return refused
-        try:
-            limit = _limit(query)
-        except BadQuery as exc:
-            return self.json({"error": str(exc)}, status=400)
-        return await guard.render(self, request,
+        limit = _limit(query)
+        return await guard.render(self,
                                   lambda: _json_object(scores=_scores_json(pipeline.engine.top_scores(limit=limit))))
 
     # ids may hold "/" (schemas.events.Identifier): the id is the rest of the path, percent-encoded or not
     @app.page("/entities/{entity_id:.+}")
     async def entity(self, request: web.Request, entity_id: str) -> web.Response:
         # an id's cluster is data like its scores: the same token rule, and rendered off the loop like them (its
-        # open suggestions are found among all of them: a cost that grows with the input, not with the cluster)
-        def produce() -> tuple[bytes, int]:
-            body, status = entity_view(pipeline.engine, entity_id)
-            return json.dumps(body).encode(), status
-        return await guard.render(self, request, produce)
+        # open suggestions are found among all of them: a cost that grows with the input, not with the cluster).
+        # It takes no parameters, and refuses any as the other views refuse one they do not take
+        refused, _ = guard.admit(self, request)
+        if refused is not None:
+            return refused
+        return await guard.render(self, lambda: entity_view(pipeline.engine, entity_id))

@@ -33,7 +33,7 @@ def test_a_cancelled_render_holds_the_engine_until_its_thread_is_done_with_it():
 
     async def scenario():
         pipeline.engine_lock = asyncio.Lock()
-        request = asyncio.ensure_future(guard.render(_View, SimpleNamespace(headers={}), produce))
+        request = asyncio.ensure_future(guard.render(_View, produce))
         while not rendering.is_set():
             await asyncio.sleep(0.005)
         request.cancel()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import re
@@ -11,7 +10,7 @@ from pathlib import Path
 
 from tests.unit.streams import test_audit_subjects as audit_case
 from tests.unit.streams.test_render import SCORE
-from tests.unit.streams.test_web import _View, _guard
+from tests.unit.streams.test_web import _answer, _guard
 
 ESCAPES = "\x1b]0;owned\x07\x1b[2J\x1b[31mno risk\x1b[0m\r\n  1   0.001  low  forged row"
 SEED = Path(__file__).resolve().parents[3] / "examples" / "binance-wlfi.jsonl"
@@ -164,28 +163,29 @@ def test_the_audit_markdown_links_no_script_urls(monkeypatch):
 def _request(host: str | None):
     from types import SimpleNamespace
 
-    return SimpleNamespace(headers={"Host": host} if host is not None else {})
+    return SimpleNamespace(headers={"Host": host} if host is not None else {}, query={})
 
 
 def test_data_views_without_a_token_refuse_a_foreign_host_header():
     guard = _guard()  # loopback bind, no token: the default
     # a page from attacker.example whose name now resolves to 127.0.0.1 (DNS rebinding) in the analyst's browser
-    status, _, _ = asyncio.run(guard.render(_View, _request("attacker.example:6066"), lambda: b'{"scores": []}'))
+    status, _, _ = _answer(guard, _request("attacker.example:6066"), lambda: b'{"scores": []}')
     assert status == 403
 
 
 def test_data_views_without_a_token_still_answer_local_clients():
     guard = _guard()
     for host in ("127.0.0.1:6066", "localhost:6066", "localhost", "[::1]:6066", "127.0.0.1"):
-        assert asyncio.run(guard.render(_View, _request(host), lambda: b"{}"))[0] == 200, host
+        assert _answer(guard, _request(host), lambda: b"{}")[0] == 200, host
 
 
 def test_a_token_still_works_whatever_the_host_header():
     from types import SimpleNamespace
 
     guard = _guard(web_host="0.0.0.0", web_token="let-me-in")
-    request = SimpleNamespace(headers={"Host": "worker.internal:6066", "Authorization": "Bearer let-me-in"})
-    assert asyncio.run(guard.render(_View, request, lambda: b"{}"))[0] == 200
+    request = SimpleNamespace(headers={"Host": "worker.internal:6066", "Authorization": "Bearer let-me-in"},
+                              query={})
+    assert _answer(guard, request, lambda: b"{}")[0] == 200
 
 
 # 4. crash guard: files planted in the data dir ---------------------------------------------------------------

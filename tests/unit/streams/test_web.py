@@ -28,7 +28,13 @@ class _View:
 
 
 def _request(token: str | None = None):
-    return SimpleNamespace(headers={"Authorization": f"Bearer {token}"} if token else {})
+    return SimpleNamespace(headers={"Authorization": f"Bearer {token}"} if token else {}, query={})
+
+
+def _answer(guard: DataViewGuard, request, produce):
+    """What a data view answers: `admit` (the token), then `render`, which does not check the token again."""
+    refused, _ = guard.admit(_View, request)
+    return refused if refused is not None else asyncio.run(guard.render(_View, produce))
 
 
 def _guard(ready: bool = True, **settings) -> DataViewGuard:
@@ -45,16 +51,16 @@ def test_loopback_addresses():
 
 
 def test_without_a_token_data_is_served_on_loopback_only():
-    assert asyncio.run(_guard().render(_View, _request(), lambda: b"{}"))[0] == 200
-    status, body, _ = asyncio.run(_guard(web_host="0.0.0.0").render(_View, _request(), lambda: b"{}"))
+    assert _answer(_guard(), _request(), lambda: b"{}")[0] == 200
+    status, body, _ = _answer(_guard(web_host="0.0.0.0"), _request(), lambda: b"{}")
     assert status == 403 and "COI_WEB_TOKEN" in body["error"]
 
 
 def test_with_a_token_only_the_right_bearer_gets_data():
     guard = _guard(web_host="0.0.0.0", web_token="let-me-in")
-    assert asyncio.run(guard.render(_View, _request(), lambda: b"{}"))[0] == 401
-    assert asyncio.run(guard.render(_View, _request("wrong"), lambda: b"{}"))[0] == 401
-    status, body, _ = asyncio.run(guard.render(_View, _request("let-me-in"), lambda: _json_object(scores=[])))
+    assert _answer(guard, _request(), lambda: b"{}")[0] == 401
+    assert _answer(guard, _request("wrong"), lambda: b"{}")[0] == 401
+    status, body, _ = _answer(guard, _request("let-me-in"), lambda: _json_object(scores=[]))
     assert (status, json.loads(body)) == (200, {"scores": []})
 
 
@@ -68,11 +74,11 @@ def test_rendering_runs_off_the_loop_and_excess_requests_get_429():
         return b"{}"
 
     async def scenario():
-        first = asyncio.ensure_future(guard.render(_View, _request(), slow_render))
+        first = asyncio.ensure_future(guard.render(_View, slow_render))
         while not started.is_set():
             await asyncio.sleep(0.01)
         # the render holds its slot in a thread; the loop still runs other requests (as /healthz would)
-        second = await guard.render(_View, _request(), lambda: b"{}")
+        second = await guard.render(_View, lambda: b"{}")
         loop_ticks = 0
         for _ in range(5):
             await asyncio.sleep(0)
@@ -97,7 +103,7 @@ def test_a_render_racing_the_agent_is_retried_then_refused():
         calls.append(1)
         raise RuntimeError("dictionary changed size during iteration")
 
-    status, _, _ = asyncio.run(_guard().render(_View, _request(), changing))
+    status, _, _ = asyncio.run(_guard().render(_View, changing))
     assert status == 503 and len(calls) == 3
 
 
@@ -138,7 +144,7 @@ def test_a_render_waits_for_the_engine_and_is_refused_while_the_worker_recovers(
 
     async def scenario():
         await guard.pipeline.engine_lock.acquire()  # a batch is being applied
-        request = asyncio.ensure_future(guard.render(_View, _request(), lambda: rendered.append(1) or b"{}"))
+        request = asyncio.ensure_future(guard.render(_View, lambda: rendered.append(1) or b"{}"))
         for _ in range(20):
             await asyncio.sleep(0.01)
         waited = not rendered and not request.done()
@@ -147,7 +153,7 @@ def test_a_render_waits_for_the_engine_and_is_refused_while_the_worker_recovers(
 
     waited, (status, _, _) = asyncio.run(scenario())
     assert waited and status == 200 and rendered == [1]
-    status, body, headers = asyncio.run(_guard(ready=False).render(_View, _request(), lambda: b"{}"))
+    status, body, headers = asyncio.run(_guard(ready=False).render(_View, lambda: b"{}"))
     assert status == 503 and "recovering" in body["error"] and headers["Retry-After"] == "5"
 
 
@@ -277,3 +283,27 @@ def test_an_ids_cluster_is_data_behind_the_token_as_its_scores_are(tmp_path):
     answers = _answers(tmp_path, [("GET", "/entities/trump"), ("GET", "/entities/trump", authorized),
                                   ("GET", "/metrics")], web_token="let-me-in")
     assert [status for status, *_ in answers] == [401, 200, 200]
+
+
+@pytest.mark.parametrize("query", ["offset=20", "limit=5", "entity=sun", "x=1&x=2"])
+def test_the_entity_view_refuses_parameters_as_the_scores_views_do(tmp_path, query):
+    # `/entities/trump?limit=5` answered the whole cluster as if the parameter were not there, while `/scores*`
+    # refused a parameter they do not take with 400
+    [(status, content_type, body, _)] = _answers(tmp_path, [("GET", f"/entities/trump?{query}")])
+    assert (status, content_type.split(";")[0]) == (400, "application/json") and "parameter" in body["error"]
+    assert _answers(tmp_path, [("GET", "/entities/trump")])[0][0] == 200
+
+
+def test_every_data_view_is_admitted_before_it_renders(tmp_path):
+    # `render` trusts its request: the token is checked once, in `admit`. Every route but the probes and the
+    # metrics is a data view, and each must refuse a request without the token, bad parameters or not
+    from streams.app import Pipeline
+
+    pipeline = Pipeline(load_settings(environ={}, data_dir=str(tmp_path / "routes"), snapshots_enabled=False))
+    routes = {resource.canonical for resource in pipeline.app.web.web_app.router.resources()}
+    data_views = routes - {"/healthz", "/ready", "/metrics"}
+    assert data_views == {"/scores", "/scores/top", "/entities/{entity_id}"}, "a new route: admit it, then list it"
+    paths = ["/scores?entity=trump", "/scores/top", "/entities/trump", "/scores?entity=sun&limit=-1",
+             "/scores/top?page=2", "/entities/trump?page=2"]
+    answers = _answers(tmp_path, [("GET", path) for path in paths], web_token="let-me-in")
+    assert [status for status, *_ in answers] == [401] * len(paths)
