@@ -131,10 +131,14 @@ class Applied:
     """What `bulk_apply` did besides filling the engine and the tracker."""
 
     read: int = 0
-    invalid: int = 0
     rejected: dict[str, int] = field(default_factory=dict)  # reason -> events refused for it
     # partition -> (offset, broker append time in ms) of its last record
     last_records: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def invalid(self) -> int:
+        """Events refused, whatever the reason."""
+        return sum(self.rejected.values())
 
 
 def bulk_apply(settings: Settings, config: ScoringConfig, records: Iterable[InputRecord], offsets: dict[str, int],
@@ -163,7 +167,6 @@ def bulk_apply(settings: Settings, config: ScoringConfig, records: Iterable[Inpu
                 event, digest = validator._admit(record)
                 yield event, f"{record.partition}:{record.offset}", record.value, digest
             except EventRejected as rejection:
-                applied.invalid += 1
                 reason = rejection.reason.value
                 applied.rejected[reason] = applied.rejected.get(reason, 0) + 1
                 if on_rejected is not None:
@@ -216,13 +219,12 @@ class DeadLetters:
     `shown` refusals are kept to be printed."""
 
     def __init__(self, settings: Settings, shown: int = 10):
-        import threading
+        from streams.producer import Acknowledgements
 
         self._settings = settings
         self._producer = None
-        self._lock = threading.Lock()
-        self.sent = self.stored = 0
-        self.failures: list[str] = []
+        self._acks = Acknowledgements()  # each letter by its number in order sent, kept with its key
+        self.sent = 0
         self.shown = shown
         self.examples: list[tuple[InputRecord, EventRejected]] = []
 
@@ -233,27 +235,18 @@ class DeadLetters:
             self._producer = self._open()
         for out in letter.outbound:
             future = self._producer.send(self._settings.dead_letter_topic, key=out.key, value=out.value)
+            self._acks.track(self.sent, future, out.key)
             self.sent += 1
-            future.add_callback(self._stored)
-            future.add_errback(self._failed, out.key)
 
     def _open(self):
-        from kafka import KafkaProducer
-
+        from streams.producer import open_producer
         from streams.topics import RECORD_OVERHEAD_BYTES, ensure_topics
 
         ensure_topics(self._settings, roles=("dead_letters",))
-        return KafkaProducer(acks="all", linger_ms=5, client_id=f"{self._settings.app_id}-load",
-                             max_request_size=self._settings.max_message_bytes + RECORD_OVERHEAD_BYTES,
-                             **self._settings.kafka_python_options())
-
-    def _stored(self, _metadata) -> None:
-        with self._lock:
-            self.stored += 1
-
-    def _failed(self, key: bytes, exc: BaseException) -> None:
-        with self._lock:
-            self.failures.append(f"{key.decode(errors='replace')}: {type(exc).__name__}: {exc}")
+        # the worker's own request limit (streams.app), and what the dead-letter topic is created to hold
+        # (streams.topics): a letter the worker would publish, the load publishes too
+        return open_producer(self._settings, "load", linger_ms=5,
+                             max_request_size=self._settings.max_message_bytes + RECORD_OVERHEAD_BYTES)
 
     def close(self, timeout: float) -> list[str]:
         """Wait for the broker's answer to every letter; the ones not stored (with why), [] when all were."""
@@ -266,9 +259,11 @@ class DeadLetters:
                 pass
         finally:
             self._producer.close(timeout=timeout)
-        with self._lock:
-            unanswered = self.sent - self.stored - len(self.failures)
-            return self.failures + ([f"{unanswered} without an answer from the broker"] if unanswered > 0 else [])
+        with self._acks.lock:
+            failures = [f"{key.decode(errors='replace')}: {type(exc).__name__}: {exc}"
+                        for _, key, exc in self._acks.failed]
+            unanswered = len(self._acks.pending)
+        return failures + ([f"{unanswered} without an answer from the broker"] if unanswered > 0 else [])
 
 
 def _key(settings: Settings) -> bytes:
@@ -278,8 +273,7 @@ def _key(settings: Settings) -> bytes:
 def record_bulk_load(settings: Settings, start: dict[int, int], end: dict[int, int], applied: Applied,
                      config_hash: str) -> BulkLoad:
     """Write what the load applied to the bulk-loads topic (acknowledged by every in-sync replica)."""
-    from kafka import KafkaProducer
-
+    from streams.producer import open_producer
     from streams.topics import ensure_topics
 
     ensure_topics(settings)
@@ -288,8 +282,7 @@ def record_bulk_load(settings: Settings, start: dict[int, int], end: dict[int, i
                       limits.max_event_bytes,
                       None if limits.max_future_skew is None else limits.max_future_skew.total_seconds(),
                       config_hash, time.time())
-    producer = KafkaProducer(acks="all", linger_ms=0, client_id=f"{settings.app_id}-load",
-                             **settings.kafka_python_options())
+    producer = open_producer(settings, "load")  # one small record: kafka-python's own request limit
     try:
         producer.send(settings.bulk_loads_topic, key=_key(settings), value=loaded.to_json()).get(
             timeout=settings.startup_timeout_seconds)

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from streams.commands.exits import EXIT_INTERRUPTED
 from streams.commands.inputs import refuse_unusable_input
 from streams.config import add_connection_flags, settings_from_args
+from streams.producer import Acknowledgements, open_producer
 
 EXIT_SOME_LINES_NOT_SENT = 1
 _FAILURES_SHOWN = 20
@@ -53,86 +52,65 @@ def relation_key(line: bytes) -> tuple[bytes | None, str]:
     return key, str(relation_type)
 
 
-@dataclass
-class _Acknowledgements:
-    """Filled from the producer's I/O thread as the broker answers. `pending` holds the lines without an answer
-    (line number -> key, value), so a line whose batch the broker refused can be sent again on its own."""
-
-    stored: int = 0
-    refused_batches: list[tuple[int, bytes | None, bytes, BaseException]] = field(default_factory=list)
-    failed: list[tuple[int, str]] = field(default_factory=list)  # (line number, why)
-    pending: dict[int, tuple[bytes | None, bytes]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def sending(self, line_number: int, key: bytes | None, value: bytes) -> None:
-        with self.lock:
-            self.pending[line_number] = (key, value)
-
-    def on_stored(self, line_number: int, _metadata) -> None:
-        with self.lock:
-            self.stored += 1
-            self.pending.pop(line_number, None)
-
-    def on_failed(self, line_number: int, exc: BaseException) -> None:
-        from kafka.errors import MessageSizeTooLargeError
-
-        with self.lock:
-            key, value = self.pending.pop(line_number, (None, b""))
-            if isinstance(exc, MessageSizeTooLargeError):
-                # the broker refuses a whole batch when it is over its limit: maybe one line, maybe the batch
-                self.refused_batches.append((line_number, key, value, exc))
-            else:
-                self.failed.append((line_number, _not_stored(exc)))
-
-    def wait(self, timeout: float) -> list[int]:
-        """Waits for the broker's answer to every line; returns those still unanswered after `timeout`."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                if not self.pending:
-                    return []
-            time.sleep(0.05)
-        with self.lock:
-            return sorted(self.pending)
-
-
 def _not_stored(exc: BaseException) -> str:
     return f"not stored by the broker: {type(exc).__name__}: {exc}"
 
 
-def _resend_alone(settings, topic: str, acks: _Acknowledgements) -> None:
+def _request_limit(settings) -> int:
+    """The client's request limit for `produce`: above the line limit (a key and record overhead come on top), so
+    that the broker stays the judge of what it stores. Not the worker's and the load's (max_message_bytes plus
+    RECORD_OVERHEAD_BYTES, what the output topics are created to hold): the input topic is created with no
+    max.message.bytes of its own (streams.topics), and a line under max_message_bytes with a long key must reach
+    the broker, which answers for every line, not be refused by the client."""
+    return 2 * settings.max_message_bytes
+
+
+def _answers(acks: Acknowledgements) -> tuple[list[tuple[int, bytes | None, bytes]], list[tuple[int, str]]]:
+    """(the lines whose batch the broker refused as too large, to be sent again alone: number, key, line), and the
+    other lines it did not store, with why, in line order."""
+    from kafka.errors import MessageSizeTooLargeError
+
+    too_large, failed = [], []
+    with acks.lock:
+        for number, kept, exc in sorted(acks.failed, key=lambda failure: failure[0]):
+            if isinstance(exc, MessageSizeTooLargeError):
+                # the broker refuses a whole batch when it is over its limit: maybe one line, maybe the batch
+                too_large.append((number, *kept))
+            else:
+                failed.append((number, _not_stored(exc)))
+    return too_large, failed
+
+
+def _resend_alone(settings, topic: str, too_large: list[tuple[int, bytes | None, bytes]],
+                  failed: list[tuple[int, str]], acks: Acknowledgements) -> None:
     """Sends each line of a batch the broker refused as too large again, one at a time, so that only the lines
     over the broker's limit fail. A fresh client after each refusal: kafka-python's (3.0) refuses every later send
     to the partition once the broker has refused one as too large."""
-    from kafka import KafkaProducer
     from kafka.errors import KafkaError
 
-    def new_producer() -> KafkaProducer:
-        return KafkaProducer(acks="all", linger_ms=0, max_request_size=2 * settings.max_message_bytes,
-                             client_id=f"{settings.app_id}-produce", **settings.kafka_python_options())
+    def new_producer():
+        return open_producer(settings, "produce", max_request_size=_request_limit(settings))
 
-    # each line leaves `refused_batches` once it is settled: after a Ctrl-C the first left is the one being sent
-    acks.refused_batches.sort(key=lambda refused: refused[0])
+    # each line leaves `too_large` once it is settled (in line order): after a Ctrl-C the first left is the one
+    # being sent
     producer = new_producer()
     try:
-        while acks.refused_batches:
-            number, key, line, _ = acks.refused_batches[0]
+        while too_large:
+            number, key, line = too_large[0]
             try:
                 producer.send(topic, key=key, value=line).get(timeout=_ANSWER_TIMEOUT_S)
-                acks.stored += 1
+                with acks.lock:
+                    acks.stored += 1
             except KafkaError as exc:
-                acks.failed.append((number, _not_stored(exc)))
+                failed.append((number, _not_stored(exc)))
                 producer.close()
                 producer = new_producer()
-            acks.refused_batches.pop(0)
+            too_large.pop(0)
     finally:
         producer.close()
 
 
 def produce_lines(settings, lines, topic: str, progress: bool = True) -> dict:
-    from functools import partial
-
-    from kafka import KafkaProducer
     from kafka.errors import KafkaError
     from tqdm import tqdm
 
@@ -148,11 +126,10 @@ def produce_lines(settings, lines, topic: str, progress: bool = True) -> dict:
     except (TopicAuthorizationFailedError, ClusterAuthorizationFailedError):
         pass  # not ours to create: whoever may creates it (`coi-risk topics create`); we publish as before
     limit = settings.max_message_bytes
-    # The client's own request limit is above the line limit (a key and record overhead come on top); the broker
-    # stays the judge of what it stores, and every send is checked against its answer.
-    producer = KafkaProducer(acks="all", linger_ms=5, batch_size=256 * 1024, max_request_size=2 * limit,
-                             client_id=f"{settings.app_id}-produce", **settings.kafka_python_options())
-    acks = _Acknowledgements()
+    # every send is checked against the broker's answer (`acks`)
+    producer = open_producer(settings, "produce", max_request_size=_request_limit(settings), linger_ms=5,
+                             batch_size=256 * 1024)
+    acks = Acknowledgements()
     refused: list[tuple[int, str]] = []
     by_type: Counter[str] = Counter()
     attempted = unkeyed = size = last = 0
@@ -174,9 +151,7 @@ def produce_lines(settings, lines, topic: str, progress: bool = True) -> dict:
         except Exception as exc:  # noqa: BLE001 - the client refused it before sending; report and go on
             refused.append((number, f"not sent: {type(exc).__name__}: {exc}"))
             return
-        acks.sending(number, key, line)
-        future.add_callback(partial(acks.on_stored, number))
-        future.add_errback(partial(acks.on_failed, number))
+        acks.track(number, future, (key, line))
         by_type[relation_type] += 1
         unkeyed += key is None
         attempted += 1
@@ -207,21 +182,21 @@ def produce_lines(settings, lines, topic: str, progress: bool = True) -> dict:
         except KeyboardInterrupt:
             interrupted = waiting_interrupted = True
     if waiting_interrupted:  # the lines still without an answer, once the producer has stopped
-        with acks.lock:
-            unanswered = sorted(acks.pending)
+        unanswered = acks.unanswered()
+    too_large, failed = _answers(acks)
     resending_interrupted = False
-    if acks.refused_batches and not waiting_interrupted:
+    if too_large and not waiting_interrupted:
         try:
-            _resend_alone(settings, topic, acks)
+            _resend_alone(settings, topic, too_large, failed, acks)
         except KeyboardInterrupt:
             interrupted = resending_interrupted = True
     elapsed = time.perf_counter() - started
     not_sent_again = [(number, "its batch was over the broker's limit, and a Ctrl-C came before it was sent again "
-                               "alone: not stored") for number, *_ in acks.refused_batches]
+                               "alone: not stored") for number, *_ in too_large]
     if resending_interrupted:
         not_sent_again[0] = (not_sent_again[0][0], "interrupted (Ctrl-C) while it was sent again alone (its batch was "
                                                    "over the broker's limit): it may or may not be stored")
-    failures = sorted(refused + acks.failed + not_sent_again + [
+    failures = sorted(refused + failed + not_sent_again + [
         (number, "interrupted (Ctrl-C) before the broker answered: it may or may not be stored" if waiting_interrupted
          else f"no answer from the broker within {_ANSWER_TIMEOUT_S:.0f}s; it may or may not be stored")
         for number in unanswered])
