@@ -32,7 +32,9 @@ SCHEMA_VERSION = "1.1"
 # 1.1 adds `same_as` judgements and entity identifiers; every 1.0 event is a valid 1.1 event (docs/events.md).
 SUPPORTED_SCHEMA_VERSIONS = frozenset({"1.0", SCHEMA_VERSION})
 
-Identifier = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-/]*$")]
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-/]*$"
+IDENTIFIER_MAX_LENGTH = 200
+Identifier = Annotated[str, Field(min_length=1, max_length=IDENTIFIER_MAX_LENGTH, pattern=IDENTIFIER_PATTERN)]
 
 
 FTM_TOPICS_FILE = Path(__file__).parent / "json" / "ftm-topics.json"

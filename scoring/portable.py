@@ -46,7 +46,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from schemas.events import EntityIdentifier, EntityRef, RelationshipEvent
+from schemas.events import IDENTIFIER_MAX_LENGTH, IDENTIFIER_PATTERN, EntityIdentifier, EntityRef, RelationshipEvent
 from schemas.outputs import Band, RiskScore
 from schemas.validation import (EARLIEST_DATE, LATEST_DATE, EventRejected, _DuplicateKey, finite_json,
                                 validate_event)
@@ -143,7 +143,12 @@ _FIELDS: dict[str, tuple[frozenset, frozenset]] = {kind: (frozenset(required), f
 }.items()}
 _STATEMENT_FIELDS = frozenset({"scheme", "value", "jurisdiction"})
 _FIRST_SEEN_FIELDS = frozenset({"kind", "event_id", "publisher"})
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-/]{0,199}")  # schemas.events.Identifier: an event id, an entity id
+# an event id, an entity id: what the contract admits (`schemas.events.Identifier`), checked without a model
+_ID = re.compile(IDENTIFIER_PATTERN)
+
+
+def _is_identifier(value: object) -> bool:
+    return isinstance(value, str) and len(value) <= IDENTIFIER_MAX_LENGTH and _ID.fullmatch(value) is not None
 _PARTITION = re.compile(r"0|[1-9][0-9]{0,9}")
 _POSITION = re.compile(r"(0|[1-9][0-9]{0,9}):(0|[1-9][0-9]{0,18})")  # an event's input position, "partition:offset"
 _MAX_PARTITION = 2 ** 31 - 1  # Kafka's partitions and offsets are int32 and int64
@@ -304,7 +309,7 @@ def _import(numbered: Iterator[tuple[int, Any, str | bytes | None]], config: Sco
             events.append((number, line if line is not None else record["event"], offset))
         elif kind == "events_seen":
             ids = record["event_ids"]
-            if not isinstance(ids, list) or not all(isinstance(i, str) and _ID.fullmatch(i) for i in ids):
+            if not isinstance(ids, list) or not all(map(_is_identifier, ids)):
                 raise PortableFormatError(f"line {number}: event_ids is not a list of event ids")
             seen.extend(ids)
         elif kind == "identifiers":
@@ -494,7 +499,7 @@ def _score(value: Any, what: str, number: int) -> RiskScore:
 
 
 def _id(value: Any, what: str, number: int) -> str:
-    if not isinstance(value, str) or not _ID.fullmatch(value):
+    if not _is_identifier(value):
         raise PortableFormatError(f"line {number}: {what} is {_shown(value)}, not an id")
     return value
 
