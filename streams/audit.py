@@ -7,7 +7,7 @@ import html
 import json
 import re
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from streams.render import printable
 from streams.replay import ReplayItem
@@ -48,12 +48,28 @@ def _paths(value: dict) -> list[dict]:
     return [{"kind": path["kind"], "text": path["text"], "strength": path["strength"],
              "edges": [{"relation_id": e["relation_id"], "relation_type": e["relation_type"],
                         "from": e["source_name"], "to": e["target_name"], "status": e["status"],
-                        "evidence": e["evidence"]} for e in path["edges"]]}
+                        "evidence": e["evidence"],
+                        # statements the worker cut to fit max_message_bytes (absent when none, as in the message)
+                        **({"evidence_omitted": e["evidence_omitted"]} if e.get("evidence_omitted") else {})}
+                       for e in path["edges"]]}
             for path in value["authority_paths"] + value["commercial_paths"]]
 
 
+def _left_out(edge: dict) -> str | None:
+    """What the published message left out of an edge's evidence (`PathEdge.evidence_omitted`), or None."""
+    omitted = edge.get("evidence_omitted")
+    if not omitted:
+        return None
+    return (f"{omitted} more statements of this edge left out of the published message (cut to fit "
+            "max_message_bytes; the weight counts them all)")
+
+
 def build_report(items: Iterable[ReplayItem], pair: tuple[str, str] | None = None, entity: str | None = None,
-                 as_of_scores: Iterable[dict] = (), window: str = "") -> dict:
+                 as_of_scores: Iterable[dict] = (), window: str = "",
+                 canonical: Callable[[str], str] | None = None) -> dict:
+    """`canonical`: the replay's entity of an id as each item is read (`ResolvingEngine.canonical`), so that an id
+    merged into another finds that entity's outputs even when the message's merged ids were cut to fit
+    max_message_bytes (`MergeNote.member_ids_omitted`) and do not list it."""
     if (pair is None) == (entity is None):
         raise ValueError("an audit is of one pair or of one entity")
     timeline, transitions, rejected = [], [], []
@@ -66,8 +82,10 @@ def build_report(items: Iterable[ReplayItem], pair: tuple[str, str] | None = Non
             if out.role not in ("scores", "alerts"):
                 continue
             value = json.loads(out.value)
-            if not (matches_subject(value, pair, entity) if out.role == "scores"
-                    else _alert_matches(value, pair, entity, followed)):
+            subjects = (entity,) if entity is None or canonical is None else tuple(dict.fromkeys(
+                (entity, canonical(entity))))
+            if not any(matches_subject(value, pair, subject) if out.role == "scores"
+                       else _alert_matches(value, pair, subject, followed) for subject in subjects):
                 continue
             entry = {"input_offset": offset, "actor": value["actor_name"], "actor_id": value["actor_id"],
                      "counterparty": value["counterparty_name"], "counterparty_id": value["counterparty_id"],
@@ -135,6 +153,9 @@ def _evidence_lines(path: dict) -> list[str]:
                          f"{_md(edge['status'])}): event {_md_code(ev['event_id'])} at offset "
                          f"{_md(ev.get('offset') or '-')}, {_md(ev['publisher'])}, {_md_source(ev['source_url'])}, "
                          f"extractor {_md(ev['extractor'])}, confidence {_md(ev['confidence'])}{quote}")
+        left_out = _left_out(edge)
+        if left_out:
+            lines.append(f"    - {_md_code(edge['relation_id'])}: {left_out}")
     return lines
 
 
@@ -142,8 +163,10 @@ def _merge_lines(merges: list[dict]) -> list[str]:
     """Entity resolution: each merged entity of the score and the evidence of each merge, like an edge's."""
     lines = []
     for note in merges:
+        more_ids = note.get("member_ids_omitted", 0)  # cut to fit max_message_bytes, as its merges may be
         lines.append(f"- merged: {_md(note['member_ids'][0])} stands for "
-                     f"{', '.join(_md(member) for member in note['member_ids'])}")
+                     f"{', '.join(_md(member) for member in note['member_ids'])}"
+                     + (f" and {more_ids} more ids" if more_ids else ""))
         for ev in note["evidence"]:
             if ev["kind"] == "judgement":
                 lines.append(f"    - same_as judgement event {_md_code(ev['event_id'])}, {_md(ev['publisher'])}, "
@@ -151,6 +174,9 @@ def _merge_lines(merges: list[dict]) -> list[str]:
                              + (f", criteria: {_md(ev['criteria'])}" if ev.get("criteria") else ""))
             else:
                 lines.append(f"    - {_md_item(ev['text'])}")
+        if note.get("evidence_omitted"):
+            lines.append(f"    - {note['evidence_omitted']} more merges left out of the published message (cut to fit "
+                         f"max_message_bytes; GET /entities/{_md(note['member_ids'][0])} lists them all)")
     return lines
 
 
@@ -237,13 +263,17 @@ def render_html(report: dict) -> str:
         items = []
         for path in t["paths"]:
             evidence = "".join(
-                f"<li><code>{html.escape(edge['relation_id'])}</code> ({html.escape(edge['relation_type'])}, "
-                f"{html.escape(edge['status'])}): event <code>{html.escape(ev['event_id'])}</code>, offset "
-                f"{html.escape(str(ev.get('offset') or '-'))}, {html.escape(ev['publisher'])}, "
-                f"{_link(ev['source_url'])}, extractor "
-                f"{html.escape(ev['extractor'])}, confidence {ev['confidence']}"
-                + (f", &ldquo;{html.escape(ev['quote'])}&rdquo;" if ev.get("quote") else "") + "</li>"
-                for edge in path["edges"] for ev in edge["evidence"])
+                "".join(
+                    f"<li><code>{html.escape(edge['relation_id'])}</code> ({html.escape(edge['relation_type'])}, "
+                    f"{html.escape(edge['status'])}): event <code>{html.escape(ev['event_id'])}</code>, offset "
+                    f"{html.escape(str(ev.get('offset') or '-'))}, {html.escape(ev['publisher'])}, "
+                    f"{_link(ev['source_url'])}, extractor "
+                    f"{html.escape(ev['extractor'])}, confidence {ev['confidence']}"
+                    + (f", &ldquo;{html.escape(ev['quote'])}&rdquo;" if ev.get("quote") else "") + "</li>"
+                    for ev in edge["evidence"])
+                + (f"<li><code>{html.escape(edge['relation_id'])}</code>: {html.escape(_left_out(edge))}</li>"
+                   if _left_out(edge) else "")
+                for edge in path["edges"])
             items.append(f"<li><b>{html.escape(path['kind'])}</b>: {html.escape(path['text'])} "
                          f"({path['strength']:.2f})<ul>{evidence}</ul></li>")
         items += [f"<li><b>merged</b>: {html.escape(note['text'])}</li>" for note in t.get("merges", [])]

@@ -55,10 +55,16 @@ def _listed(items: list[str], shown: int) -> str:
 
 def merged_ids(item: RiskScore | Alert) -> str | None:
     """The ids merged into each end, compactly: "actor a = b, c; counterparty x = y"; None when neither is."""
-    sides = [f"{label} {canonical} = {_listed([i for i in ids if i != canonical], SHOWN_IDS)}"
-             for label, canonical, ids in (("actor", item.actor_id, item.actor_merged_ids),
-                                           ("counterparty", item.counterparty_id, item.counterparty_merged_ids))
-             if len(ids) > 1]
+    sides = []
+    for label, canonical, ids in (("actor", item.actor_id, item.actor_merged_ids),
+                                  ("counterparty", item.counterparty_id, item.counterparty_merged_ids)):
+        # ids the worker cut to fit max_message_bytes (down to the canonical one) are counted on the entity's note
+        omitted = sum(note.member_ids_omitted for note in item.merges if note.canonical_id == canonical)
+        if len(ids) > 1 or omitted:
+            others = [i for i in ids if i != canonical]
+            more = len(others) - min(len(others), SHOWN_IDS) + omitted
+            sides.append(f"{label} {canonical} = " + ", ".join([*others[:SHOWN_IDS], *([f"+{more} more"] if more
+                                                                                          else [])]))
     return "; ".join(sides) or None
 
 

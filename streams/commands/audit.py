@@ -44,11 +44,13 @@ def run(args) -> int:
     items = (item for item in replay(settings, Position.parse(args.start), Position.parse(args.end), processor,
                                      summary) if item.in_window)
     pair = tuple(args.pair) if args.pair else None
-    report = build_report(items, pair=pair, entity=args.entity, window=f"{args.start} .. {args.end}")
+    report = build_report(items, pair=pair, entity=args.entity, window=f"{args.start} .. {args.end}",
+                          canonical=processor.engine.canonical)
     report["bulk_load"] = bulk_load_note(summary)
     if args.as_of:
         as_of = [json.loads(s.model_dump_json()) for s in processor.engine.score_all(as_of=args.as_of)]
-        report["as_of_scores"] = [s for s in as_of if matches_subject(s, pair, args.entity)]
+        subjects = (args.entity,) if args.entity is None else (args.entity, processor.engine.canonical(args.entity))
+        report["as_of_scores"] = [s for s in as_of if any(matches_subject(s, pair, subject) for subject in subjects)]
     (out / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     (out / "report.md").write_text(render_markdown(report))
     (out / "report.html").write_text(render_html(report))
