@@ -14,14 +14,18 @@ most once.
 
 `alert_id` is derived from (actor, case, episode), where the episode counts how many alerts the case had raised
 before; `sequence` counts transitions within the episode (0 = raised). The tracker is a pure function of the
-sequence of score changes it has observed, so replaying the same events rebuilds the same state and ids.
+sequence of score changes it has observed, so replaying the same events rebuilds the same state and ids. Its state
+can also be read out (`AlertTracker.view`, as plain values) and set from such values (`AlertTracker.restore`, which
+refuses a state the tracker cannot be in): what the portable form (`scoring.portable`) writes and reads.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import NamedTuple
 
 from schemas.outputs import Alert, AlertState, Band, RelatedParty, RiskScore
 from schemas.vocabulary import RELATIONS
@@ -56,6 +60,12 @@ def _rank(score: RiskScore) -> tuple:
     return -score.score, -BAND_ORDER[score.band], score.counterparty_id
 
 
+def strongest(scores: Iterable[RiskScore]) -> RiskScore:
+    """The score that leads a case, of its alerting pairs' scores: the highest score, then band, then the first
+    counterparty id. ValueError for no scores."""
+    return min(scores, key=_rank)
+
+
 @pickled_as_values
 @dataclass(slots=True)
 class _OpenAlert:
@@ -64,6 +74,24 @@ class _OpenAlert:
     band: Band
     score: float
     lead: RiskScore  # the strongest pair's score when last reported (its names name a resolved alert)
+
+
+class OpenAlertView(NamedTuple):
+    """An open alert as plain values: its id, its transitions so far in the episode (0 = raised), and its band, score
+    and lead (the strongest alerting pair's score) as last reported."""
+    alert_id: str
+    sequence: int
+    band: Band
+    score: float
+    lead: RiskScore
+
+
+class TrackerView(NamedTuple):
+    """An `AlertTracker`'s state as read-only mappings, each in key order: what `AlertTracker.restore` takes back
+    (`tracker.restore(*other.view())`)."""
+    alerting: Mapping[PairKey, tuple[str, RiskScore]]  # alerting pair -> (its case id, its score)
+    open_alerts: Mapping[CaseKey, OpenAlertView]  # (actor, case id) -> its open alert
+    episodes: Mapping[CaseKey, int]  # (actor, case id) -> how many alerts it raised and resolved (absent: none)
 
 
 class AlertTracker:
@@ -157,6 +185,53 @@ class AlertTracker:
                                                band=s.band) for s in scores[1:]),
             actor_merged_ids=named.actor_merged_ids, counterparty_merged_ids=named.counterparty_merged_ids,
             merges=named.merges)
+
+    def view(self) -> TrackerView:
+        """The state, as plain values in key order (a copy: it does not change as the tracker observes more)."""
+        return TrackerView(
+            MappingProxyType(dict(sorted(self._alerting.items()))),
+            MappingProxyType({case: OpenAlertView(alert.alert_id, alert.sequence, alert.band, alert.score, alert.lead)
+                              for case, alert in sorted(self._open.items())}),
+            MappingProxyType(dict(sorted(self._episodes.items()))))
+
+    def restore(self, alerting: Mapping[PairKey, tuple[str, RiskScore]], open_alerts: Mapping[CaseKey, OpenAlertView],
+                episodes: Mapping[CaseKey, int]) -> None:
+        """Replace the state with this one (as `view` gives it; kept in the order given). ValueError, changing
+        nothing, for a state the tracker cannot be in: a pair holding another pair's score or in a case its score
+        does not put it in, a case with alerting pairs and no open alert or the reverse, an open alert not led by its
+        case's strongest pair (its band and score) or whose id is not that of its case's episode, a negative sequence,
+        an episode count below 1."""
+        members: dict[CaseKey, set[PairKey]] = {}
+        for pair, (case_id, score) in alerting.items():
+            if (score.actor_id, score.counterparty_id) != pair:
+                raise ValueError(f"the alerting pair {pair} holds the score of another pair, "
+                                 f"{(score.actor_id, score.counterparty_id)}")
+            if case_of(score) != case_id:
+                raise ValueError(f"the alerting pair {pair} is in the case {case_id!r}, where its score puts it in "
+                                 f"{case_of(score)!r}")
+            members.setdefault((pair[0], case_id), set()).add(pair)
+        for case in sorted(members.keys() ^ open_alerts.keys()):
+            raise ValueError(f"the case {case} has alerting pairs but no open alert" if case in members
+                             else f"the case {case} has an open alert but no alerting pair")
+        for case, count in episodes.items():
+            if count < 1:
+                raise ValueError(f"the case {case} has {count} episodes, not at least 1")
+        leads: dict[CaseKey, RiskScore] = {}
+        for case, alert in open_alerts.items():
+            lead = leads[case] = strongest(alerting[pair][1] for pair in members[case])
+            if alert.alert_id != alert_id(*case, episodes.get(case, 0)):
+                raise ValueError(f"the open alert of {case} is {alert.alert_id!r}, not the id of its episode "
+                                 f"{episodes.get(case, 0)}")
+            if alert.sequence < 0:
+                raise ValueError(f"the open alert of {case} has the sequence {alert.sequence}")
+            if alert.lead != lead or alert.band != lead.band or alert.score != lead.score:
+                raise ValueError(f"the open alert of {case} is not led by its strongest alerting pair "
+                                 f"({lead.actor_id}, {lead.counterparty_id}), its band and score")
+        self._alerting = dict(alerting)
+        self._members = members
+        self._open = {case: _OpenAlert(alert.alert_id, alert.sequence, leads[case].band, leads[case].score, leads[case])
+                      for case, alert in open_alerts.items()}  # the lead is its pair's score, as observing leaves it
+        self._episodes = dict(episodes)
 
     def open_alerts(self) -> dict[PairKey, str]:
         """(actor, case) -> alert id of the alerts currently open."""

@@ -50,7 +50,7 @@ from schemas.events import IDENTIFIER_MAX_LENGTH, IDENTIFIER_PATTERN, EntityIden
 from schemas.outputs import Band, RiskScore
 from schemas.validation import (EARLIEST_DATE, LATEST_DATE, EventRejected, _DuplicateKey, finite_json,
                                 validate_event)
-from scoring.alerts import AlertTracker, _OpenAlert, _rank, alert_id, case_of
+from scoring.alerts import AlertTracker, OpenAlertView, alert_id, case_of, strongest
 from scoring.config import ScoringConfig
 from scoring.engine import Engine, ScoreChange
 from scoring.graph import utc
@@ -103,14 +103,15 @@ def _records(engine: Engine | ResolvingEngine, tracker: AlertTracker, extra_head
         yield {"record": "events_seen", "event_ids": seen[start:start + _EVENT_IDS_PER_LINE]}
     for statements in layer.identifier_statements():
         yield {"record": "identifiers", **statements}
-    for (actor, counterparty), (case, score) in sorted(tracker._alerting.items()):
+    alerts = tracker.view()
+    for (actor, counterparty), (case, score) in alerts.alerting.items():
         yield {"record": "alert_pair", "actor_id": actor, "counterparty_id": counterparty, "case_id": case,
                "score": score.model_dump(mode="json")}
-    for (actor, case), alert in sorted(tracker._open.items()):
+    for (actor, case), alert in alerts.open_alerts.items():
         yield {"record": "alert_open", "actor_id": actor, "case_id": case, "alert_id": alert.alert_id,
                "sequence": alert.sequence, "band": alert.band.value, "score": alert.score,
                "lead": alert.lead.model_dump(mode="json")}
-    for (actor, case), episodes in sorted(tracker._episodes.items()):
+    for (actor, case), episodes in alerts.episodes.items():
         yield {"record": "alert_episodes", "actor_id": actor, "case_id": case, "episodes": episodes}
 
 
@@ -439,16 +440,18 @@ def _identifiers(record: dict[str, Any], number: int) -> dict[str, Any]:
 def _restore_alerts(tracker: AlertTracker, pairs: dict, opened: dict, episodes: dict) -> None:
     """The alert tracker's state from the file's alert records, which must be one the tracker can be in: every case
     with alerting pairs has one open alert and every open alert has alerting pairs, whose strongest is its lead (its
-    band and score), and its id is the one of its case and episode (`scoring.alerts.alert_id`)."""
+    band and score), and its id is the one of its case and episode (`scoring.alerts.alert_id`). Checked here to name
+    the line; `AlertTracker.restore` then builds the state (and would refuse it too, without the line)."""
     members: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for pair, (_, case, _) in pairs.items():
         members.setdefault((pair[0], case), []).append(pair)
     for case in sorted(members.keys() - opened.keys()):
         raise PortableFormatError(f"the case {case} has alerting pairs ({sorted(members[case])}) but no open alert")
+    open_alerts: dict[tuple[str, str], OpenAlertView] = {}
     for case, (number, record, lead) in sorted(opened.items()):
         if case not in members:
             raise PortableFormatError(f"line {number}: an open alert of {case} without an alerting pair")
-        strongest = min((pairs[pair][2] for pair in members[case]), key=_rank)
+        lead_pair = strongest(pairs[pair][2] for pair in members[case])
         expected = alert_id(*case, episodes.get(case, 0))
         if record["alert_id"] != expected:
             raise PortableFormatError(f"line {number}: the open alert of {case} is {_shown(record['alert_id'])}, not "
@@ -458,15 +461,12 @@ def _restore_alerts(tracker: AlertTracker, pairs: dict, opened: dict, episodes: 
             band = Band(record["band"])
         except ValueError:
             raise PortableFormatError(f"line {number}: band {_shown(record['band'])} is not a band") from None
-        if lead != strongest or band != strongest.band or record["score"] != strongest.score \
+        if lead != lead_pair or band != lead_pair.band or record["score"] != lead_pair.score \
                 or type(record["score"]) not in (int, float):
             raise PortableFormatError(f"line {number}: the open alert of {case} is not led by its strongest alerting "
-                                      f"pair ({strongest.actor_id}, {strongest.counterparty_id}), its band and score")
-        tracker._open[case] = _OpenAlert(expected, sequence, band, strongest.score, strongest)
-    for pair, (_, case, score) in pairs.items():
-        tracker._alerting[pair] = (case, score)
-        tracker._members.setdefault((pair[0], case), set()).add(pair)
-    tracker._episodes.update(episodes)
+                                      f"pair ({lead_pair.actor_id}, {lead_pair.counterparty_id}), its band and score")
+        open_alerts[case] = OpenAlertView(expected, sequence, band, lead_pair.score, lead_pair)
+    tracker.restore({pair: (case, score) for pair, (_, case, score) in pairs.items()}, open_alerts, episodes)
 
 
 def _rescore(layer: ResolvingEngine, tracker: AlertTracker) -> tuple[int, list]:
@@ -475,9 +475,10 @@ def _rescore(layer: ResolvingEngine, tracker: AlertTracker) -> tuple[int, list]:
     alerting in the tracker holds the score the engine gives it, bookkeeping aside, and every pair the engine puts
     in an alerting band is alerting: what the live worker keeps), so then nothing changes."""
     here = {(score.actor_id, score.counterparty_id): score for score in layer.scores(min_band=tracker.min_band)}
+    alerting = tracker.view().alerting
     changes = []
-    for key in sorted(here.keys() | tracker._alerting.keys()):
-        held = tracker._alerting.get(key)
+    for key in sorted(here.keys() | alerting.keys()):
+        held = alerting.get(key)
         now = here.get(key)
         if now is None and (now := layer.score(*key)) is not None and (now.actor_id, now.counterparty_id) != key:
             now = None  # the score of the pair its ids are merged into here: this pair itself scores nothing
