@@ -218,7 +218,7 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
                     best = chosen.get(key)
                     if best is None or now_choice < best[0]:
                         chosen[key] = (now_choice, chain_value, now_assumed, longer)
-                else:
+                else:  # `_record`, inlined (the walk's innermost path)
                     held = found.get(neighbour)
                     if held is None:
                         found[neighbour] = held = [[chain_value], now_assumed, [] if with_chains else None]
@@ -246,16 +246,22 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
     finally:
         del visit  # a recursive closure refers to itself: unbound, its walk is freed now, not by the cycle collector
     for key, (_, chain_value, now_assumed, longer) in chosen.items():
-        held = found.get(key[-1])
-        if held is None:
-            found[key[-1]] = held = [[chain_value], now_assumed, [] if with_chains else None]
-        else:
-            held[0].append(chain_value)
-            if now_assumed:
-                held[1] = True
-        if with_chains:
-            held[2].append(longer)
+        _record(found, key[-1], chain_value, now_assumed, longer, with_chains)
     return found
+
+
+def _record(found: dict[str, list], node: str, value: float, assumed: bool, chain: Chain | None,
+            with_chains: bool) -> None:
+    """Count one chain to `node` in the walk's result: its value, whether a stake on it was assumed, the chain."""
+    held = found.get(node)
+    if held is None:
+        found[node] = held = [[value], assumed, [] if with_chains else None]
+    else:
+        held[0].append(value)
+        if assumed:
+            held[1] = True
+    if with_chains:
+        held[2].append(chain)
 
 
 def _holding_alternatives(recs: tuple, types: frozenset, hop_values, since, until, day) -> list[tuple]:
