@@ -36,6 +36,16 @@ from scoring.records import pickled_as_values
 CaseKey = tuple[str, str]  # (actor, the party his authority lands on)
 
 
+def alerting_pair_problem(pair: PairKey, case_id: str, score: RiskScore) -> str | None:
+    """Why a pair cannot be alerting in this case with this score (it holds another pair's score, or its score puts
+    it in another case); None when it can. `AlertTracker.restore` and the portable import ask it."""
+    if (score.actor_id, score.counterparty_id) != pair:
+        return f"the alerting pair {pair} holds the score of another pair, {(score.actor_id, score.counterparty_id)}"
+    if case_of(score) != case_id:
+        return f"the alerting pair {pair} is in the case {case_id!r}, where its score puts it in {case_of(score)!r}"
+    return None
+
+
 def alert_id(actor_id: str, case_id: str, episode: int) -> str:
     digest = hashlib.sha256(f"{actor_id}\x1f{case_id}\x1f{episode}".encode()).hexdigest()
     return f"coi-{digest[:32]}"
@@ -203,12 +213,9 @@ class AlertTracker:
         an episode count below 1."""
         members: dict[CaseKey, set[PairKey]] = {}
         for pair, (case_id, score) in alerting.items():
-            if (score.actor_id, score.counterparty_id) != pair:
-                raise ValueError(f"the alerting pair {pair} holds the score of another pair, "
-                                 f"{(score.actor_id, score.counterparty_id)}")
-            if case_of(score) != case_id:
-                raise ValueError(f"the alerting pair {pair} is in the case {case_id!r}, where its score puts it in "
-                                 f"{case_of(score)!r}")
+            problem = alerting_pair_problem(pair, case_id, score)
+            if problem is not None:
+                raise ValueError(problem)
             members.setdefault((pair[0], case_id), set()).add(pair)
         for case in sorted(members.keys() ^ open_alerts.keys()):
             raise ValueError(f"the case {case} has alerting pairs but no open alert" if case in members

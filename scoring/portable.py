@@ -50,7 +50,7 @@ from schemas.events import IDENTIFIER_MAX_LENGTH, IDENTIFIER_PATTERN, EntityIden
 from schemas.outputs import Band, RiskScore
 from schemas.validation import (EARLIEST_DATE, LATEST_DATE, EventRejected, _DuplicateKey, finite_json,
                                 validate_event)
-from scoring.alerts import AlertTracker, OpenAlertView, alert_id, case_of, strongest
+from scoring.alerts import AlertTracker, OpenAlertView, alert_id, alerting_pair_problem, strongest
 from scoring.config import ScoringConfig
 from scoring.engine import Engine, ScoreChange
 from scoring.graph import utc
@@ -322,12 +322,9 @@ def _import(numbered: Iterator[tuple[int, Any, str | bytes | None]], config: Sco
                                                                       number))
             case = _id(record["case_id"], "case_id", number)
             score = _score(record["score"], "score", number)
-            if (score.actor_id, score.counterparty_id) != pair:
-                raise PortableFormatError(f"line {number}: the alerting pair {pair} holds the score of another "
-                                          f"pair, {(score.actor_id, score.counterparty_id)}")
-            if case_of(score) != case:
-                raise PortableFormatError(f"line {number}: the alerting pair {pair} is in the case {case!r}, where "
-                                          f"its score puts it in {case_of(score)!r}")
+            problem = alerting_pair_problem(pair, case, score)
+            if problem is not None:
+                raise PortableFormatError(f"line {number}: {problem}")
             if pair in pairs:
                 raise PortableFormatError(f"line {number}: the alerting pair {pair} again (line {pairs[pair][0]})")
             pairs[pair] = (number, case, score)
