@@ -184,13 +184,12 @@ FactKey = tuple
 
 
 def fact_key(rec: Relation) -> FactKey:
-    """Statements with equal keys (and overlapping validity) state one fact: the same type between the same ends,
-    in either direction for a symmetric type; for a relation with an amount, the same amount too (two payments
-    of different sums are two payments)."""
+    """Statements with equal keys may state one fact: the same type between the same ends, in either direction for
+    a symmetric type (`facts_of` decides which do, by validity and, for money, by amount)."""
     a, b = rec.source, rec.target
     if rec.type in SYMMETRIC_TYPES and b < a:
         a, b = b, a
-    return rec.type, a, b, rec.amount, rec.currency
+    return rec.type, a, b
 
 
 _STATUS_RANK = {status: rank for rank, status in enumerate(Status)}  # declared strongest first
@@ -223,17 +222,26 @@ def facts_of(statements: list[Relation], previous: tuple[Relation, ...] = (),
     """The facts these statements (of one `fact_key`) make: statements whose validity overlaps, directly or through
     others, are one fact. A fact stated once is that statement's record; one stated several times is a record
     carrying the primary statement's values (`_primary`) over the union of their validity, with the
-    statements attached. A fact of `previous` with exactly the same statements is returned as it was."""
-    ordered = sorted(statements, key=lambda r: (r.start is not None, r.start or dt.date.min, r.relation_id))
-    clusters: list[list[Relation]] = []
-    reach_end: dt.date | None = dt.date.min
-    for rec in ordered:
-        if clusters and _overlap(reach_end, rec.start):
-            clusters[-1].append(rec)
-            reach_end = None if reach_end is None or rec.end is None else max(reach_end, rec.end)
-        else:
-            clusters.append([rec])
-            reach_end = rec.end
+    statements attached. A fact of `previous` with exactly the same statements is returned as it was.
+
+    Money: two sums are two payments, however their dates overlap. A statement without a sum (an outlet reporting
+    the payment another gave the figure of) corroborates the payment it overlaps, the largest where it overlaps
+    several (it cannot say which it means, and the largest is the one a score weighs most); it never bridges two
+    sums, and one overlapping none is a payment of its own."""
+    amounts = {(rec.amount, rec.currency) for rec in statements if rec.amount is not None}
+    if not amounts or (len(amounts) == 1 and all(rec.amount is not None for rec in statements)):
+        clusters = _overlapping(statements)  # every statement of a type without money, and most payments
+    else:
+        clusters = []
+        for amount, currency in sorted(amounts, key=lambda money: (money[0], money[1] or "")):
+            clusters.extend(_overlapping([rec for rec in statements
+                                          if rec.amount == amount and rec.currency == currency]))
+        for vague in _overlapping([rec for rec in statements if rec.amount is None]):
+            joined = [cluster for cluster in clusters if _spans_overlap(_span(cluster), _span(vague))]
+            if joined:  # the largest sum; of equal ones, the first in the order above (by currency, then start)
+                max(joined, key=lambda cluster: cluster[0].amount).extend(vague)
+            else:
+                clusters.append(vague)
     kept = {frozenset(map(id, fact.evidence())): fact for fact in previous}
     facts = []
     for cluster in clusters:
@@ -248,13 +256,40 @@ def facts_of(statements: list[Relation], previous: tuple[Relation, ...] = (),
     return facts
 
 
+def _overlapping(statements: list[Relation]) -> list[list[Relation]]:
+    """The statements in groups whose validity overlaps, directly or through others."""
+    ordered = sorted(statements, key=lambda r: (r.start is not None, r.start or dt.date.min, r.relation_id))
+    clusters: list[list[Relation]] = []
+    reach_end: dt.date | None = dt.date.min
+    for rec in ordered:
+        if clusters and _overlap(reach_end, rec.start):
+            clusters[-1].append(rec)
+            reach_end = None if reach_end is None or rec.end is None else max(reach_end, rec.end)
+        else:
+            clusters.append([rec])
+            reach_end = rec.end
+    return clusters
+
+
+def _span(cluster: list[Relation]) -> tuple[dt.date | None, dt.date | None]:
+    """When a group of overlapping statements holds: from the first start to the last end (None: unbounded)."""
+    return (None if any(r.start is None for r in cluster) else min(r.start for r in cluster),
+            None if any(r.end is None for r in cluster) else max(r.end for r in cluster))
+
+
+def _spans_overlap(first: tuple, second: tuple) -> bool:
+    return _overlap(first[1], second[0]) and _overlap(second[1], first[0])
+
+
 def _merged(cluster: list[Relation], originals: Mapping[str, str]) -> Relation:
     primary = _primary(cluster, originals)
     fact = object.__new__(DetailedRelation)
     for slot in (*Relation.__slots__, *DetailedRelation.__slots__):
         setattr(fact, slot, getattr(primary, slot))
-    fact.start = None if any(r.start is None for r in cluster) else min(r.start for r in cluster)
-    fact.end = None if any(r.end is None for r in cluster) else max(r.end for r in cluster)
+    fact.start, fact.end = _span(cluster)
+    if fact.amount is None:  # a primary without the sum (`facts_of`: every sum in one fact is the same)
+        fact.amount, fact.currency = next(((r.amount, r.currency) for r in cluster if r.amount is not None),
+                                          (None, fact.currency))
     fact.observed_at = max(r.observed_at for r in cluster)
     # the fact's version: it changes whenever any of its statements does (explanations compare it)
     fact.event_id = "+".join(sorted(r.event_id for r in cluster))

@@ -1,7 +1,7 @@
 """A fact is an edge; statements are its evidence (issue #14, item 1).
 
 Statements of the same fact (same type, same ends; either direction for a symmetric type; overlapping validity;
-for money, the same amount) are one edge whose evidence lists every statement. Certainty grows with independent
+for money, the same amount, or none given) are one edge whose evidence lists every statement. Certainty grows with independent
 publishers (noisy-OR, capped at `evidence.max_corroborated_certainty`); repeats from one publisher add nothing.
 """
 
@@ -109,3 +109,86 @@ def test_retracting_one_statement_keeps_the_fact(make):
     engine.apply(make("family", "minister", "son", relation_id="family-2", op="retract"))
     assert engine.score("minister", "bank") is None
     assert incremental_state(engine) == full_state(engine)
+
+
+def payment_conflict(make, *payments):
+    """The minister's holding company is paid by a bank his regulator supervises."""
+    return [make("control", "minister", "regulator"), make("regulates", "regulator", "bank"),
+            make("ownership", "minister", "holdco", percentage=100), *payments]
+
+
+def payment(make, relation_id, publisher, **money):
+    return make("payment", "bank", "holdco", relation_id=relation_id, status="reported", publisher=publisher,
+                url=f"https://{relation_id}.example/story", **money)
+
+
+def test_a_payment_reported_without_its_amount_corroborates_the_one_with_it(make):
+    """One outlet gives the sum, another reports the same payment without it: one payment, two sources. Before,
+    the amount was part of what made two statements one fact, so the amountless report was a second payment: a
+    second path, counted again by noisy-OR, and the pair scored as if paid twice."""
+    _, with_amount = scored_pair(payment_conflict(make, payment(make, "p-sum", "Gazette", amount=5e6,
+                                                                currency="USD")))
+    engine, both = scored_pair(payment_conflict(
+        make, payment(make, "p-sum", "Gazette", amount=5e6, currency="USD"),
+        payment(make, "p-vague", "Other Times")))
+    (fact,) = engine.graph.between("bank", "holdco", Layer.TRADE)
+    assert sorted(r.relation_id for r in fact.evidence()) == ["p-sum", "p-vague"]
+    assert (fact.amount, fact.currency) == (5e6, "USD")
+    assert len(both.commercial_paths) == len(with_amount.commercial_paths) == 1
+    # corroborated by a second publisher: more certain, the same sum
+    assert both.commercial_paths[0].edges[-1].weight > with_amount.commercial_paths[0].edges[-1].weight
+
+
+def test_an_amountless_report_takes_the_sum_of_the_payment_it_joins_even_as_the_primary(make):
+    """A confirmed statement without the sum is the fact's primary (most certain status), but the fact still
+    carries the sum another source gave: the amount is what the payment weighs."""
+    engine, score = scored_pair(payment_conflict(
+        make, payment(make, "p-sum", "Gazette", amount=5e6, currency="USD"),
+        make("payment", "bank", "holdco", relation_id="p-filing", status="confirmed", publisher="Registry")))
+    (fact,) = engine.graph.between("bank", "holdco", Layer.TRADE)
+    assert fact.relation_id == "p-filing"
+    assert (fact.amount, fact.currency) == (5e6, "USD")
+    assert "<-payment[5M USD, 2 sources]- Big Bank" in score.commercial_paths[0].text
+
+
+def test_an_amountless_report_between_two_payments_joins_the_largest_and_never_bridges_them(make):
+    """Two sums are two payments, whatever else states a payment between the same parties at the time; a report
+    without a sum cannot say which it means, and corroborates the largest (the one the score weighs most)."""
+    engine, _ = scored_pair(payment_conflict(
+        make, payment(make, "p-small", "Gazette", amount=1e3, currency="USD"),
+        payment(make, "p-large", "Gazette", amount=5e6, currency="USD"),
+        payment(make, "p-vague", "Other Times")))
+    facts = sorted(engine.graph.between("bank", "holdco", Layer.TRADE), key=lambda f: f.amount)
+    assert [sorted(r.relation_id for r in f.evidence()) for f in facts] == [["p-small"], ["p-large", "p-vague"]]
+
+
+def test_an_amountless_report_of_another_period_stays_a_payment_of_its_own(make):
+    graph = TemporalGraph()
+    graph.apply(make("payment", "bank", "son", amount=1000, relation_id="p1", start="2020-01-01",
+                     end="2020-01-01"))
+    graph.apply(make("payment", "bank", "son", relation_id="p2", start="2023-05-01", end="2023-05-01"))
+    facts = graph.between("bank", "son", Layer.TRADE)
+    assert sorted((f.relation_id, f.amount) for f in facts) == [("p1", 1000), ("p2", None)]
+    # and a retraction of the sum leaves the other statement as it was
+    graph.apply(make("payment", "bank", "son", amount=1000, relation_id="p1", op="retract"))
+    assert [(f.relation_id, f.amount) for f in graph.between("bank", "son", Layer.TRADE)] == [("p2", None)]
+
+
+def test_which_payment_an_amountless_report_joins_does_not_depend_on_order(make):
+    statements = [payment(make, "p-small", "Gazette", amount=1e3, currency="USD"),
+                  payment(make, "p-large", "Gazette", amount=5e6, currency="USD"),
+                  payment(make, "p-vague", "Other Times")]
+    results = set()
+    for order in ((0, 1, 2), (2, 1, 0), (1, 2, 0), (2, 0, 1)):
+        engine, score = scored_pair(payment_conflict(make, *(statements[i] for i in order)))
+        results.add((score.score, tuple(sorted(
+            (f.amount, tuple(sorted(r.relation_id for r in f.evidence())))
+            for f in engine.graph.between("bank", "holdco", Layer.TRADE)))))
+    assert len(results) == 1
+
+
+def scored_pair(events):
+    engine = Engine()
+    engine.apply_many(events)
+    assert incremental_state(engine) == full_state(engine)
+    return engine, engine.score("minister", "bank")
