@@ -57,9 +57,11 @@ class PathEdge(_Output):
     evidence: tuple[Evidence, ...]
     evidence_omitted: int = Field(
         default=0, ge=0, exclude_if=lambda omitted: omitted == 0,
-        description="Statements of this edge's fact left out of `evidence` (its first ones are listed: the primary, "
-                    "then the oldest) because the message would otherwise exceed the worker's max_message_bytes; "
-                    "the weight counts them all. Absent when every statement is listed.")
+        description="Statements of this edge's fact left out of `evidence`: beyond the scoring config's "
+                    "`evidence.max_listed_statements` (the primary, the first of each other publisher, then the "
+                    "oldest are listed), or cut because the message would otherwise exceed the worker's "
+                    "max_message_bytes (the first ones listed are kept); the weight counts them all. Absent when "
+                    "every statement is listed.")
 
 
 class PathKind(StrEnum):

@@ -122,6 +122,7 @@ class PathConfig(_Section):
 
 class EvidenceConfig(_Section):
     max_corroborated_certainty: float = _Unit
+    max_listed_statements: int = Field(ge=1)
 
 
 class RuleConfig(_Section):

@@ -161,18 +161,20 @@ def explanation(path: Path, graph: Names, strength: Strength, cfg: ScoringConfig
                                         "edges": tuple(edges)})
 
 
-_LISTS_ALL = frozenset({"evidence_omitted"})  # an edge as rendered lists every statement; the worker may cut it
+_LISTS_ALL = frozenset({"evidence_omitted"})  # an edge that lists every statement (most): the field keeps its default
 
 
 def _edge(hop: Hop, graph: Names, cfg: ScoringConfig) -> PathEdge:
     rec = hop.rec
+    listed = listed_statements(rec, cfg.evidence.max_listed_statements)
+    omitted = len(rec.statements) - len(listed) if rec.statements is not None else 0
     return _assembled(PathEdge, {
         "relation_id": rec.relation_id, "relation_type": rec.type,
         "source_id": rec.source, "source_name": graph.name(rec.source),
         "target_id": rec.target, "target_name": graph.name(rec.target),
         "forward": bool(hop.forward), "status": rec.status._value_, "weight": float(cfg.round(hop.weight)),
-        "evidence": tuple([evidence(statement, cfg) for statement in statements(rec)]), "evidence_omitted": 0},
-        _LISTS_ALL)
+        "evidence": tuple([evidence(statement, cfg) for statement in listed]), "evidence_omitted": omitted},
+        _LISTS_ALL if not omitted else frozenset())
 
 
 def _arrow(hop: Hop, strength: Strength) -> str:
@@ -186,6 +188,27 @@ def statements(fact: Relation) -> list[Relation]:
     if fact.statements is None:  # stated once (most facts): itself
         return [fact]
     return list(fact.statements)  # kept in this order (`graph._merged`, by the input events' versions)
+
+
+def listed_statements(fact: Relation, limit: int) -> list[Relation]:
+    """The statements an edge lists, in `statements` order: all of them up to `limit`; beyond it the primary, the
+    first statement of each other publisher (the independent sources that make its "N sources" and its certainty),
+    then the oldest of the rest."""
+    every = statements(fact)
+    if len(every) <= limit:
+        return every
+    chosen, publishers_seen = {0}, {every[0].citation.publisher}
+    for index, statement in enumerate(every):
+        if len(chosen) >= limit:
+            break
+        if statement.citation.publisher not in publishers_seen:
+            publishers_seen.add(statement.citation.publisher)
+            chosen.add(index)
+    for index in range(len(every)):
+        if len(chosen) >= limit:
+            break
+        chosen.add(index)
+    return [every[index] for index in sorted(chosen)]
 
 
 def publishers(fact: Relation) -> int:

@@ -49,7 +49,8 @@ def _paths(value: dict) -> list[dict]:
              "edges": [{"relation_id": e["relation_id"], "relation_type": e["relation_type"],
                         "from": e["source_name"], "to": e["target_name"], "status": e["status"],
                         "evidence": e["evidence"],
-                        # statements the worker cut to fit max_message_bytes (absent when none, as in the message)
+                        # statements not listed (the scoring config's limit, or cut to fit max_message_bytes;
+                        # absent when none, as in the message)
                         **({"evidence_omitted": e["evidence_omitted"]} if e.get("evidence_omitted") else {})}
                        for e in path["edges"]]}
             for path in value["authority_paths"] + value["commercial_paths"]]
@@ -60,8 +61,8 @@ def _left_out(edge: dict) -> str | None:
     omitted = edge.get("evidence_omitted")
     if not omitted:
         return None
-    return (f"{omitted} more statements of this edge left out of the published message (cut to fit "
-            "max_message_bytes; the weight counts them all)")
+    return (f"{omitted} more statements of this edge left out of the published message (beyond "
+            "evidence.max_listed_statements, or cut to fit max_message_bytes; the weight counts them all)")
 
 
 def build_report(items: Iterable[ReplayItem], pair: tuple[str, str] | None = None, entity: str | None = None,

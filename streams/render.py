@@ -87,7 +87,7 @@ def _paths(item: RiskScore | Alert, indent: str = "  ") -> list[str]:
             lines.append(f"{indent}{label:<10} {path.text}  [{path.strength:.2f}]")
             sources = sorted({e.source_url for e in _evidence([path])})
             events = sorted({e.event_id for e in _evidence([path])})
-            omitted = sum(edge.evidence_omitted for edge in path.edges)  # cut to fit the message size limit
+            omitted = sum(edge.evidence_omitted for edge in path.edges)  # not listed: over the limit, or cut
             more = f" (+{omitted} statements not in the message)" if omitted else ""
             lines.append(f"{indent}{'':<10} evidence: events {', '.join(events)}; {', '.join(sources)}{more}")
     lines.extend(f"{indent}{'merged':<10} {note.text}" for note in item.merges)

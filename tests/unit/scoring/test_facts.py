@@ -192,3 +192,49 @@ def scored_pair(events):
     engine.apply_many(events)
     assert incremental_state(engine) == full_state(engine)
     return engine, engine.score("minister", "bank")
+
+
+def restated(make, count, publishers=("Gazette",), limit=None):
+    """The payment stated `count` times (each its own relation id), by the publishers in turn."""
+    config = ScoringConfig.load()
+    if limit is not None:
+        config = config.model_copy(update={"evidence": config.evidence.model_copy(
+            update={"max_listed_statements": limit})})
+    engine = Engine(config)
+    engine.apply_many(payment_conflict(make, *(
+        payment(make, f"p{i:04}", publishers[i % len(publishers)], amount=5e6, currency="USD")
+        for i in range(count))))
+    return engine, engine.score("minister", "bank")
+
+
+def test_an_edge_lists_at_most_the_configured_statements_and_counts_the_rest(make):
+    """A fact restated under new relation ids (an extractor that mints ids on every run, a story a thousand outlets
+    repeat) made every score through it carry every statement, and every rescoring render them all: 3,000 were
+    0.7 MB of JSON and 28 ms an event. Now the edge lists `evidence.max_listed_statements` (25) of them."""
+    engine, score = restated(make, 60, publishers=("Gazette",) * 9 + ("Other Times", "Third Post"))
+    edge = score.commercial_paths[0].edges[-1]
+    assert len(edge.evidence) == 25 and edge.evidence_omitted == 35
+    # the primary first, then in the fact's order; every publisher is among them, though two of them stated only
+    # the 10th, 11th, 21st, 22nd... statements
+    (fact,) = engine.graph.between("bank", "holdco", Layer.TRADE)
+    order = [statement.relation_id for statement in fact.statements]
+    listed = [e.relation_id for e in edge.evidence]
+    assert listed[0] == fact.relation_id and listed == sorted(listed, key=order.index)
+    assert {e.publisher for e in edge.evidence} == {"Gazette", "Other Times", "Third Post"}
+    assert "3 sources" in score.commercial_paths[0].text
+    # what is not listed still counts: the weight is that of the same fact listed in full
+    _, in_full = restated(make, 60, publishers=("Gazette",) * 9 + ("Other Times", "Third Post"), limit=1000)
+    assert len(in_full.commercial_paths[0].edges[-1].evidence) == 60
+    assert in_full.commercial_paths[0].edges[-1].evidence_omitted == 0
+    assert in_full.score == score.score
+    assert in_full.commercial_paths[0].edges[-1].weight == edge.weight
+    assert "evidence_omitted" not in in_full.commercial_paths[0].edges[-1].model_dump(mode="json")
+    assert score.model_dump(mode="json")["commercial_paths"][0]["edges"][-1]["evidence_omitted"] == 35
+
+
+def test_a_fact_restated_thousands_of_times_gives_a_score_of_bounded_size(make):
+    _, hundred = restated(make, 100)
+    _, thousands = restated(make, 2000)
+    # only numbers differ (the omitted count, the graph version, the trigger event's id): a few digits
+    assert abs(len(thousands.model_dump_json()) - len(hundred.model_dump_json())) < 10
+    assert thousands.commercial_paths[0].edges[-1].evidence_omitted == 1975

@@ -246,13 +246,19 @@ def test_an_event_with_outputs_withheld_counts_as_valid_and_as_rejected():
     assert value("coi_events_consumed_total") == value("coi_events_valid_total") + rejected - withheld
 
 
-def test_a_well_corroborated_conflict_is_published_with_its_evidence_cut_to_fit_not_withheld():
+@pytest.mark.parametrize("listed", [None, 1000], ids=["default listing", "every statement listed"])
+def test_a_well_corroborated_conflict_is_published_with_its_evidence_cut_to_fit_not_withheld(listed):
     """A hundred outlets each quote (5,000 characters, the contract's limit) that the president controls the
-    Treasury. Every path through that edge lists every statement, so the scores and alerts of Trump x Binance and
-    Trump x Changpeng Zhao outgrow max_message_bytes: they used to be withheld, and the Zhao alert was never raised
-    on the alerts topic at all. They are published with each edge's evidence cut to what fits (its primary
-    statement first) and the number left out said."""
-    processor, _ = make_processor()
+    Treasury. Every path through that edge lists its statements, so the scores and alerts of Trump x Binance and
+    Trump x Changpeng Zhao outgrew max_message_bytes when an edge listed them all: they used to be withheld, and the
+    Zhao alert was never raised on the alerts topic at all. They are published with each edge's evidence cut to
+    what fits (its primary statement first) and the number left out said. (By default an edge lists 25
+    statements, `evidence.max_listed_statements`: with 1000, the worker's cut does all the work, as before.)"""
+    config = ScoringConfig.load()
+    if listed is not None:
+        config = config.model_copy(update={"evidence": config.evidence.model_copy(
+            update={"max_listed_statements": listed})})
+    processor = EventProcessor(Engine(config), AlertTracker(config), PipelineMetrics(CollectorRegistry()))
     documents = [json.loads(line) for line in LINES]
     control = next(d for d in documents if d["relation_id"] == "trump-controls-treasury")
     restated = []
@@ -277,7 +283,7 @@ def test_a_well_corroborated_conflict_is_published_with_its_evidence_cut_to_fit_
                 published["alerts"].append(Alert.model_validate_json(out.value))
     raised = {(a.actor_id, a.case_id) for a in published["alerts"] if a.state is AlertState.RAISED}
     assert raised == {("trump", "binance"), ("trump", "cz"), ("trump", "sun")}
-    engine = processor.engine
+    engine, worker_cut = processor.engine, 0
     for key, score in published["scores"].items():
         live = engine.score(*key.split("|"))
         assert (score.score, score.band, score.rules) == (live.score, live.band, live.rules)
@@ -286,10 +292,13 @@ def test_a_well_corroborated_conflict_is_published_with_its_evidence_cut_to_fit_
             assert (shown.text, shown.strength) == (full.text, full.strength)
             for edge, whole in zip(shown.edges, full.edges, strict=True):
                 assert edge.evidence == whole.evidence[:len(edge.evidence)] and edge.evidence
-                assert edge.evidence_omitted == len(whole.evidence) - len(edge.evidence)
+                assert edge.evidence_omitted == whole.evidence_omitted + len(whole.evidence) - len(edge.evidence)
+                worker_cut += len(whole.evidence) - len(edge.evidence)
+    assert worker_cut > 0 if listed == 1000 else True
     cut = [edge for score in published["scores"].values() for path in score.authority_paths for edge in path.edges
            if edge.evidence_omitted]
     assert cut and all(edge.relation_type == "control" and edge.target_id == "treasury" for edge in cut)
+    assert all(len(edge.evidence) + edge.evidence_omitted == 100 for edge in cut)
     # an output that fits is published whole, as before, without the field
     assert b"evidence_omitted" not in raw["trump|sun"] and b"evidence_omitted" in raw["trump|cz"]
 
