@@ -112,9 +112,9 @@ class MergeNote(_Output):
     text: str
     evidence_omitted: int = Field(
         default=0, ge=0, exclude_if=lambda omitted: omitted == 0,
-        description="Merges of this entity left out of `evidence` and `text` (the first ones are listed) because the "
-                    "message would otherwise exceed the worker's max_message_bytes; GET /entities/ID lists them all. "
-                    "Absent when every merge is listed.")
+        description="Merges of this entity left out of `evidence` and `text` (the first ones are listed): beyond the "
+                    "scoring config's `evidence.max_listed_merges`, or because the message would otherwise exceed the "
+                    "worker's max_message_bytes; GET /entities/ID lists them all. Absent when every merge is listed.")
     member_ids_omitted: int = Field(
         default=0, ge=0, exclude_if=lambda omitted: omitted == 0,
         description="Ids of this entity left out of `member_ids` (and of the score's `actor_merged_ids` or "

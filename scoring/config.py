@@ -123,6 +123,7 @@ class PathConfig(_Section):
 class EvidenceConfig(_Section):
     max_corroborated_certainty: float = _Unit
     max_listed_statements: int = Field(ge=1)
+    max_listed_merges: int = Field(ge=2)  # the canonical id and at least one other
 
 
 class RuleConfig(_Section):

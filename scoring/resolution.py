@@ -842,11 +842,12 @@ class ResolvingEngine:
                     notes.append(self._note(node))
             if notes:
                 update["merges"] = tuple(notes)
+            listed = self.engine.config.evidence.max_listed_merges
             for end, field in ((score.actor_id, "actor_merged_ids"), (score.counterparty_id,
                                                                        "counterparty_merged_ids")):
                 members = self.clusters.members(end)
                 if len(members) > 1:
-                    update[field] = members
+                    update[field] = members[:listed]  # the rest: the note's `member_ids_omitted`
         return score.model_copy(update=update) if update else score
 
     def _restore_path(self, path):
@@ -862,15 +863,24 @@ class ResolvingEngine:
         return path.model_copy(update={"edges": tuple(edges)}) if changed else path
 
     def _note(self, cid: str) -> MergeNote:
+        """The merged entity as a score shows it: its ids and merges, the first `evidence.max_listed_merges` of
+        each (GET /entities/ID lists them all). An entity merged from thousands of ids made every score of it carry,
+        and every rescoring render, all of them: 2 MB a score at 4,000 ids."""
         ref = self._merged_ref(cid)
-        evidence = tuple(self._evidence(e) for e in self.clusters.joined_by(cid))
-        members = self.clusters.members(cid)
-        names = " = ".join(f"{self._refs[m].name} ({m})" for m in members if m in self._refs)
+        limit = self.engine.config.evidence.max_listed_merges
+        joined, members = self.clusters.joined_by(cid), self.clusters.members(cid)
+        evidence = tuple(self._evidence(e) for e in joined[:limit])
+        names = " = ".join(f"{self._refs[m].name} ({m})" for m in members[:limit] if m in self._refs)
         if len(members) == 2:  # "CZ (cz) = Changpeng Zhao (os-1), by judgement event j-1 from Analyst desk"
-            text = ", ".join([names, *(self._reason(e) for e in self.clusters.joined_by(cid))])
-        else:
+            text = ", ".join([names, *(self._reason(e) for e in joined)])
+        elif len(members) <= limit and len(joined) <= limit:
             text = f"{names}: " + "; ".join(e.text for e in evidence)
-        return MergeNote(canonical_id=cid, name=ref.name, member_ids=members, evidence=evidence, text=text)
+        else:  # as the worker words a note it cuts to fit max_message_bytes
+            text = "; ".join([f"{ref.name} ({cid}) stands for {len(members)} ids", *(e.text for e in evidence),
+                              f"{len(joined) - len(evidence)} more merges left out (GET /entities/{cid})"])
+        return MergeNote(canonical_id=cid, name=ref.name, member_ids=members[:limit], evidence=evidence, text=text,
+                         evidence_omitted=len(joined) - len(evidence), member_ids_omitted=len(members) - limit
+                         if len(members) > limit else 0)
 
     def _reason(self, edge: Edge) -> str:
         """Why an edge joins (or keeps apart) its two ids, without their names."""

@@ -549,3 +549,41 @@ def test_an_identifier_shared_by_many_ids_keeps_exactly_the_edges_of_its_holders
         held = sorted(key for key, edge in layer.clusters._edges.items() if edge.kind == IDENTIFIER)
         assert held == sorted(_identifier_edge_keys(("organizations", "lei", "", lei["value"]), holders))
         assert {layer.canonical(name) for name in holders} == {holders[0]}
+
+
+def test_a_merged_entity_of_many_ids_lists_the_configured_number_and_counts_the_rest(make, config):
+    """An entity merged from thousands of ids (judgements an adversary sends, a bulk of analyst merges) made every
+    score of it carry, and every rescoring render, every id and merge: 2 MB a score at 4,000 ids, and each of the
+    4,000 judgements re-rendered the growing score. A note lists `evidence.max_listed_merges` (25) of each, the
+    canonical id first, and counts the rest; GET /entities/ID lists them all."""
+    layer = ResolvingEngine(config)
+    for event in [make("control", "minister", "regulator"), make("regulates", "regulator", "bank"),
+                  make("ownership", "minister", "holdco", percentage=100), make("partners_with", "holdco", "bank")]:
+        layer.apply(event)
+    aliases = [(f"bank-{number:03d}", "Company", f"Big Bank {number}", ()) for number in range(60)]
+    for alias in aliases:
+        layer.apply(judgement("bank", alias, event_id=f"judge-{alias[0]}"))
+    canonical = layer.canonical("bank")
+    score = layer.score("minister", canonical)
+    (note,) = score.merges
+    members = layer.clusters.members(canonical)
+    assert len(members) == 61
+    assert note.member_ids == members[:25] == score.counterparty_merged_ids
+    assert note.member_ids_omitted == 36
+    assert len(note.evidence) == 25 and note.evidence_omitted == 35
+    assert [e.event_id for e in note.evidence] == [
+        e.detail.event_id for e in layer.clusters.joined_by(canonical)[:25]]
+    assert note.text.startswith(f"Big Bank ({canonical}) stands for 61 ids; ")
+    assert note.text.endswith(f"; 35 more merges left out (GET /entities/{canonical})")
+    dumped = score.model_dump(mode="json")["merges"][0]
+    assert (dumped["member_ids_omitted"], dumped["evidence_omitted"]) == (36, 35)
+    # a smaller entity is listed whole, as before, without the counts
+    small = ResolvingEngine(config)
+    for event in [make("control", "minister", "regulator"), make("regulates", "regulator", "bank"),
+                  make("ownership", "minister", "holdco", percentage=100), make("partners_with", "holdco", "bank")]:
+        small.apply(event)
+    for alias in aliases[:3]:
+        small.apply(judgement("bank", alias))
+    (note,) = small.score("minister", small.canonical("bank")).merges
+    assert len(note.member_ids) == 4 and len(note.evidence) == 3
+    assert "member_ids_omitted" not in note.model_dump(mode="json") and ": " in note.text

@@ -323,16 +323,21 @@ def test_extreme_dates_are_rejected_as_input_never_an_engine_failure(field, when
     assert outcome.rejected is not RejectReason.PROCESSING_ERROR
 
 
+@pytest.mark.parametrize("listed", [None, 1000], ids=["default listing", "every merge listed"])
 @pytest.mark.parametrize("id_length", [12, 200])
-def test_a_conflict_of_an_entity_merged_from_many_ids_is_published_with_its_merges_cut_to_fit(id_length):
+def test_a_conflict_of_an_entity_merged_from_many_ids_is_published_with_its_merges_cut_to_fit(id_length, listed):
     """Each id merged into an entity adds its merge's evidence (~570 bytes) and its id to every score and alert of
     the entity: 2,000 judgements naming ids nothing else names made the minister's conflict, arriving afterwards,
     1.14 MB, withheld as output_too_large, and its alert was never raised. (Here the same with 120 ids under a
-    40 KB limit.) The merges' evidence is cut to fit, then the ids, each saying how many it left out."""
+    40 KB limit.) The merges' evidence is cut to fit, then the ids, each saying how many it left out. (A score
+    lists 25 of each by default, `evidence.max_listed_merges`: with 1000, the worker's cut does all the work.)"""
     from tests.unit.scoring.conftest import EventFactory
     from tests.unit.scoring.resolution_support import judgement
 
     config = ScoringConfig.load()
+    if listed is not None:
+        config = config.model_copy(update={"evidence": config.evidence.model_copy(
+            update={"max_listed_merges": listed})})
     processor = EventProcessor(Engine(config), AlertTracker(config),
                                limits=ProcessingLimits(max_message_bytes=40_000))
     make = EventFactory().make
@@ -360,9 +365,15 @@ def test_a_conflict_of_an_entity_merged_from_many_ids_is_published_with_its_merg
     assert (score.score, score.band, score.rules) == (live.score, live.band, live.rules)
     (note,), (whole,) = score.merges, live.merges
     assert note.evidence == whole.evidence[:len(note.evidence)]
-    assert note.evidence_omitted == len(whole.evidence) - len(note.evidence) > 0
+    assert note.evidence_omitted == whole.evidence_omitted + len(whole.evidence) - len(note.evidence)
+    assert len(note.evidence) + note.evidence_omitted == 120
     assert note.member_ids == whole.member_ids[:len(note.member_ids)] and note.member_ids[0] == "minister"
-    assert note.member_ids_omitted == len(whole.member_ids) - len(note.member_ids)
+    assert note.member_ids_omitted == whole.member_ids_omitted + len(whole.member_ids) - len(note.member_ids)
+    assert len(note.member_ids) + note.member_ids_omitted == 121
     assert score.actor_merged_ids == note.member_ids
-    assert (note.member_ids_omitted > 0) is (id_length == 200)  # short ids fit once the evidence is cut
+    if listed == 1000:  # the worker cut: the evidence first, and the ids only where that was not enough
+        assert len(note.evidence) < len(whole.evidence) == 120
+        assert (note.member_ids_omitted > 0) is (id_length == 200)  # short ids fit once the evidence is cut
+    else:
+        assert len(whole.evidence) == len(whole.member_ids) == 25
     assert "stands for 121 ids" in note.text and "GET /entities/minister" in note.text
