@@ -16,7 +16,8 @@ Values are read as real data writes them (`schemas.values`); provenance comes fr
 only fill what the data lacks, so one file always gives the same bytes.
 
 `import_ftm` streams a file in three passes (ids referenced, the referenced entities, the relations in input
-order); `FtmFeed` applies OpenSanctions/yente delta lines (`{"op": "ADD"|"MOD"|"DEL", "entity": ...}`) with a
+order), reading nested FtM (yente's API: related entities embedded in `properties`) through `flat_entities`;
+`FtmFeed` applies OpenSanctions/yente delta lines (`{"op": "ADD"|"MOD"|"DEL", "entity": ...}`) with a
 replayable state. Export (`ftm_from_events`) writes the current state a stream of events describes.
 """
 
@@ -32,6 +33,7 @@ from enum import StrEnum
 
 from followthemoney import model
 from followthemoney.exc import InvalidData
+from followthemoney.property import Property
 from followthemoney.proxy import EntityProxy
 from followthemoney.schema import Schema
 from followthemoney.types import registry
@@ -783,6 +785,67 @@ def _describe(data: object, skip: _Skip) -> Skipped:
     return Skipped(_text_or_none(known.get("id")), _text_or_none(known.get("schema")), skip.reason, skip.message)
 
 
+def _embedded(value: object) -> bool:
+    # yente's own test fixtures call any object with an id and a schema in a property an entity
+    return isinstance(value, dict) and isinstance(value.get("id"), str) and bool(value["id"]) \
+        and isinstance(value.get("schema"), str)
+
+
+def flat_entities(values: Iterable[object]) -> Iterator[object]:
+    """FtM entities as yente's API serves them (`/entities/<id>`, nested by default) and OpenSanctions publishes
+    them (`targets.nested.json`): related entities embedded as objects in `properties` instead of ids. Each is
+    given as an entity of its own after the one that holds it (depth first, in input order), referenced there by
+    its id; a value without embedded entities passes through as it is (no copy).
+
+    An entity embedded under a reverse property (a person's `ownershipOwner`, the reverse of Ownership.owner)
+    points back at its parent; yente leaves that back reference out whenever the embedded entity has another
+    value to show there (the second of two joint owners), since the parent is implied. It is put back, so the
+    relation keeps both ends. The input is never edited: `events_from_ftm` reads the same objects three times."""
+    for value in values:
+        if not isinstance(value, dict) or not isinstance(value.get("properties"), dict) or not any(
+                _embedded(item) for items in value["properties"].values() if isinstance(items, list)
+                for item in items):
+            yield value
+            continue
+        pending = [value]
+        while pending:  # a stack, not recursion: depth is whatever the file nests
+            data = pending.pop()
+            schema = _schema_of(data)
+            properties: dict = {}
+            children: list[dict] = []
+            raw = data.get("properties")
+            for name, items in (raw.items() if isinstance(raw, dict) else ()):
+                if not isinstance(items, list):
+                    properties[name] = items
+                    continue
+                prop = schema.get(name) if schema is not None else None
+                back = prop.reverse if prop is not None and prop.stub else None  # ownershipOwner -> owner
+                kept = []
+                for item in items:
+                    if not _embedded(item):
+                        kept.append(item)
+                        continue
+                    kept.append(item["id"])
+                    children.append(item if back is None else _with_reference(item, back, data.get("id")))
+                properties[name] = kept
+            yield {**data, "properties": properties} if isinstance(raw, dict) else data
+            pending.extend(reversed(children))
+
+
+def _with_reference(child: dict, prop: Property, parent_id: object) -> dict:
+    """`child` with `parent_id` among the values of `prop` (a property of the child's schema) if it lacks it."""
+    schema = _schema_of(child)
+    properties = child.get("properties")
+    if not isinstance(parent_id, str) or schema is None or schema.get(prop.name) is not prop \
+            or not isinstance(properties, dict):
+        return child
+    values = properties.get(prop.name)
+    values = values if isinstance(values, list) else []
+    if any(v == parent_id or (_embedded(v) and v["id"] == parent_id) for v in values):
+        return child
+    return {**child, "properties": {**properties, prop.name: [*values, parent_id]}}
+
+
 def import_ftm(read: Callable[[], Iterable[object]], defaults: ImportDefaults = ImportDefaults(),
                report: ImportReport | None = None) -> Iterator[RelationshipEvent]:
     """Stream an FtM entity file: `read()` yields its entities anew for each of three passes.
@@ -790,9 +853,11 @@ def import_ftm(read: Callable[[], Iterable[object]], defaults: ImportDefaults = 
     1. the ids the relation carriers reference (and how often each carrier appears, for fragments);
     2. those entities, fragments merged, and the carriers that come in fragments;
     3. the relations, in input order (a carrier in fragments at its first appearance).
-    Memory holds the referenced endpoints, not the file. Without a `report`, the first entity that cannot be
-    converted raises `FtmImportError`; with one, it is recorded there and the import goes on.
+    Memory holds the referenced endpoints, not the file. Entities embedded in others (nested FtM) count as entities
+    of their own (`flat_entities`). Without a `report`, the first entity that cannot be converted raises
+    `FtmImportError`; with one, it is recorded there and the import goes on.
     """
+    read = _flattened(read)
     wanted: set[str] = set()
     appearances: Counter[str] = Counter()
     for data in read():
@@ -844,6 +909,10 @@ def import_ftm(read: Callable[[], Iterable[object]], defaults: ImportDefaults = 
         report.ignored.update(ignored.values())
 
 
+def _flattened(read: Callable[[], Iterable[object]]) -> Callable[[], Iterable[object]]:
+    return lambda: flat_entities(read())
+
+
 def _emit(found: list[tuple[str, dict | _Skip]], carrier: Stored,
           report: ImportReport | None) -> Iterator[RelationshipEvent]:
     for _relation_id, document in found:
@@ -875,7 +944,7 @@ def referent_events(read: Callable[[], Iterable[object]], defaults: ImportDefaul
     from schemas.identifiers import referent_judgements  # noqa: PLC0415 (schemas.identifiers imports nothing of ours)
 
     judged: set[str] = set()
-    for data in read():
+    for data in flat_entities(read()):
         if not isinstance(data, dict) or not isinstance(data.get("referents"), list) or not data["referents"]:
             continue
         try:

@@ -426,3 +426,40 @@ def test_an_unreadable_contract_date_is_noted():
     events = list(events_from_ftm(entities, OPENSANCTIONS, report))
     assert len(events) == 1 and events[0].start_date is None
     assert any("31.12.2019" in note for note in report.notes), report.notes
+
+
+# --- nested FtM: entities as yente's API serves them ------------------------------------------------------------
+
+def test_a_link_served_nested_reads_its_embedded_endpoints():
+    """yente's /entities/<ownership id> embeds owner and asset as entity objects instead of ids."""
+    stake = link("Ownership", owner=[PERSON], asset=[COMPANY], percentage=["60"])
+    report = ImportReport()
+    [event] = events_from_ftm([stake], OPENSANCTIONS, report)
+    assert (event.relation_id, event.source.id, event.target.id, event.source.name) == ("l1", "p1", "c1", "Pat")
+    assert event.properties.percentage == 60.0 and not report.skipped and not report.ignored
+
+
+def test_a_nested_entity_gives_back_the_reference_yente_leaves_out():
+    """Under the company's `ownershipAsset` (the reverse of Ownership.asset) yente leaves out the asset, the
+    company itself, whenever the embedded stake has another value to show there: the parent is implied."""
+    stake = link("Ownership", owner=[PERSON], percentage=["60"])
+    company = dict(COMPANY, properties={**COMPANY["properties"], "ownershipAsset": [stake]})
+    [event] = events_from_ftm([company], OPENSANCTIONS)
+    assert (event.relation_id, event.source.id, event.target.id) == ("l1", "p1", "c1")
+
+
+def test_nested_input_is_not_changed_by_the_import():
+    stake = link("Ownership", owner=[PERSON], percentage=["60"])
+    company = dict(COMPANY, properties={**COMPANY["properties"], "ownershipAsset": [stake]})
+    before = copy.deepcopy(company)
+    list(events_from_ftm([company], OPENSANCTIONS))
+    assert company == before, "the same values are read three times: flattening must copy, not edit"
+
+
+def test_referents_of_a_nested_entity_are_judged():
+    from schemas.ftm import referent_events
+
+    person = dict(PERSON, referents=["ofac-1"], datasets=["ds"], last_change="2024-01-01T00:00:00")
+    stake = link("Ownership", owner=[person], asset=[COMPANY])
+    [judgement] = referent_events(lambda: [stake], OPENSANCTIONS)
+    assert (judgement.source.id, judgement.target.id) == ("ofac-1", "p1")

@@ -92,6 +92,20 @@ def test_the_plain_ftm_procurement_case_raises_the_alert(capsys):
     assert "COI-AUTH-OWNERSHIP" in score.rules
 
 
+def test_a_nested_yente_entity_gives_the_relations_of_the_flat_export(capsys):
+    """yente's API (`/entities/<id>`, nested by default) and OpenSanctions' targets.nested.json embed the related
+    entities as objects in `properties`, and leave out the back reference where the parent is implied
+    (tests/fixtures/README.md): the person's relations are the ones the flat export gives, byte for byte."""
+    root = "NK-aU5ybkbRFJucf8YMwsJvDw"
+    nested, err, code = run_import(capsys, str(YENTE / "zala-nested.ftm.json"))
+    flat, _, _ = run_import(capsys, str(YENTE / "zala-ownership.ftm.json"))
+    expected = [line for line in flat if root in (json.loads(line)["source"]["id"], json.loads(line)["target"]["id"])]
+    assert len(expected) == 16 and code == 0, err
+    assert sorted(nested) == sorted(expected)
+    again, _, _ = run_import(capsys, str(YENTE / "zala-nested.ftm.json"))
+    assert again == nested
+
+
 def test_score_on_ftm_input_fails_with_one_line(capsys):
     assert main(["score", str(OURS / "procurement.ftm.json")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
