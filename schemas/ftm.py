@@ -436,33 +436,53 @@ class Converter:
     def _from_mapping(self, carrier: Stored, mapping: Mapping, unique_id: str | None,
                       via: str | None = None) -> list[tuple[str, dict | _Skip]]:
         try:
-            sources = self._ends(carrier, mapping.source, single=mapping.source != "@" and "." not in mapping.source
-                                 and via is None)
-            targets = self._ends(carrier, mapping.target, single=via is None)
+            sources = self._ends(carrier, mapping.source)
+            targets = self._ends(carrier, mapping.target)
         except _Skip as skip:
             return [(unique_id or f"{carrier.id}:{via}", skip)]
         pairs = [(s, t) for s in sources for t in targets]
+        if unique_id and len(pairs) > 1:
+            self._note_pairs(carrier, mapping, sources, targets)
         found = []
         for source_id, target_id in pairs:
-            # One relation keeps the carrier's id; several (joint awarding authorities, a node property with many
-            # values) get the carrier's id with both ends, so each can be retracted on its own.
-            relation_id = unique_id if unique_id and len(pairs) == 1 else \
-                f"{carrier.id}:{via or mapping.relation.value}:{source_id if source_id != carrier.id else target_id}"
+            # One relation keeps the carrier's id; several (joint owners, joint awarding authorities, a node
+            # property with many values) get the carrier's id with the end that varies (both where both do), so
+            # each can be retracted on its own and keeps its id while the other values stay.
+            if unique_id and len(pairs) == 1:
+                relation_id = unique_id
+            elif via:
+                relation_id = f"{carrier.id}:{via}:{source_id if source_id != carrier.id else target_id}"
+            else:
+                varying = [end for end, ends in ((source_id, sources), (target_id, targets)) if len(ends) > 1]
+                relation_id = ":".join((carrier.id, mapping.relation.value, *varying))
             try:
                 found.append((relation_id, self._document(carrier, mapping, relation_id, source_id, target_id)))
             except _Skip as skip:
                 found.append((relation_id, skip))
         return found
 
-    def _ends(self, carrier: Stored, path: str, single: bool) -> list[str]:
+    def _note_pairs(self, carrier: Stored, mapping: Mapping, sources: list[str], targets: list[str]) -> None:
+        if self.report is None:
+            return
+        ends = [f"{path.split('.')[-1]} {', '.join(ids)}" for path, ids in ((mapping.source, sources),
+                                                                         (mapping.target, targets)) if len(ids) > 1]
+        text = (f"{carrier.schema.name} {carrier.id}: {' and '.join(ends)}: one relation each, with the entity's "
+                f"dates, status and properties")
+        # FtM values are a set: nothing pairs a percentage with one owner. Joint holders are each treated as
+        # holding the whole interest (UK Companies Act 2006, Sch. 1A para 11), so each relation keeps it whole.
+        if len(sources) > 1 and carrier.proxy.get("percentage", quiet=True):
+            text += "; the percentage is each owner's whole, as joint holders each hold the whole interest"
+        self.report.notes.append(text)
+
+    def _ends(self, carrier: Stored, path: str) -> list[str]:
         if path == "@":
             return [carrier.id]
         first, _, rest = path.partition(".")
         ids = carrier.proxy.get(first, quiet=True)
-        if single and len(ids) != 1:
-            raise _Skip(SkipReason.MISSING_ENDPOINT, f"{first} must reference exactly one entity, got {ids}")
+        if not ids:
+            raise _Skip(SkipReason.MISSING_ENDPOINT, f"{first} names no entity")
         if not rest:
-            return sorted(ids) if not single else ids
+            return sorted(ids)
         found: list[str] = []
         for via_id in ids:
             via = self.lookup(via_id)

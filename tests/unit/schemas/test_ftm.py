@@ -248,8 +248,7 @@ def similar(judgement: str | None = None, **properties) -> dict:
     ([PERSON, COMPANY, link("Ownership", owner=["p1"], asset=["c1"], endDate=["31.12.2019"])],
      SkipReason.UNREADABLE_VALUE, "endDate '31.12.2019' is not a date"),
     ([PERSON, link("Ownership", owner=["p1"], asset=["c9"])], SkipReason.MISSING_ENDPOINT, "c9"),
-    ([PERSON, COMPANY, {"id": "c2", "schema": "Company", "properties": {"name": ["Beta"]}},
-      link("Ownership", owner=["p1"], asset=["c1", "c2"])], SkipReason.MISSING_ENDPOINT, "exactly one"),
+    ([PERSON, COMPANY, link("Ownership", asset=["c1"])], SkipReason.MISSING_ENDPOINT, "owner names no entity"),
     ([PERSON, {"id": "a1", "schema": "Address", "properties": {"full": ["1 Main St"]}},
       link("UnknownLink", subject=["p1"], object=["a1"], role=["lobbies"])],
      SkipReason.UNMAPPED_SCHEMA, "Address a1 cannot be a relation endpoint"),
@@ -463,3 +462,65 @@ def test_referents_of_a_nested_entity_are_judged():
     stake = link("Ownership", owner=[person], asset=[COMPANY])
     [judgement] = referent_events(lambda: [stake], OPENSANCTIONS)
     assert (judgement.source.id, judgement.target.id) == ("ofac-1", "p1")
+
+
+# --- several values on one end of a link ------------------------------------------------------------------------
+
+PERSON_2 = {"id": "p2", "schema": "Person", "properties": {"name": ["Sam"]}}
+COMPANY_2 = {"id": "c2", "schema": "Company", "properties": {"name": ["Beta"]}}
+
+
+def test_joint_owners_are_one_relation_each_with_the_whole_percentage():
+    """FtM cannot say which part of one percentage is whose: joint holders are each treated as holding the whole
+    interest (Companies Act 2006, Sch. 1A para 11; its explanatory notes: A and B with a joint interest in 26% each
+    hold 26%), and each relation gets an id of its own from the entity and the owner."""
+    report = ImportReport()
+    stake = link("Ownership", owner=["p2", "p1"], asset=["c1"], percentage=["60"], startDate=["2020-01-01"])
+    events = list(events_from_ftm([PERSON, PERSON_2, COMPANY, stake], report=report))
+    assert [(e.relation_id, e.source.id, e.target.id, e.properties.percentage, e.start_date.isoformat())
+            for e in events] == [("l1:ownership:p1", "p1", "c1", 60.0, "2020-01-01"),
+                                 ("l1:ownership:p2", "p2", "c1", 60.0, "2020-01-01")]
+    assert any("Ownership l1" in note and "owner p1, p2" in note and "each" in note for note in report.notes), \
+        report.notes
+    assert events == list(events_from_ftm([PERSON, PERSON_2, COMPANY, stake])), "deterministic"
+
+
+@pytest.mark.parametrize(("owners", "assets", "ids"), [
+    (["p1"], ["c1", "c2"], ["l1:ownership:c1", "l1:ownership:c2"]),
+    (["p1", "p2"], ["c1", "c2"], ["l1:ownership:p1:c1", "l1:ownership:p1:c2", "l1:ownership:p2:c1",
+                                  "l1:ownership:p2:c2"]),
+])
+def test_several_values_on_either_end_give_one_relation_per_pair(owners, assets, ids):
+    stake = link("Ownership", owner=owners, asset=assets)
+    events = list(events_from_ftm([PERSON, PERSON_2, COMPANY, COMPANY_2, stake]))
+    assert [e.relation_id for e in events] == ids
+
+
+def test_one_missing_joint_owner_skips_only_its_own_relation():
+    report = ImportReport()
+    stake = link("Directorship", director=["p1", "p9"], organization=["c1"])
+    [event] = events_from_ftm([PERSON, COMPANY, stake], report=report)
+    assert event.relation_id == "l1:directorship:p1"
+    [skipped] = report.skipped
+    assert skipped.reason == SkipReason.MISSING_ENDPOINT and "p9" in skipped.message
+
+
+def test_joint_owners_served_nested_keep_both_owners():
+    """Under the first owner's `ownershipOwner`, yente's Ownership lists only the second owner (the first is
+    implied): both are owners."""
+    stake = link("Ownership", owner=[PERSON_2], asset=[COMPANY], percentage=["50"])
+    person = dict(PERSON, properties={**PERSON["properties"], "ownershipOwner": [stake]})
+    events = list(events_from_ftm([person], OPENSANCTIONS))
+    assert sorted((e.relation_id, e.source.id) for e in events) == [("l1:ownership:p1", "p1"),
+                                                                    ("l1:ownership:p2", "p2")]
+
+
+def test_a_feed_that_adds_a_joint_owner_retracts_the_single_relation():
+    from schemas.ftm import FtmFeed
+
+    feed = FtmFeed(OPENSANCTIONS)
+    for entity in (PERSON, PERSON_2, COMPANY, link("Ownership", owner=["p1"], asset=["c1"])):
+        list(feed.apply({"op": "ADD", "entity": entity}))
+    changed = list(feed.apply({"op": "MOD", "entity": link("Ownership", owner=["p1", "p2"], asset=["c1"])}))
+    assert [(e.op.value, e.relation_id) for e in changed] == [
+        ("retract", "l1"), ("upsert", "l1:ownership:p1"), ("upsert", "l1:ownership:p2")]
