@@ -98,6 +98,13 @@ ALIAS_PROPERTIES = ("name", "alias", "previousName")
 # whether the relation still holds. An ended relation without an end date ends the day before it was observed.
 ENDED_STATUS_WORDS = frozenset({"ended", "former", "inactive", "past", "terminated", "resigned", "dismissed",
                                 "dissolved", "expired", "closed", "historical", "previous", "retired"})
+# FtM `status` words saying the source cannot tell whether the relation still holds (OpenSanctions' occupancy
+# status "unknown": a source not known to remove those who leave, an end beyond the data's coverage). Ending it
+# would take live authority from an official whose source is only stale; confirming it would give full authority
+# on no evidence. So unless an end the source had already seen pass closes it, it stays open at this certainty,
+# which the scorer weighs and every path shows (an office of unknown status is still a PEP's).
+UNKNOWN_STATUS_WORDS = frozenset({"unknown"})
+UNKNOWN_STATUS_CERTAINTY = Status.ALLEGED
 
 # A `Similar`'s judgement (FtM has no property for it: the entity's top-level `judgement`, as nomenklatura and
 # Aleph's cross-referencing record it) -> the same_as status. Without one, a Similar is a suggestion.
@@ -512,13 +519,18 @@ class Converter:
         spec = RELATIONS[mapping.relation]
         start = reader.date(mapping.start, first_day)
         end = reader.date(mapping.end, last_day, required=True)
-        ended, certainty = reader.status(self.defaults.status)
+        ended, certainty, unknown = reader.status(self.defaults.status)
         if spec.resolution:
             certainty = _judgement(carrier)
         if ended and end is None:
             end = max(observed_at.date() - _ONE_DAY, start or dt.date.min)
             reader.note(f"status ended without an end date: read as ended on {end} (the day before it was "
                         f"observed, {observed_at.date()})")
+        elif unknown and (end is None or end >= observed_at.date()):
+            certainty = UNKNOWN_STATUS_CERTAINTY
+            until = "no end date" if end is None else f"an end ({end}) after it was observed"
+            reader.note(f"status unknown and {until}: read as still held, but {certainty.value}, not "
+                        f"{self.defaults.status.value}")
         document = {
             "schema_version": SCHEMA_VERSION,
             "op": "upsert",
@@ -700,11 +712,13 @@ class _Reader:
                 return (min if read is first_day else max)(days)
         return None
 
-    def status(self, default: Status) -> tuple[bool, Status]:
-        """(ended, certainty) from the FtM status words."""
+    def status(self, default: Status) -> tuple[bool, Status, bool]:
+        """(ended, certainty, unknown whether it still holds) from the FtM status words; our own status words are
+        what the data says about certainty, so they leave nothing unknown."""
         words = [value.strip().lower() for value in self.carrier.proxy.get("status", quiet=True)]
         ours = [Status(word) for word in words if word in Status._value2member_map_]
-        return any(word in ENDED_STATUS_WORDS for word in words), (ours[0] if ours else default)
+        return (any(word in ENDED_STATUS_WORDS for word in words), ours[0] if ours else default,
+                not ours and any(word in UNKNOWN_STATUS_WORDS for word in words))
 
     def properties(self, spec: RelationSpec, mapping: Mapping) -> dict:
         properties: dict = {}

@@ -185,6 +185,41 @@ def test_ended_without_a_date_is_ended():
     assert exposure.kind == "former_pep"
 
 
+def _occupancy(**properties) -> list[dict]:
+    return [
+        {"id": "p", "schema": "Person", "properties": {"name": ["Deputy Minister"]}},
+        {"id": "post", "schema": "Position", "properties": {"name": ["Deputy Minister of Works"]}},
+        {"id": "occ", "schema": "Occupancy", "datasets": ["wd_peps"], "last_change": "2024-03-10T00:00:00",
+         "properties": {"holder": ["p"], "post": ["post"], **properties}},
+    ]
+
+
+def test_an_office_of_unknown_status_without_an_end_is_held_but_not_confirmed():
+    """OpenSanctions writes status "unknown" where its source cannot say whether the person still holds the office
+    (no end date from a source not known to remove those who leave, a term end beyond the data's coverage). Read as
+    current and confirmed, it was full live authority on no evidence; read as ended, a sitting official whose
+    source is stale would lose his authority. It stays held, as `alleged`: still a PEP, his authority weighed
+    as uncertain and shown so in every path."""
+    report = ImportReport()
+    [event] = events_from_ftm(_occupancy(status=["unknown"], startDate=["2019-05-01"]), report=report)
+    assert (event.end_date, event.status.value) == (None, "alleged")
+    assert any("Occupancy occ" in note and "status unknown" in note for note in report.notes), report.notes
+    engine = engine_of([event.model_dump_json(by_alias=True, exclude_none=True)])
+    assert engine.exposure("p").kind == "pep"
+    [later] = events_from_ftm(_occupancy(status=["unknown"], endDate=["2026-12-31"]))
+    assert (later.end_date, later.status.value) == (dt.date(2026, 12, 31), "alleged"), \
+        "an end after the source looked is no more certain than none"
+
+
+def test_an_office_of_unknown_status_that_ended_ends_on_its_date():
+    """An end date the source had already seen pass answers what "unknown" left open: ended then, as certain as
+    any other statement of the source."""
+    [event] = events_from_ftm(_occupancy(status=["unknown"], startDate=["2015"], endDate=["2019-06-30"]))
+    assert (event.end_date, event.status.value) == (dt.date(2019, 6, 30), "confirmed")
+    [stated] = events_from_ftm(_occupancy(status=["unknown", "reported"]))
+    assert (stated.end_date, stated.status.value) == (None, "reported"), "our own status word is what the data says"
+
+
 def test_real_data_values_and_skip_messages():
     base = [{"id": "p", "schema": "Person", "properties": {"name": ["Pat"]}},
             {"id": "c", "schema": "Company", "properties": {"name": ["Acme"]}}]
