@@ -6,7 +6,8 @@ relationship events. docs/events.md ("BODS") has the mapping table and what is l
   declared office has ended) and one `occupancy` of a Position per declared office (its `reason`).
 - Each interest of a relationship statement is one event from the interested party to the subject, its type
   read from `INTERESTS`. A share reads its `exact` value, else its lower bound (`minimum`/`exclusiveMinimum`: the
-  share the register guarantees); a share with only an upper bound is imported without a percentage.
+  share the register guarantees); a share with only an upper bound, or a lower bound of 0, is imported without a
+  percentage (the engine's assumed `unknown_stake`), the declared range kept in the role.
 - `directOrIndirect: indirect` (0.2: `interestLevel`): when the statement lists its `componentRecords` (0.3:
   `componentStatementIDs`) and they are all in the file, the chain is there and the engine computes the indirect
   stake itself, so the declared one is not imported (it would count twice); otherwise it is imported as the only
@@ -360,18 +361,25 @@ def _provenance(statement: Statement, defaults: ImportDefaults) -> tuple[dict, d
 
 
 def _share(share: object, notes: list[str]) -> tuple[float | None, str]:
-    """(percentage, how it reads) of a BODS share: exact, else the lower bound."""
+    """(percentage, how it reads) of a BODS share: exact, else the lower bound; a lower bound of 0 guarantees no
+    stake, so that share reads like one with only an upper bound."""
     if not isinstance(share, dict):
         return None, ""
     exact = _share_number(share.get("exact"), notes)
     if exact is not None:
         return exact, f"{exact:g}%"
-    low = share.get("minimum", share.get("exclusiveMinimum"))
-    high = share.get("maximum", share.get("exclusiveMaximum"))
+    low = _bound(share, "minimum", "exclusiveMinimum")
+    high = _bound(share, "maximum", "exclusiveMaximum")
     text = f"{low if low is not None else '?'}-{high if high is not None else '?'}%"
     number = _share_number(low, notes)
+    if number == 0.0:
+        # read as a lower bound, "0 to 25%" was a declared interest counted as no stake (below the engine's chain
+        # floor it passed nothing on); without a percentage the engine assumes its unknown_stake, marked assumed
+        notes.append(f"share {text} starts at 0, so it guarantees no stake: imported without a percentage, like a "
+                     f"share with only an upper bound")
+        return None, text
     if number is not None:
-        top = high if isinstance(high, (int, float)) and not isinstance(high, bool) else None
+        top = high if isinstance(high, (int, float)) else None
         if top is not None and top < number:  # as the FtM reader refuses "50-25"
             notes.append(f"share {text} ends below its start: imported without a percentage")
             return None, text
@@ -380,6 +388,16 @@ def _share(share: object, notes: list[str]) -> tuple[float | None, str]:
     if high is not None:
         notes.append(f"share {text} gives only an upper bound: imported without a percentage")
     return None, text
+
+
+def _bound(share: dict, inclusive: str, exclusive: str) -> object:
+    """A share's bound, inclusive or exclusive (0.4 numbers). BODS 0.2 and 0.3 write exclusiveMinimum and
+    exclusiveMaximum as flags beside the bounds: a flag is no bound."""
+    for key in (inclusive, exclusive):
+        value = share.get(key)
+        if value is not None and not isinstance(value, bool):
+            return value
+    return None
 
 
 def _share_number(value: object, notes: list[str]) -> float | None:
@@ -447,8 +465,9 @@ def _relationship_events(statement: Statement, state: _State, defaults: ImportDe
         seen[kind] = seen.get(kind, 0) + 1
         relation_id = f"{statement.record_id}/{kind}" + (f"/{seen[kind]}" if seen[kind] > 1 else "")
         percentage, share_text = _share(interest.get("share"), notes)
+        # a share that gave no percentage stays in the role, so the event still says what was declared
         role = ", ".join(filter(None, (mapping.label, "indirect" if indirect else None,
-                                       None if mapping.takes_share or not share_text else share_text)))
+                                       None if mapping.takes_share and percentage is not None else share_text)))
         properties: dict = {"role": role}
         if mapping.takes_share and percentage is not None:
             properties["percentage"] = percentage

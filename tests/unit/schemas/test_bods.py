@@ -7,8 +7,11 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
+
 from schemas.bods import events_from_bods
 from schemas.ftm import ImportDefaults, ImportReport
+from scoring import Engine
 
 PUBLICATION = {"publicationDate": "2020-01-10", "bodsVersion": "0.3",
                "publisher": {"name": "Register (fictional)", "url": "https://register.example.org/"}}
@@ -275,3 +278,31 @@ def test_closing_a_record_without_interests_ends_what_it_stated():
     assert stake is not None, sorted(current)
     assert (stake.properties.percentage, stake.start_date, stake.end_date) == \
         (30.0, dt.date(2019, 1, 1), dt.date(2024, 5, 31))
+
+
+@pytest.mark.parametrize("share", [{"minimum": 0, "maximum": 25}, {"exclusiveMinimum": 0, "maximum": 25},
+                                   {"minimum": 0, "exclusiveMaximum": 25}, {"minimum": "0", "maximum": 25}])
+def test_a_share_from_zero_is_a_stake_of_unknown_size_not_zero(share):
+    """Read as its lower bound, "0 to 25%" was a declared interest counted as no stake at all: below the engine's
+    1% chain floor, it passed nothing on. A lower bound of 0 guarantees nothing, so the share reads as one with
+    only an upper bound: no percentage, and the engine assumes its unknown_stake and marks it as assumed; the
+    declared range stays in the role."""
+    statements = _PARTIES_OF_R1 + [_r1_relationship("2024-05-01", [{"type": "shareholding", "share": share}])]
+    report = ImportReport()
+    [event] = list(events_from_bods(statements, None, report))
+    assert event.properties.percentage is None
+    assert event.properties.role.startswith("shareholding, 0-") and event.properties.role.endswith("25%")
+    assert any("guarantees no stake" in note for note in report.notes), report.notes
+    engine = Engine()
+    engine.apply(event)
+    holding = engine.stakes("pe")["co"]
+    assert holding.assumed and holding.stake == pytest.approx(0.25)
+
+
+def test_a_bods_03_bound_flag_is_not_a_bound():
+    """BODS 0.2 and 0.3 write exclusiveMinimum and exclusiveMaximum as flags (true, false) beside the bounds; a
+    flag read as a bound put "True" in the role text."""
+    statements = _PARTIES_OF_R1 + [_r1_relationship("2024-05-01", [
+        {"type": "votingRights", "share": {"minimum": 25, "exclusiveMinimum": True, "exclusiveMaximum": True}}])]
+    [event] = list(events_from_bods(statements, None, ImportReport()))
+    assert event.properties.role == "voting rights, 25-?%"

@@ -27,6 +27,13 @@ def test_percentages(text, value):
     assert read_percentage(text) == value
 
 
+def test_only_a_percentage_range_from_zero_is_refused():
+    """A range that starts at 0 says nothing of a stake; zero itself is what the source states, and an amount
+    range keeps its lower bound."""
+    assert [read_percentage(text) for text in ("0", "0%", "0-0")] == [0.0, 0.0, 0.0]
+    assert read_number("0-25") == 0.0
+
+
 @pytest.mark.parametrize(("text", "value"), [
     ("1.000.000", 1_000_000.0), ("1,000,000.50", 1_000_000.5), ("1.000.000,50", 1_000_000.5), ("1.000", 1000.0),
     ("113969.15", 113969.15), ("1 200", 1200.0), ("€ 1 200,50", 1200.5), ("0,75", 0.75),
@@ -38,7 +45,9 @@ def test_amounts(text, value):
 
 
 @pytest.mark.parametrize(("text", "says"), [("abc", "'abc' is not a number"), ("<25", "only an upper bound"),
-                                            ("50-25", "ends below"), ("150", "0 to 100")])
+                                            ("50-25", "ends below"), ("150", "0 to 100"),
+                                            # a range from 0 read as its lower bound was a declared stake of 0%
+                                            ("0-25", "guarantees no stake"), ("0 to 25 %", "guarantees no stake")])
 def test_what_cannot_be_read_quotes_the_value(text, says):
     with pytest.raises(UnreadableValue, match=says):
         read_percentage(text)
