@@ -82,6 +82,8 @@ INTERESTS: dict[str, Interest] = {
                                                    "dissolution", takes_share=True),
     "rightsToProfitOrIncome": Interest(RelationType.OWNERSHIP, "rights to profit or income", takes_share=True),
     "enjoymentAndUseOfAssets": Interest(RelationType.OWNERSHIP, "enjoyment and use of assets", takes_share=True),
+    "rightToProfitOrIncomeFromAssets": Interest(RelationType.OWNERSHIP, "right to profit or income from assets",
+                                                takes_share=True),
     "rightsGrantedByContract": Interest(RelationType.CONTROL, "rights granted by contract"),
     "conditionalRightsGrantedByContract": Interest(RelationType.CONTROL, "conditional rights granted by contract"),
     "controlViaCompanyRulesOrArticles": Interest(RelationType.CONTROL, "control via company rules or articles"),

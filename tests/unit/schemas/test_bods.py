@@ -306,3 +306,31 @@ def test_a_bods_03_bound_flag_is_not_a_bound():
         {"type": "votingRights", "share": {"minimum": 25, "exclusiveMinimum": True, "exclusiveMaximum": True}}])]
     [event] = list(events_from_bods(statements, None, ImportReport()))
     assert event.properties.role == "voting rights, 25-?%"
+
+
+# The interestType codelist of BODS 0.4 (openownership/data-standard d97e79829b3b, schema/codelists/interestType.csv;
+# 0.3.0 has the same codes but nominee and nominator).
+BODS_04_INTEREST_TYPES = (
+    "shareholding", "votingRights", "appointmentOfBoard", "otherInfluenceOrControl", "seniorManagingOfficial",
+    "settlor", "trustee", "protector", "beneficiaryOfLegalArrangement", "rightsToSurplusAssetsOnDissolution",
+    "rightsToProfitOrIncome", "rightsGrantedByContract", "conditionalRightsGrantedByContract",
+    "controlViaCompanyRulesOrArticles", "controlByLegalFramework", "boardMember", "boardChair", "unknownInterest",
+    "unpublishedInterest", "enjoymentAndUseOfAssets", "rightToProfitOrIncomeFromAssets", "nominee", "nominator")
+
+
+@pytest.mark.parametrize("kind", BODS_04_INTEREST_TYPES)
+def test_every_interest_type_of_the_standard_is_imported(kind):
+    """An interest type missing from INTERESTS is noted and dropped: rightToProfitOrIncomeFromAssets (an economic
+    interest, in the 0.3 and 0.4 codelists) was."""
+    statements = _PARTIES_OF_R1 + [_r1_relationship("2024-05-01", [{"type": kind, "share": {"exact": 30}}])]
+    report = ImportReport()
+    [event] = list(events_from_bods(statements, None, report))
+    assert event.relation_id == f"r1/{kind}" and not any("no meaning" in note for note in report.notes)
+
+
+def test_an_economic_right_to_income_from_assets_is_an_ownership_with_its_share():
+    statements = _PARTIES_OF_R1 + [_r1_relationship("2024-05-01", [
+        {"type": "rightToProfitOrIncomeFromAssets", "share": {"exact": 40}}])]
+    [event] = list(events_from_bods(statements, None, ImportReport()))
+    assert (event.relation_type.value, event.properties.percentage, event.properties.role) == \
+        ("ownership", 40.0, "right to profit or income from assets")
