@@ -5,7 +5,8 @@ relationship events. docs/events.md ("BODS") has the mapping table and what is l
   is a PublicBody); a person declared politically exposed gets the `role.pep` topic (`role.pep.frmr` when every
   declared office has ended) and one `occupancy` of a Position per declared office (its `reason`).
 - Each interest of a relationship statement is one event from the interested party to the subject, its type
-  read from `INTERESTS`. A share reads its `exact` value, else its lower bound (`minimum`/`exclusiveMinimum`: the
+  read from `INTERESTS` (0.2's kebab-case types through `INTERESTS_02`; its hasPepStatus/pepStatusDetails as 0.3's
+  politicalExposure). A share reads its `exact` value, else its lower bound (`minimum`/`exclusiveMinimum`: the
   share the register guarantees); a share with only an upper bound, or a lower bound of 0, is imported without a
   percentage (the engine's assumed `unknown_stake`), the declared range kept in the role.
 - `directOrIndirect: indirect` (0.2: `interestLevel`): when the statement lists its `componentRecords` (0.3:
@@ -95,6 +96,23 @@ INTERESTS: dict[str, Interest] = {
     "unpublishedInterest": Interest(RelationType.OWNERSHIP, "unpublished interest", takes_share=True),
 }
 UNTYPED_INTEREST = "unknownInterest"
+# BODS 0.2's interest types (its codelist, kebab case: the Open Ownership register's UK data) -> 0.3's. 0.3 folded
+# the trust variants into settlor/trustee/protector/beneficiary of any legal arrangement.
+INTERESTS_02: dict[str, str] = {
+    "voting-rights": "votingRights",
+    "appointment-of-board": "appointmentOfBoard",
+    "other-influence-or-control": "otherInfluenceOrControl",
+    "senior-managing-official": "seniorManagingOfficial",
+    "settlor-of-trust": "settlor",
+    "trustee-of-trust": "trustee",
+    "protector-of-trust": "protector",
+    "beneficiary-of-trust": "beneficiaryOfLegalArrangement",
+    "other-influence-or-control-of-trust": "otherInfluenceOrControl",
+    "rights-to-surplus-assets-on-dissolution": "rightsToSurplusAssetsOnDissolution",
+    "rights-to-profit-or-income": "rightsToProfitOrIncome",
+    "rights-granted-by-contract": "rightsGrantedByContract",
+    "conditional-rights-granted-by-contract": "conditionalRightsGrantedByContract",
+}
 
 _ID_CHARS = re.compile(r"[^A-Za-z0-9._:\-/]")
 _ONE_DAY = dt.timedelta(days=1)
@@ -185,7 +203,8 @@ def _details_03(data: dict, kind: str) -> dict:
             "interestedParty": (party.get("describedByPersonStatement") or party.get("describedByEntityStatement")
                                 or party.get("unspecified")),
             # 0.3 states directOrIndirect like 0.4 (interestLevel is its 0.2 name) and lists the chain by statement
-            "interests": [dict(i, directOrIndirect=i.get("directOrIndirect") or i.get("interestLevel") or "unknown")
+            "interests": [dict(i, directOrIndirect=i.get("directOrIndirect") or i.get("interestLevel") or "unknown",
+                               **({"type": INTERESTS_02[i["type"]]} if i.get("type") in INTERESTS_02 else {}))
                           for i in _objects(data.get("interests"))],
             "componentRecords": data.get("componentStatementIDs") or [],
         }
@@ -193,8 +212,18 @@ def _details_03(data: dict, kind: str) -> dict:
         return {"name": data.get("name"), "entityType": {"type": data.get("entityType")},
                 "jurisdiction": _object(data.get("incorporatedInJurisdiction")), "identifiers": data.get("identifiers")}
     return {"names": _objects(data.get("names")), "nationalities": _objects(data.get("nationalities")),
-            "politicalExposure": _object(data.get("politicalExposure")),  # the same shape in 0.3 and 0.4
+            "politicalExposure": _object(data.get("politicalExposure")) or _exposure_02(data),  # 0.3 is 0.4's shape
             "identifiers": data.get("identifiers")}
+
+
+def _exposure_02(data: dict) -> dict:
+    """0.2's hasPepStatus and pepStatusDetails as 0.3's politicalExposure. A declaration that is missing gives a
+    detail with only its missingInfoReason: that is no office."""
+    details = [d for d in _objects(data.get("pepStatusDetails")) if d.get("reason") or d.get("jurisdiction")]
+    declared = data.get("hasPepStatus")
+    if declared is True or (declared is None and details):
+        return {"status": "isPep", "details": details}
+    return {}
 
 
 class _Problem(Exception):

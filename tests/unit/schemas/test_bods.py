@@ -334,3 +334,37 @@ def test_an_economic_right_to_income_from_assets_is_an_ownership_with_its_share(
     [event] = list(events_from_bods(statements, None, ImportReport()))
     assert (event.relation_type.value, event.properties.percentage, event.properties.role) == \
         ("ownership", 40.0, "right to profit or income from assets")
+
+
+# The interestType codelist of BODS 0.2 (openownership/data-standard tag 0.2.0, schema/codelists/interestType.csv).
+BODS_02_INTEREST_TYPES = (
+    "shareholding", "voting-rights", "appointment-of-board", "other-influence-or-control", "senior-managing-official",
+    "settlor-of-trust", "trustee-of-trust", "protector-of-trust", "beneficiary-of-trust",
+    "other-influence-or-control-of-trust", "rights-to-surplus-assets-on-dissolution", "rights-to-profit-or-income",
+    "rights-granted-by-contract", "conditional-rights-granted-by-contract")
+
+
+@pytest.mark.parametrize("kind", BODS_02_INTEREST_TYPES)
+def test_every_bods_02_interest_type_is_imported(kind):
+    report = ImportReport()
+    [event] = events_from_bods([PERSON, COMPANY, ownership("o-1-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "2020-01-01", [
+        {"type": kind, "interestLevel": "direct", "share": {"exact": 30}}])], None, report)
+    assert not any("no meaning" in note for note in report.notes), report.notes
+    ownership_kinds = ("shareholding", "beneficiary-of-trust", "rights-to-surplus-assets-on-dissolution",
+                       "rights-to-profit-or-income")
+    assert event.relation_type.value == ("ownership" if kind in ownership_kinds else
+                                         "directorship" if kind == "senior-managing-official" else "control")
+
+
+@pytest.mark.parametrize(("fields", "pep"), [
+    ({"hasPepStatus": True, "pepStatusDetails": [{"reason": "Mayor", "jurisdiction": {"code": "SI"}}]}, True),
+    ({"pepStatusDetails": [{"reason": "Mayor"}]}, True),
+    ({"hasPepStatus": False, "pepStatusDetails": [{"reason": "Mayor"}]}, False),
+    ({"pepStatusDetails": [{"missingInfoReason": "not asked"}]}, False),
+])
+def test_a_bods_02_pep_declaration_gives_the_topic_and_the_office(fields, pep):
+    person = dict(PERSON, **fields)
+    events = list(events_from_bods([person, COMPANY, ownership("o-1-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "2020-01-01",
+                                                               [{"type": "shareholding"}])], None, ImportReport()))
+    offices = [e for e in events if e.relation_type.value == "occupancy"]
+    assert (len(offices), events[-1].source.topics) == ((1, ("role.pep",)) if pep else (0, ()))

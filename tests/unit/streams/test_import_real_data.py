@@ -163,6 +163,20 @@ def test_a_bods_chain_gives_the_declared_indirect_share(capsys):
         "the ministry holds 23.5% directly and 76.5% through its company: the state's declared 100%"
 
 
+def test_a_bods_02_declaration_gives_what_its_0_3_version_gives(capsys):
+    """BODS 0.2 (the Open Ownership register's UK data) writes interest types in kebab case ("voting-rights") and a
+    PEP as hasPepStatus with pepStatusDetails: the voting rights were noted as meaningless and dropped, and the
+    member of parliament lost his office and his PEP topic without a word."""
+    def relations(name: str) -> list[tuple]:
+        lines, err, _ = run_import(capsys, str(BODS / name), *SOURCE_URL)
+        events = [parse_event(line.encode()) for line in lines]
+        return sorted((e.relation_id, e.relation_type.value, e.source.topics, e.properties.role,
+                       e.properties.percentage, e.start_date) for e in events)
+    found = relations("0.2-full-pep-declaration.json")
+    assert found == relations("0.3-full-pep-declaration.json")
+    assert [kind for _, kind, *_ in found] == ["ownership", "control", "occupancy"]
+
+
 def test_a_declared_pep_becomes_an_office(capsys):
     lines, _, _ = run_import(capsys, str(BODS / "full-pep-declaration.json"), *SOURCE_URL)
     occupancy = next(parse_event(line.encode()) for line in lines if '"occupancy"' in line)
