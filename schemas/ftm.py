@@ -132,6 +132,7 @@ class Mapping:
     start: tuple[str, ...] = ("startDate", "date")
     end: tuple[str, ...] = ("endDate",)
     properties_from: str | None = None  # an entity the relation's properties also come from ("contract")
+    term_end: str | None = None  # the end of the fixed term the relation belongs to, where it has no end of its own
 
 
 LINK_MAPPINGS: dict[str, Mapping] = {
@@ -142,6 +143,9 @@ LINK_MAPPINGS: dict[str, Mapping] = {
                              start=("startDate", "date", "contract.contractDate"), properties_from="contract"),
     # The successor takes over the predecessor (merger, renamed body): it steers what the predecessor was.
     "Succession": Mapping(RelationType.CONTROL, "successor", "predecessor", role="successor"),
+    # A term's end bounds the occupancy of that term (a re-election is another Occupancy): without it an office
+    # OpenSanctions marks ended but gives no endDate ran to its observation, and one without a status never ended.
+    "Occupancy": Mapping(RelationType.OCCUPANCY, "holder", "post", term_end="periodEnd"),
 }
 # (FtM schema, property) of an entity that is not a relation but states one, per value of the property.
 NODE_MAPPINGS: dict[tuple[str, str], Mapping] = {
@@ -522,6 +526,11 @@ class Converter:
         ended, certainty, unknown = reader.status(self.defaults.status)
         if spec.resolution:
             certainty = _judgement(carrier)
+        if end is None and mapping.term_end:  # unreadable: noted and left out, as before the term was read
+            term_end = reader.date((mapping.term_end,), last_day)
+            if term_end is not None and not (ended and term_end >= observed_at.date()):  # else left before it
+                end = term_end
+                reader.note(f"no endDate: read as ending with the term, {mapping.term_end} {end}")
         if ended and end is None:
             end = max(observed_at.date() - _ONE_DAY, start or dt.date.min)
             reader.note(f"status ended without an end date: read as ended on {end} (the day before it was "

@@ -234,6 +234,22 @@ def test_an_office_of_unknown_status_that_ended_ends_on_its_date():
     assert (stated.end_date, stated.status.value) == (None, "reported"), "our own status word is what the data says"
 
 
+@pytest.mark.parametrize(("properties", "end"), [
+    # OpenSanctions marks a term whose periodEnd has passed "ended", often with no endDate: the office ran to the
+    # day before the source was observed (2024), five years of authority the member no longer had
+    ({"status": ["ended"], "periodEnd": ["2019-10-01"]}, dt.date(2019, 10, 1)),
+    ({"periodEnd": ["2019-10"]}, dt.date(2019, 10, 31)),  # no status at all: it never ended
+    ({"status": ["ended"], "periodEnd": ["2026-10-01"]}, dt.date(2024, 3, 9)),  # ended before its term ran out
+    ({"periodEnd": ["2026-10-01"]}, dt.date(2026, 10, 1)),
+    ({"endDate": ["2018-05-31"], "periodEnd": ["2019-10-01"]}, dt.date(2018, 5, 31)),  # his own end first
+    ({"status": ["ended"], "periodEnd": ["01.10.2019"]}, dt.date(2024, 3, 9)),  # unreadable: noted, as before
+])
+def test_a_term_end_bounds_an_office_without_an_end_date(properties, end):
+    report = ImportReport()
+    [event] = events_from_ftm(_occupancy(startDate=["2015-10-01"], **properties), report=report)
+    assert event.end_date == end, report.notes
+
+
 def test_real_data_values_and_skip_messages():
     base = [{"id": "p", "schema": "Person", "properties": {"name": ["Pat"]}},
             {"id": "c", "schema": "Company", "properties": {"name": ["Acme"]}}]
