@@ -45,7 +45,7 @@ from schemas.validation import DEFAULT_MAX_EVENT_BYTES, EventRejected, validate_
 from schemas.values import UnreadableValue, first_day, last_day, read_percentage, read_timestamp
 from schemas.vocabulary import EntitySchema, RelationType
 
-BODS_IMPORT_VERSION = "1.1"  # bump when the mapping changes what an import yields
+BODS_IMPORT_VERSION = "1.2"  # bump when the mapping changes what an import yields
 
 ENTITY_SCHEMA: dict[str, EntitySchema] = {
     "registeredEntity": EntitySchema.COMPANY,

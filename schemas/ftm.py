@@ -55,7 +55,7 @@ from schemas.values import (
 )
 from schemas.vocabulary import IDENTIFIER_SCHEMES, JUDGEMENTS, PARTIES, RELATIONS, EntitySchema, RelationSpec, RelationType, Status
 
-FTM_IMPORT_VERSION = "2.1"  # bump when the mapping changes what an import yields
+FTM_IMPORT_VERSION = "2.2"  # bump when the mapping changes what an import yields
 
 # Our relation property -> the FtM property that carries it.
 FTM_PROPERTY: dict[str, str] = {
