@@ -23,6 +23,7 @@ filtered at query time, so "as of D" needs no rebuild.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -228,20 +229,22 @@ def facts_of(statements: list[Relation], previous: tuple[Relation, ...] = (),
     the payment another gave the figure of) corroborates the payment it overlaps, the largest where it overlaps
     several (it cannot say which it means, and the largest is the one a score weighs most); it never bridges two
     sums, and one overlapping none is a payment of its own."""
-    amounts = {(rec.amount, rec.currency) for rec in statements if rec.amount is not None}
-    if not amounts or (len(amounts) == 1 and all(rec.amount is not None for rec in statements)):
+    by_money: dict[tuple, list[Relation]] = {}
+    vague: list[Relation] = []
+    for rec in statements:
+        if rec.amount is None:
+            vague.append(rec)
+        else:
+            by_money.setdefault((rec.amount, rec.currency), []).append(rec)
+    if not by_money or (len(by_money) == 1 and not vague):
         clusters = _overlapping(statements)  # every statement of a type without money, and most payments
     else:
+        # one pass per statement (a filter per sum made thousands of payments of distinct sums between two
+        # parties cost a thousand passes over all of them on every event)
         clusters = []
-        for amount, currency in sorted(amounts, key=lambda money: (money[0], money[1] or "")):
-            clusters.extend(_overlapping([rec for rec in statements
-                                          if rec.amount == amount and rec.currency == currency]))
-        for vague in _overlapping([rec for rec in statements if rec.amount is None]):
-            joined = [cluster for cluster in clusters if _spans_overlap(_span(cluster), _span(vague))]
-            if joined:  # the largest sum; of equal ones, the first in the order above (by currency, then start)
-                max(joined, key=lambda cluster: cluster[0].amount).extend(vague)
-            else:
-                clusters.append(vague)
+        for money in sorted(by_money, key=lambda money: (money[0], money[1] or "")):
+            clusters.extend(_overlapping(by_money[money]))
+        _join_vague(clusters, _overlapping(vague))
     kept = {frozenset(map(id, fact.evidence())): fact for fact in previous}
     facts = []
     for cluster in clusters:
@@ -271,14 +274,37 @@ def _overlapping(statements: list[Relation]) -> list[list[Relation]]:
     return clusters
 
 
+def _join_vague(clusters: list[list[Relation]], vague: list[list[Relation]]) -> None:
+    """Each group of statements without a sum (`vague`, from `_overlapping`) joins the cluster of a sum it overlaps
+    with the largest amount (of equal ones, the first in `clusters`); one overlapping none is appended as it is.
+    The vague groups are disjoint and in order, so the ones a cluster overlaps are a run of them, found by
+    bisection; and since they are disjoint, a group joining a cluster changes none of the others' choices."""
+    if not vague:
+        return
+    spans = [_span(group) for group in vague]
+    ends = [dt.date.max if end is None else end for _, end in spans]  # ascending: the groups are disjoint
+    starts = [dt.date.min if start is None else start for start, _ in spans]
+    best: list[list[Relation] | None] = [None] * len(vague)
+    for cluster in clusters:
+        start, end = _span(cluster)
+        first = 0 if start is None else bisect.bisect_left(ends, start)
+        last = len(vague) if end is None else bisect.bisect_right(starts, end)
+        amount = cluster[0].amount
+        for index in range(first, last):
+            held = best[index]
+            if held is None or amount > held[0].amount:
+                best[index] = cluster
+    for group, joined in zip(vague, best):
+        if joined is not None:
+            joined.extend(group)
+        else:
+            clusters.append(group)
+
+
 def _span(cluster: list[Relation]) -> tuple[dt.date | None, dt.date | None]:
     """When a group of overlapping statements holds: from the first start to the last end (None: unbounded)."""
     return (None if any(r.start is None for r in cluster) else min(r.start for r in cluster),
             None if any(r.end is None for r in cluster) else max(r.end for r in cluster))
-
-
-def _spans_overlap(first: tuple, second: tuple) -> bool:
-    return _overlap(first[1], second[0]) and _overlap(second[1], first[0])
 
 
 def _merged(cluster: list[Relation], originals: Mapping[str, str]) -> Relation:

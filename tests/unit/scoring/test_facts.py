@@ -7,10 +7,12 @@ publishers (noisy-OR, capped at `evidence.max_corroborated_certainty`); repeats 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from scoring import Engine, ScoringConfig
-from scoring.graph import TemporalGraph
+from scoring.graph import DetailedRelation, Relation, TemporalGraph, facts_of
 from scoring.semantics import Layer
 
 from .conftest import full_state, incremental_state
@@ -238,3 +240,52 @@ def test_a_fact_restated_thousands_of_times_gives_a_score_of_bounded_size(make):
     # only numbers differ (the omitted count, the graph version, the trigger event's id): a few digits
     assert abs(len(thousands.model_dump_json()) - len(hundred.model_dump_json())) < 10
     assert thousands.commercial_paths[0].edges[-1].evidence_omitted == 1975
+
+
+def test_thousands_of_payments_between_two_parties_cost_a_pass_over_them_not_one_per_sum(make):
+    """A ministry paying a vendor for hundreds of contracts, each of its own sum, with outlets reporting some of
+    them without the sum: every event restates the facts of the pair, and a filter over all the statements per
+    sum (and a span of every payment per amountless report) made that quadratic in the payments: 2,000 of them
+    cost 54 ms an event instead of 0.3. Counted here as reads of the statements' amounts and dates."""
+    graph = TemporalGraph()
+    day = dt.date(2020, 1, 1)
+    for number in range(300):
+        when = (day + dt.timedelta(days=number)).isoformat()
+        graph.apply(make("payment", "ministry", "vendor", relation_id=f"p{number}", amount=1000.0 + number,
+                         currency="USD", start=when, end=when))
+        graph.apply(make("payment", "ministry", "vendor", relation_id=f"v{number}", start=when, end=when,
+                         publisher="Other Times"))
+    statements = [_counted(rec) for fact in graph.between("ministry", "vendor", Layer.TRADE)
+                  for rec in fact.evidence()]
+    assert len(statements) == 600
+    _Counted.reads = 0
+    facts = facts_of(statements)
+    assert sorted((f.amount, sorted(r.relation_id for r in f.evidence())) for f in facts) == [
+        (1000.0 + number, [f"p{number}", f"v{number}"]) for number in range(300)]
+    assert _Counted.reads < 20 * len(statements)
+
+
+class _Counted(DetailedRelation):
+    """A statement that counts the reads of its amount and start."""
+
+    reads = 0
+
+    @property
+    def amount(self):
+        _Counted.reads += 1
+        return self.__dict__["amount"]
+
+    @property
+    def start(self):
+        _Counted.reads += 1
+        return self.__dict__["start"]
+
+
+def _counted(rec):
+    counted = object.__new__(_Counted)
+    for slot in (*Relation.__slots__, *DetailedRelation.__slots__):
+        if slot in ("amount", "start"):
+            counted.__dict__[slot] = getattr(rec, slot)
+        else:
+            setattr(counted, slot, getattr(rec, slot))
+    return counted
