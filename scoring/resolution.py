@@ -871,7 +871,7 @@ class ResolvingEngine:
         joined, members = self.clusters.joined_by(cid), self.clusters.members(cid)
         evidence = tuple(self._evidence(e) for e in joined[:limit])
         names = " = ".join(f"{self._refs[m].name} ({m})" for m in members[:limit] if m in self._refs)
-        if len(members) == 2:  # "CZ (cz) = Changpeng Zhao (os-1), by judgement event j-1 from Analyst desk"
+        if len(members) == 2 and len(joined) <= limit:  # "CZ (cz) = Changpeng Zhao (os-1), by judgement event j-1 ..."
             text = ", ".join([names, *(self._reason(e) for e in joined)])
         elif len(members) <= limit and len(joined) <= limit:
             text = f"{names}: " + "; ".join(e.text for e in evidence)

@@ -587,3 +587,20 @@ def test_a_merged_entity_of_many_ids_lists_the_configured_number_and_counts_the_
     (note,) = small.score("minister", small.canonical("bank")).merges
     assert len(note.member_ids) == 4 and len(note.evidence) == 3
     assert "member_ids_omitted" not in note.model_dump(mode="json") and ": " in note.text
+
+
+def test_a_two_id_entity_joined_by_many_merges_lists_the_configured_number_in_its_text_too(make, config):
+    """Two ids joined by many judgements (each its own relation id: an analyst desk re-judging them on every run,
+    or an adversary): the note's evidence stopped at `evidence.max_listed_merges`, but its text, worded as
+    'A = B, by judgement ..., by judgement ...', still named every merge (16 KB at 300 of them, in every score)."""
+    layer = ResolvingEngine(config)
+    for event in [make("control", "minister", "regulator"), make("regulates", "regulator", "bank"),
+                  make("ownership", "minister", "holdco", percentage=100), make("partners_with", "holdco", "bank")]:
+        layer.apply(event)
+    alias = ("bank-x", "Company", "Big Bank X", ())
+    for number in range(60):
+        layer.apply(judgement("bank", alias, relation_id=f"same-bank-x-{number:02d}", event_id=f"j-{number:02d}"))
+    (note,) = layer.score("minister", layer.canonical("bank")).merges
+    assert len(note.member_ids) == 2 and len(note.evidence) == 25 and note.evidence_omitted == 35
+    assert note.text.count("by judgement event") == 25
+    assert note.text.endswith("; 35 more merges left out (GET /entities/bank)")
