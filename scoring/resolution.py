@@ -876,8 +876,9 @@ class ResolvingEngine:
         elif len(members) <= limit and len(joined) <= limit:
             text = f"{names}: " + "; ".join(e.text for e in evidence)
         else:  # as the worker words a note it cuts to fit max_message_bytes
+            more = len(joined) - len(evidence)  # none when only ids are left out (26 ids, 25 merges)
             text = "; ".join([f"{ref.name} ({cid}) stands for {len(members)} ids", *(e.text for e in evidence),
-                              f"{len(joined) - len(evidence)} more merges left out (GET /entities/{cid})"])
+                              *([f"{more} more merges left out (GET /entities/{cid})"] if more else [])])
         return MergeNote(canonical_id=cid, name=ref.name, member_ids=members[:limit], evidence=evidence, text=text,
                          evidence_omitted=len(joined) - len(evidence), member_ids_omitted=len(members) - limit
                          if len(members) > limit else 0)

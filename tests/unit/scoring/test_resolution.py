@@ -604,3 +604,17 @@ def test_a_two_id_entity_joined_by_many_merges_lists_the_configured_number_in_it
     assert len(note.member_ids) == 2 and len(note.evidence) == 25 and note.evidence_omitted == 35
     assert note.text.count("by judgement event") == 25
     assert note.text.endswith("; 35 more merges left out (GET /entities/bank)")
+
+
+def test_an_entity_of_one_id_over_the_listing_says_no_merge_was_left_out(make, config):
+    """26 ids joined by 25 judgements: one id is left out of the note, every merge is listed; the text said
+    '0 more merges left out'."""
+    layer = ResolvingEngine(config)
+    for event in [make("control", "minister", "regulator"), make("regulates", "regulator", "bank"),
+                  make("ownership", "minister", "holdco", percentage=100), make("partners_with", "holdco", "bank")]:
+        layer.apply(event)
+    for number in range(25):
+        layer.apply(judgement("bank", (f"bank-{number:03d}", "Company", f"Big Bank {number}", ())))
+    (note,) = layer.score("minister", layer.canonical("bank")).merges
+    assert (len(note.member_ids), note.member_ids_omitted, len(note.evidence), note.evidence_omitted) == (25, 1, 25, 0)
+    assert note.text.startswith("Big Bank (bank) stands for 26 ids; ") and "more merges left out" not in note.text
