@@ -528,7 +528,9 @@ class Converter:
             certainty = _judgement(carrier)
         if end is None and mapping.term_end:  # unreadable: noted and left out, as before the term was read
             term_end = reader.date((mapping.term_end,), last_day)
-            if term_end is not None and not (ended and term_end >= observed_at.date()):  # else left before it
+            if term_end is not None and start is not None and term_end < start:  # not the term he began in
+                reader.note(f"{mapping.term_end} {term_end} is before the start {start}: left out")
+            elif term_end is not None and not (ended and term_end >= observed_at.date()):  # else left before it
                 end = term_end
                 reader.note(f"no endDate: read as ending with the term, {mapping.term_end} {end}")
         if ended and end is None:

@@ -250,6 +250,22 @@ def test_a_term_end_bounds_an_office_without_an_end_date(properties, end):
     assert event.end_date == end, report.notes
 
 
+@pytest.mark.parametrize(("properties", "end"), [
+    ({}, None),
+    ({"status": ["ended"]}, dt.date(2024, 3, 9)),
+    ({"status": ["unknown"]}, None),
+])
+def test_a_term_end_before_the_start_leaves_the_office_as_it_was(properties, end):
+    """A periodEnd before the occupancy's own startDate (a term the data pairs with a later start) cannot be the
+    end of this office: read as its end, the event ended before it began and the whole office was skipped
+    (invalid_dates), a PEP's office lost where it was imported before the term was read."""
+    report = ImportReport()
+    [event] = events_from_ftm(_occupancy(startDate=["2020-10-01"], periodEnd=["2019-10-01"], **properties),
+                              report=report)
+    assert (event.start_date, event.end_date) == (dt.date(2020, 10, 1), end), report.notes
+    assert not report.skipped
+
+
 def test_real_data_values_and_skip_messages():
     base = [{"id": "p", "schema": "Person", "properties": {"name": ["Pat"]}},
             {"id": "c", "schema": "Company", "properties": {"name": ["Acme"]}}]
