@@ -164,7 +164,7 @@ def _merge_lines(merges: list[dict]) -> list[str]:
     """Entity resolution: each merged entity of the score and the evidence of each merge, like an edge's."""
     lines = []
     for note in merges:
-        more_ids = note.get("member_ids_omitted", 0)  # cut to fit max_message_bytes, as its merges may be
+        more_ids = note.get("member_ids_omitted", 0)  # beyond evidence.max_listed_merges, or cut to fit
         lines.append(f"- merged: {_md(note['member_ids'][0])} stands for "
                      f"{', '.join(_md(member) for member in note['member_ids'])}"
                      + (f" and {more_ids} more ids" if more_ids else ""))
@@ -176,8 +176,9 @@ def _merge_lines(merges: list[dict]) -> list[str]:
             else:
                 lines.append(f"    - {_md_item(ev['text'])}")
         if note.get("evidence_omitted"):
-            lines.append(f"    - {note['evidence_omitted']} more merges left out of the published message (cut to fit "
-                         f"max_message_bytes; GET /entities/{_md(note['member_ids'][0])} lists them all)")
+            lines.append(f"    - {note['evidence_omitted']} more merges left out of the published message (beyond "
+                         f"evidence.max_listed_merges, or cut to fit max_message_bytes; "
+                         f"GET /entities/{_md(note['member_ids'][0])} lists them all)")
     return lines
 
 

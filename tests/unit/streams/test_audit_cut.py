@@ -46,6 +46,8 @@ def test_the_audit_of_a_cut_conflict_says_what_its_messages_left_out():
     assert "29 more statements of this edge left out of the published message" in page
     assert f"and {note['member_ids_omitted']} more ids" in markdown
     assert "40 more merges left out" in markdown
+    # a note lists at most evidence.max_listed_merges (25) whatever the message size: not only a cut leaves them out
+    assert "40 more merges left out of the published message (beyond evidence.max_listed_merges, or cut" in markdown
 
 
 def test_the_audit_of_an_id_cut_from_the_merged_ids_still_finds_the_conflict_of_its_entity():
