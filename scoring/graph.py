@@ -228,7 +228,8 @@ def facts_of(statements: list[Relation], previous: tuple[Relation, ...] = (),
     Money: two sums are two payments, however their dates overlap. A statement without a sum (an outlet reporting
     the payment another gave the figure of) corroborates the payment it overlaps, the largest where it overlaps
     several (it cannot say which it means, and the largest is the one a score weighs most); it never bridges two
-    sums, and one overlapping none is a payment of its own."""
+    sums, and one overlapping none is a payment of its own. (The graph knows no exchange rates: sums in different
+    currencies compare as given, and equal ones go to the first currency in alphabetical order.)"""
     by_money: dict[tuple, list[Relation]] = {}
     vague: list[Relation] = []
     for rec in statements:
