@@ -5,7 +5,8 @@ that quotes the value, and the importer adds the property and the entity.
 The choices (docs/events.md, "Values"):
 - A range ("25-50", "25 – 50 %", BODS minimum/maximum) reads as its lower bound: the share the source guarantees.
   A bound the source states as exclusive ("more than 25%") reads as the bound itself. A percentage range that
-  starts at 0 guarantees nothing, so like a share with only an upper bound it gives no percentage.
+  starts at 0, or a bound of 0 ("more than 0%"), guarantees nothing, so like a share with only an upper bound it
+  gives no percentage.
 - Separators: with both "." and ",", the last one is the decimal mark ("1.000.000,50", "1,000,000.50"); a single
   kind of separator that repeats, or that is followed by exactly three digits after one to three digits in an
   amount, groups thousands ("1.000.000", "1,000"); otherwise it is the decimal mark ("25,5", "1500000.000"). In a
@@ -98,6 +99,10 @@ def read_percentage(text: str) -> float:
     value, high = read_range(text, percentage=True)
     if not 0.0 <= value <= 100.0:
         raise UnreadableValue(f"{text!r} is not a percentage from 0 to 100")
+    if value == 0.0 and str(text).strip().translate(_STRIP).strip().lower().startswith(_LOWER_BOUNDS):
+        # "more than 0%" read as its bound would be a stake of 0%: the claim is only that there is one
+        raise UnreadableValue(f"{text!r} is a bound of 0, so it guarantees no stake: read like a share with no "
+                              f"percentage")
     if value == 0.0 < high:
         # read as its lower bound, "0-25%" would be a stake of 0%: the claim is only that the share is at most 25%
         raise UnreadableValue(f"{text!r} starts at 0, so it guarantees no stake: read like a share with only an "

@@ -47,7 +47,10 @@ def test_amounts(text, value):
 @pytest.mark.parametrize(("text", "says"), [("abc", "'abc' is not a number"), ("<25", "only an upper bound"),
                                             ("50-25", "ends below"), ("150", "0 to 100"),
                                             # a range from 0 read as its lower bound was a declared stake of 0%
-                                            ("0-25", "guarantees no stake"), ("0 to 25 %", "guarantees no stake")])
+                                            ("0-25", "guarantees no stake"), ("0 to 25 %", "guarantees no stake"),
+                                            # "more than 0%" read as its bound was a declared stake of 0% too
+                                            ("more than 0%", "guarantees no stake"), ("> 0", "guarantees no stake"),
+                                            ("über 0 %", "guarantees no stake")])
 def test_what_cannot_be_read_quotes_the_value(text, says):
     with pytest.raises(UnreadableValue, match=says):
         read_percentage(text)

@@ -288,16 +288,19 @@ def test_real_data_values_and_skip_messages():
         "an amount that names its currency was imported without an amount"
 
 
-def test_an_ftm_percentage_from_zero_is_a_stake_of_unknown_size():
-    """"0-25%" read as its lower bound was a 0% stake; the engine's assumed stake (marked as assumed) applies."""
+@pytest.mark.parametrize("percentage", ["0-25%", "more than 0%"])
+def test_an_ftm_percentage_from_zero_is_a_stake_of_unknown_size(percentage):
+    """"0-25%" or "more than 0%" read as the lower bound was a 0% stake; the engine's assumed stake (marked as
+    assumed) applies."""
     entities = [{"id": "p", "schema": "Person", "properties": {"name": ["Pat"]}},
                 {"id": "c", "schema": "Company", "properties": {"name": ["Acme"]}},
                 {"id": "o", "schema": "Ownership", "datasets": ["x"], "last_change": "2024-01-01T00:00:00",
-                 "properties": {"owner": ["p"], "asset": ["c"], "percentage": ["0-25%"]}}]
+                 "properties": {"owner": ["p"], "asset": ["c"], "percentage": [percentage]}}]
     report = ImportReport()
     [event] = events_from_ftm(entities, report=report)
     assert event.properties.percentage is None
-    assert any("percentage '0-25%'" in note and "guarantees no stake" in note for note in report.notes), report.notes
+    assert any(f"percentage '{percentage}'" in note and "guarantees no stake" in note
+               for note in report.notes), report.notes
     holding = engine_of([event.model_dump_json(by_alias=True, exclude_none=True)]).stakes("p")["c"]
     assert holding.assumed and holding.stake == pytest.approx(0.25)
 
