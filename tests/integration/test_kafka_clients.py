@@ -74,10 +74,15 @@ def test_ctrl_c_during_produce_reports_what_was_sent_and_where_it_stopped(kafka_
     settings = pipeline_settings(kafka_bootstrap, tmp_path)
     seed = SEED_FILE.read_bytes().splitlines()
     env = {**os.environ, "COI_RISK_CONFIG": "", "COI_EVENTS_TOPIC": settings.events_topic}
-    # -X faulthandler: if the command ever hangs, SIGABRT below makes it print every thread's stack
+    # The command as a user runs it in the foreground, whose Ctrl-C it receives: a test run started as a background
+    # job of a non-interactive shell (`.ci/run ... &`) ignores SIGINT, every child inherits that, and Python leaves
+    # an ignored SIGINT ignored (as it should: Ctrl-C at a terminal must not stop background jobs). That made this
+    # test hang in such a run; the child gets SIGINT's default back before it starts. -X faulthandler: should the
+    # command hang anyway, SIGABRT below makes it print every thread's stack.
     process = subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "streams.cli", "produce", "-", "--quiet",
                                 "--bootstrap-servers", settings.bootstrap_servers], cwd=REPO_ROOT, env=env,
-                               stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+                               stdin=subprocess.PIPE, stderr=subprocess.PIPE,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     process.stdin.write(b"\n".join(seed) + b"\n")
     process.stdin.flush()
     consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
@@ -94,7 +99,7 @@ def test_ctrl_c_during_produce_reports_what_was_sent_and_where_it_stopped(kafka_
     process.send_signal(signal.SIGINT)
     try:
         process.wait(timeout=60)  # standard input still open: the interrupt, not its end, stops the command
-    except subprocess.TimeoutExpired:  # seen once in CI (not reproduced in 65 tries): fail with where it was
+    except subprocess.TimeoutExpired:  # fail with where it was
         process.send_signal(signal.SIGABRT)
         _, stderr = process.communicate(timeout=30)
         pytest.fail(f"produce did not stop within 60 s of Ctrl-C; its threads:\n{stderr.decode()[-20000:]}")
