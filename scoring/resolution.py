@@ -880,8 +880,8 @@ class ResolvingEngine:
             text = "; ".join([f"{ref.name} ({cid}) stands for {len(members)} ids", *(e.text for e in evidence),
                               *([f"{more} more merges left out (GET /entities/{cid})"] if more else [])])
         return MergeNote(canonical_id=cid, name=ref.name, member_ids=members[:limit], evidence=evidence, text=text,
-                         evidence_omitted=len(joined) - len(evidence), member_ids_omitted=len(members) - limit
-                         if len(members) > limit else 0)
+                         evidence_omitted=len(joined) - len(evidence),
+                         member_ids_omitted=max(0, len(members) - limit))
 
     def _reason(self, edge: Edge) -> str:
         """Why an edge joins (or keeps apart) its two ids, without their names."""
