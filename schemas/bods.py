@@ -7,8 +7,9 @@ relationship events. docs/events.md ("BODS") has the mapping table and what is l
 - Each interest of a relationship statement is one event from the interested party to the subject, its type
   read from `INTERESTS` (0.2's kebab-case types through `INTERESTS_02`; its hasPepStatus/pepStatusDetails as 0.3's
   politicalExposure). A share reads its `exact` value, else its lower bound (`minimum`/`exclusiveMinimum`: the
-  share the register guarantees); a share with only an upper bound, or a lower bound of 0, is imported without a
-  percentage (the engine's assumed `unknown_stake`), the declared range kept in the role.
+  share the register guarantees), and its upper bound as `percentage_max`; a share with only an upper bound, or
+  a lower bound of 0, is imported without a percentage (the engine assumes its `unknown_stake`, never above the
+  upper bound), the declared range kept in the role.
 - `directOrIndirect: indirect` (0.2: `interestLevel`): when the statement lists its `componentRecords` (0.3:
   `componentStatementIDs`) and they are all in the file, the chain is there and the engine computes the indirect
   stake itself, so the declared one is not imported (it would count twice); otherwise it is imported as the only
@@ -45,7 +46,7 @@ from schemas.validation import DEFAULT_MAX_EVENT_BYTES, EventRejected, validate_
 from schemas.values import UnreadableValue, first_day, last_day, read_percentage, read_timestamp
 from schemas.vocabulary import EntitySchema, RelationType
 
-BODS_IMPORT_VERSION = "1.2"  # bump when the mapping changes what an import yields
+BODS_IMPORT_VERSION = "1.3"  # bump when the mapping changes what an import yields
 
 ENTITY_SCHEMA: dict[str, EntitySchema] = {
     "registeredEntity": EntitySchema.COMPANY,
@@ -391,34 +392,38 @@ def _provenance(statement: Statement, defaults: ImportDefaults) -> tuple[dict, d
             "confidence": defaults.confidence}, observed
 
 
-def _share(share: object, notes: list[str]) -> tuple[float | None, str]:
-    """(percentage, how it reads) of a BODS share: exact, else the lower bound; a lower bound of 0 guarantees no
-    stake, so that share reads like one with only an upper bound."""
+def _share(share: object, notes: list[str]) -> tuple[float | None, float | None, str]:
+    """(percentage, percentage_max, how it reads) of a BODS share: exact, else the lower bound, and the upper bound
+    when it is above that; a lower bound of 0 guarantees no stake, so that share reads like one with only an upper
+    bound, which caps the stake the engine assumes."""
     if not isinstance(share, dict):
-        return None, ""
+        return None, None, ""
     exact = _share_number(share.get("exact"), notes)
     if exact is not None:
-        return exact, f"{exact:g}%"
+        return exact, None, f"{exact:g}%"
     low = _bound(share, "minimum", "exclusiveMinimum")
     high = _bound(share, "maximum", "exclusiveMaximum")
     text = f"{low if low is not None else '?'}-{high if high is not None else '?'}%"
     number = _share_number(low, notes)
+    top = _share_number(high, notes) if high is not None else None
+    if top is not None and not 0.0 <= top <= 100.0:
+        notes.append(f"share maximum {top:g} is not a percentage from 0 to 100: left out")
+        top = None
+    if number is not None and top is not None and top < number:  # as the FtM reader refuses "50-25"
+        notes.append(f"share {text} ends below its start: imported without a percentage")
+        return None, None, text
     if number == 0.0:
         # read as a lower bound, "0 to 25%" was a declared interest counted as no stake (below the engine's chain
         # floor it passed nothing on); without a percentage the engine assumes its unknown_stake, marked assumed
-        notes.append(f"share {text} starts at 0, so it guarantees no stake: imported without a percentage, like a "
-                     f"share with only an upper bound")
-        return None, text
+        notes.append(f"share {text} starts at 0, so it guarantees no stake: imported without a percentage"
+                     + (f", at most {top:g}%" if top is not None else ""))
+        return None, top, text
     if number is not None:
-        top = high if isinstance(high, (int, float)) else None
-        if top is not None and top < number:  # as the FtM reader refuses "50-25"
-            notes.append(f"share {text} ends below its start: imported without a percentage")
-            return None, text
         notes.append(f"share {text} read as its lower bound {number:g}%")
-        return number, text
-    if high is not None:
-        notes.append(f"share {text} gives only an upper bound: imported without a percentage")
-    return None, text
+        return number, top if top is not None and top > number else None, text
+    if top is not None:
+        notes.append(f"share {text} gives only an upper bound: imported without a percentage, at most {top:g}%")
+    return None, top, text
 
 
 def _bound(share: dict, inclusive: str, exclusive: str) -> object:
@@ -495,13 +500,15 @@ def _relationship_events(statement: Statement, state: _State, defaults: ImportDe
             continue
         seen[kind] = seen.get(kind, 0) + 1
         relation_id = f"{statement.record_id}/{kind}" + (f"/{seen[kind]}" if seen[kind] > 1 else "")
-        percentage, share_text = _share(interest.get("share"), notes)
+        percentage, most, share_text = _share(interest.get("share"), notes)
         # a share that gave no percentage stays in the role, so the event still says what was declared
         role = ", ".join(filter(None, (mapping.label, "indirect" if indirect else None,
                                        None if mapping.takes_share and percentage is not None else share_text)))
         properties: dict = {"role": role}
         if mapping.takes_share and percentage is not None:
             properties["percentage"] = percentage
+        if mapping.takes_share and most is not None:
+            properties["percentage_max"] = most
         try:
             start = first_day(interest["startDate"]) if interest.get("startDate") else None
             end = last_day(interest["endDate"]) if interest.get("endDate") else None

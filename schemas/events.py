@@ -193,6 +193,11 @@ class RelationProperties(_Contract):
     # strict: a number, not a string or a boolean read as one (the JSON Schema says "type": "number")
     percentage: float | None = Field(default=None, strict=True, ge=0.0, le=100.0,
                                      description="Ownership stake in percent.")
+    percentage_max: float | None = Field(
+        default=None, strict=True, ge=0.0, le=100.0,
+        description="The most the stake can be, in percent, where the source gives a range or an upper bound "
+                    "(\"0-10%\", \"under 5%\"): without a `percentage` the engine assumes the lesser of this and "
+                    "its configured unknown stake. At least `percentage` when both are given.")
     shares_count: float | None = Field(default=None, strict=True, ge=0.0)
     amount: float | None = Field(default=None, strict=True, ge=0.0)
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217 code.")
@@ -290,6 +295,10 @@ def check_consistency(event: RelationshipEvent) -> None:
         raise ContractViolation(
             "invalid_property",
             f"{event.relation_type.value} does not take {sorted(unexpected)}; it takes {sorted(spec.properties)}")
+    props = event.properties
+    if props.percentage is not None and props.percentage_max is not None and props.percentage_max < props.percentage:
+        raise ContractViolation("invalid_property", f"percentage_max {props.percentage_max:g} is below the "
+                                                    f"percentage {props.percentage:g}")
     if event.start_date and event.end_date and event.end_date < event.start_date:
         raise ContractViolation("invalid_dates",
                                 f"end_date {event.end_date} is before start_date {event.start_date}")

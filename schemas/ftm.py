@@ -49,17 +49,18 @@ from schemas.values import (
     last_day,
     read_currency,
     read_number,
-    read_percentage,
+    read_share,
     read_timestamp,
     split_currency,
 )
 from schemas.vocabulary import IDENTIFIER_SCHEMES, JUDGEMENTS, PARTIES, RELATIONS, EntitySchema, RelationSpec, RelationType, Status
 
-FTM_IMPORT_VERSION = "2.2"  # bump when the mapping changes what an import yields
+FTM_IMPORT_VERSION = "2.3"  # bump when the mapping changes what an import yields
 
 # Our relation property -> the FtM property that carries it.
 FTM_PROPERTY: dict[str, str] = {
     "percentage": "percentage",
+    "percentage_max": "percentage",  # FtM writes a range as one value ("0-10%"): read and written with `percentage`
     "shares_count": "sharesCount",
     "amount": "amount",
     "currency": "currency",
@@ -738,7 +739,7 @@ class _Reader:
             schemas.append((self.extra, f"{mapping.properties_from}."))
         type_role = spec.type.value if self.carrier.schema is UNKNOWN_LINK else None
         for name in sorted(spec.properties):
-            if name in ("amount", "currency"):
+            if name in ("amount", "currency", "percentage_max"):  # read with the amount, with the percentage
                 continue
             for entity, prefix in schemas:
                 prop = ftm_property(entity.schema.name, name)
@@ -747,7 +748,9 @@ class _Reader:
                     values = [mapping.role, *values]
                 if not values:
                     continue
-                if name in NUMERIC_PROPERTIES:
+                if name == "percentage":
+                    properties.update(self._share(f"{prefix}{prop}", values))
+                elif name in NUMERIC_PROPERTIES:
                     number = self._number(name, f"{prefix}{prop}", values)
                     if number is not None:
                         properties[name] = number
@@ -765,13 +768,36 @@ class _Reader:
                     break
         return properties
 
+    def _share(self, where: str, values: list[str]) -> dict[str, float]:
+        """`percentage` (what the source guarantees) and `percentage_max` (the most it says the share can be) of
+        the values as written ("25%", "25-50", "0-10%", "under 5%"). Several values: the highest of each, as
+        `_number` reads them; a cap only where every value has one."""
+        bounds = []
+        for value in values:
+            try:
+                bounds.append(read_share(value))
+            except UnreadableValue as exc:
+                self.note(f"{where} {exc}: imported without it")
+        lows = [low for low, _ in bounds if low is not None]
+        if len(set(lows)) > 1:
+            self.note(f"{where} has several values {values}: the highest, {max(lows):g}, is used")
+        share = {"percentage": max(lows)} if lows else {}
+        if bounds and all(high is not None for _, high in bounds):
+            most = max(high for _, high in bounds)
+            if not lows or most > share["percentage"]:
+                share["percentage_max"] = most
+        if bounds and not lows:
+            cap = f", at most {share['percentage_max']:g}%" if "percentage_max" in share else ""
+            self.note(f"{where} {values[0] if len(values) == 1 else values!r} guarantees no stake: imported "
+                      f"without a percentage{cap}")
+        return share
+
     def _number(self, name: str, where: str, values: list[str]) -> float | None:
         """Several values: the highest (a screen must not miss the claim that crosses a threshold), noted."""
-        read = read_percentage if name == "percentage" else read_number
         numbers = []
         for value in values:
             try:
-                numbers.append(read(value))
+                numbers.append(read_number(value))
             except UnreadableValue as exc:
                 self.note(f"{where} {exc}: imported without it")
         if len(set(numbers)) > 1:
@@ -1267,10 +1293,14 @@ def _link_from_event(event: RelationshipEvent) -> EntityProxy:
         link.add(schema.edge_target, event.target.id)
     if schema is UNKNOWN_LINK:
         link.add("role", event.relation_type.value)
-    for name in sorted(event.properties.set_fields()):
+    given = event.properties.set_fields()
+    if "percentage_max" in given:  # one FtM value for both bounds, as FtM writes a range: "0-10", "10-25"
+        given = (given - {"percentage_max"}) | {"percentage"}
+    for name in sorted(given):
         prop = ftm_property(schema.name, name)
         if prop:
-            link.add(prop, _text(getattr(event.properties, name)))
+            link.add(prop, _share_text(event.properties) if name == "percentage"
+                     else _text(getattr(event.properties, name)))
     link.add("startDate", event.start_date)
     link.add("endDate", event.end_date)
     link.add("status", event.status.value, quiet=True)  # Family, Associate, Payment and Debt have none
@@ -1279,6 +1309,13 @@ def _link_from_event(event: RelationshipEvent) -> EntityProxy:
     link.add("retrievedAt", _ftm_time(event.provenance.retrieved_at))
     link.add("modifiedAt", _ftm_time(event.observed_at))
     return link
+
+
+def _share_text(properties: RelationProperties) -> str:
+    low, high = properties.percentage, properties.percentage_max
+    if high is None or high == low:
+        return _text(low)
+    return f"{_text(low or 0.0)}-{_text(high)}"
 
 
 def _text(value: float | str) -> str:

@@ -110,6 +110,28 @@ def read_percentage(text: str) -> float:
     return value
 
 
+def read_share(text: str) -> tuple[float | None, float | None]:
+    """(at least, at most) of a share in percent as real data writes it: "25%" (25, 25), "25-50" (25, 50),
+    "more than 25%" (25, None), "under 10%" and "0-10%" (None, 10), "more than 0%" (None, None). A lower bound of 0
+    guarantees no stake, so it reads as none (see `read_percentage`); an upper bound caps the stake the engine
+    assumes where no percentage is given (`percentage_max`, docs/events.md)."""
+    cleaned = str(text).strip().translate(_STRIP).strip()
+    for prefix in _UPPER_BOUNDS:
+        if cleaned.lower().startswith(prefix):
+            return None, _in_percent(_plain_number(cleaned[len(prefix):].strip(), text, True), text)
+    low, high = read_range(text, percentage=True)
+    if low == high and cleaned.lower().startswith(_LOWER_BOUNDS):  # "more than 25%": no upper bound
+        high = None
+    low, high = _in_percent(low, text), None if high is None else _in_percent(high, text)
+    return (None if low == 0.0 and high != 0.0 else low), high
+
+
+def _in_percent(value: float, text: str) -> float:
+    if not 0.0 <= value <= 100.0:
+        raise UnreadableValue(f"{text!r} is not a percentage from 0 to 100")
+    return value
+
+
 # Names and symbols real data uses for a currency, lower case. ISO codes are read directly.
 CURRENCY_NAMES: dict[str, str] = {
     "€": "EUR", "euro": "EUR", "euros": "EUR", "eur": "EUR",

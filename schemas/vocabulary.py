@@ -120,7 +120,7 @@ _MONEY = frozenset({"amount", "currency", "purpose", "summary"})
 RELATIONS: dict[RelationType, RelationSpec] = {spec.type: spec for spec in [
     RelationSpec(RelationType.OWNERSHIP, "source owns all or part of target (shares, stake, founder ownership)",
                  "Ownership", "owner", "asset", PARTIES, ASSETS,
-                 frozenset({"percentage", "shares_count", "role", "summary"}), commercial=True),
+                 frozenset({"percentage", "percentage_max", "shares_count", "role", "summary"}), commercial=True),
     RelationSpec(RelationType.CONTROL, "source steers target without (known) ownership: head of the executive "
                  "over a ministry, an office over a public body, a parent's de facto control",
                  "Control", "controller", "controlled", PARTIES | POSITIONS, PARTIES,

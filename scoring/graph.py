@@ -55,8 +55,9 @@ class Citation:
 class Relation:
     """The current version of one relation.
 
-    A relation with an amount, a quote or a seat's role, and a fact stated several times, is a `DetailedRelation`,
-    which holds those too; on a plain one they read None. Five slots on every record would cost 40 bytes a relation,
+    A relation with an amount, a quote, a seat's role or a bound on a stake it does not give, and a fact stated
+    several times, is a `DetailedRelation`, which holds those too; on a plain one they read None. Six slots on every
+    record would cost 48 bytes a relation,
     and most relations (a holding, a family tie, an office) have none of them."""
 
     __slots__ = ("relation_id", "type", "source", "target", "start", "end", "status", "confidence", "stake",
@@ -64,6 +65,8 @@ class Relation:
 
     amount: float | None = None
     currency: str | None = None
+    # the most a stake without a percentage can be, as a fraction (`percentage_max`); None on a record with a stake
+    stake_max: float | None = None
     quote: str | None = None
     # None: one statement standing alone as its fact. On a fact stated several times (see `Fact`), the statements
     # behind it, by relation id.
@@ -99,6 +102,8 @@ class Relation:
             self.quote = event.provenance.quote
             self.statements = None
             self.role = _seat_role(event)
+            self.stake_max = None if props.percentage is not None or props.percentage_max is None \
+                else props.percentage_max / 100.0
 
     @property
     def version(self) -> Version:
@@ -123,7 +128,7 @@ class Relation:
 class DetailedRelation(Relation):
     """A relation with the values most have none of (see `Relation`)."""
 
-    __slots__ = ("amount", "currency", "quote", "statements", "role")
+    __slots__ = ("amount", "currency", "quote", "statements", "role", "stake_max")
 
 
 def _seat_role(event: RelationshipEvent) -> str | None:
@@ -133,7 +138,7 @@ def _seat_role(event: RelationshipEvent) -> str | None:
 def _has_details(event: RelationshipEvent) -> bool:
     props = event.properties
     return props.amount is not None or props.currency is not None or event.provenance.quote is not None \
-        or _seat_role(event) is not None
+        or _seat_role(event) is not None or (props.percentage is None and props.percentage_max is not None)
 
 
 @pickled_as_values
@@ -198,9 +203,9 @@ _STATUS_RANK = {status: rank for rank, status in enumerate(Status)}  # declared 
 
 def _primary(cluster: list[Relation], originals: Mapping[str, str]) -> Relation:
     """The statement a fact shows first (its id, direction, status, stake): the most certain status, one that
-    gives a stake, then the newest (by its input event's version: `statement_version`)."""
+    gives a stake, else one that bounds it, then the newest (by its input event's version: `statement_version`)."""
     def rank(rec: Relation) -> tuple:
-        return _STATUS_RANK[rec.status], rec.stake is None
+        return _STATUS_RANK[rec.status], rec.stake is None, rec.stake_max is None
 
     best = min(map(rank, cluster))
     return max((rec for rec in cluster if rank(rec) == best), key=lambda rec: statement_version(rec, originals))
@@ -600,6 +605,8 @@ class TemporalGraph:
         rec.confidence = self._number(rec.confidence)
         if rec.stake is not None:
             rec.stake = self._number(rec.stake)
+        if rec.stake_max is not None:
+            rec.stake_max = self._number(rec.stake_max)
         return rec
 
     def _number(self, value: float) -> float:

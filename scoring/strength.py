@@ -78,11 +78,13 @@ class Strength:
         return self._type_weight.get(rec.type, 1.0)
 
     def stake(self, rec: Relation) -> tuple[float, bool]:
-        """(stake in [0, 1], assumed): control without a stake passes on in full; a missing percentage is assumed."""
+        """(stake in [0, 1], assumed): control without a stake passes on in full; a missing percentage is assumed,
+        never above the most the source says it can be ("0-10%")."""
         if rec.type not in STAKE_TYPES:
             return 1.0, False
         if rec.stake is None:
-            return self.config.ownership.unknown_stake, True
+            assumed = self.config.ownership.unknown_stake
+            return (assumed if rec.stake_max is None or rec.stake_max >= assumed else rec.stake_max), True
         return rec.stake, False
 
     def magnitude(self, rec: Relation) -> float:

@@ -299,6 +299,26 @@ def test_a_share_from_zero_is_a_stake_of_unknown_size_not_zero(share):
     assert holding.assumed and holding.stake == pytest.approx(0.25)
 
 
+@pytest.mark.parametrize(("share", "percentage", "most", "assumed"), [
+    ({"minimum": 0, "maximum": 10}, None, 10.0, 0.10), ({"exclusiveMinimum": 0, "exclusiveMaximum": 5}, None, 5.0, 0.05),
+    ({"maximum": "10%"}, None, 10.0, 0.10), ({"minimum": 0, "maximum": 50}, None, 50.0, 0.25),
+    ({"minimum": 25, "maximum": 50}, 25.0, 50.0, None), ({"exact": 30}, 30.0, None, None)])
+def test_a_share_keeps_its_upper_bound_and_the_assumed_stake_stays_below_it(share, percentage, most, assumed):
+    """A share of "0 to 10%" has no percentage, and the engine assumed its unknown_stake of 25%: more than the
+    register declared, and enough for the 25% control threshold. Its upper bound is now `percentage_max`, which
+    caps the assumption."""
+    statements = _PARTIES_OF_R1 + [_r1_relationship("2024-05-01", [{"type": "shareholding", "share": share}])]
+    [event] = list(events_from_bods(statements, None, ImportReport()))
+    assert (event.properties.percentage, event.properties.percentage_max) == (percentage, most)
+    engine = Engine()
+    engine.apply(event)
+    holding = engine.stakes("pe")["co"]
+    if assumed is None:
+        assert not holding.assumed and holding.stake == pytest.approx(percentage / 100)
+    else:
+        assert holding.assumed and holding.stake == pytest.approx(assumed)
+
+
 def test_a_bods_03_bound_flag_is_not_a_bound():
     """BODS 0.2 and 0.3 write exclusiveMinimum and exclusiveMaximum as flags (true, false) beside the bounds; a
     flag read as a bound put "True" in the role text."""

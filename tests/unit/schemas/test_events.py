@@ -25,7 +25,7 @@ from schemas.events import RelationProperties
 from schemas.vocabulary import same_kind
 
 PROPERTY_VALUES = {
-    "percentage": 25.0, "shares_count": 1000.0, "amount": 5000.0, "currency": "EUR",
+    "percentage": 25.0, "percentage_max": 50.0, "shares_count": 1000.0, "amount": 5000.0, "currency": "EUR",
     "relationship": "sister", "role": "adviser", "purpose": "consulting", "summary": "as reported",
     "confidence_score": 0.7, "criteria": "name and birth date", "matcher": "analyst",
 }
@@ -147,3 +147,12 @@ def test_examples_cover_every_relation_type_at_least_twice(all_examples):
     for doc in all_examples:
         counts[RelationType(doc["relation_type"])] += 1
     assert min(counts.values()) >= 2, counts
+
+
+def test_a_share_whose_most_is_below_what_it_guarantees_is_refused():
+    """`percentage_max` is the most the stake can be: below the `percentage` the source guarantees, the event
+    contradicts itself, and the engine would have to pick one of the two."""
+    assert outcome(document("ownership", properties={"percentage": 30.0, "percentage_max": 20.0})) \
+        == RejectReason.INVALID_PROPERTY
+    assert outcome(document("ownership", properties={"percentage": 30.0, "percentage_max": 30.0})) is None
+    assert outcome(document("ownership", properties={"percentage_max": 10.0})) is None

@@ -524,3 +524,33 @@ def test_a_feed_that_adds_a_joint_owner_retracts_the_single_relation():
     changed = list(feed.apply({"op": "MOD", "entity": link("Ownership", owner=["p1", "p2"], asset=["c1"])}))
     assert [(e.op.value, e.relation_id) for e in changed] == [
         ("retract", "l1"), ("upsert", "l1:ownership:p1"), ("upsert", "l1:ownership:p2")]
+
+
+# --- share ranges ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("written", "percentage", "most"), [
+    (["0-10%"], None, 10.0), (["under 5%"], None, 5.0), (["10-25"], 10.0, 25.0), (["25"], 25.0, None),
+    (["more than 25%"], 25.0, None), (["more than 0%"], None, None),
+    # of several values, the highest of each bound, and no cap when one value has none
+    (["0-10%", "0-20%"], None, 20.0), (["0-10%", "more than 0%"], None, None), (["10", "0-20%"], 10.0, 20.0),
+])
+def test_a_share_range_keeps_its_upper_bound(written, percentage, most):
+    """"0-10%" guarantees no stake, so it has no percentage; its upper bound was dropped, and the engine assumed
+    25% of a stake the source said was at most 10%."""
+    report = ImportReport()
+    stake = link("Ownership", owner=["p1"], asset=["c1"], percentage=written)
+    [event] = events_from_ftm([PERSON, COMPANY, stake], OPENSANCTIONS, report)
+    assert (event.properties.percentage, event.properties.percentage_max) == (percentage, most)
+    if percentage is None and most is not None:
+        assert any(f"at most {most:g}%" in note for note in report.notes), report.notes
+
+
+@pytest.mark.parametrize(("percentage", "most"), [(None, 10.0), (10.0, 25.0), (25.0, None)])
+def test_a_share_range_survives_an_export_and_a_reimport(percentage, most):
+    """FtM writes a range as one value: `percentage` and `percentage_max` go out as "0-10" or "10-25" and come back
+    as they were, not as two values of which the highest would be the percentage."""
+    stake = link("Ownership", owner=["p1"], asset=["c1"],
+                 percentage=["0-10%" if percentage is None else (f"{percentage:g}-{most:g}" if most else "25")])
+    [event] = events_from_ftm([PERSON, COMPANY, stake], OPENSANCTIONS)
+    [back] = [e for e in events_from_ftm(ftm_from_events([event])) if e.relation_id == event.relation_id]
+    assert (back.properties.percentage, back.properties.percentage_max) == (percentage, most)

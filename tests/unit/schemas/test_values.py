@@ -13,6 +13,7 @@ from schemas.values import (
     read_currency,
     read_number,
     read_percentage,
+    read_share,
     split_currency,
 )
 
@@ -91,3 +92,22 @@ def test_an_unknown_currency_is_named():
 ])
 def test_partial_dates_are_periods(text, first, last):
     assert (first_day(text), last_day(text)) == (first, last)
+
+
+@pytest.mark.parametrize(("text", "bounds"), [
+    ("25%", (25.0, 25.0)), ("25-50", (25.0, 50.0)), ("more than 25%", (25.0, None)),
+    ("more than 25% but not more than 50%", (25.0, 50.0)),
+    # what guarantees no stake still says how large it can be: the engine's assumed stake is capped by it
+    ("0-10%", (None, 10.0)), ("0 to 25 %", (None, 25.0)), ("under 10%", (None, 10.0)), ("< 5 %", (None, 5.0)),
+    ("bis zu 10 %", (None, 10.0)), ("more than 0%", (None, None)), ("über 0 %", (None, None)),
+    ("0%", (0.0, 0.0)),  # a declared 0% is what the source states
+])
+def test_a_share_reads_as_what_it_guarantees_and_the_most_it_can_be(text, bounds):
+    assert read_share(text) == bounds
+
+
+@pytest.mark.parametrize(("text", "says"), [("abc", "not a number"), ("<150", "0 to 100"), ("50-25", "ends below"),
+                                            ("10-150", "0 to 100")])
+def test_an_unreadable_share_quotes_the_value(text, says):
+    with pytest.raises(UnreadableValue, match=says):
+        read_share(text)

@@ -78,6 +78,19 @@ def test_amounts_and_ended_relations_are_labelled(engine, make):
                                               "<-payment[2.5M EUR]- Big Bank")
 
 
+def test_a_stake_assumed_below_the_default_says_it_is_a_cap(engine, make):
+    """A share declared "0-10%" has no percentage: the engine assumes the lesser of its default and the declared
+    most, and the label says so (`≤10%?`), where it read `25%?` and scored a stake the source excluded."""
+    engine.apply_many([
+        make("control", "minister", "regulator"), make("regulates", "regulator", "bank"),
+        make("ownership", "minister", "holdco", percentage_max=10.0),
+        make("ownership", "bank", "holdco", percentage_max=60.0),
+    ])
+    (score,) = engine.scores()
+    assert score.commercial_paths[0].text == ("Finance Minister -ownership[≤10%?]-> Family Holding "
+                                              "<-ownership[25%?]- Big Bank")
+
+
 def validated_again(model: BaseModel) -> BaseModel:
     """The model as validation builds it from its own fields (nested models validated too)."""
     return type(model).model_validate(model.model_dump())

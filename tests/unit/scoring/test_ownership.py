@@ -140,3 +140,19 @@ def test_a_newer_stake_in_the_holding_does_not_hide_the_chain_the_older_one_made
     assert set(stakes_of(ctx, "x")) == {"holdco", "bank"}
     assert "x" in stakes_of(ctx, "bank", forward=False)
     assert stakes_of(ctx, "x")["bank"] == stakes_of(ctx, "bank", forward=False)["x"]
+
+
+def test_an_assumed_stake_never_exceeds_the_most_the_source_declared(make):
+    """"0-10%" guarantees no stake, so no percentage is given and the engine assumes its unknown_stake (25%); but
+    the source said the stake is at most 10%, and an assumed 25% crossed the 25% control threshold a 10% stake
+    never does. The assumption is capped by `percentage_max`; a cap above the assumption leaves it as it is."""
+    graph = TemporalGraph()
+    graph.apply(make("ownership", company("a"), company("b"), percentage_max=10.0))
+    graph.apply(make("ownership", company("a"), company("c"), percentage_max=60.0))
+    graph.apply(make("ownership", company("a"), company("d"), percentage=30.0, percentage_max=60.0))
+    ctx = SearchContext(graph, ScoringConfig.load(), DAY, Reads())
+    stakes = effective_stakes("a", ctx)
+    assert (stakes["b"].stake, stakes["b"].assumed) == (pytest.approx(0.10), True)
+    assert (stakes["c"].stake, stakes["c"].assumed) == (ctx.config.ownership.unknown_stake, True)
+    assert (stakes["d"].stake, stakes["d"].assumed) == (pytest.approx(0.30), False)
+    assert set(holdings("a", ctx)) == {"c", "d"}  # b's at most 10% is below the 25% threshold
