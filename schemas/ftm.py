@@ -16,7 +16,8 @@ Values are read as real data writes them (`schemas.values`); provenance comes fr
 only fill what the data lacks, so one file always gives the same bytes.
 
 `import_ftm` streams a file in three passes (ids referenced, the referenced entities, the relations in input
-order), reading nested FtM (yente's API: related entities embedded in `properties`) through `flat_entities`;
+order), reading nested FtM (yente's API: related entities embedded in `properties`) and saved yente API responses
+(/search, /match, /entities/<id>/adjacent: the entities they carry) through `flat_entities`;
 `FtmFeed` applies OpenSanctions/yente delta lines (`{"op": "ADD"|"MOD"|"DEL", "entity": ...}`) with a
 replayable state. Export (`ftm_from_events`) writes the current state a stream of events describes.
 """
@@ -239,6 +240,7 @@ class SkipReason(StrEnum):
     UNREADABLE_VALUE = "unreadable_value"
     INVALID_DELTA = "invalid_delta"
     MALFORMED_JSON = "malformed_json"
+    ERROR_RESPONSE = "error_response"  # a saved yente error ({"detail": ...}) where entities were expected
 
 
 @dataclass(frozen=True)
@@ -296,6 +298,9 @@ class Stored:
         if not isinstance(data, dict):
             raise _Skip(SkipReason.INVALID_ENTITY, f"an FtM entity is a JSON object, got {type(data).__name__}")
         if not data.get("schema"):  # FtM's own message ("No schema for entity.") does not say what was read
+            if (detail := yente_error(data)) is not None:
+                raise _Skip(SkipReason.ERROR_RESPONSE, f"a yente error response, not entities: {detail!r:.300} "
+                                                       f"(the request failed; save the answer of one that succeeds)")
             raise _Skip(SkipReason.INVALID_ENTITY, f"not an FtM entity: no \"schema\" among its keys "
                                                    f"{', '.join(sorted(map(str, data))[:8]) or '(none)'}")
         if not isinstance(data["schema"], str):
@@ -862,17 +867,85 @@ def _embedded(value: object) -> bool:
         and isinstance(value.get("schema"), str)
 
 
-def flat_entities(values: Iterable[object]) -> Iterator[object]:
+# What the import summary says of each kind of yente API response it read (`yente_response_entities`).
+YENTE_RESPONSES: dict[str, str] = {
+    "/search": "yente /search responses: their results read as entities",
+    "/match": "yente /match responses: every query's results read as entities, matched or not (the query "
+              "examples are not)",
+    "/entities/<id>/adjacent": "yente /entities/<id>/adjacent responses: the entity and its adjacent entities read",
+    "results page": "yente pages of results (/entities/<id>/adjacent/<property>): their results read as entities",
+}
+
+
+def _results_page(value: object) -> list | None:
+    results = value.get("results") if isinstance(value, dict) else None
+    return results if isinstance(results, list) else None
+
+
+def yente_response_entities(value: object) -> tuple[str, list[object]] | None:
+    """(endpoint, entities) of a saved yente API response; None for anything else (an entity, an error response).
+
+    Why: a file saved from yente's API holds its response, not entities (yente/data/common.py): `/search/<dataset>`
+    answers {limit, offset, total, results, facets}, `/match/<dataset>` {responses: {query key: {status, results,
+    total, query}}, limit}, `/entities/<id>/adjacent` {entity, adjacent: {property: {results, total, limit,
+    offset}}}. Read as an entity, each was rejected whole. Every entity a response carries is data of the dataset,
+    whatever the response says about it: each /match result is read in the order given, its `match` true or false
+    (a candidate below the threshold still owns what it owns), the keys a scored result adds (score, explanations,
+    match) are ignored as any key FtM does not know. A /match `query` is the caller's own example echoed back,
+    never data: it is not read. An /adjacent response is given back as `/entities/<id>` would nest it, its
+    adjacent entities embedded under the property they hang from, so `flat_entities` restores the back reference
+    to the entity that yente leaves out (an Ownership under `ownershipOwner` does not name its owner); an id
+    string among the results names an entity the response does not give, and adds nothing. Results may be nested
+    entities themselves: `flat_entities` flattens what this returns."""
+    if not isinstance(value, dict) or "schema" in value:
+        return None
+    queries = value.get("responses")
+    if isinstance(queries, dict) and all(_results_page(query) is not None for query in queries.values()):
+        return "/match", [entity for query in queries.values() for entity in query["results"]]
+    entity, adjacent = value.get("entity"), value.get("adjacent")
+    if isinstance(entity, dict) and isinstance(adjacent, dict) and all(
+            _results_page(page) is not None for page in adjacent.values()):
+        own = entity.get("properties")
+        if not isinstance(own, dict):
+            return "/entities/<id>/adjacent", [entity]
+        properties = dict(own)
+        for name, page in adjacent.items():
+            given = {item["id"]: item for item in page["results"] if _embedded(item)}
+            values = own.get(name) if isinstance(own.get(name), list) else []
+            kept = [given.pop(v, v) if isinstance(v, str) else v for v in values]  # an id given: its entity
+            properties[name] = kept + list(given.values())
+        return "/entities/<id>/adjacent", [{**entity, "properties": properties}]
+    if _results_page(value) is not None and isinstance(value.get("total"), dict):
+        return ("/search" if "facets" in value else "results page"), list(value["results"])
+    return None
+
+
+def yente_error(value: object) -> str | None:
+    """What a yente error response says: {"detail": "No such entity!"} (yente's ErrorResponse), the problems a
+    request validation error lists under `detail`, or {"status": "error"}, yente's answer to a server error (HTTP
+    500); None for anything else."""
+    if value == {"status": "error"}:
+        return "a server error (HTTP 500)"
+    if not isinstance(value, dict) or set(value) != {"detail"}:
+        return None
+    detail = value["detail"]
+    if isinstance(detail, list):
+        detail = "; ".join(str(item.get("msg", item)) if isinstance(item, dict) else str(item) for item in detail)
+    return detail if isinstance(detail, str) and detail else None
+
+
+def flat_entities(values: Iterable[object], unwrapped: Counter[str] | None = None) -> Iterator[object]:
     """FtM entities as yente's API serves them (`/entities/<id>`, nested by default) and OpenSanctions publishes
     them (`targets.nested.json`): related entities embedded as objects in `properties` instead of ids. Each is
     given as an entity of its own after the one that holds it (depth first, in input order), referenced there by
-    its id; a value without embedded entities passes through as it is (no copy).
+    its id; a value without embedded entities passes through as it is (no copy). A saved yente API response
+    (/search, /match, /adjacent) gives its entities (`yente_response_entities`), counted by kind in `unwrapped`.
 
     An entity embedded under a reverse property (a person's `ownershipOwner`, the reverse of Ownership.owner)
     points back at its parent; yente leaves that back reference out whenever the embedded entity has another
     value to show there (the second of two joint owners), since the parent is implied. It is put back, so the
     relation keeps both ends. The input is never edited: `events_from_ftm` reads the same objects three times."""
-    for value in values:
+    for value in _unwrapped_responses(values, unwrapped):
         if not isinstance(value, dict) or not isinstance(value.get("properties"), dict) or not any(
                 _embedded(item) for items in value["properties"].values() if isinstance(items, list)
                 for item in items):
@@ -903,6 +976,19 @@ def flat_entities(values: Iterable[object]) -> Iterator[object]:
             pending.extend(reversed(children))
 
 
+def _unwrapped_responses(values: Iterable[object], unwrapped: Counter[str] | None) -> Iterator[object]:
+    """The values, each saved yente API response replaced by the entities it carries (counted in `unwrapped`)."""
+    for value in values:
+        response = yente_response_entities(value)
+        if response is None:
+            yield value
+            continue
+        endpoint, entities = response
+        if unwrapped is not None:
+            unwrapped[YENTE_RESPONSES[endpoint]] += 1
+        yield from entities
+
+
 def _with_reference(child: dict, prop: Property, parent_id: object) -> dict:
     """`child` with `parent_id` among the values of `prop` (a property of the child's schema) if it lacks it."""
     schema = _schema_of(child)
@@ -925,13 +1011,14 @@ def import_ftm(read: Callable[[], Iterable[object]], defaults: ImportDefaults = 
     2. those entities, fragments merged, and the carriers that come in fragments;
     3. the relations, in input order (a carrier in fragments at its first appearance).
     Memory holds the referenced endpoints, not the file. Entities embedded in others (nested FtM) count as entities
-    of their own (`flat_entities`). Without a `report`, the first entity that cannot be converted raises
+    of their own, and a saved yente API response gives the entities it carries (`flat_entities`; counted in the
+    report's outcomes by the first pass). Without a `report`, the first entity that cannot be converted raises
     `FtmImportError`; with one, it is recorded there and the import goes on.
     """
-    read = _flattened(read)
+    unflattened, read = read, _flattened(read)
     wanted: set[str] = set()
     appearances: Counter[str] = Counter()
-    for data in read():
+    for data in flat_entities(unflattened(), report.outcomes if report is not None else None):  # counted once
         if isinstance(data, dict) and isinstance(data.get("id"), str):
             wanted |= referenced_ids(data)
             appearances[data["id"]] += 1

@@ -36,10 +36,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           ("import-ftm", "alias of `import`")):
         parser = subparsers.add_parser(
             name, help=summary,
-            description="Convert FollowTheMoney entities, OpenSanctions/yente delta lines ({\"op\": ..., "
-                        "\"entity\": ...}) or BODS statements into relationship events: JSON lines on stdout, or "
-                        "published to the input topic with --produce. A summary by outcome and reason goes to "
-                        "stderr. Provenance comes from the data; the flags below only fill what it lacks.")
+            description="Convert FollowTheMoney entities (flat, nested, or the entities of saved yente API "
+                        "responses: /search, /match, /entities/<id>/adjacent), OpenSanctions/yente delta lines "
+                        "({\"op\": ..., \"entity\": ...}) or BODS statements into relationship events: JSON "
+                        "lines on stdout, or published to the input topic with --produce. A summary by outcome and "
+                        "reason goes to stderr. Provenance comes from the data; the flags below only fill what it "
+                        "lacks.")
         parser.add_argument("file", metavar="FILE", help="JSON lines or a JSON array ('-' for stdin)")
         parser.add_argument("--format", choices=FORMATS, default="auto",
                             help="input format (default: detected from the first record)")
@@ -168,7 +170,8 @@ def _not_a_state(state_path: str | None, exc: Exception) -> None:
 
 
 def detect_format(reader: JsonValues) -> str:
-    """ftm-delta, bods or ftm, from the first JSON object of the file."""
+    """ftm-delta, bods or ftm, from the first JSON object of the file (a saved yente API response is ftm: the
+    import reads the entities it carries, `schemas.ftm.yente_response_entities`)."""
     from schemas.bods import is_bods
 
     for value in reader.read(quiet=True):

@@ -10,9 +10,10 @@ import json
 from pathlib import Path
 
 import pytest
+from followthemoney import model
 
 from schemas import parse_event
-from schemas.ftm import ImportReport, events_from_ftm
+from schemas.ftm import FtmImportError, ImportReport, events_from_ftm
 from scoring import Engine
 from streams.cli import main
 
@@ -104,6 +105,123 @@ def test_a_nested_yente_entity_gives_the_relations_of_the_flat_export(capsys):
     assert sorted(nested) == sorted(expected)
     again, _, _ = run_import(capsys, str(YENTE / "zala-nested.ftm.json"))
     assert again == nested
+
+
+def _json_values(path: Path) -> list:
+    """The JSON values of a file written one after another (pretty-printed or one a line)."""
+    decoder, text, values, position = json.JSONDecoder(), path.read_text(), [], 0
+    while text[position:].strip():
+        value, position = decoder.raw_decode(text, len(text) - len(text[position:].lstrip()))
+        values.append(value)
+    return values
+
+
+def _import_flat(capsys, tmp_path, entities: list[dict], *argv: str) -> list[str]:
+    """What `coi-risk import` makes of the entities written as a flat FtM file."""
+    flat = tmp_path / "flat.ftm.json"
+    flat.write_text("".join(json.dumps(entity, ensure_ascii=False) + "\n" for entity in entities))
+    lines, _, _ = run_import(capsys, str(flat), *argv)
+    return lines
+
+
+def test_a_saved_yente_search_response_gives_the_relations_of_its_results(capsys, tmp_path):
+    """A file saved from yente's /search (tests/fixtures/README.md: two searches of the zala dataset, pretty-printed
+    one after another; the second a first page of 20 of its 21 intervals) was rejected whole as not an entity. Its
+    results are the dataset's entities: they give the relations the same entities give as a flat file, byte for
+    byte, and the summary says the responses were read as their results."""
+    from schemas.ftm import YENTE_RESPONSES
+    from streams.commands.importer import JsonValues, detect_format
+
+    path = YENTE / "zala-search.json"
+    assert detect_format(JsonValues(path, ImportReport(), progress=False)) == "ftm"
+    lines, err, code = run_import(capsys, str(path))
+    assert code == 0 and "import (ftm): converted 20; retracted 0; skipped 0" in err, err
+    assert f"{YENTE_RESPONSES['/search']}: 2" in err
+    responses = _json_values(path)
+    results = [entity for response in responses for entity in response["results"]]
+    assert lines == _import_flat(capsys, tmp_path, results)
+    judged, _, _ = run_import(capsys, str(path), "--referents")
+    assert len(judged) > len(lines) and judged == _import_flat(capsys, tmp_path, results, "--referents"), \
+        "OpenSanctions' merges (referents) of the results are read too"
+    everything, _, _ = run_import(capsys, str(YENTE / "zala-ownership.ftm.json"))
+    assert set(lines) < set(everything), "the whole export's relations, less the interval not on the page"
+    one_a_line = tmp_path / "search.json"
+    one_a_line.write_text("".join(json.dumps(response, ensure_ascii=False) + "\n" for response in responses))
+    again, err, _ = run_import(capsys, str(one_a_line))
+    assert again == lines and f"{YENTE_RESPONSES['/search']}: 2" in err, "one response a line reads the same"
+
+
+def test_a_saved_yente_match_response_gives_every_result_and_never_the_query():
+    """/match answers each query with scored results (score, explanations, match) and echoes the query example. The
+    results are entities of the dataset whether or not their score crossed the threshold (two of the four here did
+    not): with the zala intervals, they are the endpoints they are as flat entities, and the relations are the
+    same, skips and all. The query examples (one with the caller's id "client-0042", one without an id) are the
+    caller's, never data: neither becomes an entity, an endpoint or a skipped record."""
+    from schemas.ftm import YENTE_RESPONSES
+
+    [response] = _json_values(YENTE / "zala-match.json")
+    results = [entity for query in response["responses"].values() for entity in query["results"]]
+    assert [entity["match"] for entity in results] == [True, False, True, False]
+    rows = [json.loads(line) for line in (YENTE / "zala-ownership.ftm.json").read_text().splitlines()]
+    intervals = [row for row in rows if model.get(row["schema"]).is_a("Interval")]
+    report, flat_report = ImportReport(), ImportReport()
+    events = list(events_from_ftm([response, *intervals], report=report))
+    flat = list(events_from_ftm([*results, *intervals], report=flat_report))
+    assert len(events) == 6 and events == flat
+    assert {"NK-JseaPJctnK9o8wrmz8xmoT", "NK-cPks3aTbes8k4aCerfBAzN"} <= {
+        ref.id for event in events for ref in (event.source, event.target)}, "results below the threshold count"
+    assert [str(s) for s in report.skipped] == [str(s) for s in flat_report.skipped]
+    assert report.ignored == flat_report.ignored and report.notes == flat_report.notes
+    assert report.outcomes[YENTE_RESPONSES["/match"]] == 1
+    assert "client-0042" not in json.dumps([event.model_dump(mode="json") for event in events])
+
+
+def test_the_cli_reads_a_pretty_printed_match_response(capsys, tmp_path):
+    [response] = _json_values(YENTE / "zala-match.json")
+    pretty = tmp_path / "match.json"
+    pretty.write_text(json.dumps(response, ensure_ascii=False, indent=2) + "\n")
+    _, err, code = run_import(capsys, str(pretty))
+    assert code == 0 and "import (ftm): converted 0; retracted 0; skipped 0" in err, err
+    assert "not converted (neither a relation nor an endpoint): Company 2, Person 2" in err, \
+        "the four results, not the two query examples"
+
+
+def test_a_saved_yente_adjacent_response_gives_the_relations_of_the_entity(capsys, tmp_path):
+    """/entities/<id>/adjacent gives the entity and, per property, the entities adjacent to it, nested as
+    /entities/<id> nests them: the person's relations are the ones the nested and the flat export give. An
+    Ownership listed under the person's `ownershipOwner` may lack its owner (yente leaves the back reference out
+    where it has another value to show): it is put back; an id string among the results names an entity the
+    response does not give, and adds nothing."""
+    from schemas.ftm import YENTE_RESPONSES
+
+    lines, err, code = run_import(capsys, str(YENTE / "zala-adjacent.json"))
+    nested, _, _ = run_import(capsys, str(YENTE / "zala-nested.ftm.json"))
+    assert code == 0 and len(lines) == 16 and sorted(lines) == sorted(nested), err
+    assert f"{YENTE_RESPONSES['/entities/<id>/adjacent']}: 1" in err
+    [response] = _json_values(YENTE / "zala-adjacent.json")
+    for ownership in response["adjacent"]["ownershipOwner"]["results"]:
+        del ownership["properties"]["owner"]
+    response["adjacent"]["ownershipOwner"]["results"].append("NK-not-in-the-response")
+    pruned = tmp_path / "adjacent.json"
+    pruned.write_text(json.dumps(response, ensure_ascii=False, indent=1))
+    again, err, _ = run_import(capsys, str(pruned))
+    assert sorted(again) == sorted(lines) and "skipped 0" in err, err
+
+
+@pytest.mark.parametrize(("body", "detail"), [
+    ({"detail": "No such entity!"}, "No such entity!"),  # GET /entities/<unknown id>
+    ({"detail": [{"type": "missing", "loc": ["body", "queries"], "msg": "Field required", "input": {}}]},
+     "Field required"),  # a /match body without queries (FastAPI's validation error)
+    ({"status": "error"}, "a server error (HTTP 500)"),
+])
+def test_a_saved_yente_error_response_is_reported_with_its_detail(capsys, tmp_path, body, detail):
+    path = tmp_path / "response.json"
+    path.write_text(json.dumps(body, indent=2) + "\n")
+    lines, err, code = run_import(capsys, str(path))
+    assert (lines, code) == ([], 1) and "skipped 1 (error_response: 1)" in err, err
+    assert "a yente error response, not entities" in err and detail in err
+    with pytest.raises(FtmImportError, match="error_response"):
+        list(events_from_ftm([body]))
 
 
 def test_score_on_ftm_input_fails_with_one_line(capsys):
