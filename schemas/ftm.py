@@ -135,6 +135,7 @@ class Mapping:
     end: tuple[str, ...] = ("endDate",)
     properties_from: str | None = None  # an entity the relation's properties also come from ("contract")
     term_end: str | None = None  # the end of the fixed term the relation belongs to, where it has no end of its own
+    endpoint_end: str | None = None  # "post.dissolutionDate": an endpoint's end, which the relation cannot outlast
 
 
 LINK_MAPPINGS: dict[str, Mapping] = {
@@ -147,8 +148,15 @@ LINK_MAPPINGS: dict[str, Mapping] = {
     "Succession": Mapping(RelationType.CONTROL, "successor", "predecessor", role="successor"),
     # A term's end bounds the occupancy of that term (a re-election is another Occupancy): without it an office
     # OpenSanctions marks ended but gives no endDate ran to its observation, and one without a status never ended.
-    "Occupancy": Mapping(RelationType.OCCUPANCY, "holder", "post", term_end="periodEnd"),
+    # A post abolished (its dissolutionDate) cannot be held after that day either, whatever the term says.
+    "Occupancy": Mapping(RelationType.OCCUPANCY, "holder", "post", term_end="periodEnd",
+                         endpoint_end="post.dissolutionDate"),
 }
+# Schemata whose dates a relation reads though they do not carry it (a ContractAward's Contract, an Occupancy's
+# Position): what FtM's cleaning drops from them is noted, as from a carrier.
+DATES_READ_THROUGH: frozenset[str] = frozenset(
+    model.schemata[name].properties[path.partition(".")[0]].range.name for name, mapping in LINK_MAPPINGS.items()
+    for path in (mapping.properties_from, mapping.endpoint_end) if path)
 # (FtM schema, property) of an entity that is not a relation but states one, per value of the property.
 NODE_MAPPINGS: dict[tuple[str, str], Mapping] = {
     # The office steers its body: whoever holds the post exercises the body's authority.
@@ -523,7 +531,9 @@ class Converter:
         target = carrier if target_id == carrier.id else self._node(target_id, mapping.target)
         extra = self.lookup(carrier.proxy.first(mapping.properties_from)) if mapping.properties_from else None
         involved = [e for e in (carrier, source, target, extra) if e is not None]
-        reader = _Reader(carrier, extra, self.report)
+        ends = {path: node for path, node in ((mapping.source, source), (mapping.target, target))
+                if path != "@" and "." not in path}  # "post": this relation's post, read for its endpoint_end
+        reader = _Reader(carrier, extra, self.report, ends)
         provenance = _provenance(carrier, self.defaults)
         observed_at = max((t for t in map(_observed, involved) if t), default=None) or provenance["retrieved_at"]
         spec = RELATIONS[mapping.relation]
@@ -532,13 +542,8 @@ class Converter:
         ended, certainty, unknown = reader.status(self.defaults.status)
         if spec.resolution:
             certainty = _judgement(carrier)
-        if end is None and mapping.term_end:  # unreadable: noted and left out, as before the term was read
-            term_end = reader.date((mapping.term_end,), last_day)
-            if term_end is not None and start is not None and term_end < start:  # not the term he began in
-                reader.note(f"{mapping.term_end} {term_end} is before the start {start}: left out")
-            elif term_end is not None and not (ended and term_end >= observed_at.date()):  # else left before it
-                end = term_end
-                reader.note(f"no endDate: read as ending with the term, {mapping.term_end} {end}")
+        if end is None:  # the relation's own end is never overridden
+            end = self._bounded_end(reader, mapping, start, ended, observed_at.date())
         if ended and end is None:
             end = max(observed_at.date() - _ONE_DAY, start or dt.date.min)
             reader.note(f"status ended without an end date: read as ended on {end} (the day before it was "
@@ -565,6 +570,28 @@ class Converter:
         document["schema_version"] = required_schema_version(document)
         document["event_id"] = content_event_id(document)
         return document
+
+    @staticmethod
+    def _bounded_end(reader: _Reader, mapping: Mapping, start: dt.date | None, ended: bool,
+                     observed: dt.date) -> dt.date | None:
+        """The end of a relation without an end date of its own: the earliest of its term's end and its endpoint's
+        end (`Mapping.term_end`, `Mapping.endpoint_end`; an unreadable one is noted and left out, as one before the
+        relation's start: not the term he began in, nor the post he held). None while it runs on, and when it
+        ended (status) while the earliest still ran on past the day it was observed: it ended before that."""
+        bounds = []
+        for path, what in ((mapping.term_end, "the term"), (mapping.endpoint_end, f"its {mapping.target}")):
+            bound = reader.date((path,), last_day) if path else None
+            if bound is not None and start is not None and bound < start:
+                reader.note(f"{path} {bound} is before the start {start}: left out")
+            elif bound is not None:
+                bounds.append((bound, path, what))
+        if not bounds:
+            return None
+        bound, path, what = min(bounds)
+        if ended and bound >= observed:
+            return None
+        reader.note(f"no endDate: read as ending with {what}, {path} {bound}")
+        return bound
 
 
 def _judgement(similar: Stored) -> Status:
@@ -680,31 +707,38 @@ class _Reader:
     """Reads one relation's values from its carrier (and the entity its properties also come from), noting
     every choice it makes and naming value, property and entity when a value cannot be read."""
 
-    def __init__(self, carrier: Stored, extra: Stored | None, report: ImportReport | None):
+    def __init__(self, carrier: Stored, extra: Stored | None, report: ImportReport | None,
+                 ends: dict[str, Stored] | None = None):
         self.carrier = carrier
         self.extra = extra
         self.report = report
+        self.ends = ends or {}  # the relation's endpoints by the carrier property naming them ("post")
 
     def note(self, text: str) -> None:
         if self.report is not None:
             self.report.notes.append(f"{self.carrier.schema.name} {self.carrier.id}: {text}")
 
+    def _through(self, prop: str) -> Stored | None:
+        """The entity the carrier names in `prop` that this relation reads: its endpoint there ("post"), else the
+        entity its properties also come from ("contract")."""
+        entity = self.ends.get(prop) or self.extra
+        return entity if entity is not None and entity.id in self.carrier.proxy.get(prop, quiet=True) else None
+
     def _values(self, prop: str) -> tuple[str, list[str]]:
         """(where, values): the carrier's own values, else those of the entity on the path ("contract.x")."""
         first, _, rest = prop.partition(".")
         if rest:
-            entity = self.extra if self.extra is not None and self.extra.id in self.carrier.proxy.get(
-                first, quiet=True) else None
-            return (f"{first}.{rest}", entity.proxy.get(rest, quiet=True)) if entity else (prop, [])
+            entity = self._through(first)
+            return (prop, entity.proxy.get(rest, quiet=True)) if entity else (prop, [])
         return prop, self.carrier.proxy.get(prop, quiet=True)
 
     def date(self, props: tuple[str, ...], read: Callable[[str], dt.date], required: bool = False) -> dt.date | None:
         """The first property with values; several values: the earliest start, the latest end."""
         for prop in props:
             where, values = self._values(prop)
-            _, _, rest = prop.partition(".")  # "contract.contractDate": what the contract's cleaning dropped
-            dropped = (self.extra.dropped.get(rest, ()) if self.extra is not None else ()) if rest \
-                else self.carrier.dropped.get(prop, ())
+            first, _, rest = prop.partition(".")  # "contract.contractDate": what the contract's cleaning dropped
+            entity = self._through(first) if rest else self.carrier
+            dropped = entity.dropped.get(rest or prop, ()) if entity is not None else ()
             for value in dropped:
                 problem = f"{where} {value!r} is not a date"
                 if required:
@@ -1029,8 +1063,8 @@ def import_ftm(read: Callable[[], Iterable[object]], defaults: ImportDefaults = 
         if data["id"] in wanted or appearances[data["id"]] > 1:
             schema = _schema_of(data)
             try:
-                entity = Stored.parse(data, check_dropped=bool(raw_carrier(data))
-                                      or bool(schema and schema.is_a("Contract")))  # read through an award
+                entity = Stored.parse(data, check_dropped=bool(raw_carrier(data)) or bool(
+                    schema and any(schema.is_a(name) for name in DATES_READ_THROUGH)))
             except _Skip:
                 continue  # reported in the third pass
             if entity.id in store:

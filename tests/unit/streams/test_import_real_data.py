@@ -317,10 +317,10 @@ def test_ended_without_a_date_is_ended():
     assert exposure.kind == "former_pep"
 
 
-def _occupancy(**properties) -> list[dict]:
+def _occupancy(post: dict | None = None, **properties) -> list[dict]:
     return [
         {"id": "p", "schema": "Person", "properties": {"name": ["Deputy Minister"]}},
-        {"id": "post", "schema": "Position", "properties": {"name": ["Deputy Minister of Works"]}},
+        {"id": "post", "schema": "Position", "properties": {"name": ["Deputy Minister of Works"], **(post or {})}},
         {"id": "occ", "schema": "Occupancy", "datasets": ["wd_peps"], "last_change": "2024-03-10T00:00:00",
          "properties": {"holder": ["p"], "post": ["post"], **properties}},
     ]
@@ -382,6 +382,60 @@ def test_a_term_end_before_the_start_leaves_the_office_as_it_was(properties, end
                               report=report)
     assert (event.start_date, event.end_date) == (dt.date(2020, 10, 1), end), report.notes
     assert not report.skipped
+
+
+@pytest.mark.parametrize(("post", "properties", "end", "says"), [
+    # the post was abolished in 2019 (a year: its last day); without the post's end the office was held for ever
+    ({"dissolutionDate": ["2019"]}, {}, dt.date(2019, 12, 31), "ending with its post, post.dissolutionDate 2019-12-31"),
+    ({"dissolutionDate": ["2019-03"]}, {"periodEnd": ["2019-10-01"]}, dt.date(2019, 3, 31), "post.dissolutionDate"),
+    ({"dissolutionDate": ["2019-06-30"]}, {"status": ["ended"]}, dt.date(2019, 6, 30), "post.dissolutionDate"),
+    ({"dissolutionDate": ["2010"]}, {}, None, "post.dissolutionDate 2010-12-31 is before the start 2015-10-01"),
+    ({"dissolutionDate": ["31.12.2019"]}, {}, None, "post.dissolutionDate '31.12.2019' is not a date: left out"),
+])
+def test_an_office_ends_when_its_post_is_dissolved(post, properties, end, says):
+    """A post abolished (Position.dissolutionDate) cannot be held after that day: an Occupancy without an endDate
+    of its own ends then, or with its term where that ends first; a dissolution before the occupancy began is
+    noted and left out, as such a term end is, and so is one FtM cannot read as a date."""
+    report = ImportReport()
+    [event] = events_from_ftm(_occupancy(post, startDate=["2015-10-01"], **properties), report=report)
+    assert event.end_date == end, report.notes
+    assert any(says in note for note in report.notes), report.notes
+
+
+def test_a_post_dissolved_later_moves_no_end_that_comes_first():
+    """The dissolution bounds the office; it never replaces an end that comes first: the occupancy's own endDate
+    (even a later one, which is the data's to correct), a term that ran out before, or the day before the source
+    saw the office ended."""
+    post = {"dissolutionDate": ["2020-06-30"]}
+    [alone] = events_from_ftm(_occupancy(post, startDate=["2015-10-01"]))
+    assert alone.end_date == dt.date(2020, 6, 30)
+    for properties, end in (({"periodEnd": ["2019-10-01"]}, dt.date(2019, 10, 1)),
+                            ({"endDate": ["2021-05-31"]}, dt.date(2021, 5, 31)),
+                            ({"status": ["ended"]}, dt.date(2020, 6, 30)),
+                            ({"endDate": ["2018-05-31"], "periodEnd": ["2019-10-01"]}, dt.date(2018, 5, 31))):
+        [event] = events_from_ftm(_occupancy(post, startDate=["2015-10-01"], **properties))
+        assert event.end_date == end, properties
+    [observed_first] = events_from_ftm(_occupancy({"dissolutionDate": ["2026-01-01"]}, status=["ended"]))
+    assert observed_first.end_date == dt.date(2024, 3, 9), "ended before the post was abolished"
+
+
+def test_a_dissolved_post_leaves_a_former_pep_and_its_status_unknown_answered():
+    report = ImportReport()
+    [event] = events_from_ftm(_occupancy({"dissolutionDate": ["2019-06-30"]}, status=["unknown"]), report=report)
+    assert (event.end_date, event.status.value) == (dt.date(2019, 6, 30), "confirmed"), report.notes
+    assert engine_of([event.model_dump_json(by_alias=True, exclude_none=True)]).exposure("p").kind == "former_pep"
+
+
+def test_a_feed_that_dissolves_a_post_ends_the_office_held_in_it():
+    from schemas.ftm import FtmFeed
+
+    feed = FtmFeed()
+    rows = _occupancy(startDate=["2015-10-01"])
+    [held] = [e for row in rows for e in feed.apply({"op": "ADD", "entity": row})]
+    dissolved = json.loads(json.dumps(rows[1]))
+    dissolved["properties"]["dissolutionDate"] = ["2019-06-30"]
+    [ended] = feed.apply({"op": "MOD", "entity": dissolved})
+    assert (held.end_date, ended.relation_id, ended.end_date) == (None, "occ", dt.date(2019, 6, 30))
 
 
 def test_real_data_values_and_skip_messages():
