@@ -616,3 +616,40 @@ def test_score_on_events_with_one_bad_first_line_scores_the_rest(tmp_path, capsy
     assert f"{path}:1: malformed_json" in captured.err
     assert "is not relationship events" not in captured.err
     assert "Donald Trump x Justin Sun" in captured.out
+
+
+def _ownership_file(tmp_path, name: str, percentage: str) -> str:
+    entities = [{"id": "p", "schema": "Person", "properties": {"name": ["Pat"]}},
+                {"id": "c", "schema": "Company", "properties": {"name": ["Acme"]}},
+                {"id": "o", "schema": "Ownership", "datasets": ["x"], "last_change": "2024-01-01T00:00:00",
+                 "properties": {"owner": ["p"], "asset": ["c"], "percentage": [percentage]}}]
+    path = tmp_path / name
+    path.write_text("\n".join(json.dumps(entity) for entity in entities) + "\n")
+    return str(path)
+
+
+def test_a_restated_reimport_replaces_what_the_first_import_gave(capsys, tmp_path):
+    """A corrected file (or a newer importer) gives the same relation with the same observed_at: the engine keeps
+    the version whose event id sorts higher, so the correction was applied or not by the luck of a hash (here
+    not). `--restated-at` observes every event at that time at the earliest, so the corrected version replaces the
+    first one; the same re-import gives the same ids, and an event observed later than the time is left as it is."""
+    first, _, _ = run_import(capsys, _ownership_file(tmp_path, "first.json", "30"))
+    corrected, _, _ = run_import(capsys, _ownership_file(tmp_path, "fixed.json", "45"))
+    assert json.loads(corrected[0])["event_id"] < json.loads(first[0])["event_id"], \
+        "the case this test is about: the corrected version's id sorts lower"
+    assert engine_of(first + corrected).stakes("p")["c"].stake == pytest.approx(0.30), "without the flag"
+
+    argv = (_ownership_file(tmp_path, "fixed.json", "45"), "--restated-at", "2026-12-05T00:00:00Z")
+    restated, _, code = run_import(capsys, *argv)
+    assert code == 0 and engine_of(first + restated).stakes("p")["c"].stake == pytest.approx(0.45)
+    event = json.loads(restated[0])
+    assert event["observed_at"] == "2026-12-05T00:00:00Z" and event["event_id"] != json.loads(corrected[0])["event_id"]
+    assert run_import(capsys, *argv)[0] == restated, "deterministic"
+    earlier, _, _ = run_import(capsys, argv[0], "--restated-at", "2020-01-01T00:00:00Z")
+    assert earlier == corrected, "an event observed after the time is not restated"
+
+
+def test_restating_a_delta_feed_is_refused(capsys):
+    with pytest.raises(SystemExit, match="not for delta feeds"):
+        main(["import", str(YENTE / "t2-20240528014702-pfh.delta.json"), "--restated-at", "2026-01-01T00:00:00Z",
+              "--quiet"])
