@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from schemas.events import EntityRef, Op, RelationshipEvent
+from schemas.events import EntityRef, Op, RelationProperties, RelationshipEvent
 from schemas.vocabulary import EntitySchema, RelationType, Status
 from scoring.records import pickled_as_values
 from scoring.semantics import LAYER_OF, SEAT_TYPES, SYMMETRIC_TYPES, Layer
@@ -91,7 +91,8 @@ class Relation:
         self.end: dt.date | None = event.end_date
         self.status: Status = event.status
         self.confidence: float = event.provenance.confidence
-        self.stake: float | None = None if props.percentage is None else props.percentage / 100.0
+        percentage = _guaranteed(props)
+        self.stake: float | None = None if percentage is None else percentage / 100.0
         self.observed_at: dt.datetime = observed_at or utc(event.observed_at)
         self.event_id: str = event.event_id
         self.citation = citation
@@ -102,7 +103,7 @@ class Relation:
             self.quote = event.provenance.quote
             self.statements = None
             self.role = _seat_role(event)
-            self.stake_max = None if props.percentage is not None or props.percentage_max is None \
+            self.stake_max = None if percentage is not None or props.percentage_max is None \
                 else props.percentage_max / 100.0
 
     @property
@@ -135,10 +136,20 @@ def _seat_role(event: RelationshipEvent) -> str | None:
     return event.properties.role if event.relation_type in SEAT_TYPES else None
 
 
+def _guaranteed(props: RelationProperties) -> float | None:
+    """The percentage a relation's stake is counted at, None for one assumed (`Strength.stake`). A range from 0
+    (`percentage` 0 below a `percentage_max`: "0-10%", as the FtM export writes it) guarantees no stake, as the
+    importers read one (`values.read_share`): counted as a declared 0% it passed nothing along a chain, and the same
+    holding scored its top after an FtM round trip."""
+    if props.percentage == 0.0 and props.percentage_max:
+        return None
+    return props.percentage
+
+
 def _has_details(event: RelationshipEvent) -> bool:
     props = event.properties
     return props.amount is not None or props.currency is not None or event.provenance.quote is not None \
-        or _seat_role(event) is not None or (props.percentage is None and props.percentage_max is not None)
+        or _seat_role(event) is not None or (props.percentage_max is not None and _guaranteed(props) is None)
 
 
 @pickled_as_values

@@ -156,3 +156,23 @@ def test_an_assumed_stake_never_exceeds_the_most_the_source_declared(make):
     assert (stakes["c"].stake, stakes["c"].assumed) == (ctx.config.ownership.unknown_stake, True)
     assert (stakes["d"].stake, stakes["d"].assumed) == (pytest.approx(0.30), False)
     assert set(holdings("a", ctx)) == {"c", "d"}  # b's at most 10% is below the 25% threshold
+
+
+def test_a_range_from_zero_given_as_percentage_zero_is_scored_as_the_range_not_as_no_stake(make):
+    """"0-10%" may reach the contract as `percentage` 0 with `percentage_max` 10 (what the source guarantees and the
+    most it can be, as docs/events.md defines them), which is also what the FtM export writes as "0-10" and a
+    re-import reads as no percentage. Read as a declared 0%, that stake passed nothing along a chain (and the same
+    holding scored 10% after an FtM round trip): a range from 0 guarantees no stake, so it is assumed up to its top.
+    A declared 0% (alone, or with a top of 0) stays a 0% stake."""
+    graph = TemporalGraph()
+    graph.apply(make("ownership", company("a"), company("b"), percentage=0.0, percentage_max=10.0))
+    graph.apply(make("ownership", company("a"), company("c"), percentage_max=10.0))
+    graph.apply(make("ownership", company("a"), company("d"), percentage=0.0))
+    graph.apply(make("ownership", company("a"), company("e"), percentage=0.0, percentage_max=0.0))
+    graph.apply(make("ownership", company("b"), company("f"), percentage=100.0))
+    ctx = SearchContext(graph, ScoringConfig.load(), DAY, Reads())
+    stakes = effective_stakes("a", ctx)
+    assert (stakes["b"].stake, stakes["b"].assumed) == (stakes["c"].stake, stakes["c"].assumed) \
+        == (pytest.approx(0.10), True)
+    assert (stakes["f"].stake, stakes["f"].assumed) == (pytest.approx(0.10), True)
+    assert (stakes["d"].stake, stakes["d"].assumed) == (stakes["e"].stake, stakes["e"].assumed) == (0.0, False)
