@@ -412,7 +412,7 @@ def _share(share: object, notes: list[str]) -> tuple[float | None, float | None,
     if number is not None and top is not None and top < number:  # as the FtM reader refuses "50-25"
         notes.append(f"share {text} ends below its start: imported without a percentage")
         return None, None, text
-    if number == 0.0:
+    if number == 0.0 and top != 0.0:  # "0 to 0" is a declared 0%, as `exact: 0` and FtM's "0-0"
         # read as a lower bound, "0 to 25%" was a declared interest counted as no stake (below the engine's chain
         # floor it passed nothing on); without a percentage the engine assumes its unknown_stake, marked assumed
         notes.append(f"share {text} starts at 0, so it guarantees no stake: imported without a percentage"

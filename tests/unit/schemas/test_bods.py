@@ -319,6 +319,20 @@ def test_a_share_keeps_its_upper_bound_and_the_assumed_stake_stays_below_it(shar
         assert holding.assumed and holding.stake == pytest.approx(assumed)
 
 
+@pytest.mark.parametrize("share", [{"minimum": 0, "maximum": 0}, {"exact": 0}, {"minimum": "0", "maximum": "0%"}])
+def test_a_share_from_zero_to_zero_is_a_declared_zero(share):
+    """A range from 0 to 0 says the stake is 0%, as `exact: 0` and FtM's "0-0" (`values.read_share`: a lower bound
+    of 0 guarantees nothing only below an upper bound above it) do; it was imported without a percentage, at most
+    0%, and scored as an assumed stake (`≤0%?`, and "assumed" on every chain through it)."""
+    statements = _PARTIES_OF_R1 + [_r1_relationship("2024-05-01", [{"type": "shareholding", "share": share}])]
+    [event] = list(events_from_bods(statements, None, ImportReport()))
+    assert (event.properties.percentage, event.properties.percentage_max) == (0.0, None)
+    engine = Engine()
+    engine.apply(event)
+    holding = engine.stakes("pe")["co"]
+    assert (holding.stake, holding.assumed) == (0.0, False)
+
+
 def test_a_bods_03_bound_flag_is_not_a_bound():
     """BODS 0.2 and 0.3 write exclusiveMinimum and exclusiveMaximum as flags (true, false) beside the bounds; a
     flag read as a bound put "True" in the role text."""
