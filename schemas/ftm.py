@@ -50,6 +50,7 @@ from schemas.values import (
     last_day,
     read_currency,
     read_number,
+    read_percentage,
     read_share,
     read_timestamp,
     split_currency,
@@ -816,7 +817,13 @@ class _Reader:
             try:
                 bounds.append(read_share(value))
             except UnreadableValue as exc:
-                self.note(f"{where} {exc}: imported without it")
+                try:  # "30-150": the share it guarantees still reads, as a BODS share keeps its minimum
+                    low = read_percentage(value)
+                except UnreadableValue:
+                    self.note(f"{where} {exc}: imported without it")
+                else:
+                    bounds.append((low, None))
+                    self.note(f"{where} {exc}: read as its lower bound {low:g}%, without an upper bound")
         lows = [low for low, _ in bounds if low is not None]
         if len(set(lows)) > 1:
             self.note(f"{where} has several values {values}: the highest, {max(lows):g}, is used")

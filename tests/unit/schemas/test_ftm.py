@@ -545,6 +545,19 @@ def test_a_share_range_keeps_its_upper_bound(written, percentage, most):
         assert any(f"at most {most:g}%" in note for note in report.notes), report.notes
 
 
+@pytest.mark.parametrize(("written", "percentage"), [(["30-150"], 30.0), (["more than 30% but not more than 150%"], 30.0),
+                                                    (["30-150", "40"], 40.0)])
+def test_a_share_whose_top_is_beyond_100_keeps_the_share_it_guarantees(written, percentage):
+    """Read as its lower bound before percentage_max (ftm-import 2.2), "30-150" was a 30% stake, and a BODS share
+    from 30 to 150 still is (its maximum left out, noted); a top beyond 100 made the whole value unreadable, and the
+    relation was imported without a percentage, so the engine assumed 25% of a holding declared at least 30%."""
+    report = ImportReport()
+    stake = link("Ownership", owner=["p1"], asset=["c1"], percentage=written)
+    [event] = events_from_ftm([PERSON, COMPANY, stake], OPENSANCTIONS, report)
+    assert (event.properties.percentage, event.properties.percentage_max) == (percentage, None)
+    assert any("0 to 100" in note for note in report.notes), report.notes
+
+
 @pytest.mark.parametrize(("percentage", "most"), [(None, 10.0), (10.0, 25.0), (25.0, None)])
 def test_a_share_range_survives_an_export_and_a_reimport(percentage, most):
     """FtM writes a range as one value: `percentage` and `percentage_max` go out as "0-10" or "10-25" and come back
