@@ -34,7 +34,9 @@ _NUMBER = re.compile(r"^\d+(?:[.,]\d+)*$|^[.,]\d+$")
 _STRIP = str.maketrans("", "", "%€$£¥")
 # "more than 25%" reads as 25 (the stated bound, see the module docstring); "under 25%" cannot be read as a stake.
 _LOWER_BOUNDS = ("more than", "at least", "over", "above", "mehr als", "über", ">=", ">", "ca.", "approx.", "~")
-_UPPER_BOUNDS = ("less than", "under", "up to", "below", "bis zu", "unter", "<=", "<")
+# ("bis zu" before "bis": the longer prefix first)
+_UPPER_BOUNDS = ("less than", "under", "up to", "below", "at most", "not more than", "no more than", "bis zu", "bis",
+                 "unter", "weniger als", "höchstens", "<=", "<")
 # "more than 25% but not more than 50%" (the UK register's nature-of-control wording): a range, read like "25-50".
 _BOUNDED_RANGE = re.compile(
     r"^(.+?)\s*,?\s*(?:but|and)\s+(?:not more than|not exceeding|less than|at most|up to)\s+(.+)$", re.IGNORECASE)

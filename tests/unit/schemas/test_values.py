@@ -106,6 +106,18 @@ def test_a_share_reads_as_what_it_guarantees_and_the_most_it_can_be(text, bounds
     assert read_share(text) == bounds
 
 
+@pytest.mark.parametrize("text", ["at most 10%", "not more than 10%", "no more than 10 %", "weniger als 10 %",
+                                  "höchstens 10 %", "bis 10 %"])
+def test_an_upper_bound_reads_in_the_words_its_lower_bound_does(text):
+    """"at least 25%" and "mehr als 25 %" read as lower bounds, and "not more than 50%" as the top of the UK
+    register's range; alone, "at most 10%", "not more than 10%" or German "weniger als", "höchstens", "bis" were
+    not a number, so the share got no `percentage_max` and the engine assumed 25% of a stake said to be at most
+    10%. They give only an upper bound, so they are still no percentage."""
+    assert read_share(text) == (None, 10.0)
+    with pytest.raises(UnreadableValue, match="only an upper bound"):
+        read_percentage(text)
+
+
 @pytest.mark.parametrize(("text", "says"), [("abc", "not a number"), ("<150", "0 to 100"), ("50-25", "ends below"),
                                             ("10-150", "0 to 100")])
 def test_an_unreadable_share_quotes_the_value(text, says):
