@@ -143,6 +143,8 @@ def _guaranteed(props: RelationProperties) -> float | None:
     holding scored its top after an FtM round trip."""
     if props.percentage == 0.0 and props.percentage_max:
         return None
+    if props.percentage is None and props.percentage_max == 0.0:  # at most 0% is 0%, as FtM's "0-0" re-imports
+        return 0.0
     return props.percentage
 
 

@@ -176,3 +176,15 @@ def test_a_range_from_zero_given_as_percentage_zero_is_scored_as_the_range_not_a
         == (pytest.approx(0.10), True)
     assert (stakes["f"].stake, stakes["f"].assumed) == (pytest.approx(0.10), True)
     assert (stakes["d"].stake, stakes["d"].assumed) == (stakes["e"].stake, stakes["e"].assumed) == (0.0, False)
+
+
+def test_a_stake_of_at_most_zero_is_a_declared_zero(make):
+    """"up to 0%" (BODS `maximum: 0`) gives no percentage and a `percentage_max` of 0: it was scored as an assumed
+    stake (`≤0%?`, and "assumed" on every chain through it), while the FtM export writes it "0-0", which re-imports
+    as the declared 0% that `percentage` 0 is. The stake it allows is 0%: declared, not assumed."""
+    graph = TemporalGraph()
+    graph.apply(make("ownership", company("a"), company("b"), percentage_max=0.0))
+    graph.apply(make("ownership", company("a"), company("c"), percentage=0.0))
+    ctx = SearchContext(graph, ScoringConfig.load(), DAY, Reads())
+    stakes = effective_stakes("a", ctx)
+    assert (stakes["b"].stake, stakes["b"].assumed) == (stakes["c"].stake, stakes["c"].assumed) == (0.0, False)
