@@ -30,6 +30,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 
 from followthemoney import model
@@ -1448,7 +1449,8 @@ def _share_text(properties: RelationProperties) -> str:
 
 def _text(value: float | str) -> str:
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
+        # positional, as repr's shortest digits: below 0.0001 repr writes "5e-05", which no reader takes for a number
+        return str(int(value)) if value.is_integer() else format(Decimal(repr(value)), "f")
     return value
 
 

@@ -545,6 +545,24 @@ def test_a_share_range_keeps_its_upper_bound(written, percentage, most):
         assert any(f"at most {most:g}%" in note for note in report.notes), report.notes
 
 
+@pytest.mark.parametrize(("percentage", "most"), [(None, 0.00005), (0.00001, 0.00005), (0.00002, None),
+                                                (12.5, 33.333)])
+def test_a_small_share_survives_an_export_and_a_reimport(percentage, most):
+    """Floats were written as Python's repr, which turns to exponent notation below 0.0001: a stake in a listed
+    company of 0.00005% went out as "5e-05" (a range as "1e-05-5e-05"), which no reader takes for a number, so the
+    re-import had neither bound and the engine assumed 25%."""
+    properties = {name: value for name, value in (("percentage", percentage), ("percentage_max", most)) if value}
+    event = RelationshipEvent.model_validate({
+        "schema_version": "1.0", "event_id": "e1", "op": "upsert", "relation_id": "l1", "relation_type": "ownership",
+        "source": {"id": "p1", "schema": "Person", "name": "Pat"},
+        "target": {"id": "c1", "schema": "Company", "name": "Acme"}, "properties": properties,
+        "observed_at": "2025-01-01T00:00:00Z",
+        "provenance": {"source_url": "https://example.org/x", "publisher": "X", "retrieved_at": "2025-01-01T00:00:00Z",
+                       "extractor": {"name": "test", "version": "1"}, "confidence": 0.8}})
+    [back] = [e for e in events_from_ftm(ftm_from_events([event])) if e.relation_id == event.relation_id]
+    assert (back.properties.percentage, back.properties.percentage_max) == (percentage, most)
+
+
 @pytest.mark.parametrize(("written", "percentage"), [(["30-150"], 30.0), (["more than 30% but not more than 150%"], 30.0),
                                                     (["30-150", "40"], 40.0)])
 def test_a_share_whose_top_is_beyond_100_keeps_the_share_it_guarantees(written, percentage):
