@@ -196,8 +196,8 @@ class RelationProperties(_Contract):
     percentage_max: float | None = Field(
         default=None, strict=True, ge=0.0, le=100.0,
         description="The most the stake can be, in percent, where the source gives a range or an upper bound "
-                    "(\"0-10%\", \"under 5%\"): without a `percentage` the engine assumes the lesser of this and "
-                    "its configured unknown stake. At least `percentage` when both are given.")
+                    "(\"0-10%\", \"under 5%\"): without a `percentage` the engine assumes its configured unknown "
+                    "stake, or just under this where this is no more. At least `percentage` when both are given.")
     shares_count: float | None = Field(default=None, strict=True, ge=0.0)
     amount: float | None = Field(default=None, strict=True, ge=0.0)
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217 code.")

@@ -6,7 +6,7 @@ behind each hop, and a line a person can read, e.g.
 
 An arrow `-type->` walks a relation in its direction, `<-type-` against it (symmetric relations always read
 `-type->`). In brackets: the stake (`25%?` = no percentage given, the configured default assumed; `≤10%?` = none
-given but at most 10%, so 10% assumed), the amount,
+given but at most 10%, so just under 10% assumed), the amount,
 the status when weaker than confirmed, and the end date of a relation that has ended.
 
 The path, edge and evidence models are built from the graph's records, which hold validated values of exactly the
@@ -238,8 +238,11 @@ def hop_label(rec: Relation, strength: Strength) -> str:
     qualifiers = []
     if rec.type in STAKE_TYPES:
         stake, assumed = strength.stake(rec)
-        capped = assumed and rec.stake_max is not None and stake == rec.stake_max
-        qualifiers.append(("≤" if capped else "") + f"{stake * 100:.4g}%" + ("?" if assumed else ""))
+        cap = strength.stake_cap(rec)
+        if cap is not None:  # the stake is assumed just below it
+            qualifiers.append(f"≤{cap * 100:.4g}%?")
+        else:
+            qualifiers.append(f"{stake * 100:.4g}%" + ("?" if assumed else ""))
     if rec.amount is not None:
         qualifiers.append(format_amount(rec.amount, rec.currency))
     if rec.status is not Status.CONFIRMED:

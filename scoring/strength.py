@@ -20,6 +20,10 @@ from scoring.graph import Relation
 from scoring.semantics import MONEY_TYPES, STAKE_TYPES
 from scoring.timing import TimeModel
 
+# How far below its cap a capped stake is assumed: more than the float tolerance thresholds allow (1e-12, as in
+# `ownership._holdings`), so it never meets a threshold equal to the cap; far too little to show or to move a score.
+_UNDER_CAP = 1e-9
+
 
 _UNUSABLE = ()  # a memoized hop that cannot be walked (`Strength.holding_hop`)
 
@@ -79,13 +83,21 @@ class Strength:
 
     def stake(self, rec: Relation) -> tuple[float, bool]:
         """(stake in [0, 1], assumed): control without a stake passes on in full; a missing percentage is assumed,
-        never above the most the source says it can be ("0-10%")."""
+        never as much as the most the source says it can be ("0-10%", "under 25%")."""
         if rec.type not in STAKE_TYPES:
             return 1.0, False
         if rec.stake is None:
-            assumed = self.config.ownership.unknown_stake
-            return (assumed if rec.stake_max is None or rec.stake_max >= assumed else rec.stake_max), True
+            cap = self.stake_cap(rec)
+            # Just below the cap: "under 25%" and a band that ends at 25% say the owner is not one of 25%, and an
+            # assumption at the cap itself would meet that threshold (the contract has no exclusive bound)
+            return (self.config.ownership.unknown_stake if cap is None else max(0.0, cap - _UNDER_CAP)), True
         return rec.stake, False
+
+    def stake_cap(self, rec: Relation) -> float | None:
+        """The most the source says a stake it gives no percentage of can be, where that bounds the assumed stake
+        (`percentage_max` at or below `unknown_stake`); else None."""
+        cap = rec.stake_max
+        return cap if cap is not None and rec.stake is None and cap <= self.config.ownership.unknown_stake else None
 
     def magnitude(self, rec: Relation) -> float:
         if rec.type in STAKE_TYPES:

@@ -188,3 +188,16 @@ def test_a_stake_of_at_most_zero_is_a_declared_zero(make):
     ctx = SearchContext(graph, ScoringConfig.load(), DAY, Reads())
     stakes = effective_stakes("a", ctx)
     assert (stakes["b"].stake, stakes["b"].assumed) == (stakes["c"].stake, stakes["c"].assumed) == (0.0, False)
+
+
+def test_a_share_capped_at_the_threshold_does_not_meet_it(make):
+    """"under 25%" (or a band ending at 25%, or BODS exclusiveMaximum 25) gives percentage_max 25: assumed at the
+    cap, the stake met the 25% threshold the source excludes, and the owner counted as a beneficial owner. The
+    assumption stays just below the cap; a cap above the default leaves the default."""
+    graph = TemporalGraph()
+    graph.apply(make("ownership", company("a"), company("b"), percentage_max=25.0))
+    graph.apply(make("ownership", company("a"), company("c")))
+    ctx = SearchContext(graph, ScoringConfig.load(), DAY, Reads())
+    stakes = effective_stakes("a", ctx)
+    assert stakes["b"].assumed and stakes["b"].stake < 0.25 and stakes["b"].stake == pytest.approx(0.25)
+    assert set(holdings("a", ctx)) == {"c"}
