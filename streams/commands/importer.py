@@ -1,8 +1,9 @@
-"""`coi-risk import FILE`: FtM entities, FtM/yente delta feeds or BODS statements -> relationship events, on stdout
+"""`coi-risk import FILE`: FtM entities, FtM/yente delta feeds, BODS statements or Wikidata entities -> relationship
+events, on stdout
 or straight to Kafka (`--produce`). `import-ftm` is the same command under its old name.
 
-The file is streamed: an FtM export is read in three passes and a BODS file in two (each holds only what later
-lines need, see `schemas.ftm.import_ftm` and `schemas.bods.import_bods`); standard input is spooled to a temporary
+The file is streamed: an FtM export is read in three passes, a BODS or Wikidata file in two (each holds only what
+later lines need, see `schemas.ftm.import_ftm`, `schemas.bods.import_bods` and `schemas.wikidata.import_wikidata`); standard input is spooled to a temporary
 file first so it can be read again. The conversions are imported when the command runs: followthemoney takes over
 a second to load, and every `coi-risk` invocation builds this parser.
 """
@@ -28,18 +29,19 @@ from streams.files import PreparedReplacement
 if TYPE_CHECKING:
     from schemas.ftm import ImportReport
 
-FORMATS = ("auto", "ftm", "ftm-delta", "bods")
+FORMATS = ("auto", "ftm", "ftm-delta", "bods", "wikidata")
 SHOWN_PER_KIND = 50  # skipped entities and notes listed one by one; the rest are counted
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    for name, summary in (("import", "FtM entities, FtM delta feeds or BODS -> relationship events"),
+    for name, summary in (("import", "FtM entities, FtM delta feeds, BODS or Wikidata -> relationship events"),
                           ("import-ftm", "alias of `import`")):
         parser = subparsers.add_parser(
             name, help=summary,
             description="Convert FollowTheMoney entities (flat, nested, or the entities of saved yente API "
                         "responses: /search, /match, /entities/<id>/adjacent), OpenSanctions/yente delta lines "
-                        "({\"op\": ..., \"entity\": ...}) or BODS statements into relationship events: JSON "
+                        "({\"op\": ..., \"entity\": ...}), BODS statements or Wikidata entities (wbgetentities "
+                        "or Special:EntityData responses, JSON dump lines) into relationship events: JSON "
                         "lines on stdout, or published to the input topic with --produce. A summary by outcome and "
                         "reason goes to stderr. Provenance comes from the data; the flags below only fill what it "
                         "lacks.")
@@ -140,6 +142,11 @@ def _events(fmt: str, reader: JsonValues, args: argparse.Namespace, report: Impo
 
         defaults = ImportDefaults(extractor_name="bods-import", extractor_version=BODS_IMPORT_VERSION, **given)
         return import_bods(reader.read, defaults, report)
+    if fmt == "wikidata":
+        from schemas.wikidata import EXTRACTOR_NAME, WIKIDATA_IMPORT_VERSION, import_wikidata
+
+        defaults = ImportDefaults(extractor_name=EXTRACTOR_NAME, extractor_version=WIKIDATA_IMPORT_VERSION, **given)
+        return import_wikidata(reader.read, defaults, report)
     defaults = ImportDefaults(extractor_version=FTM_IMPORT_VERSION, **given)
     if fmt == "ftm-delta":
         return _delta_events(reader, defaults, report, args.state, written)
@@ -182,9 +189,10 @@ def _not_a_state(state_path: str | None, exc: Exception) -> None:
 
 
 def detect_format(reader: JsonValues) -> str:
-    """ftm-delta, bods or ftm, from the first JSON object of the file (a saved yente API response is ftm: the
-    import reads the entities it carries, `schemas.ftm.yente_response_entities`)."""
+    """ftm-delta, bods, wikidata or ftm, from the first JSON object of the file (a saved yente API response is ftm:
+    the import reads the entities it carries, `schemas.ftm.yente_response_entities`)."""
     from schemas.bods import is_bods
+    from schemas.wikidata import is_wikidata
 
     for value in reader.read(quiet=True):
         if not isinstance(value, dict):
@@ -193,6 +201,8 @@ def detect_format(reader: JsonValues) -> str:
             return "ftm-delta"
         if is_bods(value):
             return "bods"
+        if is_wikidata(value):
+            return "wikidata"
         return "ftm"
     return "ftm"
 
@@ -263,7 +273,7 @@ def refuse_non_json(path: Path, file: str) -> None:
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise SystemExit(refusal("import", f"{name} is not JSON lines, a JSON array or JSON objects (it begins "
                                            f"{line.strip()[:40]!r}); coi-risk import reads FtM entities, FtM delta "
-                                           "lines and BODS statements as JSON")) from None
+                                           "lines, BODS statements and Wikidata entities as JSON")) from None
 
 
 def _first_byte(stream: BinaryIO) -> bytes:

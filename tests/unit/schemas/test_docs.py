@@ -73,3 +73,12 @@ def test_every_import_mapping_is_documented(doc):
     missing = [name for name in names if f"`{name}`" not in doc and f"`{name}` (" not in doc
                and not re.search(rf"`{re.escape(name)}[` (]", doc)]
     assert not missing, f"docs/events.md does not show how these are imported: {missing}"
+
+
+def test_every_wikidata_property_read_is_documented(doc):
+    from schemas.wikidata import PROPERTIES
+
+    section = doc.split("## Wikidata", 1)[1].split("\n## ", 1)[0]
+    missing = [prop for prop, claim in PROPERTIES.items()
+               if not re.search(rf"\| [^\n]*\b{prop} [^\n]*\| `{claim.relation.value}` \|", section)]
+    assert not missing, f"docs/events.md (Wikidata) does not show how these properties are imported: {missing}"

@@ -1,0 +1,491 @@
+"""Wikidata entities in (wbgetentities / Special:EntityData responses, or the JSON dump's one entity per line):
+statements out as relationship events. docs/events.md ("Wikidata") has the mapping table and what is lost.
+
+- Each statement of a property in `PROPERTIES` is one event between the item and the statement's value, its
+  relation type, direction and role (or relationship) text read from the table; other properties are not read.
+  A `deprecated` statement is skipped (Wikidata marks it as known to be wrong); a `novalue`/`somevalue` snak names
+  no entity and is skipped with a note.
+- Endpoints: the QID is the entity id and the `wikidata` identifier (contract 1.1), so the same person from an FtM
+  file (`wikidataId`) or a BODS register (`MISC-WIKIDATA`) is one node in the resolution layer. The name is the
+  English label, else the label of the first language code, else the QID (noted). The schema comes from the
+  item's P31 (instance of) through `INSTANCE_SCHEMA`, else from the ranges of the properties that name it
+  (`Claim.item_schema`/`value_schema`), else LegalEntity where the relation allows it; the fallbacks are noted.
+- Qualifiers P580/P582 give the start and end date (a year or a month is a period: its first day starts, its last
+  day ends); P1107 (proportion) gives an ownership's percentage.
+- Provenance: the item's page as source URL, publisher Wikidata, retrieval and observation time the entity's
+  `modified` (else `--retrieved-at`); status `confirmed` for a statement that cites references, `reported` for one
+  that cites none.
+
+`import_wikidata` reads a file in two passes (the entities' names and classes, then the statements), holding only
+the names and classes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from schemas.events import SCHEMA_VERSION, RelationshipEvent, required_schema_version
+from schemas.ftm import ImportDefaults, ImportReport, Skipped, SkipReason, _record
+from schemas.outputs import RejectReason
+from schemas.validation import DEFAULT_MAX_EVENT_BYTES, EventRejected, validate_event
+from schemas.values import UnreadableValue, first_day, last_day, read_timestamp
+from schemas.vocabulary import RELATIONS, EntitySchema, RelationType, Status
+
+WIKIDATA_IMPORT_VERSION = "1.0"  # bump when the mapping changes what an import yields
+EXTRACTOR_NAME = "wikidata-import"
+PUBLISHER = "Wikidata"
+ITEM_URL = "https://www.wikidata.org/wiki/{}"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """How statements of one Wikidata property state a relation. `item_is_source`: the item carrying the statement
+    is the relation's source (else its value is). `item_schema`/`value_schema`: what the item and the value are when
+    their P31 does not say (the property's domain and range); None: LegalEntity, if the relation allows it."""
+
+    relation: RelationType
+    text: str | None  # the role (or, for family, the relationship: what the value is to the item)
+    item_is_source: bool = True
+    item_schema: EntitySchema | None = None
+    value_schema: EntitySchema | None = None
+    takes_share: bool = False  # P1107 (proportion) is the percentage
+
+
+_P, _POS, _ORG = EntitySchema.PERSON, EntitySchema.POSITION, EntitySchema.ORGANIZATION
+PROPERTIES: dict[str, Claim] = {
+    "P39": Claim(RelationType.OCCUPANCY, "position held", True, _P, _POS),
+    # family: the relationship says what the value is to the item (P40 on a father: the value is his child)
+    "P26": Claim(RelationType.FAMILY, "spouse", True, _P, _P),
+    "P40": Claim(RelationType.FAMILY, "child", True, _P, _P),
+    "P22": Claim(RelationType.FAMILY, "father", True, _P, _P),
+    "P25": Claim(RelationType.FAMILY, "mother", True, _P, _P),
+    "P3373": Claim(RelationType.FAMILY, "sibling", True, _P, _P),
+    "P1038": Claim(RelationType.FAMILY, "relative", True, _P, _P),
+    # ownership: owner -> owned
+    "P127": Claim(RelationType.OWNERSHIP, "owned by", False, None, None, takes_share=True),
+    "P1830": Claim(RelationType.OWNERSHIP, "owner of", True, None, None, takes_share=True),
+    # a parent organisation steers its subsidiary; Wikidata states no stake (and uses these for ministries over
+    # their agencies), so this is control, as FtM's LegalEntity.parent is
+    "P355": Claim(RelationType.CONTROL, "parent organization", True, None, None),
+    "P749": Claim(RelationType.CONTROL, "parent organization", False, None, None),
+    # officers of an organisation (the statement is on the organisation, the person is its value)
+    "P169": Claim(RelationType.DIRECTORSHIP, "chief executive officer", False, None, _P),
+    "P488": Claim(RelationType.DIRECTORSHIP, "chairperson", False, None, _P),
+    "P3320": Claim(RelationType.DIRECTORSHIP, "board member", False, None, _P),
+    "P108": Claim(RelationType.EMPLOYMENT, None, True, _P, None),
+    "P102": Claim(RelationType.MEMBERSHIP, "member of political party", True, None, _ORG),
+    "P463": Claim(RelationType.MEMBERSHIP, "member of", True, None, _ORG),
+    # an office steers the body it directs (as FtM's Position.organization)
+    "P2389": Claim(RelationType.CONTROL, "office of", True, _POS, _ORG),
+}
+
+# P31 (instance of) classes -> our endpoint schema. Only direct classes are read (no subclass walk: that needs
+# the class hierarchy, which an entity file does not carry).
+INSTANCE_SCHEMA: dict[str, EntitySchema] = {
+    "Q5": EntitySchema.PERSON,  # human
+    # positions
+    "Q4164871": EntitySchema.POSITION,  # position
+    "Q294414": EntitySchema.POSITION,  # public office
+    "Q83307": EntitySchema.POSITION,  # minister
+    "Q486839": EntitySchema.POSITION,  # member of parliament
+    "Q48352": EntitySchema.POSITION,  # head of state
+    "Q2285706": EntitySchema.POSITION,  # head of government
+    "Q30461": EntitySchema.POSITION,  # president
+    "Q14212": EntitySchema.POSITION,  # prime minister
+    "Q1553195": EntitySchema.POSITION,  # party leader
+    "Q107363151": EntitySchema.POSITION,  # elected office (political office)
+    # companies
+    "Q4830453": EntitySchema.COMPANY,  # business
+    "Q783794": EntitySchema.COMPANY,  # company
+    "Q891723": EntitySchema.COMPANY,  # public company
+    "Q6881511": EntitySchema.COMPANY,  # enterprise
+    "Q658255": EntitySchema.COMPANY,  # subsidiary
+    "Q1589009": EntitySchema.COMPANY,  # privately held company
+    "Q270791": EntitySchema.COMPANY,  # state-owned enterprise
+    # public bodies
+    "Q327333": EntitySchema.PUBLIC_BODY,  # government agency
+    "Q192350": EntitySchema.PUBLIC_BODY,  # ministry
+    "Q2659904": EntitySchema.PUBLIC_BODY,  # government organization
+    "Q1639780": EntitySchema.PUBLIC_BODY,  # public body (organ of state)
+    "Q35798": EntitySchema.PUBLIC_BODY,  # executive branch
+    "Q11204": EntitySchema.PUBLIC_BODY,  # legislature
+    "Q7188": EntitySchema.PUBLIC_BODY,  # government
+    # organisations (the vocabulary's membership targets "party, club, board" are organisations)
+    "Q43229": EntitySchema.ORGANIZATION,  # organization
+    "Q7210356": EntitySchema.ORGANIZATION,  # political organization
+    "Q7278": EntitySchema.ORGANIZATION,  # political party
+    "Q163740": EntitySchema.ORGANIZATION,  # nonprofit organization
+    "Q3918": EntitySchema.ORGANIZATION,  # university
+    "Q31855": EntitySchema.ORGANIZATION,  # research institute
+    "Q157031": EntitySchema.ORGANIZATION,  # foundation
+}
+
+# P1107 (proportion) units: "1" is a fraction of 1, Q11229 is per cent
+_PERCENT_UNIT = "http://www.wikidata.org/entity/Q11229"
+_QID = re.compile(r"^Q[1-9][0-9]*$")
+_GUID_CHARS = re.compile(r"[^A-Za-z0-9._\-]")
+_TIME = re.compile(r"^\+([0-9]{4,})-([0-9]{2})-([0-9]{2})T")
+
+
+def is_wikidata(document: object) -> bool:
+    """A wbgetentities / Special:EntityData response (`entities` of item/property objects), or a dump line (an
+    item with its `claims`)."""
+    if not isinstance(document, dict):
+        return False
+    entities = document.get("entities")
+    if isinstance(entities, dict) and entities:
+        return all(isinstance(e, dict) and (e.get("type") in ("item", "property") or "missing" in e)
+                   and isinstance(e.get("id"), str) for e in entities.values()) \
+            and any(isinstance(e.get("claims"), dict) or isinstance(e.get("labels"), dict)
+                    for e in entities.values())
+    return (document.get("type") in ("item", "property") and isinstance(document.get("claims"), dict)
+            and isinstance(document.get("id"), str) and bool(re.fullmatch(r"[QP][1-9][0-9]*", document["id"])))
+
+
+def entities_of(document: object) -> list[dict]:
+    """The entity objects a document carries (a response's `entities`, or the dump line itself)."""
+    if not isinstance(document, dict):
+        return []
+    if isinstance(document.get("entities"), dict):
+        return [e for e in document["entities"].values() if isinstance(e, dict)]
+    return [document] if "claims" in document or "type" in document else []
+
+
+def _label(entity: dict) -> str | None:
+    labels = entity.get("labels")
+    if not isinstance(labels, dict):
+        return None
+    for language in ["en", *sorted(labels)]:
+        value = labels.get(language)
+        if isinstance(value, dict) and isinstance(value.get("value"), str) and value["value"].strip():
+            return value["value"].strip()
+    return None
+
+
+def _aliases(entity: dict, name: str) -> list[str]:
+    found: list[str] = []
+    aliases = entity.get("aliases")
+    for item in (aliases.get("en") or []) if isinstance(aliases, dict) else []:
+        if isinstance(item, dict) and isinstance(item.get("value"), str) and item["value"].strip():
+            found.append(item["value"].strip()[:500])
+    return [a for a in dict.fromkeys(found) if a != name]
+
+
+def _value_id(snak: object) -> str | None:
+    """The QID a wikibase-item snak names; None for novalue/somevalue and other data types."""
+    if not isinstance(snak, dict) or snak.get("snaktype") != "value":
+        return None
+    value = snak.get("datavalue", {}).get("value") if isinstance(snak.get("datavalue"), dict) else None
+    if isinstance(value, dict) and isinstance(value.get("id"), str) and _QID.match(value["id"]):
+        return value["id"]
+    return None
+
+
+@dataclass
+class _Known:
+    """What pass 1 keeps of an entity: its name, aliases, classes, modification time, where it is in the file."""
+
+    name: str | None = None
+    aliases: tuple[str, ...] = ()
+    classes: tuple[str, ...] = ()
+    modified: str | None = None
+    full: tuple[str, int] | None = None  # (modified, position) of the version whose statements are read
+    ranges: set[EntitySchema | None] = field(default_factory=set)  # what the statements naming it say it is
+
+
+class _Problem(Exception):
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+@dataclass
+class _State:
+    known: dict[str, _Known] = field(default_factory=dict)
+    schemas: dict[str, EntitySchema] = field(default_factory=dict)
+    noted: set[tuple[str, str]] = field(default_factory=set)
+
+
+def import_wikidata(read: Callable[[], Iterable[object]], defaults: ImportDefaults = ImportDefaults(
+        extractor_name=EXTRACTOR_NAME, extractor_version=WIKIDATA_IMPORT_VERSION),
+                    report: ImportReport | None = None) -> Iterator[RelationshipEvent]:
+    """Stream Wikidata JSON (responses or dump lines, as JSON lines, an array, or objects one after another): the
+    names and classes of every entity first, then the statements of each item in file order. An item given more
+    than once is read once, in its latest version (by `modified`, then the last in the file)."""
+    state = _State()
+    for position, document in enumerate(read()):
+        for entity in entities_of(document):
+            qid = entity.get("id")
+            if not isinstance(qid, str) or not _QID.match(qid) or "missing" in entity:
+                continue
+            known = state.known.setdefault(qid, _Known())
+            known.name = known.name or _label(entity)
+            if known.name and not known.aliases:
+                known.aliases = tuple(_aliases(entity, known.name))
+            claims = entity.get("claims")
+            if not isinstance(claims, dict):
+                continue
+            version = (str(entity.get("modified") or ""), position)
+            if known.full is None or known.full <= version:
+                known.full = version
+                known.modified = _text(entity.get("modified"))
+                known.classes = tuple(filter(None, (_value_id(s.get("mainsnak")) for s in _objects(claims.get("P31"))
+                                                    if s.get("rank") != "deprecated")))
+            for prop, claim in PROPERTIES.items():
+                for statement in _objects(claims.get(prop)):
+                    value = _value_id(statement.get("mainsnak"))
+                    if value and statement.get("rank") != "deprecated":
+                        state.known.setdefault(value, _Known()).ranges.add(claim.value_schema)
+                        known.ranges.add(claim.item_schema)
+    for position, document in enumerate(read()):
+        if not isinstance(document, dict):
+            _record(report, Skipped(None, "Wikidata", SkipReason.INVALID_ENTITY.value,
+                                    f"a Wikidata document is a JSON object, got {type(document).__name__}"))
+            continue
+        for entity in entities_of(document):
+            qid = entity.get("id")
+            if "missing" in entity:
+                _note(report, str(qid), "the response says the entity is missing: nothing to read")
+                continue
+            if not isinstance(qid, str) or not _QID.match(qid):
+                if report is not None and isinstance(qid, str) and qid.startswith("P"):
+                    report.ignored["Wikidata property"] += 1
+                continue
+            claims = entity.get("claims")
+            if not isinstance(claims, dict):
+                continue  # labels only: a name for the items that name it
+            if state.known[qid].full != (str(entity.get("modified") or ""), position):
+                _note(report, qid, "given again: only its latest version is read")
+                continue
+            yield from _item_events(qid, entity, claims, state, defaults, report)
+
+
+def _item_events(qid: str, entity: dict, claims: dict, state: _State, defaults: ImportDefaults,
+                 report: ImportReport | None) -> Iterator[RelationshipEvent]:
+    modified = state.known[qid].modified
+    retrieved_at = None
+    if modified:
+        try:
+            retrieved_at = read_timestamp(modified)
+        except UnreadableValue:
+            _note(report, qid, f"modified {modified!r} is not a time: --retrieved-at used")
+    retrieved_at = retrieved_at or defaults.retrieved_at
+    for prop, claim in PROPERTIES.items():
+        for statement in _objects(claims.get(prop)):
+            statement_id = _text(statement.get("id")) or ""
+            try:
+                if retrieved_at is None:
+                    raise _Problem(SkipReason.MISSING_PROVENANCE,
+                                   "the entity has no `modified` time and no default for it (--retrieved-at)")
+                document = _statement_document(qid, prop, claim, statement, retrieved_at, state, defaults, report)
+                if document is None:
+                    continue
+                yield _event(document, report)
+            except _Problem as problem:
+                _record(report, Skipped(statement_id or qid, f"Wikidata {prop}", problem.reason, problem.message))
+
+
+def _statement_document(qid: str, prop: str, claim: Claim, statement: dict, retrieved_at: dt.datetime,
+                        state: _State, defaults: ImportDefaults, report: ImportReport | None) -> dict | None:
+    where = f"{prop} statement {statement.get('id') or '(no id)'}"
+    if statement.get("rank") == "deprecated":
+        _count(report, "wikidata deprecated statements skipped")
+        _note(report, qid, f"{where} is deprecated: skipped")
+        return None
+    snak = statement.get("mainsnak")
+    snaktype = snak.get("snaktype") if isinstance(snak, dict) else None
+    if snaktype in ("novalue", "somevalue"):
+        _count(report, f"wikidata {snaktype} statements skipped")
+        _note(report, qid, f"{where} is {snaktype} ({'no' if snaktype == 'novalue' else 'an unknown'} value): "
+                           "it names no entity, skipped")
+        return None
+    value = _value_id(snak)
+    if value is None:
+        raise _Problem(SkipReason.INVALID_ENTITY, f"{where}: the value is not a Wikidata item")
+    guid = _text(statement.get("id"))
+    if guid is None or "$" not in guid:
+        raise _Problem(SkipReason.INVALID_ENTITY, f"{where}: the statement has no id")
+    spec = RELATIONS[claim.relation]
+    item_ref = _ref(qid, spec.sources if claim.item_is_source else spec.targets, state, report, where)
+    value_ref = _ref(value, spec.targets if claim.item_is_source else spec.sources, state, report, where)
+    source, target = (item_ref, value_ref) if claim.item_is_source else (value_ref, item_ref)
+    qualifiers = statement.get("qualifiers") if isinstance(statement.get("qualifiers"), dict) else {}
+    properties: dict = {}
+    if claim.text:
+        properties["relationship" if "relationship" in spec.properties else "role"] = claim.text
+    if claim.takes_share:
+        percentage = _proportion(qualifiers.get("P1107"), qid, where, report)
+        if percentage is not None:
+            properties["percentage"] = percentage
+    start = _date(qualifiers.get("P580"), first_day, qid, where, "start", report)
+    end = _date(qualifiers.get("P582"), last_day, qid, where, "end", report)
+    if start and end and end < start:
+        _note(report, qid, f"{where}: ends ({end}) before it starts ({start}): imported without its dates")
+        start = end = None
+    references = statement.get("references")
+    status = Status.CONFIRMED if isinstance(references, list) and references else Status.REPORTED
+    relation_id = f"wikidata:{qid}:{_GUID_CHARS.sub('-', guid.partition('$')[2])}"
+    return {
+        "schema_version": SCHEMA_VERSION, "op": "upsert", "relation_id": relation_id,
+        "relation_type": claim.relation.value, "source": source, "target": target, "properties": properties,
+        "start_date": start, "end_date": end, "status": status.value, "observed_at": retrieved_at,
+        "provenance": {"source_url": ITEM_URL.format(qid), "publisher": PUBLISHER, "retrieved_at": retrieved_at,
+                       "extractor": {"name": defaults.extractor_name, "version": defaults.extractor_version},
+                       "confidence": defaults.confidence},
+    }
+
+
+def _ref(qid: str, allowed: frozenset[EntitySchema], state: _State, report: ImportReport | None, where: str) -> dict:
+    schema = _schema(qid, state, report)
+    if schema not in allowed:
+        raise _Problem(SkipReason.UNMAPPED_SCHEMA,
+                       f"{where}: {qid} is a {schema.value}, which this relation does not take "
+                       f"({', '.join(sorted(s.value for s in allowed))})")
+    known = state.known.get(qid) or _Known()
+    name = known.name
+    if name is None and (qid, "name") not in state.noted:
+        state.noted.add((qid, "name"))
+        _note(report, qid, "no label in the file: named by its QID")
+    ref: dict = {"id": qid, "schema": schema.value, "name": (name or qid)[:500],
+                 "identifiers": [{"scheme": "wikidata", "value": qid}]}
+    if known.aliases:
+        ref["aliases"] = list(known.aliases)
+    return ref
+
+
+def _schema(qid: str, state: _State, report: ImportReport | None) -> EntitySchema:
+    """One schema per QID for the whole file: its P31 classes, else the ranges of the properties that name it,
+    else LegalEntity; whatever was not read from P31 is noted once."""
+    if qid in state.schemas:
+        return state.schemas[qid]
+    known = state.known.get(qid) or _Known()
+    by_class = sorted({INSTANCE_SCHEMA[c] for c in known.classes if c in INSTANCE_SCHEMA})
+    ranges = sorted(s for s in known.ranges if s is not None)
+    if len(by_class) == 1:
+        schema = by_class[0]
+    else:
+        schema = ranges[0] if len(ranges) == 1 else EntitySchema.LEGAL_ENTITY
+        if len(by_class) > 1:
+            why = f"its classes (P31) say {', '.join(s.value for s in by_class)}"
+        elif known.classes:
+            why = f"no class of it (P31 {', '.join(known.classes[:5])}) is in INSTANCE_SCHEMA"
+        else:
+            why = "the file gives no class (P31) for it"
+        how = ("as the property naming it says" if len(ranges) == 1
+               else f"as the properties naming it disagree ({', '.join(s.value for s in ranges)})" if ranges
+               else "as nothing in the file says what it is")
+        _note(report, qid, f"{why}: read as {schema.value}, {how}")
+    state.schemas[qid] = schema
+    return schema
+
+
+def _time_text(snak: object) -> tuple[str | None, str | None]:
+    """(partial ISO date as precise as the value states, why not) of a time snak."""
+    if not isinstance(snak, dict) or snak.get("snaktype") != "value":
+        return None, f"{(snak or {}).get('snaktype', 'no value') if isinstance(snak, dict) else 'no value'}"
+    value = snak.get("datavalue", {}).get("value") if isinstance(snak.get("datavalue"), dict) else None
+    if not isinstance(value, dict) or not isinstance(value.get("time"), str):
+        return None, "not a time"
+    match = _TIME.match(value["time"])
+    precision = value.get("precision")
+    if not match or len(match.group(1)) > 4:
+        return None, f"{value['time']!r} is not a date of the common era we can read"
+    if value.get("calendarmodel", "").endswith("Q1985786"):
+        return None, f"{value['time']!r} is a Julian calendar date"
+    year, month, day = match.groups()
+    if precision == 11:
+        return f"{year}-{month}-{day}", None
+    if precision == 10:
+        return f"{year}-{month}", None
+    if precision == 9:
+        return year, None
+    return None, f"{value['time']!r} has precision {precision} (coarser than a year)"
+
+
+def _date(snaks: object, read: Callable[[str], dt.date], qid: str, where: str, which: str,
+          report: ImportReport | None) -> dt.date | None:
+    snaks = [s for s in snaks if isinstance(s, dict)] if isinstance(snaks, list) else []
+    if not snaks:
+        return None
+    if len(snaks) > 1:
+        _note(report, qid, f"{where}: {len(snaks)} {which} times: the first read")
+    text, why = _time_text(snaks[0])
+    if text is None:
+        if snaks[0].get("snaktype") != "novalue":  # no end: the relation has not ended
+            _note(report, qid, f"{where}: {which} time {why}: imported without it")
+        return None
+    try:
+        return read(text)
+    except UnreadableValue as exc:
+        _note(report, qid, f"{where}: {which} time {exc}: imported without it")
+        return None
+
+
+def _proportion(snaks: object, qid: str, where: str, report: ImportReport | None) -> float | None:
+    """P1107 (proportion) as a percentage: a fraction 0..1 (unit "1") times 100, or a value in per cent."""
+    snaks = [s for s in snaks if isinstance(s, dict)] if isinstance(snaks, list) else []
+    if not snaks or snaks[0].get("snaktype") != "value":
+        return None
+    value = snaks[0].get("datavalue", {}).get("value") if isinstance(snaks[0].get("datavalue"), dict) else None
+    try:
+        amount = float(value["amount"])
+        unit = value.get("unit", "1")
+    except (TypeError, KeyError, ValueError):
+        _note(report, qid, f"{where}: proportion {value!r} is not a quantity: imported without a percentage")
+        return None
+    percent = amount if unit == _PERCENT_UNIT else amount * 100 if unit == "1" else None
+    if percent is None or not 0.0 <= percent <= 100.0:
+        _note(report, qid, f"{where}: proportion {amount:g} (unit {unit}) is not a share from 0 to 100%: "
+                           "imported without a percentage")
+        return None
+    return round(percent, 10)
+
+
+def _event(document: dict, report: ImportReport | None) -> RelationshipEvent:
+    document["schema_version"] = required_schema_version(document)
+    content = {key: value for key, value in document.items() if key != "event_id"}
+    document["event_id"] = "wikidata-" + hashlib.sha256(json.dumps(content, sort_keys=True, default=str)
+                                                        .encode()).hexdigest()[:32]
+    try:
+        event = validate_event(document)
+    except EventRejected as rejected:
+        raise _Problem(rejected.reason.value, f"{document['relation_id']}: {rejected.message}") from None
+    size = len(event.model_dump_json(by_alias=True, exclude_none=True).encode())
+    if size > DEFAULT_MAX_EVENT_BYTES:
+        raise _Problem(RejectReason.PAYLOAD_TOO_LARGE.value,
+                       f"{document['relation_id']}: the event would be {size} bytes")
+    if report is not None:
+        report.converted += 1
+    return event
+
+
+def _objects(value: object) -> list[dict]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _note(report: ImportReport | None, qid: str, text: str) -> None:
+    if report is not None:
+        report.notes.append(f"Wikidata {qid}: {text}")
+
+
+def _count(report: ImportReport | None, outcome: str) -> None:
+    if report is not None:
+        report.outcomes[outcome] += 1
+
+
+def events_from_wikidata(documents: Iterable[object], defaults: ImportDefaults | None = None,
+                         report: ImportReport | None = None) -> Iterator[RelationshipEvent]:
+    """`import_wikidata` over documents in memory."""
+    documents = documents if isinstance(documents, list) else list(documents)
+    return import_wikidata(lambda: documents, defaults or ImportDefaults(
+        extractor_name=EXTRACTOR_NAME, extractor_version=WIKIDATA_IMPORT_VERSION), report)

@@ -1,0 +1,194 @@
+"""The Wikidata importer (schemas.wikidata) on real wbgetentities responses (tests/fixtures/wikidata, copied
+unchanged from nomenklatura's test fixtures: Vladimir Putin Q7747, Lyudmila Ocheretnaya Q233282, Maria Vorontsova
+Q19816371, Katerina Tikhonova Q19364345, and label-only responses for the offices they name)."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from schemas import parse_event
+from schemas.ftm import ImportReport
+from schemas.wikidata import PROPERTIES, WIKIDATA_IMPORT_VERSION, events_from_wikidata, is_wikidata
+from schemas.vocabulary import RELATIONS
+from scoring import Engine
+
+WIKIDATA = Path(__file__).parents[2] / "fixtures" / "wikidata"
+FULL = "api_php_action_wbgetentities_format_json_ids_{}_props_info_7csitelinks_2furls_7caliases_7clabels_" \
+       "7cdescriptions_7cclaims_7cdatatype.json"
+PUTIN, LYUDMILA, MARIA, KATERINA = "Q7747", "Q233282", "Q19816371", "Q19364345"
+
+
+def documents(*qids: str) -> list[dict]:
+    """The full responses of `qids` (all four when none), then every label-only response."""
+    paths = [WIKIDATA / FULL.format(q.lower()) for q in (qids or (PUTIN, LYUDMILA, MARIA, KATERINA))]
+    paths += sorted(WIKIDATA.glob("*_props_labels.json"))
+    return [json.loads(path.read_text()) for path in paths]
+
+
+def imported(docs: list[dict]) -> tuple[list, ImportReport]:
+    report = ImportReport()
+    return list(events_from_wikidata(docs, report=report)), report
+
+
+def by_id(events) -> dict:
+    return {event.relation_id: event for event in events}
+
+
+def test_offices_held_are_occupancies_with_their_dates():
+    events, report = imported(documents(PUTIN))
+    assert not report.skipped
+    offices = [e for e in events if e.relation_type.value == "occupancy"]
+    # 22 P39 statements in the fixture, one of them deprecated ("president for life")
+    assert len(offices) == 21 and {e.source.id for e in offices} == {PUTIN}
+    assert all(e.target.schema_.value == "Position" for e in offices)
+    found = by_id(offices)
+    # "+2000-05-07T00:00:00Z" / "+2008-05-07T00:00:00Z" at day precision, with a reference
+    president = found["wikidata:Q7747:6841bac1-4ad1-867c-0c6b-580acf144efc"]
+    assert president.target.name == "President of Russia" and president.target.id == "Q218295"
+    assert (president.start_date, president.end_date) == (dt.date(2000, 5, 7), dt.date(2008, 5, 7))
+    assert president.status.value == "confirmed" and president.properties.role == "position held"
+    # the current term: a start, no end, no reference: reported
+    current = found["wikidata:Q7747:6C005620-3B92-4FE7-9EA0-C66DD660B9EB"]
+    assert (current.start_date, current.end_date, current.status.value) == (dt.date(2012, 5, 7), None, "reported")
+    # "+1997-01-01T00:00:00Z" at year precision (9) ends on the last day of 1997
+    leader = found["wikidata:Q7747:99f119f7-4dc7-ac6c-db10-b04f98365bb5"]
+    assert (leader.start_date, leader.end_date) == (dt.date(1995, 1, 1), dt.date(1997, 12, 31))
+    for event in events:
+        assert event.provenance.publisher == "Wikidata"
+        assert str(event.provenance.source_url) == "https://www.wikidata.org/wiki/Q7747"
+        assert event.observed_at == event.provenance.retrieved_at == dt.datetime(2026, 4, 21, 13, 42, 27,
+                                                                                tzinfo=dt.UTC)
+        assert (event.provenance.extractor.name, event.provenance.extractor.version) == \
+            ("wikidata-import", WIKIDATA_IMPORT_VERSION)
+
+
+def test_a_year_or_month_precision_is_a_period():
+    events, _ = imported(documents(PUTIN))
+    # P108 "+1996-08-00T00:00:00Z" (month) to "+1997-03-01T00:00:00Z" (day)
+    job = by_id(events)["wikidata:Q7747:0525f102-4710-dcb6-5b99-b5d4e4baa5a3"]
+    assert job.relation_type.value == "employment"
+    assert (job.start_date, job.end_date) == (dt.date(1996, 8, 1), dt.date(1997, 3, 1))
+    # Katerina Tikhonova's marriage: "+2013-00-00T00:00:00Z" to "+2018-00-00T00:00:00Z", year precision
+    events, _ = imported(documents(KATERINA))
+    marriage = by_id(events)["wikidata:Q19364345:d5627986-49c9-ef71-bf9f-5ee6e670b2cd"]
+    assert (marriage.start_date, marriage.end_date) == (dt.date(2013, 1, 1), dt.date(2018, 12, 31))
+    assert marriage.properties.relationship == "spouse"
+
+
+def test_every_event_passes_the_contract_and_carries_the_qids():
+    events, report = imported(documents())
+    assert len(events) == report.converted > 60 and not report.skipped
+    for event in events:
+        line = event.model_dump_json(by_alias=True, exclude_none=True).encode()
+        assert parse_event(line) == event  # the worker's own parser takes it
+        assert event.schema_version == "1.1"
+        for end in (event.source, event.target):
+            assert [(i.scheme, i.value) for i in end.identifiers] == [("wikidata", end.id)]
+        spec = RELATIONS[event.relation_type]
+        assert event.source.schema_ in spec.sources and event.target.schema_ in spec.targets
+        assert event.relation_id.startswith("wikidata:") and "$" not in event.relation_id
+
+
+def test_names_come_from_labels_else_the_qid_is_noted():
+    events, report = imported(documents(PUTIN))
+    ends = {end.id: end for e in events for end in (e.source, e.target)}
+    assert ends["Q7747"].name == "Vladimir Putin" and "Vladimir Vladimirovich Putin" in ends["Q7747"].aliases
+    assert ends["Q842386"].name == "Prime Minister of Russia"  # from its label-only response
+    assert ends["Q38715852"].name == "Q38715852"  # its label-only response has no label
+    assert "Wikidata Q38715852: no label in the file: named by its QID" in report.notes
+    assert any(n.startswith("Wikidata Q842386: the file gives no class (P31) for it: read as Position")
+               for n in report.notes)
+    # without the label-only responses the offices are named by QID, still Positions
+    alone, _ = imported(documents(PUTIN)[:1])
+    assert {e.target.name for e in alone if e.target.id == "Q842386"} == {"Q842386"}
+
+
+def test_a_family_tie_stated_from_both_people_counts_once():
+    events, _ = imported(documents())
+    ties = Counter(frozenset((e.source.id, e.target.id)) for e in events if e.relation_type.value == "family")
+    # stated from both sides in the file: Putin P26 Lyudmila / Lyudmila P26 Putin, Putin P40 Maria / Maria P22
+    # Putin, the two sisters' P3373
+    assert ties[frozenset((PUTIN, LYUDMILA))] == 2 and ties[frozenset((PUTIN, MARIA))] == 2
+    assert ties[frozenset((MARIA, KATERINA))] == 2
+    engine = Engine()
+    for event in events:
+        engine.apply(event)
+    facts = Counter(frozenset((f.source, f.target)) for f in engine.graph.facts() if f.type.value == "family")
+    assert set(facts.values()) == {1}, "each pair of relatives is one fact (docs/scoring.md, a fact is an edge)"
+    assert set(facts) == set(ties)
+    spouses = next(f for f in engine.graph.facts() if {f.source, f.target} == {PUTIN, LYUDMILA})
+    assert len(spouses.statements) == 2
+
+
+def test_deprecated_statements_and_value_less_snaks_are_skipped_with_a_note():
+    events, report = imported(documents(PUTIN))
+    ids = {e.relation_id for e in events}
+    assert "wikidata:Q7747:977ea702-4905-638b-8fda-59786919692f" not in ids  # P39 president for life, deprecated
+    assert report.outcomes["wikidata deprecated statements skipped"] == 1
+    assert "wikidata:Q7747:d3ff1d0d-4d80-6282-9d7e-ba356cfef229" not in ids  # P102 novalue
+    assert report.outcomes["wikidata novalue statements skipped"] == 2
+    assert any("P102 statement Q7747$d3ff1d0d-4d80-6282-9d7e-ba356cfef229 is novalue" in n for n in report.notes)
+    assert any("P39 statement Q7747$977ea702-4905-638b-8fda-59786919692f is deprecated" in n
+               for n in report.notes)
+    events, report = imported(documents(KATERINA))
+    assert report.outcomes["wikidata somevalue statements skipped"] == 1  # her P40: a child not named
+
+
+def test_the_same_input_gives_the_same_bytes():
+    def dumped() -> list[str]:
+        return [e.model_dump_json(by_alias=True, exclude_none=True) for e in imported(documents())[0]]
+
+    first, second = dumped(), dumped()
+    assert first == second and len(set(e.split('"event_id":"')[1][:41] for e in first)) == len(first)
+
+
+def test_a_dump_line_reads_as_the_response_does():
+    [response] = documents(PUTIN)[:1]
+    entity = response["entities"][PUTIN]
+    assert is_wikidata(response) and is_wikidata(entity)
+    from_response, _ = imported([response])
+    from_line, _ = imported([entity])
+    assert from_response == from_line
+
+
+def test_proportion_gives_the_percentage_and_unfit_ends_are_skipped():
+    entity = copy.deepcopy(documents(PUTIN)[0]["entities"][PUTIN])
+    [owned] = entity["claims"]["P1830"][:1]
+    owned["qualifiers"] = {"P1107": [{"snaktype": "value", "property": "P1107", "datavalue": {
+        "type": "quantity", "value": {"amount": "+0.25", "unit": "1"}}}]}
+    entity["claims"] = {"P1830": [owned], "P26": [dict(entity["claims"]["P39"][1])]}
+    # the office's own entity says it is a position (P31 Q4164871)
+    office = {"type": "item", "id": "Q218295", "claims": {"P31": [{"rank": "normal", "mainsnak": {
+        "snaktype": "value", "property": "P31", "datavalue": {"type": "wikibase-entityid", "value": {
+            "id": "Q4164871"}}}}]}}
+    events, report = imported([entity, office])
+    [stake] = events
+    assert stake.relation_type.value == "ownership" and stake.properties.percentage == 25.0
+    # a P26 whose value is a Position (an office, stated as a spouse) fits no family tie: skipped
+    [skipped] = report.skipped
+    assert skipped.reason == "unmapped_schema" and "Position" in skipped.message
+
+
+def test_the_property_table_fits_the_vocabulary():
+    for prop, claim in PROPERTIES.items():
+        spec = RELATIONS[claim.relation]
+        item_ends, value_ends = (spec.sources, spec.targets) if claim.item_is_source else (spec.targets, spec.sources)
+        assert claim.item_schema in (None, *item_ends), prop
+        assert claim.value_schema in (None, *value_ends), prop
+        if claim.text:
+            assert {"role", "relationship"} & spec.properties, prop
+
+
+@pytest.mark.parametrize("document", [
+    {"entities": {"Q1": {"id": "Q1", "missing": ""}}},
+    {"type": "item", "id": "Q1", "claims": {}},
+])
+def test_empty_or_missing_entities_give_nothing(document):
+    events, report = imported([document])
+    assert events == [] and not report.skipped
