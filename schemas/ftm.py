@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -1447,10 +1448,17 @@ def _share_text(properties: RelationProperties) -> str:
     return f"{_text(low or 0.0)}-{_text(high)}"
 
 
+_LIKE_THOUSANDS = re.compile(r"^-?[1-9][0-9]{0,2}\.[0-9]{3}$")
+
+
 def _text(value: float | str) -> str:
     if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
         # positional, as repr's shortest digits: below 0.0001 repr writes "5e-05", which no reader takes for a number
-        return str(int(value)) if value.is_integer() else format(Decimal(repr(value)), "f")
+        text = format(Decimal(repr(value)), "f")
+        # "1.234" reads back as 1234, a group of thousands (`values.read_number`): a fourth decimal keeps it a fraction
+        return text + "0" if _LIKE_THOUSANDS.match(text) else text
     return value
 
 

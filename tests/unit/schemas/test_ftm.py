@@ -585,3 +585,18 @@ def test_a_share_range_survives_an_export_and_a_reimport(percentage, most):
     [event] = events_from_ftm([PERSON, COMPANY, stake], OPENSANCTIONS)
     [back] = [e for e in events_from_ftm(ftm_from_events([event])) if e.relation_id == event.relation_id]
     assert (back.properties.percentage, back.properties.percentage_max) == (percentage, most)
+
+
+@pytest.mark.parametrize("amount", [1.234, 12.5, 999.999, 1234.567, 0.125])
+def test_an_amount_with_three_decimals_survives_an_export_and_a_reimport(amount):
+    """An amount of 1.234 (a dinar amount has three decimals) went out as "1.234", which the importer reads the way
+    real data writes a thousand ("1.234" = 1234): the re-import was a thousand times larger."""
+    event = RelationshipEvent.model_validate({
+        "schema_version": "1.0", "event_id": "e1", "op": "upsert", "relation_id": "l1", "relation_type": "payment",
+        "source": {"id": "c1", "schema": "Company", "name": "Acme"},
+        "target": {"id": "p1", "schema": "Person", "name": "Pat"},
+        "properties": {"amount": amount, "currency": "KWD"}, "observed_at": "2025-01-01T00:00:00Z",
+        "provenance": {"source_url": "https://example.org/x", "publisher": "X", "retrieved_at": "2025-01-01T00:00:00Z",
+                       "extractor": {"name": "test", "version": "1"}, "confidence": 0.8}})
+    [back] = [e for e in events_from_ftm(ftm_from_events([event])) if e.relation_id == event.relation_id]
+    assert (back.properties.amount, back.properties.currency) == (amount, "KWD")
