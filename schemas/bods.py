@@ -406,9 +406,6 @@ def _share(share: object, notes: list[str]) -> tuple[float | None, float | None,
     text = f"{low if low is not None else '?'}-{high if high is not None else '?'}%"
     number = _share_number(low, notes)
     top = _share_number(high, notes) if high is not None else None
-    if top is not None and not 0.0 <= top <= 100.0:
-        notes.append(f"share maximum {top:g} is not a percentage from 0 to 100: left out")
-        top = None
     if number is not None and top is not None and top < number:  # as the FtM reader refuses "50-25"
         notes.append(f"share {text} ends below its start: imported without a percentage")
         return None, None, text
@@ -441,7 +438,11 @@ def _share_number(value: object, notes: list[str]) -> float | None:
     if value is None:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        if 0.0 <= value <= 100.0:
+            return float(value)
+        # the contract refuses it, and the whole interest with it: the register declared an interest, so keep that
+        notes.append(f"share {value!r} is not a percentage from 0 to 100: imported without it")
+        return None
     try:
         if not isinstance(value, str):
             raise UnreadableValue(f"{value!r} is not a number")

@@ -402,3 +402,14 @@ def test_a_bods_02_pep_declaration_gives_the_topic_and_the_office(fields, pep):
                                                                [{"type": "shareholding"}])], None, ImportReport()))
     offices = [e for e in events if e.relation_type.value == "occupancy"]
     assert (len(offices), events[-1].source.topics) == ((1, ("role.pep",)) if pep else (0, ()))
+
+
+@pytest.mark.parametrize("exact", [float("nan"), float("inf"), 150, -5])
+def test_a_share_that_is_no_percentage_leaves_the_interest_without_one(exact):
+    """Python's JSON reader takes NaN and Infinity, and a register can write 150: as the percentage, the contract
+    refused the event and the declared interest was lost whole. It is imported without a percentage, noted."""
+    statements = _PARTIES_OF_R1 + [_r1_relationship("2024-05-01", [{"type": "shareholding", "share": {"exact": exact}}])]
+    report = ImportReport()
+    [event] = list(events_from_bods(statements, None, report))
+    assert event.properties.percentage is None and event.relation_id == "r1/shareholding"
+    assert any("not a percentage from 0 to 100" in note for note in report.notes), report.notes
