@@ -192,3 +192,75 @@ def test_the_property_table_fits_the_vocabulary():
 def test_empty_or_missing_entities_give_nothing(document):
     events, report = imported([document])
     assert events == [] and not report.skipped
+
+
+# hand-made entities, as the API writes them
+
+
+def snak(prop: str, value: dict | None = None, snaktype: str = "value") -> dict:
+    found = {"snaktype": snaktype, "property": prop}
+    if value is not None:
+        found["datavalue"] = {"value": value}
+    return found
+
+
+def item_value(qid: str) -> dict:
+    return {"entity-type": "item", "id": qid}
+
+
+def time(text: str, precision: int = 11, calendar: str = "Q1985727") -> dict:
+    return {"time": text, "timezone": 0, "before": 0, "after": 0, "precision": precision,
+            "calendarmodel": f"http://www.wikidata.org/entity/{calendar}"}
+
+
+def statement(qid: str, prop: str, value: str, n: str = "1", qualifiers: dict | None = None,
+              references: list | None = None) -> dict:
+    found = {"id": f"{qid}${n}", "rank": "normal", "type": "statement", "mainsnak": snak(prop, item_value(value))}
+    if qualifiers:
+        found["qualifiers"] = qualifiers
+    if references:
+        found["references"] = references
+    return found
+
+
+def entity(qid: str, label: str, *statements: dict, modified: str = "2026-01-01T00:00:00Z", **more) -> dict:
+    claims: dict = {}
+    for found in statements:
+        claims.setdefault(found["mainsnak"]["property"], []).append(found)
+    return {"type": "item", "id": qid, "modified": modified, "labels": {"en": {"language": "en", "value": label}},
+            "claims": claims, **more}
+
+
+def held(qualifiers: dict) -> tuple[list, ImportReport]:
+    """One P39 statement of a human with these qualifiers."""
+    return imported([entity("Q1", "An official", statement("Q1", "P31", "Q5", "c"),
+                            statement("Q1", "P39", "Q2", "s", qualifiers))])
+
+
+@pytest.mark.parametrize("end", [
+    snak("P582", time("+1990-00-00T00:00:00Z", precision=8)),  # a decade
+    snak("P582", time("+1990-05-01T00:00:00Z", calendar="Q1985786")),  # Julian
+    snak("P582", time("+1996-00-00T00:00:00Z", precision=11)),  # day precision without a month or day
+])
+def test_an_end_that_cannot_be_read_skips_the_statement_rather_than_making_it_current(end):
+    events, report = held({"P582": [end]})
+    assert events == []
+    [skipped] = report.skipped
+    assert skipped.reason == "unreadable_value" and "end time" in skipped.message
+
+
+def test_an_unknown_end_has_ended_and_an_end_before_the_start_keeps_the_end():
+    start = snak("P580", time("+2001-01-01T00:00:00Z"))
+    # somevalue: it ended, nobody says when: the day before the entity was observed, as FtM's ended status
+    [event], report = held({"P580": [start], "P582": [snak("P582", snaktype="somevalue")]})
+    assert (event.start_date, event.end_date) == (dt.date(2001, 1, 1), dt.date(2025, 12, 31))
+    assert any("end time unknown (somevalue): read as ended on 2025-12-31" in n for n in report.notes)
+    # novalue: it has not ended
+    [event], _ = held({"P580": [start], "P582": [snak("P582", snaktype="novalue")]})
+    assert event.end_date is None
+    # an end before the start: the start is left out, the relation still ended
+    [event], report = held({"P580": [snak("P580", time("+2005-01-01T00:00:00Z"))],
+                            "P582": [snak("P582", time("+2001-01-01T00:00:00Z"))]})
+    assert (event.start_date, event.end_date) == (None, dt.date(2001, 1, 1))
+    assert any("ends (2001-01-01) before it starts (2005-01-01): imported without its start" in n
+               for n in report.notes)
