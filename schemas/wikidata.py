@@ -127,6 +127,7 @@ INSTANCE_SCHEMA: dict[str, EntitySchema] = {
 
 # P1107 (proportion) units: "1" is a fraction of 1, Q11229 is per cent
 _PERCENT_UNIT = "http://www.wikidata.org/entity/Q11229"
+_NOT_A_SOURCE = frozenset({"P143", "P4656", "P887", "P813"})  # see _cites_a_source
 _QID = re.compile(r"^Q[1-9][0-9]*$")
 _GUID_CHARS = re.compile(r"[^A-Za-z0-9._\-]")
 _TIME = re.compile(r"^\+([0-9]{4,})-([0-9]{2})-([0-9]{2})T")
@@ -328,8 +329,7 @@ def _statement_document(qid: str, prop: str, claim: Claim, statement: dict, retr
     if start and end and end < start:
         _note(report, qid, f"{where}: ends ({end}) before it starts ({start}): imported without its start")
         start = None
-    references = statement.get("references")
-    status = Status.CONFIRMED if isinstance(references, list) and references else Status.REPORTED
+    status = Status.CONFIRMED if _cites_a_source(statement) else Status.REPORTED
     relation_id = f"wikidata:{qid}:{_GUID_CHARS.sub('-', guid.partition('$')[2])}"
     return {
         "schema_version": SCHEMA_VERSION, "op": "upsert", "relation_id": relation_id,
@@ -452,6 +452,17 @@ def _end(snaks: object, start: dt.date | None, retrieved_at: dt.datetime, qid: s
     except UnreadableValue as exc:
         raise _Problem(SkipReason.UNREADABLE_VALUE, f"{where}: end time {exc}: without it an ended relation "
                                                     "would read as current") from None
+
+
+def _cites_a_source(statement: dict) -> bool:
+    """A reference that names something to check: not one that only says which Wikipedia the statement was copied
+    from (a bot's P143 "imported from Wikimedia project", P4656 its URL), that a bot guessed it (P887 "based on
+    heuristic"), or only when something was retrieved (P813). Wikidata's own guidance (Help:Sources) counts none of
+    these as a source."""
+    references = statement.get("references")
+    return any(isinstance(reference, dict) and isinstance(reference.get("snaks"), dict)
+               and set(reference["snaks"]) - _NOT_A_SOURCE
+               for reference in (references if isinstance(references, list) else []))
 
 
 def _proportion(snaks: object, qid: str, where: str, report: ImportReport | None) -> float | None:

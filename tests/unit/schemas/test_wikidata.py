@@ -264,3 +264,20 @@ def test_an_unknown_end_has_ended_and_an_end_before_the_start_keeps_the_end():
     assert (event.start_date, event.end_date) == (None, dt.date(2001, 1, 1))
     assert any("ends (2001-01-01) before it starts (2005-01-01): imported without its start" in n
                for n in report.notes)
+
+
+def test_a_reference_that_only_says_which_wikipedia_it_was_copied_from_is_no_source():
+    events, _ = imported(documents(PUTIN, LYUDMILA))
+    found = by_id(events)
+    # P143 "imported from Wikimedia project" (a bot's copy of a Wikipedia infobox), with P4656 its URL: reported
+    assert found["wikidata:Q7747:b4e20981-4972-75fd-cb3d-6dd1883ead6b"].status.value == "reported"
+    assert found["wikidata:Q7747:6197e59a-4a2c-c5ac-27f4-7049929ed26e"].status.value == "reported"
+    assert found["wikidata:Q233282:8a3c7c46-4010-d31c-439d-b600364e43b3"].status.value == "reported"
+    # a reference stating a source (P854 reference URL, P248 stated in) still confirms
+    assert found["wikidata:Q7747:6841bac1-4ad1-867c-0c6b-580acf144efc"].status.value == "confirmed"
+    imported_from = [{"snaks": {"P143": [snak("P143", item_value("Q328"))]}}]
+    stated_in = [{"snaks": {"P248": [snak("P248", item_value("Q36578"))],
+                            "P813": [snak("P813", time("+2024-01-01T00:00:00Z"))]}}]
+    for references, status in ((imported_from, "reported"), (imported_from + stated_in, "confirmed")):
+        [event], _ = imported([entity("Q1", "A", statement("Q1", "P26", "Q2", references=references))])
+        assert event.status.value == status
