@@ -127,6 +127,12 @@ INSTANCE_SCHEMA: dict[str, EntitySchema] = {
 
 # P1107 (proportion) units: "1" is a fraction of 1, Q11229 is per cent
 _PERCENT_UNIT = "http://www.wikidata.org/entity/Q11229"
+# P5102 (nature of statement) values that say the statement itself is in doubt: whatever its references, the
+# relation is alleged (Putin's P40 names a daughter "disputed" and two sons "supposedly")
+NATURE_STATUS: dict[str, Status] = {
+    "Q18912752": Status.ALLEGED,  # disputed
+    "Q32188232": Status.ALLEGED,  # supposedly
+}
 _NOT_A_SOURCE = frozenset({"P143", "P4656", "P887", "P813"})  # see _cites_a_source
 _QID = re.compile(r"^Q[1-9][0-9]*$")
 _GUID_CHARS = re.compile(r"[^A-Za-z0-9._\-]")
@@ -330,6 +336,8 @@ def _statement_document(qid: str, prop: str, claim: Claim, statement: dict, retr
         _note(report, qid, f"{where}: ends ({end}) before it starts ({start}): imported without its start")
         start = None
     status = Status.CONFIRMED if _cites_a_source(statement) else Status.REPORTED
+    natures = {_value_id(snak) for snak in _objects(qualifiers.get("P5102"))}
+    status = next((NATURE_STATUS[n] for n in sorted(natures & NATURE_STATUS.keys())), status)
     relation_id = f"wikidata:{qid}:{_GUID_CHARS.sub('-', guid.partition('$')[2])}"
     return {
         "schema_version": SCHEMA_VERSION, "op": "upsert", "relation_id": relation_id,

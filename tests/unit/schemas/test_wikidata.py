@@ -281,3 +281,18 @@ def test_a_reference_that_only_says_which_wikipedia_it_was_copied_from_is_no_sou
     for references, status in ((imported_from, "reported"), (imported_from + stated_in, "confirmed")):
         [event], _ = imported([entity("Q1", "A", statement("Q1", "P26", "Q2", references=references))])
         assert event.status.value == status
+
+
+def test_a_statement_wikidata_calls_disputed_or_supposed_is_alleged():
+    events, _ = imported(documents(PUTIN))
+    found = by_id(events)
+    # P40 with P5102 (nature of statement) disputed (Q18912752) and supposedly (Q32188232)
+    assert found["wikidata:Q7747:45469ecd-4112-d819-b9e3-8c59ea7cb369"].status.value == "alleged"
+    assert found["wikidata:Q7747:4d4d76c1-43fd-c450-8da1-dd32139358bf"].status.value == "alleged"
+    assert found["wikidata:Q7747:47e88a7d-42af-c62b-c2a2-66e1d8146dba"].status.value == "alleged"
+    assert found["wikidata:Q7747:7323036E-DBA9-4B71-B197-F19ACE975AD2"].status.value == "reported"  # Maria
+    # a reference does not make a disputed statement confirmed
+    [event], _ = imported([entity("Q1", "A", statement(
+        "Q1", "P26", "Q2", qualifiers={"P5102": [snak("P5102", item_value("Q18912752"))]},
+        references=[{"snaks": {"P854": [snak("P854", "https://example.org/a")]}}]))])
+    assert event.status.value == "alleged"
