@@ -255,14 +255,19 @@ def import_wikidata(read: Callable[[], Iterable[object]], defaults: ImportDefaul
             _record(report, Skipped(None, "Wikidata", SkipReason.INVALID_ENTITY.value,
                                     f"a Wikidata document is a JSON object, got {type(document).__name__}"))
             continue
-        for entity in entities_of(document):
+        entities = entities_of(document)
+        if not entities:  # another format's record in a Wikidata file: say so rather than drop it unseen
+            _record(report, Skipped(_text(document.get("id")), _text(document.get("schema")) or "Wikidata",
+                                    SkipReason.INVALID_ENTITY.value,
+                                    "not a Wikidata entity or response (no `entities`, `claims` or `type`)"))
+        for entity in entities:
             qid = entity.get("id")
             if "missing" in entity:
                 _note(report, str(qid), "the response says the entity is missing: nothing to read")
                 continue
             if not isinstance(qid, str) or not _QID.match(qid):
-                if report is not None and isinstance(qid, str) and qid.startswith("P"):
-                    report.ignored["Wikidata property"] += 1
+                if report is not None:  # properties, lexemes, media info: no item's statements
+                    report.ignored[f"Wikidata {_text(entity.get('type')) or 'entity without an item id'}"] += 1
                 continue
             claims = entity.get("claims")
             if not isinstance(claims, dict):

@@ -296,3 +296,14 @@ def test_a_statement_wikidata_calls_disputed_or_supposed_is_alleged():
         "Q1", "P26", "Q2", qualifiers={"P5102": [snak("P5102", item_value("Q18912752"))]},
         references=[{"snaks": {"P854": [snak("P854", "https://example.org/a")]}}]))])
     assert event.status.value == "alleged"
+
+
+def test_records_that_are_not_wikidata_items_are_reported_not_dropped_unseen():
+    ftm = {"id": "ftm-1", "schema": "Ownership", "properties": {"owner": ["a"], "asset": ["b"]}}
+    lexeme = {"type": "lexeme", "id": "L1", "lemmas": {}}
+    events, report = imported([entity("Q1", "A", statement("Q1", "P26", "Q2")), ftm, lexeme,
+                               {"entities": {"P26": {"type": "property", "id": "P26", "claims": {}}}}])
+    assert len(events) == 1
+    [skipped] = report.skipped
+    assert (skipped.entity_id, skipped.reason) == ("ftm-1", "invalid_entity")
+    assert report.ignored == {"Wikidata lexeme": 1, "Wikidata property": 1}
