@@ -7,9 +7,10 @@ statements out as relationship events. docs/events.md ("Wikidata") has the mappi
   no entity and is skipped with a note.
 - Endpoints: the QID is the entity id and the `wikidata` identifier (contract 1.1), so the same person from an FtM
   file (`wikidataId`) or a BODS register (`MISC-WIKIDATA`) is one node in the resolution layer. The name is the
-  English label, else the label of the first language code, else the QID (noted). The schema comes from the
-  item's P31 (instance of) through `INSTANCE_SCHEMA`, else from the ranges of the properties that name it
-  (`Claim.item_schema`/`value_schema`), else LegalEntity where the relation allows it; the fallbacks are noted.
+  English label, else the multilingual (`mul`) one, else the label of the first language code, else the QID
+  (noted). The schema comes from the item's P31 (instance of) through `INSTANCE_SCHEMA`, else from the ranges of
+  the properties that name it (`Claim.item_schema`/`value_schema`), else LegalEntity where the relation allows it;
+  the fallbacks are noted.
 - Qualifiers P580/P582 give the start and end date (a year or a month is a period: its first day starts, its last
   day ends); P1107 (proportion) gives an ownership's percentage.
 - Provenance: the item's page as source URL, publisher Wikidata, retrieval and observation time the entity's
@@ -133,6 +134,9 @@ NATURE_STATUS: dict[str, Status] = {
     "Q18912752": Status.ALLEGED,  # disputed
     "Q32188232": Status.ALLEGED,  # supposedly
 }
+# English, then "mul" (the default for all languages, which Wikidata has used since 2024 for a name written the
+# same in every Latin-script language, removing the English label it repeats); then the first language code
+_NAME_LANGUAGES = ("en", "mul")
 _NOT_A_SOURCE = frozenset({"P143", "P4656", "P887", "P813"})  # see _cites_a_source
 _QID = re.compile(r"^Q[1-9][0-9]*$")
 _GUID_CHARS = re.compile(r"[^A-Za-z0-9._\-]")
@@ -167,7 +171,7 @@ def _label(entity: dict) -> str | None:
     labels = entity.get("labels")
     if not isinstance(labels, dict):
         return None
-    for language in ["en", *sorted(labels)]:
+    for language in [*_NAME_LANGUAGES, *sorted(labels)]:
         value = labels.get(language)
         if isinstance(value, dict) and isinstance(value.get("value"), str) and value["value"].strip():
             return value["value"].strip()
@@ -177,7 +181,8 @@ def _label(entity: dict) -> str | None:
 def _aliases(entity: dict, name: str) -> list[str]:
     found: list[str] = []
     aliases = entity.get("aliases")
-    for item in (aliases.get("en") or []) if isinstance(aliases, dict) else []:
+    for item in [a for language in _NAME_LANGUAGES for a in aliases.get(language) or []] \
+            if isinstance(aliases, dict) else []:
         if isinstance(item, dict) and isinstance(item.get("value"), str) and item["value"].strip():
             found.append(item["value"].strip()[:500])
     return [a for a in dict.fromkeys(found) if a != name]

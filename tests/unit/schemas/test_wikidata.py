@@ -307,3 +307,13 @@ def test_records_that_are_not_wikidata_items_are_reported_not_dropped_unseen():
     [skipped] = report.skipped
     assert (skipped.entity_id, skipped.reason) == ("ftm-1", "invalid_entity")
     assert report.ignored == {"Wikidata lexeme": 1, "Wikidata property": 1}
+
+
+def test_the_multilingual_label_names_an_item_without_an_english_one():
+    # since 2024 Wikidata states a Latin-script name once, as "mul", and drops the English label that repeats it
+    person = entity("Q1", "unused", statement("Q1", "P26", "Q2"))
+    person["labels"] = {language: {"language": language, "value": value} for language, value in (
+        ("ar", "أولاف شولتس"), ("mul", "Olaf Scholz"), ("de", "Olaf Scholz"))}
+    person["aliases"] = {"mul": [{"language": "mul", "value": "Olaf Scholz (SPD)"}]}
+    [event], _ = imported([person])
+    assert event.source.name == "Olaf Scholz" and list(event.source.aliases) == ["Olaf Scholz (SPD)"]
