@@ -237,14 +237,16 @@ def import_wikidata(read: Callable[[], Iterable[object]], defaults: ImportDefaul
             if not isinstance(qid, str) or not _QID.match(qid) or "missing" in entity:
                 continue
             known = state.known.setdefault(qid, _Known())
-            known.name = known.name or _label(entity)
-            if known.name and not known.aliases:
-                known.aliases = tuple(_aliases(entity, known.name))
             claims = entity.get("claims")
+            version = (str(entity.get("modified") or ""), position)
+            latest = isinstance(claims, dict) and (known.full is None or known.full <= version)
+            name = _label(entity)
+            # the version whose statements are read names the item; a label-only response names it if none does
+            if name and (latest or known.name is None or known.full is None):
+                known.name, known.aliases = name, tuple(_aliases(entity, name))
             if not isinstance(claims, dict):
                 continue
-            version = (str(entity.get("modified") or ""), position)
-            if known.full is None or known.full <= version:
+            if latest:
                 known.full = version
                 known.modified = _text(entity.get("modified"))
                 known.classes = tuple(filter(None, (_value_id(s.get("mainsnak")) for s in _objects(claims.get("P31"))

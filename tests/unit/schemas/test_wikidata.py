@@ -317,3 +317,12 @@ def test_the_multilingual_label_names_an_item_without_an_english_one():
     person["aliases"] = {"mul": [{"language": "mul", "value": "Olaf Scholz (SPD)"}]}
     [event], _ = imported([person])
     assert event.source.name == "Olaf Scholz" and list(event.source.aliases) == ["Olaf Scholz (SPD)"]
+
+
+def test_an_item_given_twice_is_named_by_the_version_whose_statements_are_read():
+    old = entity("Q1", "Old Name", statement("Q1", "P26", "Q2"), modified="2020-01-01T00:00:00Z")
+    new = entity("Q1", "New Name", statement("Q1", "P26", "Q2"), modified="2026-01-01T00:00:00Z")
+    for documents_ in ([old, new], [new, old]):
+        [event], report = imported(documents_)
+        assert event.source.name == "New Name" and event.observed_at == dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        assert "Wikidata Q1: given again: only its latest version is read" in report.notes
