@@ -222,6 +222,7 @@ class _State:
     known: dict[str, _Known] = field(default_factory=dict)
     schemas: dict[str, EntitySchema] = field(default_factory=dict)
     noted: set[tuple[str, str]] = field(default_factory=set)
+    redirects: dict[str, str] = field(default_factory=dict)  # a merged item's old QID -> the one it redirects to
 
 
 def import_wikidata(read: Callable[[], Iterable[object]], defaults: ImportDefaults = ImportDefaults(
@@ -236,6 +237,9 @@ def import_wikidata(read: Callable[[], Iterable[object]], defaults: ImportDefaul
             qid = entity.get("id")
             if not isinstance(qid, str) or not _QID.match(qid) or "missing" in entity:
                 continue
+            redirect = entity.get("redirects")  # wbgetentities gives a merged item under the QID it redirects to
+            if isinstance(redirect, dict) and redirect.get("to") == qid and _QID.match(str(redirect.get("from"))):
+                state.redirects[redirect["from"]] = qid
             known = state.known.setdefault(qid, _Known())
             claims = entity.get("claims")
             version = (str(entity.get("modified") or ""), position)
@@ -257,6 +261,8 @@ def import_wikidata(read: Callable[[], Iterable[object]], defaults: ImportDefaul
                     if value and statement.get("rank") != "deprecated":
                         state.known.setdefault(value, _Known()).ranges.add(claim.value_schema)
                         known.ranges.add(claim.item_schema)
+    for old, new in state.redirects.items():  # what the statements naming the old QID say of it
+        state.known.setdefault(new, _Known()).ranges |= state.known.pop(old, _Known()).ranges
     for position, document in enumerate(read()):
         if not isinstance(document, dict):
             _record(report, Skipped(None, "Wikidata", SkipReason.INVALID_ENTITY.value,
@@ -327,6 +333,9 @@ def _statement_document(qid: str, prop: str, claim: Claim, statement: dict, retr
     value = _value_id(snak)
     if value is None:
         raise _Problem(SkipReason.INVALID_ENTITY, f"{where}: the value is not a Wikidata item")
+    if value in state.redirects:
+        _note(report, qid, f"{where}: {value} redirects to {state.redirects[value]} (merged): read as that item")
+        value = state.redirects[value]
     guid = _text(statement.get("id"))
     if guid is None or "$" not in guid:
         raise _Problem(SkipReason.INVALID_ENTITY, f"{where}: the statement has no id")

@@ -326,3 +326,13 @@ def test_an_item_given_twice_is_named_by_the_version_whose_statements_are_read()
         [event], report = imported(documents_)
         assert event.source.name == "New Name" and event.observed_at == dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
         assert "Wikidata Q1: given again: only its latest version is read" in report.notes
+
+
+def test_a_value_naming_a_merged_item_is_read_as_the_item_it_redirects_to():
+    # wbgetentities ids=Q2 for an item merged into Q3 answers with Q3 and says so in `redirects`
+    spouse = {"entities": {"Q2": {"type": "item", "id": "Q3", "redirects": {"from": "Q2", "to": "Q3"},
+                                  "labels": {"en": {"language": "en", "value": "The Spouse"}}}}}
+    [event], report = imported([entity("Q1", "A", statement("Q1", "P26", "Q2")), spouse])
+    assert (event.target.id, event.target.name) == ("Q3", "The Spouse")
+    assert [(i.scheme, i.value) for i in event.target.identifiers] == [("wikidata", "Q3")]
+    assert any("Q2 redirects to Q3 (merged): read as that item" in n for n in report.notes)
