@@ -351,7 +351,7 @@ def _statement_document(qid: str, prop: str, claim: Claim, statement: dict, retr
         percentage = _proportion(qualifiers.get("P1107"), qid, where, report)
         if percentage is not None:
             properties["percentage"] = percentage
-    start = _date(qualifiers.get("P580"), first_day, qid, where, "start", report)
+    start = _start(qualifiers.get("P580"), qid, where, report)
     end = _end(qualifiers.get("P582"), start, retrieved_at, qid, where, report)
     if start and end and end < start:
         _note(report, qid, f"{where}: ends ({end}) before it starts ({start}): imported without its start")
@@ -437,50 +437,52 @@ def _time_text(snak: object) -> tuple[str | None, str | None]:
     return None, f"{value['time']!r} has precision {precision} (coarser than a year)"
 
 
-def _date(snaks: object, read: Callable[[str], dt.date], qid: str, where: str, which: str,
-          report: ImportReport | None) -> dt.date | None:
-    """The start: an unreadable one is noted and left out (the relation is then read as held from any time)."""
-    snaks = [s for s in snaks if isinstance(s, dict)] if isinstance(snaks, list) else []
-    if not snaks:
-        return None
-    if len(snaks) > 1:
-        _note(report, qid, f"{where}: {len(snaks)} {which} times: the first read")
-    text, why = _time_text(snaks[0])
-    if text is None:
-        if snaks[0].get("snaktype") != "novalue":
-            _note(report, qid, f"{where}: {which} time {why}: imported without it")
-        return None
-    try:
-        return read(text)
-    except UnreadableValue as exc:
-        _note(report, qid, f"{where}: {which} time {exc}: imported without it")
-        return None
+def _start(snaks: object, qid: str, where: str, report: ImportReport | None) -> dt.date | None:
+    """The start (P580), the earliest of several (as the FtM import reads several start dates); one that cannot be
+    read is noted and left out (the relation is then read as held from any time)."""
+    starts = []
+    for snak in _objects(snaks):
+        text, why = _time_text(snak)
+        try:
+            if text is None:
+                raise UnreadableValue(why or "not a time")
+            starts.append(first_day(text))
+        except UnreadableValue as exc:
+            if snak.get("snaktype") != "novalue":
+                _note(report, qid, f"{where}: start time {exc}: imported without it")
+    if len(starts) > 1:
+        _note(report, qid, f"{where}: {len(starts)} start times: the earliest read")
+    return min(starts, default=None)
 
 
 def _end(snaks: object, start: dt.date | None, retrieved_at: dt.datetime, qid: str, where: str,
          report: ImportReport | None) -> dt.date | None:
-    """The end (P582). Leaving out an end would make an ended relation current, so, as the FtM import does
-    (docs/events.md, "Ended without a date"): `novalue` (it has not ended) or no P582 is no end; `somevalue` (it
-    ended, nobody says when) ends the day before the entity was observed, never before the start; an end that
-    cannot be read (coarser than a year, Julian calendar, not a date) skips the statement (`unreadable_value`)."""
-    snaks = [s for s in snaks if isinstance(s, dict)] if isinstance(snaks, list) else []
-    if not snaks or snaks[0].get("snaktype") == "novalue":
-        return None
-    if len(snaks) > 1:
-        _note(report, qid, f"{where}: {len(snaks)} end times: the first read")
-    if snaks[0].get("snaktype") == "somevalue":
-        end = max(retrieved_at.date() - dt.timedelta(days=1), start or dt.date.min)
-        _note(report, qid, f"{where}: end time unknown (somevalue): read as ended on {end}, the day before the "
-                           "entity was observed")
-        return end
-    text, why = _time_text(snaks[0])
-    try:
-        if text is None:
-            raise UnreadableValue(why or "not a time")
-        return last_day(text)
-    except UnreadableValue as exc:
-        raise _Problem(SkipReason.UNREADABLE_VALUE, f"{where}: end time {exc}: without it an ended relation "
-                                                    "would read as current") from None
+    """The end (P582), the latest of several (as the FtM import reads several end dates). Leaving out an end would
+    make an ended relation current, so, as the FtM import does (docs/events.md, "Ended without a date"): `novalue`
+    (it has not ended) or no P582 is no end; `somevalue` alone (it ended, nobody says when) ends the day before the
+    entity was observed, never before the start; an end that cannot be read (coarser than a year, Julian calendar,
+    not a date) skips the statement (`unreadable_value`)."""
+    snaks = _objects(snaks)
+    ends = []
+    for snak in snaks:
+        if snak.get("snaktype") in ("novalue", "somevalue"):
+            continue
+        text, why = _time_text(snak)
+        try:
+            if text is None:
+                raise UnreadableValue(why or "not a time")
+            ends.append(last_day(text))
+        except UnreadableValue as exc:
+            raise _Problem(SkipReason.UNREADABLE_VALUE, f"{where}: end time {exc}: without it an ended relation "
+                                                        "would read as current") from None
+    if len(ends) > 1:
+        _note(report, qid, f"{where}: {len(ends)} end times: the latest read")
+    if ends or not any(snak.get("snaktype") == "somevalue" for snak in snaks):
+        return max(ends, default=None)
+    end = max(retrieved_at.date() - dt.timedelta(days=1), start or dt.date.min)
+    _note(report, qid, f"{where}: end time unknown (somevalue): read as ended on {end}, the day before the entity "
+                       "was observed")
+    return end
 
 
 def _cites_a_source(statement: dict) -> bool:

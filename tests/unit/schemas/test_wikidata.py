@@ -336,3 +336,13 @@ def test_a_value_naming_a_merged_item_is_read_as_the_item_it_redirects_to():
     assert (event.target.id, event.target.name) == ("Q3", "The Spouse")
     assert [(i.scheme, i.value) for i in event.target.identifiers] == [("wikidata", "Q3")]
     assert any("Q2 redirects to Q3 (merged): read as that item" in n for n in report.notes)
+
+
+def test_several_start_or_end_times_give_the_earliest_start_and_the_latest_end():
+    # as the FtM import reads several dates (docs/events.md): the first stated is not the widest
+    [event], report = held({"P580": [snak("P580", time("+2004-01-01T00:00:00Z")),
+                                     snak("P580", time("+2001-00-00T00:00:00Z", precision=9))],
+                            "P582": [snak("P582", time("+2008-05-07T00:00:00Z")),
+                                     snak("P582", time("+2012-05-07T00:00:00Z"))]})
+    assert (event.start_date, event.end_date) == (dt.date(2001, 1, 1), dt.date(2012, 5, 7))
+    assert any("2 end times: the latest read" in n for n in report.notes)
