@@ -357,8 +357,8 @@ def _statement_document(qid: str, prop: str, claim: Claim, statement: dict, retr
         _note(report, qid, f"{where}: ends ({end}) before it starts ({start}): imported without its start")
         start = None
     status = Status.CONFIRMED if _cites_a_source(statement) else Status.REPORTED
-    natures = {_value_id(snak) for snak in _objects(qualifiers.get("P5102"))}
-    status = next((NATURE_STATUS[n] for n in sorted(natures & NATURE_STATUS.keys())), status)
+    natures = sorted(n for n in map(_value_id, _objects(qualifiers.get("P5102"))) if n in NATURE_STATUS)
+    status = NATURE_STATUS[natures[0]] if natures else status
     relation_id = f"wikidata:{qid}:{_GUID_CHARS.sub('-', guid.partition('$')[2])}"
     return {
         "schema_version": SCHEMA_VERSION, "op": "upsert", "relation_id": relation_id,
