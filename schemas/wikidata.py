@@ -428,7 +428,7 @@ def _time_text(snak: object) -> tuple[str | None, str | None]:
     if value.get("calendarmodel", "").endswith("Q1985786"):
         return None, f"{value['time']!r} is a Julian calendar date"
     year, month, day = match.groups()
-    if precision == 11:
+    if isinstance(precision, int) and 11 <= precision <= 14:  # a day, or an hour, minute, second of it
         return f"{year}-{month}-{day}", None
     if precision == 10:
         return f"{year}-{month}", None

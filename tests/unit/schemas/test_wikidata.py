@@ -346,3 +346,10 @@ def test_several_start_or_end_times_give_the_earliest_start_and_the_latest_end()
                                      snak("P582", time("+2012-05-07T00:00:00Z"))]})
     assert (event.start_date, event.end_date) == (dt.date(2001, 1, 1), dt.date(2012, 5, 7))
     assert any("2 end times: the latest read" in n for n in report.notes)
+
+
+def test_a_time_finer_than_a_day_is_that_day():
+    # precision 12-14 (hour, minute, second) is finer than a day, not "coarser than a year"
+    [event], report = held({"P580": [snak("P580", time("+2022-02-24T00:00:00Z", precision=14))],
+                            "P582": [snak("P582", time("+2023-03-01T00:00:00Z", precision=12))]})
+    assert (event.start_date, event.end_date) == (dt.date(2022, 2, 24), dt.date(2023, 3, 1))
