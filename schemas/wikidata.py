@@ -99,7 +99,7 @@ INSTANCE_SCHEMA: dict[str, EntitySchema] = {
     "Q30461": EntitySchema.POSITION,  # president
     "Q14212": EntitySchema.POSITION,  # prime minister
     "Q1553195": EntitySchema.POSITION,  # party leader
-    "Q107363151": EntitySchema.POSITION,  # elected office (political office)
+    "Q107363151": EntitySchema.POSITION,  # central bank governor
     # companies
     "Q4830453": EntitySchema.COMPANY,  # business
     "Q783794": EntitySchema.COMPANY,  # company
@@ -112,7 +112,7 @@ INSTANCE_SCHEMA: dict[str, EntitySchema] = {
     "Q327333": EntitySchema.PUBLIC_BODY,  # government agency
     "Q192350": EntitySchema.PUBLIC_BODY,  # ministry
     "Q2659904": EntitySchema.PUBLIC_BODY,  # government organization
-    "Q1639780": EntitySchema.PUBLIC_BODY,  # public body (organ of state)
+    "Q1639780": EntitySchema.PUBLIC_BODY,  # regulatory agency
     "Q35798": EntitySchema.PUBLIC_BODY,  # executive branch
     "Q11204": EntitySchema.PUBLIC_BODY,  # legislature
     "Q7188": EntitySchema.PUBLIC_BODY,  # government
