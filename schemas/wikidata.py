@@ -152,7 +152,7 @@ def is_wikidata(document: object) -> bool:
     if isinstance(entities, dict) and entities:
         return all(isinstance(e, dict) and (e.get("type") in ("item", "property") or "missing" in e)
                    and isinstance(e.get("id"), str) for e in entities.values()) \
-            and any(isinstance(e.get("claims"), dict) or isinstance(e.get("labels"), dict)
+            and any(isinstance(e.get("claims"), dict) or isinstance(e.get("labels"), dict) or "missing" in e
                     for e in entities.values())
     return (document.get("type") in ("item", "property") and isinstance(document.get("claims"), dict)
             and isinstance(document.get("id"), str) and bool(re.fullmatch(r"[QP][1-9][0-9]*", document["id"])))

@@ -94,3 +94,13 @@ def test_a_wikidata_person_and_an_ftm_entity_with_its_qid_are_one_node(capsys, t
                  and rec.target == "reg-company-1"}
     occupant = {rec.source for rec in layer.engine.graph.relations() if rec.type.value == "occupancy"}
     assert canonical == occupant and len(canonical) == 1, "the stake and the offices hang from one node"
+
+
+def test_a_response_of_missing_entities_is_wikidata(capsys, tmp_path):
+    # wbgetentities for a QID that does not exist (or was deleted) answers with the entity marked missing
+    path = tmp_path / "missing.json"
+    path.write_text(json.dumps({"entities": {"Q99999999999": {"id": "Q99999999999", "missing": ""}},
+                                "success": 1}) + "\n")
+    assert detected(path) == "wikidata"
+    lines, err, code = run(capsys, str(path))
+    assert code == 0 and lines == [] and "import (wikidata): converted 0" in err and "skipped 0" in err, err
