@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 from schemas.events import SCHEMA_VERSION, RelationshipEvent, required_schema_version
 from schemas.identifiers import identifiers_from_bods
-from schemas.ftm import ImportDefaults, ImportReport, Skipped, SkipReason, _record
+from schemas.ftm import ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason, _record
 from schemas.outputs import RejectReason
 from schemas.validation import DEFAULT_MAX_EVENT_BYTES, EventRejected, validate_event
 from schemas.values import UnreadableValue, first_day, last_day, read_percentage, read_timestamp
@@ -166,7 +166,7 @@ class Statement:
     def read(cls, data: dict, lineage: dict[str, str]) -> Statement:
         statement_id = str(data.get("statementId") or data.get("statementID") or "")
         if not statement_id:
-            raise _Problem(SkipReason.INVALID_ENTITY, "statement has no statementId")
+            raise ImportSkip(SkipReason.INVALID_ENTITY, "statement has no statementId")
         if "recordType" in data:  # 0.4
             kind = data["recordType"]
             record_id = str(data.get("recordId") or statement_id)
@@ -182,14 +182,15 @@ class Statement:
             details = _details_03(data, kind)
             closed = False
         if kind not in ("entity", "person", "relationship"):
-            raise _Problem(SkipReason.UNMAPPED_SCHEMA, f"statement type {data.get('recordType') or data.get('statementType')!r}")
+            raise ImportSkip(SkipReason.UNMAPPED_SCHEMA,
+                             f"statement type {data.get('recordType') or data.get('statementType')!r}")
         date, time = None, None
         if data.get("statementDate"):
             try:
                 date = first_day(data["statementDate"])
                 time = read_timestamp(data["statementDate"])
             except UnreadableValue as exc:
-                raise _Problem(SkipReason.UNREADABLE_VALUE, f"statementDate {exc}") from None
+                raise ImportSkip(SkipReason.UNREADABLE_VALUE, f"statementDate {exc}") from None
         return cls(kind, identifier(record_id), statement_id, details if isinstance(details, dict) else {}, date,
                    closed, data, time)
 
@@ -227,13 +228,6 @@ def _exposure_02(data: dict) -> dict:
     return {}
 
 
-class _Problem(Exception):
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-
-
 @dataclass
 class _State:
     parties: dict[str, tuple[dict, tuple]] = field(default_factory=dict)  # record id -> (EntityRef dict, version)
@@ -259,7 +253,7 @@ def import_bods(read: Callable[[], Iterable[object]], defaults: ImportDefaults =
             continue
         try:
             statement = _read_statement(data, state.lineage)
-        except _Problem:
+        except ImportSkip:
             continue  # reported in the second pass
         if statement.kind == "relationship":
             state.relationship_ids.add(statement.record_id)
@@ -270,7 +264,7 @@ def import_bods(read: Callable[[], Iterable[object]], defaults: ImportDefaults =
         try:
             ref = _party_ref(statement, problems)
         except (TypeError, AttributeError, ValueError) as exc:  # a shape the schema does not allow
-            _record_problem(report, data, _Problem(SkipReason.INVALID_ENTITY, f"not a valid BODS statement: {exc}"))
+            _record_problem(report, data, ImportSkip(SkipReason.INVALID_ENTITY, f"not a valid BODS statement: {exc}"))
             continue
         if report is not None:
             report.notes.extend(f"BODS {statement.record_id}: {problem}" for problem in problems)
@@ -284,10 +278,10 @@ def import_bods(read: Callable[[], Iterable[object]], defaults: ImportDefaults =
     for position, data in enumerate(read()):  # `lineage` from the first pass stays: 0.3 parties are named by
         try:                                   # their latest statement
             if not isinstance(data, dict):
-                raise _Problem(SkipReason.INVALID_ENTITY, f"a BODS statement is a JSON object, got "
+                raise ImportSkip(SkipReason.INVALID_ENTITY, f"a BODS statement is a JSON object, got "
                                                           f"{type(data).__name__}")
             statement = _read_statement(data, state.lineage)
-        except _Problem as problem:
+        except ImportSkip as problem:
             _record_problem(report, data, problem)
             continue
         if statement.kind == "relationship" and statement.record_id in last_of_unordered:
@@ -306,7 +300,7 @@ def _read_statement(data: dict, lineage: dict[str, str]) -> Statement:
     try:
         return Statement.read(data, lineage)
     except (TypeError, AttributeError, ValueError) as exc:  # a shape the schema does not allow: skip, never stop
-        raise _Problem(SkipReason.INVALID_ENTITY, f"not a valid BODS statement: {exc}") from None
+        raise ImportSkip(SkipReason.INVALID_ENTITY, f"not a valid BODS statement: {exc}") from None
 
 
 def _statement_events(statement: Statement, data: dict, state: _State, defaults: ImportDefaults,
@@ -316,13 +310,13 @@ def _statement_events(statement: Statement, data: dict, state: _State, defaults:
             yield from _relationship_events(statement, state, defaults, report)
         elif statement.kind == "person":
             yield from _office_events(statement, state, defaults, report)
-    except _Problem as problem:
+    except ImportSkip as problem:
         _record_problem(report, data, problem)
     except (TypeError, AttributeError, ValueError) as exc:  # a shape the schema does not allow: skip, never stop
-        _record_problem(report, data, _Problem(SkipReason.INVALID_ENTITY, f"not a valid BODS statement: {exc}"))
+        _record_problem(report, data, ImportSkip(SkipReason.INVALID_ENTITY, f"not a valid BODS statement: {exc}"))
 
 
-def _record_problem(report: ImportReport | None, data: object, problem: _Problem) -> None:
+def _record_problem(report: ImportReport | None, data: object, problem: ImportSkip) -> None:
     known = data if isinstance(data, dict) else {}
     _record(report, Skipped(str(known.get("statementId") or known.get("statementID") or "") or None,
                             "BODS", problem.reason, problem.message))
@@ -383,7 +377,7 @@ def _provenance(statement: Statement, defaults: ImportDefaults) -> tuple[dict, d
         ("source.retrievedAt or publicationDetails.publicationDate", "--retrieved-at", retrieved_at))
         if value is None]
     if missing:
-        raise _Problem(SkipReason.MISSING_PROVENANCE,
+        raise ImportSkip(SkipReason.MISSING_PROVENANCE,
                        f"no {', '.join(n for n, _ in missing)} in the statement and no default for it "
                        f"({', '.join(o for _, o in missing)})")
     observed = statement.time or retrieved_at
@@ -460,7 +454,7 @@ def _relationship_events(statement: Statement, state: _State, defaults: ImportDe
     stated = {"subject": details.get("subject"), "interestedParty": details.get("interestedParty")}
     for end, value in stated.items():
         if isinstance(value, dict):  # BODS states why a party is not named (0.4: the object; 0.3: `unspecified`)
-            raise _Problem(SkipReason.MISSING_ENDPOINT,
+            raise ImportSkip(SkipReason.MISSING_ENDPOINT,
                            f"relationship {statement.record_id}: the {end} is not disclosed "
                            f"({value.get('reason') or 'no reason given'}"
                            + (f": {value['description']}" if value.get("description") else "") + ")")
@@ -469,7 +463,7 @@ def _relationship_events(statement: Statement, state: _State, defaults: ImportDe
     party = identifier(state.lineage.get(party, party)) if isinstance(party, str) else None
     for end, record in (("subject", subject), ("interestedParty", party)):
         if record is None or record not in state.parties:
-            raise _Problem(SkipReason.MISSING_ENDPOINT,
+            raise ImportSkip(SkipReason.MISSING_ENDPOINT,
                            f"relationship {statement.record_id}: {end} {record or '(unspecified)'} is not a person "
                            f"or entity statement in the file")
     provenance, observed = _provenance(statement, defaults)
@@ -514,7 +508,7 @@ def _relationship_events(statement: Statement, state: _State, defaults: ImportDe
             start = first_day(interest["startDate"]) if interest.get("startDate") else None
             end = last_day(interest["endDate"]) if interest.get("endDate") else None
         except UnreadableValue as exc:
-            raise _Problem(SkipReason.UNREADABLE_VALUE, f"interest {kind} of {statement.record_id}: {exc}") from None
+            raise ImportSkip(SkipReason.UNREADABLE_VALUE, f"interest {kind} of {statement.record_id}: {exc}") from None
         if statement.closed and end is None:
             end = max((statement.date or observed.date()) - _ONE_DAY, start or dt.date.min)
             notes.append(f"closed record without an end date: read as ended on {end}")
@@ -561,7 +555,7 @@ def _office_events(statement: Statement, state: _State, defaults: ImportDefaults
             start = first_day(office["startDate"]) if office.get("startDate") else None
             end = last_day(office["endDate"]) if office.get("endDate") else None
         except UnreadableValue as exc:
-            raise _Problem(SkipReason.UNREADABLE_VALUE, f"politicalExposure of {statement.record_id}: {exc}") \
+            raise ImportSkip(SkipReason.UNREADABLE_VALUE, f"politicalExposure of {statement.record_id}: {exc}") \
                 from None
         document = {
             "schema_version": SCHEMA_VERSION, "op": "upsert", "relation_id": f"{statement.record_id}/pep/{number}",
@@ -585,10 +579,10 @@ def _event(document: dict, state: _State, report: ImportReport | None, statement
     try:
         event = validate_event(document)
     except EventRejected as rejected:
-        raise _Problem(rejected.reason.value, f"{relation_id}: {rejected.message}") from None
+        raise ImportSkip(rejected.reason.value, f"{relation_id}: {rejected.message}") from None
     size = len(event.model_dump_json(by_alias=True, exclude_none=True).encode())
     if size > DEFAULT_MAX_EVENT_BYTES:  # the worker would dead-letter it (parse_event's limit)
-        raise _Problem(RejectReason.PAYLOAD_TOO_LARGE.value, f"{relation_id}: the event would be {size} bytes")
+        raise ImportSkip(RejectReason.PAYLOAD_TOO_LARGE.value, f"{relation_id}: the event would be {size} bytes")
     if report is not None:
         if event.op == "retract":
             report.retracted += 1

@@ -286,7 +286,9 @@ class FtmImportError(ValueError):
         self.skipped = skipped
 
 
-class _Skip(Exception):
+class ImportSkip(Exception):
+    """A record an importer skips (FtM, BODS, Wikidata): the `SkipReason` and why, reported as a `Skipped`."""
+
     def __init__(self, reason: str, message: str):
         super().__init__(message)
         self.reason = reason
@@ -307,23 +309,23 @@ class Stored:
     @classmethod
     def parse(cls, data: object, check_dropped: bool = True) -> Stored:
         if not isinstance(data, dict):
-            raise _Skip(SkipReason.INVALID_ENTITY, f"an FtM entity is a JSON object, got {type(data).__name__}")
+            raise ImportSkip(SkipReason.INVALID_ENTITY, f"an FtM entity is a JSON object, got {type(data).__name__}")
         if not data.get("schema"):  # FtM's own message ("No schema for entity.") does not say what was read
             if (detail := yente_error(data)) is not None:
-                raise _Skip(SkipReason.ERROR_RESPONSE, f"a yente error response, not entities: {detail!r:.300} "
+                raise ImportSkip(SkipReason.ERROR_RESPONSE, f"a yente error response, not entities: {detail!r:.300} "
                                                        f"(the request failed; save the answer of one that succeeds)")
-            raise _Skip(SkipReason.INVALID_ENTITY, f"not an FtM entity: no \"schema\" among its keys "
+            raise ImportSkip(SkipReason.INVALID_ENTITY, f"not an FtM entity: no \"schema\" among its keys "
                                                    f"{', '.join(sorted(map(str, data))[:8]) or '(none)'}")
         if not isinstance(data["schema"], str):
-            raise _Skip(SkipReason.INVALID_ENTITY, f"schema must be a schema name, got {data['schema']!r:.80}")
+            raise ImportSkip(SkipReason.INVALID_ENTITY, f"schema must be a schema name, got {data['schema']!r:.80}")
         try:
             proxy = model.get_proxy(data, cleaned=False)  # re-clean: the input is untrusted
         except InvalidData as exc:
-            raise _Skip(SkipReason.INVALID_ENTITY, str(exc)) from None
+            raise ImportSkip(SkipReason.INVALID_ENTITY, str(exc)) from None
         except (TypeError, AttributeError, ValueError) as exc:  # a shape FtM does not expect (properties a list)
-            raise _Skip(SkipReason.INVALID_ENTITY, f"not a valid FtM entity: {exc}") from None
+            raise ImportSkip(SkipReason.INVALID_ENTITY, f"not a valid FtM entity: {exc}") from None
         if not proxy.id:
-            raise _Skip(SkipReason.INVALID_ENTITY, "entity has no id")
+            raise ImportSkip(SkipReason.INVALID_ENTITY, "entity has no id")
         datasets = data.get("datasets") or ()
         return cls(proxy, tuple(sorted(str(d) for d in datasets)) if isinstance(datasets, list) else (),
                    _text_or_none(data.get("first_seen")), _text_or_none(data.get("last_change")),
@@ -432,20 +434,21 @@ class Converter:
         self.defaults = defaults
         self.report = report
 
-    def relations(self, carrier: Stored) -> list[tuple[str, dict | _Skip]]:
+    def relations(self, carrier: Stored) -> list[tuple[str, dict | ImportSkip]]:
         """(relation_id, event document or why not) for every relation the entity states; [] for plain nodes."""
         schema = carrier.schema
         if schema.name in PENDING_SCHEMATA:
-            return [(carrier.id, _Skip(SkipReason.NOT_CONVERTED_YET,
+            return [(carrier.id, ImportSkip(SkipReason.NOT_CONVERTED_YET,
                                        f"{schema.name}: {PENDING_SCHEMATA[schema.name]}"))]
         if schema.name in LINK_MAPPINGS or schema is UNKNOWN_LINK:
             try:
                 mapping = self._link_mapping(carrier)
-            except _Skip as skip:
+            except ImportSkip as skip:
                 return [(carrier.id, skip)]
             return self._from_mapping(carrier, mapping, unique_id=carrier.id)
         if schema.edge:
-            return [(carrier.id, _Skip(SkipReason.UNMAPPED_SCHEMA, f"no relation type maps FtM schema {schema.name}"))]
+            return [(carrier.id, ImportSkip(SkipReason.UNMAPPED_SCHEMA,
+                                            f"no relation type maps FtM schema {schema.name}"))]
         found = []
         for prop, mapping in node_mappings(schema):
             found += self._from_mapping(carrier, mapping, unique_id=None, via=prop)
@@ -456,17 +459,17 @@ class Converter:
             return LINK_MAPPINGS[link.schema.name]
         named = {RELATION_BY_ROLE[key] for key in map(_role_key, link.proxy.get("role")) if key in RELATION_BY_ROLE}
         if len(named) != 1:
-            raise _Skip(SkipReason.UNKNOWN_ROLE,
+            raise ImportSkip(SkipReason.UNKNOWN_ROLE,
                         f"UnknownLink role {link.proxy.get('role')} must name exactly one relation type: "
                         f"{', '.join(sorted(RELATION_BY_ROLE))}")
         return Mapping(named.pop().type, "subject", "object")
 
     def _from_mapping(self, carrier: Stored, mapping: Mapping, unique_id: str | None,
-                      via: str | None = None) -> list[tuple[str, dict | _Skip]]:
+                      via: str | None = None) -> list[tuple[str, dict | ImportSkip]]:
         try:
             sources = self._ends(carrier, mapping.source)
             targets = self._ends(carrier, mapping.target)
-        except _Skip as skip:
+        except ImportSkip as skip:
             return [(unique_id or f"{carrier.id}:{via}", skip)]
         pairs = [(s, t) for s in sources for t in targets]
         if unique_id and len(pairs) > 1:
@@ -485,7 +488,7 @@ class Converter:
                 relation_id = ":".join((carrier.id, mapping.relation.value, *varying))
             try:
                 found.append((relation_id, self._document(carrier, mapping, relation_id, source_id, target_id)))
-            except _Skip as skip:
+            except ImportSkip as skip:
                 found.append((relation_id, skip))
         return found
 
@@ -508,24 +511,24 @@ class Converter:
         first, _, rest = path.partition(".")
         ids = carrier.proxy.get(first, quiet=True)
         if not ids:
-            raise _Skip(SkipReason.MISSING_ENDPOINT, f"{first} names no entity")
+            raise ImportSkip(SkipReason.MISSING_ENDPOINT, f"{first} names no entity")
         if not rest:
             return sorted(ids)
         found: list[str] = []
         for via_id in ids:
             via = self.lookup(via_id)
             if via is None:
-                raise _Skip(SkipReason.MISSING_ENDPOINT, f"{first} {via_id} is not in the input")
+                raise ImportSkip(SkipReason.MISSING_ENDPOINT, f"{first} {via_id} is not in the input")
             values = via.proxy.get(rest, quiet=True)
             if not values:
-                raise _Skip(SkipReason.MISSING_ENDPOINT, f"{first} {via_id} names no {rest}")
+                raise ImportSkip(SkipReason.MISSING_ENDPOINT, f"{first} {via_id} names no {rest}")
             found += sorted(values)
         return found
 
     def _node(self, entity_id: str, prop: str) -> Stored:
         node = self.lookup(entity_id)
         if node is None:
-            raise _Skip(SkipReason.MISSING_ENDPOINT, f"{prop} {entity_id} is not in the input")
+            raise ImportSkip(SkipReason.MISSING_ENDPOINT, f"{prop} {entity_id} is not in the input")
         return node
 
     def _document(self, carrier: Stored, mapping: Mapping, relation_id: str, source_id: str,
@@ -602,7 +605,7 @@ def _judgement(similar: Stored) -> Status:
         return UNJUDGED_SIMILAR
     status = SIMILAR_JUDGEMENTS.get(similar.judgement.strip().lower())
     if status is None:
-        raise _Skip(SkipReason.UNREADABLE_VALUE, f"judgement {similar.judgement!r} of {similar.schema.name} "
+        raise ImportSkip(SkipReason.UNREADABLE_VALUE, f"judgement {similar.judgement!r} of {similar.schema.name} "
                                                  f"{similar.id} is not one of {', '.join(SIMILAR_JUDGEMENTS)}")
     return status
 
@@ -621,7 +624,7 @@ def _role_key(role: str) -> str:
 def _entity_ref(node: Stored, reader: _Reader | None = None) -> dict:
     schema = entity_schema_for(node.schema)
     if schema is None:
-        raise _Skip(SkipReason.UNMAPPED_SCHEMA, f"{node.schema.name} {node.id} cannot be a relation endpoint")
+        raise ImportSkip(SkipReason.UNMAPPED_SCHEMA, f"{node.schema.name} {node.id} cannot be a relation endpoint")
     proxy = node.proxy
     # FtM's caption: the schema's preferred name property, the most representative of its values (not a
     # legal-form variant that happens to come first).
@@ -690,7 +693,7 @@ def _provenance(carrier: Stored, defaults: ImportDefaults) -> dict:
         ("sourceUrl", "--source-url", source_url), ("publisher", "--publisher", publisher),
         ("retrievedAt", "--retrieved-at", retrieved_at)) if value is None]
     if missing:
-        raise _Skip(SkipReason.MISSING_PROVENANCE,
+        raise ImportSkip(SkipReason.MISSING_PROVENANCE,
                     f"no {', '.join(name for name, _ in missing)} on the entity (nor datasets, last_change or "
                     f"first_seen) and no default for it ({', '.join(option for _, option in missing)})")
     return {
@@ -745,7 +748,7 @@ class _Reader:
             for value in dropped:
                 problem = f"{where} {value!r} is not a date"
                 if required:
-                    raise _Skip(SkipReason.UNREADABLE_VALUE,
+                    raise ImportSkip(SkipReason.UNREADABLE_VALUE,
                                 f"{problem}; an end date that cannot be read cannot be left out")
                 self.note(f"{problem}: left out")
             if not values:
@@ -756,7 +759,7 @@ class _Reader:
                     days.append(read(value))
                 except UnreadableValue as exc:
                     if required:
-                        raise _Skip(SkipReason.UNREADABLE_VALUE, f"{where} {exc}; an end date that cannot be "
+                        raise ImportSkip(SkipReason.UNREADABLE_VALUE, f"{where} {exc}; an end date that cannot be "
                                                                   f"read cannot be left out") from None
                     self.note(f"{where} {exc}: left out")
                     continue
@@ -885,10 +888,10 @@ def _validated(document: dict) -> RelationshipEvent:
     try:
         event = validate_event(document)
     except EventRejected as rejected:
-        raise _Skip(rejected.reason.value, rejected.message) from None
+        raise ImportSkip(rejected.reason.value, rejected.message) from None
     size = len(event.model_dump_json(by_alias=True, exclude_none=True).encode())
     if size > DEFAULT_MAX_EVENT_BYTES:  # the worker would dead-letter it (parse_event's limit)
-        raise _Skip(RejectReason.PAYLOAD_TOO_LARGE.value,
+        raise ImportSkip(RejectReason.PAYLOAD_TOO_LARGE.value,
                     f"the event would be {size} bytes; the worker accepts {DEFAULT_MAX_EVENT_BYTES}")
     return event
 
@@ -899,7 +902,7 @@ def _record(report: ImportReport | None, skipped: Skipped) -> None:
     report.skipped.append(skipped)
 
 
-def _describe(data: object, skip: _Skip) -> Skipped:
+def _describe(data: object, skip: ImportSkip) -> Skipped:
     known = data if isinstance(data, dict) else {}
     return Skipped(_text_or_none(known.get("id")), _text_or_none(known.get("schema")), skip.reason, skip.message)
 
@@ -1074,7 +1077,7 @@ def import_ftm(read: Callable[[], Iterable[object]], defaults: ImportDefaults = 
             try:
                 entity = Stored.parse(data, check_dropped=bool(raw_carrier(data)) or bool(
                     schema and any(schema.is_a(name) for name in DATES_READ_THROUGH)))
-            except _Skip:
+            except ImportSkip:
                 continue  # reported in the third pass
             if entity.id in store:
                 try:
@@ -1096,7 +1099,7 @@ def import_ftm(read: Callable[[], Iterable[object]], defaults: ImportDefaults = 
             continue
         try:
             entity = Stored.parse(data)
-        except _Skip as skip:
+        except ImportSkip as skip:
             _record(report, _describe(data, skip))
             continue
         if entity.id in done:
@@ -1114,14 +1117,14 @@ def _flattened(read: Callable[[], Iterable[object]]) -> Callable[[], Iterable[ob
     return lambda: flat_entities(read())
 
 
-def _emit(found: list[tuple[str, dict | _Skip]], carrier: Stored,
+def _emit(found: list[tuple[str, dict | ImportSkip]], carrier: Stored,
           report: ImportReport | None) -> Iterator[RelationshipEvent]:
     for _relation_id, document in found:
         try:
-            if isinstance(document, _Skip):
+            if isinstance(document, ImportSkip):
                 raise document
             event = _validated(document)
-        except _Skip as skip:
+        except ImportSkip as skip:
             _record(report, Skipped(carrier.id, carrier.schema.name, skip.reason, skip.message))
             continue
         if report is not None:
@@ -1162,18 +1165,18 @@ def referent_events(read: Callable[[], Iterable[object]], defaults: ImportDefaul
                 {"id": entity.id, "schema": schema.value, "caption": caption,
                  "referents": [r for r in data["referents"] if isinstance(r, str)]},
                 publisher=provenance["publisher"], source_url=provenance["source_url"], observed_at=observed_at))
-        except _Skip as skip:
+        except ImportSkip as skip:
             _record(report, _describe(data, skip))
             continue
         except ValueError as exc:  # a referent id the contract cannot carry
-            _record(report, _describe(data, _Skip(SkipReason.INVALID_ENTITY, f"referents: {exc}")))
+            _record(report, _describe(data, ImportSkip(SkipReason.INVALID_ENTITY, f"referents: {exc}")))
             continue
         for judgement in judgements:
             if judgement.event_id in judged:
                 continue
             try:  # what the worker would dead-letter (an observed_at outside the contract's years) is skipped here
                 _validated(judgement.model_dump(by_alias=True, exclude_none=True))
-            except _Skip as skip:
+            except ImportSkip as skip:
                 _record(report, _describe(data, skip))
                 continue
             judged.add(judgement.event_id)
@@ -1251,7 +1254,7 @@ class FtmFeed:
                 if isinstance(document, dict):  # a document the contract rejects cannot be stated either
                     try:
                         _validated(document)
-                    except _Skip as skip:
+                    except ImportSkip as skip:
                         document = skip
                 if isinstance(document, dict):
                     documents[relation_id] = document
@@ -1279,7 +1282,7 @@ class FtmFeed:
         else:
             try:
                 entity = Stored.parse(entity_data)
-            except _Skip as skip:
+            except ImportSkip as skip:
                 _record(self.report, _describe(entity_data, skip))
                 return
             self._remove(entity_id)
@@ -1298,9 +1301,9 @@ class FtmFeed:
 
     def _parse(self, line: object) -> tuple[str, dict]:
         if not isinstance(line, dict) or line.get("op") not in DELTA_OPS or not isinstance(line.get("entity"), dict):
-            raise _Skip(SkipReason.INVALID_DELTA, 'a delta line is {"op": "ADD"|"MOD"|"DEL", "entity": {...}}')
+            raise ImportSkip(SkipReason.INVALID_DELTA, 'a delta line is {"op": "ADD"|"MOD"|"DEL", "entity": {...}}')
         if not isinstance(line["entity"].get("id"), str) or not line["entity"]["id"]:
-            raise _Skip(SkipReason.INVALID_DELTA, "the delta's entity has no id")
+            raise ImportSkip(SkipReason.INVALID_DELTA, "the delta's entity has no id")
         return line["op"], line["entity"]
 
     def _stamp(self, relation_id: str, moment: dt.datetime) -> dt.datetime:
@@ -1343,7 +1346,7 @@ def events_from_delta(lines: Iterable[object], defaults: ImportDefaults = Import
     for number, line in enumerate(lines, start=1):
         try:
             yield from feed.apply(line)
-        except _Skip as skip:
+        except ImportSkip as skip:
             _record(report, Skipped(None, None, skip.reason, f"line {number}: {skip.message}"))
     feed.report_failures()
 

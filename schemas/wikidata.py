@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from schemas.events import SCHEMA_VERSION, RelationshipEvent, required_schema_version
-from schemas.ftm import ImportDefaults, ImportReport, Skipped, SkipReason, _record
+from schemas.ftm import ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason, _record
 from schemas.outputs import RejectReason
 from schemas.validation import DEFAULT_MAX_EVENT_BYTES, EventRejected, validate_event
 from schemas.values import UnreadableValue, first_day, last_day, read_timestamp
@@ -210,13 +210,6 @@ class _Known:
     ranges: set[EntitySchema | None] = field(default_factory=set)  # what the statements naming it say it is
 
 
-class _Problem(Exception):
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-
-
 @dataclass
 class _State:
     known: dict[str, _Known] = field(default_factory=dict)
@@ -306,13 +299,13 @@ def _item_events(qid: str, entity: dict, claims: dict, state: _State, defaults: 
             statement_id = _text(statement.get("id")) or ""
             try:
                 if retrieved_at is None:
-                    raise _Problem(SkipReason.MISSING_PROVENANCE,
+                    raise ImportSkip(SkipReason.MISSING_PROVENANCE,
                                    "the entity has no `modified` time and no default for it (--retrieved-at)")
                 document = _statement_document(qid, prop, claim, statement, retrieved_at, state, defaults, report)
                 if document is None:
                     continue
                 yield _event(document, report)
-            except _Problem as problem:
+            except ImportSkip as problem:
                 _record(report, Skipped(statement_id or qid, f"Wikidata {prop}", problem.reason, problem.message))
 
 
@@ -332,13 +325,13 @@ def _statement_document(qid: str, prop: str, claim: Claim, statement: dict, retr
         return None
     value = _value_id(snak)
     if value is None:
-        raise _Problem(SkipReason.INVALID_ENTITY, f"{where}: the value is not a Wikidata item")
+        raise ImportSkip(SkipReason.INVALID_ENTITY, f"{where}: the value is not a Wikidata item")
     if value in state.redirects:
         _note(report, qid, f"{where}: {value} redirects to {state.redirects[value]} (merged): read as that item")
         value = state.redirects[value]
     guid = _text(statement.get("id"))
     if guid is None or "$" not in guid:
-        raise _Problem(SkipReason.INVALID_ENTITY, f"{where}: the statement has no id")
+        raise ImportSkip(SkipReason.INVALID_ENTITY, f"{where}: the statement has no id")
     spec = RELATIONS[claim.relation]
     item_ref = _ref(qid, spec.sources if claim.item_is_source else spec.targets, state, report, where)
     value_ref = _ref(value, spec.targets if claim.item_is_source else spec.sources, state, report, where)
@@ -373,7 +366,7 @@ def _statement_document(qid: str, prop: str, claim: Claim, statement: dict, retr
 def _ref(qid: str, allowed: frozenset[EntitySchema], state: _State, report: ImportReport | None, where: str) -> dict:
     schema = _schema(qid, state, report)
     if schema not in allowed:
-        raise _Problem(SkipReason.UNMAPPED_SCHEMA,
+        raise ImportSkip(SkipReason.UNMAPPED_SCHEMA,
                        f"{where}: {qid} is a {schema.value}, which this relation does not take "
                        f"({', '.join(sorted(s.value for s in allowed))})")
     known = state.known.get(qid) or _Known()
@@ -473,7 +466,7 @@ def _end(snaks: object, start: dt.date | None, retrieved_at: dt.datetime, qid: s
                 raise UnreadableValue(why or "not a time")
             ends.append(last_day(text))
         except UnreadableValue as exc:
-            raise _Problem(SkipReason.UNREADABLE_VALUE, f"{where}: end time {exc}: without it an ended relation "
+            raise ImportSkip(SkipReason.UNREADABLE_VALUE, f"{where}: end time {exc}: without it an ended relation "
                                                         "would read as current") from None
     if len(ends) > 1:
         _note(report, qid, f"{where}: {len(ends)} end times: the latest read")
@@ -524,10 +517,10 @@ def _event(document: dict, report: ImportReport | None) -> RelationshipEvent:
     try:
         event = validate_event(document)
     except EventRejected as rejected:
-        raise _Problem(rejected.reason.value, f"{document['relation_id']}: {rejected.message}") from None
+        raise ImportSkip(rejected.reason.value, f"{document['relation_id']}: {rejected.message}") from None
     size = len(event.model_dump_json(by_alias=True, exclude_none=True).encode())
     if size > DEFAULT_MAX_EVENT_BYTES:
-        raise _Problem(RejectReason.PAYLOAD_TOO_LARGE.value,
+        raise ImportSkip(RejectReason.PAYLOAD_TOO_LARGE.value,
                        f"{document['relation_id']}: the event would be {size} bytes")
     if report is not None:
         report.converted += 1
