@@ -40,9 +40,8 @@ from dataclasses import dataclass, field
 
 from schemas.events import SCHEMA_VERSION, RelationshipEvent, required_schema_version
 from schemas.identifiers import identifiers_from_bods
-from schemas.ftm import ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason, _record
-from schemas.outputs import RejectReason
-from schemas.validation import DEFAULT_MAX_EVENT_BYTES, EventRejected, validate_event
+from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason, _record,
+                         content_event_id, validated_event)
 from schemas.values import UnreadableValue, first_day, last_day, read_percentage, read_timestamp
 from schemas.vocabulary import EntitySchema, RelationType
 
@@ -573,16 +572,8 @@ def _event(document: dict, state: _State, report: ImportReport | None, statement
         document["observed_at"] = previous + _ONE_SECOND  # a later statement on the same date is the newer one
     state.stamps[relation_id] = document["observed_at"]
     document["schema_version"] = required_schema_version(document)
-    content = {key: value for key, value in document.items() if key != "event_id"}
-    document["event_id"] = "bods-" + hashlib.sha256(json.dumps(content, sort_keys=True, default=str)
-                                                    .encode()).hexdigest()[:32]
-    try:
-        event = validate_event(document)
-    except EventRejected as rejected:
-        raise ImportSkip(rejected.reason.value, f"{relation_id}: {rejected.message}") from None
-    size = len(event.model_dump_json(by_alias=True, exclude_none=True).encode())
-    if size > DEFAULT_MAX_EVENT_BYTES:  # the worker would dead-letter it (parse_event's limit)
-        raise ImportSkip(RejectReason.PAYLOAD_TOO_LARGE.value, f"{relation_id}: the event would be {size} bytes")
+    document["event_id"] = content_event_id(document, "bods")
+    event = validated_event(document, f"{relation_id}: ")
     if report is not None:
         if event.op == "retract":
             report.retracted += 1

@@ -610,11 +610,12 @@ def _judgement(similar: Stored) -> Status:
     return status
 
 
-def content_event_id(document: dict) -> str:
-    """The event id of a document: a hash of everything it states, so one claim always has one id."""
+def content_event_id(document: dict, importer: str = "ftm") -> str:
+    """The event id of a document: a hash of everything it states, so one claim always has one id (each importer's
+    ids start with its name: `ftm-`, `bods-`, `wikidata-`)."""
     content = {key: value for key, value in document.items() if key != "event_id"}
     digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
-    return f"ftm-{digest[:32]}"
+    return f"{importer}-{digest[:32]}"
 
 
 def _role_key(role: str) -> str:
@@ -884,15 +885,17 @@ class _Reader:
         return False
 
 
-def _validated(document: dict) -> RelationshipEvent:
+def validated_event(document: dict, where: str = "") -> RelationshipEvent:
+    """The document as an event the worker takes; else `ImportSkip`: refused by the contract, or larger than the
+    worker accepts (it would dead-letter it: parse_event's limit). `where` opens the message (the relation id)."""
     try:
         event = validate_event(document)
     except EventRejected as rejected:
-        raise ImportSkip(rejected.reason.value, rejected.message) from None
+        raise ImportSkip(rejected.reason.value, where + rejected.message) from None
     size = len(event.model_dump_json(by_alias=True, exclude_none=True).encode())
-    if size > DEFAULT_MAX_EVENT_BYTES:  # the worker would dead-letter it (parse_event's limit)
+    if size > DEFAULT_MAX_EVENT_BYTES:
         raise ImportSkip(RejectReason.PAYLOAD_TOO_LARGE.value,
-                    f"the event would be {size} bytes; the worker accepts {DEFAULT_MAX_EVENT_BYTES}")
+                         f"{where}the event would be {size} bytes; the worker accepts {DEFAULT_MAX_EVENT_BYTES}")
     return event
 
 
@@ -1123,7 +1126,7 @@ def _emit(found: list[tuple[str, dict | ImportSkip]], carrier: Stored,
         try:
             if isinstance(document, ImportSkip):
                 raise document
-            event = _validated(document)
+            event = validated_event(document)
         except ImportSkip as skip:
             _record(report, Skipped(carrier.id, carrier.schema.name, skip.reason, skip.message))
             continue
@@ -1175,7 +1178,7 @@ def referent_events(read: Callable[[], Iterable[object]], defaults: ImportDefaul
             if judgement.event_id in judged:
                 continue
             try:  # what the worker would dead-letter (an observed_at outside the contract's years) is skipped here
-                _validated(judgement.model_dump(by_alias=True, exclude_none=True))
+                validated_event(judgement.model_dump(by_alias=True, exclude_none=True))
             except ImportSkip as skip:
                 _record(report, _describe(data, skip))
                 continue
@@ -1253,7 +1256,7 @@ class FtmFeed:
             for relation_id, document in self.converter.relations(entity):
                 if isinstance(document, dict):  # a document the contract rejects cannot be stated either
                     try:
-                        _validated(document)
+                        validated_event(document)
                     except ImportSkip as skip:
                         document = skip
                 if isinstance(document, dict):

@@ -24,16 +24,13 @@ the names and classes.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from schemas.events import SCHEMA_VERSION, RelationshipEvent, required_schema_version
-from schemas.ftm import ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason, _record
-from schemas.outputs import RejectReason
-from schemas.validation import DEFAULT_MAX_EVENT_BYTES, EventRejected, validate_event
+from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason, _record,
+                         content_event_id, validated_event)
 from schemas.values import UnreadableValue, first_day, last_day, read_timestamp
 from schemas.vocabulary import RELATIONS, EntitySchema, RelationType, Status
 
@@ -430,16 +427,21 @@ def _time_text(snak: object) -> tuple[str | None, str | None]:
     return None, f"{value['time']!r} has precision {precision} (coarser than a year)"
 
 
+def _day(snak: dict, read: Callable[[str], dt.date]) -> dt.date:
+    """The day a time snak gives, read as a start (`first_day`) or an end (`last_day`); UnreadableValue if none."""
+    text, why = _time_text(snak)
+    if text is None:
+        raise UnreadableValue(why or "not a time")
+    return read(text)
+
+
 def _start(snaks: object, qid: str, where: str, report: ImportReport | None) -> dt.date | None:
     """The start (P580), the earliest of several (as the FtM import reads several start dates); one that cannot be
     read is noted and left out (the relation is then read as held from any time)."""
     starts = []
     for snak in _objects(snaks):
-        text, why = _time_text(snak)
         try:
-            if text is None:
-                raise UnreadableValue(why or "not a time")
-            starts.append(first_day(text))
+            starts.append(_day(snak, first_day))
         except UnreadableValue as exc:
             if snak.get("snaktype") != "novalue":
                 _note(report, qid, f"{where}: start time {exc}: imported without it")
@@ -460,14 +462,11 @@ def _end(snaks: object, start: dt.date | None, retrieved_at: dt.datetime, qid: s
     for snak in snaks:
         if snak.get("snaktype") in ("novalue", "somevalue"):
             continue
-        text, why = _time_text(snak)
         try:
-            if text is None:
-                raise UnreadableValue(why or "not a time")
-            ends.append(last_day(text))
+            ends.append(_day(snak, last_day))
         except UnreadableValue as exc:
             raise ImportSkip(SkipReason.UNREADABLE_VALUE, f"{where}: end time {exc}: without it an ended relation "
-                                                        "would read as current") from None
+                                                          "would read as current") from None
     if len(ends) > 1:
         _note(report, qid, f"{where}: {len(ends)} end times: the latest read")
     if ends or not any(snak.get("snaktype") == "somevalue" for snak in snaks):
@@ -511,17 +510,8 @@ def _proportion(snaks: object, qid: str, where: str, report: ImportReport | None
 
 def _event(document: dict, report: ImportReport | None) -> RelationshipEvent:
     document["schema_version"] = required_schema_version(document)
-    content = {key: value for key, value in document.items() if key != "event_id"}
-    document["event_id"] = "wikidata-" + hashlib.sha256(json.dumps(content, sort_keys=True, default=str)
-                                                        .encode()).hexdigest()[:32]
-    try:
-        event = validate_event(document)
-    except EventRejected as rejected:
-        raise ImportSkip(rejected.reason.value, f"{document['relation_id']}: {rejected.message}") from None
-    size = len(event.model_dump_json(by_alias=True, exclude_none=True).encode())
-    if size > DEFAULT_MAX_EVENT_BYTES:
-        raise ImportSkip(RejectReason.PAYLOAD_TOO_LARGE.value,
-                       f"{document['relation_id']}: the event would be {size} bytes")
+    document["event_id"] = content_event_id(document, "wikidata")
+    event = validated_event(document, f"{document['relation_id']}: ")
     if report is not None:
         report.converted += 1
     return event
