@@ -52,6 +52,9 @@ class Claim:
     item_schema: EntitySchema | None = None
     value_schema: EntitySchema | None = None
     takes_share: bool = False  # P1107 (proportion) is the percentage
+    # One value at a time (a chief executive, a party): when a statement has the preferred rank, the way Wikidata
+    # marks the current value, a normal one without an end is a former value whose end nobody recorded.
+    one_at_a_time: bool = False
 
 
 _P, _POS, _ORG = EntitySchema.PERSON, EntitySchema.POSITION, EntitySchema.ORGANIZATION
@@ -70,13 +73,13 @@ PROPERTIES: dict[str, Claim] = {
     # a parent organisation steers its subsidiary; Wikidata states no stake (and uses these for ministries over
     # their agencies), so this is control, as FtM's LegalEntity.parent is
     "P355": Claim(RelationType.CONTROL, "parent organization", True, None, None),
-    "P749": Claim(RelationType.CONTROL, "parent organization", False, None, None),
+    "P749": Claim(RelationType.CONTROL, "parent organization", False, None, None, one_at_a_time=True),
     # officers of an organisation (the statement is on the organisation, the person is its value)
-    "P169": Claim(RelationType.DIRECTORSHIP, "chief executive officer", False, None, _P),
-    "P488": Claim(RelationType.DIRECTORSHIP, "chairperson", False, None, _P),
+    "P169": Claim(RelationType.DIRECTORSHIP, "chief executive officer", False, None, _P, one_at_a_time=True),
+    "P488": Claim(RelationType.DIRECTORSHIP, "chairperson", False, None, _P, one_at_a_time=True),
     "P3320": Claim(RelationType.DIRECTORSHIP, "board member", False, None, _P),
     "P108": Claim(RelationType.EMPLOYMENT, None, True, _P, None),
-    "P102": Claim(RelationType.MEMBERSHIP, "member of political party", True, None, _ORG),
+    "P102": Claim(RelationType.MEMBERSHIP, "member of political party", True, None, _ORG, one_at_a_time=True),
     "P463": Claim(RelationType.MEMBERSHIP, "member of", True, None, _ORG),
     # an office steers the body it directs (as FtM's Position.organization)
     "P2389": Claim(RelationType.CONTROL, "office of", True, _POS, _ORG),
@@ -292,13 +295,16 @@ def _item_events(qid: str, entity: dict, claims: dict, state: _State, defaults: 
             _note(report, qid, f"modified {modified!r} is not a time: --retrieved-at used")
     retrieved_at = retrieved_at or defaults.retrieved_at
     for prop, claim in PROPERTIES.items():
-        for statement in _objects(claims.get(prop)):
+        statements = _objects(claims.get(prop))
+        superseded = claim.one_at_a_time and any(s.get("rank") == "preferred" for s in statements)
+        for statement in statements:
             statement_id = _text(statement.get("id")) or ""
             try:
                 if retrieved_at is None:
                     raise ImportSkip(SkipReason.MISSING_PROVENANCE,
                                    "the entity has no `modified` time and no default for it (--retrieved-at)")
-                document = _statement_document(qid, prop, claim, statement, retrieved_at, state, defaults, report)
+                document = _statement_document(qid, prop, claim, statement, retrieved_at, state, defaults, report,
+                                               superseded and statement.get("rank") == "normal")
                 if document is None:
                     continue
                 yield _event(document, report)
@@ -307,7 +313,10 @@ def _item_events(qid: str, entity: dict, claims: dict, state: _State, defaults: 
 
 
 def _statement_document(qid: str, prop: str, claim: Claim, statement: dict, retrieved_at: dt.datetime,
-                        state: _State, defaults: ImportDefaults, report: ImportReport | None) -> dict | None:
+                        state: _State, defaults: ImportDefaults, report: ImportReport | None,
+                        superseded: bool = False) -> dict | None:
+    """The event document of one statement; None for one that names no entity. `superseded`: a normal statement
+    of a one-at-a-time property beside a preferred one (`Claim.one_at_a_time`)."""
     where = f"{prop} statement {statement.get('id') or '(no id)'}"
     if statement.get("rank") == "deprecated":
         _count(report, "wikidata deprecated statements skipped")
@@ -343,6 +352,10 @@ def _statement_document(qid: str, prop: str, claim: Claim, statement: dict, retr
             properties["percentage"] = percentage
     start = _start(qualifiers.get("P580"), qid, where, report)
     end = _end(qualifiers.get("P582"), start, retrieved_at, qid, where, report)
+    if superseded and end is None and not qualifiers.get("P582"):  # (an explicit novalue end: it still holds)
+        end = _ended_unseen(start, retrieved_at)
+        _note(report, qid, f"{where}: a preferred statement names the current value: read as a former one, ended on "
+                           f"{end}, the day before the entity was observed")
     if start and end and end < start:
         _note(report, qid, f"{where}: ends ({end}) before it starts ({start}): imported without its start")
         start = None
@@ -471,10 +484,16 @@ def _end(snaks: object, start: dt.date | None, retrieved_at: dt.datetime, qid: s
         _note(report, qid, f"{where}: {len(ends)} end times: the latest read")
     if ends or not any(snak.get("snaktype") == "somevalue" for snak in snaks):
         return max(ends, default=None)
-    end = max(retrieved_at.date() - dt.timedelta(days=1), start or dt.date.min)
+    end = _ended_unseen(start, retrieved_at)
     _note(report, qid, f"{where}: end time unknown (somevalue): read as ended on {end}, the day before the entity "
                        "was observed")
     return end
+
+
+def _ended_unseen(start: dt.date | None, retrieved_at: dt.datetime) -> dt.date:
+    """The end of a relation that ended when nobody says: the day before the entity was observed (as the FtM import
+    reads an ended status without an end date), never before its start."""
+    return max(retrieved_at.date() - dt.timedelta(days=1), start or dt.date.min)
 
 
 def _cites_a_source(statement: dict) -> bool:

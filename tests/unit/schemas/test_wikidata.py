@@ -353,3 +353,24 @@ def test_a_time_finer_than_a_day_is_that_day():
     [event], report = held({"P580": [snak("P580", time("+2022-02-24T00:00:00Z", precision=14))],
                             "P582": [snak("P582", time("+2023-03-01T00:00:00Z", precision=12))]})
     assert (event.start_date, event.end_date) == (dt.date(2022, 2, 24), dt.date(2023, 3, 1))
+
+
+def test_a_normal_value_beside_a_preferred_one_of_a_one_at_a_time_property_is_a_former_value():
+    """Wikidata marks the current chief executive (or party) with the preferred rank and keeps former ones as
+    normal statements, often without an end: read as current, a company had two chief executives and a former one
+    stayed a current tie. Beside a preferred statement, such a statement ended on an unseen day; one with its own
+    end, or with an explicit novalue end (it still holds), keeps it, and properties that hold several values at
+    once (offices, owners) are read as before."""
+    former = statement("Q10", "P169", "Q11", "a")
+    current = dict(statement("Q10", "P169", "Q12", "b"), rank="preferred")
+    dated = statement("Q10", "P169", "Q13", "c", {"P582": [snak("P582", time("+2019-06-30T00:00:00Z"))]})
+    still = statement("Q10", "P169", "Q14", "d", {"P582": [snak("P582", snaktype="novalue")]})
+    events, report = imported([entity("Q10", "A company", statement("Q10", "P31", "Q783794", "t"),
+                                      former, current, dated, still)])
+    ends = {event.source.id: event.end_date for event in events}
+    assert ends == {"Q11": dt.date(2025, 12, 31), "Q12": None, "Q13": dt.date(2019, 6, 30), "Q14": None}
+    assert any("a preferred statement names the current value" in note for note in report.notes)
+    offices, _ = imported([entity("Q1", "An official", statement("Q1", "P31", "Q5", "c"),
+                                  statement("Q1", "P39", "Q2", "a"),
+                                  dict(statement("Q1", "P39", "Q3", "b"), rank="preferred"))])
+    assert [event.end_date for event in offices] == [None, None]
