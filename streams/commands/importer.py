@@ -1,11 +1,10 @@
 """`coi-risk import FILE`: FtM entities, FtM/yente delta feeds, BODS statements or Wikidata entities -> relationship
-events, on stdout
-or straight to Kafka (`--produce`). `import-ftm` is the same command under its old name.
+events, on stdout or straight to Kafka (`--produce`). `import-ftm` is the same command under its old name.
 
 The file is streamed: an FtM export is read in three passes, a BODS or Wikidata file in two (each holds only what
-later lines need, see `schemas.ftm.import_ftm`, `schemas.bods.import_bods` and `schemas.wikidata.import_wikidata`); standard input is spooled to a temporary
-file first so it can be read again. The conversions are imported when the command runs: followthemoney takes over
-a second to load, and every `coi-risk` invocation builds this parser.
+later lines need, see `schemas.ftm.import_ftm`, `schemas.bods.import_bods` and `schemas.wikidata.import_wikidata`);
+standard input is spooled to a temporary file first so it can be read again. The conversions are imported when the
+command runs: followthemoney takes over a second to load, and every `coi-risk` invocation builds this parser.
 """
 
 from __future__ import annotations
