@@ -377,8 +377,8 @@ def _provenance(statement: Statement, defaults: ImportDefaults) -> tuple[dict, d
         if value is None]
     if missing:
         raise ImportSkip(SkipReason.MISSING_PROVENANCE,
-                       f"no {', '.join(n for n, _ in missing)} in the statement and no default for it "
-                       f"({', '.join(o for _, o in missing)})")
+                         f"no {', '.join(n for n, _ in missing)} in the statement and no default for it "
+                         f"({', '.join(o for _, o in missing)})")
     observed = statement.time or retrieved_at
     return {"source_url": str(source_url), "publisher": str(publisher)[:500], "retrieved_at": retrieved_at,
             "extractor": {"name": defaults.extractor_name, "version": defaults.extractor_version},
@@ -454,17 +454,17 @@ def _relationship_events(statement: Statement, state: _State, defaults: ImportDe
     for end, value in stated.items():
         if isinstance(value, dict):  # BODS states why a party is not named (0.4: the object; 0.3: `unspecified`)
             raise ImportSkip(SkipReason.MISSING_ENDPOINT,
-                           f"relationship {statement.record_id}: the {end} is not disclosed "
-                           f"({value.get('reason') or 'no reason given'}"
-                           + (f": {value['description']}" if value.get("description") else "") + ")")
+                             f"relationship {statement.record_id}: the {end} is not disclosed "
+                             f"({value.get('reason') or 'no reason given'}"
+                             + (f": {value['description']}" if value.get("description") else "") + ")")
     subject, party = stated["subject"], stated["interestedParty"]
     subject = identifier(state.lineage.get(subject, subject)) if isinstance(subject, str) else None
     party = identifier(state.lineage.get(party, party)) if isinstance(party, str) else None
     for end, record in (("subject", subject), ("interestedParty", party)):
         if record is None or record not in state.parties:
             raise ImportSkip(SkipReason.MISSING_ENDPOINT,
-                           f"relationship {statement.record_id}: {end} {record or '(unspecified)'} is not a person "
-                           f"or entity statement in the file")
+                             f"relationship {statement.record_id}: {end} {record or '(unspecified)'} is not a person "
+                             f"or entity statement in the file")
     provenance, observed = _provenance(statement, defaults)
     # 0.3 names component statements: their records are the chains they belong to
     listed = details.get("componentRecords")

@@ -439,7 +439,7 @@ class Converter:
         schema = carrier.schema
         if schema.name in PENDING_SCHEMATA:
             return [(carrier.id, ImportSkip(SkipReason.NOT_CONVERTED_YET,
-                                       f"{schema.name}: {PENDING_SCHEMATA[schema.name]}"))]
+                                            f"{schema.name}: {PENDING_SCHEMATA[schema.name]}"))]
         if schema.name in LINK_MAPPINGS or schema is UNKNOWN_LINK:
             try:
                 mapping = self._link_mapping(carrier)
@@ -460,8 +460,8 @@ class Converter:
         named = {RELATION_BY_ROLE[key] for key in map(_role_key, link.proxy.get("role")) if key in RELATION_BY_ROLE}
         if len(named) != 1:
             raise ImportSkip(SkipReason.UNKNOWN_ROLE,
-                        f"UnknownLink role {link.proxy.get('role')} must name exactly one relation type: "
-                        f"{', '.join(sorted(RELATION_BY_ROLE))}")
+                             f"UnknownLink role {link.proxy.get('role')} must name exactly one relation type: "
+                             f"{', '.join(sorted(RELATION_BY_ROLE))}")
         return Mapping(named.pop().type, "subject", "object")
 
     def _from_mapping(self, carrier: Stored, mapping: Mapping, unique_id: str | None,
@@ -695,8 +695,8 @@ def _provenance(carrier: Stored, defaults: ImportDefaults) -> dict:
         ("retrievedAt", "--retrieved-at", retrieved_at)) if value is None]
     if missing:
         raise ImportSkip(SkipReason.MISSING_PROVENANCE,
-                    f"no {', '.join(name for name, _ in missing)} on the entity (nor datasets, last_change or "
-                    f"first_seen) and no default for it ({', '.join(option for _, option in missing)})")
+                         f"no {', '.join(name for name, _ in missing)} on the entity (nor datasets, last_change or "
+                         f"first_seen) and no default for it ({', '.join(option for _, option in missing)})")
     return {
         "source_url": source_url,
         "publisher": publisher,
@@ -750,7 +750,7 @@ class _Reader:
                 problem = f"{where} {value!r} is not a date"
                 if required:
                     raise ImportSkip(SkipReason.UNREADABLE_VALUE,
-                                f"{problem}; an end date that cannot be read cannot be left out")
+                                     f"{problem}; an end date that cannot be read cannot be left out")
                 self.note(f"{problem}: left out")
             if not values:
                 continue

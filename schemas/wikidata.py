@@ -302,7 +302,7 @@ def _item_events(qid: str, entity: dict, claims: dict, state: _State, defaults: 
             try:
                 if retrieved_at is None:
                     raise ImportSkip(SkipReason.MISSING_PROVENANCE,
-                                   "the entity has no `modified` time and no default for it (--retrieved-at)")
+                                     "the entity has no `modified` time and no default for it (--retrieved-at)")
                 document = _statement_document(qid, prop, claim, statement, retrieved_at, state, defaults, report,
                                                superseded and statement.get("rank") == "normal")
                 if document is None:
@@ -377,8 +377,8 @@ def _ref(qid: str, allowed: frozenset[EntitySchema], state: _State, report: Impo
     schema = _schema(qid, state, report)
     if schema not in allowed:
         raise ImportSkip(SkipReason.UNMAPPED_SCHEMA,
-                       f"{where}: {qid} is a {schema.value}, which this relation does not take "
-                       f"({', '.join(sorted(s.value for s in allowed))})")
+                         f"{where}: {qid} is a {schema.value}, which this relation does not take "
+                         f"({', '.join(sorted(s.value for s in allowed))})")
     known = state.known.get(qid) or _Known()
     name = known.name
     if name is None and (qid, "name") not in state.noted:
