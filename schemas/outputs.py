@@ -160,6 +160,8 @@ class AlertState(StrEnum):
     ESCALATED = "escalated"
     DOWNGRADED = "downgraded"
     RESOLVED = "resolved"
+    # the band stayed, the parties did not: one joined or left the case, or another pair leads it
+    UPDATED = "updated"
 
 
 class RelatedParty(_Output):
@@ -179,7 +181,8 @@ class Alert(_Output):
     are one alert, explained by its strongest pair (`counterparty_id`) and listing the others in
     `related_parties`. `alert_id` is derived from the actor, the case and the episode number (how many times the
     case was raised before), so a replay of the same events yields the same ids, and one id follows one alert from
-    raised to resolved.
+    raised to resolved. A party joining or leaving the case, or another pair taking its lead, within the same band
+    is an `updated` transition.
     """
 
     schema_version: str = OUTPUT_SCHEMA_VERSION

@@ -8,9 +8,11 @@ sought by the firm's founder is a decision about him, not only about his firm). 
 the alert; the others are listed as related parties. Scores stay per pair.
 
 A case entering the alerting range raises an alert; a change of its band (its strongest pair's) while alerting
-escalates or downgrades it; losing its last alerting pair resolves it. A change within the same band emits
-nothing. The changes of one event (distinct pairs) are one step: a case touched by several of them transitions at
-most once.
+escalates or downgrades it; losing its last alerting pair resolves it. Within the same band, a party joining or
+leaving the case (also a pair moving in from another case) or another pair taking the lead updates it: the
+consumer learns of the new related party at once, not at the case's next change of band. A change of scores alone
+within the same band emits nothing. The changes of one event (distinct pairs) are one step: a case touched by
+several of them transitions at most once.
 
 `alert_id` is derived from (actor, case, episode), where the episode counts how many alerts the case had raised
 before; `sequence` counts transitions within the episode (0 = raised). The tracker is a pure function of the
@@ -123,36 +125,41 @@ class AlertTracker:
             changes = (changes,)
         alerts: list[Alert] = []
         touched: dict[CaseKey, ScoreChange] = {}  # case -> the last change of this step that touched it
+        before: dict[CaseKey, frozenset[PairKey]] = {}  # case -> its alerting pairs when this step first touched it
         seen: set[PairKey] = set()
         for change in changes:
             key = change.key
             if key in seen:
-                alerts.extend(self._step(touched))
-                touched, seen = {}, set()
+                alerts.extend(self._step(touched, before))
+                touched, before, seen = {}, {}, set()
             seen.add(key)
             held = self._alerting.pop(key, None)
             if held is not None:
                 case = (key[0], held[0])
+                before.setdefault(case, frozenset(self._members[case]))
                 self._members[case].discard(key)
                 touched[case] = change
             if self.alerting(change.band):  # known without rendering: most changes never alert
                 new = change.new
                 case = (key[0], case_of(new))
+                before.setdefault(case, frozenset(self._members.get(case, ())))
                 self._alerting[key] = (case[1], new)
                 self._members.setdefault(case, set()).add(key)
                 touched[case] = change
-        alerts.extend(self._step(touched))
+        alerts.extend(self._step(touched, before))
         return alerts
 
-    def _step(self, touched: dict[CaseKey, ScoreChange]) -> list[Alert]:
+    def _step(self, touched: dict[CaseKey, ScoreChange], before: dict[CaseKey, frozenset[PairKey]]) -> list[Alert]:
         alerts = []
         for case in sorted(touched):
-            alert = self._transition(case, touched[case])
+            alert = self._transition(case, touched[case], before[case])
             if alert is not None:
                 alerts.append(alert)
         return alerts
 
-    def _transition(self, case: CaseKey, change: ScoreChange) -> Alert | None:
+    def _transition(self, case: CaseKey, change: ScoreChange, members_before: frozenset[PairKey]) -> Alert | None:
+        """The case's transition in this step, from its alerting pairs before it (`members_before`: while the case
+        is open, those its last alert reported, as every change of them is reported) to those now."""
         members = self._members.get(case) or set()
         if not members:
             self._members.pop(case, None)
@@ -174,8 +181,11 @@ class AlertTracker:
             state = AlertState.ESCALATED if BAND_ORDER[lead.band] > BAND_ORDER[current.band] \
                 else AlertState.DOWNGRADED
             current.sequence += 1
+        elif members != members_before or lead.counterparty_id != current.lead.counterparty_id:
+            state = AlertState.UPDATED
+            current.sequence += 1
         else:
-            current.score, current.lead = lead.score, lead  # same band: no transition; the next reports from here
+            current.score, current.lead = lead.score, lead  # scores alone moved: no transition; report from here next
             return None
         previous_band, previous_score = current.band, current.score
         named = lead or current.lead

@@ -229,7 +229,7 @@ ROWS: tuple[RowSpec, ...] = (
                 Query(_sum("increase", "coi_alerts_total", by="band, state"), "{{band}} {{state}}"),
                 kind="bars",
                 unit="short",
-                description="Alert transitions (raised, escalated, downgraded, resolved) per band in each interval.",
+                description="Alert transitions (raised, escalated, downgraded, updated, resolved) per band in each interval.",
                 width=8,
             ),
             _spec(

@@ -44,8 +44,8 @@ def test_the_pairs_of_one_conflict_are_one_alert(make):
     assert set(case[1]) == {s.counterparty_id for s in alerting}
     last = alerts[-1]
     assert last.case_id == "broadcaster"
-    # the parties as of the alert's last transition (a party joining in the same band emits nothing)
-    assert {last.counterparty_id, *(p.id for p in last.related_parties)} <= set(case[1])
+    # every party that joined was announced: the last alert names them all
+    assert {last.counterparty_id, *(p.id for p in last.related_parties)} == set(case[1])
     assert last.alert_id == alert_id("minister", "broadcaster", 0)
 
 
@@ -88,3 +88,40 @@ def test_direct_authority_stays_its_own_case_among_more_authority_paths_than_are
     assert case_of(score) == "investor"
     assert sorted(case for _, case in tracker.open_alerts()) == ["broadcaster", "investor"]
     assert not [a for a in alerts if a.state is AlertState.RESOLVED]
+
+
+def test_a_co_owner_joining_or_leaving_the_conflict_is_announced(make):
+    """The co-investor's 30% makes him a party to the broadcaster's conflict in the band it is already in: the
+    alert is updated with him among the related parties, and updated again when his stake is withdrawn (it used to
+    say nothing until the case's band changed)."""
+    *before, investor_stake = planted_conflict(make)
+    engine, tracker, alerts = replay(before)
+    assert [(a.state, a.case_id) for a in alerts] == [(AlertState.RAISED, "broadcaster")]
+    assert "investor" not in {p.id for p in alerts[0].related_parties}
+
+    (joined,) = tracker.observe(engine.apply(investor_stake))
+    assert (joined.state, joined.sequence, joined.case_id, joined.alert_id) == \
+        (AlertState.UPDATED, 1, "broadcaster", alerts[0].alert_id)
+    assert joined.band == joined.previous_band == alerts[0].band
+    assert "investor" in {p.id for p in joined.related_parties}
+
+    (left,) = tracker.observe(engine.apply(make("ownership", INVESTOR, BROADCASTER, percentage=30, op="retract",
+                                                relation_id=investor_stake.relation_id)))
+    assert (left.state, left.sequence) == (AlertState.UPDATED, 2)
+    assert {p.id for p in left.related_parties} == {p.id for p in alerts[0].related_parties}
+
+
+def test_a_pardon_moves_the_co_owner_to_a_case_of_his_own_and_back(make):
+    """Sought and withdrawn, a pardon takes the co-investor's pair out of the broadcaster's case into his own and
+    back: each move is announced in the case it leaves and in the case it joins."""
+    engine, tracker, _ = replay(planted_conflict(make))
+    pardon = make("pardons", "minister", INVESTOR)
+    moved = tracker.observe(engine.apply(pardon))
+    assert {(a.state, a.case_id) for a in moved} == {(AlertState.UPDATED, "broadcaster"),
+                                                     (AlertState.RAISED, "investor")} and len(moved) == 2
+    assert "investor" not in {p.id for a in moved if a.case_id == "broadcaster" for p in a.related_parties}
+    back = tracker.observe(engine.apply(make("pardons", "minister", INVESTOR, op="retract",
+                                             relation_id=pardon.relation_id)))
+    assert {(a.state, a.case_id) for a in back} == {(AlertState.UPDATED, "broadcaster"),
+                                                    (AlertState.RESOLVED, "investor")} and len(back) == 2
+    assert "investor" in {p.id for a in back if a.case_id == "broadcaster" for p in a.related_parties}

@@ -91,7 +91,8 @@ def test_an_export_imported_elsewhere_is_the_worker_state_and_continues_with_the
     events = log_with_merges_and_sequences()
     cut = len(events) * 2 // 3
     original, tracker, target = exported(tmp_path, capsys, events, cut)
-    assert {alert.sequence for alert in tracker._open.values()} >= {0, 1} and tracker._episodes
+    sequences = {alert.sequence for alert in tracker._open.values()}  # alerts just raised, and alerts moved on
+    assert 0 in sequences and max(sequences) >= 1 and tracker._episodes
     assert original.stats()["merged_entities"] and original.stats()["retracted"]
     code, said = cli(capsys, "snapshot", "import", str(target), "--snapshot-dir", str(tmp_path / "new"))
     assert code == 0 and said.startswith(f"imported {original.stats()['relations']} relations at offsets {{0: {cut}}}")
