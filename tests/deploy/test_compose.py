@@ -205,6 +205,20 @@ def test_demo_producer_is_behind_the_demo_profile() -> None:
             assert "profiles" not in service, f"{name} would not start with a plain `docker compose up`"
 
 
+def test_compose_runs_the_prometheus_the_tests_check() -> None:
+    """The rules, the config and the dashboard's queries are tested with Debian's promtool and server
+    (tests/deploy/test_prometheus_rules.py); compose ran Prometheus 3.5 beside a tested 2.42, whose reading of
+    range selectors and histogram labels differs."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.fail("promtool not found on PATH: install Debian's prometheus package", pytrace=False)
+    printed = subprocess.run([promtool, "--version"], capture_output=True, text=True, timeout=30).stdout
+    tested = re.search(r"version (\d+\.\d+\.\d+)", printed)
+    assert tested, printed
+    image = services()["prometheus"]["image"]
+    assert image == f"prom/prometheus:v{tested.group(1)}", f"{image} runs in compose; the tests check {tested.group(1)}"
+
+
 def test_prometheus_scrapes_the_worker_service() -> None:
     config = yaml.safe_load((REPO / "deploy" / "prometheus" / "prometheus.yml").read_text(encoding="utf-8"))
     (job,) = [j for j in config["scrape_configs"] if j["job_name"] == "coi-risk-worker"]
