@@ -136,13 +136,15 @@ class AlertTracker:
             held = self._alerting.pop(key, None)
             if held is not None:
                 case = (key[0], held[0])
-                before.setdefault(case, frozenset(self._members[case]))
+                if case not in before:  # copied at the case's first touch in the step only
+                    before[case] = frozenset(self._members[case])
                 self._members[case].discard(key)
                 touched[case] = change
             if self.alerting(change.band):  # known without rendering: most changes never alert
                 new = change.new
                 case = (key[0], case_of(new))
-                before.setdefault(case, frozenset(self._members.get(case, ())))
+                if case not in before:
+                    before[case] = frozenset(self._members.get(case, ()))
                 self._alerting[key] = (case[1], new)
                 self._members.setdefault(case, set()).add(key)
                 touched[case] = change
