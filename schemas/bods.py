@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from schemas.events import SCHEMA_VERSION, RelationshipEvent, required_schema_version
 from schemas.identifiers import identifiers_from_bods
 from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason, _record,
-                         content_event_id, validated_event)
+                         content_event_id, text_or_none, validated_event)
 from schemas.values import UnreadableValue, first_day, last_day, read_percentage, read_timestamp
 from schemas.vocabulary import EntitySchema, RelationType
 
@@ -129,10 +129,6 @@ def _objects(value: object) -> list[dict]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def identifier(raw: str) -> str:
     """A BODS id as an event identifier: characters the contract does not allow become '-'."""
     text = _ID_CHARS.sub("-", str(raw).strip())
@@ -173,7 +169,8 @@ class Statement:
             closed = data.get("recordStatus") == "closed"
         else:  # 0.3: the record is the chain of statements that replace one another
             kind = {"entityStatement": "entity", "personStatement": "person",
-                    "ownershipOrControlStatement": "relationship"}.get(_text(data.get("statementType")) or "", "")
+                    "ownershipOrControlStatement": "relationship"}.get(
+                text_or_none(data.get("statementType")) or "", "")
             replaced = [lineage[s] for s in data.get("replacesStatements") or []
                         if isinstance(s, str) and s in lineage]
             record_id = replaced[0] if replaced else statement_id
@@ -324,16 +321,16 @@ def _record_problem(report: ImportReport | None, data: object, problem: ImportSk
 def _party_ref(statement: Statement, problems: list[str] | None = None) -> dict | None:
     details = statement.details
     if statement.kind == "entity":
-        entity_type = _text(_object(details.get("entityType")).get("type")) or "unknownEntity"
+        entity_type = text_or_none(_object(details.get("entityType")).get("type")) or "unknownEntity"
         schema = ENTITY_SCHEMA.get(entity_type, EntitySchema.LEGAL_ENTITY)
-        name = _text(details.get("name")) or f"{entity_type} {statement.record_id}"
+        name = text_or_none(details.get("name")) or f"{entity_type} {statement.record_id}"
         ref = {"id": statement.record_id, "schema": schema.value, "name": name[:500]}
         code = _object(details.get("jurisdiction")).get("code")
     else:
         names = _objects(details.get("names"))
         names.sort(key=lambda n: n.get("type") != "legal")  # the legal name first, else the order given
-        full = [_text(n.get("fullName")) or " ".join(filter(None, (_text(n.get("givenName")),
-                                                                    _text(n.get("familyName")))))
+        full = [text_or_none(n.get("fullName")) or " ".join(filter(None, (text_or_none(n.get("givenName")),
+                                                                    text_or_none(n.get("familyName")))))
                 for n in names]
         full = [n for n in full if n]
         ref = {"id": statement.record_id, "schema": EntitySchema.PERSON.value,
@@ -359,8 +356,9 @@ def _provenance(statement: Statement, defaults: ImportDefaults) -> tuple[dict, d
     publication = _object(data.get("publicationDetails"))
     publisher_info = _object(publication.get("publisher"))
     source = _object(data.get("source"))
-    publisher = _text(publisher_info.get("name")) or _text(publisher_info.get("url")) or defaults.publisher
-    source_url = _text(source.get("url")) or _text(publisher_info.get("url")) or defaults.source_url
+    publisher = text_or_none(publisher_info.get("name")) or text_or_none(publisher_info.get("url")) \
+        or defaults.publisher
+    source_url = text_or_none(source.get("url")) or text_or_none(publisher_info.get("url")) or defaults.source_url
     retrieved_at = None
     for value in (source.get("retrievedAt"), publication.get("publicationDate")):
         if value:
@@ -543,9 +541,9 @@ def _office_events(statement: Statement, state: _State, defaults: ImportDefaults
     provenance, observed = _provenance(statement, defaults)
     for number, office in enumerate(offices, start=1):
         jurisdiction = _object(office.get("jurisdiction"))
-        reason = _text(office.get("reason")) or "politically exposed person"
+        reason = text_or_none(office.get("reason")) or "politically exposed person"
         position = {"id": f"{statement.record_id}-office-{number}", "schema": EntitySchema.POSITION.value,
-                    "name": (reason + (f" ({jurisdiction['name']})" if _text(jurisdiction.get("name")) else ""))
+                    "name": (reason + (f" ({jurisdiction['name']})" if text_or_none(jurisdiction.get("name")) else ""))
                     [:500]}
         code = jurisdiction.get("code")
         if isinstance(code, str) and re.fullmatch(r"[A-Za-z]{2}", code):

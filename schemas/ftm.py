@@ -378,6 +378,15 @@ def _text_or_none(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+text_or_none = _text_or_none  # the importers' (BODS, Wikidata, KEK) reading of an optional text field
+
+
+def count_outcome(report: ImportReport | None, outcome: str) -> None:
+    """Count an outcome of an import (a kind of record read or left out) in its report, when there is one."""
+    if report is not None:
+        report.outcomes[outcome] += 1
+
+
 def carries_relations(entity: Stored) -> bool:
     """The entity states relations (a link, or a node whose mapped properties have values); the others are only
     endpoints."""
@@ -896,6 +905,17 @@ def validated_event(document: dict, where: str = "") -> RelationshipEvent:
     if size > DEFAULT_MAX_EVENT_BYTES:
         raise ImportSkip(RejectReason.PAYLOAD_TOO_LARGE.value,
                          f"{where}the event would be {size} bytes; the worker accepts {DEFAULT_MAX_EVENT_BYTES}")
+    return event
+
+
+def converted_event(document: dict, importer: str, report: ImportReport | None) -> RelationshipEvent:
+    """The event of one converted record (Wikidata, KEK): its contract version, its content id (`importer`-...),
+    validated as the worker validates it (else `ImportSkip`), and counted as converted."""
+    document["schema_version"] = required_schema_version(document)
+    document["event_id"] = content_event_id(document, importer)
+    event = validated_event(document, f"{document['relation_id']}: ")
+    if report is not None:
+        report.converted += 1
     return event
 
 

@@ -28,9 +28,9 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from schemas.events import SCHEMA_VERSION, RelationshipEvent, required_schema_version
+from schemas.events import SCHEMA_VERSION, RelationshipEvent
 from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason, _record,
-                         content_event_id, validated_event)
+                         converted_event, count_outcome, text_or_none)
 from schemas.values import UnreadableValue, first_day, last_day, read_timestamp
 from schemas.vocabulary import RELATIONS, EntitySchema, RelationType, Status
 
@@ -245,7 +245,7 @@ def import_wikidata(read: Callable[[], Iterable[object]], defaults: ImportDefaul
                 continue
             if latest:
                 known.full = version
-                known.modified = _text(entity.get("modified"))
+                known.modified = text_or_none(entity.get("modified"))
                 known.classes = tuple(filter(None, (_value_id(s.get("mainsnak")) for s in _objects(claims.get("P31"))
                                                     if s.get("rank") != "deprecated")))
             for prop, claim in PROPERTIES.items():
@@ -263,8 +263,8 @@ def import_wikidata(read: Callable[[], Iterable[object]], defaults: ImportDefaul
             continue
         entities = entities_of(document)
         if not entities:  # another format's record in a Wikidata file: say so rather than drop it unseen
-            _record(report, Skipped(_text(document.get("id")), _text(document.get("schema")) or "Wikidata",
-                                    SkipReason.INVALID_ENTITY.value,
+            _record(report, Skipped(text_or_none(document.get("id")),
+                                    text_or_none(document.get("schema")) or "Wikidata", SkipReason.INVALID_ENTITY.value,
                                     "not a Wikidata entity or response (no `entities`, `claims` or `type`)"))
         for entity in entities:
             qid = entity.get("id")
@@ -273,7 +273,7 @@ def import_wikidata(read: Callable[[], Iterable[object]], defaults: ImportDefaul
                 continue
             if not isinstance(qid, str) or not _QID.match(qid):
                 if report is not None:  # properties, lexemes, media info: no item's statements
-                    report.ignored[f"Wikidata {_text(entity.get('type')) or 'entity without an item id'}"] += 1
+                    report.ignored[f"Wikidata {text_or_none(entity.get('type')) or 'entity without an item id'}"] += 1
                 continue
             claims = entity.get("claims")
             if not isinstance(claims, dict):
@@ -298,7 +298,7 @@ def _item_events(qid: str, entity: dict, claims: dict, state: _State, defaults: 
         statements = _objects(claims.get(prop))
         superseded = claim.one_at_a_time and any(s.get("rank") == "preferred" for s in statements)
         for statement in statements:
-            statement_id = _text(statement.get("id")) or ""
+            statement_id = text_or_none(statement.get("id")) or ""
             try:
                 if retrieved_at is None:
                     raise ImportSkip(SkipReason.MISSING_PROVENANCE,
@@ -307,7 +307,7 @@ def _item_events(qid: str, entity: dict, claims: dict, state: _State, defaults: 
                                                superseded and statement.get("rank") == "normal")
                 if document is None:
                     continue
-                yield _event(document, report)
+                yield converted_event(document, "wikidata", report)
             except ImportSkip as problem:
                 _record(report, Skipped(statement_id or qid, f"Wikidata {prop}", problem.reason, problem.message))
 
@@ -319,13 +319,13 @@ def _statement_document(qid: str, prop: str, claim: Claim, statement: dict, retr
     of a one-at-a-time property beside a preferred one (`Claim.one_at_a_time`)."""
     where = f"{prop} statement {statement.get('id') or '(no id)'}"
     if statement.get("rank") == "deprecated":
-        _count(report, "wikidata deprecated statements skipped")
+        count_outcome(report, "wikidata deprecated statements skipped")
         _note(report, qid, f"{where} is deprecated: skipped")
         return None
     snak = statement.get("mainsnak")
     snaktype = snak.get("snaktype") if isinstance(snak, dict) else None
     if snaktype in ("novalue", "somevalue"):
-        _count(report, f"wikidata {snaktype} statements skipped")
+        count_outcome(report, f"wikidata {snaktype} statements skipped")
         _note(report, qid, f"{where} is {snaktype} ({'no' if snaktype == 'novalue' else 'an unknown'} value): "
                            "it names no entity, skipped")
         return None
@@ -335,7 +335,7 @@ def _statement_document(qid: str, prop: str, claim: Claim, statement: dict, retr
     if value in state.redirects:
         _note(report, qid, f"{where}: {value} redirects to {state.redirects[value]} (merged): read as that item")
         value = state.redirects[value]
-    guid = _text(statement.get("id"))
+    guid = text_or_none(statement.get("id"))
     if guid is None or "$" not in guid:
         raise ImportSkip(SkipReason.INVALID_ENTITY, f"{where}: the statement has no id")
     spec = RELATIONS[claim.relation]
@@ -527,31 +527,13 @@ def _proportion(snaks: object, qid: str, where: str, report: ImportReport | None
     return round(percent, 10)
 
 
-def _event(document: dict, report: ImportReport | None) -> RelationshipEvent:
-    document["schema_version"] = required_schema_version(document)
-    document["event_id"] = content_event_id(document, "wikidata")
-    event = validated_event(document, f"{document['relation_id']}: ")
-    if report is not None:
-        report.converted += 1
-    return event
-
-
 def _objects(value: object) -> list[dict]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 def _note(report: ImportReport | None, qid: str, text: str) -> None:
     if report is not None:
         report.notes.append(f"Wikidata {qid}: {text}")
-
-
-def _count(report: ImportReport | None, outcome: str) -> None:
-    if report is not None:
-        report.outcomes[outcome] += 1
 
 
 def events_from_wikidata(documents: Iterable[object], defaults: ImportDefaults | None = None,

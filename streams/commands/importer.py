@@ -1,5 +1,6 @@
-"""`coi-risk import FILE`: FtM entities, FtM/yente delta feeds, BODS statements or Wikidata entities -> relationship
-events, on stdout or straight to Kafka (`--produce`). `import-ftm` is the same command under its old name.
+"""`coi-risk import FILE`: FtM entities, FtM/yente delta feeds, BODS statements, Wikidata entities or KEK media
+database records -> relationship events, on stdout or straight to Kafka (`--produce`). `import-ftm` is the same
+command under its old name.
 
 The file is streamed: an FtM export is read in three passes, a BODS or Wikidata file in two (each holds only what
 later lines need, see `schemas.ftm.import_ftm`, `schemas.bods.import_bods` and `schemas.wikidata.import_wikidata`);
@@ -28,19 +29,20 @@ from streams.files import PreparedReplacement
 if TYPE_CHECKING:
     from schemas.ftm import ImportReport
 
-FORMATS = ("auto", "ftm", "ftm-delta", "bods", "wikidata")
+FORMATS = ("auto", "ftm", "ftm-delta", "bods", "wikidata", "kek")
 SHOWN_PER_KIND = 50  # skipped entities and notes listed one by one; the rest are counted
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    for name, summary in (("import", "FtM entities, FtM delta feeds, BODS or Wikidata -> relationship events"),
+    for name, summary in (("import", "FtM entities, FtM delta feeds, BODS, Wikidata or KEK -> relationship events"),
                           ("import-ftm", "alias of `import`")):
         parser = subparsers.add_parser(
             name, help=summary,
             description="Convert FollowTheMoney entities (flat, nested, or the entities of saved yente API "
                         "responses: /search, /match, /entities/<id>/adjacent), OpenSanctions/yente delta lines "
-                        "({\"op\": ..., \"entity\": ...}), BODS statements or Wikidata entities (wbgetentities "
-                        "or Special:EntityData responses, JSON dump lines) into relationship events: JSON "
+                        "({\"op\": ..., \"entity\": ...}), BODS statements, Wikidata entities (wbgetentities "
+                        "or Special:EntityData responses, JSON dump lines) or KEK media database records (its API's "
+                        "shareholder and media records) into relationship events: JSON "
                         "lines on stdout, or published to the input topic with --produce. A summary by outcome and "
                         "reason goes to stderr. Provenance comes from the data; the flags below only fill what it "
                         "lacks.")
@@ -141,6 +143,11 @@ def _events(fmt: str, reader: JsonValues, args: argparse.Namespace, report: Impo
 
         defaults = ImportDefaults(extractor_name="bods-import", extractor_version=BODS_IMPORT_VERSION, **given)
         return import_bods(reader.read, defaults, report)
+    if fmt == "kek":
+        from schemas.kek import EXTRACTOR_NAME as KEK_EXTRACTOR, KEK_IMPORT_VERSION, import_kek
+
+        defaults = ImportDefaults(extractor_name=KEK_EXTRACTOR, extractor_version=KEK_IMPORT_VERSION, **given)
+        return import_kek(reader.read, defaults, report)
     if fmt == "wikidata":
         from schemas.wikidata import EXTRACTOR_NAME, WIKIDATA_IMPORT_VERSION, import_wikidata
 
@@ -188,9 +195,10 @@ def _not_a_state(state_path: str | None, exc: Exception) -> None:
 
 
 def detect_format(reader: JsonValues) -> str:
-    """ftm-delta, bods, wikidata or ftm, from the first JSON object of the file (a saved yente API response is ftm:
-    the import reads the entities it carries, `schemas.ftm.yente_response_entities`)."""
+    """ftm-delta, bods, wikidata, kek or ftm, from the first JSON object of the file (a saved yente API response is
+    ftm: the import reads the entities it carries, `schemas.ftm.yente_response_entities`)."""
     from schemas.bods import is_bods
+    from schemas.kek import is_kek
     from schemas.wikidata import is_wikidata
 
     for value in reader.read(quiet=True):
@@ -202,6 +210,8 @@ def detect_format(reader: JsonValues) -> str:
             return "bods"
         if is_wikidata(value):
             return "wikidata"
+        if is_kek(value):
+            return "kek"
         return "ftm"
     return "ftm"
 

@@ -1,0 +1,334 @@
+"""The KEK media database (Kommission zur Ermittlung der Konzentration im Medienbereich, Germany's media
+concentration commission): its shareholder and media records, as its API gives them one by one
+(`https://medienvielfaltsmonitor.de/api/v1/shareholders/<squuid>` and `.../media/<squuid>`), out as relationship
+events. docs/events.md ("KEK media database") has the mapping table and what is lost.
+
+- A holding (`owns` / `ownedBy`, type `own`) is an ownership with `capitalShares` as its percentage. A general
+  partner (`complementaryPartner`: the Komplementär of a GmbH & Co. KG, which manages it, usually with 0% of its
+  capital) is control; its capital share, when it holds one, is an ownership beside it.
+- Operating a medium (`operates` / `operatedBy`, type `operate`) is control of the medium (a newspaper, website,
+  radio or TV programme, read as an Organization).
+- A radio or TV programme's supervising authority (`rfSupervisingAuthority`, a state media authority such as the
+  BLM) licenses and supervises its operator: `regulates`, from the authority (a PublicBody) to each operator the
+  programme's record names. Private broadcasting needs that licence; print and online media need none, so theirs
+  (mostly "DL", the media authorities together) is not read.
+- Each relation has its own id in KEK (`squuid`) and is listed by both of its ends: it is read once, from the record
+  KEK checked last (`controlDate`, also the events' `observed_at`).
+- Endpoints: `kek-<squuid>`. A shareholder is a Person (`naturalPerson`), else a Company; a `pseudoCompany` is a
+  holder that is not a company: a public body (a town, a district, a state, a ministry), which is read as a
+  PublicBody, or holders counted together (free float, the company's own shares, "other shareholders"), which are
+  no entity: their holdings are skipped, noted. An entity only named by a relation, not given a record of its own
+  in the file, is a LegalEntity (noted).
+
+`import_kek` reads the file once and holds what it read (KEK's whole database is about 11,000 entities and 26,000
+relations): what each entity is must be known before any relation naming it is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from schemas.events import SCHEMA_VERSION, RelationshipEvent
+from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason, _record,
+                         converted_event, count_outcome, text_or_none)
+from schemas.values import UnreadableValue, read_timestamp
+from schemas.vocabulary import RelationType, Status
+
+KEK_IMPORT_VERSION = "1.0"  # bump when the mapping changes what an import yields
+EXTRACTOR_NAME = "kek-import"
+PUBLISHER = "KEK (Kommission zur Ermittlung der Konzentration im Medienbereich)"
+RECORD_URL = "https://medienvielfaltsmonitor.de/api/v1/{kind}/{squuid}"
+
+MEDIA_TYPES = frozenset({"print", "online", "radio", "tv"})
+LICENSED_MEDIA = frozenset({"radio", "tv"})  # private broadcasting needs a state media authority's licence
+_LISTS = ("owns", "ownedBy", "operates", "operatedBy")
+_SQUUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# Holders KEK counts together under one name (free float, own shares, "further" or "other" shareholders): no entity.
+# Matched on the first word, as KEK names them ("Streubesitz an der Freenet AG", "weitere ca. 60 Kommanditisten").
+_TOGETHER = re.compile(r"^\s*(streubesitz|eigenbesitz|weitere|sonstige|übrige|verschiedene|andere)\b", re.IGNORECASE)
+# Of the holders KEK marks `pseudoCompany`, the public bodies: a town, district, state, the federation, a ministry
+# ("Stadt Wuppertal", "Rhein-Sieg-Kreis", "Freie Hansestadt Bremen (Land)", "Das Saarland").
+_PUBLIC_BODY = re.compile(
+    r"^\s*(das\s+)?(stadt|stadtgemeinde|gemeinde|markt|landkreis|kreis|landeshauptstadt|land|freistaat|freie"
+    r"|bundesrepublik|bundesministerium|ministerium|staatskanzlei|landschaftsverband|bezirk|saarland)\b"
+    r"|\w-kreis\b", re.IGNORECASE)
+
+
+def is_kek(document: object) -> bool:
+    """A KEK shareholder or media record (or an entry of its lists): a `squuid` and what only KEK's records carry."""
+    if not isinstance(document, dict) or not isinstance(document.get("squuid"), str) \
+            or not _SQUUID.match(document["squuid"]):
+        return False
+    return any(key in document for key in (*_LISTS, "naturalPerson", "pseudoCompany", "rfSupervisingAuthority")) \
+        or document.get("type") in MEDIA_TYPES
+
+
+@dataclass
+class _Entity:
+    """What the file says of one squuid: its kind (shareholders or media), name, flags, and when KEK checked it."""
+
+    kind: str
+    name: str | None = None
+    media_type: str | None = None
+    natural_person: bool | None = None
+    pseudo_company: bool | None = None
+    checked: str = ""
+
+
+@dataclass
+class _State:
+    entities: dict[str, _Entity] = field(default_factory=dict)
+    # relation squuid -> (controlDate of the record it was read from, that record's kind and squuid, the entry)
+    relations: dict[str, tuple[str, str, str, dict]] = field(default_factory=dict)
+    named: dict[str, str] = field(default_factory=dict)  # squuid -> a name a relation gives it
+    supervised: dict[str, dict] = field(default_factory=dict)  # squuid -> the latest record of a radio or TV programme
+    noted: set[tuple[str, str]] = field(default_factory=set)
+
+
+def import_kek(read: Callable[[], Iterable[object]], defaults: ImportDefaults = ImportDefaults(
+        extractor_name=EXTRACTOR_NAME, extractor_version=KEK_IMPORT_VERSION),
+               report: ImportReport | None = None) -> Iterator[RelationshipEvent]:
+    """Stream KEK records (JSON lines, an array, or the API's pretty-printed objects one after another, e.g. `cat
+    shareholders/*.json media/*.json`): what each entity is, then every relation once, in relation id order (so
+    one set of records gives the same events in any file order)."""
+    state = _State()
+    for document in read():
+        if not is_kek(document):
+            _record(report, Skipped(text_or_none(document.get("squuid")) if isinstance(document, dict) else None, "KEK",
+                                    SkipReason.INVALID_ENTITY.value,
+                                    "not a KEK shareholder or media record (no squuid, or none of its fields)"))
+            continue
+        _read_record(document, state)
+    for squuid in sorted(state.relations):
+        checked, kind, owner, entry = state.relations[squuid]
+        try:
+            for document in _relation_documents(squuid, checked, kind, owner, entry, state, defaults, report):
+                yield converted_event(document, "kek", report)
+        except ImportSkip as problem:
+            _record(report, Skipped(squuid, f"KEK {entry.get('type') or 'relation'}", problem.reason,
+                                    problem.message))
+    for medium, record in sorted(state.supervised.items()):
+        for operator in _operators(record):
+            try:
+                document = _supervision_document(medium, record, operator, state, defaults)
+                yield converted_event(document, "kek", report)
+            except ImportSkip as problem:
+                _record(report, Skipped(f"{medium}:{operator}", "KEK supervision", problem.reason, problem.message))
+
+
+def _read_record(document: dict, state: _State) -> None:
+    squuid = document["squuid"]
+    is_medium = document.get("type") in MEDIA_TYPES or "operatedBy" in document \
+        or "rfSupervisingAuthority" in document
+    checked = text_or_none(document.get("controlDate")) or ""
+    held = state.entities.get(squuid)
+    latest = held is None or held.checked <= checked  # of two records of one squuid, the one KEK checked last
+    if latest:
+        state.entities[squuid] = _Entity(
+            "media" if is_medium else "shareholders", _name(document.get("name")),
+            document.get("type") if is_medium else None,
+            document.get("naturalPerson") if isinstance(document.get("naturalPerson"), bool) else None,
+            document.get("pseudoCompany") if isinstance(document.get("pseudoCompany"), bool) else None, checked)
+    kind = "media" if is_medium else "shareholders"
+    for key in _LISTS:
+        entries = document.get(key)
+        for entry in entries if isinstance(entries, list) else ():
+            if not isinstance(entry, dict) or not isinstance(entry.get("squuid"), str):
+                continue
+            for end in ("holder", "held"):
+                ref = entry.get(end)
+                if isinstance(ref, dict) and isinstance(ref.get("squuid"), str) and _name(ref.get("name")):
+                    state.named.setdefault(ref["squuid"], _name(ref.get("name")))
+            # the far end of an entry in `owns` is `held`, and this record is its holder (and the reverse)
+            entry = dict(entry)
+            if key in ("owns", "operates"):
+                entry.setdefault("holder", {"squuid": squuid, "name": document.get("name")})
+            else:
+                entry.setdefault("held", {"squuid": squuid, "name": document.get("name")})
+            read = state.relations.get(entry["squuid"])
+            if read is None or read[0] < checked:
+                state.relations[entry["squuid"]] = (checked, kind, squuid, entry)
+    if latest:
+        if document.get("type") in LICENSED_MEDIA and isinstance(document.get("rfSupervisingAuthority"), dict):
+            state.supervised[squuid] = document
+        else:
+            state.supervised.pop(squuid, None)
+
+
+def _relation_documents(squuid: str, checked: str, kind: str, record: str, entry: dict, state: _State,
+                        defaults: ImportDefaults, report: ImportReport | None) -> list[dict]:
+    """The events of one KEK relation: a holding (ownership; control for a general partner, with an ownership of its
+    capital share beside it when it has one) or the operation of a medium (control)."""
+    holder, held = _end_id(entry.get("holder")), _end_id(entry.get("held"))
+    if holder is None or held is None:
+        raise ImportSkip(SkipReason.MISSING_ENDPOINT, "the relation does not name both its holder and what it holds")
+    relation = entry.get("type")
+    if relation not in ("own", "operate"):
+        raise ImportSkip(SkipReason.UNKNOWN_ROLE, f"relation type {relation!r} is neither own nor operate")
+    source = _ref(holder, state, report)
+    target = _ref(held, state, report, medium=relation == "operate")
+    if source is None or target is None:
+        together = state.entities.get(holder if source is None else held)
+        name = (together.name if together else None) or state.named.get(holder if source is None else held)
+        count_outcome(report, "kek holdings of shareholders counted together skipped")
+        _note(report, squuid, f"{name!r} counts several holders together (free float, own shares, others): "
+                              "not an entity, its holding is skipped")
+        return []
+    observed = _observed(checked, defaults)
+    base = {"source": source, "target": target, "observed": observed, "kind": kind, "record": record}
+    end = None
+    if entry.get("state") not in (None, "active"):
+        end = max(observed.date() - dt.timedelta(days=1), dt.date.min)
+        _note(report, squuid, f"state {entry.get('state')!r}: read as ended on {end}, the day before KEK checked it")
+    if relation == "operate":
+        medium = state.entities.get(held)
+        what = f"operates the {medium.media_type} medium" if medium and medium.media_type else "operates the medium"
+        return [_document(f"kek:{squuid}", RelationType.CONTROL, {"role": what}, end, base, defaults)]
+    share = _share(entry.get("capitalShares"), squuid, report)
+    documents = []
+    if entry.get("complementaryPartner") is True:
+        documents.append(_document(f"kek:{squuid}", RelationType.CONTROL,
+                                   {"role": "general partner (Komplementär)"}, end, base, defaults))
+        if share:
+            documents.append(_document(f"kek:{squuid}:capital", RelationType.OWNERSHIP,
+                                       {"percentage": share, "role": "general partner's capital share"}, end, base,
+                                       defaults))
+        return documents
+    properties = {"role": "shareholder"} if share is None else {"percentage": share, "role": "shareholder"}
+    return [_document(f"kek:{squuid}", RelationType.OWNERSHIP, properties, end, base, defaults)]
+
+
+def _supervision_document(medium: str, record: dict, operator: str, state: _State,
+                          defaults: ImportDefaults) -> dict:
+    authority = record["rfSupervisingAuthority"]
+    authority_id = _end_id(authority)
+    if authority_id is None:
+        raise ImportSkip(SkipReason.MISSING_ENDPOINT, "the supervising authority has no squuid")
+    name = _name(authority.get("fullName")) or _name(authority.get("name")) or authority_id
+    source = {"id": f"kek-{authority_id}", "schema": "PublicBody", "name": name, "country": "de",
+              "topics": ["gov.state"]}  # the media authorities are the states' (Landesmedienanstalten)
+    short = _name(authority.get("name"))
+    if short and short != name:
+        source["aliases"] = [short]
+    target = _ref(operator, state, None)
+    if target is None:
+        raise ImportSkip(SkipReason.MISSING_ENDPOINT, f"operator {operator} counts several holders together")
+    licence = ", ".join(f"{label} {record[key]}" for key, label in (
+        ("rfLicensed", "licensed"), ("rfLicenseFrom", "from"), ("rfLicenseUntil", "until"))
+        if text_or_none(record.get(key)))
+    title = _name(record.get("name")) or medium
+    role = f"supervising authority of the {record.get('type')} programme {title}" + (f" ({licence})" if licence else "")
+    # when KEK checked the programme's record, else its operator's (which lists the programme among what it operates):
+    # a quarter of the media records carry no controlDate
+    operator_record = state.entities.get(operator)
+    checked = state.entities[medium].checked or (operator_record.checked if operator_record else "")
+    base = {"source": source, "target": target, "observed": _observed(checked, defaults), "kind": "media",
+            "record": medium}
+    return _document(f"kek:{medium}:supervision:{operator}", RelationType.REGULATES, {"role": role[:500]}, None,
+                     base, defaults)
+
+
+def _operators(record: dict) -> list[str]:
+    """The operators a programme's record names (its licensees), active ones, each once, in id order."""
+    entries = record.get("operatedBy")
+    found = {_end_id(entry.get("holder")) for entry in (entries if isinstance(entries, list) else ())
+             if isinstance(entry, dict) and entry.get("state") in (None, "active")}
+    return sorted(found - {None})
+
+
+def _document(relation_id: str, relation: RelationType, properties: dict, end: dt.date | None, base: dict,
+              defaults: ImportDefaults) -> dict:
+    observed = base["observed"]
+    return {
+        "schema_version": SCHEMA_VERSION, "op": "upsert", "relation_id": relation_id,
+        "relation_type": relation.value, "source": base["source"], "target": base["target"],
+        "properties": properties, **({"end_date": end} if end else {}), "status": Status.CONFIRMED.value,
+        "observed_at": observed,
+        "provenance": {"source_url": RECORD_URL.format(kind=base["kind"], squuid=base["record"]),
+                       "publisher": PUBLISHER, "retrieved_at": observed,
+                       "extractor": {"name": defaults.extractor_name, "version": defaults.extractor_version},
+                       "confidence": defaults.confidence},
+    }
+
+
+def _ref(squuid: str, state: _State, report: ImportReport | None, medium: bool = False) -> dict | None:
+    """The event endpoint of a squuid; None for holders counted together (no entity)."""
+    known = state.entities.get(squuid)
+    name = (known.name if known else None) or state.named.get(squuid)
+    if medium or (known and known.kind == "media"):
+        schema = "Organization"
+    elif known is None or (known.natural_person is None and known.pseudo_company is None):
+        if name and _TOGETHER.match(name):
+            return None
+        schema = "LegalEntity"
+        _note_once(state, report, squuid, "no record of its own in the file (or one without naturalPerson and "
+                                          "pseudoCompany): read as LegalEntity")
+    elif known.natural_person:
+        schema = "Person"
+    elif known.pseudo_company:
+        if name and _TOGETHER.match(name):
+            return None
+        if name and _PUBLIC_BODY.match(name):
+            schema = "PublicBody"
+        else:
+            schema = "Organization"
+            _note_once(state, report, squuid, f"{name!r} is marked pseudoCompany (not a company) and is not a "
+                                              "public body KEK names so: read as Organization")
+    else:
+        schema = "Company"
+    if name is None:
+        _note_once(state, report, squuid, "no name in the file: named by its squuid")
+    return {"id": f"kek-{squuid}", "schema": schema, "name": (name or squuid)[:500]}
+
+
+def _share(value: object, squuid: str, report: ImportReport | None) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 100.0:
+        _note(report, squuid, f"capitalShares {value!r} is not a share from 0 to 100%: imported without it")
+        return None
+    return float(value)
+
+
+def _observed(checked: str, defaults: ImportDefaults) -> dt.datetime:
+    if checked:
+        try:
+            return read_timestamp(checked)
+        except UnreadableValue:
+            pass
+    if defaults.retrieved_at is None:
+        raise ImportSkip(SkipReason.MISSING_PROVENANCE, "the record has no controlDate (when KEK checked it) and "
+                                                        "there is no default for it (--retrieved-at)")
+    return defaults.retrieved_at
+
+
+def _end_id(ref: object) -> str | None:
+    if isinstance(ref, dict) and isinstance(ref.get("squuid"), str) and _SQUUID.match(ref["squuid"]):
+        return ref["squuid"]
+    return None
+
+
+def _name(value: object) -> str | None:
+    return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
+
+
+def _note(report: ImportReport | None, squuid: str, text: str) -> None:
+    if report is not None:
+        report.notes.append(f"KEK {squuid}: {text}")
+
+
+def _note_once(state: _State, report: ImportReport | None, squuid: str, text: str) -> None:
+    if (squuid, text) not in state.noted:
+        state.noted.add((squuid, text))
+        _note(report, squuid, text)
+
+
+def events_from_kek(documents: Iterable[object], defaults: ImportDefaults | None = None,
+                    report: ImportReport | None = None) -> Iterator[RelationshipEvent]:
+    """`import_kek` over documents in memory."""
+    documents = documents if isinstance(documents, list) else list(documents)
+    return import_kek(lambda: iter(documents), defaults or ImportDefaults(
+        extractor_name=EXTRACTOR_NAME, extractor_version=KEK_IMPORT_VERSION), report)
