@@ -62,8 +62,9 @@ def is_kek(document: object) -> bool:
     if not isinstance(document, dict) or not isinstance(document.get("squuid"), str) \
             or not _SQUUID.match(document["squuid"]):
         return False
+    # (a shareholder KEK lists without its flags or relations still carries the authorities it is filed with)
     return any(key in document for key in (*_LISTS, "naturalPerson", "pseudoCompany", "rfSupervisingAuthority")) \
-        or document.get("type") in MEDIA_TYPES
+        or document.get("type") in MEDIA_TYPES or isinstance(document.get("organizations"), list)
 
 
 @dataclass
@@ -86,6 +87,7 @@ class _State:
     named: dict[str, str] = field(default_factory=dict)  # squuid -> a name a relation gives it
     supervised: dict[str, dict] = field(default_factory=dict)  # squuid -> the latest record of a radio or TV programme
     noted: set[tuple[str, str]] = field(default_factory=set)
+    held: set[str] = field(default_factory=set)  # the squuids some holding names as what it holds
 
 
 def import_kek(read: Callable[[], Iterable[object]], defaults: ImportDefaults = ImportDefaults(
@@ -102,6 +104,8 @@ def import_kek(read: Callable[[], Iterable[object]], defaults: ImportDefaults = 
                                     "not a KEK shareholder or media record (no squuid, or none of its fields)"))
             continue
         _read_record(document, state)
+    state.held = {_end_id(entry.get("held")) for _, _, _, entry in state.relations.values()
+                  if entry.get("type") == "own"}
     for squuid in sorted(state.relations):
         checked, kind, owner, entry = state.relations[squuid]
         try:
@@ -227,7 +231,7 @@ def _supervision_document(medium: str, record: dict, operator: str, state: _Stat
     checked = state.entities[medium].checked or (operator_record.checked if operator_record else "")
     base = {"source": source, "target": target, "observed": _observed(checked, defaults), "kind": "media",
             "record": medium}
-    return _document(f"kek:{medium}:supervision:{operator}", RelationType.REGULATES, {"role": role[:500]}, None,
+    return _document(f"kek:{medium}:supervision:{operator}", RelationType.REGULATES, {"role": role[:200]}, None,
                      base, defaults)
 
 
@@ -266,8 +270,13 @@ def _ref(squuid: str, state: _State, report: ImportReport | None, medium: bool =
         schema = "LegalEntity"
         _note_once(state, report, squuid, "no record of its own in the file (or one without naturalPerson and "
                                           "pseudoCompany): read as LegalEntity")
-    elif known.natural_person:
+    elif known.natural_person and squuid not in state.held:
         schema = "Person"
+    elif known.natural_person:
+        # an association or a community of heirs KEK marks a natural person (it has shareholders of its own)
+        schema = "LegalEntity"
+        _note_once(state, report, squuid, f"{name!r} is marked naturalPerson but has shareholders of its own: read "
+                                          "as LegalEntity")
     elif known.pseudo_company:
         if name and _TOGETHER.match(name):
             return None

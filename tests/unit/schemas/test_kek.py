@@ -161,3 +161,19 @@ def test_something_else_in_a_kek_file_is_reported():
     events, report = imported([*records(), {"id": "x", "schema": "Company"}, [1, 2]])
     assert len(report.skipped) == 2 and {s.reason for s in report.skipped} == {"invalid_entity"}
     assert len(events) == len(imported()[0])
+
+
+def test_a_natural_person_with_shareholders_of_its_own_is_a_legal_entity():
+    """KEK marks some associations and communities of heirs `naturalPerson` ("Anbietergemeinschaft Hamburger
+    Lokalradio e.V.", held 50% by another association): a Person cannot be owned, and the contract refuses it as
+    what a holding holds, so such an entity is a LegalEntity, in every event naming it."""
+    documents = records()
+    next(d for d in documents if d["squuid"] == ULRICH)["naturalPerson"] = True
+    events, report = imported(documents)
+    assert report.skipped == []
+    named = {e.source.schema_.value for e in events if e.source.id == f"kek-{ULRICH}"} | \
+        {e.target.schema_.value for e in events if e.target.id == f"kek-{ULRICH}"}
+    assert named == {"LegalEntity"}
+    assert any("marked naturalPerson but has shareholders" in note for note in report.notes)
+    # a shareholder listed with no flags and no relations (only the authorities it is filed with) is still KEK's
+    assert is_kek({"squuid": RTA, "name": "rta.media GmbH", "state": "archived", "organizations": []})
