@@ -34,7 +34,7 @@ from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, Skip
 from schemas.values import UnreadableValue, first_day, last_day, read_timestamp
 from schemas.vocabulary import RELATIONS, EntitySchema, RelationType, Status
 
-WIKIDATA_IMPORT_VERSION = "1.0"  # bump when the mapping changes what an import yields
+WIKIDATA_IMPORT_VERSION = "1.1"  # bump when the mapping changes what an import yields
 EXTRACTOR_NAME = "wikidata-import"
 PUBLISHER = "Wikidata"
 ITEM_URL = "https://www.wikidata.org/wiki/{}"
@@ -78,6 +78,8 @@ PROPERTIES: dict[str, Claim] = {
     "P169": Claim(RelationType.DIRECTORSHIP, "chief executive officer", False, None, _P, one_at_a_time=True),
     "P488": Claim(RelationType.DIRECTORSHIP, "chairperson", False, None, _P, one_at_a_time=True),
     "P3320": Claim(RelationType.DIRECTORSHIP, "board member", False, None, _P),
+    # the head of an agency, a regulator, a ministry's department or a company (Wikidata's "director / manager")
+    "P1037": Claim(RelationType.DIRECTORSHIP, "director / manager", False, None, _P, one_at_a_time=True),
     "P108": Claim(RelationType.EMPLOYMENT, None, True, _P, None),
     "P102": Claim(RelationType.MEMBERSHIP, "member of political party", True, None, _ORG, one_at_a_time=True),
     "P463": Claim(RelationType.MEMBERSHIP, "member of", True, None, _ORG),
@@ -428,8 +430,6 @@ def _time_text(snak: object) -> tuple[str | None, str | None]:
     precision = value.get("precision")
     if not match or len(match.group(1)) > 4:
         return None, f"{value['time']!r} is not a date of the common era we can read"
-    if value.get("calendarmodel", "").endswith("Q1985786"):
-        return None, f"{value['time']!r} is a Julian calendar date"
     year, month, day = match.groups()
     if isinstance(precision, int) and 11 <= precision <= 14:  # a day, or an hour, minute, second of it
         return f"{year}-{month}-{day}", None
@@ -441,11 +441,40 @@ def _time_text(snak: object) -> tuple[str | None, str | None]:
 
 
 def _day(snak: dict, read: Callable[[str], dt.date]) -> dt.date:
-    """The day a time snak gives, read as a start (`first_day`) or an end (`last_day`); UnreadableValue if none."""
+    """The day a time snak gives, read as a start (`first_day`) or an end (`last_day`), in the Gregorian calendar;
+    UnreadableValue if none."""
     text, why = _time_text(snak)
     if text is None:
         raise UnreadableValue(why or "not a time")
-    return read(text)
+    if not snak["datavalue"]["value"].get("calendarmodel", "").endswith(_JULIAN):
+        return read(text)
+    # Wikidata keeps a date the sources give in the Julian calendar as that calendar's date (Lenin was born on
+    # 10 April 1870 there, 22 April in ours): the period's first or last day, converted
+    parts = [int(part) for part in text.split("-")]
+    year, month = parts[0], parts[1] if len(parts) > 1 else (1 if read is first_day else 12)
+    day = parts[2] if len(parts) > 2 else (1 if read is first_day else _julian_month_days(year, month))
+    try:
+        return _gregorian_of_julian(year, month, day)
+    except ValueError:
+        raise UnreadableValue(f"{text} is not a Julian calendar date we can convert") from None
+
+
+_JULIAN = "Q1985786"
+
+
+def _julian_month_days(year: int, month: int) -> int:
+    return 29 if month == 2 and year % 4 == 0 else (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]
+
+
+def _gregorian_of_julian(year: int, month: int, day: int) -> dt.date:
+    """The Gregorian date of a Julian calendar date, through its Julian day number; ValueError for an impossible
+    one or one before year 1."""
+    if not 1 <= month <= 12 or not 1 <= day <= _julian_month_days(year, month):
+        raise ValueError(f"{year}-{month}-{day}")
+    shift = (14 - month) // 12
+    years, months = year + 4800 - shift, month + 12 * shift - 3
+    julian_day = day + (153 * months + 2) // 5 + 365 * years + years // 4 - 32083
+    return dt.date.fromordinal(julian_day - 1721425)  # 1721426 is 1 January of year 1 (Gregorian), ordinal 1
 
 
 def _start(snaks: object, qid: str, where: str, report: ImportReport | None) -> dt.date | None:

@@ -239,7 +239,7 @@ def held(qualifiers: dict) -> tuple[list, ImportReport]:
 
 @pytest.mark.parametrize("end", [
     snak("P582", time("+1990-00-00T00:00:00Z", precision=8)),  # a decade
-    snak("P582", time("+1990-05-01T00:00:00Z", calendar="Q1985786")),  # Julian
+    snak("P582", time("+1990-02-30T00:00:00Z", calendar="Q1985786")),  # no such Julian day
     snak("P582", time("+1996-00-00T00:00:00Z", precision=11)),  # day precision without a month or day
 ])
 def test_an_end_that_cannot_be_read_skips_the_statement_rather_than_making_it_current(end):
@@ -374,3 +374,36 @@ def test_a_normal_value_beside_a_preferred_one_of_a_one_at_a_time_property_is_a_
                                   statement("Q1", "P39", "Q2", "a"),
                                   dict(statement("Q1", "P39", "Q3", "b"), rank="preferred"))])
     assert [event.end_date for event in offices] == [None, None]
+
+
+def test_julian_calendar_dates_are_converted_to_ours():
+    """Wikidata keeps a date its sources give in the Julian calendar as that calendar's date (a Russian official
+    appointed before 1918): converted, a day is the same day in our calendar, a month or a year the period's first
+    or last day (Julian February 1900 has 29 days). They were left out, and an ended office read as current."""
+    julian = "Q1985786"
+    [event], report = held({"P580": [snak("P580", time("+1870-04-10T00:00:00Z", calendar=julian))],
+                            "P582": [snak("P582", time("+1917-10-25T00:00:00Z", calendar=julian))]})
+    assert (event.start_date, event.end_date) == (dt.date(1870, 4, 22), dt.date(1917, 11, 7))
+    assert report.skipped == []
+    [event], _ = held({"P580": [snak("P580", time("+1900-02-00T00:00:00Z", precision=10, calendar=julian))],
+                       "P582": [snak("P582", time("+1900-02-00T00:00:00Z", precision=10, calendar=julian))]})
+    assert (event.start_date, event.end_date) == (dt.date(1900, 2, 13), dt.date(1900, 3, 13))
+    [event], _ = held({"P582": [snak("P582", time("+1600-00-00T00:00:00Z", precision=9, calendar=julian))]})
+    assert event.end_date == dt.date(1601, 1, 10)  # Julian 31 December 1600
+
+
+def test_the_director_of_an_agency_directs_it_and_a_former_one_no_longer():
+    """P1037 (director / manager) names the head of an agency, a regulator or a company: a directorship from the
+    person, which carries the body's authority (the vocabulary's control flag). Beside the preferred (current)
+    director, a normal one without an end is a former director (`Claim.one_at_a_time`)."""
+    regulator = entity("Q20", "A financial regulator", statement("Q20", "P31", "Q1639780", "t"),
+                       dict(statement("Q20", "P1037", "Q21", "a"), rank="preferred"),
+                       statement("Q20", "P1037", "Q22", "b"))
+    people = [entity(q, name, statement(q, "P31", "Q5", "c")) for q, name in (("Q21", "Director"), ("Q22", "Former"))]
+    events, _ = imported([regulator, *people])
+    found = {(e.source.id, e.target.id): e for e in events if e.relation_type.value == "directorship"}
+    assert set(found) == {("Q21", "Q20"), ("Q22", "Q20")}
+    current = found[("Q21", "Q20")]
+    assert (current.source.schema_.value, current.target.schema_.value) == ("Person", "PublicBody")
+    assert current.properties.role == "director / manager" and current.end_date is None
+    assert found[("Q22", "Q20")].end_date == dt.date(2025, 12, 31)
