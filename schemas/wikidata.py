@@ -34,7 +34,7 @@ from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, Skip
 from schemas.values import UnreadableValue, first_day, last_day, read_timestamp
 from schemas.vocabulary import RELATIONS, EntitySchema, RelationType, Status
 
-WIKIDATA_IMPORT_VERSION = "1.1"  # bump when the mapping changes what an import yields
+WIKIDATA_IMPORT_VERSION = "1.2"  # bump when the mapping changes what an import yields
 EXTRACTOR_NAME = "wikidata-import"
 PUBLISHER = "Wikidata"
 ITEM_URL = "https://www.wikidata.org/wiki/{}"
@@ -128,6 +128,30 @@ INSTANCE_SCHEMA: dict[str, EntitySchema] = {
     "Q157031": EntitySchema.ORGANIZATION,  # foundation
 }
 
+# An office's government tier as FtM's topics say it (the engine weighs a person's first hop by it:
+# `authority.position_tiers`): a head of state or government by the office's own class, and the level of the
+# jurisdiction it applies to (P1001) by that item's class, when the file carries the jurisdiction's item.
+HEAD_CLASSES = frozenset({"Q48352", "Q2285706", "Q30461", "Q14212"})  # head of state, of government, president, PM
+JURISDICTION_TOPIC: dict[str, str] = {
+    "Q6256": "gov.national",  # country
+    "Q3624078": "gov.national",  # sovereign state
+    "Q179164": "gov.national",  # unitary state
+    "Q43702": "gov.national",  # federation
+    "Q10864048": "gov.state",  # first-level administrative country subdivision
+    "Q107390": "gov.state",  # federated state
+    "Q1221156": "gov.state",  # state of Germany
+    "Q35657": "gov.state",  # state of the United States
+    "Q34876": "gov.state",  # province
+    "Q515": "gov.muni",  # city
+    "Q1549591": "gov.muni",  # big city
+    "Q15284": "gov.muni",  # municipality
+    "Q262166": "gov.muni",  # municipality of Germany
+    "Q3957": "gov.muni",  # town
+    "Q532": "gov.muni",  # village
+    "Q484170": "gov.muni",  # commune of France
+    "Q747074": "gov.muni",  # comune of Italy
+}
+
 # P1107 (proportion) units: "1" is a fraction of 1, Q11229 is per cent
 _PERCENT_UNIT = "http://www.wikidata.org/entity/Q11229"
 # P5102 (nature of statement) values that say the statement itself is in doubt: whatever its references, the
@@ -210,6 +234,7 @@ class _Known:
     modified: str | None = None
     full: tuple[str, int] | None = None  # (modified, position) of the version whose statements are read
     ranges: set[EntitySchema | None] = field(default_factory=set)  # what the statements naming it say it is
+    jurisdictions: tuple[str, ...] = ()  # an office's P1001 (applies to jurisdiction)
 
 
 @dataclass
@@ -250,6 +275,9 @@ def import_wikidata(read: Callable[[], Iterable[object]], defaults: ImportDefaul
                 known.modified = text_or_none(entity.get("modified"))
                 known.classes = tuple(filter(None, (_value_id(s.get("mainsnak")) for s in _objects(claims.get("P31"))
                                                     if s.get("rank") != "deprecated")))
+                known.jurisdictions = tuple(filter(None, (_value_id(s.get("mainsnak"))
+                                                          for s in _objects(claims.get("P1001"))
+                                                          if s.get("rank") != "deprecated")))
             for prop, claim in PROPERTIES.items():
                 for statement in _objects(claims.get(prop)):
                     value = _value_id(statement.get("mainsnak"))
@@ -390,7 +418,26 @@ def _ref(qid: str, allowed: frozenset[EntitySchema], state: _State, report: Impo
                  "identifiers": [{"scheme": "wikidata", "value": qid}]}
     if known.aliases:
         ref["aliases"] = list(known.aliases)
+    if schema is EntitySchema.POSITION:
+        topics = _office_topics(qid, known, state, report)
+        if topics:
+            ref["topics"] = topics
     return ref
+
+
+def _office_topics(qid: str, known: _Known, state: _State, report: ImportReport | None) -> list[str]:
+    """gov.head for a head of state or government, and the tier of the jurisdiction the office applies to, as far
+    as the file says; an office whose jurisdiction the file does not classify gets no tier (noted once)."""
+    topics = {"gov.head"} if HEAD_CLASSES.intersection(known.classes) else set()
+    for jurisdiction in known.jurisdictions:
+        classes = (state.known.get(state.redirects.get(jurisdiction, jurisdiction)) or _Known()).classes
+        tiers = {JURISDICTION_TOPIC[c] for c in classes if c in JURISDICTION_TOPIC}
+        topics |= tiers
+        if not tiers and (qid, "tier") not in state.noted:
+            state.noted.add((qid, "tier"))
+            _note(report, qid, f"applies to {jurisdiction} (P1001), whose class the file does not give as a country, "
+                               "state or municipality: no government tier")
+    return sorted(topics)
 
 
 def _schema(qid: str, state: _State, report: ImportReport | None) -> EntitySchema:

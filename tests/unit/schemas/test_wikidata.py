@@ -407,3 +407,26 @@ def test_the_director_of_an_agency_directs_it_and_a_former_one_no_longer():
     assert (current.source.schema_.value, current.target.schema_.value) == ("Person", "PublicBody")
     assert current.properties.role == "director / manager" and current.end_date is None
     assert found[("Q22", "Q20")].end_date == dt.date(2025, 12, 31)
+
+
+def test_an_office_gets_the_tier_of_its_jurisdiction_and_a_head_of_state_gov_head():
+    """The engine weighs a person's first hop by the office's tier (national 1.0, state 0.8, municipal 0.6); an
+    office without topics weighed as a national one, so a town's mayor from Wikidata steered like a minister. The
+    tier is read from the class of the jurisdiction the office applies to (P1001), when the file carries it."""
+    town = entity("Q30", "Smalltown", statement("Q30", "P31", "Q262166", "t"))  # municipality of Germany
+    land = entity("Q31", "A Land", statement("Q31", "P31", "Q1221156", "t"))  # state of Germany
+    country = entity("Q32", "A country", statement("Q32", "P31", "Q6256", "t"))
+    offices = [entity("Q40", "Mayor of Smalltown", statement("Q40", "P31", "Q4164871", "c"),
+                      statement("Q40", "P1001", "Q30", "j")),
+               entity("Q41", "Minister-President of A Land", statement("Q41", "P31", "Q4164871", "c"),
+                      statement("Q41", "P1001", "Q31", "j")),
+               entity("Q42", "President of A country", statement("Q42", "P31", "Q48352", "c"),
+                      statement("Q42", "P1001", "Q32", "j")),
+               entity("Q43", "Governor of Elsewhere", statement("Q43", "P31", "Q4164871", "c"),
+                      statement("Q43", "P1001", "Q99", "j"))]
+    person = entity("Q1", "An official", statement("Q1", "P31", "Q5", "c"),
+                    *(statement("Q1", "P39", office, office) for office in ("Q40", "Q41", "Q42", "Q43")))
+    events, report = imported([person, *offices, town, land, country])
+    topics = {event.target.id: event.target.topics for event in events}
+    assert topics == {"Q40": ("gov.muni",), "Q41": ("gov.state",), "Q42": ("gov.head", "gov.national"), "Q43": ()}
+    assert any("Q43" in note and "no government tier" in note for note in report.notes)
