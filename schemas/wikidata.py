@@ -34,7 +34,7 @@ from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, Skip
 from schemas.values import UnreadableValue, first_day, last_day, read_timestamp
 from schemas.vocabulary import RELATIONS, EntitySchema, RelationType, Status
 
-WIKIDATA_IMPORT_VERSION = "1.2"  # bump when the mapping changes what an import yields
+WIKIDATA_IMPORT_VERSION = "1.3"  # bump when the mapping changes what an import yields
 EXTRACTOR_NAME = "wikidata-import"
 PUBLISHER = "Wikidata"
 ITEM_URL = "https://www.wikidata.org/wiki/{}"
@@ -67,6 +67,14 @@ PROPERTIES: dict[str, Claim] = {
     "P25": Claim(RelationType.FAMILY, "mother", True, _P, _P),
     "P3373": Claim(RelationType.FAMILY, "sibling", True, _P, _P),
     "P1038": Claim(RelationType.FAMILY, "relative", True, _P, _P),
+    "P451": Claim(RelationType.FAMILY, "unmarried partner", True, _P, _P),
+    "P43": Claim(RelationType.FAMILY, "stepfather", True, _P, _P),
+    "P44": Claim(RelationType.FAMILY, "stepmother", True, _P, _P),
+    "P3448": Claim(RelationType.FAMILY, "stepparent", True, _P, _P),
+    "P8810": Claim(RelationType.FAMILY, "parent", True, _P, _P),
+    "P1290": Claim(RelationType.FAMILY, "godparent", True, _P, _P),
+    # a business partner (or a sports partner: the property does not tell them apart)
+    "P1327": Claim(RelationType.ASSOCIATE, "partner in business or sport", True, _P, _P),
     # ownership: owner -> owned
     "P127": Claim(RelationType.OWNERSHIP, "owned by", False, None, None, takes_share=True),
     "P1830": Claim(RelationType.OWNERSHIP, "owner of", True, None, None, takes_share=True),

@@ -430,3 +430,18 @@ def test_an_office_gets_the_tier_of_its_jurisdiction_and_a_head_of_state_gov_hea
     topics = {event.target.id: event.target.topics for event in events}
     assert topics == {"Q40": ("gov.muni",), "Q41": ("gov.state",), "Q42": ("gov.head", "gov.national"), "Q43": ()}
     assert any("Q43" in note and "no government tier" in note for note in report.notes)
+
+
+def test_partners_step_and_god_parents_and_business_partners_are_read():
+    """An unmarried partner (P451), step- and godparents (P43, P44, P3448, P1290), an unspecified parent (P8810) are
+    family, a partner in business (P1327) an associate: a PEP's partner was not read at all."""
+    person = entity("Q1", "A minister", statement("Q1", "P31", "Q5", "c"),
+                    *(statement("Q1", prop, f"Q{n}", prop) for n, prop in enumerate(
+                        ("P451", "P43", "P44", "P3448", "P8810", "P1290", "P1327"), start=50)))
+    others = [entity(f"Q{n}", f"Person {n}", statement(f"Q{n}", "P31", "Q5", "c")) for n in range(50, 57)]
+    events, report = imported([person, *others])
+    read = {event.target.id: (event.relation_type.value, event.properties.relationship) for event in events}
+    assert read == {"Q50": ("family", "unmarried partner"), "Q51": ("family", "stepfather"),
+                    "Q52": ("family", "stepmother"), "Q53": ("family", "stepparent"), "Q54": ("family", "parent"),
+                    "Q55": ("family", "godparent"), "Q56": ("associate", "partner in business or sport")}
+    assert report.skipped == []
