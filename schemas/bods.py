@@ -655,6 +655,9 @@ def bods_from_stakes(stakes: Iterable[ComputedStake], rule: str, day: dt.date,
                "recordType": record_type, "recordDetails": details, "publicationDetails": publication}
     for stake in stakes:
         percent = round(stake.stake * 100, 4)
+        # an estimate through an ownership without a percentage is no exact share: a register reading `exact` would
+        # take the engine's assumption for the declared figure; the share is only known to be above 0
+        share = {"exclusiveMinimum": 0, "maximum": 100} if stake.assumed else {"exact": percent}
         via = "; ".join(" -> ".join(chain) for chain in stake.chains)
         record_id = f"{stake.owner['id']}-indirect-{stake.owned['id']}"
         yield {
@@ -664,10 +667,10 @@ def bods_from_stakes(stakes: Iterable[ComputedStake], rule: str, day: dt.date,
             "recordDetails": {
                 "isComponent": False, "subject": stake.owned["id"], "interestedParty": stake.owner["id"],
                 "interests": [{
-                    "type": "shareholding", "directOrIndirect": "indirect", "share": {"exact": percent},
+                    "type": "shareholding", "directOrIndirect": "indirect", "share": share,
                     "details": f"computed by coi-risk ({RULE_DESCRIPTIONS.get(rule, rule)}) along: {via}"
-                               + ("; includes assumed stakes of ownerships without a percentage"
-                                  if stake.assumed else ""),
+                               + (f"; estimated at {percent:g}% with assumed stakes for ownerships without a "
+                                  "percentage" if stake.assumed else ""),
                 }],
             },
             "publicationDetails": publication,

@@ -494,6 +494,26 @@ def test_export_bods_declares_the_computed_indirect_stake(capsys, tmp_path):
     assert json.loads(capsys.readouterr().out) == statements, "one state, one export"
 
 
+def test_export_bods_writes_no_exact_share_for_an_estimate(capsys, tmp_path):
+    """A chain through an ownership without a percentage is estimated with the assumed stake: `exact` would declare
+    the assumption as the register's figure. The share says only what is known; the estimate is in `details`."""
+    lines, _, _ = run_import(capsys, str(OURS / "bods-chain.json"))
+    unknown = []
+    for line in lines:
+        event = json.loads(line)
+        if event["relation_type"] == "ownership" and event["target"]["id"] == "holdco":
+            event["properties"].pop("percentage", None)
+            event["properties"].pop("percentage_max", None)
+        unknown.append(json.dumps(event))
+    events = tmp_path / "chain.jsonl"
+    events.write_text("\n".join(unknown) + "\n")
+    assert main(["export-bods", str(events)]) == 0
+    [relationship] = [s for s in json.loads(capsys.readouterr().out) if s["recordType"] == "relationship"]
+    [interest] = relationship["recordDetails"]["interests"]
+    assert interest["share"] == {"exclusiveMinimum": 0, "maximum": 100}
+    assert "estimated at 12.5% with assumed stakes" in interest["details"]
+
+
 def test_deleting_a_person_retracts_every_relation_naming_it():
     from schemas.ftm import FtmFeed
 
