@@ -34,7 +34,7 @@ from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, Skip
 from schemas.values import UnreadableValue, first_day, last_day, read_timestamp
 from schemas.vocabulary import RELATIONS, EntitySchema, RelationType, Status
 
-WIKIDATA_IMPORT_VERSION = "1.3"  # bump when the mapping changes what an import yields
+WIKIDATA_IMPORT_VERSION = "1.4"  # bump when the mapping changes what an import yields
 EXTRACTOR_NAME = "wikidata-import"
 PUBLISHER = "Wikidata"
 ITEM_URL = "https://www.wikidata.org/wiki/{}"
@@ -342,7 +342,8 @@ def _item_events(qid: str, entity: dict, claims: dict, state: _State, defaults: 
                     raise ImportSkip(SkipReason.MISSING_PROVENANCE,
                                      "the entity has no `modified` time and no default for it (--retrieved-at)")
                 document = _statement_document(qid, prop, claim, statement, retrieved_at, state, defaults, report,
-                                               superseded and statement.get("rank") == "normal")
+                                               superseded and statement.get("rank") == "normal"
+                                               and not _names_a_role(statement))
                 if document is None:
                     continue
                 yield converted_event(document, "wikidata", report)
@@ -501,15 +502,15 @@ def _day(snak: dict, read: Callable[[str], dt.date]) -> dt.date:
     text, why = _time_text(snak)
     if text is None:
         raise UnreadableValue(why or "not a time")
-    if not snak["datavalue"]["value"].get("calendarmodel", "").endswith(_JULIAN):
+    parts = text.split("-")
+    if len(parts) < 3 or not snak["datavalue"]["value"].get("calendarmodel", "").endswith(_JULIAN):
+        # a month or a year is read as stated, as Wikibase reads it (it converts days only: Wikidata marks dates
+        # before 1583 Julian by default, so at a coarser precision the calendar says nothing about the period)
         return read(text)
-    # Wikidata keeps a date the sources give in the Julian calendar as that calendar's date (Lenin was born on
-    # 10 April 1870 there, 22 April in ours): the period's first or last day, converted
-    parts = [int(part) for part in text.split("-")]
-    year, month = parts[0], parts[1] if len(parts) > 1 else (1 if read is first_day else 12)
-    day = parts[2] if len(parts) > 2 else (1 if read is first_day else _julian_month_days(year, month))
+    # Wikidata keeps a day its sources give in the Julian calendar as that calendar's date (Lenin was born on
+    # 10 April 1870 there, 22 April in ours)
     try:
-        return _gregorian_of_julian(year, month, day)
+        return _gregorian_of_julian(*(int(part) for part in parts))
     except ValueError:
         raise UnreadableValue(f"{text} is not a Julian calendar date we can convert") from None
 
@@ -518,13 +519,15 @@ _JULIAN = "Q1985786"
 
 
 def _julian_month_days(year: int, month: int) -> int:
+    if not 1 <= month <= 12:
+        raise ValueError(f"month {month}")
     return 29 if month == 2 and year % 4 == 0 else (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]
 
 
 def _gregorian_of_julian(year: int, month: int, day: int) -> dt.date:
     """The Gregorian date of a Julian calendar date, through its Julian day number; ValueError for an impossible
     one or one before year 1."""
-    if not 1 <= month <= 12 or not 1 <= day <= _julian_month_days(year, month):
+    if not 1 <= day <= _julian_month_days(year, month):
         raise ValueError(f"{year}-{month}-{day}")
     shift = (14 - month) // 12
     years, months = year + 4800 - shift, month + 12 * shift - 3
@@ -552,8 +555,8 @@ def _end(snaks: object, start: dt.date | None, retrieved_at: dt.datetime, qid: s
     """The end (P582), the latest of several (as the FtM import reads several end dates). Leaving out an end would
     make an ended relation current, so, as the FtM import does (docs/events.md, "Ended without a date"): `novalue`
     (it has not ended) or no P582 is no end; `somevalue` alone (it ended, nobody says when) ends the day before the
-    entity was observed, never before the start; an end that cannot be read (coarser than a year, Julian calendar,
-    not a date) skips the statement (`unreadable_value`)."""
+    entity was observed, never before the start; an end that cannot be read (coarser than a year, a day the Julian
+    calendar does not have, not a date) skips the statement (`unreadable_value`)."""
     snaks = _objects(snaks)
     ends = []
     for snak in snaks:
@@ -572,6 +575,17 @@ def _end(snaks: object, start: dt.date | None, retrieved_at: dt.datetime, qid: s
     _note(report, qid, f"{where}: end time unknown (somevalue): read as ended on {end}, the day before the entity "
                        "was observed")
     return end
+
+
+# qualifiers that give the role a value holds (subject has role, object has role, as): a deputy beside the director
+_ROLE_QUALIFIERS = ("P2868", "P3831", "P794")
+
+
+def _names_a_role(statement: dict) -> bool:
+    """The statement says in what role its value holds (a deputy director, a co-chair): one of several at once,
+    not a former value beside the preferred one."""
+    qualifiers = statement.get("qualifiers")
+    return isinstance(qualifiers, dict) and any(_objects(qualifiers.get(p)) for p in _ROLE_QUALIFIERS)
 
 
 def _ended_unseen(start: dt.date | None, retrieved_at: dt.datetime) -> dt.date:

@@ -376,10 +376,11 @@ def test_a_normal_value_beside_a_preferred_one_of_a_one_at_a_time_property_is_a_
     assert [event.end_date for event in offices] == [None, None]
 
 
-def test_julian_calendar_dates_are_converted_to_ours():
-    """Wikidata keeps a date its sources give in the Julian calendar as that calendar's date (a Russian official
-    appointed before 1918): converted, a day is the same day in our calendar, a month or a year the period's first
-    or last day (Julian February 1900 has 29 days). They were left out, and an ended office read as current."""
+def test_julian_calendar_days_are_converted_to_ours_and_coarser_dates_read_as_stated():
+    """Wikidata keeps a day its sources give in the Julian calendar as that calendar's date (a Russian official
+    appointed before 1918): converted to the same day in ours. A month or a year is read as stated, as Wikibase
+    reads it (Wikidata marks every date before 1583 Julian by default). A Julian start was left out, and a statement
+    with a Julian end skipped."""
     julian = "Q1985786"
     [event], report = held({"P580": [snak("P580", time("+1870-04-10T00:00:00Z", calendar=julian))],
                             "P582": [snak("P582", time("+1917-10-25T00:00:00Z", calendar=julian))]})
@@ -387,9 +388,13 @@ def test_julian_calendar_dates_are_converted_to_ours():
     assert report.skipped == []
     [event], _ = held({"P580": [snak("P580", time("+1900-02-00T00:00:00Z", precision=10, calendar=julian))],
                        "P582": [snak("P582", time("+1900-02-00T00:00:00Z", precision=10, calendar=julian))]})
-    assert (event.start_date, event.end_date) == (dt.date(1900, 2, 13), dt.date(1900, 3, 13))
+    assert (event.start_date, event.end_date) == (dt.date(1900, 2, 1), dt.date(1900, 2, 28))
     [event], _ = held({"P582": [snak("P582", time("+1600-00-00T00:00:00Z", precision=9, calendar=julian))]})
-    assert event.end_date == dt.date(1601, 1, 10)  # Julian 31 December 1600
+    assert event.end_date == dt.date(1600, 12, 31)
+    # a day the Julian calendar does not have skips the statement, at any precision it is read
+    for text, precision in (("+1990-13-05T00:00:00Z", 11), ("+1990-02-30T00:00:00Z", 11)):
+        events, report = held({"P582": [snak("P582", time(text, precision=precision, calendar=julian))]})
+        assert events == [] and report.skipped[0].reason == "unreadable_value", text
 
 
 def test_the_director_of_an_agency_directs_it_and_a_former_one_no_longer():
@@ -445,3 +450,17 @@ def test_partners_step_and_god_parents_and_business_partners_are_read():
                     "Q52": ("family", "stepmother"), "Q53": ("family", "stepparent"), "Q54": ("family", "parent"),
                     "Q55": ("family", "godparent"), "Q56": ("associate", "partner in business or sport")}
     assert report.skipped == []
+
+
+def test_a_deputy_beside_the_preferred_director_is_not_a_former_one():
+    """P1037 has several people in office at once (a deputy, an artistic director beside a managing director), told
+    apart by a role qualifier (P2868 subject has role): such a normal statement beside the preferred one is a
+    concurrent value, not a former one ended on an unseen day (which would read a current head as a former one)."""
+    museum = entity("Q20", "A museum", statement("Q20", "P31", "Q43229", "t"),
+                    dict(statement("Q20", "P1037", "Q21", "a"), rank="preferred"),
+                    statement("Q20", "P1037", "Q22", "b", {"P2868": [snak("P2868", item_value("Q1162163"))]}),
+                    statement("Q20", "P1037", "Q23", "c"))
+    people = [entity(q, q, statement(q, "P31", "Q5", "c")) for q in ("Q21", "Q22", "Q23")]
+    events, _ = imported([museum, *people])
+    ends = {event.source.id: event.end_date for event in events}
+    assert ends == {"Q21": None, "Q22": None, "Q23": dt.date(2025, 12, 31)}
