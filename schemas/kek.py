@@ -66,11 +66,12 @@ _PUBLIC_BODY = re.compile(
     r"|.*kreis\s*$|.*\bstaatskanzlei\b|\s*staatsministerium\b|\s*(deutscher\s+)?bundestag\b|\s*auswärtiges amt\b"
     r"|\s*jobcenter\b", re.IGNORECASE)
 # How KEK writes a person ("Hinzer, Christina"): family name, comma, given names, no legal form or body among them.
-# Of the holders KEK gives no flags, those so named are people (219 of 346 in the 2026-08 archive).
+# Of the holders KEK gives no flags, those so named are people (265 in the 2026-08 archive).
 _PERSON_NAME = re.compile(r"^[^\W\d_][\w'.\- ]*,\s*[^\W\d_][\w'.\- ]*$")
 _NOT_A_PERSON = re.compile(
-    r"\b(gmbh|mbh|ag|kg|kgaa|ohg|gbr|e\.\s?v|eg|se|ug|ltd|llc|inc|plc|s\.?a|b\.?v|n\.?v|co|verlag|stiftung|verein|"
-    r"verband|holding|gesellschaft|gruppe|group|rundfunk|radio|medien|media|stadt|gemeinde|kreis|land|bank|"
+    r"\b(gmbh|mbh|ag|kg|kgaa|ohg|gbr|e\.\s?v|eg|se|ug|ltd|llc|inc|plc|s\.?a|b\.?v|n\.?v|co|l\.?l?\.?p|verlag|"
+    r"stiftung|verein|verband|holding|gesellschaft|gruppe|group|rundfunk|radio|medien|media|stadt|gemeinde|kreis|"
+    r"land|bank|"
     r"erben|erbengemeinschaft|familie|kirche|bistum|diözese)\b", re.IGNORECASE)
 
 
@@ -106,8 +107,9 @@ class _Entity:
 @dataclass
 class _State:
     entities: dict[str, _Entity] = field(default_factory=dict)
-    # relation squuid -> (controlDate of the record it was read from, that record's kind and squuid, the entry)
-    relations: dict[str, tuple[str, str, str, dict]] = field(default_factory=dict)
+    # relation squuid -> (controlDate of the record it was read from, that record's kind and squuid, the entry, the
+    # record's digest)
+    relations: dict[str, tuple[str, str, str, dict, str]] = field(default_factory=dict)
     named: dict[str, str] = field(default_factory=dict)  # squuid -> a name a relation gives it
     supervised: dict[str, dict] = field(default_factory=dict)  # squuid -> the latest record of a radio or TV programme
     noted: set[tuple[str, str]] = field(default_factory=set)
@@ -128,10 +130,10 @@ def import_kek(read: Callable[[], Iterable[object]], defaults: ImportDefaults = 
                                     "not a KEK shareholder or media record (no squuid, or none of its fields)"))
             continue
         _read_record(document, state)
-    state.held = {_end_id(entry.get("held")) for _, _, _, entry in state.relations.values()
+    state.held = {_end_id(entry.get("held")) for _, _, _, entry, _ in state.relations.values()
                   if entry.get("type") == "own"}
     for squuid in sorted(state.relations):
-        checked, kind, owner, entry = state.relations[squuid]
+        checked, kind, owner, entry, _ = state.relations[squuid]
         try:
             for document in _relation_documents(squuid, checked, kind, owner, entry, state, defaults, report):
                 yield converted_event(document, "kek", report)
@@ -180,8 +182,9 @@ def _read_record(document: dict, state: _State) -> None:
             else:
                 entry.setdefault("held", {"squuid": squuid, "name": document.get("name")})
             read = state.relations.get(entry["squuid"])
-            if read is None or (read[0], read[2]) < (checked, squuid):  # a tie: the record with the larger squuid
-                state.relations[entry["squuid"]] = (checked, kind, squuid, entry)
+            # a tie: the record with the larger squuid, then the larger digest (two records of one entity at one time)
+            if read is None or (read[0], read[2], read[4]) < (checked, squuid, rank):
+                state.relations[entry["squuid"]] = (checked, kind, squuid, entry, rank)
     if latest:
         if _media_type(document) in LICENSED_MEDIA and document.get("rfPublicPrivate") is not True \
                 and isinstance(document.get("rfSupervisingAuthority"), dict):
@@ -232,7 +235,7 @@ def _relation_documents(squuid: str, checked: str, kind: str, record: str, entry
     properties = {"role": "shareholder"} if share is None else {"percentage": share, "role": "shareholder"}
     documents.append(_document(f"kek:{squuid}", RelationType.OWNERSHIP, properties, end, base, defaults))
     votes = _share(entry.get("votingShares"), squuid, report)
-    if votes is not None and votes > 50.0 and (share is None or votes > share):
+    if votes is not None and votes > 50.0 and (share is None or share <= 50.0):
         # a voting majority on a capital minority (6% of the capital with all the votes): the holder steers it
         documents.append(_document(f"kek:{squuid}:votes", RelationType.CONTROL,
                                    {"role": f"holds {votes:g}% of the voting rights"}, end, base, defaults))

@@ -446,6 +446,8 @@ def _office_topics(qid: str, known: _Known, state: _State, report: ImportReport 
             state.noted.add((qid, "tier"))
             _note(report, qid, f"applies to {jurisdiction} (P1001), whose class the file does not give as a country, "
                                "state or municipality: no government tier")
+    if topics & {"gov.state", "gov.muni"}:  # a Land's or a town's head of government is no head of state's tier
+        topics.discard("gov.head")
     return sorted(topics)
 
 

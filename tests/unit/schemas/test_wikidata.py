@@ -17,6 +17,7 @@ from schemas.ftm import ImportReport
 from schemas.wikidata import PROPERTIES, WIKIDATA_IMPORT_VERSION, events_from_wikidata, is_wikidata
 from schemas.vocabulary import RELATIONS
 from scoring import Engine
+from scoring import ScoringConfig
 
 WIKIDATA = Path(__file__).parents[2] / "fixtures" / "wikidata"
 FULL = "api_php_action_wbgetentities_format_json_ids_{}_props_info_7csitelinks_2furls_7caliases_7clabels_" \
@@ -464,3 +465,15 @@ def test_a_deputy_beside_the_preferred_director_is_not_a_former_one():
     events, _ = imported([museum, *people])
     ends = {event.source.id: event.end_date for event in events}
     assert ends == {"Q21": None, "Q22": None, "Q23": dt.date(2025, 12, 31)}
+
+
+# A Land's Minister-President whose office Wikidata classes as head of government (Q2285706) gets gov.head and
+# gov.state; the engine takes the highest tier (gov.head 1.0), so he steers with a chancellor's weight, not 0.8.
+def test_a_head_of_a_states_government_weighs_as_a_state_office():
+    land = entity("Q31", "A Land", statement("Q31", "P31", "Q1221156", "t"))  # state of Germany
+    office = entity("Q41", "Minister-President of A Land", statement("Q41", "P31", "Q2285706", "c"),
+                    statement("Q41", "P1001", "Q31", "j"))
+    person = entity("Q1", "An official", statement("Q1", "P31", "Q5", "c"), statement("Q1", "P39", "Q41", "o"))
+    events, _ = imported([person, office, land])
+    topics = frozenset(events[0].target.topics)
+    assert ScoringConfig.load().authority.tier_weight(topics) == 0.8, topics
