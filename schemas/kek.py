@@ -110,7 +110,8 @@ class _State:
     # relation squuid -> (controlDate of the record it was read from, that record's kind and squuid, the entry, the
     # record's digest)
     relations: dict[str, tuple[str, str, str, dict, str]] = field(default_factory=dict)
-    named: dict[str, str] = field(default_factory=dict)  # squuid -> a name a relation gives it
+    # squuid -> (controlDate, digest) of the record whose relation named it, and the name: the latest record's
+    named: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     supervised: dict[str, dict] = field(default_factory=dict)  # squuid -> the latest record of a radio or TV programme
     noted: set[tuple[str, str]] = field(default_factory=set)
     held: set[str] = field(default_factory=set)  # the squuids some holding names as what it holds
@@ -173,8 +174,11 @@ def _read_record(document: dict, state: _State) -> None:
                 continue
             for end in ("holder", "held"):
                 ref = entry.get(end)
-                if isinstance(ref, dict) and isinstance(ref.get("squuid"), str) and _name(ref.get("name")):
-                    state.named.setdefault(ref["squuid"], _name(ref.get("name")))
+                name = _name(ref.get("name")) if isinstance(ref, dict) else None
+                if name and isinstance(ref.get("squuid"), str):
+                    held_name = state.named.get(ref["squuid"])
+                    if held_name is None or held_name[:2] < (checked, rank):  # as for relations: not the file order
+                        state.named[ref["squuid"]] = (checked, rank, name)
             # the far end of an entry in `owns` is `held`, and this record is its holder (and the reverse)
             entry = dict(entry)
             if key in ("owns", "operates"):
@@ -207,7 +211,7 @@ def _relation_documents(squuid: str, checked: str, kind: str, record: str, entry
     target = _ref(held, state, report, medium=relation == "operate")
     if source is None or target is None:
         together = state.entities.get(holder if source is None else held)
-        name = (together.name if together else None) or state.named.get(holder if source is None else held)
+        name = (together.name if together else None) or _named(state, holder if source is None else held)
         count_outcome(report, "kek holdings of shareholders counted together skipped")
         _note(report, squuid, f"{name!r} counts several holders together (free float, own shares, others): "
                               "not an entity, its holding is skipped")
@@ -240,6 +244,12 @@ def _relation_documents(squuid: str, checked: str, kind: str, record: str, entry
         documents.append(_document(f"kek:{squuid}:votes", RelationType.CONTROL,
                                    {"role": f"holds {votes:g}% of the voting rights"}, end, base, defaults))
     return documents
+
+
+def _named(state: _State, squuid: str) -> str | None:
+    """The name the latest record naming it in a relation gives an entity without a record of its own."""
+    held = state.named.get(squuid)
+    return held[2] if held else None
 
 
 def _supervision_document(medium: str, record: dict, operator: str, state: _State,
@@ -300,7 +310,7 @@ def _document(relation_id: str, relation: RelationType, properties: dict, end: d
 def _ref(squuid: str, state: _State, report: ImportReport | None, medium: bool = False) -> dict | None:
     """The event endpoint of a squuid; None for holders counted together (no entity)."""
     known = state.entities.get(squuid)
-    name = (known.name if known else None) or state.named.get(squuid)
+    name = (known.name if known else None) or _named(state, squuid)
     if medium or (known and known.kind == "media"):
         schema = "Organization"
     elif known is None or (known.natural_person is None and known.pseudo_company is None):

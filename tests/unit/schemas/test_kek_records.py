@@ -177,3 +177,14 @@ def test_two_records_of_one_entity_at_one_time_give_the_same_events_in_any_order
     one, _ = run([first, second, target])
     other, _ = run([second, first, target])
     assert [e.properties.percentage for e in one] == [e.properties.percentage for e in other]
+
+
+# An entity without a record of its own, named otherwise by two records (a renamed company): the name the latest
+# record gives, whatever the file order (the first read named it).
+def test_an_entity_named_only_by_relations_takes_the_latest_records_name_in_any_order():
+    old = holder(A, "Alpha GmbH", owns=[own(R, B, "Beta Radio GmbH", 30.0)], date="2020-01-01T00:00:00Z")
+    new = holder("5be1a6b6-0000-4000-8000-00000000000c", "Gamma GmbH",
+                 owns=[own("5be1a6b7-0000-4000-8000-000000000002", B, "Beta Media GmbH", 20.0)])
+    for documents in ([old, new], [new, old]):
+        events, _ = run(documents)
+        assert {e.target.name for e in events} == {"Beta Media GmbH"}
