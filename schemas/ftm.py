@@ -328,9 +328,9 @@ class Stored:
             raise ImportSkip(SkipReason.INVALID_ENTITY, "entity has no id")
         datasets = data.get("datasets") or ()
         return cls(proxy, tuple(sorted(str(d) for d in datasets)) if isinstance(datasets, list) else (),
-                   _text_or_none(data.get("first_seen")), _text_or_none(data.get("last_change")),
+                   text_or_none(data.get("first_seen")), text_or_none(data.get("last_change")),
                    _dropped_values(proxy.schema, data.get("properties")) if check_dropped else {},
-                   _text_or_none(data.get("judgement")))
+                   text_or_none(data.get("judgement")))
 
     def merge(self, other: Stored) -> Stored:
         dropped = {prop: tuple(dict.fromkeys(self.dropped.get(prop, ()) + other.dropped.get(prop, ())))
@@ -374,11 +374,9 @@ def _dropped_values(schema: Schema, properties: object) -> dict[str, tuple[str, 
     return dropped
 
 
-def _text_or_none(value: object) -> str | None:
+def text_or_none(value: object) -> str | None:
+    """An optional text field as the importers (FtM, BODS, Wikidata, KEK) read it: a non-empty string, else None."""
     return value if isinstance(value, str) and value else None
-
-
-text_or_none = _text_or_none  # the importers' (BODS, Wikidata, KEK) reading of an optional text field
 
 
 def count_outcome(report: ImportReport | None, outcome: str) -> None:
@@ -927,7 +925,7 @@ def _record(report: ImportReport | None, skipped: Skipped) -> None:
 
 def _describe(data: object, skip: ImportSkip) -> Skipped:
     known = data if isinstance(data, dict) else {}
-    return Skipped(_text_or_none(known.get("id")), _text_or_none(known.get("schema")), skip.reason, skip.message)
+    return Skipped(text_or_none(known.get("id")), text_or_none(known.get("schema")), skip.reason, skip.message)
 
 
 def _embedded(value: object) -> bool:
