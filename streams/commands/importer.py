@@ -1,5 +1,5 @@
-"""`coi-risk import FILE`: FtM entities, FtM/yente delta feeds, BODS statements, Wikidata entities or KEK media
-database records -> relationship events, on stdout or straight to Kafka (`--produce`). `import-ftm` is the same
+"""`coi-risk import FILE`: FtM entities, FtM/yente delta feeds, BODS statements, Wikidata entities, KEK media
+database records or OCDS releases and records -> relationship events, on stdout or straight to Kafka (`--produce`). `import-ftm` is the same
 command under its old name.
 
 The file is streamed: an FtM export is read in three passes, a BODS or Wikidata file in two (each holds only what
@@ -29,20 +29,21 @@ from streams.files import PreparedReplacement
 if TYPE_CHECKING:
     from schemas.ftm import ImportReport
 
-FORMATS = ("auto", "ftm", "ftm-delta", "bods", "wikidata", "kek")
+FORMATS = ("auto", "ftm", "ftm-delta", "bods", "wikidata", "kek", "ocds")
 SHOWN_PER_KIND = 50  # skipped entities and notes listed one by one; the rest are counted
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    for name, summary in (("import", "FtM entities, FtM delta feeds, BODS, Wikidata or KEK -> relationship events"),
+    for name, summary in (("import", "FtM entities, FtM delta feeds, BODS, Wikidata, KEK or OCDS -> relationship events"),
                           ("import-ftm", "alias of `import`")):
         parser = subparsers.add_parser(
             name, help=summary,
             description="Convert FollowTheMoney entities (flat, nested, or the entities of saved yente API "
                         "responses: /search, /match, /entities/<id>/adjacent), OpenSanctions/yente delta lines "
                         "({\"op\": ..., \"entity\": ...}), BODS statements, Wikidata entities (wbgetentities "
-                        "or Special:EntityData responses, JSON dump lines) or KEK media database records (its API's "
-                        "shareholder and media records) into relationship events: JSON "
+                        "or Special:EntityData responses, JSON dump lines), KEK media database records (its API's "
+                        "shareholder and media records) or Open Contracting (OCDS) releases, records and packages "
+                        "into relationship events: JSON "
                         "lines on stdout, or published to the input topic with --produce. A summary by outcome and "
                         "reason goes to stderr. Provenance comes from the data; the flags below only fill what it "
                         "lacks.")
@@ -148,6 +149,11 @@ def _events(fmt: str, reader: JsonValues, args: argparse.Namespace, report: Impo
 
         defaults = ImportDefaults(extractor_name=KEK_EXTRACTOR, extractor_version=KEK_IMPORT_VERSION, **given)
         return import_kek(reader.read, defaults, report)
+    if fmt == "ocds":
+        from schemas.ocds import EXTRACTOR_NAME as OCDS_EXTRACTOR, OCDS_IMPORT_VERSION, import_ocds
+
+        defaults = ImportDefaults(extractor_name=OCDS_EXTRACTOR, extractor_version=OCDS_IMPORT_VERSION, **given)
+        return import_ocds(reader.read, defaults, report)
     if fmt == "wikidata":
         from schemas.wikidata import EXTRACTOR_NAME, WIKIDATA_IMPORT_VERSION, import_wikidata
 
@@ -195,10 +201,11 @@ def _not_a_state(state_path: str | None, exc: Exception) -> None:
 
 
 def detect_format(reader: JsonValues) -> str:
-    """ftm-delta, bods, wikidata, kek or ftm, from the first JSON object of the file (a saved yente API response is
+    """ftm-delta, bods, wikidata, kek, ocds or ftm, from the first JSON object of the file (a saved yente API response is
     ftm: the import reads the entities it carries, `schemas.ftm.yente_response_entities`)."""
     from schemas.bods import is_bods
     from schemas.kek import is_kek
+    from schemas.ocds import is_ocds
     from schemas.wikidata import is_wikidata
 
     for value in reader.read(quiet=True):
@@ -212,6 +219,8 @@ def detect_format(reader: JsonValues) -> str:
             return "wikidata"
         if is_kek(value):
             return "kek"
+        if is_ocds(value):
+            return "ocds"
         return "ftm"
     return "ftm"
 

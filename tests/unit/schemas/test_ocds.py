@@ -1,0 +1,193 @@
+"""Open Contracting data (tests/fixtures/ocds: real releases and records of Mexico's Compranet, Mexico City's
+finance secretariat and Paraguay's DNCP, see tests/fixtures/README.md): each supplier of an award is awarded the
+contract by the process's buyer; processes compiled from their releases; party ids by org-id scheme or publisher."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import random
+from pathlib import Path
+
+from schemas.bods import is_bods
+from schemas.ftm import ImportDefaults, ImportReport
+from schemas.kek import is_kek
+from schemas.ocds import EXTRACTOR_NAME, OCDS_IMPORT_VERSION, events_from_ocds, is_ocds
+from schemas.wikidata import is_wikidata
+
+FIXTURES = Path(__file__).parents[2] / "fixtures"
+OCDS = FIXTURES / "ocds"
+COMPRANET = OCDS / "record-package-1-2.json"  # two records with compiled releases (OCDS 1.1)
+CDMX = OCDS / "release-package-1-2.json"  # releases of two processes to compile (OCDS 1.0: no parties)
+DNCP = OCDS / "release-package_1.1-1.json"  # a compiled release in a package without a publisher
+INAH = "ocds-07smqs-INAH-195"  # Instituto Nacional de Antropología e Historia, a buyer
+BROKERS = "ocds-MX-RFC-GAB0709244G5"  # an insurance broker, by its RFC (Mexico's tax register)
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def imported(documents, **defaults):
+    report = ImportReport()
+    options = ImportDefaults(extractor_name=EXTRACTOR_NAME, extractor_version=OCDS_IMPORT_VERSION, **defaults)
+    return list(events_from_ocds(documents, options, report)), report
+
+
+def test_ocds_packages_and_releases_are_recognised_and_other_formats_are_not():
+    for path in (COMPRANET, CDMX, DNCP):
+        package = load(path)
+        assert is_ocds(package)
+        assert not (is_bods(package) or is_wikidata(package) or is_kek(package))
+    assert is_ocds(load(COMPRANET)["records"][0]["compiledRelease"])
+    assert not is_ocds({"id": "x", "schema": "Company", "properties": {}})
+    assert not is_ocds({"releases": [{"id": "not a release"}]})
+    assert not is_ocds(json.loads((FIXTURES / "bods" / "tecido.json").read_text())[0])
+
+
+def test_each_supplier_of_an_award_is_awarded_the_contract_by_the_buyer():
+    events, report = imported([load(COMPRANET)])
+    assert report.skipped == [] and report.converted == 3
+    by_id = {e.relation_id: e for e in events}
+    award = by_id[f"ocds:ocds-07smqs-993235:award:991324:{BROKERS}"]
+    assert award.relation_type.value == "awards_contract"
+    assert (award.source.id, award.source.schema_.value) == (INAH, "PublicBody")
+    assert award.source.name == "Instituto Nacional de Antropología e Historia"
+    assert (award.target.id, award.target.schema_.value) == (BROKERS, "LegalEntity")
+    # Compranet writes the RFC's scheme by name: read as MX-RFC, a tax number valid in Mexico
+    assert [(i.scheme, i.value, i.jurisdiction) for i in award.target.identifiers] == \
+        [("tax", "GAB0709244G5", "mx")]
+    assert (award.properties.amount, award.properties.currency) == (189654.0, "MXN")
+    assert award.properties.purpose.startswith("SERVICIO DE ASESORÍA EXTERNA DE SEGUROS")
+    # no award date: the contract's signature starts it, its period's end ends it
+    assert (award.start_date, award.end_date) == (dt.date(2016, 1, 29), dt.date(2016, 12, 31))
+    assert award.status.value == "confirmed"
+    assert award.provenance.publisher.startswith("SECRETARÍA DE LA FUNCIÓN PÚBLICA")
+    assert award.provenance.source_url.startswith("http")
+    assert award.observed_at == dt.datetime(2016, 2, 4, 11, 2, 19, tzinfo=dt.UTC)
+    # the second award to the same broker (a follow-up contract) is a relation of its own, not a second stake in one
+    follow_up = by_id[f"ocds:ocds-07smqs-993235:award:1322806:{BROKERS}"]
+    # neither an award date nor a signature: the contract period's start
+    assert (follow_up.start_date, follow_up.end_date) == (dt.date(2017, 1, 1), dt.date(2017, 3, 8))
+    assert {e.source.id for e in events} == {INAH, "ocds-07smqs-SEMAR-272"}
+
+
+def test_releases_of_one_process_are_compiled_before_they_are_read():
+    """Mexico City publishes each process as a tender release and its later update (OCDS 1.0, organisations given in
+    place): compiled by date, the later values win; the same events whatever the order of the releases."""
+    package = load(CDMX)
+    events, report = imported([package])
+    assert report.converted == 2 and report.outcomes["ocds processes compiled from their releases"] == 2
+    buyers = {e.source.id for e in events}
+    assert buyers == {"ocds-87sd3t-GDF9712054NA"}  # publisher-scoped (the identifier gives no scheme)
+    assert all(e.source.schema_.value == "PublicBody" for e in events)
+    # the later release of a process is what the event states as observed
+    assert {e.observed_at.date() for e in events} == {dt.date(2017, 6, 5)}
+    shuffled = copy.deepcopy(package)
+    random.Random(5).shuffle(shuffled["releases"])
+    again, _ = imported([shuffled])
+    assert [e.model_dump_json() for e in again] == [e.model_dump_json() for e in events]
+
+
+def test_a_later_release_merges_into_an_earlier_one_field_by_field():
+    """A release that only says an award was cancelled keeps the award's suppliers (merged by id), and the award is
+    left out; an award a later release adds is read."""
+    tender = {"ocid": "ocds-abc123-1", "id": "1", "date": "2024-01-01T00:00:00Z", "tag": ["award"],
+              "buyer": {"id": "b", "name": "Ministry of Works"},
+              "parties": [{"id": "b", "name": "Ministry of Works", "roles": ["buyer"]},
+                          {"id": "s1", "name": "Roads Ltd", "roles": ["supplier"]},
+                          {"id": "s2", "name": "Bridges Ltd", "roles": ["supplier"]}],
+              "awards": [{"id": "a1", "status": "active", "date": "2024-01-01T00:00:00Z",
+                          "suppliers": [{"id": "s1", "name": "Roads Ltd"}], "value": {"amount": 10, "currency": "EUR"}}]}
+    cancel = {"ocid": "ocds-abc123-1", "id": "2", "date": "2024-02-01T00:00:00Z", "tag": ["awardUpdate"],
+              "awards": [{"id": "a1", "status": "cancelled"},
+                         {"id": "a2", "status": "pending", "suppliers": [{"id": "s2", "name": "Bridges Ltd"}]}]}
+    package = {"uri": "https://example.org/p.json", "publisher": {"name": "Works Portal"},
+               "publishedDate": "2024-03-01T00:00:00Z", "releases": [cancel, tender]}
+    events, report = imported([package])
+    assert [(e.relation_id, e.status.value) for e in events] == \
+        [("ocds:ocds-abc123-1:award:a2:ocds-abc123-s2", "proposed")]
+    assert report.outcomes["ocds cancelled awards skipped"] == 1
+    assert events[0].provenance.retrieved_at == dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
+
+
+def test_a_party_id_with_several_names_stays_in_its_process():
+    """A publisher that numbers its parties per process ("1" is another firm in each): never one entity."""
+    def process(number: int, supplier: str) -> dict:
+        return {"ocid": f"ocds-abc123-{number}", "id": "1", "date": "2024-01-01T00:00:00Z", "tag": ["award"],
+                "buyer": {"id": "0", "name": "Town Hall"},
+                "parties": [{"id": "0", "name": "Town Hall", "roles": ["buyer"]},
+                            {"id": "1", "name": supplier, "roles": ["supplier"]}],
+                "awards": [{"id": "a", "suppliers": [{"id": "1"}]}]}
+    package = {"uri": "https://example.org/p.json", "publisher": {"name": "Portal"},
+               "releases": [process(1, "Alpha SA"), process(2, "Beta SA")]}
+    events, report = imported([package])
+    assert sorted(e.target.id for e in events) == ["ocds-abc123-1-1", "ocds-abc123-2-1"]
+    assert {e.source.id for e in events} == {"ocds-abc123-0"}  # the buyer keeps one name: one entity
+    assert any("one party id with 2 names" in note for note in report.notes)
+
+
+def test_an_org_id_identifier_names_the_party_whoever_publishes_it():
+    release = {"ocid": "ocds-xyz789-9", "id": "1", "date": "2024-05-01T00:00:00Z", "tag": ["award"],
+               "buyer": {"id": "GB-GOR-D1", "name": "Department for Transport"},
+               "parties": [{"id": "GB-GOR-D1", "name": "Department for Transport", "roles": ["buyer"],
+                            "identifier": {"scheme": "GB-GOR", "id": "D1"}},
+                           {"id": "GB-COH-01234567", "name": "Example Rail Ltd", "roles": ["supplier"],
+                            "identifier": {"scheme": "GB-COH", "id": "01234567"},
+                            "additionalIdentifiers": [{"scheme": "XI-LEI", "id": "213800ABCDEFGHIJKL12"}]}],
+               "awards": [{"id": "1", "status": "active", "suppliers": [{"id": "GB-COH-01234567"}],
+                           "contractPeriod": {"startDate": "2024-06-01T00:00:00Z"}}]}
+    (event,), _ = imported([release], publisher="Contracts Finder", source_url="https://example.org/cf")
+    assert event.target.id == "ocds-GB-COH-01234567"
+    assert {(i.scheme, i.value) for i in event.target.identifiers} == {("register", "01234567"),
+                                                                      ("lei", "213800ABCDEFGHIJKL12")}
+    assert event.source.id == "ocds-GB-GOR-D1" and event.start_date == dt.date(2024, 6, 1)
+
+
+def test_a_process_without_its_publisher_is_skipped_unless_one_is_given():
+    events, report = imported([load(DNCP)])
+    assert events == [] and [s.reason for s in report.skipped] == ["missing_provenance"]
+    events, report = imported([load(DNCP)], publisher="DNCP - Paraguay",
+                              source_url="https://www.contrataciones.gov.py/datos/record-package/193399.json")
+    (event,) = events
+    assert event.source.name == "Dirección Nacional de Contrataciones Públicas (DNCP)"
+    assert event.target.name == "MASTER SOFT SRL" and event.start_date == dt.date(2010, 4, 23)
+    assert (event.properties.amount, event.properties.currency) == (135630400.0, "PYG")
+
+
+def test_versioned_and_linked_releases_are_counted_not_read():
+    versioned = {"ocid": "ocds-abc123-1", "buyer": [{"releaseID": "1", "value": {"name": "x"}}], "tag": ["x"]}
+    linked = {"ocid": "ocds-abc123-2", "url": "https://example.org/r.json", "date": "2024-01-01T00:00:00Z",
+              "tag": ["tender"]}
+    events, report = imported([{"records": [{"ocid": "ocds-abc123-2", "releases": [linked]}]}, versioned])
+    assert events == []
+    assert report.outcomes["ocds versioned releases skipped"] == 1
+    assert report.outcomes["ocds linked releases skipped (no content)"] == 1
+
+
+def test_values_of_the_wrong_kind_anywhere_are_reported_never_raised():
+    """Real packages with values replaced at random by values of other kinds (a publisher's mistakes, an adversary):
+    the import ends, skipping or noting what it cannot read."""
+    junk = [None, 1, -5, True, "", "x", [], {}, [1], [None], {"id": None}, "2024-13-45", {"amount": "1"}, [{"id": 1}]]
+    bases = [load(path) for path in (COMPRANET, CDMX, DNCP)]
+
+    def paths(value, prefix=()):
+        yield prefix
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, item in items:
+            yield from paths(item, (*prefix, key))
+
+    rng = random.Random(13)
+    converted = 0
+    for _ in range(400):
+        document = copy.deepcopy(rng.choice(bases))
+        for _ in range(rng.randint(1, 4)):
+            place = rng.choice([p for p in paths(document) if p])
+            parent = document
+            for key in place[:-1]:
+                parent = parent[key]
+            parent[place[-1]] = copy.deepcopy(rng.choice(junk))
+        events, _ = imported([document], publisher="P", source_url="https://example.org/p")
+        converted += len(events)
+    assert converted > 0  # most mutations leave some award readable
