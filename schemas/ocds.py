@@ -303,10 +303,29 @@ def _reference(ocid: str, release: dict, reference: object) -> _Org | None:
         return None
     party_id = _text(reference.get("id"))
     if party_id is not None:
-        for party in release.get("parties") if isinstance(release.get("parties"), list) else ():
-            if isinstance(party, dict) and _text(party.get("id")) == party_id:
-                return _org(ocid, party)
+        party = _parties_by_id(release).get(party_id)
+        if party is not None:
+            return _org(ocid, party)
     return _org(ocid, reference)
+
+
+_PARTY_INDEX = "\x00parties by id"  # a key no OCDS field has: the index, kept in the importer's own copy of a release
+
+
+def _parties_by_id(release: dict) -> dict[str, dict]:
+    """The release's parties by id, built once per release (a framework agreement names thousands of suppliers, each
+    looked up by reference): the first party of an id, as a scan of the list would find it. The release is the
+    importer's own copy (`_kept`, `_merge`), compiled before this is asked for."""
+    index = release.get(_PARTY_INDEX)
+    if index is None:
+        index = {}
+        for party in release.get("parties") if isinstance(release.get("parties"), list) else ():
+            if isinstance(party, dict):
+                party_id = _text(party.get("id"))
+                if party_id is not None:
+                    index.setdefault(party_id, party)
+        release[_PARTY_INDEX] = index
+    return index
 
 
 def _org(ocid: str, party: dict) -> _Org | None:
