@@ -34,7 +34,7 @@ from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, Skip
 from schemas.values import UnreadableValue, first_day, last_day, read_timestamp
 from schemas.vocabulary import RELATIONS, EntitySchema, RelationType, Status
 
-WIKIDATA_IMPORT_VERSION = "1.4"  # bump when the mapping changes what an import yields
+WIKIDATA_IMPORT_VERSION = "1.5"  # bump when the mapping changes what an import yields
 EXTRACTOR_NAME = "wikidata-import"
 PUBLISHER = "Wikidata"
 ITEM_URL = "https://www.wikidata.org/wiki/{}"
@@ -58,6 +58,20 @@ class Claim:
 
 
 _P, _POS, _ORG = EntitySchema.PERSON, EntitySchema.POSITION, EntitySchema.ORGANIZATION
+# P1039 (kinship to subject) on a P1038 (relative) statement: what the relative is to the item, by Wikidata's own
+# labels of the kinships most statements use; another kinship is kept by its QID ("relative (Q41810796)").
+KINSHIP: dict[str, str] = {
+    "Q76557": "uncle", "Q76507": "aunt", "Q15224724": "nephew", "Q3403377": "niece",
+    "Q9238344": "grandfather", "Q9235758": "grandmother", "Q11921506": "grandson", "Q19756330": "granddaughter",
+    "Q19682162": "paternal grandfather", "Q4994791": "maternal grandfather", "Q2500621": "great-grandfather",
+    "Q19680017": "great-grandson", "Q3752578": "son-in-law", "Q2914212": "brother-in-law",
+    "Q3238556": "sister-in-law", "Q13204680": "father-in-law", "Q12160962": "wife's father",
+    "Q61740757": "adoptive father", "Q20746725": "adopted son", "Q20746728": "adopted daughter",
+    "Q4346792": "stepson", "Q19822354": "stepdaughter", "Q31819505": "male first cousin",
+    "Q12051531": "female first cousin", "Q23009870": "cousin", "Q12158205": "father's brother",
+    "Q4120409": "mother's brother", "Q23045211": "fraternal nephew", "Q19595226": "paternal half-brother",
+    "Q19595228": "paternal half-sister",
+}
 PROPERTIES: dict[str, Claim] = {
     "P39": Claim(RelationType.OCCUPANCY, "position held", True, _P, _POS),
     # family: the relationship says what the value is to the item (P40 on a father: the value is his child)
@@ -385,6 +399,11 @@ def _statement_document(qid: str, prop: str, claim: Claim, statement: dict, retr
     properties: dict = {}
     if claim.text:
         properties["relationship" if "relationship" in spec.properties else "role"] = claim.text
+    if prop == "P1038":
+        kinships = sorted({KINSHIP.get(kin, f"relative ({kin})")
+                           for kin in map(_value_id, _objects(qualifiers.get("P1039"))) if kin})
+        if kinships:
+            properties["relationship"] = ", ".join(kinships)[:200]
     if claim.takes_share:
         percentage = _proportion(qualifiers.get("P1107"), qid, where, report)
         if percentage is not None:

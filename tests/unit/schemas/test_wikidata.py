@@ -127,6 +127,17 @@ def test_a_family_tie_stated_from_both_people_counts_once():
     assert len(spouses.statements) == 2
 
 
+def test_a_relative_is_named_by_the_kinship_wikidata_gives():
+    """Putin's P1038 (relative) statements carry P1039 (kinship to subject): his son-in-law (with the marriage's
+    start) and his cousin by their labels, a kinship outside the table by its QID, never just "relative"."""
+    events, _ = imported(documents(PUTIN))
+    kin = {e.target.id: (e.properties.relationship, e.start_date) for e in events
+           if e.relation_type.value == "family" and e.relation_id.split(":")[1] == PUTIN
+           and e.target.id in {"Q22682071", "Q1833348", "Q15087614"}}
+    assert kin == {"Q22682071": ("son-in-law", dt.date(2013, 2, 1)), "Q1833348": ("male first cousin", None),
+                   "Q15087614": ("relative (Q41810796)", None)}
+
+
 def test_deprecated_statements_and_value_less_snaks_are_skipped_with_a_note():
     events, report = imported(documents(PUTIN))
     ids = {e.relation_id for e in events}
