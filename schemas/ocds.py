@@ -23,8 +23,9 @@ contracting process's awards:
   does not say whether a supplier is a company or a person). Identifiers in the schemes `schemas.identifiers`
   reads for BODS become typed identifiers, the others `other` ones (kept, never merged on).
 
-`import_ocds` holds the releases it read (only the parts it maps) until the file ends: releases of one process may
-be anywhere in it, and what each party is must be known before any award naming it is written.
+`import_ocds` reads the file twice: first what each party is (its names, whether it buys) and how many releases each
+process has, since that must be known before any award naming the party is written; then each process as soon as
+the file has given all of it. Only the loose releases of processes not yet complete are held (the parts it maps).
 """
 
 from __future__ import annotations
@@ -80,12 +81,6 @@ class _Source:
     published: str | None = None
 
 
-@dataclass
-class _Process:
-    releases: list[tuple[dict, _Source]] = field(default_factory=list)
-    compiled: tuple[dict, _Source] | None = None
-
-
 @dataclass(frozen=True)
 class _Org:
     """A party as a process names it: its key (the id it gets unless its scope must narrow), name, identifiers."""
@@ -102,82 +97,137 @@ def import_ocds(read: Callable[[], Iterable[object]], defaults: ImportDefaults =
         extractor_name=EXTRACTOR_NAME, extractor_version=OCDS_IMPORT_VERSION),
                 report: ImportReport | None = None) -> Iterator[RelationshipEvent]:
     """Stream OCDS data (release or record packages, releases, compiled releases or records; JSON lines, an array,
-    or pretty-printed objects one after another): every award's suppliers, process by process in ocid order (so one
-    set of releases gives the same events in any file order)."""
-    processes: dict[str, _Process] = {}
+    or pretty-printed objects one after another) in two passes: the first learns the parties (their names and
+    roles) and how many releases each process has; the second writes each process's awards as soon as the file has
+    given all of it (a compiled release at once; loose releases once the last of them is read). Only the loose
+    releases of processes not yet complete are held, so a national file of compiled releases streams. One set of
+    releases gives the same events in any file order (not in the same order)."""
+    survey = _Survey()
     for document in read():
         if not is_ocds(document):
             _record(report, Skipped(None, "OCDS", SkipReason.INVALID_ENTITY.value,
                                     "not an OCDS release, record or package (no ocid)"))
             continue
-        _collect(document, processes, report)
-    compiled: dict[str, tuple[dict, _Source]] = {}
-    for ocid in sorted(processes):
-        release = _compiled(ocid, processes[ocid], report)
-        if release is not None:
-            compiled[ocid] = release
-    names: dict[str, set[str]] = {}
-    parties = {ocid: _parties(ocid, release) for ocid, (release, _) in compiled.items()}
-    for found in parties.values():
-        for org, _ in found:
-            if not org.global_id:
-                names.setdefault(org.scoped, set()).add(_folded(org.name))
-    shared = {key for key, seen in names.items() if len(seen) == 1}
-    for key in sorted(names.keys() - shared):
-        _note(report, key, f"one party id with {len(names[key])} names in the file: scoped to each process")
-    authorities = {_final_id(org, shared) for found in parties.values() for org, roles in found
-                   if roles & _AUTHORITY_ROLES}
-    for ocid, (release, source) in compiled.items():
-        try:
-            documents = _award_documents(ocid, release, source, shared, authorities, defaults, report)
-        except ImportSkip as problem:
-            _record(report, Skipped(ocid, "OCDS process", problem.reason, problem.message))
+        for release, source, compiled in _releases(document, report):
+            survey.add(release, compiled)
+    shared = {key for key, seen in survey.names.items() if len(seen) == 1}
+    for key in sorted(survey.names.keys() - shared):
+        _note(report, key, f"one party id with {len(survey.names[key])} names in the file: scoped to each process")
+    identity = _Identity(shared, survey.authorities, survey.local_authorities)
+    pending: dict[str, list[tuple[dict, _Source]]] = {}
+    for document in read():
+        if not is_ocds(document):
             continue
-        for relation_id, document in documents:
-            try:
-                yield converted_event(document, "ocds", report)
-            except ImportSkip as problem:
-                _record(report, Skipped(relation_id, "OCDS award", problem.reason, problem.message))
+        for release, source, compiled in _releases(document, None):
+            ocid = release["ocid"]
+            if ocid in survey.compiled:
+                # the newest compiled release of the process, once (a later package may repeat it)
+                if not compiled or survey.compiled[ocid] != _order(release):
+                    continue
+                del survey.compiled[ocid]
+                count_outcome(report, "ocds processes read from a compiled release")
+                yield from _process_events(ocid, release, source, identity, defaults, report)
+                continue
+            held = pending.setdefault(ocid, [])
+            held.append((release, source))
+            if len(held) == survey.loose[ocid]:
+                del pending[ocid]
+                merged, newest = _compiled(ocid, held)
+                count_outcome(report, "ocds processes compiled from their releases")
+                yield from _process_events(ocid, merged, newest, identity, defaults, report)
 
 
-def _collect(document: dict, processes: dict[str, _Process], report: ImportReport | None) -> None:
-    """File the releases of a document (a package, a record, a release) under their ocid."""
+@dataclass
+class _Survey:
+    """What the first pass learns: the names each publisher-scoped party id is given, the parties that buy or
+    procure, the newest compiled release of each process that has one, how many loose releases the others have."""
+
+    names: dict[str, set[str]] = field(default_factory=dict)
+    authorities: set[str] = field(default_factory=set)  # scoped keys
+    local_authorities: set[str] = field(default_factory=set)  # process-scoped keys
+    compiled: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # ocid -> the newest's `_order`
+    loose: dict[str, int] = field(default_factory=dict)
+
+    def add(self, release: dict, compiled: bool) -> None:
+        ocid = release["ocid"]
+        if compiled:
+            order = _order(release)
+            if self.compiled.get(ocid, ("",)) <= order:
+                self.compiled[ocid] = order
+        else:
+            self.loose[ocid] = self.loose.get(ocid, 0) + 1
+        # every release's names count (a party renamed within a process is scoped to it: never merged wrongly)
+        for org, roles in _parties(ocid, release):
+            if not org.global_id:
+                self.names.setdefault(org.scoped, set()).add(_folded(org.name))
+            if roles & _AUTHORITY_ROLES:
+                self.authorities.add(org.scoped)
+                self.local_authorities.add(org.local)
+
+
+@dataclass(frozen=True)
+class _Identity:
+    shared: set[str]
+    authorities: set[str]
+    local_authorities: set[str]
+
+    def entity_id(self, org: _Org) -> str:
+        return org.scoped if org.global_id or org.scoped in self.shared else org.local
+
+    def is_authority(self, org: _Org) -> bool:
+        if org.global_id or org.scoped in self.shared:
+            return org.scoped in self.authorities
+        return org.local in self.local_authorities
+
+
+def _process_events(ocid: str, release: dict, source: _Source, identity: _Identity, defaults: ImportDefaults,
+                    report: ImportReport | None) -> Iterator[RelationshipEvent]:
+    try:
+        documents = _award_documents(ocid, release, source, identity, defaults, report)
+    except ImportSkip as problem:
+        _record(report, Skipped(ocid, "OCDS process", problem.reason, problem.message))
+        return
+    for relation_id, document in documents:
+        try:
+            yield converted_event(document, "ocds", report)
+        except ImportSkip as problem:
+            _record(report, Skipped(relation_id, "OCDS award", problem.reason, problem.message))
+
+
+def _releases(document: dict, report: ImportReport | None) -> Iterator[tuple[dict, _Source, bool]]:
+    """The releases of a document (a package, a record, a release) with their source, each as the importer's own
+    trimmed copy, and whether it is a compiled release; what cannot be read is counted (when `report` is given)."""
     publisher = document.get("publisher")
     source = _Source(text_or_none(publisher.get("name")) if isinstance(publisher, dict) else None,
                      text_or_none(document.get("uri")), text_or_none(document.get("publishedDate")))
     if isinstance(document.get("releases"), list) and "ocid" not in document:
         for release in document["releases"]:
-            _file_release(release, source, processes, report)
-        return
-    if isinstance(document.get("records"), list):
+            yield from _release(release, source, report)
+    elif isinstance(document.get("records"), list):
         for record in document["records"]:
-            _file_record(record, source, processes, report)
-        return
-    if isinstance(document.get("compiledRelease"), dict) or isinstance(document.get("releases"), list):
-        _file_record(document, source, processes, report)
-        return
-    _file_release(document, source, processes, report)
+            yield from _record_releases(record, source, report)
+    elif isinstance(document.get("compiledRelease"), dict) or isinstance(document.get("releases"), list):
+        yield from _record_releases(document, source, report)
+    else:
+        yield from _release(document, source, report)
 
 
-def _file_record(record: object, source: _Source, processes: dict[str, _Process],
-                 report: ImportReport | None) -> None:
+def _record_releases(record: object, source: _Source,
+                     report: ImportReport | None) -> Iterator[tuple[dict, _Source, bool]]:
     if not isinstance(record, dict) or not isinstance(record.get("ocid"), str):
         count_outcome(report, "ocds records without an ocid skipped")
         return
     compiled = record.get("compiledRelease")
     if isinstance(compiled, dict) and not _versioned(compiled):
-        process = processes.setdefault(record["ocid"], _Process())
         kept = _kept(compiled)
-        kept.setdefault("ocid", record["ocid"])
-        if process.compiled is None or _order(process.compiled[0]) <= _order(kept):
-            process.compiled = (kept, source)
+        kept["ocid"] = record["ocid"]
+        yield kept, source, True
         return
     for release in record.get("releases") if isinstance(record.get("releases"), list) else ():
-        _file_release(release, source, processes, report)
+        yield from _release(release, source, report)
 
 
-def _file_release(release: object, source: _Source, processes: dict[str, _Process],
-                  report: ImportReport | None) -> None:
+def _release(release: object, source: _Source, report: ImportReport | None) -> Iterator[tuple[dict, _Source, bool]]:
     if not isinstance(release, dict) or not isinstance(release.get("ocid"), str):
         count_outcome(report, "ocds releases without an ocid skipped")
         return
@@ -189,14 +239,8 @@ def _file_release(release: object, source: _Source, processes: dict[str, _Proces
     if set(release) <= {"ocid", "url", "date", "tag"}:  # a linked release: only its address
         count_outcome(report, "ocds linked releases skipped (no content)")
         return
-    process = processes.setdefault(release["ocid"], _Process())
-    kept = _kept(release)
     tag = release.get("tag")
-    if isinstance(tag, list) and "compiled" in tag:
-        if process.compiled is None or _order(process.compiled[0]) <= _order(kept):
-            process.compiled = (kept, source)
-    else:
-        process.releases.append((kept, source))
+    yield _kept(release), source, isinstance(tag, list) and "compiled" in tag
 
 
 def _kept(release: dict) -> dict:
@@ -216,24 +260,18 @@ def _versioned(release: dict) -> bool:
 
 def _order(release: dict) -> tuple[str, str, str]:
     """Releases are merged by date; two of one date by release id, then content, so the file order decides nothing."""
-    content = hashlib.sha256(json.dumps(release, sort_keys=True, default=str).encode()).hexdigest()
+    content = hashlib.sha256(json.dumps({key: value for key, value in release.items() if key != _PARTY_INDEX},
+                                        sort_keys=True, default=str).encode()).hexdigest()
     return (str(release.get("date") or ""), str(release.get("id") or ""), content)
 
 
-def _compiled(ocid: str, process: _Process, report: ImportReport | None) -> tuple[dict, _Source] | None:
-    """The process as one release: the publisher's compiled release, else its releases merged as the standard
-    merges them; the source of the newest release."""
-    if process.compiled is not None:
-        count_outcome(report, "ocds processes read from a compiled release")
-        return process.compiled
-    if not process.releases:
-        return None
-    ordered = sorted(process.releases, key=lambda item: _order(item[0]))
+def _compiled(ocid: str, releases: list[tuple[dict, _Source]]) -> tuple[dict, _Source]:
+    """A process's releases merged as the standard merges them; the source of the newest release."""
+    ordered = sorted(releases, key=lambda item: _order(item[0]))
     merged: dict = {}
     for release, _ in ordered:
         merged = _merge(merged, release)
     merged["ocid"] = ocid
-    count_outcome(report, "ocds processes compiled from their releases")
     return merged, ordered[-1][1]
 
 
@@ -372,8 +410,8 @@ def _entity_id(text: str) -> str:
     return f"{readable}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
 
-def _award_documents(ocid: str, release: dict, source: _Source, shared: set[str], authorities: set[str],
-                     defaults: ImportDefaults, report: ImportReport | None) -> list[tuple[str, dict]]:
+def _award_documents(ocid: str, release: dict, source: _Source, identity: _Identity, defaults: ImportDefaults,
+                     report: ImportReport | None) -> list[tuple[str, dict]]:
     awards = _awards(release)
     if not awards:
         count_outcome(report, "ocds processes without awards")
@@ -406,9 +444,9 @@ def _award_documents(ocid: str, release: dict, source: _Source, shared: set[str]
             continue
         start, end = _period(ocid, award, own, provenance["observed"], report)
         properties = _properties(award, release)
-        for supplier in sorted({s.scoped: s for s in suppliers}.values(), key=lambda s: s.scoped):
-            source_ref = _ref(authority, shared, authorities)
-            target_ref = _ref(supplier, shared, authorities)
+        for supplier in sorted({identity.entity_id(s): s for s in suppliers}.values(), key=identity.entity_id):
+            source_ref = _ref(authority, identity)
+            target_ref = _ref(supplier, identity)
             relation_id = _entity_id(f"ocds:{ocid}:award:{award_id}:{target_ref['id']}")
             document = {
                 "schema_version": SCHEMA_VERSION, "op": "upsert", "relation_id": relation_id,
@@ -482,13 +520,9 @@ def _properties(award: dict, release: dict) -> dict:
     return properties
 
 
-def _final_id(org: _Org, shared: set[str]) -> str:
-    return org.scoped if org.global_id or org.scoped in shared else org.local
-
-
-def _ref(org: _Org, shared: set[str], authorities: set[str]) -> dict:
-    entity_id = _final_id(org, shared)
-    ref: dict = {"id": entity_id, "schema": "PublicBody" if entity_id in authorities else "LegalEntity",
+def _ref(org: _Org, identity: _Identity) -> dict:
+    entity_id = identity.entity_id(org)
+    ref: dict = {"id": entity_id, "schema": "PublicBody" if identity.is_authority(org) else "LegalEntity",
                  "name": org.name[:500]}
     if org.country:
         ref["country"] = org.country
