@@ -4,7 +4,7 @@
 A public buyer awarding a contract is the authority of procurement: an official who steers the buyer and holds a
 stake in the supplier, or whose family does, is the classic conflict of interest. OCDS publishers (national
 procurement systems, city governments, `open-contracting/kingfisher-collect`'s downloads) state it in a
-contracting process's awards:
+contracting process's awards (dates, statuses and merging in full in docs/events.md):
 
 - Each supplier of an award (`awards[].suppliers`) is awarded the contract by the process's `buyer` (its
   `tender.procuringEntity` where no buyer is given): one event, with the award's value as amount and currency and its
@@ -14,17 +14,16 @@ contracting process's awards:
 - A process published as several releases (a tender, then its award, then the contract) is compiled first, as the
   standard merges them: by date, later values over earlier ones, objects in arrays matched by `id`. A record's
   `compiledRelease` is read as it is.
-- Entity ids: a party with an identifier in an org-id.guide scheme (`GB-COH`, `MX-RFC`, `XI-LEI`; Compranet's
-  "Registro Federal de Contribuyentes de México" is MX-RFC) is `ocds-<scheme>-<id>`, whoever publishes it; any other
-  party is `<publisher prefix>-<party id>`, the prefix of the process's ocid (`ocds-07smqs`), since publishers keep
-  their party ids across processes; where one such id carries different names in the file (a publisher numbering
-  parties per process), it is scoped to its process instead (`<ocid>-<party id>`), never merged across them.
+- Entity ids depend on the party and its publisher alone: a party with an identifier in an org-id.guide scheme
+  (`GB-COH`, `MX-RFC`, `XI-LEI`; Compranet's "Registro Federal de Contribuyentes de México" is MX-RFC) is
+  `ocds-<scheme>-<id>`, whoever publishes it; any other party is `<publisher prefix>-<party id>-<name digest>`, so a
+  publisher numbering parties per process never makes one entity of two firms.
 - A party that buys or procures in any process of the file is a PublicBody; every other party is a LegalEntity (OCDS
-  does not say whether a supplier is a company or a person). Identifiers in the schemes `schemas.identifiers`
-  reads for BODS become typed identifiers, the others `other` ones (kept, never merged on).
+  does not say whether a supplier is a company or a person). Identifiers in the schemes `schemas.identifiers` reads
+  for BODS become typed identifiers, the others `other` ones (kept, never merged on).
 
-`import_ocds` reads the file twice: first what each party is (its names, whether it buys) and how many releases each
-process has, since that must be known before any award naming the party is written; then each process as soon as
+`import_ocds` reads the file twice: first which parties buy and how many releases each process has, since that must
+be known before any award naming them is written; then each process as soon as
 the file has given all of it. Only the loose releases of processes not yet complete are held (the parts it maps).
 """
 
@@ -33,7 +32,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -50,12 +51,20 @@ EXTRACTOR_NAME = "ocds-import"
 # The parts of a release the mapping reads; the rest (planning, items, documents, transactions...) is not held.
 _KEPT = ("ocid", "id", "date", "tag", "buyer", "tender", "awards", "contracts", "parties")
 _KEPT_TENDER = ("procuringEntity", "title")
+_KEPT_AWARD = ("id", "status", "date", "suppliers", "value", "title", "contractPeriod")
+_KEPT_CONTRACT = ("id", "awardID", "status", "dateSigned", "period", "implementation")
+_KEPT_PARTY = ("id", "name", "identifier", "additionalIdentifiers", "roles", "address")
 _ORG_ID = re.compile(r"^[A-Z]{2}-[A-Z0-9]+$")  # an org-id.guide list code: GB-COH, MX-RFC, XI-LEI
 # Scheme names some publishers write where the standard asks for the org-id.guide code.
 _SCHEME_NAMES = {"registro federal de contribuyentes de méxico": "MX-RFC"}
 _OCID_PREFIX = re.compile(r"^(ocds-[a-z0-9]{6})-", re.IGNORECASE)
 _IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
 _AUTHORITY_ROLES = frozenset({"buyer", "procuringEntity"})
+# Arrays the release schema merges whole (`wholeListMerge`), not by their objects' ids.
+_WHOLE_LIST_MERGE = frozenset({"additionalIdentifiers", "additionalClassifications"})
+# Identifiers a scheme gives whole classes of parties, which name no one: Mexico's generic RFCs for the public and
+# for foreign firms.
+_PLACEHOLDERS: dict[str, frozenset[str]] = {"MX-RFC": frozenset({"XAXX010101000", "XEXX010101000"})}
 
 
 def is_ocds(document: object) -> bool:
@@ -68,6 +77,10 @@ def is_ocds(document: object) -> bool:
     for key in ("releases", "records"):
         items = document.get(key)
         if isinstance(items, list) and items and isinstance(items[0], dict) and "ocid" in items[0]:
+            return True
+        # an empty package (a page of a feed with nothing new) is still a package: its metadata says so
+        if isinstance(items, list) and not items and any(
+                meta in document for meta in ("publishedDate", "publisher", "uri", "version")):
             return True
     return False
 
@@ -83,11 +96,10 @@ class _Source:
 
 @dataclass(frozen=True)
 class _Org:
-    """A party as a process names it: its key (the id it gets unless its scope must narrow), name, identifiers."""
+    """A party as a process names it: the entity id it gets (a function of the party and its publisher alone, so
+    the same in every import), its name and identifiers."""
 
-    scoped: str  # publisher-scoped key: `<prefix>-<party id>`, or the org-id key when it has one
-    local: str  # process-scoped key: `<ocid>-<party id>`
-    global_id: bool  # an org-id identifier: the same id in every publisher's data
+    entity_id: str
     name: str
     identifiers: tuple[dict, ...]
     country: str | None
@@ -109,24 +121,22 @@ def import_ocds(read: Callable[[], Iterable[object]], defaults: ImportDefaults =
                                     "not an OCDS release, record or package (no ocid)"))
             continue
         for release, source, compiled in _releases(document, report):
-            survey.add(release, compiled)
-    shared = {key for key, seen in survey.names.items() if len(seen) == 1}
-    for key in sorted(survey.names.keys() - shared):
-        _note(report, key, f"one party id with {len(survey.names[key])} names in the file: scoped to each process")
-    identity = _Identity(shared, survey.authorities, survey.local_authorities)
+            survey.add(release, source, compiled)
     pending: dict[str, list[tuple[dict, _Source]]] = {}
+    read_compiled: set[str] = set()
     for document in read():
         if not is_ocds(document):
             continue
         for release, source, compiled in _releases(document, None):
             ocid = release["ocid"]
             if ocid in survey.compiled:
-                # the newest compiled release of the process, once (a later package may repeat it)
-                if not compiled or survey.compiled[ocid] != _order(release):
+                # the newest compiled release of the process, once (a later package may repeat it); its loose
+                # releases are not read
+                if not compiled or ocid in read_compiled or survey.compiled[ocid] != _order(release, source):
                     continue
-                del survey.compiled[ocid]
+                read_compiled.add(ocid)
                 count_outcome(report, "ocds processes read from a compiled release")
-                yield from _process_events(ocid, release, source, identity, defaults, report)
+                yield from _process_events(ocid, release, source, survey.authorities, defaults, report)
                 continue
             held = pending.setdefault(ocid, [])
             held.append((release, source))
@@ -134,56 +144,36 @@ def import_ocds(read: Callable[[], Iterable[object]], defaults: ImportDefaults =
                 del pending[ocid]
                 merged, newest = _compiled(ocid, held)
                 count_outcome(report, "ocds processes compiled from their releases")
-                yield from _process_events(ocid, merged, newest, identity, defaults, report)
+                yield from _process_events(ocid, merged, newest, survey.authorities, defaults, report)
 
 
 @dataclass
 class _Survey:
-    """What the first pass learns: the names each publisher-scoped party id is given, the parties that buy or
-    procure, the newest compiled release of each process that has one, how many loose releases the others have."""
+    """What the first pass learns: the parties that buy or procure, the newest compiled release of each process that
+    has one, how many loose releases the others have."""
 
-    names: dict[str, set[str]] = field(default_factory=dict)
-    authorities: set[str] = field(default_factory=set)  # scoped keys
-    local_authorities: set[str] = field(default_factory=set)  # process-scoped keys
-    compiled: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # ocid -> the newest's `_order`
+    authorities: set[str] = field(default_factory=set)  # entity ids
+    compiled: dict[str, tuple] = field(default_factory=dict)  # ocid -> the newest's `_order`
     loose: dict[str, int] = field(default_factory=dict)
 
-    def add(self, release: dict, compiled: bool) -> None:
+    def add(self, release: dict, source: _Source, compiled: bool) -> None:
         ocid = release["ocid"]
         if compiled:
-            order = _order(release)
-            if self.compiled.get(ocid, ("",)) <= order:
+            order = _order(release, source)
+            held = self.compiled.get(ocid)
+            if held is None or held <= order:
                 self.compiled[ocid] = order
         else:
             self.loose[ocid] = self.loose.get(ocid, 0) + 1
-        # every release's names count (a party renamed within a process is scoped to it: never merged wrongly)
         for org, roles in _parties(ocid, release):
-            if not org.global_id:
-                self.names.setdefault(org.scoped, set()).add(_folded(org.name))
             if roles & _AUTHORITY_ROLES:
-                self.authorities.add(org.scoped)
-                self.local_authorities.add(org.local)
+                self.authorities.add(org.entity_id)
 
 
-@dataclass(frozen=True)
-class _Identity:
-    shared: set[str]
-    authorities: set[str]
-    local_authorities: set[str]
-
-    def entity_id(self, org: _Org) -> str:
-        return org.scoped if org.global_id or org.scoped in self.shared else org.local
-
-    def is_authority(self, org: _Org) -> bool:
-        if org.global_id or org.scoped in self.shared:
-            return org.scoped in self.authorities
-        return org.local in self.local_authorities
-
-
-def _process_events(ocid: str, release: dict, source: _Source, identity: _Identity, defaults: ImportDefaults,
+def _process_events(ocid: str, release: dict, source: _Source, authorities: set[str], defaults: ImportDefaults,
                     report: ImportReport | None) -> Iterator[RelationshipEvent]:
     try:
-        documents = _award_documents(ocid, release, source, identity, defaults, report)
+        documents = _award_documents(ocid, release, source, authorities, defaults, report)
     except ImportSkip as problem:
         _record(report, Skipped(ocid, "OCDS process", problem.reason, problem.message))
         return
@@ -244,10 +234,25 @@ def _release(release: object, source: _Source, report: ImportReport | None) -> I
 
 
 def _kept(release: dict) -> dict:
+    """The parts of a release the mapping reads (what the importer holds of a process until it is complete)."""
     kept = {key: release[key] for key in _KEPT if key in release}
     if isinstance(kept.get("tender"), dict):
-        kept["tender"] = {key: value for key, value in kept["tender"].items() if key in _KEPT_TENDER}
+        kept["tender"] = _only(kept["tender"], _KEPT_TENDER)
+    for key, fields in (("awards", _KEPT_AWARD), ("contracts", _KEPT_CONTRACT), ("parties", _KEPT_PARTY)):
+        if isinstance(kept.get(key), list):
+            kept[key] = [_only(item, fields) if isinstance(item, dict) else item for item in kept[key]]
+    for contract in kept.get("contracts") if isinstance(kept.get("contracts"), list) else ():
+        implementation = contract.get("implementation") if isinstance(contract, dict) else None
+        if isinstance(implementation, dict):
+            transactions = implementation.get("transactions")
+            contract["implementation"] = {"transactions": [
+                _only(t, ("id", "date")) if isinstance(t, dict) else t for t in transactions]} \
+                if isinstance(transactions, list) else {}
     return kept
+
+
+def _only(item: dict, fields: tuple[str, ...]) -> dict:
+    return {key: item[key] for key in fields if key in item}
 
 
 def _versioned(release: dict) -> bool:
@@ -258,47 +263,66 @@ def _versioned(release: dict) -> bool:
             isinstance(award, dict) and isinstance(award.get("status"), list) for award in release["awards"]))
 
 
-def _order(release: dict) -> tuple[str, str, str]:
-    """Releases are merged by date; two of one date by release id, then content, so the file order decides nothing."""
+def _order(release: dict, source: _Source) -> tuple:
+    """Releases are merged by date; two of one date by release id, then content, then where they were published
+    (the same release in two packages), so the file order decides nothing."""
     content = hashlib.sha256(json.dumps({key: value for key, value in release.items() if key != _PARTY_INDEX},
                                         sort_keys=True, default=str).encode()).hexdigest()
-    return (str(release.get("date") or ""), str(release.get("id") or ""), content)
+    return (str(release.get("date") or ""), str(release.get("id") or ""), content, source.published or "",
+            source.uri or "", source.publisher or "")
 
 
 def _compiled(ocid: str, releases: list[tuple[dict, _Source]]) -> tuple[dict, _Source]:
     """A process's releases merged as the standard merges them; the source of the newest release."""
-    ordered = sorted(releases, key=lambda item: _order(item[0]))
+    ordered = sorted(releases, key=lambda item: _order(*item))
     merged: dict = {}
     for release, _ in ordered:
-        merged = _merge(merged, release)
+        _merge_into(merged, release)
+    merged = _finished(merged)
     merged["ocid"] = ocid
     return merged, ordered[-1][1]
 
 
-def _merge(earlier: object, later: object) -> object:
-    """OCDS merging: objects field by field (null removes a field), arrays of objects with ids matched by id, any
-    other value replaced."""
-    if isinstance(earlier, dict) and isinstance(later, dict):
-        merged = dict(earlier)
-        for key, value in later.items():
-            if value is None:
-                merged.pop(key, None)
-            elif key in merged:
-                merged[key] = _merge(merged[key], value)
-            else:
-                merged[key] = value
-        return merged
-    if isinstance(earlier, list) and isinstance(later, list) and _identified(earlier) and _identified(later):
-        merged_items = {str(item["id"]): item for item in earlier}
-        for item in later:
-            key = str(item["id"])
-            merged_items[key] = _merge(merged_items[key], item) if key in merged_items else item
-        return list(merged_items.values())
-    return later
+class _ById(dict):
+    """An array of objects with ids while a process compiles: id -> object, so that each release merges into it in
+    the time of its own size (a process of thousands of releases, each adding an award)."""
 
 
-def _identified(items: list) -> bool:
-    return bool(items) and all(isinstance(item, dict) and item.get("id") is not None for item in items)
+def _merge_into(target: dict, later: dict) -> None:
+    """OCDS merging (what ocds-merge does): objects field by field, null removing a field; arrays of objects with
+    ids matched by id, an empty one adding nothing; the arrays the schema merges whole (`wholeListMerge`) and any
+    other value replaced. `later` is left as it was: what it gives is copied."""
+    for key, value in later.items():
+        if value is None:
+            target.pop(key, None)
+            continue
+        held = target.get(key)
+        if isinstance(value, dict):
+            if not isinstance(held, dict) or isinstance(held, _ById):
+                held = target[key] = {}
+            _merge_into(held, value)
+        elif isinstance(value, list) and key not in _WHOLE_LIST_MERGE and value and all(
+                isinstance(item, dict) and item.get("id") is not None for item in value):
+            if not isinstance(held, _ById):
+                held = target[key] = _ById()
+            for item in value:
+                into = held.get(str(item["id"]))
+                if into is None:
+                    into = held[str(item["id"])] = {}
+                _merge_into(into, item)
+        elif isinstance(value, list) and not value and isinstance(held, _ById):
+            continue
+        else:
+            target[key] = value
+
+
+def _finished(value: object) -> object:
+    """The compiled release as OCDS writes it: the arrays matched by id back to lists."""
+    if isinstance(value, _ById):
+        return [_finished(item) for item in value.values()]
+    if isinstance(value, dict):
+        return {key: _finished(item) for key, item in value.items()}
+    return value
 
 
 def _parties(ocid: str, release: dict) -> list[tuple[_Org, frozenset[str]]]:
@@ -375,22 +399,24 @@ def _org(ocid: str, party: dict) -> _Org | None:
     additional = party.get("additionalIdentifiers")
     listed = [identifier, *(item for item in (additional if isinstance(additional, list) else ())
                             if isinstance(item, dict))]
-    identifiers = tuple({"scheme": _scheme_code(item.get("scheme")) or _text(item.get("scheme")),
-                         "id": _text(item.get("id")), "uri": _text(item.get("uri"))}
-                        for item in listed if _text(item.get("id")))
+    identifiers = tuple({"scheme": code or _text(item.get("scheme")), "id": value, "uri": _text(item.get("uri"))}
+                        for item in listed
+                        for code, value in ((_scheme_code(item.get("scheme")), _text(item.get("id"))),)
+                        if value and value.upper() not in _PLACEHOLDERS.get(code or "", ()))
     code, value = _scheme_code(identifier.get("scheme")), _text(identifier.get("id"))
     address = party.get("address") if isinstance(party.get("address"), dict) else {}
     country = _text(address.get("countryName"))
     country = country.lower() if country and re.fullmatch(r"[A-Za-z]{2}", country) else None
+    if code and value and value.upper() not in _PLACEHOLDERS.get(code, ()):
+        return _Org(_entity_id(f"ocds-{code}-{value}"), name or value, identifiers, country)
+    # A publisher's own party id, with its publisher and the party's name: publishers keep their ids across their
+    # processes, but some number parties per process ("1" is another firm in each), so the name keeps firms apart
+    # whatever else an import holds; written as folded (accents, case, punctuation), a name's variants stay one.
     prefix_match = _OCID_PREFIX.match(ocid)
     prefix = prefix_match.group(1).lower() if prefix_match else ocid
-    if party_id is None:  # 1.0 without an identifier: named only
-        party_id = "n" + hashlib.sha256(_folded(name).encode()).hexdigest()[:16]
-    if code and value:
-        key = _entity_id(f"ocds-{code}-{value}")
-        return _Org(key, key, True, name or value, identifiers, country)
-    return _Org(_entity_id(f"{prefix}-{party_id}"), _entity_id(f"{ocid}-{party_id}"), False, name or party_id,
-                identifiers, country)
+    named = hashlib.sha256(_folded(name).encode()).hexdigest()[:10]
+    key = f"{prefix}-{party_id}-{named}" if party_id is not None else f"{prefix}-n{named}"
+    return _Org(_entity_id(key), name or party_id, identifiers, country)
 
 
 def _scheme_code(scheme: object) -> str | None:
@@ -410,30 +436,32 @@ def _entity_id(text: str) -> str:
     return f"{readable}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
 
-def _award_documents(ocid: str, release: dict, source: _Source, identity: _Identity, defaults: ImportDefaults,
+def _award_documents(ocid: str, release: dict, source: _Source, authorities: set[str], defaults: ImportDefaults,
                      report: ImportReport | None) -> list[tuple[str, dict]]:
     awards = _awards(release)
     if not awards:
         count_outcome(report, "ocds processes without awards")
         return []
-    authority = _reference(ocid, release, release.get("buyer")) \
-        or _reference(ocid, release, _tender(release).get("procuringEntity"))
+    authority = _authority(ocid, release)
     if authority is None:
         raise ImportSkip(SkipReason.MISSING_ENDPOINT, "the process names neither a buyer nor a procuring entity")
     provenance = _provenance(ocid, release, source, defaults)
-    contracts = release.get("contracts") if isinstance(release.get("contracts"), list) else []
+    contracts: dict[str, list[dict]] = {}  # award id -> its contracts
+    for contract in release.get("contracts") if isinstance(release.get("contracts"), list) else ():
+        if isinstance(contract, dict) and _text(contract.get("awardID")) is not None:
+            contracts.setdefault(_text(contract.get("awardID")), []).append(contract)
     documents = []
     for award in awards:
         award_id = _text(award.get("id"))
-        status = award.get("status")
+        status = _status(award.get("status"), AWARD_STATUSES)
         if status in ("cancelled", "unsuccessful"):
             count_outcome(report, f"ocds {status} awards skipped")
             continue
         if award_id is None:
             count_outcome(report, "ocds awards without an id skipped")
             continue
-        own = [c for c in contracts if isinstance(c, dict) and _text(c.get("awardID")) == award_id]
-        if own and all(c.get("status") == "cancelled" for c in own):
+        own = contracts.get(award_id, [])
+        if own and all(_status(c.get("status"), CONTRACT_STATUSES) == "cancelled" for c in own):
             count_outcome(report, "ocds awards whose every contract was cancelled skipped")
             continue
         suppliers = [_reference(ocid, release, s) for s in award.get("suppliers") or ()] \
@@ -442,18 +470,24 @@ def _award_documents(ocid: str, release: dict, source: _Source, identity: _Ident
         if not suppliers:
             count_outcome(report, "ocds awards without a supplier skipped")
             continue
+        if status not in AWARD_STATUSES.values() and status is not None:
+            count_outcome(report, "ocds awards of a status outside the codelist read as reported")
+            _note(report, ocid, f"award {award_id}: status {award.get('status')!r} is not one OCDS defines: read as "
+                                "reported")
+        event_status = Status.PROPOSED if status == "pending" else Status.REPORTED \
+            if status is not None and status not in AWARD_STATUSES.values() else defaults.status
         start, end = _period(ocid, award, own, provenance["observed"], report)
-        properties = _properties(award, release)
-        for supplier in sorted({identity.entity_id(s): s for s in suppliers}.values(), key=identity.entity_id):
-            source_ref = _ref(authority, identity)
-            target_ref = _ref(supplier, identity)
+        properties = _properties(ocid, award, release, report)
+        for supplier in sorted({s.entity_id: s for s in suppliers}.values(), key=lambda s: s.entity_id):
+            source_ref = _ref(authority, authorities)
+            target_ref = _ref(supplier, authorities)
             relation_id = _entity_id(f"ocds:{ocid}:award:{award_id}:{target_ref['id']}")
             document = {
                 "schema_version": SCHEMA_VERSION, "op": "upsert", "relation_id": relation_id,
                 "relation_type": RelationType.AWARDS_CONTRACT.value, "source": source_ref, "target": target_ref,
                 "properties": properties, **({"start_date": start} if start else {}),
                 **({"end_date": end} if end else {}),
-                "status": (Status.PROPOSED if status == "pending" else defaults.status).value,
+                "status": event_status.value,
                 "observed_at": provenance["observed"],
                 "provenance": {"source_url": provenance["source_url"], "publisher": provenance["publisher"],
                                "retrieved_at": provenance["retrieved"],
@@ -464,6 +498,44 @@ def _award_documents(ocid: str, release: dict, source: _Source, identity: _Ident
         if status == "pending":
             count_outcome(report, "ocds pending awards read as proposed")
     return documents
+
+
+def _authority(ocid: str, release: dict) -> _Org | None:
+    """Who awards: the buyer, else the procuring entity; where the release names neither, the one party with that
+    role (a publisher that lists roles but fills neither field)."""
+    for reference, role in ((release.get("buyer"), "buyer"), (_tender(release).get("procuringEntity"),
+                                                              "procuringEntity")):
+        org = _reference(ocid, release, reference)
+        if org is not None:
+            return org
+        holders = [party for party in _parties_by_id(release).values()
+                   if isinstance(party.get("roles"), list) and role in party["roles"]]
+        if len(holders) == 1:
+            return _org(ocid, holders[0])
+    return None
+
+
+# The codelists' values, and the words some publishers write for them (Spanish, Portuguese), compared folded.
+AWARD_STATUSES: dict[str, str] = {
+    "pending": "pending", "active": "active", "cancelled": "cancelled", "unsuccessful": "unsuccessful",
+    "pendiente": "pending", "activo": "active", "activa": "active", "adjudicado": "active", "adjudicada": "active",
+    "cancelado": "cancelled", "cancelada": "cancelled", "anulado": "cancelled", "anulada": "cancelled",
+    "desierto": "unsuccessful", "desierta": "unsuccessful", "pendente": "pending", "ativo": "active",
+}
+CONTRACT_STATUSES: dict[str, str] = {
+    "pending": "pending", "active": "active", "cancelled": "cancelled", "terminated": "terminated",
+    "cancelado": "cancelled", "cancelada": "cancelled", "terminado": "terminated", "terminada": "terminated",
+    "concluido": "terminated", "finalizado": "terminated", "activo": "active", "vigente": "active",
+}
+
+
+def _status(value: object, codelist: dict[str, str]) -> str | None:
+    """A status as its codelist names it, whatever its case; another value as given (folded); none as None."""
+    text = _text(value)
+    if text is None:
+        return None
+    folded = _folded(text)
+    return codelist.get(folded, folded)
 
 
 def _provenance(ocid: str, release: dict, source: _Source, defaults: ImportDefaults) -> dict:
@@ -485,19 +557,28 @@ def _provenance(ocid: str, release: dict, source: _Source, defaults: ImportDefau
 def _period(ocid: str, award: dict, contracts: list[dict], observed: dt.datetime,
             report: ImportReport | None) -> tuple[dt.date | None, dt.date | None]:
     """When the award held: from the award's date (else the first contract's signature, else the contract period's
-    start) to the end of its contracts' periods (else the award's contract period). A contract terminated or
-    cancelled without an end ended at the latest the day before the release stating it."""
+    start, else its first payment) to the end of its contracts' periods (else the award's contract period; a period
+    given by its duration ends that many days after it starts). Contracts that all ended (terminated, cancelled)
+    without an end ended with their last payment, else at the latest the day before the release stating them."""
     award_period = award.get("contractPeriod") if isinstance(award.get("contractPeriod"), dict) else {}
-    periods = [c.get("period") for c in contracts if isinstance(c.get("period"), dict)]
+    periods = [c["period"] for c in contracts if isinstance(c.get("period"), dict)]
+    paid = sorted(d for c in contracts for d in map(_day, _transaction_dates(c)) if d)
     start = _day(award.get("date")) or min(
         (d for d in (_day(c.get("dateSigned")) for c in contracts) if d), default=None) \
-        or _day(award_period.get("startDate"))
-    ends = [d for d in (_day(p.get("endDate")) for p in periods) if d]
-    end = max(ends) if ends else _day(award_period.get("endDate"))
-    if end is None and contracts and all(c.get("status") in ("terminated", "cancelled") for c in contracts):
-        end = observed.date() - dt.timedelta(days=1)
-        _note(report, ocid, f"award {award.get('id')}: its contracts ended without a date: read as ended on {end}, "
-                            "the day before the release stating it")
+        or min((d for d in (_day(p.get("startDate")) for p in periods) if d), default=None) \
+        or _day(award_period.get("startDate")) or (paid[0] if paid else None)
+    ends = [d for d in (_period_end(p) for p in periods) if d]
+    end = max(ends) if ends else _period_end(award_period)
+    if end is None and contracts and all(_status(c.get("status"), CONTRACT_STATUSES) in ("terminated", "cancelled")
+                                         for c in contracts):
+        if paid:
+            end = paid[-1]
+            _note(report, ocid, f"award {award.get('id')}: its contracts ended without a date: read as ended with "
+                                f"their last payment, {end}")
+        else:
+            end = observed.date() - dt.timedelta(days=1)
+            _note(report, ocid, f"award {award.get('id')}: its contracts ended without a date: read as ended on "
+                                f"{end}, the day before the release stating it, at the latest")
     if start is not None and end is not None and end < start:
         _note(report, ocid, f"award {award.get('id')}: its contracts end ({end}) before it starts ({start}): "
                             "read without an end")
@@ -505,13 +586,35 @@ def _period(ocid: str, award: dict, contracts: list[dict], observed: dt.datetime
     return start, end
 
 
-def _properties(award: dict, release: dict) -> dict:
+def _period_end(period: dict) -> dt.date | None:
+    """A period's end: its `endDate`, else its start and `durationInDays` (OCDS 1.1)."""
+    end = _day(period.get("endDate"))
+    if end is not None:
+        return end
+    start, days = _day(period.get("startDate")), period.get("durationInDays")
+    if start is not None and isinstance(days, (int, float)) and not isinstance(days, bool) \
+            and math.isfinite(days) and 0 <= days < 36_600:
+        return start + dt.timedelta(days=max(0, int(days) - 1))
+    return None
+
+
+def _transaction_dates(contract: dict) -> list[object]:
+    implementation = contract.get("implementation")
+    transactions = implementation.get("transactions") if isinstance(implementation, dict) else None
+    return [t.get("date") for t in transactions if isinstance(t, dict)] if isinstance(transactions, list) else []
+
+
+def _properties(ocid: str, award: dict, release: dict, report: ImportReport | None) -> dict:
     properties: dict = {}
     value = award.get("value") if isinstance(award.get("value"), dict) else {}
     amount, currency = value.get("amount"), _text(value.get("currency"))
-    if isinstance(amount, (int, float)) and not isinstance(amount, bool) and amount > 0:
-        properties["amount"] = float(amount)
-        if currency and re.fullmatch(r"[A-Z]{3}", currency):
+    currency = currency.upper() if currency and re.fullmatch(r"[A-Za-z]{3}", currency) else None
+    if isinstance(amount, (int, float)) and not isinstance(amount, bool) and math.isfinite(amount) and amount > 0:
+        if currency is None:
+            # an amount without its currency says nothing comparable: left out rather than shown bare
+            _note(report, ocid, f"award {award.get('id')}: value {amount!r} without a currency code: left out")
+        else:
+            properties["amount"] = float(amount)
             properties["currency"] = currency
     title = _name(award.get("title")) or _name(_tender(release).get("title"))
     if title:
@@ -520,13 +623,12 @@ def _properties(award: dict, release: dict) -> dict:
     return properties
 
 
-def _ref(org: _Org, identity: _Identity) -> dict:
-    entity_id = identity.entity_id(org)
-    ref: dict = {"id": entity_id, "schema": "PublicBody" if identity.is_authority(org) else "LegalEntity",
+def _ref(org: _Org, authorities: set[str]) -> dict:
+    ref: dict = {"id": org.entity_id, "schema": "PublicBody" if org.entity_id in authorities else "LegalEntity",
                  "name": org.name[:500]}
     if org.country:
         ref["country"] = org.country
-    identifiers = identifiers_from_bods(list(org.identifiers), entity_id)
+    identifiers = identifiers_from_bods(list(org.identifiers), org.entity_id)
     if identifiers:
         ref["identifiers"] = [identifier.model_dump(exclude_none=True) for identifier in identifiers]
     return ref
@@ -561,7 +663,10 @@ def _name(value: object) -> str | None:
 
 
 def _folded(name: str | None) -> str:
-    return " ".join((name or "").casefold().split())
+    """A name as compared: without accents, case or punctuation ("Secretaría de Finanzas", "SECRETARIA DE FINANZAS")."""
+    decomposed = unicodedata.normalize("NFKD", name or "")
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+    return " ".join(re.sub(r"[\W_]+", " ", plain).split())
 
 
 def _note(report: ImportReport | None, key: str, text: str) -> None:

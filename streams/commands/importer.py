@@ -313,13 +313,15 @@ def _object_spans_lines(stream: BinaryIO, limit: int = 1 << 22) -> bool:
     try:
         json.loads(first_line)
         return False
+    except RecursionError:  # a line, nested beyond the parser's reach: read as lines, where it is skipped and counted
+        return False
     except (json.JSONDecodeError, UnicodeDecodeError):
         pass
     stream.seek(0)
     text = stream.read(limit).decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
     try:
         json.JSONDecoder().raw_decode(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return False
     return True
 
@@ -363,10 +365,19 @@ def _text_chunks(stream: BinaryIO, bar, size: int = 1 << 20) -> Iterator[str]:
     import codecs
 
     decoder = codecs.getincrementaldecoder("utf-8")()
-    while chunk := stream.read(size):
-        bar.update(len(chunk))
-        yield decoder.decode(chunk)
-    yield decoder.decode(b"", final=True)
+    read = 0
+    try:
+        while chunk := stream.read(size):
+            bar.update(len(chunk))
+            yield decoder.decode(chunk)
+            read += len(chunk)
+        yield decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        # JSON is UTF-8 (RFC 8259): a file in another encoding (ocdskit keeps a real ISO-8859-1 one) is refused whole,
+        # with where, since every later byte of it may be misread
+        raise SystemExit(refusal("import", f"the file is not UTF-8 (byte {exc.object[exc.start:exc.start + 1]!r} at "
+                                           f"about byte {read + exc.start:,}); JSON is UTF-8: convert it first, e.g. "
+                                           "iconv -f ISO-8859-1 -t UTF-8")) from None
 
 
 class _readable:

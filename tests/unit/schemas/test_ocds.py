@@ -21,7 +21,8 @@ OCDS = FIXTURES / "ocds"
 COMPRANET = OCDS / "record-package-1-2.json"  # two records with compiled releases (OCDS 1.1)
 CDMX = OCDS / "release-package-1-2.json"  # releases of two processes to compile (OCDS 1.0: no parties)
 DNCP = OCDS / "release-package_1.1-1.json"  # a compiled release in a package without a publisher
-INAH = "ocds-07smqs-INAH-195"  # Instituto Nacional de Antropología e Historia, a buyer
+# Instituto Nacional de Antropología e Historia, a buyer: its publisher's party id, with a digest of its name
+INAH = "ocds-07smqs-INAH-195-d6f1a8825b"
 BROKERS = "ocds-MX-RFC-GAB0709244G5"  # an insurance broker, by its RFC (Mexico's tax register)
 
 
@@ -70,7 +71,7 @@ def test_each_supplier_of_an_award_is_awarded_the_contract_by_the_buyer():
     follow_up = by_id[f"ocds:ocds-07smqs-993235:award:1322806:{BROKERS}"]
     # neither an award date nor a signature: the contract period's start
     assert (follow_up.start_date, follow_up.end_date) == (dt.date(2017, 1, 1), dt.date(2017, 3, 8))
-    assert {e.source.id for e in events} == {INAH, "ocds-07smqs-SEMAR-272"}
+    assert {e.source.id for e in events} == {INAH, "ocds-07smqs-SEMAR-272-c787bf7037"}
 
 
 def test_releases_of_one_process_are_compiled_before_they_are_read():
@@ -80,7 +81,7 @@ def test_releases_of_one_process_are_compiled_before_they_are_read():
     events, report = imported([package])
     assert report.converted == 2 and report.outcomes["ocds processes compiled from their releases"] == 2
     buyers = {e.source.id for e in events}
-    assert buyers == {"ocds-87sd3t-GDF9712054NA"}  # publisher-scoped (the identifier gives no scheme)
+    assert buyers == {"ocds-87sd3t-GDF9712054NA-b74e5dd982"}  # the publisher's id (the identifier has no scheme)
     assert all(e.source.schema_.value == "PublicBody" for e in events)
     # the later release of a process is what the event states as observed
     assert {e.observed_at.date() for e in events} == {dt.date(2017, 6, 5)}
@@ -107,25 +108,32 @@ def test_a_later_release_merges_into_an_earlier_one_field_by_field():
                "publishedDate": "2024-03-01T00:00:00Z", "releases": [cancel, tender]}
     events, report = imported([package])
     assert [(e.relation_id, e.status.value) for e in events] == \
-        [("ocds:ocds-abc123-1:award:a2:ocds-abc123-s2", "proposed")]
+        [("ocds:ocds-abc123-1:award:a2:ocds-abc123-s2-389afa9b7d", "proposed")]
     assert report.outcomes["ocds cancelled awards skipped"] == 1
     assert events[0].provenance.retrieved_at == dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
 
 
-def test_a_party_id_with_several_names_stays_in_its_process():
-    """A publisher that numbers its parties per process ("1" is another firm in each): never one entity."""
-    def process(number: int, supplier: str) -> dict:
+def test_a_party_id_is_one_entity_per_name_whatever_else_the_import_holds():
+    """A publisher that numbers its parties per process ("1" is another firm in each) never makes one entity of two
+    firms, and an entity's id does not depend on what else is imported with it: the same in one file or two. A name
+    written with or without accents, in another case, is the same name."""
+    def process(number: int, supplier: str, buyer: str = "Town Hall") -> dict:
         return {"ocid": f"ocds-abc123-{number}", "id": "1", "date": "2024-01-01T00:00:00Z", "tag": ["award"],
-                "buyer": {"id": "0", "name": "Town Hall"},
-                "parties": [{"id": "0", "name": "Town Hall", "roles": ["buyer"]},
+                "buyer": {"id": "0", "name": buyer},
+                "parties": [{"id": "0", "name": buyer, "roles": ["buyer"]},
                             {"id": "1", "name": supplier, "roles": ["supplier"]}],
                 "awards": [{"id": "a", "suppliers": [{"id": "1"}]}]}
-    package = {"uri": "https://example.org/p.json", "publisher": {"name": "Portal"},
-               "releases": [process(1, "Alpha SA"), process(2, "Beta SA")]}
-    events, report = imported([package])
-    assert sorted(e.target.id for e in events) == ["ocds-abc123-1-1", "ocds-abc123-2-1"]
-    assert {e.source.id for e in events} == {"ocds-abc123-0"}  # the buyer keeps one name: one entity
-    assert any("one party id with 2 names" in note for note in report.notes)
+
+    def package(*releases) -> dict:
+        return {"uri": "https://example.org/p.json", "publisher": {"name": "Portal"}, "releases": list(releases)}
+
+    together, _ = imported([package(process(1, "Alpha SA"), process(2, "Beta SA", "TOWN HALL"))])
+    apart = [e for number, name in ((1, "Alpha SA"), (2, "Beta SA")) for e in imported([package(process(
+        number, name, "Town Hall" if number == 1 else "TOWN HALL"))])[0]]
+    assert [e.model_dump_json() for e in together] == [e.model_dump_json() for e in apart]
+    assert len({e.target.id for e in together}) == 2
+    assert all(e.target.id.startswith("ocds-abc123-1-") for e in together)
+    assert len({e.source.id for e in together}) == 1  # "Town Hall" and "TOWN HALL": one buyer
 
 
 def test_an_org_id_identifier_names_the_party_whoever_publishes_it():
@@ -215,3 +223,101 @@ def test_a_process_is_read_once_from_its_newest_compiled_release_or_all_its_rele
                           ("ocds-abc123-7", "https://example.org/town")]
     assert report.outcomes["ocds processes read from a compiled release"] == 1
     assert report.outcomes["ocds processes compiled from their releases"] == 1
+
+
+def release(number: str, date: str, **fields) -> dict:
+    return {"ocid": "ocds-abc123-9", "id": number, "date": date, "tag": ["award"], **fields}
+
+
+BUYER = {"buyer": {"id": "b", "name": "Ministry of Works"},
+         "parties": [{"id": "b", "name": "Ministry of Works", "roles": ["buyer"]}]}
+AWARD = {"id": "10", "status": "active", "suppliers": [{"id": "s", "name": "Roads Ltd"}],
+         "value": {"amount": 5, "currency": "EUR"}}
+
+
+def test_an_empty_array_in_a_later_release_adds_nothing_and_some_arrays_merge_whole():
+    """As ocds-merge merges (its `empty-identifiermerge-array` fixture): a later `"awards": []` keeps the awards;
+    `additionalIdentifiers` is replaced whole (`wholeListMerge`), not merged by id."""
+    first = release("1", "2024-01-01T00:00:00Z", buyer=BUYER["buyer"], awards=[AWARD], parties=[
+        *BUYER["parties"], {"id": "s", "name": "Roads Ltd", "roles": ["supplier"],
+                            "additionalIdentifiers": [{"id": "A1", "scheme": "XI-LEI"}]}])
+    second = release("2", "2024-02-01T00:00:00Z", awards=[], parties=[
+        {"id": "s", "additionalIdentifiers": [{"id": "B2", "scheme": "GB-COH"}]}])
+    (event,), _ = imported([first, second], publisher="P", source_url="https://example.org/p")
+    assert event.relation_id.startswith("ocds:ocds-abc123-9:award:10:")
+    assert [(i.scheme, i.value) for i in event.target.identifiers] == [("register", "B2")]
+
+
+def test_the_same_release_in_two_packages_gives_the_same_events_in_either_order():
+    """A feed's pages overlap: which package a release is read from is decided by the packages, not the file order."""
+    one = release("1", "2024-01-01T00:00:00Z", **BUYER, awards=[AWARD])
+    pages = [{"uri": f"https://example.org/page{n}", "publisher": {"name": "Portal"},
+              "publishedDate": f"2024-0{n}-05T00:00:00Z", "releases": [copy.deepcopy(one)]} for n in (1, 2)]
+    forward, _ = imported(pages)
+    backward, _ = imported(pages[::-1])
+    assert [e.model_dump_json() for e in forward] == [e.model_dump_json() for e in backward]
+    assert str(forward[0].provenance.source_url) == "https://example.org/page2"
+
+
+def test_when_a_contract_ran_is_read_from_its_duration_or_its_payments():
+    period = {"startDate": "2024-03-01T00:00:00Z", "durationInDays": 10}
+    by_duration = release("1", "2024-01-01T00:00:00Z", **BUYER, awards=[{**AWARD, "contractPeriod": period}])
+    (event,), _ = imported([by_duration], publisher="P", source_url="https://example.org/p")
+    assert (event.start_date, event.end_date) == (dt.date(2024, 3, 1), dt.date(2024, 3, 10))
+    # Portugal's contracts give neither a date nor a period, only their payments; the release date is the export's
+    undated = {**AWARD}
+    paid = release("1", "2019-11-25T00:00:00Z", **BUYER, awards=[undated], contracts=[
+        {"id": "c", "awardID": "10", "status": "terminated",
+         "implementation": {"transactions": [{"id": "t1", "date": "2008-12-12T00:00:00Z"},
+                                             {"id": "t2", "date": "2008-12-08T00:00:00Z"}]}}])
+    (event,), report = imported([paid], publisher="P", source_url="https://example.org/p")
+    assert (event.start_date, event.end_date) == (dt.date(2008, 12, 8), dt.date(2008, 12, 12))
+    assert any("ended with their last payment" in note for note in report.notes)
+
+
+def test_statuses_are_read_whatever_their_case_or_language_and_others_are_only_reported():
+    def status_of(award_status: str, contract_status: str | None = None):
+        contracts = [{"id": "c", "awardID": "10", "status": contract_status}] if contract_status else []
+        events, report = imported([release("1", "2024-01-01T00:00:00Z", **BUYER,
+                                           awards=[{**AWARD, "status": award_status}], contracts=contracts)],
+                                  publisher="P", source_url="https://example.org/p")
+        return [e.status.value for e in events]
+    assert status_of("Cancelled") == status_of("CANCELLED") == status_of("cancelada") == []
+    assert status_of("Unsuccessful") == status_of("desierto") == []
+    assert status_of("pendiente") == status_of("Pending") == ["proposed"]
+    assert status_of("activo") == status_of("Active") == ["confirmed"]
+    assert status_of("active", "Cancelled") == []
+    assert status_of("in force?") == ["reported"]
+
+
+def test_an_empty_package_is_ocds_and_values_it_cannot_use_are_left_out_not_the_award():
+    assert is_ocds({"uri": "https://example.org/p", "publishedDate": "2024-01-01T00:00:00Z", "releases": []})
+    infinite = {**AWARD, "value": {"amount": float("inf"), "currency": "EUR"}}
+    lower = {**AWARD, "id": "11", "value": {"amount": 7, "currency": "eur"}}
+    bare = {**AWARD, "id": "12", "value": {"amount": 9}}
+    events, _ = imported([release("1", "2024-01-01T00:00:00Z", **BUYER, awards=[infinite, lower, bare])],
+                         publisher="P", source_url="https://example.org/p")
+    values = {e.relation_id.split(":")[3]: (e.properties.amount, e.properties.currency) for e in events}
+    assert values == {"10": (None, None), "11": (7.0, "EUR"), "12": (None, None)}
+
+
+def test_a_buyer_named_only_by_its_role_and_a_generic_rfc_that_names_no_one():
+    """A release whose parties say who buys, without a `buyer` field; Mexico's generic RFC for foreign firms
+    (XEXX010101000) neither names the supplier nor becomes an identifier that would merge every foreign firm."""
+    parties = [{"id": "b", "name": "Ministry of Works", "roles": ["buyer"]},
+               {"id": "f", "name": "Foreign Works GmbH", "roles": ["supplier"],
+                "identifier": {"scheme": "MX-RFC", "id": "XEXX010101000"}}]
+    (event,), _ = imported([release("1", "2024-01-01T00:00:00Z", parties=parties,
+                                    awards=[{**AWARD, "suppliers": [{"id": "f"}]}])],
+                           publisher="P", source_url="https://example.org/p")
+    assert event.source.name == "Ministry of Works" and event.source.schema_.value == "PublicBody"
+    assert event.target.id.startswith("ocds-abc123-f-") and event.target.identifiers == ()
+
+
+def test_a_compiled_release_repeated_after_it_was_read_is_not_read_again():
+    """A feed repeats a record (and a loose release of the same process) after the import read it: skipped, once."""
+    record = load(COMPRANET)["records"][0]
+    events, _ = imported([{"records": [record]}, {"records": [copy.deepcopy(record)]},
+                          {"releases": [copy.deepcopy(record["releases"][0])]}],
+                         publisher="Compranet", source_url="https://example.org/c")
+    assert len(events) == 2 and len({e.relation_id for e in events}) == 2

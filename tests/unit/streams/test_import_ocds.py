@@ -14,14 +14,18 @@ OCDS = Path(__file__).parents[2] / "fixtures" / "ocds"
 
 
 def run(capsys, *argv: str) -> tuple[list[str], str, int]:
-    code = main(["import", *argv, "--quiet"])
+    try:
+        code = main(["import", *argv, "--quiet"])
+    except SystemExit as stop:  # a refusal of the whole input
+        code = stop.code
     captured = capsys.readouterr()
     return [line for line in captured.out.splitlines() if line.strip()], captured.err, code
 
 
 def test_ocds_packages_are_detected_and_imported_the_same_twice(capsys):
     path = OCDS / "record-package-1-2.json"
-    for package in OCDS.glob("*.json"):
+    for package in (OCDS / name for name in ("record-package-1-2.json", "release-package-1-2.json",
+                                             "release-package_1.1-1.json", "release-package_1.1-2.json")):
         assert detect_format(JsonValues(package, ImportReport(), progress=False)) == "ocds", package
     first, err, code = run(capsys, str(path))
     assert code == 0 and "import (ocds): converted 3" in err and "skipped 0" in err, err
@@ -38,3 +42,15 @@ def test_a_package_without_its_publisher_needs_one_given(capsys):
     lines, err, code = run(capsys, str(path), "--publisher", "DNCP - Paraguay", "--source-url",
                            "https://www.contrataciones.gov.py/datos/record-package/193399.json")
     assert code == 0 and len(lines) == 1
+
+
+def test_a_file_not_in_utf8_is_refused_in_one_line_and_a_line_nested_too_deep_is_skipped(capsys, tmp_path):
+    """ocdskit keeps a real Mexico City package in ISO-8859-1: JSON is UTF-8, so it is refused with where and how
+    to convert it, not a traceback. A first line nested beyond the parser's reach is one skipped line."""
+    lines, err, code = run(capsys, str(OCDS / "release-package_encoding-iso-8859-1.json"))
+    assert code == 2 and lines == [] and "not UTF-8" in err and "iconv" in err and "Traceback" not in err
+    deep = tmp_path / "deep.jsonl"
+    package = (OCDS / "record-package-1-2.json").read_text()
+    deep.write_text('{"a":' * 995 + "1" + "}" * 995 + "\n" + " ".join(package.split()) + "\n")
+    lines, err, code = run(capsys, str(deep), "--format", "ocds")
+    assert code == 0 and len(lines) == 3 and "nests too deeply" in err
