@@ -16,10 +16,11 @@ contracting process's awards (dates, statuses and merging in full in docs/events
   `compiledRelease` is read as it is.
 - Entity ids depend on the party and its publisher alone: a party with an identifier in an org-id.guide scheme
   (`GB-COH`, `MX-RFC`, `XI-LEI`; Compranet's "Registro Federal de Contribuyentes de México" is MX-RFC) is
-  `ocds-<scheme>-<id>`, whoever publishes it; any other party is `<publisher prefix>-<party id>-<name digest>`, so a
-  publisher numbering parties per process never makes one entity of two firms.
-- A party that buys or procures in any process of the file is a PublicBody; every other party is a LegalEntity (OCDS
-  does not say whether a supplier is a company or a person). Identifiers in the schemes `schemas.identifiers` reads
+  `ocds-<scheme>-<id>`, whoever publishes it; any other party is `<publisher scope>-<party id>-<name digest>` (the
+  scope: the ocid's registered prefix, else the publisher's name), so a publisher numbering parties per process never
+  makes one entity of two firms.
+- Who awards is a PublicBody, and so is a supplier that buys or procures in any process of the file; every other
+  party is a LegalEntity (OCDS does not say whether a supplier is a company or a person). Identifiers in the schemes `schemas.identifiers` reads
   for BODS become typed identifiers, the others `other` ones (kept, never merged on).
 
 `import_ocds` reads the file twice: first which parties buy and how many releases each process has, since that must
@@ -45,7 +46,7 @@ from schemas.identifiers import identifiers_from_bods
 from schemas.values import UnreadableValue, read_timestamp
 from schemas.vocabulary import RelationType, Status
 
-OCDS_IMPORT_VERSION = "1.0"  # bump when the mapping changes what an import yields
+OCDS_IMPORT_VERSION = "1.1"  # bump when the mapping changes what an import yields
 EXTRACTOR_NAME = "ocds-import"
 
 # The parts of a release the mapping reads; the rest (planning, items, documents, transactions...) is not held.
@@ -56,15 +57,16 @@ _KEPT_CONTRACT = ("id", "awardID", "status", "dateSigned", "period", "implementa
 _KEPT_PARTY = ("id", "name", "identifier", "additionalIdentifiers", "roles", "address")
 _ORG_ID = re.compile(r"^[A-Z]{2}-[A-Z0-9]+$")  # an org-id.guide list code: GB-COH, MX-RFC, XI-LEI
 # Scheme names some publishers write where the standard asks for the org-id.guide code.
-_SCHEME_NAMES = {"registro federal de contribuyentes de méxico": "MX-RFC"}
+_SCHEME_NAMES = {"registro federal de contribuyentes de mexico": "MX-RFC", "rfc": "MX-RFC"}
 _OCID_PREFIX = re.compile(r"^(ocds-[a-z0-9]{6})-", re.IGNORECASE)
 _IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
 _AUTHORITY_ROLES = frozenset({"buyer", "procuringEntity"})
 # Arrays the release schema merges whole (`wholeListMerge`), not by their objects' ids.
 _WHOLE_LIST_MERGE = frozenset({"additionalIdentifiers", "additionalClassifications"})
-# Identifiers a scheme gives whole classes of parties, which name no one: Mexico's generic RFCs for the public and
-# for foreign firms.
-_PLACEHOLDERS: dict[str, frozenset[str]] = {"MX-RFC": frozenset({"XAXX010101000", "XEXX010101000"})}
+# Identifiers a scheme gives whole classes of parties, which name no one: Mexico's generic RFCs for the public, for
+# foreign firms and for foreign residents.
+_PLACEHOLDERS: dict[str, frozenset[str]] = {
+    "MX-RFC": frozenset({"XAXX010101000", "XEXX010101000", "EXT990101NI1"})}
 
 
 def is_ocds(document: object) -> bool:
@@ -76,11 +78,13 @@ def is_ocds(document: object) -> bool:
         return True
     for key in ("releases", "records"):
         items = document.get(key)
-        if isinstance(items, list) and items and isinstance(items[0], dict) and "ocid" in items[0]:
+        if not isinstance(items, list):
+            continue
+        # a package: its metadata says so (an empty page of a feed, one whose first release is broken), else a
+        # release or record among its first items
+        if any(meta in document for meta in ("publishedDate", "publisher", "uri", "version", "links")):
             return True
-        # an empty package (a page of a feed with nothing new) is still a package: its metadata says so
-        if isinstance(items, list) and not items and any(
-                meta in document for meta in ("publishedDate", "publisher", "uri", "version")):
+        if any(isinstance(item, dict) and "ocid" in item for item in items[:100]):
             return True
     return False
 
@@ -92,6 +96,26 @@ class _Source:
     publisher: str | None = None
     uri: str | None = None
     published: str | None = None
+
+
+@dataclass(frozen=True)
+class _Where:
+    """The process a party is named in, and the scope of its publisher's party ids: the ocid's registered prefix
+    (`ocds-07smqs`), else the publisher's name (a publisher with unregistered ocids such as `2` or `PC-0083`), else
+    the process itself."""
+
+    ocid: str
+    scope: str
+
+
+def _where(ocid: str, source: _Source, defaults: ImportDefaults) -> _Where:
+    registered = _OCID_PREFIX.match(ocid)
+    if registered:
+        return _Where(ocid, registered.group(1).lower())
+    publisher = source.publisher or defaults.publisher
+    if publisher:
+        return _Where(ocid, "ocds-p" + hashlib.sha256(_folded(publisher).encode()).hexdigest()[:8])
+    return _Where(ocid, ocid)
 
 
 @dataclass(frozen=True)
@@ -109,10 +133,10 @@ def import_ocds(read: Callable[[], Iterable[object]], defaults: ImportDefaults =
         extractor_name=EXTRACTOR_NAME, extractor_version=OCDS_IMPORT_VERSION),
                 report: ImportReport | None = None) -> Iterator[RelationshipEvent]:
     """Stream OCDS data (release or record packages, releases, compiled releases or records; JSON lines, an array,
-    or pretty-printed objects one after another) in two passes: the first learns the parties (their names and
-    roles) and how many releases each process has; the second writes each process's awards as soon as the file has
-    given all of it (a compiled release at once; loose releases once the last of them is read). Only the loose
-    releases of processes not yet complete are held, so a national file of compiled releases streams. One set of
+    or pretty-printed objects one after another) in two passes: the first learns which parties buy and how many
+    releases each process has; the second writes each process's awards as soon as the file has given all of its
+    releases. Only the releases of processes not yet complete are held, so a national file of compiled releases
+    streams. One set of
     releases gives the same events in any file order (not in the same order)."""
     survey = _Survey()
     for document in read():
@@ -121,61 +145,64 @@ def import_ocds(read: Callable[[], Iterable[object]], defaults: ImportDefaults =
                                     "not an OCDS release, record or package (no ocid)"))
             continue
         for release, source, compiled in _releases(document, report):
-            survey.add(release, source, compiled)
-    pending: dict[str, list[tuple[dict, _Source]]] = {}
-    read_compiled: set[str] = set()
+            survey.add(release, source, compiled, defaults)
+    pending: dict[str, list[tuple[dict, _Source, bool]]] = {}
     for document in read():
         if not is_ocds(document):
             continue
         for release, source, compiled in _releases(document, None):
             ocid = release["ocid"]
-            if ocid in survey.compiled:
-                # the newest compiled release of the process, once (a later package may repeat it); its loose
-                # releases are not read
-                if not compiled or ocid in read_compiled or survey.compiled[ocid] != _order(release, source):
-                    continue
-                read_compiled.add(ocid)
-                count_outcome(report, "ocds processes read from a compiled release")
-                yield from _process_events(ocid, release, source, survey.authorities, defaults, report)
-                continue
             held = pending.setdefault(ocid, [])
-            held.append((release, source))
-            if len(held) == survey.loose[ocid]:
+            held.append((release, source, compiled))
+            if len(held) == survey.releases[ocid]:
                 del pending[ocid]
-                merged, newest = _compiled(ocid, held)
-                count_outcome(report, "ocds processes compiled from their releases")
-                yield from _process_events(ocid, merged, newest, survey.authorities, defaults, report)
+                yield from _process_events(ocid, held, survey.authorities, defaults, report)
 
 
 @dataclass
 class _Survey:
-    """What the first pass learns: the parties that buy or procure, the newest compiled release of each process that
-    has one, how many loose releases the others have."""
+    """What the first pass learns: the parties that buy or procure anywhere in the file, and how many releases
+    (compiled or not) each process has, so that the second pass knows when it has all of one."""
 
     authorities: set[str] = field(default_factory=set)  # entity ids
-    compiled: dict[str, tuple] = field(default_factory=dict)  # ocid -> the newest's `_order`
-    loose: dict[str, int] = field(default_factory=dict)
+    releases: dict[str, int] = field(default_factory=dict)
 
-    def add(self, release: dict, source: _Source, compiled: bool) -> None:
+    def add(self, release: dict, source: _Source, compiled: bool, defaults: ImportDefaults) -> None:
         ocid = release["ocid"]
-        if compiled:
-            order = _order(release, source)
-            held = self.compiled.get(ocid)
-            if held is None or held <= order:
-                self.compiled[ocid] = order
-        else:
-            self.loose[ocid] = self.loose.get(ocid, 0) + 1
-        for org, roles in _parties(ocid, release):
+        self.releases[ocid] = self.releases.get(ocid, 0) + 1
+        where = _where(ocid, source, defaults)
+        for org, roles in _parties(where, release):
             if roles & _AUTHORITY_ROLES:
                 self.authorities.add(org.entity_id)
 
 
-def _process_events(ocid: str, release: dict, source: _Source, authorities: set[str], defaults: ImportDefaults,
-                    report: ImportReport | None) -> Iterator[RelationshipEvent]:
+def _process_events(ocid: str, releases: list[tuple[dict, _Source, bool]], authorities: set[str],
+                    defaults: ImportDefaults, report: ImportReport | None) -> Iterator[RelationshipEvent]:
+    """A process's events, once the file has given all its releases: the newest compiled release, with the loose
+    releases newer than it merged on top (a release published after the record was compiled), else its loose
+    releases merged."""
+    compiled = [(release, source) for release, source, is_compiled in releases if is_compiled]
+    loose = [(release, source) for release, source, is_compiled in releases if not is_compiled]
+    if compiled:
+        base = max(compiled, key=lambda item: _order(*item))
+        newer = [item for item in loose if str(item[0].get("date") or "") > str(base[0].get("date") or "")]
+        if newer:
+            count_outcome(report, "ocds processes read from a compiled release and newer releases")
+            release, source = _compiled(ocid, [base, *newer])
+        else:
+            count_outcome(report, "ocds processes read from a compiled release")
+            release, source = base
+    else:
+        count_outcome(report, "ocds processes compiled from their releases")
+        release, source = _compiled(ocid, loose)
     try:
         documents = _award_documents(ocid, release, source, authorities, defaults, report)
     except ImportSkip as problem:
         _record(report, Skipped(ocid, "OCDS process", problem.reason, problem.message))
+        return
+    except (RecursionError, OverflowError, ValueError) as problem:  # a value beyond what it can mean: never a crash
+        _record(report, Skipped(ocid, "OCDS process", SkipReason.UNREADABLE_VALUE.value,
+                                f"a value the import cannot read ({type(problem).__name__})"))
         return
     for relation_id, document in documents:
         try:
@@ -211,6 +238,9 @@ def _record_releases(record: object, source: _Source,
     if isinstance(compiled, dict) and not _versioned(compiled):
         kept = _kept(compiled)
         kept["ocid"] = record["ocid"]
+        if _too_deep(kept):
+            count_outcome(report, "ocds releases nested too deeply skipped")
+            return
         yield kept, source, True
         return
     for release in record.get("releases") if isinstance(record.get("releases"), list) else ():
@@ -229,8 +259,28 @@ def _release(release: object, source: _Source, report: ImportReport | None) -> I
     if set(release) <= {"ocid", "url", "date", "tag"}:  # a linked release: only its address
         count_outcome(report, "ocds linked releases skipped (no content)")
         return
+    kept = _kept(release)
+    if _too_deep(kept):
+        count_outcome(report, "ocds releases nested too deeply skipped")
+        return
     tag = release.get("tag")
-    yield _kept(release), source, isinstance(tag, list) and "compiled" in tag
+    yield kept, source, isinstance(tag, list) and "compiled" in tag
+
+
+_MAX_DEPTH = 32  # OCDS nests about 6 deep; beyond this a value is no data the mapping reads, and merging it recurses
+
+
+def _too_deep(value: object) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            return True
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return False
 
 
 def _kept(release: dict) -> dict:
@@ -325,12 +375,12 @@ def _finished(value: object) -> object:
     return value
 
 
-def _parties(ocid: str, release: dict) -> list[tuple[_Org, frozenset[str]]]:
+def _parties(where: _Where, release: dict) -> list[tuple[_Org, frozenset[str]]]:
     """Every organisation the process names, with the roles it has in it."""
     found: list[tuple[_Org, frozenset[str]]] = []
     for party in release.get("parties") if isinstance(release.get("parties"), list) else ():
         if isinstance(party, dict):
-            org = _org(ocid, party)
+            org = _org(where, party)
             if org is not None:
                 roles = party.get("roles")
                 found.append((org, frozenset(r for r in roles if isinstance(r, str)) if isinstance(roles, list)
@@ -338,12 +388,12 @@ def _parties(ocid: str, release: dict) -> list[tuple[_Org, frozenset[str]]]:
     # OCDS 1.0 names the buyer, the procuring entity and the suppliers where they act, without a list of parties
     for reference, role in ((release.get("buyer"), "buyer"), (_tender(release).get("procuringEntity"),
                                                               "procuringEntity")):
-        org = _reference(ocid, release, reference)
+        org = _reference(where, release, reference)
         if org is not None:
             found.append((org, frozenset({role})))
     for award in _awards(release):
         for supplier in award.get("suppliers") if isinstance(award.get("suppliers"), list) else ():
-            org = _reference(ocid, release, supplier)
+            org = _reference(where, release, supplier)
             if org is not None:
                 found.append((org, frozenset({"supplier"})))
     return found
@@ -358,7 +408,7 @@ def _awards(release: dict) -> list[dict]:
     return [award for award in awards if isinstance(award, dict)] if isinstance(awards, list) else []
 
 
-def _reference(ocid: str, release: dict, reference: object) -> _Org | None:
+def _reference(where: _Where, release: dict, reference: object) -> _Org | None:
     """The organisation an organisation reference names: the party of its id (1.1), else the reference itself (1.0
     gives the organisation in place)."""
     if not isinstance(reference, dict):
@@ -367,8 +417,8 @@ def _reference(ocid: str, release: dict, reference: object) -> _Org | None:
     if party_id is not None:
         party = _parties_by_id(release).get(party_id)
         if party is not None:
-            return _org(ocid, party)
-    return _org(ocid, reference)
+            return _org(where, party)
+    return _org(where, reference)
 
 
 _PARTY_INDEX = "\x00parties by id"  # a key no OCDS field has: the index, kept in the importer's own copy of a release
@@ -390,7 +440,7 @@ def _parties_by_id(release: dict) -> dict[str, dict]:
     return index
 
 
-def _org(ocid: str, party: dict) -> _Org | None:
+def _org(where: _Where, party: dict) -> _Org | None:
     identifier = party.get("identifier") if isinstance(party.get("identifier"), dict) else {}
     name = _name(party.get("name")) or _name(identifier.get("legalName"))
     party_id = _text(party.get("id")) or _text(identifier.get("id"))
@@ -408,15 +458,18 @@ def _org(ocid: str, party: dict) -> _Org | None:
     country = _text(address.get("countryName"))
     country = country.lower() if country and re.fullmatch(r"[A-Za-z]{2}", country) else None
     if code and value and value.upper() not in _PLACEHOLDERS.get(code, ()):
-        return _Org(_entity_id(f"ocds-{code}-{value}"), name or value, identifiers, country)
-    # A publisher's own party id, with its publisher and the party's name: publishers keep their ids across their
-    # processes, but some number parties per process ("1" is another firm in each), so the name keeps firms apart
-    # whatever else an import holds; written as folded (accents, case, punctuation), a name's variants stay one.
-    prefix_match = _OCID_PREFIX.match(ocid)
-    prefix = prefix_match.group(1).lower() if prefix_match else ocid
-    named = hashlib.sha256(_folded(name).encode()).hexdigest()[:10]
-    key = f"{prefix}-{party_id}-{named}" if party_id is not None else f"{prefix}-n{named}"
-    return _Org(_entity_id(key), name or party_id, identifiers, country)
+        # registers write their numbers in one case (an id in lower case is the same number)
+        return _Org(_entity_id(f"ocds-{code}-{value.upper()}"), name or value, identifiers, country)
+    # A publisher's own party id, with its publisher and what names the party: publishers keep their ids across
+    # their processes, but some number parties per process ("1" is another firm in each), so the name (else the
+    # identifier it gives) keeps firms apart whatever else an import holds; a name's variants of accents, case and
+    # punctuation stay one. A party with neither is known only within its process.
+    label = _folded(name) if name else f"{_folded(identifier.get('scheme') if isinstance(identifier.get('scheme'), str) else '')}:{value}" if value else None
+    if label is None:
+        return _Org(_entity_id(f"{where.ocid}-{party_id}"), party_id, identifiers, country)
+    named = hashlib.sha256(label.encode()).hexdigest()[:10]
+    key = f"{where.scope}-{party_id}-{named}" if party_id is not None else f"{where.scope}-n{named}"
+    return _Org(_entity_id(key), name or value or party_id, identifiers, country)
 
 
 def _scheme_code(scheme: object) -> str | None:
@@ -425,7 +478,7 @@ def _scheme_code(scheme: object) -> str | None:
         return None
     if _ORG_ID.match(text.upper()):
         return text.upper()
-    return _SCHEME_NAMES.get(" ".join(text.lower().split()))
+    return _SCHEME_NAMES.get(_folded(text))
 
 
 def _entity_id(text: str) -> str:
@@ -442,7 +495,8 @@ def _award_documents(ocid: str, release: dict, source: _Source, authorities: set
     if not awards:
         count_outcome(report, "ocds processes without awards")
         return []
-    authority = _authority(ocid, release)
+    where = _where(ocid, source, defaults)
+    authority = _authority(where, release)
     if authority is None:
         raise ImportSkip(SkipReason.MISSING_ENDPOINT, "the process names neither a buyer nor a procuring entity")
     provenance = _provenance(ocid, release, source, defaults)
@@ -464,7 +518,7 @@ def _award_documents(ocid: str, release: dict, source: _Source, authorities: set
         if own and all(_status(c.get("status"), CONTRACT_STATUSES) == "cancelled" for c in own):
             count_outcome(report, "ocds awards whose every contract was cancelled skipped")
             continue
-        suppliers = [_reference(ocid, release, s) for s in award.get("suppliers") or ()] \
+        suppliers = [_reference(where, release, s) for s in award.get("suppliers") or ()] \
             if isinstance(award.get("suppliers"), list) else []
         suppliers = [s for s in suppliers if s is not None]
         if not suppliers:
@@ -479,7 +533,7 @@ def _award_documents(ocid: str, release: dict, source: _Source, authorities: set
         start, end = _period(ocid, award, own, provenance["observed"], report)
         properties = _properties(ocid, award, release, report)
         for supplier in sorted({s.entity_id: s for s in suppliers}.values(), key=lambda s: s.entity_id):
-            source_ref = _ref(authority, authorities)
+            source_ref = _ref(authority, authorities, buyer=True)
             target_ref = _ref(supplier, authorities)
             relation_id = _entity_id(f"ocds:{ocid}:award:{award_id}:{target_ref['id']}")
             document = {
@@ -500,31 +554,31 @@ def _award_documents(ocid: str, release: dict, source: _Source, authorities: set
     return documents
 
 
-def _authority(ocid: str, release: dict) -> _Org | None:
+def _authority(where: _Where, release: dict) -> _Org | None:
     """Who awards: the buyer, else the procuring entity; where the release names neither, the one party with that
     role (a publisher that lists roles but fills neither field)."""
     for reference, role in ((release.get("buyer"), "buyer"), (_tender(release).get("procuringEntity"),
                                                               "procuringEntity")):
-        org = _reference(ocid, release, reference)
+        org = _reference(where, release, reference)
         if org is not None:
             return org
         holders = [party for party in _parties_by_id(release).values()
                    if isinstance(party.get("roles"), list) and role in party["roles"]]
         if len(holders) == 1:
-            return _org(ocid, holders[0])
+            return _org(where, holders[0])
     return None
 
 
 # The codelists' values, and the words some publishers write for them (Spanish, Portuguese), compared folded.
 AWARD_STATUSES: dict[str, str] = {
     "pending": "pending", "active": "active", "cancelled": "cancelled", "unsuccessful": "unsuccessful",
-    "pendiente": "pending", "activo": "active", "activa": "active", "adjudicado": "active", "adjudicada": "active",
+    "canceled": "cancelled", "pendiente": "pending", "activo": "active", "activa": "active", "adjudicado": "active", "adjudicada": "active",
     "cancelado": "cancelled", "cancelada": "cancelled", "anulado": "cancelled", "anulada": "cancelled",
     "desierto": "unsuccessful", "desierta": "unsuccessful", "pendente": "pending", "ativo": "active",
 }
 CONTRACT_STATUSES: dict[str, str] = {
     "pending": "pending", "active": "active", "cancelled": "cancelled", "terminated": "terminated",
-    "cancelado": "cancelled", "cancelada": "cancelled", "terminado": "terminated", "terminada": "terminated",
+    "canceled": "cancelled", "cancelado": "cancelled", "cancelada": "cancelled", "terminado": "terminated", "terminada": "terminated",
     "concluido": "terminated", "finalizado": "terminated", "activo": "active", "vigente": "active",
 }
 
@@ -576,7 +630,7 @@ def _period(ocid: str, award: dict, contracts: list[dict], observed: dt.datetime
             _note(report, ocid, f"award {award.get('id')}: its contracts ended without a date: read as ended with "
                                 f"their last payment, {end}")
         else:
-            end = observed.date() - dt.timedelta(days=1)
+            end = observed.date() - dt.timedelta(days=1) if observed.date() > dt.date.min else dt.date.min
             _note(report, ocid, f"award {award.get('id')}: its contracts ended without a date: read as ended on "
                                 f"{end}, the day before the release stating it, at the latest")
     if start is not None and end is not None and end < start:
@@ -594,7 +648,10 @@ def _period_end(period: dict) -> dt.date | None:
     start, days = _day(period.get("startDate")), period.get("durationInDays")
     if start is not None and isinstance(days, (int, float)) and not isinstance(days, bool) \
             and math.isfinite(days) and 0 <= days < 36_600:
-        return start + dt.timedelta(days=max(0, int(days) - 1))
+        try:
+            return start + dt.timedelta(days=int(days))  # the schema: the difference between start and end
+        except OverflowError:
+            return None
     return None
 
 
@@ -609,6 +666,8 @@ def _properties(ocid: str, award: dict, release: dict, report: ImportReport | No
     value = award.get("value") if isinstance(award.get("value"), dict) else {}
     amount, currency = value.get("amount"), _text(value.get("currency"))
     currency = currency.upper() if currency and re.fullmatch(r"[A-Za-z]{3}", currency) else None
+    if isinstance(amount, int) and not isinstance(amount, bool) and amount >= 10 ** 300:
+        amount = None  # beyond what a float holds: no amount anyone paid
     if isinstance(amount, (int, float)) and not isinstance(amount, bool) and math.isfinite(amount) and amount > 0:
         if currency is None:
             # an amount without its currency says nothing comparable: left out rather than shown bare
@@ -623,8 +682,12 @@ def _properties(ocid: str, award: dict, release: dict, report: ImportReport | No
     return properties
 
 
-def _ref(org: _Org, authorities: set[str]) -> dict:
-    ref: dict = {"id": org.entity_id, "schema": "PublicBody" if org.entity_id in authorities else "LegalEntity",
+def _ref(org: _Org, authorities: set[str], buyer: bool = False) -> dict:
+    """The endpoint of an event: who awards is a public body whatever the first pass saw of it (a later release may
+    rename it or add its identifier without repeating its roles); a supplier is one where it buys anywhere in the
+    file."""
+    ref: dict = {"id": org.entity_id, "schema": "PublicBody" if buyer or org.entity_id in authorities
+                 else "LegalEntity",
                  "name": org.name[:500]}
     if org.country:
         ref["country"] = org.country
@@ -653,20 +716,26 @@ def _day(value: object) -> dt.date | None:
 def _text(value: object) -> str | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):  # ids written as numbers (a contract's id in Compranet)
-        return str(value)
-    return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
+    if isinstance(value, int):  # ids written as numbers (a contract's id in Compranet)
+        return str(value) if abs(value) < 10 ** 30 else None
+    if isinstance(value, float):
+        return str(value) if math.isfinite(value) else None
+    return _name(value)
 
 
 def _name(value: object) -> str | None:
-    return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    # a lone surrogate (JSON allows "\ud800") is no character: replaced, so that it cannot fail an encoding later
+    return " ".join(value.encode("utf-8", "surrogatepass").decode("utf-8", "replace").split())
 
 
 def _folded(name: str | None) -> str:
-    """A name as compared: without accents, case or punctuation ("Secretaría de Finanzas", "SECRETARIA DE FINANZAS")."""
+    """A name as compared: without accents, case or punctuation ("LAUMAN, S.A. DE C.V." is "Lauman SA de CV")."""
     decomposed = unicodedata.normalize("NFKD", name or "")
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
-    return " ".join(re.sub(r"[\W_]+", " ", plain).split())
+    plain = "".join(char for char in decomposed
+                    if not unicodedata.combining(char) and not unicodedata.category(char).startswith("P"))
+    return " ".join(plain.casefold().split())
 
 
 def _note(report: ImportReport | None, key: str, text: str) -> None:

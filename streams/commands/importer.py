@@ -318,12 +318,30 @@ def _object_spans_lines(stream: BinaryIO, limit: int = 1 << 22) -> bool:
     except (json.JSONDecodeError, UnicodeDecodeError):
         pass
     stream.seek(0)
-    text = stream.read(limit).decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    head = stream.read(limit)
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
     try:
         json.JSONDecoder().raw_decode(text)
-    except (json.JSONDecodeError, RecursionError):
+    except RecursionError:
+        return False
+    except json.JSONDecodeError:
+        if len(head) < limit:
+            return False
+        # an object larger than what was read (a package of thousands of releases, indented): in JSON lines the next
+        # line would be a value of its own, in an indented object it is a member ('  "uri": "...",')
+        second = _second_line(head)
+        try:
+            json.loads(second)
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+            return True
         return False
     return True
+
+
+def _second_line(head: bytes) -> bytes:
+    """The second non-empty line of the text read."""
+    lines = [line for line in head.splitlines() if line.strip()]
+    return lines[1] if len(lines) > 1 else b""
 
 
 def _array_elements(stream: BinaryIO, bar) -> Iterator[object]:

@@ -263,7 +263,8 @@ def test_when_a_contract_ran_is_read_from_its_duration_or_its_payments():
     period = {"startDate": "2024-03-01T00:00:00Z", "durationInDays": 10}
     by_duration = release("1", "2024-01-01T00:00:00Z", **BUYER, awards=[{**AWARD, "contractPeriod": period}])
     (event,), _ = imported([by_duration], publisher="P", source_url="https://example.org/p")
-    assert (event.start_date, event.end_date) == (dt.date(2024, 3, 1), dt.date(2024, 3, 10))
+    # the schema: durationInDays is the difference between the start and the end
+    assert (event.start_date, event.end_date) == (dt.date(2024, 3, 1), dt.date(2024, 3, 11))
     # Portugal's contracts give neither a date nor a period, only their payments; the release date is the export's
     undated = {**AWARD}
     paid = release("1", "2019-11-25T00:00:00Z", **BUYER, awards=[undated], contracts=[
@@ -321,3 +322,87 @@ def test_a_compiled_release_repeated_after_it_was_read_is_not_read_again():
                           {"releases": [copy.deepcopy(record["releases"][0])]}],
                          publisher="Compranet", source_url="https://example.org/c")
     assert len(events) == 2 and len({e.relation_id for e in events}) == 2
+
+
+def test_a_buyer_a_later_release_renames_still_awards_as_a_public_body():
+    first = release("1", "2024-01-01T00:00:00Z", buyer={"id": "B1"},
+                    parties=[{"id": "B1", "name": "Council", "roles": ["buyer"]}])
+    later = release("2", "2024-02-01T00:00:00Z", awards=[{**AWARD, "suppliers": [{"id": "S1"}]}], parties=[
+        {"id": "B1", "name": "Borough Council", "identifier": {"scheme": "GB-GOR", "id": "E123"}},
+        {"id": "S1", "name": "Acme", "roles": ["supplier"]}])
+    (event,), report = imported([first, later], publisher="P", source_url="https://example.org/p")
+    assert (event.source.id, event.source.schema_.value) == ("ocds-GB-GOR-E123", "PublicBody")
+    assert report.skipped == []
+
+
+def test_a_publisher_without_a_registered_ocid_prefix_keeps_its_party_ids_across_processes():
+    """Mexican publishers whose ocids are "2" or "PC-0083": their parties are scoped to the publisher, not to each
+    process. A party without a name is told apart by its identifier; one with neither stays in its process."""
+    def process(ocid: str, supplier: dict) -> dict:
+        return {"ocid": ocid, "id": "1", "date": "2024-01-01T00:00:00Z", "tag": ["award"],
+                "buyer": {"id": "b", "name": "Instituto"}, "parties": [{"id": "b", "name": "Instituto",
+                                                                       "roles": ["buyer"]}, supplier],
+                "awards": [{"id": "a", "suppliers": [{"id": supplier["id"]}]}]}
+    named = {"id": "S9", "name": "Lauman, S.A. de C.V.", "roles": ["supplier"]}
+    renamed = {**named, "name": "LAUMAN SA DE CV"}
+    events, _ = imported([{"publisher": {"name": "Compras MX"}, "uri": "https://example.org/mx",
+                           "releases": [process("2", named), process("PC-0083", renamed)]}])
+    assert len({e.target.id for e in events}) == 1 and len({e.source.id for e in events}) == 1
+    unnamed = [{"id": "1", "identifier": {"scheme": "INTERNAL", "id": code}, "roles": ["supplier"]}
+               for code in ("AAA", "ZZZ")]
+    bare = {"id": "1", "roles": ["supplier"]}
+    events, _ = imported([{"publisher": {"name": "Compras MX"}, "uri": "https://example.org/mx",
+                           "releases": [process("ocds-abcdef-1", unnamed[0]), process("ocds-abcdef-2", unnamed[1]),
+                                        process("ocds-abcdef-3", bare), process("ocds-abcdef-4", bare)]}])
+    assert len({e.target.id for e in events}) == 4
+
+
+def test_an_rfc_is_read_whatever_its_case_and_whatever_the_scheme_is_called():
+    def supplier(scheme: str, value: str) -> dict:
+        return release("1", "2024-01-01T00:00:00Z", buyer=BUYER["buyer"], awards=[{**AWARD, "suppliers": [{"id": "s"}]}],
+                       parties=[*BUYER["parties"], {"id": "s", "name": "Lauman", "roles": ["supplier"],
+                                                    "identifier": {"scheme": scheme, "id": value}}])
+    ids = {imported([supplier(scheme, value)], publisher="P", source_url="https://example.org/p")[0][0].target.id
+           for scheme, value in (("MX-RFC", "LAU0002028R1"), ("RFC", "lau0002028r1"),
+                                 ("Registro Federal de Contribuyentes de Mexico", "LAU0002028R1"))}
+    assert ids == {"ocds-MX-RFC-LAU0002028R1"}
+
+
+def test_a_compiled_release_takes_the_releases_published_after_it():
+    record = {"ocid": "ocds-abc123-9", "compiledRelease": release("c", "2024-01-01T00:00:00Z", **BUYER,
+                                                                 tag=["compiled"], awards=[AWARD])}
+    march = release("m", "2024-03-01T00:00:00Z", awards=[{**AWARD, "id": "a2"}])
+    older = release("o", "2023-12-01T00:00:00Z", awards=[{**AWARD, "id": "old"}])
+    events, report = imported([{"records": [record]}, march, older], publisher="P",
+                              source_url="https://example.org/p")
+    assert sorted(e.relation_id.split(":")[3] for e in events) == ["10", "a2"]
+    assert report.outcomes["ocds processes read from a compiled release and newer releases"] == 1
+
+
+def test_a_package_whose_first_release_is_broken_is_still_read():
+    package = {"uri": "https://example.org/p", "publisher": {"name": "P"},
+               "releases": [{"id": "broken"}, None, release("1", "2024-01-01T00:00:00Z", **BUYER, awards=[AWARD])]}
+    events, report = imported([package])
+    assert len(events) == 1 and report.outcomes["ocds releases without an ocid skipped"] == 2
+    assert is_ocds({"releases": [], "links": {"next": "https://example.org/p?page=2"}})
+
+
+def test_values_no_one_can_mean_are_skipped_not_raised():
+    """Found by fuzzing real releases: an amount of 10^400, a period of 100 days from year 9999, a release of year 1
+    with a contract ended without a date, a lone surrogate in a party id, a value nested 500 deep."""
+    nested: dict = {}
+    for _ in range(500):
+        nested = {"x": nested}
+    cases = [
+        {**AWARD, "value": {"amount": 10 ** 400, "currency": "EUR"}},
+        {**AWARD, "contractPeriod": {"startDate": "9999-12-01T00:00:00Z", "durationInDays": 100}},
+        {**AWARD, "suppliers": [{"id": "S\ud800", "name": "Surrogate SA"}]},
+        {**AWARD, "value": nested},
+    ]
+    for award in cases:
+        imported([release("1", "2024-01-01T00:00:00Z", **BUYER, awards=[award])], publisher="P",
+                 source_url="https://example.org/p")
+    ancient = release("1", "0001-01-01T00:00:00Z", **BUYER, awards=[AWARD],
+                      contracts=[{"id": "c", "awardID": "10", "status": "terminated"}])
+    events, report = imported([ancient], publisher="P", source_url="https://example.org/p")
+    assert events == [] and [s.reason for s in report.skipped] == ["invalid_dates"]  # the contract's 1000-2999

@@ -54,3 +54,18 @@ def test_a_file_not_in_utf8_is_refused_in_one_line_and_a_line_nested_too_deep_is
     deep.write_text('{"a":' * 995 + "1" + "}" * 995 + "\n" + " ".join(package.split()) + "\n")
     lines, err, code = run(capsys, str(deep), "--format", "ocds")
     assert code == 0 and len(lines) == 3 and "nests too deeply" in err
+
+
+def test_an_indented_object_larger_than_the_sniffed_head_is_read_as_one_value(capsys, tmp_path, monkeypatch):
+    """A package of thousands of releases written with indentation: the reader sniffs the file's head (4 MiB) to tell
+    an indented object from JSON lines; an object larger than that is still one value, not lines each skipped."""
+    import json
+
+    from streams.commands import importer
+
+    package = json.loads((OCDS / "record-package-1-2.json").read_text())
+    path = tmp_path / "indented.json"
+    path.write_text(json.dumps(package, indent=2))
+    monkeypatch.setattr(importer._object_spans_lines, "__defaults__", (512,))  # a head smaller than the object
+    lines, err, code = run(capsys, str(path))
+    assert code == 0 and len(lines) == 3 and "malformed_json" not in err, err
