@@ -243,10 +243,20 @@ class JsonValues:
         with self.path.open("rb") as stream, self._progress(stream, quiet) as bar:
             first = _first_byte(stream)
             stream.seek(0)
-            if first == b"[" or (first == b"{" and _object_spans_lines(stream)):
+            spans = first == b"{" and _object_spans_lines(stream)
+            if first == b"[" or spans:
                 stream.seek(0)
-                yield from _array_elements(stream, bar)
-                return
+                yielded = False
+                try:
+                    for value in _array_elements(stream, bar):
+                        yielded = True
+                        yield value
+                    return
+                except MalformedJson:
+                    # judged an indented object from its head alone (`_object_spans_lines`: larger than the head) and
+                    # not one: JSON lines whose first record is broken, read line by line as before
+                    if yielded or spans is not _PROBABLY:
+                        raise
             stream.seek(0)
             for number, line in enumerate(stream, start=1):
                 bar.update(len(line))
@@ -254,12 +264,13 @@ class JsonValues:
                     continue
                 try:
                     yield json.loads(line)
-                except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+                except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, ValueError) as exc:
                     if report_errors:
                         from schemas.ftm import Skipped, SkipReason
 
                         why = "nests too deeply to parse" if isinstance(exc, RecursionError) \
-                            else getattr(exc, "msg", exc)
+                            else "is not UTF-8" if isinstance(exc, UnicodeDecodeError) \
+                            else getattr(exc, "msg", None) or str(exc)
                         self.report.skipped.append(Skipped(None, None, SkipReason.MALFORMED_JSON.value,
                                                            f"line {number}: {why}"))
 
@@ -301,9 +312,20 @@ def _first_byte(stream: BinaryIO) -> bytes:
     return b""
 
 
-def _object_spans_lines(stream: BinaryIO, limit: int = 1 << 22) -> bool:
-    """Whether the file opens with a JSON object written over several lines (pretty-printed), rather than one
-    object per line: the first line alone is not JSON, but the text from the start decodes to one object."""
+class MalformedJson(SystemExit):
+    """The file is not the JSON value (array, indented objects) it was read as: the one line that says where."""
+
+
+# `_object_spans_lines` when the first object is larger than the head it reads: judged from the lines after the first
+_PROBABLY = "probably"
+
+
+def _object_spans_lines(stream: BinaryIO, limit: int = 1 << 22) -> bool | str:
+    """Whether the file opens with a JSON object written over several lines (indented), rather than one object per
+    line: the first line alone is not JSON, but the text from the start decodes to one object. An object larger
+    than the head read is `_PROBABLY` one when no line after the first is an object of its own (in indented JSON a
+    non-empty object never fits on one line; in JSON lines every record does): the reader falls back to lines if
+    it is not."""
     stream.seek(0)
     first_line = b""
     while not first_line.strip():
@@ -311,37 +333,30 @@ def _object_spans_lines(stream: BinaryIO, limit: int = 1 << 22) -> bool:
         if not first_line:
             return False
     try:
-        json.loads(first_line)
+        json.loads(first_line.decode("utf-8", errors="replace"))  # (a line not in UTF-8 is still a line: skipped)
         return False
-    except RecursionError:  # a line, nested beyond the parser's reach: read as lines, where it is skipped and counted
-        return False
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        pass
+    except json.JSONDecodeError:
+        pass  # not a value of its own: perhaps the start of an indented object
+    except (RecursionError, ValueError):
+        return False  # a value the parser refuses (nested too deep, a 5,000-digit number): a line, skipped as such
     stream.seek(0)
     head = stream.read(limit)
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
     try:
         json.JSONDecoder().raw_decode(text)
-    except RecursionError:
-        return False
-    except json.JSONDecodeError:
-        if len(head) < limit:
+    except (RecursionError, ValueError) as exc:
+        if not isinstance(exc, json.JSONDecodeError) or len(head) < limit:
             return False
-        # an object larger than what was read (a package of thousands of releases, indented): in JSON lines the next
-        # line would be a value of its own, in an indented object it is a member ('  "uri": "...",')
-        second = _second_line(head)
-        try:
-            json.loads(second)
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-            return True
-        return False
+        return False if any(_is_record(line) for line in head.splitlines()[1:200]) else _PROBABLY
     return True
 
 
-def _second_line(head: bytes) -> bytes:
-    """The second non-empty line of the text read."""
-    lines = [line for line in head.splitlines() if line.strip()]
-    return lines[1] if len(lines) > 1 else b""
+def _is_record(line: bytes) -> bool:
+    try:
+        value = json.loads(line)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(value, dict) and bool(value)
 
 
 def _array_elements(stream: BinaryIO, bar) -> Iterator[object]:
@@ -360,20 +375,23 @@ def _array_elements(stream: BinaryIO, bar) -> Iterator[object]:
         try:
             value, end = decoder.raw_decode(buffer, position)
         except RecursionError:  # one element nested beyond the parser's reach: its end cannot be found to skip it
-            raise SystemExit(f"coi-risk: the JSON nests too deeply to parse near {buffer[position:position + 60]!r}"
-                             ) from None
+            raise MalformedJson(f"coi-risk: the JSON nests too deeply to parse near "
+                                f"{buffer[position:position + 60]!r}") from None
         except json.JSONDecodeError:
             chunk = next(text, None)
             if chunk is None:
                 if buffer[position:].strip():
-                    raise SystemExit(f"coi-risk: the JSON ends early or is malformed near "
-                                     f"{buffer[position:position + 60]!r}") from None
+                    raise MalformedJson(f"coi-risk: the JSON ends early or is malformed near "
+                                        f"{buffer[position:position + 60]!r}") from None
                 if started:  # an array without its closing bracket: a cut-off file, never a complete one
-                    raise SystemExit(f"coi-risk: the JSON array ends early: no closing \"]\" after {count} "
-                                     f"elements (is the file cut off?)")
+                    raise MalformedJson(f"coi-risk: the JSON array ends early: no closing \"]\" after {count} "
+                                        f"elements (is the file cut off?)")
                 return
             buffer, position = buffer[position:] + chunk, 0
             continue
+        except ValueError as exc:  # a value the parser refuses (an integer of more than 4,300 digits)
+            raise MalformedJson(f"coi-risk: the JSON holds a value the parser refuses near "
+                                f"{buffer[position:position + 60]!r}: {exc}") from None
         yield value
         count += 1
         position = end

@@ -45,9 +45,17 @@ def test_a_package_without_its_publisher_needs_one_given(capsys):
 
 
 def test_a_file_not_in_utf8_is_refused_in_one_line_and_a_line_nested_too_deep_is_skipped(capsys, tmp_path):
-    """ocdskit keeps a real Mexico City package in ISO-8859-1: JSON is UTF-8, so it is refused with where and how
-    to convert it, not a traceback. A first line nested beyond the parser's reach is one skipped line."""
-    lines, err, code = run(capsys, str(OCDS / "release-package_encoding-iso-8859-1.json"))
+    """ocdskit keeps a real Mexico City package in ISO-8859-1, on one line: JSON is UTF-8, so as a line it is skipped
+    and counted, as an indented file it is refused with where and how to convert it; never a traceback. A first line
+    nested beyond the parser's reach is one skipped line."""
+    iso = OCDS / "release-package_encoding-iso-8859-1.json"
+    lines, err, code = run(capsys, str(iso))
+    assert code == 1 and lines == [] and "line 1: is not UTF-8" in err and "Traceback" not in err
+    indented = tmp_path / "indented-latin1.json"
+    text = iso.read_bytes().decode("latin-1")
+    import json
+    indented.write_bytes(json.dumps(json.loads(text), indent=2, ensure_ascii=False).encode("latin-1"))
+    lines, err, code = run(capsys, str(indented))
     assert code == 2 and lines == [] and "not UTF-8" in err and "iconv" in err and "Traceback" not in err
     deep = tmp_path / "deep.jsonl"
     package = (OCDS / "record-package-1-2.json").read_text()

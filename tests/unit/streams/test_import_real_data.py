@@ -673,3 +673,21 @@ def test_restating_a_delta_feed_is_refused(capsys):
     with pytest.raises(SystemExit, match="not for delta feeds"):
         main(["import", str(YENTE / "t2-20240528014702-pfh.delta.json"), "--restated-at", "2026-01-01T00:00:00Z",
               "--quiet"])
+
+
+def test_json_lines_longer_than_the_sniffed_head_with_a_broken_first_record_are_read_line_by_line(
+        capsys, tmp_path, monkeypatch):
+    """The reader sniffs the file's head to tell an indented object from JSON lines. A first record broken over two
+    lines (a raw newline in a value) in front of more than the head holds is JSON lines, each good line read; a line
+    with a number of 5,000 digits, or not in UTF-8, is one line skipped, not the file."""
+    from streams.commands import importer
+
+    monkeypatch.setattr(importer._object_spans_lines, "__defaults__", (256,))  # a head smaller than the file
+    good = (FIXTURES / "ours" / "procurement.ftm.json").read_text()
+    path = tmp_path / "broken-first.jsonl"
+    path.write_bytes(b'{"id": "a\nb"}\n' + good.encode() + b'{"n": ' + b"1" * 5000 + b"}\n"
+                     + '{"id": "caf\xe9"}\n'.encode("latin-1") + good.encode())
+    lines, err, code = run_import(capsys, str(path))
+    assert code == 0 and "malformed_json: 4" in err, err
+    # (the fixture's entities given twice: each relation once, as from the fixture alone)
+    assert lines == run_import(capsys, str(FIXTURES / "ours" / "procurement.ftm.json"))[0]
