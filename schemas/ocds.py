@@ -23,8 +23,8 @@ contracting process's awards (dates, statuses and merging in full in docs/events
   party is a LegalEntity (OCDS does not say whether a supplier is a company or a person). Identifiers in the schemes `schemas.identifiers` reads
   for BODS become typed identifiers, the others `other` ones (kept, never merged on).
 
-`import_ocds` reads the file twice: first which parties buy and how many releases each process has, since that must
-be known before any award naming them is written; then each process as soon as
+`import_ocds` reads the file three times: first which parties buy and how many releases each process has, then every
+id those parties have, since that must be known before any award naming them is written; then each process as soon as
 the file has given all of it. Only the loose releases of processes not yet complete are held (the parts it maps).
 """
 
@@ -46,7 +46,7 @@ from schemas.identifiers import identifiers_from_bods
 from schemas.values import UnreadableValue, read_timestamp
 from schemas.vocabulary import RelationType, Status
 
-OCDS_IMPORT_VERSION = "1.1"  # bump when the mapping changes what an import yields
+OCDS_IMPORT_VERSION = "1.2"  # bump when the mapping changes what an import yields
 EXTRACTOR_NAME = "ocds-import"
 
 # The parts of a release the mapping reads; the rest (planning, items, documents, transactions...) is not held.
@@ -102,20 +102,23 @@ class _Source:
 class _Where:
     """The process a party is named in, and the scope of its publisher's party ids: the ocid's registered prefix
     (`ocds-07smqs`), else the publisher's name (a publisher with unregistered ocids such as `2` or `PC-0083`), else
-    the process itself."""
+    the process itself. `process` names the process: its ocid where the prefix is registered (unique to one
+    publisher), else the ocid within its publisher's scope (two publishers' ocid "7" are two processes)."""
 
     ocid: str
     scope: str
+    process: str
 
 
 def _where(ocid: str, source: _Source, defaults: ImportDefaults) -> _Where:
     registered = _OCID_PREFIX.match(ocid)
     if registered:
-        return _Where(ocid, registered.group(1).lower())
+        return _Where(ocid, registered.group(1).lower(), ocid)
     publisher = source.publisher or defaults.publisher
     if publisher:
-        return _Where(ocid, "ocds-p" + hashlib.sha256(_folded(publisher).encode()).hexdigest()[:8])
-    return _Where(ocid, ocid)
+        scope = "ocds-p" + hashlib.sha256(_folded(publisher).encode()).hexdigest()[:8]
+        return _Where(ocid, scope, f"{scope}/{ocid}")
+    return _Where(ocid, ocid, ocid)
 
 
 @dataclass(frozen=True)
@@ -127,17 +130,18 @@ class _Org:
     name: str
     identifiers: tuple[dict, ...]
     country: str | None
+    party_id: str | None = None  # the publisher's id of it in the process, which a later release keeps
 
 
 def import_ocds(read: Callable[[], Iterable[object]], defaults: ImportDefaults = ImportDefaults(
         extractor_name=EXTRACTOR_NAME, extractor_version=OCDS_IMPORT_VERSION),
                 report: ImportReport | None = None) -> Iterator[RelationshipEvent]:
     """Stream OCDS data (release or record packages, releases, compiled releases or records; JSON lines, an array,
-    or pretty-printed objects one after another) in two passes: the first learns which parties buy and how many
-    releases each process has; the second writes each process's awards as soon as the file has given all of its
-    releases. Only the releases of processes not yet complete are held, so a national file of compiled releases
-    streams. One set of
-    releases gives the same events in any file order (not in the same order)."""
+    or pretty-printed objects one after another) in three passes: the first learns how many releases each process
+    has and which parties buy, the second every id those parties have, the last writes each process's awards as soon
+    as the file has given all of its releases. Only the releases of processes not yet complete are held, so a
+    national file of compiled releases streams. One set of releases gives the same events in any file order (not in
+    the same order)."""
     survey = _Survey()
     for document in read():
         if not is_ocds(document):
@@ -145,47 +149,63 @@ def import_ocds(read: Callable[[], Iterable[object]], defaults: ImportDefaults =
                                     "not an OCDS release, record or package (no ocid)"))
             continue
         for release, source, compiled in _releases(document, report):
-            survey.add(release, source, compiled, defaults)
+            survey.count(release, source, defaults)
+    for document in read():  # the entity ids a party that buys has in any release (an identifier given later)
+        if is_ocds(document):
+            for release, source, _ in _releases(document, None):
+                survey.name_authorities(release, source, defaults)
     pending: dict[str, list[tuple[dict, _Source, bool]]] = {}
     for document in read():
         if not is_ocds(document):
             continue
         for release, source, compiled in _releases(document, None):
-            ocid = release["ocid"]
-            held = pending.setdefault(ocid, [])
+            where = _where(release["ocid"], source, defaults)
+            held = pending.setdefault(where.process, [])
             held.append((release, source, compiled))
-            if len(held) == survey.releases[ocid]:
-                del pending[ocid]
-                yield from _process_events(ocid, held, survey.authorities, defaults, report)
+            if len(held) == survey.releases[where.process]:
+                del pending[where.process]
+                yield from _process_events(where, held, survey.authorities, defaults, report)
 
 
 @dataclass
 class _Survey:
-    """What the first pass learns: the parties that buy or procure anywhere in the file, and how many releases
-    (compiled or not) each process has, so that the second pass knows when it has all of one."""
+    """What the first passes learn: how many releases (compiled or not) each process has, so that the last pass knows
+    when it has all of one; the parties that buy or procure in any process, by their publisher's id in it, and then
+    every entity id those parties have in any release of it (a buyer whose identifier comes in a later release that
+    does not repeat its roles is a public body under either id, wherever it appears)."""
 
+    releases: dict[str, int] = field(default_factory=dict)  # process -> releases
+    buying: set[tuple[str, str]] = field(default_factory=set)  # (process, party id)
     authorities: set[str] = field(default_factory=set)  # entity ids
-    releases: dict[str, int] = field(default_factory=dict)
 
-    def add(self, release: dict, source: _Source, compiled: bool, defaults: ImportDefaults) -> None:
-        ocid = release["ocid"]
-        self.releases[ocid] = self.releases.get(ocid, 0) + 1
-        where = _where(ocid, source, defaults)
+    def count(self, release: dict, source: _Source, defaults: ImportDefaults) -> None:
+        where = _where(release["ocid"], source, defaults)
+        self.releases[where.process] = self.releases.get(where.process, 0) + 1
         for org, roles in _parties(where, release):
             if roles & _AUTHORITY_ROLES:
+                if org.party_id is None:
+                    self.authorities.add(org.entity_id)
+                else:
+                    self.buying.add((where.process, org.party_id))
+
+    def name_authorities(self, release: dict, source: _Source, defaults: ImportDefaults) -> None:
+        where = _where(release["ocid"], source, defaults)
+        for org, _ in _parties(where, release):
+            if org.party_id is not None and (where.process, org.party_id) in self.buying:
                 self.authorities.add(org.entity_id)
 
 
-def _process_events(ocid: str, releases: list[tuple[dict, _Source, bool]], authorities: set[str],
+def _process_events(where: _Where, releases: list[tuple[dict, _Source, bool]], authorities: set[str],
                     defaults: ImportDefaults, report: ImportReport | None) -> Iterator[RelationshipEvent]:
     """A process's events, once the file has given all its releases: the newest compiled release, with the loose
     releases newer than it merged on top (a release published after the record was compiled), else its loose
     releases merged."""
+    ocid = where.ocid
     compiled = [(release, source) for release, source, is_compiled in releases if is_compiled]
     loose = [(release, source) for release, source, is_compiled in releases if not is_compiled]
     if compiled:
         base = max(compiled, key=lambda item: _order(*item))
-        newer = [item for item in loose if str(item[0].get("date") or "") > str(base[0].get("date") or "")]
+        newer = [item for item in loose if _moment(item[0]) > _moment(base[0])]
         if newer:
             count_outcome(report, "ocds processes read from a compiled release and newer releases")
             release, source = _compiled(ocid, [base, *newer])
@@ -196,7 +216,7 @@ def _process_events(ocid: str, releases: list[tuple[dict, _Source, bool]], autho
         count_outcome(report, "ocds processes compiled from their releases")
         release, source = _compiled(ocid, loose)
     try:
-        documents = _award_documents(ocid, release, source, authorities, defaults, report)
+        documents = _award_documents(where, release, source, authorities, defaults, report)
     except ImportSkip as problem:
         _record(report, Skipped(ocid, "OCDS process", problem.reason, problem.message))
         return
@@ -318,8 +338,15 @@ def _order(release: dict, source: _Source) -> tuple:
     (the same release in two packages), so the file order decides nothing."""
     content = hashlib.sha256(json.dumps({key: value for key, value in release.items() if key != _PARTY_INDEX},
                                         sort_keys=True, default=str).encode()).hexdigest()
-    return (str(release.get("date") or ""), str(release.get("id") or ""), content, source.published or "",
-            source.uri or "", source.publisher or "")
+    return (_moment(release), str(release.get("date") or ""), str(release.get("id") or ""), content,
+            source.published or "", source.uri or "", source.publisher or "")
+
+
+def _moment(release: dict) -> float:
+    """When a release was published, comparable across offsets and fractions of a second (`10:00+02:00` is before
+    `09:00Z`); an undated one before any dated."""
+    moment = _time(release.get("date"))
+    return moment.timestamp() if moment is not None else -math.inf
 
 
 def _compiled(ocid: str, releases: list[tuple[dict, _Source]]) -> tuple[dict, _Source]:
@@ -459,17 +486,18 @@ def _org(where: _Where, party: dict) -> _Org | None:
     country = country.lower() if country and re.fullmatch(r"[A-Za-z]{2}", country) else None
     if code and value and value.upper() not in _PLACEHOLDERS.get(code, ()):
         # registers write their numbers in one case (an id in lower case is the same number)
-        return _Org(_entity_id(f"ocds-{code}-{value.upper()}"), name or value, identifiers, country)
+        return _Org(_entity_id(f"ocds-{code}-{value.upper()}"), name or value, identifiers, country, party_id)
     # A publisher's own party id, with its publisher and what names the party: publishers keep their ids across
     # their processes, but some number parties per process ("1" is another firm in each), so the name (else the
     # identifier it gives) keeps firms apart whatever else an import holds; a name's variants of accents, case and
     # punctuation stay one. A party with neither is known only within its process.
     label = _folded(name) if name else f"{_folded(identifier.get('scheme') if isinstance(identifier.get('scheme'), str) else '')}:{value}" if value else None
     if label is None:
-        return _Org(_entity_id(f"{where.ocid}-{party_id}"), party_id, identifiers, country)
+        return _Org(_entity_id(f"{where.process}-{party_id}"), party_id, identifiers, country, party_id)
     named = hashlib.sha256(label.encode()).hexdigest()[:10]
     key = f"{where.scope}-{party_id}-{named}" if party_id is not None else f"{where.scope}-n{named}"
-    return _Org(_entity_id(key), name or value or party_id, identifiers, country)
+    return _Org(_entity_id(key), name or value or party_id, identifiers, country,
+                _text(party.get("id")) or _text(identifier.get("id")))
 
 
 def _scheme_code(scheme: object) -> str | None:
@@ -489,13 +517,13 @@ def _entity_id(text: str) -> str:
     return f"{readable}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
 
-def _award_documents(ocid: str, release: dict, source: _Source, authorities: set[str], defaults: ImportDefaults,
-                     report: ImportReport | None) -> list[tuple[str, dict]]:
+def _award_documents(where: _Where, release: dict, source: _Source, authorities: set[str],
+                     defaults: ImportDefaults, report: ImportReport | None) -> list[tuple[str, dict]]:
     awards = _awards(release)
     if not awards:
         count_outcome(report, "ocds processes without awards")
         return []
-    where = _where(ocid, source, defaults)
+    ocid = where.ocid
     authority = _authority(where, release)
     if authority is None:
         raise ImportSkip(SkipReason.MISSING_ENDPOINT, "the process names neither a buyer nor a procuring entity")
@@ -535,7 +563,9 @@ def _award_documents(ocid: str, release: dict, source: _Source, authorities: set
         for supplier in sorted({s.entity_id: s for s in suppliers}.values(), key=lambda s: s.entity_id):
             source_ref = _ref(authority, authorities, buyer=True)
             target_ref = _ref(supplier, authorities)
-            relation_id = _entity_id(f"ocds:{ocid}:award:{award_id}:{target_ref['id']}")
+            # the supplier as the process names it (its party id), not its entity id, which an identifier or a new
+            # name given in a later import changes: that import's event then replaces this one
+            relation_id = _entity_id(f"ocds:{where.process}:award:{award_id}:{supplier.party_id or supplier.entity_id}")
             document = {
                 "schema_version": SCHEMA_VERSION, "op": "upsert", "relation_id": relation_id,
                 "relation_type": RelationType.AWARDS_CONTRACT.value, "source": source_ref, "target": target_ref,
