@@ -46,7 +46,7 @@ from schemas.identifiers import identifiers_from_bods
 from schemas.values import UnreadableValue, read_timestamp
 from schemas.vocabulary import RelationType, Status
 
-OCDS_IMPORT_VERSION = "1.2"  # bump when the mapping changes what an import yields
+OCDS_IMPORT_VERSION = "1.3"  # bump when the mapping changes what an import yields
 EXTRACTOR_NAME = "ocds-import"
 
 # The parts of a release the mapping reads; the rest (planning, items, documents, transactions...) is not held.
@@ -130,7 +130,9 @@ class _Org:
     name: str
     identifiers: tuple[dict, ...]
     country: str | None
-    party_id: str | None = None  # the publisher's id of it in the process, which a later release keeps
+    # the publisher's id of it in the process (its `id`, never an identifier's: two parties may share one), which a
+    # later release keeps; None for an OCDS 1.0 organisation given in place
+    party_id: str | None = None
 
 
 def import_ocds(read: Callable[[], Iterable[object]], defaults: ImportDefaults = ImportDefaults(
@@ -205,7 +207,7 @@ def _process_events(where: _Where, releases: list[tuple[dict, _Source, bool]], a
     loose = [(release, source) for release, source, is_compiled in releases if not is_compiled]
     if compiled:
         base = max(compiled, key=lambda item: _order(*item))
-        newer = [item for item in loose if _moment(item[0]) > _moment(base[0])]
+        newer = [item for item in loose if _newer(item[0], base[0])]
         if newer:
             count_outcome(report, "ocds processes read from a compiled release and newer releases")
             release, source = _compiled(ocid, [base, *newer])
@@ -340,6 +342,13 @@ def _order(release: dict, source: _Source) -> tuple:
                                         sort_keys=True, default=str).encode()).hexdigest()
     return (_moment(release), str(release.get("date") or ""), str(release.get("id") or ""), content,
             source.published or "", source.uri or "", source.publisher or "")
+
+
+def _newer(release: dict, than: dict) -> bool:
+    """By time, where both dates are readable; where either is not ("02/01/2015"), no one can tell, and the
+    publisher's compiled release stands (an unreadable date is not taken for the oldest)."""
+    moment, other = _moment(release), _moment(than)
+    return moment != -math.inf and other != -math.inf and moment > other
 
 
 def _moment(release: dict) -> float:
@@ -486,18 +495,18 @@ def _org(where: _Where, party: dict) -> _Org | None:
     country = country.lower() if country and re.fullmatch(r"[A-Za-z]{2}", country) else None
     if code and value and value.upper() not in _PLACEHOLDERS.get(code, ()):
         # registers write their numbers in one case (an id in lower case is the same number)
-        return _Org(_entity_id(f"ocds-{code}-{value.upper()}"), name or value, identifiers, country, party_id)
+        return _Org(_entity_id(f"ocds-{code}-{value.upper()}"), name or value, identifiers, country,
+                    _text(party.get("id")))
     # A publisher's own party id, with its publisher and what names the party: publishers keep their ids across
     # their processes, but some number parties per process ("1" is another firm in each), so the name (else the
     # identifier it gives) keeps firms apart whatever else an import holds; a name's variants of accents, case and
     # punctuation stay one. A party with neither is known only within its process.
     label = _folded(name) if name else f"{_folded(identifier.get('scheme') if isinstance(identifier.get('scheme'), str) else '')}:{value}" if value else None
     if label is None:
-        return _Org(_entity_id(f"{where.process}-{party_id}"), party_id, identifiers, country, party_id)
+        return _Org(_entity_id(f"{where.process}-{party_id}"), party_id, identifiers, country, _text(party.get("id")))
     named = hashlib.sha256(label.encode()).hexdigest()[:10]
     key = f"{where.scope}-{party_id}-{named}" if party_id is not None else f"{where.scope}-n{named}"
-    return _Org(_entity_id(key), name or value or party_id, identifiers, country,
-                _text(party.get("id")) or _text(identifier.get("id")))
+    return _Org(_entity_id(key), name or value or party_id, identifiers, country, _text(party.get("id")))
 
 
 def _scheme_code(scheme: object) -> str | None:
@@ -731,6 +740,8 @@ def _time(value: object) -> dt.datetime | None:
     text = _text(value)
     if text is None:
         return None
+    if re.match(r"^\d{4}-\d{2}-\d{2} \d", text):  # a time written with a space ("2020-01-01 10:00:00")
+        text = text.replace(" ", "T", 1)
     try:
         return read_timestamp(text)
     except UnreadableValue:

@@ -243,20 +243,10 @@ class JsonValues:
         with self.path.open("rb") as stream, self._progress(stream, quiet) as bar:
             first = _first_byte(stream)
             stream.seek(0)
-            spans = first == b"{" and _object_spans_lines(stream)
-            if first == b"[" or spans:
+            if first == b"[" or (first == b"{" and _object_spans_lines(stream)):
                 stream.seek(0)
-                yielded = False
-                try:
-                    for value in _array_elements(stream, bar):
-                        yielded = True
-                        yield value
-                    return
-                except MalformedJson:
-                    # judged an indented object from its head alone (`_object_spans_lines`: larger than the head) and
-                    # not one: JSON lines whose first record is broken, read line by line as before
-                    if yielded or spans is not _PROBABLY:
-                        raise
+                yield from _array_elements(stream, bar)
+                return
             stream.seek(0)
             for number, line in enumerate(stream, start=1):
                 bar.update(len(line))
@@ -316,16 +306,11 @@ class MalformedJson(SystemExit):
     """The file is not the JSON value (array, indented objects) it was read as: the one line that says where."""
 
 
-# `_object_spans_lines` when the first object is larger than the head it reads: judged from the lines after the first
-_PROBABLY = "probably"
-
-
-def _object_spans_lines(stream: BinaryIO, limit: int = 1 << 22) -> bool | str:
+def _object_spans_lines(stream: BinaryIO, limit: int = 1 << 22) -> bool:
     """Whether the file opens with a JSON object written over several lines (indented), rather than one object per
     line: the first line alone is not JSON, but the text from the start decodes to one object. An object larger
-    than the head read is `_PROBABLY` one when no line after the first is an object of its own (in indented JSON a
-    non-empty object never fits on one line; in JSON lines every record does): the reader falls back to lines if
-    it is not."""
+    than the head read is one unless most lines after the first are objects of their own, as in JSON lines whose
+    first record is broken (an indented file puts few objects on one line: at most its short innermost ones)."""
     stream.seek(0)
     first_line = b""
     while not first_line.strip():
@@ -333,7 +318,8 @@ def _object_spans_lines(stream: BinaryIO, limit: int = 1 << 22) -> bool | str:
         if not first_line:
             return False
     try:
-        json.loads(first_line.decode("utf-8", errors="replace"))  # (a line not in UTF-8 is still a line: skipped)
+        # (a line not in UTF-8 is still a line: skipped; a byte-order mark is no part of it)
+        json.loads(first_line.decode("utf-8", errors="replace").lstrip("\ufeff"))
         return False
     except json.JSONDecodeError:
         pass  # not a value of its own: perhaps the start of an indented object
@@ -347,7 +333,8 @@ def _object_spans_lines(stream: BinaryIO, limit: int = 1 << 22) -> bool | str:
     except (RecursionError, ValueError) as exc:
         if not isinstance(exc, json.JSONDecodeError) or len(head) < limit:
             return False
-        return False if any(_is_record(line) for line in head.splitlines()[1:200]) else _PROBABLY
+        lines = [line for line in head.splitlines()[1:200] if line.strip()]
+        return not lines or 2 * sum(map(_is_record, lines)) < len(lines)
     return True
 
 

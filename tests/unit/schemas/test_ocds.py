@@ -465,3 +465,30 @@ def test_a_release_newer_than_the_compiled_one_is_told_by_its_time_not_its_text(
         cancel = release("x", cancelled_at, awards=[{"id": "10", "status": "cancelled"}])
         events, _ = imported([{"records": [record]}, cancel], publisher="P", source_url="https://example.org/p")
         assert events == [], (compiled_at, cancelled_at)
+
+
+def test_suppliers_without_party_ids_sharing_an_identifier_number_are_two_relations_and_no_public_body():
+    """OCDS 1.0 organisations given in place: two suppliers of one award with the same number under two schemes are
+    two relations; a supplier whose number is also its buyer's (under a local scheme) is not made a public body."""
+    award = {**AWARD, "suppliers": [{"name": "Roads Ltd", "identifier": {"scheme": "GB-COH", "id": "0"}},
+                                    {"name": "Roads Trust", "identifier": {"scheme": "GB-CHC", "id": "0"}},
+                                    {"name": "Local Firm", "identifier": {"scheme": "X-LOCAL", "id": "1"}}]}
+    one = release("1", "2024-01-01T00:00:00Z", buyer={"name": "Council", "identifier": {"scheme": "X-LOCAL",
+                                                                                         "id": "1"}},
+                  awards=[award], tag=["award"])
+    one["buyer"]["identifier"]["scheme"] = "X-LOCAL"
+    events, _ = imported([one], publisher="P", source_url="https://example.org/p")
+    assert len({e.relation_id for e in events}) == 3
+    assert {e.target.name: e.target.schema_.value for e in events}["Local Firm"] == "LegalEntity"
+
+
+def test_a_compiled_release_with_a_date_no_reader_knows_is_not_taken_for_the_oldest():
+    record = {"ocid": "ocds-abc123-9", "compiledRelease": release("c", "2024-06-01 10:00:00", **BUYER,
+                                                                 tag=["compiled"], awards=[AWARD])}
+    older = release("o", "2024-01-01T00:00:00Z", awards=[{"id": "10", "status": "cancelled"}])
+    events, _ = imported([{"records": [record]}, older], publisher="P", source_url="https://example.org/p")
+    assert len(events) == 1 and events[0].observed_at == dt.datetime(2024, 6, 1, 10, tzinfo=dt.UTC)
+    record["compiledRelease"]["date"] = "06/01/2024"
+    events, report = imported([{"records": [record]}, older], publisher="P", source_url="https://example.org/p",
+                              retrieved_at=dt.datetime(2024, 7, 1, tzinfo=dt.UTC))
+    assert len(events) == 1 and report.outcomes["ocds processes read from a compiled release"] == 1

@@ -682,7 +682,7 @@ def test_json_lines_longer_than_the_sniffed_head_with_a_broken_first_record_are_
     with a number of 5,000 digits, or not in UTF-8, is one line skipped, not the file."""
     from streams.commands import importer
 
-    monkeypatch.setattr(importer._object_spans_lines, "__defaults__", (256,))  # a head smaller than the file
+    monkeypatch.setattr(importer._object_spans_lines, "__defaults__", (1500,))  # a head smaller than the file
     good = (FIXTURES / "ours" / "procurement.ftm.json").read_text()
     path = tmp_path / "broken-first.jsonl"
     path.write_bytes(b'{"id": "a\nb"}\n' + good.encode() + b'{"n": ' + b"1" * 5000 + b"}\n"
@@ -691,3 +691,31 @@ def test_json_lines_longer_than_the_sniffed_head_with_a_broken_first_record_are_
     assert code == 0 and "malformed_json: 4" in err, err
     # (the fixture's entities given twice: each relation once, as from the fixture alone)
     assert lines == run_import(capsys, str(FIXTURES / "ours" / "procurement.ftm.json"))[0]
+
+
+def test_a_byte_order_mark_compact_indentation_and_a_cut_off_file_are_read_as_what_they_are(
+        capsys, tmp_path, monkeypatch):
+    """JSON lines opening with a byte-order mark stay JSON lines (one bad line skipped); an indented file that puts
+    its short objects on one line, larger than the sniffed head, is one value; a cut-off indented file is refused."""
+    from streams.commands import importer
+
+    monkeypatch.setattr(importer._object_spans_lines, "__defaults__", (1500,))
+    good = (FIXTURES / "ours" / "procurement.ftm.json").read_text()
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes(b"\xef\xbb\xbf" + good.encode() + b"{broken\n" + good.encode())
+    lines, err, code = run_import(capsys, str(bom))
+    assert code == 0 and "malformed_json: 1" in err and lines, err
+    entities = [json.loads(line) for line in good.splitlines() if line.strip()]
+    compact = tmp_path / "compact.json"
+    compact.write_text('{\n  "uri": "https://example.org/p",\n  "entities": [\n'
+                       + ",\n".join("    " + json.dumps(entity) for entity in entities * 3) + "\n  ]\n}\n")
+    from schemas.ftm import ImportReport
+    from streams.commands.importer import JsonValues
+
+    values = list(JsonValues(compact, ImportReport(), progress=False).read())
+    assert len(values) == 1 and len(values[0]["entities"]) == 3 * len(entities)
+    indented = json.dumps(entities * 5, indent=2)
+    cut = tmp_path / "cut.json"
+    cut.write_text(indented[: len(indented) * 2 // 3])
+    with pytest.raises(SystemExit, match="ends early"):
+        run_import(capsys, str(cut))
