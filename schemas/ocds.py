@@ -20,8 +20,9 @@ contracting process's awards (dates, statuses and merging in full in docs/events
   scope: the ocid's registered prefix, else the publisher's name), so a publisher numbering parties per process never
   makes one entity of two firms.
 - Who awards is a PublicBody, and so is a supplier that buys or procures in any process of the file; every other
-  party is a LegalEntity (OCDS does not say whether a supplier is a company or a person). Identifiers in the schemes `schemas.identifiers` reads
-  for BODS become typed identifiers, the others `other` ones (kept, never merged on).
+  party is a LegalEntity (OCDS does not say whether a supplier is a company or a person). Identifiers in the
+  schemes `schemas.identifiers` reads for BODS become typed identifiers, the others `other` ones (kept, never merged
+  on).
 
 `import_ocds` reads the file three times: first which parties buy and how many releases each process has, then every
 id those parties have, since that must be known before any award naming them is written; then each process as soon as
@@ -501,7 +502,13 @@ def _org(where: _Where, party: dict) -> _Org | None:
     # their processes, but some number parties per process ("1" is another firm in each), so the name (else the
     # identifier it gives) keeps firms apart whatever else an import holds; a name's variants of accents, case and
     # punctuation stay one. A party with neither is known only within its process.
-    label = _folded(name) if name else f"{_folded(identifier.get('scheme') if isinstance(identifier.get('scheme'), str) else '')}:{value}" if value else None
+    if name:
+        label = _folded(name)
+    elif value:
+        scheme = identifier.get("scheme")
+        label = f"{_folded(scheme if isinstance(scheme, str) else None)}:{value}"
+    else:
+        label = None
     if label is None:
         return _Org(_entity_id(f"{where.process}-{party_id}"), party_id, identifiers, country, _text(party.get("id")))
     named = hashlib.sha256(label.encode()).hexdigest()[:10]
@@ -611,13 +618,15 @@ def _authority(where: _Where, release: dict) -> _Org | None:
 # The codelists' values, and the words some publishers write for them (Spanish, Portuguese), compared folded.
 AWARD_STATUSES: dict[str, str] = {
     "pending": "pending", "active": "active", "cancelled": "cancelled", "unsuccessful": "unsuccessful",
-    "canceled": "cancelled", "pendiente": "pending", "activo": "active", "activa": "active", "adjudicado": "active", "adjudicada": "active",
+    "canceled": "cancelled", "pendiente": "pending", "activo": "active", "activa": "active", "adjudicado": "active",
+    "adjudicada": "active",
     "cancelado": "cancelled", "cancelada": "cancelled", "anulado": "cancelled", "anulada": "cancelled",
     "desierto": "unsuccessful", "desierta": "unsuccessful", "pendente": "pending", "ativo": "active",
 }
 CONTRACT_STATUSES: dict[str, str] = {
     "pending": "pending", "active": "active", "cancelled": "cancelled", "terminated": "terminated",
-    "canceled": "cancelled", "cancelado": "cancelled", "cancelada": "cancelled", "terminado": "terminated", "terminada": "terminated",
+    "canceled": "cancelled", "cancelado": "cancelled", "cancelada": "cancelled", "terminado": "terminated",
+    "terminada": "terminated",
     "concluido": "terminated", "finalizado": "terminated", "activo": "active", "vigente": "active",
 }
 
