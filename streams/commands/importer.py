@@ -302,10 +302,6 @@ def _first_byte(stream: BinaryIO) -> bytes:
     return b""
 
 
-class MalformedJson(SystemExit):
-    """The file is not the JSON value (array, indented objects) it was read as: the one line that says where."""
-
-
 def _object_spans_lines(stream: BinaryIO, limit: int = 1 << 22) -> bool:
     """Whether the file opens with a JSON object written over several lines (indented), rather than one object per
     line: the first line alone is not JSON, but the text from the start decodes to one object. An object larger
@@ -362,23 +358,23 @@ def _array_elements(stream: BinaryIO, bar) -> Iterator[object]:
         try:
             value, end = decoder.raw_decode(buffer, position)
         except RecursionError:  # one element nested beyond the parser's reach: its end cannot be found to skip it
-            raise MalformedJson(f"coi-risk: the JSON nests too deeply to parse near "
-                                f"{buffer[position:position + 60]!r}") from None
+            raise SystemExit(f"coi-risk: the JSON nests too deeply to parse near "
+                             f"{buffer[position:position + 60]!r}") from None
         except json.JSONDecodeError:
             chunk = next(text, None)
             if chunk is None:
                 if buffer[position:].strip():
-                    raise MalformedJson(f"coi-risk: the JSON ends early or is malformed near "
-                                        f"{buffer[position:position + 60]!r}") from None
+                    raise SystemExit(f"coi-risk: the JSON ends early or is malformed near "
+                                     f"{buffer[position:position + 60]!r}") from None
                 if started:  # an array without its closing bracket: a cut-off file, never a complete one
-                    raise MalformedJson(f"coi-risk: the JSON array ends early: no closing \"]\" after {count} "
-                                        f"elements (is the file cut off?)")
+                    raise SystemExit(f"coi-risk: the JSON array ends early: no closing \"]\" after {count} "
+                                     f"elements (is the file cut off?)")
                 return
             buffer, position = buffer[position:] + chunk, 0
             continue
         except ValueError as exc:  # a value the parser refuses (an integer of more than 4,300 digits)
-            raise MalformedJson(f"coi-risk: the JSON holds a value the parser refuses near "
-                                f"{buffer[position:position + 60]!r}: {exc}") from None
+            raise SystemExit(f"coi-risk: the JSON holds a value the parser refuses near "
+                             f"{buffer[position:position + 60]!r}: {exc}") from None
         yield value
         count += 1
         position = end
