@@ -1,6 +1,6 @@
 """`coi-risk import FILE`: FtM entities, FtM/yente delta feeds, BODS statements, Wikidata entities, KEK media
-database records or OCDS releases and records -> relationship events, on stdout or straight to Kafka (`--produce`). `import-ftm` is the same
-command under its old name.
+database records, OCDS releases and records or US lobbying disclosures (LDA filings) -> relationship events, on
+stdout or straight to Kafka (`--produce`). `import-ftm` is the same command under its old name.
 
 The file is streamed: an FtM export is read in three passes, a BODS or Wikidata file in two (each holds only what
 later lines need, see `schemas.ftm.import_ftm`, `schemas.bods.import_bods` and `schemas.wikidata.import_wikidata`);
@@ -29,12 +29,13 @@ from streams.files import PreparedReplacement
 if TYPE_CHECKING:
     from schemas.ftm import ImportReport
 
-FORMATS = ("auto", "ftm", "ftm-delta", "bods", "wikidata", "kek", "ocds")
+FORMATS = ("auto", "ftm", "ftm-delta", "bods", "wikidata", "kek", "ocds", "lda")
 SHOWN_PER_KIND = 50  # skipped entities and notes listed one by one; the rest are counted
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    for name, summary in (("import", "FtM entities, FtM delta feeds, BODS, Wikidata, KEK or OCDS -> relationship events"),
+    for name, summary in (("import", "FtM entities, FtM delta feeds, BODS, Wikidata, KEK, OCDS or LDA filings -> "
+                                     "relationship events"),
                           ("import-ftm", "alias of `import`")):
         parser = subparsers.add_parser(
             name, help=summary,
@@ -42,8 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "responses: /search, /match, /entities/<id>/adjacent), OpenSanctions/yente delta lines "
                         "({\"op\": ..., \"entity\": ...}), BODS statements, Wikidata entities (wbgetentities "
                         "or Special:EntityData responses, JSON dump lines), KEK media database records (its API's "
-                        "shareholder and media records) or Open Contracting (OCDS) releases, records and packages "
-                        "into relationship events: JSON "
+                        "shareholder and media records), Open Contracting (OCDS) releases, records and packages "
+                        "or US lobbying disclosures (LDA filings and pages of them) into relationship events: JSON "
                         "lines on stdout, or published to the input topic with --produce. A summary by outcome and "
                         "reason goes to stderr. Provenance comes from the data; the flags below only fill what it "
                         "lacks.")
@@ -154,6 +155,11 @@ def _events(fmt: str, reader: JsonValues, args: argparse.Namespace, report: Impo
 
         defaults = ImportDefaults(extractor_name=OCDS_EXTRACTOR, extractor_version=OCDS_IMPORT_VERSION, **given)
         return import_ocds(reader.read, defaults, report)
+    if fmt == "lda":
+        from schemas.lda import EXTRACTOR_NAME as LDA_EXTRACTOR, LDA_IMPORT_VERSION, import_lda
+
+        defaults = ImportDefaults(extractor_name=LDA_EXTRACTOR, extractor_version=LDA_IMPORT_VERSION, **given)
+        return import_lda(reader.read, defaults, report)
     if fmt == "wikidata":
         from schemas.wikidata import EXTRACTOR_NAME, WIKIDATA_IMPORT_VERSION, import_wikidata
 
@@ -201,10 +207,11 @@ def _not_a_state(state_path: str | None, exc: Exception) -> None:
 
 
 def detect_format(reader: JsonValues) -> str:
-    """ftm-delta, bods, wikidata, kek, ocds or ftm, from the first JSON object of the file (a saved yente API response is
-    ftm: the import reads the entities it carries, `schemas.ftm.yente_response_entities`)."""
+    """ftm-delta, bods, wikidata, kek, ocds, lda or ftm, from the first JSON object of the file (a saved yente API
+    response is ftm: the import reads the entities it carries, `schemas.ftm.yente_response_entities`)."""
     from schemas.bods import is_bods
     from schemas.kek import is_kek
+    from schemas.lda import is_lda
     from schemas.ocds import is_ocds
     from schemas.wikidata import is_wikidata
 
@@ -221,6 +228,8 @@ def detect_format(reader: JsonValues) -> str:
             return "kek"
         if is_ocds(value):
             return "ocds"
+        if is_lda(value):
+            return "lda"
         return "ftm"
     return "ftm"
 

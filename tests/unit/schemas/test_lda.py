@@ -1,0 +1,259 @@
+"""US lobbying disclosures (tests/fixtures/lda: real responses of the Senate's LDA API, see tests/fixtures/README.md):
+a client lobbies the federal bodies its registrant's reports name, the registrant and its lobbyists act for it, the
+report posted last of a period stands."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import random
+from pathlib import Path
+
+from schemas.bods import is_bods
+from schemas.ftm import ImportDefaults, ImportReport
+from schemas.kek import is_kek
+from schemas.lda import EXTRACTOR_NAME, LDA_IMPORT_VERSION, PUBLISHER, events_from_lda, is_lda
+from schemas.ocds import is_ocds
+from schemas.wikidata import is_wikidata
+
+FIXTURES = Path(__file__).parents[2] / "fixtures"
+LDA = FIXTURES / "lda"
+PAGE = LDA / "senate_filings_registrant_401104726_page1.json"  # 25 filings of one registrant, 2017-2019
+REGISTRATION = LDA / "senate_filing_00b70943.json"  # its registration for Microsoft
+REGISTRANT = "lda-registrant-401104726"  # 10-SQUARE SOLUTIONS
+MEDTRONIC = "lda-client-629ff211bb070dcb789d"  # MEDTRONIC, INC (DC, US)
+MICROSOFT = "lda-client-400968af33b0d33d7162"
+VA = "lda-government-entity-42"  # Veterans Affairs, Dept of (VA)
+COPHER, BUYER = "lda-lobbyist-67387", "lda-lobbyist-68012"
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def imported(documents, **defaults):
+    report = ImportReport()
+    options = ImportDefaults(extractor_name=EXTRACTOR_NAME, extractor_version=LDA_IMPORT_VERSION, **defaults)
+    return list(events_from_lda(documents, options, report)), report
+
+
+def filing(**changes) -> dict:
+    """The registrant's real report of the first quarter of 2018 for Medtronic, with `changes`."""
+    chosen = next(f for f in load(PAGE)["results"] if f["filing_type"] == "Q1"
+                  and f["client"]["name"] == "MEDTRONIC, INC")
+    return {**copy.deepcopy(chosen), **changes}
+
+
+def test_filings_and_pages_are_recognised_and_other_formats_are_not():
+    page = load(PAGE)
+    assert is_lda(page) and is_lda(page["results"][0]) and is_lda(load(REGISTRATION))
+    for other in (page, page["results"][0]):
+        assert not (is_bods(other) or is_wikidata(other) or is_kek(other) or is_ocds(other))
+    assert not is_lda({"count": 0, "next": None, "previous": None, "results": []})
+    assert not is_lda({"results": [{"id": "x"}]})
+    assert not is_lda(load(LDA / "senate_constants_government_entities.json"))
+    assert not is_lda(json.loads((FIXTURES / "ocds" / "record-package-1-2.json").read_text()))
+
+
+def test_a_client_lobbies_each_government_entity_its_report_names_over_the_quarter():
+    events, report = imported([load(PAGE)])
+    assert report.skipped == []
+    by_id = {e.relation_id: e for e in events}
+    lobbying = by_id[f"lda:{REGISTRANT}:{MEDTRONIC}:2018:first_quarter:lobbies:{VA}"]
+    assert lobbying.op.value == "upsert" and lobbying.relation_type.value == "lobbies"
+    assert (lobbying.source.id, lobbying.source.schema_.value, lobbying.source.name) == (
+        MEDTRONIC, "Organization", "MEDTRONIC, INC")
+    assert (lobbying.target.id, lobbying.target.schema_.value, lobbying.target.name) == (
+        VA, "PublicBody", "Veterans Affairs, Dept of (VA)")
+    assert lobbying.target.topics == ("gov.national",) and lobbying.target.country == "us"
+    assert (lobbying.start_date, lobbying.end_date) == (dt.date(2018, 1, 1), dt.date(2018, 3, 31))
+    assert lobbying.status.value == "confirmed"
+    assert lobbying.properties.role == "through 10-SQUARE SOLUTIONS"
+    assert lobbying.properties.summary.startswith("Veterans: ")
+    assert lobbying.observed_at == dt.datetime(2018, 4, 17, 11, 52, 17, tzinfo=dt.timezone(dt.timedelta(hours=-4))) \
+        or lobbying.observed_at.date() == dt.date(2018, 4, 17)
+    assert lobbying.provenance.publisher == PUBLISHER
+    assert lobbying.provenance.source_url.startswith("https://lda.senate.gov/filings/public/filing/")
+    assert lobbying.event_id.startswith("lda-")
+    # the House and the Senate too, each a body of its own
+    assert {e.target.name for e in events if e.relation_id.startswith(f"lda:{REGISTRANT}:{MEDTRONIC}:2018:first_q")
+            and e.relation_type.value == "lobbies"} == {"HOUSE OF REPRESENTATIVES", "SENATE",
+                                                       "Veterans Affairs, Dept of (VA)"}
+
+
+def test_the_client_pays_the_registrant_its_income_and_the_registrant_acts_for_it():
+    events, _ = imported([load(PAGE)])
+    by_id = {e.relation_id: e for e in events}
+    income = by_id[f"lda:{REGISTRANT}:{MEDTRONIC}:2018:first_quarter:income"]
+    assert income.relation_type.value == "payment"
+    assert (income.source.id, income.target.id) == (MEDTRONIC, REGISTRANT)
+    assert (income.properties.amount, income.properties.currency) == (15000.0, "USD")
+    assert (income.start_date, income.end_date) == (dt.date(2018, 1, 1), dt.date(2018, 3, 31))
+    engagement = by_id[f"lda:{REGISTRANT}:{MEDTRONIC}:engagement"]
+    assert engagement.relation_type.value == "representation"
+    assert (engagement.source.id, engagement.target.id) == (REGISTRANT, MEDTRONIC)
+    assert engagement.start_date == dt.date(2017, 12, 6) and engagement.end_date is None
+    # one engagement per client, however many filings name it
+    assert sum(1 for e in events if e.relation_id.endswith(":engagement")) == 7
+
+
+def test_a_lobbyist_acts_for_the_client_with_the_covered_positions_held():
+    events, _ = imported([load(PAGE)])
+    by_id = {e.relation_id: e for e in events}
+    lobbyist = by_id[f"lda:{REGISTRANT}:{MEDTRONIC}:2018:first_quarter:lobbyist:{COPHER}"]
+    assert lobbyist.relation_type.value == "representation"
+    assert (lobbyist.source.id, lobbyist.source.schema_.value, lobbyist.source.name) == (
+        COPHER, "Person", "MIKE COPHER")
+    assert lobbyist.target.id == MEDTRONIC
+    assert lobbyist.properties.role == "lobbyist, through 10-SQUARE SOLUTIONS"
+    assert lobbyist.properties.summary.startswith("covered positions: ")
+    assert "Staff Director House Veterans Affairs Committee" in lobbyist.properties.summary
+
+
+def test_a_registration_names_expected_lobbyists_as_proposed_from_the_effective_date():
+    events, report = imported([load(REGISTRATION)])
+    assert report.skipped == [] and report.converted == 3
+    by_id = {e.relation_id: e for e in events}
+    buyer = by_id[f"lda:{REGISTRANT}:{MICROSOFT}:registration:lobbyist:{BUYER}"]
+    assert buyer.status.value == "proposed" and buyer.start_date == dt.date(2018, 3, 19) and buyer.end_date is None
+    assert buyer.source.name == "STEVE BUYER" and buyer.properties.summary == "covered positions: Retired Member of " \
+                                                                              "Congress"
+    engagement = by_id[f"lda:{REGISTRANT}:{MICROSOFT}:engagement"]
+    assert engagement.status.value == "confirmed" and engagement.start_date == dt.date(2018, 3, 19)
+    # the registration gives no body lobbied and no income
+    assert {e.relation_type.value for e in events} == {"representation"}
+
+
+def test_an_amendment_posted_later_replaces_the_report_of_its_period():
+    """Medtronic's fourth quarter of 2017: a Q4 report (2018-01-19) and its amendment (4A, 2018-01-23). Only the
+    amendment's relations are written, under the same ids, so they replace the report's in any later import."""
+    events, report = imported([load(PAGE)])
+    reports = [f for f in load(PAGE)["results"] if f["client"]["name"] == "MEDTRONIC, INC"
+               and f["filing_year"] == 2017 and f["filing_type"] in ("Q4", "4A")]
+    amendment = next(f for f in reports if f["filing_type"] == "4A")
+    of_the_quarter = [e for e in events if e.relation_id.startswith(f"lda:{REGISTRANT}:{MEDTRONIC}:2017:fourth_q")]
+    assert of_the_quarter and all(e.op.value == "upsert" for e in of_the_quarter)
+    assert {e.provenance.source_url for e in of_the_quarter} == {amendment["filing_document_url"]}
+    assert len({e.relation_id for e in of_the_quarter}) == len(of_the_quarter)
+    assert report.outcomes["lda reports replaced by one posted later"] == 2
+
+
+def test_a_no_activity_amendment_retracts_what_the_report_of_its_period_stated():
+    """Medtronic's fourth quarter of 2018 was reported with lobbying and $15,000 (2019-01-11), then amended to "no
+    activity" (4AY, 2019-01-25): every relation of the report is retracted as of the amendment."""
+    events, report = imported([load(PAGE)])
+    of_the_quarter = [e for e in events if e.relation_id.startswith(f"lda:{REGISTRANT}:{MEDTRONIC}:2018:fourth_q")]
+    assert {e.op.value for e in of_the_quarter} == {"retract"}
+    assert {e.relation_id.rsplit(":", 1)[-1] for e in of_the_quarter} == {
+        "lda-government-entity-1", "lda-government-entity-2", VA, "income", COPHER}
+    assert {e.observed_at.date() for e in of_the_quarter} == {dt.date(2019, 1, 25)}
+    assert report.retracted == 5 and report.outcomes["lda reports of no activity"] == 1
+
+
+def test_the_same_filings_in_any_order_or_listed_twice_give_the_same_events():
+    page = load(PAGE)
+    expected = sorted(e.model_dump_json() for e in imported([page])[0])
+    for seed in (1, 2, 3):
+        shuffled = copy.deepcopy(page)
+        random.Random(seed).shuffle(shuffled["results"])
+        assert sorted(e.model_dump_json() for e in imported([shuffled])[0]) == expected
+    # overlapping pages (a filing on two) and single filings beside the page
+    assert sorted(e.model_dump_json() for e in imported([page, page["results"][3], page])[0]) == expected
+    assert sorted(e.model_dump_json() for e in imported(page["results"])[0]) == expected
+
+
+def test_an_organisation_lobbying_for_itself_is_its_own_client():
+    own = filing(client={**filing()["client"], "name": "10-SQUARE SOLUTIONS", "client_self_select": True},
+                 expenses="50000.00", income=None)
+    events, report = imported([own])
+    assert report.skipped == []
+    client = events[0].source.id
+    assert client.startswith("lda-client-")
+    lobbying = [e for e in events if e.relation_type.value == "lobbies"]
+    assert lobbying and {e.source.id for e in lobbying} == {client}
+    assert {e.properties.role for e in lobbying} == {"in-house"}
+    # no engagement of itself and no payment to itself; its lobbyists act for it
+    assert {e.relation_type.value for e in events} == {"lobbies", "representation"}
+    assert all(e.target.id == client for e in events if e.relation_type.value == "representation")
+    assert not any(e.relation_id.endswith(":engagement") for e in events)
+
+
+def test_a_termination_ends_the_engagement():
+    terminated = filing(filing_uuid="00000000-0000-0000-0000-000000000001", filing_type="2T",
+                        filing_period="second_quarter", dt_posted="2018-07-20T10:00:00-04:00",
+                        termination_date="2018-05-31")
+    events, _ = imported([filing(), terminated])
+    engagement = next(e for e in events if e.relation_id.endswith(":engagement"))
+    assert (engagement.start_date, engagement.end_date) == (dt.date(2017, 12, 6), dt.date(2018, 5, 31))
+    # reports of a later period: engaged again, no end
+    later = filing(filing_uuid="00000000-0000-0000-0000-000000000002", filing_type="Q4", filing_year=2019,
+                   filing_period="fourth_quarter", dt_posted="2020-01-20T10:00:00-05:00")
+    events, _ = imported([filing(), terminated, later])
+    assert next(e for e in events if e.relation_id.endswith(":engagement")).end_date is None
+    # a termination date on a report that is no termination ends nothing
+    events, _ = imported([filing(termination_date="2018-02-01")])
+    assert next(e for e in events if e.relation_id.endswith(":engagement")).end_date is None
+
+
+def test_a_client_is_one_entity_whatever_its_registrant_and_punctuation_but_not_across_states():
+    first = filing()
+    other_firm = filing(filing_uuid="00000000-0000-0000-0000-000000000003",
+                        registrant={**first["registrant"], "id": 12345, "name": "ANOTHER FIRM LLC"},
+                        client={**first["client"], "id": 999, "client_id": 7, "name": "Medtronic Inc."})
+    elsewhere = filing(filing_uuid="00000000-0000-0000-0000-000000000004",
+                       registrant={**first["registrant"], "id": 12346, "name": "A THIRD FIRM"},
+                       client={**first["client"], "name": "MEDTRONIC, INC", "state": "MN"})
+    events, _ = imported([first, other_firm, elsewhere])
+    by_registrant = {}
+    for e in events:
+        if e.relation_type.value == "payment":
+            by_registrant[e.target.id] = e.source.id
+    assert by_registrant[REGISTRANT] == by_registrant["lda-registrant-12345"] == MEDTRONIC
+    assert by_registrant["lda-registrant-12346"] != MEDTRONIC
+
+
+def test_unreadable_filings_are_skipped_with_their_reason_and_the_rest_read():
+    events, report = imported([
+        filing(filing_uuid="u-type", filing_type="ZZ"),
+        filing(filing_uuid="u-period", filing_period="fifth_quarter"),
+        filing(filing_uuid="u-posted", dt_posted="yesterday"),
+        filing(filing_uuid="u-client", client={"id": 1}),
+        filing(),
+    ])
+    assert {(s.entity_id, s.reason) for s in report.skipped} == {
+        ("u-type", "unreadable_value"), ("u-period", "unreadable_value"), ("u-posted", "missing_provenance"),
+        ("u-client", "missing_endpoint")}
+    assert any(e.relation_type.value == "lobbies" for e in events)
+    # with --retrieved-at, a filing without its posting time is read as of then
+    events, report = imported([filing(dt_posted=None)], retrieved_at=dt.datetime(2024, 9, 7, tzinfo=dt.timezone.utc))
+    assert report.skipped == [] and {e.observed_at for e in events} == {
+        dt.datetime(2024, 9, 7, tzinfo=dt.timezone.utc)}
+
+
+def test_odd_values_give_no_traceback():
+    for income in ("abc", "-5", "1e400", "NaN", True, 10 ** 400, "0.00"):
+        events, report = imported([filing(income=income)])
+        assert report.skipped == [] and not any(e.relation_type.value == "payment" for e in events), income
+    lone = filing(client={**filing()["client"], "name": "MED\ud800TRONIC"})
+    events, report = imported([lone])
+    assert report.skipped == [] and events
+    weird = filing(lobbying_activities=[{"government_entities": [{"id": None, "name": "X"}, "SENATE"],
+                                         "lobbyists": [{"lobbyist": {"id": 5}}, "nobody"]}, "not an activity"])
+    events, report = imported([weird])
+    assert report.skipped == [] and len(report.notes) == 4
+    assert {e.relation_type.value for e in events} == {"payment", "representation"}
+
+
+def test_every_filing_type_lda_defines_is_read_as_what_its_name_says():
+    from schemas.lda import _AMENDMENT, _NO_ACTIVITY, _REGISTRATION, _REPORT, _TERMINATION
+
+    types = load(LDA / "senate_constants_filing_types.json")
+    assert len(types) == 50
+    for kind in types:
+        code, name = kind["value"], kind["name"]
+        assert bool(_REGISTRATION.match(code)) == name.startswith("Registration"), code
+        assert bool(_REPORT.match(code)) != bool(_REGISTRATION.match(code)), code
+        assert bool(_AMENDMENT.match(code)) == ("Amendment" in name), code
+        assert bool(_TERMINATION.match(code)) == ("Termination" in name), code
+        assert bool(_NO_ACTIVITY.match(code) and not _REGISTRATION.match(code)) == ("No Activity" in name), code
