@@ -36,6 +36,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from schemas.events import SCHEMA_VERSION, RelationshipEvent
 from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason, _record,
@@ -145,13 +146,14 @@ class _Engagement:
 class _Survey:
     """The first pass: the filing of each report posted last, with the relation ids it states, and each engagement."""
 
-    standing: dict[tuple, tuple] = field(default_factory=dict)  # group -> (order, relation ids)
+    # group -> (order, hashes of its relation ids): the ids themselves would be most of what the survey holds
+    standing: dict[tuple, tuple] = field(default_factory=dict)
     engagements: dict[tuple, _Engagement] = field(default_factory=dict)
 
     def add(self, filing: _Filing, defaults: ImportDefaults) -> None:
         held = self.standing.get(filing.group)
         if held is None or filing.order > held[0]:
-            ids = frozenset(relation_id for relation_id, _ in _relations(filing, defaults, None))
+            ids = frozenset(hash(relation_id) for relation_id, _ in _relations(filing, defaults, None, True))
             self.standing[filing.group] = (filing.order, ids)
         engagement = self.engagements.setdefault(filing.pair, _Engagement())
         if filing.effective and (engagement.effective is None or filing.effective < engagement.effective):
@@ -213,7 +215,7 @@ def _filing_events(filing: _Filing, survey: _Survey, retracted: set[str], defaul
     for relation_id, document in documents:
         if stands or relation_id == _engagement_id(filing):
             yield _converted(relation_id, document, report)
-        elif relation_id not in standing_ids and relation_id not in retracted:
+        elif hash(relation_id) not in standing_ids and relation_id not in retracted:
             # the report posted later (an amendment) no longer states it: withdrawn as of that filing
             retracted.add(relation_id)
             withdrawn = dict(document, op="retract", observed_at=standing_order[0])
@@ -298,9 +300,10 @@ def _client(raw: dict) -> _Party | None:
     return _Party(f"lda-client-{digest}", name[:500], schema, country)
 
 
-def _relations(filing: _Filing, defaults: ImportDefaults,
-               report: ImportReport | None) -> Iterator[tuple[str, dict]]:
-    """(relation id, document) of what one filing states but the engagement: lobbying, income, lobbyists."""
+def _relations(filing: _Filing, defaults: ImportDefaults, report: ImportReport | None,
+               ids_only: bool = False) -> Iterator[tuple[str, dict | None]]:
+    """(relation id, document) of what one filing states but the engagement: lobbying, income, lobbyists (with
+    `ids_only`, the ids alone, the documents None)."""
     start, end = filing.dates()
     status = Status.PROPOSED if filing.registration else defaults.status
     scope = f"lda:{filing.registrant.entity_id}:{filing.client.entity_id}:" + (
@@ -331,20 +334,21 @@ def _relations(filing: _Filing, defaults: ImportDefaults,
             position = _text(entry.get("covered_position"))
             if position and position.upper() not in {"N/A", "NA", "NONE"} and position not in positions:
                 positions.append(position)
+    def stated(relation_id: str, relation_type: RelationType, source: _Party, target: _Party, **properties):
+        return relation_id, None if ids_only else _document(relation_id, relation_type, source, target, start, end,
+                                                            status, filing, defaults, **properties)
+
     for body_id, (body, topics) in sorted(bodies.items()):
-        relation_id = f"{scope}:lobbies:{body_id}"
-        yield relation_id, _document(relation_id, RelationType.LOBBIES, filing.client, body, start, end, status,
-                                     filing, defaults, role=through, summary="; ".join(topics))
+        yield stated(f"{scope}:lobbies:{body_id}", RelationType.LOBBIES, filing.client, body, role=through,
+                     summary="; ".join(topics))
     if filing.income is not None and not filing.self_filed and not filing.registration:
-        relation_id = f"{scope}:income"
-        yield relation_id, _document(relation_id, RelationType.PAYMENT, filing.client, filing.registrant, start, end,
-                                     status, filing, defaults, amount=filing.income, currency="USD",
-                                     purpose=f"lobbying, {filing.year} {filing.period.replace('_', ' ')}")
+        yield stated(f"{scope}:income", RelationType.PAYMENT, filing.client, filing.registrant,
+                     amount=filing.income, currency="USD",
+                     purpose=f"lobbying, {filing.year} {filing.period.replace('_', ' ')}")
     for person_id, (person, positions) in sorted(lobbyists.items()):
-        relation_id = f"{scope}:lobbyist:{person_id}"
-        summary = "covered positions: " + " | ".join(positions) if positions else None
-        yield relation_id, _document(relation_id, RelationType.REPRESENTATION, person, filing.client, start, end,
-                                     status, filing, defaults, role=f"lobbyist, {through}", summary=summary)
+        yield stated(f"{scope}:lobbyist:{person_id}", RelationType.REPRESENTATION, person, filing.client,
+                     role=f"lobbyist, {through}",
+                     summary="covered positions: " + " | ".join(positions) if positions else None)
 
 
 def _engagement_id(filing: _Filing) -> str:
@@ -474,6 +478,7 @@ def _name(value: object) -> str | None:
     return " ".join(value.encode("utf-8", "surrogatepass").decode("utf-8", "replace").split())
 
 
+@lru_cache(maxsize=1 << 16)
 def _folded(name: str | None) -> str:
     """A name as compared: without accents, case or punctuation ("MEDTRONIC, INC" is "Medtronic Inc")."""
     decomposed = unicodedata.normalize("NFKD", name or "")
