@@ -18,19 +18,22 @@ is what `COI-LOBBY` weighs, so:
   replaces the others of the file, whose relations it does not restate are retracted.
 
 Ids: `lda-registrant-<registrant id>`, `lda-lobbyist-<lobbyist id>`, `lda-government-entity-<id>` (LDA's own ids);
-a client `lda-client-<digest>` of its name (without case, accents or punctuation), state and country: LDA numbers a
-client anew for each registrant, and one client of several firms (or lobbying for itself as well) is one entity.
+a client `lda-client-<digest>` of its name (without case or accents, punctuation as spaces; a government client's
+with its state and country): LDA numbers a client anew for each registrant, and one client of several firms (or
+lobbying for itself as well) is one entity.
 A registrant filing for itself is its client (that entity). Every government entity of LDA is federal: a PublicBody
 with the topic `gov.national`.
 
-`import_lda` reads the file twice: first which filing of each registrant, client and period was posted last (and
-what it states), then it writes each filing's relations as it comes. Only those keys are held, not the filings.
+`import_lda` reads the file three times: which copy of each filing to read (a digest per filing uuid), which filing
+of each registrant, client and period was posted last (with the hashes of the relation ids it states), then it writes
+each filing's relations as it comes. Those keys are held, not the filings.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import math
 import re
 import unicodedata
@@ -41,6 +44,7 @@ from functools import lru_cache
 from schemas.events import SCHEMA_VERSION, RelationshipEvent
 from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason, _record,
                          converted_event, count_outcome)
+from schemas.validation import EARLIEST_DATE, LATEST_DATE
 from schemas.values import UnreadableValue, read_timestamp
 from schemas.vocabulary import RelationType, Status
 
@@ -62,14 +66,24 @@ _AMENDMENT = re.compile(r"^(RA|[1-4MY][A@]Y?)$")
 _TERMINATION = re.compile(r"^[1-4MY][T@]Y?$")
 _NO_ACTIVITY = re.compile(r"^.{2}Y$")
 _USD_LIMIT = 1e15  # beyond any lobbying income: a typo, not a sum
+_ITEMS_SNIFFED = 20  # items of a page looked at to recognise it
+# control characters and Unicode's format characters (category Cf: soft hyphen, zero-width and direction marks...)
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+                        "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+                        "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+                        "\U000e0001\U000e0020-\U000e007f]")
+_SUMMARY_LIMIT = 5000  # the contract's length of a summary
+# the period each report type is of, checked against the filing's own `filing_period` (a mismatch is noted)
+_TYPE_PERIODS = {"1": "first_quarter", "2": "second_quarter", "3": "third_quarter", "4": "fourth_quarter",
+                 "M": "mid_year", "Y": "year_end"}
 
 
 def is_lda(document: object) -> bool:
     """An LDA filing, or a page of the filings endpoint (`{"count", "next", "previous", "results": [...]}`)."""
     if not isinstance(document, dict):
         return False
-    if isinstance(document.get("results"), list):
-        return any(_is_filing(item) for item in document["results"][:1])
+    if isinstance(document.get("results"), list):  # a page: a broken first item does not hide the others
+        return any(_is_filing(item) for item in document["results"][:_ITEMS_SNIFFED])
     return _is_filing(document)
 
 
@@ -105,6 +119,7 @@ class _Filing:
     income: float | None
     activities: list[dict]
     url: str
+    notes: list[str] = field(default_factory=list)  # what the reading left out, told once the filing is written
 
     @property
     def group(self) -> tuple:
@@ -125,11 +140,16 @@ class _Filing:
     def no_activity(self) -> bool:
         return bool(_NO_ACTIVITY.match(self.type)) and not self.registration
 
-    def dates(self) -> tuple[dt.date | None, dt.date | None]:
+    def dates(self, until: dt.date | None = None) -> tuple[dt.date | None, dt.date | None]:
+        """A report's period (a termination's ends on its date); a registration's from the effective date `until`
+        the engagement ends."""
         if self.registration:
-            return self.effective, self.terminated
+            return self.effective, until
         (first_month, first_day), (last_month, last_day) = PERIODS[self.period]
-        return dt.date(self.year, first_month, first_day), dt.date(self.year, last_month, last_day)
+        start, end = dt.date(self.year, first_month, first_day), dt.date(self.year, last_month, last_day)
+        if self.terminated is not None and start <= self.terminated < end:
+            end = self.terminated
+        return start, end
 
 
 @dataclass
@@ -137,70 +157,131 @@ class _Engagement:
     """A registrant's engagement by a client over the file: from its effective date to a reported termination."""
 
     effective: dt.date | None = None
-    terminated: dt.date | None = None
-    last_period_end: dt.date | None = None
+    latest_registered: dt.date | None = None  # the effective date of the latest registration
+    last_period_start: dt.date | None = None
     newest: tuple | None = None
+    # report group -> (order, termination date or None, the end of the report's period) of the filing standing for
+    # each report a termination was filed for: an amended termination, or an amendment withdrawing it, stands as any
+    # report does
+    terminations: dict[tuple, tuple] = field(default_factory=dict)
+
+    def end(self) -> dt.date | None:
+        standing = [(day, period_end) for _, day, period_end in self.terminations.values() if day is not None]
+        if not standing:
+            return None
+        ended, period_end = max(standing)
+        if (self.last_period_start is not None and self.last_period_start > period_end) or (
+                self.latest_registered is not None and self.latest_registered > ended):
+            return None  # a report of a period after the termination's, or a registration effective later: again
+        return ended
 
 
 @dataclass
 class _Survey:
-    """The first pass: the filing of each report posted last, with the relation ids it states, and each engagement."""
+    """The second pass: the filing of each report posted last, with the relation ids it states, and each
+    engagement."""
 
-    # group -> (order, hashes of its relation ids): the ids themselves would be most of what the survey holds
+    # group -> (order, hashes of its relation ids) of the filing standing: the ids themselves would be most of what
+    # the survey holds
     standing: dict[tuple, tuple] = field(default_factory=dict)
+    # group -> {hash of a relation id: the order of the last filing stating it}, of a report filed more than once:
+    # of the filings the standing one replaced, the last to state a relation it dropped retracts it, whatever the
+    # file order
+    last_stated: dict[tuple, dict[int, tuple]] = field(default_factory=dict)
     engagements: dict[tuple, _Engagement] = field(default_factory=dict)
 
     def add(self, filing: _Filing, defaults: ImportDefaults) -> None:
-        held = self.standing.get(filing.group)
-        if held is None or filing.order > held[0]:
-            ids = frozenset(hash(relation_id) for relation_id, _ in _relations(filing, defaults, None, True))
-            self.standing[filing.group] = (filing.order, ids)
+        group, order = filing.group, filing.order
+        held = self.standing.get(group)
+        ids = frozenset(hash(relation_id) for relation_id, _ in _relations(filing, defaults, None, ids_only=True))
+        if held is not None:
+            last = self.last_stated.get(group)
+            if last is None:
+                last = self.last_stated[group] = dict.fromkeys(held[1], held[0])
+            for relation in ids:
+                if relation not in last or order > last[relation]:
+                    last[relation] = order
+        if held is None or order > held[0]:
+            self.standing[group] = held = (order, ids)
         engagement = self.engagements.setdefault(filing.pair, _Engagement())
-        if filing.effective and (engagement.effective is None or filing.effective < engagement.effective):
-            engagement.effective = filing.effective
-        if filing.terminated and (engagement.terminated is None or filing.terminated > engagement.terminated):
-            engagement.terminated = filing.terminated
+        if filing.effective is not None:
+            if engagement.effective is None or filing.effective < engagement.effective:
+                engagement.effective = filing.effective
+            if filing.registration and (engagement.latest_registered is None
+                                        or filing.effective > engagement.latest_registered):
+                engagement.latest_registered = filing.effective
         if not filing.registration:
-            end = filing.dates()[1]
-            if engagement.last_period_end is None or end > engagement.last_period_end:
-                engagement.last_period_end = end
-        if engagement.newest is None or filing.order > engagement.newest:
-            engagement.newest = filing.order
+            start = filing.dates()[0]
+            if engagement.last_period_start is None or start > engagement.last_period_start:
+                engagement.last_period_start = start
+            if filing.terminated is not None or group in engagement.terminations:
+                current = engagement.terminations.get(group)
+                if current is None and held[0] > order:
+                    current = (held[0], None, None)  # a later filing of the report, no termination, stands already
+                if current is None or order > current[0]:
+                    engagement.terminations[group] = (order, filing.terminated, dt.date(filing.year,
+                                                                                       *PERIODS[filing.period][1]))
+        if engagement.newest is None or order > engagement.newest:
+            engagement.newest = order
 
 
 def import_lda(read: Callable[[], Iterable[object]], defaults: ImportDefaults = ImportDefaults(
         extractor_name=EXTRACTOR_NAME, extractor_version=LDA_IMPORT_VERSION),
                report: ImportReport | None = None) -> Iterator[RelationshipEvent]:
     """Stream LDA filings (single filings, pages of the filings endpoint; JSON lines, an array, or pretty-printed
-    objects one after another) in two passes. One set of filings gives the same events in any file order."""
-    survey = _Survey()
+    objects one after another) in three passes: which copy of each filing is read (pages downloaded at different
+    times repeat a filing with its client's newer record), which filing of each report stands, then the events.
+    One set of filings gives the same events in any file order."""
+    # filing uuid -> (digest of the copy read: the largest, whatever the order; how many copies the file gives)
+    chosen: dict[str, tuple[bytes, int]] = {}
     for document in read():
         if not is_lda(document):
             _record(report, Skipped(None, "LDA", SkipReason.INVALID_ENTITY.value,
                                     "not an LDA filing or page of filings (no filing_uuid, registrant and client)"))
             continue
         for raw in _raw_filings(document):
-            try:
-                survey.add(_read(raw, defaults), defaults)
-            except ImportSkip as problem:
-                _record(report, Skipped(_uuid(raw), "LDA filing", problem.reason, problem.message))
-    written: set[str] = set()  # a filing listed twice (overlapping pages) is written once
-    retracted: set[str] = set()
+            if not _is_filing(raw):
+                _record(report, Skipped(None, "LDA", SkipReason.INVALID_ENTITY.value,
+                                        f"an item of a page that is no filing: {raw!r:.100}"))
+                continue
+            held, copies = chosen.get(raw["filing_uuid"], (b"", 0))
+            chosen[raw["filing_uuid"]] = (max(held, _digest(raw)), copies + 1)
+    survey = _Survey()
+    for raw in _chosen_filings(read, chosen):
+        try:
+            survey.add(_read(raw, defaults), defaults)
+        except ImportSkip as problem:
+            _record(report, Skipped(_uuid(raw), "LDA filing", problem.reason, problem.message))
+    for raw in _chosen_filings(read, chosen):
+        try:
+            filing = _read(raw, defaults)
+        except ImportSkip:
+            continue  # reported by the survey
+        yield from _filing_events(filing, survey, defaults, report)
+
+
+def _chosen_filings(read: Callable[[], Iterable[object]], chosen: dict[str, tuple[bytes, int]]) -> Iterator[dict]:
+    """Each filing once: the copy chosen (a filing listed twice, on overlapping pages, is read once)."""
+    done: set[str] = set()
     for document in read():
         if not is_lda(document):
             continue
         for raw in _raw_filings(document):
-            try:
-                filing = _read(raw, defaults)
-            except ImportSkip:
-                continue  # reported by the first pass
-            if filing.uuid in written:
+            if not _is_filing(raw):
                 continue
-            written.add(filing.uuid)
-            yield from _filing_events(filing, survey, retracted, defaults, report)
+            digest, copies = chosen[raw["filing_uuid"]]
+            if copies > 1:  # (a filing given once, most of them, needs neither its digest nor a place in `done`)
+                if raw["filing_uuid"] in done or _digest(raw) != digest:
+                    continue
+                done.add(raw["filing_uuid"])
+            yield raw
 
 
-def _filing_events(filing: _Filing, survey: _Survey, retracted: set[str], defaults: ImportDefaults,
+def _digest(raw: dict) -> bytes:
+    return hashlib.blake2b(json.dumps(raw, sort_keys=True, default=str).encode(), digest_size=16).digest()
+
+
+def _filing_events(filing: _Filing, survey: _Survey, defaults: ImportDefaults,
                    report: ImportReport | None) -> Iterator[RelationshipEvent]:
     standing_order, standing_ids = survey.standing[filing.group]
     stands = filing.order == standing_order
@@ -208,22 +289,26 @@ def _filing_events(filing: _Filing, survey: _Survey, retracted: set[str], defaul
                   "lda reports read" if stands else "lda reports replaced by one posted later")
     if filing.no_activity and stands:
         count_outcome(report, "lda reports of no activity")
-    documents = list(_relations(filing, defaults, report if stands else None))
     engagement = survey.engagements[filing.pair]
+    documents = list(_relations(filing, defaults, report if stands else None, until=engagement.end()))
     if engagement.newest == filing.order and not filing.self_filed:
         documents.append(_engagement(filing, engagement, defaults))
     for relation_id, document in documents:
         if stands or relation_id == _engagement_id(filing):
             yield _converted(relation_id, document, report)
-        elif hash(relation_id) not in standing_ids and relation_id not in retracted:
-            # the report posted later (an amendment) no longer states it: withdrawn as of that filing
-            retracted.add(relation_id)
+        elif hash(relation_id) not in standing_ids and _last_to_state(survey, filing, hash(relation_id)):
+            # the report posted later (an amendment) no longer states it: withdrawn as of that filing, once, by the
+            # last of the filings it replaced to state it
             withdrawn = dict(document, op="retract", observed_at=standing_order[0])
             event = _converted(relation_id, withdrawn, report)
             if report is not None:
                 report.converted -= 1
                 report.retracted += 1
             yield event
+
+
+def _last_to_state(survey: _Survey, filing: _Filing, relation: int) -> bool:
+    return survey.last_stated[filing.group][relation] == filing.order
 
 
 def _converted(relation_id: str, document: dict, report: ImportReport | None) -> RelationshipEvent:
@@ -233,9 +318,10 @@ def _converted(relation_id: str, document: dict, report: ImportReport | None) ->
         raise AssertionError(f"{relation_id}: {problem.message}") from None
 
 
-def _raw_filings(document: dict) -> Iterator[dict]:
+def _raw_filings(document: dict) -> Iterator[object]:
+    """The filings of a page (with whatever else it lists, for the caller to skip), or the filing itself."""
     if isinstance(document.get("results"), list) and not _is_filing(document):
-        yield from (item for item in document["results"] if _is_filing(item))
+        yield from document["results"]
     else:
         yield document
 
@@ -253,13 +339,16 @@ def _read(raw: dict, defaults: ImportDefaults) -> _Filing:
     registration = bool(_REGISTRATION.match(kind))
     if not registration and not _REPORT.match(kind):
         raise ImportSkip(SkipReason.UNREADABLE_VALUE, f"filing type {kind!r} is none of LDA's")
-    year = raw.get("filing_year")
+    year = _year(raw.get("filing_year"))
     period = _text(raw.get("filing_period"))
-    if not registration and (not isinstance(year, int) or isinstance(year, bool) or not 1995 <= year <= 9999
-                             or period not in PERIODS):
-        raise ImportSkip(SkipReason.UNREADABLE_VALUE, f"a report of period {year!r} {period!r}: no period LDA "
-                                                      "defines (a quarter, mid_year, year_end)")
-    posted = _time(raw.get("dt_posted")) or defaults.retrieved_at
+    if not registration and (year is None or period not in PERIODS):
+        raise ImportSkip(SkipReason.UNREADABLE_VALUE, f"a report of period {raw.get('filing_year')!r} {period!r}: "
+                                                      "no period LDA defines (a quarter, mid_year, year_end)")
+    posted = _time(raw.get("dt_posted"))
+    if posted is None and raw.get("dt_posted") is not None:
+        raise ImportSkip(SkipReason.UNREADABLE_VALUE, f"dt_posted {raw.get('dt_posted')!r:.100} is no time within "
+                                                      f"{EARLIEST_DATE.year}-{LATEST_DATE.year}")
+    posted = posted or defaults.retrieved_at
     if posted is None:
         raise ImportSkip(SkipReason.MISSING_PROVENANCE, "the filing has no dt_posted (when it was filed) and there is "
                                                         "no default for it (--retrieved-at)")
@@ -269,16 +358,49 @@ def _read(raw: dict, defaults: ImportDefaults) -> _Filing:
     registrant = _registrant(raw["registrant"])
     client = _client(raw["client"])
     if registrant is None or client is None:
-        raise ImportSkip(SkipReason.MISSING_ENDPOINT, "the filing names no registrant or no client (an id and a name)")
+        raise ImportSkip(SkipReason.MISSING_ENDPOINT, "the filing names no registrant (an id and a name) or no "
+                                                      "client (a name)")
     self_filed = raw["client"].get("client_self_select") is True or _folded(client.name) == _folded(registrant.name)
     if self_filed:
         registrant = client  # an organisation lobbying for itself is one entity, its client's
-    activities = [a for a in raw.get("lobbying_activities") or () if isinstance(a, dict)]
-    return _Filing(uuid=uuid, type=kind, registration=registration, year=year if isinstance(year, int) else 0,
-                   period=period or "", posted=posted, registrant=registrant, client=client, self_filed=self_filed,
-                   effective=_day(raw["client"].get("effective_date")),
-                   terminated=_day(raw.get("termination_date")) if _TERMINATION.match(kind) else None,
-                   income=_amount(raw.get("income")), activities=activities, url=url[:2000])
+    activities, notes = _items(raw.get("lobbying_activities"), "lobbying_activities")
+    terminated = None
+    if _TERMINATION.match(kind):
+        terminated = _day(raw.get("termination_date"))
+        if terminated is None:  # a termination report terminates by the end of its period at the latest
+            terminated = dt.date(year, *PERIODS[period][1])
+            notes.append(f"a termination without a readable termination_date ({raw.get('termination_date')!r:.60}): "
+                         "ended with its period")
+    if not registration and _TYPE_PERIODS.get(kind[1] if kind.startswith("Q") else kind[0]) != period:
+        notes.append(f"filing type {kind} is not of its period {period}: read as of the period")
+    income = _amount(raw.get("income"))
+    if income is None and raw.get("income") not in (None, "", "0", "0.00", 0):
+        notes.append(f"income {raw.get('income')!r:.60} is no positive sum: no payment")
+    effective = _day(raw["client"].get("effective_date"))
+    if effective is None and raw["client"].get("effective_date") is not None:
+        notes.append(f"the client's effective_date {raw['client'].get('effective_date')!r:.60} is no date within "
+                     f"{EARLIEST_DATE.year}-{LATEST_DATE.year}: left out")
+    return _Filing(uuid=uuid, type=kind, registration=registration, year=year or 0, period=period or "",
+                   posted=posted, registrant=registrant, client=client, self_filed=self_filed, effective=effective,
+                   terminated=terminated, income=income, activities=activities, url=url[:2000], notes=notes)
+
+
+def _items(value: object, what: str) -> tuple[list[dict], list[str]]:
+    """The objects of a list the filing gives (an activity's entities, its lobbyists), and notes of the rest."""
+    if value is None:
+        return [], []
+    if not isinstance(value, list):
+        return [], [f"{what} is no list ({value!r:.60}): left out"]
+    kept = [item for item in value if isinstance(item, dict)]
+    return kept, ([f"{len(value) - len(kept)} of {what} are no objects: left out"] if len(kept) < len(value) else [])
+
+
+def _year(value: object) -> int | None:
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}", value.strip()):
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 1995 <= value <= LATEST_DATE.year:
+        return value
+    return None
 
 
 def _registrant(raw: dict) -> _Party | None:
@@ -289,66 +411,89 @@ def _registrant(raw: dict) -> _Party | None:
 
 
 def _client(raw: dict) -> _Party | None:
+    """A client's entity: one per name (LDA numbers a client anew for each registrant, and registrants write its
+    state as they please: Boston Scientific is in DC, MA or nowhere); a government's per name, state and country
+    (the City of Springfield of Illinois is not Massachusetts')."""
     name = _name(raw.get("name"))
-    if name is None:
+    if name is None or not _folded(name):
         return None
     country = _country(raw.get("country")) or _country(raw.get("ppb_country"))
-    state = _text(raw.get("state")) or _text(raw.get("ppb_state")) or ""
-    key = "\x1f".join((_folded(name), state.upper(), country or ""))
+    government = raw.get("client_government_entity") is True
+    key = _folded(name)
+    if government:
+        state = _text(raw.get("state")) or _text(raw.get("ppb_state")) or ""
+        key = "\x1f".join((key, state.upper(), country or "", "government"))
     digest = hashlib.sha256(key.encode()).hexdigest()[:20]
-    schema = "PublicBody" if raw.get("client_government_entity") is True else "Organization"
-    return _Party(f"lda-client-{digest}", name[:500], schema, country)
+    return _Party(f"lda-client-{digest}", name[:500], "PublicBody" if government else "Organization", country)
 
 
 def _relations(filing: _Filing, defaults: ImportDefaults, report: ImportReport | None,
-               ids_only: bool = False) -> Iterator[tuple[str, dict | None]]:
+               ids_only: bool = False, until: dt.date | None = None) -> Iterator[tuple[str, dict | None]]:
     """(relation id, document) of what one filing states but the engagement: lobbying, income, lobbyists (with
-    `ids_only`, the ids alone, the documents None)."""
-    start, end = filing.dates()
+    `ids_only`, the ids alone, the documents None). A registration's relations hold `until` the engagement ends."""
+    start, end = filing.dates(until)
     status = Status.PROPOSED if filing.registration else defaults.status
     scope = f"lda:{filing.registrant.entity_id}:{filing.client.entity_id}:" + (
         "registration" if filing.registration else f"{filing.year}:{filing.period}")
     through = "in-house" if filing.self_filed else f"through {filing.registrant.name}"
-    if filing.no_activity:
-        return
-    bodies: dict[str, tuple[_Party, list[str]]] = {}
-    lobbyists: dict[str, tuple[_Party, list[str]]] = {}
-    for activity in filing.activities:
-        issue = _text(activity.get("general_issue_code_display")) or _text(activity.get("general_issue_code"))
-        description = _text(activity.get("description"))
-        said = ": ".join(part for part in (issue, description) if part)
-        for entity in activity.get("government_entities") or ():
-            body = _government_entity(entity)
-            if body is None:
-                _note(report, filing.uuid, f"a government entity without an id or a name: {entity!r:.200}")
-                continue
-            topics = bodies.setdefault(body.entity_id, (body, []))[1]
-            if said and said not in topics:
-                topics.append(said)
-        for entry in activity.get("lobbyists") or ():
-            person = _lobbyist(entry.get("lobbyist") if isinstance(entry, dict) else None)
-            if person is None:
-                _note(report, filing.uuid, f"a lobbyist without an id or a name: {entry!r:.200}")
-                continue
-            positions = lobbyists.setdefault(person.entity_id, (person, []))[1]
-            position = _text(entry.get("covered_position"))
-            if position and position.upper() not in {"N/A", "NA", "NONE"} and position not in positions:
-                positions.append(position)
+    for note in filing.notes:
+        _note(report, filing.uuid, note)
+
     def stated(relation_id: str, relation_type: RelationType, source: _Party, target: _Party, **properties):
         return relation_id, None if ids_only else _document(relation_id, relation_type, source, target, start, end,
                                                             status, filing, defaults, **properties)
 
-    for body_id, (body, topics) in sorted(bodies.items()):
-        yield stated(f"{scope}:lobbies:{body_id}", RelationType.LOBBIES, filing.client, body, role=through,
-                     summary="; ".join(topics))
     if filing.income is not None and not filing.self_filed and not filing.registration:
+        # a report of no activity may still give the income of the period (a retainer)
         yield stated(f"{scope}:income", RelationType.PAYMENT, filing.client, filing.registrant,
                      amount=filing.income, currency="USD",
                      purpose=f"lobbying, {filing.year} {filing.period.replace('_', ' ')}")
+    if filing.no_activity:
+        return
+    # dicts, not lists: a filing of thousands of activities costs a look-up each, not a scan of those before it
+    bodies: dict[str, tuple[_Party, _Texts]] = {}
+    lobbyists: dict[str, tuple[_Party, _Texts]] = {}
+    for activity in filing.activities:
+        issue = _text(activity.get("general_issue_code_display")) or _text(activity.get("general_issue_code"))
+        description = _text(activity.get("description"))
+        said = ": ".join(part for part in (issue, description) if part)[:_SUMMARY_LIMIT]
+        entities, notes = _items(activity.get("government_entities"), "government_entities")
+        people, more = _items(activity.get("lobbyists"), "lobbyists")
+        for note in (*notes, *more):
+            _note(report, filing.uuid, note)
+        for entity in entities:
+            body = _government_entity(entity)
+            if body is None:
+                _note(report, filing.uuid, f"a government entity without an id or a name: {entity!r:.200}")
+                continue
+            bodies.setdefault(body.entity_id, (body, _Texts()))[1].add(said)
+        for entry in people:
+            person = _lobbyist(entry.get("lobbyist"))
+            if person is None:
+                _note(report, filing.uuid, f"a lobbyist without an id or a name: {entry!r:.200}")
+                continue
+            position = _text(entry.get("covered_position"))
+            positions = lobbyists.setdefault(person.entity_id, (person, _Texts()))[1]
+            if position and position.upper().strip(".") not in {"N/A", "NA", "NONE"}:
+                positions.add(position)
+    for body_id, (body, topics) in sorted(bodies.items()):
+        yield stated(f"{scope}:lobbies:{body_id}", RelationType.LOBBIES, filing.client, body, role=through,
+                     summary="; ".join(topics)[:_SUMMARY_LIMIT])
     for person_id, (person, positions) in sorted(lobbyists.items()):
         yield stated(f"{scope}:lobbyist:{person_id}", RelationType.REPRESENTATION, person, filing.client,
                      role=f"lobbyist, {through}",
-                     summary="covered positions: " + " | ".join(positions) if positions else None)
+                     summary=("covered positions: " + " | ".join(positions))[:_SUMMARY_LIMIT] if positions else None)
+
+
+class _Texts(dict):
+    """The distinct texts of a summary, in the order given, until the summary is full."""
+
+    length = 0
+
+    def add(self, text: str) -> None:
+        if text and text not in self and self.length < _SUMMARY_LIMIT:
+            self[text] = None
+            self.length += len(text) + 3
 
 
 def _engagement_id(filing: _Filing) -> str:
@@ -356,19 +501,10 @@ def _engagement_id(filing: _Filing) -> str:
 
 
 def _engagement(filing: _Filing, engagement: _Engagement, defaults: ImportDefaults) -> tuple[str, dict]:
-    ended = engagement.terminated
-    if ended is not None and engagement.last_period_end is not None and engagement.last_period_end > ended \
-            and not _period_holds(ended, engagement.last_period_end):
-        ended = None  # reports of periods after the termination: engaged again
     relation_id = _engagement_id(filing)
     return relation_id, _document(relation_id, RelationType.REPRESENTATION, filing.registrant, filing.client,
-                                  engagement.effective, ended, defaults.status, filing, defaults,
+                                  engagement.effective, engagement.end(), defaults.status, filing, defaults,
                                   role="lobbying registrant")
-
-
-def _period_holds(day: dt.date, period_end: dt.date) -> bool:
-    """The termination falls within the last period reported (a termination report covers its own period)."""
-    return (period_end - day).days < 184
 
 
 def _document(relation_id: str, relation_type: RelationType, source: _Party, target: _Party,
@@ -446,12 +582,14 @@ def _country(value: object) -> str | None:
 
 
 def _time(value: object) -> dt.datetime | None:
+    """A time with its offset, within the years the contract takes (in UTC, as it checks them)."""
     text = _text(value)
     if text is None:
         return None
     try:
-        return read_timestamp(text)
-    except UnreadableValue:
+        moment = read_timestamp(text)
+        return moment if EARLIEST_DATE <= moment.astimezone(dt.timezone.utc).date() <= LATEST_DATE else None
+    except (UnreadableValue, OverflowError, ValueError):
         return None
 
 
@@ -460,9 +598,10 @@ def _day(value: object) -> dt.date | None:
     if text is None or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         return None
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         return None
+    return day if EARLIEST_DATE <= day <= LATEST_DATE else None
 
 
 def _text(value: object) -> str | None:
@@ -472,18 +611,21 @@ def _text(value: object) -> str | None:
 
 
 def _name(value: object) -> str | None:
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
         return None
-    # a lone surrogate (JSON allows "\ud800") is no character: replaced, so that it cannot fail an encoding later
-    return " ".join(value.encode("utf-8", "surrogatepass").decode("utf-8", "replace").split())
+    # a lone surrogate (JSON allows "\ud800") is no character: replaced, so that it cannot fail an encoding later;
+    # control and format characters (a NUL, a zero-width space) are no part of a name
+    text = _INVISIBLE.sub(" ", value.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
+    return " ".join(text.split()) or None
 
 
 @lru_cache(maxsize=1 << 16)
 def _folded(name: str | None) -> str:
-    """A name as compared: without accents, case or punctuation ("MEDTRONIC, INC" is "Medtronic Inc")."""
+    """A name as compared: without accents or case, punctuation and symbols as spaces ("MEDTRONIC, INC",
+    "Medtronic Inc." and "MEDTRONIC,INC" are one; "AT&T" and "AT & T" too)."""
     decomposed = unicodedata.normalize("NFKD", name or "")
-    plain = "".join(char for char in decomposed
-                    if not unicodedata.combining(char) and not unicodedata.category(char).startswith("P"))
+    plain = "".join(" " if unicodedata.category(char)[0] in "PS" else char for char in decomposed
+                    if not unicodedata.combining(char))
     return " ".join(plain.casefold().split())
 
 

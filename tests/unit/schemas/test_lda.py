@@ -22,8 +22,8 @@ LDA = FIXTURES / "lda"
 PAGE = LDA / "senate_filings_registrant_401104726_page1.json"  # 25 filings of one registrant, 2017-2019
 REGISTRATION = LDA / "senate_filing_00b70943.json"  # its registration for Microsoft
 REGISTRANT = "lda-registrant-401104726"  # 10-SQUARE SOLUTIONS
-MEDTRONIC = "lda-client-629ff211bb070dcb789d"  # MEDTRONIC, INC (DC, US)
-MICROSOFT = "lda-client-400968af33b0d33d7162"
+MEDTRONIC = "lda-client-be872134e0e170b58db6"  # MEDTRONIC, INC
+MICROSOFT = "lda-client-f43b260c65382b8b81f5"
 VA = "lda-government-entity-42"  # Veterans Affairs, Dept of (VA)
 COPHER, BUYER = "lda-lobbyist-67387", "lda-lobbyist-68012"
 
@@ -71,8 +71,10 @@ def test_a_client_lobbies_each_government_entity_its_report_names_over_the_quart
     assert lobbying.status.value == "confirmed"
     assert lobbying.properties.role == "through 10-SQUARE SOLUTIONS"
     assert lobbying.properties.summary.startswith("Veterans: ")
-    assert lobbying.observed_at == dt.datetime(2018, 4, 17, 11, 52, 17, tzinfo=dt.timezone(dt.timedelta(hours=-4))) \
-        or lobbying.observed_at.date() == dt.date(2018, 4, 17)
+    posted = next(f["dt_posted"] for f in load(PAGE)["results"] if f["filing_type"] == "Q1" and f["filing_year"] == 2018
+                  and f["client"]["name"] == "MEDTRONIC, INC")
+    assert lobbying.observed_at == dt.datetime.fromisoformat(posted) == dt.datetime(
+        2018, 4, 17, 12, 9, 11, 843000, tzinfo=dt.timezone(dt.timedelta(hours=-4)))
     assert lobbying.provenance.publisher == PUBLISHER
     assert lobbying.provenance.source_url.startswith("https://lda.senate.gov/filings/public/filing/")
     assert lobbying.event_id.startswith("lda-")
@@ -196,21 +198,31 @@ def test_a_termination_ends_the_engagement():
     assert next(e for e in events if e.relation_id.endswith(":engagement")).end_date is None
 
 
-def test_a_client_is_one_entity_whatever_its_registrant_and_punctuation_but_not_across_states():
+def test_a_client_is_one_entity_whatever_its_registrant_punctuation_accents_or_state():
+    """LDA numbers a client anew for each registrant, and each registrant writes its name and state its way: Boston
+    Scientific's ten real client records (one of them its own, as a self-filer) are one entity."""
+    from schemas.lda import _client
+
+    records = load(LDA / "senate_clients_boston_scientific.json")["results"]
+    assert len(records) == 10 and {r["state"] for r in records} == {"DC", "MA", None}
+    assert len({_client(record).entity_id for record in records}) == 1
     first = filing()
-    other_firm = filing(filing_uuid="00000000-0000-0000-0000-000000000003",
-                        registrant={**first["registrant"], "id": 12345, "name": "ANOTHER FIRM LLC"},
-                        client={**first["client"], "id": 999, "client_id": 7, "name": "Medtronic Inc."})
-    elsewhere = filing(filing_uuid="00000000-0000-0000-0000-000000000004",
-                       registrant={**first["registrant"], "id": 12346, "name": "A THIRD FIRM"},
-                       client={**first["client"], "name": "MEDTRONIC, INC", "state": "MN"})
-    events, _ = imported([first, other_firm, elsewhere])
-    by_registrant = {}
-    for e in events:
-        if e.relation_type.value == "payment":
-            by_registrant[e.target.id] = e.source.id
-    assert by_registrant[REGISTRANT] == by_registrant["lda-registrant-12345"] == MEDTRONIC
-    assert by_registrant["lda-registrant-12346"] != MEDTRONIC
+    variants = [("MEDTRONIC,INC.", "MN"), ("Medtronic Inc", None), ("Médtronic, Inc.", "DC")]
+    spelled = [filing(filing_uuid=f"00000000-0000-0000-0000-00000000000{n}",
+                      registrant={**first["registrant"], "id": 12340 + n, "name": f"FIRM {n}"},
+                      client={**first["client"], "id": 900 + n, "name": name, "state": state})
+               for n, (name, state) in enumerate(variants)]
+    events, _ = imported([first, *spelled])
+    payers = {e.target.id: e.source.id for e in events if e.relation_type.value == "payment"}
+    assert len(payers) == 4 and set(payers.values()) == {MEDTRONIC}
+    # "AT&T" and "AT & T" are one name; a government's name is one entity per state
+    assert _client({"name": "AT&T SERVICES, INC."}).entity_id == _client({"name": "AT & T SERVICES INC"}).entity_id
+    springfield = [_client({"name": "CITY OF SPRINGFIELD", "state": state, "country": "US",
+                            "client_government_entity": True}) for state in ("IL", "MA")]
+    assert springfield[0].entity_id != springfield[1].entity_id
+    assert {c.schema for c in springfield} == {"PublicBody"}
+    # a name of punctuation or invisible characters alone is no name
+    assert _client({"name": "..."}) is None and _client({"name": "\u200b\x00"}) is None
 
 
 def test_unreadable_filings_are_skipped_with_their_reason_and_the_rest_read():
@@ -222,7 +234,7 @@ def test_unreadable_filings_are_skipped_with_their_reason_and_the_rest_read():
         filing(),
     ])
     assert {(s.entity_id, s.reason) for s in report.skipped} == {
-        ("u-type", "unreadable_value"), ("u-period", "unreadable_value"), ("u-posted", "missing_provenance"),
+        ("u-type", "unreadable_value"), ("u-period", "unreadable_value"), ("u-posted", "unreadable_value"),
         ("u-client", "missing_endpoint")}
     assert any(e.relation_type.value == "lobbies" for e in events)
     # with --retrieved-at, a filing without its posting time is read as of then
@@ -232,17 +244,154 @@ def test_unreadable_filings_are_skipped_with_their_reason_and_the_rest_read():
 
 
 def test_odd_values_give_no_traceback():
-    for income in ("abc", "-5", "1e400", "NaN", True, 10 ** 400, "0.00"):
+    for income in ("abc", "-5", "1e400", "NaN", True, 10 ** 400):
         events, report = imported([filing(income=income)])
         assert report.skipped == [] and not any(e.relation_type.value == "payment" for e in events), income
+        assert any("no positive sum" in note for note in report.notes), income
     lone = filing(client={**filing()["client"], "name": "MED\ud800TRONIC"})
     events, report = imported([lone])
     assert report.skipped == [] and events
     weird = filing(lobbying_activities=[{"government_entities": [{"id": None, "name": "X"}, "SENATE"],
                                          "lobbyists": [{"lobbyist": {"id": 5}}, "nobody"]}, "not an activity"])
     events, report = imported([weird])
-    assert report.skipped == [] and len(report.notes) == 4
+    assert report.skipped == [] and {e.relation_type.value for e in events} == {"payment", "representation"}
+    assert sorted(note.split(": ", 1)[1][:30] for note in report.notes) == sorted([
+        "1 of lobbying_activities are n", "1 of government_entities are n", "1 of lobbyists are no objects:",
+        "a government entity without an", "a lobbyist without an id or a "])
+    # lists given as something else: left out, noted
+    for activities in (5, True, "text", [{"government_entities": 3}], [{"lobbyists": 7.5}], {"a": 1}):
+        events, report = imported([filing(lobbying_activities=activities)])
+        assert report.skipped == [] and any("is no list" in note for note in report.notes), activities
+        assert not any(e.relation_type.value == "lobbies" for e in events) or activities == [{"lobbyists": 7.5}]
+
+
+def test_dates_the_contract_cannot_hold_skip_the_filing_or_leave_the_date_out():
+    events, report = imported([filing(filing_uuid="u-year", filing_year=3000),
+                               filing(filing_uuid="u-early", dt_posted="0001-01-01T00:00:00+05:00"),
+                               filing(filing_uuid="u-late", dt_posted="3000-01-01T00:00:00Z")])
+    assert {(s.entity_id, s.reason) for s in report.skipped} == {
+        ("u-year", "unreadable_value"), ("u-early", "unreadable_value"), ("u-late", "unreadable_value")}
+    for effective in ("0999-12-31", "3000-01-01", "2018-02-30"):
+        events, report = imported([filing(client={**filing()["client"], "effective_date": effective})])
+        assert report.skipped == [] and any("effective_date" in note for note in report.notes)
+        engagement = next(e for e in events if e.relation_id.endswith(":engagement"))
+        assert engagement.start_date is None
+    events, report = imported([filing(filing_type="1T", termination_date="3000-01-01")])
+    engagement = next(e for e in events if e.relation_id.endswith(":engagement"))
+    assert engagement.end_date == dt.date(2018, 3, 31)  # a termination without a date: by its period's end
+    assert any("termination without a readable termination_date" in note for note in report.notes)
+    # a year written as text is read
+    assert imported([filing(filing_year="2018")])[1].skipped == []
+
+
+def engagement_of(*filings) -> tuple[dt.date | None, dt.date | None]:
+    events, _ = imported(list(filings))
+    engagement = next(e for e in events if e.relation_id.endswith(":engagement"))
+    return engagement.start_date, engagement.end_date
+
+
+def report_of(kind: str, period: str, posted: str, number: int, year: int = 2018, **changes) -> dict:
+    return filing(filing_uuid=f"00000000-0000-0000-0000-{number:012d}", filing_type=kind, filing_period=period,
+                  filing_year=year, dt_posted=posted, **changes)
+
+
+def test_an_amended_termination_or_a_withdrawn_one_stands_as_any_report_does():
+    terminated = report_of("2T", "second_quarter", "2018-07-20T10:00:00-04:00", 1, termination_date="2018-06-30")
+    amended = report_of("2@", "second_quarter", "2018-07-25T10:00:00-04:00", 2, termination_date="2018-05-15")
+    withdrawn = report_of("2A", "second_quarter", "2018-07-25T10:00:00-04:00", 3, termination_date=None)
+    start = dt.date(2017, 12, 6)
+    assert engagement_of(filing(), terminated) == (start, dt.date(2018, 6, 30))
+    assert engagement_of(filing(), terminated, amended) == (start, dt.date(2018, 5, 15))
+    assert engagement_of(amended, filing(), terminated) == (start, dt.date(2018, 5, 15))
+    assert engagement_of(filing(), terminated, withdrawn) == (start, None)
+    assert engagement_of(withdrawn, terminated, filing()) == (start, None)
+
+
+def test_a_termination_ends_its_reports_relations_and_a_later_period_engages_again():
+    early = report_of("1T", "first_quarter", "2018-04-20T10:00:00-04:00", 4, termination_date="2018-01-15")
+    events, _ = imported([early])
+    assert {(e.start_date, e.end_date) for e in events if e.relation_type.value == "lobbies"} == {
+        (dt.date(2018, 1, 1), dt.date(2018, 1, 15))}
+    assert engagement_of(early) == (dt.date(2017, 12, 6), dt.date(2018, 1, 15))
+    second_quarter = report_of("Q2", "second_quarter", "2018-07-20T10:00:00-04:00", 5)
+    assert engagement_of(early, second_quarter) == (dt.date(2017, 12, 6), None)
+    # terminated again in the second quarter: the latest termination ends it
+    again = report_of("2T", "second_quarter", "2018-07-20T10:00:00-04:00", 10, termination_date="2018-05-31")
+    assert engagement_of(early, again) == (dt.date(2017, 12, 6), dt.date(2018, 5, 31))
+    # a termination dated before the client's effective date ends the engagement when it began
+    assert engagement_of(report_of("1T", "first_quarter", "2018-04-20T10:00:00-04:00", 6,
+                                   termination_date="2017-01-01")) == (dt.date(2017, 12, 6), dt.date(2017, 12, 6))
+
+
+def test_a_registrations_expected_relations_end_with_the_engagement():
+    registration = next(f for f in load(PAGE)["results"] if f["filing_type"] == "RA"
+                        and f["client"]["name"] == "MEDTRONIC, INC")
+    terminated = report_of("2T", "second_quarter", "2018-07-20T10:00:00-04:00", 7, termination_date="2018-05-31")
+    events, _ = imported([registration, terminated])
+    expected = [e for e in events if ":registration:" in e.relation_id]
+    assert expected and {(e.status.value, e.start_date, e.end_date) for e in expected} == {
+        ("proposed", dt.date(2017, 12, 6), dt.date(2018, 5, 31))}
+
+
+def test_of_two_filings_posted_at_once_the_amendment_stands():
+    posted = "2018-04-17T12:09:11-04:00"
+    original = report_of("Q1", "first_quarter", posted, 9)  # its uuid sorts after the amendment's
+    amendment = report_of("1A", "first_quarter", posted, 8, lobbying_activities=[])
+    for order in ([original, amendment], [amendment, original]):
+        events, report = imported(order)
+        assert not any(e.relation_type.value == "lobbies" and e.op.value == "upsert" for e in events)
+        assert report.retracted == 4  # the original's three bodies and its lobbyist
+
+
+def test_a_filing_repeated_with_other_content_is_read_the_same_whatever_the_order():
+    """Pages downloaded at different times carry one filing with its client's record of the day."""
+    older, newer = filing(), filing(client={**filing()["client"], "name": "MEDTRONIC USA, INC"})
+    emptied = filing(lobbying_activities=[])
+    for pair in ((older, newer), (older, emptied)):
+        one = sorted(e.model_dump_json() for e in imported(list(pair))[0])
+        other = sorted(e.model_dump_json() for e in imported(list(reversed(pair)))[0])
+        assert one == other and one
+
+
+def test_a_page_whose_first_item_is_broken_is_read_but_that_item():
+    page = load(PAGE)
+    page["results"] = [5, *page["results"]]
+    assert is_lda(page)
+    events, report = imported([page])
+    assert [s.reason for s in report.skipped] == ["invalid_entity"] and len(events) == 95
+
+
+def test_lobbyists_positions_told_as_none_are_left_out_and_summaries_are_bounded():
+    lobbyist = {"id": 67387, "first_name": "MIKE", "last_name": "COPHER"}
+    activities = [{"general_issue_code_display": "Veterans", "description": f"issue {n}",
+                   "government_entities": [{"id": 42, "name": "Veterans Affairs, Dept of (VA)"}],
+                   "lobbyists": [{"lobbyist": lobbyist, "covered_position": position}]}
+                  for n, position in enumerate(["N/A", "n/a.", "None", *(f"post {n}" for n in range(3000))])]
+    events, _ = imported([filing(lobbying_activities=activities)])
+    person = next(e for e in events if e.relation_id.endswith(f":lobbyist:{COPHER}"))
+    assert person.properties.summary.startswith("covered positions: post 0 | post 1 | ")
+    assert "N/A" not in person.properties.summary and len(person.properties.summary) <= 5000
+    body = next(e for e in events if e.relation_type.value == "lobbies")
+    assert body.properties.summary.startswith("Veterans: issue 0; Veterans: issue 1; ")
+    assert len(body.properties.summary) <= 5000
+    only_none = filing(lobbying_activities=[{"lobbyists": [{"lobbyist": lobbyist, "covered_position": "N/A"}]}])
+    person = next(e for e in imported([only_none])[0] if e.relation_id.endswith(f":lobbyist:{COPHER}"))
+    assert person.properties.summary is None
+
+
+def test_a_self_filer_named_as_its_client_without_the_flag_is_its_own_client():
+    own = filing(client={**filing()["client"], "name": "10-Square Solutions", "client_self_select": None})
+    events, _ = imported([own])
+    assert not any(e.relation_id.endswith(":engagement") or e.relation_type.value == "payment" for e in events)
+    assert {e.properties.role for e in events if e.relation_type.value == "lobbies"} == {"in-house"}
+
+
+def test_a_report_of_no_activity_still_gives_its_income():
+    quiet = filing(filing_type="Q1Y", income="5000.00")  # its activities, listed anyway, are not read
+    events, report = imported([quiet])
     assert {e.relation_type.value for e in events} == {"payment", "representation"}
+    assert not any(":lobbyist:" in e.relation_id for e in events)
+    assert report.outcomes["lda reports of no activity"] == 1
 
 
 def test_every_filing_type_lda_defines_is_read_as_what_its_name_says():
@@ -257,3 +406,21 @@ def test_every_filing_type_lda_defines_is_read_as_what_its_name_says():
         assert bool(_AMENDMENT.match(code)) == ("Amendment" in name), code
         assert bool(_TERMINATION.match(code)) == ("Termination" in name), code
         assert bool(_NO_ACTIVITY.match(code) and not _REGISTRATION.match(code)) == ("No Activity" in name), code
+
+
+def test_what_a_report_dropped_is_retracted_once_by_the_last_filing_it_replaced_whatever_the_order():
+    import itertools
+
+    original = report_of("Q1", "first_quarter", "2018-04-17T12:00:00-04:00", 11)
+    amended = report_of("1A", "first_quarter", "2018-04-20T12:00:00-04:00", 12,
+                        lobbying_activities=[{**filing()["lobbying_activities"][0], "description": "amended"}])
+    quiet = report_of("1AY", "first_quarter", "2018-04-25T12:00:00-04:00", 13, lobbying_activities=[], income=None)
+    outputs = set()
+    for order in itertools.permutations([original, amended, quiet]):
+        events, report = imported(list(order))
+        retracts = [e for e in events if e.op.value == "retract"]
+        assert len(retracts) == len({e.relation_id for e in retracts}) == report.retracted == 5
+        assert {e.observed_at for e in retracts} == {dt.datetime.fromisoformat("2018-04-25T12:00:00-04:00")}
+        assert {e.properties.summary for e in retracts if e.relation_type.value == "lobbies"} == {"Veterans: amended"}
+        outputs.add(tuple(sorted(e.model_dump_json() for e in events)))
+    assert len(outputs) == 1
