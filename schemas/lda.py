@@ -10,12 +10,13 @@ is what `COI-LOBBY` weighs, so:
 - Each government entity a report's activities name is lobbied (`lobbies`) by the client, over the report's period
   (a quarter; before 2008 a half year), with the issues as summary.
 - The registrant acts for the client (`representation`, from the client's effective date to the termination the
-  filings report), and the client pays the registrant the reported income for the period (`payment`, USD).
+  filings report; written by registrations and terminations), and the client pays the registrant the reported
+  income for the period (`payment`, USD).
 - Each lobbyist acts for the client (`representation`, per period), with the covered positions as summary.
 - A registration (RR, RA) names the lobbyists and bodies the registrant expects: `proposed`, from the effective
   date until a termination.
-- One registrant, client and period is one report: the one posted last (an amendment, a "no activity" amendment)
-  replaces the others of the file, whose relations it does not restate are retracted.
+- One registrant, client record (LDA's `client.id`) and period is one report: the one posted last (an amendment, a
+  "no activity" amendment) replaces the others of the file, whose relations it does not restate are retracted.
 
 Ids: `lda-registrant-<registrant id>`, `lda-lobbyist-<lobbyist id>`, `lda-government-entity-<id>` (LDA's own ids);
 a client `lda-client-<digest>` of its name (without case or accents, punctuation as spaces; a government client's
@@ -24,9 +25,9 @@ lobbying for itself as well) is one entity.
 A registrant filing for itself is its client (that entity). Every government entity of LDA is federal: a PublicBody
 with the topic `gov.national`.
 
-`import_lda` reads the file three times: which copy of each filing to read (a digest per filing uuid), which filing
-of each registrant, client and period was posted last (with the hashes of the relation ids it states), then it writes
-each filing's relations as it comes. Those keys are held, not the filings.
+`import_lda` reads the file three times: how many copies of each filing it gives (a fourth reading chooses among the
+copies of a repeated uuid), which filing of each report was posted last (with the hashes of its relation ids), then
+it writes each filing's relations as it comes. Those keys are held, not the filings.
 """
 
 from __future__ import annotations
@@ -66,12 +67,13 @@ _AMENDMENT = re.compile(r"^(RA|[1-4MY][A@]Y?)$")
 _TERMINATION = re.compile(r"^[1-4MY][T@]Y?$")
 _NO_ACTIVITY = re.compile(r"^.{2}Y$")
 _USD_LIMIT = 1e15  # beyond any lobbying income: a typo, not a sum
-_ITEMS_SNIFFED = 20  # items of a page looked at to recognise it
-# control characters and Unicode's format characters (category Cf: soft hyphen, zero-width and direction marks...)
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
-                        "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
-                        "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
-                        "\U000e0001\U000e0020-\U000e007f]")
+# Unicode's format characters (Cf: soft hyphen, zero-width and direction marks...) and its other default-ignorable
+# code points (variation selectors, Hangul fillers, tags): nothing a reader sees, so deleted from a name
+_INVISIBLE = re.compile("[\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160"
+                        "\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f"
+                        "\ufeff\uffa0\ufff0-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+                        "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # line breaks, tabs, NULs: read as spaces
 _SUMMARY_LIMIT = 5000  # the contract's length of a summary
 # the period each report type is of, checked against the filing's own `filing_period` (a mismatch is noted)
 _TYPE_PERIODS = {"1": "first_quarter", "2": "second_quarter", "3": "third_quarter", "4": "fourth_quarter",
@@ -83,12 +85,12 @@ def is_lda(document: object) -> bool:
     if not isinstance(document, dict):
         return False
     if isinstance(document.get("results"), list):  # a page: a broken first item does not hide the others
-        return any(_is_filing(item) for item in document["results"][:_ITEMS_SNIFFED])
+        return any(_is_filing(item) for item in document["results"])
     return _is_filing(document)
 
 
 def _is_filing(value: object) -> bool:
-    return (isinstance(value, dict) and isinstance(value.get("filing_uuid"), str)
+    return (isinstance(value, dict) and isinstance(value.get("filing_uuid"), str) and _text(value["filing_uuid"])
             and isinstance(value.get("filing_type"), str) and isinstance(value.get("registrant"), dict)
             and isinstance(value.get("client"), dict))
 
@@ -113,6 +115,7 @@ class _Filing:
     posted: dt.datetime
     registrant: _Party
     client: _Party
+    client_number: str  # LDA's id of the registrant's client record: what one report and one engagement are of
     self_filed: bool
     effective: dt.date | None
     terminated: dt.date | None
@@ -123,13 +126,25 @@ class _Filing:
 
     @property
     def group(self) -> tuple:
-        """One report: the registrant's for one client and period (or its registration of the client)."""
-        pair = (self.registrant.entity_id, self.client.entity_id)
-        return (*pair, "registration") if self.registration else (*pair, self.year, self.period)
+        """One report: the registrant's for one client (LDA's record of it, whatever name it gives the client that
+        day) and period, or its registration of the client."""
+        return (*self.pair, "registration") if self.registration else (*self.pair, self.year, self.period)
 
     @property
     def pair(self) -> tuple[str, str]:
-        return self.registrant.entity_id, self.client.entity_id
+        return self.registrant.entity_id, self.client_number
+
+    @property
+    def states_engagement(self) -> bool:
+        """A registration or a termination: what the engagement is written from (a file of quarterly reports alone
+        restating it without its termination would undo one imported before)."""
+        return self.registration or self.terminated is not None
+
+    @property
+    def scope(self) -> str:
+        """The relation ids' common part: registrant, LDA's client record, period (or registration)."""
+        return f"lda:{self.registrant.entity_id}:client-{self.client_number}:" + (
+            "registration" if self.registration else f"{self.year}:{self.period}")
 
     @property
     def order(self) -> tuple:
@@ -159,13 +174,19 @@ class _Engagement:
     effective: dt.date | None = None
     latest_registered: dt.date | None = None  # the effective date of the latest registration
     last_period_start: dt.date | None = None
-    newest: tuple | None = None
+    newest: tuple | None = None  # the order of the latest registration or termination, which writes the engagement
+    ended: tuple | None = None  # (end,): computed once the survey is complete
     # report group -> (order, termination date or None, the end of the report's period) of the filing standing for
     # each report a termination was filed for: an amended termination, or an amendment withdrawing it, stands as any
     # report does
     terminations: dict[tuple, tuple] = field(default_factory=dict)
 
     def end(self) -> dt.date | None:
+        if self.ended is None:
+            self.ended = (self._end(),)
+        return self.ended[0]
+
+    def _end(self) -> dt.date | None:
         standing = [(day, period_end) for _, day, period_end in self.terminations.values() if day is not None]
         if not standing:
             return None
@@ -221,7 +242,7 @@ class _Survey:
                 if current is None or order > current[0]:
                     engagement.terminations[group] = (order, filing.terminated, dt.date(filing.year,
                                                                                        *PERIODS[filing.period][1]))
-        if engagement.newest is None or order > engagement.newest:
+        if filing.states_engagement and (engagement.newest is None or order > engagement.newest):
             engagement.newest = order
 
 
@@ -232,8 +253,7 @@ def import_lda(read: Callable[[], Iterable[object]], defaults: ImportDefaults = 
     objects one after another) in three passes: which copy of each filing is read (pages downloaded at different
     times repeat a filing with its client's newer record), which filing of each report stands, then the events.
     One set of filings gives the same events in any file order."""
-    # filing uuid -> (digest of the copy read: the largest, whatever the order; how many copies the file gives)
-    chosen: dict[str, tuple[bytes, int]] = {}
+    copies: dict[str, int] = {}  # filing uuid -> how many copies the file gives
     for document in read():
         if not is_lda(document):
             _record(report, Skipped(None, "LDA", SkipReason.INVALID_ENTITY.value,
@@ -244,15 +264,21 @@ def import_lda(read: Callable[[], Iterable[object]], defaults: ImportDefaults = 
                 _record(report, Skipped(None, "LDA", SkipReason.INVALID_ENTITY.value,
                                         f"an item of a page that is no filing: {raw!r:.100}"))
                 continue
-            held, copies = chosen.get(raw["filing_uuid"], (b"", 0))
-            chosen[raw["filing_uuid"]] = (max(held, _digest(raw)), copies + 1)
+            copies[_uuid(raw)] = copies.get(_uuid(raw), 0) + 1
+    # uuid -> (readable, content digest) of the copy read, of a filing given more than once: a readable one, then the
+    # largest digest, whatever the order (pages fetched at different times nest the client's record of the day)
+    chosen: dict[str, tuple[bool, bytes]] = {}
+    if any(count > 1 for count in copies.values()):
+        for raw in _filings(read):
+            if copies[_uuid(raw)] > 1:
+                chosen[_uuid(raw)] = max(chosen.get(_uuid(raw), (False, b"")), _choice(raw, defaults))
     survey = _Survey()
-    for raw in _chosen_filings(read, chosen):
+    for raw in _chosen_filings(read, copies, chosen, defaults):
         try:
             survey.add(_read(raw, defaults), defaults)
         except ImportSkip as problem:
             _record(report, Skipped(_uuid(raw), "LDA filing", problem.reason, problem.message))
-    for raw in _chosen_filings(read, chosen):
+    for raw in _chosen_filings(read, copies, chosen, defaults):
         try:
             filing = _read(raw, defaults)
         except ImportSkip:
@@ -260,21 +286,32 @@ def import_lda(read: Callable[[], Iterable[object]], defaults: ImportDefaults = 
         yield from _filing_events(filing, survey, defaults, report)
 
 
-def _chosen_filings(read: Callable[[], Iterable[object]], chosen: dict[str, tuple[bytes, int]]) -> Iterator[dict]:
+def _filings(read: Callable[[], Iterable[object]]) -> Iterator[dict]:
+    for document in read():
+        if is_lda(document):
+            yield from (raw for raw in _raw_filings(document) if _is_filing(raw))
+
+
+def _chosen_filings(read: Callable[[], Iterable[object]], copies: dict[str, int],
+                    chosen: dict[str, tuple[bool, bytes]], defaults: ImportDefaults) -> Iterator[dict]:
     """Each filing once: the copy chosen (a filing listed twice, on overlapping pages, is read once)."""
     done: set[str] = set()
-    for document in read():
-        if not is_lda(document):
-            continue
-        for raw in _raw_filings(document):
-            if not _is_filing(raw):
+    for raw in _filings(read):
+        uuid = _uuid(raw)
+        if copies[uuid] > 1:  # (a filing given once, most of them, needs neither a choice nor a place in `done`)
+            if uuid in done or _choice(raw, defaults) != chosen[uuid]:
                 continue
-            digest, copies = chosen[raw["filing_uuid"]]
-            if copies > 1:  # (a filing given once, most of them, needs neither its digest nor a place in `done`)
-                if raw["filing_uuid"] in done or _digest(raw) != digest:
-                    continue
-                done.add(raw["filing_uuid"])
-            yield raw
+            done.add(uuid)
+        yield raw
+
+
+def _choice(raw: dict, defaults: ImportDefaults) -> tuple[bool, bytes]:
+    try:
+        _read(raw, defaults)
+        readable = True
+    except ImportSkip:
+        readable = False
+    return readable, _digest(raw)
 
 
 def _digest(raw: dict) -> bytes:
@@ -291,7 +328,7 @@ def _filing_events(filing: _Filing, survey: _Survey, defaults: ImportDefaults,
         count_outcome(report, "lda reports of no activity")
     engagement = survey.engagements[filing.pair]
     documents = list(_relations(filing, defaults, report if stands else None, until=engagement.end()))
-    if engagement.newest == filing.order and not filing.self_filed:
+    if engagement.newest == filing.order and filing.states_engagement and not filing.self_filed:
         documents.append(_engagement(filing, engagement, defaults))
     for relation_id, document in documents:
         if stands or relation_id == _engagement_id(filing):
@@ -299,7 +336,9 @@ def _filing_events(filing: _Filing, survey: _Survey, defaults: ImportDefaults,
         elif hash(relation_id) not in standing_ids and _last_to_state(survey, filing, hash(relation_id)):
             # the report posted later (an amendment) no longer states it: withdrawn as of that filing, once, by the
             # last of the filings it replaced to state it
-            withdrawn = dict(document, op="retract", observed_at=standing_order[0])
+            # (a microsecond after the filing it replaced where both were posted at once: the retraction is newer)
+            observed = max(standing_order[0], filing.posted + dt.timedelta(microseconds=1))
+            withdrawn = dict(document, op="retract", observed_at=observed)
             event = _converted(relation_id, withdrawn, report)
             if report is not None:
                 report.converted -= 1
@@ -326,8 +365,9 @@ def _raw_filings(document: dict) -> Iterator[object]:
         yield document
 
 
-def _uuid(raw: dict) -> str | None:
-    return _text(raw.get("filing_uuid"))
+def _uuid(raw: dict) -> str:
+    """A filing's uuid as compared (`_is_filing` checked it names one)."""
+    return _text(raw.get("filing_uuid")) or ""
 
 
 def _read(raw: dict, defaults: ImportDefaults) -> _Filing:
@@ -360,6 +400,11 @@ def _read(raw: dict, defaults: ImportDefaults) -> _Filing:
     if registrant is None or client is None:
         raise ImportSkip(SkipReason.MISSING_ENDPOINT, "the filing names no registrant (an id and a name) or no "
                                                       "client (a name)")
+    # LDA's record of this registrant's client (its `client_id` numbers the registrant's clients): without either,
+    # the client's name stands in
+    number = _number(raw["client"].get("id"))
+    client_number = number or (f"n{_number(raw['client'].get('client_id'))}" if _number(raw["client"].get("client_id"))
+                               else client.entity_id)
     self_filed = raw["client"].get("client_self_select") is True or _folded(client.name) == _folded(registrant.name)
     if self_filed:
         registrant = client  # an organisation lobbying for itself is one entity, its client's
@@ -381,7 +426,8 @@ def _read(raw: dict, defaults: ImportDefaults) -> _Filing:
         notes.append(f"the client's effective_date {raw['client'].get('effective_date')!r:.60} is no date within "
                      f"{EARLIEST_DATE.year}-{LATEST_DATE.year}: left out")
     return _Filing(uuid=uuid, type=kind, registration=registration, year=year or 0, period=period or "",
-                   posted=posted, registrant=registrant, client=client, self_filed=self_filed, effective=effective,
+                   posted=posted, registrant=registrant, client=client, client_number=client_number,
+                   self_filed=self_filed, effective=effective,
                    terminated=terminated, income=income, activities=activities, url=url[:2000], notes=notes)
 
 
@@ -433,8 +479,7 @@ def _relations(filing: _Filing, defaults: ImportDefaults, report: ImportReport |
     `ids_only`, the ids alone, the documents None). A registration's relations hold `until` the engagement ends."""
     start, end = filing.dates(until)
     status = Status.PROPOSED if filing.registration else defaults.status
-    scope = f"lda:{filing.registrant.entity_id}:{filing.client.entity_id}:" + (
-        "registration" if filing.registration else f"{filing.year}:{filing.period}")
+    scope = filing.scope
     through = "in-house" if filing.self_filed else f"through {filing.registrant.name}"
     for note in filing.notes:
         _note(report, filing.uuid, note)
@@ -497,7 +542,7 @@ class _Texts(dict):
 
 
 def _engagement_id(filing: _Filing) -> str:
-    return f"lda:{filing.registrant.entity_id}:{filing.client.entity_id}:engagement"
+    return f"lda:{filing.registrant.entity_id}:client-{filing.client_number}:engagement"
 
 
 def _engagement(filing: _Filing, engagement: _Engagement, defaults: ImportDefaults) -> tuple[str, dict]:
@@ -615,7 +660,8 @@ def _name(value: object) -> str | None:
         return None
     # a lone surrogate (JSON allows "\ud800") is no character: replaced, so that it cannot fail an encoding later;
     # control and format characters (a NUL, a zero-width space) are no part of a name
-    text = _INVISIBLE.sub(" ", value.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
+    text = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    text = _CONTROL.sub(" ", _INVISIBLE.sub("", text))
     return " ".join(text.split()) or None
 
 

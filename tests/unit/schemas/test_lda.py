@@ -24,6 +24,8 @@ REGISTRATION = LDA / "senate_filing_00b70943.json"  # its registration for Micro
 REGISTRANT = "lda-registrant-401104726"  # 10-SQUARE SOLUTIONS
 MEDTRONIC = "lda-client-be872134e0e170b58db6"  # MEDTRONIC, INC
 MICROSOFT = "lda-client-f43b260c65382b8b81f5"
+# the registrant's client records (LDA's ids): what its reports and engagement of each client are of
+OF_MEDTRONIC, OF_MICROSOFT = f"lda:{REGISTRANT}:client-202510", f"lda:{REGISTRANT}:client-202513"
 VA = "lda-government-entity-42"  # Veterans Affairs, Dept of (VA)
 COPHER, BUYER = "lda-lobbyist-67387", "lda-lobbyist-68012"
 
@@ -60,7 +62,7 @@ def test_a_client_lobbies_each_government_entity_its_report_names_over_the_quart
     events, report = imported([load(PAGE)])
     assert report.skipped == []
     by_id = {e.relation_id: e for e in events}
-    lobbying = by_id[f"lda:{REGISTRANT}:{MEDTRONIC}:2018:first_quarter:lobbies:{VA}"]
+    lobbying = by_id[f"{OF_MEDTRONIC}:2018:first_quarter:lobbies:{VA}"]
     assert lobbying.op.value == "upsert" and lobbying.relation_type.value == "lobbies"
     assert (lobbying.source.id, lobbying.source.schema_.value, lobbying.source.name) == (
         MEDTRONIC, "Organization", "MEDTRONIC, INC")
@@ -79,7 +81,7 @@ def test_a_client_lobbies_each_government_entity_its_report_names_over_the_quart
     assert lobbying.provenance.source_url.startswith("https://lda.senate.gov/filings/public/filing/")
     assert lobbying.event_id.startswith("lda-")
     # the House and the Senate too, each a body of its own
-    assert {e.target.name for e in events if e.relation_id.startswith(f"lda:{REGISTRANT}:{MEDTRONIC}:2018:first_q")
+    assert {e.target.name for e in events if e.relation_id.startswith(f"{OF_MEDTRONIC}:2018:first_q")
             and e.relation_type.value == "lobbies"} == {"HOUSE OF REPRESENTATIVES", "SENATE",
                                                        "Veterans Affairs, Dept of (VA)"}
 
@@ -87,12 +89,12 @@ def test_a_client_lobbies_each_government_entity_its_report_names_over_the_quart
 def test_the_client_pays_the_registrant_its_income_and_the_registrant_acts_for_it():
     events, _ = imported([load(PAGE)])
     by_id = {e.relation_id: e for e in events}
-    income = by_id[f"lda:{REGISTRANT}:{MEDTRONIC}:2018:first_quarter:income"]
+    income = by_id[f"{OF_MEDTRONIC}:2018:first_quarter:income"]
     assert income.relation_type.value == "payment"
     assert (income.source.id, income.target.id) == (MEDTRONIC, REGISTRANT)
     assert (income.properties.amount, income.properties.currency) == (15000.0, "USD")
     assert (income.start_date, income.end_date) == (dt.date(2018, 1, 1), dt.date(2018, 3, 31))
-    engagement = by_id[f"lda:{REGISTRANT}:{MEDTRONIC}:engagement"]
+    engagement = by_id[f"{OF_MEDTRONIC}:engagement"]
     assert engagement.relation_type.value == "representation"
     assert (engagement.source.id, engagement.target.id) == (REGISTRANT, MEDTRONIC)
     assert engagement.start_date == dt.date(2017, 12, 6) and engagement.end_date is None
@@ -103,7 +105,7 @@ def test_the_client_pays_the_registrant_its_income_and_the_registrant_acts_for_i
 def test_a_lobbyist_acts_for_the_client_with_the_covered_positions_held():
     events, _ = imported([load(PAGE)])
     by_id = {e.relation_id: e for e in events}
-    lobbyist = by_id[f"lda:{REGISTRANT}:{MEDTRONIC}:2018:first_quarter:lobbyist:{COPHER}"]
+    lobbyist = by_id[f"{OF_MEDTRONIC}:2018:first_quarter:lobbyist:{COPHER}"]
     assert lobbyist.relation_type.value == "representation"
     assert (lobbyist.source.id, lobbyist.source.schema_.value, lobbyist.source.name) == (
         COPHER, "Person", "MIKE COPHER")
@@ -117,11 +119,11 @@ def test_a_registration_names_expected_lobbyists_as_proposed_from_the_effective_
     events, report = imported([load(REGISTRATION)])
     assert report.skipped == [] and report.converted == 3
     by_id = {e.relation_id: e for e in events}
-    buyer = by_id[f"lda:{REGISTRANT}:{MICROSOFT}:registration:lobbyist:{BUYER}"]
+    buyer = by_id[f"{OF_MICROSOFT}:registration:lobbyist:{BUYER}"]
     assert buyer.status.value == "proposed" and buyer.start_date == dt.date(2018, 3, 19) and buyer.end_date is None
     assert buyer.source.name == "STEVE BUYER" and buyer.properties.summary == "covered positions: Retired Member of " \
                                                                               "Congress"
-    engagement = by_id[f"lda:{REGISTRANT}:{MICROSOFT}:engagement"]
+    engagement = by_id[f"{OF_MICROSOFT}:engagement"]
     assert engagement.status.value == "confirmed" and engagement.start_date == dt.date(2018, 3, 19)
     # the registration gives no body lobbied and no income
     assert {e.relation_type.value for e in events} == {"representation"}
@@ -134,7 +136,7 @@ def test_an_amendment_posted_later_replaces_the_report_of_its_period():
     reports = [f for f in load(PAGE)["results"] if f["client"]["name"] == "MEDTRONIC, INC"
                and f["filing_year"] == 2017 and f["filing_type"] in ("Q4", "4A")]
     amendment = next(f for f in reports if f["filing_type"] == "4A")
-    of_the_quarter = [e for e in events if e.relation_id.startswith(f"lda:{REGISTRANT}:{MEDTRONIC}:2017:fourth_q")]
+    of_the_quarter = [e for e in events if e.relation_id.startswith(f"{OF_MEDTRONIC}:2017:fourth_q")]
     assert of_the_quarter and all(e.op.value == "upsert" for e in of_the_quarter)
     assert {e.provenance.source_url for e in of_the_quarter} == {amendment["filing_document_url"]}
     assert len({e.relation_id for e in of_the_quarter}) == len(of_the_quarter)
@@ -145,7 +147,7 @@ def test_a_no_activity_amendment_retracts_what_the_report_of_its_period_stated()
     """Medtronic's fourth quarter of 2018 was reported with lobbying and $15,000 (2019-01-11), then amended to "no
     activity" (4AY, 2019-01-25): every relation of the report is retracted as of the amendment."""
     events, report = imported([load(PAGE)])
-    of_the_quarter = [e for e in events if e.relation_id.startswith(f"lda:{REGISTRANT}:{MEDTRONIC}:2018:fourth_q")]
+    of_the_quarter = [e for e in events if e.relation_id.startswith(f"{OF_MEDTRONIC}:2018:fourth_q")]
     assert {e.op.value for e in of_the_quarter} == {"retract"}
     assert {e.relation_id.rsplit(":", 1)[-1] for e in of_the_quarter} == {
         "lda-government-entity-1", "lda-government-entity-2", VA, "income", COPHER}
@@ -193,9 +195,10 @@ def test_a_termination_ends_the_engagement():
                    filing_period="fourth_quarter", dt_posted="2020-01-20T10:00:00-05:00")
     events, _ = imported([filing(), terminated, later])
     assert next(e for e in events if e.relation_id.endswith(":engagement")).end_date is None
-    # a termination date on a report that is no termination ends nothing
+    # a report that is no termination states no engagement, whatever termination date it carries: the registration
+    # and the terminations do (a file of the later quarters' reports cannot undo a termination imported before)
     events, _ = imported([filing(termination_date="2018-02-01")])
-    assert next(e for e in events if e.relation_id.endswith(":engagement")).end_date is None
+    assert not any(e.relation_id.endswith(":engagement") for e in events)
 
 
 def test_a_client_is_one_entity_whatever_its_registrant_punctuation_accents_or_state():
@@ -254,7 +257,7 @@ def test_odd_values_give_no_traceback():
     weird = filing(lobbying_activities=[{"government_entities": [{"id": None, "name": "X"}, "SENATE"],
                                          "lobbyists": [{"lobbyist": {"id": 5}}, "nobody"]}, "not an activity"])
     events, report = imported([weird])
-    assert report.skipped == [] and {e.relation_type.value for e in events} == {"payment", "representation"}
+    assert report.skipped == [] and {e.relation_type.value for e in events} == {"payment"}
     assert sorted(note.split(": ", 1)[1][:30] for note in report.notes) == sorted([
         "1 of lobbying_activities are n", "1 of government_entities are n", "1 of lobbyists are no objects:",
         "a government entity without an", "a lobbyist without an id or a "])
@@ -271,8 +274,9 @@ def test_dates_the_contract_cannot_hold_skip_the_filing_or_leave_the_date_out():
                                filing(filing_uuid="u-late", dt_posted="3000-01-01T00:00:00Z")])
     assert {(s.entity_id, s.reason) for s in report.skipped} == {
         ("u-year", "unreadable_value"), ("u-early", "unreadable_value"), ("u-late", "unreadable_value")}
+    registration = next(f for f in load(PAGE)["results"] if f["filing_type"] == "RA")
     for effective in ("0999-12-31", "3000-01-01", "2018-02-30"):
-        events, report = imported([filing(client={**filing()["client"], "effective_date": effective})])
+        events, report = imported([{**registration, "client": {**registration["client"], "effective_date": effective}}])
         assert report.skipped == [] and any("effective_date" in note for note in report.notes)
         engagement = next(e for e in events if e.relation_id.endswith(":engagement"))
         assert engagement.start_date is None
@@ -389,8 +393,7 @@ def test_a_self_filer_named_as_its_client_without_the_flag_is_its_own_client():
 def test_a_report_of_no_activity_still_gives_its_income():
     quiet = filing(filing_type="Q1Y", income="5000.00")  # its activities, listed anyway, are not read
     events, report = imported([quiet])
-    assert {e.relation_type.value for e in events} == {"payment", "representation"}
-    assert not any(":lobbyist:" in e.relation_id for e in events)
+    assert {e.relation_type.value for e in events} == {"payment"}
     assert report.outcomes["lda reports of no activity"] == 1
 
 
@@ -424,3 +427,122 @@ def test_what_a_report_dropped_is_retracted_once_by_the_last_filing_it_replaced_
         assert {e.properties.summary for e in retracts if e.relation_type.value == "lobbies"} == {"Veterans: amended"}
         outputs.add(tuple(sorted(e.model_dump_json() for e in events)))
     assert len(outputs) == 1
+
+
+def test_a_report_is_of_ldas_client_record_not_of_the_name_it_gives():
+    """Two client records of one firm whose names fold alike are two reports (each its income); one record renamed
+    between two filings of a period is one report (the later replaces the other)."""
+    first = filing()
+    other = filing(filing_uuid="00000000-0000-0000-0000-000000000020",
+                   client={**first["client"], "id": 999999, "client_id": 99, "name": "Medtronic Inc.", "state": "CA"})
+    events, report = imported([first, other])
+    incomes = [e for e in events if e.relation_type.value == "payment"]
+    assert len(incomes) == 2 and {e.source.id for e in incomes} == {MEDTRONIC} and report.retracted == 0
+    assert report.outcomes["lda reports read"] == 2
+    renamed = report_of("1AY", "first_quarter", "2018-05-01T10:00:00-04:00", 21, income=None,
+                        client={**first["client"], "name": "MEDTRONIC USA, INC"})
+    events, report = imported([first, renamed])
+    assert not any(e.op.value == "upsert" and e.relation_type.value in ("lobbies", "payment") for e in events)
+    assert report.retracted == 5
+
+
+def test_a_later_file_of_reports_alone_does_not_undo_a_termination_imported_before():
+    """Imported period by period: the fourth quarter's termination, then a file with an amendment of the third
+    quarter posted after it. The engagement is written from registrations and terminations only."""
+    from scoring import Engine
+
+    fourth = report_of("4T", "fourth_quarter", "2019-01-15T10:00:00-05:00", 22, termination_date="2018-11-30")
+    third = report_of("3A", "third_quarter", "2019-02-01T10:00:00-05:00", 23)
+    first_file, second_file = imported([fourth])[0], imported([third])[0]
+    assert not any(e.relation_id.endswith(":engagement") for e in second_file)
+    engine = Engine()
+    engine.apply_many([*first_file, *second_file])
+    engagement = next(rec for rec in engine.graph.relations() if rec.relation_id.endswith(":engagement"))
+    assert engagement.end == dt.date(2018, 11, 30)
+
+
+def test_a_new_registration_under_a_new_client_record_is_an_engagement_of_its_own():
+    registration = next(f for f in load(PAGE)["results"] if f["filing_type"] == "RR"
+                        and f["client"]["name"] == "MEDTRONIC, INC")
+    terminated = report_of("4T", "fourth_quarter", "2019-01-15T10:00:00-05:00", 24, termination_date="2018-11-30")
+    again = {**copy.deepcopy(registration), "filing_uuid": "00000000-0000-0000-0000-000000000025",
+             "dt_posted": "2021-02-20T10:00:00-05:00", "filing_year": 2021,
+             "client": {**registration["client"], "id": 303030, "effective_date": "2021-02-15"}}
+    events, report = imported([registration, terminated, again])
+    engagements = {e.relation_id: (e.start_date, e.end_date) for e in events if e.relation_id.endswith(":engagement")}
+    assert engagements == {f"{OF_MEDTRONIC}:engagement": (dt.date(2017, 12, 6), dt.date(2018, 11, 30)),
+                           f"lda:{REGISTRANT}:client-303030:engagement": (dt.date(2021, 2, 15), None)}
+    expected = [e for e in events if e.relation_id.startswith(f"{OF_MEDTRONIC}:registration:lobbyist:")]
+    assert expected and {(e.op.value, e.end_date) for e in expected} == {("upsert", dt.date(2018, 11, 30))}
+    assert report.retracted == 0
+
+
+def test_invisible_characters_are_no_part_of_a_name():
+    from schemas.lda import _client
+
+    for name in ("MEDTRO\u00adNIC, INC", "MED\u200bTRONIC, INC", "MEDTRONIC\ufe0f, INC", "MEDTRONIC,\u2060 INC"):
+        assert _client({"name": name}).entity_id == MEDTRONIC and _client({"name": name}).name == "MEDTRONIC, INC"
+    for name in ("\ufe0f", "\u3164", "\u00ad\u200b"):
+        assert _client({"name": name}) is None
+    assert _client({"name": "ACME\u00ae"}).entity_id == _client({"name": "ACME"}).entity_id  # a symbol: a space
+
+
+def test_a_uuid_is_compared_as_read_and_a_page_with_many_broken_items_is_still_read():
+    spaced = filing(filing_uuid=filing()["filing_uuid"] + " ", income="99999.00")
+    events, _ = imported([filing(), spaced])
+    assert len([e for e in events if e.relation_type.value == "payment"]) == 1
+    page = load(PAGE)
+    page["results"] = [*({"id": n} for n in range(30)), *page["results"]]
+    events, report = imported([page])
+    assert len(events) == len(imported([load(PAGE)])[0]) and len(report.skipped) == 30
+
+
+def test_of_two_copies_of_a_filing_a_readable_one_is_read():
+    broken = filing(dt_posted="not a time")
+    for order in ([filing(), broken], [broken, filing()]):
+        events, report = imported(order)
+        assert report.skipped == [] and any(e.relation_type.value == "lobbies" for e in events)
+
+
+def test_the_engagement_starts_at_the_earliest_effective_date_and_is_written_by_the_latest_filing_stating_it():
+    registration = next(f for f in load(PAGE)["results"] if f["filing_type"] == "RA"
+                        and f["client"]["name"] == "MEDTRONIC, INC")
+    later = report_of("1T", "first_quarter", "2018-04-20T10:00:00-04:00", 26, termination_date="2018-03-01",
+                      client={**registration["client"], "effective_date": "2018-01-01"})
+    events, _ = imported([later, registration])
+    engagement = next(e for e in events if e.relation_id.endswith(":engagement"))
+    assert (engagement.start_date, engagement.end_date) == (dt.date(2017, 12, 6), dt.date(2018, 3, 1))
+    assert engagement.observed_at == dt.datetime.fromisoformat("2018-04-20T10:00:00-04:00")
+    assert engagement.provenance.source_url == later["filing_document_url"]
+    # a registration effective after the termination engages the pair again
+    again = {**copy.deepcopy(registration), "filing_uuid": "00000000-0000-0000-0000-000000000027",
+             "dt_posted": "2018-06-01T10:00:00-04:00", "client": {**registration["client"],
+                                                                 "effective_date": "2018-05-01"}}
+    events, _ = imported([later, registration, again])
+    assert next(e for e in events if e.relation_id.endswith(":engagement")).end_date is None
+
+
+def test_a_termination_on_its_periods_first_day_ends_its_report_that_day():
+    events, _ = imported([report_of("2T", "second_quarter", "2018-07-20T10:00:00-04:00", 28,
+                                    termination_date="2018-04-01")])
+    assert {(e.start_date, e.end_date) for e in events if e.relation_type.value == "lobbies"} == {
+        (dt.date(2018, 4, 1), dt.date(2018, 4, 1))}
+
+
+def test_the_flag_alone_makes_a_self_filer_and_names_and_countries_are_read_in_full():
+    from schemas.lda import _client
+
+    own = filing(client={**filing()["client"], "name": "MEDTRONIC, INC", "client_self_select": True})
+    events, _ = imported([own])
+    assert {e.properties.role for e in events if e.relation_type.value == "lobbies"} == {"in-house"}
+    assert not any(e.relation_type.value == "payment" for e in events)
+    government = [_client({"name": "CITY OF SPRINGFIELD", "state": state, "client_government_entity": True})
+                  for state in ("IL", "il")]
+    assert government[0].entity_id == government[1].entity_id
+    assert _client({"name": "X CORP", "country": None, "ppb_country": "US"}).country == "us"
+    junior = {"id": 67387, "first_name": "MIKE", "last_name": "COPHER", "suffix_display": "JR."}
+    with_suffix = filing(lobbying_activities=[{"lobbyists": [{"lobbyist": junior, "covered_position": None}]}])
+    person = next(e for e in imported([with_suffix])[0] if ":lobbyist:" in e.relation_id)
+    assert person.source.name == "MIKE COPHER JR."
+    mismatched = filing(filing_type="MM")
+    assert any("is not of its period" in note for note in imported([mismatched])[1].notes)
