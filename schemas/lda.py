@@ -25,9 +25,9 @@ lobbying for itself as well) is one entity.
 A registrant filing for itself is its client (that entity). Every government entity of LDA is federal: a PublicBody
 with the topic `gov.national`.
 
-`import_lda` reads the file three times: how many copies of each filing it gives (a fourth reading chooses among the
-copies of a repeated uuid), which filing of each report was posted last (with the hashes of its relation ids), then
-it writes each filing's relations as it comes. Those keys are held, not the filings.
+`import_lda` reads the file twice: which filing of each report was posted last (with the hashes of its relation
+ids), then it writes each filing's relations as it comes. Those keys are held, not the filings. A file that repeats
+a filing uuid is read twice more before writing: which copy of it to read, and the survey again from those copies.
 """
 
 from __future__ import annotations
@@ -250,10 +250,12 @@ def import_lda(read: Callable[[], Iterable[object]], defaults: ImportDefaults = 
         extractor_name=EXTRACTOR_NAME, extractor_version=LDA_IMPORT_VERSION),
                report: ImportReport | None = None) -> Iterator[RelationshipEvent]:
     """Stream LDA filings (single filings, pages of the filings endpoint; JSON lines, an array, or pretty-printed
-    objects one after another) in three passes: which copy of each filing is read (pages downloaded at different
-    times repeat a filing with its client's newer record), which filing of each report stands, then the events.
-    One set of filings gives the same events in any file order."""
+    objects one after another) in two passes: which filing of each report stands (and how many copies of each filing
+    the file gives), then the events. A file that repeats a filing uuid is read twice more first: which copy to
+    read (pages downloaded at different times repeat a filing with its client's record of the day), then the
+    survey again from those copies. One set of filings gives the same events in any file order."""
     copies: dict[str, int] = {}  # filing uuid -> how many copies the file gives
+    survey, skipped = _Survey(), []
     for document in read():
         if not is_lda(document):
             _record(report, Skipped(None, "LDA", SkipReason.INVALID_ENTITY.value,
@@ -264,26 +266,35 @@ def import_lda(read: Callable[[], Iterable[object]], defaults: ImportDefaults = 
                 _record(report, Skipped(None, "LDA", SkipReason.INVALID_ENTITY.value,
                                         f"an item of a page that is no filing: {raw!r:.100}"))
                 continue
-            copies[_uuid(raw)] = copies.get(_uuid(raw), 0) + 1
+            uuid = _uuid(raw)
+            copies[uuid] = copies.get(uuid, 0) + 1
+            if copies[uuid] == 1:
+                _survey(survey, raw, defaults, skipped)
     # uuid -> (readable, content digest) of the copy read, of a filing given more than once: a readable one, then the
-    # largest digest, whatever the order (pages fetched at different times nest the client's record of the day)
+    # largest digest, whatever the order
     chosen: dict[str, tuple[bool, bytes]] = {}
     if any(count > 1 for count in copies.values()):
         for raw in _filings(read):
             if copies[_uuid(raw)] > 1:
                 chosen[_uuid(raw)] = max(chosen.get(_uuid(raw), (False, b"")), _choice(raw, defaults))
-    survey = _Survey()
-    for raw in _chosen_filings(read, copies, chosen, defaults):
-        try:
-            survey.add(_read(raw, defaults), defaults)
-        except ImportSkip as problem:
-            _record(report, Skipped(_uuid(raw), "LDA filing", problem.reason, problem.message))
+        survey, skipped = _Survey(), []  # the first survey read the first copy of each filing
+        for raw in _chosen_filings(read, copies, chosen, defaults):
+            _survey(survey, raw, defaults, skipped)
+    for skip in skipped:
+        _record(report, skip)
     for raw in _chosen_filings(read, copies, chosen, defaults):
         try:
             filing = _read(raw, defaults)
         except ImportSkip:
             continue  # reported by the survey
         yield from _filing_events(filing, survey, defaults, report)
+
+
+def _survey(survey: _Survey, raw: dict, defaults: ImportDefaults, skipped: list[Skipped]) -> None:
+    try:
+        survey.add(_read(raw, defaults), defaults)
+    except ImportSkip as problem:
+        skipped.append(Skipped(_uuid(raw), "LDA filing", problem.reason, problem.message))
 
 
 def _filings(read: Callable[[], Iterable[object]]) -> Iterator[dict]:

@@ -240,6 +240,9 @@ def test_unreadable_filings_are_skipped_with_their_reason_and_the_rest_read():
         ("u-type", "unreadable_value"), ("u-period", "unreadable_value"), ("u-posted", "unreadable_value"),
         ("u-client", "missing_endpoint")}
     assert any(e.relation_type.value == "lobbies" for e in events)
+    # a file that repeats a filing surveys its filings again: each skip is reported once
+    _, again = imported([filing(filing_uuid="u-type", filing_type="ZZ"), filing(), filing()])
+    assert [(s.entity_id, s.reason) for s in again.skipped] == [("u-type", "unreadable_value")]
     # with --retrieved-at, a filing without its posting time is read as of then
     events, report = imported([filing(dt_posted=None)], retrieved_at=dt.datetime(2024, 9, 7, tzinfo=dt.timezone.utc))
     assert report.skipped == [] and {e.observed_at for e in events} == {
