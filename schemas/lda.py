@@ -343,29 +343,28 @@ def _filing_events(filing: _Filing, survey: _Survey, defaults: ImportDefaults,
         documents.append(_engagement(filing, engagement, defaults))
     for relation_id, document in documents:
         if stands or relation_id == _engagement_id(filing):
-            yield _converted(relation_id, document, report)
+            yield from _converted(relation_id, document, report)
         elif hash(relation_id) not in standing_ids and _last_to_state(survey, filing, hash(relation_id)):
-            # the report posted later (an amendment) no longer states it: withdrawn as of that filing, once, by the
-            # last of the filings it replaced to state it
-            # (a microsecond after the filing it replaced where both were posted at once: the retraction is newer)
+            # the report posted later (an amendment) no longer states it: withdrawn as of that filing (a microsecond
+            # after the one it replaced where both were posted at once), once, by the last replaced filing stating it
             observed = max(standing_order[0], filing.posted + dt.timedelta(microseconds=1))
-            withdrawn = dict(document, op="retract", observed_at=observed)
-            event = _converted(relation_id, withdrawn, report)
-            if report is not None:
-                report.converted -= 1
-                report.retracted += 1
-            yield event
+            for event in _converted(relation_id, dict(document, op="retract", observed_at=observed), report):
+                if report is not None:
+                    report.converted -= 1
+                    report.retracted += 1
+                yield event
 
 
 def _last_to_state(survey: _Survey, filing: _Filing, relation: int) -> bool:
     return survey.last_stated[filing.group][relation] == filing.order
 
 
-def _converted(relation_id: str, document: dict, report: ImportReport | None) -> RelationshipEvent:
+def _converted(relation_id: str, document: dict, report: ImportReport | None) -> Iterator[RelationshipEvent]:
+    """The event, or nothing and the contract's reason in the report (no known filing comes here: a safety net)."""
     try:
-        return converted_event(document, "lda", report)
-    except ImportSkip as problem:  # the contract refused what the mapping made: a fault of the mapping
-        raise AssertionError(f"{relation_id}: {problem.message}") from None
+        yield converted_event(document, "lda", report)
+    except ImportSkip as problem:
+        _record(report, Skipped(relation_id, "LDA relation", problem.reason, problem.message))
 
 
 def _raw_filings(document: dict) -> Iterator[object]:

@@ -549,3 +549,19 @@ def test_the_flag_alone_makes_a_self_filer_and_names_and_countries_are_read_in_f
     assert person.source.name == "MIKE COPHER JR."
     mismatched = filing(filing_type="MM")
     assert any("is not of its period" in note for note in imported([mismatched])[1].notes)
+
+
+def test_an_event_the_contract_refuses_is_skipped_with_its_reason_not_a_stop(monkeypatch):
+    """No known filing makes one (the reader checks what the contract does): the net under a gap between the two."""
+    import schemas.lda as lda
+    from schemas.ftm import ImportSkip, SkipReason, converted_event
+
+    def refusing(document, importer, report):
+        if document["relation_type"] == "payment":
+            raise ImportSkip(SkipReason.INVALID_ENTITY, "refused by the contract")
+        return converted_event(document, importer, report)
+
+    monkeypatch.setattr(lda, "converted_event", refusing)
+    events, report = imported([filing()])
+    assert [(s.reason, s.message) for s in report.skipped] == [("invalid_entity", "refused by the contract")]
+    assert {e.relation_type.value for e in events} == {"lobbies", "representation"}
