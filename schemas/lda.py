@@ -116,6 +116,7 @@ class _Filing:
     registrant: _Party
     client: _Party
     client_number: str  # LDA's id of the registrant's client record: what one report and one engagement are of
+    registrant_key: str  # `lda-registrant-<id>`, also for a self-filer (whose entity is its client's, by name)
     self_filed: bool
     effective: dt.date | None
     terminated: dt.date | None
@@ -132,7 +133,7 @@ class _Filing:
 
     @property
     def pair(self) -> tuple[str, str]:
-        return self.registrant.entity_id, self.client_number
+        return self.registrant_key, self.client_number
 
     @property
     def states_engagement(self) -> bool:
@@ -143,7 +144,7 @@ class _Filing:
     @property
     def scope(self) -> str:
         """The relation ids' common part: registrant, LDA's client record, period (or registration)."""
-        return f"lda:{self.registrant.entity_id}:client-{self.client_number}:" + (
+        return f"lda:{self.registrant_key}:client-{self.client_number}:" + (
             "registration" if self.registration else f"{self.year}:{self.period}")
 
     @property
@@ -199,8 +200,8 @@ class _Engagement:
 
 @dataclass
 class _Survey:
-    """The second pass: the filing of each report posted last, with the relation ids it states, and each
-    engagement."""
+    """The first pass (of a file that repeats a filing, the third): the filing of each report posted last, with the
+    relation ids it states, and each engagement."""
 
     # group -> (order, hashes of its relation ids) of the filing standing: the ids themselves would be most of what
     # the survey holds
@@ -333,8 +334,8 @@ def _filing_events(filing: _Filing, survey: _Survey, defaults: ImportDefaults,
                    report: ImportReport | None) -> Iterator[RelationshipEvent]:
     standing_order, standing_ids = survey.standing[filing.group]
     stands = filing.order == standing_order
-    count_outcome(report, "lda registrations read" if filing.registration else
-                  "lda reports read" if stands else "lda reports replaced by one posted later")
+    kind = "registrations" if filing.registration else "reports"
+    count_outcome(report, f"lda {kind} read" if stands else f"lda {kind} replaced by one posted later")
     if filing.no_activity and stands:
         count_outcome(report, "lda reports of no activity")
     engagement = survey.engagements[filing.pair]
@@ -416,6 +417,7 @@ def _read(raw: dict, defaults: ImportDefaults) -> _Filing:
     client_number = number or (f"n{_number(raw['client'].get('client_id'))}" if _number(raw["client"].get("client_id"))
                                else client.entity_id)
     self_filed = raw["client"].get("client_self_select") is True or _folded(client.name) == _folded(registrant.name)
+    registrant_key = registrant.entity_id  # the report's, whatever name the client's record gives it that day
     if self_filed:
         registrant = client  # an organisation lobbying for itself is one entity, its client's
     activities, notes = _items(raw.get("lobbying_activities"), "lobbying_activities")
@@ -437,6 +439,7 @@ def _read(raw: dict, defaults: ImportDefaults) -> _Filing:
                      f"{EARLIEST_DATE.year}-{LATEST_DATE.year}: left out")
     return _Filing(uuid=uuid, type=kind, registration=registration, year=year or 0, period=period or "",
                    posted=posted, registrant=registrant, client=client, client_number=client_number,
+                   registrant_key=registrant_key,
                    self_filed=self_filed, effective=effective,
                    terminated=terminated, income=income, activities=activities, url=url[:2000], notes=notes)
 
@@ -552,7 +555,7 @@ class _Texts(dict):
 
 
 def _engagement_id(filing: _Filing) -> str:
-    return f"lda:{filing.registrant.entity_id}:client-{filing.client_number}:engagement"
+    return f"lda:{filing.registrant_key}:client-{filing.client_number}:engagement"
 
 
 def _engagement(filing: _Filing, engagement: _Engagement, defaults: ImportDefaults) -> tuple[str, dict]:

@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import itertools
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -31,6 +32,11 @@ if TYPE_CHECKING:
 
 FORMATS = ("auto", "ftm", "ftm-delta", "bods", "wikidata", "kek", "ocds", "lda")
 SHOWN_PER_KIND = 50  # skipped entities and notes listed one by one; the rest are counted
+# Levels of nesting a line of JSON lines may have: far beyond any format read here, and far within the parser's reach
+# from any pass (the parser's own limit depends on how deep the caller is: a line the first pass read could fail a
+# later pass, which reports nothing, and be lost without a word)
+MAX_LINE_NESTING = 500
+_JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -262,6 +268,8 @@ class JsonValues:
                 if not line.strip():
                     continue
                 try:
+                    if _nests_too_deeply(line):
+                        raise RecursionError
                     yield json.loads(line)
                 except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, ValueError) as exc:
                     if report_errors:
@@ -341,6 +349,22 @@ def _object_spans_lines(stream: BinaryIO, limit: int = 1 << 22) -> bool:
         lines = [line for line in head.splitlines()[1:200] if line.strip()]
         return not lines or 2 * sum(map(_is_record, lines)) < len(lines)
     return True
+
+
+def _nests_too_deeply(line: bytes) -> bool:
+    """More than `MAX_LINE_NESTING` levels (brackets inside strings do not count); only a line of that many brackets
+    is scanned."""
+    if line.count(b"[") + line.count(b"{") <= MAX_LINE_NESTING:
+        return False
+    depth = 0
+    for token in _JSON_TOKENS.finditer(line):
+        if token.group() in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_LINE_NESTING:
+                return True
+        elif token.group() in (b"]", b"}"):
+            depth -= 1
+    return False
 
 
 def _is_record(line: bytes) -> bool:

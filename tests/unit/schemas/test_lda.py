@@ -565,3 +565,18 @@ def test_an_event_the_contract_refuses_is_skipped_with_its_reason_not_a_stop(mon
     events, report = imported([filing()])
     assert [(s.reason, s.message) for s in report.skipped] == [("invalid_entity", "refused by the contract")]
     assert {e.relation_type.value for e in events} == {"lobbies", "representation"}
+
+
+def test_a_self_filers_amendment_replaces_its_report_whatever_name_its_record_gives_that_day():
+    own = {**filing()["client"], "id": 777, "name": "ACME CORP", "client_self_select": True}
+    original = report_of("Q4", "fourth_quarter", "2019-01-15T10:00:00-05:00", 30, client=own,
+                         registrant={**filing()["registrant"], "name": "ACME CORP"})
+    renamed = report_of("4AY", "fourth_quarter", "2019-02-15T10:00:00-05:00", 31, income=None,
+                        client={**own, "name": "ACME CORPORATION"},
+                        registrant={**filing()["registrant"], "name": "ACME CORPORATION"})
+    events, report = imported([original, renamed])
+    assert not any(e.op.value == "upsert" for e in events) and report.retracted == 4
+    # the flag absent, and the names of the two filings each matching its registrant's: one report all the same
+    inferred = [{**f, "client": {**f["client"], "client_self_select": None}} for f in (original, renamed)]
+    events, report = imported(inferred)
+    assert not any(e.op.value == "upsert" for e in events) and report.retracted == 4
