@@ -40,7 +40,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from schemas.events import SCHEMA_VERSION, RelationshipEvent
 from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason, _record,
@@ -176,18 +176,14 @@ class _Engagement:
     latest_registered: dt.date | None = None  # the effective date of the latest registration
     last_period_start: dt.date | None = None
     newest: tuple | None = None  # the order of the latest registration or termination, which writes the engagement
-    ended: tuple | None = None  # (end,): computed once the survey is complete
     # report group -> (order, termination date or None, the end of the report's period) of the filing standing for
     # each report a termination was filed for: an amended termination, or an amendment withdrawing it, stands as any
     # report does
     terminations: dict[tuple, tuple] = field(default_factory=dict)
 
+    @cached_property
     def end(self) -> dt.date | None:
-        if self.ended is None:
-            self.ended = (self._end(),)
-        return self.ended[0]
-
-    def _end(self) -> dt.date | None:
+        """When the engagement ended (asked once the survey is complete, and kept)."""
         standing = [(day, period_end) for _, day, period_end in self.terminations.values() if day is not None]
         if not standing:
             return None
@@ -276,8 +272,9 @@ def import_lda(read: Callable[[], Iterable[object]], defaults: ImportDefaults = 
     chosen: dict[str, tuple[bool, bytes]] = {}
     if any(count > 1 for count in copies.values()):
         for raw in _filings(read):
-            if copies[_uuid(raw)] > 1:
-                chosen[_uuid(raw)] = max(chosen.get(_uuid(raw), (False, b"")), _choice(raw, defaults))
+            uuid = _uuid(raw)
+            if copies[uuid] > 1:
+                chosen[uuid] = max(chosen.get(uuid, (False, b"")), _choice(raw, defaults))
         survey, skipped = _Survey(), []  # the first survey read the first copy of each filing
         for raw in _chosen_filings(read, copies, chosen, defaults):
             _survey(survey, raw, defaults, skipped)
@@ -339,7 +336,7 @@ def _filing_events(filing: _Filing, survey: _Survey, defaults: ImportDefaults,
     if filing.no_activity and stands:
         count_outcome(report, "lda reports of no activity")
     engagement = survey.engagements[filing.pair]
-    documents = list(_relations(filing, defaults, report if stands else None, until=engagement.end()))
+    documents = list(_relations(filing, defaults, report if stands else None, until=engagement.end))
     if engagement.newest == filing.order and filing.states_engagement and not filing.self_filed:
         documents.append(_engagement(filing, engagement, defaults))
     for relation_id, document in documents:
@@ -546,7 +543,9 @@ def _relations(filing: _Filing, defaults: ImportDefaults, report: ImportReport |
 class _Texts(dict):
     """The distinct texts of a summary, in the order given, until the summary is full."""
 
-    length = 0
+    def __init__(self):
+        super().__init__()
+        self.length = 0  # of the summary they make, separators included
 
     def add(self, text: str) -> None:
         if text and text not in self and self.length < _SUMMARY_LIMIT:
@@ -561,7 +560,7 @@ def _engagement_id(filing: _Filing) -> str:
 def _engagement(filing: _Filing, engagement: _Engagement, defaults: ImportDefaults) -> tuple[str, dict]:
     relation_id = _engagement_id(filing)
     return relation_id, _document(relation_id, RelationType.REPRESENTATION, filing.registrant, filing.client,
-                                  engagement.effective, engagement.end(), defaults.status, filing, defaults,
+                                  engagement.effective, engagement.end, defaults.status, filing, defaults,
                                   role="lobbying registrant")
 
 
