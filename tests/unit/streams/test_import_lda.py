@@ -8,20 +8,11 @@ from pathlib import Path
 
 from schemas import parse_event
 from schemas.ftm import ImportReport
-from streams.cli import main
 from streams.commands.importer import JsonValues, detect_format
+from tests.unit.streams.test_import_ocds import run  # `coi-risk import ... --quiet`: (lines, stderr, exit code)
 
 LDA = Path(__file__).parents[2] / "fixtures" / "lda"
 PAGE = LDA / "senate_filings_registrant_401104726_page1.json"
-
-
-def run(capsys, *argv: str) -> tuple[list[str], str, int]:
-    try:
-        code = main(["import", *argv, "--quiet"])
-    except SystemExit as stop:  # a refusal of the whole input
-        code = stop.code
-    captured = capsys.readouterr()
-    return [line for line in captured.out.splitlines() if line.strip()], captured.err, code
 
 
 def test_a_page_and_a_filing_are_detected_and_imported_the_same_twice(capsys):
