@@ -11,8 +11,10 @@ command runs: followthemoney takes over a second to load, and every `coi-risk` i
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import hashlib
+import io
 import itertools
 import json
 import re
@@ -29,8 +31,9 @@ from streams.files import PreparedReplacement
 
 if TYPE_CHECKING:
     from schemas.ftm import ImportReport
+    from schemas.mica import Register
 
-FORMATS = ("auto", "ftm", "ftm-delta", "bods", "wikidata", "kek", "ocds", "lda")
+FORMATS = ("auto", "ftm", "ftm-delta", "bods", "wikidata", "kek", "ocds", "lda", "mica")
 SHOWN_PER_KIND = 50  # skipped entities and notes listed one by one; the rest are counted
 # Levels of nesting a line of JSON lines may have: far beyond any format read here, and far within the parser's reach
 # from any pass (the parser's own limit depends on how deep the caller is: a line the first pass read could fail a
@@ -87,10 +90,18 @@ def run_import(args: argparse.Namespace) -> int:
     written: list[PreparedReplacement] = []  # the feed state, once the delta was read to its end
     try:
         with _readable(args.file) as path:
-            refuse_non_json(path, args.file)
-            reader = JsonValues(path, report, progress=not args.quiet and sys.stderr.isatty())
-            fmt = args.format if args.format != "auto" else detect_format(reader)
-            events = _events(fmt, reader, args, report, written)
+            register = mica_register(path) if args.format in ("auto", "mica") else None
+            if register is not None:
+                fmt = "mica"
+                events = _mica_events(path, register, args, report)
+            elif args.format == "mica":
+                raise SystemExit(refusal("import", f"{args.file} is not one of ESMA's MiCA registers: its first line "
+                                                   "is not a register's CSV header (ae_competentAuthority,...)"))
+            else:
+                refuse_non_json(path, args.file)
+                reader = JsonValues(path, report, progress=not args.quiet and sys.stderr.isatty())
+                fmt = args.format if args.format != "auto" else detect_format(reader)
+                events = _events(fmt, reader, args, report, written)
             if args.restated_at is not None:
                 if fmt == "ftm-delta":
                     raise SystemExit("coi-risk: --restated-at is not for delta feeds: a feed stamps its versions "
@@ -137,13 +148,58 @@ def _commit_state(state_path: str, written: list[PreparedReplacement], keep: boo
               "import the same delta again once the broker takes them", file=sys.stderr)
 
 
+def _given(args: argparse.Namespace) -> dict:
+    """The provenance flags given, for the data that states none."""
+    supplied = {"publisher": args.publisher, "source_url": args.source_url, "retrieved_at": args.retrieved_at,
+                "confidence": args.confidence}
+    return {name: value for name, value in supplied.items() if value is not None}
+
+
+def mica_register(path: Path) -> Register | None:
+    """The MiCA register whose CSV header the file's first line is (a byte-order mark allowed), else None."""
+    from schemas.mica import register_of
+
+    with path.open("rb") as stream:
+        first = stream.readline(64 * 1024)
+    try:
+        header = next(csv.reader([first.decode("utf-8-sig")]), [])
+    except (UnicodeDecodeError, csv.Error):
+        return None
+    return register_of(header)
+
+
+def _mica_events(path: Path, register: Register, args: argparse.Namespace, report: ImportReport) -> Iterator:
+    from schemas.ftm import ImportDefaults
+    from schemas.mica import EXTRACTOR_NAME as MICA_EXTRACTOR, MICA_IMPORT_VERSION, import_mica
+
+    if getattr(args, "referents", False):
+        raise SystemExit("coi-risk: --referents reads FtM entity files, not mica")
+    defaults = ImportDefaults(extractor_name=MICA_EXTRACTOR, extractor_version=MICA_IMPORT_VERSION, **_given(args))
+    return import_mica(lambda: _csv_rows(path), register, defaults, report)
+
+
+def _csv_rows(path: Path) -> Iterator[dict]:
+    """The rows of a CSV file by column name. ESMA's registers are a few hundred kilobytes of UTF-8: the file is
+    decoded whole, so an encoding error is refused before any event is written."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SystemExit(refusal("import", f"the file is not UTF-8 (byte {exc.object[exc.start:exc.start + 1]!r} at "
+                                           f"byte {exc.start:,}); ESMA's registers are UTF-8")) from None
+    rows = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        for row in rows:
+            if any(isinstance(value, str) and value.strip() for value in row.values()):
+                yield row
+    except csv.Error as exc:
+        raise SystemExit(refusal("import", f"the CSV cannot be read past line {rows.line_num:,}: {exc}")) from None
+
+
 def _events(fmt: str, reader: JsonValues, args: argparse.Namespace, report: ImportReport,
             written: list[PreparedReplacement]) -> Iterator:
     from schemas.ftm import FTM_IMPORT_VERSION, ImportDefaults
 
-    supplied = {"publisher": args.publisher, "source_url": args.source_url, "retrieved_at": args.retrieved_at,
-                "confidence": args.confidence}
-    given = {name: value for name, value in supplied.items() if value is not None}
+    given = _given(args)
     if getattr(args, "referents", False) and fmt != "ftm":
         raise SystemExit(f"coi-risk: --referents reads FtM entity files, not {fmt}")
     if fmt == "bods":

@@ -1,0 +1,314 @@
+"""The EU's register of crypto-asset firms under MiCA (Regulation (EU) 2023/1114), as ESMA publishes it: one CSV file
+per register (`https://www.esma.europa.eu/sites/default/files/2024-12/CASPS.csv`, `EMTWP.csv`, `ARTZZ.csv`), out as
+relationship events. docs/events.md ("MiCA register (ESMA)") has the mapping table and what is lost.
+
+Each row says which national competent authority (BaFin, the AMF, the Central Bank of Ireland...) authorised a firm:
+to provide crypto-asset services (CASPS), or to issue an e-money token (EMTWP) or an asset-referenced token (ARTZZ).
+That authority licenses and supervises the firm: `regulates`, from the authority (a PublicBody, `gov.financial`) to
+the firm (a Company with its LEI), from the authorisation's date to its end (a withdrawal), the services or tokens
+as summary. An official who steers the authority and whose family holds the firm is what `COI-AUTH-OWNERSHIP`
+finds; the firm's LEI joins it to the same firm in GLEIF, BODS or OpenSanctions data.
+
+- One authority, firm and register is one relation, whatever the number of rows (ESMA writes a row per block of
+  services, and one per white paper of a token): its services, countries and tokens together, the earliest
+  authorisation, an end only when every row has one, observed at the latest `ac_lastupdate` / `wp_lastupdate`.
+- A firm is `mica-lei-<LEI>` where the row gives a valid LEI (ISO 17442: twenty characters and its check digits),
+  else `mica-<home member state>-<digest of its folded name>` (noted).
+- An authority is `mica-authority-<member state>-<its acronym, else its name>`: ESMA writes one authority in
+  several ways ("Malta Financial Services Authority (MFSA)" and "... Authority", "De Nederlansche Bank (DNB)"),
+  and two authorities of one acronym in two states (Austria's and Liechtenstein's FMA) are two.
+- The register of non-compliant entities (NCASP) and the white papers of other crypto-assets (OTHER) state no
+  authorisation: their rows are skipped, each with the reason.
+
+The files are small (hundreds of rows): `import_mica` reads all rows, then writes the relations in id order, so
+one file gives the same events in any row order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from schemas.events import SCHEMA_VERSION, RelationshipEvent
+from schemas.ftm import ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason, _record, converted_event
+from schemas.validation import EARLIEST_DATE, LATEST_DATE
+from schemas.vocabulary import RelationType
+
+MICA_IMPORT_VERSION = "1.0"  # bump when the mapping changes what an import yields
+EXTRACTOR_NAME = "mica-import"
+PUBLISHER = "ESMA (European Securities and Markets Authority), interim MiCA register"
+_FILES = "https://www.esma.europa.eu/sites/default/files/2024-12/"
+
+
+@dataclass(frozen=True)
+class Register:
+    """One of ESMA's MiCA registers: what tells its header apart, where ESMA publishes it, and what an authorisation
+    in it is (the relation's role); `not_read` says why a register states no authorisation."""
+
+    name: str
+    marks: frozenset[str]  # columns only this register's header has
+    url: str
+    role: str = ""
+    not_read: str = ""
+
+
+REGISTERS = (
+    Register("casp", frozenset({"ac_serviceCode", "ac_serviceCode_cou"}), _FILES + "CASPS.csv",
+             role="crypto-asset service provider (MiCA authorisation)"),
+    Register("emt", frozenset({"ae_DTI", "ae_authorisation_other_emt"}), _FILES + "EMTWP.csv",
+             role="e-money token issuer (MiCA)"),
+    Register("art", frozenset({"ae_credit_institution", "wp_url_cou"}), _FILES + "ARTZZ.csv",
+             role="asset-referenced token issuer (MiCA authorisation)"),
+    Register("ncasp", frozenset({"ae_infrigment"}), _FILES + "NCASP.csv",
+             not_read="ESMA's register of non-compliant entities (firms offering crypto-asset services without "
+                      "authorisation) states no authority's licence"),
+    Register("other", frozenset({"ae_lei_casp"}), _FILES + "OTHER.csv",
+             not_read="ESMA's register of white papers of other crypto-assets (notified, not authorised) states no "
+                      "authority's licence"),
+)
+
+# A bare authority name ESMA also writes with an acronym: (member state, folded name) -> the acronym, so both are
+# one PublicBody. From ESMA's files of 2025-2026 (tests/fixtures/mica).
+_ACRONYM_OF = {("mt", "malta financial services authority"): "mfsa", ("lt", "bank of lithuania"): "lsc"}
+# ESMA writes Greece EL (the EU's code); entities carry ISO 3166-1 codes
+_ISO_COUNTRY = {"el": "gr"}
+_LEI = re.compile(r"^[0-9A-Z]{18}[0-9]{2}$")
+_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
+_NO_VALUE = frozenset({"", "n/a", "na", "none", "-", "emt_no_wp"})  # (EMT_NO_WP: ESMA's "no white paper")
+_ACRONYM = re.compile(r"^(?P<name>.*?)\s*\((?P<acronym>[^()]+)\)\s*$")
+_SERVICE_SEPARATOR = re.compile(r"\s*\|\s*|\s+I\s+")  # ESMA joins services and countries by "|" (once by " I ")
+# token identifiers (DTIs), one each with its chain where ESMA gives it ("TD3BGWM5Z (Ethereum)"): separated by "|",
+# line breaks or tabs
+_LIST_SEPARATOR = re.compile(r"\s*[|;\n\t]\s*")
+_SUMMARY_LIMIT = 5000
+
+
+def register_of(header: Iterable[str]) -> Register | None:
+    """The register a CSV header is of, or None when it is no MiCA register's."""
+    columns = {column.strip().lstrip("\ufeff") for column in header if column}
+    if "ae_competentAuthority" not in columns:
+        return None
+    return next((register for register in REGISTERS if register.marks <= columns), None)
+
+
+@dataclass(frozen=True)
+class _Party:
+    entity_id: str
+    name: str
+    schema: str
+    country: str | None = None
+    aliases: tuple[str, ...] = ()
+    lei: str | None = None
+    topics: tuple[str, ...] = ()
+
+    def ref(self) -> dict:
+        ref: dict = {"id": self.entity_id, "schema": self.schema, "name": self.name}
+        for key, value in (("country", self.country), ("aliases", list(self.aliases)),
+                           ("topics", list(self.topics))):
+            if value:
+                ref[key] = value
+        if self.lei:
+            ref["identifiers"] = [{"scheme": "lei", "value": self.lei}]
+        return ref
+
+
+def import_mica(read: Callable[[], Iterable[dict]], register: Register, defaults: ImportDefaults = ImportDefaults(
+        extractor_name=EXTRACTOR_NAME, extractor_version=MICA_IMPORT_VERSION),
+                report: ImportReport | None = None) -> Iterator[RelationshipEvent]:
+    """Stream the events of one register's rows (dicts by column name, as `csv.DictReader` reads them), in relation
+    id order."""
+    groups: dict[str, list[tuple[int, dict]]] = {}
+    parties: dict[str, tuple[_Party, _Party]] = {}
+    for number, row in enumerate(read(), start=2):  # the header is line 1
+        if register.not_read:
+            _record(report, Skipped(_text(row.get("ae_lei_name")), f"MiCA {register.name}",
+                                    SkipReason.NOT_CONVERTED_YET.value, f"row {number}: {register.not_read}"))
+            continue
+        try:
+            authority, firm, notes = _parties(row)
+        except ImportSkip as problem:
+            _record(report, Skipped(_text(row.get("ae_lei_name")), f"MiCA {register.name}", problem.reason,
+                                    f"row {number}: {problem.message}"))
+            continue
+        for note in notes:
+            _note(report, f"row {number}: {note}")
+        relation_id = f"mica:{register.name}:{authority.entity_id}:{firm.entity_id}"
+        groups.setdefault(relation_id, []).append((number, row))
+        parties.setdefault(relation_id, (authority, firm))
+    for relation_id in sorted(groups):
+        rows = groups[relation_id]
+        try:
+            document = _document(relation_id, register, rows, defaults, report)
+            yield converted_event(document, "mica", report)
+        except ImportSkip as problem:
+            _record(report, Skipped(relation_id, f"MiCA {register.name}", problem.reason, problem.message))
+
+
+def _parties(row: dict) -> tuple[_Party, _Party, list[str]]:
+    """The authority and the firm a row names (each the latest row's wording is chosen later: `_document`)."""
+    notes: list[str] = []
+    state = _country(row.get("ae_homeMemberState"))
+    authority_name = _text(row.get("ae_competentAuthority"))
+    firm_name = _text(row.get("ae_lei_name")) or _text(row.get("ae_commercial_name"))
+    if authority_name is None or state is None:
+        raise ImportSkip(SkipReason.MISSING_ENDPOINT.value, "no competent authority, or no home member state")
+    if firm_name is None:
+        raise ImportSkip(SkipReason.MISSING_ENDPOINT.value, "the firm has no name")
+    authority = _authority(authority_name, state)
+    raw_lei = row.get("ae_lei") if isinstance(row.get("ae_lei"), str) else ""
+    lei = _lei(raw_lei)
+    if lei is not None:
+        firm_id = f"mica-lei-{lei}"
+    else:
+        if raw_lei.strip():
+            notes.append(f"{firm_name}: LEI {raw_lei.strip()!r} is not a valid LEI; the firm is named by its name")
+        firm_id = f"mica-{state}-{_digest(_folded(firm_name))}"
+    commercial = _text(row.get("ae_commercial_name"))
+    aliases = (commercial,) if commercial and _folded(commercial) != _folded(firm_name) else ()
+    firm = _Party(firm_id, firm_name[:500], "Company", _country(row.get("ae_lei_cou_code")) or state,
+                  tuple(alias[:500] for alias in aliases), lei)
+    return authority, firm, notes
+
+
+def _authority(name: str, state: str) -> _Party:
+    matched = _ACRONYM.match(name)
+    acronym = matched["acronym"].strip() if matched else None
+    bare = matched["name"].strip() if matched else name
+    key = _folded(acronym) if acronym else _ACRONYM_OF.get((state, _folded(name)), _folded(name))
+    slug = "-".join(key.split())[:120] or _digest(name)
+    return _Party(f"mica-authority-{state}-{slug}", name[:500], "PublicBody", state,
+                  (acronym[:500],) if acronym and _folded(acronym) != _folded(bare) else (),
+                  topics=("gov.financial", "gov.national"))
+
+
+def _document(relation_id: str, register: Register, rows: list[tuple[int, dict]], defaults: ImportDefaults,
+              report: ImportReport | None) -> dict:
+    """One relation from all its rows: the parties as the row updated last words them (of rows updated at once, the
+    one whose content sorts last), the earliest authorisation, an end if every row ended."""
+    dated = []
+    for number, row in rows:
+        updated = [_date(row.get(column), f"row {number}: {column}", report)
+                   for column in ("ac_lastupdate", "wp_lastupdate")]
+        dated.append((max((day for day in updated if day is not None), default=None), number, row))
+    latest = max(dated, key=lambda item: (item[0] or dt.date.min, sorted((k or "", str(v)) for k, v in item[2].items())))
+    authority, firm, _ = _parties(latest[2])
+    starts = [_date(row.get("ac_authorisationNotificationDate"), f"row {number}: authorisation date", report)
+              for number, row in rows]
+    ends = [_date(row.get("ac_authorisationEndDate"), f"row {number}: authorisation end", report)
+            for number, row in rows]
+    updated_days = [day for day, _, _ in dated if day is not None]
+    if updated_days:
+        observed = dt.datetime.combine(max(updated_days), dt.time(), tzinfo=dt.UTC)
+    elif defaults.retrieved_at is not None:
+        observed = defaults.retrieved_at
+    else:
+        # ESMA left its update date empty: the latest date the rows give is the earliest the register said it
+        stated = [day for day in (*starts, *ends, *(_date(row.get("wp_authorisationNotificationDate"), "", None)
+                                                   for _, row in rows)) if day is not None]
+        if not stated:
+            raise ImportSkip(SkipReason.MISSING_PROVENANCE.value,
+                             "no row gives a date (update, authorisation) and no --retrieved-at was given")
+        observed = dt.datetime.combine(max(stated), dt.time(), tzinfo=dt.UTC)
+        _note(report, f"{relation_id}: no update date (ac_lastupdate / wp_lastupdate); observed at its latest date, "
+                      f"{max(stated).isoformat()} (give --retrieved-at for the file's date)")
+    start = min((day for day in starts if day is not None), default=None)
+    end = max(ends) if all(day is not None for day in ends) else None  # type: ignore[type-var]
+    if start is not None and end is not None and end < start:
+        end = start
+    return {
+        "schema_version": SCHEMA_VERSION, "op": "upsert", "relation_id": relation_id,
+        "relation_type": RelationType.REGULATES.value, "source": authority.ref(), "target": firm.ref(),
+        "properties": {"role": register.role[:200], **({"summary": summary} if (summary := _summary(register, rows))
+                                                       else {})},
+        **({"start_date": start.isoformat()} if start else {}), **({"end_date": end.isoformat()} if end else {}),
+        "status": defaults.status.value,
+        "observed_at": observed,
+        "provenance": {"source_url": defaults.source_url or register.url, "publisher": defaults.publisher or PUBLISHER,
+                       "retrieved_at": defaults.retrieved_at or observed,
+                       "extractor": {"name": defaults.extractor_name, "version": defaults.extractor_version},
+                       "confidence": defaults.confidence},
+    }
+
+
+def _summary(register: Register, rows: list[tuple[int, dict]]) -> str:
+    """What the authorisation covers, the same in any row order: the services and the states they reach (CASPS), or
+    the kind of institution, its tokens (their DTIs) and white papers (EMTWP, ARTZZ)."""
+    def values(column: str, separator: re.Pattern | None = _SERVICE_SEPARATOR) -> list[str]:
+        found: dict[str, str] = {}  # one of each value, whatever its case ("Electronic money Institution")
+        for _, row in rows:
+            text = row.get(column) if isinstance(row.get(column), str) else ""
+            for part in (separator.split(text) if separator else [text]):
+                cleaned = " ".join(part.replace("\ufffd", " ").split()).rstrip(".;")
+                if cleaned.lower() not in _NO_VALUE:
+                    key = cleaned.casefold()
+                    found[key] = min(found.get(key, cleaned), cleaned)
+        return sorted(found.values(), key=str.casefold)
+
+    if register.name == "casp":
+        parts = [("services", values("ac_serviceCode")),
+                 ("offered in", sorted({_ISO_COUNTRY.get(c.lower(), c.lower()).upper()
+                                        for c in values("ac_serviceCode_cou") if re.fullmatch(r"[A-Za-z]{2}", c)}))]
+    else:
+        kind = "ae_authorisation_other_emt" if register.name == "emt" else "ae_credit_institution"
+        parts = [("authorised as", values(kind, None)), ("tokens (DTI)", values("ae_DTI", _LIST_SEPARATOR)),
+                 ("white papers", values("wp_url"))]
+    text = "; ".join(f"{label}: {', '.join(items)}" for label, items in parts if items)
+    return text[:_SUMMARY_LIMIT]
+
+
+def _lei(value: str) -> str | None:
+    """The LEI a cell gives, without the spaces and stray full stop ESMA's files carry; None unless it is one (ISO
+    17442: 18 characters, then two check digits that make the whole, letters as numbers, 1 modulo 97)."""
+    candidate = value.strip().strip(".").replace("\u00a0", "").upper()
+    if not _LEI.match(candidate):
+        return None
+    return candidate if int("".join(str(int(char, 36)) for char in candidate)) % 97 == 1 else None
+
+
+def _date(value: object, what: str, report: ImportReport | None) -> dt.date | None:
+    """A dd/mm/yyyy date; None for an empty cell or ESMA's "n/a", noted when it is no date."""
+    text = value.strip() if isinstance(value, str) else ""
+    if text.lower() in _NO_VALUE:
+        return None
+    matched = _DATE.match(text)
+    try:
+        day = dt.date(int(matched[3]), int(matched[2]), int(matched[1])) if matched else None
+    except ValueError:
+        day = None
+    if day is None or not EARLIEST_DATE <= day <= LATEST_DATE:
+        _note(report, f"{what}: {text[:40]!r} is not a date (dd/mm/yyyy); left out")
+        return None
+    return day
+
+
+def _country(value: object) -> str | None:
+    text = value.strip().lower() if isinstance(value, str) else ""
+    return _ISO_COUNTRY.get(text, text) if re.fullmatch(r"[a-z]{2}", text) else None
+
+
+def _text(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    text = " ".join(value.replace("\ufffd", " ").split())
+    return text or None
+
+
+def _folded(text: str) -> str:
+    """Without accents, case or punctuation: how two spellings of one name compare."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    kept = "".join(" " if unicodedata.category(char)[0] in "PSZC" else char for char in decomposed
+                   if not unicodedata.combining(char))
+    return " ".join(kept.split())
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _note(report: ImportReport | None, text: str) -> None:
+    if report is not None:
+        report.notes.append(text)
