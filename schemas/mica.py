@@ -165,7 +165,8 @@ def _parties(row: dict) -> tuple[_Party, _Party, list[str]]:
         firm_id = f"mica-lei-{lei}"
     else:
         if raw_lei.strip():
-            notes.append(f"{firm_name}: LEI {raw_lei.strip()!r} is not a valid LEI; the firm is named by its name")
+            notes.append(f"{firm_name[:200]}: LEI {raw_lei.strip()[:40]!r} is not a valid LEI; the firm is named by "
+                         "its name")
         firm_id = f"mica-{state}-{_digest(_folded(firm_name))}"
     commercial = _text(row.get("ae_commercial_name"))
     aliases = (commercial,) if commercial and _folded(commercial) != _folded(firm_name) else ()

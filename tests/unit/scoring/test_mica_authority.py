@@ -1,0 +1,48 @@
+"""ESMA's MiCA register through the engine (tests/fixtures/mica): an official who steers a national competent
+authority and whose family holds a firm that authority licensed has a conflict (COI-AUTH-OWNERSHIP), for as long
+as the authorisation holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from scoring import Engine
+from tests.unit.schemas.test_mica import BYBIT, CASPS, imported
+
+OFFICIAL = ("example-official", "Person", "Example Official", ("role.pep",))
+SPOUSE = ("example-spouse", "Person", "Example Spouse", ())
+FMA = ("mica-authority-at-fma", "PublicBody", "Austrian Financial Market Authority (FMA)", ("gov.financial",))
+NL_AFM = ("mica-authority-nl-afm", "PublicBody", "Netherlands Authority for the Financial Markets (AFM)",
+          ("gov.financial",))
+DECUBATE = "mica-lei-894500ZVOL3A9LO8LN34"  # authorised 2025-07-31, withdrawn 2026-03-26 at its own request
+
+
+def engine_on(day: dt.date, make, authority: tuple, firm: str, register: bool = True) -> Engine:
+    """The register's real authorisations (or none), and three hypothetical events: an official who heads the
+    authority, his spouse, and her 30% of the firm."""
+    engine = Engine(as_of=day)
+    firm_ref = (firm, "Company", "the firm", ())
+    engine.apply_many([*(imported(CASPS)[0] if register else []), make("control", OFFICIAL, authority),
+                       make("family", OFFICIAL, SPOUSE, relationship="spouse"),
+                       make("ownership", SPOUSE, firm_ref, percentage=30.0)])
+    return engine
+
+
+def test_the_registers_authorisation_is_the_officials_authority_over_his_familys_firm(make):
+    score = engine_on(dt.date(2026, 8, 20), make, FMA, BYBIT).score("example-official", BYBIT)
+    assert score is not None and "COI-AUTH-OWNERSHIP" in score.rules
+    regulating = [edge for path in score.authority_paths for edge in path.edges
+                  if edge.relation_type.value == "regulates"]
+    assert {(edge.source_id, edge.target_id) for edge in regulating} == {("mica-authority-at-fma", BYBIT)}
+    assert {str(item.source_url) for edge in regulating for item in edge.evidence} == \
+        {"https://www.esma.europa.eu/sites/default/files/2024-12/CASPS.csv"}
+    # without the register the engine knows of no authority over the firm
+    assert engine_on(dt.date(2026, 8, 20), make, FMA, BYBIT, register=False).score("example-official", BYBIT) is None
+
+
+def test_a_withdrawn_authorisation_is_authority_only_while_it_held(make):
+    for day in (dt.date(2025, 12, 1), dt.date(2026, 3, 25)):
+        during = engine_on(day, make, NL_AFM, DECUBATE).score("example-official", DECUBATE)
+        assert during is not None and "COI-AUTH-OWNERSHIP" in during.rules and during.band.value == "critical", day
+    for day in (dt.date(2026, 3, 27), dt.date(2026, 8, 20)):
+        assert engine_on(day, make, NL_AFM, DECUBATE).score("example-official", DECUBATE) is None, day

@@ -1,0 +1,78 @@
+"""`coi-risk import` on ESMA's MiCA register files (CSV, tests/fixtures/mica)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from schemas import parse_event
+from tests.unit.schemas.test_mica import ARTZZ, CASPS, EMTWP, NCASP, rows_of
+from tests.unit.streams.test_import_ocds import run
+
+
+def test_a_register_is_detected_by_its_header_and_imported_the_same_twice(capsys):
+    lines, err, code = run(capsys, str(CASPS))
+    assert code == 0 and "import (mica): converted 324" in err and "skipped 0" in err, err
+    assert {parse_event(line.encode()).relation_type.value for line in lines} == {"regulates"}
+    again, _, _ = run(capsys, str(CASPS), "--format", "mica")
+    assert again == lines
+    emts, err, code = run(capsys, str(EMTWP))
+    assert code == 0 and len(emts) == 22, err
+
+
+def test_a_register_without_authorisations_says_why_and_fails(capsys):
+    lines, err, code = run(capsys, str(NCASP))
+    assert lines == [] and code == 1
+    assert "skipped 167 (not_converted_yet: 167)" in err and "non-compliant entities" in err
+    lines, err, code = run(capsys, str(ARTZZ))  # a header alone: nothing to say, nothing wrong
+    assert lines == [] and code == 0 and "converted 0" in err
+
+
+def test_provenance_flags_fill_only_what_the_register_lacks(capsys):
+    lines, _, _ = run(capsys, str(EMTWP), "--retrieved-at", "2026-08-21T09:00:00Z", "--confidence", "0.95")
+    events = [parse_event(line.encode()) for line in lines]
+    assert {event.provenance.confidence for event in events} == {0.95}
+    eurodollar = next(event for event in events if event.target.name == "Eurodollar ApS")
+    assert eurodollar.observed_at.isoformat() == "2026-08-21T09:00:00+00:00"  # the register gives no update date
+    circle = next(event for event in events if event.target.name == "Circle Internet Financial Europe SAS")
+    assert circle.observed_at.isoformat() == "2026-07-10T00:00:00+00:00"  # ESMA's own date stands
+
+
+def test_a_file_that_is_no_register_is_refused_in_one_line(capsys, tmp_path):
+    json_file = tmp_path / "entities.json"
+    json_file.write_text('{"id": "x", "schema": "Person", "properties": {"name": ["X"]}}\n')
+    lines, err, code = run(capsys, str(json_file), "--format", "mica")
+    assert lines == [] and code and "is not one of ESMA's MiCA registers" in str(code) + err
+    latin = tmp_path / "casps-latin1.csv"
+    latin.write_bytes(CASPS.read_bytes().decode("utf-8-sig").encode("latin-1", errors="replace"))
+    lines, err, code = run(capsys, str(latin))
+    assert lines == [] and "is not UTF-8" in str(code) + err and "Traceback" not in err
+    other_csv = tmp_path / "other.csv"
+    other_csv.write_text("name,country\nACME,DE\n")
+    lines, err, code = run(capsys, str(other_csv))
+    assert lines == [] and "not JSON lines" in str(code) + err
+
+
+def test_a_broken_csv_is_refused_with_where(capsys, tmp_path):
+    broken = tmp_path / "casps.csv"
+    header = CASPS.read_bytes().split(b"\n", 1)[0]
+    broken.write_bytes(header + b"\n" + b"BaFin,DE,Firm," + b"x" * 5_000 + b",\n")
+    limit = csv.field_size_limit(1_000)  # (followthemoney, once imported, raises the module's limit for everyone)
+    try:
+        lines, err, code = run(capsys, str(broken))
+    finally:
+        csv.field_size_limit(limit)
+    assert lines == [] and "cannot be read past line 1:" in str(code) + err and "Traceback" not in err
+
+
+def test_a_huge_cell_is_read_but_not_repeated_whole(capsys, tmp_path):
+    huge = tmp_path / "casps.csv"
+    header, rows = rows_of(CASPS)
+    rows[0]["ae_lei"] = "9" * 100_000
+    out = io.StringIO()
+    writer = csv.DictWriter(out, header)
+    writer.writeheader()
+    writer.writerow(rows[0])
+    huge.write_text(out.getvalue(), encoding="utf-8")
+    lines, err, code = run(capsys, str(huge))
+    assert len(lines) == 1 and code == 0 and "is not a valid LEI" in err and len(err) < 2_000
