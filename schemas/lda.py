@@ -37,16 +37,15 @@ import hashlib
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 from schemas.events import SCHEMA_VERSION, RelationshipEvent
 from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason, _record,
                          converted_event, count_outcome)
 from schemas.validation import EARLIEST_DATE, LATEST_DATE
-from schemas.values import UnreadableValue, read_timestamp
+from schemas.values import UnreadableValue, clean_name as _name, folded_name as _folded, read_timestamp
 from schemas.vocabulary import RelationType, Status
 
 LDA_IMPORT_VERSION = "1.0"  # bump when the mapping changes what an import yields
@@ -67,13 +66,6 @@ _AMENDMENT = re.compile(r"^(RA|[1-4MY][A@]Y?)$")
 _TERMINATION = re.compile(r"^[1-4MY][T@]Y?$")
 _NO_ACTIVITY = re.compile(r"^.{2}Y$")
 _USD_LIMIT = 1e15  # beyond any lobbying income: a typo, not a sum
-# Unicode's format characters (Cf: soft hyphen, zero-width and direction marks...) and its other default-ignorable
-# code points (variation selectors, Hangul fillers, tags): nothing a reader sees, so deleted from a name
-_INVISIBLE = re.compile("[\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160"
-                        "\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f"
-                        "\ufeff\uffa0\ufff0-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
-                        "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # line breaks, tabs, NULs: read as spaces
 _SUMMARY_LIMIT = 5000  # the contract's length of a summary
 # the period each report type is of, checked against the filing's own `filing_period` (a mismatch is noted)
 _TYPE_PERIODS = {"1": "first_quarter", "2": "second_quarter", "3": "third_quarter", "4": "fourth_quarter",
@@ -665,26 +657,6 @@ def _text(value: object) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value) if abs(value) < 10 ** 30 else None
     return _name(value)
-
-
-def _name(value: object) -> str | None:
-    if not isinstance(value, str):
-        return None
-    # a lone surrogate (JSON allows "\ud800") is no character: replaced, so that it cannot fail an encoding later;
-    # control and format characters (a NUL, a zero-width space) are no part of a name
-    text = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    text = _CONTROL.sub(" ", _INVISIBLE.sub("", text))
-    return " ".join(text.split()) or None
-
-
-@lru_cache(maxsize=1 << 16)
-def _folded(name: str | None) -> str:
-    """A name as compared: without accents or case, punctuation and symbols as spaces ("MEDTRONIC, INC",
-    "Medtronic Inc." and "MEDTRONIC,INC" are one; "AT&T" and "AT & T" too)."""
-    decomposed = unicodedata.normalize("NFKD", name or "")
-    plain = "".join(" " if unicodedata.category(char)[0] in "PS" else char for char in decomposed
-                    if not unicodedata.combining(char))
-    return " ".join(plain.casefold().split())
 
 
 def _note(report: ImportReport | None, key: str, text: str) -> None:

@@ -11,7 +11,11 @@ finds; the firm's LEI joins it to the same firm in GLEIF, BODS or OpenSanctions 
 
 - One authority, firm and register is one relation, whatever the number of rows (ESMA writes a row per block of
   services, and one per white paper of a token): its services, countries and tokens together, the earliest
-  authorisation, an end only when every row has one, observed at the latest `ac_lastupdate` / `wp_lastupdate`.
+  authorisation, an end only when every row has one.
+- Every relation of a file is observed when the register was: `--retrieved-at`, else the latest `ac_lastupdate` /
+  `wp_lastupdate` of the file, so a later snapshot replaces an earlier one's rows, also those ESMA changed without
+  dating the change.
+- A row whose cells do not line up with the header (a comma or quote out of place) is skipped, never read shifted.
 - A firm is `mica-lei-<LEI>` where the row gives a valid LEI (ISO 17442: twenty characters and its check digits),
   else `mica-<home member state>-<digest of its folded name>` (noted).
 - An authority is `mica-authority-<member state>-<its acronym, else its name>`: ESMA writes one authority in
@@ -29,13 +33,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from schemas.events import SCHEMA_VERSION, RelationshipEvent
-from schemas.ftm import ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason, _record, converted_event
+from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason, _clip, _record,
+                         converted_event)
 from schemas.validation import EARLIEST_DATE, LATEST_DATE
+from schemas.values import clean_name, folded_name
 from schemas.vocabulary import RelationType
 
 MICA_IMPORT_VERSION = "1.0"  # bump when the mapping changes what an import yields
@@ -74,8 +79,9 @@ REGISTERS = (
 # A bare authority name ESMA also writes with an acronym: (member state, folded name) -> the acronym, so both are
 # one PublicBody. From ESMA's files of 2025-2026 (tests/fixtures/mica).
 _ACRONYM_OF = {("mt", "malta financial services authority"): "mfsa", ("lt", "bank of lithuania"): "lsc"}
-# ESMA writes Greece EL (the EU's code); entities carry ISO 3166-1 codes
-_ISO_COUNTRY = {"el": "gr"}
+# ESMA writes Greece EL (the EU's code) and, in some rows, Slovenia SL (Sierra Leone is no EEA state); entities carry
+# ISO 3166-1 codes
+_ISO_COUNTRY = {"el": "gr", "sl": "si"}
 _LEI = re.compile(r"^[0-9A-Z]{18}[0-9]{2}$")
 _DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
 _NO_VALUE = frozenset({"", "n/a", "na", "none", "-", "emt_no_wp"})  # (EMT_NO_WP: ESMA's "no white paper")
@@ -85,6 +91,10 @@ _SERVICE_SEPARATOR = re.compile(r"\s*\|\s*|\s+I\s+")  # ESMA joins services and 
 # line breaks or tabs
 _LIST_SEPARATOR = re.compile(r"\s*[|;\n\t]\s*")
 _SUMMARY_LIMIT = 5000
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_UPDATE_COLUMNS = ("ac_lastupdate", "wp_lastupdate")
+_DATE_COLUMNS = (*_UPDATE_COLUMNS, "ac_authorisationNotificationDate", "ac_authorisationEndDate",
+                 "wp_authorisationNotificationDate")
 
 
 def register_of(header: Iterable[str]) -> Register | None:
@@ -119,45 +129,77 @@ class _Party:
 def import_mica(read: Callable[[], Iterable[dict]], register: Register, defaults: ImportDefaults = ImportDefaults(
         extractor_name=EXTRACTOR_NAME, extractor_version=MICA_IMPORT_VERSION),
                 report: ImportReport | None = None) -> Iterator[RelationshipEvent]:
-    """Stream the events of one register's rows (dicts by column name, as `csv.DictReader` reads them), in relation
-    id order."""
+    """Stream the events of one register's rows (dicts by column name, as `csv.DictReader` reads them: a row with
+    more cells than the header has them under None, one with fewer has None for the missing), in relation id
+    order."""
     groups: dict[str, list[tuple[int, dict]]] = {}
-    parties: dict[str, tuple[_Party, _Party]] = {}
-    for number, row in enumerate(read(), start=2):  # the header is line 1
-        if register.not_read:
-            _record(report, Skipped(_text(row.get("ae_lei_name")), f"MiCA {register.name}",
-                                    SkipReason.NOT_CONVERTED_YET.value, f"row {number}: {register.not_read}"))
-            continue
+    dates: list[dt.date] = []  # every date of every row read: the register's own date is the latest update
+    updates: list[dt.date] = []
+    for number, row in enumerate(read(), start=2):  # row 1 is the header, as a spreadsheet numbers them
         try:
+            if register.not_read:
+                raise ImportSkip(SkipReason.NOT_CONVERTED_YET.value, register.not_read)
+            if None in row or None in row.values():
+                raise ImportSkip(SkipReason.INVALID_ENTITY.value,
+                                 "its cells do not line up with the header's columns (a comma or quote out of place)")
             authority, firm, notes = _parties(row)
         except ImportSkip as problem:
-            _record(report, Skipped(_text(row.get("ae_lei_name")), f"MiCA {register.name}", problem.reason,
-                                    f"row {number}: {problem.message}"))
+            _record(report, Skipped((clean_name(row.get("ae_lei_name")) or "")[:200] or None,
+                                    f"MiCA {register.name}", problem.reason, f"row {number}: {problem.message}"))
             continue
         for note in notes:
             _note(report, f"row {number}: {note}")
-        relation_id = f"mica:{register.name}:{authority.entity_id}:{firm.entity_id}"
-        groups.setdefault(relation_id, []).append((number, row))
-        parties.setdefault(relation_id, (authority, firm))
+        groups.setdefault(f"mica:{register.name}:{authority.entity_id}:{firm.entity_id}", []).append((number, row))
+        for column in _DATE_COLUMNS:
+            if (day := _date(row.get(column), f"row {number}: {column}", report)) is not None:
+                (updates if column in _UPDATE_COLUMNS else dates).append(day)
+    observed = _observed(updates, dates, defaults, report) if groups else None
     for relation_id in sorted(groups):
         rows = groups[relation_id]
         try:
-            document = _document(relation_id, register, rows, defaults, report)
+            if observed is None:
+                raise ImportSkip(SkipReason.MISSING_PROVENANCE.value,
+                                 "the register gives no date at all (no update, no authorisation): give the day it "
+                                 "was downloaded with --retrieved-at")
+            document = _document(relation_id, register, rows, observed, defaults, report)
             yield converted_event(document, "mica", report)
         except ImportSkip as problem:
             _record(report, Skipped(relation_id, f"MiCA {register.name}", problem.reason, problem.message))
 
 
+def _observed(updates: list[dt.date], dates: list[dt.date], defaults: ImportDefaults,
+              report: ImportReport | None) -> dt.datetime | None:
+    """When the register stated what it holds: `--retrieved-at`, else the latest day ESMA updated a row of it. Every
+    relation of one file is observed then, so that a later file's rows replace an earlier file's, also where ESMA
+    changed a row without dating the change."""
+    if defaults.retrieved_at is not None:
+        return defaults.retrieved_at
+    if updates:
+        return dt.datetime.combine(max(updates), dt.time(), tzinfo=dt.UTC)
+    if not dates:
+        return None
+    _note(report, f"the register dates no update of its rows: observed at its latest date, {max(dates).isoformat()} "
+                  "(give --retrieved-at for the day it was downloaded)")
+    return dt.datetime.combine(max(dates), dt.time(), tzinfo=dt.UTC)
+
+
 def _parties(row: dict) -> tuple[_Party, _Party, list[str]]:
-    """The authority and the firm a row names (each the latest row's wording is chosen later: `_document`)."""
+    """The authority and the firm a row names."""
     notes: list[str] = []
-    state = _country(row.get("ae_homeMemberState"))
-    authority_name = _text(row.get("ae_competentAuthority"))
-    firm_name = _text(row.get("ae_lei_name")) or _text(row.get("ae_commercial_name"))
-    if authority_name is None or state is None:
-        raise ImportSkip(SkipReason.MISSING_ENDPOINT.value, "no competent authority, or no home member state")
+    authority_name = clean_name(row.get("ae_competentAuthority"))
+    firm_name = clean_name(row.get("ae_lei_name")) or clean_name(row.get("ae_commercial_name"))
+    if authority_name is None:
+        raise ImportSkip(SkipReason.MISSING_ENDPOINT.value, "no competent authority")
     if firm_name is None:
         raise ImportSkip(SkipReason.MISSING_ENDPOINT.value, "the firm has no name")
+    state = _country(row.get("ae_homeMemberState"))
+    if state is None:
+        state = _country(row.get("ae_lei_cou_code"))
+        if state is None:
+            raise ImportSkip(SkipReason.MISSING_ENDPOINT.value, "no home member state (nor the LEI's country) to "
+                                                                "place the competent authority in")
+        notes.append(f"{firm_name[:200]}: no home member state; the authority placed in the LEI's country, "
+                     f"{state.upper()}")
     authority = _authority(authority_name, state)
     raw_lei = row.get("ae_lei") if isinstance(row.get("ae_lei"), str) else ""
     lei = _lei(raw_lei)
@@ -167,9 +209,9 @@ def _parties(row: dict) -> tuple[_Party, _Party, list[str]]:
         if raw_lei.strip():
             notes.append(f"{firm_name[:200]}: LEI {raw_lei.strip()[:40]!r} is not a valid LEI; the firm is named by "
                          "its name")
-        firm_id = f"mica-{state}-{_digest(_folded(firm_name))}"
-    commercial = _text(row.get("ae_commercial_name"))
-    aliases = (commercial,) if commercial and _folded(commercial) != _folded(firm_name) else ()
+        firm_id = f"mica-{state}-{_digest(folded_name(firm_name))}"
+    commercial = clean_name(row.get("ae_commercial_name"))
+    aliases = (commercial,) if commercial and folded_name(commercial) != folded_name(firm_name) else ()
     firm = _Party(firm_id, firm_name[:500], "Company", _country(row.get("ae_lei_cou_code")) or state,
                   tuple(alias[:500] for alias in aliases), lei)
     return authority, firm, notes
@@ -179,57 +221,44 @@ def _authority(name: str, state: str) -> _Party:
     matched = _ACRONYM.match(name)
     acronym = matched["acronym"].strip() if matched else None
     bare = matched["name"].strip() if matched else name
-    key = _folded(acronym) if acronym else _ACRONYM_OF.get((state, _folded(name)), _folded(name))
-    slug = "-".join(key.split())[:120] or _digest(name)
+    key = folded_name(acronym) if acronym else _ACRONYM_OF.get((state, folded_name(name)), folded_name(name))
+    slug = "-".join(key.split())[:120]
+    if not _SLUG.match(slug):  # a name in Greek or Cyrillic letters: no id writes those
+        slug = _digest(key)
     return _Party(f"mica-authority-{state}-{slug}", name[:500], "PublicBody", state,
-                  (acronym[:500],) if acronym and _folded(acronym) != _folded(bare) else (),
+                  (acronym[:500],) if acronym and folded_name(acronym) != folded_name(bare) else (),
                   topics=("gov.financial", "gov.national"))
 
 
-def _document(relation_id: str, register: Register, rows: list[tuple[int, dict]], defaults: ImportDefaults,
-              report: ImportReport | None) -> dict:
+def _document(relation_id: str, register: Register, rows: list[tuple[int, dict]], observed: dt.datetime,
+              defaults: ImportDefaults, report: ImportReport | None) -> dict:
     """One relation from all its rows: the parties as the row updated last words them (of rows updated at once, the
-    one whose content sorts last), the earliest authorisation, an end if every row ended."""
-    dated = []
-    for number, row in rows:
-        updated = [_date(row.get(column), f"row {number}: {column}", report)
-                   for column in ("ac_lastupdate", "wp_lastupdate")]
-        dated.append((max((day for day in updated if day is not None), default=None), number, row))
-    latest = max(dated, key=lambda item: (item[0] or dt.date.min, sorted((k or "", str(v)) for k, v in item[2].items())))
-    authority, firm, _ = _parties(latest[2])
-    starts = [_date(row.get("ac_authorisationNotificationDate"), f"row {number}: authorisation date", report)
-              for number, row in rows]
-    ends = [_date(row.get("ac_authorisationEndDate"), f"row {number}: authorisation end", report)
-            for number, row in rows]
-    updated_days = [day for day, _, _ in dated if day is not None]
-    if updated_days:
-        observed = dt.datetime.combine(max(updated_days), dt.time(), tzinfo=dt.UTC)
-    elif defaults.retrieved_at is not None:
-        observed = defaults.retrieved_at
-    else:
-        # ESMA left its update date empty: the latest date the rows give is the earliest the register said it
-        stated = [day for day in (*starts, *ends, *(_date(row.get("wp_authorisationNotificationDate"), "", None)
-                                                   for _, row in rows)) if day is not None]
-        if not stated:
-            raise ImportSkip(SkipReason.MISSING_PROVENANCE.value,
-                             "no row gives a date (update, authorisation) and no --retrieved-at was given")
-        observed = dt.datetime.combine(max(stated), dt.time(), tzinfo=dt.UTC)
-        _note(report, f"{relation_id}: no update date (ac_lastupdate / wp_lastupdate); observed at its latest date, "
-                      f"{max(stated).isoformat()} (give --retrieved-at for the file's date)")
+    one whose content sorts last, so that the file order decides nothing), the earliest authorisation, an end if
+    every row ended."""
+    def rank(item: tuple[int, dict]) -> tuple:
+        number, row = item
+        updated = [_date(row.get(column), "", None) for column in _UPDATE_COLUMNS]
+        return max((day for day in updated if day is not None), default=dt.date.min), sorted(row.items())
+
+    authority, firm, _ = _parties(max(rows, key=rank)[1])
+    starts = [_date(row.get("ac_authorisationNotificationDate"), "", None) for _, row in rows]
+    ends = [_date(row.get("ac_authorisationEndDate"), "", None) for _, row in rows]
     start = min((day for day in starts if day is not None), default=None)
     end = max(ends) if all(day is not None for day in ends) else None  # type: ignore[type-var]
     if start is not None and end is not None and end < start:
+        _note(report, f"{relation_id}: its authorisation ends ({end.isoformat()}) before it begins "
+                      f"({start.isoformat()}); read as ending when it began")
         end = start
+    summary = _summary(register, rows)
     return {
         "schema_version": SCHEMA_VERSION, "op": "upsert", "relation_id": relation_id,
         "relation_type": RelationType.REGULATES.value, "source": authority.ref(), "target": firm.ref(),
-        "properties": {"role": register.role[:200], **({"summary": summary} if (summary := _summary(register, rows))
-                                                       else {})},
+        "properties": {"role": register.role[:200], **({"summary": summary} if summary else {})},
         **({"start_date": start.isoformat()} if start else {}), **({"end_date": end.isoformat()} if end else {}),
         "status": defaults.status.value,
         "observed_at": observed,
         "provenance": {"source_url": defaults.source_url or register.url, "publisher": defaults.publisher or PUBLISHER,
-                       "retrieved_at": defaults.retrieved_at or observed,
+                       "retrieved_at": observed,
                        "extractor": {"name": defaults.extractor_name, "version": defaults.extractor_version},
                        "confidence": defaults.confidence},
     }
@@ -257,14 +286,13 @@ def _summary(register: Register, rows: list[tuple[int, dict]]) -> str:
         kind = "ae_authorisation_other_emt" if register.name == "emt" else "ae_credit_institution"
         parts = [("authorised as", values(kind, None)), ("tokens (DTI)", values("ae_DTI", _LIST_SEPARATOR)),
                  ("white papers", values("wp_url"))]
-    text = "; ".join(f"{label}: {', '.join(items)}" for label, items in parts if items)
-    return text[:_SUMMARY_LIMIT]
+    return _clip("; ".join(f"{label}: {', '.join(items)}" for label, items in parts if items), _SUMMARY_LIMIT)
 
 
 def _lei(value: str) -> str | None:
     """The LEI a cell gives, without the spaces and stray full stop ESMA's files carry; None unless it is one (ISO
     17442: 18 characters, then two check digits that make the whole, letters as numbers, 1 modulo 97)."""
-    candidate = value.strip().strip(".").replace("\u00a0", "").upper()
+    candidate = value.strip().strip(".").upper()
     if not _LEI.match(candidate):
         return None
     return candidate if int("".join(str(int(char, 36)) for char in candidate)) % 97 == 1 else None
@@ -289,21 +317,6 @@ def _date(value: object, what: str, report: ImportReport | None) -> dt.date | No
 def _country(value: object) -> str | None:
     text = value.strip().lower() if isinstance(value, str) else ""
     return _ISO_COUNTRY.get(text, text) if re.fullmatch(r"[a-z]{2}", text) else None
-
-
-def _text(value: object) -> str | None:
-    if not isinstance(value, str):
-        return None
-    text = " ".join(value.replace("\ufffd", " ").split())
-    return text or None
-
-
-def _folded(text: str) -> str:
-    """Without accents, case or punctuation: how two spellings of one name compare."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    kept = "".join(" " if unicodedata.category(char)[0] in "PSZC" else char for char in decomposed
-                   if not unicodedata.combining(char))
-    return " ".join(kept.split())
 
 
 def _digest(text: str) -> str:

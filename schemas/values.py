@@ -21,7 +21,8 @@ import calendar
 import datetime as dt
 import math
 import re
-from functools import cache
+import unicodedata
+from functools import cache, lru_cache
 
 
 class UnreadableValue(ValueError):
@@ -238,3 +239,33 @@ def read_timestamp(text: str) -> dt.datetime:
     except ValueError:
         raise UnreadableValue(f"{text!r} is not a time") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+# Unicode's format characters (Cf: soft hyphen, zero-width and direction marks...) and its other default-ignorable
+# code points (variation selectors, Hangul fillers, tags): nothing a reader sees, so deleted from a name
+_INVISIBLE = re.compile("[\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160"
+                        "\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f"
+                        "\ufeff\uffa0\ufff0-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+                        "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # line breaks, tabs, NULs: read as spaces
+
+
+def clean_name(value: object) -> str | None:
+    """A name as a register writes it, without what no reader sees: None for no text or blank text."""
+    if not isinstance(value, str):
+        return None
+    # a lone surrogate (JSON allows "\ud800") is no character: replaced, so that it cannot fail an encoding later;
+    # control and format characters (a NUL, a zero-width space) are no part of a name
+    text = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    text = _CONTROL.sub(" ", _INVISIBLE.sub("", text))
+    return " ".join(text.split()) or None
+
+
+@lru_cache(maxsize=1 << 16)
+def folded_name(name: str | None) -> str:
+    """A name as compared: without accents or case, punctuation and symbols as spaces ("MEDTRONIC, INC",
+    "Medtronic Inc." and "MEDTRONIC,INC" are one; "AT&T" and "AT & T" too)."""
+    decomposed = unicodedata.normalize("NFKD", name or "")
+    plain = "".join(" " if unicodedata.category(char)[0] in "PS" else char for char in decomposed
+                    if not unicodedata.combining(char))
+    return " ".join(plain.casefold().split())

@@ -1,6 +1,6 @@
 """`coi-risk import FILE`: FtM entities, FtM/yente delta feeds, BODS statements, Wikidata entities, KEK media
-database records, OCDS releases and records or US lobbying disclosures (LDA filings) -> relationship events, on
-stdout or straight to Kafka (`--produce`). `import-ftm` is the same command under its old name.
+database records, OCDS releases and records, US lobbying disclosures (LDA filings) or ESMA's MiCA register (CSV)
+-> relationship events, on stdout or straight to Kafka (`--produce`). `import-ftm` is the same command under its old name.
 
 The file is streamed: an FtM export is read in three passes, a BODS or Wikidata file in two (each holds only what
 later lines need, see `schemas.ftm.import_ftm`, `schemas.bods.import_bods` and `schemas.wikidata.import_wikidata`);
@@ -43,8 +43,8 @@ _JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    for name, summary in (("import", "FtM entities, FtM delta feeds, BODS, Wikidata, KEK, OCDS or LDA filings -> "
-                                     "relationship events"),
+    for name, summary in (("import", "FtM entities, FtM delta feeds, BODS, Wikidata, KEK, OCDS, LDA filings or "
+                                     "ESMA's MiCA register -> relationship events"),
                           ("import-ftm", "alias of `import`")):
         parser = subparsers.add_parser(
             name, help=summary,
@@ -53,11 +53,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "({\"op\": ..., \"entity\": ...}), BODS statements, Wikidata entities (wbgetentities "
                         "or Special:EntityData responses, JSON dump lines), KEK media database records (its API's "
                         "shareholder and media records), Open Contracting (OCDS) releases, records and packages "
-                        "or US lobbying disclosures (LDA filings and pages of them) into relationship events: JSON "
+                        "US lobbying disclosures (LDA filings and pages of them) or ESMA's MiCA register (its CSV "
+                        "files of authorised firms) into relationship events: JSON "
                         "lines on stdout, or published to the input topic with --produce. A summary by outcome and "
                         "reason goes to stderr. Provenance comes from the data; the flags below only fill what it "
                         "lacks.")
-        parser.add_argument("file", metavar="FILE", help="JSON lines or a JSON array ('-' for stdin)")
+        parser.add_argument("file", metavar="FILE", help="JSON lines, a JSON array or a MiCA register's CSV ('-' for stdin)")
         parser.add_argument("--format", choices=FORMATS, default="auto",
                             help="input format (default: detected from the first record)")
         parser.add_argument("--publisher", help="publisher where the data names none")
@@ -186,10 +187,17 @@ def _csv_rows(path: Path) -> Iterator[dict]:
     except UnicodeDecodeError as exc:
         raise SystemExit(refusal("import", f"the file is not UTF-8 (byte {exc.object[exc.start:exc.start + 1]!r} at "
                                            f"byte {exc.start:,}); ESMA's registers are UTF-8")) from None
-    rows = csv.DictReader(io.StringIO(text, newline=""))
+    # strict: a quote out of place stops the reading at its line, where a lenient reader would run on and swallow
+    # the rows after it into one cell
+    rows = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     try:
+        # the names as `mica_register` read them: ESMA's columns with any stray spaces around them
+        header = rows.fieldnames = [name.strip() for name in rows.fieldnames or ()]
+        if repeated := sorted({name for name in header if name and header.count(name) > 1}):
+            raise SystemExit(refusal("import", f"the CSV header names {', '.join(repeated)} more than once: which "
+                                               "column holds what cannot be told"))
         for row in rows:
-            if any(isinstance(value, str) and value.strip() for value in row.values()):
+            if any(isinstance(value, str) and value.strip() for value in row.values()) or None in row:
                 yield row
     except csv.Error as exc:
         raise SystemExit(refusal("import", f"the CSV cannot be read past line {rows.line_num:,}: {exc}")) from None
@@ -365,7 +373,8 @@ def refuse_non_json(path: Path, file: str) -> None:
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise SystemExit(refusal("import", f"{name} is not JSON lines, a JSON array or JSON objects (it begins "
                                            f"{line.strip()[:40]!r}); coi-risk import reads FtM entities, FtM delta "
-                                           "lines, BODS statements and Wikidata entities as JSON")) from None
+                                           "lines, BODS statements and Wikidata entities as JSON, and ESMA's MiCA "
+                                           "register as its CSV files")) from None
 
 
 def _first_byte(stream: BinaryIO) -> bytes:

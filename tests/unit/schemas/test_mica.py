@@ -65,7 +65,12 @@ def test_the_crypto_asset_service_providers_are_regulated_by_their_authority():
     assert (bybit.target.name, bybit.target.aliases, bybit.target.country) == ("Bybit EU GmbH", ("Bybit",), "at")
     assert [(i.scheme, i.value) for i in bybit.target.identifiers] == [("lei", "5299005V5GBSN2A4C303")]
     assert bybit.start_date == dt.date(2025, 5, 28) and bybit.end_date is None
-    assert bybit.observed_at == dt.datetime(2025, 5, 28, tzinfo=dt.UTC)
+    # every relation of the file is observed when ESMA last updated the register, the latest of its rows' dates
+    latest = max(dt.datetime.strptime(row["ac_lastupdate"], "%d/%m/%Y") for row in rows_of(CASPS)[1]
+                 if row["ac_lastupdate"].strip())
+    assert {event.observed_at for event in events} == {latest.replace(tzinfo=dt.UTC)} == \
+        {dt.datetime(2026, 8, 10, tzinfo=dt.UTC)}
+    assert bybit.provenance.retrieved_at == bybit.observed_at
     assert bybit.properties.role == "crypto-asset service provider (MiCA authorisation)"
     summary = bybit.properties.summary
     assert summary.startswith("services: a. providing custody and administration of crypto-assets on behalf of "
@@ -159,7 +164,6 @@ def test_e_money_token_issuers_with_their_tokens():
     assert circle.target.name == "Circle Internet Financial Europe SAS"
     assert circle.properties.role == "e-money token issuer (MiCA)"
     assert circle.start_date == dt.date(2024, 7, 1)
-    assert circle.observed_at == dt.datetime(2026, 7, 10, tzinfo=dt.UTC)  # the later of its two white papers
     assert circle.properties.summary.startswith("authorised as: Electronic money institution; tokens (DTI): ")
     assert "FJM594L0V" in circle.properties.summary
     bridge = next(event for event in events if event.target.name == "Bridge Building S.A.")
@@ -176,17 +180,28 @@ def test_e_money_token_issuers_with_their_tokens():
     assert quantoz.properties.summary.count("Electronic money") == 1
 
 
-def test_a_relation_without_an_update_date_is_observed_at_its_latest_date_or_when_retrieved():
-    events, report = imported(EMTWP)
-    eurodollar = next(event for event in events if event.target.name == "Eurodollar ApS")
-    assert eurodollar.observed_at == dt.datetime(2025, 4, 10, tzinfo=dt.UTC)  # its white paper's notification
-    assert any("Eurodollar" not in note and "8945001XWFMRUTCAK575" in note and "no update date" in note
-               for note in report.notes)
+def test_a_register_without_update_dates_is_observed_at_its_latest_date_or_when_retrieved():
+    _, rows = rows_of(EMTWP)
+    undated = [{**row, "wp_lastupdate": ""} for row in rows]
+    events, report = imported(EMTWP, undated)
+    latest = max(dt.datetime.strptime(row[column], "%d/%m/%Y") for row in rows
+                 for column in ("ac_authorisationNotificationDate", "wp_authorisationNotificationDate")
+                 if row[column].strip())
+    assert {event.observed_at for event in events} == {latest.replace(tzinfo=dt.UTC)}
+    assert sum("dates no update of its rows" in note for note in report.notes) == 1
     retrieved = dt.datetime(2026, 8, 21, 9, 0, tzinfo=dt.UTC)
     given = ImportDefaults(extractor_name=EXTRACTOR_NAME, extractor_version=MICA_IMPORT_VERSION,
-                           retrieved_at=retrieved)
-    eurodollar = next(event for event in imported(EMTWP, defaults=given)[0] if event.target.name == "Eurodollar ApS")
-    assert eurodollar.observed_at == retrieved
+                           retrieved_at=retrieved, source_url="https://mirror.example.org/EMTWP.csv",
+                           publisher="A mirror")
+    for event in (*imported(EMTWP, undated, defaults=given)[0], *imported(EMTWP, defaults=given)[0]):
+        assert event.observed_at == event.provenance.retrieved_at == retrieved  # what the user says, over ESMA's
+        assert (str(event.provenance.source_url), event.provenance.publisher) == \
+            ("https://mirror.example.org/EMTWP.csv", "A mirror")
+    nothing = [{column: "" if "date" in column.lower() or "update" in column.lower() else value
+                for column, value in row.items()} for row in rows]
+    events, report = imported(EMTWP, nothing)
+    assert events == [] and {skip.reason for skip in report.skipped} == {"missing_provenance"}
+    assert len(report.skipped) == 22 and "--retrieved-at" in report.skipped[0].message
 
 
 def test_registers_that_state_no_authorisation_are_skipped_row_by_row():
@@ -199,20 +214,38 @@ def test_registers_that_state_no_authorisation_are_skipped_row_by_row():
     assert events == [] and report.skipped == [] and report.notes == []
 
 
-def test_a_later_register_restates_a_firm_under_the_same_relation_id():
+def test_a_later_register_replaces_an_earlier_ones_rows_also_those_esma_changed_without_dating_them():
     february = by_relation(imported(CASPS_FEBRUARY)[0])
     august = by_relation(imported(CASPS)[0])
     both = set(february) & set(august)
-    assert len(february) > 100 and len(both) >= 0.9 * len(february)
-    for relation_id in both:
-        assert august[relation_id].observed_at >= february[relation_id].observed_at, relation_id
-    # a firm whose row ESMA updated in between is a new version of the same relation
-    updated = [relation_id for relation_id in both
-               if august[relation_id].observed_at > february[relation_id].observed_at]
-    assert updated and all(august[r].event_id != february[r].event_id for r in updated)
-    unchanged = [relation_id for relation_id in both
-                 if august[relation_id].model_dump_json() == february[relation_id].model_dump_json()]
-    assert unchanged  # the same row, the same event (its id is its content's)
+    assert len(february) == 149 and len(both) == 148
+    assert all(august[r].observed_at > february[r].observed_at for r in both)
+    # rows ESMA changed but dated as before (Bybit's services now offered in Austria too)
+    _, february_rows = rows_of(CASPS_FEBRUARY)
+    _, august_rows = rows_of(CASPS)
+    undated = {row["ae_lei"].strip() for row in august_rows} & {
+        row["ae_lei"].strip() for row in february_rows
+        if any(row["ae_lei"] == later["ae_lei"] and row["ac_lastupdate"] == later["ac_lastupdate"]
+               and row["ac_serviceCode_cou"] != later["ac_serviceCode_cou"] for later in august_rows)}
+    assert "5299005V5GBSN2A4C303" in undated
+    bybit = f"mica:casp:mica-authority-at-fma:{BYBIT}"
+    assert "AT, " not in february[bybit].properties.summary and "offered in: AT, " in august[bybit].properties.summary
+    from scoring import Engine
+
+    for order in ((february, august), (august, february)):  # whatever order they are imported in
+        engine = Engine()
+        for events in order:
+            engine.apply_many(events[relation_id] for relation_id in sorted(events))
+        for relation_id in both:
+            assert engine.graph.relation(relation_id).event_id == august[relation_id].event_id, relation_id
+
+
+def test_a_row_without_its_home_member_state_places_the_authority_in_the_leis_country():
+    events, report = imported(CASPS_FEBRUARY)
+    cryptonow = next(event for event in events if event.target.name == "Cryptonow GmbH")
+    assert cryptonow.source.id == "mica-authority-at-fma"  # its relation is the one the later register states
+    assert cryptonow.relation_id in by_relation(imported(CASPS)[0])
+    assert report.skipped == [] and any("Cryptonow GmbH: no home member state" in note for note in report.notes)
 
 
 def test_an_unreadable_date_is_noted_and_left_out():
@@ -221,4 +254,90 @@ def test_an_unreadable_date_is_noted_and_left_out():
     row["ac_authorisationNotificationDate"] = "31/02/2025"
     events, report = imported(CASPS, [row])
     assert len(events) == 1 and events[0].start_date is None
-    assert any("authorisation date: '31/02/2025' is not a date" in note for note in report.notes)
+    assert any("ac_authorisationNotificationDate: '31/02/2025' is not a date" in note for note in report.notes)
+
+
+def test_a_relation_ends_only_when_every_row_of_it_ended_and_then_at_the_latest_end():
+    _, rows = rows_of(CASPS)
+    lei = "529900032TYR45XIEW79"
+    own = [dict(row) for row in rows if row["ae_lei"].strip() == lei]
+    relation_id = f"mica:casp:mica-authority-de-bafin:mica-lei-{lei}"
+    own[0]["ac_authorisationEndDate"] = "01/06/2026"
+    assert by_relation(imported(CASPS, own)[0])[relation_id].end_date is None  # one block of services goes on
+    own[1]["ac_authorisationEndDate"] = "02/07/2026"
+    assert by_relation(imported(CASPS, own)[0])[relation_id].end_date == dt.date(2026, 7, 2)
+    own[0]["ac_authorisationEndDate"] = own[1]["ac_authorisationEndDate"] = "01/01/2020"  # before it began
+    events, report = imported(CASPS, own)
+    assert events[0].end_date == events[0].start_date
+    assert any("ends (2020-01-01) before it begins" in note for note in report.notes)
+
+
+def test_the_states_a_service_is_offered_in_are_iso_codes():
+    events = imported(CASPS)[0]
+    _, rows = rows_of(CASPS)
+    greek = next(row for row in rows if "EL" in row["ac_serviceCode_cou"].replace(" ", "").split("|")
+                 and "GR" not in row["ac_serviceCode_cou"])
+    slovenian = next(row for row in rows if "SL" in row["ac_serviceCode_cou"].replace(" ", "").split("|"))
+    for row in (greek, slovenian):
+        event = next(event for event in events if event.target.name == " ".join(row["ae_lei_name"].split()))
+        offered = event.properties.summary.split("offered in: ")[1].split(", ")
+        assert "EL" not in offered and "SL" not in offered
+    assert "GR" in next(event for event in events if event.target.name == greek["ae_lei_name"].strip()
+                        ).properties.summary.split("offered in: ")[1].split(", ")
+
+
+def test_a_value_is_listed_once_whatever_its_case():
+    _, rows = rows_of(EMTWP)
+    quantoz = [dict(row) for row in rows if row["ae_lei_name"] == "Quantoz Payments B.V"]
+    quantoz[0]["ae_authorisation_other_emt"] = "ELECTRONIC MONEY INSTITUTION"
+    summary = imported(EMTWP, quantoz)[0][0].properties.summary
+    assert summary.lower().count("electronic money institution") == 1
+    assert summary == imported(EMTWP, quantoz[::-1])[0][0].properties.summary  # the same spelling in any order
+
+
+def test_a_row_whose_cells_do_not_line_up_is_skipped_not_read_shifted():
+    header, rows = rows_of(CASPS)
+    shifted = dict(rows[0])
+    shifted[None] = ["an extra cell"]  # what csv.DictReader gives a row with a comma out of place
+    short = {key: (None if key == header[-1] else value) for key, value in rows[1].items()}
+    events, report = imported(CASPS, [shifted, short, rows[2]])
+    assert len(events) == 1 and events[0].target.name == " ".join(rows[2]["ae_lei_name"].split())
+    assert [skip.message.split(":")[0] for skip in report.skipped] == ["row 2", "row 3"]
+    assert all("do not line up with the header" in skip.message for skip in report.skipped)
+
+
+def test_names_in_other_scripts_and_invisible_characters():
+    _, rows = rows_of(CASPS)
+    row = dict(rows[0])
+    row["ae_competentAuthority"] = "Επιτροπή Κεφαλαιαγοράς (ΕΚ)"
+    row["ae_homeMemberState"] = "EL"
+    row["ae_lei_name"] = "Bybit\u0000EU\u200b GmbH"
+    event = imported(CASPS, [row])[0][0]  # (the id pattern is ASCII: the acronym is written as a digest)
+    assert event.source.id.startswith("mica-authority-gr-") and event.source.country == "gr"
+    assert event.source.aliases == ("ΕΚ",) and event.target.name == "Bybit EU GmbH"
+
+
+def test_a_skipped_rows_name_is_bounded():
+    _, rows = rows_of(NCASP)
+    huge = [{**row, "ae_lei_name": "x" * 1_000_000} for row in rows[:3]]
+    _, report = imported(NCASP, huge)
+    assert len(report.skipped) == 3 and all(len(skip.entity_id) <= 200 for skip in report.skipped)
+
+
+def test_a_summary_stops_at_the_contracts_length_and_the_firms_country_is_its_leis():
+    _, rows = rows_of(EMTWP)
+    row = dict(next(row for row in rows if row["ae_lei_name"] == "Paxos Issuance Europe Oy"))
+    row["ae_DTI"] = "|".join(f"{number:09d}" for number in range(2_000))
+    row["ae_lei_cou_code"] = "DE"  # a firm registered elsewhere than where it is authorised
+    event = imported(EMTWP, [row])[0][0]
+    assert len(event.properties.summary) == 5000 and event.properties.summary.endswith("…")
+    assert (event.target.country, event.source.country) == ("de", "fi")
+
+
+@pytest.mark.parametrize("value", ["01/01/0999", "1/13/2025", "2025-05-28", "28.05.2025"])
+def test_a_date_esma_did_not_write_as_a_day_is_noted(value):
+    _, rows = rows_of(CASPS)
+    row = dict(next(row for row in rows if row["ae_lei_name"] == "Bybit EU GmbH"))
+    row["ac_authorisationNotificationDate"] = value
+    events, report = imported(CASPS, [row])
+    assert events[0].start_date is None and any(f"{value!r} is not a date" in note for note in report.notes)

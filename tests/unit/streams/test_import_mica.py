@@ -32,10 +32,10 @@ def test_provenance_flags_fill_only_what_the_register_lacks(capsys):
     lines, _, _ = run(capsys, str(EMTWP), "--retrieved-at", "2026-08-21T09:00:00Z", "--confidence", "0.95")
     events = [parse_event(line.encode()) for line in lines]
     assert {event.provenance.confidence for event in events} == {0.95}
-    eurodollar = next(event for event in events if event.target.name == "Eurodollar ApS")
-    assert eurodollar.observed_at.isoformat() == "2026-08-21T09:00:00+00:00"  # the register gives no update date
-    circle = next(event for event in events if event.target.name == "Circle Internet Financial Europe SAS")
-    assert circle.observed_at.isoformat() == "2026-07-10T00:00:00+00:00"  # ESMA's own date stands
+    # the day the file was downloaded is when the register said what it holds
+    assert {event.observed_at.isoformat() for event in events} == {"2026-08-21T09:00:00+00:00"}
+    assert {str(event.provenance.source_url) for event in events} == \
+        {"https://www.esma.europa.eu/sites/default/files/2024-12/EMTWP.csv"}
 
 
 def test_a_file_that_is_no_register_is_refused_in_one_line(capsys, tmp_path):
@@ -76,3 +76,28 @@ def test_a_huge_cell_is_read_but_not_repeated_whole(capsys, tmp_path):
     huge.write_text(out.getvalue(), encoding="utf-8")
     lines, err, code = run(capsys, str(huge))
     assert len(lines) == 1 and code == 0 and "is not a valid LEI" in err and len(err) < 2_000
+
+
+def test_a_stray_quote_stops_the_reading_at_its_line(capsys, tmp_path):
+    text = CASPS.read_bytes().decode("utf-8-sig").split("\r\n")
+    text[5] = '"' + text[5]  # a quote that opens a cell and never closes it where it should
+    broken = tmp_path / "casps.csv"
+    broken.write_text("\r\n".join(text), encoding="utf-8")
+    lines, err, code = run(capsys, str(broken))
+    assert lines == [] and "cannot be read past line" in str(code) + err and "Traceback" not in err
+
+
+def test_a_header_is_read_as_it_is_detected(capsys, tmp_path):
+    header, rows = rows_of(CASPS)
+    spaced = tmp_path / "spaced.csv"
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([f" {name}" if name else name for name in header])  # "ae_competentAuthority, ae_homeMember..."
+    writer.writerows([row[name] for name in header] for row in rows)
+    spaced.write_text(out.getvalue(), encoding="utf-8")
+    lines, err, code = run(capsys, str(spaced))
+    assert code == 0 and len(lines) == 324, err
+    twice = tmp_path / "twice.csv"
+    twice.write_text(",".join([*header, "ae_lei"]) + "\n", encoding="utf-8")
+    lines, err, code = run(capsys, str(twice))
+    assert lines == [] and "names ae_lei more than once" in str(code) + err
