@@ -21,8 +21,12 @@ finds; the firm's LEI joins it to the same firm in GLEIF, BODS or OpenSanctions 
 - An authority is `mica-authority-<member state>-<its acronym, else its name>`: ESMA writes one authority in
   several ways ("Malta Financial Services Authority (MFSA)" and "... Authority", "De Nederlansche Bank (DNB)"),
   and two authorities of one acronym in two states (Austria's and Liechtenstein's FMA) are two.
-- The register of non-compliant entities (NCASP) and the white papers of other crypto-assets (OTHER) state no
-  authorisation: their rows are skipped, each with the reason.
+- The register of non-compliant entities (NCASP, MiCA article 110) lists firms providing crypto-asset services
+  without authorisation and the authority that acted against them (a public warning, blocked websites):
+  `prosecutes`, from the authority's decision, the firm a LegalEntity named apart from the licensed firms
+  (`mica-ncasp-<digest of its folded name>` without an LEI), since such registers list clones of licensed firms'
+  names. The white papers of other crypto-assets (OTHER) state no authority's act: their rows are skipped, each
+  with the reason.
 
 The files are small (hundreds of rows): `import_mica` reads all rows, then writes the relations in id order, so
 one file gives the same events in any row order.
@@ -43,7 +47,7 @@ from schemas.validation import EARLIEST_DATE, LATEST_DATE
 from schemas.values import clean_name, folded_name
 from schemas.vocabulary import RelationType
 
-MICA_IMPORT_VERSION = "1.0"  # bump when the mapping changes what an import yields
+MICA_IMPORT_VERSION = "1.1"  # bump when the mapping changes what an import yields
 EXTRACTOR_NAME = "mica-import"
 PUBLISHER = "ESMA (European Securities and Markets Authority), interim MiCA register"
 _FILES = "https://www.esma.europa.eu/sites/default/files/2024-12/"
@@ -51,13 +55,18 @@ _FILES = "https://www.esma.europa.eu/sites/default/files/2024-12/"
 
 @dataclass(frozen=True)
 class Register:
-    """One of ESMA's MiCA registers: what tells its header apart, where ESMA publishes it, and what an authorisation
-    in it is (the relation's role); `not_read` says why a register states no authorisation."""
+    """One of ESMA's MiCA registers: what tells its header apart, where ESMA publishes it, what a row of it says
+    (the relation, its role, the column that dates it); `not_read` says why a register's rows are not read."""
 
     name: str
     marks: frozenset[str]  # columns only this register's header has
     url: str
     role: str = ""
+    relation_type: RelationType = RelationType.REGULATES
+    started: str = "ac_authorisationNotificationDate"
+    # the firm is one an authority acted against, not one it licensed: named apart from licensed firms (a clone of a
+    # licensed firm's name is what such registers list), its country only from a valid LEI
+    unlicensed: bool = False
     not_read: str = ""
 
 
@@ -68,9 +77,11 @@ REGISTERS = (
              role="e-money token issuer (MiCA)"),
     Register("art", frozenset({"ae_credit_institution", "wp_url_cou"}), _FILES + "ARTZZ.csv",
              role="asset-referenced token issuer (MiCA authorisation)"),
+    # MiCA article 110: entities providing crypto-asset services without authorisation, as the competent authority
+    # that acted against them (a public warning, blocked websites) reported them
     Register("ncasp", frozenset({"ae_infrigment"}), _FILES + "NCASP.csv",
-             not_read="ESMA's register of non-compliant entities (firms offering crypto-asset services without "
-                      "authorisation) states no authority's licence"),
+             role="enforcement: provides crypto-asset services without MiCA authorisation (MiCA art. 110 register)",
+             relation_type=RelationType.PROSECUTES, started="ae_decision_date", unlicensed=True),
     Register("other", frozenset({"ae_lei_casp"}), _FILES + "OTHER.csv",
              not_read="ESMA's register of white papers of other crypto-assets (notified, not authorised) states no "
                       "authority's licence"),
@@ -92,9 +103,9 @@ _SERVICE_SEPARATOR = re.compile(r"\s*\|\s*|\s+I\s+")  # ESMA joins services and 
 _LIST_SEPARATOR = re.compile(r"\s*[|;\n\t]\s*")
 _SUMMARY_LIMIT = 5000
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_UPDATE_COLUMNS = ("ac_lastupdate", "wp_lastupdate")
+_UPDATE_COLUMNS = ("ac_lastupdate", "wp_lastupdate", "ae_lastupdate")
 _DATE_COLUMNS = (*_UPDATE_COLUMNS, "ac_authorisationNotificationDate", "ac_authorisationEndDate",
-                 "wp_authorisationNotificationDate")
+                 "wp_authorisationNotificationDate", "ae_decision_date")
 
 
 def register_of(header: Iterable[str]) -> Register | None:
@@ -142,7 +153,7 @@ def import_mica(read: Callable[[], Iterable[dict]], register: Register, defaults
             if None in row or None in row.values():
                 raise ImportSkip(SkipReason.INVALID_ENTITY.value,
                                  "its cells do not line up with the header's columns (a comma or quote out of place)")
-            authority, firm, notes = _parties(row)
+            authority, firm, notes = _parties(row, register)
         except ImportSkip as problem:
             _record(report, Skipped((clean_name(row.get("ae_lei_name")) or "")[:200] or None,
                                     f"MiCA {register.name}", problem.reason, f"row {number}: {problem.message}"))
@@ -183,11 +194,13 @@ def _observed(updates: list[dt.date], dates: list[dt.date], defaults: ImportDefa
     return dt.datetime.combine(max(dates), dt.time(), tzinfo=dt.UTC)
 
 
-def _parties(row: dict) -> tuple[_Party, _Party, list[str]]:
+def _parties(row: dict, register: Register) -> tuple[_Party, _Party, list[str]]:
     """The authority and the firm a row names."""
     notes: list[str] = []
     authority_name = clean_name(row.get("ae_competentAuthority"))
     firm_name = clean_name(row.get("ae_lei_name")) or clean_name(row.get("ae_commercial_name"))
+    if firm_name is None and register.unlicensed:  # article 110 asks for a commercial name or a website
+        firm_name = next(iter(_LIST_SEPARATOR.split(clean_name(row.get("ae_website")) or "")), None) or None
     if authority_name is None:
         raise ImportSkip(SkipReason.MISSING_ENDPOINT.value, "no competent authority")
     if firm_name is None:
@@ -209,11 +222,15 @@ def _parties(row: dict) -> tuple[_Party, _Party, list[str]]:
         if raw_lei.strip():
             notes.append(f"{firm_name[:200]}: LEI {raw_lei.strip()[:40]!r} is not a valid LEI; the firm is named by "
                          "its name")
-        firm_id = f"mica-{state}-{_digest(folded_name(firm_name))}"
+        firm_id = f"mica-{'ncasp' if register.unlicensed else state}-{_digest(folded_name(firm_name))}"
     commercial = clean_name(row.get("ae_commercial_name"))
     aliases = (commercial,) if commercial and folded_name(commercial) != folded_name(firm_name) else ()
-    firm = _Party(firm_id, firm_name[:500], "Company", _country(row.get("ae_lei_cou_code")) or state,
-                  tuple(alias[:500] for alias in aliases), lei)
+    if register.unlicensed:  # ESMA writes the reporting authority's state as an unlicensed firm's LEI country
+        firm = _Party(firm_id, firm_name[:500], "LegalEntity", _country(row.get("ae_lei_cou_code")) if lei else None,
+                      tuple(alias[:500] for alias in aliases), lei)
+    else:
+        firm = _Party(firm_id, firm_name[:500], "Company", _country(row.get("ae_lei_cou_code")) or state,
+                      tuple(alias[:500] for alias in aliases), lei)
     return authority, firm, notes
 
 
@@ -240,8 +257,8 @@ def _document(relation_id: str, register: Register, rows: list[tuple[int, dict]]
         updated = [_date(row.get(column), "", None) for column in _UPDATE_COLUMNS]
         return max((day for day in updated if day is not None), default=dt.date.min), sorted(row.items())
 
-    authority, firm, _ = _parties(max(rows, key=rank)[1])
-    starts = [_date(row.get("ac_authorisationNotificationDate"), "", None) for _, row in rows]
+    authority, firm, _ = _parties(max(rows, key=rank)[1], register)
+    starts = [_date(row.get(register.started), "", None) for _, row in rows]
     ends = [_date(row.get("ac_authorisationEndDate"), "", None) for _, row in rows]
     start = min((day for day in starts if day is not None), default=None)
     end = max(ends) if all(day is not None for day in ends) else None  # type: ignore[type-var]
@@ -252,7 +269,7 @@ def _document(relation_id: str, register: Register, rows: list[tuple[int, dict]]
     summary = _summary(register, rows)
     return {
         "schema_version": SCHEMA_VERSION, "op": "upsert", "relation_id": relation_id,
-        "relation_type": RelationType.REGULATES.value, "source": authority.ref(), "target": firm.ref(),
+        "relation_type": register.relation_type.value, "source": authority.ref(), "target": firm.ref(),
         "properties": {"role": register.role[:200], **({"summary": summary} if summary else {})},
         **({"start_date": start.isoformat()} if start else {}), **({"end_date": end.isoformat()} if end else {}),
         "status": defaults.status.value,
@@ -282,6 +299,9 @@ def _summary(register: Register, rows: list[tuple[int, dict]]) -> str:
         parts = [("services", values("ac_serviceCode")),
                  ("offered in", sorted({_ISO_COUNTRY.get(c.lower(), c.lower()).upper()
                                         for c in values("ac_serviceCode_cou") if re.fullmatch(r"[A-Za-z]{2}", c)}))]
+    elif register.unlicensed:
+        parts = [("decision", values("ae_reason", None)), ("websites", values("ae_website", _LIST_SEPARATOR)),
+                 ("comments", values("ae_comments", None))]
     else:
         kind = "ae_authorisation_other_emt" if register.name == "emt" else "ae_credit_institution"
         parts = [("authorised as", values(kind, None)), ("tokens (DTI)", values("ae_DTI", _LIST_SEPARATOR)),

@@ -1,4 +1,5 @@
-"""ESMA's MiCA register (tests/fixtures/mica: ESMA's own CSV files) -> regulates relations."""
+"""ESMA's MiCA register (tests/fixtures/mica: ESMA's own CSV files) -> regulates relations (licences) and
+prosecutes relations (the non-compliant entities an authority acted against)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ CASPS = MICA / "esma_casps_2026-08-17.csv"
 CASPS_FEBRUARY = MICA / "esma_casps_2026-02-09.csv"
 EMTWP = MICA / "esma_emtwp_2026-08-21.csv"
 NCASP = MICA / "esma_ncasp_2026-08-16.csv"
+NCASP_FEBRUARY = MICA / "esma_ncasp_2026-02-09.csv"
+OTHER = MICA / "esma_other_2026-02-09_first25.csv"
 ARTZZ = MICA / "esma_artzz_2026-08-21.csv"
 BYBIT = "mica-lei-5299005V5GBSN2A4C303"
 CIRCLE = "mica-lei-969500OYUDADGZKCR583"
@@ -43,12 +46,13 @@ def by_relation(events) -> dict:
 
 
 def test_each_file_is_told_apart_by_its_header():
-    assert {path.name: register_of(rows_of(path)[0]).name for path in (CASPS, CASPS_FEBRUARY, EMTWP, NCASP, ARTZZ)} \
+    paths = (CASPS, CASPS_FEBRUARY, EMTWP, NCASP, NCASP_FEBRUARY, ARTZZ, OTHER)
+    assert {path.name: register_of(rows_of(path)[0]).name for path in paths} \
         == {CASPS.name: "casp", CASPS_FEBRUARY.name: "casp", EMTWP.name: "emt", NCASP.name: "ncasp",
-            ARTZZ.name: "art"}
+            NCASP_FEBRUARY.name: "ncasp", ARTZZ.name: "art", OTHER.name: "other"}
     assert register_of(["id", "schema", "name"]) is None
     assert register_of(["ae_competentAuthority", "ae_lei"]) is None  # a register's first column, but none's marks
-    assert [register.name for register in REGISTERS if not register.not_read] == ["casp", "emt", "art"]
+    assert [register.name for register in REGISTERS if not register.not_read] == ["casp", "emt", "art", "ncasp"]
 
 
 def test_the_crypto_asset_service_providers_are_regulated_by_their_authority():
@@ -205,11 +209,10 @@ def test_a_register_without_update_dates_is_observed_at_its_latest_date_or_when_
 
 
 def test_registers_that_state_no_authorisation_are_skipped_row_by_row():
-    for path, rows in ((NCASP, 167),):
-        events, report = imported(path)
-        assert events == [] and len(report.skipped) == rows
-        assert all(skip.reason == "not_converted_yet" and "no authority's licence" in skip.message
-                   for skip in report.skipped)
+    events, report = imported(OTHER)  # white papers notified to an authority, which neither licenses nor acts
+    assert events == [] and len(report.skipped) == 25
+    assert all(skip.reason == "not_converted_yet" and "no authority's licence" in skip.message
+               for skip in report.skipped)
     events, report = imported(ARTZZ)  # ESMA's register of asset-referenced tokens is empty so far
     assert events == [] and report.skipped == [] and report.notes == []
 
@@ -318,9 +321,9 @@ def test_names_in_other_scripts_and_invisible_characters():
 
 
 def test_a_skipped_rows_name_is_bounded():
-    _, rows = rows_of(NCASP)
+    _, rows = rows_of(OTHER)
     huge = [{**row, "ae_lei_name": "x" * 1_000_000} for row in rows[:3]]
-    _, report = imported(NCASP, huge)
+    _, report = imported(OTHER, huge)
     assert len(report.skipped) == 3 and all(len(skip.entity_id) <= 200 for skip in report.skipped)
 
 
@@ -341,3 +344,69 @@ def test_a_date_esma_did_not_write_as_a_day_is_noted(value):
     row["ac_authorisationNotificationDate"] = value
     events, report = imported(CASPS, [row])
     assert events[0].start_date is None and any(f"{value!r} is not a date" in note for note in report.notes)
+
+
+# --- the register of non-compliant entities (MiCA article 110) ---------------------------------------------------
+
+MEXC = "mica-ncasp-d4c5124a60744674af1f"  # MEXC Global: the digest of its folded name
+
+
+def test_the_non_compliant_entities_are_those_their_authority_acted_against():
+    events, report = imported(NCASP)
+    # 167 rows; five firms are listed twice by CONSOB (more websites blocked later): 162 relations, none skipped
+    assert len(events) == 162 and report.skipped == [] and report.notes == []
+    assert {event.relation_type.value for event in events} == {"prosecutes"}
+    assert {(event.source.id, event.source.schema_.value) for event in events} == {
+        ("mica-authority-it-consob", "PublicBody"), ("mica-authority-nl-afm", "PublicBody"),
+        ("mica-authority-sk-nbs", "PublicBody")}
+    # no LEI: an unlicensed firm is named apart from the licensed ones, and ESMA's "LEI country" (the reporting
+    # authority's) is not taken for its own
+    assert all(event.target.id.startswith("mica-ncasp-") and event.target.schema_.value == "LegalEntity"
+               and event.target.country is None and not event.target.identifiers for event in events)
+    # the register's own date: its latest update (ae_lastupdate)
+    assert {event.observed_at for event in events} == {dt.datetime(2026, 7, 31, tzinfo=dt.UTC)}
+    mexc = by_relation(events)[f"mica:ncasp:mica-authority-nl-afm:{MEXC}"]
+    assert (mexc.target.name, mexc.target.aliases) == ("MEXC Global", ("MEXC",))
+    assert mexc.start_date == dt.date(2025, 9, 16) and mexc.end_date is None  # the AFM's decision
+    assert mexc.properties.role.startswith("enforcement: provides crypto-asset services without MiCA authorisation")
+    assert mexc.properties.summary == (
+        "decision: MEXC Global provides crypto-asset services in the Netherlands without the required MiCAR "
+        "license. MEXC is in breach of section 59 MiCAR; websites: https://www.mexc.com/; comments: The AFM issued "
+        "a public warning against MEXC: https://www.afm.nl/en/sector/actueel/2025/sep/pb-mexc")
+    assert str(mexc.provenance.source_url) == "https://www.esma.europa.eu/sites/default/files/2024-12/NCASP.csv"
+    dobibo = next(event for event in events if event.target.name == "Dobibo")
+    assert dobibo.start_date == dt.date(2025, 2, 12)  # the first of CONSOB's two decisions
+    assert dobibo.properties.summary == \
+        "websites: https://dbbddrb.com, https://dobibo.com, https://dobibo1.com, https://dobibo2.com"
+
+
+def test_a_later_list_of_non_compliant_entities_restates_the_earlier_ones():
+    february, _ = imported(NCASP_FEBRUARY)
+    august, _ = imported(NCASP)
+    assert len(february) == 97 and set(by_relation(february)) < set(by_relation(august))
+    assert max(event.observed_at for event in february) < min(event.observed_at for event in august)
+
+
+def test_an_unlicensed_firm_is_not_the_licensed_firm_whose_name_it_uses():
+    casps, _ = imported(CASPS)
+    licensed = next(event for event in casps if event.target.name == "OSL EU GmbH")  # named by its name: no LEI
+    _, rows = rows_of(NCASP)
+    clone = {**rows[0], "ae_lei_name": "OSL EU GmbH", "ae_commercial_name": "OSL",
+             "ae_homeMemberState": licensed.source.country.upper()}
+    warned = imported(NCASP, [clone])[0][0]
+    assert warned.target.id != licensed.target.id and warned.target.name == licensed.target.name
+    # with a valid LEI it is that firm, wherever it is listed: a licensed firm warned for what its licence lacks
+    with_lei = {**rows[0], "ae_lei_name": "Bybit EU GmbH", "ae_lei": "5299005V5GBSN2A4C303", "ae_lei_cou_code": "AT"}
+    warned = imported(NCASP, [with_lei])[0][0]
+    assert (warned.target.id, warned.target.country) == (BYBIT, "at")
+    assert [identifier.value for identifier in warned.target.identifiers] == ["5299005V5GBSN2A4C303"]
+
+
+def test_an_unlicensed_firm_known_only_by_its_website_is_named_by_it():
+    _, rows = rows_of(NCASP)
+    row = {**rows[0], "ae_lei_name": " ", "ae_commercial_name": "", "ae_website": "https://a.example | https://b.example"}
+    event = imported(NCASP, [row])[0][0]
+    assert event.target.name == "https://a.example"
+    nameless = {**row, "ae_website": ""}
+    events, report = imported(NCASP, [nameless])
+    assert events == [] and [skip.reason for skip in report.skipped] == ["missing_endpoint"]

@@ -1,13 +1,16 @@
 """ESMA's MiCA register through the engine (tests/fixtures/mica): an official who steers a national competent
-authority and whose family holds a firm that authority licensed has a conflict (COI-AUTH-OWNERSHIP), for as long
-as the authorisation holds."""
+authority and whose family holds a firm that authority licensed, or one it acted against for providing services
+without a licence, has a conflict (COI-AUTH-OWNERSHIP), for as long as the authorisation holds or from the
+authority's decision."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from scoring import Engine
-from tests.unit.schemas.test_mica import BYBIT, CASPS, imported
+
+from tests.unit.schemas.test_mica import BYBIT, CASPS, MEXC, NCASP, imported
 
 OFFICIAL = ("example-official", "Person", "Example Official", ("role.pep",))
 SPOUSE = ("example-spouse", "Person", "Example Spouse", ())
@@ -17,12 +20,12 @@ NL_AFM = ("mica-authority-nl-afm", "PublicBody", "Netherlands Authority for the 
 DECUBATE = "mica-lei-894500ZVOL3A9LO8LN34"  # authorised 2025-07-31, withdrawn 2026-03-26 at its own request
 
 
-def engine_on(day: dt.date, make, authority: tuple, firm: str, register: bool = True) -> Engine:
+def engine_on(day: dt.date, make, authority: tuple, firm: str, register: bool = True, path: Path = CASPS) -> Engine:
     """The register's real authorisations (or none), and three hypothetical events: an official who heads the
     authority, his spouse, and her 30% of the firm."""
     engine = Engine(as_of=day)
     firm_ref = (firm, "Company", "the firm", ())
-    engine.apply_many([*(imported(CASPS)[0] if register else []), make("control", OFFICIAL, authority),
+    engine.apply_many([*(imported(path)[0] if register else []), make("control", OFFICIAL, authority),
                        make("family", OFFICIAL, SPOUSE, relationship="spouse"),
                        make("ownership", SPOUSE, firm_ref, percentage=30.0)])
     return engine
@@ -46,3 +49,15 @@ def test_a_withdrawn_authorisation_is_authority_only_while_it_held(make):
         assert during is not None and "COI-AUTH-OWNERSHIP" in during.rules and during.band.value == "critical", day
     for day in (dt.date(2026, 3, 27), dt.date(2026, 8, 20)):
         assert engine_on(day, make, NL_AFM, DECUBATE).score("example-official", DECUBATE) is None, day
+
+
+def test_an_authority_acting_against_an_unlicensed_firm_has_power_over_it_from_its_decision(make):
+    # the AFM's public warning against MEXC (NCASP, decided 2025-09-16): a hypothetical AFM official whose spouse
+    # holds 30% of MEXC
+    before = engine_on(dt.date(2025, 9, 1), make, NL_AFM, MEXC, path=NCASP).score("example-official", MEXC)
+    assert before is None
+    after = engine_on(dt.date(2025, 10, 1), make, NL_AFM, MEXC, path=NCASP).score("example-official", MEXC)
+    assert after is not None and "COI-AUTH-OWNERSHIP" in after.rules
+    acting = [edge for path in after.authority_paths for edge in path.edges
+              if edge.relation_type.value == "prosecutes"]
+    assert {(edge.source_id, edge.target_id) for edge in acting} == {("mica-authority-nl-afm", MEXC)}

@@ -6,7 +6,7 @@ import csv
 import io
 
 from schemas import parse_event
-from tests.unit.schemas.test_mica import ARTZZ, CASPS, EMTWP, NCASP, rows_of
+from tests.unit.schemas.test_mica import ARTZZ, CASPS, EMTWP, NCASP, OTHER, rows_of
 from tests.unit.streams.test_import_ocds import run
 
 
@@ -18,12 +18,15 @@ def test_a_register_is_detected_by_its_header_and_imported_the_same_twice(capsys
     assert again == lines
     emts, err, code = run(capsys, str(EMTWP))
     assert code == 0 and len(emts) == 22, err
+    warned, err, code = run(capsys, str(NCASP))
+    assert code == 0 and "import (mica): converted 162" in err and "skipped 0" in err, err
+    assert {parse_event(line.encode()).relation_type.value for line in warned} == {"prosecutes"}
 
 
 def test_a_register_without_authorisations_says_why_and_fails(capsys):
-    lines, err, code = run(capsys, str(NCASP))
+    lines, err, code = run(capsys, str(OTHER))
     assert lines == [] and code == 1
-    assert "skipped 167 (not_converted_yet: 167)" in err and "non-compliant entities" in err
+    assert "skipped 25 (not_converted_yet: 25)" in err and "other crypto-assets" in err
     lines, err, code = run(capsys, str(ARTZZ))  # a header alone: nothing to say, nothing wrong
     assert lines == [] and code == 0 and "converted 0" in err
 
