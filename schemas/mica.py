@@ -28,6 +28,10 @@ finds; the firm's LEI joins it to the same firm in GLEIF, BODS or OpenSanctions 
   names. The white papers of other crypto-assets (OTHER) state no authority's act: their rows are skipped, each
   with the reason.
 
+- Given the rows of an earlier snapshot of the register (`--previous`), what it stated and this one no longer does
+  is retracted as of this one: ESMA keeps a withdrawn authorisation's row with its end date, so a row gone was a
+  correction (a firm listed twice, an LEI a spreadsheet rounded).
+
 The files are small (hundreds of rows): `import_mica` reads all rows, then writes the relations in id order, so
 one file gives the same events in any row order.
 """
@@ -38,7 +42,7 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from schemas.events import SCHEMA_VERSION, RelationshipEvent
 from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason, _clip, _record,
@@ -137,16 +141,58 @@ class _Party:
         return ref
 
 
+class PreviousRegisterError(ValueError):
+    """The earlier snapshot given to retract what a register no longer states cannot be used for that."""
+
+
+@dataclass
+class _Read:
+    """One file of a register, read: its rows grouped by relation, when it was observed, how many rows it skipped."""
+
+    groups: dict[str, list[tuple[int, dict]]]
+    observed: dt.datetime | None
+    skipped: int
+
+
 def import_mica(read: Callable[[], Iterable[dict]], register: Register, defaults: ImportDefaults = ImportDefaults(
         extractor_name=EXTRACTOR_NAME, extractor_version=MICA_IMPORT_VERSION),
-                report: ImportReport | None = None) -> Iterator[RelationshipEvent]:
+                report: ImportReport | None = None,
+                previous: Callable[[], Iterable[dict]] | None = None) -> Iterator[RelationshipEvent]:
     """Stream the events of one register's rows (dicts by column name, as `csv.DictReader` reads them: a row with
     more cells than the header has them under None, one with fewer has None for the missing), in relation id
-    order."""
+    order. With `previous` (the rows of an earlier snapshot of the same register), then the retractions of what
+    that snapshot stated and this one no longer does (`PreviousRegisterError`, before any event, when it is not
+    earlier)."""
+    current = _read(read(), register, defaults, report)
+    earlier = None
+    if previous is not None:
+        earlier = _read(previous(), register, replace(defaults, retrieved_at=None), ImportReport())
+        if earlier.observed is None or current.observed is None or earlier.observed >= current.observed:
+            raise PreviousRegisterError(
+                f"the previous register ({_day(earlier.observed)}) is not older than this one "
+                f"({_day(current.observed)}): give the earlier snapshot, and --retrieved-at for the day this one was "
+                "downloaded")
+    for relation_id in sorted(current.groups):
+        rows = current.groups[relation_id]
+        try:
+            if current.observed is None:
+                raise ImportSkip(SkipReason.MISSING_PROVENANCE.value,
+                                 "the register gives no date at all (no update, no authorisation): give the day it "
+                                 "was downloaded with --retrieved-at")
+            document = _document(relation_id, register, rows, current.observed, defaults, report)
+            yield converted_event(document, "mica", report)
+        except ImportSkip as problem:
+            _record(report, Skipped(relation_id, f"MiCA {register.name}", problem.reason, problem.message))
+    if earlier is not None:
+        yield from _withdrawn(register, earlier, current, defaults, report)
+
+
+def _read(rows: Iterable[dict], register: Register, defaults: ImportDefaults, report: ImportReport | None) -> _Read:
     groups: dict[str, list[tuple[int, dict]]] = {}
     dates: list[dt.date] = []  # every date of every row read: the register's own date is the latest update
     updates: list[dt.date] = []
-    for number, row in enumerate(read(), start=2):  # row 1 is the header, as a spreadsheet numbers them
+    skipped = 0
+    for number, row in enumerate(rows, start=2):  # row 1 is the header, as a spreadsheet numbers them
         try:
             if register.not_read:
                 raise ImportSkip(SkipReason.NOT_CONVERTED_YET.value, register.not_read)
@@ -155,6 +201,7 @@ def import_mica(read: Callable[[], Iterable[dict]], register: Register, defaults
                                  "its cells do not line up with the header's columns (a comma or quote out of place)")
             authority, firm, notes = _parties(row, register)
         except ImportSkip as problem:
+            skipped += 1
             _record(report, Skipped((clean_name(row.get("ae_lei_name")) or "")[:200] or None,
                                     f"MiCA {register.name}", problem.reason, f"row {number}: {problem.message}"))
             continue
@@ -164,18 +211,39 @@ def import_mica(read: Callable[[], Iterable[dict]], register: Register, defaults
         for column in _DATE_COLUMNS:
             if (day := _date(row.get(column), f"row {number}: {column}", report)) is not None:
                 (updates if column in _UPDATE_COLUMNS else dates).append(day)
-    observed = _observed(updates, dates, defaults, report) if groups else None
-    for relation_id in sorted(groups):
-        rows = groups[relation_id]
+    return _Read(groups, _observed(updates, dates, defaults, report) if groups else None, skipped)
+
+
+def _withdrawn(register: Register, earlier: _Read, current: _Read, defaults: ImportDefaults,
+               report: ImportReport | None) -> Iterator[RelationshipEvent]:
+    """What the earlier snapshot stated and this one no longer does, retracted as of this one. ESMA keeps a withdrawn
+    authorisation's row with its end date, so a row gone is a correction (a firm listed twice, an LEI a spreadsheet
+    rounded), which only a retraction undoes; an ended relation stays history. Where this snapshot skipped rows, any
+    of them may be what it still states: nothing is retracted then."""
+    gone = sorted(set(earlier.groups) - set(current.groups))
+    if not gone or current.observed is None:
+        return
+    if current.skipped:
+        _note(report, f"{len(gone)} relations of the previous register are not in this one but are not retracted: "
+                      f"{current.skipped} rows of this one were skipped, and any of them may state them")
+        return
+    for relation_id in gone:
+        document = _document(relation_id, register, earlier.groups[relation_id], current.observed, defaults, None)
+        document["op"] = "retract"
         try:
-            if observed is None:
-                raise ImportSkip(SkipReason.MISSING_PROVENANCE.value,
-                                 "the register gives no date at all (no update, no authorisation): give the day it "
-                                 "was downloaded with --retrieved-at")
-            document = _document(relation_id, register, rows, observed, defaults, report)
-            yield converted_event(document, "mica", report)
+            event = converted_event(document, "mica", None)
         except ImportSkip as problem:
             _record(report, Skipped(relation_id, f"MiCA {register.name}", problem.reason, problem.message))
+            continue
+        _note(report, f"{relation_id}: stated by the previous register ({_day(earlier.observed)}), not by this one "
+                      f"({_day(current.observed)}): retracted")
+        if report is not None:
+            report.retracted += 1
+        yield event
+
+
+def _day(moment: dt.datetime | None) -> str:
+    return f"observed {moment.date().isoformat()}" if moment is not None else "undated"
 
 
 def _observed(updates: list[dt.date], dates: list[dt.date], defaults: ImportDefaults,

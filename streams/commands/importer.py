@@ -74,6 +74,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                  "for delta feeds, which order their own versions")
         parser.add_argument("--state", metavar="STATE.jsonl",
                             help="delta feeds: the feed state to continue from (if it exists) and to write back")
+        parser.add_argument("--previous", metavar="FILE",
+                            help="MiCA: the earlier snapshot of the same register: what it states and FILE no longer "
+                                 "does (a row ESMA removed) is retracted as of FILE")
         parser.add_argument("--referents", action="store_true",
                             help="FtM: also emit OpenSanctions' merges (each entity's `referents`) as confirmed "
                                  "same_as judgements, one more pass over the file")
@@ -102,6 +105,9 @@ def run_import(args: argparse.Namespace) -> int:
                 refuse_non_json(path, args.file)
                 reader = JsonValues(path, report, progress=not args.quiet and sys.stderr.isatty())
                 fmt = args.format if args.format != "auto" else detect_format(reader)
+                if getattr(args, "previous", None) is not None:
+                    raise SystemExit(refusal("import", f"--previous reads the earlier snapshot of a MiCA register, "
+                                                       f"not {fmt} (a delta feed retracts with its own --state)"))
                 events = _events(fmt, reader, args, report, written)
             if args.restated_at is not None:
                 if fmt == "ftm-delta":
@@ -171,21 +177,35 @@ def mica_register(path: Path) -> Register | None:
 
 def _mica_events(path: Path, register: Register, args: argparse.Namespace, report: ImportReport) -> Iterator:
     from schemas.ftm import ImportDefaults
-    from schemas.mica import EXTRACTOR_NAME as MICA_EXTRACTOR, MICA_IMPORT_VERSION, import_mica
+    from schemas.mica import EXTRACTOR_NAME as MICA_EXTRACTOR, MICA_IMPORT_VERSION, PreviousRegisterError, import_mica
 
     if getattr(args, "referents", False):
         raise SystemExit("coi-risk: --referents reads FtM entity files, not mica")
     defaults = ImportDefaults(extractor_name=MICA_EXTRACTOR, extractor_version=MICA_IMPORT_VERSION, **_given(args))
-    return import_mica(lambda: _csv_rows(path), register, defaults, report)
+    previous = None
+    if getattr(args, "previous", None) is not None:
+        earlier = Path(args.previous)
+        if not earlier.is_file():
+            raise SystemExit(refusal("import", f"--previous {args.previous}: no such file"))
+        if mica_register(earlier) != register:
+            raise SystemExit(refusal("import", f"--previous {args.previous} is not a snapshot of the register "
+                                               f"{args.file} is ({register.name}): its header is another's"))
+        previous = lambda: _csv_rows(earlier, f"--previous {args.previous}")  # noqa: E731
+    events = import_mica(lambda: _csv_rows(path), register, defaults, report, previous)
+    try:
+        first = next(events, None)  # the snapshots' order is checked before any event is written
+    except PreviousRegisterError as problem:
+        raise SystemExit(refusal("import", f"--previous {args.previous}: {problem}")) from None
+    return itertools.chain(() if first is None else (first,), events)
 
 
-def _csv_rows(path: Path) -> Iterator[dict]:
+def _csv_rows(path: Path, what: str = "the file") -> Iterator[dict]:
     """The rows of a CSV file by column name. ESMA's registers are a few hundred kilobytes of UTF-8: the file is
     decoded whole, so an encoding error is refused before any event is written."""
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SystemExit(refusal("import", f"the file is not UTF-8 (byte {exc.object[exc.start:exc.start + 1]!r} at "
+        raise SystemExit(refusal("import", f"{what} is not UTF-8 (byte {exc.object[exc.start:exc.start + 1]!r} at "
                                            f"byte {exc.start:,}); ESMA's registers are UTF-8")) from None
     # strict: a quote out of place stops the reading at its line, where a lenient reader would run on and swallow
     # the rows after it into one cell
@@ -194,13 +214,13 @@ def _csv_rows(path: Path) -> Iterator[dict]:
         # the names as `mica_register` read them: ESMA's columns with any stray spaces around them
         header = rows.fieldnames = [name.strip() for name in rows.fieldnames or ()]
         if repeated := sorted({name for name in header if name and header.count(name) > 1}):
-            raise SystemExit(refusal("import", f"the CSV header names {', '.join(repeated)} more than once: which "
+            raise SystemExit(refusal("import", f"{what}: the CSV header names {', '.join(repeated)} more than once: which "
                                                "column holds what cannot be told"))
         for row in rows:
             if any(isinstance(value, str) and value.strip() for value in row.values()) or None in row:
                 yield row
     except csv.Error as exc:
-        raise SystemExit(refusal("import", f"the CSV cannot be read past line {rows.line_num:,}: {exc}")) from None
+        raise SystemExit(refusal("import", f"{what}: the CSV cannot be read past line {rows.line_num:,}: {exc}")) from None
 
 
 def _events(fmt: str, reader: JsonValues, args: argparse.Namespace, report: ImportReport,

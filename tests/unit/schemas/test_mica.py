@@ -410,3 +410,65 @@ def test_an_unlicensed_firm_known_only_by_its_website_is_named_by_it():
     nameless = {**row, "ae_website": ""}
     events, report = imported(NCASP, [nameless])
     assert events == [] and [skip.reason for skip in report.skipped] == ["missing_endpoint"]
+
+
+# --- an earlier snapshot: what the register no longer states -----------------------------------------------------
+
+OPEN_BANK_BY_NAME = "mica:casp:mica-authority-es-cnmv:mica-es-ed83b9cb50f95099ee17"  # February: its LEI "9.60E+19"
+OPEN_BANK_BY_LEI = "mica:casp:mica-authority-es-cnmv:mica-lei-5493000LM0MZ4JPMGM90"
+
+
+def imported_after(path: Path, earlier: Path, rows: list[dict] | None = None, defaults: ImportDefaults = DEFAULTS):
+    header, read = rows_of(path)
+    report = ImportReport()
+    events = list(import_mica(lambda: rows if rows is not None else read, register_of(header), defaults, report,
+                              previous=lambda: rows_of(earlier)[1]))
+    return events, report
+
+
+def test_what_an_earlier_snapshot_stated_and_a_later_one_no_longer_does_is_retracted():
+    february, _ = imported(CASPS_FEBRUARY)
+    assert OPEN_BANK_BY_NAME in by_relation(february)  # a spreadsheet rounded OPEN BANK's LEI: named by its name
+    events, report = imported_after(CASPS, CASPS_FEBRUARY)
+    upserts = [event for event in events if event.op.value == "upsert"]
+    retractions = [event for event in events if event.op.value == "retract"]
+    assert upserts == imported(CASPS)[0]  # the later register's own events, unchanged
+    assert [event.relation_id for event in retractions] == [OPEN_BANK_BY_NAME] and report.retracted == 1
+    assert OPEN_BANK_BY_LEI in by_relation(upserts)
+    retraction = retractions[0]
+    stale = by_relation(february)[OPEN_BANK_BY_NAME]
+    # the relation February stated, withdrawn when August's register was observed, on August's provenance
+    assert (retraction.relation_type, retraction.source.id, retraction.target.id) == \
+        (stale.relation_type, stale.source.id, stale.target.id)
+    assert retraction.observed_at == upserts[0].observed_at > stale.observed_at
+    assert retraction.event_id != stale.event_id
+    assert any(OPEN_BANK_BY_NAME in note and "retracted" in note for note in report.notes)
+    # the two imports give the same retraction whatever the row order of either file
+    _, rows = rows_of(CASPS)
+    shuffled = rows[:]
+    random.Random(7).shuffle(shuffled)
+    assert imported_after(CASPS, CASPS_FEBRUARY, shuffled)[0] == events
+
+
+def test_nothing_is_retracted_when_rows_of_the_later_snapshot_were_skipped():
+    _, rows = rows_of(CASPS)
+    unreadable = [dict(rows[0], ae_competentAuthority=" "), *rows[1:]]  # any skipped row may state what is gone
+    events, report = imported_after(CASPS, CASPS_FEBRUARY, unreadable)
+    assert [event for event in events if event.op.value == "retract"] == [] and report.retracted == 0
+    assert len(report.skipped) == 1
+    assert any("are not retracted" in note and "1 rows of this one were skipped" in note for note in report.notes)
+
+
+def test_an_earlier_snapshot_must_be_earlier():
+    from schemas.mica import PreviousRegisterError
+
+    with pytest.raises(PreviousRegisterError, match=r"previous register \(observed 2026-08-10\) is not older"):
+        imported_after(CASPS_FEBRUARY, CASPS)
+    with pytest.raises(PreviousRegisterError):
+        imported_after(CASPS, CASPS)
+    # the day this file was downloaded, when ESMA's dates would order the two the wrong way
+    downloaded = ImportDefaults(extractor_name=EXTRACTOR_NAME, extractor_version=MICA_IMPORT_VERSION,
+                                retrieved_at=dt.datetime(2026, 9, 1, tzinfo=dt.UTC))
+    events, _ = imported_after(CASPS_FEBRUARY, CASPS, defaults=downloaded)
+    assert {event.observed_at for event in events} == {dt.datetime(2026, 9, 1, tzinfo=dt.UTC)}
+    assert len([event for event in events if event.op.value == "retract"]) == 324 - 148

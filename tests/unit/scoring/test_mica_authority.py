@@ -10,7 +10,8 @@ from pathlib import Path
 
 from scoring import Engine
 
-from tests.unit.schemas.test_mica import BYBIT, CASPS, MEXC, NCASP, imported
+from tests.unit.schemas.test_mica import (BYBIT, CASPS, CASPS_FEBRUARY, MEXC, NCASP, OPEN_BANK_BY_NAME, imported,
+                                         imported_after)
 
 OFFICIAL = ("example-official", "Person", "Example Official", ("role.pep",))
 SPOUSE = ("example-spouse", "Person", "Example Spouse", ())
@@ -61,3 +62,18 @@ def test_an_authority_acting_against_an_unlicensed_firm_has_power_over_it_from_i
     acting = [edge for path in after.authority_paths for edge in path.edges
               if edge.relation_type.value == "prosecutes"]
     assert {(edge.source_id, edge.target_id) for edge in acting} == {("mica-authority-nl-afm", MEXC)}
+
+
+def test_a_relation_the_later_register_retracts_is_authority_no_more(make):
+    # February names OPEN BANK by its name (a spreadsheet rounded its LEI), August by its LEI; a hypothetical CNMV
+    # official's spouse holds 30% of the firm as February names it
+    cnmv = ("mica-authority-es-cnmv", "PublicBody", "Comisión Nacional del Mercado de Valores (CNMV)",
+            ("gov.financial",))
+    firm = OPEN_BANK_BY_NAME.rsplit(":", 1)[1]
+    day = dt.date(2026, 8, 20)
+    february = engine_on(day, make, cnmv, firm, path=CASPS_FEBRUARY)
+    assert "COI-AUTH-OWNERSHIP" in february.score("example-official", firm).rules
+    february.apply_many(imported(CASPS)[0])  # August alone restates, and cannot withdraw, February's relation
+    assert february.score("example-official", firm) is not None
+    february.apply_many(imported_after(CASPS, CASPS_FEBRUARY)[0])
+    assert february.score("example-official", firm) is None

@@ -6,7 +6,9 @@ import csv
 import io
 
 from schemas import parse_event
-from tests.unit.schemas.test_mica import ARTZZ, CASPS, EMTWP, NCASP, OTHER, rows_of
+from tests.unit.schemas.test_mica import (ARTZZ, CASPS, CASPS_FEBRUARY, EMTWP, NCASP, NCASP_FEBRUARY, OPEN_BANK_BY_NAME,
+                                         OTHER, rows_of)
+from tests.unit.streams.test_import_lda import PAGE as LDA_PAGE
 from tests.unit.streams.test_import_ocds import run
 
 
@@ -104,3 +106,21 @@ def test_a_header_is_read_as_it_is_detected(capsys, tmp_path):
     twice.write_text(",".join([*header, "ae_lei"]) + "\n", encoding="utf-8")
     lines, err, code = run(capsys, str(twice))
     assert lines == [] and "names ae_lei more than once" in str(code) + err
+
+
+def test_an_earlier_snapshot_given_retracts_what_the_register_no_longer_states(capsys, tmp_path):
+    lines, err, code = run(capsys, str(CASPS), "--previous", str(CASPS_FEBRUARY))
+    assert code == 0 and "converted 324; retracted 1" in err, err
+    retractions = [parse_event(line.encode()) for line in lines if '"op":"retract"' in line]
+    assert [event.relation_id for event in retractions] == [OPEN_BANK_BY_NAME]
+    # refused before any event is written: the snapshots the wrong way round, another register, no file, not MiCA
+    for argv, why in (((str(CASPS_FEBRUARY), "--previous", str(CASPS)), "is not older than this one"),
+                      ((str(CASPS), "--previous", str(NCASP_FEBRUARY)), "is not a snapshot of the register"),
+                      ((str(NCASP), "--previous", str(tmp_path / "absent.csv")), "no such file"),
+                      ((str(LDA_PAGE), "--previous", str(CASPS)), "not lda")):
+        lines, err, code = run(capsys, *argv)
+        assert lines == [] and code == 2 and why in err and "Traceback" not in err, (argv, err)
+    broken = tmp_path / "february.csv"
+    broken.write_bytes(CASPS_FEBRUARY.read_bytes().replace(b"\r\n", b'\r\n"', 3))
+    lines, err, code = run(capsys, str(CASPS), "--previous", str(broken))
+    assert lines == [] and f"--previous {broken}: the CSV cannot be read past line" in err, err
