@@ -101,20 +101,31 @@ _LEI = re.compile(r"^[0-9A-Z]{18}[0-9]{2}$")
 _DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
 _NO_VALUE = frozenset({"", "n/a", "na", "none", "-", "emt_no_wp"})  # (EMT_NO_WP: ESMA's "no white paper")
 _ACRONYM = re.compile(r"^(?P<name>.*?)\s*\((?P<acronym>[^()]+)\)\s*$")
-_SERVICE_SEPARATOR = re.compile(r"\s*\|\s*|\s+I\s+")  # ESMA joins services and countries by "|" (once by " I ")
+# ESMA joins services and countries by "|" (in some rows by " I ", or by line breaks, as a spreadsheet cell shows them)
+_SERVICE_SEPARATOR = re.compile(r"\s*\|\s*|\s+I\s+|\s*\n\s*")
 # token identifiers (DTIs), one each with its chain where ESMA gives it ("TD3BGWM5Z (Ethereum)"): separated by "|",
 # line breaks or tabs
 _LIST_SEPARATOR = re.compile(r"\s*[|;\n\t]\s*")
 _SUMMARY_LIMIT = 5000
+# ESMA updates its registers weekly: the latest two updates of its snapshots of 2025-2026 are 1-20 days apart. A
+# register of a few rows (ARTZZ's first issuers) may rightly go months without an update: no typo is told there.
+_LONE_UPDATE_DAYS = 31
+_DENSE_REGISTER = 20
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _UPDATE_COLUMNS = ("ac_lastupdate", "wp_lastupdate", "ae_lastupdate")
 _DATE_COLUMNS = (*_UPDATE_COLUMNS, "ac_authorisationNotificationDate", "ac_authorisationEndDate",
                  "wp_authorisationNotificationDate", "ae_decision_date")
 
 
+def column_name(raw: str) -> str:
+    """A header's column name as the registers are told apart and read by it: without stray spaces, or a byte-order
+    mark left after decoding (a file saved twice with one)."""
+    return raw.strip().lstrip("\ufeff").strip()
+
+
 def register_of(header: Iterable[str]) -> Register | None:
     """The register a CSV header is of, or None when it is no MiCA register's."""
-    columns = {column.strip().lstrip("\ufeff") for column in header if column}
+    columns = {column_name(column) for column in header if column}
     if "ae_competentAuthority" not in columns:
         return None
     return next((register for register in REGISTERS if register.marks <= columns), None)
@@ -151,6 +162,7 @@ class _Read:
 
     groups: dict[str, list[tuple[int, dict]]]
     observed: dt.datetime | None
+    undated: str  # why `observed` is None
     skipped: int
 
 
@@ -176,9 +188,7 @@ def import_mica(read: Callable[[], Iterable[dict]], register: Register, defaults
         rows = current.groups[relation_id]
         try:
             if current.observed is None:
-                raise ImportSkip(SkipReason.MISSING_PROVENANCE.value,
-                                 "the register gives no date at all (no update, no authorisation): give the day it "
-                                 "was downloaded with --retrieved-at")
+                raise ImportSkip(SkipReason.MISSING_PROVENANCE.value, current.undated)
             document = _document(relation_id, register, rows, current.observed, defaults, report)
             yield converted_event(document, "mica", report)
         except ImportSkip as problem:
@@ -190,9 +200,11 @@ def import_mica(read: Callable[[], Iterable[dict]], register: Register, defaults
 def _read(rows: Iterable[dict], register: Register, defaults: ImportDefaults, report: ImportReport | None) -> _Read:
     groups: dict[str, list[tuple[int, dict]]] = {}
     dates: list[dt.date] = []  # every date of every row read: the register's own date is the latest update
-    updates: list[dt.date] = []
+    updates: list[tuple[dt.date, int, str]] = []
     skipped = 0
     for number, row in enumerate(rows, start=2):  # row 1 is the header, as a spreadsheet numbers them
+        if None not in row and not any(isinstance(value, str) and value.strip() for value in row.values()):
+            continue  # a blank row (a spreadsheet's trailing commas), counted so that the rows after keep their number
         try:
             if register.not_read:
                 raise ImportSkip(SkipReason.NOT_CONVERTED_YET.value, register.not_read)
@@ -210,8 +222,12 @@ def _read(rows: Iterable[dict], register: Register, defaults: ImportDefaults, re
         groups.setdefault(f"mica:{register.name}:{authority.entity_id}:{firm.entity_id}", []).append((number, row))
         for column in _DATE_COLUMNS:
             if (day := _date(row.get(column), f"row {number}: {column}", report)) is not None:
-                (updates if column in _UPDATE_COLUMNS else dates).append(day)
-    return _Read(groups, _observed(updates, dates, defaults, report) if groups else None, skipped)
+                if column in _UPDATE_COLUMNS:
+                    updates.append((day, number, column))
+                else:
+                    dates.append(day)
+    observed, undated = _observed(updates, dates, defaults, report) if groups else (None, "")
+    return _Read(groups, observed, undated, skipped)
 
 
 def _withdrawn(register: Register, earlier: _Read, current: _Read, defaults: ImportDefaults,
@@ -246,20 +262,33 @@ def _day(moment: dt.datetime | None) -> str:
     return f"observed {moment.date().isoformat()}" if moment is not None else "undated"
 
 
-def _observed(updates: list[dt.date], dates: list[dt.date], defaults: ImportDefaults,
-              report: ImportReport | None) -> dt.datetime | None:
-    """When the register stated what it holds: `--retrieved-at`, else the latest day ESMA updated a row of it. Every
+def _observed(updates: list[tuple[dt.date, int, str]], dates: list[dt.date], defaults: ImportDefaults,
+              report: ImportReport | None) -> tuple[dt.datetime | None, str]:
+    """When the register stated what it holds, or None and why it cannot be told: `--retrieved-at`, else the latest
+    day ESMA updated a row of it (noted: one file's time orders it against the register's other snapshots). Every
     relation of one file is observed then, so that a later file's rows replace an earlier file's, also where ESMA
-    changed a row without dating the change."""
+    changed a row without dating the change. In a register of many rows, a latest update far from every other (a
+    day and month swapped, as ESMA's files have) would date the whole file and put it after later snapshots: not
+    taken."""
     if defaults.retrieved_at is not None:
-        return defaults.retrieved_at
+        return defaults.retrieved_at, ""
     if updates:
-        return dt.datetime.combine(max(updates), dt.time(), tzinfo=dt.UTC)
+        latest = max(day for day, _, _ in updates)
+        number, column = min((number, column) for day, number, column in updates if day == latest)
+        before = max((day for day, _, _ in updates if day < latest), default=None)
+        if before is not None and (latest - before).days > _LONE_UPDATE_DAYS and len(updates) >= _DENSE_REGISTER:
+            return None, (f"row {number}'s {column} ({latest.isoformat()}) is {(latest - before).days} days after any "
+                          f"other row's update ({before.isoformat()}): a mistyped date would date every relation of "
+                          "the register; give the day it was downloaded with --retrieved-at")
+        _note(report, f"observed at {latest.isoformat()}, the register's latest update (row {number}, {column}); give "
+                      "--retrieved-at for the day it was downloaded")
+        return dt.datetime.combine(latest, dt.time(), tzinfo=dt.UTC), ""
     if not dates:
-        return None
+        return None, ("the register gives no date at all (no update, no authorisation): give the day it was "
+                      "downloaded with --retrieved-at")
     _note(report, f"the register dates no update of its rows: observed at its latest date, {max(dates).isoformat()} "
                   "(give --retrieved-at for the day it was downloaded)")
-    return dt.datetime.combine(max(dates), dt.time(), tzinfo=dt.UTC)
+    return dt.datetime.combine(max(dates), dt.time(), tzinfo=dt.UTC), ""
 
 
 def _parties(row: dict, register: Register) -> tuple[_Party, _Party, list[str]]:

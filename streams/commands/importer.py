@@ -98,6 +98,10 @@ def run_import(args: argparse.Namespace) -> int:
             if register is not None:
                 fmt = "mica"
                 events = _mica_events(path, register, args, report)
+            elif (unlike := _mica_unlike(path)) is not None:
+                raise SystemExit(refusal("import", f"{args.file} looks like one of ESMA's MiCA registers (its header "
+                                                   f"names ae_competentAuthority), but {unlike}: save it as ESMA "
+                                                   "publishes it, CSV in UTF-8 with commas"))
             elif args.format == "mica":
                 raise SystemExit(refusal("import", f"{args.file} is not one of ESMA's MiCA registers: its first line "
                                                    "is not a register's CSV header (ae_competentAuthority,...)"))
@@ -167,12 +171,32 @@ def mica_register(path: Path) -> Register | None:
     from schemas.mica import register_of
 
     with path.open("rb") as stream:
-        first = stream.readline(64 * 1024)
+        head = stream.read(64 * 1024)
     try:
-        header = next(csv.reader([first.decode("utf-8-sig")]), [])
+        first = re.split(r"\r\n|\r|\n", head.decode("utf-8-sig", errors="strict" if len(head) < 64 * 1024 else
+                                                         "ignore"), maxsplit=1)[0]  # (an old Mac's lines end in CR)
+        header = next(csv.reader([first]), [])
     except (UnicodeDecodeError, csv.Error):
         return None
     return register_of(header)
+
+
+def _mica_unlike(path: Path) -> str | None:
+    """How a file whose beginning names a MiCA register's first column is not such a register's CSV as ESMA writes
+    it (a spreadsheet's re-save), or None: a refusal that says so, not that the file is no JSON."""
+    with path.open("rb") as stream:
+        head = stream.read(64 * 1024)
+    utf16 = head[:2] in (b"\xff\xfe", b"\xfe\xff")
+    text = head.decode("utf-16" if utf16 else "utf-8", errors="replace").lstrip("\ufeff")
+    if "ae_competentAuthority" not in text:
+        return None
+    if utf16:
+        return "it is UTF-16"
+    first = text.splitlines()[0] if text else ""
+    separator = max((";", "\t"), key=first.count)
+    if first.count(separator) > first.count(","):
+        return f"its cells are separated by {separator!r}"
+    return None
 
 
 def _mica_events(path: Path, register: Register, args: argparse.Namespace, report: ImportReport) -> Iterator:
@@ -202,6 +226,8 @@ def _mica_events(path: Path, register: Register, args: argparse.Namespace, repor
 def _csv_rows(path: Path, what: str = "the file") -> Iterator[dict]:
     """The rows of a CSV file by column name. ESMA's registers are a few hundred kilobytes of UTF-8: the file is
     decoded whole, so an encoding error is refused before any event is written."""
+    from schemas.mica import column_name
+
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -212,13 +238,11 @@ def _csv_rows(path: Path, what: str = "the file") -> Iterator[dict]:
     rows = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     try:
         # the names as `mica_register` read them: ESMA's columns with any stray spaces around them
-        header = rows.fieldnames = [name.strip() for name in rows.fieldnames or ()]
+        header = rows.fieldnames = [column_name(name) for name in rows.fieldnames or ()]
         if repeated := sorted({name for name in header if name and header.count(name) > 1}):
             raise SystemExit(refusal("import", f"{what}: the CSV header names {', '.join(repeated)} more than once: which "
                                                "column holds what cannot be told"))
-        for row in rows:
-            if any(isinstance(value, str) and value.strip() for value in row.values()) or None in row:
-                yield row
+        yield from rows
     except csv.Error as exc:
         raise SystemExit(refusal("import", f"{what}: the CSV cannot be read past line {rows.line_num:,}: {exc}")) from None
 

@@ -354,7 +354,9 @@ MEXC = "mica-ncasp-d4c5124a60744674af1f"  # MEXC Global: the digest of its folde
 def test_the_non_compliant_entities_are_those_their_authority_acted_against():
     events, report = imported(NCASP)
     # 167 rows; five firms are listed twice by CONSOB (more websites blocked later): 162 relations, none skipped
-    assert len(events) == 162 and report.skipped == [] and report.notes == []
+    assert len(events) == 162 and report.skipped == []
+    assert report.notes == ["observed at 2026-07-31, the register's latest update (row 164, ae_lastupdate); give "
+                            "--retrieved-at for the day it was downloaded"]
     assert {event.relation_type.value for event in events} == {"prosecutes"}
     assert {(event.source.id, event.source.schema_.value) for event in events} == {
         ("mica-authority-it-consob", "PublicBody"), ("mica-authority-nl-afm", "PublicBody"),
@@ -407,6 +409,10 @@ def test_an_unlicensed_firm_known_only_by_its_website_is_named_by_it():
     row = {**rows[0], "ae_lei_name": " ", "ae_commercial_name": "", "ae_website": "https://a.example | https://b.example"}
     event = imported(NCASP, [row])[0][0]
     assert event.target.name == "https://a.example"
+    assert len(imported(NCASP, [{**row, "ae_lei_name": "x" * 900}])[0][0].target.name) == 500
+    (event,), report = imported(NCASP, [{**rows[0], "ae_decision_date": "31/02/2025"}])
+    assert event.start_date is None and any("ae_decision_date: '31/02/2025' is not a date" in note
+                                            for note in report.notes)
     nameless = {**row, "ae_website": ""}
     events, report = imported(NCASP, [nameless])
     assert events == [] and [skip.reason for skip in report.skipped] == ["missing_endpoint"]
@@ -472,3 +478,135 @@ def test_an_earlier_snapshot_must_be_earlier():
     events, _ = imported_after(CASPS_FEBRUARY, CASPS, defaults=downloaded)
     assert {event.observed_at for event in events} == {dt.datetime(2026, 9, 1, tzinfo=dt.UTC)}
     assert len([event for event in events if event.op.value == "retract"]) == 324 - 148
+
+
+
+# --- when a register was observed -----------------------------------------------------------------------------------
+
+def test_one_mistyped_update_does_not_date_the_whole_register():
+    _, rows = rows_of(CASPS_FEBRUARY)
+    # a day and month swapped in one row (ESMA's own files have such dates): 2026-09-02 for 2026-02-09
+    typo = [dict(row) for row in rows]
+    typo[2]["ac_lastupdate"] = "02/09/2026"
+    events, report = imported(CASPS_FEBRUARY, typo)
+    assert events == [] and {skip.reason for skip in report.skipped} == {"missing_provenance"}
+    assert "row 4's ac_lastupdate (2026-09-02) is 212 days after any other row's update (2026-02-02)" in \
+        report.skipped[0].message and "--retrieved-at" in report.skipped[0].message
+    downloaded = ImportDefaults(extractor_name=EXTRACTOR_NAME, extractor_version=MICA_IMPORT_VERSION,
+                                retrieved_at=dt.datetime(2026, 2, 9, tzinfo=dt.UTC))
+    events, report = imported(CASPS_FEBRUARY, typo, downloaded)
+    assert len(events) == 149 and report.skipped == []
+    # a register of a few rows may rightly go months without an update
+    few = [row for row in rows if row["ae_homeMemberState"] == "AT"][:5]
+    few[0] = dict(few[0], ac_lastupdate="02/09/2026")
+    events, report = imported(CASPS_FEBRUARY, few)
+    assert {event.observed_at for event in events} == {dt.datetime(2026, 9, 2, tzinfo=dt.UTC)}
+    assert any("observed at 2026-09-02, the register's latest update" in note for note in report.notes)
+
+
+def test_the_authorisation_of_a_white_paper_dates_a_register_without_updates():
+    _, rows = rows_of(EMTWP)
+    undated = [{**row, "wp_lastupdate": "", "ac_authorisationNotificationDate": ""} for row in rows]
+    events, report = imported(EMTWP, undated)
+    latest = max(dt.datetime.strptime(row["wp_authorisationNotificationDate"].strip(), "%d/%m/%Y")
+                 for row in rows if row["wp_authorisationNotificationDate"].strip())
+    assert {event.observed_at for event in events} == {latest.replace(tzinfo=dt.UTC)}
+
+
+# --- reading the cells as ESMA writes them (each of these changed the output of the real files when broken) ------
+
+def test_services_listed_by_line_breaks_bars_or_capital_is_and_without_trailing_stops():
+    summaries = {event.target.name: event.properties.summary for event in imported(CASPS)[0]}
+    assert summaries["Coinmotion Oy"] == (  # a line break between services
+        "services: a. providing custody and administration of crypto-assets on behalf of clients, c. exchange of "
+        "crypto-assets for funds, e. execution of orders for crypto-assets on behalf of clients, j. providing "
+        "transfer services for crypto-assets on behalf of clients; offered in: FI, SE")
+    assert summaries["DLT Securities GmbH"] == (  # "|" and " I "
+        "services: c. exchange of crypto-assets for funds, d. exchange of crypto-assets for other crypto-assets, e. "
+        "execution of orders for crypto-assets on behalf of clients, f. placing of crypto-assets, g. reception and "
+        "transmission of orders for crypto-assets on behalf of clients, h. providing advice on crypto-assets, i. "
+        "providing portfolio management on crypto-assets; offered in: DE")
+    naga = summaries["NAGA X"].split("; offered in")[0]  # ESMA's full stop after a service dropped
+    assert "Providing transfer services for crypto-assets on behalf of clients," in naga and "." not in naga
+    assert "offered in: AT, BE, CY, CZ, DE, ES, GR, HU, IE, IT, LU, NL, PT, RO" in \
+        summaries["Validvent Technology GmbH"]
+
+
+def test_ids_of_firms_without_an_lei_are_the_digests_of_their_folded_names():
+    targets = {event.target.name: event.target.id for event in imported(CASPS)[0]}
+    # the ids are the contract between imports of the register's snapshots: they never change with a release
+    assert targets["OSL EU GmbH"] == "mica-at-184f6b24ceb705d703ca"
+    assert targets["B2C2 Europe Sarl"] == "mica-lu-99fabd7b5a8cab04c654"
+    _, rows = rows_of(CASPS)
+    row = next(row for row in rows if row["ae_lei_name"].strip() == "OSL EU GmbH")
+    shouted = imported(CASPS, [dict(row, ae_lei_name="  osl  EU gmbh ")])[0][0]
+    assert shouted.target.id == "mica-at-184f6b24ceb705d703ca"
+
+
+def test_aliases_are_other_names_not_other_spellings():
+    targets = {event.target.name: event.target for event in imported(CASPS)[0]}
+    assert targets["BANCA SELLA"].aliases == ()  # its commercial name "Banca Sella"
+    assert targets["Bybit EU GmbH"].aliases == ("Bybit",)
+    _, rows = rows_of(CASPS)
+    row = next(row for row in rows if row["ae_lei_name"].strip() == "Bybit EU GmbH")
+    unnamed = imported(CASPS, [dict(row, ae_lei_name="")])[0][0]  # the commercial name when the legal one is missing
+    assert unnamed.target.name == "Bybit" and unnamed.target.aliases == ()
+    same = imported(CASPS, [dict(row, ae_competentAuthority="Finanstilsynet (FINANSTILSYNET)",
+                                 ae_homeMemberState="DK")])[0][0]
+    assert same.source.aliases == ()  # an acronym that is the name itself is no alias
+    assert len(imported(CASPS, [dict(row, ae_lei_name="x" * 900)])[0][0].target.name) == 500
+
+
+def test_a_header_is_told_by_all_its_marks_and_despite_a_byte_order_mark():
+    header, _ = rows_of(CASPS)
+    assert register_of(["\ufeff" + header[0], *header[1:]]).name == "casp"
+    assert register_of([name for name in header if name != "ac_serviceCode_cou"]) is None
+
+
+@pytest.mark.parametrize("value, noted", [("28/05/20251", True), ("28/05/2025x", True), ("-", False),
+                                          ("n/a", False)])
+def test_cells_that_are_no_date(value, noted):
+    _, rows = rows_of(CASPS)
+    row = next(row for row in rows if row["ae_lei_name"].strip() == "Bybit EU GmbH")
+    (event,), report = imported(CASPS, [dict(row, ac_authorisationNotificationDate=value)])
+    assert event.start_date is None
+    assert any("is not a date" in note for note in report.notes) is noted  # ESMA's "no value" is no fault
+
+
+def test_an_end_on_the_day_of_the_start_is_no_fault():
+    _, rows = rows_of(CASPS)
+    row = next(row for row in rows if row["ae_lei_name"].strip() == "Bybit EU GmbH")
+    (event,), report = imported(CASPS, [dict(row, ac_authorisationEndDate=row["ac_authorisationNotificationDate"])])
+    assert event.start_date == event.end_date == dt.date(2025, 5, 28)
+    assert not any("before it begins" in note for note in report.notes)
+
+
+def test_an_lei_ends_in_two_digits():
+    base = "5299005V5GBSN2A4C3"
+    lettered = next(base + a + b for a in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                    if int("".join(str(int(c, 36)) for c in base + a + b)) % 97 == 1)
+    assert _lei(lettered) is None and _lei(base + "03") == base + "03"
+
+
+def test_of_rows_updated_the_same_day_the_content_decides_the_wording_not_the_order():
+    _, rows = rows_of(CASPS)
+    row = next(row for row in rows if row["ae_lei_name"].strip() == "Bybit EU GmbH")
+    two = [dict(row), dict(row, ae_lei_name="Bybit EU GmbH (Vienna)", ac_serviceCode="j. transfer services")]
+    assert imported(CASPS, two)[0] == imported(CASPS, two[::-1])[0]
+
+
+def test_an_authority_slug_is_bounded_and_values_sort_whatever_their_case():
+    _, rows = rows_of(CASPS)
+    row = next(row for row in rows if row["ae_lei_name"].strip() == "Bybit EU GmbH")
+    event, = imported(CASPS, [dict(row, ae_competentAuthority="Authority " * 40)])[0]
+    assert len(event.source.id) <= len("mica-authority-at-") + 120
+    event, = imported(CASPS, [dict(row, ac_serviceCode="B. beta|a. alpha|c. gamma", ac_serviceCode_cou="DE|All EU|at")])[0]
+    assert event.properties.summary == "services: a. alpha, B. beta, c. gamma; offered in: AT, DE"
+
+
+def test_a_blank_row_keeps_the_numbers_of_the_rows_after_it():
+    header, rows = rows_of(CASPS)
+    blank = {name: "" for name in header}
+    events, report = imported(CASPS, [blank, *rows])
+    assert any(note.startswith("row 13: OSL EU GmbH") for note in report.notes)
+    assert len(events) == 324 and report.skipped == []  # nothing to say of a blank row

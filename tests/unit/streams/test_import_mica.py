@@ -124,3 +124,24 @@ def test_an_earlier_snapshot_given_retracts_what_the_register_no_longer_states(c
     broken.write_bytes(CASPS_FEBRUARY.read_bytes().replace(b"\r\n", b'\r\n"', 3))
     lines, err, code = run(capsys, str(CASPS), "--previous", str(broken))
     assert lines == [] and f"--previous {broken}: the CSV cannot be read past line" in err, err
+
+
+def test_a_spreadsheets_resave_is_read_or_refused_for_what_it_is(capsys, tmp_path):
+    original, _, _ = run(capsys, str(CASPS))
+    data = CASPS.read_bytes()
+    twice = tmp_path / "two-marks.csv"  # a byte-order mark, saved again with one
+    twice.write_bytes(b"\xef\xbb\xbf" + data)
+    mac = tmp_path / "mac.csv"  # lines ending in a carriage return alone (the cells' own line breaks kept)
+    mac.write_bytes(data.replace(b"\r\n", b"\r"))
+    for path in (twice, mac):
+        lines, err, code = run(capsys, str(path))
+        assert lines == original and code == 0, err
+    text = data.decode("utf-8-sig")
+    semicolons = tmp_path / "semicolons.csv"
+    semicolons.write_text(text.replace(",", ";"), encoding="utf-8")
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_text(text, encoding="utf-16")
+    for path, why in ((semicolons, "its cells are separated by ';'"), (utf16, "it is UTF-16")):
+        for argv in ((str(path),), (str(path), "--format", "mica")):
+            lines, err, code = run(capsys, *argv)
+            assert lines == [] and code == 2 and "looks like one of ESMA's MiCA registers" in err and why in err, err
