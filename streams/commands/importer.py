@@ -1,6 +1,6 @@
 """`coi-risk import FILE`: FtM entities, FtM/yente delta feeds, BODS statements, Wikidata entities, KEK media
-database records, OCDS releases and records, US lobbying disclosures (LDA filings) or ESMA's MiCA register (CSV)
--> relationship events, on stdout or straight to Kafka (`--produce`). `import-ftm` is the same command under its old name.
+database records, OCDS releases and records, US lobbying disclosures (LDA filings), ESMA's MiCA register (CSV) or
+the UK Commons' Register of Members' Financial Interests (CSV) -> relationship events, on stdout or straight to Kafka (`--produce`). `import-ftm` is the same command under its old name.
 
 The file is streamed: an FtM export is read in three passes, a BODS or Wikidata file in two (each holds only what
 later lines need, see `schemas.ftm.import_ftm`, `schemas.bods.import_bods` and `schemas.wikidata.import_wikidata`);
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from schemas.ftm import ImportReport
     from schemas.mica import Register
 
-FORMATS = ("auto", "ftm", "ftm-delta", "bods", "wikidata", "kek", "ocds", "lda", "mica")
+FORMATS = ("auto", "ftm", "ftm-delta", "bods", "wikidata", "kek", "ocds", "lda", "mica", "commons")
 SHOWN_PER_KIND = 50  # skipped entities and notes listed one by one; the rest are counted
 # Levels of nesting a line of JSON lines may have: far beyond any format read here, and far within the parser's reach
 # from any pass (the parser's own limit depends on how deep the caller is: a line the first pass read could fail a
@@ -43,8 +43,9 @@ _JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    for name, summary in (("import", "FtM entities, FtM delta feeds, BODS, Wikidata, KEK, OCDS, LDA filings or "
-                                     "ESMA's MiCA register -> relationship events"),
+    for name, summary in (("import", "FtM entities, FtM delta feeds, BODS, Wikidata, KEK, OCDS, LDA filings, "
+                                     "ESMA's MiCA register or the Commons' register of interests -> relationship "
+                                     "events"),
                           ("import-ftm", "alias of `import`")):
         parser = subparsers.add_parser(
             name, help=summary,
@@ -53,12 +54,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "({\"op\": ..., \"entity\": ...}), BODS statements, Wikidata entities (wbgetentities "
                         "or Special:EntityData responses, JSON dump lines), KEK media database records (its API's "
                         "shareholder and media records), Open Contracting (OCDS) releases, records and packages "
-                        "US lobbying disclosures (LDA filings and pages of them) or ESMA's MiCA register (its CSV "
-                        "files of authorised firms) into relationship events: JSON "
+                        "US lobbying disclosures (LDA filings and pages of them), ESMA's MiCA register (its CSV "
+                        "files of authorised firms) or the UK House of Commons' Register of Members' Financial "
+                        "Interests (its CSV file of a category) into relationship events: JSON "
                         "lines on stdout, or published to the input topic with --produce. A summary by outcome and "
                         "reason goes to stderr. Provenance comes from the data; the flags below only fill what it "
                         "lacks.")
-        parser.add_argument("file", metavar="FILE", help="JSON lines, a JSON array or a MiCA register's CSV ('-' for stdin)")
+        parser.add_argument("file", metavar="FILE", help="JSON lines, a JSON array, or a register's CSV ('-' for stdin)")
         parser.add_argument("--format", choices=FORMATS, default="auto",
                             help="input format (default: detected from the first record)")
         parser.add_argument("--publisher", help="publisher where the data names none")
@@ -98,6 +100,13 @@ def run_import(args: argparse.Namespace) -> int:
             if register is not None:
                 fmt = "mica"
                 events = _mica_events(path, register, args, report)
+            elif args.format in ("auto", "commons") and commons_register(path):
+                fmt = "commons"
+                events = _commons_events(path, args, report)
+            elif args.format == "commons":
+                raise SystemExit(refusal("import", f"{args.file} is not a category file of the Commons' Register of "
+                                                   "Members' Financial Interests: its first line is not its CSV "
+                                                   "header (ID,Summary,...,Category,MNIS ID,Member,...)"))
             elif (unlike := _mica_unlike(path)) is not None:
                 raise SystemExit(refusal("import", f"{args.file} looks like one of ESMA's MiCA registers (its header "
                                                    f"names ae_competentAuthority), but {unlike}: save it as ESMA "
@@ -166,19 +175,46 @@ def _given(args: argparse.Namespace) -> dict:
     return {name: value for name, value in supplied.items() if value is not None}
 
 
-def mica_register(path: Path) -> Register | None:
-    """The MiCA register whose CSV header the file's first line is (a byte-order mark allowed), else None."""
-    from schemas.mica import register_of
-
+def _csv_header(path: Path) -> list[str] | None:
+    """The cells of a file's first line read as a CSV header (a byte-order mark allowed), or None."""
     with path.open("rb") as stream:
         head = stream.read(64 * 1024)
     try:
         first = re.split(r"\r\n|\r|\n", head.decode("utf-8-sig", errors="strict" if len(head) < 64 * 1024 else
                                                          "ignore"), maxsplit=1)[0]  # (an old Mac's lines end in CR)
-        header = next(csv.reader([first]), [])
+        return next(csv.reader([first]), [])
     except (UnicodeDecodeError, csv.Error):
         return None
-    return register_of(header)
+
+
+def mica_register(path: Path) -> Register | None:
+    """The MiCA register whose CSV header the file's first line is, else None."""
+    from schemas.mica import register_of
+
+    header = _csv_header(path)
+    return register_of(header) if header is not None else None
+
+
+def commons_register(path: Path) -> bool:
+    """Whether the file's first line is the CSV header of a category of the Commons' register of interests."""
+    from schemas.commons import is_register
+
+    header = _csv_header(path)
+    return header is not None and is_register(header)
+
+
+def _commons_events(path: Path, args: argparse.Namespace, report: ImportReport) -> Iterator:
+    from schemas.commons import COMMONS_IMPORT_VERSION, EXTRACTOR_NAME as COMMONS_EXTRACTOR, import_commons_interests
+    from schemas.ftm import ImportDefaults
+
+    if getattr(args, "referents", False):
+        raise SystemExit("coi-risk: --referents reads FtM entity files, not commons")
+    if getattr(args, "previous", None) is not None:
+        raise SystemExit(refusal("import", "--previous reads the earlier snapshot of a MiCA register, not commons (a "
+                                           "later export of the register restates each interest under its id)"))
+    defaults = ImportDefaults(extractor_name=COMMONS_EXTRACTOR, extractor_version=COMMONS_IMPORT_VERSION,
+                              **_given(args))
+    return import_commons_interests(lambda: _csv_rows(path), defaults, report)
 
 
 def _mica_unlike(path: Path) -> str | None:

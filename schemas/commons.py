@@ -1,0 +1,338 @@
+"""The UK House of Commons' Register of Members' Financial Interests, as the Parliament's interests API exports it:
+one CSV file per category (`PublishedInterest-Category_7.csv`, ...), out as relationship events. docs/events.md
+("UK House of Commons: Register of Members' Financial Interests") has the mapping table and what is lost.
+
+Each row is one interest a Member of Parliament registered: the shares he holds, who paid him as employer or
+director, who gave him donations, gifts and hospitality. Those are the commercial side of a conflict: a member who
+is also a minister holds authority (from Wikidata or FtM data) over firms, and the register says which of them
+pay him or are his. Categories read:
+
+- 1 "Employment and earnings": the member is employed by the payer (`employment`), or its director when paid as
+  one (`directorship`), and is paid by it (`payment`, without a sum: the sums are registered as payments of their
+  own, category 1.1/1.2, which name their employment only by its interest id).
+- 2 "Donations and other support", 3 "Gifts, benefits and hospitality from UK sources", 5 "... from sources
+  outside the UK": the donor paid the member (`payment`, the value in GBP, in kind or monetary).
+- 7 "Shareholdings": the member owns part of the company (`ownership`): "over 15% of issued share capital" is a
+  stake of at least 15%, "valued at more than £70,000" one of at most 15% (else it would be registered as the
+  other).
+
+The others (1.1 and 1.2 payments, 4 visits, 6 land and property, 8 miscellaneous, 9 and 10 family members) are
+skipped row by row with the reason.
+
+- A member is `commons-member-<MNIS id>` (the Parliament's member id), a Person with the topic `role.pep`.
+- A company the register gives a Companies House number for is `commons-company-gb-<number>`, with the number as
+  a `register` identifier (jurisdiction gb), which merges it with the same company from BODS or OpenSanctions;
+  other counterparties are `commons-person-<digest of the folded name>` for a person, `commons-party-<...>` for
+  any other (the same firm may pay one member and give to another).
+- An interest's relations are `commons:<interest id>:<relation type>`; each row is observed at its latest
+  publication or update (`Published`, `Updated_1`...), so a later export replaces an earlier one's version, and the
+  row's `Link` (the interest in the Parliament's API) is its source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from schemas.events import SCHEMA_VERSION, RelationshipEvent
+from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason, _clip, _record,
+                         converted_event)
+from schemas.validation import EARLIEST_DATE, LATEST_DATE
+from schemas.values import clean_name, folded_name
+from schemas.vocabulary import RelationType
+
+COMMONS_IMPORT_VERSION = "1.0"  # bump when the mapping changes what an import yields
+EXTRACTOR_NAME = "commons-interests-import"
+PUBLISHER = "UK House of Commons, Register of Members' Financial Interests"
+REGISTER_URL = "https://interests-api.parliament.uk/api/v1/Interests"
+HEADER = frozenset({"ID", "Summary", "Parent Interest ID", "Registered", "Published", "Category", "MNIS ID", "Member",
+                    "Link"})  # the columns every category's file has
+_SUMMARY_LIMIT = 5000
+_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.]+Z?)?\s*$")
+_MONEY = re.compile(r"^\s*£?\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*$")
+_COMPANY_NUMBER = re.compile(r"^(?:[0-9]{1,8}|[A-Z]{2}[0-9]{6})$")
+_NUMBER_IN_TEXT = re.compile(r"\b(?:[0-9]{6,8}|[A-Z]{2}[0-9]{6})\b")
+_TRUE = "true"
+
+
+@dataclass(frozen=True)
+class Category:
+    """A category of the register, by the name its rows give in `Category`: how its rows are read, or why not."""
+
+    name: str
+    read: str = ""  # "employment", "donation", "shareholding"; empty: not read
+    not_read: str = ""
+
+
+CATEGORIES = {category.name: category for category in (
+    Category("Employment and earnings", read="employment"),
+    Category("Employment and earnings - Ad hoc payments",
+             not_read="a payment names its employment only by its interest id (category 1): not read yet"),
+    Category("Employment and earnings - Ongoing paid employment",
+             not_read="a payment names its employment only by its interest id (category 1): not read yet"),
+    Category("Donations and other support (including loans) for activities as an MP", read="donation"),
+    Category("Gifts, benefits and hospitality from UK sources", read="donation"),
+    Category("Gifts and benefits from sources outside the UK", read="donation"),
+    Category("Visits outside the UK", not_read="visits (their donors in numbered columns) are not read yet"),
+    Category("Land and property (within or outside the UK)", not_read="land and property name no counterparty"),
+    Category("Shareholdings", read="shareholding"),
+    Category("Miscellaneous", not_read="miscellaneous interests are free text: not read"),
+    Category("Family members employed", not_read="family members employed by the member are not read yet"),
+    Category("Family members engaged in third-party lobbying",
+             not_read="family members engaged in lobbying are not read yet"),
+)}
+
+# who a donor is, by the register's `DonorStatus` (trade unions, associations, parties...: Organization)
+_DONORS = {"individual": "Person", "company": "Company", "limited liability partnership": "Company",
+           "trust": "LegalEntity"}
+_STAKE_OVER_15 = "(i)"  # "(i) Shareholdings: over 15% of issued share capital"
+_STAKE_OVER_70K = "(ii)"  # "(ii) Other shareholdings, valued at more than £70,000"
+
+
+def is_register(header: Iterable[str]) -> bool:
+    """Whether a CSV header is one of the register's category files."""
+    return HEADER <= {column.strip().lstrip("\ufeff").strip() for column in header if column}
+
+
+def import_commons_interests(read: Callable[[], Iterable[dict]], defaults: ImportDefaults = ImportDefaults(
+        extractor_name=EXTRACTOR_NAME, extractor_version=COMMONS_IMPORT_VERSION),
+        report: ImportReport | None = None) -> Iterator[RelationshipEvent]:
+    """Stream the events of one category file's rows (dicts by column name, as `csv.DictReader` reads them), in
+    interest id order, so that one file gives the same events in any row order."""
+    rows = []
+    for number, row in enumerate(read(), start=2):  # row 1 is the header, as a spreadsheet numbers them
+        if None not in row and not any(isinstance(value, str) and value.strip() for value in row.values()):
+            continue
+        rows.append((_interest_order(row), number, row))
+    for _, number, row in sorted(rows, key=lambda item: item[:2]):
+        try:
+            if None in row or None in row.values():
+                raise ImportSkip(SkipReason.INVALID_ENTITY.value,
+                                 "its cells do not line up with the header's columns (a comma or quote out of place)")
+            category = CATEGORIES.get(clean_name(row.get("Category")) or "")
+            if category is None:
+                raise ImportSkip(SkipReason.NOT_CONVERTED_YET.value,
+                                 f"category {(clean_name(row.get('Category')) or '')[:100]!r} is not one this "
+                                 "importer knows")
+            if category.not_read:
+                raise ImportSkip(SkipReason.NOT_CONVERTED_YET.value, category.not_read)
+            documents = list(_READERS[category.read](row, _Interest.of(row, defaults, report), report))
+        except ImportSkip as problem:
+            _record(report, Skipped(_text(row.get("ID"))[:40] or None, "Commons interest", problem.reason,
+                                    f"row {number}: {problem.message}"))
+            continue
+        for document in documents:
+            try:
+                yield converted_event(document, "commons", report)
+            except ImportSkip as problem:
+                _record(report, Skipped(document["relation_id"], "Commons interest", problem.reason,
+                                        f"row {number}: {problem.message}"))
+
+
+@dataclass(frozen=True)
+class _Interest:
+    """What every row states: the interest's id, its member, when it was stated and where."""
+
+    interest_id: str
+    member: dict
+    observed: dt.datetime
+    source_url: str
+    defaults: ImportDefaults
+
+    @classmethod
+    def of(cls, row: dict, defaults: ImportDefaults, report: ImportReport | None) -> _Interest:
+        interest_id = _text(row.get("ID"))
+        if not interest_id.isdigit():
+            raise ImportSkip(SkipReason.INVALID_ENTITY.value, f"no interest id ({interest_id[:40]!r})")
+        member_id, name = _text(row.get("MNIS ID")), clean_name(row.get("Member"))
+        if not member_id.isdigit() or name is None:
+            raise ImportSkip(SkipReason.MISSING_ENDPOINT.value, "no member (MNIS ID and name)")
+        stated = [day for column, value in sorted(row.items())
+                  if column and (column == "Published" or column.startswith("Updated_"))
+                  and (day := _date(value, f"interest {interest_id}: {column}", report)) is not None]
+        if not stated and (registered := _date(row.get("Registered"), f"interest {interest_id}: Registered",
+                                               report)) is not None:
+            stated = [registered]
+        if defaults.retrieved_at is not None:  # the export's day orders it after an earlier export's restatements
+            observed = defaults.retrieved_at
+        elif stated:
+            observed = dt.datetime.combine(max(stated), dt.time(), tzinfo=dt.UTC)
+        else:
+            raise ImportSkip(SkipReason.MISSING_PROVENANCE.value,
+                             "the interest gives no date of publication or update: give --retrieved-at")
+        link = _text(row.get("Link"))
+        member = {"id": f"commons-member-{member_id}", "schema": "Person", "name": name[:500], "country": "gb",
+                  "topics": ["role.pep"]}
+        return cls(interest_id, member, observed,
+                   link if link.startswith("https://") else f"{REGISTER_URL}/{interest_id}", defaults)
+
+    def document(self, relation_type: RelationType, source: dict, target: dict, properties: dict,
+                 start: dt.date | None, end: dt.date | None, report: ImportReport | None) -> dict:
+        defaults = self.defaults
+        if start is not None and end is not None and end < start:
+            _note(report, f"interest {self.interest_id}: it ends ({end.isoformat()}) before it begins "
+                          f"({start.isoformat()}); read as ending when it began")
+            end = start
+        return {
+            "schema_version": SCHEMA_VERSION, "op": "upsert",
+            "relation_id": f"commons:{self.interest_id}:{relation_type.value}", "relation_type": relation_type.value,
+            "source": source, "target": target,
+            "properties": {key: value for key, value in properties.items() if value not in (None, "")},
+            **({"start_date": start.isoformat()} if start else {}),
+            **({"end_date": end.isoformat()} if end else {}),
+            "status": defaults.status.value, "observed_at": self.observed,
+            "provenance": {"source_url": defaults.source_url or self.source_url,
+                           "publisher": defaults.publisher or PUBLISHER,
+                           "retrieved_at": self.observed,
+                           "extractor": {"name": defaults.extractor_name, "version": defaults.extractor_version},
+                           "confidence": defaults.confidence},
+        }
+
+
+def _employment(row: dict, interest: _Interest, report: ImportReport | None) -> Iterator[dict]:
+    name = clean_name(row.get("PayerName"))
+    if name is None:
+        raise ImportSkip(SkipReason.MISSING_ENDPOINT.value, "the employment names no payer")
+    person = _true(row.get("PayerIsPrivateIndividual"))
+    nature = clean_name(row.get("PayerNatureOfBusiness"))
+    payer = _party(name, "Person" if person else "Organization")
+    job = clean_name(row.get("JobTitle"))
+    start = _date(row.get("StartDate"), f"interest {interest.interest_id}: StartDate", report)
+    end = _date(row.get("EndDate"), f"interest {interest.interest_id}: EndDate", report)
+    director = _true(row.get("IsPaidAsDirectorOfPayer")) and not person
+    held = RelationType.DIRECTORSHIP if director else RelationType.EMPLOYMENT
+    summary = _clip(f"{name}: {nature}" if nature else "", _SUMMARY_LIMIT)
+    yield interest.document(held, interest.member, payer, {"role": _clip(job or "", 200), "summary": summary},
+                            start, end, report)
+    yield interest.document(RelationType.PAYMENT, payer, interest.member,
+                            {"purpose": _clip(f"earnings as {job}" if job else "earnings", 200), "summary": summary},
+                            start, end, report)
+
+
+def _donation(row: dict, interest: _Interest, report: ImportReport | None) -> Iterator[dict]:
+    status = (clean_name(row.get("DonorStatus")) or "").casefold()
+    schema = _DONORS.get(status, "Organization")
+    name = clean_name(row.get("DonorCompanyName")) if schema == "Company" else None
+    name = name or clean_name(row.get("DonorName"))
+    if name is None:
+        raise ImportSkip(SkipReason.MISSING_ENDPOINT.value, "the donation names no donor")
+    number = None
+    if schema == "Company" and "companies house" in (clean_name(row.get("DonorCompanyIdentifierSource")) or "").lower():
+        number = _company_number(row.get("DonorCompanyIdentifier"))
+        if number is None and _text(row.get("DonorCompanyIdentifier")):
+            _note(report, f"interest {interest.interest_id}: {name[:200]}: Companies House number "
+                          f"{_text(row.get('DonorCompanyIdentifier'))[:40]!r} is none; the donor is named by its name")
+    donor = _party(name, schema, number)
+    value = _money(row.get("Value"), f"interest {interest.interest_id}: Value", report)
+    kind_of_payment = clean_name(row.get("PaymentType"))
+    description = clean_name(row.get("PaymentDescription"))
+    purpose = "; ".join(part for part in (kind_of_payment and kind_of_payment.lower(), description) if part)
+    category = clean_name(row.get("Category")) or ""
+    received = _date(row.get("ReceivedDate"), f"interest {interest.interest_id}: ReceivedDate", report) or \
+        _date(row.get("AcceptedDate"), f"interest {interest.interest_id}: AcceptedDate", report)
+    until = _date(row.get("ReceivedEndDate"), f"interest {interest.interest_id}: ReceivedEndDate", report)
+    summary = _clip("; ".join(part for part in (category, clean_name(row.get("DonationSource")),
+                                                 clean_name(row.get("Summary"))) if part), _SUMMARY_LIMIT)
+    yield interest.document(RelationType.PAYMENT, donor, interest.member,
+                            {"amount": value, "currency": "GBP" if value is not None else None,
+                             "purpose": _clip(purpose, 200), "summary": summary}, received, until, report)
+
+
+def _shareholding(row: dict, interest: _Interest, report: ImportReport | None) -> Iterator[dict]:
+    name = clean_name(row.get("OrganisationName"))
+    if name is None:
+        raise ImportSkip(SkipReason.MISSING_ENDPOINT.value, "the shareholding names no company")
+    threshold = clean_name(row.get("ShareholdingThreshold")) or ""
+    if threshold.startswith(_STAKE_OVER_15):
+        stake = {"percentage": 15.0, "percentage_max": 100.0}
+    elif threshold.startswith(_STAKE_OVER_70K):
+        stake = {"percentage_max": 15.0}
+    else:
+        stake = {}
+        _note(report, f"interest {interest.interest_id}: shareholding threshold {threshold[:80]!r} is neither of "
+                      "the register's two: the stake is unknown")
+    company = _party(name, "Company")
+    behalf = clean_name(row.get("HeldOnBehalfOf"))
+    managed = clean_name(row.get("ManagedBy"))
+    role = "; ".join(part for part in (threshold, behalf and f"held: {behalf}", managed and f"managed by: {managed}")
+                     if part)
+    start = _date(row.get("RegistrableDate"), f"interest {interest.interest_id}: RegistrableDate", report)
+    end = _date(row.get("EndDate"), f"interest {interest.interest_id}: EndDate", report)
+    description = clean_name(row.get("OrganisationDescription"))
+    yield interest.document(RelationType.OWNERSHIP, interest.member, company,
+                            {**stake, "role": _clip(role, 200), "summary": _clip(description or "", _SUMMARY_LIMIT)},
+                            start, end, report)
+
+
+_READERS = {"employment": _employment, "donation": _donation, "shareholding": _shareholding}
+
+
+def _party(name: str, schema: str, number: str | None = None) -> dict:
+    """A counterparty: by its Companies House number where the register gives one, else by its folded name, one id
+    for a person and one for any other party of that name (the same firm pays one member and gives to another)."""
+    if number is not None:
+        return {"id": f"commons-company-gb-{number.lower()}", "schema": schema, "name": name[:500],
+                "identifiers": [{"scheme": "register", "value": number, "jurisdiction": "gb"}]}
+    kind = "person" if schema == "Person" else "party"
+    return {"id": f"commons-{kind}-{_digest(folded_name(name))}", "schema": schema, "name": name[:500]}
+
+
+def _interest_order(row: dict) -> tuple:
+    interest_id = _text(row.get("ID"))
+    return (0, int(interest_id), "") if interest_id.isdigit() else (1, 0, interest_id)
+
+
+def _company_number(value: object) -> str | None:
+    """A Companies House number (eight characters: digits, or two letters and six digits), also where the cell
+    says more ("Ltd company, registration 12956185"); leading zeros a spreadsheet dropped restored."""
+    text = _text(value).upper()
+    if _COMPANY_NUMBER.match(compact := "".join(text.split())):
+        return compact.zfill(8) if compact.isdigit() else compact
+    found = {token.zfill(8) if token.isdigit() else token for token in _NUMBER_IN_TEXT.findall(text)}
+    return found.pop() if len(found) == 1 else None
+
+
+def _money(value: object, what: str, report: ImportReport | None) -> float | None:
+    text = _text(value)
+    if not text:
+        return None
+    matched = _MONEY.match(text)
+    if matched is None:
+        _note(report, f"{what}: {text[:40]!r} is not a sum; left out")
+        return None
+    return float(matched[1].replace(",", ""))
+
+
+def _date(value: object, what: str, report: ImportReport | None) -> dt.date | None:
+    text = _text(value)
+    if not text:
+        return None
+    matched = _DATE.match(text)
+    try:
+        day = dt.date(int(matched[1]), int(matched[2]), int(matched[3])) if matched else None
+    except ValueError:
+        day = None
+    if day is None or not EARLIEST_DATE <= day <= LATEST_DATE:
+        _note(report, f"{what}: {text[:40]!r} is not a date (yyyy-mm-dd); left out")
+        return None
+    return day
+
+
+def _true(value: object) -> bool:
+    return _text(value).lower() == _TRUE
+
+
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _note(report: ImportReport | None, text: str) -> None:
+    if report is not None:
+        report.notes.append(text)
