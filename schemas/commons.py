@@ -16,14 +16,16 @@ pay him or are his. Categories read:
   stake of at least 15%, "valued at more than £70,000" one of at most 15% (else it would be registered as the
   other).
 
-The others (1.1 and 1.2 payments, 4 visits, 6 land and property, 8 miscellaneous, 9 and 10 family members) are
-skipped row by row with the reason.
+- 4 "Visits outside the UK": each donor of the visit paid the member (`payment`, one relation per donor).
+
+The others (1.1 and 1.2 payments, 6 land and property, 8 miscellaneous, 9 and 10 family members) are skipped row
+by row with the reason.
 
 - A member is `commons-member-<MNIS id>` (the Parliament's member id), a Person with the topic `role.pep`.
 - A company the register gives a Companies House number for is `commons-company-gb-<number>`, with the number as
   a `register` identifier (jurisdiction gb), which merges it with the same company from BODS or OpenSanctions;
-  other counterparties are `commons-person-<digest of the folded name>` for a person, `commons-party-<...>` for
-  any other (the same firm may pay one member and give to another).
+  other counterparties are `commons-party-<digest of the folded name>` (the same firm may pay one member and give
+  to another), a person `commons-person-<MNIS id>-<digest>`: two members' donors of one common name are two.
 - An interest's relations are `commons:<interest id>:<relation type>`; each row is observed at its latest
   publication or update (`Published`, `Updated_1`...), so a later export replaces an earlier one's version, and the
   row's `Link` (the interest in the Parliament's API) is its source.
@@ -76,7 +78,7 @@ CATEGORIES = {category.name: category for category in (
     Category("Donations and other support (including loans) for activities as an MP", read="donation"),
     Category("Gifts, benefits and hospitality from UK sources", read="donation"),
     Category("Gifts and benefits from sources outside the UK", read="donation"),
-    Category("Visits outside the UK", not_read="visits (their donors in numbered columns) are not read yet"),
+    Category("Visits outside the UK", read="visit"),
     Category("Land and property (within or outside the UK)", not_read="land and property name no counterparty"),
     Category("Shareholdings", read="shareholding"),
     Category("Miscellaneous", not_read="miscellaneous interests are free text: not read"),
@@ -198,7 +200,7 @@ def _employment(row: dict, interest: _Interest, report: ImportReport | None) -> 
         raise ImportSkip(SkipReason.MISSING_ENDPOINT.value, "the employment names no payer")
     person = _true(row.get("PayerIsPrivateIndividual"))
     nature = clean_name(row.get("PayerNatureOfBusiness"))
-    payer = _party(name, "Person" if person else "Organization")
+    payer = _party(name, "Person" if person else "Organization", interest)
     job = clean_name(row.get("JobTitle"))
     start = _date(row.get("StartDate"), f"interest {interest.interest_id}: StartDate", report)
     end = _date(row.get("EndDate"), f"interest {interest.interest_id}: EndDate", report)
@@ -225,7 +227,7 @@ def _donation(row: dict, interest: _Interest, report: ImportReport | None) -> It
         if number is None and _text(row.get("DonorCompanyIdentifier")):
             _note(report, f"interest {interest.interest_id}: {name[:200]}: Companies House number "
                           f"{_text(row.get('DonorCompanyIdentifier'))[:40]!r} is none; the donor is named by its name")
-    donor = _party(name, schema, number)
+    donor = _party(name, schema, interest, number)
     value = _money(row.get("Value"), f"interest {interest.interest_id}: Value", report)
     kind_of_payment = clean_name(row.get("PaymentType"))
     description = clean_name(row.get("PaymentDescription"))
@@ -254,7 +256,7 @@ def _shareholding(row: dict, interest: _Interest, report: ImportReport | None) -
         stake = {}
         _note(report, f"interest {interest.interest_id}: shareholding threshold {threshold[:80]!r} is neither of "
                       "the register's two: the stake is unknown")
-    company = _party(name, "Company")
+    company = _party(name, "Company", interest)
     behalf = clean_name(row.get("HeldOnBehalfOf"))
     managed = clean_name(row.get("ManagedBy"))
     role = "; ".join(part for part in (threshold, behalf and f"held: {behalf}", managed and f"managed by: {managed}")
@@ -267,17 +269,52 @@ def _shareholding(row: dict, interest: _Interest, report: ImportReport | None) -
                             start, end, report)
 
 
-_READERS = {"employment": _employment, "donation": _donation, "shareholding": _shareholding}
+def _visit(row: dict, interest: _Interest, report: ImportReport | None) -> Iterator[dict]:
+    """A visit outside the UK: each of its donors (numbered columns, `Donors_Name_1`...) paid the member, one
+    relation per donor."""
+    places = [place for number in range(1, _MAX_NUMBERED + 1)
+              if (place := clean_name(row.get(f"VisitLocations_Country_{number}")))]
+    purpose = clean_name(row.get("Purpose"))
+    start = _date(row.get("StartDate"), f"interest {interest.interest_id}: StartDate", report)
+    end = _date(row.get("EndDate"), f"interest {interest.interest_id}: EndDate", report)
+    donors = [number for number in range(1, _MAX_NUMBERED + 1) if clean_name(row.get(f"Donors_Name_{number}"))]
+    if not donors:
+        raise ImportSkip(SkipReason.MISSING_ENDPOINT.value, "the visit names no donor")
+    visit = f"visit to {', '.join(places)}" if places else "visit outside the UK"
+    for number in donors:
+        name = clean_name(row.get(f"Donors_Name_{number}")) or ""
+        donor = _party(name, "Person" if _true(row.get(f"Donors_IsPrivateIndividual_{number}")) else "Organization",
+                       interest)
+        value = _money(row.get(f"Donors_Value_{number}"), f"interest {interest.interest_id}: Donors_Value_{number}",
+                       report)
+        paid = clean_name(row.get(f"Donors_PaymentType_{number}"))
+        description = clean_name(row.get(f"Donors_PaymentDescription_{number}"))
+        document = interest.document(
+            RelationType.PAYMENT, donor, interest.member,
+            {"amount": value, "currency": "GBP" if value is not None else None,
+             "purpose": _clip("; ".join(part for part in (paid and paid.lower(), visit) if part), 200),
+             "summary": _clip("; ".join(part for part in (purpose, description) if part), _SUMMARY_LIMIT)},
+            start, end, report)
+        # one relation per donor, numbered as the register numbers them
+        document["relation_id"] = f"commons:{interest.interest_id}:payment:{number}"
+        yield document
 
 
-def _party(name: str, schema: str, number: str | None = None) -> dict:
-    """A counterparty: by its Companies House number where the register gives one, else by its folded name, one id
-    for a person and one for any other party of that name (the same firm pays one member and gives to another)."""
+_READERS = {"employment": _employment, "donation": _donation, "shareholding": _shareholding, "visit": _visit}
+_MAX_NUMBERED = 20  # the register numbers a visit's donors and places from 1; its exports have up to five
+
+
+def _party(name: str, schema: str, interest: _Interest, number: str | None = None) -> dict:
+    """A counterparty: by its Companies House number where the register gives one; else a firm or body by its
+    folded name (the same firm pays one member and gives to another), a person by his name among one member's
+    counterparties (two members' donors of one common name are not taken for one person: names never merge)."""
     if number is not None:
         return {"id": f"commons-company-gb-{number.lower()}", "schema": schema, "name": name[:500],
                 "identifiers": [{"scheme": "register", "value": number, "jurisdiction": "gb"}]}
-    kind = "person" if schema == "Person" else "party"
-    return {"id": f"commons-{kind}-{_digest(folded_name(name))}", "schema": schema, "name": name[:500]}
+    if schema == "Person":
+        member = interest.member["id"].removeprefix("commons-member-")
+        return {"id": f"commons-person-{member}-{_digest(folded_name(name))}", "schema": schema, "name": name[:500]}
+    return {"id": f"commons-party-{_digest(folded_name(name))}", "schema": schema, "name": name[:500]}
 
 
 def _interest_order(row: dict) -> tuple:

@@ -19,6 +19,7 @@ EMPLOYMENT = COMMONS / "commons_interests_1_employment_2025-07-14.csv"
 DONATIONS = COMMONS / "commons_interests_2_donations_2025-07-14_first200.csv"
 GIFTS = COMMONS / "commons_interests_3_gifts_uk_2025-07-14.csv"
 GIFTS_ABROAD = COMMONS / "commons_interests_5_gifts_abroad_2025-07-14.csv"
+VISITS = COMMONS / "commons_interests_4_visits_2025-07-14.csv"
 FAMILY_LOBBYING = COMMONS / "commons_interests_10_family_lobbying_2025-07-14.csv"
 DEFAULTS = ImportDefaults(extractor_name=EXTRACTOR_NAME, extractor_version=COMMONS_IMPORT_VERSION)
 
@@ -98,7 +99,7 @@ def test_donations_are_payments_from_the_donor_to_the_member():
     first = by_relation(events)["commons:12876:payment"]
     assert (first.source.name, first.source.schema_.value, first.target.name) == \
         ("Mrs Barbara Hilton", "Person", "Jack Rankin")
-    assert first.source.id.startswith("commons-person-")
+    assert first.source.id.startswith("commons-person-5340-")  # a person among the member's counterparties
     assert (first.properties.amount, first.properties.currency) == (2000.0, "GBP")
     assert first.properties.purpose == "monetary; To support my political efforts through Windsor Conservative " \
                                        "Association"
@@ -197,3 +198,31 @@ def test_dates_and_sums_that_are_none_are_noted_and_left_out():
     (event,), report = imported(GIFTS, [{**row, "ReceivedEndDate": "2025-06-01"}])  # before it was received
     assert event.start_date == event.end_date == dt.date(2025, 6, 26)
     assert any("before it begins" in note for note in report.notes)
+
+
+def test_a_visits_donors_each_paid_the_member():
+    events, report = imported(VISITS)
+    # 316 visits: 298 with one donor, 10 with two, 3 with three, 1 with four, 4 with five
+    assert len(events) == 351 and report.skipped == []
+    first = by_relation(events)["commons:5829:payment:1"]
+    assert (first.source.name, first.source.schema_.value, first.target.name) == \
+        ("Coalition for Global Prosperity (CGP)", "Organization", "Mr Tanmanjeet Singh Dhesi")
+    assert (first.properties.amount, first.properties.purpose) == (3198.67, "in kind; visit to United States")
+    assert first.properties.summary.startswith("Fact-finding political delegation")
+    assert (first.start_date, first.end_date) == (dt.date(2024, 5, 6), dt.date(2024, 5, 10))
+    _, rows = rows_of(VISITS)
+    five = next(row for row in rows if row.get("Donors_Name_5", "").strip())
+    interest = five["ID"]
+    paid = sorted(event.relation_id for event in events if event.relation_id.startswith(f"commons:{interest}:"))
+    assert paid == [f"commons:{interest}:payment:{number}" for number in range(1, 6)]
+
+
+def test_people_of_one_name_are_one_only_among_a_members_counterparties():
+    _, rows = rows_of(DONATIONS)
+    row = next(row for row in rows if row["DonorStatus"] == "Individual")
+    other_member = {**row, "ID": "99999", "MNIS ID": "1", "Member": "Another Member"}
+    first, second = imported(DONATIONS, [row, other_member])[0]
+    assert first.source.name == second.source.name and first.source.id != second.source.id
+    union = next(row for row in rows if row["DonorStatus"] == "Trade Union")
+    first, second = imported(DONATIONS, [union, {**union, "ID": "99999", "MNIS ID": "1"}])[0]
+    assert first.source.id == second.source.id  # a union giving to two members is one union
