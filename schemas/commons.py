@@ -9,7 +9,10 @@ pay him or are his. Categories read:
 
 - 1 "Employment and earnings": the member is employed by the payer (`employment`), or its director when paid as
   one (`directorship`), and is paid by it (`payment`, without a sum: the sums are registered as payments of their
-  own, category 1.1/1.2, which name their employment only by its interest id).
+  own, below).
+- 1.1 "Ad hoc payments", 1.2 "Ongoing paid employment": a sum the payer of the employment (category 1) paid, or
+  the ultimate payer the member names (`payment`, in GBP). They name their employment only by its interest id, so
+  they are read when the export's directory is imported whole (`employments`); a file of them alone is skipped.
 - 2 "Donations and other support", 3 "Gifts, benefits and hospitality from UK sources", 5 "... from sources
   outside the UK": the donor paid the member (`payment`, the value in GBP, in kind or monetary).
 - 7 "Shareholdings": the member owns part of the company (`ownership`): "over 15% of issued share capital" is a
@@ -18,8 +21,8 @@ pay him or are his. Categories read:
 
 - 4 "Visits outside the UK": each donor of the visit paid the member (`payment`, one relation per donor).
 
-The others (1.1 and 1.2 payments, 6 land and property, 8 miscellaneous, 9 and 10 family members) are skipped row
-by row with the reason.
+The others (6 land and property, 8 miscellaneous, 9 and 10 family members) are skipped row by row with the
+reason.
 
 - A member is `commons-member-<MNIS id>` (the Parliament's member id), a Person with the topic `role.pep`.
 - A company the register gives a Companies House number for is `commons-company-gb-<number>`, with the number as
@@ -36,8 +39,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from schemas.events import SCHEMA_VERSION, RelationshipEvent
 from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason, _clip, _record,
@@ -71,10 +75,8 @@ class Category:
 
 CATEGORIES = {category.name: category for category in (
     Category("Employment and earnings", read="employment"),
-    Category("Employment and earnings - Ad hoc payments",
-             not_read="a payment names its employment only by its interest id (category 1): not read yet"),
-    Category("Employment and earnings - Ongoing paid employment",
-             not_read="a payment names its employment only by its interest id (category 1): not read yet"),
+    Category("Employment and earnings - Ad hoc payments", read="earning"),
+    Category("Employment and earnings - Ongoing paid employment", read="earning"),
     Category("Donations and other support (including loans) for activities as an MP", read="donation"),
     Category("Gifts, benefits and hospitality from UK sources", read="donation"),
     Category("Gifts and benefits from sources outside the UK", read="donation"),
@@ -101,9 +103,14 @@ def is_register(header: Iterable[str]) -> bool:
 
 def import_commons_interests(read: Callable[[], Iterable[dict]], defaults: ImportDefaults = ImportDefaults(
         extractor_name=EXTRACTOR_NAME, extractor_version=COMMONS_IMPORT_VERSION),
-        report: ImportReport | None = None) -> Iterator[RelationshipEvent]:
+        report: ImportReport | None = None, employments: Mapping[str, dict] | None = None,
+        where: str = "") -> Iterator[RelationshipEvent]:
     """Stream the events of one category file's rows (dicts by column name, as `csv.DictReader` reads them), in
-    interest id order, so that one file gives the same events in any row order."""
+    interest id order, so that one file gives the same events in any row order. `employments` (the rows of the
+    same export's category 1 by interest id) lets the payments of categories 1.1 and 1.2 name their payer; `where`
+    (the file's name, when an export's files are read together) prefixes the rows' numbers in what is skipped."""
+    readers = {**_READERS, "earning": partial(_earning, employments=employments)} if employments is not None \
+        else _READERS
     rows = []
     for number, row in enumerate(read(), start=2):  # row 1 is the header, as a spreadsheet numbers them
         if None not in row and not any(isinstance(value, str) and value.strip() for value in row.values()):
@@ -121,17 +128,21 @@ def import_commons_interests(read: Callable[[], Iterable[dict]], defaults: Impor
                                  "importer knows")
             if category.not_read:
                 raise ImportSkip(SkipReason.NOT_CONVERTED_YET.value, category.not_read)
-            documents = list(_READERS[category.read](row, _Interest.of(row, defaults, report), report))
+            if category.read not in readers:
+                raise ImportSkip(SkipReason.NOT_CONVERTED_YET.value,
+                                 "a payment names its employment (category 1) only by its interest id: import the "
+                                 "export's directory, all its category files at once, to read it")
+            documents = list(readers[category.read](row, _Interest.of(row, defaults, report), report))
         except ImportSkip as problem:
             _record(report, Skipped(_text(row.get("ID"))[:40] or None, "Commons interest", problem.reason,
-                                    f"row {number}: {problem.message}"))
+                                    f"{where}row {number}: {problem.message}"))
             continue
         for document in documents:
             try:
                 yield converted_event(document, "commons", report)
             except ImportSkip as problem:
                 _record(report, Skipped(document["relation_id"], "Commons interest", problem.reason,
-                                        f"row {number}: {problem.message}"))
+                                        f"{where}row {number}: {problem.message}"))
 
 
 @dataclass(frozen=True)
@@ -211,6 +222,42 @@ def _employment(row: dict, interest: _Interest, report: ImportReport | None) -> 
                             start, end, report)
     yield interest.document(RelationType.PAYMENT, payer, interest.member,
                             {"purpose": _clip(f"earnings as {job}" if job else "earnings", 200), "summary": summary},
+                            start, end, report)
+
+
+def _earning(row: dict, interest: _Interest, report: ImportReport | None,
+             employments: Mapping[str, dict]) -> Iterator[dict]:
+    """A sum paid under an employment (1.1 ad hoc, 1.2 ongoing): from its payer (the employment's, or the ultimate
+    payer the member names), with the employment's job."""
+    parent_id = _text(row.get("Parent Interest ID"))
+    employment = employments.get(parent_id)
+    if employment is None:
+        raise ImportSkip(SkipReason.MISSING_ENDPOINT.value,
+                         f"its employment (interest {parent_id[:40] or 'none'}) is not in the export")
+    ultimate = clean_name(row.get("UltimatePayerName")) if _true(row.get("IsUltimatePayerDifferent")) else None
+    if ultimate is not None:
+        payer = _party(ultimate, "Organization", interest)
+    else:
+        name = clean_name(employment.get("PayerName"))
+        if name is None:
+            raise ImportSkip(SkipReason.MISSING_ENDPOINT.value, f"its employment (interest {parent_id}) names no payer")
+        payer = _party(name, "Person" if _true(employment.get("PayerIsPrivateIndividual")) else "Organization",
+                       interest)
+    value = _money(row.get("Value"), f"interest {interest.interest_id}: Value", report)
+    job = clean_name(employment.get("JobTitle"))
+    donated = clean_name(row.get("DonateeDetails")) if _true(row.get("IsPaymentDonated")) else None
+    purpose = "; ".join(part for part in (f"earnings as {job}" if job else "earnings",
+                                          donated and f"donated to {donated}") if part)
+    regularity, hours, period = (clean_name(row.get(column)) for column in
+                                 ("RegularityOfPayment", "HoursWorked", "PeriodForHoursWorked"))
+    summary = "; ".join(part for part in (
+        regularity and f"paid {regularity.lower()}", hours and f"{hours} hours" + (f" {period.lower()}" if period else ""),
+        clean_name(row.get("PaymentDescription")), clean_name(row.get("Summary"))) if part)
+    start = _date(row.get("ReceivedDate") or row.get("StartDate"), f"interest {interest.interest_id}: date", report)
+    end = _date(row.get("EndDate"), f"interest {interest.interest_id}: EndDate", report)
+    yield interest.document(RelationType.PAYMENT, payer, interest.member,
+                            {"amount": value, "currency": "GBP" if value is not None else None,
+                             "purpose": _clip(purpose, 200), "summary": _clip(summary, _SUMMARY_LIMIT)},
                             start, end, report)
 
 

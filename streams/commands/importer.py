@@ -60,7 +60,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "lines on stdout, or published to the input topic with --produce. A summary by outcome and "
                         "reason goes to stderr. Provenance comes from the data; the flags below only fill what it "
                         "lacks.")
-        parser.add_argument("file", metavar="FILE", help="JSON lines, a JSON array, or a register's CSV ('-' for stdin)")
+        parser.add_argument("file", metavar="FILE", help="JSON lines, a JSON array, a register's CSV, or the directory "
+                                                         "of an export of the Commons' register ('-' for stdin)")
         parser.add_argument("--format", choices=FORMATS, default="auto",
                             help="input format (default: detected from the first record)")
         parser.add_argument("--publisher", help="publisher where the data names none")
@@ -96,8 +97,11 @@ def run_import(args: argparse.Namespace) -> int:
     written: list[PreparedReplacement] = []  # the feed state, once the delta was read to its end
     try:
         with _readable(args.file) as path:
-            register = mica_register(path) if args.format in ("auto", "mica") else None
-            if register is not None:
+            register = mica_register(path) if args.format in ("auto", "mica") and path.is_file() else None
+            if path.is_dir():
+                fmt = "commons"
+                events = _commons_export(path, args, report)
+            elif register is not None:
                 fmt = "mica"
                 events = _mica_events(path, register, args, report)
             elif args.format in ("auto", "commons") and commons_register(path):
@@ -203,7 +207,30 @@ def commons_register(path: Path) -> bool:
     return header is not None and is_register(header)
 
 
-def _commons_events(path: Path, args: argparse.Namespace, report: ImportReport) -> Iterator:
+def _commons_export(directory: Path, args: argparse.Namespace, report: ImportReport) -> Iterator:
+    """A whole export of the Commons' register: every category file of the directory, in category order, the
+    payments of 1.1 and 1.2 with the employments of 1 they belong to."""
+    def category(file: Path) -> tuple:
+        number = file.stem.rsplit("_", 1)[-1]
+        return tuple(int(part) if part.isdigit() else 0 for part in number.split(".")), file.name
+
+    files = sorted(directory.glob("PublishedInterest-Category_*.csv"), key=category)
+    if args.format not in ("auto", "commons") or not files:
+        raise SystemExit(refusal("import", f"{args.file} is a directory: coi-risk import reads one as an export of "
+                                           "the Commons' register of interests (its PublishedInterest-Category_*.csv "
+                                           "files), and it holds none"))
+    for file in files:
+        if not commons_register(file):
+            raise SystemExit(refusal("import", f"{file} is not a category file of the Commons' register of "
+                                               "interests: its first line is not its CSV header"))
+    employments = {row.get("ID", ""): row for file in files if category(file)[0] == (1,)
+                   for row in _csv_rows(file, str(file))}
+    return itertools.chain.from_iterable(_commons_events(file, args, report, employments, f"{file.name} ")
+                                         for file in files)
+
+
+def _commons_events(path: Path, args: argparse.Namespace, report: ImportReport,
+                    employments: dict | None = None, where: str = "") -> Iterator:
     from schemas.commons import COMMONS_IMPORT_VERSION, EXTRACTOR_NAME as COMMONS_EXTRACTOR, import_commons_interests
     from schemas.ftm import ImportDefaults
 
@@ -214,7 +241,7 @@ def _commons_events(path: Path, args: argparse.Namespace, report: ImportReport) 
                                            "later export of the register restates each interest under its id)"))
     defaults = ImportDefaults(extractor_name=COMMONS_EXTRACTOR, extractor_version=COMMONS_IMPORT_VERSION,
                               **_given(args))
-    return import_commons_interests(lambda: _csv_rows(path), defaults, report)
+    return import_commons_interests(lambda: _csv_rows(path), defaults, report, employments, where)
 
 
 def _mica_unlike(path: Path) -> str | None:
@@ -586,6 +613,8 @@ class _readable:
         self.temporary: Path | None = None
 
     def __enter__(self) -> Path:
+        if self.file != "-" and Path(self.file).is_dir():  # an export of files (the Commons' register's)
+            return Path(self.file)
         if self.file != "-":
             # its own contents check (refuse_non_json) says what a compressed or binary file is
             if (refused := refuse_unusable_input(self.file, "import", json_lines=False)) is not None:

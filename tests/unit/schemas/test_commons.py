@@ -13,14 +13,19 @@ from schemas.commons import COMMONS_IMPORT_VERSION, EXTRACTOR_NAME, import_commo
 from schemas.ftm import ImportDefaults, ImportReport
 
 COMMONS = Path(__file__).resolve().parents[2] / "fixtures" / "commons"
-SHAREHOLDINGS = COMMONS / "commons_interests_7_shareholdings_2025-07-14.csv"
-SHAREHOLDINGS_FEBRUARY = COMMONS / "commons_interests_7_shareholdings_2025-02-03.csv"
-EMPLOYMENT = COMMONS / "commons_interests_1_employment_2025-07-14.csv"
-DONATIONS = COMMONS / "commons_interests_2_donations_2025-07-14_first200.csv"
-GIFTS = COMMONS / "commons_interests_3_gifts_uk_2025-07-14.csv"
-GIFTS_ABROAD = COMMONS / "commons_interests_5_gifts_abroad_2025-07-14.csv"
-VISITS = COMMONS / "commons_interests_4_visits_2025-07-14.csv"
-FAMILY_LOBBYING = COMMONS / "commons_interests_10_family_lobbying_2025-07-14.csv"
+EXPORT = COMMONS / "2025-07-14"  # the register's export of that day (some categories; donations and 1.1 in part)
+SHAREHOLDINGS = EXPORT / "PublishedInterest-Category_7.csv"
+SHAREHOLDINGS_FEBRUARY = COMMONS / "2025-02-03" / "PublishedInterest-Category_7.csv"
+EMPLOYMENT = EXPORT / "PublishedInterest-Category_1.csv"
+AD_HOC_PAYMENTS = EXPORT / "PublishedInterest-Category_1.1.csv"
+ONGOING_PAYMENTS = EXPORT / "PublishedInterest-Category_1.2.csv"
+DONATIONS = EXPORT / "PublishedInterest-Category_2.csv"
+GIFTS = EXPORT / "PublishedInterest-Category_3.csv"
+VISITS = EXPORT / "PublishedInterest-Category_4.csv"
+GIFTS_ABROAD = EXPORT / "PublishedInterest-Category_5.csv"
+LAND = EXPORT / "PublishedInterest-Category_6.csv"
+FAMILY_EMPLOYED = EXPORT / "PublishedInterest-Category_9.csv"
+FAMILY_LOBBYING = EXPORT / "PublishedInterest-Category_10.csv"
 DEFAULTS = ImportDefaults(extractor_name=EXTRACTOR_NAME, extractor_version=COMMONS_IMPORT_VERSION)
 
 
@@ -29,10 +34,12 @@ def rows_of(path: Path) -> tuple[list[str], list[dict]]:
     return list(reader.fieldnames or []), list(reader)
 
 
-def imported(path: Path, rows: list[dict] | None = None, defaults: ImportDefaults = DEFAULTS):
+def imported(path: Path, rows: list[dict] | None = None, defaults: ImportDefaults = DEFAULTS,
+             employments: dict | None = None):
     _, read = rows_of(path)
     report = ImportReport()
-    events = list(import_commons_interests(lambda: rows if rows is not None else read, defaults, report))
+    events = list(import_commons_interests(lambda: rows if rows is not None else read, defaults, report,
+                                           employments))
     return events, report
 
 
@@ -41,7 +48,7 @@ def by_relation(events) -> dict:
 
 
 def test_every_category_file_is_told_by_its_header():
-    for path in COMMONS.glob("*.csv"):
+    for path in COMMONS.glob("*/*.csv"):
         assert is_register(rows_of(path)[0]), path
     mica = Path(__file__).resolve().parents[2] / "fixtures" / "mica" / "esma_casps_2026-08-17.csv"
     assert not is_register(rows_of(mica)[0])
@@ -226,3 +233,37 @@ def test_people_of_one_name_are_one_only_among_a_members_counterparties():
     union = next(row for row in rows if row["DonorStatus"] == "Trade Union")
     first, second = imported(DONATIONS, [union, {**union, "ID": "99999", "MNIS ID": "1"}])[0]
     assert first.source.id == second.source.id  # a union giving to two members is one union
+
+
+def test_the_sums_paid_under_an_employment_come_from_its_payer():
+    employments = {row["ID"]: row for row in rows_of(EMPLOYMENT)[1]}
+    events, report = imported(AD_HOC_PAYMENTS, employments=employments)
+    assert len(events) == 200 and report.skipped == []
+    hayes = by_relation(events)["commons:12851:payment"]
+    parent = employments["11839"]
+    assert (hayes.source.name, hayes.target.name) == (parent["PayerName"].strip(), "Sir John Hayes")
+    assert (hayes.properties.amount, hayes.properties.currency) == (2392.5, "GBP")
+    assert hayes.properties.purpose == f"earnings as {parent['JobTitle'].strip()}"
+    assert hayes.start_date == dt.date(2025, 6, 25)
+    # the payer is the employment's own: one node for the employment and its payments
+    job = by_relation(imported(EMPLOYMENT)[0])["commons:11839:payment"]
+    assert hayes.source.id == job.source.id
+    ongoing, report = imported(ONGOING_PAYMENTS, employments=employments)
+    assert len(ongoing) == 184 and report.skipped == []
+    mitchell = by_relation(ongoing)["commons:12690:payment"]
+    assert mitchell.properties.amount == 22000.0 and (mitchell.start_date, mitchell.end_date) == \
+        (dt.date(2025, 6, 27), dt.date(2026, 6, 26))
+    assert mitchell.properties.summary.startswith("paid quarterly; 30.00 hours quarterly; (amount has been converted")
+    # a payment whose member named another ultimate payer comes from that payer
+    _, rows = rows_of(ONGOING_PAYMENTS)
+    other = next(row for row in rows if row["IsUltimatePayerDifferent"] == "True")
+    event = by_relation(ongoing)[f"commons:{other['ID']}:payment"]
+    assert event.source.name == " ".join(other["UltimatePayerName"].split())
+
+
+def test_payments_without_their_employments_are_skipped_with_the_way_to_read_them():
+    events, report = imported(AD_HOC_PAYMENTS)
+    assert events == [] and len(report.skipped) == 200
+    assert "import the export's directory" in report.skipped[0].message
+    events, report = imported(AD_HOC_PAYMENTS, employments={})
+    assert events == [] and {skip.reason for skip in report.skipped} == {"missing_endpoint"}

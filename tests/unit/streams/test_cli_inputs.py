@@ -68,7 +68,12 @@ def test_a_missing_file_is_one_line_and_exit_2(capsys, tmp_path, command):
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_a_directory_is_one_line_and_exit_2(capsys, tmp_path, command):
     code, err = _run(capsys, COMMANDS[command](str(tmp_path)))  # import said "no such file"
-    assert (code, err) == (2, f"coi-risk {command}: cannot read {tmp_path}: it is a directory")
+    if command == "import":  # a directory of the Commons' register's files is an export it reads
+        assert (code, err) == (2, f"coi-risk import: {tmp_path} is a directory: coi-risk import reads one as an "
+                                  "export of the Commons' register of interests (its PublishedInterest-Category_*.csv "
+                                  "files), and it holds none")
+    else:
+        assert (code, err) == (2, f"coi-risk {command}: cannot read {tmp_path}: it is a directory")
 
 
 @pytest.mark.parametrize("command", sorted(set(COMMANDS) - {"snapshot import"}))  # it says so itself, exit 2

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from schemas import parse_event
-from tests.unit.schemas.test_commons import FAMILY_LOBBYING, GIFTS, SHAREHOLDINGS, SHAREHOLDINGS_FEBRUARY
+from tests.unit.schemas.test_commons import (AD_HOC_PAYMENTS, EXPORT, FAMILY_LOBBYING, GIFTS, SHAREHOLDINGS,
+                                            SHAREHOLDINGS_FEBRUARY)
 from tests.unit.schemas.test_mica import CASPS
 from tests.unit.streams.test_import_ocds import run
 
@@ -29,3 +30,22 @@ def test_other_files_and_flags_are_refused_in_one_line(capsys):
                       ((str(SHAREHOLDINGS), "--previous", str(SHAREHOLDINGS_FEBRUARY)), "not commons")):
         lines, err, code = run(capsys, *argv)
         assert lines == [] and code == 2 and why in err and "Traceback" not in err, (argv, err)
+
+
+def test_an_export_is_imported_whole_from_its_directory(capsys, tmp_path):
+    lines, err, code = run(capsys, str(EXPORT))
+    # 1: 511 employments (two relations each), 1.1: 200 payments, 1.2: 184, 2: 200, 3: 650, 4: 351 (316 visits),
+    # 5: 11, 7: 202; skipped: 6 (215), 9 (34), 10 (21)
+    assert code == 0 and "import (commons): converted 2820" in err and "skipped 270 (not_converted_yet: 270)" in err, err
+    events = [parse_event(line.encode()) for line in lines]
+    payments = {event.relation_id for event in events if event.relation_type.value == "payment"}
+    assert "commons:12851:payment" in payments  # an ad hoc payment, read with its employment
+    assert "PublishedInterest-Category_6.csv row 197: land and property name no counterparty" in err
+    alone, err, code = run(capsys, str(AD_HOC_PAYMENTS))
+    assert alone == [] and code == 1 and "import the export's directory" in err
+    (tmp_path / "notes.txt").write_text("nothing here")
+    lines, err, code = run(capsys, str(tmp_path))
+    assert lines == [] and code == 2 and "holds none" in err
+    (tmp_path / "PublishedInterest-Category_7.csv").write_text("name,country\nACME,GB\n")
+    lines, err, code = run(capsys, str(tmp_path))
+    assert lines == [] and code == 2 and "is not a category file" in err
