@@ -7,17 +7,16 @@ director, who gave him donations, gifts and hospitality. Those are the commercia
 is also a minister holds authority (from Wikidata or FtM data) over firms, and the register says which of them
 pay him or are his. Categories read:
 
-- 1 "Employment and earnings": the member is employed by the payer (`employment`), or its director when paid as
-  one (`directorship`), and is paid by it (`payment`, without a sum: the sums are registered as payments of their
-  own, below).
+- 1 "Employment and earnings": the member is employed by the payer (`employment`) and, paid for it, does business
+  with it for as long as the job lasts (`partners_with`); a director paid as one: `directorship` alone.
 - 1.1 "Ad hoc payments", 1.2 "Ongoing paid employment": a sum the payer of the employment (category 1) paid, or
   the ultimate payer the member names (`payment`, in GBP). They name their employment only by its interest id, so
   they are read when the export's directory is imported whole (`employments`); a file of them alone is skipped.
 - 2 "Donations and other support", 3 "Gifts, benefits and hospitality from UK sources", 5 "... from sources
   outside the UK": the donor paid the member (`payment`, the value in GBP, in kind or monetary).
 - 7 "Shareholdings": the member owns part of the company (`ownership`): "over 15% of issued share capital" is a
-  stake of at least 15%, "valued at more than £70,000" one of at most 15% (else it would be registered as the
-  other).
+  stake of unknown size that may be control (the engine's unknown stake), "valued at more than £70,000" one of at
+  most 15% (else it would be registered as the other).
 
 - 4 "Visits outside the UK": each donor of the visit paid the member (`payment`, one relation per donor).
 
@@ -38,10 +37,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import partial
 
 from schemas.events import SCHEMA_VERSION, RelationshipEvent
 from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason, _clip, _record,
@@ -58,8 +57,11 @@ HEADER = frozenset({"ID", "Summary", "Parent Interest ID", "Registered", "Publis
                     "Link"})  # the columns every category's file has
 _SUMMARY_LIMIT = 5000
 _DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.]+Z?)?\s*$")
+_DAY_FIRST = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")  # the exports of 2024-08 to 2024-10
 _MONEY = re.compile(r"^\s*£?\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*$")
-_COMPANY_NUMBER = re.compile(r"^(?:[0-9]{1,8}|[A-Z]{2}[0-9]{6})$")
+# four digits at least: the first companies registered (Lloyds Bank's 2065) have fewer than eight, but "123" is a
+# placeholder (a donor whose address is "Abc")
+_COMPANY_NUMBER = re.compile(r"^(?:0*[1-9][0-9]{3,7}|[A-Z]{2}[0-9]{6})$")
 _NUMBER_IN_TEXT = re.compile(r"\b(?:[0-9]{6,8}|[A-Z]{2}[0-9]{6})\b")
 _TRUE = "true"
 
@@ -92,31 +94,71 @@ CATEGORIES = {category.name: category for category in (
 # who a donor is, by the register's `DonorStatus` (trade unions, associations, parties...: Organization)
 _DONORS = {"individual": "Person", "company": "Company", "limited liability partnership": "Company",
            "trust": "LegalEntity"}
+_COMPANIES = frozenset(status for status, schema in _DONORS.items() if schema == "Company")
 _STAKE_OVER_15 = "(i)"  # "(i) Shareholdings: over 15% of issued share capital"
 _STAKE_OVER_70K = "(ii)"  # "(ii) Other shareholdings, valued at more than £70,000"
 
 
+# The exports of 2024-08 to 2024-10 name some columns otherwise: read as the later exports name them
+_OLD_COLUMNS = {"Registration Date": "Registered", "Published Date": "Published", "Updated Date": "Updated_1",
+                "Link_1": "Link"}
+_OLD_NUMBERED = re.compile(r"^(Donors|VisitLocations)_(\d+)_(\w+)$")  # Donors_1_Name: Donors_Name_1
+
+
+def column(name: str) -> str:
+    """A column's name as the register's current exports write it (stray spaces and a byte-order mark dropped)."""
+    name = name.strip().lstrip("\ufeff").strip()
+    if (numbered := _OLD_NUMBERED.match(name)) is not None:
+        return f"{numbered[1]}_{numbered[3]}_{numbered[2]}"
+    return _OLD_COLUMNS.get(name, name)
+
+
 def is_register(header: Iterable[str]) -> bool:
-    """Whether a CSV header is one of the register's category files."""
-    return HEADER <= {column.strip().lstrip("\ufeff").strip() for column in header if column}
+    """Whether a CSV header is one of the register's category files (of any of its layouts)."""
+    return HEADER - {"Link"} <= {column(name) for name in header if name}
+
+
+def normalised(row: dict) -> dict:
+    """A row under the current exports' column names (cells that do not line up, under None, kept as they are)."""
+    return {column(key) if isinstance(key, str) else key: value for key, value in row.items()}
+
+
+def company_numbers(rows: Iterable[dict]) -> dict[str, str]:
+    """The Companies House number the register gives for each company name (folded), where it gives one number:
+    a row of the same company without it (another member's gift, a visit) names it by that number too."""
+    found: dict[str, set[str]] = {}
+    for row in rows:
+        if _text(row.get("DonorStatus")).casefold() in _COMPANIES and \
+                "companies house" in _text(row.get("DonorCompanyIdentifierSource")).lower():
+            number = _company_number(row.get("DonorCompanyIdentifier"))
+            for name in {clean_name(row.get("DonorCompanyName")), clean_name(row.get("DonorName"))} - {None}:
+                if number is not None:
+                    found.setdefault(folded_name(name), set()).add(number)
+    return {name: numbers.pop() for name, numbers in found.items() if len(numbers) == 1}
 
 
 def import_commons_interests(read: Callable[[], Iterable[dict]], defaults: ImportDefaults = ImportDefaults(
         extractor_name=EXTRACTOR_NAME, extractor_version=COMMONS_IMPORT_VERSION),
         report: ImportReport | None = None, employments: Mapping[str, dict] | None = None,
-        where: str = "") -> Iterator[RelationshipEvent]:
+        where: str = "", numbers: Mapping[str, str] | None = None) -> Iterator[RelationshipEvent]:
     """Stream the events of one category file's rows (dicts by column name, as `csv.DictReader` reads them), in
     interest id order, so that one file gives the same events in any row order. `employments` (the rows of the
     same export's category 1 by interest id) lets the payments of categories 1.1 and 1.2 name their payer; `where`
-    (the file's name, when an export's files are read together) prefixes the rows' numbers in what is skipped."""
-    readers = {**_READERS, "earning": partial(_earning, employments=employments)} if employments is not None \
-        else _READERS
+    (the file's name, when an export's files are read together) prefixes the rows' numbers in what is skipped;
+    `numbers` (`company_numbers` of all the export's rows; by default this file's) names a company by the number
+    the register gives for it elsewhere."""
     rows = []
-    for number, row in enumerate(read(), start=2):  # row 1 is the header, as a spreadsheet numbers them
+    for number, row in enumerate(map(normalised, read()), start=2):  # row 1 is the header, as a spreadsheet has it
         if None not in row and not any(isinstance(value, str) and value.strip() for value in row.values()):
             continue
         rows.append((_interest_order(row), number, row))
-    for _, number, row in sorted(rows, key=lambda item: item[:2]):
+    context = _Context(defaults, report, employments,
+                       company_numbers(row for _, _, row in rows) if numbers is None else numbers)
+    if defaults.retrieved_at is None and rows:
+        _note(report, f"{where}each interest is observed when the register last published or updated it: a change "
+                      "it does not date (a member knighted, a wording changed) is ordered against an earlier "
+                      "export's by content alone; give --retrieved-at, the day the export was downloaded")
+    for number, row in _one_per_interest(sorted(rows, key=lambda item: item[:2]), where, report):
         try:
             if None in row or None in row.values():
                 raise ImportSkip(SkipReason.INVALID_ENTITY.value,
@@ -128,11 +170,11 @@ def import_commons_interests(read: Callable[[], Iterable[dict]], defaults: Impor
                                  "importer knows")
             if category.not_read:
                 raise ImportSkip(SkipReason.NOT_CONVERTED_YET.value, category.not_read)
-            if category.read not in readers:
+            if category.read == "earning" and employments is None:
                 raise ImportSkip(SkipReason.NOT_CONVERTED_YET.value,
                                  "a payment names its employment (category 1) only by its interest id: import the "
                                  "export's directory, all its category files at once, to read it")
-            documents = list(readers[category.read](row, _Interest.of(row, defaults, report), report))
+            documents = list(_READERS[category.read](row, _Interest.of(row, context), context))
         except ImportSkip as problem:
             _record(report, Skipped(_text(row.get("ID"))[:40] or None, "Commons interest", problem.reason,
                                     f"{where}row {number}: {problem.message}"))
@@ -146,6 +188,17 @@ def import_commons_interests(read: Callable[[], Iterable[dict]], defaults: Impor
 
 
 @dataclass(frozen=True)
+class _Context:
+    """What reading one row needs beyond the row: the flags' provenance, the report, the export's employments (for
+    1.1 and 1.2) and the company numbers the register gives by name."""
+
+    defaults: ImportDefaults
+    report: ImportReport | None
+    employments: Mapping[str, dict] | None
+    numbers: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class _Interest:
     """What every row states: the interest's id, its member, when it was stated and where."""
 
@@ -153,24 +206,23 @@ class _Interest:
     member: dict
     observed: dt.datetime
     source_url: str
-    defaults: ImportDefaults
+    context: _Context
 
     @classmethod
-    def of(cls, row: dict, defaults: ImportDefaults, report: ImportReport | None) -> _Interest:
+    def of(cls, row: dict, context: _Context) -> _Interest:
+        defaults, report = context.defaults, context.report
         interest_id = _text(row.get("ID"))
         if not interest_id.isdigit():
             raise ImportSkip(SkipReason.INVALID_ENTITY.value, f"no interest id ({interest_id[:40]!r})")
         member_id, name = _text(row.get("MNIS ID")), clean_name(row.get("Member"))
         if not member_id.isdigit() or name is None:
             raise ImportSkip(SkipReason.MISSING_ENDPOINT.value, "no member (MNIS ID and name)")
-        stated = [day for column, value in sorted(row.items())
-                  if column and (column == "Published" or column.startswith("Updated_"))
-                  and (day := _date(value, f"interest {interest_id}: {column}", report)) is not None]
-        if not stated and (registered := _date(row.get("Registered"), f"interest {interest_id}: Registered",
-                                               report)) is not None:
-            stated = [registered]
+        stated = _stated(row, report)
         if defaults.retrieved_at is not None:  # the export's day orders it after an earlier export's restatements
             observed = defaults.retrieved_at
+            if stated and max(stated) > observed.date():
+                _note(report, f"interest {interest_id}: updated {max(stated).isoformat()}, after --retrieved-at "
+                              f"{observed.date().isoformat()}: is that the day the export was downloaded?")
         elif stated:
             observed = dt.datetime.combine(max(stated), dt.time(), tzinfo=dt.UTC)
         else:
@@ -180,19 +232,22 @@ class _Interest:
         member = {"id": f"commons-member-{member_id}", "schema": "Person", "name": name[:500], "country": "gb",
                   "topics": ["role.pep"]}
         return cls(interest_id, member, observed,
-                   link if link.startswith("https://") else f"{REGISTER_URL}/{interest_id}", defaults)
+                   link if link.startswith("https://") else f"{REGISTER_URL}/{interest_id}", context)
+
+    def date(self, row: dict, column: str) -> dt.date | None:
+        return _date(row.get(column), f"interest {self.interest_id}: {column}", self.context.report)
 
     def document(self, relation_type: RelationType, source: dict, target: dict, properties: dict,
-                 start: dt.date | None, end: dt.date | None, report: ImportReport | None) -> dict:
-        defaults = self.defaults
+                 start: dt.date | None, end: dt.date | None, relation_id: str | None = None) -> dict:
+        defaults = self.context.defaults
         if start is not None and end is not None and end < start:
-            _note(report, f"interest {self.interest_id}: it ends ({end.isoformat()}) before it begins "
-                          f"({start.isoformat()}); read as ending when it began")
+            _note(self.context.report, f"interest {self.interest_id}: it ends ({end.isoformat()}) before it begins "
+                                       f"({start.isoformat()}); read as ending when it began")
             end = start
         return {
             "schema_version": SCHEMA_VERSION, "op": "upsert",
-            "relation_id": f"commons:{self.interest_id}:{relation_type.value}", "relation_type": relation_type.value,
-            "source": source, "target": target,
+            "relation_id": relation_id or f"commons:{self.interest_id}:{relation_type.value}",
+            "relation_type": relation_type.value, "source": source, "target": target,
             "properties": {key: value for key, value in properties.items() if value not in (None, "")},
             **({"start_date": start.isoformat()} if start else {}),
             **({"end_date": end.isoformat()} if end else {}),
@@ -204,46 +259,94 @@ class _Interest:
                            "confidence": defaults.confidence},
         }
 
+    def party(self, name: str, schema: str, number: str | None = None) -> dict:
+        """A counterparty: by its Companies House number where the register gives one (in this row, or for this
+        company's name in another); else a firm or body by its folded name (the same firm pays one member and gives
+        to another), a person by his name among one member's counterparties (two members' donors of one common name
+        are not taken for one person: names never merge)."""
+        if number is None and schema != "Person":
+            number = self.context.numbers.get(folded_name(name))
+        if number is not None:
+            return {"id": f"commons-company-gb-{number.lower()}", "schema": "Company" if schema != "LegalEntity"
+                    else schema, "name": name[:500],
+                    "identifiers": [{"scheme": "register", "value": number, "jurisdiction": "gb"}]}
+        if schema == "Person":
+            member = self.member["id"].removeprefix("commons-member-")
+            return {"id": f"commons-person-{member}-{_digest(folded_name(name))}", "schema": schema,
+                    "name": name[:500]}
+        return {"id": f"commons-party-{_digest(folded_name(name))}", "schema": schema, "name": name[:500]}
 
-def _employment(row: dict, interest: _Interest, report: ImportReport | None) -> Iterator[dict]:
+
+def _stated(row: dict, report: ImportReport | None) -> list[dt.date]:
+    """The days the register published or updated an interest (else registered it)."""
+    interest_id = _text(row.get("ID"))
+    stated = [day for column, value in sorted(row.items(), key=lambda item: str(item[0]))
+              if isinstance(column, str) and (column == "Published" or column.startswith("Updated_"))
+              and (day := _date(value, f"interest {interest_id}: {column}", report)) is not None]
+    if not stated and (registered := _date(row.get("Registered"), f"interest {interest_id}: Registered",
+                                           report)) is not None:
+        stated = [registered]
+    return stated
+
+
+def _one_per_interest(rows: list[tuple], where: str, report: ImportReport | None) -> Iterator[tuple[int, dict]]:
+    """(row number, row) once per interest id: of rows that repeat one (an export stating an interest twice), the one
+    published or updated last, then the one whose content sorts last (so that the row order decides nothing),
+    noted."""
+    for interest, group in itertools.groupby(rows, key=lambda item: item[0]):
+        versions = [(number, row) for _, number, row in group]
+        if len(versions) > 1 and interest[0] == 0:
+            kept = max(versions, key=lambda version: (max(_stated(version[1], None), default=dt.date.min),
+                                                      sorted((str(key), str(value))
+                                                             for key, value in version[1].items())))
+            _note(report, f"{where}interest {interest[1]} is listed {len(versions)} times (rows "
+                          f"{', '.join(str(number) for number, _ in versions)}): row {kept[0]}, published or "
+                          "updated last, read")
+            versions = [kept]
+        yield from versions
+
+
+def _employment(row: dict, interest: _Interest, context: _Context) -> Iterator[dict]:
+    """The member works for the payer (`employment`; a director paid as one: `directorship`, itself a commercial
+    tie) and, being paid for it, does business with it (`partners_with`, from the job's start to its end: a job
+    that lasts is a tie that lasts, where a payment would age from its day)."""
     name = clean_name(row.get("PayerName"))
     if name is None:
         raise ImportSkip(SkipReason.MISSING_ENDPOINT.value, "the employment names no payer")
     person = _true(row.get("PayerIsPrivateIndividual"))
     nature = clean_name(row.get("PayerNatureOfBusiness"))
-    payer = _party(name, "Person" if person else "Organization", interest)
+    payer = interest.party(name, "Person" if person else "Organization")
     job = clean_name(row.get("JobTitle"))
-    start = _date(row.get("StartDate"), f"interest {interest.interest_id}: StartDate", report)
-    end = _date(row.get("EndDate"), f"interest {interest.interest_id}: EndDate", report)
-    director = _true(row.get("IsPaidAsDirectorOfPayer")) and not person
-    held = RelationType.DIRECTORSHIP if director else RelationType.EMPLOYMENT
+    start, end = interest.date(row, "StartDate"), interest.date(row, "EndDate")
     summary = _clip(f"{name}: {nature}" if nature else "", _SUMMARY_LIMIT)
-    yield interest.document(held, interest.member, payer, {"role": _clip(job or "", 200), "summary": summary},
-                            start, end, report)
-    yield interest.document(RelationType.PAYMENT, payer, interest.member,
-                            {"purpose": _clip(f"earnings as {job}" if job else "earnings", 200), "summary": summary},
-                            start, end, report)
+    if _true(row.get("IsPaidAsDirectorOfPayer")) and not person:
+        yield interest.document(RelationType.DIRECTORSHIP, interest.member, payer,
+                                {"role": _clip(job or "director", 200), "summary": summary}, start, end)
+        return
+    yield interest.document(RelationType.EMPLOYMENT, interest.member, payer,
+                            {"role": _clip(job or "", 200), "summary": summary}, start, end)
+    yield interest.document(RelationType.PARTNERS_WITH, interest.member, payer,
+                            {"role": _clip(f"paid as {job}" if job else "paid employment", 200), "summary": summary},
+                            start, end)
 
 
-def _earning(row: dict, interest: _Interest, report: ImportReport | None,
-             employments: Mapping[str, dict]) -> Iterator[dict]:
+def _earning(row: dict, interest: _Interest, context: _Context) -> Iterator[dict]:
     """A sum paid under an employment (1.1 ad hoc, 1.2 ongoing): from its payer (the employment's, or the ultimate
     payer the member names), with the employment's job."""
     parent_id = _text(row.get("Parent Interest ID"))
-    employment = employments.get(parent_id)
+    employment = (context.employments or {}).get(parent_id)
     if employment is None:
         raise ImportSkip(SkipReason.MISSING_ENDPOINT.value,
                          f"its employment (interest {parent_id[:40] or 'none'}) is not in the export")
     ultimate = clean_name(row.get("UltimatePayerName")) if _true(row.get("IsUltimatePayerDifferent")) else None
     if ultimate is not None:
-        payer = _party(ultimate, "Organization", interest)
+        payer = interest.party(ultimate, "Organization")
     else:
         name = clean_name(employment.get("PayerName"))
         if name is None:
             raise ImportSkip(SkipReason.MISSING_ENDPOINT.value, f"its employment (interest {parent_id}) names no payer")
-        payer = _party(name, "Person" if _true(employment.get("PayerIsPrivateIndividual")) else "Organization",
-                       interest)
-    value = _money(row.get("Value"), f"interest {interest.interest_id}: Value", report)
+        payer = interest.party(name, "Person" if _true(employment.get("PayerIsPrivateIndividual")) else "Organization")
+    value = _money(row.get("Value"), f"interest {interest.interest_id}: Value", context.report)
     job = clean_name(employment.get("JobTitle"))
     donated = clean_name(row.get("DonateeDetails")) if _true(row.get("IsPaymentDonated")) else None
     purpose = "; ".join(part for part in (f"earnings as {job}" if job else "earnings",
@@ -251,17 +354,17 @@ def _earning(row: dict, interest: _Interest, report: ImportReport | None,
     regularity, hours, period = (clean_name(row.get(column)) for column in
                                  ("RegularityOfPayment", "HoursWorked", "PeriodForHoursWorked"))
     summary = "; ".join(part for part in (
-        regularity and f"paid {regularity.lower()}", hours and f"{hours} hours" + (f" {period.lower()}" if period else ""),
+        regularity and f"paid {regularity.lower()}",
+        hours and f"{hours} hours" + (f" {period.lower()}" if period else ""),
         clean_name(row.get("PaymentDescription")), clean_name(row.get("Summary"))) if part)
-    start = _date(row.get("ReceivedDate") or row.get("StartDate"), f"interest {interest.interest_id}: date", report)
-    end = _date(row.get("EndDate"), f"interest {interest.interest_id}: EndDate", report)
+    start = interest.date(row, "ReceivedDate") or interest.date(row, "StartDate")
     yield interest.document(RelationType.PAYMENT, payer, interest.member,
                             {"amount": value, "currency": "GBP" if value is not None else None,
                              "purpose": _clip(purpose, 200), "summary": _clip(summary, _SUMMARY_LIMIT)},
-                            start, end, report)
+                            start, interest.date(row, "EndDate"))
 
 
-def _donation(row: dict, interest: _Interest, report: ImportReport | None) -> Iterator[dict]:
+def _donation(row: dict, interest: _Interest, context: _Context) -> Iterator[dict]:
     status = (clean_name(row.get("DonorStatus")) or "").casefold()
     schema = _DONORS.get(status, "Organization")
     name = clean_name(row.get("DonorCompanyName")) if schema == "Company" else None
@@ -272,96 +375,80 @@ def _donation(row: dict, interest: _Interest, report: ImportReport | None) -> It
     if schema == "Company" and "companies house" in (clean_name(row.get("DonorCompanyIdentifierSource")) or "").lower():
         number = _company_number(row.get("DonorCompanyIdentifier"))
         if number is None and _text(row.get("DonorCompanyIdentifier")):
-            _note(report, f"interest {interest.interest_id}: {name[:200]}: Companies House number "
-                          f"{_text(row.get('DonorCompanyIdentifier'))[:40]!r} is none; the donor is named by its name")
-    donor = _party(name, schema, interest, number)
-    value = _money(row.get("Value"), f"interest {interest.interest_id}: Value", report)
+            _note(context.report, f"interest {interest.interest_id}: {name[:200]}: Companies House number "
+                                  f"{_text(row.get('DonorCompanyIdentifier'))[:40]!r} is none; the donor is named by "
+                                  "its name")
+    donor = interest.party(name, schema, number)
+    value = _money(row.get("Value"), f"interest {interest.interest_id}: Value", context.report)
     kind_of_payment = clean_name(row.get("PaymentType"))
     description = clean_name(row.get("PaymentDescription"))
-    purpose = "; ".join(part for part in (kind_of_payment and kind_of_payment.lower(), description) if part)
+    shared = _text(row.get("IsSoleBeneficiary")).lower() == "false" and "not to the member alone"
+    purpose = "; ".join(part for part in (kind_of_payment and kind_of_payment.lower(), shared, description) if part)
     category = clean_name(row.get("Category")) or ""
-    received = _date(row.get("ReceivedDate"), f"interest {interest.interest_id}: ReceivedDate", report) or \
-        _date(row.get("AcceptedDate"), f"interest {interest.interest_id}: AcceptedDate", report)
-    until = _date(row.get("ReceivedEndDate"), f"interest {interest.interest_id}: ReceivedEndDate", report)
+    received = interest.date(row, "ReceivedDate") or interest.date(row, "AcceptedDate")
     summary = _clip("; ".join(part for part in (category, clean_name(row.get("DonationSource")),
                                                  clean_name(row.get("Summary"))) if part), _SUMMARY_LIMIT)
     yield interest.document(RelationType.PAYMENT, donor, interest.member,
                             {"amount": value, "currency": "GBP" if value is not None else None,
-                             "purpose": _clip(purpose, 200), "summary": summary}, received, until, report)
+                             "purpose": _clip(purpose, 200), "summary": summary},
+                            received, interest.date(row, "ReceivedEndDate"))
 
 
-def _shareholding(row: dict, interest: _Interest, report: ImportReport | None) -> Iterator[dict]:
+def _shareholding(row: dict, interest: _Interest, context: _Context) -> Iterator[dict]:
+    """The member's stake: "over 15%" is a stake of unknown size that may be control (the engine's unknown stake,
+    flagged as assumed), "valued at more than £70,000" one of at most 15% (else it would be registered as the
+    other)."""
     name = clean_name(row.get("OrganisationName"))
     if name is None:
         raise ImportSkip(SkipReason.MISSING_ENDPOINT.value, "the shareholding names no company")
     threshold = clean_name(row.get("ShareholdingThreshold")) or ""
-    if threshold.startswith(_STAKE_OVER_15):
-        stake = {"percentage": 15.0, "percentage_max": 100.0}
-    elif threshold.startswith(_STAKE_OVER_70K):
+    stake: dict = {}
+    if threshold.startswith(_STAKE_OVER_70K):
         stake = {"percentage_max": 15.0}
-    else:
-        stake = {}
-        _note(report, f"interest {interest.interest_id}: shareholding threshold {threshold[:80]!r} is neither of "
-                      "the register's two: the stake is unknown")
-    company = _party(name, "Company", interest)
+    elif not threshold.startswith(_STAKE_OVER_15):
+        _note(context.report, f"interest {interest.interest_id}: shareholding threshold {threshold[:80]!r} is neither "
+                              "of the register's two: the stake is unknown")
+    company = interest.party(name, "Company")
     behalf = clean_name(row.get("HeldOnBehalfOf"))
     managed = clean_name(row.get("ManagedBy"))
     role = "; ".join(part for part in (threshold, behalf and f"held: {behalf}", managed and f"managed by: {managed}")
                      if part)
-    start = _date(row.get("RegistrableDate"), f"interest {interest.interest_id}: RegistrableDate", report)
-    end = _date(row.get("EndDate"), f"interest {interest.interest_id}: EndDate", report)
     description = clean_name(row.get("OrganisationDescription"))
     yield interest.document(RelationType.OWNERSHIP, interest.member, company,
                             {**stake, "role": _clip(role, 200), "summary": _clip(description or "", _SUMMARY_LIMIT)},
-                            start, end, report)
+                            interest.date(row, "RegistrableDate"), interest.date(row, "EndDate"))
 
 
-def _visit(row: dict, interest: _Interest, report: ImportReport | None) -> Iterator[dict]:
+def _visit(row: dict, interest: _Interest, context: _Context) -> Iterator[dict]:
     """A visit outside the UK: each of its donors (numbered columns, `Donors_Name_1`...) paid the member, one
-    relation per donor."""
+    relation per donor, numbered as the register numbers them."""
     places = [place for number in range(1, _MAX_NUMBERED + 1)
               if (place := clean_name(row.get(f"VisitLocations_Country_{number}")))]
     purpose = clean_name(row.get("Purpose"))
-    start = _date(row.get("StartDate"), f"interest {interest.interest_id}: StartDate", report)
-    end = _date(row.get("EndDate"), f"interest {interest.interest_id}: EndDate", report)
+    start, end = interest.date(row, "StartDate"), interest.date(row, "EndDate")
     donors = [number for number in range(1, _MAX_NUMBERED + 1) if clean_name(row.get(f"Donors_Name_{number}"))]
     if not donors:
         raise ImportSkip(SkipReason.MISSING_ENDPOINT.value, "the visit names no donor")
     visit = f"visit to {', '.join(places)}" if places else "visit outside the UK"
     for number in donors:
         name = clean_name(row.get(f"Donors_Name_{number}")) or ""
-        donor = _party(name, "Person" if _true(row.get(f"Donors_IsPrivateIndividual_{number}")) else "Organization",
-                       interest)
+        donor = interest.party(name, "Person" if _true(row.get(f"Donors_IsPrivateIndividual_{number}"))
+                               else "Organization")
         value = _money(row.get(f"Donors_Value_{number}"), f"interest {interest.interest_id}: Donors_Value_{number}",
-                       report)
+                       context.report)
         paid = clean_name(row.get(f"Donors_PaymentType_{number}"))
         description = clean_name(row.get(f"Donors_PaymentDescription_{number}"))
-        document = interest.document(
+        yield interest.document(
             RelationType.PAYMENT, donor, interest.member,
             {"amount": value, "currency": "GBP" if value is not None else None,
              "purpose": _clip("; ".join(part for part in (paid and paid.lower(), visit) if part), 200),
              "summary": _clip("; ".join(part for part in (purpose, description) if part), _SUMMARY_LIMIT)},
-            start, end, report)
-        # one relation per donor, numbered as the register numbers them
-        document["relation_id"] = f"commons:{interest.interest_id}:payment:{number}"
-        yield document
+            start, end, relation_id=f"commons:{interest.interest_id}:payment:{number}")
 
 
-_READERS = {"employment": _employment, "donation": _donation, "shareholding": _shareholding, "visit": _visit}
+_READERS = {"employment": _employment, "earning": _earning, "donation": _donation, "shareholding": _shareholding,
+            "visit": _visit}
 _MAX_NUMBERED = 20  # the register numbers a visit's donors and places from 1; its exports have up to five
-
-
-def _party(name: str, schema: str, interest: _Interest, number: str | None = None) -> dict:
-    """A counterparty: by its Companies House number where the register gives one; else a firm or body by its
-    folded name (the same firm pays one member and gives to another), a person by his name among one member's
-    counterparties (two members' donors of one common name are not taken for one person: names never merge)."""
-    if number is not None:
-        return {"id": f"commons-company-gb-{number.lower()}", "schema": schema, "name": name[:500],
-                "identifiers": [{"scheme": "register", "value": number, "jurisdiction": "gb"}]}
-    if schema == "Person":
-        member = interest.member["id"].removeprefix("commons-member-")
-        return {"id": f"commons-person-{member}-{_digest(folded_name(name))}", "schema": schema, "name": name[:500]}
-    return {"id": f"commons-party-{_digest(folded_name(name))}", "schema": schema, "name": name[:500]}
 
 
 def _interest_order(row: dict) -> tuple:
@@ -375,7 +462,10 @@ def _company_number(value: object) -> str | None:
     text = _text(value).upper()
     if _COMPANY_NUMBER.match(compact := "".join(text.split())):
         return compact.zfill(8) if compact.isdigit() else compact
-    found = {token.zfill(8) if token.isdigit() else token for token in _NUMBER_IN_TEXT.findall(text)}
+    found = set(_NUMBER_IN_TEXT.findall(text))
+    # "Company Registration No. 03395681 Registered Charity No. 1068839": the one written as Companies House does
+    whole = {token for token in found if len(token) == 8}
+    found = whole or {token.zfill(8) for token in found}
     return found.pop() if len(found) == 1 else None
 
 
@@ -394,13 +484,16 @@ def _date(value: object, what: str, report: ImportReport | None) -> dt.date | No
     text = _text(value)
     if not text:
         return None
-    matched = _DATE.match(text)
+    day = None
     try:
-        day = dt.date(int(matched[1]), int(matched[2]), int(matched[3])) if matched else None
+        if (matched := _DATE.match(text)) is not None:
+            day = dt.date(int(matched[1]), int(matched[2]), int(matched[3]))
+        elif (matched := _DAY_FIRST.match(text)) is not None:
+            day = dt.date(int(matched[3]), int(matched[2]), int(matched[1]))
     except ValueError:
         day = None
     if day is None or not EARLIEST_DATE <= day <= LATEST_DATE:
-        _note(report, f"{what}: {text[:40]!r} is not a date (yyyy-mm-dd); left out")
+        _note(report, f"{what}: {text[:40]!r} is not a date (yyyy-mm-dd or dd/mm/yyyy); left out")
         return None
     return day
 

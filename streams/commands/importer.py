@@ -1,6 +1,7 @@
 """`coi-risk import FILE`: FtM entities, FtM/yente delta feeds, BODS statements, Wikidata entities, KEK media
 database records, OCDS releases and records, US lobbying disclosures (LDA filings), ESMA's MiCA register (CSV) or
-the UK Commons' Register of Members' Financial Interests (CSV) -> relationship events, on stdout or straight to Kafka (`--produce`). `import-ftm` is the same command under its old name.
+the UK Commons' Register of Members' Financial Interests (CSV) -> relationship events, on stdout or straight to
+Kafka (`--produce`). `import-ftm` is the same command under its old name.
 
 The file is streamed: an FtM export is read in three passes, a BODS or Wikidata file in two (each holds only what
 later lines need, see `schemas.ftm.import_ftm`, `schemas.bods.import_bods` and `schemas.wikidata.import_wikidata`);
@@ -107,14 +108,14 @@ def run_import(args: argparse.Namespace) -> int:
             elif args.format in ("auto", "commons") and commons_register(path):
                 fmt = "commons"
                 events = _commons_events(path, args, report)
+            elif (unlike := _csv_unlike(path)) is not None:
+                what, marker, why = unlike
+                raise SystemExit(refusal("import", f"{args.file} looks like {what} (its header names {marker}), but "
+                                                   f"{why}: save it as its publisher does, CSV in UTF-8 with commas"))
             elif args.format == "commons":
                 raise SystemExit(refusal("import", f"{args.file} is not a category file of the Commons' Register of "
                                                    "Members' Financial Interests: its first line is not its CSV "
                                                    "header (ID,Summary,...,Category,MNIS ID,Member,...)"))
-            elif (unlike := _mica_unlike(path)) is not None:
-                raise SystemExit(refusal("import", f"{args.file} looks like one of ESMA's MiCA registers (its header "
-                                                   f"names ae_competentAuthority), but {unlike}: save it as ESMA "
-                                                   "publishes it, CSV in UTF-8 with commas"))
             elif args.format == "mica":
                 raise SystemExit(refusal("import", f"{args.file} is not one of ESMA's MiCA registers: its first line "
                                                    "is not a register's CSV header (ae_competentAuthority,...)"))
@@ -223,14 +224,18 @@ def _commons_export(directory: Path, args: argparse.Namespace, report: ImportRep
         if not commons_register(file):
             raise SystemExit(refusal("import", f"{file} is not a category file of the Commons' register of "
                                                "interests: its first line is not its CSV header"))
+    from schemas.commons import company_numbers, normalised
+
     employments = {row.get("ID", ""): row for file in files if category(file)[0] == (1,)
-                   for row in _csv_rows(file, str(file))}
-    return itertools.chain.from_iterable(_commons_events(file, args, report, employments, f"{file.name} ")
+                   for row in map(normalised, _csv_rows(file, str(file)))}
+    # a company the register gives a number for in one category (a donation) is that company in all of them
+    numbers = company_numbers(normalised(row) for file in files for row in _csv_rows(file, str(file)))
+    return itertools.chain.from_iterable(_commons_events(file, args, report, employments, f"{file.name} ", numbers)
                                          for file in files)
 
 
 def _commons_events(path: Path, args: argparse.Namespace, report: ImportReport,
-                    employments: dict | None = None, where: str = "") -> Iterator:
+                    employments: dict | None = None, where: str = "", numbers: dict | None = None) -> Iterator:
     from schemas.commons import COMMONS_IMPORT_VERSION, EXTRACTOR_NAME as COMMONS_EXTRACTOR, import_commons_interests
     from schemas.ftm import ImportDefaults
 
@@ -241,24 +246,37 @@ def _commons_events(path: Path, args: argparse.Namespace, report: ImportReport,
                                            "later export of the register restates each interest under its id)"))
     defaults = ImportDefaults(extractor_name=COMMONS_EXTRACTOR, extractor_version=COMMONS_IMPORT_VERSION,
                               **_given(args))
-    return import_commons_interests(lambda: _csv_rows(path), defaults, report, employments, where)
+    return import_commons_interests(lambda: _csv_rows(path), defaults, report, employments, where, numbers)
 
 
-def _mica_unlike(path: Path) -> str | None:
-    """How a file whose beginning names a MiCA register's first column is not such a register's CSV as ESMA writes
-    it (a spreadsheet's re-save), or None: a refusal that says so, not that the file is no JSON."""
+# The CSV registers `coi-risk import` reads: a column only each one's header names, and what the file then is
+_CSV_REGISTERS = (("ae_competentAuthority", "one of ESMA's MiCA registers"),
+                  ("MNIS ID", "a category file of the Commons' register of interests"))
+
+
+def _csv_unlike(path: Path) -> tuple[str, str, str] | None:
+    """(what the file looks like, the column that says so, how it is not that CSV as its publisher writes it) for a
+    file whose beginning names a register's column but that is a spreadsheet's re-save: a refusal that says so,
+    not that the file is no JSON. None otherwise."""
     with path.open("rb") as stream:
         head = stream.read(64 * 1024)
     utf16 = head[:2] in (b"\xff\xfe", b"\xfe\xff")
     text = head.decode("utf-16" if utf16 else "utf-8", errors="replace").lstrip("\ufeff")
-    if "ae_competentAuthority" not in text:
+    what = next(((marker, name) for marker, name in _CSV_REGISTERS if marker in text), None)
+    if what is None:
         return None
+    marker, name = what
     if utf16:
-        return "it is UTF-16"
+        return name, marker, "it is UTF-16"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # (not a character the 64 KiB cut in two)
+            return name, marker, f"it is not UTF-8 (byte {head[exc.start:exc.start + 1]!r} at byte {exc.start:,})"
     first = text.splitlines()[0] if text else ""
     separator = max((";", "\t"), key=first.count)
     if first.count(separator) > first.count(","):
-        return f"its cells are separated by {separator!r}"
+        return name, marker, f"its cells are separated by {separator!r}"
     return None
 
 
@@ -295,7 +313,8 @@ def _csv_rows(path: Path, what: str = "the file") -> Iterator[dict]:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SystemExit(refusal("import", f"{what} is not UTF-8 (byte {exc.object[exc.start:exc.start + 1]!r} at "
-                                           f"byte {exc.start:,}); ESMA's registers are UTF-8")) from None
+                                           f"byte {exc.start:,}); the registers are read as UTF-8, as their "
+                                           "publishers write them")) from None
     # strict: a quote out of place stops the reading at its line, where a lenient reader would run on and swallow
     # the rows after it into one cell
     rows = csv.DictReader(io.StringIO(text, newline=""), strict=True)
@@ -303,11 +322,13 @@ def _csv_rows(path: Path, what: str = "the file") -> Iterator[dict]:
         # the names as `mica_register` read them: ESMA's columns with any stray spaces around them
         header = rows.fieldnames = [column_name(name) for name in rows.fieldnames or ()]
         if repeated := sorted({name for name in header if name and header.count(name) > 1}):
-            raise SystemExit(refusal("import", f"{what}: the CSV header names {', '.join(repeated)} more than once: which "
+            raise SystemExit(refusal("import", f"{what}: the CSV header names {', '.join(repeated)} more than once: "
+                                               "which "
                                                "column holds what cannot be told"))
         yield from rows
     except csv.Error as exc:
-        raise SystemExit(refusal("import", f"{what}: the CSV cannot be read past line {rows.line_num:,}: {exc}")) from None
+        raise SystemExit(refusal("import", f"{what}: the CSV cannot be read past line {rows.line_num:,}: "
+                                           f"{exc}")) from None
 
 
 def _events(fmt: str, reader: JsonValues, args: argparse.Namespace, report: ImportReport,

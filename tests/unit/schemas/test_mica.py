@@ -406,7 +406,8 @@ def test_an_unlicensed_firm_is_not_the_licensed_firm_whose_name_it_uses():
 
 def test_an_unlicensed_firm_known_only_by_its_website_is_named_by_it():
     _, rows = rows_of(NCASP)
-    row = {**rows[0], "ae_lei_name": " ", "ae_commercial_name": "", "ae_website": "https://a.example | https://b.example"}
+    row = {**rows[0], "ae_lei_name": " ", "ae_commercial_name": "",
+           "ae_website": "https://a.example | https://b.example"}
     event = imported(NCASP, [row])[0][0]
     assert event.target.name == "https://a.example"
     assert len(imported(NCASP, [{**row, "ae_lei_name": "x" * 900}])[0][0].target.name) == 500
@@ -600,7 +601,8 @@ def test_an_authority_slug_is_bounded_and_values_sort_whatever_their_case():
     row = next(row for row in rows if row["ae_lei_name"].strip() == "Bybit EU GmbH")
     event, = imported(CASPS, [dict(row, ae_competentAuthority="Authority " * 40)])[0]
     assert len(event.source.id) <= len("mica-authority-at-") + 120
-    event, = imported(CASPS, [dict(row, ac_serviceCode="B. beta|a. alpha|c. gamma", ac_serviceCode_cou="DE|All EU|at")])[0]
+    event, = imported(CASPS, [dict(row, ac_serviceCode="B. beta|a. alpha|c. gamma",
+                                   ac_serviceCode_cou="DE|All EU|at")])[0]
     assert event.properties.summary == "services: a. alpha, B. beta, c. gamma; offered in: AT, DE"
 
 

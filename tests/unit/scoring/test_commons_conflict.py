@@ -8,7 +8,7 @@ import datetime as dt
 
 from schemas.events import RelationshipEvent
 from scoring.resolution import ResolvingEngine
-from tests.unit.schemas.test_commons import GIFTS, imported, rows_of
+from tests.unit.schemas.test_commons import EMPLOYMENT, GIFTS, SHAREHOLDINGS, imported, rows_of
 
 MINISTER = "commons-member-999999"  # fictional: the register's real gift, given here to a member who is not real
 OFFICE = ("example-office", "Position", "Minister for Culture (example)", ("gov.national",))
@@ -30,12 +30,21 @@ def hypothetical(relation_type: str, source: dict, target: dict, number: int) ->
 def engine_with(gift: bool) -> ResolvingEngine:
     _, rows = rows_of(GIFTS)
     row = next(row for row in rows if row["Summary"].startswith("Glastonbury Festival"))
-    events = imported(GIFTS, [{**row, "MNIS ID": "999999", "Member": "Example Minister"}])[0] if gift else []
+    return ministers_engine(imported(GIFTS, [fictional(row)])[0] if gift else [], SUPPLIER)
+
+
+def fictional(row: dict) -> dict:
+    """A real interest given to a member who is not real."""
+    return {**row, "MNIS ID": "999999", "Member": "Example Minister"}
+
+
+def ministers_engine(register: list, supplier: dict, day: dt.date = dt.date(2025, 7, 1)) -> ResolvingEngine:
+    """The register's events, and a fictional minister whose office awards contracts to the supplier."""
     office = {"id": OFFICE[0], "schema": OFFICE[1], "name": OFFICE[2], "topics": list(OFFICE[3])}
     member = {"id": MINISTER, "schema": "Person", "name": "Example Minister", "topics": ["role.pep"]}
-    layer = ResolvingEngine(as_of=dt.date(2025, 7, 1))
-    layer.apply_many([*events, hypothetical("occupancy", member, office, 1),
-                      hypothetical("awards_contract", office, SUPPLIER, 2)])
+    layer = ResolvingEngine(as_of=day)
+    layer.apply_many([*register, hypothetical("occupancy", member, office, 1),
+                      hypothetical("awards_contract", office, supplier, 2)])
     return layer
 
 
@@ -48,3 +57,30 @@ def test_hospitality_from_a_company_the_ministers_office_contracts_with_is_a_con
         {"https://interests-api.parliament.uk/api/v1/Interests/12879"}
     # without the register the engine knows of no tie between the minister and the supplier
     assert engine_with(gift=False).score(MINISTER, "example-supplier") is None
+
+
+def test_a_job_held_for_years_is_a_tie_while_it_lasts():
+    # BB Energy Trading Ltd has paid a member since 2018-09-01, no end: seven years on, still a tie
+    _, rows = rows_of(EMPLOYMENT)
+    row = next(row for row in rows if row["ID"] == "4849")
+    events = imported(EMPLOYMENT, [fictional(row)])[0]
+    employer = next(event.target for event in events if event.relation_type.value == "partners_with")
+    supplier = {"id": employer.id, "schema": "Company", "name": employer.name}
+    score = ministers_engine(events, supplier, dt.date(2025, 9, 1)).score(MINISTER, employer.id)
+    assert score is not None and "COI-AUTH-COMMERCIAL" in score.rules
+    ended = imported(EMPLOYMENT, [fictional({**row, "EndDate": "2019-01-31"})])[0]
+    assert ministers_engine(ended, supplier, dt.date(2025, 9, 1)).score(MINISTER, employer.id) is None
+
+
+def test_a_shareholding_over_15_percent_may_be_control_and_one_of_70000_pounds_is_not():
+    _, rows = rows_of(SHAREHOLDINGS)
+    control = next(row for row in rows if row["ShareholdingThreshold"].startswith("(i)") and not row["EndDate"])
+    minority = next(row for row in rows if row["ShareholdingThreshold"].startswith("(ii)") and not row["EndDate"])
+    rules = {}
+    for label, row in (("over 15%", control), ("over £70,000", minority)):
+        (event,) = imported(SHAREHOLDINGS, [fictional(row)])[0]
+        supplier = {"id": event.target.id, "schema": "Company", "name": event.target.name}
+        score = ministers_engine([event], supplier).score(MINISTER, event.target.id)
+        rules[label] = score.rules if score is not None else ()
+    assert "COI-AUTH-OWNERSHIP" in rules["over 15%"]  # the engine's unknown stake, flagged as assumed
+    assert "COI-AUTH-OWNERSHIP" not in rules["over £70,000"]  # at most 15%: no control

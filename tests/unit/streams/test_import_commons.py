@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from schemas import parse_event
-from tests.unit.schemas.test_commons import (AD_HOC_PAYMENTS, EXPORT, FAMILY_LOBBYING, GIFTS, SHAREHOLDINGS,
-                                            SHAREHOLDINGS_FEBRUARY)
+from tests.unit.schemas.test_commons import (AD_HOC_PAYMENTS, EXPORT, FAMILY_LOBBYING, GIFTS, GIFTS_ABROAD,
+                                            SHAREHOLDINGS, SHAREHOLDINGS_FEBRUARY)
 from tests.unit.schemas.test_mica import CASPS
 from tests.unit.streams.test_import_ocds import run
 
@@ -34,9 +34,10 @@ def test_other_files_and_flags_are_refused_in_one_line(capsys):
 
 def test_an_export_is_imported_whole_from_its_directory(capsys, tmp_path):
     lines, err, code = run(capsys, str(EXPORT))
-    # 1: 511 employments (two relations each), 1.1: 200 payments, 1.2: 184, 2: 200, 3: 650, 4: 351 (316 visits),
-    # 5: 11, 7: 202; skipped: 6 (215), 9 (34), 10 (21)
-    assert code == 0 and "import (commons): converted 2820" in err and "skipped 270 (not_converted_yet: 270)" in err, err
+    # 1: 511 employments (990 relations: two each, one for the 32 directors), 1.1: 200 payments, 1.2: 184, 2: 200,
+    # 3: 650, 4: 351 (316 visits), 5: 11, 7: 202; skipped: 6 (215), 9 (34), 10 (21)
+    assert code == 0 and "import (commons): converted 2788" in err, err
+    assert "skipped 270 (not_converted_yet: 270)" in err, err
     events = [parse_event(line.encode()) for line in lines]
     payments = {event.relation_id for event in events if event.relation_type.value == "payment"}
     assert "commons:12851:payment" in payments  # an ad hoc payment, read with its employment
@@ -49,3 +50,15 @@ def test_an_export_is_imported_whole_from_its_directory(capsys, tmp_path):
     (tmp_path / "PublishedInterest-Category_7.csv").write_text("name,country\nACME,GB\n")
     lines, err, code = run(capsys, str(tmp_path))
     assert lines == [] and code == 2 and "is not a category file" in err
+
+
+def test_a_spreadsheets_resave_is_refused_for_what_it_is(capsys, tmp_path):
+    text = GIFTS_ABROAD.read_bytes().decode("utf-8-sig")
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(text.encode("latin-1", errors="replace"))
+    semicolons = tmp_path / "semicolons.csv"
+    semicolons.write_text(text.replace(",", ";"), encoding="utf-8")
+    for path, why in ((latin, "it is not UTF-8 (byte b'\\xa3'"), (semicolons, "its cells are separated by ';'")):
+        lines, err, code = run(capsys, str(path))
+        assert lines == [] and code == 2 and "looks like a category file of the Commons' register" in err, err
+        assert why in err, err
