@@ -262,7 +262,10 @@ def _csv_unlike(path: Path) -> tuple[str, str, str] | None:
         head = stream.read(64 * 1024)
     utf16 = head[:2] in (b"\xff\xfe", b"\xfe\xff")
     text = head.decode("utf-16" if utf16 else "utf-8", errors="replace").lstrip("\ufeff")
-    what = next(((marker, name) for marker, name in _CSV_REGISTERS if marker in text), None)
+    first = text.splitlines()[0] if text else ""
+    if first.lstrip().startswith(("{", "[")):  # JSON that names a register's column (in a description, say)
+        return None
+    what = next(((marker, name) for marker, name in _CSV_REGISTERS if marker in first), None)
     if what is None:
         return None
     marker, name = what
@@ -273,7 +276,6 @@ def _csv_unlike(path: Path) -> tuple[str, str, str] | None:
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 3:  # (not a character the 64 KiB cut in two)
             return name, marker, f"it is not UTF-8 (byte {head[exc.start:exc.start + 1]!r} at byte {exc.start:,})"
-    first = text.splitlines()[0] if text else ""
     separator = max((";", "\t"), key=first.count)
     if first.count(separator) > first.count(","):
         return name, marker, f"its cells are separated by {separator!r}"

@@ -62,3 +62,11 @@ def test_a_spreadsheets_resave_is_refused_for_what_it_is(capsys, tmp_path):
         lines, err, code = run(capsys, str(path))
         assert lines == [] and code == 2 and "looks like a category file of the Commons' register" in err, err
         assert why in err, err
+
+
+def test_json_that_names_a_registers_column_is_read_as_json(capsys, tmp_path):
+    entity = tmp_path / "entity.json"
+    entity.write_text('{"id": "x", "schema": "Person", "properties": {"name": ["X"], '
+                      '"notes": ["MNIS ID; ae_competentAuthority; one; two; three"]}}\n', encoding="utf-8")
+    lines, err, code = run(capsys, str(entity))
+    assert code == 0 and "import (ftm)" in err and "looks like" not in err, err
