@@ -23,7 +23,9 @@ pay him or are his. Categories read:
 The others (6 land and property, 8 miscellaneous, 9 and 10 family members) are skipped row by row with the
 reason.
 
-- A member is `commons-member-<MNIS id>` (the Parliament's member id), a Person with the topic `role.pep`.
+- A member is `commons-member-<MNIS id>` (the Parliament's member id), a Person with the topic `role.pep` and the
+  id as `ukparliament` identifier: Wikidata's item of the member (P10428), with the offices he holds, is the same
+  node.
 - A company the register gives a Companies House number for is `commons-company-gb-<number>`, with the number as
   a `register` identifier (jurisdiction gb), which merges it with the same company from BODS or OpenSanctions;
   other counterparties are `commons-party-<digest of the folded name>` (the same firm may pay one member and give
@@ -230,7 +232,7 @@ class _Interest:
                              "the interest gives no date of publication or update: give --retrieved-at")
         link = _text(row.get("Link"))
         member = {"id": f"commons-member-{member_id}", "schema": "Person", "name": name[:500], "country": "gb",
-                  "topics": ["role.pep"]}
+                  "topics": ["role.pep"], "identifiers": [{"scheme": "ukparliament", "value": member_id}]}
         return cls(interest_id, member, observed,
                    link if link.startswith("https://") else f"{REGISTER_URL}/{interest_id}", context)
 

@@ -201,6 +201,8 @@ IDENTIFIER_SCHEMES: dict[str, IdentifierScheme] = {scheme.name: scheme for schem
     IdentifierScheme("inn", "Russian taxpayer number (INN)", "innCode", r"^[0-9]{10}([0-9]{2})?$"),
     IdentifierScheme("tax", "tax number, unique within its jurisdiction", "taxNumber", r"^[0-9A-Z]+$",
                      jurisdiction=True, separators="-./"),
+    # the id of members-api.parliament.uk (the Commons' register of interests calls it MNIS ID; Wikidata P10428)
+    IdentifierScheme("ukparliament", "UK Parliament member id (MNIS)", None, r"^[1-9][0-9]*$", fold_case=False),
     # weak: shared by people with one name on a list, or re-used across registers; kept, never merged on
     IdentifierScheme("other", "any other identifier (kept for analysts, never merged on)", None, r"^.+$",
                      strong=False, fold_case=False),

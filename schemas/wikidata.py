@@ -6,7 +6,9 @@ statements out as relationship events. docs/events.md ("Wikidata") has the mappi
   A `deprecated` statement is skipped (Wikidata marks it as known to be wrong); a `novalue`/`somevalue` snak names
   no entity and is skipped with a note.
 - Endpoints: the QID is the entity id and the `wikidata` identifier (contract 1.1), so the same person from an FtM
-  file (`wikidataId`) or a BODS register (`MISC-WIKIDATA`) is one node in the resolution layer. The name is the
+  file (`wikidataId`) or a BODS register (`MISC-WIKIDATA`) is one node in the resolution layer; the external ids
+  of `EXTERNAL_IDS` (an LEI, a UK Parliament member id) are identifiers too, so a company of the MiCA register or
+  a member of the Commons' register of interests is the item with its offices. The name is the
   English label, else the multilingual (`mul`) one, else the label of the first language code, else the QID
   (noted). The schema comes from the item's P31 (instance of) through `INSTANCE_SCHEMA`, else from the ranges of
   the properties that name it (`Claim.item_schema`/`value_schema`), else LegalEntity where the relation allows it;
@@ -28,13 +30,15 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from schemas.events import SCHEMA_VERSION, RelationshipEvent
+from pydantic import ValidationError
+
+from schemas.events import SCHEMA_VERSION, EntityIdentifier, RelationshipEvent
 from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason, _record,
                          converted_event, count_outcome, text_or_none)
 from schemas.values import UnreadableValue, first_day, last_day, read_timestamp
-from schemas.vocabulary import RELATIONS, EntitySchema, RelationType, Status
+from schemas.vocabulary import IDENTIFIER_SCHEMES, RELATIONS, EntitySchema, RelationType, Status
 
-WIKIDATA_IMPORT_VERSION = "1.5"  # bump when the mapping changes what an import yields
+WIKIDATA_IMPORT_VERSION = "1.6"  # bump when the mapping changes what an import yields
 EXTRACTOR_NAME = "wikidata-import"
 PUBLISHER = "Wikidata"
 ITEM_URL = "https://www.wikidata.org/wiki/{}"
@@ -154,6 +158,13 @@ INSTANCE_SCHEMA: dict[str, EntitySchema] = {
 # `authority.position_tiers`): a head of state or government by the office's own class, and the level of the
 # jurisdiction it applies to (P1001) by that item's class, when the file carries the jurisdiction's item.
 HEAD_CLASSES = frozenset({"Q48352", "Q2285706", "Q30461", "Q14212"})  # head of state, of government, president, PM
+
+# External-id properties read as an entity's identifiers (`schemas.vocabulary.IDENTIFIER_SCHEMES`): the same entity
+# in a register that names it by them
+EXTERNAL_IDS: dict[str, str] = {
+    "P1278": "lei",  # Legal Entity Identifier
+    "P10428": "ukparliament",  # UK Parliament member id (members-api.parliament.uk; the register of interests' MNIS ID)
+}
 JURISDICTION_TOPIC: dict[str, str] = {
     "Q6256": "gov.national",  # country
     "Q3624078": "gov.national",  # sovereign state
@@ -236,6 +247,28 @@ def _aliases(entity: dict, name: str) -> list[str]:
     return [a for a in dict.fromkeys(found) if a != name]
 
 
+def _external_ids(qid: str, claims: dict, report: ImportReport | None) -> tuple[tuple[str, str], ...]:
+    """(scheme, value) of the item's `EXTERNAL_IDS` statements, each value as its scheme writes it; one that is
+    none (a malformed LEI) is noted and left out, never guessed at."""
+    found: set[tuple[str, str]] = set()
+    for prop, scheme in EXTERNAL_IDS.items():
+        for statement in _objects(claims.get(prop)):
+            snak = statement.get("mainsnak")
+            value = snak.get("datavalue", {}).get("value") if isinstance(snak, dict) and \
+                snak.get("snaktype") == "value" and isinstance(snak.get("datavalue"), dict) else None
+            if statement.get("rank") == "deprecated" or not isinstance(value, str):
+                continue
+            try:
+                identifier = EntityIdentifier(scheme=scheme, value=value)
+            except ValidationError:
+                identifier = None
+            if identifier is None or not re.fullmatch(IDENTIFIER_SCHEMES[scheme].pattern, identifier.value):
+                _note(report, qid, f"{prop} {value[:40]!r} is no {scheme} identifier: left out")
+                continue
+            found.add((scheme, identifier.value))
+    return tuple(sorted(found))
+
+
 def _value_id(snak: object) -> str | None:
     """The QID a wikibase-item snak names; None for novalue/somevalue and other data types."""
     if not isinstance(snak, dict) or snak.get("snaktype") != "value":
@@ -257,6 +290,7 @@ class _Known:
     full: tuple[str, int] | None = None  # (modified, position) of the version whose statements are read
     ranges: set[EntitySchema | None] = field(default_factory=set)  # what the statements naming it say it is
     jurisdictions: tuple[str, ...] = ()  # an office's P1001 (applies to jurisdiction)
+    identifiers: tuple[tuple[str, str], ...] = ()  # (scheme, value) of its `EXTERNAL_IDS` statements
 
 
 @dataclass
@@ -300,6 +334,7 @@ def import_wikidata(read: Callable[[], Iterable[object]], defaults: ImportDefaul
                 known.jurisdictions = tuple(filter(None, (_value_id(s.get("mainsnak"))
                                                           for s in _objects(claims.get("P1001"))
                                                           if s.get("rank") != "deprecated")))
+                known.identifiers = _external_ids(qid, claims, report)
             for prop, claim in PROPERTIES.items():
                 for statement in _objects(claims.get(prop)):
                     value = _value_id(statement.get("mainsnak"))
@@ -443,7 +478,8 @@ def _ref(qid: str, allowed: frozenset[EntitySchema], state: _State, report: Impo
         state.noted.add((qid, "name"))
         _note(report, qid, "no label in the file: named by its QID")
     ref: dict = {"id": qid, "schema": schema.value, "name": (name or qid)[:500],
-                 "identifiers": [{"scheme": "wikidata", "value": qid}]}
+                 "identifiers": [{"scheme": "wikidata", "value": qid},
+                                 *({"scheme": scheme, "value": value} for scheme, value in known.identifiers)]}
     if known.aliases:
         ref["aliases"] = list(known.aliases)
     if schema is EntitySchema.POSITION:

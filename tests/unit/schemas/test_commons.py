@@ -67,6 +67,8 @@ def test_a_members_shareholdings_are_his_stakes_in_the_companies():
     endava = by_relation(events)["commons:1330:ownership"]
     assert (endava.source.id, endava.source.name, endava.target.name) == \
         ("commons-member-4051", "John Glen", "Endava Ltd")
+    # the Parliament's member id: Wikidata's P10428, so the item of the member (with his offices) is the same node
+    assert [(i.scheme, i.value) for i in endava.source.identifiers] == [("ukparliament", "4051")]
     # "valued at more than £70,000": the stake is not over 15% (it would be registered as such)
     assert (endava.properties.percentage, endava.properties.percentage_max) == (None, 15.0)
     assert endava.properties.role == "(ii) Other shareholdings, valued at more than £70,000"

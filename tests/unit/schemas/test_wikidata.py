@@ -488,3 +488,22 @@ def test_a_head_of_a_states_government_weighs_as_a_state_office():
     events, _ = imported([person, office, land])
     topics = frozenset(events[0].target.topics)
     assert ScoringConfig.load().authority.tier_weight(topics) == 0.8, topics
+
+
+def external_id(qid: str, prop: str, value: str, n: str) -> dict:
+    return {"id": f"{qid}${n}", "rank": "normal", "type": "statement", "mainsnak": snak(prop, value)}
+
+
+def test_an_items_external_ids_are_its_identifiers():
+    # (hand-made: a member of the UK Parliament by his member id, P10428; a firm by its LEI, P1278)
+    member = entity("Q1", "A member", statement("Q1", "P31", "Q5", "c"), statement("Q1", "P39", "Q2", "s"),
+                    external_id("Q1", "P10428", "4051", "p"))
+    firm = entity("Q3", "A firm", statement("Q3", "P31", "Q4830453", "c"), statement("Q3", "P127", "Q1", "o"),
+                  external_id("Q3", "P1278", "5299005v5gbsn2a4c303", "l"),  # as written: folded to upper case
+                  external_id("Q3", "P1278", "not an LEI", "x"))
+    events, report = imported([member, firm])
+    refs = {ref.id: ref for event in events for ref in (event.source, event.target)}
+    assert [(i.scheme, i.value) for i in refs["Q1"].identifiers] == [("wikidata", "Q1"), ("ukparliament", "4051")]
+    assert [(i.scheme, i.value) for i in refs["Q3"].identifiers] == \
+        [("wikidata", "Q3"), ("lei", "5299005V5GBSN2A4C303")]
+    assert any("P1278 'not an LEI' is no lei identifier" in note for note in report.notes)

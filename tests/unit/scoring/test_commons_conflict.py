@@ -84,3 +84,24 @@ def test_a_shareholding_over_15_percent_may_be_control_and_one_of_70000_pounds_i
         rules[label] = score.rules if score is not None else ()
     assert "COI-AUTH-OWNERSHIP" in rules["over 15%"]  # the engine's unknown stake, flagged as assumed
     assert "COI-AUTH-OWNERSHIP" not in rules["over £70,000"]  # at most 15%: no control
+
+
+def test_the_minister_wikidata_names_by_his_parliament_id_is_the_member_of_the_register():
+    """The office from Wikidata (a hand-made item of the fictional member: his P39 and P10428), the register's gift:
+    one person by the Parliament's member id, no hypothetical occupancy needed."""
+    from tests.unit.schemas.test_wikidata import entity, external_id, imported as from_wikidata, statement
+
+    minister = entity("Q900000001", "Example Minister", statement("Q900000001", "P31", "Q5", "c"),
+                      statement("Q900000001", "P39", "Q900000002", "s"),
+                      external_id("Q900000001", "P10428", "999999", "p"))
+    office = entity("Q900000002", "Minister for Culture (example)", statement("Q900000002", "P31", "Q4164871", "c"))
+    held, _ = from_wikidata([minister, office])
+    _, rows = rows_of(GIFTS)
+    row = next(row for row in rows if row["Summary"].startswith("Glastonbury Festival"))
+    office_ref = {"id": "Q900000002", "schema": "Position", "name": "Minister for Culture (example)"}
+    layer = ResolvingEngine(as_of=dt.date(2025, 7, 1))
+    layer.apply_many([*held, *imported(GIFTS, [fictional(row)])[0],
+                      hypothetical("awards_contract", office_ref, SUPPLIER, 2)])
+    score = layer.score("Q900000001", "example-supplier")
+    assert score is not None and "COI-AUTH-COMMERCIAL" in score.rules
+    assert set(score.actor_merged_ids) == {"Q900000001", MINISTER}
