@@ -142,13 +142,13 @@ def company_numbers(rows: Iterable[dict]) -> dict[str, str]:
 def import_commons_interests(read: Callable[[], Iterable[dict]], defaults: ImportDefaults = ImportDefaults(
         extractor_name=EXTRACTOR_NAME, extractor_version=COMMONS_IMPORT_VERSION),
         report: ImportReport | None = None, employments: Mapping[str, dict] | None = None,
-        where: str = "", numbers: Mapping[str, str] | None = None) -> Iterator[RelationshipEvent]:
+        where: str = "", numbers: Mapping[str, str] | None = None, caveat: bool = True) -> Iterator[RelationshipEvent]:
     """Stream the events of one category file's rows (dicts by column name, as `csv.DictReader` reads them), in
     interest id order, so that one file gives the same events in any row order. `employments` (the rows of the
     same export's category 1 by interest id) lets the payments of categories 1.1 and 1.2 name their payer; `where`
     (the file's name, when an export's files are read together) prefixes the rows' numbers in what is skipped;
     `numbers` (`company_numbers` of all the export's rows; by default this file's) names a company by the number
-    the register gives for it elsewhere."""
+    the register gives for it elsewhere; `caveat`: say (once an export) that undated changes need --retrieved-at."""
     rows = []
     for number, row in enumerate(map(normalised, read()), start=2):  # row 1 is the header, as a spreadsheet has it
         if None not in row and not any(isinstance(value, str) and value.strip() for value in row.values()):
@@ -156,8 +156,8 @@ def import_commons_interests(read: Callable[[], Iterable[dict]], defaults: Impor
         rows.append((_interest_order(row), number, row))
     context = _Context(defaults, report, employments,
                        company_numbers(row for _, _, row in rows) if numbers is None else numbers)
-    if defaults.retrieved_at is None and rows:
-        _note(report, f"{where}each interest is observed when the register last published or updated it: a change "
+    if defaults.retrieved_at is None and rows and caveat:
+        _note(report, "each interest is observed when the register last published or updated it: a change "
                       "it does not date (a member knighted, a wording changed) is ordered against an earlier "
                       "export's by content alone; give --retrieved-at, the day the export was downloaded")
     for number, row in _one_per_interest(sorted(rows, key=lambda item: item[:2]), where, report):

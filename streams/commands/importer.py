@@ -12,6 +12,7 @@ command runs: followthemoney takes over a second to load, and every `coi-risk` i
 from __future__ import annotations
 
 import argparse
+import atexit
 import csv
 import datetime as dt
 import hashlib
@@ -109,16 +110,16 @@ def run_import(args: argparse.Namespace) -> int:
                 fmt = "commons"
                 events = _commons_events(path, args, report)
             elif (unlike := _csv_unlike(path)) is not None:
-                what, marker, why = unlike
-                raise SystemExit(refusal("import", f"{args.file} looks like {what} (its header names {marker}), but "
-                                                   f"{why}: save it as its publisher does, CSV in UTF-8 with commas"))
+                raise SystemExit(refusal("import", _resaved(_named(args.file), unlike)))
             elif args.format == "commons":
-                raise SystemExit(refusal("import", f"{args.file} is not a category file of the Commons' Register of "
+                raise SystemExit(refusal("import", f"{_named(args.file)} is not a category file of the Commons' "
+                                                   "Register of "
                                                    "Members' Financial Interests: its first line is not its CSV "
                                                    "header (ID,Summary,...,Category,MNIS ID,Member,...)"))
             elif args.format == "mica":
-                raise SystemExit(refusal("import", f"{args.file} is not one of ESMA's MiCA registers: its first line "
-                                                   "is not a register's CSV header (ae_competentAuthority,...)"))
+                raise SystemExit(refusal("import", f"{_named(args.file)} is not one of ESMA's MiCA registers: its "
+                                                   "first line is not a register's CSV header "
+                                                   "(ae_competentAuthority,...)"))
             else:
                 refuse_non_json(path, args.file)
                 reader = JsonValues(path, report, progress=not args.quiet and sys.stderr.isatty())
@@ -208,34 +209,57 @@ def commons_register(path: Path) -> bool:
     return header is not None and is_register(header)
 
 
+_CATEGORY_FILE = re.compile(r"^PublishedInterest-Category_(\d+(?:\.\d+)?)\.csv$")
+
+
 def _commons_export(directory: Path, args: argparse.Namespace, report: ImportReport) -> Iterator:
     """A whole export of the Commons' register: every category file of the directory, in category order, the
     payments of 1.1 and 1.2 with the employments of 1 they belong to."""
-    def category(file: Path) -> tuple:
-        number = file.stem.rsplit("_", 1)[-1]
-        return tuple(int(part) if part.isdigit() else 0 for part in number.split(".")), file.name
-
-    files = sorted(directory.glob("PublishedInterest-Category_*.csv"), key=category)
-    if args.format not in ("auto", "commons") or not files:
+    if args.format not in ("auto", "commons"):
+        raise SystemExit(refusal("import", f"{args.file} is a directory: coi-risk import reads one only as an export "
+                                           "of the Commons' register of interests (--format auto or commons)"))
+    named = sorted(directory.glob("PublishedInterest-Category_*"))
+    if not named:
         raise SystemExit(refusal("import", f"{args.file} is a directory: coi-risk import reads one as an export of "
                                            "the Commons' register of interests (its PublishedInterest-Category_*.csv "
                                            "files), and it holds none"))
-    for file in files:
+    files = []
+    for file in named:
+        category = _CATEGORY_FILE.match(file.name)
+        if category is None or not file.is_file():  # "PublishedInterest-Category_7 (1).csv": a second download
+            raise SystemExit(refusal("import", f"{file} is not one of the export's category files (named "
+                                               "PublishedInterest-Category_<n>.csv): remove or rename it"))
         if not commons_register(file):
+            if (unlike := _csv_unlike(file)) is not None:
+                raise SystemExit(refusal("import", _resaved(str(file), unlike)))
             raise SystemExit(refusal("import", f"{file} is not a category file of the Commons' register of "
                                                "interests: its first line is not its CSV header"))
+        files.append((tuple(int(part) for part in category[1].split(".")), file))
+    files = [file for _, file in sorted(files)]
     from schemas.commons import company_numbers, normalised
 
-    employments = {row.get("ID", ""): row for file in files if category(file)[0] == (1,)
+    employments = {row.get("ID", ""): row for file in files if _CATEGORY_FILE.match(file.name)[1] == "1"
                    for row in map(normalised, _csv_rows(file, str(file)))}
     # a company the register gives a number for in one category (a donation) is that company in all of them
     numbers = company_numbers(normalised(row) for file in files for row in _csv_rows(file, str(file)))
-    return itertools.chain.from_iterable(_commons_events(file, args, report, employments, f"{file.name} ", numbers)
-                                         for file in files)
+    return itertools.chain.from_iterable(
+        _commons_events(file, args, report, employments, f"{file.name}: ", numbers, caveat=index == 0)
+        for index, file in enumerate(files))
+
+
+def _named(file: str) -> str:
+    return "standard input" if file == "-" else file
+
+
+def _resaved(name: str, unlike: tuple[str, str, str]) -> str:
+    what, marker, why = unlike
+    return f"{name} looks like {what} (its header names {marker}), but {why}: save it as its publisher does, CSV " \
+           "in UTF-8 with commas"
 
 
 def _commons_events(path: Path, args: argparse.Namespace, report: ImportReport,
-                    employments: dict | None = None, where: str = "", numbers: dict | None = None) -> Iterator:
+                    employments: dict | None = None, where: str = "", numbers: dict | None = None,
+                    caveat: bool = True) -> Iterator:
     from schemas.commons import COMMONS_IMPORT_VERSION, EXTRACTOR_NAME as COMMONS_EXTRACTOR, import_commons_interests
     from schemas.ftm import ImportDefaults
 
@@ -246,7 +270,8 @@ def _commons_events(path: Path, args: argparse.Namespace, report: ImportReport,
                                            "later export of the register restates each interest under its id)"))
     defaults = ImportDefaults(extractor_name=COMMONS_EXTRACTOR, extractor_version=COMMONS_IMPORT_VERSION,
                               **_given(args))
-    return import_commons_interests(lambda: _csv_rows(path), defaults, report, employments, where, numbers)
+    return import_commons_interests(lambda: _csv_rows(path), defaults, report, employments, where, numbers,
+                                    caveat)
 
 
 # The CSV registers `coi-risk import` reads: a column only each one's header names, and what the file then is
@@ -291,9 +316,7 @@ def _mica_events(path: Path, register: Register, args: argparse.Namespace, repor
     defaults = ImportDefaults(extractor_name=MICA_EXTRACTOR, extractor_version=MICA_IMPORT_VERSION, **_given(args))
     previous = None
     if getattr(args, "previous", None) is not None:
-        earlier = Path(args.previous)
-        if not earlier.is_file():
-            raise SystemExit(refusal("import", f"--previous {args.previous}: no such file"))
+        earlier = _earlier_snapshot(args.previous)
         if mica_register(earlier) != register:
             raise SystemExit(refusal("import", f"--previous {args.previous} is not a snapshot of the register "
                                                f"{args.file} is ({register.name}): its header is another's"))
@@ -304,6 +327,28 @@ def _mica_events(path: Path, register: Register, args: argparse.Namespace, repor
     except PreviousRegisterError as problem:
         raise SystemExit(refusal("import", f"--previous {args.previous}: {problem}")) from None
     return itertools.chain(() if first is None else (first,), events)
+
+
+def _earlier_snapshot(name: str) -> Path:
+    """The file `--previous` names, to be read twice (its header, then its rows): a pipe (`<(zcat old.csv.gz)`) is
+    spooled to a temporary file first; standard input is FILE's, a directory or a compressed file is refused."""
+    earlier = Path(name)
+    if name == "-":
+        raise SystemExit(refusal("import", "--previous -: standard input is FILE's; give the earlier snapshot as a "
+                                           "file or a pipe (<(zcat old.csv.gz))"))
+    if earlier.is_dir():
+        raise SystemExit(refusal("import", f"--previous {name} is a directory, not a register's CSV file"))
+    if not earlier.exists():
+        raise SystemExit(refusal("import", f"--previous {name}: no such file"))
+    if not earlier.is_file():
+        with tempfile.NamedTemporaryFile(prefix="coi-risk-previous-", suffix=".csv", delete=False) as spooled:
+            shutil.copyfileobj(earlier.open("rb"), spooled)
+        atexit.register(Path(spooled.name).unlink, missing_ok=True)
+        earlier = Path(spooled.name)
+    with earlier.open("rb") as stream:
+        if (what := compressed_or_binary(stream.read(16), f"--previous {name}", "import", reads_stdin=False)):
+            raise SystemExit(refusal("import", what))
+    return earlier
 
 
 def _csv_rows(path: Path, what: str = "the file") -> Iterator[dict]:
@@ -504,7 +549,7 @@ def refuse_non_json(path: Path, file: str) -> None:
         raise SystemExit(refusal("import", f"{name} is not JSON lines, a JSON array or JSON objects (it begins "
                                            f"{line.strip()[:40]!r}); coi-risk import reads FtM entities, FtM delta "
                                            "lines, BODS statements and Wikidata entities as JSON, and ESMA's MiCA "
-                                           "register as its CSV files")) from None
+                                           "register and the UK Commons' register of interests as their CSV files")) from None
 
 
 def _first_byte(stream: BinaryIO) -> bytes:

@@ -41,7 +41,8 @@ def test_an_export_is_imported_whole_from_its_directory(capsys, tmp_path):
     events = [parse_event(line.encode()) for line in lines]
     payments = {event.relation_id for event in events if event.relation_type.value == "payment"}
     assert "commons:12851:payment" in payments  # an ad hoc payment, read with its employment
-    assert "PublishedInterest-Category_6.csv row 197: land and property name no counterparty" in err
+    assert "PublishedInterest-Category_6.csv: row 197: land and property name no counterparty" in err
+    assert err.count("each interest is observed when the register last published") == 1  # said once an export
     alone, err, code = run(capsys, str(AD_HOC_PAYMENTS))
     assert alone == [] and code == 1 and "import the export's directory" in err
     (tmp_path / "notes.txt").write_text("nothing here")
@@ -70,3 +71,21 @@ def test_json_that_names_a_registers_column_is_read_as_json(capsys, tmp_path):
                       '"notes": ["MNIS ID; ae_competentAuthority; one; two; three"]}}\n', encoding="utf-8")
     lines, err, code = run(capsys, str(entity))
     assert code == 0 and "import (ftm)" in err and "looks like" not in err, err
+
+
+def test_an_export_directory_that_cannot_be_read_whole_is_refused_for_why(capsys, tmp_path):
+    import shutil
+
+    lines, err, code = run(capsys, str(EXPORT), "--format", "mica")
+    assert lines == [] and code == 2 and "reads one only as an export of the Commons' register" in err
+    export = tmp_path / "export"
+    shutil.copytree(EXPORT, export)
+    (export / "PublishedInterest-Category_7 (1).csv").write_bytes(SHAREHOLDINGS.read_bytes())  # a second download
+    lines, err, code = run(capsys, str(export))
+    assert lines == [] and code == 2 and "Category_7 (1).csv is not one of the export's category files" in err
+    (export / "PublishedInterest-Category_7 (1).csv").unlink()
+    (export / "PublishedInterest-Category_5.csv").write_text(
+        GIFTS_ABROAD.read_bytes().decode("utf-8-sig").replace(",", ";"), encoding="utf-8")
+    lines, err, code = run(capsys, str(export))
+    assert lines == [] and code == 2 and "Category_5.csv looks like a category file" in err
+    assert "its cells are separated by ';'" in err

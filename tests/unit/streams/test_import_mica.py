@@ -145,3 +145,23 @@ def test_a_spreadsheets_resave_is_read_or_refused_for_what_it_is(capsys, tmp_pat
         for argv in ((str(path),), (str(path), "--format", "mica")):
             lines, err, code = run(capsys, *argv)
             assert lines == [] and code == 2 and "looks like one of ESMA's MiCA registers" in err and why in err, err
+
+
+def test_the_earlier_snapshot_may_come_through_a_pipe_never_from_standard_input(capsys, tmp_path):
+    import gzip
+    import os
+    import threading
+
+    fifo = tmp_path / "february.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(CASPS_FEBRUARY.read_bytes()))
+    writer.start()
+    lines, err, code = run(capsys, str(CASPS), "--previous", str(fifo))
+    writer.join(timeout=10)
+    assert code == 0 and "converted 324; retracted 1" in err, err
+    packed = tmp_path / "february.csv.gz"
+    packed.write_bytes(gzip.compress(CASPS_FEBRUARY.read_bytes()))
+    for previous, why in ((str(packed), "is a gzip file"), ("-", "standard input is FILE's"),
+                          (str(tmp_path), "is a directory")):
+        lines, err, code = run(capsys, str(CASPS), "--previous", previous)
+        assert lines == [] and code == 2 and why in err and "Traceback" not in err, (previous, err)
