@@ -20,8 +20,11 @@ pay him or are his. Categories read:
 
 - 4 "Visits outside the UK": each donor of the visit paid the member (`payment`, one relation per donor).
 
-The others (6 land and property, 8 miscellaneous, 9 and 10 family members) are skipped row by row with the
-reason.
+- 9 "Family members employed" (by the member) and 10 "... engaged in third-party lobbying": the relative
+  (`family`, a Person with `role.rca`, named among the member's relatives) and his job (`employment`: by the
+  member, or by the lobbying firm).
+
+The others (6 land and property, 8 miscellaneous) are skipped row by row with the reason.
 
 - A member is `commons-member-<MNIS id>` (the Parliament's member id), a Person with the topic `role.pep` and the
   id as `ukparliament` identifier: Wikidata's item of the member (P10428), with the offices he holds, is the same
@@ -88,9 +91,8 @@ CATEGORIES = {category.name: category for category in (
     Category("Land and property (within or outside the UK)", not_read="land and property name no counterparty"),
     Category("Shareholdings", read="shareholding"),
     Category("Miscellaneous", not_read="miscellaneous interests are free text: not read"),
-    Category("Family members employed", not_read="family members employed by the member are not read yet"),
-    Category("Family members engaged in third-party lobbying",
-             not_read="family members engaged in lobbying are not read yet"),
+    Category("Family members employed", read="family"),
+    Category("Family members engaged in third-party lobbying", read="family"),
 )}
 
 # who a donor is, by the register's `DonorStatus` (trade unions, associations, parties...: Organization)
@@ -448,8 +450,43 @@ def _visit(row: dict, interest: _Interest, context: _Context) -> Iterator[dict]:
             start, end, relation_id=f"commons:{interest.interest_id}:payment:{number}")
 
 
+def _family(row: dict, interest: _Interest, context: _Context) -> Iterator[dict]:
+    """A relative of the member (a close relative: FtM's `role.rca`) and his job: employed by the member from
+    parliamentary funds (category 9), or by a firm that lobbies (category 10)."""
+    name = clean_name(row.get("PersonName"))
+    if name is None:
+        raise ImportSkip(SkipReason.MISSING_ENDPOINT.value, "the family member has no name")
+    kin = (clean_name(row.get("FamilyRelationType")) or "relative").lower()
+    level = (clean_name(row.get("FamilyMemberRelationshipLevel")) or "").lower()
+    # "Related to spouse": the spouse's brother, say (a "Spouse" related to the spouse is the member's own)
+    if ("spouse" in level or "partner" in level) and kin not in _PARTNERS:
+        kin = f"{'partner' if 'partner' in level else 'spouse'}'s {kin}"
+    member = interest.member["id"].removeprefix("commons-member-")
+    relative = {"id": f"commons-relative-{member}-{_digest(folded_name(name))}", "schema": "Person",
+                "name": name[:500], "topics": ["role.rca"]}
+    end = interest.date(row, "EndDate")
+    yield interest.document(RelationType.FAMILY, interest.member, relative, {"relationship": _clip(kin, 200)},
+                            None, None)
+    job = clean_name(row.get("JobTitle"))
+    employer = clean_name(row.get("Employer"))
+    if employer is not None and folded_name(employer) in _NO_EMPLOYER:
+        return  # (one "Self Employed" node would join every member whose relative works alone)
+    if employer is not None:  # 10: the relative works for a firm that lobbies
+        yield interest.document(RelationType.EMPLOYMENT, relative, interest.party(employer, "Organization"),
+                                {"role": _clip(job or "", 200), "summary": "engaged in third-party lobbying"},
+                                None, end)
+    else:  # 9: employed by the member, paid from parliamentary funds
+        pattern = clean_name(row.get("WorkingPattern"))
+        yield interest.document(RelationType.EMPLOYMENT, relative, interest.member,
+                                {"role": _clip(job or "", 200), "summary": _clip(
+                                    "; ".join(part for part in ("employed by the member", pattern) if part),
+                                    _SUMMARY_LIMIT)}, None, end)
+
+
+_PARTNERS = frozenset({"spouse", "partner", "wife", "husband", "civil partner"})
+_NO_EMPLOYER = frozenset({"self employed", "self", "freelance", "freelancer", "sole trader", "none", "n a"})
 _READERS = {"employment": _employment, "earning": _earning, "donation": _donation, "shareholding": _shareholding,
-            "visit": _visit}
+            "visit": _visit, "family": _family}
 _MAX_NUMBERED = 20  # the register numbers a visit's donors and places from 1; its exports have up to five
 
 
