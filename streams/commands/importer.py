@@ -549,7 +549,8 @@ def refuse_non_json(path: Path, file: str) -> None:
         raise SystemExit(refusal("import", f"{name} is not JSON lines, a JSON array or JSON objects (it begins "
                                            f"{line.strip()[:40]!r}); coi-risk import reads FtM entities, FtM delta "
                                            "lines, BODS statements and Wikidata entities as JSON, and ESMA's MiCA "
-                                           "register and the UK Commons' register of interests as their CSV files")) from None
+                                           "register and the UK Commons' register of interests as their CSV "
+                                           "files")) from None
 
 
 def _first_byte(stream: BinaryIO) -> bytes:
