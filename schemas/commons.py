@@ -50,8 +50,7 @@ from dataclasses import dataclass
 from schemas.events import SCHEMA_VERSION, RelationshipEvent
 from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason, _clip, _record,
                          converted_event)
-from schemas.validation import EARLIEST_DATE, LATEST_DATE
-from schemas.values import clean_name, folded_name
+from schemas.values import clean_name, folded_name, register_day
 from schemas.vocabulary import RelationType
 
 COMMONS_IMPORT_VERSION = "1.0"  # bump when the mapping changes what an import yields
@@ -61,8 +60,6 @@ REGISTER_URL = "https://interests-api.parliament.uk/api/v1/Interests"
 HEADER = frozenset({"ID", "Summary", "Parent Interest ID", "Registered", "Published", "Category", "MNIS ID", "Member",
                     "Link"})  # the columns every category's file has
 _SUMMARY_LIMIT = 5000
-_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.]+Z?)?\s*$")
-_DAY_FIRST = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")  # the exports of 2024-08 to 2024-10
 _MONEY = re.compile(r"^\s*£?\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*$")
 # four digits at least: the first companies registered (Lloyds Bank's 2065) have fewer than eight, but "123" is a
 # placeholder (a donor whose address is "Abc")
@@ -523,17 +520,9 @@ def _date(value: object, what: str, report: ImportReport | None) -> dt.date | No
     text = _text(value)
     if not text:
         return None
-    day = None
-    try:
-        if (matched := _DATE.match(text)) is not None:
-            day = dt.date(int(matched[1]), int(matched[2]), int(matched[3]))
-        elif (matched := _DAY_FIRST.match(text)) is not None:
-            day = dt.date(int(matched[3]), int(matched[2]), int(matched[1]))
-    except ValueError:
-        day = None
-    if day is None or not EARLIEST_DATE <= day <= LATEST_DATE:
+    day = register_day(text, iso=True)  # (dd/mm/yyyy: the exports of 2024-08 to 2024-10)
+    if day is None:
         _note(report, f"{what}: {text[:40]!r} is not a date (yyyy-mm-dd or dd/mm/yyyy); left out")
-        return None
     return day
 
 

@@ -47,8 +47,7 @@ from dataclasses import dataclass, replace
 from schemas.events import SCHEMA_VERSION, RelationshipEvent
 from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason, _clip, _record,
                          converted_event)
-from schemas.validation import EARLIEST_DATE, LATEST_DATE
-from schemas.values import clean_name, folded_name
+from schemas.values import clean_name, folded_name, register_day
 from schemas.vocabulary import RelationType
 
 MICA_IMPORT_VERSION = "1.1"  # bump when the mapping changes what an import yields
@@ -98,7 +97,6 @@ _ACRONYM_OF = {("mt", "malta financial services authority"): "mfsa", ("lt", "ban
 # ISO 3166-1 codes
 _ISO_COUNTRY = {"el": "gr", "sl": "si"}
 _LEI = re.compile(r"^[0-9A-Z]{18}[0-9]{2}$")
-_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
 _NO_VALUE = frozenset({"", "n/a", "na", "none", "-", "emt_no_wp"})  # (EMT_NO_WP: ESMA's "no white paper")
 _ACRONYM = re.compile(r"^(?P<name>.*?)\s*\((?P<acronym>[^()]+)\)\s*$")
 # ESMA joins services and countries by "|" (in some rows by " I ", or by line breaks, as a spreadsheet cell shows them)
@@ -420,14 +418,9 @@ def _date(value: object, what: str, report: ImportReport | None) -> dt.date | No
     text = value.strip() if isinstance(value, str) else ""
     if text.lower() in _NO_VALUE:
         return None
-    matched = _DATE.match(text)
-    try:
-        day = dt.date(int(matched[3]), int(matched[2]), int(matched[1])) if matched else None
-    except ValueError:
-        day = None
-    if day is None or not EARLIEST_DATE <= day <= LATEST_DATE:
+    day = register_day(text, iso=False)
+    if day is None:
         _note(report, f"{what}: {text[:40]!r} is not a date (dd/mm/yyyy); left out")
-        return None
     return day
 
 

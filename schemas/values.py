@@ -269,3 +269,24 @@ def folded_name(name: str | None) -> str:
     plain = "".join(" " if unicodedata.category(char)[0] in "PS" else char for char in decomposed
                     if not unicodedata.combining(char))
     return " ".join(plain.casefold().split())
+
+
+_ISO_DAY = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.]+Z?)?\s*$")
+_DAY_FIRST = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
+
+
+def register_day(text: str, *, iso: bool) -> dt.date | None:
+    """A day as a register's CSV writes it: dd/mm/yyyy, and also yyyy-mm-dd (a time of day after it ignored) where
+    `iso`; None when the text is no such day, or one outside the dates the contract takes (a year 0204 is a typo)."""
+    from schemas.validation import EARLIEST_DATE, LATEST_DATE
+
+    try:
+        if iso and (matched := _ISO_DAY.match(text)) is not None:
+            day = dt.date(int(matched[1]), int(matched[2]), int(matched[3]))
+        elif (matched := _DAY_FIRST.match(text)) is not None:
+            day = dt.date(int(matched[3]), int(matched[2]), int(matched[1]))
+        else:
+            return None
+    except ValueError:
+        return None
+    return day if EARLIEST_DATE <= day <= LATEST_DATE else None
