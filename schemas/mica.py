@@ -25,8 +25,10 @@ finds; the firm's LEI joins it to the same firm in GLEIF, BODS or OpenSanctions 
   without authorisation and the authority that acted against them (a public warning, blocked websites):
   `prosecutes`, from the authority's decision, the firm a LegalEntity named apart from the licensed firms
   (`mica-ncasp-<digest of its folded name>` without an LEI), since such registers list clones of licensed firms'
-  names. The white papers of other crypto-assets (OTHER) state no authority's act: their rows are skipped, each
-  with the reason.
+  names.
+- The white papers of other crypto-assets (OTHER), notified to the authority of the offeror's home state, which
+  supervises the offer (MiCA art. 94): `regulates` over the offeror, or over the trading platform applying for the
+  asset's admission to trading where the row names no offeror; no start (ESMA dates no notification).
 
 - Given the rows of an earlier snapshot of the register (`--previous`), what it stated and this one no longer does
   is retracted as of this one: ESMA keeps a withdrawn authorisation's row with its end date, so a row gone was a
@@ -50,7 +52,7 @@ from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, Skip
 from schemas.values import clean_name, folded_name, register_day
 from schemas.vocabulary import RelationType
 
-MICA_IMPORT_VERSION = "1.1"  # bump when the mapping changes what an import yields
+MICA_IMPORT_VERSION = "1.2"  # bump when the mapping changes what an import yields
 EXTRACTOR_NAME = "mica-import"
 PUBLISHER = "ESMA (European Securities and Markets Authority), interim MiCA register"
 _FILES = "https://www.esma.europa.eu/sites/default/files/2024-12/"
@@ -59,35 +61,49 @@ _FILES = "https://www.esma.europa.eu/sites/default/files/2024-12/"
 @dataclass(frozen=True)
 class Register:
     """One of ESMA's MiCA registers: what tells its header apart, where ESMA publishes it, what a row of it says
-    (the relation, its role, the column that dates it); `not_read` says why a register's rows are not read."""
+    (the relation, its role, the column that dates it) and what its summary lists: (label, column, how the cell
+    lists its values: `cell` one value, `list` joined by "|", " I " or line breaks, `tokens` by "|", ";", line breaks
+    or tabs, `countries` a list of states)."""
 
     name: str
     marks: frozenset[str]  # columns only this register's header has
     url: str
-    role: str = ""
+    role: str
+    summary: tuple[tuple[str, str, str], ...]
     relation_type: RelationType = RelationType.REGULATES
-    started: str = "ac_authorisationNotificationDate"
+    started: str = "ac_authorisationNotificationDate"  # empty: the register dates no start
     # the firm is one an authority acted against, not one it licensed: named apart from licensed firms (a clone of a
     # licensed firm's name is what such registers list), its country only from a valid LEI
     unlicensed: bool = False
-    not_read: str = ""
+    # (name, LEI) columns of the firm where the row names no offeror: the trading platform that applies for the
+    # crypto-asset's admission to trading
+    applicant: tuple[str, str] | None = None
 
 
+_TOKENS = (("tokens (DTI)", "ae_DTI", "tokens"), ("white papers", "wp_url", "list"))
 REGISTERS = (
     Register("casp", frozenset({"ac_serviceCode", "ac_serviceCode_cou"}), _FILES + "CASPS.csv",
-             role="crypto-asset service provider (MiCA authorisation)"),
+             "crypto-asset service provider (MiCA authorisation)",
+             (("services", "ac_serviceCode", "list"), ("offered in", "ac_serviceCode_cou", "countries"))),
     Register("emt", frozenset({"ae_DTI", "ae_authorisation_other_emt"}), _FILES + "EMTWP.csv",
-             role="e-money token issuer (MiCA)"),
+             "e-money token issuer (MiCA)", (("authorised as", "ae_authorisation_other_emt", "cell"), *_TOKENS)),
     Register("art", frozenset({"ae_credit_institution", "wp_url_cou"}), _FILES + "ARTZZ.csv",
-             role="asset-referenced token issuer (MiCA authorisation)"),
+             "asset-referenced token issuer (MiCA authorisation)",
+             (("authorised as", "ae_credit_institution", "cell"), *_TOKENS)),
     # MiCA article 110: entities providing crypto-asset services without authorisation, as the competent authority
     # that acted against them (a public warning, blocked websites) reported them
     Register("ncasp", frozenset({"ae_infrigment"}), _FILES + "NCASP.csv",
-             role="enforcement: provides crypto-asset services without MiCA authorisation (MiCA art. 110 register)",
+             "enforcement: provides crypto-asset services without MiCA authorisation (MiCA art. 110 register)",
+             (("decision", "ae_reason", "cell"), ("websites", "ae_website", "tokens"), ("comments", "ae_comments", "cell")),
              relation_type=RelationType.PROSECUTES, started="ae_decision_date", unlicensed=True),
+    # MiCA title II: the white paper of a crypto-asset other than a token above, notified to the authority of the
+    # offeror's (or the applicant for admission to trading's) home state, which supervises the offer and may suspend
+    # or prohibit it (art. 94). ESMA gives no date of notification (and writes some updates month first): no start
     Register("other", frozenset({"ae_lei_casp"}), _FILES + "OTHER.csv",
-             not_read="ESMA's register of white papers of other crypto-assets (notified, not authorised) states no "
-                      "authority's licence"),
+             "offeror or applicant for admission to trading of a crypto-asset (white paper notified, MiCA title II)",
+             (*_TOKENS, ("offered in", "ae_offerCode_cou", "countries"),
+              ("trading platform", "ae_lei_name_casp", "cell")),
+             started="", applicant=("ae_lei_name_casp", "ae_lei_casp")),
 )
 
 # A bare authority name ESMA also writes with an acronym: (member state, folded name) -> the acronym, so both are
@@ -204,8 +220,6 @@ def _read(rows: Iterable[dict], register: Register, defaults: ImportDefaults, re
         if None not in row and not any(isinstance(value, str) and value.strip() for value in row.values()):
             continue  # a blank row (a spreadsheet's trailing commas), counted so that the rows after keep their number
         try:
-            if register.not_read:
-                raise ImportSkip(SkipReason.NOT_CONVERTED_YET.value, register.not_read)
             if None in row or None in row.values():
                 raise ImportSkip(SkipReason.INVALID_ENTITY.value,
                                  "its cells do not line up with the header's columns (a comma or quote out of place)")
@@ -294,6 +308,10 @@ def _parties(row: dict, register: Register) -> tuple[_Party, _Party, list[str]]:
     notes: list[str] = []
     authority_name = clean_name(row.get("ae_competentAuthority"))
     firm_name = clean_name(row.get("ae_lei_name")) or clean_name(row.get("ae_commercial_name"))
+    lei_column = "ae_lei"
+    if firm_name is None and register.applicant is not None:  # no offeror: the platform applying for admission
+        name_column, lei_column = register.applicant
+        firm_name = clean_name(row.get(name_column))
     if firm_name is None and register.unlicensed:  # article 110 asks for a commercial name or a website
         firm_name = next(iter(_LIST_SEPARATOR.split(clean_name(row.get("ae_website")) or "")), None) or None
     if authority_name is None:
@@ -309,7 +327,7 @@ def _parties(row: dict, register: Register) -> tuple[_Party, _Party, list[str]]:
         notes.append(f"{firm_name[:200]}: no home member state; the authority placed in the LEI's country, "
                      f"{state.upper()}")
     authority = _authority(authority_name, state)
-    raw_lei = row.get("ae_lei") if isinstance(row.get("ae_lei"), str) else ""
+    raw_lei = row.get(lei_column) if isinstance(row.get(lei_column), str) else ""
     lei = _lei(raw_lei)
     if lei is not None:
         firm_id = f"mica-lei-{lei}"
@@ -353,7 +371,7 @@ def _document(relation_id: str, register: Register, rows: list[tuple[int, dict]]
         return max((day for day in updated if day is not None), default=dt.date.min), sorted(row.items())
 
     authority, firm, _ = _parties(max(rows, key=rank)[1], register)
-    starts = [_date(row.get(register.started), "", None) for _, row in rows]
+    starts = [_date(row.get(register.started), "", None) for _, row in rows] if register.started else []
     ends = [_date(row.get("ac_authorisationEndDate"), "", None) for _, row in rows]
     start = min((day for day in starts if day is not None), default=None)
     end = max(ends) if all(day is not None for day in ends) else None  # type: ignore[type-var]
@@ -390,17 +408,13 @@ def _summary(register: Register, rows: list[tuple[int, dict]]) -> str:
                     found[key] = min(found.get(key, cleaned), cleaned)
         return sorted(found.values(), key=str.casefold)
 
-    if register.name == "casp":
-        parts = [("services", values("ac_serviceCode")),
-                 ("offered in", sorted({_ISO_COUNTRY.get(c.lower(), c.lower()).upper()
-                                        for c in values("ac_serviceCode_cou") if re.fullmatch(r"[A-Za-z]{2}", c)}))]
-    elif register.unlicensed:
-        parts = [("decision", values("ae_reason", None)), ("websites", values("ae_website", _LIST_SEPARATOR)),
-                 ("comments", values("ae_comments", None))]
-    else:
-        kind = "ae_authorisation_other_emt" if register.name == "emt" else "ae_credit_institution"
-        parts = [("authorised as", values(kind, None)), ("tokens (DTI)", values("ae_DTI", _LIST_SEPARATOR)),
-                 ("white papers", values("wp_url"))]
+    def listed(column: str, how: str) -> list[str]:
+        if how == "countries":
+            return sorted({_ISO_COUNTRY.get(c.lower(), c.lower()).upper() for c in values(column)
+                           if re.fullmatch(r"[A-Za-z]{2}", c)})
+        return values(column, {"cell": None, "list": _SERVICE_SEPARATOR, "tokens": _LIST_SEPARATOR}[how])
+
+    parts = [(label, listed(column, how)) for label, column, how in register.summary]
     return _clip("; ".join(f"{label}: {', '.join(items)}" for label, items in parts if items), _SUMMARY_LIMIT)
 
 

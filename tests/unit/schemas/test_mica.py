@@ -52,7 +52,7 @@ def test_each_file_is_told_apart_by_its_header():
             NCASP_FEBRUARY.name: "ncasp", ARTZZ.name: "art", OTHER.name: "other"}
     assert register_of(["id", "schema", "name"]) is None
     assert register_of(["ae_competentAuthority", "ae_lei"]) is None  # a register's first column, but none's marks
-    assert [register.name for register in REGISTERS if not register.not_read] == ["casp", "emt", "art", "ncasp"]
+    assert [register.name for register in REGISTERS] == ["casp", "emt", "art", "ncasp", "other"]
 
 
 def test_the_crypto_asset_service_providers_are_regulated_by_their_authority():
@@ -208,13 +208,35 @@ def test_a_register_without_update_dates_is_observed_at_its_latest_date_or_when_
     assert len(report.skipped) == 22 and "--retrieved-at" in report.skipped[0].message
 
 
-def test_registers_that_state_no_authorisation_are_skipped_row_by_row():
-    events, report = imported(OTHER)  # white papers notified to an authority, which neither licenses nor acts
-    assert events == [] and len(report.skipped) == 25
-    assert all(skip.reason == "not_converted_yet" and "no authority's licence" in skip.message
-               for skip in report.skipped)
+def test_the_white_papers_of_other_crypto_assets_are_offers_their_authority_supervises():
+    downloaded = ImportDefaults(extractor_name=EXTRACTOR_NAME, extractor_version=MICA_IMPORT_VERSION,
+                                retrieved_at=dt.datetime(2026, 2, 9, tzinfo=dt.UTC))
+    events, report = imported(OTHER, defaults=downloaded)
+    # 25 white papers of 17 offerors (eight of Crypto Risk Metrics GmbH, two of Falu Brick Commerce), none skipped
+    assert len(events) == 17 and report.skipped == []
+    assert {event.relation_type.value for event in events} == {"regulates"}
+    skygate = next(event for event in events if event.target.name == "Skygate Network GmbH")
+    assert (skygate.source.id, skygate.target.id) == ("mica-authority-at-fma", "mica-lei-984500BBFE52FE449926")
+    assert skygate.properties.role.startswith("offeror or applicant for admission to trading of a crypto-asset")
+    assert skygate.properties.summary.startswith("white papers: https://www.skygatetoken.at/")
+    assert skygate.start_date is None  # ESMA dates no notification
+    # its updates written month first in places, the register's latest one stands 75 days after any other: without
+    # the day the file was downloaded nothing is dated
+    events, report = imported(OTHER)
+    assert events == [] and {skip.reason for skip in report.skipped} == {"missing_provenance"}
     events, report = imported(ARTZZ)  # ESMA's register of asset-referenced tokens is empty so far
     assert events == [] and report.skipped == [] and report.notes == []
+
+
+def test_a_white_paper_without_an_offeror_is_the_trading_platforms_application():
+    _, rows = rows_of(OTHER)
+    row = {**rows[0], "ae_lei_name": "", "ae_lei": "", "ae_lei_name_casp": "Payward Global Solutions LTD",
+           "ae_lei_casp": "9845003D98SCC2851458"}
+    (event,), _ = imported(OTHER, [row])
+    assert (event.target.name, event.target.id) == ("Payward Global Solutions LTD", "mica-lei-9845003D98SCC2851458")
+    assert "trading platform: Payward Global Solutions LTD" in event.properties.summary
+    events, report = imported(OTHER, [{**row, "ae_lei_name_casp": "", "ae_lei_casp": ""}])
+    assert events == [] and [skip.reason for skip in report.skipped] == ["missing_endpoint"]
 
 
 def test_a_later_register_replaces_an_earlier_ones_rows_also_those_esma_changed_without_dating_them():
@@ -322,7 +344,7 @@ def test_names_in_other_scripts_and_invisible_characters():
 
 def test_a_skipped_rows_name_is_bounded():
     _, rows = rows_of(OTHER)
-    huge = [{**row, "ae_lei_name": "x" * 1_000_000} for row in rows[:3]]
+    huge = [{**row, "ae_lei_name": "x" * 1_000_000, "ae_competentAuthority": ""} for row in rows[:3]]
     _, report = imported(OTHER, huge)
     assert len(report.skipped) == 3 and all(len(skip.entity_id) <= 200 for skip in report.skipped)
 

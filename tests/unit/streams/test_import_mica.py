@@ -25,10 +25,12 @@ def test_a_register_is_detected_by_its_header_and_imported_the_same_twice(capsys
     assert {parse_event(line.encode()).relation_type.value for line in warned} == {"prosecutes"}
 
 
-def test_a_register_without_authorisations_says_why_and_fails(capsys):
+def test_a_register_that_cannot_be_dated_says_why_and_fails(capsys):
     lines, err, code = run(capsys, str(OTHER))
     assert lines == [] and code == 1
-    assert "skipped 25 (not_converted_yet: 25)" in err and "other crypto-assets" in err
+    assert "skipped 17 (missing_provenance: 17)" in err and "give the day it was downloaded with --retrieved-at" in err
+    lines, err, code = run(capsys, str(OTHER), "--retrieved-at", "2026-02-09T00:00:00Z")
+    assert len(lines) == 17 and code == 0, err
     lines, err, code = run(capsys, str(ARTZZ))  # a header alone: nothing to say, nothing wrong
     assert lines == [] and code == 0 and "converted 0" in err
 
