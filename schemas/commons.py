@@ -216,8 +216,9 @@ class _Interest:
         if not interest_id.isdigit():
             raise ImportSkip(SkipReason.INVALID_ENTITY.value, f"no interest id ({interest_id[:40]!r})")
         member_id, name = _text(row.get("MNIS ID")), clean_name(row.get("Member"))
-        if not member_id.isdigit() or name is None:
+        if not member_id.isdigit() or not int(member_id) or name is None:
             raise ImportSkip(SkipReason.MISSING_ENDPOINT.value, "no member (MNIS ID and name)")
+        member_id = str(int(member_id))  # "04439" is member 4439
         stated = _stated(row, report)
         if defaults.retrieved_at is not None:  # the export's day orders it after an earlier export's restatements
             observed = defaults.retrieved_at
@@ -462,26 +463,32 @@ def _family(row: dict, interest: _Interest, context: _Context) -> Iterator[dict]
     relative = {"id": f"commons-relative-{member}-{_digest(folded_name(name))}", "schema": "Person",
                 "name": name[:500], "topics": ["role.rca"]}
     end = interest.date(row, "EndDate")
-    yield interest.document(RelationType.FAMILY, interest.member, relative, {"relationship": _clip(kin, 200)},
-                            None, None)
     job = clean_name(row.get("JobTitle"))
     employer = clean_name(row.get("Employer"))
-    if employer is not None and folded_name(employer) in _NO_EMPLOYER:
-        return  # (one "Self Employed" node would join every member whose relative works alone)
-    if employer is not None:  # 10: the relative works for a firm that lobbies
+    lobbying = "lobbying" in (clean_name(row.get("Category")) or "").lower()
+    what = "; ".join(part for part in (
+        "engaged in third-party lobbying" if lobbying else "employed by the member", job,
+        employer if lobbying else clean_name(row.get("WorkingPattern"))) if part)
+    yield interest.document(RelationType.FAMILY, interest.member, relative,
+                            {"relationship": _clip(kin, 200), "summary": _clip(what, _SUMMARY_LIMIT)}, None, None)
+    if not lobbying:  # 9: employed by the member, paid from parliamentary funds
+        yield interest.document(RelationType.EMPLOYMENT, relative, interest.member,
+                                {"role": _clip(job or "", 200), "summary": _clip(what, _SUMMARY_LIMIT)}, None, end)
+    elif employer is not None and not _no_firm(employer):  # 10: the relative works for a firm that lobbies
         yield interest.document(RelationType.EMPLOYMENT, relative, interest.party(employer, "Organization"),
                                 {"role": _clip(job or "", 200), "summary": "engaged in third-party lobbying"},
                                 None, end)
-    else:  # 9: employed by the member, paid from parliamentary funds
-        pattern = clean_name(row.get("WorkingPattern"))
-        yield interest.document(RelationType.EMPLOYMENT, relative, interest.member,
-                                {"role": _clip(job or "", 200), "summary": _clip(
-                                    "; ".join(part for part in ("employed by the member", pattern) if part),
-                                    _SUMMARY_LIMIT)}, None, end)
+
+
+def _no_firm(employer: str) -> bool:
+    """An employer that names no firm ("Self Employed", "-", "Various"): one node of it would join every member
+    whose relative works alone."""
+    folded = folded_name(employer)
+    return not folded or folded in _NO_EMPLOYER or folded.startswith(("self employed", "freelance", "sole trader"))
 
 
 _PARTNERS = frozenset({"spouse", "partner", "wife", "husband", "civil partner"})
-_NO_EMPLOYER = frozenset({"self employed", "self", "freelance", "freelancer", "sole trader", "none", "n a"})
+_NO_EMPLOYER = frozenset({"self", "none", "n a", "na", "not applicable", "unemployed", "various", "retired"})
 _READERS = {"employment": _employment, "earning": _earning, "donation": _donation, "shareholding": _shareholding,
             "visit": _visit, "family": _family}
 _MAX_NUMBERED = 20  # the register numbers a visit's donors and places from 1; its exports have up to five

@@ -43,7 +43,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
 from schemas.events import SCHEMA_VERSION, RelationshipEvent
@@ -75,6 +76,8 @@ class Register:
     # the firm is one an authority acted against, not one it licensed: named apart from licensed firms (a clone of a
     # licensed firm's name is what such registers list), its country only from a valid LEI
     unlicensed: bool = False
+    # the register's own dates cannot date it (ESMA writes some month first): only --retrieved-at does
+    dated_by_download: bool = False
     # (name, LEI) columns of the firm where the row names no offeror: the trading platform that applies for the
     # crypto-asset's admission to trading
     applicant: tuple[str, str] | None = None
@@ -94,7 +97,8 @@ REGISTERS = (
     # that acted against them (a public warning, blocked websites) reported them
     Register("ncasp", frozenset({"ae_infrigment"}), _FILES + "NCASP.csv",
              "enforcement: provides crypto-asset services without MiCA authorisation (MiCA art. 110 register)",
-             (("decision", "ae_reason", "cell"), ("websites", "ae_website", "tokens"), ("comments", "ae_comments", "cell")),
+             (("decision", "ae_reason", "cell"), ("websites", "ae_website", "tokens"),
+              ("comments", "ae_comments", "cell")),
              relation_type=RelationType.PROSECUTES, started="ae_decision_date", unlicensed=True),
     # MiCA title II: the white paper of a crypto-asset other than a token above, notified to the authority of the
     # offeror's (or the applicant for admission to trading's) home state, which supervises the offer and may suspend
@@ -102,18 +106,20 @@ REGISTERS = (
     Register("other", frozenset({"ae_lei_casp"}), _FILES + "OTHER.csv",
              "offeror or applicant for admission to trading of a crypto-asset (white paper notified, MiCA title II)",
              (*_TOKENS, ("offered in", "ae_offerCode_cou", "countries"),
-              ("trading platform", "ae_lei_name_casp", "cell")),
-             started="", applicant=("ae_lei_name_casp", "ae_lei_casp")),
+              ("trading platform", "ae_lei_name_casp", "cell"), ("comments", "wp_comments", "cell")),
+             started="", applicant=("ae_lei_name_casp", "ae_lei_casp"), dated_by_download=True),
 )
 
 # A bare authority name ESMA also writes with an acronym: (member state, folded name) -> the acronym, so both are
 # one PublicBody. From ESMA's files of 2025-2026 (tests/fixtures/mica).
-_ACRONYM_OF = {("mt", "malta financial services authority"): "mfsa", ("lt", "bank of lithuania"): "lsc"}
+_ACRONYM_OF = {("mt", "malta financial services authority"): "mfsa", ("lt", "bank of lithuania"): "lsc",
+               ("lu", "commission de surveillance du secteur financier"): "cssf"}
 # ESMA writes Greece EL (the EU's code) and, in some rows, Slovenia SL (Sierra Leone is no EEA state); entities carry
 # ISO 3166-1 codes
 _ISO_COUNTRY = {"el": "gr", "sl": "si"}
 _LEI = re.compile(r"^[0-9A-Z]{18}[0-9]{2}$")
 _NO_VALUE = frozenset({"", "n/a", "na", "none", "-", "emt_no_wp"})  # (EMT_NO_WP: ESMA's "no white paper")
+_NO_NAME = frozenset({"", "n a", "na", "none", "not available", "not applicable", "unknown"})  # (folded)
 _ACRONYM = re.compile(r"^(?P<name>.*?)\s*\((?P<acronym>[^()]+)\)\s*$")
 # ESMA joins services and countries by "|" (in some rows by " I ", or by line breaks, as a spreadsheet cell shows them)
 _SERVICE_SEPARATOR = re.compile(r"\s*\|\s*|\s+I\s+|\s*\n\s*")
@@ -178,6 +184,7 @@ class _Read:
     observed: dt.datetime | None
     undated: str  # why `observed` is None
     skipped: int
+    shared: dict[str, str]  # `_shared_leis`
 
 
 def import_mica(read: Callable[[], Iterable[dict]], register: Register, defaults: ImportDefaults = ImportDefaults(
@@ -203,7 +210,7 @@ def import_mica(read: Callable[[], Iterable[dict]], register: Register, defaults
         try:
             if current.observed is None:
                 raise ImportSkip(SkipReason.MISSING_PROVENANCE.value, current.undated)
-            document = _document(relation_id, register, rows, current.observed, defaults, report)
+            document = _document(relation_id, register, rows, current.observed, defaults, report, current.shared)
             yield converted_event(document, "mica", report)
         except ImportSkip as problem:
             _record(report, Skipped(relation_id, f"MiCA {register.name}", problem.reason, problem.message))
@@ -211,11 +218,36 @@ def import_mica(read: Callable[[], Iterable[dict]], register: Register, defaults
         yield from _withdrawn(register, earlier, current, defaults, report)
 
 
+def _shared_leis(rows: list[dict], register: Register) -> dict[str, str]:
+    """The LEIs a file of white papers gives to firms of several names (ESMA's OTHER file gives a trading
+    platform's to offerors it admits), each with the name it names most often, or "" where two names tie: an LEI is
+    one firm's. (In a register of licences two names of one LEI are one firm renamed: APLO SAS, FLOWDESK EUROPE SAS.)"""
+    if register.applicant is None:
+        return {}
+    names: dict[str, Counter] = {}
+    for row in rows:
+        if not isinstance(row, dict) or None in row:
+            continue
+        name, lei_column = _named(row.get("ae_lei_name")) or _named(row.get("ae_commercial_name")), "ae_lei"
+        if name is None and register.applicant is not None:
+            name, lei_column = _named(row.get(register.applicant[0])), register.applicant[1]
+        if name is not None and (lei := _lei(_text(row.get(lei_column)))) is not None:
+            names.setdefault(lei, Counter())[folded_name(name)] += 1
+    shared = {}
+    for lei, counted in names.items():
+        if len(counted) > 1:
+            (first, most), (_, next_most) = sorted(counted.items(), key=lambda item: (-item[1], item[0]))[:2]
+            shared[lei] = first if most > next_most else ""
+    return shared
+
+
 def _read(rows: Iterable[dict], register: Register, defaults: ImportDefaults, report: ImportReport | None) -> _Read:
     groups: dict[str, list[tuple[int, dict]]] = {}
     dates: list[dt.date] = []  # every date of every row read: the register's own date is the latest update
     updates: list[tuple[dt.date, int, str]] = []
     skipped = 0
+    rows = list(rows)  # (a register is hundreds of rows)
+    shared = _shared_leis(rows, register)
     for number, row in enumerate(rows, start=2):  # row 1 is the header, as a spreadsheet numbers them
         if None not in row and not any(isinstance(value, str) and value.strip() for value in row.values()):
             continue  # a blank row (a spreadsheet's trailing commas), counted so that the rows after keep their number
@@ -223,7 +255,7 @@ def _read(rows: Iterable[dict], register: Register, defaults: ImportDefaults, re
             if None in row or None in row.values():
                 raise ImportSkip(SkipReason.INVALID_ENTITY.value,
                                  "its cells do not line up with the header's columns (a comma or quote out of place)")
-            authority, firm, notes = _parties(row, register)
+            authority, firm, notes = _parties(row, register, shared)
         except ImportSkip as problem:
             skipped += 1
             _record(report, Skipped((clean_name(row.get("ae_lei_name")) or "")[:200] or None,
@@ -238,8 +270,13 @@ def _read(rows: Iterable[dict], register: Register, defaults: ImportDefaults, re
                     updates.append((day, number, column))
                 else:
                     dates.append(day)
-    observed, undated = _observed(updates, dates, defaults, report) if groups else (None, "")
-    return _Read(groups, observed, undated, skipped)
+    if register.dated_by_download and defaults.retrieved_at is None:
+        observed, undated = None, ("ESMA writes some of this register's updates month first (its file of 2026-02-09 "
+                                   "has updates of \"June\" and \"July\" 2026): they cannot date it; give the day it "
+                                   "was downloaded with --retrieved-at")
+    else:
+        observed, undated = _observed(updates, dates, defaults, report) if groups else (None, "")
+    return _Read(groups, observed, undated, skipped, shared)
 
 
 def _withdrawn(register: Register, earlier: _Read, current: _Read, defaults: ImportDefaults,
@@ -256,7 +293,8 @@ def _withdrawn(register: Register, earlier: _Read, current: _Read, defaults: Imp
                       f"{current.skipped} rows of this one were skipped, and any of them may state them")
         return
     for relation_id in gone:
-        document = _document(relation_id, register, earlier.groups[relation_id], current.observed, defaults, None)
+        document = _document(relation_id, register, earlier.groups[relation_id], current.observed, defaults, None,
+                             earlier.shared)
         document["op"] = "retract"
         try:
             event = converted_event(document, "mica", None)
@@ -303,15 +341,16 @@ def _observed(updates: list[tuple[dt.date, int, str]], dates: list[dt.date], def
     return dt.datetime.combine(max(dates), dt.time(), tzinfo=dt.UTC), ""
 
 
-def _parties(row: dict, register: Register) -> tuple[_Party, _Party, list[str]]:
-    """The authority and the firm a row names."""
+def _parties(row: dict, register: Register, shared: Mapping[str, str] = {}) -> tuple[_Party, _Party, list[str]]:
+    """The authority and the firm a row names; `shared`: the LEIs the file gives to firms of several names, each
+    with the (folded) name it names most often (empty where none does), the only firm it stays the id of."""
     notes: list[str] = []
     authority_name = clean_name(row.get("ae_competentAuthority"))
-    firm_name = clean_name(row.get("ae_lei_name")) or clean_name(row.get("ae_commercial_name"))
+    firm_name = _named(row.get("ae_lei_name")) or _named(row.get("ae_commercial_name"))
     lei_column = "ae_lei"
     if firm_name is None and register.applicant is not None:  # no offeror: the platform applying for admission
         name_column, lei_column = register.applicant
-        firm_name = clean_name(row.get(name_column))
+        firm_name = _named(row.get(name_column))
     if firm_name is None and register.unlicensed:  # article 110 asks for a commercial name or a website
         firm_name = next(iter(_LIST_SEPARATOR.split(clean_name(row.get("ae_website")) or "")), None) or None
     if authority_name is None:
@@ -329,6 +368,10 @@ def _parties(row: dict, register: Register) -> tuple[_Party, _Party, list[str]]:
     authority = _authority(authority_name, state)
     raw_lei = row.get(lei_column) if isinstance(row.get(lei_column), str) else ""
     lei = _lei(raw_lei)
+    if lei is not None and lei in shared and shared[lei] != folded_name(firm_name):
+        notes.append(f"{firm_name[:200]}: its LEI {lei} is given to firms of other names in this file (most often "
+                     f"to {shared[lei] or 'none of them'!r}); the firm is named by its name")
+        lei, raw_lei = None, ""
     if lei is not None:
         firm_id = f"mica-lei-{lei}"
     else:
@@ -347,6 +390,13 @@ def _parties(row: dict, register: Register) -> tuple[_Party, _Party, list[str]]:
     return authority, firm, notes
 
 
+def _named(value: object) -> str | None:
+    """A firm's name, None for none or for ESMA's placeholders ("Not Available": 37 rows of one file, which would
+    otherwise be one firm of that name)."""
+    name = clean_name(value)
+    return None if name is None or folded_name(name) in _NO_NAME else name
+
+
 def _authority(name: str, state: str) -> _Party:
     matched = _ACRONYM.match(name)
     acronym = matched["acronym"].strip() if matched else None
@@ -361,7 +411,7 @@ def _authority(name: str, state: str) -> _Party:
 
 
 def _document(relation_id: str, register: Register, rows: list[tuple[int, dict]], observed: dt.datetime,
-              defaults: ImportDefaults, report: ImportReport | None) -> dict:
+              defaults: ImportDefaults, report: ImportReport | None, shared: Mapping[str, str]) -> dict:
     """One relation from all its rows: the parties as the row updated last words them (of rows updated at once, the
     one whose content sorts last, so that the file order decides nothing), the earliest authorisation, an end if
     every row ended."""
@@ -370,7 +420,7 @@ def _document(relation_id: str, register: Register, rows: list[tuple[int, dict]]
         updated = [_date(row.get(column), "", None) for column in _UPDATE_COLUMNS]
         return max((day for day in updated if day is not None), default=dt.date.min), sorted(row.items())
 
-    authority, firm, _ = _parties(max(rows, key=rank)[1], register)
+    authority, firm, _ = _parties(max(rows, key=rank)[1], register, shared)
     starts = [_date(row.get(register.started), "", None) for _, row in rows] if register.started else []
     ends = [_date(row.get("ac_authorisationEndDate"), "", None) for _, row in rows]
     start = min((day for day in starts if day is not None), default=None)
@@ -441,6 +491,10 @@ def _date(value: object, what: str, report: ImportReport | None) -> dt.date | No
 def _country(value: object) -> str | None:
     text = value.strip().lower() if isinstance(value, str) else ""
     return _ISO_COUNTRY.get(text, text) if re.fullmatch(r"[a-z]{2}", text) else None
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _digest(text: str) -> str:

@@ -248,16 +248,29 @@ def _aliases(entity: dict, name: str) -> list[str]:
 
 
 def _external_ids(qid: str, claims: dict, report: ImportReport | None) -> tuple[tuple[str, str], ...]:
-    """(scheme, value) of the item's `EXTERNAL_IDS` statements, each value as its scheme writes it; one that is
-    none (a malformed LEI) is noted and left out, never guessed at."""
+    """(scheme, value) of the item's `EXTERNAL_IDS` statements of the best rank (the preferred ones where any is),
+    each value as its scheme writes it. An identifier merges entities, so a value that is none (a malformed LEI) and
+    a property with several values left (two member ids: one of them another person's) are noted and left out."""
     found: set[tuple[str, str]] = set()
     for prop, scheme in EXTERNAL_IDS.items():
-        for statement in _objects(claims.get(prop)):
+        statements = [statement for statement in _objects(claims.get(prop)) if statement.get("rank") != "deprecated"]
+        if any(statement.get("rank") == "preferred" for statement in statements):
+            statements = [statement for statement in statements if statement.get("rank") == "preferred"]
+        values = []
+        for statement in statements:
             snak = statement.get("mainsnak")
             value = snak.get("datavalue", {}).get("value") if isinstance(snak, dict) and \
                 snak.get("snaktype") == "value" and isinstance(snak.get("datavalue"), dict) else None
-            if statement.get("rank") == "deprecated" or not isinstance(value, str):
+            if not isinstance(value, str):
+                _note(report, qid, f"{prop} names no value ({str(value)[:40] if value is not None else 'none'}): "
+                                   "left out")
                 continue
+            values.append(value)
+        if len(set(values)) > 1:
+            _note(report, qid, f"{prop} has {len(set(values))} values of the best rank "
+                               f"({', '.join(sorted(set(values)))[:80]}): none is used to merge")
+            continue
+        for value in values:
             try:
                 identifier = EntityIdentifier(scheme=scheme, value=value)
             except ValidationError:

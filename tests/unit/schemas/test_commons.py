@@ -415,3 +415,16 @@ def test_family_members_are_the_members_relatives_with_their_jobs():
         ("Caroline Smith", "commons-member-146", "Executive Officer")
     # two members' relatives of one name are two people
     assert by_relation(employed)["commons:2704:family"].target.id.startswith("commons-relative-146-")
+
+
+def test_a_relative_working_alone_joins_no_one_and_the_lobbying_is_said():
+    _, rows = rows_of(FAMILY_LOBBYING)
+    row = next(row for row in rows if row["ID"] == "11663")
+    placeholders = ["Self Employed", "-", "Various", "Not applicable", "Self-employed consultant",
+                    "Freelance consultant", "Self employed (sole trader)", ""]
+    events, report = imported(FAMILY_LOBBYING, [{**row, "ID": str(100 + n), "MNIS ID": str(1 + n), "Employer": e}
+                                                for n, e in enumerate(placeholders)])
+    assert report.skipped == [] and {event.relation_type.value for event in events} == {"family"}
+    assert events[0].properties.summary == "engaged in third-party lobbying; Consultant; Self Employed"
+    (family, job), _ = imported(FAMILY_LOBBYING, [{**row, "MNIS ID": "05331"}])  # (a member id written with a zero)
+    assert family.source.id == "commons-member-5331" and job.target.name == "Connect PA"

@@ -212,6 +212,7 @@ def test_the_white_papers_of_other_crypto_assets_are_offers_their_authority_supe
     downloaded = ImportDefaults(extractor_name=EXTRACTOR_NAME, extractor_version=MICA_IMPORT_VERSION,
                                 retrieved_at=dt.datetime(2026, 2, 9, tzinfo=dt.UTC))
     events, report = imported(OTHER, defaults=downloaded)
+    assert "wp_comments" in {column for _, column, _ in REGISTERS[-1].summary}
     # 25 white papers of 17 offerors (eight of Crypto Risk Metrics GmbH, two of Falu Brick Commerce), none skipped
     assert len(events) == 17 and report.skipped == []
     assert {event.relation_type.value for event in events} == {"regulates"}
@@ -228,15 +229,38 @@ def test_the_white_papers_of_other_crypto_assets_are_offers_their_authority_supe
     assert events == [] and report.skipped == [] and report.notes == []
 
 
+DOWNLOADED = ImportDefaults(extractor_name=EXTRACTOR_NAME, extractor_version=MICA_IMPORT_VERSION,
+                            retrieved_at=dt.datetime(2026, 2, 9, tzinfo=dt.UTC))
+
+
 def test_a_white_paper_without_an_offeror_is_the_trading_platforms_application():
     _, rows = rows_of(OTHER)
     row = {**rows[0], "ae_lei_name": "", "ae_lei": "", "ae_lei_name_casp": "Payward Global Solutions LTD",
            "ae_lei_casp": "9845003D98SCC2851458"}
-    (event,), _ = imported(OTHER, [row])
-    assert (event.target.name, event.target.id) == ("Payward Global Solutions LTD", "mica-lei-9845003D98SCC2851458")
-    assert "trading platform: Payward Global Solutions LTD" in event.properties.summary
-    events, report = imported(OTHER, [{**row, "ae_lei_name_casp": "", "ae_lei_casp": ""}])
+    for offeror in ("", "Not Available", " n/a "):  # (ESMA's placeholder: 37 rows of its file, one firm otherwise)
+        (event,), _ = imported(OTHER, [{**row, "ae_lei_name": offeror}], DOWNLOADED)
+        assert (event.target.name, event.target.id) == \
+            ("Payward Global Solutions LTD", "mica-lei-9845003D98SCC2851458"), offeror
+        assert "trading platform: Payward Global Solutions LTD" in event.properties.summary
+    events, report = imported(OTHER, [{**row, "ae_lei_name_casp": "", "ae_lei_casp": ""}], DOWNLOADED)
     assert events == [] and [skip.reason for skip in report.skipped] == ["missing_endpoint"]
+
+
+def test_an_lei_given_to_offerors_of_other_names_names_none_of_them():
+    _, rows = rows_of(OTHER)
+    platform = {**rows[0], "ae_lei_name": "", "ae_lei": "", "ae_lei_name_casp": "Payward Global Solutions LTD",
+                "ae_lei_casp": "9845003D98SCC2851458"}
+    offeror = {**rows[1], "ae_lei_name": "Eterna Ltd.", "ae_lei": "9845003D98SCC2851458"}  # as ESMA's row 320
+    events, report = imported(OTHER, [platform, {**platform, "wp_url": "https://example.org/2"}, offeror], DOWNLOADED)
+    targets = {event.target.name: event.target.id for event in events}
+    assert targets["Payward Global Solutions LTD"] == "mica-lei-9845003D98SCC2851458"
+    assert targets["Eterna Ltd."].startswith("mica-at-")
+    assert any("Eterna Ltd.: its LEI 9845003D98SCC2851458 is given to firms of other names" in note
+               for note in report.notes)
+    # in a register of licences two names of one LEI are one firm renamed (APLO SAS, now FLOWDESK EUROPE SAS)
+    flowdesk = {event.target.name: event.target.id for event in imported(CASPS)[0]
+                if event.target.id == "mica-lei-984500AB011S3AEF6706"}
+    assert len(flowdesk) == 1
 
 
 def test_a_later_register_replaces_an_earlier_ones_rows_also_those_esma_changed_without_dating_them():

@@ -490,8 +490,8 @@ def test_a_head_of_a_states_government_weighs_as_a_state_office():
     assert ScoringConfig.load().authority.tier_weight(topics) == 0.8, topics
 
 
-def external_id(qid: str, prop: str, value: str, n: str) -> dict:
-    return {"id": f"{qid}${n}", "rank": "normal", "type": "statement", "mainsnak": snak(prop, value)}
+def external_id(qid: str, prop: str, value: str, n: str, rank: str = "normal") -> dict:
+    return {"id": f"{qid}${n}", "rank": rank, "type": "statement", "mainsnak": snak(prop, value)}
 
 
 def test_an_items_external_ids_are_its_identifiers():
@@ -499,11 +499,28 @@ def test_an_items_external_ids_are_its_identifiers():
     member = entity("Q1", "A member", statement("Q1", "P31", "Q5", "c"), statement("Q1", "P39", "Q2", "s"),
                     external_id("Q1", "P10428", "4051", "p"))
     firm = entity("Q3", "A firm", statement("Q3", "P31", "Q4830453", "c"), statement("Q3", "P127", "Q1", "o"),
-                  external_id("Q3", "P1278", "5299005v5gbsn2a4c303", "l"),  # as written: folded to upper case
-                  external_id("Q3", "P1278", "not an LEI", "x"))
-    events, report = imported([member, firm])
+                  external_id("Q3", "P1278", "5299005v5gbsn2a4c303", "l"))  # as written: folded to upper case
+    other = entity("Q5", "Another firm", statement("Q5", "P31", "Q4830453", "c"), statement("Q5", "P127", "Q1", "o"),
+                   external_id("Q5", "P1278", "not an LEI", "x"))
+    events, report = imported([member, firm, other])
     refs = {ref.id: ref for event in events for ref in (event.source, event.target)}
     assert [(i.scheme, i.value) for i in refs["Q1"].identifiers] == [("wikidata", "Q1"), ("ukparliament", "4051")]
     assert [(i.scheme, i.value) for i in refs["Q3"].identifiers] == \
         [("wikidata", "Q3"), ("lei", "5299005V5GBSN2A4C303")]
     assert any("P1278 'not an LEI' is no lei identifier" in note for note in report.notes)
+
+
+def test_an_identifier_of_the_best_rank_alone_merges():
+    def member(*ids: dict) -> dict:
+        return entity("Q1", "A member", statement("Q1", "P31", "Q5", "c"), statement("Q1", "P39", "Q2", "s"), *ids)
+
+    events, _ = imported([member(external_id("Q1", "P10428", "413", "a", "preferred"),
+                                 external_id("Q1", "P10428", "394", "b"))])
+    assert [(i.scheme, i.value) for i in events[0].source.identifiers] == [("wikidata", "Q1"), ("ukparliament", "413")]
+    # two values of one rank: one of them may be another person's, and an identifier merges: neither is used
+    events, report = imported([member(external_id("Q1", "P10428", "413", "a"),
+                                      external_id("Q1", "P10428", "394", "b"))])
+    assert [i.scheme for i in events[0].source.identifiers] == ["wikidata"]
+    assert any("P10428 has 2 values of the best rank (394, 413)" in note for note in report.notes)
+    events, report = imported([member(external_id("Q1", "P10428", "413", "a", "deprecated"))])
+    assert [i.scheme for i in events[0].source.identifiers] == ["wikidata"]
