@@ -161,6 +161,10 @@ HEAD_CLASSES = frozenset({"Q48352", "Q2285706", "Q30461", "Q14212"})  # head of 
 
 # External-id properties read as an entity's identifiers (`schemas.vocabulary.IDENTIFIER_SCHEMES`): the same entity
 # in a register that names it by them
+# (a member id names a person: on an office or a party, where editors sometimes put one, it would merge nothing right)
+_SCHEMES_OF: dict[EntitySchema, frozenset[str]] = {schema: frozenset({"lei"}) for schema in EntitySchema
+                                                   if schema is not EntitySchema.PERSON}
+_ANY_SCHEME = frozenset({"lei", "ukparliament"})
 EXTERNAL_IDS: dict[str, str] = {
     "P1278": "lei",  # Legal Entity Identifier
     "P10428": "ukparliament",  # UK Parliament member id (members-api.parliament.uk; the register of interests' MNIS ID)
@@ -275,7 +279,10 @@ def _external_ids(qid: str, claims: dict, report: ImportReport | None) -> tuple[
                 identifier = EntityIdentifier(scheme=scheme, value=value)
             except ValidationError:
                 identifier = None
-            if identifier is None or not re.fullmatch(IDENTIFIER_SCHEMES[scheme].pattern, identifier.value):
+            # (the value as written: "40 51" is no member id, though a space would be dropped from it)
+            if identifier is None or not re.fullmatch(IDENTIFIER_SCHEMES[scheme].pattern, identifier.value) \
+                    or not re.fullmatch(IDENTIFIER_SCHEMES[scheme].pattern, value.strip().upper()
+                                        if IDENTIFIER_SCHEMES[scheme].fold_case else value.strip()):
                 _note(report, qid, f"{prop} {value[:40]!r} is no {scheme} identifier: left out")
                 continue
             found.add((scheme, identifier.value))
@@ -492,7 +499,8 @@ def _ref(qid: str, allowed: frozenset[EntitySchema], state: _State, report: Impo
         _note(report, qid, "no label in the file: named by its QID")
     ref: dict = {"id": qid, "schema": schema.value, "name": (name or qid)[:500],
                  "identifiers": [{"scheme": "wikidata", "value": qid},
-                                 *({"scheme": scheme, "value": value} for scheme, value in known.identifiers)]}
+                                 *({"scheme": scheme, "value": value} for scheme, value in known.identifiers
+                                   if scheme in _SCHEMES_OF.get(schema, _ANY_SCHEME))]}
     if known.aliases:
         ref["aliases"] = list(known.aliases)
     if schema is EntitySchema.POSITION:

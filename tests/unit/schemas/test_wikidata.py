@@ -524,3 +524,15 @@ def test_an_identifier_of_the_best_rank_alone_merges():
     assert any("P10428 has 2 values of the best rank (394, 413)" in note for note in report.notes)
     events, report = imported([member(external_id("Q1", "P10428", "413", "a", "deprecated"))])
     assert [i.scheme for i in events[0].source.identifiers] == ["wikidata"]
+
+
+def test_a_member_id_names_a_person_written_as_it_is():
+    member = entity("Q1", "A member", statement("Q1", "P31", "Q5", "c"), statement("Q1", "P39", "Q2", "s"),
+                    external_id("Q1", "P10428", "40 51", "p"))
+    office = entity("Q2", "An office", statement("Q2", "P31", "Q4164871", "c"),
+                    external_id("Q2", "P10428", "4051", "p"))
+    events, report = imported([member, office])
+    refs = {ref.id: ref for event in events for ref in (event.source, event.target)}
+    assert [i.scheme for i in refs["Q1"].identifiers] == ["wikidata"]  # "40 51" is no id
+    assert any("P10428 '40 51' is no ukparliament identifier" in note for note in report.notes)
+    assert [i.scheme for i in refs["Q2"].identifiers] == ["wikidata"]  # an office is no member
