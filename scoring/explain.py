@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from schemas.outputs import Band, Evidence, ExplanationPath, PathEdge, PathKind, RiskScore
 from schemas.vocabulary import Status
 from scoring.config import ScoringConfig
-from scoring.graph import Relation, offset_text
+from scoring.graph import Relation, StatedFact, offset_text
 from scoring.paths import AUTHORITY, FORMER_AUTHORITY, Hop, Path
 from scoring.rules import Assessment
 from scoring.semantics import STAKE_TYPES, SYMMETRIC_TYPES
@@ -198,6 +198,8 @@ def listed_statements(fact: Relation, limit: int) -> list[Relation]:
     every = statements(fact)
     if len(every) <= limit:
         return every
+    if type(fact) is StatedFact:
+        return _listed_from_summary(fact, limit)
     chosen, publishers_seen = {0}, {every[0].citation.publisher}
     for index, statement in enumerate(every):
         if len(chosen) >= limit:
@@ -212,7 +214,30 @@ def listed_statements(fact: Relation, limit: int) -> list[Relation]:
     return [every[index] for index in sorted(chosen)]
 
 
+def _listed_from_summary(fact: StatedFact, limit: int) -> list[Relation]:
+    """`listed_statements` of a fact stated many times, from its publishers' first statements: the same list,
+    without a pass over every statement."""
+    primary, rest = fact.statements[0], fact.statements[1:]
+    firsts = sorted((evidence.first_order, evidence.first) for publisher, evidence in fact.by_publisher.items()
+                    if publisher != primary.citation.publisher)
+    chosen = [statement for _, statement in firsts[:limit - 1]]
+    # then the oldest of the rest: at most `limit - 1` of them, past at most as many chosen already
+    head = {id(statement): index for index, statement in enumerate(rest[:2 * limit])}
+    taken = set(map(id, chosen))
+    for statement in rest[:2 * limit]:
+        if len(chosen) >= limit - 1:
+            break
+        if id(statement) not in taken:
+            chosen.append(statement)
+    # in the evidence's order: those of its head by place, the publishers' firsts after it already in order
+    later = {id(statement): len(head) + rank for rank, (_, statement) in enumerate(firsts)}
+    chosen.sort(key=lambda statement: head.get(id(statement), later.get(id(statement))))
+    return [primary, *chosen]
+
+
 def publishers(fact: Relation) -> int:
+    if type(fact) is StatedFact:
+        return len(fact.by_publisher)
     return len({statement.citation.publisher for statement in fact.evidence()})
 
 

@@ -27,6 +27,7 @@ import bisect
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import networkx as nx
 
@@ -132,6 +133,35 @@ class DetailedRelation(Relation):
     __slots__ = ("amount", "currency", "quote", "statements", "role", "stake_max")
 
 
+# A fact stated this many times or more is a `StatedFact`: a fact stated fewer times is read statement by statement
+# where it is scored and shown, at no cost worth keeping a summary for.
+SUMMARISED_FROM = 16
+
+STATUSES = tuple(Status)  # declared strongest first
+
+
+class PublisherEvidence(NamedTuple):
+    """What one publisher's statements of a fact add up to (`StatedFact.by_publisher`)."""
+
+    # by status, in `STATUSES` order: the highest confidence it states the fact with in that status (None: none)
+    confidence: tuple[float | None, ...]
+    # its oldest statement and that statement's place in the order the evidence shows the statements after the
+    # primary (`_shown_order`); the list of an edge skips the primary's publisher (`explain.listed_statements`)
+    first: Relation
+    first_order: tuple
+
+
+@pickled_as_values
+class StatedFact(DetailedRelation):
+    """A fact stated `SUMMARISED_FROM` times or more, with what its statements add up to where it is scored and
+    shown: the publishers (`Strength.certainty`, `explain.listed_statements`), the day it was first stated
+    (`TimeModel.reference_end`) and whether any statement gives no sum (`_of_the_sums`). A restatement updates them
+    (`_restated`), so that one fact stated ten thousand times costs an event a look at its publishers, not a pass
+    over its statements."""
+
+    __slots__ = ("by_publisher", "first_stated", "unsummed")
+
+
 def _seat_role(event: RelationshipEvent) -> str | None:
     return event.properties.role if event.relation_type in SEAT_TYPES else None
 
@@ -232,16 +262,39 @@ def statement_version(rec: Relation, originals: Mapping[str, str]) -> Version:
     return rec.observed_at, originals.get(rec.event_id, rec.event_id)
 
 
+def _shown_order(rec: Relation, originals: Mapping[str, str]) -> tuple:
+    """Where a statement other than the primary stands in its fact's evidence: oldest first, by relation id among
+    equal versions (the order `_merged` gives)."""
+    return *statement_version(rec, originals), rec.relation_id
+
+
+def _outranks(rec: Relation, primary: Relation, originals: Mapping[str, str]) -> bool:
+    """Whether `rec` would be its fact's primary (`_primary`) rather than `primary`: a more certain status, a stake
+    or a bound on one, then the newer, then (of one version) the lower relation id, as `_primary` takes the first of
+    its statements in relation id order."""
+    def rank(r: Relation) -> tuple:
+        return _STATUS_RANK[r.status], r.stake is None, r.stake_max is None
+
+    ranks = rank(rec), rank(primary)
+    if ranks[0] != ranks[1]:
+        return ranks[0] < ranks[1]
+    versions = statement_version(rec, originals), statement_version(primary, originals)
+    if versions[0] != versions[1]:
+        return versions[0] > versions[1]
+    return rec.relation_id < primary.relation_id
+
+
 def _overlap(first_end: dt.date | None, start: dt.date | None) -> bool:
     return first_end is None or start is None or start <= first_end
 
 
 def facts_of(statements: list[Relation], previous: tuple[Relation, ...] = (),
-             originals: Mapping[str, str] = _NO_ORIGINALS) -> list[Relation]:
+             originals: Mapping[str, str] = _NO_ORIGINALS, serial: int = 0) -> list[Relation]:
     """The facts these statements (of one `fact_key`) make: statements whose validity overlaps, directly or through
     others, are one fact. A fact stated once is that statement's record; one stated several times is a record
     carrying the primary statement's values (`_primary`) over the union of their validity, with the
-    statements attached. A fact of `previous` with exactly the same statements is returned as it was.
+    statements attached. A fact of `previous` with exactly the same statements is returned as it was; a new one
+    carries `serial` in its version (`_fact_version`).
 
     Money: two sums are two payments, however their dates overlap. A statement without a sum (an outlet reporting
     the payment another gave the figure of) corroborates the payment it overlaps, the largest where it overlaps
@@ -274,7 +327,7 @@ def facts_of(statements: list[Relation], previous: tuple[Relation, ...] = (),
         elif len(cluster) == 1:
             facts.append(cluster[0])
         else:
-            facts.append(_merged(cluster, originals))
+            facts.append(_merged(cluster, originals, serial))
     return facts
 
 
@@ -288,9 +341,7 @@ def _of_the_sums(facts: list[Relation], before: Relation | None, after: Relation
     sums = {(rec.amount, rec.currency) for rec in (before, after) if rec is not None}
     chosen = []
     for fact in facts:
-        if fact.statements is not None and any(statement.amount is None for statement in fact.statements):
-            return facts
-        if fact.amount is None:
+        if fact.amount is None or _unsummed(fact):
             return facts
         if (fact.amount, fact.currency) in sums:
             chosen.append(fact)
@@ -345,21 +396,101 @@ def _span(cluster: list[Relation]) -> tuple[dt.date | None, dt.date | None]:
             None if any(r.end is None for r in cluster) else max(r.end for r in cluster))
 
 
-def _merged(cluster: list[Relation], originals: Mapping[str, str]) -> Relation:
-    primary = _primary(cluster, originals)
-    fact = object.__new__(DetailedRelation)
+def _unsummed(fact: Relation) -> bool:
+    """Whether a statement of this fact gives no sum (one that corroborates a payment another gave the sum of)."""
+    if type(fact) is StatedFact:
+        return fact.unsummed
+    return any(statement.amount is None for statement in fact.evidence())
+
+
+def _fact_version(primary: Relation, statements: int, serial: int) -> str:
+    """A fact's version (its `event_id`, which explanations and the calendar compare): new whenever the fact is
+    made again, which is whenever one of its statements changes, and of a bounded length however many there are
+    (it was every statement's event id joined: a fact restated 10,000 times carried 300 KB in each version, and the
+    calendar kept one per restatement). `serial` is the graph's count of events applied: the event that made it."""
+    return f"{primary.event_id}+{statements - 1}@{serial}"
+
+
+def _take_values(fact: Relation, primary: Relation) -> None:
     for slot in (*Relation.__slots__, *DetailedRelation.__slots__):
         setattr(fact, slot, getattr(primary, slot))
+
+
+def _merged(cluster: list[Relation], originals: Mapping[str, str], serial: int) -> Relation:
+    primary = _primary(cluster, originals)
+    fact = object.__new__(StatedFact if len(cluster) >= SUMMARISED_FROM else DetailedRelation)
+    _take_values(fact, primary)
     fact.start, fact.end = _span(cluster)
     if fact.amount is None:  # a primary without the sum (`facts_of`: every sum in one fact is the same)
         fact.amount, fact.currency = next(((r.amount, r.currency) for r in cluster if r.amount is not None),
                                           (None, fact.currency))
     fact.observed_at = max(r.observed_at for r in cluster)
-    # the fact's version: it changes whenever any of its statements does (explanations compare it)
-    fact.event_id = "+".join(sorted(r.event_id for r in cluster))
+    fact.event_id = _fact_version(primary, len(cluster), serial)
     # in the order its evidence shows them (`explain.statements`): the primary first, then oldest first
-    fact.statements = tuple(sorted(cluster, key=lambda r: (r is not primary, *statement_version(r, originals))))
+    rest = sorted((r for r in cluster if r is not primary), key=lambda r: _shown_order(r, originals))
+    fact.statements = (primary, *rest)
+    if type(fact) is StatedFact:
+        _summarise(fact, originals)
     return fact
+
+
+def _summarise(fact: StatedFact, originals: Mapping[str, str]) -> None:
+    fact.by_publisher = {}
+    for statement in fact.statements:
+        _count(fact.by_publisher, statement, originals)
+    fact.first_stated = min(map(_stated_on, fact.statements))
+    fact.unsummed = any(statement.amount is None for statement in fact.statements)
+
+
+def _stated_on(rec: Relation) -> dt.date:
+    """The day a statement says its fact held, or else the day it was stated (`TimeModel.reference_end`)."""
+    return rec.start if rec.start is not None else rec.observed_at.date()
+
+
+def _count(by_publisher: dict[str, PublisherEvidence], statement: Relation, originals: Mapping[str, str]) -> None:
+    """Add one statement to its publisher's evidence (a new tuple: a fact's dict is shared with no other)."""
+    publisher = statement.citation.publisher
+    held = by_publisher.get(publisher)
+    index = _STATUS_RANK[statement.status]
+    if held is None:
+        confidence, first, first_order = [None] * len(STATUSES), None, None
+    else:
+        confidence, first, first_order = list(held.confidence), held.first, held.first_order
+    if confidence[index] is None or statement.confidence > confidence[index]:
+        confidence[index] = statement.confidence
+    order = _shown_order(statement, originals)
+    if first_order is None or order < first_order:
+        first, first_order = statement, order
+    by_publisher[publisher] = PublisherEvidence(tuple(confidence), first, first_order)
+
+
+def _restated(fact: StatedFact, statement: Relation, originals: Mapping[str, str], serial: int) -> StatedFact:
+    """`fact` with one more statement, which overlaps it and has its sum or, like all of its statements, none:
+    what `_merged` would make of them all, without a pass over them (see `StatedFact`)."""
+    primary = fact.statements[0]
+    if _outranks(statement, primary, originals):
+        primary, demoted = statement, primary
+    else:
+        demoted = statement
+    new = object.__new__(StatedFact)
+    _take_values(new, primary)
+    new.start, new.end = _span((fact, statement))
+    new.observed_at = max(fact.observed_at, statement.observed_at)
+    rest = fact.statements[1:]
+    at = bisect.bisect(rest, _shown_order(demoted, originals), key=lambda r: _shown_order(r, originals))
+    new.statements = (primary,) + rest[:at] + (demoted,) + rest[at:]
+    new.event_id = _fact_version(primary, len(new.statements), serial)
+    new.by_publisher = dict(fact.by_publisher)
+    _count(new.by_publisher, statement, originals)
+    new.first_stated = min(fact.first_stated, _stated_on(statement))
+    new.unsummed = fact.unsummed or statement.amount is None
+    return new
+
+
+def _overlaps(fact: Relation, rec: Relation) -> bool:
+    """Whether two validities share a day (None: unbounded), as `_overlapping` joins them."""
+    return (fact.start is None or rec.end is None or fact.start <= rec.end) and \
+        (rec.start is None or fact.end is None or rec.start <= fact.end)
 
 
 def utc(moment: dt.datetime) -> dt.datetime:
@@ -555,6 +686,10 @@ class TemporalGraph:
 
     def _restate(self, before: Relation | None, after: Relation | None) -> tuple[list[Relation], list[Relation]]:
         """The facts that one statement's change removes and adds (see `facts_of`)."""
+        if before is None and after is not None:
+            stated = self._stated_again(after)
+            if stated is not None:
+                return stated
         keys = dict.fromkeys(fact_key(rec) for rec in (before, after) if rec is not None)
         removed, added = [], []
         for key in keys:
@@ -565,11 +700,37 @@ class TemporalGraph:
             if not old and len(statements) <= 1:  # the common case: a relation no other statement states
                 added.extend(statements)
                 continue
-            new = facts_of(statements, tuple(old), self.original_event_ids)
+            new = facts_of(statements, tuple(old), self.original_event_ids, self._event_count)
             kept, held = {id(fact) for fact in new}, {id(fact) for fact in old}
             removed.extend(fact for fact in old if id(fact) not in kept)
             added.extend(fact for fact in new if id(fact) not in held)
         return removed, added
+
+    def _stated_again(self, statement: Relation) -> tuple[list[Relation], list[Relation]] | None:
+        """The facts a new statement removes and adds when it restates at most one fact of its key and no statement
+        without a sum can move from one payment to another (what `facts_of` would decide, found without a pass over
+        the statements: a fact restated again and again costs each restatement the same); else None."""
+        facts = self._facts_at(fact_key(statement))
+        money = statement.amount, statement.currency
+        joined = None
+        for fact in facts:
+            if statement.amount is None:
+                if fact.amount is not None:
+                    return None  # a report without the sum: which payment it corroborates is `facts_of`'s to say
+            elif fact.amount is None or _unsummed(fact):
+                return None
+            elif (fact.amount, fact.currency) != money:
+                continue  # another payment
+            if _overlaps(fact, statement):
+                if joined is not None:
+                    return None  # it joins two facts into one
+                joined = fact
+        if joined is None:
+            return [], [statement]
+        if type(joined) is StatedFact:
+            return [joined], [_restated(joined, statement, self.original_event_ids, self._event_count)]
+        cluster = sorted((*joined.evidence(), statement), key=lambda r: r.relation_id)
+        return [joined], [_merged(cluster, self.original_event_ids, self._event_count)]
 
     def _facts_at(self, key: FactKey) -> list[Relation]:
         """The facts of one key in the adjacency."""

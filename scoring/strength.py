@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 
 from scoring.config import ScoringConfig
-from scoring.graph import Relation
+from scoring.graph import STATUSES, Relation, StatedFact
 from scoring.semantics import MONEY_TYPES, STAKE_TYPES
 from scoring.timing import TimeModel
 
@@ -67,11 +67,17 @@ class Strength:
         if rec.statements is None:
             return self._status[rec.status] * rec.confidence
         by_publisher: dict[str, float] = {}
-        for statement in rec.statements:
-            value = self._status[statement.status] * statement.confidence
-            publisher = statement.citation.publisher
-            if value > by_publisher.get(publisher, -1.0):
-                by_publisher[publisher] = value
+        if type(rec) is StatedFact:  # (weights are never negative: the most confident statement of a status wins)
+            weights = [self._status[status] for status in STATUSES]
+            for publisher, evidence in rec.by_publisher.items():
+                by_publisher[publisher] = max(weight * confidence for weight, confidence
+                                              in zip(weights, evidence.confidence) if confidence is not None)
+        else:
+            for statement in rec.statements:
+                value = self._status[statement.status] * statement.confidence
+                publisher = statement.citation.publisher
+                if value > by_publisher.get(publisher, -1.0):
+                    by_publisher[publisher] = value
         values = sorted(by_publisher.values(), reverse=True)
         doubt = 1.0
         for value in values:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from scoring.config import ScoringConfig
-from scoring.graph import Relation
+from scoring.graph import Relation, StatedFact
 from scoring.semantics import OFFICE_TYPES
 
 _ONE_DAY = dt.timedelta(days=1)
@@ -40,6 +40,8 @@ class TimeModel:
                 return rec.start
             if rec.statements is None:
                 return rec.observed_at.date()
+            if type(rec) is StatedFact:
+                return rec.first_stated
             return min(s.start if s.start is not None else s.observed_at.date() for s in rec.statements)
         return None
 

@@ -1,0 +1,83 @@
+"""What one fact stated many times costs the worker's path: each event of a flood of restatements of one relation
+of the founding case, processed as the worker processes it (`EventProcessor.process`: the resolution layer, the
+engine's apply and rescoring, the alert tracker, rendering what would be published).
+
+    .venv/bin/python bench/restatements.py --statements 5000 --publishers 50
+    COI_RISK_REPO=/path/to/other/checkout .venv/bin/python bench/restatements.py
+
+The founding case (`examples/binance-wlfi.jsonl`) is loaded first; then its relation `--relation` (default
+`eric-owns-wlf`, a hop of the case's conflict paths) is restated `--statements` times, each statement a new
+relation id of the same fact from one of `--publishers` publishers in turn, observed one second after the previous
+one. `--amount` gives every restatement a sum (restate a payment-like relation such as `sun-invests-wlf`).
+Reports the mean CPU time an event (`time.process_time`) over the 100 events before each checkpoint, and the
+outputs those events published.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime as dt
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(os.environ.get("COI_RISK_REPO", Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(REPO))
+
+WINDOW = 100
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--statements", type=int, default=5_000, help="restatements of the one fact")
+    parser.add_argument("--publishers", type=int, default=50, help="publishers the restatements cycle through")
+    parser.add_argument("--relation", default="eric-owns-wlf", help="the relation id restated")
+    parser.add_argument("--amount", type=float, default=None, help="a sum every restatement gives")
+    args = parser.parse_args()
+
+    from scoring import AlertTracker
+    from scoring.resolution import ResolvingEngine
+    from streams.processor import EventProcessor, InputRecord
+
+    seed = [json.loads(line) for line in (REPO / "examples" / "binance-wlfi.jsonl").read_text().splitlines()
+            if line.strip()]
+    (template,) = [event for event in seed if event["relation_id"] == args.relation]
+    layer = ResolvingEngine()
+    processor = EventProcessor(layer, AlertTracker(layer.engine.config))
+    offset = 0
+    for event in seed:
+        processor.process(InputRecord(json.dumps(event).encode(), None, "events", 0, offset))
+        offset += 1
+    first = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    checkpoints = sorted({n for n in (WINDOW, 1_000, 3_000, 10_000, 30_000) if n <= args.statements}
+                         | {args.statements})
+    spent, outputs, rows = [], [], []
+    for number in range(1, args.statements + 1):
+        event = copy.deepcopy(template)
+        event["event_id"] = f"restated-{number}"
+        event["relation_id"] = f"{args.relation}-restated-{number}"
+        event["observed_at"] = (first + dt.timedelta(seconds=number)).isoformat().replace("+00:00", "Z")
+        event["provenance"]["publisher"] = f"publisher {number % args.publishers}"
+        if args.amount is not None:
+            event["properties"]["amount"] = args.amount
+            event["properties"].setdefault("currency", "USD")
+        record = InputRecord(json.dumps(event).encode(), None, "events", 0, offset)
+        offset += 1
+        started = time.process_time()
+        result = processor.process(record)
+        spent.append(time.process_time() - started)
+        outputs.append(len(result.outbound))
+        if number in checkpoints:
+            window = spent[-WINDOW:]
+            rows.append({"statements": number, "mean_ms": round(1000 * sum(window) / len(window), 3),
+                         "max_ms": round(1000 * max(window), 3), "outputs": sum(outputs[-WINDOW:])})
+    print(json.dumps({"repo": str(REPO), "relation": args.relation, "publishers": args.publishers,
+                      "amount": args.amount, "total_cpu_seconds": round(sum(spent), 2), "checkpoints": rows}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""One fact stated many times: a restatement joins its fact without a pass over the statements before it
+(`TemporalGraph._stated_again`, `graph._restated`), and a fact stated `SUMMARISED_FROM` times or more is scored and
+shown from what its statements add up to (`StatedFact`). Either way the result is what regrouping every statement
+(`facts_of`) and reading them one by one would give."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import pickle
+import random
+
+import pytest
+
+import scoring.graph as graph_module
+from scoring import ScoringConfig
+from scoring.explain import listed_statements, publishers
+from scoring.graph import DetailedRelation, Relation, StatedFact, TemporalGraph, fact_key, facts_of
+from scoring.semantics import Layer
+from scoring.strength import Strength
+from scoring.timing import TimeModel
+
+DATES = [None, "2024-01-01", "2024-02-01", "2024-03-01", "2024-06-01", "2024-09-01"]
+
+
+def _described(fact: Relation) -> tuple:
+    """Everything a fact carries but its version (`event_id`: a serial of the event that made it)."""
+    values = tuple(getattr(fact, slot) for slot in Relation.__slots__ if slot not in ("event_id", "citation"))
+    citation = fact.citation.source_url, fact.citation.publisher, fact.citation.extractor
+    details = tuple(getattr(fact, slot) for slot in DetailedRelation.__slots__ if slot != "statements")
+    evidence = tuple(statement.relation_id for statement in fact.evidence())
+    summary = None
+    if type(fact) is StatedFact:
+        summary = (sorted((publisher, held.confidence, held.first.relation_id if held.first else None,
+                           held.first_order) for publisher, held in fact.by_publisher.items()),
+                   fact.first_stated, fact.unsummed)
+    return type(fact).__name__, values, citation, details, evidence, summary
+
+
+def _random_statement(make, rng: random.Random, number: int, payments: bool, ids: list[str]):
+    start, end = sorted(rng.sample(DATES[1:], 2)) if rng.random() < 0.5 else (rng.choice(DATES), None)
+    if rng.random() < 0.2:
+        start = None
+    common = dict(start=start, end=end, status=rng.choice(["confirmed", "reported", "alleged"]),
+                  confidence=rng.choice([0.5, 0.7, 0.9]), publisher=f"publisher {rng.randrange(4)}",
+                  observed_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=rng.randrange(50)))
+    relation_id = rng.choice(ids) if ids and rng.random() < 0.15 else f"s{number}"
+    if payments:
+        # reports without the sum only late: until one comes, restatements of a payment take the incremental path
+        amount = None if number > 50 and rng.random() < 0.2 else rng.choice([1000.0, 2000.0])
+        return make("payment", "ministry", "vendor", relation_id=relation_id, amount=amount,
+                    currency="USD" if amount else None, **common)
+    percentage = rng.choice([None, 40, 60])
+    return make("ownership", "son", "bank", relation_id=relation_id, percentage=percentage, **common)
+
+
+@pytest.mark.parametrize("summarised_from", [3, graph_module.SUMMARISED_FROM])
+@pytest.mark.parametrize("payments", [False, True])
+@pytest.mark.parametrize("seed", range(6))
+def test_restatements_make_the_facts_a_full_regrouping_makes(make, monkeypatch, seed, payments, summarised_from):
+    monkeypatch.setattr(graph_module, "SUMMARISED_FROM", summarised_from)
+    joined = []
+    restated = graph_module._restated
+    monkeypatch.setattr(graph_module, "_restated", lambda *args: joined.append(1) or restated(*args))
+    rng = random.Random(seed)
+    graph = TemporalGraph()
+    ids: list[str] = []
+    for number in range(80):
+        event = _random_statement(make, rng, number, payments, ids)
+        if ids and rng.random() < 0.05:  # now and then a retraction
+            event = event.model_copy(update={"op": "delete", "relation_id": rng.choice(ids)})
+        graph.apply(event)
+        ids.append(event.relation_id)
+        statements = sorted(graph._relations.values(), key=lambda r: r.relation_id)
+        key = fact_key(statements[0]) if statements else None
+        regrouped = facts_of([r for r in statements if fact_key(r) == key], (), graph.original_event_ids)
+        held = [fact for fact in graph.facts()]
+        assert sorted(map(_described, held)) == sorted(map(_described, regrouped)), number
+    if summarised_from == 3:
+        assert joined  # the incremental path was taken
+
+
+def _stated_many_times(make, count: int = 60) -> StatedFact:
+    graph = TemporalGraph()
+    rng = random.Random(3)
+    for number in range(count):
+        graph.apply(make("payment", "ministry", "vendor", relation_id=f"pay-{number:03d}", amount=5e5,
+                         currency="EUR", status=rng.choice(["confirmed", "reported", "alleged"]),
+                         confidence=rng.choice([0.4, 0.6, 0.8]), publisher=f"outlet {rng.randrange(30)}",
+                         start=None if number % 7 == 0 else f"2024-0{1 + number % 9}-15",
+                         observed_at=dt.datetime(2025, 3, 1, tzinfo=dt.UTC) + dt.timedelta(hours=rng.randrange(99))))
+    (fact,) = graph.between("ministry", "vendor", Layer.TRADE)
+    return fact
+
+
+def _statement_by_statement(fact: StatedFact) -> DetailedRelation:
+    plain = object.__new__(DetailedRelation)
+    for slot in (*Relation.__slots__, *DetailedRelation.__slots__):
+        setattr(plain, slot, getattr(fact, slot))
+    return plain
+
+
+def test_a_fact_stated_many_times_scores_and_shows_as_its_statements_do(make):
+    fact = _stated_many_times(make)
+    assert type(fact) is StatedFact and len(fact.statements) == 60
+    plain = _statement_by_statement(fact)
+    config = ScoringConfig.load()
+    strength = Strength(config, dt.date(2025, 6, 1))
+    assert strength.certainty(fact) == strength.certainty(plain)
+    assert publishers(fact) == publishers(plain) > 10
+    for limit in (1, 2, 5, 25, 59):
+        assert listed_statements(fact, limit) == listed_statements(plain, limit), limit
+    time = TimeModel(config)
+    fact.start = plain.start = None  # (its statements' first start, or the day first stated: `reference_end`)
+    assert time.reference_end(fact) == time.reference_end(plain) == dt.date(2024, 1, 15)
+
+
+def test_a_summary_of_one_publisher_statuses_takes_each_statuses_most_confident_statement(make):
+    """Certainty weighs each publisher by its most certain statement: a summary keeps the most confident of each
+    status, so a less confident statement of a stronger status can still win."""
+    graph = TemporalGraph()
+    for number, (status, confidence) in enumerate([("alleged", 0.95)] * 10 + [("confirmed", 0.6)] * 10):
+        graph.apply(make("ownership", "son", "bank", relation_id=f"o{number:02d}", percentage=40, status=status,
+                         confidence=confidence))
+    (fact,) = graph.between("son", "bank", Layer.HOLDING)
+    assert type(fact) is StatedFact
+    strength = Strength(ScoringConfig.load(), dt.date(2025, 6, 1))
+    assert strength.certainty(fact) == strength.certainty(_statement_by_statement(fact))
+    (evidence,) = fact.by_publisher.values()
+    assert sorted(c for c in evidence.confidence if c is not None) == [0.6, 0.95]
+
+
+def test_a_facts_version_stays_short_however_often_it_is_restated(make):
+    """A fact's version was every statement's event id joined: 300 KB for a fact stated 10,000 times, kept again
+    in the calendar on each restatement. It is now its primary's, a count and the event that made it."""
+    graph = TemporalGraph()
+    versions = set()
+    for number in range(400):
+        graph.apply(make("ownership", "son", "bank", relation_id=f"copy-{number}", percentage=40))
+        (fact,) = graph.between("son", "bank", Layer.HOLDING)
+        versions.add(fact.event_id)
+        assert len(fact.event_id) < 40
+    assert len(versions) == 400  # each restatement made a new version
+
+
+def test_a_stated_fact_survives_a_snapshot_and_a_copy(make):
+    fact = _stated_many_times(make, count=20)
+    for restored in (pickle.loads(pickle.dumps(fact, protocol=pickle.HIGHEST_PROTOCOL)), copy.copy(fact),
+                     copy.deepcopy(fact)):
+        assert type(restored) is StatedFact
+        assert _described(restored) == _described(fact) and restored.event_id == fact.event_id
+
+
+def test_a_statement_bridging_two_facts_or_a_report_without_the_sum_regroups_them_all(make, monkeypatch):
+    """The incremental path takes only the restatement of one fact; a statement that joins two, or a report that
+    may corroborate any payment, goes to `facts_of` as before."""
+    regrouped = []
+    real = graph_module.facts_of
+    monkeypatch.setattr(graph_module, "facts_of", lambda statements, *args: regrouped.append(len(statements))
+                        or real(statements, *args))
+    graph = TemporalGraph()
+    graph.apply(make("ownership", "son", "bank", relation_id="early", start="2020-01-01", end="2020-12-31"))
+    graph.apply(make("ownership", "son", "bank", relation_id="late", start="2022-01-01", end="2022-12-31"))
+    graph.apply(make("ownership", "son", "bank", relation_id="again", start="2020-06-01", end="2020-07-01"))
+    assert regrouped == []
+    graph.apply(make("ownership", "son", "bank", relation_id="bridge", start="2020-06-01", end="2022-06-01"))
+    assert regrouped == [4]
+    assert [sorted(r.relation_id for r in f.evidence()) for f in graph.between("son", "bank", Layer.HOLDING)] == [
+        ["again", "bridge", "early", "late"]]
+    graph.apply(make("payment", "ministry", "vendor", relation_id="paid", amount=10.0, currency="USD"))
+    graph.apply(make("payment", "ministry", "vendor", relation_id="reported", publisher="Other Times"))
+    assert regrouped == [4, 2]
+
+
+def test_a_restatement_takes_the_primary_as_a_regrouping_would_even_on_equal_versions(make):
+    """`_outranks` decides in one comparison what `_primary` decides over all statements: the most certain status,
+    then the newest, then (one version: never from distinct input events, but decided all the same) the first by
+    relation id."""
+    when = dt.datetime(2025, 2, 1, tzinfo=dt.UTC)
+    statements = [make("ownership", "son", "bank", relation_id=rid, event_id="same", observed_at=when, percentage=40,
+                       status=status) for rid, status in (("b", "confirmed"), ("a", "confirmed"), ("c", "reported"))]
+    records = [Relation(event, graph_module.Citation("u", "p", "e"), None) for event in statements]
+    for first in records:
+        for second in records:
+            if first is not second:
+                expected = graph_module._primary(sorted([first, second], key=lambda r: r.relation_id), {})
+                assert (first if graph_module._outranks(first, second, {}) else second) is expected
