@@ -406,8 +406,8 @@ def _unsummed(fact: Relation) -> bool:
 def _fact_version(primary: Relation, statements: int, serial: int) -> str:
     """A fact's version (its `event_id`, which explanations and the calendar compare): new whenever the fact is
     made again, which is whenever one of its statements changes, and of a bounded length however many there are
-    (it was every statement's event id joined: a fact restated 10,000 times carried 300 KB in each version, and the
-    calendar kept one per restatement). `serial` is the graph's count of events applied: the event that made it."""
+    (it was every statement's event id joined: 140 KB in each version of a fact restated 10,000 times under ids of
+    13 characters, and the calendar kept one per restatement). `serial` is the graph's count of events applied: the event that made it."""
     return f"{primary.event_id}+{statements - 1}@{serial}"
 
 
