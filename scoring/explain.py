@@ -195,11 +195,11 @@ def listed_statements(fact: Relation, limit: int) -> list[Relation]:
     """The statements an edge lists, in `statements` order: all of them up to `limit`; beyond it the primary, the
     first statement of each other publisher (the independent sources that make its "N sources" and its certainty),
     then the oldest of the rest."""
+    if type(fact) is StatedFact and len(fact.statements) > limit:
+        return _listed_from_summary(fact, limit)
     every = statements(fact)
     if len(every) <= limit:
         return every
-    if type(fact) is StatedFact:
-        return _listed_from_summary(fact, limit)
     chosen, publishers_seen = {0}, {every[0].citation.publisher}
     for index, statement in enumerate(every):
         if len(chosen) >= limit:
@@ -217,21 +217,21 @@ def listed_statements(fact: Relation, limit: int) -> list[Relation]:
 def _listed_from_summary(fact: StatedFact, limit: int) -> list[Relation]:
     """`listed_statements` of a fact stated many times, from its publishers' first statements: the same list,
     without a pass over every statement."""
-    primary, rest = fact.statements[0], fact.statements[1:]
+    primary, head = fact.statements[0], fact.statements[1:2 * limit + 1]
     firsts = sorted((evidence.first_order, evidence.first) for publisher, evidence in fact.by_publisher.items()
                     if publisher != primary.citation.publisher)
     chosen = [statement for _, statement in firsts[:limit - 1]]
     # then the oldest of the rest: at most `limit - 1` of them, past at most as many chosen already
-    head = {id(statement): index for index, statement in enumerate(rest[:2 * limit])}
     taken = set(map(id, chosen))
-    for statement in rest[:2 * limit]:
+    for statement in head:
         if len(chosen) >= limit - 1:
             break
         if id(statement) not in taken:
             chosen.append(statement)
     # in the evidence's order: those of its head by place, the publishers' firsts after it already in order
+    place = {id(statement): index for index, statement in enumerate(head)}
     later = {id(statement): len(head) + rank for rank, (_, statement) in enumerate(firsts)}
-    chosen.sort(key=lambda statement: head.get(id(statement), later.get(id(statement))))
+    chosen.sort(key=lambda statement: place.get(id(statement), later.get(id(statement))))
     return [primary, *chosen]
 
 

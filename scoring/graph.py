@@ -476,9 +476,11 @@ def _restated(fact: StatedFact, statement: Relation, originals: Mapping[str, str
     _take_values(new, primary)
     new.start, new.end = _span((fact, statement))
     new.observed_at = max(fact.observed_at, statement.observed_at)
-    rest = fact.statements[1:]
-    at = bisect.bisect(rest, _shown_order(demoted, originals), key=lambda r: _shown_order(r, originals))
-    new.statements = (primary,) + rest[:at] + (demoted,) + rest[at:]
+    statements = list(fact.statements)  # (two copies of the references, where slices and sums of tuples took five)
+    statements[0] = primary
+    statements.insert(bisect.bisect(statements, _shown_order(demoted, originals), lo=1,
+                                    key=lambda r: _shown_order(r, originals)), demoted)
+    new.statements = tuple(statements)
     new.event_id = _fact_version(primary, len(new.statements), serial)
     new.by_publisher = dict(fact.by_publisher)
     _count(new.by_publisher, statement, originals)
