@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -159,7 +160,7 @@ class StatedFact(DetailedRelation):
     (`_restated`), so that one fact stated ten thousand times costs an event a look at its publishers, not a pass
     over its statements."""
 
-    __slots__ = ("by_publisher", "first_stated", "unsummed")
+    __slots__ = ("by_publisher", "first_stated", "unsummed", "statement_digest")
 
 
 def _seat_role(event: RelationshipEvent) -> str | None:
@@ -289,12 +290,11 @@ def _overlap(first_end: dt.date | None, start: dt.date | None) -> bool:
 
 
 def facts_of(statements: list[Relation], previous: tuple[Relation, ...] = (),
-             originals: Mapping[str, str] = _NO_ORIGINALS, serial: int = 0) -> list[Relation]:
+             originals: Mapping[str, str] = _NO_ORIGINALS) -> list[Relation]:
     """The facts these statements (of one `fact_key`) make: statements whose validity overlaps, directly or through
     others, are one fact. A fact stated once is that statement's record; one stated several times is a record
     carrying the primary statement's values (`_primary`) over the union of their validity, with the
-    statements attached. A fact of `previous` with exactly the same statements is returned as it was; a new one
-    carries `serial` in its version (`_fact_version`).
+    statements attached. A fact of `previous` with exactly the same statements is returned as it was.
 
     Money: two sums are two payments, however their dates overlap. A statement without a sum (an outlet reporting
     the payment another gave the figure of) corroborates the payment it overlaps, the largest where it overlaps
@@ -327,7 +327,7 @@ def facts_of(statements: list[Relation], previous: tuple[Relation, ...] = (),
         elif len(cluster) == 1:
             facts.append(cluster[0])
         else:
-            facts.append(_merged(cluster, originals, serial))
+            facts.append(_merged(cluster, originals))
     return facts
 
 
@@ -403,12 +403,20 @@ def _unsummed(fact: Relation) -> bool:
     return any(statement.amount is None for statement in fact.evidence())
 
 
-def _fact_version(primary: Relation, statements: int, serial: int) -> str:
-    """A fact's version (its `event_id`, which explanations and the calendar compare): new whenever the fact is
-    made again, which is whenever one of its statements changes, and of a bounded length however many there are
-    (it was every statement's event id joined: 140 KB in each version of a fact restated 10,000 times under ids of
-    13 characters, and the calendar kept one per restatement). `serial` is the graph's count of events applied: the event that made it."""
-    return f"{primary.event_id}+{statements - 1}@{serial}"
+_DIGESTS = 1 << 128
+
+
+def _statement_hash(rec: Relation) -> int:
+    return int.from_bytes(hashlib.blake2b(rec.event_id.encode(), digest_size=16).digest(), "big")
+
+
+def _fact_version(primary: Relation, statements: int, digest: int) -> str:
+    """A fact's version (its `event_id`, which explanations and the calendar compare): equal for equal statements
+    and of a bounded length however many there are. It was every statement's event id joined: 140 KB in each
+    version of a fact restated 10,000 times under ids of 13 characters, and the calendar kept one per restatement.
+    `digest`: the sum of the statements' event ids' 128-bit hashes (`_statement_hash`), which a restatement adds
+    to (`_restated`); a sum, not an exclusive or, whose collisions a few hundred chosen ids would solve for."""
+    return f"{primary.event_id}+{statements - 1}#{digest:032x}"
 
 
 def _take_values(fact: Relation, primary: Relation) -> None:
@@ -416,7 +424,7 @@ def _take_values(fact: Relation, primary: Relation) -> None:
         setattr(fact, slot, getattr(primary, slot))
 
 
-def _merged(cluster: list[Relation], originals: Mapping[str, str], serial: int) -> Relation:
+def _merged(cluster: list[Relation], originals: Mapping[str, str]) -> Relation:
     primary = _primary(cluster, originals)
     fact = object.__new__(StatedFact if len(cluster) >= SUMMARISED_FROM else DetailedRelation)
     _take_values(fact, primary)
@@ -425,12 +433,14 @@ def _merged(cluster: list[Relation], originals: Mapping[str, str], serial: int) 
         fact.amount, fact.currency = next(((r.amount, r.currency) for r in cluster if r.amount is not None),
                                           (None, fact.currency))
     fact.observed_at = max(r.observed_at for r in cluster)
-    fact.event_id = _fact_version(primary, len(cluster), serial)
+    digest = sum(map(_statement_hash, cluster)) % _DIGESTS
+    fact.event_id = _fact_version(primary, len(cluster), digest)
     # in the order its evidence shows them (`explain.statements`): the primary first, then oldest first
     rest = sorted((r for r in cluster if r is not primary), key=lambda r: _shown_order(r, originals))
     fact.statements = (primary, *rest)
     if type(fact) is StatedFact:
         _summarise(fact, originals)
+        fact.statement_digest = digest
     return fact
 
 
@@ -464,7 +474,7 @@ def _count(by_publisher: dict[str, PublisherEvidence], statement: Relation, orig
     by_publisher[publisher] = PublisherEvidence(tuple(confidence), first, first_order)
 
 
-def _restated(fact: StatedFact, statement: Relation, originals: Mapping[str, str], serial: int) -> StatedFact:
+def _restated(fact: StatedFact, statement: Relation, originals: Mapping[str, str]) -> StatedFact:
     """`fact` with one more statement, which overlaps it and has its sum or, like all of its statements, none:
     what `_merged` would make of them all, without a pass over them (see `StatedFact`)."""
     primary = fact.statements[0]
@@ -481,7 +491,8 @@ def _restated(fact: StatedFact, statement: Relation, originals: Mapping[str, str
     statements.insert(bisect.bisect(statements, _shown_order(demoted, originals), lo=1,
                                     key=lambda r: _shown_order(r, originals)), demoted)
     new.statements = tuple(statements)
-    new.event_id = _fact_version(primary, len(new.statements), serial)
+    new.statement_digest = (fact.statement_digest + _statement_hash(statement)) % _DIGESTS
+    new.event_id = _fact_version(primary, len(new.statements), new.statement_digest)
     new.by_publisher = dict(fact.by_publisher)
     _count(new.by_publisher, statement, originals)
     new.first_stated = min(fact.first_stated, _stated_on(statement))
@@ -702,7 +713,7 @@ class TemporalGraph:
             if not old and len(statements) <= 1:  # the common case: a relation no other statement states
                 added.extend(statements)
                 continue
-            new = facts_of(statements, tuple(old), self.original_event_ids, self._event_count)
+            new = facts_of(statements, tuple(old), self.original_event_ids)
             kept, held = {id(fact) for fact in new}, {id(fact) for fact in old}
             removed.extend(fact for fact in old if id(fact) not in kept)
             added.extend(fact for fact in new if id(fact) not in held)
@@ -730,9 +741,9 @@ class TemporalGraph:
         if joined is None:
             return [], [statement]
         if type(joined) is StatedFact:
-            return [joined], [_restated(joined, statement, self.original_event_ids, self._event_count)]
+            return [joined], [_restated(joined, statement, self.original_event_ids)]
         cluster = sorted((*joined.evidence(), statement), key=lambda r: r.relation_id)
-        return [joined], [_merged(cluster, self.original_event_ids, self._event_count)]
+        return [joined], [_merged(cluster, self.original_event_ids)]
 
     def _facts_at(self, key: FactKey) -> list[Relation]:
         """The facts of one key in the adjacency."""
