@@ -50,8 +50,7 @@ def main() -> int:
     from scoring.resolution import ResolvingEngine
     from streams.processor import EventProcessor, InputRecord
 
-    seed = [json.loads(line) for line in (REPO / "examples" / "binance-wlfi.jsonl").read_text().splitlines()
-            if line.strip()]
+    seed = _seed()
     (template,) = [event for event in seed if event["relation_id"] == args.relation]
     layer = ResolvingEngine()
     processor = EventProcessor(layer, AlertTracker(layer.engine.config))
@@ -59,20 +58,11 @@ def main() -> int:
     for event in seed:
         processor.process(InputRecord(json.dumps(event).encode(), None, "events", 0, offset))
         offset += 1
-    first = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     checkpoints = sorted({n for n in (WINDOW, 1_000, 3_000, 10_000, 30_000) if n <= args.statements}
                          | {args.statements})
     spent, outputs, rows = [], [], []
     for number in range(1, args.statements + 1):
-        event = copy.deepcopy(template)
-        event["event_id"] = f"restated-{number}"
-        event["relation_id"] = f"{args.relation}-restated-{number}"
-        event["observed_at"] = (first + dt.timedelta(seconds=number)).isoformat().replace("+00:00", "Z")
-        event["provenance"]["publisher"] = f"publisher {number % args.publishers}"
-        if args.amount is not None:
-            event["properties"]["amount"] = args.amount
-            event["properties"].setdefault("currency", "USD")
-        record = InputRecord(json.dumps(event).encode(), None, "events", 0, offset)
+        record = InputRecord(json.dumps(_restatement(template, number, args)).encode(), None, "events", 0, offset)
         offset += 1
         started = time.process_time()
         result = processor.process(record)
@@ -87,22 +77,33 @@ def main() -> int:
     return 0
 
 
+def _seed() -> list[dict]:
+    return [json.loads(line) for line in (REPO / "examples" / "binance-wlfi.jsonl").read_text().splitlines()
+            if line.strip()]
+
+
+def _restatement(template: dict, number: int, args) -> dict:
+    """The `number`th restatement of the template: a relation id and event id of its own, one second after the
+    previous one, from the next publisher in turn, with `--amount` if given."""
+    event = copy.deepcopy(template)
+    event["event_id"] = f"restated-{number}"
+    event["relation_id"] = f"{args.relation}-restated-{number}"
+    first = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    event["observed_at"] = (first + dt.timedelta(seconds=number)).isoformat().replace("+00:00", "Z")
+    event["provenance"]["publisher"] = f"publisher {number % args.publishers}"
+    if args.amount is not None:
+        event["properties"]["amount"] = args.amount
+        event["properties"].setdefault("currency", "USD")
+    return event
+
+
 def graph_only(args) -> int:
     from schemas.validation import parse_event
     from scoring.graph import TemporalGraph
 
-    seed = [json.loads(line) for line in (REPO / "examples" / "binance-wlfi.jsonl").read_text().splitlines()
-            if line.strip()]
-    (template,) = [event for event in seed if event["relation_id"] == args.relation]
-    first = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    events = []
-    for number in range(1, args.statements + 1):
-        event = copy.deepcopy(template)
-        event["event_id"] = f"restated-{number}"
-        event["relation_id"] = f"{args.relation}-restated-{number}"
-        event["observed_at"] = (first + dt.timedelta(seconds=number)).isoformat().replace("+00:00", "Z")
-        event["provenance"]["publisher"] = f"publisher {number % args.publishers}"
-        events.append(parse_event(json.dumps(event).encode()))
+    (template,) = [event for event in _seed() if event["relation_id"] == args.relation]
+    events = [parse_event(json.dumps(_restatement(template, number, args)).encode())
+              for number in range(1, args.statements + 1)]
     graph = TemporalGraph()
     windows, started, since = [], time.process_time(), 0
     for number, event in enumerate(events, 1):
