@@ -28,6 +28,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import NamedTuple
 
 import networkx as nx
@@ -157,8 +158,8 @@ class StatedFact(DetailedRelation):
     """A fact stated `SUMMARISED_FROM` times or more, with what its statements add up to where it is scored and
     shown: the publishers (`Strength.certainty`, `explain.listed_statements`), the day it was first stated
     (`TimeModel.reference_end`) and whether any statement gives no sum (`_of_the_sums`). A restatement updates them
-    (`_restated`), so that one fact stated ten thousand times costs an event a look at its publishers, not a pass
-    over its statements."""
+    (`_restated`): one fact stated ten thousand times costs an event a look at its publishers and a copy of the
+    references to its statements, no pass over them in Python."""
 
     __slots__ = ("by_publisher", "first_stated", "unsummed", "statement_digest")
 
@@ -225,6 +226,9 @@ class GraphChange:
     presence: list[tuple[str, Layer, int]] = field(default_factory=list)
 
 
+_relation_id = attrgetter("relation_id")
+
+
 def records(entry) -> tuple[Relation, ...]:
     """The relations stored on one edge of a layer (a record, or a tuple of them)."""
     return entry if type(entry) is tuple else (entry,)
@@ -242,17 +246,20 @@ def fact_key(rec: Relation) -> FactKey:
     return rec.type, a, b
 
 
-_STATUS_RANK = {status: rank for rank, status in enumerate(Status)}  # declared strongest first
+_STATUS_RANK = {status: rank for rank, status in enumerate(STATUSES)}
+
+
+def _rank(rec: Relation) -> tuple:
+    """How strongly a statement states its fact, strongest lowest: its status, then one giving a stake, then one
+    bounding it (`_primary`, `_outranks`)."""
+    return _STATUS_RANK[rec.status], rec.stake is None, rec.stake_max is None
 
 
 def _primary(cluster: list[Relation], originals: Mapping[str, str]) -> Relation:
     """The statement a fact shows first (its id, direction, status, stake): the most certain status, one that
     gives a stake, else one that bounds it, then the newest (by its input event's version: `statement_version`)."""
-    def rank(rec: Relation) -> tuple:
-        return _STATUS_RANK[rec.status], rec.stake is None, rec.stake_max is None
-
-    best = min(map(rank, cluster))
-    return max((rec for rec in cluster if rank(rec) == best), key=lambda rec: statement_version(rec, originals))
+    best = min(map(_rank, cluster))
+    return max((rec for rec in cluster if _rank(rec) == best), key=lambda rec: statement_version(rec, originals))
 
 
 def statement_version(rec: Relation, originals: Mapping[str, str]) -> Version:
@@ -273,10 +280,7 @@ def _outranks(rec: Relation, primary: Relation, originals: Mapping[str, str]) ->
     """Whether `rec` would be its fact's primary (`_primary`) rather than `primary`: a more certain status, a stake
     or a bound on one, then the newer, then (of one version) the lower relation id, as `_primary` takes the first of
     its statements in relation id order."""
-    def rank(r: Relation) -> tuple:
-        return _STATUS_RANK[r.status], r.stake is None, r.stake_max is None
-
-    ranks = rank(rec), rank(primary)
+    ranks = _rank(rec), _rank(primary)
     if ranks[0] != ranks[1]:
         return ranks[0] < ranks[1]
     versions = statement_version(rec, originals), statement_version(primary, originals)
@@ -411,11 +415,11 @@ def _statement_hash(rec: Relation) -> int:
 
 
 def _fact_version(primary: Relation, statements: int, digest: int) -> str:
-    """A fact's version (its `event_id`, which explanations and the calendar compare): equal for equal statements
-    and of a bounded length however many there are. It was every statement's event id joined: 140 KB in each
-    version of a fact restated 10,000 times under ids of 13 characters, and the calendar kept one per restatement.
-    `digest`: the sum of the statements' event ids' 128-bit hashes (`_statement_hash`), which a restatement adds
-    to (`_restated`); a sum, not an exclusive or, whose collisions a few hundred chosen ids would solve for."""
+    """A fact's version (its `event_id`, which explanations and the calendar compare): equal for equal statements,
+    different for different ones but by a collision of the digest, and short however many statements there are
+    (docs/scoring.md). `digest`: the sum of all its statements' event ids' 128-bit hashes (`_statement_hash`),
+    which a restatement adds to (`_restated`). Not collision-resistant against event ids chosen for it (a sum
+    of hashes can be solved for); a collision would only make a changed fact look unchanged to the comparisons."""
     return f"{primary.event_id}+{statements - 1}#{digest:032x}"
 
 
@@ -500,10 +504,17 @@ def _restated(fact: StatedFact, statement: Relation, originals: Mapping[str, str
     return new
 
 
-def _overlaps(fact: Relation, rec: Relation) -> bool:
+def _validities_meet(fact: Relation, rec: Relation) -> bool:
     """Whether two validities share a day (None: unbounded), as `_overlapping` joins them."""
     return (fact.start is None or rec.end is None or fact.start <= rec.end) and \
         (rec.start is None or fact.end is None or rec.start <= fact.end)
+
+
+def _within(rec: Relation, summed: Relation) -> bool:
+    """Whether `rec` holds only while `summed`, a statement that gives a sum, does."""
+    return summed.amount is not None \
+        and (summed.start is None or (rec.start is not None and rec.start >= summed.start)) \
+        and (summed.end is None or (rec.end is not None and rec.end <= summed.end))
 
 
 def utc(moment: dt.datetime) -> dt.datetime:
@@ -720,24 +731,31 @@ class TemporalGraph:
         return removed, added
 
     def _stated_again(self, statement: Relation) -> tuple[list[Relation], list[Relation]] | None:
-        """The facts a new statement removes and adds when it restates at most one fact of its key and no statement
-        without a sum can move from one payment to another (what `facts_of` would decide, found without a pass over
-        the statements: a fact restated again and again costs each restatement the same); else None."""
+        """The facts a new statement removes and adds when it restates at most one fact of its key and no report
+        without a sum can move from one payment to another: what `facts_of` would decide, found without regrouping
+        the key's statements. None where `facts_of` must decide."""
         facts = self._facts_at(fact_key(statement))
         money = statement.amount, statement.currency
         joined = None
+        unsummed = False  # a report without the sum among the key's payments
         for fact in facts:
             if statement.amount is None:
                 if fact.amount is not None:
                     return None  # a report without the sum: which payment it corroborates is `facts_of`'s to say
-            elif fact.amount is None or _unsummed(fact):
-                return None
-            elif (fact.amount, fact.currency) != money:
-                continue  # another payment
-            if _overlaps(fact, statement):
+            else:
+                if fact.amount is None or (fact.statements is not None and _unsummed(fact)):
+                    unsummed = True
+                if (fact.amount, fact.currency) != money:
+                    continue  # another payment
+            if _validities_meet(fact, statement):
                 if joined is not None:
                     return None  # it joins two facts into one
                 joined = fact
+        if unsummed and (joined is None or not _within(statement, joined.evidence()[0])):
+            # A report without the sum joins the payment it overlaps with the largest sum (`_join_vague`): a sum's
+            # statements reaching further could take it from another. One within a statement of its payment that
+            # gives the sum (the primary, or the fact stated once) reaches no further than they did.
+            return None
         if joined is None:
             return [], [statement]
         if type(joined) is StatedFact:
@@ -754,7 +772,8 @@ class TemporalGraph:
         for u, v in ends:
             held = out.get(u, _EMPTY).get(v)
             if held is not None:
-                found.extend(rec for rec in records(held) if fact_key(rec) == key)
+                # an edge u -> v holds relations from u to v only: of those, the key's are the ones of its type
+                found.extend([rec for rec in records(held) if rec.type is relation_type])
         return found
 
     def _update_entity(self, ref: EntityRef, version: Version) -> bool:
@@ -824,7 +843,10 @@ class TemporalGraph:
         if held is None:
             entry = rec
         else:
-            entry = tuple(sorted((*records(held), rec), key=lambda r: r.relation_id))
+            # in relation id order: thousands of payments between two parties made a sort of them all an event
+            held = records(held)
+            at = bisect.bisect(held, rec.relation_id, key=_relation_id)
+            entry = (*held[:at], rec, *held[at:])
         self._put(code, u, v, entry)
         self._put(code + 1, v, u, entry)
         self._fact_count += 1
@@ -854,7 +876,10 @@ class TemporalGraph:
     def _unlink(self, rec: Relation) -> None:
         u, v = rec.source, rec.target
         code = rec.layer * 2
-        rest = tuple(r for r in records(self._adj[code][u][v]) if r is not rec)
+        held = records(self._adj[code][u][v])
+        at = bisect.bisect_left(held, rec.relation_id, key=_relation_id)  # (one fact per relation id on an edge)
+        rest = held[:at] + held[at + 1:] if at < len(held) and held[at] is rec else \
+            tuple(r for r in held if r is not rec)
         for c, node, neighbour in ((code, u, v), (code + 1, v, u)):
             adjacencies = self._adj[c]
             adjacency = adjacencies[node]

@@ -16,6 +16,7 @@ import scoring.graph as graph_module
 from scoring import Engine, ScoringConfig
 from scoring.explain import listed_statements, publishers
 from scoring.graph import DetailedRelation, Relation, StatedFact, TemporalGraph, fact_key, facts_of
+from schemas.events import Op
 from scoring.semantics import Layer
 from scoring.strength import Strength
 from scoring.timing import TimeModel
@@ -24,8 +25,8 @@ DATES = [None, "2024-01-01", "2024-02-01", "2024-03-01", "2024-06-01", "2024-09-
 
 
 def _described(fact: Relation) -> tuple:
-    """Everything a fact carries but its version (`event_id`: a serial of the event that made it)."""
-    values = tuple(getattr(fact, slot) for slot in Relation.__slots__ if slot not in ("event_id", "citation"))
+    """Everything a fact carries (its citation by value)."""
+    values = tuple(getattr(fact, slot) for slot in Relation.__slots__ if slot != "citation")
     citation = fact.citation.source_url, fact.citation.publisher, fact.citation.extractor
     details = tuple(getattr(fact, slot) for slot in DetailedRelation.__slots__ if slot != "statements")
     evidence = tuple(statement.relation_id for statement in fact.evidence())
@@ -33,7 +34,7 @@ def _described(fact: Relation) -> tuple:
     if type(fact) is StatedFact:
         summary = (sorted((publisher, held.confidence, held.first.relation_id if held.first else None,
                            held.first_order) for publisher, held in fact.by_publisher.items()),
-                   fact.first_stated, fact.unsummed)
+                   fact.first_stated, fact.unsummed, fact.statement_digest)
     return type(fact).__name__, values, citation, details, evidence, summary
 
 
@@ -68,7 +69,7 @@ def test_restatements_make_the_facts_a_full_regrouping_makes(make, monkeypatch, 
     for number in range(80):
         event = _random_statement(make, rng, number, payments, ids)
         if ids and rng.random() < 0.05:  # now and then a retraction
-            event = event.model_copy(update={"op": "delete", "relation_id": rng.choice(ids)})
+            event = event.model_copy(update={"op": Op.RETRACT, "relation_id": rng.choice(ids)})
         graph.apply(event)
         ids.append(event.relation_id)
         statements = sorted(graph._relations.values(), key=lambda r: r.relation_id)
@@ -76,8 +77,30 @@ def test_restatements_make_the_facts_a_full_regrouping_makes(make, monkeypatch, 
         regrouped = facts_of([r for r in statements if fact_key(r) == key], (), graph.original_event_ids)
         held = [fact for fact in graph.facts()]
         assert sorted(map(_described, held)) == sorted(map(_described, regrouped)), number
+        for fact in held:
+            if type(fact) is StatedFact:
+                _assert_read_alike(fact)
+        for u, v in (("son", "bank"), ("ministry", "vendor")):  # an edge keeps its facts in relation id order
+            layer = Layer.TRADE if payments else Layer.HOLDING
+            on_edge = [fact.relation_id for fact in graph.between(u, v, layer)]
+            assert on_edge == sorted(on_edge) and len(set(on_edge)) == len(on_edge)
     if summarised_from == 3:
         assert joined  # the incremental path was taken
+
+
+def _assert_read_alike(fact: StatedFact) -> None:
+    """A summarised fact scores and shows as reading its statements one by one does."""
+    plain = _statement_by_statement(fact)
+    config = ScoringConfig.load()
+    strength = Strength(config, dt.date(2025, 6, 1))
+    assert strength.certainty(fact) == strength.certainty(plain)
+    assert publishers(fact) == publishers(plain)
+    for limit in range(1, len(fact.statements) + 2):
+        assert listed_statements(fact, limit) == listed_statements(plain, limit), limit
+    time = TimeModel(config)
+    start, fact.start, plain.start = fact.start, None, None  # (`reference_end` reads the statements then)
+    assert time.reference_end(fact) == time.reference_end(plain)
+    fact.start = start
 
 
 def _stated_many_times(make, count: int = 60) -> StatedFact:
@@ -103,16 +126,10 @@ def _statement_by_statement(fact: StatedFact) -> DetailedRelation:
 def test_a_fact_stated_many_times_scores_and_shows_as_its_statements_do(make):
     fact = _stated_many_times(make)
     assert type(fact) is StatedFact and len(fact.statements) == 60
-    plain = _statement_by_statement(fact)
-    config = ScoringConfig.load()
-    strength = Strength(config, dt.date(2025, 6, 1))
-    assert strength.certainty(fact) == strength.certainty(plain)
-    assert publishers(fact) == publishers(plain) > 10
-    for limit in (1, 2, 5, 25, 59):
-        assert listed_statements(fact, limit) == listed_statements(plain, limit), limit
-    time = TimeModel(config)
-    fact.start = plain.start = None  # (its statements' first start, or the day first stated: `reference_end`)
-    assert time.reference_end(fact) == time.reference_end(plain) == dt.date(2024, 1, 15)
+    assert publishers(fact) > 10
+    _assert_read_alike(fact)
+    fact.start = None  # (its statements' first start, or the day first stated: `reference_end`)
+    assert TimeModel(ScoringConfig.load()).reference_end(fact) == dt.date(2024, 1, 15)
 
 
 def test_a_summary_of_one_publisher_statuses_takes_each_statuses_most_confident_statement(make):
@@ -211,3 +228,56 @@ def test_a_restatement_takes_the_primary_as_a_regrouping_would_even_on_equal_ver
             if first is not second:
                 expected = graph_module._primary(sorted([first, second], key=lambda r: r.relation_id), {})
                 assert (first if graph_module._outranks(first, second, {}) else second) is expected
+
+
+def test_a_report_without_the_sum_leaves_restatements_within_their_payment_on_the_quick_path(make, monkeypatch):
+    """A report without the sum joins the largest payment it overlaps (`_join_vague`). A restatement of a payment
+    that reaches no further than a statement of it giving the sum cannot change which one: it joins its fact as it
+    is, and the facts are those of a full regrouping. One that reaches further regroups the key."""
+    regrouped = []
+    real = graph_module.facts_of
+    monkeypatch.setattr(graph_module, "facts_of", lambda statements, *args: regrouped.append(len(statements))
+                        or real(statements, *args))
+    graph = TemporalGraph()
+    dated = dict(start="2024-03-01", end="2024-03-31")
+    graph.apply(make("payment", "ministry", "vendor", relation_id="small", amount=10.0, currency="USD", **dated))
+    graph.apply(make("payment", "ministry", "vendor", relation_id="large", amount=90.0, currency="USD",
+                     start="2024-04-10", end="2024-04-12"))
+    graph.apply(make("payment", "ministry", "vendor", relation_id="report", publisher="Other Times", **dated))
+    assert _payment_of(graph, "report") == 10.0
+    assert regrouped == [3]  # the report: which payment it corroborates is for `facts_of` to say
+    for number in range(40):
+        graph.apply(make("payment", "ministry", "vendor", relation_id=f"again-{number:02d}", amount=10.0,
+                         currency="USD", publisher=f"outlet {number % 7}", start="2024-03-05", end="2024-03-20"))
+    # only the first regroups: the report, then the newest statement, was the fact's primary, and gives no sum
+    assert regrouped == [3, 4]
+    graph.apply(make("payment", "ministry", "vendor", relation_id="longer", amount=90.0, currency="USD",
+                     start="2024-03-01", end="2024-04-30"))  # the large payment now spans the report
+    assert regrouped == [3, 4, 44]
+    statements = list(graph._relations.values())
+    assert sorted(map(_described, graph.facts())) == sorted(map(_described, real(statements)))
+    assert _payment_of(graph, "report") == 90.0
+
+
+def _payment_of(graph: TemporalGraph, relation_id: str) -> float:
+    """The sum of the payment a statement is evidence of."""
+    (fact,) = [fact for fact in graph.facts() if relation_id in {s.relation_id for s in fact.evidence()}]
+    return fact.amount
+
+
+def test_thousands_of_payments_between_two_parties_stay_in_order_on_their_edge(make):
+    """Each payment of a sum of its own is a fact of the same edge: they are kept in relation id order (inserted
+    where they belong, not sorted again), and a retraction takes out the one it names."""
+    graph = TemporalGraph()
+    rng = random.Random(11)
+    numbers = list(range(600))
+    rng.shuffle(numbers)
+    for number in numbers:
+        graph.apply(make("payment", "ministry", "vendor", relation_id=f"pay-{number:04d}", amount=100.0 + number,
+                         currency="USD"))
+    for number in numbers[:200]:
+        graph.apply(make("payment", "ministry", "vendor", relation_id=f"pay-{number:04d}", op="retract"))
+    on_edge = [fact.relation_id for fact in graph.between("ministry", "vendor", Layer.TRADE)]
+    assert on_edge == sorted(f"pay-{number:04d}" for number in numbers[200:])
+    assert [fact.relation_id for fact in graph.between("vendor", "ministry", Layer.TRADE)] == []
+    assert graph.fact_count == 400
