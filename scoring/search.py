@@ -4,6 +4,7 @@ insertion or hash order), capped at hubs, and recorded for the dependency index.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -203,7 +204,29 @@ def node_ties(node: str, ctx: SearchContext) -> NodeTies:
                 if weight is None:
                     continue
                 found.append((neighbour, hop_of((rec, forward, weight, True)), schema(neighbour) in PURE_ASSETS))
-    return NodeTies(hub, tuple(found))
+    cap = ctx.config.paths.max_paths_per_pair
+    return NodeTies(hub, tuple(_strongest_parallel(found, cap) if len(found) > cap else found))
+
+
+# Below this fraction of the weight of a neighbour's `cap`-th strongest tie, a tie's paths are weaker than that
+# many others, however a path's product of weights rounds (a relative error of about 1e-16 a multiplication).
+_ROUNDING_MARGIN = 1e-9
+
+
+def _strongest_parallel(found: list[tuple[str, Hop, bool]], cap: int) -> list[tuple[str, Hop, bool]]:
+    """Of the ties to one neighbour beyond `cap` (a ministry paying one vendor for each of thousands of contracts),
+    the ones that can be among a pair's `cap` strongest paths of their kind (`rules.assess` combines no more): the
+    `cap` of the greatest weight and any within rounding of the last of them. Every path through a tie left out
+    has those many stronger ones through the same nodes (a path's strength is its hops' product, and commercial
+    ties all decay alike), so no score or explanation changes; the searches no longer carry them all."""
+    weights: dict[str, list[float]] = {}
+    for neighbour, hop, _ in found:
+        weights.setdefault(neighbour, []).append(hop.weight)
+    floors = {neighbour: heapq.nlargest(cap, held)[-1] * (1.0 - _ROUNDING_MARGIN)
+              for neighbour, held in weights.items() if len(held) > cap}
+    if not floors:
+        return found
+    return [tie for tie in found if tie[1].weight >= floors.get(tie[0], 0.0)]
 
 
 def commercial_ties(members: Iterable[str], ctx: SearchContext, everyone: bool = False) -> Ties:

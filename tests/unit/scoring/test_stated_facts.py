@@ -281,3 +281,60 @@ def test_thousands_of_payments_between_two_parties_stay_in_order_on_their_edge(m
     assert on_edge == sorted(f"pay-{number:04d}" for number in numbers[200:])
     assert [fact.relation_id for fact in graph.between("vendor", "ministry", Layer.TRADE)] == []
     assert graph.fact_count == 400
+
+
+def _parallel_ties(factory, rng: random.Random, count: int) -> list:
+    """Payments and investments, each a fact of its own, on the founding case's commercial ties."""
+    sun = ("sun", "Person", "Justin Sun", ())
+    ends = [(sun, ("wlf", "Company", "World Liberty Financial", ())),
+            (("binance", "Company", "Binance", ()), sun)]
+    events = []
+    for number in range(count):
+        source, target = rng.choice(ends)
+        kind = rng.choice(["payment", "invests_in"]) if target[0] == "wlf" else "payment"
+        start = dt.date(2024, 1, 1) + dt.timedelta(days=rng.randrange(700))
+        ended = rng.random() < 0.3
+        events.append(factory.make(
+            kind, source, target, relation_id=f"tie-{number:03d}", amount=float(rng.randrange(1, 10**8)),
+            currency="USD", status=rng.choice(["confirmed", "reported", "alleged"]),
+            confidence=rng.choice([0.5, 0.8, 1.0]), publisher=f"outlet {rng.randrange(5)}",
+            start=start.isoformat(), end=(start + dt.timedelta(days=30)).isoformat() if ended else None,
+            observed_at=dt.datetime(2025, 6, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=number)))
+        if number > 20 and rng.random() < 0.1:
+            events.append(factory.make(kind, source, target, relation_id=f"tie-{rng.randrange(number):03d}",
+                                       op="retract"))
+    return events
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_ties_left_out_beyond_the_strongest_change_no_score(factory, monkeypatch, seed):
+    """`search._strongest_parallel` keeps, of the many ties between two parties, those that can be among a pair's
+    strongest paths: every score and explanation, after every event, is what carrying them all gives."""
+    import scoring.search as search_module
+
+    from .conftest import content, load_seed_events
+
+    config = ScoringConfig.load(overrides={"paths": {"max_paths_per_pair": 3, "max_paths_shown": 3}})
+    events = [*load_seed_events(), *_parallel_ties(factory, random.Random(seed), 120)]
+    pruned = []
+    keep = search_module._strongest_parallel
+
+    def counted(found, cap):
+        kept = keep(found, cap)
+        pruned.append(len(found) - len(kept))
+        return kept
+
+    monkeypatch.setattr(search_module, "_strongest_parallel", counted)
+    with_pruning = Engine(config)
+    changes_pruned = [[(c.key, c.old and content(c.old), c.new and content(c.new)) for c in with_pruning.apply(e)]
+                      for e in events]
+    monkeypatch.setattr(search_module, "_strongest_parallel", lambda found, cap: found)
+    carrying_all = Engine(config)
+    changes_all = [[(c.key, c.old and content(c.old), c.new and content(c.new)) for c in carrying_all.apply(e)]
+                   for e in events]
+    assert changes_pruned == changes_all
+    assert max(pruned) > 20  # ties were left out
+    shown = {edge["relation_id"] for changes in changes_all for _, _, new in changes if new
+             for path in new["commercial_paths"] for edge in path["edges"]}
+    assert len({relation_id for relation_id in shown if relation_id.startswith("tie-")}) >= 3
+    assert [content(s) for s in with_pruning.scores()] == [content(s) for s in carrying_all.scores()]
