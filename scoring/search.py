@@ -194,6 +194,7 @@ def node_ties(node: str, ctx: SearchContext) -> NodeTies:
     hub = False
     found = []
     tie, schema = ctx.strength.tie, ctx.schema
+    assets: dict[str, bool] = {}  # neighbour -> whether a token or security (asked once: ties come by the thousand)
     for layer in TIE_LAYERS:
         for direction in (OUT, IN):
             edges, capped = ctx.edges_unless_hub(node, layer, direction, TIE_TYPES)
@@ -203,7 +204,10 @@ def node_ties(node: str, ctx: SearchContext) -> NodeTies:
                 weight = tie(rec)
                 if weight is None:
                     continue
-                found.append((neighbour, hop_of((rec, forward, weight, True)), schema(neighbour) in PURE_ASSETS))
+                asset = assets.get(neighbour)
+                if asset is None:
+                    asset = assets[neighbour] = schema(neighbour) in PURE_ASSETS
+                found.append((neighbour, hop_of((rec, forward, weight, True)), asset))
     cap = ctx.config.paths.max_paths_per_pair
     return NodeTies(hub, tuple(_strongest_parallel(found, cap) if len(found) > cap else found))
 
