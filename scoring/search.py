@@ -195,11 +195,14 @@ def node_ties(node: str, ctx: SearchContext) -> NodeTies:
     found = []
     tie, schema = ctx.strength.tie, ctx.schema
     assets: dict[str, bool] = {}  # neighbour -> whether a token or security (asked once: ties come by the thousand)
+    cap = ctx.config.paths.max_paths_per_pair
+    crowded = False  # more than `cap` ties in a row to one neighbour (they come in neighbour order)
     for layer in TIE_LAYERS:
         for direction in (OUT, IN):
             edges, capped = ctx.edges_unless_hub(node, layer, direction, TIE_TYPES)
             hub = hub or capped
             forward = direction == OUT
+            last, run = None, 0
             for neighbour, rec in edges:
                 weight = tie(rec)
                 if weight is None:
@@ -208,8 +211,11 @@ def node_ties(node: str, ctx: SearchContext) -> NodeTies:
                 if asset is None:
                     asset = assets[neighbour] = schema(neighbour) in PURE_ASSETS
                 found.append((neighbour, hop_of((rec, forward, weight, True)), asset))
-    cap = ctx.config.paths.max_paths_per_pair
-    return NodeTies(hub, tuple(_strongest_parallel(found, cap) if len(found) > cap else found))
+                run = run + 1 if neighbour == last else 1
+                last = neighbour
+                crowded = crowded or run > cap
+    # (a node with many ties to many neighbours, most of them, keeps them all without counting them again)
+    return NodeTies(hub, tuple(_strongest_parallel(found, cap) if crowded else found))
 
 
 # Below this fraction of the weight of a neighbour's `cap`-th strongest tie, a tie's paths are weaker than that
