@@ -15,7 +15,21 @@ from scoring.dependencies import Reads
 from scoring.graph import Relation, TemporalGraph
 from scoring.paths import Hop, hop_of
 from scoring.records import pickled_as_values
-from scoring.semantics import IN, OUT, PEOPLE, PUBLIC_APPARATUS, PURE_ASSETS, TIE_LAYERS, TIE_TYPES, Layer
+from scoring.semantics import (
+    AUTHORITY_TYPES,
+    CLOSENESS_TYPES,
+    HOLDING_TYPES,
+    IN,
+    INFLUENCE_TYPES,
+    OUT,
+    PEOPLE,
+    PUBLIC_APPARATUS,
+    PURE_ASSETS,
+    RELAY_TYPES,
+    TIE_LAYERS,
+    TIE_TYPES,
+    Layer,
+)
 from scoring.strength import Strength
 from scoring.timing import TimeModel
 
@@ -211,9 +225,10 @@ def node_ties(node: str, ctx: SearchContext) -> NodeTies:
                 if asset is None:
                     asset = assets[neighbour] = schema(neighbour) in PURE_ASSETS
                 found.append((neighbour, hop_of((rec, forward, weight, True)), asset))
-                run = run + 1 if neighbour == last else 1
-                last = neighbour
-                crowded = crowded or run > cap
+                if rec.type in _ONLY_COMMERCIAL:
+                    run = run + 1 if neighbour == last else 1
+                    last = neighbour
+                    crowded = crowded or run > cap
     # (a node with many ties to many neighbours, most of them, keeps them all without counting them again)
     return NodeTies(hub, tuple(_strongest_parallel(found, cap) if crowded else found))
 
@@ -222,21 +237,29 @@ def node_ties(node: str, ctx: SearchContext) -> NodeTies:
 # many others, however a path's product of weights rounds (a relative error of about 1e-16 a multiplication).
 _ROUNDING_MARGIN = 1e-9
 
+# Ties that are hops of commercial paths only. A stake, a seat, control, closeness, authority or influence can also
+# be a hop of an ownership or lobbying path with the same relations, which `rules.tie_paths` keeps under the more
+# urgent kind: the commercial paths through such ties are not all commercial paths, so none of them is left out.
+_ONLY_COMMERCIAL = TIE_TYPES - (HOLDING_TYPES | RELAY_TYPES | CLOSENESS_TYPES | AUTHORITY_TYPES | INFLUENCE_TYPES)
+
 
 def _strongest_parallel(found: list[tuple[str, Hop, bool]], cap: int) -> list[tuple[str, Hop, bool]]:
-    """Of the ties to one neighbour beyond `cap` (a ministry paying one vendor for each of thousands of contracts),
-    the ones that can be among a pair's `cap` strongest paths of their kind (`rules.assess` combines no more): the
-    `cap` of the greatest weight and any within rounding of the last of them. Every path through a tie left out
-    has those many stronger ones through the same nodes (a path's strength is its hops' product, and commercial
-    ties all decay alike), so no score or explanation changes; the searches no longer carry them all."""
+    """Of a node's ties to one neighbour beyond `cap` (a ministry paying one vendor for each of thousands of
+    contracts), the ones that can be among a pair's `cap` strongest commercial paths (`rules.assess` combines no
+    more of a kind): of the ties of `_ONLY_COMMERCIAL` types, the `cap` of the greatest weight and any within
+    rounding of the last of them; every other tie. Each path through a tie left out has `cap` stronger commercial
+    paths through the same nodes (a path's strength is its hops' product, and commercial ties all decay alike),
+    so no score or explanation changes; the searches no longer carry them all."""
     weights: dict[str, list[float]] = {}
     for neighbour, hop, _ in found:
-        weights.setdefault(neighbour, []).append(hop.weight)
+        if hop.rec.type in _ONLY_COMMERCIAL:
+            weights.setdefault(neighbour, []).append(hop.weight)
     floors = {neighbour: heapq.nlargest(cap, held)[-1] * (1.0 - _ROUNDING_MARGIN)
               for neighbour, held in weights.items() if len(held) > cap}
     if not floors:
         return found
-    return [tie for tie in found if tie[1].weight >= floors.get(tie[0], 0.0)]
+    return [tie for tie in found
+            if tie[1].rec.type not in _ONLY_COMMERCIAL or tie[1].weight >= floors.get(tie[0], 0.0)]
 
 
 def commercial_ties(members: Iterable[str], ctx: SearchContext, everyone: bool = False) -> Ties:

@@ -338,3 +338,86 @@ def test_ties_left_out_beyond_the_strongest_change_no_score(factory, monkeypatch
              for path in new["commercial_paths"] for edge in path["edges"]}
     assert len({relation_id for relation_id in shown if relation_id.startswith("tie-")}) >= 3
     assert [content(s) for s in with_pruning.scores()] == [content(s) for s in carrying_all.scores()]
+
+
+COMPANIES, RELATIVES = ["bank", "vendor", "holdco", "shell", "exchange", "issuer"], ["spouse", "son", "tycoon", "ceo"]
+
+
+def _small_world(factory, seed: int) -> list:
+    """A minister with authority over two firms, relatives, and random stakes, seats, issues, payments, investments,
+    listings and debts among them: parallel ties of every commercial type, some of which are also holdings."""
+    rng = random.Random(seed)
+    events = [factory.make("control", "minister", "regulator"), factory.make("regulates", "regulator", "bank"),
+              factory.make("regulates", "regulator", "exchange"), factory.make("family", "spouse", "minister"),
+              factory.make("family", "son", "minister")]
+    for number in range(rng.randrange(15, 45)):
+        kind = rng.choice(["ownership", "ownership", "directorship", "issues", "payment", "payment", "payment",
+                           "invests_in", "lists", "debt"])
+        source = rng.choice(COMPANIES) if kind == "issues" else rng.choice([*RELATIVES, *COMPANIES, "minister"])
+        target = "token" if kind in ("issues", "lists") and rng.random() >= 0.3 else rng.choice(COMPANIES)
+        if source == target:
+            continue
+        properties = {}
+        if kind == "ownership":
+            properties["percentage"] = rng.choice([10, 30, 60, 100])
+        if kind in ("payment", "invests_in", "debt"):
+            properties.update(amount=float(rng.choice([1e3, 1e5, 1e7])) * (1 + rng.random()), currency="USD")
+        events.append(factory.make(kind, source, target, relation_id=f"r{number:03d}",
+                                   status=rng.choice(["confirmed", "reported"]), confidence=rng.choice([0.6, 1.0]),
+                                   **properties))
+    return events
+
+
+def test_a_stake_parallel_to_payments_never_takes_a_payments_place(factory, monkeypatch):
+    """A stake is a tie and also an ownership path's hop: the commercial path through it is the ownership path,
+    kept under that kind (`rules.tie_paths`). Counted among a neighbour's strongest ties, it took the place of a
+    payment the score combines (a spouse's stake in the bank and three payments to it, two paths combined)."""
+    import scoring.search as search_module
+
+    from .conftest import content
+
+    config = ScoringConfig.load(overrides={"paths": {"max_paths_per_pair": 2, "max_paths_shown": 2}})
+    events = [factory.make("control", "minister", "regulator"), factory.make("regulates", "regulator", "bank"),
+              factory.make("family", "spouse", "minister"),
+              factory.make("ownership", "spouse", "bank", relation_id="stake", percentage=60),
+              *[factory.make("payment", "spouse", "bank", relation_id=f"paid-{k}", amount=1000.0 * k, currency="USD")
+                for k in (1, 2, 3)]]
+    pruned = Engine(config)
+    pruned.apply_many(events)
+    monkeypatch.setattr(search_module, "_strongest_parallel", lambda found, cap: found)
+    carrying_all = Engine(config)
+    carrying_all.apply_many(events)
+    assert content(pruned.score("minister", "bank")) == content(carrying_all.score("minister", "bank"))
+    shown = [edge.relation_id for path in pruned.score("minister", "bank").commercial_paths for edge in path.edges]
+    assert "paid-3" in shown
+
+
+def test_in_small_worlds_of_every_tie_type_leaving_ties_out_changes_no_score(factory, monkeypatch):
+    """60 random worlds, scored with the ties `search._strongest_parallel` leaves out and with all of them, combining
+    one or two paths a kind (so that it leaves many out): the same scores, and the full recomputation agrees."""
+    import scoring.search as search_module
+
+    from .conftest import content
+
+    keep = search_module._strongest_parallel
+    left_out = 0
+    for seed in range(60):
+        events = _small_world(factory, seed)
+        cap = 1 + seed % 2
+        config = ScoringConfig.load(overrides={"paths": {"max_paths_per_pair": cap, "max_paths_shown": cap}})
+        results = []
+        for prune in (keep, lambda found, cap: found):
+            def counted(found, cap, prune=prune):
+                nonlocal left_out
+                kept = prune(found, cap)
+                left_out += len(found) - len(kept)
+                return kept
+
+            monkeypatch.setattr(search_module, "_strongest_parallel", counted)
+            engine = Engine(config)
+            engine.apply_many(events)
+            scores = {(s.actor_id, s.counterparty_id): content(s) for s in engine.scores()}
+            assert scores == {key: content(s) for key, s in engine.recompute_all().items()}
+            results.append(scores)
+        assert results[0] == results[1], seed
+    assert left_out > 100
