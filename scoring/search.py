@@ -229,7 +229,7 @@ def node_ties(node: str, ctx: SearchContext) -> NodeTies:
                     run = run + 1 if neighbour == last else 1
                     last = neighbour
                     crowded = crowded or run > cap
-    # (a node with many ties to many neighbours, most of them, keeps them all without counting them again)
+    # (most nodes with many ties have them to many neighbours: their ties are kept without being counted again)
     return NodeTies(hub, tuple(_strongest_parallel(found, cap) if crowded else found))
 
 
