@@ -345,7 +345,7 @@ def _of_the_sums(facts: list[Relation], before: Relation | None, after: Relation
     sums = {(rec.amount, rec.currency) for rec in (before, after) if rec is not None}
     chosen = []
     for fact in facts:
-        if fact.amount is None or _unsummed(fact):
+        if _unsummed(fact):
             return facts
         if (fact.amount, fact.currency) in sums:
             chosen.append(fact)
@@ -402,9 +402,11 @@ def _span(cluster: list[Relation]) -> tuple[dt.date | None, dt.date | None]:
 
 def _unsummed(fact: Relation) -> bool:
     """Whether a statement of this fact gives no sum (one that corroborates a payment another gave the sum of)."""
+    if fact.statements is None:
+        return fact.amount is None
     if type(fact) is StatedFact:
         return fact.unsummed
-    return any(statement.amount is None for statement in fact.evidence())
+    return any(statement.amount is None for statement in fact.statements)
 
 
 _DIGESTS = 1 << 128
@@ -744,7 +746,7 @@ class TemporalGraph:
                     return None  # a report without the sum: which payment it corroborates is `facts_of`'s to say
             else:
                 if fact.amount is None or (fact.statements is not None and _unsummed(fact)):
-                    unsummed = True
+                    unsummed = True  # (inline for a fact stated once: an edge may hold thousands of payments)
                 if (fact.amount, fact.currency) != money:
                     continue  # another payment
             if _validities_meet(fact, statement):
