@@ -65,6 +65,7 @@ from scoring.ownership import Holding, beneficially_owned, effective_stakes, sph
 from scoring.records import pickled_as_values
 from scoring.rules import Assessment, assess
 from scoring.search import SearchContext
+from scoring.crowded import CrowdedTies
 from scoring.strength import Strength
 from scoring.semantics import IN, OUT, RELAY_TYPES, STAKE_TYPES, Layer
 from scoring.timing import TimeModel
@@ -224,6 +225,9 @@ class Engine:
         # do not move during it, and it remembers each relation's hop values: `Strength.holding_hop`); None between
         # refreshes, so nothing of it outlives one or is kept in a snapshot.
         self._strength: Strength | None = None
+        # Which of the ties between two parties with thousands of them the searches carry, kept from one event to the
+        # next on the evaluation date (`scoring.crowded`; a snapshot keeps none of it)
+        self._crowded = CrowdedTies()
 
     # -- applying ------------------------------------------------------------------------------------------------
 
@@ -446,7 +450,8 @@ class Engine:
         results; with it (as-of queries, the full recomputation): a one-off that computes everything itself."""
         if day is not None:
             return SearchContext(self.graph, self.config, day, reads, self._time)
-        return SearchContext(self.graph, self.config, self._day, reads, self._time, self._caches, self._strength)
+        return SearchContext(self.graph, self.config, self._day, reads, self._time, self._caches, self._strength,
+                             self._crowded.on(self._day))
 
     # -- incremental rescoring -----------------------------------------------------------------------------------
 

@@ -4,28 +4,23 @@ insertion or hash order), capped at hubs, and recorded for the dependency index.
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from schemas.vocabulary import EntitySchema
 from scoring.config import ScoringConfig
+from scoring.crowded import CrowdedTies, Kept, select
 from scoring.dependencies import Reads
 from scoring.graph import Relation, TemporalGraph
 from scoring.paths import Hop, hop_of
 from scoring.records import pickled_as_values
 from scoring.semantics import (
-    AUTHORITY_TYPES,
-    CLOSENESS_TYPES,
-    HOLDING_TYPES,
     IN,
-    INFLUENCE_TYPES,
     OUT,
     PEOPLE,
     PUBLIC_APPARATUS,
     PURE_ASSETS,
-    RELAY_TYPES,
     TIE_LAYERS,
     TIE_TYPES,
     Layer,
@@ -58,17 +53,22 @@ class SharedResults(Protocol):
         """`owners` if some computation keeps them already (then recorded as used), else None."""
 
 
+_NO_ENTRIES: dict = {}  # never written
+
+
 class SearchContext:
     """`memo`: the shared per-node results on this context's date, or None to compute them (one-off
     computations); `strength`: the weights on `day` to use, when several computations share one (and what it
-    remembers), else a new one."""
+    remembers), else a new one; `crowded`: the engine's memory of the ties carried between two parties with
+    thousands of them (`scoring.crowded`) on `day`, or None to select them anew."""
 
-    __slots__ = ("graph", "config", "day", "strength", "reads", "max_fanout", "hop_decay", "memo")
+    __slots__ = ("graph", "config", "day", "strength", "reads", "max_fanout", "hop_decay", "memo", "crowded")
 
     def __init__(self, graph: TemporalGraph, config: ScoringConfig, day: dt.date, reads: Reads,
                  time: TimeModel | None = None, memo: SharedResults | None = None,
-                 strength: Strength | None = None):
+                 strength: Strength | None = None, crowded: CrowdedTies | None = None):
         assert strength is None or strength.day == day
+        assert crowded is None or crowded.day == day
         self.graph = graph
         self.config = config
         self.day = day
@@ -77,6 +77,7 @@ class SearchContext:
         self.max_fanout = config.limits.max_fanout
         self.hop_decay = config.paths.hop_decay
         self.memo = memo
+        self.crowded = crowded
 
     def ties_of(self, node: str) -> NodeTies:
         """The node's usable commercial relations (see `node_ties`)."""
@@ -114,6 +115,27 @@ class SearchContext:
                 found.append((neighbour, entry))
         reads.visits += visits
         return found, False
+
+    def entries_unless_hub(self, node: str, layer: Layer, direction: int) \
+            -> tuple[dict[str, Relation | tuple[Relation, ...]], bool]:
+        """The adjacency itself in neighbour order (read only: a record, or a tuple of the records between the two),
+        and whether the node is a hub, recorded as `edges_unless_hub` records them: for a caller that looks at the
+        records of each neighbour together."""
+        reads = self.reads
+        reads.adj(node, layer, direction)
+        graph = self.graph
+        adjacency = graph.adjacency(node, layer, direction)
+        if not adjacency:
+            return _NO_ENTRIES, False
+        if len(adjacency) > self.max_fanout and not self.expanded_anyway(node, layer, direction):
+            return _NO_ENTRIES, True
+        adjacency = graph.sorted_adjacency(node, layer, direction)
+        visits = len(adjacency)
+        for entry in adjacency.values():
+            if type(entry) is tuple:
+                visits += len(entry) - 1
+        reads.visits += visits
+        return adjacency, False
 
     def has_edges(self, node: str, layer: Layer, direction: int) -> bool:
         """Whether the node has any relation in this layer and direction (recorded as a presence read)."""
@@ -205,61 +227,39 @@ class NodeTies:
 
 
 def node_ties(node: str, ctx: SearchContext) -> NodeTies:
+    tie, schema = ctx.strength.tie, ctx.schema
+    cap = ctx.config.paths.max_paths_per_pair
     hub = False
     found = []
-    tie, schema = ctx.strength.tie, ctx.schema
-    assets: dict[str, bool] = {}  # neighbour -> whether a token or security (asked once: ties come by the thousand)
-    cap = ctx.config.paths.max_paths_per_pair
-    crowded = False  # more than `cap` ties in a row to one neighbour (they come in neighbour order)
+    assets: dict[str, bool] = {}  # neighbour -> whether a token or security (asked once a neighbour)
     for layer in TIE_LAYERS:
         for direction in (OUT, IN):
-            edges, capped = ctx.edges_unless_hub(node, layer, direction, TIE_TYPES)
+            adjacency, capped = ctx.entries_unless_hub(node, layer, direction)
             hub = hub or capped
             forward = direction == OUT
-            last, run = None, 0
-            for neighbour, rec in edges:
-                weight = tie(rec)
-                if weight is None:
-                    continue
-                asset = assets.get(neighbour)
-                if asset is None:
-                    asset = assets[neighbour] = schema(neighbour) in PURE_ASSETS
-                found.append((neighbour, hop_of((rec, forward, weight, True)), asset))
-                if rec.type in _ONLY_COMMERCIAL:
-                    run = run + 1 if neighbour == last else 1
-                    last = neighbour
-                    crowded = crowded or run > cap
-    # (most nodes with many ties have them to many neighbours: their ties are kept without being counted again)
-    return NodeTies(hub, tuple(_strongest_parallel(found, cap) if crowded else found))
+            for neighbour, entry in adjacency.items():
+                if type(entry) is not tuple:
+                    weighed = ((entry, tie(entry)),) if entry.type in TIE_TYPES else ()
+                elif len(entry) <= cap:
+                    weighed = [(rec, tie(rec)) for rec in entry if rec.type in TIE_TYPES]
+                else:  # ties by the thousand between two parties: those that can count (`scoring.crowded`)
+                    weighed = [(rec, weight) for _, rec, weight in _carried(entry, ctx, cap)]
+                for rec, weight in weighed:
+                    if weight is None:
+                        continue
+                    asset = assets.get(neighbour)
+                    if asset is None:
+                        asset = assets[neighbour] = schema(neighbour) in PURE_ASSETS
+                    found.append((neighbour, hop_of((rec, forward, weight, True)), asset))
+    return NodeTies(hub, tuple(found))
 
 
-# Below this fraction of the weight of a neighbour's `cap`-th strongest tie, a tie's paths are weaker than that
-# many others, however a path's product of weights rounds (a relative error of about 1e-16 a multiplication).
-_ROUNDING_MARGIN = 1e-9
-
-# Ties that are hops of commercial paths only. A stake, a seat, control, closeness, authority or influence can also
-# be a hop of an ownership or lobbying path with the same relations, which `rules.tie_paths` keeps under the more
-# urgent kind: the commercial paths through such ties are not all commercial paths, so none of them is left out.
-_ONLY_COMMERCIAL = TIE_TYPES - (HOLDING_TYPES | RELAY_TYPES | CLOSENESS_TYPES | AUTHORITY_TYPES | INFLUENCE_TYPES)
-
-
-def _strongest_parallel(found: list[tuple[str, Hop, bool]], cap: int) -> list[tuple[str, Hop, bool]]:
-    """Of a node's ties to one neighbour beyond `cap` (a ministry paying one vendor for each of thousands of
-    contracts), the ones that can be among a pair's `cap` strongest commercial paths (`rules.assess` combines no
-    more of a kind): of the ties of `_ONLY_COMMERCIAL` types, the `cap` of the greatest weight and any within
-    rounding of the last of them; every other tie. Each path through a tie left out has `cap` stronger commercial
-    paths through the same nodes (a path's strength is its hops' product, and commercial ties all decay alike),
-    so no score or explanation changes; the searches no longer carry them all."""
-    weights: dict[str, list[float]] = {}
-    for neighbour, hop, _ in found:
-        if hop.rec.type in _ONLY_COMMERCIAL:
-            weights.setdefault(neighbour, []).append(hop.weight)
-    floors = {neighbour: heapq.nlargest(cap, held)[-1] * (1.0 - _ROUNDING_MARGIN)
-              for neighbour, held in weights.items() if len(held) > cap}
-    if not floors:
-        return found
-    return [tie for tie in found
-            if tie[1].rec.type not in _ONLY_COMMERCIAL or tie[1].weight >= floors.get(tie[0], 0.0)]
+def _carried(entry: tuple[Relation, ...], ctx: SearchContext, cap: int) -> Kept:
+    """The usable ties of one edge of more than `cap` records that the searches carry, remembered from one event to
+    the next where the context has the engine's memory of them."""
+    if ctx.crowded is None:
+        return select(entry, ctx.strength.tie, cap)[0]
+    return ctx.crowded.kept(entry, ctx.strength, cap)
 
 
 def commercial_ties(members: Iterable[str], ctx: SearchContext, everyone: bool = False) -> Ties:

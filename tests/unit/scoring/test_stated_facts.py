@@ -14,6 +14,7 @@ import pytest
 
 import scoring.graph as graph_module
 from scoring import Engine, ScoringConfig
+from scoring.crowded import select
 from scoring.explain import listed_statements, publishers
 from scoring.graph import DetailedRelation, Relation, StatedFact, TemporalGraph, fact_key, facts_of
 from schemas.events import Op
@@ -308,8 +309,9 @@ def _parallel_ties(factory, rng: random.Random, count: int) -> list:
 
 @pytest.mark.parametrize("seed", range(3))
 def test_ties_left_out_beyond_the_strongest_change_no_score(factory, monkeypatch, seed):
-    """`search._strongest_parallel` keeps, of the many ties between two parties, those that can be among a pair's
-    strongest paths: every score and explanation, after every event, is what carrying them all gives."""
+    """`search._carried` keeps, of the many ties between two parties, those that can be among a pair's strongest
+    paths (`scoring.crowded`, remembered from one event to the next): every score and explanation, after every
+    event, is what carrying them all gives."""
     import scoring.search as search_module
 
     from .conftest import content, load_seed_events
@@ -317,18 +319,18 @@ def test_ties_left_out_beyond_the_strongest_change_no_score(factory, monkeypatch
     config = ScoringConfig.load(overrides={"paths": {"max_paths_per_pair": 3, "max_paths_shown": 3}})
     events = [*load_seed_events(), *_parallel_ties(factory, random.Random(seed), 120)]
     pruned = []
-    keep = search_module._strongest_parallel
+    keep = search_module._carried
 
-    def counted(found, cap):
-        kept = keep(found, cap)
-        pruned.append(len(found) - len(kept))
+    def counted(entry, ctx, cap):
+        kept = keep(entry, ctx, cap)
+        pruned.append(len(_all_carried(entry, ctx, cap)) - len(kept))
         return kept
 
-    monkeypatch.setattr(search_module, "_strongest_parallel", counted)
+    monkeypatch.setattr(search_module, "_carried", counted)
     with_pruning = Engine(config)
     changes_pruned = [[(c.key, c.old and content(c.old), c.new and content(c.new)) for c in with_pruning.apply(e)]
                       for e in events]
-    monkeypatch.setattr(search_module, "_strongest_parallel", lambda found, cap: found)
+    monkeypatch.setattr(search_module, "_carried", _all_carried)
     carrying_all = Engine(config)
     changes_all = [[(c.key, c.old and content(c.old), c.new and content(c.new)) for c in carrying_all.apply(e)]
                    for e in events]
@@ -338,6 +340,11 @@ def test_ties_left_out_beyond_the_strongest_change_no_score(factory, monkeypatch
              for path in new["commercial_paths"] for edge in path["edges"]}
     assert len({relation_id for relation_id in shown if relation_id.startswith("tie-")}) >= 3
     assert [content(s) for s in with_pruning.scores()] == [content(s) for s in carrying_all.scores()]
+
+
+def _all_carried(entry, ctx, cap):
+    """Every usable tie of the edge: what `search._carried` gives with no tie left out."""
+    return select(entry, ctx.strength.tie, len(entry))[0]
 
 
 COMPANIES, RELATIVES = ["bank", "vendor", "holdco", "shell", "exchange", "issuer"], ["spouse", "son", "tycoon", "ceo"]
@@ -384,7 +391,7 @@ def test_a_stake_parallel_to_payments_never_takes_a_payments_place(factory, monk
                 for k in (1, 2, 3)]]
     pruned = Engine(config)
     pruned.apply_many(events)
-    monkeypatch.setattr(search_module, "_strongest_parallel", lambda found, cap: found)
+    monkeypatch.setattr(search_module, "_carried", _all_carried)
     carrying_all = Engine(config)
     carrying_all.apply_many(events)
     assert content(pruned.score("minister", "bank")) == content(carrying_all.score("minister", "bank"))
@@ -393,27 +400,27 @@ def test_a_stake_parallel_to_payments_never_takes_a_payments_place(factory, monk
 
 
 def test_in_small_worlds_of_every_tie_type_leaving_ties_out_changes_no_score(factory, monkeypatch):
-    """60 random worlds, scored with the ties `search._strongest_parallel` leaves out and with all of them, combining
-    one or two paths a kind (so that it leaves many out): the same scores, and the full recomputation agrees."""
+    """60 random worlds, scored with the ties `search._carried` leaves out and with all of them, combining one or two
+    paths a kind (so that it leaves many out): the same scores, and the full recomputation agrees."""
     import scoring.search as search_module
 
     from .conftest import content
 
-    keep = search_module._strongest_parallel
+    keep = search_module._carried
     left_out = 0
     for seed in range(60):
         events = _small_world(factory, seed)
         cap = 1 + seed % 2
         config = ScoringConfig.load(overrides={"paths": {"max_paths_per_pair": cap, "max_paths_shown": cap}})
         results = []
-        for prune in (keep, lambda found, cap: found):
-            def counted(found, cap, prune=prune):
+        for prune in (keep, _all_carried):
+            def counted(entry, ctx, cap, prune=prune):
                 nonlocal left_out
-                kept = prune(found, cap)
-                left_out += len(found) - len(kept)
+                kept = prune(entry, ctx, cap)
+                left_out += len(_all_carried(entry, ctx, cap)) - len(kept)
                 return kept
 
-            monkeypatch.setattr(search_module, "_strongest_parallel", counted)
+            monkeypatch.setattr(search_module, "_carried", counted)
             engine = Engine(config)
             engine.apply_many(events)
             scores = {(s.actor_id, s.counterparty_id): content(s) for s in engine.scores()}
