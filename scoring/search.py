@@ -119,23 +119,17 @@ class SearchContext:
     def entries_unless_hub(self, node: str, layer: Layer, direction: int) \
             -> tuple[dict[str, Relation | tuple[Relation, ...]], bool]:
         """The adjacency itself in neighbour order (read only: a record, or a tuple of the records between the two),
-        and whether the node is a hub, recorded as `edges_unless_hub` records them: for a caller that looks at the
-        records of each neighbour together."""
-        reads = self.reads
-        reads.adj(node, layer, direction)
+        and whether the node is a hub, for a caller that looks at the records of each neighbour together. Recorded
+        as `edges_unless_hub` records it, but for the visits: the caller adds one a neighbour and one for each
+        record beyond the first between two nodes."""
+        self.reads.adj(node, layer, direction)
         graph = self.graph
         adjacency = graph.adjacency(node, layer, direction)
         if not adjacency:
             return _NO_ENTRIES, False
         if len(adjacency) > self.max_fanout and not self.expanded_anyway(node, layer, direction):
             return _NO_ENTRIES, True
-        adjacency = graph.sorted_adjacency(node, layer, direction)
-        visits = len(adjacency)
-        for entry in adjacency.values():
-            if type(entry) is tuple:
-                visits += len(entry) - 1
-        reads.visits += visits
-        return adjacency, False
+        return graph.sorted_adjacency(node, layer, direction), False
 
     def has_edges(self, node: str, layer: Layer, direction: int) -> bool:
         """Whether the node has any relation in this layer and direction (recorded as a presence read)."""
@@ -231,26 +225,36 @@ def node_ties(node: str, ctx: SearchContext) -> NodeTies:
     cap = ctx.config.paths.max_paths_per_pair
     hub = False
     found = []
+    visits = 0
     assets: dict[str, bool] = {}  # neighbour -> whether a token or security (asked once a neighbour)
     for layer in TIE_LAYERS:
         for direction in (OUT, IN):
             adjacency, capped = ctx.entries_unless_hub(node, layer, direction)
             hub = hub or capped
             forward = direction == OUT
+            visits += len(adjacency)
             for neighbour, entry in adjacency.items():
                 if type(entry) is not tuple:
-                    weighed = ((entry, tie(entry)),) if entry.type in TIE_TYPES else ()
-                elif len(entry) <= cap:
+                    if entry.type in TIE_TYPES:
+                        weight = tie(entry)
+                        if weight is not None:
+                            asset = assets.get(neighbour)
+                            if asset is None:
+                                asset = assets[neighbour] = schema(neighbour) in PURE_ASSETS
+                            found.append((neighbour, hop_of((entry, forward, weight, True)), asset))
+                    continue
+                visits += len(entry) - 1
+                if len(entry) <= cap:
                     weighed = [(rec, tie(rec)) for rec in entry if rec.type in TIE_TYPES]
                 else:  # ties by the thousand between two parties: those that can count (`scoring.crowded`)
                     weighed = [(rec, weight) for _, rec, weight in _carried(entry, ctx, cap)]
                 for rec, weight in weighed:
-                    if weight is None:
-                        continue
-                    asset = assets.get(neighbour)
-                    if asset is None:
-                        asset = assets[neighbour] = schema(neighbour) in PURE_ASSETS
-                    found.append((neighbour, hop_of((rec, forward, weight, True)), asset))
+                    if weight is not None:
+                        asset = assets.get(neighbour)
+                        if asset is None:
+                            asset = assets[neighbour] = schema(neighbour) in PURE_ASSETS
+                        found.append((neighbour, hop_of((rec, forward, weight, True)), asset))
+    ctx.reads.visits += visits
     return NodeTies(hub, tuple(found))
 
 
