@@ -12,16 +12,23 @@ would put ids of two kinds into one cluster is refused by the same rule, whateve
 the schemata of its ends itself, which the relations naming the ids may contradict).
 
 The canonical id of a cluster is its smallest member id. A change of edges re-clusters only the positive
-components that contain the changed edges' ends.
+components that contain the changed edges' ends. A change that only joins clusters no denial or refused edge
+concerns, of one kind, is made without re-clustering them (`_joined`): an id minted by the thousand for one
+entity (each article's mention carrying the entity's QID) costs what a second one does, not what re-clustering
+all of them would.
 """
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import chain
+from operator import attrgetter
 
 JUDGEMENT, IDENTIFIER = "judgement", "identifier"
 _PRIORITY = {JUDGEMENT: 0, IDENTIFIER: 1}
+_ORDER = attrgetter("order")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -51,6 +58,10 @@ class Clusters:
         self._joined_by: dict[str, tuple[Edge, ...]] = {}  # canonical id -> the edges that formed it
         self._refused: dict[str, tuple[Edge, ...]] = {}  # canonical id -> positive edges a denial refused
         self._clashes: set[tuple] = set()  # keys of the refused edges refused for joining two kinds, not a denial
+        # canonical id -> the kind of its cluster (None: none known), for clusters of two or more; kept only where
+        # the clusters were formed with the ids' kinds (`kind_of`)
+        self._kinds: dict[str, str | None] = {}
+        self._guarded: set[str] = set()  # canonical ids of clusters a member of which has a denial
 
     # -- reading ---------------------------------------------------------------------------------------------------
 
@@ -90,21 +101,30 @@ class Clusters:
         id whose canonical id changed. `retyped`: ids whose kind changed (their clusters are re-clustered too);
         `kind_of`: every id's kind (None: unknown), to refuse an edge joining two kinds."""
         touched: set[str] = {node for node in retyped if node in self._positive}
+        dropped: list[Edge] = []
         for key in removed:
-            self._drop(key, touched)
-        for edge in {e.key: e for e in added}.values():
-            self._drop(edge.key, touched)  # re-stated (an identifier seen twice in one event): replaced
+            self._drop(key, touched, dropped)
+        fresh = list({e.key: e for e in added}.values())
+        for edge in fresh:
+            self._drop(edge.key, touched, dropped)  # re-stated (an identifier seen twice in one event): replaced
             self._edges[edge.key] = edge
             touched.update((edge.a, edge.b))
             table = self._positive if edge.merging else self._denied
             for node in (edge.a, edge.b):
                 table.setdefault(node, {})[edge.key] = edge
-        return self._recluster(touched, kind_of) if touched else {}
+        if not touched:
+            return {}
+        if kind_of is not None and self._first_seen(retyped, fresh):
+            moved = self._joined(dropped, fresh, kind_of)
+            if moved is not None:
+                return moved
+        return self._recluster(touched, kind_of)
 
-    def _drop(self, key: tuple, touched: set[str]) -> None:
+    def _drop(self, key: tuple, touched: set[str], dropped: list[Edge]) -> None:
         edge = self._edges.pop(key, None)
         if edge is None:
             return
+        dropped.append(edge)
         self._clashes.discard(key)
         touched.update((edge.a, edge.b))
         table = self._positive if edge.merging else self._denied
@@ -114,6 +134,98 @@ class Clusters:
                 held.pop(key, None)
                 if not held:
                     del table[node]
+
+    def _first_seen(self, retyped: Iterable[str], fresh: list[Edge]) -> bool:
+        """Whether each id whose kind changed is one no cluster holds and no edge but these fresh ones names (an id
+        seen for the first time): its kind is read anew when it joins (`_joined`), and nothing else depended on it."""
+        if not retyped:
+            return True
+        keys = {edge.key for edge in fresh}
+        return all(node not in self._canonical and node not in self._refused and node not in self._denied
+                   and all(key in keys for key in self._positive.get(node, ())) for node in retyped)
+
+    def _joined(self, dropped: list[Edge], fresh: list[Edge],
+                kind_of: Callable[[str], str | None]) -> dict[str, tuple[str, str]] | None:
+        """What `_recluster` makes of a change that only joins clusters, made from the clusters as they are; None
+        where it must re-cluster. That is so when every edge is a merging one; no cluster concerned holds an id
+        with a denial or a refused edge (nothing can be refused); the clusters each added edge joins are of one kind
+        (or of no known kind); and the two ends of every edge taken out are joined by the edges added (a chain of
+        the holders of an identifier, re-linked around a new one), so that no cluster splits. Then a cluster is a
+        connected component, whatever the order of its edges."""
+        if not all(edge.merging for edge in dropped) or not all(edge.merging and edge.a != edge.b for edge in fresh):
+            return None
+        canonical = self.canonical
+        roots: dict[str, str] = {}  # canonical id -> the canonical id of what it joins (a union-find)
+        kinds: dict[str, str | None] = {}  # root -> the kind of what it joins
+        for edge in (*dropped, *fresh):
+            for node in (edge.a, edge.b):
+                cid = canonical(node)
+                if cid in roots:
+                    continue
+                if cid in self._guarded or cid in self._refused or (cid not in self._members and cid in self._denied):
+                    return None
+                if cid in self._members:
+                    if cid not in self._kinds:
+                        return None  # formed without the ids' kinds
+                    kinds[cid] = self._kinds[cid]
+                else:
+                    kinds[cid] = kind_of(cid)
+                roots[cid] = cid
+
+        def find(cid: str) -> str:
+            while roots[cid] != cid:
+                roots[cid] = roots[roots[cid]]
+                cid = roots[cid]
+            return cid
+
+        for edge in fresh:
+            ra, rb = find(canonical(edge.a)), find(canonical(edge.b))
+            if ra == rb:
+                continue
+            kind_a, kind_b = kinds[ra], kinds[rb]
+            if kind_a is not None and kind_b is not None and kind_a != kind_b:
+                return None
+            roots[rb] = ra
+            kinds[ra] = kind_a if kind_a is not None else kind_b
+        if dropped:
+            links: dict[str, set[str]] = {}
+            for edge in fresh:
+                links.setdefault(edge.a, set()).add(edge.b)
+                links.setdefault(edge.b, set()).add(edge.a)
+            for edge in dropped:
+                if canonical(edge.a) != canonical(edge.b) or not _linked(links, edge.a, edge.b):
+                    return None
+        # (from here on the change is certain: nothing returns None)
+        groups: dict[str, list[str]] = {}
+        for cid in roots:
+            groups.setdefault(find(cid), []).append(cid)
+        gone = {edge.key for edge in dropped}
+        moved: dict[str, tuple[str, str]] = {}
+        for root, cids in groups.items():
+            parts = {cid: self._members.pop(cid, (cid,)) for cid in cids}
+            members = list(chain.from_iterable(parts.values()))
+            members.sort()
+            runs = [self._joined_by.pop(cid, ()) for cid in cids]
+            edges = list(chain.from_iterable(runs))
+            if gone:
+                edges = [edge for edge in edges if edge.key not in gone]
+            if sum(1 for run in runs if run) > 1:
+                edges.sort(key=_ORDER)  # (the edges of two clusters or more: each in order, merged)
+            for edge in fresh:
+                if find(canonical(edge.a)) == root:
+                    insort(edges, edge, key=_ORDER)
+            cid = members[0]
+            for old, part in parts.items():
+                self._kinds.pop(old, None)
+                if old != cid:
+                    for node in part:
+                        self._canonical[node] = cid
+                        moved[node] = (old, cid)
+            self._canonical[cid] = cid
+            self._members[cid] = tuple(members)
+            self._joined_by[cid] = tuple(edges)
+            self._kinds[cid] = kinds[root]
+        return moved
 
     def _component(self, start: str, seen: set[str]) -> None:
         stack = [start]
@@ -136,6 +248,8 @@ class Clusters:
             self._members.pop(cid, None)
             self._joined_by.pop(cid, None)
             self._refused.pop(cid, None)
+            self._kinds.pop(cid, None)
+            self._guarded.discard(cid)
         for node in nodes:
             self._canonical.pop(node, None)
         edges = sorted({key: edge for node in nodes for key, edge in self._positive.get(node, {}).items()}.values(),
@@ -192,6 +306,10 @@ class Clusters:
             self._joined_by[cid] = tuple(sorted(joined[root], key=lambda e: e.order))
             for node in ordered:
                 self._canonical[node] = cid
+            if kind_of is not None:
+                self._kinds[cid] = kinds[root]
+            if any(node in self._denied for node in ordered):
+                self._guarded.add(cid)
         for edge in refused:  # shown on the cluster of either end
             for end in (edge.a, edge.b):
                 cid = self.canonical(end)
@@ -199,3 +317,17 @@ class Clusters:
                 self._refused[cid] = tuple(sorted(held.values(), key=lambda e: e.order))
         return {node: (before, self.canonical(node)) for node, before in old.items()
                 if before != self.canonical(node)}
+
+
+def _linked(links: dict[str, set[str]], a: str, b: str) -> bool:
+    """Whether `links` (id -> ids an edge joins it to) join a to b."""
+    seen, stack = {a}, [a]
+    while stack:
+        node = stack.pop()
+        if node == b:
+            return True
+        for other in links.get(node, ()):
+            if other not in seen:
+                seen.add(other)
+                stack.append(other)
+    return False

@@ -429,7 +429,7 @@ class ResolvingEngine:
         added: list[Edge] = []
         for key, holders in sorted(self._holders.items()):
             identifier = self._identifiers[min(holders)][key[1:]]
-            added.extend(self._identifier_edges(key, identifier, sorted(holders)))
+            added.extend(_identifier_edges(key, identifier, sorted(holders)))
         self.clusters.change([], added, kind_of=self._kind_of)
 
     def content_digest(self, event_id: str) -> int | None:
@@ -626,26 +626,12 @@ class ResolvingEngine:
             # one identifier merges only entities of one kind: a QID on a person and on a company is a data error
             key = (_kind(ref.schema_), *identifier.key)
             holders = self._holders.setdefault(key, set())
-            before = sorted(holders)
-            holders.add(ref.id)
-            # only the edges that differ: re-stating all of them made every new holder of an identifier thousands
-            # share cost as many edges, and re-clustering all their ends, again
-            edges = self._identifier_edges(key, identifier, sorted(holders))
-            held = set(_identifier_edge_keys(key, before))
-            kept = held.intersection(edge.key for edge in edges)
-            gone = held - kept
+            fresh, gone = _new_holder_links(key, identifier, holders, ref.id)
             if gone:  # also from what this event added already (both its ends carrying the identifier)
                 added[:] = [edge for edge in added if edge.key not in gone]
                 removed.extend(sorted(gone))
-            added.extend(edge for edge in edges if edge.key not in kept)
+            added.extend(fresh)
         return changed
-
-    def _identifier_edges(self, key: tuple, identifier: EntityIdentifier, holders: list[str]) -> list[Edge]:
-        if len(holders) <= _MAX_PAIRWISE:
-            pairs = [(a, b) for i, a in enumerate(holders) for b in holders[i + 1:]]
-        else:
-            pairs = list(zip(holders, holders[1:]))
-        return [Edge(_identifier_key(key, a, b), IDENTIFIER, a, b, True, identifier) for a, b in pairs]
 
     def _judge(self, event: RelationshipEvent, version: Version, removed: list, added: list[Edge]) -> None:
         held = self._judgements.get(event.relation_id)
@@ -925,6 +911,37 @@ def _kind(schema) -> str:
 
 def _identifier_key(key: tuple, a: str, b: str) -> tuple[str, ...]:
     return (IDENTIFIER, *key, a, b)
+
+
+def _identifier_edges(key: tuple, identifier: EntityIdentifier, holders: list[str]) -> list[Edge]:
+    """The edges joining the holders of one identifier (in order): every pair of them, or a chain from the smallest
+    when there are more than `_MAX_PAIRWISE`."""
+    if len(holders) <= _MAX_PAIRWISE:
+        pairs = [(a, b) for i, a in enumerate(holders) for b in holders[i + 1:]]
+    else:
+        pairs = list(zip(holders, holders[1:]))
+    return [Edge(_identifier_key(key, a, b), IDENTIFIER, a, b, True, identifier) for a, b in pairs]
+
+
+def _new_holder_links(key: tuple, identifier: EntityIdentifier, holders: set[str],
+                      holder: str) -> tuple[list[Edge], set[tuple]]:
+    """Adds `holder` to an identifier's `holders`; returns the edges that join it to them (`_identifier_edges`) and
+    the keys of the edges it takes out: only the edges that differ. Re-stating all of them made every new holder of
+    an identifier thousands share cost as many edges, and re-clustering all their ends, again; and in a chain, the
+    link between the new holder's neighbours in order gives way to two through it, found without sorting them."""
+    if len(holders) > _MAX_PAIRWISE and holder not in holders:
+        below = max((other for other in holders if other < holder), default=None)
+        above = min((other for other in holders if other > holder), default=None)
+        holders.add(holder)
+        fresh = [Edge(_identifier_key(key, a, b), IDENTIFIER, a, b, True, identifier)
+                 for a, b in ((below, holder), (holder, above)) if a is not None and b is not None]
+        return fresh, {_identifier_key(key, below, above)} if below is not None and above is not None else set()
+    before = sorted(holders)
+    holders.add(holder)
+    edges = _identifier_edges(key, identifier, sorted(holders))
+    held = set(_identifier_edge_keys(key, before))
+    kept = held.intersection(edge.key for edge in edges)
+    return [edge for edge in edges if edge.key not in kept], held - kept
 
 
 def _identifier_edge_keys(key: tuple, holders: list[str]) -> list[tuple]:

@@ -96,3 +96,105 @@ def test_an_edge_joining_two_kinds_is_refused_by_the_rule_whatever_the_order(see
     refused = {e.key for node in ids for e in clusters.refused(node)}
     assert refused == expected_refused
     assert {e.key for node in ids for e in clusters.refused(node) if clusters.refused_for_kind(e)} == clashes
+
+
+def _state(clusters: Clusters) -> tuple:
+    """Everything a later change or a reader sees of the clusters."""
+    return (dict(clusters._canonical), dict(clusters._members),
+            {cid: tuple(e.key for e in edges) for cid, edges in clusters._joined_by.items()},
+            {cid: tuple(e.key for e in edges) for cid, edges in clusters._refused.items()},
+            set(clusters._clashes), dict(clusters._kinds), set(clusters._guarded))
+
+
+@pytest.mark.parametrize("seed", range(80))
+def test_joining_without_re_clustering_gives_what_re_clustering_gives(seed):
+    _compare_joining(seed)
+
+
+def test_the_random_changes_compared_join_without_re_clustering_often():
+    """That the comparison above compares the path it is about: of its changes, hundreds are joins."""
+    assert sum(_compare_joining(seed) for seed in range(20)) > 150
+
+
+def _compare_joining(seed: int) -> int:
+    """`Clusters._joined` (a change that only joins clusters, made from them as they are) against re-clustering
+    everything each change touches, on random changes: identifier chains growing and re-linked around a new holder,
+    judgements confirmed, denied and retracted, ids of two kinds or of none yet, kinds that change. After every
+    change, the same clusters, edges, refusals and bookkeeping, and the same ids reported as moved. Returns how
+    many changes were joined without re-clustering."""
+    chance = random.Random(seed)
+    ids = [f"e{n:03d}" for n in range(chance.randint(6, 60))]
+    kinds = {node: chance.choice(("people", *["organizations"] * 6)) for node in ids if chance.random() > 0.1}
+    joined, re_clustered = Clusters(), Clusters()
+    re_clustered._joined = lambda *args: None  # re-cluster every change
+    chains: dict[str, list[str]] = {}  # identifier -> its holders in order (linked in a chain, as the layer does)
+    live: dict[tuple, Edge] = {}
+    fast = 0
+    for number in range(chance.randint(20, 120)):
+        removed, added, retyped = [], [], []
+        roll = chance.random()
+        if roll < 0.55:  # a new holder of an identifier: the chain re-linked around it
+            identifier = f"id{chance.randrange(4)}"
+            holders = chains.setdefault(identifier, [])
+            node = chance.choice([n for n in ids if n not in holders] or ids)
+            if node not in holders:
+                holders.append(node)
+                holders.sort()
+                at = holders.index(node)
+                before, after = holders[at - 1] if at else None, holders[at + 1] if at + 1 < len(holders) else None
+                if before and after:
+                    removed.append((IDENTIFIER, identifier, before, after))
+                for a, b in ((before, node), (node, after)):
+                    if a and b:
+                        added.append(Edge((IDENTIFIER, identifier, a, b), IDENTIFIER, a, b, True, identifier))
+        elif roll < 0.8:  # a judgement, confirmed most often
+            a, b = chance.sample(ids, 2)
+            added.append(Edge((JUDGEMENT, f"j{number:03d}"), JUDGEMENT, a, b, chance.random() > 0.08))
+        elif roll < 0.9 and live:  # a judgement or an identifier link retracted
+            removed.append(chance.choice(sorted(live)))
+        else:  # what an id is changes (a new reference of it), or becomes known
+            node = chance.choice(ids)
+            kinds[node] = chance.choice(("people", *["organizations"] * 6))
+            retyped.append(node)
+        for key in removed:
+            live.pop(key, None)
+        for edge in added:
+            live[edge.key] = edge
+        state_before = _state(joined)
+        calls = []
+        real = joined._joined
+        joined._joined = lambda *args: calls.append(result := real(*args)) or result
+        moved = joined.change(removed, added, retyped, kind_of=kinds.get)
+        del joined._joined
+        fast += sum(1 for result in calls if result is not None)
+        assert moved == re_clustered.change(removed, added, retyped, kind_of=kinds.get), number
+        assert _state(joined) == _state(re_clustered), number
+        assert _state(joined) != state_before or not moved
+    return fast
+
+
+def test_ids_minted_by_the_thousand_for_one_entity_join_without_re_clustering(monkeypatch):
+    """3,000 ids carrying one QID, added one at a time in random order (a chain re-linked around each): each joins
+    the cluster as it is; re-clustering it would cost what the cluster holds, at every one."""
+    chance = random.Random(5)
+    ids = [f"mention-{n:05d}" for n in range(3000)]
+    chance.shuffle(ids)
+    clusters = Clusters()
+    re_clustered = []
+    recluster = clusters._recluster
+    monkeypatch.setattr(clusters, "_recluster", lambda touched, kind_of: re_clustered.append(len(touched)) or
+                        recluster(touched, kind_of))
+    holders: list[str] = []
+    for node in ids:
+        holders.append(node)
+        holders.sort()
+        at = holders.index(node)
+        before, after = holders[at - 1] if at else None, holders[at + 1] if at + 1 < len(holders) else None
+        removed = [(IDENTIFIER, "Q1", before, after)] if before and after else []
+        added = [Edge((IDENTIFIER, "Q1", a, b), IDENTIFIER, a, b, True, "Q1") for a, b in ((before, node), (node, after))
+                 if a and b]
+        clusters.change(removed, added, kind_of=lambda node: "people")
+    assert re_clustered == []
+    assert clusters.members(ids[0]) == tuple(sorted(ids)) and clusters.canonical(ids[-1]) == "mention-00000"
+    assert [e.key for e in clusters.joined_by(ids[0])] == [(IDENTIFIER, "Q1", a, b) for a, b in zip(sorted(ids),
+                                                                                                  sorted(ids)[1:])]

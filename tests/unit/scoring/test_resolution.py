@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -618,3 +619,69 @@ def test_an_entity_of_one_id_over_the_listing_says_no_merge_was_left_out(make, c
     (note,) = layer.score("minister", layer.canonical("bank")).merges
     assert (len(note.member_ids), note.member_ids_omitted, len(note.evidence), note.evidence_omitted) == (25, 1, 25, 0)
     assert note.text.startswith("Big Bank (bank) stands for 26 ids; ") and "more merges left out" not in note.text
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_ids_joining_a_cluster_as_it_is_publish_what_re_clustering_publishes(seed):
+    """Ids minted by the dozen for one company and one minister (each carrying the entity's QID, arriving in any
+    order, past the pairwise limit: a chain re-linked around each), with confirmed, denied and retracted
+    judgements among them, a person's QID on a company, and a person named a company later: the layer joining
+    clusters as they are (`Clusters._joined`) publishes, after every event, what re-clustering every change
+    publishes, and holds the same clusters."""
+    from scoring.clusters import Clusters
+
+    chance = random.Random(seed)
+    make = EventFactory().make
+    firm = [(f"firm-{n:03d}", "Company", f"Firm {n}", ()) for n in range(30)]
+    minister = [(f"minister-{n:03d}", "Person", "Jan Kowalski", ("role.pep",)) for n in range(25)]
+    regulator = ("regulator", "PublicBody", "The Regulator", ("gov.national",))
+    events = [make("regulates", regulator, ("firm-000", "Company", "Firm 0", ()), event_id="e-reg"),
+              make("control", ("minister-000", "Person", "Jan Kowalski", ("role.pep",)), regulator,
+                   event_id="e-ctl")]
+    for number in range(140):
+        roll = chance.random()
+        if roll < 0.6:
+            person = chance.random() < 0.4
+            entity = chance.choice(minister if person else firm)
+            qid = "Q1" if person else "Q2"
+            if chance.random() < 0.05:
+                qid = "Q1"  # a person's QID on a company: merges nothing across kinds
+            target = chance.choice(firm)
+            if target[0] == entity[0]:
+                continue
+            kind = "ownership" if person or chance.random() < 0.5 else "payment"
+            properties = {"percentage": 30} if kind == "ownership" else {"amount": 1e6, "currency": "USD"}
+            event = make(kind, entity, target, relation_id=f"r{number:03d}", event_id=f"e{number:03d}",
+                         **properties)
+            events.append(identified(event, "source", {"scheme": "wikidata", "value": qid}))
+        elif roll < 0.85:
+            pool = chance.choice([firm, minister])
+            a, b = chance.sample(pool, 2)
+            events.append(judgement(a, b, chance.choice(["confirmed"] * 5 + ["denied"]),
+                                    relation_id=f"j-{a[0]}-{b[0]}", event_id=f"j{number:03d}"))
+        elif roll < 0.95:
+            pool = chance.choice([firm, minister])
+            a, b = chance.sample(pool, 2)
+            events.append(judgement(a, b, op="retract", relation_id=f"j-{a[0]}-{b[0]}", event_id=f"x{number:03d}"))
+        else:  # a firm's id named as a person by a later source
+            entity = chance.choice(firm)
+            events.append(make("family", (entity[0], "Person", entity[2], ()), ("minister-000", "Person",
+                                                                                "Jan Kowalski", ("role.pep",)),
+                               relation_id=f"f{number:03d}", event_id=f"f{number:03d}"))
+    config = ScoringConfig.load()
+    joining, re_clustering = ResolvingEngine(config), ResolvingEngine(config)
+    re_clustering.clusters._joined = lambda *args: None
+    joined = 0
+    published_any = False
+    real = Clusters._joined
+    for number, event in enumerate(events):
+        calls = []
+        joining.clusters._joined = lambda *args: calls.append(result := real(joining.clusters, *args)) or result
+        published = [(c.key, c.new and content(c.new)) for c in joining.apply(event)]
+        joined += sum(1 for result in calls if result is not None)
+        published_any = published_any or any(new and new["merges"] for _, new in published)
+        assert published == [(c.key, c.new and content(c.new)) for c in re_clustering.apply(event)], number
+        assert {m: joining.clusters.members(m) for m in joining.known_ids()} == \
+            {m: re_clustering.clusters.members(m) for m in re_clustering.known_ids()}
+    assert layer_state(joining) == layer_state(re_clustering)
+    assert joined > 5 and published_any
