@@ -200,6 +200,9 @@ class Clusters:
         for cid in roots:
             groups.setdefault(find(cid), []).append(cid)
         gone = {edge.key for edge in dropped}
+        added: dict[str, list[Edge]] = {}  # root -> the fresh edges within what it joins
+        for edge in fresh:
+            added.setdefault(find(canonical(edge.a)), []).append(edge)
         moved: dict[str, tuple[str, str]] = {}
         for root, cids in groups.items():
             parts = {cid: self._members.pop(cid, (cid,)) for cid in cids}
@@ -209,10 +212,12 @@ class Clusters:
             edges = list(chain.from_iterable(runs))
             if gone:
                 edges = [edge for edge in edges if edge.key not in gone]
-            if sum(1 for run in runs if run) > 1:
-                edges.sort(key=_ORDER)  # (the edges of two clusters or more: each in order, merged)
-            for edge in fresh:
-                if find(canonical(edge.a)) == root:
+            new = added.get(root, ())
+            if len(new) > 4 or sum(1 for run in runs if run) > 1:
+                edges.extend(new)  # (runs in order already, merged by the sort)
+                edges.sort(key=_ORDER)
+            else:
+                for edge in new:
                     insort(edges, edge, key=_ORDER)
             cid = members[0]
             for old, part in parts.items():

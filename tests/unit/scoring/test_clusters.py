@@ -198,3 +198,23 @@ def test_ids_minted_by_the_thousand_for_one_entity_join_without_re_clustering(mo
     assert clusters.members(ids[0]) == tuple(sorted(ids)) and clusters.canonical(ids[-1]) == "mention-00000"
     assert [e.key for e in clusters.joined_by(ids[0])] == [(IDENTIFIER, "Q1", a, b) for a, b in zip(sorted(ids),
                                                                                                   sorted(ids)[1:])]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_many_clusters_joined_in_one_change_are_those_re_clustering_makes(seed):
+    """A bulk of identifier links in one change (a portable file's identifiers restored): many clusters at once,
+    some of them joined to clusters already held, some edges restated."""
+    chance = random.Random(seed)
+    ids = [f"e{n:04d}" for n in range(400)]
+    joined, re_clustered = Clusters(), Clusters()
+    re_clustered._joined = lambda *args: None
+    kinds = {node: "organizations" for node in ids}
+    for size in (60, 300, 40):
+        edges = []
+        for number in range(size):
+            a, b = chance.sample(ids, 2)
+            edges.append(Edge((IDENTIFIER, f"Q{chance.randrange(size)}", *sorted((a, b))), IDENTIFIER, a, b, True))
+        moved = joined.change([], edges, kind_of=kinds.get)
+        assert moved == re_clustered.change([], edges, kind_of=kinds.get)
+        assert _state(joined) == _state(re_clustered)
+    assert joined.merged > 3 and max(len(m) for m in joined._members.values()) > 50
