@@ -235,7 +235,7 @@ class ResolvingEngine:
             held_edge = self.clusters.edge((JUDGEMENT, event.relation_id))
             if held_edge is not None:
                 watched.update((held_edge.a, held_edge.b))
-        shown_before = None if self._bulk else self._merge_signatures(watched)
+        shown_before = None if self._bulk else self._merge_views(watched)
         regrouped_pairs: set[PairKey] = set()
         restated: set[str] = set()  # ids named only by judgements whose stand-in reference changed
         retyped: list[str] = []  # ids whose kind (people, organisations...) changed: their clusters are redone
@@ -302,9 +302,7 @@ class ResolvingEngine:
             plain &= not self._push_attributes(cid, event, offsets, collected)
         if shown_before is not None:
             regrouped = {c for pair in moved.values() for c in pair}
-            shown_after = self._merge_signatures(watched)
-            regrouped.update(cid for cid in shown_before.keys() | shown_after.keys()
-                             if shown_before.get(cid) != shown_after.get(cid))
+            regrouped.update(self._shown_otherwise(shown_before, self._merge_views(watched), regrouped))
             if regrouped:
                 regrouped_pairs = self._republish_regrouped(regrouped, event, offsets, collected)
                 plain &= not regrouped_pairs
@@ -316,18 +314,47 @@ class ResolvingEngine:
                 self._propose(sorted(attributes_changed), event)
         return self._finish(collected, event, offsets, plain, regrouped_pairs)
 
-    def _merge_signatures(self, entity_ids: Iterable[str]) -> dict[str, tuple]:
-        """What the `merges` of a score show of the merged clusters of these ids: members, their names, and the
-        edges that join them (by value)."""
+    def _merge_views(self, entity_ids: Iterable[str]) -> dict[str, tuple]:
+        """What the `merges` of a score show of the merged clusters of these ids, as the clusters hold it: the
+        members and the edges that join them (tuples a change replaces, never alters), and the names of these ids
+        among the members (the only names an event can change: those of its ends)."""
         found = {}
+        names = {entity_id: self._refs[entity_id].name if entity_id in self._refs else None
+                 for entity_id in entity_ids}
         for cid in {self.clusters.canonical(i) for i in entity_ids}:
             members = self.clusters.members(cid)
             if len(members) < 2:
                 continue
-            found[cid] = (members, tuple(self._refs[m].name if m in self._refs else None for m in members),
-                          tuple((e.key, e.a, e.b, e.detail.event_id if e.kind == JUDGEMENT else str(e.detail))
-                                for e in self.clusters.joined_by(cid)))
+            found[cid] = (members, self.clusters.joined_by(cid),
+                          {entity_id: name for entity_id, name in names.items()
+                           if self.clusters.canonical(entity_id) == cid})
         return found
+
+    def _shown_otherwise(self, before: dict[str, tuple], after: dict[str, tuple], known: set[str]) -> set[str]:
+        """The merged clusters, of those two `_merge_views` saw, whose `merges` show otherwise than before (members,
+        their names, the edges by value), beyond the `known` ones: compared by value only where a view's tuples
+        were replaced, and by the names of the event's ends otherwise."""
+        changed = set()
+        for cid in before.keys() | after.keys():
+            if cid in known:
+                continue
+            was, now = before.get(cid), after.get(cid)
+            if was is None or now is None:
+                changed.add(cid)
+            elif was[0] is now[0] and was[1] is now[1]:
+                if was[2] != now[2]:
+                    changed.add(cid)
+            elif self._signature(was) != self._signature(now):
+                changed.add(cid)
+        return changed
+
+    def _signature(self, view: tuple) -> tuple:
+        """A `_merge_views` view by value: its members, their names (those the view holds, else as the layer holds
+        them), and its edges."""
+        members, edges, held = view
+        refs = self._refs
+        return (members, tuple(held[m] if m in held else refs[m].name if m in refs else None for m in members),
+                tuple((e.key, e.a, e.b, e.detail.event_id if e.kind == JUDGEMENT else str(e.detail)) for e in edges))
 
     def _republish_regrouped(self, regrouped: set[str], trigger: RelationshipEvent, offsets: dict,
                               collected: dict) -> set[PairKey]:

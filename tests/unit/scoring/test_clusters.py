@@ -191,8 +191,8 @@ def test_ids_minted_by_the_thousand_for_one_entity_join_without_re_clustering(mo
         at = holders.index(node)
         before, after = holders[at - 1] if at else None, holders[at + 1] if at + 1 < len(holders) else None
         removed = [(IDENTIFIER, "Q1", before, after)] if before and after else []
-        added = [Edge((IDENTIFIER, "Q1", a, b), IDENTIFIER, a, b, True, "Q1") for a, b in ((before, node), (node, after))
-                 if a and b]
+        added = [Edge((IDENTIFIER, "Q1", a, b), IDENTIFIER, a, b, True, "Q1")
+                 for a, b in ((before, node), (node, after)) if a and b]
         clusters.change(removed, added, kind_of=lambda node: "people")
     assert re_clustered == []
     assert clusters.members(ids[0]) == tuple(sorted(ids)) and clusters.canonical(ids[-1]) == "mention-00000"

@@ -685,3 +685,68 @@ def test_ids_joining_a_cluster_as_it_is_publish_what_re_clustering_publishes(see
             {m: re_clustering.clusters.members(m) for m in re_clustering.known_ids()}
     assert layer_state(joining) == layer_state(re_clustering)
     assert joined > 5 and published_any
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_clusters_whose_merges_show_otherwise_are_found_as_comparing_them_whole_finds(seed, monkeypatch):
+    """After every event, the merged clusters whose `merges` show otherwise (members, their names, the edges that
+    join them) are those comparing every member's name and every edge before and after finds, though the layer
+    compares by value only clusters whose tuples were replaced: ids renamed by later sources, judgements changed,
+    identifiers joining ids."""
+    chance = random.Random(seed)
+    make = EventFactory().make
+    firms = [f"firm-{n:02d}" for n in range(20)]
+    events = []
+    for number in range(160):
+        roll = chance.random()
+        a, b = chance.sample(firms, 2)
+        if roll < 0.5:
+            name = f"Firm {a} {chance.choice(['Ltd', 'Limited', 'plc'])}"  # a later source renames it
+            event = make("payment", (a, "Company", name, ()), (b, "Company", f"Firm {b}", ()),
+                         relation_id=f"r{number:03d}", event_id=f"e{number:03d}", amount=1e5, currency="USD")
+            if chance.random() < 0.4:
+                event = identified(event, "source", {"scheme": "lei", "value": chance.choice(LEIS)})
+            events.append(event)
+        else:
+            events.append(judgement((a, "Company", f"Firm {a}", ()), (b, "Company", f"Firm {b}", ()),
+                                    chance.choice(["confirmed"] * 4 + ["denied"]),
+                                    op=chance.choice(["upsert"] * 4 + ["retract"]),
+                                    relation_id=f"j-{min(a, b)}-{max(a, b)}", event_id=f"j{number:03d}"))
+    layer = ResolvingEngine(ScoringConfig.load())
+    views, shown_otherwise = layer._merge_views, layer._shown_otherwise
+    whole: list[dict] = []
+    compared = []
+
+    def by_value(entity_ids) -> dict:
+        found = {}
+        for cid in {layer.clusters.canonical(i) for i in entity_ids}:
+            members = layer.clusters.members(cid)
+            if len(members) > 1:
+                found[cid] = (members, tuple(layer._refs[m].name if m in layer._refs else None for m in members),
+                              tuple((e.key, e.a, e.b, str(e.detail) if e.kind == "identifier" else e.detail.event_id)
+                                    for e in layer.clusters.joined_by(cid)))
+        return found
+
+    def viewed(entity_ids):
+        entity_ids = list(entity_ids)
+        whole.append((entity_ids, by_value(entity_ids)))
+        return views(entity_ids)
+
+    def otherwise(before, after, known):
+        found = shown_otherwise(before, after, known)
+        (entity_ids, was), (_, now) = whole[-2], whole[-1]
+        expected = {cid for cid in was.keys() | now.keys() if was.get(cid) != now.get(cid)} - known
+        compared.append((found, expected))
+        return found
+
+    monkeypatch.setattr(layer, "_merge_views", viewed)
+    monkeypatch.setattr(layer, "_shown_otherwise", otherwise)
+    for event in events:
+        layer.apply(event)
+        if compared:
+            found, expected = compared[-1]
+            assert found == expected
+    assert sum(1 for found, _ in compared if found) > 5  # clusters showed otherwise without moving
+
+
+LEIS = ["5493001KJTIIGC8Y1R12", "529900T8BM49AURSDO55"]
