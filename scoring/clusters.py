@@ -172,14 +172,8 @@ class Clusters:
                     kinds[cid] = kind_of(cid)
                 roots[cid] = cid
 
-        def find(cid: str) -> str:
-            while roots[cid] != cid:
-                roots[cid] = roots[roots[cid]]
-                cid = roots[cid]
-            return cid
-
         for edge in fresh:
-            ra, rb = find(canonical(edge.a)), find(canonical(edge.b))
+            ra, rb = _root(roots, canonical(edge.a)), _root(roots, canonical(edge.b))
             if ra == rb:
                 continue
             kind_a, kind_b = kinds[ra], kinds[rb]
@@ -198,11 +192,11 @@ class Clusters:
         # (from here on the change is certain: nothing returns None)
         groups: dict[str, list[str]] = {}
         for cid in roots:
-            groups.setdefault(find(cid), []).append(cid)
+            groups.setdefault(_root(roots, cid), []).append(cid)
         gone = {edge.key for edge in dropped}
         added: dict[str, list[Edge]] = {}  # root -> the fresh edges within what it joins
         for edge in fresh:
-            added.setdefault(find(canonical(edge.a)), []).append(edge)
+            added.setdefault(_root(roots, canonical(edge.a)), []).append(edge)
         moved: dict[str, tuple[str, str]] = {}
         for root, cids in groups.items():
             parts = {cid: self._members.pop(cid, (cid,)) for cid in cids}
@@ -274,14 +268,8 @@ class Clusters:
         joined: dict[str, list[Edge]] = {node: [] for node in nodes}
         refused: list[Edge] = []
 
-        def find(node: str) -> str:
-            while parent[node] != node:
-                parent[node] = parent[parent[node]]
-                node = parent[node]
-            return node
-
         for edge in edges:
-            ra, rb = find(edge.a), find(edge.b)
+            ra, rb = _root(parent, edge.a), _root(parent, edge.b)
             if ra == rb:
                 joined[ra].append(edge)  # redundant but still evidence of the merge
                 continue
@@ -322,6 +310,14 @@ class Clusters:
                 self._refused[cid] = tuple(sorted(held.values(), key=lambda e: e.order))
         return {node: (before, self.canonical(node)) for node, before in old.items()
                 if before != self.canonical(node)}
+
+
+def _root(parent: dict[str, str], node: str) -> str:
+    """The root of a node's set in a union-find (`parent`: node -> its parent, a root its own), halving the path."""
+    while parent[node] != node:
+        parent[node] = parent[parent[node]]
+        node = parent[node]
+    return node
 
 
 def _linked(links: dict[str, set[str]], a: str, b: str) -> bool:
