@@ -134,7 +134,7 @@ class CrowdedTies:
 
     def __init__(self, edges: int = 1 << 16, records: int = 1 << 20):
         self.day: dt.date | None = None
-        # (source, target, layer) -> (the edge's records, `Kept`, how many commercial ties)
+        # (source, target, layer, cap) -> (the edge's records, `Kept`, how many commercial ties)
         self.selections: dict[tuple, tuple[tuple[Relation, ...], Kept, int]] = {}
         self.weights: dict[Relation, float | None] = {}  # record (by identity) -> `Strength.tie` on `day`
         self.edges = edges
@@ -155,7 +155,7 @@ class CrowdedTies:
         """`select` of one edge's records (more than `cap` of them), on `strength`'s date, which is this memory's."""
         assert strength.day == self.day
         first = entry[0]
-        key = (first.source, first.target, first.layer)
+        key = (first.source, first.target, first.layer, cap)
         held = self.selections.get(key)
         if held is not None:
             before, kept, count = held
@@ -165,6 +165,7 @@ class CrowdedTies:
             if changed is not None:
                 self.selections[key] = (entry, *changed)
                 return changed[0]
+            self._forget(set(before).difference(entry))
         kept, count = select(entry, lambda rec: self._weight(rec, strength), cap)
         if len(self.selections) >= self.edges:
             self.selections.clear()
@@ -184,11 +185,19 @@ class CrowdedTies:
             changed = with_removed(kept, count, at, gone, self._tie(gone, strength))
             if changed is None:
                 return None
+            self._forget((gone,))
             kept, count = changed
         if grown >= 0:
             rec = entry[at]
             kept, count = with_inserted(kept, count, at, rec, self._tie(rec, strength), cap)
         return kept, count
+
+    def _forget(self, gone) -> None:
+        """Forget the weights of records that left their edge: a superseded version of a fact stated thousands of
+        times holds all its statements, and a day of restatements would keep every version."""
+        weights = self.weights
+        for rec in gone:
+            weights.pop(rec, None)
 
     def _tie(self, rec: Relation, strength: Strength) -> float | None:
         return self._weight(rec, strength) if rec.type in TIE_TYPES else None

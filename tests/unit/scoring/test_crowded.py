@@ -13,6 +13,7 @@ from schemas.vocabulary import RelationType
 import scoring.crowded as crowded_module
 from scoring import Engine, ScoringConfig
 from scoring.crowded import ONLY_COMMERCIAL, CrowdedTies, one_change, select
+from scoring.semantics import Layer
 from scoring.strength import Strength
 
 DAY = dt.date(2025, 6, 1)
@@ -210,3 +211,23 @@ def test_payments_between_two_parties_weigh_one_record_an_event(factory, monkeyp
         assert changes  # the pair's score shows the new payment among its strongest
         assert weighed.count(f"paid-{k:03d}") == 1
         assert len([rid for rid in weighed if rid.startswith("paid-")]) <= 3
+
+
+def test_a_fact_restated_all_day_leaves_no_superseded_version_remembered(factory):
+    """Each restatement of a payment on a crowded edge replaces its fact with a new version holding every statement
+    so far: the memory forgets the version it replaces (it kept them all until the day changed, holding N^2/2
+    statement references after N restatements)."""
+    engine = Engine(ScoringConfig.load(), as_of=DAY)
+    engine.apply_many([factory.make("control", "minister", "regulator"),
+                       factory.make("regulates", "regulator", "bank"),
+                       factory.make("family", "spouse", "minister"),
+                       *[factory.make("payment", "spouse", "bank", relation_id=f"paid-{k:03d}", amount=1e6 + k,
+                                      currency="USD") for k in range(30)]])
+    for k in range(300):  # the strongest payment, stated again by other outlets
+        engine.apply(factory.make("payment", "spouse", "bank", relation_id=f"again-{k:03d}", amount=1e6 + 29,
+                                  currency="USD", publisher=f"outlet {k % 7}"))
+    on_the_edge = set(engine.graph.between("spouse", "bank", Layer.TRADE))
+    remembered = set(engine._crowded.weights)
+    assert remembered <= on_the_edge and len(remembered) == 30
+    (restated,) = [rec for rec in on_the_edge if rec.statements]
+    assert len(restated.statements) == 301
