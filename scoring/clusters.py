@@ -98,7 +98,8 @@ class Clusters:
     def change(self, removed: Iterable[tuple], added: Iterable[Edge], retyped: Iterable[str] = (),
                kind_of: Callable[[str], str | None] | None = None) -> dict[str, tuple[str, str]]:
         """Remove edges by key, add edges, re-cluster what they touch; returns id -> (old, new canonical) for every
-        id whose canonical id changed. `retyped`: ids whose kind changed (their clusters are re-clustered too);
+        id whose canonical id changed. `retyped`: ids whose kind changed since the last change (their clusters are
+        re-clustered too; every one must be named: a cluster's kind is kept, not read anew from its members);
         `kind_of`: every id's kind (None: unknown), to refuse an edge joining two kinds."""
         touched: set[str] = {node for node in retyped if node in self._positive}
         dropped: list[Edge] = []
@@ -155,6 +156,7 @@ class Clusters:
         if not all(edge.merging for edge in dropped) or not all(edge.merging and edge.a != edge.b for edge in fresh):
             return None
         canonical = self.canonical
+        fresh_keys = {edge.key for edge in fresh}
         roots: dict[str, str] = {}  # canonical id -> the canonical id of what it joins (a union-find)
         kinds: dict[str, str | None] = {}  # root -> the kind of what it joins
         for edge in (*dropped, *fresh):
@@ -169,6 +171,8 @@ class Clusters:
                         return None  # formed without the ids' kinds
                     kinds[cid] = self._kinds[cid]
                 else:
+                    if any(key not in fresh_keys for key in self._positive.get(cid, ())):
+                        return None  # an id alone with an edge of its own (to itself): evidence once it joins
                     kinds[cid] = kind_of(cid)
                 roots[cid] = cid
 

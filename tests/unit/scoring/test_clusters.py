@@ -218,3 +218,16 @@ def test_many_clusters_joined_in_one_change_are_those_re_clustering_makes(seed):
         assert moved == re_clustered.change([], edges, kind_of=kinds.get)
         assert _state(joined) == _state(re_clustered)
     assert joined.merged > 3 and max(len(m) for m in joined._members.values()) > 50
+
+
+def test_an_edge_of_an_id_to_itself_stays_evidence_when_it_joins_a_cluster():
+    """(Validation rejects a judgement of an id with itself; `Clusters` holds whatever it is given.) Re-clustering
+    lists such an edge among the edges that joined the cluster; joining without re-clustering does the same."""
+    kind = {"x": "people", "y": "people"}.get
+    joined, re_clustered = Clusters(), Clusters()
+    re_clustered._joined = lambda *args: None
+    for clusters in (joined, re_clustered):
+        clusters.change([], [Edge((JUDGEMENT, "j-self"), JUDGEMENT, "x", "x", True)], kind_of=kind)
+        clusters.change([], [Edge((IDENTIFIER, "Q1", "x", "y"), IDENTIFIER, "x", "y", True)], kind_of=kind)
+    assert [e.key for e in joined.joined_by("x")] == [(JUDGEMENT, "j-self"), (IDENTIFIER, "Q1", "x", "y")]
+    assert _state(joined) == _state(re_clustered)
