@@ -101,6 +101,7 @@ class Clusters:
         id whose canonical id changed. `retyped`: ids whose kind changed since the last change (their clusters are
         re-clustered too; every one must be named: a cluster's kind is kept, not read anew from its members);
         `kind_of`: every id's kind (None: unknown), to refuse an edge joining two kinds."""
+        retyped = tuple(retyped)  # (read twice: a generator would be spent)
         touched: set[str] = {node for node in retyped if node in self._positive}
         dropped: list[Edge] = []
         for key in removed:
@@ -153,7 +154,7 @@ class Clusters:
         (or of no known kind); and the two ends of every edge taken out are joined by the edges added (a chain of
         the holders of an identifier, re-linked around a new one), so that no cluster splits. Then a cluster is a
         connected component, whatever the order of its edges."""
-        if not all(edge.merging for edge in dropped) or not all(edge.merging and edge.a != edge.b for edge in fresh):
+        if not all(edge.merging and edge.a != edge.b for edge in (*dropped, *fresh)):
             return None
         canonical = self.canonical
         fresh_keys = {edge.key for edge in fresh}

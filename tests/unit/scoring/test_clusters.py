@@ -231,3 +231,24 @@ def test_an_edge_of_an_id_to_itself_stays_evidence_when_it_joins_a_cluster():
         clusters.change([], [Edge((IDENTIFIER, "Q1", "x", "y"), IDENTIFIER, "x", "y", True)], kind_of=kind)
     assert [e.key for e in joined.joined_by("x")] == [(JUDGEMENT, "j-self"), (IDENTIFIER, "Q1", "x", "y")]
     assert _state(joined) == _state(re_clustered)
+
+
+def test_an_edge_of_an_id_to_itself_taken_out_leaves_no_cluster_of_one():
+    kind = {"x": "people"}.get
+    clusters = Clusters()
+    clusters.change([], [Edge((JUDGEMENT, "j-self"), JUDGEMENT, "x", "x", True)], kind_of=kind)
+    clusters.change([(JUDGEMENT, "j-self")], [], kind_of=kind)
+    assert clusters.merged == 0 and clusters._members == {} and clusters._kinds == {}
+
+
+def test_ids_retyped_given_as_a_generator_are_all_read():
+    """`retyped` is read twice (what to re-cluster, and whether the ids are new); a generator was spent by the
+    first, and a cluster whose member became another kind stayed merged."""
+    kinds = {"x": "people", "y": "people"}
+    clusters = Clusters()
+    clusters.change([], [Edge((IDENTIFIER, "Q1", "x", "y"), IDENTIFIER, "x", "y", True)], kind_of=kinds.get)
+    assert clusters.members("x") == ("x", "y")
+    kinds["y"] = "organizations"
+    clusters.change([], [], retyped=(node for node in ["y"]), kind_of=kinds.get)
+    assert clusters.members("x") == ("x",)
+    assert [e.key for e in clusters.refused("x")] == [(IDENTIFIER, "Q1", "x", "y")]
