@@ -6,12 +6,14 @@ judgement as the original `RelationshipEvent` the resolution layer keeps (retrac
 relation stays retracted), so that any later version re-applies them through its own resolution layer and engine
 and rescores everything under its own rules:
 
-    {"record": "header", "format": "coi-risk-portable-state", "format_version": 4, "clock": ..., "offsets": ...,
+    {"record": "header", "format": "coi-risk-portable-state", "format_version": 5, "clock": ..., "offsets": ...,
      "last_records": {"0": [offset, append time in ms]}, ...}   # (streams.commands.snapshot: from the snapshot)
     {"record": "event", "event": <RelationshipEvent>, "offset": "0:17"}   # in version order (observed_at, event_id)
     {"record": "events_seen", "event_ids": [...]}        # ids already applied (an event is applied once), chunked
     {"record": "entity", "entity_id": ..., "observed_at": ..., "event_id": ..., "ref": <EntityRef>}
                                                          # an id's newest reference, where no current event states it
+    {"record": "entity", ..., "stand_in": true}          # what the newest judgement naming an id no relation names
+                                                         # said of it (observed_at, event_id: that judgement's)
     {"record": "identifiers", "entity_id": ..., "identifiers": [...]}   # every identifier an id was ever stated with
     {"record": "alert_pair", "actor_id": ..., "counterparty_id": ..., "case_id": ..., "score": <RiskScore>}
     {"record": "alert_open", "actor_id": ..., "case_id": ..., "alert_id": ..., "sequence": ..., "lead": <RiskScore>}
@@ -21,7 +23,9 @@ and rescores everything under its own rules:
 The identifiers records (format version 4) carry the union of identifiers each id was ever stated with: the layer
 merges on it, also on identifiers that only a version no longer current stated, which the events alone would lose.
 The entity records (version 4 too) carry the newest reference of an id (name, schema, topics...) where only a
-version no longer current stated it.
+version no longer current stated it. Since version 5 they also carry each judgement's stand-in: an id only judgements
+name shows what the newest judgement ever naming it said (a name, a kind), which may be a version since superseded;
+re-applied, the current judgements alone could give another kind, and merge otherwise. Version 4 files lose them.
 
 The end record (format version 3) makes a file cut short detectable: a file is read lines at a time, and an export
 interrupted, or a copy cut off, at a line boundary parses as well as a whole one, but would import fewer relations
@@ -57,8 +61,9 @@ from scoring.graph import utc
 from scoring.resolution import ResolvingEngine
 
 FORMAT = "coi-risk-portable-state"
-FORMAT_VERSION = 4
-READABLE_VERSIONS = (2, 3, 4)  # 2: without the end record; 3: without the identifiers records
+FORMAT_VERSION = 5
+# 2: without the end record; 3: without the identifiers records; 4: without the judgements' stand-ins
+READABLE_VERSIONS = (2, 3, 4, 5)
 _EVENT_IDS_PER_LINE = 10_000
 
 
@@ -134,7 +139,7 @@ _HEADER_FIELDS = {"record", "format", "format_version", "clock", "relations", "a
 _FIELDS: dict[str, tuple[frozenset, frozenset]] = {kind: (frozenset(required), frozenset(optional)) for kind, (
     required, optional) in {
     "event": ({"event"}, {"offset"}),
-    "entity": ({"entity_id", "observed_at", "event_id", "ref"}, ()),
+    "entity": ({"entity_id", "observed_at", "event_id", "ref"}, {"stand_in"}),
     "events_seen": ({"event_ids"}, ()),
     "identifiers": ({"entity_id", "identifiers"}, ()),
     "alert_pair": ({"actor_id", "counterparty_id", "case_id", "score"}, ()),
@@ -410,6 +415,9 @@ def _reference(record: dict[str, Any], number: int) -> dict[str, Any]:
         raise PortableFormatError(f"line {number}: ref is not an entity reference ({_first_line(exc)})") from None
     if ref.id != entity_id:
         raise PortableFormatError(f"line {number}: the reference of {entity_id!r} is of {ref.id!r}")
+    if record.get("stand_in", True) is not True:
+        raise PortableFormatError(f"line {number}: stand_in is {_shown(record['stand_in'])}; export writes true or "
+                                  "nothing")
     return {**record, "ref": ref}
 
 

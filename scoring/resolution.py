@@ -408,11 +408,19 @@ class ResolvingEngine:
     def references_beyond(self, named: set[tuple[str, Version]]) -> Iterator[dict]:
         """The newest reference of each id that no event in `named` ((id, version) of the events to be re-applied)
         states: one a superseded version stated, which the layer shows (its name, schema, topics) and which
-        re-applying the current events alone would lose."""
+        re-applying the current events alone would lose; and every judgement's stand-in (`stand_in`)."""
         for entity_id in sorted(self._refs):
             known = self._refs[entity_id]
-            if known.version == JUDGED_NAME_VERSION or (entity_id, known.version) in named:
-                continue  # a judgement's stand-in, or an event re-applied states it again
+            if known.version == JUDGED_NAME_VERSION:
+                # a judgement's stand-in, at the version of the judgement that gave it: that judgement may be
+                # superseded, and the current ones would give another (another name, another kind)
+                observed_at, event_id = self._stand_ins[entity_id]
+                yield {"entity_id": entity_id, "observed_at": observed_at.isoformat(), "event_id": event_id,
+                       "ref": known.ref().model_dump(mode="json", by_alias=True, exclude_none=True),
+                       "stand_in": True}
+                continue
+            if (entity_id, known.version) in named:
+                continue  # an event re-applied states it again
             yield {"entity_id": entity_id, "observed_at": known.observed_at.isoformat(), "event_id": known.event_id,
                    "ref": known.ref().model_dump(mode="json", by_alias=True, exclude_none=True)}
 
@@ -422,7 +430,13 @@ class ResolvingEngine:
         for record in records:
             version = (self.engine.graph.shared_time(utc(dt.datetime.fromisoformat(record["observed_at"]))),
                        str(record["event_id"]))
-            self._refs[str(record["entity_id"])] = _Known(version, EntityRef.model_validate(record["ref"]))
+            entity_id = str(record["entity_id"])
+            if record.get("stand_in"):
+                self._refs[entity_id] = _Known(JUDGED_NAME_VERSION, EntityRef.model_validate(record["ref"]),
+                                               identifiers=())
+                self._stand_ins[entity_id] = version
+            else:
+                self._refs[entity_id] = _Known(version, EntityRef.model_validate(record["ref"]))
 
     def identifier_statements(self) -> Iterator[dict]:
         """Every identifier each id was ever stated with, by id: the layer merges on their union, also of versions

@@ -150,3 +150,47 @@ def test_a_merge_by_an_identifier_only_a_superseded_version_stated_survives_expo
                                         transitions=transitions)
     assert imported.canonical("wd-kowalski") == "wd-kowalski"
     assert transitions and {(a.actor_id, a.state.value) for a in transitions} >= {("os-minister-1", "resolved")}
+
+
+def test_what_a_superseded_judgement_said_of_an_id_only_judgements_name_survives_export_and_import():
+    """An id no relation names shows what the newest judgement ever naming it said (here: a person). That judgement
+    was superseded by a version naming other ids; re-applied alone, an older current judgement calling the id a
+    company gave it another kind, and the merge it makes live was refused on import (ScoredDifferently). A review
+    found it in a random log; version 5 files carry the stand-ins."""
+    from tests.unit.scoring.conftest import EventFactory
+    from tests.unit.scoring.resolution_support import judgement
+
+    make = EventFactory().make
+    minister = ("minister", "Person", "Jan Kowalski", ("role.pep", "gov.national"))
+    nominee = ("nominee", "Person", "A. Nominee", ())
+    events = [make("control", minister, "regulator"), make("regulates", "regulator", "bank"),
+              make("ownership", nominee, "bank", percentage=60),
+              judgement(minister, ("alias-1", "Person", "Jan K.", ()), relation_id="j-1",
+                        observed_at="2025-06-02T00:05:00Z"),
+              # j-1 restated about other ids: alias-1 is named by no current judgement as a person any more
+              judgement(nominee, ("other", "Person", "Other", ()), relation_id="j-1",
+                        observed_at="2025-06-02T01:00:00Z"),
+              # an older judgement calling alias-1 the nominee, both as companies
+              judgement(("alias-1", "Company", "Jan K. Ltd", ()), ("nominee", "Company", "A. Nominee", ()),
+                        relation_id="j-2", observed_at="2025-06-01T23:48:00Z")]
+    live, tracker = ResolvingEngine(), AlertTracker()
+    run(live, tracker, events, 0)
+    assert live.entity_ref("alias-1").schema_.value == "Person"
+    assert set(live.clusters.members("alias-1")) == {"alias-1", "nominee", "other"}
+    records = [json.loads(json.dumps(record)) for record in export_state(live, tracker)]
+    assert [r["stand_in"] for r in records if r["record"] == "entity" and r["entity_id"] == "alias-1"] == [True]
+    imported, _, _ = import_state(records)
+    assert imported.entity_ref("alias-1").schema_.value == "Person"
+    assert imported.clusters.members("alias-1") == live.clusters.members("alias-1")
+    for value in (False, "yes", 1):  # export writes true or nothing
+        edited = [dict(r, stand_in=value) if r.get("stand_in") else r for r in records]
+        with pytest.raises(PortableFormatError, match="stand_in is"):
+            import_state(edited)
+    assert [content(s) for s in imported.scores()] == [content(s) for s in live.scores()]
+    # a version 4 file has no stand-ins: the id takes what the current judgements say
+    older = [dict(records[0], format_version=4)] + [r for r in records[1:-1] if not r.get("stand_in")]
+    counts: dict[str, int] = {}
+    for record in older[1:]:
+        counts[record["record"]] = counts.get(record["record"], 0) + 1
+    imported, _, _ = import_state(older + [{"record": "end", "records": counts}], rescore=True)
+    assert imported.entity_ref("alias-1").schema_.value == "Company"
