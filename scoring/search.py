@@ -95,17 +95,12 @@ class SearchContext:
     def edges_unless_hub(self, node: str, layer: Layer, direction: int,
                          types: Collection) -> tuple[list[tuple[str, Relation]], bool]:
         """(`edges`, `is_hub`) at the cost of one of them: the innermost call of every search."""
-        reads = self.reads
-        reads.adj(node, layer, direction)
-        graph = self.graph
-        adjacency = graph.adjacency(node, layer, direction)
+        adjacency, hub = self.entries_unless_hub(node, layer, direction)
         if not adjacency:
-            return [], False
-        if len(adjacency) > self.max_fanout and not self.expanded_anyway(node, layer, direction):
-            return [], True
+            return [], hub
         found = []
         visits = len(adjacency)  # and one more for each record beyond the first between two nodes, below
-        for neighbour, entry in graph.sorted_adjacency(node, layer, direction).items():
+        for neighbour, entry in adjacency.items():
             if type(entry) is tuple:
                 visits += len(entry) - 1
                 for rec in entry:
@@ -113,7 +108,7 @@ class SearchContext:
                         found.append((neighbour, rec))
             elif entry.type in types:
                 found.append((neighbour, entry))
-        reads.visits += visits
+        self.reads.visits += visits
         return found, False
 
     def entries_unless_hub(self, node: str, layer: Layer, direction: int) \
