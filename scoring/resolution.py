@@ -285,6 +285,17 @@ class ResolvingEngine:
                 if upsert:
                     self._touch(event.relation_id, event.source.id, event.target.id)
                 dirty_relations.add(event.relation_id)
+        if shown_before is not None:
+            # The edges an event adds or takes out can join ids of clusters neither of its ends is in (the 17th
+            # holder of an identifier re-links its holders in a chain): what those clusters show is watched too
+            linked = {end for key in removed if (edge := self.clusters.edge(key)) is not None
+                      for end in (edge.a, edge.b)}
+            linked.update(end for edge in added for end in (edge.a, edge.b))
+            linked -= watched
+            if linked:
+                for cid, view in self._merge_views(linked).items():
+                    shown_before.setdefault(cid, view)
+                watched |= linked
         moved = self.clusters.change(removed, added, retyped, self._kind_of)
         stale_entities = {self.clusters.canonical(i) for i in (*attributes_changed, *restated)}
         for node, (before, after) in moved.items():
@@ -302,7 +313,10 @@ class ResolvingEngine:
             plain &= not self._push_attributes(cid, event, offsets, collected)
         if shown_before is not None:
             regrouped = {c for pair in moved.values() for c in pair}
-            regrouped.update(self._shown_otherwise(shown_before, self._merge_views(watched), regrouped))
+            shown_after = self._merge_views(watched - linked)
+            for cid, view in self._merge_views(linked).items():
+                shown_after.setdefault(cid, view)
+            regrouped.update(self._shown_otherwise(shown_before, shown_after, regrouped))
             if regrouped:
                 regrouped_pairs = self._republish_regrouped(regrouped, event, offsets, collected)
                 plain &= not regrouped_pairs
