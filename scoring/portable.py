@@ -147,6 +147,8 @@ _FIELDS: dict[str, tuple[frozenset, frozenset]] = {kind: (frozenset(required), f
     "alert_episodes": ({"actor_id", "case_id", "episodes"}, ()),
     "end": ({"records"}, ()),
 }.items()}
+# record kind -> the format version export first wrote it in: an older file holding one is a hand edit
+_SINCE = {"end": 3, "identifiers": 4, "entity": 4}
 _STATEMENT_FIELDS = frozenset({"scheme", "value", "jurisdiction"})
 _FIRST_SEEN_FIELDS = frozenset({"kind", "event_id", "publisher"})
 # an event id, an entity id: what the contract admits (`schemas.events.Identifier`), checked without a model
@@ -282,6 +284,8 @@ def _import(numbered: Iterator[tuple[int, Any, str | bytes | None]], config: Sco
     events: list[tuple[int, Any, str | None]] = []  # (line number, the event's line or document, offset)
     seen: list[str] = []
     identifiers, references = [], []
+    entity_lines: dict[str, int] = {}  # id -> the line of its entity record
+    identifier_lines: dict[str, int] = {}  # id -> the line of its identifiers record
     pairs: dict[tuple[str, str], tuple[int, str, RiskScore]] = {}
     opened: dict[tuple[str, str], tuple[int, dict[str, Any], RiskScore]] = {}
     episodes: dict[tuple[str, str], int] = {}
@@ -301,6 +305,9 @@ def _import(numbered: Iterator[tuple[int, Any, str | bytes | None]], config: Sco
         if extra := record.keys() - required - optional - {"record"}:
             raise PortableFormatError(f"line {number}: {_an(kind)} record with fields export never writes: "
                                       f"{', '.join(sorted(_shown(name) for name in extra))}")
+        if version < _SINCE.get(kind, version):
+            raise PortableFormatError(f"line {number}: {_an(kind)} record in a file of format version {version}, "
+                                      f"which export never wrote before version {_SINCE[kind]}")
         if kind == "end":
             end = _end_counts(record["records"], number)
             continue
@@ -319,9 +326,19 @@ def _import(numbered: Iterator[tuple[int, Any, str | bytes | None]], config: Sco
                 raise PortableFormatError(f"line {number}: event_ids is not a list of event ids")
             seen.extend(ids)
         elif kind == "identifiers":
-            identifiers.append(_identifiers(record, number))
+            entity_id = _identifiers(record, number)["entity_id"]
+            if (earlier := identifier_lines.get(entity_id)) is not None:
+                raise PortableFormatError(f"line {number}: the identifiers of {entity_id!r} again (line {earlier}); "
+                                          "export writes one record per id")
+            identifier_lines[entity_id] = number
+            identifiers.append(record)
         elif kind == "entity":
-            references.append(_reference(record, number))
+            reference = _reference(record, number, version)
+            if (earlier := entity_lines.get(reference["entity_id"])) is not None:
+                raise PortableFormatError(f"line {number}: the entity record of {reference['entity_id']!r} again "
+                                          f"(line {earlier}); export writes one per id")
+            entity_lines[reference["entity_id"]] = number
+            references.append(reference)
         elif kind == "alert_pair":
             pair = (_id(record["actor_id"], "actor_id", number), _id(record["counterparty_id"], "counterparty_id",
                                                                       number))
@@ -350,14 +367,26 @@ def _import(numbered: Iterator[tuple[int, Any, str | bytes | None]], config: Sco
         if end != counts:
             raise PortableFormatError(f"the file holds {_described(counts)} where its end record counts "
                                       f"{_described(end)}: records are missing")
+    applied = set(seen)
+    for reference in references:
+        if reference["event_id"] not in applied:
+            raise PortableFormatError(f"line {entity_lines[reference['entity_id']]}: the reference of "
+                                      f"{reference['entity_id']!r} comes from the event {reference['event_id']!r}, "
+                                      "which events_seen does not list: no event the file applied gave it")
     _restore_alerts(tracker, pairs, opened, episodes)
     layer.restore_references(references)  # first: each event then meets what was known of its ends already
     layer.restore_identifiers(identifiers)
     layer.load(_events(events), input_offsets or {})
-    for record in identifiers:
-        if layer.entity_ref(record["entity_id"]) is None:
-            raise PortableFormatError(f"identifiers of {record['entity_id']!r}, an id no event or entity record of "
-                                      "the file names")
+    for entity_id, problem in layer.restored_stand_in_problems(
+            reference for reference in references if reference.get("stand_in")):
+        raise PortableFormatError(f"line {entity_lines[entity_id]}: the stand-in of {entity_id!r}: {problem}")
+    for entity_id, number in identifier_lines.items():
+        if layer.entity_ref(entity_id) is None:
+            raise PortableFormatError(f"line {number}: identifiers of {entity_id!r}, an id no event or entity record "
+                                      "of the file names")
+        if layer.only_judged(entity_id):
+            raise PortableFormatError(f"line {number}: identifiers of {entity_id!r}, an id only judgements name; the "
+                                      "layer keeps no identifiers of a judgement's ends")
     layer.restore_seen(seen, _moment(header["clock"], "clock", 1) if header.get("clock") is not None else None)
     differing, made = _rescore(layer, tracker)
     if differing and not rescore:
@@ -405,7 +434,7 @@ def _events(held: list[tuple[int, Any, str | None]]) -> Iterator[tuple[Relations
         yield event, offset
 
 
-def _reference(record: dict[str, Any], number: int) -> dict[str, Any]:
+def _reference(record: dict[str, Any], number: int, version: int) -> dict[str, Any]:
     entity_id = _id(record["entity_id"], "entity_id", number)
     _moment(record["observed_at"], "observed_at", number)
     _id(record["event_id"], "event_id", number)
@@ -418,6 +447,12 @@ def _reference(record: dict[str, Any], number: int) -> dict[str, Any]:
     if record.get("stand_in", True) is not True:
         raise PortableFormatError(f"line {number}: stand_in is {_shown(record['stand_in'])}; export writes true or "
                                   "nothing")
+    if "stand_in" in record and version < 5:
+        raise PortableFormatError(f"line {number}: a stand-in in a file of format version {version}, which export "
+                                  "never wrote before version 5")
+    if "stand_in" in record and ref.identifiers:
+        raise PortableFormatError(f"line {number}: a stand-in with identifiers; a judgement's stand-in carries none "
+                                  "(what a judgement says of its ends does not outlive it)")
     return {**record, "ref": ref}
 
 

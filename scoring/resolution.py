@@ -442,8 +442,7 @@ class ResolvingEngine:
         """Before a portable file's events are loaded into this fresh layer: the references `references_beyond`
         gave, at their versions (an older event re-applied then leaves them as they were live)."""
         for record in records:
-            version = (self.engine.graph.shared_time(utc(dt.datetime.fromisoformat(record["observed_at"]))),
-                       str(record["event_id"]))
+            version = self._restored_version(record)
             entity_id = str(record["entity_id"])
             if record.get("stand_in"):
                 self._refs[entity_id] = _Known(JUDGED_NAME_VERSION, EntityRef.model_validate(record["ref"]),
@@ -451,6 +450,38 @@ class ResolvingEngine:
                 self._stand_ins[entity_id] = version
             else:
                 self._refs[entity_id] = _Known(version, EntityRef.model_validate(record["ref"]))
+
+    def _restored_version(self, record: dict) -> Version:
+        return (self.engine.graph.shared_time(utc(dt.datetime.fromisoformat(record["observed_at"]))),
+                str(record["event_id"]))
+
+    def restored_stand_in_problems(self, records: Iterable[dict]) -> Iterator[tuple[str, str]]:
+        """After a portable file's events are re-applied over the stand-in records `restore_references` took:
+        (id, why) for each stand-in the layer would not hold live. Live, a stand-in is of an id no relation ever
+        named, at the version of the newest judgement naming it, and is what that judgement said of it."""
+        judged_at = {judged.version: judged.event for judged in self._judgements.values()}
+        for record in records:
+            entity_id = str(record["entity_id"])
+            version = self._stand_ins.get(entity_id)
+            if version is None:
+                yield entity_id, "an event of the file states it; a stand-in is of an id only judgements name"
+                continue
+            if version != self._restored_version(record):
+                yield entity_id, (f"the judgement {version[1]!r}, newer, names it; a stand-in is what the newest "
+                                  "judgement naming the id said of it")
+                continue
+            judgement = judged_at.get(version)
+            if judgement is None:
+                continue  # a judgement since superseded gave it: the file does not hold it
+            side = judgement.source if judgement.source.id == entity_id else judgement.target
+            if side.id != entity_id:
+                yield entity_id, f"the judgement {version[1]!r} it is dated by does not name it"
+            elif _Known(JUDGED_NAME_VERSION, side, identifiers=()).ref() != self._refs[entity_id].ref():
+                yield entity_id, f"it differs from what the judgement {version[1]!r} it is dated by says of it"
+
+    def only_judged(self, entity_id: str) -> bool:
+        """Whether only judgements name this id (what the layer shows of it is a judgement's stand-in)."""
+        return entity_id in self._stand_ins
 
     def identifier_statements(self) -> Iterator[dict]:
         """Every identifier each id was ever stated with, by id: the layer merges on their union, also of versions

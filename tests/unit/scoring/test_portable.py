@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -194,3 +195,103 @@ def test_what_a_superseded_judgement_said_of_an_id_only_judgements_name_survives
         counts[record["record"]] = counts.get(record["record"], 0) + 1
     imported, _, _ = import_state(older + [{"record": "end", "records": counts}], rescore=True)
     assert imported.entity_ref("alias-1").schema_.value == "Company"
+
+
+def _judged_state():
+    """The state of the test above: 'alias-1' stands in for a superseded judgement, 'other' for a current one."""
+    from tests.unit.scoring.conftest import EventFactory
+    from tests.unit.scoring.resolution_support import judgement
+
+    make = EventFactory().make
+    minister = ("minister", "Person", "Jan Kowalski", ("role.pep", "gov.national"))
+    nominee = ("nominee", "Person", "A. Nominee", ())
+    events = [make("control", minister, "regulator"), make("regulates", "regulator", "bank"),
+              make("ownership", nominee, "bank", percentage=60),
+              judgement(minister, ("alias-1", "Person", "Jan K.", ()), relation_id="j-1",
+                        observed_at="2025-06-02T00:05:00Z"),
+              judgement(nominee, ("other", "Person", "Other", ()), relation_id="j-1",
+                        observed_at="2025-06-02T01:00:00Z"),
+              judgement(("alias-1", "Company", "Jan K. Ltd", ()), ("nominee", "Company", "A. Nominee", ()),
+                        relation_id="j-2", observed_at="2025-06-01T23:48:00Z")]
+    live, tracker = ResolvingEngine(), AlertTracker()
+    run(live, tracker, events, 0)
+    return [json.loads(json.dumps(record)) for record in export_state(live, tracker)]
+
+
+def _entity_of(records: list[dict], entity_id: str) -> dict:
+    return next(r for r in records if r["record"] == "entity" and r["entity_id"] == entity_id)
+
+
+def _added(record: dict):
+    """Insert `record` after the last entity record."""
+    def edit(records):
+        at = max(n for n, r in enumerate(records) if r["record"] == "entity") + 1
+        records.insert(at, record(records) if callable(record) else record)
+    return edit
+
+
+# hand edits around the stand-ins: each leaves the layer in a state live never reaches, and the reader refused none
+# (a review found them); the message each must give (a pattern), with the line of the record it names
+STAND_IN_EDITS = {
+    "in a version 4 file": (lambda records: records[0].update(format_version=4),
+                            "a stand-in in a file of format version 4"),
+    "of an id a current relation names": (
+        _added(lambda records: {**_entity_of(records, "alias-1"), "entity_id": "nominee",
+                                "ref": {**_entity_of(records, "alias-1")["ref"], "id": "nominee"}}),
+        "the stand-in of 'nominee': an event of the file states it"),
+    "carrying identifiers": (
+        lambda records: _entity_of(records, "alias-1")["ref"].update(identifiers=[{"scheme": "wikidata",
+                                                                                   "value": "Q5"}]),
+        "a stand-in with identifiers"),
+    "with an identifiers record": (
+        _added({"record": "identifiers", "entity_id": "alias-1", "identifiers": [{"scheme": "wikidata",
+                                                                                   "value": "Q5"}]}),
+        "identifiers of 'alias-1', an id only judgements name"),
+    "twice": (_added(lambda records: {**_entity_of(records, "alias-1"),
+                                      "ref": {**_entity_of(records, "alias-1")["ref"], "schema": "Company"}}),
+              "the entity record of 'alias-1' again"),
+    "and a plain reference of the same id": (
+        _added(lambda records: {k: v for k, v in _entity_of(records, "alias-1").items() if k != "stand_in"}),
+        "the entity record of 'alias-1' again"),
+    "older than a current judgement naming the id": (
+        lambda records: _entity_of(records, "alias-1").update(observed_at="2025-01-01T00:00:00+00:00"),
+        "the stand-in of 'alias-1': the judgement 'judge-[0-9]+', newer, names it"),
+    "of an event never applied": (lambda records: _entity_of(records, "alias-1").update(event_id="never"),
+                                  "from the event 'never', which events_seen does not list"),
+    "renamed from what its current judgement says": (
+        lambda records: _entity_of(records, "other")["ref"].update(name="Someone Else"),
+        "the stand-in of 'other': it differs from what the judgement"),
+    "dated by a current judgement not naming it": (
+        lambda records: _entity_of(records, "alias-1").update(
+            observed_at=_entity_of(records, "other")["observed_at"], event_id=_entity_of(records, "other")["event_id"]),
+        "the stand-in of 'alias-1': the judgement"),
+}
+
+
+@pytest.mark.parametrize("name", STAND_IN_EDITS)
+def test_a_stand_in_export_never_writes_is_refused_naming_its_line(name):
+    records = _judged_state()
+    import_state(records)  # as exported: imports
+    edit, why = STAND_IN_EDITS[name]
+    edit(records)
+    counts: dict[str, int] = {}
+    for record in records[1:-1]:
+        counts[record["record"]] = counts.get(record["record"], 0) + 1
+    records[-1] = {"record": "end", "records": counts}
+    with pytest.raises(PortableFormatError, match="^line [0-9]+: ") as refused:
+        import_state(records)
+    assert re.search(why, str(refused.value))
+
+
+@pytest.mark.parametrize("kind", ["entity", "identifiers", "end"])
+def test_a_record_an_older_format_version_never_held_is_refused(kind):
+    records = _judged_state()
+    written = {"entity": {k: v for k, v in _entity_of(records, "alias-1").items() if k != "stand_in"},
+               "identifiers": {"record": "identifiers", "entity_id": "minister",
+                               "identifiers": [{"scheme": "wikidata", "value": "Q5"}]},
+               "end": records[-1]}[kind]
+    older = {"entity": 3, "identifiers": 3, "end": 2}[kind]
+    kept = [dict(records[0], format_version=older)] + [r for r in records[1:] if r["record"] == "event"] + [written]
+    with pytest.raises(PortableFormatError, match=f"^line {len(kept)}: an? {kind} record in a file of format "
+                                                  f"version {older}"):
+        import_state(kept)
