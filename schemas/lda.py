@@ -15,10 +15,14 @@ is what `COI-LOBBY` weighs, so:
 - Each lobbyist acts for the client (`representation`, per period), with the covered positions as summary.
 - A registration (RR, RA) names the lobbyists and bodies the registrant expects: `proposed`, from the effective
   date until a termination.
+- Each foreign entity the filing says owns a share of the client (`foreign_entities`, its `ownership_percentage`)
+  owns (`ownership`) that share of the client over the report's period (a registration's: while the engagement
+  lasts). Only where the filing names no affiliated organisation: LDA's share may be of one of those instead.
 - One registrant, client record (LDA's `client.id`) and period is one report: the one posted last (an amendment, a
   "no activity" amendment) replaces the others of the file, whose relations it does not restate are retracted.
 
 Ids: `lda-registrant-<registrant id>`, `lda-lobbyist-<lobbyist id>`, `lda-government-entity-<id>` (LDA's own ids);
+a foreign entity `lda-foreign-entity-<digest>` of its name and country;
 a client `lda-client-<digest>` of its name (without case or accents, punctuation as spaces; a government client's
 with its state and country): LDA numbers a client anew for each registrant, and one client of several firms (or
 lobbying for itself as well) is one entity.
@@ -48,7 +52,7 @@ from schemas.validation import EARLIEST_DATE, LATEST_DATE
 from schemas.values import UnreadableValue, clean_name as _name, folded_name as _folded, read_timestamp
 from schemas.vocabulary import RelationType, Status
 
-LDA_IMPORT_VERSION = "1.0"  # bump when the mapping changes what an import yields
+LDA_IMPORT_VERSION = "1.1"  # 1.1: the client's foreign owners  # bump when the mapping changes what an import yields
 EXTRACTOR_NAME = "lda-import"
 PUBLISHER = "U.S. Senate Office of Public Records (Lobbying Disclosure Act)"
 
@@ -115,6 +119,7 @@ class _Filing:
     income: float | None
     activities: list[dict]
     url: str
+    foreign_owners: list[tuple[_Party, float, float | None]] = field(default_factory=list)  # (owner, %, contribution)
     notes: list[str] = field(default_factory=list)  # what the reading left out, told once the filing is written
 
     @property
@@ -422,6 +427,7 @@ def _read(raw: dict, defaults: ImportDefaults) -> _Filing:
     income = _amount(raw.get("income"))
     if income is None and raw.get("income") not in (None, "", "0", "0.00", 0):
         notes.append(f"income {raw.get('income')!r:.60} is no positive sum: no payment")
+    foreign_owners = _foreign_owners(raw, notes)
     effective = _day(raw["client"].get("effective_date"))
     if effective is None and raw["client"].get("effective_date") is not None:
         notes.append(f"the client's effective_date {raw['client'].get('effective_date')!r:.60} is no date within "
@@ -430,7 +436,56 @@ def _read(raw: dict, defaults: ImportDefaults) -> _Filing:
                    posted=posted, registrant=registrant, client=client, client_number=client_number,
                    registrant_key=registrant_key,
                    self_filed=self_filed, effective=effective,
-                   terminated=terminated, income=income, activities=activities, url=url[:2000], notes=notes)
+                   terminated=terminated, income=income, activities=activities, url=url[:2000], notes=notes,
+                   foreign_owners=foreign_owners)
+
+
+def _foreign_owners(raw: dict, notes: list[str]) -> list[tuple[_Party, float, float | None]]:
+    """The foreign entities the filing says own a share of the client. LDA lists a foreign entity that holds at least
+    20 % of the client or of an affiliated organisation, or that controls, directs, finances or subsidises their
+    activities, or is an affiliate with an interest in the outcome: only a share is a stake, and only of the client
+    where the filing names no affiliated organisation."""
+    entities, more = _items(raw.get("foreign_entities"), "foreign_entities")
+    notes.extend(more)
+    owners = []
+    affiliates = bool(_items(raw.get("affiliated_organizations"), "affiliated_organizations")[0])
+    for entity in entities:
+        party = _foreign_entity(entity)
+        if party is None:
+            notes.append(f"a foreign entity without a name: {entity!r:.200}")
+            continue
+        share = _percentage(entity.get("ownership_percentage"))
+        if share is None:
+            notes.append(f"foreign entity {party.name!r:.100} with no share of ownership "
+                         f"({entity.get('ownership_percentage')!r:.30}): LDA lists it for control, finance or "
+                         "affiliation, which it does not tell apart: left out")
+        elif affiliates:
+            notes.append(f"foreign entity {party.name!r:.100} owns {share:g} % of the client or of an affiliated "
+                         "organisation the filing names, LDA does not say which: left out")
+        else:
+            owners.append((party, share, _amount(entity.get("contribution"))))
+    return owners
+
+
+def _foreign_entity(raw: dict) -> _Party | None:
+    """A foreign entity: one per name and country (LDA gives it no id)."""
+    name = _name(raw.get("name"))
+    if name is None or not _folded(name):
+        return None
+    country = _country(raw.get("country")) or _country(raw.get("ppb_country"))
+    digest = hashlib.sha256("\x1f".join((_folded(name), country or "")).encode()).hexdigest()[:20]
+    return _Party(f"lda-foreign-entity-{digest}", name[:500], "Organization", country)
+
+
+def _percentage(value: object) -> float | None:
+    """A share LDA gives ("37.50"): none for an unreadable one, or one not above 0 and at most 100."""
+    if isinstance(value, bool):
+        return None
+    try:
+        share = float(value.replace("%", "")) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return share if math.isfinite(share) and 0 < share <= 100 else None
 
 
 def _items(value: object, what: str) -> tuple[list[dict], list[str]]:
@@ -495,6 +550,13 @@ def _relations(filing: _Filing, defaults: ImportDefaults, report: ImportReport |
         yield stated(f"{scope}:income", RelationType.PAYMENT, filing.client, filing.registrant,
                      amount=filing.income, currency="USD",
                      purpose=f"lobbying, {filing.year} {filing.period.replace('_', ' ')}")
+    for owner, share, contribution in filing.foreign_owners:
+        # a stake, not a plan: stated as a fact in a registration too, over the same dates
+        relation_id = f"{scope}:foreign-owner:{owner.entity_id}"
+        yield relation_id, None if ids_only else _document(
+            relation_id, RelationType.OWNERSHIP, owner, filing.client, start, end, defaults.status, filing, defaults,
+            percentage=share, role="foreign owner, as the client's lobbying filing reports",
+            summary=f"contributes ${contribution:,.2f} to the lobbying" if contribution else None)
     if filing.no_activity:
         return
     # dicts, not lists: a filing of thousands of activities costs a look-up each, not a scan of those before it

@@ -580,3 +580,58 @@ def test_a_self_filers_amendment_replaces_its_report_whatever_name_its_record_gi
     inferred = [{**f, "client": {**f["client"], "client_self_select": None}} for f in (original, renamed)]
     events, report = imported(inferred)
     assert not any(e.op.value == "upsert" for e in events) and report.retracted == 4
+
+
+FOREIGN_OWNED = LDA / "senate_filing_9f2d5a7c.json"  # a registration for MBDA INCORPORATED, 2025, two foreign owners
+
+
+def test_a_clients_foreign_owners_own_their_share_of_it_as_a_fact_from_the_effective_date():
+    events, report = imported([load(FOREIGN_OWNED)])
+    assert report.skipped == [] and report.notes == []
+    owned = {e.source.name: e for e in events if e.relation_type.value == "ownership"}
+    assert set(owned) == {"AIRBUS SE", "BAE SYSTEMS PLC"}
+    airbus = owned["AIRBUS SE"]
+    assert airbus.target.name == "MBDA INCORPORATED" and airbus.properties.percentage == 37.5
+    assert airbus.source.country == "nl" and owned["BAE SYSTEMS PLC"].source.country == "gb"
+    assert airbus.source.id.startswith("lda-foreign-entity-") and airbus.source.schema_.value == "Organization"
+    # a registration's lobbyists are expected (proposed); a stake it reports is a fact
+    assert airbus.status.value == "confirmed" and airbus.start_date == dt.date(2025, 1, 1) and airbus.end_date is None
+    assert {e.status.value for e in events if e.relation_type.value == "representation"} == {"proposed", "confirmed"}
+    assert airbus.provenance.source_url == load(FOREIGN_OWNED)["filing_document_url"]
+    assert airbus.properties.summary is None  # a contribution of 0.00 is none
+
+
+def test_a_foreign_entity_without_a_share_or_beside_affiliated_organisations_is_left_out_and_noted():
+    filing = load(FOREIGN_OWNED)
+    airbus, bae = filing["foreign_entities"]
+    cases = {
+        "no share": ({**airbus, "ownership_percentage": "0.00", "contribution": "25000.00"}, "no share of ownership"),
+        "unreadable share": ({**airbus, "ownership_percentage": "about a third"}, "no share of ownership"),
+        "above 100": ({**airbus, "ownership_percentage": "137.50"}, "no share of ownership"),
+        "no name": ({**airbus, "name": "  "}, "a foreign entity without a name"),
+    }
+    for name, (changed, why) in cases.items():
+        events, report = imported([{**filing, "foreign_entities": [changed, bae]}])
+        owners = {e.source.name for e in events if e.relation_type.value == "ownership"}
+        assert owners == {"BAE SYSTEMS PLC"}, name
+        assert len(report.notes) == 1 and why in report.notes[0], name
+    # LDA's share may be of an affiliated organisation the filing names: no stake of the client is read
+    affiliated = {"name": "AN AFFILIATE", "country": "US", "ppb_country": "US"}
+    events, report = imported([{**filing, "affiliated_organizations": [affiliated]}])
+    assert not [e for e in events if e.relation_type.value == "ownership"]
+    assert len(report.notes) == 2 and all("LDA does not say which" in note for note in report.notes)
+
+
+def test_a_reports_foreign_owner_holds_over_its_quarter_and_an_amendment_dropping_it_retracts_it():
+    airbus = load(FOREIGN_OWNED)["foreign_entities"][0]
+    report = filing(foreign_entities=[{**airbus, "contribution": "5000.00"}])
+    events, _ = imported([report])
+    (owned,) = [e for e in events if e.relation_type.value == "ownership"]
+    assert (owned.start_date, owned.end_date) == (dt.date(2018, 1, 1), dt.date(2018, 3, 31))
+    assert owned.target.id == MEDTRONIC and owned.status.value == "confirmed"
+    assert owned.properties.summary == "contributes $5,000.00 to the lobbying"
+    amended = {**report, "filing_uuid": "amended-" + report["filing_uuid"], "filing_type": "1A",
+               "dt_posted": "2018-06-01T10:00:00-04:00", "foreign_entities": []}
+    events, _ = imported([amended, report])
+    retracted = [e for e in events if e.relation_id == owned.relation_id and e.op.value == "retract"]
+    assert len(retracted) == 1

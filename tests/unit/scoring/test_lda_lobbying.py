@@ -65,3 +65,29 @@ def test_a_quarter_an_amendment_reported_no_activity_for_is_not_cited(make):
     assert third_quarter in cited and fourth_quarter not in cited
     page["results"] = [f for f in page["results"] if f is not reports[("4AY", 2018)]]
     assert fourth_quarter in cited_lobbying(engine_on(dt.date(2018, 11, 15), make, page=page))
+
+
+def test_a_stake_reaching_the_client_only_through_its_reported_foreign_owner_makes_the_conflict(make):
+    """MBDA's real registration (2025) reports AIRBUS SE owning 37.5 % of it. Hypothetically, an official heads an
+    agency awarding MBDA a contract and his spouse holds 80 % of AIRBUS SE: 30 % of MBDA through the filing's stake,
+    above the 25 % threshold. Without that stake (lda-import 1.0 did not read it) there is no conflict."""
+    from tests.unit.schemas.test_lda import FOREIGN_OWNED
+
+    events = imported([load(FOREIGN_OWNED)])[0]
+    owner = next(e for e in events if e.relation_type.value == "ownership" and e.source.name == "AIRBUS SE")
+    client = (owner.target.id, "Organization", "MBDA INCORPORATED", ())
+    airbus = (owner.source.id, "Organization", "AIRBUS SE", ())
+    hypothetical = [make("control", OFFICIAL, AGENCY), make("awards_contract", AGENCY, client, start="2025-02-01"),
+                    make("family", OFFICIAL, SPOUSE, relationship="spouse"),
+                    make("ownership", SPOUSE, airbus, percentage=80.0)]
+    day = dt.date(2025, 6, 1)
+    engine = Engine(as_of=day)
+    engine.apply_many([*events, *hypothetical])
+    score = engine.score("example-official", owner.target.id)
+    assert score is not None and score.score > 0
+    stakes = [edge for path in score.commercial_paths for edge in path.edges if edge.relation_type.value == "ownership"]
+    assert (owner.source.id, owner.target.id) in {(edge.source_id, edge.target_id) for edge in stakes}
+    assert load(FOREIGN_OWNED)["filing_document_url"] in {item.source_url for edge in stakes for item in edge.evidence}
+    without = Engine(as_of=day)
+    without.apply_many([*(e for e in events if e.relation_type.value != "ownership"), *hypothetical])
+    assert without.score("example-official", owner.target.id) is None
