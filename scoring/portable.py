@@ -367,12 +367,6 @@ def _import(numbered: Iterator[tuple[int, Any, str | bytes | None]], config: Sco
         if end != counts:
             raise PortableFormatError(f"the file holds {_described(counts)} where its end record counts "
                                       f"{_described(end)}: records are missing")
-    applied = set(seen)
-    for reference in references:
-        if reference["event_id"] not in applied:
-            raise PortableFormatError(f"line {entity_lines[reference['entity_id']]}: the reference of "
-                                      f"{reference['entity_id']!r} comes from the event {reference['event_id']!r}, "
-                                      "which events_seen does not list: no event the file applied gave it")
     _restore_alerts(tracker, pairs, opened, episodes)
     layer.restore_references(references)  # first: each event then meets what was known of its ends already
     layer.restore_identifiers(identifiers)
@@ -388,6 +382,11 @@ def _import(numbered: Iterator[tuple[int, Any, str | bytes | None]], config: Sco
             raise PortableFormatError(f"line {number}: identifiers of {entity_id!r}, an id only judgements name; the "
                                       "layer keeps no identifiers of a judgement's ends")
     layer.restore_seen(seen, _moment(header["clock"], "clock", 1) if header.get("clock") is not None else None)
+    for reference in references:  # (the layer holds the applied ids now: no second set of them)
+        if not layer.has_applied(reference["event_id"]):
+            raise PortableFormatError(f"line {entity_lines[reference['entity_id']]}: the reference of "
+                                      f"{reference['entity_id']!r} comes from the event {reference['event_id']!r}, "
+                                      "which neither an event record nor events_seen names: no event the file applied gave it")
     differing, made = _rescore(layer, tracker)
     if differing and not rescore:
         raise ScoredDifferently(differing, made, header)

@@ -419,6 +419,9 @@ class ResolvingEngine:
     def seen_event_ids(self) -> set[str]:
         return set(self._seen)
 
+    def has_applied(self, event_id: str) -> bool:
+        return event_id in self._seen
+
     def references_beyond(self, named: set[tuple[str, Version]]) -> Iterator[dict]:
         """The newest reference of each id that no event in `named` ((id, version) of the events to be re-applied)
         states: one a superseded version stated, which the layer shows (its name, schema, topics) and which

@@ -257,7 +257,7 @@ STAND_IN_EDITS = {
         lambda records: _entity_of(records, "alias-1").update(observed_at="2025-01-01T00:00:00+00:00"),
         "the stand-in of 'alias-1': the judgement 'judge-[0-9]+', newer, names it"),
     "of an event never applied": (lambda records: _entity_of(records, "alias-1").update(event_id="never"),
-                                  "from the event 'never', which events_seen does not list"),
+                                  "from the event 'never', which neither an event record nor events_seen names"),
     "renamed from what its current judgement says": (
         lambda records: _entity_of(records, "other")["ref"].update(name="Someone Else"),
         "the stand-in of 'other': it differs from what the judgement"),
