@@ -635,3 +635,19 @@ def test_a_reports_foreign_owner_holds_over_its_quarter_and_an_amendment_droppin
     events, _ = imported([amended, report])
     retracted = [e for e in events if e.relation_id == owned.relation_id and e.op.value == "retract"]
     assert len(retracted) == 1
+
+
+def test_odd_foreign_entities_give_no_traceback_and_are_noted():
+    airbus = load(FOREIGN_OWNED)["foreign_entities"][0]
+    for value in (5, "text", {"name": "X"}, [None, "AIRBUS"], [{**airbus, "name": 12345678}],
+                  [{**airbus, "ownership_percentage": share} for share in ("NaN", "inf", True, 10 ** 400, -5, [])],
+                  [{**airbus, "country": ["NL"], "ppb_country": 7, "contribution": "lots"}]):
+        events, report = imported([filing(foreign_entities=value)])
+        assert report.skipped == [] and any(e.relation_type.value == "lobbies" for e in events), value
+        owners = [e for e in events if e.relation_type.value == "ownership"]
+        if isinstance(value, list) and value and isinstance(value[0], dict) and value[0].get("contribution") == "lots":
+            # a name and a share: the stake is read, without a country or a contribution
+            (owner,) = owners
+            assert owner.source.country is None and owner.properties.summary is None
+        else:
+            assert owners == [] and report.notes, value
