@@ -15,9 +15,10 @@ is what `COI-LOBBY` weighs, so:
 - Each lobbyist acts for the client (`representation`, per period), with the covered positions as summary.
 - A registration (RR, RA) names the lobbyists and bodies the registrant expects: `proposed`, from the effective
   date until a termination.
-- Each foreign entity the filing says owns a share of the client (`foreign_entities`, its `ownership_percentage`)
-  owns (`ownership`) that share of the client over the report's period (a registration's: while the engagement
-  lasts). Only where the filing names no affiliated organisation: LDA's share may be of one of those instead.
+- Each foreign entity a filing says owns a share of the client (`foreign_entities`, its `ownership_percentage`: a
+  registration's list, and those a report adds) owns (`ownership`) that share of the client from the filing's
+  period (a registration's: the effective date) while the engagement lasts. Only where no filing of the engagement
+  names an affiliated organisation: LDA's share may be of one of those instead.
 - One registrant, client record (LDA's `client.id`) and period is one report: the one posted last (an amendment, a
   "no activity" amendment) replaces the others of the file, whose relations it does not restate are retracted.
 
@@ -120,6 +121,7 @@ class _Filing:
     activities: list[dict]
     url: str
     foreign_owners: list[tuple[_Party, float, float | None]] = field(default_factory=list)  # (owner, %, contribution)
+    affiliated: bool = False  # names affiliated organisations (or gives something unreadable where they go)
     notes: list[str] = field(default_factory=list)  # what the reading left out, told once the filing is written
 
     @property
@@ -177,6 +179,7 @@ class _Engagement:
     # each report a termination was filed for: an amended termination, or an amendment withdrawing it, stands as any
     # report does
     terminations: dict[tuple, tuple] = field(default_factory=dict)
+    affiliated: bool = False  # a filing of it names affiliated organisations: a foreign entity's share may be theirs
 
     @cached_property
     def end(self) -> dt.date | None:
@@ -219,6 +222,7 @@ class _Survey:
         if held is None or order > held[0]:
             self.standing[group] = held = (order, ids)
         engagement = self.engagements.setdefault(filing.pair, _Engagement())
+        engagement.affiliated |= filing.affiliated
         if filing.effective is not None:
             if engagement.effective is None or filing.effective < engagement.effective:
                 engagement.effective = filing.effective
@@ -333,7 +337,8 @@ def _filing_events(filing: _Filing, survey: _Survey, defaults: ImportDefaults,
     if filing.no_activity and stands:
         count_outcome(report, "lda reports of no activity")
     engagement = survey.engagements[filing.pair]
-    documents = list(_relations(filing, defaults, report if stands else None, until=engagement.end))
+    documents = list(_relations(filing, defaults, report if stands else None, until=engagement.end,
+                                affiliated=engagement.affiliated))
     if engagement.newest == filing.order and filing.states_engagement and not filing.self_filed:
         documents.append(_engagement(filing, engagement, defaults))
     for relation_id, document in documents:
@@ -426,8 +431,10 @@ def _read(raw: dict, defaults: ImportDefaults) -> _Filing:
         notes.append(f"filing type {kind} is not of its period {period}: read as of the period")
     income = _amount(raw.get("income"))
     if income is None and raw.get("income") not in (None, "", "0", "0.00", 0):
-        notes.append(f"income {raw.get('income')!r:.60} is no positive sum: no payment")
+        notes.append(f"income {_shown(raw.get('income'), 60)} is no positive sum: no payment")
     foreign_owners = _foreign_owners(raw, notes)
+    affiliates = raw.get("affiliated_organizations")
+    notes.extend(_items(affiliates, "affiliated_organizations")[1])
     effective = _day(raw["client"].get("effective_date"))
     if effective is None and raw["client"].get("effective_date") is not None:
         notes.append(f"the client's effective_date {raw['client'].get('effective_date')!r:.60} is no date within "
@@ -437,34 +444,36 @@ def _read(raw: dict, defaults: ImportDefaults) -> _Filing:
                    registrant_key=registrant_key,
                    self_filed=self_filed, effective=effective,
                    terminated=terminated, income=income, activities=activities, url=url[:2000], notes=notes,
-                   foreign_owners=foreign_owners)
+                   foreign_owners=foreign_owners, affiliated=affiliates not in (None, []))
 
 
 def _foreign_owners(raw: dict, notes: list[str]) -> list[tuple[_Party, float, float | None]]:
-    """The foreign entities the filing says own a share of the client. LDA lists a foreign entity that holds at least
-    20 % of the client or of an affiliated organisation, or that controls, directs, finances or subsidises their
-    activities, or is an affiliate with an interest in the outcome: only a share is a stake, and only of the client
-    where the filing names no affiliated organisation."""
+    """The foreign entities the filing says own a share of the client (or of an affiliated organisation: see
+    `_relations`), each once. LDA lists a foreign entity that holds at least 20 % of the client or of an affiliated
+    organisation, or that controls, directs, finances or subsidises their activities, or is an affiliate with an
+    interest in the outcome: only a share is a stake."""
     entities, more = _items(raw.get("foreign_entities"), "foreign_entities")
     notes.extend(more)
-    owners = []
-    affiliates = bool(_items(raw.get("affiliated_organizations"), "affiliated_organizations")[0])
+    owners: dict[str, tuple[_Party, float, float | None]] = {}
     for entity in entities:
         party = _foreign_entity(entity)
         if party is None:
-            notes.append(f"a foreign entity without a name: {entity!r:.200}")
+            notes.append(f"a foreign entity without a name: {_shown(entity, 200)}")
             continue
         share = _percentage(entity.get("ownership_percentage"))
         if share is None:
             notes.append(f"foreign entity {party.name!r:.100} with no share of ownership "
-                         f"({entity.get('ownership_percentage')!r:.30}): LDA lists it for control, finance or "
+                         f"({_shown(entity.get('ownership_percentage'), 30)}): LDA lists it for control, finance or "
                          "affiliation, which it does not tell apart: left out")
-        elif affiliates:
-            notes.append(f"foreign entity {party.name!r:.100} owns {share:g} % of the client or of an affiliated "
-                         "organisation the filing names, LDA does not say which: left out")
-        else:
-            owners.append((party, share, _amount(entity.get("contribution"))))
-    return owners
+            continue
+        held = owners.get(party.entity_id)
+        if held is not None:
+            notes.append(f"foreign entity {party.name!r:.100} listed twice ({held[1]:g} % and {share:g} %): the "
+                         "largest share read")
+            if held[1] >= share:
+                continue
+        owners[party.entity_id] = (party, share, _amount(entity.get("contribution")))
+    return [owners[key] for key in sorted(owners)]
 
 
 def _foreign_entity(raw: dict) -> _Party | None:
@@ -531,9 +540,11 @@ def _client(raw: dict) -> _Party | None:
 
 
 def _relations(filing: _Filing, defaults: ImportDefaults, report: ImportReport | None,
-               ids_only: bool = False, until: dt.date | None = None) -> Iterator[tuple[str, dict | None]]:
+               ids_only: bool = False, until: dt.date | None = None,
+               affiliated: bool = False) -> Iterator[tuple[str, dict | None]]:
     """(relation id, document) of what one filing states but the engagement: lobbying, income, lobbyists (with
-    `ids_only`, the ids alone, the documents None). A registration's relations hold `until` the engagement ends."""
+    `ids_only`, the ids alone, the documents None). A registration's relations hold `until` the engagement ends, as
+    do the foreign owners; `affiliated`: a filing of the engagement names affiliated organisations (no stake read)."""
     start, end = filing.dates(until)
     status = Status.PROPOSED if filing.registration else defaults.status
     scope = filing.scope
@@ -551,10 +562,19 @@ def _relations(filing: _Filing, defaults: ImportDefaults, report: ImportReport |
                      amount=filing.income, currency="USD",
                      purpose=f"lobbying, {filing.year} {filing.period.replace('_', ' ')}")
     for owner, share, contribution in filing.foreign_owners:
-        # a stake, not a plan: stated as a fact in a registration too, over the same dates
+        if affiliated:
+            if not ids_only:
+                _note(report, filing.uuid, f"foreign entity {owner.name!r:.100} owns {share:g} % of the client or of "
+                                           "an affiliated organisation a filing of the engagement names, LDA does not "
+                                           "say which: left out")
+            continue
+        # A stake, not a plan: stated as a fact in a registration too. The LD-2 lists the foreign entities added
+        # since the registration: each holds from its filing's period while the engagement lasts (the reports of
+        # one owner then overlap, and are one fact, stated again, not one stake a quarter).
         relation_id = f"{scope}:foreign-owner:{owner.entity_id}"
         yield relation_id, None if ids_only else _document(
-            relation_id, RelationType.OWNERSHIP, owner, filing.client, start, end, defaults.status, filing, defaults,
+            relation_id, RelationType.OWNERSHIP, owner, filing.client, start, until, defaults.status, filing,
+            defaults,
             percentage=share, role="foreign owner, as the client's lobbying filing reports",
             summary=f"contributes ${contribution:,.2f} to the lobbying" if contribution else None)
     if filing.no_activity:
@@ -719,6 +739,15 @@ def _text(value: object) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value) if abs(value) < 10 ** 30 else None
     return _name(value)
+
+
+def _shown(value: object, length: int) -> str:
+    """A value in a note, cut: also an int Python will not print (of more than 4,300 digits: only from memory, as
+    JSON parsing refuses it first)."""
+    try:
+        return repr(value)[:length]
+    except ValueError:
+        return "a number too long to print"
 
 
 def _note(report: ImportReport | None, key: str, text: str) -> None:
