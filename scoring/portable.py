@@ -58,7 +58,7 @@ from scoring.alerts import AlertTracker, OpenAlertView, alert_id, alerting_pair_
 from scoring.config import ScoringConfig
 from scoring.engine import Engine, ScoreChange
 from scoring.graph import utc
-from scoring.resolution import ResolvingEngine
+from scoring.resolution import IDENTIFIER_KINDS, ResolvingEngine
 
 FORMAT = "coi-risk-portable-state"
 FORMAT_VERSION = 5
@@ -285,7 +285,9 @@ def _import(numbered: Iterator[tuple[int, Any, str | bytes | None]], config: Sco
     seen: list[str] = []
     identifiers, references = [], []
     entity_lines: dict[str, int] = {}  # id -> the line of its entity record
+    references_by_id: dict[str, dict[str, Any]] = {}
     identifier_lines: dict[str, int] = {}  # id -> the line of its identifiers record
+    identifiers_by_id: dict[str, dict[str, Any]] = {}
     pairs: dict[tuple[str, str], tuple[int, str, RiskScore]] = {}
     opened: dict[tuple[str, str], tuple[int, dict[str, Any], RiskScore]] = {}
     episodes: dict[tuple[str, str], int] = {}
@@ -331,6 +333,7 @@ def _import(numbered: Iterator[tuple[int, Any, str | bytes | None]], config: Sco
                 raise PortableFormatError(f"line {number}: the identifiers of {entity_id!r} again (line {earlier}); "
                                           "export writes one record per id")
             identifier_lines[entity_id] = number
+            identifiers_by_id[entity_id] = record
             identifiers.append(record)
         elif kind == "entity":
             reference = _reference(record, number, version)
@@ -338,6 +341,7 @@ def _import(numbered: Iterator[tuple[int, Any, str | bytes | None]], config: Sco
                 raise PortableFormatError(f"line {number}: the entity record of {reference['entity_id']!r} again "
                                           f"(line {earlier}); export writes one per id")
             entity_lines[reference["entity_id"]] = number
+            references_by_id[reference["entity_id"]] = reference
             references.append(reference)
         elif kind == "alert_pair":
             pair = (_id(record["actor_id"], "actor_id", number), _id(record["counterparty_id"], "counterparty_id",
@@ -371,9 +375,9 @@ def _import(numbered: Iterator[tuple[int, Any, str | bytes | None]], config: Sco
     layer.restore_references(references)  # first: each event then meets what was known of its ends already
     layer.restore_identifiers(identifiers)
     layer.load(_events(events), input_offsets or {})
-    for entity_id, problem in layer.restored_stand_in_problems(
-            reference for reference in references if reference.get("stand_in")):
-        raise PortableFormatError(f"line {entity_lines[entity_id]}: the stand-in of {entity_id!r}: {problem}")
+    for entity_id, problem in layer.restored_reference_problems(references):
+        what = "stand-in" if references_by_id[entity_id].get("stand_in") else "reference"
+        raise PortableFormatError(f"line {entity_lines[entity_id]}: the {what} of {entity_id!r}: {problem}")
     for entity_id, number in identifier_lines.items():
         if layer.entity_ref(entity_id) is None:
             raise PortableFormatError(f"line {number}: identifiers of {entity_id!r}, an id no event or entity record "
@@ -382,6 +386,12 @@ def _import(numbered: Iterator[tuple[int, Any, str | bytes | None]], config: Sco
             raise PortableFormatError(f"line {number}: identifiers of {entity_id!r}, an id only judgements name; the "
                                       "layer keeps no identifiers of a judgement's ends")
     layer.restore_seen(seen, _moment(header["clock"], "clock", 1) if header.get("clock") is not None else None)
+    for entity_id, number in identifier_lines.items():
+        for statement in identifiers_by_id[entity_id]["identifiers"]:
+            if "event_id" in statement and not layer.has_applied(statement["event_id"]):
+                raise PortableFormatError(f"line {number}: an identifier of {entity_id!r} first seen in the event "
+                                          f"{statement['event_id']!r}, which neither an event record nor events_seen "
+                                          "names")
     for reference in references:  # (the layer holds the applied ids now: no second set of them)
         if not layer.has_applied(reference["event_id"]):
             raise PortableFormatError(f"line {entity_lines[reference['entity_id']]}: the reference of "
@@ -470,9 +480,19 @@ def _identifiers(record: dict[str, Any], number: int) -> dict[str, Any]:
             raise PortableFormatError(f"line {number}: an identifier whose first statement is not kind, event_id and "
                                       f"publisher: {_shown(statement)}")
         try:
-            EntityIdentifier.model_validate({name: statement[name] for name in _STATEMENT_FIELDS if name in statement})
+            identifier = EntityIdentifier.model_validate({name: statement[name] for name in _STATEMENT_FIELDS
+                                                          if name in statement})
         except ValueError as exc:
             raise PortableFormatError(f"line {number}: not an identifier ({_first_line(exc)})") from None
+        # export writes where a strong identifier was first seen, and within which kind it merges, always, and a
+        # weak one's never: a strong one without them would merge nothing
+        if identifier.strong != bool(first_seen):
+            raise PortableFormatError(f"line {number}: a {'strong' if identifier.strong else 'weak'} identifier "
+                                      f"{'without' if identifier.strong else 'with'} kind, event_id and publisher: "
+                                      f"{_shown(statement)}")
+        if first_seen and statement["kind"] not in IDENTIFIER_KINDS:
+            raise PortableFormatError(f"line {number}: an identifier of kind {_shown(statement['kind'])}, none the "
+                                      f"layer merges within ({', '.join(sorted(IDENTIFIER_KINDS))})")
     return record
 
 

@@ -37,7 +37,8 @@ from dataclasses import dataclass
 from schemas.events import EntityIdentifier, EntityRef, Op, RelationshipEvent
 from schemas.validation import validate_event
 from schemas.outputs import Band, MergeEvidence, MergeNote, RiskScore
-from schemas.vocabulary import BLOCKING_JUDGEMENT, MERGING_JUDGEMENT, RESOLVABLE_KINDS, SUGGESTION_JUDGEMENTS
+from schemas.vocabulary import (BLOCKING_JUDGEMENT, MERGING_JUDGEMENT, RESOLVABLE_KINDS, SUGGESTION_JUDGEMENTS,
+                                EntitySchema)
 from scoring.clusters import IDENTIFIER, JUDGEMENT, Clusters, Edge
 from scoring.config import ScoringConfig
 from scoring.compact_index import add_one, discard_one, members
@@ -458,29 +459,49 @@ class ResolvingEngine:
         return (self.engine.graph.shared_time(utc(dt.datetime.fromisoformat(record["observed_at"]))),
                 str(record["event_id"]))
 
-    def restored_stand_in_problems(self, records: Iterable[dict]) -> Iterator[tuple[str, str]]:
-        """After a portable file's events are re-applied over the stand-in records `restore_references` took:
-        (id, why) for each stand-in the layer would not hold live. Live, a stand-in is of an id no relation ever
-        named, at the version of the newest judgement naming it, and is what that judgement said of it."""
-        judged_at = {judged.version: judged.event for judged in self._judgements.values()}
+    def restored_reference_problems(self, records: Iterable[dict]) -> Iterator[tuple[str, str]]:
+        """After a portable file's events are re-applied over the entity records `restore_references` took: (id, why)
+        for each record `references_beyond` would not have written. Live, a reference a held event gives is that
+        event's, so no record is dated by one (a stand-in only by its judgement, at its time); a stand-in is of an
+        id no relation ever named, at the version of the newest judgement naming it, and is what that judgement said
+        of it. (A record dated by an event the file does not hold, superseded, cannot be checked: its content is
+        the file's word.)"""
+        records = list(records)
+        wanted = {str(record["event_id"]) for record in records}
+        held: dict[str, tuple[Version, RelationshipEvent | None]] = {}  # event id -> (version, judgement or None)
+        for current in self._current.values():
+            if current.event_id in wanted:
+                held[current.event_id] = ((current.observed_at, current.event_id), None)
+        for judged in self._judgements.values():
+            if judged.version[1] in wanted:
+                held[judged.version[1]] = (judged.version, judged.event)
         for record in records:
-            entity_id = str(record["entity_id"])
-            version = self._stand_ins.get(entity_id)
-            if version is None:
+            entity_id, version = str(record["entity_id"]), self._restored_version(record)
+            event_version, judgement = held.get(version[1], (None, None))
+            if not record.get("stand_in"):
+                if event_version is not None:
+                    yield entity_id, (f"dated by the event {version[1]!r}, which the file holds: a reference an "
+                                      "event of the file gives is that event's, and export writes none")
+                continue
+            if event_version is not None and judgement is None:
+                yield entity_id, f"dated by the event {version[1]!r}, a relation: a stand-in is a judgement's"
+                continue
+            if event_version is not None and event_version != version:
+                yield entity_id, (f"dated {version[0].isoformat()} by the judgement {version[1]!r}, which the file "
+                                  f"holds as of {event_version[0].isoformat()}")
+                continue
+            newest = self._stand_ins.get(entity_id)
+            if newest is None:
                 yield entity_id, "an event of the file states it; a stand-in is of an id only judgements name"
-                continue
-            if version != self._restored_version(record):
-                yield entity_id, (f"the judgement {version[1]!r}, newer, names it; a stand-in is what the newest "
+            elif newest != version:
+                yield entity_id, (f"the judgement {newest[1]!r}, newer, names it; a stand-in is what the newest "
                                   "judgement naming the id said of it")
-                continue
-            judgement = judged_at.get(version)
-            if judgement is None:
-                continue  # a judgement since superseded gave it: the file does not hold it
-            side = judgement.source if judgement.source.id == entity_id else judgement.target
-            if side.id != entity_id:
-                yield entity_id, f"the judgement {version[1]!r} it is dated by does not name it"
-            elif _Known(JUDGED_NAME_VERSION, side, identifiers=()).ref() != self._refs[entity_id].ref():
-                yield entity_id, f"it differs from what the judgement {version[1]!r} it is dated by says of it"
+            elif judgement is not None:
+                side = judgement.source if judgement.source.id == entity_id else judgement.target
+                if side.id != entity_id:
+                    yield entity_id, f"the judgement {version[1]!r} it is dated by does not name it"
+                elif _Known(JUDGED_NAME_VERSION, side, identifiers=()).ref() != self._refs[entity_id].ref():
+                    yield entity_id, f"it differs from what the judgement {version[1]!r} it is dated by says of it"
 
     def only_judged(self, entity_id: str) -> bool:
         """Whether only judgements name this id (what the layer shows of it is a judgement's stand-in)."""
@@ -996,6 +1017,10 @@ def _kind(schema) -> str:
     """The group of schemata one identifier may merge: people, organisations, or one schema (securities...)."""
     return next((name for name, kind in zip(("people", "organizations"), RESOLVABLE_KINDS) if schema in kind),
                 schema.value)
+
+
+# every group of schemata a strong identifier merges within (`_kind`): what a portable file may name as its kind
+IDENTIFIER_KINDS = frozenset(_kind(schema) for schema in EntitySchema)
 
 
 def _identifier_key(key: tuple, a: str, b: str) -> tuple[str, ...]:

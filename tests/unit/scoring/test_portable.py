@@ -222,6 +222,12 @@ def _entity_of(records: list[dict], entity_id: str) -> dict:
     return next(r for r in records if r["record"] == "entity" and r["entity_id"] == entity_id)
 
 
+def _event_naming(records: list[dict], entity_id: str) -> dict:
+    """The event of the file's first relation naming the id."""
+    return next(r["event"] for r in records if r["record"] == "event" and entity_id in (
+        r["event"]["source"]["id"], r["event"]["target"]["id"]) and r["event"]["relation_type"] != "same_as")
+
+
 def _added(record: dict):
     """Insert `record` after the last entity record."""
     def edit(records):
@@ -244,9 +250,24 @@ STAND_IN_EDITS = {
                                                                                    "value": "Q5"}]),
         "a stand-in with identifiers"),
     "with an identifiers record": (
-        _added({"record": "identifiers", "entity_id": "alias-1", "identifiers": [{"scheme": "wikidata",
-                                                                                   "value": "Q5"}]}),
+        _added(lambda records: {"record": "identifiers", "entity_id": "alias-1", "identifiers": [{
+            "scheme": "wikidata", "value": "Q5", "kind": "people", "publisher": "p",
+            "event_id": _entity_of(records, "alias-1")["event_id"]}]}),
         "identifiers of 'alias-1', an id only judgements name"),
+    "moved from the time of the current judgement it is dated by": (
+        lambda records: _entity_of(records, "other").update(observed_at="2025-06-03T01:00:00+00:00"),
+        "the stand-in of 'other': dated 2025-06-03T01:00:00[+]00:00 by the judgement 'judge-[0-9]+', which the file "
+        "holds as of 2025-06-02T01:00:00"),
+    "dated by a relation's event": (
+        lambda records: _entity_of(records, "other").update(
+            {key: _event_naming(records, "nominee")[key] for key in ("observed_at", "event_id")}),
+        "the stand-in of 'other': dated by the event '[^']+', a relation: a stand-in is a judgement's"),
+    "a plain reference dated by the current event stating it": (
+        _added(lambda records: {"record": "entity", "entity_id": "nominee",
+                                **{key: _event_naming(records, "nominee")[key] for key in ("observed_at", "event_id")},
+                                "ref": {"id": "nominee", "schema": "Person", "name": "The Minister's Cousin",
+                                        "topics": ["role.pep"]}}),
+        "the reference of 'nominee': dated by the event '[^']+', which the file holds"),
     "twice": (_added(lambda records: {**_entity_of(records, "alias-1"),
                                       "ref": {**_entity_of(records, "alias-1")["ref"], "schema": "Company"}}),
               "the entity record of 'alias-1' again"),
@@ -295,3 +316,53 @@ def test_a_record_an_older_format_version_never_held_is_refused(kind):
     with pytest.raises(PortableFormatError, match=f"^line {len(kept)}: an? {kind} record in a file of format "
                                                   f"version {older}"):
         import_state(kept)
+
+
+def _identified_state() -> list[dict]:
+    """The export of a merge by a QID (strong) of two ids, one also with a website (weak)."""
+    from tests.unit.scoring.conftest import EventFactory
+    from tests.unit.scoring.resolution_support import identified
+
+    minister = ("os-minister-1", "Person", "Jan Kowalski", ("role.pep", "gov.national"))
+    same_person = ("wd-kowalski", "Person", "J. Kowalski", ())
+    make = EventFactory().make
+    events = [identified(make("control", minister, "regulator"), "source", {"scheme": "wikidata", "value": "Q1234"}),
+              identified(make("ownership", same_person, "vendor", percentage=100), "source",
+                         {"scheme": "wikidata", "value": "Q1234"}, {"scheme": "other", "value": "kowalski-jan"}),
+              make("regulates", "regulator", "bank"), make("payment", "bank", "vendor", amount=3e6, currency="USD")]
+    live, tracker = ResolvingEngine(), AlertTracker()
+    run(live, tracker, events, 0)
+    assert live.canonical("wd-kowalski") == "os-minister-1"
+    return [json.loads(json.dumps(record)) for record in export_state(live, tracker)]
+
+
+def _statement(records: list[dict], scheme: str) -> dict:
+    return next(statement for r in records if r["record"] == "identifiers" and r["entity_id"] == "wd-kowalski"
+                for statement in r["identifiers"] if statement["scheme"] == scheme)
+
+
+# hand edits of identifiers that changed the merges, or their evidence, without a word (a review found them)
+IDENTIFIER_EDITS = {
+    "a strong identifier without where it was first seen": (
+        lambda records: [_statement(records, "wikidata").pop(name) for name in ("kind", "event_id", "publisher")],
+        "a strong identifier without kind, event_id and publisher"),
+    "a weak identifier with them": (
+        lambda records: _statement(records, "other").update(kind="people", event_id="x", publisher="p"),
+        "a weak identifier with kind, event_id and publisher"),
+    "a kind the layer never merges within": (lambda records: _statement(records, "wikidata").update(kind="Company"),
+                                             "an identifier of kind 'Company', none the layer merges within"),
+    "first seen in an event never applied": (
+        lambda records: _statement(records, "wikidata").update(event_id="never-applied", publisher="Nobody"),
+        "an identifier of 'wd-kowalski' first seen in the event 'never-applied', which neither"),
+}
+
+
+@pytest.mark.parametrize("name", IDENTIFIER_EDITS)
+def test_an_identifier_export_never_writes_is_refused_naming_its_line(name):
+    records = _identified_state()
+    import_state(records)  # as exported: imports
+    edit, why = IDENTIFIER_EDITS[name]
+    edit(records)
+    with pytest.raises(PortableFormatError, match="^line [0-9]+: ") as refused:
+        import_state(records)
+    assert why in str(refused.value)

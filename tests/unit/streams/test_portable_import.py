@@ -261,7 +261,7 @@ HOSTILE = {
     "event ids as numbers": (_changed("events_seen", lambda r: r.update(event_ids=[1, 2])), "not a list of event"),
     "identifiers of an id never named": (
         _inserted('{"record": "identifiers", "entity_id": "ghost", "identifiers": [{"scheme": "lei", "value": '
-                  '"5493001KJTIIGC8Y1R12", "kind": "org", "event_id": "e1", "publisher": "p"}]}', "identifiers"),
+                  '"5493001KJTIIGC8Y1R12", "kind": "organizations", "event_id": "e1", "publisher": "p"}]}', "identifiers"),
         "identifiers of 'ghost', an id no event or entity record of the file names"),
     "an alerting pair of ids never scored": (
         _changed("alert_pair", lambda r: r.update(actor_id="ghost")), "holds the score of another pair"),
