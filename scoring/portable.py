@@ -283,11 +283,9 @@ def _import(numbered: Iterator[tuple[int, Any, str | bytes | None]], config: Sco
     tracker = AlertTracker(layer.config)
     events: list[tuple[int, Any, str | None]] = []  # (line number, the event's line or document, offset)
     seen: list[str] = []
-    identifiers, references = [], []
-    entity_lines: dict[str, int] = {}  # id -> the line of its entity record
-    references_by_id: dict[str, dict[str, Any]] = {}
-    identifier_lines: dict[str, int] = {}  # id -> the line of its identifiers record
-    identifiers_by_id: dict[str, dict[str, Any]] = {}
+    # id -> (line number, record) of its identifiers record, of its entity record: export writes one of each per id
+    identifiers: dict[str, tuple[int, dict[str, Any]]] = {}
+    references: dict[str, tuple[int, dict[str, Any]]] = {}
     pairs: dict[tuple[str, str], tuple[int, str, RiskScore]] = {}
     opened: dict[tuple[str, str], tuple[int, dict[str, Any], RiskScore]] = {}
     episodes: dict[tuple[str, str], int] = {}
@@ -329,20 +327,16 @@ def _import(numbered: Iterator[tuple[int, Any, str | bytes | None]], config: Sco
             seen.extend(ids)
         elif kind == "identifiers":
             entity_id = _identifiers(record, number)["entity_id"]
-            if (earlier := identifier_lines.get(entity_id)) is not None:
-                raise PortableFormatError(f"line {number}: the identifiers of {entity_id!r} again (line {earlier}); "
-                                          "export writes one record per id")
-            identifier_lines[entity_id] = number
-            identifiers_by_id[entity_id] = record
-            identifiers.append(record)
+            if entity_id in identifiers:
+                raise PortableFormatError(f"line {number}: the identifiers of {entity_id!r} again (line "
+                                          f"{identifiers[entity_id][0]}); export writes one record per id")
+            identifiers[entity_id] = number, record
         elif kind == "entity":
             reference = _reference(record, number, version)
-            if (earlier := entity_lines.get(reference["entity_id"])) is not None:
-                raise PortableFormatError(f"line {number}: the entity record of {reference['entity_id']!r} again "
-                                          f"(line {earlier}); export writes one per id")
-            entity_lines[reference["entity_id"]] = number
-            references_by_id[reference["entity_id"]] = reference
-            references.append(reference)
+            if (entity_id := reference["entity_id"]) in references:
+                raise PortableFormatError(f"line {number}: the entity record of {entity_id!r} again (line "
+                                          f"{references[entity_id][0]}); export writes one per id")
+            references[entity_id] = number, reference
         elif kind == "alert_pair":
             pair = (_id(record["actor_id"], "actor_id", number), _id(record["counterparty_id"], "counterparty_id",
                                                                       number))
@@ -372,37 +366,44 @@ def _import(numbered: Iterator[tuple[int, Any, str | bytes | None]], config: Sco
             raise PortableFormatError(f"the file holds {_described(counts)} where its end record counts "
                                       f"{_described(end)}: records are missing")
     _restore_alerts(tracker, pairs, opened, episodes)
-    layer.restore_references(references)  # first: each event then meets what was known of its ends already
-    layer.restore_identifiers(identifiers)
+    layer.restore_references(record for _, record in references.values())  # first: each event then meets what
+    layer.restore_identifiers(record for _, record in identifiers.values())  # was known of its ends already
     layer.load(_events(events), input_offsets or {})
-    for entity_id, problem in layer.restored_reference_problems(references):
-        what = "stand-in" if references_by_id[entity_id].get("stand_in") else "reference"
-        raise PortableFormatError(f"line {entity_lines[entity_id]}: the {what} of {entity_id!r}: {problem}")
-    for entity_id, number in identifier_lines.items():
-        if layer.entity_ref(entity_id) is None:
-            raise PortableFormatError(f"line {number}: identifiers of {entity_id!r}, an id no event or entity record "
-                                      "of the file names")
-        if layer.only_judged(entity_id):
-            raise PortableFormatError(f"line {number}: identifiers of {entity_id!r}, an id only judgements name; the "
-                                      "layer keeps no identifiers of a judgement's ends")
     layer.restore_seen(seen, _moment(header["clock"], "clock", 1) if header.get("clock") is not None else None)
-    for entity_id, number in identifier_lines.items():
-        for statement in identifiers_by_id[entity_id]["identifiers"]:
-            if "event_id" in statement and not layer.has_applied(statement["event_id"]):
-                raise PortableFormatError(f"line {number}: an identifier of {entity_id!r} first seen in the event "
-                                          f"{statement['event_id']!r}, which neither an event record nor events_seen "
-                                          "names")
-    for reference in references:  # (the layer holds the applied ids now: no second set of them)
-        if not layer.has_applied(reference["event_id"]):
-            raise PortableFormatError(f"line {entity_lines[reference['entity_id']]}: the reference of "
-                                      f"{reference['entity_id']!r} comes from the event {reference['event_id']!r}, "
-                                      "which neither an event record nor events_seen names: no event the file applied gave it")
+    _check_restored(layer, references, identifiers)
     differing, made = _rescore(layer, tracker)
     if differing and not rescore:
         raise ScoredDifferently(differing, made, header)
     if transitions is not None:
         transitions.extend(made)
     return layer, tracker, header
+
+
+def _check_restored(layer: ResolvingEngine, references: dict[str, tuple[int, dict]],
+                    identifiers: dict[str, tuple[int, dict]]) -> None:
+    """What the entity and identifiers records say, against the layer the file's events made: each must be what
+    export would have written of that layer (checked once it holds them all; the ids applied are its own, not a
+    second set of them)."""
+    for entity_id, problem in layer.restored_reference_problems(record for _, record in references.values()):
+        number, record = references[entity_id]
+        raise PortableFormatError(f"line {number}: the {'stand-in' if record.get('stand_in') else 'reference'} of "
+                                  f"{entity_id!r}: {problem}")
+    for entity_id, (number, record) in references.items():
+        if not layer.has_applied(record["event_id"]):
+            raise PortableFormatError(f"line {number}: the reference of {entity_id!r} comes from the event "
+                                      f"{record['event_id']!r}, which neither an event record nor events_seen names")
+    for entity_id, (number, record) in identifiers.items():
+        if layer.entity_ref(entity_id) is None:
+            raise PortableFormatError(f"line {number}: identifiers of {entity_id!r}, an id no event or entity record "
+                                      "of the file names")
+        if layer.only_judged(entity_id):
+            raise PortableFormatError(f"line {number}: identifiers of {entity_id!r}, an id only judgements name; the "
+                                      "layer keeps no identifiers of a judgement's ends")
+        for statement in record["identifiers"]:
+            if "event_id" in statement and not layer.has_applied(statement["event_id"]):
+                raise PortableFormatError(f"line {number}: an identifier of {entity_id!r} first seen in the event "
+                                          f"{statement['event_id']!r}, which neither an event record nor events_seen "
+                                          "names")
 
 
 def _check_header(header: dict[str, Any]) -> None:
