@@ -153,11 +153,9 @@ def test_a_merge_by_an_identifier_only_a_superseded_version_stated_survives_expo
     assert transitions and {(a.actor_id, a.state.value) for a in transitions} >= {("os-minister-1", "resolved")}
 
 
-def test_what_a_superseded_judgement_said_of_an_id_only_judgements_name_survives_export_and_import():
-    """An id no relation names shows what the newest judgement ever naming it said (here: a person). That judgement
-    was superseded by a version naming other ids; re-applied alone, an older current judgement calling the id a
-    company gave it another kind, and the merge it makes live was refused on import (ScoredDifferently). A review
-    found it in a random log; version 5 files carry the stand-ins."""
+def _judged_live() -> tuple[ResolvingEngine, AlertTracker]:
+    """'alias-1' stands in for a superseded judgement (named by no current judgement as a person any more), 'other'
+    for a current one."""
     from tests.unit.scoring.conftest import EventFactory
     from tests.unit.scoring.resolution_support import judgement
 
@@ -176,6 +174,15 @@ def test_what_a_superseded_judgement_said_of_an_id_only_judgements_name_survives
                         relation_id="j-2", observed_at="2025-06-01T23:48:00Z")]
     live, tracker = ResolvingEngine(), AlertTracker()
     run(live, tracker, events, 0)
+    return live, tracker
+
+
+def test_what_a_superseded_judgement_said_of_an_id_only_judgements_name_survives_export_and_import():
+    """An id no relation names shows what the newest judgement ever naming it said (here: a person). That judgement
+    was superseded by a version naming other ids; re-applied alone, an older current judgement calling the id a
+    company gave it another kind, and the merge it makes live was refused on import (ScoredDifferently). A review
+    found it in a random log; version 5 files carry the stand-ins."""
+    live, tracker = _judged_live()
     assert live.entity_ref("alias-1").schema_.value == "Person"
     assert set(live.clusters.members("alias-1")) == {"alias-1", "nominee", "other"}
     records = [json.loads(json.dumps(record)) for record in export_state(live, tracker)]
@@ -198,23 +205,8 @@ def test_what_a_superseded_judgement_said_of_an_id_only_judgements_name_survives
 
 
 def _judged_state():
-    """The state of the test above: 'alias-1' stands in for a superseded judgement, 'other' for a current one."""
-    from tests.unit.scoring.conftest import EventFactory
-    from tests.unit.scoring.resolution_support import judgement
-
-    make = EventFactory().make
-    minister = ("minister", "Person", "Jan Kowalski", ("role.pep", "gov.national"))
-    nominee = ("nominee", "Person", "A. Nominee", ())
-    events = [make("control", minister, "regulator"), make("regulates", "regulator", "bank"),
-              make("ownership", nominee, "bank", percentage=60),
-              judgement(minister, ("alias-1", "Person", "Jan K.", ()), relation_id="j-1",
-                        observed_at="2025-06-02T00:05:00Z"),
-              judgement(nominee, ("other", "Person", "Other", ()), relation_id="j-1",
-                        observed_at="2025-06-02T01:00:00Z"),
-              judgement(("alias-1", "Company", "Jan K. Ltd", ()), ("nominee", "Company", "A. Nominee", ()),
-                        relation_id="j-2", observed_at="2025-06-01T23:48:00Z")]
-    live, tracker = ResolvingEngine(), AlertTracker()
-    run(live, tracker, events, 0)
+    """The export of `_judged_live`."""
+    live, tracker = _judged_live()
     return [json.loads(json.dumps(record)) for record in export_state(live, tracker)]
 
 
@@ -289,11 +281,9 @@ STAND_IN_EDITS = {
 }
 
 
-@pytest.mark.parametrize("name", STAND_IN_EDITS)
-def test_a_stand_in_export_never_writes_is_refused_naming_its_line(name):
-    records = _judged_state()
-    import_state(records)  # as exported: imports
-    edit, why = STAND_IN_EDITS[name]
+def _refused_once_edited(records: list[dict], edit, why: str) -> None:
+    """The export imports as written; edited (its end record counting again), it is refused naming a line, why."""
+    import_state(records)
     edit(records)
     counts: dict[str, int] = {}
     for record in records[1:-1]:
@@ -302,6 +292,11 @@ def test_a_stand_in_export_never_writes_is_refused_naming_its_line(name):
     with pytest.raises(PortableFormatError, match="^line [0-9]+: ") as refused:
         import_state(records)
     assert re.search(why, str(refused.value))
+
+
+@pytest.mark.parametrize("name", STAND_IN_EDITS)
+def test_a_stand_in_export_never_writes_is_refused_naming_its_line(name):
+    _refused_once_edited(_judged_state(), *STAND_IN_EDITS[name])
 
 
 @pytest.mark.parametrize("kind", ["entity", "identifiers", "end"])
@@ -359,10 +354,4 @@ IDENTIFIER_EDITS = {
 
 @pytest.mark.parametrize("name", IDENTIFIER_EDITS)
 def test_an_identifier_export_never_writes_is_refused_naming_its_line(name):
-    records = _identified_state()
-    import_state(records)  # as exported: imports
-    edit, why = IDENTIFIER_EDITS[name]
-    edit(records)
-    with pytest.raises(PortableFormatError, match="^line [0-9]+: ") as refused:
-        import_state(records)
-    assert why in str(refused.value)
+    _refused_once_edited(_identified_state(), *IDENTIFIER_EDITS[name])
