@@ -21,6 +21,8 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("tail", help="follow alerts, scores or dead letters")
     add_connection_flags(parser)
     parser.add_argument("kind", choices=sorted(_KINDS))
+    parser.add_argument("--topic", help="the topic to follow (default: the setting of its kind, e.g. alerts_topic; "
+                                        "`coi-risk demo` writes demo.coi-alerts, demo.coi-scores...)")
     parser.add_argument("--json", action="store_true", help="print the raw JSON value, one per line")
     parser.add_argument("--from-beginning", action="store_true", help="start at the oldest retained message")
     parser.add_argument("--max", type=_positive(int), default=None, help="stop after N messages")
@@ -42,12 +44,19 @@ def _positive(kind):
     return parse
 
 
-def follow(settings, kind: str, from_beginning: bool, idle_timeout: float | None = None):
-    """Yields (raw bytes, parsed model) from the topic of `kind`, forever or until idle."""
+class TopicMissing(Exception):
+    """The topic did not exist within the idle timeout."""
+
+
+def follow(settings, kind: str, from_beginning: bool, idle_timeout: float | None = None, topic: str | None = None,
+           waiting=None, strict: bool = False):
+    """Yields (raw bytes, parsed model) from the topic of `kind` (or `topic`), forever or until idle. While the
+    topic does not exist, `waiting(topic)` is called once; with `strict`, a topic still missing when the idle
+    timeout ends raises `TopicMissing` (else the generator just ends)."""
     from kafka import KafkaConsumer
 
     setting, model, _ = _KINDS[kind]
-    topic = getattr(settings, setting)
+    topic = topic or getattr(settings, setting)
     consumer = KafkaConsumer(group_id=None, enable_auto_commit=False,
                              auto_offset_reset="earliest" if from_beginning else "latest",
                              consumer_timeout_ms=int(idle_timeout * 1000) if idle_timeout else float("inf"),
@@ -57,8 +66,14 @@ def follow(settings, kind: str, from_beginning: bool, idle_timeout: float | None
         # 1 partition), which the worker's `ensure_topics` never alters; kafka-python 3.0 ignores
         # allow_auto_create_topics=False. So wait until the topic exists (asking for all topics creates none).
         deadline = time.monotonic() + idle_timeout if idle_timeout else None
+        told = False
         while not consumer.partitions_for_topic(topic):
+            if waiting is not None and not told:
+                waiting(topic)
+                told = True
             if deadline is not None and time.monotonic() >= deadline:
+                if strict:
+                    raise TopicMissing(topic)
                 return
             time.sleep(0.5)
         consumer.subscribe([topic])
@@ -73,8 +88,19 @@ def follow(settings, kind: str, from_beginning: bool, idle_timeout: float | None
 def run(args) -> int:
     settings = settings_from_args(args)
     render = _KINDS[args.kind][2]
-    for count, (raw, item) in enumerate(follow(settings, args.kind, args.from_beginning, args.idle_timeout), 1):
-        print(raw.decode() if args.json else render(item) + "\n", flush=True)
-        if args.max and count >= args.max:
-            break
+
+    def waiting(topic: str) -> None:
+        print(f"coi-risk: topic {topic} does not exist (yet): waiting for a worker to create it (another topic: "
+              "--topic, or the setting; the demo's are demo.coi-*)", file=sys.stderr, flush=True)
+
+    messages = follow(settings, args.kind, args.from_beginning, args.idle_timeout, args.topic, waiting, strict=True)
+    try:
+        for count, (raw, item) in enumerate(messages, 1):
+            print(raw.decode() if args.json else render(item) + "\n", flush=True)
+            if args.max and count >= args.max:
+                break
+    except TopicMissing as missing:
+        print(f"coi-risk: topic {missing} does not exist: no worker of these settings has created it (nothing to "
+              "follow)", file=sys.stderr)
+        return 1
     return 0
