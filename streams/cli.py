@@ -42,6 +42,18 @@ _UNREACHABLE_HINT = ("is the broker running, and is this its address? (--bootstr
                      "KAFKA_BOOTSTRAP_SERVERS; none set: the local broker, `coi-risk broker start`)")
 
 
+def _unreachable_hint(args) -> str:
+    """Which address was tried, and where it came from (a user who gave one read "none set" as "ignored")."""
+    import os
+
+    if getattr(args, "bootstrap_servers", None):
+        return f"is the broker running at the address given (--bootstrap-servers {args.bootstrap_servers})?"
+    for name in ("COI_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"):
+        if os.environ.get(name):
+            return f"is the broker running at the address given ({name}={os.environ[name]})?"
+    return _UNREACHABLE_HINT
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     name = f"coi-risk {args.command}"
@@ -63,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         if _is_kafka_error(exc):
             text = " ".join(str(exc).split()) or type(exc).__name__
             unreachable = "bootstrap" in text.lower() or type(exc).__name__ == "NoBrokersAvailable"
-            print(f"{name}: Kafka: {text}" + (f"; {_UNREACHABLE_HINT}" if unreachable else ""), file=sys.stderr)
+            print(f"{name}: Kafka: {text}" + (f"; {_unreachable_hint(args)}" if unreachable else ""), file=sys.stderr)
             return EXIT_FAILED
         if isinstance(exc, OSError) and exc.filename is not None:
             print(f"{name}: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)

@@ -119,8 +119,17 @@ def test_a_kafka_error_is_one_line_with_what_to_check(monkeypatch, capsys):
     monkeypatch.setattr("streams.topics.describe_topics", unreachable)
     assert main(["topics", "describe", "--bootstrap-servers", "127.0.0.1:1"]) == 1
     line = one_line(capsys.readouterr().err)
-    assert line.startswith("coi-risk topics: Kafka: KafkaTimeoutError: Unable to bootstrap from ['127.0.0.1:1']; "
-                           "is the broker running, and is this its address?")
+    # the address tried and where it came from (before: "none set", though the user had given one)
+    assert line == ("coi-risk topics: Kafka: KafkaTimeoutError: Unable to bootstrap from ['127.0.0.1:1']; is the "
+                    "broker running at the address given (--bootstrap-servers 127.0.0.1:1)?")
+    for name in ("COI_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COI_RISK_CONFIG", "")
+    assert main(["topics", "describe"]) == 1
+    assert "none set: the local broker, `coi-risk broker start`" in one_line(capsys.readouterr().err)
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:2")
+    assert main(["topics", "describe"]) == 1
+    assert one_line(capsys.readouterr().err).endswith("at the address given (KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:2)?")
 
 
 def test_a_reader_that_closes_stdout_early_ends_the_command_quietly():
