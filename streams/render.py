@@ -13,7 +13,7 @@ import re
 import textwrap
 from collections.abc import Iterable, Iterator
 
-from schemas import Alert, DeadLetter, Evidence, ExplanationPath, RiskScore
+from schemas import Alert, AlertState, DeadLetter, Evidence, ExplanationPath, RiskScore
 
 # Section titles of the two path kinds in the ranked explanation (`tail` prints the kind itself).
 _EXPLANATION_TITLES = {"authority": "authority", "commercial": "ties"}
@@ -140,9 +140,11 @@ def render_ranking(ranked: list[RiskScore]) -> str:
 
 
 def render_alert(alert: Alert) -> str:
-    head = (f"[{alert.state.value.upper()} {alert.band.value}] {pair_label(alert)}  "
-            f"score {alert.previous_score:.3f} -> {alert.score:.3f}  rules={','.join(alert.rules)}  "
-            f"alert {alert.alert_id} #{alert.sequence}")
+    # a raised alert has no score before it (its previous_score is 0): "0.000 ->" read as the pair's last score
+    moved = f"{alert.score:.3f}" if alert.state is AlertState.RAISED else \
+        f"{alert.previous_score:.3f} -> {alert.score:.3f}"
+    head = (f"[{alert.state.value.upper()} {alert.band.value}] {pair_label(alert)}  score {moved}  "
+            f"rules={','.join(alert.rules)}  alert {alert.alert_id} #{alert.sequence}")
     case = alert_case(alert)
     return _lines([head, *([f"  {case}"] if case else []), *_paths(alert)])
 

@@ -146,6 +146,9 @@ def test_an_alert_shows_its_case_and_related_parties():
 
     related = tuple(RelatedParty(id=f"h{i}", name=f"Holding {i}", score=0.4 - i / 10, band=Band.MEDIUM)
                     for i in range(4))
+    # raised: the score it was raised at alone (before: "0.000 -> 0.500", read as the pair's last score)
+    assert render_alert(alert()).splitlines()[0] == ("[RAISED high] Prime Minister x Acme  score 0.500  rules=R-1,R-2  "
+                                                     "alert a1 #0")
     lines = render_alert(alert(case_id="acme", related_parties=related)).splitlines()
     assert lines[1] == ("  case acme: also Holding 0 (h0) 0.400 medium, Holding 1 (h1) 0.300 medium, "
                         "Holding 2 (h2) 0.200 medium, +1 more")
