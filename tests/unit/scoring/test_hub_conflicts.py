@@ -25,10 +25,11 @@ def firm(i: int) -> tuple:
     return (f"firm-{i:03d}", "Company", f"Regulated Firm {i}", ())
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def family_with_500_stakes():
     """The minister controls the regulator; the regulator regulates 500 firms; the minister's son holds 30% of
-    each: 500 self-dealing conflicts, all alerting."""
+    each: 500 self-dealing conflicts, all alerting. (Built for each test: one that changes it must not decide what
+    the next one starts from, as when the son was a hub only if the test before had run.)"""
     from .conftest import EventFactory
 
     make = EventFactory().make
@@ -73,6 +74,8 @@ def test_one_more_stake_does_not_resolve_them(family_with_500_stakes):
 
 def test_a_further_regulated_stake_of_the_hub_still_alerts(family_with_500_stakes):
     engine, tracker, make, _ = family_with_500_stakes
+    engine.apply(make("ownership", "son", ("corner-shop", "Company", "Corner Shop", ()), percentage=30))
+    assert engine.hubs() == [("son", "holding", "out", STAKES + 1)]
     engine.apply(make("regulates", "regulator", firm(999)))
     alerts = tracker.observe(engine.apply(make("ownership", "son", firm(999), percentage=30)))
     assert [(a.state, a.counterparty_id) for a in alerts] == [(AlertState.RAISED, "firm-999")]
