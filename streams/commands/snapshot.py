@@ -147,8 +147,12 @@ def run_export(args) -> int:
     except (OSError, _TooLong) as exc:  # a full disk, a directory we may not write to: one line, and no file there
         print(f"not exported to {target or 'standard output'}: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    # The newest snapshot is the state up to its offsets, which may be behind what the worker applied when it
+    # stopped (it writes one every snapshot_every_events or _seconds): nothing is lost, as a worker started from
+    # the import reads the rest from the log. Said here, since a user took the file for the worker's last state.
     print(f"exported {path.name} (offsets {header['offsets']}, {state.engine.stats()['relations']} relations) as "
-          f"{lines} lines", file=sys.stderr)
+          f"{lines} lines; the state as of that snapshot ({_time_text(header.get('created_at'))}): a worker started "
+          "from its import reads on from those offsets in the log", file=sys.stderr)
     return 0
 
 

@@ -10,6 +10,7 @@ import copy
 import io
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -339,3 +340,18 @@ def test_an_import_holds_the_events_as_their_lines_until_it_applies_them():
     assert imported[0].stats()["relations"] == engine.stats()["relations"]
     # beside the state it builds, the import holds little more than the file's text (it held 8 times the file)
     assert peak - state < 2.5 * size, (peak - state, size, state)
+
+
+def test_an_export_says_it_is_the_state_as_of_its_snapshot(tmp_path, capsys):
+    """The newest snapshot may be behind what the worker applied when it stopped (a user took the file for the
+    worker's last state): the export says which snapshot, and that a worker started from it reads on in the log."""
+    events = [parse_event(line.encode()) for line in SEED.read_text().splitlines()]
+    engine, tracker = ResolvingEngine(), AlertTracker()
+    run(engine, tracker, events[:18], 0)
+    worker_store(tmp_path / "old").save(SnapshotState(engine, tracker, {0: 18}, {0: (17, APPENDED)}))
+    code, said = cli(capsys, "snapshot", "export", "-o", str(tmp_path / "state.jsonl"), "--snapshot-dir",
+                     str(tmp_path / "old"))
+    assert code == 0 and said.splitlines() == [said], said
+    assert re.fullmatch(r"exported snapshot-\S+ \(offsets \{'0': 18\}, 18 relations\) as \d+ lines; the state as of "
+                        r"that snapshot \(20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ\): a worker started from its import reads "
+                        r"on from those offsets in the log", said), said
