@@ -151,10 +151,24 @@ def run_import(args: argparse.Namespace) -> int:
     finally:
         for state in written:  # not committed (an exception on the way): the previous state stays
             state.discard()
+    if args.format == "auto" and fmt == "ftm" and _nothing_was_ftm(report):
+        # FtM is what detection falls back to: a file of another kind read as FtM listed each record as "not an
+        # FtM entity", which named the wrong format fifty times over
+        print(f"{args.command_name}: the format of {args.file} was not recognised: read as FtM (the default), no "
+              f"record of it is an FtM entity ({len(report.skipped)} skipped; the first: {report.skipped[0].message}); "
+              f"give --format ({', '.join(FORMATS[1:])}) or check that this is the file meant", file=sys.stderr)
+        return 1
     print_summary(f"{args.command_name} ({fmt})", report)
     if not_sent:
         return not_sent
     return 1 if report.skipped and not (report.converted or report.retracted) else 0
+
+
+def _nothing_was_ftm(report: ImportReport) -> bool:
+    """Every record read was refused as no FtM entity at all, and nothing came of the file."""
+    return bool(report.skipped) and not (report.converted or report.retracted or report.ignored or report.notes) \
+        and all(skip.reason == "invalid_entity" and skip.message.startswith("not an FtM entity")
+                for skip in report.skipped)
 
 
 def _commit_state(state_path: str, written: list[PreparedReplacement], keep: bool) -> None:

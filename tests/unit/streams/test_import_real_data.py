@@ -719,3 +719,16 @@ def test_a_byte_order_mark_compact_indentation_and_a_cut_off_file_are_read_as_wh
     cut.write_text(indented[: len(indented) * 2 // 3])
     with pytest.raises(SystemExit, match="ends early"):
         run_import(capsys, str(cut))
+
+
+def test_a_file_of_no_format_the_import_knows_is_said_once(capsys):
+    """Detection falls back to FtM: LDA's table of filing types (real, but no filings) was read as FtM and listed
+    fifty times as "not an FtM entity" (a user's review). Now one line says the format was not recognised."""
+    lines, err, code = run_import(capsys, str(FIXTURES / "lda" / "senate_constants_filing_types.json"))
+    assert code == 1 and lines == [] and err.splitlines() == [err.strip()], err
+    assert "was not recognised: read as FtM (the default), no record of it is an FtM entity (50 skipped; the " \
+           "first: not an FtM entity: no \"schema\" among its keys" in err and "); give --format (ftm, ftm-delta" in err
+    # named as FtM, the file is what the user asked for: each record is listed as before
+    lines, err, code = run_import(capsys, str(FIXTURES / "lda" / "senate_constants_filing_types.json"), "--format",
+                                  "ftm")
+    assert code == 1 and "import (ftm): converted 0; retracted 0; skipped 50 (invalid_entity: 50)" in err
