@@ -1,8 +1,8 @@
 """Readable renderings of scores, alerts and dead letters for terminals (`tail`, `demo`, `score`).
 
 Two forms of a RiskScore: `render_score`, one compact block a score (each path with its own evidence), as `tail`
-prints them; `render_ranking`, a ranked table followed by one explanation a pair (paths by strength, then the
-sources behind them), as `score` prints them. Both name the ids merged into each end (entity resolution) on one
+prints them; `render_ranking`, a ranked table followed by one explanation a pair (paths by strength, each citing its sources
+by number, then the sources), as `score` prints them. Both name the ids merged into each end (entity resolution) on one
 line, and an alert its case: the party the actor's authority lands on and the case's other counterparties.
 """
 
@@ -101,29 +101,37 @@ def render_score(score: RiskScore) -> str:
 
 
 def render_explanation(rank: int, score: RiskScore) -> list[str]:
-    """The numbered explanation of one ranked pair: head line, paths by kind (wrapped), sources."""
+    """The numbered explanation of one ranked pair: head line, paths by kind (wrapped), each citing its sources by
+    number, then the sources with the events they hold (a pooled list left unsaid which filing backs which path)."""
     lines = [f"{rank}. {score.actor_name} ({score.actor_id}) x {score.counterparty_name} "
              f"({score.counterparty_id}): {score.score:.3f} {score.band.value.upper()}  [{', '.join(score.rules)}]"]
     ids = merged_ids(score)
     if ids:
         lines.extend(textwrap.wrap(f"ids: {ids}", width=116, initial_indent="   ", subsequent_indent="        "))
+    # (publisher, url) -> the events of it the paths cite, numbered in order of publisher and URL
+    cited: dict[tuple[str, str], set[str]] = {}
+    for evidence in _evidence([*score.authority_paths, *score.commercial_paths]):
+        cited.setdefault((evidence.publisher, evidence.source_url), set()).add(evidence.event_id)
+    number = {source: n for n, source in enumerate(sorted(cited), start=1)}
     for kind, paths in _path_groups(score):
         if not paths:
             continue
         lines.append(f"   {_EXPLANATION_TITLES[kind]}:")
         for path in paths:
-            lines.extend(textwrap.wrap(f"{path.strength:.3f}  {path.text}", width=116,
+            refs = sorted({number[(e.publisher, e.source_url)] for e in _evidence([path])})
+            cites = f"  [{', '.join(map(str, refs))}]" if refs else ""
+            lines.extend(textwrap.wrap(f"{path.strength:.3f}  {path.text}{cites}", width=116,
                                        initial_indent="     ", subsequent_indent="            "))
     if score.merges:  # entity resolution: who is who, and on what evidence
         lines.append("   merged:")
         for note in score.merges:
             lines.extend(textwrap.wrap(note.text, width=116, initial_indent="     ",
                                        subsequent_indent="            "))
-    sources = sorted({(e.publisher, e.source_url)
-                      for e in _evidence([*score.authority_paths, *score.commercial_paths])})
-    if sources:
+    if cited:
         lines.append("   sources:")
-        lines.extend(f"     {publisher}: {url}" for publisher, url in sources)
+        for source, n in number.items():
+            publisher, url = source
+            lines.append(f"     [{n}] {publisher}: {url} (events {', '.join(sorted(cited[source]))})")
     return lines
 
 
@@ -136,6 +144,10 @@ def render_ranking(ranked: list[RiskScore]) -> str:
                      f"{', '.join(score.rules)}")
     for rank, score in enumerate(ranked, start=1):
         lines += ["", *render_explanation(rank, score)]
+    texts = [path.text for score in ranked for _, paths in _path_groups(score) for path in paths]
+    if any("%?" in text for text in texts):  # the one mark a reader cannot guess (docs/scoring.md has the rest)
+        lines += ["", "25%?: the source gives no percentage, and the configured share is assumed (≤10%?: at most "
+                      "10% given, just under it assumed); [reported], [alleged]...: a status weaker than confirmed"]
     return _lines(lines) + "\n"
 
 

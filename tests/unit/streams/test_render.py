@@ -59,17 +59,21 @@ def test_report_form_ranks_then_explains_with_wrapped_paths_and_sources():
         "  2   0.125  low       Prime Minister x Acme Holdings  R-1, R-2",
     ]
     first = lines[lines.index("1. Prime Minister (pm) x Acme (acme): 0.500 HIGH  [R-1, R-2]"):]
-    assert first[1:3] == ["   authority:", "     0.800  Prime Minister -control-> Ministry -oversees-> Acme"]
+    # each path cites its sources by number (before: one pooled list, which path rests on what unsaid)
+    assert first[1:3] == ["   authority:", "     0.800  Prime Minister -control-> Ministry -oversees-> Acme  [1, 2]"]
     assert first[3] == "   ties:"
     wrapped = first[4:first.index("   sources:")]
     assert len(wrapped) > 1 and all(len(line) <= 116 for line in wrapped)
     assert wrapped[0].startswith("     0.250  Holding0")
     assert all(line[:12] == " " * 12 and line[12] != " " for line in wrapped[1:])
-    assert " ".join(wrapped).split() == f"0.250 {LONG}".split()
-    assert first[first.index("   sources:") + 1:][:2] == ["     Gazette: https://a.example/1",
-                                                           "     Gazette: https://b.example/2"]
+    assert " ".join(wrapped).split() == f"0.250 {LONG} [1]".split()
+    assert first[first.index("   sources:") + 1:][:2] == ["     [1] Gazette: https://a.example/1 (events e1, e3)",
+                                                           "     [2] Gazette: https://b.example/2 (events e2)"]
     second = lines[lines.index("2. Prime Minister (pm) x Acme Holdings (acme): 0.125 LOW  [R-1, R-2]"):]
     assert "   ties:" not in second
+    assert not any(line.startswith("25%?") for line in lines)  # no assumed stake shown: no legend
+    assumed = SCORE.model_copy(update={"authority_paths": (_path("authority", "PM -ownership[25%?]-> Acme", 0.5),)})
+    assert render_ranking([assumed]).splitlines()[-1].startswith("25%?: the source gives no percentage")
 
 
 def test_alert_form_shares_the_path_lines():
