@@ -108,6 +108,18 @@ def test_a_scoring_config_that_is_not_yaml_is_one_line(capsys, tmp_path):
                                                  "(--config): No such file or directory")
 
 
+def test_a_settings_file_given_as_a_scoring_config_is_named_as_one(capsys, tmp_path):
+    # --config is the settings file (TOML) for the worker's commands, a scoring config (YAML) for score: a user's
+    # review passed the one for the other and read only "a scoring config is a YAML mapping"
+    settings = tmp_path / "settings.toml"
+    settings.write_text('bootstrap_servers = "127.0.0.1:9092"\nsnapshot_every_events = 5000\n')
+    assert main(["score", str(SEED), "--config", str(settings)]) == 2
+    assert one_line(capsys.readouterr().err).endswith(
+        "a scoring config is a YAML mapping (scoring/defaults.yaml); this looks like a settings file (TOML), which "
+        "`score` and `export-bods` do not take: the scoring config of a settings file is the one its scoring_config "
+        "names")
+
+
 # --- Kafka not reachable, stdout closed -------------------------------------------------------------------------
 
 def test_a_kafka_error_is_one_line_with_what_to_check(monkeypatch, capsys):
