@@ -149,7 +149,8 @@ def _evidence_lines(path: dict) -> list[str]:
     lines = []
     for edge in path["edges"]:
         for ev in edge["evidence"]:
-            quote = f' - "{_md(ev["quote"])}"' if ev.get("quote") else ""
+            # a statement without its words is the extractor's say-so: said, so that an auditor asks for them
+            quote = f' - "{_md(ev["quote"])}"' if ev.get("quote") else " - no quote"
             lines.append(f"    - {_md_code(edge['relation_id'])} ({_md(edge['relation_type'])}, "
                          f"{_md(edge['status'])}): event {_md_code(ev['event_id'])} at offset "
                          f"{_md(ev.get('offset') or '-')}, {_md(ev['publisher'])}, {_md_source(ev['source_url'])}, "
@@ -271,7 +272,7 @@ def render_html(report: dict) -> str:
                     f"{html.escape(str(ev.get('offset') or '-'))}, {html.escape(ev['publisher'])}, "
                     f"{_link(ev['source_url'])}, extractor "
                     f"{html.escape(ev['extractor'])}, confidence {ev['confidence']}"
-                    + (f", &ldquo;{html.escape(ev['quote'])}&rdquo;" if ev.get("quote") else "") + "</li>"
+                    + (f", &ldquo;{html.escape(ev['quote'])}&rdquo;" if ev.get("quote") else ", no quote") + "</li>"
                     for ev in edge["evidence"])
                 + (f"<li><code>{html.escape(edge['relation_id'])}</code>: {html.escape(_left_out(edge))}</li>"
                    if _left_out(edge) else "")

@@ -81,3 +81,18 @@ def test_the_rendered_score_of_a_cut_entity_counts_the_ids_its_message_left_out(
     listed = len(score.actor_merged_ids) - 1
     assert merged_ids(score) == "actor minister = " + ", ".join(
         [*score.actor_merged_ids[1:5], f"+{listed - min(listed, 4) + note.member_ids_omitted} more"])
+
+
+def test_a_statement_without_its_words_says_so_in_the_audit():
+    """The seed's control edges state no quote: an auditor read nothing there, and could not tell a statement
+    without its words from one whose words were left out (a user's review)."""
+    from streams.audit import _evidence_lines
+
+    def path(quote):
+        evidence = {"event_id": "e1", "publisher": "Gazette", "source_url": "https://example.org/a", "offset": "0:1",
+                    "extractor": "x/1", "confidence": 0.9, **({"quote": quote} if quote else {})}
+        return {"edges": [{"relation_id": "r1", "relation_type": "control", "status": "confirmed",
+                           "evidence": [evidence]}]}
+
+    assert _evidence_lines(path(None))[0].endswith("confidence 0.9 - no quote")
+    assert _evidence_lines(path("He controls it."))[0].endswith('confidence 0.9 - "He controls it."')
