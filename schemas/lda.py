@@ -53,7 +53,8 @@ from schemas.validation import EARLIEST_DATE, LATEST_DATE
 from schemas.values import UnreadableValue, clean_name as _name, folded_name as _folded, read_timestamp
 from schemas.vocabulary import RelationType, Status
 
-LDA_IMPORT_VERSION = "1.1"  # 1.1: the client's foreign owners  # bump when the mapping changes what an import yields
+# bump when the mapping changes what an import yields (1.1: the client's foreign owners)
+LDA_IMPORT_VERSION = "1.1"
 EXTRACTOR_NAME = "lda-import"
 PUBLISHER = "U.S. Senate Office of Public Records (Lobbying Disclosure Act)"
 
