@@ -93,6 +93,9 @@ def run(args) -> int:
         print(f"coi-risk: topic {topic} does not exist (yet): waiting for a worker to create it (another topic: "
               "--topic, or the setting; the demo's are demo.coi-*)", file=sys.stderr, flush=True)
 
+    if not args.from_beginning:  # an operator's review read "nothing" where letters were there from before
+        print(f"coi-risk: following {args.topic or getattr(settings, _KINDS[args.kind][0])} from now on (those already "
+              "there: --from-beginning)", file=sys.stderr, flush=True)
     messages = follow(settings, args.kind, args.from_beginning, args.idle_timeout, args.topic, waiting, strict=True)
     try:
         for count, (raw, item) in enumerate(messages, 1):

@@ -118,6 +118,18 @@ def test_named_volumes_are_declared() -> None:
                 assert volume.split(":")[0] in declared, f"{name} uses undeclared volume {volume}"
 
 
+def test_the_workers_state_outlives_its_container() -> None:
+    """Snapshots and the processing guard's record live in data_dir (.run/worker under /app): in the container's
+    own layer a recreate lost them (an operator's review). A named volume holds them, on a directory the image makes
+    the worker user's (a volume on a path the image lacks would be root's, and the worker could not write)."""
+    assert load_settings(None).data_dir == ".run/worker"
+    assert "worker-data:/app/.run" in services()["worker"]["volumes"]
+    assert "worker-data" in compose()["volumes"]
+    dockerfile = DOCKERFILE.read_text()
+    assert "install -d -o 10001 -g 10001 /app/.run" in dockerfile
+    assert dockerfile.index("install -d -o 10001") < dockerfile.index("USER 10001:10001")
+
+
 def test_build_contexts_and_dockerfiles_exist() -> None:
     built = {name: s["build"] for name, s in services().items() if "build" in s}
     assert "worker" in built

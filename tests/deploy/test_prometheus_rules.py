@@ -31,6 +31,8 @@ EXPECTED_ALERTS = {
     "CoiWorkerDown",
     "CoiWorkerNotReady",
     "CoiConsumerLagGrowing",
+    "CoiWorkerStalled",
+    "CoiWorkerRestarting",
     "CoiDeadLetterRateHigh",
     "CoiScoringLatencyHigh",
     "CoiCriticalConflictRaised",

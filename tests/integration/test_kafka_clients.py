@@ -59,6 +59,7 @@ def test_tail_before_the_worker_does_not_create_the_output_topic_with_broker_def
     # it says so, at once, and fails when the topic never appears (before: nothing printed, exit 0)
     assert result.returncode == 1 and result.stdout == "", result.stderr
     assert result.stderr.splitlines() == [
+        f"coi-risk: following {settings.scores_topic} from now on (those already there: --from-beginning)",
         f"coi-risk: topic {settings.scores_topic} does not exist (yet): waiting for a worker to create it (another "
         "topic: --topic, or the setting; the demo's are demo.coi-*)",
         f"coi-risk: topic {settings.scores_topic} does not exist: no worker of these settings has created it "
@@ -67,7 +68,7 @@ def test_tail_before_the_worker_does_not_create_the_output_topic_with_broker_def
     other = _cli(settings, "tail", "alerts", "--topic", f"{settings.alerts_topic}-elsewhere", "--idle-timeout", "2")
     assert other.returncode == 1 and f"topic {settings.alerts_topic}-elsewhere does not exist:" in other.stderr
     # an existing topic without messages: nothing to print, and no failure
-    quiet = _cli(settings, "tail", "scores", "--idle-timeout", "2")
+    quiet = _cli(settings, "tail", "scores", "--idle-timeout", "2", "--from-beginning")
     assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == "", quiet.stderr
     wanted = next(spec for spec in topic_specs(settings) if spec.role == "scores")
     assert effective_configs(settings, settings.scores_topic, wanted.config) == wanted.config
