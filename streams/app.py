@@ -73,6 +73,8 @@ class Pipeline:
         self.processor = EventProcessor(self.engine, AlertTracker(config), None,
                                         limits=ProcessingLimits.from_settings(settings), crash_guard=self.crash_guard)
         self.ready = asyncio.Event()  # caught up on every assigned partition: /ready and coi_worker_ready need it
+        # why not, as /ready says it: one answer for waiting, standing by and catching up told an operator nothing
+        self.not_ready_reason = "waiting for the consumer group to assign the input partitions"
         # One user of the engine at a time: a batch, a catch-up replay (which runs in a thread), a snapshot, or a
         # data view rendering in a thread (`streams.web`)
         self._engine_lock = asyncio.Lock()
@@ -320,7 +322,7 @@ class Pipeline:
     def partitions_revoked(self, partitions: set[int]) -> None:
         self._generation += 1
         self._assigned = self._assigned - partitions
-        self._set_ready(False, f"partitions {sorted(partitions)} revoked")
+        self._set_ready(False, f"partitions {sorted(partitions)} revoked: waiting for the group's next assignment")
 
     def partitions_assigned(self, partitions: set[int]) -> None:
         """Called on every rebalance with the full assignment: the worker is ready once its engine has reached
@@ -328,7 +330,8 @@ class Pipeline:
         self._generation += 1
         self._assigned = frozenset(partitions)
         log.info("assigned input partitions %s", sorted(partitions))
-        self._set_ready(False, "catching up on the assigned partitions")
+        self._set_ready(False, f"catching up on the assigned partitions {sorted(partitions)}" if partitions else
+                        "no input partition assigned: other members of the group hold them all (a standby)")
         if partitions:
             self._catch_up_task = asyncio.ensure_future(self._catch_up(self._generation))
 
@@ -384,6 +387,8 @@ class Pipeline:
         return applied
 
     def _set_ready(self, ready: bool, why: str) -> None:
+        if not ready:
+            self.not_ready_reason = why
         if ready == self.ready.is_set():
             return
         if ready:

@@ -241,7 +241,7 @@ def register_views(app, pipeline: Pipeline) -> None:
     @app.page("/ready")
     async def ready(self, request: web.Request) -> web.Response:
         if not pipeline.ready.is_set():
-            return self.json({"ready": False, "reason": "recovering or waiting for partitions"}, status=503)
+            return self.json({"ready": False, "reason": pipeline.not_ready_reason}, status=503)
         reason = kafka_unready_reason(pipeline.app)
         if reason is not None:
             return self.json({"ready": False, "reason": reason}, status=503)

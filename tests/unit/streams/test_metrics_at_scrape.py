@@ -79,3 +79,16 @@ def test_a_scrape_reports_the_assignment_once_the_consumer_runs(tmp_path):
     pipeline.app._consumer = _consumer(1, True, assignment={TP("coi-relationship-events", 0), TP("other", 3)})
     assert registry_value(pipeline, "coi_faust_assigned_partitions", {"topic": "coi-relationship-events"}) == 1
     assert registry_value(pipeline, "coi_faust_assigned_partitions", {"topic": "other"}) == 1
+
+
+def test_not_ready_says_which_of_waiting_standing_by_and_catching_up(tmp_path):
+    """/ready gave one reason, "recovering or waiting for partitions", to a worker waiting for its first assignment
+    and to a standby that holds no partition for as long as it stands by (an operator's review)."""
+    pipeline = _pipeline(tmp_path)
+    assert pipeline.not_ready_reason == "waiting for the consumer group to assign the input partitions"
+    pipeline.partitions_assigned(set())
+    assert pipeline.not_ready_reason == ("no input partition assigned: other members of the group hold them all "
+                                         "(a standby)")
+    pipeline.partitions_revoked({0})
+    assert pipeline.not_ready_reason == "partitions [0] revoked: waiting for the group's next assignment"
+    assert not pipeline.ready.is_set()
