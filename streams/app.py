@@ -75,6 +75,7 @@ class Pipeline:
         self.ready = asyncio.Event()  # caught up on every assigned partition: /ready and coi_worker_ready need it
         # why not, as /ready says it: one answer for waiting, standing by and catching up told an operator nothing
         self.not_ready_reason = "waiting for the consumer group to assign the input partitions"
+        self._kafka_lost: str | None = None  # what Kafka lacks, as /ready last said it while caught up
         # One user of the engine at a time: a batch, a catch-up replay (which runs in a thread), a snapshot, or a
         # data view rendering in a thread (`streams.web`)
         self._engine_lock = asyncio.Lock()
@@ -406,6 +407,22 @@ class Pipeline:
         except Exception:  # noqa: BLE001 - unknown is not ready; one odd consumer state must not fail the scrape
             return 0.0
 
+    def _log_kafka_state(self) -> None:
+        """One line when a caught-up worker loses Kafka (/ready turns 503) and one when it is back: the client
+        logged thousands of its own lines meanwhile (`streams.client_logs`), the worker none."""
+        if not self.ready.is_set():
+            return
+        try:
+            reason = kafka_unready_reason(self.app)
+        except Exception:  # noqa: BLE001 - an odd consumer state: nothing to say
+            return
+        if reason != self._kafka_lost:
+            if reason is not None:
+                log.warning("not ready: %s", reason)
+            else:
+                log.info("ready again: in touch with Kafka")
+            self._kafka_lost = reason
+
     # -- snapshots -------------------------------------------------------------------------------------------
 
     def time_collections(self) -> CollectionTimer:
@@ -684,6 +701,7 @@ class Pipeline:
             self._latency_from_append_time.observe(max(0.0, now - append_timestamp))
 
     def sample_gauges(self) -> None:
+        self._log_kafka_state()
         stats = self.engine.stats()
         self.metrics.graph_nodes.set(stats["nodes"])
         self.metrics.graph_relations.set(stats["relations"])

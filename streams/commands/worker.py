@@ -28,10 +28,12 @@ def run_worker(settings, loglevel: str = "info") -> int:
     from faust.worker import Worker
 
     from streams.app import Pipeline
+    from streams.client_logs import limit_client_logs
     from streams.preflight import KafkaNotUsable, wait_for_kafka
     from streams.topics import ensure_topics
 
     say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731 - before Faust sets up logging
+    limit_client_logs()
     pipeline = Pipeline(settings)
     pipeline.time_collections()
     pipeline.prefetch_snapshot()  # loads while the worker connects, starts and joins its group

@@ -92,3 +92,19 @@ def test_not_ready_says_which_of_waiting_standing_by_and_catching_up(tmp_path):
     pipeline.partitions_revoked({0})
     assert pipeline.not_ready_reason == "partitions [0] revoked: waiting for the group's next assignment"
     assert not pipeline.ready.is_set()
+
+
+def test_losing_kafka_and_getting_it_back_is_one_line_each(tmp_path, caplog):
+    """The worker logged nothing of its own when it lost the broker (/ready 503), only the client's thousands of
+    lines (an operator's review): one line when it goes, one when it is back, none in between."""
+    import logging
+
+    pipeline = _pipeline(tmp_path)
+    pipeline._set_ready(True, "caught up")
+    with caplog.at_level(logging.INFO, logger="streams.app"):
+        for coordinator in (1, 1, None, None, None, 1, 1):
+            pipeline.app._consumer = _consumer(coordinator_id=coordinator, connected=True)
+            pipeline._log_kafka_state()
+    said = [record.getMessage() for record in caplog.records if record.name == "streams.app"]
+    assert len(said) == 2 and said[0].startswith("not ready: ") and "coordinator" in said[0]
+    assert said[1] == "ready again: in touch with Kafka"
