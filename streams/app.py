@@ -198,6 +198,11 @@ class Pipeline:
         async def refreeze_when_idle(app=app):
             pipeline.refreeze_if_stale()
 
+        # likewise a snapshot due by time on a worker that went idle
+        @app.timer(max(1.0, s.snapshot_every_seconds / 4))
+        async def snapshot_when_idle(app=app):
+            await pipeline.snapshot_if_stale()
+
         register_views(app, self)
         return app
 
@@ -367,6 +372,9 @@ class Pipeline:
                          AUTOMATIC_COLLECTION_MEANING[self._automatic_collection],
                          self.settings.gc_refreeze_every_events, self.settings.gc_refreeze_every_seconds)
             self.sample_gauges()
+            # the replayed events count toward the next snapshot (a consistent cut: what they published is out, and
+            # a replay publishes nothing): a long recovery is written down without waiting for a live event
+            await self._snapshot_if_due(applied)
         if generation == self._generation:
             log.info("caught up: replayed %d events %s -> committed %s in %.2fs", applied, bounds.start,
                      bounds.end, time.perf_counter() - started)
@@ -629,6 +637,16 @@ class Pipeline:
         self._snapshot_write = asyncio.get_running_loop().run_in_executor(None, self._await_snapshot_child, pid,
                                                                           offsets, pause)
         self._snapshot_write.add_done_callback(self._snapshot_written)
+
+    async def snapshot_if_stale(self) -> None:
+        """Events applied since the last snapshot, and `snapshot_every_seconds` passed: a snapshot, also while no
+        batch comes (else a worker that went idle under `snapshot_every_events` never wrote the state it holds,
+        and its restart replayed it all: an operator's review). Between batches, under the engine lock."""
+        if not self._events_since_snapshot or not self.ready.is_set() or \
+                time.monotonic() - self._snapshot_at < self.settings.snapshot_every_seconds:
+            return
+        async with self._engine_lock:
+            await self._snapshot_if_due(0)
 
     def _await_snapshot_child(self, pid: int, offsets: dict[int, int], pause: float) -> None:
         started = time.perf_counter()

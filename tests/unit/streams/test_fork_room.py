@@ -318,3 +318,29 @@ def test_an_unknown_room_is_exported_as_nan(tmp_path, monkeypatch):
     pipeline = _pipeline(tmp_path)
     monkeypatch.setattr(pipeline, "_fork_room", lambda: ForkRoom(None, None, "unknown", 0))
     assert math.isnan(pipeline.registry.get_sample_value("coi_snapshot_fork_room_bytes"))
+
+
+def test_a_worker_gone_idle_writes_the_snapshot_due_by_time(tmp_path, monkeypatch):
+    """Events applied under `snapshot_every_events` and then none: the due snapshot waited for a batch that never
+    came, and a restart replayed all of them (an operator's review). The idle timer writes it."""
+    import time
+
+    pipeline = _pipeline(tmp_path)
+    monkeypatch.setattr(pipeline, "_fork_room", lambda: _room(fits=True))
+
+    async def idle_check() -> None:
+        await pipeline.snapshot_if_stale()
+        if pipeline._snapshot_write is not None:
+            await pipeline._snapshot_write
+
+    pipeline._set_ready(True, "caught up")
+    asyncio.run(idle_check())  # nothing applied since the start: nothing to write
+    assert pipeline.snapshots.paths() == []
+    pipeline._events_since_snapshot = 7
+    asyncio.run(idle_check())  # applied, but snapshot_every_seconds not passed yet
+    assert pipeline.snapshots.paths() == []
+    pipeline._snapshot_at = time.monotonic() - pipeline.settings.snapshot_every_seconds - 1
+    asyncio.run(idle_check())
+    assert len(pipeline.snapshots.paths()) == 1 and pipeline._events_since_snapshot == 0
+    asyncio.run(idle_check())  # and not again until more events
+    assert len(pipeline.snapshots.paths()) == 1
