@@ -286,6 +286,11 @@ class FtmImportError(ValueError):
         self.skipped = skipped
 
 
+# what a record without a schema is skipped as: `streams.commands.importer` reads a file of nothing else as one of
+# no format it knows
+NOT_AN_ENTITY = "not an FtM entity"
+
+
 class ImportSkip(Exception):
     """A record an importer skips (FtM, BODS, Wikidata): the `SkipReason` and why, reported as a `Skipped`."""
 
@@ -314,7 +319,7 @@ class Stored:
             if (detail := yente_error(data)) is not None:
                 raise ImportSkip(SkipReason.ERROR_RESPONSE, f"a yente error response, not entities: {detail!r:.300} "
                                                        f"(the request failed; save the answer of one that succeeds)")
-            raise ImportSkip(SkipReason.INVALID_ENTITY, f"not an FtM entity: no \"schema\" among its keys "
+            raise ImportSkip(SkipReason.INVALID_ENTITY, f"{NOT_AN_ENTITY}: no \"schema\" among its keys "
                                                    f"{', '.join(sorted(map(str, data))[:8]) or '(none)'}")
         if not isinstance(data["schema"], str):
             raise ImportSkip(SkipReason.INVALID_ENTITY, f"schema must be a schema name, got {data['schema']!r:.80}")

@@ -489,13 +489,8 @@ def _foreign_entity(raw: dict) -> _Party | None:
 
 def _percentage(value: object) -> float | None:
     """A share LDA gives ("37.50"): none for an unreadable one, or one not above 0 and at most 100."""
-    if isinstance(value, bool):
-        return None
-    try:
-        share = float(value.replace("%", "")) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return share if math.isfinite(share) and 0 < share <= 100 else None
+    share = _decimal(value, "%")
+    return share if share is not None and 0 < share <= 100 else None
 
 
 def _items(value: object, what: str) -> tuple[list[dict], list[str]]:
@@ -691,13 +686,19 @@ def _lobbyist(raw: object) -> _Party | None:
 
 def _amount(value: object) -> float | None:
     """The income a report gives ("15000.00"); none for an unreadable, zero or negative one."""
+    amount = _decimal(value, ",$")
+    return amount if amount is not None and 0 < amount < _USD_LIMIT else None
+
+
+def _decimal(value: object, ignored: str) -> float | None:
+    """A finite number given as one or as text (the characters of `ignored` left out: "$15,000.00", "37.50%")."""
     if isinstance(value, bool):
         return None
     try:
-        amount = float(value.replace(",", "").replace("$", "")) if isinstance(value, str) else float(value)
+        number = float(value.translate(str.maketrans("", "", ignored))) if isinstance(value, str) else float(value)
     except (TypeError, ValueError, OverflowError):
         return None
-    return amount if math.isfinite(amount) and 0 < amount < _USD_LIMIT else None
+    return number if math.isfinite(number) else None
 
 
 def _number(value: object) -> str | None:

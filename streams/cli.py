@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from streams.commands.exits import EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
@@ -44,8 +45,6 @@ _UNREACHABLE_HINT = ("is the broker running, and is this its address? (--bootstr
 
 def _unreachable_hint(args) -> str:
     """Which address was tried, and where it came from (a user who gave one read "none set" as "ignored")."""
-    import os
-
     if getattr(args, "bootstrap_servers", None):
         return f"is the broker running at the address given (--bootstrap-servers {args.bootstrap_servers})?"
     for name in ("COI_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"):

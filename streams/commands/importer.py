@@ -166,9 +166,10 @@ def run_import(args: argparse.Namespace) -> int:
 
 def _nothing_was_ftm(report: ImportReport) -> bool:
     """Every record read was refused as no FtM entity at all, and nothing came of the file."""
+    from schemas.ftm import NOT_AN_ENTITY
+
     return bool(report.skipped) and not (report.converted or report.retracted or report.ignored or report.notes) \
-        and all(skip.reason == "invalid_entity" and skip.message.startswith("not an FtM entity")
-                for skip in report.skipped)
+        and all(skip.reason == "invalid_entity" and skip.message.startswith(NOT_AN_ENTITY) for skip in report.skipped)
 
 
 def _commit_state(state_path: str, written: list[PreparedReplacement], keep: bool) -> None:

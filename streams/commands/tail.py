@@ -44,6 +44,11 @@ def _positive(kind):
     return parse
 
 
+def topic_of(settings, kind: str, topic: str | None = None) -> str:
+    """The topic `tail` follows for `kind`: `topic` when given, else the setting of that kind."""
+    return topic or getattr(settings, _KINDS[kind][0])
+
+
 class TopicMissing(Exception):
     """The topic did not exist within the idle timeout."""
 
@@ -55,8 +60,8 @@ def follow(settings, kind: str, from_beginning: bool, idle_timeout: float | None
     timeout ends raises `TopicMissing` (else the generator just ends)."""
     from kafka import KafkaConsumer
 
-    setting, model, _ = _KINDS[kind]
-    topic = topic or getattr(settings, setting)
+    model = _KINDS[kind][1]
+    topic = topic_of(settings, kind, topic)
     consumer = KafkaConsumer(group_id=None, enable_auto_commit=False,
                              auto_offset_reset="earliest" if from_beginning else "latest",
                              consumer_timeout_ms=int(idle_timeout * 1000) if idle_timeout else float("inf"),
@@ -94,8 +99,8 @@ def run(args) -> int:
               "--topic, or the setting; the demo's are demo.coi-*)", file=sys.stderr, flush=True)
 
     if not args.from_beginning:  # an operator's review read "nothing" where letters were there from before
-        print(f"coi-risk: following {args.topic or getattr(settings, _KINDS[args.kind][0])} from now on (those already "
-              "there: --from-beginning)", file=sys.stderr, flush=True)
+        print(f"coi-risk: following {topic_of(settings, args.kind, args.topic)} from now on (those already there: "
+              "--from-beginning)", file=sys.stderr, flush=True)
     messages = follow(settings, args.kind, args.from_beginning, args.idle_timeout, args.topic, waiting, strict=True)
     try:
         for count, (raw, item) in enumerate(messages, 1):
