@@ -106,6 +106,7 @@ class Pipeline:
         self._events_since_refreeze = 0
         self._snapshot_at = time.monotonic()
         self._snapshot_write: asyncio.Future | None = None
+        self._last_write_seconds: float | None = None  # how long the last snapshot took to write, in this process
         self._output_names = {"scores": settings.scores_topic, "alerts": settings.alerts_topic,
                               "dead_letters": settings.dead_letter_topic}
         if settings.suggest_merges:
@@ -192,6 +193,12 @@ class Pipeline:
         @app.on_before_shutdown.connect
         async def stop_reading_log_ends(app, **kwargs):
             pipeline.log_ends.stop()
+
+        # sent once the consumer has stopped and the streams are empty (the last batch published and acked), before
+        # the producer's flush and the consumer's own stop
+        @app.on_before_shutdown.connect
+        async def snapshot_before_stopping(app, **kwargs):
+            await pipeline.snapshot_at_stop()
 
         # checked four times a period: an idle re-freeze comes at most a quarter period late
         @app.timer(s.gc_refreeze_every_seconds / 4)
@@ -648,11 +655,103 @@ class Pipeline:
         async with self._engine_lock:
             await self._snapshot_if_due(0)
 
+    async def snapshot_at_stop(self) -> None:
+        """At a clean stop, once the consumer has stopped and the last batch is published: commit what was
+        published, then write a snapshot of what was applied since the last one, so that the restart replays
+        nothing (before, it replayed up to `snapshot_every_events` events, or the whole log of a worker that never
+        wrote one). Within `snapshot_at_stop_seconds`: a write that the last one says would take longer is not
+        started, and one still going then is given up (a forked writer is killed; a thread's dies with the
+        process, and the next start removes its temporary file). Nothing here raises: a snapshot not taken costs
+        a longer restart, never an event, and the older snapshots stay as they were."""
+        s = self.settings
+        if self.snapshots is None or not s.snapshot_at_stop:
+            return
+        deadline = time.monotonic() + s.snapshot_at_stop_seconds
+        await self._commit_at_stop()
+        if self._snapshot_write is not None:  # a periodic write under way: let it finish first
+            try:
+                await asyncio.wait_for(asyncio.shield(self._snapshot_write), deadline - time.monotonic())
+            except Exception:  # noqa: BLE001 - a timeout; a failed write is logged by its own callback
+                pass
+            if self._snapshot_write is not None:
+                log.warning("no snapshot at stop: the one being written since before the stop is still going after "
+                            "%.0fs (snapshot_at_stop_seconds)", s.snapshot_at_stop_seconds)
+                return
+        try:
+            await asyncio.wait_for(self._engine_lock.acquire(), max(0.0, deadline - time.monotonic()))
+        except TimeoutError:
+            log.warning("no snapshot at stop: the engine was busy (a catch-up) for %.0fs "
+                        "(snapshot_at_stop_seconds); the restart replays from the last snapshot",
+                        s.snapshot_at_stop_seconds)
+            return
+        try:
+            if not self._events_since_snapshot:
+                log.info("no snapshot at stop: nothing applied since the last one")
+                return
+            left = deadline - time.monotonic()
+            if self._last_write_seconds is not None and self._last_write_seconds > left:
+                log.warning("no snapshot at stop: the last one took %.1fs to write, more than the %.1fs left of "
+                            "snapshot_at_stop_seconds; the restart replays the %d events applied since",
+                            self._last_write_seconds, left, self._events_since_snapshot)
+                return
+            await self._write_at_stop(left)
+        finally:
+            self._engine_lock.release()
+
+    async def _commit_at_stop(self) -> None:
+        """Commit the published batches now rather than after the snapshot, so that a stop cut short while it writes
+        (a grace period that ran out) republishes nothing."""
+        try:
+            await self.app.consumer.commit()
+        except Exception as exc:  # noqa: BLE001 - the consumer's own stop commits too
+            log.warning("commit before the snapshot at stop failed: %s: %s", type(exc).__name__, exc)
+
+    async def _write_at_stop(self, seconds: float) -> None:
+        offsets = {int(p): o for p, o in self.processor.next_offsets.items()}
+        state = SnapshotState(self.engine, self.processor.tracker, offsets,
+                              {int(p): r for p, r in self.processor.last_records.items()})
+        room = self._read_fork_room()
+        loop = asyncio.get_running_loop()
+        started = time.perf_counter()
+        try:
+            if room.fits:
+                pid = self.snapshots.save_in_child(state)
+                writer = "child"
+                # (the child is killed at the deadline: wait_for_child)
+                code = await loop.run_in_executor(None, self.snapshots.wait_for_child, pid, seconds)
+                if code != 0:
+                    raise RuntimeError(f"snapshot writer (pid {pid}) exited with {code}")
+            elif room.fits_thread and self.settings.snapshot_without_fork_room == "thread":
+                writer = "thread"
+                written: concurrent.futures.Future = concurrent.futures.Future()
+                # a daemon thread: one still pickling at the deadline must not hold the process's exit
+                threading.Thread(target=_settle, args=(written, self.snapshots.save, state), daemon=True,
+                                 name="snapshot-at-stop").start()
+                await asyncio.wait_for(asyncio.wrap_future(written), seconds)
+            else:
+                log.warning("no snapshot at stop: no room to write it (%s)", room.describe())
+                return
+        except TimeoutError:  # (asyncio's is the builtin since 3.11)
+            log.warning("no snapshot at stop: not written within snapshot_at_stop_seconds (%.1fs left of it); the "
+                        "restart replays the %d events applied since the last one", seconds,
+                        self._events_since_snapshot)
+            return
+        except Exception as exc:  # noqa: BLE001 - a longer restart, never an event
+            log.error("snapshot at stop failed: %s: %s", type(exc).__name__, exc)
+            return
+        self._events_since_snapshot = 0
+        self.metrics.snapshots_written.labels(writer=writer).inc()
+        path = self.snapshots.paths()[0]
+        log.info("snapshot at stop %s at offsets %s: %d bytes, written by the %s in %.3fs; a restart replays "
+                 "nothing before them", path.name, offsets, path.stat().st_size, writer,
+                 time.perf_counter() - started)
+
     def _await_snapshot_child(self, pid: int, offsets: dict[int, int], pause: float) -> None:
         started = time.perf_counter()
         code = self.snapshots.wait_for_child(pid, self.settings.snapshot_write_timeout_seconds)
         if code != 0:
             raise RuntimeError(f"snapshot writer (pid {pid}) exited with {code}")
+        self._last_write_seconds = pause + time.perf_counter() - started
         path = self.snapshots.paths()[0]
         self.metrics.snapshots_written.labels(writer="child").inc()
         self.metrics.snapshot_bytes.set(path.stat().st_size)
@@ -698,6 +797,7 @@ class Pipeline:
         except Exception as exc:  # noqa: BLE001 - as for a forked write: a longer restart, never an event
             log.error("snapshot write failed: %s: %s", type(exc).__name__, exc)
             return
+        self._last_write_seconds = pause
         self.metrics.snapshot_pause.labels(writer="thread").observe(pause)
         self.metrics.snapshots_written.labels(writer="thread").inc()
         self.metrics.snapshot_bytes.set(size)
@@ -740,6 +840,13 @@ class Pipeline:
             self.metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(
                 max(0, max(ends) - position))
         self.log_ends.request(tp.partition for tp in assigned)  # for the next sample
+
+
+def _settle(future: concurrent.futures.Future, function, *args) -> None:
+    try:
+        future.set_result(function(*args))
+    except BaseException as exc:  # noqa: BLE001 - handed to whoever waits
+        future.set_exception(exc)
 
 
 def _fail_without_commit(exc: BaseException) -> None:

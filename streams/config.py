@@ -167,6 +167,12 @@ class Settings(BaseSettings):
     snapshot_keep: int = Field(default=3, ge=1)
     # a writer (forked child) still busy after this long is killed: storage that hangs must not stop snapshots
     snapshot_write_timeout_seconds: float = Field(default=1800.0, gt=0)
+    # A clean stop (SIGTERM, SIGINT) commits what was published, then writes a snapshot of what was applied since
+    # the last one, so that its restart replays nothing; it waits at most `snapshot_at_stop_seconds` for it and
+    # starts none that the last write says would take longer. Keep it under the platform's grace period
+    # (Kubernetes' terminationGracePeriodSeconds, 30 s by default; compose's stop_grace_period, 10 s by default).
+    snapshot_at_stop: bool = True
+    snapshot_at_stop_seconds: float = Field(default=20.0, gt=0)
     # The writer is forked only if what it may copy (the worker's private memory) plus this reserve fits in the
     # memory left on the machine or in the container's cgroup (streams.memory); else the snapshot is written in a
     # thread while the stream waits ("thread", if its own needs fit: else it is skipped too), or skipped ("skip").

@@ -239,7 +239,9 @@ def test_restart_from_a_snapshot_replays_only_the_tail_and_publishes_nothing_aga
     settings = with_snapshots(settings, 1000)
     parts = write_parts(tmp_path, synthetic_lines, [1000])
     no_room = {"COI_SNAPSHOT_FORK_MAX_PRIVATE_MB": "1"} if writer == "thread" else {}
-    worker = worker_for(settings, tmp_path / "worker.log", **snapshot_env(1000), **no_room)
+    # (no snapshot at the stop: the tail is what this test replays; the next test stops with one)
+    worker = worker_for(settings, tmp_path / "worker.log", **snapshot_env(1000), **no_room,
+                        COI_SNAPSHOT_AT_STOP="false")
     worker.start()
     produce_with_cli(settings, parts[0])
     wait_until(lambda: committed(settings) >= 1000 and snapshot_files(settings), what="first part and a snapshot")
@@ -264,6 +266,47 @@ def test_restart_from_a_snapshot_replays_only_the_tail_and_publishes_nothing_aga
     worker.stop()
     assert topic_counts(settings) == before
     assert f"loaded snapshot {newest}" in (tmp_path / "worker.log").read_text(errors="replace")
+
+
+@pytest.mark.parametrize("writer", ["child", "thread"])
+def test_a_clean_stop_writes_a_snapshot_so_that_the_restart_replays_nothing(pipeline, tmp_path, synthetic_lines,
+                                                                             writer):
+    """SIGTERM after 1,500 events with a snapshot every 1,000: the stop writes the state at 1,500, after committing
+    it, so the restart loads it and replays nothing; it publishes nothing again and serves the same scores."""
+    settings, _ = pipeline
+    settings = with_snapshots(settings, 1000)
+    parts = write_parts(tmp_path, synthetic_lines, [1000])
+    no_room = {"COI_SNAPSHOT_FORK_MAX_PRIVATE_MB": "1"} if writer == "thread" else {}
+    worker = worker_for(settings, tmp_path / "worker.log", **snapshot_env(1000), **no_room)
+    worker.start()
+    produce_with_cli(settings, parts[0])
+    wait_until(lambda: committed(settings) >= 1000 and snapshot_files(settings), what="first part and a snapshot")
+    produce_with_cli(settings, parts[1])
+    wait_until(lambda: worker.metric("coi_events_consumed_total") >= len(synthetic_lines), what="all consumed")
+    time.sleep(1.0)
+    scores_before = top_scores(worker)
+    assert worker.metric("coi_snapshots_written_total", writer=writer) == 1
+    worker.stop()
+    assert worker.process.returncode == 0
+    assert committed(settings) == len(synthetic_lines)
+    before = topic_counts(settings)
+    newest = snapshot_files(settings)[-1]
+    assert snapshot_offset(newest) == len(synthetic_lines)  # the stop's, at the end of what was applied
+    assert len(snapshot_files(settings)) == 2
+    log = (tmp_path / "worker.log").read_text(errors="replace")
+    assert f"snapshot at stop {newest.name} at offsets {{0: {len(synthetic_lines)}}}" in log
+    assert f"written by the {writer}" in log
+
+    worker.start()
+    time.sleep(3.0)  # anything the restart were to publish would be on the topics by now
+    assert worker.metric("coi_snapshot_loaded_offset", partition="0") == len(synthetic_lines)
+    assert worker.metric("coi_recovered_events_total") == 0  # nothing replayed
+    assert worker.metric("coi_events_consumed_total") == 0
+    assert top_scores(worker) == scores_before
+    worker.stop()
+    assert topic_counts(settings) == before
+    assert "no snapshot at stop: nothing applied since the last one" in \
+        (tmp_path / "worker.log").read_text(errors="replace")
 
 
 def test_a_corrupt_newest_snapshot_falls_back_to_the_older_one(pipeline, tmp_path, synthetic_lines):

@@ -1,0 +1,173 @@
+"""A clean stop writes the snapshot of what was applied since the last one, within `snapshot_at_stop_seconds`.
+
+Before, a SIGTERM left the state to the last periodic snapshot, and the restart replayed up to
+`snapshot_every_events` events (or the whole log of a worker that never wrote one): a user's review. The broker's
+side (the restart replays nothing and publishes nothing) is `tests/integration/test_recovery.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+
+import pytest
+
+from streams.memory import ForkRoom
+from streams.processor import InputRecord
+from streams.snapshots import SnapshotStore
+
+GB = 1 << 30
+SEED = Path(__file__).resolve().parents[3] / "examples" / "binance-wlfi.jsonl"
+
+
+@pytest.fixture(autouse=True)
+def _info(caplog):
+    caplog.set_level(logging.INFO, logger="streams.app")
+
+
+def _pipeline(tmp_path, fits: bool = True, **overrides):
+    from streams.app import Pipeline
+    from streams.config import load_settings
+
+    settings = load_settings(environ={}, data_dir=str(tmp_path / "data"), **overrides)
+    pipeline = Pipeline(settings)
+    room = ForkRoom(may_copy=2 * GB, available=(3 if fits else 2) * GB, limited_by="cgroup /test", reserve=GB // 2)
+    pipeline._fork_room = lambda: room
+    pipeline.committed_at_stop = []
+
+    async def commit() -> None:  # the consumer's commit needs a broker: here, when it came is what matters
+        pipeline.committed_at_stop.append(len(pipeline.snapshots.paths()))
+
+    pipeline._commit_at_stop = commit
+    return pipeline
+
+
+def _apply_seed(pipeline, count: int) -> None:
+    """Apply `count` events as live batches do, without publishing: the state a stop finds."""
+    lines = [line for line in SEED.read_bytes().splitlines() if line.strip()][:count]
+    for offset, line in enumerate(lines):
+        pipeline.processor.process(InputRecord(line, None, "events", 0, offset), publish=False)
+    pipeline._events_since_snapshot += len(lines)
+
+
+def _offsets(store: SnapshotStore, path: Path) -> dict:
+    return store.read_header(path)["offsets"]
+
+
+def test_a_stop_writes_what_was_applied_since_the_last_snapshot_after_committing(tmp_path, caplog):
+    pipeline = _pipeline(tmp_path)
+    _apply_seed(pipeline, 9)
+    asyncio.run(pipeline.snapshot_at_stop())
+    (path,) = pipeline.snapshots.paths()
+    assert _offsets(pipeline.snapshots, path) == {"0": 9}
+    restored = pipeline.snapshots.load(path)
+    assert restored.engine.stats()["relations"] == pipeline.engine.stats()["relations"] > 0
+    assert pipeline.committed_at_stop == [0]  # the commit came before the write
+    assert pipeline._events_since_snapshot == 0 and not pipeline._engine_lock.locked()
+    assert "snapshot at stop" in caplog.text and "a restart replays nothing before them" in caplog.text
+    assert pipeline.registry.get_sample_value("coi_snapshots_written_total", {"writer": "child"}) == 1
+
+
+def test_without_room_to_fork_the_stop_writes_it_in_a_thread(tmp_path, monkeypatch):
+    pipeline = _pipeline(tmp_path, fits=False)
+    monkeypatch.setattr(SnapshotStore, "save_in_child", lambda *args: pytest.fail("forked"))
+    _apply_seed(pipeline, 5)
+    asyncio.run(pipeline.snapshot_at_stop())
+    (path,) = pipeline.snapshots.paths()
+    assert _offsets(pipeline.snapshots, path) == {"0": 5}
+    assert pipeline.snapshots.load(path) is not None  # whole and authenticated
+    assert pipeline.registry.get_sample_value("coi_snapshots_written_total", {"writer": "thread"}) == 1
+
+
+def test_nothing_applied_since_the_last_snapshot_writes_none(tmp_path, caplog):
+    pipeline = _pipeline(tmp_path)
+    asyncio.run(pipeline.snapshot_at_stop())
+    assert pipeline.snapshots.paths() == []
+    assert "nothing applied since the last one" in caplog.text
+
+
+def test_switched_off_a_stop_writes_none(tmp_path):
+    pipeline = _pipeline(tmp_path, snapshot_at_stop=False)
+    _apply_seed(pipeline, 5)
+    asyncio.run(pipeline.snapshot_at_stop())
+    assert pipeline.snapshots.paths() == []
+    assert pipeline.committed_at_stop == []
+
+
+def test_a_write_the_last_one_says_is_too_long_is_not_started(tmp_path, monkeypatch, caplog):
+    pipeline = _pipeline(tmp_path, snapshot_at_stop_seconds=5)
+    monkeypatch.setattr(SnapshotStore, "save_in_child", lambda *args: pytest.fail("started"))
+    _apply_seed(pipeline, 5)
+    pipeline._last_write_seconds = 42.0
+    asyncio.run(pipeline.snapshot_at_stop())
+    assert pipeline.snapshots.paths() == []
+    assert "the last one took 42.0s to write" in caplog.text
+    assert "the restart replays the 5 events applied since" in caplog.text
+
+
+def _slow_save(seconds: float):
+    real = SnapshotStore.save
+
+    def save(store, state):
+        time.sleep(seconds)
+        return real(store, state)
+
+    return save
+
+
+def test_a_forked_writer_still_going_at_the_deadline_is_killed_and_leaves_nothing(tmp_path, monkeypatch, caplog):
+    pipeline = _pipeline(tmp_path, snapshot_at_stop_seconds=0.5)
+    monkeypatch.setattr(SnapshotStore, "save", _slow_save(30))  # (the child inherits it)
+    _apply_seed(pipeline, 5)
+    started = time.monotonic()
+    asyncio.run(pipeline.snapshot_at_stop())
+    assert time.monotonic() - started < 10
+    assert pipeline.snapshots.paths() == []
+    assert not list(pipeline.snapshots.directory.glob(".tmp-*"))  # the killed writer's file removed
+    assert "not written within snapshot_at_stop_seconds" in caplog.text
+    assert pipeline._events_since_snapshot == 5 and not pipeline._engine_lock.locked()
+
+
+def test_a_thread_writer_still_going_at_the_deadline_does_not_hold_the_stop(tmp_path, monkeypatch, caplog):
+    pipeline = _pipeline(tmp_path, fits=False, snapshot_at_stop_seconds=0.5)
+    monkeypatch.setattr(SnapshotStore, "save", _slow_save(30))
+    _apply_seed(pipeline, 5)
+    started = time.monotonic()
+    asyncio.run(pipeline.snapshot_at_stop())
+    assert time.monotonic() - started < 5
+    assert pipeline.snapshots.paths() == []
+    assert "not written within snapshot_at_stop_seconds" in caplog.text
+
+
+def test_a_busy_engine_at_the_deadline_means_no_snapshot_and_no_wait_beyond_it(tmp_path, caplog):
+    pipeline = _pipeline(tmp_path, snapshot_at_stop_seconds=0.3)
+    _apply_seed(pipeline, 5)
+
+    async def stop_during_a_catch_up() -> None:
+        async with pipeline._engine_lock:  # a catch-up's replay holds it
+            await pipeline.snapshot_at_stop()
+
+    started = time.monotonic()
+    asyncio.run(stop_during_a_catch_up())
+    assert time.monotonic() - started < 3
+    assert pipeline.snapshots.paths() == []
+    assert "the engine was busy" in caplog.text
+
+
+def test_a_periodic_write_under_way_is_awaited_and_the_events_after_it_written_too(tmp_path):
+    pipeline = _pipeline(tmp_path, snapshot_every_events=1)
+    _apply_seed(pipeline, 4)
+
+    async def scenario() -> None:
+        async with pipeline._engine_lock:
+            await pipeline._snapshot_if_due(0)  # a forked periodic write at offset 4, still running
+        assert pipeline._snapshot_write is not None
+        _apply_seed(pipeline, 7)  # offsets 0-6 again: the processor's position moves to 7
+        await pipeline.snapshot_at_stop()
+
+    asyncio.run(scenario())
+    newest, older = pipeline.snapshots.paths()
+    assert _offsets(pipeline.snapshots, older) == {"0": 4}
+    assert _offsets(pipeline.snapshots, newest) == {"0": 7}
