@@ -661,7 +661,7 @@ class Pipeline:
         nothing (before, it replayed up to `snapshot_every_events` events, or the whole log of a worker that never
         wrote one). Within `snapshot_at_stop_seconds`: a write that the last one says would take longer is not
         started, and one still going then is given up (a forked writer is killed; a thread's dies with the
-        process, and the next start removes its temporary file). Nothing here raises: a snapshot not taken costs
+        process); either way its temporary file is removed. Nothing here raises: a snapshot not taken costs
         a longer restart, never an event, and the older snapshots stay as they were."""
         s = self.settings
         if self.snapshots is None or not s.snapshot_at_stop:
@@ -673,7 +673,7 @@ class Pipeline:
                 await asyncio.wait_for(asyncio.shield(self._snapshot_write), deadline - time.monotonic())
             except Exception:  # noqa: BLE001 - a timeout; a failed write is logged by its own callback
                 pass
-            if self._snapshot_write is not None:
+            if self._snapshot_write is not None and not self._snapshot_write.done():
                 log.warning("no snapshot at stop: the one being written since before the stop is still going after "
                             "%.0fs (snapshot_at_stop_seconds)", s.snapshot_at_stop_seconds)
                 return
@@ -701,8 +701,12 @@ class Pipeline:
     async def _commit_at_stop(self) -> None:
         """Commit the published batches now rather than after the snapshot, so that a stop cut short while it writes
         (a grace period that ran out) republishes nothing."""
+        seconds = self.settings.snapshot_at_stop_seconds / 4  # a broker gone must not take the write's time
         try:
-            await self.app.consumer.commit()
+            await asyncio.wait_for(self.app.consumer.commit(), seconds)
+        except TimeoutError:
+            log.warning("commit before the snapshot at stop: no answer within %.1fs; writing the snapshot anyway",
+                        seconds)
         except Exception as exc:  # noqa: BLE001 - the consumer's own stop commits too
             log.warning("commit before the snapshot at stop failed: %s: %s", type(exc).__name__, exc)
 
@@ -713,16 +717,15 @@ class Pipeline:
         room = self._read_fork_room()
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
+        writer = "child" if room.fits else "thread"
         try:
             if room.fits:
                 pid = self.snapshots.save_in_child(state)
-                writer = "child"
                 # (the child is killed at the deadline: wait_for_child)
                 code = await loop.run_in_executor(None, self.snapshots.wait_for_child, pid, seconds)
                 if code != 0:
                     raise RuntimeError(f"snapshot writer (pid {pid}) exited with {code}")
             elif room.fits_thread and self.settings.snapshot_without_fork_room == "thread":
-                writer = "thread"
                 written: concurrent.futures.Future = concurrent.futures.Future()
                 # a daemon thread: one still pickling at the deadline must not hold the process's exit
                 threading.Thread(target=_settle, args=(written, self.snapshots.save, state), daemon=True,
@@ -732,6 +735,8 @@ class Pipeline:
                 log.warning("no snapshot at stop: no room to write it (%s)", room.describe())
                 return
         except TimeoutError:  # (asyncio's is the builtin since 3.11)
+            if writer == "thread":  # it dies with the process; its file goes now (unlinked, the write goes nowhere)
+                self.snapshots.remove_own_temporaries()
             log.warning("no snapshot at stop: not written within snapshot_at_stop_seconds (%.1fs left of it); the "
                         "restart replays the %d events applied since the last one", seconds,
                         self._events_since_snapshot)

@@ -462,6 +462,11 @@ class SnapshotStore:
         fsync_directory(self.directory)
         return _read_key(path)
 
+    def remove_own_temporaries(self) -> None:
+        """Remove the temporary files this process is writing (a write given up: `Pipeline.snapshot_at_stop`)."""
+        for leftover in self.directory.glob(f"{_TEMP_PREFIX}{os.getpid()}-*"):
+            leftover.unlink(missing_ok=True)
+
     def _remove_temporaries(self) -> None:
         if not self.directory.is_dir():
             return

@@ -107,19 +107,22 @@ def test_a_write_the_last_one_says_is_too_long_is_not_started(tmp_path, monkeypa
     assert "the restart replays the 5 events applied since" in caplog.text
 
 
-def _slow_save(seconds: float):
-    real = SnapshotStore.save
+def _slow_writes(monkeypatch, seconds: float) -> None:
+    """Every write into the snapshot's file waits first: the temporary file exists while the writer is slow."""
+    from streams import snapshots
 
-    def save(store, state):
+    real = snapshots._DigestingWriter.write
+
+    def write(writer, data):
         time.sleep(seconds)
-        return real(store, state)
+        return real(writer, data)
 
-    return save
+    monkeypatch.setattr(snapshots._DigestingWriter, "write", write)
 
 
 def test_a_forked_writer_still_going_at_the_deadline_is_killed_and_leaves_nothing(tmp_path, monkeypatch, caplog):
     pipeline = _pipeline(tmp_path, snapshot_at_stop_seconds=0.5)
-    monkeypatch.setattr(SnapshotStore, "save", _slow_save(30))  # (the child inherits it)
+    _slow_writes(monkeypatch, 30)  # (the child inherits it)
     _apply_seed(pipeline, 5)
     started = time.monotonic()
     asyncio.run(pipeline.snapshot_at_stop())
@@ -132,13 +135,14 @@ def test_a_forked_writer_still_going_at_the_deadline_is_killed_and_leaves_nothin
 
 def test_a_thread_writer_still_going_at_the_deadline_does_not_hold_the_stop(tmp_path, monkeypatch, caplog):
     pipeline = _pipeline(tmp_path, fits=False, snapshot_at_stop_seconds=0.5)
-    monkeypatch.setattr(SnapshotStore, "save", _slow_save(30))
+    _slow_writes(monkeypatch, 30)
     _apply_seed(pipeline, 5)
     started = time.monotonic()
     asyncio.run(pipeline.snapshot_at_stop())
     assert time.monotonic() - started < 5
     assert pipeline.snapshots.paths() == []
     assert "not written within snapshot_at_stop_seconds" in caplog.text
+    assert not list(pipeline.snapshots.directory.glob(".tmp-*"))
 
 
 def test_a_busy_engine_at_the_deadline_means_no_snapshot_and_no_wait_beyond_it(tmp_path, caplog):
