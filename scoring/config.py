@@ -232,8 +232,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
         raise ValueError(f"{path}: not valid YAML: {getattr(exc, 'problem', None) or exc}{where}") from None
     if not isinstance(document, dict):
-        # the worker's settings file (TOML, COI_RISK_CONFIG) is passed with --config to the other commands, whose
-        # text, "key = value" lines, YAML reads as one string
+        # a settings file (TOML, `--settings` of the worker's commands) given as a scoring config: its text,
+        # "key = value" lines, YAML reads as one string
         settings = path.suffix == ".toml" or (isinstance(document, str) and " = " in document)
         raise ValueError(f"{path}: a scoring config is a YAML mapping (scoring/defaults.yaml)" + (
             "; this looks like a settings file (TOML), which `score` and `export-bods` do not take: the scoring "

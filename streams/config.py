@@ -1,6 +1,6 @@
 """All configuration of the streaming side, in one place: the `Settings` declaration.
 
-Precedence, lowest first: built-in defaults, a TOML file (`--config PATH` or `COI_RISK_CONFIG`), environment
+Precedence, lowest first: built-in defaults, a TOML file (`--settings PATH` or `COI_RISK_CONFIG`), environment
 variables (`COI_<FIELD>`, plus the conventional `KAFKA_BOOTSTRAP_SERVERS`), command-line flags. Adding a setting is
 one line in `Settings`; the command-line flags (fields marked `flag=...`) and the environment handed to a child
 worker (`child_environment`) are derived from the declaration, not kept as lists of names.
@@ -25,6 +25,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+import yaml
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.sources import DefaultSettingsSource, EnvSettingsSource, InitSettingsSource
@@ -61,12 +62,14 @@ class SaslMechanism(StrEnum):
 
 
 def flag(group: str) -> dict[str, Any]:
-    """Marks a field as a command-line flag of `group` ("connection": every Kafka-facing command; "worker")."""
+    """Marks a field as a command-line flag of `group` ("connection": every Kafka-facing command; "worker";
+    "scoring": the commands that score)."""
     return {"flag": group}
 
 
 CONNECTION = flag("connection")
 WORKER = flag("worker")
+SCORING = flag("scoring")
 
 
 class Settings(BaseSettings):
@@ -119,7 +122,8 @@ class Settings(BaseSettings):
     web_max_concurrent_renders: int = Field(default=1, ge=1)
     web_faust_views: bool = False  # Faust's /router and /table views (cluster topology, table data)
     data_dir: str = ".run/worker"
-    scoring_config: str | None = Field(default=None, description="path to a scoring config overriding defaults")
+    scoring_config: str | None = Field(default=None, json_schema_extra=SCORING,
+                                       description="YAML scoring config overriding scoring/defaults.yaml")
     max_event_bytes: int = Field(default=DEFAULT_MAX_EVENT_BYTES, ge=256)
     local_broker_port: int = Field(default=9092, ge=1, le=65535)
     lag_interval_seconds: float = Field(default=5.0, gt=0)
@@ -377,14 +381,28 @@ class TomlFileSource(InitSettingsSource):
                 with Path(path).open("rb") as handle:
                     document = tomllib.load(handle)
             except OSError as exc:
-                raise SettingsError(f"cannot read the settings file {path} (--config or {CONFIG_FILE_ENV}): "
+                raise SettingsError(f"cannot read the settings file {path} (--settings or {CONFIG_FILE_ENV}): "
                                     f"{exc.strerror}") from None
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise SettingsError(f"the settings file {path} is not valid TOML: {exc}") from None
+                raise SettingsError(f"the settings file {path} is not valid TOML: {exc}"
+                                    + _scoring_config_hint(Path(path))) from None
         table = document.get("coi-risk", document)
         if not isinstance(table, dict):
             raise SettingsError(f"the settings file {path}: [coi-risk] must be a table of settings")
         super().__init__(settings_cls, table)
+
+
+def _scoring_config_hint(path: Path) -> str:
+    """What to say where a scoring config (YAML) was given as the settings file: the flag it belongs to."""
+    from scoring.config import ScoringConfig
+
+    try:
+        document = yaml.safe_load(path.read_text())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return ""
+    if isinstance(document, dict) and document and set(document) <= set(ScoringConfig.model_fields):
+        return "; this looks like a scoring config (YAML): give it with --scoring-config (or COI_SCORING_CONFIG)"
+    return ""
 
 
 def load_settings(config_file: str | os.PathLike | None = None, environ: Mapping[str, str] | None = None,
@@ -398,7 +416,7 @@ def load_settings(config_file: str | os.PathLike | None = None, environ: Mapping
     return Settings(_build_sources=(sources, flags))
 
 
-def load_scoring_config(path: str | os.PathLike | None, setting: str = "COI_SCORING_CONFIG"):
+def load_scoring_config(path: str | os.PathLike | None, setting: str = "--scoring-config or COI_SCORING_CONFIG"):
     """The scoring configuration (defaults overridden by the YAML file at `path`); a file that is missing, not YAML
     or not a scoring configuration is a `SettingsError` naming the file and `setting`, where it was given."""
     from scoring import ScoringConfig
@@ -468,7 +486,7 @@ class _RefuseSecretFlag(argparse.Action):
         name = self.dest
         parser.error(f"{option_string} is not accepted: command-line arguments are visible to every user in the "
                      f"process list. Set {env_name(name)} or put the secret in a file named by "
-                     f"{env_name(name + SECRET_FILE_SUFFIX)} (or `{name}{SECRET_FILE_SUFFIX}` in the --config file).")
+                     f"{env_name(name + SECRET_FILE_SUFFIX)} (or `{name}{SECRET_FILE_SUFFIX}` in the --settings file).")
 
 
 def _add_flags(group, fields: dict[str, Any]) -> None:
@@ -491,13 +509,20 @@ def _add_flags(group, fields: dict[str, Any]) -> None:
 
 def add_connection_flags(parser) -> None:
     """Flags every Kafka-facing command shares; `settings_from_args` reads them back."""
-    group = parser.add_argument_group("connection (flags > environment > --config file > defaults)")
-    group.add_argument("--config", dest="config_file", help="TOML file with settings (or COI_RISK_CONFIG)")
+    group = parser.add_argument_group("connection (flags > environment > --settings file > defaults)")
+    # `--config` was its only name; `score` took a scoring config under it: one name for each kind of file now
+    group.add_argument("--settings", "--config", dest="config_file", metavar="FILE",
+                       help="TOML file with settings (or COI_RISK_CONFIG; --config is its older name)")
     _add_flags(group, _flag_fields("connection"))
 
 
 def add_worker_flags(parser) -> None:
     _add_flags(parser.add_argument_group("worker"), _flag_fields("worker"))
+
+
+def add_scoring_flags(parser) -> None:
+    """`--scoring-config`, for the commands that score (the worker, replay, audit, load, snapshot)."""
+    _add_flags(parser.add_argument_group("scoring"), _flag_fields("scoring"))
 
 
 def settings_from_args(args, **extra: Any) -> Settings:

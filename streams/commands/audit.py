@@ -9,12 +9,13 @@ from pathlib import Path
 
 from streams.commands.exits import EXIT_USAGE
 from streams.commands.replay import position
-from streams.config import add_connection_flags, settings_from_args
+from streams.config import add_connection_flags, add_scoring_flags, settings_from_args
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("audit", help="audit report for a pair or an entity at a point in the log")
     add_connection_flags(parser)
+    add_scoring_flags(parser)
     subject = parser.add_mutually_exclusive_group(required=True)
     subject.add_argument("--pair", nargs=2, metavar=("ACTOR_ID", "COUNTERPARTY_ID"))
     subject.add_argument("--entity", metavar="ENTITY_ID")

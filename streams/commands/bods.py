@@ -26,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("file", metavar="FILE.jsonl", help="relationship events, one a line ('-' for stdin)")
     parser.add_argument("--as-of", type=dt.date.fromisoformat, metavar="DATE",
                         help="read the graph on this date (default: the latest observed_at in the file)")
-    parser.add_argument("--config", metavar="PATH", help="YAML overriding scoring/defaults.yaml (e.g. the rule)")
+    parser.add_argument("--scoring-config", "--config", dest="config", metavar="FILE",
+                        help="YAML overriding scoring/defaults.yaml, e.g. the rule (--config is its older name)")
     parser.set_defaults(func=run)
 
 
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
     if (refused := refuse_unusable_input(args.file, "export-bods")) is not None:
         return refused
-    config = load_scoring_config(args.config, "--config")
+    config = load_scoring_config(args.config, "--scoring-config")
     engine = Engine(config, as_of=args.as_of)
     refs: dict[str, dict] = {}
     owners: set[str] = set()

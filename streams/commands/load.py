@@ -32,12 +32,13 @@ from pathlib import Path
 
 from streams.commands.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 from streams.commands.inputs import refuse_unusable_input
-from streams.config import add_connection_flags
+from streams.config import add_connection_flags, add_scoring_flags
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("load", help="bulk-load the input log (after publishing FILE) into a snapshot")
     add_connection_flags(parser)
+    add_scoring_flags(parser)
     parser.add_argument("file", nargs="?", help="JSON-lines events to publish to the input topic first")
     parser.add_argument("--app-id", help="Faust app id whose worker will start from the snapshot")
     parser.add_argument("--snapshot-dir", help="default: the snapshot_dir setting (<data_dir>/snapshots)")

@@ -13,12 +13,13 @@ import datetime as dt
 import json
 import sys
 
-from streams.config import add_connection_flags, settings_from_args
+from streams.config import add_connection_flags, add_scoring_flags, settings_from_args
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("replay", help="re-run the engine over the input topic (read-only)")
     add_connection_flags(parser)
+    add_scoring_flags(parser)
     parser.add_argument("--from", dest="start", default="beginning", type=position,
                         help="beginning | partition:offset[,...] | ISO timestamp (append time)")
     parser.add_argument("--to", dest="end", default="end", type=position,

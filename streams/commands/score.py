@@ -36,7 +36,8 @@ def register(subparsers) -> None:
     parser.add_argument("--as-of", type=dt.date.fromisoformat, metavar="DATE",
                         help="read the graph as of this validity date (default: the latest observed_at in the file)")
     parser.add_argument("--json", action="store_true", help="print one RiskScore JSON object per line")
-    parser.add_argument("--config", metavar="PATH", help="YAML overriding scoring/defaults.yaml")
+    parser.add_argument("--scoring-config", "--config", dest="config", metavar="FILE",
+                        help="YAML overriding scoring/defaults.yaml (--config is its older name)")
     parser.add_argument("--min-band", choices=_BAND_NAMES, default="low",
                         help="print pairs from this band upwards (default: low)")
     parser.set_defaults(func=run)
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     if (refused := refuse_unusable_input(args.file, "score")) is not None:
         return refused
     try:
-        config = load_scoring_config(args.config, "--config")
+        config = load_scoring_config(args.config, "--scoring-config")
     except SettingsError as exc:
         print(f"coi-risk score: {exc}", file=sys.stderr)
         return EXIT_USAGE

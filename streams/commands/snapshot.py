@@ -22,7 +22,7 @@ from pathlib import Path
 
 from streams.commands.exits import EXIT_FAILED, EXIT_USAGE
 from streams.commands.inputs import refuse_unusable_input
-from streams.config import add_connection_flags, settings_from_args
+from streams.config import add_connection_flags, add_scoring_flags, settings_from_args
 
 
 def register(subparsers) -> None:
@@ -33,6 +33,7 @@ def register(subparsers) -> None:
                                   ("import", "turn a portable file into a snapshot the worker loads", run_import)):
         action = actions.add_parser(name, help=help_text)
         add_connection_flags(action)
+        add_scoring_flags(action)
         action.add_argument("--snapshot-dir", help="default: the snapshot_dir setting (<data_dir>/snapshots)")
         action.add_argument("--app-id", help="Faust app id whose snapshots these are")
         action.set_defaults(func=func)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from streams.config import add_connection_flags, add_worker_flags, settings_from_args
+from streams.config import add_connection_flags, add_scoring_flags, add_worker_flags, settings_from_args
 
 # EX_UNAVAILABLE: a supervisor restarting the worker gets a distinct code for "Kafka not usable as configured"
 EXIT_KAFKA_NOT_USABLE = 69
@@ -15,6 +15,7 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("worker", help="run the streaming worker (Faust) against Kafka")
     add_connection_flags(parser)
     add_worker_flags(parser)
+    add_scoring_flags(parser)
     parser.add_argument("--loglevel", default="info", choices=["crit", "error", "warn", "info", "debug"])
     parser.set_defaults(func=run)
 

@@ -42,10 +42,10 @@ def one_line(text: str) -> str:
     ("COI_WEB_PORT", "0", "setting web_port (COI_WEB_PORT, --web-port): Input should be greater than or equal to 1"),
     ("COI_BOOTSTRAP_SERVER", "127.0.0.1:1", "COI_BOOTSTRAP_SERVER is not a setting (did you mean "
                                             "COI_BOOTSTRAP_SERVERS?)"),
-    ("COI_RISK_CONFIG", "/nonexistent/coi.toml", "cannot read the settings file /nonexistent/coi.toml (--config or "
+    ("COI_RISK_CONFIG", "/nonexistent/coi.toml", "cannot read the settings file /nonexistent/coi.toml (--settings or "
                                                  "COI_RISK_CONFIG): No such file or directory"),
     ("COI_SCORING_CONFIG", "/nonexistent/scoring.yaml", "cannot load config /nonexistent/scoring.yaml "
-                                                        "(COI_SCORING_CONFIG): No such file or directory"),
+                                                        "(--scoring-config or COI_SCORING_CONFIG): No such file or directory"),
     ("COI_SECURITY_PROTOCOL", "SASL_SSL", "SASL_SSL needs sasl_mechanism, sasl_username and sasl_password"),
 ])
 def test_a_wrong_setting_is_one_line_naming_it_and_exit_2(monkeypatch, capsys, tmp_path, variable, value, says):
@@ -77,7 +77,7 @@ def test_a_wrong_settings_file_is_one_line(capsys, tmp_path, content, says):
 
 def test_a_settings_file_that_is_a_directory_is_one_line(capsys, tmp_path):
     assert main(["topics", "describe", "--config", str(tmp_path)]) == 2
-    assert one_line(capsys.readouterr().err).endswith(f"cannot read the settings file {tmp_path} (--config or "
+    assert one_line(capsys.readouterr().err).endswith(f"cannot read the settings file {tmp_path} (--settings or "
                                                       "COI_RISK_CONFIG): Is a directory")
 
 
@@ -101,15 +101,15 @@ def test_a_settings_error_never_shows_a_secret(monkeypatch, capsys, tmp_path):
 def test_a_scoring_config_that_is_not_yaml_is_one_line(capsys, tmp_path):
     config = tmp_path / "scoring.yaml"
     config.write_text("bands: [1\n")
-    assert main(["score", str(SEED), "--config", str(config)]) == 2  # a yaml.ParserError traceback before
-    assert "(--config): not valid YAML: expected ',' or ']'" in one_line(capsys.readouterr().err)
-    assert main(["export-bods", str(SEED), "--config", str(tmp_path / "missing.yaml")]) == 2
+    assert main(["score", str(SEED), "--scoring-config", str(config)]) == 2  # a yaml.ParserError traceback before
+    assert "(--scoring-config): not valid YAML: expected ',' or ']'" in one_line(capsys.readouterr().err)
+    assert main(["export-bods", str(SEED), "--config", str(tmp_path / "missing.yaml")]) == 2  # (its older name)
     assert one_line(capsys.readouterr().err) == (f"coi-risk export-bods: cannot load config {tmp_path}/missing.yaml "
-                                                 "(--config): No such file or directory")
+                                                 "(--scoring-config): No such file or directory")
 
 
 def test_a_settings_file_given_as_a_scoring_config_is_named_as_one(capsys, tmp_path):
-    # --config is the settings file (TOML) for the worker's commands, a scoring config (YAML) for score: a user's
+    # --config was the settings file (TOML) for the worker's commands, a scoring config (YAML) for score: a user's
     # review passed the one for the other and read only "a scoring config is a YAML mapping"
     settings = tmp_path / "settings.toml"
     settings.write_text('bootstrap_servers = "127.0.0.1:9092"\nsnapshot_every_events = 5000\n')
@@ -118,6 +118,36 @@ def test_a_settings_file_given_as_a_scoring_config_is_named_as_one(capsys, tmp_p
         "a scoring config is a YAML mapping (scoring/defaults.yaml); this looks like a settings file (TOML), which "
         "`score` and `export-bods` do not take: the scoring config of a settings file is the one its scoring_config "
         "names")
+
+
+def test_a_scoring_config_given_as_the_settings_file_names_the_flag_it_belongs_to(capsys, tmp_path):
+    config = tmp_path / "scoring.yaml"
+    config.write_text("ownership:\n  rule: ofac\nbands:\n  high: 0.6\n")
+    assert main(["snapshot", "list", "--snapshot-dir", str(tmp_path), "--settings", str(config)]) == 2
+    assert one_line(capsys.readouterr().err).endswith(
+        "this looks like a scoring config (YAML): give it with --scoring-config (or COI_SCORING_CONFIG)")
+    other = tmp_path / "other.yaml"  # YAML, but not a scoring config: no guess
+    other.write_text("name: x\nitems:\n  - 1\n")
+    assert main(["snapshot", "list", "--snapshot-dir", str(tmp_path), "--settings", str(other)]) == 2
+    assert "scoring config" not in capsys.readouterr().err
+
+
+def test_each_kind_of_file_has_one_flag_on_every_command_and_the_older_name_still_works(tmp_path):
+    from streams.cli import build_parser
+    from streams.config import settings_from_args
+
+    settings = tmp_path / "coi.toml"
+    settings.write_text('app_id = "from-the-file"\n')
+    parser = build_parser()
+    for command in (["worker"], ["replay"], ["audit", "--pair", "a", "b"], ["load", "x.jsonl"],
+                    ["snapshot", "export", "-o", "x"]):
+        for flag in ("--settings", "--config"):
+            args = parser.parse_args([*command, flag, str(settings), "--scoring-config", "rules.yaml"])
+            read = settings_from_args(args)
+            assert (read.app_id, read.scoring_config) == ("from-the-file", "rules.yaml"), (command, flag)
+    for command in (["score", "x.jsonl"], ["export-bods", "x.jsonl"]):
+        for flag in ("--scoring-config", "--config"):
+            assert parser.parse_args([*command, flag, "rules.yaml"]).config == "rules.yaml"
 
 
 # --- Kafka not reachable, stdout closed -------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import ssl
 import pytest
 from pydantic import ValidationError
 
-from streams.config import (REDACTED, Settings, add_connection_flags, add_worker_flags, load_settings,
+from streams.config import (REDACTED, Settings, add_connection_flags, add_scoring_flags, add_worker_flags, load_settings,
                             settings_from_args)
 
 
@@ -143,6 +143,7 @@ def test_every_flagged_field_has_a_flag_and_no_other_field_does():
     parser = argparse.ArgumentParser()
     add_connection_flags(parser)
     add_worker_flags(parser)
+    add_scoring_flags(parser)
     dests = {action.dest for action in parser._actions} - {"help", "config_file"}
     flagged = {name for name, field in Settings.model_fields.items() if (field.json_schema_extra or {}).get("flag")}
     assert dests == flagged
