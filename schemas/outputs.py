@@ -62,6 +62,11 @@ class PathEdge(_Output):
                     "oldest are listed), or cut because the message would otherwise exceed the worker's "
                     "max_message_bytes (the first ones listed are kept); the weight counts them all. Absent when "
                     "every statement is listed.")
+    role: str | None = Field(
+        default=None, exclude_if=lambda role: role is None,
+        description="A seat's role in its body (chair, vice chair, member...) as the source states it: it weighs the "
+                    "seat's share of the body's authority (the scoring config's `authority.seat_roles`). Absent for "
+                    "other relations and for a seat without one.")
 
 
 class PathKind(StrEnum):

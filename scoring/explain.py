@@ -6,8 +6,9 @@ behind each hop, and a line a person can read, e.g.
 
 An arrow `-type->` walks a relation in its direction, `<-type-` against it (symmetric relations always read
 `-type->`). In brackets: the stake (`25%?` = no percentage given, the configured default assumed; `≤10%?` = none
-given but at most 10%, so just under 10% assumed), the amount,
-the status when weaker than confirmed, and the end date of a relation that has ended.
+given but at most 10%, so just under 10% assumed), a seat's role where the source states one (it weighs the seat:
+`authority.seat_roles`), the amount, the status when weaker than confirmed, and the end date of a relation that has
+ended.
 
 The path, edge and evidence models are built from the graph's records, which hold validated values of exactly the
 models' field types, so they are assembled without running validation again (`_assembled`): a score shows
@@ -162,7 +163,9 @@ def explanation(path: Path, graph: Names, strength: Strength, cfg: ScoringConfig
                                         "edges": tuple(edges)})
 
 
-_LISTS_ALL = frozenset({"evidence_omitted"})  # an edge that lists every statement (most): the field keeps its default
+# fields an edge leaves at their defaults (absent from its JSON): most list every statement, and only seats keep a role
+_DEFAULTED = {(False, False): frozenset({"evidence_omitted", "role"}), (True, False): frozenset({"role"}),
+              (False, True): frozenset({"evidence_omitted"}), (True, True): frozenset()}
 
 
 def _edge(hop: Hop, graph: Names, cfg: ScoringConfig) -> PathEdge:
@@ -174,8 +177,8 @@ def _edge(hop: Hop, graph: Names, cfg: ScoringConfig) -> PathEdge:
         "source_id": rec.source, "source_name": graph.name(rec.source),
         "target_id": rec.target, "target_name": graph.name(rec.target),
         "forward": bool(hop.forward), "status": rec.status._value_, "weight": float(cfg.round(hop.weight)),
-        "evidence": tuple([evidence(statement, cfg) for statement in listed]), "evidence_omitted": omitted},
-        _LISTS_ALL if not omitted else frozenset())
+        "evidence": tuple([evidence(statement, cfg) for statement in listed]), "evidence_omitted": omitted,
+        "role": rec.role}, _DEFAULTED[bool(omitted), rec.role is not None])
 
 
 def _arrow(hop: Hop, strength: Strength) -> str:
@@ -261,6 +264,8 @@ def path_text(path: Path, graph: Names, strength: Strength) -> str:
 
 def hop_label(rec: Relation, strength: Strength) -> str:
     qualifiers = []
+    if rec.role is not None:  # (kept for seats only: `graph.Relation`)
+        qualifiers.append(shortened(rec.role))
     if rec.type in STAKE_TYPES:
         stake, assumed = strength.stake(rec)
         cap = strength.stake_cap(rec)
@@ -277,6 +282,15 @@ def hop_label(rec: Relation, strength: Strength) -> str:
     if rec.end is not None and rec.end < strength.day:
         qualifiers.append(f"ended {rec.end.isoformat()}")
     return rec.type.value + (f"[{', '.join(qualifiers)}]" if qualifiers else "")
+
+
+_ROLE_SHOWN = 60  # characters of a role in a path's text; its edge's `role` has all of it
+
+
+def shortened(role: str) -> str:
+    """A role as a path's text shows it: on one line, at most `_ROLE_SHOWN` characters."""
+    one_line = " ".join(role.split())
+    return one_line if len(one_line) <= _ROLE_SHOWN else one_line[:_ROLE_SHOWN - 1].rstrip() + "…"
 
 
 def format_amount(amount: float, currency: str | None) -> str:

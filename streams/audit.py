@@ -49,11 +49,18 @@ def _paths(value: dict) -> list[dict]:
              "edges": [{"relation_id": e["relation_id"], "relation_type": e["relation_type"],
                         "from": e["source_name"], "to": e["target_name"], "status": e["status"],
                         "evidence": e["evidence"],
+                        # a seat's role, which weighs it (absent otherwise, as in the message)
+                        **({"role": e["role"]} if e.get("role") else {}),
                         # statements not listed (the scoring config's limit, or cut to fit max_message_bytes;
                         # absent when none, as in the message)
                         **({"evidence_omitted": e["evidence_omitted"]} if e.get("evidence_omitted") else {})}
                        for e in path["edges"]]}
             for path in value["authority_paths"] + value["commercial_paths"]]
+
+
+def _role(edge: dict) -> str:
+    """", role <the seat's role>" where the edge is a seat with one (it weighs the seat), else nothing."""
+    return f", role {edge['role']}" if edge.get("role") else ""
 
 
 def _left_out(edge: dict) -> str | None:
@@ -151,7 +158,7 @@ def _evidence_lines(path: dict) -> list[str]:
         for ev in edge["evidence"]:
             # a statement without its words is the extractor's say-so: said, so that an auditor asks for them
             quote = f' - "{_md(ev["quote"])}"' if ev.get("quote") else " - no quote"
-            lines.append(f"    - {_md_code(edge['relation_id'])} ({_md(edge['relation_type'])}, "
+            lines.append(f"    - {_md_code(edge['relation_id'])} ({_md(edge['relation_type'])}{_md(_role(edge))}, "
                          f"{_md(edge['status'])}): event {_md_code(ev['event_id'])} at offset "
                          f"{_md(ev.get('offset') or '-')}, {_md(ev['publisher'])}, {_md_source(ev['source_url'])}, "
                          f"extractor {_md(ev['extractor'])}, confidence {_md(ev['confidence'])}{quote}")
@@ -267,7 +274,8 @@ def render_html(report: dict) -> str:
         for path in t["paths"]:
             evidence = "".join(
                 "".join(
-                    f"<li><code>{html.escape(edge['relation_id'])}</code> ({html.escape(edge['relation_type'])}, "
+                    f"<li><code>{html.escape(edge['relation_id'])}</code> ({html.escape(edge['relation_type'])}"
+                    f"{html.escape(_role(edge))}, "
                     f"{html.escape(edge['status'])}): event <code>{html.escape(ev['event_id'])}</code>, offset "
                     f"{html.escape(str(ev.get('offset') or '-'))}, {html.escape(ev['publisher'])}, "
                     f"{_link(ev['source_url'])}, extractor "

@@ -109,13 +109,17 @@ def test_assembled_paths_edges_and_evidence_equal_validated_ones(make, config):
     # scoring.explain builds them without validation: they must be what validation would build, field for field
     from scoring.engine import Engine
     engine = Engine(config)
+    board = ("board", "PublicBody", "Banking Board", ())
     events = conflict(make) + [make("payment", "son", "exchange", amount=2_500_000, currency="USD", end="2025-01-01"),
-                               make("ownership", "son", "exchange", percentage=0, observed_at="2025-06-02T00:00:00Z")]
+                               make("ownership", "son", "exchange", percentage=0, observed_at="2025-06-02T00:00:00Z"),
+                               make("membership", "minister", board, role="vice chair"),  # an edge with a role
+                               make("oversees", board, "exchange")]
     for offset, event in enumerate(events):
         engine.apply(event, offset=f"0:{offset}")
     engine.load(load_seed_events())
     scores = engine.scores()
     assert len(scores) > 2
+    assert any(edge.role == "vice chair" for score in scores for path in score.authority_paths for edge in path.edges)
     for score in scores:
         for path in (*score.authority_paths, *score.commercial_paths):
             assert_as_validated(path)

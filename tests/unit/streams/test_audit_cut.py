@@ -96,3 +96,26 @@ def test_a_statement_without_its_words_says_so_in_the_audit():
 
     assert _evidence_lines(path(None))[0].endswith("confidence 0.9 - no quote")
     assert _evidence_lines(path("He controls it."))[0].endswith('confidence 0.9 - "He controls it."')
+
+
+def test_a_seat_shows_its_role_in_the_audit_as_in_the_message():
+    """A seat's role weighs it (chair above member): the audit's evidence says it, in Markdown, HTML and JSON."""
+    config = ScoringConfig.load()
+    processor = EventProcessor(Engine(config), AlertTracker(config))
+    make = EventFactory().make
+    committee = ("committee", "PublicBody", "Banking Committee", ())
+    events = [make("membership", "mayor", committee, role="Chair"), make("oversees", committee, "bank"),
+              make("family", "son", "mayor", relationship="son"), make("ownership", "son", "bank", percentage=40)]
+    items = []
+    for offset, event in enumerate(events):
+        rec = record(event.model_dump_json(by_alias=True).encode(), offset, key=event.relation_id.encode())
+        items.append(ReplayItem(rec, processor.process(rec), True))
+    report = build_report(items, pair=("mayor", "bank"))
+    seats = [edge for t in report["alert_transitions"] for path in t["paths"] for edge in path["edges"]
+             if edge["relation_type"] == "membership"]
+    assert seats and all(edge["role"] == "Chair" for edge in seats)
+    others = [edge for t in report["alert_transitions"] for path in t["paths"] for edge in path["edges"]
+              if edge["relation_type"] != "membership"]
+    assert others and all("role" not in edge for edge in others)
+    assert "(membership, role Chair, confirmed)" in render_markdown(report)
+    assert "(membership, role Chair, confirmed)" in render_html(report)
