@@ -8,6 +8,11 @@ synthetic events (bench/synthetic.py, seed 7); a worker with a snapshot every `-
 worker is started again and timed to /ready 200, with the events its catch-up replayed. Both ways run in one
 process, one after the other, on the same broker. Starts its own broker on port 19393 unless --bootstrap or
 KAFKA_BOOTSTRAP_SERVERS is given.
+
+With --load (a national register): `coi-risk load` bulk-loads N events into a snapshot once; then, on the same
+topics, each way in turn: the worker starts (from the newest snapshot), `--tail` more events are published and
+processed live, SIGTERM (timed), and the worker is started again (timed to ready, with the events it replayed).
+The first way's restart replays its tail from the load's snapshot; the second's stop writes one.
 """
 
 from __future__ import annotations
@@ -63,20 +68,68 @@ def run(bootstrap: str, events: int, every: int, at_stop: bool, workdir: Path) -
     return result
 
 
+def run_loaded(bootstrap: str, events: int, tail: int, workdir: Path) -> list[dict]:
+    import subprocess
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    settings = pipeline_settings(bootstrap, workdir)
+    register = workdir / "register.jsonl"
+    generated = generate_events(events + 2 * tail, seed=7)
+    with register.open("w") as out:
+        for _ in range(events):
+            out.write(json.dumps(next(generated), separators=(",", ":")) + "\n")
+    tails = [[next(generated) for _ in range(tail)] for _ in range(2)]
+    env = {"COI_SNAPSHOT_EVERY_EVENTS": str(10 * events), "COI_SNAPSHOT_EVERY_SECONDS": "36000",
+           "COI_GROUP_INSTANCE_ID": "bench-worker-0", "COI_SNAPSHOT_AT_STOP_SECONDS": "300"}
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "streams.cli", "load", str(register), "--quiet"], cwd=REPO, check=True,
+                   env={**settings.child_environment(os.environ), **env})
+    print(json.dumps({"events": events, "load_s": round(time.monotonic() - started, 1)}), flush=True)
+    rows, consumed = [], events
+    for at_stop, more in zip((False, True), tails):
+        worker = WorkerProcess(settings, workdir / f"worker-{at_stop}.log",
+                               extra_env={**env, "COI_SNAPSHOT_AT_STOP": "true" if at_stop else "false"})
+        worker.start()
+        produce(settings, more)
+        consumed += len(more)
+        wait_for(lambda: worker.metric("coi_events_consumed_total") >= len(more), timeout=7200, what="tail processed")
+        time.sleep(2.0)
+        started = time.monotonic()
+        worker.stop(timeout=900)
+        row = {"snapshot_at_stop": at_stop, "events": consumed, "stop_s": round(time.monotonic() - started, 2),
+               "exit_code": worker.process.returncode}
+        snapshots = sorted(settings.snapshot_path.glob("snapshot-*"))
+        row["snapshots"], row["newest_snapshot_mb"] = len(snapshots), round(snapshots[-1].stat().st_size / 2**20, 1)
+        row["ready_after_restart_s"] = round(timed_start(worker), 1)
+        row["replayed_after_restart"] = int(worker.metric("coi_recovered_events_total"))
+        row["published_after_restart"] = int(sum(
+            worker.metric("coi_published_total", topic=topic)
+            for topic in (settings.scores_topic, settings.alerts_topic, settings.dead_letter_topic)))
+        worker.stop()
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--every", type=int, default=60_000, help="snapshot_every_events of the worker")
     parser.add_argument("--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"))
     parser.add_argument("--port", type=int, default=19393, help="port of the broker this benchmark starts")
+    parser.add_argument("--load", action="store_true", help="bulk-load --events with `coi-risk load` first")
+    parser.add_argument("--tail", type=int, default=10_000, help="with --load: events processed live in each way")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="coi-bench-stop-") as directory:
         workdir = Path(directory)
         with bootstrap_or_local_broker(args.bootstrap, args.port, workdir / "kafka") as bootstrap:
-            for at_stop in (False, True):
-                rows.append(run(bootstrap, args.events, args.every, at_stop, workdir / f"at-stop-{at_stop}"))
-                print(json.dumps(rows[-1]), flush=True)
+            if args.load:
+                rows = run_loaded(bootstrap, args.events, args.tail, workdir / "loaded")
+            else:
+                for at_stop in (False, True):
+                    rows.append(run(bootstrap, args.events, args.every, at_stop, workdir / f"at-stop-{at_stop}"))
+                    print(json.dumps(rows[-1]), flush=True)
     print("\n| snapshot_at_stop | SIGTERM to exit s (exit code) | snapshots after the stop (newest MB) | ready after "
           "the restart s | events replayed | published by the restart |")
     print("|---|---|---|---|---|---|")
