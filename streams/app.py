@@ -22,6 +22,7 @@ import gc
 import itertools
 import logging
 import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -106,7 +107,15 @@ class Pipeline:
         self._events_since_refreeze = 0
         self._snapshot_at = time.monotonic()
         self._snapshot_write: asyncio.Future | None = None
-        self._last_write_seconds: float | None = None  # how long the last snapshot took to write, in this process
+        self._snapshot_child: int | None = None  # the pid of a periodic writer still running
+        # how long the last snapshot took to write (this process's, or the loaded one's header): what a stop expects
+        self._last_write_seconds: float | None = None
+        # events applied in all, and how many of them the newest snapshot written holds (a write that fails or is
+        # skipped leaves them unsaved: what a stop must still write down)
+        self._applied_events = 0
+        self._saved_events = 0
+        # set at a clean stop: a catch-up's replay ends at the next event (`streams.recovery.replay_into`)
+        self._stopping = threading.Event()
         self._output_names = {"scores": settings.scores_topic, "alerts": settings.alerts_topic,
                               "dead_letters": settings.dead_letter_topic}
         if settings.suggest_merges:
@@ -194,8 +203,12 @@ class Pipeline:
         async def stop_reading_log_ends(app, **kwargs):
             pipeline.log_ends.stop()
 
-        # sent once the consumer has stopped and the streams are empty (the last batch published and acked), before
-        # the producer's flush and the consumer's own stop
+        # sent once the consumer has stopped and the streams are empty (the last batch published, acked and
+        # committed), before the producer's flush and the consumer's own stop; in this order
+        @app.on_before_shutdown.connect
+        async def end_a_catch_up(app, **kwargs):
+            pipeline.stopping()
+
         @app.on_before_shutdown.connect
         async def snapshot_before_stopping(app, **kwargs):
             await pipeline.snapshot_at_stop()
@@ -353,7 +366,8 @@ class Pipeline:
         started = time.perf_counter()
         async with self._engine_lock:
             retries = itertools.chain(_CATCH_UP_RETRY_SECONDS, itertools.repeat(_CATCH_UP_RETRY_SECONDS[-1]))
-            while generation == self._generation:  # else a newer assignment took over
+            # else a newer assignment took over, or the worker is stopping
+            while generation == self._generation and not self._stopping.is_set():
                 try:
                     # inside the retries: a load that failed (the snapshot directory unreadable for a moment) is
                     # tried again, never skipped for a replay that would not know the snapshot or the bulk load
@@ -379,6 +393,11 @@ class Pipeline:
                          AUTOMATIC_COLLECTION_MEANING[self._automatic_collection],
                          self.settings.gc_refreeze_every_events, self.settings.gc_refreeze_every_seconds)
             self.sample_gauges()
+            if self._stopping.is_set():  # ended early: what it applied is the stop's snapshot's to write down
+                self._count_applied(applied)
+                log.info("catch-up ended by the stop after %d events, at offsets %s", applied,
+                         dict(self.processor.next_offsets))
+                return
             # the replayed events count toward the next snapshot (a consistent cut: what they published is out, and
             # a replay publishes nothing): a long recovery is written down without waiting for a live event
             await self._snapshot_if_due(applied)
@@ -393,7 +412,7 @@ class Pipeline:
         metrics, self.processor.metrics = self.processor.metrics, None
         try:
             applied = await asyncio.get_running_loop().run_in_executor(
-                None, replay_into, self.settings, self.processor, bounds)
+                None, replay_into, self.settings, self.processor, bounds, self._stopping)
         finally:
             self.processor.metrics = metrics
             # replayed and done (or failed for a reason that is no message's fault): a death from here on is not
@@ -508,6 +527,7 @@ class Pipeline:
         self.processor.next_offsets = {str(p): o for p, o in state.offsets.items()}
         self.processor.last_records = {str(p): r for p, r in state.last_records.items()}
         self._position_unchecked = True
+        self._last_write_seconds = state.write_seconds  # what writing it took: what a stop expects a write to take
         for partition, offset in state.offsets.items():
             self.metrics.snapshot_loaded_offset.labels(partition=str(partition)).set(offset)
         with contextlib.suppress(OSError):  # removed since (a newer one written by another worker): a gauge only
@@ -618,7 +638,7 @@ class Pipeline:
         thread instead, the lock held so that no batch changes the state meanwhile, or skipped, as
         `snapshot_without_fork_room` says (and skipped where a thread's writer would not fit either). Nothing here
         raises: a snapshot not taken costs a longer restart, never an event."""
-        self._events_since_snapshot += events
+        self._count_applied(events)
         s = self.settings
         if self.snapshots is None or not self._events_since_snapshot or self._snapshot_write is not None:
             return
@@ -629,9 +649,10 @@ class Pipeline:
         offsets = {int(p): o for p, o in self.processor.next_offsets.items()}
         state = SnapshotState(self.engine, self.processor.tracker, offsets,
                               {int(p): r for p, r in self.processor.last_records.items()})
+        holds = self._applied_events
         room = self._read_fork_room()
         if not room.fits:
-            await self._snapshot_without_fork(state, room)
+            await self._snapshot_without_fork(state, room, holds)
             return
         started = time.perf_counter()
         try:
@@ -641,8 +662,9 @@ class Pipeline:
             return
         pause = time.perf_counter() - started
         self.metrics.snapshot_pause.labels(writer="child").observe(pause)
+        self._snapshot_child = pid
         self._snapshot_write = asyncio.get_running_loop().run_in_executor(None, self._await_snapshot_child, pid,
-                                                                          offsets, pause)
+                                                                          offsets, pause, holds)
         self._snapshot_write.add_done_callback(self._snapshot_written)
 
     async def snapshot_if_stale(self) -> None:
@@ -655,65 +677,90 @@ class Pipeline:
         async with self._engine_lock:
             await self._snapshot_if_due(0)
 
+    def stopping(self) -> None:
+        """A clean stop began: a catch-up under way ends at its next event (else the process's exit waited for the
+        replay's thread, minutes on a long log), with what it applied kept for the stop's snapshot."""
+        self._stopping.set()
+
+    def _count_applied(self, events: int) -> None:
+        self._events_since_snapshot += events
+        self._applied_events += events
+
+    def _saved(self, holds: int) -> None:
+        """A snapshot holding the first `holds` events applied was written."""
+        self._saved_events = max(self._saved_events, holds)
+
     async def snapshot_at_stop(self) -> None:
-        """At a clean stop, once the consumer has stopped and the last batch is published: commit what was
-        published, then write a snapshot of what was applied since the last one, so that the restart replays
-        nothing (before, it replayed up to `snapshot_every_events` events, or the whole log of a worker that never
-        wrote one). Within `snapshot_at_stop_seconds`: a write that the last one says would take longer is not
-        started, and one still going then is given up (a forked writer is killed; a thread's dies with the
-        process); either way its temporary file is removed. Nothing here raises: a snapshot not taken costs
-        a longer restart, never an event, and the older snapshots stay as they were."""
+        """At a clean stop, once Faust has stopped the consumer, waited for the last batch and committed it: write
+        a snapshot of what was applied since the last one written, so that the restart replays nothing (before, it
+        replayed up to `snapshot_every_events` events, or the whole log of a worker that never wrote one). Only a
+        worker that holds input partitions writes one: a standby's, or one whose partitions were taken away,
+        would be the newest snapshot with an older state than the holder's.
+
+        Within `snapshot_at_stop_seconds`: a write that the last one says would take longer is not started, and
+        one still going then is given up (a forked writer is killed; a thread's dies with the process; either
+        way its temporary file is removed), as is a periodic writer still running then. Nothing here raises: a
+        snapshot not taken costs a longer restart, never an event, and the older snapshots stay as they were."""
         s = self.settings
         if self.snapshots is None or not s.snapshot_at_stop:
             return
         deadline = time.monotonic() + s.snapshot_at_stop_seconds
-        await self._commit_at_stop()
-        if self._snapshot_write is not None:  # a periodic write under way: let it finish first
-            try:
-                await asyncio.wait_for(asyncio.shield(self._snapshot_write), deadline - time.monotonic())
-            except Exception:  # noqa: BLE001 - a timeout; a failed write is logged by its own callback
-                pass
-            if self._snapshot_write is not None and not self._snapshot_write.done():
-                log.warning("no snapshot at stop: the one being written since before the stop is still going after "
-                            "%.0fs (snapshot_at_stop_seconds)", s.snapshot_at_stop_seconds)
-                return
+        if not await self._periodic_write_done(deadline):
+            return
         try:
             await asyncio.wait_for(self._engine_lock.acquire(), max(0.0, deadline - time.monotonic()))
         except TimeoutError:
-            log.warning("no snapshot at stop: the engine was busy (a catch-up) for %.0fs "
-                        "(snapshot_at_stop_seconds); the restart replays from the last snapshot",
-                        s.snapshot_at_stop_seconds)
+            log.warning("no snapshot at stop: the engine was busy for %.0fs (snapshot_at_stop_seconds); the restart "
+                        "replays from the last snapshot", s.snapshot_at_stop_seconds)
             return
         try:
-            if not self._events_since_snapshot:
-                log.info("no snapshot at stop: nothing applied since the last one")
+            unsaved = self._applied_events - self._saved_events
+            if not unsaved:
+                log.info("no snapshot at stop: every event applied is in the last snapshot written")
+                return
+            if not self._assigned:
+                log.info("no snapshot at stop: this worker holds no input partition (a standby, or its partitions "
+                         "were taken over); the worker holding them writes theirs")
                 return
             left = deadline - time.monotonic()
             if self._last_write_seconds is not None and self._last_write_seconds > left:
                 log.warning("no snapshot at stop: the last one took %.1fs to write, more than the %.1fs left of "
                             "snapshot_at_stop_seconds; the restart replays the %d events applied since",
-                            self._last_write_seconds, left, self._events_since_snapshot)
+                            self._last_write_seconds, left, unsaved)
                 return
-            await self._write_at_stop(left)
+            await self._write_at_stop(left, unsaved)
         finally:
             self._engine_lock.release()
 
-    async def _commit_at_stop(self) -> None:
-        """Commit the published batches now rather than after the snapshot, so that a stop cut short while it writes
-        (a grace period that ran out) republishes nothing."""
-        seconds = self.settings.snapshot_at_stop_seconds / 4  # a broker gone must not take the write's time
+    async def _periodic_write_done(self, deadline: float) -> bool:
+        """Wait until `deadline` for a periodic snapshot being written; a forked writer still going then is killed
+        (False: no time is left for another). Its own callback logs how it ended."""
+        writing = self._snapshot_write
+        if writing is None or writing.done():
+            return True
         try:
-            await asyncio.wait_for(self.app.consumer.commit(), seconds)
+            await asyncio.wait_for(asyncio.shield(writing), max(0.0, deadline - time.monotonic()))
+            return True
         except TimeoutError:
-            log.warning("commit before the snapshot at stop: no answer within %.1fs; writing the snapshot anyway",
-                        seconds)
-        except Exception as exc:  # noqa: BLE001 - the consumer's own stop commits too
-            log.warning("commit before the snapshot at stop failed: %s: %s", type(exc).__name__, exc)
+            pass
+        except Exception:  # noqa: BLE001 - a failed write: logged by its callback; there is still time
+            return True
+        child = self._snapshot_child
+        if child is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGKILL)  # (its waiting thread reaps it and removes its file)
+        log.warning("no snapshot at stop: the one being written since before the stop was still going after %.0fs "
+                    "(snapshot_at_stop_seconds)%s", self.settings.snapshot_at_stop_seconds,
+                    f": its writer (pid {child}) killed" if child is not None else "")
+        with contextlib.suppress(BaseException):
+            await asyncio.wait_for(asyncio.shield(writing), 5.0)
+        return False
 
-    async def _write_at_stop(self, seconds: float) -> None:
+    async def _write_at_stop(self, seconds: float, unsaved: int) -> None:
         offsets = {int(p): o for p, o in self.processor.next_offsets.items()}
         state = SnapshotState(self.engine, self.processor.tracker, offsets,
                               {int(p): r for p, r in self.processor.last_records.items()})
+        holds = self._applied_events
         room = self._read_fork_room()
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
@@ -721,7 +768,7 @@ class Pipeline:
         try:
             if room.fits:
                 pid = self.snapshots.save_in_child(state)
-                # (the child is killed at the deadline: wait_for_child)
+                # (the child is killed at the deadline, and its file removed: wait_for_child)
                 code = await loop.run_in_executor(None, self.snapshots.wait_for_child, pid, seconds)
                 if code != 0:
                     raise RuntimeError(f"snapshot writer (pid {pid}) exited with {code}")
@@ -736,14 +783,14 @@ class Pipeline:
                 return
         except TimeoutError:  # (asyncio's is the builtin since 3.11)
             if writer == "thread":  # it dies with the process; its file goes now (unlinked, the write goes nowhere)
-                self.snapshots.remove_own_temporaries()
-            log.warning("no snapshot at stop: not written within snapshot_at_stop_seconds (%.1fs left of it); the "
-                        "restart replays the %d events applied since the last one", seconds,
-                        self._events_since_snapshot)
+                self.snapshots.remove_temporaries_of(os.getpid())
+            log.warning("no snapshot at stop: not written within snapshot_at_stop_seconds (%.1fs left of it): given "
+                        "up; the restart replays the %d events applied since the last one", seconds, unsaved)
             return
         except Exception as exc:  # noqa: BLE001 - a longer restart, never an event
             log.error("snapshot at stop failed: %s: %s", type(exc).__name__, exc)
             return
+        self._saved(holds)
         self._events_since_snapshot = 0
         self.metrics.snapshots_written.labels(writer=writer).inc()
         path = self.snapshots.paths()[0]
@@ -751,11 +798,16 @@ class Pipeline:
                  "nothing before them", path.name, offsets, path.stat().st_size, writer,
                  time.perf_counter() - started)
 
-    def _await_snapshot_child(self, pid: int, offsets: dict[int, int], pause: float) -> None:
+    def _await_snapshot_child(self, pid: int, offsets: dict[int, int], pause: float, holds: int) -> None:
         started = time.perf_counter()
-        code = self.snapshots.wait_for_child(pid, self.settings.snapshot_write_timeout_seconds)
+        try:
+            code = self.snapshots.wait_for_child(pid, self.settings.snapshot_write_timeout_seconds)
+        finally:
+            self._snapshot_child = None
         if code != 0:
+            self.snapshots.remove_temporaries_of(pid)  # (killed at a stop's deadline: its file is not wanted)
             raise RuntimeError(f"snapshot writer (pid {pid}) exited with {code}")
+        self._saved(holds)
         self._last_write_seconds = pause + time.perf_counter() - started
         path = self.snapshots.paths()[0]
         self.metrics.snapshots_written.labels(writer="child").inc()
@@ -774,7 +826,7 @@ class Pipeline:
             log.warning("snapshot: cannot tell the memory left (%s: %s); forking its writer", type(exc).__name__, exc)
             return ForkRoom(None, None, "unknown", 0)
 
-    async def _snapshot_without_fork(self, state: SnapshotState, room: ForkRoom) -> None:
+    async def _snapshot_without_fork(self, state: SnapshotState, room: ForkRoom, holds: int) -> None:
         action = self.settings.snapshot_without_fork_room
         if action == "thread" and not room.fits_thread:
             log.warning("snapshot at offsets %s: no room to fork its writer, nor for writing it in a thread (%s; a "
@@ -802,6 +854,7 @@ class Pipeline:
         except Exception as exc:  # noqa: BLE001 - as for a forked write: a longer restart, never an event
             log.error("snapshot write failed: %s: %s", type(exc).__name__, exc)
             return
+        self._saved(holds)
         self._last_write_seconds = pause
         self.metrics.snapshot_pause.labels(writer="thread").observe(pause)
         self.metrics.snapshots_written.labels(writer="thread").inc()
@@ -848,10 +901,15 @@ class Pipeline:
 
 
 def _settle(future: concurrent.futures.Future, function, *args) -> None:
+    """Run `function` and hand its outcome to `future`, unless whoever waited for it gave up (cancelled it)."""
     try:
-        future.set_result(function(*args))
+        result = function(*args)
     except BaseException as exc:  # noqa: BLE001 - handed to whoever waits
-        future.set_exception(exc)
+        if future.set_running_or_notify_cancel():
+            future.set_exception(exc)
+        return
+    if future.set_running_or_notify_cancel():
+        future.set_result(result)
 
 
 def _fail_without_commit(exc: BaseException) -> None:

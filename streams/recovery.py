@@ -11,6 +11,7 @@ published them before the commit) are skipped when they are delivered again.
 
 from __future__ import annotations
 
+import threading
 from kafka import KafkaAdminClient
 
 from streams.collector import PausedCollection
@@ -125,17 +126,23 @@ def catch_up_bounds(settings: Settings, processor: EventProcessor, partitions: s
     return Bounds(start=start, end=end)
 
 
-def replay_into(settings: Settings, processor: EventProcessor, bounds: Bounds) -> int:
+def replay_into(settings: Settings, processor: EventProcessor, bounds: Bounds,
+                stop: threading.Event | None = None) -> int:
     """Apply [start, end) of every partition without rendering outputs; the engine's position becomes `end` (also
-    across offsets the log no longer has: compaction, transaction markers). Returns the records applied."""
+    across offsets the log no longer has: compaction, transaction markers). Returns the records applied.
+
+    `stop` set (a clean stop of the worker) ends the replay before its next record: the position is then that of
+    the last record applied (a consistent cut, which a snapshot may keep), not `end`."""
     applied = 0
     if bounds.total:
         with PausedCollection() as collection:  # a replay allocates the graph: see streams.collector
             for record in read(settings, settings.events_topic, bounds):
+                if stop is not None and stop.is_set():
+                    return applied
                 processor.process(record, publish=False)
                 applied += 1
                 collection.step()
-    for partition, stop in bounds.end.items():
+    for partition, stop_at in bounds.end.items():
         key = str(partition)
-        processor.next_offsets[key] = max(processor.next_offsets.get(key, 0), stop)
+        processor.next_offsets[key] = max(processor.next_offsets.get(key, 0), stop_at)
     return applied

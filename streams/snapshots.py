@@ -69,6 +69,8 @@ _FINGERPRINTED_PACKAGES = ("scoring", "schemas")
 _MAX_HEADER_BYTES = 64 * 1024
 # the widest body length a header reserves room for (20 digits, as wide as the largest file size)
 _WIDEST_LENGTH = 10 ** 19
+# the widest write time a header reserves room for (seconds, to the millisecond): a write is killed long before
+_WIDEST_SECONDS = 99_999_999.999
 # A body is written through a buffer of this size, and read back in chunks of `_READ_CHUNK`: the worker loads a
 # snapshot in a thread beside its event loop, and every read from the file lets that loop take the interpreter,
 # which the loader may then wait up to the switch interval to get back (chunks of 1 MB made a load beside a busy
@@ -109,6 +111,9 @@ class SnapshotState:
     # partition -> (offset, broker append time in ms) of the last input record applied: tells the log the offsets
     # are of from another log under the same name (empty: not known, as after an import)
     last_records: dict[int, tuple[int, int]] = field(default_factory=dict)
+    # how long writing it took (read from its header; None for one written before the header said): what the worker
+    # expects its next write to take (`Pipeline.snapshot_at_stop`)
+    write_seconds: float | None = None
 
 
 @dataclass
@@ -172,6 +177,9 @@ class SnapshotStore:
         self.directory = Path(directory)
         self.identity = identity
         self.keep = keep
+        # in the names of this store's temporary files, beside the writer's pid: workers in containers sharing a
+        # volume often have the same pid (1), and one must never take another's write in progress for its own
+        self._writer_token = secrets.token_hex(4)
 
     # -- writing ---------------------------------------------------------------------------------------------
 
@@ -183,6 +191,7 @@ class SnapshotStore:
         is the snapshot's (a third of what writing costs beside the pickler's memo of every object). The header
         comes first in the file but names the body's length and digests, so it is written with placeholders of
         its greatest width, then rewritten in place, padded with spaces to that width (JSON allows them)."""
+        started = time.monotonic()
         self.directory.mkdir(parents=True, exist_ok=True)
         self._remove_temporaries()
         stats = state.engine.stats()
@@ -191,11 +200,12 @@ class SnapshotStore:
                   "last_records": {str(p): list(r) for p, r in sorted(state.last_records.items())},
                   "created_at": time.time(), "relations": stats["relations"], "events": stats["events"]}
         reserved = len(_header_line(dict(header, body_bytes=_WIDEST_LENGTH, body_sha256="0" * 64,
-                                         body_hmac="0" * 64, header_hmac="0" * 64)))
+                                         body_hmac="0" * 64, write_seconds=_WIDEST_SECONDS,
+                                         header_hmac="0" * 64)))
         key = self._key(create=True)
         name = f"snapshot-{time.time_ns():020d}{SUFFIX}"
         final = self.directory / name
-        temporary = self.directory / f"{_TEMP_PREFIX}{os.getpid()}-{name}"  # the pid: see wait_for_child
+        temporary = self.directory / f"{self._own_prefix(os.getpid())}{name}"  # the pid: see wait_for_child
         # only this user may write it: `load` checks a body, then unpickles it from the same open file. A failed write
         # leaves no partial file behind (a killed one: see wait_for_child).
         with atomic_replacement(final, temporary=temporary, permissions=0o600, buffering=_WRITE_BUFFER) as handle:
@@ -204,7 +214,8 @@ class SnapshotStore:
             body = _DigestingWriter(handle, hmac.new(key, digestmod=hashlib.sha256))
             with PausedCollection():  # pickling makes no cycles; collections would walk the whole state
                 pickle.dump((state.engine, state.tracker), body, protocol=pickle.HIGHEST_PROTOCOL)
-            header.update(body_bytes=body.size, body_sha256=body.sha256.hexdigest(), body_hmac=body.mac.hexdigest())
+            header.update(body_bytes=body.size, body_sha256=body.sha256.hexdigest(), body_hmac=body.mac.hexdigest(),
+                          write_seconds=round(min(time.monotonic() - started, _WIDEST_SECONDS), 3))
             line = _header_line(dict(header, header_hmac=_header_mac(key, header)))
             if len(line) > reserved:
                 raise RuntimeError(f"snapshot header of {len(line)} bytes exceeds the {reserved} reserved for it")
@@ -224,6 +235,7 @@ class SnapshotStore:
         holds a copy-on-write image of the heap, so the live path goes on changing its own copy meanwhile (the
         way Redis writes its RDB files). Pickling touches the objects' reference counts, so the pages it visits
         are copied: up to the state's size in extra memory while the child runs."""
+        parent = os.getpid()
         pid = os.fork()
         if pid:
             return pid
@@ -234,6 +246,10 @@ class SnapshotStore:
             signal.set_wakeup_fd(-1)
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, signal.SIG_DFL)
+            # nor outlive it: a worker killed while its writer ran (a stop's grace period running out) left the
+            # writer holding the web port, and the restart could not bind it until the write ended
+            _die_with(parent)
+            _close_inherited_sockets()
             # no collection here: a finalizer of some network object would run in the child (and collecting
             # would touch, so copy, every tracked object's page)
             gc.disable()
@@ -258,8 +274,7 @@ class SnapshotStore:
             if time.monotonic() > deadline:
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
-                for leftover in self.directory.glob(f"{_TEMP_PREFIX}{pid}-*"):
-                    leftover.unlink(missing_ok=True)
+                self.remove_temporaries_of(pid)
                 raise TimeoutError(f"snapshot writer (pid {pid}) still writing after {timeout:.0f}s: killed")
             time.sleep(0.05)
 
@@ -338,7 +353,9 @@ class SnapshotStore:
                     gc.enable()
         offsets = {int(p): int(o) for p, o in header["offsets"].items()}
         last_records = {int(p): (int(r[0]), int(r[1])) for p, r in (header.get("last_records") or {}).items()}
-        return SnapshotState(engine, tracker, offsets, last_records)
+        written = header.get("write_seconds")
+        return SnapshotState(engine, tracker, offsets, last_records,
+                             float(written) if isinstance(written, (int, float)) else None)
 
     def load_newest(self, on_rejected=None, freeze: bool = False) -> tuple[SnapshotState, Path] | None:
         """The newest snapshot that passes every check; each one skipped is logged and passed to
@@ -462,10 +479,14 @@ class SnapshotStore:
         fsync_directory(self.directory)
         return _read_key(path)
 
-    def remove_own_temporaries(self) -> None:
-        """Remove the temporary files this process is writing (a write given up: `Pipeline.snapshot_at_stop`)."""
-        for leftover in self.directory.glob(f"{_TEMP_PREFIX}{os.getpid()}-*"):
+    def remove_temporaries_of(self, pid: int) -> None:
+        """Remove the temporary files this store's writer `pid` (this process, or a child it forked) left: a write
+        given up or killed."""
+        for leftover in self.directory.glob(f"{self._own_prefix(pid)}*"):
             leftover.unlink(missing_ok=True)
+
+    def _own_prefix(self, pid: int) -> str:
+        return f"{_TEMP_PREFIX}{pid}-{self._writer_token}-"
 
     def _remove_temporaries(self) -> None:
         if not self.directory.is_dir():
@@ -546,6 +567,35 @@ def _open_regular(path: Path, buffering: int = -1, follow_links: bool = True):
         os.close(fd)
         raise
     return os.fdopen(fd, "rb", buffering=buffering)
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this (forked) process when its parent dies (Linux's PR_SET_PDEATHSIG); where that is not
+    to be had, nothing (the writer then finishes its file alone, as before)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before the request was made
+        os._exit(1)
+
+
+def _close_inherited_sockets() -> None:
+    """Close the sockets a forked writer inherited (the web port, the Kafka connections): it uses none, and one
+    left open keeps a listening port bound after the worker is gone."""
+    try:
+        descriptors = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        return
+    for descriptor in descriptors:
+        try:
+            if stat.S_ISSOCK(os.fstat(descriptor).st_mode):
+                os.close(descriptor)
+        except OSError:
+            pass
 
 
 def _chunked(handle, start: int, size: int):

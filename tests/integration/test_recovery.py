@@ -305,8 +305,56 @@ def test_a_clean_stop_writes_a_snapshot_so_that_the_restart_replays_nothing(pipe
     assert top_scores(worker) == scores_before
     worker.stop()
     assert topic_counts(settings) == before
-    assert "no snapshot at stop: nothing applied since the last one" in \
+    assert "no snapshot at stop: every event applied is in the last snapshot written" in \
         (tmp_path / "worker.log").read_text(errors="replace")
+
+
+def test_a_stop_during_a_catch_up_ends_it_writes_what_it_applied_and_the_restart_goes_on_from_there(
+        pipeline, tmp_path):
+    """A stop that came during a catch-up waited for the whole replay before the process could exit (an operator's
+    review: 14 s with a 2 s limit). Now the replay ends at the next event, the stop's snapshot holds what it applied,
+    and the next start replays the rest: the scores of the worker that processed it all live."""
+    settings, _ = pipeline
+    lines = subprocess.run([sys.executable, "bench/synthetic.py", "12000"], cwd=REPO_ROOT, capture_output=True,
+                           text=True, check=True, timeout=120).stdout.splitlines()
+    log_file = tmp_path / "all.jsonl"
+    log_file.write_text("\n".join(lines) + "\n")
+    live = worker_for(settings, tmp_path / "live.log", COI_SNAPSHOTS_ENABLED="false")
+    live.start()
+    try:
+        produce_with_cli(settings, log_file)
+        wait_until(lambda: committed(settings) >= len(lines), timeout=300, what="everything processed live")
+        time.sleep(1.0)
+        expected = top_scores(live)
+    finally:
+        live.stop()
+
+    recovering = worker_for(settings, tmp_path / "recovering.log")  # no snapshot yet: replays the whole log
+    recovering.start(wait_ready=False)
+    log_path = tmp_path / "recovering.log"
+    wait_until(lambda: "assigned input partitions [0]" in log_path.read_text(errors="replace"), timeout=120,
+               what="the catch-up started")
+    time.sleep(1.0)
+    assert not is_ready(recovering), "the catch-up ended before the stop: too short a log for this test"
+    started = time.monotonic()
+    recovering.stop(timeout=120)
+    stopped_in = time.monotonic() - started
+    log = log_path.read_text(errors="replace")
+    assert "catch-up ended by the stop after" in log
+    (path,) = snapshot_files(settings)
+    cut = snapshot_offset(path)
+    assert 0 < cut < len(lines)
+    assert f"snapshot at stop {path.name} at offsets {{0: {cut}}}" in log
+    assert recovering.process.returncode == 0 and stopped_in < 20
+
+    again = worker_for(settings, tmp_path / "again.log")
+    again.start()
+    try:
+        assert again.metric("coi_snapshot_loaded_offset", partition="0") == cut
+        assert again.metric("coi_recovered_events_total") == len(lines) - cut
+        assert top_scores(again) == expected
+    finally:
+        again.stop()
 
 
 def test_a_corrupt_newest_snapshot_falls_back_to_the_older_one(pipeline, tmp_path, synthetic_lines):

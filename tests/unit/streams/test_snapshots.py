@@ -417,7 +417,7 @@ def test_a_writer_that_hangs_is_killed_after_the_timeout_and_the_next_write_work
     pid = snapshots.save_in_child(seeded_state(10))  # the child inherits the hanging write
 
     def leftovers():
-        return list(tmp_path.glob(f".tmp-{pid}-snapshot-*.coisnap"))
+        return list(tmp_path.glob(f".tmp-{pid}-*-snapshot-*.coisnap"))
 
     deadline = time.monotonic() + 10
     while not leftovers() and time.monotonic() < deadline:
