@@ -178,7 +178,7 @@ def _edge(hop: Hop, graph: Names, cfg: ScoringConfig) -> PathEdge:
         "target_id": rec.target, "target_name": graph.name(rec.target),
         "forward": bool(hop.forward), "status": rec.status._value_, "weight": float(cfg.round(hop.weight)),
         "evidence": tuple([evidence(statement, cfg) for statement in listed]), "evidence_omitted": omitted,
-        "role": rec.role}, _DEFAULTED[bool(omitted), rec.role is not None])
+        "role": (role := shown_role(rec))}, _DEFAULTED[bool(omitted), role is not None])
 
 
 def _arrow(hop: Hop, strength: Strength) -> str:
@@ -264,8 +264,8 @@ def path_text(path: Path, graph: Names, strength: Strength) -> str:
 
 def hop_label(rec: Relation, strength: Strength) -> str:
     qualifiers = []
-    if rec.role is not None:  # (kept for seats only: `graph.Relation`)
-        qualifiers.append(shortened(rec.role))
+    if (role := shown_role(rec)) is not None:
+        qualifiers.append(shortened(role))
     if rec.type in STAKE_TYPES:
         stake, assumed = strength.stake(rec)
         cap = strength.stake_cap(rec)
@@ -285,6 +285,12 @@ def hop_label(rec: Relation, strength: Strength) -> str:
 
 
 _ROLE_SHOWN = 60  # characters of a role in a path's text; its edge's `role` has all of it
+
+
+def shown_role(rec: Relation) -> str | None:
+    """The role an edge shows: a seat's (the only relations that keep one: `graph.Relation`), unless blank."""
+    role = rec.role
+    return role if role is not None and role.strip() else None
 
 
 def shortened(role: str) -> str:

@@ -110,10 +110,10 @@ class Pipeline:
         self._snapshot_child: int | None = None  # the pid of a periodic writer still running
         # how long the last snapshot took to write (this process's, or the loaded one's header): what a stop expects
         self._last_write_seconds: float | None = None
-        # events applied in all, and how many of them the newest snapshot written holds (a write that fails or is
-        # skipped leaves them unsaved: what a stop must still write down)
-        self._applied_events = 0
-        self._saved_events = 0
+        # the input positions of the newest snapshot written or loaded: the engine past them holds events a stop must
+        # still write down (by position, not by count: a replay that failed half-way, a reproduced bulk load and a
+        # write that failed all move the one without the other)
+        self._saved_offsets: dict[str, int] = {}
         # set at a clean stop: a catch-up's replay ends at the next event (`streams.recovery.replay_into`)
         self._stopping = threading.Event()
         self._output_names = {"scores": settings.scores_topic, "alerts": settings.alerts_topic,
@@ -204,13 +204,11 @@ class Pipeline:
             pipeline.log_ends.stop()
 
         # sent once the consumer has stopped and the streams are empty (the last batch published, acked and
-        # committed), before the producer's flush and the consumer's own stop; in this order
+        # committed), before the producer's flush and the consumer's own stop. One receiver: mode runs a signal's
+        # receivers in no fixed order (a set), and the catch-up must be told to end before the snapshot waits for it
         @app.on_before_shutdown.connect
-        async def end_a_catch_up(app, **kwargs):
+        async def end_a_catch_up_and_snapshot(app, **kwargs):
             pipeline.stopping()
-
-        @app.on_before_shutdown.connect
-        async def snapshot_before_stopping(app, **kwargs):
             await pipeline.snapshot_at_stop()
 
         # checked four times a period: an idle re-freeze comes at most a quarter period late
@@ -382,7 +380,7 @@ class Pipeline:
                 except Exception as exc:  # noqa: BLE001 - the broker may be briefly away; not ready meanwhile
                     log.warning("catch-up: cannot reach the committed offset (%s: %s); retrying",
                                 type(exc).__name__, exc, exc_info=not self._snapshot_loaded)
-                    await asyncio.sleep(next(retries))
+                    await self._sleep_unless_stopping(next(retries))
             else:
                 return
             if not self._gc_frozen:
@@ -528,6 +526,7 @@ class Pipeline:
         self.processor.last_records = {str(p): r for p, r in state.last_records.items()}
         self._position_unchecked = True
         self._last_write_seconds = state.write_seconds  # what writing it took: what a stop expects a write to take
+        self._saved(state.offsets)
         for partition, offset in state.offsets.items():
             self.metrics.snapshot_loaded_offset.labels(partition=str(partition)).set(offset)
         with contextlib.suppress(OSError):  # removed since (a newer one written by another worker): a gauge only
@@ -575,6 +574,7 @@ class Pipeline:
         self.processor.tracker = AlertTracker(self.config)
         self.processor.next_offsets = {}
         self.processor.last_records = {}
+        self._saved_offsets = {}  # none of this log is in a snapshot
         self.metrics.snapshot_loaded_offset.clear()
         self.metrics.snapshot_loaded_offset.labels(partition="0").set(-1)
         self._from_log_start = True
@@ -649,10 +649,9 @@ class Pipeline:
         offsets = {int(p): o for p, o in self.processor.next_offsets.items()}
         state = SnapshotState(self.engine, self.processor.tracker, offsets,
                               {int(p): r for p, r in self.processor.last_records.items()})
-        holds = self._applied_events
         room = self._read_fork_room()
         if not room.fits:
-            await self._snapshot_without_fork(state, room, holds)
+            await self._snapshot_without_fork(state, room)
             return
         started = time.perf_counter()
         try:
@@ -664,7 +663,7 @@ class Pipeline:
         self.metrics.snapshot_pause.labels(writer="child").observe(pause)
         self._snapshot_child = pid
         self._snapshot_write = asyncio.get_running_loop().run_in_executor(None, self._await_snapshot_child, pid,
-                                                                          offsets, pause, holds)
+                                                                          offsets, pause)
         self._snapshot_write.add_done_callback(self._snapshot_written)
 
     async def snapshot_if_stale(self) -> None:
@@ -677,6 +676,11 @@ class Pipeline:
         async with self._engine_lock:
             await self._snapshot_if_due(0)
 
+    async def _sleep_unless_stopping(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self._stopping.is_set() and time.monotonic() < deadline:
+            await asyncio.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
+
     def stopping(self) -> None:
         """A clean stop began: a catch-up under way ends at its next event (else the process's exit waited for the
         replay's thread, minutes on a long log), with what it applied kept for the stop's snapshot."""
@@ -684,11 +688,18 @@ class Pipeline:
 
     def _count_applied(self, events: int) -> None:
         self._events_since_snapshot += events
-        self._applied_events += events
 
-    def _saved(self, holds: int) -> None:
-        """A snapshot holding the first `holds` events applied was written."""
-        self._saved_events = max(self._saved_events, holds)
+    def _saved(self, offsets: dict[int, int]) -> None:
+        """A snapshot at these input positions was written."""
+        for partition, offset in offsets.items():
+            key = str(partition)
+            self._saved_offsets[key] = max(self._saved_offsets.get(key, 0), offset)
+
+    def _unsaved(self) -> int:
+        """How far the engine is past the newest snapshot written or loaded, in input offsets (0: nothing to
+        write)."""
+        saved = self._saved_offsets
+        return sum(max(0, offset - saved.get(partition, 0)) for partition, offset in self.processor.next_offsets.items())
 
     async def snapshot_at_stop(self) -> None:
         """At a clean stop, once Faust has stopped the consumer, waited for the last batch and committed it: write
@@ -701,6 +712,7 @@ class Pipeline:
         one still going then is given up (a forked writer is killed; a thread's dies with the process; either
         way its temporary file is removed), as is a periodic writer still running then. Nothing here raises: a
         snapshot not taken costs a longer restart, never an event, and the older snapshots stay as they were."""
+        self.stopping()
         s = self.settings
         if self.snapshots is None or not s.snapshot_at_stop:
             return
@@ -714,9 +726,9 @@ class Pipeline:
                         "replays from the last snapshot", s.snapshot_at_stop_seconds)
             return
         try:
-            unsaved = self._applied_events - self._saved_events
+            unsaved = self._unsaved()
             if not unsaved:
-                log.info("no snapshot at stop: every event applied is in the last snapshot written")
+                log.info("no snapshot at stop: every event applied is in the last snapshot written or loaded")
                 return
             if not self._assigned:
                 log.info("no snapshot at stop: this worker holds no input partition (a standby, or its partitions "
@@ -725,7 +737,7 @@ class Pipeline:
             left = deadline - time.monotonic()
             if self._last_write_seconds is not None and self._last_write_seconds > left:
                 log.warning("no snapshot at stop: the last one took %.1fs to write, more than the %.1fs left of "
-                            "snapshot_at_stop_seconds; the restart replays the %d events applied since",
+                            "snapshot_at_stop_seconds; the restart replays the %d input offsets applied since",
                             self._last_write_seconds, left, unsaved)
                 return
             await self._write_at_stop(left, unsaved)
@@ -738,12 +750,9 @@ class Pipeline:
         writing = self._snapshot_write
         if writing is None or writing.done():
             return True
-        try:
-            await asyncio.wait_for(asyncio.shield(writing), max(0.0, deadline - time.monotonic()))
-            return True
-        except TimeoutError:
-            pass
-        except Exception:  # noqa: BLE001 - a failed write: logged by its callback; there is still time
+        # (not wait_for: the writer's own TimeoutError, after snapshot_write_timeout_seconds, would read as the stop's)
+        await asyncio.wait({writing}, timeout=max(0.0, deadline - time.monotonic()))
+        if writing.done():  # written, or failed (its callback logs it): there is still time for the stop's
             return True
         child = self._snapshot_child
         if child is not None:
@@ -752,15 +761,13 @@ class Pipeline:
         log.warning("no snapshot at stop: the one being written since before the stop was still going after %.0fs "
                     "(snapshot_at_stop_seconds)%s", self.settings.snapshot_at_stop_seconds,
                     f": its writer (pid {child}) killed" if child is not None else "")
-        with contextlib.suppress(BaseException):
-            await asyncio.wait_for(asyncio.shield(writing), 5.0)
+        await asyncio.wait({writing}, timeout=5.0)  # reaped, its file removed (a killed child ends at once)
         return False
 
     async def _write_at_stop(self, seconds: float, unsaved: int) -> None:
         offsets = {int(p): o for p, o in self.processor.next_offsets.items()}
         state = SnapshotState(self.engine, self.processor.tracker, offsets,
                               {int(p): r for p, r in self.processor.last_records.items()})
-        holds = self._applied_events
         room = self._read_fork_room()
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
@@ -785,20 +792,23 @@ class Pipeline:
             if writer == "thread":  # it dies with the process; its file goes now (unlinked, the write goes nowhere)
                 self.snapshots.remove_temporaries_of(os.getpid())
             log.warning("no snapshot at stop: not written within snapshot_at_stop_seconds (%.1fs left of it): given "
-                        "up; the restart replays the %d events applied since the last one", seconds, unsaved)
+                        "up; the restart replays the %d input offsets applied since the last one", seconds, unsaved)
             return
         except Exception as exc:  # noqa: BLE001 - a longer restart, never an event
             log.error("snapshot at stop failed: %s: %s", type(exc).__name__, exc)
             return
-        self._saved(holds)
+        self._saved(offsets)
         self._events_since_snapshot = 0
         self.metrics.snapshots_written.labels(writer=writer).inc()
-        path = self.snapshots.paths()[0]
-        log.info("snapshot at stop %s at offsets %s: %d bytes, written by the %s in %.3fs; a restart replays "
-                 "nothing before them", path.name, offsets, path.stat().st_size, writer,
-                 time.perf_counter() - started)
+        try:  # (another worker's newer file may be the newest on a shared volume: a name for the log only)
+            path = self.snapshots.paths()[0]
+            written = f"{path.name} at offsets {offsets}: {path.stat().st_size} bytes"
+        except (OSError, IndexError):
+            written = f"at offsets {offsets}"
+        log.info("snapshot at stop %s, written by the %s in %.3fs; a restart replays nothing before them", written,
+                 writer, time.perf_counter() - started)
 
-    def _await_snapshot_child(self, pid: int, offsets: dict[int, int], pause: float, holds: int) -> None:
+    def _await_snapshot_child(self, pid: int, offsets: dict[int, int], pause: float) -> None:
         started = time.perf_counter()
         try:
             code = self.snapshots.wait_for_child(pid, self.settings.snapshot_write_timeout_seconds)
@@ -807,7 +817,7 @@ class Pipeline:
         if code != 0:
             self.snapshots.remove_temporaries_of(pid)  # (killed at a stop's deadline: its file is not wanted)
             raise RuntimeError(f"snapshot writer (pid {pid}) exited with {code}")
-        self._saved(holds)
+        self._saved(offsets)
         self._last_write_seconds = pause + time.perf_counter() - started
         path = self.snapshots.paths()[0]
         self.metrics.snapshots_written.labels(writer="child").inc()
@@ -826,7 +836,7 @@ class Pipeline:
             log.warning("snapshot: cannot tell the memory left (%s: %s); forking its writer", type(exc).__name__, exc)
             return ForkRoom(None, None, "unknown", 0)
 
-    async def _snapshot_without_fork(self, state: SnapshotState, room: ForkRoom, holds: int) -> None:
+    async def _snapshot_without_fork(self, state: SnapshotState, room: ForkRoom) -> None:
         action = self.settings.snapshot_without_fork_room
         if action == "thread" and not room.fits_thread:
             log.warning("snapshot at offsets %s: no room to fork its writer, nor for writing it in a thread (%s; a "
@@ -854,7 +864,7 @@ class Pipeline:
         except Exception as exc:  # noqa: BLE001 - as for a forked write: a longer restart, never an event
             log.error("snapshot write failed: %s: %s", type(exc).__name__, exc)
             return
-        self._saved(holds)
+        self._saved(state.offsets)
         self._last_write_seconds = pause
         self.metrics.snapshot_pause.labels(writer="thread").observe(pause)
         self.metrics.snapshots_written.labels(writer="thread").inc()

@@ -244,8 +244,9 @@ class SnapshotStore:
             # nor the parent's signal handling: its event loop's handlers write a signal's number to a socket that
             # loop reads, so a SIGTERM to the writer stopped the worker and left the writer running
             signal.set_wakeup_fd(-1)
+            # a SIGTERM or SIGINT sent to the writer's pid stops the writer, and takes its unfinished file with it
             for signum in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(signum, signal.SIG_DFL)
+                signal.signal(signum, self._abandon_write)
             # nor outlive it: a worker killed while its writer ran (a stop's grace period running out) left the
             # writer holding the web port, and the restart could not bind it until the write ended
             _die_with(parent)
@@ -485,6 +486,16 @@ class SnapshotStore:
         for leftover in self.directory.glob(f"{self._own_prefix(pid)}*"):
             leftover.unlink(missing_ok=True)
 
+    def _abandon_write(self, signum, frame) -> None:
+        """A forked writer's end on SIGTERM or SIGINT (also sent when the worker dies: `_die_with`): its partial file
+        removed now, rather than left as large as a snapshot for an hour (`_STALE_TEMPORARY_SECONDS`)."""
+        try:
+            self.remove_temporaries_of(os.getpid())
+        finally:
+            signal.signal(signum, signal.SIG_DFL)  # and ends by the signal, as it would have without this handler
+            os.kill(os.getpid(), signum)
+            os._exit(128 + signum)
+
     def _own_prefix(self, pid: int) -> str:
         return f"{_TEMP_PREFIX}{pid}-{self._writer_token}-"
 
@@ -570,13 +581,14 @@ def _open_regular(path: Path, buffering: int = -1, follow_links: bool = True):
 
 
 def _die_with(parent: int) -> None:
-    """Have the kernel kill this (forked) process when its parent dies (Linux's PR_SET_PDEATHSIG); where that is not
-    to be had, nothing (the writer then finishes its file alone, as before)."""
+    """Have the kernel send this (forked) process SIGTERM when the thread that forked it dies, the worker's main
+    thread (Linux's PR_SET_PDEATHSIG): its handler removes the partial file and exits. Where that is not to be had,
+    nothing (the writer then finishes its file alone, as before)."""
     try:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         return
     if os.getppid() != parent:  # it died before the request was made
@@ -584,18 +596,29 @@ def _die_with(parent: int) -> None:
 
 
 def _close_inherited_sockets() -> None:
-    """Close the sockets a forked writer inherited (the web port, the Kafka connections): it uses none, and one
-    left open keeps a listening port bound after the worker is gone."""
+    """Let go of the sockets a forked writer inherited (the web port, the Kafka connections): it uses none, and one
+    left open keeps a listening port bound after the worker is gone. Each becomes /dev/null rather than closed, so
+    that its number is not the next file's (a library still holding it would write into the snapshot); standard
+    input, output and error stay as they are (under systemd they are the journal's sockets)."""
     try:
         descriptors = [int(name) for name in os.listdir("/proc/self/fd")]
     except OSError:
         return
-    for descriptor in descriptors:
-        try:
-            if stat.S_ISSOCK(os.fstat(descriptor).st_mode):
-                os.close(descriptor)
-        except OSError:
-            pass
+    null = None
+    try:
+        for descriptor in descriptors:
+            if descriptor <= 2:
+                continue
+            try:
+                if stat.S_ISSOCK(os.fstat(descriptor).st_mode):
+                    if null is None:
+                        null = os.open(os.devnull, os.O_RDWR)
+                    os.dup2(null, descriptor)
+            except OSError:
+                pass
+    finally:
+        if null is not None:
+            os.close(null)
 
 
 def _chunked(handle, start: int, size: int):

@@ -164,6 +164,11 @@ def test_a_long_role_is_shortened_in_the_text_and_kept_whole_on_the_edge(make):
     assert "\n" not in score.authority_paths[0].text
 
 
+def test_a_blank_role_shows_as_none(make):
+    (edge, _) = seat_score(make, "  ").authority_paths[0].edges
+    assert edge.role is None and "-membership->" in seat_score(make, "  ").authority_paths[0].text
+
+
 def test_a_seat_on_a_company_board_or_in_a_party_is_no_authority(make):
     party = ("party", "Organization", "Some Party", ())
     engine = Engine()

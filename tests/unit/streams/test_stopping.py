@@ -107,7 +107,10 @@ import sys, time
 sys.path.insert(0, {repo!r})
 from tests.unit.streams.test_stopping import _slow_state, _store
 from pathlib import Path
-pid = _store(Path({directory!r})).save_in_child(_slow_state())
+directory = Path({directory!r})
+pid = _store(directory).save_in_child(_slow_state())
+while not list(directory.glob(".tmp-*")):
+    time.sleep(0.05)  # the writer has its file
 print(pid, flush=True)
 time.sleep(60)
 """
@@ -127,6 +130,7 @@ def test_a_forked_writer_dies_with_the_worker(tmp_path):
     while time.monotonic() < deadline and _alive(child):
         time.sleep(0.05)
     assert not _alive(child)
+    assert not list(tmp_path.glob(".tmp-*"))  # and its partial file went with it, not an hour later
 
 
 def _alive(pid: int) -> bool:
