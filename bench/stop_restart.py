@@ -56,14 +56,21 @@ def run(bootstrap: str, events: int, every: int, at_stop: bool, workdir: Path) -
     result = {"snapshot_at_stop": at_stop, "events": events, "every": every,
               "stop_s": round(time.monotonic() - started, 2), "exit_code": worker.process.returncode,
               "committed_after_stop": committed_offsets(settings).get(0, 0)}
+    result.update(restarted(worker, settings))
+    return result
+
+
+def restarted(worker: WorkerProcess, settings) -> dict:
+    """The snapshots a stopped worker left, then its start again: time to ready, events replayed, messages
+    published (none expected); the worker is stopped again."""
     snapshots = sorted(settings.snapshot_path.glob("snapshot-*"))
-    result["snapshots"] = len(snapshots)
-    result["newest_snapshot_mb"] = round(snapshots[-1].stat().st_size / 2**20, 1) if snapshots else None
-    result["ready_after_restart_s"] = round(timed_start(worker), 1)
-    result["replayed_after_restart"] = int(worker.metric("coi_recovered_events_total"))
-    result["published_after_restart"] = int(sum(
-        worker.metric("coi_published_total", topic=topic)
-        for topic in (settings.scores_topic, settings.alerts_topic, settings.dead_letter_topic)))
+    result = {"snapshots": len(snapshots),
+              "newest_snapshot_mb": round(snapshots[-1].stat().st_size / 2**20, 1) if snapshots else None,
+              "ready_after_restart_s": round(timed_start(worker), 1),
+              "replayed_after_restart": int(worker.metric("coi_recovered_events_total")),
+              "published_after_restart": int(sum(
+                  worker.metric("coi_published_total", topic=topic)
+                  for topic in (settings.scores_topic, settings.alerts_topic, settings.dead_letter_topic)))}
     worker.stop()
     return result
 
@@ -97,15 +104,7 @@ def run_loaded(bootstrap: str, events: int, tail: int, workdir: Path) -> list[di
         started = time.monotonic()
         worker.stop(timeout=900)
         row = {"snapshot_at_stop": at_stop, "events": consumed, "stop_s": round(time.monotonic() - started, 2),
-               "exit_code": worker.process.returncode}
-        snapshots = sorted(settings.snapshot_path.glob("snapshot-*"))
-        row["snapshots"], row["newest_snapshot_mb"] = len(snapshots), round(snapshots[-1].stat().st_size / 2**20, 1)
-        row["ready_after_restart_s"] = round(timed_start(worker), 1)
-        row["replayed_after_restart"] = int(worker.metric("coi_recovered_events_total"))
-        row["published_after_restart"] = int(sum(
-            worker.metric("coi_published_total", topic=topic)
-            for topic in (settings.scores_topic, settings.alerts_topic, settings.dead_letter_topic)))
-        worker.stop()
+               "exit_code": worker.process.returncode, **restarted(worker, settings)}
         rows.append(row)
         print(json.dumps(row), flush=True)
     return rows
