@@ -204,11 +204,11 @@ class Pipeline:
             pipeline.log_ends.stop()
 
         # sent once the consumer has stopped and the streams are empty (the last batch published, acked and
-        # committed), before the producer's flush and the consumer's own stop. One receiver: mode runs a signal's
-        # receivers in no fixed order (a set), and the catch-up must be told to end before the snapshot waits for it
+        # committed), before the producer's flush and the consumer's own stop. One receiver, which ends a catch-up
+        # first: mode runs a signal's receivers in no fixed order (a set), and a snapshot waited for a catch-up
+        # another receiver had not yet told to end
         @app.on_before_shutdown.connect
         async def end_a_catch_up_and_snapshot(app, **kwargs):
-            pipeline.stopping()
             await pipeline.snapshot_at_stop()
 
         # checked four times a period: an idle re-freeze comes at most a quarter period late
@@ -392,7 +392,6 @@ class Pipeline:
                          self.settings.gc_refreeze_every_events, self.settings.gc_refreeze_every_seconds)
             self.sample_gauges()
             if self._stopping.is_set():  # ended early: what it applied is the stop's snapshot's to write down
-                self._count_applied(applied)
                 log.info("catch-up ended by the stop after %d events, at offsets %s", applied,
                          dict(self.processor.next_offsets))
                 return
@@ -638,7 +637,7 @@ class Pipeline:
         thread instead, the lock held so that no batch changes the state meanwhile, or skipped, as
         `snapshot_without_fork_room` says (and skipped where a thread's writer would not fit either). Nothing here
         raises: a snapshot not taken costs a longer restart, never an event."""
-        self._count_applied(events)
+        self._events_since_snapshot += events
         s = self.settings
         if self.snapshots is None or not self._events_since_snapshot or self._snapshot_write is not None:
             return
@@ -686,9 +685,6 @@ class Pipeline:
         replay's thread, minutes on a long log), with what it applied kept for the stop's snapshot."""
         self._stopping.set()
 
-    def _count_applied(self, events: int) -> None:
-        self._events_since_snapshot += events
-
     def _saved(self, offsets: dict[int, int]) -> None:
         """A snapshot at these input positions was written."""
         for partition, offset in offsets.items():
@@ -711,7 +707,8 @@ class Pipeline:
         Within `snapshot_at_stop_seconds`: a write that the last one says would take longer is not started, and
         one still going then is given up (a forked writer is killed; a thread's dies with the process; either
         way its temporary file is removed), as is a periodic writer still running then. Nothing here raises: a
-        snapshot not taken costs a longer restart, never an event, and the older snapshots stay as they were."""
+        snapshot not taken costs a longer restart, never an event, and the older snapshots stay as they were. A
+        catch-up under way is told to end first (`stopping`), with or without snapshots."""
         self.stopping()
         s = self.settings
         if self.snapshots is None or not s.snapshot_at_stop:

@@ -44,7 +44,7 @@ def _apply_seed(pipeline, count: int) -> None:
     lines = [line for line in SEED.read_bytes().splitlines() if line.strip()][:count]
     for offset, line in enumerate(lines):
         pipeline.processor.process(InputRecord(line, None, "events", 0, offset), publish=False)
-    pipeline._count_applied(len(lines))
+    pipeline._events_since_snapshot += len(lines)
 
 
 def _offsets(store: SnapshotStore, path: Path) -> dict:
