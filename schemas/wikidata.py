@@ -14,7 +14,8 @@ statements out as relationship events. docs/events.md ("Wikidata") has the mappi
   the properties that name it (`Claim.item_schema`/`value_schema`), else LegalEntity where the relation allows it;
   the fallbacks are noted.
 - Qualifiers P580/P582 give the start and end date (a year or a month is a period: its first day starts, its last
-  day ends); P1107 (proportion) gives an ownership's percentage.
+  day ends); a statement with neither but a point in time (P585) held through that period, no longer (read without
+  dates it was current forever: wikidata-import 1.7); P1107 (proportion) gives an ownership's percentage.
 - Provenance: the item's page as source URL, publisher Wikidata, retrieval and observation time the entity's
   `modified` (else `--retrieved-at`); status `confirmed` for a statement that cites references, `reported` for one
   that cites none.
@@ -38,7 +39,7 @@ from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, Skip
 from schemas.values import UnreadableValue, first_day, last_day, read_timestamp
 from schemas.vocabulary import IDENTIFIER_SCHEMES, RELATIONS, EntitySchema, RelationType, Status
 
-WIKIDATA_IMPORT_VERSION = "1.6"  # bump when the mapping changes what an import yields
+WIKIDATA_IMPORT_VERSION = "1.7"  # bump when the mapping changes what an import yields
 EXTRACTOR_NAME = "wikidata-import"
 PUBLISHER = "Wikidata"
 ITEM_URL = "https://www.wikidata.org/wiki/{}"
@@ -465,6 +466,9 @@ def _statement_document(qid: str, prop: str, claim: Claim, statement: dict, retr
             properties["percentage"] = percentage
     start = _start(qualifiers.get("P580"), qid, where, report)
     end = _end(qualifiers.get("P582"), start, retrieved_at, qid, where, report)
+    if not _objects(qualifiers.get("P580")) and not _objects(qualifiers.get("P582")) and \
+            _objects(qualifiers.get("P585")):
+        start, end = _point_in_time(qualifiers["P585"], qid, where, report)
     if superseded and end is None and not qualifiers.get("P582"):  # (an explicit novalue end: it still holds)
         end = _ended_unseen(start, retrieved_at)
         _note(report, qid, f"{where}: a preferred statement names the current value: read as a former one, ended on "
@@ -626,6 +630,28 @@ def _start(snaks: object, qid: str, where: str, report: ImportReport | None) -> 
     if len(starts) > 1:
         _note(report, qid, f"{where}: {len(starts)} start times: the earliest read")
     return min(starts, default=None)
+
+
+def _point_in_time(snaks: object, qid: str, where: str, report: ImportReport | None) -> tuple[dt.date, dt.date]:
+    """A statement dated only by when it held (P585: "point in time", as an office held in a given year or a stake
+    a filing stated on a date): held from the first day of that period (a day, a month, a year) to its last, the
+    earliest to the latest of several. Read without dates it would be current forever, so one that cannot be read
+    skips the statement (`unreadable_value`), as an end that cannot be read does."""
+    periods = []
+    for snak in _objects(snaks):
+        if snak.get("snaktype") in ("novalue", "somevalue"):
+            continue
+        try:
+            periods.append((_day(snak, first_day), _day(snak, last_day)))
+        except UnreadableValue as exc:
+            raise ImportSkip(SkipReason.UNREADABLE_VALUE, f"{where}: point in time {exc}: without it the statement "
+                                                          "would read as holding at every time") from None
+    if not periods:
+        raise ImportSkip(SkipReason.UNREADABLE_VALUE, f"{where}: point in time without a value: without it the "
+                                                      "statement would read as holding at every time")
+    start, end = min(period[0] for period in periods), max(period[1] for period in periods)
+    _note(report, qid, f"{where}: dated only by a point in time (P585): read as held from {start} to {end}")
+    return start, end
 
 
 def _end(snaks: object, start: dt.date | None, retrieved_at: dt.datetime, qid: str, where: str,

@@ -536,3 +536,34 @@ def test_a_member_id_names_a_person_written_as_it_is():
     assert [i.scheme for i in refs["Q1"].identifiers] == ["wikidata"]  # "40 51" is no id
     assert any("P10428 '40 51' is no ukparliament identifier" in note for note in report.notes)
     assert [i.scheme for i in refs["Q2"].identifiers] == ["wikidata"]  # an office is no member
+
+
+def test_a_statement_dated_only_by_a_point_in_time_held_through_that_period_not_forever():
+    """P585 (point in time) dates an office held in a given year, or a stake a filing stated on a day. Read without
+    dates (wikidata-import 1.6 and before), such a statement was current forever: an office held in 2003 made its
+    holder a current official."""
+    year = snak("P585", time("+2003-00-00T00:00:00Z", precision=9))
+    [event], report = held({"P585": [year]})
+    assert (event.start_date, event.end_date) == (dt.date(2003, 1, 1), dt.date(2003, 12, 31))
+    assert any("dated only by a point in time (P585): read as held from 2003-01-01 to 2003-12-31" in n
+               for n in report.notes)
+    # several: from the earliest to the latest; a day is that day
+    [event], _ = held({"P585": [snak("P585", time("+2019-03-05T00:00:00Z")),
+                                snak("P585", time("+2017-06-00T00:00:00Z", precision=10))]})
+    assert (event.start_date, event.end_date) == (dt.date(2017, 6, 1), dt.date(2019, 3, 5))
+    # a start or an end of its own decides, as before
+    [event], _ = held({"P585": [year], "P580": [snak("P580", time("+2001-01-01T00:00:00Z"))]})
+    assert (event.start_date, event.end_date) == (dt.date(2001, 1, 1), None)
+    [event], _ = held({"P585": [year], "P582": [snak("P582", snaktype="novalue")]})  # explicitly still holds
+    assert event.end_date is None
+
+
+@pytest.mark.parametrize("point", [
+    snak("P585", time("+1990-00-00T00:00:00Z", precision=8)),  # a decade
+    snak("P585", snaktype="somevalue"),  # some time, nobody says when
+])
+def test_a_point_in_time_that_cannot_be_read_skips_the_statement_rather_than_making_it_current(point):
+    events, report = held({"P585": [point]})
+    assert events == []
+    [skipped] = report.skipped
+    assert skipped.reason == "unreadable_value" and "point in time" in skipped.message
