@@ -64,9 +64,11 @@ class PathEdge(_Output):
                     "every statement is listed.")
     role: str | None = Field(
         default=None, exclude_if=lambda role: role is None,
-        description="A seat's role in its body (chair, vice chair, member...) as the source states it: it weighs the "
-                    "seat's share of the body's authority (the scoring config's `authority.seat_roles`). Absent for "
-                    "other relations and for a seat without one.")
+        description="What the relation is, as its source states it: the event's `relationship` for a family tie or "
+                    "an associate (son, spouse, business partner), its `role` for "
+                    "the rest (chief executive, monitor; a seat's role in its body, chair or member, also weighs the "
+                    "seat's share of the body's authority: the scoring config's `authority.seat_roles`). Absent "
+                    "where the event states none.")
 
 
 class PathKind(StrEnum):

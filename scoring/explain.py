@@ -182,9 +182,13 @@ def _edge(hop: Hop, graph: Names, cfg: ScoringConfig) -> PathEdge:
 
 
 def _arrow(hop: Hop, strength: Strength) -> str:
-    """The hop's arrow in a path's text (`path_text`)."""
+    """The hop's arrow in a path's text (`path_text`): as the relation runs. A tie that runs both ways points
+    forward, unless it says how the two are related: a relationship reads with its ends as the statement gives them
+    ("Son -family[son]-> Minister" as stated, "Minister <-family[son]- Son" walked the other way), never turned
+    about."""
     label = hop_label(hop.rec, strength)
-    return f"-{label}->" if hop.forward or hop.rec.type in SYMMETRIC_TYPES else f"<-{label}-"
+    forward = hop.forward or (hop.rec.type in SYMMETRIC_TYPES and shown_role(hop.rec) is None)
+    return f"-{label}->" if forward else f"<-{label}-"
 
 
 def statements(fact: Relation) -> list[Relation]:
@@ -288,7 +292,7 @@ _ROLE_SHOWN = 60  # characters of a role in a path's text; its edge's `role` has
 
 
 def shown_role(rec: Relation) -> str | None:
-    """The role an edge shows: a seat's (the only relations that keep one: `graph.Relation`), unless blank."""
+    """What an edge says it is (`graph.Relation.role`: a role, or how two relatives are related), unless blank."""
     role = rec.role
     return role if role is not None and role.strip() else None
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import hashlib
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -36,7 +37,7 @@ import networkx as nx
 from schemas.events import EntityRef, Op, RelationProperties, RelationshipEvent
 from schemas.vocabulary import EntitySchema, RelationType, Status
 from scoring.records import pickled_as_values
-from scoring.semantics import LAYER_OF, SEAT_TYPES, SYMMETRIC_TYPES, Layer
+from scoring.semantics import LABELLED_BY, LAYER_OF, SYMMETRIC_TYPES, Layer
 
 Version = tuple[dt.datetime, str]
 _NO_ORIGINALS: Mapping[str, str] = {}  # never written
@@ -58,10 +59,11 @@ class Citation:
 class Relation:
     """The current version of one relation.
 
-    A relation with an amount, a quote, a seat's role or a bound on a stake it does not give, and a fact stated
-    several times, is a `DetailedRelation`, which holds those too; on a plain one they read None. Six slots on every
-    record would cost 48 bytes a relation,
-    and most relations (a holding, a family tie, an office) have none of them."""
+    A relation with an amount, a quote or a bound on a stake it does not give, and a fact stated several times, is
+    a `DetailedRelation`, which holds those too; on a plain one they read None. Six slots on every record would cost
+    48 bytes a relation, and most relations (a holding, a family tie, an office) have none of them. One that says
+    only what it is (`role`: a director's role, how two relatives are related) is a `LabelledRelation`, one slot
+    more than a plain record."""
 
     __slots__ = ("relation_id", "type", "source", "target", "start", "end", "status", "confidence", "stake",
                  "observed_at", "event_id", "citation", "offset")
@@ -74,13 +76,17 @@ class Relation:
     # None: one statement standing alone as its fact. On a fact stated several times (see `Fact`), the statements
     # behind it, by relation id.
     statements: tuple[Relation, ...] | None = None
-    # kept for seats only (chair or member of a body: `authority.seat_roles`); other roles are not scored
+    # what the relation is, as its source states it (`semantics.LABELLED_BY`: how two relatives are related, the
+    # source's role in the rest), shown in explanations; a seat's also weighs it (`authority.seat_roles`)
     role: str | None = None
 
     def __new__(cls, event: RelationshipEvent | None = None, *args, **kwargs):
         # (no arguments: unpickling and `_merged`, which name the class themselves)
-        if cls is Relation and event is not None and _has_details(event):
-            cls = DetailedRelation
+        if cls is Relation and event is not None:
+            if _has_details(event):
+                cls = DetailedRelation
+            elif _label(event) is not None:
+                cls = LabelledRelation
         return object.__new__(cls)
 
     def __init__(self, event: RelationshipEvent, citation: Citation, offset: str | int | None,
@@ -105,9 +111,11 @@ class Relation:
             self.currency = props.currency
             self.quote = event.provenance.quote
             self.statements = None
-            self.role = _seat_role(event)
+            self.role = _label(event)
             self.stake_max = None if percentage is not None or props.percentage_max is None \
                 else props.percentage_max / 100.0
+        elif type(self) is LabelledRelation:
+            self.role = _label(event)
 
     @property
     def version(self) -> Version:
@@ -126,6 +134,13 @@ class Relation:
 
     def __repr__(self) -> str:
         return f"Relation({self.relation_id}: {self.source} -{self.type.value}-> {self.target}, {self.event_id})"
+
+
+@pickled_as_values
+class LabelledRelation(Relation):
+    """A relation that says what it is and has none of a `DetailedRelation`'s other values."""
+
+    __slots__ = ("role",)
 
 
 @pickled_as_values
@@ -164,8 +179,12 @@ class StatedFact(DetailedRelation):
     __slots__ = ("by_publisher", "first_stated", "unsummed", "statement_digest")
 
 
-def _seat_role(event: RelationshipEvent) -> str | None:
-    return event.properties.role if event.relation_type in SEAT_TYPES else None
+def _label(event: RelationshipEvent) -> str | None:
+    """What the relation is, as its source states it (`Relation.role`), None where it says nothing. Interned: a
+    register states the same few roles and relationships millions of times."""
+    labelled_by = LABELLED_BY[event.relation_type]
+    text = None if labelled_by is None else getattr(event.properties, labelled_by)
+    return sys.intern(text) if text and not text.isspace() else None
 
 
 def _guaranteed(props: RelationProperties) -> float | None:
@@ -183,7 +202,7 @@ def _guaranteed(props: RelationProperties) -> float | None:
 def _has_details(event: RelationshipEvent) -> bool:
     props = event.properties
     return props.amount is not None or props.currency is not None or event.provenance.quote is not None \
-        or _seat_role(event) is not None or (props.percentage_max is not None and _guaranteed(props) is None)
+        or (props.percentage_max is not None and _guaranteed(props) is None)
 
 
 @pickled_as_values

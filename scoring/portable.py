@@ -199,7 +199,8 @@ def parse_line(text: str | bytes) -> Any:
 
 def import_lines(lines: Iterable[str | bytes], config: ScoringConfig | None = None,
                  input_offsets: dict[str, int] | None = None, *, rescore: bool = False,
-                 transitions: list | None = None) -> tuple[ResolvingEngine, AlertTracker, dict[str, Any]]:
+                 transitions: list | None = None, rescored_pairs: list | None = None
+                 ) -> tuple[ResolvingEngine, AlertTracker, dict[str, Any]]:
     """`import_state` from the lines of a portable file (blank ones skipped), each read with `parse_line`. The
     events are held as their lines until they are re-applied, not as parsed events: a parsed event costs about ten
     times its text (690 MB against 69 for 100,000 relations, more than the state they build)."""
@@ -214,22 +215,26 @@ def import_lines(lines: Iterable[str | bytes], config: ScoringConfig | None = No
                 raise PortableFormatError(f"line {number}: {exc}") from None
             yield number, record, line if isinstance(record, dict) and record.get("record") == "event" else None
 
-    return _import(numbered(), config, input_offsets, rescore, transitions)
+    return _import(numbered(), config, input_offsets, rescore, transitions, rescored_pairs)
 
 
 def import_state(records: Iterable[dict[str, Any]], config: ScoringConfig | None = None,
                  input_offsets: dict[str, int] | None = None, *, rescore: bool = False,
-                 transitions: list | None = None) -> tuple[ResolvingEngine, AlertTracker, dict[str, Any]]:
+                 transitions: list | None = None, rescored_pairs: list | None = None
+                 ) -> tuple[ResolvingEngine, AlertTracker, dict[str, Any]]:
     """(engine, tracker, header) from the records of `export_state`: the events are re-applied through a fresh
     resolution layer and engine (this version's rules), then the applied ids, the clock and the alert state are
     restored. PortableFormatError, naming the record, for anything `export_state` never writes.
 
-    The alert state must be the one this version's scores of the file's relations make: `ScoredDifferently` when it
-    is not (the file was exported under another scoring config or rules, or its alert records were changed).
-    `rescore=True` imports it nevertheless, with the alert state brought in line with the scores here, and appends
-    the alert transitions that took to `transitions`; nothing publishes them."""
+    The alert state must be the one this version's scores of the file's relations make: `ScoredDifferently` when
+    bringing it in line would move an alert (the file was exported under another scoring config or rules, or its
+    alert records were changed). `rescore=True` imports it nevertheless, with the alert state brought in line with
+    the scores here, and appends the alert transitions that took to `transitions`; nothing publishes them. Alerting
+    pairs scored otherwise without any alert moving (an explanation worded anew by an upgrade, a score moved within
+    its band) are imported either way, their held scores brought in line, and listed in `rescored_pairs`: the
+    alert state is one this version's scores make, and a replay of the log would hold the same."""
     return _import(((number, record, None) for number, record in enumerate(records, start=1)), config,
-                   input_offsets, rescore, transitions)
+                   input_offsets, rescore, transitions, rescored_pairs)
 
 
 def header_offsets(header: dict[str, Any]) -> dict[int, int]:
@@ -268,8 +273,8 @@ def header_last_records(header: dict[str, Any]) -> dict[int, tuple[int, int]]:
 
 
 def _import(numbered: Iterator[tuple[int, Any, str | bytes | None]], config: ScoringConfig | None,
-            input_offsets: dict[str, int] | None, rescore: bool, transitions: list | None
-            ) -> tuple[ResolvingEngine, AlertTracker, dict[str, Any]]:
+            input_offsets: dict[str, int] | None, rescore: bool, transitions: list | None,
+            rescored_pairs: list | None = None) -> tuple[ResolvingEngine, AlertTracker, dict[str, Any]]:
     first = next(numbered, None)
     header = first[1] if first is not None else None
     if not isinstance(header, dict) or header.get("record") != "header" or header.get("format") != FORMAT:
@@ -372,10 +377,12 @@ def _import(numbered: Iterator[tuple[int, Any, str | bytes | None]], config: Sco
     layer.restore_seen(seen, _moment(header["clock"], "clock", 1) if header.get("clock") is not None else None)
     _check_restored(layer, references, identifiers)
     differing, made = _rescore(layer, tracker)
-    if differing and not rescore:
-        raise ScoredDifferently(differing, made, header)
+    if made and not rescore:
+        raise ScoredDifferently(len(differing), made, header)
     if transitions is not None:
         transitions.extend(made)
+    if rescored_pairs is not None:
+        rescored_pairs.extend(differing)
     return layer, tracker, header
 
 
@@ -529,8 +536,8 @@ def _restore_alerts(tracker: AlertTracker, pairs: dict, opened: dict, episodes: 
     tracker.restore({pair: (case, score) for pair, (_, case, score) in pairs.items()}, open_alerts, episodes)
 
 
-def _rescore(layer: ResolvingEngine, tracker: AlertTracker) -> tuple[int, list]:
-    """Bring the alert state in line with this version's scores of the state: (how many alerting pairs differed,
+def _rescore(layer: ResolvingEngine, tracker: AlertTracker) -> tuple[list[tuple[str, str]], list]:
+    """Bring the alert state in line with this version's scores of the state: (the alerting pairs that differed,
     the alert transitions that made). Nothing differs when the file was exported under the same scoring (a pair
     alerting in the tracker holds the score the engine gives it, bookkeeping aside, and every pair the engine puts
     in an alerting band is alerting: what the live worker keeps), so then nothing changes."""
@@ -545,7 +552,8 @@ def _rescore(layer: ResolvingEngine, tracker: AlertTracker) -> tuple[int, list]:
         if held is not None and now is not None and _content(held[1]) == _content(now):
             continue
         changes.append(ScoreChange(key[0], key[1], held[1] if held else None, now, layer.graph_version))
-    return len(changes), tracker.observe(changes) if changes else []
+    return [(change.actor_id, change.counterparty_id) for change in changes], \
+        tracker.observe(changes) if changes else []
 
 
 def _content(score: RiskScore) -> dict[str, Any]:

@@ -77,6 +77,12 @@ CLOSENESS_TYPES = _types(lambda s: s.closeness)
 INFLUENCE_TYPES = _types(is_influence)
 TIE_TYPES = _types(lambda s: s.commercial and not is_influence(s))
 SYMMETRIC_TYPES = _types(lambda s: s.symmetric)
+# The property that says what a relation of each type is, as its source states it, shown in explanations: how two
+# people are related (son, spouse, business partner), the source's role in the rest (chief executive, chair,
+# monitor); None for a type that takes neither.
+LABELLED_BY: dict[RelationType, str | None] = {
+    t: "relationship" if "relationship" in spec.properties else "role" if "role" in spec.properties else None
+    for t, spec in RELATIONS.items()}
 # Authority is exercised by whoever holds the office or controls the body that holds it, and shared by the members
 # of a public body (weighted by their role: `authority.seat_roles`).
 RELAY_TYPES = CONTROL_TYPES | OFFICE_TYPES | SEAT_TYPES

@@ -9,6 +9,7 @@ import re
 import urllib.parse
 from collections.abc import Callable, Iterable
 
+from scoring.semantics import LABELLED_BY
 from streams.render import printable
 from streams.replay import ReplayItem
 
@@ -49,7 +50,8 @@ def _paths(value: dict) -> list[dict]:
              "edges": [{"relation_id": e["relation_id"], "relation_type": e["relation_type"],
                         "from": e["source_name"], "to": e["target_name"], "status": e["status"],
                         "evidence": e["evidence"],
-                        # a seat's role, which weighs it (absent otherwise, as in the message)
+                        # what the relation is, as stated: a role or a relationship (absent otherwise, as in
+                        # the message)
                         **({"role": e["role"]} if e.get("role") else {}),
                         # statements not listed (the scoring config's limit, or cut to fit max_message_bytes;
                         # absent when none, as in the message)
@@ -59,8 +61,11 @@ def _paths(value: dict) -> list[dict]:
 
 
 def _role(edge: dict) -> str:
-    """", role <the seat's role>" where the edge is a seat with one (it weighs the seat), else nothing."""
-    return f", role {edge['role']}" if edge.get("role") else ""
+    """", role <role>" (", relationship <son>" for a family tie or an associate) where the edge states one, else
+    nothing."""
+    if not edge.get("role"):
+        return ""
+    return f", {LABELLED_BY.get(edge['relation_type']) or 'role'} {edge['role']}"
 
 
 def _left_out(edge: dict) -> str | None:

@@ -28,7 +28,8 @@ def test_paths_render_as_readable_text_with_flags(engine, make):
     assert authority.text == "Finance Minister -control-> Financial Regulator -oversees-> Crypto Exchange"
     (commercial,) = score.commercial_paths
     assert commercial.kind == PathKind.COMMERCIAL
-    assert commercial.text == ("Finance Minister -family-> Son -ownership[25%?, reported]-> Token Issuer "
+    # the family tie was stated son -> minister, "son": walked from the minister, its arrow still points as stated
+    assert commercial.text == ("Finance Minister <-family[son]- Son -ownership[25%?, reported]-> Token Issuer "
                                "-issues-> TOKEN <-lists[in_discussion]- Crypto Exchange")
 
 

@@ -6,8 +6,9 @@ import datetime as dt
 import itertools
 import pickle
 import random
+import sys
 
-from scoring.graph import OneNeighbour, TemporalGraph, compact_offset, offset_text, records
+from scoring.graph import LabelledRelation, OneNeighbour, Relation, TemporalGraph, compact_offset, offset_text, records
 from scoring.semantics import OUT, Layer
 
 T0 = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
@@ -244,19 +245,24 @@ def test_repeated_values_are_held_once(make):
     assert first.observed_at is second.observed_at is graph.entity("pm").observed_at
 
 
-def test_a_relation_keeps_its_amount_quote_and_seat_role_and_pickles_with_them(make):
+def test_a_relation_keeps_its_amount_quote_and_role_and_pickles_with_them(make):
     graph = TemporalGraph()
     events = [make("ownership", "pm", "holdco", percentage=60),
               make("payment", "ministry", "holdco", amount=2.5e6, currency="EUR", quote="paid in full"),
               make("membership", "pm", "regulator", role="chair"),
-              make("directorship", "pm", "bank", role="chair")]  # a role off a seat is not kept
+              make("directorship", "pm", "bank", role="chief executive"),
+              make("family", "pm", "son", relationship="son"),
+              make("associate", "pm", "friend", relationship=" \t")]  # blank: says nothing
     for event in events:
         graph.apply(event)
-    plain, payment, seat, director = (graph.relation(event.relation_id) for event in events)
+    plain, payment, seat, director, relative, friend = (graph.relation(event.relation_id) for event in events)
     assert (payment.amount, payment.currency, payment.quote) == (2.5e6, "EUR", "paid in full")
     assert seat.role == "chair" and seat.amount is None
     assert (plain.amount, plain.currency, plain.quote, plain.role, plain.statements) == (None,) * 5
-    assert director.role is None
+    assert (director.role, relative.role, friend.role) == ("chief executive", "son", None)
+    # a relation that only says what it is holds one slot more than a plain one, not a detailed record's six
+    assert type(seat) is type(director) is type(relative) is LabelledRelation and type(friend) is Relation
+    assert sys.getsizeof(director) == sys.getsizeof(plain) + 8
     copied = pickle.loads(pickle.dumps(graph, protocol=pickle.HIGHEST_PROTOCOL))
     assert [(r.relation_id, r.amount, r.currency, r.quote, r.role, r.stake) for r in sorted(
         copied.relations(), key=lambda r: r.relation_id)] == [

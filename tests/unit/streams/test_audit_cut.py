@@ -98,8 +98,9 @@ def test_a_statement_without_its_words_says_so_in_the_audit():
     assert _evidence_lines(path("He controls it."))[0].endswith('confidence 0.9 - "He controls it."')
 
 
-def test_a_seat_shows_its_role_in_the_audit_as_in_the_message():
-    """A seat's role weighs it (chair above member): the audit's evidence says it, in Markdown, HTML and JSON."""
+def test_a_role_shows_in_the_audit_as_in_the_message():
+    """A seat's role weighs it (chair above member), and every relation's role or relationship says what it is: the
+    audit's evidence says it, in Markdown, HTML and JSON; a relation that states none shows none."""
     config = ScoringConfig.load()
     processor = EventProcessor(Engine(config), AlertTracker(config))
     make = EventFactory().make
@@ -116,6 +117,8 @@ def test_a_seat_shows_its_role_in_the_audit_as_in_the_message():
     assert seats and all(edge["role"] == "Chair" for edge in seats)
     others = [edge for t in report["alert_transitions"] for path in t["paths"] for edge in path["edges"]
               if edge["relation_type"] != "membership"]
-    assert others and all("role" not in edge for edge in others)
+    assert {edge["relation_type"]: edge.get("role") for edge in others} == {
+        "family": "son", "ownership": None, "oversees": None}
     assert "(membership, role Chair, confirmed)" in render_markdown(report)
     assert "(membership, role Chair, confirmed)" in render_html(report)
+    assert "(family, relationship son, confirmed)" in render_markdown(report)

@@ -175,6 +175,36 @@ def test_an_export_under_another_config_that_scores_the_same_is_imported_saying_
     assert "every alert stands as it was" in said
 
 
+def test_an_export_whose_explanations_this_version_words_anew_is_imported_holding_the_new_scores(tmp_path, capsys):
+    """An upgrade that changes what explanations say and no score or band (the one that shows every relation's
+    role: "-family->" became "<-family[son]-") moves no alert: the import takes the file, its alerts holding this
+    version's scores, as a replay of the log would, and says how many. It was refused ("no alert transition would
+    follow"), so every portable snapshot of real data needed --rescore after that upgrade."""
+    events = [parse_event(line.encode()) for line in SEED.read_text().splitlines()]
+    live, _, target = exported(tmp_path, capsys, events, len(events))
+    records = _records(target)
+    worded = 0
+    for record in records:  # as the version before roles wrote them
+        for score in [value for value in (record.get("score"), record.get("lead")) if isinstance(value, dict)]:
+            for path in score["authority_paths"] + score["commercial_paths"]:
+                path["text"] = re.sub(r"\[[^\]]*\]", "", path["text"])
+                for edge in path["edges"]:
+                    edge.pop("role", None)
+                worded += 1
+    assert worded
+    target.write_text("\n".join(json.dumps(record) for record in records) + "\n")
+    code, said = cli(capsys, "snapshot", "import", str(target), "--snapshot-dir", str(tmp_path / "new"))
+    assert code == 0 and said.splitlines() == [said]
+    assert "3 alerting pair(s) scored otherwise here without moving an alert" in said
+    loaded, _ = worker_store(tmp_path / "new").load_newest()
+    engine, tracker = loaded.engine, loaded.tracker
+    alerting = {(s.actor_id, s.counterparty_id): content(s) for s in engine.scores(min_band=tracker.min_band)}
+    assert {pair: content(score) for pair, (_, score) in tracker._alerting.items()} == alerting
+    assert alerting == {(s.actor_id, s.counterparty_id): content(s) for s in live.scores(min_band=tracker.min_band)}
+    assert all(content(alert.lead) == alerting[(alert.lead.actor_id, alert.lead.counterparty_id)]
+               for alert in tracker._open.values())
+
+
 def _records(target: Path) -> list[dict]:
     return [json.loads(line) for line in target.read_text().splitlines()]
 
@@ -209,15 +239,17 @@ def _text(replace: str, by: str):
 
 
 def _rescaled_alert(records):
-    """Both the alerting pair's score and its open alert's, changed alike: the alert records agree with each other,
-    not with the scores of the relations."""
+    """Both the alerting pair's score and band and its open alert's, changed alike: the alert records agree with
+    each other, not with the scores of the relations, and bringing them in line would move the alert. (A score
+    changed within its band moves no alert: such a file is imported, its scores brought in line.)"""
     records = copy.deepcopy(records)
     pair = records[_index(records, "alert_pair")]
     pair["score"]["score"] = round(pair["score"]["score"] * 0.99, 6)
+    pair["score"]["band"] = {"critical": "high", "high": "medium", "medium": "high"}[pair["score"]["band"]]
     opened = next(r for r in records if r["record"] == "alert_open" and r["actor_id"] == pair["actor_id"]
                   and r["case_id"] == pair["case_id"])
     if opened["lead"]["counterparty_id"] == pair["counterparty_id"]:
-        opened["lead"], opened["score"] = pair["score"], pair["score"]["score"]
+        opened["lead"], opened["score"], opened["band"] = pair["score"], pair["score"]["score"], pair["score"]["band"]
     return [json.dumps(record) for record in records]
 
 
