@@ -201,7 +201,9 @@ class RelationProperties(_Contract):
     shares_count: float | None = Field(default=None, strict=True, ge=0.0)
     amount: float | None = Field(default=None, strict=True, ge=0.0)
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217 code.")
-    relationship: str | None = Field(default=None, max_length=200, description="e.g. son, spouse, business partner")
+    relationship: str | None = Field(default=None, max_length=200,
+                                     description="What the target is to the source (FtM's convention, from the "
+                                                 "source's side): mother, son, spouse, business partner.")
     role: str | None = Field(default=None, max_length=200, description="e.g. founder, chief executive, monitor")
     purpose: str | None = Field(default=None, max_length=1000)
     summary: str | None = Field(default=None, max_length=5000)

@@ -64,11 +64,12 @@ class PathEdge(_Output):
                     "every statement is listed.")
     role: str | None = Field(
         default=None, exclude_if=lambda role: role is None,
-        description="What the relation is, as its source states it: the event's `relationship` for a family tie or "
-                    "an associate (son, spouse, business partner), its `role` for "
-                    "the rest (chief executive, monitor; a seat's role in its body, chair or member, also weighs the "
-                    "seat's share of the body's authority: the scoring config's `authority.seat_roles`). Absent "
-                    "where the event states none.")
+        description="What the relation is, as its statements word it: the event's `relationship` for a family tie "
+                    "or an associate (what the target is to the source: father, spouse, business partner), its "
+                    "`role` for the rest (chief executive, monitor; a seat's role in its body, chair or member, also "
+                    "weighs the seat's share of the body's authority: the scoring config's `authority.seat_roles`). "
+                    "A fact its sources word otherwise: each distinct word, in the order `evidence` lists the "
+                    "statements, joined by ' / '. Absent where no statement gives one.")
 
 
 class PathKind(StrEnum):

@@ -1,14 +1,16 @@
 """Explanations: every path of a score rendered as `ExplanationPath` with one `PathEdge` per hop, the evidence
 behind each hop, and a line a person can read, e.g.
 
-    Donald Trump -family-> Eric Trump -ownership[25%?, reported]-> World Liberty Financial -issues-> USD1
-    <-lists[in_discussion]- Binance
+    Donald Trump <-family["father"]- Eric Trump -ownership["backer and promoter", 25%?, reported]->
+    World Liberty Financial -issues["issuer of the USD1 stablecoin"]-> USD1 <-lists["listing under discussion",
+    in_discussion]- Binance
 
-An arrow `-type->` walks a relation in its direction, `<-type-` against it (symmetric relations always read
-`-type->`). In brackets: the stake (`25%?` = no percentage given, the configured default assumed; `≤10%?` = none
-given but at most 10%, so just under 10% assumed), a seat's role where the source states one (it weighs the seat:
-`authority.seat_roles`), the amount, the status when weaker than confirmed, and the end date of a relation that has
-ended.
+An arrow `-type->` walks a relation in its direction, `<-type-` against it (symmetric relations read `-type->`
+either way, unless they say how the two are related). In brackets: in quotes, what the relation is in its
+statements' words (`stated_role`: the source's role; for a family tie or an associate, what the arrow's head is to
+its tail), the stake (`25%?` = no percentage given, the configured default assumed; `≤10%?` = none given but at most
+10%, so just under 10% assumed), the amount, the status when weaker than confirmed, and the end date of a relation
+that has ended.
 
 The path, edge and evidence models are built from the graph's records, which hold validated values of exactly the
 models' field types, so they are assembled without running validation again (`_assembled`): a score shows
@@ -24,7 +26,7 @@ from typing import NamedTuple, Protocol, TypeVar
 from pydantic import BaseModel
 
 from schemas.outputs import Band, Evidence, ExplanationPath, PathEdge, PathKind, RiskScore
-from schemas.vocabulary import Status
+from schemas.vocabulary import RELATIONS, RelationType, Status
 from scoring.config import ScoringConfig
 from scoring.graph import Relation, StatedFact, offset_text
 from scoring.paths import AUTHORITY, FORMER_AUTHORITY, Hop, Path
@@ -163,7 +165,7 @@ def explanation(path: Path, graph: Names, strength: Strength, cfg: ScoringConfig
                                         "edges": tuple(edges)})
 
 
-# fields an edge leaves at their defaults (absent from its JSON): most list every statement, and only seats keep a role
+# fields an edge leaves at their defaults (absent from its JSON): most list every statement, and many state no role
 _DEFAULTED = {(False, False): frozenset({"evidence_omitted", "role"}), (True, False): frozenset({"role"}),
               (False, True): frozenset({"evidence_omitted"}), (True, True): frozenset()}
 
@@ -178,16 +180,18 @@ def _edge(hop: Hop, graph: Names, cfg: ScoringConfig) -> PathEdge:
         "target_id": rec.target, "target_name": graph.name(rec.target),
         "forward": bool(hop.forward), "status": rec.status._value_, "weight": float(cfg.round(hop.weight)),
         "evidence": tuple([evidence(statement, cfg) for statement in listed]), "evidence_omitted": omitted,
-        "role": (role := shown_role(rec))}, _DEFAULTED[bool(omitted), role is not None])
+        "role": (role := stated_role(rec, cfg.evidence.max_listed_statements))},
+        _DEFAULTED[bool(omitted), role is not None])
 
 
 def _arrow(hop: Hop, strength: Strength) -> str:
     """The hop's arrow in a path's text (`path_text`): as the relation runs. A tie that runs both ways points
-    forward, unless it says how the two are related: a relationship reads with its ends as the statement gives them
-    ("Son -family[son]-> Minister" as stated, "Minister <-family[son]- Son" walked the other way), never turned
-    about."""
-    label = hop_label(hop.rec, strength)
-    forward = hop.forward or (hop.rec.type in SYMMETRIC_TYPES and shown_role(hop.rec) is None)
+    forward, unless it says how the two are related: a relationship is what the relation's target is to its source
+    (FtM's convention), so its arrow keeps the statement's direction and points at whom the word names ("Minister
+    <-family["father"]- Son": the minister is the son's father)."""
+    role = _role_text(hop.rec, strength)
+    label = hop_label(hop.rec, strength, role)
+    forward = hop.forward or (hop.rec.type in SYMMETRIC_TYPES and role is None)
     return f"-{label}->" if forward else f"<-{label}-"
 
 
@@ -266,10 +270,11 @@ def path_text(path: Path, graph: Names, strength: Strength) -> str:
     return " ".join(parts)
 
 
-def hop_label(rec: Relation, strength: Strength) -> str:
+def hop_label(rec: Relation, strength: Strength, role: str | None = None) -> str:
+    """`type[qualifiers]` of a hop; `role`: its `_role_text`, when the caller has it already."""
     qualifiers = []
-    if (role := shown_role(rec)) is not None:
-        qualifiers.append(shortened(role))
+    if (role := role or _role_text(rec, strength)) is not None:
+        qualifiers.append(role)
     if rec.type in STAKE_TYPES:
         stake, assumed = strength.stake(rec)
         cap = strength.stake_cap(rec)
@@ -291,16 +296,67 @@ def hop_label(rec: Relation, strength: Strength) -> str:
 _ROLE_SHOWN = 60  # characters of a role in a path's text; its edge's `role` has all of it
 
 
-def shown_role(rec: Relation) -> str | None:
-    """What an edge says it is (`graph.Relation.role`: a role, or how two relatives are related), unless blank."""
-    role = rec.role
-    return role if role is not None and role.strip() else None
+def stated_role(rec: Relation, limit: int) -> str | None:
+    """What an edge is in its statements' words (`graph.Relation.role`: a role, or how two relatives are related),
+    distinct, in the order its evidence lists them (the primary first; `limit`: `listed_statements`), joined by
+    " / ": sources that word one tie otherwise ("son / stepson") are all shown, and one that gives no word hides none.
+    A statement made from the other end of a tie that runs both ways words it from there, so only those in the
+    edge's direction count. None where none gives one."""
+    if rec.statements is None:
+        return rec.role
+    words = []
+    for statement in listed_statements(rec, limit):
+        if statement.role is not None and statement.role not in words and statement.source == rec.source:
+            words.append(statement.role)
+    return " / ".join(words) or None
 
 
-def shortened(role: str) -> str:
-    """A role as a path's text shows it: on one line, at most `_ROLE_SHOWN` characters."""
-    one_line = " ".join(role.split())
-    return one_line if len(one_line) <= _ROLE_SHOWN else one_line[:_ROLE_SHOWN - 1].rstrip() + "…"
+def _role_text(rec: Relation, strength: Strength) -> str | None:
+    """`stated_role` as a path's text shows it: without the words that only restate the relation's type
+    (`restates`), in quotes (they are the source's words, and cannot pass for a hop or a qualifier), on one line, at
+    most `_ROLE_SHOWN` characters; None where nothing is left."""
+    role = stated_role(rec, strength.config.evidence.max_listed_statements)
+    if role is None:
+        return None
+    kept = [word for word in role.split(" / ") if not restates(rec.type, word)]
+    if not kept:
+        return None
+    one_line = " ".join(" / ".join(kept).split()).replace('"', "'")
+    for forged, harmless in _FORGED:
+        one_line = one_line.replace(forged, harmless)
+    if len(one_line) > _ROLE_SHOWN:
+        one_line = one_line[:_ROLE_SHOWN - 1].rstrip() + "…"
+    return f'"{one_line}"'
+
+
+# what in a role could read as a path's own syntax: an arrow, or the end of the qualifiers
+_FORGED = (("->", "→"), ("<-", "←"), ("[", "("), ("]", ")"))
+# words that say nothing about a relation but what its type says already (after its FtM schema's own words and the
+# names of its ends): "owner of", "position held", "Family member of", "shareholder" are a register's wording of the
+# type, not a role
+_STOP_WORDS = frozenset({"of", "the", "a", "an", "is", "held", "in", "to", "or", "and"})
+_RESTATING_EXTRA: dict[RelationType, frozenset[str]] = {
+    RelationType.OWNERSHIP: frozenset({"shareholder", "shareholding", "shares", "share", "stake", "stakeholder"}),
+    RelationType.OCCUPANCY: frozenset({"position", "office"}),
+    RelationType.FAMILY: frozenset({"family", "member", "relation"}),
+    RelationType.ASSOCIATE: frozenset({"close", "known"}),
+    RelationType.AWARDS_CONTRACT: frozenset({"supplier", "contractor", "contract"}),
+}
+
+
+def _restating_words(spec) -> frozenset[str]:
+    words = {spec.type.value, *spec.type.value.split("_"), spec.ftm_source.lower(), spec.ftm_target.lower(),
+             spec.ftm_schema.lower()}
+    return frozenset(words) | _RESTATING_EXTRA.get(spec.type, frozenset())
+
+
+_RESTATING = {relation_type: _restating_words(spec) for relation_type, spec in RELATIONS.items()}
+
+
+def restates(relation_type: RelationType, word: str) -> bool:
+    """Whether a role says nothing but what the relation's type says ("owner of" on an ownership)."""
+    words = {w for w in "".join(c if c.isalnum() else " " for c in word.lower()).split() if w not in _STOP_WORDS}
+    return bool(words) and words <= _RESTATING[relation_type]
 
 
 def format_amount(amount: float, currency: str | None) -> str:

@@ -230,8 +230,8 @@ def import_state(records: Iterable[dict[str, Any]], config: ScoringConfig | None
     bringing it in line would move an alert (the file was exported under another scoring config or rules, or its
     alert records were changed). `rescore=True` imports it nevertheless, with the alert state brought in line with
     the scores here, and appends the alert transitions that took to `transitions`; nothing publishes them. Alerting
-    pairs scored otherwise without any alert moving (an explanation worded anew by an upgrade, a score moved within
-    its band) are imported either way, their held scores brought in line, and listed in `rescored_pairs`: the
+    pairs whose explanations this version words otherwise, and nothing else (an upgrade that shows more of what a
+    relation is), are imported either way, their held scores brought in line, and listed in `rescored_pairs`: the
     alert state is one this version's scores make, and a replay of the log would hold the same."""
     return _import(((number, record, None) for number, record in enumerate(records, start=1)), config,
                    input_offsets, rescore, transitions, rescored_pairs)
@@ -376,8 +376,8 @@ def _import(numbered: Iterator[tuple[int, Any, str | bytes | None]], config: Sco
     layer.load(_events(events), input_offsets or {})
     layer.restore_seen(seen, _moment(header["clock"], "clock", 1) if header.get("clock") is not None else None)
     _check_restored(layer, references, identifiers)
-    differing, made = _rescore(layer, tracker)
-    if made and not rescore:
+    differing, substantive, made = _rescore(layer, tracker)
+    if (made or substantive) and not rescore:
         raise ScoredDifferently(len(differing), made, header)
     if transitions is not None:
         transitions.extend(made)
@@ -536,24 +536,37 @@ def _restore_alerts(tracker: AlertTracker, pairs: dict, opened: dict, episodes: 
     tracker.restore({pair: (case, score) for pair, (_, case, score) in pairs.items()}, open_alerts, episodes)
 
 
-def _rescore(layer: ResolvingEngine, tracker: AlertTracker) -> tuple[list[tuple[str, str]], list]:
+def _rescore(layer: ResolvingEngine, tracker: AlertTracker) -> tuple[list[tuple[str, str]], bool, list]:
     """Bring the alert state in line with this version's scores of the state: (the alerting pairs that differed,
-    the alert transitions that made). Nothing differs when the file was exported under the same scoring (a pair
-    alerting in the tracker holds the score the engine gives it, bookkeeping aside, and every pair the engine puts
-    in an alerting band is alerting: what the live worker keeps), so then nothing changes."""
+    whether any differed in more than its explanations' wording, the alert transitions that made). Nothing differs
+    when the file was exported under the same scoring (a pair alerting in the tracker holds the score the engine
+    gives it, bookkeeping aside, and every pair the engine puts in an alerting band is alerting: what the live
+    worker keeps), so then nothing changes."""
     here = {(score.actor_id, score.counterparty_id): score for score in layer.scores(min_band=tracker.min_band)}
     alerting = tracker.view().alerting
     changes = []
+    substantive = False
     for key in sorted(here.keys() | alerting.keys()):
         held = alerting.get(key)
         now = here.get(key)
         if now is None and (now := layer.score(*key)) is not None and (now.actor_id, now.counterparty_id) != key:
             now = None  # the score of the pair its ids are merged into here: this pair itself scores nothing
-        if held is not None and now is not None and _content(held[1]) == _content(now):
+        if held is not None and now is not None and (content := _content(held[1])) == _content(now):
             continue
+        substantive = substantive or held is None or now is None or _unworded(content) != _unworded(_content(now))
         changes.append(ScoreChange(key[0], key[1], held[1] if held else None, now, layer.graph_version))
-    return [(change.actor_id, change.counterparty_id) for change in changes], \
+    return [(change.actor_id, change.counterparty_id) for change in changes], substantive, \
         tracker.observe(changes) if changes else []
+
+
+def _unworded(content: dict[str, Any]) -> dict[str, Any]:
+    """A score's content without how its explanations word it (each path's text, each edge's role): what an upgrade
+    that only words explanations anew leaves as it was."""
+    unworded = dict(content)
+    for kind in ("authority_paths", "commercial_paths"):
+        unworded[kind] = [{**path, "text": None, "edges": [{**edge, "role": None} for edge in path["edges"]]}
+                          for path in content[kind]]
+    return unworded
 
 
 def _content(score: RiskScore) -> dict[str, Any]:

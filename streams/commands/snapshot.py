@@ -7,7 +7,7 @@
 
 Before an upgrade, export with the old version; after it, import with the new one: the new worker then starts from
 the imported snapshot and replays only the log after its offsets, instead of the whole history. An import refuses a
-file whose alert state this version's scores would move (a band, a party, an alert raised or resolved) unless
+file whose alert state this version scores otherwise (anything but the wording of explanations) unless
 `--rescore` (docs/streaming.md, "Upgrades that change scoring"), and whatever export never writes, in one line with
 exit 2 and no snapshot written.
 """
@@ -48,9 +48,10 @@ def register(subparsers) -> None:
             action.add_argument("--force", action="store_true",
                                 help="import although the file names another app id or input topic")
             action.add_argument("--rescore", action="store_true",
-                                help="import although this version's scores of the file's relations would move "
-                                     "its alerts (another scoring config or rules): its alert state is brought in "
-                                     "line with the scores here, and those alert transitions are not published")
+                                help="import although this version scores the file's relations otherwise than the "
+                                     "version that exported them (another scoring config or rules): its alert state "
+                                     "is brought in line with the scores here, and those alert transitions are not "
+                                     "published")
 
 
 def open_store(args):
@@ -238,9 +239,8 @@ def run_import(args) -> int:
     elif transitions:
         notes.append(f"rescored: {describe_transitions(transitions)} not published")
     if rescored_pairs and not transitions:
-        notes.append(f"{len(rescored_pairs)} alerting pair(s) scored otherwise here without moving an alert (an "
-                     "explanation worded anew, a score within its band): their alerts hold this version's scores, "
-                     "unpublished until an event changes them")
+        notes.append(f"{len(rescored_pairs)} alerting pair(s) whose explanations this version words otherwise, "
+                     "nothing else: their alerts hold this version's scores, unpublished until an event changes them")
     if not last_records:
         notes.append("the file names no append times of the last records its state applied, so a worker cannot "
                      "tell another log under this topic's name from this one (an export of an older version)")

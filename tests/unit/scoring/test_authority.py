@@ -147,8 +147,9 @@ def test_a_seat_in_a_public_body_confers_its_authority_by_role(make):
     assert [s.authority_paths[0].strength for s in (chair, vice, member)] == pytest.approx(
         [roles.seat_roles["chair"] * decay, roles.seat_roles["vice"] * decay, roles.seat_weight * decay])
     # the role that weighs the seat is shown, in the text and on the edge (it was in neither)
-    assert member.authority_paths[0].text == "Mayor -membership[member]-> Banking Committee -oversees-> Big Bank"
-    assert chair.authority_paths[0].text == "Mayor -membership[Chair]-> Banking Committee -oversees-> Big Bank"
+    # ("member" only restates the type: an ordinary member's weight is what a seat without a word has)
+    assert member.authority_paths[0].text == "Mayor -membership-> Banking Committee -oversees-> Big Bank"
+    assert chair.authority_paths[0].text == 'Mayor -membership["Chair"]-> Banking Committee -oversees-> Big Bank'
     assert [s.authority_paths[0].edges[0].role for s in (chair, vice, member)] == ["Chair", "vice chair", "member"]
     assert member.authority_paths[0].edges[1].role is None
     assert "role" not in member.authority_paths[0].edges[1].model_dump(mode="json")  # absent, as before
@@ -160,7 +161,7 @@ def test_a_long_role_is_shortened_in_the_text_and_kept_whole_on_the_edge(make):
     (edge, _) = score.authority_paths[0].edges
     assert edge.role == role
     shown = score.authority_paths[0].text.split("-membership[")[1].split("]->")[0]
-    assert shown == "Chairman of the Standing Committee on Banking, Finance and…"  # at most 60 characters
+    assert shown == '"Chairman of the Standing Committee on Banking, Finance and…"'  # at most 60 characters
     assert "\n" not in score.authority_paths[0].text
 
 

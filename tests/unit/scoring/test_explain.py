@@ -12,7 +12,7 @@ def conflict(make):
     return [
         make("control", "minister", "regulator", quote="the minister oversees the regulator"),
         make("oversees", "regulator", "exchange"),
-        make("family", "son", "minister", relationship="son"),
+        make("family", "son", "minister", relationship="father"),
         make("ownership", "son", "issuer", status="reported", confidence=0.8),
         make("issues", "issuer", "token"),
         make("lists", "exchange", "token", status="in_discussion", confidence=0.6,
@@ -28,8 +28,9 @@ def test_paths_render_as_readable_text_with_flags(engine, make):
     assert authority.text == "Finance Minister -control-> Financial Regulator -oversees-> Crypto Exchange"
     (commercial,) = score.commercial_paths
     assert commercial.kind == PathKind.COMMERCIAL
-    # the family tie was stated son -> minister, "son": walked from the minister, its arrow still points as stated
-    assert commercial.text == ("Finance Minister <-family[son]- Son -ownership[25%?, reported]-> Token Issuer "
+    # the family tie was stated son -> minister, "father" (what the target is to the source): walked from the
+    # minister, its arrow still points as stated, at the one the word names
+    assert commercial.text == ('Finance Minister <-family["father"]- Son -ownership[25%?, reported]-> Token Issuer '
                                "-issues-> TOKEN <-lists[in_discussion]- Crypto Exchange")
 
 
@@ -149,3 +150,62 @@ def test_hops_rendered_for_earlier_scores_render_as_fresh_ones_and_a_rename_rend
                   for name in (edge.source_name, edge.target_name)}
     assert "Renamed Son" in edge_names and "Son" not in edge_names
     assert [content(score) for score in warm.scores()] == [content(score) for score in cold.scores()]
+
+
+def _family_path(engine, make, *family):
+    """The commercial path of the `conflict` scenario, its family tie stated by `family` instead."""
+    events = [e for e in conflict(make) if e.relation_type != "family"]
+    engine.apply_many([*events[:2], *family, *events[2:]])
+    (score,) = engine.scores()
+    (commercial,) = score.commercial_paths
+    return commercial
+
+
+def test_a_tie_its_sources_word_otherwise_shows_every_word(engine, make):
+    """Three publishers state one family tie as father, stepfather, uncle: the path shows the three words, not the
+    newest publisher's beside "3 sources" (a review: a blog's "nephew" read as what all three said); a statement
+    that gives no word hides none; one stated from the other end (minister -> son) words it from there and is left
+    out of this edge's words."""
+    commercial = _family_path(engine, make,
+                              make("family", "minister", "son", relation_id="f5", relationship="son",
+                                   publisher="Almanac"),
+                              make("family", "son", "minister", relation_id="f1", relationship="father",
+                                   publisher="Register"),
+                              make("family", "son", "minister", relation_id="f2", relationship="stepfather",
+                                   publisher="Tabloid"),
+                              make("family", "son", "minister", relation_id="f3", publisher="Wire"),
+                              make("family", "son", "minister", relation_id="f4", relationship="uncle",
+                                   publisher="Blog"))
+    family = commercial.edges[0]
+    words = family.role.split(" / ")
+    assert sorted(words) == ["father", "stepfather", "uncle"] and "son" not in words
+    assert commercial.text.startswith(f'Finance Minister <-family["{family.role}", ')
+    assert "sources]- Son" in commercial.text
+
+
+def test_a_role_cannot_pass_for_a_hop_or_a_qualifier(engine, make):
+    """A role is the source's free text: in a path's text it is quoted, and arrows and brackets in it are made
+    harmless, so it cannot forge a hop (a review forged "-ownership[nominee]-> Prime Minister <-ownership[hidden
+    51%, 40%]->")."""
+    events = conflict(make)
+    events[3] = make("ownership", "son", "issuer", status="reported", confidence=0.8,
+                     role='nominee]-> Prime Minister <-ownership[hidden "51%"')
+    engine.apply_many(events)
+    (score,) = engine.scores()
+    text = score.commercial_paths[0].text
+    assert "-ownership[\"nominee)→ Prime Minister ←ownership(hidden '51%'\", 25%?, reported]-> Token Issuer" in text
+    assert text.count("->") + text.count("<-") == 4  # the path's four hops, no more
+    assert score.commercial_paths[0].edges[1].role == 'nominee]-> Prime Minister <-ownership[hidden "51%"'
+
+
+def test_words_that_only_restate_the_type_are_left_out_of_the_text(engine, make):
+    """"owner of" on an ownership, "Family member of" on a family tie say nothing the type does not: the text leaves
+    them out (the edge keeps them, as stated); with nothing left, a tie that runs both ways reads forward."""
+    events = conflict(make)
+    events[2] = make("family", "son", "minister", relationship="Family member of")
+    events[3] = make("ownership", "son", "issuer", status="reported", confidence=0.8, role="owner of")
+    engine.apply_many(events)
+    (score,) = engine.scores()
+    (commercial,) = score.commercial_paths
+    assert commercial.text.startswith("Finance Minister -family-> Son -ownership[25%?, reported]-> Token Issuer")
+    assert [edge.role for edge in commercial.edges[:2]] == ["Family member of", "owner of"]

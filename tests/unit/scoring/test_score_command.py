@@ -28,8 +28,8 @@ def test_text_report_ranks_pairs_with_explanations(capsys):
     assert "29 events applied, 0 rejected" in out
     ranking = [line for line in out.splitlines() if line[:3].strip().isdigit() and line[3:5] == "  "]
     assert "Donald Trump x Justin Sun" in ranking[0] and "Donald Trump x Binance" in ranking[1]
-    assert ("Donald Trump -control[head of the executive branch]-> US Department of the Treasury "
-            "-oversees[AML compliance monitorship]-> Binance") in " ".join(out.split())  # (paths wrap)
+    assert ('Donald Trump -control["head of the executive branch"]-> US Department of the Treasury '
+            '-oversees["AML compliance monitorship"]-> Binance') in " ".join(out.split())  # (paths wrap)
     assert "https://example.org/news/2025/binance-seeks-trump-family-deal" in out
 
 

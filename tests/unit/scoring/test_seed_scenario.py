@@ -47,22 +47,22 @@ def test_binance_is_explained_by_the_executive_and_the_family_business(seeded):
     assert set(binance.rules) == {"COI-AUTH-COMMERCIAL", "COI-AUTH-OWNERSHIP", "COI-LOBBY"}
     # each hop says what it is, as the seed states it: a role, or how two people are related
     assert texts(binance.authority_paths)[0] == (
-        "Donald Trump -control[head of the executive branch]-> US Department of the Treasury "
-        "-oversees[AML compliance monitorship]-> Binance")
-    assert ("Donald Trump -control[head of the executive branch]-> US Department of Justice "
-            "-oversees[AML monitorship; corporate monitorships suspended, reported]-> Binance") in \
+        'Donald Trump -control["head of the executive branch"]-> US Department of the Treasury '
+        '-oversees["AML compliance monitorship"]-> Binance')
+    assert ('Donald Trump -control["head of the executive branch"]-> US Department of Justice '
+            '-oversees["AML monitorship; corporate monitorships suspended", reported]-> Binance') in \
         texts(binance.authority_paths)
     commercial = texts(binance.commercial_paths)
-    # Eric Trump -family[son]-> Donald Trump as stated, walked from his father
-    assert ("Donald Trump <-family[son]- Eric Trump -ownership[backer and promoter, 25%?, reported]-> "
-            "World Liberty Financial -issues[issuer of the USD1 stablecoin]-> USD1 "
-            "<-lists[listing under discussion, in_discussion]- Binance") in commercial
-    assert ("Donald Trump -ownership[stake discussed by Trump family representatives, 25%?, proposed]-> Binance.US "
-            "<-ownership[parent company, 25%?]- Binance") in commercial
-    assert ("Donald Trump -control[head of the executive branch]-> US Department of the Treasury "
-            "<-lobbies[asked for the monitor to be removed or reduced, reported]- Binance") in commercial
-    via_eric = next(p for p in binance.commercial_paths if p.text.startswith("Donald Trump <-family[son]-"))
-    assert via_eric.edges[0].role == "son" and via_eric.edges[0].source_id == "eric-trump"
+    # Eric Trump -family["father"]-> Donald Trump as stated (the word names the target), walked from the father
+    assert ('Donald Trump <-family["father"]- Eric Trump -ownership["backer and promoter", 25%?, reported]-> '
+            'World Liberty Financial -issues["issuer of the USD1 stablecoin"]-> USD1 '
+            '<-lists["listing under discussion", in_discussion]- Binance') in commercial
+    assert ('Donald Trump -ownership["stake discussed by Trump family representatives", 25%?, proposed]-> Binance.US '
+            '<-ownership["parent company", 25%?]- Binance') in commercial
+    assert ('Donald Trump -control["head of the executive branch"]-> US Department of the Treasury '
+            '<-lobbies["asked for the monitor to be removed or reduced", reported]- Binance') in commercial
+    via_eric = next(p for p in binance.commercial_paths if p.text.startswith('Donald Trump <-family["father"]-'))
+    assert via_eric.edges[0].role == "father" and via_eric.edges[0].source_id == "eric-trump"
     assert [e.relation_id for e in via_eric.edges] == [
         "eric-family-trump", "eric-owns-wlf", "wlf-issues-usd1", "binance-lists-usd1"]
     for edge in via_eric.edges:
@@ -77,19 +77,19 @@ def test_justin_sun_is_explained_by_the_sec_case_and_his_investment(seeded):
     sun = engine.score("trump", "sun")
     assert sun.rules == ("COI-AUTH-COMMERCIAL",)
     assert texts(sun.authority_paths) == [
-        "Donald Trump -control[appoints its leadership]-> US Securities and Exchange Commission "
-        "-prosecutes[fraud lawsuit]-> Justin Sun"]
+        'Donald Trump -control["appoints its leadership"]-> US Securities and Exchange Commission '
+        '-prosecutes["fraud lawsuit"]-> Justin Sun']
     assert texts(sun.commercial_paths)[0] == (
-        "Donald Trump -ownership[backer (Trump family), 25%?, reported]-> World Liberty Financial "
+        'Donald Trump -ownership["backer (Trump family)", 25%?, reported]-> World Liberty Financial '
         "<-invests_in[75M USD]- Justin Sun")
 
 
 def test_the_pardon_and_the_monitor_explain_changpeng_zhao(seeded):
     engine, _ = seeded
     zhao = texts(engine.score("trump", "cz").authority_paths)
-    assert "Donald Trump -pardons[clemency request pending, alleged]-> Changpeng Zhao" in zhao
-    assert ("Donald Trump -control[head of the executive branch]-> US Department of the Treasury "
-            "-oversees[AML compliance monitorship]-> Binance <-ownership[founder and owner, 25%?]- Changpeng Zhao") \
+    assert 'Donald Trump -pardons["clemency request pending", alleged]-> Changpeng Zhao' in zhao
+    assert ('Donald Trump -control["head of the executive branch"]-> US Department of the Treasury '
+            '-oversees["AML compliance monitorship"]-> Binance <-ownership["founder and owner", 25%?]- Changpeng Zhao') \
         in zhao
 
 

@@ -195,7 +195,7 @@ def test_an_export_whose_explanations_this_version_words_anew_is_imported_holdin
     target.write_text("\n".join(json.dumps(record) for record in records) + "\n")
     code, said = cli(capsys, "snapshot", "import", str(target), "--snapshot-dir", str(tmp_path / "new"))
     assert code == 0 and said.splitlines() == [said]
-    assert "3 alerting pair(s) scored otherwise here without moving an alert" in said
+    assert "3 alerting pair(s) whose explanations this version words otherwise, nothing else" in said
     loaded, _ = worker_store(tmp_path / "new").load_newest()
     engine, tracker = loaded.engine, loaded.tracker
     alerting = {(s.actor_id, s.counterparty_id): content(s) for s in engine.scores(min_band=tracker.min_band)}
@@ -239,17 +239,15 @@ def _text(replace: str, by: str):
 
 
 def _rescaled_alert(records):
-    """Both the alerting pair's score and band and its open alert's, changed alike: the alert records agree with
-    each other, not with the scores of the relations, and bringing them in line would move the alert. (A score
-    changed within its band moves no alert: such a file is imported, its scores brought in line.)"""
+    """Both the alerting pair's score and its open alert's, changed alike: the alert records agree with each other,
+    not with the scores of the relations (within the band: no alert would move, and it is still refused)."""
     records = copy.deepcopy(records)
     pair = records[_index(records, "alert_pair")]
     pair["score"]["score"] = round(pair["score"]["score"] * 0.99, 6)
-    pair["score"]["band"] = {"critical": "high", "high": "medium", "medium": "high"}[pair["score"]["band"]]
     opened = next(r for r in records if r["record"] == "alert_open" and r["actor_id"] == pair["actor_id"]
                   and r["case_id"] == pair["case_id"])
     if opened["lead"]["counterparty_id"] == pair["counterparty_id"]:
-        opened["lead"], opened["score"], opened["band"] = pair["score"], pair["score"]["score"], pair["score"]["band"]
+        opened["lead"], opened["score"] = pair["score"], pair["score"]["score"]
     return [json.dumps(record) for record in records]
 
 
