@@ -3,7 +3,9 @@
 Applying an event is idempotent (an event id is applied once) and order-independent: versions of one relation are
 ordered by (observed_at, event_id), and an older version never overwrites a newer one, also across a retraction
 (the version of a retracted relation is kept as a tombstone, so a late older upsert cannot resurrect it). Entity
-attributes (name, schema, topics) follow the newest event that mentions the entity, whatever the relation.
+attributes (name, schema, topics) follow the newest event that names the entity, whatever the relation (`naming`:
+a reference whose name is its own id, an importer's stand-in for an entity its file does not describe, names
+nothing, and gives way to any that names it).
 
 Storage: one networkx DiGraph per `Layer` (its `_succ` / `_pred` dicts are the out- and in-adjacency the searches
 read). The data of edge u -> v is the `Relation` record itself (a `__slots__` object), or a tuple of records (sorted
@@ -185,6 +187,14 @@ def _label(event: RelationshipEvent) -> str | None:
     labelled_by = LABELLED_BY[event.relation_type]
     text = None if labelled_by is None else getattr(event.properties, labelled_by)
     return sys.intern(text) if text and not text.isspace() else None
+
+
+def naming(ref, version: Version) -> tuple[bool, Version]:
+    """Which of two references of one entity its attributes follow: the newer, except that one whose name is its own
+    id names nothing (Wikidata's importer names a QID its file has no label for by the QID; "Q7747" replaced
+    "Vladimir Putin" wherever a later file only referred to him) and gives way to any that names it. A total order,
+    so the attributes do not depend on the order events arrive in."""
+    return ref.name != ref.id, version
 
 
 def _guaranteed(props: RelationProperties) -> float | None:
@@ -802,7 +812,7 @@ class TemporalGraph:
         if entity is None:
             self._entities[ref.id] = Entity(ref, version, self._interned_topics(ref.topics))
             return True
-        if version < entity.version:
+        if naming(ref, version) < naming(entity, entity.version):
             return False
         changed = not entity.same_attributes(ref)
         if changed:

@@ -43,7 +43,7 @@ from scoring.clusters import IDENTIFIER, JUDGEMENT, Clusters, Edge
 from scoring.config import ScoringConfig
 from scoring.compact_index import add_one, discard_one, members
 from scoring.engine import Engine, PairKey, ScoreChange, collector_paused
-from scoring.graph import compact_offset, offset_text, shown_alike, utc
+from scoring.graph import compact_offset, naming, offset_text, shown_alike, utc
 from scoring.matching import Matcher
 from scoring.packed import Block, PackedEvents
 from scoring.records import pickled_as_values
@@ -709,8 +709,10 @@ class ResolvingEngine:
         would show of it (name, schema, topics) changed."""
         held = self._refs.get(ref.id)
         changed = False
-        if held is None or version > held.version:
-            if held is not None and not held.event_id:  # a judgement's stand-in (JUDGED_NAME_VERSION) ends here
+        # a judgement's stand-in (JUDGED_NAME_VERSION, no event id) gives way to any statement; else the reference
+        # that names the entity (`graph.naming`)
+        if held is None or not held.event_id or naming(ref, version) > naming(held, held.version):
+            if held is not None and not held.event_id:  # a judgement's stand-in ends here
                 self._stand_ins.pop(ref.id, None)
             changed = held is None or not _same_attributes(held, ref) \
                 or held.aliases != ref.aliases or held.country != ref.country

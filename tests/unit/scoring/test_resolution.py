@@ -791,3 +791,43 @@ def test_a_cluster_whose_joining_edges_change_while_no_id_moves_is_published_aga
     assert [e["kind"] for e in now["merges"][0]["evidence"]] == ["judgement"]
     assert published[("minister", "n-a")] == now
     import_state([json.loads(json.dumps(r)) for r in export_state(layer, tracker)], ScoringConfig.load())
+
+
+@pytest.mark.parametrize("engine_class", [Engine, ResolvingEngine])
+def test_a_reference_named_by_its_own_id_never_replaces_a_name(engine_class):
+    """Wikidata's importer names a QID its file has no label for by the QID: a later file that only referred to
+    Vladimir Putin (his daughter's P22) renamed him "Q7747" and took his topics, so he was no longer a PEP and the
+    pair his office made was lost. Such a reference names nothing: in any order, the entity keeps the name, schema
+    and topics of the newest reference that names it; among references that name it, the newest still wins."""
+    from itertools import permutations
+
+    from tests.unit.scoring.conftest import EventFactory
+
+    make = EventFactory().make
+    putin, bare = ("Q7747", "Person", "Vladimir Putin", ("role.pep",)), ("Q7747", "Person", "Q7747", ())
+    events = [make("occupancy", putin, ("pos", "Position", "President of Russia", ("gov.head",)),
+                   observed_at="2025-01-01T00:00:00Z"),
+              make("family", ("kt", "Person", "Katerina Tikhonova", ()), bare, relationship="father",
+                   observed_at="2025-03-01T00:00:00Z"),
+              make("regulates", ("pos", "Position", "President of Russia", ("gov.head",)), "bank",
+                   observed_at="2025-02-01T00:00:00Z"),
+              make("ownership", ("kt", "Person", "Katerina Tikhonova", ()), "bank", percentage=30,
+                   observed_at="2025-02-02T00:00:00Z")]
+    seen = set()
+    for order in permutations(events):
+        engine = engine_class()
+        for event in order:
+            engine.apply(event)
+        graph = engine.graph if engine_class is Engine else engine.engine.graph
+        entity = graph.entity("Q7747")
+        seen.add((entity.name, tuple(sorted(entity.topics)), tuple((s.actor_id, s.counterparty_id)
+                                                                   for s in engine.scores())))
+    ((name, topics, pairs),) = seen  # the same in every order
+    assert (name, topics) == ("Vladimir Putin", ("role.pep",)) and ("Q7747", "bank") in pairs
+    renamed = engine_class()
+    for event in (*events, make("occupancy", ("Q7747", "Person", "Vladimir V. Putin", ("role.pep",)),
+                                ("pos", "Position", "President of Russia", ("gov.head",)),
+                                observed_at="2025-04-01T00:00:00Z")):
+        renamed.apply(event)
+    graph = renamed.graph if engine_class is Engine else renamed.engine.graph
+    assert graph.entity("Q7747").name == "Vladimir V. Putin"
