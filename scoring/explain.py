@@ -31,7 +31,7 @@ from scoring.config import ScoringConfig
 from scoring.graph import Relation, StatedFact, offset_text
 from scoring.paths import AUTHORITY, FORMER_AUTHORITY, Hop, Path
 from scoring.rules import Assessment
-from scoring.semantics import STAKE_TYPES, SYMMETRIC_TYPES
+from scoring.semantics import SEAT_TYPES, STAKE_TYPES, SYMMETRIC_TYPES
 from scoring.strength import Strength
 
 
@@ -297,28 +297,36 @@ _ROLE_SHOWN = 60  # characters of a role in a path's text; its edge's `role` has
 
 
 def stated_role(rec: Relation, limit: int) -> str | None:
-    """What an edge is in its statements' words (`graph.Relation.role`: a role, or how two relatives are related),
-    distinct, in the order its evidence lists them (the primary first; `limit`: `listed_statements`), joined by
-    " / ": sources that word one tie otherwise ("son / stepson") are all shown, and one that gives no word hides none.
-    A statement made from the other end of a tie that runs both ways words it from there, so only those in the
-    edge's direction count. None where none gives one."""
-    if rec.statements is None:
-        return rec.role
-    words = []
+    """What an edge is in its statements' words (`stated_words`), joined by " / "; None where none gives one."""
+    return " / ".join(stated_words(rec, limit)) or None
+
+
+def stated_words(rec: Relation, limit: int) -> list[str]:
+    """What an edge is in its statements' words (`graph.Relation.role`: a role, or how two relatives are related):
+    each distinct word (alike whatever its case and spacing), in the order its evidence lists the statements (the
+    primary first; `limit`: `listed_statements`), so that sources that word one tie otherwise ("son / stepson") are
+    all shown and one that gives no word hides none of the others. A statement made from the other end of a tie
+    that runs both ways words it from there (what its target is to its source): it is left out, and where only such
+    statements give a word the edge shows none. A seat shows only the role that weighs it, its primary's
+    (`authority.seat_roles`): another source's "chair" beside it would read as a weight the seat does not have."""
+    if rec.statements is None or rec.type in SEAT_TYPES:
+        return [rec.role] if rec.role is not None else []
+    words, seen = [], set()
     for statement in listed_statements(rec, limit):
-        if statement.role is not None and statement.role not in words and statement.source == rec.source:
-            words.append(statement.role)
-    return " / ".join(words) or None
+        word = statement.role
+        if word is not None and statement.source == rec.source \
+                and (alike := " ".join(word.split()).casefold()) not in seen:
+            seen.add(alike)
+            words.append(word)
+    return words
 
 
 def _role_text(rec: Relation, strength: Strength) -> str | None:
-    """`stated_role` as a path's text shows it: without the words that only restate the relation's type
+    """`stated_words` as a path's text shows them: without those that only restate the relation's type
     (`restates`), in quotes (they are the source's words, and cannot pass for a hop or a qualifier), on one line, at
     most `_ROLE_SHOWN` characters; None where nothing is left."""
-    role = stated_role(rec, strength.config.evidence.max_listed_statements)
-    if role is None:
-        return None
-    kept = [word for word in role.split(" / ") if not restates(rec.type, word)]
+    kept = [word for word in stated_words(rec, strength.config.evidence.max_listed_statements)
+            if not restates(rec.type, word)]
     if not kept:
         return None
     one_line = " ".join(" / ".join(kept).split()).replace('"', "'")

@@ -662,6 +662,10 @@ class TemporalGraph:
         self._fact_count = 0
         self._tombstones: dict[str, Version] = {}
         self._entities: dict[str, Entity] = {}
+        # True: a reference named by its own id gives way to one that names the entity (`naming`). The resolution
+        # layer chooses the reference it sends (the same rule, and its clusters' merged references, and its pushes
+        # of attributes), so behind it the newest reference sent wins as sent
+        self.prefer_named = True
         # the ids applied, as a dict's keys: a dict of strings costs half a set's bytes per entry or less; None
         # once whoever feeds the graph applies each id once (`trust_event_ids`): then only their count is kept
         self._events: dict[str, None] | None = {}
@@ -812,7 +816,7 @@ class TemporalGraph:
         if entity is None:
             self._entities[ref.id] = Entity(ref, version, self._interned_topics(ref.topics))
             return True
-        if naming(ref, version) < naming(entity, entity.version):
+        if (naming(ref, version) < naming(entity, entity.version)) if self.prefer_named else version < entity.version:
             return False
         changed = not entity.same_attributes(ref)
         if changed:

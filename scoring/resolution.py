@@ -153,6 +153,7 @@ class ResolvingEngine:
         self.engine = engine if isinstance(engine, Engine) else Engine(engine, as_of=as_of)
         if not self.engine.graph.event_count:  # an engine fed before may see ids again that this layer never saw
             self.engine.graph.trust_event_ids()
+        self.engine.graph.prefer_named = False  # this layer chooses what names an entity (`_remember`, `_shown`)
         self.matcher = matcher  # proposes merges for new and renamed entities (take_suggestions)
         self._proposals: list[RelationshipEvent] = []
         self._bulk = False  # inside load()
@@ -783,8 +784,10 @@ class ResolvingEngine:
         return members(self._touching.get(entity_id))
 
     def _merged_ref(self, cid: str) -> EntityRef:
-        """One reference for a cluster: the canonical member's name and schema (the newest reference of it),
-        every other name of every member as an alias, the union of topics and identifiers."""
+        """One reference for a cluster: the canonical member's name and schema (the newest reference of it), or
+        the first member's that names it where the canonical one is named only by its id (`graph.naming`), every
+        other name of every member as an alias (a name that is only its member's id aside), the union of topics
+        and identifiers."""
         shown = self._shown(cid)
         return shown.ref() if type(shown) is _Known else shown
 
@@ -799,7 +802,9 @@ class ResolvingEngine:
             return self._refs[cid]
         known = self._refs
         head = known[cid] if cid in known else known[members[0]]
-        names = {n for m in members for n in (known[m].name, *known[m].aliases)}
+        if head.name == head.id:  # "Q7747" merged with "Vladimir Putin" is Vladimir Putin
+            head = next((known[m] for m in sorted(members) if known[m].name != known[m].id), head)
+        names = {n for m in members for n in (known[m].name, *known[m].aliases) if n != m}
         names.discard(head.name)
         countries = [known[m].country for m in members if known[m].country]
         identifiers = {i.key: i for m in members for i in self._identifiers.get(m, {}).values()}

@@ -10,7 +10,7 @@ from schemas.events import EntityRef, Op, RelationshipEvent
 from schemas.vocabulary import MERGING_JUDGEMENT
 from scoring import Engine
 from scoring.clusters import Clusters
-from scoring.graph import utc
+from scoring.graph import naming, utc
 from scoring.resolution import JUDGED_NAME_VERSION, ResolvingEngine, _Known
 
 from .conftest import BASE_TIME, CAST, content
@@ -69,8 +69,9 @@ def resolved_from_scratch(events: list[RelationshipEvent], config) -> Engine:
                 if end.id not in refs or version(event) > stood_in[end.id]:
                     stood_in[end.id] = version(event)
                     refs[end.id] = (JUDGED_NAME_VERSION, end.model_copy(update={"identifiers": ()}))
-            elif end.id not in refs or version(event) > refs[end.id][0]:
-                stood_in.pop(end.id, None)
+            elif end.id not in refs or end.id in stood_in \
+                    or naming(end, version(event)) > naming(refs[end.id][1], refs[end.id][0]):
+                stood_in.pop(end.id, None)  # (a reference named by its own id gives way to one naming it)
                 refs[end.id] = (version(event), end)
         table = judgements if event.spec.resolution else current
         if event.relation_id not in table or version(event) > version(table[event.relation_id]):

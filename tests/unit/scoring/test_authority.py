@@ -194,3 +194,27 @@ def test_position_tiers_weigh_authority(make, office, topics, expected_tier):
     tiers = engine.config.authority.position_tiers
     assert path.strength == pytest.approx(tiers[expected_tier] * engine.config.paths.hop_decay ** 2)
     assert tiers["gov.head"] >= tiers["gov.national"] > tiers["gov.state"] > tiers["gov.muni"]
+
+
+def test_a_seat_shows_the_role_that_weighs_it_whatever_other_sources_say(make):
+    """A seat is weighed by its primary statement's role: another source's "Chair" shown beside a confirmed
+    "member" read as a chair's weight the path did not have (a review: `membership["Chair", 2 sources]` at a
+    member's 0.5). Only the weighing role is shown, on the edge as in the text."""
+    from .conftest import full_state, incremental_state
+
+    for statements, weight, shown in (
+            ((("Chair", "reported", "Tabloid"), ("member", "confirmed", "Gazette")), 0.5, None),
+            ((("Chair", "reported", "Tabloid"), (None, "confirmed", "Gazette")), 0.5, None),
+            ((("Chair", "confirmed", "Gazette"), ("member", "reported", "Tabloid")), 1.0, "Chair")):
+        engine = Engine()
+        engine.apply_many([make("membership", "mayor", COMMITTEE, relation_id=f"seat-{number}", role=role,
+                                status=status, publisher=publisher)
+                           for number, (role, status, publisher) in enumerate(statements)]
+                          + seat_conflict(make, None)[1:])
+        assert incremental_state(engine) == full_state(engine)
+        path = engine.score("mayor", "bank").authority_paths[0]
+        seat = path.edges[0]
+        # the role shown is the one that weighs the seat: a chair's 1.0, else an ordinary member's 0.5
+        assert engine.config.authority.seat_role_weight(seat.role) == weight
+        assert (seat.role if seat.role != "member" else None) == shown
+        assert ("Chair" in path.text) == (shown == "Chair")

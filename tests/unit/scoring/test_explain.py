@@ -209,3 +209,16 @@ def test_words_that_only_restate_the_type_are_left_out_of_the_text(engine, make)
     (commercial,) = score.commercial_paths
     assert commercial.text.startswith("Finance Minister -family-> Son -ownership[25%?, reported]-> Token Issuer")
     assert [edge.role for edge in commercial.edges[:2]] == ["Family member of", "owner of"]
+
+
+def test_words_alike_but_for_case_and_spacing_are_shown_once(engine, make):
+    """"Father", "father" and " father" from three sources are one word ("Father / father / father" before)."""
+    commercial = _family_path(engine, make,
+                              *(make("family", "son", "minister", relation_id=f"f{number}", relationship=word,
+                                     publisher=publisher)
+                                for number, (word, publisher) in enumerate((("Father", "Register"),
+                                                                            ("father", "Tabloid"),
+                                                                            ("\n father ", "Blog")))))
+    # the primary's spelling (the newest statement, the blog's), as stated on the edge, on one line in the text
+    assert commercial.edges[0].role == "\n father "
+    assert commercial.text.startswith('Finance Minister <-family["father", 3 sources]- Son')
