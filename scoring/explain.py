@@ -26,7 +26,7 @@ from typing import NamedTuple, Protocol, TypeVar
 from pydantic import BaseModel
 
 from schemas.outputs import Band, Evidence, ExplanationPath, PathEdge, PathKind, RiskScore
-from schemas.vocabulary import RELATIONS, RelationType, Status
+from schemas.vocabulary import RELATIONS, RelationSpec, RelationType, Status
 from scoring.config import ScoringConfig
 from scoring.graph import Relation, StatedFact, offset_text
 from scoring.paths import AUTHORITY, FORMER_AUTHORITY, Hop, Path
@@ -270,10 +270,10 @@ def path_text(path: Path, graph: Names, strength: Strength) -> str:
     return " ".join(parts)
 
 
-def hop_label(rec: Relation, strength: Strength, role: str | None = None) -> str:
-    """`type[qualifiers]` of a hop; `role`: its `_role_text`, when the caller has it already."""
+def hop_label(rec: Relation, strength: Strength, role: str | None) -> str:
+    """`type[qualifiers]` of a hop; `role`: its `_role_text`."""
     qualifiers = []
-    if (role := role or _role_text(rec, strength)) is not None:
+    if role is not None:
         qualifiers.append(role)
     if rec.type in STAKE_TYPES:
         stake, assumed = strength.stake(rec)
@@ -352,7 +352,7 @@ _RESTATING_EXTRA: dict[RelationType, frozenset[str]] = {
 }
 
 
-def _restating_words(spec) -> frozenset[str]:
+def _restating_words(spec: RelationSpec) -> frozenset[str]:
     words = {spec.type.value, *spec.type.value.split("_"), spec.ftm_source.lower(), spec.ftm_target.lower(),
              spec.ftm_schema.lower()}
     return frozenset(words) | _RESTATING_EXTRA.get(spec.type, frozenset())

@@ -87,8 +87,10 @@ class Relation:
         if cls is Relation and event is not None:
             if _has_details(event):
                 cls = DetailedRelation
-            elif _label(event) is not None:
-                cls = LabelledRelation
+            elif (label := _label(event)) is not None:
+                labelled = object.__new__(LabelledRelation)
+                labelled.role = label  # read once here, where it decides the class
+                return labelled
         return object.__new__(cls)
 
     def __init__(self, event: RelationshipEvent, citation: Citation, offset: str | int | None,
@@ -116,8 +118,6 @@ class Relation:
             self.role = _label(event)
             self.stake_max = None if percentage is not None or props.percentage_max is None \
                 else props.percentage_max / 100.0
-        elif type(self) is LabelledRelation:
-            self.role = _label(event)
 
     @property
     def version(self) -> Version:
