@@ -249,16 +249,19 @@ def held(qualifiers: dict) -> tuple[list, ImportReport]:
                             statement("Q1", "P39", "Q2", "s", qualifiers))])
 
 
-@pytest.mark.parametrize("end", [
-    snak("P582", time("+1990-00-00T00:00:00Z", precision=8)),  # a decade
-    snak("P582", time("+1990-02-30T00:00:00Z", calendar="Q1985786")),  # no such Julian day
-    snak("P582", time("+1996-00-00T00:00:00Z", precision=11)),  # day precision without a month or day
+@pytest.mark.parametrize(("qualifier", "what"), [
+    (snak("P582", time("+1990-00-00T00:00:00Z", precision=8)), "end time"),  # a decade
+    (snak("P582", time("+1990-02-30T00:00:00Z", calendar="Q1985786")), "end time"),  # no such Julian day
+    (snak("P582", time("+1996-00-00T00:00:00Z", precision=11)), "end time"),  # day precision, no month or day
+    (snak("P585", time("+1990-00-00T00:00:00Z", precision=8)), "point in time"),  # a decade
+    (snak("P585", snaktype="somevalue"), "point in time"),  # some time, nobody says when
 ])
-def test_an_end_that_cannot_be_read_skips_the_statement_rather_than_making_it_current(end):
-    events, report = held({"P582": [end]})
+def test_an_end_or_point_in_time_that_cannot_be_read_skips_the_statement_rather_than_making_it_current(qualifier,
+                                                                                                      what):
+    events, report = held({qualifier["property"]: [qualifier]})
     assert events == []
     [skipped] = report.skipped
-    assert skipped.reason == "unreadable_value" and "end time" in skipped.message
+    assert skipped.reason == "unreadable_value" and what in skipped.message
 
 
 def test_an_unknown_end_has_ended_and_an_end_before_the_start_keeps_the_end():
@@ -556,17 +559,6 @@ def test_a_statement_dated_only_by_a_point_in_time_held_through_that_period_not_
     assert (event.start_date, event.end_date) == (dt.date(2001, 1, 1), None)
     [event], _ = held({"P585": [year], "P582": [snak("P582", snaktype="novalue")]})  # explicitly still holds
     assert event.end_date is None
-
-
-@pytest.mark.parametrize("point", [
-    snak("P585", time("+1990-00-00T00:00:00Z", precision=8)),  # a decade
-    snak("P585", snaktype="somevalue"),  # some time, nobody says when
-])
-def test_a_point_in_time_that_cannot_be_read_skips_the_statement_rather_than_making_it_current(point):
-    events, report = held({"P585": [point]})
-    assert events == []
-    [skipped] = report.skipped
-    assert skipped.reason == "unreadable_value" and "point in time" in skipped.message
 
 
 def test_files_downloaded_one_person_at_a_time_keep_each_persons_name_and_topics():
