@@ -1,10 +1,13 @@
 """What each cached computation read, so that an event recomputes only what it can change.
 
 Every computation (an actor's scan, a counterparty's group, a pair's score) runs with a `Reads` recorder. It
-records five kinds of reads:
+records six kinds of reads:
 
-- adjacency: "the edges of node N in layer L and direction D" (also when N turned out to be a hub and was not
-  expanded: whether it is a hub depends on those edges);
+- adjacency: "the edges of node N in layer L and direction D";
+- hub: "N is a hub in layer L and direction D" (too connected to expand, `SearchContext.entries_unless_hub`): a
+  search that met a hub saw nothing of its edges but their number past the guard, so it is recomputed only when
+  the node stops being a hub there (`Engine.apply` asks for these readers then), not for every edge the hub gains
+  or loses while it stays one;
 - presence: "whether N has any edge in layer L and direction D" (e.g. whether a body holds any authority);
 - node: "the name, schema or topics of N";
 - probe: "the edges between N and other probed nodes" (tie look-ups between two known sets of nodes, which read a
@@ -13,7 +16,7 @@ records five kinds of reads:
   those results are computations of their own here, and their users are recomputed when they change).
 
 A change to relation u -> v in layer L concerns the readers of (u, L, out), (v, L, in), the computations that
-probed both u and v; a change that empties or fills an adjacency list concerns its presence readers; a change to an
+probed both u and v, and the hub readers of an end that is no longer a hub; a change that empties or fills an adjacency list concerns its presence readers; a change to an
 entity's attributes concerns the readers of that node and the readers of any of its adjacency lists. This is exact
 for relations and presence (a computation that read none of these cannot see the change) and a superset for
 attributes: a computation that read a node's adjacency as well as its attributes is not indexed for the attributes
@@ -47,10 +50,11 @@ def _code(layer: int, direction: int) -> int:
 _CODES = len(Layer) * 2
 # Table numbers of the dependency index: adjacency reads by (layer, direction) code, presence reads by
 # _CODES + code, then node and probe reads, then uses of the engine's shared per-node results (a node's ties, its
-# holdings, its stakes, its owners), which are computations of their own.
+# holdings, its stakes, its owners), which are computations of their own, then hub reads by _HUBS + code.
 _NODES, _PROBES = 2 * _CODES, 2 * _CODES + 1
 USES_TIES, USES_HOLDINGS, USES_STAKES, USES_OWNERS = 2 * _CODES + 2, 2 * _CODES + 3, 2 * _CODES + 4, 2 * _CODES + 5
-_TABLES = 2 * _CODES + 6
+_HUBS = 2 * _CODES + 6
+_TABLES = 3 * _CODES + 6
 
 
 class Reads:
@@ -66,6 +70,11 @@ class Reads:
 
     def adj(self, node: str, layer: Layer, direction: int) -> None:
         self.entries.add((layer * 2 + direction, node))
+        self.visits += 1
+
+    def hub(self, node: str, layer: Layer, direction: int) -> None:
+        """The node was a hub in this layer and direction, and not expanded (a visit, as an adjacency read)."""
+        self.entries.add((_HUBS + layer * 2 + direction, node))
         self.visits += 1
 
     def present(self, node: str, layer: Layer, direction: int) -> None:
@@ -88,6 +97,9 @@ class NullReads(Reads):
     __slots__ = ()
 
     def adj(self, node, layer, direction):
+        self.visits += 1
+
+    def hub(self, node, layer, direction):
         self.visits += 1
 
     def present(self, node, layer, direction):
@@ -132,7 +144,7 @@ class DependencyIndex:
             added, removed = entries - old, old - entries
         for table, node in removed:
             _discard(tables[table], node, key)
-            if table >= USES_TIES and node not in tables[table]:
+            if USES_TIES <= table < _HUBS and node not in tables[table]:
                 self.released.append((table, node))
         for table, node in added:
             _add(tables[table], node, key)
@@ -148,7 +160,7 @@ class DependencyIndex:
         tables = self._tables
         for table, node in _reads(footprint, key):
             _discard(tables[table], node, key)
-            if table >= USES_TIES and node not in tables[table]:
+            if USES_TIES <= table < _HUBS and node not in tables[table]:
                 self.released.append((table, node))
 
     def registered(self, key: Key) -> bool:
@@ -173,15 +185,20 @@ class DependencyIndex:
     def readers_of_presence(self, node: str, layer: Layer, direction: int) -> set[Key]:
         return set(_as_set(self._tables[_CODES + _code(layer, direction)].get(node)))
 
+    def readers_of_hub(self, node: str, layer: Layer, direction: int) -> set[Key]:
+        """The computations that found the node a hub in this layer and direction and did not expand it."""
+        return set(_as_set(self._tables[_HUBS + _code(layer, direction)].get(node)))
+
     def readers_of_entities(self, entity_ids: Iterable[str]) -> set[Key]:
-        """Computations that may have read these entities' attributes: the node's readers, and its adjacency
-        readers (see `_without_covered_node_reads`)."""
+        """Computations that may have read these entities' attributes: the node's readers, and its adjacency and hub
+        readers (see `_without_covered_node_reads`; whether a node is expanded depends on its schema too)."""
         found: set[Key] = set()
         tables = self._tables
         for entity_id in entity_ids:
             _collect(found, tables[self._NODES], entity_id)
             for code in range(_CODES):
                 _collect(found, tables[code], entity_id)
+                _collect(found, tables[_HUBS + code], entity_id)
         return found
 
     def __len__(self) -> int:
@@ -201,9 +218,9 @@ _SMALL = 32
 
 def _without_covered_node_reads(entries: set[tuple[int, str]]) -> set[tuple[int, str]]:
     """The reads to index: a node's attributes are not indexed for a computation that also read one of the
-    node's adjacency lists, since `readers_of_entities` looks there too (most searches read the attributes of the
-    nodes they expand, and the index is the engine's largest structure)."""
-    expanded = {node for table, node in entries if table < _CODES}
+    node's adjacency lists or found it a hub, since `readers_of_entities` looks there too (most searches read the
+    attributes of the nodes they expand, and the index is the engine's largest structure)."""
+    expanded = {node for table, node in entries if table < _CODES or table >= _HUBS}
     if not expanded:
         return entries
     return {entry for entry in entries if entry[0] != _NODES or entry[1] not in expanded}

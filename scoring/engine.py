@@ -258,6 +258,7 @@ class Engine:
             dirty |= self._deps.readers_of_relation(rec)
             if rec.layer == Layer.AUTHORITY:
                 dirty.update(self._pairs_steering(rec))
+        dirty |= self._readers_of_former_hubs(change.relations)
         for node, layer, direction in change.presence:
             dirty |= self._deps.readers_of_presence(node, layer, direction)
         dirty |= self._deps.readers_of_entities(change.entities)
@@ -270,6 +271,20 @@ class Engine:
         discovered = self._possible_actors(touched, change.presence, change.entities)
         dirty.update((Kind.REACH, person) for person in discovered)
         return self._refresh(dirty, event.event_id, dict(input_offsets or {}))
+
+    def _readers_of_former_hubs(self, changed: Iterable[tuple[Relation | None, Relation | None]]) -> set:
+        """The computations that found an end of a changed relation a hub where it is no longer one. One that is
+        still a hub shows its readers what they saw: nothing of its edges (`dependencies`: hub reads)."""
+        found: set = set()
+        max_fanout, fanout = self.config.limits.max_fanout, self.graph.fanout
+        for pair in changed:
+            for rec in pair:
+                if rec is None:
+                    continue
+                for node, direction in ((rec.source, OUT), (rec.target, IN)):
+                    if fanout(node, rec.layer, direction) <= max_fanout:
+                        found |= self._deps.readers_of_hub(node, rec.layer, direction)
+        return found
 
     def _track_hubs(self, recs: Iterable[Relation]) -> None:
         """Keep the hub register in step with the adjacency lists these relations changed."""
@@ -336,16 +351,20 @@ class Engine:
 
     def _possible_actors(self, touched: list[Relation], presence, entities: list[str]) -> set[str]:
         """People not scanned yet who may have become actors: upstream of a changed office or control relation,
-        or of a node whose authority relations appeared; people whose attributes changed."""
+        of a node whose authority relations appeared, of a node that stopped being a hub in the holding layer
+        outwards (whatever relation took it below the guard), and of a node whose attributes changed (its schema
+        decides whether it is expanded past the guard and whether a seat in it is public power, its topics the
+        tier of an office); people whose attributes changed."""
         limit = max(0, self.config.authority.max_hops - 1)
+        graph = self.graph
+        upstream_of: set[str] = {rec.source for rec in touched if rec.type in RELAY_TYPES}
+        upstream_of.update(node for node, layer, direction in presence if layer == Layer.AUTHORITY and direction == OUT)
+        upstream_of.update(hub.node for hub in self.hub_changes
+                           if not hub.entered and hub.layer == "holding" and hub.direction == "out")
+        upstream_of.update(entities)
         found: set[str] = set()
-        for rec in touched:
-            if rec.type in RELAY_TYPES:
-                found |= steering_persons(rec.source, self.graph, limit)
-        for node, layer, direction in presence:
-            if layer == Layer.AUTHORITY and direction == OUT:
-                found |= steering_persons(node, self.graph, limit)
-        found.update(e for e in entities if self.graph.schema(e) == EntitySchema.PERSON)
+        for node in sorted(upstream_of):
+            found |= steering_persons(node, graph, limit)
         return {person for person in found if person not in self._reach}
 
     def apply_many(self, events: Iterable[RelationshipEvent]) -> list[ScoreChange]:

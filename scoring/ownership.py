@@ -125,7 +125,7 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
     schema, hop_values = ctx.schema, ctx.strength.holding_hop
     adjacency, sorted_adjacency, schema_of = ctx.graph.adjacency, ctx.graph.sorted_adjacency, ctx.graph.schema
     reads = ctx.reads
-    read_adjacency, read_node = reads.adj, reads.node
+    read_adjacency, read_node, read_hub = reads.adj, reads.node, reads.hub
     max_fanout, expanded_anyway = ctx.max_fanout, ctx.expanded_anyway
     holding = Layer.HOLDING
     on_chain = {start}
@@ -149,9 +149,12 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
         deeper = depth + 1 < max_hops
         # `SearchContext.edges`, inlined (the walk's innermost call): the same reads and visits, without building
         # the list of edges first
-        read_adjacency(node, holding, direction)
         listed = adjacency(node, holding, direction)
-        if not listed or (len(listed) > max_fanout and not expanded_anyway(node, holding, direction)):
+        if len(listed) > max_fanout and not expanded_anyway(node, holding, direction):
+            read_hub(node, holding, direction)
+            return
+        read_adjacency(node, holding, direction)
+        if not listed:
             return
         listed = sorted_adjacency(node, holding, direction)
         reads.visits += len(listed)  # and one more for each record beyond the first between two nodes, below

@@ -114,16 +114,17 @@ class SearchContext:
     def entries_unless_hub(self, node: str, layer: Layer, direction: int) \
             -> tuple[dict[str, Relation | tuple[Relation, ...]], bool]:
         """The adjacency itself in neighbour order (read only: a record, or a tuple of the records between the two),
-        and whether the node is a hub, for a caller that looks at the records of each neighbour together. Recorded
-        as `edges_unless_hub` records it, but for the visits: the caller adds one a neighbour and one for each
+        and whether the node is a hub, for a caller that looks at the records of each neighbour together (a hub is
+        recorded as one, `Reads.hub`, and not as a read of its edges). Recorded as `edges_unless_hub` records it, but for the visits: the caller adds one a neighbour and one for each
         record beyond the first between two nodes."""
-        self.reads.adj(node, layer, direction)
         graph = self.graph
         adjacency = graph.adjacency(node, layer, direction)
+        if len(adjacency) > self.max_fanout and not self.expanded_anyway(node, layer, direction):
+            self.reads.hub(node, layer, direction)  # what it saw holds while the node stays a hub
+            return _NO_ENTRIES, True
+        self.reads.adj(node, layer, direction)
         if not adjacency:
             return _NO_ENTRIES, False
-        if len(adjacency) > self.max_fanout and not self.expanded_anyway(node, layer, direction):
-            return _NO_ENTRIES, True
         return graph.sorted_adjacency(node, layer, direction), False
 
     def has_edges(self, node: str, layer: Layer, direction: int) -> bool:

@@ -13,6 +13,7 @@ import pytest
 
 from schemas.outputs import AlertState
 from scoring import AlertTracker, Engine, ScoringConfig
+from scoring.caches import Kind
 from scoring.engine import HubChange
 
 from .conftest import full_state, incremental_state
@@ -145,4 +146,122 @@ def test_a_ministry_with_one_body_too_many_keeps_its_regulator(make):
     assert [a for a in alerts if a.state is AlertState.RESOLVED] == []
     assert len(tracker.open_alerts()) == 3
     assert engine.hub_changes == [HubChange("ministry", "holding", "out", 4, True)]  # still reported
+    assert incremental_state(engine) == full_state(engine)
+
+
+
+def comparable(result) -> str:
+    """A cached result as text, whichever engine's records it holds (a sphere is a set: in order)."""
+    return repr(sorted(result)) if isinstance(result, frozenset) else repr(result)
+
+
+def holder(i: int) -> tuple:
+    return (f"holder-{i:02d}", "Person", f"Small Holder {i}", ())
+
+
+@pytest.fixture
+def firms_under_a_widely_held_company(make):
+    """Four regulated firms, each 30% the minister's son's and 60% a holding company's whose owners (six small
+    holders) are past the guard of 5: every search up from a firm meets the holding company as a hub."""
+    events = [make("control", "minister", "regulator"), make("family", "minister", "son")]
+    for i in range(4):
+        events += [make("regulates", "regulator", firm(i)), make("ownership", "son", firm(i), percentage=30),
+                   make("ownership", "holdco", firm(i), percentage=60)]
+    events += [make("ownership", holder(i), "holdco", percentage=1) for i in range(6)]
+    engine = Engine(ScoringConfig.load(overrides={"limits": {"max_fanout": 5}}))
+    engine.load(events)
+    assert ("holdco", "holding", "in", 6) in engine.hubs()
+    return engine, events
+
+
+def test_a_hub_that_stays_one_recomputes_none_of_its_readers(firms_under_a_widely_held_company, make):
+    """The searches that met a hub saw nothing of its edges: one more edge of a node that stays a hub changes
+    nothing they computed, so none is recomputed for it (before, all were)."""
+    engine, _ = firms_under_a_widely_held_company
+    before = {(s.actor_id, s.counterparty_id): s.score for s in engine.scores()}
+    assert len(before) >= 4
+
+    assert engine.apply(make("ownership", holder(6), "holdco", percentage=1)) == []
+    # nine searches met it (each firm's owners and sphere, the holding company's sphere), a visit or more each
+    assert engine.stats()["last_visits"] < 9
+    assert {(s.actor_id, s.counterparty_id): s.score for s in engine.scores()} == before
+    assert incremental_state(engine) == full_state(engine)
+
+
+def test_readers_of_a_hub_are_recomputed_when_it_stops_being_one(firms_under_a_widely_held_company, make):
+    """Below the guard the holding company is expanded again, and what lies above it counts: the firms' groups
+    and owners take in the minister's relative who owns it. The scores here are at their ceiling already, so the
+    results the searches keep are compared with a fresh engine's."""
+    engine, loaded = firms_under_a_widely_held_company
+    events = [make("family", "minister", holder(0)), make("ownership", holder(0), "holdco", percentage=100)]
+    for event in events:
+        engine.apply(event)
+    for i in range(1, 6):
+        events.append(make("ownership", holder(i), "holdco", op="retract"))
+        engine.apply(events[-1])
+        if i == 1:
+            assert engine.hub_changes == [HubChange("holdco", "holding", "in", 5, False)]
+    assert "holder-00" in engine._caches.get(Kind.GROUP, firm(0)[0]).members
+    fresh = Engine(engine.config)
+    fresh.load([*loaded, *events])
+    for kind in (Kind.GROUP, Kind.OWNERS, Kind.SPHERE):
+        assert {node: comparable(result) for node, result in engine._caches.items(kind)} == \
+            {node: comparable(result) for node, result in fresh._caches.items(kind)}, kind
+    assert incremental_state(engine) == full_state(engine)
+
+
+
+def agency_past_the_guard(make, already_an_actor: bool) -> tuple[Engine, list]:
+    """The minister controls an agency, a company past the guard of 5 in the holding layer outwards (a control of
+    the regulator of the bank his son owns, four more controls and a stake), so his authority stops at it."""
+    agency = ("agency", "Company", "Agency", ())
+    events = [make("control", "minister", agency), make("control", agency, "regulator"),
+              make("regulates", "regulator", "bank"), make("family", "minister", "son"),
+              make("ownership", "son", "bank", percentage=40),
+              make("ownership", agency, ("stake", "Company", "Stake", ()), percentage=5)]
+    events += [make("control", agency, (f"body-{i}", "Company", f"Body {i}", ())) for i in range(4)]
+    if already_an_actor:  # and an office of his own, which makes him an actor whatever the agency does
+        events += [make("control", "minister", ("mint", "PublicBody", "Mint", ())),
+                   make("oversees", ("mint", "PublicBody", "Mint", ()), ("printer", "Company", "Printer", ()))]
+    engine = Engine(ScoringConfig.load(overrides={"limits": {"max_fanout": 5}}))
+    engine.load(events)
+    assert ("agency", "holding", "out", 6) in engine.hubs()
+    assert engine.score("minister", "bank") is None
+    return engine, events
+
+
+@pytest.mark.parametrize("already_an_actor", [False, True], ids=["discovered", "actor"])
+def test_a_hub_restated_as_a_public_body_is_expanded_for_those_who_met_it(make, already_an_actor):
+    """Whether a node is expanded past the guard depends on its schema too: a register restating the agency as
+    a public body, in a fact that concerns no search of the minister's, lets his authority through. An actor's
+    reach that met it as a hub is recomputed although it never read its edges; a person who was no actor is
+    found again upstream of it (before, he was found only upstream of a changed office or control)."""
+    engine, _ = agency_past_the_guard(make, already_an_actor)
+    engine.apply(make("payment", ("supplier", "Company", "Supplier", ()), ("agency", "PublicBody", "Agency", ()),
+                      amount=1000))
+    assert engine.score("minister", "bank") is not None  # the state's apparatus is expanded whatever its number
+    assert incremental_state(engine) == full_state(engine)
+
+
+def test_a_hub_left_by_a_stake_lets_authority_through(make):
+    """The agency goes below the guard when its stake (no control) is retracted: the minister, no actor while it
+    was a hub, is found again upstream of it (before, only a changed office or control relation led there)."""
+    engine, _ = agency_past_the_guard(make, already_an_actor=False)
+    engine.apply(make("ownership", "agency", ("stake", "Company", "Stake", ()), op="retract"))
+    assert engine.hubs() == []
+    assert engine.score("minister", "bank") is not None
+    assert incremental_state(engine) == full_state(engine)
+
+
+def test_a_seat_in_a_body_restated_as_public_makes_an_actor(make):
+    """A seat is public power only in a public body: when a register restates the body as one, in a fact that
+    concerns no search of the member's, the member is found as an actor (before, he was not)."""
+    council = ("council", "Organization", "Council", ())
+    engine = Engine()
+    engine.load([make("membership", "minister", council), make("regulates", council, "bank"),
+                 make("family", "minister", "son"), make("ownership", "son", "bank", percentage=40)])
+    assert engine.score("minister", "bank") is None
+    engine.apply(make("payment", ("supplier", "Company", "Supplier", ()), ("council", "PublicBody", "Council", ()),
+                      amount=1000))
+    assert engine.score("minister", "bank") is not None
     assert incremental_state(engine) == full_state(engine)
