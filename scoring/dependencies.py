@@ -16,13 +16,15 @@ records six kinds of reads:
   those results are computations of their own here, and their users are recomputed when they change).
 
 A change to relation u -> v in layer L concerns the readers of (u, L, out), (v, L, in), the computations that
-probed both u and v, and the hub readers of an end that is no longer a hub; a change that empties or fills an adjacency list concerns its presence readers; a change to an
-entity's attributes concerns the readers of that node and the readers of any of its adjacency lists. This is exact
-for relations and presence (a computation that read none of these cannot see the change) and a superset for
-attributes: a computation that read a node's adjacency as well as its attributes is not indexed for the attributes
-(about a third of all reads; names, schemas and topics change far less often than relations), so an attribute
-change also recomputes readers of its adjacency that never looked at the attributes, to the same results. (Authority look-ups between an actor's sources and a counterparty's holdings are not recorded here:
-the engine finds the pairs concerned by an authority relation from its cache store, see `Engine._pairs_steering`.)
+probed both u and v, and the hub readers of an end that is no longer a hub; a change that empties or fills an
+adjacency list concerns its presence readers; a change to an entity's attributes concerns the readers of that node
+and the readers of any of its adjacency lists (hub readers included). This is exact for relations and presence (a
+computation that read none of these cannot see the change) and a superset for attributes: a computation that read
+a node's adjacency as well as its attributes is not indexed for the attributes (about a third of all reads; names,
+schemas and topics change far less often than relations), so an attribute change also recomputes readers of its
+adjacency that never looked at the attributes, to the same results. (Authority look-ups between an actor's sources
+and a counterparty's holdings are not recorded here: the engine finds the pairs concerned by an authority relation
+from its cache store, see `Engine._pairs_steering`.)
 
 A recomputed computation is re-registered by difference: only the reads it gained or lost touch the index.
 

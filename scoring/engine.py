@@ -268,7 +268,7 @@ class Engine:
             # comparison of what a score shows includes that label; a pair it does not concern stays unchanged).
             dirty.update(key for key in self._deps.readers_of_entities((rec.source, rec.target))
                          if key[0] == Kind.PAIR)
-        discovered = self._possible_actors(touched, change.presence, change.entities)
+        discovered = self._possible_actors(touched, change.presence, change.entities, change.recast)
         dirty.update((Kind.REACH, person) for person in discovered)
         return self._refresh(dirty, event.event_id, dict(input_offsets or {}))
 
@@ -349,20 +349,22 @@ class Engine:
                     found.append((Kind.PAIR, actor, counterparty))
         return found
 
-    def _possible_actors(self, touched: list[Relation], presence, entities: list[str]) -> set[str]:
+    def _possible_actors(self, touched: list[Relation], presence, entities: list[str],
+                         recast: list[str]) -> set[str]:
         """People not scanned yet who may have become actors: upstream of a changed office or control relation,
-        of a node whose authority relations appeared, of a node that stopped being a hub in the holding layer
-        outwards (whatever relation took it below the guard), and of a node whose attributes changed (its schema
-        decides whether it is expanded past the guard and whether a seat in it is public power, its topics the
-        tier of an office); people whose attributes changed."""
+        of a node whose authority relations appeared, of a node that crossed the guard in the holding layer
+        outwards either way (whatever relation took it there: leaving, it is expanded again; entering, it leaves
+        the reach's budget to other ways), and of a node whose schema or topics changed (they decide whether it is
+        expanded past the guard and whether a seat in it is public power, and an office's tier); people whose
+        attributes changed."""
         limit = max(0, self.config.authority.max_hops - 1)
         graph = self.graph
         upstream_of: set[str] = {rec.source for rec in touched if rec.type in RELAY_TYPES}
-        upstream_of.update(node for node, layer, direction in presence if layer == Layer.AUTHORITY and direction == OUT)
-        upstream_of.update(hub.node for hub in self.hub_changes
-                           if not hub.entered and hub.layer == "holding" and hub.direction == "out")
-        upstream_of.update(entities)
-        found: set[str] = set()
+        upstream_of.update(node for node, layer, direction in presence
+                           if layer == Layer.AUTHORITY and direction == OUT)
+        upstream_of.update(hub.node for hub in self.hub_changes if hub.layer == "holding" and hub.direction == "out")
+        upstream_of.update(recast)
+        found: set[str] = {node for node in entities if graph.schema(node) == EntitySchema.PERSON}
         for node in sorted(upstream_of):
             found |= steering_persons(node, graph, limit)
         return {person for person in found if person not in self._reach}

@@ -250,6 +250,9 @@ class GraphChange:
     event_id: str
     relations: list[tuple[Relation | None, Relation | None]] = field(default_factory=list)  # (before, after)
     entities: list[str] = field(default_factory=list)  # ids whose name, schema or topics changed
+    # of those, the ids held before whose schema or topics changed: what decides whether a node is expanded past the
+    # guard, whether a seat in it is public power and an office's tier (a name changes none of it)
+    recast: list[str] = field(default_factory=list)
     stale: bool = False  # an older version than the one held: counted, but changes no relation
     # (node, layer, direction) whose adjacency went from empty to non-empty or back
     presence: list[tuple[str, Layer, int]] = field(default_factory=list)
@@ -580,6 +583,7 @@ def offset_text(held: str | int | None) -> str | None:
 
 
 _EMPTY: dict = {}
+_RECAST = "recast"  # `TemporalGraph._update_entity`: a held entity's schema or topics changed
 
 
 @pickled_as_values
@@ -708,8 +712,11 @@ class TemporalGraph:
         version: Version = (observed, event.event_id)
         change = GraphChange(event.event_id)
         for ref in (event.source, event.target):
-            if self._update_entity(ref, version):
+            updated = self._update_entity(ref, version)
+            if updated:
                 change.entities.append(ref.id)
+                if updated is _RECAST:
+                    change.recast.append(ref.id)
         held = self.version_of(event.relation_id)
         if held is not None and version < held:
             change.stale = True
@@ -811,15 +818,20 @@ class TemporalGraph:
                 found.extend([rec for rec in records(held) if rec.type is relation_type])
         return found
 
-    def _update_entity(self, ref: EntityRef, version: Version) -> bool:
+    def _update_entity(self, ref: EntityRef, version: Version) -> bool | str:
+        """Whether the entity's attributes changed (new, or another name, schema or topics): `_RECAST` where it was
+        held before with another schema or other topics, else True or False."""
         entity = self._entities.get(ref.id)
         if entity is None:
             self._entities[ref.id] = Entity(ref, version, self._interned_topics(ref.topics))
             return True
         if (naming(ref, version) < naming(entity, entity.version)) if self.prefer_named else version < entity.version:
             return False
-        changed = not entity.same_attributes(ref)
+        changed: bool | str = not entity.same_attributes(ref)
         if changed:
+            if entity.schema != ref.schema_ or not (entity.topics == ref.topics
+                                                    or frozenset(entity.topics) == frozenset(ref.topics)):
+                changed = _RECAST
             entity.name, entity.schema = ref.name, ref.schema_
             entity.topics = self._interned_topics(ref.topics)
         entity.observed_at, entity.event_id = version

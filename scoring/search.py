@@ -115,8 +115,9 @@ class SearchContext:
             -> tuple[dict[str, Relation | tuple[Relation, ...]], bool]:
         """The adjacency itself in neighbour order (read only: a record, or a tuple of the records between the two),
         and whether the node is a hub, for a caller that looks at the records of each neighbour together (a hub is
-        recorded as one, `Reads.hub`, and not as a read of its edges). Recorded as `edges_unless_hub` records it, but for the visits: the caller adds one a neighbour and one for each
-        record beyond the first between two nodes."""
+        recorded as one, `Reads.hub`, and not as a read of its edges). Recorded as `edges_unless_hub` records it,
+        but for the visits: the caller adds one a neighbour and one for each record beyond the first between two
+        nodes."""
         graph = self.graph
         adjacency = graph.adjacency(node, layer, direction)
         if len(adjacency) > self.max_fanout and not self.expanded_anyway(node, layer, direction):
@@ -131,11 +132,6 @@ class SearchContext:
         """Whether the node has any relation in this layer and direction (recorded as a presence read)."""
         self.reads.present(node, layer, direction)
         return bool(self.graph.adjacency(node, layer, direction))
-
-    def is_hub(self, node: str, layer: Layer, direction: int) -> bool:
-        """Too connected in this layer and direction to be expanded (see `expanded_anyway`)."""
-        return len(self.graph.adjacency(node, layer, direction)) > self.max_fanout \
-            and not self.expanded_anyway(node, layer, direction)
 
     def expanded_anyway(self, node: str, layer: Layer, direction: int) -> bool:
         """A person's own holdings, offices and controls, and his family and associates, are facts about him, not

@@ -265,3 +265,44 @@ def test_a_seat_in_a_body_restated_as_public_makes_an_actor(make):
                       amount=1000))
     assert engine.score("minister", "bank") is not None
     assert incremental_state(engine) == full_state(engine)
+
+
+def test_a_hub_that_enters_the_guard_leaves_the_reach_budget_to_other_ways(make):
+    """A reach walks at most `authority.max_paths * 16` relays (16 here). A company past the guard is no longer
+    expanded, which leaves that budget to the minister's other ways: one reaches the regulator of the bank he owns.
+    He was no actor, and the stakes that made the company a hub are no office or control: he is found upstream of
+    the hub that entered (a review's case; before, only a full rebuild found the conflict)."""
+    config = ScoringConfig.load(overrides={"limits": {"max_fanout": 3}, "authority": {"max_paths": 1}})
+    corp, body = ("a-corp", "Company", "A Corp", ()), ("pb", "PublicBody", "PB", ())
+    regulator = ("z-body", "PublicBody", "Z", ())
+    events = [make("control", "minister", corp), make("control", corp, body)]
+    events += [make("control", body, (f"q{i:02d}", "PublicBody", f"Q{i}", ())) for i in range(16)]  # the budget
+    events += [make("control", "minister", regulator), make("regulates", regulator, "bank"),
+               make("ownership", "minister", "bank", percentage=40)]
+    engine = Engine(config)
+    engine.load(events)
+    assert engine.score("minister", "bank") is None
+    for i in range(3):
+        engine.apply(make("ownership", corp, (f"w{i}", "Company", f"W{i}", ()), percentage=10))
+    assert ("a-corp", "holding", "out", 4) in engine.hubs()
+    assert engine.score("minister", "bank") is not None
+    assert incremental_state(engine) == full_state(engine)
+
+
+def test_a_new_name_scans_no_one_upstream(make):
+    """A name decides nothing a reach depends on: renaming a company with 300 directors (none an actor) walks no
+    reach of theirs (a first version of the scan above walked all 300)."""
+    big = ("bigco", "Company", "Big Co", ())
+    events = [make("directorship", (f"d{i:03d}", "Person", f"D{i}", ()), big) for i in range(300)]
+    events += [make("control", (f"d{i:03d}", "Person", f"D{i}", ()), (f"own{i:03d}", "Company", f"O{i}", ()))
+               for i in range(300)]
+    engine = Engine()
+    engine.load(events)
+    engine.apply(make("payment", ("payer", "Company", "Payer", ()), ("bigco", "Company", "Big Co renamed", ()),
+                      amount=1000))
+    assert engine.graph.name("bigco") == "Big Co renamed"
+    assert engine.stats()["last_visits"] < 300
+    # topics are another matter: they set an office's tier
+    engine.apply(make("payment", ("payer", "Company", "Payer", ()),
+                      ("bigco", "Company", "Big Co renamed", ("gov.national",)), amount=1000))
+    assert engine.stats()["last_visits"] >= 300
