@@ -29,8 +29,8 @@ SKELETON = (("occupancy", "minister", "office"), ("control", "office", "regulato
             ("regulates", "regulator", "firm-0"), ("regulates", "regulator", "firm-1"), ("oversees", "mint", "firm-2"),
             ("regulates", "regulator", "holdco"), ("family", "minister", "son"), ("associate", "minister", "friend"),
             ("ownership", "son", "firm-0"), ("ownership", "holdco", "firm-1"), ("ownership", "son", "holdco"),
-            ("payment", "firm-2", "nominee"), ("ownership", "friend", "nominee"), ("membership", "councillor", "council"),
-            ("regulates", "council", "firm-3"), ("ownership", "cousin", "firm-3"), ("family", "councillor", "cousin"),
+            ("payment", "firm-2", "nominee"), ("ownership", "friend", "nominee"),
+            ("membership", "councillor", "council"), ("regulates", "council", "firm-3"), ("ownership", "cousin", "firm-3"), ("family", "councillor", "cousin"),
             ("control", "holdco", "nominee"), ("directorship", "friend", "holdco"), ("control", "holdco", "council"),
             ("control", "nominee", "mint"), ("membership", "cousin", "regulator"))
 AT_A_HUB = ("ownership", "ownership", "control", "payment", "partners_with", "regulates", "lobbies", "family",
@@ -56,7 +56,7 @@ class HubLog:
     def make(self, relation_type: str, source: str, target: str, relation_id: str | None = None, **kwargs):
         rng = self.rng
         self.clock += dt.timedelta(days=rng.choice((0, 0, 0, 30, 200)), minutes=1)
-        if relation_type in ("ownership",):
+        if relation_type == "ownership":
             kwargs.setdefault("percentage", rng.choice((10, 26, 51, 100)))
         elif relation_type == "payment":
             kwargs.update(amount=rng.choice((5e4, 2e6)), currency="USD")
