@@ -172,15 +172,19 @@ _DEFAULTED = {(False, False): frozenset({"evidence_omitted", "role"}), (True, Fa
 
 def _edge(hop: Hop, graph: Names, cfg: ScoringConfig) -> PathEdge:
     rec = hop.rec
-    listed = listed_statements(rec, cfg.evidence.max_listed_statements)
+    limit = cfg.evidence.max_listed_statements
+    listed = listed_statements(rec, limit)
     omitted = len(rec.statements) - len(listed) if rec.statements is not None else 0
+    turned, words = shown_words(rec, limit)
+    source, target = (rec.target, rec.source) if turned else (rec.source, rec.target)
     return _assembled(PathEdge, {
         "relation_id": rec.relation_id, "relation_type": rec.type,
-        "source_id": rec.source, "source_name": graph.name(rec.source),
-        "target_id": rec.target, "target_name": graph.name(rec.target),
-        "forward": bool(hop.forward), "status": rec.status._value_, "weight": float(cfg.round(hop.weight)),
+        "source_id": source, "source_name": graph.name(source),
+        "target_id": target, "target_name": graph.name(target),
+        "forward": bool(hop.forward) is not turned, "status": rec.status._value_,
+        "weight": float(cfg.round(hop.weight)),
         "evidence": tuple([evidence(statement, cfg) for statement in listed]), "evidence_omitted": omitted,
-        "role": (role := stated_role(rec, cfg.evidence.max_listed_statements))},
+        "role": (role := " / ".join(words) or None)},
         _DEFAULTED[bool(omitted), role is not None])
 
 
@@ -189,9 +193,9 @@ def _arrow(hop: Hop, strength: Strength) -> str:
     forward, unless it says how the two are related: a relationship is what the relation's target is to its source
     (FtM's convention), so its arrow keeps the statement's direction and points at whom the word names ("Minister
     <-family["father"]- Son": the minister is the son's father)."""
-    role = _role_text(hop.rec, strength)
+    turned, role = _role_text(hop.rec, strength)
     label = hop_label(hop.rec, strength, role)
-    forward = hop.forward or (hop.rec.type in SYMMETRIC_TYPES and role is None)
+    forward = (bool(hop.forward) is not turned) or (hop.rec.type in SYMMETRIC_TYPES and role is None)
     return f"-{label}->" if forward else f"<-{label}-"
 
 
@@ -297,44 +301,57 @@ _ROLE_SHOWN = 60  # characters of a role in a path's text; its edge's `role` has
 
 
 def stated_role(rec: Relation, limit: int) -> str | None:
-    """What an edge is in its statements' words (`stated_words`), joined by " / "; None where none gives one."""
-    return " / ".join(stated_words(rec, limit)) or None
+    """What an edge is in its statements' words (`shown_words`), joined by " / "; None where none gives one."""
+    return " / ".join(shown_words(rec, limit)[1]) or None
 
 
-def stated_words(rec: Relation, limit: int) -> list[str]:
+def stated_words(rec: Relation, limit: int, end: str | None = None) -> list[str]:
     """What an edge is in its statements' words (`graph.Relation.role`: a role, or how two relatives are related):
     each distinct word (alike whatever its case and spacing), in the order its evidence lists the statements (the
     primary first; `limit`: `listed_statements`), so that sources that word one tie otherwise ("son / stepson") are
-    all shown and one that gives no word hides none of the others. A statement made from the other end of a tie
-    that runs both ways words it from there (what its target is to its source): it is left out, and where only such
-    statements give a word the edge shows none. A seat shows only the role that weighs it, its primary's
+    all shown and one that gives no word hides none of the others. Only the statements made from `end` (the
+    edge's source by default): one made from the other end of a tie that runs both ways words it from there (what
+    its target is to its source). A seat shows only the role that weighs it, its primary's
     (`authority.seat_roles`): another source's "chair" beside it would read as a weight the seat does not have."""
     if rec.statements is None or rec.type in SEAT_TYPES:
-        return [rec.role] if rec.role is not None else []
+        return [rec.role] if rec.role is not None and end in (None, rec.source) else []
+    end = rec.source if end is None else end
     words, seen = [], set()
     for statement in listed_statements(rec, limit):
         word = statement.role
-        if word is not None and statement.source == rec.source \
+        if word is not None and statement.source == end \
                 and (alike := " ".join(word.split()).casefold()) not in seen:
             seen.add(alike)
             words.append(word)
     return words
 
 
-def _role_text(rec: Relation, strength: Strength) -> str | None:
-    """`stated_words` as a path's text shows them: without those that only restate the relation's type
-    (`restates`), in quotes (they are the source's words, and cannot pass for a hop or a qualifier), on one line, at
-    most `_ROLE_SHOWN` characters; None where nothing is left."""
-    kept = [word for word in stated_words(rec, strength.config.evidence.max_listed_statements)
-            if not restates(rec.type, word)]
+def shown_words(rec: Relation, limit: int) -> tuple[bool, list[str]]:
+    """(whether the edge is shown from its target, the words it shows): `stated_words`, and where none of the
+    statements made from its source gives a word, those of the statements made from its target, on a tie that
+    runs both ways: the edge is then shown turned round ("Son -family["father"]-> Minister" where the primary
+    statement, Minister -family-> Son, gives no word), so that the word names what it names."""
+    words = stated_words(rec, limit)
+    if words or rec.statements is None or rec.type not in SYMMETRIC_TYPES:
+        return False, words
+    turned = stated_words(rec, limit, rec.target)
+    return bool(turned), turned
+
+
+def _role_text(rec: Relation, strength: Strength) -> tuple[bool, str | None]:
+    """(whether the hop is shown turned round, `shown_words` as a path's text shows them): without those that only
+    restate the relation's type (`restates`), in quotes (they are the source's words, and cannot pass for a hop or a
+    qualifier), on one line, at most `_ROLE_SHOWN` characters; None where nothing is left."""
+    turned, words = shown_words(rec, strength.config.evidence.max_listed_statements)
+    kept = [word for word in words if not restates(rec.type, word)]
     if not kept:
-        return None
+        return False, None
     one_line = " ".join(" / ".join(kept).split()).replace('"', "'")
     for forged, harmless in _FORGED:
         one_line = one_line.replace(forged, harmless)
     if len(one_line) > _ROLE_SHOWN:
         one_line = one_line[:_ROLE_SHOWN - 1].rstrip() + "…"
-    return f'"{one_line}"'
+    return turned, f'"{one_line}"'
 
 
 # what in a role could read as a path's own syntax: an arrow, or the end of the qualifiers

@@ -59,6 +59,7 @@ from scoring.config import ScoringConfig
 from scoring.engine import Engine, ScoreChange
 from scoring.graph import utc
 from scoring.resolution import IDENTIFIER_KINDS, ResolvingEngine
+from scoring.semantics import SYMMETRIC_TYPES
 
 FORMAT = "coi-risk-portable-state"
 FORMAT_VERSION = 5
@@ -560,13 +561,30 @@ def _rescore(layer: ResolvingEngine, tracker: AlertTracker) -> tuple[list[tuple[
 
 
 def _unworded(content: dict[str, Any]) -> dict[str, Any]:
-    """A score's content without how its explanations word it (each path's text, each edge's role): what an upgrade
-    that only words explanations anew leaves as it was."""
+    """A score's content without how its explanations word it (each path's text, each edge's role and, for a tie
+    that runs both ways, the end it is shown from, each merge's text and its evidence's, which cite statements by
+    event id): what an upgrade that only words explanations anew leaves as it was."""
     unworded = dict(content)
     for kind in ("authority_paths", "commercial_paths"):
-        unworded[kind] = [{**path, "text": None, "edges": [{**edge, "role": None} for edge in path["edges"]]}
+        unworded[kind] = [{**path, "text": None, "edges": [_unturned({**edge, "role": None})
+                                                           for edge in path["edges"]]}
                           for path in content[kind]]
+    unworded["merges"] = [{**note, "text": None, "evidence": [{**evidence, "text": None}
+                                                              for evidence in note["evidence"]]}
+                          for note in content["merges"]]
     return unworded
+
+
+_SYMMETRIC = frozenset(relation_type.value for relation_type in SYMMETRIC_TYPES)
+
+
+def _unturned(edge: dict[str, Any]) -> dict[str, Any]:
+    """An edge of a tie that runs both ways, whichever end it is shown from (`explain.shown_words`)."""
+    if edge["relation_type"] not in _SYMMETRIC:
+        return edge
+    ends = sorted(((edge["source_id"], edge["source_name"]), (edge["target_id"], edge["target_name"])))
+    return {**edge, "source_id": ends[0][0], "source_name": ends[0][1], "target_id": ends[1][0],
+            "target_name": ends[1][1], "forward": None}
 
 
 def _content(score: RiskScore) -> dict[str, Any]:

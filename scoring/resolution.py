@@ -241,6 +241,7 @@ class ResolvingEngine:
         regrouped_pairs: set[PairKey] = set()
         restated: set[str] = set()  # ids named only by judgements whose stand-in reference changed
         retyped: list[str] = []  # ids whose kind (people, organisations...) changed: their clusters are redone
+        recited: set[tuple] = set()  # (id, identifier key) whose merges cite another statement (`_cite_statement`)
         for ref in (event.source, event.target):
             kind_before = self._kind_of(ref.id)
             if event.spec.resolution:
@@ -259,7 +260,7 @@ class ResolvingEngine:
                     self._merged_refs.pop(self.clusters.canonical(ref.id), None)
                     if held_ref is not None:
                         restated.add(ref.id)
-            elif self._remember(ref, version, event, removed, added):
+            elif self._remember(ref, version, event, removed, added, recited):
                 attributes_changed.add(ref.id)
             if self._kind_of(ref.id) != kind_before:
                 retyped.append(ref.id)
@@ -319,6 +320,7 @@ class ResolvingEngine:
             for cid, view in self._merge_views(linked).items():
                 shown_after.setdefault(cid, view)
             regrouped.update(self._shown_otherwise(shown_before, shown_after, regrouped))
+            regrouped.update(self._citing(recited))
             if regrouped:
                 regrouped_pairs = self._republish_regrouped(regrouped, event, offsets, collected)
                 plain &= not regrouped_pairs
@@ -363,6 +365,16 @@ class ResolvingEngine:
             elif self._signature(was) != self._signature(now):
                 changed.add(cid)
         return changed
+
+    def _citing(self, recited: set[tuple[str, tuple]]) -> set[str]:
+        """The merged clusters joined by one of these (id, identifier key): their `merges` cite the identifier's
+        statement of each end of its edges (`_reason`), and that of this id changed."""
+        found = set()
+        for entity_id, key in recited:
+            if any(edge.kind == IDENTIFIER and entity_id in (edge.a, edge.b) and edge.detail.key == key
+                   for edge in self.clusters.joined_by(entity_id)):
+                found.add(self.clusters.canonical(entity_id))
+        return found
 
     def _signature(self, view: tuple) -> tuple:
         """A `_merge_views` view by value: its members, their names (those the view holds, else as the layer holds
@@ -705,9 +717,10 @@ class ResolvingEngine:
     # -- bookkeeping -----------------------------------------------------------------------------------------------
 
     def _remember(self, ref: EntityRef, version: Version, event: RelationshipEvent, removed: list,
-                  added: list[Edge]) -> bool:
+                  added: list[Edge], recited: set[tuple]) -> bool:
         """Keep the newest reference of an original id and the union of its identifiers; True when what the engine
-        would show of it (name, schema, topics) changed."""
+        would show of it (name, schema, topics) changed. `recited` gets the (id, identifier key) whose merges now cite
+        another statement (`_cite_statement`)."""
         held = self._refs.get(ref.id)
         changed = False
         # a judgement's stand-in (JUDGED_NAME_VERSION, no event id) gives way to any statement; else the reference
@@ -730,6 +743,8 @@ class ResolvingEngine:
         known = self._identifiers.setdefault(ref.id, {})
         for identifier in ref.identifiers:
             if identifier.key in known:
+                if identifier.strong:
+                    self._cite_statement(ref.id, identifier.key, event, recited)
                 continue
             known[identifier.key] = identifier
             changed = True
@@ -745,6 +760,15 @@ class ResolvingEngine:
                 removed.extend(sorted(gone))
             added.extend(fresh)
         return changed
+
+    def _cite_statement(self, entity_id: str, key: tuple, event: RelationshipEvent, recited: set[tuple]) -> None:
+        """An identifier this id holds already, stated again: of its statements, a merge cites the one with the
+        lowest event id, so that what a score's `merges` say does not depend on the order the events arrived in
+        (partitions interleave differently in a replay). The first one seen would."""
+        seen = self._identifier_seen.get((entity_id, key))
+        if seen is not None and event.event_id < seen[0]:
+            self._identifier_seen[(entity_id, key)] = (event.event_id, event.provenance.publisher)
+            recited.add((entity_id, key))
 
     def _judge(self, event: RelationshipEvent, version: Version, removed: list, added: list[Edge]) -> None:
         held = self._judgements.get(event.relation_id)

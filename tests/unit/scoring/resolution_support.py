@@ -79,7 +79,7 @@ def resolved_from_scratch(events: list[RelationshipEvent], config) -> Engine:
     removed, added = [], []
     for event in sorted(events, key=lambda e: e.event_id):  # identifiers are a union: order does not matter
         for end in () if event.spec.resolution else (event.source, event.target):
-            layer._remember(end, (dt.datetime.min.replace(tzinfo=dt.UTC), ""), event, removed, added)
+            layer._remember(end, (dt.datetime.min.replace(tzinfo=dt.UTC), ""), event, removed, added, set())
     layer._refs = {entity_id: _Known(held, ref) for entity_id, (held, ref) in refs.items()}
     clusters = Clusters()
     from scoring.clusters import JUDGEMENT, Edge

@@ -222,3 +222,60 @@ def test_words_alike_but_for_case_and_spacing_are_shown_once(engine, make):
     # the primary's spelling (the newest statement, the blog's), as stated on the edge, on one line in the text
     assert commercial.edges[0].role == "\n father "
     assert commercial.text.startswith('Finance Minister <-family["father", 3 sources]- Son')
+
+
+def test_a_tie_only_its_other_end_words_is_shown_from_there(engine, make):
+    """The primary statement, minister -> son, gives no word; the son's register, son -> minister, says "father"
+    (what the minister is to the son). The edge is shown from the son's end with that word, which names whom it
+    names, where it showed no word before."""
+    commercial = _family_path(engine, make,
+                              make("family", "son", "minister", relation_id="f2", relationship="father",
+                                   publisher="Register", observed_at="2024-01-01T00:00:00Z"),
+                              make("family", "minister", "son", relation_id="f1", publisher="Almanac"))
+    family = commercial.edges[0]
+    assert len(family.evidence) == 2 and family.evidence[0].relation_id == "f1"  # the primary is minister -> son
+    assert (family.source_id, family.target_id, family.role, family.forward) == ("son", "minister", "father", False)
+    assert commercial.text.startswith('Finance Minister <-family["father", 2 sources]- Son')
+
+
+def test_a_tie_worded_from_both_ends_shows_its_sources_words(engine, make):
+    """Where a statement from the edge's own source gives a word, the other end's words stay out (as before)."""
+    commercial = _family_path(engine, make,
+                              make("family", "son", "minister", relation_id="f2", relationship="father",
+                                   publisher="Register", observed_at="2024-01-01T00:00:00Z"),
+                              make("family", "minister", "son", relation_id="f1", relationship="son",
+                                   publisher="Almanac"))
+    family = commercial.edges[0]
+    assert (family.source_id, family.target_id, family.role, family.forward) == ("minister", "son", "son", True)
+    assert commercial.text.startswith('Finance Minister -family["son", 2 sources]-> Son')
+
+
+def test_a_portable_file_showing_such_a_tie_unturned_imports_in_this_wording(make, monkeypatch):
+    """An upgrade: earlier versions showed the tie above from its primary's end without a word, and wrote that in
+    their files. The end a tie that runs both ways is shown from is wording (`portable._unworded`): such a file
+    imports without `rescore`, and the alert state takes this version's edge."""
+    import json
+
+    from scoring import AlertTracker, ScoringConfig, explain
+    from scoring.portable import export_state, import_state
+    from scoring.resolution import ResolvingEngine
+
+    events = [make("control", "minister", "regulator"), make("regulates", "regulator", "bank"),
+              make("family", "son", "minister", relation_id="f2", relationship="father", publisher="Register",
+                   observed_at="2024-01-01T00:00:00Z"),
+              make("family", "minister", "son", relation_id="f1", publisher="Almanac"),
+              make("ownership", "son", "vendor", percentage=100),
+              make("payment", "bank", "vendor", amount=3e6, currency="USD")]  # an alert (high)
+    config = ScoringConfig.load()
+    with monkeypatch.context() as earlier:
+        earlier.setattr(explain, "shown_words", lambda rec, limit: (False, explain.stated_words(rec, limit)))
+        live, tracker = ResolvingEngine(config), AlertTracker(config)
+        for event in events:
+            tracker.observe(live.apply(event))
+        lines = [json.dumps(record) for record in export_state(live, tracker)]
+    (_, (_, held)), = tracker.view().alerting.items()
+    assert (held.commercial_paths[0].edges[0].source_id, held.commercial_paths[0].edges[0].role) == ("minister", None)
+    layer, imported, _ = import_state((json.loads(line) for line in lines), config)
+    (pair, (_, score)), = imported.view().alerting.items()
+    assert content(score) == content(layer.score(*pair))
+    assert (score.commercial_paths[0].edges[0].source_id, score.commercial_paths[0].edges[0].role) == ("son", "father")
