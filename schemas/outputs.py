@@ -43,7 +43,9 @@ class Evidence(_Output):
 
 
 class PathEdge(_Output):
-    """One hop of an explanation. `forward` is false when the path walks the relation against its direction."""
+    """One hop of an explanation. `forward` is false when the path walks the relation against its direction. A tie
+    that runs both ways (family, associate, partners_with) is shown from its primary statement's source, or, where
+    only statements made from its other end give a word (`role`), from that end."""
 
     relation_id: str
     relation_type: RelationType
@@ -70,6 +72,10 @@ class PathEdge(_Output):
                     "weighs the seat's share of the body's authority: the scoring config's `authority.seat_roles`). "
                     "A fact its sources word otherwise: each distinct word, in the order `evidence` lists the "
                     "statements, joined by ' / '. Absent where no statement gives one.")
+    roles: tuple[str, ...] = Field(
+        default=(), exclude_if=lambda roles: not roles,
+        description="The words `role` joins, each whole as stated (a source's own word can hold ' / '). Absent "
+                    "where no statement gives one.")
 
 
 class PathKind(StrEnum):

@@ -166,8 +166,9 @@ def explanation(path: Path, graph: Names, strength: Strength, cfg: ScoringConfig
 
 
 # fields an edge leaves at their defaults (absent from its JSON): most list every statement, and many state no role
-_DEFAULTED = {(False, False): frozenset({"evidence_omitted", "role"}), (True, False): frozenset({"role"}),
-              (False, True): frozenset({"evidence_omitted"}), (True, True): frozenset()}
+_DEFAULTED = {(False, False): frozenset({"evidence_omitted", "role", "roles"}),
+              (True, False): frozenset({"role", "roles"}), (False, True): frozenset({"evidence_omitted"}),
+              (True, True): frozenset()}
 
 
 def _edge(hop: Hop, graph: Names, cfg: ScoringConfig) -> PathEdge:
@@ -184,7 +185,7 @@ def _edge(hop: Hop, graph: Names, cfg: ScoringConfig) -> PathEdge:
         "forward": bool(hop.forward) is not turned, "status": rec.status._value_,
         "weight": float(cfg.round(hop.weight)),
         "evidence": tuple([evidence(statement, cfg) for statement in listed]), "evidence_omitted": omitted,
-        "role": (role := " / ".join(words) or None)},
+        "role": (role := " / ".join(words) or None), "roles": tuple(words)},
         _DEFAULTED[bool(omitted), role is not None])
 
 

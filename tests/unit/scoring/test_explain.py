@@ -279,3 +279,17 @@ def test_a_portable_file_showing_such_a_tie_unturned_imports_in_this_wording(mak
     (pair, (_, score)), = imported.view().alerting.items()
     assert content(score) == content(layer.score(*pair))
     assert (score.commercial_paths[0].edges[0].source_id, score.commercial_paths[0].edges[0].role) == ("son", "father")
+
+
+def test_each_word_is_listed_whole_where_a_word_holds_the_joiner(engine, make):
+    """`role` joins the words by " / ", which a source's own word can hold ("son / heir" from one register beside
+    another's "stepson" read as three words): `roles` lists them as stated."""
+    commercial = _family_path(engine, make,
+                              make("family", "son", "minister", relation_id="f1", relationship="father / guardian",
+                                   publisher="Register", observed_at="2024-01-01T00:00:00Z"),
+                              make("family", "son", "minister", relation_id="f2", relationship="stepfather",
+                                   publisher="Tabloid"))
+    family = commercial.edges[0]
+    assert family.role == "stepfather / father / guardian"
+    assert family.roles == ("stepfather", "father / guardian")
+    assert "roles" not in commercial.edges[1].model_dump(exclude_defaults=False)  # no word: absent, as `role`
