@@ -26,6 +26,9 @@ finds; the firm's LEI joins it to the same firm in GLEIF, BODS or OpenSanctions 
   `prosecutes`, from the authority's decision, the firm a LegalEntity named apart from the licensed firms
   (`mica-ncasp-<digest of its folded name>` without an LEI), since such registers list clones of licensed firms'
   names.
+- Each token an EMT or ART issuer states is a Security the firm `issues` (mica-import 1.3): rows of one issuer
+  sharing a DTI (ISO 24165) are one token, named by its group's DTI (`ae_DTI_FFG`), else its lowest; every DTI is
+  a strong `dti` identifier, which joins it to the same token stated elsewhere (an exchange's listing).
 - The white papers of other crypto-assets (OTHER), notified to the authority of the offeror's home state, which
   supervises the offer (MiCA art. 94): `regulates` over the offeror, or over the trading platform applying for the
   asset's admission to trading where the row names no offeror; no start (ESMA dates no notification).
@@ -51,9 +54,9 @@ from schemas.events import SCHEMA_VERSION, RelationshipEvent
 from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason, _clip, _record,
                          converted_event)
 from schemas.values import clean_name, folded_name, register_day
-from schemas.vocabulary import RelationType
+from schemas.vocabulary import IDENTIFIER_SCHEMES, RelationType
 
-MICA_IMPORT_VERSION = "1.2"  # bump when the mapping changes what an import yields
+MICA_IMPORT_VERSION = "1.3"  # bump when the mapping changes what an import yields
 EXTRACTOR_NAME = "mica-import"
 PUBLISHER = "ESMA (European Securities and Markets Authority), interim MiCA register"
 _FILES = "https://www.esma.europa.eu/sites/default/files/2024-12/"
@@ -81,6 +84,9 @@ class Register:
     # (name, LEI) columns of the firm where the row names no offeror: the trading platform that applies for the
     # crypto-asset's admission to trading
     applicant: tuple[str, str] | None = None
+    # what the firm issues, where the register names the issuer of its tokens: each token (its DTIs) is then an
+    # entity the firm `issues`. None: no issuer named (an offeror of another crypto-asset need not be its issuer)
+    issued: str | None = None
 
 
 _TOKENS = (("tokens (DTI)", "ae_DTI", "tokens"), ("white papers", "wp_url", "list"))
@@ -89,10 +95,11 @@ REGISTERS = (
              "crypto-asset service provider (MiCA authorisation)",
              (("services", "ac_serviceCode", "list"), ("offered in", "ac_serviceCode_cou", "countries"))),
     Register("emt", frozenset({"ae_DTI", "ae_authorisation_other_emt"}), _FILES + "EMTWP.csv",
-             "e-money token issuer (MiCA)", (("authorised as", "ae_authorisation_other_emt", "cell"), *_TOKENS)),
+             "e-money token issuer (MiCA)", (("authorised as", "ae_authorisation_other_emt", "cell"), *_TOKENS),
+             issued="e-money token"),
     Register("art", frozenset({"ae_credit_institution", "wp_url_cou"}), _FILES + "ARTZZ.csv",
              "asset-referenced token issuer (MiCA authorisation)",
-             (("authorised as", "ae_credit_institution", "cell"), *_TOKENS)),
+             (("authorised as", "ae_credit_institution", "cell"), *_TOKENS), issued="asset-referenced token"),
     # MiCA article 110: entities providing crypto-asset services without authorisation, as the competent authority
     # that acted against them (a public warning, blocked websites) reported them
     Register("ncasp", frozenset({"ae_infrigment"}), _FILES + "NCASP.csv",
@@ -118,6 +125,7 @@ _ACRONYM_OF = {("mt", "malta financial services authority"): "mfsa", ("lt", "ban
 # ISO 3166-1 codes
 _ISO_COUNTRY = {"el": "gr", "sl": "si"}
 _LEI = re.compile(r"^[0-9A-Z]{18}[0-9]{2}$")
+_DTI = re.compile(IDENTIFIER_SCHEMES["dti"].pattern)
 _NO_VALUE = frozenset({"", "n/a", "na", "none", "-", "emt_no_wp"})  # (EMT_NO_WP: ESMA's "no white paper")
 _NO_NAME = frozenset({"", "n a", "na", "none", "not available", "not applicable", "unknown"})  # (folded)
 _ACRONYM = re.compile(r"^(?P<name>.*?)\s*\((?P<acronym>[^()]+)\)\s*$")
@@ -185,6 +193,7 @@ class _Read:
     undated: str  # why `observed` is None
     skipped: int
     shared: dict[str, str]  # `_shared_leis`
+    tokens: dict[str, list[tuple[int, dict]]]  # `_issued`: the relation id of each firm's token -> its rows
 
 
 def import_mica(read: Callable[[], Iterable[dict]], register: Register, defaults: ImportDefaults = ImportDefaults(
@@ -205,12 +214,11 @@ def import_mica(read: Callable[[], Iterable[dict]], register: Register, defaults
                 f"the previous register ({_day(earlier.observed)}) is not older than this one "
                 f"({_day(current.observed)}): give the earlier snapshot, and --retrieved-at for the day this one was "
                 "downloaded")
-    for relation_id in sorted(current.groups):
-        rows = current.groups[relation_id]
+    for relation_id in sorted(current.groups.keys() | current.tokens.keys()):
         try:
             if current.observed is None:
                 raise ImportSkip(SkipReason.MISSING_PROVENANCE.value, current.undated)
-            document = _document(relation_id, register, rows, current.observed, defaults, report, current.shared)
+            document = _any_document(relation_id, register, current, current.observed, defaults, report)
             yield converted_event(document, "mica", report)
         except ImportSkip as problem:
             _record(report, Skipped(relation_id, f"MiCA {register.name}", problem.reason, problem.message))
@@ -243,6 +251,7 @@ def _shared_leis(rows: list[dict], register: Register) -> dict[str, str]:
 
 def _read(rows: Iterable[dict], register: Register, defaults: ImportDefaults, report: ImportReport | None) -> _Read:
     groups: dict[str, list[tuple[int, dict]]] = {}
+    issuing: list[tuple[str, int, dict, list[str]]] = []  # (firm id, row number, row, its DTIs) of `issued` rows
     dates: list[dt.date] = []  # every date of every row read: the register's own date is the latest update
     updates: list[tuple[dt.date, int, str]] = []
     skipped = 0
@@ -264,6 +273,8 @@ def _read(rows: Iterable[dict], register: Register, defaults: ImportDefaults, re
         for note in notes:
             _note(report, f"row {number}: {note}")
         groups.setdefault(f"mica:{register.name}:{authority.entity_id}:{firm.entity_id}", []).append((number, row))
+        if register.issued is not None and (dtis := _dtis(row, f"row {number}", report)):
+            issuing.append((firm.entity_id, number, row, dtis))
         for column in _DATE_COLUMNS:
             if (day := _date(row.get(column), f"row {number}: {column}", report)) is not None:
                 if column in _UPDATE_COLUMNS:
@@ -276,7 +287,7 @@ def _read(rows: Iterable[dict], register: Register, defaults: ImportDefaults, re
                                    "was downloaded with --retrieved-at")
     else:
         observed, undated = _observed(updates, dates, defaults, report) if groups else (None, "")
-    return _Read(groups, observed, undated, skipped, shared)
+    return _Read(groups, observed, undated, skipped, shared, _issued(register, issuing))
 
 
 def _withdrawn(register: Register, earlier: _Read, current: _Read, defaults: ImportDefaults,
@@ -285,7 +296,7 @@ def _withdrawn(register: Register, earlier: _Read, current: _Read, defaults: Imp
     authorisation's row with its end date, so a row gone is a correction (a firm listed twice, an LEI a spreadsheet
     rounded), which only a retraction undoes; an ended relation stays history. Where this snapshot skipped rows, any
     of them may be what it still states: nothing is retracted then."""
-    gone = sorted(set(earlier.groups) - set(current.groups))
+    gone = sorted((earlier.groups.keys() | earlier.tokens.keys()) - (current.groups.keys() | current.tokens.keys()))
     if not gone or current.observed is None:
         return
     if current.skipped:
@@ -293,8 +304,7 @@ def _withdrawn(register: Register, earlier: _Read, current: _Read, defaults: Imp
                       f"{current.skipped} rows of this one were skipped, and any of them may state them")
         return
     for relation_id in gone:
-        document = _document(relation_id, register, earlier.groups[relation_id], current.observed, defaults, None,
-                             earlier.shared)
+        document = _any_document(relation_id, register, earlier, current.observed, defaults, None)
         document["op"] = "retract"
         try:
             event = converted_event(document, "mica", None)
@@ -339,6 +349,103 @@ def _observed(updates: list[tuple[dt.date, int, str]], dates: list[dt.date], def
     _note(report, f"the register dates no update of its rows: observed at its latest date, {max(dates).isoformat()} "
                   "(give --retrieved-at for the day it was downloaded)")
     return dt.datetime.combine(max(dates), dt.time(), tzinfo=dt.UTC), ""
+
+
+def _dtis(row: dict, where: str, report: ImportReport | None,
+          columns: tuple[str, ...] = ("ae_DTI_FFG", "ae_DTI")) -> list[str]:
+    """The DTIs a row gives its token: the group's (`ae_DTI_FFG`, a functionally fungible group: one token on several
+    ledgers) first, then each ledger's (`ae_DTI`, some with their chain: "TD3BGWM5Z (Ethereum)"); what is not a
+    DTI is noted and left out."""
+    found: list[str] = []
+    for column in columns:
+        for part in _LIST_SEPARATOR.split(_text(row.get(column))):
+            code = part.split()[0].upper() if part.split() else ""
+            if code.lower() in _NO_VALUE or code in found:
+                continue
+            if _DTI.match(code):
+                found.append(code)
+            else:
+                _note(report, f"{where}: {column} {part.strip()[:40]!r} is not a DTI (ISO 24165); left out")
+    return found
+
+
+def _issued(register: Register, issuing: list[tuple[str, int, dict, list[str]]]) -> dict[str, list[tuple[int, dict]]]:
+    """Each firm's tokens, as `issues` relations: relation id -> the rows (white papers) of that token. Rows sharing a
+    DTI are one token (a white paper and its update, a token on more ledgers), named by its group's DTI where one is
+    given, else by its lowest DTI: the same token whatever the row order."""
+    parent: dict[str, str] = {}
+
+    def root(code: str) -> str:
+        while parent.setdefault(code, code) != code:
+            parent[code] = code = parent[parent[code]]
+        return code
+
+    for _, _, _, dtis in issuing:
+        for code in dtis[1:]:
+            a, b = root(dtis[0]), root(code)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    groups_of: dict[str, set[str]] = {}
+    for code in parent:
+        groups_of.setdefault(root(code), set()).add(code)
+    named: dict[str, str] = {}  # root -> the token's DTI
+    for first, codes in groups_of.items():
+        fungible = sorted(code for _, _, row, dtis in issuing if dtis[0] in codes
+                          for code in _dtis(row, "", None, ("ae_DTI_FFG",)))
+        named[first] = fungible[0] if fungible else min(codes)
+    relations: dict[str, list[tuple[int, dict]]] = {}
+    for firm_id, number, row, dtis in issuing:
+        relation_id = f"mica:{register.name}:issues:{firm_id}:{_token_id(named[root(dtis[0])])}"
+        relations.setdefault(relation_id, []).append((number, row))
+    return relations
+
+
+def _token_id(dti: str) -> str:
+    return f"mica-dti-{dti.lower()}"
+
+
+def _any_document(relation_id: str, register: Register, read: _Read, observed: dt.datetime,
+                  defaults: ImportDefaults, report: ImportReport | None) -> dict:
+    if relation_id in read.groups:
+        return _document(relation_id, register, read.groups[relation_id], observed, defaults, report, read.shared)
+    return _token_document(relation_id, register, read.tokens[relation_id], observed, defaults, read.shared)
+
+
+def _token_document(relation_id: str, register: Register, rows: list[tuple[int, dict]], observed: dt.datetime,
+                    defaults: ImportDefaults, shared: Mapping[str, str]) -> dict:
+    """The firm `issues` its token: a Security named by its kind and DTI (ESMA names no token), with every DTI its
+    rows give as identifiers (which join it to the same token stated elsewhere: an exchange's listing), from the
+    earliest white paper's notification; its white papers and ledgers as summary."""
+    _, firm, _ = _parties(max(rows, key=_rank)[1], register, shared)
+    dtis = sorted({code for _, row in rows for code in _dtis(row, "", None)})
+    key = relation_id.rsplit(":", 1)[1].removeprefix("mica-dti-").upper()
+    starts = [day for _, row in rows if (day := _date(row.get("wp_authorisationNotificationDate"), "", None))]
+    papers = sorted({part for _, row in rows for part in _SERVICE_SEPARATOR.split(_text(row.get("wp_url")))
+                     if part.strip() and part.strip().lower() not in _NO_VALUE})
+    summary = "; ".join(part for part in (f"white papers: {', '.join(papers)}" if papers else "",
+                                          f"DTIs: {', '.join(dtis)}") if part)
+    token = {"id": _token_id(key), "schema": "Security", "name": f"{register.issued} {key} (DTI)",
+             "identifiers": [{"scheme": "dti", "value": code} for code in dtis]}
+    return {
+        "schema_version": SCHEMA_VERSION, "op": "upsert", "relation_id": relation_id,
+        "relation_type": RelationType.ISSUES.value, "source": firm.ref(), "target": token,
+        "properties": {"role": f"issuer of the {register.issued} (MiCA white paper)",
+                       "summary": _clip(summary, _SUMMARY_LIMIT)},
+        **({"start_date": min(starts).isoformat()} if starts else {}),
+        "status": defaults.status.value, "observed_at": observed,
+        "provenance": {"source_url": defaults.source_url or register.url, "publisher": defaults.publisher or PUBLISHER,
+                       "retrieved_at": observed,
+                       "extractor": {"name": defaults.extractor_name, "version": defaults.extractor_version},
+                       "confidence": defaults.confidence},
+    }
+
+
+def _rank(item: tuple[int, dict]) -> tuple:
+    """Of a relation's rows, which words its parties: the one updated last, of those the one whose content sorts
+    last (so that the file order decides nothing)."""
+    number, row = item
+    updated = [_date(row.get(column), "", None) for column in _UPDATE_COLUMNS]
+    return max((day for day in updated if day is not None), default=dt.date.min), sorted(row.items())
 
 
 def _parties(row: dict, register: Register, shared: Mapping[str, str] = {}) -> tuple[_Party, _Party, list[str]]:
@@ -415,12 +522,7 @@ def _document(relation_id: str, register: Register, rows: list[tuple[int, dict]]
     """One relation from all its rows: the parties as the row updated last words them (of rows updated at once, the
     one whose content sorts last, so that the file order decides nothing), the earliest authorisation, an end if
     every row ended."""
-    def rank(item: tuple[int, dict]) -> tuple:
-        number, row = item
-        updated = [_date(row.get(column), "", None) for column in _UPDATE_COLUMNS]
-        return max((day for day in updated if day is not None), default=dt.date.min), sorted(row.items())
-
-    authority, firm, _ = _parties(max(rows, key=rank)[1], register, shared)
+    authority, firm, _ = _parties(max(rows, key=_rank)[1], register, shared)
     starts = [_date(row.get(register.started), "", None) for _, row in rows] if register.started else []
     ends = [_date(row.get("ac_authorisationEndDate"), "", None) for _, row in rows]
     start = min((day for day in starts if day is not None), default=None)

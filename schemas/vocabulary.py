@@ -201,6 +201,10 @@ IDENTIFIER_SCHEMES: dict[str, IdentifierScheme] = {scheme.name: scheme for schem
     IdentifierScheme("inn", "Russian taxpayer number (INN)", "innCode", r"^[0-9]{10}([0-9]{2})?$"),
     IdentifierScheme("tax", "tax number, unique within its jurisdiction", "taxNumber", r"^[0-9A-Z]+$",
                      jurisdiction=True, separators="-./"),
+    # ISO 24165: 8 random characters and a check character, from 0-9 and the consonants but Y; never 0 first (the
+    # check character's rule is in the paid standard: the form alone is checked). ESMA's MiCA registers give them
+    IdentifierScheme("dti", "Digital Token Identifier (ISO 24165) of a crypto-asset", None,
+                     r"^[1-9B-DF-HJ-NP-TV-XZ][0-9B-DF-HJ-NP-TV-XZ]{8}$"),
     # the id of members-api.parliament.uk (the Commons' register of interests calls it MNIS ID; Wikidata P10428)
     IdentifierScheme("ukparliament", "UK Parliament member id (MNIS)", None, r"^[1-9][0-9]*$", fold_case=False),
     # weak: shared by people with one name on a list, or re-used across registers; kept, never merged on

@@ -163,6 +163,7 @@ def test_the_same_file_in_any_row_order_gives_the_same_events():
 
 def test_e_money_token_issuers_with_their_tokens():
     events, report = imported(EMTWP)
+    events = [event for event in events if event.relation_type.value == "regulates"]
     assert len(events) == 22 and report.skipped == []
     circle = by_relation(events)[f"mica:emt:mica-authority-fr-acpr:{CIRCLE}"]
     assert circle.target.name == "Circle Internet Financial Europe SAS"
@@ -205,7 +206,7 @@ def test_a_register_without_update_dates_is_observed_at_its_latest_date_or_when_
                 for column, value in row.items()} for row in rows]
     events, report = imported(EMTWP, nothing)
     assert events == [] and {skip.reason for skip in report.skipped} == {"missing_provenance"}
-    assert len(report.skipped) == 22 and "--retrieved-at" in report.skipped[0].message
+    assert len(report.skipped) == 38 and "--retrieved-at" in report.skipped[0].message  # 22 issuers, 16 tokens
 
 
 def test_the_white_papers_of_other_crypto_assets_are_offers_their_authority_supervises():
@@ -658,3 +659,71 @@ def test_a_blank_row_keeps_the_numbers_of_the_rows_after_it():
     events, report = imported(CASPS, [blank, *rows])
     assert any(note.startswith("row 13: OSL EU GmbH") for note in report.notes)
     assert len(events) == 324 and report.skipped == []  # nothing to say of a blank row
+
+
+USDC = "mica-dti-tjwk5qtrk"  # Circle's USD Coin: its functionally fungible group's DTI (ae_DTI_FFG)
+
+
+def test_each_token_an_issuer_states_is_a_security_it_issues_with_its_dtis():
+    """mica-import 1.3: ESMA's EMT register gives each token's DTIs (ISO 24165); each token is a Security the firm
+    `issues`, named by its group's DTI (or its lowest), with every DTI as an identifier, which joins it to the same
+    token stated elsewhere (an exchange's listing)."""
+    events, report = imported(EMTWP)
+    issued = {event.relation_id: event for event in events if event.relation_type.value == "issues"}
+    assert len(issued) == 16 and report.skipped == []
+    usdc = issued[f"mica:emt:issues:{CIRCLE}:{USDC}"]
+    assert (usdc.source.id, usdc.target.id, usdc.target.schema_.value) == (CIRCLE, USDC, "Security")
+    assert usdc.target.name == "e-money token TJWK5QTRK (DTI)"
+    dtis = [identifier.value for identifier in usdc.target.identifiers]
+    assert {identifier.scheme for identifier in usdc.target.identifiers} == {"dti"} and all(i.strong for i in
+                                                                                            usdc.target.identifiers)
+    assert "TJWK5QTRK" in dtis and "M8G59S1ZR" in dtis and len(dtis) == len(set(dtis)) == 37
+    assert usdc.properties.role == "issuer of the e-money token (MiCA white paper)"
+    assert usdc.properties.summary.startswith("white papers: https://www.circle.com/fr/legal/mica-usdc-whitepaper")
+    assert usdc.start_date == dt.date(2024, 7, 1)
+    # Circle's other token (EURC) is another Security; every DTI of the file names one token only
+    circle = sorted(event.target.id for event in issued.values() if event.source.id == CIRCLE)
+    assert circle == ["mica-dti-13xtmpzt3", USDC]
+    owners: dict[str, str] = {}
+    for event in issued.values():
+        for identifier in event.target.identifiers:
+            assert owners.setdefault(identifier.value, event.target.id) == event.target.id
+
+
+def test_white_papers_sharing_a_dti_are_one_token_without_a_group_dti():
+    """AllUnity's rows give no group DTI: a white paper and its update (VP84J2JSS, D1PFLVZDZ, then four ledgers
+    more) are one token, named by its lowest DTI; its first white paper's date starts it."""
+    events, _ = imported(EMTWP)
+    allunity = sorted((event.target.id, len(event.target.identifiers), event.start_date) for event in events
+                      if event.relation_type.value == "issues" and event.source.name == "AllUnity GmbH")
+    assert [token for token, _, _ in allunity] == ["mica-dti-35ptc5z63", "mica-dti-4t8q7pxdr", "mica-dti-6tr5f3kkf"]
+    joined = next(event for event in events if event.relation_type.value == "issues"
+                  and event.target.id == "mica-dti-35ptc5z63")
+    assert {"VP84J2JSS", "D1PFLVZDZ", "35PTC5Z63"} <= {i.value for i in joined.target.identifiers}
+
+
+def test_tokens_are_the_same_in_any_row_order_and_a_token_gone_is_retracted():
+    _, rows = rows_of(EMTWP)
+    first = imported(EMTWP, rows)[0]
+    shuffled = rows[:]
+    random.Random(3).shuffle(shuffled)
+    assert [event.model_dump_json() for event in imported(EMTWP, shuffled)[0]] == \
+        [event.model_dump_json() for event in first]
+    # a later snapshot (a day on) without Paxos's token row: its issuance and its licence are retracted
+    later = [{**row, "wp_lastupdate": "21/08/2026"} for row in rows if "Paxos" not in row["ae_lei_name"]]
+    header, _ = rows_of(EMTWP)
+    report = ImportReport()
+    events = list(import_mica(lambda: later, register_of(header), DEFAULTS, report, previous=lambda: rows))
+    retracted = sorted(event.relation_id.split(":")[2] for event in events if event.op.value == "retract")
+    assert retracted == ["issues", "mica-authority-fi-fin-fsa"]
+
+
+def test_what_is_not_a_dti_is_noted_and_left_out():
+    _, rows = rows_of(EMTWP)
+    paxos = next(index for index, row in enumerate(rows) if "Paxos" in row["ae_lei_name"])
+    edited = [dict(row) for row in rows]
+    edited[paxos]["ae_DTI"] = "2VT5W3GH7 | AEIOU1234 | 0BCDFGHJK"  # vowels; a leading 0
+    events, report = imported(EMTWP, edited)
+    token = next(event for event in events if event.relation_type.value == "issues" and "Paxos" in event.source.name)
+    assert [i.value for i in token.target.identifiers] == ["2VT5W3GH7", "R9MZCNWS4"]
+    assert sum("is not a DTI" in note for note in report.notes) == 2

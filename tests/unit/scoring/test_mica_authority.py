@@ -77,3 +77,36 @@ def test_a_relation_the_later_register_retracts_is_authority_no_more(make):
     assert february.score("example-official", firm) is not None
     february.apply_many(imported_after(CASPS, CASPS_FEBRUARY)[0])
     assert february.score("example-official", firm) is None
+
+
+def test_a_token_an_exchange_lists_is_joined_by_its_dti_to_its_issuer_in_the_register(make):
+    """The founding case's shape on ESMA's real register: an official oversees an exchange that lists a stablecoin
+    whose issuer his spouse holds. The listing (hypothetical) names the token by one of USDC's ledger DTIs; the
+    register (mica-import 1.3) says Circle issues the token of that DTI: the two tokens are one entity, which joins
+    the exchange to Circle. Without the register's tokens the listing leads nowhere."""
+    from scoring.resolution import ResolvingEngine
+    from tests.unit.scoring.resolution_support import identified
+    from tests.unit.schemas.test_mica import CIRCLE, EMTWP
+
+    supervisor = ("example-supervisor", "PublicBody", "Example Supervisor", ("gov.financial", "gov.national"))
+    exchange = ("example-exchange", "Company", "Example Exchange", ())
+    listed = ("news-usdc", "Security", "USDC", ())
+    hypothetical = [make("control", OFFICIAL, supervisor), make("oversees", supervisor, exchange),
+                    make("family", OFFICIAL, SPOUSE, relationship="spouse"),
+                    make("ownership", SPOUSE, (CIRCLE, "Company", "Circle", ()), percentage=30.0),
+                    identified(make("lists", exchange, listed), "target", {"scheme": "dti", "value": "M8G59S1ZR"})]
+
+    def score(register_events):
+        layer = ResolvingEngine(as_of=dt.date(2026, 8, 20))
+        layer.apply_many([*register_events, *hypothetical])
+        return layer, layer.score("example-official", "example-exchange")
+
+    layer, with_register = score(imported(EMTWP)[0])
+    assert with_register is not None and with_register.band.value in ("high", "critical")
+    assert layer.canonical("news-usdc") == layer.canonical("mica-dti-tjwk5qtrk")
+    hops = [(edge.relation_type.value, edge.source_id, edge.target_id)
+            for path in with_register.commercial_paths for edge in path.edges]
+    assert ("issues", CIRCLE, layer.canonical("news-usdc")) in hops and ("ownership", SPOUSE[0], CIRCLE) in hops
+    # the register without its tokens (its regulates relations only), and no register: no conflict
+    licences = [event for event in imported(EMTWP)[0] if event.relation_type.value == "regulates"]
+    assert score(licences)[1] is None and score([])[1] is None
