@@ -19,6 +19,12 @@ fact per event, as a ministry paying one vendor for thousands of contracts does.
 
 `--graph-only`: the restatements alone, applied to a `TemporalGraph` (no parsing, no scoring): the mean CPU time
 an event over each window of 10,000.
+
+    .venv/bin/python bench/restatements.py --graph-only --statements 20000 --withdraw 2000
+
+`--withdraw N` (with `--graph-only`): then N of the restatements retracted, one by one from the oldest, as a source
+withdrawing what it stated: the mean CPU time a retraction, and a digest of the facts left (the same on any
+checkout that regroups alike).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from __future__ import annotations
 import argparse
 import copy
 import datetime as dt
+import hashlib
 import json
 import os
 import sys
@@ -48,6 +55,8 @@ def main() -> int:
                         help="each restatement a payment of its own: --amount plus its number (a ministry paying "
                              "one vendor for each contract)")
     parser.add_argument("--graph-only", action="store_true", help="time TemporalGraph.apply alone")
+    parser.add_argument("--withdraw", type=int, default=0, metavar="N",
+                        help="with --graph-only: then retract N of the restatements, oldest first")
     args = parser.parse_args()
     if args.graph_only:
         return graph_only(args)
@@ -118,8 +127,22 @@ def graph_only(args) -> int:
             now = time.process_time()
             windows.append({"statements": number, "mean_us": round((now - started) / (number - since) * 1e6, 1)})
             started, since = now, number
+    withdrawn = {}
+    if args.withdraw:
+        retractions = []
+        for number in range(1, args.withdraw + 1):
+            document = _restatement(template, number, args)
+            document.update(op="retract", event_id=f"withdrawn-{number}", observed_at="2027-01-01T00:00:00Z")
+            retractions.append(parse_event(json.dumps(document).encode()))
+        started = time.process_time()
+        for event in retractions:
+            graph.apply(event)
+        spent = time.process_time() - started
+        facts = sorted((fact.relation_id, fact.event_id, str(fact.start), str(fact.end)) for fact in graph.facts())
+        withdrawn = {"withdrawn": args.withdraw, "mean_us": round(spent / args.withdraw * 1e6, 1),
+                     "facts": len(facts), "digest": hashlib.sha256(repr(facts).encode()).hexdigest()[:16]}
     print(json.dumps({"repo": str(REPO), "relation": args.relation, "publishers": args.publishers,
-                      "graph_only": True, "windows": windows}))
+                      "graph_only": True, "windows": windows, **({"withdrawal": withdrawn} if withdrawn else {})}))
     return 0
 
 

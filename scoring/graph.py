@@ -538,6 +538,67 @@ def _restated(fact: StatedFact, statement: Relation, originals: Mapping[str, str
     return new
 
 
+def _holds(fact: StatedFact, statement: Relation, originals: Mapping[str, str]) -> bool:
+    """Whether `statement` is one of the fact's statements (found by its place in their order, not a pass)."""
+    return _place(fact, statement, originals) is not None
+
+
+def _place(fact: StatedFact, statement: Relation, originals: Mapping[str, str]) -> int | None:
+    statements = fact.statements
+    if statements[0] is statement:
+        return 0
+    order = _shown_order(statement, originals)
+    index = bisect.bisect_left(statements, order, lo=1, key=lambda r: _shown_order(r, originals))
+    return index if index < len(statements) and statements[index] is statement else None
+
+
+def _unstated(fact: StatedFact, statement: Relation, originals: Mapping[str, str]) -> StatedFact | None:
+    """`fact` without one of its statements, where the rest stay one fact stated at least `SUMMARISED_FROM` times:
+    what `_merged` would make of them, without a pass over them unless the statement was the one the fact shows
+    first, its newest, its earliest stated or its publisher's first or most confident. The rest stay one fact over
+    the same span where one of them holds over all of the fact's span (every other statement lies within it, so
+    overlaps it: most facts stated many times are undated, or open from one date); None where that cannot be told
+    so (`facts_of` decides then)."""
+    index = _place(fact, statement, originals)
+    statements = fact.statements
+    if index is None or len(statements) - 1 < SUMMARISED_FROM:
+        return None
+    rest = statements[:index] + statements[index + 1:]
+    start, end = fact.start, fact.end
+    if not any(rec.start == start and rec.end == end for rec in rest):
+        return None
+    if index == 0:  # the primary leaves: the next one, as `_primary` would choose it
+        primary = rest[0]
+        for rec in rest:
+            if _outranks(rec, primary, originals):
+                primary = rec
+        rest = (primary, *(rec for rec in rest if rec is not primary))
+    new = object.__new__(StatedFact)
+    _take_values(new, rest[0])
+    new.start, new.end = start, end  # (`_span`: one statement holds over all of it)
+    new.observed_at = fact.observed_at if statement.observed_at < fact.observed_at \
+        else max(rec.observed_at for rec in rest)
+    new.statements = rest
+    new.statement_digest = (fact.statement_digest - _statement_hash(statement)) % _DIGESTS
+    new.event_id = _fact_version(rest[0], len(rest), new.statement_digest)
+    new.by_publisher = by_publisher = dict(fact.by_publisher)
+    publisher = statement.citation.publisher
+    held = by_publisher[publisher]
+    if held.first is statement or held.confidence[_STATUS_RANK[statement.status]] == statement.confidence:
+        recounted: dict[str, PublisherEvidence] = {}
+        for rec in rest:
+            if rec.citation.publisher == publisher:
+                _count(recounted, rec, originals)
+        if publisher in recounted:
+            by_publisher[publisher] = recounted[publisher]  # (in its place: the order means nothing, but stays)
+        else:
+            del by_publisher[publisher]
+    stated_on = _stated_on(statement)
+    new.first_stated = fact.first_stated if stated_on > fact.first_stated else min(map(_stated_on, rest))
+    new.unsummed = True  # (no statement of it gives a sum: `_stated_no_more`)
+    return new
+
+
 def _validities_meet(fact: Relation, rec: Relation) -> bool:
     """Whether two validities share a day (None: unbounded), as `_overlapping` joins them."""
     return (fact.start is None or rec.end is None or fact.start <= rec.end) and \
@@ -756,6 +817,10 @@ class TemporalGraph:
             stated = self._stated_again(after)
             if stated is not None:
                 return stated
+        elif before is not None and type(before) is not StatedFact:
+            unstated = self._stated_no_more(before, after)
+            if unstated is not None:
+                return unstated
         keys = dict.fromkeys(fact_key(rec) for rec in (before, after) if rec is not None)
         removed, added = [], []
         for key in keys:
@@ -804,6 +869,33 @@ class TemporalGraph:
             return [joined], [_restated(joined, statement, self.original_event_ids)]
         cluster = sorted((*joined.evidence(), statement), key=lambda r: r.relation_id)
         return [joined], [_merged(cluster, self.original_event_ids)]
+
+    def _stated_no_more(self, before: Relation, after: Relation | None) -> tuple[list[Relation], list[Relation]] | None:
+        """The facts a statement's retraction (or its new version) removes and adds where it leaves a fact stated
+        many times that stays one (`_unstated`) among facts without sums, and its new version, if any, joins that
+        fact alone: what `facts_of` would decide, without regrouping the fact's statements. None where `facts_of`
+        must decide. (A source withdrawing its statements of a fact stated thousands of times cost a pass over all
+        of them each.)"""
+        key = fact_key(before)
+        if before.amount is not None or (after is not None and (after.amount is not None or fact_key(after) != key)):
+            return None
+        facts = self._facts_at(key)
+        holding = None
+        for fact in facts:
+            if fact.amount is not None:
+                return None  # payments: which report corroborates which sum is `facts_of`'s to say
+            if type(fact) is StatedFact and _holds(fact, before, self.original_event_ids):
+                holding = fact
+        if holding is None:
+            return None
+        rest = _unstated(holding, before, self.original_event_ids)
+        if rest is None:
+            return None
+        if after is None:
+            return [holding], [rest]
+        if any(fact is not holding and _validities_meet(fact, after) for fact in facts):
+            return None  # its new version joins another fact of the key too
+        return [holding], [_restated(rest, after, self.original_event_ids)]
 
     def _facts_at(self, key: FactKey) -> list[Relation]:
         """The facts of one key in the adjacency."""
