@@ -314,8 +314,8 @@ def stated_words(rec: Relation, limit: int, end: str | None = None) -> list[str]
     edge's source by default): one made from the other end of a tie that runs both ways words it from there (what
     its target is to its source). A seat shows only the role that weighs it, its primary's
     (`authority.seat_roles`): another source's "chair" beside it would read as a weight the seat does not have."""
-    if rec.statements is None or rec.type in SEAT_TYPES:
-        return [rec.role] if rec.role is not None and end in (None, rec.source) else []
+    if rec.statements is None or rec.type in SEAT_TYPES:  # (neither runs both ways: `end` is never asked of them)
+        return [rec.role] if rec.role is not None else []
     end = rec.source if end is None else end
     words, seen = [], set()
     for statement in listed_statements(rec, limit):
@@ -329,14 +329,19 @@ def stated_words(rec: Relation, limit: int, end: str | None = None) -> list[str]
 
 def shown_words(rec: Relation, limit: int) -> tuple[bool, list[str]]:
     """(whether the edge is shown from its target, the words it shows): `stated_words`, and where none of the
-    statements made from its source gives a word, those of the statements made from its target, on a tie that
-    runs both ways: the edge is then shown turned round ("Son -family["father"]-> Minister" where the primary
-    statement, Minister -family-> Son, gives no word), so that the word names what it names."""
+    statements made from its source gives a word that says more than the type (`restates`), those of the
+    statements made from its target where one of them does, on a tie that runs both ways: the edge is then shown
+    turned round ("Son -family["father"]-> Minister" where the primary statement, Minister -family-> Son, gives no
+    word, or "family member"), so that the word names what it names."""
     words = stated_words(rec, limit)
-    if words or rec.statements is None or rec.type not in SYMMETRIC_TYPES:
+    if rec.statements is None or rec.type not in SYMMETRIC_TYPES or _telling(rec.type, words):
         return False, words
     turned = stated_words(rec, limit, rec.target)
-    return bool(turned), turned
+    return (True, turned) if _telling(rec.type, turned) else (False, words)
+
+
+def _telling(relation_type: RelationType, words: list[str]) -> bool:
+    return any(not restates(relation_type, word) for word in words)
 
 
 def _role_text(rec: Relation, strength: Strength) -> tuple[bool, str | None]:

@@ -37,8 +37,8 @@ from dataclasses import dataclass
 from schemas.events import EntityIdentifier, EntityRef, Op, RelationshipEvent
 from schemas.validation import validate_event
 from schemas.outputs import Band, MergeEvidence, MergeNote, RiskScore
-from schemas.vocabulary import (BLOCKING_JUDGEMENT, MERGING_JUDGEMENT, RESOLVABLE_KINDS, SUGGESTION_JUDGEMENTS,
-                                EntitySchema)
+from schemas.vocabulary import (BLOCKING_JUDGEMENT, IDENTIFIER_SCHEMES, MERGING_JUDGEMENT, RESOLVABLE_KINDS,
+                                SUGGESTION_JUDGEMENTS, EntitySchema)
 from scoring.clusters import IDENTIFIER, JUDGEMENT, Clusters, Edge
 from scoring.config import ScoringConfig
 from scoring.compact_index import add_one, discard_one, members
@@ -524,15 +524,20 @@ class ResolvingEngine:
         """Every identifier each id was ever stated with, by id: the layer merges on their union, also of versions
         that are no longer any relation's current one (which the portable form does not carry as events). A strong
         one also names the group of schemata it merges within and where it was first seen (its merges' evidence)."""
-        kinds = {(holder, key[1:]): key[0] for key, holders in self._holders.items() for holder in holders}
+        kinds: dict[tuple[str, tuple], list[str]] = {}
+        for key, holders in self._holders.items():
+            for holder in holders:
+                kinds.setdefault((holder, key[1:]), []).append(key[0])
         for entity_id in sorted(self._identifiers):
             statements = []
             for key, identifier in sorted(self._identifiers[entity_id].items()):
                 statement = identifier.model_dump(mode="json", exclude_none=True)
                 seen = self._identifier_seen.get((entity_id, key))
-                if (entity_id, key) in kinds and seen is not None:
-                    statement.update(kind=kinds[(entity_id, key)], event_id=seen[0], publisher=seen[1])
-                statements.append(statement)
+                if (entity_id, key) in kinds and seen is not None:  # once for each kind it was stated with
+                    statements.extend({**statement, "kind": kind, "event_id": seen[0], "publisher": seen[1]}
+                                      for kind in sorted(kinds[(entity_id, key)]))
+                else:
+                    statements.append(statement)
             yield {"entity_id": entity_id, "identifiers": statements}
 
     def restore_identifiers(self, records: Iterable[dict]) -> None:
@@ -745,21 +750,31 @@ class ResolvingEngine:
             if identifier.key in known:
                 if identifier.strong:
                     self._cite_statement(ref.id, identifier.key, event, recited)
+                    self._hold(ref, identifier, removed, added)  # (stated before under another kind, maybe)
                 continue
             known[identifier.key] = identifier
             changed = True
             if not identifier.strong:
                 continue
             self._identifier_seen[(ref.id, identifier.key)] = (event.event_id, event.provenance.publisher)
-            # one identifier merges only entities of one kind: a QID on a person and on a company is a data error
-            key = (_kind(ref.schema_), *identifier.key)
-            holders = self._holders.setdefault(key, set())
-            fresh, gone = _new_holder_links(key, identifier, holders, ref.id)
-            if gone:  # also from what this event added already (both its ends carrying the identifier)
-                added[:] = [edge for edge in added if edge.key not in gone]
-                removed.extend(sorted(gone))
-            added.extend(fresh)
+            self._hold(ref, identifier, removed, added)
         return changed
+
+    def _hold(self, ref: EntityRef, identifier: EntityIdentifier, removed: list, added: list[Edge]) -> None:
+        """The id holds a strong identifier among the ids of the kind this statement gives it: one identifier merges
+        only entities of one kind (a QID on a person and on a company is a data error). An id stated under two kinds
+        with one identifier holds it in both, whichever statement came first (a review: stated a company, then a
+        person, with one QID, it merged with the QID's other person only when the person's statement came first);
+        the clusters refuse what would join two kinds."""
+        key = (_kind(ref.schema_), *identifier.key)
+        holders = self._holders.setdefault(key, set())
+        if ref.id in holders:
+            return
+        fresh, gone = _new_holder_links(key, identifier, holders, ref.id)
+        if gone:  # also from what this event added already (both its ends carrying the identifier)
+            added[:] = [edge for edge in added if edge.key not in gone]
+            removed.extend(sorted(gone))
+        added.extend(fresh)
 
     def _cite_statement(self, entity_id: str, key: tuple, event: RelationshipEvent, recited: set[tuple]) -> None:
         """An identifier this id holds already, stated again: of its statements, a merge cites the one with the
@@ -1058,9 +1073,19 @@ def _identifier_key(key: tuple, a: str, b: str) -> tuple[str, ...]:
     return (IDENTIFIER, *key, a, b)
 
 
+def _shared(identifier: EntityIdentifier) -> EntityIdentifier:
+    """An identifier as the holders share it (its `key`): an LEI or a QID without the country one source wrote beside
+    it, so that what a merge shows of it does not depend on whose statement came first (a review: the same LEI
+    with and without "us" read `lei:us:...` or `lei:...` by the order of two events)."""
+    if identifier.jurisdiction is None or IDENTIFIER_SCHEMES[identifier.scheme].jurisdiction:
+        return identifier
+    return identifier.model_copy(update={"jurisdiction": None})
+
+
 def _identifier_edges(key: tuple, identifier: EntityIdentifier, holders: list[str]) -> list[Edge]:
     """The edges joining the holders of one identifier (in order): every pair of them, or a chain from the smallest
     when there are more than `_MAX_PAIRWISE`."""
+    identifier = _shared(identifier)
     if len(holders) <= _MAX_PAIRWISE:
         pairs = [(a, b) for i, a in enumerate(holders) for b in holders[i + 1:]]
     else:
@@ -1078,7 +1103,7 @@ def _new_holder_links(key: tuple, identifier: EntityIdentifier, holders: set[str
         below = max((other for other in holders if other < holder), default=None)
         above = min((other for other in holders if other > holder), default=None)
         holders.add(holder)
-        fresh = [Edge(_identifier_key(key, a, b), IDENTIFIER, a, b, True, identifier)
+        fresh = [Edge(_identifier_key(key, a, b), IDENTIFIER, a, b, True, _shared(identifier))
                  for a, b in ((below, holder), (holder, above)) if a is not None and b is not None]
         return fresh, {_identifier_key(key, below, above)} if below is not None and above is not None else set()
     before = sorted(holders)

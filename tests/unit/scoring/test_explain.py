@@ -293,3 +293,29 @@ def test_each_word_is_listed_whole_where_a_word_holds_the_joiner(engine, make):
     assert family.role == "stepfather / father / guardian"
     assert family.roles == ("stepfather", "father / guardian")
     assert "roles" not in commercial.edges[1].model_dump(exclude_defaults=False)  # no word: absent, as `role`
+
+
+def test_a_tie_neither_end_words_or_one_only_restating_its_type_is_not_turned(engine, make):
+    """The edge turns only for a word that says more than the type: with no word from either end it stays as its
+    primary states it, and a word from its source that only restates the type ("family member") does not keep a
+    telling word from the other end ("father") out (a review found the edge turned without a word, and "father"
+    lost beside "family member")."""
+    unworded = _family_path(engine, make,
+                            make("family", "son", "minister", relation_id="f2", publisher="Register",
+                                 observed_at="2024-01-01T00:00:00Z"),
+                            make("family", "minister", "son", relation_id="f1", publisher="Almanac"))
+    family = unworded.edges[0]
+    assert (family.source_id, family.target_id, family.role, family.forward) == ("minister", "son", None, True)
+
+
+def test_a_word_that_only_restates_the_type_gives_way_to_the_other_ends_telling_one(make, config):
+    from scoring.engine import Engine
+
+    commercial = _family_path(Engine(config), make,
+                              make("family", "son", "minister", relation_id="f2", relationship="father",
+                                   publisher="Register", observed_at="2024-01-01T00:00:00Z"),
+                              make("family", "minister", "son", relation_id="f1", relationship="family member",
+                                   publisher="Almanac"))
+    family = commercial.edges[0]
+    assert (family.source_id, family.target_id, family.role) == ("son", "minister", "father")
+    assert commercial.text.startswith('Finance Minister <-family["father", 2 sources]- Son')
