@@ -370,32 +370,36 @@ def _dtis(row: dict, where: str, report: ImportReport | None,
 
 
 def _issued(register: Register, issuing: list[tuple[str, int, dict, list[str]]]) -> dict[str, list[tuple[int, dict]]]:
-    """Each firm's tokens, as `issues` relations: relation id -> the rows (white papers) of that token. Rows sharing a
-    DTI are one token (a white paper and its update, a token on more ledgers), named by its group's DTI where one is
-    given, else by its lowest DTI: the same token whatever the row order."""
-    parent: dict[str, str] = {}
+    """Each firm's tokens, as `issues` relations: relation id -> the rows (white papers) of that token. A firm's rows
+    sharing a DTI are one token (a white paper and its update, a token on more ledgers), named by its group's DTI
+    where one is given, else by its lowest DTI: the same token whatever the row order. Rows of two firms are never
+    grouped here (one issuer's mistyped DTI would rename the other's token): a DTI both give joins their tokens
+    through the resolution layer, as any strong identifier does."""
+    parent: dict[tuple[str, str], tuple[str, str]] = {}  # (firm id, DTI) -> its parent in the firm's groups
 
-    def root(code: str) -> str:
-        while parent.setdefault(code, code) != code:
-            parent[code] = code = parent[parent[code]]
-        return code
+    def root(node: tuple[str, str]) -> tuple[str, str]:
+        while parent.setdefault(node, node) != node:
+            parent[node] = node = parent[parent[node]]
+        return node
 
-    for _, _, _, dtis in issuing:
+    for firm_id, _, _, dtis in issuing:
+        first = root((firm_id, dtis[0]))  # (a row of one DTI is a token of its own)
         for code in dtis[1:]:
-            a, b = root(dtis[0]), root(code)
+            a, b = first, root((firm_id, code))
             if a != b:
                 parent[max(a, b)] = min(a, b)
-    groups_of: dict[str, set[str]] = {}
-    for code in parent:
-        groups_of.setdefault(root(code), set()).add(code)
-    named: dict[str, str] = {}  # root -> the token's DTI
-    for first, codes in groups_of.items():
-        fungible = sorted(code for _, _, row, dtis in issuing if dtis[0] in codes
+            first = root((firm_id, dtis[0]))
+    groups_of: dict[tuple[str, str], set[str]] = {}
+    for node in parent:
+        groups_of.setdefault(root(node), set()).add(node[1])
+    named: dict[tuple[str, str], str] = {}  # root -> the token's DTI
+    for top, codes in groups_of.items():
+        fungible = sorted(code for firm_id, _, row, dtis in issuing if firm_id == top[0] and dtis[0] in codes
                           for code in _dtis(row, "", None, ("ae_DTI_FFG",)))
-        named[first] = fungible[0] if fungible else min(codes)
+        named[top] = fungible[0] if fungible else min(codes)
     relations: dict[str, list[tuple[int, dict]]] = {}
     for firm_id, number, row, dtis in issuing:
-        relation_id = f"mica:{register.name}:issues:{firm_id}:{_token_id(named[root(dtis[0])])}"
+        relation_id = f"mica:{register.name}:issues:{firm_id}:{_token_id(named[root((firm_id, dtis[0]))])}"
         relations.setdefault(relation_id, []).append((number, row))
     return relations
 

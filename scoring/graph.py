@@ -893,8 +893,9 @@ class TemporalGraph:
             return None
         if after is None:
             return [holding], [rest]
-        if any(fact is not holding and _validities_meet(fact, after) for fact in facts):
-            return None  # its new version joins another fact of the key too
+        if not _validities_meet(holding, after) \
+                or any(fact is not holding and _validities_meet(fact, after) for fact in facts):
+            return None  # its new version leaves the fact, or joins another fact of the key too
         return [holding], [_restated(rest, after, self.original_event_ids)]
 
     def _facts_at(self, key: FactKey) -> list[Relation]:

@@ -479,6 +479,8 @@ def _identifiers(record: dict[str, Any], number: int) -> dict[str, Any]:
     statements = record["identifiers"]
     if not isinstance(statements, list):
         raise PortableFormatError(f"line {number}: identifiers is {_shown(statements)}, not a list")
+    kinds_written: set[tuple] = set()
+    kinds_cited: dict[tuple, tuple] = {}
     for statement in statements:
         if not isinstance(statement, dict) or statement.keys() - _STATEMENT_FIELDS - _FIRST_SEEN_FIELDS:
             raise PortableFormatError(f"line {number}: an identifier {_shown(statement)} with fields export never "
@@ -502,6 +504,15 @@ def _identifiers(record: dict[str, Any], number: int) -> dict[str, Any]:
         if first_seen and statement["kind"] not in IDENTIFIER_KINDS:
             raise PortableFormatError(f"line {number}: an identifier of kind {_shown(statement['kind'])}, none the "
                                       f"layer merges within ({', '.join(sorted(IDENTIFIER_KINDS))})")
+        # export writes an identifier once, or once for each kind the id was stated with it under, always citing the
+        # one statement its merges cite (`ResolvingEngine.identifier_statements`)
+        written = (identifier.key, statement.get("kind"))
+        cited = (statement.get("event_id"), statement.get("publisher"), identifier.jurisdiction)
+        if written in kinds_written or kinds_cited.setdefault(identifier.key, cited) != cited:
+            raise PortableFormatError(f"line {number}: the identifier {identifier} again"
+                                      + (f" under the kind {statement['kind']!r}" if written in kinds_written else
+                                         ", citing another statement or written otherwise"))
+        kinds_written.add(written)
     return record
 
 

@@ -700,6 +700,7 @@ def test_white_papers_sharing_a_dti_are_one_token_without_a_group_dti():
     joined = next(event for event in events if event.relation_type.value == "issues"
                   and event.target.id == "mica-dti-35ptc5z63")
     assert {"VP84J2JSS", "D1PFLVZDZ", "35PTC5Z63"} <= {i.value for i in joined.target.identifiers}
+    assert joined.start_date == dt.date(2026, 1, 19)  # its first white paper's (the update's: 2026-06-09)
 
 
 def test_tokens_are_the_same_in_any_row_order_and_a_token_gone_is_retracted():
@@ -727,3 +728,23 @@ def test_what_is_not_a_dti_is_noted_and_left_out():
     token = next(event for event in events if event.relation_type.value == "issues" and "Paxos" in event.source.name)
     assert [i.value for i in token.target.identifiers] == ["2VT5W3GH7", "R9MZCNWS4"]
     assert sum("is not a DTI" in note for note in report.notes) == 2
+
+
+def test_a_token_of_one_dti_and_a_dti_two_issuers_give_keep_each_issuers_token():
+    """A row whose only DTI is its group's (its ledgers' cell "n/a", or nothing but what is no DTI) is a token of its
+    own (a review: a `KeyError` stopped the whole register); a DTI one issuer gives that another's token has
+    (mistyped, or a token both describe) never renames the other's token: each firm's rows are grouped apart, and the
+    shared DTI joins the two tokens in the resolution layer."""
+    _, rows = rows_of(EMTWP)
+    for cell in ("n/a", "AEIOU1234", ""):
+        edited = [{**row, "ae_DTI": cell} if "Paxos" in row["ae_lei_name"] else row for row in rows]
+        events, report = imported(EMTWP, edited)
+        (token,) = [event.target for event in events if event.relation_type.value == "issues"
+                    and "Paxos" in event.source.name]
+        assert (token.id, [i.value for i in token.identifiers]) == ("mica-dti-r9mzcnws4", ["R9MZCNWS4"]), cell
+    edited = [{**row, "ae_DTI": "2VT5W3GH7 | FJM594L0V"} if "Paxos" in row["ae_lei_name"] else row
+              for row in rows]  # FJM594L0V: one of Circle's EURC ledgers
+    issued = [event for event in imported(EMTWP, edited)[0] if event.relation_type.value == "issues"]
+    by_issuer = {(event.source.name.split()[0], event.target.id) for event in issued
+                 if event.source.name.split()[0] in ("Paxos", "Circle")}
+    assert by_issuer == {("Paxos", "mica-dti-r9mzcnws4"), ("Circle", "mica-dti-13xtmpzt3"), ("Circle", USDC)}

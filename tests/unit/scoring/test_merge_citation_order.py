@@ -159,7 +159,7 @@ def test_an_id_stated_under_two_kinds_with_one_qid_merges_alike_in_any_order():
     in both orders (a review: only when the person's statement came first), and its export imports."""
     import json
 
-    from scoring.portable import export_state, import_state
+    from scoring.portable import PortableFormatError, export_state, import_state
 
     make = EventFactory().make
     qid = {"scheme": "wikidata", "value": "Q42"}
@@ -170,7 +170,10 @@ def test_an_id_stated_under_two_kinds_with_one_qid_merges_alike_in_any_order():
               make("regulates", "regulator", "bank", event_id="ev-3"),
               identified(make("ownership", ("y", "Person", "Y", ()), "vendor", percentage=100, event_id="ev-4"),
                          "source", qid),
-              make("payment", "bank", "vendor", amount=3e6, currency="USD", event_id="ev-5")]
+              make("payment", "bank", "vendor", amount=3e6, currency="USD", event_id="ev-5"),
+              # the person's statement stated anew without the QID: only the identifiers record carries it now
+              make("control", ("x", "Person", "X Person", ("role.pep",)), "regulator", relation_id="r2",
+                   event_id="ev-6", observed_at="2025-03-01T00:00:00Z")]
     config = ScoringConfig.load()
     for order in (events, [events[1], events[0], *events[2:]]):
         layer, tracker = ResolvingEngine(config), AlertTracker(config)
@@ -178,6 +181,15 @@ def test_an_id_stated_under_two_kinds_with_one_qid_merges_alike_in_any_order():
             tracker.observe(layer.apply(event, offset=f"0:{events.index(event)}"))
         assert layer.canonical("y") == layer.canonical("x")
         assert [(s.actor_id, s.counterparty_id) for s in layer.scores()] == [(layer.canonical("x"), "bank")]
-        imported, _, _ = import_state((json.loads(json.dumps(record)) for record in export_state(layer, tracker)),
-                                      config)
+        records = [json.loads(json.dumps(record)) for record in export_state(layer, tracker)]
+        imported, _, _ = import_state(records, config)
         assert [content(s) for s in imported.scores()] == [content(s) for s in layer.scores()]
+    # what export never writes: one kind twice, or the kinds citing two statements
+    (x_record,) = [record for record in records if record.get("record") == "identifiers"
+                   and record["entity_id"] == "x"]
+    statements = x_record["identifiers"]
+    assert sorted(statement["kind"] for statement in statements) == ["organizations", "people"]
+    for edited in ([*statements, statements[0]], [statements[0], {**statements[1], "publisher": "Someone else"}]):
+        x_record["identifiers"] = edited
+        with pytest.raises(PortableFormatError, match="the identifier wikidata:Q42 again"):
+            import_state(records, config)

@@ -497,3 +497,19 @@ def test_a_new_version_that_joins_another_fact_of_the_key_regroups_them(make, mo
     assert sorted(statement.relation_id for statement in fact.statements) == ["j", "m0", "m1", "m2", "m3", "m4"]
     assert _described(fact) == _described(facts_of(sorted(graph._relations.values(), key=lambda r: r.relation_id),
                                                     (), graph.original_event_ids)[0])
+
+
+def test_a_new_version_that_leaves_the_fact_is_a_fact_of_its_own(make, monkeypatch):
+    """Statements open from March are one fact; one of them, stated anew for January alone, meets no fact of the key:
+    it is a fact of its own, and the rest stay one (a review: it was kept in the fact, whose span then began in
+    January, and a score read it so)."""
+    monkeypatch.setattr(graph_module, "SUMMARISED_FROM", 3)
+    graph = TemporalGraph()
+    for number in range(5):
+        graph.apply(make("ownership", "son", "bank", relation_id=f"m{number}", start="2024-03-01", percentage=40))
+    graph.apply(make("ownership", "son", "bank", relation_id="m4", start="2024-01-01", end="2024-01-31",
+                     percentage=40))
+    held = sorted(map(_described, graph.facts()))
+    assert held == sorted(map(_described, facts_of(sorted(graph._relations.values(), key=lambda r: r.relation_id),
+                                                    (), graph.original_event_ids)))
+    assert sorted(len(fact.evidence()) for fact in graph.facts()) == [1, 4]
