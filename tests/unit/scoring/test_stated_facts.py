@@ -481,13 +481,19 @@ def test_withdrawals_and_new_versions_make_the_facts_a_full_regrouping_makes(mak
     assert len(taken) >= 3
 
 
-def test_a_new_version_that_joins_another_fact_of_the_key_regroups_them(make, monkeypatch):
-    """Statements open from March are one fact, a January one another; one of the first, stated anew from January
-    15 to July, joins both: one fact, as regrouping makes it, not the first fact with the new version alone."""
+def _open_from_march(make, monkeypatch) -> TemporalGraph:
+    """A graph whose one fact is five statements of a stake open from March, summarised (`SUMMARISED_FROM` 3)."""
     monkeypatch.setattr(graph_module, "SUMMARISED_FROM", 3)
     graph = TemporalGraph()
     for number in range(5):
         graph.apply(make("ownership", "son", "bank", relation_id=f"m{number}", start="2024-03-01", percentage=40))
+    return graph
+
+
+def test_a_new_version_that_joins_another_fact_of_the_key_regroups_them(make, monkeypatch):
+    """Statements open from March are one fact, a January one another; one of the first, stated anew from January
+    15 to July, joins both: one fact, as regrouping makes it, not the first fact with the new version alone."""
+    graph = _open_from_march(make, monkeypatch)
     graph.apply(make("ownership", "son", "bank", relation_id="j", start="2024-01-01", end="2024-01-31",
                      percentage=40))
     assert len(list(graph.facts())) == 2
@@ -503,10 +509,7 @@ def test_a_new_version_that_leaves_the_fact_is_a_fact_of_its_own(make, monkeypat
     """Statements open from March are one fact; one of them, stated anew for January alone, meets no fact of the key:
     it is a fact of its own, and the rest stay one (a review: it was kept in the fact, whose span then began in
     January, and a score read it so)."""
-    monkeypatch.setattr(graph_module, "SUMMARISED_FROM", 3)
-    graph = TemporalGraph()
-    for number in range(5):
-        graph.apply(make("ownership", "son", "bank", relation_id=f"m{number}", start="2024-03-01", percentage=40))
+    graph = _open_from_march(make, monkeypatch)
     graph.apply(make("ownership", "son", "bank", relation_id="m4", start="2024-01-01", end="2024-01-31",
                      percentage=40))
     held = sorted(map(_described, graph.facts()))
