@@ -523,7 +523,7 @@ class ResolvingEngine:
     def identifier_statements(self) -> Iterator[dict]:
         """Every identifier each id was ever stated with, by id: the layer merges on their union, also of versions
         that are no longer any relation's current one (which the portable form does not carry as events). A strong
-        one also names the group of schemata it merges within and where it was first seen (its merges' evidence)."""
+        one also names each group of schemata it merges within and the statement its merges cite (their evidence)."""
         kinds: dict[tuple[str, tuple], list[str]] = {}
         for key, holders in self._holders.items():
             for holder in holders:
