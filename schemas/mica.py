@@ -437,10 +437,7 @@ def _token_document(relation_id: str, register: Register, rows: list[tuple[int, 
                        "summary": _clip(summary, _SUMMARY_LIMIT)},
         **({"start_date": min(starts).isoformat()} if starts else {}),
         "status": defaults.status.value, "observed_at": observed,
-        "provenance": {"source_url": defaults.source_url or register.url, "publisher": defaults.publisher or PUBLISHER,
-                       "retrieved_at": observed,
-                       "extractor": {"name": defaults.extractor_name, "version": defaults.extractor_version},
-                       "confidence": defaults.confidence},
+        "provenance": _provenance(register, observed, defaults),
     }
 
 
@@ -543,11 +540,17 @@ def _document(relation_id: str, register: Register, rows: list[tuple[int, dict]]
         **({"start_date": start.isoformat()} if start else {}), **({"end_date": end.isoformat()} if end else {}),
         "status": defaults.status.value,
         "observed_at": observed,
-        "provenance": {"source_url": defaults.source_url or register.url, "publisher": defaults.publisher or PUBLISHER,
-                       "retrieved_at": observed,
-                       "extractor": {"name": defaults.extractor_name, "version": defaults.extractor_version},
-                       "confidence": defaults.confidence},
+        "provenance": _provenance(register, observed, defaults),
     }
+
+
+def _provenance(register: Register, observed: dt.datetime, defaults: ImportDefaults) -> dict:
+    """Where every relation of one file comes from: the register's file (or what the user says), when it was
+    observed."""
+    return {"source_url": defaults.source_url or register.url, "publisher": defaults.publisher or PUBLISHER,
+            "retrieved_at": observed,
+            "extractor": {"name": defaults.extractor_name, "version": defaults.extractor_version},
+            "confidence": defaults.confidence}
 
 
 def _summary(register: Register, rows: list[tuple[int, dict]]) -> str:

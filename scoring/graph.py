@@ -538,12 +538,9 @@ def _restated(fact: StatedFact, statement: Relation, originals: Mapping[str, str
     return new
 
 
-def _holds(fact: StatedFact, statement: Relation, originals: Mapping[str, str]) -> bool:
-    """Whether `statement` is one of the fact's statements (found by its place in their order, not a pass)."""
-    return _place(fact, statement, originals) is not None
-
-
 def _place(fact: StatedFact, statement: Relation, originals: Mapping[str, str]) -> int | None:
+    """Where `statement` stands among the fact's statements (found by its place in their order, not a pass), or None
+    where it is not one of them."""
     statements = fact.statements
     if statements[0] is statement:
         return 0
@@ -884,7 +881,7 @@ class TemporalGraph:
         for fact in facts:
             if fact.amount is not None:
                 return None  # payments: which report corroborates which sum is `facts_of`'s to say
-            if type(fact) is StatedFact and _holds(fact, before, self.original_event_ids):
+            if type(fact) is StatedFact and _place(fact, before, self.original_event_ids) is not None:
                 holding = fact
         if holding is None:
             return None
