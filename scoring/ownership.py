@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scoring.paths import Chain, hop_of, strongest
+from scoring.paths import Chain, Hop, strongest
 from scoring.records import pickled_as_values
 from scoring.search import SearchContext
 from scoring.semantics import HOLDING_TYPES, IN, OUT, PEOPLE, PUBLIC_APPARATUS, STAKE_TYPES, Layer
@@ -209,7 +209,7 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
                 longer = None
                 now_assumed = assumed or stake_assumed
                 if with_chains:
-                    step = hop_of((rec, True, weight, False))
+                    step = Hop(rec, True, weight, False)
                     longer = chain + (step,) if forward else (step,) + chain
                 now_choice = choice
                 if alternative is not None:  # one of several facts joining these two nodes: ranked owner -> owned

@@ -5,27 +5,46 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
 from operator import itemgetter
-from typing import NamedTuple
 
 from scoring.graph import Relation
 from scoring.records import pickled_as_values
 
 
-class Hop(NamedTuple):
-    """Pickled as a named tuple is by default: its class and one tuple of its fields, which the unpickler passes to
-    the generated `__new__`. A reduction to `tuple.__new__` avoided that Python call but pickled two tuples per hop,
-    and the unpickler's memo keeps every pickled tuple until the load ends, so they were freed only once the whole
-    state was built, leaving holes between the objects that stay: 53 MB more at 1M relations, for no faster a load
-    (bench/snapshot_load.py: the allocator's free blocks)."""
+@pickled_as_values
+class Hop:
+    """One relation of a path, walked with or against its direction, with the hop's weight.
 
-    rec: Relation
-    forward: bool  # False: the path walks the relation from its target to its source
-    weight: float
-    # False for a hop of an ownership or control chain (`scoring.ownership`): such a chain passes a stake on whole
-    # or in part (its weight says how much), not as one more assumption per tier, so depth alone never weakens it
-    decays: bool = True
+    A slotted record rather than a named tuple: a snapshot holds about two hops a relation in the cached chains, and
+    pickle can rebuild a tuple only from a tuple of its fields, which the pickler's memo keeps until the whole
+    snapshot is written and the unpickler's until it is loaded (bench/snapshot_load.py: the allocator's free
+    blocks after a restart). A record fills its slots from list items instead (`records.pickled_as_values`), and
+    costs 64 bytes where the tuple cost 72. Compared and hashed by its fields, as the tuple was."""
+
+    __slots__ = ("rec", "forward", "weight", "decays")
+
+    def __init__(self, rec: Relation, forward: bool, weight: float, decays: bool = True):
+        self.rec = rec
+        self.forward = forward  # False: the path walks the relation from its target to its source
+        self.weight = weight
+        # False for a hop of an ownership or control chain (`scoring.ownership`): such a chain passes a stake on
+        # whole or in part (its weight says how much), not as one more assumption per tier, so depth alone never
+        # weakens it
+        self.decays = decays
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if type(other) is not Hop:
+            return NotImplemented
+        return (self.rec, self.forward, self.weight, self.decays) == \
+            (other.rec, other.forward, other.weight, other.decays)
+
+    def __hash__(self) -> int:
+        return hash((self.rec, self.forward, self.weight, self.decays))
+
+    def __repr__(self) -> str:
+        return f"Hop({self.rec!r}, forward={self.forward}, weight={self.weight}, decays={self.decays})"
 
     @property
     def start(self) -> str:
@@ -36,8 +55,7 @@ class Hop(NamedTuple):
         return self.rec.target if self.forward else self.rec.source
 
     def reversed(self) -> Hop:
-        rec, forward, weight, decays = self
-        return hop_of((rec, not forward, weight, decays))
+        return Hop(self.rec, not self.forward, self.weight, self.decays)
 
     def signature(self) -> tuple:
         return self.rec.relation_id, self.rec.event_id, self.forward, round(self.weight, 9), self.decays
@@ -45,13 +63,9 @@ class Hop(NamedTuple):
 
 Chain = tuple[Hop, ...]
 
-# `Hop(rec, forward, weight, decays)` from one tuple of all four fields, without the generated Python `__new__` (the
-# searches' innermost allocation)
-hop_of = partial(tuple.__new__, Hop)
-
 
 def reverse_chain(chain: Chain) -> Chain:
-    return tuple([hop_of((rec, not forward, weight, decays)) for rec, forward, weight, decays in reversed(chain)])
+    return tuple([Hop(hop.rec, not hop.forward, hop.weight, hop.decays) for hop in reversed(chain)])
 
 
 def chain_product(chain: Iterable[Hop]) -> float:
@@ -90,11 +104,11 @@ def chain_signature(chain: Chain) -> tuple:
 
 def chain_nodes(start: str, chain: Chain) -> tuple[str, ...]:
     # `Hop.end` spelled out: the rules call this for every path they combine
-    return (start, *[rec.target if forward else rec.source for rec, forward, _, _ in chain])
+    return (start, *[hop.rec.target if hop.forward else hop.rec.source for hop in chain])
 
 
 def relation_ids(chain: Chain) -> tuple[str, ...]:
-    return tuple([hop[0].relation_id for hop in chain])
+    return tuple([hop.rec.relation_id for hop in chain])
 
 
 def strongest(chains: Iterable[Chain], hop_decay: float, limit: int) -> tuple[Chain, ...]:

@@ -13,7 +13,7 @@ from scoring.config import ScoringConfig
 from scoring.crowded import CrowdedTies, Kept, select
 from scoring.dependencies import Reads
 from scoring.graph import Relation, TemporalGraph
-from scoring.paths import Hop, hop_of
+from scoring.paths import Hop
 from scoring.records import pickled_as_values
 from scoring.semantics import (
     IN,
@@ -233,7 +233,7 @@ def node_ties(node: str, ctx: SearchContext) -> NodeTies:
                             asset = assets.get(neighbour)
                             if asset is None:
                                 asset = assets[neighbour] = schema(neighbour) in PURE_ASSETS
-                            found.append((neighbour, hop_of((entry, forward, weight, True)), asset))
+                            found.append((neighbour, Hop(entry, forward, weight, True), asset))
                     continue
                 visits += len(entry) - 1
                 if len(entry) <= cap:
@@ -245,7 +245,7 @@ def node_ties(node: str, ctx: SearchContext) -> NodeTies:
                         asset = assets.get(neighbour)
                         if asset is None:
                             asset = assets[neighbour] = schema(neighbour) in PURE_ASSETS
-                        found.append((neighbour, hop_of((rec, forward, weight, True)), asset))
+                        found.append((neighbour, Hop(rec, forward, weight, True), asset))
     ctx.reads.visits += visits
     return NodeTies(hub, tuple(found))
 
