@@ -33,12 +33,11 @@ class Hop:
         self.decays = decays
 
     def __eq__(self, other: object) -> bool:
-        if self is other:
-            return True
+        # (called for every hop of the results a recomputation compares with what they were: no tuples built)
         if type(other) is not Hop:
             return NotImplemented
-        return (self.rec, self.forward, self.weight, self.decays) == \
-            (other.rec, other.forward, other.weight, other.decays)
+        return self.rec == other.rec and self.weight == other.weight and self.forward == other.forward \
+            and self.decays == other.decays
 
     def __hash__(self) -> int:
         return hash((self.rec, self.forward, self.weight, self.decays))
