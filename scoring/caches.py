@@ -326,11 +326,11 @@ class CacheStore:
                 discard_one(index, node, key)
 
 
-_NONE: frozenset = frozenset()
-# One empty result of each type, held for every empty one: most candidate counterparties own nothing and many
-# partners have no sphere, and each empty dict costs 64 bytes, each empty frozenset 216. Results are never changed
-# once computed (a recomputation replaces them).
-_EMPTY: dict[type, Any] = {dict: {}, frozenset: _NONE}
+_NONE: frozenset = frozenset()  # what `held_by` answers for a user who holds nothing
+# One empty result of each type, held for every empty one: most candidate counterparties own nothing, and each
+# empty dict costs 64 bytes (an empty sphere, a tuple, is one object already). Results are never changed once
+# computed (a recomputation replaces them).
+_EMPTY: dict[type, Any] = {dict: {}}
 
 
 def _discard_from(index: dict[str, set[str]], key: str, item: str) -> bool:

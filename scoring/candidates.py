@@ -28,9 +28,9 @@ def partners(actor: str, exposure: ExposureSet, ctx: SearchContext) -> frozenset
 
 
 def counterparties(actor: str, partner_set: frozenset[str],
-                   sphere_of: Callable[[str], frozenset[str]]) -> frozenset[str]:
+                   sphere_of: Callable[[str], tuple[str, ...]]) -> frozenset[str]:
     found = set(partner_set)
     for partner in sorted(partner_set):
-        found |= sphere_of(partner)
+        found.update(sphere_of(partner))
     found.discard(actor)
     return frozenset(found)

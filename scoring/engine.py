@@ -541,9 +541,10 @@ class Engine:
         differing, cost = self._recomputed(Kind.SPHERE, keys(Kind.SPHERE))
         visits += cost
         for node, before, after in differing:
+            gained, lost = set(after).difference(before), set(before).difference(after)
             for person in caches.users(Kind.SPHERE, node):
-                self._count_candidates(person, after - before, 1, flipped)
-                self._count_candidates(person, before - after, -1, flipped)
+                self._count_candidates(person, gained, 1, flipped)
+                self._count_candidates(person, lost, -1, flipped)
         for person in sorted(partners_dirty):
             if person in self._reach:
                 before = self._partners.get(person) or frozenset()
@@ -765,9 +766,9 @@ class Engine:
 
         results: dict[PairKey, RiskScore] = {}
         stamp_as_of = as_of if as_of is not None else self.as_of
-        spheres: dict[str, frozenset[str]] = {}
+        spheres: dict[str, tuple[str, ...]] = {}
 
-        def sphere_of(node: str) -> frozenset[str]:
+        def sphere_of(node: str) -> tuple[str, ...]:
             if node not in spheres:
                 spheres[node] = sphere(node, ctx)
             return spheres[node]

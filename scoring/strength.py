@@ -17,6 +17,7 @@ import datetime as dt
 
 from scoring.config import ScoringConfig
 from scoring.graph import STATUSES, Relation, StatedFact
+from scoring.paths import Hop
 from scoring.semantics import MONEY_TYPES, STAKE_TYPES
 from scoring.timing import TimeModel
 
@@ -47,13 +48,15 @@ class Strength:
         self._type_weight = config.relation_weights
         self._hops: dict[Relation, tuple] = {}  # record (by identity) -> `holding_hop` of it
 
-    def holding_hop(self, rec: Relation) -> tuple[float, float, bool] | None:
-        """(`reach` weight, stake, assumed) of a hop of an ownership or control chain (`ownership._walk`); None: not
-        usable on this date. Remembered per record: a hub's holdings are walked by many searches of one refresh."""
+    def holding_hop(self, rec: Relation) -> tuple[float, float, bool, Hop] | None:
+        """(`reach` weight, stake, assumed, the hop) of a hop of an ownership or control chain (`ownership._walk`);
+        None: not usable on this date. Remembered per record: a hub's holdings are walked by many searches of one
+        refresh, and the chains they keep share one `Hop` of the record (about half the hops a bulk rebuild kept
+        were copies of another: one relation in the holdings of its owner, the owners of what it owns, ...)."""
         held = self._hops.get(rec)
         if held is None:
             weight = self.reach(rec)
-            held = _UNUSABLE if weight is None else (weight, *self.stake(rec))
+            held = _UNUSABLE if weight is None else (weight, *self.stake(rec), Hop(rec, True, weight, False))
             if len(self._hops) >= _MEMO_LIMIT:
                 self._hops.clear()
             self._hops[rec] = held

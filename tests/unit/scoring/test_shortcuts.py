@@ -144,12 +144,12 @@ def test_a_sphere_reads_the_holdings_the_engine_keeps_instead_of_walking_them_ag
     # the son is a member of the minister's exposure set (whose holdings it reads) and so one of his partners
     assert (Kind.SPHERE, "son") in engine._caches.users(Kind.HOLDINGS, "son")
     ctx = SearchContext(engine.graph, engine.config, engine.graph.clock.date(), NullReads())
-    assert engine._caches.get(Kind.SPHERE, "son") == sphere("son", ctx) == {"holdco", "shell"}
+    assert engine._caches.get(Kind.SPHERE, "son") == sphere("son", ctx) == ("holdco", "shell")
     # what he holds changes below him: the sphere follows the kept holdings
     engine.apply(make("ownership", "shell", "vendor", percentage=90))
     assert incremental_state(engine) == full_state(engine)
     ctx = SearchContext(engine.graph, engine.config, engine.graph.clock.date(), NullReads())
-    assert engine._caches.get(Kind.SPHERE, "son") == sphere("son", ctx) == {"holdco", "shell", "vendor"}
+    assert engine._caches.get(Kind.SPHERE, "son") == sphere("son", ctx) == ("holdco", "shell", "vendor")
 
 
 def test_a_group_reads_who_owns_its_counterparty_from_the_store(make):
