@@ -103,7 +103,7 @@ def unpickling(rounds: int, objects: int = 500_000) -> dict[str, float]:
 
 def objects_per_relation(relations: int) -> dict[str, float]:
     """Objects a relation in a pickle of the worker's state, in all and by the opcode that makes them (a string,
-    a tuple of two or three, NEWOBJ for a slotted record, REDUCE for a hop, BINFLOAT, ...)."""
+    a tuple of two or three, NEWOBJ for a slotted record such as a hop, BINFLOAT, ...)."""
     from bench.synthetic import generate_events
     from scoring import AlertTracker
     from scoring.resolution import ResolvingEngine

@@ -19,7 +19,8 @@ class Hop:
     pickle can rebuild a tuple only from a tuple of its fields, which the pickler's memo keeps until the whole
     snapshot is written and the unpickler's until it is loaded (bench/snapshot_load.py: the allocator's free
     blocks after a restart). A record fills its slots from list items instead (`records.pickled_as_values`), and
-    costs 64 bytes where the tuple cost 72. Compared and hashed by its fields, as the tuple was."""
+    costs 64 bytes where the tuple cost 72. Compared and hashed by its fields, as the tuple was; never changed once
+    made (the chains of one refresh share a record's hop: `Strength.holding_hop`)."""
 
     __slots__ = ("rec", "forward", "weight", "decays")
 

@@ -122,6 +122,9 @@ def test_hops_compare_and_hash_by_their_fields():
                     Hop(rec, True, 0.5, True)):
         assert changed != same
     assert (same,) == (other,) and Hop(rec, True, 0.5) == Hop(rec, True, 0.5, True)
+    # hashed as the tuple of its fields was, so that hops differing in any field spread over a set's slots
+    for hop in (same, Hop(rec, False, 0.5, False), Hop(rec, True, 0.25, True)):
+        assert hash(hop) == hash((hop.rec, hop.forward, hop.weight, hop.decays))
 
 
 def test_a_record_pickles_no_tuple_for_the_unpicklers_memo_to_keep():

@@ -170,3 +170,17 @@ def test_a_group_reads_who_owns_its_counterparty_from_the_store(make):
     assert incremental_state(engine) == full_state(engine)
     assert set(engine._caches.get(Kind.OWNERS, "bank")) == {"tycoon", "holdco"}
     assert "holdco" in engine._caches.get(Kind.GROUP, "bank").members
+
+
+def test_the_chains_of_one_refresh_share_a_records_ownership_hop(make):
+    # what the tycoon holds of the shell and who holds the shell both pass holdco -> shell: one Hop of that record, not a copy per walk
+    from scoring.ownership import holdings, owners
+
+    engine = Engine()
+    for event in (make("ownership", "tycoon", "holdco", percentage=80), make("ownership", "holdco", "shell", percentage=90)):
+        engine.apply(event)
+    ctx = SearchContext(engine.graph, engine.config, engine.graph.clock.date(), NullReads())
+    (down,) = holdings("tycoon", ctx)["shell"].chains
+    (up,) = owners("shell", ctx)["tycoon"].chains
+    assert [hop.rec.target for hop in down] == [hop.rec.target for hop in up] == ["holdco", "shell"]
+    assert down[1] is up[1] and down[0] is up[0]
