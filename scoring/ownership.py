@@ -74,8 +74,8 @@ def sphere(node: str, ctx: SearchContext) -> tuple[str, ...]:
     walked again.
 
     A sorted tuple, not a set: the engine holds one for every partner of an actor, most of one to four nodes, where
-    a tuple costs 48 to 72 bytes and a frozenset 216 (732 from five nodes on); readers iterate it, and the rare
-    sphere that changed is compared as sets (`Engine._refreshed`)."""
+    a tuple costs 48 to 72 bytes and a frozenset 216 (732 from five nodes on); readers iterate it, and what the rare
+    sphere that changed gained and lost is taken as sets (`Engine._refreshed`)."""
     threshold = ctx.config.ownership.threshold - 1e-12
     found: set[str] = set()
     walks = []

@@ -34,7 +34,7 @@ class Hop:
         self.decays = decays
 
     def __eq__(self, other: object) -> bool:
-        # (called for every hop of the results a recomputation compares with what they were: no tuples built)
+        # field by field, in Python: every hop of the results a recomputation compares with what they were comes here
         if type(other) is not Hop:
             return NotImplemented
         return self.rec == other.rec and self.weight == other.weight and self.forward == other.forward \
