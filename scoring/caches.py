@@ -40,7 +40,7 @@ from typing import Any
 from scoring.compact_index import add_one, discard_one, members
 from scoring.dependencies import USES_HOLDINGS, USES_OWNERS, USES_STAKES, USES_TIES, DependencyIndex, Reads
 from scoring.group import Group, group
-from scoring.ownership import Holding, beneficially_owned, holdings, owners, sphere, stakes
+from scoring.ownership import Holding, StakesAlone, beneficially_owned, holdings, owners, sphere, stakes
 from scoring.search import NodeTies, SearchContext, node_ties
 
 
@@ -266,6 +266,25 @@ class CacheStore:
     def held_owners(self, node: str, reads: Reads) -> dict[str, Holding] | None:
         return self._read_if_held(Kind.OWNERS, node, reads)
 
+    def holdings_through_stakes_alone(self, node: str, reads: Reads) -> dict[str, Holding] | None:
+        return self._walked_alike(Kind.HOLDINGS, node, reads)
+
+    def owned_through_stakes_alone(self, node: str, reads: Reads) -> dict[str, tuple] | None:
+        return self._walked_alike(Kind.OWNED, node, reads)
+
+    def _walked_alike(self, kind: Kind, node: str, reads: Reads) -> StakesAlone | None:
+        """The held result if its walk met no control, so that the walk of the other of ownership alone and
+        ownership and control is the same one: the reader takes its reads as its own (not a use of it: it is
+        recomputed on exactly what that walk read, and keeps nothing alive), else None."""
+        held = self._results[kind].get(node)
+        if type(held) is not StakesAlone:
+            return None
+        walked = self._deps.reads_of((kind, node))
+        if walked is None:
+            return None
+        reads.entries.update(walked)
+        return held
+
     def _read_if_held(self, kind: Kind, node: str, reads: Reads) -> Any | None:
         """The result if it is held (a read of it then recorded), else None: the caller computes without it."""
         held = self._results[kind].get(node)
@@ -330,7 +349,7 @@ _NONE: frozenset = frozenset()  # what `held_by` answers for a user who holds no
 # One empty result of each type, held for every empty one: most candidate counterparties own nothing, and each
 # empty dict costs 64 bytes (an empty sphere, a tuple, is one object already). Results are never changed once
 # computed (a recomputation replaces them).
-_EMPTY: dict[type, Any] = {dict: {}}
+_EMPTY: dict[type, Any] = {dict: {}, StakesAlone: StakesAlone()}
 
 
 def _discard_from(index: dict[str, set[str]], key: str, item: str) -> bool:

@@ -165,6 +165,12 @@ class DependencyIndex:
             if USES_TIES <= table < _HUBS and node not in tables[table]:
                 self.released.append((table, node))
 
+    def reads_of(self, key: Key) -> list[tuple[int, str]] | None:
+        """What the computation `key` read, as its index holds it (a node's attributes left out where its adjacency
+        was read: `_without_covered_node_reads`); None if it is not registered."""
+        footprint = self._footprints.get(key)
+        return None if footprint is None else list(_reads(footprint, key))
+
     def registered(self, key: Key) -> bool:
         return key in self._footprints
 

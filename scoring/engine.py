@@ -477,8 +477,8 @@ class Engine:
     # -- incremental rescoring -----------------------------------------------------------------------------------
 
     def _refresh(self, dirty: set, trigger: str | None, offsets: dict[str, int]) -> list[ScoreChange]:
-        """Recompute the dirty computations in dependency order (reach, exposure, spheres, partners, candidates,
-        groups), then every pair whose inputs changed."""
+        """Recompute the dirty computations in dependency order (reach, exposure, what counterparties beneficially
+        own, spheres, partners, candidates, groups), then every pair whose inputs changed."""
         assert self._day is not None  # set by every caller
         self._strength = Strength(self.config, self._day, self._time)
         try:
@@ -537,6 +537,10 @@ class Engine:
                         self._pairs_reading(person, changed, stale_pairs)
                     partners_dirty.add(person)
         causes["exposure"] = len(stale_pairs) - sum(causes.values())
+        # what counterparties beneficially own, before the spheres: a sphere reads it where its walk met no control
+        # (`ownership.StakesAlone`), so it must be this refresh's
+        owned_differing, cost = self._recomputed(Kind.OWNED, keys(Kind.OWNED))
+        visits += cost
         flipped: dict[str, dict[str, bool]] = {}  # actor -> candidates whose count moved -> were they candidates
         differing, cost = self._recomputed(Kind.SPHERE, keys(Kind.SPHERE))
         visits += cost
@@ -565,9 +569,7 @@ class Engine:
             counts = self._candidate_counts.get(person, {})
             stale_pairs.update((person, c) for c, was in moved.items() if (c in counts) != was)
         causes["candidates"] = len(stale_pairs) - sum(causes.values())
-        differing, cost = self._recomputed(Kind.OWNED, keys(Kind.OWNED))
-        visits += cost
-        for counterparty, before, after in differing:
+        for counterparty, before, after in owned_differing:
             self._pairs_owning(counterparty, before, after, stale_pairs)
         causes["owned"] = len(stale_pairs) - sum(causes.values())
         differing, cost = self._recomputed(Kind.GROUP, keys(Kind.GROUP))

@@ -37,12 +37,26 @@ class Holding:
     chains: tuple[Chain, ...]  # the strongest chains, oriented owner -> owned
 
 
+class StakesAlone(dict):
+    """Holdings found by a walk that met no control without a stake (`CONTROL_ONLY`): the walk along ownership
+    alone and the walk along ownership and control are then the same walk, with the same result and the same reads.
+    So one kind of result stands for the other (`beneficially_owned`, `sphere`) instead of walking the same chains
+    again: a node that is both a candidate counterparty and a partner has both, and most registers state few
+    control relations. A plain dict in every other way (equal to one with the same items)."""
+
+    __slots__ = ()
+
+
+# the relations an ownership-and-control walk follows and a walk along ownership alone does not
+CONTROL_ONLY = HOLDING_TYPES - STAKE_TYPES
+
+
 def effective_stakes(start: str, ctx: SearchContext, forward: bool = True,
                      types: frozenset = HOLDING_TYPES) -> dict[str, Holding]:
     """Every entity reached from `start` with its effective stake: what `start` holds (forward) or who holds
     `start` (backward), including stakes below the threshold. `types`: the relations followed (ownership and
     control by default; ownership alone for beneficial ownership)."""
-    return _holdings(_walk(start, ctx, forward, types, True), ctx, 0.0)
+    return _holdings(*_walk(start, ctx, forward, types, True), ctx, 0.0)
 
 
 def stakes(start: str, ctx: SearchContext) -> dict[str, Holding]:
@@ -52,19 +66,26 @@ def stakes(start: str, ctx: SearchContext) -> dict[str, Holding]:
 
 
 def holdings(start: str, ctx: SearchContext, types: frozenset = HOLDING_TYPES) -> dict[str, Holding]:
-    """What `start` owns or controls at or above the threshold (its sphere)."""
-    return _holdings(_walk(start, ctx, True, types, True), ctx, ctx.config.ownership.threshold)
+    """What `start` owns or controls at or above the threshold (its sphere); `StakesAlone` when its walk met no
+    control without a stake."""
+    return _holdings(*_walk(start, ctx, True, types, True), ctx, ctx.config.ownership.threshold)
 
 
 def owners(target: str, ctx: SearchContext, types: frozenset = HOLDING_TYPES) -> dict[str, Holding]:
     """Who owns or controls `target` at or above the threshold."""
-    return _holdings(_walk(target, ctx, False, types, True), ctx, ctx.config.ownership.threshold)
+    return _holdings(*_walk(target, ctx, False, types, True), ctx, ctx.config.ownership.threshold)
 
 
 def beneficially_owned(node: str, ctx: SearchContext) -> dict[str, tuple[Chain, ...]]:
     """What `node` owns at or above the threshold through ownership alone (control does not count): entity ->
-    chains node -> entity. Authority over these is authority over `node`'s interests."""
-    return {held: h.chains for held, h in sorted(holdings(node, ctx, STAKE_TYPES).items())}
+    chains node -> entity. Authority over these is authority over `node`'s interests. Read from its holdings
+    where the engine keeps them and their walk met no control (`StakesAlone`); `StakesAlone` itself when its own
+    walk met none."""
+    held = ctx.memo.holdings_through_stakes_alone(node, ctx.reads) if ctx.memo is not None else None
+    if held is None:
+        held = holdings(node, ctx, STAKE_TYPES)
+    owned = {entity: holding.chains for entity, holding in sorted(held.items())}
+    return StakesAlone(owned) if type(held) is StakesAlone else owned
 
 
 def sphere(node: str, ctx: SearchContext) -> tuple[str, ...]:
@@ -79,17 +100,27 @@ def sphere(node: str, ctx: SearchContext) -> tuple[str, ...]:
     threshold = ctx.config.ownership.threshold - 1e-12
     found: set[str] = set()
     walks = []
-    for forward, held in ((True, ctx.memo.held_holdings(node, ctx.reads) if ctx.memo is not None else None),
+    for forward, held in ((True, _held_forward(node, ctx)),
                           (False, ctx.memo.held_owners(node, ctx.reads) if ctx.memo is not None else None)):
         if held is None:
             walks.append(forward)
         else:
             found.update(held)
     for forward in walks:
-        for other, (values, _, _) in _walk(node, ctx, forward, HOLDING_TYPES, False).items():
+        for other, (values, _, _) in _walk(node, ctx, forward, HOLDING_TYPES, False)[0].items():
             if min(1.0, math.fsum(values)) >= threshold:
                 found.add(other)
     return tuple(sorted(found))
+
+
+def _held_forward(node: str, ctx: SearchContext) -> dict | None:
+    """What `node` holds at or above the threshold, where the engine keeps it: its holdings, else what it
+    beneficially owns if that walk met no control (the same walk); None: walk."""
+    memo = ctx.memo
+    if memo is None:
+        return None
+    held = memo.held_holdings(node, ctx.reads)
+    return held if held is not None else memo.owned_through_stakes_alone(node, ctx.reads)
 
 
 def _extra_records(adjacency: dict) -> int:
@@ -98,10 +129,10 @@ def _extra_records(adjacency: dict) -> int:
     return sum(len(entry) - 1 for entry in adjacency.values() if type(entry) is tuple)
 
 
-def _holdings(walked: dict, ctx: SearchContext, threshold: float) -> dict[str, Holding]:
+def _holdings(walked: dict, met_control: bool, ctx: SearchContext, threshold: float) -> dict[str, Holding]:
     keep = ctx.config.paths.max_reach_chains
     threshold -= 1e-12  # 25% is "at or above 25%" despite float error
-    result = {}
+    result = {} if met_control else StakesAlone()
     for node, (values, assumed, chains) in walked.items():
         stake = min(1.0, math.fsum(values))
         if stake >= threshold:
@@ -109,8 +140,11 @@ def _holdings(walked: dict, ctx: SearchContext, threshold: float) -> dict[str, H
     return result
 
 
-def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_chains: bool) -> dict:
-    """node -> ([chain values], any assumed stake, [chains] or None): every simple chain from `start`.
+def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset,
+          with_chains: bool) -> tuple[dict, bool]:
+    """node -> ([chain values], any assumed stake, [chains] or None): every simple chain from `start`; and whether
+    the walk met a relation of `CONTROL_ONLY` (followed or not: where it met none, a walk of ownership alone and one
+    of ownership and control are the same, `StakesAlone`).
 
     The innermost loop of every ownership search (a hub's sphere walks are re-run whenever its holdings move), so
     it binds what it calls once and keeps the nodes on the current chain in one set it backtracks on, rather than
@@ -120,7 +154,7 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
         # what `visit` would find first, and all it would do, for most starts (a company that owns nothing, a
         # person nobody owns): about half of all walks, which need none of the set-up below
         ctx.reads.adj(start, Layer.HOLDING, direction)
-        return {}
+        return {}, False
     cfg = ctx.config.ownership
     ofac = cfg.rule == "ofac"
     majority, min_chain_stake, max_hops = cfg.majority, cfg.min_chain_stake, cfg.max_hops
@@ -133,6 +167,7 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
     max_fanout, expanded_anyway = ctx.max_fanout, ctx.expanded_anyway
     holding = Layer.HOLDING
     on_chain = {start}
+    met_control, control_only = False, CONTROL_ONLY
 
     # A person's own stakes are listed in full, whatever their number (`SearchContext.expanded_anyway`), and
     # outside the chain budget: only what lies beyond them is bounded by the hub guard and the budget.
@@ -148,7 +183,7 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
     def visit(node: str, chain: Chain, value: float, assumed: bool, depth: int, since, until, choice) -> None:
         # since, until: when every stake of the chain so far held together (None: unbounded); choice: the ranks of
         # the facts the chain took where several join two nodes (empty where none did)
-        nonlocal budget
+        nonlocal budget, met_control
         direct = own and depth == 0
         deeper = depth + 1 < max_hops
         # `SearchContext.edges`, inlined (the walk's innermost call): the same reads and visits, without building
@@ -167,11 +202,16 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
             if type(entry) is tuple:
                 reads.visits += len(entry) - 1
                 counted += len(entry) - 1
+                if not met_control:
+                    met_control = any(rec.type in control_only for rec in entry)
                 recs = _holding_alternatives(entry, types, hop_values, since, until, day)
-            elif entry.type in types:
-                recs = ((entry, None),)
             else:
-                continue
+                if entry.type in control_only:
+                    met_control = True
+                if entry.type in types:
+                    recs = ((entry, None),)
+                else:
+                    continue
             for rec, alternative in recs:
                 if budget <= 0 and not direct:
                     reads.visits += _extra_records(listed) - counted  # every edge counts as looked at, as listed
@@ -253,7 +293,7 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset, with_
         del visit  # a recursive closure refers to itself: unbound, its walk is freed now, not by the cycle collector
     for key, (_, chain_value, now_assumed, longer) in chosen.items():
         _record(found, key[-1], chain_value, now_assumed, longer, with_chains)
-    return found
+    return found, met_control
 
 
 def _record(found: dict[str, list], node: str, value: float, assumed: bool, chain: Chain | None,

@@ -52,6 +52,14 @@ class SharedResults(Protocol):
     def held_owners(self, node: str, reads: Reads) -> dict[str, Holding] | None:
         """`owners` if some computation keeps them already (then recorded as used), else None."""
 
+    def holdings_through_stakes_alone(self, node: str, reads: Reads) -> dict[str, Holding] | None:
+        """`holdings` if kept already and found by a walk that met no control (`ownership.StakesAlone`), with
+        the reads of that walk added to `reads` (as if this computation had walked it), else None."""
+
+    def owned_through_stakes_alone(self, node: str, reads: Reads) -> dict[str, tuple] | None:
+        """`ownership.beneficially_owned` if kept already and found by a walk that met no control, with the reads
+        of that walk added to `reads`, else None."""
+
 
 _NO_ENTRIES: dict = {}  # never written
 

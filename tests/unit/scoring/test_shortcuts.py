@@ -184,3 +184,118 @@ def test_the_chains_of_one_refresh_share_a_records_ownership_hop(make):
     (up,) = owners("shell", ctx)["tycoon"].chains
     assert [hop.rec.target for hop in down] == [hop.rec.target for hop in up] == ["holdco", "shell"]
     assert down[1] is up[1] and down[0] is up[0]
+
+
+def test_a_walk_that_meets_no_control_is_the_same_along_ownership_alone_and_with_control():
+    # random holding webs of ownership, control and directorship (cycles, several facts between two nodes,
+    # stakes that ended): wherever either walk says it met no control, both found the same, read the same and
+    # visited as much; and both kinds of walk occur
+    from scoring.ownership import StakesAlone, holdings, owners
+    from scoring.dependencies import Reads
+    from scoring.semantics import HOLDING_TYPES, STAKE_TYPES
+    from .conftest import EventFactory
+
+    kinds = {True: 0, False: 0}
+    for seed in range(40):
+        rng = random.Random(seed)
+        factory = EventFactory()
+        companies = [(f"c{i}", "Company", f"Company {i}", ()) for i in range(7)]
+        people = [(f"p{i}", "Person", f"Person {i}", ()) for i in range(2)]
+        engine = Engine()
+        for _ in range(rng.randint(4, 16)):
+            source = rng.choice(companies + people)
+            target = rng.choice([c for c in companies if c != source])
+            relation = rng.choice(["ownership", "ownership", "ownership", "control", "directorship"])
+            properties = {"percentage": rng.choice([10, 30, 51, 90])} if relation == "ownership" else {}
+            end = "2024-06-30" if rng.random() < 0.15 else None
+            engine.apply(factory.make(relation, source, target, end=end,
+                                      relation_id=f"r{rng.randint(0, 30)}", **properties))
+        day = engine.graph.clock.date()
+        for node, *_ in companies + people:
+            for walk in (holdings, owners):
+                found = {}
+                for types in (STAKE_TYPES, HOLDING_TYPES):
+                    reads = Reads()
+                    result = walk(node, SearchContext(engine.graph, engine.config, day, reads), types)
+                    found[types] = (result, reads.entries, reads.visits)
+                alone = [type(result) is StakesAlone for result, _, _ in found.values()]
+                assert alone[0] == alone[1], (seed, node, walk)
+                kinds[alone[0]] += 1
+                if alone[0]:
+                    assert found[STAKE_TYPES] == found[HOLDING_TYPES], (seed, node, walk)
+    assert kinds[True] > 50 and kinds[False] > 50, kinds
+
+
+def test_a_sphere_reads_what_its_node_beneficially_owns_where_that_walk_met_no_control(make, monkeypatch):
+    import scoring.ownership as ownership_module
+    from scoring.ownership import StakesAlone
+
+    engine = Engine()
+    for event in (make("control", "minister", "regulator"), make("regulates", "regulator", "bank"),
+                  make("family", "son", "minister"), make("ownership", "son", "holdco", percentage=60),
+                  make("payment", "bank", "holdco", amount=5e6, currency="USD"),
+                  make("payment", "builder", "holdco", amount=2e6, currency="USD"),
+                  make("ownership", "builder", "vendor", percentage=60)):
+        engine.apply(event)
+    assert incremental_state(engine) == full_state(engine) != {}
+    # the builder is a partner of the minister (its sphere is kept) and a candidate counterparty (so is what it
+    # owns), over which the minister has no authority (so no group reads its holdings)
+    assert engine._caches.get(Kind.SPHERE, "builder") == ("vendor",)
+    assert type(engine._caches.get(Kind.OWNED, "builder")) is StakesAlone
+    assert engine._caches.get(Kind.HOLDINGS, "builder") is None
+    walks = []
+    walk = ownership_module._walk
+
+    def counted(start, ctx, forward, types, with_chains):
+        walks.append((start, forward, with_chains))
+        return walk(start, ctx, forward, types, with_chains)
+
+    monkeypatch.setattr(ownership_module, "_walk", counted)
+    # a stake below the builder: what it owns is walked again, and its sphere takes that walk instead of its own
+    engine.apply(make("ownership", "vendor", "exchange", percentage=90))
+    assert ("builder", True, True) in walks and ("builder", True, False) not in walks
+    assert engine._caches.get(Kind.SPHERE, "builder") == ("exchange", "vendor")
+    owned_reads = set(engine._deps.reads_of((Kind.OWNED, "builder")))
+    assert len(owned_reads) == 3 and owned_reads <= set(engine._deps.reads_of((Kind.SPHERE, "builder")))
+    assert incremental_state(engine) == full_state(engine)
+    # control below the builder: ownership alone no longer walks as ownership and control do, so the sphere walks
+    # itself and finds what the builder controls, which it does not beneficially own
+    walks.clear()
+    engine.apply(make("control", "exchange", "issuer"))
+    assert ("builder", True, False) in walks
+    owned = engine._caches.get(Kind.OWNED, "builder")
+    assert type(owned) is dict and set(owned) == {"exchange", "vendor"}
+    assert engine._caches.get(Kind.SPHERE, "builder") == ("exchange", "issuer", "vendor")
+    assert incremental_state(engine) == full_state(engine)
+    # and back: the control is retracted, the shortcut returns
+    walks.clear()
+    engine.apply(make("control", "exchange", "issuer", op="retract"))
+    assert ("builder", True, False) not in walks
+    assert type(engine._caches.get(Kind.OWNED, "builder")) is StakesAlone
+    assert engine._caches.get(Kind.SPHERE, "builder") == ("exchange", "vendor")
+    assert incremental_state(engine) == full_state(engine)
+
+
+def test_what_a_counterparty_beneficially_owns_is_read_from_its_kept_holdings_where_they_met_no_control(make):
+    from scoring.ownership import StakesAlone
+
+    engine = Engine()
+    for event in (make("control", "minister", "regulator"), make("regulates", "regulator", "bank"),
+                  make("family", "son", "minister"), make("ownership", "son", "holdco", percentage=60),
+                  make("payment", "bank", "holdco", amount=5e6, currency="USD"),
+                  make("ownership", "bank", "bank-sub", percentage=60)):
+        engine.apply(event)
+    # the minister steers the bank's regulator: the pair's group reads the bank's holdings, which the store keeps
+    assert type(engine._caches.get(Kind.HOLDINGS, "bank")) is StakesAlone
+    engine.apply(make("ownership", "bank-sub", "vendor", percentage=90))
+    holdings, owned = engine._caches.get(Kind.HOLDINGS, "bank"), engine._caches.get(Kind.OWNED, "bank")
+    assert type(owned) is StakesAlone and list(owned) == ["bank-sub", "vendor"]
+    # the same chains, not a second walk's equal ones
+    assert all(owned[node] is holdings[node].chains for node in owned)
+    assert set(engine._deps.reads_of((Kind.HOLDINGS, "bank"))) == set(engine._deps.reads_of((Kind.OWNED, "bank")))
+    assert incremental_state(engine) == full_state(engine)
+    # control below the bank: its holdings count it, what it beneficially owns does not
+    engine.apply(make("control", "vendor", "builder"))
+    assert "builder" in engine._caches.get(Kind.HOLDINGS, "bank")
+    assert list(engine._caches.get(Kind.OWNED, "bank")) == ["bank-sub", "vendor"]
+    assert incremental_state(engine) == full_state(engine)
