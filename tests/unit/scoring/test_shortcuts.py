@@ -192,7 +192,7 @@ def test_a_walk_that_meets_no_control_is_the_same_along_ownership_alone_and_with
     # visited as much; and both kinds of walk occur
     from scoring.ownership import StakesAlone, holdings, owners
     from scoring.dependencies import Reads
-    from scoring.semantics import HOLDING_TYPES, STAKE_TYPES
+    from scoring.semantics import HOLDING_TYPES, IN, OUT, STAKE_TYPES, Layer
     from .conftest import EventFactory
 
     kinds = {True: 0, False: 0}
@@ -219,6 +219,8 @@ def test_a_walk_that_meets_no_control_is_the_same_along_ownership_alone_and_with
                     result = walk(node, SearchContext(engine.graph, engine.config, day, reads), types)
                     found[types] = (result, reads.entries, reads.visits)
                 alone = [type(result) is StakesAlone for result, _, _ in found.values()]
+                if not engine.graph.adjacency(node, Layer.HOLDING, OUT if walk is holdings else IN):
+                    assert alone == [True, True]  # nothing listed, no control met
                 assert alone[0] == alone[1], (seed, node, walk)
                 kinds[alone[0]] += 1
                 if alone[0]:
@@ -235,7 +237,9 @@ def test_a_sphere_reads_what_its_node_beneficially_owns_where_that_walk_met_no_c
                   make("family", "son", "minister"), make("ownership", "son", "holdco", percentage=60),
                   make("payment", "bank", "holdco", amount=5e6, currency="USD"),
                   make("payment", "builder", "holdco", amount=2e6, currency="USD"),
-                  make("ownership", "builder", "vendor", percentage=60)):
+                  make("ownership", "builder", "vendor", percentage=60),
+                  # a chain worth 0.6% ends at bank-sub: the walk reads its attributes, not its holdings
+                  make("ownership", "vendor", "bank-sub", percentage=1)):
         engine.apply(event)
     assert incremental_state(engine) == full_state(engine) != {}
     # the builder is a partner of the minister (its sphere is kept) and a candidate counterparty (so is what it
@@ -256,7 +260,9 @@ def test_a_sphere_reads_what_its_node_beneficially_owns_where_that_walk_met_no_c
     assert ("builder", True, True) in walks and ("builder", True, False) not in walks
     assert engine._caches.get(Kind.SPHERE, "builder") == ("exchange", "vendor")
     owned_reads = set(engine._deps.reads_of((Kind.OWNED, "builder")))
-    assert len(owned_reads) == 3 and owned_reads <= set(engine._deps.reads_of((Kind.SPHERE, "builder")))
+    # the adjacency reads of builder, vendor and exchange, and the attributes of bank-sub
+    assert len(owned_reads) == 4 and (engine._deps._NODES, "bank-sub") in owned_reads
+    assert owned_reads <= set(engine._deps.reads_of((Kind.SPHERE, "builder")))
     assert incremental_state(engine) == full_state(engine)
     # control below the builder: ownership alone no longer walks as ownership and control do, so the sphere walks
     # itself and finds what the builder controls, which it does not beneficially own
