@@ -15,7 +15,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from streams.commands.inputs import refuse_unusable_input
+from streams.commands.inputs import refuse_non_events, refuse_unusable_input
 from streams.config import add_connection_flags, settings_from_args
 
 SEED = Path(__file__).resolve().parents[2] / "examples" / "binance-wlfi.jsonl"
@@ -72,6 +72,8 @@ def run(args) -> int:
 
     if (refused := refuse_unusable_input(args.file, "demo", reads_stdin=False)) is not None:
         return refused  # before a broker and a worker are started for it
+    if (refused := refuse_non_events(args.file, "demo")) is not None:
+        return refused
     settings = _demo_settings(args)
     started_broker = worker = None
     # a demo ended by `kill` (a supervisor, `timeout make demo`) or by a closed terminal stops as one ended by Ctrl-C:

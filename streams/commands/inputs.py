@@ -5,9 +5,21 @@ from __future__ import annotations
 
 import stat
 import sys
+from collections.abc import Iterable, Iterator
+from itertools import chain
 from pathlib import Path
 
 from streams.commands.exits import EXIT_USAGE
+
+# A UTF-8 byte-order mark: what some editors and spreadsheet exports put at the start of a file. It is the file's,
+# not its first event's (the JSON parser refuses it: that event would be a dead letter).
+BYTE_ORDER_MARK = b"\xef\xbb\xbf"
+# Reasons `parse_event` gives a line that is no event at all (an FtM entity, a BODS statement, a CSV row, a
+# pretty-printed document), not a broken event.
+NOT_EVENT_REASONS = frozenset({"malformed_json", "unknown_schema_version", "not_an_object"})
+# This many such lines before any event (or a file of nothing else) mean the file is not relationship events; one
+# bad first line in an events file is just a bad line.
+NOT_EVENTS_AFTER = 2
 
 # What people hand a command of JSON lines by mistake, by their first bytes.
 COMPRESSED_OR_BINARY: dict[bytes, tuple[str, str | None]] = {
@@ -63,3 +75,64 @@ def refuse_unusable_input(file: str | None, command: str, json_lines: bool = Tru
     """Prints why FILE cannot be used and returns the exit code, or returns None when it can (or is not given)."""
     why = None if file is None else unusable_input(file, command, json_lines, reads_stdin)
     return None if why is None else refusal(command, why)
+
+
+def without_byte_order_mark(line: bytes, number: int) -> bytes:
+    """The file's first line without a UTF-8 byte-order mark; any other line as it is."""
+    return line[len(BYTE_ORDER_MARK):] if number == 1 and line.startswith(BYTE_ORDER_MARK) else line
+
+
+def not_relationship_events(file: str, lines: Iterable[bytes]) -> str | None:
+    """Why the JSON lines in `lines` are not relationship events at all (CSV rows, FtM entities, BODS statements, a
+    pretty-printed document), judged by the lines before the first event, or None. Reads only as far as it must:
+    up to the first line that is an event or a broken one, or `NOT_EVENTS_AFTER` lines that are none."""
+    from schemas.validation import EventRejected, parse_event
+
+    leading: list[tuple[int, str]] = []
+    for number, line in enumerate(lines, start=1):
+        line = without_byte_order_mark(line, number).rstrip(b"\r\n")
+        if not line.strip():
+            continue
+        try:
+            parse_event(line)
+        except EventRejected as rejection:
+            if rejection.reason.value not in NOT_EVENT_REASONS:
+                return None  # a broken event: the worker dead-letters it with its reason
+            leading.append((number, rejection.reason.value))
+            if len(leading) == NOT_EVENTS_AFTER:
+                break
+            continue
+        return None
+    if not leading:
+        return None  # empty
+    number, reason = leading[0]
+    return (f"{file} is not relationship events ({reason} on line {number}); convert FtM, BODS, Wikidata or a "
+            f"register's file first with `coi-risk import {file}`")
+
+
+def refuse_non_events(file: str | None, command: str) -> int | None:
+    """`not_relationship_events` of a regular FILE, printed as a refusal with its exit code; None when it is events
+    (or not given, or not a regular file: a pipe is checked as it is read, `checked_lines`)."""
+    if file is None or file == "-" or not Path(file).is_file():
+        return None
+    path = Path(file)
+    with path.open("rb") as stream:
+        why = not_relationship_events(file, stream)
+    return None if why is None else refusal(command, why)
+
+
+def checked_lines(file: str, stream: Iterable[bytes], command: str) -> tuple[Iterator[bytes] | None, int | None]:
+    """The lines of `stream` (standard input, a pipe) after `not_relationship_events` looked at its first ones,
+    which are read once and handed on: (lines, None), or (None, the exit code) once the refusal is printed."""
+    stream = iter(stream)
+    seen: list[bytes] = []
+
+    def remembered() -> Iterator[bytes]:
+        for line in stream:
+            seen.append(line)
+            yield line
+
+    why = not_relationship_events(file, remembered())
+    if why is not None:
+        return None, refusal(command, why)
+    return chain(seen, stream), None

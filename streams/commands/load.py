@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 from streams.commands.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
-from streams.commands.inputs import refuse_unusable_input
+from streams.commands.inputs import refuse_non_events, refuse_unusable_input
 from streams.config import add_connection_flags, add_scoring_flags
 
 
@@ -58,6 +58,8 @@ def run(args) -> int:
 
     if (refused := refuse_unusable_input(args.file, "load", reads_stdin=False)) is not None:
         return refused  # before anything is published or read
+    if (refused := refuse_non_events(args.file, "load")) is not None:
+        return refused
     settings, config, store = open_store(args)
     if (why := cannot_write_snapshots(store)) is not None:
         print(f"cannot load: {why}", file=sys.stderr)

@@ -1,8 +1,10 @@
 """`coi-risk produce FILE.jsonl`: publish relationship events, keyed by relation id, with progress and a summary.
 
-Lines are sent byte for byte: a line that is not a valid event is still published (unkeyed if no relation id can
-be read) so the worker dead-letters it with its reason; the producer never decides validity. What it does decide
-is transport: a line over `max_message_bytes` is refused up front (the broker would refuse it), every send is
+Lines are sent byte for byte (but for a UTF-8 byte-order mark starting the file, which is the file's): a line that
+is not a valid event is still published (unkeyed if no relation id can be read) so the worker dead-letters it with
+its reason; the producer never decides validity. A file that is no events at all (CSV rows, FtM entities, BODS
+statements: its first lines say so, `inputs.not_relationship_events`) is refused whole before anything is sent. What
+it does decide is transport: a line over `max_message_bytes` is refused up front (the broker would refuse it), every send is
 checked against the broker's acknowledgement, and each line that did not reach the topic is reported by number,
 with exit status 1. The other lines still go: versions of a relation are ordered by `observed_at`, not by arrival,
 so re-sending the failed lines later gives the same graph as if they had gone in order.
@@ -17,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 from streams.commands.exits import EXIT_INTERRUPTED
-from streams.commands.inputs import refuse_unusable_input
+from streams.commands.inputs import checked_lines, refuse_non_events, refuse_unusable_input, without_byte_order_mark
 from streams.config import add_connection_flags, settings_from_args
 from streams.producer import Acknowledgements, open_producer
 
@@ -139,7 +141,7 @@ def produce_lines(settings, lines, topic: str, progress: bool = True) -> dict:
 
     def offer(number: int, line: bytes) -> None:
         nonlocal attempted, unkeyed, size
-        line = line.rstrip(b"\r\n")
+        line = without_byte_order_mark(line, number).rstrip(b"\r\n")
         if not line.strip():
             return
         if len(line) > limit:
@@ -211,13 +213,20 @@ def produce_lines(settings, lines, topic: str, progress: bool = True) -> dict:
 
 
 def run(args) -> int:
+    # before connecting: a compressed file's bytes, or a file of CSV rows or FtM entities, never reach the input
+    # log, which is kept for ever (every replay would dead-letter them again)
     if (refused := refuse_unusable_input(args.file, "produce")) is not None:
-        return refused  # before connecting; and a compressed file's bytes never reach the log, kept for ever
+        return refused
+    if (refused := refuse_non_events(args.file, "produce")) is not None:
+        return refused
     settings = settings_from_args(args)
     topic = args.topic or settings.events_topic
     source = sys.stdin.buffer if args.file == "-" else Path(args.file).open("rb")
     with source:
-        summary = produce_lines(settings, source, topic, progress=not args.quiet)
+        lines, refused = checked_lines(args.file, source, "produce")  # a pipe: its first lines, as they come
+        if refused is not None:
+            return refused
+        summary = produce_lines(settings, lines, topic, progress=not args.quiet)
     print(f"sent {summary['sent']} events ({summary['bytes']} bytes) to {topic} in {summary['seconds']}s; "
           f"{summary['unkeyed']} without a readable relation_id (the worker will dead-letter them)", file=sys.stderr)
     types = ", ".join(f"{name}={count}" for name, count in sorted(summary["by_relation_type"].items()))

@@ -19,13 +19,12 @@ from scoring import Engine
 from scoring.resolution import ResolvingEngine
 from scoring.config import BAND_ORDER
 from streams.commands.exits import EXIT_USAGE
-from streams.commands.inputs import refuse_unusable_input
+from streams.commands.inputs import NOT_EVENT_REASONS, NOT_EVENTS_AFTER, refuse_unusable_input, without_byte_order_mark
 from streams.config import SettingsError, load_scoring_config
 from streams.render import printable, render_ranking
 
 _BAND_NAMES = [band.value for band in Band]
-# Reasons that say a line is no event at all (FtM entities, BODS statements, other JSON), not a broken one.
-_NOT_EVENTS = frozenset({"malformed_json", "unknown_schema_version", "not_an_object"})
+EXIT_REJECTED_LINES = 1  # as `export-ftm` and `export-bods`
 
 
 def register(subparsers) -> None:
@@ -41,9 +40,6 @@ def register(subparsers) -> None:
     parser.add_argument("--min-band", choices=_BAND_NAMES, default="low",
                         help="print pairs from this band upwards (default: low)")
     parser.set_defaults(func=run)
-
-
-_NOT_EVENTS_AFTER = 2
 
 
 def _not_events(path: str, leading: list[tuple[int, EventRejected]]) -> int:
@@ -80,13 +76,13 @@ def run(args: argparse.Namespace) -> int:
         for number, line in enumerate(stream, start=1):
             if not line.strip():
                 continue
-            line = line.rstrip(b"\r\n")
+            line = without_byte_order_mark(line, number).rstrip(b"\r\n")
             try:
                 event = parse_event(line)
             except EventRejected as rejection:
-                if applied == 0 and len(leading) == rejected and rejection.reason.value in _NOT_EVENTS:
+                if applied == 0 and len(leading) == rejected and rejection.reason.value in NOT_EVENT_REASONS:
                     leading.append((number, rejection))
-                    if len(leading) == _NOT_EVENTS_AFTER:
+                    if len(leading) == NOT_EVENTS_AFTER:
                         return _not_events(args.file, leading)
                 else:
                     _report_rejections(args.file, leading)
@@ -108,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(score.model_dump_json() + "\n")
     else:
         sys.stdout.write(render_report(ranked, engine, applied, rejected))
-    return 0
+    # the scores are those of the lines that applied: a script must not take them for the whole file's
+    return EXIT_REJECTED_LINES if rejected else 0
 
 
 def render_report(ranked: list[RiskScore], engine: Engine | ResolvingEngine, applied: int, rejected: int) -> str:

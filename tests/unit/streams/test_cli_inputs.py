@@ -4,6 +4,7 @@ before the command connects, starts anything or asks anything; a pipe is read li
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import subprocess
 import sys
@@ -104,3 +105,85 @@ def test_import_reads_a_pipe_like_a_file():
                             env={key: value for key, value in os.environ.items() if not key.startswith("COI_")})
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 5
+
+
+# -- files that are no relationship events at all: refused whole, before anything reaches the input log ----------
+
+MICA_CSV = REPO / "tests" / "fixtures" / "mica" / "esma_casps_2026-08-17.csv"
+BODS_PRETTY = REPO / "tests" / "fixtures" / "bods" / "indirect-ownership.json"
+PUBLISHING = ("produce", "load", "demo")
+
+
+@pytest.mark.parametrize("command", PUBLISHING)
+@pytest.mark.parametrize("data", [MICA_CSV, BODS_PRETTY, PROCUREMENT], ids=["register-csv", "bods-json", "ftm"])
+def test_a_file_of_no_events_is_refused_before_it_reaches_the_log(capsys, command, data):
+    # produce sent all 386 rows of the register's CSV to the input topic (kept for ever), exit 0; load and demo too
+    code, err = _run(capsys, COMMANDS[command](str(data)))
+    assert code == 2
+    assert err.startswith(f"coi-risk {command}: {data} is not relationship events (")
+    assert err.endswith(f"first with `coi-risk import {data}`") and err.count("\n") == 0
+
+
+def _piped(monkeypatch, data: bytes) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+
+
+def test_a_pipe_of_no_events_is_refused_too(capsys, monkeypatch):
+    _piped(monkeypatch, MICA_CSV.read_bytes())
+    code, err = _run(capsys, ["produce", "-", "--quiet"])
+    assert (code, err.split(" (")[0]) == (2, "coi-risk produce: - is not relationship events")
+
+
+def _sent_lines(monkeypatch) -> list[bytes]:
+    """What `produce` hands its producer, caught where it would connect."""
+    sent: list[bytes] = []
+
+    def produce_lines(settings, lines, topic, progress=True):
+        sent.extend(lines)
+        return {"topic": topic, "sent": len(sent), "attempted": len(sent), "bytes": 0, "unkeyed": 0, "seconds": 0.0,
+                "events_per_second": None, "by_relation_type": {}, "failures": [], "interrupted": False}
+
+    monkeypatch.setattr("streams.commands.produce.produce_lines", produce_lines)
+    return sent
+
+
+@pytest.mark.parametrize("piped", [False, True], ids=["file", "pipe"])
+def test_events_with_a_broken_first_line_still_go_every_line_of_them(capsys, monkeypatch, tmp_path, piped):
+    # one bad line in an events file is the worker's to dead-letter with its reason, not a reason to refuse the file
+    data = b"{not json\n" + SEED.read_bytes()
+    sent = _sent_lines(monkeypatch)
+    if piped:
+        _piped(monkeypatch, data)
+        argv = ["produce", "-", "--quiet"]
+    else:
+        path = tmp_path / "events.jsonl"
+        path.write_bytes(data)
+        argv = ["produce", str(path), "--quiet"]
+    code, _ = _run(capsys, argv)
+    assert code == 0
+    assert b"".join(sent) == data  # the lines the check read first are handed on, none lost or repeated
+
+
+def test_a_byte_order_mark_is_the_files_not_its_first_events(capsys, tmp_path):
+    # score dropped the first event ("Unexpected UTF-8 BOM"), and produce would have published it so
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + SEED.read_bytes())
+    code, err = _run(capsys, ["score", str(path)])
+    assert code == 0 and err == ""
+
+
+def test_produce_sends_the_first_line_without_the_files_byte_order_mark():
+    from streams.commands.inputs import without_byte_order_mark
+
+    first = SEED.read_bytes().splitlines()[0]
+    assert without_byte_order_mark(b"\xef\xbb\xbf" + first, 1) == first
+    assert without_byte_order_mark(b"\xef\xbb\xbf" + first, 2) == b"\xef\xbb\xbf" + first  # only the file's start
+
+
+def test_score_exits_1_when_it_rejected_lines_and_still_prints_the_rest(capsys, tmp_path):
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(SEED.read_bytes() + b'{"schema_version": "1.0", "event_id": "x"}\n')
+    code = main(["score", str(path)])
+    captured = capsys.readouterr()
+    assert code == 1  # 0 before: a script took the scores of part of the file for the whole file's
+    assert "29 events applied, 1 rejected" in captured.out and "Trump" in captured.out

@@ -631,7 +631,7 @@ def test_score_on_events_with_one_bad_first_line_scores_the_rest(tmp_path, capsy
     seed = (Path(__file__).resolve().parents[3] / "examples" / "binance-wlfi.jsonl").read_text()
     path = tmp_path / "events.jsonl"
     path.write_text("{not json\n" + seed)
-    assert main(["score", str(path)]) == 0
+    assert main(["score", str(path)]) == 1  # the bad line's exit; the rest scored
     captured = capsys.readouterr()
     assert f"{path}:1: malformed_json" in captured.err
     assert "is not relationship events" not in captured.err
