@@ -209,15 +209,25 @@ def validate_event(document: object) -> RelationshipEvent:
     return _validate(document)
 
 
+def _json_type(value: object) -> str:
+    return {bool: "boolean", int: "number", float: "number", list: "array", dict: "object"}.get(type(value), "value")
+
+
 def _validate(document: object) -> RelationshipEvent:
     if not isinstance(document, dict):
         raise EventRejected(RejectReason.NOT_AN_OBJECT, f"an event is a JSON object, got {type(document).__name__}")
     version = document.get("schema_version")
     # isinstance first: a list or object here is unhashable and must be rejected, not crash the membership test.
     if not isinstance(version, str) or version not in SUPPORTED_SCHEMA_VERSIONS:
+        # a number or another JSON type names a version as a string would ("1.0" and 1.0 read alike): say which
+        if version is None or isinstance(version, str):
+            given = f"schema_version {version!r}"
+        elif isinstance(version, (bool, int, float)):
+            given = f"schema_version {json.dumps(version)[:40]} (a JSON {_json_type(version)}, not a string)"
+        else:
+            given = f"schema_version (a JSON {_json_type(version)}, not a string)"
         raise EventRejected(RejectReason.UNKNOWN_SCHEMA_VERSION,
-                            f"schema_version {version!r} is not supported; supported: "
-                            f"{sorted(SUPPORTED_SCHEMA_VERSIONS)}")
+                            f"{given} is not supported; supported: {sorted(SUPPORTED_SCHEMA_VERSIONS)}")
     relation_type = document.get("relation_type")
     if not isinstance(relation_type, str) or relation_type not in RelationType._value2member_map_:
         raise EventRejected(RejectReason.UNKNOWN_RELATION_TYPE,
