@@ -238,11 +238,14 @@ def render_markdown(report: dict) -> str:
             out += _evidence_lines(path)
         out += _merge_lines(t.get("merges", []))
         out.append("")
-    if report["as_of_scores"]:
+    if report["as_of_scores"] or report.get("as_of"):
+        # asked for, it is shown even empty: a report without the section reads as one that was never asked
         out += ["## As of a validity date", ""]
         for s in report["as_of_scores"]:
             out.append(f"- {_md_item(s['actor_name'])} x {_md(s['counterparty_name'])}: {_md(s['band'])} "
                        f"({s['score']:.3f}) as of {_md(s['as_of'])}")
+        if not report["as_of_scores"]:
+            out.append(f"No pair of this subject scores as of {_md(report['as_of'])}.")
         out.append("")
     if report["rejected_events_in_window"]:
         out += ["## Rejected input in the window", ""]
@@ -306,4 +309,14 @@ def render_html(report: dict) -> str:
             + (f"<p>Bulk load: {html.escape(report['bulk_load'])}.</p>" if report.get("bulk_load") else "") +
             "<h2>Score over time</h2><table><tr><th>input offset</th><th>graph version</th><th>pair</th>"
             f"<th>score</th><th>band</th><th>trigger event</th></tr>{rows}</table>"
-            f"<h2>Alert transitions</h2>{''.join(transitions) or '<p>None.</p>'}</body></html>\n")
+            f"<h2>Alert transitions</h2>{''.join(transitions) or '<p>None.</p>'}{_html_as_of(report)}</body></html>\n")
+
+
+def _html_as_of(report: dict) -> str:
+    if not report["as_of_scores"] and not report.get("as_of"):
+        return ""
+    items = "".join(f"<li>{html.escape(s['actor_name'])} x {html.escape(s['counterparty_name'])}: "
+                    f"{html.escape(s['band'])} ({s['score']:.3f}) as of {html.escape(s['as_of'])}</li>"
+                    for s in report["as_of_scores"])
+    empty = f"<p>No pair of this subject scores as of {html.escape(report.get('as_of') or '')}.</p>"
+    return "<h2>As of a validity date</h2>" + (f"<ul>{items}</ul>" if items else empty)

@@ -49,6 +49,26 @@ class Position:
         return self.offsets if self.offsets is not None else self.timestamp_ms
 
 
+class WindowRefused(ValueError):
+    """A window no log can have: a partition the topic lacks, or a start after the end. Replaying it would read
+    nothing, or the whole log, under a window the report then names as asked."""
+
+
+def refuse_impossible_window(topic: str, partitions: list[int], start: Position, end: Position) -> None:
+    """`WindowRefused` for a position naming a partition the topic lacks, or a start after the end."""
+    for flag, position in (("--from", start), ("--to", end)):
+        for partition in sorted(set(position.offsets or ()) - set(partitions)):
+            have = ", ".join(str(p) for p in partitions)
+            raise WindowRefused(f"{flag} names partition {partition}, which {topic} does not have (its partitions: "
+                                f"{have})")
+    for partition in sorted(set(start.offsets or ()) & set(end.offsets or ())):
+        if start.offsets[partition] > end.offsets[partition]:
+            raise WindowRefused(f"--from {partition}:{start.offsets[partition]} is after --to "
+                                f"{partition}:{end.offsets[partition]}")
+    if start.timestamp_ms is not None and end.timestamp_ms is not None and start.timestamp_ms > end.timestamp_ms:
+        raise WindowRefused("--from is after --to")
+
+
 @dataclass
 class ReplaySummary:
     applied_before_window: int = 0
@@ -87,6 +107,7 @@ def replay(settings: Settings, start: Position = Position(), end: Position = Pos
         full = resolve_bounds(consumer, settings.events_topic, None, end.as_bound())
     finally:
         consumer.close()
+    refuse_impossible_window(settings.events_topic, sorted(window.end), start, end)
     window = Bounds(start={p: min(o, window.end[p]) for p, o in window.start.items()}, end=window.end)
     summary.window = window
     loaded = last_bulk_load(settings)

@@ -31,7 +31,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from streams.audit import build_report, matches_subject, render_html, render_markdown
     from streams.commands.replay import bulk_load_note
-    from streams.replay import Position, ReplaySummary, new_processor, replay
+    from streams.replay import Position, ReplaySummary, WindowRefused, new_processor, replay
 
     settings = settings_from_args(args)
     out = Path(args.out)
@@ -45,10 +45,25 @@ def run(args) -> int:
     items = (item for item in replay(settings, Position.parse(args.start), Position.parse(args.end), processor,
                                      summary) if item.in_window)
     pair = tuple(args.pair) if args.pair else None
-    report = build_report(items, pair=pair, entity=args.entity, window=f"{args.start} .. {args.end}",
-                          canonical=processor.engine.canonical)
+    try:
+        report = build_report(items, pair=pair, entity=args.entity, window=f"{args.start} .. {args.end}",
+                              canonical=processor.engine.canonical)
+    except WindowRefused as refused:  # before anything is read
+        print(f"coi-risk audit: {refused}", file=sys.stderr)
+        return EXIT_USAGE
+    # An id no event names (a typo, a name for an id: ids are case-sensitive) would give a clean report of nothing
+    # found, which an auditor could file as one: no report, and the command says which id.
+    unnamed = [subject for subject in (pair or (args.entity,)) if processor.engine.entity_ref(subject) is None]
+    if unnamed:
+        where = "in the log" if args.end == "end" else f"up to {args.end}"
+        print(f"coi-risk audit: no event {where} names the entity {unnamed[0]!r}"
+              + (f" (nor {unnamed[1]!r})" if len(unnamed) > 1 else "")
+              + ": check the id (ids are case-sensitive; `coi-risk tail` shows the events' ids); no report written",
+              file=sys.stderr)
+        return EXIT_USAGE
     report["bulk_load"] = bulk_load_note(summary)
     if args.as_of:
+        report["as_of"] = args.as_of.isoformat()
         as_of = [json.loads(s.model_dump_json()) for s in processor.engine.score_all(as_of=args.as_of)]
         subjects = (args.entity,) if args.entity is None else (args.entity, processor.engine.canonical(args.entity))
         report["as_of_scores"] = [s for s in as_of if any(matches_subject(s, pair, subject) for subject in subjects)]

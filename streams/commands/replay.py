@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import sys
 
+from streams.commands.exits import EXIT_USAGE
 from streams.config import add_connection_flags, add_scoring_flags, settings_from_args
 
 
@@ -73,7 +74,7 @@ def bulk_load_note(summary) -> str | None:
 def run(args) -> int:
     from tqdm import tqdm
 
-    from streams.replay import Position, ReplaySummary, new_processor, replay
+    from streams.replay import Position, ReplaySummary, WindowRefused, new_processor, replay
 
     settings = settings_from_args(args)
     processor = new_processor(settings)
@@ -86,13 +87,17 @@ def run(args) -> int:
 
     sink = sys.stdout if args.output == "-" else open(args.output, "w")
     try:
-        for item in replay(settings, Position.parse(args.start), Position.parse(args.end), processor, summary,
-                           on_progress):
-            if not item.in_window:
-                continue
-            offset = f"{item.record.partition}:{item.record.offset}"
-            for out in item.outcome.outbound:
-                sink.write(output_line(out.role, offset, out.key, out.value) + "\n")
+        try:
+            for item in replay(settings, Position.parse(args.start), Position.parse(args.end), processor, summary,
+                               on_progress):
+                if not item.in_window:
+                    continue
+                offset = f"{item.record.partition}:{item.record.offset}"
+                for out in item.outcome.outbound:
+                    sink.write(output_line(out.role, offset, out.key, out.value) + "\n")
+        except WindowRefused as refused:  # before anything is read
+            print(f"coi-risk replay: {refused}", file=sys.stderr)
+            return EXIT_USAGE
         if args.as_of:
             for score in processor.engine.score_all(as_of=args.as_of):
                 sink.write(json.dumps({"role": "as_of_score", "as_of": args.as_of.isoformat(),

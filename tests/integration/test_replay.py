@@ -123,3 +123,27 @@ def test_audit_report_for_a_pair(live_run, tmp_path):
     assert "Donald Trump x Justin Sun" in markdown and "US Securities and Exchange Commission" in markdown
     html = (out / "report.html").read_text()
     assert html.startswith("<!doctype html>") and "Justin Sun" in html
+
+
+def run_cli_refused(settings, *args: str) -> str:
+    result = subprocess.run([sys.executable, "-m", "streams.cli", *args,
+                             "--bootstrap-servers", settings.bootstrap_servers],
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=180, env=_env(settings))
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    return result.stderr.strip()
+
+
+def test_a_window_no_log_can_have_and_an_id_no_event_names_are_refused(live_run, tmp_path):
+    settings, _, _ = live_run
+    topic = settings.events_topic
+    # "replayed 0 events", exit 0; and an audit read the whole log under the header "beginning .. 5:3"
+    assert run_cli_refused(settings, "replay", "--from", "0:10", "--to", "0:5", "--quiet") == \
+        "coi-risk replay: --from 0:10 is after --to 0:5"
+    assert run_cli_refused(settings, "audit", "--pair", "trump", "sun", "--to", "5:3", "--out", str(tmp_path / "a")) \
+        == f"coi-risk audit: --to names partition 5, which {topic} does not have (its partitions: 0)"
+    # a clean report of nothing found, for ids that are names (the ids are trump and binance)
+    out = tmp_path / "typo"
+    assert run_cli_refused(settings, "audit", "--pair", "Trump", "binance", "--out", str(out)).startswith(
+        "coi-risk audit: no event in the log names the entity 'Trump': check the id")
+    assert not (out / "report.md").exists()

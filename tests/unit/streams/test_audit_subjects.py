@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from scoring import AlertTracker, Engine, ScoringConfig
 from streams.processor import EventProcessor, InputRecord
 from streams.replay import ReplayItem
@@ -77,3 +79,52 @@ def test_the_audit_as_of_a_date_finds_a_merged_id_as_its_timeline_does(tmp_path,
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["timeline"]  # the merged id is found in the scores...
     assert [(s["actor_id"], s["counterparty_id"]) for s in report["as_of_scores"]] == [("news-kowalski", "bank")]
+
+
+def _audit(tmp_path, monkeypatch, argv: list[str]) -> int:
+    import streams.replay as replay_module
+    from streams.cli import main
+
+    processor, items = processed(planted_case())
+    monkeypatch.setattr(replay_module, "new_processor", lambda settings: processor)
+    monkeypatch.setattr(replay_module, "replay", lambda settings, start, end, proc, summary, *rest: iter(items))
+    return main(["audit", *argv, "--out", str(tmp_path)])
+
+
+def test_an_audit_of_an_id_no_event_names_writes_no_report(tmp_path, monkeypatch, capsys):
+    # "No score was ever published for this subject in the window", exit 0: a typo filed as a clean report
+    assert _audit(tmp_path, monkeypatch, ["--pair", "Minister", "media-holding"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("coi-risk audit: no event in the log names the entity 'Minister': check the id")
+    assert not (tmp_path / "report.md").exists()
+    assert _audit(tmp_path, monkeypatch, ["--entity", "minister", "--to", "0:3"]) == 0  # ids as the events give them
+
+
+def test_an_audit_asked_as_of_a_date_says_so_when_nothing_scores_then(tmp_path, monkeypatch):
+    # the section was left out when empty: a reader could not tell whether --as-of was applied
+    assert _audit(tmp_path, monkeypatch, ["--entity", "minister", "--as-of", "1990-01-01"]) == 0
+    markdown = (tmp_path / "report.md").read_text()
+    assert "## As of a validity date\n\nNo pair of this subject scores as of 1990-01-01." in markdown
+    assert "No pair of this subject scores as of 1990-01-01." in (tmp_path / "report.html").read_text()
+    assert json.loads((tmp_path / "report.json").read_text())["as_of"] == "1990-01-01"
+
+
+@pytest.mark.parametrize("start, end, why", [
+    ("0:10", "0:5", "--from 0:10 is after --to 0:5"),
+    ("beginning", "5:3", "--to names partition 5, which events does not have (its partitions: 0, 1)"),
+    ("2:0", "end", "--from names partition 2, which events does not have (its partitions: 0, 1)"),
+    ("2025-03-01T00:00:00Z", "2025-01-01T00:00:00Z", "--from is after --to"),
+])
+def test_a_window_no_log_can_have_is_refused(start, end, why):
+    from streams.replay import Position, WindowRefused, refuse_impossible_window
+
+    with pytest.raises(WindowRefused) as refused:
+        refuse_impossible_window("events", [0, 1], Position.parse(start), Position.parse(end))
+    assert str(refused.value) == why
+
+
+def test_a_window_any_log_can_have_passes():
+    from streams.replay import Position, refuse_impossible_window
+
+    for start, end in (("0:5", "0:5"), ("0:1,1:9", "0:4,1:9"), ("beginning", "end"), ("1:3", "0:2")):
+        refuse_impossible_window("events", [0, 1], Position.parse(start), Position.parse(end))
