@@ -87,19 +87,24 @@ class Register:
     # what the firm issues, where the register names the issuer of its tokens: each token (its DTIs) is then an
     # entity the firm `issues`. None: no issuer named (an offeror of another crypto-asset need not be its issuer)
     issued: str | None = None
+    # columns of this register, beyond `_NEEDED`, without which its rows would read otherwise with no word said
+    # (every file ESMA published in 2025-2026 has them: `missing_columns`)
+    needs: tuple[str, ...] = ()
 
 
 _TOKENS = (("tokens (DTI)", "ae_DTI", "tokens"), ("white papers", "wp_url", "list"))
 REGISTERS = (
     Register("casp", frozenset({"ac_serviceCode", "ac_serviceCode_cou"}), _FILES + "CASPS.csv",
              "crypto-asset service provider (MiCA authorisation)",
-             (("services", "ac_serviceCode", "list"), ("offered in", "ac_serviceCode_cou", "countries"))),
+             (("services", "ac_serviceCode", "list"), ("offered in", "ac_serviceCode_cou", "countries")),
+             needs=("ac_authorisationEndDate",)),
     Register("emt", frozenset({"ae_DTI", "ae_authorisation_other_emt"}), _FILES + "EMTWP.csv",
              "e-money token issuer (MiCA)", (("authorised as", "ae_authorisation_other_emt", "cell"), *_TOKENS),
-             issued="e-money token"),
+             issued="e-money token", needs=("ac_authorisationEndDate",)),
     Register("art", frozenset({"ae_credit_institution", "wp_url_cou"}), _FILES + "ARTZZ.csv",
              "asset-referenced token issuer (MiCA authorisation)",
-             (("authorised as", "ae_credit_institution", "cell"), *_TOKENS), issued="asset-referenced token"),
+             (("authorised as", "ae_credit_institution", "cell"), *_TOKENS), issued="asset-referenced token",
+             needs=("ac_authorisationEndDate",)),
     # MiCA article 110: entities providing crypto-asset services without authorisation, as the competent authority
     # that acted against them (a public warning, blocked websites) reported them
     Register("ncasp", frozenset({"ae_infrigment"}), _FILES + "NCASP.csv",
@@ -149,6 +154,20 @@ def column_name(raw: str) -> str:
     """A header's column name as the registers are told apart and read by it: without stray spaces, or a byte-order
     mark left after decoding (a file saved twice with one)."""
     return raw.strip().lstrip("\ufeff").strip()
+
+
+# The columns every register's rows are read by: without them the import would name the firms (by name, not LEI),
+# place the authorities or date the licences otherwise than the register does, and no row would say why.
+_NEEDED = ("ae_competentAuthority", "ae_homeMemberState", "ae_lei_name", "ae_lei", "ae_lei_cou_code")
+
+
+def missing_columns(header: Iterable[str], register: Register) -> list[str]:
+    """The columns `register` is read by that the header lacks (a column deleted in a spreadsheet, a file cut to
+    some columns), in the register's order: such a file is refused, not read otherwise."""
+    columns = {column_name(column) for column in header if column}
+    needed = (*_NEEDED, *((register.started,) if register.started else ()), *register.needs,
+              *(register.applicant or ()))
+    return [column for column in dict.fromkeys(needed) if column not in columns]
 
 
 def register_of(header: Iterable[str]) -> Register | None:

@@ -158,6 +158,7 @@ def mica_events(path: Path, register: Register, args: argparse.Namespace, report
 
     if getattr(args, "referents", False):
         raise SystemExit("coi-risk: --referents reads FtM entity files, not mica")
+    _refuse_missing_columns(path, register, input_name(args.file))
     defaults = ImportDefaults(extractor_name=MICA_EXTRACTOR, extractor_version=MICA_IMPORT_VERSION, **given)
     previous = None
     if getattr(args, "previous", None) is not None:
@@ -165,6 +166,7 @@ def mica_events(path: Path, register: Register, args: argparse.Namespace, report
         if mica_register(earlier) != register:
             raise SystemExit(refusal("import", f"--previous {args.previous} is not a snapshot of the register "
                                                f"{args.file} is ({register.name}): its header is another's"))
+        _refuse_missing_columns(earlier, register, f"--previous {args.previous}")
         previous = lambda: csv_rows(earlier, f"--previous {args.previous}")  # noqa: E731
     events = import_mica(lambda: csv_rows(path), register, defaults, report, previous)
     try:
@@ -172,6 +174,18 @@ def mica_events(path: Path, register: Register, args: argparse.Namespace, report
     except PreviousRegisterError as problem:
         raise SystemExit(refusal("import", f"--previous {args.previous}: {problem}")) from None
     return itertools.chain(() if first is None else (first,), events)
+
+
+def _refuse_missing_columns(path: Path, register: Register, name: str) -> None:
+    """Exit with a refusal when the file's header lacks a column the register is read by (`missing_columns`)."""
+    from schemas.mica import missing_columns
+
+    missing = missing_columns(_csv_header(path) or [], register)
+    if missing:
+        raise SystemExit(refusal("import", f"{name} lacks the column{'s' if len(missing) > 1 else ''} "
+                                           f"{', '.join(missing)} of ESMA's {register.name} register (MiCA): its "
+                                           "rows would read otherwise (firms by name, not LEI; licences undated); "
+                                           "give the file as ESMA publishes it"))
 
 
 def _earlier_snapshot(name: str) -> Path:

@@ -167,3 +167,38 @@ def test_the_earlier_snapshot_may_come_through_a_pipe_never_from_standard_input(
                           (str(tmp_path), "is a directory")):
         lines, err, code = run(capsys, str(CASPS), "--previous", previous)
         assert lines == [] and code == 2 and why in err and "Traceback" not in err, (previous, err)
+
+
+def _without(source, tmp_path, *columns: str):
+    """The register's file as a spreadsheet leaves it with `columns` deleted."""
+    rows = list(csv.reader(io.StringIO(source.read_bytes().decode("utf-8-sig"))))
+    keep = [i for i, name in enumerate(rows[0]) if name.strip() not in columns]
+    path = tmp_path / f"{source.stem}-cut.csv"
+    out = io.StringIO()
+    csv.writer(out).writerows([[row[i] for i in keep if i < len(row)] for row in rows])
+    path.write_text(out.getvalue())
+    return path
+
+
+def test_a_register_without_a_column_it_is_read_by_is_refused_by_name(capsys, tmp_path):
+    # Without ae_lei, 19 firms were named by their names (no LEI identifier, other ids), exit 0 and no note; without
+    # the notification date no licence had a start.
+    for source, column in ((CASPS, "ae_lei"), (CASPS, "ac_authorisationNotificationDate"), (EMTWP, "ac_authorisationEndDate"),
+                           (OTHER, "ae_lei_name_casp"), (NCASP, "ae_decision_date")):
+        lines, err, code = run(capsys, str(_without(source, tmp_path, column)), "--retrieved-at",
+                               "2026-08-21T00:00:00Z")
+        assert lines == [] and code == 2, (column, err)
+        assert f"-cut.csv lacks the column {column} of ESMA's " in err and "Traceback" not in err, err
+    lines, err, code = run(capsys, str(_without(CASPS, tmp_path, "ae_lei", "ae_homeMemberState")))
+    assert "lacks the columns ae_homeMemberState, ae_lei of ESMA's casp register" in err and code == 2
+    # a column no reading depends on may go (the address)
+    lines, err, code = run(capsys, str(_without(CASPS, tmp_path, "ae_address")))
+    assert code == 0 and len(lines) == 324, err
+
+
+def test_every_register_esma_published_has_the_columns_it_is_read_by():
+    from schemas.mica import missing_columns, register_of
+
+    for source in (CASPS, CASPS_FEBRUARY, EMTWP, ARTZZ, NCASP, NCASP_FEBRUARY, OTHER):
+        header = next(csv.reader(io.StringIO(source.read_bytes().decode("utf-8-sig"))))
+        assert missing_columns(header, register_of(header)) == [], source.name
