@@ -238,7 +238,7 @@ def _events(fmt: str, reader: JsonValues, args: argparse.Namespace, report: Impo
 
 def _delta_events(reader: JsonValues, defaults, report: ImportReport, state_path: str | None,
                   written: list[PreparedReplacement]) -> Iterator:
-    from schemas.ftm import FtmFeed, events_from_delta
+    from schemas.ftm import STATE_TRAILER, FtmFeed, events_from_delta
 
     state: list[dict] = []
     if state_path and Path(state_path).exists():
@@ -247,6 +247,11 @@ def _delta_events(reader: JsonValues, defaults, report: ImportReport, state_path
                 state = [json.loads(line) for line in lines if line.strip()]
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 _not_a_state(state_path, exc)
+        # A state is written whole, its trailer (the relations' versions) last: without it the file was cut short
+        # (a copy, an editor), and the entities it lost would never be retracted when the feed deletes them.
+        if not state or not isinstance(state[-1], dict) or STATE_TRAILER not in state[-1]:
+            _not_a_state(state_path, ValueError("it does not end with the state's trailer line: cut short, or "
+                                                "empty"))
     try:
         feed = FtmFeed(defaults, report, state)
     except Exception as exc:  # noqa: BLE001 - any way a foreign file fails to be a state: one line, no traceback

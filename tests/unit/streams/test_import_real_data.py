@@ -618,6 +618,26 @@ def test_a_state_file_that_is_not_a_feed_state_stops_with_one_line_and_stays(cap
         assert state.read_text() == content, "the file given is left as it was"
 
 
+def test_a_state_cut_short_stops_before_its_lost_entities_lose_their_retractions(capsys, tmp_path):
+    state = tmp_path / "feed.state.jsonl"
+    for part in (1, 2):
+        run_import(capsys, str(OURS / f"procurement-feed-{part}.delta.json"), "--state", str(state))
+    whole = state.read_text()
+    feed = str(OURS / "procurement-feed-3.delta.json")
+    # its first five lines: "retracted 0", exit 0, where the whole state retracts the family tie part 3 deletes
+    for content in ("".join(whole.splitlines(keepends=True)[:5]), ""):
+        state.write_text(content)
+        with pytest.raises(SystemExit) as stopped:
+            main(["import", feed, "--state", str(state), "--quiet"])
+        assert "is not a feed state written by `coi-risk import --state` (it does not end with the state's " \
+               "trailer line: cut short, or empty)" in str(stopped.value)
+        assert state.read_text() == content, "the file given is left as it was"
+    state.write_text(whole)
+    lines, err, code = run_import(capsys, feed, "--state", str(state))
+    assert code == 0 and ("retract", "case-family") in {(e.op.value, e.relation_id) for e in map(
+        lambda line: parse_event(line.encode()), lines)}
+
+
 def test_a_cut_off_json_array_is_an_error_not_a_shorter_file(capsys, tmp_path):
     whole = (BODS / "full-pep-declaration.json").read_text()
     cut = tmp_path / "cut.json"
