@@ -262,7 +262,9 @@ class Skipped:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.schema or '?'} {self.entity_id or '?'}: {self.reason}: {self.message}"
+        # a record unread (malformed JSON) has neither: "? ?" said nothing a reader could use
+        what = " ".join(part for part in (self.schema, self.entity_id) if part) or "a record"
+        return f"{what}: {self.reason}: {self.message}"
 
 
 @dataclass

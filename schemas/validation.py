@@ -108,7 +108,7 @@ def _parse_reference(text: str) -> RelationshipEvent:
         raise EventRejected(RejectReason.DUPLICATE_KEY, str(exc)) from None
     except json.JSONDecodeError as exc:
         raise EventRejected(RejectReason.MALFORMED_JSON,
-                            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+                            f"not valid JSON: {json_error_at(exc)}") from None
     except RecursionError:  # unreachable after the depth check; kept so a regression cannot stop the worker
         raise EventRejected(RejectReason.NESTING_TOO_DEEP, "the JSON nests too deeply to parse") from None
     except ValueError as exc:  # from _reject_non_json_number
@@ -207,6 +207,15 @@ def validate_event(document: object) -> RelationshipEvent:
         raise EventRejected(RejectReason.NESTING_TOO_DEEP,
                             f"the event nests more than {MAX_NESTING_DEPTH} levels deep; an event nests 3")
     return _validate(document)
+
+
+def json_error_at(exc: json.JSONDecodeError, one_line: bool = False) -> str:
+    """The parser's complaint with where: "Expecting ',' delimiter at line 1 column 9" (`one_line`: "at column 9",
+    for a line a caller numbers itself); its messages that end in "at" ("Unterminated string starting at") take
+    the place without a second one."""
+    joiner = " " if exc.msg.endswith(" at") else " at "
+    where = f"column {exc.colno}" if one_line and exc.lineno == 1 else f"line {exc.lineno} column {exc.colno}"
+    return f"{exc.msg}{joiner}{where}"
 
 
 def _json_type(value: object) -> str:

@@ -334,9 +334,11 @@ class JsonValues:
                     if report_errors:
                         from schemas.ftm import Skipped, SkipReason
 
+                        from schemas.validation import json_error_at
+
                         why = "nests too deeply to parse" if isinstance(exc, RecursionError) \
                             else "is not UTF-8" if isinstance(exc, UnicodeDecodeError) \
-                            else getattr(exc, "msg", None) or str(exc)
+                            else json_error_at(exc, one_line=True) if isinstance(exc, json.JSONDecodeError) else str(exc)
                         self.report.skipped.append(Skipped(None, None, SkipReason.MALFORMED_JSON.value,
                                                            f"line {number}: {why}"))
 

@@ -187,3 +187,16 @@ def test_score_exits_1_when_it_rejected_lines_and_still_prints_the_rest(capsys, 
     captured = capsys.readouterr()
     assert code == 1  # 0 before: a script took the scores of part of the file for the whole file's
     assert "29 events applied, 1 rejected" in captured.out and "Trump" in captured.out
+
+
+def test_a_line_that_is_not_json_says_where_once(capsys, tmp_path):
+    # score said "Unterminated string starting at at line 1 column 12", import "line 1: Unterminated string starting at"
+    path = tmp_path / "broken.jsonl"
+    path.write_text('{"id": "x", "name": "unterminated\n' + SEED.read_text())
+    main(["score", str(path)])
+    assert f"{path}:1: malformed_json: not valid JSON: Unterminated string starting at line 1 column 21" in \
+        capsys.readouterr().err
+    entities = tmp_path / "broken.ftm.json"
+    entities.write_text('{"id": "x" "name": 1}\n' + PROCUREMENT.read_text())
+    main(["import", str(entities), "--quiet"])
+    assert "  skipped a record: malformed_json: line 1: Expecting ',' delimiter at column 12\n" in capsys.readouterr().err

@@ -49,7 +49,7 @@ def test_tail_and_score_never_print_control_characters_from_events(tmp_path, cap
     events = tmp_path / "events.jsonl"
     events.write_text("\n".join(json.dumps(e) for e in [*lines, bad]) + "\n")
     args = argparse.Namespace(file=str(events), as_of=None, json=False, config=None, min_band="low")
-    assert score_command.run(args) == 0
+    assert score_command.run(args) == 1  # (the bad line)
     out, err = capsys.readouterr()
     assert "forged row" in out
     _no_control_characters(out)
