@@ -200,9 +200,9 @@ class EventProcessor:
         if ahead_ms > skew / dt.timedelta(milliseconds=1):
             appended = dt.datetime.fromtimestamp(record.timestamp_ms / 1000, dt.UTC)
             raise EventRejected(RejectReason.OBSERVED_AT_IN_FUTURE,
-                                f"observed_at {event.observed_at.isoformat()} is {dt.timedelta(milliseconds=ahead_ms)} "
-                                f"after the message was appended ({appended.isoformat()}); at most {skew} is "
-                                "accepted, since the engine clock follows observed_at and never goes back")
+                                f"observed_at {event.observed_at.isoformat()} is {_how_long(ahead_ms)} after the "
+                                f"message was appended ({appended.isoformat()}); at most {_how_long(skew // _MS)} "
+                                "is accepted, since the engine clock follows observed_at and never goes back")
 
     def _withhold_oversized(self, record: InputRecord, outcome: Outcome) -> None:
         """An output the broker would refuse would stop the worker on every restart. A score or alert is published
@@ -372,3 +372,21 @@ def _bounded_text(message: str) -> str:
 
 def score_key(actor_id: str, counterparty_id: str) -> bytes:
     return f"{actor_id}|{counterparty_id}".encode()
+
+
+_MS = dt.timedelta(milliseconds=1)
+
+
+def _how_long(ms: int) -> str:
+    """A duration as a person reads it ("972 years", "3 days", "2 hours 5 minutes", "1.5 s"): a dead letter's
+    "355041 days, 9:44:21.153000" had to be worked out."""
+    seconds = ms / 1000
+    for unit, length in (("years", 365.2425 * 86400), ("days", 86400)):
+        if seconds >= 2 * length:
+            return f"{seconds / length:,.0f} {unit}"
+    if seconds >= 3600:
+        hours, rest = divmod(int(seconds), 3600)
+        return f"{hours} hour{'s' if hours > 1 else ''}" + (f" {rest // 60} minutes" if rest >= 60 else "")
+    if seconds >= 120:
+        return f"{seconds / 60:.0f} minutes"
+    return f"{seconds:.3g} s"

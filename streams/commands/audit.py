@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from pathlib import Path
 
 from streams.commands.exits import EXIT_USAGE
 from streams.commands.replay import position
+from streams.commands.inputs import validity_date
 from streams.config import add_connection_flags, add_scoring_flags, settings_from_args
 
 
@@ -23,7 +23,7 @@ def register(subparsers) -> None:
                         help="start of the reported window (as `coi-risk replay --from`)")
     parser.add_argument("--to", dest="end", default="end", type=position,
                         help="what the pipeline knew at this point (as `coi-risk replay --to`)")
-    parser.add_argument("--as-of", type=dt.date.fromisoformat, help="also score as of this validity date")
+    parser.add_argument("--as-of", type=validity_date, help="also score as of this validity date")
     parser.add_argument("--out", default="audit", help="directory for report.md, report.html, report.json")
     parser.set_defaults(func=run)
 

@@ -14,7 +14,7 @@ import json
 import sys
 
 from schemas.validation import EventRejected, parse_event
-from streams.commands.inputs import refuse_unusable_input
+from streams.commands.inputs import refuse_unusable_input, validity_date
 from streams.render import printable
 
 
@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Apply the events to the scoring engine and write the indirect ownership stakes it computes as "
                     "a BODS 0.4 JSON array on stdout.")
     parser.add_argument("file", metavar="FILE.jsonl", help="relationship events, one a line ('-' for stdin)")
-    parser.add_argument("--as-of", type=dt.date.fromisoformat, metavar="DATE",
+    parser.add_argument("--as-of", type=validity_date, metavar="DATE",
                         help="read the graph on this date (default: the latest observed_at in the file)")
     parser.add_argument("--scoring-config", "--config", dest="config", metavar="FILE",
                         help="YAML overriding scoring/defaults.yaml, e.g. the rule (--config is its older name)")

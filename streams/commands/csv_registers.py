@@ -109,7 +109,7 @@ def commons_file_events(path: Path, args: argparse.Namespace, report: ImportRepo
     from schemas.ftm import ImportDefaults
 
     if getattr(args, "referents", False):
-        raise SystemExit("coi-risk: --referents reads FtM entity files, not commons")
+        raise SystemExit(refusal("import", "--referents reads FtM entity files, not commons"))
     if getattr(args, "previous", None) is not None:
         raise SystemExit(refusal("import", "--previous reads the earlier snapshot of a MiCA register, not commons (a "
                                            "later export of the register restates each interest under its id)"))
@@ -157,7 +157,7 @@ def mica_events(path: Path, register: Register, args: argparse.Namespace, report
     from schemas.mica import EXTRACTOR_NAME as MICA_EXTRACTOR, MICA_IMPORT_VERSION, PreviousRegisterError, import_mica
 
     if getattr(args, "referents", False):
-        raise SystemExit("coi-risk: --referents reads FtM entity files, not mica")
+        raise SystemExit(refusal("import", "--referents reads FtM entity files, not mica"))
     _refuse_missing_columns(path, register, input_name(args.file))
     defaults = ImportDefaults(extractor_name=MICA_EXTRACTOR, extractor_version=MICA_IMPORT_VERSION, **given)
     previous = None

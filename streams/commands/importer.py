@@ -127,9 +127,9 @@ def run_import(args: argparse.Namespace) -> int:
                 events = _events(fmt, reader, args, report, written)
             if args.restated_at is not None:
                 if fmt == "ftm-delta":
-                    raise SystemExit("coi-risk: --restated-at is not for delta feeds: a feed stamps its versions "
-                                     "from its --state; to restate a feed, import its state file as a full export "
-                                     "with --restated-at")
+                    raise SystemExit(refusal("import", "--restated-at is not for delta feeds: a feed stamps its "
+                                                       "versions from its --state; to restate a feed, import its "
+                                                       "state file as a full export with --restated-at"))
                 events = (restated(event, args.restated_at) for event in events)
             lines = (event.model_dump_json(by_alias=True, exclude_none=True) for event in events)
             not_sent = 0
@@ -199,7 +199,7 @@ def _events(fmt: str, reader: JsonValues, args: argparse.Namespace, report: Impo
 
     given = _given(args)
     if getattr(args, "referents", False) and fmt != "ftm":
-        raise SystemExit(f"coi-risk: --referents reads FtM entity files, not {fmt}")
+        raise SystemExit(refusal("import", f"--referents reads FtM entity files, not {fmt}"))
     if fmt == "bods":
         from schemas.bods import BODS_IMPORT_VERSION, import_bods
 

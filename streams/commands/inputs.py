@@ -1,8 +1,10 @@
-"""Input files named on the command line, checked before a command does any work (connects, starts a broker, asks
-an analyst): one line saying why a file cannot be used, and exit code 2 (`exits.EXIT_USAGE`)."""
+"""Inputs named on the command line, checked before a command does any work (connects, starts a broker, asks an
+analyst): one line saying why a file (or a date) cannot be used, and exit code 2 (`exits.EXIT_USAGE`)."""
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
 import stat
 import sys
 from collections.abc import Iterable, Iterator
@@ -136,3 +138,11 @@ def checked_lines(file: str, stream: Iterable[bytes], command: str) -> tuple[Ite
     if why is not None:
         return None, refusal(command, why)
     return chain(seen, stream), None
+
+
+def validity_date(text: str) -> dt.date:
+    """An argument's date (`--as-of`), or argparse's one-line usage error naming what a date is written as."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: write it YYYY-MM-DD, as 2025-01-31") from None

@@ -9,11 +9,11 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 
 from streams.commands.exits import EXIT_USAGE
+from streams.commands.inputs import validity_date
 from streams.config import add_connection_flags, add_scoring_flags, settings_from_args
 
 
@@ -25,7 +25,7 @@ def register(subparsers) -> None:
                         help="beginning | partition:offset[,...] | ISO timestamp (append time)")
     parser.add_argument("--to", dest="end", default="end", type=position,
                         help="end (end offsets at start time) | partition:offset[,...] | ISO timestamp")
-    parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None,
+    parser.add_argument("--as-of", type=validity_date, default=None,
                         help="after the replay, also write every pair's score as of this validity date")
     parser.add_argument("--output", "-o", default="-", help="JSON-lines file (default stdout)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

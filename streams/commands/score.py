@@ -19,7 +19,8 @@ from scoring import Engine
 from scoring.resolution import ResolvingEngine
 from scoring.config import BAND_ORDER
 from streams.commands.exits import EXIT_USAGE
-from streams.commands.inputs import NOT_EVENT_REASONS, NOT_EVENTS_AFTER, refuse_unusable_input, without_byte_order_mark
+from streams.commands.inputs import (NOT_EVENT_REASONS, NOT_EVENTS_AFTER, refuse_unusable_input, validity_date,
+                                     without_byte_order_mark)
 from streams.config import SettingsError, load_scoring_config
 from streams.render import printable, render_ranking
 
@@ -32,7 +33,7 @@ def register(subparsers) -> None:
         "score", help="score a JSONL file of relationship events in-process (no Kafka)",
         description="Apply the events of FILE to the scoring engine and print the ranked pairs with explanations.")
     parser.add_argument("file", metavar="FILE.jsonl", help="relationship events, one JSON object per line ('-': stdin)")
-    parser.add_argument("--as-of", type=dt.date.fromisoformat, metavar="DATE",
+    parser.add_argument("--as-of", type=validity_date, metavar="DATE",
                         help="read the graph as of this validity date (default: the latest observed_at in the file)")
     parser.add_argument("--json", action="store_true", help="print one RiskScore JSON object per line")
     parser.add_argument("--scoring-config", "--config", dest="config", metavar="FILE",

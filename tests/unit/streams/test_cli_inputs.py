@@ -200,3 +200,21 @@ def test_a_line_that_is_not_json_says_where_once(capsys, tmp_path):
     entities.write_text('{"id": "x" "name": 1}\n' + PROCUREMENT.read_text())
     main(["import", str(entities), "--quiet"])
     assert "  skipped a record: malformed_json: line 1: Expecting ',' delimiter at column 12\n" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["score", str(SEED), "--as-of", "2025-13-01"],
+                                  ["replay", "--as-of", "2025-13-01"],
+                                  ["audit", "--entity", "x", "--as-of", "2025-13-01"]])
+def test_a_date_that_is_none_says_how_to_write_one(capsys, argv):
+    # "invalid fromisoformat value" (argparse's name of the function that refused it)
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2
+    assert "argument --as-of: '2025-13-01' is not a date: write it YYYY-MM-DD, as 2025-01-31" in \
+        capsys.readouterr().err
+
+
+def test_referents_on_a_file_of_no_ftm_entities_is_a_usage_error(capsys):
+    bods = REPO / "tests" / "fixtures" / "bods" / "joint-ownership.json"
+    code, err = _run(capsys, ["import", str(bods), "--referents", "--quiet"])
+    assert (code, err) == (2, "coi-risk import: --referents reads FtM entity files, not bods")  # exit 1 before

@@ -690,9 +690,10 @@ def test_a_restated_reimport_replaces_what_the_first_import_gave(capsys, tmp_pat
 
 
 def test_restating_a_delta_feed_is_refused(capsys):
-    with pytest.raises(SystemExit, match="not for delta feeds"):
+    with pytest.raises(SystemExit) as stopped:
         main(["import", str(YENTE / "t2-20240528014702-pfh.delta.json"), "--restated-at", "2026-01-01T00:00:00Z",
               "--quiet"])
+    assert stopped.value.code == 2 and "coi-risk import: --restated-at is not for delta feeds" in capsys.readouterr().err
 
 
 def test_json_lines_longer_than_the_sniffed_head_with_a_broken_first_record_are_read_line_by_line(

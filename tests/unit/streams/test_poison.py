@@ -189,6 +189,9 @@ def test_an_event_from_the_future_cannot_move_the_engine_clock():
     outcome = processor.process(keyed(event_observed_at(dt.datetime(2205, 1, 1, tzinfo=dt.UTC), "far"), 100))
     assert outcome.rejected is RejectReason.OBSERVED_AT_IN_FUTURE
     assert "2205-01-01" in letter_of(outcome).message
+    # "is 65380 days, 0:00:00 after": a duration the reader had to work out
+    assert f"is 179 years after the message was appended ({appended.isoformat()}); at most 24 hours is " \
+        "accepted" in letter_of(outcome).message
     just_over = appended + dt.timedelta(days=1, milliseconds=1)
     assert processor.process(keyed(event_observed_at(just_over, "over"), 101)).rejected \
         is RejectReason.OBSERVED_AT_IN_FUTURE
