@@ -161,7 +161,12 @@ def run_import(args: argparse.Namespace) -> int:
     print_summary(f"{args.command_name} ({fmt})", report)
     if not_sent:
         return not_sent
-    return 1 if report.skipped and not (report.converted or report.retracted) else 0
+    # A record that could not be read at all (malformed JSON, not UTF-8: a file cut short, two files of different
+    # formats concatenated) is broken input, as a rejected line is for `score`: what the rest gave is written, and
+    # the exit says that it is not the whole file's. Records read and not converted (entities without relations,
+    # a register's header alone) are no failure unless nothing came of the file.
+    unread = any(skip.reason == "malformed_json" for skip in report.skipped)
+    return 1 if unread or (report.skipped and not (report.converted or report.retracted)) else 0
 
 
 def _nothing_was_ftm(report: ImportReport) -> bool:

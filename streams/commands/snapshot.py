@@ -192,7 +192,8 @@ def run_import(args) -> int:
                                   header_last_records, header_offsets, import_lines)
     from streams.snapshots import SnapshotState, config_hash
 
-    if (refused := refuse_unusable_input(args.file, "snapshot import", json_lines=False)) is not None:
+    # (a portable file is JSON lines: a compressed one is named as such, not as "line 1: UnicodeDecodeError")
+    if (refused := refuse_unusable_input(args.file, "snapshot import", reads_stdin=False)) is not None:
         return refused
     settings, config, store = open_store(args)
     if (why := cannot_write_snapshots(store)) is not None:

@@ -52,5 +52,5 @@ def test_a_line_nested_near_the_parsers_limit_is_skipped_in_every_pass_and_repor
     path = tmp_path / "deep.jsonl"
     path.write_text(line + "\n" + "".join(json.dumps(f) + "\n" for f in filings[3:6]))
     lines, err, code = run(capsys, str(path))
-    assert code == 0 and "skipped 1 (malformed_json: 1)" in err and "line 1: nests too deeply" in err, err
+    assert code == 1 and "skipped 1 (malformed_json: 1)" in err and "line 1: nests too deeply" in err, err
     assert lines and all(filings[2]["filing_uuid"] not in line for line in lines)

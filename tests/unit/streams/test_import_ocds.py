@@ -61,7 +61,7 @@ def test_a_file_not_in_utf8_is_refused_in_one_line_and_a_line_nested_too_deep_is
     package = (OCDS / "record-package-1-2.json").read_text()
     deep.write_text('{"a":' * 995 + "1" + "}" * 995 + "\n" + " ".join(package.split()) + "\n")
     lines, err, code = run(capsys, str(deep), "--format", "ocds")
-    assert code == 0 and len(lines) == 3 and "nests too deeply" in err
+    assert code == 1 and len(lines) == 3 and "nests too deeply" in err  # (the unread line's exit)
 
 
 def test_an_indented_object_larger_than_the_sniffed_head_is_read_as_one_value(capsys, tmp_path, monkeypatch):

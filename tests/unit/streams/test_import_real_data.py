@@ -709,7 +709,7 @@ def test_json_lines_longer_than_the_sniffed_head_with_a_broken_first_record_are_
     path.write_bytes(b'{"id": "a\nb"}\n' + good.encode() + b'{"n": ' + b"1" * 5000 + b"}\n"
                      + '{"id": "caf\xe9"}\n'.encode("latin-1") + good.encode())
     lines, err, code = run_import(capsys, str(path))
-    assert code == 0 and "malformed_json: 4" in err, err
+    assert code == 1 and "malformed_json: 4" in err, err  # the rest converted; the exit says some was unread
     # (the fixture's entities given twice: each relation once, as from the fixture alone)
     assert lines == run_import(capsys, str(FIXTURES / "ours" / "procurement.ftm.json"))[0]
 
@@ -725,7 +725,7 @@ def test_a_byte_order_mark_compact_indentation_and_a_cut_off_file_are_read_as_wh
     bom = tmp_path / "bom.jsonl"
     bom.write_bytes(b"\xef\xbb\xbf" + good.encode() + b"{broken\n" + good.encode())
     lines, err, code = run_import(capsys, str(bom))
-    assert code == 0 and "malformed_json: 1" in err and lines, err
+    assert code == 1 and "malformed_json: 1" in err and lines, err
     entities = [json.loads(line) for line in good.splitlines() if line.strip()]
     compact = tmp_path / "compact.json"
     compact.write_text('{\n  "uri": "https://example.org/p",\n  "entities": [\n'
@@ -753,3 +753,11 @@ def test_a_file_of_no_format_the_import_knows_is_said_once(capsys):
     lines, err, code = run_import(capsys, str(FIXTURES / "lda" / "senate_constants_filing_types.json"), "--format",
                                   "ftm")
     assert code == 1 and "import (ftm): converted 0; retracted 0; skipped 50 (invalid_entity: 50)" in err
+
+
+def test_two_files_of_different_formats_concatenated_convert_what_reads_and_exit_1(capsys, tmp_path):
+    # `cat a.ftm.json b.bods.json | coi-risk import -`: "converted 3; skipped 108 (malformed_json: 108)", exit 0
+    mixed = tmp_path / "mixed.json"
+    mixed.write_text((OURS / "mixed-pep.ftm.json").read_text() + (OURS / "mixed-stake.bods.json").read_text())
+    lines, err, code = run_import(capsys, str(mixed))
+    assert code == 1 and lines and "malformed_json" in err, err
