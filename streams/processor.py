@@ -378,15 +378,15 @@ _MS = dt.timedelta(milliseconds=1)
 
 
 def _how_long(ms: int) -> str:
-    """A duration as a person reads it ("972 years", "3 days", "2 hours 5 minutes", "1.5 s"): a dead letter's
-    "355041 days, 9:44:21.153000" had to be worked out."""
+    """A duration as a person reads it ("179 years", "3 days", "2 hours 5 minutes", "1.5 s"): a dead letter's
+    "65380 days, 0:00:00" had to be worked out."""
     seconds = ms / 1000
     for unit, length in (("years", 365.2425 * 86400), ("days", 86400)):
         if seconds >= 2 * length:
             return f"{seconds / length:,.0f} {unit}"
-    if seconds >= 3600:
-        hours, rest = divmod(int(seconds), 3600)
-        return f"{hours} hour{'s' if hours > 1 else ''}" + (f" {rest // 60} minutes" if rest >= 60 else "")
-    if seconds >= 120:
-        return f"{seconds / 60:.0f} minutes"
-    return f"{seconds:.3g} s"
+    if seconds < 60:
+        return f"{seconds:.3g} s"
+    hours, minutes = divmod(int(seconds) // 60, 60)
+    said = [f"{count} {unit}{'s' if count > 1 else ''}" for count, unit in ((hours, "hour"), (minutes, "minute"))
+            if count]
+    return " ".join(said)

@@ -54,8 +54,10 @@ class WindowRefused(ValueError):
     nothing, or the whole log, under a window the report then names as asked."""
 
 
-def refuse_impossible_window(topic: str, partitions: list[int], start: Position, end: Position) -> None:
-    """`WindowRefused` for a position naming a partition the topic lacks, or a start after the end."""
+def refuse_impossible_window(topic: str, partitions: list[int], start: Position, end: Position,
+                             resolved: Bounds | None = None) -> None:
+    """`WindowRefused` for a position naming a partition the topic lacks, or a start after the end: as given (two
+    offsets, two times) or, `resolved`, once each is an offset of the log (an offset and a time)."""
     for flag, position in (("--from", start), ("--to", end)):
         for partition in sorted(set(position.offsets or ()) - set(partitions)):
             have = ", ".join(str(p) for p in partitions)
@@ -67,6 +69,12 @@ def refuse_impossible_window(topic: str, partitions: list[int], start: Position,
                                 f"{partition}:{end.offsets[partition]}")
     if start.timestamp_ms is not None and end.timestamp_ms is not None and start.timestamp_ms > end.timestamp_ms:
         raise WindowRefused("--from is after --to")
+    for partition in sorted(resolved.start if resolved is not None else ()):
+        begins = resolved.start[partition]
+        ends = resolved.end.get(partition, begins)
+        if begins > ends:
+            raise WindowRefused(f"--from is after --to: in partition {partition} of {topic} the window would begin "
+                                f"at offset {begins} and end at {ends}")
 
 
 @dataclass
@@ -107,7 +115,7 @@ def replay(settings: Settings, start: Position = Position(), end: Position = Pos
         full = resolve_bounds(consumer, settings.events_topic, None, end.as_bound())
     finally:
         consumer.close()
-    refuse_impossible_window(settings.events_topic, sorted(window.end), start, end)
+    refuse_impossible_window(settings.events_topic, sorted(window.end), start, end, window)
     window = Bounds(start={p: min(o, window.end[p]) for p, o in window.start.items()}, end=window.end)
     summary.window = window
     loaded = last_bulk_load(settings)

@@ -7,9 +7,12 @@ import sys
 from pathlib import Path
 
 from streams.commands.exits import EXIT_USAGE
-from streams.commands.replay import position
+from streams.commands.replay import end_position, start_position
 from streams.commands.inputs import validity_date
 from streams.config import add_connection_flags, add_scoring_flags, settings_from_args
+
+
+REPORT_FILES = ("report.md", "report.html", "report.json")
 
 
 def register(subparsers) -> None:
@@ -19,9 +22,9 @@ def register(subparsers) -> None:
     subject = parser.add_mutually_exclusive_group(required=True)
     subject.add_argument("--pair", nargs=2, metavar=("ACTOR_ID", "COUNTERPARTY_ID"))
     subject.add_argument("--entity", metavar="ENTITY_ID")
-    parser.add_argument("--from", dest="start", default="beginning", type=position,
+    parser.add_argument("--from", dest="start", default="beginning", type=start_position,
                         help="start of the reported window (as `coi-risk replay --from`)")
-    parser.add_argument("--to", dest="end", default="end", type=position,
+    parser.add_argument("--to", dest="end", default="end", type=end_position,
                         help="what the pipeline knew at this point (as `coi-risk replay --to`)")
     parser.add_argument("--as-of", type=validity_date, help="also score as of this validity date")
     parser.add_argument("--out", default="audit", help="directory for report.md, report.html, report.json")
@@ -56,10 +59,11 @@ def run(args) -> int:
     unnamed = [subject for subject in (pair or (args.entity,)) if processor.engine.entity_ref(subject) is None]
     if unnamed:
         where = "in the log" if args.end == "end" else f"up to {args.end}"
+        earlier = [name for name in REPORT_FILES if (out / name).exists()]
         print(f"coi-risk audit: no event {where} names the entity {unnamed[0]!r}"
               + (f" (nor {unnamed[1]!r})" if len(unnamed) > 1 else "")
-              + ": check the id (ids are case-sensitive; `coi-risk tail` shows the events' ids); no report written",
-              file=sys.stderr)
+              + ": check the id (ids are case-sensitive; `coi-risk tail` shows the events' ids); no report written"
+              + (f" ({', '.join(earlier)} in {out} are an earlier audit's)" if earlier else ""), file=sys.stderr)
         return EXIT_USAGE
     report["bulk_load"] = bulk_load_note(summary)
     if args.as_of:

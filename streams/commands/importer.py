@@ -271,9 +271,9 @@ def _delta_events(reader: JsonValues, defaults, report: ImportReport, state_path
 
 
 def _not_a_state(state_path: str | None, exc: Exception) -> None:
-    raise SystemExit(f"coi-risk: {state_path} is not a feed state written by `coi-risk import --state` "
-                     f"({getattr(exc, 'message', None) or exc}); pass the file an earlier import wrote, or a new "
-                     f"path to start the feed afresh") from None
+    raise SystemExit(refusal("import", f"{state_path} is not a feed state written by `coi-risk import --state` "
+                                       f"({getattr(exc, 'message', None) or exc}); pass the file an earlier import "
+                                       "wrote, or a new path to start the feed afresh")) from None
 
 
 def detect_format(reader: JsonValues) -> str:

@@ -17,8 +17,11 @@ from streams.commands.exits import EXIT_USAGE
 # not its first event's (the JSON parser refuses it: that event would be a dead letter).
 BYTE_ORDER_MARK = b"\xef\xbb\xbf"
 # Reasons `parse_event` gives a line that is no event at all (an FtM entity, a BODS statement, a CSV row, a
-# pretty-printed document), not a broken event.
-NOT_EVENT_REASONS = frozenset({"malformed_json", "unknown_schema_version", "not_an_object"})
+# pretty-printed document, a file in another encoding), not a broken event.
+NOT_EVENT_REASONS = frozenset({"malformed_json", "unknown_schema_version", "not_an_object", "encoding_error"})
+# How long a line the check parses whole: a file's first record may be far longer than an event may be (an FtM
+# entity of thousands of aliases, a minified BODS array on one line); longer still, it is taken as no event.
+_SNIFFED_LINE_BYTES = 64 << 20
 # This many such lines before any event (or a file of nothing else) mean the file is not relationship events; one
 # bad first line in an events file is just a bad line.
 NOT_EVENTS_AFTER = 2
@@ -90,26 +93,39 @@ def not_relationship_events(file: str, lines: Iterable[bytes]) -> str | None:
     up to the first line that is an event or a broken one, or `NOT_EVENTS_AFTER` lines that are none."""
     from schemas.validation import EventRejected, parse_event
 
-    leading: list[tuple[int, str]] = []
+    leading: list[tuple[int, EventRejected]] = []
     for number, line in enumerate(lines, start=1):
         line = without_byte_order_mark(line, number).rstrip(b"\r\n")
         if not line.strip():
             continue
         try:
-            parse_event(line)
+            parse_event(line, max_bytes=_SNIFFED_LINE_BYTES)
         except EventRejected as rejection:
-            if rejection.reason.value not in NOT_EVENT_REASONS:
+            if rejection.reason.value not in NOT_EVENT_REASONS and rejection.reason.value != "payload_too_large":
                 return None  # a broken event: the worker dead-letters it with its reason
-            leading.append((number, rejection.reason.value))
+            leading.append((number, rejection))
             if len(leading) == NOT_EVENTS_AFTER:
                 break
             continue
         return None
     if not leading:
         return None  # empty
-    number, reason = leading[0]
-    return (f"{file} is not relationship events ({reason} on line {number}); convert FtM, BODS, Wikidata or a "
-            f"register's file first with `coi-risk import {file}`")
+    return not_events_message(file, leading)
+
+
+_NO_VERSION = "schema_version None "  # (how `schemas.validation` says an object gives none: an entity, a statement)
+
+
+def not_events_message(file: str, leading: list[tuple[int, EventRejected]]) -> str:
+    """What the refusal of a file that is no relationship events says: events of a schema version this one does
+    not read are named as such (convert them with a newer coi-risk, not `import`)."""
+    number, rejection = leading[0]
+    if all(other.reason.value == "unknown_schema_version" and not other.message.startswith(_NO_VERSION)
+           for _, other in leading):
+        return (f"{file} is not relationship events this version reads (line {number}: {rejection.message}); "
+                "events of another schema version need the coi-risk that writes it")
+    return (f"{file} is not relationship events ({rejection.reason.value} on line {number}); convert FtM, BODS, "
+            f"Wikidata or a register's file first with `coi-risk import {file}`")
 
 
 def refuse_non_events(file: str | None, command: str) -> int | None:

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 
@@ -21,9 +22,9 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("replay", help="re-run the engine over the input topic (read-only)")
     add_connection_flags(parser)
     add_scoring_flags(parser)
-    parser.add_argument("--from", dest="start", default="beginning", type=position,
+    parser.add_argument("--from", dest="start", default="beginning", type=start_position,
                         help="beginning | partition:offset[,...] | ISO timestamp (append time)")
-    parser.add_argument("--to", dest="end", default="end", type=position,
+    parser.add_argument("--to", dest="end", default="end", type=end_position,
                         help="end (end offsets at start time) | partition:offset[,...] | ISO timestamp")
     parser.add_argument("--as-of", type=validity_date, default=None,
                         help="after the replay, also write every pair's score as of this validity date")
@@ -43,6 +44,20 @@ def position(text: str) -> str:
             f"{text!r} is not a position in the log: beginning, end, partition:offset[,partition:offset...] "
             "(an offset alone: partition 0) or an ISO 8601 time such as 2025-03-01T00:00:00Z") from None
     return text
+
+
+def start_position(text: str) -> str:
+    """`--from`: a position, but not "end" (`Position` reads it as the log's start: a window of the whole log)."""
+    if text == "end":
+        raise argparse.ArgumentTypeError("'end' is where a window ends: --from takes beginning, an offset or a time")
+    return position(text)
+
+
+def end_position(text: str) -> str:
+    """`--to`: a position, but not "beginning" (`Position` reads it as the log's end: a window of the whole log)."""
+    if text == "beginning":
+        raise argparse.ArgumentTypeError("'beginning' is where a window begins: --to takes end, an offset or a time")
+    return position(text)
 
 
 def output_line(role: str, offset: str, key: bytes | None, value: bytes) -> str:
@@ -85,19 +100,21 @@ def run(args) -> int:
         progress.total = total
         progress.update(1)
 
+    items = replay(settings, Position.parse(args.start), Position.parse(args.end), processor, summary, on_progress)
+    try:
+        first = next(items, None)  # the window is checked before anything is read
+    except WindowRefused as refused:  # (and before the output file is opened: an earlier one stays as it was)
+        progress.close()
+        print(f"coi-risk replay: {refused}", file=sys.stderr)
+        return EXIT_USAGE
     sink = sys.stdout if args.output == "-" else open(args.output, "w")
     try:
-        try:
-            for item in replay(settings, Position.parse(args.start), Position.parse(args.end), processor, summary,
-                               on_progress):
-                if not item.in_window:
-                    continue
-                offset = f"{item.record.partition}:{item.record.offset}"
-                for out in item.outcome.outbound:
-                    sink.write(output_line(out.role, offset, out.key, out.value) + "\n")
-        except WindowRefused as refused:  # before anything is read
-            print(f"coi-risk replay: {refused}", file=sys.stderr)
-            return EXIT_USAGE
+        for item in itertools.chain(() if first is None else (first,), items):
+            if not item.in_window:
+                continue
+            offset = f"{item.record.partition}:{item.record.offset}"
+            for out in item.outcome.outbound:
+                sink.write(output_line(out.role, offset, out.key, out.value) + "\n")
         if args.as_of:
             for score in processor.engine.score_all(as_of=args.as_of):
                 sink.write(json.dumps({"role": "as_of_score", "as_of": args.as_of.isoformat(),

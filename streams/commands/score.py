@@ -19,8 +19,8 @@ from scoring import Engine
 from scoring.resolution import ResolvingEngine
 from scoring.config import BAND_ORDER
 from streams.commands.exits import EXIT_USAGE
-from streams.commands.inputs import (NOT_EVENT_REASONS, NOT_EVENTS_AFTER, refuse_unusable_input, validity_date,
-                                     without_byte_order_mark)
+from streams.commands.inputs import (NOT_EVENT_REASONS, NOT_EVENTS_AFTER, not_events_message, refuse_unusable_input,
+                                     validity_date, without_byte_order_mark)
 from streams.config import SettingsError, load_scoring_config
 from streams.render import printable, render_ranking
 
@@ -44,9 +44,7 @@ def register(subparsers) -> None:
 
 
 def _not_events(path: str, leading: list[tuple[int, EventRejected]]) -> int:
-    number, rejection = leading[0]
-    print(f"coi-risk score: {path} is not relationship events ({rejection.reason.value} on line {number}); "
-          f"convert FtM or BODS data first with `coi-risk import {path}`", file=sys.stderr)
+    print(f"coi-risk score: {not_events_message(path, leading)}", file=sys.stderr)
     return EXIT_USAGE
 
 
@@ -75,9 +73,10 @@ def run(args: argparse.Namespace) -> int:
     leading: list[tuple[int, EventRejected]] = []
     with stream:
         for number, line in enumerate(stream, start=1):
+            line = without_byte_order_mark(line, number)
             if not line.strip():
                 continue
-            line = without_byte_order_mark(line, number).rstrip(b"\r\n")
+            line = line.rstrip(b"\r\n")
             try:
                 event = parse_event(line)
             except EventRejected as rejection:

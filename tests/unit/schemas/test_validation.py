@@ -108,6 +108,10 @@ BAD_DOCUMENTS = [
     # "schema_version 1.0 is not supported; supported: ['1.0', '1.1']" contradicted itself
     ("schema version a number", lambda ev: ev(schema_version=1.0), RejectReason.UNKNOWN_SCHEMA_VERSION,
      "schema_version 1.0 (a JSON number, not a string) is not supported"),
+    ("schema version a boolean", lambda ev: ev(schema_version=True), RejectReason.UNKNOWN_SCHEMA_VERSION,
+     "schema_version true (a JSON boolean, not a string) is not supported"),
+    ("schema version an array", lambda ev: ev(schema_version=["1.0"]), RejectReason.UNKNOWN_SCHEMA_VERSION,
+     "schema_version (a JSON array, not a string) is not supported"),
     ("unknown relation type", lambda ev: ev(relation_type="bribes"), RejectReason.UNKNOWN_RELATION_TYPE, "bribes"),
     ("relation type an object", lambda ev: ev(relation_type={}), RejectReason.UNKNOWN_RELATION_TYPE, "ownership"),
     ("missing source", lambda ev: without(ev(), "source"), RejectReason.INVALID_ENDPOINT, "source"),

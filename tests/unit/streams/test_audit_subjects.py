@@ -128,3 +128,32 @@ def test_a_window_any_log_can_have_passes():
 
     for start, end in (("0:5", "0:5"), ("0:1,1:9", "0:4,1:9"), ("beginning", "end"), ("1:3", "0:2")):
         refuse_impossible_window("events", [0, 1], Position.parse(start), Position.parse(end))
+
+
+def test_an_audit_of_a_pair_checks_both_ids_and_says_up_to_where(tmp_path, monkeypatch, capsys):
+    (tmp_path / "report.md").write_text("an earlier audit")
+    assert _audit(tmp_path, monkeypatch, ["--pair", "minister", "Media-Holding", "--to", "0:4"]) == 2
+    err = capsys.readouterr().err
+    assert "no event up to 0:4 names the entity 'Media-Holding'" in err
+    assert err.rstrip().endswith("no report written (report.md in " + str(tmp_path) + " are an earlier audit's)")
+    assert (tmp_path / "report.md").read_text() == "an earlier audit"
+
+
+def test_a_window_that_resolves_to_a_start_after_its_end_is_refused():
+    from streams.log_reader import Bounds
+    from streams.replay import Position, WindowRefused, refuse_impossible_window
+
+    # --from 0:150 --to <a time whose offset is 10>: two kinds of position, compared once both are offsets
+    with pytest.raises(WindowRefused, match="in partition 0 of events the window would begin at offset 150 and end "
+                                            "at 10"):
+        refuse_impossible_window("events", [0], Position.parse("0:150"), Position.parse("2025-01-11T00:00:00Z"),
+                                 Bounds(start={0: 150}, end={0: 10}))
+
+
+@pytest.mark.parametrize("argv", [["replay", "--from", "end"], ["audit", "--entity", "x", "--to", "beginning"]])
+def test_end_as_a_start_and_beginning_as_an_end_are_usage_errors(argv, capsys):
+    from streams.cli import main
+
+    with pytest.raises(SystemExit) as stopped:  # both read as the default: a window of the whole log
+        main(argv)
+    assert stopped.value.code == 2 and "is where a window" in capsys.readouterr().err

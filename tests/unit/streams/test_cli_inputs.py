@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import os
 import subprocess
 import sys
@@ -218,3 +219,46 @@ def test_referents_on_a_file_of_no_ftm_entities_is_a_usage_error(capsys):
     bods = REPO / "tests" / "fixtures" / "bods" / "joint-ownership.json"
     code, err = _run(capsys, ["import", str(bods), "--referents", "--quiet"])
     assert (code, err) == (2, "coi-risk import: --referents reads FtM entity files, not bods")  # exit 1 before
+
+
+def _refusal_of(capsys, tmp_path, data: bytes) -> tuple[int, str]:
+    path = tmp_path / "input.jsonl"
+    path.write_bytes(data)
+    return _run(capsys, ["produce", str(path), "--quiet"])
+
+
+def test_what_the_check_calls_no_events_and_what_it_leaves_to_the_worker(capsys, monkeypatch, tmp_path):
+    seed = SEED.read_bytes()
+    event = seed.splitlines()[0]
+    bad_type = json.dumps(dict(json.loads(event), relation_type="befriends")).encode()
+    csv_rows = MICA_CSV.read_bytes()
+    refused = {
+        "one line that is no event, and nothing else": b'{"id": "x", "schema": "Person"}\n',
+        "JSON arrays": b"[1, 2]\n[3]\n" + seed,
+        "two lines that are none, then events": b"name,country\nACME,DE\n" + seed,
+        "a first record longer than an event may be": json.dumps(
+            {"id": "x", "schema": "Person", "properties": {"alias": ["a" * 70] * 2000}}).encode() + b"\n"
+            + PROCUREMENT.read_bytes(),
+        "a register's CSV saved as cp1252": csv_rows.decode("utf-8-sig").replace("Lithuania", "Löw").encode(
+            "cp1252", errors="replace").replace(b"\n", b"\n\xf6", 1),
+    }
+    for case, data in refused.items():
+        code, err = _refusal_of(capsys, tmp_path, data)
+        assert code == 2 and "is not relationship events" in err, case
+    sent = _sent_lines(monkeypatch)
+    accepted = {
+        "a broken event first, then anything": bad_type + b"\n" + b"name,country\nACME,DE\n",
+        "the byte-order mark and one event": b"\xef\xbb\xbf" + event + b"\n",
+    }
+    for case, data in accepted.items():
+        sent.clear()
+        code, _ = _refusal_of(capsys, tmp_path, data)
+        assert code == 0 and b"".join(sent) == data, case
+
+
+def test_events_of_a_schema_version_this_one_does_not_read_are_named_so(capsys, tmp_path):
+    newer = b"".join(json.dumps(dict(json.loads(line), schema_version="9.0")).encode() + b"\n"
+                     for line in SEED.read_bytes().splitlines())
+    code, err = _refusal_of(capsys, tmp_path, newer)
+    assert code == 2 and "is not relationship events this version reads (line 1: schema_version '9.0' is not " \
+        "supported" in err and "need the coi-risk that writes it" in err and "coi-risk import" not in err

@@ -202,3 +202,10 @@ def test_every_register_esma_published_has_the_columns_it_is_read_by():
     for source in (CASPS, CASPS_FEBRUARY, EMTWP, ARTZZ, NCASP, NCASP_FEBRUARY, OTHER):
         header = next(csv.reader(io.StringIO(source.read_bytes().decode("utf-8-sig"))))
         assert missing_columns(header, register_of(header)) == [], source.name
+
+
+def test_an_earlier_snapshot_without_a_column_it_is_read_by_is_refused_too(capsys, tmp_path):
+    earlier = _without(CASPS_FEBRUARY, tmp_path, "ae_lei")
+    lines, err, code = run(capsys, str(CASPS), "--previous", str(earlier))
+    assert lines == [] and code == 2
+    assert f"--previous {earlier} lacks the column ae_lei of ESMA's casp register" in err

@@ -614,7 +614,9 @@ def test_a_state_file_that_is_not_a_feed_state_stops_with_one_line_and_stays(cap
         state.write_text(content)
         with pytest.raises(SystemExit) as stopped:  # each raised a traceback (JSONDecodeError, _Skip, UnreadableValue)
             main(["import", feed, "--state", str(state), "--quiet"])
-        assert "is not a feed state written by `coi-risk import --state`" in str(stopped.value)
+        assert stopped.value.code == 2  # a usage error, as every refusal of an input
+        assert "coi-risk import: " in (err := capsys.readouterr().err)
+        assert "is not a feed state written by `coi-risk import --state`" in err
         assert state.read_text() == content, "the file given is left as it was"
 
 
@@ -629,8 +631,9 @@ def test_a_state_cut_short_stops_before_its_lost_entities_lose_their_retractions
         state.write_text(content)
         with pytest.raises(SystemExit) as stopped:
             main(["import", feed, "--state", str(state), "--quiet"])
+        assert stopped.value.code == 2
         assert "is not a feed state written by `coi-risk import --state` (it does not end with the state's " \
-               "trailer line: cut short, or empty)" in str(stopped.value)
+               "trailer line: cut short, or empty)" in capsys.readouterr().err
         assert state.read_text() == content, "the file given is left as it was"
     state.write_text(whole)
     lines, err, code = run_import(capsys, feed, "--state", str(state))

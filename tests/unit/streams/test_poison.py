@@ -380,3 +380,12 @@ def test_a_conflict_of_an_entity_merged_from_many_ids_is_published_with_its_merg
     else:
         assert len(whole.evidence) == len(whole.member_ids) == 25
     assert "stands for 121 ids" in note.text and "GET /entities/minister" in note.text
+
+
+def test_a_duration_in_a_dead_letter_reads_as_a_person_says_it():
+    from streams.processor import _how_long
+
+    said = {1_500: "1.5 s", 119_600: "1 minute", 3_599_000: "59 minutes", 3_660_000: "1 hour 1 minute",
+            18_420_000: "5 hours 7 minutes", 86_400_000: "24 hours", 3 * 86_400_000: "3 days",
+            3 * 31_556_952_000: "3 years"}
+    assert {ms: _how_long(ms) for ms in said} == said

@@ -121,3 +121,28 @@ def test_a_ctrl_c_after_the_input_s_end_exits_130_saying_how_many_events_were_se
         assert f"line {len(lines) + 1}: interrupted (Ctrl-C) before this line" in err
     if where == "sending a refused line again":
         assert f"line {len(lines)}: interrupted (Ctrl-C) while it was sent again alone" in err
+
+
+class _Recording(_Producer):
+    sent: list[bytes] = []
+
+    def send(self, topic, key=None, value=None):
+        _Recording.sent.append(value)
+        future = Future()
+        future.success(None)
+        return future
+
+
+def test_the_files_byte_order_mark_is_not_published_with_its_first_event(monkeypatch, tmp_path):
+    import kafka
+
+    import streams.topics
+    from streams.cli import main
+
+    monkeypatch.setattr(kafka, "KafkaProducer", _Recording)
+    monkeypatch.setattr(_Recording, "sent", [])
+    monkeypatch.setattr(streams.topics, "ensure_topics", lambda *args, **kwargs: {})
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + SEED.read_bytes())
+    assert main(["produce", str(path), "--quiet", "--bootstrap-servers", "127.0.0.1:9", "--topic", "events"]) == 0
+    assert _Recording.sent == SEED.read_bytes().splitlines()  # the worker dead-lettered the first ("Unexpected BOM")
