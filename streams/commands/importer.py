@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from streams.commands.csv_registers import (commons_export_events, commons_file_events, commons_register, csv_unlike,
                                            input_name, mica_events, mica_register, resaved_refusal)
+from streams.commands.exits import EXIT_USAGE
 from streams.commands.inputs import compressed_or_binary, refusal, refuse_unusable_input
 from streams.config import add_connection_flags, settings_from_args
 from streams.files import PreparedReplacement
@@ -125,6 +126,11 @@ def run_import(args: argparse.Namespace) -> int:
                     raise SystemExit(refusal("import", f"--previous reads the earlier snapshot of a MiCA register, "
                                                        f"not {fmt} (a delta feed retracts with its own --state)"))
                 events = _events(fmt, reader, args, report, written)
+            if getattr(args, "state", None) and fmt != "ftm-delta":
+                # ignored, the state was neither read nor written: the next delta would start the feed afresh
+                raise SystemExit(refusal("import", f"--state keeps the state of an FtM delta feed (lines of "
+                                                   f"op/entity), not of {fmt}: {input_name(args.file)} is read "
+                                                   "whole, with no state; leave --state out"))
             if args.restated_at is not None:
                 if fmt == "ftm-delta":
                     raise SystemExit(refusal("import", "--restated-at is not for delta feeds: a feed stamps its "
@@ -151,6 +157,12 @@ def run_import(args: argparse.Namespace) -> int:
     finally:
         for state in written:  # not committed (an exception on the way): the previous state stays
             state.discard()
+    if report.skipped and not (report.converted or report.retracted) and all(
+            skip.reason == "malformed_json" and skip.message.endswith(": is not UTF-8") for skip in report.skipped):
+        # every record in another encoding (ocdskit's ISO-8859-1 package, one line): as a file read whole says it
+        print(f"{args.command_name}: {input_name(args.file)} is not UTF-8 ({len(report.skipped)} record(s) read, none "
+              "in UTF-8); JSON is UTF-8: convert it first, e.g. iconv -f ISO-8859-1 -t UTF-8", file=sys.stderr)
+        return EXIT_USAGE
     if args.format == "auto" and fmt == "ftm" and _nothing_was_ftm(report):
         # FtM is what detection falls back to: a file of another kind read as FtM listed each record as "not an
         # FtM entity", which named the wrong format fifty times over

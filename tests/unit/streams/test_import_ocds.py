@@ -50,7 +50,7 @@ def test_a_file_not_in_utf8_is_refused_in_one_line_and_a_line_nested_too_deep_is
     nested beyond the parser's reach is one skipped line."""
     iso = OCDS / "release-package_encoding-iso-8859-1.json"
     lines, err, code = run(capsys, str(iso))
-    assert code == 1 and lines == [] and "line 1: is not UTF-8" in err and "Traceback" not in err
+    assert code == 2 and lines == [] and "is not UTF-8" in err and "iconv" in err and "Traceback" not in err
     indented = tmp_path / "indented-latin1.json"
     text = iso.read_bytes().decode("latin-1")
     import json
@@ -77,3 +77,11 @@ def test_an_indented_object_larger_than_the_sniffed_head_is_read_as_one_value(ca
     monkeypatch.setattr(importer._object_spans_lines, "__defaults__", (512,))  # a head smaller than the object
     lines, err, code = run(capsys, str(path))
     assert code == 0 and len(lines) == 3 and "malformed_json" not in err, err
+
+
+def test_a_package_on_one_line_in_another_encoding_says_to_convert_it(capsys):
+    # "import (ftm): converted 0; ... skipped 1 (malformed_json: 1)": the wrong format named, no hint
+    lines, err, code = run(capsys, str(OCDS / "release-package_encoding-iso-8859-1.json"))
+    assert lines == [] and code == 2
+    assert "release-package_encoding-iso-8859-1.json is not UTF-8 (1 record(s) read, none in UTF-8); JSON is UTF-8: " \
+        "convert it first, e.g. iconv -f ISO-8859-1 -t UTF-8" in err

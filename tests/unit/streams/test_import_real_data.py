@@ -764,3 +764,13 @@ def test_two_files_of_different_formats_concatenated_convert_what_reads_and_exit
     mixed.write_text((OURS / "mixed-pep.ftm.json").read_text() + (OURS / "mixed-stake.bods.json").read_text())
     lines, err, code = run_import(capsys, str(mixed))
     assert code == 1 and lines and "malformed_json" in err, err
+
+
+def test_a_feed_state_given_for_a_file_that_is_no_delta_feed_is_refused(capsys, tmp_path):
+    # it was ignored: neither read nor written, and the feed the user thought kept started afresh next time
+    state = tmp_path / "feed.state.jsonl"
+    with pytest.raises(SystemExit) as stopped:
+        main(["import", str(OURS / "procurement.ftm.json"), "--state", str(state), "--quiet"])
+    assert stopped.value.code == 2
+    assert "--state keeps the state of an FtM delta feed (lines of op/entity), not of ftm" in capsys.readouterr().err
+    assert not state.exists()
