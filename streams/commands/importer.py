@@ -121,7 +121,13 @@ def run_import(args: argparse.Namespace) -> int:
             else:
                 refuse_non_json(path, args.file)
                 reader = JsonValues(path, report, progress=not args.quiet and sys.stderr.isatty())
-                fmt = args.format if args.format != "auto" else detect_format(reader)
+                detected = detect_format(reader)
+                if args.format not in ("auto", detected) and detected != "ftm":
+                    # (ftm is what detection falls back to: the format given then decides, record by record)
+                    raise SystemExit(refusal("import", f"{input_name(args.file)} reads as {detected}, not "
+                                                       f"{args.format}: leave --format out (the format is detected) "
+                                                       "or check that this is the file meant"))
+                fmt = args.format if args.format != "auto" else detected
                 if getattr(args, "previous", None) is not None:
                     raise SystemExit(refusal("import", f"--previous reads the earlier snapshot of a MiCA register, "
                                                        f"not {fmt} (a delta feed retracts with its own --state)"))

@@ -37,3 +37,13 @@ def test_kek_records_are_detected_and_imported_the_same_twice(capsys, tmp_path):
     assert {e.relation_type.value for e in events} == {"ownership", "control", "regulates"}
     again, _, _ = run(capsys, str(path), "--format", "kek")
     assert again == first
+
+
+def test_a_format_given_that_the_file_is_not_is_refused(capsys):
+    from tests.unit.streams.test_import_ocds import run  # (it takes a refusal of the whole input)
+
+    # --format wikidata on a KEK file: "converted 0 ... not converted: Wikidata radio 1", exit 0
+    path = sorted((Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "kek").glob("media-*.json"))[0]
+    lines, err, code = run(capsys, str(path), "--format", "wikidata")
+    assert lines == [] and code == 2
+    assert f"{path.name} reads as kek, not wikidata: leave --format out" in err
