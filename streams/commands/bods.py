@@ -70,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
     statements = list(bods_from_stakes(stakes, config.ownership.rule, day or dt.date.min))
     json.dump(statements, sys.stdout, ensure_ascii=False, indent=1)
     sys.stdout.write("\n")
-    print(f"export-bods: {len(stakes)} indirect stakes ({config.ownership.rule} rule) as of {day}; "
+    when = f"as of {day}" if day is not None else "(no event: no date)"
+    print(f"export-bods: {len(stakes)} indirect stakes ({config.ownership.rule} rule) {when}; "
           f"{rejected} lines rejected", file=sys.stderr)
     return 1 if rejected else 0
 

@@ -262,3 +262,10 @@ def test_events_of_a_schema_version_this_one_does_not_read_are_named_so(capsys, 
     code, err = _refusal_of(capsys, tmp_path, newer)
     assert code == 2 and "is not relationship events this version reads (line 1: schema_version '9.0' is not " \
         "supported" in err and "need the coi-risk that writes it" in err and "coi-risk import" not in err
+
+
+def test_export_bods_of_an_empty_file_names_no_date(capsys, tmp_path):
+    path = tmp_path / "empty.jsonl"
+    path.write_text("")
+    assert main(["export-bods", str(path)]) == 0
+    assert "0 indirect stakes (eu rule) (no event: no date); 0 lines rejected" in capsys.readouterr().err  # "as of None"
