@@ -71,9 +71,10 @@ def run(args) -> int:
         as_of = [json.loads(s.model_dump_json()) for s in processor.engine.score_all(as_of=args.as_of)]
         subjects = (args.entity,) if args.entity is None else (args.entity, processor.engine.canonical(args.entity))
         report["as_of_scores"] = [s for s in as_of if any(matches_subject(s, pair, subject) for subject in subjects)]
-    (out / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
-    (out / "report.md").write_text(render_markdown(report))
-    (out / "report.html").write_text(render_html(report))
+    renderers = {"report.md": render_markdown, "report.html": render_html,
+                 "report.json": lambda r: json.dumps(r, indent=2, sort_keys=True) + "\n"}
+    for name in REPORT_FILES:
+        (out / name).write_text(renderers[name](report))
     print(f"wrote {out}/report.md, report.html, report.json: {len(report['timeline'])} score changes, "
           f"{len(report['alert_transitions'])} alert transitions", file=sys.stderr)
     return 0

@@ -93,7 +93,7 @@ def not_relationship_events(file: str, lines: Iterable[bytes]) -> str | None:
     up to the first line that is an event or a broken one, or `NOT_EVENTS_AFTER` lines that are none."""
     from schemas.validation import EventRejected, parse_event
 
-    leading: list[tuple[int, EventRejected]] = []
+    leading: list[tuple[int, EventRejected, bool]] = []  # (line number, why, whether it states a schema version)
     for number, line in enumerate(lines, start=1):
         line = without_byte_order_mark(line, number).rstrip(b"\r\n")
         if not line.strip():
@@ -103,29 +103,29 @@ def not_relationship_events(file: str, lines: Iterable[bytes]) -> str | None:
         except EventRejected as rejection:
             if rejection.reason.value not in NOT_EVENT_REASONS and rejection.reason.value != "payload_too_large":
                 return None  # a broken event: the worker dead-letters it with its reason
-            leading.append((number, rejection))
+            leading.append((number, rejection, rejection.reason.value == "unknown_schema_version"
+                            and _states_a_schema_version(line)))
             if len(leading) == NOT_EVENTS_AFTER:
                 break
             continue
         return None
     if not leading:
         return None  # empty
-    return not_events_message(file, leading)
-
-
-_NO_VERSION = "schema_version None "  # (how `schemas.validation` says an object gives none: an entity, a statement)
-
-
-def not_events_message(file: str, leading: list[tuple[int, EventRejected]]) -> str:
-    """What the refusal of a file that is no relationship events says: events of a schema version this one does
-    not read are named as such (convert them with a newer coi-risk, not `import`)."""
-    number, rejection = leading[0]
-    if all(other.reason.value == "unknown_schema_version" and not other.message.startswith(_NO_VERSION)
-           for _, other in leading):
+    number, rejection, _ = leading[0]
+    if all(versioned for _, _, versioned in leading):
+        # events of a schema version this one does not read: a newer coi-risk reads them, `import` does not
         return (f"{file} is not relationship events this version reads (line {number}: {rejection.message}); "
                 "events of another schema version need the coi-risk that writes it")
     return (f"{file} is not relationship events ({rejection.reason.value} on line {number}); convert FtM, BODS, "
             f"Wikidata or a register's file first with `coi-risk import {file}`")
+
+
+def _states_a_schema_version(line: bytes) -> bool:
+    """Whether a line that parsed as JSON (an object: its schema version was read) names a schema version at all, as
+    events do (an FtM entity or a BODS statement names none)."""
+    import json
+
+    return "schema_version" in json.loads(line)
 
 
 def refuse_non_events(file: str | None, command: str) -> int | None:
@@ -133,8 +133,7 @@ def refuse_non_events(file: str | None, command: str) -> int | None:
     (or not given, or not a regular file: a pipe is checked as it is read, `checked_lines`)."""
     if file is None or file == "-" or not Path(file).is_file():
         return None
-    path = Path(file)
-    with path.open("rb") as stream:
+    with Path(file).open("rb") as stream:
         why = not_relationship_events(file, stream)
     return None if why is None else refusal(command, why)
 

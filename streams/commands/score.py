@@ -19,8 +19,7 @@ from scoring import Engine
 from scoring.resolution import ResolvingEngine
 from scoring.config import BAND_ORDER
 from streams.commands.exits import EXIT_USAGE
-from streams.commands.inputs import (NOT_EVENT_REASONS, NOT_EVENTS_AFTER, not_events_message, refuse_unusable_input,
-                                     validity_date, without_byte_order_mark)
+from streams.commands.inputs import checked_lines, refuse_unusable_input, validity_date, without_byte_order_mark
 from streams.config import SettingsError, load_scoring_config
 from streams.render import printable, render_ranking
 
@@ -43,16 +42,6 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def _not_events(path: str, leading: list[tuple[int, EventRejected]]) -> int:
-    print(f"coi-risk score: {not_events_message(path, leading)}", file=sys.stderr)
-    return EXIT_USAGE
-
-
-def _report_rejections(path: str, rejections: list[tuple[int, EventRejected]]) -> None:
-    for number, rejection in rejections:
-        print(f"{path}:{number}: {rejection.reason.value}: {printable(rejection.message)}", file=sys.stderr)
-
-
 def run(args: argparse.Namespace) -> int:
     if (refused := refuse_unusable_input(args.file, "score")) is not None:
         return refused
@@ -68,11 +57,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"coi-risk score: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return EXIT_USAGE
     applied = rejected = 0
-    # Lines that are no events at all, while nothing has applied yet: two of them (or a file of nothing else) mean
-    # the file is not relationship events (one line says so); one bad first line in an events file is just a bad line.
-    leading: list[tuple[int, EventRejected]] = []
     with stream:
-        for number, line in enumerate(stream, start=1):
+        # a file that is no events at all (FtM, BODS, CSV: its first lines say so) is one line, not a rejection a line
+        lines, refused = checked_lines(args.file, stream, "score")
+        if refused is not None:
+            return refused
+        for number, line in enumerate(lines, start=1):
             line = without_byte_order_mark(line, number)
             if not line.strip():
                 continue
@@ -80,23 +70,12 @@ def run(args: argparse.Namespace) -> int:
             try:
                 event = parse_event(line)
             except EventRejected as rejection:
-                if applied == 0 and len(leading) == rejected and rejection.reason.value in NOT_EVENT_REASONS:
-                    leading.append((number, rejection))
-                    if len(leading) == NOT_EVENTS_AFTER:
-                        return _not_events(args.file, leading)
-                else:
-                    _report_rejections(args.file, leading)
-                    leading = []
-                    print(f"{args.file}:{number}: {rejection.reason.value}: {printable(rejection.message)}",
-                          file=sys.stderr)
+                print(f"{args.file}:{number}: {rejection.reason.value}: {printable(rejection.message)}",
+                      file=sys.stderr)
                 rejected += 1
                 continue
-            _report_rejections(args.file, leading)
-            leading = []
             engine.apply(event, raw=line)
             applied += 1
-    if applied == 0 and leading:
-        return _not_events(args.file, leading)
     floor = BAND_ORDER[Band(args.min_band)]
     ranked = [s for s in engine.scores() if BAND_ORDER[s.band] >= floor]
     if args.json:
