@@ -13,9 +13,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
-from streams.commands.inputs import refuse_non_events, refuse_unusable_input
+from streams.commands.inputs import checked_lines, refuse_non_events, refuse_unusable_input
 from streams.config import add_connection_flags, settings_from_args
 
 SEED = Path(__file__).resolve().parents[2] / "examples" / "binance-wlfi.jsonl"
@@ -62,11 +63,19 @@ def _wait_ready(url: str, worker: subprocess.Popen, timeout: float = 90.0) -> No
     raise SystemExit(f"the worker was not ready at {url} within {timeout:.0f}s")
 
 
+def _outcome(seen: Counter, sent: int, settings) -> str:
+    """The demo's last line: what it showed of the events it published."""
+    letters = seen["dead-letters"]
+    refused = (f"; {letters} of them dead-lettered (`coi-risk tail dead-letters --topic {settings.dead_letter_topic} "
+               "--from-beginning` lists them)") if letters else ""
+    return f"{sent} events published, {seen['alerts']} alerts shown{refused}"
+
+
 def run(args) -> int:
     from streams.broker import LocalBroker
     from streams.commands.produce import produce_lines, report_failures
-    from streams.commands.tail import follow
-    from streams.render import render_alert
+    from streams.commands.tail import follow_kinds
+    from streams.render import render_alert, render_dead_letter
     from streams.snapshots import SUFFIX
     from streams.topics import recreate_topics
 
@@ -75,7 +84,8 @@ def run(args) -> int:
     if (refused := refuse_non_events(args.file, "demo")) is not None:
         return refused
     settings = _demo_settings(args)
-    started_broker = worker = None
+    started_broker = worker = summary = None
+    seen: Counter = Counter()  # alerts and dead letters shown
     # a demo ended by `kill` (a supervisor, `timeout make demo`) or by a closed terminal stops as one ended by Ctrl-C:
     # without this the worker kept serving on its port and the broker (in its own session) kept running
     previous = {signum: signal.signal(signum, _interrupt) for signum in _ENDING_SIGNALS}
@@ -102,19 +112,30 @@ def run(args) -> int:
         base = f"http://{settings.web_host}:{settings.web_port}"
         _wait_ready(f"{base}/ready", worker)
         print(f"worker ready; metrics at {base}/metrics, top risks at {base}/scores/top", file=sys.stderr)
-        with open(args.file, "rb") as lines:
+        with open(args.file, "rb") as stream:
+            lines, refused = checked_lines(args.file, stream, "demo")  # a pipe (`--file <(zcat f)`): as it is read
+            if refused is not None:
+                return refused
             summary = produce_lines(settings, lines, settings.events_topic, progress=False)
         if report_failures(summary, settings.events_topic):
             if summary["interrupted"]:  # a Ctrl-C while publishing stops the demo, as one while it follows alerts
                 raise KeyboardInterrupt
             print("the demo goes on with the events that were published", file=sys.stderr)
-        print(f"published {summary['sent']} events from {args.file}; alerts as they arrive (Ctrl-C to stop):\n",
-              file=sys.stderr)
-        for _, alert in follow(settings, "alerts", from_beginning=True, idle_timeout=args.exit_after_idle):
-            print(render_alert(alert) + "\n", flush=True)
+        print(f"published {summary['sent']} events from {args.file}; alerts as they arrive, and the events the "
+              "worker could not use as dead letters (Ctrl-C to stop):\n", file=sys.stderr)
+        # the dead letters beside the alerts: a demo of one's own file that showed alerts only let the events the
+        # worker refused (a misspelt relation type, a date it cannot read) go unnoticed
+        outputs = {"alerts": settings.alerts_topic, "dead-letters": settings.dead_letter_topic}
+        for kind, _, item in follow_kinds(settings, outputs, from_beginning=True,
+                                          idle_timeout=args.exit_after_idle):
+            seen[kind] += 1
+            print((render_alert(item) if kind == "alerts" else "DEAD LETTER " + render_dead_letter(item)) + "\n",
+                  flush=True)
     except KeyboardInterrupt:
         print("\nstopping ...", file=sys.stderr)
     finally:
+        if summary is not None:
+            print(_outcome(seen, summary["sent"], settings), file=sys.stderr)
         for signum in previous:  # the clean-up runs to its end
             signal.signal(signum, signal.SIG_IGN)
         try:

@@ -200,9 +200,10 @@ _ANSWER_TIMEOUT_S = 120.0  # for the broker's acknowledgement of the dead letter
 class NotPublished(Exception):
     """The file did not reach the log completely: a snapshot of part of it would not be the log the worker reads."""
 
-    def __init__(self, exit_code: int, why: str = ""):
+    def __init__(self, exit_code: int, why: str = "", refused: bool = False):
         super().__init__(why)
-        self.exit_code, self.why = exit_code, why
+        # refused: the file is no relationship events (said by the publishing process); nothing of it was published
+        self.exit_code, self.why, self.refused = exit_code, why, refused
 
 
 class Publishing:
@@ -229,16 +230,18 @@ class Publishing:
                 if self._answers.poll():  # also true once the child's end is closed: it exited
                     self.summary = self._answers.recv()
                     self._process.join()
-                    return True
             except EOFError:
                 pass
             else:
-                if self._process.is_alive():
+                if self.summary is None and self._process.is_alive():
                     return False
-            self._process.join()
-            raise NotPublished(EXIT_FAILED, f"the publishing process stopped (exit code {self._process.exitcode}) "
-                                            "before it reported")
-        return self.summary is not None
+            if self.summary is None:
+                self._process.join()
+                raise NotPublished(EXIT_FAILED, f"the publishing process stopped (exit code "
+                                                f"{self._process.exitcode}) before it reported")
+        if "refused" in self.summary:
+            raise NotPublished(self.summary["refused"], refused=True)
+        return True
 
     def wait_for_topic(self, timeout_s: float = 120.0) -> dict[int, int]:
         """The first offset of each partition of the input topic, once it exists (publishing may create it)."""
@@ -266,6 +269,8 @@ class Publishing:
 
     def refuse(self, exc: NotPublished) -> int:
         self.stop()
+        if exc.refused:
+            return exc.exit_code  # the publishing process said why
         if exc.why:
             print(exc.why, file=sys.stderr)
         print("not loading: publish the file completely first (the lines that reached the log stay there: publish "
@@ -275,8 +280,13 @@ class Publishing:
 
 
 def _publish(settings, path: str, progress: bool, answer) -> None:
+    from streams.commands.inputs import checked_lines
     from streams.commands.produce import produce_lines
 
     with Path(path).open("rb") as source:
-        answer.send(produce_lines(settings, source, settings.events_topic, progress=progress))
+        # a pipe (`coi-risk load <(zcat f)`), which the parent could not look at without taking its lines: checked as
+        # it is read here, before any of it reaches the input log
+        lines, refused = checked_lines(path, source, "load")
+        answer.send({"refused": refused} if refused is not None else
+                    produce_lines(settings, lines, settings.events_topic, progress=progress))
     answer.close()

@@ -58,10 +58,18 @@ def follow(settings, kind: str, from_beginning: bool, idle_timeout: float | None
     """Yields (raw bytes, parsed model) from the topic of `kind` (or `topic`), forever or until idle. While the
     topic does not exist, `waiting(topic)` is called once; with `strict`, a topic still missing when the idle
     timeout ends raises `TopicMissing` (else the generator just ends)."""
+    for _, raw, item in follow_kinds(settings, {kind: topic_of(settings, kind, topic)}, from_beginning, idle_timeout,
+                                     waiting, strict):
+        yield raw, item
+
+
+def follow_kinds(settings, topics: dict[str, str], from_beginning: bool, idle_timeout: float | None = None,
+                 waiting=None, strict: bool = False):
+    """Yields (kind, raw bytes, parsed model) from the topics of several kinds (kind -> topic) at once, as they
+    arrive, with `follow`'s waiting for topics that do not exist yet and its idle timeout (no message on any)."""
     from kafka import KafkaConsumer
 
-    model = _KINDS[kind][1]
-    topic = topic_of(settings, kind, topic)
+    kind_of = {topic: kind for kind, topic in topics.items()}
     consumer = KafkaConsumer(group_id=None, enable_auto_commit=False,
                              auto_offset_reset="earliest" if from_beginning else "latest",
                              consumer_timeout_ms=int(idle_timeout * 1000) if idle_timeout else float("inf"),
@@ -69,23 +77,25 @@ def follow(settings, kind: str, from_beginning: bool, idle_timeout: float | None
     try:
         # Subscribing to a missing topic makes the broker auto-create it with its defaults (not compacted, 7 days,
         # 1 partition), which the worker's `ensure_topics` never alters; kafka-python 3.0 ignores
-        # allow_auto_create_topics=False. So wait until the topic exists (asking for all topics creates none).
+        # allow_auto_create_topics=False. So wait until the topics exist (asking for all topics creates none).
         deadline = time.monotonic() + idle_timeout if idle_timeout else None
-        told = False
-        while not consumer.partitions_for_topic(topic):
-            if waiting is not None and not told:
-                waiting(topic)
-                told = True
+        told = set()
+        while missing := [topic for topic in kind_of if not consumer.partitions_for_topic(topic)]:
+            for topic in missing:
+                if waiting is not None and topic not in told:
+                    waiting(topic)
+                    told.add(topic)
             if deadline is not None and time.monotonic() >= deadline:
                 if strict:
-                    raise TopicMissing(topic)
+                    raise TopicMissing(missing[0])
                 return
             time.sleep(0.5)
-        consumer.subscribe([topic])
+        consumer.subscribe(list(kind_of))
         for message in consumer:
             if message.value is None:
                 continue
-            yield message.value, model.model_validate_json(message.value)
+            kind = kind_of[message.topic]
+            yield kind, message.value, _KINDS[kind][1].model_validate_json(message.value)
     finally:
         consumer.close()
 

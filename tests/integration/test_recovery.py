@@ -603,3 +603,26 @@ def test_a_worker_that_lost_its_snapshots_after_a_bulk_load_continues_the_loads_
                        if json.loads(line)["role"] == "alerts"]
     by_id = lambda alerts: {(a["alert_id"], a["sequence"]): a for a in alerts}  # noqa: E731
     assert by_id(replayed_alerts) == by_id(alert for _, alert in published)
+
+
+def test_a_bulk_load_of_a_pipe_that_is_no_events_publishes_none_of_it(pipeline, tmp_path):
+    """`coi-risk load <(zcat register.csv.gz)`: the checks before anything is published cannot look into a pipe
+    without taking its lines, and the publishing process read it unchecked: its CSV rows reached the input topic,
+    which keeps them for ever, and every replay dead-lettered them again."""
+    from streams.bulk import last_bulk_load
+    from streams.recovery import log_end_offsets
+
+    settings, _ = pipeline
+    fifo = tmp_path / "register.csv"
+    os.mkfifo(fifo)
+    writer = subprocess.Popen(["sh", "-c", f"cat > '{fifo}'"], stdin=subprocess.PIPE)
+    try:
+        writer.stdin.write(b"lei,name,home_member_state\n529900T8BM49AURSDO55,Example CASP,DE\n")
+        writer.stdin.close()
+        refused = cli(settings, "load", str(fifo), "--quiet", expect=2)
+    finally:
+        writer.wait(timeout=30)
+    assert f"coi-risk load: {fifo} is not relationship events (malformed_json on line 1)" in refused.stderr
+    assert "publish the file completely first" not in refused.stderr  # nothing of it was published
+    assert set(log_end_offsets(settings).values()) <= {0}
+    assert last_bulk_load(settings) is None and snapshot_files(settings) == []

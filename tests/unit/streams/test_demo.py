@@ -71,7 +71,7 @@ def _fake_demo(monkeypatch, follow, already_running=False):
     monkeypatch.setattr("streams.commands.produce.produce_lines",
                         lambda *a, **k: {"sent": 29, "interrupted": False})
     monkeypatch.setattr("streams.commands.produce.report_failures", lambda summary, topic: False)
-    monkeypatch.setattr("streams.commands.tail.follow", follow)
+    monkeypatch.setattr("streams.commands.tail.follow_kinds", follow)
     return demo, workers
 
 
@@ -127,3 +127,91 @@ def test_ctrl_c_while_the_broker_starts_stops_it(monkeypatch, capsys):
         code = 130  # it escaped the demo's clean-up
     assert code == 0 and _Broker.instances[0].stopped and not workers
     assert "local broker stopped" in capsys.readouterr().err
+
+
+
+def _demo_outputs(extra: bytes):
+    """What the demo's worker publishes for the seed and `extra`: (kind, None, model) as `follow_kinds` yields them."""
+    import json
+
+    from schemas import Alert, DeadLetter
+    from scoring import AlertTracker, Engine, ScoringConfig
+    from streams.processor import EventProcessor, InputRecord
+
+    config = ScoringConfig.load()
+    processor = EventProcessor(Engine(config), AlertTracker(config))
+    found = []
+    for offset, line in enumerate([*SEED.read_bytes().splitlines(), extra]):
+        key = json.loads(line).get("relation_id", "").encode()
+        for out in processor.process(InputRecord(line, key, "demo.coi-relationship-events", 0, offset,
+                                                 1_767_225_600_000)).outbound:
+            if out.role == "alerts":
+                found.append(("alerts", out.value, Alert.model_validate_json(out.value)))
+            elif out.role == "dead_letters":
+                found.append(("dead-letters", out.value, DeadLetter.model_validate_json(out.value)))
+    return found
+
+
+def test_the_demo_shows_the_events_the_worker_could_not_use_and_counts_them(monkeypatch, capsys):
+    # a demo of one's own file showed alerts only: an event the worker refused went unnoticed
+    import json
+
+    misspelt = json.loads(SEED.read_bytes().splitlines()[0])
+    misspelt.update(event_id="mine-001", relation_type="owns_lots")
+    outputs = _demo_outputs(json.dumps(misspelt).encode())
+    assert [kind for kind, _, _ in outputs].count("dead-letters") == 1
+    followed = []
+
+    def follow(settings, topics, **kwargs):
+        followed.append(topics)
+        yield from outputs
+
+    demo, _ = _fake_demo(monkeypatch, follow)
+    assert demo.run(build_parser().parse_args(["demo", "--file", str(SEED)])) == 0
+    assert followed == [{"alerts": "demo.coi-alerts", "dead-letters": "demo.coi-dead-letters"}]
+    out, err = capsys.readouterr()
+    letters = [line for line in out.splitlines() if line.startswith("DEAD LETTER")]
+    assert len(letters) == 1 and "owns_lots" in letters[0]
+    alerts = sum(kind == "alerts" for kind, _, _ in outputs)
+    assert out.count("[RAISED") == alerts > 0
+    assert err.splitlines()[-2:-1] == [
+        f"29 events published, {alerts} alerts shown; 1 of them dead-lettered (`coi-risk tail dead-letters --topic "
+        "demo.coi-dead-letters --from-beginning` lists them)"]
+
+
+def test_a_demo_without_dead_letters_says_only_what_it_showed(monkeypatch, capsys):
+    def follow(settings, topics, **kwargs):
+        yield from ()
+
+    demo, _ = _fake_demo(monkeypatch, follow)
+    assert demo.run(build_parser().parse_args(["demo", "--file", str(SEED)])) == 0
+    assert "29 events published, 0 alerts shown\n" in capsys.readouterr().err
+
+
+def test_a_pipe_of_no_events_is_refused_before_any_of_it_is_published(monkeypatch, capsys, tmp_path):
+    # `--file <(cat register.csv)`: the checks before the broker starts cannot look into a pipe without taking its
+    # lines, so it is checked as it is read; its CSV rows reached the demo's input topic
+    import threading
+
+    fifo = tmp_path / "register.csv"
+    os.mkfifo(fifo)
+
+    def write():
+        with open(fifo, "wb") as pipe:
+            pipe.write(b"lei,name,home_member_state\n529900T8BM49AURSDO55,Example CASP,DE\n")
+
+    writer = threading.Thread(target=write)
+    writer.start()
+
+    def follow(*args, **kwargs):
+        raise AssertionError("the demo went on with a file of no events")
+
+    demo, workers = _fake_demo(monkeypatch, follow)
+    published = []
+    monkeypatch.setattr("streams.commands.produce.produce_lines", lambda *a, **k: published.append(a))
+    assert demo.run(build_parser().parse_args(["demo", "--file", str(fifo)])) == 2
+    writer.join(timeout=10)
+    assert not published and signal.SIGTERM in workers[0].signals
+    err = capsys.readouterr().err
+    assert f"coi-risk demo: {fifo} is not relationship events (malformed_json on line 1)" in err
+    assert "events published" not in err
