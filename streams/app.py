@@ -529,7 +529,9 @@ class Pipeline:
         for partition, offset in state.offsets.items():
             self.metrics.snapshot_loaded_offset.labels(partition=str(partition)).set(offset)
         with contextlib.suppress(OSError):  # removed since (a newer one written by another worker): a gauge only
-            self.metrics.snapshot_bytes.set(path.stat().st_size)
+            written = path.stat()
+            self.metrics.snapshot_bytes.set(written.st_size)
+            self.metrics.snapshot_written_at.set(written.st_mtime)
         log.info("loaded snapshot %s at offsets %s (%d relations) in %.2fs (%.2fs of it after the first "
                  "assignment)", path, state.offsets, self.engine.stats()["relations"], loading,
                  time.perf_counter() - waited)
@@ -657,6 +659,7 @@ class Pipeline:
             pid = self.snapshots.save_in_child(state)
         except Exception as exc:  # noqa: BLE001 - a snapshot that cannot be taken costs a longer restart only
             log.error("snapshot not taken: %s: %s", type(exc).__name__, exc)
+            self.metrics.snapshot_failures.labels(writer="child").inc()
             return
         pause = time.perf_counter() - started
         self.metrics.snapshot_pause.labels(writer="child").observe(pause)
@@ -786,6 +789,7 @@ class Pipeline:
                 log.warning("no snapshot at stop: no room to write it (%s)", room.describe())
                 return
         except TimeoutError:  # (asyncio's is the builtin since 3.11)
+            self.metrics.snapshot_failures.labels(writer=writer).inc()
             if writer == "thread":  # it dies with the process; its file goes now (unlinked, the write goes nowhere)
                 self.snapshots.remove_temporaries_of(os.getpid())
             log.warning("no snapshot at stop: not written within snapshot_at_stop_seconds (%.1fs left of it): given "
@@ -793,10 +797,12 @@ class Pipeline:
             return
         except Exception as exc:  # noqa: BLE001 - a longer restart, never an event
             log.error("snapshot at stop failed: %s: %s", type(exc).__name__, exc)
+            self.metrics.snapshot_failures.labels(writer=writer).inc()
             return
         self._saved(offsets)
         self._events_since_snapshot = 0
         self.metrics.snapshots_written.labels(writer=writer).inc()
+        self.metrics.snapshot_written_at.set(time.time())
         try:  # (another worker's newer file may be the newest on a shared volume: a name for the log only)
             path = self.snapshots.paths()[0]
             written = f"{path.name} at offsets {offsets}: {path.stat().st_size} bytes"
@@ -819,6 +825,7 @@ class Pipeline:
         path = self.snapshots.paths()[0]
         self.metrics.snapshots_written.labels(writer="child").inc()
         self.metrics.snapshot_bytes.set(path.stat().st_size)
+        self.metrics.snapshot_written_at.set(time.time())
         log.info("snapshot %s at offsets %s: %d bytes, paused the stream %.3fs, written by pid %d in %.3fs",
                  path.name, offsets, path.stat().st_size, pause, pid, time.perf_counter() - started)
 
@@ -857,15 +864,18 @@ class Pipeline:
         except asyncio.CancelledError:
             if not writing.cancelled() and writing.exception() is not None:
                 log.error("snapshot write failed: %s: %s", type(writing.exception()).__name__, writing.exception())
+                self.metrics.snapshot_failures.labels(writer="thread").inc()
             raise
         except Exception as exc:  # noqa: BLE001 - as for a forked write: a longer restart, never an event
             log.error("snapshot write failed: %s: %s", type(exc).__name__, exc)
+            self.metrics.snapshot_failures.labels(writer="thread").inc()
             return
         self._saved(state.offsets)
         self._last_write_seconds = pause
         self.metrics.snapshot_pause.labels(writer="thread").observe(pause)
         self.metrics.snapshots_written.labels(writer="thread").inc()
         self.metrics.snapshot_bytes.set(size)
+        self.metrics.snapshot_written_at.set(time.time())
         log.info("snapshot %s at offsets %s: %d bytes, written in a thread while the stream waited %.3fs",
                  path.name, state.offsets, size, pause)
 
@@ -874,6 +884,7 @@ class Pipeline:
         if not future.cancelled() and future.exception() is not None:
             exc = future.exception()  # a failed snapshot costs a longer restart, never an event
             log.error("snapshot write failed: %s: %s", type(exc).__name__, exc)
+            self.metrics.snapshot_failures.labels(writer="child").inc()
 
     def _observe_latency(self, outcome, append_timestamp: float | None) -> None:
         if outcome.event is None or not outcome.outbound:

@@ -10,7 +10,7 @@ import math
 import time
 from collections.abc import Callable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 from schemas import AlertState, Band, RejectReason
 from streams.memory import ForkRoom
@@ -18,7 +18,10 @@ from streams.memory import ForkRoom
 # Scoring is sub-millisecond to tens of milliseconds; end-to-end spans broker round trips and batching. 0.5 is
 # CoiScoringLatencyHigh's threshold: histogram_quantile interpolates inside a bucket, so a threshold that is no
 # bucket boundary fires on latencies below it (a p99 of 0.3 s read as 0.625 s between 0.25 and 1).
-_SCORING_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+# Above 1 s: an event that holds the worker for seconds (a hub's rescoring) is told from one that holds it for a
+# minute; with 1.0 the last bound, a p99 of 1 s and one of 60 s read the same.
+_SCORING_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                    10.0, 30.0)
 # A fork pauses for milliseconds; a snapshot written in a thread (no room to fork) for the whole write, about 40 s at
 # 1M relations
 _PAUSE_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0,
@@ -96,6 +99,15 @@ class PipelineMetrics:
                                         "worker's cgroup, less snapshot_fork_reserve_mb", registry=registry)
         self.snapshot_bytes = Gauge("coi_snapshot_bytes", "Size of the last snapshot written or loaded",
                                     registry=registry)
+        # A full or read-only disk failed every snapshot with a log line only: the next restart replayed the whole
+        # log and nothing told the operator before (CoiSnapshotsFailing)
+        self.snapshot_failures = Counter("coi_snapshot_failures", "Snapshot writes that failed or were given up, by "
+                                         "writer (child: a forked process; thread: in the worker)", ["writer"],
+                                         registry=registry)
+        self.snapshot_written_at = Gauge("coi_snapshot_last_written_timestamp_seconds", "Unix time the newest "
+                                         "snapshot this worker wrote or loaded was written (NaN: none)",
+                                         registry=registry)
+        self.snapshot_written_at.set(math.nan)
         self.snapshot_fallbacks = Counter("coi_snapshot_fallbacks", "Snapshots skipped at load, by reason "
                                           "(corrupt, incompatible, unauthenticated, unreadable, unloadable; "
                                           "past_the_log: loaded, then dropped as written from another log)",
@@ -112,6 +124,9 @@ class PipelineMetrics:
         self.gc_frozen_objects = Gauge("coi_gc_frozen_objects", "Objects moved out of the collector's generations "
                                        "by the heap's freezes (gc.get_freeze_count())", registry=registry)
         self.gc_frozen_objects.set_function(gc.get_freeze_count)
+        # process_resident_memory_bytes, process_cpu_seconds_total, open fds: what the runbooks size the worker
+        # and its snapshot writer's room by (the registry is the worker's own, without the default collectors)
+        ProcessCollector(registry=registry)
         self._pairs: set[tuple[str, str]] = set()
 
     def count_pair_alert(self, actor: str, counterparty: str) -> None:
@@ -149,6 +164,7 @@ class PipelineMetrics:
         """Create every known label combination at 0, so rate() and increase() see the first event too."""
         for writer in SNAPSHOT_WRITERS:
             self.snapshots_written.labels(writer=writer)
+            self.snapshot_failures.labels(writer=writer)
             self.snapshot_pause.labels(writer=writer)
         for reason in RejectReason:
             self.events_rejected.labels(reason=reason.value)

@@ -44,11 +44,17 @@ OUTPUT_PATH = Path(__file__).resolve().parent / "dashboards" / "coi-risk.json"
 # (4 x scrape interval), so it also covers the 5s local scrape configuration.
 PROMETHEUS_SUBSTITUTES = {
     "$__rate_interval": "1m",
+    "$__interval": "1m",
     "$__range": "1h",
 }
 
 RATE = "$__rate_interval"
 RANGE = "$__range"
+# A bar is the count in its own interval: the window is the step ($__interval, at least BAR_MIN_INTERVAL, a few
+# scrapes). With $__rate_interval (1m) at a 15 s step the windows overlapped and one alert drew four bars.
+BAR_WINDOW = "$__interval"
+BAR_MIN_INTERVAL = "1m"
+BAR_MIN_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -226,7 +232,7 @@ ROWS: tuple[RowSpec, ...] = (
             ),
             _spec(
                 "Alerts by band and state",
-                Query(_sum("increase", "coi_alerts_total", by="band, state"), "{{band}} {{state}}"),
+                Query(_sum("increase", "coi_alerts_total", by="band, state", window=BAR_WINDOW), "{{band}} {{state}}"),
                 kind="bars",
                 unit="short",
                 description="Alert transitions (raised, escalated, downgraded, updated, resolved) per band in each interval.",
@@ -300,13 +306,17 @@ ROWS: tuple[RowSpec, ...] = (
             ),
             _spec(
                 "Snapshots by writer",
-                Query(_sum("increase", "coi_snapshots_written_total", by="writer"), "written by {{writer}}"),
-                Query(_sum("increase", "coi_snapshots_skipped_total"), "skipped"),
+                Query(_sum("increase", "coi_snapshots_written_total", by="writer", window=BAR_WINDOW),
+                      "written by {{writer}}"),
+                Query(_sum("increase", "coi_snapshots_skipped_total", window=BAR_WINDOW), "skipped"),
+                Query(_sum("increase", "coi_snapshot_failures_total", by="writer", window=BAR_WINDOW),
+                      "failed ({{writer}})"),
                 kind="bars",
                 unit="short",
                 description=(
                     "Snapshots written by a forked child, or without room to fork by the worker itself "
-                    "(thread), and due snapshots skipped for want of room."
+                    "(thread), due snapshots skipped for want of room, and writes that failed or were given up "
+                    "(CoiSnapshotsFailing: the worker log names the error)."
                 ),
                 width=6,
             ),
@@ -379,9 +389,10 @@ def _timeseries_panel() -> timeseries.Panel:
 
 
 def _bars_panel() -> timeseries.Panel:
-    """The timeseries defaults drawn as stacked bars (counts per interval)."""
+    """The timeseries defaults drawn as stacked bars (counts per interval, each its own: `BAR_WINDOW`)."""
     return (
         _timeseries_panel()
+        .interval(BAR_MIN_INTERVAL)
         .draw_style(common.GraphDrawStyle.BARS)
         .fill_opacity(80)
         .stacking(common_builders.StackingConfig().mode(common.StackingMode.NORMAL))

@@ -105,8 +105,10 @@ def prometheus_fetcher(base_url: str, timeout: float = 30.0) -> Fetch:
     return fetch
 
 
-def substitute(expr: str, rate_interval: str, range_: str) -> str:
-    return expr.replace("$__rate_interval", rate_interval).replace("$__range", range_)
+def substitute(expr: str, rate_interval: str, range_: str, interval: str | None = None) -> str:
+    """`expr` with Grafana's variables filled in; $__interval is the panel's step (`interval`)."""
+    expr = expr.replace("$__rate_interval", rate_interval).replace("$__range", range_)
+    return expr if interval is None else expr.replace("$__interval", interval)
 
 
 def duration(seconds: float) -> str:
@@ -136,14 +138,16 @@ def collect(fetch: Fetch, start: float, end: float, step: float, rate_interval: 
     for row in dashboard.ROWS:
         for spec in row.panels:
             series = []
+            # as Grafana steps a panel: its step is $__interval, never under the panel's minimum interval (bars)
+            panel_step = max(step, dashboard.BAR_MIN_SECONDS) if spec.kind == "bars" else step
             for query in spec.queries:
-                expr = substitute(query.expr, rate_interval, range_)
+                expr = substitute(query.expr, rate_interval, range_, duration(panel_step))
                 if spec.kind in ("stat", "table"):
                     data = fetch("query", {"query": expr, "time": f"{end:.3f}"})
                     samples = [(item["metric"], [item["value"]]) for item in data["result"]]
                 else:
                     data = fetch("query_range", {"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}",
-                                                 "step": f"{step:g}"})
+                                                 "step": f"{panel_step:g}"})
                     samples = [(item["metric"], item["values"]) for item in data["result"]]
                 for labels, values in samples:
                     points = [(float(t), float(v)) for t, v in values]

@@ -130,6 +130,29 @@ def test_the_workers_state_outlives_its_container() -> None:
     assert dockerfile.index("install -d -o 10001") < dockerfile.index("USER 10001:10001")
 
 
+def test_the_brokers_log_outlives_its_container() -> None:
+    """The input topic is the source of truth, kept for ever: with the image's env-built config and no log.dirs,
+    Kafka wrote it to /tmp/kafka-logs in the container's layer, and `docker compose down` and `up` lost it, the
+    alerts and the committed offsets (an operator's review)."""
+    kafka = services()["kafka"]
+    log_dirs = kafka["environment"]["KAFKA_LOG_DIRS"]
+    assert f"kafka-data:{log_dirs}" in kafka["volumes"]
+    assert "kafka-data" in compose()["volumes"]
+
+
+def test_the_image_installs_the_tested_dependencies_from_a_small_context() -> None:
+    """`pip install .` resolved every dependency's dependency afresh at each build: the image was not the set the
+    tests ran with. And without a .dockerignore the build context carried the virtual environment and .run."""
+    dockerfile = DOCKERFILE.read_text()
+    assert re.search(r"^COPY pyproject\.toml requirements\.lock \./$", dockerfile, re.M)
+    assert "pip install --no-cache-dir --constraint requirements.lock ." in dockerfile
+    ignored = {line.strip() for line in (REPO / ".dockerignore").read_text().splitlines()
+               if line.strip() and not line.startswith("#")}
+    assert {".git", ".venv", ".run"} <= ignored
+    copied = set(re.findall(r"^COPY (\S+)", dockerfile, re.M)) | {"requirements.lock"}
+    assert not {path for path in copied if path in ignored}  # nothing the image needs is left out of the context
+
+
 def test_build_contexts_and_dockerfiles_exist() -> None:
     built = {name: s["build"] for name, s in services().items() if "build" in s}
     assert "worker" in built

@@ -252,6 +252,18 @@ def test_top_pairs_panel_ranks_pairs() -> None:
     assert {"actor", "counterparty"} <= label_names(expr)
 
 
+def test_a_bar_counts_its_own_interval_only() -> None:
+    """A bar panel drew `increase(x[$__rate_interval])` (1m) at a 15 s step: the windows overlapped and one alert
+    showed as four bars (an operator's review). Each bar's window is now its step, at least a minute."""
+    bars = [p for p in panels() if p["type"] == "timeseries"
+            and p.get("fieldConfig", {}).get("defaults", {}).get("custom", {}).get("drawStyle") == "bars"]
+    assert {p["title"] for p in bars} >= {"Alerts by band and state", "Snapshots by writer"}
+    for panel in bars:
+        assert panel.get("interval") == "1m", panel["title"]
+        for target in panel["targets"]:
+            assert "[$__interval]" in target["expr"] and "$__rate_interval" not in target["expr"], target["expr"]
+
+
 def test_end_to_end_panel_splits_by_clock() -> None:
     exprs = [e for title, e in generator().panel_queries() if title == "End-to-end latency p50/p99"]
     assert exprs and all("clock" in label_names(e) for e in exprs)

@@ -38,6 +38,8 @@ EXPECTED_ALERTS = {
     "CoiCriticalConflictRaised",
     "CoiSnapshotWriterHasNoRoom",
     "CoiHubNodeEntered",
+    "CoiWorkerDroppedEvents",
+    "CoiSnapshotsFailing",
 }
 SERVER_START_TIMEOUT_S = 30.0
 

@@ -262,6 +262,8 @@ def test_a_failed_thread_write_is_logged_and_the_worker_goes_on(tmp_path, monkey
     asyncio.run(_due_snapshot(pipeline))  # returns: nothing escapes into the batch
     assert "snapshot write failed: OSError" in caplog.text
     assert _counter(pipeline, "coi_snapshots_written_total", writer="thread") == 0
+    assert _counter(pipeline, "coi_snapshot_failures_total", writer="thread") == 1  # CoiSnapshotsFailing
+    assert math.isnan(pipeline.registry.get_sample_value("coi_snapshot_last_written_timestamp_seconds"))
     assert pipeline.snapshots.paths() == []
     assert not pipeline._engine_lock.locked()
 
@@ -344,3 +346,54 @@ def test_a_worker_gone_idle_writes_the_snapshot_due_by_time(tmp_path, monkeypatc
     assert len(pipeline.snapshots.paths()) == 1 and pipeline._events_since_snapshot == 0
     asyncio.run(idle_check())  # and not again until more events
     assert len(pipeline.snapshots.paths()) == 1
+
+
+def test_a_forked_writer_that_fails_is_counted_and_a_written_one_dated(tmp_path, monkeypatch, caplog):
+    # a full or read-only disk failed every snapshot with a log line only (an operator's review): the restart
+    # replayed the whole log and no metric or alert had said so
+    pipeline = _pipeline(tmp_path)
+    monkeypatch.setattr(pipeline, "_fork_room", lambda: _room(fits=True))
+    assert _counter(pipeline, "coi_snapshot_failures_total", writer="child") == 0  # declared at 0: increase() sees 1
+    real_save = SnapshotStore.save
+
+    def read_only(store, state):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(SnapshotStore, "save", read_only)  # in the forked child too
+
+    async def failing():
+        with pytest.raises(RuntimeError, match="exited with"):
+            await _due_snapshot(pipeline)
+        await asyncio.sleep(0)  # the write's done-callback
+
+    asyncio.run(failing())
+    assert pipeline.snapshots.paths() == []
+    assert _counter(pipeline, "coi_snapshot_failures_total", writer="child") == 1
+    assert "snapshot write failed: RuntimeError" in caplog.text
+
+    monkeypatch.setattr(SnapshotStore, "save", real_save)
+    before = time.time()
+    asyncio.run(_due_snapshot(pipeline))
+    assert len(pipeline.snapshots.paths()) == 1
+    assert before <= _counter(pipeline, "coi_snapshot_last_written_timestamp_seconds") <= time.time()
+    assert _counter(pipeline, "coi_snapshot_failures_total", writer="child") == 1
+
+
+def test_a_writer_that_cannot_be_forked_is_counted_as_failed(tmp_path, monkeypatch):
+    pipeline = _pipeline(tmp_path)
+    monkeypatch.setattr(pipeline, "_fork_room", lambda: _room(fits=True))
+
+    def no_fork(store, state):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(SnapshotStore, "save_in_child", no_fork)
+    asyncio.run(_due_snapshot(pipeline))
+    assert _counter(pipeline, "coi_snapshot_failures_total", writer="child") == 1
+
+
+def test_the_worker_exports_its_process_metrics(tmp_path):
+    # the runbooks size the worker and its snapshot writer's room by its resident memory, which the worker's own
+    # registry (without prometheus_client's default collectors) did not export
+    pipeline = _pipeline(tmp_path)
+    assert _counter(pipeline, "process_resident_memory_bytes") > 10 * MB
+    assert _counter(pipeline, "process_cpu_seconds_total") > 0
