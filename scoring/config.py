@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -97,13 +97,17 @@ class TimeConfig(_Section):
     point_in_time_types: frozenset[RelationType]
 
 
+# An ISO 4217 code as events give it (schemas.events): a key in any other form would never apply, silently.
+_CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+_Rate = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+
+
 class AmountConfig(_Section):
     floor: float = Field(gt=0.0)
     full: float = Field(gt=0.0)
     floor_strength: float = _Unit
     unknown_strength: float = _Unit
-    usd_rates: dict[str, float]
-    unknown_currency_rate: float = Field(gt=0.0)
+    usd_rates: dict[_CurrencyCode, _Rate]
 
     @model_validator(mode="after")
     def _ordered(self) -> AmountConfig:
@@ -210,11 +214,14 @@ class ScoringConfig(_Section):
         return 0.0 if rounded == 0 else rounded  # no "-0.0" in published JSON
 
     def amount_strength(self, amount: float | None, currency: str | None) -> float:
-        """Log scale between the floor and the full amount, in USD at the configured rough rates."""
+        """Log scale between the floor and the full amount, in USD at the configured rough rates. A sum in a
+        currency without a rate is of a size we cannot weigh, as a payment stated without its sum is: read as
+        dollars, a billion guaraníes (130k USD) weighed as a billion dollars."""
         cfg = self.amounts
-        if amount is None:
+        rate = cfg.usd_rates.get(currency or "USD")
+        if amount is None or rate is None:
             return cfg.unknown_strength
-        usd = amount * cfg.usd_rates.get(currency or "USD", cfg.unknown_currency_rate)
+        usd = amount * rate
         if usd <= cfg.floor:
             return cfg.floor_strength
         position = min(1.0, math.log10(usd / cfg.floor) / math.log10(cfg.full / cfg.floor))

@@ -50,3 +50,48 @@ def test_amount_strength_is_logarithmic():
     assert config.amount_strength(None, None) == config.amounts.unknown_strength
     middle = config.amount_strength(1e3 * 10 ** 2.5, "USD")
     assert middle == pytest.approx(config.amounts.floor_strength + (1 - config.amounts.floor_strength) / 2)
+
+
+# The G20's currencies (the African Union has none of its own), and those the importers and fixtures meet: OCDS
+# publishers (MXN, PYG), Prozorro (UAH), the currency names `schemas.values` reads, the examples' SEK and KWD.
+_REAL_CURRENCIES = ("ARS", "AUD", "BRL", "CAD", "CNY", "EUR", "GBP", "IDR", "INR", "JPY", "KRW", "MXN", "RUB",
+                    "SAR", "TRY", "USD", "ZAR", "PYG", "UAH", "CHF", "PLN", "HUF", "CZK", "SEK", "KWD")
+
+
+def test_the_currencies_of_real_data_have_rates():
+    rates = ScoringConfig.load().amounts.usd_rates
+    assert [code for code in _REAL_CURRENCIES if code not in rates] == []
+
+
+def test_one_sum_weighs_alike_in_any_currency_with_a_rate():
+    # about 130,000 USD each (the review's probes): 1bn PYG and 170M KRW read as dollars were ties of 0.84, not 0.40
+    config = ScoringConfig.load()
+    strengths = {code: config.amount_strength(amount, code) for code, amount in
+                 (("USD", 130_000), ("PYG", 1_000_000_000), ("KRW", 170_000_000), ("MXN", 2_400_000))}
+    assert max(strengths.values()) - min(strengths.values()) < 0.05, strengths
+
+
+def test_a_sum_in_a_currency_without_a_rate_is_of_unknown_size():
+    config = ScoringConfig.load()
+    assert "XTS" not in config.amounts.usd_rates  # ISO 4217's code for testing
+    assert config.amount_strength(1e9, "XTS") == config.amount_strength(None, None) == config.amounts.unknown_strength
+    assert config.amount_strength(1, "XTS") == config.amounts.unknown_strength
+
+
+@pytest.mark.parametrize("rates", [
+    {"eur": 1.1},  # events give upper-case ISO codes: a lower-case key would never apply
+    {"EURO": 1.1},
+    {"EUR": 0.0},
+    {"EUR": -1.1},
+    {"EUR": float("inf")},
+    {"EUR": float("nan")},
+])
+def test_invalid_currency_rates_are_rejected(rates):
+    with pytest.raises(ValidationError):
+        ScoringConfig.load(overrides={"amounts": {"usd_rates": rates}})
+
+
+def test_no_rate_stands_in_for_a_currency_without_one():
+    # the fallback rate that read unknown currencies as dollars is gone: a file still setting it is told so
+    with pytest.raises(ValidationError):
+        ScoringConfig.load(overrides={"amounts": {"unknown_currency_rate": 1.0}})

@@ -146,6 +146,16 @@ def test_amounts_count_on_a_log_scale():
     assert large - medium == pytest.approx(medium - small, rel=0.2)  # equal steps per factor of 100
 
 
+def test_a_sum_in_a_currency_without_a_rate_weighs_as_a_payment_without_a_sum():
+    def paid(**money):
+        return pair(world(lambda m: [m("ownership", "minister", "holdco", percentage=100),
+                                     m("payment", "bank", "holdco", **money)]))
+    unstated, unrated = paid(), paid(amount=1_000_000_000, currency="XTS")
+    assert unrated.score == unstated.score  # not a billion dollars: a payment of a size we cannot weigh
+    assert paid(amount=1_000_000_000, currency="USD").score > unrated.score
+    assert "1bn XTS" in unrated.commercial_paths[0].text  # shown as stated
+
+
 def test_stakes_scale_a_direct_ownership_tie():
     def owned(percentage):
         return pair(world(lambda m: [m("ownership", "son", "bank", percentage=percentage),
