@@ -216,12 +216,12 @@ def listed_statements(fact: Relation, limit: int) -> list[Relation]:
     every = statements(fact)
     if len(every) <= limit:
         return every
-    chosen, publishers_seen = {0}, {every[0].citation.publisher}
+    chosen, publishers_seen = {0}, {every[0].citation.source}
     for index, statement in enumerate(every):
         if len(chosen) >= limit:
             break
-        if statement.citation.publisher not in publishers_seen:
-            publishers_seen.add(statement.citation.publisher)
+        if statement.citation.source not in publishers_seen:
+            publishers_seen.add(statement.citation.source)
             chosen.add(index)
     for index in range(len(every)):
         if len(chosen) >= limit:
@@ -235,7 +235,7 @@ def _listed_from_summary(fact: StatedFact, limit: int) -> list[Relation]:
     without a pass over every statement."""
     primary, head = fact.statements[0], fact.statements[1:2 * limit + 1]
     firsts = sorted((evidence.first_order, evidence.first) for publisher, evidence in fact.by_publisher.items()
-                    if publisher != primary.citation.publisher)
+                    if publisher != primary.citation.source)
     chosen = [statement for _, statement in firsts[:limit - 1]]
     # then the oldest of the rest: at most `limit - 1` of them, past at most as many chosen already
     taken = set(map(id, chosen))
@@ -252,9 +252,11 @@ def _listed_from_summary(fact: StatedFact, limit: int) -> list[Relation]:
 
 
 def publishers(fact: Relation) -> int:
+    """The independent sources of a fact: its publishers however spelled (`Citation.source`), as its certainty
+    counts them."""
     if type(fact) is StatedFact:
         return len(fact.by_publisher)
-    return len({statement.citation.publisher for statement in fact.evidence()})
+    return len({statement.citation.source for statement in fact.evidence()})
 
 
 def evidence(rec: Relation, cfg: ScoringConfig) -> Evidence:

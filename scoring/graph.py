@@ -29,6 +29,7 @@ import bisect
 import datetime as dt
 import hashlib
 import sys
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -45,16 +46,29 @@ Version = tuple[dt.datetime, str]
 _NO_ORIGINALS: Mapping[str, str] = {}  # never written
 
 
+def publisher_key(publisher: str) -> str:
+    """The publisher as independent sources are told apart (`Citation.source`): NFKC, case-folded, its whitespace
+    collapsed and stripped. Sources spell one outlet several ways ("Reuters", "REUTERS", "Reuters " from a scraper,
+    full-width letters); counted as written, one outlet's claim restated under another relation id read as two
+    sources, corroborating itself (an alleged payment went from 0.149 low to 0.209 medium, "2 sources").
+    Explanations show the publisher as stated (`Citation.publisher`)."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", publisher).casefold())
+    return sys.intern(" ".join(folded.split()))
+
+
 @pickled_as_values
 class Citation:
-    """Where a statement comes from; shared by every relation citing the same article through the same extractor."""
+    """Where a statement comes from; shared by every relation citing the same article through the same extractor.
+    `source`: the publisher as sources are counted (`publisher_key`), kept here, on the few citations, so that
+    counting the publishers of a fact costs no normalization and the millions of relations no slot."""
 
-    __slots__ = ("source_url", "publisher", "extractor")
+    __slots__ = ("source_url", "publisher", "extractor", "source")
 
     def __init__(self, source_url: str, publisher: str, extractor: str):
         self.source_url = source_url
         self.publisher = publisher
         self.extractor = extractor
+        self.source = publisher_key(publisher)
 
 
 @pickled_as_values
@@ -160,7 +174,7 @@ STATUSES = tuple(Status)  # declared strongest first
 
 
 class PublisherEvidence(NamedTuple):
-    """What one publisher's statements of a fact add up to (`StatedFact.by_publisher`)."""
+    """What one publisher's statements of a fact add up to (`StatedFact.by_publisher`, keyed by `Citation.source`)."""
 
     # by status, in `STATUSES` order: the highest confidence it states the fact with in that status (None: none)
     confidence: tuple[float | None, ...]
@@ -496,8 +510,9 @@ def _stated_on(rec: Relation) -> dt.date:
 
 
 def _count(by_publisher: dict[str, PublisherEvidence], statement: Relation, originals: Mapping[str, str]) -> None:
-    """Add one statement to its publisher's evidence (a new tuple: a fact's dict is shared with no other)."""
-    publisher = statement.citation.publisher
+    """Add one statement to its publisher's evidence (a new tuple: a fact's dict is shared with no other), under the
+    publisher as sources are counted (`Citation.source`)."""
+    publisher = statement.citation.source
     held = by_publisher.get(publisher)
     index = _STATUS_RANK[statement.status]
     if held is None:
@@ -579,12 +594,12 @@ def _unstated(fact: StatedFact, statement: Relation, originals: Mapping[str, str
     new.statement_digest = (fact.statement_digest - _statement_hash(statement)) % _DIGESTS
     new.event_id = _fact_version(rest[0], len(rest), new.statement_digest)
     new.by_publisher = by_publisher = dict(fact.by_publisher)
-    publisher = statement.citation.publisher
+    publisher = statement.citation.source
     held = by_publisher[publisher]
     if held.first is statement or held.confidence[_STATUS_RANK[statement.status]] == statement.confidence:
         recounted: dict[str, PublisherEvidence] = {}
         for rec in rest:
-            if rec.citation.publisher == publisher:
+            if rec.citation.source == publisher:
                 _count(recounted, rec, originals)
         if publisher in recounted:
             by_publisher[publisher] = recounted[publisher]  # (in its place: the order means nothing, but stays)

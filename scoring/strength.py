@@ -64,9 +64,9 @@ class Strength:
 
     def certainty(self, rec: Relation) -> float:
         """A statement's status weight x confidence. A fact stated several times (`Relation.statements`): each
-        publisher counts once, by its most certain statement (repeats add nothing); independent publishers
-        corroborate each other by noisy-OR, up to `evidence.max_corroborated_certainty` (never below the most
-        certain statement alone)."""
+        publisher counts once, however spelled (`Citation.source`), by its most certain statement (repeats add
+        nothing); independent publishers corroborate each other by noisy-OR, up to
+        `evidence.max_corroborated_certainty` (never below the most certain statement alone)."""
         if rec.statements is None:
             return self._status[rec.status] * rec.confidence
         by_publisher: dict[str, float] = {}
@@ -78,7 +78,7 @@ class Strength:
         else:
             for statement in rec.statements:
                 value = self._status[statement.status] * statement.confidence
-                publisher = statement.citation.publisher
+                publisher = statement.citation.source  # (however the publisher is spelled: `publisher_key`)
                 if value > by_publisher.get(publisher, -1.0):
                     by_publisher[publisher] = value
         values = sorted(by_publisher.values(), reverse=True)

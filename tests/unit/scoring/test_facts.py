@@ -12,10 +12,10 @@ import datetime as dt
 import pytest
 
 from scoring import Engine, ScoringConfig
-from scoring.graph import DetailedRelation, Relation, TemporalGraph, facts_of
+from scoring.graph import DetailedRelation, Relation, TemporalGraph, facts_of, publisher_key
 from scoring.semantics import Layer
 
-from .conftest import full_state, incremental_state
+from .conftest import EventFactory, full_state, incremental_state
 
 
 def conflict(make, **family):
@@ -318,3 +318,34 @@ def test_a_new_payment_of_its_own_sum_restates_only_its_own_fact(make, monkeypat
     graph.apply(make("payment", "ministry", "vendor", relation_id="p-vague", publisher="Fourth Estate"))
     assert given == [204]
     assert len(graph.between("ministry", "vendor", Layer.TRADE)) == 201
+
+
+# One publisher as sources write it: case, spacing, a no-break space, full-width letters (NFKC).
+_SPELLINGS = ("Reuters", "REUTERS", "Reuters ", " reuters", "Reuters\u00a0",
+              "\uff32\uff45\uff55\uff54\uff45\uff52\uff53")
+
+
+@pytest.mark.parametrize("spelling", _SPELLINGS[1:])
+def test_one_publisher_spelled_two_ways_is_one_source(spelling):
+    def scored(*publishers):
+        engine = Engine(ScoringConfig.load())
+        engine.apply_many([make("control", "minister", "regulator"), make("regulates", "regulator", "bank")])
+        engine.apply_many([make("payment", "bank", "minister", relation_id=f"claim-{number}", status="alleged",
+                                amount=50_000, currency="USD", publisher=publisher)
+                           for number, publisher in enumerate(publishers)])
+        assert incremental_state(engine) == full_state(engine)
+        return engine.score("minister", "bank")
+
+    make = EventFactory().make
+    alone, twice = scored("Reuters"), scored("Reuters", spelling)
+    assert twice.score == alone.score  # the review's probe: 0.149 low became 0.209 medium, "[2 sources]"
+    (path,) = twice.commercial_paths
+    assert "sources" not in path.text
+    assert sorted(e.publisher for e in path.edges[-1].evidence) == sorted(["Reuters", spelling])  # as stated
+    assert scored("Reuters", spelling, "Associated Press").score > alone.score  # another outlet still counts
+
+
+def test_publisher_keys_fold_case_width_and_spacing():
+    assert {publisher_key(spelling) for spelling in _SPELLINGS} == {"reuters"}
+    assert publisher_key("Thomson \t Reuters") == publisher_key("thomson reuters") != publisher_key("Reuters")
+    assert publisher_key("Stra\u00dfe") == publisher_key("STRASSE")  # casefold, not lower

@@ -516,3 +516,28 @@ def test_a_new_version_that_leaves_the_fact_is_a_fact_of_its_own(make, monkeypat
     assert held == sorted(map(_described, facts_of(sorted(graph._relations.values(), key=lambda r: r.relation_id),
                                                     (), graph.original_event_ids)))
     assert sorted(len(fact.evidence()) for fact in graph.facts()) == [1, 4]
+
+
+@pytest.mark.parametrize("summarised_from", [3, graph_module.SUMMARISED_FROM])
+def test_a_publisher_spelled_several_ways_counts_once_in_a_summary_and_statement_by_statement(
+        make, monkeypatch, summarised_from):
+    monkeypatch.setattr(graph_module, "SUMMARISED_FROM", summarised_from)
+    spellings = {"Reuters": ("Reuters", "REUTERS", "Reuters ", "\uff32\uff45\uff55\uff54\uff45\uff52\uff53"),
+                 "AP": ("AP", "ap", "AP\u00a0")}
+    rng = random.Random(5)
+    graph = TemporalGraph()
+    for number in range(40):
+        outlet = rng.choice(sorted(spellings))
+        graph.apply(make("ownership", "son", "bank", relation_id=f"s{number}", percentage=40,
+                         status=rng.choice(["confirmed", "reported", "alleged"]), confidence=rng.choice([0.5, 0.9]),
+                         publisher=rng.choice(spellings[outlet])))
+    for number in (3, 17, 25):  # withdrawals recount a publisher over its statements in every spelling
+        graph.apply(make("ownership", "son", "bank", relation_id=f"s{number}", op="retract"))
+        (fact,) = graph.between("son", "bank", Layer.HOLDING)
+        regrouped = facts_of(sorted(graph._relations.values(), key=lambda r: r.relation_id), (),
+                             graph.original_event_ids)
+        assert list(map(_described, [fact])) == list(map(_described, regrouped))
+        assert publishers(fact) == 2
+        if type(fact) is StatedFact:
+            assert len(fact.by_publisher) == 2
+            _assert_read_alike(fact)
