@@ -43,7 +43,7 @@ class ExposureSet:
     assets: Ties  # the members' ties to tokens and securities (`by_member` left empty)
     # members that no one in the set owns at the threshold alone but the related parties do together: member ->
     # (total, ((holder, effective stake), ...)); see `related_party_stakes`
-    aggregates: dict[str, tuple[float, tuple[tuple[str, float], ...]]] = field(default_factory=dict)
+    aggregates: dict[str, tuple[float, tuple[tuple[str, float, bool], ...]]] = field(default_factory=dict)
 
     def changed_nodes(self, other: ExposureSet) -> set[str] | None:
         """Nodes whose part in the set differs between the two (members, assets, apparatus), and the assets their
@@ -123,8 +123,11 @@ def exposure_set(actor: str, ctx: SearchContext) -> ExposureSet:
                     if len(set(nodes)) == len(nodes):
                         members.setdefault(further, []).append(combined)
     final = {m: strongest(chains, decay, keep) for m, chains in members.items() if chains}
+    # each part with whether its stake is assumed (no percentage given, somewhere on its chains): the sum of parts
+    # assumed is at most what they hold together, as each part is (`rules._joint_note`)
     aggregates = {held: (min(1.0, math.fsum(h.stake for _, h in shares)),
-                         tuple((holder, h.stake) for holder, h in shares)) for held, shares in joint.items()}
+                         tuple((holder, h.stake, h.assumed) for holder, h in shares))
+                  for held, shares in joint.items()}
     return ExposureSet(actor, final, apparatus(actor, ctx), commercial_ties(final, ctx), aggregates)
 
 

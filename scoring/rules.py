@@ -166,8 +166,12 @@ def _joint_note(hops: Chain, joint: dict, ctx: SearchContext) -> str | None:
         held = joint.get(hop.end)
         if held is not None:
             total, parts = held
-            shares = " + ".join(f"{ctx.graph.name(holder)} {stake * 100:.4g}%" for holder, stake in parts)
-            return f"related parties hold {total * 100:.4g}% of {ctx.graph.name(hop.end)} together: {shares}"
+            # an assumed part is marked as a single edge's is (`25%?`, `≤10%?`); a sum with one is only the most
+            # they may hold: three "0-10%" bands read "hold 30%" as a fact
+            shares = " + ".join(f"{ctx.graph.name(holder)} {stake * 100:.4g}%{'?' if assumed else ''}"
+                                for holder, stake, assumed in parts)
+            bound = "up to " if any(assumed for _, _, assumed in parts) else ""
+            return f"related parties hold {bound}{total * 100:.4g}% of {ctx.graph.name(hop.end)} together: {shares}"
     return None
 
 
