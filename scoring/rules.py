@@ -42,15 +42,23 @@ from scoring.paths import (
     chain_nodes,
     chain_strength,
     ranked,
-    relation_ids,
 )
 from scoring.records import pickled_as_values
 from scoring.registry import AGGRAVATING, KIND_PRIORITY, PRIMARY, PRIMARY_KINDS, RULES, TIE_KINDS
 from scoring.search import SearchContext
-from scoring.semantics import TIE_LAYERS, TIE_TYPES
+from scoring.semantics import LAYER_OF, TIE_LAYERS, TIE_TYPES, Layer
 
 # When two decompositions give the same relation sequence, the path counts once, under the most urgent kind.
 _KIND_PRIORITY = KIND_PRIORITY
+
+
+def _alternatives_key(hops: Chain) -> tuple:
+    """What makes two paths one: their relations, except that the holding relations between the same two entities
+    (a stake, the voting rights it carries, a seat on the board: BODS states each as an interest of its own) are one
+    holding, taken once (docs/scoring.md, "A holding counts once"). Without this the ownership walk took the voting
+    rights (control: 100 %) and the stake came back as a commercial tie, so one holding fired two rules."""
+    return tuple([(rec.source, rec.target) if LAYER_OF[rec.type] is Layer.HOLDING else rec.relation_id
+                  for rec in (hop.rec for hop in hops)])
 
 
 def noisy_or(strengths: Iterable[float]) -> float:
@@ -90,7 +98,7 @@ def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext)
         strength = chain_strength(hops, decay)
         if strength < floor:
             return
-        key = relation_ids(hops)
+        key = _alternatives_key(hops)
         held = best.get(key)
         if held is not None and (_KIND_PRIORITY[kind], -strength) >= (_KIND_PRIORITY[held.kind], -held.strength):
             return
