@@ -40,7 +40,7 @@ import networkx as nx
 from schemas.events import EntityRef, Op, RelationProperties, RelationshipEvent
 from schemas.vocabulary import EntitySchema, RelationType, Status
 from scoring.records import pickled_as_values
-from scoring.semantics import LABELLED_BY, LAYER_OF, SYMMETRIC_TYPES, Layer
+from scoring.semantics import LABELLED_BY, LAYER_OF, MONEY_TYPES, STAKE_TYPES, SYMMETRIC_TYPES, Layer
 
 Version = tuple[dt.datetime, str]
 _NO_ORIGINALS: Mapping[str, str] = {}  # never written
@@ -190,9 +190,12 @@ class StatedFact(DetailedRelation):
     shown: the publishers (`Strength.certainty`, `explain.listed_statements`), the day it was first stated
     (`TimeModel.reference_end`) and whether any statement gives no sum (`_of_the_sums`). A restatement updates them
     (`_restated`): one fact stated ten thousand times costs an event a look at its publishers and a copy of the
-    references to its statements, no pass over them in Python."""
+    references to its statements, no pass over them in Python. It also keeps what its end is read from
+    (`_ending`): the latest end a statement gives, when the newest statement giving an end was observed, and when
+    the newest open-ended one was."""
 
-    __slots__ = ("by_publisher", "first_stated", "unsummed", "statement_digest")
+    __slots__ = ("by_publisher", "first_stated", "unsummed", "statement_digest", "latest_end", "dated_seen",
+                 "open_seen")
 
 
 def _label(event: RelationshipEvent) -> str | None:
@@ -335,16 +338,33 @@ def _outranks(rec: Relation, primary: Relation, originals: Mapping[str, str]) ->
     return rec.relation_id < primary.relation_id
 
 
-def _overlap(first_end: dt.date | None, start: dt.date | None) -> bool:
-    return first_end is None or start is None or start <= first_end
+# Relations whose statements carry a value a source restates for each period: a stake (a register closes a
+# statement and opens the next one on every change, BODS on each) or a sum (each quarter's fee is a payment of its
+# own). Their statements are one fact only where their validity overlaps; those of every other type also where it
+# touches (one starts the day after another ends: consecutive quarterly lobbying reports, consecutive terms).
+_VALUED_TYPES = STAKE_TYPES | MONEY_TYPES
+
+
+def _adjoins(relation_type: RelationType) -> bool:
+    """Whether statements of this type whose validity touches are one fact (see `_VALUED_TYPES`)."""
+    return relation_type not in _VALUED_TYPES
+
+
+def _overlap(first_end: dt.date | None, start: dt.date | None, adjoining: bool = False) -> bool:
+    """Whether validity from `start` meets validity up to `first_end` (None: unbounded): shares a day, or with
+    `adjoining`, begins the day after."""
+    return first_end is None or start is None or (start - first_end).days <= (1 if adjoining else 0)
 
 
 def facts_of(statements: list[Relation], previous: tuple[Relation, ...] = (),
              originals: Mapping[str, str] = _NO_ORIGINALS) -> list[Relation]:
     """The facts these statements (of one `fact_key`) make: statements whose validity overlaps, directly or through
-    others, are one fact. A fact stated once is that statement's record; one stated several times is a record
-    carrying the primary statement's values (`_primary`) over the union of their validity, with the
-    statements attached. A fact of `previous` with exactly the same statements is returned as it was.
+    others, are one fact; for a type without a stake or a sum (`_adjoins`), also statements whose validity touches
+    (one starts the day after another ends). Grouping reads each statement's own stated validity. A fact stated
+    once is that statement's record; one stated several times is a record carrying the primary statement's values
+    (`_primary`), from the earliest start, to the end its statements say together (`_ending`: an open end says the
+    fact held when its statement was observed, not after a newer statement said it ended), with the statements
+    attached. A fact of `previous` with exactly the same statements is returned as it was.
 
     Money: two sums are two payments, however their dates overlap. A statement without a sum (an outlet reporting
     the payment another gave the figure of) corroborates the payment it overlaps, the largest where it overlaps
@@ -399,12 +419,14 @@ def _of_the_sums(facts: list[Relation], before: Relation | None, after: Relation
 
 
 def _overlapping(statements: list[Relation]) -> list[list[Relation]]:
-    """The statements in groups whose validity overlaps, directly or through others."""
+    """The statements in groups whose validity overlaps (or touches, for a type that `_adjoins`), directly or
+    through others."""
     ordered = sorted(statements, key=lambda r: (r.start is not None, r.start or dt.date.min, r.relation_id))
+    adjoining = bool(ordered) and _adjoins(ordered[0].type)  # (one key: one type)
     clusters: list[list[Relation]] = []
     reach_end: dt.date | None = dt.date.min
     for rec in ordered:
-        if clusters and _overlap(reach_end, rec.start):
+        if clusters and _overlap(reach_end, rec.start, adjoining):
             clusters[-1].append(rec)
             reach_end = None if reach_end is None or rec.end is None else max(reach_end, rec.end)
         else:
@@ -440,10 +462,54 @@ def _join_vague(clusters: list[list[Relation]], vague: list[list[Relation]]) -> 
             clusters.append(group)
 
 
-def _span(cluster: list[Relation]) -> tuple[dt.date | None, dt.date | None]:
-    """When a group of overlapping statements holds: from the first start to the last end (None: unbounded)."""
+def _span(cluster) -> tuple[dt.date | None, dt.date | None]:
+    """What a group of statements reaches, as grouping reads it: from the first start to the last stated end (None:
+    unbounded). Not when the fact holds: that ends where `_ending` says."""
     return (None if any(r.start is None for r in cluster) else min(r.start for r in cluster),
             None if any(r.end is None for r in cluster) else max(r.end for r in cluster))
+
+
+Ending = tuple  # (latest stated end, newest observation of a statement giving one, newest of an open-ended one)
+
+
+def _ending(statements) -> Ending:
+    """What a fact's end is read from (`_end_of`): the latest end its statements give and when the newest of those
+    was observed (None, None: none gives one), and when the newest open-ended statement was observed (None: none)."""
+    latest_end = dated_seen = open_seen = None
+    for rec in statements:
+        latest_end, dated_seen, open_seen = _ended_with((latest_end, dated_seen, open_seen), rec)
+    return latest_end, dated_seen, open_seen
+
+
+def _ended_with(ending: Ending, rec: Relation) -> Ending:
+    """`ending` with one more statement."""
+    latest_end, dated_seen, open_seen = ending
+    if rec.end is None:
+        return latest_end, dated_seen, rec.observed_at if open_seen is None else max(open_seen, rec.observed_at)
+    return (rec.end if latest_end is None else max(latest_end, rec.end),
+            rec.observed_at if dated_seen is None else max(dated_seen, rec.observed_at), open_seen)
+
+
+def _end_of(ending: Ending) -> dt.date | None:
+    """When a fact stated several times ends. An open end says the tie held when its statement was observed, not
+    that it holds for ever after a newer statement said it ended: the fact is open (None) only if an open-ended
+    statement was observed strictly after every statement giving an end; else it ends at the latest of the ends
+    given and the days its open-ended statements were observed (it held at least until it was seen to)."""
+    latest_end, dated_seen, open_seen = ending
+    if open_seen is not None and (dated_seen is None or open_seen > dated_seen):
+        return None
+    if open_seen is None:
+        return latest_end
+    return max(latest_end, open_seen.date())
+
+
+def _reach(fact: Relation) -> tuple[dt.date | None, dt.date | None]:
+    """What a fact's statements reach together, as grouping reads them (`_span`; its start is the fact's)."""
+    if fact.statements is None:
+        return fact.start, fact.end
+    if type(fact) is StatedFact:
+        return fact.start, None if fact.open_seen is not None else fact.latest_end
+    return _span(fact.statements)
 
 
 def _unsummed(fact: Relation) -> bool:
@@ -480,7 +546,8 @@ def _merged(cluster: list[Relation], originals: Mapping[str, str]) -> Relation:
     primary = _primary(cluster, originals)
     fact = object.__new__(StatedFact if len(cluster) >= SUMMARISED_FROM else DetailedRelation)
     _take_values(fact, primary)
-    fact.start, fact.end = _span(cluster)
+    ending = _ending(cluster)
+    fact.start, fact.end = _span(cluster)[0], _end_of(ending)
     if fact.amount is None:  # a primary without the sum (`facts_of`: every sum in one fact is the same)
         fact.amount, fact.currency = next(((r.amount, r.currency) for r in cluster if r.amount is not None),
                                           (None, fact.currency))
@@ -493,6 +560,7 @@ def _merged(cluster: list[Relation], originals: Mapping[str, str]) -> Relation:
     if type(fact) is StatedFact:
         _summarise(fact, originals)
         fact.statement_digest = digest
+        fact.latest_end, fact.dated_seen, fact.open_seen = ending
     return fact
 
 
@@ -537,7 +605,9 @@ def _restated(fact: StatedFact, statement: Relation, originals: Mapping[str, str
         demoted = statement
     new = object.__new__(StatedFact)
     _take_values(new, primary)
-    new.start, new.end = _span((fact, statement))
+    ending = _ended_with((fact.latest_end, fact.dated_seen, fact.open_seen), statement)
+    new.latest_end, new.dated_seen, new.open_seen = ending
+    new.start, new.end = _span((fact, statement))[0], _end_of(ending)
     new.observed_at = max(fact.observed_at, statement.observed_at)
     statements = list(fact.statements)  # (two copies of the references, where slices and sums of tuples took five)
     statements[0] = primary
@@ -576,7 +646,7 @@ def _unstated(fact: StatedFact, statement: Relation, originals: Mapping[str, str
     if index is None or len(statements) - 1 < SUMMARISED_FROM:
         return None
     rest = statements[:index] + statements[index + 1:]
-    start, end = fact.start, fact.end
+    start, end = _reach(fact)
     if not any(rec.start == start and rec.end == end for rec in rest):
         return None
     if index == 0:  # the primary leaves: the next one, as `_primary` would choose it
@@ -587,7 +657,13 @@ def _unstated(fact: StatedFact, statement: Relation, originals: Mapping[str, str
         rest = (primary, *(rec for rec in rest if rec is not primary))
     new = object.__new__(StatedFact)
     _take_values(new, rest[0])
-    new.start, new.end = start, end  # (`_span`: one statement holds over all of it)
+    new.start = start  # (`_span`: one statement reaches over all of it)
+    ending = fact.latest_end, fact.dated_seen, fact.open_seen
+    seen = ending[2] if statement.end is None else ending[1]
+    if statement.observed_at == seen or (statement.end is not None and statement.end == ending[0]):
+        ending = _ending(rest)  # it was the newest of its kind, or gave the latest end
+    new.latest_end, new.dated_seen, new.open_seen = ending
+    new.end = _end_of(ending)
     new.observed_at = fact.observed_at if statement.observed_at < fact.observed_at \
         else max(rec.observed_at for rec in rest)
     new.statements = rest
@@ -612,9 +688,11 @@ def _unstated(fact: StatedFact, statement: Relation, originals: Mapping[str, str
 
 
 def _validities_meet(fact: Relation, rec: Relation) -> bool:
-    """Whether two validities share a day (None: unbounded), as `_overlapping` joins them."""
-    return (fact.start is None or rec.end is None or fact.start <= rec.end) and \
-        (rec.start is None or fact.end is None or rec.start <= fact.end)
+    """Whether a statement meets what a fact's statements reach (`_reach`), as `_overlapping` joins them: a day in
+    common (None: unbounded), or, for a type that `_adjoins`, one begins the day after the other ends."""
+    start, end = _reach(fact)
+    adjoining = _adjoins(rec.type)
+    return _overlap(rec.end, start, adjoining) and _overlap(end, rec.start, adjoining)
 
 
 def _within(rec: Relation, summed: Relation) -> bool:
