@@ -75,6 +75,9 @@ class PanelSpec:
     description: str
     width: int
     height: int = 8
+    # a logarithmic y axis: for series of other magnitudes on one panel (end-to-end latency on its two clocks:
+    # days for historical events, milliseconds for the pipeline's own)
+    log_scale: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,9 +87,10 @@ class RowSpec:
 
 
 def _spec(title: str, *queries: Query, unit: str, description: str, width: int,
-          kind: PanelKind = "timeseries") -> PanelSpec:
+          kind: PanelKind = "timeseries", log_scale: bool = False) -> PanelSpec:
     """One panel: a timeseries unless `kind` says otherwise; height is the project's default (8)."""
-    return PanelSpec(title=title, kind=kind, queries=queries, unit=unit, description=description, width=width)
+    return PanelSpec(title=title, kind=kind, queries=queries, unit=unit, description=description, width=width,
+                     log_scale=log_scale)
 
 
 def _sum(function: str, metric: str, by: str = "", window: str = RATE) -> str:
@@ -214,9 +218,11 @@ ROWS: tuple[RowSpec, ...] = (
                 description=(
                     "From the event's observed time (event_time) or its Kafka append time (append_time) "
                     "to publication of the resulting score or alert. The gap between the two clocks is "
-                    "delay before the event reached Kafka."
+                    "delay before the event reached Kafka. A logarithmic axis: for historical data event_time is "
+                    "days, and on a linear one the pipeline's own milliseconds were a flat line at zero."
                 ),
                 width=12,
+                log_scale=True,
             ),
         ),
     ),
@@ -446,8 +452,12 @@ def _panel(spec: PanelSpec):
     """The SDK panel for `spec`: its kind's defaults, then what every panel sets (datasource, unit, size, queries)."""
     if spec.kind not in _PANEL_BUILDERS:  # pragma: no cover - PanelSpec.kind is a closed set
         raise ValueError(f"unknown panel kind {spec.kind!r}")
+    panel = _PANEL_BUILDERS[spec.kind]()
+    if spec.log_scale:
+        panel = panel.scale_distribution(common_builders.ScaleDistributionConfig().type(common.ScaleDistribution.LOG)
+                                         .log(10))
     return (
-        _PANEL_BUILDERS[spec.kind]()
+        panel
         .title(spec.title)
         .description(spec.description)
         .datasource(DATASOURCE)

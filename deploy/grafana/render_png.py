@@ -262,8 +262,11 @@ def _draw_timeseries(frame, spec, series, start: float, end: float, stacked_bars
             ax.fill_between(times, values, color=color, alpha=0.10, linewidth=0)
             handles_labels.append((line, legend))
     ax.set_xlim(datetime.fromtimestamp(start), datetime.fromtimestamp(end))
-    low, high = ax.get_ylim()
-    ax.set_ylim(min(0.0, low), high if high > 0 else 1.0)
+    if getattr(spec, "log_scale", False) and any(v > 0 for _, _, points in series for _, v in points):
+        ax.set_yscale("log")  # as the panel's axis is (`PanelSpec.log_scale`)
+    else:
+        low, high = ax.get_ylim()
+        ax.set_ylim(min(0.0, low), high if high > 0 else 1.0)
     _legend(frame, ax, handles_labels)
 
 

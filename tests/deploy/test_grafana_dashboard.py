@@ -267,6 +267,10 @@ def test_a_bar_counts_its_own_interval_only() -> None:
 def test_end_to_end_panel_splits_by_clock() -> None:
     exprs = [e for title, e in generator().panel_queries() if title == "End-to-end latency p50/p99"]
     assert exprs and all("clock" in label_names(e) for e in exprs)
+    # days (event_time of historical data) and milliseconds (append_time) on one axis: the pipeline's own latency
+    # was a flat line at zero on a linear one (an operator's review)
+    (panel,) = [p for p in panels() if p["title"] == "End-to-end latency p50/p99"]
+    assert panel["fieldConfig"]["defaults"]["custom"]["scaleDistribution"] == {"type": "log", "log": 10}
 
 
 def test_panel_queries_list_every_query_on_the_dashboard() -> None:
