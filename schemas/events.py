@@ -20,7 +20,9 @@ from schemas.vocabulary import (
     CLOSE_ASSOCIATE_TOPICS,
     IDENTIFIER_SCHEMES,
     JUDGEMENTS,
+    NUMBER_NAMES_NO_ONE,
     POLITICAL_TOPICS,
+    REGISTERS_UNIQUE_BELOW_COUNTRY,
     RELATIONS,
     EntitySchema,
     RelationType,
@@ -138,7 +140,19 @@ class EntityIdentifier(_Contract):
 
     @property
     def strong(self) -> bool:
-        return IDENTIFIER_SCHEMES[self.scheme].strong
+        """Whether two ids carrying it are merged: its scheme's strength, except for a number of a jurisdiction-bound
+        scheme that names no one (`NUMBER_NAMES_NO_ONE`: "N/A", "0") or is unique only below the jurisdiction given
+        (`REGISTERS_UNIQUE_BELOW_COUNTRY`: HRB 12345 in "de" rather than in one court). Those are kept, shown, never
+        merged on: "N/A" merged a minister's relative with a contractor, an HRB number two firms of two courts."""
+        scheme = IDENTIFIER_SCHEMES[self.scheme]
+        if not scheme.strong:
+            return False
+        if not scheme.jurisdiction:
+            return True
+        if re.match(NUMBER_NAMES_NO_ONE, self.value):
+            return False
+        below = REGISTERS_UNIQUE_BELOW_COUNTRY.get(self.jurisdiction or "") if self.scheme == "register" else None
+        return below is None or not re.match(below, self.value)
 
     def __str__(self) -> str:
         return f"{self.scheme}:{self.jurisdiction + ':' if self.jurisdiction else ''}{self.value}"

@@ -212,6 +212,18 @@ IDENTIFIER_SCHEMES: dict[str, IdentifierScheme] = {scheme.name: scheme for schem
                      strong=False, fold_case=False),
 ]}
 
+# Where a register's numbers are unique only within a part of the country, by the country's jurisdiction code: the
+# pattern of such numbers ("" for every number). A German Handelsregister number (HRB 12345) is unique within its
+# local court, a US company number within its state: with the country alone as jurisdiction the same number names
+# different companies, and it is merged on only where the jurisdiction names the part (`de-<court>`, `us-de`).
+REGISTERS_UNIQUE_BELOW_COUNTRY: dict[str, str] = {
+    "de": r"^(HRA|HRB|GNR|PR|VR|GSR)[0-9]",
+    "us": r"",
+}
+# A value of a jurisdiction-bound scheme (register, tax) that names no one: placeholders a source writes for "none"
+# (N/A, 0, -, 000000) and numbers too short to be told apart ("123"). Kept, never merged on.
+NUMBER_NAMES_NO_ONE = r"^[^0-9]*$|^0+$|^.{1,3}$"
+
 # Every property a relation may carry, with the JSON type it must have (checked in `schemas.events`).
 PROPERTY_NAMES = frozenset().union(*(spec.properties for spec in RELATIONS.values()))
 

@@ -54,6 +54,7 @@ from schemas.events import IDENTIFIER_MAX_LENGTH, IDENTIFIER_PATTERN, EntityIden
 from schemas.outputs import Band, RiskScore
 from schemas.validation import (EARLIEST_DATE, LATEST_DATE, EventRejected, _DuplicateKey, finite_json,
                                 validate_event)
+from schemas.vocabulary import IDENTIFIER_SCHEMES
 from scoring.alerts import AlertTracker, OpenAlertView, alert_id, alerting_pair_problem, strongest
 from scoring.config import ScoringConfig
 from scoring.engine import Engine, ScoreChange
@@ -496,8 +497,11 @@ def _identifiers(record: dict[str, Any], number: int) -> dict[str, Any]:
         except ValueError as exc:
             raise PortableFormatError(f"line {number}: not an identifier ({_first_line(exc)})") from None
         # export writes where a strong identifier was first seen, and within which kind it merges, always, and a
-        # weak one's never: a strong one without them would merge nothing
-        if identifier.strong != bool(first_seen):
+        # weak scheme's never: a strong one without them would merge nothing. A value of a strong scheme this version
+        # does not merge on (a placeholder, a German court's register number: `EntityIdentifier.strong`) may come
+        # with them from a version that did: kept, merged on by none.
+        weak_scheme = not IDENTIFIER_SCHEMES[identifier.scheme].strong
+        if identifier.strong != bool(first_seen) and (identifier.strong or weak_scheme):
             raise PortableFormatError(f"line {number}: a {'strong' if identifier.strong else 'weak'} identifier "
                                       f"{'without' if identifier.strong else 'with'} kind, event_id and publisher: "
                                       f"{_shown(statement)}")

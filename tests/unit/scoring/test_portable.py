@@ -355,3 +355,17 @@ IDENTIFIER_EDITS = {
 @pytest.mark.parametrize("name", IDENTIFIER_EDITS)
 def test_an_identifier_export_never_writes_is_refused_naming_its_line(name):
     _refused_once_edited(_identified_state(), *IDENTIFIER_EDITS[name])
+
+
+def test_a_number_an_earlier_version_merged_on_is_imported_and_merges_nothing():
+    # an export by a version that still merged on a German court's register number in "de" (or a placeholder) writes
+    # where it was first seen and its kind; this version does not merge on it, and the upgrade must not be refused
+    records = _identified_state()
+    qid = _statement(records, "wikidata")
+    entry = next(r for r in records if r["record"] == "identifiers" and r["entity_id"] == "wd-kowalski")
+    entry["identifiers"].append({"scheme": "register", "value": "HRB12345", "jurisdiction": "de",
+                                 **{name: qid[name] for name in ("kind", "event_id", "publisher")}})
+    imported, _, _ = import_state(records)
+    assert imported.canonical("wd-kowalski") == "os-minister-1"  # the QID's merge stands
+    kept = next(r["identifiers"] for r in imported.identifier_statements() if r["entity_id"] == "wd-kowalski")
+    assert {"scheme": "register", "value": "HRB12345", "jurisdiction": "de"} in kept  # kept, weak: no kind

@@ -879,3 +879,26 @@ def test_what_names_an_entity_behind_the_layer_does_not_depend_on_the_order_even
         ref = layer.merged_ref("putin")
         shown.add((ref.name, ref.aliases))
     assert shown == {("Vladimir Putin", ())}
+
+
+@pytest.mark.parametrize("value, jurisdiction, merges", [
+    ("N/A", "xk", False),  # a placeholder for "none" (read as NA once its separator goes)
+    ("0", "xk", False),
+    ("000000", "gb", False),
+    ("123", "gb", False),  # too short to tell companies apart
+    ("HRB 12345", "de", False),  # unique within one local court only, not in Germany
+    ("HRB 12345", "de-d2601", True),  # within the court the jurisdiction names
+    ("1234567", "us", False),  # a US company number: unique within its state
+    ("1234567", "us-de", True),
+    ("09876543", "gb", True),  # a Companies House number
+])
+def test_a_register_number_that_names_no_one_company_merges_nothing(make, config, value, jurisdiction, merges):
+    # A review merged a minister's relative with a contractor on registrationNumber "N/A" (and "0", and "HRB 12345"
+    # of two German courts): a false medium alert. Such numbers are kept and shown, never merged on.
+    layer = ResolvingEngine(config)
+    number = {"scheme": "register", "value": value, "jurisdiction": jurisdiction}
+    layer.apply(identified(make("ownership", "son", ("firm-a", "Company", "Berger Bau GmbH", ()), percentage=60),
+                           "target", number))
+    layer.apply(identified(make("payment", "bank", ("firm-b", "Company", "Brueckenbau Berger GmbH", ()),
+                                amount=3e6, currency="USD"), "target", number))
+    assert (layer.canonical("firm-b") == layer.canonical("firm-a")) is merges
