@@ -22,8 +22,10 @@ from schemas.vocabulary import (
     JUDGEMENTS,
     NUMBER_NAMES_NO_ONE,
     POLITICAL_TOPICS,
+    REGISTER_NUMBER_WIDTH,
     REGISTERS_UNIQUE_BELOW_COUNTRY,
     RELATIONS,
+    SAME_NUMBER_AS,
     EntitySchema,
     RelationType,
     Status,
@@ -126,6 +128,16 @@ class EntityIdentifier(_Contract):
             raise ValueError(f"{self.value!r} is not a valid {scheme.name} identifier ({scheme.meaning})")
         if scheme.jurisdiction and self.jurisdiction is None:
             raise ValueError(f"a {scheme.name} identifier needs its jurisdiction")
+        # one form for a number sources write in several (zeros dropped, the same number under another scheme), so
+        # that the ids of one company in two sources share it
+        width = REGISTER_NUMBER_WIDTH.get(self.jurisdiction or "") if self.scheme == "register" else None
+        if width is not None and value.isdigit() and width - 2 <= len(value) < width:
+            value = value.zfill(width)  # one or two zeros dropped; a shorter number is more likely a placeholder
+        same = SAME_NUMBER_AS.get((self.scheme, self.jurisdiction or ""))
+        if same is not None and re.match(IDENTIFIER_SCHEMES[same].pattern, value):
+            object.__setattr__(self, "scheme", same)
+            if not IDENTIFIER_SCHEMES[same].jurisdiction:
+                object.__setattr__(self, "jurisdiction", None)
         object.__setattr__(self, "value", value)  # normalised: the model is frozen once validated
         return self
 

@@ -220,6 +220,15 @@ REGISTERS_UNIQUE_BELOW_COUNTRY: dict[str, str] = {
     "de": r"^(HRA|HRB|GNR|PR|VR|GSR)[0-9]",
     "us": r"",
 }
+# Numbers that sources write in several forms, in the one form they are compared in. A register whose numbers have a
+# fixed width, padded with zeros, by jurisdiction: Companies House's are 8 characters ("09876543"; FtM exports and
+# some registers drop the leading zeros, the Commons' register and BODS keep them). Only one or two dropped zeros are
+# put back: a shorter number is more likely a placeholder ("123") than a company of the 1860s.
+REGISTER_NUMBER_WIDTH: dict[str, int] = {"gb": 8}
+# A jurisdiction-bound scheme's number that is another scheme's, by (scheme, jurisdiction): a Russian tax number is
+# the taxpayer's INN (FtM's innCode; taxNumber with jurisdiction ru in other sources).
+SAME_NUMBER_AS: dict[tuple[str, str], str] = {("tax", "ru"): "inn"}
+
 # A value of a jurisdiction-bound scheme (register, tax) that names no one: placeholders a source writes for "none"
 # (N/A, 0, -, 000000) and numbers too short to be told apart ("123"). Kept, never merged on.
 NUMBER_NAMES_NO_ONE = r"^[^0-9]*$|^0+$|^.{1,3}$"

@@ -902,3 +902,19 @@ def test_a_register_number_that_names_no_one_company_merges_nothing(make, config
     layer.apply(identified(make("payment", "bank", ("firm-b", "Company", "Brueckenbau Berger GmbH", ()),
                                 amount=3e6, currency="USD"), "target", number))
     assert (layer.canonical("firm-b") == layer.canonical("firm-a")) is merges
+
+
+@pytest.mark.parametrize("first, second", [
+    ({"scheme": "register", "value": "9876543", "jurisdiction": "gb"},  # an FtM export drops the leading zero
+     {"scheme": "register", "value": "09876543", "jurisdiction": "gb"}),  # BODS and the Commons keep it
+    ({"scheme": "inn", "value": "7707083893"},  # FtM's innCode
+     {"scheme": "tax", "value": "7707083893", "jurisdiction": "ru"}),  # a taxNumber in Russia
+])
+def test_one_number_written_two_ways_by_two_sources_merges(make, config, first, second):
+    # a review found the ids of one company in two real sources kept apart: a conflict spanning both missed
+    layer = ResolvingEngine(config)
+    layer.apply(identified(make("ownership", "son", ("firm-a", "Company", "Sberbank", ()), percentage=60),
+                           "target", first))
+    layer.apply(identified(make("payment", "bank", ("firm-b", "Company", "SBERBANK PAO", ()), amount=3e6,
+                                currency="USD"), "target", second))
+    assert layer.canonical("firm-b") == layer.canonical("firm-a") == "firm-a"
