@@ -224,6 +224,8 @@ class Alert(_Output):
                                                           "alerting pair of the actor with this case is this alert")
     related_parties: tuple[RelatedParty, ...] = Field(
         default=(), description="the case's other alerting counterparties (scored per pair on the scores topic)")
+    related_parties_omitted: int = Field(
+        default=0, ge=0, description="related parties left out to fit the message limit (the strongest are listed)")
 
 
 class RejectReason(StrEnum):

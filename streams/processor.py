@@ -303,7 +303,82 @@ def _cut_to_fit(output: RiskScore | Alert, room: int) -> bytes | None:
         value = _with_merges(output, 0, keep).model_dump_json().encode()
         if len(value) <= room:
             return value
+    # Then the quotes, each repeated in every path through its edge (5,000 characters of CJK text in each of a
+    # chain's statements made a conflict's alert 1.4 MB: withheld, while the tracker held it open, so its later
+    # transitions named an alert never raised); then the paths beyond the strongest of each list; then, of an
+    # alert, its related parties beyond the strongest. Each cut says what it left out.
+    output = _with_merges(output, 0, 1 if keep else None)
+    for cut in (_quotes_cut, _paths_cut, _parties_cut):
+        output, value = cut(output, room)
+        if value is not None:
+            return value
     return None
+
+
+# A cut quote ends so: a reader sees the source said more.
+QUOTE_CUT = "…"
+
+
+def _quotes_cut(output: RiskScore | Alert, room: int) -> tuple[RiskScore | Alert, bytes | None]:
+    """`output` with every quote cut to at most the first of half the longest, half that, ... characters (then
+    none) that fits in `room`: (the last tried, its bytes or None)."""
+    longest = max((len(evidence.quote or "") for path in (*output.authority_paths, *output.commercial_paths)
+                   for edge in path.edges for evidence in edge.evidence), default=0)
+    keep, cut = longest, output
+    while keep > 0:
+        keep //= 2
+        cut = _with_quotes(output, keep)
+        value = cut.model_dump_json().encode()
+        if len(value) <= room:
+            return cut, value
+    return cut, None
+
+
+def _with_quotes(output: RiskScore | Alert, keep: int) -> RiskScore | Alert:
+    def quote(text: str | None) -> str | None:
+        if text is None or len(text) <= keep:
+            return text
+        return text[:keep] + QUOTE_CUT if keep else None
+
+    def cut(path: ExplanationPath) -> ExplanationPath:
+        return path.model_copy(update={"edges": tuple(
+            edge.model_copy(update={"evidence": tuple(
+                evidence.model_copy(update={"quote": quote(evidence.quote)}) for evidence in edge.evidence)})
+            for edge in path.edges)})
+
+    return output.model_copy(update={"authority_paths": tuple(map(cut, output.authority_paths)),
+                                     "commercial_paths": tuple(map(cut, output.commercial_paths))})
+
+
+def _paths_cut(output: RiskScore | Alert, room: int) -> tuple[RiskScore | Alert, bytes | None]:
+    """`output` with at most the first of half the longest list of paths, half that, ... down to 1 path of each
+    list (the strongest: the lists are ranked) that fits in `room`."""
+    keep, cut = max(len(output.authority_paths), len(output.commercial_paths)), output
+    while keep > 1:
+        keep = (keep + 1) // 2
+        cut = output.model_copy(update={"authority_paths": output.authority_paths[:keep],
+                                        "commercial_paths": output.commercial_paths[:keep]})
+        value = cut.model_dump_json().encode()
+        if len(value) <= room:
+            return cut, value
+    return cut, None
+
+
+def _parties_cut(output: RiskScore | Alert, room: int) -> tuple[RiskScore | Alert, bytes | None]:
+    """An alert with at most the first of half its related parties, half that, ... down to none that fits in
+    `room`, counting those it left out (`Alert.related_parties_omitted`)."""
+    if not isinstance(output, Alert):
+        return output, None
+    keep, cut = len(output.related_parties), output
+    while keep > 0:
+        keep //= 2
+        cut = output.model_copy(update={
+            "related_parties": output.related_parties[:keep],
+            "related_parties_omitted": output.related_parties_omitted + len(output.related_parties) - keep})
+        value = cut.model_dump_json().encode()
+        if len(value) <= room:
+            return cut, value
+    return cut, None
 
 
 def _with_merges(output: RiskScore | Alert, evidence: int, members: int | None) -> RiskScore | Alert:

@@ -215,18 +215,19 @@ def test_the_future_skew_is_a_setting():
 
 def test_outputs_over_the_message_limit_are_withheld_and_the_event_dead_lettered():
     config = ScoringConfig.load()
-    limits = ProcessingLimits(max_message_bytes=10_000)  # the seed's outputs are 5 to 15 KB
+    # the seed's outputs are 5 to 17 KB; cut to one path of each kind without quotes, some fit in 4 KB, some not
+    limits = ProcessingLimits(max_message_bytes=4_000)
     processor = EventProcessor(Engine(config), AlertTracker(config), limits=limits)
     letters, published = [], []
     for offset, line in enumerate(LINES):
         outcome = processor.process(keyed(line, offset))
         assert outcome.event is not None  # every event was applied
         for out in outcome.outbound:
-            assert len(out.key) + len(out.value) <= 10_000
+            assert len(out.key) + len(out.value) <= 4_000
             (letters if out.role == "dead_letters" else published).append(out)
     assert letters and published
     letter = DeadLetter.model_validate_json(letters[0].value)
-    assert letter.reason is RejectReason.OUTPUT_TOO_LARGE and "10000" in letter.message
+    assert letter.reason is RejectReason.OUTPUT_TOO_LARGE and "4000" in letter.message
     assert "scores " in letter.message or "alerts " in letter.message
 
 
@@ -235,7 +236,7 @@ def test_an_event_with_outputs_withheld_counts_as_valid_and_as_rejected():
     config = ScoringConfig.load()
     registry = CollectorRegistry()
     processor = EventProcessor(Engine(config), AlertTracker(config), PipelineMetrics(registry),
-                               limits=ProcessingLimits(max_message_bytes=10_000))
+                               limits=ProcessingLimits(max_message_bytes=4_000))
     for offset, line in enumerate(LINES):
         processor.process(keyed(line, offset))
     processor.process(record(b"{", len(LINES)))  # and one that is only rejected
@@ -389,3 +390,61 @@ def test_a_duration_in_a_dead_letter_reads_as_a_person_says_it():
             18_420_000: "5 hours 7 minutes", 86_400_000: "24 hours", 3 * 86_400_000: "3 days",
             3 * 31_556_952_000: "3 years"}
     assert {ms: _how_long(ms) for ms in said} == said
+
+
+def test_a_conflict_whose_quotes_outgrow_the_limit_is_published_with_them_cut_not_withheld():
+    """Long quotes (the contract allows 5,000 characters) repeat in every shown path through their edge: a reviewer's
+    chain of companies with CJK quotes made a conflict's score and alert 1.4 MB, withheld as output_too_large for
+    good, while the alert tracker held the alert open, so its later transitions named an alert never raised. (Here
+    the seed with a 5,000-character quote on every event, under a 30 KB limit.) Past the statements per edge, the
+    quotes are cut (each ends with `QUOTE_CUT`), then the paths beyond the strongest of each list."""
+    from streams.processor import QUOTE_CUT
+
+    limit = 30_000
+    processor = EventProcessor(Engine(), AlertTracker(), limits=ProcessingLimits(max_message_bytes=limit))
+    quoted = []
+    for line in LINES:
+        document = json.loads(line)
+        document["provenance"]["quote"] = ("\u6c5f" * 5000)
+        quoted.append(json.dumps(document, ensure_ascii=False).encode())
+    alerts, scores = [], {}
+    for offset, line in enumerate(quoted):
+        outcome = processor.process(keyed(line, offset))
+        assert outcome.rejected is None
+        for out in outcome.outbound:
+            assert out.role != "dead_letters", out.value[:300]
+            assert len(out.key) + len(out.value) <= limit
+            if out.role == "alerts":
+                alerts.append(Alert.model_validate_json(out.value))
+            else:
+                scores[out.key.decode()] = RiskScore.model_validate_json(out.value)
+    assert {(a.actor_id, a.case_id) for a in alerts if a.state is AlertState.RAISED} == \
+        {("trump", "binance"), ("trump", "cz"), ("trump", "sun")}
+    quotes = [evidence.quote for score in scores.values() for path in (*score.authority_paths,
+              *score.commercial_paths) for edge in path.edges for evidence in edge.evidence]
+    assert any(quote is not None and quote.endswith(QUOTE_CUT) and len(quote) < 5000 for quote in quotes)
+    live = processor.engine.score("trump", "sun")
+    shown = scores["trump|sun"]
+    assert (shown.score, shown.band, shown.rules) == (live.score, live.band, live.rules)
+    assert shown.authority_paths[0].text == live.authority_paths[0].text  # the strongest kept, whole but its quotes
+
+
+def test_an_alert_whose_related_parties_outgrow_the_limit_lists_the_strongest_and_counts_the_rest():
+    # a relative owning hundreds of holding companies of one regulated firm: each a related party of the alert,
+    # none of them cut, so the alert outgrew the limit (about 340 parties of long names) and was withheld
+    from schemas.outputs import RelatedParty
+    from streams.processor import _cut_to_fit
+
+    processor, _ = make_processor()
+    outputs = [out for offset, line in enumerate(LINES) for out in processor.process(keyed(line, offset)).outbound]
+    alert = next(Alert.model_validate_json(out.value) for out in outputs if out.role == "alerts")
+    parties = tuple(RelatedParty(id=f"holding-{n:04d}", name="H" * 500, score=0.3, band="medium")
+                    for n in range(400))
+    crowded = alert.model_copy(update={"related_parties": parties})
+    room = len(alert.model_dump_json()) + 20 * 600
+    value = _cut_to_fit(crowded, room)
+    assert value is not None and len(value) <= room
+    cut = Alert.model_validate_json(value)
+    assert 0 < len(cut.related_parties) < 400
+    assert cut.related_parties == parties[:len(cut.related_parties)]
+    assert cut.related_parties_omitted == 400 - len(cut.related_parties)
