@@ -225,7 +225,9 @@ class Alert(_Output):
     related_parties: tuple[RelatedParty, ...] = Field(
         default=(), description="the case's other alerting counterparties (scored per pair on the scores topic)")
     related_parties_omitted: int = Field(
-        default=0, ge=0, description="related parties left out to fit the message limit (the strongest are listed)")
+        default=0, ge=0, exclude_if=lambda omitted: omitted == 0,
+        description="Related parties left out of `related_parties` because the message would otherwise exceed the "
+                    "worker's max_message_bytes (the strongest are listed). Absent when every one is listed.")
 
 
 class RejectReason(StrEnum):

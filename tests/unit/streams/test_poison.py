@@ -448,3 +448,5 @@ def test_an_alert_whose_related_parties_outgrow_the_limit_lists_the_strongest_an
     assert 0 < len(cut.related_parties) < 400
     assert cut.related_parties == parties[:len(cut.related_parties)]
     assert cut.related_parties_omitted == 400 - len(cut.related_parties)
+    # an alert that lists every party is published as before, without the field
+    assert b"related_parties_omitted" not in alert.model_dump_json().encode()
