@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import logging
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -308,30 +309,36 @@ def _cut_to_fit(output: RiskScore | Alert, room: int) -> bytes | None:
     # transitions named an alert never raised); then the paths beyond the strongest of each list; then, of an
     # alert, its related parties beyond the strongest. Each cut says what it left out.
     output = _with_merges(output, 0, 1 if keep else None)
-    for cut in (_quotes_cut, _paths_cut, _parties_cut):
-        output, value = cut(output, room)
+    for cuts in (_quote_cuts, _path_cuts, _party_cuts):
+        cut, value = _first_that_fits(cuts(output), room)
         if value is not None:
             return value
+        output = cut or output  # the most this stage cuts, for the next to start from
     return None
+
+
+def _first_that_fits(cuts: Iterable[RiskScore | Alert], room: int) -> tuple[RiskScore | Alert | None, bytes | None]:
+    """The first of `cuts` (ever smaller forms of one output) whose bytes fit in `room`, and those bytes; else the
+    last, and None."""
+    cut = None
+    for cut in cuts:
+        value = cut.model_dump_json().encode()
+        if len(value) <= room:
+            return cut, value
+    return cut, None
 
 
 # A cut quote ends so: a reader sees the source said more.
 QUOTE_CUT = "…"
 
 
-def _quotes_cut(output: RiskScore | Alert, room: int) -> tuple[RiskScore | Alert, bytes | None]:
-    """`output` with every quote cut to at most the first of half the longest, half that, ... characters (then
-    none) that fits in `room`: (the last tried, its bytes or None)."""
-    longest = max((len(evidence.quote or "") for path in (*output.authority_paths, *output.commercial_paths)
-                   for edge in path.edges for evidence in edge.evidence), default=0)
-    keep, cut = longest, output
+def _quote_cuts(output: RiskScore | Alert) -> Iterator[RiskScore | Alert]:
+    """`output` with every quote cut to at most half the longest, half that, ... characters, then none."""
+    keep = max((len(evidence.quote or "") for path in (*output.authority_paths, *output.commercial_paths)
+                for edge in path.edges for evidence in edge.evidence), default=0)
     while keep > 0:
         keep //= 2
-        cut = _with_quotes(output, keep)
-        value = cut.model_dump_json().encode()
-        if len(value) <= room:
-            return cut, value
-    return cut, None
+        yield _with_quotes(output, keep)
 
 
 def _with_quotes(output: RiskScore | Alert, keep: int) -> RiskScore | Alert:
@@ -350,35 +357,27 @@ def _with_quotes(output: RiskScore | Alert, keep: int) -> RiskScore | Alert:
                                      "commercial_paths": tuple(map(cut, output.commercial_paths))})
 
 
-def _paths_cut(output: RiskScore | Alert, room: int) -> tuple[RiskScore | Alert, bytes | None]:
+def _path_cuts(output: RiskScore | Alert) -> Iterator[RiskScore | Alert]:
     """`output` with at most the first of half the longest list of paths, half that, ... down to 1 path of each
-    list (the strongest: the lists are ranked) that fits in `room`."""
-    keep, cut = max(len(output.authority_paths), len(output.commercial_paths)), output
+    list (the strongest: the lists are ranked)."""
+    keep = max(len(output.authority_paths), len(output.commercial_paths))
     while keep > 1:
         keep = (keep + 1) // 2
-        cut = output.model_copy(update={"authority_paths": output.authority_paths[:keep],
+        yield output.model_copy(update={"authority_paths": output.authority_paths[:keep],
                                         "commercial_paths": output.commercial_paths[:keep]})
-        value = cut.model_dump_json().encode()
-        if len(value) <= room:
-            return cut, value
-    return cut, None
 
 
-def _parties_cut(output: RiskScore | Alert, room: int) -> tuple[RiskScore | Alert, bytes | None]:
-    """An alert with at most the first of half its related parties, half that, ... down to none that fits in
-    `room`, counting those it left out (`Alert.related_parties_omitted`)."""
+def _party_cuts(output: RiskScore | Alert) -> Iterator[RiskScore | Alert]:
+    """An alert with at most the first of half its related parties, half that, ... down to none, counting those it
+    left out (`Alert.related_parties_omitted`); a score has none."""
     if not isinstance(output, Alert):
-        return output, None
-    keep, cut = len(output.related_parties), output
+        return
+    keep = len(output.related_parties)
     while keep > 0:
         keep //= 2
-        cut = output.model_copy(update={
+        yield output.model_copy(update={
             "related_parties": output.related_parties[:keep],
             "related_parties_omitted": output.related_parties_omitted + len(output.related_parties) - keep})
-        value = cut.model_dump_json().encode()
-        if len(value) <= room:
-            return cut, value
-    return cut, None
 
 
 def _with_merges(output: RiskScore | Alert, evidence: int, members: int | None) -> RiskScore | Alert:
