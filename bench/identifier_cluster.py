@@ -2,6 +2,7 @@
 or an adversary): each event names a new company carrying the same LEI, so the cluster grows by one every event.
 
     .venv/bin/python bench/identifier_cluster.py --holders 3000
+    .venv/bin/python bench/identifier_cluster.py --holders 40 --identifiers 1650   # each carrying 1,650 of them
     COI_RISK_REPO=/path/to/other/checkout .venv/bin/python bench/identifier_cluster.py --holders 3000
 
 Events go through `EventProcessor.process` (parsing, the resolution layer, the engine), one by one as the worker
@@ -24,11 +25,16 @@ sys.path.insert(0, str(REPO))
 _SHARED_LEI = "5493001KJTIIGC8Y1R12"
 
 
-def event(number: int) -> dict:
+def event(number: int, identifiers: int = 1) -> dict:
+    # more than one: the LEI and Wikidata ids Q1..Qn-1, all held by every entity (an adversary's, or a bad join's),
+    # and the entities arrive in no order of their ids, so that each joins its identifiers' chains in the middle
+    holder = f"s{number:06d}" if identifiers == 1 else f"s{number * 7919 % 100_003:06d}"
+    shared = [{"scheme": "lei", "value": _SHARED_LEI}] + [{"scheme": "wikidata", "value": f"Q{i}"}
+                                                           for i in range(1, identifiers)]
     return {"schema_version": "1.1", "event_id": f"e{number}", "op": "upsert", "relation_id": f"r{number}",
             "relation_type": "ownership", "properties": {"percentage": 10},
-            "source": {"id": f"s{number:06d}", "schema": "Company", "name": f"Holding {number}",
-                       "identifiers": [{"scheme": "lei", "value": _SHARED_LEI}]},
+            "source": {"id": holder, "schema": "Company", "name": f"Holding {number}",
+                       "identifiers": shared},
             "target": {"id": f"t{number:06d}", "schema": "Company", "name": f"Company {number}"},
             "start_date": "2020-01-01", "status": "confirmed", "observed_at": "2025-01-01T00:00:00Z",
             "provenance": {"source_url": "https://example.org/register", "publisher": "bench",
@@ -39,6 +45,7 @@ def event(number: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--holders", type=int, default=3000)
+    parser.add_argument("--identifiers", type=int, default=1, help="strong identifiers every entity carries")
     args = parser.parse_args()
 
     from scoring import AlertTracker
@@ -50,7 +57,7 @@ def main() -> int:
     checkpoints, recent, total = {}, [], 0.0
     step = max(1, args.holders // 10)
     for number in range(args.holders):
-        raw = json.dumps(event(number)).encode()
+        raw = json.dumps(event(number, args.identifiers), separators=(",", ":")).encode()
         record = InputRecord(raw, f"r{number}".encode(), "events", 0, number, 1_800_000_000_000)
         started = time.perf_counter()
         outcome = processor.process(record)
@@ -60,7 +67,8 @@ def main() -> int:
         recent = (recent + [elapsed])[-10:]
         if (number + 1) % step == 0:
             checkpoints[number + 1] = round(sum(recent) / len(recent) * 1000, 2)
-    print(json.dumps({"repo": str(REPO), "holders": args.holders, "merged_into": layer.canonical("s000001"),
+    print(json.dumps({"repo": str(REPO), "holders": args.holders, "identifiers": args.identifiers,
+                      "merged_into": layer.canonical(event(1, args.identifiers)["source"]["id"]),
                       "ms_per_event_at": checkpoints, "total_s": round(total, 2)}))
     return 0
 

@@ -229,7 +229,9 @@ class ResolvingEngine:
         version: Version = (self.engine.graph.shared_time(utc(event.observed_at)), event.event_id)
         offsets = dict(input_offsets or {})
         removed: list[tuple] = []
-        added: list[Edge] = []
+        # the edges this event adds to the clusters, by key: a later identifier of the same event can take one out
+        # again (`_hold`), found by key (filtering a list per identifier was quadratic in an event's identifiers)
+        added: dict[tuple, Edge] = {}
         attributes_changed: set[str] = set()
         # the merged entities this event may change the explanation of (members, joining edges, member names)
         watched = {event.source.id, event.target.id}
@@ -293,13 +295,13 @@ class ResolvingEngine:
             # holder of an identifier re-links its holders in a chain): what those clusters show is watched too
             linked = {end for key in removed if (edge := self.clusters.edge(key)) is not None
                       for end in (edge.a, edge.b)}
-            linked.update(end for edge in added for end in (edge.a, edge.b))
+            linked.update(end for edge in added.values() for end in (edge.a, edge.b))
             linked -= watched
             if linked:
                 for cid, view in self._merge_views(linked).items():
                     shown_before.setdefault(cid, view)
                 watched |= linked
-        moved = self.clusters.change(removed, added, retyped, self._kind_of)
+        moved = self.clusters.change(removed, list(added.values()), retyped, self._kind_of)
         stale_entities = {self.clusters.canonical(i) for i in (*attributes_changed, *restated)}
         for node, (before, after) in moved.items():
             stale_entities.update((before, after))
@@ -722,7 +724,7 @@ class ResolvingEngine:
     # -- bookkeeping -----------------------------------------------------------------------------------------------
 
     def _remember(self, ref: EntityRef, version: Version, event: RelationshipEvent, removed: list,
-                  added: list[Edge], recited: set[tuple]) -> bool:
+                  added: dict[tuple, Edge], recited: set[tuple]) -> bool:
         """Keep the newest reference of an original id and the union of its identifiers; True when what the engine
         would show of it (name, schema, topics) changed. `recited` gets the (id, identifier key) whose merges now cite
         another statement (`_cite_statement`)."""
@@ -760,7 +762,7 @@ class ResolvingEngine:
             self._hold(ref, identifier, removed, added)
         return changed
 
-    def _hold(self, ref: EntityRef, identifier: EntityIdentifier, removed: list, added: list[Edge]) -> None:
+    def _hold(self, ref: EntityRef, identifier: EntityIdentifier, removed: list, added: dict[tuple, Edge]) -> None:
         """The id holds a strong identifier among the ids of the kind this statement gives it: one identifier merges
         only entities of one kind (a QID on a person and on a company is a data error). An id stated under two kinds
         with one identifier holds it in both, whichever statement came first (a review: stated a company, then a
@@ -772,9 +774,10 @@ class ResolvingEngine:
             return
         fresh, gone = _new_holder_links(key, identifier, holders, ref.id)
         if gone:  # also from what this event added already (both its ends carrying the identifier)
-            added[:] = [edge for edge in added if edge.key not in gone]
+            for key_gone in gone:
+                added.pop(key_gone, None)
             removed.extend(sorted(gone))
-        added.extend(fresh)
+        added.update((edge.key, edge) for edge in fresh)
 
     def _cite_statement(self, entity_id: str, key: tuple, event: RelationshipEvent, recited: set[tuple]) -> None:
         """An identifier this id holds already, stated again: of its statements, a merge cites the one with the
@@ -785,7 +788,7 @@ class ResolvingEngine:
             self._identifier_seen[(entity_id, key)] = (event.event_id, event.provenance.publisher)
             recited.add((entity_id, key))
 
-    def _judge(self, event: RelationshipEvent, version: Version, removed: list, added: list[Edge]) -> None:
+    def _judge(self, event: RelationshipEvent, version: Version, removed: list, added: dict[tuple, Edge]) -> None:
         held = self._judgements.get(event.relation_id)
         if held is not None and version < held.version:
             return  # an older version of this judgement: history
@@ -799,8 +802,8 @@ class ResolvingEngine:
         if event.op == Op.RETRACT:
             return
         if event.status == MERGING_JUDGEMENT or event.status == BLOCKING_JUDGEMENT:
-            added.append(Edge(key, JUDGEMENT, event.source.id, event.target.id,
-                              event.status == MERGING_JUDGEMENT, event))
+            added[key] = Edge(key, JUDGEMENT, event.source.id, event.target.id, event.status == MERGING_JUDGEMENT,
+                              event)
         elif event.status in SUGGESTION_JUDGEMENTS:
             self._suggestions[event.relation_id] = event
             for end in (event.source.id, event.target.id):

@@ -76,7 +76,7 @@ def resolved_from_scratch(events: list[RelationshipEvent], config) -> Engine:
         table = judgements if event.spec.resolution else current
         if event.relation_id not in table or version(event) > version(table[event.relation_id]):
             table[event.relation_id] = event
-    removed, added = [], []
+    removed, added = [], {}
     for event in sorted(events, key=lambda e: e.event_id):  # identifiers are a union: order does not matter
         for end in () if event.spec.resolution else (event.source, event.target):
             layer._remember(end, (dt.datetime.min.replace(tzinfo=dt.UTC), ""), event, removed, added, set())
@@ -86,7 +86,7 @@ def resolved_from_scratch(events: list[RelationshipEvent], config) -> Engine:
     judged = [Edge((JUDGEMENT, rid), JUDGEMENT, e.source.id, e.target.id, e.status == MERGING_JUDGEMENT, e)
               for rid, e in sorted(judgements.items())
               if e.op is Op.UPSERT and e.status in ("confirmed", "denied")]
-    identifier_edges = {edge.key: edge for edge in added}
+    identifier_edges = dict(added)
     for key in removed:
         identifier_edges.pop(key, None)
     clusters.change([], [*judged, *identifier_edges.values()], kind_of=layer._kind_of)  # a person is no company
