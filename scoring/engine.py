@@ -574,8 +574,9 @@ class Engine:
         causes["owned"] = len(stale_pairs) - sum(causes.values())
         differing, cost = self._recomputed(Kind.GROUP, keys(Kind.GROUP))
         visits += cost
+        compared: dict = {}  # (ids of two tuples of a member's ties) -> neighbours differing (`Group.changed_nodes`)
         for counterparty, before, after in differing:
-            nodes = after.changed_nodes(before)
+            nodes = after.changed_nodes(before, compared)
             for actor in caches.users(Kind.GROUP, counterparty):
                 exposure = self._exposure.get(actor)
                 if nodes is None or exposure is None or exposure.sees(*nodes):

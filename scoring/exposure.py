@@ -66,12 +66,23 @@ class ExposureSet:
             changed.update(asset for asset, ties in ties_by_asset.items() if any(m in changed for m, _ in ties))
         return changed
 
-    def sees(self, nodes: set[str], assets_changed: bool) -> bool:
-        """Whether a pair of this actor can see a group difference (`Group.changed_nodes`)."""
+    def sees(self, nodes: set[str], assets_changed: bool, tied: dict[str, set[str]] | None = None) -> bool:
+        """Whether a pair of this actor can see a group difference (`Group.changed_nodes`). A changed tie of group
+        member R to N is seen only where the set holds N by a chain that does not pass through R: a path to N
+        through R and on through the tie back to R is no path (`rules.tie_paths` keeps simple paths only)."""
         if assets_changed and self.assets.capped:
             return True
-        return any(node == self.actor or node in self.members or node in self.assets.by_asset
-                   or node in self.apparatus for node in nodes)
+        if any(node == self.actor or node in self.members or node in self.assets.by_asset
+               or node in self.apparatus for node in nodes):
+            return True
+        for node, through in (tied or {}).items():
+            if node == self.actor or node in self.assets.by_asset or node in self.apparatus:
+                return True
+            chains = self.members.get(node)
+            if chains is not None and any(relative not in chain_nodes(self.actor, chain)
+                                          for chain in chains for relative in through):
+                return True
+        return False
 
 
 def exposure_set(actor: str, ctx: SearchContext) -> ExposureSet:

@@ -33,13 +33,17 @@ class Group:
         return nodes
 
 
-    def changed_nodes(self, other: Group) -> tuple[set[str], bool] | None:
+    def changed_nodes(self, other: Group, compared: dict | None = None) -> tuple[set[str], bool, dict[str, set[str]]] | None:
         """What an exposure set must contain for its pair with this counterparty to see the difference between the
-        two groups: (nodes, whether some asset's ties changed); None: any pair may see it (the hub members
+        two groups: (nodes, whether some asset's ties changed, tied); None: any pair may see it (the hub members
         differ, or a hub member's chains). Following `rules.tie_paths`: a tie of member R to neighbour N matters
-        only to an exposure set that holds N; an asset's ties only to one that holds or is tied to the asset (or
-        has a hub member, which probes every asset); a lobbying target only to the actor or his apparatus; a
-        member whose chains changed (or that joined or left) to one that holds it or anything it is tied to."""
+        only to an exposure set that holds N, by a chain that does not pass through R (`ExposureSet.sees`): `tied`
+        maps such an N to the Rs whose ties to it changed, where nothing else about N changed; an asset's ties
+        only to one that holds or is tied to the asset (or has a hub member, which probes every asset); a lobbying
+        target only to the actor or his apparatus; a member whose chains changed (or that joined or left) to one
+        that holds it or anything it is tied to. `compared`: the neighbours whose ties differ between two tuples of
+        a member's ties, by the tuples' ids, kept by the caller while it holds both groups: a member's ties are one
+        tuple shared by every group it is in, so the groups a relative is in compare his ties once, not once each."""
         capped = set(self.ties.capped)
         if capped != set(other.ties.capped):
             return None
@@ -57,17 +61,30 @@ class Group:
                     nodes.add(asset)
                     assets_changed = True
             nodes.update(target for member, target, _ in grp.influence if member in moved)
+        # a relative's new holding is a new tie of every group he is in, to a node every such exposure set reaches
+        # only through him: told apart here, it rescores none of those pairs (it rescored them all, each reading
+        # every holding: quadratic in a relative's holdings)
+        tied: dict[str, set[str]] = {}
         mine, theirs = self.ties.by_member, other.ties.by_member
         for member in mine.keys() | theirs.keys():
             before, after = theirs.get(member, ()), mine.get(member, ())
-            if before != after:
-                nodes.update(neighbour for neighbour, _, _ in set(before) ^ set(after))
+            if before is after:
+                continue
+            differing = None if compared is None else compared.get((id(before), id(after)))
+            if differing is None:
+                differing = {neighbour for neighbour, _, _ in set(before) ^ set(after)} if before != after else set()
+                if compared is not None:
+                    compared[id(before), id(after)] = differing
+            for neighbour in differing:
+                tied.setdefault(neighbour, set()).add(member)
         mine, theirs = self.ties.by_asset, other.ties.by_asset
         assets = {asset for asset in mine.keys() | theirs.keys() if mine.get(asset) != theirs.get(asset)}
         nodes |= assets
         if self.influence != other.influence:
             nodes.update(target for _, target, _ in set(self.influence) ^ set(other.influence))
-        return nodes, assets_changed or bool(assets)
+        for node in nodes.intersection(tied):
+            del tied[node]
+        return nodes, assets_changed or bool(assets), tied
 
 
 def owned_by(node: str, ctx: SearchContext) -> dict[str, Holding]:
