@@ -76,6 +76,10 @@ class Spec:
     # for a kind read by computations: the part of a result that readers of some kind see, when they see less than
     # all of it (a reader of that kind is recomputed only when its part changed)
     views: tuple[tuple[Kind, Callable[[Any], Any]], ...] = ()
+    # for a kind read by computations: (before, after) of a recomputation -> after, holding before's objects where
+    # they are equal; its readers compare their results with what they were item by item, and the same object
+    # compares at once (a relative's ties, in each of the hundreds of groups he is in, compared hop by hop)
+    renewed: Callable[[Any, Any], Any] | None = None
 
 
 def _owned_nodes(owned: dict[str, tuple]) -> Iterable[str]:
@@ -86,7 +90,8 @@ KINDS: dict[Kind, Spec] = {
     # an exposure set reads only a member's ties to assets (`search.commercial_ties`), a partner scan only whom they
     # join it to; a group reads them all
     Kind.TIES: Spec(node_ties, read_table=USES_TIES,
-                    views=((Kind.EXPOSURE, NodeTies.asset_view), (Kind.PARTNERS, NodeTies.neighbours))),
+                    views=((Kind.EXPOSURE, NodeTies.asset_view), (Kind.PARTNERS, NodeTies.neighbours)),
+                    renewed=NodeTies.renewed),
     Kind.HOLDINGS: Spec(holdings, read_table=USES_HOLDINGS),
     Kind.STAKES: Spec(stakes, read_table=USES_STAKES),
     Kind.OWNERS: Spec(owners, read_table=USES_OWNERS),
@@ -147,9 +152,12 @@ class CacheStore:
         after, visits = self._compute(kind, key)
         return before, after, visits
 
-    def _compute(self, kind: Kind, key: str) -> tuple[Any, int]:
+    def _compute(self, kind: Kind, key: str, before: Any = None) -> tuple[Any, int]:
         reads = Reads()
-        result = KINDS[kind].compute(key, self._context(reads))
+        spec = KINDS[kind]
+        result = spec.compute(key, self._context(reads))
+        if before is not None and result is not None and spec.renewed is not None:
+            result = spec.renewed(before, result)
         self._store(kind, key, result)
         self._deps.register((kind, key), reads)
         return result, reads.visits
@@ -227,7 +235,7 @@ class CacheStore:
             if not users:
                 self.drop(kind, node)
                 continue
-            after, cost = self._compute(kind, node)
+            after, cost = self._compute(kind, node, before)
             visits += cost
             if after != before:
                 for reader_kind, view in KINDS[kind].views:

@@ -219,6 +219,13 @@ class NodeTies:
         """All that `candidates.partners` reads of these ties: whom they join the node to."""
         return frozenset(neighbour for neighbour, _, _ in self.ties)
 
+    @staticmethod
+    def renewed(before: NodeTies, after: NodeTies) -> NodeTies:
+        """`after`, with the ties equal to one of `before` as that one (`caches.Spec.renewed`): equal ties hold the
+        same relation record, direction and weight, so either serves."""
+        held = {tie: tie for tie in before.ties}
+        return NodeTies(after.hub, tuple([held.get(tie, tie) for tie in after.ties]))
+
 
 def node_ties(node: str, ctx: SearchContext) -> NodeTies:
     tie, schema = ctx.strength.tie, ctx.schema
