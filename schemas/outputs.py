@@ -98,6 +98,15 @@ class ScoreKey(_Output):
         return f"{self.actor_id}|{self.counterparty_id}"
 
 
+class IdentifierStatement(_Output):
+    """The statement that gave one id an identifier a merge is made on: of every event stating it, the one with the
+    lowest event id (the same one in any order of arrival)."""
+
+    entity_id: str
+    event_id: str
+    publisher: str
+
+
 class MergeEvidence(_Output):
     """Why two ids are one entity: a `same_as` judgement event, or a strong identifier both carry."""
 
@@ -110,6 +119,10 @@ class MergeEvidence(_Output):
     matcher: str | None = None
     criteria: str | None = None
     identifier: str | None = Field(default=None, description="scheme:value shared (kind identifier).")
+    statements: tuple[IdentifierStatement, ...] = Field(
+        default=(), exclude_if=lambda statements: not statements,
+        description="Kind identifier: the statements that gave each of the two ids the identifier, source id first "
+                    "(absent for a judgement, or for an identifier restored from a portable file without them).")
     observed_at: dt.datetime | None = None
     text: str
 

@@ -578,14 +578,16 @@ def _rescore(layer: ResolvingEngine, tracker: AlertTracker) -> tuple[list[tuple[
 def _unworded(content: dict[str, Any]) -> dict[str, Any]:
     """A score's content without how its explanations word it (each path's text, each edge's roles and, for a tie
     that runs both ways, the end it is shown from, each merge's text and its evidence's, which cite statements by
-    event id, and how its evidence writes the identifier shared): what an upgrade that only words explanations
-    anew leaves as it was."""
+    event id, how its evidence writes the identifier shared, and the statements it names as fields, which cite
+    them too and which versions before the field did not write): what an upgrade that only words explanations anew
+    leaves as it was."""
     unworded = dict(content)
     for kind in ("authority_paths", "commercial_paths"):
         unworded[kind] = [{**path, "text": None, "edges": [_unturned({**edge, "role": None, "roles": None})
                                                            for edge in path["edges"]]}
                           for path in content[kind]]
-    unworded["merges"] = [{**note, "text": None, "evidence": [{**evidence, "text": None, "identifier": None}
+    unworded["merges"] = [{**note, "text": None, "evidence": [{**evidence, "text": None, "identifier": None,
+                                                                "statements": None}
                                                               for evidence in note["evidence"]]}
                           for note in content["merges"]]
     return unworded

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 from schemas.events import EntityIdentifier, EntityRef, Op, RelationshipEvent
 from schemas.validation import validate_event
-from schemas.outputs import Band, MergeEvidence, MergeNote, RiskScore
+from schemas.outputs import Band, IdentifierStatement, MergeEvidence, MergeNote, RiskScore
 from schemas.vocabulary import (BLOCKING_JUDGEMENT, IDENTIFIER_SCHEMES, MERGING_JUDGEMENT, RESOLVABLE_KINDS,
                                 SUGGESTION_JUDGEMENTS, EntitySchema)
 from scoring.clusters import IDENTIFIER, JUDGEMENT, Clusters, Edge
@@ -1049,8 +1049,14 @@ class ResolvingEngine:
                 kind=JUDGEMENT, source_id=edge.a, target_id=edge.b, event_id=event.event_id,
                 publisher=prov.publisher, source_url=prov.source_url, matcher=props.matcher,
                 criteria=props.criteria, observed_at=event.observed_at, text=text)
-        return MergeEvidence(kind=IDENTIFIER, source_id=edge.a, target_id=edge.b, identifier=str(edge.detail),
-                             text=text)
+        identifier: EntityIdentifier = edge.detail
+        statements = []
+        for end in (edge.a, edge.b):
+            seen = self._identifier_seen.get((end, identifier.key))
+            if seen is not None:
+                statements.append(IdentifierStatement(entity_id=end, event_id=seen[0], publisher=seen[1]))
+        return MergeEvidence(kind=IDENTIFIER, source_id=edge.a, target_id=edge.b, identifier=str(identifier),
+                             statements=tuple(statements), text=text)
 
     def _name(self, entity_id: str) -> str:
         held = self._refs.get(entity_id)

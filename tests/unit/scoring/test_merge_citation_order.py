@@ -5,6 +5,7 @@ citation republishes the scores showing it, so that what was published last is w
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -51,6 +52,28 @@ def test_the_note_cites_the_lowest_event_id_whatever_the_order():
         notes.add(_note(layer))
     assert notes == {"Jan Kowalski (os-minister-1) = J. Kowalski (wd-kowalski), by shared identifier wikidata:Q1234 "
                      "(event ev-c from Example Gazette, event ev-a from Example Gazette)"}
+
+
+def test_the_evidence_names_each_ids_statement_as_fields_not_only_in_its_text():
+    """An alert consumer links a merge to the events that made it without parsing the note: the identifier, and for
+    each of the two ids the event that stated it and its publisher (lowest event id first, in any order)."""
+    config = ScoringConfig.load()
+    events = _events()
+    shown = set()
+    for order in (events, events[::-1]):
+        layer = ResolvingEngine(config)
+        for event in order:
+            layer.apply(event)
+        evidence = layer.score("os-minister-1", "bank").merges[0].evidence
+        assert len(evidence) == 1
+        shown.add(evidence[0].model_dump_json())
+    dumped = json.loads(shown.pop())
+    assert not shown
+    assert dumped["kind"] == "identifier" and dumped["identifier"] == "wikidata:Q1234"
+    assert dumped["statements"] == [
+        {"entity_id": "os-minister-1", "event_id": "ev-c", "publisher": "Example Gazette"},
+        {"entity_id": "wd-kowalski", "event_id": "ev-a", "publisher": "Example Gazette"}]
+    assert dumped["event_id"] is None  # (a judgement's field)
 
 
 def test_a_statement_that_changes_the_citation_republishes_the_score_showing_it():
