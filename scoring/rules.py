@@ -120,6 +120,10 @@ def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext)
 
     def connect(member: str, ties: Chain, relative: str, kind: str = COMMERCIAL) -> None:
         for to_member in members[member]:
+            if relative in chain_nodes(actor, to_member):
+                # every path would pass through the relative twice (a relative's tie to his own holding, seen
+                # from a group he is in): none is built (the same as `add` refusing each)
+                continue
             for to_counterparty in group_members[relative]:
                 add(kind, to_member + ties + to_counterparty)
 
