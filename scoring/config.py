@@ -215,10 +215,10 @@ class ScoringConfig(_Section):
 
     def amount_strength(self, amount: float | None, currency: str | None) -> float:
         """Log scale between the floor and the full amount, in USD at the configured rough rates. A sum in a
-        currency without a rate is of a size we cannot weigh, as a payment stated without its sum is: read as
-        dollars, a billion guaraníes (130k USD) weighed as a billion dollars."""
+        currency without a rate, or without a currency, is of a size we cannot weigh, as a payment stated without
+        its sum is: read as dollars, a billion guaraníes (130k USD) weighed as a billion dollars."""
         cfg = self.amounts
-        rate = cfg.usd_rates.get(currency or "USD")
+        rate = cfg.usd_rates.get(currency) if currency else None
         if amount is None or rate is None:
             return cfg.unknown_strength
         usd = amount * rate

@@ -78,6 +78,13 @@ def test_a_sum_in_a_currency_without_a_rate_is_of_unknown_size():
     assert config.amount_strength(1, "XTS") == config.amounts.unknown_strength
 
 
+def test_a_sum_without_a_currency_is_of_unknown_size():
+    """A register's bare "1000000000" may be roubles or rupees: weighed as dollars it was a tie of full strength."""
+    config = ScoringConfig.load()
+    assert config.amount_strength(1e9, None) == config.amount_strength(1, None) == config.amounts.unknown_strength
+    assert config.amount_strength(1e9, "USD") == 1.0
+
+
 @pytest.mark.parametrize("rates", [
     {"eur": 1.1},  # events give upper-case ISO codes: a lower-case key would never apply
     {"EURO": 1.1},
