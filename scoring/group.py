@@ -33,7 +33,8 @@ class Group:
         return nodes
 
 
-    def changed_nodes(self, other: Group, compared: dict | None = None) -> tuple[set[str], bool, dict[str, set[str]]] | None:
+    def changed_nodes(self, other: Group,
+                      compared: dict | None = None) -> tuple[set[str], bool, dict[str, set[str]]] | None:
         """What an exposure set must contain for its pair with this counterparty to see the difference between the
         two groups: (nodes, whether some asset's ties changed, tied); None: any pair may see it (the hub members
         differ, or a hub member's chains). Following `rules.tie_paths`: a tie of member R to neighbour N matters
