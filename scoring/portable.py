@@ -373,8 +373,11 @@ def _import(numbered: Iterator[tuple[int, Any, str | bytes | None]], config: Sco
             raise PortableFormatError(f"the file holds {_described(counts)} where its end record counts "
                                       f"{_described(end)}: records are missing")
     _restore_alerts(tracker, pairs, opened, episodes)
-    layer.restore_references(record for _, record in references.values())  # first: each event then meets what
-    layer.restore_identifiers(record for _, record in identifiers.values())  # was known of its ends already
+    # first: each event then meets what was known of its ends already. The identifiers records are not restored:
+    # an id's identifiers are those its current events state, which the events re-applied give (files written
+    # before the thirty-seventh round also list identifiers only superseded or retracted versions stated, which
+    # this version no longer merges on)
+    layer.restore_references(record for _, record in references.values())
     layer.load(_events(events), input_offsets or {})
     layer.restore_seen(seen, _moment(header["clock"], "clock", 1) if header.get("clock") is not None else None)
     _check_restored(layer, references, identifiers)

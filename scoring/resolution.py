@@ -165,9 +165,15 @@ class ResolvingEngine:
         self._seen: dict[str, int | None] = {}
         self._refs: dict[str, _Known] = {}
         self._stand_ins: dict[str, Version] = {}  # id named only by judgements -> the judgement version naming it
+        # An id's identifiers are those the current versions of relations naming it state (`_restate`): a
+        # correction or a retraction withdraws what it no longer states, and a merge made on it goes with it.
         self._identifiers: dict[str, dict[tuple, EntityIdentifier]] = {}  # id -> key -> identifier
-        self._holders: dict[tuple, set[str]] = {}  # identifier key -> ids carrying it (strong schemes only)
-        self._identifier_seen: dict[tuple[str, tuple], tuple[str, str]] = {}  # (id, key) -> (event id, publisher)
+        # (id, kind, identifier key) -> the relations whose current version states it (`scoring.compact_index`)
+        self._stating: dict[tuple[str, str, tuple], str | tuple[str, ...] | set[str]] = {}
+        self._holders: dict[tuple, set[str]] = {}  # (kind, *identifier key) -> ids carrying it (strong schemes only)
+        # (id, key) -> the statement a merge on it cites: (event id, publisher, relation id), the lowest event id of
+        # the current statements (strong schemes only)
+        self._identifier_seen: dict[tuple[str, tuple], tuple[str, str, str]] = {}
         self._current: dict[str, _Current] = {}
         self._events = PackedEvents()  # the JSON of each current relation's event (_Current.block and .slot)
         self._judgements: dict[str, _Judged] = {}
@@ -262,7 +268,7 @@ class ResolvingEngine:
                     self._merged_refs.pop(self.clusters.canonical(ref.id), None)
                     if held_ref is not None:
                         restated.add(ref.id)
-            elif self._remember(ref, version, event, removed, added, recited):
+            elif self._remember(ref, version):
                 attributes_changed.add(ref.id)
             if self._kind_of(ref.id) != kind_before:
                 retyped.append(ref.id)
@@ -272,9 +278,11 @@ class ResolvingEngine:
         else:
             held = self._current.get(event.relation_id)
             if held is None or version > held.version:
+                upsert = event.op == Op.UPSERT
+                withdrawn = self._statements(self._event(held)) if held is not None and held.upsert \
+                    and (held.source in self._identifiers or held.target in self._identifiers) else {}
                 if held is not None and held.upsert:
                     self._untouch(event.relation_id, held.source, held.target)
-                upsert = event.op == Op.UPSERT
                 # the ends as the ids held already (`_remember`): every event brings its own copies of them
                 payload = raw if raw is not None else event.model_dump_json(by_alias=True).encode()
                 moved = () if held is None else self._events.release(held.block, held.slot)
@@ -290,6 +298,9 @@ class ResolvingEngine:
                 if upsert:
                     self._touch(event.relation_id, event.source.id, event.target.id)
                 dirty_relations.add(event.relation_id)
+                stated = self._statements(event) if upsert else {}
+                if stated or withdrawn:
+                    attributes_changed |= self._restate(event, withdrawn, stated, removed, added, recited)
         if shown_before is not None:
             # The edges an event adds or takes out can join ids of clusters neither of its ends is in (the 17th
             # holder of an identifier re-links its holders in a chain): what those clusters show is watched too
@@ -523,9 +534,9 @@ class ResolvingEngine:
         return entity_id in self._stand_ins
 
     def identifier_statements(self) -> Iterator[dict]:
-        """Every identifier each id was ever stated with, by id: the layer merges on their union, also of versions
-        that are no longer any relation's current one (which the portable form does not carry as events). A strong
-        one also names each group of schemata it merges within and the statement its merges cite (their evidence)."""
+        """Every identifier each id holds, by id: those the current versions of relations naming it state (what
+        the layer merges on). A strong one also names each group of schemata it merges within and the statement
+        its merges cite (their evidence)."""
         kinds: dict[tuple[str, tuple], list[str]] = {}
         for key, holders in self._holders.items():
             for holder in holders:
@@ -541,26 +552,6 @@ class ResolvingEngine:
                 else:
                     statements.append(statement)
             yield {"entity_id": entity_id, "identifiers": statements}
-
-    def restore_identifiers(self, records: Iterable[dict]) -> None:
-        """Before a portable file's events are loaded into this fresh layer: the identifiers `identifier_statements`
-        gave and the merges they make (the events' own identifiers are then known already, as they were live)."""
-        for record in records:
-            entity_id = record["entity_id"]
-            known = self._identifiers.setdefault(entity_id, {})
-            for statement in record["identifiers"]:
-                identifier = EntityIdentifier.model_validate(
-                    {name: statement[name] for name in ("scheme", "value", "jurisdiction") if name in statement})
-                known[identifier.key] = identifier
-                if identifier.strong and "kind" in statement:
-                    self._identifier_seen[(entity_id, identifier.key)] = (str(statement["event_id"]),
-                                                                         str(statement["publisher"]))
-                    self._holders.setdefault((str(statement["kind"]), *identifier.key), set()).add(entity_id)
-        added: list[Edge] = []
-        for key, holders in sorted(self._holders.items()):
-            identifier = self._identifiers[min(holders)][key[1:]]
-            added.extend(_identifier_edges(key, identifier, sorted(holders)))
-        self.clusters.change([], added, kind_of=self._kind_of)
 
     def content_digest(self, event_id: str) -> int | None:
         """The digest of the content first applied under this event id (None: not applied, or without one)."""
@@ -723,11 +714,9 @@ class ResolvingEngine:
 
     # -- bookkeeping -----------------------------------------------------------------------------------------------
 
-    def _remember(self, ref: EntityRef, version: Version, event: RelationshipEvent, removed: list,
-                  added: dict[tuple, Edge], recited: set[tuple]) -> bool:
-        """Keep the newest reference of an original id and the union of its identifiers; True when what the engine
-        would show of it (name, schema, topics) changed. `recited` gets the (id, identifier key) whose merges now cite
-        another statement (`_cite_statement`)."""
+    def _remember(self, ref: EntityRef, version: Version) -> bool:
+        """Keep the newest reference of an original id; True when what the engine would show of it (name, schema,
+        topics) changed. Its identifiers are the current statements' (`_restate`)."""
         held = self._refs.get(ref.id)
         changed = False
         # a judgement's stand-in (JUDGED_NAME_VERSION, no event id) gives way to any statement; else the reference
@@ -745,48 +734,114 @@ class ResolvingEngine:
             shared = self._shared_tuples
             known.topics = shared.setdefault(known.topics, known.topics)
             known.aliases = shared.setdefault(known.aliases, known.aliases)
-        if not ref.identifiers:
-            return changed
-        known = self._identifiers.setdefault(ref.id, {})
-        for identifier in ref.identifiers:
-            if identifier.key in known:
-                if identifier.strong:
-                    self._cite_statement(ref.id, identifier.key, event, recited)
-                    self._hold(ref, identifier, removed, added)  # (stated before under another kind, maybe)
-                continue
-            known[identifier.key] = identifier
-            changed = True
-            if not identifier.strong:
-                continue
-            self._identifier_seen[(ref.id, identifier.key)] = (event.event_id, event.provenance.publisher)
-            self._hold(ref, identifier, removed, added)
         return changed
 
-    def _hold(self, ref: EntityRef, identifier: EntityIdentifier, removed: list, added: dict[tuple, Edge]) -> None:
-        """The id holds a strong identifier among the ids of the kind this statement gives it: one identifier merges
+    @staticmethod
+    def _statements(event: RelationshipEvent) -> dict[tuple[str, str, tuple], EntityIdentifier]:
+        """What a relation's version states of its ends' identifiers: (id, kind, identifier key) -> identifier. The
+        kind is the one this statement gives the id (`_kind`): one identifier merges only entities of one kind."""
+        return {(ref.id, _kind(ref.schema_), identifier.key): identifier
+                for ref in (event.source, event.target) for identifier in ref.identifiers}
+
+    def _restate(self, event: RelationshipEvent, withdrawn: dict, stated: dict, removed: list,
+                 added: dict[tuple, Edge], recited: set[tuple]) -> set[str]:
+        """A relation's current version is now `event`: what its previous version stated of identifiers and this
+        one does not is withdrawn, what this one states is held (`stated` is empty for a retraction: it withdraws,
+        it states nothing). An identifier stays an id's while any current version states it; the merges on one no
+        current version states are undone. Returns the ids whose identifiers changed (what the engine shows of
+        them changed)."""
+        relation_id = event.relation_id
+        changed: set[str] = set()
+        touched: set[tuple[str, tuple]] = set()
+        for statement, identifier in withdrawn.items():
+            if statement in stated:
+                continue
+            entity_id, kind, key = statement
+            touched.add((entity_id, key))
+            if not discard_one(self._stating, statement, relation_id):
+                continue
+            if identifier.strong:
+                self._leave(entity_id, kind, identifier, removed, added)
+            if not any((entity_id, other, key) in self._stating for other in IDENTIFIER_KINDS):
+                held = self._identifiers[entity_id]
+                del held[key]
+                if not held:
+                    del self._identifiers[entity_id]
+                changed.add(entity_id)
+        for statement, identifier in stated.items():
+            entity_id, kind, key = statement
+            touched.add((entity_id, key))
+            fresh = statement not in self._stating
+            add_one(self._stating, statement, relation_id)
+            known = self._identifiers.setdefault(entity_id, {})
+            if key not in known:
+                known[key] = identifier
+                changed.add(entity_id)
+            if fresh and identifier.strong:
+                self._hold(entity_id, kind, identifier, removed, added)
+        for entity_id, key in touched:
+            self._cite_statement(entity_id, key, event, recited)
+        return changed
+
+    def _hold(self, entity_id: str, kind: str, identifier: EntityIdentifier, removed: list,
+              added: dict[tuple, Edge]) -> None:
+        """The id holds a strong identifier among the ids of the kind a statement gives it: one identifier merges
         only entities of one kind (a QID on a person and on a company is a data error). An id stated under two kinds
         with one identifier holds it in both, whichever statement came first (a review: stated a company, then a
         person, with one QID, it merged with the QID's other person only when the person's statement came first);
         the clusters refuse what would join two kinds."""
-        key = (_kind(ref.schema_), *identifier.key)
+        key = (kind, *identifier.key)
         holders = self._holders.setdefault(key, set())
-        if ref.id in holders:
+        if entity_id in holders:
             return
-        fresh, gone = _new_holder_links(key, identifier, holders, ref.id)
-        if gone:  # also from what this event added already (both its ends carrying the identifier)
-            for key_gone in gone:
-                added.pop(key_gone, None)
-            removed.extend(sorted(gone))
-        added.update((edge.key, edge) for edge in fresh)
+        _changed_edges(removed, added, *_new_holder_links(key, identifier, holders, entity_id))
+
+    def _leave(self, entity_id: str, kind: str, identifier: EntityIdentifier, removed: list,
+               added: dict[tuple, Edge]) -> None:
+        """The id no longer holds a strong identifier within a kind (no current version states it so): its edges go,
+        and the holders it linked in a chain are linked past it."""
+        key = (kind, *identifier.key)
+        holders = self._holders.get(key)
+        if holders is None or entity_id not in holders:
+            return
+        before = set(_identifier_edge_keys(key, sorted(holders)))
+        holders.discard(entity_id)
+        if not holders:
+            del self._holders[key]
+        edges = _identifier_edges(key, identifier, sorted(holders))
+        _changed_edges(removed, added, [edge for edge in edges if edge.key not in before],
+                       before.difference(edge.key for edge in edges))
 
     def _cite_statement(self, entity_id: str, key: tuple, event: RelationshipEvent, recited: set[tuple]) -> None:
-        """An identifier this id holds already, stated again: of its statements, a merge cites the one with the
-        lowest event id, so that what a score's `merges` say does not depend on the order the events arrived in
-        (partitions interleave differently in a replay). The first one seen would."""
+        """Of the current statements of an identifier an id holds, a merge cites the one with the lowest event id, so
+        that what a score's `merges` say does not depend on the order the events arrived in (partitions interleave
+        differently in a replay), and never one withdrawn. Looked for among all of them only when the one cited is
+        no longer current: an identifier every relation of a large company restates costs one look an event."""
+        identifier = self._identifiers.get(entity_id, {}).get(key)
+        if identifier is None or not identifier.strong:
+            self._identifier_seen.pop((entity_id, key), None)
+            return
         seen = self._identifier_seen.get((entity_id, key))
-        if seen is not None and event.event_id < seen[0]:
-            self._identifier_seen[(entity_id, key)] = (event.event_id, event.provenance.publisher)
+        if seen is not None and self._states(entity_id, key, seen[2]) \
+                and self._current[seen[2]].event_id == seen[0]:
+            if event.event_id >= seen[0] or not self._states(entity_id, key, event.relation_id):
+                return
+            cited = (event.event_id, event.provenance.publisher, event.relation_id)
+        else:
+            stating = {relation_id for kind in IDENTIFIER_KINDS
+                       for relation_id in members(self._stating.get((entity_id, kind, key)))}
+            relation_id = min(stating, key=lambda r: self._current[r].event_id)
+            current = self._current[relation_id]
+            publisher = event.provenance.publisher if relation_id == event.relation_id \
+                else self._event(current).provenance.publisher
+            cited = (current.event_id, publisher, relation_id)
+        if seen is not None and cited[:2] != seen[:2]:
             recited.add((entity_id, key))
+        self._identifier_seen[(entity_id, key)] = cited
+
+    def _states(self, entity_id: str, key: tuple, relation_id: str) -> bool:
+        """Whether this relation's current version states this identifier of this id (under any kind)."""
+        return any(relation_id in members(self._stating.get((entity_id, kind, key))) for kind in IDENTIFIER_KINDS)
 
     def _judge(self, event: RelationshipEvent, version: Version, removed: list, added: dict[tuple, Edge]) -> None:
         held = self._judgements.get(event.relation_id)
@@ -1100,6 +1155,16 @@ def _identifier_edges(key: tuple, identifier: EntityIdentifier, holders: list[st
     else:
         pairs = list(zip(holders, holders[1:]))
     return [Edge(_identifier_key(key, a, b), IDENTIFIER, a, b, True, identifier) for a, b in pairs]
+
+
+def _changed_edges(removed: list, added: dict[tuple, Edge], fresh: list[Edge], gone: set[tuple]) -> None:
+    """Note edges one holder's change adds and takes out, beside what the event changed already (an edge it added
+    and now takes out again is dropped from what it adds)."""
+    if gone:
+        for key_gone in gone:
+            added.pop(key_gone, None)
+        removed.extend(sorted(gone))
+    added.update((edge.key, edge) for edge in fresh)
 
 
 def _new_holder_links(key: tuple, identifier: EntityIdentifier, holders: set[str],

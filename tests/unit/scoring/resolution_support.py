@@ -11,7 +11,7 @@ from schemas.vocabulary import MERGING_JUDGEMENT
 from scoring import Engine
 from scoring.clusters import Clusters
 from scoring.graph import naming, utc
-from scoring.resolution import JUDGED_NAME_VERSION, ResolvingEngine, _Known
+from scoring.resolution import JUDGED_NAME_VERSION, ResolvingEngine, _identifier_edges, _kind, _Known
 
 from .conftest import BASE_TIME, CAST, content
 
@@ -76,20 +76,26 @@ def resolved_from_scratch(events: list[RelationshipEvent], config) -> Engine:
         table = judgements if event.spec.resolution else current
         if event.relation_id not in table or version(event) > version(table[event.relation_id]):
             table[event.relation_id] = event
-    removed, added = [], {}
-    for event in sorted(events, key=lambda e: e.event_id):  # identifiers are a union: order does not matter
-        for end in () if event.spec.resolution else (event.source, event.target):
-            layer._remember(end, (dt.datetime.min.replace(tzinfo=dt.UTC), ""), event, removed, added, set())
+    # an id's identifiers are those the current upsert versions of relations state of it (a retraction or a
+    # correction withdraws them); a strong one joins its holders of one kind as `_identifier_edges` says
+    holders: dict[tuple, set[str]] = {}
+    for event in sorted(current.values(), key=lambda e: e.event_id):
+        if event.op is not Op.UPSERT:
+            continue
+        for end in (event.source, event.target):
+            for identifier in end.identifiers:
+                layer._identifiers.setdefault(end.id, {}).setdefault(identifier.key, identifier)
+                if identifier.strong:
+                    holders.setdefault((_kind(end.schema_), *identifier.key), set()).add(end.id)
+    added = {edge.key: edge for key, ids in holders.items()
+             for edge in _identifier_edges(key, layer._identifiers[min(ids)][key[1:]], sorted(ids))}
     layer._refs = {entity_id: _Known(held, ref) for entity_id, (held, ref) in refs.items()}
     clusters = Clusters()
     from scoring.clusters import JUDGEMENT, Edge
     judged = [Edge((JUDGEMENT, rid), JUDGEMENT, e.source.id, e.target.id, e.status == MERGING_JUDGEMENT, e)
               for rid, e in sorted(judgements.items())
               if e.op is Op.UPSERT and e.status in ("confirmed", "denied")]
-    identifier_edges = dict(added)
-    for key in removed:
-        identifier_edges.pop(key, None)
-    clusters.change([], [*judged, *identifier_edges.values()], kind_of=layer._kind_of)  # a person is no company
+    clusters.change([], [*judged, *added.values()], kind_of=layer._kind_of)  # a person is no company
     layer.clusters = clusters
     engine = Engine(config)
     rewritten = []

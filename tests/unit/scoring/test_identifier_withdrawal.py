@@ -1,0 +1,191 @@
+"""An id's identifiers are those the current versions of the relations naming it state. A register that corrects an
+entity's identifier (a newer version without it, or with another), or retracts the relation that stated it,
+withdraws it, and the merges made on it are undone; a merge cites, of the current statements, the one with the
+lowest event id. Earlier versions merged on every identifier an id was ever stated with, so a wrong LEI merged two
+firms for good (a review: a false critical alert outlived the LEI's retraction)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from scoring import AlertTracker, ScoringConfig
+from scoring.clusters import IDENTIFIER
+from scoring.resolution import ResolvingEngine, _identifier_edges, _kind
+
+from .conftest import EventFactory
+from .resolution_support import identified, layer_state, resolved_from_scratch, engine_state
+
+LEI = {"scheme": "lei", "value": "5493001KJTIIGC8Y1R12"}
+OTHER_LEI = {"scheme": "lei", "value": "529900T8BM49AURSDO55"}
+MINISTER = ("os-minister-1", "Person", "Jan Kowalski", ("role.pep", "gov.national"))
+BANK = ("bank", "Company", "Bank", ())
+REGULATOR = "regulator"  # from the cast (conftest)
+SUPPLIER = ("supplier", "Company", "Supplier Ltd", ())  # the firm the bank pays
+BROTHERS_FIRM = ("brothers-firm", "Company", "Kowalski Trading", ())  # the minister's brother's firm
+BROTHER = ("brother", "Person", "Piotr Kowalski", ())
+
+
+def _wrongly_merged(make):
+    """The minister's brother owns a firm; a register states the bank's supplier with the firm's LEI by mistake: the
+    two firms merge, and the bank the minister's ministry regulates pays his brother's firm."""
+    return [make("control", MINISTER, REGULATOR, event_id="ev-1"),
+            make("regulates", REGULATOR, BANK, event_id="ev-2"),
+            make("family", MINISTER, BROTHER, event_id="ev-3"),
+            identified(make("ownership", BROTHER, BROTHERS_FIRM, percentage=100, event_id="ev-4"), "target", LEI),
+            identified(make("payment", BANK, SUPPLIER, amount=5e6, currency="USD", relation_id="pay",
+                            event_id="ev-5"), "target", LEI)]
+
+
+@pytest.mark.parametrize("correction", ["another LEI", "no LEI", "retracted"])
+def test_a_wrong_identifier_corrected_or_retracted_undoes_its_merge_and_resolves_its_alert(correction):
+    make = EventFactory().make
+    layer, tracker = ResolvingEngine(), AlertTracker()
+    for event in _wrongly_merged(make):
+        tracker.observe(layer.apply(event))
+    assert layer.canonical("supplier") == layer.canonical("brothers-firm")
+    assert [s.actor_id for s in layer.scores()] == ["os-minister-1"] and tracker.open_alerts()
+    fixed = make("payment", BANK, SUPPLIER, amount=5e6, currency="USD", relation_id="pay", event_id="ev-6",
+                 op="retract" if correction == "retracted" else "upsert")
+    if correction == "another LEI":
+        fixed = identified(fixed, "target", OTHER_LEI)
+    resolved = tracker.observe(layer.apply(fixed))
+    assert layer.canonical("supplier") == "supplier" and layer.canonical("brothers-firm") == "brothers-firm"
+    assert not layer.scores() and not tracker.open_alerts()
+    assert [(a.actor_id, a.state.value) for a in resolved] == [("os-minister-1", "resolved")]
+    held = {r["entity_id"]: [i["value"] for i in r["identifiers"]] for r in layer.identifier_statements()}
+    assert held.get("supplier", []) == ([OTHER_LEI["value"]] if correction == "another LEI" else [])
+    assert held["brothers-firm"] == [LEI["value"]]
+
+
+def test_an_identifier_another_current_version_states_stays_and_its_merge_cites_that_one():
+    """The supplier's LEI stated by two relations: one corrected leaves the other's statement, and the merge, which
+    now cites the statement that is left (`event ev-7`), not the one withdrawn."""
+    make = EventFactory().make
+    layer = ResolvingEngine()
+    events = _wrongly_merged(make)
+    events.append(identified(make("partners_with", SUPPLIER, ("partner", "Company", "Partner", ()),
+                                  event_id="ev-7", relation_id="partners"), "source", LEI))
+    layer.apply_many(events)
+    (note,) = layer.score("os-minister-1", "bank").merges
+    assert "event ev-5 from Example Gazette" in note.text and "ev-7" not in note.text
+    changes = layer.apply(make("payment", BANK, SUPPLIER, amount=5e6, currency="USD", relation_id="pay",
+                               event_id="ev-8"))
+    assert layer.canonical("supplier") == layer.canonical("brothers-firm")
+    (note,) = layer.score("os-minister-1", "bank").merges
+    assert "event ev-7 from Example Gazette" in note.text and "ev-5" not in note.text
+    assert [c.new.merges[0].text for c in changes if c.new is not None] == [note.text]  # republished as it reads
+
+
+def test_an_older_version_arriving_late_states_nothing():
+    """A version older than the relation's current one is history: an identifier only it states merges nothing,
+    whichever arrives first (earlier versions merged on it when it came second)."""
+    make = EventFactory().make
+    events = _wrongly_merged(make)
+    newer = make("payment", BANK, SUPPLIER, amount=5e6, currency="USD", relation_id="pay", event_id="ev-6")
+    for order in ([*events, newer], [*events[:4], newer, events[4]]):
+        layer = ResolvingEngine()
+        layer.apply_many(order)
+        assert layer.canonical("supplier") == "supplier" and not layer.scores()
+
+
+def _scratch(events):
+    """What the identifiers of the current versions give, computed in one pass: holders, edges and citations."""
+    current = {}
+    for event in events:
+        held = current.get(event.relation_id)
+        if held is None or (event.observed_at, event.event_id) > (held.observed_at, held.event_id):
+            current[event.relation_id] = event
+    holders, cited, known = {}, {}, {}
+    for event in current.values():
+        if event.op.value != "upsert":
+            continue
+        for end in (event.source, event.target):
+            for identifier in end.identifiers:
+                known.setdefault((end.id, identifier.key), identifier)
+                if identifier.strong:
+                    holders.setdefault((_kind(end.schema_), *identifier.key), set()).add(end.id)
+                    statement = (event.event_id, event.provenance.publisher)
+                    cited[(end.id, identifier.key)] = min(cited.get((end.id, identifier.key), statement), statement)
+    edges = {edge.key for key, ids in holders.items()
+             for edge in _identifier_edges(key, known[(min(ids), key[1:])], sorted(ids))}
+    return holders, edges, cited
+
+
+def _many_holders_log(seed: int, n_events: int = 120):
+    """Up to 24 companies (beyond the 16 an identifier joins pairwise: a chain then) stated with one LEI or not,
+    by two publishers, corrected, retracted, and under relation ids that move between ends."""
+    r = random.Random(seed)
+    make = EventFactory().make
+    firms = [(f"c{i:02d}", "Company", f"C{i}", ()) for i in range(r.choice([14, 20, 24]))]
+    events = [make("control", MINISTER, REGULATOR, event_id=f"e{seed}-base-1"),
+              make("regulates", REGULATOR, BANK, event_id=f"e{seed}-base-2")]
+    for number in range(n_events):
+        kind = r.choice(["payment", "partners_with", "ownership"])
+        source, target = r.sample([BANK, *firms], 2) if kind == "payment" else r.sample(firms, 2)
+        if kind == "ownership":
+            source = r.choice([MINISTER, *(f for f in firms[:3] if f != target)]) if r.random() < 0.3 else source
+        properties = {"amount": 2e6, "currency": "USD"} if kind == "payment" else \
+            {"percentage": 60} if kind == "ownership" else {}
+        relation_id = f"{kind}-{source[0]}-{target[0]}" if r.random() < 0.5 else f"r{r.randrange(8)}"
+        event = make(kind, source, target, relation_id=relation_id, event_id=f"e{seed}-{r.randrange(10**6):06d}",
+                     op="retract" if r.random() < 0.15 else "upsert", publisher=r.choice(["Gazette A", "Gazette B"]),
+                     observed_at=f"2025-{r.randint(1, 9):02d}-01T00:00:00Z", **properties)
+        for end, ref in (("source", source), ("target", target)):
+            if ref[1] == "Company" and ref[0] != "bank" and r.random() < 0.6:
+                event = identified(event, end, LEI if r.random() < 0.85 else OTHER_LEI)
+        events.append(event)
+    return events
+
+
+def _chain_log(seed: int, n_events: int = 140):
+    """Twenty-two to 30 firms the bank pays, each under one relation whose versions state the LEI, another or none,
+    or retract it: the holders grow past 16 and shrink below, joined in a chain, then pairwise, then a chain."""
+    r = random.Random(seed)
+    make = EventFactory().make
+    firms = [(f"c{i:02d}", "Company", f"C{i}", ()) for i in range(r.randint(22, 30))]
+    events = [make("control", MINISTER, REGULATOR, event_id=f"e{seed}-base-1"),
+              make("regulates", REGULATOR, BANK, event_id=f"e{seed}-base-2"),
+              identified(make("ownership", MINISTER, ("own", "Company", "Own Co", ()), percentage=100,
+                              event_id=f"e{seed}-base-3"), "target", LEI)]
+    for number in range(n_events):
+        firm = r.choice(firms)
+        event = make("payment", BANK, firm, amount=2e6, currency="USD", relation_id=f"pay-{firm[0]}",
+                     event_id=f"e{seed}-{number:03d}", op="retract" if r.random() < 0.1 else "upsert",
+                     publisher=r.choice(["Gazette A", "Gazette B"]))
+        roll = r.random()
+        if roll < 0.9:
+            event = identified(event, "target", LEI if roll < 0.8 else OTHER_LEI)
+        events.append(event)
+    return events
+
+
+LOGS = [(_many_holders_log, seed) for seed in range(8)] + [(_chain_log, seed) for seed in range(6)]
+
+
+@pytest.mark.parametrize(("log", "seed"), LOGS, ids=[f"{log.__name__}-{seed}" for log, seed in LOGS])
+def test_holders_edges_citations_and_scores_are_those_of_the_current_versions_after_every_event(log, seed):
+    config = ScoringConfig.load()
+    events = log(seed)
+    layer = ResolvingEngine(config)
+    withdrawn, chained = 0, 0
+    for number, event in enumerate(events, 1):
+        before = {key: set(ids) for key, ids in layer._holders.items()}
+        layer.apply(event)
+        applied = [e for e in events[:number]]
+        holders, edges, cited = _scratch(applied)
+        assert {key: set(ids) for key, ids in layer._holders.items()} == holders
+        assert {key for key, edge in layer.clusters._edges.items() if edge.kind == IDENTIFIER} == edges
+        assert {key: seen[:2] for key, seen in layer._identifier_seen.items()} == cited
+        withdrawn += any(ids - holders.get(key, set()) for key, ids in before.items())
+        chained += any(len(ids) > 16 and ids - holders.get(key, set()) for key, ids in before.items())
+    assert withdrawn  # the log did withdraw identifiers
+    assert withdrawn and (chained or log is _many_holders_log)  # identifiers withdrawn, from a chain too
+    assert layer_state(layer) == engine_state(resolved_from_scratch(events, config))
+    shuffled = list(events)
+    random.Random(seed).shuffle(shuffled)
+    other = ResolvingEngine(config)
+    other.apply_many(shuffled)
+    assert layer_state(other) == layer_state(layer)
+    assert {key: seen[:2] for key, seen in other._identifier_seen.items()} == cited
