@@ -702,7 +702,16 @@ class ResolvingEngine:
         return [self._event(self._current[rid]) for rid in ids]
 
     def _event(self, current: _Current) -> RelationshipEvent:
-        return validate_event(json.loads(self._events.read(current.block, current.slot)))
+        """A current relation's event, read back from its JSON. The JSON was checked when the event arrived:
+        pydantic's own JSON parser reads it at once, without the admission checks' second pass over the document
+        (nesting, dates: a split of a large entity reads back every relation of its members). What that parser
+        alone would not take (text the admission's parser accepted, such as a lone surrogate) is read as it was
+        admitted."""
+        payload = self._events.read(current.block, current.slot)
+        try:
+            return RelationshipEvent.model_validate_json(payload, by_name=False)
+        except ValueError:
+            return validate_event(json.loads(payload))
 
     def _kind_of(self, entity_id: str) -> str | None:
         """The kind of an id (people, organisations, or its schema) by its newest reference; None: not named yet."""

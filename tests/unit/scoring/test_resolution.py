@@ -503,6 +503,28 @@ def test_the_current_events_are_read_a_block_at_a_time(make, config, monkeypatch
     assert len(inflated) == len(blocks)
 
 
+def test_a_relation_read_back_is_the_event_admitted_as_it_came_or_as_the_layer_wrote_it(config):
+    """A split reads back every relation of the ids that move (`_event`, with pydantic's JSON parser alone): what it
+    reads is the event the worker admitted, from the message as it came and from the layer's own serialisation."""
+    from pathlib import Path
+
+    from schemas.validation import parse_event
+
+    paths = (Path("examples/binance-wlfi.jsonl"), *sorted(Path("examples/resolution").glob("*.jsonl")))
+    lines = [line for path in paths for line in path.read_bytes().splitlines() if line.strip()]
+    assert len(lines) > 20
+    for raw in (True, False):
+        layer = ResolvingEngine(config)
+        admitted = {}
+        for line in lines:
+            event = parse_event(line)
+            layer.apply(event, raw=line if raw else None)
+            if not event.spec.resolution:
+                admitted[event.relation_id] = event
+        read = {relation_id: layer._event(current) for relation_id, current in layer._current.items()}
+        assert read == {relation_id: admitted[relation_id] for relation_id in read} and read
+
+
 def test_a_content_digest_is_a_60_bit_int_that_tells_contents_apart():
     """The layer keeps one digest per event id: under 2**60 it is an int of 32 bytes (64 bits would cost 48)."""
     import sys
