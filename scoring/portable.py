@@ -14,15 +14,17 @@ and rescores everything under its own rules:
                                                          # an id's newest reference, where no current event states it
     {"record": "entity", ..., "stand_in": true}          # what the newest judgement naming an id no relation names
                                                          # said of it (observed_at, event_id: that judgement's)
-    {"record": "identifiers", "entity_id": ..., "identifiers": [...]}   # every identifier an id was ever stated with
+    {"record": "identifiers", "entity_id": ..., "identifiers": [...]}   # an id's identifiers, with the statement cited
     {"record": "alert_pair", "actor_id": ..., "counterparty_id": ..., "case_id": ..., "score": <RiskScore>}
     {"record": "alert_open", "actor_id": ..., "case_id": ..., "alert_id": ..., "sequence": ..., "lead": <RiskScore>}
     {"record": "alert_episodes", "actor_id": ..., "case_id": ..., "episodes": ...}
     {"record": "end", "records": {"event": ..., "events_seen": ..., ...}}   # how many of each kind came before
 
-The identifiers records (format version 4) carry the union of identifiers each id was ever stated with: the layer
-merges on it, also on identifiers that only a version no longer current stated, which the events alone would lose.
-The entity records (version 4 too) carry the newest reference of an id (name, schema, topics...) where only a
+The identifiers records (format version 4) list each id's identifiers, with the kind each merges within and the
+statement its merges cite. Since the thirty-seventh round an id holds only what the current events state, so the
+import derives them from the events and checks the records without restoring them; files written before listed
+every identifier an id was ever stated with, and what only a superseded or retracted version stated is no longer
+merged on (a file whose alerts rest on such a merge imports with `rescore`). The entity records (version 4 too) carry the newest reference of an id (name, schema, topics...) where only a
 version no longer current stated it. Since version 5 they also carry each judgement's stand-in: an id only judgements
 name shows what the newest judgement ever naming it said (a name, a kind), which may be a version since superseded;
 re-applied, the current judgements alone could give another kind, and merge otherwise. Version 4 files lose them.
@@ -31,7 +33,7 @@ The end record (format version 3) makes a file cut short detectable: a file is r
 interrupted, or a copy cut off, at a line boundary parses as well as a whole one, but would import fewer relations
 and alerts under the whole file's offsets, so that a worker starting there never replays what is missing. A file
 without its end record, or whose counts differ, is refused. Version 2 files (without it) and version 3 files
-(without identifiers records) are still read; they lose the merges of identifiers no current version states.
+(without identifiers records) are still read.
 
 Reading (`import_lines`, `import_state`) takes nothing on trust: a file from another team, an older version or a
 hand edit becomes a snapshot a worker starts from, so whatever `export_state` never writes is refused, naming the line
