@@ -789,7 +789,8 @@ class ResolvingEngine:
             if fresh and identifier.strong:
                 self._hold(entity_id, kind, identifier, removed, added)
         for entity_id, key in touched:
-            self._cite_statement(entity_id, key, event, recited)
+            if self._cite_statement(entity_id, key, event, recited):
+                changed.add(entity_id)
         return changed
 
     def _hold(self, entity_id: str, kind: str, identifier: EntityIdentifier, removed: list,
@@ -821,32 +822,38 @@ class ResolvingEngine:
         _changed_edges(removed, added, [edge for edge in edges if edge.key not in before],
                        before.difference(edge.key for edge in edges))
 
-    def _cite_statement(self, entity_id: str, key: tuple, event: RelationshipEvent, recited: set[tuple]) -> None:
-        """Of the current statements of an identifier an id holds, a merge cites the one with the lowest event id, so
-        that what a score's `merges` say does not depend on the order the events arrived in (partitions interleave
-        differently in a replay), and never one withdrawn. Looked for among all of them only when the one cited is
-        no longer current: an identifier every relation of a large company restates costs one look an event."""
-        identifier = self._identifiers.get(entity_id, {}).get(key)
-        if identifier is None or not identifier.strong:
+    def _cite_statement(self, entity_id: str, key: tuple, event: RelationshipEvent, recited: set[tuple]) -> bool:
+        """Of the current statements of an identifier an id holds, the one with the lowest event id is the one a
+        merge cites and the form the identifier is shown in (an LEI with or without the country a source wrote beside
+        it), so that neither depends on the order the events arrived in (partitions interleave differently in a
+        replay) nor outlives its statement. Looked for among all of them only when the one cited is no longer
+        current: an identifier every relation of a large company restates costs one look an event. True when the
+        form shown changed."""
+        known = self._identifiers.get(entity_id, {})
+        if key not in known:
             self._identifier_seen.pop((entity_id, key), None)
-            return
+            return False
         seen = self._identifier_seen.get((entity_id, key))
         if seen is not None and self._states(entity_id, key, seen[2]) \
                 and self._current[seen[2]].event_id == seen[0]:
             if event.event_id >= seen[0] or not self._states(entity_id, key, event.relation_id):
-                return
-            cited = (event.event_id, event.provenance.publisher, event.relation_id)
+                return False
+            cited, stated = (event.event_id, event.provenance.publisher, event.relation_id), event
         else:
             stating = {relation_id for kind in IDENTIFIER_KINDS
                        for relation_id in members(self._stating.get((entity_id, kind, key)))}
             relation_id = min(stating, key=lambda r: self._current[r].event_id)
-            current = self._current[relation_id]
-            publisher = event.provenance.publisher if relation_id == event.relation_id \
-                else self._event(current).provenance.publisher
-            cited = (current.event_id, publisher, relation_id)
-        if seen is not None and cited[:2] != seen[:2]:
+            stated = event if relation_id == event.relation_id else self._event(self._current[relation_id])
+            cited = (stated.event_id, stated.provenance.publisher, relation_id)
+        if seen is not None and cited[:2] != seen[:2] and known[key].strong:
             recited.add((entity_id, key))
         self._identifier_seen[(entity_id, key)] = cited
+        form = next(identifier for ref in (stated.source, stated.target) if ref.id == entity_id
+                    for identifier in ref.identifiers if identifier.key == key)
+        if form == known[key]:
+            return False
+        known[key] = form
+        return True
 
     def _states(self, entity_id: str, key: tuple, relation_id: str) -> bool:
         """Whether this relation's current version states this identifier of this id (under any kind)."""

@@ -189,3 +189,33 @@ def test_holders_edges_citations_and_scores_are_those_of_the_current_versions_af
     other.apply_many(shuffled)
     assert layer_state(other) == layer_state(layer)
     assert {key: seen[:2] for key, seen in other._identifier_seen.items()} == cited
+
+
+def test_an_identifier_is_shown_as_its_lowest_current_statement_writes_it_in_any_order_and_after_import():
+    """An LEI stated with a country by one relation and without by another is one identifier; it is shown as the
+    current statement with the lowest event id writes it, never as a withdrawn one did, whatever the order, and an
+    export imports to the same (a review: a retracted statement's `lei:us:...` stayed, and the import differed)."""
+    import json
+
+    from scoring.portable import export_state, import_state
+
+    make = EventFactory().make
+    firm, other, third = (("a", "Company", "A", ()), ("b", "Company", "B", ()), ("c", "Company", "C", ()))
+    with_country = identified(make("partners_with", firm, other, relation_id="r1", event_id="e1"), "source",
+                              {**LEI, "jurisdiction": "us"})
+    without = identified(make("partners_with", firm, third, relation_id="r2", event_id="e2"), "source", LEI)
+    retracted = make("partners_with", firm, other, relation_id="r1", event_id="e3", op="retract")
+
+    def shown(events):
+        layer = ResolvingEngine()
+        layer.apply_many(events)
+        imported, _, _ = import_state(json.loads(json.dumps(record))
+                                      for record in export_state(layer, AlertTracker()))
+        forms = {layer.cluster("a")["members"][0]["identifiers"][0],
+                 imported.cluster("a")["members"][0]["identifiers"][0]}
+        assert len(forms) == 1, forms
+        return forms.pop()
+
+    assert shown([with_country, without]) == shown([without, with_country]) == f"lei:us:{LEI['value']}"
+    assert shown([with_country, without, retracted]) == shown([without, retracted, with_country]) \
+        == f"lei:{LEI['value']}"
