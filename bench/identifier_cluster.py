@@ -10,7 +10,7 @@ Events go through `EventProcessor.process` (parsing, the resolution layer, the e
 applies them; the time of the events at each tenth of the way is printed (wall time, ms: the mean of the ten events
 before each checkpoint), then the total. One process, nothing else; the cyclic collector as Python sets it.
 
-`--correct`: then every holder's relation is stated again, a day later, without its identifiers (a register
+`--correct`: then every holder's relation is stated again, two days later, without its identifiers (a register
 correcting a wrong LEI), in the order they came; the corrections are timed the same way (`correct_ms_at`), and
 `left_merged` counts the ids still merged with the first holder at the end. `--restate` (before `--correct` when
 both are given): every holder's relation stated again a day later with the same identifiers (a daily re-import),
@@ -38,7 +38,6 @@ def event(number: int, identifiers: int = 1, corrected: bool = False, restated: 
     holder = f"s{number:06d}" if identifiers == 1 else f"s{number * 7919 % 100_003:06d}"
     shared = [{"scheme": "lei", "value": _SHARED_LEI}] + [{"scheme": "wikidata", "value": f"Q{i}"}
                                                            for i in range(1, identifiers)]
-    again = corrected or restated
     return {"schema_version": "1.1", "event_id": f"e{number}" + ("c" if corrected else "s" if restated else ""),
             "op": "upsert",
             "relation_id": f"r{number}", "relation_type": "ownership", "properties": {"percentage": 10},
@@ -46,7 +45,8 @@ def event(number: int, identifiers: int = 1, corrected: bool = False, restated: 
                        **({} if corrected else {"identifiers": shared})},
             "target": {"id": f"t{number:06d}", "schema": "Company", "name": f"Company {number}"},
             "start_date": "2020-01-01", "status": "confirmed",
-            "observed_at": "2025-01-02T00:00:00Z" if again else "2025-01-01T00:00:00Z",
+            "observed_at": "2025-01-03T00:00:00Z" if corrected else "2025-01-02T00:00:00Z" if restated
+            else "2025-01-01T00:00:00Z",
             "provenance": {"source_url": "https://example.org/register", "publisher": "bench",
                            "retrieved_at": "2025-01-01T00:00:00Z",
                            "extractor": {"name": "bench-identifier-cluster", "version": "1"}, "confidence": 0.9}}
