@@ -52,7 +52,9 @@ Version = tuple[dt.datetime, str]
 JUDGED_NAME_VERSION: Version = (dt.datetime.min.replace(tzinfo=dt.UTC), "")  # below any event's version
 _ATTRIBUTE_RELATION = "~entity~"
 # An identifier held by more ids than this is not unique in practice (a placeholder, a data error): its ids are
-# joined in a chain from the smallest rather than pairwise, which merges the same ids with linear edges.
+# joined to the smallest (a star) rather than pairwise, which merges the same ids with linear edges, and a denial
+# between two of them sets one apart, as among ids joined pairwise (a chain in id order was cut by it, and every
+# id past the cut left too).
 _MAX_PAIRWISE = 16
 
 
@@ -303,7 +305,8 @@ class ResolvingEngine:
                     attributes_changed |= self._restate(event, withdrawn, stated, removed, added, recited)
         if shown_before is not None:
             # The edges an event adds or takes out can join ids of clusters neither of its ends is in (the 17th
-            # holder of an identifier re-links its holders in a chain): what those clusters show is watched too
+            # holder of an identifier smaller than the others re-links them all to itself): what those clusters show
+            # is watched too
             linked = {end for key in removed if (edge := self.clusters.edge(key)) is not None
                       for end in (edge.a, edge.b)}
             linked.update(end for edge in added.values() for end in (edge.a, edge.b))
@@ -809,7 +812,7 @@ class ResolvingEngine:
     def _leave(self, entity_id: str, kind: str, identifier: EntityIdentifier, removed: list,
                added: dict[tuple, Edge]) -> None:
         """The id no longer holds a strong identifier within a kind (no current version states it so): its edges go,
-        and the holders it linked in a chain are linked past it."""
+        and where it was the smallest of more than 16 holders, the others are joined to the next smallest."""
         key = (kind, *identifier.key)
         holders = self._holders.get(key)
         if holders is None or entity_id not in holders:
@@ -1163,13 +1166,13 @@ def _shared(identifier: EntityIdentifier) -> EntityIdentifier:
 
 
 def _identifier_edges(key: tuple, identifier: EntityIdentifier, holders: list[str]) -> list[Edge]:
-    """The edges joining the holders of one identifier (in order): every pair of them, or a chain from the smallest
+    """The edges joining the holders of one identifier (in order): every pair of them, or each to the smallest
     when there are more than `_MAX_PAIRWISE`."""
     identifier = _shared(identifier)
     if len(holders) <= _MAX_PAIRWISE:
         pairs = [(a, b) for i, a in enumerate(holders) for b in holders[i + 1:]]
     else:
-        pairs = list(zip(holders, holders[1:]))
+        pairs = [(holders[0], b) for b in holders[1:]]
     return [Edge(_identifier_key(key, a, b), IDENTIFIER, a, b, True, identifier) for a, b in pairs]
 
 
@@ -1187,15 +1190,19 @@ def _new_holder_links(key: tuple, identifier: EntityIdentifier, holders: set[str
                       holder: str) -> tuple[list[Edge], set[tuple]]:
     """Adds `holder` to an identifier's `holders`; returns the edges that join it to them (`_identifier_edges`) and
     the keys of the edges it takes out: only the edges that differ. Re-stating all of them made every new holder of
-    an identifier thousands share cost as many edges, and re-clustering all their ends, again; and in a chain, the
-    link between the new holder's neighbours in order gives way to two through it, found without sorting them."""
+    an identifier thousands share cost as many edges, and re-clustering all their ends, again. Past 16 holders a new
+    one is joined to the smallest, found without sorting them, unless it is the smallest itself: then every other
+    is joined to it (as the cluster's canonical id changes, and its relations are re-issued, anyway)."""
     if len(holders) > _MAX_PAIRWISE and holder not in holders:
-        below = max((other for other in holders if other < holder), default=None)
-        above = min((other for other in holders if other > holder), default=None)
+        smallest = min(holders)
         holders.add(holder)
-        fresh = [Edge(_identifier_key(key, a, b), IDENTIFIER, a, b, True, _shared(identifier))
-                 for a, b in ((below, holder), (holder, above)) if a is not None and b is not None]
-        return fresh, {_identifier_key(key, below, above)} if below is not None and above is not None else set()
+        shared = _shared(identifier)
+        if holder > smallest:
+            return [Edge(_identifier_key(key, smallest, holder), IDENTIFIER, smallest, holder, True, shared)], set()
+        others = sorted(holders - {holder})
+        return ([Edge(_identifier_key(key, holder, other), IDENTIFIER, holder, other, True, shared)
+                 for other in others],
+                {_identifier_key(key, smallest, other) for other in others if other != smallest})
     before = sorted(holders)
     holders.add(holder)
     edges = _identifier_edges(key, identifier, sorted(holders))
@@ -1207,7 +1214,7 @@ def _new_holder_links(key: tuple, identifier: EntityIdentifier, holders: set[str
 def _identifier_edge_keys(key: tuple, holders: list[str]) -> list[tuple]:
     if len(holders) <= _MAX_PAIRWISE:
         return [_identifier_key(key, a, b) for i, a in enumerate(holders) for b in holders[i + 1:]]
-    return [_identifier_key(key, a, b) for a, b in zip(holders, holders[1:])]
+    return [_identifier_key(key, holders[0], b) for b in holders[1:]]
 
 
 def _lazy_restore(layer: ResolvingEngine, change: ScoreChange):

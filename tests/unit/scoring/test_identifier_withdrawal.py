@@ -141,7 +141,7 @@ def _many_holders_log(seed: int, n_events: int = 120):
 
 def _chain_log(seed: int, n_events: int = 140):
     """Twenty-two to 30 firms the bank pays, each under one relation whose versions state the LEI, another or none,
-    or retract it: the holders grow past 16 and shrink below, joined in a chain, then pairwise, then a chain."""
+    or retract it: the holders grow past 16 and shrink below, joined to the smallest, then pairwise, and again."""
     r = random.Random(seed)
     make = EventFactory().make
     firms = [(f"c{i:02d}", "Company", f"C{i}", ()) for i in range(r.randint(22, 30))]
@@ -219,3 +219,25 @@ def test_an_identifier_is_shown_as_its_lowest_current_statement_writes_it_in_any
     assert shown([with_country, without]) == shown([without, with_country]) == f"lei:us:{LEI['value']}"
     assert shown([with_country, without, retracted]) == shown([without, retracted, with_country]) \
         == f"lei:{LEI['value']}"
+
+
+@pytest.mark.parametrize("holders", [12, 20, 40])
+@pytest.mark.parametrize("denied", [("c05", "c11"), ("c00", "c11"), ("c03", "c07")])
+def test_a_denial_between_two_holders_of_one_identifier_sets_one_of_them_apart_not_half_of_them(holders, denied):
+    """Past 16 holders an identifier's holders were joined in a chain in id order: a denial between two of them cut
+    the chain there, and every holder past the cut left the entity too (a review: the 17th holder lost a conflict).
+    They are joined to the smallest holder now (a star), so a denial sets the larger of the two apart, as it does
+    among 16 or fewer joined pairwise."""
+    from .resolution_support import judgement
+
+    make = EventFactory().make
+    firms = [(f"c{i:02d}", "Company", f"C{i}", ()) for i in range(holders)]
+    events = [identified(make("payment", BANK, firm, amount=2e6, currency="USD", event_id=f"e{i:02d}"), "target", LEI)
+              for i, firm in enumerate(firms)]
+    a, b = (next(f for f in firms if f[0] == end) for end in denied)
+    events.append(judgement(a, b, "denied", event_id="j-1"))
+    for order in (events, events[::-1]):
+        layer = ResolvingEngine()
+        layer.apply_many(order)
+        assert set(layer.clusters.members("c00")) == {f[0] for f in firms} - {denied[1]}
+        assert layer.clusters.members(denied[1]) == (denied[1],)
