@@ -791,8 +791,12 @@ class ResolvingEngine:
                 changed.add(entity_id)
             if fresh and identifier.strong:
                 self._hold(entity_id, kind, identifier, removed, added)
+        # what each statement read here says, by relation id: its publisher and (id, key) -> the identifier as it
+        # writes it (an event can state thousands: each looked up, not searched for)
+        forms = {relation_id: (event.provenance.publisher,
+                               {(entity_id, key): identifier for (entity_id, _, key), identifier in stated.items()})}
         for entity_id, key in touched:
-            if self._cite_statement(entity_id, key, event, recited):
+            if self._cite_statement(entity_id, key, event, recited, forms):
                 changed.add(entity_id)
         return changed
 
@@ -825,13 +829,15 @@ class ResolvingEngine:
         _changed_edges(removed, added, [edge for edge in edges if edge.key not in before],
                        before.difference(edge.key for edge in edges))
 
-    def _cite_statement(self, entity_id: str, key: tuple, event: RelationshipEvent, recited: set[tuple]) -> bool:
+    def _cite_statement(self, entity_id: str, key: tuple, event: RelationshipEvent, recited: set[tuple],
+                        forms: dict[str, tuple[str, dict[tuple, EntityIdentifier]]]) -> bool:
         """Of the current statements of an identifier an id holds, the one with the lowest event id is the one a
         merge cites and the form the identifier is shown in (an LEI with or without the country a source wrote beside
         it), so that neither depends on the order the events arrived in (partitions interleave differently in a
         replay) nor outlives its statement. Looked for among all of them only when the one cited is no longer
-        current: an identifier every relation of a large company restates costs one look an event. True when the
-        form shown changed."""
+        current: an identifier every relation of a large company restates costs one look an event. `forms`: the
+        publisher and the identifiers of each relation's current version, by relation id, filled as others are read.
+        True when the form shown changed."""
         known = self._identifiers.get(entity_id, {})
         if key not in known:
             self._identifier_seen.pop((entity_id, key), None)
@@ -841,18 +847,21 @@ class ResolvingEngine:
                 and self._current[seen[2]].event_id == seen[0]:
             if event.event_id >= seen[0] or not self._states(entity_id, key, event.relation_id):
                 return False
-            cited, stated = (event.event_id, event.provenance.publisher, event.relation_id), event
+            cited = (event.event_id, event.provenance.publisher, event.relation_id)
         else:
             stating = {relation_id for kind in IDENTIFIER_KINDS
                        for relation_id in members(self._stating.get((entity_id, kind, key)))}
             relation_id = min(stating, key=lambda r: self._current[r].event_id)
-            stated = event if relation_id == event.relation_id else self._event(self._current[relation_id])
-            cited = (stated.event_id, stated.provenance.publisher, relation_id)
+            if relation_id not in forms:
+                other = self._event(self._current[relation_id])
+                forms[relation_id] = (other.provenance.publisher,
+                                      {(ref.id, identifier.key): identifier for ref in (other.source, other.target)
+                                       for identifier in ref.identifiers})
+            cited = (self._current[relation_id].event_id, forms[relation_id][0], relation_id)
         if seen is not None and cited[:2] != seen[:2] and known[key].strong:
             recited.add((entity_id, key))
         self._identifier_seen[(entity_id, key)] = cited
-        form = next(identifier for ref in (stated.source, stated.target) if ref.id == entity_id
-                    for identifier in ref.identifiers if identifier.key == key)
+        form = forms[cited[2]][1][(entity_id, key)]
         if form == known[key]:
             return False
         known[key] = form

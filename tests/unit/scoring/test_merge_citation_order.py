@@ -118,7 +118,7 @@ def test_random_logs_in_two_orders_end_alike_and_as_last_published(seed):
     assert published == final and published_shuffled == final_shuffled
 
 
-def _cite_the_first_seen(layer, entity_id, key, event, recited):
+def _cite_the_first_seen(layer, entity_id, key, event, recited, forms):
     """How versions before the lowest event id was cited chose the statement a merge cites: the first one seen."""
     identifier = layer._identifiers.get(entity_id, {}).get(key)
     if identifier is None or not identifier.strong:
