@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import heapq
 import json
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -51,11 +52,13 @@ from scoring.records import pickled_as_values
 Version = tuple[dt.datetime, str]
 JUDGED_NAME_VERSION: Version = (dt.datetime.min.replace(tzinfo=dt.UTC), "")  # below any event's version
 _ATTRIBUTE_RELATION = "~entity~"
-# An identifier held by more ids than this is not unique in practice (a placeholder, a data error): its ids are
-# joined to the smallest (a star) rather than pairwise, which merges the same ids with linear edges, and a denial
-# between two of them sets one apart, as among ids joined pairwise (a chain in id order was cut by it, and every
-# id past the cut left too).
+# An identifier held by more ids than this is not unique in practice (a placeholder, a data error): each of its ids
+# is joined to the `_HUBS` smallest (and those pairwise) rather than to every other, which merges the same ids with
+# linear edges, and a denial between two of them sets one apart, as among ids joined pairwise (a chain in id order
+# was cut by it, and every id past the cut left too). More than one hub: a hub the clusters refuse (denied, or of
+# another kind by its newest reference) leaves the others to join the rest.
 _MAX_PAIRWISE = 16
+_HUBS = 3
 
 
 @pickled_as_values
@@ -305,8 +308,8 @@ class ResolvingEngine:
                     attributes_changed |= self._restate(event, withdrawn, stated, removed, added, recited)
         if shown_before is not None:
             # The edges an event adds or takes out can join ids of clusters neither of its ends is in (the 17th
-            # holder of an identifier smaller than the others re-links them all to itself): what those clusters show
-            # is watched too
+            # holder of an identifier among its smallest re-links the others): what those clusters show is watched
+            # too
             linked = {end for key in removed if (edge := self.clusters.edge(key)) is not None
                       for end in (edge.a, edge.b)}
             linked.update(end for edge in added.values() for end in (edge.a, edge.b))
@@ -752,8 +755,11 @@ class ResolvingEngine:
     def _statements(event: RelationshipEvent) -> dict[tuple[str, str, tuple], EntityIdentifier]:
         """What a relation's version states of its ends' identifiers: (id, kind, identifier key) -> identifier. The
         kind is the one this statement gives the id (`_kind`): one identifier merges only entities of one kind."""
-        return {(ref.id, _kind(ref.schema_), identifier.key): identifier
-                for ref in (event.source, event.target) for identifier in ref.identifiers}
+        stated: dict[tuple[str, str, tuple], EntityIdentifier] = {}
+        for ref in (event.source, event.target):
+            for identifier in ref.identifiers:  # one written twice: as it is written first
+                stated.setdefault((ref.id, _kind(ref.schema_), identifier.key), identifier)
+        return stated
 
     def _restate(self, event: RelationshipEvent, withdrawn: dict, stated: dict, removed: list,
                  added: dict[tuple, Edge], recited: set[tuple]) -> set[str]:
@@ -816,7 +822,7 @@ class ResolvingEngine:
     def _leave(self, entity_id: str, kind: str, identifier: EntityIdentifier, removed: list,
                added: dict[tuple, Edge]) -> None:
         """The id no longer holds a strong identifier within a kind (no current version states it so): its edges go,
-        and where it was the smallest of more than 16 holders, the others are joined to the next smallest."""
+        and where it was one of the hubs of more than 16 holders (`_HUBS`), the others are joined to the next."""
         key = (kind, *identifier.key)
         holders = self._holders.get(key)
         if holders is None or entity_id not in holders:
@@ -1175,13 +1181,10 @@ def _shared(identifier: EntityIdentifier) -> EntityIdentifier:
 
 
 def _identifier_edges(key: tuple, identifier: EntityIdentifier, holders: list[str]) -> list[Edge]:
-    """The edges joining the holders of one identifier (in order): every pair of them, or each to the smallest
-    when there are more than `_MAX_PAIRWISE`."""
+    """The edges joining the holders of one identifier (in order): every pair of them, or, when there are more than
+    `_MAX_PAIRWISE`, every pair with one of the `_HUBS` smallest in it."""
     identifier = _shared(identifier)
-    if len(holders) <= _MAX_PAIRWISE:
-        pairs = [(a, b) for i, a in enumerate(holders) for b in holders[i + 1:]]
-    else:
-        pairs = [(holders[0], b) for b in holders[1:]]
+    pairs = [(a, b) for i, a in enumerate(holders[:_hubs(holders)]) for b in holders[i + 1:]]
     return [Edge(_identifier_key(key, a, b), IDENTIFIER, a, b, True, identifier) for a, b in pairs]
 
 
@@ -1200,18 +1203,15 @@ def _new_holder_links(key: tuple, identifier: EntityIdentifier, holders: set[str
     """Adds `holder` to an identifier's `holders`; returns the edges that join it to them (`_identifier_edges`) and
     the keys of the edges it takes out: only the edges that differ. Re-stating all of them made every new holder of
     an identifier thousands share cost as many edges, and re-clustering all their ends, again. Past 16 holders a new
-    one is joined to the smallest, found without sorting them, unless it is the smallest itself: then every other
-    is joined to it (as the cluster's canonical id changes, and its relations are re-issued, anyway)."""
+    one larger than the hubs is joined to them, found without sorting the holders; one among the hubs re-links all
+    (as the cluster's canonical id may change, and its relations are re-issued, anyway)."""
     if len(holders) > _MAX_PAIRWISE and holder not in holders:
-        smallest = min(holders)
-        holders.add(holder)
-        shared = _shared(identifier)
-        if holder > smallest:
-            return [Edge(_identifier_key(key, smallest, holder), IDENTIFIER, smallest, holder, True, shared)], set()
-        others = sorted(holders - {holder})
-        return ([Edge(_identifier_key(key, holder, other), IDENTIFIER, holder, other, True, shared)
-                 for other in others],
-                {_identifier_key(key, smallest, other) for other in others if other != smallest})
+        hubs = heapq.nsmallest(_HUBS, holders)
+        if holder > hubs[-1]:
+            holders.add(holder)
+            shared = _shared(identifier)
+            return [Edge(_identifier_key(key, hub, holder), IDENTIFIER, hub, holder, True, shared)
+                    for hub in hubs], set()
     before = sorted(holders)
     holders.add(holder)
     edges = _identifier_edges(key, identifier, sorted(holders))
@@ -1221,9 +1221,13 @@ def _new_holder_links(key: tuple, identifier: EntityIdentifier, holders: set[str
 
 
 def _identifier_edge_keys(key: tuple, holders: list[str]) -> list[tuple]:
-    if len(holders) <= _MAX_PAIRWISE:
-        return [_identifier_key(key, a, b) for i, a in enumerate(holders) for b in holders[i + 1:]]
-    return [_identifier_key(key, holders[0], b) for b in holders[1:]]
+    return [_identifier_key(key, a, b) for i, a in enumerate(holders[:_hubs(holders)]) for b in holders[i + 1:]]
+
+
+def _hubs(holders: list[str]) -> int:
+    """How many of an identifier's holders (in order) are joined to every other: all of them up to
+    `_MAX_PAIRWISE`, the `_HUBS` smallest beyond."""
+    return len(holders) if len(holders) <= _MAX_PAIRWISE else _HUBS
 
 
 def _lazy_restore(layer: ResolvingEngine, change: ScoreChange):

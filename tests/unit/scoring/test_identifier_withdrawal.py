@@ -241,3 +241,32 @@ def test_a_denial_between_two_holders_of_one_identifier_sets_one_of_them_apart_n
         layer.apply_many(order)
         assert set(layer.clusters.members("c00")) == {f[0] for f in firms} - {denied[1]}
         assert layer.clusters.members(denied[1]) == (denied[1],)
+
+
+@pytest.mark.parametrize("holders", [16, 17, 20, 40])
+@pytest.mark.parametrize("refused", [("c00",), ("c00", "c01"), ("c01", "c02"), ("c00", "c05")])
+def test_holders_the_clusters_refuse_for_their_kind_leave_the_rest_merged_as_pairs_would(holders, refused, monkeypatch):
+    """An id that holds an LEI as a company but whose newest reference calls it a person is refused by the clusters
+    (a person is no company). Joined to the smallest holder alone, such a smallest holder left every holder alone (a
+    review of the star); joined to the three smallest, the holders form the clusters that joining every pair forms,
+    unless all three are refused (then each holder stays alone)."""
+    from scoring import resolution
+
+    make = EventFactory().make
+    firms = [(f"c{i:02d}", "Company", f"C{i}", ()) for i in range(holders)]
+    events = [identified(make("payment", BANK, firm, amount=2e6, currency="USD", event_id=f"e{i:02d}"), "target", LEI)
+              for i, firm in enumerate(firms)]
+    events += [make("family", MINISTER, (entity_id, "Person", entity_id.upper(), ()), event_id=f"f-{entity_id}")
+               for entity_id in refused]
+
+    def clusters(order):
+        layer = ResolvingEngine()
+        layer.apply_many(order)
+        return {layer.clusters.members(firm[0]) for firm in firms}
+
+    found = [clusters(events), clusters(events[::-1])]
+    with monkeypatch.context() as pairwise:
+        pairwise.setattr(resolution, "_MAX_PAIRWISE", 10**6)
+        joined_pairwise = clusters(events)
+    kept = tuple(firm[0] for firm in firms if firm[0] not in refused)
+    assert found == [joined_pairwise, joined_pairwise] and kept in joined_pairwise
