@@ -176,8 +176,8 @@ class ResolvingEngine:
         # (id, kind, identifier key) -> the relations whose current version states it (`scoring.compact_index`)
         self._stating: dict[tuple[str, str, tuple], str | tuple[str, ...] | set[str]] = {}
         self._holders: dict[tuple, set[str]] = {}  # (kind, *identifier key) -> ids carrying it (strong schemes only)
-        # (id, key) -> the statement a merge on it cites: (event id, publisher, relation id), the lowest event id of
-        # the current statements (strong schemes only)
+        # (id, key) -> the statement a merge on it cites and the identifier is shown as: (event id, publisher,
+        # relation id), the lowest event id of the current statements (`_cite_statement`)
         self._identifier_seen: dict[tuple[str, tuple], tuple[str, str, str]] = {}
         self._current: dict[str, _Current] = {}
         self._events = PackedEvents()  # the JSON of each current relation's event (_Current.block and .slot)
