@@ -32,10 +32,13 @@ sys.path.insert(0, str(REPO))
 _SHARED_LEI = "5493001KJTIIGC8Y1R12"
 
 
-def event(number: int, identifiers: int = 1, corrected: bool = False, restated: bool = False) -> dict:
+def event(number: int, identifiers: int = 1, corrected: bool = False, restated: bool = False,
+          descending: int = 0) -> dict:
     # more than one: the LEI and Wikidata ids Q1..Qn-1, all held by every entity (an adversary's, or a bad join's),
-    # and the entities arrive in no order of their ids, so that each joins its identifiers' chains in the middle
-    holder = f"s{number:06d}" if identifiers == 1 else f"s{number * 7919 % 100_003:06d}"
+    # and the entities arrive in no order of their ids, so that each joins its identifiers' chains in the middle;
+    # `descending` (the number of holders): each holder's id sorts before every earlier one's
+    holder = f"s{descending - number:06d}" if descending else \
+        f"s{number:06d}" if identifiers == 1 else f"s{number * 7919 % 100_003:06d}"
     shared = [{"scheme": "lei", "value": _SHARED_LEI}] + [{"scheme": "wikidata", "value": f"Q{i}"}
                                                            for i in range(1, identifiers)]
     return {"schema_version": "1.1", "event_id": f"e{number}" + ("c" if corrected else "s" if restated else ""),
@@ -58,12 +61,15 @@ def main() -> int:
     parser.add_argument("--identifiers", type=int, default=1, help="strong identifiers every entity carries")
     parser.add_argument("--correct", action="store_true", help="then state every holder again without them")
     parser.add_argument("--restate", action="store_true", help="then state every holder again with them")
+    parser.add_argument("--descending", action="store_true",
+                        help="each holder's id sorts before every earlier holder's (the canonical id moves each time)")
     args = parser.parse_args()
 
     from scoring import AlertTracker
     from scoring.resolution import ResolvingEngine
     from streams.processor import EventProcessor, InputRecord
 
+    descending = args.holders if args.descending else 0
     layer = ResolvingEngine()
     processor = EventProcessor(layer, AlertTracker(layer.engine.config))
 
@@ -71,7 +77,8 @@ def main() -> int:
         checkpoints, recent, total = {}, [], 0.0
         step = max(1, args.holders // 10)
         for number in range(args.holders):
-            raw = json.dumps(event(number, args.identifiers, corrected, restated), separators=(",", ":")).encode()
+            raw = json.dumps(event(number, args.identifiers, corrected, restated, descending),
+                             separators=(",", ":")).encode()
             record = InputRecord(raw, f"r{number}".encode(), "events", 0, offset + number, 1_800_000_000_000)
             started = time.perf_counter()
             outcome = processor.process(record)
@@ -84,9 +91,10 @@ def main() -> int:
         return checkpoints, total
 
     checkpoints, total = timed(False, 0)
-    first = event(0, args.identifiers)["source"]["id"]
+    first = event(0, args.identifiers, descending=descending)["source"]["id"]
     result = {"repo": str(REPO), "holders": args.holders, "identifiers": args.identifiers,
-              "merged_into": layer.canonical(event(1, args.identifiers)["source"]["id"]),
+              "descending": args.descending,
+              "merged_into": layer.canonical(event(1, args.identifiers, descending=descending)["source"]["id"]),
               "ms_per_event_at": checkpoints, "total_s": round(total, 2)}
     if args.restate:
         checkpoints, total = timed(False, args.holders, restated=True)

@@ -20,7 +20,7 @@ all of them would.
 
 from __future__ import annotations
 
-from bisect import insort
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import chain
@@ -29,12 +29,14 @@ from operator import attrgetter
 JUDGEMENT, IDENTIFIER = "judgement", "identifier"
 _PRIORITY = {JUDGEMENT: 0, IDENTIFIER: 1}
 _ORDER = attrgetter("order")
+_KEY, _KIND = attrgetter("key"), attrgetter("kind")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Edge:
-    """One reason to merge (or, `merging=False`, to keep apart) two ids. `key` is unique per edge: the judgement's
-    relation_id, or the shared identifier and the two ids."""
+    """One reason to merge (or, `merging=False`, to keep apart) two ids. `key` is unique per edge and starts with
+    `kind`: then the judgement's relation_id, or the shared identifier and the two ids (`_in_order` relies on the
+    kind coming first)."""
 
     key: tuple[str, ...]
     kind: str
@@ -187,12 +189,19 @@ class Clusters:
             roots[rb] = ra
             kinds[ra] = kind_a if kind_a is not None else kind_b
         if dropped:
-            links: dict[str, set[str]] = {}
+            # the fresh edges' own components, found once: asking, for each edge taken out, whether they link its
+            # two ends by a walk over them cost as many walks as edges taken out (cubic in the holders of an
+            # identifier arriving in decreasing id order, each the new smallest re-linking all of them)
+            links: dict[str, str] = {}
             for edge in fresh:
-                links.setdefault(edge.a, set()).add(edge.b)
-                links.setdefault(edge.b, set()).add(edge.a)
+                links.setdefault(edge.a, edge.a)
+                links.setdefault(edge.b, edge.b)
+                ra, rb = _root(links, edge.a), _root(links, edge.b)
+                if ra != rb:
+                    links[rb] = ra
             for edge in dropped:
-                if canonical(edge.a) != canonical(edge.b) or not _linked(links, edge.a, edge.b):
+                if canonical(edge.a) != canonical(edge.b) or edge.a not in links or edge.b not in links \
+                        or _root(links, edge.a) != _root(links, edge.b):
                     return None
         # (from here on the change is certain: nothing returns None)
         groups: dict[str, list[str]] = {}
@@ -213,8 +222,8 @@ class Clusters:
                 edges = [edge for edge in edges if edge.key not in gone]
             new = added.get(root, ())
             if len(new) > 4 or sum(1 for run in runs if run) > 1:
-                edges.extend(new)  # (runs in order already, merged by the sort)
-                edges.sort(key=_ORDER)
+                edges.extend(new)
+                edges = _in_order(edges)
             else:
                 for edge in new:
                     insort(edges, edge, key=_ORDER)
@@ -256,8 +265,7 @@ class Clusters:
             self._guarded.discard(cid)
         for node in nodes:
             self._canonical.pop(node, None)
-        edges = sorted({key: edge for node in nodes for key, edge in self._positive.get(node, {}).items()}.values(),
-                       key=lambda e: e.order)
+        edges = _in_order({key: edge for node in nodes for key, edge in self._positive.get(node, {}).items()}.values())
         self._clashes.difference_update(edge.key for edge in edges)
         # id -> the ids a denial keeps it apart from: a union asks only about the ids that have denials, so that it
         # costs what the smaller set holds, not the product of the two (a chain of thousands of ids sharing one
@@ -301,7 +309,7 @@ class Clusters:
             ordered = tuple(sorted(members))
             cid = ordered[0]
             self._members[cid] = ordered
-            self._joined_by[cid] = tuple(sorted(joined[root], key=lambda e: e.order))
+            self._joined_by[cid] = tuple(_in_order(joined[root]))
             for node in ordered:
                 self._canonical[node] = cid
             if kind_of is not None:
@@ -312,7 +320,7 @@ class Clusters:
             for end in (edge.a, edge.b):
                 cid = self.canonical(end)
                 held = {e.key: e for e in (*self._refused.get(cid, ()), edge)}
-                self._refused[cid] = tuple(sorted(held.values(), key=lambda e: e.order))
+                self._refused[cid] = tuple(_in_order(held.values()))
         return {node: (before, self.canonical(node)) for node, before in old.items()
                 if before != self.canonical(node)}
 
@@ -325,15 +333,11 @@ def _root(parent: dict[str, str], node: str) -> str:
     return node
 
 
-def _linked(links: dict[str, set[str]], a: str, b: str) -> bool:
-    """Whether `links` (id -> ids an edge joins it to) join a to b."""
-    seen, stack = {a}, [a]
-    while stack:
-        node = stack.pop()
-        if node == b:
-            return True
-        for other in links.get(node, ()):
-            if other not in seen:
-                seen.add(other)
-                stack.append(other)
-    return False
+def _in_order(edges: Iterable[Edge]) -> list[Edge]:
+    """Edges in their `order` (judgements first, then by key), sorted by key alone: every key starts with its edge's
+    kind, and "identifier" sorts before "judgement", so the judgements are the run at the end, moved to the front.
+    (Sorting by `order` called a property and built a tuple for each edge: thousands of holders' edges re-sorted at
+    each change of them.)"""
+    ordered = sorted(edges, key=_KEY)
+    first = bisect_left(ordered, JUDGEMENT, key=_KIND)
+    return ordered[first:] + ordered[:first] if first < len(ordered) else ordered

@@ -780,7 +780,7 @@ class ResolvingEngine:
                 continue
             if identifier.strong:
                 self._leave(entity_id, kind, identifier, removed, added)
-            if not any((entity_id, other, key) in self._stating for other in IDENTIFIER_KINDS):
+            if not any(self._stating_relations(entity_id, key)):
                 held = self._identifiers[entity_id]
                 del held[key]
                 if not held:
@@ -827,13 +827,9 @@ class ResolvingEngine:
         holders = self._holders.get(key)
         if holders is None or entity_id not in holders:
             return
-        before = set(_identifier_edge_keys(key, sorted(holders)))
-        holders.discard(entity_id)
+        _changed_edges(removed, added, *_leaving_holder_links(key, identifier, holders, entity_id))
         if not holders:
             del self._holders[key]
-        edges = _identifier_edges(key, identifier, sorted(holders))
-        _changed_edges(removed, added, [edge for edge in edges if edge.key not in before],
-                       before.difference(edge.key for edge in edges))
 
     def _cite_statement(self, entity_id: str, key: tuple, event: RelationshipEvent, recited: set[tuple],
                         forms: dict[str, tuple[str, dict[tuple, EntityIdentifier]]]) -> bool:
@@ -855,8 +851,7 @@ class ResolvingEngine:
                 return False
             cited = (event.event_id, event.provenance.publisher, event.relation_id)
         else:
-            stating = {relation_id for kind in IDENTIFIER_KINDS
-                       for relation_id in members(self._stating.get((entity_id, kind, key)))}
+            stating = {relation_id for held in self._stating_relations(entity_id, key) for relation_id in held}
             relation_id = min(stating, key=lambda r: self._current[r].event_id)
             if relation_id not in forms:
                 other = self._event(self._current[relation_id])
@@ -875,7 +870,15 @@ class ResolvingEngine:
 
     def _states(self, entity_id: str, key: tuple, relation_id: str) -> bool:
         """Whether this relation's current version states this identifier of this id (under any kind)."""
-        return any(relation_id in members(self._stating.get((entity_id, kind, key))) for kind in IDENTIFIER_KINDS)
+        return any(relation_id in held for held in self._stating_relations(entity_id, key))
+
+    def _stating_relations(self, entity_id: str, key: tuple) -> Iterator[Collection[str]]:
+        """The relations whose current versions state this identifier of this id: one collection for each kind they
+        state the id as (each the index's own, so that asking for one relation costs one look, not a copy)."""
+        for kind in IDENTIFIER_KINDS:
+            held = self._stating.get((entity_id, kind, key))
+            if held is not None:
+                yield members(held)
 
     def _judge(self, event: RelationshipEvent, version: Version, removed: list, added: dict[tuple, Edge]) -> None:
         held = self._judgements.get(event.relation_id)
@@ -1183,9 +1186,7 @@ def _shared(identifier: EntityIdentifier) -> EntityIdentifier:
 def _identifier_edges(key: tuple, identifier: EntityIdentifier, holders: list[str]) -> list[Edge]:
     """The edges joining the holders of one identifier (in order): every pair of them, or, when there are more than
     `_MAX_PAIRWISE`, every pair with one of the `_HUBS` smallest in it."""
-    identifier = _shared(identifier)
-    pairs = [(a, b) for i, a in enumerate(holders[:_hubs(holders)]) for b in holders[i + 1:]]
-    return [Edge(_identifier_key(key, a, b), IDENTIFIER, a, b, True, identifier) for a, b in pairs]
+    return _edges(key, identifier, ((a, b) for i, a in enumerate(holders[:_hubs(holders)]) for b in holders[i + 1:]))
 
 
 def _changed_edges(removed: list, added: dict[tuple, Edge], fresh: list[Edge], gone: set[tuple]) -> None:
@@ -1207,17 +1208,55 @@ def _new_holder_links(key: tuple, identifier: EntityIdentifier, holders: set[str
     (as the cluster's canonical id may change, and its relations are re-issued, anyway)."""
     if len(holders) > _MAX_PAIRWISE and holder not in holders:
         hubs = heapq.nsmallest(_HUBS, holders)
+        holders.add(holder)
         if holder > hubs[-1]:
-            holders.add(holder)
-            shared = _shared(identifier)
-            return [Edge(_identifier_key(key, hub, holder), IDENTIFIER, hub, holder, True, shared)
-                    for hub in hubs], set()
+            return _edges(key, identifier, [(hub, holder) for hub in hubs]), set()
+        # a new hub: it is joined to every holder, and the largest hub, no longer one, keeps only its edges to the
+        # hubs (those name a hub); nothing else changes, so no edge of the others is made again to be compared
+        displaced = hubs[-1]
+        return (_edges(key, identifier, _pairs_with(holder, holders)),
+                {_identifier_key(key, displaced, other) for other in holders if other > displaced})
+    if len(holders) < _MAX_PAIRWISE and holder not in holders:  # every pair before and after: its own pairs
+        holders.add(holder)
+        return _edges(key, identifier, _pairs_with(holder, holders)), set()
     before = sorted(holders)
     holders.add(holder)
     edges = _identifier_edges(key, identifier, sorted(holders))
     held = set(_identifier_edge_keys(key, before))
     kept = held.intersection(edge.key for edge in edges)
     return [edge for edge in edges if edge.key not in kept], held - kept
+
+
+def _pairs_with(holder: str, holders: Iterable[str]) -> list[tuple[str, str]]:
+    """The pairs of `holder` and each other of `holders` (each in order), in order."""
+    return sorted((min(holder, other), max(holder, other)) for other in holders if other != holder)
+
+
+def _edges(key: tuple, identifier: EntityIdentifier, pairs: Iterable[tuple[str, str]]) -> list[Edge]:
+    shared = _shared(identifier)
+    return [Edge(_identifier_key(key, a, b), IDENTIFIER, a, b, True, shared) for a, b in pairs]
+
+
+def _leaving_holder_links(key: tuple, identifier: EntityIdentifier, holders: set[str],
+                          holder: str) -> tuple[list[Edge], set[tuple]]:
+    """Takes `holder` out of an identifier's `holders`; returns the edges that join the others without it and the
+    keys of its own edges, as `_new_holder_links` does: past 17 holders, one that is not a hub takes its edges to
+    the hubs with it, and a hub's place goes to the next smallest, joined to every larger holder."""
+    if len(holders) > _MAX_PAIRWISE + 1:
+        hubs = heapq.nsmallest(_HUBS + 1, holders)
+        holders.discard(holder)
+        if holder not in hubs[:_HUBS]:
+            return [], {_identifier_key(key, hub, holder) for hub in hubs[:_HUBS]}
+        promoted = hubs[-1]
+        return (_edges(key, identifier, [(promoted, other) for other in sorted(holders) if other > promoted]),
+                {_identifier_key(key, *pair) for pair in _pairs_with(holder, holders)})
+    if len(holders) <= _MAX_PAIRWISE:  # every pair before and after: its own pairs go
+        holders.discard(holder)
+        return [], {_identifier_key(key, *pair) for pair in _pairs_with(holder, holders)}
+    before = set(_identifier_edge_keys(key, sorted(holders)))
+    holders.discard(holder)
+    edges = _identifier_edges(key, identifier, sorted(holders))
+    return [edge for edge in edges if edge.key not in before], before.difference(edge.key for edge in edges)
 
 
 def _identifier_edge_keys(key: tuple, holders: list[str]) -> list[tuple]:
