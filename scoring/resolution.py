@@ -139,9 +139,10 @@ class _Known:
     def version(self) -> Version:
         return self.observed_at, self.event_id
 
-    def ref(self) -> EntityRef:
+    def ref(self, identifiers: tuple | None = None) -> EntityRef:
         return EntityRef.model_construct(id=self.id, schema_=self.schema_, name=self.name, aliases=self.aliases,
-                                         country=self.country, topics=self.topics, identifiers=self.identifiers)
+                                         country=self.country, topics=self.topics,
+                                         identifiers=self.identifiers if identifiers is None else identifiers)
 
 
 def content_digest_of(event: RelationshipEvent) -> int:
@@ -346,7 +347,7 @@ class ResolvingEngine:
         if self.matcher is not None:
             if self._bulk:  # load(): indexed as proposing would, not compared (a bulk range publishes nothing)
                 for entity_id in sorted(attributes_changed):
-                    self.matcher.add(self._refs[entity_id].ref(), compare=False)
+                    self.matcher.add(self._matched_ref(entity_id), compare=False)
             else:
                 self._propose(sorted(attributes_changed), event)
         return self._finish(collected, event, offsets, plain, regrouped_pairs)
@@ -582,13 +583,19 @@ class ResolvingEngine:
     def _propose(self, entity_ids: list[str], event: RelationshipEvent) -> None:
         """Ask the matcher about new or renamed ids; leave out pairs already merged, denied or judged."""
         for entity_id in entity_ids:
-            for suggestion in self.matcher.add(self._refs[entity_id].ref()):
+            for suggestion in self.matcher.add(self._matched_ref(entity_id)):
                 a, b = suggestion.pair
                 if self.clusters.canonical(a) == self.clusters.canonical(b) or self.denied_between(a, b):
                     continue
                 proposal = suggestion.event(event.observed_at)
                 if proposal.relation_id not in self._judgements:
                     self._proposals.append(proposal)
+
+    def _matched_ref(self, entity_id: str) -> EntityRef:
+        """What the matcher compares of one original id: its newest reference with the identifiers the current
+        statements give it (`_restate`). The reference's own may hold one no current version states (a retraction
+        repeats the ends it retracts) and lack one another relation states: a suggestion cited a retracted LEI."""
+        return self._refs[entity_id].ref(identifiers=tuple(self._sorted_identifiers(entity_id)))
 
     def apply_many(self, events: Iterable[RelationshipEvent]) -> list[ScoreChange]:
         changes: list[ScoreChange] = []
