@@ -7,6 +7,7 @@ entity is bounded: a token shared by more than `max_block` entities ("holding", 
 and at most `max_candidates` candidates (those sharing the most tokens) are compared. Each entity takes part with
 its name and at most `MAX_ALIASES_MATCHED` aliases (the first, in the event's order): FtM compares every name of one
 entity with every name of the other, so 5,000 aliases on each side (a legal 40 KB event) took 16 s per candidate.
+Likewise at most `MAX_IDENTIFIERS_MATCHED` identifiers (`matched_ref`).
 
 Why this matcher (see README, "Entity resolution"): nomenklatura's logic-v2 would add some fifteen packages to the
 worker (scipy, scikit-learn, duckdb, textual, lxml...) for a score that, as the issue measured, still ranks "Donald
@@ -34,6 +35,11 @@ MIN_TOKEN_LENGTH = 2  # initials block everything with an "a" in it
 # Real entities carry a handful of aliases (OpenSanctions' most-aliased persons, a few dozen); the bound keeps the
 # name-by-name comparison at most (1 + 50)^2 pairs per candidate whatever an event states.
 MAX_ALIASES_MATCHED = 50
+# Real entities hold a few identifiers (an LEI, a QID, some register numbers); the layer gives an id every identifier
+# its relations' current versions state, which a bad join or an adversary makes thousands. Each one was compared
+# with every candidate, and published in the suggestion: 400 of them made 400 events 5 times slower, and about
+# 1,700 a suggestion larger than an event may be, so that the analyst's judgement copying it was refused.
+MAX_IDENTIFIERS_MATCHED = 50
 
 
 @cache
@@ -55,6 +61,18 @@ def name_tokens(ref: EntityRef) -> frozenset[str]:
         text = ascii_text(name) or ""
         tokens.update(t for t in tokenize_name(text.lower()) if len(t) >= MIN_TOKEN_LENGTH)
     return frozenset(tokens)
+
+
+def matched_ref(ref: EntityRef) -> EntityRef:
+    """The entity as the matcher indexes, compares and proposes it: at most `MAX_ALIASES_MATCHED` aliases (the first)
+    and `MAX_IDENTIFIERS_MATCHED` identifiers (the strong ones first, then by key, so that which are kept does not
+    depend on the order they were stated in)."""
+    if len(ref.aliases) <= MAX_ALIASES_MATCHED and len(ref.identifiers) <= MAX_IDENTIFIERS_MATCHED:
+        return ref
+    identifiers = ref.identifiers
+    if len(identifiers) > MAX_IDENTIFIERS_MATCHED:
+        identifiers = tuple(sorted(identifiers, key=lambda i: (not i.strong, i.key))[:MAX_IDENTIFIERS_MATCHED])
+    return ref.model_copy(update={"aliases": ref.aliases[:MAX_ALIASES_MATCHED], "identifiers": identifiers})
 
 
 def matched_names(ref: EntityRef) -> tuple[str, ...]:
@@ -142,6 +160,7 @@ class Matcher:
         first; an entity seen before with the same names and identifiers is not compared again. Without `compare`
         (a bulk load: its range publishes no suggestions) the entity is indexed only, so that the entities after
         it are compared with its own, as after an event-by-event replay."""
+        ref = matched_ref(ref)
         held = self._refs.get(ref.id)
         if held is not None and (held.name, held.aliases, held.identifiers, held.country) == (
                 ref.name, ref.aliases, ref.identifiers, ref.country):

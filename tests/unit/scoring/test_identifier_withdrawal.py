@@ -177,6 +177,7 @@ def test_holders_edges_citations_and_scores_are_those_of_the_current_versions_af
         holders, edges, cited = _scratch(applied)
         assert {key: set(ids) for key, ids in layer._holders.items()} == holders
         assert {key for key, edge in layer.clusters._edges.items() if edge.kind == IDENTIFIER} == edges
+        assert all(key[0] == edge.kind for key, edge in layer.clusters._edges.items())  # (`clusters._in_order`)
         assert {key: seen[:2] for key, seen in layer._identifier_seen.items()} == cited
         withdrawn += any(ids - holders.get(key, set()) for key, ids in before.items())
         chained += any(len(ids) > 16 and ids - holders.get(key, set()) for key, ids in before.items())

@@ -5,7 +5,7 @@ held the worker 16 s on the last one)."""
 from __future__ import annotations
 
 from schemas.events import EntityRef
-from scoring.matching import MAX_ALIASES_MATCHED, Matcher, _proxy, matched_names, name_tokens
+from scoring.matching import MAX_ALIASES_MATCHED, MAX_IDENTIFIERS_MATCHED, Matcher, _proxy, matched_names, name_tokens
 
 
 def person(entity_id: str, name: str, aliases: tuple[str, ...] = ()) -> EntityRef:
@@ -38,3 +38,42 @@ def test_entities_with_thousands_of_aliases_compare_bounded_name_sets():
     # each pair was compared (they share tokens), on bounded name sets: the proxies FtM sees hold 51 names at most
     assert matcher.compared == 3
     assert all(len(_proxy(matcher._refs[f"p{n}"]).names) <= 1 + MAX_ALIASES_MATCHED for n in range(3))
+
+
+def test_an_entity_takes_part_with_at_most_fifty_identifiers_the_strong_first():
+    """An id the layer gives hundreds of identifiers (each relation of a bad join states another QID) is indexed,
+    compared and proposed with the first `MAX_IDENTIFIERS_MATCHED`: the strong ones, then by key, whatever the
+    order they came in; its suggestions stay the size of one entity's reference."""
+    from schemas import validate_event
+    from scoring import Engine, ScoringConfig
+    from scoring.resolution import ResolvingEngine
+
+    provenance = {"source_url": "https://e.org", "publisher": "E", "retrieved_at": "2025-01-01T00:00:00Z",
+                  "extractor": {"name": "t", "version": "1"}, "confidence": 1.0}
+
+    def event(number: int, source: str, identifiers: list[dict]):
+        return validate_event({
+            "schema_version": "1.1", "event_id": f"e{number:06d}", "relation_id": f"r{number}",
+            "relation_type": "partners_with", "observed_at": "2025-01-01T00:00:00Z", "provenance": provenance,
+            "source": {"id": source, "schema": "Company", "name": "Nordic Timber Holding AB",
+                       "identifiers": identifiers},
+            "target": {"id": f"t{number}", "schema": "Company", "name": f"Target {number} Zq{number}"}})
+
+    layer = ResolvingEngine(Engine(ScoringConfig.load()), matcher=Matcher())
+    layer.apply(event(900_000, "y", []))
+    weak = [{"scheme": "other", "value": f"note-{n}"} for n in range(3)]
+    proposals = []
+    for number in range(120):
+        layer.apply(event(number, "x", [{"scheme": "wikidata", "value": f"Q{5000 - number}"},
+                                        *(weak if number == 60 else [])]))
+        proposals += layer.take_suggestions()
+    held = layer._sorted_identifiers("x")
+    assert len(held) == 123
+    indexed = layer.matcher._refs["x"].identifiers
+    strong_first = sorted(held, key=lambda i: (not i.strong, i.key))
+    assert indexed == tuple(strong_first[:MAX_IDENTIFIERS_MATCHED]) and all(i.strong for i in indexed)
+    assert proposals and all(len(p.source.identifiers) <= MAX_IDENTIFIERS_MATCHED
+                             and len(p.target.identifiers) <= MAX_IDENTIFIERS_MATCHED for p in proposals)
+    assert max(len(p.model_dump_json()) for p in proposals) < 8_000
+    # (an id with few identifiers is indexed as it comes)
+    assert layer.matcher._refs["y"].identifiers == ()

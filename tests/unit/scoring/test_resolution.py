@@ -269,6 +269,8 @@ def test_incremental_resolution_equals_the_resolved_graph_from_scratch(events, s
         assert layer_state(layer) == {k: unmerged_content(s) for k, s in layer.recompute_all().items()}
     assert layer_state(layer) == engine_state(resolved_from_scratch(shuffled, config))
     assert {k: unmerged_content(s) for k, s in published.items()} == layer_state(layer)
+    # every edge's key starts with its kind: the clusters sort edges by key alone (`clusters._in_order`)
+    assert all(key[0] == edge.kind for key, edge in layer.clusters._edges.items())
     # a replay in the same order gives byte-identical output; another order the same final state
     again = ResolvingEngine(config)
     replayed = [c.published().model_dump_json() for e in shuffled for c in again.apply(e)]
