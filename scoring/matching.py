@@ -66,12 +66,14 @@ def name_tokens(ref: EntityRef) -> frozenset[str]:
 def matched_ref(ref: EntityRef) -> EntityRef:
     """The entity as the matcher indexes, compares and proposes it: at most `MAX_ALIASES_MATCHED` aliases (the first)
     and `MAX_IDENTIFIERS_MATCHED` identifiers (the strong ones first, then by key, so that which are kept does not
-    depend on the order they were stated in)."""
+    depend on the order they were stated in; kept in key order)."""
     if len(ref.aliases) <= MAX_ALIASES_MATCHED and len(ref.identifiers) <= MAX_IDENTIFIERS_MATCHED:
         return ref
     identifiers = ref.identifiers
     if len(identifiers) > MAX_IDENTIFIERS_MATCHED:
-        identifiers = tuple(sorted(identifiers, key=lambda i: (not i.strong, i.key))[:MAX_IDENTIFIERS_MATCHED])
+        # kept in key order, as the layer gives them: one set held in two orders would be compared again
+        chosen = sorted(identifiers, key=lambda i: (not i.strong, i.key))[:MAX_IDENTIFIERS_MATCHED]
+        identifiers = tuple(sorted(chosen, key=lambda i: i.key))
     return ref.model_copy(update={"aliases": ref.aliases[:MAX_ALIASES_MATCHED], "identifiers": identifiers})
 
 

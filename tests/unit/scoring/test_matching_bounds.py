@@ -77,3 +77,26 @@ def test_an_entity_takes_part_with_at_most_fifty_identifiers_the_strong_first():
     assert max(len(p.model_dump_json()) for p in proposals) < 8_000
     # (an id with few identifiers is indexed as it comes)
     assert layer.matcher._refs["y"].identifiers == ()
+
+
+def test_one_set_of_identifiers_past_the_bound_and_back_is_not_compared_again():
+    """49 QIDs and a weak identifier, then a second weak one (51: the weak one with the larger key is left out), then
+    without it again: the matcher holds the same 50 in the same order each time, and compares the entity once (a
+    reviewing helper: kept strong-first past the bound and in key order below it, the entity was compared again)."""
+    from schemas.events import EntityIdentifier
+
+    qids = [EntityIdentifier(scheme="wikidata", value=f"Q{n}") for n in range(100, 149)]
+    first, second = (EntityIdentifier(scheme="other", value=v) for v in ("a-1", "z-9"))
+
+    def firm(*identifiers):
+        return EntityRef.model_validate({"id": "x", "schema": "Company", "name": "Nordic Timber Holding AB",
+                                         "identifiers": sorted(identifiers, key=lambda i: i.key)})
+
+    matcher = Matcher()
+    matcher.add(EntityRef.model_validate({"id": "y", "schema": "Company", "name": "Nordic Timber Holding AB"}))
+    matcher.add(firm(*qids, first))
+    held = matcher._refs["x"].identifiers
+    matcher.add(firm(*qids, first, second))
+    assert matcher._refs["x"].identifiers == held
+    matcher.add(firm(*qids, first))
+    assert matcher.compared == 1
