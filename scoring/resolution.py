@@ -32,7 +32,7 @@ import datetime as dt
 import hashlib
 import heapq
 import json
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from schemas.events import EntityIdentifier, EntityRef, Op, RelationshipEvent
@@ -177,6 +177,9 @@ class ResolvingEngine:
         # (id, kind, identifier key) -> the relations whose current version states it (`scoring.compact_index`)
         self._stating: dict[tuple[str, str, tuple], str | tuple[str, ...] | set[str]] = {}
         self._holders: dict[tuple, set[str]] = {}  # (kind, *identifier key) -> ids carrying it (strong schemes only)
+        # (kind, *identifier key) -> its holders whose newest reference gives another kind (`_hubs_of`); no entry
+        # where there is none, as for almost every identifier
+        self._misfits: dict[tuple, set[str]] = {}
         # (id, key) -> the statement a merge on it cites and the identifier is shown as: (event id, publisher,
         # relation id), the lowest event id of the current statements (`_cite_statement`)
         self._identifier_seen: dict[tuple[str, tuple], tuple[str, str, str]] = {}
@@ -254,7 +257,8 @@ class ResolvingEngine:
         shown_before = None if self._bulk else self._merge_views(watched)
         regrouped_pairs: set[PairKey] = set()
         restated: set[str] = set()  # ids named only by judgements whose stand-in reference changed
-        retyped: list[str] = []  # ids whose kind (people, organisations...) changed: their clusters are redone
+        retyped: dict[str, str | None] = {}  # ids whose kind (people, organisations...) changed: their clusters are
+        # redone; -> the kind before
         recited: set[tuple] = set()  # (id, identifier key) whose merges cite another statement (`_cite_statement`)
         for ref in (event.source, event.target):
             kind_before = self._kind_of(ref.id)
@@ -277,7 +281,9 @@ class ResolvingEngine:
             elif self._remember(ref, version):
                 attributes_changed.add(ref.id)
             if self._kind_of(ref.id) != kind_before:
-                retyped.append(ref.id)
+                retyped.setdefault(ref.id, kind_before)
+        if retyped:
+            self._relink_retyped(retyped, removed, added)
         dirty_relations: set[str] = set()
         if event.spec.resolution:
             self._judge(event, version, removed, added)
@@ -824,7 +830,45 @@ class ResolvingEngine:
         holders = self._holders.setdefault(key, set())
         if entity_id in holders:
             return
-        _changed_edges(removed, added, *_new_holder_links(key, identifier, holders, entity_id))
+        misfits = self._misfits.setdefault(key, set()) if not _fits(key, self._kind_of(entity_id)) \
+            else self._misfits.get(key)
+        _changed_edges(removed, added,
+                       *_new_holder_links(key, identifier, holders, entity_id, misfits, self._kind_of))
+
+    def _relink_retyped(self, kinds_before: dict[str, str | None], removed: list, added: dict[tuple, Edge]) -> None:
+        """Ids whose kind changed may have been, or may now be, among the hubs of an identifier they hold with more
+        than 16 holders (`_hubs_of` prefers holders of the identifier's kind): those identifiers' edges are re-made
+        with the new kinds, before this event's own changes to the holders."""
+        def kind_before(entity_id: str) -> str | None:
+            return kinds_before[entity_id] if entity_id in kinds_before else self._kind_of(entity_id)
+
+        for entity_id in kinds_before:
+            for held_key, identifier in self._identifiers.get(entity_id, {}).items():
+                for kind in IDENTIFIER_KINDS:
+                    key = (kind, *held_key)
+                    holders = self._holders.get(key)
+                    if holders is None or entity_id not in holders:
+                        continue
+                    misfits_before = set(self._misfits.get(key, ()))
+                    if _fits(key, self._kind_of(entity_id)):
+                        misfits = self._misfits.get(key)
+                        if misfits is not None:
+                            misfits.discard(entity_id)
+                            if not misfits:
+                                del self._misfits[key]
+                    else:
+                        self._misfits.setdefault(key, set()).add(entity_id)
+                    self._rehub(key, identifier, holders, misfits_before, kind_before, removed, added)
+
+    def _rehub(self, key: tuple, identifier: EntityIdentifier, holders: set[str], misfits_before: set[str],
+               kind_before: KindOf, removed: list, added: dict[tuple, Edge]) -> None:
+        """Re-make one identifier's edges past 16 holders where a holder's kind changed its hubs."""
+        if len(holders) <= _MAX_PAIRWISE:
+            return
+        hubs_before = _hubs_of(key, holders, misfits_before, kind_before)
+        hubs = _hubs_of(key, holders, self._misfits.get(key), self._kind_of)
+        if hubs != hubs_before:
+            _changed_edges(removed, added, *_relinked(key, identifier, holders, hubs_before, holders, hubs))
 
     def _leave(self, entity_id: str, kind: str, identifier: EntityIdentifier, removed: list,
                added: dict[tuple, Edge]) -> None:
@@ -834,7 +878,11 @@ class ResolvingEngine:
         holders = self._holders.get(key)
         if holders is None or entity_id not in holders:
             return
-        _changed_edges(removed, added, *_leaving_holder_links(key, identifier, holders, entity_id))
+        misfits = self._misfits.get(key)
+        _changed_edges(removed, added,
+                       *_leaving_holder_links(key, identifier, holders, entity_id, misfits, self._kind_of))
+        if misfits is not None and not misfits:
+            del self._misfits[key]
         if not holders:
             del self._holders[key]
 
@@ -1190,12 +1238,6 @@ def _shared(identifier: EntityIdentifier) -> EntityIdentifier:
     return identifier.model_copy(update={"jurisdiction": None})
 
 
-def _identifier_edges(key: tuple, identifier: EntityIdentifier, holders: list[str]) -> list[Edge]:
-    """The edges joining the holders of one identifier (in order): every pair of them, or, when there are more than
-    `_MAX_PAIRWISE`, every pair with one of the `_HUBS` smallest in it."""
-    return _edges(key, identifier, ((a, b) for i, a in enumerate(holders[:_hubs(holders)]) for b in holders[i + 1:]))
-
-
 def _changed_edges(removed: list, added: dict[tuple, Edge], fresh: list[Edge], gone: set[tuple]) -> None:
     """Note edges one holder's change adds and takes out, beside what the event changed already (an edge it added
     and now takes out again is dropped from what it adds)."""
@@ -1206,37 +1248,59 @@ def _changed_edges(removed: list, added: dict[tuple, Edge], fresh: list[Edge], g
     added.update((edge.key, edge) for edge in fresh)
 
 
-def _new_holder_links(key: tuple, identifier: EntityIdentifier, holders: set[str],
-                      holder: str) -> tuple[list[Edge], set[tuple]]:
-    """Adds `holder` to an identifier's `holders`; returns the edges that join it to them (`_identifier_edges`) and
-    the keys of the edges it takes out: only the edges that differ. Re-stating all of them made every new holder of
-    an identifier thousands share cost as many edges, and re-clustering all their ends, again. Past 16 holders a new
-    one larger than the hubs is joined to them, found without sorting the holders; one among the hubs re-links all
-    (as the cluster's canonical id may change, and its relations are re-issued, anyway)."""
+KindOf = Callable[[str], str | None]
+
+
+def _new_holder_links(key: tuple, identifier: EntityIdentifier, holders: set[str], holder: str,
+                      misfits: set[str] | None = None,
+                      kind_of: KindOf | None = None) -> tuple[list[Edge], set[tuple]]:
+    """Adds `holder` to an identifier's `holders` (and to its `misfits`, the holders whose newest reference gives
+    another kind than the identifier's, where its does); returns the edges that join it to them
+    (`_identifier_edges`) and the keys of the edges it takes out: only the edges that differ. Re-stating all of them
+    made every new holder of an identifier thousands share cost as many edges, and re-clustering all their ends,
+    again. Past 16 holders a new one that is no hub (`_hubs_of`) is joined to the hubs; one that takes a hub's place
+    is joined to every holder, and the hub it displaces keeps only its edges to the hubs."""
+    misfit = misfits is not None and kind_of is not None and not _fits(key, kind_of(holder))
     if len(holders) > _MAX_PAIRWISE and holder not in holders:
-        hubs = heapq.nsmallest(_HUBS, holders)
+        hubs = _hubs_of(key, holders, misfits, kind_of)
+        before = set(holders) if misfit else None
         holders.add(holder)
-        if holder > hubs[-1]:
-            return _edges(key, identifier, [(hub, holder) for hub in hubs]), set()
-        # a new hub: it is joined to every holder, and the largest hub, no longer one, keeps only its edges to the
-        # hubs (those name a hub); nothing else changes, so no edge of the others is made again to be compared
-        displaced = hubs[-1]
+        if misfit:
+            misfits.add(holder)
+        if misfits:
+            after = _hubs_of(key, holders, misfits, kind_of)
+        else:  # the smallest ids, found without looking at every holder again
+            after = hubs if holder > hubs[-1] else sorted((*hubs[:-1], holder))
+        if after == hubs:
+            return _edges(key, identifier, [_pair(hub, holder) for hub in hubs]), set()
+        displaced = [hub for hub in hubs if hub not in after]
+        if before is not None or len(displaced) != 1:  # a hub of a kind of its own: the edges compared
+            return _relinked(key, identifier, before if before is not None else holders - {holder}, hubs,
+                             holders, after)
         return (_edges(key, identifier, _pairs_with(holder, holders)),
-                {_identifier_key(key, displaced, other) for other in holders if other > displaced})
+                {_identifier_key(key, *_pair(displaced[0], other)) for other in holders
+                 if other != displaced[0] and other not in after})
     if len(holders) < _MAX_PAIRWISE and holder not in holders:  # every pair before and after: its own pairs
         holders.add(holder)
+        if misfit:
+            misfits.add(holder)
         return _edges(key, identifier, _pairs_with(holder, holders)), set()
-    before = sorted(holders)
+    held = set(_identifier_edge_keys(key, holders, misfits, kind_of))
     holders.add(holder)
-    edges = _identifier_edges(key, identifier, sorted(holders))
-    held = set(_identifier_edge_keys(key, before))
+    if misfit:
+        misfits.add(holder)
+    edges = _identifier_edges(key, identifier, holders, misfits, kind_of)
     kept = held.intersection(edge.key for edge in edges)
     return [edge for edge in edges if edge.key not in kept], held - kept
 
 
+def _pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a < b else (b, a)
+
+
 def _pairs_with(holder: str, holders: Iterable[str]) -> list[tuple[str, str]]:
     """The pairs of `holder` and each other of `holders` (each in order), in order."""
-    return sorted((min(holder, other), max(holder, other)) for other in holders if other != holder)
+    return sorted(_pair(holder, other) for other in holders if other != holder)
 
 
 def _edges(key: tuple, identifier: EntityIdentifier, pairs: Iterable[tuple[str, str]]) -> list[Edge]:
@@ -1244,36 +1308,91 @@ def _edges(key: tuple, identifier: EntityIdentifier, pairs: Iterable[tuple[str, 
     return [Edge(_identifier_key(key, a, b), IDENTIFIER, a, b, True, shared) for a, b in pairs]
 
 
-def _leaving_holder_links(key: tuple, identifier: EntityIdentifier, holders: set[str],
-                          holder: str) -> tuple[list[Edge], set[tuple]]:
-    """Takes `holder` out of an identifier's `holders`; returns the edges that join the others without it and the
-    keys of its own edges, as `_new_holder_links` does: past 17 holders, one that is not a hub takes its edges to
-    the hubs with it, and a hub's place goes to the next smallest, joined to every larger holder."""
+def _relinked(key: tuple, identifier: EntityIdentifier, holders_before: Iterable[str], hubs_before: list[str],
+              holders_after: Iterable[str], hubs_after: list[str]) -> tuple[list[Edge], set[tuple]]:
+    """The edges added and the keys taken out when the hubs of more than 16 holders change otherwise than one taking
+    another's place (a kind's own hubs coming or going), by comparing the two edge sets."""
+    before = {_pair(hub, other) for hub in hubs_before for other in holders_before if other != hub}
+    after = {_pair(hub, other) for hub in hubs_after for other in holders_after if other != hub}
+    return _edges(key, identifier, sorted(after - before)), {_identifier_key(key, *pair) for pair in before - after}
+
+
+def _leaving_holder_links(key: tuple, identifier: EntityIdentifier, holders: set[str], holder: str,
+                          misfits: set[str] | None = None,
+                          kind_of: KindOf | None = None) -> tuple[list[Edge], set[tuple]]:
+    """Takes `holder` out of an identifier's `holders` (and `misfits`); returns the edges that join the others
+    without it and the keys of its own edges, as `_new_holder_links` does: past 17 holders, one that is no hub takes
+    its edges to the hubs with it, and a hub's place goes to the next (`_hubs_of`), joined to every holder but the
+    hubs."""
     if len(holders) > _MAX_PAIRWISE + 1:
-        hubs = heapq.nsmallest(_HUBS + 1, holders)
+        hubs = _hubs_of(key, holders, misfits, kind_of)
         holders.discard(holder)
-        if holder not in hubs[:_HUBS]:
-            return [], {_identifier_key(key, hub, holder) for hub in hubs[:_HUBS]}
-        promoted = hubs[-1]
-        return (_edges(key, identifier, [(promoted, other) for other in sorted(holders) if other > promoted]),
+        misfit = misfits is not None and holder in misfits
+        if misfit:
+            misfits.discard(holder)
+        if holder not in hubs:
+            return [], {_identifier_key(key, *_pair(hub, holder)) for hub in hubs}
+        after = _hubs_of(key, holders, misfits, kind_of)
+        promoted = [hub for hub in after if hub not in hubs]
+        if misfit or len(promoted) != 1:
+            return _relinked(key, identifier, holders | {holder}, hubs, holders, after)
+        return (_edges(key, identifier, [_pair(promoted[0], other) for other in sorted(holders)
+                                         if other != promoted[0] and other not in hubs]),
                 {_identifier_key(key, *pair) for pair in _pairs_with(holder, holders)})
     if len(holders) <= _MAX_PAIRWISE:  # every pair before and after: its own pairs go
         holders.discard(holder)
+        if misfits is not None:
+            misfits.discard(holder)
         return [], {_identifier_key(key, *pair) for pair in _pairs_with(holder, holders)}
-    before = set(_identifier_edge_keys(key, sorted(holders)))
+    before = set(_identifier_edge_keys(key, holders, misfits, kind_of))
     holders.discard(holder)
-    edges = _identifier_edges(key, identifier, sorted(holders))
+    if misfits is not None:
+        misfits.discard(holder)
+    edges = _identifier_edges(key, identifier, holders, misfits, kind_of)
     return [edge for edge in edges if edge.key not in before], before.difference(edge.key for edge in edges)
 
 
-def _identifier_edge_keys(key: tuple, holders: list[str]) -> list[tuple]:
-    return [_identifier_key(key, a, b) for i, a in enumerate(holders[:_hubs(holders)]) for b in holders[i + 1:]]
+def _identifier_edges(key: tuple, identifier: EntityIdentifier, holders: Collection[str],
+                      misfits: Collection[str] | None = None, kind_of: KindOf | None = None) -> list[Edge]:
+    """The edges joining the holders of one identifier (in order): every pair of them, or, when there are more than
+    `_MAX_PAIRWISE`, every pair with one of the hubs in it (`_hubs_of`)."""
+    return _edges(key, identifier, _edge_pairs(key, holders, misfits, kind_of))
 
 
-def _hubs(holders: list[str]) -> int:
-    """How many of an identifier's holders (in order) are joined to every other: all of them up to
-    `_MAX_PAIRWISE`, the `_HUBS` smallest beyond."""
-    return len(holders) if len(holders) <= _MAX_PAIRWISE else _HUBS
+def _identifier_edge_keys(key: tuple, holders: Collection[str], misfits: Collection[str] | None = None,
+                          kind_of: KindOf | None = None) -> list[tuple]:
+    return [_identifier_key(key, a, b) for a, b in _edge_pairs(key, holders, misfits, kind_of)]
+
+
+def _edge_pairs(key: tuple, holders: Collection[str], misfits: Collection[str] | None,
+                kind_of: KindOf | None) -> list[tuple[str, str]]:
+    ordered = sorted(holders)
+    if len(ordered) <= _MAX_PAIRWISE:
+        return [(a, b) for i, a in enumerate(ordered) for b in ordered[i + 1:]]
+    hubs = _hubs_of(key, ordered, misfits, kind_of)
+    return sorted({_pair(hub, other) for hub in hubs for other in ordered if other != hub})
+
+
+def _fits(key: tuple, kind: str | None) -> bool:
+    return kind is None or kind == key[0]
+
+
+def _hubs_of(key: tuple, holders: Iterable[str], misfits: Collection[str] | None,
+             kind_of: KindOf | None) -> list[str]:
+    """The holders of an identifier every other is joined to past `_MAX_PAIRWISE` (in order): the `_HUBS` smallest
+    of those whose kind (by their newest reference) is the identifier's (`key[0]`), and the `_HUBS` smallest of each
+    other kind among the `misfits` (the holders whose kind is another). The clusters refuse an edge that joins two
+    kinds: three smallest holders of another kind (ids stated as companies with the LEI whose newest references call
+    them persons) left every holder alone where joining every pair merges the rest; three such ids were enough to
+    undo a merge. Hubs of each kind join the holders of each kind as joining every pair does."""
+    if not misfits:
+        return heapq.nsmallest(_HUBS, holders)
+    hubs = heapq.nsmallest(_HUBS, (holder for holder in holders if holder not in misfits))
+    by_kind: dict[str | None, list[str]] = {}
+    for holder in sorted(misfits):
+        by_kind.setdefault(kind_of(holder), []).append(holder)
+    hubs.extend(holder for group in by_kind.values() for holder in group[:_HUBS])
+    return sorted(hubs)
 
 
 def _lazy_restore(layer: ResolvingEngine, change: ScoreChange):

@@ -245,12 +245,14 @@ def test_a_denial_between_two_holders_of_one_identifier_sets_one_of_them_apart_n
 
 
 @pytest.mark.parametrize("holders", [16, 17, 20, 40])
-@pytest.mark.parametrize("refused", [("c00",), ("c00", "c01"), ("c01", "c02"), ("c00", "c05")])
+@pytest.mark.parametrize("refused", [("c00",), ("c00", "c01"), ("c01", "c02"), ("c00", "c05"), ("c00", "c01", "c02"),
+                                     ("c00", "c01", "c02", "c03", "c09")])
 def test_holders_the_clusters_refuse_for_their_kind_leave_the_rest_merged_as_pairs_would(holders, refused, monkeypatch):
     """An id that holds an LEI as a company but whose newest reference calls it a person is refused by the clusters
     (a person is no company). Joined to the smallest holder alone, such a smallest holder left every holder alone (a
-    review of the star); joined to the three smallest, the holders form the clusters that joining every pair forms,
-    unless all three are refused (then each holder stays alone)."""
+    review of the star); joined to the three smallest, the holders formed the clusters that joining every pair forms
+    unless all three were refused (then each holder stayed alone: three such ids undid the merge). The hubs are the
+    smallest of the holders of the identifier's kind now (`_hubs_of`), whichever the refused ones are."""
     from scoring import resolution
 
     make = EventFactory().make
@@ -271,3 +273,56 @@ def test_holders_the_clusters_refuse_for_their_kind_leave_the_rest_merged_as_pai
         joined_pairwise = clusters(events)
     kept = tuple(firm[0] for firm in firms if firm[0] not in refused)
     assert found == [joined_pairwise, joined_pairwise] and kept in joined_pairwise
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_holders_whose_kind_changes_keep_the_clusters_joining_every_pair_makes(seed, monkeypatch):
+    """Random logs of 18 to 30 firms stated with one LEI, some of them named as persons by later relations (their
+    newest reference: the clusters refuse to join them with the companies) and as companies again, retracted and
+    restated, in a random order of ids. After every event the identifier's edges are those its hubs give with the
+    kinds as they are now (`_hubs_of`: the smallest of each kind), the misfits kept are those found anew, and the
+    clusters are those joining every pair of holders makes."""
+    from scoring import resolution
+    from scoring.resolution import _fits, _identifier_edge_keys
+
+    r = random.Random(seed)
+    make = EventFactory().make
+    ids = [f"c{i:02d}" for i in range(r.randint(18, 30))]
+    events = []
+    for number in range(160):
+        entity_id = r.choice(ids[:6] if r.random() < 0.5 else ids)  # the hubs' candidates more often
+        roll = r.random()
+        if roll < 0.55:
+            event = identified(make("payment", BANK, (entity_id, "Company", entity_id.upper(), ()), amount=2e6,
+                                    currency="USD", relation_id=f"pay-{entity_id}", event_id=f"e{number:03d}"),
+                               "target", LEI)
+        elif roll < 0.65:
+            event = make("payment", BANK, (entity_id, "Company", entity_id.upper(), ()), amount=2e6, currency="USD",
+                         relation_id=f"pay-{entity_id}", event_id=f"e{number:03d}", op="retract")
+        else:  # its newest reference calls it a person, or a company again
+            schema = "Person" if roll < 0.85 else "Company"
+            event = make("family" if schema == "Person" else "partners_with", MINISTER,
+                         (entity_id, schema, entity_id.upper(), ()), event_id=f"e{number:03d}",
+                         relation_id=f"named-{entity_id}-{number}")
+        events.append(event)
+
+    def run(check: bool) -> list[set]:
+        layer = ResolvingEngine()
+        found = []
+        for event in events:
+            layer.apply(event)
+            if check:
+                for key, holders in layer._holders.items():
+                    misfits = {h for h in holders if not _fits(key, layer._kind_of(h))}
+                    assert layer._misfits.get(key, set()) == misfits
+                    expected = set(_identifier_edge_keys(key, holders, misfits, layer._kind_of))
+                    held = {k for k, edge in layer.clusters._edges.items()
+                            if edge.kind == IDENTIFIER and k[1:1 + len(key)] == key}
+                    assert held == expected
+            found.append({layer.clusters.members(entity_id) for entity_id in ids})
+        return found
+
+    hubs = run(check=True)
+    with monkeypatch.context() as pairwise:
+        pairwise.setattr(resolution, "_MAX_PAIRWISE", 10**6)
+        assert run(check=False) == hubs
