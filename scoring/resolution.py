@@ -842,23 +842,32 @@ class ResolvingEngine:
         def kind_before(entity_id: str) -> str | None:
             return kinds_before[entity_id] if entity_id in kinds_before else self._kind_of(entity_id)
 
+        # every key first, with its misfits as they were: an event retyping both its ends, holders of one
+        # identifier, must not compare one end's change against the other's half-made one (a reviewing helper: a
+        # holder kept the edges of a hub it no longer was, and stayed merged once it lost the identifier)
+        touched: dict[tuple, tuple[EntityIdentifier, set[str]]] = {}
         for entity_id in kinds_before:
             for held_key, identifier in self._identifiers.get(entity_id, {}).items():
                 for kind in IDENTIFIER_KINDS:
                     key = (kind, *held_key)
                     holders = self._holders.get(key)
-                    if holders is None or entity_id not in holders:
-                        continue
-                    misfits_before = set(self._misfits.get(key, ()))
-                    if _fits(key, self._kind_of(entity_id)):
-                        misfits = self._misfits.get(key)
-                        if misfits is not None:
-                            misfits.discard(entity_id)
-                            if not misfits:
-                                del self._misfits[key]
-                    else:
-                        self._misfits.setdefault(key, set()).add(entity_id)
-                    self._rehub(key, identifier, holders, misfits_before, kind_before, removed, added)
+                    if holders is not None and entity_id in holders and key not in touched:
+                        touched[key] = (identifier, set(self._misfits.get(key, ())))
+        for key in touched:
+            holders = self._holders[key]
+            for entity_id in kinds_before:
+                if entity_id not in holders:
+                    continue
+                if _fits(key, self._kind_of(entity_id)):
+                    misfits = self._misfits.get(key)
+                    if misfits is not None:
+                        misfits.discard(entity_id)
+                        if not misfits:
+                            del self._misfits[key]
+                else:
+                    self._misfits.setdefault(key, set()).add(entity_id)
+        for key, (identifier, misfits_before) in touched.items():
+            self._rehub(key, identifier, self._holders[key], misfits_before, kind_before, removed, added)
 
     def _rehub(self, key: tuple, identifier: EntityIdentifier, holders: set[str], misfits_before: set[str],
                kind_before: KindOf, removed: list, added: dict[tuple, Edge]) -> None:
