@@ -8,7 +8,8 @@ engine's apply and rescoring, the alert tracker, rendering what would be publish
 The founding case (`examples/binance-wlfi.jsonl`) is loaded first; then its relation `--relation` (default
 `eric-owns-wlf`, a hop of the case's conflict paths) is restated `--statements` times, each statement a new
 relation id of the same fact from one of `--publishers` publishers in turn, observed one second after the previous
-one. `--amount` gives every restatement a sum (restate a payment-like relation such as `sun-invests-wlf`).
+one, citing the case's article (`--articles N`: N articles in turn, each a path under it; `--articles` as many as
+`--statements` makes every restatement cite an article of its own). `--amount` gives every restatement a sum (restate a payment-like relation such as `sun-invests-wlf`).
 Reports the mean CPU time an event (`time.process_time`) over the 100 events before each checkpoint, and the
 outputs those events published.
 
@@ -49,6 +50,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--statements", type=int, default=5_000, help="restatements of the one fact")
     parser.add_argument("--publishers", type=int, default=50, help="publishers the restatements cycle through")
+    parser.add_argument("--articles", type=int, default=1,
+                        help="articles the restatements cycle through (1: all cite the case's own, relayed)")
     parser.add_argument("--relation", default="eric-owns-wlf", help="the relation id restated")
     parser.add_argument("--amount", type=float, default=None, help="a sum every restatement gives")
     parser.add_argument("--distinct-sums", action="store_true",
@@ -106,6 +109,8 @@ def _restatement(template: dict, number: int, args) -> dict:
     first = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     event["observed_at"] = (first + dt.timedelta(seconds=number)).isoformat().replace("+00:00", "Z")
     event["provenance"]["publisher"] = f"publisher {number % args.publishers}"
+    if args.articles > 1:  # (an option older checkouts lack: their runs are of the default, one article)
+        event["provenance"]["source_url"] += f"/{number % args.articles}"
     if args.amount is not None:
         event["properties"]["amount"] = args.amount + (number if args.distinct_sums else 0)
         event["properties"].setdefault("currency", "USD")

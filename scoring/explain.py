@@ -252,8 +252,9 @@ def _listed_from_summary(fact: StatedFact, limit: int) -> list[Relation]:
 
 
 def publishers(fact: Relation) -> int:
-    """The independent sources of a fact: its publishers however spelled (`Citation.source`), as its certainty
-    counts them."""
+    """The publishers of a fact, however spelled (`Citation.source`): those `listed_statements` shows a statement
+    of. (How many independent sources they are, one article relayed by several counted once, is
+    `Strength.sources`.)"""
     if type(fact) is StatedFact:
         return len(fact.by_publisher)
     return len({statement.citation.source for statement in fact.evidence()})
@@ -293,7 +294,7 @@ def hop_label(rec: Relation, strength: Strength, role: str | None) -> str:
         qualifiers.append(format_amount(rec.amount, rec.currency))
     if rec.status is not Status.CONFIRMED:
         qualifiers.append(rec.status.value)
-    if rec.statements is not None and (sources := publishers(rec)) > 1:
+    if rec.statements is not None and (sources := strength.sources(rec)) > 1:
         qualifiers.append(f"{sources} sources")
     if rec.end is not None and rec.end < strength.day:
         qualifiers.append(f"ended {rec.end.isoformat()}")

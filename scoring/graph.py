@@ -41,6 +41,7 @@ from schemas.events import EntityRef, Op, RelationProperties, RelationshipEvent
 from schemas.vocabulary import EntitySchema, RelationType, Status
 from scoring.records import pickled_as_values
 from scoring.semantics import LABELLED_BY, LAYER_OF, MONEY_TYPES, STAKE_TYPES, SYMMETRIC_TYPES, Layer
+from scoring.sources import article_key, relays_among
 
 Version = tuple[dt.datetime, str]
 _NO_ORIGINALS: Mapping[str, str] = {}  # never written
@@ -59,16 +60,18 @@ def publisher_key(publisher: str) -> str:
 @pickled_as_values
 class Citation:
     """Where a statement comes from; shared by every relation citing the same article through the same extractor.
-    `source`: the publisher as sources are counted (`publisher_key`), kept here, on the few citations, so that
-    counting the publishers of a fact costs no normalization and the millions of relations no slot."""
+    `source`: the publisher as sources are counted (`publisher_key`), and `article`: the article as it joins the
+    publishers citing it into one source (`sources.article_key`), kept here, on the few citations, so that counting
+    the sources of a fact costs no normalization and the millions of relations no slot."""
 
-    __slots__ = ("source_url", "publisher", "extractor", "source")
+    __slots__ = ("source_url", "publisher", "extractor", "source", "article")
 
     def __init__(self, source_url: str, publisher: str, extractor: str):
         self.source_url = source_url
         self.publisher = publisher
         self.extractor = extractor
         self.source = publisher_key(publisher)
+        self.article = article_key(source_url)
 
 
 @pickled_as_values
@@ -192,10 +195,12 @@ class StatedFact(DetailedRelation):
     (`_restated`): one fact stated ten thousand times costs an event a look at its publishers and a copy of the
     references to its statements, no pass over them in Python. It also keeps what its end is read from
     (`_ending`): the latest end a statement gives, when the newest statement giving an end was observed, and when
-    the newest open-ended one was."""
+    the newest open-ended one was; and which articles its publishers cite (`citers`: each article's publishers, in
+    order of name; `owners`: how many articles each publisher alone cites; `relaying`: the publishers that cite no
+    article of their own, with the articles they cite: `scoring.sources`)."""
 
     __slots__ = ("by_publisher", "first_stated", "unsummed", "statement_digest", "latest_end", "dated_seen",
-                 "open_seen")
+                 "open_seen", "citers", "owners", "relaying")
 
 
 def _label(event: RelationshipEvent) -> str | None:
@@ -570,6 +575,72 @@ def _summarise(fact: StatedFact, originals: Mapping[str, str]) -> None:
         _count(fact.by_publisher, statement, originals)
     fact.first_stated = min(map(_stated_on, fact.statements))
     fact.unsummed = any(statement.amount is None for statement in fact.statements)
+    _cite(fact, fact.statements)
+
+
+def _cite(fact: StatedFact, statements) -> None:
+    """`fact`'s `citers`, `owners` and `relaying`, from all of its statements."""
+    citers: dict[str, set[str]] = {}
+    for statement in statements:
+        citers.setdefault(statement.citation.article, set()).add(statement.citation.source)
+    fact.citers = {article: tuple(sorted(publishers)) for article, publishers in citers.items()}
+    owners: dict[str, int] = {}
+    for publishers in fact.citers.values():
+        if len(publishers) == 1:
+            owners[publishers[0]] = owners.get(publishers[0], 0) + 1
+    fact.owners = owners
+    fact.relaying = _relaying(fact)
+
+
+def _uncited(fact: StatedFact, new: StatedFact, citation: Citation, rest: tuple[Relation, ...]) -> None:
+    """`new`'s `citers`, `owners` and `relaying`: `fact`'s, without a statement citing `citation` (shared with
+    `fact` where another statement's publisher still cites that article: most withdrawals)."""
+    publisher, article = citation.source, citation.article
+    if any(other.article == article and other.source == publisher for other in map(_CITATION, rest)):
+        new.citers, new.owners, new.relaying = fact.citers, fact.owners, fact.relaying
+        return
+    held = fact.citers[article]
+    new.citers, new.owners = dict(fact.citers), dict(fact.owners)
+    if len(held) == 1:  # the article is cited no more
+        del new.citers[article]
+        if new.owners[publisher] == 1:
+            del new.owners[publisher]
+        else:
+            new.owners[publisher] -= 1
+    else:
+        left = new.citers[article] = tuple(name for name in held if name != publisher)
+        if len(left) == 1:  # its one publisher left cites it alone now
+            new.owners[left[0]] = new.owners.get(left[0], 0) + 1
+    new.relaying = _relaying(new)
+
+
+_CITATION = attrgetter("citation")
+
+
+def _relaying(fact: StatedFact) -> dict[str, list[str]] | None:
+    if len(fact.owners) == len(fact.by_publisher):  # every publisher cites an article of its own
+        return None
+    return relays_among(((article, publishers) for article, publishers in fact.citers.items()
+                         if len(publishers) > 1), fact.owners)
+
+
+def _cited_too(fact: StatedFact, new: StatedFact, citation: Citation) -> None:
+    """`new`'s `citers`, `owners` and `relaying`: `fact`'s, with one more statement citing `citation` (shared
+    with `fact` where it cites an article its publisher cited already: most restatements)."""
+    publisher, article = citation.source, citation.article
+    held = fact.citers.get(article)
+    if held is not None and publisher in held:
+        new.citers, new.owners, new.relaying = fact.citers, fact.owners, fact.relaying
+        return
+    new.citers, new.owners = {**fact.citers, article: tuple(sorted((*(held or ()), publisher)))}, dict(fact.owners)
+    if held is None:  # an article of its own
+        new.owners[publisher] = new.owners.get(publisher, 0) + 1
+    elif len(held) == 1:  # the article its one publisher cited alone is shared now
+        if new.owners[held[0]] == 1:
+            del new.owners[held[0]]
+        else:
+            new.owners[held[0]] -= 1
+    new.relaying = _relaying(new)
 
 
 def _stated_on(rec: Relation) -> dt.date:
@@ -618,6 +689,7 @@ def _restated(fact: StatedFact, statement: Relation, originals: Mapping[str, str
     new.event_id = _fact_version(primary, len(new.statements), new.statement_digest)
     new.by_publisher = dict(fact.by_publisher)
     _count(new.by_publisher, statement, originals)
+    _cited_too(fact, new, statement.citation)
     new.first_stated = min(fact.first_stated, _stated_on(statement))
     new.unsummed = fact.unsummed or statement.amount is None
     return new
@@ -681,6 +753,7 @@ def _unstated(fact: StatedFact, statement: Relation, originals: Mapping[str, str
             by_publisher[publisher] = recounted[publisher]  # (in its place: the order means nothing, but stays)
         else:
             del by_publisher[publisher]
+    _uncited(fact, new, statement.citation, rest)
     stated_on = _stated_on(statement)
     new.first_stated = fact.first_stated if stated_on > fact.first_stated else min(map(_stated_on, rest))
     new.unsummed = True  # (no statement of it gives a sum: `_stated_no_more`)

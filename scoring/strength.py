@@ -19,6 +19,7 @@ from scoring.config import ScoringConfig
 from scoring.graph import STATUSES, Relation, StatedFact
 from scoring.paths import Hop
 from scoring.semantics import MONEY_TYPES, STAKE_TYPES
+from scoring.sources import independent, of_statements
 from scoring.timing import TimeModel
 
 # How far below its cap a capped stake is assumed: more than the float tolerance thresholds allow (1e-12, as in
@@ -65,10 +66,28 @@ class Strength:
     def certainty(self, rec: Relation) -> float:
         """A statement's status weight x confidence. A fact stated several times (`Relation.statements`): each
         publisher counts once, however spelled (`Citation.source`), by its most certain statement (repeats add
-        nothing); independent publishers corroborate each other by noisy-OR, up to
-        `evidence.max_corroborated_certainty` (never below the most certain statement alone)."""
+        nothing), and one article relayed by several publishers once (`sources`); independent sources corroborate
+        each other by noisy-OR, up to `evidence.max_corroborated_certainty` (never below the most certain
+        statement alone)."""
         if rec.statements is None:
             return self._status[rec.status] * rec.confidence
+        by_publisher = self._by_publisher(rec)
+        values = sorted((by_publisher[publisher] for publisher in self._independent(rec, by_publisher)),
+                        reverse=True)
+        doubt = 1.0
+        for value in values:
+            doubt *= 1.0 - value
+        return max(values[0], min(self.config.evidence.max_corroborated_certainty, 1.0 - doubt))
+
+    def sources(self, rec: Relation) -> int:
+        """How many independent sources a fact stated several times has, as its certainty counts them: its
+        publishers, one article relayed by several of them once (`scoring.sources`)."""
+        if rec.statements is None:
+            return 1
+        return len(self._independent(rec, self._by_publisher(rec)))
+
+    def _by_publisher(self, rec: Relation) -> dict[str, float]:
+        """Each publisher's most certain statement of a fact stated several times."""
         by_publisher: dict[str, float] = {}
         if type(rec) is StatedFact:  # (weights are never negative: the most confident statement of a status wins)
             weights = [self._status[status] for status in STATUSES]
@@ -81,11 +100,14 @@ class Strength:
                 publisher = statement.citation.source  # (however the publisher is spelled: `publisher_key`)
                 if value > by_publisher.get(publisher, -1.0):
                     by_publisher[publisher] = value
-        values = sorted(by_publisher.values(), reverse=True)
-        doubt = 1.0
-        for value in values:
-            doubt *= 1.0 - value
-        return max(values[0], min(self.config.evidence.max_corroborated_certainty, 1.0 - doubt))
+        return by_publisher
+
+    @staticmethod
+    def _independent(rec: Relation, by_publisher: dict[str, float]) -> list[str]:
+        if len(by_publisher) == 1:
+            return list(by_publisher)
+        relaying = rec.relaying if type(rec) is StatedFact else of_statements(rec.statements)
+        return independent(by_publisher, relaying)
 
     def type_weight(self, rec: Relation) -> float:
         return self._type_weight.get(rec.type, 1.0)

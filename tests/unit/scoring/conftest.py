@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from pathlib import Path
+from urllib.parse import quote as quote_url
 
 import pytest
 
@@ -67,7 +68,7 @@ class EventFactory:
     def make(self, relation_type: str, source, target, *, relation_id: str | None = None,
              event_id: str | None = None, op: str = "upsert", observed_at: dt.datetime | str | None = None,
              status: str = "confirmed", confidence: float = 1.0, start: str | None = None, end: str | None = None,
-             quote: str | None = None, url: str = "https://example.org/article", publisher: str = "Example Gazette",
+             quote: str | None = None, url: str | None = None, publisher: str = "Example Gazette",
              **properties) -> RelationshipEvent:
         number = next(self._numbers)
         src, tgt = self.entity(source), self.entity(target)
@@ -85,7 +86,8 @@ class EventFactory:
             "status": status,
             "observed_at": observed_at.isoformat() if isinstance(observed_at, dt.datetime) else observed_at,
             "provenance": {
-                "source_url": url, "publisher": publisher, "retrieved_at": "2025-06-01T00:00:00Z",
+                # each publisher its own article unless told: publishers citing one article are one source
+                "source_url": url or f"https://example.org/{quote_url(publisher)}/article", "publisher": publisher, "retrieved_at": "2025-06-01T00:00:00Z",
                 "extractor": {"name": "test", "version": "1"}, "confidence": confidence,
                 **({"quote": quote} if quote else {}),
             },

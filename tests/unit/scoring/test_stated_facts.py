@@ -38,7 +38,8 @@ def _described(fact: Relation) -> tuple:
         summary = (sorted((publisher, held.confidence, held.first.relation_id if held.first else None,
                            held.first_order) for publisher, held in fact.by_publisher.items()),
                    fact.first_stated, fact.unsummed, fact.statement_digest, fact.latest_end, fact.dated_seen,
-                   fact.open_seen)
+                   fact.open_seen, fact.citers, fact.owners,
+                   fact.relaying and {publisher: sorted(articles) for publisher, articles in fact.relaying.items()})
     return type(fact).__name__, values, citation, details, evidence, summary
 
 
@@ -79,13 +80,21 @@ def _spans(facts) -> list[tuple]:
     return sorted((tuple(sorted(r.relation_id for r in fact.evidence())), fact.start, fact.end) for fact in facts)
 
 
+def _cited(rng: random.Random) -> dict:
+    """One of four publishers, citing an article of its own (one of two), or now and then one of two articles that
+    several relay (so that publishers join into one source, and part again as statements leave)."""
+    publisher = rng.randrange(4)
+    article = f"relayed/{rng.randrange(2)}" if rng.random() < 0.15 else f"{publisher}/{rng.randrange(2)}"
+    return {"publisher": f"publisher {publisher}", "url": f"https://example.org/{article}"}
+
+
 def _random_statement(make, rng: random.Random, number: int, payments: bool | str, ids: list[str]):
     start, end = sorted(rng.sample(DATES[1:], 2)) if rng.random() < 0.5 else (rng.choice(DATES), None)
     if rng.random() < 0.2:
         start = None
     # observed over days, so that which statements were seen last (and on what day) decides an end
     common = dict(start=start, end=end, status=rng.choice(["confirmed", "reported", "alleged"]),
-                  confidence=rng.choice([0.5, 0.7, 0.9]), publisher=f"publisher {rng.randrange(4)}",
+                  confidence=rng.choice([0.5, 0.7, 0.9]), **_cited(rng),
                   observed_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=rng.randrange(4) * 100,
                                                                                      minutes=rng.randrange(50)))
     relation_id = rng.choice(ids) if ids and rng.random() < 0.15 else f"s{number}"
@@ -141,6 +150,7 @@ def _assert_read_alike(fact: StatedFact) -> None:
     config = ScoringConfig.load()
     strength = Strength(config, dt.date(2025, 6, 1))
     assert strength.certainty(fact) == strength.certainty(plain)
+    assert strength.sources(fact) == strength.sources(plain)
     assert publishers(fact) == publishers(plain)
     for limit in range(1, len(fact.statements) + 2):
         assert listed_statements(fact, limit) == listed_statements(plain, limit), limit
@@ -487,7 +497,7 @@ def _withdrawn_statement(make, rng: random.Random, number: int, ids: list[str], 
         spans = [(None, None), (None, None), ("2024-01-01", None), ("2024-02-01", "2024-06-01"), ("2024-03-01", None)]
     start, end = rng.choice(spans)
     common = dict(start=start, end=end, status=rng.choice(["confirmed", "reported", "alleged"]),
-                  confidence=rng.choice([0.5, 0.7, 0.9]), publisher=f"publisher {rng.randrange(4)}",
+                  confidence=rng.choice([0.5, 0.7, 0.9]), **_cited(rng),
                   observed_at=dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=rng.randrange(3) * 200,
                                                                                      minutes=rng.randrange(50)))
     roll = rng.random()
