@@ -195,9 +195,10 @@ class StatedFact(DetailedRelation):
     (`_restated`): one fact stated ten thousand times costs an event a look at its publishers and a copy of the
     references to its statements, no pass over them in Python. It also keeps what its end is read from
     (`_ending`): the latest end a statement gives, when the newest statement giving an end was observed, and when
-    the newest open-ended one was; and which articles its publishers cite (`citers`: each article's publishers, in
-    order of name; `owners`: how many articles each publisher alone cites; `relaying`: the publishers that cite no
-    article of their own, with the articles they cite: `scoring.sources`)."""
+    the newest open-ended one was; and which articles its publishers cite (`citers`: each article's publishers,
+    with how many of its statements each; `owners`: how many articles each publisher alone cites; `relaying`: the
+    publishers that cite no article of their own, with the articles they cite: `scoring.sources`). Only the
+    newest version keeps `citers` and `owners` (`_handed_on`)."""
 
     __slots__ = ("by_publisher", "first_stated", "unsummed", "statement_digest", "latest_end", "dated_seen",
                  "open_seen", "citers", "owners", "relaying")
@@ -580,41 +581,58 @@ def _summarise(fact: StatedFact, originals: Mapping[str, str]) -> None:
 
 def _cite(fact: StatedFact, statements) -> None:
     """`fact`'s `citers`, `owners` and `relaying`, from all of its statements."""
-    citers: dict[str, set[str]] = {}
-    for statement in statements:
-        citers.setdefault(statement.citation.article, set()).add(statement.citation.source)
-    fact.citers = {article: tuple(sorted(publishers)) for article, publishers in citers.items()}
-    owners: dict[str, int] = {}
-    for publishers in fact.citers.values():
-        if len(publishers) == 1:
-            owners[publishers[0]] = owners.get(publishers[0], 0) + 1
-    fact.owners = owners
+    fact.citers, fact.owners = _citers_of(statements)
     fact.relaying = _relaying(fact)
 
 
-def _uncited(fact: StatedFact, new: StatedFact, citation: Citation, rest: tuple[Relation, ...]) -> None:
-    """`new`'s `citers`, `owners` and `relaying`: `fact`'s, without a statement citing `citation` (shared with
-    `fact` where another statement's publisher still cites that article: most withdrawals)."""
-    publisher, article = citation.source, citation.article
-    if any(other.article == article and other.source == publisher for other in map(_CITATION, rest)):
-        new.citers, new.owners, new.relaying = fact.citers, fact.owners, fact.relaying
-        return
-    held = fact.citers[article]
-    new.citers, new.owners = dict(fact.citers), dict(fact.owners)
-    if len(held) == 1:  # the article is cited no more
-        del new.citers[article]
-        if new.owners[publisher] == 1:
-            del new.owners[publisher]
-        else:
-            new.owners[publisher] -= 1
-    else:
-        left = new.citers[article] = tuple(name for name in held if name != publisher)
-        if len(left) == 1:  # its one publisher left cites it alone now
-            new.owners[left[0]] = new.owners.get(left[0], 0) + 1
-    new.relaying = _relaying(new)
+def _citers_of(statements) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    citers: dict[str, dict[str, int]] = {}
+    for citation in map(_CITATION, statements):
+        held = citers.setdefault(citation.article, {})
+        held[citation.source] = held.get(citation.source, 0) + 1
+    owners: dict[str, int] = {}
+    for publishers in citers.values():
+        if len(publishers) == 1:
+            (publisher,) = publishers
+            owners[publisher] = owners.get(publisher, 0) + 1
+    return citers, owners
 
 
 _CITATION = attrgetter("citation")
+
+
+def _handed_on(fact: StatedFact) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """`fact`'s `citers` and `owners`, for its successor to change in place: a fact stated many times is replaced
+    by its successor, so it gives them up (None) rather than have each version copy a dict of every article it
+    cites. One asked again (a successor made and then not used) makes them afresh from its statements."""
+    citers, owners = fact.citers, fact.owners
+    if citers is None:
+        citers, owners = _citers_of(fact.statements)
+    fact.citers = fact.owners = None
+    return citers, owners
+
+
+def _uncited(fact: StatedFact, new: StatedFact, citation: Citation) -> None:
+    """`new`'s `citers`, `owners` and `relaying`: `fact`'s, without a statement citing `citation` (the same
+    relays where another statement of its publisher cites that article: most withdrawals)."""
+    publisher, article = citation.source, citation.article
+    new.citers, new.owners = citers, owners = _handed_on(fact)
+    new.relaying = fact.relaying
+    held = citers[article]
+    if held[publisher] > 1:
+        held[publisher] -= 1
+        return
+    del held[publisher]
+    if not held:  # the article is cited no more
+        del citers[article]
+        if owners[publisher] == 1:
+            del owners[publisher]
+        else:
+            owners[publisher] -= 1
+    elif len(held) == 1:  # its one publisher left cites it alone now
+        (left,) = held
+        owners[left] = owners.get(left, 0) + 1
+    new.relaying = _relaying(new)
 
 
 def _relaying(fact: StatedFact) -> dict[str, list[str]] | None:
@@ -625,22 +643,30 @@ def _relaying(fact: StatedFact) -> dict[str, list[str]] | None:
 
 
 def _cited_too(fact: StatedFact, new: StatedFact, citation: Citation) -> None:
-    """`new`'s `citers`, `owners` and `relaying`: `fact`'s, with one more statement citing `citation` (shared
-    with `fact` where it cites an article its publisher cited already: most restatements)."""
+    """`new`'s `citers`, `owners` and `relaying`: `fact`'s, with one more statement citing `citation` (the same
+    relays where it cites an article its publisher cited already: most restatements)."""
     publisher, article = citation.source, citation.article
-    held = fact.citers.get(article)
+    new.citers, new.owners = citers, owners = _handed_on(fact)
+    new.relaying = fact.relaying
+    held = citers.get(article)
     if held is not None and publisher in held:
-        new.citers, new.owners, new.relaying = fact.citers, fact.owners, fact.relaying
+        held[publisher] += 1
         return
-    new.citers, new.owners = {**fact.citers, article: tuple(sorted((*(held or ()), publisher)))}, dict(fact.owners)
+    owned = publisher in owners  # (before: whether it was a relay, whose articles the relays list)
     if held is None:  # an article of its own
-        new.owners[publisher] = new.owners.get(publisher, 0) + 1
-    elif len(held) == 1:  # the article its one publisher cited alone is shared now
-        if new.owners[held[0]] == 1:
-            del new.owners[held[0]]
-        else:
-            new.owners[held[0]] -= 1
-    new.relaying = _relaying(new)
+        citers[article] = {publisher: 1}
+        owners[publisher] = owners.get(publisher, 0) + 1
+    else:
+        if len(held) == 1:  # the article its one publisher cited alone is shared now
+            (alone,) = held
+            owned = False  # (that publisher may have no article of its own left)
+            if owners[alone] == 1:
+                del owners[alone]
+            else:
+                owners[alone] -= 1
+        held[publisher] = 1
+    if not owned:  # (a publisher with an article of its own, before and after, changes no relay)
+        new.relaying = _relaying(new)
 
 
 def _stated_on(rec: Relation) -> dt.date:
@@ -753,7 +779,7 @@ def _unstated(fact: StatedFact, statement: Relation, originals: Mapping[str, str
             by_publisher[publisher] = recounted[publisher]  # (in its place: the order means nothing, but stays)
         else:
             del by_publisher[publisher]
-    _uncited(fact, new, statement.citation, rest)
+    _uncited(fact, new, statement.citation)
     stated_on = _stated_on(statement)
     new.first_stated = fact.first_stated if stated_on > fact.first_stated else min(map(_stated_on, rest))
     new.unsummed = True  # (no statement of it gives a sum: `_stated_no_more`)

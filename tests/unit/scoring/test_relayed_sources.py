@@ -195,3 +195,26 @@ def test_a_flood_of_relays_counts_a_bounded_number_of_them():
     values = {f"relay {number:03d}": 0.5 for number in range(500)}
     citers = {f"https://wire.example/{number}": set(values) for number in range(200)}
     assert len(independent(values, relays(citers))) == MAX_RELAYS
+
+
+def test_a_fact_stated_many_times_restated_twice_from_one_version_keeps_its_articles_right(make, monkeypatch):
+    """A version hands its articles on to its successor (`graph._handed_on`); one restated again (a successor
+    made and not used) makes them afresh, so neither successor sees the other's statement."""
+    monkeypatch.setattr(graph_module, "SUMMARISED_FROM", 3)
+    graph = TemporalGraph()
+    for number in range(4):
+        graph.apply(make("ownership", "son", "bank", relation_id=f"s{number}", percentage=40,
+                         publisher=f"outlet {number % 2}", url=f"https://outlet.example/{number % 2}"))
+    (fact,) = graph.between("son", "bank", Layer.HOLDING)
+    relay, own = (TemporalGraph(), TemporalGraph())
+    relay.apply(make("ownership", "son", "bank", relation_id="relay", percentage=40, publisher="outlet 1",
+                     url="https://outlet.example/0"))
+    own.apply(make("ownership", "son", "bank", relation_id="own", percentage=40, publisher="outlet 9"))
+    (relayed,) = relay.between("son", "bank", Layer.HOLDING)
+    (owned,) = own.between("son", "bank", Layer.HOLDING)
+    first = graph_module._restated(fact, relayed, graph.original_event_ids)
+    second = graph_module._restated(fact, owned, graph.original_event_ids)
+    for made in (first, second):
+        assert (made.citers, made.owners) == graph_module._citers_of(made.statements)
+    assert second.citers == {"https://outlet.example/0": {"outlet 0": 2}, "https://outlet.example/1": {"outlet 1": 2},
+                             "https://example.org/outlet%209/article": {"outlet 9": 1}}
