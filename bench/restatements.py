@@ -9,8 +9,9 @@ The founding case (`examples/binance-wlfi.jsonl`) is loaded first; then its rela
 `eric-owns-wlf`, a hop of the case's conflict paths) is restated `--statements` times, each statement a new
 relation id of the same fact from one of `--publishers` publishers in turn, observed one second after the previous
 one, citing the case's article (`--articles N`: N articles in turn, each a path under it; `--articles` as many as
-`--statements` makes every restatement cite an article of its own). `--amount` gives every restatement a sum (restate a payment-like relation such as `sun-invests-wlf`).
-Reports the mean CPU time an event (`time.process_time`) over the 100 events before each checkpoint, and the
+`--statements` makes every restatement cite an article of its own; by default all relay the case's one, so its
+publishers count as one source). `--amount` gives every restatement a sum (restate a payment-like relation such as
+`sun-invests-wlf`). Reports the mean CPU time an event (`time.process_time`) over the 100 events before each checkpoint, and the
 outputs those events published.
 
     .venv/bin/python bench/restatements.py --graph-only --statements 40000

@@ -209,8 +209,8 @@ def statements(fact: Relation) -> list[Relation]:
 
 def listed_statements(fact: Relation, limit: int) -> list[Relation]:
     """The statements an edge lists, in `statements` order: all of them up to `limit`; beyond it the primary, the
-    first statement of each other publisher (the independent sources that make its "N sources" and its certainty),
-    then the oldest of the rest."""
+    first statement of each other publisher (however spelled: `Citation.source`; the relays of one article among
+    them too, which `Strength.sources` counts once), then the oldest of the rest."""
     if type(fact) is StatedFact and len(fact.statements) > limit:
         return _listed_from_summary(fact, limit)
     every = statements(fact)
@@ -249,15 +249,6 @@ def _listed_from_summary(fact: StatedFact, limit: int) -> list[Relation]:
     later = {id(statement): len(head) + rank for rank, (_, statement) in enumerate(firsts)}
     chosen.sort(key=lambda statement: place.get(id(statement), later.get(id(statement))))
     return [primary, *chosen]
-
-
-def publishers(fact: Relation) -> int:
-    """The publishers of a fact, however spelled (`Citation.source`): those `listed_statements` shows a statement
-    of. (How many independent sources they are, one article relayed by several counted once, is
-    `Strength.sources`.)"""
-    if type(fact) is StatedFact:
-        return len(fact.by_publisher)
-    return len({statement.citation.source for statement in fact.evidence()})
 
 
 def evidence(rec: Relation, cfg: ScoringConfig) -> Evidence:

@@ -585,23 +585,43 @@ def _cite(fact: StatedFact, statements) -> None:
     fact.relaying = _relaying(fact)
 
 
-def _citers_of(statements) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
-    citers: dict[str, dict[str, int]] = {}
+# `StatedFact.citers`: each article's publishers with how many of its statements each, or, for an article one
+# statement cites (most, in a source that gives each statement a page of its own), that statement's publisher:
+# a dict for each of thousands of such articles would take 230 bytes a statement.
+Citers = dict[str, "str | dict[str, int]"]
+
+
+def _citers_of(statements) -> tuple[Citers, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {}
     for citation in map(_CITATION, statements):
-        held = citers.setdefault(citation.article, {})
+        held = counts.setdefault(citation.article, {})
         held[citation.source] = held.get(citation.source, 0) + 1
+    citers: Citers = {article: _compact(held) for article, held in counts.items()}
     owners: dict[str, int] = {}
-    for publishers in citers.values():
-        if len(publishers) == 1:
-            (publisher,) = publishers
+    for held in counts.values():
+        if len(held) == 1:
+            (publisher,) = held
             owners[publisher] = owners.get(publisher, 0) + 1
     return citers, owners
+
+
+def _compact(held: dict[str, int]) -> str | dict[str, int]:
+    """An article's publishers as `Citers` keeps them."""
+    if len(held) == 1:
+        ((publisher, count),) = held.items()
+        if count == 1:
+            return publisher
+    return held
+
+
+def _publishers_of(held: str | dict[str, int]) -> dict[str, int]:
+    return {held: 1} if type(held) is str else held
 
 
 _CITATION = attrgetter("citation")
 
 
-def _handed_on(fact: StatedFact) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+def _handed_on(fact: StatedFact) -> tuple[Citers, dict[str, int]]:
     """`fact`'s `citers` and `owners`, for its successor to change in place: a fact stated many times is replaced
     by its successor, so it gives them up (None) rather than have each version copy a dict of every article it
     cites. One asked again (a successor made and then not used) makes them afresh from its statements."""
@@ -614,59 +634,90 @@ def _handed_on(fact: StatedFact) -> tuple[dict[str, dict[str, int]], dict[str, i
 
 def _uncited(fact: StatedFact, new: StatedFact, citation: Citation) -> None:
     """`new`'s `citers`, `owners` and `relaying`: `fact`'s, without a statement citing `citation` (the same
-    relays where another statement of its publisher cites that article: most withdrawals)."""
+    relays where another statement of its publisher cites that article: most withdrawals). The relays are edited
+    where one publisher's part changes, found afresh only where a publisher loses its last article of its own and
+    still cites others (which of them are shared takes a pass)."""
     publisher, article = citation.source, citation.article
     new.citers, new.owners = citers, owners = _handed_on(fact)
-    new.relaying = fact.relaying
-    held = citers[article]
+    new.relaying = relaying = fact.relaying
+    held = dict(_publishers_of(citers[article]))
     if held[publisher] > 1:
         held[publisher] -= 1
+        citers[article] = _compact(held)
         return
     del held[publisher]
-    if not held:  # the article is cited no more
+    if not held:  # the article is cited no more: it was its publisher's own
         del citers[article]
-        if owners[publisher] == 1:
-            del owners[publisher]
-        else:
+        if owners[publisher] > 1:
             owners[publisher] -= 1
-    elif len(held) == 1:  # its one publisher left cites it alone now
+            return
+        del owners[publisher]
+        if publisher in new.by_publisher:  # (it still states the fact, only through articles others cite)
+            new.relaying = _relaying(new)
+        return
+    citers[article] = _compact(held)
+    if len(held) == 1:  # its one publisher left cites it alone now: an article of its own
         (left,) = held
         owners[left] = owners.get(left, 0) + 1
-    new.relaying = _relaying(new)
+        relaying = _edited(relaying, left, leaving=True)
+    new.relaying = _edited(relaying, publisher, removed=article)
 
 
 def _relaying(fact: StatedFact) -> dict[str, list[str]] | None:
     if len(fact.owners) == len(fact.by_publisher):  # every publisher cites an article of its own
         return None
-    return relays_among(((article, publishers) for article, publishers in fact.citers.items()
-                         if len(publishers) > 1), fact.owners)
+    return relays_among(((article, held) for article, held in fact.citers.items()
+                         if type(held) is not str and len(held) > 1), fact.owners)
+
+
+def _edited(relaying: dict[str, list[str]] | None, publisher: str, *, added: str | None = None,
+            removed: str | None = None, leaving: bool = False) -> dict[str, list[str]] | None:
+    """`relaying` with one publisher's part changed: an article `added` to or `removed` from a relay's (a relay
+    left with none leaves), or the publisher `leaving` the relays (it has an article of its own now). A new dict:
+    the older version keeps its own."""
+    if added is None and (relaying is None or publisher not in relaying):
+        return relaying
+    edited = dict(relaying or {})
+    held = edited.pop(publisher, ())
+    articles = [] if leaving else [*held]
+    if added is not None:
+        articles.append(added)
+    if removed is not None:
+        articles.remove(removed)
+    if articles:
+        edited[publisher] = articles
+    return edited or None
 
 
 def _cited_too(fact: StatedFact, new: StatedFact, citation: Citation) -> None:
     """`new`'s `citers`, `owners` and `relaying`: `fact`'s, with one more statement citing `citation` (the same
-    relays where it cites an article its publisher cited already: most restatements)."""
+    relays where it cites an article its publisher cited already: most restatements). The relays are edited where
+    one publisher's part changes, found afresh only where a publisher loses its last article of its own (whose
+    other articles are shared takes a pass)."""
     publisher, article = citation.source, citation.article
     new.citers, new.owners = citers, owners = _handed_on(fact)
-    new.relaying = fact.relaying
+    new.relaying = relaying = fact.relaying
     held = citers.get(article)
-    if held is not None and publisher in held:
+    if held is None:  # an article of its own: a relay no more, if it was one
+        citers[article] = publisher
+        owners[publisher] = owners.get(publisher, 0) + 1
+        new.relaying = _edited(relaying, publisher, leaving=True)
+        return
+    held = citers[article] = dict(_publishers_of(held))
+    if publisher in held:
         held[publisher] += 1
         return
-    owned = publisher in owners  # (before: whether it was a relay, whose articles the relays list)
-    if held is None:  # an article of its own
-        citers[article] = {publisher: 1}
-        owners[publisher] = owners.get(publisher, 0) + 1
-    else:
-        if len(held) == 1:  # the article its one publisher cited alone is shared now
-            (alone,) = held
-            owned = False  # (that publisher may have no article of its own left)
-            if owners[alone] == 1:
-                del owners[alone]
-            else:
-                owners[alone] -= 1
-        held[publisher] = 1
-    if not owned:  # (a publisher with an article of its own, before and after, changes no relay)
-        new.relaying = _relaying(new)
+    if len(held) == 1:  # the article its one publisher cited alone is shared now
+        (alone,) = held
+        if owners[alone] == 1:
+            del owners[alone]
+            held[publisher] = 1
+            new.relaying = _relaying(new)  # (that publisher cites no article of its own now)
+            return
+        owners[alone] -= 1
+    held[publisher] = 1
+    if publisher not in owners:  # a relay, or a new publisher citing only what others cite: one more article
+        new.relaying = _edited(relaying, publisher, added=article)
 
 
 def _stated_on(rec: Relation) -> dt.date:

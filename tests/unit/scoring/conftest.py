@@ -87,7 +87,8 @@ class EventFactory:
             "observed_at": observed_at.isoformat() if isinstance(observed_at, dt.datetime) else observed_at,
             "provenance": {
                 # each publisher its own article unless told: publishers citing one article are one source
-                "source_url": url or f"https://example.org/{quote_url(publisher)}/article", "publisher": publisher, "retrieved_at": "2025-06-01T00:00:00Z",
+                "source_url": url or f"https://example.org/{quote_url(publisher)}/article",
+                "publisher": publisher, "retrieved_at": "2025-06-01T00:00:00Z",
                 "extractor": {"name": "test", "version": "1"}, "confidence": confidence,
                 **({"quote": quote} if quote else {}),
             },
