@@ -13,9 +13,9 @@ the most certain first. This never counts more sources than there are publishers
 added can never lower a certainty: a bogus publisher citing two outlets' articles does not join them into one (the
 sets of publishers that can be given articles of their own only grow with more statements, and the most certain of
 them is taken greedily, which is exact for such sets: they form a matroid). It depends on the statements only,
-never on their order. At most `MAX_RELAYS` relays count, which bounds the matching's cost; past that bound a
-publisher whose own article others start citing joins the relays, and among more than 64 more certain ones it can
-be left out.
+never on their order. At most `MAX_RELAYS` relays count, which bounds the matching's cost; once that many count,
+a publisher that loses its last article of its own to relays (others cite it too) costs one source, the least
+certain relay's: the one way a statement added can lower a count.
 
 What it cannot tell: a relay whose source then publishes a follow-up of its own (the wire's story, an aggregator's
 copy of it, then the wire's update) is two sources, the copy and the update, as it was before relays were told at
@@ -29,6 +29,7 @@ from collections.abc import Collection, Iterable, Mapping
 from urllib.parse import urlsplit
 
 _WEB_SCHEMES = ("http", "https")
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 
 
 def article_key(url: str) -> str:
@@ -49,7 +50,7 @@ def article_key(url: str) -> str:
     host = parts.netloc.lower()
     if host.startswith("www."):
         host = host[4:]
-    if host.endswith((":443", ":80")):
+    if host.endswith(_DEFAULT_PORTS[scheme or "https"]):
         host = host.rsplit(":", 1)[0]
     path = parts.path.rstrip("/")
     query = f"?{parts.query}" if parts.query else ""
@@ -62,9 +63,8 @@ def _same_or(url: str, key: str) -> str:
 
 
 # Relays counted at most: a fact relayed by more publishers that cite no article of their own counts this many
-# of them, the most certain (every relay is still tried, so the count stays a largest one up to this bound and no
-# statement added lowers it; the articles an attempt found taken for good are skipped after, so a flood of relays
-# costs a bounded matching).
+# of them, the most certain (every relay is still tried, so the count stays a largest one up to this bound; the
+# articles an attempt found taken for good are skipped after, so a flood of relays costs a bounded matching).
 MAX_RELAYS = 64
 
 

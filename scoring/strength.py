@@ -39,7 +39,7 @@ class Strength:
     record), so what is computed from one record on this date can be remembered for as long as this object lives
     (the engine keeps one for the duration of a refresh)."""
 
-    __slots__ = ("config", "day", "time", "_status", "_type_weight", "_hops")
+    __slots__ = ("config", "day", "time", "_status", "_type_weight", "_hops", "_sources")
 
     def __init__(self, config: ScoringConfig, day: dt.date, time: TimeModel | None = None):
         self.config = config
@@ -48,6 +48,8 @@ class Strength:
         self._status = config.status_weights
         self._type_weight = config.relation_weights
         self._hops: dict[Relation, tuple] = {}  # record (by identity) -> `holding_hop` of it
+        # a fact stated several times (by identity) -> the values of its publishers that count (`_counted`)
+        self._sources: dict[Relation, list[float]] = {}
 
     def holding_hop(self, rec: Relation) -> tuple[float, float, bool, Hop] | None:
         """(`reach` weight, stake, assumed, the hop) of a hop of an ownership or control chain (`ownership._walk`);
@@ -71,9 +73,7 @@ class Strength:
         statement alone)."""
         if rec.statements is None:
             return self._status[rec.status] * rec.confidence
-        by_publisher = self._by_publisher(rec)
-        values = sorted((by_publisher[publisher] for publisher in self._independent(rec, by_publisher)),
-                        reverse=True)
+        values = self._counted(rec)
         doubt = 1.0
         for value in values:
             doubt *= 1.0 - value
@@ -84,7 +84,20 @@ class Strength:
         publishers, one article relayed by several of them once (`scoring.sources`)."""
         if rec.statements is None:
             return 1
-        return len(self._independent(rec, self._by_publisher(rec)))
+        return len(self._counted(rec))
+
+    def _counted(self, rec: Relation) -> list[float]:
+        """The values of the publishers of a fact stated several times that count as independent sources, most
+        certain first (remembered: a fact's certainty and its sources are read several times in one refresh)."""
+        values = self._sources.get(rec)
+        if values is None:
+            by_publisher = self._by_publisher(rec)
+            values = sorted((by_publisher[publisher] for publisher in self._independent(rec, by_publisher)),
+                            reverse=True)
+            if len(self._sources) >= _MEMO_LIMIT:
+                self._sources.clear()
+            self._sources[rec] = values
+        return values
 
     def _by_publisher(self, rec: Relation) -> dict[str, float]:
         """Each publisher's most certain statement of a fact stated several times."""

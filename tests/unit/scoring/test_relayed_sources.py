@@ -141,6 +141,7 @@ def test_one_article_however_its_url_is_written(url, same_as):
     ("https://spa.example/#/story/1", "https://spa.example/#/story/2"),  # a single-page site's routes
     ("https://spa.example/#!story-1", "https://spa.example/#!story-2"),
     ("https://wire.example:8443/story", "https://wire.example/story"),
+    ("http://wire.example:443/story", "https://wire.example/story"),  # 443 is https's port, not http's
 ])
 def test_different_articles_stay_apart(url, other):
     assert article_key(url) != article_key(other)
