@@ -39,7 +39,7 @@ class Strength:
     record), so what is computed from one record on this date can be remembered for as long as this object lives
     (the engine keeps one for the duration of a refresh)."""
 
-    __slots__ = ("config", "day", "time", "_status", "_type_weight", "_hops", "_sources")
+    __slots__ = ("config", "day", "time", "_status", "_type_weight", "_hops", "_counted_values")
 
     def __init__(self, config: ScoringConfig, day: dt.date, time: TimeModel | None = None):
         self.config = config
@@ -49,7 +49,7 @@ class Strength:
         self._type_weight = config.relation_weights
         self._hops: dict[Relation, tuple] = {}  # record (by identity) -> `holding_hop` of it
         # a fact stated several times (by identity) -> the values of its publishers that count (`_counted`)
-        self._sources: dict[Relation, list[float]] = {}
+        self._counted_values: dict[Relation, list[float]] = {}
 
     def holding_hop(self, rec: Relation) -> tuple[float, float, bool, Hop] | None:
         """(`reach` weight, stake, assumed, the hop) of a hop of an ownership or control chain (`ownership._walk`);
@@ -89,14 +89,14 @@ class Strength:
     def _counted(self, rec: Relation) -> list[float]:
         """The values of the publishers of a fact stated several times that count as independent sources, most
         certain first (remembered: a fact's certainty and its sources are read several times in one refresh)."""
-        values = self._sources.get(rec)
+        values = self._counted_values.get(rec)
         if values is None:
             by_publisher = self._by_publisher(rec)
             values = sorted((by_publisher[publisher] for publisher in self._independent(rec, by_publisher)),
                             reverse=True)
-            if len(self._sources) >= _MEMO_LIMIT:
-                self._sources.clear()
-            self._sources[rec] = values
+            if len(self._counted_values) >= _MEMO_LIMIT:
+                self._counted_values.clear()
+            self._counted_values[rec] = values
         return values
 
     def _by_publisher(self, rec: Relation) -> dict[str, float]:
