@@ -73,6 +73,9 @@ class Spec:
     by_user: bool = False  # also index which results each user holds (`held_by`)
     # the nodes a result mentions, for `mentioning`; None from it: every node
     mentions: Callable[[Any], Iterable[str] | None] | None = None
+    # with `mentions`: the nodes whose ties a result reads whole, each with its ties (the node's own tuple, shared
+    # by every result reading it): the result also mentions whom they are tied to, indexed once under the node
+    mentions_through: Callable[[Any], dict[str, tuple]] | None = None
     # for a kind read by computations: the part of a result that readers of some kind see, when they see less than
     # all of it (a reader of that kind is recomputed only when its part changed)
     views: tuple[tuple[Kind, Callable[[Any], Any]], ...] = ()
@@ -97,7 +100,8 @@ KINDS: dict[Kind, Spec] = {
     Kind.OWNERS: Spec(owners, read_table=USES_OWNERS),
     Kind.SPHERE: Spec(sphere),
     Kind.OWNED: Spec(beneficially_owned, mentions=_owned_nodes),
-    Kind.GROUP: Spec(group, deferred=True, by_user=True, mentions=Group.touched_nodes),
+    Kind.GROUP: Spec(group, deferred=True, by_user=True, mentions=Group.named_nodes,
+                     mentions_through=Group.wide_members),
 }
 _KIND_OF_TABLE = {spec.read_table: kind for kind, spec in KINDS.items() if spec.read_table is not None}
 _READ_KINDS = frozenset(_KIND_OF_TABLE.values())
@@ -109,7 +113,8 @@ class CacheStore:
     `context(reads)` gives the search context a computation runs in (the engine's evaluation date, this store as
     its shared results). Also the engine's `search.SharedResults`."""
 
-    __slots__ = ("_deps", "_context", "_results", "_holders", "_held", "_mentioned", "_mentions_all")
+    __slots__ = ("_deps", "_context", "_results", "_holders", "_held", "_mentioned", "_mentions_all", "_through",
+                 "_tied", "_tied_as")
 
     def __init__(self, deps: DependencyIndex, context: Callable[[Reads], SearchContext]):
         self._deps = deps
@@ -123,6 +128,15 @@ class CacheStore:
         self._mentioned: dict[Kind, dict[str, str | tuple[str, ...] | set[str]]] = {
             kind: {} for kind, spec in KINDS.items() if spec.mentions is not None}
         self._mentions_all: dict[Kind, set[str]] = {kind: set() for kind in self._mentioned}
+        # for a kind with `mentions_through`: node -> the keys of the results reading its ties whole; neighbour ->
+        # the nodes so read that are tied to it; node so read -> the ties indexed for it. A node's ties are indexed
+        # once, however many results read them (a relative in the groups of his 400 holdings), and are the ties
+        # every such result holds: a change of them makes each of its readers dirty in the same refresh, and the
+        # first one recomputed moves the index to the new ties
+        through = [kind for kind, spec in KINDS.items() if spec.mentions_through is not None]
+        self._through: dict[Kind, dict[str, str | tuple[str, ...] | set[str]]] = {kind: {} for kind in through}
+        self._tied: dict[Kind, dict[str, str | tuple[str, ...] | set[str]]] = {kind: {} for kind in through}
+        self._tied_as: dict[Kind, dict[str, tuple]] = {kind: {} for kind in through}
 
     # -- results -------------------------------------------------------------------------------------------------
 
@@ -315,7 +329,16 @@ class CacheStore:
 
     def mentioning(self, kind: Kind, node: str) -> Iterable[str]:
         """The keys whose result mentions `node` (not counting those that mention every node)."""
-        return members(self._mentioned[kind].get(node))
+        named = members(self._mentioned[kind].get(node))
+        tied = self._tied.get(kind)
+        wide = members(tied.get(node)) if tied is not None else ()
+        if not wide:
+            return named
+        found = set(named)
+        through = self._through[kind]
+        for member in wide:
+            found.update(members(through[member]))
+        return found
 
     def mentioning_all(self, kind: Kind) -> set[str]:
         """The keys whose result mentions every node (read only)."""
@@ -324,7 +347,8 @@ class CacheStore:
     def _reindex_mentions(self, kind: Kind, key: str, before: Any, after: Any) -> None:
         """Move the key's index entries from what `before` mentions to what `after` does, touching only the nodes
         that differ (a recomputed group mostly mentions the same nodes again, and a hub's list is long)."""
-        mentions = KINDS[kind].mentions
+        spec = KINDS[kind]
+        mentions = spec.mentions
         assert mentions is not None
         old, new = mentions(before), mentions(after)
         if old is None or new is None:
@@ -337,6 +361,12 @@ class CacheStore:
             discard_one(index, node, key)
         for node in new - old:
             add_one(index, node, key)
+        if spec.mentions_through is not None:
+            wide = spec.mentions_through(after)
+            for node in spec.mentions_through(before).keys() - wide.keys():
+                self._unread_whole(kind, key, node)
+            for node, ties in wide.items():
+                self._read_whole(kind, key, node, ties)
 
     def _index_mentions(self, kind: Kind, key: str, result: Any, add: bool) -> None:
         mentions = KINDS[kind].mentions
@@ -351,6 +381,36 @@ class CacheStore:
                 add_one(index, node, key)
             else:
                 discard_one(index, node, key)
+        through = KINDS[kind].mentions_through
+        if through is not None:
+            for node, ties in through(result).items():
+                if add:
+                    self._read_whole(kind, key, node, ties)
+                else:
+                    self._unread_whole(kind, key, node)
+
+    def _read_whole(self, kind: Kind, key: str, node: str, ties: tuple) -> None:
+        """The result `key` reads these ties of `node` whole: index it under the node, and the node under whom
+        the ties join it to, moving that from the ties indexed before where these are others."""
+        add_one(self._through[kind], node, key)
+        indexed = self._tied_as[kind]
+        held = indexed.get(node)
+        if held is ties:
+            return
+        before = {neighbour for neighbour, _, _ in held} if held is not None else set()
+        after = {neighbour for neighbour, _, _ in ties}
+        tied = self._tied[kind]
+        for neighbour in before - after:
+            discard_one(tied, neighbour, node)
+        for neighbour in after - before:
+            add_one(tied, neighbour, node)
+        indexed[node] = ties
+
+    def _unread_whole(self, kind: Kind, key: str, node: str) -> None:
+        if discard_one(self._through[kind], node, key):  # its last reader: whom it is tied to is no one's concern
+            tied = self._tied[kind]
+            for neighbour in {neighbour for neighbour, _, _ in self._tied_as[kind].pop(node)}:
+                discard_one(tied, neighbour, node)
 
 
 _NONE: frozenset = frozenset()  # what `held_by` answers for a user who holds nothing

@@ -14,6 +14,11 @@ from scoring.search import SearchContext, Ties, commercial_ties
 from scoring.semantics import INFLUENCE_TYPES, OUT, Layer
 
 
+# A member with more ties than this is "wide": its groups name it, and whom it is tied to is indexed once under it
+# (`caches.CacheStore.mentioning`); most members have a few ties, indexed with each group as they are
+WIDE_MEMBER_TIES = 16
+
+
 @pickled_as_values
 @dataclass(frozen=True, slots=True)
 class Group:
@@ -24,13 +29,29 @@ class Group:
 
     def touched_nodes(self) -> set[str] | None:
         """Every node of an exposure set this group's pairs can depend on; None: any (a member is a hub whose
-        ties are probed against the whole exposure set)."""
+        ties are probed against the whole exposure set). `named_nodes` and the neighbours of `wide_members`."""
+        nodes = self.named_nodes()
+        if nodes is not None:
+            for ties in self.wide_members().values():
+                nodes.update([neighbour for neighbour, _, _ in ties])
+        return nodes
+
+    def named_nodes(self) -> set[str] | None:
+        """`touched_nodes` but the neighbours of the wide members: the members, assets and lobbying targets, and
+        whom the other members are tied to."""
         if self.ties.capped:
             return None
         nodes = set(self.members) | set(self.ties.by_asset) | {t for _, t, _ in self.influence}
         for ties in self.ties.by_member.values():
-            nodes.update([neighbour for neighbour, _, _ in ties])
+            if len(ties) <= WIDE_MEMBER_TIES:
+                nodes.update([neighbour for neighbour, _, _ in ties])
         return nodes
+
+    def wide_members(self) -> dict[str, tuple]:
+        """The members with more than `WIDE_MEMBER_TIES` ties, with their ties (the member's own tuple, shared by
+        every group it is in): the cache store indexes whom such a member is tied to once, under the member, not
+        once in each of its groups (a relative with 400 holdings is in 400 groups: 160,000 entries)."""
+        return {member: ties for member, ties in self.ties.by_member.items() if len(ties) > WIDE_MEMBER_TIES}
 
 
     def changed_nodes(self, other: Group,

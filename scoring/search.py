@@ -209,11 +209,14 @@ class NodeTies:
 
     hub: bool
     ties: tuple[tuple[str, Hop, bool], ...]
+    # the ties to tokens and securities, in order, as (neighbour, hop): every group the node is in reads them, and a
+    # relative with hundreds of holdings is in hundreds of groups, each scanning all his ties for them otherwise
+    assets: tuple[tuple[str, Hop], ...] = ()
 
     def asset_view(self) -> tuple:
         """All that `commercial_ties` reads of these ties when not asked for everyone's (an exposure set's assets):
         whether the node is a hub, and its ties to tokens and securities in order."""
-        return self.hub, tuple((neighbour, hop) for neighbour, hop, asset in self.ties if asset)
+        return self.hub, self.assets
 
     def neighbours(self) -> frozenset[str]:
         """All that `candidates.partners` reads of these ties: whom they join the node to."""
@@ -224,7 +227,7 @@ class NodeTies:
         """`after`, with the ties equal to one of `before` as that one (`caches.Spec.renewed`): equal ties hold the
         same relation record, direction and weight, so either serves."""
         held = {tie: tie for tie in before.ties}
-        return NodeTies(after.hub, tuple([held.get(tie, tie) for tie in after.ties]))
+        return _node_ties(after.hub, [held.get(tie, tie) for tie in after.ties])
 
 
 def node_ties(node: str, ctx: SearchContext) -> NodeTies:
@@ -262,7 +265,11 @@ def node_ties(node: str, ctx: SearchContext) -> NodeTies:
                             asset = assets[neighbour] = schema(neighbour) in PURE_ASSETS
                         found.append((neighbour, Hop(rec, forward, weight, True), asset))
     ctx.reads.visits += visits
-    return NodeTies(hub, tuple(found))
+    return _node_ties(hub, found)
+
+
+def _node_ties(hub: bool, found: list[tuple[str, Hop, bool]]) -> NodeTies:
+    return NodeTies(hub, tuple(found), tuple([(neighbour, hop) for neighbour, hop, asset in found if asset]))
 
 
 def _carried(entry: tuple[Relation, ...], ctx: SearchContext, cap: int) -> Kept:
@@ -280,12 +287,10 @@ def commercial_ties(members: Iterable[str], ctx: SearchContext, everyone: bool =
     ties_of = ctx.ties_of
     for member in sorted(members):
         mine = ties_of(member)
-        ties = mine.ties
-        if everyone and ties:
-            by_member[member] = ties
-        for neighbour, hop, asset in ties:
-            if asset:
-                by_asset.setdefault(neighbour, []).append((member, hop))
+        if everyone and mine.ties:
+            by_member[member] = mine.ties
+        for neighbour, hop in mine.assets:
+            by_asset.setdefault(neighbour, []).append((member, hop))
         if mine.hub:
             capped.append(member)
     return Ties({asset: tuple(ties) for asset, ties in sorted(by_asset.items())}, by_member, tuple(capped))

@@ -7,9 +7,12 @@ from __future__ import annotations
 import pickle
 import random
 
+import pytest
+
 from bench.synthetic import generate_events
 from schemas import validate_event
 from scoring import Engine, ScoringConfig
+from scoring import group as group_module
 from scoring.caches import KINDS, CacheStore, Kind
 from scoring.compact_index import SMALL, add_one, discard_one, members
 from scoring.dependencies import DependencyIndex, Reads
@@ -86,13 +89,17 @@ def synthetic_log(relations: int, seed: int) -> list:
     return [validate_event(document) for document in generate_events(relations, seed=seed)]
 
 
-def test_the_stores_indexes_equal_its_results_after_many_events():
+@pytest.mark.parametrize("wide", [group_module.WIDE_MEMBER_TIES, 2, 0])
+def test_the_stores_indexes_equal_its_results_after_many_events(monkeypatch, wide):
+    """`wide`: members with more ties than this are indexed once under the member (0: every member with a tie)."""
+    monkeypatch.setattr(group_module, "WIDE_MEMBER_TIES", wide)
     engine = Engine(ScoringConfig.load(overrides={"limits": {"max_fanout": 4}}))
     for number, event in enumerate(synthetic_log(500, 5)):
         engine.apply(event)
         if number % 50 == 49:
             assert_consistent(engine)
     assert engine.stats()["cached_groups"] > 0
+    assert bool(engine._caches._tied_as[Kind.GROUP]) == (wide < 16)  # the synthetic members have few ties
     # an empty result of each type is one object, held for every empty one (most candidates own nothing)
     empty = [result for kind in Kind if kind in KINDS for _, result in engine._caches.items(kind) if not result]
     assert len(empty) > 10 and len({id(result) for result in empty}) == len({type(result) for result in empty})

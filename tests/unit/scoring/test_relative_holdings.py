@@ -9,9 +9,13 @@ import random
 import pytest
 
 from scoring import Engine
+from scoring import group as group_module
+from scoring.caches import Kind
+from scoring.compact_index import members
 from scoring.exposure import ExposureSet
 
 from .conftest import full_state, incremental_state
+from .test_caches import assert_consistent
 
 
 def _holding(number: int) -> tuple:
@@ -50,11 +54,40 @@ def test_a_relatives_new_tie_to_what_the_actor_owns_himself_is_seen(make):
     assert incremental_state(engine) == full_state(engine)
 
 
+def mention_entries(engine: Engine) -> int:
+    """Entries of the indexes that find the groups mentioning a node (`CacheStore.mentioning`)."""
+    store = engine._caches
+    indexes = [store._mentioned[Kind.GROUP]] + [getattr(store, name, {}).get(Kind.GROUP, {})
+                                                 for name in ("_through", "_tied")]
+    return sum(len(members(held)) for index in indexes for held in index.values())
+
+
+def test_a_relatives_holdings_are_indexed_once_not_in_each_of_his_groups(make):
+    """The son is in the group of each of his holdings, and each group can see whom he is tied to: his 60
+    holdings. Indexed with each group, that was 60 x 60 entries; under the son, about 60, and each group names
+    him."""
+    engine = Engine()
+    engine.apply_many([make("control", "minister", "regulator"), make("family", "son", "minister")])
+    entries = []
+    for number in range(60):
+        engine.apply_many([make("ownership", "son", _holding(number), percentage=100),
+                           make("regulates", "regulator", _holding(number))])
+        entries.append(mention_entries(engine))
+    assert len(engine.scores()) == 61
+    assert entries[59] - entries[29] < 8 * 30, entries  # the base: 3,600 at 60 holdings, 900 at 30
+    assert_consistent(engine)
+    assert incremental_state(engine) == full_state(engine)
+
+
+@pytest.mark.parametrize("wide", [group_module.WIDE_MEMBER_TIES, 1])
 @pytest.mark.parametrize("seed", range(3))
-def test_incremental_equals_full_as_a_family_trades_holdings_and_ties(factory, monkeypatch, seed):
+def test_incremental_equals_full_as_a_family_trades_holdings_and_ties(factory, monkeypatch, seed, wide):
     """Random histories of a family's holdings, ties between them and regulations (with retractions), checked
     against a full recomputation after every event; the ties a group gained or lost that no pair could see
-    (`ExposureSet.sees`) must have been skipped at least once, or the check proved nothing about them."""
+    (`ExposureSet.sees`) must have been skipped at least once, or the check proved nothing about them. With
+    `wide` 1, the ties of every member with more than one are indexed under him, and the index is checked after
+    every event too."""
+    monkeypatch.setattr(group_module, "WIDE_MEMBER_TIES", wide)
     skipped = []
     seen = ExposureSet.sees
 
@@ -92,4 +125,6 @@ def test_incremental_equals_full_as_a_family_trades_holdings_and_ties(factory, m
             made.append((kind, source, target))
         engine.apply(event)
         assert incremental_state(engine) == full_state(engine), number
+        if wide == 1:
+            assert_consistent(engine)
     assert skipped
