@@ -53,7 +53,6 @@ class Group:
         once in each of its groups (a relative with 400 holdings is in 400 groups: 160,000 entries)."""
         return {member: ties for member, ties in self.ties.by_member.items() if len(ties) > WIDE_MEMBER_TIES}
 
-
     def changed_nodes(self, other: Group,
                       compared: dict | None = None) -> tuple[set[str], bool, dict[str, set[str]]] | None:
         """What an exposure set must contain for its pair with this counterparty to see the difference between the
