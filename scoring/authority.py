@@ -152,6 +152,8 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
                     if weight is None and not (source.former is not None and _during(rec, source.chain[0].rec)):
                         continue  # current authority must hold now; a left office's, while he held the office
                     for to_target in targets[target]:
+                        if not _an_interest(to_target, ctx.day, None if source.former is None else source.chain[0].rec):
+                            continue
                         hops = source.chain + (Hop(rec, True, weight or ctx.strength.certainty(rec)),) \
                             + reverse_chain(to_target)
                         nodes = chain_nodes(actor_reach.actor, hops)
@@ -175,6 +177,15 @@ def authority_hop(path: Path) -> Hop | None:
     """The path's authority relation (the first hop after the chain of command: that chain relays only); None for a
     path without one (a commercial path). `alerts.case_of` reads the same edge of a published score."""
     return next((hop for hop in path.hops if hop.rec.type in AUTHORITY_TYPES), None)
+
+
+def _an_interest(chain: Chain, day, office) -> bool:
+    """Whether a chain of stakes (counterparty -> a firm it owns) makes authority over the firm an interest of the
+    counterparty: every stake held on the date, as authority must be; through a left office (`office`), a stake
+    held while he held it will do too. A firm its owner sold is no interest of his any more: his ended stake is an
+    ended tie, which the firm's own pair keeps (decaying), and not a way for authority over the firm to reach him."""
+    return all(hop.rec.end is None or hop.rec.end >= day or (office is not None and _during(hop.rec, office))
+               for hop in chain)
 
 
 def _during(rec, office) -> bool:

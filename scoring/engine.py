@@ -268,6 +268,13 @@ class Engine:
             # comparison of what a score shows includes that label; a pair it does not concern stays unchanged).
             dirty.update(key for key in self._deps.readers_of_entities((rec.source, rec.target))
                          if key[0] == Kind.PAIR)
+            if rec.layer == Layer.HOLDING:
+                # and from that day on, a stake that ended carries authority over the firm to its former owner no
+                # more (`authority._an_interest`): the pairs of the counterparties whose beneficial ownership was
+                # walked through it are scored again
+                for key in self._deps.readers_of_relation(rec):
+                    if key[0] == Kind.OWNED:
+                        dirty.update((Kind.PAIR, actor, key[1]) for actor in self._caches.users(Kind.OWNED, key[1]))
         discovered = self._possible_actors(touched, change.presence, change.entities, change.recast)
         dirty.update((Kind.REACH, person) for person in discovered)
         return self._refresh(dirty, event.event_id, dict(input_offsets or {}))

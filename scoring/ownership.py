@@ -38,9 +38,8 @@ class Holding:
 
 
 class StakesAlone(dict):
-    """Holdings found by a walk that met no control without a stake (`CONTROL_ONLY`) and no relation that had ended
-    on the date: the walk along ownership alone (of stakes held) and the walk along ownership and control (ended
-    stakes as decaying ties) are then the same walk, with the same result and the same reads.
+    """Holdings found by a walk that met no control without a stake (`CONTROL_ONLY`): the walk along ownership
+    alone and the walk along ownership and control are then the same walk, with the same result and the same reads.
     So one kind of result stands for the other (`beneficially_owned`, `sphere`) instead of walking the same chains
     again: a node that is both a candidate counterparty and a partner has both, and most registers state few
     control relations. A plain dict in every other way (equal to one with the same items)."""
@@ -66,12 +65,10 @@ def stakes(start: str, ctx: SearchContext) -> dict[str, Holding]:
     return effective_stakes(start, ctx, True, STAKE_TYPES)
 
 
-def holdings(start: str, ctx: SearchContext, types: frozenset = HOLDING_TYPES,
-             held_only: bool = False) -> dict[str, Holding]:
+def holdings(start: str, ctx: SearchContext, types: frozenset = HOLDING_TYPES) -> dict[str, Holding]:
     """What `start` owns or controls at or above the threshold (its sphere); `StakesAlone` when its walk met no
-    control without a stake and nothing that had ended. `held_only`: through relations that hold on the date only
-    (an ended stake, which the other walks count as an ended tie, decaying, is not followed)."""
-    return _holdings(*_walk(start, ctx, True, types, True, held_only), ctx, ctx.config.ownership.threshold)
+    control without a stake."""
+    return _holdings(*_walk(start, ctx, True, types, True), ctx, ctx.config.ownership.threshold)
 
 
 def owners(target: str, ctx: SearchContext, types: frozenset = HOLDING_TYPES) -> dict[str, Holding]:
@@ -80,14 +77,13 @@ def owners(target: str, ctx: SearchContext, types: frozenset = HOLDING_TYPES) ->
 
 
 def beneficially_owned(node: str, ctx: SearchContext) -> dict[str, tuple[Chain, ...]]:
-    """What `node` owns at or above the threshold through ownership alone (control does not count), by stakes
-    held on the date: entity -> chains node -> entity. Authority over these is authority over `node`'s interests;
-    over a company it sold, none (its stake there is an ended tie, no interest). Read from its holdings where the
-    engine keeps them and their walk met no control and nothing ended (`StakesAlone`); `StakesAlone` itself when
-    its own walk met neither."""
+    """What `node` owns at or above the threshold through ownership alone (control does not count): entity ->
+    chains node -> entity. Authority over these is authority over `node`'s interests. Read from its holdings
+    where the engine keeps them and their walk met no control (`StakesAlone`); `StakesAlone` itself when its own
+    walk met none."""
     held = ctx.memo.holdings_through_stakes_alone(node, ctx.reads) if ctx.memo is not None else None
     if held is None:
-        held = holdings(node, ctx, STAKE_TYPES, held_only=True)
+        held = holdings(node, ctx, STAKE_TYPES)
     owned = {entity: holding.chains for entity, holding in sorted(held.items())}
     return StakesAlone(owned) if type(held) is StakesAlone else owned
 
@@ -133,10 +129,10 @@ def _extra_records(adjacency: dict) -> int:
     return sum(len(entry) - 1 for entry in adjacency.values() if type(entry) is tuple)
 
 
-def _holdings(walked: dict, alike: bool, ctx: SearchContext, threshold: float) -> dict[str, Holding]:
+def _holdings(walked: dict, met_control: bool, ctx: SearchContext, threshold: float) -> dict[str, Holding]:
     keep = ctx.config.paths.max_reach_chains
     threshold -= 1e-12  # 25% is "at or above 25%" despite float error
-    result = StakesAlone() if alike else {}
+    result = {} if met_control else StakesAlone()
     for node, (values, assumed, chains) in walked.items():
         stake = min(1.0, math.fsum(values))
         if stake >= threshold:
@@ -145,11 +141,10 @@ def _holdings(walked: dict, alike: bool, ctx: SearchContext, threshold: float) -
 
 
 def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset,
-          with_chains: bool, held_only: bool = False) -> tuple[dict, bool]:
+          with_chains: bool) -> tuple[dict, bool]:
     """node -> ([chain values], any assumed stake, [chains] or None): every simple chain from `start`; and whether
-    the walk met no relation of `CONTROL_ONLY` and none that had ended on the date (followed or not: where it met
-    neither, a walk of ownership alone and one of ownership and control, and a walk of held relations only and one
-    of all, are the same: `StakesAlone`). `held_only`: relations that had ended are not followed.
+    the walk met a relation of `CONTROL_ONLY` (followed or not: where it met none, a walk of ownership alone and one
+    of ownership and control are the same, `StakesAlone`).
 
     The innermost loop of every ownership search (a hub's sphere walks are re-run whenever its holdings move), so
     it binds what it calls once and keeps the nodes on the current chain in one set it backtracks on, rather than
@@ -159,7 +154,7 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset,
         # what `visit` would find first, and all it would do, for most starts (a company that owns nothing, a
         # person nobody owns): about half of all walks, which need none of the set-up below
         ctx.reads.adj(start, Layer.HOLDING, direction)
-        return {}, True
+        return {}, False
     cfg = ctx.config.ownership
     ofac = cfg.rule == "ofac"
     majority, min_chain_stake, max_hops = cfg.majority, cfg.min_chain_stake, cfg.max_hops
@@ -173,7 +168,6 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset,
     holding = Layer.HOLDING
     on_chain = {start}
     met_control, control_only = False, CONTROL_ONLY
-    met_ended = False  # a relation that had ended on the date, listed
 
     # A person's own stakes are listed in full, whatever their number (`SearchContext.expanded_anyway`), and
     # outside the chain budget: only what lies beyond them is bounded by the hub guard and the budget.
@@ -189,7 +183,7 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset,
     def visit(node: str, chain: Chain, value: float, assumed: bool, depth: int, since, until, choice) -> None:
         # since, until: when every stake of the chain so far held together (None: unbounded); choice: the ranks of
         # the facts the chain took where several join two nodes (empty where none did)
-        nonlocal budget, met_control, met_ended
+        nonlocal budget, met_control
         direct = own and depth == 0
         deeper = depth + 1 < max_hops
         # `SearchContext.edges`, inlined (the walk's innermost call): the same reads and visits, without building
@@ -210,17 +204,10 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset,
                 counted += len(entry) - 1
                 if not met_control:
                     met_control = any(rec.type in control_only for rec in entry)
-                if not met_ended:
-                    met_ended = any(rec.end is not None and rec.end < day for rec in entry)
-                recs = _holding_alternatives(entry, types, hop_values, since, until, day, held_only)
+                recs = _holding_alternatives(entry, types, hop_values, since, until, day)
             else:
                 if entry.type in control_only:
                     met_control = True
-                ends = entry.end
-                if ends is not None and ends < day:
-                    met_ended = True
-                    if held_only:
-                        continue
                 if entry.type in types:
                     recs = ((entry, None),)
                 else:
@@ -306,7 +293,7 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset,
         del visit  # a recursive closure refers to itself: unbound, its walk is freed now, not by the cycle collector
     for key, (_, chain_value, now_assumed, longer) in chosen.items():
         _record(found, key[-1], chain_value, now_assumed, longer, with_chains)
-    return found, not (met_control or met_ended)
+    return found, met_control
 
 
 def _record(found: dict[str, list], node: str, value: float, assumed: bool, chain: Chain | None,
@@ -323,8 +310,7 @@ def _record(found: dict[str, list], node: str, value: float, assumed: bool, chai
         held[2].append(chain)
 
 
-def _holding_alternatives(recs: tuple, types: frozenset, hop_values, since, until, day,
-                          held_only: bool = False) -> list[tuple]:
+def _holding_alternatives(recs: tuple, types: frozenset, hop_values, since, until, day) -> list[tuple]:
     """The relations between two nodes (several facts of the holding layer) that a chain may pass, each with its
     rank: one owner's holding in one entity counts once. Two facts of one type between the same ends do not overlap
     in time (else they would be one fact: `graph.facts_of`): a stake that ended and the one that followed it are
@@ -338,7 +324,7 @@ def _holding_alternatives(recs: tuple, types: frozenset, hop_values, since, unti
     from the owned find alike)."""
     usable = []
     for rec in recs:
-        if rec.type not in types or (held_only and rec.end is not None and rec.end < day):
+        if rec.type not in types:
             continue
         hop = hop_values(rec)
         if hop is None:
