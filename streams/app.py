@@ -34,7 +34,8 @@ from scoring import AlertTracker, Engine
 from scoring.matching import Matcher
 from scoring.resolution import ResolvingEngine
 from streams.bulk import BulkLoad, last_bulk_load, reproduce, reproduction_refused
-from streams.collector import AUTOMATIC_COLLECTION_MEANING, CollectionTimer, refreeze_heap
+from streams.collector import (AUTOMATIC_COLLECTION_MEANING, CollectionTimer, frozen_objects, refreeze_heap,
+                               unfreeze_heap)
 from streams.config import Settings, load_scoring_config
 from streams.crash_guard import CrashGuard
 from streams.faust_metrics import BatchMonitor, FaustCollector, current_assignment
@@ -387,7 +388,7 @@ class Pipeline:
                 self._refreeze()  # the recovered graph
                 self._gc_frozen = True
                 log.info("heap frozen (%d objects); from now on the collector collects %s by itself, and the "
-                         "heap is collected and re-frozen every %d events or %.0f s", gc.get_freeze_count(),
+                         "heap is collected and re-frozen every %d events or %.0f s", frozen_objects(),
                          AUTOMATIC_COLLECTION_MEANING[self._automatic_collection],
                          self.settings.gc_refreeze_every_events, self.settings.gc_refreeze_every_seconds)
             self.sample_gauges()
@@ -570,7 +571,7 @@ class Pipeline:
         self.metrics.snapshot_fallbacks.labels(reason="past_the_log").inc()
         # the load froze the state out of the collector's reach (`SnapshotStore.load`); unfrozen, its cycles go with
         # the next collection instead of staying beside the state that replaces it
-        gc.unfreeze()
+        unfreeze_heap()
         self.engine = self.processor.engine = self._empty_engine()
         self.processor.tracker = AlertTracker(self.config)
         self.processor.next_offsets = {}

@@ -51,7 +51,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from streams.collector import PausedCollection
+from streams.collector import PausedCollection, freeze_heap
 from streams.files import atomic_replacement, fsync_directory
 
 log = logging.getLogger(__name__)
@@ -348,7 +348,7 @@ class SnapshotStore:
                     raise SnapshotRejected("unreadable", f"{path.name}: {exc}") from exc
                 del body
                 if freeze:
-                    gc.freeze()
+                    freeze_heap()
             finally:
                 if collecting:
                     gc.enable()

@@ -85,6 +85,41 @@ def test_refreeze_frees_garbage_cycles_and_freezes_the_survivors(collector_setti
     assert gc.get_freeze_count() >= frozen_before + len(kept)
 
 
+def test_a_scrape_reads_the_frozen_objects_as_the_freezes_counted_them(collector_settings, monkeypatch):
+    """Counting the frozen generation walks all of it (0.2 s with the event loop held for a worker of 1M
+    relations): the freezes count, the scrape only reads."""
+    monkeypatch.setattr(streams.collector, "RECOUNT_FROZEN_EVERY_SECONDS", 0.0)
+    refreeze_heap()  # counted exactly
+    assert streams.collector.frozen_objects() == gc.get_freeze_count()
+    monkeypatch.setattr(streams.collector, "RECOUNT_FROZEN_EVERY_SECONDS", 3600.0)
+    kept = [Node() for _ in range(1000)]
+    counted, exact = streams.collector.frozen_objects(), gc.get_freeze_count()
+    refreeze_heap()  # adds what it moved
+    assert streams.collector.frozen_objects() - counted >= len(kept)
+    assert streams.collector.frozen_objects() - counted == gc.get_freeze_count() - exact
+    registry = CollectorRegistry()
+    PipelineMetrics(registry)
+
+    def walked(*_):
+        raise AssertionError("the scrape counted the frozen generation")
+
+    monkeypatch.setattr(gc, "get_freeze_count", walked)
+    assert registry.get_sample_value("coi_gc_frozen_objects") == streams.collector.frozen_objects()
+
+
+def test_a_refreeze_counts_exactly_again_once_the_interval_passed(collector_settings, monkeypatch):
+    monkeypatch.setattr(streams.collector, "RECOUNT_FROZEN_EVERY_SECONDS", 0.0)
+    refreeze_heap()
+    dying = [[Node()] for _ in range(500)]
+    monkeypatch.setattr(streams.collector, "RECOUNT_FROZEN_EVERY_SECONDS", 3600.0)
+    refreeze_heap()
+    del dying  # frozen, then freed by reference counting (their lists): they leave the frozen generation
+    assert streams.collector.frozen_objects() > gc.get_freeze_count()
+    monkeypatch.setattr(streams.collector, "RECOUNT_FROZEN_EVERY_SECONDS", 0.0)
+    refreeze_heap()
+    assert streams.collector.frozen_objects() == gc.get_freeze_count()
+
+
 def _automatic_collections_while_the_heap_grows() -> dict[int, int]:
     """Allocate objects that live on, as live events do with what they cache, and count the collections the
     collector starts by itself meanwhile, by generation."""
