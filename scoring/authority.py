@@ -24,6 +24,7 @@ steer) is not a revolving door and is dropped: the power is counted once, as cur
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from schemas.vocabulary import EntitySchema
@@ -131,6 +132,8 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
     targets = {counterparty: ((),), **owned}
     current: list[Path] = []
     former: list[Path] = []
+    exercised: set[str] = set()  # the authority relations a current source uses, whoever holds what now
+    interests: dict[tuple, frozenset[int]] = {}  # (target, office or None) -> ids of its chains that carry it
     graph = ctx.graph
     for target in sorted(targets):
         steering = graph.adjacency(target, Layer.AUTHORITY, IN)  # most targets have no authority relation at all
@@ -151,24 +154,31 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
                 for source in actor_reach.sources[source_node]:
                     if weight is None and not (source.former is not None and _during(rec, source.chain[0].rec)):
                         continue  # current authority must hold now; a left office's, while he held the office
+                    office = None if source.former is None else source.chain[0].rec
+                    carrying = interests.get((target, office))
+                    if carrying is None:
+                        carrying = interests[target, office] = frozenset(
+                            map(id, _interests(targets[target], ctx, office)))
                     for to_target in targets[target]:
-                        if not _an_interest(to_target, ctx.day, None if source.former is None else source.chain[0].rec):
-                            continue
                         hops = source.chain + (Hop(rec, True, weight or ctx.strength.certainty(rec)),) \
                             + reverse_chain(to_target)
                         nodes = chain_nodes(actor_reach.actor, hops)
                         if len(set(nodes)) != len(nodes):
+                            continue
+                        if source.former is None:
+                            exercised.add(rec.relation_id)
+                        if id(to_target) not in carrying:
                             continue
                         strength = chain_strength(hops, ctx.hop_decay)
                         if source.former is None:
                             current.append(Path(AUTHORITY, actor_reach.actor, hops, strength))
                         else:
                             former.append(Path(FORMER_AUTHORITY, actor_reach.actor, hops, strength * source.former))
-    if current and former:
-        # a power he still exercises is no revolving door: a former path whose authority relation a current path
-        # uses too (a second term in the same office; an old office's body he steers from a new one) is dropped
-        held = {authority_hop(path).rec.relation_id for path in current}
-        former = [path for path in former if authority_hop(path).rec.relation_id not in held]
+    if exercised and former:
+        # a power he still exercises is no revolving door: a former path whose authority relation a current source
+        # uses too (a second term in the same office; an old office's body he steers from a new one) is dropped,
+        # also where the firm changed hands in between (the power is his now, whoever it now concerns)
+        former = [path for path in former if authority_hop(path).rec.relation_id not in exercised]
     keep = cfg.authority.max_paths
     return ActorAuthority(current=tuple(ranked(current)[:keep]), former=tuple(ranked(former)[:keep]))
 
@@ -179,13 +189,37 @@ def authority_hop(path: Path) -> Hop | None:
     return next((hop for hop in path.hops if hop.rec.type in AUTHORITY_TYPES), None)
 
 
-def _an_interest(chain: Chain, day, office) -> bool:
-    """Whether a chain of stakes (counterparty -> a firm it owns) makes authority over the firm an interest of the
-    counterparty: every stake held on the date, as authority must be; through a left office (`office`), a stake
-    held while he held it will do too. A firm its owner sold is no interest of his any more: his ended stake is an
-    ended tie, which the firm's own pair keeps (decaying), and not a way for authority over the firm to reach him."""
-    return all(hop.rec.end is None or hop.rec.end >= day or (office is not None and _during(hop.rec, office))
-               for hop in chain)
+def _interests(chains: tuple[Chain, ...], ctx: SearchContext, office) -> tuple[Chain, ...]:
+    """The chains of stakes (counterparty -> a firm it beneficially owns) through which authority over the firm is
+    authority over the counterparty's interests: those whose every stake holds on the date, as authority must;
+    through a left office (`office`), a stake held while he held it will do too. A firm its owner sold is no
+    interest of his any more: his ended stake is an ended tie, which the firm's own pair keeps (decaying), and not
+    a way for authority over the firm to reach him.
+
+    The chains are those the walk kept (the strongest `max_reach_chains`), and the firm is his by all the stakes
+    it found: where some chains are set aside, those left must reach the ownership threshold by themselves (a
+    holding company's 10 % beside a sold 60 % is no beneficial ownership). Where the walk may have kept fewer
+    chains than it found and those left do not reach it, a stake held beyond them may: the chains stay as they
+    were (ended ones decaying), rather than losing an owner."""
+    kept = tuple(chain for chain in chains if all(
+        hop.rec.end is None or hop.rec.end >= ctx.day or (office is not None and _during(hop.rec, office))
+        for hop in chain))
+    if len(kept) == len(chains):
+        return chains
+    if _stake_of(kept, ctx) >= ctx.config.ownership.threshold - 1e-12:
+        return kept
+    return chains if len(chains) >= ctx.config.paths.max_reach_chains else ()
+
+
+def _stake_of(chains: tuple[Chain, ...], ctx: SearchContext) -> float:
+    """What these chains add up to (`ownership._walk`'s values: under the `eu` rule the product of a chain's
+    stakes, under `ofac` its last one's)."""
+    stake = ctx.strength.stake
+    if ctx.config.ownership.rule == "ofac":
+        values = [stake(chain[-1].rec)[0] for chain in chains if chain]
+    else:
+        values = [math.prod(stake(hop.rec)[0] for hop in chain) for chain in chains]
+    return min(1.0, math.fsum(values))
 
 
 def _during(rec, office) -> bool:

@@ -249,7 +249,7 @@ class Engine:
         day = self._evaluation_day()
         due = self._due(day) if self.as_of is None and self._day is not None and day > self._day else []
         touched.extend(due)
-        self._day = day
+        previous, self._day = self._day, day
         for _, after in change.relations:
             if after is not None:
                 self._schedule(after)
@@ -268,10 +268,10 @@ class Engine:
             # comparison of what a score shows includes that label; a pair it does not concern stays unchanged).
             dirty.update(key for key in self._deps.readers_of_entities((rec.source, rec.target))
                          if key[0] == Kind.PAIR)
-            if rec.layer == Layer.HOLDING:
-                # and from that day on, a stake that ended carries authority over the firm to its former owner no
-                # more (`authority._an_interest`): the pairs of the counterparties whose beneficial ownership was
-                # walked through it are scored again
+            if rec.layer == Layer.HOLDING and rec.end is not None and previous <= rec.end < day:
+                # and from the day after it ended, a stake carries authority over the firm to its former owner no
+                # more (`authority._interests`): the pairs of the counterparties whose beneficial ownership was
+                # walked through it are scored again (once: its later decay steps change what OWNED holds)
                 for key in self._deps.readers_of_relation(rec):
                     if key[0] == Kind.OWNED:
                         dirty.update((Kind.PAIR, actor, key[1]) for actor in self._caches.users(Kind.OWNED, key[1]))
