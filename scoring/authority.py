@@ -132,7 +132,6 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
     targets = {counterparty: ((),), **owned}
     current: list[Path] = []
     former: list[Path] = []
-    exercised: set[str] = set()  # the authority relations a current source uses, whoever holds what now
     interests: dict[tuple, frozenset[int]] = {}  # (target, office or None) -> ids of its chains that carry it
     graph = ctx.graph
     for target in sorted(targets):
@@ -160,25 +159,23 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
                         carrying = interests[target, office] = frozenset(
                             map(id, _interests(targets[target], ctx, office)))
                     for to_target in targets[target]:
+                        if id(to_target) not in carrying:
+                            continue
                         hops = source.chain + (Hop(rec, True, weight or ctx.strength.certainty(rec)),) \
                             + reverse_chain(to_target)
                         nodes = chain_nodes(actor_reach.actor, hops)
                         if len(set(nodes)) != len(nodes):
-                            continue
-                        if source.former is None:
-                            exercised.add(rec.relation_id)
-                        if id(to_target) not in carrying:
                             continue
                         strength = chain_strength(hops, ctx.hop_decay)
                         if source.former is None:
                             current.append(Path(AUTHORITY, actor_reach.actor, hops, strength))
                         else:
                             former.append(Path(FORMER_AUTHORITY, actor_reach.actor, hops, strength * source.former))
-    if exercised and former:
-        # a power he still exercises is no revolving door: a former path whose authority relation a current source
-        # uses too (a second term in the same office; an old office's body he steers from a new one) is dropped,
-        # also where the firm changed hands in between (the power is his now, whoever it now concerns)
-        former = [path for path in former if authority_hop(path).rec.relation_id not in exercised]
+    if current and former:
+        # a power he still exercises is no revolving door: a former path whose authority relation a current path
+        # uses too (a second term in the same office; an old office's body he steers from a new one) is dropped
+        held = {authority_hop(path).rec.relation_id for path in current}
+        former = [path for path in former if authority_hop(path).rec.relation_id not in held]
     keep = cfg.authority.max_paths
     return ActorAuthority(current=tuple(ranked(current)[:keep]), former=tuple(ranked(former)[:keep]))
 
@@ -196,19 +193,16 @@ def _interests(chains: tuple[Chain, ...], ctx: SearchContext, office) -> tuple[C
     interest of his any more: his ended stake is an ended tie, which the firm's own pair keeps (decaying), and not
     a way for authority over the firm to reach him.
 
-    The chains are those the walk kept (the strongest `max_reach_chains`), and the firm is his by all the stakes
-    it found: where some chains are set aside, those left must reach the ownership threshold by themselves (a
-    holding company's 10 % beside a sold 60 % is no beneficial ownership). Where the walk may have kept fewer
-    chains than it found and those left do not reach it, a stake held beyond them may: the chains stay as they
-    were (ended ones decaying), rather than losing an owner."""
+    The firm is his by all the stakes the walk found: where some chains are set aside, those left must reach the
+    ownership threshold by themselves (a holding company's 10 % beside a sold 60 % is no beneficial ownership).
+    The chains are only those the walk kept, the strongest `max_reach_chains`: a held chain weaker than that many
+    sold ones is not among them until the sold ones have decayed below it (docs/scoring.md)."""
     kept = tuple(chain for chain in chains if all(
         hop.rec.end is None or hop.rec.end >= ctx.day or (office is not None and _during(hop.rec, office))
         for hop in chain))
     if len(kept) == len(chains):
         return chains
-    if _stake_of(kept, ctx) >= ctx.config.ownership.threshold - 1e-12:
-        return kept
-    return chains if len(chains) >= ctx.config.paths.max_reach_chains else ()
+    return kept if _stake_of(kept, ctx) >= ctx.config.ownership.threshold - 1e-12 else ()
 
 
 def _stake_of(chains: tuple[Chain, ...], ctx: SearchContext) -> float:
