@@ -24,11 +24,11 @@ steer) is not a revolving door and is dropped: the power is counted once, as cur
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from schemas.vocabulary import EntitySchema
 from scoring.graph import records
+from scoring.ownership import stake_of
 from scoring.paths import (
     AUTHORITY,
     FORMER_AUTHORITY,
@@ -202,18 +202,7 @@ def _interests(chains: tuple[Chain, ...], ctx: SearchContext, office) -> tuple[C
         for hop in chain))
     if len(kept) == len(chains):
         return chains
-    return kept if _stake_of(kept, ctx) >= ctx.config.ownership.threshold - 1e-12 else ()
-
-
-def _stake_of(chains: tuple[Chain, ...], ctx: SearchContext) -> float:
-    """What these chains add up to (`ownership._walk`'s values: under the `eu` rule the product of a chain's
-    stakes, under `ofac` its last one's)."""
-    stake = ctx.strength.stake
-    if ctx.config.ownership.rule == "ofac":
-        values = [stake(chain[-1].rec)[0] for chain in chains if chain]
-    else:
-        values = [math.prod(stake(hop.rec)[0] for hop in chain) for chain in chains]
-    return min(1.0, math.fsum(values))
+    return kept if stake_of(kept, ctx) >= ctx.config.ownership.threshold - 1e-12 else ()
 
 
 def _during(rec, office) -> bool:

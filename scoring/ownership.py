@@ -140,6 +140,17 @@ def _holdings(walked: dict, met_control: bool, ctx: SearchContext, threshold: fl
     return result
 
 
+def stake_of(chains: tuple[Chain, ...], ctx: SearchContext) -> float:
+    """What these chains (owner -> owned) add up to, as `_walk` values them: under the `eu` rule the product of a
+    chain's stakes, under `ofac` its last one's (the walk computes the same inline, in its innermost loop)."""
+    stake = ctx.strength.stake
+    if ctx.config.ownership.rule == "ofac":
+        values = [stake(chain[-1].rec)[0] for chain in chains if chain]
+    else:
+        values = [math.prod(stake(hop.rec)[0] for hop in chain) for chain in chains]
+    return min(1.0, math.fsum(values))
+
+
 def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset,
           with_chains: bool) -> tuple[dict, bool]:
     """node -> ([chain values], any assumed stake, [chains] or None): every simple chain from `start`; and whether
