@@ -69,6 +69,33 @@ def test_every_output_topic_takes_the_largest_output_the_worker_writes(max_messa
     assert "max.message.bytes" not in next(s.config for s in topic_specs(settings) if s.role == "events")
 
 
+@pytest.mark.parametrize("max_message_bytes", [100_000, 1_000_000, 2_000_000])
+def test_the_producer_batches_many_outputs_and_a_full_batch_fits_every_output_topic(tmp_path, max_message_bytes):
+    """aiokafka sends one request at a time to a broker, with one batch a partition: at its default of 16 KB an
+    event that publishes thousands of scores waits for a round trip every ten or so of them. The worker's batches
+    hold hundreds, and a batch filled to the limit, as aiokafka's own builder fills it, is still one every output
+    topic accepts (the broker checks max.message.bytes against the whole batch)."""
+    from aiokafka.record.default_records import DefaultRecordBatchBuilder
+
+    from streams.topics import topic_specs
+
+    pipeline = _pipeline(tmp_path, snapshots_enabled=False, max_message_bytes=max_message_bytes)
+    batch_size = pipeline.app.conf.producer_max_batch_size
+    builder = DefaultRecordBatchBuilder(magic=2, compression_type=0, is_transactional=False, producer_id=-1,
+                                        producer_epoch=-1, base_sequence=-1, batch_size=batch_size)
+    score = (b"actor-1|counterparty-1", b"s" * 1_500)  # a typical score message
+    appended = 0
+    while builder.append(appended, timestamp=None, key=score[0], value=score[1], headers=[]) is not None:
+        appended += 1
+    assert appended >= 60  # at least 100 KB of outputs a round trip (16 KB held ten)
+    batch = bytes(builder.build())
+    written = set(pipeline._output_names)  # the topics the worker's producer writes
+    limits = {spec.role: int(spec.config["max.message.bytes"]) for spec in topic_specs(pipeline.settings)
+              if spec.role in written}
+    assert limits.keys() == written
+    assert all(len(batch) <= limit for limit in limits.values()), (len(batch), limits)
+
+
 def test_a_message_limit_no_broker_request_could_carry_is_refused():
     with pytest.raises(ValidationError, match="max_message_bytes"):
         load_settings(environ={}, max_message_bytes=10**12)
