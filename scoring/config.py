@@ -7,6 +7,7 @@ overrides any subset of keys and is deep-merged over it. Validation forbids unkn
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -83,11 +84,37 @@ class AuthorityConfig(_Section):
         return max(tiers) if tiers else 1.0
 
     def seat_role_weight(self, role: str | None) -> float:
-        """A seat's share of its body's authority from the member's role: the most modest role word it contains
-        ("vice chair" is a vice, not a chair), or an ordinary member's."""
-        words = (role or "").lower()
-        matched = [weight for word, weight in self.seat_roles.items() if word in words]
+        """A seat's share of its body's authority from the member's role: the most modest role word among its
+        words ("vice chair" is a vice, not a chair), or an ordinary member's (`role_words`)."""
+        words = role_words(role)
+        matched = [weight for word, weight in self.seat_roles.items() if names_role(words, word)]
         return min(matched) if matched else self.seat_weight
+
+
+# A role word with one of these endings is the same role: a chairman, chairwoman or chairperson chairs
+_ROLE_FORMS = ("woman", "women", "person", "persons", "people", "man", "men")
+# Words after which a role names someone else: "member, appointed by the President" is a member
+_NAMING_OTHERS = frozenset({"by"})
+
+
+def role_words(role: str | None) -> list[frozenset[str]]:
+    """The words of a seat's role that can name it, in order, lower case, each with its form without a chair-person
+    ending: whole words ("presidential appointee" names no president, "public service" no vice), up to a word that
+    names who appointed or nominated the member ("appointed by the President")."""
+    found = []
+    for word in re.findall(r"[^\W\d_]+", (role or "").lower()):
+        if word in _NAMING_OTHERS:
+            break
+        form = next((word[:-len(end)] for end in _ROLE_FORMS if word.endswith(end) and len(word) > len(end)), None)
+        found.append(frozenset((word, form)) if form else frozenset((word,)))
+    return found
+
+
+def names_role(words: list[frozenset[str]], key: str) -> bool:
+    """Whether a role's words (`role_words`) contain a configured role word, or a phrase of them in sequence."""
+    wanted = re.findall(r"[^\W\d_]+", key.lower())
+    return bool(wanted) and any(all(part in words[at + offset] for offset, part in enumerate(wanted))
+                                for at in range(len(words) - len(wanted) + 1))
 
 
 class TimeConfig(_Section):

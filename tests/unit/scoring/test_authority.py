@@ -218,3 +218,24 @@ def test_a_seat_shows_the_role_that_weighs_it_whatever_other_sources_say(make):
         assert engine.config.authority.seat_role_weight(seat.role) == weight
         assert (seat.role if seat.role != "member" else None) == shown
         assert ("Chair" in path.text) == (shown == "Chair")
+
+
+@pytest.mark.parametrize("role, weight", [
+    ("Chair", 1.0), ("Chairman", 1.0), ("chairwoman", 1.0), ("Chairperson", 1.0), ("co-chair", 1.0),
+    ("President of the Board", 1.0), ("Head of Unit", 1.0),
+    ("Vice-Chair", 0.8), ("vice chairman", 0.8), ("Deputy Chairperson of the Management Board", 0.8),
+    # a role word inside another word, or naming who appointed the member, is not the member's role (a review:
+    # each of these read as a chair's or a vice's weight)
+    ("member, appointed by the President", 0.5), ("member (presidential appointee)", 0.5),
+    ("member for public service", 0.5), ("headquarters liaison", 0.5), ("member", 0.5), (None, 0.5)])
+def test_a_seat_role_is_read_from_its_words(role, weight):
+    assert Engine().config.authority.seat_role_weight(role) == weight
+
+
+def test_a_seat_role_configured_as_a_phrase_matches_its_words_in_sequence():
+    from scoring.config import AuthorityConfig
+
+    base = Engine().config.authority.model_dump()
+    authority = AuthorityConfig(**{**base, "seat_roles": {**base["seat_roles"], "chief executive": 0.9}})
+    assert authority.seat_role_weight("Chief-Executive Officer") == 0.9
+    assert authority.seat_role_weight("Executive, Chief of Staff") == authority.seat_weight  # not in sequence
