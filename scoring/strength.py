@@ -81,10 +81,12 @@ class Strength:
 
     def sources(self, rec: Relation) -> int:
         """How many independent sources a fact stated several times has, as its certainty counts them: its
-        publishers, one article relayed by several of them once (`scoring.sources`)."""
+        publishers, one article relayed by several of them once (`scoring.sources`), and not those whose statements
+        add nothing to it (a denial, a statement of no confidence): "3 sources" beside an allegation two outlets
+        denied read as three outlets saying it."""
         if rec.statements is None:
             return 1
-        return len(self._counted(rec))
+        return sum(1 for value in self._counted(rec) if value > 0)
 
     def _counted(self, rec: Relation) -> list[float]:
         """The values of the publishers of a fact stated several times that count as independent sources, most

@@ -255,3 +255,26 @@ def test_a_fact_stated_many_times_restated_twice_from_one_version_keeps_its_arti
         assert (made.citers, made.owners) == graph_module._citers_of(made.statements)
     assert second.citers == {"https://outlet.example/0": {"outlet 0": 2}, "https://outlet.example/1": {"outlet 1": 2},
                              "https://example.org/outlet%209/article": "outlet 9"}
+
+
+def test_publishers_denying_a_fact_or_stating_it_with_no_confidence_are_not_its_sources(make):
+    """A stake alleged by one outlet and denied by two read `ownership[30%, alleged, 3 sources]` (a review): the
+    sources an edge shows are those behind its certainty, and a denial adds nothing to it. Its evidence still lists
+    the denials."""
+    stake = [make("control", "minister", "regulator"), make("regulates", "regulator", "bank")]
+
+    def owned(*statements):
+        return scored([*stake, *(make("ownership", "minister", "bank", percentage=30, relation_id=f"stake-{n}",
+                                      status=status, confidence=confidence, publisher=publisher)
+                                 for n, (status, confidence, publisher) in enumerate(statements))])
+
+    alleged = owned(("alleged", 1.0, "Daily A"))
+    denied = owned(("alleged", 1.0, "Daily A"), ("denied", 1.0, "Daily B"), ("denied", 1.0, "Daily C"))
+    assert denied.score == alleged.score
+    assert "sources" not in denied.commercial_paths[0].text and "alleged" in denied.commercial_paths[0].text
+    assert sorted((e.publisher, str(e.status)) for e in tie(denied).evidence) == [
+        ("Daily A", "alleged"), ("Daily B", "denied"), ("Daily C", "denied")]
+    unsure = owned(("reported", 1.0, "Daily A"), ("reported", 0.0, "Daily B"))
+    assert "sources" not in unsure.commercial_paths[0].text
+    corroborated = owned(("reported", 1.0, "Daily A"), ("reported", 0.5, "Daily B"), ("denied", 1.0, "Daily C"))
+    assert "2 sources" in corroborated.commercial_paths[0].text
