@@ -29,7 +29,7 @@ from schemas.outputs import Band, Evidence, ExplanationPath, PathEdge, PathKind,
 from schemas.vocabulary import RELATIONS, RelationSpec, RelationType, Status
 from scoring.config import ScoringConfig
 from scoring.graph import Relation, StatedFact, offset_text
-from scoring.paths import AUTHORITY, FORMER_AUTHORITY, Hop, Path
+from scoring.paths import AUTHORITY, FORMER_AUTHORITY, Hop, Path, percent_text
 from scoring.rules import Assessment
 from scoring.semantics import SEAT_TYPES, STAKE_TYPES, SYMMETRIC_TYPES
 from scoring.strength import Strength
@@ -278,9 +278,9 @@ def hop_label(rec: Relation, strength: Strength, role: str | None) -> str:
         stake, assumed = strength.stake(rec)
         cap = strength.stake_cap(rec)
         if cap is not None:  # the stake is assumed just below it
-            qualifiers.append(f"≤{cap * 100:.4g}%?")
+            qualifiers.append(f"≤{percent_text(cap)}%?")
         else:
-            qualifiers.append(f"{stake * 100:.4g}%" + ("?" if assumed else ""))
+            qualifiers.append(f"{percent_text(stake)}%" + ("?" if assumed else ""))
     if rec.amount is not None:
         qualifiers.append(format_amount(rec.amount, rec.currency))
     if rec.status is not Status.CONFIRMED:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from schemas.vocabulary import CLOSE_ASSOCIATE_TOPICS, POLITICAL_TOPICS, EntitySchema
 from scoring.ownership import Holding, holdings, owners, stakes
-from scoring.paths import Chain, Hop, chain_nodes, command_strength, strongest
+from scoring.paths import Chain, Hop, chain_nodes, command_strength, percent_text, strongest
 from scoring.records import pickled_as_values
 from scoring.search import SearchContext, Ties, commercial_ties
 from scoring.semantics import (
@@ -233,7 +233,7 @@ def political_exposure(entity: str, ctx: SearchContext) -> Exposure:
             owner_weight, _, _ = _own_exposure(owner, ctx)
             if owner_weight <= 0:
                 continue
-            reasons.append(f"owned or controlled by {graph.name(owner)} ({holding.stake:.0%})")
+            reasons.append(f"owned or controlled by {graph.name(owner)} ({percent_text(holding.stake)}%)")
             best, kind = max(best, owner_weight), "pep_controlled"
     return Exposure(entity, best, kind, tuple(reasons))
 

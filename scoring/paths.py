@@ -3,12 +3,27 @@ direction, with the hop's weight. Explanations (`scoring.explain`) render these;
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from operator import itemgetter
 
 from scoring.graph import Relation
 from scoring.records import pickled_as_values
+
+
+def percent_text(share: float, bound: bool = False) -> str:
+    """A share as explanations show it, in percent without the sign: four significant digits, cut rather than
+    rounded, so that a share never shows as more than it is: a stake of 24.999 % is below the 25 % threshold and
+    reads "24.99", not "25" (float error in the last place is not cut: 0.29 reads "29"). `bound`: the share is
+    the most there may be (an assumed stake, just below what its source says it is under), shown rounded: "10"."""
+    value = share * 100
+    if bound or value <= 0:
+        return f"{value:.4g}"
+    decimals = max(0, 3 - math.floor(math.log10(value)))
+    scale = 10 ** decimals
+    kept = math.floor(value * scale + 1e-9) / scale
+    return f"{kept:.{decimals}f}".rstrip("0").rstrip(".") if decimals else f"{kept:.0f}"
 
 
 @pickled_as_values

@@ -41,6 +41,7 @@ from scoring.paths import (
     Path,
     chain_nodes,
     chain_strength,
+    percent_text,
     ranked,
 )
 from scoring.records import pickled_as_values
@@ -180,10 +181,11 @@ def _joint_note(hops: Chain, joint: dict, ctx: SearchContext) -> str | None:
             total, parts = held
             # an assumed part is marked as a single edge's is (`25%?`, `≤10%?`); a sum with one is only the most
             # they may hold: three "0-10%" bands read "hold 30%" as a fact
-            shares = " + ".join(f"{ctx.graph.name(holder)} {stake * 100:.4g}%{'?' if assumed else ''}"
+            shares = " + ".join(f"{ctx.graph.name(holder)} {percent_text(stake, assumed)}%{'?' if assumed else ''}"
                                 for holder, stake, assumed in parts)
-            bound = "up to " if any(assumed for _, _, assumed in parts) else ""
-            return f"related parties hold {bound}{total * 100:.4g}% of {ctx.graph.name(hop.end)} together: {shares}"
+            bound = any(assumed for _, _, assumed in parts)
+            return (f"related parties hold {'up to ' if bound else ''}{percent_text(total, bound)}% of "
+                    f"{ctx.graph.name(hop.end)} together: {shares}")
     return None
 
 

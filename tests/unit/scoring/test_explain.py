@@ -319,3 +319,19 @@ def test_a_word_that_only_restates_the_type_gives_way_to_the_other_ends_telling_
     family = commercial.edges[0]
     assert (family.source_id, family.target_id, family.role) == ("son", "minister", "father")
     assert commercial.text.startswith('Finance Minister <-family["father", 2 sources]- Son')
+
+
+def test_a_stake_never_shows_as_more_than_it_is(engine, make):
+    """A 24.999 % stake is below the 25 % threshold and scores as such, but read `ownership[25%]`, the same as a
+    stake that meets it (a review): shares are cut to four digits, not rounded up."""
+    engine.apply_many([make("control", "minister", "regulator"), make("regulates", "regulator", "bank"),
+                       make("ownership", "minister", "bank", percentage=24.999),
+                       make("ownership", "minister", "holdco", percentage=200 / 3),
+                       make("payment", "holdco", "bank", amount=5_000_000, currency="USD")])
+    texts = [path.text for score in engine.scores() for path in score.commercial_paths]
+    assert any("ownership[24.99%]" in text for text in texts), texts
+    assert not any("[25%]" in text or "66.67%" in text for text in texts), texts
+    from scoring.paths import percent_text
+
+    assert [percent_text(share) for share in (0.25, 0.29, 1 / 3, 0.125, 1.0, 0.00001)] == [
+        "25", "29", "33.33", "12.5", "100", "0.001"]
