@@ -317,11 +317,7 @@ class Pipeline:
             paused = time.perf_counter()
             for event in batch:
                 message = event.message
-                # round, not int: the record's millisecond timestamp comes back exactly, as recovery reads it
-                record = InputRecord(value=event.value, key=event.key, topic=message.topic,
-                                     partition=message.partition, offset=message.offset,
-                                     timestamp_ms=round(message.timestamp * 1000) if message.timestamp else None)
-                outcomes.append((self.processor.process(record), message.timestamp))
+                outcomes.append((self.processor.process(input_record(event)), message.timestamp))
                 if time.perf_counter() - paused > _MAX_LOOP_HOLD_SECONDS:
                     # let /healthz, timers and rebalance callbacks run; the batch is acked only at its end
                     self.crash_guard.idle()  # a stop while yielding is not the last message's fault
@@ -937,6 +933,17 @@ def _settle(future: concurrent.futures.Future, function, *args) -> None:
         return
     if future.set_running_or_notify_cancel():
         future.set_result(result)
+
+
+def input_record(event) -> InputRecord:
+    """A Faust event as the processor takes it, as recovery and replays read the same record from the log
+    (`streams.log_reader`): a timestamp of 0 ms is one, and checked as one (read as none, it let a record through
+    live that every replay then dead-lettered)."""
+    message = event.message
+    # round, not int: the record's millisecond timestamp comes back exactly, as recovery reads it
+    return InputRecord(value=event.value, key=event.key, topic=message.topic, partition=message.partition,
+                       offset=message.offset,
+                       timestamp_ms=None if message.timestamp is None else round(message.timestamp * 1000))
 
 
 def _fail_without_commit(exc: BaseException) -> None:

@@ -238,3 +238,25 @@ def test_a_snapshot_directory_gone_read_only_does_not_stop_the_load(tmp_path, mo
     monkeypatch.setattr(Path, "unlink", read_only)
     store = SnapshotStore(directory, Identity("coi-risk", "coi-relationship-events", "config"), keep=3)
     assert store.load_newest() is None  # no usable snapshot: replay the log
+
+
+@pytest.mark.parametrize("timestamp", [0.0, 1_767_225_600.0, None])
+def test_the_worker_reads_a_records_timestamp_as_every_replay_does(timestamp):
+    """A record appended at 0 ms (a producer's CreateTime on a topic the worker did not create) was read live as
+    one without a timestamp, so the future-skew check let it through, and every replay, reading it from the log
+    as 0 ms, dead-lettered it (a review). The worker's record and the log reader's are the same now, and so are
+    their outcomes."""
+    from streams.app import input_record
+
+    line = LINES[0]
+    message = SimpleNamespace(topic="in", partition=0, offset=7, timestamp=timestamp)
+    live = input_record(SimpleNamespace(value=line, key=keyed(line, 7).key, message=message))
+    logged = keyed(line, 7, timestamp_ms=None if timestamp is None else round(timestamp * 1000))
+    assert live == logged
+    outcomes = []
+    for record in (live, logged):
+        processor, _ = make_processor()
+        outcomes.append([out.role for out in processor.process(record).outbound])
+    assert outcomes[0] == outcomes[1]
+    # the seed's events were observed in 2025: appended in 1970 they are from the future
+    assert ("dead_letters" in outcomes[0]) == (timestamp == 0.0)
