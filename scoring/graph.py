@@ -1298,6 +1298,12 @@ class TemporalGraph:
     def event_count(self) -> int:
         return self._event_count
 
+    def continue_count(self, count: int) -> None:
+        """Go on counting events from `count` where that is more than this graph applied: a graph rebuilt from
+        another's current relations (a portable import) continues its history, so the scores it makes carry the
+        graph version that other graph's would have."""
+        self._event_count = max(self._event_count, count)
+
     def trust_event_ids(self) -> None:
         """Stop remembering the applied event ids, for a caller that applies each id once (the resolution layer:
         it remembers its input's ids itself, and its re-issues have ids of their own): a second map of every id

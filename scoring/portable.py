@@ -6,8 +6,9 @@ judgement as the original `RelationshipEvent` the resolution layer keeps (retrac
 relation stays retracted), so that any later version re-applies them through its own resolution layer and engine
 and rescores everything under its own rules:
 
-    {"record": "header", "format": "coi-risk-portable-state", "format_version": 5, "clock": ..., "offsets": ...,
-     "last_records": {"0": [offset, append time in ms]}, ...}   # (streams.commands.snapshot: from the snapshot)
+    {"record": "header", "format": "coi-risk-portable-state", "format_version": 6, "clock": ..., "offsets": ...,
+     "graph_version": ..., "last_records": {"0": [offset, append time in ms]}, ...}
+                                                         # (streams.commands.snapshot: offsets from the snapshot)
     {"record": "event", "event": <RelationshipEvent>, "offset": "0:17"}   # in version order (observed_at, event_id)
     {"record": "events_seen", "event_ids": [...]}        # ids already applied (an event is applied once), chunked
     {"record": "entity", "entity_id": ..., "observed_at": ..., "event_id": ..., "ref": <EntityRef>}
@@ -28,6 +29,15 @@ merged on (a file whose alerts rest on such a merge imports with `rescore`). The
 version no longer current stated it. Since version 5 they also carry each judgement's stand-in: an id only judgements
 name shows what the newest judgement ever naming it said (a name, a kind), which may be a version since superseded;
 re-applied, the current judgements alone could give another kind, and merge otherwise. Version 4 files lose them.
+
+The header's graph_version (format version 6) is the number of events the exporting engine had applied, which the
+scores it published carry: the import goes on counting from it, so that what a worker publishes after an import
+(an uncommitted tail published again, an alert's next transition) carries the graph_version the exporting worker's
+would, and one (alert_id, sequence) keeps one content. Files of version 5 and before lack it: scores published
+after their import count from the events re-applied. Each event re-applied keeps its content's digest, as on the
+worker that applied it first: a redelivery of it is a no-op and another content under its id a dead letter
+(`streams.processor`); the ids `events_seen` lists, of versions no longer current, come without one, so the first
+content to arrive under such an id is taken.
 
 The end record (format version 3) makes a file cut short detectable: a file is read lines at a time, and an export
 interrupted, or a copy cut off, at a line boundary parses as well as a whole one, but would import fewer relations
@@ -61,13 +71,14 @@ from scoring.alerts import AlertTracker, OpenAlertView, alert_id, alerting_pair_
 from scoring.config import ScoringConfig
 from scoring.engine import Engine, ScoreChange
 from scoring.graph import utc
-from scoring.resolution import IDENTIFIER_KINDS, ResolvingEngine
+from scoring.resolution import IDENTIFIER_KINDS, ResolvingEngine, content_digest_of
 from scoring.semantics import SYMMETRIC_TYPES
 
 FORMAT = "coi-risk-portable-state"
-FORMAT_VERSION = 5
-# 2: without the end record; 3: without the identifiers records; 4: without the judgements' stand-ins
-READABLE_VERSIONS = (2, 3, 4, 5)
+FORMAT_VERSION = 6
+# 2: without the end record; 3: without the identifiers records; 4: without the judgements' stand-ins; 5: without
+# the graph version
+READABLE_VERSIONS = (2, 3, 4, 5, 6)
 _EVENT_IDS_PER_LINE = 10_000
 
 
@@ -99,7 +110,7 @@ def _records(engine: Engine | ResolvingEngine, tracker: AlertTracker, extra_head
     clock = layer.clock
     yield {"record": "header", "format": FORMAT, "format_version": FORMAT_VERSION,
            "clock": clock.isoformat() if clock else None, "relations": layer.stats()["relations"],
-           **(extra_header or {})}
+           "graph_version": layer.graph_version, **(extra_header or {})}
     named: set[tuple[str, Any]] = set()
     for version, event, offset in layer.current_events():
         yield {"record": "event", "event": event.model_dump(mode="json", by_alias=True, exclude_none=True),
@@ -138,7 +149,7 @@ def _records(engine: Engine | ResolvingEngine, tracker: AlertTracker, extra_head
 MAX_LINE_BYTES = 64 << 20
 _BOOKKEEPING = ("trigger_event_id", "input_offsets", "graph_version")
 _HEADER_FIELDS = {"record", "format", "format_version", "clock", "relations", "app_id", "events_topic", "offsets",
-                  "last_records", "package_version", "config_hash", "created_at"}
+                  "last_records", "package_version", "config_hash", "created_at", "graph_version"}
 # record kind -> (required fields, optional fields), "record" aside
 _FIELDS: dict[str, tuple[frozenset, frozenset]] = {kind: (frozenset(required), frozenset(optional)) for kind, (
     required, optional) in {
@@ -381,6 +392,8 @@ def _import(numbered: Iterator[tuple[int, Any, str | bytes | None]], config: Sco
     # this version no longer merges on)
     layer.restore_references(record for _, record in references.values())
     layer.load(_events(events), input_offsets or {})
+    if header.get("graph_version") is not None:
+        layer.engine.graph.continue_count(header["graph_version"])
     layer.restore_seen(seen, _moment(header["clock"], "clock", 1) if header.get("clock") is not None else None)
     _check_restored(layer, references, identifiers)
     differing, substantive, made = _rescore(layer, tracker)
@@ -431,6 +444,8 @@ def _check_header(header: dict[str, Any]) -> None:
         _moment(header["clock"], "clock", 1)
     if header.get("relations") is not None:
         _whole(header["relations"], "relations", 1, 0, _MAX_OFFSET)
+    if header.get("graph_version") is not None:
+        _whole(header["graph_version"], "graph_version", 1, 0, _MAX_OFFSET)
     created = header.get("created_at")
     if created is not None and (type(created) not in (int, float) or created < 0):
         raise PortableFormatError(f"line 1: created_at is {_shown(created)}, not a time")
@@ -445,9 +460,10 @@ def _end_counts(counts: Any, number: int) -> dict[str, int]:
             for kind, n in counts.items() if n != 0}
 
 
-def _events(held: list[tuple[int, Any, str | None]]) -> Iterator[tuple[RelationshipEvent, str | None]]:
+def _events(held: list[tuple[int, Any, str | None]]) -> Iterator[tuple[RelationshipEvent, str | None, None, int]]:
     """The held events, parsed and checked as the worker admits an event (`schemas.validation.validate_event`:
-    its contract, its nesting, its dates within 1000..2999), one at a time as they are re-applied."""
+    its contract, its nesting, its dates within 1000..2999), one at a time as they are re-applied, each with its
+    content's digest (`ResolvingEngine.apply`)."""
     for number, source, offset in held:
         document = parse_line(source)["event"] if isinstance(source, str | bytes) else source
         try:
@@ -455,7 +471,7 @@ def _events(held: list[tuple[int, Any, str | None]]) -> Iterator[tuple[Relations
         except EventRejected as rejected:
             raise PortableFormatError(f"line {number}: an event this version does not accept "
                                       f"({rejected.reason.value}: {_first_line(rejected.message)})") from None
-        yield event, offset
+        yield event, offset, None, content_digest_of(event)
 
 
 def _reference(record: dict[str, Any], number: int, version: int) -> dict[str, Any]:

@@ -269,7 +269,9 @@ HOSTILE = {
     "no offsets": (_changed("header", lambda h: [h.pop("offsets"), h.pop("last_records")]), "names no offsets"),
     "format version 5.0": (_changed("header", lambda h: h.update(format_version=5.0)), "version 5.0 is not"),
     "format version '5'": (_changed("header", lambda h: h.update(format_version="5")), "version '5' is not"),
-    "format version 6": (_changed("header", lambda h: h.update(format_version=6)), "version 6 is not supported"),
+    "format version 7": (_changed("header", lambda h: h.update(format_version=7)), "version 7 is not supported"),
+    "negative graph version": (_changed("header", lambda h: h.update(graph_version=-1)), "graph_version is -1"),
+    "graph version as text": (_changed("header", lambda h: h.update(graph_version="9")), "graph_version is '9'"),
     "clock without offset": (_changed("header", lambda h: h.update(clock="2025-11-20T00:00:00")), "UTC offset"),
     "clock in year 9999": (_changed("header", lambda h: h.update(clock="9999-12-31T00:00:00+00:00")), "outside"),
     "extra header field": (_changed("header", lambda h: h.update(note="hi")), "fields export never writes: 'note'"),
@@ -385,3 +387,49 @@ def test_an_export_says_it_is_the_state_as_of_its_snapshot(tmp_path, capsys):
     assert re.fullmatch(r"exported snapshot-\S+ \(offsets \{'0': 18\}, 18 relations\) as \d+ lines; the state as of "
                         r"that snapshot \(20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ\): a worker started from its import reads "
                         r"on from those offsets in the log", said), said
+
+
+def test_a_worker_continuing_from_an_import_publishes_what_the_exporting_worker_would_byte_for_byte():
+    """Two faults a review found after `snapshot export` + `snapshot import`: every later score and alert carried
+    another graph_version than the exporting worker's (the import counted only the events it re-applied), so one
+    (alert_id, sequence) came with two contents; and the re-applied events had no digests, so an id reused with
+    other content was taken and the original, redelivered, dead-lettered. The tail after the cut restates
+    relations, retracts and states one again, reuses an id with other content and redelivers the original."""
+    from scoring import Engine
+    from scoring.portable import export_state, import_lines
+    from streams.processor import EventProcessor, InputRecord
+
+    config = ScoringConfig.load()
+    seed = [json.loads(line) for line in SEED.read_text().splitlines()]
+    lists = next(e for e in seed if e["relation_id"] == "binance-lists-usd1")
+    restated = [dict(e, event_id=e["event_id"] + "-v2", observed_at="2025-05-30T00:00:00Z") for e in seed[:6]]
+    current = next(e for e in seed[6:] if e["relation_id"] != lists["relation_id"])  # still current at the cut
+    reused = dict(current, properties={**current.get("properties", {}), "role": "something else"})
+    tail = [dict(lists, event_id="later-retract", op="retract", observed_at="2025-06-01T00:00:00Z"),
+            dict(lists, event_id="later-again", observed_at="2025-06-02T00:00:00Z"), reused, current, restated[2]]
+    events = [*seed, *restated, *tail]
+    appended = 1_750_838_400_000  # 2025-06-25, after every event's observed_at
+    records = [InputRecord(json.dumps(e).encode(), e["relation_id"].encode(), "events", 0, offset, appended + offset)
+               for offset, e in enumerate(events)]
+    cut = len(seed) + len(restated)
+
+    def processor(engine=None, tracker=None):
+        return EventProcessor(engine or Engine(config), tracker or AlertTracker(config), None)
+
+    uninterrupted = processor()
+    published = [[(out.role, out.key, out.value) for out in uninterrupted.process(record).outbound]
+                 for record in records]
+    exporting = processor()
+    for record in records[:cut]:
+        exporting.process(record)
+    lines = [json.dumps(record) for record in export_state(exporting.engine, exporting.tracker,
+                                                           {"offsets": dict(exporting.next_offsets)})]
+    layer, tracker, _ = import_lines(lines, config)
+    continuing = processor(layer, tracker)
+    continuing.next_offsets = dict(exporting.next_offsets)
+    after = [[(out.role, out.key, out.value) for out in continuing.process(record).outbound]
+             for record in records[cut:]]
+    assert after == published[cut:]
+    assert any(role == "alerts" for outputs in after for role, _, _ in outputs)
+    assert [role for role, _, _ in published[cut + 2]] == ["dead_letters"]  # the reused id
+    assert published[cut + 3] == []  # the original, redelivered
