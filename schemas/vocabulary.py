@@ -84,6 +84,9 @@ class RelationSpec:
     - control: the source steers the target (it joins the source's exposure set, and a public body's
       authority is exercised by whoever controls it).
     - symmetric: the tie reads the same both ways (family, associates, partners).
+    - market: the source trades the target asset (an exchange listing a token): what it does moves the asset's value
+      for whoever holds it. A tie through an asset joins a market to a holder of it (an owner, an investor), never
+      two markets (competitors listing one token) nor two holders (two owners of one share).
     - resolution: not a relation between two entities but a judgement that the two ids name one entity (its status
       is the judgement: confirmed merges, denied forbids the merge); the resolution layer consumes it, the graph
       never holds it (scoring.resolution).
@@ -102,6 +105,7 @@ class RelationSpec:
     closeness: bool = False
     control: bool = False
     symmetric: bool = False
+    market: bool = False
     resolution: bool = False
 
     @property
@@ -156,7 +160,7 @@ RELATIONS: dict[RelationType, RelationSpec] = {spec.type: spec for spec in [
     _ours(RelationType.ISSUES, "source issues the asset target (a token, stablecoin, security)",
           PARTIES, ASSETS, commercial=True, control=True),
     _ours(RelationType.LISTS, "source (an exchange, marketplace) lists or trades the asset target",
-          PARTIES, ASSETS, commercial=True),
+          PARTIES, ASSETS, commercial=True, market=True),
     _ours(RelationType.REGULATES, "source licenses or supervises target as its regulator",
           AUTHORITY_HOLDERS, PARTIES, authority=True),
     _ours(RelationType.OVERSEES, "source oversees target under a specific measure (a monitorship, a settlement)",

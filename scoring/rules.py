@@ -47,7 +47,7 @@ from scoring.paths import (
 from scoring.records import pickled_as_values
 from scoring.registry import AGGRAVATING, KIND_PRIORITY, PRIMARY, PRIMARY_KINDS, RULES, TIE_KINDS
 from scoring.search import SearchContext
-from scoring.semantics import LAYER_OF, TIE_LAYERS, TIE_TYPES, Layer
+from scoring.semantics import LAYER_OF, MARKET_TYPES, TIE_LAYERS, TIE_TYPES, Layer
 
 # When two decompositions give the same relation sequence, the path counts once, under the most urgent kind.
 _KIND_PRIORITY = KIND_PRIORITY
@@ -141,28 +141,35 @@ def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext)
                 for hop in probed_ties(member, relative):
                     connect(member, (hop,), relative)
 
-    # Through an asset both sides are tied to. A side too connected to list its assets (a hub) is probed instead.
+    # Through an asset both sides are tied to, a market for it on one side and a holder of it on the other (`market`
+    # in the vocabulary: two exchanges listing one token are competitors, two owners of one share no tie). An asset
+    # one side issues is that side's member, a direct tie above. A side too connected to list its assets (a hub) is
+    # probed instead.
+    def through(member: str, first: Hop, last: Hop, relative: str) -> None:
+        if (first.rec.type in MARKET_TYPES) != (last.rec.type in MARKET_TYPES):
+            connect(member, (first, last.reversed()), relative)
+
     ours = exposure.assets
     for asset in sorted(ours.by_asset.keys() & theirs.by_asset.keys()):
         if asset in members or asset in group_members:
             continue  # then it is a direct tie, found above
         for member, first in ours.by_asset[asset]:
             for relative, last in theirs.by_asset[asset]:
-                connect(member, (first, last.reversed()), relative)
+                through(member, first, last, relative)
     for asset, ties in theirs.by_asset.items():
         if asset in members or asset in group_members:
             continue
         for member in ours.capped:
             for first in probed_ties(member, asset):
                 for relative, last in ties:
-                    connect(member, (first, last.reversed()), relative)
+                    through(member, first, last, relative)
     for asset, ties in ours.by_asset.items():
         if asset in members or asset in group_members:
             continue
         for relative in theirs.capped:
             for last in probed_ties(relative, asset):
                 for member, first in ties:
-                    connect(member, (first, last.reversed()), relative)
+                    through(member, first, last, relative)
     targets = {actor: ((),), **exposure.apparatus}
     for relative, target, lobbying in grp.influence:
         for to_target in targets.get(target, ()):

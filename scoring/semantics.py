@@ -77,6 +77,7 @@ CLOSENESS_TYPES = _types(lambda s: s.closeness)
 INFLUENCE_TYPES = _types(is_influence)
 TIE_TYPES = _types(lambda s: s.commercial and not is_influence(s))
 SYMMETRIC_TYPES = _types(lambda s: s.symmetric)
+MARKET_TYPES = _types(lambda s: s.market)
 # The property that says what a relation of each type is, as its source states it, shown in explanations: how two
 # people are related (son, spouse, business partner), the source's role in the rest (chief executive, chair,
 # monitor); None for a type that takes neither.

@@ -12,7 +12,7 @@ from schemas import RELATIONS, RejectReason, RelationType, validate_event
 
 DOC = Path(__file__).parents[3] / "docs" / "events.md"
 TABLE_BEGIN, TABLE_END = "<!-- relations:begin -->", "<!-- relations:end -->"
-FLAGS = ("authority", "commercial", "closeness", "control", "symmetric")
+FLAGS = ("authority", "commercial", "closeness", "control", "symmetric", "market")
 
 
 def relation_table() -> str:

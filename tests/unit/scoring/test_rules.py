@@ -60,6 +60,21 @@ def test_a_tie_through_an_asset():
                                               "-invests_in[1M USD]-> TOKEN <-lists- Big Bank")
 
 
+def test_a_tie_through_an_asset_joins_a_market_to_a_holder_not_two_markets_nor_two_holders():
+    """Two competitors listing one token were scored as a commercial tie (a review: every exchange listing BTC
+    against the minister whose son's exchange lists it too); so were two owners of one share."""
+    son_lists = lambda m: [m("family", "son", "minister"), m("ownership", "son", "exchange", percentage=60),  # noqa
+                           m("lists", "exchange", "token")]
+    assert pair(world(son_lists, lambda m: [m("lists", "bank", "token")])) is None
+    son_holds = lambda m: [m("family", "son", "minister"), m("ownership", "son", "token", percentage=5)]  # noqa
+    assert pair(world(son_holds, lambda m: [m("ownership", "bank", "token", percentage=5)])) is None
+    assert pair(world(son_holds, lambda m: [m("invests_in", "bank", "token", amount=1e6, currency="USD")])) is None
+    held_and_listed = pair(world(son_holds, lambda m: [m("lists", "bank", "token")]))
+    assert held_and_listed.rules == ("COI-AUTH-COMMERCIAL",)
+    assert held_and_listed.commercial_paths[0].text == ("Finance Minister -family-> Son -ownership[5%]-> TOKEN "
+                                                         "<-lists- Big Bank")
+
+
 def test_lobbying_aggravates_a_conflict_but_is_none_by_itself():
     lobbying = lambda m: [m("lobbies", "bank", "regulator", status="reported")]  # noqa: E731
     assert world(lobbying).scores() == []
