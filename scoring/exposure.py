@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, field
 
 from schemas.vocabulary import CLOSE_ASSOCIATE_TOPICS, POLITICAL_TOPICS, EntitySchema
-from scoring.ownership import Holding, holdings, owners, stakes
+from scoring.ownership import Holding, effective_stakes, holdings, owners, stake_at_once, stakes
 from scoring.paths import Chain, Hop, chain_nodes, command_strength, percent_text, strongest
 from scoring.records import pickled_as_values
 from scoring.search import SearchContext, Ties, commercial_ties
@@ -28,6 +28,7 @@ from scoring.semantics import (
     OUT,
     PUBLIC_APPARATUS,
     RELAY_TYPES,
+    STAKE_TYPES,
     Layer,
 )
 
@@ -120,7 +121,7 @@ def exposure_set(actor: str, ctx: SearchContext) -> ExposureSet:
                     if len(set(nodes)) == len(nodes):
                         members.setdefault(held, []).append(combined)
     joint = _joint_holdings(roots, members, ctx)
-    for held, shares in joint.items():
+    for held, (_, shares) in joint.items():
         # the parts, each as its holder's chains: actor -> related party -> ... -> the jointly held entity
         part_chains = [root_chain + chain for holder, holding in shares
                        for root_chain in strongest(roots[holder], decay, keep) for chain in holding.chains]
@@ -136,18 +137,19 @@ def exposure_set(actor: str, ctx: SearchContext) -> ExposureSet:
     final = {m: strongest(chains, decay, keep) for m, chains in members.items() if chains}
     # each part with whether its stake is assumed (no percentage given, somewhere on its chains): the sum of parts
     # assumed is at most what they hold together, as each part is (`rules._joint_note`)
-    aggregates = {held: (min(1.0, math.fsum(h.stake for _, h in shares)),
-                         tuple((holder, h.stake, h.assumed) for holder, h in shares))
-                  for held, shares in joint.items()}
+    aggregates = {held: (total, tuple((holder, h.stake, h.assumed) for holder, h in shares))
+                  for held, (total, shares) in joint.items()}
     return ExposureSet(actor, final, apparatus(actor, ctx), commercial_ties(final, ctx), aggregates)
 
 
 def _joint_holdings(roots: dict[str, list[Chain]], members: dict[str, list[Chain]],
-                    ctx: SearchContext) -> dict[str, list[tuple[str, Holding]]]:
+                    ctx: SearchContext) -> dict[str, tuple[float, list[tuple[str, Holding]]]]:
     """Related parties aggregate: entities the actor and his relatives and associates (the roots) own together at
     or above the ownership threshold though none of them does alone (EU AMLR Art. 52 and the related-party rules
-    banks apply; US IRC 318 family attribution): a spouse's 15% and a son's 15% are a 30% family interest.
-    entity -> ((holder, its effective stake), ...) in holder order."""
+    banks apply; US IRC 318 family attribution): a spouse's 15% and a son's 15% are a 30% family interest, where
+    they held them at the same time (a spouse's 15% sold in 2021 and a son's 15% bought in 2024 are not: where a
+    part's chain ended, `ownership.stake_at_once`). entity -> (what they hold together, ((holder, its effective
+    stake), ...) in holder order)."""
     threshold = ctx.config.ownership.threshold - 1e-12
     shares: dict[str, list[tuple[str, Holding]]] = {}
     if len(roots) < 2:
@@ -156,9 +158,26 @@ def _joint_holdings(roots: dict[str, list[Chain]], members: dict[str, list[Chain
         for held, holding in sorted(stakes_of(root, ctx).items()):
             if held not in members and held not in roots and holding.stake > 0:
                 shares.setdefault(held, []).append((root, holding))
-    return {held: parts for held, parts in sorted(shares.items())
-            if len(parts) > 1 and math.fsum(h.stake for _, h in parts) >= threshold
-            and ctx.schema(held) not in PUBLIC_APPARATUS}
+    joint = {}
+    dated: dict[str, dict[str, Holding]] = {}  # root -> its stakes with the spans of their chains, where needed
+    for held, parts in sorted(shares.items()):
+        if len(parts) < 2 or math.fsum(h.stake for _, h in parts) < threshold \
+                or ctx.schema(held) in PUBLIC_APPARATUS:
+            continue
+        if any(h.spans is not None for _, h in parts):
+            # a part's chain ended: when the others began matters too (a part whose chains all hold has no spans)
+            for number, (root, holding) in enumerate(parts):
+                if holding.spans is None:
+                    if root not in dated:
+                        dated[root] = effective_stakes(root, ctx, True, STAKE_TYPES, dated=True)
+                    parts[number] = (root, dated[root].get(held, holding))
+            total = stake_at_once([h for _, h in parts])
+            if total < threshold:
+                continue
+        else:
+            total = min(1.0, math.fsum(h.stake for _, h in parts))
+        joint[held] = (total, parts)
+    return joint
 
 
 def held_by(node: str, ctx: SearchContext) -> dict:

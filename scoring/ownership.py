@@ -15,7 +15,9 @@ One owner's holding in one entity counts once: when several facts join the same 
 the one that followed it, as registers state them; a stake and a directorship), they are alternatives, not
 additions, and a chain takes one (`_holding_alternatives`). A chain exists only while its stakes coexist (the
 intersection of its hops' validity is not empty): an owner who sold HoldCo before HoldCo bought the bank never
-held the bank.
+held the bank. And chains add up only where they held at the same time: an owner who sold 20% of the bank in 2021
+and has held 10% through a holding company since 2025 never held 30% (`_at_once`: the most the chains held
+together at any one moment; a former holding of that size still counts, as ended stakes do, decaying).
 """
 
 from __future__ import annotations
@@ -32,9 +34,12 @@ from scoring.semantics import HOLDING_TYPES, IN, OUT, PEOPLE, PUBLIC_APPARATUS, 
 @pickled_as_values
 @dataclass(frozen=True, slots=True)
 class Holding:
-    stake: float  # effective stake in [0, 1]
+    stake: float  # effective stake in [0, 1]: the most its chains held together at any one moment
     assumed: bool  # some chain used an assumed stake (no percentage given)
     chains: tuple[Chain, ...]  # the strongest chains, oriented owner -> owned
+    # where a chain ended (or ends): every chain's (value, since, until), so that holdings of several owners add up
+    # only where they coexisted too (`stake_at_once`, related parties); None where no chain ends (most)
+    spans: tuple[tuple[float, object, object], ...] | None = None
 
 
 class StakesAlone(dict):
@@ -52,11 +57,12 @@ CONTROL_ONLY = HOLDING_TYPES - STAKE_TYPES
 
 
 def effective_stakes(start: str, ctx: SearchContext, forward: bool = True,
-                     types: frozenset = HOLDING_TYPES) -> dict[str, Holding]:
+                     types: frozenset = HOLDING_TYPES, dated: bool = False) -> dict[str, Holding]:
     """Every entity reached from `start` with its effective stake: what `start` holds (forward) or who holds
     `start` (backward), including stakes below the threshold. `types`: the relations followed (ownership and
-    control by default; ownership alone for beneficial ownership)."""
-    return _holdings(*_walk(start, ctx, forward, types, True), ctx, 0.0)
+    control by default; ownership alone for beneficial ownership). `dated`: each holding with the spans of its
+    chains wherever they have dates, not only where one ended (`Holding.spans`)."""
+    return _holdings(*_walk(start, ctx, forward, types, True, dated), ctx, 0.0)
 
 
 def stakes(start: str, ctx: SearchContext) -> dict[str, Holding]:
@@ -107,8 +113,8 @@ def sphere(node: str, ctx: SearchContext) -> tuple[str, ...]:
         else:
             found.update(held)
     for forward in walks:
-        for other, (values, _, _) in _walk(node, ctx, forward, HOLDING_TYPES, False)[0].items():
-            if min(1.0, math.fsum(values)) >= threshold:
+        for other, (values, _, _, spans) in _walk(node, ctx, forward, HOLDING_TYPES, False)[0].items():
+            if (min(1.0, math.fsum(values)) if spans is None else _at_once(values, spans)) >= threshold:
                 found.add(other)
     return tuple(sorted(found))
 
@@ -133,11 +139,46 @@ def _holdings(walked: dict, met_control: bool, ctx: SearchContext, threshold: fl
     keep = ctx.config.paths.max_reach_chains
     threshold -= 1e-12  # 25% is "at or above 25%" despite float error
     result = {} if met_control else StakesAlone()
-    for node, (values, assumed, chains) in walked.items():
-        stake = min(1.0, math.fsum(values))
+    for node, (values, assumed, chains, spans) in walked.items():
+        stake = min(1.0, math.fsum(values)) if spans is None else _at_once(values, spans)
         if stake >= threshold:
-            result[node] = Holding(stake, assumed, strongest(chains, ctx.hop_decay, keep))
+            dated = spans is not None and any(since is not None or until is not None for since, until in spans)
+            result[node] = Holding(stake, assumed, strongest(chains, ctx.hop_decay, keep),
+                                   tuple((value, since, until) for value, (since, until) in zip(values, spans))
+                                   if dated else None)
     return result
+
+
+def _at_once(values: list[float], spans: list[tuple] | None) -> float:
+    """What chains of these values add up to, at most 1: where some chain ended (`spans`: each chain's (since,
+    until), None where none did), the most those holding at one moment add up to. Candidate moments: each end, and
+    after every end."""
+    if spans is None:
+        return min(1.0, math.fsum(values))
+    ends = sorted({until for _, until in spans if until is not None})
+    if not ends:
+        return min(1.0, math.fsum(values))
+    best = 0.0
+    for moment in (*ends, None):  # None: after every end
+        held = [value for value, (since, until) in zip(values, spans)
+                if (until is None if moment is None else
+                    (since is None or since <= moment) and (until is None or moment <= until))]
+        best = max(best, math.fsum(held))
+    return min(1.0, best)
+
+
+def stake_at_once(holdings: list[Holding]) -> float:
+    """What several owners' holdings of one entity add up to (related parties: `exposure`), at most 1: where a
+    chain of one of them ended, the most they held together at one moment (a spouse's 15% sold in 2021 and a son's
+    15% bought in 2024 never made 30%)."""
+    if all(holding.spans is None for holding in holdings):
+        return min(1.0, math.fsum(holding.stake for holding in holdings))
+    values, spans = [], []
+    for holding in holdings:
+        for value, since, until in holding.spans or ((holding.stake, None, None),):
+            values.append(value)
+            spans.append((since, until))
+    return _at_once(values, spans)
 
 
 def stake_of(chains: tuple[Chain, ...], ctx: SearchContext) -> float:
@@ -152,10 +193,14 @@ def stake_of(chains: tuple[Chain, ...], ctx: SearchContext) -> float:
 
 
 def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset,
-          with_chains: bool) -> tuple[dict, bool]:
-    """node -> ([chain values], any assumed stake, [chains] or None): every simple chain from `start`; and whether
-    the walk met a relation of `CONTROL_ONLY` (followed or not: where it met none, a walk of ownership alone and one
-    of ownership and control are the same, `StakesAlone`).
+          with_chains: bool, dated: bool = False) -> tuple[dict, bool]:
+    """node -> ([chain values], any assumed stake, [chains] or None, [(since, until) of each chain] or None): every
+    simple chain from `start`; and whether the walk met a relation of `CONTROL_ONLY` (followed or not: where it met
+    none, a walk of ownership alone and one of ownership and control are the same, `StakesAlone`).
+
+    Chains add up only where they held at the same time (`_at_once`), which needs each chain's span: a walk in
+    which some chain ends is walked again to take them (`dated`: taken at once). Most walks meet no end, and pay
+    nothing for the spans.
 
     The innermost loop of every ownership search (a hub's sphere walks are re-run whenever its holdings move), so
     it binds what it calls once and keeps the nodes on the current chain in one set it backtracks on, rather than
@@ -179,6 +224,7 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset,
     holding = Layer.HOLDING
     on_chain = {start}
     met_control, control_only = False, CONTROL_ONLY
+    ending: dict[str, tuple] = {}  # node -> the span of a chain to it that ends (its sums need the spans)
 
     # A person's own stakes are listed in full, whatever their number (`SearchContext.expanded_anyway`), and
     # outside the chain budget: only what lies beyond them is bounded by the hub guard and the budget.
@@ -268,23 +314,28 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset,
                 now_choice = choice
                 if alternative is not None:  # one of several facts joining these two nodes: ranked owner -> owned
                     now_choice = choice + (alternative,) if forward else (alternative,) + choice
+                if now_until is not None:
+                    ending[neighbour] = (now_since, now_until)
                 if now_choice:
                     # a chain through a node pair several facts join: of the chains along the same nodes (one per
                     # combination of those facts that coexists), only the best ranked counts (`_holding_alternatives`)
                     key = (*trail, neighbour)
                     best = chosen.get(key)
                     if best is None or now_choice < best[0]:
-                        chosen[key] = (now_choice, chain_value, now_assumed, longer)
+                        chosen[key] = (now_choice, chain_value, now_assumed, longer, now_since, now_until)
                 else:  # `_record`, inlined (the walk's innermost path)
                     held = found.get(neighbour)
                     if held is None:
-                        found[neighbour] = held = [[chain_value], now_assumed, [] if with_chains else None]
+                        found[neighbour] = held = [[chain_value], now_assumed, [] if with_chains else None,
+                                                   [] if dated else None]
                     else:
                         held[0].append(chain_value)
                         if now_assumed:
                             held[1] = True
                     if with_chains:
                         held[2].append(longer)
+                    if dated:
+                        held[3].append((now_since, now_until))
                 if goes_on and deeper:
                     if adjacency(neighbour, holding, direction):
                         on_chain.add(neighbour)
@@ -298,27 +349,42 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset,
                 else:
                     read_node(neighbour)
 
+    visits = reads.visits
     try:
         visit(start, (), 1.0, False, 0, None, None, ())
     finally:
         del visit  # a recursive closure refers to itself: unbound, its walk is freed now, not by the cycle collector
-    for key, (_, chain_value, now_assumed, longer) in chosen.items():
-        _record(found, key[-1], chain_value, now_assumed, longer, with_chains)
+    for key, (_, chain_value, now_assumed, longer, since, until) in chosen.items():
+        _record(found, key[-1], chain_value, now_assumed, longer, with_chains, (since, until) if dated else None)
+        if until is not None:
+            ending[key[-1]] = (since, until)
+    if ending and not dated:
+        if any(len(found[node][0]) > 1 for node in ending):
+            # chains to one node of which one ends: walked again with their spans, the same reads (and visits) again
+            spent = reads.visits - visits
+            found, met_control = _walk(start, ctx, forward, types, with_chains, True)
+            reads.visits -= spent
+        else:  # one chain to each such node: its span is the one kept (related parties' sums need it)
+            for node, span in ending.items():
+                found[node][3] = [span]
     return found, met_control
 
 
 def _record(found: dict[str, list], node: str, value: float, assumed: bool, chain: Chain | None,
-            with_chains: bool) -> None:
-    """Count one chain to `node` in the walk's result: its value, whether a stake on it was assumed, the chain."""
+            with_chains: bool, span: tuple | None) -> None:
+    """Count one chain to `node` in the walk's result: its value, whether a stake on it was assumed, the chain,
+    its span where the walk takes them."""
     held = found.get(node)
     if held is None:
-        found[node] = held = [[value], assumed, [] if with_chains else None]
+        found[node] = held = [[value], assumed, [] if with_chains else None, [] if span is not None else None]
     else:
         held[0].append(value)
         if assumed:
             held[1] = True
     if with_chains:
         held[2].append(chain)
+    if span is not None:
+        held[3].append(span)
 
 
 def _holding_alternatives(recs: tuple, types: frozenset, hop_values, since, until, day) -> list[tuple]:

@@ -250,9 +250,9 @@ def test_a_sphere_reads_what_its_node_beneficially_owns_where_that_walk_met_no_c
     walks = []
     walk = ownership_module._walk
 
-    def counted(start, ctx, forward, types, with_chains):
+    def counted(start, ctx, forward, types, with_chains, dated=False):
         walks.append((start, forward, with_chains))
-        return walk(start, ctx, forward, types, with_chains)
+        return walk(start, ctx, forward, types, with_chains, dated)
 
     monkeypatch.setattr(ownership_module, "_walk", counted)
     # a stake below the builder: what it owns is walked again, and its sphere takes that walk instead of its own

@@ -148,3 +148,65 @@ def test_a_second_term_over_a_firm_sold_in_between_keeps_the_first_terms_revolvi
     assert score.rules == ("COI-REVOLVING-DOOR",)
     assert "occupancy[ended 2019-12-31]" in score.authority_paths[0].text
     assert incremental_state(engine) == full_state(engine)
+
+
+# -- chains add up only where they held at the same time (a review: "stakes that never existed together") ---------
+
+NOW = "2025-06-01T00:00:00Z"
+
+
+def _minister_and_son(make, *events) -> Engine:
+    engine = Engine()
+    engine.apply_many([make("control", "minister", "regulator"), make("regulates", "regulator", "bank"),
+                       make("family", "son", "minister"), *events])
+    assert incremental_state(engine) == full_state(engine)
+    return engine
+
+
+def test_a_stake_sold_before_another_was_bought_does_not_add_up_with_it(make):
+    """Sold 20% in 2021, holds 10% through his holding since 2025: he never held 30%, so the bank is no holding of
+    his (before: the son owned the bank, 0.9 critical COI-AUTH-OWNERSHIP). He held 20% at most, at one time."""
+    engine = _minister_and_son(make, make("ownership", "son", "bank", percentage=20, start="2015-01-01",
+                                          end="2021-06-30"),
+                               make("ownership", "son", "holdco", percentage=100, start="2025-01-01"),
+                               make("ownership", "holdco", "bank", percentage=10, start="2025-01-01", observed_at=NOW))
+    assert engine.stakes("son")["bank"].stake == 0.2
+    score = engine.score("minister", "bank")
+    assert score.rules == ("COI-AUTH-COMMERCIAL",) and score.band.value in ("low", "medium")
+
+
+def test_stakes_that_overlapped_add_up_and_make_a_former_holding(make):
+    """20% until 2021 and 10% through his holding from 2020: 30% at once in 2020-2021, a beneficial owner then."""
+    engine = _minister_and_son(make, make("ownership", "son", "bank", percentage=20, start="2015-01-01",
+                                          end="2021-06-30"),
+                               make("ownership", "son", "holdco", percentage=100, start="2020-01-01"),
+                               make("ownership", "holdco", "bank", percentage=10, start="2020-01-01", observed_at=NOW))
+    assert abs(engine.stakes("son")["bank"].stake - 0.3) < 1e-12
+    assert "bank" in engine._exposure["minister"].members
+    assert "COI-AUTH-OWNERSHIP" in engine.score("minister", "bank").rules
+
+
+def test_related_parties_add_up_only_what_they_held_at_the_same_time(make):
+    """The spouse sold 15% in 2021 and the son has held 15% since 2024: no 30% family interest (before: 'related
+    parties hold 30% of Big Bank together', 0.9 critical); with the spouse still holding it, there is one."""
+    def family(end):
+        return _minister_and_son(make, make("family", "spouse", "minister"),
+                                 make("ownership", "spouse", "bank", percentage=15, start="2015-01-01", end=end),
+                                 make("ownership", "son", "bank", percentage=15, start="2024-01-01", observed_at=NOW))
+    apart = family("2021-06-30").score("minister", "bank")
+    assert "related parties" not in " ".join(p.text for p in apart.commercial_paths)
+    assert apart.rules == ("COI-AUTH-COMMERCIAL",)
+    together = family(None).score("minister", "bank")
+    assert any("related parties hold 30% of Big Bank together" in p.text for p in together.commercial_paths)
+    assert together.rules[0] == "COI-AUTH-OWNERSHIP"
+
+
+def test_a_counterpartys_owner_by_stakes_that_never_coexisted_is_none(make):
+    """A tycoon who sold 20% of the bank in 2021 and holds 10% through a shell since 2025 is no owner of it, so
+    his payment to the son ties the son to nothing the minister regulates (before: 0.52 high)."""
+    engine = _minister_and_son(make, make("ownership", "tycoon", "bank", percentage=20, start="2015-01-01",
+                                          end="2021-06-30"),
+                               make("ownership", "tycoon", "shell", percentage=100, start="2025-01-01"),
+                               make("ownership", "shell", "bank", percentage=10, start="2025-01-01"),
+                               make("payment", "tycoon", "son", amount=1e6, currency="USD", observed_at=NOW))
+    assert engine.score("minister", "bank") is None
