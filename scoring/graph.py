@@ -1377,6 +1377,16 @@ class TemporalGraph:
         entity = self._entities.get(entity_id)
         return entity.topics if entity is not None else frozenset()
 
+    def adjacencies(self, layer: Layer, direction: int) -> Mapping[str, dict[str, Relation | tuple[Relation, ...]]]:
+        """node -> its `adjacency` in one layer and direction, for a search that looks up many nodes' (the
+        ownership walk's innermost loop: a look-up in it saves a call per edge). Read only; a node without relations
+        there may be missing or map to an empty dict."""
+        return self._adj[layer * 2 + direction]
+
+    def entity_table(self) -> Mapping[str, Entity]:
+        """Entity id -> `Entity`, for the same searches (`entity`, a call per edge). Read only."""
+        return self._entities
+
     def adjacency(self, node: str, layer: Layer, direction: int) -> dict[str, Relation | tuple[Relation, ...]]:
         """neighbour -> record(s) (see `records`) in one layer; direction 0 = out-edges, 1 = in-edges. Read only;
         not necessarily in neighbour order (see `sorted_adjacency`)."""

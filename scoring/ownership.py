@@ -216,8 +216,12 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset,
     majority, min_chain_stake, max_hops = cfg.majority, cfg.min_chain_stake, cfg.max_hops
     found: dict[str, list] = {}
     budget = cfg.max_chains
-    schema, hop_values = ctx.schema, ctx.strength.holding_hop
-    adjacency, sorted_adjacency, schema_of = ctx.graph.adjacency, ctx.graph.sorted_adjacency, ctx.graph.schema
+    schema, hop_values, remembered = ctx.schema, ctx.strength.holding_hop, ctx.strength.remembered_hops()
+    graph = ctx.graph
+    # the innermost calls looked up directly: a node's holding relations, an entity (its schema), a hop
+    adjacencies, sorted_adjacency, entity_of = graph.adjacencies(Layer.HOLDING, direction), \
+        graph.sorted_adjacency, graph.entity_table().get
+    nothing: dict = {}
     reads = ctx.reads
     read_adjacency, read_node, read_hub = reads.adj, reads.node, reads.hub
     max_fanout, expanded_anyway = ctx.max_fanout, ctx.expanded_anyway
@@ -245,7 +249,7 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset,
         deeper = depth + 1 < max_hops
         # `SearchContext.edges`, inlined (the walk's innermost call): the same reads and visits, without building
         # the list of edges first
-        listed = adjacency(node, holding, direction)
+        listed = adjacencies.get(node, nothing)
         if len(listed) > max_fanout and not expanded_anyway(node, holding, direction):
             read_hub(node, holding, direction)
             return
@@ -277,11 +281,14 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset,
                     continue
                 # `SearchContext.schema`, inlined; the read of the neighbour's attributes is recorded only where the
                 # walk does not go on to read its adjacency, which covers it (`dependencies`: the same index entries)
-                if schema_of(neighbour) in PUBLIC_APPARATUS:
+                entity = entity_of(neighbour)
+                if entity is not None and entity.schema in PUBLIC_APPARATUS:
                     read_node(neighbour)
                     continue
-                hop = hop_values(rec)
+                hop = remembered.get(rec)
                 if hop is None:
+                    hop = hop_values(rec)
+                if not hop:  # (None, or () remembered: not usable on the date)
                     read_node(neighbour)
                     continue
                 begins, ends = rec.start, rec.end
@@ -337,7 +344,7 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset,
                     if dated:
                         held[3].append((now_since, now_until))
                 if goes_on and deeper:
-                    if adjacency(neighbour, holding, direction):
+                    if adjacencies.get(neighbour):
                         on_chain.add(neighbour)
                         trail.append(neighbour)
                         visit(neighbour, longer, chain_value, now_assumed, depth + 1, now_since, now_until,

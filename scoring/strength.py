@@ -65,6 +65,11 @@ class Strength:
             self._hops[rec] = held
         return held or None
 
+    def remembered_hops(self) -> dict:
+        """What `holding_hop` remembers: record -> its hop, or () for one not usable on this date. Read only, for
+        the ownership walk's innermost loop, which looks there before calling it."""
+        return self._hops
+
     def certainty(self, rec: Relation) -> float:
         """A statement's status weight x confidence. A fact stated several times (`Relation.statements`): each
         publisher counts once, however spelled (`Citation.source`), by its most certain statement (repeats add
