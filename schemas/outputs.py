@@ -169,9 +169,10 @@ class RiskScore(_Output):
     graph_version: int = Field(description="Number of distinct events the engine had applied when this was computed: "
                                            "the input's relation events, and each relation the entity resolution "
                                            "layer re-sent under new ends when a merge or split moved them (a same_as "
-                                           "judgement itself is not applied); after a snapshot import, the "
-                                           "import's count. Not a count of input messages (input_offsets says "
-                                           "how far the input was read).")
+                                           "judgement itself is not applied); after a portable snapshot import, "
+                                           "counted on from the exporting engine's (format version 6). Not a "
+                                           "count of input messages (input_offsets says how far the input was "
+                                           "read).")
     trigger_event_id: str | None = Field(default=None, description="The event whose application changed this.")
     input_offsets: dict[str, int] = Field(default_factory=dict,
                                           description="partition -> next offset of the input topic at computation")

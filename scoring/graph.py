@@ -1299,10 +1299,11 @@ class TemporalGraph:
         return self._event_count
 
     def continue_count(self, count: int) -> None:
-        """Go on counting events from `count` where that is more than this graph applied: a graph rebuilt from
-        another's current relations (a portable import) continues its history, so the scores it makes carry the
-        graph version that other graph's would have."""
-        self._event_count = max(self._event_count, count)
+        """Go on counting events from `count`: a graph rebuilt from another's current relations (a portable
+        import) continues that one's history, so the scores it makes next carry the graph version that one's
+        would. (The rebuild may have applied more events than `count`, re-issuing in version order what the other
+        met in arrival order, or fewer: either way the count is the other's.)"""
+        self._event_count = count
 
     def trust_event_ids(self) -> None:
         """Stop remembering the applied event ids, for a caller that applies each id once (the resolution layer:

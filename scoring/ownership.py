@@ -321,7 +321,7 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset,
                 now_choice = choice
                 if alternative is not None:  # one of several facts joining these two nodes: ranked owner -> owned
                     now_choice = choice + (alternative,) if forward else (alternative,) + choice
-                if now_until is not None:
+                if now_until is not None and not now_choice:  # (a chosen chain's span is taken once chosen)
                     ending[neighbour] = (now_since, now_until)
                 if now_choice:
                     # a chain through a node pair several facts join: of the chains along the same nodes (one per

@@ -148,6 +148,7 @@ def _records(engine: Engine | ResolvingEngine, tracker: AlertTracker, extra_head
 # costs to read (a file without a newline would otherwise be read whole).
 MAX_LINE_BYTES = 64 << 20
 _BOOKKEEPING = ("trigger_event_id", "input_offsets", "graph_version")
+_MAX_GRAPH_VERSION = 1 << 52
 _HEADER_FIELDS = {"record", "format", "format_version", "clock", "relations", "app_id", "events_topic", "offsets",
                   "last_records", "package_version", "config_hash", "created_at", "graph_version"}
 # record kind -> (required fields, optional fields), "record" aside
@@ -445,7 +446,8 @@ def _check_header(header: dict[str, Any]) -> None:
     if header.get("relations") is not None:
         _whole(header["relations"], "relations", 1, 0, _MAX_OFFSET)
     if header.get("graph_version") is not None:
-        _whole(header["graph_version"], "graph_version", 1, 0, _MAX_OFFSET)
+        # (a count no engine reaches: the versions published after it stay exact in JSON's doubles)
+        _whole(header["graph_version"], "graph_version", 1, 0, _MAX_GRAPH_VERSION)
     created = header.get("created_at")
     if created is not None and (type(created) not in (int, float) or created < 0):
         raise PortableFormatError(f"line 1: created_at is {_shown(created)}, not a time")

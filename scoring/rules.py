@@ -47,7 +47,7 @@ from scoring.paths import (
 from scoring.records import pickled_as_values
 from scoring.registry import AGGRAVATING, KIND_PRIORITY, PRIMARY, PRIMARY_KINDS, RULES, TIE_KINDS
 from scoring.search import SearchContext
-from scoring.semantics import LAYER_OF, MARKET_TYPES, TIE_LAYERS, TIE_TYPES, Layer
+from scoring.semantics import CONTROL_TYPES, LAYER_OF, MARKET_TYPES, TIE_LAYERS, TIE_TYPES, Layer
 
 # When two decompositions give the same relation sequence, the path counts once, under the most urgent kind.
 _KIND_PRIORITY = KIND_PRIORITY
@@ -81,6 +81,11 @@ class Assessment:
     rule_scores: tuple[tuple[str, float], ...]
     authority_paths: tuple[Path, ...]  # shown, strongest first
     commercial_paths: tuple[Path, ...]  # shown: ownership, commercial and lobby paths
+
+
+def _asset_part(relation_type) -> str:
+    """The part a relation to a token or security gives its source: issuer, market or holder."""
+    return "issuer" if relation_type in CONTROL_TYPES else "market" if relation_type in MARKET_TYPES else "holder"
 
 
 def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext) -> list[Path]:
@@ -141,12 +146,12 @@ def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext)
                 for hop in probed_ties(member, relative):
                     connect(member, (hop,), relative)
 
-    # Through an asset both sides are tied to, a market for it on one side and a holder of it on the other (`market`
-    # in the vocabulary: two exchanges listing one token are competitors, two owners of one share no tie). An asset
-    # one side issues is that side's member, a direct tie above. A side too connected to list its assets (a hub) is
-    # probed instead.
+    # Through an asset both sides are tied to in different parts: its issuer, a market for it (`market` in the
+    # vocabulary), a holder of it. Two exchanges listing one token are competitors, and two owners of one share no
+    # tie. (An asset that a member issues is a member itself, a direct tie above; one that an owner of the
+    # counterparty issues is not.) A side too connected to list its assets (a hub) is probed instead.
     def through(member: str, first: Hop, last: Hop, relative: str) -> None:
-        if (first.rec.type in MARKET_TYPES) != (last.rec.type in MARKET_TYPES):
+        if _asset_part(first.rec.type) != _asset_part(last.rec.type) or first.rec.type in CONTROL_TYPES:
             connect(member, (first, last.reversed()), relative)
 
     ours = exposure.assets

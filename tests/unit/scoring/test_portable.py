@@ -386,3 +386,40 @@ def test_a_number_an_earlier_version_merged_on_is_imported_and_merges_nothing():
     kept = next(r["identifiers"] for r in imported.identifier_statements() if r["entity_id"] == "wd-kowalski")
     # the identifiers are those the current events state: one only the file's record lists is not the id's
     assert {"scheme": "register", "value": "HRB12345", "jurisdiction": "de"} not in kept
+
+
+def test_an_import_counts_on_from_the_exporting_engines_graph_version_even_where_it_re_issued_more():
+    """A same_as judgement that arrived before a relation it moves but was observed after it: the exporting layer
+    applied the relation once, already merged; the import re-applies in version order and re-issues it. Its count
+    passed the file's and every later output differed (a review); it is the file's now."""
+
+    from scoring import ScoringConfig
+    from scoring.resolution import ResolvingEngine
+
+    from .conftest import EventFactory
+    from .resolution_support import judgement
+
+    make = EventFactory().make
+    config = ScoringConfig.load()
+    firm_a, firm_b = ("firm-a", "Company", "Firm A", ()), ("firm-b", "Company", "Firm B", ())
+    arrival = [make("control", "minister", "regulator", observed_at="2025-01-01T00:00:00Z"),
+               judgement(firm_a, firm_b, "confirmed", relation_id="j-ab", event_id="j1",
+                         observed_at="2025-03-01T00:00:00Z"),
+               make("regulates", "regulator", firm_b, observed_at="2025-01-02T00:00:00Z"),
+               make("ownership", "son", firm_b, percentage=60, observed_at="2025-01-03T00:00:00Z"),
+               make("family", "son", "minister", observed_at="2025-01-04T00:00:00Z")]
+    tail = [make("payment", "nobody", "builder", amount=1e5, currency="USD", observed_at="2025-03-02T00:00:00Z"),
+            make("ownership", "son", firm_a, percentage=70, relation_id="son-ownership-firm-b",
+                 observed_at="2025-03-03T00:00:00Z")]
+    live, tracker = ResolvingEngine(config), AlertTracker(config)
+    for number, event in enumerate(arrival):
+        tracker.observe(live.apply(event, offset=f"0:{number}", input_offsets={"0": number + 1}))
+    records = [json.loads(json.dumps(record)) for record in export_state(live, tracker)]
+    imported, _, _ = import_state(records, config)
+    assert imported.graph_version == live.graph_version == records[0]["graph_version"]
+    for number, event in enumerate(tail, len(arrival)):
+        published = [[c.published().model_dump_json() for c in layer.apply(event, offset=f"0:{number}",
+                                                                           input_offsets={"0": number + 1})]
+                     for layer in (live, imported)]
+        assert published[0] == published[1]
+    assert published[0]

@@ -75,6 +75,18 @@ def test_a_tie_through_an_asset_joins_a_market_to_a_holder_not_two_markets_nor_t
                                                          "<-lists- Big Bank")
 
 
+def test_a_token_an_owner_of_the_counterparty_issues_ties_its_holder_to_the_counterparty():
+    """The issuer is the bank's owner, so the token is in no group (a group takes in the counterparty's owners, not
+    what they control): the tie is one through the asset, issuer and holder (a review: lost for a moment when only
+    a market and a holder made one)."""
+    score = pair(world(lambda m: [m("family", "son", "minister"), m("ownership", "holdco", "bank", percentage=60),
+                                  m("issues", "holdco", "token"),
+                                  m("invests_in", "son", "token", amount=1e6, currency="USD")]))
+    assert score.rules == ("COI-AUTH-COMMERCIAL",)
+    assert score.commercial_paths[0].text == ("Finance Minister -family-> Son -invests_in[1M USD]-> TOKEN <-issues- "
+                                              "Family Holding -ownership[60%]-> Big Bank")
+
+
 def test_lobbying_aggravates_a_conflict_but_is_none_by_itself():
     lobbying = lambda m: [m("lobbies", "bank", "regulator", status="reported")]  # noqa: E731
     assert world(lobbying).scores() == []

@@ -210,3 +210,26 @@ def test_a_counterpartys_owner_by_stakes_that_never_coexisted_is_none(make):
                                make("ownership", "shell", "bank", percentage=10, start="2025-01-01"),
                                make("payment", "tycoon", "son", amount=1e6, currency="USD", observed_at=NOW))
     assert engine.score("minister", "bank") is None
+
+
+def test_a_holding_restated_for_a_new_period_adds_up_with_a_relatives_by_the_fact_in_force(make):
+    """The spouse held 10% until 2021 and 15% since 2022 (two facts, one holding: the walk takes the one in force),
+    the son 15% since 2024: 30% together now. The ended fact's dates were taken for the holding the walk chose
+    (a review), which lost the family interest, and in the mirror case made one that never was."""
+    def family(*spouse):
+        return _minister_and_son(make, make("family", "spouse", "minister"), *spouse,
+                                 make("ownership", "spouse", "bank", percentage=15, start="2022-01-01",
+                                      relation_id="spouse-now"),
+                                 make("ownership", "son", "bank", percentage=15, start="2024-01-01", observed_at=NOW))
+    for spouse in ((), (make("ownership", "spouse", "bank", percentage=10, start="2015-01-01", end="2021-06-30",
+                             relation_id="spouse-before"),)):
+        score = family(*spouse).score("minister", "bank")
+        assert any("related parties hold 30% of Big Bank together" in p.text for p in score.commercial_paths)
+    # the son held 15% in 2015-2020, the spouse 5% in 2010-2022 and 15% since 2023: never 25% together
+    apart = _minister_and_son(make, make("family", "spouse", "minister"),
+                              make("ownership", "son", "bank", percentage=15, start="2015-01-01", end="2020-12-31"),
+                              make("ownership", "spouse", "bank", percentage=5, start="2010-01-01", end="2022-12-31",
+                                   relation_id="spouse-before"),
+                              make("ownership", "spouse", "bank", percentage=15, start="2023-01-01",
+                                   relation_id="spouse-now", observed_at=NOW)).score("minister", "bank")
+    assert not any("related parties" in p.text for p in apart.commercial_paths)
