@@ -139,9 +139,12 @@ def _holdings(walked: dict, met_control: bool, ctx: SearchContext, threshold: fl
     keep = ctx.config.paths.max_reach_chains
     threshold -= 1e-12  # 25% is "at or above 25%" despite float error
     result = {} if met_control else StakesAlone()
+    day = ctx.day
     for node, (values, assumed, chains, spans) in walked.items():
         stake = min(1.0, math.fsum(values)) if spans is None else _at_once(values, spans)
         if stake >= threshold:
+            if spans is not None and chains is not None and threshold > 0:
+                chains = _former_chains(values, chains, spans, day, threshold) or chains
             dated = spans is not None and any(since is not None or until is not None for since, until in spans)
             result[node] = Holding(stake, assumed, strongest(chains, ctx.hop_decay, keep),
                                    tuple((value, since, until) for value, (since, until) in zip(values, spans))
@@ -149,20 +152,34 @@ def _holdings(walked: dict, met_control: bool, ctx: SearchContext, threshold: fl
     return result
 
 
+def _former_chains(values: list[float], chains: list, spans: list[tuple], day, threshold: float) -> list:
+    """Of a holding that met the threshold only before `day` (its chains that hold on the day add up to less), the
+    chains that no longer hold: its paths pass their ended stakes and decay as ended ties do (the one still held
+    reaches the entity as the commercial tie it is). Empty for a holding that meets the threshold on the day."""
+    held = math.fsum(value for value, (since, until) in zip(values, spans)
+                     if (since is None or since <= day) and (until is None or day <= until))
+    if min(1.0, held) >= threshold:
+        return []
+    return [chain for chain, (_, until) in zip(chains, spans) if until is not None and until < day]
+
+
 def _at_once(values: list[float], spans: list[tuple] | None) -> float:
     """What chains of these values add up to, at most 1: where some chain ended (`spans`: each chain's (since,
-    until), None where none did), the most those holding at one moment add up to. Candidate moments: each end, and
-    after every end."""
-    if spans is None:
-        return min(1.0, math.fsum(values))
-    ends = sorted({until for _, until in spans if until is not None})
-    if not ends:
+    until), None where none did), the most those holding at one moment add up to. A stake that ends on the day
+    another begins does not add up with it (a holding moved to a holding company on one day is not held twice that
+    day): a span is read from its start up to its end, the end excluded, but for one of a single day."""
+    if spans is None or all(until is None for _, until in spans):
         return min(1.0, math.fsum(values))
     best = 0.0
-    for moment in (*ends, None):  # None: after every end
-        held = [value for value, (since, until) in zip(values, spans)
-                if (until is None if moment is None else
-                    (since is None or since <= moment) and (until is None or moment <= until))]
+    # the most is held from some chain's start on (or from the earliest, for chains without a start)
+    moments = sorted({since for since, _ in spans if since is not None})
+    for moment in ((None, *moments) if any(since is None for since, _ in spans) else moments):
+        if moment is None:
+            held = [value for value, (since, _) in zip(values, spans) if since is None]
+        else:
+            held = [value for value, (since, until) in zip(values, spans)
+                    if (since is None or since <= moment)
+                    and (until is None or moment < until or since == until == moment)]
         best = max(best, math.fsum(held))
     return min(1.0, best)
 

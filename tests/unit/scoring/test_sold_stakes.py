@@ -233,3 +233,29 @@ def test_a_holding_restated_for_a_new_period_adds_up_with_a_relatives_by_the_fac
                               make("ownership", "spouse", "bank", percentage=15, start="2023-01-01",
                                    relation_id="spouse-now", observed_at=NOW)).score("minister", "bank")
     assert not any("related parties" in p.text for p in apart.commercial_paths)
+
+
+def test_a_holding_met_only_before_decays_through_its_ended_stakes(make):
+    """20% until mid-2021 and 10% through his holding from 2020: a 30% holding then, 10% now. It held the bank in
+    his exposure set at full strength, 0.9 critical, until the ended stake left the look-back (a review); its paths
+    now pass the ended stake and decay, and the 10% he holds stays a tie."""
+    engine = _minister_and_son(make, make("ownership", "son", "bank", percentage=20, start="2015-01-01",
+                                          end="2021-06-30"),
+                               make("ownership", "son", "holdco", percentage=100, start="2020-01-01"),
+                               make("ownership", "holdco", "bank", percentage=10, start="2020-01-01", observed_at=NOW))
+    (chain,) = engine._exposure["minister"].members["bank"]
+    assert any(hop.rec.end is not None for hop in chain)
+    score = engine.score("minister", "bank")
+    assert score.band.value in ("medium", "high") and score.score < 0.5
+    assert any(p.text.endswith("-ownership[10%]-> Big Bank") for p in score.commercial_paths)
+
+
+def test_a_stake_moved_to_a_holding_company_on_one_day_is_not_held_twice_that_day(make):
+    """Dates are inclusive: the direct 20% ended on the day the holding company's 20% began, which read 40% for
+    that day (a review)."""
+    engine = _minister_and_son(make, make("ownership", "son", "bank", percentage=20, start="2015-01-01",
+                                          end="2021-06-30"),
+                               make("ownership", "son", "holdco", percentage=100, start="2021-06-30"),
+                               make("ownership", "holdco", "bank", percentage=20, start="2021-06-30", observed_at=NOW))
+    assert engine.stakes("son")["bank"].stake == 0.2
+    assert engine.score("minister", "bank").rules == ("COI-AUTH-COMMERCIAL",)
