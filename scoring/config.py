@@ -86,7 +86,7 @@ class AuthorityConfig(_Section):
     def seat_role_weight(self, role: str | None) -> float:
         """A seat's share of its body's authority from the member's role: the most modest role word among its
         words ("vice chair" is a vice, not a chair), or an ordinary member's (`role_words`)."""
-        words = role_words(role)
+        words = role_words(role, frozenset(word for word in self.seat_roles if word.isalpha()))
         matched = [weight for word, weight in self.seat_roles.items() if names_role(words, word)]
         return min(matched) if matched else self.seat_weight
 
@@ -97,17 +97,26 @@ _ROLE_FORMS = ("woman", "women", "person", "persons", "people", "man", "men")
 _NAMING_OTHERS = frozenset({"by"})
 
 
-def role_words(role: str | None) -> list[frozenset[str]]:
+def role_words(role: str | None, joinable: frozenset[str] = frozenset()) -> list[frozenset[str]]:
     """The words of a seat's role that can name it, in order, lower case, each with its form without a chair-person
-    ending: whole words ("presidential appointee" names no president, "public service" no vice), up to a word that
-    names who appointed or nominated the member ("appointed by the President")."""
+    ending and, where it is two of the `joinable` role words written as one ("vicepresident", "vicechairman"),
+    with both: whole words ("presidential appointee" names no president, "public service" no vice, "headquarters"
+    no head), up to a word that names who appointed or nominated the member ("appointed by the President")."""
     found = []
     for word in re.findall(r"[^\W\d_]+", (role or "").lower()):
         if word in _NAMING_OTHERS:
             break
-        form = next((word[:-len(end)] for end in _ROLE_FORMS if word.endswith(end) and len(word) > len(end)), None)
-        found.append(frozenset((word, form)) if form else frozenset((word,)))
+        forms = {word, _without_ending(word)}
+        for first in joinable:
+            rest = word[len(first):]
+            if word.startswith(first) and rest and (rest in joinable or _without_ending(rest) in joinable):
+                forms.update((first, rest, _without_ending(rest)))
+        found.append(frozenset(forms))
     return found
+
+
+def _without_ending(word: str) -> str:
+    return next((word[:-len(end)] for end in _ROLE_FORMS if word.endswith(end) and len(word) > len(end)), word)
 
 
 def names_role(words: list[frozenset[str]], key: str) -> bool:
