@@ -154,13 +154,33 @@ def _holdings(walked: dict, met_control: bool, ctx: SearchContext, threshold: fl
 
 def _former_chains(values: list[float], chains: list, spans: list[tuple], day, threshold: float) -> list:
     """Of a holding that met the threshold only before `day` (its chains that hold on the day add up to less), the
-    chains that no longer hold: its paths pass their ended stakes and decay as ended ties do (the one still held
-    reaches the entity as the commercial tie it is). Empty for a holding that meets the threshold on the day."""
+    chains whose end ended it: of those holding the last time the chains met the threshold together, the ones that
+    ended by the end that took them below it. Its paths pass those ended stakes and decay from when the holding
+    ended (a chain that ended later, or one still held, reaches the entity as the commercial tie it is: selling it
+    later must not bring the former holding back at full strength). Empty for a holding that meets the threshold
+    on the day."""
+    def holding_at(moment) -> list[int]:
+        return [number for number, (since, until) in enumerate(spans)
+                if (since is None or (moment is not None and since <= moment))
+                and (until is None or (moment is not None and (moment < until or since == until == moment)))]
+
     held = math.fsum(value for value, (since, until) in zip(values, spans)
                      if (since is None or since <= day) and (until is None or day <= until))
     if min(1.0, held) >= threshold:
         return []
-    return [chain for chain, (_, until) in zip(chains, spans) if until is not None and until < day]
+    moments = sorted({since for since, _ in spans if since is not None})
+    last = None  # the chains holding the last time they met the threshold together
+    for moment in ((None, *moments) if any(since is None for since, _ in spans) else moments):
+        holding = holding_at(moment)
+        if min(1.0, math.fsum(values[number] for number in holding)) >= threshold:
+            last = holding
+    if last is None:
+        return []
+    for end in sorted({spans[number][1] for number in last if spans[number][1] is not None}):
+        left = math.fsum(values[number] for number in last if spans[number][1] is None or spans[number][1] > end)
+        if min(1.0, left) < threshold:  # the end that took the holding below the threshold
+            return [chains[number] for number in last if spans[number][1] is not None and spans[number][1] <= end]
+    return []
 
 
 def _at_once(values: list[float], spans: list[tuple] | None) -> float:

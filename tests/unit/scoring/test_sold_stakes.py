@@ -259,3 +259,19 @@ def test_a_stake_moved_to_a_holding_company_on_one_day_is_not_held_twice_that_da
                                make("ownership", "holdco", "bank", percentage=20, start="2021-06-30", observed_at=NOW))
     assert engine.stakes("son")["bank"].stake == 0.2
     assert engine.score("minister", "bank").rules == ("COI-AUTH-COMMERCIAL",)
+
+
+def test_selling_later_what_was_not_part_of_a_former_holdings_end_does_not_bring_it_back(make):
+    """30% until mid-2021 and 10% through his holding company, which he sold in March 2025: the holding ended in
+    2021 and decays from then. The later sale made the holding-company chain its strongest ended chain, at full
+    strength: 0.9 critical where the unsold case scored 0.356 (a review)."""
+    def scored(holdco_end):
+        return _minister_and_son(make, make("ownership", "son", "bank", percentage=30, start="2015-01-01",
+                                            end="2021-06-30"),
+                                 make("ownership", "son", "holdco", percentage=100, start="2015-01-01", end=holdco_end),
+                                 make("ownership", "holdco", "bank", percentage=10, start="2015-01-01",
+                                      observed_at=NOW)).score("minister", "bank")
+    kept, sold = scored(None), scored("2025-03-31")
+    assert sold.score <= kept.score < 0.5
+    (member,) = [p for p in sold.commercial_paths if p.text.endswith("-> Big Bank") and "30%" in p.text]
+    assert "ended 2021-06-30" in member.text
