@@ -17,7 +17,8 @@ import math
 from dataclasses import dataclass, field
 
 from schemas.vocabulary import CLOSE_ASSOCIATE_TOPICS, POLITICAL_TOPICS, EntitySchema
-from scoring.ownership import Holding, effective_stakes, holdings, owners, stake_at_once, stakes
+from scoring.ownership import (Holding, chain_span, effective_stakes, former_period_of, holdings, owners,
+                               stake_at_once, stakes)
 from scoring.paths import Chain, Hop, chain_nodes, command_strength, percent_text, strongest
 from scoring.records import pickled_as_values
 from scoring.search import SearchContext, Ties, commercial_ties
@@ -121,10 +122,12 @@ def exposure_set(actor: str, ctx: SearchContext) -> ExposureSet:
                     if len(set(nodes)) == len(nodes):
                         members.setdefault(held, []).append(combined)
     joint = _joint_holdings(roots, members, ctx)
-    for held, (_, shares) in joint.items():
-        # the parts, each as its holder's chains: actor -> related party -> ... -> the jointly held entity
+    for held, (_, shares, former) in joint.items():
+        # the parts, each as its holder's chains: actor -> related party -> ... -> the jointly held entity; of a
+        # holding they met together only before, the chains whose end ended it (`ownership._former_chains`)
         part_chains = [root_chain + chain for holder, holding in shares
-                       for root_chain in strongest(roots[holder], decay, keep) for chain in holding.chains]
+                       for root_chain in strongest(roots[holder], decay, keep) for chain in holding.chains
+                       if former is None or _ended_it(chain, former)]
         part_chains = [c for c in part_chains if len(set(chain_nodes(actor, c))) == len(c) + 1]
         members.setdefault(held, []).extend(part_chains)
         for further, holding in sorted(held_by(held, ctx).items()):
@@ -138,18 +141,26 @@ def exposure_set(actor: str, ctx: SearchContext) -> ExposureSet:
     # each part with whether its stake is assumed (no percentage given, somewhere on its chains): the sum of parts
     # assumed is at most what they hold together, as each part is (`rules._joint_note`)
     aggregates = {held: (total, tuple((holder, h.stake, h.assumed) for holder, h in shares))
-                  for held, (total, shares) in joint.items()}
+                  for held, (total, shares, _) in joint.items()}
     return ExposureSet(actor, final, apparatus(actor, ctx), commercial_ties(final, ctx), aggregates)
 
 
+def _ended_it(chain: Chain, former: tuple) -> bool:
+    """Whether a chain held at the moment a former holding last met the threshold and ended by the end that took it
+    below (`ownership.former_period`)."""
+    moment, end, _ = former
+    since, until = chain_span(chain)
+    return until is not None and until <= end and (since is None or (moment is not None and since <= moment))
+
+
 def _joint_holdings(roots: dict[str, list[Chain]], members: dict[str, list[Chain]],
-                    ctx: SearchContext) -> dict[str, tuple[float, list[tuple[str, Holding]]]]:
+                    ctx: SearchContext) -> dict[str, tuple[float, list[tuple[str, Holding]], tuple | None]]:
     """Related parties aggregate: entities the actor and his relatives and associates (the roots) own together at
     or above the ownership threshold though none of them does alone (EU AMLR Art. 52 and the related-party rules
     banks apply; US IRC 318 family attribution): a spouse's 15% and a son's 15% are a 30% family interest, where
     they held them at the same time (a spouse's 15% sold in 2021 and a son's 15% bought in 2024 are not: where a
     part's chain ended, `ownership.stake_at_once`). entity -> (what they hold together, ((holder, its effective
-    stake), ...) in holder order)."""
+    stake), ...) in holder order, `ownership.former_period` of a holding they met together only before or None)."""
     threshold = ctx.config.ownership.threshold - 1e-12
     shares: dict[str, list[tuple[str, Holding]]] = {}
     if len(roots) < 2:
@@ -165,18 +176,20 @@ def _joint_holdings(roots: dict[str, list[Chain]], members: dict[str, list[Chain
                 or ctx.schema(held) in PUBLIC_APPARATUS:
             continue
         if any(h.spans is not None for _, h in parts):
-            # a part's chain ended: when the others began matters too (a part whose chains all hold has no spans)
+            # a part's chain ended: when the others began matters too (a part whose chains all hold has no spans),
+            # and whether they still hold together depends on the day: each part is walked here, so that the day
+            # after an end recomputes this set (its reads are then those of the relations that ended)
             for number, (root, holding) in enumerate(parts):
-                if holding.spans is None:
-                    if root not in dated:
-                        dated[root] = effective_stakes(root, ctx, True, STAKE_TYPES, dated=True)
-                    parts[number] = (root, dated[root].get(held, holding))
+                if root not in dated:
+                    dated[root] = effective_stakes(root, ctx, True, STAKE_TYPES, dated=True)
+                parts[number] = (root, dated[root].get(held, holding))
             total = stake_at_once([h for _, h in parts])
             if total < threshold:
                 continue
+            former = former_period_of([h for _, h in parts], ctx.day, threshold)
         else:
-            total = min(1.0, math.fsum(h.stake for _, h in parts))
-        joint[held] = (total, parts)
+            total, former = min(1.0, math.fsum(h.stake for _, h in parts)), None
+        joint[held] = (total, parts, former)
     return joint
 
 

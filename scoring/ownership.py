@@ -159,6 +159,17 @@ def _former_chains(values: list[float], chains: list, spans: list[tuple], day, t
     ended (a chain that ended later, or one still held, reaches the entity as the commercial tie it is: selling it
     later must not bring the former holding back at full strength). Empty for a holding that meets the threshold
     on the day."""
+    period = former_period(values, spans, day, threshold)
+    if period is None:
+        return []
+    _, end, last = period
+    return [chains[number] for number in last if spans[number][1] is not None and spans[number][1] <= end]
+
+
+def former_period(values: list[float], spans: list[tuple], day, threshold: float) -> tuple | None:
+    """(the last moment chains of these values and spans met the threshold together, the end that took them below
+    it, the numbers of the chains holding then) where they meet it only before `day`; None where they meet it on
+    the day, or never."""
     def holding_at(moment) -> list[int]:
         return [number for number, (since, until) in enumerate(spans)
                 if (since is None or (moment is not None and since <= moment))
@@ -167,20 +178,27 @@ def _former_chains(values: list[float], chains: list, spans: list[tuple], day, t
     held = math.fsum(value for value, (since, until) in zip(values, spans)
                      if (since is None or since <= day) and (until is None or day <= until))
     if min(1.0, held) >= threshold:
-        return []
+        return None
     moments = sorted({since for since, _ in spans if since is not None})
-    last = None  # the chains holding the last time they met the threshold together
+    last_moment, last = None, None  # the chains holding the last time they met the threshold together
     for moment in ((None, *moments) if any(since is None for since, _ in spans) else moments):
         holding = holding_at(moment)
         if min(1.0, math.fsum(values[number] for number in holding)) >= threshold:
-            last = holding
+            last_moment, last = moment, holding
     if last is None:
-        return []
+        return None
     for end in sorted({spans[number][1] for number in last if spans[number][1] is not None}):
         left = math.fsum(values[number] for number in last if spans[number][1] is None or spans[number][1] > end)
         if min(1.0, left) < threshold:  # the end that took the holding below the threshold
-            return [chains[number] for number in last if spans[number][1] is not None and spans[number][1] <= end]
-    return []
+            return last_moment, end, last
+    return None
+
+
+def chain_span(chain: Chain) -> tuple:
+    """(since, until) of a chain: when all its stakes held together (None: unbounded)."""
+    starts = [hop.rec.start for hop in chain if hop.rec.start is not None]
+    ends = [hop.rec.end for hop in chain if hop.rec.end is not None]
+    return (max(starts) if starts else None), (min(ends) if ends else None)
 
 
 def _at_once(values: list[float], spans: list[tuple] | None) -> float:
@@ -210,12 +228,24 @@ def stake_at_once(holdings: list[Holding]) -> float:
     15% bought in 2024 never made 30%)."""
     if all(holding.spans is None for holding in holdings):
         return min(1.0, math.fsum(holding.stake for holding in holdings))
+    return _at_once(*_combined(holdings))
+
+
+def former_period_of(holdings: list[Holding], day, threshold: float) -> tuple | None:
+    """`former_period` of several owners' holdings of one entity together (related parties); None where none of
+    their chains ended, or they meet the threshold together on the day."""
+    if all(holding.spans is None for holding in holdings):
+        return None
+    return former_period(*_combined(holdings), day, threshold)
+
+
+def _combined(holdings: list[Holding]) -> tuple[list[float], list[tuple]]:
     values, spans = [], []
     for holding in holdings:
         for value, since, until in holding.spans or ((holding.stake, None, None),):
             values.append(value)
             spans.append((since, until))
-    return _at_once(values, spans)
+    return values, spans
 
 
 def stake_of(chains: tuple[Chain, ...], ctx: SearchContext) -> float:

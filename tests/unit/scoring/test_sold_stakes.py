@@ -275,3 +275,27 @@ def test_selling_later_what_was_not_part_of_a_former_holdings_end_does_not_bring
     assert sold.score <= kept.score < 0.5
     (member,) = [p for p in sold.commercial_paths if p.text.endswith("-> Big Bank") and "30%" in p.text]
     assert "ended 2021-06-30" in member.text
+
+
+def test_a_related_parties_holding_met_only_before_decays_as_one_owners_does(make):
+    """The spouse held 20% until 2021, the son has held 10% since 2020: 30% together then, 10% now. It stayed a
+    family interest at full strength, 0.9 critical, until the spouse's stake left the look-back (a review); it
+    decays now through the spouse's ended stake, as one owner's former holding does, and the day after her stake
+    ends is recomputed as such (incremental equal to full: `_minister_and_son`)."""
+    engine = _minister_and_son(make, make("family", "spouse", "minister"),
+                               make("ownership", "spouse", "bank", percentage=20, start="2015-01-01",
+                                    end="2021-06-30"),
+                               make("ownership", "son", "bank", percentage=10, start="2020-01-01", observed_at=NOW))
+    score = engine.score("minister", "bank")
+    assert score.score < 0.5
+    joint = [p.text for p in score.commercial_paths if "related parties" in p.text]
+    assert any("Spouse -ownership[20%, ended 2021-06-30]-> Big Bank" in text for text in joint)
+    # the day after the spouse's stake ends: a former holding from then on, in the live engine as in a rebuild
+    engine = _minister_and_son(make, make("family", "spouse", "minister"),
+                               make("ownership", "spouse", "bank", percentage=20, start="2015-01-01", end="2025-06-30"),
+                               make("ownership", "son", "bank", percentage=10, start="2020-01-01", observed_at=NOW))
+    assert engine.score("minister", "bank").score == 0.9
+    engine.apply(make("partners_with", "nobody", "builder", observed_at="2025-07-01T00:00:00Z"))
+    assert incremental_state(engine) == full_state(engine)
+    assert any("related parties" in p.text and "ended 2025-06-30" in p.text
+               for p in engine.score("minister", "bank").commercial_paths)
