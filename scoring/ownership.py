@@ -171,9 +171,7 @@ def former_period(values: list[float], spans: list[tuple], day, threshold: float
     it, the numbers of the chains holding then) where they meet it only before `day`; None where they meet it on
     the day, or never."""
     def holding_at(moment) -> list[int]:
-        return [number for number, (since, until) in enumerate(spans)
-                if (since is None or (moment is not None and since <= moment))
-                and (until is None or (moment is not None and (moment < until or since == until == moment)))]
+        return [number for number, (since, until) in enumerate(spans) if _holds_at(since, until, moment)]
 
     held = math.fsum(value for value, (since, until) in zip(values, spans)
                      if (since is None or since <= day) and (until is None or day <= until))
@@ -212,14 +210,17 @@ def _at_once(values: list[float], spans: list[tuple] | None) -> float:
     # the most is held from some chain's start on (or from the earliest, for chains without a start)
     moments = sorted({since for since, _ in spans if since is not None})
     for moment in ((None, *moments) if any(since is None for since, _ in spans) else moments):
-        if moment is None:
-            held = [value for value, (since, _) in zip(values, spans) if since is None]
-        else:
-            held = [value for value, (since, until) in zip(values, spans)
-                    if (since is None or since <= moment)
-                    and (until is None or moment < until or since == until == moment)]
-        best = max(best, math.fsum(held))
+        best = max(best, math.fsum(value for value, (since, until) in zip(values, spans)
+                                   if _holds_at(since, until, moment)))
     return min(1.0, best)
+
+
+def _holds_at(since, until, moment) -> bool:
+    """Whether a chain's span holds at `moment` (None: before every start) for the sums at one moment: from its
+    start up to its end, the end excluded, but for a span of a single day."""
+    if moment is None:
+        return since is None
+    return (since is None or since <= moment) and (until is None or moment < until or since == until == moment)
 
 
 def stake_at_once(holdings: list[Holding]) -> float:
