@@ -29,7 +29,7 @@ from schemas.outputs import Band, Evidence, ExplanationPath, PathEdge, PathKind,
 from schemas.vocabulary import RELATIONS, RelationSpec, RelationType, Status
 from scoring.config import ScoringConfig
 from scoring.graph import Relation, StatedFact, offset_text
-from scoring.paths import AUTHORITY, FORMER_AUTHORITY, Hop, Path, percent_text
+from scoring.paths import AUTHORITY, FORMER_AUTHORITY, FormerHop, Hop, Path, percent_text
 from scoring.rules import Assessment
 from scoring.semantics import SEAT_TYPES, STAKE_TYPES, SYMMETRIC_TYPES
 from scoring.strength import Strength
@@ -123,7 +123,8 @@ def rendering_signature(assessment: Assessment, graph: Names, day: dt.date) -> t
     def path_signature(path: Path) -> tuple:
         return path.kind, path.strength, path.note, graph.name(path.start), tuple(
             (hop.rec.relation_id, hop.rec.event_id, hop.forward, hop.weight, graph.name(hop.end),
-             hop.rec.end is not None and hop.rec.end < day) for hop in path.hops)
+             hop.rec.end is not None and hop.rec.end < day, hop.held_until if type(hop) is FormerHop else None)
+            for hop in path.hops)
 
     return (assessment.score, assessment.band, assessment.rules, graph.name(assessment.actor),
             graph.name(assessment.counterparty), tuple(map(path_signature, assessment.authority_paths)),
@@ -195,7 +196,7 @@ def _arrow(hop: Hop, strength: Strength) -> str:
     (FtM's convention), so its arrow keeps the statement's direction and points at whom the word names ("Minister
     <-family["father"]- Son": the minister is the son's father)."""
     turned, role = _role_text(hop.rec, strength)
-    label = hop_label(hop.rec, strength, role)
+    label = hop_label(hop.rec, strength, role, hop.held_until if type(hop) is FormerHop else None)
     forward = (bool(hop.forward) is not turned) or (hop.rec.type in SYMMETRIC_TYPES and role is None)
     return f"-{label}->" if forward else f"<-{label}-"
 
@@ -269,8 +270,9 @@ def path_text(path: Path, graph: Names, strength: Strength) -> str:
     return " ".join(parts)
 
 
-def hop_label(rec: Relation, strength: Strength, role: str | None) -> str:
-    """`type[qualifiers]` of a hop; `role`: its `_role_text`."""
+def hop_label(rec: Relation, strength: Strength, role: str | None, held_until: dt.date | None = None) -> str:
+    """`type[qualifiers]` of a hop; `role`: its `_role_text`; `held_until`: the end of the former holding the hop
+    was part of (`paths.FormerHop`), which its weight decays from."""
     qualifiers = []
     if role is not None:
         qualifiers.append(role)
@@ -289,6 +291,8 @@ def hop_label(rec: Relation, strength: Strength, role: str | None) -> str:
         qualifiers.append(f"{sources} sources")
     if rec.end is not None and rec.end < strength.day:
         qualifiers.append(f"ended {rec.end.isoformat()}")
+    if held_until is not None:
+        qualifiers.append(f"part of a holding that ended {held_until.isoformat()}")
     return rec.type.value + (f"[{', '.join(qualifiers)}]" if qualifiers else "")
 
 

@@ -17,8 +17,8 @@ import math
 from dataclasses import dataclass, field
 
 from schemas.vocabulary import CLOSE_ASSOCIATE_TOPICS, POLITICAL_TOPICS, EntitySchema
-from scoring.ownership import (Holding, chain_span, effective_stakes, former_period_of, holdings, owners,
-                               stake_at_once, stakes)
+from scoring.ownership import (Holding, as_ended_with, effective_stakes, former_period_of, held_at, holdings,
+                               owners, stake_at_once, stakes)
 from scoring.paths import Chain, Hop, chain_nodes, command_strength, percent_text, strongest
 from scoring.records import pickled_as_values
 from scoring.search import SearchContext, Ties, commercial_ties
@@ -44,8 +44,9 @@ class ExposureSet:
     apparatus: dict[str, tuple[Chain, ...]]  # office or public body -> chains actor -> it (current relations)
     assets: Ties  # the members' ties to tokens and securities (`by_member` left empty)
     # members that no one in the set owns at the threshold alone but the related parties do together: member ->
-    # (total, ((holder, effective stake), ...)); see `related_party_stakes`
-    aggregates: dict[str, tuple[float, tuple[tuple[str, float, bool], ...]]] = field(default_factory=dict)
+    # (total, ((holder, effective stake, assumed), ...), the day they stopped holding it together or None); see
+    # `_joint_holdings`
+    aggregates: dict[str, tuple[float, tuple[tuple[str, float, bool], ...], object]] = field(default_factory=dict)
 
     def changed_nodes(self, other: ExposureSet) -> set[str] | None:
         """Nodes whose part in the set differs between the two (members, assets, apparatus), and the assets their
@@ -124,10 +125,12 @@ def exposure_set(actor: str, ctx: SearchContext) -> ExposureSet:
     joint = _joint_holdings(roots, members, ctx)
     for held, (_, shares, former) in joint.items():
         # the parts, each as its holder's chains: actor -> related party -> ... -> the jointly held entity; of a
-        # holding they met together only before, the chains whose end ended it (`ownership._former_chains`)
-        part_chains = [root_chain + chain for holder, holding in shares
+        # holding they met together only before, the chains that made it then, each decaying from its end as one
+        # owner's do (`ownership._former_chains`)
+        part_chains = [root_chain + (chain if former is None else as_ended_with(chain, former[1], ctx))
+                       for holder, holding in shares
                        for root_chain in strongest(roots[holder], decay, keep) for chain in holding.chains
-                       if former is None or _ended_it(chain, former)]
+                       if former is None or held_at(chain, former[0])]
         part_chains = [c for c in part_chains if len(set(chain_nodes(actor, c))) == len(c) + 1]
         members.setdefault(held, []).extend(part_chains)
         for further, holding in sorted(held_by(held, ctx).items()):
@@ -140,17 +143,10 @@ def exposure_set(actor: str, ctx: SearchContext) -> ExposureSet:
     final = {m: strongest(chains, decay, keep) for m, chains in members.items() if chains}
     # each part with whether its stake is assumed (no percentage given, somewhere on its chains): the sum of parts
     # assumed is at most what they hold together, as each part is (`rules._joint_note`)
-    aggregates = {held: (total, tuple((holder, h.stake, h.assumed) for holder, h in shares))
-                  for held, (total, shares, _) in joint.items()}
+    aggregates = {held: (total, tuple((holder, h.stake, h.assumed) for holder, h in shares),
+                         None if former is None else former[1])
+                  for held, (total, shares, former) in joint.items()}
     return ExposureSet(actor, final, apparatus(actor, ctx), commercial_ties(final, ctx), aggregates)
-
-
-def _ended_it(chain: Chain, former: tuple) -> bool:
-    """Whether a chain held at the moment a former holding last met the threshold and ended by the end that took it
-    below (`ownership.former_period`)."""
-    moment, end, _ = former
-    since, until = chain_span(chain)
-    return until is not None and until <= end and (since is None or (moment is not None and since <= moment))
 
 
 def _joint_holdings(roots: dict[str, list[Chain]], members: dict[str, list[Chain]],

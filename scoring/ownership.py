@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scoring.paths import Chain, strongest
+from scoring.paths import Chain, FormerHop, strongest
 from scoring.records import pickled_as_values
 from scoring.search import SearchContext
 from scoring.semantics import HOLDING_TYPES, IN, OUT, PEOPLE, PUBLIC_APPARATUS, STAKE_TYPES, Layer
@@ -139,12 +139,11 @@ def _holdings(walked: dict, met_control: bool, ctx: SearchContext, threshold: fl
     keep = ctx.config.paths.max_reach_chains
     threshold -= 1e-12  # 25% is "at or above 25%" despite float error
     result = {} if met_control else StakesAlone()
-    day = ctx.day
     for node, (values, assumed, chains, spans) in walked.items():
         stake = min(1.0, math.fsum(values)) if spans is None else _at_once(values, spans)
         if stake >= threshold:
             if spans is not None and chains is not None and threshold > 0:
-                chains = _former_chains(values, chains, spans, day, threshold) or chains
+                chains = _former_chains(values, chains, spans, ctx, threshold) or chains
             dated = spans is not None and any(since is not None or until is not None for since, until in spans)
             result[node] = Holding(stake, assumed, strongest(chains, ctx.hop_decay, keep),
                                    tuple((value, since, until) for value, (since, until) in zip(values, spans))
@@ -152,18 +151,47 @@ def _holdings(walked: dict, met_control: bool, ctx: SearchContext, threshold: fl
     return result
 
 
-def _former_chains(values: list[float], chains: list, spans: list[tuple], day, threshold: float) -> list:
-    """Of a holding that met the threshold only before `day` (its chains that hold on the day add up to less), the
-    chains whose end ended it: of those holding the last time the chains met the threshold together, the ones that
-    ended by the end that took them below it. Its paths pass those ended stakes and decay from when the holding
-    ended (a chain that ended later, or one still held, reaches the entity as the commercial tie it is: selling it
-    later must not bring the former holding back at full strength). Empty for a holding that meets the threshold
-    on the day."""
-    period = former_period(values, spans, day, threshold)
+def _former_chains(values: list[float], chains: list, spans: list[tuple], ctx: SearchContext,
+                   threshold: float) -> list:
+    """Of a holding that met the threshold only before the day (its chains that hold on the day add up to less),
+    the chains that made it the last time they met the threshold together, each weighed as if it had ended with
+    the holding (`as_ended_with`): its paths decay from when the holding ended, whether a chain of it is still held
+    or was sold later (selling it later must not bring the former holding back at full strength, and ending a stake
+    still held must not make the holding weigh more than it did). Empty for a holding that meets the threshold on
+    the day."""
+    period = former_period(values, spans, ctx.day, threshold)
     if period is None:
         return []
     _, end, last = period
-    return [chains[number] for number in last if spans[number][1] is not None and spans[number][1] <= end]
+    return [as_ended_with(chains[number], end, ctx) for number in last]
+
+
+def as_ended_with(chain: Chain, end, ctx: SearchContext) -> Chain:
+    """A chain of a holding that ended on `end`, weighed as if it had ended then: unchanged if it ended by then;
+    else its hop that decays least above the holding's decay (the last of equals: a chain held in full, the stake
+    into the held entity) carries the holding's decay instead of its own, as a `FormerHop` its explanation names.
+    Exactly the decay of a chain that ended on `end` where no other hop of it ended after."""
+    until = chain_span(chain)[1]
+    if until is not None and until <= end:
+        return chain
+    time, day = ctx.strength.time, ctx.day
+    decay = time.decay_after(end, day) or 0.0
+    chosen, own = None, 0.0
+    for number, hop in enumerate(chain):
+        recency = time.recency(hop.rec, day) or 0.0
+        if recency > decay and (chosen is None or recency <= own):
+            chosen, own = number, recency
+    if chosen is None:
+        return chain
+    hop = chain[chosen]
+    return (*chain[:chosen], FormerHop(hop.rec, hop.forward, hop.weight * decay / own, hop.decays, end),
+            *chain[chosen + 1:])
+
+
+def held_at(chain: Chain, moment) -> bool:
+    """Whether every stake of a chain held at `moment` (None: before every start), as the sums at one moment read
+    it (`_holds_at`)."""
+    return _holds_at(*chain_span(chain), moment)
 
 
 def former_period(values: list[float], spans: list[tuple], day, threshold: float) -> tuple | None:

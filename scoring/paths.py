@@ -76,11 +76,44 @@ class Hop:
         return self.rec.relation_id, self.rec.event_id, self.forward, round(self.weight, 9), self.decays
 
 
+@pickled_as_values
+class FormerHop(Hop):
+    """A hop of a chain that was part of a holding that has ended, though the relation itself still holds (or
+    ended later): the stake is weighed as if it had ended with the holding, from `held_until`
+    (`ownership._former_chains`), and its explanation says so. Rare: only former holdings make them."""
+
+    __slots__ = ("held_until",)
+
+    def __init__(self, rec: Relation, forward: bool, weight: float, decays: bool, held_until):
+        super().__init__(rec, forward, weight, decays)
+        self.held_until = held_until
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not FormerHop:
+            return NotImplemented
+        return self.rec == other.rec and self.weight == other.weight and self.forward == other.forward \
+            and self.decays == other.decays and self.held_until == other.held_until
+
+    def __hash__(self) -> int:
+        return hash((self.rec, self.forward, self.weight, self.decays, self.held_until))
+
+    def __repr__(self) -> str:
+        return (f"FormerHop({self.rec!r}, forward={self.forward}, weight={self.weight}, decays={self.decays}, "
+                f"held_until={self.held_until})")
+
+    def reversed(self) -> FormerHop:
+        return FormerHop(self.rec, not self.forward, self.weight, self.decays, self.held_until)
+
+    def signature(self) -> tuple:
+        return (*super().signature(), self.held_until)
+
+
 Chain = tuple[Hop, ...]
 
 
 def reverse_chain(chain: Chain) -> Chain:
-    return tuple([Hop(hop.rec, not hop.forward, hop.weight, hop.decays) for hop in reversed(chain)])
+    return tuple([Hop(hop.rec, not hop.forward, hop.weight, hop.decays) if type(hop) is Hop else hop.reversed()
+                  for hop in reversed(chain)])
 
 
 def chain_product(chain: Iterable[Hop]) -> float:

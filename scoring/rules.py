@@ -49,7 +49,10 @@ from scoring.registry import AGGRAVATING, KIND_PRIORITY, PRIMARY, PRIMARY_KINDS,
 from scoring.search import SearchContext
 from scoring.semantics import CONTROL_TYPES, LAYER_OF, MARKET_TYPES, TIE_LAYERS, TIE_TYPES, Layer
 
-# When two decompositions give the same relation sequence, the path counts once, under the most urgent kind.
+# When two decompositions give the same relation sequence, the path counts once: the strongest, and of equally
+# strong ones the most urgent kind. (A holding's chain is also a commercial tie through its last stake, never
+# stronger than the chain while the holding holds; a former holding's chain decays, and once weaker than the tie
+# it still is (a stake still held), counts as that tie: its weight never falls below the tie's.)
 _KIND_PRIORITY = KIND_PRIORITY
 
 
@@ -106,7 +109,7 @@ def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext)
             return
         key = _alternatives_key(hops)
         held = best.get(key)
-        if held is not None and (_KIND_PRIORITY[kind], -strength) >= (_KIND_PRIORITY[held.kind], -held.strength):
+        if held is not None and (-strength, _KIND_PRIORITY[kind]) >= (-held.strength, _KIND_PRIORITY[held.kind]):
             return
         nodes = chain_nodes(actor, hops)
         if len(set(nodes)) != len(nodes):  # (`Path.is_simple`)
@@ -190,12 +193,15 @@ def _joint_note(hops: Chain, joint: dict, ctx: SearchContext) -> str | None:
     for hop in hops:
         held = joint.get(hop.end)
         if held is not None:
-            total, parts = held
+            total, parts, ended = held
             # an assumed part is marked as a single edge's is (`25%?`, `≤10%?`); a sum with one is only the most
             # they may hold: three "0-10%" bands read "hold 30%" as a fact
             shares = " + ".join(f"{ctx.graph.name(holder)} {percent_text(stake, assumed)}%{'?' if assumed else ''}"
                                 for holder, stake, assumed in parts)
             bound = any(assumed for _, _, assumed in parts)
+            if ended is not None:  # a holding they met together only before: its most, and when it ended
+                return (f"related parties held {'up to ' if bound else ''}{percent_text(total, bound)}% of "
+                        f"{ctx.graph.name(hop.end)} together until {ended.isoformat()}: {shares}")
             return (f"related parties hold {'up to ' if bound else ''}{percent_text(total, bound)}% of "
                     f"{ctx.graph.name(hop.end)} together: {shares}")
     return None

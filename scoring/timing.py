@@ -57,7 +57,12 @@ class TimeModel:
         None once it is older than the lookback or before it began."""
         if not self.started(rec, day):
             return None
-        end = self.reference_end(rec)
+        return self.decay_after(self.reference_end(rec), day)
+
+    def decay_after(self, end: dt.date | None, day: dt.date) -> float | None:
+        """`recency` of something that ended on `end` (None: has not ended): 1 until then, then the stepped
+        half-life decay; None past the lookback (a former holding's chains decay from the holding's end:
+        `ownership._former_chains`)."""
         if end is None or end >= day:
             return 1.0
         age = (day - end).days

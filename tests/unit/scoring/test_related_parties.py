@@ -28,7 +28,7 @@ def test_a_spouse_and_a_son_at_15_percent_are_a_30_percent_family_interest(make)
     engine, score = scored(family_stakes(make, 15, 15))
     assert "COI-AUTH-OWNERSHIP" in score.rules
     exposure = engine._exposure["minister"]
-    assert exposure.aggregates["bank"] == (pytest.approx(0.3), (("son", 0.15, False), ("spouse", 0.15, False)))
+    assert exposure.aggregates["bank"] == (pytest.approx(0.3), (("son", 0.15, False), ("spouse", 0.15, False)), None)
     owning = [p for p in score.commercial_paths if "related parties" in p.text]
     assert len(owning) == 2  # each part is a path
     assert owning[0].text.endswith("(related parties hold 30% of Big Bank together: Son 15% + Spouse 15%)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from scoring import Engine
 from scoring.caches import Kind
 from scoring.ownership import StakesAlone
+from scoring.paths import FormerHop
 
 from .conftest import full_state, incremental_state
 
@@ -238,16 +239,68 @@ def test_a_holding_restated_for_a_new_period_adds_up_with_a_relatives_by_the_fac
 def test_a_holding_met_only_before_decays_through_its_ended_stakes(make):
     """20% until mid-2021 and 10% through his holding from 2020: a 30% holding then, 10% now. It held the bank in
     his exposure set at full strength, 0.9 critical, until the ended stake left the look-back (a review); its paths
-    now pass the ended stake and decay, and the 10% he holds stays a tie."""
+    now decay from the holding's end: the ended stake through its own end, the 10% he still holds as part of the
+    holding that ended (it weighs as much as the ended stake, where it weighed as a 10% tie before, 0.356)."""
     engine = _minister_and_son(make, make("ownership", "son", "bank", percentage=20, start="2015-01-01",
                                           end="2021-06-30"),
                                make("ownership", "son", "holdco", percentage=100, start="2020-01-01"),
                                make("ownership", "holdco", "bank", percentage=10, start="2020-01-01", observed_at=NOW))
-    (chain,) = engine._exposure["minister"].members["bank"]
-    assert any(hop.rec.end is not None for hop in chain)
+    ended, held = sorted(engine._exposure["minister"].members["bank"], key=len)
+    assert ended[-1].rec.end is not None
+    assert isinstance(held[-1], FormerHop) and held[-1].rec.end is None and str(held[-1].held_until) == "2021-06-30"
     score = engine.score("minister", "bank")
-    assert score.band.value in ("medium", "high") and score.score < 0.5
-    assert any(p.text.endswith("-ownership[10%]-> Big Bank") for p in score.commercial_paths)
+    assert score.band.value == "high" and score.score < 0.5
+    paths = [p.text for p in score.commercial_paths]
+    assert any(text.endswith("-ownership[20%, ended 2021-06-30]-> Big Bank") for text in paths)
+    assert any(text.endswith("-ownership[10%, part of a holding that ended 2021-06-30]-> Big Bank") for text in paths)
+
+
+def _former_and_held(make, now: str, holdco_end: str | None, sold: str = "2023-06-30") -> Engine:
+    """The son held 20% of the bank until `sold`, and 10% through his holding company since 2020 (until
+    `holdco_end`): 30% together until `sold`."""
+    return _minister_and_son(make, make("ownership", "son", "bank", percentage=20, start="2015-01-01", end=sold),
+                             make("ownership", "son", "holdco", percentage=100, start="2020-01-01", end=holdco_end),
+                             make("ownership", "holdco", "bank", percentage=10, start="2020-01-01", end=holdco_end,
+                                  observed_at=now))
+
+
+def test_ending_a_stake_still_held_of_a_former_holding_never_raises_the_score(make):
+    """A former holding's stake still held weighed as a 10% tie, and once it ended too, as part of the holding: so
+    ending it raised the score (0.566 to 0.613, a review). It is part of the holding that ended either way now."""
+    held = _former_and_held(make, NOW, None).score("minister", "bank")
+    ended = _former_and_held(make, NOW, "2023-06-30").score("minister", "bank")
+    assert held.score >= ended.score
+    assert held.rules == ended.rules == ("COI-AUTH-OWNERSHIP",)
+
+
+def test_the_day_a_holding_ends_its_stake_still_held_does_not_raise_the_score(make):
+    """The day after the 20% ended, the holding's paths still weigh in full (decay comes in steps), and the 10%
+    still held became a tie of its own besides: 0.9 rose to 0.915 for a quarter (a review). It weighs as part of
+    the holding now, and the score falls from there as the holding's end ages."""
+    scores = [_former_and_held(make, now, None, sold="2025-06-30").score("minister", "bank").score
+              for now in ("2025-06-29T00:00:00Z", "2025-07-01T00:00:00Z", "2025-10-01T00:00:00Z",
+                          "2026-01-01T00:00:00Z")]
+    assert scores[0] == scores[1] == 0.9
+    assert scores[1] > scores[2] > scores[3]
+
+
+def test_a_stake_still_held_weighs_at_least_as_the_tie_it_is_once_the_former_holding_decays(make):
+    """30% until mid-2021 beside 20% through his holding company still held: 50% then, 20% now. By 2025 the
+    holding's decay weighs the 20% chain less than the tie a 20% stake is; it counts as that tie (of a holding's
+    chain and the same relations as a tie, the stronger counts), so a former holding never weighs a stake still
+    held below what it weighs alone."""
+    def scored(big_end):
+        events = [make("ownership", "son", "holdco", percentage=100, start="2020-01-01"),
+                  make("ownership", "holdco", "bank", percentage=20, start="2020-01-01", observed_at=NOW)]
+        if big_end is not None:
+            events.insert(0, make("ownership", "son", "bank", percentage=30, start="2015-01-01", end=big_end))
+        return _minister_and_son(make, *events).score("minister", "bank")
+    alone, beside = scored(None), scored("2021-06-30")
+    ending = "-> Family Holding -ownership[20%]-> Big Bank"
+    (tie,) = [p for p in alone.commercial_paths if p.text.endswith(ending)]
+    (held,) = [p for p in beside.commercial_paths if p.text.endswith(ending)]
+    assert held.strength == tie.strength
+    assert beside.score >= alone.score
 
 
 def test_a_stake_moved_to_a_holding_company_on_one_day_is_not_held_twice_that_day(make):
@@ -299,3 +352,21 @@ def test_a_related_parties_holding_met_only_before_decays_as_one_owners_does(mak
     assert incremental_state(engine) == full_state(engine)
     assert any("related parties" in p.text and "ended 2025-06-30" in p.text
                for p in engine.score("minister", "bank").commercial_paths)
+
+
+def test_related_parties_ending_a_stake_still_held_of_a_former_holding_never_raises_the_score(make):
+    """The spouse held 20% until `sold`, the son still holds 10%: ending the son's stake too raised the score
+    (0.566 to 0.715), and the day after the spouse's ended the son's became a tie besides (0.9 to 0.915; a
+    review). The note says when they stopped holding it together."""
+    def family(sold, son_end, now):
+        return _minister_and_son(make, make("family", "spouse", "minister"),
+                                 make("ownership", "spouse", "bank", percentage=20, start="2015-01-01", end=sold),
+                                 make("ownership", "son", "bank", percentage=10, start="2020-01-01", end=son_end,
+                                      observed_at=now)).score("minister", "bank")
+    held, ended = family("2023-06-30", None, NOW), family("2023-06-30", "2023-06-30", NOW)
+    assert held.score >= ended.score
+    assert all("related parties held 30% of Big Bank together until 2023-06-30" in p.text
+               for p in held.commercial_paths)
+    before, after = (family("2025-06-30", None, now).score for now in ("2025-06-29T00:00:00Z",
+                                                                         "2025-07-01T00:00:00Z"))
+    assert before == after == 0.9
