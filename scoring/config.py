@@ -106,13 +106,28 @@ def role_words(role: str | None, joinable: frozenset[str] = frozenset()) -> list
     for word in re.findall(r"[^\W\d_]+", (role or "").lower()):
         if word in _NAMING_OTHERS:
             break
-        forms = {word, _without_ending(word)}
-        for first in joinable:
+        forms = _forms(word)
+        for first in (*joinable, *_JOINED_PREFIXES):
             rest = word[len(first):]
-            if word.startswith(first) and rest and (rest in joinable or _without_ending(rest) in joinable):
-                forms.update((first, rest, _without_ending(rest)))
+            if word.startswith(first) and rest and not _forms(rest).isdisjoint(joinable):
+                forms.update(_forms(rest))
+                if first in joinable:
+                    forms.add(first)
         found.append(frozenset(forms))
     return found
+
+
+# Written before a role word as one word, a prefix that shares the role: a cochair chairs, with another
+_JOINED_PREFIXES = ("co",)
+
+
+def _forms(word: str) -> set[str]:
+    """A word with its form without a chair-person ending and, for a plural, its singular's ("Vicepresidents",
+    "heads of unit")."""
+    forms = {word, _without_ending(word)}
+    if word.endswith("s") and len(word) > 3:
+        forms.update((word[:-1], _without_ending(word[:-1])))
+    return forms
 
 
 def _without_ending(word: str) -> str:
