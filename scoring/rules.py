@@ -23,11 +23,11 @@ is the noisy-OR of its rules, rounded to `precision` places.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from schemas.outputs import Band
 from scoring.authority import ActorAuthority, authority_hop
+from scoring.combine import noisy_or, union_strength
 from scoring.exposure import ExposureSet
 from scoring.group import Group
 from scoring.paths import (
@@ -49,10 +49,13 @@ from scoring.registry import AGGRAVATING, KIND_PRIORITY, PRIMARY, PRIMARY_KINDS,
 from scoring.search import SearchContext
 from scoring.semantics import CONTROL_TYPES, LAYER_OF, MARKET_TYPES, TIE_LAYERS, TIE_TYPES, Layer
 
-# When two decompositions give the same relation sequence, the path counts once: the strongest, and of equally
-# strong ones the most urgent kind. (A holding's chain is also a commercial tie through its last stake, never
-# stronger than the chain while the holding holds; a former holding's chain decays, and once weaker than the tie
-# it still is (a stake still held), counts as that tie: its weight never falls below the tie's.)
+# When two decompositions give the same relation sequence, the path counts once, under the most urgent kind; where
+# both are made of the very same relations, as the stronger (of equally strong ones the most urgent kind). A
+# holding's chain is also a commercial tie through its last stake, never stronger than the chain while the holding
+# holds; a former holding's chain decays, and once weaker than the tie its stake still held is, counts as that tie:
+# its weight never falls below the tie's. Other relations between the same entities (a control beside a stake) are
+# one holding (`_alternatives_key`), and the more urgent kind keeps it whatever their weights (a review: a stronger
+# ended stake beside an ended control took the ownership rule away).
 _KIND_PRIORITY = KIND_PRIORITY
 
 
@@ -63,14 +66,6 @@ def _alternatives_key(hops: Chain) -> tuple:
     rights (control: 100 %) and the stake came back as a commercial tie, so one holding fired two rules."""
     return tuple([(rec.source, rec.target) if LAYER_OF[rec.type] is Layer.HOLDING else rec.relation_id
                   for rec in (hop.rec for hop in hops)])
-
-
-def noisy_or(strengths: Iterable[float]) -> float:
-    """Probability that at least one of several independent signals holds."""
-    remaining = 1.0
-    for strength in sorted(strengths, reverse=True):  # fixed order: the float result never depends on input order
-        remaining *= 1.0 - strength
-    return 1.0 - remaining
 
 
 @pickled_as_values
@@ -84,6 +79,10 @@ class Assessment:
     rule_scores: tuple[tuple[str, float], ...]
     authority_paths: tuple[Path, ...]  # shown, strongest first
     commercial_paths: tuple[Path, ...]  # shown: ownership, commercial and lobby paths
+
+
+def _same_relations(hops: Chain, others: Chain) -> bool:
+    return all(hop.rec is other.rec for hop, other in zip(hops, others))
 
 
 def _asset_part(relation_type) -> str:
@@ -109,7 +108,9 @@ def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext)
             return
         key = _alternatives_key(hops)
         held = best.get(key)
-        if held is not None and (-strength, _KIND_PRIORITY[kind]) >= (-held.strength, _KIND_PRIORITY[held.kind]):
+        if held is not None and ((-strength, _KIND_PRIORITY[kind]) >= (-held.strength, _KIND_PRIORITY[held.kind])
+                                 if _same_relations(hops, held.hops)
+                                 else (_KIND_PRIORITY[kind], -strength) >= (_KIND_PRIORITY[held.kind], -held.strength)):
             return
         nodes = chain_nodes(actor, hops)
         if len(set(nodes)) != len(nodes):  # (`Path.is_simple`)
@@ -215,8 +216,10 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
     cap = cfg.paths.max_paths_per_pair
     paths = tie_paths(actor, exposure, grp, ctx)
     by_kind = {kind: [p for p in paths if p.kind == kind][:cap] for kind in TIE_KINDS}
-    powers = {AUTHORITY: noisy_or(p.strength for p in authority.current),
-              FORMER_AUTHORITY: noisy_or(p.strength for p in authority.former)}
+    # the authority paths' relations counted once: one relation reached through several chains of the
+    # counterparty's stakes, or one office's chain of command to several relations, is one fact (`combine`)
+    powers = {AUTHORITY: union_strength(authority.current, ctx.hop_decay),
+              FORMER_AUTHORITY: union_strength(authority.former, ctx.hop_decay)}
     ties = {kind: noisy_or(p.strength for p in by_kind[kind]) for kind in TIE_KINDS}
 
     def tie(kinds) -> float:
