@@ -41,7 +41,7 @@ def union_strength(paths: Sequence[Path], hop_decay: float) -> float:
     weights: dict[tuple, float] = {}
     terms = []
     for path in paths:
-        relations = []
+        hop_weights = []
         product = 1.0
         decaying = False
         for hop in path.hops:
@@ -50,41 +50,73 @@ def union_strength(paths: Sequence[Path], hop_decay: float) -> float:
                 if decaying:
                     weight *= hop_decay
                 decaying = True
-            key = (hop.rec.relation_id, hop.rec.event_id, hop.forward, weight)
-            weights[key] = weight
-            relations.append(key)
+            hop_weights.append(weight)
             product *= weight
-        own = min(1.0, path.strength / product) if product > 0 else 0.0
-        terms.append((frozenset(relations), own, path.strength))
-    counts = Counter(key for relations, _, _ in terms for key in relations)
+        if product <= 0:
+            continue
+        # What weighs the path beyond its hops is its first hop's: a former office's decayed exposure, which every
+        # path from that office shares (a review: two chains of stakes under one former office counted it twice).
+        # Rounded in the key only, so that float noise between paths never makes one office two.
+        extra = path.strength / product
+        if abs(extra - 1.0) > 1e-9:
+            hop_weights[0] *= extra
+        relations = []
+        for number, (hop, weight) in enumerate(zip(path.hops, hop_weights)):
+            key = (hop.rec.relation_id, hop.rec.event_id, hop.forward, round(weight, 12) if number == 0 else weight)
+            weights.setdefault(key, weight)
+            relations.append(key)
+        terms.append((frozenset(relations), path.strength))
+    counts = Counter(key for relations, _ in terms for key in relations)
     if all(count == 1 for count in counts.values()):
-        return noisy_or(strength for _, _, strength in terms)  # nothing shared: exactly as it always was
+        return noisy_or(strength for _, strength in terms)  # nothing shared: exactly as it always was
     steps = [_MAX_STEPS]
-    return _union([(relations, own) for relations, own, _ in terms], weights, steps)
+    return _union([relations for relations, _ in terms], weights, steps)
 
 
-def _union(terms: list[tuple[frozenset, float]], weights: dict[tuple, float], steps: list[int]) -> float:
-    """P(at least one term holds): a term holds when all its relations and its own factor do; relations are
-    independent events of the given weights, own factors independent of everything."""
-    terms = [(relations, own) for relations, own in terms if own > 0]
+def _union(terms: list[frozenset], weights: dict[tuple, float], steps: list[int]) -> float:
+    """P(at least one term holds): a term holds when all its relations do, relations being independent events of
+    the given weights. Terms that share no relation with each other, directly or through others, are independent
+    groups, combined by noisy-OR; within a group, conditioning on the relation most of its terms share."""
     if not terms:
         return 0.0
-    counts = Counter(key for relations, _ in terms for key in relations)
+    if any(not relations for relations in terms):
+        return 1.0
+    groups = _groups(terms)
+    if len(groups) > 1:
+        return noisy_or(_union(group, weights, steps) for group in groups)
+    counts = Counter(key for relations in terms for key in relations)
     shared = [key for key, count in counts.items() if count > 1]
     if not shared or steps[0] <= 0:
-        return noisy_or(own * _product(relations, weights) for relations, own in terms)
+        return noisy_or(_product(relations, weights) for relations in terms)
     steps[0] -= 1
-    # the relation most paths share (ties: the first in key order, so the result never depends on input order)
+    # the relation most terms share (ties: the first in key order, so the result never depends on input order)
     pivot = min(shared, key=lambda key: (-counts[key], key))
     weight = weights[pivot]
-    holds = [(relations - {pivot}, own) for relations, own in terms]
-    fails = [(relations, own) for relations, own in terms if pivot not in relations]
-    # a term left with no relation holds by its own factor alone, independently of the rest
-    certain = [own for relations, own in holds if not relations]
-    rest = [(relations, own) for relations, own in holds if relations]
-    held = 1.0 - (1.0 - noisy_or(certain)) * (1.0 - _union(rest, weights, steps)) if certain \
-        else _union(rest, weights, steps)
-    return weight * held + (1.0 - weight) * _union(fails, weights, steps)
+    holds = [relations - {pivot} for relations in terms]
+    fails = [relations for relations in terms if pivot not in relations]
+    return weight * _union(holds, weights, steps) + (1.0 - weight) * _union(fails, weights, steps)
+
+
+def _groups(terms: list[frozenset]) -> list[list[frozenset]]:
+    """The terms in groups that share relations (connected through shared relations), in a fixed order."""
+    parent = list(range(len(terms)))
+
+    def root(number: int) -> int:
+        while parent[number] != number:
+            parent[number] = parent[parent[number]]
+            number = parent[number]
+        return number
+
+    first_with: dict[tuple, int] = {}
+    for number, relations in enumerate(terms):
+        for key in relations:
+            other = first_with.setdefault(key, number)
+            if other != number:
+                parent[root(number)] = root(other)
+    grouped: dict[int, list[frozenset]] = {}
+    for number, relations in enumerate(terms):
+        grouped.setdefault(root(number), []).append(relations)
+    return sorted(grouped.values(), key=lambda group: min(min(relations) for relations in group))
 
 
 def _product(relations: frozenset, weights: dict[tuple, float]) -> float:
