@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from schemas.vocabulary import EntitySchema
+from scoring.combine import union_strength
 from scoring.graph import records
 from scoring.ownership import stake_of
 from scoring.paths import (
@@ -63,8 +64,13 @@ class Reach:
 
 @dataclass(frozen=True, slots=True)
 class ActorAuthority:
-    current: tuple[Path, ...]  # strongest first
+    current: tuple[Path, ...]  # strongest first, the `max_paths` strongest
     former: tuple[Path, ...]
+    # the power over the counterparty from all the paths found, not only those kept (`combine.union_strength`:
+    # keeping the strongest of paths that share relations could drop a weaker one that adds more, so that one
+    # path fewer raised the power)
+    power: float = 0.0
+    former_power: float = 0.0
 
 
 def reach(person: str, ctx: SearchContext) -> Reach:
@@ -177,7 +183,10 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
         held = {authority_hop(path).rec.relation_id for path in current}
         former = [path for path in former if authority_hop(path).rec.relation_id not in held]
     keep = cfg.authority.max_paths
-    return ActorAuthority(current=tuple(ranked(current)[:keep]), former=tuple(ranked(former)[:keep]))
+    current, former = ranked(current), ranked(former)
+    return ActorAuthority(current=tuple(current[:keep]), former=tuple(former[:keep]),
+                          power=union_strength(current, ctx.hop_decay),
+                          former_power=union_strength(former, ctx.hop_decay))
 
 
 def authority_hop(path: Path) -> Hop | None:

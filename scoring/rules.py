@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from schemas.outputs import Band
 from scoring.authority import ActorAuthority, authority_hop
-from scoring.combine import noisy_or, union_strength
+from scoring.combine import noisy_or
 from scoring.exposure import ExposureSet
 from scoring.group import Group
 from scoring.paths import (
@@ -217,9 +217,9 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
     paths = tie_paths(actor, exposure, grp, ctx)
     by_kind = {kind: [p for p in paths if p.kind == kind][:cap] for kind in TIE_KINDS}
     # the authority paths' relations counted once: one relation reached through several chains of the
-    # counterparty's stakes, or one office's chain of command to several relations, is one fact (`combine`)
-    powers = {AUTHORITY: union_strength(authority.current, ctx.hop_decay),
-              FORMER_AUTHORITY: union_strength(authority.former, ctx.hop_decay)}
+    # counterparty's stakes, or one office's chain of command to several relations, is one fact (`combine`),
+    # over all the paths found (`ActorAuthority.power`)
+    powers = {AUTHORITY: authority.power, FORMER_AUTHORITY: authority.former_power}
     ties = {kind: noisy_or(p.strength for p in by_kind[kind]) for kind in TIE_KINDS}
 
     def tie(kinds) -> float:
