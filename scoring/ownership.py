@@ -251,6 +251,15 @@ def _holds_at(since, until, moment) -> bool:
     return (since is None or since <= moment) and (until is None or moment < until or since == until == moment)
 
 
+def stake_on(holding: Holding, day) -> float:
+    """What a holding's chains hold together on `day` (inclusive dates), at most 1: its `stake` is the most they
+    held at one moment, which may have been before (a stake cut from 60% to 10% is a 60% holding until the cut)."""
+    if holding.spans is None:
+        return holding.stake
+    return min(1.0, math.fsum(value for value, since, until in holding.spans
+                              if (since is None or since <= day) and (until is None or day <= until)))
+
+
 def stake_at_once(holdings: list[Holding]) -> float:
     """What several owners' holdings of one entity add up to (related parties: `exposure`), at most 1: where a
     chain of one of them ended, the most they held together at one moment (a spouse's 15% sold in 2021 and a son's
@@ -332,9 +341,11 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset,
 
     day = ctx.day
 
-    # chains through a node pair several facts join (`_holding_alternatives`): (nodes of the chain) -> (rank of its
-    # facts, value, assumed, chain), the best ranked combination of facts for each sequence of nodes
-    chosen: dict[tuple, tuple] = {}
+    # chains through a node pair several facts join (`_holding_alternatives`): (nodes of the chain) -> every
+    # combination of facts that coexists, as (rank of its facts, value, assumed, chain, since, until): the best
+    # ranked counts, and where facts followed one another (a 30% stake cut to 10%), the earlier states too, each
+    # for its own span (`_states`)
+    chosen: dict[tuple, list] = {}
     trail = [start]  # the nodes of the current chain, in walk order
 
     def visit(node: str, chain: Chain, value: float, assumed: bool, depth: int, since, until, choice) -> None:
@@ -423,9 +434,10 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset,
                     # a chain through a node pair several facts join: of the chains along the same nodes (one per
                     # combination of those facts that coexists), only the best ranked counts (`_holding_alternatives`)
                     key = (*trail, neighbour)
-                    best = chosen.get(key)
-                    if best is None or now_choice < best[0]:
-                        chosen[key] = (now_choice, chain_value, now_assumed, longer, now_since, now_until)
+                    candidates = chosen.get(key)
+                    if candidates is None:
+                        chosen[key] = candidates = []
+                    candidates.append((now_choice, chain_value, now_assumed, longer, now_since, now_until))
                 else:  # `_record`, inlined (the walk's innermost path)
                     held = found.get(neighbour)
                     if held is None:
@@ -457,12 +469,17 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset,
         visit(start, (), 1.0, False, 0, None, None, ())
     finally:
         del visit  # a recursive closure refers to itself: unbound, its walk is freed now, not by the cycle collector
-    for key, (_, chain_value, now_assumed, longer, since, until) in chosen.items():
-        _record(found, key[-1], chain_value, now_assumed, longer, with_chains, (since, until) if dated else None)
+    earlier = False  # some sequence of nodes had earlier states of its holding (only a dated walk takes them)
+    for key, candidates in chosen.items():
+        states = _states(candidates)
+        for _, chain_value, now_assumed, longer, since, until in (states if dated else states[:1]):
+            _record(found, key[-1], chain_value, now_assumed, longer, with_chains, (since, until) if dated else None)
+        _, _, _, _, since, until = states[0]
         if until is not None:
             ending[key[-1]] = (since, until)
-    if ending and not dated:
-        if any(len(found[node][0]) > 1 for node in ending):
+        earlier = earlier or len(states) > 1
+    if (ending or earlier) and not dated:
+        if earlier or any(len(found[node][0]) > 1 for node in ending):
             # chains to one node of which one ends: walked again with their spans, the same reads (and visits) again
             spent = reads.visits - visits
             found, met_control = _walk(start, ctx, forward, types, with_chains, True)
@@ -471,6 +488,32 @@ def _walk(start: str, ctx: SearchContext, forward: bool, types: frozenset,
             for node, span in ending.items():
                 found[node][3] = [span]
     return found, met_control
+
+
+def _states(candidates: list[tuple]) -> list[tuple]:
+    """Of the combinations of facts along one sequence of nodes (`_walk`'s candidates), the best ranked first
+    (`_holding_alternatives`), then, best ranked first, each that never held at the same time as one taken: the
+    successive states of one holding (a stake cut from 30% to 10% is a 30% holding until the cut, which a current
+    10% alone hid: a review). Facts that held at once (a stake and the control it carries) stay one view."""
+    if len(candidates) > 1:
+        candidates.sort(key=_rank_of)
+    taken = [candidates[0]]
+    for candidate in candidates[1:]:
+        since, until = candidate[4], candidate[5]
+        if all(_apart(since, until, other[4], other[5]) for other in taken):
+            taken.append(candidate)
+    return taken
+
+
+def _rank_of(candidate: tuple) -> tuple:
+    return candidate[0]
+
+
+def _apart(since, until, other_since, other_until) -> bool:
+    """Whether two spans never hold at one moment (`_holds_at`: an end is excluded, so one that ends on the day
+    the other begins is apart)."""
+    return (until is not None and other_since is not None and until <= other_since) or \
+        (other_until is not None and since is not None and other_until <= since)
 
 
 def _record(found: dict[str, list], node: str, value: float, assumed: bool, chain: Chain | None,

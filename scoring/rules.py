@@ -49,13 +49,13 @@ from scoring.registry import AGGRAVATING, KIND_PRIORITY, PRIMARY, PRIMARY_KINDS,
 from scoring.search import SearchContext
 from scoring.semantics import CONTROL_TYPES, LAYER_OF, MARKET_TYPES, TIE_LAYERS, TIE_TYPES, Layer
 
-# When two decompositions give the same relation sequence, the path counts once, under the most urgent kind; where
-# both are made of the very same relations, as the stronger (of equally strong ones the most urgent kind). A
-# holding's chain is also a commercial tie through its last stake, never stronger than the chain while the holding
-# holds; a former holding's chain decays, and once weaker than the tie its stake still held is, counts as that tie:
-# its weight never falls below the tie's. Other relations between the same entities (a control beside a stake) are
-# one holding (`_alternatives_key`), and the more urgent kind keeps it whatever their weights (a review: a stronger
-# ended stake beside an ended control took the ownership rule away).
+# When two decompositions give the same relation sequence, or relations of one holding between the same entities
+# (`_alternatives_key`), the path counts once: under the most urgent kind, with the hops of the stronger (of equally
+# strong ones the most urgent kind's). A holding's chain is also a commercial tie through its last stake, never
+# stronger than the chain while the holding holds; a former holding's chain decays, and once weaker than the tie a
+# stake still held is, the tie's weight counts: a holding never weighs less than any of its relations would alone,
+# and one more relation of it never takes its rule away (a review: a stronger ended stake beside an ended control
+# made the path commercial, and the ownership rule went).
 _KIND_PRIORITY = KIND_PRIORITY
 
 
@@ -81,10 +81,6 @@ class Assessment:
     commercial_paths: tuple[Path, ...]  # shown: ownership, commercial and lobby paths
 
 
-def _same_relations(hops: Chain, others: Chain) -> bool:
-    return all(hop.rec is other.rec for hop, other in zip(hops, others))
-
-
 def _asset_part(relation_type) -> str:
     """The part a relation to a token or security gives its source: issuer, market or holder."""
     return "issuer" if relation_type in CONTROL_TYPES else "market" if relation_type in MARKET_TYPES else "holder"
@@ -108,14 +104,19 @@ def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext)
             return
         key = _alternatives_key(hops)
         held = best.get(key)
-        if held is not None and ((-strength, _KIND_PRIORITY[kind]) >= (-held.strength, _KIND_PRIORITY[held.kind])
-                                 if _same_relations(hops, held.hops)
-                                 else (_KIND_PRIORITY[kind], -strength) >= (_KIND_PRIORITY[held.kind], -held.strength)):
-            return
+        stronger = urgent = True
+        if held is not None:
+            stronger = (-strength, _KIND_PRIORITY[kind]) < (-held.strength, _KIND_PRIORITY[held.kind])
+            urgent = _KIND_PRIORITY[kind] < _KIND_PRIORITY[held.kind]
+            if not stronger and not urgent:
+                return
         nodes = chain_nodes(actor, hops)
         if len(set(nodes)) != len(nodes):  # (`Path.is_simple`)
             return
-        best[key] = Path(kind, actor, hops, strength, _joint_note(hops, joint, ctx))
+        if stronger:
+            best[key] = Path(kind if urgent else held.kind, actor, hops, strength, _joint_note(hops, joint, ctx))
+        else:  # a more urgent kind of the same holding, weaker: the stronger's hops, under this kind
+            best[key] = Path(kind, actor, held.hops, held.strength, held.note)
 
     members, group_members = exposure.members, grp.members
     for shared in sorted(m for m in group_members if m in members):

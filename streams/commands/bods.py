@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from schemas.bods import ComputedStake, bods_from_stakes
     from schemas.vocabulary import RelationType
     from scoring import Engine
+    from scoring.ownership import stake_on
     from streams.config import load_scoring_config
 
     if (refused := refuse_unusable_input(args.file, "export-bods")) is not None:
@@ -65,8 +66,10 @@ def run(args: argparse.Namespace) -> int:
     for owner in sorted(owners):
         for owned, holding in sorted(engine.stakes(owner, day).items()):
             chains = [tuple([owner] + [_end(hop) for hop in chain]) for chain in holding.chains]
-            if any(len(chain) > 2 for chain in chains):  # reached through at least one intermediate entity
-                stakes.append(ComputedStake(refs[owner], refs[owned], holding.stake, tuple(chains), holding.assumed))
+            # the stake on the day the statements are as of (a holding's `stake` is the most it ever held at once)
+            share = holding.stake if day is None else stake_on(holding, day)
+            if share > 0 and any(len(chain) > 2 for chain in chains):  # through at least one intermediate entity
+                stakes.append(ComputedStake(refs[owner], refs[owned], share, tuple(chains), holding.assumed))
     statements = list(bods_from_stakes(stakes, config.ownership.rule, day or dt.date.min))
     json.dump(statements, sys.stdout, ensure_ascii=False, indent=1)
     sys.stdout.write("\n")

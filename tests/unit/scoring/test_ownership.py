@@ -9,7 +9,7 @@ import pytest
 from scoring.config import ScoringConfig
 from scoring.dependencies import Reads
 from scoring.graph import TemporalGraph
-from scoring.ownership import effective_stakes, holdings, owners
+from scoring.ownership import effective_stakes, holdings, owners, stake_on, stakes
 from scoring.search import SearchContext
 
 DAY = dt.date(2025, 6, 1)
@@ -98,9 +98,11 @@ def test_a_holding_stated_for_two_periods_counts_once(make, rule):
     ctx = dated(make, ("a", "b", 15, "2015-01-01", "2022-06-30"), ("a", "b", 15, "2022-07-01", None), rule=rule)
     assert stakes_of(ctx, "a") == {"b": 0.15}
     assert "b" not in holdings("a", ctx) and "a" not in owners("b", ctx)
-    # sold down from 60% to 10%: the stake on the date is 10%, not 70%
+    # sold down from 60% to 10%: not 70%; the most held at one moment is 60% (a former holding: its paths decay
+    # from the cut), what is held on the date 10%
     ctx = dated(make, ("a", "b", 60, "2015-01-01", "2025-01-31"), ("a", "b", 10, "2025-02-01", None), rule=rule)
-    assert stakes_of(ctx, "a") == {"b": 0.1}
+    assert stakes_of(ctx, "a") == {"b": 0.6}
+    assert stake_on(stakes("a", ctx)["b"], DAY) == 0.1
     # both ended: the last state of the holding counts (decaying as an ended tie does), not their sum
     ctx = dated(make, ("a", "b", 20, "2015-01-01", "2022-12-31"), ("a", "b", 20, "2023-02-01", "2024-12-31"),
                 rule=rule)
