@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from schemas.vocabulary import CLOSE_ASSOCIATE_TOPICS, POLITICAL_TOPICS, EntitySchema
 from scoring.ownership import (Holding, as_ended_with, effective_stakes, former_period_of, held_at, holdings,
-                               owners, stake_at_once, stakes)
+                               owners, stake_at_once, stake_on, stakes)
 from scoring.paths import Chain, Hop, chain_nodes, command_strength, percent_text, strongest
 from scoring.records import pickled_as_values
 from scoring.search import SearchContext, Ties, commercial_ties
@@ -112,17 +112,21 @@ def exposure_set(actor: str, ctx: SearchContext) -> ExposureSet:
         del close  # a recursive closure refers to itself: unbound, its walk is freed now, not by the cycle collector
 
     members: dict[str, list[Chain]] = {}
+    held_alone: set[str] = set()  # what one of the roots holds at the threshold on the day (not only before)
+    threshold = ctx.config.ownership.threshold - 1e-12
     for root in sorted(roots):
         root_chains = strongest(roots[root], decay, keep)
         members.setdefault(root, []).extend(root_chains)
         for held, holding in sorted(held_by(root, ctx).items()):
+            if holding.spans is None or former_period_of([holding], ctx.day, threshold) is None:
+                held_alone.add(held)
             for root_chain in root_chains:
                 for chain in holding.chains:
                     combined = root_chain + chain
                     nodes = chain_nodes(actor, combined)
                     if len(set(nodes)) == len(nodes):
                         members.setdefault(held, []).append(combined)
-    joint = _joint_holdings(roots, members, ctx)
+    joint = _joint_holdings(roots, held_alone, ctx)
     for held, (_, shares, former) in joint.items():
         # the parts, each as its holder's chains: actor -> related party -> ... -> the jointly held entity; of a
         # holding they met together only before, the chains that made it then, each decaying from its end as one
@@ -143,27 +147,39 @@ def exposure_set(actor: str, ctx: SearchContext) -> ExposureSet:
     final = {m: strongest(chains, decay, keep) for m, chains in members.items() if chains}
     # each part with whether its stake is assumed (no percentage given, somewhere on its chains): the sum of parts
     # assumed is at most what they hold together, as each part is (`rules._joint_note`)
-    aggregates = {held: (total, tuple((holder, h.stake, h.assumed) for holder, h in shares),
-                         None if former is None else former[1])
-                  for held, (total, shares, former) in joint.items()}
+    aggregates = {held: _aggregate(total, shares, former, ctx.day) for held, (total, shares, former) in joint.items()}
     return ExposureSet(actor, final, apparatus(actor, ctx), commercial_ties(final, ctx), aggregates)
 
 
-def _joint_holdings(roots: dict[str, list[Chain]], members: dict[str, list[Chain]],
+def _aggregate(total: float, shares: list[tuple[str, Holding]], former: tuple | None, day) -> tuple:
+    """(total, ((holder, stake, assumed), ...), end or None) as explanations show a family interest: one held on
+    the day with what each holds on the day (a part's `stake` is the most it held at one moment: a spouse's 30% cut
+    to 15% read "hold 50% together: Spouse 30%"), one met only before with the most they held together and when
+    it ended."""
+    if former is not None:
+        return total, tuple((holder, h.stake, h.assumed) for holder, h in shares), former[1]
+    parts = tuple((holder, stake_on(h, day), h.assumed) for holder, h in shares)
+    return min(1.0, math.fsum(stake for _, stake, _ in parts)), parts, None
+
+
+def _joint_holdings(roots: dict[str, list[Chain]], held_alone: set[str],
                     ctx: SearchContext) -> dict[str, tuple[float, list[tuple[str, Holding]], tuple | None]]:
     """Related parties aggregate: entities the actor and his relatives and associates (the roots) own together at
     or above the ownership threshold though none of them does alone (EU AMLR Art. 52 and the related-party rules
     banks apply; US IRC 318 family attribution): a spouse's 15% and a son's 15% are a 30% family interest, where
     they held them at the same time (a spouse's 15% sold in 2021 and a son's 15% bought in 2024 are not: where a
     part's chain ended, `ownership.stake_at_once`). entity -> (what they hold together, ((holder, its effective
-    stake), ...) in holder order, `ownership.former_period` of a holding they met together only before or None)."""
+    stake), ...) in holder order, `ownership.former_period` of a holding they met together only before or None).
+    `held_alone`: what one of them holds at the threshold on the day; one that one of them held only before (a
+    former holding, decaying) may be a family interest now (a review: a spouse's 30% cut to 15% beside a son's
+    20% hid their 35% until the 30% left the look-back)."""
     threshold = ctx.config.ownership.threshold - 1e-12
     shares: dict[str, list[tuple[str, Holding]]] = {}
     if len(roots) < 2:
         return {}
     for root in sorted(roots):
         for held, holding in sorted(stakes_of(root, ctx).items()):
-            if held not in members and held not in roots and holding.stake > 0:
+            if held not in held_alone and held not in roots and holding.stake > 0:
                 shares.setdefault(held, []).append((root, holding))
     joint = {}
     dated: dict[str, dict[str, Holding]] = {}  # root -> its stakes with the spans of their chains, where needed

@@ -252,12 +252,12 @@ def _holds_at(since, until, moment) -> bool:
 
 
 def stake_on(holding: Holding, day) -> float:
-    """What a holding's chains hold together on `day` (inclusive dates), at most 1: its `stake` is the most they
-    held at one moment, which may have been before (a stake cut from 60% to 10% is a 60% holding until the cut)."""
+    """What a holding's chains hold together at `day`, as the sums at one moment read it (`_holds_at`: an end is
+    excluded, so a holding moved to a holding company that day is not counted twice), at most 1: its `stake` is
+    the most they held at one moment, which may have been before (a stake cut from 60% to 10%)."""
     if holding.spans is None:
         return holding.stake
-    return min(1.0, math.fsum(value for value, since, until in holding.spans
-                              if (since is None or since <= day) and (until is None or day <= until)))
+    return min(1.0, math.fsum(value for value, since, until in holding.spans if _holds_at(since, until, day)))
 
 
 def stake_at_once(holdings: list[Holding]) -> float:

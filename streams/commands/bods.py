@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from schemas.bods import ComputedStake, bods_from_stakes
     from schemas.vocabulary import RelationType
     from scoring import Engine
-    from scoring.ownership import stake_on
+    from scoring.ownership import held_at, stake_on
     from streams.config import load_scoring_config
 
     if (refused := refuse_unusable_input(args.file, "export-bods")) is not None:
@@ -65,7 +65,10 @@ def run(args: argparse.Namespace) -> int:
     stakes = []
     for owner in sorted(owners):
         for owned, holding in sorted(engine.stakes(owner, day).items()):
-            chains = [tuple([owner] + [_end(hop) for hop in chain]) for chain in holding.chains]
+            # the chains that hold on the day, each sequence of entities once (earlier states of a holding are
+            # chains along the same entities)
+            chains = list(dict.fromkeys(tuple([owner] + [_end(hop) for hop in chain]) for chain in holding.chains
+                                        if day is None or holding.spans is None or held_at(chain, day)))
             # the stake on the day the statements are as of (a holding's `stake` is the most it ever held at once)
             share = holding.stake if day is None else stake_on(holding, day)
             if share > 0 and any(len(chain) > 2 for chain in chains):  # through at least one intermediate entity

@@ -412,3 +412,19 @@ def test_a_stake_cut_below_the_threshold_is_a_former_holding_as_a_stake_sold_is(
     cut, sold = scored(True), scored(False)
     assert cut.rules == sold.rules == ("COI-AUTH-OWNERSHIP",)
     assert cut.score >= sold.score
+
+
+def test_a_relatives_former_holding_does_not_hide_the_family_interest_held_now(make):
+    """The spouse held 30% of the bank until 2020 and 15% since, the son 20%: 35% together now. Her 30% made the
+    bank her former holding, which kept the family sum from being formed: 0.499, then 0.9 again once the 30% left
+    the look-back, with nothing new (a review). The note gives what each holds now."""
+    engine = _minister_and_son(make, make("family", "spouse", "minister"),
+                               make("ownership", "spouse", "bank", percentage=30, start="2015-01-01",
+                                    end="2020-12-31", relation_id="spouse-before"),
+                               make("ownership", "spouse", "bank", percentage=15, start="2021-01-01",
+                                    relation_id="spouse-now"),
+                               make("ownership", "son", "bank", percentage=20, start="2015-01-01", observed_at=NOW))
+    score = engine.score("minister", "bank")
+    assert score.score == 0.9 and score.rules[0] == "COI-AUTH-OWNERSHIP"
+    assert any("related parties hold 35% of Big Bank together: Son 20% + Spouse 15%" in p.text
+               for p in score.commercial_paths)
