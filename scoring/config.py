@@ -125,7 +125,9 @@ def _forms(word: str) -> set[str]:
     """A word with its form without a chair-person ending and, for a plural, its singular's ("Vicepresidents",
     "heads of unit")."""
     forms = {word, _without_ending(word)}
-    if word.endswith("s") and len(word) > 3:
+    if word.endswith("ies") and len(word) > 4:  # deputies
+        forms.add(word[:-3] + "y")
+    elif word.endswith("s") and len(word) > 3:
         forms.update((word[:-1], _without_ending(word[:-1])))
     return forms
 

@@ -40,6 +40,9 @@ class Holding:
     # where a chain ended (or ends): every chain's (value, since, until), so that holdings of several owners add up
     # only where they coexisted too (`stake_at_once`, related parties); None where no chain ends (most)
     spans: tuple[tuple[float, object, object], ...] | None = None
+    # a holding met at the threshold only before the day: when it ended (`former_period`); None for one held on the
+    # day, or below the threshold (what changes on the day it ends, so that its readers are recomputed then)
+    ended: object = None
 
 
 class StakesAlone(dict):
@@ -142,26 +145,25 @@ def _holdings(walked: dict, met_control: bool, ctx: SearchContext, threshold: fl
     for node, (values, assumed, chains, spans) in walked.items():
         stake = min(1.0, math.fsum(values)) if spans is None else _at_once(values, spans)
         if stake >= threshold:
+            ended = None
             if spans is not None and chains is not None and threshold > 0:
-                chains = _former_chains(values, chains, spans, ctx, threshold) or chains
+                period = former_period(values, spans, ctx.day, threshold)
+                if period is not None:
+                    ended = period[1]
+                    chains = _former_chains(chains, period, ctx)
             dated = spans is not None and any(since is not None or until is not None for since, until in spans)
             result[node] = Holding(stake, assumed, strongest(chains, ctx.hop_decay, keep),
                                    tuple((value, since, until) for value, (since, until) in zip(values, spans))
-                                   if dated else None)
+                                   if dated else None, ended)
     return result
 
 
-def _former_chains(values: list[float], chains: list, spans: list[tuple], ctx: SearchContext,
-                   threshold: float) -> list:
+def _former_chains(chains: list, period: tuple, ctx: SearchContext) -> list:
     """Of a holding that met the threshold only before the day (its chains that hold on the day add up to less),
     the chains that made it the last time they met the threshold together, each weighed as if it had ended with
     the holding (`as_ended_with`): its paths decay from when the holding ended, whether a chain of it is still held
     or was sold later (selling it later must not bring the former holding back at full strength, and ending a stake
-    still held must not make the holding weigh more than it did). Empty for a holding that meets the threshold on
-    the day."""
-    period = former_period(values, spans, ctx.day, threshold)
-    if period is None:
-        return []
+    still held must not make the holding weigh more than it did). `period`: `former_period` of its chains."""
     _, end, last = period
     return [as_ended_with(chains[number], end, ctx) for number in last]
 

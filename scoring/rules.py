@@ -50,12 +50,13 @@ from scoring.search import SearchContext
 from scoring.semantics import CONTROL_TYPES, LAYER_OF, MARKET_TYPES, TIE_LAYERS, TIE_TYPES, Layer
 
 # When two decompositions give the same relation sequence, or relations of one holding between the same entities
-# (`_alternatives_key`), the path counts once: under the most urgent kind, with the hops of the stronger (of equally
-# strong ones the most urgent kind's). A holding's chain is also a commercial tie through its last stake, never
-# stronger than the chain while the holding holds; a former holding's chain decays, and once weaker than the tie a
-# stake still held is, the tie's weight counts: a holding never weighs less than any of its relations would alone,
-# and one more relation of it never takes its rule away (a review: a stronger ended stake beside an ended control
-# made the path commercial, and the ownership rule went).
+# (`_alternatives_key`), the path counts once. Of the very same relations, the stronger counts under its own kind: a
+# holding's chain is also a commercial tie through its last stake, never stronger than the chain while the holding
+# holds; a former holding's chain decays, and once weaker than the tie a stake still held is, counts as that tie (a
+# review: under the ownership kind, beside a stake the ownership rule already counted in full, the tie added
+# nothing and the score fell). Of other relations of one holding (a stake beside the control it carries), the most
+# urgent kind keeps the path, with the strongest's hops: one more relation of a holding never takes its rule away
+# (a review: a stronger ended stake beside an ended control made the path commercial, and the ownership rule went).
 _KIND_PRIORITY = KIND_PRIORITY
 
 
@@ -79,6 +80,10 @@ class Assessment:
     rule_scores: tuple[tuple[str, float], ...]
     authority_paths: tuple[Path, ...]  # shown, strongest first
     commercial_paths: tuple[Path, ...]  # shown: ownership, commercial and lobby paths
+
+
+def _same_relations(hops: Chain, others: Chain) -> bool:
+    return all(hop.rec is other.rec for hop, other in zip(hops, others))
 
 
 def _asset_part(relation_type) -> str:
@@ -107,14 +112,17 @@ def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext)
         stronger = urgent = True
         if held is not None:
             stronger = (-strength, _KIND_PRIORITY[kind]) < (-held.strength, _KIND_PRIORITY[held.kind])
-            urgent = _KIND_PRIORITY[kind] < _KIND_PRIORITY[held.kind]
+            # the very same relations: the stronger counts, under its own kind (a former holding's decayed chain
+            # is the tie its stake still is); other relations of one holding: under the most urgent kind
+            urgent = _KIND_PRIORITY[kind] < _KIND_PRIORITY[held.kind] and not _same_relations(hops, held.hops)
             if not stronger and not urgent:
                 return
         nodes = chain_nodes(actor, hops)
         if len(set(nodes)) != len(nodes):  # (`Path.is_simple`)
             return
         if stronger:
-            best[key] = Path(kind if urgent else held.kind, actor, hops, strength, _joint_note(hops, joint, ctx))
+            keep = kind if urgent or _same_relations(hops, held.hops) else held.kind
+            best[key] = Path(keep, actor, hops, strength, _joint_note(hops, joint, ctx))
         else:  # a more urgent kind of the same holding, weaker: the stronger's hops, under this kind
             best[key] = Path(kind, actor, held.hops, held.strength, held.note)
 

@@ -226,7 +226,7 @@ def test_a_seat_shows_the_role_that_weighs_it_whatever_other_sources_say(make):
     ("Vice-Chair", 0.8), ("vice chairman", 0.8), ("Deputy Chairperson of the Management Board", 0.8),
     ("Vicepresident", 0.8), ("vicechairman", 0.8),  # two role words written as one
     ("Vicepresidents", 0.8), ("Cochair", 1.0), ("cochairwoman", 1.0), ("Heads of Unit", 1.0),  # (a review)
-    ("Cochairs", 1.0), ("coordinator", 0.5), ("Corporate Secretary", 0.5), ("chaos", 0.5),
+    ("Cochairs", 1.0), ("coordinator", 0.5), ("Corporate Secretary", 0.5), ("chaos", 0.5), ("Deputies", 0.8),
     # a role word inside another word, or naming who appointed the member, is not the member's role (a review:
     # each of these read as a chair's or a vice's weight)
     ("member, appointed by the President", 0.5), ("member (presidential appointee)", 0.5),

@@ -428,3 +428,48 @@ def test_a_relatives_former_holding_does_not_hide_the_family_interest_held_now(m
     assert score.score == 0.9 and score.rules[0] == "COI-AUTH-OWNERSHIP"
     assert any("related parties hold 35% of Big Bank together: Son 20% + Spouse 15%" in p.text
                for p in score.commercial_paths)
+
+
+def test_a_relatives_ended_stake_does_not_move_a_tie_the_ownership_rule_already_counts(make):
+    """The son holds 30% of the bank and held 60% of a company holding 40% of it until 2020; the spouse holds 20%
+    of that company. The spouse's stake counted under the ownership rule (a former family interest's chain, with
+    the tie's weight), which the son's 30% already filled: 0.903, then 0.929 a quarter later with nothing new, and
+    0.929 without the son's ended stake (a review). Of the very same relations, the stronger counts, as the tie."""
+    def scored(now: str, ended: bool):
+        events = [make("family", "spouse", "minister"), make("ownership", "son", "bank", percentage=30),
+                  make("ownership", "holdco", "bank", percentage=40),
+                  make("ownership", "spouse", "holdco", percentage=20)]
+        if ended:
+            events.append(make("ownership", "son", "holdco", percentage=60, end="2020-06-30"))
+        events.append(make("partners_with", "nobody", "builder", observed_at=now))
+        return _minister_and_son(make, *events).score("minister", "bank").score
+    alone = scored("2025-06-01T00:00:00Z", False)
+    assert scored("2025-06-01T00:00:00Z", True) >= scored("2025-09-01T00:00:00Z", True) >= alone
+
+
+def test_a_relatives_sold_holding_is_no_family_interest_of_the_past(make):
+    """The spouse held all of the bank until March; the son holds 5% of a company holding 20% of it. She held it
+    alone: her former holding, and no "related parties held 100% together: Son 1% + Spouse 100%" at full strength
+    beside it, which the live engine and a rebuild also disagreed on (a review)."""
+    engine = _minister_and_son(make, make("family", "spouse", "minister"),
+                               make("ownership", "son", "holdco", percentage=5),
+                               make("ownership", "holdco", "bank", percentage=20),
+                               make("ownership", "spouse", "bank", percentage=100, end="2025-03-31"),
+                               make("partners_with", "nobody", "builder", observed_at=NOW))
+    assert not any("related parties" in p.text for p in engine.score("minister", "bank").commercial_paths)
+
+
+def test_the_day_one_relatives_holding_ends_the_others_family_interest_is_formed_live_as_in_a_rebuild(make):
+    """The spouse held 30% alone until March; a son and a daughter hold 15% each. The day after her stake ended,
+    the rebuild found the children's 30% family interest and the live engine did not (a review: whether a holding
+    was still held was read from the day, and nothing it read changed that day)."""
+    daughter = ("daughter", "Person", "Daughter", ())
+    engine = _minister_and_son(make, make("family", "spouse", "minister"), make("family", daughter, "minister"),
+                               make("ownership", "son", "bank", percentage=15),
+                               make("ownership", daughter, "bank", percentage=15),
+                               make("ownership", "spouse", "bank", percentage=30, end="2025-03-31",
+                                    observed_at="2025-03-01T00:00:00Z"))
+    engine.apply(make("partners_with", "nobody", "builder", observed_at="2025-04-02T00:00:00Z"))
+    assert incremental_state(engine) == full_state(engine)
+    assert any("related parties hold 30% of Big Bank together" in p.text
+               for p in engine.score("minister", "bank").commercial_paths)
