@@ -113,19 +113,22 @@ def exposure_set(actor: str, ctx: SearchContext) -> ExposureSet:
 
     members: dict[str, list[Chain]] = {}
     held_alone: set[str] = set()  # what one of the roots holds at the threshold on the day (not only before)
+    ended_alone: dict[str, object] = {}  # what one of them held at the threshold only before: until when, at latest
     for root in sorted(roots):
         root_chains = strongest(roots[root], decay, keep)
         members.setdefault(root, []).extend(root_chains)
         for held, holding in sorted(held_by(root, ctx).items()):
             if holding.ended is None:
                 held_alone.add(held)
+            elif held not in ended_alone or ended_alone[held] < holding.ended:
+                ended_alone[held] = holding.ended
             for root_chain in root_chains:
                 for chain in holding.chains:
                     combined = root_chain + chain
                     nodes = chain_nodes(actor, combined)
                     if len(set(nodes)) == len(nodes):
                         members.setdefault(held, []).append(combined)
-    joint = _joint_holdings(roots, held_alone, set(members), ctx)
+    joint = _joint_holdings(roots, held_alone, ended_alone, ctx)
     for held, (_, shares, former) in joint.items():
         # the parts, each as its holder's chains: actor -> related party -> ... -> the jointly held entity; of a
         # holding they met together only before, the chains that made it then, each decaying from its end as one
@@ -161,7 +164,7 @@ def _aggregate(total: float, shares: list[tuple[str, Holding]], former: tuple | 
     return min(1.0, math.fsum(stake for _, stake, _ in parts)), parts, None
 
 
-def _joint_holdings(roots: dict[str, list[Chain]], held_alone: set[str], held_before: set[str],
+def _joint_holdings(roots: dict[str, list[Chain]], held_alone: set[str], ended_alone: dict[str, object],
                     ctx: SearchContext) -> dict[str, tuple[float, list[tuple[str, Holding]], tuple | None]]:
     """Related parties aggregate: entities the actor and his relatives and associates (the roots) own together at
     or above the ownership threshold though none of them does alone (EU AMLR Art. 52 and the related-party rules
@@ -198,9 +201,10 @@ def _joint_holdings(roots: dict[str, list[Chain]], held_alone: set[str], held_be
             if total < threshold:
                 continue
             former = former_period_of([h for _, h in parts], ctx.day, threshold)
-            if former is not None and held in held_before:
-                # one of them held it alone before (a member, decaying as his former holding): no family interest
-                # of the past beside it (a review: a spouse's 100% sold read "held 100% together: Son 1% + ...")
+            if former is not None and held in ended_alone and ended_alone[held] >= former[1]:
+                # one of them held it alone until they stopped holding it together (his former holding, decaying
+                # from then): no family interest of the past beside it (a review: a spouse's 100% sold read "held
+                # 100% together: Son 1% + Spouse 100%"); one that outlasted his own holding is theirs
                 continue
         else:
             total, former = min(1.0, math.fsum(h.stake for _, h in parts)), None
