@@ -473,3 +473,24 @@ def test_the_day_one_relatives_holding_ends_the_others_family_interest_is_formed
     assert incremental_state(engine) == full_state(engine)
     assert any("related parties hold 30% of Big Bank together" in p.text
                for p in engine.score("minister", "bank").commercial_paths)
+
+
+def test_a_family_interest_that_outlasted_a_relatives_own_holding_counts_from_the_start(make):
+    """The son held the bank himself until 2021 (25% and 15%, and 40% of a holding company for one day); then
+    30% of the holding company and the spouse's 15% made a family interest until 2023. Skipped while his own
+    former holding lasted, it appeared when that left the look-back: 0.536 rose to 0.658 with nothing new (a
+    monotonicity fuzzer's seed). It is theirs from the start now, and the score only falls."""
+    def scored(now: str) -> float:
+        return _minister_and_son(
+            make, make("family", "spouse", "minister"), make("partners_with", "minister", "tycoon"),
+            make("ownership", "son", "bank", percentage=25, end="2024-12-31", relation_id="o0"),
+            make("ownership", "son", "holdco", percentage=40, start="2021-06-30", end="2021-06-30", relation_id="o1"),
+            make("ownership", "holdco", "bank", percentage=25, relation_id="o2"),
+            make("ownership", "son", "holdco", percentage=30, start="2021-07-01", end="2023-06-30",
+                 relation_id="o3"),
+            make("ownership", "spouse", "bank", percentage=15, start="2021-07-01", end="2023-06-30",
+                 relation_id="o4"),
+            make("ownership", "son", "bank", percentage=15, end="2025-03-31", relation_id="o5"),
+            make("partners_with", "nobody", "builder", observed_at=now)).score("minister", "bank").score
+    scores = [scored(now) for now in ("2025-06-01T00:00:00Z", "2026-01-01T00:00:00Z", "2026-07-01T00:00:00Z")]
+    assert scores == sorted(scores, reverse=True)
