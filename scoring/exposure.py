@@ -130,9 +130,9 @@ def exposure_set(actor: str, ctx: SearchContext) -> ExposureSet:
                         members.setdefault(held, []).append(combined)
     joint = _joint_holdings(roots, held_alone, ended_alone, ctx)
     for held, (_, shares, former) in joint.items():
-        # the parts, each as its holder's chains: actor -> related party -> ... -> the jointly held entity; of a
-        # holding they met together only before, the chains that made it then, each decaying from its end as one
-        # owner's do (`ownership._former_chains`)
+        # the parts, each as its holder's chains: actor -> related party -> ... -> the jointly held entity: of a
+        # holding they hold together on the day, the chains that hold then; of one they met together only before,
+        # the chains that made it then, each decaying from its end as one owner's do (`ownership._former_chains`)
         part_chains = [root_chain + (chain if former is None else as_ended_with(chain, former[1], ctx))
                        for holder, holding in shares
                        for root_chain in strongest(roots[holder], decay, keep) for chain in holding.chains
