@@ -9,11 +9,12 @@ her stakes, and the two paths hold or fail together with it. Noisy-OR counted th
 
 `union_strength` computes that probability exactly where paths share relations, by conditioning on a shared
 relation (it holds, or it does not) until the paths left share none, as network reliability is computed by
-factoring. Each path is its relations (each with the weight it has in the path: a decaying hop after the first
-carries `hop_decay` too) and a factor of its own (whatever else weighs it: a former office's decayed exposure),
-which no other path shares. A relation with different weights in two paths is taken as two relations (as before:
-counted in both). Past `_MAX_STEPS` conditionings (many paths sharing many relations) the rest is combined by
-noisy-OR, as before; paths that share nothing combine exactly as before, to the bit.
+factoring. Each path is its relations, each with the weight it has in the path (a decaying hop after the first
+carries `hop_decay` too, as `paths.chain_strength` weighs it); whatever else weighs a path (a former office's
+decayed exposure) belongs to its first relation, the office, and is shared by every path from it. A relation with
+different weights in two paths is taken as two relations (as before: counted in both). Groups of paths that share
+nothing are combined apart; past `_MAX_STEPS` conditionings (many paths sharing many relations) the rest is
+combined by noisy-OR, as before; paths that share nothing combine exactly as before, to the bit.
 """
 
 from __future__ import annotations
