@@ -8,7 +8,9 @@
   a current office holder (weight 1), a former one (decaying linearly to 0 over `horizon_years`, or
   `long_horizon_years` for heads of state and national office; nothing before the office began), a holder of
   political topics, someone who holds public power directly or controls a public body, a relative or close
-  associate of such a person (or tagged role.rca), or an entity such persons own or control.
+  associate of such a person (or tagged role.rca), or an entity any of these persons own or control at or above
+  the threshold: a company a minister's son holds is exposed as the son's, as the scorer counts it in the
+  minister's exposure set ("owned or controlled by Son (100%), family of Prime Minister").
 """
 
 from __future__ import annotations
@@ -263,30 +265,48 @@ class Exposure:
 
 
 def political_exposure(entity: str, ctx: SearchContext) -> Exposure:
-    own_weight, own_kind, reasons = _own_exposure(entity, ctx)
-    if own_weight > 0:
-        return Exposure(entity, own_weight, own_kind, tuple(reasons))
-    graph = ctx.graph
-    best, kind = 0.0, "none"
+    """Why `entity` is politically exposed: a person by his own office, topics or public power, else as a
+    relative or close associate of such a person; anything else as owned or controlled, at or above the
+    threshold, by such people: a politically exposed person, or a relative or close associate of one (as the
+    scorer counts what a minister's son holds in the minister's exposure set: `exposure_set`)."""
+    if ctx.schema(entity) == EntitySchema.PERSON:
+        return Exposure(entity, *_person_exposure(entity, ctx))
+    best, kind, reasons = 0.0, "none", []
     if ctx.topics(entity) & CLOSE_ASSOCIATE_TOPICS:
         best, kind = 1.0, "close_associate"
         reasons.append("tagged as a relative or close associate of a PEP (role.rca)")
-    if ctx.schema(entity) == EntitySchema.PERSON:
-        for relative, rec, _ in ctx.both_ways(entity, Layer.CLOSENESS, CLOSENESS_TYPES):
-            weight = ctx.strength.reach(rec)
-            relative_weight, _, _ = _own_exposure(relative, ctx)
-            if weight is None or relative_weight <= 0:
-                continue
-            reasons.append(f"{rec.type.value} of {graph.name(relative)}")
-            best, kind = max(best, relative_weight), "close_associate"
-    else:
-        for owner, holding in sorted(owners(entity, ctx).items()):
-            owner_weight, _, _ = _own_exposure(owner, ctx)
-            if owner_weight <= 0:
-                continue
-            reasons.append(f"owned or controlled by {graph.name(owner)} ({percent_text(holding.stake)}%)")
-            best, kind = max(best, owner_weight), "pep_controlled"
+    for owner, holding in sorted(owners(entity, ctx).items()):
+        if ctx.schema(owner) != EntitySchema.PERSON:
+            continue  # (a company's own exposure is its owners': they are among the owners already)
+        owner_weight, owner_kind, why = _person_exposure(owner, ctx)
+        if owner_weight <= 0:
+            continue
+        reason = f"owned or controlled by {ctx.graph.name(owner)} ({percent_text(holding.stake)}%)"
+        if owner_kind == "close_associate":  # say whose: "..., family of Prime Minister"
+            reason += ", " + "; ".join(why)
+        reasons.append(reason)
+        best, kind = max(best, owner_weight), "pep_controlled"
     return Exposure(entity, best, kind, tuple(reasons))
+
+
+def _person_exposure(person: str, ctx: SearchContext) -> tuple[float, str, tuple[str, ...]]:
+    """(weight, kind, reasons) of a person: his own exposure, else as a relative or close associate (a tag, or a
+    closeness relation to someone exposed on his own)."""
+    own_weight, own_kind, reasons = _own_exposure(person, ctx)
+    if own_weight > 0:
+        return own_weight, own_kind, tuple(reasons)
+    best, kind = 0.0, "none"
+    if ctx.topics(person) & CLOSE_ASSOCIATE_TOPICS:
+        best, kind = 1.0, "close_associate"
+        reasons.append("tagged as a relative or close associate of a PEP (role.rca)")
+    for relative, rec, _ in ctx.both_ways(person, Layer.CLOSENESS, CLOSENESS_TYPES):
+        weight = ctx.strength.reach(rec)
+        relative_weight, _, _ = _own_exposure(relative, ctx)
+        if weight is None or relative_weight <= 0:
+            continue
+        reasons.append(f"{rec.type.value} of {ctx.graph.name(relative)}")
+        best, kind = max(best, relative_weight), "close_associate"
+    return best, kind, tuple(reasons)
 
 
 def _own_exposure(entity: str, ctx: SearchContext) -> tuple[float, str, list[str]]:

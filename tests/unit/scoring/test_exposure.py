@@ -65,3 +65,25 @@ def test_topics_public_power_relatives_and_controlled_entities(engine, make):
     holdco = engine.exposure("holdco")
     assert holdco.kind == "pep_controlled" and holdco.weight == 1.0
     assert engine.exposure("vendor").kind == "none"
+
+
+def test_an_entity_a_relative_or_associate_owns_is_exposed_through_them(engine, make):
+    # the scorer counts what a minister's son holds in the minister's exposure set; asked why the son's company is
+    # exposed, the engine says so, and whose relative he is (before: "none")
+    engine.apply_many([
+        make("family", "son", "pm"),
+        make("ownership", "son", "holdco", percentage=100),
+        make("ownership", "son", "vendor", percentage=10),  # below the threshold: not his
+        make("ownership", "holdco", "shell", percentage=60),  # held through his company
+        make("ownership", "spouse", "builder", percentage=30),  # tagged a relative (role.rca)
+        make("ownership", "nobody", "exchange", percentage=100),
+    ])
+    holdco = engine.exposure("holdco")
+    assert (holdco.kind, holdco.weight) == ("pep_controlled", 1.0)
+    assert "owned or controlled by Son (100%), family of Prime Minister" in holdco.reasons
+    assert engine.exposure("shell").kind == "pep_controlled"
+    assert engine.exposure("builder").kind == "pep_controlled"
+    assert engine.exposure("vendor").kind == "none"
+    assert engine.exposure("exchange").kind == "none"
+    # what the scorer holds in the prime minister's exposure set, the same companies
+    assert {"holdco", "shell"} <= set(exposure_members(engine, "pm").members)
