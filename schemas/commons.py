@@ -7,8 +7,8 @@ director, who gave him donations, gifts and hospitality. Those are the commercia
 is also a minister holds authority (from Wikidata or FtM data) over firms, and the register says which of them
 pay him or are his. Categories read:
 
-- 1 "Employment and earnings": the member is employed by the payer (`employment`) and, paid for it, does business
-  with it for as long as the job lasts (`partners_with`); a director paid as one: `directorship` alone.
+- 1 "Employment and earnings": the member is employed by the payer (`employment`, a commercial tie for as long as
+  the job lasts); a director paid as one: `directorship`.
 - 1.1 "Ad hoc payments", 1.2 "Ongoing paid employment": a sum the payer of the employment (category 1) paid, or
   the ultimate payer the member names (`payment`, in GBP). They name their employment only by its interest id, so
   they are read when the export's directory is imported whole (`employments`); a file of them alone is skipped.
@@ -309,9 +309,8 @@ def _one_per_interest(rows: list[tuple], where: str, report: ImportReport | None
 
 
 def _employment(row: dict, interest: _Interest, context: _Context) -> Iterator[dict]:
-    """The member works for the payer (`employment`; a director paid as one: `directorship`, itself a commercial
-    tie) and, being paid for it, does business with it (`partners_with`, from the job's start to its end: a job
-    that lasts is a tie that lasts, where a payment would age from its day)."""
+    """The member works for the payer (`employment`, a commercial tie from the job's start to its end: a job that
+    lasts is a tie that lasts, where a payment would age from its day; a director paid as one: `directorship`)."""
     name = clean_name(row.get("PayerName"))
     if name is None:
         raise ImportSkip(SkipReason.MISSING_ENDPOINT.value, "the employment names no payer")
@@ -327,9 +326,6 @@ def _employment(row: dict, interest: _Interest, context: _Context) -> Iterator[d
         return
     yield interest.document(RelationType.EMPLOYMENT, interest.member, payer,
                             {"role": _clip(job or "", 200), "summary": summary}, start, end)
-    yield interest.document(RelationType.PARTNERS_WITH, interest.member, payer,
-                            {"role": _clip(f"paid as {job}" if job else "paid employment", 200), "summary": summary},
-                            start, end)
 
 
 def _earning(row: dict, interest: _Interest, context: _Context) -> Iterator[dict]:

@@ -32,7 +32,7 @@ class Layer(IntEnum):
     # occupancy, membership
     CLOSENESS = 3  # family and close associates
     TRADE = 4  # the other commercial ties: payments, debts, investments, partnerships, listings, representation
-    OTHER = 5  # kept for queries; no rule reads them (employment)
+    OTHER = 5  # kept for queries; no rule reads them (a relation type with none of the flags the rules read)
 
 
 OUT, IN = 0, 1  # adjacency directions, as the dependency index records reads

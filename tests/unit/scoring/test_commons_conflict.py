@@ -64,7 +64,7 @@ def test_a_job_held_for_years_is_a_tie_while_it_lasts():
     _, rows = rows_of(EMPLOYMENT)
     row = next(row for row in rows if row["ID"] == "4849")
     events = imported(EMPLOYMENT, [fictional(row)])[0]
-    employer = next(event.target for event in events if event.relation_type.value == "partners_with")
+    employer = next(event.target for event in events if event.relation_type.value == "employment")
     supplier = {"id": employer.id, "schema": "Company", "name": employer.name}
     score = ministers_engine(events, supplier, dt.date(2025, 9, 1)).score(MINISTER, employer.id)
     assert score is not None and "COI-AUTH-COMMERCIAL" in score.rules

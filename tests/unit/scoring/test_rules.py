@@ -377,3 +377,28 @@ def test_one_holding_stated_as_shares_voting_rights_and_a_seat_counts_once(along
     assert alone.rules == ("COI-AUTH-OWNERSHIP",)
     assert stated_again.rules == alone.rules
     assert stated_again.score == alone.score
+
+
+def test_the_regulated_bank_employing_the_ministers_son_is_a_conflict():
+    """Hiring an official's relatives is how a firm buys his goodwill (the SEC's 2016 case against JPMorgan's "Sons
+    and Daughters" programme): an employment is a commercial tie, as a partnership is. Before, it was kept for
+    queries and no rule read it."""
+    engine = world(lambda m: [m("family", "son", "minister"),
+                              m("employment", "son", "bank", role="Analyst", start="2024-09-01")])
+    score = pair(engine)
+    assert score.rules == ("COI-AUTH-COMMERCIAL",)
+    assert score.commercial_paths[0].text == 'Finance Minister -family-> Son -employment["Analyst"]-> Big Bank'
+    partner = world(lambda m: [m("family", "son", "minister"), m("partners_with", "son", "bank")])
+    assert pair(partner).score == score.score  # weighed as a partnership (`relation_weights`)
+    assert world(lambda m: [m("employment", "son", "bank")]).scores() == []  # a stranger's job is no one's tie
+
+
+def test_a_former_regulator_hired_by_the_bank_is_the_revolving_door():
+    engine = world(lambda m: [
+        m("occupancy", "mayor", "mayor-office", start="2015-01-01", end="2023-06-30"),
+        m("awards_contract", "mayor-office", "builder"),
+        m("employment", "mayor", "builder", role="Senior Adviser", start="2023-09-01",
+          observed_at="2025-01-01T00:00:00Z")], base=False)
+    score = pair(engine, "mayor", "builder")
+    assert score.rules == ("COI-REVOLVING-DOOR",)
+    assert 'employment["Senior Adviser"]' in score.commercial_paths[0].text

@@ -34,9 +34,9 @@ def test_other_files_and_flags_are_refused_in_one_line(capsys):
 
 def test_an_export_is_imported_whole_from_its_directory(capsys, tmp_path):
     lines, err, code = run(capsys, str(EXPORT))
-    # 1: 511 employments (990 relations: two each, one for the 32 directors), 1.1: 200 payments, 1.2: 184, 2: 200,
+    # 1: 511 employments (479 jobs and 32 directorships), 1.1: 200 payments, 1.2: 184, 2: 200,
     # 3: 650, 4: 351 (316 visits), 5: 11, 7: 202, 9: 68 (34 relatives and their jobs), 10: 37; skipped: 6 (215)
-    assert code == 0 and "import (commons): converted 2893" in err, err
+    assert code == 0 and "import (commons): converted 2414" in err, err
     assert "skipped 215 (not_converted_yet: 215)" in err, err
     events = [parse_event(line.encode()) for line in lines]
     payments = {event.relation_id for event in events if event.relation_type.value == "payment"}
