@@ -620,11 +620,14 @@ class Engine:
         paths are looked up between exactly those nodes; see `authority.authority_paths`)."""
         changed = [node for node in before.sources.keys() | after.sources.keys()
                    if before.sources.get(node) != after.sources.get(node)]
-        adjacency = self.graph.adjacency
+        # what those sources have authority over, looked up once (not per candidate and holding: an office's
+        # thousands of candidates each own a few firms)
+        steered = {target for source in changed for target in self.graph.adjacency(source, Layer.AUTHORITY, OUT)
+                   if target != source}
+        owned_of = self._caches.get
         for counterparty in self._candidate_counts.get(person, ()):
-            owned = self._caches.get(Kind.OWNED, counterparty)
-            if owned is None or any(source != target and source in adjacency(target, Layer.AUTHORITY, IN)
-                                    for target in (counterparty, *owned) for source in changed):
+            owned = owned_of(Kind.OWNED, counterparty)
+            if owned is None or (steered and (counterparty in steered or not steered.isdisjoint(owned))):
                 stale_pairs.add((person, counterparty))
 
     def _pairs_owning(self, counterparty: str, before: dict, after: dict, stale_pairs: set[PairKey]) -> None:

@@ -181,15 +181,14 @@ def _joint_holdings(roots: dict[str, list[Chain]], held_alone: set[str], ended_a
     shares: dict[str, list[tuple[str, Holding]]] = {}
     if len(roots) < 2:
         return {}
-    for root in sorted(roots):
-        for held, holding in sorted(stakes_of(root, ctx).items()):
+    for root in sorted(roots):  # (each entity's parts in root order; the entities are sorted below)
+        for held, holding in stakes_of(root, ctx).items():
             if held not in held_alone and held not in roots and holding.stake > 0:
                 shares.setdefault(held, []).append((root, holding))
     joint = {}
     dated: dict[str, dict[str, Holding]] = {}  # root -> its stakes with the spans of their chains, where needed
-    for held, parts in sorted(shares.items()):
-        if len(parts) < 2 or math.fsum(h.stake for _, h in parts) < threshold \
-                or ctx.schema(held) in PUBLIC_APPARATUS:
+    for held, parts in sorted(item for item in shares.items() if len(item[1]) > 1):
+        if math.fsum(h.stake for _, h in parts) < threshold or ctx.schema(held) in PUBLIC_APPARATUS:
             continue
         if any(h.spans is not None for _, h in parts):
             # a part's chain ended: when the others began matters too (a part whose chains all hold has no spans),
