@@ -8,9 +8,9 @@
   a current office holder (weight 1), a former one (decaying linearly to 0 over `horizon_years`, or
   `long_horizon_years` for heads of state and national office; nothing before the office began), a holder of
   political topics, someone who holds public power directly or controls a public body, a relative or close
-  associate of such a person (or tagged role.rca), or an entity any of these persons own or control at or above
-  the threshold: a company a minister's son holds is exposed as the son's, as the scorer counts it in the
-  minister's exposure set ("owned or controlled by Son (100%), family of Prime Minister").
+  associate of such a person (or tagged role.rca), or an entity any of these own or control at or above the
+  threshold: a company a minister's son holds is exposed as the son's, as the scorer counts it in the minister's
+  exposure set ("owned or controlled by Son (100%), family of Prime Minister"; "controlled by" for a seat).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import math
 from dataclasses import dataclass, field
 
 from schemas.vocabulary import CLOSE_ASSOCIATE_TOPICS, POLITICAL_TOPICS, EntitySchema
-from scoring.ownership import (Holding, as_ended_with, effective_stakes, former_period_of, held_at, holdings,
-                               owners, stake_at_once, stake_on, stakes)
+from scoring.ownership import (CONTROL_ONLY, Holding, as_ended_with, effective_stakes, former_period_of, held_at,
+                               holdings, owners, stake_at_once, stake_on, stakes)
 from scoring.paths import Chain, Hop, chain_nodes, command_strength, percent_text, strongest
 from scoring.records import pickled_as_values
 from scoring.search import SearchContext, Ties, commercial_ties
@@ -266,26 +266,43 @@ class Exposure:
 def political_exposure(entity: str, ctx: SearchContext) -> Exposure:
     """Why `entity` is politically exposed: a person by his own office, topics or public power, else as a
     relative or close associate of such a person; anything else as owned or controlled, at or above the
-    threshold, by such people: a politically exposed person, or a relative or close associate of one (as the
-    scorer counts what a minister's son holds in the minister's exposure set: `exposure_set`)."""
+    threshold, by such people: a politically exposed person, a relative or close associate of one, or a firm
+    tagged as an associate (what a minister's son holds is in the minister's exposure set, `exposure_set`).
+    Not (yet) as that set has it: an entity relatives hold only together (a spouse's 15% and a son's 15%), a
+    person a relative controls."""
     if ctx.schema(entity) == EntitySchema.PERSON:
         return Exposure(entity, *_person_exposure(entity, ctx))
     best, kind, reasons = 0.0, "none", []
     if ctx.topics(entity) & CLOSE_ASSOCIATE_TOPICS:
         best, kind = 1.0, "close_associate"
-        reasons.append("tagged as a relative or close associate of a PEP (role.rca)")
+        reasons.append(_TAGGED)
     for owner, holding in sorted(owners(entity, ctx).items()):
-        if ctx.schema(owner) != EntitySchema.PERSON:
+        if ctx.schema(owner) == EntitySchema.PERSON:
+            owner_weight, owner_kind, why = _person_exposure(owner, ctx)
+        elif ctx.topics(owner) & CLOSE_ASSOCIATE_TOPICS:  # a firm or foundation tagged as a PEP's associate
+            owner_weight, owner_kind, why = 1.0, "close_associate", (_TAGGED,)
+        else:
             continue  # (a company's own exposure is its owners': they are among the owners already)
-        owner_weight, owner_kind, why = _person_exposure(owner, ctx)
         if owner_weight <= 0:
             continue
-        reason = f"owned or controlled by {ctx.graph.name(owner)} ({percent_text(holding.stake)}%)"
+        name = ctx.graph.name(owner)
+        reason = f"controlled by {name}" if _by_control(holding) else \
+            f"owned or controlled by {name} ({percent_text(holding.stake)}%)"
         if owner_kind == "close_associate":  # say whose: "..., family of Prime Minister"
             reason += ", " + "; ".join(why)
         reasons.append(reason)
         best, kind = max(best, owner_weight), "pep_controlled"
     return Exposure(entity, best, kind, tuple(reasons))
+
+
+_TAGGED = "tagged as a relative or close associate of a PEP (role.rca)"
+
+
+def _by_control(holding: Holding) -> bool:
+    """Whether every chain of a holding passes a control without a stake (a seat, a directorship): it carries no
+    percentage to show (its 100% is the walk's, not a stake)."""
+    return bool(holding.chains) and all(any(hop.rec.type in CONTROL_ONLY for hop in chain)
+                                        for chain in holding.chains)
 
 
 def _person_exposure(person: str, ctx: SearchContext) -> tuple[float, str, tuple[str, ...]]:
@@ -297,7 +314,7 @@ def _person_exposure(person: str, ctx: SearchContext) -> tuple[float, str, tuple
     best, kind = 0.0, "none"
     if ctx.topics(person) & CLOSE_ASSOCIATE_TOPICS:
         best, kind = 1.0, "close_associate"
-        reasons.append("tagged as a relative or close associate of a PEP (role.rca)")
+        reasons.append(_TAGGED)
     for relative, rec, _ in ctx.both_ways(person, Layer.CLOSENESS, CLOSENESS_TYPES):
         weight = ctx.strength.reach(rec)
         relative_weight, _, _ = _own_exposure(relative, ctx)

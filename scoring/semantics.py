@@ -15,6 +15,7 @@ from schemas.vocabulary import (
     AUTHORITY_HOLDERS,
     ORGANIZATIONS,
     PARTIES,
+    PEOPLE,
     POSITIONS,
     RELATIONS,
     EntitySchema,
@@ -33,6 +34,9 @@ class Layer(IntEnum):
     CLOSENESS = 3  # family and close associates
     TRADE = 4  # the other commercial ties: payments, debts, investments, partnerships, listings, representation
     OTHER = 5  # kept for queries; no rule reads them (a relation type with none of the flags the rules read)
+    # commercial ties only a person has (a job): a firm's thousands of employees are not its payments and partners,
+    # and in the same layer would take those past the hub guard (`limits.max_fanout` counts a layer's neighbours)
+    WORK = 6
 
 
 OUT, IN = 0, 1  # adjacency directions, as the dependency index records reads
@@ -61,6 +65,11 @@ def takes_amount(spec: RelationSpec) -> bool:
 def is_influence(spec: RelationSpec) -> bool:
     """A commercial relation whose target must be an authority holder: an attempt to sway a decision."""
     return spec.commercial and spec.targets <= AUTHORITY_HOLDERS
+
+
+def is_work(spec: RelationSpec) -> bool:
+    """A commercial relation only a person can have as its source: his job."""
+    return spec.commercial and not is_influence(spec) and spec.sources <= PEOPLE
 
 
 def _types(predicate) -> frozenset[RelationType]:
@@ -100,6 +109,8 @@ def _layer_of(spec: RelationSpec) -> Layer:
         return Layer.HOLDING
     if is_influence(spec):
         return Layer.INFLUENCE
+    if is_work(spec):
+        return Layer.WORK
     if spec.commercial:
         return Layer.TRADE
     return Layer.OTHER
@@ -112,4 +123,3 @@ TIE_LAYERS = tuple(sorted({LAYER_OF[t] for t in TIE_TYPES}))
 PUBLIC_APPARATUS = POSITIONS | {EntitySchema.PUBLIC_BODY}
 # Things that are only ever owned or traded, never parties: a tie "through an asset" passes one of these.
 PURE_ASSETS = ASSETS - PARTIES
-PEOPLE = frozenset({EntitySchema.PERSON})

@@ -87,3 +87,20 @@ def test_an_entity_a_relative_or_associate_owns_is_exposed_through_them(engine, 
     assert engine.exposure("exchange").kind == "none"
     # what the scorer holds in the prime minister's exposure set, the same companies
     assert {"holdco", "shell"} <= set(exposure_members(engine, "pm").members)
+
+
+def test_what_a_tagged_associate_firm_owns_and_what_a_seat_controls(engine, make):
+    # a foundation tagged as a PEP's associate is exposed, and so is the firm it owns (before: "none", a review); a
+    # seat on a board is control, not a 100% holding
+    foundation = ("foundation", "Organization", "Family Foundation", ("role.rca",))
+    engine.apply_many([
+        make("ownership", foundation, "vendor", percentage=100),
+        make("family", "son", "pm"),
+        make("directorship", "son", "builder", role="chair"),
+    ])
+    vendor = engine.exposure("vendor")
+    assert (vendor.kind, vendor.weight) == ("pep_controlled", 1.0)
+    assert any("Family Foundation" in reason and "role.rca" in reason for reason in vendor.reasons)
+    builder = engine.exposure("builder")
+    assert builder.kind == "pep_controlled"
+    assert "controlled by Son, family of Prime Minister" in builder.reasons

@@ -402,3 +402,38 @@ def test_a_former_regulator_hired_by_the_bank_is_the_revolving_door():
     score = pair(engine, "mayor", "builder")
     assert score.rules == ("COI-REVOLVING-DOOR",)
     assert 'employment["Senior Adviser"]' in score.commercial_paths[0].text
+
+
+def test_a_job_beside_a_seat_or_a_stake_in_the_same_firm_is_one_relationship():
+    """The chief executive is also the firm's employee (Wikidata's chief executive and employer, FtM's Directorship
+    and Employment): one relationship stated twice, counted once (a review: the job added a commercial rule beside
+    the seat's ownership rule, high to critical)."""
+    def minister(*relations):
+        return pair(world(lambda m: [m("family", "son", "minister"), *[build(m) for build in relations]]))
+
+    def seat(m):
+        return m("directorship", "son", "bank", role="Chief Executive", status="reported")
+
+    def stake(m):
+        return m("ownership", "son", "bank", percentage=30)
+
+    def job(m):
+        return m("employment", "son", "bank", role="Chief Executive", status="reported")
+
+    for holding in (seat, stake):
+        alone, both = minister(holding), minister(holding, job)
+        assert (both.score, both.rules) == (alone.score, alone.rules) == (alone.score, ("COI-AUTH-OWNERSHIP",))
+
+
+def test_a_firms_many_employees_do_not_hide_its_payments():
+    """Employment is a layer of its own: the hub guard counts a layer's neighbours, and 600 employees in the layer of
+    payments made the son's firm a hub there, so the bank's payment to it went unseen (a review)."""
+    def scored(employees: int):
+        return pair(world(lambda m: [
+            m("family", "son", "minister"), m("ownership", "son", "vendor", percentage=100),
+            m("payment", "bank", "vendor", amount=2_000_000, currency="USD"),
+            *[m("employment", ("employee-%d" % number, "Person", "Employee %d" % number, ()), "vendor")
+              for number in range(employees)]]))
+
+    few, many = scored(0), scored(600)
+    assert few is not None and many is not None and many.score == few.score
