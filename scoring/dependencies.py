@@ -26,6 +26,10 @@ adjacency that never looked at the attributes, to the same results. (Authority l
 and a counterparty's holdings are not recorded here: the engine finds the pairs concerned by an authority relation
 from its cache store, see `Engine._pairs_steering`.)
 
+Reads of a layer `semantics.READ_WITH` another are indexed under that one's tables (a job's layer under the
+payments'): every search that reads the one reads the other, and a change in either concerns the same searches, so
+one entry per node serves both (hub reads stay per layer: the guard counts each layer's neighbours).
+
 A recomputed computation is re-registered by difference: only the reads it gained or lost touch the index.
 
 Storage is compact because the index is the engine's largest structure: a node read by one computation maps to
@@ -40,16 +44,20 @@ from itertools import islice
 from operator import itemgetter
 
 from scoring.graph import Relation
-from scoring.semantics import IN, OUT, Layer
+from scoring.semantics import IN, OUT, READ_WITH, Layer
 
 Key = Hashable  # a tuple whose first item is not a tuple: see `_is_key`
 
 
 def _code(layer: int, direction: int) -> int:
-    return layer * 2 + direction
+    """The table of reads of a layer's adjacency in a direction (a layer read with another shares its tables)."""
+    return _INDEXED_AS[layer * 2 + direction]
 
 
 _CODES = len(Layer) * 2
+# (layer, direction) code -> the code its reads are indexed under: a layer `READ_WITH` another shares that one's
+# entries (a job changes a node's ties as a payment does; one entry per node for both saves one per search of ties)
+_INDEXED_AS = tuple(READ_WITH.get(Layer(code // 2), Layer(code // 2)) * 2 + code % 2 for code in range(_CODES))
 # Table numbers of the dependency index: adjacency reads by (layer, direction) code, presence reads by
 # _CODES + code, then node and probe reads, then uses of the engine's shared per-node results (a node's ties, its
 # holdings, its stakes, its owners), which are computations of their own, then hub reads by _HUBS + code.
@@ -71,7 +79,7 @@ class Reads:
         self.visits = 0
 
     def adj(self, node: str, layer: Layer, direction: int) -> None:
-        self.entries.add((layer * 2 + direction, node))
+        self.entries.add((_INDEXED_AS[layer * 2 + direction], node))
         self.visits += 1
 
     def hub(self, node: str, layer: Layer, direction: int) -> None:
@@ -80,7 +88,7 @@ class Reads:
         self.visits += 1
 
     def present(self, node: str, layer: Layer, direction: int) -> None:
-        self.entries.add((_CODES + layer * 2 + direction, node))
+        self.entries.add((_CODES + _INDEXED_AS[layer * 2 + direction], node))
 
     def node(self, node: str) -> None:
         self.entries.add((_NODES, node))
@@ -195,7 +203,7 @@ class DependencyIndex:
 
     def readers_of_hub(self, node: str, layer: Layer, direction: int) -> set[Key]:
         """The computations that found the node a hub in this layer and direction and did not expand it."""
-        return set(_as_set(self._tables[_HUBS + _code(layer, direction)].get(node)))
+        return set(_as_set(self._tables[_HUBS + layer * 2 + direction].get(node)))  # (a hub is one layer's)
 
     def readers_of_entities(self, entity_ids: Iterable[str]) -> set[Key]:
         """Computations that may have read these entities' attributes: the node's readers, and its adjacency and hub

@@ -21,6 +21,7 @@ from scoring.semantics import (
     PEOPLE,
     PUBLIC_APPARATUS,
     PURE_ASSETS,
+    TIE_ENDS,
     TIE_LAYERS,
     TIE_TYPES,
     Layer,
@@ -237,8 +238,11 @@ def node_ties(node: str, ctx: SearchContext) -> NodeTies:
     found = []
     visits = 0
     assets: dict[str, bool] = {}  # neighbour -> whether a token or security (asked once a neighbour)
+    own = schema(node)
     for layer in TIE_LAYERS:
         for direction in (OUT, IN):
+            if own is not None and own not in TIE_ENDS[(layer, direction)]:
+                continue
             adjacency, capped = ctx.entries_unless_hub(node, layer, direction)
             hub = hub or capped
             forward = direction == OUT

@@ -118,6 +118,15 @@ def _layer_of(spec: RelationSpec) -> Layer:
 
 LAYER_OF: dict[RelationType, Layer] = {t: _layer_of(spec) for t, spec in RELATIONS.items()}
 TIE_LAYERS = tuple(sorted({LAYER_OF[t] for t in TIE_TYPES}))
+# Layers whose reads the dependency index keeps with another layer's (`dependencies`): what reads one reads the other
+# (a node's ties), and a change in either concerns the same searches.
+READ_WITH: dict[Layer, Layer] = {Layer.WORK: Layer.TRADE}
+# The schemas a tie's end can have, by layer and direction (OUT: its source's, IN: its target's): a search for a
+# node's ties need not read (nor be indexed under) a list its schema can never be in (a firm is nobody's employee).
+TIE_ENDS: dict[tuple[Layer, int], frozenset[EntitySchema]] = {
+    (layer, direction): frozenset().union(*(RELATIONS[t].sources if direction == OUT else RELATIONS[t].targets
+                                            for t in TIE_TYPES if LAYER_OF[t] == layer))
+    for layer in TIE_LAYERS for direction in (OUT, IN)}
 
 # The public side of the state: offices and public bodies carry authority; they are never a private interest.
 PUBLIC_APPARATUS = POSITIONS | {EntitySchema.PUBLIC_BODY}

@@ -437,3 +437,24 @@ def test_a_firms_many_employees_do_not_hide_its_payments():
 
     few, many = scored(0), scored(600)
     assert few is not None and many is not None and many.score == few.score
+
+
+def test_a_job_taken_and_left_moves_the_cached_ties_that_read_it():
+    """Jobs have a layer of their own, indexed with the payments' (`semantics.READ_WITH`): a hire, a rise and a
+    resignation each reach the cached searches of the son's ties and the bank's, live as in a full recomputation."""
+    make = EventFactory().make
+    engine = Engine(ScoringConfig.load())
+    engine.apply_many([make("control", "minister", "regulator"), make("regulates", "regulator", "bank"),
+                       make("family", "son", "minister"), make("payment", "tycoon", "bank", amount=1e4,
+                                                                 currency="USD")])
+    assert engine.score("minister", "bank") is None
+    steps = [make("employment", "son", "bank", relation_id="job", role="Analyst", status="alleged"),
+             make("employment", "son", "bank", relation_id="job", role="Analyst"),
+             make("employment", "son", "bank", relation_id="job", op="retract")]
+    scores = []
+    for step in steps:
+        engine.apply(step)
+        assert incremental_state(engine) == full_state(engine)
+        score = engine.score("minister", "bank")
+        scores.append(None if score is None else score.score)
+    assert scores[0] is not None and scores[1] > scores[0] and scores[2] is None
