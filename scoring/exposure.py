@@ -267,9 +267,10 @@ def political_exposure(entity: str, ctx: SearchContext) -> Exposure:
     """Why `entity` is politically exposed: a person by his own office, topics or public power, else as a
     relative or close associate of such a person; anything else as owned or controlled, at or above the
     threshold, by such people: a politically exposed person, a relative or close associate of one, or a firm
-    tagged as an associate (what a minister's son holds is in the minister's exposure set, `exposure_set`).
-    Not (yet) as that set has it: an entity relatives hold only together (a spouse's 15% and a son's 15%), a
-    person a relative controls."""
+    tagged as an associate (what a minister's son holds is in the minister's exposure set, `exposure_set`); or
+    held at the threshold by such a person and his relatives together, where none of them holds it alone (a
+    spouse's 15% and a son's 15%: the set's family interest, `_joint_holdings`). Not (yet) as that set has it: a
+    person a relative controls, relatives of relatives."""
     if ctx.schema(entity) == EntitySchema.PERSON:
         return Exposure(entity, *_person_exposure(entity, ctx))
     best, kind, reasons = 0.0, "none", []
@@ -292,8 +293,43 @@ def political_exposure(entity: str, ctx: SearchContext) -> Exposure:
             reason += ", " + "; ".join(why)
         reasons.append(reason)
         best, kind = max(best, owner_weight), "pep_controlled"
+    if best <= 0:
+        for weight, reason in _held_together(entity, ctx):
+            reasons.append(reason)
+            best, kind = max(best, weight), "pep_controlled"
     return Exposure(entity, best, kind, tuple(reasons))
 
+
+def _held_together(entity: str, ctx: SearchContext) -> list[tuple[float, str]]:
+    """(weight, reason) for each person exposed on his own whose family (he and those he has a closeness relation
+    with) holds `entity` at the threshold together, through ownership alone, where they held it at the same time:
+    "held 30% together by Son (15%) and Spouse (15%), family of Finance Minister"."""
+    threshold = ctx.config.ownership.threshold - 1e-12
+    families: dict[str, list[tuple[str, Holding]]] = {}
+    own: dict[str, float] = {}
+    # (with every chain's span: whether the parts held at the same time is the question)
+    for owner, holding in sorted(effective_stakes(entity, ctx, False, STAKE_TYPES, dated=True).items()):
+        if ctx.schema(owner) != EntitySchema.PERSON or holding.stake <= 0:
+            continue
+        anchors = [owner] + [relative for relative, rec, _ in ctx.both_ways(owner, Layer.CLOSENESS, CLOSENESS_TYPES)
+                             if ctx.strength.reach(rec) is not None]
+        for anchor in anchors:
+            if anchor not in own:
+                own[anchor] = _own_exposure(anchor, ctx)[0]
+            if own[anchor] > 0:
+                families.setdefault(anchor, []).append((owner, holding))
+    found = []
+    for anchor, parts in sorted(families.items()):
+        if len(parts) < 2:
+            continue
+        total = stake_at_once([holding for _, holding in parts])
+        if total < threshold:
+            continue
+        shares = " and ".join(f"{ctx.graph.name(owner)} ({percent_text(holding.stake)}%)" for owner, holding in parts)
+        found.append((own[anchor], f"held {percent_text(total)}% together by {shares}, "
+                                   f"{'the family of' if any(o == anchor for o, _ in parts) else 'family of'} "
+                                   f"{ctx.graph.name(anchor)}"))
+    return found
 
 _TAGGED = "tagged as a relative or close associate of a PEP (role.rca)"
 

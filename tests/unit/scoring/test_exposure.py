@@ -104,3 +104,21 @@ def test_what_a_tagged_associate_firm_owns_and_what_a_seat_controls(engine, make
     builder = engine.exposure("builder")
     assert builder.kind == "pep_controlled"
     assert "controlled by Son, family of Prime Minister" in builder.reasons
+
+
+def test_what_relatives_hold_only_together_is_exposed_as_their_family_interest(engine, make):
+    # the scorer sums a spouse's 15% and a son's 15% into a family interest in the minister's exposure set; the
+    # exposure query says so too (before: "none", a review), and not for stakes that never coexisted
+    engine.apply_many([
+        make("family", "son", "minister"), make("family", "spouse", "minister"),
+        make("ownership", "son", "vendor", percentage=15), make("ownership", "spouse", "vendor", percentage=15),
+        make("ownership", "son", "builder", percentage=15, end="2020-12-31"),
+        make("ownership", "spouse", "builder", percentage=15, start="2022-01-01"),
+        make("ownership", "son", "shell", percentage=10), make("ownership", "tycoon", "shell", percentage=20),
+    ])
+    vendor = engine.exposure("vendor")
+    assert (vendor.kind, vendor.weight) == ("pep_controlled", 1.0)
+    assert "held 30% together by Son (15%) and Spouse (15%), family of Finance Minister" in vendor.reasons
+    assert "vendor" in exposure_members(engine, "minister").members
+    assert engine.exposure("builder").kind == "none"  # the son's 15% sold before the spouse's bought
+    assert engine.exposure("shell").kind == "none"  # a stranger's stake is no family's
