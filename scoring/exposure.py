@@ -311,17 +311,20 @@ def _held_together(entity: str, ctx: SearchContext) -> list[tuple[float, str]]:
     for owner, holding in sorted(effective_stakes(entity, ctx, False, STAKE_TYPES, dated=True).items()):
         if ctx.schema(owner) != EntitySchema.PERSON or holding.stake <= 0:
             continue
-        anchors = [owner] + [relative for relative, rec, _ in ctx.both_ways(owner, Layer.CLOSENESS, CLOSENESS_TYPES)
-                             if ctx.strength.reach(rec) is not None]
-        for anchor in anchors:
+        anchors = {owner} | {relative for relative, rec, _ in ctx.both_ways(owner, Layer.CLOSENESS, CLOSENESS_TYPES)
+                             if ctx.strength.reach(rec) is not None}  # (a son who is also an associate: once)
+        for anchor in sorted(anchors):
             if anchor not in own:
                 own[anchor] = _own_exposure(anchor, ctx)[0]
             if own[anchor] > 0:
                 families.setdefault(anchor, []).append((owner, holding))
     found = []
+    said: set[tuple[str, ...]] = set()  # the holders of each interest said (two married ministers: once)
     for anchor, parts in sorted(families.items()):
-        if len(parts) < 2:
+        holders = tuple(owner for owner, _ in parts)
+        if len(parts) < 2 or holders in said:
             continue
+        said.add(holders)
         total = stake_at_once([holding for _, holding in parts])
         if total < threshold:
             continue

@@ -64,15 +64,10 @@ def _alternatives_key(hops: Chain) -> tuple:
     """What makes two paths one: their relations, except that the holding relations between the same two entities
     (a stake, the voting rights it carries, a seat on the board: BODS states each as an interest of its own) are one
     holding, taken once (docs/scoring.md, "A holding counts once"). Without this the ownership walk took the voting
-    rights (control: 100 %) and the stake came back as a commercial tie, so one holding fired two rules. A person's
-    job with the firm is part of it too: the chief executive is also its employee (Wikidata's chief executive and
-    employer, FtM's Directorship and Employment), one relationship stated twice."""
-    return tuple([(rec.source, rec.target) if LAYER_OF[rec.type] in _ONE_RELATIONSHIP else rec.relation_id
+    rights (control: 100 %) and the stake came back as a commercial tie, so one holding fired two rules. (A job
+    beside a seat in the same firm is the seat's tie already: `search.node_ties`.)"""
+    return tuple([(rec.source, rec.target) if LAYER_OF[rec.type] is Layer.HOLDING else rec.relation_id
                   for rec in (hop.rec for hop in hops)])
-
-
-# the layers whose relations between the same two entities are one relationship (`_alternatives_key`)
-_ONE_RELATIONSHIP = frozenset({Layer.HOLDING, Layer.WORK})
 
 
 @pickled_as_values

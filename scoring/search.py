@@ -16,6 +16,7 @@ from scoring.graph import Relation, TemporalGraph
 from scoring.paths import Hop
 from scoring.records import pickled_as_values
 from scoring.semantics import (
+    CONTROL_TYPES,
     IN,
     OUT,
     PEOPLE,
@@ -239,14 +240,23 @@ def node_ties(node: str, ctx: SearchContext) -> NodeTies:
     visits = 0
     assets: dict[str, bool] = {}  # neighbour -> whether a token or security (asked once a neighbour)
     own = schema(node)
+    seated: tuple[set[str], set[str]] = (set(), set())  # by direction: whom the node has a seat with, or control
     for layer in TIE_LAYERS:
         for direction in (OUT, IN):
-            if own is not None and own not in TIE_ENDS[(layer, direction)]:
-                continue
+            if own is not None and own not in TIE_ENDS[(layer, direction)] \
+                    and not ctx.graph.adjacency(node, layer, direction):
+                continue  # a list its schema is never in, and empty: nothing to read (a recast first reads it)
             adjacency, capped = ctx.entries_unless_hub(node, layer, direction)
             hub = hub or capped
             forward = direction == OUT
             visits += len(adjacency)
+            if layer == Layer.HOLDING:
+                _note_seats(adjacency, seated[direction], ctx)
+            elif layer == Layer.WORK and seated[direction]:
+                # a job beside a seat on the same firm's board (or control of it) is the seat's tie already: the
+                # chief executive is its employee too, one relationship stated twice (Wikidata's P169 and P108)
+                adjacency = {neighbour: entry for neighbour, entry in adjacency.items()
+                             if neighbour not in seated[direction]}
             for neighbour, entry in adjacency.items():
                 if type(entry) is not tuple:
                     if entry.type in TIE_TYPES:
@@ -270,6 +280,16 @@ def node_ties(node: str, ctx: SearchContext) -> NodeTies:
                         found.append((neighbour, Hop(rec, forward, weight, True), asset))
     ctx.reads.visits += visits
     return _node_ties(hub, found)
+
+
+def _note_seats(adjacency: dict, seated: set[str], ctx: SearchContext) -> None:
+    """The neighbours a holding-layer list joins by a seat or control that holds on the day."""
+    current, day = ctx.strength.time.current, ctx.day
+    for neighbour, entry in adjacency.items():
+        for rec in (entry if type(entry) is tuple else (entry,)):
+            if rec.type in CONTROL_TYPES and current(rec, day):
+                seated.add(neighbour)
+                break
 
 
 def _node_ties(hub: bool, found: list[tuple[str, Hop, bool]]) -> NodeTies:

@@ -122,3 +122,12 @@ def test_what_relatives_hold_only_together_is_exposed_as_their_family_interest(e
     assert "vendor" in exposure_members(engine, "minister").members
     assert engine.exposure("builder").kind == "none"  # the son's 15% sold before the spouse's bought
     assert engine.exposure("shell").kind == "none"  # a stranger's stake is no family's
+
+
+def test_a_family_interest_counts_each_holder_once(engine, make):
+    # a son who is also the minister's associate holds his 15% once (a review: "Son (15%) and Son (15%)" made 30%)
+    engine.apply_many([
+        make("family", "son", "minister"), make("associate", "son", "minister"),
+        make("ownership", "son", "vendor", percentage=15),
+    ])
+    assert engine.exposure("vendor").kind == "none"

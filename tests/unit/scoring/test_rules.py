@@ -404,10 +404,12 @@ def test_a_former_regulator_hired_by_the_bank_is_the_revolving_door():
     assert 'employment["Senior Adviser"]' in score.commercial_paths[0].text
 
 
-def test_a_job_beside_a_seat_or_a_stake_in_the_same_firm_is_one_relationship():
+def test_a_job_beside_a_seat_in_the_same_firm_is_one_relationship():
     """The chief executive is also the firm's employee (Wikidata's chief executive and employer, FtM's Directorship
     and Employment): one relationship stated twice, counted once (a review: the job added a commercial rule beside
-    the seat's ownership rule, high to critical)."""
+    the seat's ownership rule, high to critical). A job beside a stake is two relationships (an investor who works
+    there), and a job beside a seat that ended is a tie of its own, the seat a former holding (a review: merged,
+    the ownership rule cited the clerk's job)."""
     def minister(*relations):
         return pair(world(lambda m: [m("family", "son", "minister"), *[build(m) for build in relations]]))
 
@@ -420,9 +422,19 @@ def test_a_job_beside_a_seat_or_a_stake_in_the_same_firm_is_one_relationship():
     def job(m):
         return m("employment", "son", "bank", role="Chief Executive", status="reported")
 
-    for holding in (seat, stake):
-        alone, both = minister(holding), minister(holding, job)
-        assert (both.score, both.rules) == (alone.score, alone.rules) == (alone.score, ("COI-AUTH-OWNERSHIP",))
+    alone, both = minister(seat), minister(seat, job)
+    assert (both.score, both.rules) == (alone.score, alone.rules) == (alone.score, ("COI-AUTH-OWNERSHIP",))
+    invested = minister(stake, job)
+    assert set(invested.rules) == {"COI-AUTH-COMMERCIAL", "COI-AUTH-OWNERSHIP"} and invested.score > minister(stake).score
+
+    def former_seat(m):
+        return m("directorship", "son", "bank", role="Chief Executive", end="2022-01-01")
+
+    left = minister(former_seat, job)
+    assert set(left.rules) == {"COI-AUTH-COMMERCIAL", "COI-AUTH-OWNERSHIP"}
+    texts = [path.text for path in left.commercial_paths]  # each its own path: the seat's, the job's
+    assert any("-directorship[" in text and "ended 2022-01-01" in text for text in texts)
+    assert any("-employment[" in text for text in texts)
 
 
 def test_a_firms_many_employees_do_not_hide_its_payments():
