@@ -334,6 +334,7 @@ def _held_together(entity: str, ctx: SearchContext) -> list[tuple[float, str]]:
                                    f"{ctx.graph.name(anchor)}"))
     return found
 
+
 _TAGGED = "tagged as a relative or close associate of a PEP (role.rca)"
 
 

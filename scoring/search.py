@@ -240,7 +240,7 @@ def node_ties(node: str, ctx: SearchContext) -> NodeTies:
     visits = 0
     assets: dict[str, bool] = {}  # neighbour -> whether a token or security (asked once a neighbour)
     own = schema(node)
-    seated: tuple[set[str], set[str]] = (set(), set())  # by direction: whom the node has a seat with, or control
+    held: list[dict] = [_NO_ENTRIES, _NO_ENTRIES]  # its holding-layer lists by direction, as read below
     for layer in TIE_LAYERS:
         for direction in (OUT, IN):
             if own is not None and own not in TIE_ENDS[(layer, direction)] \
@@ -251,12 +251,13 @@ def node_ties(node: str, ctx: SearchContext) -> NodeTies:
             forward = direction == OUT
             visits += len(adjacency)
             if layer == Layer.HOLDING:
-                _note_seats(adjacency, seated[direction], ctx)
-            elif layer == Layer.WORK and seated[direction]:
+                held[direction] = adjacency
+            elif layer == Layer.WORK and adjacency and held[direction]:
                 # a job beside a seat on the same firm's board (or control of it) is the seat's tie already: the
                 # chief executive is its employee too, one relationship stated twice (Wikidata's P169 and P108)
-                adjacency = {neighbour: entry for neighbour, entry in adjacency.items()
-                             if neighbour not in seated[direction]}
+                seated = _seats(held[direction], adjacency, ctx)
+                if seated:
+                    adjacency = {neighbour: entry for neighbour, entry in adjacency.items() if neighbour not in seated}
             for neighbour, entry in adjacency.items():
                 if type(entry) is not tuple:
                     if entry.type in TIE_TYPES:
@@ -282,14 +283,13 @@ def node_ties(node: str, ctx: SearchContext) -> NodeTies:
     return _node_ties(hub, found)
 
 
-def _note_seats(adjacency: dict, seated: set[str], ctx: SearchContext) -> None:
-    """The neighbours a holding-layer list joins by a seat or control that holds on the day."""
+def _seats(holding: dict, jobs: dict, ctx: SearchContext) -> set[str]:
+    """Of the neighbours a list of jobs joins, those a holding-layer list joins by a seat or control that holds on
+    the day."""
     current, day = ctx.strength.time.current, ctx.day
-    for neighbour, entry in adjacency.items():
-        for rec in (entry if type(entry) is tuple else (entry,)):
-            if rec.type in CONTROL_TYPES and current(rec, day):
-                seated.add(neighbour)
-                break
+    return {neighbour for neighbour in jobs if (entry := holding.get(neighbour)) is not None
+            and any(rec.type in CONTROL_TYPES and current(rec, day)
+                    for rec in (entry if type(entry) is tuple else (entry,)))}
 
 
 def _node_ties(hub: bool, found: list[tuple[str, Hop, bool]]) -> NodeTies:
