@@ -252,12 +252,8 @@ def node_ties(node: str, ctx: SearchContext) -> NodeTies:
             visits += len(adjacency)
             if layer == Layer.HOLDING:
                 held[direction] = adjacency
-            elif layer == Layer.WORK and adjacency and held[direction]:
-                # a job beside a seat on the same firm's board (or control of it) is the seat's tie already: the
-                # chief executive is its employee too, one relationship stated twice (Wikidata's P169 and P108)
-                seated = _seats(held[direction], adjacency, ctx)
-                if seated:
-                    adjacency = {neighbour: entry for neighbour, entry in adjacency.items() if neighbour not in seated}
+            elif layer == Layer.WORK and adjacency:
+                adjacency = _private_jobs(own, direction, adjacency, held[direction], ctx)
             for neighbour, entry in adjacency.items():
                 if type(entry) is not tuple:
                     if entry.type in TIE_TYPES:
@@ -281,6 +277,20 @@ def node_ties(node: str, ctx: SearchContext) -> NodeTies:
                         found.append((neighbour, Hop(rec, forward, weight, True), asset))
     ctx.reads.visits += visits
     return _node_ties(hub, found)
+
+
+def _private_jobs(own: EntitySchema | None, direction: int, jobs: dict, holding: dict, ctx: SearchContext) -> dict:
+    """The jobs of a list that are commercial ties: not a job with the state (a public salary is no private
+    interest: an official employed by his ministry, a spouse teaching at a state school; an analyst's review), nor
+    a job beside a seat on the same firm's board or control of it, which is the seat's tie already (the chief
+    executive is its employee too, one relationship stated twice: Wikidata's P169 and P108)."""
+    if direction == IN:
+        if own in PUBLIC_APPARATUS:
+            return _NO_ENTRIES
+    else:
+        jobs = {employer: entry for employer, entry in jobs.items() if ctx.schema(employer) not in PUBLIC_APPARATUS}
+    seated = _seats(holding, jobs, ctx) if holding and jobs else ()
+    return {neighbour: entry for neighbour, entry in jobs.items() if neighbour not in seated} if seated else jobs
 
 
 def _seats(holding: dict, jobs: dict, ctx: SearchContext) -> set[str]:

@@ -470,3 +470,19 @@ def test_a_job_taken_and_left_moves_the_cached_ties_that_read_it():
         score = engine.score("minister", "bank")
         scores.append(None if score is None else score.score)
     assert scores[0] is not None and scores[1] > scores[0] and scores[2] is None
+
+
+def test_a_job_with_the_state_is_no_private_interest():
+    """A public salary is not a commercial tie (an analyst's review: the minister employed by his own ministry, his
+    spouse a clerk there, scored high against the ministry; OECD's guidelines on conflict of interest are about
+    private interests)."""
+    def minister(*relations):
+        return world(lambda m: [m("family", "spouse", "minister"), m("control", "minister", "ministry"),
+                                m("oversees", "ministry", "agency"), *[build(m) for build in relations]])
+
+    for job in (lambda m: m("employment", "minister", "ministry", role="Minister"),
+                lambda m: m("employment", "spouse", "agency", role="Clerk"),
+                lambda m: m("employment", "spouse", "regulator", role="Economist")):
+        assert minister(job).scores() == []
+    hired = pair(minister(lambda m: m("employment", "spouse", "bank", role="Clerk")))
+    assert hired is not None and hired.rules == ("COI-AUTH-COMMERCIAL",)  # a private employer is
