@@ -54,6 +54,12 @@ class ExposureConfig(_Section):
     long_horizon_topics: frozenset[str]
     former_topics: frozenset[str]
     former_topic_weight: float = _Unit
+    cooling_off_years: float = Field(ge=0.0, le=1000.0)
+    late_tie_weight: float = _Unit
+
+    @property
+    def cooling_off_days(self) -> int:
+        return round(self.cooling_off_years * 365.25)
 
     @property
     def horizon_days(self) -> int:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from schemas.outputs import Band
 from scoring.authority import ActorAuthority, authority_hop
 from scoring.combine import noisy_or
+from scoring.config import ScoringConfig
 from scoring.exposure import ExposureSet
 from scoring.group import Group
 from scoring.paths import (
@@ -231,11 +232,16 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
     # over all the paths found (`ActorAuthority.power`)
     powers = {AUTHORITY: authority.power, FORMER_AUTHORITY: authority.former_power}
     ties = {kind: noisy_or(p.strength for p in by_kind[kind]) for kind in TIE_KINDS}
+    # the revolving door weighs each tie by when it began, after the office ended (`_cooling_off`)
+    late = _cooling_off(by_kind, authority.former, cfg) if authority.former_power > 0 else {}
+    former_ties = {kind: noisy_or(p.strength * late.get(id(p), (1.0,))[0] for p in by_kind[kind])
+                   for kind in TIE_KINDS} if late else ties
 
-    def tie(kinds) -> float:
-        return noisy_or(ties[kind] for kind in kinds)
+    def tie(kinds, of=ties) -> float:
+        return noisy_or(of[kind] for kind in kinds)
 
-    rule_scores = {rule.id: cfg.rule_weight(rule.id) * powers[rule.authority] * tie(rule.consumes)
+    rule_scores = {rule.id: cfg.rule_weight(rule.id) * powers[rule.authority]
+                   * tie(rule.consumes, former_ties if rule.authority == FORMER_AUTHORITY else ties)
                    for rule in RULES if rule.combination == PRIMARY}
     primary = any(cfg.round(s) > 0 for s in rule_scores.values())
     for rule in RULES:
@@ -258,12 +264,44 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
                                                                   (FORMER_AUTHORITY, authority.former))
                                         if kind in needs], shown, counterparty)
     kinds_fired = [kind for kind in TIE_KINDS if any(kind in rule.consumes for rule in fired_rules)]
+    if late and any(rule.authority == FORMER_AUTHORITY for rule in fired_rules):
+        by_kind = {kind: [_noted(p, late[id(p)][1]) if id(p) in late else p for p in paths]
+                   for kind, paths in by_kind.items()}
     return Assessment(
         actor=actor, counterparty=counterparty, score=score, band=cfg.band_for(score),
         rules=tuple(rule for rule, _ in fired), rule_scores=tuple(fired),
         authority_paths=authority_paths,
         commercial_paths=_shown(by_kind, kinds_fired, shown),
     )
+
+
+def _cooling_off(by_kind: dict[str, list[Path]], former: tuple[Path, ...],
+                 cfg: ScoringConfig) -> dict[int, tuple[float, str]]:
+    """The tie paths that began past the cooling-off after the actor left office: id(path) -> (the weight it
+    counts with toward the revolving door, why). A path began when the last of its relations did; one with no
+    start date (when it began is not known) and one that began while he held the office count in full. The office
+    is the one he left last among his former paths to the counterparty: the shortest gap, never a later office's
+    tie read as late against an earlier office."""
+    ended = max((path.hops[0].rec.end for path in former if path.hops[0].rec.end is not None), default=None)
+    if ended is None:
+        return {}
+    exposure = cfg.exposure
+    late: dict[int, tuple[float, str]] = {}
+    for paths in by_kind.values():
+        for path in paths:
+            began = max((hop.rec.start for hop in path.hops if hop.rec.start is not None), default=None)
+            if began is None or (began - ended).days <= exposure.cooling_off_days:
+                continue
+            years = (began - ended).days / 365.25
+            late[id(path)] = (exposure.late_tie_weight, (
+                f"began {began.isoformat()}, {years:.1f} years after the office ended {ended.isoformat()}: past the "
+                f"{exposure.cooling_off_years:g}-year cooling-off, it counts {exposure.late_tie_weight:g} "
+                f"toward COI-REVOLVING-DOOR"))
+    return late
+
+
+def _noted(path: Path, note: str) -> Path:
+    return Path(path.kind, path.start, path.hops, path.strength, f"{path.note}; {note}" if path.note else note)
 
 
 def _shown_authority(pools: list, limit: int, counterparty: str) -> tuple[Path, ...]:

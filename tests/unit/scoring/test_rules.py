@@ -404,6 +404,51 @@ def test_a_former_regulator_hired_by_the_bank_is_the_revolving_door():
     assert 'employment["Senior Adviser"]' in score.commercial_paths[0].text
 
 
+def test_the_revolving_door_weighs_how_soon_after_leaving_office_the_tie_began():
+    """A minister who left in mid-2016 and joined the bank his ministry awarded contracts two months later is the
+    revolving door; one who joined nine years on scored the same (an analyst's review: 0.233 both). A tie that
+    began past the cooling-off (2 years) counts half, and its path says why; one begun in office, within the
+    cooling-off, or on a date nobody stated counts in full. The current-authority rules are not touched."""
+    office = ("finance-office", "Position", "Minister of Finance", ("gov.national",))
+
+    def hired(start, *extra, who="minister"):
+        return pair(world(lambda m: [
+            m("occupancy", "minister", office, start="2012-01-01", end="2016-06-30"),
+            m("awards_contract", office, "bank"),
+            m("employment", who, "bank", role="Senior Adviser", start=start, observed_at="2026-01-01T00:00:00Z"),
+            *[build(m) for build in extra]], base=False))
+
+    soon, late, undated = hired("2016-09-01"), hired("2025-06-01"), hired(None)
+    assert soon.rules == late.rules == ("COI-REVOLVING-DOOR",)
+    assert soon.score == undated.score == hired("2014-01-01").score == hired("2018-06-01").score
+    assert late.score == pytest.approx(soon.score / 2, abs=1e-6)
+    assert "(began" not in soon.commercial_paths[0].text
+    assert late.commercial_paths[0].text == (
+        'Finance Minister -employment["Senior Adviser"]-> Big Bank (began 2025-06-01, 8.9 years after the office '
+        "ended 2016-06-30: past the 2-year cooling-off, it counts 0.5 toward COI-REVOLVING-DOOR)")
+    # a relative's tie too: it began when its last relation did
+    son = [lambda m: m("family", "son", "minister")]
+    relative_late, relative_soon = hired("2025-06-01", *son, who="son"), hired("2016-09-01", *son, who="son")
+    assert relative_late.score == pytest.approx(relative_soon.score / 2, abs=1e-6)
+    # configurable: no cooling-off reading at all with a late weight of 1
+    flat = ScoringConfig.load(overrides={"exposure": {"late_tie_weight": 1.0}})
+    engine = world(lambda m: [
+        m("occupancy", "minister", office, start="2012-01-01", end="2016-06-30"), m("awards_contract", office, "bank"),
+        m("employment", "minister", "bank", start="2025-06-01", observed_at="2026-01-01T00:00:00Z")],
+        base=False, config=flat)
+    assert pair(engine).score == soon.score
+    # beside current authority over the bank, only the revolving door's share is weighed by the date
+    now = world(lambda m: [
+        m("occupancy", "minister", office, start="2012-01-01", end="2016-06-30"), m("awards_contract", office, "bank"),
+        m("employment", "minister", "bank", start="2025-06-01", observed_at="2026-01-01T00:00:00Z"),
+        m("control", "minister", "regulator"), m("regulates", "regulator", "bank")], base=False)
+    alone = pair(world(lambda m: [
+        m("employment", "minister", "bank", start="2025-06-01", observed_at="2026-01-01T00:00:00Z"),
+        m("control", "minister", "regulator"), m("regulates", "regulator", "bank")], base=False))
+    assert set(pair(now).rules) == {"COI-AUTH-COMMERCIAL", "COI-REVOLVING-DOOR"}
+    assert pair(now).score == pytest.approx(noisy_or([alone.score, late.score]), abs=2e-6)
+
+
 def test_a_job_beside_a_seat_in_the_same_firm_is_one_relationship():
     """The chief executive is also the firm's employee (Wikidata's chief executive and employer, FtM's Directorship
     and Employment): one relationship stated twice, counted once (a review: the job added a commercial rule beside
