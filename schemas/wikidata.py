@@ -15,7 +15,9 @@ statements out as relationship events. docs/events.md ("Wikidata") has the mappi
   the fallbacks are noted.
 - Qualifiers P580/P582 give the start and end date (a year or a month is a period: its first day starts, its last
   day ends); a statement with neither but a point in time (P585) held through that period, no longer (read without
-  dates it was current forever: wikidata-import 1.7); P1107 (proportion) gives an ownership's percentage.
+  dates it was current forever: wikidata-import 1.7); P1107 (proportion) gives an ownership's percentage. A career
+  statement (employer, position held, member of) with no date at all is read as still held but `alleged`: a
+  biography lists past jobs without dates too (wikidata-import 1.8).
 - Provenance: the item's page as source URL, publisher Wikidata, retrieval and observation time the entity's
   `modified` (else `--retrieved-at`); status `confirmed` for a statement that cites references, `reported` for one
   that cites none.
@@ -34,12 +36,14 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from schemas.events import SCHEMA_VERSION, EntityIdentifier, RelationshipEvent
-from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason, _record,
-                         converted_event, count_outcome, text_or_none)
+from schemas.ftm import (UNKNOWN_STATUS_CERTAINTY, ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason,
+                         _record, converted_event, count_outcome, text_or_none)
 from schemas.values import UnreadableValue, first_day, last_day, read_timestamp
 from schemas.vocabulary import IDENTIFIER_SCHEMES, RELATIONS, EntitySchema, RelationType, Status
 
-WIKIDATA_IMPORT_VERSION = "1.7"  # bump when the mapping changes what an import yields
+WIKIDATA_IMPORT_VERSION = "1.8"  # bump when the mapping changes what an import yields
+# the statuses a career statement's missing dates lower to `UNKNOWN_STATUS_CERTAINTY` (one less sure already stays)
+_CURRENT_OR_NOT = frozenset({Status.CONFIRMED, Status.REPORTED})
 EXTRACTOR_NAME = "wikidata-import"
 PUBLISHER = "Wikidata"
 ITEM_URL = "https://www.wikidata.org/wiki/{}"
@@ -60,6 +64,10 @@ class Claim:
     # One value at a time (a chief executive, a party): when a statement has the preferred rank, the way Wikidata
     # marks the current value, a normal one without an end is a former value whose end nobody recorded.
     one_at_a_time: bool = False
+    # A career: what the item has been, as much as what it is (employers, positions held, bodies sat in). A statement
+    # with no date qualifier does not say it still holds (a biography lists every job), so it is read as still held
+    # but at `UNKNOWN_STATUS_CERTAINTY`, as an FtM occupancy of status "unknown" is (`schemas.ftm`).
+    career: bool = False
 
 
 _P, _POS, _ORG = EntitySchema.PERSON, EntitySchema.POSITION, EntitySchema.ORGANIZATION
@@ -78,7 +86,7 @@ KINSHIP: dict[str, str] = {
     "Q19595228": "paternal half-sister",
 }
 PROPERTIES: dict[str, Claim] = {
-    "P39": Claim(RelationType.OCCUPANCY, "position held", True, _P, _POS),
+    "P39": Claim(RelationType.OCCUPANCY, "position held", True, _P, _POS, career=True),
     # family: the relationship says what the value is to the item (P40 on a father: the value is his child)
     "P26": Claim(RelationType.FAMILY, "spouse", True, _P, _P),
     "P40": Claim(RelationType.FAMILY, "child", True, _P, _P),
@@ -107,9 +115,9 @@ PROPERTIES: dict[str, Claim] = {
     "P3320": Claim(RelationType.DIRECTORSHIP, "board member", False, None, _P),
     # the head of an agency, a regulator, a ministry's department or a company (Wikidata's "director / manager")
     "P1037": Claim(RelationType.DIRECTORSHIP, "director / manager", False, None, _P, one_at_a_time=True),
-    "P108": Claim(RelationType.EMPLOYMENT, None, True, _P, None),
+    "P108": Claim(RelationType.EMPLOYMENT, None, True, _P, None, career=True),
     "P102": Claim(RelationType.MEMBERSHIP, "member of political party", True, None, _ORG, one_at_a_time=True),
-    "P463": Claim(RelationType.MEMBERSHIP, "member of", True, None, _ORG),
+    "P463": Claim(RelationType.MEMBERSHIP, "member of", True, None, _ORG, career=True),
     # an office steers the body it directs (as FtM's Position.organization)
     "P2389": Claim(RelationType.CONTROL, "office of", True, _POS, _ORG),
 }
@@ -479,6 +487,10 @@ def _statement_document(qid: str, prop: str, claim: Claim, statement: dict, retr
     status = Status.CONFIRMED if _cites_a_source(statement) else Status.REPORTED
     natures = sorted(n for n in map(_value_id, _objects(qualifiers.get("P5102"))) if n in NATURE_STATUS)
     status = NATURE_STATUS[natures[0]] if natures else status
+    if claim.career and start is None and end is None and status in _CURRENT_OR_NOT:
+        status = UNKNOWN_STATUS_CERTAINTY
+        _note(report, qid, f"{where}: no date: read as still held, but {status.value}, not known to be "
+                           f"current (a career lists past values too)")
     relation_id = f"wikidata:{qid}:{_GUID_CHARS.sub('-', guid.partition('$')[2])}"
     return {
         "schema_version": SCHEMA_VERSION, "op": "upsert", "relation_id": relation_id,

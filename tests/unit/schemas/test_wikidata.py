@@ -579,3 +579,27 @@ def test_files_downloaded_one_person_at_a_time_keep_each_persons_name_and_topics
                 engine.apply(event)
         held = engine.graph.entity(PUTIN)
         assert (held.name, held.topics) == (own.name, frozenset(own.topics)), order
+
+
+def test_an_undated_job_office_or_seat_is_not_known_to_be_current():
+    """A biography lists every employer, often without dates (an analyst's review: a regulator's undated job at the
+    bank he regulates scored as a current one, 0.441 high). A career statement (P108 employer, P39 position held,
+    P463 member of) with no date at all is read as still held but alleged, as an FtM occupancy of status unknown
+    is; a dated one, a family tie and an ownership keep the status their references give."""
+    sourced = [{"snaks": {"P854": [snak("P854", "https://example.org/cv")]}}]
+    start = {"P580": [snak("P580", time("+2019-01-01T00:00:00Z"))]}
+    events, report = imported([entity(
+        "Q1", "A regulator", statement("Q1", "P31", "Q5", "c"),
+        statement("Q1", "P108", "Q10", "job", references=sourced),
+        statement("Q1", "P108", "Q11", "dated", start, references=sourced),
+        statement("Q1", "P39", "Q12", "office"), statement("Q1", "P463", "Q13", "seat"),
+        statement("Q1", "P26", "Q14", "spouse", references=sourced),
+        statement("Q1", "P1830", "Q15", "stake", references=sourced))])
+    status = {event.relation_id.rpartition(":")[2]: event.status.value for event in events}
+    assert status == {"job": "alleged", "dated": "confirmed", "office": "alleged", "seat": "alleged",
+                      "spouse": "confirmed", "stake": "confirmed"}
+    assert any(note.endswith("P108 statement Q1$job: no date: read as still held, but alleged, not known to be "
+                             "current (a career lists past values too)") for note in report.notes)
+    # an end alone, or a point in time, dates it
+    [ended], _ = held({"P582": [snak("P582", time("+2020-01-01T00:00:00Z"))]})
+    assert ended.status.value == "reported"
