@@ -47,13 +47,13 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from schemas.events import SCHEMA_VERSION, RelationshipEvent
+from schemas.events import SCHEMA_VERSION, Op, RelationshipEvent
 from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, SkipReason, _clip, _record,
                          converted_event)
 from schemas.values import clean_name, folded_name, register_day
 from schemas.vocabulary import RelationType
 
-COMMONS_IMPORT_VERSION = "1.0"  # bump when the mapping changes what an import yields
+COMMONS_IMPORT_VERSION = "1.1"  # bump when the mapping changes what an import yields
 EXTRACTOR_NAME = "commons-interests-import"
 PUBLISHER = "UK House of Commons, Register of Members' Financial Interests"
 REGISTER_URL = "https://interests-api.parliament.uk/api/v1/Interests"
@@ -326,6 +326,27 @@ def _employment(row: dict, interest: _Interest, context: _Context) -> Iterator[d
         return
     yield interest.document(RelationType.EMPLOYMENT, interest.member, payer,
                             {"role": _clip(job or "", 200), "summary": summary}, start, end)
+
+
+def withdrawn_mappings(event: RelationshipEvent, report: ImportReport | None) -> Iterator[RelationshipEvent]:
+    """What an earlier version of this importer stated beside `event` and this one no longer does, retracted as of
+    `event`: a corrected re-import (`coi-risk import --restated-at`) withdraws it. commons-interests-import 1.0 stated
+    a `partners_with` beside each job (`commons:<interest>:partners_with`, the same two parties), which, now that a
+    job is a tie of its own, counted each job twice (0.518 became 0.705). A relation nobody held is retracted
+    harmlessly (the engine keeps the id, so a late copy of the old version cannot come back)."""
+    if event.relation_type is not RelationType.EMPLOYMENT or event.op is not Op.UPSERT:
+        return
+    interest = event.relation_id.removeprefix("commons:").removesuffix(":employment")
+    if event.relation_id != f"commons:{interest}:employment":
+        return
+    document = event.model_dump(mode="json", by_alias=True, exclude_none=True)
+    del document["event_id"]
+    document.update(op=Op.RETRACT.value, relation_id=f"commons:{interest}:partners_with",
+                    relation_type=RelationType.PARTNERS_WITH.value, properties={})
+    retraction = converted_event(document, "commons", None)
+    if report is not None:
+        report.retracted += 1
+    yield retraction
 
 
 def _earning(row: dict, interest: _Interest, context: _Context) -> Iterator[dict]:

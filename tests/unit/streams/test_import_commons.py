@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from schemas import parse_event
-from tests.unit.schemas.test_commons import (AD_HOC_PAYMENTS, EXPORT, GIFTS, GIFTS_ABROAD, LAND, SHAREHOLDINGS,
+from schemas.events import EntityRef, RelationProperties
+from schemas.vocabulary import RelationType
+from tests.unit.schemas.test_commons import (AD_HOC_PAYMENTS, EMPLOYMENT, EXPORT, GIFTS, GIFTS_ABROAD, LAND, SHAREHOLDINGS,
                                             SHAREHOLDINGS_FEBRUARY)
 from tests.unit.schemas.test_mica import CASPS
 from tests.unit.streams.test_import_ocds import run
@@ -89,3 +93,50 @@ def test_an_export_directory_that_cannot_be_read_whole_is_refused_for_why(capsys
     lines, err, code = run(capsys, str(export))
     assert lines == [] and code == 2 and "Category_5.csv looks like a category file" in err
     assert "its cells are separated by ';'" in err
+
+
+def test_a_corrected_reimport_withdraws_the_partnership_the_first_importer_stated_beside_each_job(capsys):
+    """commons-interests-import 1.0 stated a `partners_with` beside each job; a job is a tie of its own now, so a
+    stream that still holds those counted each job twice (0.518 became 0.705: a review). A corrected re-import
+    (`--restated-at`) retracts them, and the stream then scores as a fresh import does."""
+    from scoring import Engine
+
+    lines, err, code = run(capsys, str(EMPLOYMENT))
+    assert code == 0 and "retracted 0;" in err  # a first import has nothing to withdraw
+    jobs = [parse_event(line.encode()) for line in lines]
+    jobs = [job for job in jobs if job.relation_type.value == "employment"]
+    assert len(jobs) == 479
+
+    def as_version_1_0(job):  # what the first importer stated beside the job
+        return job.model_copy(update={
+            "event_id": job.event_id + "-1.0", "relation_id": job.relation_id.replace(":employment", ":partners_with"),
+            "relation_type": RelationType.PARTNERS_WITH,
+            "properties": RelationProperties(role=f"paid as {job.properties.role or 'employee'}")})
+
+    restated, err, code = run(capsys, str(EMPLOYMENT), "--restated-at", "2026-12-01T00:00:00Z")
+    assert code == 0 and "retracted 479" in err, err
+    restated = [parse_event(line.encode()) for line in restated]
+    withdrawn = [event for event in restated if event.op.value == "retract"]
+    assert {event.relation_id for event in withdrawn} == {as_version_1_0(job).relation_id for job in jobs}
+
+    # a member of the register made a minister whose office awards the payer of his job its contracts
+    job = jobs[0]
+    office = EntityRef.model_validate({"id": "example-office", "schema": "Position", "name": "Minister (example)",
+                                       "topics": ["gov.national"]})
+    authority = [job.model_copy(update={"event_id": f"example-{kind}", "relation_id": f"example-{kind}",
+                                        "relation_type": RelationType(kind), "source": source, "target": target,
+                                        "properties": RelationProperties(), "start_date": None, "end_date": None})
+                 for kind, source, target in (("occupancy", job.source, office),
+                                              ("awards_contract", office, job.target))]
+
+    def scored(*streams):
+        engine = Engine(as_of=dt.date(2026, 12, 1))
+        for stream in streams:
+            engine.apply_many(stream)
+        found = engine.score(job.source.id, job.target.id)
+        return found.score if found else None
+
+    fresh = scored(authority, restated)
+    stale = scored(authority, [*jobs, *map(as_version_1_0, jobs)])
+    assert fresh is not None and stale > fresh  # counted twice
+    assert scored(authority, [*jobs, *map(as_version_1_0, jobs)], restated) == fresh
