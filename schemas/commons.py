@@ -54,6 +54,7 @@ from schemas.values import clean_name, folded_name, register_day
 from schemas.vocabulary import RelationType
 
 COMMONS_IMPORT_VERSION = "1.1"  # bump when the mapping changes what an import yields
+_AFTER = dt.timedelta(microseconds=1)  # a retraction of what an earlier version stated orders after it
 EXTRACTOR_NAME = "commons-interests-import"
 PUBLISHER = "UK House of Commons, Register of Members' Financial Interests"
 REGISTER_URL = "https://interests-api.parliament.uk/api/v1/Interests"
@@ -182,10 +183,16 @@ def import_commons_interests(read: Callable[[], Iterable[dict]], defaults: Impor
             continue
         for document in documents:
             try:
-                yield converted_event(document, "commons", report)
+                event = converted_event(document, "commons", report)
             except ImportSkip as problem:
                 _record(report, Skipped(document["relation_id"], "Commons interest", problem.reason,
                                         f"{where}row {number}: {problem.message}"))
+                continue
+            yield event
+            for retraction in withdrawn_mappings(event):
+                if report is not None:
+                    report.retracted += 1
+                yield retraction
 
 
 @dataclass(frozen=True)
@@ -328,13 +335,14 @@ def _employment(row: dict, interest: _Interest, context: _Context) -> Iterator[d
                             {"role": _clip(job or "", 200), "summary": summary}, start, end)
 
 
-def withdrawn_mappings(event: RelationshipEvent, report: ImportReport | None) -> Iterator[RelationshipEvent]:
-    """What an earlier version of this importer stated beside `event` and this one no longer does, retracted as of
-    `event`: a corrected re-import (`coi-risk import --restated-at`) withdraws it. commons-interests-import 1.0 stated
-    a `partners_with` beside each job (`commons:<interest>:partners_with`, the same two parties), which, now that a
-    job is a tie of its own, counted each job twice (0.518 became 0.705). A relation nobody held is retracted
-    harmlessly (the engine keeps the id, so a late copy of the old version cannot come back)."""
-    if event.relation_type is not RelationType.EMPLOYMENT or event.op is not Op.UPSERT:
+def withdrawn_mappings(event: RelationshipEvent) -> Iterator[RelationshipEvent]:
+    """What an earlier version of this importer stated beside `event` and this one does not, retracted a
+    microsecond after it: commons-interests-import 1.0 stated a `partners_with` beside each of a member's jobs
+    (category 1: `commons:<interest>:partners_with`, the same two parties), which, now that a job is a tie of its
+    own, counted each job twice (0.518 became 0.705). Every import retracts it, so that importing the register again
+    mends a stream an earlier version fed; a stream that never held it keeps only the retracted id."""
+    if event.relation_type is not RelationType.EMPLOYMENT or event.op is not Op.UPSERT \
+            or not event.source.id.startswith("commons-member-"):  # a relative's job (9, 10) had none
         return
     interest = event.relation_id.removeprefix("commons:").removesuffix(":employment")
     if event.relation_id != f"commons:{interest}:employment":
@@ -342,11 +350,9 @@ def withdrawn_mappings(event: RelationshipEvent, report: ImportReport | None) ->
     document = event.model_dump(mode="json", by_alias=True, exclude_none=True)
     del document["event_id"]
     document.update(op=Op.RETRACT.value, relation_id=f"commons:{interest}:partners_with",
-                    relation_type=RelationType.PARTNERS_WITH.value, properties={})
-    retraction = converted_event(document, "commons", None)
-    if report is not None:
-        report.retracted += 1
-    yield retraction
+                    relation_type=RelationType.PARTNERS_WITH.value, properties={},
+                    observed_at=(event.observed_at + _AFTER).isoformat())
+    yield converted_event(document, "commons", None)
 
 
 def _earning(row: dict, interest: _Interest, context: _Context) -> Iterator[dict]:

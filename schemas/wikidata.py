@@ -16,8 +16,8 @@ statements out as relationship events. docs/events.md ("Wikidata") has the mappi
 - Qualifiers P580/P582 give the start and end date (a year or a month is a period: its first day starts, its last
   day ends); a statement with neither but a point in time (P585) held through that period, no longer (read without
   dates it was current forever: wikidata-import 1.7); P1107 (proportion) gives an ownership's percentage. A career
-  statement (employer, position held, member of) with no date at all is read as still held but `alleged`: a
-  biography lists past jobs without dates too (wikidata-import 1.8).
+  statement (employer, position held, member of) with no date qualifier and not of preferred rank is read as still
+  held but `alleged`: a biography lists past jobs without dates too (wikidata-import 1.8).
 - Provenance: the item's page as source URL, publisher Wikidata, retrieval and observation time the entity's
   `modified` (else `--retrieved-at`); status `confirmed` for a statement that cites references, `reported` for one
   that cites none.
@@ -44,6 +44,7 @@ from schemas.vocabulary import IDENTIFIER_SCHEMES, RELATIONS, EntitySchema, Rela
 WIKIDATA_IMPORT_VERSION = "1.8"  # bump when the mapping changes what an import yields
 # the statuses a career statement's missing dates lower to `UNKNOWN_STATUS_CERTAINTY` (one less sure already stays)
 _CURRENT_OR_NOT = frozenset({Status.CONFIRMED, Status.REPORTED})
+_DATING_QUALIFIERS = ("P580", "P582", "P585")  # start time, end time, point in time
 EXTRACTOR_NAME = "wikidata-import"
 PUBLISHER = "Wikidata"
 ITEM_URL = "https://www.wikidata.org/wiki/{}"
@@ -487,10 +488,13 @@ def _statement_document(qid: str, prop: str, claim: Claim, statement: dict, retr
     status = Status.CONFIRMED if _cites_a_source(statement) else Status.REPORTED
     natures = sorted(n for n in map(_value_id, _objects(qualifiers.get("P5102"))) if n in NATURE_STATUS)
     status = NATURE_STATUS[natures[0]] if natures else status
-    if claim.career and start is None and end is None and status in _CURRENT_OR_NOT:
+    if claim.career and status in _CURRENT_OR_NOT and statement.get("rank") != "preferred" \
+            and not any(qualifiers.get(dating) for dating in _DATING_QUALIFIERS):
+        # no start, end or point in time at all, not even "unknown" or "none" (P582 novalue: it has not ended),
+        # and not the preferred rank Wikidata marks a current value with
         status = UNKNOWN_STATUS_CERTAINTY
-        _note(report, qid, f"{where}: no date: read as still held, but {status.value}, not known to be "
-                           f"current (a career lists past values too)")
+        _note(report, qid, f"{where}: no date qualifier and not of preferred rank: read as still held, but "
+                           f"{status.value}, not known to be current (a career lists past values too)")
     relation_id = f"wikidata:{qid}:{_GUID_CHARS.sub('-', guid.partition('$')[2])}"
     return {
         "schema_version": SCHEMA_VERSION, "op": "upsert", "relation_id": relation_id,

@@ -24,11 +24,12 @@ steer) is not a revolving door and is dropped: the power is counted once, as cur
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from schemas.vocabulary import EntitySchema
 from scoring.combine import union_strength
-from scoring.graph import records
+from scoring.graph import Relation, records
 from scoring.ownership import stake_of
 from scoring.paths import (
     AUTHORITY,
@@ -71,6 +72,9 @@ class ActorAuthority:
     # path fewer raised the power)
     power: float = 0.0
     former_power: float = 0.0
+    # (the day it ended, the power its paths have, the office) of each office left whose former paths reach the
+    # counterparty, all of them: the revolving door weighs a tie by how soon after each it began (`rules`)
+    former_offices: tuple[tuple[dt.date, float, str], ...] = ()
 
 
 def reach(person: str, ctx: SearchContext) -> Reach:
@@ -186,7 +190,18 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
     current, former = ranked(current), ranked(former)
     return ActorAuthority(current=tuple(current[:keep]), former=tuple(former[:keep]),
                           power=union_strength(current, ctx.hop_decay),
-                          former_power=union_strength(former, ctx.hop_decay))
+                          former_power=union_strength(former, ctx.hop_decay),
+                          former_offices=_offices_left(former, ctx.hop_decay))
+
+
+def _offices_left(former: list[Path], hop_decay: float) -> tuple[tuple[dt.date, float, str], ...]:
+    """(end, power, office) of each office the former paths run through (their first hop: `reach` takes a left
+    office only there), in the order of their ends."""
+    by_office: dict[Relation, list[Path]] = {}
+    for path in former:
+        by_office.setdefault(path.hops[0].rec, []).append(path)
+    return tuple(sorted((office.end, union_strength(paths, hop_decay), office.target)
+                        for office, paths in by_office.items()))
 
 
 def authority_hop(path: Path) -> Hop | None:

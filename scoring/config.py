@@ -55,11 +55,22 @@ class ExposureConfig(_Section):
     former_topics: frozenset[str]
     former_topic_weight: float = _Unit
     cooling_off_years: float = Field(ge=0.0, le=1000.0)
+    late_tie_years: float = Field(ge=0.0, le=1000.0)
     late_tie_weight: float = _Unit
 
     @property
     def cooling_off_days(self) -> int:
         return round(self.cooling_off_years * 365.25)
+
+    @property
+    def late_tie_days(self) -> int:
+        return round(self.late_tie_years * 365.25)
+
+    @model_validator(mode="after")
+    def _taper(self) -> ExposureConfig:
+        if self.late_tie_years <= self.cooling_off_years:
+            raise ValueError("exposure.late_tie_years must be longer than exposure.cooling_off_years")
+        return self
 
     @property
     def horizon_days(self) -> int:

@@ -45,7 +45,7 @@ RULES: tuple[RuleSpec, ...] = (
         "COI-REVOLVING-DOOR", 0.6, FORMER_AUTHORITY, (OWNERSHIP, COMMERCIAL), PRIMARY, 2,
         "either of the above, but the authority runs through an office the actor has *left* (within the exposure "
         "horizon, weighted by the decayed exposure): the former official tied to a firm his office had power over (while "
-        "he held it, or now). A tie that began past the cooling-off after he left counts `late_tie_weight`"),
+        "he held it, or now). A tie that began past the cooling-off after he left weighs less, down to `late_tie_weight`"),
     RuleSpec(
         "COI-LOBBY", 0.5, AUTHORITY, (LOBBY,), AGGRAVATING, 3,
         "the counterparty's group lobbies the actor or an office or body he steers. Aggravating only "

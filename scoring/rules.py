@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from schemas.outputs import Band
 from scoring.authority import ActorAuthority, authority_hop
 from scoring.combine import noisy_or
-from scoring.config import ScoringConfig
+from scoring.cooling_off import late_ties
 from scoring.exposure import ExposureSet
 from scoring.group import Group
 from scoring.paths import (
@@ -59,6 +59,9 @@ from scoring.semantics import CONTROL_TYPES, LAYER_OF, MARKET_TYPES, TIE_LAYERS,
 # urgent kind keeps the path, with the strongest's hops: one more relation of a holding never takes its rule away
 # (a review: a stronger ended stake beside an ended control made the path commercial, and the ownership rule went).
 _KIND_PRIORITY = KIND_PRIORITY
+# the tie kinds the rules on former authority read (`scoring.cooling_off` weighs them)
+_REVOLVING_KINDS = tuple(sorted({kind for rule in RULES if rule.authority == FORMER_AUTHORITY
+                                 for kind in rule.consumes}))
 
 
 def _alternatives_key(hops: Chain) -> tuple:
@@ -232,8 +235,9 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
     # over all the paths found (`ActorAuthority.power`)
     powers = {AUTHORITY: authority.power, FORMER_AUTHORITY: authority.former_power}
     ties = {kind: noisy_or(p.strength for p in by_kind[kind]) for kind in TIE_KINDS}
-    # the revolving door weighs each tie by when it began, after the office ended (`_cooling_off`)
-    late = _cooling_off(by_kind, authority.former, cfg) if authority.former_power > 0 else {}
+    # the revolving door weighs each tie by how soon after leaving office it began (`scoring.cooling_off`)
+    late = late_ties([p for kind in _REVOLVING_KINDS for p in by_kind[kind]], authority.former_offices, ctx) \
+        if authority.former_power > 0 else {}
     former_ties = {kind: noisy_or(p.strength * late.get(id(p), (1.0,))[0] for p in by_kind[kind])
                    for kind in TIE_KINDS} if late else ties
 
@@ -273,31 +277,6 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
         authority_paths=authority_paths,
         commercial_paths=_shown(by_kind, kinds_fired, shown),
     )
-
-
-def _cooling_off(by_kind: dict[str, list[Path]], former: tuple[Path, ...],
-                 cfg: ScoringConfig) -> dict[int, tuple[float, str]]:
-    """The tie paths that began past the cooling-off after the actor left office: id(path) -> (the weight it
-    counts with toward the revolving door, why). A path began when the last of its relations did; one with no
-    start date (when it began is not known) and one that began while he held the office count in full. The office
-    is the one he left last among his former paths to the counterparty: the shortest gap, never a later office's
-    tie read as late against an earlier office."""
-    ended = max((path.hops[0].rec.end for path in former if path.hops[0].rec.end is not None), default=None)
-    if ended is None:
-        return {}
-    exposure = cfg.exposure
-    late: dict[int, tuple[float, str]] = {}
-    for paths in by_kind.values():
-        for path in paths:
-            began = max((hop.rec.start for hop in path.hops if hop.rec.start is not None), default=None)
-            if began is None or (began - ended).days <= exposure.cooling_off_days:
-                continue
-            years = (began - ended).days / 365.25
-            late[id(path)] = (exposure.late_tie_weight, (
-                f"began {began.isoformat()}, {years:.1f} years after the office ended {ended.isoformat()}: past the "
-                f"{exposure.cooling_off_years:g}-year cooling-off, it counts {exposure.late_tie_weight:g} "
-                f"toward COI-REVOLVING-DOOR"))
-    return late
 
 
 def _noted(path: Path, note: str) -> Path:

@@ -142,8 +142,6 @@ def run_import(args: argparse.Namespace) -> int:
                     raise SystemExit(refusal("import", "--restated-at is not for delta feeds: a feed stamps its "
                                                        "versions from its --state; to restate a feed, import its "
                                                        "state file as a full export with --restated-at"))
-                if fmt == "commons":  # what an earlier version of the importer stated and this one does not
-                    events = _with_withdrawn_mappings(events, report)
                 events = (restated(event, args.restated_at) for event in events)
             lines = (event.model_dump_json(by_alias=True, exclude_none=True) for event in events)
             not_sent = 0
@@ -575,16 +573,6 @@ def print_summary(title: str, report: ImportReport) -> None:
     if report.ignored:
         ignored = ", ".join(f"{schema} {count}" for schema, count in sorted(report.ignored.items()))
         print(f"  not converted (neither a relation nor an endpoint): {ignored}", file=sys.stderr)
-
-
-def _with_withdrawn_mappings(events, report):
-    """Each event, then the retractions of what an earlier version of its importer stated beside it
-    (`schemas.commons.withdrawn_mappings`): only a corrected re-import (`--restated-at`) orders them after it."""
-    from schemas.commons import withdrawn_mappings
-
-    for event in events:
-        yield event
-        yield from withdrawn_mappings(event, report)
 
 
 def restated(event, at: dt.datetime):

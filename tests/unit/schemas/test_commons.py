@@ -149,11 +149,15 @@ def test_gifts_and_hospitality_are_payments_in_kind_over_their_days():
 
 def test_employment_is_the_members_job_and_his_dealings_with_the_payer():
     events, report = imported(EMPLOYMENT)
+    withdrawn = [event for event in events if event.op.value == "retract"]  # what 1.0 stated beside each job
+    events = [event for event in events if event.op.value == "upsert"]
     _, rows = rows_of(EMPLOYMENT)
     directors = {row["ID"] for row in rows
                  if row["IsPaidAsDirectorOfPayer"] == "True" and row["PayerIsPrivateIndividual"] == "False"}
     # a director paid as one: a directorship; any other job: an employment (each a commercial tie)
     assert len(directors) == 32 and len(events) == 511 and report.skipped == []
+    assert len(withdrawn) == report.retracted == 479
+    assert all(event.relation_id.endswith(":partners_with") for event in withdrawn)
     relations = by_relation(events)
     assert {relation_id.split(":")[1] for relation_id in relations if relation_id.endswith(":directorship")} == \
         directors

@@ -598,8 +598,19 @@ def test_an_undated_job_office_or_seat_is_not_known_to_be_current():
     status = {event.relation_id.rpartition(":")[2]: event.status.value for event in events}
     assert status == {"job": "alleged", "dated": "confirmed", "office": "alleged", "seat": "alleged",
                       "spouse": "confirmed", "stake": "confirmed"}
-    assert any(note.endswith("P108 statement Q1$job: no date: read as still held, but alleged, not known to be "
-                             "current (a career lists past values too)") for note in report.notes)
-    # an end alone, or a point in time, dates it
-    [ended], _ = held({"P582": [snak("P582", time("+2020-01-01T00:00:00Z"))]})
-    assert ended.status.value == "reported"
+    assert any(note.endswith("P108 statement Q1$job: no date qualifier and not of preferred rank: read as still "
+                             "held, but alleged, not known to be current (a career lists past values too)")
+               for note in report.notes)
+    # any dating qualifier says when: an end alone, a point in time, an end Wikidata says there is none of
+    # (novalue: it has not ended), a start it does not know or gives only by the decade (a review)
+    for qualifiers in ({"P582": [snak("P582", time("+2020-01-01T00:00:00Z"))]},
+                       {"P585": [snak("P585", time("+2019-01-01T00:00:00Z"))]},
+                       {"P582": [snak("P582", snaktype="novalue")]}, {"P580": [snak("P580", snaktype="somevalue")]},
+                       {"P580": [snak("P580", time("+1990-00-00T00:00:00Z", precision=8))]}):
+        [dated], _ = held(qualifiers)
+        assert dated.status.value == "reported", qualifiers
+    # so does the preferred rank, Wikidata's mark of a current value (a sitting prime minister's office)
+    current = statement("Q1", "P39", "Q2", "s")
+    current["rank"] = "preferred"
+    [office], _ = imported([entity("Q1", "An official", statement("Q1", "P31", "Q5", "c"), current)])
+    assert office.status.value == "reported"

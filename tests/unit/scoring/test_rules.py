@@ -407,36 +407,40 @@ def test_a_former_regulator_hired_by_the_bank_is_the_revolving_door():
 def test_the_revolving_door_weighs_how_soon_after_leaving_office_the_tie_began():
     """A minister who left in mid-2016 and joined the bank his ministry awarded contracts two months later is the
     revolving door; one who joined nine years on scored the same (an analyst's review: 0.233 both). A tie that
-    began past the cooling-off (2 years) counts half, and its path says why; one begun in office, within the
-    cooling-off, or on a date nobody stated counts in full. The current-authority rules are not touched."""
+    began within the cooling-off (2 years), in office, or on a date nobody stated counts in full; later, its weight
+    tapers to half at 5 years (no cliff: a review found one six weeks past it dropping below the alert band), and
+    its path says why. The current-authority rules are not touched."""
     office = ("finance-office", "Position", "Minister of Finance", ("gov.national",))
 
-    def hired(start, *extra, who="minister"):
+    def hired(start, *extra, who="minister", config=None):
         return pair(world(lambda m: [
             m("occupancy", "minister", office, start="2012-01-01", end="2016-06-30"),
             m("awards_contract", office, "bank"),
             m("employment", who, "bank", role="Senior Adviser", start=start, observed_at="2026-01-01T00:00:00Z"),
-            *[build(m) for build in extra]], base=False))
+            *[build(m) for build in extra]], base=False, config=config))
 
     soon, late, undated = hired("2016-09-01"), hired("2025-06-01"), hired(None)
     assert soon.rules == late.rules == ("COI-REVOLVING-DOOR",)
-    assert soon.score == undated.score == hired("2014-01-01").score == hired("2018-06-01").score
+    assert soon.score == undated.score == hired("2014-01-01").score == hired("2018-06-30").score
     assert late.score == pytest.approx(soon.score / 2, abs=1e-6)
     assert "(began" not in soon.commercial_paths[0].text
     assert late.commercial_paths[0].text == (
-        'Finance Minister -employment["Senior Adviser"]-> Big Bank (began 2025-06-01, 8.9 years after the office '
-        "ended 2016-06-30: past the 2-year cooling-off, it counts 0.5 toward COI-REVOLVING-DOOR)")
+        'Finance Minister -employment["Senior Adviser"]-> Big Bank (began 2025-06-01, 8 years and 11 months after '
+        "leaving Minister of Finance (ended 2016-06-30): past the 2-year cooling-off, it counts 0.50 toward "
+        "COI-REVOLVING-DOOR)")
+    # the taper: a day past the cooling-off is all but in full, three and a half years three quarters
+    day_past, midway = hired("2018-07-01"), hired("2019-12-30")
+    assert soon.score > day_past.score > soon.score * 0.999
+    assert "2 years and 1 day after leaving" in day_past.commercial_paths[0].text
+    assert "it counts 0.99 toward" in day_past.commercial_paths[0].text
+    assert midway.score == pytest.approx(soon.score * 0.75, abs=2e-4)
     # a relative's tie too: it began when its last relation did
     son = [lambda m: m("family", "son", "minister")]
     relative_late, relative_soon = hired("2025-06-01", *son, who="son"), hired("2016-09-01", *son, who="son")
     assert relative_late.score == pytest.approx(relative_soon.score / 2, abs=1e-6)
-    # configurable: no cooling-off reading at all with a late weight of 1
-    flat = ScoringConfig.load(overrides={"exposure": {"late_tie_weight": 1.0}})
-    engine = world(lambda m: [
-        m("occupancy", "minister", office, start="2012-01-01", end="2016-06-30"), m("awards_contract", office, "bank"),
-        m("employment", "minister", "bank", start="2025-06-01", observed_at="2026-01-01T00:00:00Z")],
-        base=False, config=flat)
-    assert pair(engine).score == soon.score
+    # configurable: no cooling-off reading at all with a late weight of 1, and no note either
+    flat = hired("2025-06-01", config=ScoringConfig.load(overrides={"exposure": {"late_tie_weight": 1.0}}))
+    assert flat.score == soon.score and "(began" not in flat.commercial_paths[0].text
     # beside current authority over the bank, only the revolving door's share is weighed by the date
     now = world(lambda m: [
         m("occupancy", "minister", office, start="2012-01-01", end="2016-06-30"), m("awards_contract", office, "bank"),
@@ -447,6 +451,52 @@ def test_the_revolving_door_weighs_how_soon_after_leaving_office_the_tie_began()
         m("control", "minister", "regulator"), m("regulates", "regulator", "bank")], base=False))
     assert set(pair(now).rules) == {"COI-AUTH-COMMERCIAL", "COI-REVOLVING-DOOR"}
     assert pair(now).score == pytest.approx(noisy_or([alone.score, late.score]), abs=2e-6)
+    # lobbying is read by no rule on former authority: its path says nothing of the cooling-off (a review)
+    lobbied = world(lambda m: [
+        m("occupancy", "minister", office, start="2012-01-01", end="2016-06-30"), m("awards_contract", office, "bank"),
+        m("employment", "minister", "bank", start="2025-06-01", observed_at="2026-01-01T00:00:00Z"),
+        m("control", "minister", "regulator"), m("regulates", "regulator", "bank"),
+        m("lobbies", "bank", "regulator", start="2025-03-01")], base=False)
+    lobby = [p.text for p in pair(lobbied).commercial_paths if "lobbies" in p.text]
+    assert lobby and not any("cooling-off" in text for text in lobby)
+
+
+def test_the_cooling_off_reads_a_holding_from_when_it_began_and_each_office_on_its_own():
+    """Two defects of a review. A 10% stake held since 2008, restated at 12% from 2022 as registers restate one, read
+    as begun in 2022 and halved; the run of facts it continues began in 2008. And a town hall left in 2022 made a
+    bank job of 2023 on time for the ministry left in 2013 too: each office weighs the tie by its own gap, the
+    offices by their power over the firm."""
+    ministry = ("finance-office", "Position", "Minister of Finance", ("gov.national",))
+
+    def minister(*extra, observed="2026-01-01T00:00:00Z"):
+        return pair(world(lambda m: [
+            m("occupancy", "minister", ministry, start="2009-01-01", end="2013-06-30", observed_at=observed),
+            m("awards_contract", ministry, "bank"), *[build(m) for build in extra]], base=False))
+
+    def stake(percentage, start, end=None, relation_id=None):
+        return lambda m: m("ownership", "minister", "bank", percentage=percentage, start=start, end=end,
+                           relation_id=relation_id)
+
+    held = minister(stake(10, "2008-01-01"))
+    restated = minister(stake(10, "2008-01-01", "2022-03-31"), stake(12, "2022-04-01", relation_id="again"))
+    topped = minister(stake(12, "2022-04-01"))
+    assert "(began" not in restated.commercial_paths[0].text
+    assert restated.score >= held.score and topped.score < restated.score / 1.9
+    assert "(began 2022-04-01" in topped.commercial_paths[0].text
+    # a gap of a year is no run: the stake bought back in 2022 began in 2022
+    bought_back = minister(stake(10, "2008-01-01", "2021-03-31"), stake(12, "2022-04-01", relation_id="again"))
+    assert "(began 2022-04-01" in bought_back.commercial_paths[0].text
+
+    town = ("town-office", "Position", "Mayor of Smalltown", ("gov.muni",))
+    job = lambda m: m("employment", "minister", "bank", start="2023-01-01")  # noqa: E731
+    mayor = lambda m: [m("occupancy", "minister", town, start="2018-01-01", end="2022-06-30"),  # noqa: E731
+                       m("awards_contract", town, "bank", status="alleged")]
+    ministry_alone, both = minister(job), minister(job, *[lambda m, i=i: mayor(m)[i] for i in range(2)])
+    on_time = minister(lambda m: m("employment", "minister", "bank", start="2013-09-01"),
+                       *[lambda m, i=i: mayor(m)[i] for i in range(2)])
+    assert "leaving Minister of Finance" in ministry_alone.commercial_paths[0].text
+    assert ministry_alone.score < both.score < on_time.score  # late for the ministry, on time for the town hall
+    assert "leaving Minister of Finance" in both.commercial_paths[0].text
 
 
 def test_a_job_beside_a_seat_in_the_same_firm_is_one_relationship():
