@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from scoring.config import ExposureConfig
 from scoring.graph import Relation
@@ -32,10 +32,11 @@ _DAY = dt.timedelta(days=1)
 _EVERY_TYPE = frozenset(LAYER_OF)
 
 
-def late_ties(paths: Iterable[Path], offices: tuple[tuple[dt.date, float, str], ...],
-              ctx: SearchContext) -> dict[int, tuple[float, str]]:
-    """id(path) -> (the weight it counts with toward the revolving door, why) of the paths that began past the
-    cooling-off after the offices their power comes from; the others count in full."""
+def late_ties(paths: Iterable[Path], offices: tuple[tuple[dt.date, float, str], ...], ctx: SearchContext,
+              rule_of: Mapping[str, str]) -> dict[int, tuple[float, str]]:
+    """id(path) -> (the weight it counts with toward the rule on former authority that reads its kind, `rule_of`,
+    why) of the paths that began past the cooling-off after the offices their power comes from; the others count
+    in full."""
     total = sum(power for _, power, _ in offices)
     if total <= 0:
         return {}
@@ -56,7 +57,7 @@ def late_ties(paths: Iterable[Path], offices: tuple[tuple[dt.date, float, str], 
         late[id(path)] = (factor, (
             f"began {began.isoformat()}, {_span(end, began)} after leaving {ctx.graph.name(office)} "
             f"(ended {end.isoformat()}): past the {cfg.cooling_off_years:g}-year cooling-off, it counts "
-            f"{math.floor(factor * 100) / 100:.2f} toward COI-REVOLVING-DOOR"))  # never "1.00" for less
+            f"{math.floor(factor * 100) / 100:.2f} toward {rule_of[path.kind]}"))  # never "1.00" for less
     return late
 
 

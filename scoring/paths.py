@@ -180,6 +180,7 @@ FORMER_AUTHORITY = "former_authority"  # ...through an office the actor has left
 OWNERSHIP = "ownership"  # the actor's exposure set owns or controls the counterparty or its group
 COMMERCIAL = "commercial"  # a commercial tie between the exposure set and the counterparty's group
 LOBBY = "lobby"  # the counterparty's group lobbies the actor or the apparatus he steers
+FORMER_LOBBY = "former_lobby"  # ...or the actor lobbies what an office he has left steers
 
 
 @pickled_as_values

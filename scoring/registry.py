@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scoring.paths import AUTHORITY, COMMERCIAL, FORMER_AUTHORITY, LOBBY, OWNERSHIP
+from scoring.paths import AUTHORITY, COMMERCIAL, FORMER_AUTHORITY, FORMER_LOBBY, LOBBY, OWNERSHIP
 
 PRIMARY = "primary"
 AGGRAVATING = "aggravating"
@@ -51,7 +51,13 @@ RULES: tuple[RuleSpec, ...] = (
         "the counterparty's group lobbies the actor or an office or body he steers. Aggravating only "
         "(`lobby_requires_primary: true`): lobbying alone is ordinary advocacy; next to a tie it is the channel "
         "through which the tie could buy a decision, so it weighs `weight x authority x lobbying x tie` (a primary "
-        "rule on former authority alone leaves nothing to lobby for)"),
+        "rule on former authority alone leaves nothing to lobby for: see COI-REVOLVING-LOBBY)"),
+    RuleSpec(
+        "COI-REVOLVING-LOBBY", 0.5, FORMER_AUTHORITY, (FORMER_LOBBY,), AGGRAVATING, 4,
+        "the revolving door, and the counterparty's group (or the former official himself) lobbies an office or body "
+        "his former office steered to that power: the contacts the cooling-off rules ban (18 U.S.C. 207(c), the EU "
+        "commissioners' code, ACOBA). Aggravating only, as COI-LOBBY: `weight x former authority x lobbying x tie`, "
+        "lobbying and tie weighed by the cooling-off"),
 )
 
 RULE_IDS: tuple[str, ...] = tuple(rule.id for rule in RULES)
@@ -70,7 +76,7 @@ def rule_table() -> str:
     rows = ["| rule | fires when | consumes | combination | weight |", "|---|---|---|---|---|"]
     for rule in RULES:
         authority = "current authority" if rule.authority == AUTHORITY else "former authority"
-        consumed = ", ".join(rule.consumes)
+        consumed = ", ".join(kind.replace("_", " ") for kind in rule.consumes)
         rows.append(f"| `{rule.id}` | {rule.fires_when} | {authority}; {consumed} paths | {rule.combination} | "
                     f"{rule.weight} |")
     return "\n".join(rows)

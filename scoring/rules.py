@@ -14,6 +14,9 @@ group (`scoring.group`):
 - COI-LOBBY: the counterparty's group lobbies the actor or an office or body he steers. Aggravating: it counts only
   when one of the rules above fires (`lobby_requires_primary`), because lobbying alone is ordinary advocacy, and
   weighs weight x authority x lobbying x tie: it needs current authority, as the primary rules do.
+- COI-REVOLVING-LOBBY: the revolving door's lobbying: the counterparty's group (or the former official himself)
+  lobbies an office or body his former office steered to its power over the counterparty. Aggravating, as COI-LOBBY,
+  on former authority and the revolving door's tie, both weighed by the cooling-off (`scoring.cooling_off`).
 
 Score: a path's strength is the product of its hop weights times `hop_decay` per hop after the first. Paths of one
 kind combine by noisy-OR (1 - prod(1 - s)), each distinct relation-id sequence once. A rule scores
@@ -35,6 +38,7 @@ from scoring.paths import (
     AUTHORITY,
     COMMERCIAL,
     FORMER_AUTHORITY,
+    FORMER_LOBBY,
     LOBBY,
     OWNERSHIP,
     Chain,
@@ -48,7 +52,8 @@ from scoring.paths import (
 from scoring.records import pickled_as_values
 from scoring.registry import AGGRAVATING, KIND_PRIORITY, PRIMARY, PRIMARY_KINDS, RULES, TIE_KINDS
 from scoring.search import SearchContext
-from scoring.semantics import CONTROL_TYPES, LAYER_OF, MARKET_TYPES, TIE_LAYERS, TIE_TYPES, Layer
+from scoring.semantics import (AUTHORITY_TYPES, CONTROL_TYPES, INFLUENCE_TYPES, LAYER_OF, MARKET_TYPES, OUT,
+                               TIE_LAYERS, TIE_TYPES, Layer)
 
 # When two decompositions give the same relation sequence, or relations of one holding between the same entities
 # (`_alternatives_key`), the path counts once. Of the very same relations, the stronger counts under its own kind: a
@@ -59,9 +64,9 @@ from scoring.semantics import CONTROL_TYPES, LAYER_OF, MARKET_TYPES, TIE_LAYERS,
 # urgent kind keeps the path, with the strongest's hops: one more relation of a holding never takes its rule away
 # (a review: a stronger ended stake beside an ended control made the path commercial, and the ownership rule went).
 _KIND_PRIORITY = KIND_PRIORITY
-# the tie kinds the rules on former authority read (`scoring.cooling_off` weighs them)
-_REVOLVING_KINDS = tuple(sorted({kind for rule in RULES if rule.authority == FORMER_AUTHORITY
-                                 for kind in rule.consumes}))
+# the tie kinds the rules on former authority read, and which reads each (`scoring.cooling_off` weighs them)
+_FORMER_RULE_OF: dict[str, str] = {kind: rule.id for rule in RULES if rule.authority == FORMER_AUTHORITY
+                                   for kind in rule.consumes}
 
 
 def _alternatives_key(hops: Chain) -> tuple:
@@ -96,9 +101,10 @@ def _asset_part(relation_type) -> str:
     return "issuer" if relation_type in CONTROL_TYPES else "market" if relation_type in MARKET_TYPES else "holder"
 
 
-def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext) -> list[Path]:
+def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext,
+              former: tuple[Path, ...] = ()) -> list[Path]:
     """Every distinct path from the actor through his exposure set to the counterparty's group and on to the
-    counterparty, strongest first."""
+    counterparty, strongest first; with his `former` authority paths, also the lobbying of what they run through."""
     best: dict[tuple[str, ...], Path] = {}
     floor = ctx.config.paths.min_path_strength
 
@@ -198,7 +204,33 @@ def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext)
         for to_target in targets.get(target, ()):
             for to_counterparty in group_members[relative]:
                 add(LOBBY, to_target + (lobbying.reversed(),) + to_counterparty)
+    # What his former office steered to its power over the counterparty, lobbied by the counterparty's group or by
+    # the former official himself (what he steers now is lobbied under the kind above: counted once, as current)
+    steered = _steered_from_office_left(former, exposure.apparatus)
+    if steered:
+        for relative, target, lobbying in grp.influence:
+            for to_target in steered.get(target, ()):
+                for to_counterparty in group_members[relative]:
+                    add(FORMER_LOBBY, to_target + (lobbying.reversed(),) + to_counterparty)
+        for target, rec in ctx.edges(actor, Layer.INFLUENCE, OUT, INFLUENCE_TYPES):
+            if target in steered and (weight := ctx.strength.reach(rec)) is not None:
+                add(FORMER_LOBBY, (Hop(rec, True, weight),))
     return ranked(best.values())
+
+
+def _steered_from_office_left(former: tuple[Path, ...], steered_now: dict) -> dict[str, list[Chain]]:
+    """office or body -> the chains of command actor -> it of his former authority paths (before their authority
+    relation: the office he left, and what it steered to that power), but what he steers now."""
+    found: dict[str, list[Chain]] = {}
+    for path in former:
+        hops = path.hops
+        command = next((at for at, hop in enumerate(hops) if hop.rec.type in AUTHORITY_TYPES), len(hops))
+        for length in range(1, command + 1):
+            node = hops[length - 1].end
+            chain = hops[:length]
+            if node not in steered_now and chain not in found.setdefault(node, []):
+                found[node].append(chain)
+    return found
 
 
 def _joint_note(hops: Chain, joint: dict, ctx: SearchContext) -> str | None:
@@ -228,7 +260,7 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
     scores below `min_score`."""
     cfg = ctx.config
     cap = cfg.paths.max_paths_per_pair
-    paths = tie_paths(actor, exposure, grp, ctx)
+    paths = tie_paths(actor, exposure, grp, ctx, authority.former)
     by_kind = {kind: [p for p in paths if p.kind == kind][:cap] for kind in TIE_KINDS}
     # the authority paths' relations counted once: one relation reached through several chains of the
     # counterparty's stakes, or one office's chain of command to several relations, is one fact (`combine`),
@@ -236,7 +268,8 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
     powers = {AUTHORITY: authority.power, FORMER_AUTHORITY: authority.former_power}
     ties = {kind: noisy_or(p.strength for p in by_kind[kind]) for kind in TIE_KINDS}
     # the revolving door weighs each tie by how soon after leaving office it began (`scoring.cooling_off`)
-    late = late_ties([p for kind in _REVOLVING_KINDS for p in by_kind[kind]], authority.former_offices, ctx) \
+    late = late_ties([p for kind in _FORMER_RULE_OF for p in by_kind[kind]], authority.former_offices, ctx,
+                     _FORMER_RULE_OF) \
         if authority.former_power > 0 else {}
     former_ties = {kind: noisy_or(p.strength * late.get(id(p), (1.0,))[0] for p in by_kind[kind])
                    for kind in TIE_KINDS} if late else ties
@@ -251,11 +284,13 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
     for rule in RULES:
         if rule.combination == AGGRAVATING:
             # the channel through which a tie could buy a decision: it weighs as much as the tie it serves, and as
-            # the authority it needs (no decision to buy without the power to make it: a former official's, none)
-            serves = tie(PRIMARY_KINDS) if cfg.lobby_requires_primary else 1.0
+            # the authority it needs (no decision to buy without the power to make it; a former official's is the
+            # power his old office had, which his contacts there may still move)
+            of = former_ties if rule.authority == FORMER_AUTHORITY else ties
+            serves = tie(PRIMARY_KINDS, of) if cfg.lobby_requires_primary else 1.0
             allowed = primary or not cfg.lobby_requires_primary
-            rule_scores[rule.id] = (cfg.rule_weight(rule.id) * powers[rule.authority] * tie(rule.consumes) * serves
-                                    if allowed else 0.0)
+            rule_scores[rule.id] = (cfg.rule_weight(rule.id) * powers[rule.authority] * tie(rule.consumes, of)
+                                    * serves if allowed else 0.0)
     score = cfg.round(noisy_or(rule_scores.values()))
     if score < cfg.min_score or score <= 0:
         return None

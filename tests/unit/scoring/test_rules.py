@@ -499,6 +499,48 @@ def test_the_cooling_off_reads_a_holding_from_when_it_began_and_each_office_on_i
     assert "leaving Minister of Finance" in both.commercial_paths[0].text
 
 
+def test_the_former_official_lobbying_his_old_regulator_for_his_new_employer_aggravates_the_revolving_door():
+    """The contacts the cooling-off rules ban (18 U.S.C. 207(c), the EU commissioners' code, ACOBA): the bank that
+    hired the former finance minister lobbies the regulator his ministry steered, or he lobbies it himself. Before,
+    either added nothing (an analyst's review: 0.136 in every variant). COI-REVOLVING-LOBBY weighs it as COI-LOBBY
+    weighs lobbying of a sitting official, the lobbying weighed by the cooling-off as the tie is; it needs the
+    revolving door, and lobbying of what he steers now is COI-LOBBY's alone."""
+    office = ("finance-office", "Position", "Minister of Finance", ("gov.national",))
+
+    def former(*extra, hired="2020-03-01"):
+        return pair(world(lambda m: [
+            m("occupancy", "minister", office, start="2012-01-01", end="2019-12-31"),
+            m("control", office, "regulator"), m("regulates", "regulator", "bank"),
+            m("employment", "minister", "bank", role="Senior Adviser", start=hired, observed_at="2026-01-01T00:00:00Z"),
+            *[build(m) for build in extra]], base=False))
+
+    hired = former()
+    assert hired.rules == ("COI-REVOLVING-DOOR",) and hired.band.value == "medium"
+    bank_lobbies = former(lambda m: m("lobbies", "bank", "regulator", start="2020-06-01"))
+    assert bank_lobbies.rules == ("COI-REVOLVING-DOOR", "COI-REVOLVING-LOBBY") and bank_lobbies.band.value == "high"
+    assert ("Finance Minister -occupancy[ended 2019-12-31]-> Minister of Finance -control-> Financial Regulator "
+            "<-lobbies- Big Bank") in [p.text for p in bank_lobbies.commercial_paths]
+    he_lobbies = former(lambda m: m("lobbies", "minister", "regulator", start="2020-06-01"))
+    assert he_lobbies.rules == bank_lobbies.rules
+    assert "Finance Minister -lobbies-> Financial Regulator" in [p.text for p in he_lobbies.commercial_paths]
+    office_lobbied = former(lambda m: m("lobbies", "bank", office, start="2020-06-01"))  # its new holder
+    assert "COI-REVOLVING-LOBBY" in office_lobbied.rules
+    # years on: the lobbying counts less, and says why
+    late = former(lambda m: m("lobbies", "bank", "regulator", start="2024-06-01"), hired="2023-03-01")
+    assert hired.score < late.score < bank_lobbies.score
+    assert any("4 years and 5 months after leaving Minister of Finance (ended 2019-12-31): past the 2-year "
+               "cooling-off, it counts 0.59 toward COI-REVOLVING-LOBBY" in p.text for p in late.commercial_paths)
+    # lobbying alone, without the revolving door's tie, is no conflict
+    assert world(lambda m: [m("occupancy", "minister", office, start="2012-01-01", end="2019-12-31"),
+                            m("control", office, "regulator"), m("regulates", "regulator", "bank"),
+                            m("lobbies", "bank", "regulator", start="2020-06-01",
+                              observed_at="2026-01-01T00:00:00Z")], base=False).scores() == []
+    # a body he steers now as well: its lobbying is COI-LOBBY's, counted once
+    now = former(lambda m: m("lobbies", "bank", "regulator", start="2020-06-01"),
+                 lambda m: m("control", "minister", "regulator", relation_id="now"))
+    assert "COI-LOBBY" in now.rules and "COI-REVOLVING-LOBBY" not in now.rules
+
+
 def test_a_job_beside_a_seat_in_the_same_firm_is_one_relationship():
     """The chief executive is also the firm's employee (Wikidata's chief executive and employer, FtM's Directorship
     and Employment): one relationship stated twice, counted once (a review: the job added a commercial rule beside
