@@ -585,9 +585,9 @@ class Engine:
         for counterparty, before, after in differing:
             nodes = after.changed_nodes(before, compared)
             for actor in caches.users(Kind.GROUP, counterparty):
-                exposure = self._exposure.get(actor)
-                if nodes is None or exposure is None or exposure.sees(*nodes) \
-                        or not self._reach[actor].sources.keys().isdisjoint(nodes[0]):
+                exposure, steers = self._exposure.get(actor), self._reach.get(actor)
+                if nodes is None or exposure is None or steers is None or exposure.sees(*nodes) \
+                        or not steers.sources.keys().isdisjoint(nodes[0]):
                     # (the last: a lobbying target the actor steers, or steered from an office he has left, which
                     # COI-REVOLVING-LOBBY reads and his exposure set does not hold)
                     stale_pairs.add((actor, counterparty))
