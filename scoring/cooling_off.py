@@ -14,50 +14,67 @@ there (no cliff: a hire six weeks past the cooling-off is barely less suspect th
   be on time for the town hall he left last year. The path's weight is the offices' factors, weighed by each
   office's power over the firm (`authority.ActorAuthority.former_offices`).
 - An undated tie counts in full: when it began is not known, so the rule cannot tell it late.
+- Lobbying (COI-REVOLVING-LOBBY) is timed against the office whose chain of command reached the body lobbied, not
+  every office he left; lobbying that ended before he left that office was no contact after leaving it (0), and
+  lobbying that began while he held it and goes on counts in full (contacts in the cooling-off).
+- A run of facts allows gaps of up to a quarter (`_RESTATED`): registers close a stake and restate it later.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 
 from scoring.config import ExposureConfig
 from scoring.graph import Relation
 from scoring.paths import Path
 from scoring.search import SearchContext
-from scoring.semantics import LAYER_OF, Layer
+from scoring.semantics import INFLUENCE_TYPES, LAYER_OF, Layer
 
-_DAY = dt.timedelta(days=1)
+# A fact that ended at most this long before the next began is the same run: registers close a stake and restate it
+# with gaps of days or weeks (a review: a month's gap halved a stake held since 2008)
+_RESTATED = dt.timedelta(days=92)
 _EVERY_TYPE = frozenset(LAYER_OF)
 
 
 def late_ties(paths: Iterable[Path], offices: tuple[tuple[dt.date, float, str], ...], ctx: SearchContext,
-              rule_of: Mapping[str, str]) -> dict[int, tuple[float, str]]:
+              rule_of: Mapping[str, str],
+              offices_of: Callable[[Path], Collection[str] | None]) -> dict[int, tuple[float, str]]:
     """id(path) -> (the weight it counts with toward the rule on former authority that reads its kind, `rule_of`,
-    why) of the paths that began past the cooling-off after the offices their power comes from; the others count
-    in full."""
-    total = sum(power for _, power, _ in offices)
-    if total <= 0:
-        return {}
+    why) of the paths that began past the cooling-off after the offices their power comes from (`offices_of`: the
+    offices a path is timed against, None: all of them); the others count in full. A path through a lobbying
+    relation that ended before he left an office is no contact after leaving it: 0 for that office."""
     cfg = ctx.config.exposure
-    # a tie begun by then is on time for every office (their ends are in order: the first was left first)
-    soonest = offices[0][0] + dt.timedelta(days=cfg.cooling_off_days)
     late: dict[int, tuple[float, str]] = {}
     for path in paths:
-        began = _began(path, soonest, ctx)
-        if began is None:
+        named = offices_of(path)
+        mine = offices if named is None else tuple(office for office in offices if office[2] in named)
+        total = sum(power for _, power, _ in mine)
+        if total <= 0:
             continue
-        factor = sum(power * _factor((began - end).days, cfg) for end, power, _ in offices) / total
+        lobbying = next((hop.rec for hop in path.hops if hop.rec.type in INFLUENCE_TYPES), None)
+        ended = lobbying.end if lobbying is not None else None
+        # a tie begun by then is on time for every office (their ends are in order: the first was left first)
+        began = _began(path, mine[0][0] + dt.timedelta(days=cfg.cooling_off_days), ctx)
+        if began is None and (ended is None or ended > mine[0][0]):
+            continue
+        weighed = [(end, power, office, 0.0 if ended is not None and ended <= end
+                    else 1.0 if began is None else _factor((began - end).days, cfg))
+                   for end, power, office in mine]
+        factor = sum(power * weight for _, power, _, weight in weighed) / total
         if factor >= 1.0:
             continue
-        # named: the most powerful of the offices it is late for
-        end, _, office = max(((end, power, office) for end, power, office in offices
-                              if _factor((began - end).days, cfg) < 1.0), key=lambda item: item[1])
-        late[id(path)] = (factor, (
-            f"began {began.isoformat()}, {_span(end, began)} after leaving {ctx.graph.name(office)} "
-            f"(ended {end.isoformat()}): past the {cfg.cooling_off_years:g}-year cooling-off, it counts "
-            f"{math.floor(factor * 100) / 100:.2f} toward {rule_of[path.kind]}"))  # never "1.00" for less
+        # named: the most powerful of the offices it counts less for
+        end, _, office, weight = max((item for item in weighed if item[3] < 1.0), key=lambda item: item[1])
+        counts = f"it counts {math.floor(factor * 100) / 100:.2f} toward {rule_of[path.kind]}"  # never "1.00" for less
+        if weight == 0.0:
+            why = (f"the lobbying ended {ended.isoformat()}, before he left {ctx.graph.name(office)} "
+                   f"({end.isoformat()}): no contact after leaving; {counts}")
+        else:
+            why = (f"began {began.isoformat()}, {_span(end, began)} after leaving {ctx.graph.name(office)} "
+                   f"(ended {end.isoformat()}): past the {cfg.cooling_off_years:g}-year cooling-off, {counts}")
+        late[id(path)] = (factor, why)
     return late
 
 
@@ -76,7 +93,8 @@ def _began(path: Path, soonest: dt.date, ctx: SearchContext) -> dt.date | None:
 def held_since(rec: Relation, ctx: SearchContext) -> dt.date | None:
     """The first day of the uninterrupted run of facts between the relation's two ends that it continues (None: a
     fact of the run states no start): of the same holding (any holding relation from the same owner), or else of
-    the same type either way. A denied fact continues nothing."""
+    the same type either way, each ending at most a quarter before the next began (`_RESTATED`). A denied fact
+    continues nothing."""
     layer = LAYER_OF[rec.type]
     holding = layer is Layer.HOLDING
     run = [fact for fact, forward in ctx.between(rec.source, rec.target, (layer,), _EVERY_TYPE)
@@ -86,7 +104,7 @@ def held_since(rec: Relation, ctx: SearchContext) -> dt.date | None:
     while extended and start is not None:
         extended = False
         for fact in run:
-            if (fact.start is None or fact.start < start) and (fact.end is None or fact.end >= start - _DAY):
+            if (fact.start is None or fact.start < start) and (fact.end is None or fact.end >= start - _RESTATED):
                 start, extended = fact.start, True
                 if start is None:
                     break

@@ -27,8 +27,10 @@ is the noisy-OR of its rules, rounded to `precision` places.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from schemas.outputs import Band
+from schemas.vocabulary import RelationType
 from scoring.authority import ActorAuthority, authority_hop
 from scoring.combine import noisy_or
 from scoring.cooling_off import late_ties
@@ -52,8 +54,8 @@ from scoring.paths import (
 from scoring.records import pickled_as_values
 from scoring.registry import AGGRAVATING, KIND_PRIORITY, PRIMARY, PRIMARY_KINDS, RULES, TIE_KINDS
 from scoring.search import SearchContext
-from scoring.semantics import (AUTHORITY_TYPES, CONTROL_TYPES, INFLUENCE_TYPES, LAYER_OF, MARKET_TYPES, OUT,
-                               TIE_LAYERS, TIE_TYPES, Layer)
+from scoring.semantics import (AUTHORITY_TYPES, CONTROL_TYPES, INFLUENCE_TYPES, LAYER_OF, MARKET_TYPES, OFFICE_TYPES,
+                               OUT, TIE_LAYERS, TIE_TYPES, Layer)
 
 # When two decompositions give the same relation sequence, or relations of one holding between the same entities
 # (`_alternatives_key`), the path counts once. Of the very same relations, the stronger counts under its own kind: a
@@ -67,6 +69,7 @@ _KIND_PRIORITY = KIND_PRIORITY
 # the tie kinds the rules on former authority read, and which reads each (`scoring.cooling_off` weighs them)
 _FORMER_RULE_OF: dict[str, str] = {kind: rule.id for rule in RULES if rule.authority == FORMER_AUTHORITY
                                    for kind in rule.consumes}
+_LOBBY_KINDS = (LOBBY, FORMER_LOBBY)  # a lobbying relation counts once in either (`_once_per_lobbying`)
 
 
 def _alternatives_key(hops: Chain) -> tuple:
@@ -102,9 +105,10 @@ def _asset_part(relation_type) -> str:
 
 
 def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext,
-              former: tuple[Path, ...] = ()) -> list[Path]:
+              steered: dict[str, list[Chain]] | None = None) -> list[Path]:
     """Every distinct path from the actor through his exposure set to the counterparty's group and on to the
-    counterparty, strongest first; with his `former` authority paths, also the lobbying of what they run through."""
+    counterparty, strongest first; with what his former offices `steered` (`steered_from_office_left`), also the
+    lobbying of it."""
     best: dict[tuple[str, ...], Path] = {}
     floor = ctx.config.paths.min_path_strength
 
@@ -204,23 +208,26 @@ def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext,
         for to_target in targets.get(target, ()):
             for to_counterparty in group_members[relative]:
                 add(LOBBY, to_target + (lobbying.reversed(),) + to_counterparty)
-    # What his former office steered to its power over the counterparty, lobbied by the counterparty's group or by
-    # the former official himself (what he steers now is lobbied under the kind above: counted once, as current)
-    steered = _steered_from_office_left(former, exposure.apparatus)
+    # What his former office steered to its power over the counterparty, lobbied by the counterparty's group, or by
+    # the former official himself where he is its agent (`representation` of a member: his lobbying is then its
+    # lobbying; a lobbying relation of his own does not say for whom, a review: it raised every firm he was tied to)
     if steered:
         for relative, target, lobbying in grp.influence:
             for to_target in steered.get(target, ()):
                 for to_counterparty in group_members[relative]:
                     add(FORMER_LOBBY, to_target + (lobbying.reversed(),) + to_counterparty)
-        for target, rec in ctx.edges(actor, Layer.INFLUENCE, OUT, INFLUENCE_TYPES):
-            if target in steered and (weight := ctx.strength.reach(rec)) is not None:
-                add(FORMER_LOBBY, (Hop(rec, True, weight),))
+        if any(path.hops[0].rec.type is RelationType.REPRESENTATION and path.hops[0].rec.source == actor
+               for path in best.values() if path.kind == COMMERCIAL):
+            for target, rec in ctx.edges(actor, Layer.INFLUENCE, OUT, INFLUENCE_TYPES):
+                if target in steered and (weight := ctx.strength.reach(rec)) is not None:
+                    add(FORMER_LOBBY, (Hop(rec, True, weight),))
     return ranked(best.values())
 
 
-def _steered_from_office_left(former: tuple[Path, ...], steered_now: dict) -> dict[str, list[Chain]]:
+def steered_from_office_left(former: tuple[Path, ...], steered_now: dict) -> dict[str, list[Chain]]:
     """office or body -> the chains of command actor -> it of his former authority paths (before their authority
-    relation: the office he left, and what it steered to that power), but what he steers now."""
+    relation: the office he left, and what it steered to that power), but what he steers now (lobbied under
+    `LOBBY`: counted once, as current)."""
     found: dict[str, list[Chain]] = {}
     for path in former:
         hops = path.hops
@@ -260,17 +267,20 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
     scores below `min_score`."""
     cfg = ctx.config
     cap = cfg.paths.max_paths_per_pair
-    paths = tie_paths(actor, exposure, grp, ctx, authority.former)
+    steered = steered_from_office_left(authority.former, exposure.apparatus) if authority.former else {}
+    paths = tie_paths(actor, exposure, grp, ctx, steered)
     by_kind = {kind: [p for p in paths if p.kind == kind][:cap] for kind in TIE_KINDS}
     # the authority paths' relations counted once: one relation reached through several chains of the
     # counterparty's stakes, or one office's chain of command to several relations, is one fact (`combine`),
     # over all the paths found (`ActorAuthority.power`)
     powers = {AUTHORITY: authority.power, FORMER_AUTHORITY: authority.former_power}
-    ties = {kind: noisy_or(p.strength for p in by_kind[kind]) for kind in TIE_KINDS}
     # the revolving door weighs each tie by how soon after leaving office it began (`scoring.cooling_off`)
     late = late_ties([p for kind in _FORMER_RULE_OF for p in by_kind[kind]], authority.former_offices, ctx,
-                     _FORMER_RULE_OF) \
+                     _FORMER_RULE_OF, partial(_timed_against, steered=steered)) \
         if authority.former_power > 0 else {}
+    for kind in _LOBBY_KINDS:
+        by_kind[kind] = _once_per_lobbying(by_kind[kind], late)
+    ties = {kind: noisy_or(p.strength for p in by_kind[kind]) for kind in TIE_KINDS}
     former_ties = {kind: noisy_or(p.strength * late.get(id(p), (1.0,))[0] for p in by_kind[kind])
                    for kind in TIE_KINDS} if late else ties
 
@@ -312,6 +322,32 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
         authority_paths=authority_paths,
         commercial_paths=_shown(by_kind, kinds_fired, shown),
     )
+
+
+def _timed_against(path: Path, steered: dict[str, list[Chain]]) -> set[str] | None:
+    """The offices a path on former authority is timed against (`cooling_off.late_ties`): a tie, all he left; a
+    lobbying path, the office on its chain of command (the one whose old power the lobbied body served), or for his
+    own lobbying, those whose chains reach the body he lobbied."""
+    if path.kind != FORMER_LOBBY:
+        return None
+    first = path.hops[0].rec
+    if first.type in OFFICE_TYPES and first.source == path.start:
+        return {first.target}
+    return {chain[0].rec.target for chain in steered.get(path.end, ())}
+
+
+def _once_per_lobbying(paths: list[Path], late: dict[int, tuple[float, str]]) -> list[Path]:
+    """One path per lobbying relation, the one that counts most: one act of lobbying reached through several
+    chains of command is one act (a review: each chain counted it again, high to critical)."""
+    best: dict[str, Path] = {}
+    for path in paths:
+        lobbying = next(hop.rec.relation_id for hop in path.hops if hop.rec.type in INFLUENCE_TYPES)
+        held = best.get(lobbying)
+        if held is None or path.strength * late.get(id(path), (1.0,))[0] > \
+                held.strength * late.get(id(held), (1.0,))[0]:
+            best[lobbying] = path
+    kept = set(map(id, best.values()))
+    return [path for path in paths if id(path) in kept]
 
 
 def _noted(path: Path, note: str) -> Path:

@@ -520,9 +520,16 @@ def test_the_former_official_lobbying_his_old_regulator_for_his_new_employer_agg
     assert bank_lobbies.rules == ("COI-REVOLVING-DOOR", "COI-REVOLVING-LOBBY") and bank_lobbies.band.value == "high"
     assert ("Finance Minister -occupancy[ended 2019-12-31]-> Minister of Finance -control-> Financial Regulator "
             "<-lobbies- Big Bank") in [p.text for p in bank_lobbies.commercial_paths]
-    he_lobbies = former(lambda m: m("lobbies", "minister", "regulator", start="2020-06-01"))
+    # his own lobbying is the bank's where he is its agent (`representation`); a job alone does not say for whom
+    # he lobbies (a review: it raised every firm he was tied to)
+    assert former(lambda m: m("lobbies", "minister", "regulator", start="2020-06-01")).rules == hired.rules
+    he_lobbies = former(lambda m: m("lobbies", "minister", "regulator", start="2020-06-01"),
+                        lambda m: m("representation", "minister", "bank", start="2020-03-01"))
     assert he_lobbies.rules == bank_lobbies.rules
     assert "Finance Minister -lobbies-> Financial Regulator" in [p.text for p in he_lobbies.commercial_paths]
+    # lobbying that ended while he held the office was no contact after leaving it
+    during = former(lambda m: m("lobbies", "bank", "regulator", start="2015-01-01", end="2019-06-30"))
+    assert during.score == hired.score and "COI-REVOLVING-LOBBY" not in during.rules
     office_lobbied = former(lambda m: m("lobbies", "bank", office, start="2020-06-01"))  # its new holder
     assert "COI-REVOLVING-LOBBY" in office_lobbied.rules
     # years on: the lobbying counts less, and says why
@@ -539,6 +546,53 @@ def test_the_former_official_lobbying_his_old_regulator_for_his_new_employer_agg
     now = former(lambda m: m("lobbies", "bank", "regulator", start="2020-06-01"),
                  lambda m: m("control", "minister", "regulator", relation_id="now"))
     assert "COI-LOBBY" in now.rules and "COI-REVOLVING-LOBBY" not in now.rules
+
+
+def test_one_act_of_lobbying_counts_once_and_is_timed_against_the_office_whose_power_it_served():
+    """Three defects of a review: one lobbying relation reached through two chains of command counted twice (a
+    sitting minister high became critical); lobbying of the town council eleven months after he left the town hall
+    was timed against the ministry he left nine years before; and a stake closed and restated a month later read as
+    bought anew."""
+    office = ("finance-office", "Position", "Minister of Finance", ("gov.national",))
+
+    def sitting(*extra):
+        return world(lambda m: [
+            m("occupancy", "minister", office, start="2022-01-01"), m("control", office, "regulator"),
+            m("regulates", "regulator", "bank"), m("family", "son", "minister"), m("partners_with", "son", "bank"),
+            m("lobbies", "bank", "regulator"), *[build(m) for build in extra]], base=False)
+
+    def lobbying_share(engine):  # COI-LOBBY over COI-AUTH-COMMERCIAL: 0.5/0.9 x the lobbying's weight
+        scores = dict(engine._stored["minister", "bank"].assessment.rule_scores)
+        return scores["COI-LOBBY"] / scores["COI-AUTH-COMMERCIAL"]
+
+    one, two = sitting(), sitting(lambda m: m("control", office, "agency"), lambda m: m("control", "agency", "regulator"))
+    assert "COI-LOBBY" in pair(one).rules
+    assert lobbying_share(two) == pytest.approx(lobbying_share(one), rel=1e-3)  # more power, the same lobbying
+    assert sum("lobbies" in p.text for p in pair(two).commercial_paths) == 1
+
+    town = ("town-office", "Position", "Mayor of Smalltown", ("gov.muni",))
+    council = ("town-council", "PublicBody", "Smalltown Council", ())
+    mayor = pair(world(lambda m: [
+        m("occupancy", "minister", office, start="2009-01-01", end="2013-06-30"),
+        m("awards_contract", office, "bank"),
+        m("occupancy", "minister", town, start="2018-01-01", end="2022-06-30"), m("control", town, council),
+        m("awards_contract", council, "bank"),
+        m("employment", "minister", "bank", start="2022-09-01"),
+        m("lobbies", "bank", council, start="2023-05-01", observed_at="2026-01-01T00:00:00Z")], base=False))
+    lobbying = [p.text for p in mayor.commercial_paths if "lobbies" in p.text]
+    assert "COI-REVOLVING-LOBBY" in mayor.rules and lobbying and "cooling-off" not in lobbying[0]
+
+    def stake(gap_end):
+        return pair(world(lambda m: [
+            m("occupancy", "minister", office, start="2012-01-01", end="2016-06-30"),
+            m("awards_contract", office, "bank"),
+            m("ownership", "minister", "bank", percentage=30, start="2008-01-01", end=gap_end),
+            m("ownership", "minister", "bank", percentage=30, start="2022-01-03", relation_id="again",
+              observed_at="2026-01-01T00:00:00Z")], base=False))
+
+    month, year = stake("2021-12-01"), stake("2020-12-31")
+    assert "(began" not in month.commercial_paths[0].text
+    assert "(began 2022-01-03" in year.commercial_paths[0].text and year.score < month.score
 
 
 def test_a_job_beside_a_seat_in_the_same_firm_is_one_relationship():
