@@ -25,7 +25,7 @@ steer) is not a revolving door and is dropped: the power is counted once, as cur
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from schemas.vocabulary import EntitySchema
 from scoring.combine import union_strength
@@ -75,6 +75,9 @@ class ActorAuthority:
     # (the day it ended, the power its paths have, the office) of each office left whose former paths reach the
     # counterparty, all of them: the revolving door weighs a tie by how soon after each it began (`rules`)
     former_offices: tuple[tuple[dt.date, float, str], ...] = ()
+    # office or body -> the chains of command actor -> it of all his former paths, before their authority relation
+    # (the office he left, and what it steered to that power): what COI-REVOLVING-LOBBY reads lobbying of
+    former_steered: dict[str, tuple[Chain, ...]] = field(default_factory=dict)
 
 
 def reach(person: str, ctx: SearchContext) -> Reach:
@@ -191,7 +194,8 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
     return ActorAuthority(current=tuple(current[:keep]), former=tuple(former[:keep]),
                           power=union_strength(current, ctx.hop_decay),
                           former_power=union_strength(former, ctx.hop_decay),
-                          former_offices=_offices_left(former, ctx.hop_decay))
+                          former_offices=_offices_left(former, ctx.hop_decay),
+                          former_steered=_steered_from_offices_left(former))
 
 
 def _offices_left(former: list[Path], hop_decay: float) -> tuple[tuple[dt.date, float, str], ...]:
@@ -202,6 +206,18 @@ def _offices_left(former: list[Path], hop_decay: float) -> tuple[tuple[dt.date, 
         by_office.setdefault(path.hops[0].rec, []).append(path)
     return tuple(sorted((office.end, union_strength(paths, hop_decay), office.target)
                         for office, paths in by_office.items()))
+
+
+def _steered_from_offices_left(former: list[Path]) -> dict[str, tuple[Chain, ...]]:
+    """`ActorAuthority.former_steered`, each chain once (paths to many targets share one chain of command)."""
+    found: dict[str, dict[tuple, Chain]] = {}
+    for path in former:
+        hops = path.hops
+        command = next((at for at, hop in enumerate(hops) if hop.rec.type in AUTHORITY_TYPES), len(hops))
+        for length in range(1, command + 1):
+            chain = hops[:length]
+            found.setdefault(chain[-1].end, {}).setdefault(tuple(id(hop.rec) for hop in chain), chain)
+    return {node: tuple(chains.values()) for node, chains in found.items()}
 
 
 def authority_hop(path: Path) -> Hop | None:

@@ -54,7 +54,7 @@ from scoring.paths import (
 from scoring.records import pickled_as_values
 from scoring.registry import AGGRAVATING, KIND_PRIORITY, PRIMARY, PRIMARY_KINDS, RULES, TIE_KINDS
 from scoring.search import SearchContext
-from scoring.semantics import (AUTHORITY_TYPES, CONTROL_TYPES, INFLUENCE_TYPES, LAYER_OF, MARKET_TYPES, OFFICE_TYPES,
+from scoring.semantics import (CONTROL_TYPES, INFLUENCE_TYPES, LAYER_OF, MARKET_TYPES, OFFICE_TYPES,
                                OUT, TIE_LAYERS, TIE_TYPES, Layer)
 
 # When two decompositions give the same relation sequence, or relations of one holding between the same entities
@@ -105,10 +105,10 @@ def _asset_part(relation_type) -> str:
 
 
 def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext,
-              steered: dict[str, list[Chain]] | None = None) -> list[Path]:
+              steered: dict[str, tuple[Chain, ...]] | None = None) -> list[Path]:
     """Every distinct path from the actor through his exposure set to the counterparty's group and on to the
-    counterparty, strongest first; with what his former offices `steered` (`steered_from_office_left`), also the
-    lobbying of it."""
+    counterparty, strongest first; with what his former offices `steered` (`ActorAuthority.former_steered`), also
+    the lobbying of it."""
     best: dict[tuple[str, ...], Path] = {}
     floor = ctx.config.paths.min_path_strength
 
@@ -224,22 +224,6 @@ def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext,
     return ranked(best.values())
 
 
-def steered_from_office_left(former: tuple[Path, ...], steered_now: dict) -> dict[str, list[Chain]]:
-    """office or body -> the chains of command actor -> it of his former authority paths (before their authority
-    relation: the office he left, and what it steered to that power), but what he steers now (lobbied under
-    `LOBBY`: counted once, as current)."""
-    found: dict[str, list[Chain]] = {}
-    for path in former:
-        hops = path.hops
-        command = next((at for at, hop in enumerate(hops) if hop.rec.type in AUTHORITY_TYPES), len(hops))
-        for length in range(1, command + 1):
-            node = hops[length - 1].end
-            chain = hops[:length]
-            if node not in steered_now and chain not in found.setdefault(node, []):
-                found[node].append(chain)
-    return found
-
-
 def _joint_note(hops: Chain, joint: dict, ctx: SearchContext) -> str | None:
     """The sum and its parts when a path runs through a stake the related parties hold only together."""
     if not joint:
@@ -267,7 +251,11 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
     scores below `min_score`."""
     cfg = ctx.config
     cap = cfg.paths.max_paths_per_pair
-    steered = steered_from_office_left(authority.former, exposure.apparatus) if authority.former else {}
+    # what his former offices steered to their power, lobbied: what he steers now too is COI-LOBBY's where he holds
+    # power over the counterparty now (counted once, as current), else the revolving door's (a review: a new office
+    # steering the same regulator took the lobbying from both rules)
+    steered = {node: chains for node, chains in authority.former_steered.items()
+               if not (authority.current and node in exposure.apparatus)}
     paths = tie_paths(actor, exposure, grp, ctx, steered)
     by_kind = {kind: [p for p in paths if p.kind == kind][:cap] for kind in TIE_KINDS}
     # the authority paths' relations counted once: one relation reached through several chains of the
@@ -324,7 +312,7 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
     )
 
 
-def _timed_against(path: Path, steered: dict[str, list[Chain]]) -> set[str] | None:
+def _timed_against(path: Path, steered: dict[str, tuple[Chain, ...]]) -> set[str] | None:
     """The offices a path on former authority is timed against (`cooling_off.late_ties`): a tie, all he left; a
     lobbying path, the office on its chain of command (the one whose old power the lobbied body served), or for his
     own lobbying, those whose chains reach the body he lobbied."""

@@ -595,6 +595,55 @@ def test_one_act_of_lobbying_counts_once_and_is_timed_against_the_office_whose_p
     assert "(began 2022-01-03" in year.commercial_paths[0].text and year.score < month.score
 
 
+def test_the_revolving_doors_lobbying_survives_a_new_office_and_many_paths_and_is_dated_by_the_lobbying():
+    """Three defects of a second review (its figures): a new office steering the same regulator (no power over the bank now)
+    took the lobbying from both rules (0.444 fell to 0.302); 32 former paths and more dropped the lobbying of what
+    the last-left office steered (0.384 fell to 0.316); and a link of the chain of command stated from 2022 dated
+    lobbying begun in 2016 (0.315 fell to 0.260)."""
+    office = ("finance-office", "Position", "Minister of Finance", ("gov.national",))
+    town = ("town-office", "Position", "Mayor of Smalltown", ("gov.muni",))
+
+    def lobbied(*extra):
+        return pair(world(lambda m: [
+            m("occupancy", "minister", office, start="2012-01-01", end="2020-06-30"),
+            m("control", office, "regulator"), m("regulates", "regulator", "bank", end="2019-12-31"),
+            m("employment", "minister", "bank", start="2020-09-01"),
+            m("lobbies", "bank", "regulator", start="2021-01-01", observed_at="2026-01-01T00:00:00Z"),
+            *[build(m) for build in extra]], base=False))
+
+    alone = lobbied()
+    assert alone.rules == ("COI-REVOLVING-DOOR", "COI-REVOLVING-LOBBY")
+    assert lobbied(lambda m: m("occupancy", "minister", "pm-office", start="2024-01-01"),
+                   lambda m: m("control", "pm-office", "regulator", relation_id="now")).score == alone.score
+
+    council = ("town-council", "PublicBody", "Smalltown Council", ())
+
+    def subsidiaries(count):
+        def build(m):
+            events = [m("occupancy", "minister", office, start="2008-01-01", end="2016-06-30"),
+                      m("occupancy", "minister", town, start="2018-01-01", end="2024-06-30"),
+                      m("control", town, council), m("awards_contract", council, "bank"),
+                      m("employment", "minister", "bank", start="2024-09-01"),
+                      m("lobbies", "bank", council, start="2025-01-01", observed_at="2026-01-01T00:00:00Z")]
+            for number in range(count):
+                firm = (f"sub{number}", "Company", f"Subsidiary {number}", ())
+                events += [m("ownership", "bank", firm, percentage=100), m("awards_contract", office, firm)]
+            return events
+        return pair(world(build, base=False))
+
+    few, many = subsidiaries(2), subsidiaries(40)
+    assert "COI-REVOLVING-LOBBY" in few.rules and "COI-REVOLVING-LOBBY" in many.rules
+
+    def dated(control_start):
+        return pair(world(lambda m: [
+            m("occupancy", "minister", office, start="2012-01-01", end="2016-06-30"),
+            m("control", office, "regulator", start=control_start), m("regulates", "regulator", "bank"),
+            m("employment", "minister", "bank", start="2016-09-01"),
+            m("lobbies", "bank", "regulator", start="2016-10-01", observed_at="2026-01-01T00:00:00Z")], base=False))
+
+    assert dated("2022-01-01").score == dated(None).score
+
+
 def test_a_job_beside_a_seat_in_the_same_firm_is_one_relationship():
     """The chief executive is also the firm's employee (Wikidata's chief executive and employer, FtM's Directorship
     and Employment): one relationship stated twice, counted once (a review: the job added a commercial rule beside
