@@ -58,18 +58,18 @@ def late_ties(paths: Iterable[Path], offices: tuple[tuple[dt.date, float, str], 
         ended = lobbying.end if lobbying is not None else None
         # a tie begun by then is on time for every office (their ends are in order: the first was left first)
         began = _began(path, mine[0][0] + dt.timedelta(days=cfg.cooling_off_days), ctx, runs)
-        if began is None and (ended is None or ended > mine[0][0]):
-            continue
-        weighed = [(end, power, office, 0.0 if ended is not None and ended <= end
-                    else 1.0 if began is None else _factor((began - end).days, cfg))
+        if began is None and (ended is None or ended > mine[-1][0]):
+            continue  # on time for every office, and no lobbying that ended before one was left
+        weighed = [(end, power, office, before := ended is not None and ended <= end,
+                    0.0 if before else 1.0 if began is None else _factor((began - end).days, cfg))
                    for end, power, office in mine]
-        factor = sum(power * weight for _, power, _, weight in weighed) / total
+        factor = sum(power * weight for _, power, _, _, weight in weighed) / total
         if factor >= 1.0:
             continue
         # named: the most powerful of the offices it counts less for
-        end, _, office, weight = max((item for item in weighed if item[3] < 1.0), key=lambda item: item[1])
+        end, _, office, before, _ = max((item for item in weighed if item[4] < 1.0), key=lambda item: item[1])
         counts = f"it counts {math.floor(factor * 100) / 100:.2f} toward {rule_of[path.kind]}"  # never "1.00" for less
-        if weight == 0.0:
+        if before:
             why = (f"the lobbying ended {ended.isoformat()}, before he left {ctx.graph.name(office)} "
                    f"({end.isoformat()}): no contact after leaving; {counts}")
         else:

@@ -105,10 +105,12 @@ def _asset_part(relation_type) -> str:
 
 
 def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext,
-              steered: dict[str, tuple[Chain, ...]] | None = None) -> list[Path]:
+              steered: dict[str, tuple[Chain, ...]] | None = None,
+              steered_then: dict[str, tuple[Chain, ...]] | None = None) -> list[Path]:
     """Every distinct path from the actor through his exposure set to the counterparty's group and on to the
-    counterparty, strongest first; with what his former offices `steered` (`ActorAuthority.former_steered`), also
-    the lobbying of it."""
+    counterparty, strongest first; with what his former offices steered (`ActorAuthority.former_steered`), also
+    the lobbying of it: by the counterparty's group of what `steered` holds (what he steers now is COI-LOBBY's), by
+    himself of all that his former offices steered (`steered_then`: COI-LOBBY reads no lobbying of his own)."""
     best: dict[tuple[str, ...], Path] = {}
     floor = ctx.config.paths.min_path_strength
 
@@ -211,16 +213,15 @@ def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext,
     # What his former office steered to its power over the counterparty, lobbied by the counterparty's group, or by
     # the former official himself where he is its agent (`representation` of a member: his lobbying is then its
     # lobbying; a lobbying relation of his own does not say for whom, a review: it raised every firm he was tied to)
-    if steered:
-        for relative, target, lobbying in grp.influence:
-            for to_target in steered.get(target, ()):
-                for to_counterparty in group_members[relative]:
-                    add(FORMER_LOBBY, to_target + (lobbying.reversed(),) + to_counterparty)
-        if any(path.hops[0].rec.type is RelationType.REPRESENTATION and path.hops[0].rec.source == actor
-               for path in best.values() if path.kind == COMMERCIAL):
-            for target, rec in ctx.edges(actor, Layer.INFLUENCE, OUT, INFLUENCE_TYPES):
-                if target in steered and (weight := ctx.strength.reach(rec)) is not None:
-                    add(FORMER_LOBBY, (Hop(rec, True, weight),))
+    for relative, target, lobbying in grp.influence if steered else ():
+        for to_target in steered.get(target, ()):
+            for to_counterparty in group_members[relative]:
+                add(FORMER_LOBBY, to_target + (lobbying.reversed(),) + to_counterparty)
+    if steered_then and any(path.hops[0].rec.type is RelationType.REPRESENTATION and path.hops[0].rec.source == actor
+                            for path in best.values() if path.kind == COMMERCIAL):
+        for target, rec in ctx.edges(actor, Layer.INFLUENCE, OUT, INFLUENCE_TYPES):
+            if target in steered_then and (weight := ctx.strength.reach(rec)) is not None:
+                add(FORMER_LOBBY, (Hop(rec, True, weight),))
     return ranked(best.values())
 
 
@@ -256,7 +257,7 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
     # steering the same regulator took the lobbying from both rules)
     steered = {node: chains for node, chains in authority.former_steered.items()
                if not (authority.current and node in exposure.apparatus)}
-    paths = tie_paths(actor, exposure, grp, ctx, steered)
+    paths = tie_paths(actor, exposure, grp, ctx, steered, authority.former_steered)
     by_kind = {kind: [p for p in paths if p.kind == kind][:cap] for kind in TIE_KINDS}
     # the authority paths' relations counted once: one relation reached through several chains of the
     # counterparty's stakes, or one office's chain of command to several relations, is one fact (`combine`),
@@ -264,7 +265,7 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
     powers = {AUTHORITY: authority.power, FORMER_AUTHORITY: authority.former_power}
     # the revolving door weighs each tie by how soon after leaving office it began (`scoring.cooling_off`)
     late = late_ties([p for kind in _FORMER_RULE_OF for p in by_kind[kind]], authority.former_offices, ctx,
-                     _FORMER_RULE_OF, partial(_timed_against, steered=steered)) \
+                     _FORMER_RULE_OF, partial(_timed_against, steered=authority.former_steered)) \
         if authority.former_power > 0 else {}
     for kind in _LOBBY_KINDS:
         by_kind[kind] = _once_per_lobbying(by_kind[kind], late)

@@ -644,6 +644,47 @@ def test_the_revolving_doors_lobbying_survives_a_new_office_and_many_paths_and_i
     assert dated("2022-01-01").score == dated(None).score
 
 
+def test_a_former_officials_own_lobbying_against_several_offices_and_a_new_one():
+    """Three defects of a third review: a late-tie weight of 0, which the config allows, crashed scoring; lobbying
+    of his own that ended before he left the town hall counted in full when it began within the ministry's
+    cooling-off (a start three months later scored less); and with a new office steering the lobbied regulator, his
+    own lobbying as the bank's agent counted in neither rule (COI-LOBBY reads no lobbying of his own)."""
+    office = ("finance-office", "Position", "Minister of Finance", ("gov.national",))
+    town = ("town-office", "Position", "Mayor of Smalltown", ("gov.muni",))
+    nothing = ScoringConfig.load(overrides={"exposure": {"late_tie_weight": 0.0}})
+    assert world(lambda m: [m("occupancy", "minister", office, start="2012-01-01", end="2016-06-30"),
+                            m("awards_contract", office, "bank"),
+                            m("employment", "minister", "bank", start="2024-06-01",
+                              observed_at="2026-01-01T00:00:00Z")], base=False, config=nothing).scores() == []
+
+    def agent(start, end=None, *extra):
+        return pair(world(lambda m: [
+            m("occupancy", "minister", office, start="2009-01-01", end="2013-06-30"), m("control", office, "regulator"),
+            m("occupancy", "minister", town, start="2018-01-01", end="2025-06-30"), m("control", town, "regulator"),
+            m("regulates", "regulator", "bank"), m("representation", "minister", "bank", start="2025-09-01"),
+            m("lobbies", "minister", "regulator", start=start, end=end, observed_at="2026-01-01T00:00:00Z"),
+            *[build(m) for build in extra]], base=False))
+
+    early, later = agent("2015-05-01", "2024-06-30"), agent("2015-08-01", "2024-06-30")
+    assert early.score == pytest.approx(later.score, abs=1e-3) and early.score < agent("2015-05-01").score
+    assert any("before he left Mayor of Smalltown" in p.text for p in early.commercial_paths)
+    # now prime minister, steering the regulator too (its power over the bank ended while he was minister) and
+    # awarding the bank contracts: his lobbying of the regulator as the bank's agent is still the revolving door's
+    prime = ("pm-office", "Position", "Prime Minister", ("gov.head",))
+
+    def premier(*extra):
+        return pair(world(lambda m: [
+            m("occupancy", "minister", office, start="2012-01-01", end="2020-06-30"), m("control", office, "regulator"),
+            m("regulates", "regulator", "bank", end="2019-12-31"), m("occupancy", "minister", prime, start="2024-01-01"),
+            m("control", prime, "regulator", relation_id="now"), m("awards_contract", prime, "bank"),
+            m("representation", "minister", "bank", start="2020-09-01"),
+            *[build(m) for build in extra]], base=False))
+
+    lobbying = premier(lambda m: m("lobbies", "minister", "regulator", start="2021-01-01",
+                                   observed_at="2026-01-01T00:00:00Z"))
+    assert "COI-REVOLVING-LOBBY" in lobbying.rules and lobbying.score > premier().score
+
+
 def test_a_job_beside_a_seat_in_the_same_firm_is_one_relationship():
     """The chief executive is also the firm's employee (Wikidata's chief executive and employer, FtM's Directorship
     and Employment): one relationship stated twice, counted once (a review: the job added a commercial rule beside
