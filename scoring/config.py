@@ -45,6 +45,11 @@ class OwnershipConfig(_Section):
 _MILLENNIUM_DAYS = 365_250
 
 
+def _days(years: float) -> int:
+    """A span of years in whole days (a year of 365.25 days)."""
+    return round(years * 365.25)
+
+
 class ExposureConfig(_Section):
     max_closeness_hops: int = Field(ge=0, le=3)
     # at most a millennium, as every span of days below: the dates of events run to 2999-12-31, and a span added to
@@ -60,11 +65,11 @@ class ExposureConfig(_Section):
 
     @property
     def cooling_off_days(self) -> int:
-        return round(self.cooling_off_years * 365.25)
+        return _days(self.cooling_off_years)
 
     @property
     def late_tie_days(self) -> int:
-        return round(self.late_tie_years * 365.25)
+        return _days(self.late_tie_years)
 
     @model_validator(mode="after")
     def _taper(self) -> ExposureConfig:
@@ -74,11 +79,11 @@ class ExposureConfig(_Section):
 
     @property
     def horizon_days(self) -> int:
-        return round(self.horizon_years * 365.25)
+        return _days(self.horizon_years)
 
     @property
     def long_horizon_days(self) -> int:
-        return round(self.long_horizon_years * 365.25)
+        return _days(self.long_horizon_years)
 
 
 class AuthorityConfig(_Section):
