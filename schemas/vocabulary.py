@@ -90,6 +90,9 @@ class RelationSpec:
     - resolution: not a relation between two entities but a judgement that the two ids name one entity (its status
       is the judgement: confirmed merges, denied forbids the merge); the resolution layer consumes it, the graph
       never holds it (scoring.resolution).
+    - one_off: a transfer made on a date (its `start_date`), not a state that holds from it: one sum paid on two
+      dates is two payments, not one payment stated twice, and the payments between two parties add up
+      (`scoring.payments`).
     """
 
     type: RelationType
@@ -107,6 +110,7 @@ class RelationSpec:
     symmetric: bool = False
     market: bool = False
     resolution: bool = False
+    one_off: bool = False
 
     @property
     def ftm_native(self) -> bool:
@@ -151,7 +155,7 @@ RELATIONS: dict[RelationType, RelationSpec] = {spec.type: spec for spec in [
     _ours(RelationType.LOBBIES, "source lobbies target (an official, office or public body) for a decision",
           PARTIES, AUTHORITY_HOLDERS, commercial=True),
     RelationSpec(RelationType.PAYMENT, "source paid target (amount, currency)",
-                 "Payment", "payer", "beneficiary", PARTIES, PARTIES, _MONEY, commercial=True),
+                 "Payment", "payer", "beneficiary", PARTIES, PARTIES, _MONEY, commercial=True, one_off=True),
     RelationSpec(RelationType.DEBT, "source owes target (amount, currency)",
                  "Debt", "debtor", "creditor", PARTIES, PARTIES, _MONEY, commercial=True),
     _ours(RelationType.INVESTS_IN, "source invested in target or its tokens without a known equity stake",

@@ -69,12 +69,15 @@ def case_of(score: RiskScore) -> str:
 
 
 def _rank(score: RiskScore) -> tuple:
-    return -score.score, -BAND_ORDER[score.band], score.counterparty_id
+    # of equal scores, the case's own party first (the contractor, the defendant, the licensee: its pair's
+    # counterparty is the party the authority lands on), then by id: a relative tied to it through the same paths
+    # scores the same, and led the alert where his id came first in the alphabet (a review)
+    return -score.score, -BAND_ORDER[score.band], case_of(score) != score.counterparty_id, score.counterparty_id
 
 
 def strongest(scores: Iterable[RiskScore]) -> RiskScore:
-    """The score that leads a case, of its alerting pairs' scores: the highest score, then band, then the first
-    counterparty id. ValueError for no scores."""
+    """The score that leads a case, of its alerting pairs' scores: the highest score, then band, then the pair of
+    the case's own party (`case_of`), then the first counterparty id. ValueError for no scores."""
     return min(scores, key=_rank)
 
 

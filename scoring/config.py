@@ -292,11 +292,17 @@ class ScoringConfig(_Section):
         """Log scale between the floor and the full amount, in USD at the configured rough rates. A sum in a
         currency without a rate, or without a currency, is of a size we cannot weigh, as a payment stated without
         its sum is: read as dollars, a billion guaraníes (130k USD) weighed as a billion dollars."""
+        usd = self.in_usd(amount, currency)
+        return self.amounts.unknown_strength if usd is None else self.usd_strength(usd)
+
+    def in_usd(self, amount: float | None, currency: str | None) -> float | None:
+        """A sum in US dollars at the configured rough rates; None: no sum, or a currency without a rate."""
+        rate = self.amounts.usd_rates.get(currency) if currency else None
+        return None if amount is None or rate is None else amount * rate
+
+    def usd_strength(self, usd: float) -> float:
+        """`amount_strength` of a sum in US dollars."""
         cfg = self.amounts
-        rate = cfg.usd_rates.get(currency) if currency else None
-        if amount is None or rate is None:
-            return cfg.unknown_strength
-        usd = amount * rate
         if usd <= cfg.floor:
             return cfg.floor_strength
         position = min(1.0, math.log10(usd / cfg.floor) / math.log10(cfg.full / cfg.floor))

@@ -27,11 +27,13 @@ from collections.abc import Callable
 from operator import itemgetter
 
 from scoring.graph import Relation
+from scoring.payments import PaymentSum, summand
 from scoring.semantics import (
     AUTHORITY_TYPES,
     CLOSENESS_TYPES,
     HOLDING_TYPES,
     INFLUENCE_TYPES,
+    ONE_OFF_TYPES,
     RELAY_TYPES,
     TIE_TYPES,
 )
@@ -130,13 +132,15 @@ class CrowdedTies:
     weights of their records. At most `edges` selections and `records` weights are kept (a bound on the memory an
     adversary can make it hold: about 80 MB); past either, that memory starts again."""
 
-    __slots__ = ("day", "selections", "weights", "edges", "records")
+    __slots__ = ("day", "selections", "weights", "sums", "edges", "records")
 
     def __init__(self, edges: int = 1 << 16, records: int = 1 << 20):
         self.day: dt.date | None = None
         # (source, target, layer, cap) -> (the edge's records, `Kept`, how many commercial ties)
         self.selections: dict[tuple, tuple[tuple[Relation, ...], Kept, int]] = {}
         self.weights: dict[Relation, float | None] = {}  # record (by identity) -> `Strength.tie` on `day`
+        # (source, target, layer) -> (the edge's records, type -> what its payments add up to: `scoring.payments`)
+        self.sums: dict[tuple, tuple[tuple[Relation, ...], dict]] = {}
         self.edges = edges
         self.records = records
 
@@ -148,6 +152,7 @@ class CrowdedTies:
         if day != self.day:
             self.selections.clear()
             self.weights.clear()
+            self.sums.clear()
             self.day = day
         return self
 
@@ -199,6 +204,35 @@ class CrowdedTies:
         for rec in gone:
             weights.pop(rec, None)
 
+    def payment_sums(self, entry: tuple[Relation, ...], strength: Strength) -> dict:
+        """type -> what the payments of one edge's records (more than `cap` of them) add up to, on `strength`'s date
+        (`scoring.payments`): updated from the one record inserted, taken out or replaced since the last call for the
+        edge, else summed again. Shared: the caller reads it and changes nothing."""
+        assert strength.day == self.day
+        first = entry[0]
+        key = (first.source, first.target, first.layer)
+        held = self.sums.get(key)
+        if held is not None:
+            before, sums = held
+            if before is entry or before == entry:
+                return sums
+            change = one_change(before, entry)
+            if change is not None:
+                at, grown = change
+                if grown <= 0:
+                    _unsummed(sums, before[at])
+                if grown >= 0:
+                    _summed(sums, entry[at], strength)
+                self.sums[key] = (entry, sums)
+                return sums
+        sums = {}
+        for rec in entry:
+            _summed(sums, rec, strength)
+        if len(self.sums) >= self.edges:
+            self.sums.clear()
+        self.sums[key] = (entry, sums)
+        return sums
+
     def _tie(self, rec: Relation, strength: Strength) -> float | None:
         return self._weight(rec, strength) if rec.type in TIE_TYPES else None
 
@@ -211,3 +245,21 @@ class CrowdedTies:
             if len(weights) > self.records:
                 weights.clear()
             return weight
+
+
+def _summed(sums: dict, rec: Relation, strength: Strength) -> None:
+    if rec.type in ONE_OFF_TYPES:
+        value = summand(rec, strength)
+        if value is not None:
+            held = sums.get(rec.type)
+            if held is None:
+                held = sums[rec.type] = PaymentSum()
+            held.add(rec, value)
+
+
+def _unsummed(sums: dict, rec: Relation) -> None:
+    held = sums.get(rec.type)
+    if held is not None and rec in held.values:
+        held.remove(rec)
+        if not len(held):
+            del sums[rec.type]

@@ -29,7 +29,7 @@ from schemas.outputs import Band, Evidence, ExplanationPath, PathEdge, PathKind,
 from schemas.vocabulary import RELATIONS, RelationSpec, RelationType, Status
 from scoring.config import ScoringConfig
 from scoring.graph import Relation, StatedFact, offset_text
-from scoring.paths import AUTHORITY, FORMER_AUTHORITY, FormerHop, Hop, Path, percent_text
+from scoring.paths import AUTHORITY, FORMER_AUTHORITY, FormerHop, Hop, Path, SummedHop, percent_text
 from scoring.rules import Assessment
 from scoring.semantics import SEAT_TYPES, STAKE_TYPES, SYMMETRIC_TYPES
 from scoring.strength import Strength
@@ -123,7 +123,8 @@ def rendering_signature(assessment: Assessment, graph: Names, day: dt.date) -> t
     def path_signature(path: Path) -> tuple:
         return path.kind, path.strength, path.note, graph.name(path.start), tuple(
             (hop.rec.relation_id, hop.rec.event_id, hop.forward, hop.weight, graph.name(hop.end),
-             hop.rec.end is not None and hop.rec.end < day, hop.held_until if type(hop) is FormerHop else None)
+             hop.rec.end is not None and hop.rec.end < day, hop.held_until if type(hop) is FormerHop else
+             (len(hop.parts), hop.digest) if type(hop) is SummedHop else None)
             for hop in path.hops)
 
     return (assessment.score, assessment.band, assessment.rules, graph.name(assessment.actor),
@@ -175,8 +176,17 @@ _DEFAULTED = {(False, False): frozenset({"evidence_omitted", "role", "roles"}),
 def _edge(hop: Hop, graph: Names, cfg: ScoringConfig) -> PathEdge:
     rec = hop.rec
     limit = cfg.evidence.max_listed_statements
-    listed = listed_statements(rec, limit)
-    omitted = len(rec.statements) - len(listed) if rec.statements is not None else 0
+    if type(hop) is SummedHop:  # every payment is its evidence: the strongest's statements first, then by date
+        listed = []
+        for part in (rec, *hop.parts):
+            if len(listed) >= limit:
+                break
+            if part is not rec or not listed:
+                listed.extend(listed_statements(part, limit - len(listed)))
+        omitted = sum(len(part.statements) if part.statements is not None else 1 for part in hop.parts) - len(listed)
+    else:
+        listed = listed_statements(rec, limit)
+        omitted = len(rec.statements) - len(listed) if rec.statements is not None else 0
     turned, words = shown_words(rec, limit)
     source, target = (rec.target, rec.source) if turned else (rec.source, rec.target)
     return _assembled(PathEdge, {
@@ -196,7 +206,8 @@ def _arrow(hop: Hop, strength: Strength) -> str:
     (FtM's convention), so its arrow keeps the statement's direction and points at whom the word names ("Minister
     <-family["father"]- Son": the minister is the son's father)."""
     turned, role = _role_text(hop.rec, strength)
-    label = hop_label(hop.rec, strength, role, hop.held_until if type(hop) is FormerHop else None)
+    label = hop_label(hop.rec, strength, role, hop.held_until if type(hop) is FormerHop else None,
+                      hop if type(hop) is SummedHop else None)
     forward = (bool(hop.forward) is not turned) or (hop.rec.type in SYMMETRIC_TYPES and role is None)
     return f"-{label}->" if forward else f"<-{label}-"
 
@@ -270,9 +281,13 @@ def path_text(path: Path, graph: Names, strength: Strength) -> str:
     return " ".join(parts)
 
 
-def hop_label(rec: Relation, strength: Strength, role: str | None, held_until: dt.date | None = None) -> str:
+def hop_label(rec: Relation, strength: Strength, role: str | None, held_until: dt.date | None = None,
+              summed: SummedHop | None = None) -> str:
     """`type[qualifiers]` of a hop; `role`: its `_role_text`; `held_until`: the end of the former holding the hop
-    was part of (`paths.FormerHop`), which its weight decays from."""
+    was part of (`paths.FormerHop`), which its weight decays from; `summed`: the hop of several payments it is
+    (`paths.SummedHop`), shown by what they add up to, how many and from when to when."""
+    if summed is not None:
+        return _summed_label(summed, strength)
     qualifiers = []
     if role is not None:
         qualifiers.append(role)
@@ -294,6 +309,19 @@ def hop_label(rec: Relation, strength: Strength, role: str | None, held_until: d
     if held_until is not None:
         qualifiers.append(f"part of a holding that ended {held_until.isoformat()}")
     return rec.type.value + (f"[{', '.join(qualifiers)}]" if qualifiers else "")
+
+
+def _summed_label(hop: SummedHop, strength: Strength) -> str:
+    total = format_amount(hop.total, hop.currency) if hop.currency is not None \
+        else f"{format_amount(hop.total, 'USD')} at the configured rates"
+    dates = sorted({part.start for part in hop.parts if part.start is not None})
+    when = "" if not dates else f", {dates[0].isoformat()}" if len(dates) == 1 \
+        else f", {dates[0].isoformat()} to {dates[-1].isoformat()}"
+    qualifiers = [f"{total} in {len(hop.parts)} payments{when}"]
+    weaker = sorted({part.status.value for part in hop.parts if part.status is not Status.CONFIRMED})
+    if weaker:
+        qualifiers.append("some " + " or ".join(weaker))
+    return f"{hop.rec.type.value}[{', '.join(qualifiers)}]"
 
 
 _ROLE_SHOWN = 60  # characters of a role in a path's text; its edge's `role` has all of it

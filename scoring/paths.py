@@ -108,6 +108,46 @@ class FormerHop(Hop):
         return (*super().signature(), self.held_until)
 
 
+
+@pickled_as_values
+class SummedHop(Hop):
+    """The payments of one type from one party to another, as one hop (`scoring.payments`): `rec` is the strongest
+    of them, which the hop is named after; `parts` are all of them, oldest first; `total` what they add up to, in
+    `currency` (None: in US dollars at the configured rates, their currencies differing). Rare: only parties paid
+    several times by one another make them."""
+
+    __slots__ = ("parts", "total", "currency", "digest")
+
+    def __init__(self, rec: Relation, forward: bool, weight: float, decays: bool, parts: tuple[Relation, ...],
+                 total: float, currency: str | None, digest: int):
+        super().__init__(rec, forward, weight, decays)
+        self.parts = parts
+        self.total = total
+        self.currency = currency
+        # the parts' versions, summed (`payments.PaymentSum`): what a rendering compares, without a pass over them
+        self.digest = digest
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not SummedHop:
+            return NotImplemented
+        return self.rec == other.rec and self.weight == other.weight and self.forward == other.forward \
+            and self.decays == other.decays and self.parts == other.parts
+
+    def __hash__(self) -> int:
+        return hash((self.rec, self.forward, self.weight, self.decays, self.parts))
+
+    def __repr__(self) -> str:
+        return (f"SummedHop({self.rec!r}, forward={self.forward}, weight={self.weight}, {len(self.parts)} parts, "
+                f"total={self.total} {self.currency or 'USD'})")
+
+    def reversed(self) -> SummedHop:
+        return SummedHop(self.rec, not self.forward, self.weight, self.decays, self.parts, self.total, self.currency,
+                         self.digest)
+
+    def signature(self) -> tuple:
+        return (*super().signature(), len(self.parts), self.digest)
+
+
 Chain = tuple[Hop, ...]
 
 

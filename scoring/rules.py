@@ -36,6 +36,7 @@ from scoring.combine import noisy_or
 from scoring.cooling_off import late_ties
 from scoring.exposure import ExposureSet
 from scoring.group import Group
+from scoring.payments import tie_hops
 from scoring.paths import (
     AUTHORITY,
     COMMERCIAL,
@@ -152,7 +153,8 @@ def tie_paths(actor: str, exposure: ExposureSet, grp: Group, ctx: SearchContext,
     def probed_ties(u: str, v: str) -> list[Hop]:
         """Commercial relations between u and v as hops from u (a look-up, not a neighbourhood scan)."""
         found = ctx.between(u, v, TIE_LAYERS, TIE_TYPES)
-        return [Hop(rec, forward, w) for rec, forward in found if (w := ctx.strength.tie(rec)) is not None]
+        # (payments add up, each way: `scoring.payments`)
+        return tie_hops([(rec, ctx.strength.tie(rec), forward) for rec, forward in found], ctx.strength)
 
     def connect(member: str, ties: Chain, relative: str, kind: str = COMMERCIAL) -> None:
         for to_member in members[member]:

@@ -14,10 +14,12 @@ from scoring.crowded import CrowdedTies, Kept, select
 from scoring.dependencies import Reads
 from scoring.graph import Relation, TemporalGraph
 from scoring.paths import Hop
+from scoring.payments import PaymentSum, summand, tie_hops
 from scoring.records import pickled_as_values
 from scoring.semantics import (
     CONTROL_TYPES,
     IN,
+    ONE_OFF_TYPES,
     OUT,
     PEOPLE,
     PUBLIC_APPARATUS,
@@ -266,15 +268,14 @@ def node_ties(node: str, ctx: SearchContext) -> NodeTies:
                     continue
                 visits += len(entry) - 1
                 if len(entry) <= cap:
-                    weighed = [(rec, tie(rec)) for rec in entry if rec.type in TIE_TYPES]
+                    weighed, summed = [(rec, tie(rec), forward) for rec in entry if rec.type in TIE_TYPES], None
                 else:  # ties by the thousand between two parties: those that can count (`scoring.crowded`)
-                    weighed = [(rec, weight) for _, rec, weight in _carried(entry, ctx, cap)]
-                for rec, weight in weighed:
-                    if weight is not None:
-                        asset = assets.get(neighbour)
-                        if asset is None:
-                            asset = assets[neighbour] = schema(neighbour) in PURE_ASSETS
-                        found.append((neighbour, Hop(rec, forward, weight, True), asset))
+                    weighed, summed = _crowded_ties(entry, ctx, cap, forward)
+                for hop in tie_hops(weighed, ctx.strength, summed):  # (payments add up: `scoring.payments`)
+                    asset = assets.get(neighbour)
+                    if asset is None:
+                        asset = assets[neighbour] = schema(neighbour) in PURE_ASSETS
+                    found.append((neighbour, hop, asset))
     ctx.reads.visits += visits
     return _node_ties(hub, found)
 
@@ -304,6 +305,27 @@ def _seats(holding: dict, jobs: dict, ctx: SearchContext) -> set[str]:
 
 def _node_ties(hub: bool, found: list[tuple[str, Hop, bool]]) -> NodeTies:
     return NodeTies(hub, tuple(found), tuple([(neighbour, hop) for neighbour, hop, asset in found if asset]))
+
+
+def _crowded_ties(entry: tuple[Relation, ...], ctx: SearchContext, cap: int,
+                  forward: bool) -> tuple[list[tuple[Relation, float | None, bool]], dict]:
+    """The ties of an edge of more than `cap` records that the searches weigh: those `_carried` keeps, but the
+    payments whose sums add up, which come as what they add up to (`scoring.payments`: a payment left out would
+    understate it), by (type, `forward`)."""
+    carried = [(rec, weight, forward) for _, rec, weight in _carried(entry, ctx, cap)]
+    strength = ctx.strength
+    crowded = ctx.crowded
+    if crowded is not None:
+        sums = crowded.payment_sums(entry, strength)
+    else:
+        sums = {}
+        for rec in entry:
+            if rec.type in ONE_OFF_TYPES and (value := summand(rec, strength)) is not None:
+                sums.setdefault(rec.type, PaymentSum()).add(rec, value)
+    if not sums:
+        return carried, {}
+    return [item for item in carried if item[0].type not in sums or item[0] not in sums[item[0].type].values], \
+        {(relation_type, forward): held for relation_type, held in sums.items()}
 
 
 def _carried(entry: tuple[Relation, ...], ctx: SearchContext, cap: int) -> Kept:

@@ -82,6 +82,7 @@ CONTROL_TYPES = _types(lambda s: s.control)
 SEAT_TYPES = _types(is_seat)
 STAKE_TYPES = _types(takes_stake)
 MONEY_TYPES = _types(takes_amount)
+ONE_OFF_TYPES = _types(lambda s: s.one_off)  # a transfer made on its date: a payment
 CLOSENESS_TYPES = _types(lambda s: s.closeness)
 INFLUENCE_TYPES = _types(is_influence)
 TIE_TYPES = _types(lambda s: s.commercial and not is_influence(s))

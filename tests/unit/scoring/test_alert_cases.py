@@ -125,3 +125,20 @@ def test_a_pardon_moves_the_co_owner_to_a_case_of_his_own_and_back(make):
     assert {(a.state, a.case_id) for a in back} == {(AlertState.UPDATED, "broadcaster"),
                                                     (AlertState.RESOLVED, "investor")} and len(back) == 2
     assert "investor" in {p.id for a in back if a.case_id == "broadcaster" for p in a.related_parties}
+
+
+def test_of_equal_scores_the_case_s_own_party_leads_the_alert(make):
+    """The ministry awards a contract to the son's company; the son, its owner, scores the same through the same
+    paths. The alert names the contractor, the party the authority lands on, whatever the son's id is (a review:
+    with the son's id first in the alphabet, the alert read "Minister x Son", its tie the family relation)."""
+    for son_id in ("ason", "zson"):
+        son = (son_id, "Person", "Son", ())
+        contractor = ("sonco", "Company", "Son's Company", ())
+        engine, tracker, alerts = replay([make("control", "minister", "ministry"),
+                                          make("awards_contract", "ministry", contractor, amount=5e8, currency="USD"),
+                                          make("family", son, "minister"),
+                                          make("ownership", son, contractor, percentage=100)])
+        both = {s.counterparty_id: s.score for s in engine.scores() if tracker.alerting(s.band)}
+        assert both[son_id] == both["sonco"]  # equal scores: only the tie-break decides
+        raised = [a for a in alerts if a.state is AlertState.RAISED]
+        assert len(raised) == 1 and alerts[-1].counterparty_id == "sonco", son_id

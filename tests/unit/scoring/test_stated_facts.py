@@ -19,6 +19,7 @@ from scoring.crowded import select
 from scoring.explain import listed_statements
 from scoring.graph import DetailedRelation, Relation, StatedFact, TemporalGraph, fact_key, facts_of
 from schemas.events import Op
+from schemas.vocabulary import RelationType
 from scoring.semantics import Layer
 from scoring.strength import Strength
 from scoring.timing import TimeModel
@@ -49,7 +50,7 @@ def _reference_facts(statements: list[Relation]) -> list[tuple]:
     others (payments apart: one sum, no reports without it); the fact runs from the earliest start to None if an
     open-ended statement was observed after every one giving an end, else to the latest of the ends given and the
     days its open-ended statements were observed. (relation ids, start, end), sorted."""
-    gap = 0 if statements and statements[0].type.value in ("ownership", "payment") else 1
+    gap = 0 if statements and statements[0].type.value in ("ownership", "payment", "debt") else 1
     def meet(a: Relation, b: Relation) -> bool:
         return all(earlier is None or later is None or (later - earlier).days <= gap
                    for earlier, later in ((a.end, b.start), (b.end, a.start)))
@@ -103,7 +104,8 @@ def _random_statement(make, rng: random.Random, number: int, payments: bool | st
     if payments:
         # reports without the sum only late: until one comes, restatements of a payment take the incremental path
         amount = None if number > 50 and rng.random() < 0.2 else rng.choice([1000.0, 2000.0])
-        return make("payment", "ministry", "vendor", relation_id=relation_id, amount=amount,
+        # (a debt: a sum that holds over time, whose statements overlap; payments on two dates are two keys)
+        return make("debt", "ministry", "vendor", relation_id=relation_id, amount=amount,
                     currency="USD" if amount else None, **common)
     percentage = rng.choice([None, 40, 60])
     return make("ownership", "son", "bank", relation_id=relation_id, percentage=percentage, **common)
@@ -171,7 +173,7 @@ def _stated_many_times(make, count: int = 60) -> StatedFact:
     graph = TemporalGraph()
     rng = random.Random(3)
     for number in range(count):
-        graph.apply(make("payment", "ministry", "vendor", relation_id=f"pay-{number:03d}", amount=5e5,
+        graph.apply(make("debt", "ministry", "vendor", relation_id=f"pay-{number:03d}", amount=5e5,
                          currency="EUR", status=rng.choice(["confirmed", "reported", "alleged"]),
                          confidence=rng.choice([0.4, 0.6, 0.8]), publisher=f"outlet {rng.randrange(30)}",
                          start=None if number % 7 == 0 else f"2024-0{1 + number % 9}-15",
@@ -193,7 +195,10 @@ def test_a_fact_stated_many_times_scores_and_shows_as_its_statements_do(make):
     assert _publishers(fact) > 10
     _assert_read_alike(fact)
     fact.start = None  # (its statements' first start, or the day first stated: `reference_end`)
-    assert TimeModel(ScoringConfig.load()).reference_end(fact) == dt.date(2024, 1, 15)
+    config = ScoringConfig.load()
+    one_off = config.model_copy(update={"time": config.time.model_copy(update={  # (read as a payment is)
+        "point_in_time_types": config.time.point_in_time_types | {RelationType.DEBT}})})
+    assert TimeModel(one_off).reference_end(fact) == dt.date(2024, 1, 15)
 
 
 def test_a_summary_of_one_publisher_statuses_takes_each_statuses_most_confident_statement(make):
@@ -297,25 +302,26 @@ def test_a_restatement_takes_the_primary_as_a_regrouping_would_even_on_equal_ver
 def test_a_report_without_the_sum_leaves_restatements_within_their_payment_on_the_quick_path(make, monkeypatch):
     """A report without the sum joins the largest payment it overlaps (`_join_vague`). A restatement of a payment
     that reaches no further than a statement of it giving the sum cannot change which one: it joins its fact as it
-    is, and the facts are those of a full regrouping. One that reaches further regroups the key."""
+    is, and the facts are those of a full regrouping. One that reaches further regroups the key. (Debts: a payment's
+    statements on two dates are two keys, `graph.fact_key`.)"""
     regrouped = []
     real = graph_module.facts_of
     monkeypatch.setattr(graph_module, "facts_of", lambda statements, *args: regrouped.append(len(statements))
                         or real(statements, *args))
     graph = TemporalGraph()
     dated = dict(start="2024-03-01", end="2024-03-31")
-    graph.apply(make("payment", "ministry", "vendor", relation_id="small", amount=10.0, currency="USD", **dated))
-    graph.apply(make("payment", "ministry", "vendor", relation_id="large", amount=90.0, currency="USD",
+    graph.apply(make("debt", "ministry", "vendor", relation_id="small", amount=10.0, currency="USD", **dated))
+    graph.apply(make("debt", "ministry", "vendor", relation_id="large", amount=90.0, currency="USD",
                      start="2024-04-10", end="2024-04-12"))
-    graph.apply(make("payment", "ministry", "vendor", relation_id="report", publisher="Other Times", **dated))
+    graph.apply(make("debt", "ministry", "vendor", relation_id="report", publisher="Other Times", **dated))
     assert _payment_of(graph, "report") == 10.0
     assert regrouped == [3]  # the report: which payment it corroborates is for `facts_of` to say
     for number in range(40):
-        graph.apply(make("payment", "ministry", "vendor", relation_id=f"again-{number:02d}", amount=10.0,
+        graph.apply(make("debt", "ministry", "vendor", relation_id=f"again-{number:02d}", amount=10.0,
                          currency="USD", publisher=f"outlet {number % 7}", start="2024-03-05", end="2024-03-20"))
     # only the first regroups: the report, then the newest statement, was the fact's primary, and gives no sum
     assert regrouped == [3, 4]
-    graph.apply(make("payment", "ministry", "vendor", relation_id="longer", amount=90.0, currency="USD",
+    graph.apply(make("debt", "ministry", "vendor", relation_id="longer", amount=90.0, currency="USD",
                      start="2024-03-01", end="2024-04-30"))  # the large payment now spans the report
     assert regrouped == [3, 4, 44]
     statements = list(graph._relations.values())
