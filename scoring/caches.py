@@ -83,6 +83,10 @@ class Spec:
     # they are equal; its readers compare their results with what they were item by item, and the same object
     # compares at once (a relative's ties, in each of the hundreds of groups he is in, compared hop by hop)
     renewed: Callable[[Any, Any], Any] | None = None
+    # for a kind read by computations: the kind of reader whose view (in `views`) is a set that it takes the union
+    # of, with other results' views: where a result's view only gained items, such a reader dirty for nothing else
+    # is told what it gained (`CacheStore.grown`) and may add that to its result instead of being recomputed
+    grows: Kind | None = None
 
 
 def _owned_nodes(owned: dict[str, tuple]) -> Iterable[str]:
@@ -94,7 +98,7 @@ KINDS: dict[Kind, Spec] = {
     # join it to; a group reads them all
     Kind.TIES: Spec(node_ties, read_table=USES_TIES,
                     views=((Kind.EXPOSURE, NodeTies.asset_view), (Kind.PARTNERS, NodeTies.neighbours)),
-                    renewed=NodeTies.renewed),
+                    renewed=NodeTies.renewed, grows=Kind.PARTNERS),
     Kind.HOLDINGS: Spec(holdings, read_table=USES_HOLDINGS),
     Kind.STAKES: Spec(stakes, read_table=USES_STAKES),
     Kind.OWNERS: Spec(owners, read_table=USES_OWNERS),
@@ -114,7 +118,7 @@ class CacheStore:
     its shared results). Also the engine's `search.SharedResults`."""
 
     __slots__ = ("_deps", "_context", "_results", "_holders", "_held", "_mentioned", "_mentions_all", "_through",
-                 "_tied", "_tied_as")
+                 "_tied", "_tied_as", "grown")
 
     def __init__(self, deps: DependencyIndex, context: Callable[[Reads], SearchContext]):
         self._deps = deps
@@ -137,6 +141,10 @@ class CacheStore:
         self._through: dict[Kind, dict[str, str | tuple[str, ...] | set[str]]] = {kind: {} for kind in through}
         self._tied: dict[Kind, dict[str, str | tuple[str, ...] | set[str]]] = {kind: {} for kind in through}
         self._tied_as: dict[Kind, dict[str, tuple]] = {kind: {} for kind in through}
+        # what the last `refresh_read` told readers of a kind's `grows`: reader key -> the items its view gained, or
+        # None where some view lost items too (it is recomputed); only readers it made dirty and nothing else did.
+        # The engine takes it during the refresh (it never outlives one)
+        self.grown: dict = {}
 
     # -- results -------------------------------------------------------------------------------------------------
 
@@ -241,6 +249,7 @@ class CacheStore:
         """Recompute the dirty results whose users are readers; the readers of one that changed join `dirty`.
         Returns the visits spent."""
         visits = 0
+        self.grown = grown = {}
         for kind, node in sorted(k for k in dirty if k[0] in _READ_KINDS):
             before = self._results[kind].get(node)
             if before is None:
@@ -252,11 +261,58 @@ class CacheStore:
             after, cost = self._compute(kind, node, before)
             visits += cost
             if after != before:
-                for reader_kind, view in KINDS[kind].views:
-                    if view(after) == view(before):
+                spec = KINDS[kind]
+                told = None  # the kind of reader told what its view gained
+                for reader_kind, view in spec.views:
+                    seen_after, seen_before = view(after), view(before)
+                    if seen_after == seen_before:
                         users = {user for user in users if not (type(user) is tuple and user[0] == reader_kind)}
+                    elif reader_kind == spec.grows:
+                        told = reader_kind
+                        gained = seen_after - seen_before if seen_before <= seen_after else None
+                        for user in users:
+                            if type(user) is tuple and user[0] == reader_kind:
+                                if user in grown:
+                                    held = grown[user]
+                                    grown[user] = None if held is None or gained is None else held | gained
+                                elif user not in dirty:  # (dirty for something else already: recomputed)
+                                    grown[user] = gained
+                if grown:  # a reader told of a gain that is dirty for something else now too is recomputed
+                    for user in users:
+                        if user in grown and (type(user) is not tuple or user[0] != told):
+                            grown[user] = None
+                if kind == Kind.STAKES:
+                    users = self._seeing_stakes(users, node, before, after, dirty)
                 dirty |= users
         return visits
+
+    def _seeing_stakes(self, users: set, node: str, before: dict, after: dict, dirty: set) -> set:
+        """The readers of a node's stakes that can see how they changed. Only an exposure set reads stakes, those
+        of each of its related parties (`exposure._joint_holdings`), and only to add up the stakes two or more of
+        them hold in one entity: an entity whose holding changed that none of its other parties holds (as their
+        stakes are now: where several parties' stakes change in one refresh, each change is checked against the
+        others as they are then, one step at a time) was a part of nothing and is still none, so its result and
+        its reads stay as they were. A reader dirty already is kept as it is."""
+        differing = None
+        stakes = self._results[Kind.STAKES]
+        seeing = set()
+        for user in users:
+            if user in dirty or type(user) is not tuple or user[0] != Kind.EXPOSURE:
+                seeing.add(user)
+                continue
+            read = self._deps.reads_of(user)
+            if read is None:
+                seeing.add(user)
+                continue
+            if differing is None:
+                differing = [held for held in before.keys() | after.keys() if before.get(held) != after.get(held)]
+            for table, other in read:
+                if table == USES_STAKES and other != node:
+                    held = stakes.get(other)
+                    if held is None or any(entity in held for entity in differing):
+                        seeing.add(user)
+                        break
+        return seeing
 
     def release_unread(self) -> None:
         """Drop the results read by computations that no registered computation reads any more."""

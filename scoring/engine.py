@@ -512,6 +512,11 @@ class Engine:
             stale_pairs.update((actor, c) for c in caches.held_by(Kind.GROUP, actor))
 
         exposure_dirty, partners_dirty = set(keys(Kind.EXPOSURE)), set(keys(Kind.PARTNERS))
+        # partner scans dirty only for ties that gained neighbours: what they gained (`CacheStore.grown`; taken, so
+        # that nothing of it outlives this refresh)
+        told, caches.grown = caches.grown, {}
+        gains = {key[1]: gained for key, gained in told.items() if gained is not None} \
+            if self.config.lobby_requires_primary else {}
         causes = {}  # stage -> pairs it made stale (diagnostics: Engine._last)
         for person in keys(Kind.REACH):
             reads = Reads()
@@ -543,6 +548,7 @@ class Engine:
                     else:
                         self._pairs_reading(person, changed, stale_pairs)
                     partners_dirty.add(person)
+                    gains.pop(person, None)
         causes["exposure"] = len(stale_pairs) - sum(causes.values())
         # what counterparties beneficially own, before the spheres: a sphere reads it where its walk met no control
         # (`ownership.StakesAlone`), so it must be this refresh's
@@ -559,10 +565,16 @@ class Engine:
         for person in sorted(partners_dirty):
             if person in self._reach:
                 before = self._partners.get(person) or frozenset()
-                reads = Reads()
-                self._partners[person] = after = partners(person, self._exposure[person], self._context(reads))
-                self._deps.register((Kind.PARTNERS, person), reads)
-                visits += reads.visits
+                gained = gains.get(person)
+                if gained is not None and person in self._partners:
+                    # his exposure set is as it was, and the ties of its members only gained neighbours: the scan
+                    # (a union of the members and their neighbours) gains just those, and reads what it read
+                    self._partners[person] = after = before | gained
+                else:
+                    reads = Reads()
+                    self._partners[person] = after = partners(person, self._exposure[person], self._context(reads))
+                    self._deps.register((Kind.PARTNERS, person), reads)
+                    visits += reads.visits
                 if after != before:
                     self._candidate_counts.setdefault(person, {})
                     for node in sorted(before - after):

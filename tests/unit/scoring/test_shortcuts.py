@@ -12,7 +12,9 @@ import pytest
 import scoring.engine as engine_module
 from scoring import Engine
 from scoring.caches import Kind
+from scoring.candidates import partners
 from scoring.dependencies import NullReads
+from scoring.exposure import exposure_set
 from scoring.graph import Relation
 from scoring.ownership import sphere, stakes
 from scoring.paths import Hop, chain_signature, chain_strength, relation_ids, strongest
@@ -57,10 +59,13 @@ def test_an_exposure_set_reads_only_its_members_ties_to_assets(make, counted):
         engine.apply(event)
     assert engine.scores()
     # a new tie of a member to a party: the member's ties change, the exposure set (which lists only ties to
-    # tokens and securities) does not, and is not recomputed; the partner scan is
+    # tokens and securities) does not, and is not recomputed; the partner scan gains the new neighbour without
+    # being recomputed (the member's ties only gained one), to what a scan finds
     applied(engine, make("payment", "spouse", "builder", amount=1e6, currency="USD"), counted)
-    assert counted["exposure"] == [] and counted["partners"] == ["minister"]
+    assert counted["exposure"] == [] and counted["partners"] == []
     assert "builder" in engine._partners["minister"]
+    ctx = SearchContext(engine.graph, engine.config, engine.graph.clock.date(), NullReads())
+    assert engine._partners["minister"] == partners("minister", engine._exposure["minister"], ctx)
     # a member's tie to a token: the exposure set is recomputed and lists it
     applied(engine, make("issues", "spouse", "token"), counted)
     assert counted["exposure"] == ["minister"]
@@ -84,10 +89,19 @@ def test_a_relatives_stakes_are_walked_once_for_every_exposure_set_and_again_whe
     assert {(Kind.EXPOSURE, "minister"), (Kind.EXPOSURE, "mayor")} <= set(readers)
     ctx = SearchContext(engine.graph, engine.config, engine.graph.clock.date(), NullReads())
     assert engine._caches.get(Kind.STAKES, "son") == stakes("son", ctx)
-    # a stake below the son's holding company: his stakes change, both exposure sets are recomputed
+    # a stake below the son's holding company: his stakes change; the minister's exposure set is recomputed (the
+    # spouse holds the shell through holdco too: their stakes in it may add up), the mayor's is not (none of his
+    # other related parties holds it: the son's stake in it is a part of nothing)
     applied(engine, make("ownership", "holdco", "shell", percentage=10), counted)
-    assert sorted(counted["exposure"]) == ["mayor", "minister"]
+    assert sorted(counted["exposure"]) == ["minister"]
     assert "shell" in engine._caches.get(Kind.STAKES, "son")
+    ctx = SearchContext(engine.graph, engine.config, engine.graph.clock.date(), NullReads())
+    assert engine._exposure["mayor"] == exposure_set("mayor", ctx)
+    # a stake of the mayor's own in it: now two of his parties hold it, and his exposure set is recomputed
+    applied(engine, make("ownership", "mayor", "shell", percentage=20), counted)
+    assert "mayor" in counted["exposure"]
+    ctx = SearchContext(engine.graph, engine.config, engine.graph.clock.date(), NullReads())
+    assert engine._exposure["mayor"] == exposure_set("mayor", ctx)
 
 
 def test_strongest_ranks_as_its_full_key_also_when_chains_tie():
