@@ -239,9 +239,10 @@ class CacheStore:
     def collect(self, kind: Kind, keys: Iterable[str]) -> None:
         """Drop the results among `keys` that no user holds any more (a deferred kind's release)."""
         results, holders = self._results[kind], self._holders[kind]
-        for key in sorted(keys):
-            if key in results and not holders.get(key):
-                self.drop(kind, key)
+        # (found first, then dropped in order: dropping one changes neither the result nor the users of another;
+        # a rebuild passes every counterparty, and drops few or none)
+        for key in sorted({key for key in keys if key in results and not holders.get(key)}):
+            self.drop(kind, key)
 
     # -- results read by computations (the shared per-node results) ---------------------------------------------
 

@@ -30,7 +30,9 @@ Reads of a layer `semantics.READ_WITH` another are indexed under that one's tabl
 payments'): every search that reads the one reads the other, and a change in either concerns the same searches, so
 one entry per node serves both (hub reads stay per layer: the guard counts each layer's neighbours).
 
-A recomputed computation is re-registered by difference: only the reads it gained or lost touch the index.
+A recomputed computation is re-registered by difference: only the reads it gained or lost touch the index. A
+rebuild registers every computation once, into an empty index: it defers the tables (`DependencyIndex.defer`), which
+are then built from the footprints in one pass, not entry by entry (a tenth of a rebuild went to adding them).
 
 Storage is compact because the index is the engine's largest structure: a node read by one computation maps to
 that computation's key directly (a tuple for up to `_SMALL` readers, a set only for more), and a footprint is one
@@ -137,6 +139,24 @@ class DependencyIndex:
         self.released: list[tuple[int, str]] = []  # shared results that lost their last user (the engine drops them)
 
     _NODES, _PROBES = _NODES, _PROBES
+    # While deferring (`defer`): the keys registered since the tables were last brought up to date, in order. A
+    # class default, so that an index outside a rebuild (and its snapshot) holds no such attribute.
+    _pending: list[Key] | None = None
+
+    def defer(self) -> None:
+        """Until `settle`: a computation registered for the first time has its footprint recorded, and its entries
+        join the tables only when something reads them (a look-up of readers, a key registered again or
+        unregistered) or at `settle`, all of them at once (`_index_pending`). The tables are then exactly what
+        adding the entries one by one, in the order registered, builds (a rebuild registers each of its hundreds
+        of thousands of computations once, with five to ten entries each)."""
+        if self._pending is None:
+            self._pending = []
+
+    def settle(self) -> None:
+        """Bring the tables up to date and stop deferring."""
+        if self._pending is not None:
+            self._index_pending()
+            del self._pending  # (back to the class default)
 
     def register(self, key: Key, reads: Reads) -> None:
         """Record what the computation `key` read, replacing what it read before. Re-registering only touches the
@@ -146,6 +166,14 @@ class DependencyIndex:
         footprint = _footprint(entries, key, self._table_codes) if entries else None
         if footprint == held:
             return  # read the same again, in the same order (most recomputations): nothing to move
+        pending = self._pending
+        if pending is not None:
+            if held is None:  # (footprint is not None: it differs from held)
+                self._footprints[key] = footprint
+                pending.append(key)
+                return
+            if pending:
+                self._index_pending()
         tables = self._tables
         if held is None:
             added, removed = entries, ()
@@ -167,6 +195,10 @@ class DependencyIndex:
         footprint = self._footprints.pop(key, None)
         if footprint is None:
             return
+        if self._pending:
+            self._footprints[key] = footprint  # (its entries may be pending: indexed with the others first)
+            self._index_pending()
+            del self._footprints[key]
         tables = self._tables
         for table, node in _reads(footprint, key):
             _discard(tables[table], node, key)
@@ -183,6 +215,8 @@ class DependencyIndex:
         return key in self._footprints
 
     def readers_of_relation(self, rec: Relation) -> set[Key]:
+        if self._pending:
+            self._index_pending()
         layer = rec.layer
         found: set[Key] = set()
         _collect(found, self._tables[_code(layer, OUT)], rec.source)
@@ -196,18 +230,26 @@ class DependencyIndex:
 
     def users_of(self, table: int, node: str) -> set[Key]:
         """The computations that used a shared per-node result (`USES_TIES`, `USES_HOLDINGS`, ...)."""
+        if self._pending:
+            self._index_pending()
         return set(_as_set(self._tables[table].get(node)))
 
     def readers_of_presence(self, node: str, layer: Layer, direction: int) -> set[Key]:
+        if self._pending:
+            self._index_pending()
         return set(_as_set(self._tables[_CODES + _code(layer, direction)].get(node)))
 
     def readers_of_hub(self, node: str, layer: Layer, direction: int) -> set[Key]:
         """The computations that found the node a hub in this layer and direction and did not expand it."""
+        if self._pending:
+            self._index_pending()
         return set(_as_set(self._tables[_HUBS + layer * 2 + direction].get(node)))  # (a hub is one layer's)
 
     def readers_of_entities(self, entity_ids: Iterable[str]) -> set[Key]:
         """Computations that may have read these entities' attributes: the node's readers, and its adjacency and hub
         readers (see `_without_covered_node_reads`; whether a node is expanded depends on its schema too)."""
+        if self._pending:
+            self._index_pending()
         found: set[Key] = set()
         tables = self._tables
         for entity_id in entity_ids:
@@ -216,6 +258,48 @@ class DependencyIndex:
                 _collect(found, tables[code], entity_id)
                 _collect(found, tables[_HUBS + code], entity_id)
         return found
+
+    def _index_pending(self) -> None:
+        """Add the entries of the keys registered while deferring to the tables, as `_add` one by one in the order
+        registered would: a node's keys are gathered in that order first (the nodes of a table in the order they
+        first came), then a node the table did not hold takes them at once as `_add` leaves them (its one key, a
+        tuple of up to `_SMALL`, else a set built in the same order), and one it held takes them by `_add`."""
+        pending, self._pending = self._pending, []
+        footprints, tables = self._footprints, self._tables
+        gathered: list[dict] = [{} for _ in range(_TABLES)]
+        for key in pending:
+            footprint = footprints[key]
+            if type(footprint) is int:
+                reads = ((footprint, key[1]),)
+            else:
+                reads = zip(footprint[0], islice(footprint, 1, None))
+            for table, node in reads:
+                keys = gathered[table]
+                held = keys.get(node)
+                if held is None:
+                    keys[node] = key
+                elif type(held) is list:
+                    held.append(key)
+                else:
+                    keys[node] = [held, key]
+        for number, keys in enumerate(gathered):
+            if not keys:
+                continue
+            table = tables[number]
+            if not table:  # (a rebuild's: the gathered dict becomes the table, its values replaced in place)
+                for node, held in keys.items():
+                    if type(held) is list:
+                        keys[node] = tuple(held) if len(held) <= _SMALL else set(held)
+                tables[number] = keys
+                continue
+            for node, held in keys.items():
+                if node in table:
+                    for key in held if type(held) is list else (held,):
+                        _add(table, node, key)
+                elif type(held) is list:
+                    table[node] = tuple(held) if len(held) <= _SMALL else set(held)
+                else:
+                    table[node] = held
 
     def __len__(self) -> int:
         return len(self._footprints)

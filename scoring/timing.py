@@ -89,6 +89,8 @@ class TimeModel:
 
         It may name a date on which nothing changes in the end (harmless: a needless rescore); it never skips one.
         """
+        if rec.end is None and (rec.start is None or rec.start <= day) and rec.type not in self._point_types:
+            return None  # started, and no end to age from (`reference_end`): most relations (a rebuild asks for all)
         candidates = []
         if rec.start is not None and rec.start > day:
             candidates.append(rec.start)

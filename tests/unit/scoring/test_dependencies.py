@@ -150,3 +150,45 @@ def test_the_shared_table_sequences_are_bounded(monkeypatch):
     for length in range(2, 40):  # each footprint still says what it read
         assert index.readers_of_relation(_relation(f"n{length - 1}", "q", Layer.HOLDING)) >= {(Kind.SPHERE,
                                                                                                 f"k{length}")}
+
+
+def test_deferred_tables_are_the_ones_registering_one_by_one_builds():
+    """A rebuild defers the tables (`DependencyIndex.defer`): whatever is registered, re-registered, unregistered
+    or looked up meanwhile, the index is the one registering one by one builds, in every table's order and shape
+    (a key, a tuple, a set past `_SMALL`), and it releases the same shared results in the same order."""
+    def exact(index: DependencyIndex) -> list:
+        return [[(node, type(held), list(held) if type(held) is set else held) for node, held in table.items()]
+                for table in index._tables]
+
+    rng = random.Random(11)
+    nodes = [f"n{i}" for i in range(3)]
+    keys = [(Kind.OWNED, f"n{i}") for i in range(3)] + [(Kind.PAIR, f"a{i}", f"c{i}") for i in range(200)]
+    for _ in range(10):
+        one_by_one, deferred = DependencyIndex(), DependencyIndex()
+        deferred.defer()
+        for step in range(1000):
+            # (first, as a rebuild: each key registered once, nothing looked up)
+            key, action = (keys[step], 1.0) if step < len(keys) else (rng.choice(keys), rng.random())
+            if action < 0.1:
+                one_by_one.unregister(key)
+                deferred.unregister(key)
+            elif action < 0.15:
+                node, table = rng.choice(nodes), rng.choice((4 * len(Layer) + 2, 4 * len(Layer) + 3))
+                assert deferred.users_of(table, node) == one_by_one.users_of(table, node)
+            elif action < 0.17:
+                deferred.settle()
+                deferred.defer()
+            else:
+                reads = random_reads(rng, nodes)
+                if rng.random() < 0.3:
+                    reads.uses(4 * len(Layer) + 2 + rng.randrange(2), rng.choice(nodes))
+                one_by_one.register(key, reads)
+                deferred.register(key, reads)
+            if step % 50 == 0:
+                assert deferred.reads_of(key) == one_by_one.reads_of(key)
+        deferred.settle()
+        assert exact(deferred) == exact(one_by_one)
+        assert list(deferred._footprints.items()) == list(one_by_one._footprints.items())
+        assert deferred.released == one_by_one.released
+        assert "_pending" not in vars(deferred)
+    assert any(type(held) is set for table in one_by_one._tables for held in table.values())  # past _SMALL
