@@ -417,10 +417,12 @@ def restates(relation_type: RelationType, word: str) -> bool:
 
 
 def format_amount(amount: float, currency: str | None) -> str:
+    """An amount in four significant digits, in the largest unit it reaches once rounded: 999,999 reads "1M",
+    not "1000k" (a review)."""
+    text = f"{amount:.4g}"
     for size, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
-        if amount >= size:
-            text = f"{amount / size:.4g}{suffix}"
+        if float(f"{amount:.4g}") >= size:
+            shown = f"{amount / size:.4g}"
+            text = f"{shown}{suffix}" if "e" not in shown else f"{amount / size:.0f}{suffix}"
             break
-    else:
-        text = f"{amount:.4g}"
     return f"{text} {currency}" if currency else text

@@ -187,3 +187,12 @@ def test_thousands_of_payments_add_up_as_they_come_and_go(make):
     summed = [hop for neighbour, hop, _ in _node_ties(engine, "spouse") if type(hop) is SummedHop]
     assert len(summed) == 1 and len(summed[0].parts) == len(live) > 24
     assert summed[0].total == sum(live.values())
+
+
+def test_an_amount_reads_in_the_largest_unit_it_reaches_once_rounded():
+    from scoring.explain import format_amount
+    assert format_amount(999_999, "USD") == "1M USD"  # (a review: "1000k USD")
+    assert format_amount(999.99, None) == "1k"
+    assert format_amount(240_276, "USD") == "240.3k USD"
+    assert format_amount(999, "GBP") == "999 GBP"
+    assert format_amount(1e13, "USD") == "10000bn USD"  # (not "1e+04bn")
