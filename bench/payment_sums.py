@@ -5,6 +5,8 @@
 
 A minister controls a regulator that regulates a bank; the bank pays the minister's spouse `--payments` times, each
 a sum of its own (1,000 USD plus the payment's number), undated or (`--dated`) on one of 500 successive days. Each
+payment stated at confidence 0.9, or (`--varied`) at one of 4,999 confidences from 0.5 up, so that each has a factor
+of its own (`scoring.payments` sums the payments factor by factor). Each
 payment is applied to the engine alone (`Engine.apply`: the graph, the rescoring); reported: the mean CPU time an
 event (`time.process_time`) over the 100 events before each checkpoint, and the pair's score there (the sum of the
 payments, where the checkout adds them up; their noisy-OR before).
@@ -25,7 +27,7 @@ sys.path.insert(0, str(REPO))
 CHECKPOINTS = (100, 1_000, 3_000, 10_000, 30_000)
 
 
-def _event(number: int, relation_type: str, source: dict, target: dict, **fields):
+def _event(number: int, relation_type: str, source: dict, target: dict, confidence: float = 0.9, **fields):
     from schemas import validate_event
 
     document = {"schema_version": "1.0", "event_id": f"e{number}", "op": "upsert",
@@ -34,7 +36,7 @@ def _event(number: int, relation_type: str, source: dict, target: dict, **fields
                 "observed_at": (dt.datetime(2025, 6, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=number)).isoformat(),
                 "provenance": {"source_url": "https://example.org/a", "publisher": "Example Daily",
                                "retrieved_at": "2025-06-01T00:00:00Z",
-                               "extractor": {"name": "bench", "version": "1"}, "confidence": 0.9}}
+                               "extractor": {"name": "bench", "version": "1"}, "confidence": confidence}}
     document.update(fields)
     return validate_event(document)
 
@@ -43,6 +45,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--payments", type=int, default=10_000)
     parser.add_argument("--dated", action="store_true", help="each payment on one of 500 successive days")
+    parser.add_argument("--varied", action="store_true", help="each payment at a confidence of its own")
     args = parser.parse_args()
 
     from scoring import Engine, ScoringConfig
@@ -59,7 +62,8 @@ def main() -> int:
     for number in range(args.payments):
         dated = {"start_date": (dt.date(2024, 1, 1) + dt.timedelta(days=number % 500)).isoformat()} \
             if args.dated else {}
-        event = _event(10 + number, "payment", bank, spouse, relation_id=f"paid-{number}",
+        confidence = 0.5 + (number % 4999) / 10_000 if args.varied else 0.9
+        event = _event(10 + number, "payment", bank, spouse, confidence, relation_id=f"paid-{number}",
                        properties={"amount": 1_000 + number, "currency": "USD"}, **dated)
         tick = time.process_time()
         engine.apply(event)

@@ -28,7 +28,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 
 from scoring.config import ExposureConfig
 from scoring.graph import Relation
-from scoring.paths import Path
+from scoring.paths import Hop, Path, SummedHop
 from scoring.search import SearchContext
 from scoring.semantics import INFLUENCE_TYPES, LAYER_OF, Layer
 
@@ -87,12 +87,23 @@ def _began(path: Path, soonest: dt.date, ctx: SearchContext, runs: dict) -> dt.d
     lobbying = next((at for at, hop in enumerate(hops) if hop.rec.type in INFLUENCE_TYPES), 0)
     began = None
     for hop in hops[lobbying:]:
-        start = hop.rec.start
+        rec = _first_of(hop)
+        start = rec.start
         if start is not None and start > soonest:
-            start = held_since(hop.rec, ctx, runs)
+            start = held_since(rec, ctx, runs)
             if start is not None and start > soonest and (began is None or start > began):
                 began = start
     return began
+
+
+def _first_of(hop: Hop) -> Relation:
+    """The relation a hop began with: its own, or of payments that add up (`paths.SummedHop`, its parts in date
+    order, undated last) the first, or an undated one (on time): a sum is timed by its first payment, not by its
+    strongest (a review: a small late payment beside an on-time million named the sum and made it late)."""
+    if type(hop) is not SummedHop:
+        return hop.rec
+    parts = hop.parts
+    return parts[-1] if parts[-1].start is None else parts[0]
 
 
 def held_since(rec: Relation, ctx: SearchContext, runs: dict | None = None) -> dt.date | None:

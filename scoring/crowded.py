@@ -204,34 +204,44 @@ class CrowdedTies:
         for rec in gone:
             weights.pop(rec, None)
 
-    def payment_sums(self, entry: tuple[Relation, ...], strength: Strength) -> dict:
-        """type -> what the payments of one edge's records (more than `cap` of them) add up to, on `strength`'s date
-        (`scoring.payments`): updated from the one record inserted, taken out or replaced since the last call for the
-        edge, else summed again. Shared: the caller reads it and changes nothing."""
+    def payment_sums(self, entry: tuple[Relation, ...], strength: Strength) -> tuple[dict, tuple[Relation, ...]]:
+        """(type -> what the payments of one edge's records (more than `cap` of them) add up to, the edge's other
+        records) on `strength`'s date (`scoring.payments`): updated from the one record inserted, taken out or
+        replaced since the last call for the edge, else summed again. Shared: the caller reads them and changes
+        nothing."""
         assert strength.day == self.day
         first = entry[0]
         key = (first.source, first.target, first.layer)
         held = self.sums.get(key)
         if held is not None:
-            before, sums = held
+            before, sums, others = held
             if before is entry or before == entry:
-                return sums
+                return sums, others
             change = one_change(before, entry)
             if change is not None:
                 at, grown = change
+                moved = False  # whether a record other than a summed payment came or went
                 if grown <= 0:
-                    _unsummed(sums, before[at])
+                    moved = not _unsummed(sums, before[at])
                 if grown >= 0:
-                    _summed(sums, entry[at], strength)
-                self.sums[key] = (entry, sums)
-                return sums
+                    moved = not _summed(sums, entry[at], strength) or moved
+                if moved:
+                    others = _others(entry, sums)
+                self.sums[key] = (entry, sums, others)
+                return sums, others
         sums = {}
         for rec in entry:
             _summed(sums, rec, strength)
+        others = _others(entry, sums)
         if len(self.sums) >= self.edges:
             self.sums.clear()
-        self.sums[key] = (entry, sums)
-        return sums
+        self.sums[key] = (entry, sums, others)
+        return sums, others
+
+    def weight(self, rec: Relation, strength: Strength) -> float | None:
+        """`Strength.tie` of a record of a crowded edge on this memory's date, remembered."""
+        assert strength.day == self.day
+        return self._weight(rec, strength)
 
     def _tie(self, rec: Relation, strength: Strength) -> float | None:
         return self._weight(rec, strength) if rec.type in TIE_TYPES else None
@@ -247,7 +257,8 @@ class CrowdedTies:
             return weight
 
 
-def _summed(sums: dict, rec: Relation, strength: Strength) -> None:
+def _summed(sums: dict, rec: Relation, strength: Strength) -> bool:
+    """Add a record to what its edge's payments add up to, if it is one whose sum adds up: whether it was."""
     if rec.type in ONE_OFF_TYPES:
         value = summand(rec, strength)
         if value is not None:
@@ -255,11 +266,27 @@ def _summed(sums: dict, rec: Relation, strength: Strength) -> None:
             if held is None:
                 held = sums[rec.type] = PaymentSum()
             held.add(rec, value)
+            return True
+    return False
 
 
-def _unsummed(sums: dict, rec: Relation) -> None:
+def _unsummed(sums: dict, rec: Relation) -> bool:
+    """Take a record out of what its edge's payments add up to, if it is in it: whether it was."""
     held = sums.get(rec.type)
     if held is not None and rec in held.values:
         held.remove(rec)
         if not len(held):
             del sums[rec.type]
+        return True
+    return False
+
+
+def _others(entry: tuple[Relation, ...], sums: dict) -> tuple[Relation, ...]:
+    """The records of an edge that are not summed payments, in the edge's order."""
+    if not sums:
+        return entry
+    if len(sums) == 1:
+        (relation_type, held), = sums.items()
+        values = held.values
+        return tuple([rec for rec in entry if rec not in values])
+    return tuple([rec for rec in entry if rec.type not in sums or rec not in sums[rec.type].values])

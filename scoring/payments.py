@@ -15,7 +15,7 @@ add up to: the sum one can be at least f_k sure of and that recent. So:
 - a payment never lowers the tie (the k of the others stays): an old payment beside a new one adds its sum only at
   its own, lower, factor;
 - the order the payments arrived in changes nothing: the payments of one factor are summed together (`math.fsum`,
-  exact whatever their order), then the factors' sums in decreasing factor order.
+  exact whatever their order), then the factors' sums are added in decreasing factor order.
 
 Only sums the configured rates can weigh add up (`ScoringConfig.in_usd`): a payment without a sum, or in a currency
 without a rate, stays a tie of its own, at the weight of a sum not given. The hop is a `paths.SummedHop` named after
@@ -78,10 +78,14 @@ def _rank(rec: Relation, weight: float) -> tuple:
 class PaymentSum:
     """What the payments of one type, from one party to another, add up to on one date."""
 
-    __slots__ = ("groups", "values", "parts", "weights", "strongest", "amounts", "digest")
+    __slots__ = ("groups", "group_sums", "factors", "values", "parts", "weights", "strongest", "amounts", "digest",
+                 "_weight")
 
     def __init__(self):
         self.groups: dict[float, list[float]] = {}  # factor -> the dollars of its payments
+        self.group_sums: dict[float, float] = {}  # factor -> `math.fsum` of its dollars (exact whatever their order)
+        self.factors: list[float] = []  # the distinct factors, ascending
+        self._weight: float | None = None  # the hop's weight, until a payment comes or goes
         self.values: dict[Relation, tuple[float, float, float]] = {}  # record (by identity) -> `summand`
         self.parts: list[Relation] = []  # in `_order`
         self.weights: dict[Relation, float] = {}
@@ -92,7 +96,13 @@ class PaymentSum:
     def add(self, rec: Relation, value: tuple[float, float, float]) -> None:
         factor, usd, weight = value
         self.values[rec] = value
-        self.groups.setdefault(factor, []).append(usd)
+        group = self.groups.get(factor)
+        if group is None:
+            group = self.groups[factor] = []
+            insort(self.factors, factor)
+        group.append(usd)
+        self.group_sums[factor] = math.fsum(group)
+        self._weight = None
         insort(self.parts, rec, key=_order)
         self.weights[rec] = weight
         self.amounts.setdefault(rec.currency, []).append(rec.amount)
@@ -104,8 +114,12 @@ class PaymentSum:
         factor, usd, _ = self.values.pop(rec)
         group = self.groups[factor]
         group.remove(usd)
-        if not group:
-            del self.groups[factor]
+        if group:
+            self.group_sums[factor] = math.fsum(group)
+        else:
+            del self.groups[factor], self.group_sums[factor]
+            del self.factors[bisect_left(self.factors, factor)]
+        self._weight = None
         del self.parts[bisect_left(self.parts, _order(rec), key=_order)]
         del self.weights[rec]
         amounts = self.amounts[rec.currency]
@@ -127,17 +141,23 @@ class PaymentSum:
         strongest = self.strongest
         if len(self.parts) == 1:
             return Hop(strongest, forward, self.weights[strongest])
-        usd_strength = strength.config.usd_strength
-        weight, sums = 0.0, []
-        for factor in sorted(self.groups, reverse=True):
-            sums.append(math.fsum(self.groups[factor]))
-            weight = max(weight, factor * usd_strength(math.fsum(sums)))
+        weight = self._weight
+        if weight is None:
+            # the factors' sums added in decreasing factor order (one order, whatever the payments' own): the sum one
+            # can be at least that sure of, at each factor
+            usd_strength, group_sums = strength.config.usd_strength, self.group_sums
+            running = 0.0
+            weight = 0.0
+            for factor in reversed(self.factors):
+                running += group_sums[factor]
+                weight = max(weight, factor * usd_strength(running))
+            self._weight = weight = min(1.0, weight)
         if len(self.amounts) == 1:
             (currency, amounts), = self.amounts.items()
             total = math.fsum(amounts)
         else:
             total, currency = math.fsum(math.fsum(group) for group in self.groups.values()), None
-        return SummedHop(strongest, forward, min(1.0, weight), True, tuple(self.parts), total, currency, self.digest)
+        return SummedHop(strongest, forward, weight, True, tuple(self.parts), total, currency, self.digest)
 
 
 def tie_hops(weighed: Iterable[tuple[Relation, float | None, bool]], strength: Strength,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
 from schemas.vocabulary import EntitySchema
@@ -309,23 +310,27 @@ def _node_ties(hub: bool, found: list[tuple[str, Hop, bool]]) -> NodeTies:
 
 def _crowded_ties(entry: tuple[Relation, ...], ctx: SearchContext, cap: int,
                   forward: bool) -> tuple[list[tuple[Relation, float | None, bool]], dict]:
-    """The ties of an edge of more than `cap` records that the searches weigh: those `_carried` keeps, but the
-    payments whose sums add up, which come as what they add up to (`scoring.payments`: a payment left out would
-    understate it), by (type, `forward`)."""
-    carried = [(rec, weight, forward) for _, rec, weight in _carried(entry, ctx, cap)]
-    strength = ctx.strength
-    crowded = ctx.crowded
+    """The ties of an edge of more than `cap` records that the searches weigh, and the payments whose sums add up,
+    as what they add up to by (type, `forward`) (`scoring.payments`: a payment left out would understate it). The
+    ties carried are those `_carried` keeps of the edge's other records: the sum is one hop, and does not take the
+    places of the ties it leaves (a review: a debt beside 24 payments fell out)."""
+    strength, crowded = ctx.strength, ctx.crowded
     if crowded is not None:
-        sums = crowded.payment_sums(entry, strength)
+        sums, others = crowded.payment_sums(entry, strength)
     else:
         sums = {}
         for rec in entry:
             if rec.type in ONE_OFF_TYPES and (value := summand(rec, strength)) is not None:
                 sums.setdefault(rec.type, PaymentSum()).add(rec, value)
+        others = tuple(rec for rec in entry if rec.type not in sums or rec not in sums[rec.type].values)
     if not sums:
-        return carried, {}
-    return [item for item in carried if item[0].type not in sums or item[0] not in sums[item[0].type].values], \
-        {(relation_type, forward): held for relation_type, held in sums.items()}
+        return [(rec, weight, forward) for _, rec, weight in _carried(entry, ctx, cap)], {}
+    if len(others) <= cap:
+        weigh = strength.tie if crowded is None else partial(crowded.weight, strength=strength)
+        weighed = [(rec, weigh(rec), forward) for rec in others if rec.type in TIE_TYPES]
+    else:  # (the edge's selection is then always of its other records, updated a record at a time as the edge's)
+        weighed = [(rec, weight, forward) for _, rec, weight in _carried(others, ctx, cap)]
+    return weighed, {(relation_type, forward): held for relation_type, held in sums.items()}
 
 
 def _carried(entry: tuple[Relation, ...], ctx: SearchContext, cap: int) -> Kept:

@@ -161,15 +161,19 @@ def test_a_new_day_and_a_snapshot_keep_nothing(factory):
     engine.apply_many([factory.make("control", "minister", "regulator"),
                        factory.make("regulates", "regulator", "bank"),
                        factory.make("family", "spouse", "minister"),
+                       *[factory.make("debt", "spouse", "bank", relation_id=f"owed-{k}", amount=1000.0 * k,
+                                      currency="USD") for k in range(1, 8)],
+                       # (payments add up: what they add up to is remembered, `scoring.payments`)
                        *[factory.make("payment", "spouse", "bank", relation_id=f"paid-{k}", amount=1000.0 * k,
                                       currency="USD") for k in range(1, 8)]])
     memory = engine._crowded
-    assert memory.day == DAY and memory.selections and memory.weights
+    assert memory.day == DAY and memory.selections and memory.weights and memory.sums
     restored = pickle.loads(pickle.dumps(engine))
-    assert restored._crowded.day is None and not restored._crowded.selections and not restored._crowded.weights
-    assert b"paid-1" not in pickle.dumps(memory)
+    assert restored._crowded.day is None and not restored._crowded.selections and not restored._crowded.weights \
+        and not restored._crowded.sums
+    assert b"paid-1" not in pickle.dumps(memory) and b"owed-1" not in pickle.dumps(memory)
     memory.on(DAY + dt.timedelta(days=1))
-    assert not memory.selections and not memory.weights
+    assert not memory.selections and not memory.weights and not memory.sums
 
 
 def test_the_memory_is_bounded():
@@ -187,8 +191,9 @@ def test_the_memory_is_bounded():
 
 
 def test_payments_between_two_parties_weigh_one_record_an_event(factory, monkeypatch):
-    """Through the engine: after 60 payments between a minister's spouse and a bank, each further payment weighs a
-    few records (the new one, and the pair's other ties), where it weighed every payment again."""
+    """Through the engine: after 60 payments between a minister's spouse and a bank, each further payment values a
+    few records (the new one, and the pair's other ties), where it weighed every payment again: what they add up to
+    is kept a payment at a time (`CrowdedTies.payment_sums`)."""
     config = ScoringConfig.load()
     engine = Engine(config, as_of=DAY)
     engine.apply_many([factory.make("control", "minister", "regulator"),
@@ -197,13 +202,18 @@ def test_payments_between_two_parties_weigh_one_record_an_event(factory, monkeyp
                        *[factory.make("payment", "spouse", "bank", relation_id=f"paid-{k:03d}",
                                       amount=1000.0 + k, currency="USD") for k in range(60)]])
     weighed = []
-    tie = Strength.tie
+    tie, summand = Strength.tie, crowded_module.summand
 
     def counted(self, rec):
         weighed.append(rec.relation_id)
         return tie(self, rec)
 
+    def valued(rec, strength):
+        weighed.append(rec.relation_id)
+        return summand(rec, strength)
+
     monkeypatch.setattr(Strength, "tie", counted)
+    monkeypatch.setattr(crowded_module, "summand", valued)
     for k in range(60, 70):
         weighed.clear()
         changes = engine.apply(factory.make("payment", "spouse", "bank", relation_id=f"paid-{k:03d}",
@@ -227,7 +237,8 @@ def test_a_fact_restated_all_day_leaves_no_superseded_version_remembered(factory
         engine.apply(factory.make("payment", "spouse", "bank", relation_id=f"again-{k:03d}", amount=1e6 + 29,
                                   currency="USD", publisher=f"outlet {k % 7}"))
     on_the_edge = set(engine.graph.between("spouse", "bank", Layer.TRADE))
-    remembered = set(engine._crowded.weights)
+    remembered = set(engine._crowded.weights) | {rec for _, sums, _ in engine._crowded.sums.values()
+                                                 for held in sums.values() for rec in held.values}
     assert remembered <= on_the_edge and len(remembered) == 30
     (restated,) = [rec for rec in on_the_edge if rec.statements]
     assert len(restated.statements) == 301

@@ -196,3 +196,45 @@ def test_an_amount_reads_in_the_largest_unit_it_reaches_once_rounded():
     assert format_amount(240_276, "USD") == "240.3k USD"
     assert format_amount(999, "GBP") == "999 GBP"
     assert format_amount(1e13, "USD") == "10000bn USD"  # (not "1e+04bn")
+
+
+def test_a_sum_is_timed_by_its_first_payment_for_the_revolving_door(make):
+    """A minister who left office in mid-2020 is paid $1M in January 2022 (within the two-year cooling-off) by a
+    bank his office awarded contracts: a small payment in December 2025 beside it never makes the sum late (a review:
+    the late payment named the sum once it was the strongest, and the score fell from 0.063 to 0.036)."""
+    office = ("finance-office", "Position", "Minister of Finance", ("gov.national",))
+
+    def score(*payments):
+        engine = Engine(ScoringConfig.load())
+        engine.apply_many([make("occupancy", "minister", office, start="2012-01-01", end="2020-06-30"),
+                           make("awards_contract", office, "bank"),
+                           *[make("payment", "bank", "minister", relation_id=f"pay-{number}", amount=amount,
+                                  currency="USD", start=day, end=day, observed_at="2026-01-01T00:00:00Z")
+                             for number, (amount, day) in enumerate(payments)]])
+        return engine.score("minister", "bank")
+
+    on_time = score((1_000_000.0, "2022-01-01"))
+    for late in (2_000.0, 3_000.0, 20_000.0):
+        both = score((1_000_000.0, "2022-01-01"), (late, "2025-12-01"))
+        assert both.score >= on_time.score, late
+        assert "began" not in both.commercial_paths[0].text  # on time: no cooling-off note
+    alone_late = score((20_000.0, "2025-12-01"))
+    assert "began 2025-12-01" in alone_late.commercial_paths[0].text
+
+
+def test_the_sum_takes_no_place_of_the_ties_carried_beside_it(make):
+    """On an edge of more records than the searches carry (`max_paths_per_pair`, 24), the payments are one hop: a
+    debt beside 24 payments is still carried (a review: it fell out once the 24 payments were summed)."""
+    def score(payments: int, debt: bool):
+        engine = Engine(ScoringConfig.load(), as_of=DAY)
+        engine.apply_many([*_regulated(make),
+                           *[make("payment", "bank", "minister", relation_id=f"pay-{number}", amount=100_000.0,
+                                  currency="USD", start=day) for number, day in enumerate(_days(payments))],
+                           *([make("debt", "bank", "minister", relation_id="loan", amount=5e6, currency="USD",
+                                   status="alleged", confidence=0.3)] if debt else [])])
+        return engine.score("minister", "bank")
+
+    for payments in (23, 24, 30):
+        with_debt, without = score(payments, True), score(payments, False)
+        assert with_debt.score > without.score, payments
+        assert any("debt[" in path.text for path in with_debt.commercial_paths), payments

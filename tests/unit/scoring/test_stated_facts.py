@@ -354,14 +354,15 @@ def test_thousands_of_payments_between_two_parties_stay_in_order_on_their_edge(m
 
 
 def _parallel_ties(factory, rng: random.Random, count: int) -> list:
-    """Payments and investments, each a fact of its own, on the founding case's commercial ties."""
+    """Payments, investments and debts, each a fact of its own, on the founding case's commercial ties (the payments
+    add up to one tie, `scoring.payments`; the searches carry the strongest of the others)."""
     sun = ("sun", "Person", "Justin Sun", ())
     ends = [(sun, ("wlf", "Company", "World Liberty Financial", ())),
             (("binance", "Company", "Binance", ()), sun)]
     events = []
     for number in range(count):
         source, target = rng.choice(ends)
-        kind = rng.choice(["payment", "invests_in"]) if target[0] == "wlf" else "payment"
+        kind = rng.choice(["payment", "invests_in"]) if target[0] == "wlf" else rng.choice(["payment", "debt"])
         start = dt.date(2024, 1, 1) + dt.timedelta(days=rng.randrange(700))
         ended = rng.random() < 0.3
         events.append(factory.make(
@@ -404,10 +405,11 @@ def test_ties_left_out_beyond_the_strongest_change_no_score(factory, monkeypatch
     changes_all = [[(c.key, c.old and content(c.old), c.new and content(c.new)) for c in carrying_all.apply(e)]
                    for e in events]
     assert changes_pruned == changes_all
-    assert max(pruned) > 20  # ties were left out
+    assert max(pruned) > 10  # ties were left out
     shown = {edge["relation_id"] for changes in changes_all for _, _, new in changes if new
              for path in new["commercial_paths"] for edge in path["edges"]}
-    assert len({relation_id for relation_id in shown if relation_id.startswith("tie-")}) >= 3
+    # (shown: the payments' sum, named after its strongest, and the strongest of the other ties)
+    assert len({relation_id for relation_id in shown if relation_id.startswith("tie-")}) >= 2
     assert [content(s) for s in with_pruning.scores()] == [content(s) for s in carrying_all.scores()]
 
 
