@@ -27,13 +27,12 @@ from collections.abc import Callable
 from operator import itemgetter
 
 from scoring.graph import Relation
-from scoring.payments import PaymentSum, summand
+from scoring.payments import edge_sums, others_of, sum_into, take_out
 from scoring.semantics import (
     AUTHORITY_TYPES,
     CLOSENESS_TYPES,
     HOLDING_TYPES,
     INFLUENCE_TYPES,
-    ONE_OFF_TYPES,
     RELAY_TYPES,
     TIE_TYPES,
 )
@@ -222,17 +221,14 @@ class CrowdedTies:
                 at, grown = change
                 moved = False  # whether a record other than a summed payment came or went
                 if grown <= 0:
-                    moved = not _unsummed(sums, before[at])
+                    moved = not take_out(sums, before[at])
                 if grown >= 0:
-                    moved = not _summed(sums, entry[at], strength) or moved
+                    moved = not sum_into(sums, entry[at], strength) or moved
                 if moved:
-                    others = _others(entry, sums)
+                    others = others_of(entry, sums)
                 self.sums[key] = (entry, sums, others)
                 return sums, others
-        sums = {}
-        for rec in entry:
-            _summed(sums, rec, strength)
-        others = _others(entry, sums)
+        sums, others = edge_sums(entry, strength)
         if len(self.sums) >= self.edges:
             self.sums.clear()
         self.sums[key] = (entry, sums, others)
@@ -255,38 +251,3 @@ class CrowdedTies:
             if len(weights) > self.records:
                 weights.clear()
             return weight
-
-
-def _summed(sums: dict, rec: Relation, strength: Strength) -> bool:
-    """Add a record to what its edge's payments add up to, if it is one whose sum adds up: whether it was."""
-    if rec.type in ONE_OFF_TYPES:
-        value = summand(rec, strength)
-        if value is not None:
-            held = sums.get(rec.type)
-            if held is None:
-                held = sums[rec.type] = PaymentSum()
-            held.add(rec, value)
-            return True
-    return False
-
-
-def _unsummed(sums: dict, rec: Relation) -> bool:
-    """Take a record out of what its edge's payments add up to, if it is in it: whether it was."""
-    held = sums.get(rec.type)
-    if held is not None and rec in held.values:
-        held.remove(rec)
-        if not len(held):
-            del sums[rec.type]
-        return True
-    return False
-
-
-def _others(entry: tuple[Relation, ...], sums: dict) -> tuple[Relation, ...]:
-    """The records of an edge that are not summed payments, in the edge's order."""
-    if not sums:
-        return entry
-    if len(sums) == 1:
-        (relation_type, held), = sums.items()
-        values = held.values
-        return tuple([rec for rec in entry if rec not in values])
-    return tuple([rec for rec in entry if rec.type not in sums or rec not in sums[rec.type].values])

@@ -188,3 +188,46 @@ def tie_hops(weighed: Iterable[tuple[Relation, float | None, bool]], strength: S
     for (_, forward), (place, held) in sums.items():
         hops[place] = held.hop(forward, strength)
     return [hop for hop in hops if hop is not None]
+
+
+def sum_into(sums: dict, rec: Relation, strength: Strength) -> bool:
+    """Add a record to what its edge's payments add up to, if it is one whose sum adds up: whether it was."""
+    if rec.type in ONE_OFF_TYPES:
+        value = summand(rec, strength)
+        if value is not None:
+            held = sums.get(rec.type)
+            if held is None:
+                held = sums[rec.type] = PaymentSum()
+            held.add(rec, value)
+            return True
+    return False
+
+
+def take_out(sums: dict, rec: Relation) -> bool:
+    """Take a record out of what its edge's payments add up to, if it is in it: whether it was."""
+    held = sums.get(rec.type)
+    if held is not None and rec in held.values:
+        held.remove(rec)
+        if not len(held):
+            del sums[rec.type]
+        return True
+    return False
+
+
+def others_of(entry: tuple[Relation, ...], sums: dict) -> tuple[Relation, ...]:
+    """The records of an edge that are not summed payments, in the edge's order."""
+    if not sums:
+        return entry
+    if len(sums) == 1:
+        (relation_type, held), = sums.items()
+        values = held.values
+        return tuple([rec for rec in entry if rec not in values])
+    return tuple([rec for rec in entry if rec.type not in sums or rec not in sums[rec.type].values])
+
+
+def edge_sums(entry: tuple[Relation, ...], strength: Strength) -> tuple[dict, tuple[Relation, ...]]:
+    """(type -> what the payments of one edge's records add up to, the edge's other records), summed afresh."""
+    sums: dict = {}
+    for rec in entry:
+        sum_into(sums, rec, strength)
+    return sums, others_of(entry, sums)

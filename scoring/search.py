@@ -15,12 +15,11 @@ from scoring.crowded import CrowdedTies, Kept, select
 from scoring.dependencies import Reads
 from scoring.graph import Relation, TemporalGraph
 from scoring.paths import Hop
-from scoring.payments import PaymentSum, summand, tie_hops
+from scoring.payments import edge_sums, tie_hops
 from scoring.records import pickled_as_values
 from scoring.semantics import (
     CONTROL_TYPES,
     IN,
-    ONE_OFF_TYPES,
     OUT,
     PEOPLE,
     PUBLIC_APPARATUS,
@@ -318,11 +317,7 @@ def _crowded_ties(entry: tuple[Relation, ...], ctx: SearchContext, cap: int,
     if crowded is not None:
         sums, others = crowded.payment_sums(entry, strength)
     else:
-        sums = {}
-        for rec in entry:
-            if rec.type in ONE_OFF_TYPES and (value := summand(rec, strength)) is not None:
-                sums.setdefault(rec.type, PaymentSum()).add(rec, value)
-        others = tuple(rec for rec in entry if rec.type not in sums or rec not in sums[rec.type].values)
+        sums, others = edge_sums(entry, strength)
     if not sums:
         return [(rec, weight, forward) for _, rec, weight in _carried(entry, ctx, cap)], {}
     if len(others) <= cap:

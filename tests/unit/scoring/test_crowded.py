@@ -11,6 +11,7 @@ import pytest
 
 from schemas.vocabulary import RelationType
 import scoring.crowded as crowded_module
+import scoring.payments as payments_module
 from scoring import Engine, ScoringConfig
 from scoring.crowded import ONLY_COMMERCIAL, CrowdedTies, one_change, select
 from scoring.semantics import Layer
@@ -202,7 +203,7 @@ def test_payments_between_two_parties_weigh_one_record_an_event(factory, monkeyp
                        *[factory.make("payment", "spouse", "bank", relation_id=f"paid-{k:03d}",
                                       amount=1000.0 + k, currency="USD") for k in range(60)]])
     weighed = []
-    tie, summand = Strength.tie, crowded_module.summand
+    tie, summand = Strength.tie, payments_module.summand
 
     def counted(self, rec):
         weighed.append(rec.relation_id)
@@ -213,7 +214,7 @@ def test_payments_between_two_parties_weigh_one_record_an_event(factory, monkeyp
         return summand(rec, strength)
 
     monkeypatch.setattr(Strength, "tie", counted)
-    monkeypatch.setattr(crowded_module, "summand", valued)
+    monkeypatch.setattr(payments_module, "summand", valued)
     for k in range(60, 70):
         weighed.clear()
         changes = engine.apply(factory.make("payment", "spouse", "bank", relation_id=f"paid-{k:03d}",
