@@ -20,11 +20,22 @@ if it holds now or held while he held that office: the power his office had over
 may now be paid for, even when the contracts have run out since. A former path whose authority relation he still
 exercises through a current one (a second term in the same office, a body his old office and his new one both
 steer) is not a revolving door and is dropped: the power is counted once, as current.
+
+An authority relation that ended while the person held the power it comes through (its end on or after the start
+of his first hop) is a *decided matter*: a pardon granted, a case dismissed or settled, a contract run out. The
+power was used, and the decision is what a tie may reward, so it does not vanish with the relation: it counts as a
+decided path (COI-DECIDED-MATTER), decaying linearly from the decision over the exposure horizon
+(`TimeModel.decision_weight`), and the rule weighs each tie by how soon after the decision it began
+(`scoring.cooling_off`). A matter decided before his time is not his decision. Where the same power over the
+counterparty still holds (a case closed beside a supervision that goes on, the same relation restated for a new
+period) it counts once, as current; a former path over a relation he decided from his current office, once, as
+decided.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 
 from schemas.vocabulary import EntitySchema
@@ -33,6 +44,7 @@ from scoring.graph import Relation, records
 from scoring.ownership import stake_of
 from scoring.paths import (
     AUTHORITY,
+    DECIDED_AUTHORITY,
     FORMER_AUTHORITY,
     Chain,
     Hop,
@@ -78,6 +90,15 @@ class ActorAuthority:
     # office or body -> the chains of command actor -> it of all his former paths, before their authority relation
     # (the office he left, and what it steered to that power): what COI-REVOLVING-LOBBY reads lobbying of
     former_steered: dict[str, tuple[Chain, ...]] = field(default_factory=dict)
+    decided: tuple[Path, ...] = ()  # through authority relations that ended in his time: matters decided
+    decided_power: float = 0.0
+    # (the day it was decided, the power of its paths, its relation id) of each decided matter, in the order of the
+    # decisions: COI-DECIDED-MATTER weighs a tie by how soon after each it began, as the revolving door does
+    decisions: tuple[tuple[dt.date, float, str], ...] = ()
+
+    @property
+    def any(self) -> bool:
+        return bool(self.current or self.former or self.decided)
 
 
 def reach(person: str, ctx: SearchContext) -> Reach:
@@ -145,6 +166,8 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
     targets = {counterparty: ((),), **owned}
     current: list[Path] = []
     former: list[Path] = []
+    decided: list[Path] = []
+    time = ctx.strength.time
     interests: dict[tuple, frozenset[int]] = {}  # (target, office or None) -> ids of its chains that carry it
     graph = ctx.graph
     for target in sorted(targets):
@@ -163,10 +186,19 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
                     and ctx.strength.certainty(rec) > 0
                 if weight is None and not held_once:
                     continue
+                decision = time.decision_weight(rec, ctx.day) if held_once else None
                 for source in actor_reach.sources[source_node]:
-                    if weight is None and not (source.former is not None and _during(rec, source.chain[0].rec)):
-                        continue  # current authority must hold now; a left office's, while he held the office
-                    office = None if source.former is None else source.chain[0].rec
+                    if source.former is not None:
+                        if weight is None and not _during(rec, source.chain[0].rec):
+                            continue  # a left office's authority counts if it held while he held the office
+                        office, factor, kind = source.chain[0].rec, source.former, FORMER_AUTHORITY
+                    elif weight is not None:
+                        office, factor, kind = None, 1.0, AUTHORITY
+                    elif decision is not None and _decided_in_office(rec, source.chain):
+                        # the matter's period: the counterparty's interests then are what the decision was about
+                        office, factor, kind = rec, decision, DECIDED_AUTHORITY
+                    else:
+                        continue  # ended before his time, or past the horizon
                     carrying = interests.get((target, office))
                     if carrying is None:
                         carrying = interests[target, office] = frozenset(
@@ -179,23 +211,67 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
                         nodes = chain_nodes(actor_reach.actor, hops)
                         if len(set(nodes)) != len(nodes):
                             continue
-                        strength = chain_strength(hops, ctx.hop_decay)
-                        if source.former is None:
+                        strength = chain_strength(hops, ctx.hop_decay) * factor
+                        if kind is AUTHORITY:
                             current.append(Path(AUTHORITY, actor_reach.actor, hops, strength))
+                        elif kind is FORMER_AUTHORITY:
+                            former.append(Path(FORMER_AUTHORITY, actor_reach.actor, hops, strength))
                         else:
-                            former.append(Path(FORMER_AUTHORITY, actor_reach.actor, hops, strength * source.former))
-    if current and former:
+                            decided.append(Path(DECIDED_AUTHORITY, actor_reach.actor, hops, strength,
+                                                _decision_note(rec, factor, cfg)))
+    if current and decided:
+        # a power that still holds counts once, as current: a body's case closed beside its supervision of the same
+        # party that goes on, a relation restated for a new period
+        held_over = {_power_over(path) for path in current}
+        decided = [path for path in decided if _power_over(path) not in held_over]
+    if (current or decided) and former:
         # a power he still exercises is no revolving door: a former path whose authority relation a current path
-        # uses too (a second term in the same office; an old office's body he steers from a new one) is dropped
-        held = {authority_hop(path).rec.relation_id for path in current}
+        # uses too (a second term in the same office; an old office's body he steers from a new one) is dropped,
+        # and so is one whose relation he decided from his current office (counted once, as his decision)
+        held = {authority_hop(path).rec.relation_id for path in (*current, *decided)}
         former = [path for path in former if authority_hop(path).rec.relation_id not in held]
     keep = cfg.authority.max_paths
-    current, former = ranked(current), ranked(former)
+    current, former, decided = ranked(current), ranked(former), ranked(decided)
     return ActorAuthority(current=tuple(current[:keep]), former=tuple(former[:keep]),
                           power=union_strength(current, ctx.hop_decay),
                           former_power=union_strength(former, ctx.hop_decay),
                           former_offices=_offices_left(former, ctx.hop_decay),
-                          former_steered=_steered_from_offices_left(former))
+                          former_steered=_steered_from_offices_left(former),
+                          decided=tuple(decided[:keep]),
+                          decided_power=union_strength(decided, ctx.hop_decay),
+                          decisions=_decisions(decided, ctx.hop_decay))
+
+
+def _decided_in_office(rec: Relation, chain: Chain) -> bool:
+    """Whether an ended authority relation was decided in the time of the power it is reached through: it ended on
+    or after his first hop began (the person's own authority relation, with no hop before it, is his)."""
+    if not chain:
+        return True
+    began = chain[0].rec.start
+    return began is None or rec.end >= began
+
+
+def _decision_note(rec: Relation, factor: float, cfg) -> str:
+    counts = math.floor(factor * 100) / 100  # never "1.00" for less
+    return (f"decided {rec.end.isoformat()}: the power was used; it counts {counts:.2f}, fading over the "
+            f"{cfg.exposure.horizon_years:g}-year exposure horizon")
+
+
+def _power_over(path: Path) -> tuple[str, str]:
+    """(source, target) of a path's authority relation: the power a body holds over a party, whatever the measure
+    or the period a fact states."""
+    rec = authority_hop(path).rec
+    return rec.source, rec.target
+
+
+def _decisions(decided: list[Path], hop_decay: float) -> tuple[tuple[dt.date, float, str], ...]:
+    """(decided on, power, relation id) of each matter the decided paths run through, in the order of the
+    decisions (`ActorAuthority.decisions`)."""
+    by_matter: dict[Relation, list[Path]] = {}
+    for path in decided:
+        by_matter.setdefault(authority_hop(path).rec, []).append(path)
+    return tuple(sorted((matter.end, union_strength(paths, hop_decay), matter.relation_id)
+                        for matter, paths in by_matter.items()))
 
 
 def _offices_left(former: list[Path], hop_decay: float) -> tuple[tuple[dt.date, float, str], ...]:

@@ -1,4 +1,5 @@
-"""The revolving door's clock: how soon after leaving office a former official's tie to the firm began.
+"""The revolving door's clock: how soon after leaving office a former official's tie to the firm began (and a
+decided matter's: how soon after the decision, `late_ties`).
 
 A former office holder's exposure decays with the time since he left (`scoring.exposure`); how soon after leaving
 his tie to the firm began says something else: whether it could be the office's reward. A tie that began while he
@@ -40,11 +41,16 @@ _EVERY_TYPE = frozenset(LAYER_OF)
 
 def late_ties(paths: Iterable[Path], offices: tuple[tuple[dt.date, float, str], ...], ctx: SearchContext,
               rule_of: Mapping[str, str],
-              offices_of: Callable[[Path], Collection[str] | None]) -> dict[int, tuple[float, str]]:
+              offices_of: Callable[[Path], Collection[str] | None],
+              after: Callable[[str, dt.date], str] | None = None) -> dict[int, tuple[float, str]]:
     """id(path) -> (the weight it counts with toward the rule on former authority that reads its kind, `rule_of`,
     why) of the paths that began past the cooling-off after the offices their power comes from (`offices_of`: the
     offices a path is timed against, None: all of them); the others count in full. A path through a lobbying
-    relation that ended before he left an office is no contact after leaving it: 0 for that office."""
+    relation that ended before he left an office is no contact after leaving it: 0 for that office.
+
+    The same clock times a tie against the matters an official decided (COI-DECIDED-MATTER): `offices` are then
+    (decided on, power, matter), and `after(matter, day)` says what the span runs from (default: leaving the
+    office, which ended on `day`)."""
     cfg = ctx.config.exposure
     late: dict[int, tuple[float, str]] = {}
     runs: dict = {}  # the runs of facts swept (`held_since`): the paths of a pair share their hops
@@ -73,8 +79,10 @@ def late_ties(paths: Iterable[Path], offices: tuple[tuple[dt.date, float, str], 
             why = (f"the lobbying ended {ended.isoformat()}, before he left {ctx.graph.name(office)} "
                    f"({end.isoformat()}): no contact after leaving; {counts}")
         else:
-            why = (f"began {began.isoformat()}, {_span(end, began)} after leaving {ctx.graph.name(office)} "
-                   f"(ended {end.isoformat()}): past the {cfg.cooling_off_years:g}-year cooling-off, {counts}")
+            since = (f"leaving {ctx.graph.name(office)} (ended {end.isoformat()})" if after is None
+                     else after(office, end))
+            why = (f"began {began.isoformat()}, {_span(end, began)} after {since}: past the "
+                   f"{cfg.cooling_off_years:g}-year cooling-off, {counts}")
         late[id(path)] = (factor, why)
     return late
 

@@ -787,7 +787,7 @@ class Engine:
         """(assessment, visits, whether the group was read): authority is looked up first (most candidate pairs
         have none), then the rules."""
         authority = authority_paths(steers, counterparty, owned, ctx)
-        if not authority.current and not authority.former:
+        if not authority.any:
             return None, 0, False
         grp, visits = group_of(counterparty, actor)
         assessment = assess(actor, counterparty, authority, exposure, grp, ctx)

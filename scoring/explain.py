@@ -29,7 +29,7 @@ from schemas.outputs import Band, Evidence, ExplanationPath, PathEdge, PathKind,
 from schemas.vocabulary import RELATIONS, RelationSpec, RelationType, Status
 from scoring.config import ScoringConfig
 from scoring.graph import Relation, StatedFact, offset_text
-from scoring.paths import AUTHORITY, FORMER_AUTHORITY, FormerHop, Hop, Path, SummedHop, percent_text
+from scoring.paths import AUTHORITY, DECIDED_AUTHORITY, FORMER_AUTHORITY, FormerHop, Hop, Path, SummedHop, percent_text
 from scoring.rules import Assessment
 from scoring.semantics import SEAT_TYPES, STAKE_TYPES, SYMMETRIC_TYPES
 from scoring.strength import Strength
@@ -153,7 +153,8 @@ def _assembled(model: type[Model], values: dict, defaulted: frozenset[str] = fro
 def explanation(path: Path, graph: Names, strength: Strength, cfg: ScoringConfig,
                 shown: RenderedHops | None = None) -> ExplanationPath:
     """`shown`: the hops rendered already, to reuse (the models are read only)."""
-    kind = PathKind.AUTHORITY if path.kind in (AUTHORITY, FORMER_AUTHORITY) else PathKind.COMMERCIAL
+    kind = PathKind.AUTHORITY if path.kind in (AUTHORITY, FORMER_AUTHORITY, DECIDED_AUTHORITY) \
+        else PathKind.COMMERCIAL
     if shown is None:
         shown = RenderedHops()
     edges, parts = [], [graph.name(path.start)]

@@ -217,6 +217,7 @@ def strongest(chains: Iterable[Chain], hop_decay: float, limit: int) -> tuple[Ch
 # What a path proves, as the rules use it; `PathKind` in the output contract has only authority/commercial.
 AUTHORITY = "authority"  # the actor holds power over the counterparty
 FORMER_AUTHORITY = "former_authority"  # ...through an office the actor has left (revolving door)
+DECIDED_AUTHORITY = "decided_authority"  # ...held, and used: an authority relation that ended in his time (a decision)
 OWNERSHIP = "ownership"  # the actor's exposure set owns or controls the counterparty or its group
 COMMERCIAL = "commercial"  # a commercial tie between the exposure set and the counterparty's group
 LOBBY = "lobby"  # the counterparty's group lobbies the actor or the apparatus he steers

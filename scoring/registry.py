@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scoring.paths import AUTHORITY, COMMERCIAL, FORMER_AUTHORITY, FORMER_LOBBY, LOBBY, OWNERSHIP
+from scoring.paths import AUTHORITY, COMMERCIAL, DECIDED_AUTHORITY, FORMER_AUTHORITY, FORMER_LOBBY, LOBBY, OWNERSHIP
 
 PRIMARY = "primary"
 AGGRAVATING = "aggravating"
@@ -26,7 +26,8 @@ AGGRAVATING = "aggravating"
 class RuleSpec:
     id: str
     weight: float  # default weight; `rules.<id>.weight` in a config overrides it
-    authority: str  # the authority paths it needs and is explained by: AUTHORITY (current) or FORMER_AUTHORITY
+    authority: str  # the authority paths it needs and is explained by: AUTHORITY (current), FORMER_AUTHORITY or
+    # DECIDED_AUTHORITY (`scoring.authority`)
     consumes: tuple[str, ...]  # the kinds of tie path whose noisy-OR is its tie
     combination: str  # PRIMARY or AGGRAVATING
     priority: int  # explanation priority: a path counted under several kinds is shown under the rule first here
@@ -47,13 +48,20 @@ RULES: tuple[RuleSpec, ...] = (
         "horizon, weighted by the decayed exposure): the former official tied to a firm his office had power over (while "
         "he held it, or now). A tie that began past the cooling-off after he left weighs less, down to `late_tie_weight`"),
     RuleSpec(
-        "COI-LOBBY", 0.5, AUTHORITY, (LOBBY,), AGGRAVATING, 3,
+        "COI-DECIDED-MATTER", 0.9, DECIDED_AUTHORITY, (OWNERSHIP, COMMERCIAL), PRIMARY, 3,
+        "the authority was used and the matter is decided: an authority relation over the counterparty ended while "
+        "the actor held the power (a pardon granted, a case dismissed, a contract run out), within the exposure "
+        "horizon, weighted by the time since the decision, and the exposure set is tied to the group. A tie that "
+        "began past the cooling-off after the decision weighs less, down to `late_tie_weight`; one before it, or "
+        "soon after it (the reward), in full"),
+    RuleSpec(
+        "COI-LOBBY", 0.5, AUTHORITY, (LOBBY,), AGGRAVATING, 4,
         "the counterparty's group lobbies the actor or an office or body he steers. Aggravating only "
         "(`lobby_requires_primary: true`): lobbying alone is ordinary advocacy; next to a tie it is the channel "
         "through which the tie could buy a decision, so it weighs `weight x authority x lobbying x tie` (a primary "
         "rule on former authority alone leaves nothing to lobby for: see COI-REVOLVING-LOBBY)"),
     RuleSpec(
-        "COI-REVOLVING-LOBBY", 0.5, FORMER_AUTHORITY, (FORMER_LOBBY,), AGGRAVATING, 4,
+        "COI-REVOLVING-LOBBY", 0.5, FORMER_AUTHORITY, (FORMER_LOBBY,), AGGRAVATING, 5,
         "the revolving door, and the counterparty's group (or the former official himself) lobbies an office or body "
         "his former office steered to that power: the contacts the cooling-off rules ban (18 U.S.C. 207(c), the EU "
         "commissioners' code, ACOBA). Aggravating only, as COI-LOBBY: `weight x former authority x lobbying x tie`, "
@@ -71,11 +79,15 @@ PRIMARY_KINDS: tuple[str, ...] = tuple(kind for kind in TIE_KINDS
                                        if any(kind in r.consumes for r in RULES if r.combination == PRIMARY))
 
 
+_AUTHORITY_TEXT = {AUTHORITY: "current authority", FORMER_AUTHORITY: "former authority",
+                   DECIDED_AUTHORITY: "authority used in a decided matter"}
+
+
 def rule_table() -> str:
     """The rule table of docs/scoring.md."""
     rows = ["| rule | fires when | consumes | combination | weight |", "|---|---|---|---|---|"]
     for rule in RULES:
-        authority = "current authority" if rule.authority == AUTHORITY else "former authority"
+        authority = _AUTHORITY_TEXT[rule.authority]
         consumed = ", ".join(kind.replace("_", " ") for kind in rule.consumes)
         rows.append(f"| `{rule.id}` | {rule.fires_when} | {authority}; {consumed} paths | {rule.combination} | "
                     f"{rule.weight} |")

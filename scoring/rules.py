@@ -11,6 +11,9 @@ group (`scoring.group`):
 - COI-REVOLVING-DOOR: as either of the above, but the actor's authority runs through an office he has left
   (within the exposure horizon, weighted by the decayed exposure), over a firm his office had power over while he
   held it or has now.
+- COI-DECIDED-MATTER: as COI-AUTH-*, but the authority relation has ended while the actor held the power: a
+  matter decided (a pardon granted, a case dismissed), within the exposure horizon, weighted by the time since
+  the decision; each tie weighed by how soon after the decision it began (`scoring.cooling_off`).
 - COI-LOBBY: the counterparty's group lobbies the actor or an office or body he steers. Aggravating: it counts only
   when one of the rules above fires (`lobby_requires_primary`), because lobbying alone is ordinary advocacy, and
   weighs weight x authority x lobbying x tie: it needs current authority, as the primary rules do.
@@ -40,6 +43,7 @@ from scoring.payments import tie_hops
 from scoring.paths import (
     AUTHORITY,
     COMMERCIAL,
+    DECIDED_AUTHORITY,
     FORMER_AUTHORITY,
     FORMER_LOBBY,
     LOBBY,
@@ -67,9 +71,11 @@ from scoring.semantics import (CONTROL_TYPES, INFLUENCE_TYPES, LAYER_OF, MARKET_
 # urgent kind keeps the path, with the strongest's hops: one more relation of a holding never takes its rule away
 # (a review: a stronger ended stake beside an ended control made the path commercial, and the ownership rule went).
 _KIND_PRIORITY = KIND_PRIORITY
-# the tie kinds the rules on former authority read, and which reads each (`scoring.cooling_off` weighs them)
-_FORMER_RULE_OF: dict[str, str] = {kind: rule.id for rule in RULES if rule.authority == FORMER_AUTHORITY
-                                   for kind in rule.consumes}
+# the tie kinds the rules on ended authority read (an office left, a matter decided), and which reads each: their
+# ties are weighed by the cooling-off (`scoring.cooling_off`)
+_CLOCKED_RULE_OF: dict[str, dict[str, str]] = {
+    clocked: {kind: rule.id for rule in RULES if rule.authority == clocked for kind in rule.consumes}
+    for clocked in (FORMER_AUTHORITY, DECIDED_AUTHORITY)}
 _LOBBY_KINDS = (LOBBY, FORMER_LOBBY)  # a lobbying relation counts once in either (`_once_per_lobbying`)
 
 
@@ -264,22 +270,31 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
     # the authority paths' relations counted once: one relation reached through several chains of the
     # counterparty's stakes, or one office's chain of command to several relations, is one fact (`combine`),
     # over all the paths found (`ActorAuthority.power`)
-    powers = {AUTHORITY: authority.power, FORMER_AUTHORITY: authority.former_power}
-    # the revolving door weighs each tie by how soon after leaving office it began (`scoring.cooling_off`)
-    late = late_ties([p for kind in _FORMER_RULE_OF for p in by_kind[kind]], authority.former_offices, ctx,
-                     _FORMER_RULE_OF, partial(_timed_against, steered=authority.former_steered)) \
-        if authority.former_power > 0 else {}
+    powers = {AUTHORITY: authority.power, FORMER_AUTHORITY: authority.former_power,
+              DECIDED_AUTHORITY: authority.decided_power}
+    # the revolving door weighs each tie by how soon after leaving office it began, a decided matter by how soon
+    # after the decision (`scoring.cooling_off`)
+    late = {
+        FORMER_AUTHORITY: late_ties(
+            [p for kind in _CLOCKED_RULE_OF[FORMER_AUTHORITY] for p in by_kind[kind]], authority.former_offices,
+            ctx, _CLOCKED_RULE_OF[FORMER_AUTHORITY], partial(_timed_against, steered=authority.former_steered))
+        if authority.former_power > 0 else {},
+        DECIDED_AUTHORITY: late_ties(
+            [p for kind in _CLOCKED_RULE_OF[DECIDED_AUTHORITY] for p in by_kind[kind]], authority.decisions, ctx,
+            _CLOCKED_RULE_OF[DECIDED_AUTHORITY], _every_decision, partial(_after_decision, ctx=ctx))
+        if authority.decided_power > 0 else {}}
     for kind in _LOBBY_KINDS:
-        by_kind[kind] = _once_per_lobbying(by_kind[kind], late)
+        by_kind[kind] = _once_per_lobbying(by_kind[kind], late[FORMER_AUTHORITY])
     ties = {kind: noisy_or(p.strength for p in by_kind[kind]) for kind in TIE_KINDS}
-    former_ties = {kind: noisy_or(p.strength * late.get(id(p), (1.0,))[0] for p in by_kind[kind])
-                   for kind in TIE_KINDS} if late else ties
+    ties_of = {AUTHORITY: ties, **{clocked: {kind: noisy_or(p.strength * timed.get(id(p), (1.0,))[0]
+                                                            for p in by_kind[kind]) for kind in TIE_KINDS}
+                                   if timed else ties for clocked, timed in late.items()}}
 
     def tie(kinds, of=ties) -> float:
         return noisy_or(of[kind] for kind in kinds)
 
     rule_scores = {rule.id: cfg.rule_weight(rule.id) * powers[rule.authority]
-                   * tie(rule.consumes, former_ties if rule.authority == FORMER_AUTHORITY else ties)
+                   * tie(rule.consumes, ties_of[rule.authority])
                    for rule in RULES if rule.combination == PRIMARY}
     primary = any(cfg.round(s) > 0 for s in rule_scores.values())
     for rule in RULES:
@@ -287,7 +302,7 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
             # the channel through which a tie could buy a decision: it weighs as much as the tie it serves, and as
             # the authority it needs (no decision to buy without the power to make it; a former official's is the
             # power his old office had, which his contacts there may still move)
-            of = former_ties if rule.authority == FORMER_AUTHORITY else ties
+            of = ties_of[rule.authority]
             serves = tie(PRIMARY_KINDS, of) if cfg.lobby_requires_primary else 1.0
             allowed = primary or not cfg.lobby_requires_primary
             rule_scores[rule.id] = (cfg.rule_weight(rule.id) * powers[rule.authority] * tie(rule.consumes, of)
@@ -301,11 +316,17 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
     shown = cfg.paths.max_paths_shown
     needs = {rule.authority for rule in fired_rules}
     authority_paths = _shown_authority([paths for kind, paths in ((AUTHORITY, authority.current),
-                                                                  (FORMER_AUTHORITY, authority.former))
+                                                                  (FORMER_AUTHORITY, authority.former),
+                                                                  (DECIDED_AUTHORITY, authority.decided))
                                         if kind in needs], shown, counterparty)
     kinds_fired = [kind for kind in TIE_KINDS if any(kind in rule.consumes for rule in fired_rules)]
-    if late and any(rule.authority == FORMER_AUTHORITY for rule in fired_rules):
-        by_kind = {kind: [_noted(p, late[id(p)][1]) if id(p) in late else p for p in paths]
+    notes: dict[int, list[str]] = {}
+    for clocked, timed in late.items():
+        if timed and clocked in needs:
+            for key, (_, why) in timed.items():
+                notes.setdefault(key, []).append(why)
+    if notes:
+        by_kind = {kind: [_noted(p, "; ".join(notes[id(p)])) if id(p) in notes else p for p in paths]
                    for kind, paths in by_kind.items()}
     return Assessment(
         actor=actor, counterparty=counterparty, score=score, band=cfg.band_for(score),
@@ -325,6 +346,19 @@ def _timed_against(path: Path, steered: dict[str, tuple[Chain, ...]]) -> set[str
     if first.type in OFFICE_TYPES and first.source == path.start:
         return {first.target}
     return {chain[0].rec.target for chain in steered.get(path.end, ())}
+
+
+def _every_decision(path: Path) -> None:
+    """A tie is timed against every matter decided (`cooling_off.late_ties`: None, all of them)."""
+    return None
+
+
+def _after_decision(matter: str, day, ctx: SearchContext) -> str:
+    """What a late tie's span runs from, in its note: the decision, named by its relation."""
+    rec = ctx.graph.fact(matter)
+    what = matter if rec is None else \
+        f"{ctx.graph.name(rec.source)} -{rec.type.value}-> {ctx.graph.name(rec.target)}"
+    return f"the decided matter ({what}, ended {day.isoformat()})"
 
 
 def _once_per_lobbying(paths: list[Path], late: dict[int, tuple[float, str]]) -> list[Path]:

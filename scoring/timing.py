@@ -13,9 +13,10 @@ import datetime as dt
 
 from scoring.config import ScoringConfig
 from scoring.graph import Relation, StatedFact
-from scoring.semantics import OFFICE_TYPES
+from scoring.semantics import AUTHORITY_TYPES, OFFICE_TYPES
 
 _ONE_DAY = dt.timedelta(days=1)
+_DECAYING_OVER_HORIZONS = OFFICE_TYPES | AUTHORITY_TYPES
 
 
 class TimeModel:
@@ -84,6 +85,15 @@ class TimeModel:
         stepped = (age // self._step) * self._step
         return max(0.0, 1.0 - stepped / horizon_days), True
 
+    def decision_weight(self, rec: Relation, day: dt.date) -> float | None:
+        """How much an authority relation that has ended (a matter decided: `scoring.authority`) still counts on
+        `day`: as a left office does, a linear decay to 0 over the exposure horizon from its end, in whole steps;
+        None while it holds, before it began and past the horizon."""
+        if rec.end is None or rec.end >= day:
+            return None
+        held = self.office_weight(rec, day, self._horizons[0])
+        return None if held is None or held[0] <= 0 else held[0]
+
     def next_change(self, rec: Relation, day: dt.date) -> dt.date | None:
         """The first date after `day` on which any answer above can change for this relation (None: never).
 
@@ -96,7 +106,10 @@ class TimeModel:
             candidates.append(rec.start)
         end = self.reference_end(rec)
         if end is not None:
-            horizons = (self._lookback, *self._horizons) if rec.type in OFFICE_TYPES else (self._lookback,)
+            # an office's and a decided matter's weights decay over the exposure horizons (`office_weight`,
+            # `decision_weight`), an ended tie's over the lookback (`recency`)
+            horizons = (self._lookback, *self._horizons) if rec.type in _DECAYING_OVER_HORIZONS \
+                else (self._lookback,)
             candidates.append(end + _ONE_DAY)
             age = (day - end).days
             step_index = max(1, age // self._step + 1)

@@ -1,7 +1,7 @@
 """ESMA's MiCA register through the engine (tests/fixtures/mica): an official who steers a national competent
 authority and whose family holds a firm that authority licensed, or one it acted against for providing services
 without a licence, has a conflict (COI-AUTH-OWNERSHIP), for as long as the authorisation holds or from the
-authority's decision."""
+authority's decision; once withdrawn, a decided matter (COI-DECIDED-MATTER) fading over the exposure horizon."""
 
 from __future__ import annotations
 
@@ -44,12 +44,17 @@ def test_the_registers_authorisation_is_the_officials_authority_over_his_familys
     assert engine_on(dt.date(2026, 8, 20), make, FMA, BYBIT, register=False).score("example-official", BYBIT) is None
 
 
-def test_a_withdrawn_authorisation_is_authority_only_while_it_held(make):
+def test_a_withdrawn_authorisation_is_current_authority_only_while_it_held_then_a_decided_matter(make):
     for day in (dt.date(2025, 12, 1), dt.date(2026, 3, 25)):
         during = engine_on(day, make, NL_AFM, DECUBATE).score("example-official", DECUBATE)
         assert during is not None and "COI-AUTH-OWNERSHIP" in during.rules and during.band.value == "critical", day
-    for day in (dt.date(2026, 3, 27), dt.date(2026, 8, 20)):
-        assert engine_on(day, make, NL_AFM, DECUBATE).score("example-official", DECUBATE) is None, day
+    # withdrawn on 2026-03-26: the supervision his authority held over his family's firm is a matter it has
+    # decided, fading over the five-year exposure horizon, no longer current authority
+    after = [engine_on(day, make, NL_AFM, DECUBATE).score("example-official", DECUBATE)
+             for day in (dt.date(2026, 3, 27), dt.date(2026, 8, 20), dt.date(2029, 1, 1))]
+    assert all(score is not None and score.rules == ("COI-DECIDED-MATTER",) for score in after)
+    assert during.score > after[0].score > after[1].score > after[2].score
+    assert engine_on(dt.date(2031, 3, 27), make, NL_AFM, DECUBATE).score("example-official", DECUBATE) is None
 
 
 def test_an_authority_acting_against_an_unlicensed_firm_has_power_over_it_from_its_decision(make):

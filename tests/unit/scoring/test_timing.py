@@ -62,19 +62,21 @@ dates = st.dates(min_value=D("2015-01-01"), max_value=D("2035-01-01"))
 
 
 @settings(max_examples=60, deadline=None)
-@given(start=st.none() | dates, length=st.none() | st.integers(0, 4000), payment=st.booleans(),
-       day=dates, span=st.integers(1, 3000))
-def test_nothing_changes_between_two_calendar_dates(start, length, payment, day, span):
-    """Between `day` and the next change date the calendar names, every time-dependent answer is constant."""
+@given(start=st.none() | dates, length=st.none() | st.integers(0, 4000),
+       kind=st.sampled_from(["payment", "occupancy", "prosecutes"]), day=dates, span=st.integers(1, 3000))
+def test_nothing_changes_between_two_calendar_dates(start, length, kind, day, span):
+    """Between `day` and the next change date the calendar names, every time-dependent answer is constant: an
+    office's and a decided matter's decays (`decision_weight`) too."""
     end = None if length is None or start is None else (start + dt.timedelta(days=length)).isoformat()
-    kind, target = ("payment", "builder") if payment else ("occupancy", "mayor-office")
-    source = "vendor" if payment else "mayor"
+    source, target = {"payment": ("vendor", "builder"), "occupancy": ("mayor", "mayor-office"),
+                      "prosecutes": ("regulator", "builder")}[kind]
     rec = relation(EventFactory().make(kind, source, target, start=start and start.isoformat(), end=end))
     horizons = (CONFIG.exposure.horizon_days, CONFIG.exposure.long_horizon_days)
 
     def answers(on):
-        offices = () if payment else tuple(TIME.office_weight(rec, on, h) for h in horizons)
-        return TIME.recency(rec, on), TIME.current(rec, on), *offices
+        offices = tuple(TIME.office_weight(rec, on, h) for h in horizons) if kind == "occupancy" else ()
+        decided = (TIME.decision_weight(rec, on),) if kind == "prosecutes" else ()
+        return TIME.recency(rec, on), TIME.current(rec, on), *offices, *decided
 
     change = TIME.next_change(rec, day)
     last = min(change - dt.timedelta(days=1), day + dt.timedelta(days=span)) if change else \
