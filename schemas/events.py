@@ -38,6 +38,9 @@ SUPPORTED_SCHEMA_VERSIONS = frozenset({"1.0", SCHEMA_VERSION})
 
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-/]*$"
 IDENTIFIER_MAX_LENGTH = 200
+# A currency as events give it: an ISO 4217 code, or a crypto-asset's ticker (USDT, USD1: stablecoins are how much
+# of the money in crypto cases moves, and refusing them dead-lettered real payments)
+CURRENCY_CODE = r"^[A-Z][A-Z0-9]{2,9}$"
 Identifier = Annotated[str, Field(min_length=1, max_length=IDENTIFIER_MAX_LENGTH, pattern=IDENTIFIER_PATTERN)]
 
 
@@ -226,7 +229,11 @@ class RelationProperties(_Contract):
                     "stake, or just under this where this is no more. At least `percentage` when both are given.")
     shares_count: float | None = Field(default=None, strict=True, ge=0.0)
     amount: float | None = Field(default=None, strict=True, ge=0.0)
-    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="ISO 4217 code.")
+    currency: str | None = Field(
+        default=None, pattern=CURRENCY_CODE,
+        description="ISO 4217 code (EUR, USD), or the ticker of a crypto-asset (USDT, USDC, USD1, BTC): 3 to 10 "
+                    "capital letters or digits, the first a letter. The scorer weighs the codes it has a rate for "
+                    "(`amounts.usd_rates`); another weighs as a sum not given.")
     relationship: str | None = Field(default=None, max_length=200,
                                      description="What the target is to the source (FtM's convention, from the "
                                                  "source's side): mother, son, spouse, business partner.")

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from schemas.events import CURRENCY_CODE
 from schemas.outputs import Band
 from schemas.vocabulary import RelationType, Status
 from scoring.registry import BY_ID as _RULES
@@ -172,8 +173,9 @@ class TimeConfig(_Section):
     point_in_time_types: frozenset[RelationType]
 
 
-# An ISO 4217 code as events give it (schemas.events): a key in any other form would never apply, silently.
-_CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+# A currency code as events give it (`schemas.events.CURRENCY_CODE`): a key in any other form would never apply,
+# silently.
+_CurrencyCode = Annotated[str, Field(pattern=CURRENCY_CODE)]
 _Rate = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 
 

@@ -139,6 +139,11 @@ BAD_DOCUMENTS = [
      RejectReason.INVALID_PROPERTY, "family does not take ['percentage']"),
     ("lower-case currency", lambda ev: ev(relation_type="payment", properties={"amount": 1, "currency": "usd"}),
      RejectReason.INVALID_PROPERTY, "properties.currency"),
+    ("currency starting with a digit", lambda ev: ev(relation_type="payment",
+                                                     properties={"amount": 1, "currency": "1INCH"}),
+     RejectReason.INVALID_PROPERTY, "properties.currency"),
+    ("currency of two letters", lambda ev: ev(relation_type="payment", properties={"amount": 1, "currency": "US"}),
+     RejectReason.INVALID_PROPERTY, "properties.currency"),
     ("unknown property", lambda ev: ev(properties={"stake": 10}), RejectReason.INVALID_PROPERTY,
      "properties.stake"),
     ("end before start", lambda ev: ev(start_date="2024-05-01", end_date="2024-04-30"), RejectReason.INVALID_DATES,
@@ -169,6 +174,14 @@ def test_bad_events_are_rejected_with_their_reason(valid_event, build, reason, s
     assert says in rejected.message
     assert_readable(rejected)
     assert "\n" not in rejected.message
+
+
+@pytest.mark.parametrize("currency", ["EUR", "USDT", "USDC", "USD1", "FDUSD", "BTC"])
+def test_a_currency_is_an_iso_code_or_a_crypto_assets_ticker(valid_event, currency):
+    """Stablecoins are how much of the money in crypto cases moves: a payment in USDT or USD1 was refused."""
+    event = parse_event(encoded(valid_event(relation_type="payment",
+                                            properties={"amount": 1_000_000, "currency": currency})))
+    assert event.properties.currency == currency
 
 
 def test_many_errors_are_summarised(valid_event):

@@ -87,7 +87,8 @@ def test_a_sum_without_a_currency_is_of_unknown_size():
 
 @pytest.mark.parametrize("rates", [
     {"eur": 1.1},  # events give upper-case ISO codes: a lower-case key would never apply
-    {"EURO": 1.1},
+    {"EU": 1.1},  # nor a code shorter than ISO's or one starting with a digit (`schemas.events.CURRENCY_CODE`)
+    {"1INCH": 1.0},
     {"EUR": 0.0},
     {"EUR": -1.1},
     {"EUR": float("inf")},

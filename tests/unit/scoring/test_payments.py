@@ -238,3 +238,13 @@ def test_the_sum_takes_no_place_of_the_ties_carried_beside_it(make):
         with_debt, without = score(payments, True), score(payments, False)
         assert with_debt.score > without.score, payments
         assert any("debt[" in path.text for path in with_debt.commercial_paths), payments
+
+
+def test_a_payment_in_a_dollar_stablecoin_weighs_as_dollars_and_one_in_bitcoin_by_its_magnitude(make):
+    dollars = _score(make, [*_regulated(make), *_paid(make, [(1_000_000.0, "2025-01-15")])])
+    tether = _score(make, [*_regulated(make), *_paid(make, [(1_000_000.0, "2025-01-15")], currency="USDT")])
+    unknown = _score(make, [*_regulated(make), *_paid(make, [(1_000_000.0, "2025-01-15")], currency="XTS")])
+    bitcoin = _score(make, [*_regulated(make), *_paid(make, [(11.0, "2025-01-15")], currency="BTC")])
+    assert tether.score == dollars.score != unknown.score
+    assert abs(bitcoin.score - dollars.score) < 0.01  # 11 BTC: about a million dollars
+    assert "payment[1M USDT]" in tether.commercial_paths[0].text
