@@ -31,7 +31,7 @@ from scoring.config import ScoringConfig
 from scoring.graph import Relation, StatedFact, offset_text
 from scoring.paths import AUTHORITY, DECIDED_AUTHORITY, FORMER_AUTHORITY, FormerHop, Hop, Path, SummedHop, percent_text
 from scoring.rules import Assessment
-from scoring.semantics import SEAT_TYPES, STAKE_TYPES, SYMMETRIC_TYPES
+from scoring.semantics import ONE_OFF_TYPES, SEAT_TYPES, STAKE_TYPES, SYMMETRIC_TYPES
 from scoring.strength import Strength
 
 
@@ -305,11 +305,19 @@ def hop_label(rec: Relation, strength: Strength, role: str | None, held_until: d
         qualifiers.append(rec.status.value)
     if rec.statements is not None and (sources := strength.sources(rec)) > 1:
         qualifiers.append(f"{sources} sources")
-    if rec.end is not None and rec.end < strength.day:
+    if rec.type in ONE_OFF_TYPES:  # a transfer made on its date: when it was paid, never "ended"
+        if rec.start is not None:
+            qualifiers.append(_paid_when(rec.start, rec.end))
+    elif rec.end is not None and rec.end < strength.day:
         qualifiers.append(f"ended {rec.end.isoformat()}")
     if held_until is not None:
         qualifiers.append(f"part of a holding that ended {held_until.isoformat()}")
     return rec.type.value + (f"[{', '.join(qualifiers)}]" if qualifiers else "")
+
+
+def _paid_when(start: dt.date, end: dt.date | None) -> str:
+    """The date of a payment, or the span of one a register states over a period (an ongoing salary)."""
+    return start.isoformat() if end is None or end == start else f"{start.isoformat()} to {end.isoformat()}"
 
 
 def _summed_label(hop: SummedHop, strength: Strength) -> str:

@@ -247,4 +247,14 @@ def test_a_payment_in_a_dollar_stablecoin_weighs_as_dollars_and_one_in_bitcoin_b
     bitcoin = _score(make, [*_regulated(make), *_paid(make, [(11.0, "2025-01-15")], currency="BTC")])
     assert tether.score == dollars.score != unknown.score
     assert abs(bitcoin.score - dollars.score) < 0.01  # 11 BTC: about a million dollars
-    assert "payment[1M USDT]" in tether.commercial_paths[0].text
+    assert "payment[1M USDT, 2025-01-15]" in tether.commercial_paths[0].text
+
+
+def test_a_payment_reads_the_day_it_was_paid_never_that_it_ended(make):
+    """A one-day payment (start and end the same day) read "ended 2025-01-15"; a payment a register states over a
+    period (an ongoing salary) reads its span."""
+    one_day = _score(make, [*_regulated(make), *_paid(make, [(50_000.0, "2025-01-15")], end="2025-01-15")])
+    salary = _score(make, [*_regulated(make), *_paid(make, [(50_000.0, "2025-01-01")], end="2025-03-31")])
+    assert "payment[50k USD, 2025-01-15]" in one_day.commercial_paths[0].text
+    assert "payment[50k USD, 2025-01-01 to 2025-03-31]" in salary.commercial_paths[0].text
+    assert "ended" not in one_day.commercial_paths[0].text + salary.commercial_paths[0].text
