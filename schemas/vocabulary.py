@@ -90,6 +90,9 @@ class RelationSpec:
     - resolution: not a relation between two entities but a judgement that the two ids name one entity (its status
       is the judgement: confirmed merges, denied forbids the merge); the resolution layer consumes it, the graph
       never holds it (scoring.resolution).
+    - awarded: for an authority relation, the decision is its start (a contract awarded), not its end (a pardon
+      granted, a case dismissed, a monitorship lifted): whose decided matter it is (`scoring.authority`) is read
+      from that day.
     - one_off: a transfer made on a date (its `start_date`), not a state that holds from it: one sum paid on two
       dates is two payments, not one payment stated twice, and the payments between two parties add up
       (`scoring.payments`).
@@ -111,6 +114,7 @@ class RelationSpec:
     market: bool = False
     resolution: bool = False
     one_off: bool = False
+    awarded: bool = False
 
     @property
     def ftm_native(self) -> bool:
@@ -175,7 +179,7 @@ RELATIONS: dict[RelationType, RelationSpec] = {spec.type: spec for spec in [
     _ours(RelationType.PARDONS, "source holds (or has used) the power to pardon target",
           AUTHORITY_HOLDERS, PEOPLE | ORGANIZATIONS, authority=True),
     _ours(RelationType.AWARDS_CONTRACT, "source awards public contracts, licences or grants to target",
-          AUTHORITY_HOLDERS, PARTIES, properties=_MONEY | {"role"}, authority=True),
+          AUTHORITY_HOLDERS, PARTIES, properties=_MONEY | {"role"}, authority=True, awarded=True),
     RelationSpec(RelationType.SAME_AS, "source and target are the same entity (judgement in status: confirmed "
                  "merges them, denied keeps them apart, proposed and in_discussion are suggestions)",
                  "Similar", "candidate", "match", PARTIES, PARTIES,

@@ -57,7 +57,8 @@ from scoring.paths import (
 )
 from scoring.records import pickled_as_values
 from scoring.search import SearchContext
-from scoring.semantics import AUTHORITY_TYPES, IN, OFFICE_TYPES, OUT, RELAY_TYPES, SEAT_TYPES, Layer
+from scoring.semantics import (AUTHORITY_TYPES, AWARDED_TYPES, IN, OFFICE_TYPES, OUT, RELAY_TYPES, SEAT_TYPES,
+                               Layer)
 
 
 @pickled_as_values
@@ -182,27 +183,31 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
                 if rec.type not in AUTHORITY_TYPES:
                     continue
                 weight = ctx.strength.authority(rec)  # None: it does not hold on the date
-                held_once = weight is None and ctx.strength.time.started(rec, ctx.day) \
+                held_once = weight is None and time.started(rec, ctx.day) \
                     and ctx.strength.certainty(rec) > 0
                 if weight is None and not held_once:
                     continue
-                decision = time.decision_weight(rec, ctx.day) if held_once else None
+                decided_on = _decided_on(rec) if held_once else None
                 for source in actor_reach.sources[source_node]:
-                    if source.former is not None:
+                    if weight is None and source.former is None \
+                            and _decided_in_office(decided_on, source.chain, time):
+                        factor = time.decision_weight(rec, ctx.day, _long_horizon(actor_reach.actor, source, ctx))
+                        if factor is None:
+                            continue  # past the horizon
+                        # the matter's period: the counterparty's interests then are what the decision was about
+                        office, kind = rec, DECIDED_AUTHORITY
+                    elif source.former is not None:
                         if weight is None and not _during(rec, source.chain[0].rec):
                             continue  # a left office's authority counts if it held while he held the office
                         office, factor, kind = source.chain[0].rec, source.former, FORMER_AUTHORITY
                     elif weight is not None:
                         office, factor, kind = None, 1.0, AUTHORITY
-                    elif decision is not None and _decided_in_office(rec, source.chain):
-                        # the matter's period: the counterparty's interests then are what the decision was about
-                        office, factor, kind = rec, decision, DECIDED_AUTHORITY
                     else:
-                        continue  # ended before his time, or past the horizon
+                        continue  # decided before his time
                     carrying = interests.get((target, office))
                     if carrying is None:
                         carrying = interests[target, office] = frozenset(
-                            map(id, _interests(targets[target], ctx, office)))
+                            map(id, _interests(targets[target], ctx, office, kind is DECIDED_AUTHORITY)))
                     for to_target in targets[target]:
                         if id(to_target) not in carrying:
                             continue
@@ -218,18 +223,23 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
                             former.append(Path(FORMER_AUTHORITY, actor_reach.actor, hops, strength))
                         else:
                             decided.append(Path(DECIDED_AUTHORITY, actor_reach.actor, hops, strength,
-                                                _decision_note(rec, factor, cfg)))
+                                                _decision_note(factor)))
     if current and decided:
-        # a power that still holds counts once, as current: a body's case closed beside its supervision of the same
-        # party that goes on, a relation restated for a new period
-        held_over = {_power_over(path) for path in current}
-        decided = [path for path in decided if _power_over(path) not in held_over]
+        # beside power he holds over the counterparty now, a matter he decided adds to that power as it did while
+        # pending, fading: one power, under the current rules (a review: a second rule on the same tie raised the
+        # score the day a case was dismissed, or ended in a conviction, where another body's power went on)
+        current += decided
+        decided = []
     if (current or decided) and former:
         # a power he still exercises is no revolving door: a former path whose authority relation a current path
-        # uses too (a second term in the same office; an old office's body he steers from a new one) is dropped,
-        # and so is one whose relation he decided from his current office (counted once, as his decision)
+        # uses too (a second term in the same office; an old office's body he steers from a new one), or whose
+        # body's power over the same party he holds now (a contract of his old office's time beside the same
+        # ministry's current one: a review), is dropped, and so is one over a matter he decided from his current
+        # office (counted once, as his decision)
         held = {authority_hop(path).rec.relation_id for path in (*current, *decided)}
-        former = [path for path in former if authority_hop(path).rec.relation_id not in held]
+        held_over = {_power_over(path) for path in (*current, *decided)}
+        former = [path for path in former
+                  if authority_hop(path).rec.relation_id not in held and _power_over(path) not in held_over]
     keep = cfg.authority.max_paths
     current, former, decided = ranked(current), ranked(former), ranked(decided)
     return ActorAuthority(current=tuple(current[:keep]), former=tuple(former[:keep]),
@@ -242,26 +252,48 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
                           decisions=_decisions(decided, ctx.hop_decay))
 
 
-def _decided_in_office(rec: Relation, chain: Chain) -> bool:
-    """Whether an ended authority relation was decided in the time of the power it is reached through: it ended on
-    or after his first hop began (the person's own authority relation, with no hop before it, is his)."""
+def _decided_on(rec: Relation) -> dt.date:
+    """The day an ended authority relation's matter was decided: its end (a pardon granted, a case dismissed), or
+    for an award its start (`schemas.vocabulary`: the contract was decided when awarded, not when it ran out)."""
+    return rec.start if rec.type in AWARDED_TYPES and rec.start is not None else rec.end
+
+
+def _decided_in_office(decided_on: dt.date | None, chain: Chain, time) -> bool:
+    """Whether a matter decided on that day (None: not an ended relation) was decided by the power the person
+    reaches it through: his own first hop (his office, his control of a body) was known to hold before that day
+    (its start, or where none is stated the first day a source said it held: `TimeModel.known_since`) and had not
+    ended by then, and no later link of his chain of command began on or after it: neither a predecessor's last
+    day nor a body that came under his office after the decision makes it his. The person's own authority
+    relation, with no hop before it, is his."""
+    if decided_on is None:
+        return False
     if not chain:
         return True
-    began = chain[0].rec.start
-    return began is None or rec.end >= began
+    first = chain[0].rec
+    if (first.end is not None and first.end < decided_on) or time.known_since(first) >= decided_on:
+        return False
+    # the links after his own (an office's control of a body) are structural and mostly undated: only a stated
+    # start tells that a body came under his office after the decision (a reorganisation)
+    return all(hop.rec.start is None or hop.rec.start < decided_on for hop in chain[1:])
 
 
-def _decision_note(rec: Relation, factor: float, cfg) -> str:
-    counts = math.floor(factor * 100) / 100  # never "1.00" for less
-    return (f"decided {rec.end.isoformat()}: the power was used; it counts {counts:.2f}, fading over the "
-            f"{cfg.exposure.horizon_years:g}-year exposure horizon")
+def _long_horizon(actor: str, source: Source, ctx: SearchContext) -> bool:
+    """Whether a matter fades over the long exposure horizon: decided by a head of state or in national office
+    (the person's topics, or his first hop's office or body), as his exposure after leaving it does."""
+    topics = ctx.topics(actor) if not source.chain else ctx.topics(actor) | ctx.topics(source.chain[0].end)
+    return bool(topics & ctx.config.exposure.long_horizon_topics)
 
 
 def _power_over(path: Path) -> tuple[str, str]:
-    """(source, target) of a path's authority relation: the power a body holds over a party, whatever the measure
-    or the period a fact states."""
+    """(source, target) of a path's authority relation: a body's power over a party, whatever the measure or the
+    period a fact states."""
     rec = authority_hop(path).rec
     return rec.source, rec.target
+
+
+def _decision_note(factor: float) -> str:
+    counts = math.floor(factor * 100) / 100  # never "1.00" for less
+    return f"a matter decided in his time: it weighs {counts:.2f}, fading from the decision over the exposure horizon"
 
 
 def _decisions(decided: list[Path], hop_decay: float) -> tuple[tuple[dt.date, float, str], ...]:
@@ -302,7 +334,7 @@ def authority_hop(path: Path) -> Hop | None:
     return next((hop for hop in path.hops if hop.rec.type in AUTHORITY_TYPES), None)
 
 
-def _interests(chains: tuple[Chain, ...], ctx: SearchContext, office) -> tuple[Chain, ...]:
+def _interests(chains: tuple[Chain, ...], ctx: SearchContext, office, matter: bool = False) -> tuple[Chain, ...]:
     """The chains of stakes (counterparty -> a firm it beneficially owns) through which authority over the firm is
     authority over the counterparty's interests: those whose every stake holds on the date, as authority must;
     through a left office (`office`), a stake held while he held it will do too. A firm its owner sold is no
@@ -312,8 +344,12 @@ def _interests(chains: tuple[Chain, ...], ctx: SearchContext, office) -> tuple[C
     The firm is his by all the stakes the walk found: where some chains are set aside, those left must reach the
     ownership threshold by themselves (a holding company's 10 % beside a sold 60 % is no beneficial ownership).
     The chains are only those the walk kept, the strongest `max_reach_chains`: a held chain weaker than that many
-    sold ones is not among them until the sold ones have decayed below it (docs/scoring.md)."""
+    sold ones is not among them until the sold ones have decayed below it (docs/scoring.md).
+
+    For a decided matter (`matter`: `office` is then the ended authority relation), only the stakes held while the
+    matter ran: a firm bought after the decision was not the buyer's matter (a review)."""
     kept = tuple(chain for chain in chains if all(
+        _during(hop.rec, office) if matter else
         hop.rec.end is None or hop.rec.end >= ctx.day or (office is not None and _during(hop.rec, office))
         for hop in chain))
     if len(kept) == len(chains):

@@ -42,15 +42,18 @@ _EVERY_TYPE = frozenset(LAYER_OF)
 def late_ties(paths: Iterable[Path], offices: tuple[tuple[dt.date, float, str], ...], ctx: SearchContext,
               rule_of: Mapping[str, str],
               offices_of: Callable[[Path], Collection[str] | None],
-              after: Callable[[str, dt.date], str] | None = None) -> dict[int, tuple[float, str]]:
+              after: Callable[[str, dt.date], str] | None = None,
+              best: bool = False) -> dict[int, tuple[float, str]]:
     """id(path) -> (the weight it counts with toward the rule on former authority that reads its kind, `rule_of`,
     why) of the paths that began past the cooling-off after the offices their power comes from (`offices_of`: the
     offices a path is timed against, None: all of them); the others count in full. A path through a lobbying
     relation that ended before he left an office is no contact after leaving it: 0 for that office.
 
     The same clock times a tie against the matters an official decided (COI-DECIDED-MATTER): `offices` are then
-    (decided on, power, matter), and `after(matter, day)` says what the span runs from (default: leaving the
-    office, which ended on `day`)."""
+    (decided on, power, matter), `after(matter, day)` says what the span runs from (default: leaving the office,
+    which ended on `day`), and `best`: a tie counts as on time as it is for the decision it is timed best against,
+    the latest it could reward (a review: weighing it by every decision's power, an older decision beside a recent
+    one made a hire two months after the recent one late), where the offices he left weigh by their power."""
     cfg = ctx.config.exposure
     late: dict[int, tuple[float, str]] = {}
     runs: dict = {}  # the runs of facts swept (`held_since`): the paths of a pair share their hops
@@ -69,11 +72,13 @@ def late_ties(paths: Iterable[Path], offices: tuple[tuple[dt.date, float, str], 
         weighed = [(end, power, office, before := ended is not None and ended <= end,
                     0.0 if before else 1.0 if began is None else _factor((began - end).days, cfg))
                    for end, power, office in mine]
-        factor = sum(power * weight for _, power, _, _, weight in weighed) / total
+        factor = max(item[4] for item in weighed) if best else \
+            sum(power * weight for _, power, _, _, weight in weighed) / total
         if factor >= 1.0:
             continue
-        # named: the most powerful of the offices it counts less for
-        end, _, office, before, _ = max((item for item in weighed if item[4] < 1.0), key=lambda item: item[1])
+        # named: the decision it is timed against, or the most powerful of the offices it counts less for
+        end, _, office, before, _ = max(weighed, key=lambda item: (item[4], item[0])) if best else \
+            max((item for item in weighed if item[4] < 1.0), key=lambda item: item[1])
         counts = f"it counts {math.floor(factor * 100) / 100:.2f} toward {rule_of[path.kind]}"  # never "1.00" for less
         if before:
             why = (f"the lobbying ended {ended.isoformat()}, before he left {ctx.graph.name(office)} "

@@ -66,6 +66,12 @@ RULES: tuple[RuleSpec, ...] = (
         "his former office steered to that power: the contacts the cooling-off rules ban (18 U.S.C. 207(c), the EU "
         "commissioners' code, ACOBA). Aggravating only, as COI-LOBBY: `weight x former authority x lobbying x tie`, "
         "lobbying and tie weighed by the cooling-off"),
+    RuleSpec(
+        "COI-DECIDED-LOBBY", 0.5, DECIDED_AUTHORITY, (LOBBY,), AGGRAVATING, 6,
+        "the decided matter, and the counterparty's group lobbied the actor or an office or body he steers: lobbying "
+        "that sought the decision, and got it (the monitorship lifted after the firm asked for it). Aggravating only, "
+        "as COI-LOBBY: `weight x decided power x lobbying x tie`, the tie weighed by the cooling-off, the lobbying "
+        "not"),
 )
 
 RULE_IDS: tuple[str, ...] = tuple(rule.id for rule in RULES)

@@ -14,6 +14,8 @@ group (`scoring.group`):
 - COI-DECIDED-MATTER: as COI-AUTH-*, but the authority relation has ended while the actor held the power: a
   matter decided (a pardon granted, a case dismissed), within the exposure horizon, weighted by the time since
   the decision; each tie weighed by how soon after the decision it began (`scoring.cooling_off`).
+- COI-DECIDED-LOBBY: the decided matter's lobbying: the counterparty's group lobbied the actor or what he steers.
+  Aggravating, as COI-LOBBY, on the decided matter's power (lobbying that sought the decision; not timed).
 - COI-LOBBY: the counterparty's group lobbies the actor or an office or body he steers. Aggravating: it counts only
   when one of the rules above fires (`lobby_requires_primary`), because lobbying alone is ordinary advocacy, and
   weighs weight x authority x lobbying x tie: it needs current authority, as the primary rules do.
@@ -74,8 +76,11 @@ _KIND_PRIORITY = KIND_PRIORITY
 # the tie kinds the rules on ended authority read (an office left, a matter decided), and which reads each: their
 # ties are weighed by the cooling-off (`scoring.cooling_off`)
 _CLOCKED_RULE_OF: dict[str, dict[str, str]] = {
-    clocked: {kind: rule.id for rule in RULES if rule.authority == clocked for kind in rule.consumes}
-    for clocked in (FORMER_AUTHORITY, DECIDED_AUTHORITY)}
+    FORMER_AUTHORITY: {kind: rule.id for rule in RULES if rule.authority == FORMER_AUTHORITY
+                       for kind in rule.consumes},
+    # lobbying before a decision is what sought it: it is not timed against the decision
+    DECIDED_AUTHORITY: {kind: rule.id for rule in RULES if rule.authority == DECIDED_AUTHORITY
+                        and rule.combination == PRIMARY for kind in rule.consumes}}
 _LOBBY_KINDS = (LOBBY, FORMER_LOBBY)  # a lobbying relation counts once in either (`_once_per_lobbying`)
 
 
@@ -281,7 +286,7 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
         if authority.former_power > 0 else {},
         DECIDED_AUTHORITY: late_ties(
             [p for kind in _CLOCKED_RULE_OF[DECIDED_AUTHORITY] for p in by_kind[kind]], authority.decisions, ctx,
-            _CLOCKED_RULE_OF[DECIDED_AUTHORITY], _every_decision, partial(_after_decision, ctx=ctx))
+            _CLOCKED_RULE_OF[DECIDED_AUTHORITY], _every_decision, partial(_after_decision, ctx=ctx), best=True)
         if authority.decided_power > 0 else {}}
     for kind in _LOBBY_KINDS:
         by_kind[kind] = _once_per_lobbying(by_kind[kind], late[FORMER_AUTHORITY])
@@ -358,6 +363,9 @@ def _after_decision(matter: str, day, ctx: SearchContext) -> str:
     rec = ctx.graph.fact(matter)
     what = matter if rec is None else \
         f"{ctx.graph.name(rec.source)} -{rec.type.value}-> {ctx.graph.name(rec.target)}"
+    role = getattr(rec, "role", None)
+    if role:
+        what = f"{role}: {what}"
     return f"the decided matter ({what}, ended {day.isoformat()})"
 
 

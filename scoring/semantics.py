@@ -83,6 +83,7 @@ SEAT_TYPES = _types(is_seat)
 STAKE_TYPES = _types(takes_stake)
 MONEY_TYPES = _types(takes_amount)
 ONE_OFF_TYPES = _types(lambda s: s.one_off)  # a transfer made on its date: a payment
+AWARDED_TYPES = _types(lambda s: s.awarded)  # authority decided when it began: a contract awarded
 CLOSENESS_TYPES = _types(lambda s: s.closeness)
 INFLUENCE_TYPES = _types(is_influence)
 TIE_TYPES = _types(lambda s: s.commercial and not is_influence(s))

@@ -49,12 +49,12 @@ def test_a_withdrawn_authorisation_is_current_authority_only_while_it_held_then_
         during = engine_on(day, make, NL_AFM, DECUBATE).score("example-official", DECUBATE)
         assert during is not None and "COI-AUTH-OWNERSHIP" in during.rules and during.band.value == "critical", day
     # withdrawn on 2026-03-26: the supervision his authority held over his family's firm is a matter it has
-    # decided, fading over the five-year exposure horizon, no longer current authority
+    # decided, fading over the exposure horizon of national office (20 years), no longer current authority
     after = [engine_on(day, make, NL_AFM, DECUBATE).score("example-official", DECUBATE)
              for day in (dt.date(2026, 3, 27), dt.date(2026, 8, 20), dt.date(2029, 1, 1))]
     assert all(score is not None and score.rules == ("COI-DECIDED-MATTER",) for score in after)
     assert during.score > after[0].score > after[1].score > after[2].score
-    assert engine_on(dt.date(2031, 3, 27), make, NL_AFM, DECUBATE).score("example-official", DECUBATE) is None
+    assert engine_on(dt.date(2046, 3, 28), make, NL_AFM, DECUBATE).score("example-official", DECUBATE) is None
 
 
 def test_an_authority_acting_against_an_unlicensed_firm_has_power_over_it_from_its_decision(make):

@@ -75,7 +75,8 @@ def test_nothing_changes_between_two_calendar_dates(start, length, kind, day, sp
 
     def answers(on):
         offices = tuple(TIME.office_weight(rec, on, h) for h in horizons) if kind == "occupancy" else ()
-        decided = (TIME.decision_weight(rec, on),) if kind == "prosecutes" else ()
+        decided = tuple(TIME.decision_weight(rec, on, long) for long in (False, True)) if kind == "prosecutes" \
+            else ()
         return TIME.recency(rec, on), TIME.current(rec, on), *offices, *decided
 
     change = TIME.next_change(rec, day)
