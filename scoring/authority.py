@@ -21,15 +21,15 @@ may now be paid for, even when the contracts have run out since. A former path w
 exercises through a current one (a second term in the same office, a body his old office and his new one both
 steer) is not a revolving door and is dropped: the power is counted once, as current.
 
-An authority relation that ended while the person held the power it comes through (its end on or after the start
-of his first hop) is a *decided matter*: a pardon granted, a case dismissed or settled, a contract run out. The
-power was used, and the decision is what a tie may reward, so it does not vanish with the relation: it counts as a
-decided path (COI-DECIDED-MATTER), decaying linearly from the decision over the exposure horizon
-(`TimeModel.decision_weight`), and the rule weighs each tie by how soon after the decision it began
-(`scoring.cooling_off`). A matter decided before his time is not his decision. Where the same power over the
-counterparty still holds (a case closed beside a supervision that goes on, the same relation restated for a new
-period) it counts once, as current; a former path over a relation he decided from his current office, once, as
-decided.
+An authority relation that ended while the person holds the power it comes through, decided in his time (its
+end, or an award's start, after his dated first hop began and before it ended: `_decided_in_office`), is a
+*decided matter*: a pardon granted, a case dismissed or settled, a contract run out. The power was used, and the
+decision is what a tie may reward, so it does not vanish with the relation: it counts as a decided path, its
+relation's weight fading linearly from its end over his office's exposure horizon (`TimeModel.decision_weight`).
+Beside power he holds over the counterparty now it joins that power (one power, under the current rules); alone it
+is COI-DECIDED-MATTER's, which weighs each tie by how soon after the matter ended it began (`scoring.cooling_off`).
+A matter decided before his time is not his; once he has left the office, its matters are the revolving door's. A
+former path over a relation he decided from his current office counts once, as decided.
 """
 
 from __future__ import annotations
@@ -190,7 +190,7 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
                 decided_on = _decided_on(rec) if held_once else None
                 for source in actor_reach.sources[source_node]:
                     if weight is None and source.former is None \
-                            and _decided_in_office(decided_on, source.chain, time):
+                            and _decided_in_office(decided_on, source.chain):
                         factor = time.decision_weight(rec, ctx.day, _long_horizon(actor_reach.actor, source, ctx))
                         if factor is None:
                             continue  # past the horizon
@@ -211,12 +211,17 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
                     for to_target in targets[target]:
                         if id(to_target) not in carrying:
                             continue
-                        hops = source.chain + (Hop(rec, True, weight or ctx.strength.certainty(rec)),) \
+                        # a decided matter's fading weighs its own relation (`combine.union_strength` reads a
+                        # path's strength beyond its hops' as its first hop's: a left office's exposure)
+                        matter = kind is DECIDED_AUTHORITY
+                        hops = source.chain \
+                            + (Hop(rec, True, ctx.strength.certainty(rec) * factor if matter else
+                                   weight or ctx.strength.certainty(rec)),) \
                             + reverse_chain(to_target)
                         nodes = chain_nodes(actor_reach.actor, hops)
                         if len(set(nodes)) != len(nodes):
                             continue
-                        strength = chain_strength(hops, ctx.hop_decay) * factor
+                        strength = chain_strength(hops, ctx.hop_decay) * (1.0 if matter else factor)
                         if kind is AUTHORITY:
                             current.append(Path(AUTHORITY, actor_reach.actor, hops, strength))
                         elif kind is FORMER_AUTHORITY:
@@ -232,14 +237,12 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
         decided = []
     if (current or decided) and former:
         # a power he still exercises is no revolving door: a former path whose authority relation a current path
-        # uses too (a second term in the same office; an old office's body he steers from a new one), or whose
-        # body's power over the same party he holds now (a contract of his old office's time beside the same
-        # ministry's current one: a review), is dropped, and so is one over a matter he decided from his current
-        # office (counted once, as his decision)
+        # uses too (a second term in the same office; an old office's body he steers from a new one) is dropped,
+        # and so is one over a matter he decided from his current office (counted once, as his decision). (Not one
+        # over another relation of the same body and party: a review found that dropping those lost power, and
+        # the revolving door's lobbying, wherever a weaker current relation stood beside them.)
         held = {authority_hop(path).rec.relation_id for path in (*current, *decided)}
-        held_over = {_power_over(path) for path in (*current, *decided)}
-        former = [path for path in former
-                  if authority_hop(path).rec.relation_id not in held and _power_over(path) not in held_over]
+        former = [path for path in former if authority_hop(path).rec.relation_id not in held]
     keep = cfg.authority.max_paths
     current, former, decided = ranked(current), ranked(former), ranked(decided)
     return ActorAuthority(current=tuple(current[:keep]), former=tuple(former[:keep]),
@@ -258,19 +261,20 @@ def _decided_on(rec: Relation) -> dt.date:
     return rec.start if rec.type in AWARDED_TYPES and rec.start is not None else rec.end
 
 
-def _decided_in_office(decided_on: dt.date | None, chain: Chain, time) -> bool:
+def _decided_in_office(decided_on: dt.date | None, chain: Chain) -> bool:
     """Whether a matter decided on that day (None: not an ended relation) was decided by the power the person
-    reaches it through: his own first hop (his office, his control of a body) was known to hold before that day
-    (its start, or where none is stated the first day a source said it held: `TimeModel.known_since`) and had not
+    reaches it through: his own first hop (his office, his control of a body) began before that day and had not
     ended by then, and no later link of his chain of command began on or after it: neither a predecessor's last
-    day nor a body that came under his office after the decision makes it his. The person's own authority
-    relation, with no hop before it, is his."""
+    day nor a body that came under his office after the decision makes it his. A first hop whose start nobody
+    stated does not say the decision was his (credited, it took every decision of the horizon before he was even
+    reported in office; dated by its first report, a register that restated it later took the decision away: two
+    reviews). The person's own authority relation, with no hop before it, is his."""
     if decided_on is None:
         return False
     if not chain:
         return True
     first = chain[0].rec
-    if (first.end is not None and first.end < decided_on) or time.known_since(first) >= decided_on:
+    if first.start is None or first.start >= decided_on or (first.end is not None and first.end < decided_on):
         return False
     # the links after his own (an office's control of a body) are structural and mostly undated: only a stated
     # start tells that a body came under his office after the decision (a reorganisation)
@@ -282,13 +286,6 @@ def _long_horizon(actor: str, source: Source, ctx: SearchContext) -> bool:
     (the person's topics, or his first hop's office or body), as his exposure after leaving it does."""
     topics = ctx.topics(actor) if not source.chain else ctx.topics(actor) | ctx.topics(source.chain[0].end)
     return bool(topics & ctx.config.exposure.long_horizon_topics)
-
-
-def _power_over(path: Path) -> tuple[str, str]:
-    """(source, target) of a path's authority relation: a body's power over a party, whatever the measure or the
-    period a fact states."""
-    rec = authority_hop(path).rec
-    return rec.source, rec.target
 
 
 def _decision_note(factor: float) -> str:

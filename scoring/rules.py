@@ -14,14 +14,14 @@ group (`scoring.group`):
 - COI-DECIDED-MATTER: as COI-AUTH-*, but the authority relation has ended while the actor held the power: a
   matter decided (a pardon granted, a case dismissed), within the exposure horizon, weighted by the time since
   the decision; each tie weighed by how soon after the decision it began (`scoring.cooling_off`).
-- COI-DECIDED-LOBBY: the decided matter's lobbying: the counterparty's group lobbied the actor or what he steers.
-  Aggravating, as COI-LOBBY, on the decided matter's power (lobbying that sought the decision; not timed).
 - COI-LOBBY: the counterparty's group lobbies the actor or an office or body he steers. Aggravating: it counts only
   when one of the rules above fires (`lobby_requires_primary`), because lobbying alone is ordinary advocacy, and
   weighs weight x authority x lobbying x tie: it needs current authority, as the primary rules do.
 - COI-REVOLVING-LOBBY: the revolving door's lobbying: the counterparty's group (or the former official himself)
   lobbies an office or body his former office steered to its power over the counterparty. Aggravating, as COI-LOBBY,
   on former authority and the revolving door's tie, both weighed by the cooling-off (`scoring.cooling_off`).
+- COI-DECIDED-LOBBY: the decided matter's lobbying: the counterparty's group lobbied the actor or what he steers.
+  Aggravating, as COI-LOBBY, on the decided matter's power (lobbying that sought the decision; not timed).
 
 Score: a path's strength is the product of its hop weights times `hop_decay` per hop after the first. Paths of one
 kind combine by noisy-OR (1 - prod(1 - s)), each distinct relation-id sequence once. A rule scores
@@ -266,10 +266,11 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
     cfg = ctx.config
     cap = cfg.paths.max_paths_per_pair
     # what his former offices steered to their power, lobbied: what he steers now too is COI-LOBBY's where he holds
-    # power over the counterparty now (counted once, as current), else the revolving door's (a review: a new office
-    # steering the same regulator took the lobbying from both rules)
+    # power over the counterparty now (counted once, as current), or COI-DECIDED-LOBBY's where he decided a matter
+    # of it, else the revolving door's (reviews: a new office steering the same regulator took the lobbying from
+    # both rules; so did a decided matter)
     steered = {node: chains for node, chains in authority.former_steered.items()
-               if not (authority.current and node in exposure.apparatus)}
+               if not ((authority.current or authority.decided) and node in exposure.apparatus)}
     paths = tie_paths(actor, exposure, grp, ctx, steered, authority.former_steered)
     by_kind = {kind: [p for p in paths if p.kind == kind][:cap] for kind in TIE_KINDS}
     # the authority paths' relations counted once: one relation reached through several chains of the

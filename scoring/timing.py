@@ -95,18 +95,6 @@ class TimeModel:
         held = self.office_weight(rec, day, self._horizons[1] if long else self._horizons[0])
         return None if held is None or held[0] <= 0 else held[0]
 
-    @staticmethod
-    def known_since(rec: Relation) -> dt.date:
-        """The first day a relation is known to have held: its start, else the first day a statement of it says it
-        held or was made (an office whose start nobody stated was held at least from when a source said so)."""
-        if rec.start is not None:
-            return rec.start
-        if rec.statements is None:
-            return rec.observed_at.date()
-        if type(rec) is StatedFact:
-            return rec.first_stated
-        return min(s.start if s.start is not None else s.observed_at.date() for s in rec.statements)
-
     def next_change(self, rec: Relation, day: dt.date) -> dt.date | None:
         """The first date after `day` on which any answer above can change for this relation (None: never).
 

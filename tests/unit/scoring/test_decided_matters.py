@@ -89,8 +89,7 @@ def test_a_power_that_still_holds_over_the_counterparty_counts_once_as_current(m
     regulator = ("agency", "PublicBody", "The Agency", ("gov.financial",))
     events = [*pardon_case(make, pardoned_until=None, paid_on="2025-04-01")[:3],
               make("control", PRES, regulator, start="2025-01-20"),
-              make("regulates", regulator, FAMCO, start="2020-01-01"),
-              make("payment", FAMCO, ("bank", "Company", "Bank", ()), amount=1, currency="USD")]
+              make("regulates", regulator, FAMCO, start="2020-01-01")]
     prosecutor = ("prosecutor", "PublicBody", "Public Prosecutor", ("gov.national",))
     events.append(make("control", PRES, prosecutor, start="2025-01-20"))
 
@@ -131,7 +130,7 @@ def test_a_contract_awarded_in_an_office_he_has_left_is_the_revolving_doors_not_
 
 
 def test_the_founding_case_keeps_its_alert_when_the_sec_case_against_justin_sun_is_dismissed(make):
-    engine, tracker = Engine(), None
+    engine = Engine()
     tracker = AlertTracker(engine.config)
     for event in load_seed_events():
         tracker.observe(engine.apply(event))
@@ -169,17 +168,17 @@ def test_the_decay_is_rescored_on_the_calendar_exactly_as_a_full_recomputation(m
     assert seen[-1] is None and seen[-8] is not None  # gone twenty years after the decision (2045-03-01)
 
 
-def test_a_predecessors_decision_is_not_his_on_handover_day_nor_before_his_undated_office_was_stated(make):
+def test_a_predecessors_decision_is_not_his_on_handover_day_nor_one_of_an_office_whose_start_nobody_stated(make):
     """The outgoing president's pardons of his last day (2025-01-20) are not the incoming one's, and an office
-    whose start nobody stated is his from the first day a source said he held it, not for every decision of the
-    horizon before (a review: both were credited to him)."""
+    whose start nobody stated does not say a decision was his (a review: both were credited to him; a second one:
+    dated by its first report instead, a register that restated the office took the decision away)."""
     same_day = pardon_case(make, pardoned_until="2025-01-20", paid_on="2025-04-01", sought_from="2025-01-20")
     assert engine_with(same_day).score("pres", "x") is None
-    undated = [make("occupancy", PRES, POTUS, observed_at="2024-06-01T00:00:00Z"),
+    undated = [make("occupancy", PRES, POTUS, observed_at="2023-06-01T00:00:00Z"),
                *pardon_case(make, pardoned_until="2024-03-01", paid_on="2025-04-01", sought_from="2024-01-01")[1:]]
     assert engine_with(undated).score("pres", "x") is None
-    stated_before = [make("occupancy", PRES, POTUS, observed_at="2024-01-01T00:00:00Z"), *undated[1:]]
-    assert engine_with(stated_before).score("pres", "x").rules == ("COI-DECIDED-MATTER",)
+    dated = [make("occupancy", PRES, POTUS, start="2023-01-01"), *undated[1:]]
+    assert engine_with(dated).score("pres", "x").rules == ("COI-DECIDED-MATTER",)
 
 
 def test_a_body_that_came_under_his_office_after_its_decision_did_not_decide_it_for_him(make):
@@ -213,7 +212,8 @@ def test_an_older_decision_beside_a_recent_one_never_lowers_the_score_nor_makes_
     both = engine_with([*common, tunnel, bridge], as_of=dt.date(2025, 6, 1)).score("pres", "builder")
     assert one.rules == both.rules == ("COI-DECIDED-MATTER",)
     assert both.score >= one.score
-    assert "cooling-off" not in both.commercial_paths[0].text  # hired within two years of the tunnel's award
+    # hired within two years of the tunnel's end (the bridge's, 2021, would make it late)
+    assert "cooling-off" not in both.commercial_paths[0].text
 
 
 def test_leaving_office_after_deciding_hands_the_matter_to_the_revolving_door(make):
@@ -232,23 +232,25 @@ def test_leaving_office_after_deciding_hands_the_matter_to_the_revolving_door(ma
 
 def test_the_founding_case_keeps_the_lobbying_that_sought_the_monitors_removal_once_it_is_lifted(make):
     """The Treasury's and the DoJ's monitorships of Binance lifted on 2025-06-15, after Binance lobbied the
-    Treasury to lift them: the lobbying that got what it asked for still aggravates (COI-DECIDED-LOBBY)."""
+    Treasury to lift them (the seed's own statements of them, given that end): the lobbying that got what it asked
+    for still aggravates (COI-DECIDED-LOBBY)."""
     seed = load_seed_events()
+    monitorships = ("treasury-oversees-binance", "doj-oversees-binance")
 
     def lifted(events) -> Engine:
         engine = Engine(as_of=dt.date(2025, 6, 16))
         engine.apply_many(events)
-        for body, name, event_id in (("treasury", "US Department of the Treasury", "treasury-oversees-binance"),
-                                     ("doj", "US Department of Justice", "doj-oversees-binance")):
-            engine.apply(make("oversees", (body, "PublicBody", name, ("gov.national",)),
-                              ("binance", "Company", "Binance", ()), relation_id=event_id, role="monitorship",
-                              start="2023-11-21", end="2025-06-15", observed_at="2025-06-16T00:00:00Z"))
+        engine.apply_many([event.model_copy(update={
+            "event_id": f"{event.event_id}-lifted", "end_date": dt.date(2025, 6, 15),
+            "observed_at": dt.datetime(2025, 6, 16, tzinfo=dt.UTC)})
+            for event in events if event.relation_id in monitorships])
         return engine
 
     lobbied = lifted(seed).score("trump", "binance")
     unlobbied = lifted([e for e in seed if e.relation_id != "binance-lobbies-treasury"]).score("trump", "binance")
     assert lobbied.rules == ("COI-DECIDED-MATTER", "COI-DECIDED-LOBBY")
-    assert unlobbied.rules == ("COI-DECIDED-MATTER",) and lobbied.score > unlobbied.score
+    assert unlobbied.rules == ("COI-DECIDED-MATTER",)
+    assert (round(lobbied.score, 3), round(unlobbied.score, 3)) == (0.455, 0.385)  # docs/scoring.md
     assert any("lobbies" in path.text for path in lobbied.commercial_paths)
 
 
@@ -310,19 +312,101 @@ def test_deciding_one_of_two_pending_matters_does_not_raise_the_score_on_its_day
     assert one_decided.score == pending.score, (one_decided.score, one_decided.band, one_decided.rules)
 
 
-def test_a_body_power_still_held_is_no_revolving_door_too(make):
-    ministry = ("ministry", "PublicBody", "The Ministry", ("gov.national",))
-    deputy = ("deputy", "Position", "Deputy Minister", ("gov.national",))
-    minister = ("minister", "Position", "Minister", ("gov.national",))
-    contractor = ("contractor", "Company", "Contractor", ())
-    events = [make("occupancy", PRES, deputy, start="2019-01-01", end="2022-12-31"),
-              make("occupancy", PRES, minister, start="2023-01-01"),
-              make("control", deputy, ministry), make("control", minister, ministry),
-              make("awards_contract", ministry, contractor, relation_id="c1", start="2021-01-01", end="2025-01-31"),
-              make("awards_contract", ministry, contractor, relation_id="c2", start="2025-02-01"),
-              make("family", SON, PRES, relationship="son"),
-              make("employment", SON, contractor, start="2024-01-01")]
-    score = engine_with(events, as_of=dt.date(2025, 6, 1)).score("pres", "contractor")
-    # c1, awarded while he was deputy, ran out; the ministry's power over the contractor still holds (c2), and he
-    # steers it now: one power, counted once, as current
-    assert score.rules == ("COI-AUTH-COMMERCIAL",), score.rules  # was: and COI-REVOLVING-DOOR
+# A second code review's cases (each failed on the second version): adding power never lowers a score, and one
+# lobbying relation counts once
+MINISTRY = ("ministry", "PublicBody", "The Ministry", ("gov.national",))
+NATIONAL_AGENCY = ("agency", "PublicBody", "The Agency", ("gov.national",))
+DEPUTY = ("deputy", "Position", "Deputy Minister", ("gov.national",))
+MINISTER = ("minister", "Position", "Minister", ("gov.national",))
+CONTRACTOR = ("contractor", "Company", "Contractor", ())
+
+
+def review_score(events, day=None, pair=("pres", "contractor")):
+    engine = Engine(as_of=day)
+    engine.apply_many(events)
+    return engine.score(*pair)
+
+
+def deputy_then_minister(make):
+    return [make("occupancy", PRES, DEPUTY, start="2019-01-01", end="2022-12-31"),
+            make("occupancy", PRES, MINISTER, start="2023-01-01"),
+            make("control", DEPUTY, MINISTRY), make("control", MINISTER, MINISTRY),
+            make("awards_contract", MINISTRY, CONTRACTOR, relation_id="c1", start="2021-01-01", end="2022-06-30"),
+            make("family", SON, PRES, relationship="son"),
+            make("employment", SON, CONTRACTOR, start="2024-01-01")]
+
+
+def test_a_weak_current_relation_of_the_same_body_does_not_wipe_out_a_confirmed_revolving_door(make):
+    day = dt.date(2025, 6, 1)
+    alone = review_score(deputy_then_minister(make), day)
+    weak = make("oversees", MINISTRY, CONTRACTOR, relation_id="weak", start="2024-01-01", status="alleged",
+                confidence=0.3)
+    both = review_score([*deputy_then_minister(make), weak], day)
+    # observed: 0.3107 medium (REVOLVING-DOOR) -> 0.0945 low (AUTH-COMMERCIAL); base_46: 0.3758 high
+    assert both.score >= alone.score, (alone.score, both.score, both.rules)
+
+
+def test_a_weak_decided_matter_of_the_same_body_does_not_wipe_out_a_confirmed_revolving_door(make):
+    day = dt.date(2025, 6, 1)
+    alone = review_score(deputy_then_minister(make), day)
+    weak = make("prosecutes", MINISTRY, CONTRACTOR, relation_id="case", start="2023-06-01", end="2024-01-01",
+                status="alleged", confidence=0.3)
+    both = review_score([*deputy_then_minister(make), weak], day)
+    # observed: 0.3107 medium -> 0.0886 low (DECIDED-MATTER); base_46: 0.3107 medium
+    assert both.score >= alone.score, (alone.score, both.score, both.rules)
+
+
+def test_current_power_of_the_same_body_does_not_take_away_the_lobbying_of_his_old_office(make):
+    day = dt.date(2025, 6, 1)
+    lobby = make("lobbies", CONTRACTOR, DEPUTY, relation_id="lob", start="2024-03-01")
+    alone = review_score([*deputy_then_minister(make), lobby], day)
+    cur = make("oversees", MINISTRY, CONTRACTOR, relation_id="ov", start="2024-01-01", status="alleged",
+               confidence=0.6)
+    both = review_score([*deputy_then_minister(make), lobby, cur], day)
+    # observed: 0.4713 high (REVOLVING-DOOR, REVOLVING-LOBBY) -> 0.1890 medium; base_46: 0.5712 high
+    assert both.score >= alone.score, (alone.score, both.score, both.rules)
+
+
+def test_one_lobbying_relation_is_not_counted_by_both_decided_lobby_and_revolving_lobby(make):
+
+    def case(case_end):
+        return [make("occupancy", PRES, DEPUTY, start="2019-01-01", end="2022-12-31"),
+                make("occupancy", PRES, MINISTER, start="2023-01-01"),
+                make("control", DEPUTY, NATIONAL_AGENCY), make("control", MINISTER, NATIONAL_AGENCY),
+                make("control", MINISTER, MINISTRY),
+                make("awards_contract", NATIONAL_AGENCY, CONTRACTOR, relation_id="c1", start="2021-01-01",
+                     end="2022-06-30"),
+                make("prosecutes", MINISTRY, CONTRACTOR, relation_id="case", start="2023-06-01", end=case_end),
+                make("family", SON, PRES, relationship="son"),
+                make("employment", SON, CONTRACTOR, start="2024-01-01"),
+                make("lobbies", CONTRACTOR, NATIONAL_AGENCY, relation_id="lob", start="2024-03-01")]
+
+    day = dt.date(2025, 3, 2)
+    pending, decided = review_score(case(None), day), review_score(case("2025-03-01"), day)
+    # observed: pending 0.7514 (AUTH-COMMERCIAL, REVOLVING-DOOR, LOBBY); decided the day before 0.8043 with
+    # DECIDED-LOBBY and REVOLVING-LOBBY both reading the one lobbying relation "lob"
+    assert not {"COI-DECIDED-LOBBY", "COI-REVOLVING-LOBBY"} <= set(decided.rules), decided.rules
+    assert decided.score <= pending.score, (pending.score, decided.score)
+
+
+def test_a_decided_matter_beside_current_power_through_one_doubtful_office_never_raises_the_power(make):
+    obs = "2025-01-01T00:00:00Z"
+    firm = ("f", "Company", "Target Firm", ())
+    agency = ("agency", "PublicBody", "The Agency", ("gov.financial",))
+
+    def case(pardoned):
+        return [make("occupancy", PRES, POTUS, start="2020-01-20", observed_at=obs, status="reported",
+                     confidence=0.5),
+                make("control", POTUS, agency, start="2020-01-20", observed_at=obs),
+                make("family", SON, PRES, relationship="son", observed_at=obs),
+                make("ownership", SON, FAMCO, percentage=100, observed_at=obs),
+                make("payment", X, FAMCO, amount=5_000_000, currency="USD", start="2024-12-01", observed_at=obs),
+                make("ownership", X, firm, percentage=100, start="2020-01-01", observed_at=obs),
+                make("regulates", agency, firm, relation_id="reg", start="2020-01-01", observed_at=obs),
+                make("pardons", POTUS, X, relation_id="pardon", start="2024-06-01", end=pardoned, observed_at=obs)]
+
+    day = dt.date(2025, 6, 1)
+    pending, decided = review_score(case(None), day, ("pres", "x")), review_score(case("2025-02-01"), day, ("pres", "x"))
+    # observed: 0.2176 pending -> 0.3089 once the pardon is granted (it weighs 0.98): the office hop, shared by
+    # both paths, is counted twice by union_strength (the decision factor is put on the first hop's key)
+    assert decided.score <= pending.score, (pending.score, decided.score)

@@ -23,10 +23,10 @@ DECUBATE = "mica-lei-894500ZVOL3A9LO8LN34"  # authorised 2025-07-31, withdrawn 2
 
 def engine_on(day: dt.date, make, authority: tuple, firm: str, register: bool = True, path: Path = CASPS) -> Engine:
     """The register's real authorisations (or none), and three hypothetical events: an official who heads the
-    authority, his spouse, and her 30% of the firm."""
+    authority (since 2024), his spouse, and her 30% of the firm."""
     engine = Engine(as_of=day)
     firm_ref = (firm, "Company", "the firm", ())
-    engine.apply_many([*(imported(path)[0] if register else []), make("control", OFFICIAL, authority),
+    engine.apply_many([*(imported(path)[0] if register else []), make("control", OFFICIAL, authority, start="2024-01-01"),
                        make("family", OFFICIAL, SPOUSE, relationship="spouse"),
                        make("ownership", SPOUSE, firm_ref, percentage=30.0)])
     return engine
