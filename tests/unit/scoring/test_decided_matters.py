@@ -321,10 +321,8 @@ MINISTER = ("minister", "Position", "Minister", ("gov.national",))
 CONTRACTOR = ("contractor", "Company", "Contractor", ())
 
 
-def review_score(events, day=None, pair=("pres", "contractor")):
-    engine = Engine(as_of=day)
-    engine.apply_many(events)
-    return engine.score(*pair)
+def score_of(events, day=None, pair=("pres", "contractor")):
+    return engine_with(events, as_of=day).score(*pair)
 
 
 def deputy_then_minister(make):
@@ -338,32 +336,32 @@ def deputy_then_minister(make):
 
 def test_a_weak_current_relation_of_the_same_body_does_not_wipe_out_a_confirmed_revolving_door(make):
     day = dt.date(2025, 6, 1)
-    alone = review_score(deputy_then_minister(make), day)
+    alone = score_of(deputy_then_minister(make), day)
     weak = make("oversees", MINISTRY, CONTRACTOR, relation_id="weak", start="2024-01-01", status="alleged",
                 confidence=0.3)
-    both = review_score([*deputy_then_minister(make), weak], day)
-    # observed: 0.3107 medium (REVOLVING-DOOR) -> 0.0945 low (AUTH-COMMERCIAL); base_46: 0.3758 high
+    both = score_of([*deputy_then_minister(make), weak], day)
+    # observed: 0.3107 medium (REVOLVING-DOOR) -> 0.0945 low (AUTH-COMMERCIAL); the round's base: 0.3758 high
     assert both.score >= alone.score, (alone.score, both.score, both.rules)
 
 
 def test_a_weak_decided_matter_of_the_same_body_does_not_wipe_out_a_confirmed_revolving_door(make):
     day = dt.date(2025, 6, 1)
-    alone = review_score(deputy_then_minister(make), day)
+    alone = score_of(deputy_then_minister(make), day)
     weak = make("prosecutes", MINISTRY, CONTRACTOR, relation_id="case", start="2023-06-01", end="2024-01-01",
                 status="alleged", confidence=0.3)
-    both = review_score([*deputy_then_minister(make), weak], day)
-    # observed: 0.3107 medium -> 0.0886 low (DECIDED-MATTER); base_46: 0.3107 medium
+    both = score_of([*deputy_then_minister(make), weak], day)
+    # observed: 0.3107 medium -> 0.0886 low (DECIDED-MATTER); the round's base: 0.3107 medium
     assert both.score >= alone.score, (alone.score, both.score, both.rules)
 
 
 def test_current_power_of_the_same_body_does_not_take_away_the_lobbying_of_his_old_office(make):
     day = dt.date(2025, 6, 1)
     lobby = make("lobbies", CONTRACTOR, DEPUTY, relation_id="lob", start="2024-03-01")
-    alone = review_score([*deputy_then_minister(make), lobby], day)
+    alone = score_of([*deputy_then_minister(make), lobby], day)
     cur = make("oversees", MINISTRY, CONTRACTOR, relation_id="ov", start="2024-01-01", status="alleged",
                confidence=0.6)
-    both = review_score([*deputy_then_minister(make), lobby, cur], day)
-    # observed: 0.4713 high (REVOLVING-DOOR, REVOLVING-LOBBY) -> 0.1890 medium; base_46: 0.5712 high
+    both = score_of([*deputy_then_minister(make), lobby, cur], day)
+    # observed: 0.4713 high (REVOLVING-DOOR, REVOLVING-LOBBY) -> 0.1890 medium; the round's base: 0.5712 high
     assert both.score >= alone.score, (alone.score, both.score, both.rules)
 
 
@@ -382,7 +380,7 @@ def test_one_lobbying_relation_is_not_counted_by_both_decided_lobby_and_revolvin
                 make("lobbies", CONTRACTOR, NATIONAL_AGENCY, relation_id="lob", start="2024-03-01")]
 
     day = dt.date(2025, 3, 2)
-    pending, decided = review_score(case(None), day), review_score(case("2025-03-01"), day)
+    pending, decided = score_of(case(None), day), score_of(case("2025-03-01"), day)
     # observed: pending 0.7514 (AUTH-COMMERCIAL, REVOLVING-DOOR, LOBBY); decided the day before 0.8043 with
     # DECIDED-LOBBY and REVOLVING-LOBBY both reading the one lobbying relation "lob"
     assert not {"COI-DECIDED-LOBBY", "COI-REVOLVING-LOBBY"} <= set(decided.rules), decided.rules
@@ -406,7 +404,8 @@ def test_a_decided_matter_beside_current_power_through_one_doubtful_office_never
                 make("pardons", POTUS, X, relation_id="pardon", start="2024-06-01", end=pardoned, observed_at=obs)]
 
     day = dt.date(2025, 6, 1)
-    pending, decided = review_score(case(None), day, ("pres", "x")), review_score(case("2025-02-01"), day, ("pres", "x"))
+    pending = score_of(case(None), day, ("pres", "x"))
+    decided = score_of(case("2025-02-01"), day, ("pres", "x"))
     # observed: 0.2176 pending -> 0.3089 once the pardon is granted (it weighs 0.98): the office hop, shared by
     # both paths, is counted twice by union_strength (the decision factor is put on the first hop's key)
     assert decided.score <= pending.score, (pending.score, decided.score)

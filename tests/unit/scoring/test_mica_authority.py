@@ -26,7 +26,8 @@ def engine_on(day: dt.date, make, authority: tuple, firm: str, register: bool = 
     authority (since 2024), his spouse, and her 30% of the firm."""
     engine = Engine(as_of=day)
     firm_ref = (firm, "Company", "the firm", ())
-    engine.apply_many([*(imported(path)[0] if register else []), make("control", OFFICIAL, authority, start="2024-01-01"),
+    engine.apply_many([*(imported(path)[0] if register else []),
+                       make("control", OFFICIAL, authority, start="2024-01-01"),
                        make("family", OFFICIAL, SPOUSE, relationship="spouse"),
                        make("ownership", SPOUSE, firm_ref, percentage=30.0)])
     return engine
