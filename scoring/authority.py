@@ -293,24 +293,24 @@ def _decision_note(factor: float) -> str:
     return f"a matter decided in his time: it weighs {counts:.2f}, fading from the decision over the exposure horizon"
 
 
+def _ended(paths: list[Path], ended_rec, named, hop_decay: float) -> tuple[tuple[dt.date, float, str], ...]:
+    """(end, power, name) of each ended relation the paths run through (`ended_rec` of a path, `named` of the
+    relation), in the order of their ends: the clocks `cooling_off.late_ties` times ties against."""
+    by_rec: dict[Relation, list[Path]] = {}
+    for path in paths:
+        by_rec.setdefault(ended_rec(path), []).append(path)
+    return tuple(sorted((rec.end, union_strength(group, hop_decay), named(rec)) for rec, group in by_rec.items()))
+
+
 def _decisions(decided: list[Path], hop_decay: float) -> tuple[tuple[dt.date, float, str], ...]:
-    """(decided on, power, relation id) of each matter the decided paths run through, in the order of the
-    decisions (`ActorAuthority.decisions`)."""
-    by_matter: dict[Relation, list[Path]] = {}
-    for path in decided:
-        by_matter.setdefault(authority_hop(path).rec, []).append(path)
-    return tuple(sorted((matter.end, union_strength(paths, hop_decay), matter.relation_id)
-                        for matter, paths in by_matter.items()))
+    """(end, power, relation id) of each matter the decided paths run through (`ActorAuthority.decisions`)."""
+    return _ended(decided, lambda path: authority_hop(path).rec, lambda matter: matter.relation_id, hop_decay)
 
 
 def _offices_left(former: list[Path], hop_decay: float) -> tuple[tuple[dt.date, float, str], ...]:
     """(end, power, office) of each office the former paths run through (their first hop: `reach` takes a left
-    office only there), in the order of their ends."""
-    by_office: dict[Relation, list[Path]] = {}
-    for path in former:
-        by_office.setdefault(path.hops[0].rec, []).append(path)
-    return tuple(sorted((office.end, union_strength(paths, hop_decay), office.target)
-                        for office, paths in by_office.items()))
+    office only there)."""
+    return _ended(former, lambda path: path.hops[0].rec, lambda office: office.target, hop_decay)
 
 
 def _steered_from_offices_left(former: list[Path]) -> dict[str, tuple[Chain, ...]]:
