@@ -93,6 +93,9 @@ class RelationSpec:
     - awarded: for an authority relation, the decision is its start (a contract awarded), not its end (a pardon
       granted, a case dismissed, a monitorship lifted): whose decided matter it is (`scoring.authority`) is read
       from that day.
+    - sized: for an authority relation, the power it gives over the target is as large as the sum it states (a
+      contract's value): the ones one body gave one party weigh by what they add up to (`scoring.authority`). An
+      award of $200 and one of $500M are not the same power over the firm that won it.
     - one_off: a transfer made on a date (its `start_date`), not a state that holds from it: one sum paid on two
       dates is two payments, not one payment stated twice, and the payments between two parties add up
       (`scoring.payments`).
@@ -115,6 +118,7 @@ class RelationSpec:
     resolution: bool = False
     one_off: bool = False
     awarded: bool = False
+    sized: bool = False
 
     @property
     def ftm_native(self) -> bool:
@@ -179,7 +183,7 @@ RELATIONS: dict[RelationType, RelationSpec] = {spec.type: spec for spec in [
     _ours(RelationType.PARDONS, "source holds (or has used) the power to pardon target",
           AUTHORITY_HOLDERS, PEOPLE | ORGANIZATIONS, authority=True),
     _ours(RelationType.AWARDS_CONTRACT, "source awards public contracts, licences or grants to target",
-          AUTHORITY_HOLDERS, PARTIES, properties=_MONEY | {"role"}, authority=True, awarded=True),
+          AUTHORITY_HOLDERS, PARTIES, properties=_MONEY | {"role"}, authority=True, awarded=True, sized=True),
     RelationSpec(RelationType.SAME_AS, "source and target are the same entity (judgement in status: confirmed "
                  "merges them, denied keeps them apart, proposed and in_discussion are suggestions)",
                  "Similar", "candidate", "match", PARTIES, PARTIES,

@@ -52,13 +52,14 @@ from scoring.paths import (
     chain_nodes,
     chain_strength,
     command_strength,
+    format_amount,
     ranked,
     reverse_chain,
 )
 from scoring.records import pickled_as_values
 from scoring.search import SearchContext
 from scoring.semantics import (AUTHORITY_TYPES, AWARDED_TYPES, IN, OFFICE_TYPES, OUT, RELAY_TYPES, SEAT_TYPES,
-                               Layer)
+                               SIZED_TYPES, Layer)
 
 
 @pickled_as_values
@@ -170,6 +171,9 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
     decided: list[Path] = []
     time = ctx.strength.time
     interests: dict[tuple, frozenset[int]] = {}  # (target, office or None) -> ids of its chains that carry it
+    by_kind = {AUTHORITY: current, FORMER_AUTHORITY: former, DECIDED_AUTHORITY: decided}
+    # (kind, body, target, the office he reaches the body through) -> (the paths of its awards, the awards)
+    awards: dict[tuple, tuple[list[Path], dict[Relation, None]]] = {}
     graph = ctx.graph
     for target in sorted(targets):
         steering = graph.adjacency(target, Layer.AUTHORITY, IN)  # most targets have no authority relation at all
@@ -222,13 +226,19 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
                         if len(set(nodes)) != len(nodes):
                             continue
                         strength = chain_strength(hops, ctx.hop_decay) * (1.0 if matter else factor)
-                        if kind is AUTHORITY:
-                            current.append(Path(AUTHORITY, actor_reach.actor, hops, strength))
-                        elif kind is FORMER_AUTHORITY:
-                            former.append(Path(FORMER_AUTHORITY, actor_reach.actor, hops, strength))
+                        path = Path(kind, actor_reach.actor, hops, strength,
+                                    _decision_note(factor) if matter else None)
+                        if rec.type in SIZED_TYPES:
+                            # weighed once all the awards of its body, party and office are known
+                            group = awards.setdefault(
+                                (kind, source_node, target, source.chain[0].rec.relation_id if source.chain else ""),
+                                ([], {}))
+                            group[0].append(path)
+                            group[1][rec] = None
                         else:
-                            decided.append(Path(DECIDED_AUTHORITY, actor_reach.actor, hops, strength,
-                                                _decision_note(factor)))
+                            by_kind[kind].append(path)
+    for group, (paths, awarded) in awards.items():
+        by_kind[group[0]].extend(_sized(paths, awarded, group, ctx))
     if current and decided:
         # beside power he holds over the counterparty now, a matter he decided adds to that power as it did while
         # pending, fading: one power, under the current rules (a review: a second rule on the same tie raised the
@@ -253,6 +263,37 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
                           decided=tuple(decided[:keep]),
                           decided_power=union_strength(decided, ctx.hop_decay),
                           decisions=_decisions(decided, ctx.hop_decay))
+
+
+def _sized(paths: list[Path], awarded: dict[Relation, None], group: tuple, ctx: SearchContext) -> list[Path]:
+    """The paths of the awards one body gave one party (`SIZED_TYPES`), reached through one office, weighed by what
+    the awards add up to, on the scale payments are weighed on (`ScoringConfig.usd_strength`). The size is one
+    factor the paths share (`Path.shared_factor`), counted once: weighed one by one, twenty contracts of $10,000
+    would add up by noisy-OR to more power than one of $200,000. Where an award states no sum, or one in a currency
+    without a rate, it may be any size, and the awards weigh in full, as every award did before sizes counted."""
+    config = ctx.config
+    dollars = []
+    for rec in awarded:
+        usd = config.in_usd(rec.amount, rec.currency)
+        if usd is None:
+            return paths
+        dollars.append(usd)
+    total = math.fsum(dollars)
+    size = config.usd_strength(total)
+    if size >= 1.0:
+        return paths
+    currencies = {rec.currency for rec in awarded}
+    if len(currencies) == 1:
+        worth = format_amount(math.fsum(rec.amount for rec in awarded), currencies.pop())
+    else:
+        worth = f"{format_amount(total, 'USD')} at the configured rates"
+    shown = math.floor(size * 100) / 100  # never "1.00" for less
+    note = f"{'a contract' if len(awarded) == 1 else f'{len(awarded)} contracts'} worth {worth}" \
+        f"{'' if len(awarded) == 1 else ' in all'}: the award weighs {shown:.2f} by its size"
+    kind, body, target, office = group
+    key = (f"\x00awards\x00{kind}\x00{body}\x00{target}\x00{office}", "", True, size)
+    return [Path(path.kind, path.start, path.hops, path.strength * size,
+                 f"{path.note}; {note}" if path.note else note, (key, size)) for path in paths]
 
 
 def _decided_on(rec: Relation) -> dt.date:

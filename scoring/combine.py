@@ -59,6 +59,11 @@ def union_strength(paths: Sequence[Path], hop_decay: float) -> float:
         # path from that office shares (a review: two chains of stakes under one former office counted it twice).
         # Rounded in the key only, so that float noise between paths never makes one office two.
         extra = path.strength / product
+        shared = path.shared_factor
+        if shared is not None:
+            # a factor other paths share (the size of what one body awarded one party): one more relation of the
+            # path, the same in each of them, and not part of its first hop's weight
+            extra /= shared[1]
         if abs(extra - 1.0) > 1e-9:
             hop_weights[0] *= extra
         relations = []
@@ -66,6 +71,9 @@ def union_strength(paths: Sequence[Path], hop_decay: float) -> float:
             key = (hop.rec.relation_id, hop.rec.event_id, hop.forward, round(weight, 12) if number == 0 else weight)
             weights.setdefault(key, weight)
             relations.append(key)
+        if shared is not None:
+            weights.setdefault(shared[0], shared[1])
+            relations.append(shared[0])
         terms.append((frozenset(relations), path.strength))
     counts = Counter(key for relations, _ in terms for key in relations)
     if all(count == 1 for count in counts.values()):

@@ -29,7 +29,8 @@ from schemas.outputs import Band, Evidence, ExplanationPath, PathEdge, PathKind,
 from schemas.vocabulary import RELATIONS, RelationSpec, RelationType, Status
 from scoring.config import ScoringConfig
 from scoring.graph import Relation, StatedFact, offset_text
-from scoring.paths import AUTHORITY, DECIDED_AUTHORITY, FORMER_AUTHORITY, FormerHop, Hop, Path, SummedHop, percent_text
+from scoring.paths import (AUTHORITY, DECIDED_AUTHORITY, FORMER_AUTHORITY, FormerHop, Hop, Path, SummedHop,
+                           format_amount, percent_text)
 from scoring.rules import Assessment
 from scoring.semantics import ONE_OFF_TYPES, SEAT_TYPES, STAKE_TYPES, SYMMETRIC_TYPES
 from scoring.strength import Strength
@@ -423,15 +424,3 @@ def restates(relation_type: RelationType, word: str) -> bool:
     """Whether a role says nothing but what the relation's type says ("owner of" on an ownership)."""
     words = {w for w in "".join(c if c.isalnum() else " " for c in word.lower()).split() if w not in _STOP_WORDS}
     return bool(words) and words <= _RESTATING[relation_type]
-
-
-def format_amount(amount: float, currency: str | None) -> str:
-    """An amount in four significant digits, in the largest unit it reaches once rounded: 999,999 reads "1M",
-    not "1000k" (a review)."""
-    text = f"{amount:.4g}"
-    for size, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
-        if float(f"{amount:.4g}") >= size:
-            shown = f"{amount / size:.4g}"
-            text = f"{shown}{suffix}" if "e" not in shown else f"{amount / size:.0f}{suffix}"
-            break
-    return f"{text} {currency}" if currency else text

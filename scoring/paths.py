@@ -26,6 +26,18 @@ def percent_text(share: float, bound: bool = False) -> str:
     return f"{kept:.{decimals}f}".rstrip("0").rstrip(".") if decimals else f"{kept:.0f}"
 
 
+def format_amount(amount: float, currency: str | None) -> str:
+    """An amount in four significant digits, in the largest unit it reaches once rounded: 999,999 reads "1M",
+    not "1000k" (a review)."""
+    text = f"{amount:.4g}"
+    for size, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
+        if float(f"{amount:.4g}") >= size:
+            shown = f"{amount / size:.4g}"
+            text = f"{shown}{suffix}" if "e" not in shown else f"{amount / size:.0f}{suffix}"
+            break
+    return f"{text} {currency}" if currency else text
+
+
 @pickled_as_values
 class Hop:
     """One relation of a path, walked with or against its direction, with the hop's weight.
@@ -232,6 +244,10 @@ class Path:
     hops: Chain
     strength: float
     note: str | None = None  # shown after the path's text (e.g. a stake the related parties hold together)
+    # (key, weight) of a factor of `strength` beyond its hops that other paths may share, which
+    # `combine.union_strength` counts once: the size of what one body awarded one party (`scoring.authority`),
+    # which each of the awards between them carries
+    shared_factor: tuple[tuple, float] | None = None
 
     @property
     def end(self) -> str:
