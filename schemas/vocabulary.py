@@ -94,8 +94,8 @@ class RelationSpec:
       granted, a case dismissed, a monitorship lifted): whose decided matter it is (`scoring.authority`) is read
       from that day.
     - sized: for an authority relation, the power it gives over the target is as large as the sum it states (a
-      contract's value): the ones one body gave one party weigh by what they add up to (`scoring.authority`). An
-      award of $200 and one of $500M are not the same power over the firm that won it.
+      contract's value): the ones that reach one counterparty weigh by what they add up to (`scoring.authority`).
+      An award of $200 and one of $500M are not the same power over the firm that won it.
     - one_off: a transfer made on a date (its `start_date`), not a state that holds from it: one sum paid on two
       dates is two payments, not one payment stated twice, and the payments between two parties add up
       (`scoring.payments`).

@@ -171,9 +171,6 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
     decided: list[Path] = []
     time = ctx.strength.time
     interests: dict[tuple, frozenset[int]] = {}  # (target, office or None) -> ids of its chains that carry it
-    by_kind = {AUTHORITY: current, FORMER_AUTHORITY: former, DECIDED_AUTHORITY: decided}
-    # (kind, body, target, the office he reaches the body through) -> (the paths of its awards, the awards)
-    awards: dict[tuple, tuple[list[Path], dict[Relation, None]]] = {}
     graph = ctx.graph
     for target in sorted(targets):
         steering = graph.adjacency(target, Layer.AUTHORITY, IN)  # most targets have no authority relation at all
@@ -226,19 +223,13 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
                         if len(set(nodes)) != len(nodes):
                             continue
                         strength = chain_strength(hops, ctx.hop_decay) * (1.0 if matter else factor)
-                        path = Path(kind, actor_reach.actor, hops, strength,
-                                    _decision_note(factor) if matter else None)
-                        if rec.type in SIZED_TYPES:
-                            # weighed once all the awards of its body, party and office are known
-                            group = awards.setdefault(
-                                (kind, source_node, target, source.chain[0].rec.relation_id if source.chain else ""),
-                                ([], {}))
-                            group[0].append(path)
-                            group[1][rec] = None
+                        if kind is AUTHORITY:
+                            current.append(Path(AUTHORITY, actor_reach.actor, hops, strength))
+                        elif kind is FORMER_AUTHORITY:
+                            former.append(Path(FORMER_AUTHORITY, actor_reach.actor, hops, strength))
                         else:
-                            by_kind[kind].append(path)
-    for group, (paths, awarded) in awards.items():
-        by_kind[group[0]].extend(_sized(paths, awarded, group, ctx))
+                            decided.append(Path(DECIDED_AUTHORITY, actor_reach.actor, hops, strength,
+                                                _decision_note(factor)))
     if current and decided:
         # beside power he holds over the counterparty now, a matter he decided adds to that power as it did while
         # pending, fading: one power, under the current rules (a review: a second rule on the same tie raised the
@@ -253,6 +244,10 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
         # the revolving door's lobbying, wherever a weaker current relation stood beside them.)
         held = {authority_hop(path).rec.relation_id for path in (*current, *decided)}
         former = [path for path in former if authority_hop(path).rec.relation_id not in held]
+    # the awards' size, once each list is what it counts: a run-out contract beside running ones, one reached
+    # through two offices, or one a current path took from the revolving door is one award of one total
+    current, former, decided = (_sized(paths, kind, ctx) for paths, kind in
+                                ((current, AUTHORITY), (former, FORMER_AUTHORITY), (decided, DECIDED_AUTHORITY)))
     keep = cfg.authority.max_paths
     current, former, decided = ranked(current), ranked(former), ranked(decided)
     return ActorAuthority(current=tuple(current[:keep]), former=tuple(former[:keep]),
@@ -265,35 +260,44 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
                           decisions=_decisions(decided, ctx.hop_decay))
 
 
-def _sized(paths: list[Path], awarded: dict[Relation, None], group: tuple, ctx: SearchContext) -> list[Path]:
-    """The paths of the awards one body gave one party (`SIZED_TYPES`), reached through one office, weighed by what
-    the awards add up to, on the scale payments are weighed on (`ScoringConfig.usd_strength`). The size is one
-    factor the paths share (`Path.shared_factor`), counted once: weighed one by one, twenty contracts of $10,000
-    would add up by noisy-OR to more power than one of $200,000. Where an award states no sum, or one in a currency
-    without a rate, it may be any size, and the awards weigh in full, as every award did before sizes counted."""
+def _sized(paths: list[Path], kind: str, ctx: SearchContext) -> list[Path]:
+    """The paths through awards that state their sum (`SIZED_TYPES`) weighed by what those awards add up to, on the
+    scale payments are weighed on (`ScoringConfig.usd_strength`): the contracts his power gave the counterparty and
+    the firms it owns, each counted once however many paths reach it. The size is one factor the paths share
+    (`Path.shared_factor`), counted once by `combine.union_strength`: weighed one by one, twenty contracts of
+    $10,000 would add up by noisy-OR to more power than one of $200,000. An award that states no sum, or one in a
+    currency without a rate, may be any size: its paths weigh in full, as every award did before sizes counted."""
     config = ctx.config
-    dollars = []
-    for rec in awarded:
-        usd = config.in_usd(rec.amount, rec.currency)
-        if usd is None:
-            return paths
-        dollars.append(usd)
-    total = math.fsum(dollars)
+    dollars: dict[Relation, float] = {}
+    sized: set[int] = set()
+    for path in paths:
+        rec = authority_hop(path).rec
+        if rec.type in SIZED_TYPES:
+            usd = config.in_usd(rec.amount, rec.currency)
+            if usd is not None:
+                dollars[rec] = usd
+                sized.add(id(path))
+    if not sized:
+        return paths
+    total = math.fsum(dollars.values())
     size = config.usd_strength(total)
     if size >= 1.0:
         return paths
+    if size <= 0.0:  # (a floor strength of 0: awards at the floor give no power)
+        return [path for path in paths if id(path) not in sized]
+    awarded = list(dollars)
     currencies = {rec.currency for rec in awarded}
     if len(currencies) == 1:
         worth = format_amount(math.fsum(rec.amount for rec in awarded), currencies.pop())
     else:
         worth = f"{format_amount(total, 'USD')} at the configured rates"
-    shown = math.floor(size * 100) / 100  # never "1.00" for less
-    note = f"{'a contract' if len(awarded) == 1 else f'{len(awarded)} contracts'} worth {worth}" \
-        f"{'' if len(awarded) == 1 else ' in all'}: the award weighs {shown:.2f} by its size"
-    kind, body, target, office = group
-    key = (f"\x00awards\x00{kind}\x00{body}\x00{target}\x00{office}", "", True, size)
+    shown = math.floor(size * 100 + 1e-9) / 100  # never "1.00" for less
+    note = f"a contract worth {worth}: the award weighs {shown:.2f} by its size" if len(awarded) == 1 else \
+        f"{len(awarded)} contracts worth {worth} in all: the awards weigh {shown:.2f} by their size"
+    key = (f"\x00awards\x00{kind}", "", True, size)
     return [Path(path.kind, path.start, path.hops, path.strength * size,
-                 f"{path.note}; {note}" if path.note else note, (key, size)) for path in paths]
+                 f"{path.note}; {note}" if path.note else note, (key, size)) if id(path) in sized else path
+            for path in paths]
 
 
 def _decided_on(rec: Relation) -> dt.date:

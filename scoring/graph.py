@@ -40,8 +40,7 @@ import networkx as nx
 from schemas.events import EntityRef, Op, RelationProperties, RelationshipEvent
 from schemas.vocabulary import EntitySchema, RelationType, Status
 from scoring.records import pickled_as_values
-from scoring.semantics import (DATED_FACT_TYPES, LABELLED_BY, LAYER_OF, MONEY_TYPES, STAKE_TYPES, SYMMETRIC_TYPES,
-                               Layer)
+from scoring.semantics import LABELLED_BY, LAYER_OF, MONEY_TYPES, ONE_OFF_TYPES, STAKE_TYPES, SYMMETRIC_TYPES, Layer
 from scoring.sources import article_key, relays_among
 
 Version = tuple[dt.datetime, str]
@@ -298,13 +297,11 @@ def fact_key(rec: Relation) -> FactKey:
     a symmetric type (`facts_of` decides which do, by validity and, for money, by amount). A payment (a type that
     is `one_off`) is made on its date: its key holds the date too, since one sum paid on two dates is two payments
     (a review: 24 monthly payments of 10,000 stated from their dates on overlapped, and made one payment of 10,000).
-    So is a contract awarded (`awarded`): twenty contracts of 10,000 a ministry awarded one firm in a month, each
-    running on, were one contract of 10,000. Statements of one without a date are one key of their own: they cannot
-    say which dated payment or award they mean."""
+    Statements of it without a date are one key of their own: they cannot say which dated payment they mean."""
     a, b = rec.source, rec.target
     if rec.type in SYMMETRIC_TYPES and b < a:
         a, b = b, a
-    if rec.type in DATED_FACT_TYPES:
+    if rec.type in ONE_OFF_TYPES:
         return rec.type, a, b, rec.start
     return rec.type, a, b
 
@@ -1156,7 +1153,7 @@ class TemporalGraph:
             held = out.get(u, _EMPTY).get(v)
             if held is not None:
                 # an edge u -> v holds relations from u to v only: of those, the key's are the ones of its type (and
-                # of a payment or an award, its date: each of the key's statements starts on it, so its fact does)
+                # of a payment, its date: each of the key's statements starts on it, so its fact does)
                 if len(key) == 3:
                     found.extend([rec for rec in records(held) if rec.type is relation_type])
                 else:

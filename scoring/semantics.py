@@ -85,8 +85,6 @@ MONEY_TYPES = _types(takes_amount)
 ONE_OFF_TYPES = _types(lambda s: s.one_off)  # a transfer made on its date: a payment
 AWARDED_TYPES = _types(lambda s: s.awarded)  # authority decided when it began: a contract awarded
 SIZED_TYPES = _types(lambda s: s.sized)  # authority as large as the sums stated: contracts by their value
-# a fact made on its start date (a payment paid, a contract awarded): one made on two dates is two facts
-DATED_FACT_TYPES = ONE_OFF_TYPES | AWARDED_TYPES
 CLOSENESS_TYPES = _types(lambda s: s.closeness)
 INFLUENCE_TYPES = _types(is_influence)
 TIE_TYPES = _types(lambda s: s.commercial and not is_influence(s))
