@@ -3,9 +3,9 @@ explain it. A new rule is one declaration here plus, if it reads a new kind of p
 `rules.tie_paths`. docs/scoring.md's rule table is `rule_table()` (a test keeps them equal).
 
 How a rule combines:
-- PRIMARY: weight x authority x tie, where authority is what the actor's authority paths of the rule's `authority`
-  kind add up to and tie what the paths of the kinds it `consumes` add up to, each relation counted once however
-  many paths share it (`combine.union_strength`; both are needed: the product is their conjunction).
+- PRIMARY: weight x authority x tie, where authority is the noisy-OR of the actor's authority paths of the rule's
+  `authority` kind and tie the noisy-OR of the paths of the kinds it `consumes` (both are needed: the product is
+  their conjunction).
 - AGGRAVATING: weight x authority x tie x the primary rules' tie, and only next to a fired primary rule (with
   `lobby_requires_primary`; without it, weight x authority x tie on its own): it cannot make a conflict, it makes
   one worse, and no more than the authority it needs allows (lobbying an official who holds no power, or a faint

@@ -23,9 +23,8 @@ group (`scoring.group`):
 - COI-DECIDED-LOBBY: the decided matter's lobbying: the counterparty's group lobbied the actor or what he steers.
   Aggravating, as COI-LOBBY, on the decided matter's power (lobbying that sought the decision; not timed).
 
-Score: a path's strength is the product of its hop weights times `hop_decay` per hop after the first. The paths a
-rule reads combine as the probability that one of them holds, each relation counted once however many paths share
-it (`combine.union_strength`: noisy-OR, 1 - prod(1 - s), where they share none). A rule scores
+Score: a path's strength is the product of its hop weights times `hop_decay` per hop after the first. Paths of one
+kind combine by noisy-OR (1 - prod(1 - s)), each distinct relation-id sequence once. A rule scores
 weight x authority x tie (authority and tie are both needed: the product is their conjunction); the pair's score
 is the noisy-OR of its rules, rounded to `precision` places.
 """
@@ -38,7 +37,7 @@ from functools import partial
 from schemas.outputs import Band
 from schemas.vocabulary import RelationType
 from scoring.authority import ActorAuthority, authority_hop
-from scoring.combine import noisy_or, union_strength
+from scoring.combine import noisy_or
 from scoring.cooling_off import late_ties
 from scoring.exposure import ExposureSet
 from scoring.group import Group
@@ -292,21 +291,13 @@ def assess(actor: str, counterparty: str, authority: ActorAuthority, exposure: E
         if authority.decided_power > 0 else {}}
     for kind in _LOBBY_KINDS:
         by_kind[kind] = _once_per_lobbying(by_kind[kind], late[FORMER_AUTHORITY])
-    # the tie paths each rule reads: under the clocked rules, weighed by how soon each began
-    ties_of = {AUTHORITY: by_kind, **{clocked: {kind: [_timed(p, timed[id(p)][0]) if id(p) in timed else p
-                                                       for p in by_kind[kind]] for kind in TIE_KINDS}
-                                      if timed else by_kind for clocked, timed in late.items()}}
-    unions: dict[tuple, float] = {}
+    ties = {kind: noisy_or(p.strength for p in by_kind[kind]) for kind in TIE_KINDS}
+    ties_of = {AUTHORITY: ties, **{clocked: {kind: noisy_or(p.strength * timed.get(id(p), (1.0,))[0]
+                                                            for p in by_kind[kind]) for kind in TIE_KINDS}
+                                   if timed else ties for clocked, timed in late.items()}}
 
-    def tie(kinds, of) -> float:
-        # the probability that one of the paths holds, their shared relations counted once (`combine`): the son's
-        # one stake in a firm tied to the bank three ways is one stake, as one authority relation reached through
-        # several chains is one (a review: noisy-OR counted it once per path)
-        key = (kinds, id(of))
-        held = unions.get(key)
-        if held is None:
-            held = unions[key] = union_strength([p for kind in kinds for p in of[kind]], ctx.hop_decay)
-        return held
+    def tie(kinds, of=ties) -> float:
+        return noisy_or(of[kind] for kind in kinds)
 
     rule_scores = {rule.id: cfg.rule_weight(rule.id) * powers[rule.authority]
                    * tie(rule.consumes, ties_of[rule.authority])
@@ -393,14 +384,8 @@ def _once_per_lobbying(paths: list[Path], late: dict[int, tuple[float, str]]) ->
     return [path for path in paths if id(path) in kept]
 
 
-def _timed(path: Path, factor: float) -> Path:
-    """The path as a clocked rule weighs it: its strength times how soon it began (`cooling_off.late_ties`)."""
-    return Path(path.kind, path.start, path.hops, path.strength * factor, path.note, path.shared_factor)
-
-
 def _noted(path: Path, note: str) -> Path:
-    return Path(path.kind, path.start, path.hops, path.strength, f"{path.note}; {note}" if path.note else note,
-                path.shared_factor)
+    return Path(path.kind, path.start, path.hops, path.strength, f"{path.note}; {note}" if path.note else note)
 
 
 def _shown_authority(pools: list, limit: int, counterparty: str) -> tuple[Path, ...]:
