@@ -287,13 +287,14 @@ def _sized(paths: list[Path], kind: str, ctx: SearchContext) -> list[Path]:
         return [path for path in paths if id(path) not in sized]
     awarded = list(dollars)
     currencies = {rec.currency for rec in awarded}
+    in_all = "" if len(awarded) == 1 else " in all"
     if len(currencies) == 1:
-        worth = format_amount(math.fsum(rec.amount for rec in awarded), currencies.pop())
+        worth = f"{format_amount(math.fsum(rec.amount for rec in awarded), currencies.pop())}{in_all}"
     else:
-        worth = f"{format_amount(total, 'USD')} at the configured rates"
+        worth = f"{format_amount(total, 'USD')}{in_all} at the configured rates"
     shown = math.floor(size * 100 + 1e-9) / 100  # never "1.00" for less
     note = f"a contract worth {worth}: the award weighs {shown:.2f} by its size" if len(awarded) == 1 else \
-        f"{len(awarded)} contracts worth {worth} in all: the awards weigh {shown:.2f} by their size"
+        f"{len(awarded)} contracts worth {worth}: the awards weigh {shown:.2f} by their size"
     key = (f"\x00awards\x00{kind}", "", True, size)
     return [Path(path.kind, path.start, path.hops, path.strength * size,
                  f"{path.note}; {note}" if path.note else note, (key, size)) if id(path) in sized else path

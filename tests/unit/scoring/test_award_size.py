@@ -99,7 +99,7 @@ def test_an_award_without_a_sum_weighs_in_full_beside_the_sized_ones(make):
 def test_sums_in_different_currencies_add_up_at_the_configured_rates(make):
     euros = score(case(make, {"amount": 100_000, "currency": "EUR"}, {"amount": 100_000, "currency": "USD"}))
     path = next(path for path in euros.authority_paths if "by their size" in path.text)
-    assert "2 contracts worth " in path.text and " USD at the configured rates in all" in path.text
+    assert "2 contracts worth " in path.text and " USD in all at the configured rates: the awards weigh" in path.text
     assert score(case(make, {"amount": 200_000, "currency": "USD"})).score < euros.score < \
         score(case(make, {"amount": 100_000_000, "currency": "USD"})).score
 
