@@ -279,25 +279,22 @@ def _sized(paths: list[Path], kind: str, ctx: SearchContext) -> list[Path]:
                 sized.add(id(path))
     if not sized:
         return paths
-    # (a fact of one sum may stand for several awards of it: `Strength.contracts`)
-    contracts = {rec: ctx.strength.contracts(rec) for rec in dollars}
-    total = math.fsum(usd * contracts[rec] for rec, usd in dollars.items())
+    total = math.fsum(dollars.values())
     size = config.usd_strength(total)
     if size >= 1.0:
         return paths
     if size <= 0.0:  # (a floor strength of 0: awards at the floor give no power)
         return [path for path in paths if id(path) not in sized]
     awarded = list(dollars)
-    count = sum(contracts.values())
     currencies = {rec.currency for rec in awarded}
-    in_all = "" if count == 1 else " in all"
+    in_all = "" if len(awarded) == 1 else " in all"
     if len(currencies) == 1:
-        worth = f"{format_amount(math.fsum(rec.amount * contracts[rec] for rec in awarded), currencies.pop())}{in_all}"
+        worth = f"{format_amount(math.fsum(rec.amount for rec in awarded), currencies.pop())}{in_all}"
     else:
         worth = f"{format_amount(total, 'USD')}{in_all} at the configured rates"
     shown = math.floor(size * 100 + 1e-9) / 100  # never "1.00" for less
-    note = f"a contract worth {worth}: the award weighs {shown:.2f} by its size" if count == 1 else \
-        f"{count} contracts worth {worth}: the awards weigh {shown:.2f} by their size"
+    note = f"a contract worth {worth}: the award weighs {shown:.2f} by its size" if len(awarded) == 1 else \
+        f"{len(awarded)} contracts worth {worth}: the awards weigh {shown:.2f} by their size"
     key = (f"\x00awards\x00{kind}", "", True, size)
     return [Path(path.kind, path.start, path.hops, path.strength * size,
                  f"{path.note}; {note}" if path.note else note, (key, size)) if id(path) in sized else path

@@ -39,7 +39,7 @@ class Strength:
     record), so what is computed from one record on this date can be remembered for as long as this object lives
     (the engine keeps one for the duration of a refresh)."""
 
-    __slots__ = ("config", "day", "time", "_status", "_type_weight", "_hops", "_counted_values", "_contracts")
+    __slots__ = ("config", "day", "time", "_status", "_type_weight", "_hops", "_counted_values")
 
     def __init__(self, config: ScoringConfig, day: dt.date, time: TimeModel | None = None):
         self.config = config
@@ -50,7 +50,6 @@ class Strength:
         self._hops: dict[Relation, tuple] = {}  # record (by identity) -> `holding_hop` of it
         # a fact stated several times (by identity) -> the values of its publishers that count (`_counted`)
         self._counted_values: dict[Relation, list[float]] = {}
-        self._contracts: dict[Relation, int] = {}  # a fact of one sum stated several times (by identity) -> `contracts`
 
     def holding_hop(self, rec: Relation) -> tuple[float, float, bool, Hop] | None:
         """(`reach` weight, stake, assumed, the hop) of a hop of an ownership or control chain (`ownership._walk`);
@@ -129,27 +128,6 @@ class Strength:
             return list(by_publisher)
         relaying = rec.relaying if type(rec) is StatedFact else of_statements(rec.statements)
         return independent(by_publisher, relaying)
-
-    def contracts(self, rec: Relation) -> int:
-        """How many awards of its sum a fact stands for: statements of one sum whose dates overlap are one fact, one
-        contract stated several times (a register dates it by its award, an outlet by its signature); but the
-        statements one publisher makes of that sum on different days, under different ids, are contracts of their own
-        (a register's twenty awards of $10,000, running at once). The most any one publisher states, at least one:
-        an extractor restating a fact under a new id on every run states it on the same day. Remembered per fact, as
-        `_counted` is: a fact stated thousands of times is read once a refresh."""
-        if rec.statements is None or rec.amount is None:
-            return 1
-        count = self._contracts.get(rec)
-        if count is None:
-            days: dict[str, set] = {}
-            for statement in rec.statements:
-                if statement.start is not None and statement.amount is not None:
-                    days.setdefault(statement.citation.source, set()).add(statement.start)
-            count = max(map(len, days.values()), default=1) or 1
-            if len(self._contracts) >= _MEMO_LIMIT:
-                self._contracts.clear()
-            self._contracts[rec] = count
-        return count
 
     def type_weight(self, rec: Relation) -> float:
         return self._type_weight.get(rec.type, 1.0)

@@ -78,30 +78,6 @@ def test_a_contract_another_source_dates_otherwise_is_one_contract(make):
     assert "2 sources" in path.text and "(a contract worth 2M USD: the award weighs" in path.text
 
 
-def test_a_registers_awards_of_one_sum_on_different_days_are_different_contracts(make):
-    """Twenty awards of exactly $10,000 a register states on twenty days, all running: one fact (their dates overlap,
-    as a contract two sources date otherwise does), but twenty contracts, weighed as $200,000 (an analyst: as one
-    contract of $10,000, 0.204 where the total scores 0.375). Twenty sources stating it the same day, or one
-    extractor restating it under a new id on every run, are one contract."""
-    def awards(days, publishers=1):
-        events = case(make)
-        for number in range(20):
-            events.append(make("awards_contract", MINISTRY, BUILDER, relation_id=f"award-{number}", amount=10_000,
-                               currency="USD", start=f"2024-01-{1 + number % days:02d}",
-                               publisher=f"Outlet {number % publishers}"))
-        return events
-    twenty = score(awards(days=20))
-    assert twenty.score == pytest.approx(score(case(make, {"amount": 200_000, "currency": "USD"})).score)
-    (path,) = twenty.authority_paths
-    assert "(20 contracts worth 200k USD in all: the awards weigh 0.51 by their size)" in path.text
-    one = score(case(make, {"amount": 10_000, "currency": "USD"})).score
-    assert score(awards(days=1)).score == pytest.approx(one)  # restated under new ids, the same day
-    assert score(awards(days=1, publishers=20)).score >= one  # twenty sources, one day: corroborated, one contract
-    assert "a contract worth 10k USD" in score(awards(days=1, publishers=20)).authority_paths[0].text
-    # five publishers, each dating its statements of it on its own four days: four contracts at most
-    assert "4 contracts worth 40k USD" in score(awards(days=4, publishers=5)).authority_paths[0].text
-
-
 def test_an_award_without_a_sum_weighs_in_full_beside_the_sized_ones(make):
     """A sum not stated may be any: that award's paths weigh in full, and the awards with sums by what they add up
     to (a review: one award without a sum put every other award back to full weight, unexplained)."""
