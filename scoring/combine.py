@@ -61,8 +61,8 @@ def union_strength(paths: Sequence[Path], hop_decay: float) -> float:
         extra = path.strength / product
         shared = path.shared_factor
         if shared is not None:
-            # a factor other paths share (the size of what one body awarded one party): one more relation of the
-            # path, the same in each of them, and not part of its first hop's weight
+            # a factor other paths share (the size of a pair's awards: `authority._sized`): one more relation of
+            # the path, the same in each of them, and not part of its first hop's weight
             extra /= shared[1]
         if abs(extra - 1.0) > 1e-9:
             hop_weights[0] *= extra

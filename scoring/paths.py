@@ -245,8 +245,8 @@ class Path:
     strength: float
     note: str | None = None  # shown after the path's text (e.g. a stake the related parties hold together)
     # (key, weight) of a factor of `strength` beyond its hops that other paths may share, which
-    # `combine.union_strength` counts once: the size of what one body awarded one party (`scoring.authority`),
-    # which each of the awards between them carries
+    # `combine.union_strength` counts once: the size of the awards among one kind of a pair's authority paths
+    # (`authority._sized`), which each of those paths carries
     shared_factor: tuple[tuple, float] | None = None
 
     @property
