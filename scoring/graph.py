@@ -220,14 +220,6 @@ def naming(ref, version: Version) -> tuple[bool, Version]:
     return ref.name != ref.id, version
 
 
-def topics_ranking(topics, version: Version) -> tuple[bool, Version]:
-    """Which of two references of one entity its topics follow: the newer of those stating any. A reference
-    without topics (a filing, a notice, a payment naming a ministry or a minister its source does not classify)
-    says nothing of them: it neither clears the topics a register gave, nor, arriving first, keeps an older
-    register's from showing. A total order, as `naming` is."""
-    return bool(topics), version
-
-
 def _guaranteed(props: RelationProperties) -> float | None:
     """The percentage a relation's stake is counted at, None for one assumed (`Strength.stake`). A range from 0
     (`percentage` 0 below a `percentage_max`: "0-10%", as the FtM export writes it) guarantees no stake, as the
@@ -990,9 +982,6 @@ class TemporalGraph:
         self._event_count = 0
         self._citations: dict[tuple[str, str, str], Citation] = {}
         self._topic_sets: dict[frozenset[str], frozenset[str]] = {}  # one object per distinct set of topics
-        # entity id -> the version of the reference its topics come from, where that is not the entity's own
-        # version (a newer reference stating none named it since: `topics_ranking`); most entities have none here
-        self._topics_versions: dict[str, Version] = {}
         # one object per distinct timestamp, date and currency code on relations
         self._shared_times: dict[dt.datetime, dt.datetime] = {}
         self._shared_dates: dict[dt.date, dt.date] = {}
@@ -1178,46 +1167,17 @@ class TemporalGraph:
         if entity is None:
             self._entities[ref.id] = Entity(ref, version, self._interned_topics(ref.topics))
             return True
-        if not self.prefer_named:  # behind the resolution layer: the newest reference sent wins, as sent
-            if version < entity.version:
-                return False
-            return self._take_reference(entity, ref, version, ref.topics)
-        named = naming(ref, version) >= naming(entity, entity.version)
-        topics_version = self._topics_versions.get(ref.id, entity.version)
-        # a reference stating no topics says nothing of them (a lobbying filing, a contract notice naming a
-        # ministry a register classifies): the topics are those of the newest reference stating any
-        # (`topics_ranking`), whatever the order the references arrive in
-        takes_topics = topics_ranking(ref.topics, version) > topics_ranking(entity.topics, topics_version)
-        if not named and not takes_topics:
+        if (naming(ref, version) < naming(entity, entity.version)) if self.prefer_named else version < entity.version:
             return False
-        if named:
-            changed = self._take_reference(entity, ref, version, ref.topics if takes_topics else entity.topics)
-        else:
-            changed = self._take_topics(entity, ref.topics)
-        if takes_topics:
-            topics_version = version
-        if entity.topics and topics_version != entity.version:
-            self._topics_versions[ref.id] = topics_version
-        else:
-            self._topics_versions.pop(ref.id, None)
-        return changed
-
-    def _take_reference(self, entity: Entity, ref: EntityRef, version: Version, topics) -> bool | str:
-        """Show `ref`'s name and schema, and `topics`: whether that changed anything, `_RECAST` where the schema or
-        the topics did (what decides a node's guard, its public power, an office's tier; a name decides none)."""
-        renamed, recast = entity.name != ref.name, entity.schema != ref.schema_
-        if renamed or recast:  # (an unchanged name keeps the string held: relations and indexes share it)
+        changed: bool | str = not entity.same_attributes(ref)
+        if changed:
+            if entity.schema != ref.schema_ or not (entity.topics == ref.topics
+                                                    or frozenset(entity.topics) == frozenset(ref.topics)):
+                changed = _RECAST
             entity.name, entity.schema = ref.name, ref.schema_
+            entity.topics = self._interned_topics(ref.topics)
         entity.observed_at, entity.event_id = version
-        if self._take_topics(entity, topics) or recast:
-            return _RECAST
-        return renamed
-
-    def _take_topics(self, entity: Entity, topics) -> bool | str:
-        if entity.topics == topics or frozenset(entity.topics) == frozenset(topics):
-            return False
-        entity.topics = self._interned_topics(topics)
-        return _RECAST
+        return changed
 
     def shared_time(self, moment: dt.datetime) -> dt.datetime:
         """The one object held for this timestamp: events bring their own copies, and bulk sources state most

@@ -6,15 +6,13 @@ judgement as the original `RelationshipEvent` the resolution layer keeps (retrac
 relation stays retracted), so that any later version re-applies them through its own resolution layer and engine
 and rescores everything under its own rules:
 
-    {"record": "header", "format": "coi-risk-portable-state", "format_version": 7, "clock": ..., "offsets": ...,
+    {"record": "header", "format": "coi-risk-portable-state", "format_version": 6, "clock": ..., "offsets": ...,
      "graph_version": ..., "last_records": {"0": [offset, append time in ms]}, ...}
                                                          # (streams.commands.snapshot: offsets from the snapshot)
     {"record": "event", "event": <RelationshipEvent>, "offset": "0:17"}   # in version order (observed_at, event_id)
     {"record": "events_seen", "event_ids": [...]}        # ids already applied (an event is applied once), chunked
     {"record": "entity", "entity_id": ..., "observed_at": ..., "event_id": ..., "ref": <EntityRef>}
                                                          # an id's newest reference, where no current event states it
-    {"record": "entity", ..., "topics_observed_at": ..., "topics_event_id": ...}
-                                                         # an id whose topics another reference stated (format 7)
     {"record": "entity", ..., "stand_in": true}          # what the newest judgement naming an id no relation names
                                                          # said of it (observed_at, event_id: that judgement's)
     {"record": "identifiers", "entity_id": ..., "identifiers": [...]}   # an id's identifiers, with the statement cited
@@ -31,12 +29,8 @@ merged on (a file whose alerts rest on such a merge imports with `rescore`). The
 version no longer current stated it. Since version 5 they also carry each judgement's stand-in: an id only judgements
 name shows what the newest judgement ever naming it said (a name, a kind), which may be a version since superseded;
 re-applied, the current judgements alone could give another kind, and merge otherwise. Version 4 files lose them.
-
-Since version 7 an entity record may also carry the version its topics come from (`topics_observed_at`,
-`topics_event_id`): a reference stating no topics of an id says nothing of them (`graph.topics_ranking`), so an id
-may show a newer reference's name beside an older one's topics, which the events re-applied may no longer hold. Such
-a record is written even where an event re-applied states the rest. Older files hold none: what they show of an id
-is one reference, its topics included.
+An entity record's topics are what the id showed; the import takes them again from the current events it re-applies
+(an id's topics are what its current statements state: `ResolvingEngine._restate_topics`), a stand-in's aside.
 
 The header's graph_version (format version 6) is the number of events the exporting engine had applied, which the
 scores it published carry: the import goes on counting from it, so that what a worker publishes after an import
@@ -83,10 +77,10 @@ from scoring.resolution import IDENTIFIER_KINDS, ResolvingEngine, content_digest
 from scoring.semantics import SYMMETRIC_TYPES
 
 FORMAT = "coi-risk-portable-state"
-FORMAT_VERSION = 7
+FORMAT_VERSION = 6
 # 2: without the end record; 3: without the identifiers records; 4: without the judgements' stand-ins; 5: without
 # the graph version
-READABLE_VERSIONS = (2, 3, 4, 5, 6, 7)
+READABLE_VERSIONS = (2, 3, 4, 5, 6)
 _EVENT_IDS_PER_LINE = 10_000
 
 
@@ -163,7 +157,7 @@ _HEADER_FIELDS = {"record", "format", "format_version", "clock", "relations", "a
 _FIELDS: dict[str, tuple[frozenset, frozenset]] = {kind: (frozenset(required), frozenset(optional)) for kind, (
     required, optional) in {
     "event": ({"event"}, {"offset"}),
-    "entity": ({"entity_id", "observed_at", "event_id", "ref"}, {"stand_in", "topics_observed_at", "topics_event_id"}),
+    "entity": ({"entity_id", "observed_at", "event_id", "ref"}, {"stand_in"}),
     "events_seen": ({"event_ids"}, ()),
     "identifiers": ({"entity_id", "identifiers"}, ()),
     "alert_pair": ({"actor_id", "counterparty_id", "case_id", "score"}, ()),
@@ -503,20 +497,6 @@ def _reference(record: dict[str, Any], number: int, version: int) -> dict[str, A
     if "stand_in" in record and ref.identifiers:
         raise PortableFormatError(f"line {number}: a stand-in with identifiers; a judgement's stand-in carries none "
                                   "(what a judgement says of its ends does not outlive it)")
-    topics_fields = record.keys() & {"topics_observed_at", "topics_event_id"}
-    if topics_fields:
-        if len(topics_fields) == 1:
-            raise PortableFormatError(f"line {number}: {next(iter(topics_fields))} alone; export writes "
-                                      "topics_observed_at and topics_event_id together")
-        if version < 7:
-            raise PortableFormatError(f"line {number}: a topics version in a file of format version {version}, "
-                                      "which export never wrote before version 7")
-        if "stand_in" in record or not ref.topics:
-            what = "stand-in" if "stand_in" in record else "reference without topics"
-            raise PortableFormatError(f"line {number}: a topics version on a {what}; export writes one only on a "
-                                      "reference whose topics another reference stated")
-        _moment(record["topics_observed_at"], "topics_observed_at", number)
-        _id(record["topics_event_id"], "topics_event_id", number)
     return {**record, "ref": ref}
 
 

@@ -44,7 +44,7 @@ from scoring.clusters import IDENTIFIER, JUDGEMENT, Clusters, Edge
 from scoring.config import ScoringConfig
 from scoring.compact_index import add_one, discard_one, members
 from scoring.engine import Engine, PairKey, ScoreChange, collector_paused
-from scoring.graph import compact_offset, naming, offset_text, shown_alike, topics_ranking, utc
+from scoring.graph import compact_offset, naming, offset_text, shown_alike, utc
 from scoring.matching import Matcher
 from scoring.packed import Block, PackedEvents
 from scoring.records import pickled_as_values
@@ -82,6 +82,10 @@ class _Current:
     # until sent; True for what most relations are: this version, as stated (the ends unmerged), under its own
     # event id; else (the version there, the resolved form or None if retracted, the original event id behind it)
     sent: tuple[Version, tuple[str, str] | None, str] | bool | None = None
+    # the topics this version states of its ends, as (the source's, the target's), shared among relations; None
+    # where it states none (and for a retraction): an id shows what the current versions naming it state together
+    # (`ResolvingEngine._restate_topics`), read here without unpacking the event
+    topics: tuple[tuple[str, ...], tuple[str, ...]] | None = None
 
     @property
     def version(self) -> Version:
@@ -170,9 +174,6 @@ class ResolvingEngine:
         # a set of ids and a map of their digests held each id twice
         self._seen: dict[str, int | None] = {}
         self._refs: dict[str, _Known] = {}
-        # id -> the version of the reference its topics come from, where that is not its `_Known`'s own version
-        # (`graph.topics_ranking`); most ids have none here
-        self._topics_versions: dict[str, Version] = {}
         self._stand_ins: dict[str, Version] = {}  # id named only by judgements -> the judgement version naming it
         # An id's identifiers are those the current versions of relations naming it state (`_restate`): a
         # correction or a retraction withdraws what it no longer states, and a merge made on it goes with it.
@@ -304,7 +305,8 @@ class ResolvingEngine:
                 block, slot, more = self._events.add(event.relation_id, payload)
                 current = self._current[event.relation_id] = _Current(
                     version[0], version[1], block, slot, compact_offset(offset),
-                    self._refs[event.source.id].id, self._refs[event.target.id].id, upsert)
+                    self._refs[event.source.id].id, self._refs[event.target.id].id, upsert,
+                    topics=self._stated_topics(event) if upsert else None)
                 if held is not None:
                     current.note_sent(held.sent_version, held.form_sent(), held.sent_original)
                 for relation_id, block, slot in (*moved, *more):  # in the order they moved: the last move counts
@@ -312,6 +314,8 @@ class ResolvingEngine:
                     readdressed.block, readdressed.slot = block, slot
                 if upsert:
                     self._touch(event.relation_id, event.source.id, event.target.id)
+                if current.topics is not None or (held is not None and held.topics is not None):
+                    attributes_changed |= self._restate_topics(held, current)
                 dirty_relations.add(event.relation_id)
                 stated = self._statements(event) if upsert else {}
                 if stated or withdrawn:
@@ -479,18 +483,10 @@ class ResolvingEngine:
                        "ref": known.ref().model_dump(mode="json", by_alias=True, exclude_none=True),
                        "stand_in": True}
                 continue
-            topics_version = self._topics_versions.get(entity_id)
-            if (entity_id, known.version) in named and topics_version is None:
+            if (entity_id, known.version) in named:
                 continue  # an event re-applied states it again
-            record = {"entity_id": entity_id, "observed_at": known.observed_at.isoformat(),
-                      "event_id": known.event_id,
-                      "ref": known.ref().model_dump(mode="json", by_alias=True, exclude_none=True)}
-            if topics_version is not None:
-                # its topics come from another reference (`graph.topics_ranking`), which the events re-applied may
-                # no longer hold, and whose version decides which later reference's topics show
-                record["topics_observed_at"], record["topics_event_id"] = topics_version[0].isoformat(), \
-                    topics_version[1]
-            yield record
+            yield {"entity_id": entity_id, "observed_at": known.observed_at.isoformat(), "event_id": known.event_id,
+                   "ref": known.ref().model_dump(mode="json", by_alias=True, exclude_none=True)}
 
     def restore_references(self, records: Iterable[dict]) -> None:
         """Before a portable file's events are loaded into this fresh layer: the references `references_beyond`
@@ -503,10 +499,8 @@ class ResolvingEngine:
                                                identifiers=())
                 self._stand_ins[entity_id] = version
             else:
-                self._refs[entity_id] = _Known(version, EntityRef.model_validate(record["ref"]))
-                if "topics_event_id" in record:
-                    self._topics_versions[entity_id] = self._restored_version(
-                        {"observed_at": record["topics_observed_at"], "event_id": record["topics_event_id"]})
+                known = self._refs[entity_id] = _Known(version, EntityRef.model_validate(record["ref"]))
+                known.topics = ()  # what the current events state of it: those re-applied give them (`_restate_topics`)
 
     def _restored_version(self, record: dict) -> Version:
         return (self.engine.graph.shared_time(utc(dt.datetime.fromisoformat(record["observed_at"]))),
@@ -520,14 +514,11 @@ class ResolvingEngine:
         of it. (A record dated by an event the file does not hold, superseded, cannot be checked: its content is
         the file's word.)"""
         records = list(records)
-        wanted = {str(record[name]) for record in records for name in ("event_id", "topics_event_id")
-                  if name in record}
+        wanted = {str(record["event_id"]) for record in records}
         held: dict[str, tuple[Version, RelationshipEvent | None]] = {}  # event id -> (version, judgement or None)
-        currents: dict[str, _Current] = {}  # event id -> the relation's version it is
         for current in self._current.values():
             if current.event_id in wanted:
                 held[current.event_id] = ((current.observed_at, current.event_id), None)
-                currents[current.event_id] = current
         for judged in self._judgements.values():
             if judged.version[1] in wanted:
                 held[judged.version[1]] = (judged.version, judged.event)
@@ -535,11 +526,7 @@ class ResolvingEngine:
             entity_id, version = str(record["entity_id"]), self._restored_version(record)
             event_version, judgement = held.get(version[1], (None, None))
             if not record.get("stand_in"):
-                if "topics_event_id" in record:
-                    problem = self._topics_record_problem(entity_id, record, version, currents)
-                    if problem is not None:
-                        yield entity_id, problem
-                elif event_version is not None:
+                if event_version is not None:
                     yield entity_id, (f"dated by the event {version[1]!r}, which the file holds: a reference an "
                                       "event of the file gives is that event's, and export writes none")
                 continue
@@ -562,34 +549,6 @@ class ResolvingEngine:
                     yield entity_id, f"the judgement {version[1]!r} it is dated by does not name it"
                 elif _Known(JUDGED_NAME_VERSION, side, identifiers=()).ref() != self._refs[entity_id].ref():
                     yield entity_id, f"it differs from what the judgement {version[1]!r} it is dated by says of it"
-
-    def _topics_record_problem(self, entity_id: str, record: dict, version: Version,
-                               currents: dict[str, _Current]) -> str | None:
-        """What is wrong with a reference record whose topics come from another version (`references_beyond`),
-        against the layer the file's events made; None if nothing. Such a record may be dated by an event the file
-        holds (its name and schema are then that event's; topics it states, if any, are older than those shown,
-        which a newer reference naming the id by its id alone stated: `topics_ranking`); its topics, where the file
-        holds the event they are dated by, must be what that event states of it, and their version the one the
-        re-applied events leave."""
-        held = self._refs[entity_id]
-        topics_version = self._restored_version({"observed_at": record["topics_observed_at"],
-                                                 "event_id": record["topics_event_id"]})
-        if topics_version == version:
-            return "its topics are dated by its own version; export writes a topics version only where they differ"
-        if self._topics_versions.get(entity_id) != topics_version or held.version != version:
-            return (f"its topics are dated by {topics_version[1]!r}, but the file's events give the newest topics "
-                    "stated of it another version")
-        for event_id, of_its_topics in ((version[1], False), (topics_version[1], True)):
-            current = currents.get(event_id)
-            if current is None:
-                continue  # superseded: the file's word
-            event = self._event(current)
-            side = event.source if event.source.id == entity_id else event.target
-            if side.id != entity_id:
-                return f"dated by the event {event_id!r}, which does not name it"
-            if of_its_topics and frozenset(side.topics) != frozenset(held.topics):
-                return f"its topics differ from what the event {event_id!r} they are dated by states"
-        return None
 
     def only_judged(self, entity_id: str) -> bool:
         """Whether only judgements name this id (what the layer shows of it is a judgement's stand-in)."""
@@ -795,18 +754,16 @@ class ResolvingEngine:
         """Keep the newest reference of an original id; True when what the engine would show of it (name, schema,
         topics) changed. Its identifiers are the current statements' (`_restate`)."""
         held = self._refs.get(ref.id)
-        stated = held is not None and bool(held.event_id)  # (not a judgement's stand-in)
-        # the topics follow the newest reference stating any, as in the engine's graph (`graph.topics_ranking`)
-        topics_version = self._topics_versions.get(ref.id, held.version) if stated else None
-        takes_topics = not stated or topics_ranking(ref.topics, version) > topics_ranking(held.topics, topics_version)
+        changed = False
         # a judgement's stand-in (JUDGED_NAME_VERSION, no event id) gives way to any statement; else the reference
         # that names the entity (`graph.naming`)
         if held is None or not held.event_id or naming(ref, version) > naming(held, held.version):
             if held is not None and not held.event_id:  # a judgement's stand-in ends here
                 self._stand_ins.pop(ref.id, None)
             known = self._refs[ref.id] = _Known(version, ref)
-            if not takes_topics:
-                known.topics = held.topics
+            # its topics are not this reference's alone but what the current versions naming the id state
+            # together (`_restate_topics`, once this event's version is current)
+            known.topics = held.topics if held is not None and held.event_id else ()
             changed = held is None or not _same_attributes(held, known) \
                 or held.aliases != ref.aliases or held.country != ref.country
             if held is not None:
@@ -816,19 +773,56 @@ class ResolvingEngine:
             shared = self._shared_tuples
             known.topics = shared.setdefault(known.topics, known.topics)
             known.aliases = shared.setdefault(known.aliases, known.aliases)
-        elif takes_topics:  # an older reference, or one naming the entity by its id, stating topics the held does not
-            known = held
-            changed = frozenset(known.topics) != frozenset(ref.topics)
-            known.topics = self._shared_tuples.setdefault(ref.topics, ref.topics)
-        else:
-            return False
-        if takes_topics:
-            topics_version = version
-        if known.topics and topics_version != known.version:
-            self._topics_versions[ref.id] = topics_version
-        else:
-            self._topics_versions.pop(ref.id, None)
         return changed
+
+    def _stated_topics(self, event: RelationshipEvent) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        """What an upsert states of its ends' topics, for `_Current.topics` (None: nothing)."""
+        source, target = event.source.topics, event.target.topics
+        if not source and not target:
+            return None
+        shared = self._shared_tuples
+        stated = (shared.setdefault(source, source), shared.setdefault(target, target))
+        return shared.setdefault(stated, stated)
+
+    def _restate_topics(self, held: _Current | None, current: _Current) -> set[str]:
+        """Show, of the ends of a relation's previous and new versions, the topics the current versions naming them
+        state together; the ids whose topics changed.
+
+        A reference that states no topics says nothing of them: a lobbying filing or a contract notice naming a
+        ministry a register classifies leaves its tier as the register gave it. What a version no longer current
+        stated counts no more: a source correcting its own statement (an FtM change, a BODS replacement statement
+        with `isNotPep`) or retracting it withdraws what it classified, as it withdraws identifiers. Topics stated
+        by several sources count together (a sanctions list's `sanction` beside a PEP register's
+        `role.pep.natl`). Only a topic lost is looked for among the id's other current versions: restating a
+        register changes nothing and costs nothing."""
+        stated: dict[str, list[set[str]]] = {}  # id -> [what the previous version stated, what the new one does]
+        for side, version in enumerate((held, current)):
+            if version is None or version.topics is None:
+                continue
+            for end, topics in zip((version.source, version.target), version.topics):
+                if topics:
+                    stated.setdefault(end, [set(), set()])[side].update(topics)
+        changed = set()
+        for entity_id, (lost, gained) in stated.items():
+            known = self._refs[entity_id]
+            shown = self._topics_stated_of(entity_id) if lost - gained else {*known.topics, *gained}
+            if shown != set(known.topics):
+                topics = tuple(sorted(shown))
+                known.topics = self._shared_tuples.setdefault(topics, topics)
+                changed.add(entity_id)
+        return changed
+
+    def _topics_stated_of(self, entity_id: str) -> set[str]:
+        """The topics the current versions of the relations naming an id state of it, together."""
+        found: set[str] = set()
+        for relation_id in self._naming(entity_id):
+            current = self._current[relation_id]
+            if current.topics is not None:
+                if current.source == entity_id:
+                    found.update(current.topics[0])
+                if current.target == entity_id:
+                    found.update(current.topics[1])
+        return found
 
     @staticmethod
     def _statements(event: RelationshipEvent) -> dict[tuple[str, str, tuple], EntityIdentifier]:

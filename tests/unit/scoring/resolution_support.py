@@ -90,6 +90,16 @@ def resolved_from_scratch(events: list[RelationshipEvent], config) -> Engine:
     added = {edge.key: edge for key, ids in holders.items()
              for edge in _identifier_edges(key, layer._identifiers[min(ids)][key[1:]], sorted(ids))}
     layer._refs = {entity_id: _Known(held, ref) for entity_id, (held, ref) in refs.items()}
+    # an id's topics: what the current upsert versions naming it state of it, together (a stand-in's: the
+    # judgement's)
+    stated_topics: dict[str, set[str]] = {}
+    for event in current.values():
+        if event.op is Op.UPSERT:
+            for end in (event.source, event.target):
+                stated_topics.setdefault(end.id, set()).update(end.topics)
+    for entity_id, known in layer._refs.items():
+        if entity_id not in stood_in:
+            known.topics = tuple(sorted(stated_topics.get(entity_id, ())))
     clusters = Clusters()
     from scoring.clusters import JUDGEMENT, Edge
     judged = [Edge((JUDGEMENT, rid), JUDGEMENT, e.source.id, e.target.id, e.status == MERGING_JUDGEMENT, e)

@@ -205,6 +205,10 @@ TEMPLATES = [("control", PEOPLE[:3], BODIES), ("regulates", BODIES, COMPANIES), 
              ("oversees", BODIES, COMPANIES)]
 MOMENTS = [f"2025-{month:02d}-01T00:00:00Z" for month in range(1, 7)]
 IDENTIFIED = {"p1": "Q7", "p4": "Q7", "c1": "Q9", "c3": "Q9"}
+# what another source may state of an id's topics (none, or other ones): an id shows what its current statements
+# state together (`ResolvingEngine._restate_topics`)
+TOPIC_VARIANTS = {"Person": [(), ("role.pep",), ("role.pep", "role.pep.natl")], "Company": [()],
+                  "PublicBody": [(), ("gov.national",), ("gov.muni",)]}
 
 
 # Power and ties split across ids: merging p0 with p1 or p2, or c1 with c3, makes conflicts appear.
@@ -236,6 +240,10 @@ def resolution_logs(draw):
             kind, sources, targets = draw(st.sampled_from(TEMPLATES))
             source = draw(st.sampled_from(sources))
             target = draw(st.sampled_from([t for t in targets if t[0] != source[0]]))
+        if draw(st.integers(0, 3)) == 0:
+            source = (*source[:3], draw(st.sampled_from(TOPIC_VARIANTS[source[1]])), *source[4:])
+        if draw(st.integers(0, 3)) == 0:
+            target = (*target[:3], draw(st.sampled_from(TOPIC_VARIANTS[target[1]])))
         if draw(st.integers(0, 4)) == 0 and source[0] in IDENTIFIED:  # a register that knows the QID
             source = (*source, ({"scheme": "wikidata", "value": IDENTIFIED[source[0]]},))
         properties = {"percentage": 60} if kind == "ownership" else {}
