@@ -223,13 +223,14 @@ def authority_paths(actor_reach: Reach, counterparty: str, owned: dict[str, tupl
                         if len(set(nodes)) != len(nodes):
                             continue
                         strength = chain_strength(hops, ctx.hop_decay) * (1.0 if matter else factor)
+                        tier = _tier_note(source, ctx)
                         if kind is AUTHORITY:
-                            current.append(Path(AUTHORITY, actor_reach.actor, hops, strength))
+                            current.append(Path(AUTHORITY, actor_reach.actor, hops, strength, tier))
                         elif kind is FORMER_AUTHORITY:
-                            former.append(Path(FORMER_AUTHORITY, actor_reach.actor, hops, strength))
+                            former.append(Path(FORMER_AUTHORITY, actor_reach.actor, hops, strength, tier))
                         else:
                             decided.append(Path(DECIDED_AUTHORITY, actor_reach.actor, hops, strength,
-                                                _decision_note(factor)))
+                                                _joined(tier, _decision_note(factor))))
     if current and decided:
         # beside power he holds over the counterparty now, a matter he decided adds to that power as it did while
         # pending, fading: one power, under the current rules (a review: a second rule on the same tie raised the
@@ -332,6 +333,27 @@ def _long_horizon(actor: str, source: Source, ctx: SearchContext) -> bool:
     (the person's topics, or his first hop's office or body), as his exposure after leaving it does."""
     topics = ctx.topics(actor) if not source.chain else ctx.topics(actor) | ctx.topics(source.chain[0].end)
     return bool(topics & ctx.config.exposure.long_horizon_topics)
+
+
+def _tier_note(source: Source, ctx: SearchContext) -> str | None:
+    """What the tier of the office held or the body steered first takes from a path's strength, where it takes
+    anything (`authority.position_tiers`: a municipal office 0.6): the topic that tiers it, which the office's
+    current statements state (`ResolvingEngine._restate_topics`). None for a national office or one without a
+    tier."""
+    if not source.chain:
+        return None
+    first = source.chain[0].end
+    tiers = ctx.config.authority.position_tiers
+    tiered = [(weight, topic) for topic in ctx.topics(first) if (weight := tiers.get(topic)) is not None]
+    if not tiered or max(tiered)[0] >= 1.0:
+        return None
+    weight, topic = max(tiered)
+    what = "office" if ctx.schema(first) is EntitySchema.POSITION else "body"
+    return f"the {what}'s tier, {topic}, weighs {weight:.2f}"
+
+
+def _joined(*notes: str | None) -> str | None:
+    return "; ".join(note for note in notes if note) or None
 
 
 def _decision_note(factor: float) -> str:

@@ -143,7 +143,7 @@ def test_every_fired_rule_shows_its_authority_path_among_many_stronger_ones():
                                                                  reverse=True)
     former = [p for p in score.authority_paths if "ended 2021-06-30" in p.text]
     assert [p.text for p in former] == ["Finance Minister -occupancy[ended 2021-06-30]-> Mayor of Smalltown "
-                                        "-awards_contract-> Builder Ltd"]
+                                        "-awards_contract-> Builder Ltd (the office's tier, gov.muni, weighs 0.60)"]
     assert any("-control-> Body" in p.text for p in score.authority_paths)
 
 def tie_with(**fields):
@@ -314,7 +314,8 @@ def test_revolving_door_counts_the_power_his_office_had_while_he_held_it():
     during = pair(mayor("2016-01-01", "2019-12-31"), "mayor", "builder")
     assert during is not None and during.rules == ("COI-REVOLVING-DOOR",)
     assert during.authority_paths[0].text == ("Mayor -occupancy[ended 2020-06-30]-> Mayor of Smalltown "
-                                              "-awards_contract[ended 2019-12-31]-> Builder Ltd")
+                                              "-awards_contract[ended 2019-12-31]-> Builder Ltd (the office's tier, "
+                                              "gov.muni, weighs 0.60)")
     still = pair(mayor("2016-01-01", None), "mayor", "builder")
     assert during.score == still.score  # the same power over the same firm, while he held the office
     assert pair(mayor("2010-01-01", "2014-12-31"), "mayor", "builder") is None  # before his time

@@ -211,3 +211,20 @@ def test_an_import_derives_the_topics_from_the_events_again(make):
         assert [content(c.published()) for c in imported.apply(event)] == \
             [content(c.published()) for c in live.apply(event)]
     assert topics(imported, "mayor-office") == topics(live, "mayor-office") == {"gov.muni"}
+
+
+def test_an_authority_path_says_what_its_tier_takes(make):
+    """An analyst sees why a mayor's path weighs less than a minister's: the topic that tiers the office or body
+    held first, as its current statements state it. Nothing is said where the tier takes nothing."""
+    (path,) = layer_of(case(make)).score("mayor", "builder").authority_paths
+    assert path.text.endswith("(the office's tier, gov.muni, weighs 0.60)")
+    regional = ("mayor-office", "Position", "Mayor of Smalltown", ("gov.state", "gov.muni"))
+    (path,) = layer_of([*case(make), deputy_seat(make, regional)]).score("mayor", "builder").authority_paths
+    assert path.text.endswith("(the office's tier, gov.state, weighs 0.80)")  # the highest tier stated weighs
+    national = ("mayor-office", "Position", "Mayor of Smalltown", ("gov.national",))
+    events = [make("occupancy", MAYOR, national, start="2020-01-01"), *case(make, steering=national)[1:]]
+    (path,) = layer_of(events).score("mayor", "builder").authority_paths
+    assert "tier" not in path.text
+    council_member = [make("membership", MAYOR, TOWN, role="chair"), *case(make)[2:]]
+    (path,) = layer_of(council_member).score("mayor", "builder").authority_paths
+    assert path.text.endswith("(the body's tier, gov.muni, weighs 0.60)")
