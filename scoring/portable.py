@@ -30,7 +30,8 @@ version no longer current stated it. Since version 5 they also carry each judgem
 name shows what the newest judgement ever naming it said (a name, a kind), which may be a version since superseded;
 re-applied, the current judgements alone could give another kind, and merge otherwise. Version 4 files lose them.
 An entity record's topics are what the id showed; the import takes them again from the current events it re-applies
-(an id's topics are what its current statements state: `ResolvingEngine._restate_topics`), a stand-in's aside.
+(an id's topics are what its sources' current statements say: `ResolvingEngine._restate_topics`), a stand-in's
+aside.
 
 The header's graph_version (format version 6) is the number of events the exporting engine had applied, which the
 scores it published carry: the import goes on counting from it, so that what a worker publishes after an import

@@ -44,7 +44,7 @@ from scoring.clusters import IDENTIFIER, JUDGEMENT, Clusters, Edge
 from scoring.config import ScoringConfig
 from scoring.compact_index import add_one, discard_one, members
 from scoring.engine import Engine, PairKey, ScoreChange, collector_paused
-from scoring.graph import compact_offset, naming, offset_text, shown_alike, utc
+from scoring.graph import compact_offset, naming, offset_text, publisher_key, shown_alike, utc
 from scoring.matching import Matcher
 from scoring.packed import Block, PackedEvents
 from scoring.records import pickled_as_values
@@ -82,10 +82,10 @@ class _Current:
     # until sent; True for what most relations are: this version, as stated (the ends unmerged), under its own
     # event id; else (the version there, the resolved form or None if retracted, the original event id behind it)
     sent: tuple[Version, tuple[str, str] | None, str] | bool | None = None
-    # the topics this version states of its ends, as (the source's, the target's), shared among relations; None
-    # where it states none (and for a retraction): an id shows what the current versions naming it state together
-    # (`ResolvingEngine._restate_topics`), read here without unpacking the event
-    topics: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+    # the topics this version states of its ends and its publisher, as (the source's, the target's, the publisher
+    # as `graph.publisher_key` tells them apart), shared among relations; None where it states none (and for a
+    # retraction): what an id shows (`ResolvingEngine._restate_topics`), read here without unpacking the event
+    topics: tuple[tuple[str, ...], tuple[str, ...], str] | None = None
 
     @property
     def version(self) -> Version:
@@ -149,6 +149,17 @@ class _Known:
                                          identifiers=self.identifiers if identifiers is None else identifiers)
 
 
+def _topics_of(current: _Current, entity_id: str) -> tuple[str, ...]:
+    """The topics a relation's current version states of one of its ends (both, for a relation of an id with
+    itself); empty where it states none."""
+    if current.topics is None:
+        return ()
+    if current.source == current.target == entity_id:
+        return (*current.topics[0], *current.topics[1])
+    return current.topics[0] if current.source == entity_id else current.topics[1] if current.target == entity_id \
+        else ()
+
+
 def content_digest_of(event: RelationshipEvent) -> int:
     """The digest the layer keeps with an event id (`ResolvingEngine.content_digest`): 60 bits of the blake2b of the
     event's JSON, as an int. An int under 2**60 costs 32 bytes where one of 64 bits costs 48 (the allocator rounds
@@ -174,6 +185,9 @@ class ResolvingEngine:
         # a set of ids and a map of their digests held each id twice
         self._seen: dict[str, int | None] = {}
         self._refs: dict[str, _Known] = {}
+        # id -> the relation giving each publisher's word on its topics (`_restate_topics`): its relation id where
+        # one publisher gives any (most classified ids), else publisher -> relation id; no entry where none does
+        self._topic_words: dict[str, str | dict[str, str]] = {}
         self._stand_ins: dict[str, Version] = {}  # id named only by judgements -> the judgement version naming it
         # An id's identifiers are those the current versions of relations naming it state (`_restate`): a
         # correction or a retraction withdraws what it no longer states, and a merge made on it goes with it.
@@ -315,7 +329,7 @@ class ResolvingEngine:
                 if upsert:
                     self._touch(event.relation_id, event.source.id, event.target.id)
                 if current.topics is not None or (held is not None and held.topics is not None):
-                    attributes_changed |= self._restate_topics(held, current)
+                    attributes_changed |= self._restate_topics(event.relation_id, held, current)
                 dirty_relations.add(event.relation_id)
                 stated = self._statements(event) if upsert else {}
                 if stated or withdrawn:
@@ -500,7 +514,7 @@ class ResolvingEngine:
                 self._stand_ins[entity_id] = version
             else:
                 known = self._refs[entity_id] = _Known(version, EntityRef.model_validate(record["ref"]))
-                known.topics = ()  # what the current events state of it: those re-applied give them (`_restate_topics`)
+                known.topics = ()  # what its current statements say: the events re-applied give them (`_restate_topics`)
 
     def _restored_version(self, record: dict) -> Version:
         return (self.engine.graph.shared_time(utc(dt.datetime.fromisoformat(record["observed_at"]))),
@@ -761,8 +775,8 @@ class ResolvingEngine:
             if held is not None and not held.event_id:  # a judgement's stand-in ends here
                 self._stand_ins.pop(ref.id, None)
             known = self._refs[ref.id] = _Known(version, ref)
-            # its topics are not this reference's alone but what the current versions naming the id state
-            # together (`_restate_topics`, once this event's version is current)
+            # its topics are not this reference's alone but what its sources' current statements say
+            # (`_restate_topics`, once this event's version is current)
             known.topics = held.topics if held is not None and held.event_id else ()
             changed = held is None or not _same_attributes(held, known) \
                 or held.aliases != ref.aliases or held.country != ref.country
@@ -775,54 +789,90 @@ class ResolvingEngine:
             known.aliases = shared.setdefault(known.aliases, known.aliases)
         return changed
 
-    def _stated_topics(self, event: RelationshipEvent) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-        """What an upsert states of its ends' topics, for `_Current.topics` (None: nothing)."""
+    def _stated_topics(self, event: RelationshipEvent) -> tuple[tuple[str, ...], tuple[str, ...], str] | None:
+        """What an upsert states of its ends' topics, and its publisher (`graph.publisher_key`), for
+        `_Current.topics` (None: no topics)."""
         source, target = event.source.topics, event.target.topics
         if not source and not target:
             return None
         shared = self._shared_tuples
-        stated = (shared.setdefault(source, source), shared.setdefault(target, target))
+        stated = (shared.setdefault(source, source), shared.setdefault(target, target),
+                  publisher_key(event.provenance.publisher))
         return shared.setdefault(stated, stated)
 
-    def _restate_topics(self, held: _Current | None, current: _Current) -> set[str]:
-        """Show, of the ends of a relation's previous and new versions, the topics the current versions naming them
-        state together; the ids whose topics changed.
+    def _restate_topics(self, relation_id: str, held: _Current | None, current: _Current) -> set[str]:
+        """Show, of the ends of a relation's previous and new versions, the topics their sources state now; the ids
+        whose topics changed.
 
-        A reference that states no topics says nothing of them: a lobbying filing or a contract notice naming a
-        ministry a register classifies leaves its tier as the register gave it. What a version no longer current
-        stated counts no more: a source correcting its own statement (an FtM change, a BODS replacement statement
-        with `isNotPep`) or retracting it withdraws what it classified, as it withdraws identifiers. Topics stated
-        by several sources count together (a sanctions list's `sanction` beside a PEP register's
-        `role.pep.natl`). Only a topic lost is looked for among the id's other current versions: restating a
-        register changes nothing and costs nothing."""
-        stated: dict[str, list[set[str]]] = {}  # id -> [what the previous version stated, what the new one does]
-        for side, version in enumerate((held, current)):
-            if version is None or version.topics is None:
-                continue
-            for end, topics in zip((version.source, version.target), version.topics):
-                if topics:
-                    stated.setdefault(end, [set(), set()])[side].update(topics)
+        Each publisher's word on an id is its newest current statement that gives the id any topics: a reference
+        that states none says nothing of them (a lobbying filing or a contract notice naming a ministry a register
+        classifies leaves its tier as the register gave it), and a source's newer statement replaces what its older
+        ones said (OpenSanctions' export calling a minister `role.pep.frmr` where last year's, whose directorship
+        it no longer lists and never retracted, said `role.pep.natl`; a Wikidata refresh tiering an office anew).
+        What a version no longer current stated counts no more: a source correcting or retracting its statement
+        withdraws what it classified, as it withdraws identifiers. The publishers' words count together (a
+        sanctions list's `sanction` beside a PEP register's `role.pep.natl`). Each id keeps the relation giving
+        each publisher's word (`_topic_words`), so that only a word withdrawn is looked for again among the id's
+        other statements: restating a register costs no pass over the thousands of relations naming a hub."""
+        ids: set[str] = set()
+        for version in (held, current):
+            if version is not None and version.topics is not None:
+                ids.update(end for end, topics in zip((version.source, version.target), version.topics) if topics)
         changed = set()
-        for entity_id, (lost, gained) in stated.items():
+        for entity_id in ids:
+            words = self._words_on(entity_id, relation_id, held)
+            self._reword(entity_id, words, relation_id, current)
+            if not words:
+                self._topic_words.pop(entity_id, None)
+            else:  # (one publisher's word, as most ids have, kept as its relation id alone)
+                self._topic_words[entity_id] = next(iter(words.values())) if len(words) == 1 else words
+            shown: set[str] = set()
+            for word in words.values():
+                shown.update(_topics_of(self._current[word], entity_id))
             known = self._refs[entity_id]
-            shown = self._topics_stated_of(entity_id) if lost - gained else {*known.topics, *gained}
             if shown != set(known.topics):
                 topics = tuple(sorted(shown))
                 known.topics = self._shared_tuples.setdefault(topics, topics)
                 changed.add(entity_id)
         return changed
 
-    def _topics_stated_of(self, entity_id: str) -> set[str]:
-        """The topics the current versions of the relations naming an id state of it, together."""
-        found: set[str] = set()
+    def _words_on(self, entity_id: str, relation_id: str, held: _Current | None) -> dict[str, str]:
+        """Publisher -> the relation id giving its word on an id's topics (a copy), while `relation_id`'s version
+        `held` is being replaced (a word given by it alone is held as its relation id: its publisher is held's)."""
+        words = self._topic_words.get(entity_id)
+        if words is None:
+            return {}
+        if type(words) is dict:
+            return dict(words)
+        return {(held if words == relation_id else self._current[words]).topics[2]: words}
+
+    def _reword(self, entity_id: str, words: dict[str, str], relation_id: str, current: _Current) -> None:
+        """Update the publishers' words on an id for a relation's new version `current`."""
+        stated = current.topics is not None and _topics_of(current, entity_id)
+        publisher = current.topics[2] if stated else None
+        for held_by, word in list(words.items()):
+            if word == relation_id and held_by != publisher:
+                # the publisher's word was this relation's previous version, which its new one no longer gives:
+                # its newest other statement giving any topics, if any
+                newest = self._newest_word(entity_id, held_by)
+                if newest is None:
+                    del words[held_by]
+                else:
+                    words[held_by] = newest
+        if stated:
+            word = words.get(publisher)
+            if word is None or word == relation_id or current.version > self._current[word].version:
+                words[publisher] = relation_id
+
+    def _newest_word(self, entity_id: str, publisher: str) -> str | None:
+        """The relation id of a publisher's newest current statement giving an id any topics."""
+        newest, newest_version = None, None
         for relation_id in self._naming(entity_id):
             current = self._current[relation_id]
-            if current.topics is not None:
-                if current.source == entity_id:
-                    found.update(current.topics[0])
-                if current.target == entity_id:
-                    found.update(current.topics[1])
-        return found
+            if current.topics is not None and current.topics[2] == publisher and _topics_of(current, entity_id) \
+                    and (newest_version is None or current.version > newest_version):
+                newest, newest_version = relation_id, current.version
+        return newest
 
     @staticmethod
     def _statements(event: RelationshipEvent) -> dict[tuple[str, str, tuple], EntityIdentifier]:

@@ -10,7 +10,7 @@ from schemas.events import EntityRef, Op, RelationshipEvent
 from schemas.vocabulary import MERGING_JUDGEMENT
 from scoring import Engine
 from scoring.clusters import Clusters
-from scoring.graph import naming, utc
+from scoring.graph import naming, publisher_key, utc
 from scoring.resolution import JUDGED_NAME_VERSION, ResolvingEngine, _identifier_edges, _kind, _Known
 
 from .conftest import BASE_TIME, CAST, content
@@ -90,13 +90,22 @@ def resolved_from_scratch(events: list[RelationshipEvent], config) -> Engine:
     added = {edge.key: edge for key, ids in holders.items()
              for edge in _identifier_edges(key, layer._identifiers[min(ids)][key[1:]], sorted(ids))}
     layer._refs = {entity_id: _Known(held, ref) for entity_id, (held, ref) in refs.items()}
-    # an id's topics: what the current upsert versions naming it state of it, together (a stand-in's: the
+    # an id's topics: each publisher's newest current upsert version giving it any, together (a stand-in's: the
     # judgement's)
-    stated_topics: dict[str, set[str]] = {}
+    words: dict[tuple[str, str], tuple] = {}  # (id, publisher) -> (version, topics)
     for event in current.values():
         if event.op is Op.UPSERT:
+            given: dict[str, set[str]] = {}
             for end in (event.source, event.target):
-                stated_topics.setdefault(end.id, set()).update(end.topics)
+                if end.topics:
+                    given.setdefault(end.id, set()).update(end.topics)
+            for entity_id, topics in given.items():
+                key = (entity_id, publisher_key(event.provenance.publisher))
+                if key not in words or version(event) > words[key][0]:
+                    words[key] = (version(event), topics)
+    stated_topics: dict[str, set[str]] = {}
+    for (entity_id, _), (_, topics) in words.items():
+        stated_topics.setdefault(entity_id, set()).update(topics)
     for entity_id, known in layer._refs.items():
         if entity_id not in stood_in:
             known.topics = tuple(sorted(stated_topics.get(entity_id, ())))

@@ -252,7 +252,8 @@ def resolution_logs(draw):
         event = factory.make(kind, source[:4], target, relation_id=f"{kind}-{source[0]}-{target[0]}" if planned or draw(st.integers(0, 3))
                              else draw(st.sampled_from(["r0", "r1"])),  # an id that moves between endpoints
                              event_id=f"e{number:03d}", op="upsert" if planned else draw(st.sampled_from(["upsert"] * 4 + ["retract"])),
-                             observed_at=draw(st.sampled_from(MOMENTS)), **properties)
+                             observed_at=draw(st.sampled_from(MOMENTS)),
+                             publisher=draw(st.sampled_from(["Example Gazette", "Other Register"])), **properties)
         if len(source) > 4:
             event = identified(event, "source", *source[4])
         events.append(event)

@@ -111,22 +111,58 @@ def test_a_retracted_statement_classifies_no_more(make):
     assert incremental_state(layer.engine) == full_state(layer.engine)
 
 
-def test_topics_several_sources_state_count_together(make):
+def test_the_words_of_several_publishers_count_together(make):
     """A sanctions list's `sanction` does not take a PEP register's `role.pep.natl` away; two registers tiering an
     office differently both count (its tier is the highest: `authority.tier_weight`), in any order and however
     often each is refreshed."""
     minister = ("minister", "Person", "The Minister", ("role.pep", "role.pep.natl"))
     sanctioned = ("minister", "Person", "The Minister", ("sanction",))
     national = ("mayor-office", "Position", "Mayor of Smalltown", ("gov.national",))
-    events = [make("occupancy", minister, national, start="2015-01-01"),
-              make("payment", BUILDER, sanctioned, start="2024-03-01", amount=50_000, currency="USD"),
+    events = [make("occupancy", minister, national, start="2015-01-01", publisher="PEP register"),
+              make("payment", BUILDER, sanctioned, start="2024-03-01", amount=50_000, currency="USD",
+                   publisher="Sanctions list"),
               make("occupancy", MAYOR, OFFICE, start="2020-01-01")]
-    refreshed = [*events, make("occupancy", minister, national, start="2015-01-01",
+    refreshed = [*events, make("occupancy", minister, national, start="2015-01-01", publisher="PEP register",
                                relation_id=events[0].relation_id)]
     for order in (events, events[::-1], refreshed):
         layer = layer_of(order)
         assert topics(layer, "minister") == {"role.pep", "role.pep.natl", "sanction"}
         assert topics(layer, "mayor-office") == {"gov.muni", "gov.national"}
+
+
+def test_a_publishers_newer_statement_replaces_what_its_older_ones_said(make):
+    """OpenSanctions' full export lists a minister's directorship in 2023 and not in 2025, without retracting it
+    (an import of full exports never does); its 2025 export calls him a former PEP. Its word is the 2025 one: the
+    2023 directorship's `role.pep.natl` no longer counts (with every current statement pooled it made him a current
+    national PEP for good). Another publisher's word still counts beside it."""
+    natl = ("minister", "Person", "The Minister", ("role.pep", "role.pep.natl"))
+    former = ("minister", "Person", "The Minister", ("role.pep.frmr",))
+    old_co = ("old-co", "Company", "Old Co", ())
+    office = ("works-minister", "Position", "Minister of Works", ())
+    at = lambda year: dt.datetime(year, 1, 1, tzinfo=dt.UTC)  # noqa: E731
+    events = [make("directorship", natl, old_co, publisher="OpenSanctions", observed_at=at(2023)),
+              make("occupancy", natl, office, start="2015-01-01", end="2019-01-01", publisher="OpenSanctions",
+                   relation_id="seat", observed_at=at(2023)),
+              make("occupancy", former, office, start="2015-01-01", end="2019-01-01", publisher="OpenSanctions",
+                   relation_id="seat", observed_at=at(2025))]
+    for order in (events, events[::-1]):
+        assert topics(layer_of(order), "minister") == {"role.pep.frmr"}
+    listed = make("payment", BUILDER, ("minister", "Person", "The Minister", ("role.pep",)), start="2024-03-01",
+                  amount=1_000, currency="USD", publisher="Another register", observed_at=at(2024))
+    assert topics(layer_of([*events, listed]), "minister") == {"role.pep", "role.pep.frmr"}
+
+
+def test_a_refreshed_register_tiers_an_office_anew(make):
+    """Wikidata tiered an office `gov.head` in two statements; its refresh restates one of them as `gov.muni` (a
+    Wikidata import never retracts what a newer file leaves out). The office is municipal: 0.486, not 0.81."""
+    head = ("mayor-office", "Position", "Mayor of Smalltown", ("gov.head",))
+    events = [make("occupancy", MAYOR, head, start="2020-01-01", publisher="Wikidata"),
+              make("control", head, TOWN, publisher="Wikidata"), *case(make)[2:],
+              make("control", OFFICE, TOWN, publisher="Wikidata",
+                   relation_id="mayor-office-control-town", observed_at=dt.datetime(2025, 3, 1, tzinfo=dt.UTC))]
+    layer = layer_of(events)
+    assert topics(layer, "mayor-office") == {"gov.muni"}
+    assert layer.score("mayor", "builder").score == MUNICIPAL
 
 
 def test_a_ministers_horizon_keeps_his_national_topics(make):
@@ -165,22 +201,24 @@ def test_a_merged_entity_shows_what_its_members_current_statements_state(make):
 
 
 def test_restating_a_register_looks_at_no_other_statement(make, monkeypatch):
-    """A register imported again restates what it stated: nothing is lost, so the office's other statements (a
-    ministry named by every firm it licenses) are not gone through again for each."""
+    """A register imported again restates what it stated: no word is withdrawn, so the office's other statements
+    (a ministry named by every firm it licenses) are not gone through again for each."""
     events = [*case(make), deputy_seat(make)]
     layer = layer_of(events)
-    looked: list[str] = []
-    original = ResolvingEngine._topics_stated_of
-    monkeypatch.setattr(ResolvingEngine, "_topics_stated_of",
-                        lambda self, entity_id: looked.append(entity_id) or original(self, entity_id))
+    looked: list[tuple[str, str]] = []
+    original = ResolvingEngine._newest_word
+    monkeypatch.setattr(ResolvingEngine, "_newest_word", lambda self, entity_id, publisher: looked.append(
+        (entity_id, publisher)) or original(self, entity_id, publisher))
     for event in events:
         layer.apply(event.model_copy(update={"event_id": f"again-{event.event_id}",
                                              "observed_at": event.observed_at + dt.timedelta(days=1)}))
     assert looked == []
-    layer.apply(make("occupancy", MAYOR, UNCLASSIFIED, start="2020-01-01", relation_id=events[0].relation_id,
+    # the publisher's word on the office (its newest statement classifying it, the council's control) restated
+    # without topics: its other statements are looked at, and the mayor's own seat gives its word
+    layer.apply(make("control", UNCLASSIFIED, TOWN, relation_id=events[1].relation_id,
                      observed_at=dt.datetime(2025, 2, 1, tzinfo=dt.UTC)))
-    assert looked == ["mayor-office"]  # a topic stated no more: the office's other statements are looked at
-    assert topics(layer, "mayor-office") == {"gov.muni"}  # (the council's control still states it)
+    assert looked == [("mayor-office", "example gazette")]
+    assert topics(layer, "mayor-office") == {"gov.muni"}
 
 
 def _alerting(events) -> tuple[ResolvingEngine, AlertTracker]:
