@@ -6,7 +6,7 @@ judgement as the original `RelationshipEvent` the resolution layer keeps (retrac
 relation stays retracted), so that any later version re-applies them through its own resolution layer and engine
 and rescores everything under its own rules:
 
-    {"record": "header", "format": "coi-risk-portable-state", "format_version": 6, "clock": ..., "offsets": ...,
+    {"record": "header", "format": "coi-risk-portable-state", "format_version": 7, "clock": ..., "offsets": ...,
      "graph_version": ..., "last_records": {"0": [offset, append time in ms]}, ...}
                                                          # (streams.commands.snapshot: offsets from the snapshot)
     {"record": "event", "event": <RelationshipEvent>, "offset": "0:17"}   # in version order (observed_at, event_id)
@@ -29,9 +29,10 @@ merged on (a file whose alerts rest on such a merge imports with `rescore`). The
 version no longer current stated it. Since version 5 they also carry each judgement's stand-in: an id only judgements
 name shows what the newest judgement ever naming it said (a name, a kind), which may be a version since superseded;
 re-applied, the current judgements alone could give another kind, and merge otherwise. Version 4 files lose them.
-An entity record's topics are what the id showed; the import takes them again from the current events it re-applies
-(an id's topics are what its sources' current statements say: `ResolvingEngine._restate_topics`), a stand-in's
-aside.
+Since version 7 an entity record's topics are what the id showed, which the import takes again from the current
+events it re-applies (an id's topics are what its sources' current statements say:
+`ResolvingEngine._restate_topics`) and checks the record against; a stand-in's aside. The records of earlier
+versions carry the newest reference's topics: the import takes the events' instead.
 
 The header's graph_version (format version 6) is the number of events the exporting engine had applied, which the
 scores it published carry: the import goes on counting from it, so that what a worker publishes after an import
@@ -78,10 +79,10 @@ from scoring.resolution import IDENTIFIER_KINDS, ResolvingEngine, content_digest
 from scoring.semantics import SYMMETRIC_TYPES
 
 FORMAT = "coi-risk-portable-state"
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 # 2: without the end record; 3: without the identifiers records; 4: without the judgements' stand-ins; 5: without
 # the graph version
-READABLE_VERSIONS = (2, 3, 4, 5, 6)
+READABLE_VERSIONS = (2, 3, 4, 5, 6, 7)
 _EVENT_IDS_PER_LINE = 10_000
 
 
@@ -399,7 +400,7 @@ def _import(numbered: Iterator[tuple[int, Any, str | bytes | None]], config: Sco
     if header.get("graph_version") is not None:
         layer.engine.graph.continue_count(header["graph_version"])
     layer.restore_seen(seen, _moment(header["clock"], "clock", 1) if header.get("clock") is not None else None)
-    _check_restored(layer, references, identifiers)
+    _check_restored(layer, references, identifiers, version)
     differing, substantive, made = _rescore(layer, tracker)
     if (made or substantive) and not rescore:
         raise ScoredDifferently(len(differing), made, header)
@@ -411,7 +412,7 @@ def _import(numbered: Iterator[tuple[int, Any, str | bytes | None]], config: Sco
 
 
 def _check_restored(layer: ResolvingEngine, references: dict[str, tuple[int, dict]],
-                    identifiers: dict[str, tuple[int, dict]]) -> None:
+                    identifiers: dict[str, tuple[int, dict]], version: int) -> None:
     """What the entity and identifiers records say, against the layer the file's events made: each must be what
     export would have written of that layer (checked once it holds them all; the ids applied are its own, not a
     second set of them)."""
@@ -420,6 +421,13 @@ def _check_restored(layer: ResolvingEngine, references: dict[str, tuple[int, dic
         raise PortableFormatError(f"line {number}: the {'stand-in' if record.get('stand_in') else 'reference'} of "
                                   f"{entity_id!r}: {problem}")
     for entity_id, (number, record) in references.items():
+        if version >= 7 and not record.get("stand_in"):
+            # (what earlier versions wrote is the newest reference's topics, which the import takes no more)
+            shown = layer.entity_ref(entity_id).topics
+            if set(record["ref"].topics) != set(shown):
+                raise PortableFormatError(
+                    f"line {number}: the reference of {entity_id!r} gives the topics {sorted(record['ref'].topics)}, "
+                    f"where its sources' current statements in the file say {sorted(shown)}; export writes theirs")
         if not layer.has_applied(record["event_id"]):
             raise PortableFormatError(f"line {number}: the reference of {entity_id!r} comes from the event "
                                       f"{record['event_id']!r}, which neither an event record nor events_seen names")

@@ -14,7 +14,7 @@ import json
 import pytest
 
 from scoring import AlertTracker
-from scoring.portable import export_state, import_state
+from scoring.portable import PortableFormatError, export_state, import_state
 from scoring.resolution import ResolvingEngine
 
 from .conftest import content, full_state, incremental_state
@@ -231,19 +231,27 @@ def _alerting(events) -> tuple[ResolvingEngine, AlertTracker]:
 def test_an_import_derives_the_topics_from_the_events_again(make):
     """The export's entity records carry what an id showed; the import takes each id's topics from the current
     events it re-applies, as live, and goes on alike."""
+    clerk = ("clerk", "Person", "Clerk", ())
     events = [*case(make, steering=UNCLASSIFIED), deputy_seat(make),
-              make("occupancy", MAYOR, UNCLASSIFIED, start="2020-01-01", relation_id="mayor-occupancy-mayor-office")]
+              make("occupancy", MAYOR, UNCLASSIFIED, start="2020-01-01", relation_id="mayor-occupancy-mayor-office"),
+              # the office's newest reference, renaming it, in a version since superseded: export writes it
+              make("occupancy", clerk, ("mayor-office", "Position", "Mayor of Smalltown-on-Sea", ()),
+                   relation_id="clerk-seat"),
+              make("occupancy", clerk, ("other-office", "Position", "Town Clerk", ()), relation_id="clerk-seat")]
     live, tracker = _alerting(events)
     assert topics(live, "mayor-office") == set()  # only a superseded version classified it
     records = [json.loads(json.dumps(record)) for record in export_state(live, tracker)]
     imported, imported_tracker, _ = import_state(records)
     assert topics(imported, "mayor-office") == set()
     assert [content(s) for s in imported.scores()] == [content(s) for s in live.scores()] != []
-    # an entity record carrying topics of an id (a hand edit, or a file exported before this round) gives none
-    for record in records:
-        if record["record"] == "entity" and record["entity_id"] == "mayor-office":
-            record["ref"]["topics"] = ["gov.head"]
-    assert topics(import_state(records)[0], "mayor-office") == set()
+    # an entity record carrying other topics: a hand edit, refused; in a file of format 6, the newest reference's
+    # topics, which the import takes from the events instead
+    (record,) = [r for r in records if r["record"] == "entity" and r["entity_id"] == "mayor-office"]
+    record["ref"]["topics"] = ["gov.head"]
+    with pytest.raises(PortableFormatError, match="gives the topics \\['gov.head'\\], where its sources' current"):
+        import_state(records)
+    older = [dict(records[0], format_version=6), *records[1:]]
+    assert topics(import_state(older)[0], "mayor-office") == set()
     later = [deputy_seat(make, OFFICE), make("control", UNCLASSIFIED, TOWN, relation_id="c2")]
     for event in later:
         assert [content(c.published()) for c in imported.apply(event)] == \

@@ -269,7 +269,7 @@ HOSTILE = {
     "no offsets": (_changed("header", lambda h: [h.pop("offsets"), h.pop("last_records")]), "names no offsets"),
     "format version 5.0": (_changed("header", lambda h: h.update(format_version=5.0)), "version 5.0 is not"),
     "format version '5'": (_changed("header", lambda h: h.update(format_version="5")), "version '5' is not"),
-    "format version 7": (_changed("header", lambda h: h.update(format_version=7)), "version 7 is not supported"),
+    "format version 8": (_changed("header", lambda h: h.update(format_version=8)), "version 8 is not supported"),
     "negative graph version": (_changed("header", lambda h: h.update(graph_version=-1)), "graph_version is -1"),
     "graph version as text": (_changed("header", lambda h: h.update(graph_version="9")), "graph_version is '9'"),
     "clock without offset": (_changed("header", lambda h: h.update(clock="2025-11-20T00:00:00")), "UTC offset"),
