@@ -32,6 +32,7 @@ import datetime as dt
 import hashlib
 import heapq
 import json
+from bisect import insort
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -58,6 +59,8 @@ _ATTRIBUTE_RELATION = "~entity~"
 # was cut by it, and every id past the cut left too). More than one hub: a hub the clusters refuse (denied, or of
 # another kind by its newest reference) leaves the others to join the rest.
 _MAX_PAIRWISE = 16
+# an id named by more relations than this keeps its statements giving a publisher's word on its topics in order
+_SMALL_RANKS = 32
 _HUBS = 3
 
 
@@ -188,6 +191,9 @@ class ResolvingEngine:
         # id -> the relation giving each publisher's word on its topics (`_restate_topics`): its relation id where
         # one publisher gives any (most classified ids), else publisher -> relation id; no entry where none does
         self._topic_words: dict[str, str | dict[str, str]] = {}
+        # (id, publisher) -> (version, relation id) of the statements that may give its word, in version order, some
+        # withdrawn since: only of ids many relations name, once a word was withdrawn (`_newest_word`)
+        self._ranked_words: dict[tuple[str, str], list[tuple[Version, str]]] = {}
         self._stand_ins: dict[str, Version] = {}  # id named only by judgements -> the judgement version naming it
         # An id's identifiers are those the current versions of relations naming it state (`_restate`): a
         # correction or a retraction withdraws what it no longer states, and a merge made on it goes with it.
@@ -863,16 +869,43 @@ class ResolvingEngine:
             word = words.get(publisher)
             if word is None or word == relation_id or current.version > self._current[word].version:
                 words[publisher] = relation_id
+            ranked = self._ranked_words.get((entity_id, publisher))
+            if ranked is not None:
+                insort(ranked, (current.version, relation_id))
+                if len(ranked) > 2 * len(self._naming(entity_id)) + _SMALL_RANKS:  # (its withdrawn statements)
+                    ranked[:] = [entry for entry in ranked if self._gives_word(entity_id, publisher, *entry)]
 
     def _newest_word(self, entity_id: str, publisher: str) -> str | None:
-        """The relation id of a publisher's newest current statement giving an id any topics."""
-        newest, newest_version = None, None
-        for relation_id in self._naming(entity_id):
-            current = self._current[relation_id]
-            if current.topics is not None and current.topics[2] == publisher and _topics_of(current, entity_id) \
-                    and (newest_version is None or current.version > newest_version):
-                newest, newest_version = relation_id, current.version
-        return newest
+        """The relation id of a publisher's newest current statement giving an id any topics. Of an id many
+        relations name, its statements giving a publisher's word are kept in version order once one was looked
+        for (`_ranked_words`): a source withdrawing its statements newest first (each its word when withdrawn)
+        went through all the others each time."""
+        ranked = self._ranked_words.get((entity_id, publisher))
+        if ranked is not None:
+            while ranked and not self._gives_word(entity_id, publisher, *ranked[-1]):
+                ranked.pop()
+            if ranked:
+                return ranked[-1][1]
+            del self._ranked_words[entity_id, publisher]
+            return None
+        naming = self._naming(entity_id)
+        found = [(current.version, relation_id) for relation_id in naming
+                 if self._gives_word(entity_id, publisher, (current := self._current[relation_id]).version,
+                                     relation_id, current)]
+        if not found:
+            return None
+        found.sort()
+        if len(naming) > _SMALL_RANKS:
+            self._ranked_words[entity_id, publisher] = found
+        return found[-1][1]
+
+    def _gives_word(self, entity_id: str, publisher: str, version: Version, relation_id: str,
+                    current: _Current | None = None) -> bool:
+        """Whether `relation_id`'s current version is `version` and gives the id topics from the publisher."""
+        if current is None:
+            current = self._current.get(relation_id)
+        return current is not None and current.version == version and current.topics is not None \
+            and current.topics[2] == publisher and bool(_topics_of(current, entity_id))
 
     @staticmethod
     def _statements(event: RelationshipEvent) -> dict[tuple[str, str, tuple], EntityIdentifier]:

@@ -274,3 +274,24 @@ def test_an_authority_path_says_what_its_tier_takes(make):
     council_member = [make("membership", MAYOR, TOWN, role="chair"), *case(make)[2:]]
     (path,) = layer_of(council_member).score("mayor", "builder").authority_paths
     assert path.text.endswith("(the body's tier, gov.muni, weighs 0.60)")
+
+
+def test_a_hubs_words_withdrawn_newest_first_are_not_looked_for_among_all_each_time(make, monkeypatch):
+    """A ministry named by 200 contract notices of one publisher, each classifying it, retracted newest first: each
+    retraction withdraws the publisher's word, and the next is found among its statements kept in order, not by
+    going through all the others again (40,000 looks for 200 retractions before; a source retracting 8,000 took
+    6.8 s against 0.4 s)."""
+    ministry = ("ministry", "PublicBody", "Ministry", ("gov.national",))
+    base = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    notices = [make("awards_contract", ministry, (f"firm-{n}", "Company", f"Firm {n}", ()), relation_id=f"notice-{n}",
+                    observed_at=base + dt.timedelta(minutes=n)) for n in range(200)]
+    layer = layer_of(notices)
+    looks = [0]
+    original = ResolvingEngine._gives_word
+    monkeypatch.setattr(ResolvingEngine, "_gives_word", lambda self, *args: looks.__setitem__(0, looks[0] + 1)
+                        or original(self, *args))
+    for n, notice in reversed(list(enumerate(notices))):
+        layer.apply(make("awards_contract", ministry, (f"firm-{n}", "Company", f"Firm {n}", ()), op="retract",
+                         relation_id=notice.relation_id, observed_at=base + dt.timedelta(days=1, minutes=-n)))
+        assert topics(layer, "ministry") == ({"gov.national"} if n else set())
+    assert looks[0] < 5 * len(notices)
