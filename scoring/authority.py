@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 
 from schemas.vocabulary import EntitySchema
 from scoring.combine import union_strength
+from scoring.config import as_tiered
 from scoring.graph import Relation, records
 from scoring.ownership import stake_of
 from scoring.paths import (
@@ -121,7 +122,7 @@ def reach(person: str, ctx: SearchContext) -> Reach:
             if rec.type in SEAT_TYPES and ctx.schema(steered) != EntitySchema.PUBLIC_BODY:
                 continue  # a seat on a company board or in a party is no public power
             if rec.type in OFFICE_TYPES:
-                long = (ctx.topics(node) | ctx.topics(steered)) & exposure.long_horizon_topics
+                long = as_tiered(ctx.topics(node) | ctx.topics(steered)) & exposure.long_horizon_topics
                 held = ctx.strength.time.office_weight(
                     rec, ctx.day, exposure.long_horizon_days if long else exposure.horizon_days)
                 certainty = ctx.strength.certainty(rec)
@@ -332,7 +333,7 @@ def _long_horizon(actor: str, source: Source, ctx: SearchContext) -> bool:
     """Whether a matter fades over the long exposure horizon: decided by a head of state or in national office
     (the person's topics, or his first hop's office or body), as his exposure after leaving it does."""
     topics = ctx.topics(actor) if not source.chain else ctx.topics(actor) | ctx.topics(source.chain[0].end)
-    return bool(topics & ctx.config.exposure.long_horizon_topics)
+    return bool(as_tiered(topics) & ctx.config.exposure.long_horizon_topics)
 
 
 def _tier_note(source: Source, ctx: SearchContext) -> str | None:
@@ -344,7 +345,7 @@ def _tier_note(source: Source, ctx: SearchContext) -> str | None:
         return None
     first = source.chain[0].end
     tiers = ctx.config.authority.position_tiers
-    tiered = [(weight, topic) for topic in ctx.topics(first) if (weight := tiers.get(topic)) is not None]
+    tiered = [(weight, topic) for topic in as_tiered(ctx.topics(first)) if (weight := tiers.get(topic)) is not None]
     if not tiered or max(tiered)[0] >= 1.0:
         return None
     weight, topic = max(tiered)

@@ -27,6 +27,17 @@ DEFAULTS_PATH = Path(__file__).with_name("defaults.yaml")
 _Unit = Field(ge=0.0, le=1.0)
 
 
+
+_SUBNATIONAL = frozenset({"gov.state", "gov.muni"})
+
+
+def as_tiered(topics: frozenset[str]) -> frozenset[str]:
+    """An office's or body's topics as its tier and horizon read them: a Land's or a town's head of government is no
+    head of state, so `gov.head` gives way to `gov.state` or `gov.muni` beside it, as the Wikidata importer reads an
+    office (`schemas.wikidata._office_topics`), whichever sources the topics come from (Wikidata's `gov.head` for a
+    mayor beside a PEP register's `gov.muni` made him a head of state)."""
+    return topics - {"gov.head"} if "gov.head" in topics and not _SUBNATIONAL.isdisjoint(topics) else topics
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -102,8 +113,9 @@ class AuthorityConfig(_Section):
         return self
 
     def tier_weight(self, topics: frozenset[str]) -> float:
-        """The weight of the highest government tier among an office's or body's topics; 1 without any."""
-        tiers = [self.position_tiers[t] for t in topics if t in self.position_tiers]
+        """The weight of the highest government tier among an office's or body's topics (`as_tiered`); 1 without
+        any."""
+        tiers = [self.position_tiers[t] for t in as_tiered(topics) if t in self.position_tiers]
         return max(tiers) if tiers else 1.0
 
     def seat_role_weight(self, role: str | None) -> float:

@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass, field
 
 from schemas.vocabulary import CLOSE_ASSOCIATE_TOPICS, POLITICAL_TOPICS, EntitySchema
+from scoring.config import as_tiered
 from scoring.ownership import (CONTROL_ONLY, Holding, as_ended_with, effective_stakes, former_period_of, held_at,
                                holdings, owners, stake_at_once, stake_on, stakes)
 from scoring.paths import Chain, Hop, chain_nodes, command_strength, percent_text, strongest
@@ -373,7 +374,7 @@ def _own_exposure(entity: str, ctx: SearchContext) -> tuple[float, str, list[str
     weight, kind, reasons = 0.0, "none", []
     topics = ctx.topics(entity)
     for position, rec in ctx.edges(entity, Layer.HOLDING, OUT, OFFICE_TYPES):
-        horizon = cfg.long_horizon_days if (topics | ctx.topics(position)) & cfg.long_horizon_topics \
+        horizon = cfg.long_horizon_days if as_tiered(topics | ctx.topics(position)) & cfg.long_horizon_topics \
             else cfg.horizon_days
         held = ctx.strength.time.office_weight(rec, ctx.day, horizon)
         if held is None or ctx.strength.certainty(rec) <= 0:

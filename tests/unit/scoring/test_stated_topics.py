@@ -295,3 +295,16 @@ def test_a_hubs_words_withdrawn_newest_first_are_not_looked_for_among_all_each_t
                          relation_id=notice.relation_id, observed_at=base + dt.timedelta(days=1, minutes=-n)))
         assert topics(layer, "ministry") == ({"gov.national"} if n else set())
     assert looks[0] < 5 * len(notices)
+
+
+def test_a_head_of_government_of_a_town_is_no_head_of_state(make):
+    """Wikidata tiers a mayor's office `gov.head` where its file does not classify the town; a PEP register gives it
+    `gov.muni`. Both publishers' words count, and the Wikidata importer's own rule reads them: a town's head of
+    government is no head of state's tier, nor his horizon (`config.as_tiered`)."""
+    head = ("mayor-office", "Position", "Mayor of Smalltown", ("gov.head",))
+    events = [*case(make), make("control", head, ("council-2", "PublicBody", "Town Hall", ()), publisher="Wikidata")]
+    layer = layer_of(events)
+    assert topics(layer, "mayor-office") == {"gov.head", "gov.muni"}
+    score = layer.score("mayor", "builder")
+    assert score.score == MUNICIPAL
+    assert score.authority_paths[0].text.endswith("(the office's tier, gov.muni, weighs 0.60)")
