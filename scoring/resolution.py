@@ -153,12 +153,10 @@ class _Known:
 
 
 def _topics_of(current: _Current, entity_id: str) -> tuple[str, ...]:
-    """The topics a relation's current version states of one of its ends (both, for a relation of an id with
-    itself); empty where it states none."""
+    """The topics a relation's current version states of one of its ends (the contract has no relation of an id
+    with itself); empty where it states none."""
     if current.topics is None:
         return ()
-    if current.source == current.target == entity_id:
-        return (*current.topics[0], *current.topics[1])
     return current.topics[0] if current.source == entity_id else current.topics[1] if current.target == entity_id \
         else ()
 
