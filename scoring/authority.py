@@ -344,11 +344,10 @@ def _tier_note(source: Source, ctx: SearchContext) -> str | None:
     if not source.chain:
         return None
     first = source.chain[0].end
-    tiers = ctx.config.authority.position_tiers
-    tiered = [(weight, topic) for topic in as_tiered(ctx.topics(first)) if (weight := tiers.get(topic)) is not None]
-    if not tiered or max(tiered)[0] >= 1.0:
+    tier = ctx.config.authority.tier_of(ctx.topics(first))
+    if tier is None or tier[0] >= 1.0:
         return None
-    weight, topic = max(tiered)
+    weight, topic = tier
     what = "office" if ctx.schema(first) is EntitySchema.POSITION else "body"
     return f"the {what}'s tier, {topic}, weighs {weight:.2f}"
 

@@ -26,8 +26,6 @@ DEFAULTS_PATH = Path(__file__).with_name("defaults.yaml")
 
 _Unit = Field(ge=0.0, le=1.0)
 
-
-
 _SUBNATIONAL = frozenset({"gov.state", "gov.muni"})
 
 
@@ -37,6 +35,7 @@ def as_tiered(topics: frozenset[str]) -> frozenset[str]:
     office (`schemas.wikidata._office_topics`), whichever sources the topics come from (Wikidata's `gov.head` for a
     mayor beside a PEP register's `gov.muni` made him a head of state)."""
     return topics - {"gov.head"} if "gov.head" in topics and not _SUBNATIONAL.isdisjoint(topics) else topics
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -115,8 +114,14 @@ class AuthorityConfig(_Section):
     def tier_weight(self, topics: frozenset[str]) -> float:
         """The weight of the highest government tier among an office's or body's topics (`as_tiered`); 1 without
         any."""
-        tiers = [self.position_tiers[t] for t in as_tiered(topics) if t in self.position_tiers]
-        return max(tiers) if tiers else 1.0
+        tier = self.tier_of(topics)
+        return 1.0 if tier is None else tier[0]
+
+    def tier_of(self, topics: frozenset[str]) -> tuple[float, str] | None:
+        """(weight, topic) of the highest government tier among an office's or body's topics (`as_tiered`); None
+        without any."""
+        tiers = [(self.position_tiers[t], t) for t in as_tiered(topics) if t in self.position_tiers]
+        return max(tiers) if tiers else None
 
     def seat_role_weight(self, role: str | None) -> float:
         """A seat's share of its body's authority from the member's role: the most modest role word among its
