@@ -3,7 +3,8 @@ relationship events. docs/events.md ("BODS") has the mapping table and what is l
 
 - Entities and persons are endpoints: the entity type decides the schema (`ENTITY_SCHEMA`: a state or state body
   is a PublicBody); a person declared politically exposed gets the `role.pep` topic (`role.pep.frmr` when every
-  declared office has ended) and one `occupancy` of a Position per declared office (its `reason`).
+  declared office has ended) and one `occupancy` of a Position per declared office (its `reason`); an office a
+  later version of the person no longer declares ends the day before it (`_office_events`).
 - Each interest of a relationship statement is one event from the interested party to the subject, its type
   read from `INTERESTS` (0.2's kebab-case types through `INTERESTS_02`; its hasPepStatus/pepStatusDetails as 0.3's
   politicalExposure). A share reads its `exact` value, else its lower bound (`minimum`/`exclusiveMinimum`: the
@@ -45,7 +46,7 @@ from schemas.ftm import (ImportDefaults, ImportReport, ImportSkip, Skipped, Skip
 from schemas.values import UnreadableValue, first_day, last_day, read_percentage, read_timestamp
 from schemas.vocabulary import EntitySchema, RelationType
 
-BODS_IMPORT_VERSION = "1.3"  # bump when the mapping changes what an import yields
+BODS_IMPORT_VERSION = "1.4"  # bump when the mapping changes what an import yields
 
 ENTITY_SCHEMA: dict[str, EntitySchema] = {
     "registeredEntity": EntitySchema.COMPANY,
@@ -221,7 +222,7 @@ def _exposure_02(data: dict) -> dict:
     declared = data.get("hasPepStatus")
     if declared is True or (declared is None and details):
         return {"status": "isPep", "details": details}
-    return {}
+    return {"status": "notPep"} if declared is False else {}
 
 
 @dataclass
@@ -232,6 +233,9 @@ class _State:
     stamps: dict[str, dt.datetime] = field(default_factory=dict)  # relation id -> last observed_at
     produced: dict[str, dict[str, dict]] = field(default_factory=dict)  # record -> relation id -> document
     interests: dict[str, list[dict]] = field(default_factory=dict)  # record -> the interests it last stated
+    # person record -> the offices its versions declared, by number (the relation's `/pep/<number>`): [what tells
+    # the office from another (`_office_key`), the last document emitted, whether the newest version declares it]
+    offices: dict[str, dict[int, list]] = field(default_factory=dict)
 
 
 def import_bods(read: Callable[[], Iterable[object]], defaults: ImportDefaults = ImportDefaults(
@@ -239,11 +243,12 @@ def import_bods(read: Callable[[], Iterable[object]], defaults: ImportDefaults =
                 report: ImportReport | None = None) -> Iterator[RelationshipEvent]:
     """Stream a BODS file (statements as a JSON array or lines): parties first, then relationships in order.
 
-    A relationship record whose versions the file lists out of date order (BODS requires only that parties come
-    before the relationships naming them) is held back until its last version in the file, then applied in
-    statementDate order: otherwise an older version read later would win. Only those records are held."""
+    A relationship or person record whose versions the file lists out of date order (BODS requires only that
+    parties come before the relationships naming them) is held back until its last version in the file, then
+    applied in statementDate order: otherwise an older version read later would win (a person's versions give his
+    offices). Only those records are held."""
     state = _State()
-    relationship_versions: dict[str, list[tuple[tuple[dt.datetime, int], int]]] = {}
+    versions_of: dict[tuple[str, str], list[tuple[tuple[dt.datetime, int], int]]] = {}  # (kind, record) -> versions
     for position, data in enumerate(read()):
         if not isinstance(data, dict):
             continue
@@ -251,10 +256,11 @@ def import_bods(read: Callable[[], Iterable[object]], defaults: ImportDefaults =
             statement = _read_statement(data, state.lineage)
         except ImportSkip:
             continue  # reported in the second pass
+        if statement.kind in ("relationship", "person"):
+            versions_of.setdefault((statement.kind, statement.record_id), []).append(
+                (statement.version(position), position))
         if statement.kind == "relationship":
             state.relationship_ids.add(statement.record_id)
-            relationship_versions.setdefault(statement.record_id, []).append(
-                (statement.version(position), position))
             continue
         problems: list[str] = []
         try:
@@ -269,8 +275,8 @@ def import_bods(read: Callable[[], Iterable[object]], defaults: ImportDefaults =
                                 or state.parties[statement.record_id][1] <= version):
             state.parties[statement.record_id] = (ref, version)
     last_of_unordered = {record: max(position for _, position in versions)
-                         for record, versions in relationship_versions.items() if versions != sorted(versions)}
-    held: dict[str, list[tuple[tuple[dt.datetime, int], dict]]] = {}
+                         for record, versions in versions_of.items() if versions != sorted(versions)}
+    held: dict[tuple[str, str], list[tuple[tuple[dt.datetime, int], dict]]] = {}
     for position, data in enumerate(read()):  # `lineage` from the first pass stays: 0.3 parties are named by
         try:                                   # their latest statement
             if not isinstance(data, dict):
@@ -280,12 +286,13 @@ def import_bods(read: Callable[[], Iterable[object]], defaults: ImportDefaults =
         except ImportSkip as problem:
             _record_problem(report, data, problem)
             continue
-        if statement.kind == "relationship" and statement.record_id in last_of_unordered:
-            held.setdefault(statement.record_id, []).append((statement.version(position), data))
-            if position != last_of_unordered[statement.record_id]:
+        record = (statement.kind, statement.record_id)
+        if record in last_of_unordered:
+            held.setdefault(record, []).append((statement.version(position), data))
+            if position != last_of_unordered[record]:
                 continue
             _note(report, statement, "versions out of date order in the file: applied in statementDate order")
-            for _, version_data in sorted(held.pop(statement.record_id), key=lambda item: item[0]):
+            for _, version_data in sorted(held.pop(record), key=lambda item: item[0]):
                 yield from _statement_events(_read_statement(version_data, state.lineage), version_data, state,
                                              defaults, report)
             continue
@@ -532,35 +539,93 @@ def _relationship_events(statement: Statement, state: _State, defaults: ImportDe
 
 def _office_events(statement: Statement, state: _State, defaults: ImportDefaults,
                    report: ImportReport | None) -> Iterator[RelationshipEvent]:
+    """One `occupancy` per office a person statement declares (`politicalExposure.status: isPep`). A later version
+    of the person is the register's newer word on him: an office it no longer declares, where it states his
+    exposure (`isPep` with its offices, or `notPep`), ended on the day before its date, as a closed relationship
+    does (he held it when the earlier statement was made, and no longer; the office stays on record, so a former
+    official's interests still read as his). A version that leaves his exposure `unknown`, or out, says nothing of
+    his offices. Offices are told apart by their reason, jurisdiction and start (`_office_key`), not by their
+    place in the list: a version that drops the first of two must not give the second the first's relation."""
     exposure = _object(statement.details.get("politicalExposure"))
-    if exposure.get("status") != "isPep" or statement.record_id not in state.parties:
+    status = exposure.get("status")
+    record = statement.record_id
+    if status not in ("isPep", "notPep") or record not in state.parties:
         return
-    offices = _objects(exposure.get("details"))
-    if not offices:
-        return
+    offices = _objects(exposure.get("details")) if status == "isPep" else []
+    if status == "isPep" and not offices:
+        return  # a PEP whose offices the statement does not name: it ends none of those declared before
+    known = state.offices.setdefault(record, {})
     provenance, observed = _provenance(statement, defaults)
-    for number, office in enumerate(offices, start=1):
+    declared: list[tuple[int, tuple, dict, dt.date | None, dt.date | None]] = []
+    taken: set[int] = set()
+    for office in offices:
+        try:
+            start = first_day(office["startDate"]) if office.get("startDate") else None
+            end = last_day(office["endDate"]) if office.get("endDate") else None
+        except UnreadableValue as exc:
+            raise ImportSkip(SkipReason.UNREADABLE_VALUE, f"politicalExposure of {record}: {exc}") from None
+        key = _office_key(office, start)
+        number = _same_office(known, taken, key)
+        if number is None:
+            number = max(known, default=0) + 1
+            known[number] = [key, None, False]
+        taken.add(number)
+        declared.append((number, key, office, start, end))
+    source = state.parties[record][0]
+    for number in sorted(known):
+        key, document, current = known[number]
+        if not current or number in taken:
+            continue
+        known[number][2] = False
+        held_until = max((statement.date or observed.date()) - _ONE_DAY, document["start_date"] or dt.date.min)
+        if document["end_date"] is not None and document["end_date"] <= held_until:
+            continue  # ended by then as declared: the newer statement agrees
+        _note(report, statement, f"office {document['properties']['role']!r} no longer declared: read as ended on "
+                                 f"{held_until}")
+        known[number][1] = ended = dict(document, source=source, end_date=held_until, observed_at=observed,
+                                        provenance=provenance)
+        yield _event(dict(ended), state, report, statement)
+    for number, key, office, start, end in declared:
         jurisdiction = _object(office.get("jurisdiction"))
         reason = text_or_none(office.get("reason")) or "politically exposed person"
-        position = {"id": f"{statement.record_id}-office-{number}", "schema": EntitySchema.POSITION.value,
+        position = {"id": f"{record}-office-{number}", "schema": EntitySchema.POSITION.value,
                     "name": (reason + (f" ({jurisdiction['name']})" if text_or_none(jurisdiction.get("name")) else ""))
                     [:500]}
         code = jurisdiction.get("code")
         if isinstance(code, str) and re.fullmatch(r"[A-Za-z]{2}", code):
             position["country"] = code.lower()
-        try:
-            start = first_day(office["startDate"]) if office.get("startDate") else None
-            end = last_day(office["endDate"]) if office.get("endDate") else None
-        except UnreadableValue as exc:
-            raise ImportSkip(SkipReason.UNREADABLE_VALUE, f"politicalExposure of {statement.record_id}: {exc}") \
-                from None
         document = {
-            "schema_version": SCHEMA_VERSION, "op": "upsert", "relation_id": f"{statement.record_id}/pep/{number}",
-            "relation_type": RelationType.OCCUPANCY.value, "source": state.parties[statement.record_id][0],
+            "schema_version": SCHEMA_VERSION, "op": "upsert", "relation_id": f"{record}/pep/{number}",
+            "relation_type": RelationType.OCCUPANCY.value, "source": source,
             "target": position, "properties": {"role": reason[:200]}, "start_date": start, "end_date": end,
             "status": defaults.status.value, "observed_at": observed, "provenance": provenance,
         }
-        yield _event(document, state, report, statement)
+        known[number] = [key, document, True]
+        yield _event(dict(document), state, report, statement)
+
+
+def _office_key(office: dict, start: dt.date | None) -> tuple:
+    """What tells one declared office from another across a person's versions: its reason, its jurisdiction and
+    its start (an end date given later is the same office ending; a second term is another occupancy)."""
+    jurisdiction = _object(office.get("jurisdiction"))
+    return (text_or_none(office.get("reason")), str(jurisdiction.get("code") or "").lower() or None,
+            text_or_none(jurisdiction.get("name")), start)
+
+
+def _same_office(known: dict[int, list], taken: set[int], key: tuple) -> int | None:
+    """The number of the office an earlier version declared that this one restates: the same reason, jurisdiction
+    and start, else the same reason and jurisdiction where one of the two gives no start (a start added or left
+    out); the lowest such number not yet taken by this version. None: an office declared for the first time."""
+    loose = None
+    for number in sorted(known):
+        held = known[number][0]
+        if number in taken or held[:3] != key[:3]:
+            continue
+        if held[3] == key[3]:
+            return number
+        if loose is None and (held[3] is None or key[3] is None):
+            loose = number
+    return loose
 
 
 def _event(document: dict, state: _State, report: ImportReport | None, statement: Statement) -> RelationshipEvent:

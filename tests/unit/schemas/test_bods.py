@@ -413,3 +413,106 @@ def test_a_share_that_is_no_percentage_leaves_the_interest_without_one(exact):
     [event] = list(events_from_bods(statements, None, report))
     assert event.properties.percentage is None and event.relation_id == "r1/shareholding"
     assert any("not a percentage from 0 to 100" in note for note in report.notes), report.notes
+
+
+# --- a person's later versions and his offices (the forty-ninth round) --------------------------------------------
+
+def _pep_versions(*later: tuple[str, dict]) -> list[dict]:
+    """Open Ownership's full-pep-declaration.json (Michael Hubbard, Member of Parliament since 2017-10-15, declared
+    on 2019-03-18), then later statements of the same person record, each (statementDate, politicalExposure)."""
+    statements = json.loads((FIXTURES / "full-pep-declaration.json").read_text())
+    person = next(s for s in statements if s["recordType"] == "person")
+    for number, (date, exposure) in enumerate(later, start=2):
+        version = json.loads(json.dumps(person))
+        version.update(statementId=f"{person['statementId']}-v{number}", statementDate=date, recordStatus="updated")
+        if exposure is None:
+            version["recordDetails"].pop("politicalExposure")
+        else:
+            version["recordDetails"]["politicalExposure"] = exposure
+        statements.append(version)
+    return statements
+
+
+MP = {"jurisdiction": {"code": "gb", "name": "United Kingdom of Great Britain and Northern Ireland (the)"},
+      "reason": "Member of Parliament", "startDate": "2017-10-15"}
+MINISTER = {"jurisdiction": {"code": "gb", "name": "United Kingdom of Great Britain and Northern Ireland (the)"},
+            "reason": "Minister of State", "startDate": "2019-01-10"}
+
+
+def _offices(events) -> dict[str, tuple]:
+    """relation id -> (role, start, end) of each occupancy as the engine keeps it (its latest version)."""
+    state = {}
+    for event in sorted(events, key=lambda e: e.observed_at):
+        if event.relation_type.value == "occupancy":
+            state[event.relation_id] = (event.properties.role, event.start_date, event.end_date, event.target.id)
+    return state
+
+
+def test_a_later_statement_that_the_person_is_no_pep_ends_his_office():
+    # Base: a `notPep` version emitted nothing, so the Member of Parliament stayed in office for good.
+    report = ImportReport()
+    events = list(events_from_bods(_pep_versions(("2022-06-01", {"status": "notPep"})), DEFAULTS, report))
+    assert _offices(events) == {"9bcdcc85e803/pep/1": ("Member of Parliament", dt.date(2017, 10, 15),
+                                                      dt.date(2022, 5, 31), "9bcdcc85e803-office-1")}
+    assert any("'Member of Parliament' no longer declared: read as ended on 2022-05-31" in n for n in report.notes)
+    engine = Engine(as_of=dt.date(2023, 1, 1))
+    engine.load(events)
+    [record] = [r for r in engine.graph.relations() if r.type.value == "occupancy"]
+    assert record.end == dt.date(2022, 5, 31), "a former Member of Parliament, not a sitting one"
+
+
+def test_an_office_a_later_statement_drops_ends_and_the_others_keep_their_relation():
+    # Base: offices were numbered by their place in the list, so dropping the first gave the second the first's
+    # relation id (the Member of Parliament's occupancy became a Minister's) and left the second's standing too.
+    events = list(events_from_bods(_pep_versions(
+        ("2020-02-01", {"status": "isPep", "details": [MP, MINISTER]}),
+        ("2021-09-15", {"status": "isPep", "details": [MINISTER]})), DEFAULTS))
+    assert _offices(events) == {
+        "9bcdcc85e803/pep/1": ("Member of Parliament", dt.date(2017, 10, 15), dt.date(2021, 9, 14),
+                               "9bcdcc85e803-office-1"),
+        "9bcdcc85e803/pep/2": ("Minister of State", dt.date(2019, 1, 10), None, "9bcdcc85e803-office-2")}
+    assert all(e.source.topics == ("role.pep",) for e in events if e.relation_type.value == "occupancy")
+
+
+def test_an_office_given_an_end_date_later_keeps_its_relation_and_a_second_term_is_another():
+    ended = dict(MP, endDate="2019-11-06")
+    second_term = dict(MP, startDate="2024-07-04")
+    events = list(events_from_bods(_pep_versions(
+        ("2020-01-15", {"status": "isPep", "details": [ended]}),
+        ("2024-08-01", {"status": "isPep", "details": [ended, second_term]})), DEFAULTS))
+    assert _offices(events) == {
+        "9bcdcc85e803/pep/1": ("Member of Parliament", dt.date(2017, 10, 15), dt.date(2019, 11, 6),
+                               "9bcdcc85e803-office-1"),
+        "9bcdcc85e803/pep/2": ("Member of Parliament", dt.date(2024, 7, 4), None, "9bcdcc85e803-office-2")}
+
+
+def test_a_statement_silent_or_unsure_about_exposure_ends_no_office():
+    for exposure in (None, {"status": "unknown"}, {"status": "isPep"}):
+        events = list(events_from_bods(_pep_versions(("2022-06-01", exposure)), DEFAULTS))
+        assert _offices(events) == {"9bcdcc85e803/pep/1": ("Member of Parliament", dt.date(2017, 10, 15), None,
+                                                          "9bcdcc85e803-office-1")}, exposure
+
+
+def test_person_versions_listed_out_of_date_order_apply_in_date_order():
+    # Base: person statements were applied in file order, so the older declaration, read last, put the Member of
+    # Parliament back in office after the newer statement that he is no PEP.
+    statements = _pep_versions(("2022-06-01", {"status": "notPep"}))
+    person, newer = statements[1], statements[3]
+    backwards = [statements[0], newer, person, statements[2]]
+    report = ImportReport()
+    assert _offices(events_from_bods(backwards, DEFAULTS, report)) == _offices(events_from_bods(statements, DEFAULTS))
+    assert _offices(events_from_bods(backwards, DEFAULTS))["9bcdcc85e803/pep/1"][2] == dt.date(2022, 5, 31)
+    assert any("out of date order" in note for note in report.notes)
+
+
+def test_a_bods_02_declaration_of_no_pep_status_ends_the_office_declared_before():
+    def person(statement_id: str, date: str, **fields) -> dict:
+        return statement(statementID=statement_id, statementType="personStatement", statementDate=date,
+                         names=[{"fullName": "Jana Horvat"}], **fields)
+
+    first = person("p-7-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "2020-01-01", hasPepStatus=True,
+                   pepStatusDetails=[{"reason": "Mayor", "jurisdiction": {"code": "SI"}}])
+    second = person("p-8-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "2023-03-01", hasPepStatus=False,
+                    replacesStatements=[first["statementID"]])
+    assert _offices(events_from_bods([first, second], DEFAULTS)) == {
+        f"{first['statementID']}/pep/1": ("Mayor", None, dt.date(2023, 2, 28), f"{first['statementID']}-office-1")}
