@@ -27,7 +27,9 @@ relationship events. docs/events.md ("BODS") has the mapping table and what is l
   publisher's `url`, the retrieval time from `source.retrievedAt` or `publicationDate`; `ImportDefaults` fill
   only what the statement lacks.
 
-`import_bods` reads a file in two passes (the parties, then the relationships), holding the parties only.
+`import_bods` reads a file in two passes (the parties, then the relationships), holding the parties only; given the
+`BodsState` earlier files of the same register left, it reads the file against it (a later file names parties, and
+replaces statements, of an earlier one) and brings it up to date.
 """
 
 from __future__ import annotations
@@ -226,7 +228,14 @@ def _exposure_02(data: dict) -> dict:
 
 
 @dataclass
-class _State:
+class BodsState:
+    """What an import keeps of the statements it read, to read the next file of the same register against: the
+    parties (a relationship in a later file names parties published before), the 0.3 chains of
+    `replacesStatements` (a later file replaces statements of an earlier one), what each record stated last (what
+    a later version no longer states is retracted or ended) and the last `observed_at` of each relation (a later
+    file's version is the newer one). `coi-risk import --state` writes it after a file and reads it before the
+    next (`lines`, `from_lines`); without it every file stands alone."""
+
     parties: dict[str, tuple[dict, tuple]] = field(default_factory=dict)  # record id -> (EntityRef dict, version)
     relationship_ids: set[str] = field(default_factory=set)
     lineage: dict[str, str] = field(default_factory=dict)
@@ -234,20 +243,128 @@ class _State:
     produced: dict[str, dict[str, dict]] = field(default_factory=dict)  # record -> relation id -> document
     interests: dict[str, list[dict]] = field(default_factory=dict)  # record -> the interests it last stated
     # person record -> the offices its versions declared, by number (the relation's `/pep/<number>`): [what tells
-    # the office from another (`_office_key`), the last document emitted, whether the newest version declares it]
+    # the office from another (`_office_key`), the last document emitted, whether the newest version declares it,
+    # the date of the last statement that declared it, whether this import ended it (`_office_events`)]
     offices: dict[str, dict[int, list]] = field(default_factory=dict)
+    # files read with this state: a party's version is (statementDate, file, place in the file), so that of two
+    # statements on one date the later file's is the newer
+    files: int = 0
+
+    def lines(self) -> Iterator[dict]:
+        """The state as JSON objects, one a line: a header, the entries, and a trailer that counts them (a file
+        cut short is refused, never read as a smaller state)."""
+        yield {STATE_HEADER: STATE_FORMAT, "files": self.files, "import_version": BODS_IMPORT_VERSION}
+        count = 0
+        for entries in (
+                ({"party": record, "ref": ref, "version": _encoded(version)}
+                 for record, (ref, version) in self.parties.items()),
+                ({"relationship": record} for record in sorted(self.relationship_ids)),
+                ({"statement": statement, "record": record} for statement, record in self.lineage.items()),
+                ({"stamp": relation, "at": at.isoformat()} for relation, at in self.stamps.items()),
+                ({"produced": record, "documents": _encoded(documents)}
+                 for record, documents in self.produced.items()),
+                ({"interests": record, "stated": stated} for record, stated in self.interests.items()),
+                ({"offices": record, "known": [[number, *_encoded(entry)] for number, entry in sorted(known.items())]}
+                 for record, known in self.offices.items())):
+            for entry in entries:
+                count += 1
+                yield entry
+        yield {STATE_TRAILER: count}
+
+    @classmethod
+    def from_lines(cls, lines: Iterable[object]) -> BodsState:
+        """Read back what `lines` wrote; ValueError naming what is wrong with anything else."""
+        state, count, ended = cls(), -1, False
+        for line in lines:
+            if ended:
+                raise ValueError("it goes on after its trailer line")
+            if not isinstance(line, dict):
+                raise ValueError(f"a line is {type(line).__name__}, not a JSON object")
+            if count < 0:
+                if line.get(STATE_HEADER) != STATE_FORMAT or not isinstance(line.get("files"), int):
+                    raise ValueError(f"its first line is not the header of a BODS import state ({STATE_HEADER}: "
+                                     f"{STATE_FORMAT})")
+                state.files, count = line["files"], 0
+            elif STATE_TRAILER in line:
+                if line[STATE_TRAILER] != count:
+                    raise ValueError(f"its trailer counts {line[STATE_TRAILER]} entries, the file holds {count}")
+                ended = True
+            else:
+                count += 1
+                state._read_entry(line)
+        if not ended:
+            raise ValueError("it does not end with the state's trailer line: cut short, or empty")
+        return state
+
+    def _read_entry(self, line: dict) -> None:
+        if "party" in line:
+            self.parties[str(line["party"])] = (dict(line["ref"]), _decoded(line["version"]))
+        elif "relationship" in line:
+            self.relationship_ids.add(str(line["relationship"]))
+        elif "statement" in line:
+            self.lineage[str(line["statement"])] = str(line["record"])
+        elif "stamp" in line:
+            self.stamps[str(line["stamp"])] = dt.datetime.fromisoformat(line["at"])
+        elif "produced" in line:
+            self.produced[str(line["produced"])] = dict(_decoded(line["documents"]))
+        elif "interests" in line:
+            self.interests[str(line["interests"])] = list(line["stated"])
+        elif "offices" in line:
+            self.offices[str(line["offices"])] = {
+                int(number): [_decoded(key), _decoded(document), bool(current), _decoded(declared_on), bool(ended_here)]
+                for number, key, document, current, declared_on, ended_here in line["known"]}
+        else:
+            raise ValueError(f"an entry of no kind a BODS import state holds: {sorted(line)[:3]}")
+
+
+STATE_HEADER, STATE_TRAILER, STATE_FORMAT = "bods_import_state", "bods_import_state_entries", 1
+_State = BodsState  # (the name the importer's functions use)
+
+
+def _encoded(value: object) -> object:
+    """Dates, times and tuples of the state in JSON, tagged so that `_decoded` gives them back as they were."""
+    if isinstance(value, dt.datetime):
+        return {"$time": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, tuple):
+        return {"$tuple": [_encoded(item) for item in value]}
+    if isinstance(value, list):
+        return [_encoded(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _encoded(item) for key, item in value.items()}
+    return value
+
+
+def _decoded(value: object) -> object:
+    if isinstance(value, dict):
+        if len(value) == 1:
+            ((tag, item),) = value.items()
+            if tag == "$time":
+                return dt.datetime.fromisoformat(item)
+            if tag == "$date":
+                return dt.date.fromisoformat(item)
+            if tag == "$tuple":
+                return tuple(_decoded(member) for member in item)
+        return {key: _decoded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_decoded(item) for item in value]
+    return value
 
 
 def import_bods(read: Callable[[], Iterable[object]], defaults: ImportDefaults = ImportDefaults(
         extractor_name="bods-import", extractor_version=BODS_IMPORT_VERSION),
-                report: ImportReport | None = None) -> Iterator[RelationshipEvent]:
+                report: ImportReport | None = None, state: BodsState | None = None) -> Iterator[RelationshipEvent]:
     """Stream a BODS file (statements as a JSON array or lines): parties first, then relationships in order.
 
     A relationship or person record whose versions the file lists out of date order (BODS requires only that
     parties come before the relationships naming them) is held back until its last version in the file, then
     applied in statementDate order: otherwise an older version read later would win (a person's versions give his
-    offices). Only those records are held."""
-    state = _State()
+    offices). Only those records are held.
+
+    `state`: what earlier files of the same register left (`BodsState`), read against and brought up to date."""
+    state = state if state is not None else BodsState()
+    state.files += 1
     versions_of: dict[tuple[str, str], list[tuple[tuple[dt.datetime, int], int]]] = {}  # (kind, record) -> versions
     for position, data in enumerate(read()):
         if not isinstance(data, dict):
@@ -270,7 +387,7 @@ def import_bods(read: Callable[[], Iterable[object]], defaults: ImportDefaults =
             continue
         if report is not None:
             report.notes.extend(f"BODS {statement.record_id}: {problem}" for problem in problems)
-        version = statement.version(position)
+        version = (statement.version(position)[0], state.files, position)
         if ref is not None and (statement.record_id not in state.parties
                                 or state.parties[statement.record_id][1] <= version):
             state.parties[statement.record_id] = (ref, version)
@@ -315,7 +432,8 @@ def _statement_events(statement: Statement, data: dict, state: _State, defaults:
             yield from _office_events(statement, state, defaults, report)
     except ImportSkip as problem:
         _record_problem(report, data, problem)
-    except (TypeError, AttributeError, ValueError) as exc:  # a shape the schema does not allow: skip, never stop
+    except (TypeError, AttributeError, ValueError, OverflowError) as exc:  # a shape the schema does not allow (or
+        # a date at the calendar's edge): skip, never stop
         _record_problem(report, data, ImportSkip(SkipReason.INVALID_ENTITY, f"not a valid BODS statement: {exc}"))
 
 
@@ -514,7 +632,7 @@ def _relationship_events(statement: Statement, state: _State, defaults: ImportDe
         except UnreadableValue as exc:
             raise ImportSkip(SkipReason.UNREADABLE_VALUE, f"interest {kind} of {statement.record_id}: {exc}") from None
         if statement.closed and end is None:
-            end = max((statement.date or observed.date()) - _ONE_DAY, start or dt.date.min)
+            end = max(_day_before(statement.date or observed.date()), start or dt.date.min)
             notes.append(f"closed record without an end date: read as ended on {end}")
         for note in notes:
             _note(report, statement, f"{kind}: {note}")
@@ -537,55 +655,86 @@ def _relationship_events(statement: Statement, state: _State, defaults: ImportDe
         state.interests[statement.record_id] = interests
 
 
-def _office_events(statement: Statement, state: _State, defaults: ImportDefaults,
+def _office_events(statement: Statement, state: BodsState, defaults: ImportDefaults,
                    report: ImportReport | None) -> Iterator[RelationshipEvent]:
-    """One `occupancy` per office a person statement declares (`politicalExposure.status: isPep`). A later version
-    of the person is the register's newer word on him: an office it no longer declares, where it states his
-    exposure (`isPep` with its offices, or `notPep`), ended on the day before its date, as a closed relationship
-    does (he held it when the earlier statement was made, and no longer; the office stays on record, so a former
-    official's interests still read as his). A version that leaves his exposure `unknown`, or out, says nothing of
-    his offices. Offices are told apart by their reason, jurisdiction and start (`_office_key`), not by their
-    place in the list: a version that drops the first of two must not give the second the first's relation."""
+    """One `occupancy` per office a person statement declares (`politicalExposure.status: isPep`; a detail that
+    gives neither a reason nor a jurisdiction, such as one with only a `missingInfoReason`, is no office).
+
+    A later version of the person is the register's newer word on him: an office it no longer declares, where it
+    states his exposure (`isPep` with its offices, or `notPep`), ends, as a closed relationship does, on the day
+    before that version's date (never before the last date a statement declared it): he held it when the earlier
+    statement was made, and no longer. The office stays on record as a former one, so a former official's
+    interests still read as his; the ending carries the two dates in its quote, for the register gives neither
+    the day he left nor why the office went (a correction reads the same). A version that leaves his exposure
+    `unknown`, or out, or declares `isPep` without offices, says nothing of his offices; a closed person record
+    neither (it closes the register's interest in the person, not his office).
+
+    Offices are told apart by their reason, jurisdiction and start (`_office_key`), not by their place in the
+    list: a version that drops the first of two must not give the second the first's relation. An office ended
+    here is never taken up again by a later declaration of the same office: that is a new term, with a relation of
+    its own."""
     exposure = _object(statement.details.get("politicalExposure"))
     status = exposure.get("status")
     record = statement.record_id
     if status not in ("isPep", "notPep") or record not in state.parties:
         return
-    offices = _objects(exposure.get("details")) if status == "isPep" else []
+    offices = [office for office in _objects(exposure.get("details"))
+               if text_or_none(office.get("reason")) or text_or_none(_object(office.get("jurisdiction")).get("name"))
+               or text_or_none(_object(office.get("jurisdiction")).get("code"))] if status == "isPep" else []
     if status == "isPep" and not offices:
         return  # a PEP whose offices the statement does not name: it ends none of those declared before
     known = state.offices.setdefault(record, {})
     provenance, observed = _provenance(statement, defaults)
-    declared: list[tuple[int, tuple, dict, dt.date | None, dt.date | None]] = []
-    taken: set[int] = set()
+    on = statement.date or observed.date()
+    readable = []
     for office in offices:
         try:
             start = first_day(office["startDate"]) if office.get("startDate") else None
             end = last_day(office["endDate"]) if office.get("endDate") else None
         except UnreadableValue as exc:
-            raise ImportSkip(SkipReason.UNREADABLE_VALUE, f"politicalExposure of {record}: {exc}") from None
-        key = _office_key(office, start)
-        number = _same_office(known, taken, key)
-        if number is None:
+            _note(report, statement, f"politicalExposure: an office of {text_or_none(office.get('reason'))!r} not "
+                                     f"read ({exc})")
+            continue  # (the others still say which offices he holds)
+        key = _office_key(office)
+        if any(key == other[0] for other in readable):
+            continue  # the same office listed twice in one statement: one occupancy
+        readable.append((key, office, start, end))
+    if status == "isPep" and not readable:
+        return
+    taken: dict[int, tuple] = {}  # number -> (key, office, start, end) of this version
+    for exact in (True, False):  # every office that restates one exactly first, then those restating one loosely
+        for entry in readable:
+            if entry in taken.values():
+                continue
+            number = _same_office(known, taken, entry[0], exact)
+            if number is not None:
+                taken[number] = entry
+    for entry in readable:
+        if entry not in taken.values():
             number = max(known, default=0) + 1
-            known[number] = [key, None, False]
-        taken.add(number)
-        declared.append((number, key, office, start, end))
+            known[number] = [entry[0], None, False, None, False]
+            taken[number] = entry
     source = state.parties[record][0]
     for number in sorted(known):
-        key, document, current = known[number]
+        key, document, current, declared_on, _ = known[number]
         if not current or number in taken:
             continue
         known[number][2] = False
-        held_until = max((statement.date or observed.date()) - _ONE_DAY, document["start_date"] or dt.date.min)
+        held_until = max(_day_before(on), declared_on or dt.date.min, document["start_date"] or dt.date.min)
         if document["end_date"] is not None and document["end_date"] <= held_until:
             continue  # ended by then as declared: the newer statement agrees
-        _note(report, statement, f"office {document['properties']['role']!r} no longer declared: read as ended on "
-                                 f"{held_until}")
-        known[number][1] = ended = dict(document, source=source, end_date=held_until, observed_at=observed,
-                                        provenance=provenance)
+        role = document["properties"]["role"]
+        _note(report, statement, f"office {role!r} no longer declared: read as ended on {held_until}")
+        quote = (f"{role}: declared on {declared_on or 'an undated statement'}, no longer declared on {on}: read as "
+                 f"ended on {held_until}")
+        ended = dict(document, source=source, end_date=held_until, observed_at=observed,
+                     provenance=dict(provenance, quote=quote))
+        known[number] = [key, ended, False, declared_on, True]
         yield _event(dict(ended), state, report, statement)
-    for number, key, office, start, end in declared:
+    for number, (key, office, start, end) in sorted(taken.items(), key=lambda item: readable.index(item[1])):
+        previous = known[number][1]
+        if start is None and previous is not None and previous["start_date"] is not None:
+            start = previous["start_date"]  # restated without its start: the start declared before still holds
         jurisdiction = _object(office.get("jurisdiction"))
         reason = text_or_none(office.get("reason")) or "politically exposed person"
         position = {"id": f"{record}-office-{number}", "schema": EntitySchema.POSITION.value,
@@ -600,32 +749,49 @@ def _office_events(statement: Statement, state: _State, defaults: ImportDefaults
             "target": position, "properties": {"role": reason[:200]}, "start_date": start, "end_date": end,
             "status": defaults.status.value, "observed_at": observed, "provenance": provenance,
         }
-        known[number] = [key, document, True]
-        yield _event(dict(document), state, report, statement)
+        event = _event(dict(document), state, report, statement)
+        known[number] = [key, document, True, on, False]
+        yield event
 
 
-def _office_key(office: dict, start: dt.date | None) -> tuple:
-    """What tells one declared office from another across a person's versions: its reason, its jurisdiction and
-    its start (an end date given later is the same office ending; a second term is another occupancy)."""
+def _office_key(office: dict) -> tuple:
+    """What tells one declared office from another across a person's versions: its reason (case and spacing
+    aside), its jurisdiction's code and name, and its start as written (a partial date such as "2017" is the same
+    start as "2017-10-15"; two jurisdictions are the same by their codes where both give one, else by their names:
+    `_same_office`). An end date given later is the same office ending."""
     jurisdiction = _object(office.get("jurisdiction"))
-    return (text_or_none(office.get("reason")), str(jurisdiction.get("code") or "").lower() or None,
-            text_or_none(jurisdiction.get("name")), start)
+    code = text_or_none(jurisdiction.get("code"))
+    return (_folded(office.get("reason")), code.lower() if code else None, _folded(jurisdiction.get("name")),
+            text_or_none(office.get("startDate")))
 
 
-def _same_office(known: dict[int, list], taken: set[int], key: tuple) -> int | None:
-    """The number of the office an earlier version declared that this one restates: the same reason, jurisdiction
-    and start, else the same reason and jurisdiction where one of the two gives no start (a start added or left
-    out); the lowest such number not yet taken by this version. None: an office declared for the first time."""
-    loose = None
+def _folded(text: object) -> str | None:
+    text = text_or_none(text)
+    return " ".join(text.casefold().split()) if text else None
+
+
+def _same_office(known: dict[int, list], taken: dict[int, tuple], key: tuple, exact: bool) -> int | None:
+    """The number of the office an earlier version declared that this one restates, not yet taken by this
+    version, and never ended here by inference (a new term is a new relation): the same reason and jurisdiction
+    (by code where both give one, else by name), and with `exact` the same start, else a start that one of the two
+    leaves out or gives less precisely ("2017", "2017-10-15"). The lowest such number; None: none."""
+    reason, code, name, start = key
     for number in sorted(known):
-        held = known[number][0]
-        if number in taken or held[:3] != key[:3]:
+        held, _, _, _, ended_here = known[number]
+        if number in taken or ended_here or held[0] != reason:
             continue
-        if held[3] == key[3]:
+        if (held[1] != code) if held[1] and code else (held[2] != name):
+            continue
+        if exact and held[3] == start:
             return number
-        if loose is None and (held[3] is None or key[3] is None):
-            loose = number
-    return loose
+        if not exact and (held[3] is None or start is None or held[3].startswith(start)
+                          or start.startswith(held[3])):
+            return number
+    return None
+
+
+def _day_before(day: dt.date) -> dt.date:
+    return day - _ONE_DAY if day > dt.date.min else day
 
 
 def _event(document: dict, state: _State, report: ImportReport | None, statement: Statement) -> RelationshipEvent:

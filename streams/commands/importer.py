@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from schemas.ftm import ImportReport
 
 FORMATS = ("auto", "ftm", "ftm-delta", "bods", "wikidata", "kek", "ocds", "lda", "mica", "commons")
+STATEFUL_FORMATS = ("ftm-delta", "bods")  # those `--state` continues: a feed, a register published in files
 SHOWN_PER_KIND = 50  # skipped entities and notes listed one by one; the rest are counted
 # Levels of nesting a line of JSON lines may have: far beyond any format read here, and far within the parser's reach
 # from any pass (the parser's own limit depends on how deep the caller is: a line the first pass read could fail a
@@ -77,7 +78,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                  "earlier import gave (give a time after that import's latest observed_at); not "
                                  "for delta feeds, which order their own versions")
         parser.add_argument("--state", metavar="STATE.jsonl",
-                            help="delta feeds: the feed state to continue from (if it exists) and to write back")
+                            help="delta feeds and BODS: the state of the feed, or of the register's earlier files, "
+                                 "to continue from (if it exists) and to write back")
         parser.add_argument("--previous", metavar="FILE",
                             help="MiCA: the earlier snapshot of the same register: what it states and FILE no longer "
                                  "does (a row ESMA removed) is retracted as of FILE")
@@ -132,16 +134,22 @@ def run_import(args: argparse.Namespace) -> int:
                     raise SystemExit(refusal("import", f"--previous reads the earlier snapshot of a MiCA register, "
                                                        f"not {fmt} (a delta feed retracts with its own --state)"))
                 events = _events(fmt, reader, args, report, written)
-            if getattr(args, "state", None) and fmt != "ftm-delta":
+            if getattr(args, "state", None) and fmt not in STATEFUL_FORMATS:
                 # ignored, the state was neither read nor written: the next delta would start the feed afresh
                 raise SystemExit(refusal("import", f"--state keeps the state of an FtM delta feed (lines of "
-                                                   f"op/entity), not of {fmt}: {input_name(args.file)} is read "
-                                                   "whole, with no state; leave --state out"))
+                                                   f"op/entity) or of a BODS register's files, not of {fmt}: "
+                                                   f"{input_name(args.file)} is read whole, with no state; leave "
+                                                   "--state out"))
             if args.restated_at is not None:
                 if fmt == "ftm-delta":
                     raise SystemExit(refusal("import", "--restated-at is not for delta feeds: a feed stamps its "
                                                        "versions from its --state; to restate a feed, import its "
                                                        "state file as a full export with --restated-at"))
+                if fmt == "bods" and args.state:
+                    raise SystemExit(refusal("import", "--restated-at is not for a BODS import with --state: the "
+                                                       "state stamps each relation's versions, and the next file "
+                                                       "would read as older than the restated one; restate without "
+                                                       "--state, or import the corrected file as the next one"))
                 events = (restated(event, args.restated_at) for event in events)
             lines = (event.model_dump_json(by_alias=True, exclude_none=True) for event in events)
             not_sent = 0
@@ -158,7 +166,7 @@ def run_import(args: argparse.Namespace) -> int:
                 for line in lines:
                     out.write(line + "\n")
                 out.flush()
-        if fmt == "ftm-delta" and args.state:
+        if fmt in STATEFUL_FORMATS and args.state:
             _commit_state(args.state, written, keep=not not_sent)
     finally:
         for state in written:  # not committed (an exception on the way): the previous state stays
@@ -227,6 +235,8 @@ def _events(fmt: str, reader: JsonValues, args: argparse.Namespace, report: Impo
         from schemas.bods import BODS_IMPORT_VERSION, import_bods
 
         defaults = ImportDefaults(extractor_name="bods-import", extractor_version=BODS_IMPORT_VERSION, **given)
+        if args.state:
+            return _bods_events(reader, defaults, report, args.state, written)
         return import_bods(reader.read, defaults, report)
     if fmt == "kek":
         from schemas.kek import EXTRACTOR_NAME as KEK_EXTRACTOR, KEK_IMPORT_VERSION, import_kek
@@ -286,6 +296,30 @@ def _delta_events(reader: JsonValues, defaults, report: ImportReport, state_path
             for entry in feed.state():
                 out.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
         written.append(state)
+
+
+def _bods_events(reader: JsonValues, defaults, report: ImportReport, state_path: str,
+                 written: list[PreparedReplacement]) -> Iterator:
+    """A BODS file read against the state its register's earlier files left (`schemas.bods.BodsState`): the
+    parties they named, their statements' chains, what each record stated last. The state is written back once
+    the file is read, and moves into place once its events were delivered (`_commit_state`)."""
+    from schemas.bods import BodsState, import_bods
+
+    state = BodsState()
+    if Path(state_path).exists():
+        try:
+            with Path(state_path).open(encoding="utf-8") as lines:
+                state = BodsState.from_lines(json.loads(line) for line in lines if line.strip())
+        except (json.JSONDecodeError, UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise SystemExit(refusal("import", f"{state_path} is not the state of a BODS import written by "
+                                               f"`coi-risk import --state` ({exc}); pass the file an earlier import "
+                                               "of this register wrote, or a new path to start afresh")) from None
+    yield from import_bods(reader.read, defaults, report, state)
+    replacement = PreparedReplacement(Path(state_path), mode="w")
+    with replacement.writing() as out:
+        for entry in state.lines():
+            out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+    written.append(replacement)
 
 
 def _not_a_state(state_path: str | None, exc: Exception) -> None:

@@ -516,3 +516,130 @@ def test_a_bods_02_declaration_of_no_pep_status_ends_the_office_declared_before(
                     replacesStatements=[first["statementID"]])
     assert _offices(events_from_bods([first, second], DEFAULTS)) == {
         f"{first['statementID']}/pep/1": ("Mayor", None, dt.date(2023, 2, 28), f"{first['statementID']}-office-1")}
+
+
+def _through_a_file(state):
+    """The state as `coi-risk import --state` writes and reads it back."""
+    from schemas.bods import BodsState
+
+    return BodsState.from_lines(json.loads(json.dumps(line)) for line in state.lines())
+
+
+def test_a_bods_03_chain_continues_in_the_next_file_with_the_state():
+    # 0.3 names a record by the first statement of its `replacesStatements` chain. Read alone, a later file's
+    # statement replacing one of an earlier file began a record of its own, and had no parties: skipped.
+    from schemas.bods import BodsState, import_bods
+
+    first = ownership("o-1-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "2020-01-01", [
+        {"type": "shareholding", "interestLevel": "direct", "share": {"exact": 30}},
+        {"type": "votingRights", "interestLevel": "direct", "share": {"exact": 30}}])
+    person = statement(**dict(PERSON, statementID="p-2-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", statementDate="2021-03-01",
+                              replacesStatements=[PERSON["statementID"]],
+                              politicalExposure={"status": "isPep", "details": [{"reason": "Mayor"}]}))
+    second = ownership("o-2-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "2021-03-01", [
+        {"type": "shareholding", "interestLevel": "direct", "share": {"exact": 55}}],
+        replaces=[first["statementID"]])
+    state = BodsState()
+    events = list(import_bods(lambda: [PERSON, COMPANY, first], DEFAULTS, None, state))
+    state = _through_a_file(state)
+    report = ImportReport()
+    events += list(import_bods(lambda: [person, second], DEFAULTS, report, state))
+    record = first["statementID"]
+    assert _final_state(events) == {f"{record}/shareholding": ("upsert", 55.0, None, None),
+                                    f"{record}/votingRights": ("retract", None, None, None),
+                                    f"{PERSON['statementID']}/pep/1": ("upsert", None, None, None)}
+    assert not report.skipped
+    assert events[-1].source.topics == ("role.pep",), "the party as its newest statement, in the later file, says"
+    alone = ImportReport()
+    assert [e.relation_type.value for e in events_from_bods([person, second], DEFAULTS, alone)] == ["occupancy"]
+    assert [s.reason for s in alone.skipped] == ["missing_endpoint"]
+
+
+def test_a_bods_state_round_trip_keeps_offices_stamps_and_versions():
+    from schemas.bods import BodsState, import_bods
+
+    state = BodsState()
+    events = list(import_bods(lambda: _pep_versions(("2020-02-01", {"status": "isPep", "details": [MP, MINISTER]})),
+                              DEFAULTS, None, state))
+    again = _through_a_file(state)
+    assert again == state and again.files == 1
+    later = [s for s in _pep_versions(("2021-09-15", {"status": "isPep", "details": [MINISTER]}))
+             if s["recordType"] == "person"][-1:]
+    events += list(import_bods(lambda: later, DEFAULTS, None, again))
+    offices = _offices(events)
+    assert offices["9bcdcc85e803/pep/1"][2] == dt.date(2021, 9, 14) and offices["9bcdcc85e803/pep/2"][2] is None
+    assert events[-1].observed_at > events[0].observed_at
+
+
+# --- the review of the first version (review49): restatements that are the same office, and odd dates ----------
+
+@pytest.mark.parametrize("restated", [
+    dict(MP, startDate="2017-10"),  # a start given less precisely (or, below, more)
+    dict(MP, reason="  member of  PARLIAMENT "),
+    dict(MP, jurisdiction={"code": "GB", "name": "United Kingdom"}),  # the name spelled otherwise, the same code
+    dict(MP, jurisdiction={"name": "united kingdom of great britain and northern ireland (the)"}),  # no code
+    {"reason": "Member of Parliament", "jurisdiction": MP["jurisdiction"]},  # the start left out: the old one holds
+])
+def test_an_office_restated_in_other_words_is_the_same_office_and_does_not_end(restated):
+    # The first version ended the office and opened a second one beside it, with a note that he had left.
+    report = ImportReport()
+    events = list(events_from_bods(_pep_versions(("2022-06-01", {"status": "isPep", "details": [restated]})),
+                                   DEFAULTS, report))
+    [(relation, (role, start, end, _))] = _offices(events).items()
+    assert (relation, start, end) == ("9bcdcc85e803/pep/1", dt.date(2017, 10, 1 if restated.get(
+        "startDate") == "2017-10" else 15), None)
+    assert not any("no longer declared" in note for note in report.notes)
+
+
+def test_a_detail_that_names_no_office_ends_none():
+    events = list(events_from_bods(_pep_versions(
+        ("2022-06-01", {"status": "isPep", "details": [{"missingInfoReason": "not asked this year"}]})), DEFAULTS))
+    assert _offices(events)["9bcdcc85e803/pep/1"][2] is None
+
+
+def test_an_office_ended_here_and_declared_again_is_a_new_term_and_the_gap_stays():
+    # The first version took the old relation up again (and dropped its start): the gap between terms was lost.
+    events = list(events_from_bods(_pep_versions(("2021-01-01", {"status": "notPep"}),
+                                                 ("2024-01-01", {"status": "isPep", "details": [MP]})), DEFAULTS))
+    offices = _offices(events)
+    assert offices["9bcdcc85e803/pep/1"][1:3] == (dt.date(2017, 10, 15), dt.date(2020, 12, 31))
+    assert offices["9bcdcc85e803/pep/2"][1:3] == (dt.date(2017, 10, 15), None)
+
+
+def test_an_ending_never_comes_before_the_day_a_statement_declared_the_office_and_says_what_it_rests_on():
+    statements = _pep_versions(("2019-03-18T18:00:00Z", {"status": "notPep"}))
+    ended = [e for e in events_from_bods(statements, DEFAULTS) if e.end_date is not None]
+    assert [e.end_date for e in ended] == [dt.date(2019, 3, 18)]  # the first version: 2019-03-17, before it said so
+    assert ended[0].provenance.quote == ("Member of Parliament: declared on 2019-03-18, no longer declared on "
+                                         "2019-03-18: read as ended on 2019-03-18")
+
+
+def test_one_office_listed_twice_is_one_occupancy_and_an_unreadable_one_leaves_the_others():
+    report = ImportReport()
+    events = list(events_from_bods(_pep_versions(
+        ("2020-02-01", {"status": "isPep", "details": [MP, MP, MINISTER]}),
+        ("2021-09-15", {"status": "isPep", "details": [dict(MP, startDate="20xx"), MINISTER]})), DEFAULTS, report))
+    offices = _offices(events)
+    assert set(offices) == {"9bcdcc85e803/pep/1", "9bcdcc85e803/pep/2"}
+    assert offices["9bcdcc85e803/pep/1"][2] == dt.date(2021, 9, 14) and offices["9bcdcc85e803/pep/2"][2] is None
+    assert any("an office of 'Member of Parliament' not read" in note for note in report.notes)
+
+
+def test_a_date_at_the_calendars_edge_never_stops_the_import():
+    # a `notPep` dated 0001-01-01 after an undated declaration raised OverflowError out of the import (the day
+    # before it); the ending is never before the day the office was declared (here its publication date)
+    statements = _pep_versions(("0001-01-01", {"status": "notPep"}))
+    statements[1].pop("statementDate")
+    report = ImportReport()
+    events = list(events_from_bods(statements, DEFAULTS, report))
+    assert not report.skipped and _offices(events)["9bcdcc85e803/pep/1"][2] == dt.date(2019, 6, 7)
+
+
+def test_the_state_carries_a_persons_offices_to_the_next_file():
+    from schemas.bods import BodsState, import_bods
+
+    statements = _pep_versions(("2022-06-01", {"status": "notPep"}))
+    state = BodsState()
+    events = list(import_bods(lambda: statements[:3], DEFAULTS, None, state))
+    events += list(import_bods(lambda: statements[3:], DEFAULTS, None, _through_a_file(state)))
+    assert _offices(events)["9bcdcc85e803/pep/1"][2] == dt.date(2022, 5, 31)

@@ -772,5 +772,54 @@ def test_a_feed_state_given_for_a_file_that_is_no_delta_feed_is_refused(capsys, 
     with pytest.raises(SystemExit) as stopped:
         main(["import", str(OURS / "procurement.ftm.json"), "--state", str(state), "--quiet"])
     assert stopped.value.code == 2
-    assert "--state keeps the state of an FtM delta feed (lines of op/entity), not of ftm" in capsys.readouterr().err
+    assert "--state keeps the state of an FtM delta feed (lines of op/entity) or of a BODS register's files, not " \
+           "of ftm" in capsys.readouterr().err
     assert not state.exists()
+
+
+# --- a BODS register published in files: `--state` carries the parties, chains and versions (forty-ninth round) ---
+
+def _bods_relations(lines: list[str]) -> dict[str, tuple]:
+    """relation id -> (op, percentage, start, end) of the version the engine keeps (the latest observed_at)."""
+    state = {}
+    for event in sorted(map(parse_event, (line.encode() for line in lines)), key=lambda e: e.observed_at):
+        state[event.relation_id] = (event.op.value, event.properties.percentage, event.start_date, event.end_date)
+    return state
+
+
+def test_a_bods_register_read_file_by_file_with_its_state_gives_what_the_whole_file_gives(capsys, tmp_path):
+    # Open Ownership's tecido.json cut into the four installments a register would publish (2019, 2021, 2022,
+    # 2023). Each later file names parties only an earlier one described: read alone (as every file was before
+    # --state read BODS), its relationships were skipped as having no such party, and the 2019 stakes (100%,
+    # open) stood for good.
+    statements = json.loads((FIXTURES / "bods" / "tecido.json").read_text())
+    url = ("--source-url", "https://example.org/register")  # (the example names no URL)
+    whole, _, code = run_import(capsys, str(FIXTURES / "bods" / "tecido.json"), *url)
+    assert code == 0
+    state, installments, alone = tmp_path / "register.state.jsonl", [], []
+    for number, part in enumerate((statements[0:3], statements[3:6], statements[6:8], statements[8:11]), start=1):
+        path = tmp_path / f"tecido-{number}.json"
+        path.write_text(json.dumps(part))
+        lines, err, code = run_import(capsys, str(path), "--state", str(state), *url)
+        assert code == 0 and state.exists(), err
+        installments += lines
+        alone += run_import(capsys, str(path), *url)[0]
+    assert _bods_relations(installments) == _bods_relations(whole)
+    assert _bods_relations(installments)["022EBEB66B/shareholding"] == ("upsert", 30.0, dt.date(2022, 9, 21),
+                                                                        dt.date(2023, 3, 2))
+    assert _bods_relations(alone)["022EBEB66B/shareholding"] == ("upsert", 100.0, dt.date(2002, 3, 9), None)
+
+
+def test_a_bods_state_that_is_not_one_is_refused_and_left_as_it_was(capsys, tmp_path):
+    path = str(FIXTURES / "bods" / "tecido.json")
+    state = tmp_path / "register.state.jsonl"
+    run_import(capsys, path, "--state", str(state), "--source-url", "https://example.org/register")
+    whole = state.read_text()
+    for content in ("not json\n", '{"id": "x"}\n', "".join(whole.splitlines(keepends=True)[:4]), "",
+                    whole.replace('"bods_import_state_entries": ', '"bods_import_state_entries": 1')):
+        state.write_text(content)
+        with pytest.raises(SystemExit) as stopped:
+            main(["import", path, "--state", str(state), "--quiet"])
+        assert stopped.value.code == 2
+        assert "is not the state of a BODS import written by `coi-risk import --state`" in capsys.readouterr().err
+        assert state.read_text() == content, "the file given is left as it was"
