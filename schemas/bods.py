@@ -297,24 +297,72 @@ class BodsState:
         return state
 
     def _read_entry(self, line: dict) -> None:
+        """One entry, checked for the shape `lines` writes (a state is a file anyone can hand over: a wrong type
+        inside must be refused here, not fail half-way through the next import or send events astray)."""
         if "party" in line:
-            self.parties[str(line["party"])] = (dict(line["ref"]), _decoded(line["version"]))
+            record, ref, version = _text(line["party"]), line["ref"], _decoded(line["version"])
+            if not isinstance(ref, dict) or ref.get("id") != record or not isinstance(ref.get("name"), str) \
+                    or not isinstance(ref.get("schema"), str):
+                raise ValueError(f"the party {record!r} is not an endpoint with its own id, a schema and a name")
+            if not (isinstance(version, tuple) and len(version) == 3 and _aware(version[0])
+                    and all(type(part) is int for part in version[1:])):
+                raise ValueError(f"the version of party {record!r} is not (time, file, position)")
+            self.parties[record] = (ref, version)
         elif "relationship" in line:
-            self.relationship_ids.add(str(line["relationship"]))
+            self.relationship_ids.add(_text(line["relationship"]))
         elif "statement" in line:
-            self.lineage[str(line["statement"])] = str(line["record"])
+            self.lineage[_text(line["statement"])] = _text(line["record"])
         elif "stamp" in line:
-            self.stamps[str(line["stamp"])] = dt.datetime.fromisoformat(line["at"])
+            at = dt.datetime.fromisoformat(_text(line["at"]))
+            if not _aware(at):
+                raise ValueError(f"the stamp of {line['stamp']!r} has no time zone")
+            self.stamps[_text(line["stamp"])] = at
         elif "produced" in line:
-            self.produced[str(line["produced"])] = dict(_decoded(line["documents"]))
+            documents = _decoded(line["documents"])
+            if not isinstance(documents, dict) or not all(_document(relation, document)
+                                                          for relation, document in documents.items()):
+                raise ValueError(f"what record {line['produced']!r} produced is not its relations' documents")
+            self.produced[_text(line["produced"])] = documents
         elif "interests" in line:
-            self.interests[str(line["interests"])] = list(line["stated"])
+            stated = line["stated"]
+            if not isinstance(stated, list) or not all(isinstance(interest, dict) for interest in stated):
+                raise ValueError(f"the interests of {line['interests']!r} are not a list of objects")
+            self.interests[_text(line["interests"])] = stated
         elif "offices" in line:
-            self.offices[str(line["offices"])] = {
-                int(number): [_decoded(key), _decoded(document), bool(current), _decoded(declared_on), bool(ended_here)]
-                for number, key, document, current, declared_on, ended_here in line["known"]}
+            known = {}
+            for entry in line["known"]:
+                number, key, document, current, declared_on, ended_here = entry
+                key, document, declared_on = _decoded(key), _decoded(document), _decoded(declared_on)
+                if type(number) is not int or not (isinstance(key, tuple) and len(key) == 4 and all(
+                        part is None or isinstance(part, str) for part in key)) \
+                        or not (document is None or _document(document.get("relation_id"), document)) \
+                        or type(current) is not bool or type(ended_here) is not bool \
+                        or not (declared_on is None or type(declared_on) is dt.date):
+                    raise ValueError(f"an office of {line['offices']!r} is not (number, key, document, current, "
+                                     "declared on, ended here)")
+                known[number] = [key, document, current, declared_on, ended_here]
+            self.offices[_text(line["offices"])] = known
         else:
             raise ValueError(f"an entry of no kind a BODS import state holds: {sorted(line)[:3]}")
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not text")
+    return value
+
+
+def _aware(value: object) -> bool:
+    return isinstance(value, dt.datetime) and value.tzinfo is not None
+
+
+def _document(relation_id: object, document: object) -> bool:
+    """Whether this is an event document as the importer keeps one (`_relationship_events`, `_office_events`)."""
+    return isinstance(document, dict) and document.get("relation_id") == relation_id and isinstance(relation_id, str) \
+        and all(isinstance(document.get(end), dict) for end in ("source", "target")) \
+        and isinstance(document.get("properties"), dict) and isinstance(document.get("provenance"), dict) \
+        and _aware(document.get("observed_at")) \
+        and all(document.get(day) is None or type(document.get(day)) is dt.date for day in ("start_date", "end_date"))
 
 
 STATE_HEADER, STATE_TRAILER, STATE_FORMAT = "bods_import_state", "bods_import_state_entries", 1
@@ -686,38 +734,39 @@ def _office_events(statement: Statement, state: BodsState, defaults: ImportDefau
     known = state.offices.setdefault(record, {})
     provenance, observed = _provenance(statement, defaults)
     on = statement.date or observed.date()
-    readable = []
+    declared = []  # (key, office, start, end, whether its dates could be read)
     for office in offices:
+        key = _office_key(office)
+        if any(key == other[0] for other in declared):
+            continue  # the same office listed twice in one statement: one occupancy
         try:
             start = first_day(office["startDate"]) if office.get("startDate") else None
             end = last_day(office["endDate"]) if office.get("endDate") else None
         except UnreadableValue as exc:
-            _note(report, statement, f"politicalExposure: an office of {text_or_none(office.get('reason'))!r} not "
-                                     f"read ({exc})")
-            continue  # (the others still say which offices he holds)
-        key = _office_key(office)
-        if any(key == other[0] for other in readable):
-            continue  # the same office listed twice in one statement: one occupancy
-        readable.append((key, office, start, end))
-    if status == "isPep" and not readable:
-        return
-    taken: dict[int, tuple] = {}  # number -> (key, office, start, end) of this version
+            # still declared (it ends nothing), but nothing of it is taken: an office held before keeps its dates
+            _note(report, statement, f"politicalExposure: the dates of an office of "
+                                     f"{text_or_none(office.get('reason'))!r} not read ({exc})")
+            declared.append((key, office, None, None, False))
+            continue
+        declared.append((key, office, start, end, True))
+    taken: dict[int, tuple] = {}  # number -> the entry of `declared` that restates it
     for exact in (True, False):  # every office that restates one exactly first, then those restating one loosely
-        for entry in readable:
+        for entry in declared:
             if entry in taken.values():
                 continue
             number = _same_office(known, taken, entry[0], exact)
             if number is not None:
                 taken[number] = entry
-    for entry in readable:
-        if entry not in taken.values():
+    for entry in declared:
+        if entry not in taken.values() and entry[4]:
             number = max(known, default=0) + 1
             known[number] = [entry[0], None, False, None, False]
             taken[number] = entry
     source = state.parties[record][0]
     for number in sorted(known):
         key, document, current, declared_on, _ = known[number]
-        if not current or number in taken:
+        if not current or number in taken or statement.closed:
+            # (a closed person record closes the register's interest in him, not his office)
             continue
         known[number][2] = False
         held_until = max(_day_before(on), declared_on or dt.date.min, document["start_date"] or dt.date.min)
@@ -731,10 +780,14 @@ def _office_events(statement: Statement, state: BodsState, defaults: ImportDefau
                      provenance=dict(provenance, quote=quote))
         known[number] = [key, ended, False, declared_on, True]
         yield _event(dict(ended), state, report, statement)
-    for number, (key, office, start, end) in sorted(taken.items(), key=lambda item: readable.index(item[1])):
-        previous = known[number][1]
-        if start is None and previous is not None and previous["start_date"] is not None:
-            start = previous["start_date"]  # restated without its start: the start declared before still holds
+    for number, (key, office, start, end, dated) in sorted(taken.items(), key=lambda item: declared.index(item[1])):
+        held_key, previous = known[number][:2]
+        if not dated:
+            continue  # its dates unreadable: the office stays as it was
+        if previous is not None and held_key[3] is not None and (key[3] is None or held_key[3].startswith(key[3])):
+            # restated without its start, or with less of it ("2017" for "2017-10-15"): the start declared before
+            # still holds, in the relation and in what the next version is matched against
+            key, start = (*key[:3], held_key[3]), previous["start_date"]
         jurisdiction = _object(office.get("jurisdiction"))
         reason = text_or_none(office.get("reason")) or "politically exposed person"
         position = {"id": f"{record}-office-{number}", "schema": EntitySchema.POSITION.value,

@@ -213,8 +213,8 @@ def _commit_state(state_path: str, written: list[PreparedReplacement], keep: boo
         state.commit()
     else:
         state.discard()
-        print(f"coi-risk: the feed state {state_path} was NOT updated, since some events did not reach the topic; "
-              "import the same delta again once the broker takes them", file=sys.stderr)
+        print(f"coi-risk: the state {state_path} was NOT updated, since some events did not reach the topic; "
+              "import the same file again once the broker takes them", file=sys.stderr)
 
 
 def _given(args: argparse.Namespace) -> dict:
@@ -301,24 +301,34 @@ def _delta_events(reader: JsonValues, defaults, report: ImportReport, state_path
 def _bods_events(reader: JsonValues, defaults, report: ImportReport, state_path: str,
                  written: list[PreparedReplacement]) -> Iterator:
     """A BODS file read against the state its register's earlier files left (`schemas.bods.BodsState`): the
-    parties they named, their statements' chains, what each record stated last. The state is written back once
-    the file is read, and moves into place once its events were delivered (`_commit_state`)."""
+    parties they named, their statements' chains, what each record stated last. The state is read and checked now,
+    before any event is read or sent; it is written back once the file is read, and moves into place once its
+    events were delivered (`_commit_state`)."""
     from schemas.bods import BodsState, import_bods
 
+    path = Path(state_path)
+    if not path.parent.is_dir():
+        raise SystemExit(refusal("import", f"--state {state_path}: the directory {path.parent} does not exist"))
     state = BodsState()
-    if Path(state_path).exists():
+    if path.exists():
         try:
-            with Path(state_path).open(encoding="utf-8") as lines:
+            with path.open(encoding="utf-8") as lines:
                 state = BodsState.from_lines(json.loads(line) for line in lines if line.strip())
-        except (json.JSONDecodeError, UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError,
+                RecursionError) as exc:
             raise SystemExit(refusal("import", f"{state_path} is not the state of a BODS import written by "
                                                f"`coi-risk import --state` ({exc}); pass the file an earlier import "
                                                "of this register wrote, or a new path to start afresh")) from None
-    yield from import_bods(reader.read, defaults, report, state)
-    replacement = PreparedReplacement(Path(state_path), mode="w")
+    return _bods_events_with(import_bods(reader.read, defaults, report, state), state, path, written)
+
+
+def _bods_events_with(events: Iterator, state, path: Path, written: list[PreparedReplacement]) -> Iterator:
+    yield from events
+    replacement = PreparedReplacement(path, mode="w")
     with replacement.writing() as out:
         for entry in state.lines():
-            out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            # (ASCII: a lone surrogate in a register's free text, which UTF-8 cannot write, travels escaped)
+            out.write(json.dumps(entry) + "\n")
     written.append(replacement)
 
 

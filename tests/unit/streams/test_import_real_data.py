@@ -823,3 +823,26 @@ def test_a_bods_state_that_is_not_one_is_refused_and_left_as_it_was(capsys, tmp_
         assert stopped.value.code == 2
         assert "is not the state of a BODS import written by `coi-risk import --state`" in capsys.readouterr().err
         assert state.read_text() == content, "the file given is left as it was"
+
+
+def test_a_bods_state_keeps_text_utf8_cannot_write_and_is_refused_before_anything_is_read(capsys, tmp_path):
+    # A lone surrogate (an escape JSON allows, from a broken UTF-16 conversion) in an interest's details: the state
+    # could not be written, after the events were out, and every later import died the same way.
+    statements = json.loads((FIXTURES / "bods" / "tecido.json").read_text())
+    for statement in statements:
+        if statement["recordId"] == "022EBEB66B":
+            statement["recordDetails"]["interests"][0]["details"] = "held via nominee \ud800"
+    path = tmp_path / "tecido.json"
+    path.write_text(json.dumps(statements))
+    state = tmp_path / "register.state.jsonl"
+    url = ("--source-url", "https://example.org/register")
+    lines, err, code = run_import(capsys, str(path), "--state", str(state), *url)
+    assert code == 0 and lines, err
+    from schemas.bods import BodsState
+
+    read = BodsState.from_lines(json.loads(line) for line in state.read_text().splitlines())
+    assert read.interests["022EBEB66B"][0]["details"] == "held via nominee \ud800"
+    for where in (tmp_path / "no-such-directory" / "s.jsonl", tmp_path):  # a state where none can be written
+        with pytest.raises(SystemExit) as stopped:
+            main(["import", str(path), "--state", str(where), "--quiet", *url])
+        assert stopped.value.code == 2 and not capsys.readouterr().out, "refused before any event was written"
