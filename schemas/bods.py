@@ -246,6 +246,9 @@ class BodsState:
     # the office from another (`_office_key`), the last document emitted, whether the newest version declares it,
     # the date of the last statement that declared it, whether this import ended it (`_office_events`)]
     offices: dict[str, dict[int, list]] = field(default_factory=dict)
+    # "<kind>/<record>" -> the statementDate of the newest version of a relationship or person record applied: a
+    # later file's older version is not applied (a file's own versions are applied in date order: `import_bods`)
+    applied: dict[str, dt.datetime] = field(default_factory=dict)
     # files read with this state: a party's version is (statementDate, file, place in the file), so that of two
     # statements on one date the later file's is the newer
     files: int = 0
@@ -261,6 +264,7 @@ class BodsState:
                 ({"relationship": record} for record in sorted(self.relationship_ids)),
                 ({"statement": statement, "record": record} for statement, record in self.lineage.items()),
                 ({"stamp": relation, "at": at.isoformat()} for relation, at in self.stamps.items()),
+                ({"applied": record, "at": at.isoformat()} for record, at in self.applied.items()),
                 ({"produced": record, "documents": _encoded(documents)}
                  for record, documents in self.produced.items()),
                 ({"interests": record, "stated": stated} for record, stated in self.interests.items()),
@@ -317,6 +321,11 @@ class BodsState:
             if not _aware(at):
                 raise ValueError(f"the stamp of {line['stamp']!r} has no time zone")
             self.stamps[_text(line["stamp"])] = at
+        elif "applied" in line:
+            at = dt.datetime.fromisoformat(_text(line["at"]))
+            if not _aware(at):
+                raise ValueError(f"the newest version of {line['applied']!r} has no time zone")
+            self.applied[_text(line["applied"])] = at
         elif "produced" in line:
             documents = _decoded(line["documents"])
             if not isinstance(documents, dict) or not all(_document(relation, document)
@@ -473,6 +482,14 @@ def _read_statement(data: dict, lineage: dict[str, str]) -> Statement:
 
 def _statement_events(statement: Statement, data: dict, state: _State, defaults: ImportDefaults,
                       report: ImportReport | None) -> Iterator[RelationshipEvent]:
+    if statement.kind in ("relationship", "person"):
+        record, when = f"{statement.kind}/{statement.record_id}", statement.version(0)[0]
+        newest = state.applied.get(record)
+        if newest is not None and when < newest:
+            _note(report, statement, f"a version of {when.date()}, older than the one of {newest.date()} an earlier "
+                                     "file gave: not applied")
+            return
+        state.applied[record] = when
     try:
         if statement.kind == "relationship":
             yield from _relationship_events(statement, state, defaults, report)

@@ -697,3 +697,18 @@ def test_a_state_with_a_wrong_entry_is_refused_when_read(spoil):
         spoil(line)
     with pytest.raises(ValueError):
         BodsState.from_lines(lines)
+
+
+def test_a_later_file_with_an_older_version_does_not_undo_a_newer_one():
+    # An old installment published again (or files read out of order): its versions, stamped after the newer ones
+    # an earlier file gave, replaced them (tecido's 2022 stakes over the 2023 closing and 80%).
+    from schemas.bods import BodsState, import_bods
+
+    statements = json.loads((FIXTURES / "tecido.json").read_text())
+    state, report = BodsState(), ImportReport()
+    events = list(import_bods(lambda: statements, DEFAULTS, None, state))
+    whole = _final_state(events)
+    events += list(import_bods(lambda: statements[6:8], DEFAULTS, report, _through_a_file(state)))
+    assert _final_state(events) == whole
+    assert whole["02089A4E68/shareholding"] == ("upsert", 80.0, dt.date(2023, 3, 1), None)
+    assert sum("older than the one of 2023-03-03 an earlier file gave: not applied" in n for n in report.notes) == 2
