@@ -422,6 +422,7 @@ def import_bods(read: Callable[[], Iterable[object]], defaults: ImportDefaults =
     `state`: what earlier files of the same register left (`BodsState`), read against and brought up to date."""
     state = state if state is not None else BodsState()
     state.files += 1
+    _chain_ahead(read, state.lineage)
     versions_of: dict[tuple[str, str], list[tuple[tuple[dt.datetime, int], int]]] = {}  # (kind, record) -> versions
     for position, data in enumerate(read()):
         if not isinstance(data, dict):
@@ -471,6 +472,43 @@ def import_bods(read: Callable[[], Iterable[object]], defaults: ImportDefaults =
                                              defaults, report)
             continue
         yield from _statement_events(statement, data, state, defaults, report)
+
+
+def _chain_ahead(read: Callable[[], Iterable[object]], lineage: dict[str, str]) -> None:
+    """Of a 0.3 file (the first statement decides; 0.4 names its records itself and is not read here), every chain
+    of `replacesStatements` resolved to the statement that begins it, before the statements are read: a statement
+    listed before the one it replaces would otherwise begin a record of its own, and the older version, read
+    later, would stand beside it (or, a person's, give his offices back). The chains run as reading them in order
+    does (a statement's record is that of the first statement it replaces that is known, in the file or from an
+    earlier file's `lineage`); a cycle ends where it closes."""
+    parent: dict[str, list[str]] = {}
+    listed: set[str] = set()
+    for data in read():
+        if not isinstance(data, dict):
+            continue
+        if "recordType" in data:
+            return
+        statement_id = data.get("statementID") or data.get("statementId")
+        if not isinstance(statement_id, str) or not statement_id:
+            continue
+        listed.add(statement_id)
+        replaces = data.get("replacesStatements")
+        if isinstance(replaces, list):
+            parent[statement_id] = [r for r in replaces if isinstance(r, str)]
+    if not any(r in listed for replaced in parent.values() for r in replaced):
+        return  # no chain within the file: reading in order resolves the rest
+    known = listed | lineage.keys()
+    for statement_id in parent:
+        chain, current = [], statement_id
+        while current not in lineage:
+            chain.append(current)
+            first = next((r for r in parent.get(current, ()) if r in known and r not in chain), None)
+            if first is None:
+                break
+            current = first
+        record = lineage.get(current, current)
+        for member in chain:
+            lineage[member] = record
 
 
 def _read_statement(data: dict, lineage: dict[str, str]) -> Statement:

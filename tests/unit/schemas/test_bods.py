@@ -712,3 +712,21 @@ def test_a_later_file_with_an_older_version_does_not_undo_a_newer_one():
     assert _final_state(events) == whole
     assert whole["02089A4E68/shareholding"] == ("upsert", 80.0, dt.date(2023, 3, 1), None)
     assert sum("older than the one of 2023-03-03 an earlier file gave: not applied" in n for n in report.notes) == 2
+
+
+def test_a_bods_03_statement_listed_before_the_one_it_replaces_is_still_its_newer_version():
+    # The chain was read in file order: the replacing statement, read first, began a record of its own, and the
+    # older one, read later, stood beside it (30% and 55% both held; the Mayor back in office).
+    first = ownership("o-1-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "2020-01-01", [
+        {"type": "shareholding", "interestLevel": "direct", "share": {"exact": 30}}])
+    second = ownership("o-2-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "2021-03-01", [
+        {"type": "shareholding", "interestLevel": "direct", "share": {"exact": 55}}], replaces=[first["statementID"]])
+    mayor = statement(**dict(PERSON, politicalExposure={"status": "isPep", "details": [{"reason": "Mayor"}]}))
+    former = statement(**dict(PERSON, statementID="p-2-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", statementDate="2023-03-01",
+                              replacesStatements=[PERSON["statementID"]], politicalExposure={"status": "notPep"}))
+    report = ImportReport()
+    events = list(events_from_bods([former, mayor, COMPANY, second, first], DEFAULTS, report))
+    assert _final_state(events) == {f"{first['statementID']}/shareholding": ("upsert", 55.0, None, None),
+                                    f"{PERSON['statementID']}/pep/1": ("upsert", None, None, dt.date(2023, 2, 28))}
+    assert any("out of date order" in note for note in report.notes)
+    assert _final_state(events_from_bods([mayor, former, COMPANY, first, second], DEFAULTS)) == _final_state(events)
