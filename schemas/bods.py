@@ -368,10 +368,12 @@ def _aware(value: object) -> bool:
 def _document(relation_id: object, document: object) -> bool:
     """Whether this is an event document as the importer keeps one (`_relationship_events`, `_office_events`)."""
     return isinstance(document, dict) and document.get("relation_id") == relation_id and isinstance(relation_id, str) \
+        and isinstance(document.get("relation_type"), str) \
         and all(isinstance(document.get(end), dict) for end in ("source", "target")) \
-        and isinstance(document.get("properties"), dict) and isinstance(document.get("provenance"), dict) \
-        and _aware(document.get("observed_at")) \
-        and all(document.get(day) is None or type(document.get(day)) is dt.date for day in ("start_date", "end_date"))
+        and isinstance(document.get("properties"), dict) and isinstance(document["properties"].get("role"), str) \
+        and isinstance(document.get("provenance"), dict) and _aware(document.get("observed_at")) \
+        and all(day in document and (document[day] is None or type(document[day]) is dt.date)
+                for day in ("start_date", "end_date"))
 
 
 STATE_HEADER, STATE_TRAILER, STATE_FORMAT = "bods_import_state", "bods_import_state_entries", 1
@@ -411,7 +413,8 @@ def _decoded(value: object) -> object:
 
 def import_bods(read: Callable[[], Iterable[object]], defaults: ImportDefaults = ImportDefaults(
         extractor_name="bods-import", extractor_version=BODS_IMPORT_VERSION),
-                report: ImportReport | None = None, state: BodsState | None = None) -> Iterator[RelationshipEvent]:
+                report: ImportReport | None = None, state: BodsState | None = None,
+                read_quietly: Callable[[], Iterable[object]] | None = None) -> Iterator[RelationshipEvent]:
     """Stream a BODS file (statements as a JSON array or lines): parties first, then relationships in order.
 
     A relationship or person record whose versions the file lists out of date order (BODS requires only that
@@ -419,10 +422,12 @@ def import_bods(read: Callable[[], Iterable[object]], defaults: ImportDefaults =
     applied in statementDate order: otherwise an older version read later would win (a person's versions give his
     offices). Only those records are held.
 
-    `state`: what earlier files of the same register left (`BodsState`), read against and brought up to date."""
+    `state`: what earlier files of the same register left (`BodsState`), read against and brought up to date.
+    `read_quietly`: `read` without reporting what it cannot parse, for the look-ahead of a 0.3 file's chains
+    (`_chain_ahead`), which stops at a 0.4 file's first statement: the reading that reports must read it whole."""
     state = state if state is not None else BodsState()
     state.files += 1
-    _chain_ahead(read, state.lineage)
+    _chain_ahead(read_quietly or read, state.lineage)
     versions_of: dict[tuple[str, str], list[tuple[tuple[dt.datetime, int], int]]] = {}  # (kind, record) -> versions
     for position, data in enumerate(read()):
         if not isinstance(data, dict):
@@ -520,19 +525,19 @@ def _read_statement(data: dict, lineage: dict[str, str]) -> Statement:
 
 def _statement_events(statement: Statement, data: dict, state: _State, defaults: ImportDefaults,
                       report: ImportReport | None) -> Iterator[RelationshipEvent]:
-    if statement.kind in ("relationship", "person"):
-        record, when = f"{statement.kind}/{statement.record_id}", statement.version(0)[0]
-        newest = state.applied.get(record)
-        if newest is not None and when < newest:
-            _note(report, statement, f"a version of {when.date()}, older than the one of {newest.date()} an earlier "
-                                     "file gave: not applied")
-            return
-        state.applied[record] = when
+    record = f"{statement.kind}/{statement.record_id}"
+    when = statement.version(0)[0]
+    newest = state.applied.get(record)
+    if newest is not None and when < newest:
+        _note(report, statement, f"a version of {when.date()}, older than the one of {newest.date()} an earlier file "
+                                 "gave: not applied")
+        return
     try:
         if statement.kind == "relationship":
             yield from _relationship_events(statement, state, defaults, report)
+            state.applied[record] = when  # (a version skipped for what it lacks is no newer word on its record)
         elif statement.kind == "person":
-            yield from _office_events(statement, state, defaults, report)
+            yield from _office_events(statement, state, defaults, report)  # (which marks what it applied)
     except ImportSkip as problem:
         _record_problem(report, data, problem)
     except (TypeError, AttributeError, ValueError, OverflowError) as exc:  # a shape the schema does not allow (or
@@ -860,6 +865,9 @@ def _office_events(statement: Statement, state: BodsState, defaults: ImportDefau
         event = _event(dict(document), state, report, statement)
         known[number] = [key, document, True, on, False]
         yield event
+    # a newer word on his offices than any older version a later file may bring (`_statement_events`); a version
+    # that says nothing of them, returned above, is none
+    state.applied[f"person/{record}"] = statement.version(0)[0]
 
 
 def _office_key(office: dict) -> tuple:

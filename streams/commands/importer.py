@@ -21,6 +21,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -237,7 +238,7 @@ def _events(fmt: str, reader: JsonValues, args: argparse.Namespace, report: Impo
         defaults = ImportDefaults(extractor_name="bods-import", extractor_version=BODS_IMPORT_VERSION, **given)
         if args.state:
             return _bods_events(reader, defaults, report, args.state, written)
-        return import_bods(reader.read, defaults, report)
+        return import_bods(reader.read, defaults, report, read_quietly=partial(reader.read, quiet=True))
     if fmt == "kek":
         from schemas.kek import EXTRACTOR_NAME as KEK_EXTRACTOR, KEK_IMPORT_VERSION, import_kek
 
@@ -319,7 +320,8 @@ def _bods_events(reader: JsonValues, defaults, report: ImportReport, state_path:
             raise SystemExit(refusal("import", f"{state_path} is not the state of a BODS import written by "
                                                f"`coi-risk import --state` ({exc}); pass the file an earlier import "
                                                "of this register wrote, or a new path to start afresh")) from None
-    return _bods_events_with(import_bods(reader.read, defaults, report, state), state, path, written)
+    return _bods_events_with(import_bods(reader.read, defaults, report, state, partial(reader.read, quiet=True)),
+                             state, path, written)
 
 
 def _bods_events_with(events: Iterator, state, path: Path, written: list[PreparedReplacement]) -> Iterator:

@@ -730,3 +730,36 @@ def test_a_bods_03_statement_listed_before_the_one_it_replaces_is_still_its_newe
                                     f"{PERSON['statementID']}/pep/1": ("upsert", None, None, dt.date(2023, 2, 28))}
     assert any("out of date order" in note for note in report.notes)
     assert _final_state(events_from_bods([mayor, former, COMPANY, first, second], DEFAULTS)) == _final_state(events)
+
+
+# --- the third review (review49c) ----------------------------------------------------------------------------------
+
+def test_a_person_version_silent_on_exposure_does_not_hide_an_older_one_a_later_file_brings():
+    # It marked his record as applied: the older version declaring his office, read from a later file, was dropped.
+    from schemas.bods import BodsState, import_bods
+
+    statements = _pep_versions(("2022-06-01", None))
+    newer, older = statements[3], statements[1]
+    state = BodsState()
+    events = list(import_bods(lambda: [statements[0], newer, statements[2]], DEFAULTS, None, state))
+    events += list(import_bods(lambda: [older], DEFAULTS, None, _through_a_file(state)))
+    assert _offices(events)["9bcdcc85e803/pep/1"][1:3] == (dt.date(2017, 10, 15), None)
+
+
+@pytest.mark.parametrize("spoil", [
+    lambda document: document.pop("start_date"),
+    lambda document: document["properties"].pop("role"),
+    lambda document: document.pop("relation_type"),
+])
+def test_a_state_document_without_a_field_the_import_reads_is_refused(spoil):
+    from schemas.bods import BodsState, import_bods
+
+    state = BodsState()
+    list(import_bods(lambda: _pep_versions(), DEFAULTS, None, state))
+    lines = [json.loads(json.dumps(line)) for line in state.lines()]
+    for line in lines:
+        for document in ([entry[2] for entry in line["known"]] if "offices" in line
+                         else line["documents"].values() if "produced" in line else ()):
+            spoil(document)
+    with pytest.raises(ValueError):
+        BodsState.from_lines(lines)

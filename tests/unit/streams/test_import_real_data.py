@@ -846,3 +846,13 @@ def test_a_bods_state_keeps_text_utf8_cannot_write_and_is_refused_before_anythin
         with pytest.raises(SystemExit) as stopped:
             main(["import", str(path), "--state", str(where), "--quiet", *url])
         assert stopped.value.code == 2 and not capsys.readouterr().out, "refused before any event was written"
+
+
+def test_a_broken_line_after_the_first_statement_of_a_bods_file_is_still_reported(capsys, tmp_path):
+    # The look-ahead for 0.3 chains read the file first and stopped at a 0.4 statement: the reading that reports
+    # what it cannot parse was that one, and a cut-short installment was taken as whole (exit 0).
+    statements = json.loads((FIXTURES / "bods" / "tecido.json").read_text())
+    path = tmp_path / "tecido.jsonl"
+    path.write_text("".join(json.dumps(s) + "\n" for s in statements[:3]) + '{"statementId": "cut sh\n')
+    lines, err, code = run_import(capsys, str(path), "--source-url", "https://example.org/register")
+    assert code == 1 and lines and "malformed_json: 1" in err, err
