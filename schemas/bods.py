@@ -377,7 +377,6 @@ def _document(relation_id: object, document: object) -> bool:
 
 
 STATE_HEADER, STATE_TRAILER, STATE_FORMAT = "bods_import_state", "bods_import_state_entries", 1
-_State = BodsState  # (the name the importer's functions use)
 
 
 def _encoded(value: object) -> object:
@@ -523,7 +522,7 @@ def _read_statement(data: dict, lineage: dict[str, str]) -> Statement:
         raise ImportSkip(SkipReason.INVALID_ENTITY, f"not a valid BODS statement: {exc}") from None
 
 
-def _statement_events(statement: Statement, data: dict, state: _State, defaults: ImportDefaults,
+def _statement_events(statement: Statement, data: dict, state: BodsState, defaults: ImportDefaults,
                       report: ImportReport | None) -> Iterator[RelationshipEvent]:
     record = f"{statement.kind}/{statement.record_id}"
     when = statement.version(0)[0]
@@ -678,7 +677,7 @@ def _share_number(value: object, notes: list[str]) -> float | None:
     return number
 
 
-def _relationship_events(statement: Statement, state: _State, defaults: ImportDefaults,
+def _relationship_events(statement: Statement, state: BodsState, defaults: ImportDefaults,
                          report: ImportReport | None) -> Iterator[RelationshipEvent]:
     details = statement.details
     stated = {"subject": details.get("subject"), "interestedParty": details.get("interestedParty")}
@@ -910,7 +909,7 @@ def _day_before(day: dt.date) -> dt.date:
     return day - _ONE_DAY if day > dt.date.min else day
 
 
-def _event(document: dict, state: _State, report: ImportReport | None, statement: Statement) -> RelationshipEvent:
+def _event(document: dict, state: BodsState, report: ImportReport | None, statement: Statement) -> RelationshipEvent:
     relation_id = document["relation_id"]
     previous = state.stamps.get(relation_id)
     if previous is not None and document["observed_at"] <= previous:
